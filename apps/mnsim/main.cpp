@@ -1,0 +1,229 @@
+// mnsim command-line driver: parses flags, calls libmnsim, maps errors to exit codes.
+// Exit codes: 0 success, 1 internal/numerical/output failure, 2 bad input (one-line error).
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <optional>
+
+#include "catalog/catalog.hpp"
+#include "core/error.hpp"
+#include "core/progress.hpp"
+#include "core/scenario.hpp"
+#include "core/version.hpp"
+#include "run/run.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string fmt_duration(double s) {
+  if (s < 0) s = 0;
+  const long long t = static_cast<long long>(s + 0.5);
+  if (t >= 3600) return fmt::format("{}:{:02}:{:02}", t / 3600, (t / 60) % 60, t % 60);
+  return fmt::format("{}:{:02}", t / 60, t % 60);
+}
+
+std::string fmt_sim_time(double s) {
+  if (s >= 86400.0) return fmt::format("{:.1f} d", s / 86400.0);
+  if (s >= 3600.0) return fmt::format("{:.1f} h", s / 3600.0);
+  return fmt::format("{:.0f} s", s);
+}
+
+/// A progress bar with simulated time and ETA, redrawn in place on a terminal.
+class TerminalProgress final : public mnsim::Progress {
+ public:
+  void stage(std::string_view name) override {
+    finish_line();
+    stage_ = std::string(name);
+    start_ = Clock::now();
+  }
+  void advance(double t, double total) override {
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(100) && t < total) return;
+    last_ = now;
+    const double frac = total > 0 ? std::min(1.0, t / total) : 1.0;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double eta = frac > 1e-6 ? elapsed * (1.0 - frac) / frac : 0.0;
+    const int width = 30;
+    const int fill = static_cast<int>(frac * width);
+    std::fprintf(stdout, "\r%-9s [%s%s] %3d%%  t = %s / %s  ETA %s   ", stage_.c_str(),
+                 std::string(static_cast<std::size_t>(fill), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - fill), '.').c_str(),
+                 static_cast<int>(frac * 100), fmt_sim_time(t).c_str(), fmt_sim_time(total).c_str(),
+                 fmt_duration(eta).c_str());
+    std::fflush(stdout);
+    drawn_ = true;
+  }
+  void note(std::string_view text) override {
+    finish_line();
+    std::fprintf(stdout, "%.*s\n", static_cast<int>(text.size()), text.data());
+  }
+  ~TerminalProgress() override { finish_line(); }
+
+ private:
+  void finish_line() {
+    if (drawn_) std::fputc('\n', stdout);
+    drawn_ = false;
+  }
+  std::string stage_;
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point last_{};
+  bool drawn_ = false;
+};
+
+/// Plain log lines (not a terminal): one per stage, note, and each 10% of simulated time.
+class LogProgress final : public mnsim::Progress {
+ public:
+  void stage(std::string_view name) override {
+    stage_ = std::string(name);
+    next_ = 0.1;
+    spdlog::info("stage: {}", name);
+  }
+  void advance(double t, double total) override {
+    const double frac = total > 0 ? t / total : 1.0;
+    if (frac + 1e-12 < next_) return;
+    while (next_ <= frac + 1e-12) next_ += 0.1;
+    spdlog::info("{}: {:3.0f}%  t = {} / {}", stage_, std::min(1.0, frac) * 100, fmt_sim_time(t),
+                 fmt_sim_time(total));
+  }
+  void note(std::string_view text) override { spdlog::info("{}", text); }
+
+ private:
+  std::string stage_;
+  double next_ = 0.1;
+};
+
+int fail_input(const mnsim::InputError& e) {
+  std::fprintf(stderr, "error: %s\n", e.line().c_str());
+  return 2;
+}
+
+struct Flags {
+  std::string scenario;
+  std::string out;
+  int threads = 0;
+  std::optional<std::uint64_t> seed;
+  bool quiet = false;
+  bool force = false;
+  std::string log_level = "info";
+  std::string topic;
+};
+
+int cmd_run(const Flags& f) {
+  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  std::unique_ptr<mnsim::Progress> progress;
+  if (f.quiet) {
+    progress = std::make_unique<mnsim::NullProgress>();
+  } else if (isatty(fileno(stdout))) {
+    progress = std::make_unique<TerminalProgress>();
+  } else {
+    progress = std::make_unique<LogProgress>();
+  }
+  mnsim::RunOptions opt;
+  opt.out_dir = f.out.empty()
+                    ? std::filesystem::path("results") / std::filesystem::path(f.scenario).stem()
+                    : std::filesystem::path(f.out);
+  opt.threads = f.threads;
+  opt.seed = f.seed;
+  opt.force = f.force;
+  opt.progress = progress.get();
+  const mnsim::RunResult r = mnsim::run_scenario(std::move(sc), opt);
+  progress.reset();
+  std::fprintf(stdout, "%s\n", r.summary_text.c_str());
+  return 0;
+}
+
+int cmd_check(const Flags& f) {
+  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  mnsim::apply_seed_override(sc, f.seed);
+  mnsim::validate_semantics(sc);
+  std::fprintf(stdout, "# %s: valid. Fully resolved scenario (defaults marked):\n%s",
+               f.scenario.c_str(), sc.to_toml().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "mnsim: a simulator of microneedling, from needle device to micro-wounds, healing and "
+      "clinical outcome.",
+      "mnsim"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", fmt::format("mnsim {} (commit {}, {} build)", mnsim::version(),
+                                                mnsim::git_commit(), mnsim::build_type()));
+  app.footer(
+      "Run 'mnsim SUBCOMMAND --help' for the options of each subcommand.\n"
+      "Documentation: docs/cli.md, docs/scenario.md, docs/model.md, docs/outputs.md");
+  Flags f;
+
+  auto* run = app.add_subcommand("run", "Simulate a scenario and write its results to a folder.");
+  run->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
+  run->add_option("--out,-o", f.out, "Results folder (default: results/<scenario name>)");
+  run->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  run->add_option("--seed", f.seed, "Override the scenario's seed");
+  run->add_flag("--quiet,-q", f.quiet, "Print nothing but the final summary");
+  run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  run->add_flag("--force", f.force,
+                "Write into a non-empty folder that is not an earlier mnsim output");
+
+  auto* check = app.add_subcommand(
+      "check", "Validate a scenario without running it; print it fully resolved.");
+  check->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
+  check->add_option("--seed", f.seed, "Override the scenario's seed");
+
+  auto* catalog = app.add_subcommand(
+      "catalog", "List what the scenario language can name: " + mnsim::catalog_topics_text() + ".");
+  catalog->add_option("topic", f.topic, "One topic (default: an overview of all)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    std::fprintf(stderr, "error: command line: %s (see mnsim --help)\n", msg.c_str());
+    return 2;
+  }
+
+  auto logger = spdlog::stderr_color_mt("mnsim");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("[%H:%M:%S] %v");
+  spdlog::set_level(f.quiet ? spdlog::level::warn : spdlog::level::from_str(f.log_level));
+
+  try {
+    if (run->parsed()) return cmd_run(f);
+    if (check->parsed()) return cmd_check(f);
+    if (catalog->parsed()) {
+      std::fputs(mnsim::catalog_text(f.topic).c_str(), stdout);
+      return 0;
+    }
+  } catch (const mnsim::InputError& e) {
+    return fail_input(e);
+  } catch (const mnsim::NumericalError& e) {
+    std::fprintf(stderr, "error: numerical failure: %s\n", e.what());
+    return 1;
+  } catch (const mnsim::OutputError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s (please report this)\n", e.what());
+    return 1;
+  }
+  return 1;
+}

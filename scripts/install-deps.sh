@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every build, test and report dependency of mnsim from Debian 12 packages.
+# Idempotent: packages already installed are skipped, and nothing is done when all are present.
+# Works as root (CI, containers) and as a normal user with sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build git pkg-config
+  libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libpng-dev libhdf5-dev libeigen3-dev
+  clang clang-format libclang-rt-14-dev
+)
+# Optional groups, selected by flags: --report (plots, browser test), --python (examples).
+for arg in "$@"; do
+  case "$arg" in
+    --report) packages+=(python3-numpy python3-h5py python3-matplotlib chromium nodejs npm) ;;
+    --python) packages+=(python3-numpy python3-h5py python3-matplotlib) ;;
+    -h|--help)
+      echo "usage: scripts/install-deps.sh [--python] [--report]"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (expected --python or --report)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: done"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start 2: installs dependencies, builds mnsim and runs the whole test suite.
+# Usage: scripts/test.sh [PRESET]   (release by default; asan for the sanitizer build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${1:-release}"
+scripts/build.sh "$preset"
+ctest --preset "$preset" -j "$(nproc)"

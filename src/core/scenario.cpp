@@ -1,0 +1,576 @@
+#include "core/scenario.hpp"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/scenario_schema.hpp"
+#include "io/files.hpp"
+
+namespace mnsim {
+
+// ---------------------------------------------------------------------------------------------
+// Table access
+
+bool Table::has(const std::string& key) const {
+  return values_.count(key) != 0;
+}
+
+const Value& Table::value(const std::string& key) const {
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    throw std::logic_error(fmt::format("internal: scenario key '{}' not present", key_path(key)));
+  }
+  return it->second;
+}
+
+long long Table::integer(const std::string& key) const {
+  return static_cast<long long>(value(key).num);
+}
+
+bool Table::has_table(const std::string& key) const {
+  return tables_.count(key) != 0;
+}
+
+const Table& Table::table(const std::string& key) const {
+  auto it = tables_.find(key);
+  if (it == tables_.end()) {
+    throw std::logic_error(fmt::format("internal: scenario table '{}' not present", key_path(key)));
+  }
+  return it->second;
+}
+
+const std::vector<Table>& Table::tables(const std::string& key) const {
+  static const std::vector<Table> empty;
+  auto it = arrays_.find(key);
+  return it == arrays_.end() ? empty : it->second;
+}
+
+SourceLoc Table::loc_of(const std::string& key) const {
+  if (auto it = values_.find(key); it != values_.end() && !it->second.defaulted) {
+    return it->second.loc;
+  }
+  if (auto it = tables_.find(key); it != tables_.end()) return it->second.loc();
+  return loc_;
+}
+
+std::string Table::key_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+void Table::fail(const std::string& key, const std::string& what,
+                 const std::string& expected) const {
+  throw InputError(loc_of(key), key_path(key), what, expected);
+}
+
+void Table::set(const std::string& key, Value v) {
+  if (!values_.count(key)) order_.push_back(key);
+  values_[key] = std::move(v);
+}
+
+Table& Table::add_table(const std::string& key, Table t) {
+  if (!tables_.count(key)) order_.push_back(key);
+  return tables_[key] = std::move(t);
+}
+
+std::vector<Table>& Table::add_array(const std::string& key) {
+  if (!arrays_.count(key)) order_.push_back(key);
+  return arrays_[key];
+}
+
+void Table::to_toml_into(std::string& out, const std::string& header) const {
+  for (const auto& k : order_) {
+    if (auto it = values_.find(k); it != values_.end()) {
+      out +=
+          fmt::format("{} = {}{}\n", k, it->second.text, it->second.defaulted ? "  # default" : "");
+    }
+  }
+  for (const auto& k : order_) {
+    const std::string h = header.empty() ? k : header + "." + k;
+    if (auto it = tables_.find(k); it != tables_.end()) {
+      out += fmt::format("\n[{}]\n", h);
+      it->second.to_toml_into(out, h);
+    } else if (auto at = arrays_.find(k); at != arrays_.end()) {
+      for (const auto& t : at->second) {
+        out += fmt::format("\n[[{}]]\n", h);
+        t.to_toml_into(out, h);
+      }
+    }
+  }
+}
+
+std::string Table::to_toml() const {
+  std::string out;
+  to_toml_into(out, "");
+  return out;
+}
+
+nlohmann::json Table::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& k : order_) {
+    if (auto it = values_.find(k); it != values_.end()) {
+      const Value& v = it->second;
+      switch (v.type) {
+        case schema::Type::Integer:
+          j[k] = static_cast<long long>(v.num);
+          break;
+        case schema::Type::Number:
+          j[k] = v.num;
+          break;
+        case schema::Type::Bool:
+          j[k] = v.flag;
+          break;
+        case schema::Type::EnumList:
+          j[k] = v.list;
+          break;
+        default:
+          j[k] = v.str;
+          break;
+      }
+    } else if (auto tt = tables_.find(k); tt != tables_.end()) {
+      j[k] = tt->second.to_json();
+    } else if (auto at = arrays_.find(k); at != arrays_.end()) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& t : at->second) arr.push_back(t.to_json());
+      j[k] = arr;
+    }
+  }
+  return j;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+namespace {
+
+using schema::Key;
+using schema::Type;
+
+SourceLoc loc_from(const toml::source_region& r, const std::string& file) {
+  return SourceLoc{file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+}
+
+std::string toml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string node_kind(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+bool valid_date(int y, int m, int d) {
+  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return false;
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int dm = days[m - 1];
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) dm = 29;
+  return d <= dm;
+}
+
+class Validator {
+ public:
+  explicit Validator(std::string file) : file_(std::move(file)) {}
+
+  void table(const toml::table& src, const Key& spec, Table& out) {
+    // Allowed children: common ones plus the selected variant's.
+    std::vector<const Key*> allowed;
+    for (const auto& c : spec.children) allowed.push_back(&c);
+    std::string variant;
+    if (!spec.discriminator.empty()) {
+      if (const toml::node* d = src.get(spec.discriminator); d && d->is_string()) {
+        variant = d->as_string()->get();
+        if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
+          for (const auto& c : it->second) allowed.push_back(&c);
+        }
+      }
+    }
+    // Unknown keys first, in file order.
+    for (auto&& [k, node] : src) {
+      const std::string name(k.str());
+      const bool known = std::any_of(allowed.begin(), allowed.end(),
+                                     [&](const Key* a) { return a->name == name; });
+      if (!known) unknown_key(k, node, spec, allowed, variant, out);
+    }
+    for (const Key* c : allowed) {
+      const toml::node* node = src.get(c->name);
+      child(node, *c, out);
+    }
+  }
+
+ private:
+  [[noreturn]] void unknown_key(const toml::key& k, const toml::node& node, const Key& spec,
+                                const std::vector<const Key*>& allowed, const std::string& variant,
+                                const Table& out) {
+    std::vector<std::string> names;
+    for (const Key* a : allowed) names.push_back(a->name);
+    const std::string name(k.str());
+    SourceLoc loc = loc_from(k.source(), file_);
+    if (loc.line == 0) loc = loc_from(node.source(), file_);
+    std::string what = fmt::format("unknown key '{}'", name);
+    // A key that belongs to another variant gets a precise message.
+    for (const auto& [v, keys] : spec.variants) {
+      for (const auto& vk : keys) {
+        if (vk.name == name && v != variant) {
+          throw InputError(
+              loc, out.key_path(name),
+              fmt::format("key '{}' is only valid when {} = \"{}\"", name, spec.discriminator, v),
+              variant.empty()
+                  ? "set " + spec.discriminator + " first"
+                  : fmt::format("this table has {} = \"{}\"", spec.discriminator, variant));
+        }
+      }
+    }
+    const std::string guess = schema::suggest(name, names);
+    std::string expected;
+    if (!guess.empty()) {
+      expected = fmt::format("did you mean '{}'?", guess);
+    } else {
+      std::string list;
+      for (std::size_t i = 0; i < names.size() && i < 12; ++i) {
+        list += (i ? ", " : "") + names[i];
+      }
+      if (names.size() > 12) list += ", ...";
+      expected = names.empty() ? "this table takes no keys" : "known keys: " + list;
+    }
+    throw InputError(loc, out.key_path(name), what, expected);
+  }
+
+  [[noreturn]] void wrong_type(const toml::node& node, const Key& spec, const Table& parent,
+                               const std::string& expected) {
+    throw InputError(loc_from(node.source(), file_), parent.key_path(spec.name),
+                     fmt::format("expected {}, found {}", schema::type_name(spec), node_kind(node)),
+                     expected);
+  }
+
+  void check_range(double v, const Key& spec, const Table& parent, const SourceLoc& loc,
+                   const std::string& shown) {
+    const bool below = spec.min && (spec.min_exclusive ? v <= *spec.min : v < *spec.min);
+    const bool above = spec.max && v > *spec.max;
+    if (below || above) {
+      throw InputError(loc, parent.key_path(spec.name), fmt::format("{} is out of range", shown),
+                       fmt::format("expected {}", schema::range_text(spec)));
+    }
+  }
+
+  void child(const toml::node* node, const Key& spec, Table& out) {
+    if (spec.type == Type::Table) {
+      if (node) {
+        const toml::table* t = node->as_table();
+        if (!t) wrong_type(*node, spec, out, "a [" + out.key_path(spec.name) + "] table");
+        Table sub(out.key_path(spec.name), loc_from(node->source(), file_));
+        table(*t, spec, sub);
+        out.add_table(spec.name, std::move(sub));
+      } else if (spec.always || spec.required) {
+        if (spec.required) {
+          throw InputError(out.loc().line ? out.loc() : SourceLoc{file_, 1, 1},
+                           out.key_path(spec.name), "missing required table",
+                           fmt::format("add a [{}] table", out.key_path(spec.name)));
+        }
+        Table sub(out.key_path(spec.name), out.loc());
+        toml::table empty;
+        table(empty, spec, sub);
+        out.add_table(spec.name, std::move(sub));
+      }
+      return;
+    }
+    if (spec.type == Type::TableArray) {
+      if (!node) {
+        if (spec.required) {
+          throw InputError(out.loc().line ? out.loc() : SourceLoc{file_, 1, 1},
+                           out.key_path(spec.name), "missing required array of tables",
+                           fmt::format("add at least one [[{}]] table", out.key_path(spec.name)));
+        }
+        return;
+      }
+      const toml::array* a = node->as_array();
+      if (!a || !a->is_array_of_tables()) {
+        wrong_type(*node, spec, out, "one [[" + out.key_path(spec.name) + "]] table per item");
+      }
+      if (a->size() > spec.max_items) {
+        throw InputError(loc_from(node->source(), file_), out.key_path(spec.name),
+                         fmt::format("{} items", a->size()),
+                         fmt::format("at most {}", spec.max_items));
+      }
+      auto& arr = out.add_array(spec.name);
+      std::size_t i = 0;
+      for (const toml::node& item : *a) {
+        Table sub(fmt::format("{}[{}]", out.key_path(spec.name), i++),
+                  loc_from(item.source(), file_));
+        table(*item.as_table(), spec, sub);
+        arr.push_back(std::move(sub));
+      }
+      return;
+    }
+
+    Value v;
+    v.type = spec.type;
+    v.dim = spec.dim;
+    if (!node) {
+      if (spec.required) {
+        throw InputError(out.loc().line ? out.loc() : SourceLoc{file_, 1, 1},
+                         out.key_path(spec.name), "missing required key",
+                         fmt::format("{}: {}", schema::type_name(spec), spec.doc));
+      }
+      if (spec.def.empty()) return;  // optional, no default: stays absent
+      // Defaults are parsed through the same path as user text (schema self-check).
+      const std::string text = fmt::format("{} = {}", spec.name, spec.def);
+      toml::table t;
+      try {
+        t = toml::parse(std::string_view(text), std::string_view("<schema default>"));
+      } catch (const toml::parse_error&) {
+        throw std::logic_error("internal: bad schema default for " + out.key_path(spec.name));
+      }
+      child(t.get(spec.name), spec, out);
+      Value dv = out.value(spec.name);
+      dv.defaulted = true;
+      dv.loc = out.loc();
+      out.set(spec.name, dv);
+      return;
+    }
+    v.loc = loc_from(node->source(), file_);
+    const std::string path = out.key_path(spec.name);
+    switch (spec.type) {
+      case Type::String: {
+        if (!node->is_string()) wrong_type(*node, spec, out, "a quoted string");
+        v.str = node->as_string()->get();
+        v.text = toml_quote(v.str);
+        break;
+      }
+      case Type::Enum: {
+        if (!node->is_string()) wrong_type(*node, spec, out, "a quoted string");
+        v.str = node->as_string()->get();
+        if (std::find(spec.choices.begin(), spec.choices.end(), v.str) == spec.choices.end()) {
+          const std::string guess = schema::suggest(v.str, spec.choices);
+          throw InputError(
+              v.loc, path, fmt::format("unknown value '{}'", v.str),
+              guess.empty() ? schema::type_name(spec)
+                            : fmt::format("did you mean '{}'? {}", guess, schema::type_name(spec)));
+        }
+        v.text = toml_quote(v.str);
+        break;
+      }
+      case Type::EnumList: {
+        const toml::array* a = node->as_array();
+        if (!a) wrong_type(*node, spec, out, "an array of strings, e.g. [\"a\", \"b\"]");
+        if (a->empty()) {
+          throw InputError(v.loc, path, "empty list", "at least one of " + schema::type_name(spec));
+        }
+        if (a->size() > spec.max_items) {
+          throw InputError(v.loc, path, fmt::format("{} items", a->size()),
+                           fmt::format("at most {}", spec.max_items));
+        }
+        std::string text = "[";
+        for (const toml::node& item : *a) {
+          const SourceLoc iloc = loc_from(item.source(), file_);
+          if (!item.is_string()) {
+            throw InputError(iloc, path, fmt::format("list item is {}", node_kind(item)),
+                             schema::type_name(spec));
+          }
+          const std::string s = item.as_string()->get();
+          if (std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
+            const std::string guess = schema::suggest(s, spec.choices);
+            throw InputError(
+                iloc, path, fmt::format("unknown value '{}'", s),
+                guess.empty() ? schema::type_name(spec) : fmt::format("did you mean '{}'?", guess));
+          }
+          if (std::find(v.list.begin(), v.list.end(), s) != v.list.end()) {
+            throw InputError(iloc, path, fmt::format("'{}' is listed twice", s),
+                             "each value at most once");
+          }
+          v.list.push_back(s);
+          text += (text.size() > 1 ? ", " : "") + toml_quote(s);
+        }
+        v.text = text + "]";
+        break;
+      }
+      case Type::Integer: {
+        if (!node->is_integer()) {
+          wrong_type(*node, spec, out,
+                     node->is_floating_point() ? "a whole number without a decimal point"
+                                               : "a whole number");
+        }
+        const long long i = node->as_integer()->get();
+        v.num = static_cast<double>(i);
+        v.text = fmt::format("{}", i);
+        check_range(v.num, spec, out, v.loc, v.text);
+        break;
+      }
+      case Type::Number: {
+        if (node->is_integer()) {
+          v.num = static_cast<double>(node->as_integer()->get());
+        } else if (node->is_floating_point()) {
+          v.num = node->as_floating_point()->get();
+        } else {
+          wrong_type(*node, spec, out, "a number");
+        }
+        if (!std::isfinite(v.num)) {
+          throw InputError(v.loc, path, "not a finite number", "a finite number");
+        }
+        v.text = fmt::format("{:g}", v.num);
+        check_range(v.num, spec, out, v.loc, v.text);
+        break;
+      }
+      case Type::Bool: {
+        if (!node->is_boolean()) wrong_type(*node, spec, out, "true or false");
+        v.flag = node->as_boolean()->get();
+        v.text = v.flag ? "true" : "false";
+        break;
+      }
+      case Type::Quantity: {
+        if (node->is_integer() || node->is_floating_point()) {
+          const double bare = node->is_integer() ? static_cast<double>(node->as_integer()->get())
+                                                 : node->as_floating_point()->get();
+          throw InputError(v.loc, path, fmt::format("bare number {:g} has no unit", bare),
+                           fmt::format("a {} with a unit, e.g. \"{:g} {}\"", dim_name(spec.dim),
+                                       bare, spec.unit));
+        }
+        if (!node->is_string()) wrong_type(*node, spec, out, expected_units(spec.dim));
+        v.str = node->as_string()->get();
+        const ParsedQuantity q = parse_quantity(v.str, spec.dim);
+        if (!q.ok()) throw InputError(v.loc, path, q.error, expected_units(spec.dim));
+        v.num = q.si;
+        v.text = toml_quote(v.str);
+        check_range(v.num, spec, out, v.loc, fmt::format("\"{}\"", v.str));
+        break;
+      }
+      case Type::Date: {
+        int y = 0, m = 0, d = 0;
+        if (const auto* dn = node->as_date()) {
+          y = dn->get().year;
+          m = dn->get().month;
+          d = dn->get().day;
+        } else if (node->is_string()) {
+          const std::string s = node->as_string()->get();
+          char tail = 0;
+          if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) {
+            throw InputError(v.loc, path, fmt::format("'{}' is not a date", s),
+                             "an ISO 8601 date such as 2026-03-15");
+          }
+        } else {
+          wrong_type(*node, spec, out, "an ISO 8601 date such as 2026-03-15");
+        }
+        if (!valid_date(y, m, d)) {
+          throw InputError(v.loc, path,
+                           fmt::format("{:04}-{:02}-{:02} is not a valid date", y, m, d),
+                           "a real calendar date between 1900 and 2200");
+        }
+        v.str = fmt::format("{:04}-{:02}-{:02}", y, m, d);
+        v.text = v.str;
+        break;
+      }
+      case Type::Table:
+      case Type::TableArray:
+        break;
+    }
+    out.set(spec.name, std::move(v));
+  }
+
+  std::string file_;
+};
+
+}  // namespace
+
+Table parse_scenario_text(const std::string& text, const std::string& file,
+                          const schema::Key& root) {
+  const SourceLoc whole{file, 1, 1};
+  if (text.size() > kMaxScenarioBytes) {
+    throw InputError(
+        whole, "-", fmt::format("file is {:.1f} MiB", static_cast<double>(text.size()) / (1 << 20)),
+        fmt::format("a scenario file of at most {} MiB", kMaxScenarioBytes >> 20));
+  }
+  // Binary garbage: report the first NUL byte with its position.
+  if (const auto nul = text.find('\0'); nul != std::string::npos) {
+    int line =
+        1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
+    const auto bol = text.rfind('\n', nul);
+    int col = static_cast<int>(nul - (bol == std::string::npos ? 0 : bol + 1)) + 1;
+    throw InputError({file, line, col}, "-", "NUL byte in file: this is not a text file",
+                     "a UTF-8 TOML scenario");
+  }
+  bool blank = true;
+  for (char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c))) {
+      blank = false;
+      break;
+    }
+  }
+  if (blank) {
+    throw InputError(whole, "-", "the file is empty",
+                     "a TOML scenario; see examples/ and docs/scenario.md");
+  }
+  toml::table doc;
+  try {
+    doc = toml::parse(std::string_view(text), std::string_view(file));
+  } catch (const toml::parse_error& e) {
+    std::string what(e.description());
+    throw InputError(loc_from(e.source(), file), "toml", "syntax error: " + what, "valid TOML 1.0");
+  }
+  Table out("", SourceLoc{file, 1, 1});
+  Validator v(file);
+  v.table(doc, root, out);
+  return out;
+}
+
+Table load_toml_file(const std::string& path, const schema::Key& root) {
+  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes), path, root);
+}
+
+Table load_scenario(const std::string& path) {
+  return load_toml_file(path, scenario_schema());
+}
+
+}  // namespace mnsim

@@ -1,0 +1,93 @@
+// The scenario schema: every key the scenario language knows, with its type, unit dimension,
+// allowed range, default and a one-line description. Modules contribute their own sections
+// (skin, devices, protocol, ...) and core/scenario_schema.cpp assembles the root.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/units.hpp"
+
+namespace mnsim::schema {
+
+enum class Type {
+  Table,       // [name]
+  TableArray,  // [[name]]
+  String,
+  Enum,     // string from a fixed list
+  Integer,  // TOML integer
+  Number,   // TOML integer or float (dimensionless)
+  Bool,
+  Quantity,  // string with a unit, e.g. "1.5 mm"
+  Date,      // ISO 8601 date, TOML date or string
+  EnumList,  // array of strings from a fixed list
+};
+
+struct Key {
+  std::string name;
+  Type type = Type::String;
+  Dim dim = Dim::Fraction;         // Quantity only
+  std::string unit;                // display unit for messages and docs, e.g. "mm"
+  std::optional<double> min, max;  // SI for quantities
+  bool min_exclusive = false;
+  std::string def;  // default as TOML text ("\"1.5 mm\"", "3", "true"); empty = no default
+  bool required = false;
+  std::vector<std::string> choices;  // Enum / EnumList
+  std::string doc;
+  std::vector<Key> children;                         // Table / TableArray element
+  std::string discriminator;                         // child Enum key selecting a variant
+  std::map<std::string, std::vector<Key>> variants;  // extra children per discriminator value
+  std::size_t max_items = 100000;                    // TableArray / EnumList
+  bool always = false;  // Table: created with defaults even when absent from the file
+
+  // Fluent helpers used when writing schema sections.
+  Key& range(std::optional<double> lo, std::optional<double> hi, bool lo_exclusive = false) {
+    min = lo;
+    max = hi;
+    min_exclusive = lo_exclusive;
+    return *this;
+  }
+  Key& must() {
+    required = true;
+    return *this;
+  }
+};
+
+Key table(std::string name, std::string doc, std::vector<Key> children, bool always = true);
+Key table_array(std::string name, std::string doc, std::vector<Key> children,
+                std::size_t max_items = 100000);
+Key string(std::string name, std::string def, std::string doc);
+Key enumeration(std::string name, std::vector<std::string> choices, std::string def,
+                std::string doc);
+Key enum_list(std::string name, std::vector<std::string> choices, std::string def, std::string doc);
+Key integer(std::string name, std::string def, std::string doc, std::optional<double> lo = {},
+            std::optional<double> hi = {});
+Key number(std::string name, std::string def, std::string doc, std::optional<double> lo = {},
+           std::optional<double> hi = {});
+Key boolean(std::string name, std::string def, std::string doc);
+/// def is the quantity as written, e.g. "1.5 mm" (no quotes); lo/hi in SI.
+Key quantity(std::string name, Dim dim, std::string unit, std::string def, std::string doc,
+             std::optional<double> lo = {}, std::optional<double> hi = {});
+Key date(std::string name, std::string doc);
+
+/// Type name for docs and messages ("length", "integer", "one of ...").
+std::string type_name(const Key& k);
+/// Human range, e.g. "0.1 mm to 3 mm"; empty when unbounded.
+std::string range_text(const Key& k);
+
+/// One documented key path, flattened: "course.sessions[].needle_length".
+struct FlatKey {
+  std::string path;
+  const Key* key;
+  std::string variant;  // "kind = roller" for variant-specific keys
+};
+std::vector<FlatKey> flatten(const Key& root);
+
+/// Edit distance for "did you mean" suggestions.
+std::size_t edit_distance(const std::string& a, const std::string& b);
+/// The closest candidate within a sensible distance, or empty.
+std::string suggest(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace mnsim::schema

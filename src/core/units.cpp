@@ -1,0 +1,227 @@
+#include "core/units.hpp"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <numbers>
+
+namespace mnsim {
+
+namespace {
+constexpr double kDay = 86400.0;
+constexpr double kYear = 365.25 * kDay;
+constexpr double kMonth = kYear / 12.0;  // mean Gregorian month, 30.44 d
+
+const std::vector<UnitInfo> kLength = {{"nm", 1e-9}, {"um", 1e-6}, {"µm", 1e-6},
+                                       {"mm", 1e-3}, {"cm", 1e-2}, {"m", 1.0}};
+const std::vector<UnitInfo> kTime = {
+    {"ms", 1e-3},      {"s", 1.0},         {"sec", 1.0},       {"min", 60.0},
+    {"h", 3600.0},     {"hour", 3600.0},   {"hours", 3600.0},  {"d", kDay},
+    {"day", kDay},     {"days", kDay},     {"week", 7 * kDay}, {"weeks", 7 * kDay},
+    {"month", kMonth}, {"months", kMonth}, {"year", kYear},    {"years", kYear}};
+const std::vector<UnitInfo> kFrequency = {
+    {"Hz", 1.0}, {"kHz", 1e3}, {"/s", 1.0}, {"/min", 1.0 / 60}};
+const std::vector<UnitInfo> kForce = {{"mN", 1e-3}, {"N", 1.0}};
+const std::vector<UnitInfo> kVelocity = {
+    {"um/s", 1e-6}, {"µm/s", 1e-6}, {"mm/s", 1e-3}, {"cm/s", 1e-2}, {"m/s", 1.0}};
+const std::vector<UnitInfo> kAreaDensity = {{"/mm^2", 1e6}, {"/mm2", 1e6}, {"/cm^2", 1e4},
+                                            {"/cm2", 1e4},  {"/m^2", 1.0}, {"/m2", 1.0}};
+const std::vector<UnitInfo> kAngle = {
+    {"deg", std::numbers::pi / 180.0}, {"°", std::numbers::pi / 180.0}, {"rad", 1.0}};
+const std::vector<UnitInfo> kPressure = {{"Pa", 1.0}, {"kPa", 1e3}, {"MPa", 1e6}};
+const std::vector<UnitInfo> kTension = {{"N/m", 1.0}, {"mN/m", 1e-3}};
+const std::vector<UnitInfo> kFraction = {{"%", 0.01}, {"", 1.0}};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string example(Dim d) {
+  switch (d) {
+    case Dim::Length:
+      return "\"1.5 mm\"";
+    case Dim::Time:
+      return "\"4 weeks\"";
+    case Dim::Frequency:
+      return "\"90 Hz\"";
+    case Dim::Force:
+      return "\"2 N\"";
+    case Dim::Velocity:
+      return "\"2 cm/s\"";
+    case Dim::AreaDensity:
+      return "\"250 /cm^2\"";
+    case Dim::Angle:
+      return "\"15 deg\"";
+    case Dim::Pressure:
+      return "\"1 MPa\"";
+    case Dim::Tension:
+      return "\"8 N/m\"";
+    case Dim::Fraction:
+      return "\"50 %\" or 0.5";
+  }
+  return "";
+}
+}  // namespace
+
+std::string_view dim_name(Dim d) {
+  switch (d) {
+    case Dim::Length:
+      return "length";
+    case Dim::Time:
+      return "time";
+    case Dim::Frequency:
+      return "frequency";
+    case Dim::Force:
+      return "force";
+    case Dim::Velocity:
+      return "speed";
+    case Dim::AreaDensity:
+      return "areal density";
+    case Dim::Angle:
+      return "angle";
+    case Dim::Pressure:
+      return "pressure";
+    case Dim::Tension:
+      return "tension";
+    case Dim::Fraction:
+      return "fraction";
+  }
+  return "?";
+}
+
+std::string_view si_unit(Dim d) {
+  switch (d) {
+    case Dim::Length:
+      return "m";
+    case Dim::Time:
+      return "s";
+    case Dim::Frequency:
+      return "Hz";
+    case Dim::Force:
+      return "N";
+    case Dim::Velocity:
+      return "m/s";
+    case Dim::AreaDensity:
+      return "/m^2";
+    case Dim::Angle:
+      return "rad";
+    case Dim::Pressure:
+      return "Pa";
+    case Dim::Tension:
+      return "N/m";
+    case Dim::Fraction:
+      return "";
+  }
+  return "";
+}
+
+const std::vector<UnitInfo>& units_for(Dim d) {
+  switch (d) {
+    case Dim::Length:
+      return kLength;
+    case Dim::Time:
+      return kTime;
+    case Dim::Frequency:
+      return kFrequency;
+    case Dim::Force:
+      return kForce;
+    case Dim::Velocity:
+      return kVelocity;
+    case Dim::AreaDensity:
+      return kAreaDensity;
+    case Dim::Angle:
+      return kAngle;
+    case Dim::Pressure:
+      return kPressure;
+    case Dim::Tension:
+      return kTension;
+    case Dim::Fraction:
+      return kFraction;
+  }
+  return kFraction;
+}
+
+std::string expected_units(Dim d) {
+  std::string units;
+  for (const auto& u : units_for(d)) {
+    if (u.symbol.empty()) continue;
+    if (!units.empty()) units += ", ";
+    units += u.symbol;
+  }
+  return fmt::format("a {} such as {}; units: {}", dim_name(d), example(d), units);
+}
+
+ParsedQuantity parse_quantity(std::string_view text, Dim d) {
+  ParsedQuantity out;
+  const std::string_view s = trim(text);
+  if (s.empty()) {
+    out.error = "empty quantity";
+    return out;
+  }
+  // Leading number: optional sign, digits, point, exponent.
+  std::size_t i = 0;
+  if (s[i] == '+' || s[i] == '-') ++i;
+  bool digits = false;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, digits = true;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, digits = true;
+  }
+  if (digits && i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    std::size_t j = i + 1;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+    std::size_t k = j;
+    while (k < s.size() && std::isdigit(static_cast<unsigned char>(s[k]))) ++k;
+    if (k > j) i = k;
+  }
+  if (!digits) {
+    out.error = fmt::format("'{}' does not start with a number", s);
+    return out;
+  }
+  std::string number(s.substr(0, i));
+  if (!number.empty() && number.front() == '+') number.erase(0, 1);
+  double value = 0.0;
+  const auto res = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (res.ec != std::errc() || res.ptr != number.data() + number.size() || !std::isfinite(value)) {
+    out.error = fmt::format("'{}' is not a finite number", s.substr(0, i));
+    return out;
+  }
+  const std::string_view unit = trim(s.substr(i));
+  for (const auto& u : units_for(d)) {
+    if (u.symbol == unit) {
+      if (unit.empty() && d != Dim::Fraction) break;
+      out.si = value * u.to_si;
+      if (!std::isfinite(out.si)) {
+        out.error = fmt::format("'{}' overflows", s);
+      }
+      return out;
+    }
+  }
+  if (unit.empty()) {
+    out.error = fmt::format("'{}' has no unit", s);
+  } else {
+    out.error = fmt::format("unknown {} unit '{}'", dim_name(d), unit);
+  }
+  return out;
+}
+
+std::optional<double> si_to(double si, Dim d, std::string_view unit) {
+  for (const auto& u : units_for(d)) {
+    if (u.symbol == unit) return si / u.to_si;
+  }
+  return std::nullopt;
+}
+
+std::string format_quantity(double si, Dim d, std::string_view unit) {
+  const auto v = si_to(si, d, unit);
+  if (!v) return fmt::format("{:g} {}", si, si_unit(d));
+  if (unit.empty()) return fmt::format("{:g}", *v);
+  if (unit == "%") return fmt::format("{:g} %", *v);
+  return fmt::format("{:g} {}", *v, unit);
+}
+
+}  // namespace mnsim

@@ -1,0 +1,119 @@
+#include "io/files.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+#include "core/error.hpp"
+
+namespace mnsim::io {
+
+namespace fs = std::filesystem;
+
+namespace {
+[[noreturn]] void fail_write(const fs::path& path, const char* what, int err) {
+  throw OutputError(
+      fmt::format("cannot write {}: {} ({})", path.string(), what, std::strerror(err)));
+}
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  // Unique temporary name in the same folder (same file system, so rename is atomic).
+  std::random_device rd;
+  const fs::path tmp = dir / fmt::format(".{}.tmp.{:08x}", path.filename().string(), rd());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) fail_write(path, "open", errno);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail_write(path, "write", err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail_write(path, "fsync", err);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_write(path, "close", err);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_write(path, "rename", err);
+  }
+}
+
+OutDirState prepare_output_dir(const fs::path& dir, bool force) {
+  std::error_code ec;
+  const SourceLoc cli{"command line", 0, 0};
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      throw InputError(cli, "--out", fmt::format("'{}' exists and is not a folder", dir.string()),
+                       "a new or empty folder, or an earlier mnsim output folder");
+    }
+    if (fs::exists(dir / kOutputMarker, ec)) return OutDirState::EarlierOutput;
+    const bool empty = fs::is_empty(dir, ec);
+    if (ec) {
+      throw OutputError(
+          fmt::format("cannot read output folder {}: {}", dir.string(), ec.message()));
+    }
+    if (!empty && !force) {
+      throw InputError(
+          cli, "--out",
+          fmt::format("'{}' is not empty and is not an mnsim output folder", dir.string()),
+          "an empty or new folder; pass --force to write into it anyway");
+    }
+    write_file_atomic(dir / kOutputMarker, "mnsim output folder\n");
+    return empty ? OutDirState::Empty : OutDirState::Forced;
+  }
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw OutputError(
+        fmt::format("cannot create output folder {}: {}", dir.string(), ec.message()));
+  }
+  write_file_atomic(dir / kOutputMarker, "mnsim output folder\n");
+  return OutDirState::Created;
+}
+
+std::string read_text_file(const fs::path& path, std::size_t max_bytes) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw InputError({path.string(), 0, 0}, "-", "is a directory", "a file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw InputError({path.string(), 0, 0}, "-",
+                     std::string("cannot open file: ") + std::strerror(errno), "a readable file");
+  }
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  if (size < 0) throw InputError({path.string(), 0, 0}, "-", "cannot read file", "a readable file");
+  if (static_cast<std::size_t>(size) > max_bytes) {
+    throw InputError({path.string(), 1, 1}, "-",
+                     fmt::format("file is {:.1f} MiB", static_cast<double>(size) / (1 << 20)),
+                     fmt::format("at most {:.1f} MiB", static_cast<double>(max_bytes) / (1 << 20)));
+  }
+  in.seekg(0);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), size);
+  if (!in) throw InputError({path.string(), 0, 0}, "-", "cannot read file", "a readable file");
+  return text;
+}
+
+}  // namespace mnsim::io

@@ -1,0 +1,27 @@
+// Writing results safely: every file is written to a temporary name in the same folder,
+// flushed to disk and renamed, so no reader ever sees a half-written file.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mnsim::io {
+
+/// Writes `content` to `path` atomically (temporary file, fsync, rename). Throws OutputError.
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+/// Name of the marker file that identifies a folder as an mnsim output folder.
+inline constexpr const char* kOutputMarker = ".mnsim-output";
+
+enum class OutDirState { Created, Empty, EarlierOutput, Forced };
+
+/// Prepares an output folder: creates it, or accepts it if empty or an earlier mnsim output;
+/// refuses a non-empty foreign folder unless `force`. Throws InputError (exit 2) on refusal and
+/// OutputError (exit 1) when the folder cannot be created or written.
+OutDirState prepare_output_dir(const std::filesystem::path& dir, bool force);
+
+/// Reads a whole small text file; throws InputError naming the file on failure.
+std::string read_text_file(const std::filesystem::path& path, std::size_t max_bytes);
+
+}  // namespace mnsim::io

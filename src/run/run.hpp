@@ -1,0 +1,47 @@
+// `mnsim run`: one scenario from file to results folder. The CLI is a thin shell over this.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/progress.hpp"
+#include "core/scenario.hpp"
+
+namespace mnsim {
+
+struct RunOptions {
+  std::filesystem::path out_dir;      // results folder
+  int threads = 0;                    // 0: OpenMP default
+  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
+  bool force = false;                 // write into a non-empty foreign folder
+  Progress* progress = nullptr;       // may be null
+};
+
+struct RunResult {
+  std::filesystem::path out_dir;
+  nlohmann::json summary;    // what summary.json holds
+  std::string summary_text;  // a few lines for the terminal
+};
+
+/// Metadata written into every output: version, commit, seed, threads, start time, wall time.
+nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
+                            double wall_s);
+
+/// Current UTC time as ISO 8601 ("2026-11-22T21:15:30Z").
+std::string utc_now_iso();
+
+/// Applies --seed and returns the seed in force.
+std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> seed);
+
+/// Cross-key checks that need more than one key (a lesion outside the patch, a needle longer
+/// than the skin is deep). Builds the model set-up without simulating. Throws InputError.
+void validate_semantics(const Table& scenario);
+
+/// Runs a loaded scenario and writes its results. Throws InputError, NumericalError, OutputError.
+RunResult run_scenario(Table scenario, const RunOptions& opts);
+
+}  // namespace mnsim

@@ -1,0 +1,80 @@
+// The skin at one point of the patch, before any lesion: layers, composition and mechanics, with
+// the patient's age, sex and Fitzpatrick type applied. Built from the site atlas (data/sites.toml)
+// by skin/atlas.hpp; consumed by the voxel tissue builder, the device/penetration model and the
+// healing model.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mnsim::skin {
+
+enum class Layer : std::uint8_t {
+  Outside = 0,  // air above the (possibly depressed) surface
+  StratumCorneum = 1,
+  ViableEpidermis = 2,
+  PapillaryDermis = 3,
+  ReticularDermis = 4,
+  Hypodermis = 5,
+};
+inline constexpr int kLayers = 5;  // tissue layers, Layer 1..5
+/// Index 0..4 of a tissue layer (StratumCorneum = 0).
+constexpr int layer_index(Layer l) {
+  return static_cast<int>(l) - 1;
+}
+constexpr Layer layer_from_index(int i) {
+  return static_cast<Layer>(i + 1);
+}
+/// "stratum_corneum", "viable_epidermis", "papillary_dermis", "reticular_dermis", "hypodermis".
+std::string_view layer_name(Layer l);
+
+/// Baseline composition of a layer. Concentrations in kg/m^3 (= mg/mL), cells per m^3,
+/// vascular density as a volume fraction.
+struct Composition {
+  double collagen1 = 0.0;
+  double collagen3 = 0.0;
+  double elastin = 0.0;
+  double fibroblasts = 0.0;
+  double vascular = 0.0;
+};
+
+struct SkinProfile {
+  std::string site;                         // atlas key, e.g. "medial_cheek"
+  std::array<double, kLayers> thickness{};  // m; hypodermis: modelled thickness
+  std::array<Composition, kLayers> composition{};
+  std::array<double, kLayers> youngs_modulus{};  // Pa, small-strain
+  double tension = 0.0;                          // in-plane skin tension, N/m
+  double plexus_depth = 0.0;                     // superficial vascular plexus, m below the surface
+  double melanocyte_density = 0.0;               // basal melanocytes per m^2
+  double melanocyte_activity = 1.0;              // relative to Fitzpatrick I = 1 (PIH propensity)
+  int fitzpatrick = 3;                           // I..VI as 1..6
+
+  /// Depth (m below the surface) of the top of a tissue layer.
+  double top_of(Layer l) const {
+    double z = 0.0;
+    for (int i = 0; i < layer_index(l); ++i) z += thickness[static_cast<std::size_t>(i)];
+    return z;
+  }
+  double bottom_of(Layer l) const {
+    return top_of(l) + thickness[static_cast<std::size_t>(layer_index(l))];
+  }
+  double total_thickness() const {
+    double z = 0.0;
+    for (double t : thickness) z += t;
+    return z;
+  }
+  /// Layer at a depth below the local surface (Outside above 0, Hypodermis below the dermis).
+  Layer layer_at(double depth) const {
+    if (depth < 0.0) return Layer::Outside;
+    double z = 0.0;
+    for (int i = 0; i < kLayers - 1; ++i) {
+      z += thickness[static_cast<std::size_t>(i)];
+      if (depth < z) return layer_from_index(i);
+    }
+    return Layer::Hypodermis;
+  }
+};
+
+}  // namespace mnsim::skin
