@@ -529,7 +529,8 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
   const SourceLoc whole{file, 1, 1};
   if (text.size() > kMaxScenarioBytes) {
     throw InputError(
-        whole, "-", fmt::format("file is {:.1f} MiB", static_cast<double>(text.size()) / (1 << 20)),
+        whole, "(file)",
+        fmt::format("file is {:.1f} MiB", static_cast<double>(text.size()) / (1 << 20)),
         fmt::format("a scenario file of at most {} MiB", kMaxScenarioBytes >> 20));
   }
   // Binary garbage: report the first NUL byte with its position.
@@ -538,7 +539,7 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
         1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n'));
     const auto bol = text.rfind('\n', nul);
     int col = static_cast<int>(nul - (bol == std::string::npos ? 0 : bol + 1)) + 1;
-    throw InputError({file, line, col}, "-", "NUL byte in file: this is not a text file",
+    throw InputError({file, line, col}, "(file)", "NUL byte in file: this is not a text file",
                      "a UTF-8 TOML scenario");
   }
   bool blank = true;
@@ -549,7 +550,7 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
     }
   }
   if (blank) {
-    throw InputError(whole, "-", "the file is empty",
+    throw InputError(whole, "(file)", "the file is empty",
                      "a TOML scenario; see examples/ and docs/scenario.md");
   }
   toml::table doc;

@@ -94,25 +94,26 @@ OutDirState prepare_output_dir(const fs::path& dir, bool force) {
 std::string read_text_file(const fs::path& path, std::size_t max_bytes) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    throw InputError({path.string(), 0, 0}, "-", "is a directory", "a file");
+    throw InputError({path.string(), 1, 1}, "(file)", "is a directory", "a file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw InputError({path.string(), 0, 0}, "-",
+    throw InputError({path.string(), 1, 1}, "(file)",
                      std::string("cannot open file: ") + std::strerror(errno), "a readable file");
   }
   in.seekg(0, std::ios::end);
   const auto size = in.tellg();
-  if (size < 0) throw InputError({path.string(), 0, 0}, "-", "cannot read file", "a readable file");
+  if (size < 0)
+    throw InputError({path.string(), 1, 1}, "(file)", "cannot read file", "a readable file");
   if (static_cast<std::size_t>(size) > max_bytes) {
-    throw InputError({path.string(), 1, 1}, "-",
+    throw InputError({path.string(), 1, 1}, "(file)",
                      fmt::format("file is {:.1f} MiB", static_cast<double>(size) / (1 << 20)),
                      fmt::format("at most {:.1f} MiB", static_cast<double>(max_bytes) / (1 << 20)));
   }
   in.seekg(0);
   std::string text(static_cast<std::size_t>(size), '\0');
   in.read(text.data(), size);
-  if (!in) throw InputError({path.string(), 0, 0}, "-", "cannot read file", "a readable file");
+  if (!in) throw InputError({path.string(), 1, 1}, "(file)", "cannot read file", "a readable file");
   return text;
 }
 

@@ -1,0 +1,151 @@
+// The CLI as a user meets it: exit codes, one-line errors, output-folder safety, metadata.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/run_cli.hpp"
+
+namespace fs = std::filesystem;
+using mnsim::test::run_cli;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path p =
+      fs::temp_directory_path() / ("mnsim_cli_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+std::string write_scenario(const fs::path& dir, const std::string& name, const std::string& text) {
+  fs::create_directories(dir);
+  const fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+int count_lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
+
+const std::string kMinimal = "title = \"cli test\"\nseed = 7\n";
+
+TEST(Cli, VersionNamesCommitAndBuildType) {
+  const auto r = run_cli({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("mnsim "), std::string::npos);
+  EXPECT_NE(r.out.find("commit "), std::string::npos);
+  EXPECT_NE(r.out.find("build"), std::string::npos);
+}
+
+TEST(Cli, HelpForProgramAndEverySubcommand) {
+  const auto top = run_cli({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const std::string sub : {"run", "check", "catalog"}) {
+    EXPECT_NE(top.out.find(sub), std::string::npos) << sub;
+    const auto r = run_cli({sub, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage: mnsim " + sub), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, BadFlagsAreOneLineExit2) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"run"},
+                                             {"frobnicate"},
+                                             {"run", "x.toml", "--threads", "0"},
+                                             {"run", "x.toml", "--threads", "many"},
+                                             {"run", "x.toml", "--log-level", "loud"},
+                                             {"run", "x.toml", "--bogus"},
+                                             {},
+                                             {"catalog", "nonsense"}}) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(count_lines(r.err), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  }
+}
+
+TEST(Cli, MissingScenarioFile) {
+  const auto r = run_cli({"check", "/nonexistent/scenario.toml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(
+      r.err,
+      "error: /nonexistent/scenario.toml:1:1: (file): cannot open file: No such file or directory "
+      "(a readable file)\n");
+}
+
+TEST(Cli, CheckPrintsResolvedScenarioWithDefaults) {
+  const fs::path dir = fresh_dir("check");
+  const auto sc = write_scenario(dir, "s.toml", "title = \"t\"\n");
+  const auto r = run_cli({"check", sc});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("seed = 1  # default"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, RunWritesMetadataAndRefusesForeignFolders) {
+  const fs::path dir = fresh_dir("run");
+  const auto sc = write_scenario(dir, "s.toml", kMinimal);
+  const fs::path out = dir / "out";
+  auto r = run_cli({"run", sc, "--out", out.string(), "--quiet", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;  // --quiet: nothing but the summary on stdout
+  ASSERT_TRUE(fs::exists(out / "summary.json"));
+  ASSERT_TRUE(fs::exists(out / "scenario.resolved.toml"));
+  const auto j = nlohmann::json::parse(std::ifstream(out / "summary.json"));
+  EXPECT_EQ(j["run"]["seed"], 7);
+  EXPECT_EQ(j["run"]["threads"], 1);
+  for (const char* k : {"mnsim_version", "git_commit", "started_utc", "wall_time_s"}) {
+    EXPECT_TRUE(j["run"].contains(k)) << k;
+  }
+  EXPECT_EQ(j["scenario"]["title"], "cli test");
+
+  // An earlier mnsim output may be written again; --seed overrides and is recorded.
+  r = run_cli({"run", sc, "--out", out.string(), "--quiet", "--seed", "99"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j2 = nlohmann::json::parse(std::ifstream(out / "summary.json"));
+  EXPECT_EQ(j2["run"]["seed"], 99);
+  EXPECT_EQ(j2["scenario"]["seed"], 99);
+
+  // A non-empty folder that is not an mnsim output is refused, and left untouched.
+  const fs::path mine = dir / "mine";
+  fs::create_directories(mine);
+  std::ofstream(mine / "thesis.docx") << "precious";
+  r = run_cli({"run", sc, "--out", mine.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos);
+  EXPECT_FALSE(fs::exists(mine / "summary.json"));
+  r = run_cli({"run", sc, "--out", mine.string(), "--force", "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(mine / "summary.json"));
+  EXPECT_TRUE(fs::exists(mine / "thesis.docx"));
+  fs::remove_all(dir);
+}
+
+TEST(Cli, PlainLogLinesWhenNotATerminal) {
+  const fs::path dir = fresh_dir("log");
+  const auto sc = write_scenario(dir, "s.toml", kMinimal);
+  const auto r = run_cli({"run", sc, "--out", (dir / "o").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos);  // no progress bar redraws in a pipe
+  EXPECT_NE(r.err.find("stage:"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CatalogListsTopicsKeysAndUnits) {
+  auto r = run_cli({"catalog"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("keys"), std::string::npos);
+  r = run_cli({"catalog", "keys"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("seed"), std::string::npos);
+  r = run_cli({"catalog", "units"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("µm"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,62 @@
+// Markdown reference of every scenario key, generated from the schema (docs/scenario.md).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "core/scenario_schema.hpp"
+
+namespace mnsim::tools {
+
+inline std::string md_escape(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|')
+      out += "\\|";
+    else
+      out += c;
+  }
+  return out;
+}
+
+/// One Markdown table per table of the schema, in schema order.
+inline std::string scenario_reference_markdown() {
+  using schema::Type;
+  std::string out;
+  std::string current = "\x01";
+  auto header = [&](const std::string& section, const std::string& doc) {
+    out += fmt::format("\n### `{}`\n\n{}\n\n",
+                       section.empty() ? "(top level)" : "[" + section + "]", doc);
+    out += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
+  };
+  // Top-level scalars first.
+  const auto flat = schema::flatten(scenario_schema());
+  header("", "Keys at the top of the file.");
+  for (const auto& fk : flat) {
+    const auto& k = *fk.key;
+    const bool is_table = k.type == Type::Table || k.type == Type::TableArray;
+    const auto dot = fk.path.rfind('.');
+    const std::string parent = dot == std::string::npos ? "" : fk.path.substr(0, dot);
+    if (is_table) {
+      header(fk.path,
+             md_escape(k.doc) + (fk.variant.empty() ? "" : " Only with " + fk.variant + "."));
+      current = fk.path;
+      continue;
+    }
+    if (parent != current && !(parent.empty() && current == "\x01")) {
+      // Scalars of a parent table after a nested table: repeat the parent header.
+      header(parent, "(continued)");
+      current = parent;
+    }
+    if (current == "\x01") current = "";
+    const std::string def =
+        k.required ? "**required**" : (k.def.empty() ? "optional" : "`" + k.def + "`");
+    out += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", fk.path, md_escape(schema::type_name(k)),
+                       md_escape(def), md_escape(schema::range_text(k)), md_escape(k.doc),
+                       fk.variant.empty() ? "" : " (only with " + fk.variant + ")");
+  }
+  return out;
+}
+
+}  // namespace mnsim::tools
