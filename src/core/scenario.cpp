@@ -233,6 +233,15 @@ class Validator {
     if (!spec.discriminator.empty()) {
       if (const toml::node* d = src.get(spec.discriminator); d && d->is_string()) {
         variant = d->as_string()->get();
+      } else if (!d) {
+        // Absent: the discriminator's default selects the variant.
+        for (const auto& c : spec.children) {
+          if (c.name == spec.discriminator && c.def.size() >= 2) {
+            variant = c.def.substr(1, c.def.size() - 2);
+          }
+        }
+      }
+      if (!variant.empty()) {
         if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
           for (const auto& c : it->second) allowed.push_back(&c);
         }

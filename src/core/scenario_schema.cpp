@@ -1,5 +1,7 @@
 #include "core/scenario_schema.hpp"
 
+#include "protocol/course.hpp"
+
 namespace mnsim {
 
 namespace {
@@ -11,6 +13,7 @@ schema::Key build() {
       string("notes", "", "Free text kept with the results."),
       integer("seed", "1", "Seed of every random draw (lesions, hand jitter, variability).", 0,
               9007199254740991.0),
+      protocol::course_schema(),
   };
   return root;
 }

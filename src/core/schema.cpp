@@ -150,7 +150,7 @@ std::string type_name(const Key& k) {
 
 std::string range_text(const Key& k) {
   auto show = [&](double v) {
-    if (k.type == Type::Quantity) return format_quantity(v, k.dim, k.unit);
+    if (k.type == Type::Quantity) return format_nice(v, k.dim);
     if (k.type == Type::Integer) return fmt::format("{}", static_cast<long long>(v));
     return fmt::format("{:g}", v);
   };

@@ -224,4 +224,29 @@ std::string format_quantity(double si, Dim d, std::string_view unit) {
   return fmt::format("{:g} {}", *v, unit);
 }
 
+std::string format_nice(double si, Dim d) {
+  const double a = std::fabs(si);
+  switch (d) {
+    case Dim::Length:
+      return format_quantity(si, d, a < 1e-3 ? "um" : (a < 1e-2 ? "mm" : (a < 1.0 ? "cm" : "m")));
+    case Dim::Time:
+      return format_quantity(si, d,
+                             a < 60 ? "s" : (a < 3600 ? "min" : (a < 2 * kDay ? "h" : "days")));
+    case Dim::Force:
+      return format_quantity(si, d, a < 0.1 ? "mN" : "N");
+    case Dim::Pressure:
+      return format_quantity(si, d, a < 1e3 ? "Pa" : (a < 1e6 ? "kPa" : "MPa"));
+    case Dim::Velocity:
+      return format_quantity(si, d, a < 1e-3 ? "um/s" : (a < 1e-2 ? "mm/s" : "cm/s"));
+    case Dim::AreaDensity:
+      return format_quantity(si, d, "/cm^2");
+    case Dim::Angle:
+      return format_quantity(si, d, "deg");
+    case Dim::Fraction:
+      return format_quantity(si, d, "%");
+    default:
+      return format_quantity(si, d, si_unit(d));
+  }
+}
+
 }  // namespace mnsim

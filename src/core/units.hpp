@@ -54,6 +54,9 @@ ParsedQuantity parse_quantity(std::string_view text, Dim d);
 /// Converts an SI value to the given unit symbol of dimension d; nullopt if the unit is unknown.
 std::optional<double> si_to(double si, Dim d, std::string_view unit);
 
+/// Formats an SI value in a unit chosen for readability ("366 days", "250 um", "1.5 mm").
+std::string format_nice(double si, Dim d);
+
 /// Formats an SI value with a unit symbol: format_quantity(0.0015, Dim::Length, "mm") -> "1.5 mm".
 std::string format_quantity(double si, Dim d, std::string_view unit);
 

@@ -8,6 +8,7 @@
 
 #include "core/version.hpp"
 #include "io/files.hpp"
+#include "protocol/course.hpp"
 
 namespace mnsim {
 
@@ -42,7 +43,7 @@ std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> 
 }
 
 void validate_semantics(const Table& scenario) {
-  (void)scenario;
+  (void)protocol::make_course(scenario.table("course"));
 }
 
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
