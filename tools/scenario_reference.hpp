@@ -26,8 +26,8 @@ inline std::string scenario_reference_markdown() {
   std::string out;
   std::string current = "\x01";
   auto header = [&](const std::string& section, const std::string& doc) {
-    out += fmt::format("\n### `{}`\n\n{}\n\n",
-                       section.empty() ? "(top level)" : "[" + section + "]", doc);
+    out +=
+        fmt::format("\n### {}\n\n{}\n\n", section.empty() ? "Top level" : "`" + section + "`", doc);
     out += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
   };
   // Top-level scalars first.
