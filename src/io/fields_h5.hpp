@@ -1,0 +1,54 @@
+// Field snapshots in HDF5 with an XDMF sidecar that ParaView opens directly as a time series.
+//
+// Layout of FILE.h5:
+//   /grid/x_faces, /grid/y_faces, /grid/z_faces   cell faces in um (z positive downward)
+//   /snapshots/NNNNNN/<field>   float32 [nz][ny][nx], chunked and gzip-compressed; attrs time_s,
+//                               label
+//   root attributes: mnsim_scenario (resolved TOML), mnsim_run (JSON metadata), mnsim_fields
+// The file is written under a temporary name and renamed by close(), so a reader never sees a
+// half-written file; FILE.xmf is written the same way.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "grid/grid.hpp"
+
+namespace mnsim::io {
+
+class FieldsWriter {
+ public:
+  /// Opens DIR/name.h5 (as a temporary file) for the given fields of a grid.
+  FieldsWriter(const std::filesystem::path& path, const grid::Grid& grid,
+               std::vector<std::string> fields);
+  ~FieldsWriter();
+  FieldsWriter(const FieldsWriter&) = delete;
+  FieldsWriter& operator=(const FieldsWriter&) = delete;
+
+  /// Stores a string attribute on the root group (scenario, metadata).
+  void attribute(const std::string& name, const std::string& value);
+  /// Appends one snapshot of the named fields (interior cells only).
+  void snapshot(double time_s, const std::string& label, const grid::FieldSet& fields);
+  /// Flushes, closes and renames into place; writes the XDMF sidecar. Throws OutputError.
+  void close();
+
+  std::size_t snapshots() const { return times_.size(); }
+
+ private:
+  void write_xdmf() const;
+
+  std::filesystem::path path_, tmp_;
+  grid::Grid grid_;
+  std::vector<std::string> fields_;
+  std::vector<double> times_;
+  std::vector<std::string> labels_;
+  long long file_ = -1;  // hid_t
+  bool closed_ = false;
+};
+
+/// Reads one field of one snapshot back (tests, tools). Returns nz*ny*nx values.
+std::vector<float> read_snapshot_field(const std::filesystem::path& path, int snapshot,
+                                       const std::string& field);
+
+}  // namespace mnsim::io
