@@ -21,21 +21,33 @@ struct ScarState {
   double width = 0.0;  // m
 };
 
-/// Category points in the quantitative score (0 = no longer visible).
-enum class GbCategory { None = 0, Milder = 1, Moderate = 2, Severe = 3 };
+/// Rows of the quantitative table for atrophic scars (points in brackets).
+enum class GbRow {
+  NotGraded,               // striae, wrinkles: not acne scars
+  Macular,                 // A: macular (flat) scar [1]
+  MildDish,                // A: mildly atrophic dish-like [1]
+  ModerateAtrophic,        // B: moderately atrophic (rolling) [2]
+  PunchedOutShallow,       // B: punched-out, shallow base, < 5 mm [2]
+  ShallowBroad,            // B: shallow but broad atrophic area [2]
+  PunchedOutDeep,          // C: punched-out, deep normal-appearing base, < 5 mm [3]
+  PunchedOutDeepAbnormal,  // C: punched-out, deep abnormal base (icepick) [3]
+  DeepBroad,               // C: deep, broad atrophic area [3]
+};
+int row_points(GbRow row);
+const char* row_name(GbRow row);
 
+/// Depth/width thresholds that place a simulated scar in a row (data/grading.toml).
 struct GradingRules {
-  double visible_depth = 50e-6;   // below: flat (macular at most), scores 0
-  double mild_depth = 150e-6;     // below: milder (dish-like) scar, 1 point
-  double severe_depth = 500e-6;   // at or above: severe, 3 points (else moderate, 2)
-  double broad_width = 5e-3;      // wider: "broad atrophic area"
-  double macular_fraction = 0.0;  // unused placeholder removed
+  double visible_depth = 0.0;  // m; shallower: macular (flat)
+  double mild_depth = 0.0;     // m; shallower: mildly atrophic
+  double deep_depth = 0.0;     // m; at least: deep (severe)
+  double broad_width = 0.0;    // m; at least: broad atrophic area
 };
 
 /// Loads the thresholds from data/grading.toml (InputError on malformed data).
 GradingRules load_grading_rules(const std::string& path);
 
-GbCategory categorize(const ScarState& s, const GradingRules& r);
+GbRow classify(const ScarState& s, const GradingRules& r);
 
 /// Goodman & Baron quantitative global score of an inventory.
 int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& r);
