@@ -1,5 +1,8 @@
 #include "core/scenario_schema.hpp"
 
+#include "lesions/factory.hpp"
+#include "skin/tissue.hpp"
+
 namespace mnsim {
 
 namespace {
@@ -11,6 +14,11 @@ schema::Key build() {
       string("notes", "", "Free text kept with the results."),
       integer("seed", "1", "Seed of every random draw (lesions, hand jitter, variability).", 0,
               9007199254740991.0),
+      skin::patient_schema(),
+      skin::tissue_schema(),
+      lesions::surface_schema(),
+      lesions::lesions_schema(),
+      lesions::inventory_schema(),
   };
   return root;
 }
