@@ -8,6 +8,7 @@
 
 #include "core/version.hpp"
 #include "io/files.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim {
 
@@ -42,7 +43,9 @@ std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> 
 }
 
 void validate_semantics(const Table& scenario) {
-  (void)scenario;
+  // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
+  // height maps (InputError at the key).
+  (void)skin::make_patch(scenario);
 }
 
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
