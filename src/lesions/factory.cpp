@@ -26,8 +26,22 @@ bool inside(const Box& b, const PatchLimits& lim) {
   return b.x0 >= -eps && b.y0 >= -eps && b.x1 <= lim.width + eps && b.y1 <= lim.length + eps;
 }
 
-bool overlaps(const Box& a, const Box& b) {
-  return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+// Whether two footprints share a point: bounding boxes first, then the depressions sampled over the
+// boxes' intersection on a lattice of 20 um (at most 256 x 256 points, at least 16 x 16).
+bool overlaps(const Lesion& a, const Lesion& b) {
+  const Box p = a.bounds(), q = b.bounds();
+  const double x0 = std::max(p.x0, q.x0), x1 = std::min(p.x1, q.x1);
+  const double y0 = std::max(p.y0, q.y0), y1 = std::min(p.y1, q.y1);
+  if (x0 >= x1 || y0 >= y1) return false;
+  const int nx = std::clamp(static_cast<int>(std::ceil((x1 - x0) / 20e-6)), 16, 256);
+  const int ny = std::clamp(static_cast<int>(std::ceil((y1 - y0) / 20e-6)), 16, 256);
+  for (int j = 0; j <= ny; ++j) {
+    for (int i = 0; i <= nx; ++i) {
+      const double x = x0 + (x1 - x0) * i / nx, y = y0 + (y1 - y0) * j / ny;
+      if (a.depression(x, y) > 0.0 && b.depression(x, y) > 0.0) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -151,8 +165,7 @@ LesionPtr make_lesion(const Table& t, const LesionData& data, const PatchLimits&
 Lesions generate_inventory(const Table& inv, const LesionData& data, const PatchLimits& lim,
                            std::uint64_t seed, const Lesions& placed) {
   Lesions out;
-  std::vector<Box> taken;
-  for (const auto& p : placed) taken.push_back(p->bounds());
+  Lesions taken = placed;
   std::uint64_t entity = 0;
   for (const auto& cls : kInventoryClasses) {
     const long long n = inv.integer(cls);
@@ -186,7 +199,8 @@ Lesions generate_inventory(const Table& inv, const LesionData& data, const Patch
         }
         const Box b = c->bounds();
         if (!inside(b, lim)) continue;
-        if (std::any_of(taken.begin(), taken.end(), [&](const Box& o) { return overlaps(b, o); })) {
+        if (std::any_of(taken.begin(), taken.end(),
+                        [&](const LesionPtr& o) { return overlaps(*c, *o); })) {
           continue;
         }
         l = c;
@@ -197,7 +211,7 @@ Lesions generate_inventory(const Table& inv, const LesionData& data, const Patch
                              cls, mm_text(lim.width), mm_text(lim.length)),
                  "fewer lesions or a larger [tissue] patch");
       }
-      taken.push_back(l->bounds());
+      taken.push_back(l);
       out.push_back(std::move(l));
     }
   }

@@ -36,8 +36,10 @@ LesionPtr make_lesion(const Table& entry, const LesionData& data, const PatchLim
 /// Lesions drawn from [inventory] counts with Rng(seed, kStreamLesions, n) for the n-th generated
 /// lesion (classes in kInventoryClasses order). Sizes are uniform within data/lesions.toml ranges
 /// (depth capped at 90 % of lim.skin_depth, length at 90 % of the smaller patch side); positions
-/// are uniform with the footprint inside the patch and bounding boxes not overlapping `placed`
-/// or each other (up to 1000 tries each, else InputError at the count).
+/// are uniform with the footprint inside the patch and not overlapping `placed` or each other
+/// (footprints compared on a 20 um lattice, at most 256 x 256 points, over the intersection of
+/// their bounding boxes; up to
+/// 1000 tries each, else InputError at the count).
 Lesions generate_inventory(const Table& inventory, const LesionData& data, const PatchLimits& lim,
                            std::uint64_t seed, const Lesions& placed);
 

@@ -25,10 +25,17 @@ const std::string kAtlas = std::string(MNSIM_SOURCE_DIR) + "/data/sites.toml";
 
 // Independent conversion of "<number> <unit>" to SI for the units used in the atlas.
 double si_of(const std::string& text) {
-  static const std::map<std::string, double> units = {
-      {"um", 1e-6},       {"mm", 1e-3},  {"%", 0.01},      {"", 1.0},
-      {"/mm^2", 1e6},     {"N/m", 1.0},  {"MPa", 1e6},     {"kPa", 1e3},
-      {"mg/mL", 1.0},     {"/mm^3", 1e9}, {"years", 365.25 * 86400.0}};
+  static const std::map<std::string, double> units = {{"um", 1e-6},
+                                                      {"mm", 1e-3},
+                                                      {"%", 0.01},
+                                                      {"", 1.0},
+                                                      {"/mm^2", 1e6},
+                                                      {"N/m", 1.0},
+                                                      {"MPa", 1e6},
+                                                      {"kPa", 1e3},
+                                                      {"mg/mL", 1.0},
+                                                      {"/mm^3", 1e9},
+                                                      {"years", 365.25 * 86400.0}};
   std::istringstream in(text);
   double v = 0;
   in >> v;
@@ -62,21 +69,22 @@ TEST(Atlas, EveryValueHasUnitAndSource) {
   const toml::table doc = toml::parse_file(kAtlas);
   // Walk every inline {value, source} table in the file.
   int values = 0;
-  std::function<void(const toml::table&, const std::string&)> walk =
-      [&](const toml::table& t, const std::string& path) {
-        if (t.contains("value")) {
-          ++values;
-          const std::string v = t["value"].value_or(std::string());
-          const std::string s = t["source"].value_or(std::string());
-          EXPECT_FALSE(v.empty()) << path;
-          EXPECT_TRUE(std::regex_search(s, std::regex("^assumed: .{10,}|[A-Z][a-z]+.* (19|20)[0-9]{2}")))
-              << path << ": source '" << s << "' is neither a citation nor 'assumed: <why>'";
-          return;
-        }
-        for (auto&& [k, n] : t) {
-          if (n.is_table()) walk(*n.as_table(), path + "." + std::string(k.str()));
-        }
-      };
+  std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t,
+                                                                         const std::string& path) {
+    if (t.contains("value")) {
+      ++values;
+      const std::string v = t["value"].value_or(std::string());
+      const std::string s = t["source"].value_or(std::string());
+      EXPECT_FALSE(v.empty()) << path;
+      EXPECT_TRUE(
+          std::regex_search(s, std::regex("^assumed: .{10,}|[A-Z][a-z]+.* (19|20)[0-9]{2}")))
+          << path << ": source '" << s << "' is neither a citation nor 'assumed: <why>'";
+      return;
+    }
+    for (auto&& [k, n] : t) {
+      if (n.is_table()) walk(*n.as_table(), path + "." + std::string(k.str()));
+    }
+  };
   walk(doc, "");
   EXPECT_GE(values, 90);
 }
@@ -100,11 +108,10 @@ TEST(Atlas, ReproducesEveryValueOfTheDataFile) {
 
   const toml::table& defs = *doc["defaults"].as_table();
   const toml::table& sites = *doc["sites"].as_table();
-  const std::set<std::string> required = {"forehead",      "glabella",      "temple",
-                                          "periorbital",   "nasal_dorsum",  "nasal_sidewall",
-                                          "medial_cheek",  "lateral_cheek", "upper_lip",
-                                          "chin",          "jawline",       "neck",
-                                          "abdomen",       "thigh"};
+  const std::set<std::string> required = {
+      "forehead",       "glabella",     "temple",        "periorbital", "nasal_dorsum",
+      "nasal_sidewall", "medial_cheek", "lateral_cheek", "upper_lip",   "chin",
+      "jawline",        "neck",         "abdomen",       "thigh"};
   EXPECT_GE(a.sites().size(), 14u);
   EXPECT_EQ(a.sites().size(), sites.size());
   for (const auto& r : required) EXPECT_NE(a.find(r), nullptr) << r;
@@ -116,8 +123,7 @@ TEST(Atlas, ReproducesEveryValueOfTheDataFile) {
     expect_value(st, "dermis_female", s.dermis_female, s.key);
     expect_value(st, "dermis_male", s.dermis_male, s.key);
     // Overridable values: the site's own entry if present, else [defaults].
-    for (const auto& [key, v] :
-         std::vector<std::pair<std::string, const DataValue*>>{
+    for (const auto& [key, v] : std::vector<std::pair<std::string, const DataValue*>>{
              {"stratum_corneum", &s.stratum_corneum},
              {"papillary_fraction", &s.papillary_fraction},
              {"melanocyte_density", &s.melanocyte_density},
@@ -226,15 +232,17 @@ TEST(Atlas, MalformedDataNamesFileLineAndKey) {
     }
   }
   ASSERT_GT(target, 0);
-  const std::string bad_unit =
-      load_modified("dermis_female = { value = \"0.86 mm\"", "dermis_female = { value = \"0.86 mmm\"");
-  EXPECT_NE(bad_unit.find("mnsim_sites_bad.toml:" + std::to_string(target) + ":"), std::string::npos)
+  const std::string bad_unit = load_modified("dermis_female = { value = \"0.86 mm\"",
+                                             "dermis_female = { value = \"0.86 mmm\"");
+  EXPECT_NE(bad_unit.find("mnsim_sites_bad.toml:" + std::to_string(target) + ":"),
+            std::string::npos)
       << bad_unit;
   EXPECT_NE(bad_unit.find("sites.forehead.dermis_female.value"), std::string::npos) << bad_unit;
   EXPECT_NE(bad_unit.find("unknown length unit 'mmm'"), std::string::npos) << bad_unit;
 
   const std::string no_source = load_modified(
-      "dermis_male = { value = \"1.17 mm\", source = \"Meng Y et al. 2022, BMC Med Imaging 22:113, Table 2\" }",
+      "dermis_male = { value = \"1.17 mm\", source = \"Meng Y et al. 2022, BMC Med Imaging 22:113, "
+      "Table 2\" }",
       "dermis_male = { value = \"1.17 mm\" }");
   EXPECT_NE(no_source.find("sites.forehead.dermis_male: missing 'source'"), std::string::npos)
       << no_source;
@@ -243,7 +251,6 @@ TEST(Atlas, MalformedDataNamesFileLineAndKey) {
                                          "[sites.forehead]\nname = \"forehead\"\ndermis_femal = 1");
   EXPECT_NE(typo.find("did you mean 'dermis_female'?"), std::string::npos) << typo;
 
-  const std::string range =
-      load_modified("value = \"0.86 mm\"", "value = \"-0.86 mm\"");
+  const std::string range = load_modified("value = \"0.86 mm\"", "value = \"-0.86 mm\"");
   EXPECT_NE(range.find("out of range"), std::string::npos) << range;
 }

@@ -69,10 +69,12 @@ TEST(Tissue, LayerInterfacesLieExactlyOnFaces) {
   for (int k = 0; k < g.nz; ++k) {
     const Layer want = p.layer_at(g.zc(k));
     EXPECT_EQ(t.layer(3, 5, k), want) << k;
-    EXPECT_FLOAT_EQ(t.fields.view(field::kCollagen1)(3, 5, k),
-                    static_cast<float>(p.composition[static_cast<std::size_t>(layer_index(want))].collagen1));
-    EXPECT_FLOAT_EQ(t.fields.view(field::kVascular)(3, 5, k),
-                    static_cast<float>(p.composition[static_cast<std::size_t>(layer_index(want))].vascular));
+    EXPECT_FLOAT_EQ(
+        t.fields.view(field::kCollagen1)(3, 5, k),
+        static_cast<float>(p.composition[static_cast<std::size_t>(layer_index(want))].collagen1));
+    EXPECT_FLOAT_EQ(
+        t.fields.view(field::kVascular)(3, 5, k),
+        static_cast<float>(p.composition[static_cast<std::size_t>(layer_index(want))].vascular));
   }
 }
 
@@ -98,18 +100,24 @@ TEST_P(ScarVolume, VoxelisedMatchesAnalyticWithin5Percent) {
 INSTANTIATE_TEST_SUITE_P(
     Kinds, ScarVolume,
     ::testing::Values(
-        VolumeCase{"icepick", "kind = \"icepick\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = \"1 mm\"\n"
-                              "depth = \"0.7 mm\"\n"},
-        VolumeCase{"boxcar_shallow", "kind = \"boxcar\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = "
-                                     "\"2.5 mm\"\ndepth = \"0.3 mm\"\nwall_angle = \"10 deg\"\n"},
-        VolumeCase{"boxcar_deep", "kind = \"boxcar\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = "
-                                  "\"3 mm\"\ndepth = \"0.7 mm\"\n"},
-        VolumeCase{"rolling", "kind = \"rolling\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = \"5 mm\"\n"
-                              "depth = \"0.3 mm\"\n"},
-        VolumeCase{"striae", "kind = \"striae\"\nx = \"4 mm\"\ny = \"4 mm\"\nlength = \"6 mm\"\n"
-                             "width = \"2 mm\"\ndepth = \"0.12 mm\"\nangle = \"30 deg\"\n"},
-        VolumeCase{"wrinkle", "kind = \"wrinkle\"\nx = \"4 mm\"\ny = \"4 mm\"\nlength = \"5 mm\"\n"
-                              "width = \"0.3 mm\"\ndepth = \"0.06 mm\"\nangle = \"90 deg\"\n"}),
+        VolumeCase{"icepick",
+                   "kind = \"icepick\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = \"1 mm\"\n"
+                   "depth = \"0.7 mm\"\n"},
+        VolumeCase{"boxcar_shallow",
+                   "kind = \"boxcar\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = "
+                   "\"2.5 mm\"\ndepth = \"0.3 mm\"\nwall_angle = \"10 deg\"\n"},
+        VolumeCase{"boxcar_deep",
+                   "kind = \"boxcar\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = "
+                   "\"3 mm\"\ndepth = \"0.7 mm\"\n"},
+        VolumeCase{"rolling",
+                   "kind = \"rolling\"\nx = \"4 mm\"\ny = \"4 mm\"\nwidth = \"5 mm\"\n"
+                   "depth = \"0.3 mm\"\n"},
+        VolumeCase{"striae",
+                   "kind = \"striae\"\nx = \"4 mm\"\ny = \"4 mm\"\nlength = \"6 mm\"\n"
+                   "width = \"2 mm\"\ndepth = \"0.12 mm\"\nangle = \"30 deg\"\n"},
+        VolumeCase{"wrinkle",
+                   "kind = \"wrinkle\"\nx = \"4 mm\"\ny = \"4 mm\"\nlength = \"5 mm\"\n"
+                   "width = \"0.3 mm\"\ndepth = \"0.06 mm\"\nangle = \"90 deg\"\n"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(Tissue, DermalDeficitUnderABoxcarOnly) {
@@ -143,7 +151,8 @@ wall_angle = "0 deg"
     const double base = p.composition[static_cast<std::size_t>(layer_index(l))].collagen1;
     EXPECT_FLOAT_EQ(c1(ic, jc, k), static_cast<float>(base * 0.7));
     EXPECT_FLOAT_EQ(order(ic, jc, k), 0.5f);
-    EXPECT_EQ(t.layer(io, jc, k), l == Layer::PapillaryDermis ? t.layer(io, jc, k) : t.layer(io, jc, k));
+    EXPECT_EQ(t.layer(io, jc, k),
+              l == Layer::PapillaryDermis ? t.layer(io, jc, k) : t.layer(io, jc, k));
   }
   EXPECT_GT(dermal, 5);
   for (int k = 0; k < g.nz; ++k) {
@@ -226,17 +235,20 @@ TEST(Tissue, ScenarioErrorsPointAtTheKey) {
                            "\"1 mm\"\ndepth = \"0.5 mm\"\n"),
             "/tmp/tissue_test.toml:11:5: lesions[0].x: 9 mm is outside the patch (0 to 8 mm "
             "([tissue] width))");
-  const std::string edge = err(kPatient + "[[lesions]]\nkind = \"boxcar\"\nx = \"7.5 mm\"\ny = "
-                                          "\"4 mm\"\nwidth = \"2 mm\"\ndepth = \"0.2 mm\"\n");
+  const std::string edge = err(kPatient +
+                               "[[lesions]]\nkind = \"boxcar\"\nx = \"7.5 mm\"\ny = "
+                               "\"4 mm\"\nwidth = \"2 mm\"\ndepth = \"0.2 mm\"\n");
   EXPECT_NE(edge.find("lesions[0].x: the boxcar extends outside the patch"), std::string::npos)
       << edge;
-  const std::string deep = err(kPatient + "[[lesions]]\nkind = \"icepick\"\nx = \"4 mm\"\ny = "
-                                          "\"4 mm\"\nwidth = \"1 mm\"\ndepth = \"1.2 mm\"\n");
+  const std::string deep = err(kPatient +
+                               "[[lesions]]\nkind = \"icepick\"\nx = \"4 mm\"\ny = "
+                               "\"4 mm\"\nwidth = \"1 mm\"\ndepth = \"1.2 mm\"\n");
   EXPECT_NE(deep.find(":14:9: lesions[0].depth: 1.2 mm is deeper than the skin"), std::string::npos)
       << deep;
-  const std::string wrong_key = err(kPatient + "[[lesions]]\nkind = \"icepick\"\nx = \"4 mm\"\ny = "
-                                               "\"4 mm\"\nwidth = \"1 mm\"\ndepth = \"0.2 mm\"\n"
-                                               "length = \"3 mm\"\n");
+  const std::string wrong_key = err(kPatient +
+                                    "[[lesions]]\nkind = \"icepick\"\nx = \"4 mm\"\ny = "
+                                    "\"4 mm\"\nwidth = \"1 mm\"\ndepth = \"0.2 mm\"\n"
+                                    "length = \"3 mm\"\n");
   EXPECT_NE(wrong_key.find("lesions[0].length: key 'length' is only valid when kind = "),
             std::string::npos)
       << wrong_key;
@@ -244,7 +256,8 @@ TEST(Tissue, ScenarioErrorsPointAtTheKey) {
   EXPECT_NE(site.find("patient.site: unknown value 'medial_cheeks' (did you mean 'medial_cheek'?"),
             std::string::npos)
       << site;
-  const std::string huge = err("[tissue]\nwidth = \"100 mm\"\nlength = \"100 mm\"\nresolution = "
-                               "\"2 um\"\n");
+  const std::string huge =
+      err("[tissue]\nwidth = \"100 mm\"\nlength = \"100 mm\"\nresolution = "
+          "\"2 um\"\n");
   EXPECT_NE(huge.find("tissue.resolution: the grid would have"), std::string::npos) << huge;
 }
