@@ -202,6 +202,47 @@ TEST(HeightMap, BadImagesAreOneLineErrors) {
   EXPECT_NE(error_of((d / "folder.png").string()).find("is a directory"), std::string::npos);
 }
 
+// Hostile files: every single-byte corruption of a small valid PNG, and random bytes in a CSV,
+// either read or raise InputError; nothing else escapes (run under ASan/UBSan in CI).
+TEST(HeightMap, CorruptedFilesNeverCrash) {
+  const fs::path d = tmp_dir();
+  std::vector<unsigned> v(16 * 16);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<unsigned>(i * 977 % 65536);
+  write_png(d / "small.png", 16, 16, 16, PNG_COLOR_TYPE_GRAY, v);
+  const std::string good = read_all(d / "small.png");
+  int ok = 0, rejected = 0;
+  for (std::size_t pos = 0; pos < good.size(); ++pos) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string bad = good;
+      bad[pos] = static_cast<char>(static_cast<unsigned char>(bad[pos]) ^ x);
+      std::ofstream(d / "flip.png", std::ios::binary) << bad;
+      try {
+        const HeightMap m = read_height_map((d / "flip.png").string(), "surface.file");
+        EXPECT_EQ(m.values.size(), static_cast<std::size_t>(m.cols) * static_cast<std::size_t>(m.rows));
+        ++ok;
+      } catch (const InputError& e) {
+        EXPECT_EQ(e.line().find('\n'), std::string::npos);
+        ++rejected;
+      }
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  std::uint64_t state = 12345;
+  for (int f = 0; f < 200; ++f) {
+    std::string text;
+    for (int i = 0; i < 200; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      const char alphabet[] = "0123456789.,;-+eE \n\tnaif#x\r";
+      text += alphabet[(state >> 33) % (sizeof alphabet - 1)];
+    }
+    std::ofstream(d / "fuzz.csv", std::ios::binary) << text;
+    try {
+      read_height_map((d / "fuzz.csv").string(), "surface.file");
+    } catch (const InputError&) {
+    }
+  }
+}
+
 TEST(HeightMap, MapMustCoverThePatchAndStayInTheSkin) {
   auto err = [](const std::string& surface) -> std::string {
     std::ofstream(tmp_dir() / "s.toml") << "[tissue]\nwidth = \"5 mm\"\nlength = \"5 mm\"\n"

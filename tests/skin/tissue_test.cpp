@@ -83,6 +83,10 @@ struct VolumeCase {
   std::string lesion;
 };
 
+void PrintTo(const VolumeCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 class ScarVolume : public ::testing::TestWithParam<VolumeCase> {};
 
 // Typical geometries of Jacob 2001 at the default 50 um resolution: the voxelised depression
