@@ -164,58 +164,77 @@ LesionPtr make_lesion(const Table& t, const LesionData& data, const PatchLimits&
 
 Lesions generate_inventory(const Table& inv, const LesionData& data, const PatchLimits& lim,
                            std::uint64_t seed, const Lesions& placed) {
-  Lesions out;
-  Lesions taken = placed;
+  // Phase 1: the geometry of every lesion, each from its own stream (entity n).
+  struct Draw {
+    std::string cls;
+    double width = 0, depth = 0, length = 0, angle = 0, wall = 0;
+    Rng rng{0, 0, 0};
+    double size = 0;  // largest footprint dimension, for placement order
+  };
+  std::vector<Draw> draws;
   std::uint64_t entity = 0;
   for (const auto& cls : kInventoryClasses) {
     const long long n = inv.integer(cls);
     const KindData& k = data.get(cls);
     for (long long i = 0; i < n; ++i, ++entity) {
-      Rng rng(seed, kStreamLesions, entity);
-      const double width = rng.uniform(k.width_min.si, k.width_max.si);
-      const double depth =
-          std::min(rng.uniform(k.depth_min.si, k.depth_max.si), 0.9 * lim.skin_depth);
-      double length = 0.0, angle = 0.0, wall = 0.0;
+      Draw d{cls, 0, 0, 0, 0, 0, Rng(seed, kStreamLesions, entity), 0};
+      d.width = d.rng.uniform(k.width_min.si, k.width_max.si);
+      d.depth = std::min(d.rng.uniform(k.depth_min.si, k.depth_max.si), 0.9 * lim.skin_depth);
       if (cls == "striae" || cls == "wrinkle") {
-        length = std::min(rng.uniform(k.length_min.si, k.length_max.si),
-                          0.9 * std::min(lim.width, lim.length));
-        angle = rng.uniform(0.0, kPi);
+        d.length = std::min(d.rng.uniform(k.length_min.si, k.length_max.si),
+                            0.9 * std::min(lim.width, lim.length));
+        d.angle = d.rng.uniform(0.0, kPi);
       }
-      if (cls.rfind("boxcar", 0) == 0) wall = rng.uniform(k.wall_angle_min.si, k.wall_angle_max.si);
-      LesionPtr l;
-      for (int attempt = 0; attempt < 1000 && !l; ++attempt) {
-        const double x = rng.uniform(0.0, lim.width), y = rng.uniform(0.0, lim.length);
-        LesionPtr c;
-        if (cls == "icepick") {
-          c = std::make_shared<Icepick>(x, y, width, depth, k.effects());
-        } else if (cls == "rolling") {
-          c = std::make_shared<Rolling>(x, y, width, depth, true, k.effects());
-        } else if (cls == "striae" || cls == "wrinkle") {
-          c = std::make_shared<Linear>(
-              cls == "striae" ? Linear::Profile::Striae : Linear::Profile::Wrinkle, x, y, length,
-              width, depth, angle, k.effects());
-        } else {
-          c = std::make_shared<Boxcar>(x, y, width, depth, wall, k.effects());
-        }
-        const Box b = c->bounds();
-        if (!inside(b, lim)) continue;
-        if (std::any_of(taken.begin(), taken.end(),
-                        [&](const LesionPtr& o) { return overlaps(*c, *o); })) {
-          continue;
-        }
-        l = c;
+      if (cls.rfind("boxcar", 0) == 0) {
+        d.wall = d.rng.uniform(k.wall_angle_min.si, k.wall_angle_max.si);
       }
-      if (!l) {
-        inv.fail(cls,
-                 fmt::format("cannot place {} {} lesions without overlap in the {} x {} patch", n,
-                             cls, mm_text(lim.width), mm_text(lim.length)),
-                 "fewer lesions or a larger [tissue] patch");
-      }
-      taken.push_back(l);
-      out.push_back(std::move(l));
+      d.size = std::max(d.width, d.length);
+      draws.push_back(d);
     }
   }
-  return out;
+  // Phase 2: positions, largest lesions first (stable, so ties keep inventory order).
+  std::vector<std::size_t> order(draws.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return draws[a].size > draws[b].size; });
+  Lesions taken = placed;
+  std::vector<LesionPtr> result(draws.size());
+  for (const std::size_t idx : order) {
+    Draw& d = draws[idx];
+    const KindData& k = data.get(d.cls);
+    LesionPtr l;
+    for (int attempt = 0; attempt < 1000 && !l; ++attempt) {
+      const double x = d.rng.uniform(0.0, lim.width), y = d.rng.uniform(0.0, lim.length);
+      LesionPtr c;
+      if (d.cls == "icepick") {
+        c = std::make_shared<Icepick>(x, y, d.width, d.depth, k.effects());
+      } else if (d.cls == "rolling") {
+        c = std::make_shared<Rolling>(x, y, d.width, d.depth, true, k.effects());
+      } else if (d.cls == "striae" || d.cls == "wrinkle") {
+        c = std::make_shared<Linear>(
+            d.cls == "striae" ? Linear::Profile::Striae : Linear::Profile::Wrinkle, x, y, d.length,
+            d.width, d.depth, d.angle, k.effects());
+      } else {
+        c = std::make_shared<Boxcar>(x, y, d.width, d.depth, d.wall, k.effects());
+      }
+      if (!inside(c->bounds(), lim)) continue;
+      if (std::any_of(taken.begin(), taken.end(),
+                      [&](const LesionPtr& o) { return overlaps(*c, *o); })) {
+        continue;
+      }
+      l = c;
+    }
+    if (!l) {
+      inv.fail(d.cls,
+               fmt::format("cannot place {} {} lesions without overlap in the {} x {} patch "
+                           "together with the other lesions",
+                           inv.integer(d.cls), d.cls, mm_text(lim.width), mm_text(lim.length)),
+               "fewer lesions or a larger [tissue] patch");
+    }
+    taken.push_back(l);
+    result[idx] = std::move(l);
+  }
+  return result;
 }
 
 LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimits& lim) {

@@ -33,13 +33,14 @@ struct PatchLimits {
 /// than the skin.
 LesionPtr make_lesion(const Table& entry, const LesionData& data, const PatchLimits& lim);
 
-/// Lesions drawn from [inventory] counts with Rng(seed, kStreamLesions, n) for the n-th generated
-/// lesion (classes in kInventoryClasses order). Sizes are uniform within data/lesions.toml ranges
-/// (depth capped at 90 % of lim.skin_depth, length at 90 % of the smaller patch side); positions
-/// are uniform with the footprint inside the patch and not overlapping `placed` or each other
-/// (footprints compared on a 20 um lattice, at most 256 x 256 points, over the intersection of
-/// their bounding boxes; up to
-/// 1000 tries each, else InputError at the count).
+/// Lesions drawn from [inventory] counts. The n-th lesion (classes in kInventoryClasses order)
+/// draws everything from Rng(seed, kStreamLesions, n): first its size, uniform within the
+/// data/lesions.toml ranges (depth capped at 90 % of lim.skin_depth, length at 90 % of the smaller
+/// patch side, angle 0-180 deg), then uniform positions until its footprint lies inside the patch
+/// and overlaps neither `placed` nor lesions placed before it. Lesions are positioned largest
+/// first; footprints are compared on a 20 um lattice (at most 256 x 256 points) over the
+/// intersection of their bounding boxes; after 1000 tries: InputError at the count. Returned in
+/// inventory order.
 Lesions generate_inventory(const Table& inventory, const LesionData& data, const PatchLimits& lim,
                            std::uint64_t seed, const Lesions& placed);
 

@@ -218,7 +218,8 @@ TEST(HeightMap, CorruptedFilesNeverCrash) {
       std::ofstream(d / "flip.png", std::ios::binary) << bad;
       try {
         const HeightMap m = read_height_map((d / "flip.png").string(), "surface.file");
-        EXPECT_EQ(m.values.size(), static_cast<std::size_t>(m.cols) * static_cast<std::size_t>(m.rows));
+        EXPECT_EQ(m.values.size(),
+                  static_cast<std::size_t>(m.cols) * static_cast<std::size_t>(m.rows));
         ++ok;
       } catch (const InputError& e) {
         EXPECT_EQ(e.line().find('\n'), std::string::npos);

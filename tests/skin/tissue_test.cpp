@@ -1,8 +1,10 @@
 // Voxel tissue: layer faces exact, voxelised scar volumes against analytic volumes, dermal
 // deficit and tethering bands, per-point queries.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 #include "core/scenario.hpp"
@@ -264,4 +266,21 @@ TEST(Tissue, ScenarioErrorsPointAtTheKey) {
       err("[tissue]\nwidth = \"100 mm\"\nlength = \"100 mm\"\nresolution = "
           "\"2 um\"\n");
   EXPECT_NE(huge.find("tissue.resolution: the grid would have"), std::string::npos) << huge;
+}
+
+TEST(Tissue, IndependentOfThreadCount) {
+  const Table sc = scenario("seed = 3\n" + kPatient + "[inventory]\nicepick = 4\nrolling = 1\n");
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Tissue one = build_tissue(sc);
+  omp_set_num_threads(3);
+  const Tissue three = build_tissue(sc);
+  omp_set_num_threads(before);
+  ASSERT_EQ(one.fields.size(), three.fields.size());
+  const std::size_t n = one.grid().padded_size();
+  for (int f = 0; f < one.fields.size(); ++f) {
+    EXPECT_EQ(std::memcmp(one.fields.view(f).data, three.fields.view(f).data, n * sizeof(float)), 0)
+        << one.fields.name(f);
+  }
+  EXPECT_EQ(one.surface_k, three.surface_k);
 }
