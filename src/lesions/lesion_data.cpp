@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "skin/datafile.hpp"
+
 #include <cstdlib>
 #include <numbers>
 #include <stdexcept>

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "lesions/lesion.hpp"
-#include "skin/datafile.hpp"
+#include "skin/data_value.hpp"
 
 namespace mnsim::lesions {
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "skin/datafile.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <stdexcept>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "skin/datafile.hpp"
+#include "skin/data_value.hpp"
 #include "skin/profile.hpp"
 
 namespace mnsim::skin {
