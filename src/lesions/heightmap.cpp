@@ -97,7 +97,7 @@ PngStatus read_png_core(PngReader& rd, png_uint_32& w, png_uint_32& h, int& dept
   color = png_get_color_type(png, info);
   if (color != PNG_COLOR_TYPE_GRAY || depth != 16) {
     status = PngStatus::WrongFormat;
-  } else if (w < 2 || h < 2) {
+  } else if (w < 2 || h < 2 || static_cast<std::size_t>(w) * h > kMaxMapPixels) {
     status = PngStatus::BadSize;
   } else {
     png_set_interlace_handling(png);
@@ -152,7 +152,8 @@ HeightMap read_png_height_map(const std::string& path, const std::string& key) {
       bad(path, key, fmt::format("PNG is {}-bit {}", depth, kind), kPngExpected);
     }
     case PngStatus::BadSize:
-      bad(path, key, fmt::format("PNG is {} x {} pixels", w, h), "at least 2 x 2 pixels");
+      bad(path, key, fmt::format("PNG is {} x {} pixels", w, h),
+          fmt::format("at least 2 x 2 and at most {} pixels", kMaxMapPixels));
   }
   HeightMap m;
   m.cols = static_cast<int>(w);
@@ -214,6 +215,10 @@ HeightMap read_csv_height_map(const std::string& path, const std::string& key) {
       if (m.rows == 0 && count >= kMaxMapSide) {
         bad(path, key, fmt::format("more than {} columns", kMaxMapSide), expected, line, col);
       }
+      if (m.rows > 0 && count >= m.cols) {
+        bad(path, key, fmt::format("row has more than {} values, as many as the first row", m.cols),
+            expected, line, col);
+      }
       m.values.push_back(v);
       ++count;
       any = true;
@@ -228,8 +233,9 @@ HeightMap read_csv_height_map(const std::string& path, const std::string& key) {
           expected, line, 1);
     }
     ++m.rows;
-    if (m.rows > kMaxMapSide) {
-      bad(path, key, fmt::format("more than {} rows", kMaxMapSide), expected, line, 1);
+    if (m.rows > kMaxMapSide || m.values.size() > kMaxMapPixels) {
+      bad(path, key, fmt::format("more than {} rows or {} values", kMaxMapSide, kMaxMapPixels),
+          expected, line, 1);
     }
   }
   if (m.rows == 0) bad(path, key, "no numbers in the file", expected, 1, 1);

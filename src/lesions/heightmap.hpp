@@ -16,6 +16,7 @@ namespace mnsim::lesions {
 
 /// Limits on imported maps (a hostile file must never exhaust memory).
 inline constexpr int kMaxMapSide = 8192;
+inline constexpr std::size_t kMaxMapPixels = std::size_t{1} << 24;  // 16.8 million
 inline constexpr std::size_t kMaxMapFileBytes = 256u << 20;
 
 /// Raw values of a height map, row-major (rows along y, columns along x).

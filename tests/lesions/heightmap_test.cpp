@@ -152,7 +152,8 @@ TEST(HeightMap, BadImagesAreOneLineErrors) {
   write_png(d / "rgb16.png", 8, 8, 16, PNG_COLOR_TYPE_RGB, std::vector<unsigned>(64, 3));
   EXPECT_NE(error_of((d / "rgb16.png").string()).find("PNG is 16-bit RGB"), std::string::npos);
   write_png(d / "tiny.png", 1, 1, 16, PNG_COLOR_TYPE_GRAY, {7});
-  EXPECT_NE(error_of((d / "tiny.png").string()).find("PNG is 1 x 1 pixels (at least 2 x 2"),
+  EXPECT_NE(error_of((d / "tiny.png").string())
+                .find("PNG is 1 x 1 pixels (at least 2 x 2 and at most 16777216 pixels)"),
             std::string::npos);
 
   // Truncated: the first half of a good file.
@@ -194,6 +195,10 @@ TEST(HeightMap, BadImagesAreOneLineErrors) {
   EXPECT_NE(error_of(kData + "text.csv").find("text.csv:3:4: surface.file: 'abc' is not a number"),
             std::string::npos)
       << error_of(kData + "text.csv");
+  EXPECT_EQ(error_of(kData + "long_row.csv"),
+            kData +
+                "long_row.csv:2:7: surface.file: row has more than 3 values, as many as the "
+                "first row (a CSV of finite numbers, every row the same length)");
   EXPECT_NE(error_of(kData + "empty.csv").find("the file is empty"), std::string::npos);
   EXPECT_NE(error_of(kData + "missing.png").find("file not found"), std::string::npos);
   EXPECT_NE(error_of(kData + "pit.bmp").find("unsupported height map type '.bmp'"),
