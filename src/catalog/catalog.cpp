@@ -8,6 +8,8 @@
 #include "core/error.hpp"
 #include "core/scenario_schema.hpp"
 #include "core/units.hpp"
+#include "lesions/lesion_data.hpp"
+#include "skin/atlas.hpp"
 
 namespace mnsim {
 
@@ -47,6 +49,87 @@ std::string units_text() {
   return out;
 }
 
+std::string value_line(const std::string& name, const skin::DataValue& v) {
+  return fmt::format("    {:<30} {:<12} {}\n", name, v.text, v.source);
+}
+
+std::string sites_text() {
+  const skin::Atlas& a = skin::default_atlas();
+  std::string out = fmt::format(
+      "Site atlas ({}; see docs/skin.md). Values at the reference age, "
+      "with units and sources.\n",
+      a.path());
+  out += "\nModifiers:\n";
+  out += value_line("reference_age", a.age().reference_age);
+  out += value_line("epidermis loss/decade, men", a.age().epidermis_loss_male);
+  out += value_line("epidermis loss/decade, women", a.age().epidermis_loss_female);
+  out += value_line("dermis loss/decade", a.age().dermis_loss);
+  out += value_line("minimum age factor", a.age().minimum_factor);
+  out += value_line("epidermis male factor", a.epidermis_male_factor());
+  for (int t = 1; t <= 6; ++t) {
+    out += value_line(fmt::format("melanocyte activity, type {}", t), a.fitzpatrick_activity(t));
+  }
+  const auto& first = a.sites().front();
+  out += "\nDefaults (every site unless overridden):\n";
+  static const char* layers[] = {"stratum_corneum", "viable_epidermis", "papillary_dermis",
+                                 "reticular_dermis", "hypodermis"};
+  for (std::size_t l = 0; l < skin::kLayers; ++l) {
+    out += value_line(fmt::format("youngs_{}", layers[l]), first.youngs[l]);
+  }
+  for (std::size_t l = 0; l < skin::kLayers; ++l) {
+    for (std::size_t c = 0; c < skin::kCompositionKeys.size(); ++c) {
+      out += value_line(fmt::format("{}.{}", layers[l], skin::kCompositionKeys[c]),
+                        first.composition[l][c]);
+    }
+  }
+  for (const auto& s : a.sites()) {
+    out += fmt::format("\n{} ({})\n", s.key, s.name);
+    out += value_line("stratum_corneum", s.stratum_corneum);
+    out += value_line("viable epidermis", s.epidermis);
+    out += value_line("dermis, women", s.dermis_female);
+    out += value_line("dermis, men", s.dermis_male);
+    out += value_line("papillary_fraction", s.papillary_fraction);
+    out += value_line("melanocyte_density", s.melanocyte_density);
+    out += value_line("tension", s.tension);
+  }
+  return out;
+}
+
+std::string lesions_text() {
+  const lesions::LesionData& d = lesions::default_lesion_data();
+  std::string out = fmt::format(
+      "Lesion kinds ({}; see docs/skin.md).\n"
+      "[[lesions]] kind = icepick | boxcar | rolling (x, y, width, depth), striae | wrinkle (x, y, "
+      "length, width, depth, angle).\n"
+      "[inventory] counts: icepick, boxcar_shallow, boxcar_deep, rolling, striae, wrinkle.\n"
+      "[surface] a measured height map (16-bit grayscale PNG or CSV).\n"
+      "Shapes: icepick cone; boxcar flat floor with straight walls (frustum); rolling raised "
+      "cosine; striae raised cosine across a band; wrinkle V across a band.\n",
+      d.path());
+  for (const auto& k : d.kinds()) {
+    out += fmt::format("\n{}: {}\n", k.key, k.description);
+    const std::pair<const char*, const skin::DataValue*> entries[] = {
+        {"width_min", &k.width_min},
+        {"width_max", &k.width_max},
+        {"depth_min", &k.depth_min},
+        {"depth_max", &k.depth_max},
+        {"length_min", &k.length_min},
+        {"length_max", &k.length_max},
+        {"wall_angle_min", &k.wall_angle_min},
+        {"wall_angle_max", &k.wall_angle_max},
+        {"tether_radius", &k.tether_radius},
+        {"tether_depth", &k.tether_depth},
+        {"tether_collagen_factor", &k.tether_collagen_factor},
+        {"deficit_threshold", &k.deficit_threshold},
+        {"collagen_deficit", &k.collagen_deficit},
+        {"disorder", &k.disorder}};
+    for (const auto& [name, v] : entries) {
+      if (!v->text.empty()) out += value_line(name, *v);
+    }
+  }
+  return out;
+}
+
 struct Topic {
   std::string name;
   std::string about;
@@ -57,6 +140,9 @@ const std::vector<Topic>& topics() {
   static const std::vector<Topic> t = {
       {"keys", "every scenario key with type, unit, range and default", keys_text},
       {"units", "units accepted in quantities", units_text},
+      {"sites", "the site atlas: layers, composition, modifiers, with units and sources",
+       sites_text},
+      {"lesions", "lesion kinds and their geometry, with units and sources", lesions_text},
   };
   return t;
 }

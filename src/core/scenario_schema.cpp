@@ -1,6 +1,8 @@
 #include "core/scenario_schema.hpp"
 
+#include "lesions/factory.hpp"
 #include "protocol/course.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim {
 
@@ -14,6 +16,11 @@ schema::Key build() {
       integer("seed", "1", "Seed of every random draw (lesions, hand jitter, variability).", 0,
               9007199254740991.0),
       protocol::course_schema(),
+      skin::patient_schema(),
+      skin::tissue_schema(),
+      lesions::surface_schema(),
+      lesions::lesions_schema(),
+      lesions::inventory_schema(),
   };
   return root;
 }

@@ -9,6 +9,7 @@
 #include "core/version.hpp"
 #include "io/files.hpp"
 #include "protocol/course.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim {
 
@@ -44,6 +45,9 @@ std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> 
 
 void validate_semantics(const Table& scenario) {
   (void)protocol::make_course(scenario.table("course"));
+  // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
+  // height maps (InputError at the key).
+  (void)skin::make_patch(scenario);
 }
 
 RunResult run_scenario(Table scenario, const RunOptions& opts) {

@@ -48,8 +48,9 @@ struct SkinProfile {
   double tension = 0.0;                          // in-plane skin tension, N/m
   double plexus_depth = 0.0;                     // superficial vascular plexus, m below the surface
   double melanocyte_density = 0.0;               // basal melanocytes per m^2
-  double melanocyte_activity = 1.0;              // relative to Fitzpatrick I = 1 (PIH propensity)
-  int fitzpatrick = 3;                           // I..VI as 1..6
+  double melanocyte_depth = 0.0;  // basal layer (bottom of the viable epidermis), m below surface
+  double melanocyte_activity = 1.0;  // relative to Fitzpatrick I = 1 (PIH propensity)
+  int fitzpatrick = 3;               // I..VI as 1..6
 
   /// Depth (m below the surface) of the top of a tissue layer.
   double top_of(Layer l) const {

@@ -21,6 +21,8 @@ struct Case {
   std::string expected;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.file; }
+
 std::vector<Case> load_cases() {
   std::vector<Case> cases;
   std::ifstream in(kBad / "expected.tsv");

@@ -1,0 +1,57 @@
+// Building the voxel tissue of a 10 x 10 mm cheek patch at 50 um with a seeded scar inventory.
+#include <benchmark/benchmark.h>
+
+#include "core/scenario.hpp"
+#include "core/scenario_schema.hpp"
+#include "skin/tissue.hpp"
+
+namespace {
+
+mnsim::Table patch_scenario() {
+  return mnsim::parse_scenario_text(R"(
+seed = 1
+[patient]
+site = "medial_cheek"
+[tissue]
+width = "10 mm"
+length = "10 mm"
+[inventory]
+icepick = 6
+boxcar_shallow = 2
+boxcar_deep = 1
+rolling = 1
+)",
+                                    "bench.toml", mnsim::scenario_schema());
+}
+
+void BM_MakePatch(benchmark::State& state) {
+  const mnsim::Table sc = patch_scenario();
+  for (auto _ : state) benchmark::DoNotOptimize(mnsim::skin::make_patch(sc));
+}
+BENCHMARK(BM_MakePatch)->Unit(benchmark::kMillisecond);
+
+void BM_BuildTissue(benchmark::State& state) {
+  const mnsim::Table sc = patch_scenario();
+  const mnsim::skin::SkinPatch patch = mnsim::skin::make_patch(sc);
+  for (auto _ : state) {
+    mnsim::skin::Tissue t = mnsim::skin::build_tissue(patch, 50e-6, 2);
+    benchmark::DoNotOptimize(t.fields.view(0).data);
+    state.counters["cells"] = static_cast<double>(t.grid().cells());
+  }
+}
+BENCHMARK(BM_BuildTissue)->Unit(benchmark::kMillisecond);
+
+void BM_SurfaceQuery(benchmark::State& state) {
+  const mnsim::skin::SkinPatch patch = mnsim::skin::make_patch(patch_scenario());
+  double x = 0.0;
+  for (auto _ : state) {
+    x += 1.234e-5;
+    if (x > 10e-3) x -= 10e-3;
+    benchmark::DoNotOptimize(patch.profile_at(x, 10e-3 - x));
+  }
+}
+BENCHMARK(BM_SurfaceQuery);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,121 @@
+#include "lesions/lesion_data.hpp"
+
+#include <fmt/format.h>
+
+#include "skin/datafile.hpp"
+
+#include <cstdlib>
+#include <numbers>
+#include <stdexcept>
+
+namespace mnsim::lesions {
+
+using skin::DataDim;
+using skin::DataFile;
+
+Effects KindData::effects() const {
+  Effects e;
+  e.collagen_deficit = collagen_deficit.si;
+  e.disorder = disorder.si;
+  if (!tether_radius.text.empty()) {
+    e.tether_radius = tether_radius.si;
+    e.tether_depth = tether_depth.si;
+    e.tether_collagen_factor = tether_collagen_factor.si;
+  }
+  return e;
+}
+
+namespace {
+
+void range(const DataFile& f, const toml::table& t, const std::string& where,
+           const std::string& name, DataDim d, double lo, double hi, DataValue& vmin,
+           DataValue& vmax) {
+  vmin = f.value(t, where, name + "_min", d, lo, hi);
+  vmax = f.value(t, where, name + "_max", d, lo, hi);
+  if (vmax.si < vmin.si) {
+    throw InputError(vmax.loc, where + "." + name + "_max",
+                     fmt::format("'{}' is below {}_min '{}'", vmax.text, name, vmin.text),
+                     "max >= min");
+  }
+}
+
+}  // namespace
+
+LesionData LesionData::load(const std::string& path) {
+  const DataFile f(path);
+  LesionData out;
+  out.path_ = path;
+  std::vector<std::string> all = kInventoryClasses;
+  all.push_back("measured");
+  f.check_keys(f.root(), "", all);
+  constexpr double kMm = 1e-3;
+  const double deg90 = std::numbers::pi / 2;
+  for (const auto& key : all) {
+    const toml::table& t = f.table(f.root(), "", key);
+    KindData k;
+    k.key = key;
+    std::vector<std::string> known = {"description", "collagen_deficit", "disorder"};
+    const bool measured = key == "measured";
+    const bool linear = key == "striae" || key == "wrinkle";
+    const bool boxcar = key.rfind("boxcar", 0) == 0;
+    const bool rolling = key == "rolling";
+    if (!measured) {
+      for (const char* n : {"width_min", "width_max", "depth_min", "depth_max"}) known.push_back(n);
+    }
+    if (linear) known.insert(known.end(), {"length_min", "length_max"});
+    if (boxcar) known.insert(known.end(), {"wall_angle_min", "wall_angle_max"});
+    if (rolling)
+      known.insert(known.end(), {"tether_radius", "tether_depth", "tether_collagen_factor"});
+    if (measured) known.push_back("deficit_threshold");
+    f.check_keys(t, key, known);
+    const toml::node* desc = t.get("description");
+    if (!desc || !desc->is_string() || desc->as_string()->get().empty()) {
+      throw InputError(desc ? f.loc(*desc) : f.loc(t), key + ".description",
+                       "missing or empty description", "description = \"...\"");
+    }
+    k.description = desc->as_string()->get();
+    if (!measured) {
+      range(f, t, key, "width", DataDim::Length, 1e-6, 50 * kMm, k.width_min, k.width_max);
+      range(f, t, key, "depth", DataDim::Length, 1e-6, 10 * kMm, k.depth_min, k.depth_max);
+    }
+    if (linear)
+      range(f, t, key, "length", DataDim::Length, 1e-6, 500 * kMm, k.length_min, k.length_max);
+    if (boxcar) {
+      range(f, t, key, "wall_angle", DataDim::Angle, 0.0, deg90 * 0.99, k.wall_angle_min,
+            k.wall_angle_max);
+    }
+    if (rolling) {
+      k.tether_radius = f.value(t, key, "tether_radius", DataDim::Length, 0.0, 10 * kMm);
+      k.tether_depth = f.value(t, key, "tether_depth", DataDim::Length, 0.0, 10 * kMm);
+      k.tether_collagen_factor =
+          f.value(t, key, "tether_collagen_factor", DataDim::Number, 0.0, 10.0);
+    }
+    if (measured) {
+      k.deficit_threshold = f.value(t, key, "deficit_threshold", DataDim::Length, 0.0, 10 * kMm);
+    }
+    k.collagen_deficit = f.value(t, key, "collagen_deficit", DataDim::Fraction, 0.0, 1.0);
+    k.disorder = f.value(t, key, "disorder", DataDim::Fraction, 0.0, 1.0);
+    out.kinds_.push_back(std::move(k));
+  }
+  return out;
+}
+
+const KindData& LesionData::get(const std::string& key) const {
+  for (const auto& k : kinds_) {
+    if (k.key == key) return k;
+  }
+  throw std::out_of_range("internal: unknown lesion kind '" + key + "'");
+}
+
+std::string default_lesion_data_path() {
+  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
+    return std::string(d) + "/lesions.toml";
+  return std::string(MNSIM_DATA_DIR) + "/lesions.toml";
+}
+
+const LesionData& default_lesion_data() {
+  static const LesionData d = LesionData::load(default_lesion_data_path());
+  return d;
+}
+
+}  // namespace mnsim::lesions

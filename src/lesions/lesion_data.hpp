@@ -1,0 +1,53 @@
+// Lesion kinds as described in data/lesions.toml: geometry ranges used when lesions are generated
+// from an inventory, and the dermal effects under each kind.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lesions/lesion.hpp"
+#include "skin/data_value.hpp"
+
+namespace mnsim::lesions {
+
+using skin::DataValue;
+
+/// One table of data/lesions.toml. Ranges are uniform distributions [min, max]; entries that a
+/// kind does not use have an empty `text`.
+struct KindData {
+  std::string key;  // "icepick", "boxcar_shallow", "boxcar_deep", "rolling", "striae", "wrinkle",
+                    // "measured"
+  std::string description;
+  DataValue width_min, width_max, depth_min, depth_max;
+  DataValue length_min, length_max;                               // striae, wrinkle
+  DataValue wall_angle_min, wall_angle_max;                       // boxcar_*
+  DataValue tether_radius, tether_depth, tether_collagen_factor;  // rolling
+  DataValue deficit_threshold;                                    // measured
+  DataValue collagen_deficit, disorder;
+  Effects effects() const;
+};
+
+class LesionData {
+ public:
+  /// Loads and validates a lesion data file; InputError on malformed data.
+  static LesionData load(const std::string& path);
+  const std::string& path() const { return path_; }
+  const std::vector<KindData>& kinds() const { return kinds_; }
+  /// Throws std::out_of_range for an unknown key.
+  const KindData& get(const std::string& key) const;
+
+ private:
+  std::string path_;
+  std::vector<KindData> kinds_;
+};
+
+/// Inventory classes in generation order (also the [inventory] keys).
+inline const std::vector<std::string> kInventoryClasses = {
+    "icepick", "boxcar_shallow", "boxcar_deep", "rolling", "striae", "wrinkle"};
+
+/// $MNSIM_DATA_DIR/lesions.toml or the source tree's data/lesions.toml.
+std::string default_lesion_data_path();
+/// The shipped lesion data, loaded once (immutable afterwards).
+const LesionData& default_lesion_data();
+
+}  // namespace mnsim::lesions

@@ -1,0 +1,90 @@
+// The site atlas (data/sites.toml): layered skin by anatomical site, with age, sex and
+// Fitzpatrick modifiers. make_profile() turns a site and a patient into a SkinProfile.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "skin/data_value.hpp"
+#include "skin/profile.hpp"
+
+namespace mnsim::skin {
+
+enum class Sex { Female, Male };
+/// "female" / "male".
+std::string_view sex_name(Sex s);
+
+/// One site as written in the atlas (reference age, before modifiers). Every value keeps its
+/// text, unit and source.
+struct SiteEntry {
+  std::string key;                          // "medial_cheek"
+  std::string name;                         // "medial cheek"
+  DataValue epidermis;                      // viable epidermis, sexes pooled, m
+  DataValue stratum_corneum;                // m (site value or [defaults])
+  DataValue dermis_female;                  // m
+  DataValue dermis_male;                    // m
+  DataValue papillary_fraction;             // of the dermis
+  DataValue melanocyte_density;             // 1/m^2
+  DataValue tension;                        // N/m
+  std::array<DataValue, kLayers> youngs{};  // Pa, per tissue layer
+  // Composition per tissue layer: collagen1, collagen3, elastin (kg/m^3), fibroblasts (1/m^3),
+  // vascular (volume fraction).
+  std::array<std::array<DataValue, 5>, kLayers> composition{};
+};
+
+/// Names of the five composition entries in data and field order.
+inline constexpr std::array<const char*, 5> kCompositionKeys = {"collagen1", "collagen3", "elastin",
+                                                                "fibroblasts", "vascular"};
+
+struct AgeModifier {
+  DataValue reference_age;          // s
+  DataValue epidermis_loss_male;    // fraction per decade
+  DataValue epidermis_loss_female;  // fraction per decade
+  DataValue dermis_loss;            // fraction per decade
+  DataValue minimum_factor;         // lower bound of the thickness factor
+};
+
+class Atlas {
+ public:
+  /// Loads and validates an atlas file. Throws InputError (file:line:col, key) on bad data.
+  static Atlas load(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  /// Sites in file order.
+  const std::vector<SiteEntry>& sites() const { return sites_; }
+  std::vector<std::string> site_keys() const;
+  /// nullptr if unknown.
+  const SiteEntry* find(const std::string& key) const;
+
+  const AgeModifier& age() const { return age_; }
+  const DataValue& epidermis_male_factor() const { return male_epidermis_; }
+  /// Relative melanocyte activity of Fitzpatrick type 1..6.
+  const DataValue& fitzpatrick_activity(int type) const;
+
+  /// Thickness factor for age (years) applied to the viable epidermis (epidermis = true) or the
+  /// dermis: max(minimum, 1 - loss_per_decade * (age - reference) / 10) for ages above the
+  /// reference age, 1 below it.
+  double age_factor(double age_years, Sex sex, bool epidermis) const;
+
+  /// The skin at a site for a patient. `hypodermis` is the modelled hypodermis thickness (m).
+  /// Throws std::out_of_range for an unknown site (scenario validation names sites first).
+  SkinProfile make_profile(const std::string& site, double age_years, Sex sex, int fitzpatrick,
+                           double hypodermis = 0.5e-3) const;
+
+ private:
+  std::string path_;
+  std::vector<SiteEntry> sites_;
+  AgeModifier age_;
+  DataValue male_epidermis_;
+  std::array<DataValue, 6> fitz_{};
+};
+
+/// Path of the atlas shipped with mnsim: $MNSIM_DATA_DIR/sites.toml if that environment variable
+/// is set, else the source tree's data/sites.toml.
+std::string default_atlas_path();
+/// The shipped atlas, loaded once (immutable afterwards). Throws InputError if it is malformed.
+const Atlas& default_atlas();
+
+}  // namespace mnsim::skin

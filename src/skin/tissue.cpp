@@ -1,0 +1,270 @@
+#include "skin/tissue.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "lesions/factory.hpp"
+
+namespace mnsim::skin {
+
+namespace {
+constexpr double kMm = 1e-3;
+constexpr double kUm = 1e-6;
+constexpr double kYear = 365.25 * 86400.0;
+}  // namespace
+
+schema::Key patient_schema() {
+  using namespace schema;
+  Key site = enumeration("site", default_atlas().site_keys(), "medial_cheek",
+                         "anatomical site of the treated patch (mnsim catalog sites)");
+  return table(
+      "patient", "the patient and the treated site",
+      {site,
+       quantity("age", Dim::Time, "years", "35 years",
+                "age; epidermis and dermis thin per decade above the atlas reference age",
+                12 * kYear, 110 * kYear),
+       enumeration("sex", {"female", "male"}, "female", "sex (site dermis and epidermis by sex)"),
+       integer("fitzpatrick", "3", "Fitzpatrick skin type I-VI as 1-6 (melanocyte activity)", 1,
+               6)});
+}
+
+schema::Key tissue_schema() {
+  using namespace schema;
+  return table(
+      "tissue", "the simulated skin patch and its voxel grid",
+      {quantity("width", Dim::Length, "mm", "10 mm", "patch size across (x)", 0.1 * kMm, 100 * kMm),
+       quantity("length", Dim::Length, "mm", "10 mm", "patch size along (y)", 0.1 * kMm, 100 * kMm),
+       quantity("hypodermis", Dim::Length, "mm", "0.5 mm",
+                "thickness of hypodermis modelled below the dermis (grid depth = epidermis + "
+                "dermis + this)",
+                50 * kUm, 20 * kMm),
+       quantity("resolution", Dim::Length, "um", "50 um", "voxel size in x and y; target in z",
+                1 * kUm, 2 * kMm),
+       integer("z_min_cells", "2", "minimum number of cells across each layer (z refinement)", 1,
+               50)});
+}
+
+Patient read_patient(const Table& scenario) {
+  const Table& p = scenario.table("patient");
+  Patient out;
+  out.site = p.str("site");
+  out.age_years = p.quantity("age") / kYear;
+  out.sex = p.str("sex") == "male" ? Sex::Male : Sex::Female;
+  out.fitzpatrick = static_cast<int>(p.integer("fitzpatrick"));
+  return out;
+}
+
+// ---- SkinPatch --------------------------------------------------------------------------------
+
+SkinPatch::SkinPatch(SkinProfile profile, double width, double length, lesions::Lesions lesions)
+    : profile_(std::move(profile)), width_(width), length_(length), lesions_(std::move(lesions)) {}
+
+double SkinPatch::surface_depth(double x, double y) const {
+  double s = 0.0;
+  for (const auto& l : lesions_) {
+    const auto b = l->bounds();
+    if (x < b.x0 || x > b.x1 || y < b.y0 || y > b.y1) continue;
+    s = std::max(s, l->depression(x, y));
+  }
+  return s;
+}
+
+std::array<double, kLayers + 1> SkinPatch::interfaces(double x, double y) const {
+  const auto& t = profile_.thickness;
+  const double s = surface_depth(x, y);
+  const double dermis_bottom = t[0] + t[1] + t[2] + t[3];
+  const double bottom = dermis_bottom + t[4];
+  std::array<double, kLayers + 1> z{};
+  z[0] = s;
+  z[1] = s + t[0];
+  z[2] = z[1] + t[1];
+  z[3] = std::max(z[2], std::min(z[2] + t[2], dermis_bottom));
+  z[4] = std::max(z[3], dermis_bottom);
+  z[5] = std::max(z[4], bottom);
+  for (auto& v : z) v = std::min(v, bottom);
+  return z;
+}
+
+SkinProfile SkinPatch::profile_at(double x, double y) const {
+  const auto z = interfaces(x, y);
+  SkinProfile p = profile_;
+  for (int i = 0; i < kLayers; ++i) {
+    p.thickness[static_cast<std::size_t>(i)] =
+        z[static_cast<std::size_t>(i) + 1] - z[static_cast<std::size_t>(i)];
+  }
+  p.plexus_depth = z[3] - z[0];
+  p.melanocyte_depth = z[2] - z[0];
+  return p;
+}
+
+Layer SkinPatch::layer_at(double x, double y, double depth) const {
+  const auto z = interfaces(x, y);
+  if (depth < z[0]) return Layer::Outside;
+  for (int i = 0; i < kLayers - 1; ++i) {
+    if (depth < z[static_cast<std::size_t>(i) + 1]) return layer_from_index(i);
+  }
+  return Layer::Hypodermis;
+}
+
+double SkinPatch::collagen_deficit(double x, double y) const {
+  double d = 0.0;
+  for (const auto& l : lesions_) {
+    if (l->covers(x, y)) d = std::max(d, l->effects().collagen_deficit);
+  }
+  return d;
+}
+
+double SkinPatch::disorder(double x, double y) const {
+  double d = 0.0;
+  for (const auto& l : lesions_) {
+    if (l->covers(x, y)) d = std::max(d, l->effects().disorder);
+  }
+  return d;
+}
+
+const lesions::Lesion* SkinPatch::tether_at(double x, double y) const {
+  for (const auto& l : lesions_) {
+    if (l->tethered(x, y)) return l.get();
+  }
+  return nullptr;
+}
+
+SkinPatch make_patch(const Table& scenario) {
+  const Patient pt = read_patient(scenario);
+  const Table& t = scenario.table("tissue");
+  const SkinProfile prof = default_atlas().make_profile(pt.site, pt.age_years, pt.sex,
+                                                        pt.fitzpatrick, t.quantity("hypodermis"));
+  lesions::PatchLimits lim;
+  lim.width = t.quantity("width");
+  lim.length = t.quantity("length");
+  lim.skin_depth = prof.top_of(Layer::Hypodermis);
+  return SkinPatch(prof, lim.width, lim.length,
+                   lesions::scenario_lesions(scenario, lesions::default_lesion_data(), lim));
+}
+
+// ---- Voxels -----------------------------------------------------------------------------------
+
+std::vector<double> layer_faces(const SkinProfile& p, double resolution, int z_min_cells) {
+  std::vector<double> zf = {0.0};
+  double top = 0.0;
+  for (int l = 0; l < kLayers; ++l) {
+    const double t = p.thickness[static_cast<std::size_t>(l)];
+    const double bottom = top + t;
+    if (t <= 0.0) continue;
+    const int n = std::max(z_min_cells, static_cast<int>(std::ceil(t / resolution - 1e-9)));
+    for (int c = 1; c < n; ++c) zf.push_back(top + t * c / n);
+    zf.push_back(bottom);  // the interface itself, exactly the running sum of thicknesses
+    top = bottom;
+  }
+  return zf;
+}
+
+Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells) {
+  grid::Grid g;
+  g.nx = std::max(1, static_cast<int>(std::lround(patch.width() / resolution)));
+  g.dx = patch.width() / g.nx;
+  g.ny = std::max(1, static_cast<int>(std::lround(patch.length() / g.dx)));
+  g.zf = layer_faces(patch.profile(), resolution, z_min_cells);
+  g.nz = static_cast<int>(g.zf.size()) - 1;
+  g.ghost = 1;
+
+  Tissue tissue;
+  tissue.patch = patch;
+  tissue.fields = grid::FieldSet(g);
+  auto& fs = tissue.fields;
+  const auto layer = fs.view(fs.add(field::kLayer));
+  const auto c1 = fs.view(fs.add(field::kCollagen1));
+  const auto c3 = fs.view(fs.add(field::kCollagen3));
+  const auto el = fs.view(fs.add(field::kElastin));
+  const auto fb = fs.view(fs.add(field::kFibroblasts));
+  const auto va = fs.view(fs.add(field::kVascular));
+  const auto order = fs.view(fs.add(field::kCollagenOrder));
+  const auto teth = fs.view(fs.add(field::kTether));
+  const grid::Grid& gr = fs.grid();
+  tissue.surface_k.assign(static_cast<std::size_t>(gr.nx) * static_cast<std::size_t>(gr.ny), gr.nz);
+  const SkinProfile& prof = patch.profile();
+  const double dermis_bottom = patch.dermis_bottom();
+
+#pragma omp parallel for schedule(static)
+  for (int j = 0; j < gr.ny; ++j) {
+    for (int i = 0; i < gr.nx; ++i) {
+      const double x = gr.xc(i), y = gr.yc(j);
+      const auto z = patch.interfaces(x, y);
+      const double deficit = patch.collagen_deficit(x, y);
+      const double dis = patch.disorder(x, y);
+      const lesions::Lesion* band = patch.tether_at(x, y);
+      int first = gr.nz;
+      for (int k = 0; k < gr.nz; ++k) {
+        const double zc = gr.zc(k);
+        Layer l = Layer::Outside;
+        if (zc >= z[0]) {
+          l = Layer::Hypodermis;
+          for (int n = 0; n < kLayers - 1; ++n) {
+            if (zc < z[static_cast<std::size_t>(n) + 1]) {
+              l = layer_from_index(n);
+              break;
+            }
+          }
+          first = std::min(first, k);
+        }
+        layer(i, j, k) = static_cast<float>(static_cast<int>(l));
+        if (l == Layer::Outside) {
+          c1(i, j, k) = c3(i, j, k) = el(i, j, k) = fb(i, j, k) = va(i, j, k) = 0.0f;
+          order(i, j, k) = teth(i, j, k) = 0.0f;
+          continue;
+        }
+        const Composition& c = prof.composition[static_cast<std::size_t>(layer_index(l))];
+        double f1 = c.collagen1, f3 = c.collagen3, fe = c.elastin, ord = 1.0, band_flag = 0.0;
+        const bool dermal = l == Layer::PapillaryDermis || l == Layer::ReticularDermis;
+        if (dermal && deficit > 0.0) {
+          f1 *= 1.0 - deficit;
+          f3 *= 1.0 - deficit;
+          fe *= 1.0 - deficit;
+          ord = 1.0 - dis;
+        }
+        if (band && zc >= z[2] && zc < dermis_bottom + band->effects().tether_depth &&
+            l != Layer::StratumCorneum && l != Layer::ViableEpidermis) {
+          const Composition& rd =
+              prof.composition[static_cast<std::size_t>(layer_index(Layer::ReticularDermis))];
+          f1 = rd.collagen1 * band->effects().tether_collagen_factor;
+          f3 = rd.collagen3;
+          ord = 1.0;
+          band_flag = 1.0;
+        }
+        c1(i, j, k) = static_cast<float>(f1);
+        c3(i, j, k) = static_cast<float>(f3);
+        el(i, j, k) = static_cast<float>(fe);
+        fb(i, j, k) = static_cast<float>(c.fibroblasts);
+        va(i, j, k) = static_cast<float>(c.vascular);
+        order(i, j, k) = static_cast<float>(ord);
+        teth(i, j, k) = static_cast<float>(band_flag);
+      }
+      tissue.surface_k[static_cast<std::size_t>(i) +
+                       static_cast<std::size_t>(j) * static_cast<std::size_t>(gr.nx)] = first;
+    }
+  }
+  for (int f = 0; f < fs.size(); ++f) grid::fill_ghosts_neumann(fs.view(f));
+  return tissue;
+}
+
+Tissue build_tissue(const Table& scenario) {
+  const SkinPatch patch = make_patch(scenario);
+  const Table& t = scenario.table("tissue");
+  const double res = t.quantity("resolution");
+  const int zmin = static_cast<int>(t.integer("z_min_cells"));
+  const double nx = std::max(1.0, std::round(patch.width() / res));
+  const double ny = std::max(1.0, std::round(patch.length() / (patch.width() / nx)));
+  const double nz = static_cast<double>(layer_faces(patch.profile(), res, zmin).size() - 1);
+  if (nx * ny * nz > kMaxTissueCells) {
+    t.fail("resolution",
+           fmt::format("the grid would have {:.3g} cells ({:.0f} x {:.0f} x {:.0f})", nx * ny * nz,
+                       nx, ny, nz),
+           fmt::format("at most {:.0g} cells: a coarser resolution or a smaller patch",
+                       kMaxTissueCells));
+  }
+  return build_tissue(patch, res, zmin);
+}
+
+}  // namespace mnsim::skin
