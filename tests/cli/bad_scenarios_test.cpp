@@ -21,7 +21,9 @@ struct Case {
   std::string expected;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.file; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.file;
+}
 
 std::vector<Case> load_cases() {
   std::vector<Case> cases;
