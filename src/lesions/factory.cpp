@@ -244,6 +244,11 @@ LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimi
     const std::string& from = s.loc_of("file").file;
     file = std::filesystem::path(from).parent_path() / file;
   }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    s.fail("file", fmt::format("height map '{}' not found", file.string()),
+           "an existing .png or .csv file, relative to the scenario file");
+  }
   const HeightMap map = read_height_map(file.string(), s.key_path("file"));
   const double pixel = s.quantity("pixel_size");
   if (map.cols * pixel < lim.width - 1e-12 || map.rows * pixel < lim.length - 1e-12) {

@@ -19,7 +19,8 @@ namespace {
 
 [[noreturn]] void bad(const std::string& path, const std::string& key, const std::string& what,
                       const std::string& expected, int line = 0, int col = 0) {
-  throw InputError({path, line, col}, key, what, expected);
+  // Whole-file problems point at the start of the file.
+  throw InputError({path, line > 0 ? line : 1, line > 0 ? col : 1}, key, what, expected);
 }
 
 const char* kPngExpected = "a 16-bit grayscale PNG height map";

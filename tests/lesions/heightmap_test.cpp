@@ -148,7 +148,7 @@ TEST(HeightMap, BadImagesAreOneLineErrors) {
   write_png(d / "gray8.png", 8, 8, 8, PNG_COLOR_TYPE_GRAY, std::vector<unsigned>(64, 3));
   EXPECT_EQ(error_of((d / "gray8.png").string()),
             (d / "gray8.png").string() +
-                ": surface.file: PNG is 8-bit grayscale (a 16-bit grayscale PNG height map)");
+                ":1:1: surface.file: PNG is 8-bit grayscale (a 16-bit grayscale PNG height map)");
   write_png(d / "rgb16.png", 8, 8, 16, PNG_COLOR_TYPE_RGB, std::vector<unsigned>(64, 3));
   EXPECT_NE(error_of((d / "rgb16.png").string()).find("PNG is 16-bit RGB"), std::string::npos);
   write_png(d / "tiny.png", 1, 1, 16, PNG_COLOR_TYPE_GRAY, {7});
@@ -290,6 +290,6 @@ TEST(HeightMap, CliReportsBadImagesWithExitCode2) {
   EXPECT_EQ(WEXITSTATUS(rc), 2);
   const std::string err = read_all(d / "err.txt");
   EXPECT_EQ(err, "error: " + (d / "gray8.png").string() +
-                     ": surface.file: PNG is 8-bit grayscale (a 16-bit grayscale PNG height "
+                     ":1:1: surface.file: PNG is 8-bit grayscale (a 16-bit grayscale PNG height "
                      "map)\n");
 }
