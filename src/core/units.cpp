@@ -230,6 +230,7 @@ std::string format_nice(double si, Dim d) {
     case Dim::Length:
       return format_quantity(si, d, a < 1e-3 ? "um" : (a < 1e-2 ? "mm" : (a < 1.0 ? "cm" : "m")));
     case Dim::Time:
+      if (a >= 4 * kYear) return format_quantity(si, d, "years");
       return format_quantity(si, d,
                              a < 60 ? "s" : (a < 3600 ? "min" : (a < 2 * kDay ? "h" : "days")));
     case Dim::Force:
