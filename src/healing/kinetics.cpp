@@ -189,20 +189,20 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
   // 11. Collagen III and I.
   const double Cb = b.collagen1 + b.collagen3;
   if (Cb > 0.0) {
-    const double Ctot = C1 + C3;
-    const double rem = Ctot > Cb ? p.collagen_remodelling * (1.0 - Cb / Ctot) : 0.0;
-    const double deg = p.collagen_turnover + p.collagen_mmp * m + rem;
+    // Set-point restoration (remodelling) acts on each type: -k_rem (C_i - C_i0).
+    const double krem = p.collagen_remodelling;
+    const double deg = p.collagen_turnover + p.collagen_mmp * m + krem;
     const bool excess3 = C3 > b.collagen3;
     const double kmat = excess3 ? p.collagen_maturation : 0.0;
     const double a3 = fr * (p.collagen_turnover * b.collagen3 +
                             (1.0 - p.collagen1_share) * p.collagen_synthesis * Cb * A) +
-                      kmat * b.collagen3;
+                      (kmat + krem) * b.collagen3;
     double int3 = 0.0;
     C3 = expstep(C3, a3, deg + kmat, dt, &int3);
     const double converted = kmat * std::max(0.0, int3 - b.collagen3 * dt);
     const double a1 = fr * (p.collagen_turnover * b.collagen1 +
                             p.collagen1_share * p.collagen_synthesis * Cb * A) +
-                      converted / dt;
+                      krem * b.collagen1 + converted / dt;
     C1 = expstep(C1, a1, deg, dt);
   } else {
     C3 = expstep(C3, 0.0, p.collagen_turnover + p.collagen_mmp * m, dt);
