@@ -358,7 +358,8 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const double r0 = pu.radius * um;
   const double slot = std::max(0.0, pu.surface_length * um - 2.0 * r0);  // roller-arc slot
   if (L <= 0.0 || r0 <= 0.0) return;
-  const double reach = r0 + 6.0 * p.halo_width + 0.5 * slot;
+  const double halo_reach = 8.0 * p.halo_width;  // exp(-8): beyond it the halo is negligible
+  const double reach = r0 + halo_reach + 0.5 * slot;
   const double xmin = std::min(ex, ex + L * ux) - reach, xmax = std::max(ex, ex + L * ux) + reach;
   const double ymin = std::min(ey, ey + L * uy) - reach, ymax = std::max(ey, ey + L * uy) + reach;
   const double zmax = ez + L * uz + reach;
@@ -368,7 +369,6 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const int j_lo = std::max(0, static_cast<int>(std::floor(ymin / dxu)) - g.j0);
   const int j_hi = std::min(g.ny - 1, static_cast<int>(std::floor(ymax / dxu)) - g.j0);
   const int k_hi = g.k_of_depth(zmax / um);
-  constexpr int S = 4;
   InjuryTally t;
   for (int k = 0; k <= k_hi; ++k) {
     const double z0 = g.zf[static_cast<std::size_t>(k)] * um, dz = g.dz(k) * um;
@@ -378,26 +378,52 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
         const int l = layer_of[static_cast<std::size_t>(cidx)];
         if (l < 1 || l > skin::kLayers) continue;
         const double x0 = (g.i0 + i) * dxu, y0 = (g.j0 + j) * dxu;
+        // Distance of the voxel centre to the channel axis segment (slot widened): voxels
+        // farther than the reach plus the half diagonal are skipped, voxels entirely inside the
+        // constant-radius part of the lumen are filled without sub-sampling.
+        const double hd = 0.5 * std::sqrt(2.0 * dxu * dxu + dz * dz);
+        double dcen = 0.0, scen = 0.0;
+        {
+          const double px = x0 + 0.5 * dxu - ex, py = y0 + 0.5 * dxu - ey, pz = z0 + 0.5 * dz - ez;
+          scen = px * ux + py * uy + pz * uz;
+          const double sc = std::clamp(scen, 0.0, L);
+          double qx = px - sc * ux, qy = py - sc * uy, qz = pz - sc * uz;
+          const double qw = qx * wx + qy * wy;
+          const double excess = std::max(std::abs(qw) - 0.5 * slot, 0.0);
+          const double shift = qw - std::copysign(excess, qw);
+          qx -= shift * wx;
+          qy -= shift * wy;
+          dcen = std::sqrt(qx * qx + qy * qy + qz * qz);
+        }
+        if (dcen - hd > r0 + halo_reach) continue;
+        // Sub-samples per axis: 4 where the lumen wall may cross the voxel, 2 in the smooth halo.
+        const int S = dcen - hd > r0 ? 2 : 4;
         double dsum = 0.0, lsum = 0.0;
-        for (int a = 0; a < S; ++a) {
-          for (int bb = 0; bb < S; ++bb) {
-            for (int cc = 0; cc < S; ++cc) {
-              const double px = x0 + (a + 0.5) * dxu / S - ex;
-              const double py = y0 + (bb + 0.5) * dxu / S - ey;
-              const double pz = z0 + (cc + 0.5) * dz / S - ez;
-              const double s = px * ux + py * uy + pz * uz;
-              if (s < 0.0 || s > L) continue;
-              double qx = px - s * ux, qy = py - s * uy, qz = pz - s * uz;
-              // Widen to the slot along the azimuth (roller arcs), in the plane of the axis.
-              const double qw = qx * wx + qy * wy;
-              const double excess = std::max(std::abs(qw) - 0.5 * slot, 0.0);
-              const double shift = qw - std::copysign(excess, qw);
-              qx -= shift * wx;
-              qy -= shift * wy;
-              const double d = std::sqrt(qx * qx + qy * qy + qz * qz);
-              const double r = channel_radius(p, r0, s, L);
-              dsum += damage_at(p, r, d);
-              lsum += (r > 0.0 && d <= r) ? 1.0 : 0.0;
+        const bool inside =
+            dcen + hd < r0 && scen - hd >= 0.0 && scen + hd <= L - std::min(p.tip_length, L);
+        if (inside) {
+          dsum = lsum = static_cast<double>(S * S * S);
+        } else {
+          for (int a = 0; a < S; ++a) {
+            for (int bb = 0; bb < S; ++bb) {
+              for (int cc = 0; cc < S; ++cc) {
+                const double px = x0 + (a + 0.5) * dxu / S - ex;
+                const double py = y0 + (bb + 0.5) * dxu / S - ey;
+                const double pz = z0 + (cc + 0.5) * dz / S - ez;
+                const double s = px * ux + py * uy + pz * uz;
+                if (s < 0.0 || s > L) continue;
+                double qx = px - s * ux, qy = py - s * uy, qz = pz - s * uz;
+                // Widen to the slot along the azimuth (roller arcs), in the plane of the axis.
+                const double qw = qx * wx + qy * wy;
+                const double excess = std::max(std::abs(qw) - 0.5 * slot, 0.0);
+                const double shift = qw - std::copysign(excess, qw);
+                qx -= shift * wx;
+                qy -= shift * wy;
+                const double d = std::sqrt(qx * qx + qy * qy + qz * qz);
+                const double r = channel_radius(p, r0, s, L);
+                dsum += damage_at(p, r, d);
+                lsum += (r > 0.0 && d <= r) ? 1.0 : 0.0;
+              }
             }
           }
         }

@@ -189,6 +189,11 @@ TEST(HealingKinetics, PunctureDepositsTheChannelVolume) {
   EXPECT_NEAR(tally.lumen_volume, lumen, 0.03 * lumen);
   EXPECT_NEAR(tally.blood_volume, P().blood_fill * tally.lumen_volume, 1e-25);
   EXPECT_GT(tally.damage_volume, tally.lumen_volume);
+  // Damage volume agrees with the area integral used by the reduced driver.
+  double dv = 0.0;
+  for (double s = 0.25; s < L; s += 0.5) dv += damage_area(P(), channel_radius(P(), r, s, L)) * 0.5;
+  dv *= 1e-18;
+  EXPECT_NEAR(tally.damage_volume, dv, 0.05 * dv);
   // The axis cell in the papillary dermis is destroyed, a far corner untouched.
   const grid::Grid& g = t.fs.grid();
   const auto D = t.fs.view("damage");
