@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/scenario_schema.hpp"
 #include "core/units.hpp"
+#include "healing/kinetics.hpp"
 
 namespace mnsim {
 
@@ -57,6 +58,8 @@ const std::vector<Topic>& topics() {
   static const std::vector<Topic> t = {
       {"keys", "every scenario key with type, unit, range and default", keys_text},
       {"units", "units accepted in quantities", units_text},
+      {"healing", "healing-model fields and parameters with sources",
+       [] { return healing::catalog_text(healing::load_default_params()); }},
   };
   return t;
 }

@@ -1,5 +1,7 @@
 #include "healing/kinetics.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -61,6 +63,38 @@ std::vector<FieldSpec> field_specs(const Params& p) {
       {kMelanin, "melanin_excess", "1", none},
   };
   return v;
+}
+
+std::vector<std::uint8_t> transport_mask(const FieldSpec& spec,
+                                         std::span<const std::uint8_t> layer_of) {
+  std::vector<std::uint8_t> m(layer_of.size(), 0);
+  for (std::size_t c = 0; c < layer_of.size(); ++c) {
+    const int l = layer_of[c];
+    m[c] = (l >= 1 && l <= skin::kLayers && spec.diffusivity[static_cast<std::size_t>(l - 1)] > 0.0)
+               ? 1
+               : 0;
+  }
+  return m;
+}
+
+std::string catalog_text(const ParamSet& ps) {
+  std::string out = "Healing model fields (docs/model.md; layers SC, VE, PD, RD, HD):\n";
+  for (const auto& f : field_specs(ps.p)) {
+    std::string d;
+    for (double x : f.diffusivity) d += (d.empty() ? "" : ", ") + fmt::format("{:g}", x);
+    out += fmt::format(
+        "  {:<20} {:<11} diffusivity um^2/h [{}]{}\n", f.name, f.unit, d,
+        f.chemoattractant >= 0
+            ? fmt::format("; chemotaxis chi = {:g} up {}", f.chemotaxis,
+                          field_specs(ps.p)[static_cast<std::size_t>(f.chemoattractant)].name)
+            : "");
+  }
+  out += fmt::format("\nHealing parameters ({}; working units h, um, ng/mL, mg/mL):\n", ps.file);
+  for (const auto& r : ps.records) {
+    out += fmt::format("  {:<40} {:<10g} {:<16} {}\n", r.section + "." + r.key, r.value, r.unit,
+                       r.source);
+  }
+  return out;
 }
 
 Baseline Baseline::from_profile(const skin::SkinProfile& prof, skin::Layer l) {

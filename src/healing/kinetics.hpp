@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +59,14 @@ struct FieldSpec {
 
 /// The field list for a parameter set (diffusivities and chemotaxis come from the parameters).
 std::vector<FieldSpec> field_specs(const Params& p);
+
+/// Cells where a field moves: 1 where the cell's layer has a non-zero diffusivity for `spec`
+/// (padded indexing like `layer_of`; 0 outside the skin). The `active` mask of chemotaxis_step.
+std::vector<std::uint8_t> transport_mask(const FieldSpec& spec,
+                                         std::span<const std::uint8_t> layer_of);
+
+/// Text for `mnsim catalog healing`: the fields and every parameter with unit and source.
+std::string catalog_text(const ParamSet& ps);
 
 /// Baseline (unwounded, homeostatic) state of one tissue layer, working units.
 struct Baseline {

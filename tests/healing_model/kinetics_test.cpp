@@ -38,6 +38,18 @@ TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   EXPECT_EQ(specs[kCollagen1].diffusivity[2], 0.0);
 }
 
+TEST(HealingKinetics, TransportMaskFollowsLayerDiffusivities) {
+  const auto specs = field_specs(P());
+  const std::vector<std::uint8_t> layer = {0, 1, 2, 3, 4, 5, 3};
+  const auto fib = transport_mask(specs[kFibroblasts], layer);
+  EXPECT_EQ(fib, (std::vector<std::uint8_t>{0, 0, 0, 1, 1, 1, 1}));
+  const auto ker = transport_mask(specs[kKeratinocytes], layer);
+  EXPECT_EQ(ker, (std::vector<std::uint8_t>{0, 0, 1, 0, 0, 0, 0}));
+  const std::string cat = catalog_text(load_default_params());
+  EXPECT_NE(cat.find("matrix.collagen_synthesis"), std::string::npos);
+  EXPECT_NE(cat.find("chemotaxis chi = 1000 up growth_factor"), std::string::npos);
+}
+
 TEST(HealingKinetics, BaselineIsAFixedPointForAnyStep) {
   for (const auto& b : base()) {
     for (double dt : {1e-3, 1.0, 1e3, 1e6}) {
