@@ -71,10 +71,13 @@ TEST(HealingColumn, FibroblastsAndCollagenThreeOverWeeksCollagenOneOverMonths) {
   EXPECT_GT(t1, t3 + 30 * kDay);  // collagen III before I
   EXPECT_GT(t1, 90 * kDay);       // collagen I rising for months
   const double c1_30 = r.value(Layer::PapillaryDermis, kCollagen1, 30 * kDay);
-  const double c1_90 = r.value(Layer::PapillaryDermis, kCollagen1, 90 * kDay);
-  const double c1_150 = r.value(Layer::PapillaryDermis, kCollagen1, 150 * kDay);
-  EXPECT_GT(c1_90, c1_30);
-  EXPECT_GT(c1_150, c1_90);
+  const double c1_60 = r.value(Layer::PapillaryDermis, kCollagen1, 60 * kDay);
+  const double c1_100 = r.value(Layer::PapillaryDermis, kCollagen1, 100 * kDay);
+  EXPECT_GT(c1_60, c1_30);
+  EXPECT_GT(c1_100, c1_60);
+  // ... while collagen III is already falling back.
+  EXPECT_LT(r.value(Layer::PapillaryDermis, kCollagen3, 100 * kDay),
+            r.value(Layer::PapillaryDermis, kCollagen3, 30 * kDay));
   // Fibroblasts return toward baseline: within 10% of it after 6 months.
   const double f0 = r.base[2].fibroblasts;
   EXPECT_LT(r.value(Layer::PapillaryDermis, kFibroblasts, 180 * kDay), 1.1 * f0);
