@@ -2,6 +2,8 @@
 // Lotfi 2013 histology. Which numbers are calibrated and which emerge is stated in each test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "healing/column.hpp"
 #include "test_profile.hpp"
 
@@ -117,6 +119,21 @@ TEST(HealingColumn, NoSessionNoChangeAndShallowNeedlesSpareTheDermis) {
   const ColumnRun s = run_column(P(), testing::cheek_profile(), sh);
   EXPECT_EQ(s.damage_fraction[2], 0.0);
   EXPECT_NEAR(s.collagen_change(Layer::PapillaryDermis, sh.end_time), 0.0, 1e-12);
+}
+
+TEST(HealingColumn, HyperpigmentationScalesWithMelanocyteActivity) {
+  // The PIH index does not feed back on anything, so it is linear in melanocyte_activity.
+  ColumnProtocol pr = lotfi();
+  pr.session_times = {0.0};
+  pr.end_time = 30 * kDay;
+  skin::SkinProfile light = testing::cheek_profile(), dark = testing::cheek_profile();
+  dark.melanocyte_activity = 3.0;
+  const ColumnRun a = run_column(P(), light, pr), b = run_column(P(), dark, pr);
+  double pa = 0, pb = 0;
+  for (const auto& s : a.samples) pa = std::max(pa, s.s[1][kMelanin]);
+  for (const auto& s : b.samples) pb = std::max(pb, s.s[1][kMelanin]);
+  EXPECT_GT(pa, 0.0);
+  EXPECT_NEAR(pb, 3.0 * pa, 1e-9 * pb);
 }
 
 TEST(HealingColumn, SessionFractionsMatchHandCalculation) {
