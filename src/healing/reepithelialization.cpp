@@ -5,38 +5,9 @@
 #include <stdexcept>
 
 #include "healing/kinetics.hpp"
+#include "healing/radial.hpp"
 
 namespace mnsim::healing {
-
-namespace {
-
-// Backward-Euler radial diffusion on annuli: solves (I - dt D Lap) u_new = u_old.
-void implicit_radial_diffusion(std::vector<double>& u, double D, double dt, double dr) {
-  const std::size_t n = u.size();
-  if (D <= 0.0 || n < 2) return;
-  std::vector<double> a(n, 0.0), b(n, 0.0), c(n, 0.0), d(u);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double rl = static_cast<double>(i) * dr;      // inner face radius
-    const double rr = static_cast<double>(i + 1) * dr;  // outer face radius
-    const double vol = 0.5 * (rr * rr - rl * rl);       // annulus area / (2 pi)
-    const double kl = i > 0 ? D * dt * rl / (dr * vol) : 0.0;
-    const double kr = i + 1 < n ? D * dt * rr / (dr * vol) : 0.0;
-    a[i] = -kl;
-    c[i] = -kr;
-    b[i] = 1.0 + kl + kr;
-  }
-  // Thomas algorithm (diagonally dominant: stable, and the M-matrix keeps u >= 0).
-  for (std::size_t i = 1; i < n; ++i) {
-    const double w = a[i] / b[i - 1];
-    b[i] -= w * c[i - 1];
-    d[i] -= w * d[i - 1];
-  }
-  u[n - 1] = d[n - 1] / b[n - 1];
-  for (std::size_t i = n - 1; i-- > 0;) u[i] = (d[i] - c[i] * u[i + 1]) / b[i];
-  for (double& x : u) x = std::max(x, 0.0);
-}
-
-}  // namespace
 
 double ChannelHealing::open_at(double time) const {
   if (t.empty() || time <= t.front()) return open_fraction.empty() ? 0.0 : open_fraction.front();
@@ -85,8 +56,8 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
   const int steps = static_cast<int>(std::ceil(t_end_h / dt_h));
   const double dt = t_end_h / steps;
   for (int s = 1; s <= steps; ++s) {
-    implicit_radial_diffusion(n, p.keratinocyte_motility, dt, dr_um);
-    implicit_radial_diffusion(c, p.chemical_diffusivity, dt, dr_um);
+    radial_diffusion_implicit(n, p.keratinocyte_motility, dt, dr_um);
+    radial_diffusion_implicit(c, p.chemical_diffusivity, dt, dr_um);
     for (std::size_t i = 0; i < nr; ++i) react_epidermis(p, n[i], c[i], dt);
     record(s * dt);
   }
