@@ -127,11 +127,12 @@ struct InjuryTally {
   int punctures = 0;
 };
 
-/// Applies one puncture to the fields: lumen and halo damage (voxel-averaged by 4x4x4
-/// sub-sampling of the tilted, tapered channel, widened along its azimuth to the surface_length
-/// slot of roller arcs), loss of cells/matrix/vessels in proportion, and, if the puncture bled,
-/// blood in the lumen (platelets and clot). `surface` holds the depth (m) of the local skin
-/// surface for each (i, j) column (nx*ny, x fastest), or is empty for a flat surface at z = 0.
+/// Applies one puncture to the fields: lumen and halo damage (voxel-averaged by sub-sampling,
+/// 4^3 near the lumen wall and 2^3 in the halo, of the tilted, tapered channel, widened along its
+/// azimuth to the surface_length slot of roller arcs), loss of cells/matrix/vessels in proportion,
+/// and, if the puncture bled, blood in the lumen (platelets and clot). `surface` holds the depth
+/// (m) of the local skin surface for each (i, j) column (nx*ny, x fastest), or is empty for a flat
+/// surface at z = 0.
 void apply_puncture(const Params& p, const devices::Puncture& pu,
                     std::span<const std::uint8_t> layer_of, std::span<const double> surface,
                     grid::FieldSet& fs, InjuryTally* tally = nullptr);
