@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/scenario_schema.hpp"
 #include "core/units.hpp"
+#include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
 #include "skin/atlas.hpp"
 
@@ -143,6 +144,8 @@ const std::vector<Topic>& topics() {
       {"sites", "the site atlas: layers, composition, modifiers, with units and sources",
        sites_text},
       {"lesions", "lesion kinds and their geometry, with units and sources", lesions_text},
+      {"healing", "healing-model fields and parameters with sources",
+       [] { return healing::catalog_text(healing::load_default_params()); }},
   };
   return t;
 }

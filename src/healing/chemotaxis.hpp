@@ -1,0 +1,31 @@
+// Conservative first-order upwind chemotaxis on the healing grid (docs/model.md, "Transport").
+//
+//   du/dt = -div( chi * u * grad c )
+//
+// Finite volumes: at each interior face between cells a and b (both active) the chemotactic
+// velocity is w = chi (c_b - c_a) / |x_b - x_a| (positive from a to b) and the flux carries the
+// upwind value of u (u_a if w > 0, else u_b). Faces touching an inactive cell (other layer,
+// outside the skin, the patch boundary) carry no flux, so the total of u*volume is conserved
+// exactly. Explicit in time with automatic sub-cycling at CFL <= 1/2 of the outflow bound,
+// which keeps u >= 0. Units: chi in um^2/h per unit of c, dt in h; the grid is in metres.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "grid/grid.hpp"
+
+namespace mnsim::healing {
+
+/// Largest explicit step (h) that keeps the upwind update positive: for every cell, dt times
+/// the sum of its outgoing face speeds / spacing is <= 1. Infinity when nothing moves.
+double chemotaxis_max_dt(grid::ConstFieldView attractant, double chi,
+                         std::span<const std::uint8_t> active);
+
+/// Advances u by dt (h), sub-cycling at half the positivity limit. `active` holds 1 for cells
+/// where the cells may move (padded indexing, grid.at). Returns the number of sub-steps taken.
+/// Cells are updated from a copy of the old values, so the result does not depend on threads.
+int chemotaxis_step(grid::FieldView u, grid::ConstFieldView attractant, double chi,
+                    std::span<const std::uint8_t> active, double dt);
+
+}  // namespace mnsim::healing

@@ -1,0 +1,70 @@
+// Fast reduced driver of the healing kinetics: one well-mixed wound compartment per skin layer
+// (the areal mean of every field over the treated patch), over a course of sessions. No 3D, no
+// lateral transport: each compartment runs healing::react; the viable epidermis takes its cell
+// density from the per-channel re-epithelialisation model (healing/reepithelialization.hpp) and
+// its KGF from the papillary dermis (KGF crosses the ~50-100 um to the basal layer in minutes).
+// Used for calibration, the physiology tests and, later, cohorts (docs/model.md, "Reduced
+// driver").
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "healing/kinetics.hpp"
+#include "healing/reepithelialization.hpp"
+#include "skin/profile.hpp"
+
+namespace mnsim::healing {
+
+struct ColumnProtocol {
+  std::vector<double> session_times;  // h, start of each session (one puncture wave each)
+  double density = 250.0;             // punctures per cm^2 per session
+  double depth = 1000.0;              // um, depth reached below the surface (straight channels)
+  double radius = 62.5;               // um, channel radius above the tip taper
+  bool bled = true;                   // the punctures reached the superficial plexus
+  double end_time = 0.0;              // h
+  double max_dt = 6.0;                // h, largest reaction step (growth x1.1 from 0.01 h)
+};
+
+struct ColumnSample {
+  double t = 0;  // h since the first session
+  std::array<State, skin::kLayers> s{};
+  double erythema = 0;     // papillary-dermis vasodilation, 0..1
+  double tewl_excess = 0;  // relative excess water loss of the treated area (1 = all fresh)
+};
+
+struct SessionSummary {
+  double start = 0;             // h
+  double barrier_time = -1;     // h after the session, TEWL excess <= barrier_threshold
+  double erythema_time = -1;    // h after the session, last time erythema >= visible threshold
+  double neutrophil_peak = -1;  // h after the session (papillary dermis)
+  double macrophage_peak = -1;  // h after the session (papillary dermis)
+};
+
+struct ColumnRun {
+  Baselines base{};
+  std::array<double, skin::kLayers> damage_fraction{};  // per session, areal mean of D added
+  std::array<double, skin::kLayers> lumen_fraction{};   // per session, lumen volume fraction
+  ChannelHealing channel;                               // epidermal channel
+  std::vector<ColumnSample> samples;                    // every step
+  std::vector<SessionSummary> sessions;
+
+  /// Linear interpolation of one field of one layer at time t (h).
+  double value(skin::Layer l, Field f, double t) const;
+  /// Relative change of collagen I + III of a layer at time t: C/C0 - 1.
+  double collagen_change(skin::Layer l, double t) const;
+  /// Relative change of epidermal thickness at time t: h - 1.
+  double epidermal_thickness_change(double t) const;
+  /// Time (h) of the maximum of the excess f - f0 of a layer within [t0, t1].
+  double peak_time(skin::Layer l, Field f, double t0, double t1) const;
+};
+
+/// Per-layer damage and lumen fractions of one session of straight channels (areal means).
+void session_fractions(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr,
+                       std::array<double, skin::kLayers>& damage,
+                       std::array<double, skin::kLayers>& lumen);
+
+/// Runs the reduced driver. Throws std::invalid_argument on an inconsistent protocol.
+ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr);
+
+}  // namespace mnsim::healing

@@ -1,0 +1,144 @@
+// Reaction kinetics of the micro-wound healing cascade (docs/model.md).
+//
+// Units: the healing working units of healing/params.hpp (h, um, ng/mL, mg/mL, cells/mm^3, 1).
+// This header gives the engine (a) the list of fields to allocate and how each is transported,
+// (b) the injury a puncture deposits, (c) the pointwise reaction step, valid and positive for any
+// step size. Transport (diffusion, chemotaxis) is applied by the engine between reaction steps
+// (operator splitting); healing/chemotaxis.hpp provides a conservative upwind chemotaxis operator.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "devices/puncture.hpp"
+#include "grid/grid.hpp"
+#include "healing/params.hpp"
+#include "skin/profile.hpp"
+
+namespace mnsim::healing {
+
+/// Model fields, in FieldSet order.
+enum Field : int {
+  kDamage = 0,          // D, 1: destroyed tissue fraction (SC: open barrier fraction)
+  kPlatelets,           // P, 1: un-degranulated platelets, as whole-blood volume fraction
+  kClot,                // K, 1: fibrin clot volume fraction
+  kSignal,              // I, 1: inflammatory mediators (1 = level of a fully destroyed voxel)
+  kNeutrophils,         // N, 1: neutrophil level (1 = reference infiltrate)
+  kMacrophages,         // M, 1: macrophage level (1 = reference infiltrate)
+  kGrowthFactor,        // G, ng/mL: TGF-b1 + PDGF lumped
+  kVegf,                // V, ng/mL
+  kKgf,                 // Kg, ng/mL: keratinocyte growth factor (dermal -> epidermal signal)
+  kMmp,                 // m, 1: MMP activity
+  kFibroblasts,         // F, cells/mm^3
+  kCollagen3,           // C3, mg/mL
+  kCollagen1,           // C1, mg/mL
+  kElastin,             // E, mg/mL
+  kVascular,            // v, 1: vascular volume fraction
+  kKeratinocytes,       // n, 1: viable-epidermis cell density / baseline (Sherratt-Murray n)
+  kChemical,            // c, 1: mitosis-regulating chemical / baseline (Sherratt-Murray c)
+  kEpidermalThickness,  // h, 1: epidermal thickness / baseline
+  kMelanin,             // mu, 1: excess epidermal melanin (PIH index)
+  kFieldCount
+};
+inline constexpr int kFields = kFieldCount;
+
+/// How a field is transported. Diffusivity per tissue layer (index skin::layer_index), um^2/h;
+/// 0 = not transported in that layer (and no flux across faces to it).
+struct FieldSpec {
+  Field id;
+  std::string_view name;  // FieldSet name
+  std::string_view unit;
+  std::array<double, skin::kLayers> diffusivity{};
+  int chemoattractant = -1;  // field whose gradient the field climbs, -1 = none
+  double chemotaxis = 0.0;   // chi, um^2/h per unit of the attractant
+};
+
+/// The field list for a parameter set (diffusivities and chemotaxis come from the parameters).
+std::vector<FieldSpec> field_specs(const Params& p);
+
+/// Cells where a field moves: 1 where the cell's layer has a non-zero diffusivity for `spec`
+/// (padded indexing like `layer_of`; 0 outside the skin). The `active` mask of chemotaxis_step.
+std::vector<std::uint8_t> transport_mask(const FieldSpec& spec,
+                                         std::span<const std::uint8_t> layer_of);
+
+/// Text for `mnsim catalog healing`: the fields and every parameter with unit and source.
+std::string catalog_text(const ParamSet& ps);
+
+/// Baseline (unwounded, homeostatic) state of one tissue layer, working units.
+struct Baseline {
+  skin::Layer layer = skin::Layer::Outside;
+  double collagen1 = 0, collagen3 = 0, elastin = 0;  // mg/mL
+  double fibroblasts = 0;                            // cells/mm^3
+  double vascular = 0;                               // 1
+  double melanocyte_activity = 1;                    // 1 (viable epidermis only)
+  bool epidermal() const { return layer == skin::Layer::ViableEpidermis; }
+  bool cornified() const { return layer == skin::Layer::StratumCorneum; }
+
+  /// From a skin profile layer (converts kg/m^3 -> mg/mL (same), cells/m^3 -> cells/mm^3).
+  static Baseline from_profile(const skin::SkinProfile& prof, skin::Layer l);
+};
+using Baselines = std::array<Baseline, skin::kLayers>;
+Baselines baselines_from_profile(const skin::SkinProfile& prof);
+
+using State = std::array<double, kFields>;
+
+/// Homeostatic state of a layer: every reaction rate is zero there.
+State baseline_state(const Baseline& b);
+
+/// Advances one voxel's reactions by dt (h). Exponential (exact for frozen coefficients) update
+/// of each variable in a fixed Gauss-Seidel order: unconditionally stable, keeps every field
+/// non-negative for any dt, and leaves the baseline state exactly fixed.
+void react(const Params& p, const Baseline& b, State& s, double dt);
+
+/// The Sherratt-Murray reaction part alone (viable epidermis): n' = r_n [s(c) n (2 - n) - n],
+/// c' = lambda (f(n) - c); s(c) = 1 + (s_max - 1) x/(x + K_c), x = max(c - 1, 0);
+/// f(n) = n (1 + alpha^2)/(n^2 + alpha^2). Patankar / exponential, positive for any dt.
+void react_epidermis(const Params& p, double& n, double& c, double dt);
+
+/// Reactions over a whole FieldSet (fields named as field_specs). `layer_of` gives, for every
+/// padded cell index (grid.at), the skin::Layer value (0 = outside, skipped). Deterministic and
+/// independent of the thread count (cells are independent).
+void react_fields(const Params& p, const Baselines& base, std::span<const std::uint8_t> layer_of,
+                  grid::FieldSet& fs, double dt);
+
+/// Fills a FieldSet (fields added in field_specs order if absent) with the baseline state.
+void init_fields(const Baselines& base, std::span<const std::uint8_t> layer_of, grid::FieldSet& fs);
+
+/// Radius (um) of a channel of surface radius r0 (um) at axial distance s (um) from the entry,
+/// total axial length L (um): constant, then tapering linearly to 0 over the tip length.
+double channel_radius(const Params& p, double r0, double s, double L);
+
+/// Damage deposited at distance d (um) from the axis of a channel of local radius r (um):
+/// 1 in the lumen, halo_damage * exp(-(d - r)/halo_width) outside.
+double damage_at(const Params& p, double r, double d);
+
+/// Area integral of damage_at over the plane, um^2: pi r^2 + 2 pi h (r w + w^2).
+double damage_area(const Params& p, double r);
+
+/// What a set of punctures deposited (for logs and tests).
+struct InjuryTally {
+  double lumen_volume = 0;   // m^3
+  double blood_volume = 0;   // m^3
+  double damage_volume = 0;  // m^3, integral of added damage
+  int punctures = 0;
+};
+
+/// Applies one puncture to the fields: lumen and halo damage (voxel-averaged by sub-sampling,
+/// 4^3 near the lumen wall and 2^3 in the halo, of the tilted, tapered channel, widened along its
+/// azimuth to the surface_length slot of roller arcs), loss of cells/matrix/vessels in proportion,
+/// and, if the puncture bled, blood in the lumen (platelets and clot). `surface` holds the depth
+/// (m) of the local skin surface for each (i, j) column (nx*ny, x fastest), or is empty for a flat
+/// surface at z = 0.
+void apply_puncture(const Params& p, const devices::Puncture& pu,
+                    std::span<const std::uint8_t> layer_of, std::span<const double> surface,
+                    grid::FieldSet& fs, InjuryTally* tally = nullptr);
+
+/// Derived outputs at one voxel.
+double fibroblast_activation(const Params& p, double growth_factor);  // G/(G+K_G)
+double erythema(const Params& p, const Baseline& b, const State& s);  // vasodilation 0..1
+
+}  // namespace mnsim::healing

@@ -1,0 +1,152 @@
+// Physiology of the reduced driver: the time course of calibration.md / healing.md, and the
+// Lotfi 2013 histology. Which numbers are calibrated and which emerge is stated in each test.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "healing/column.hpp"
+#include "test_profile.hpp"
+
+namespace mnsim::healing {
+namespace {
+
+using skin::Layer;
+constexpr double kDay = 24.0;
+
+const Params& P() {
+  static const Params p = load_default_params().p;
+  return p;
+}
+
+ColumnProtocol lotfi() {
+  ColumnProtocol pr;  // 1.5 mm roller: 250 /cm^2, 1.0 mm reached, 125 um wide channels, bleeding
+  for (int s = 0; s < 5; ++s) pr.session_times.push_back(s * 30.0 * kDay);
+  pr.end_time = (4 * 30 + 56) * kDay + 1.0;
+  return pr;
+}
+
+const ColumnRun& single() {
+  static const ColumnRun run = [] {
+    ColumnProtocol pr = lotfi();
+    pr.session_times = {0.0};
+    pr.end_time = 365 * kDay;
+    return run_column(P(), testing::cheek_profile(), pr);
+  }();
+  return run;
+}
+
+TEST(HealingColumn, BarrierRecoveredWithinHours) {
+  const auto& s = single().sessions.at(0);
+  EXPECT_GT(s.barrier_time, 0.5);
+  EXPECT_LE(s.barrier_time, 3.0);  // Gupta 2011: about 2 h (seal_rate calibrated on it)
+}
+
+TEST(HealingColumn, ErythemaLastsAboutOneToThreeDays) {
+  const auto& s = single().sessions.at(0);
+  EXPECT_GE(s.erythema_time, 12.0);  // calibration.md: hours to 1-3 days
+  EXPECT_LE(s.erythema_time, 3 * kDay);
+}
+
+TEST(HealingColumn, InflammationPeaksInTheFirstDays) {
+  const auto& s = single().sessions.at(0);
+  EXPECT_GE(s.neutrophil_peak, 6.0);
+  EXPECT_LE(s.neutrophil_peak, 3 * kDay);
+  EXPECT_GT(s.macrophage_peak, s.neutrophil_peak);  // neutrophils first, then macrophages
+  EXPECT_LE(s.macrophage_peak, 5 * kDay);
+  // Cleared over days: two weeks later both are below 10% of their peaks.
+  const auto& r = single();
+  const double npk = r.value(Layer::PapillaryDermis, kNeutrophils, s.neutrophil_peak);
+  const double mpk = r.value(Layer::PapillaryDermis, kMacrophages, s.macrophage_peak);
+  EXPECT_LT(r.value(Layer::PapillaryDermis, kNeutrophils, 14 * kDay), 0.1 * npk);
+  EXPECT_LT(r.value(Layer::PapillaryDermis, kMacrophages, 21 * kDay), 0.1 * mpk);
+}
+
+TEST(HealingColumn, FibroblastsAndCollagenThreeOverWeeksCollagenOneOverMonths) {
+  const auto& r = single();
+  const double tf = r.peak_time(Layer::PapillaryDermis, kFibroblasts, 0, 365 * kDay);
+  const double t3 = r.peak_time(Layer::PapillaryDermis, kCollagen3, 0, 365 * kDay);
+  const double t1 = r.peak_time(Layer::PapillaryDermis, kCollagen1, 0, 365 * kDay);
+  EXPECT_GE(tf, 7 * kDay);
+  EXPECT_LE(tf, 35 * kDay);
+  EXPECT_GE(t3, 14 * kDay);
+  EXPECT_LE(t3, 90 * kDay);
+  EXPECT_GT(t1, t3 + 30 * kDay);  // collagen III before I
+  EXPECT_GT(t1, 90 * kDay);       // collagen I rising for months
+  const double c1_30 = r.value(Layer::PapillaryDermis, kCollagen1, 30 * kDay);
+  const double c1_60 = r.value(Layer::PapillaryDermis, kCollagen1, 60 * kDay);
+  const double c1_100 = r.value(Layer::PapillaryDermis, kCollagen1, 100 * kDay);
+  EXPECT_GT(c1_60, c1_30);
+  EXPECT_GT(c1_100, c1_60);
+  // ... while collagen III is already falling back.
+  EXPECT_LT(r.value(Layer::PapillaryDermis, kCollagen3, 100 * kDay),
+            r.value(Layer::PapillaryDermis, kCollagen3, 30 * kDay));
+  // Fibroblasts return toward baseline: within 10% of it after 6 months.
+  const double f0 = r.base[2].fibroblasts;
+  EXPECT_LT(r.value(Layer::PapillaryDermis, kFibroblasts, 180 * kDay), 1.1 * f0);
+}
+
+TEST(HealingColumn, Lotfi2013HistologyWithin25Percent) {
+  // Calibrated: collagen_synthesis and thickening_rate (data/healing.toml).
+  const ColumnRun r = run_column(P(), testing::cheek_profile(), lotfi());
+  const double t = (4 * 30 + 56) * kDay;  // 8 weeks after the fifth session
+  const double dc = r.collagen_change(Layer::PapillaryDermis, t);
+  const double de = r.epidermal_thickness_change(t);
+  RecordProperty("papillary_collagen_change", std::to_string(dc));
+  RecordProperty("epidermal_thickness_change", std::to_string(de));
+  EXPECT_GE(dc, 0.75 * 0.532);
+  EXPECT_LE(dc, 1.25 * 0.654);
+  EXPECT_GE(de, 0.75 * 0.50);
+  EXPECT_LE(de, 1.25 * 0.50);
+}
+
+TEST(HealingColumn, RelativeResponseIndependentOfAbsoluteBaseline) {
+  const ColumnRun a = run_column(P(), testing::cheek_profile(), lotfi());
+  const ColumnRun b = run_column(P(), testing::cheek_profile(0.5, 3.0), lotfi());
+  const double t = (4 * 30 + 56) * kDay;
+  EXPECT_NEAR(a.collagen_change(Layer::PapillaryDermis, t),
+              b.collagen_change(Layer::PapillaryDermis, t), 1e-9);
+  EXPECT_NEAR(a.epidermal_thickness_change(t), b.epidermal_thickness_change(t), 1e-9);
+}
+
+TEST(HealingColumn, NoSessionNoChangeAndShallowNeedlesSpareTheDermis) {
+  ColumnProtocol pr = lotfi();
+  pr.density = 0.0;
+  const ColumnRun r = run_column(P(), testing::cheek_profile(), pr);
+  EXPECT_NEAR(r.collagen_change(Layer::PapillaryDermis, pr.end_time), 0.0, 1e-12);
+  ColumnProtocol sh = lotfi();
+  sh.depth = 50.0;  // stays in the epidermis
+  sh.radius = 20.0;
+  const ColumnRun s = run_column(P(), testing::cheek_profile(), sh);
+  EXPECT_EQ(s.damage_fraction[2], 0.0);
+  EXPECT_NEAR(s.collagen_change(Layer::PapillaryDermis, sh.end_time), 0.0, 1e-12);
+}
+
+TEST(HealingColumn, HyperpigmentationScalesWithMelanocyteActivity) {
+  // The PIH index does not feed back on anything, so it is linear in melanocyte_activity.
+  ColumnProtocol pr = lotfi();
+  pr.session_times = {0.0};
+  pr.end_time = 30 * kDay;
+  skin::SkinProfile light = testing::cheek_profile(), dark = testing::cheek_profile();
+  dark.melanocyte_activity = 3.0;
+  const ColumnRun a = run_column(P(), light, pr), b = run_column(P(), dark, pr);
+  double pa = 0, pb = 0;
+  for (const auto& s : a.samples) pa = std::max(pa, s.s[1][kMelanin]);
+  for (const auto& s : b.samples) pb = std::max(pb, s.s[1][kMelanin]);
+  EXPECT_GT(pa, 0.0);
+  EXPECT_NEAR(pb, 3.0 * pa, 1e-9 * pb);
+}
+
+TEST(HealingColumn, SessionFractionsMatchHandCalculation) {
+  // 250 /cm^2 x (pi 62.5^2 + 2 pi h (r w + w^2)) um^2 in a fully pierced papillary dermis.
+  std::array<double, skin::kLayers> d{}, l{};
+  session_fractions(P(), testing::cheek_profile(), lotfi(), d, l);
+  const double pi = 3.14159265358979;
+  const double lumen = 250e-8 * pi * 62.5 * 62.5;
+  EXPECT_NEAR(l[2], lumen, 1e-3 * lumen);
+  const double dam = 250e-8 * damage_area(P(), 62.5);
+  EXPECT_NEAR(d[2], dam, 1e-3 * dam);
+  EXPECT_EQ(d[4], 0.0);  // hypodermis not reached at 1 mm
+}
+
+}  // namespace
+}  // namespace mnsim::healing
