@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/scenario_schema.hpp"
 #include "core/units.hpp"
+#include "devices/catalog.hpp"
 
 namespace mnsim {
 
@@ -57,6 +58,8 @@ const std::vector<Topic>& topics() {
   static const std::vector<Topic> t = {
       {"keys", "every scenario key with type, unit, range and default", keys_text},
       {"units", "units accepted in quantities", units_text},
+      {"devices", "microneedling devices (rollers, pens, stamps) with sources",
+       [] { return devices::DeviceCatalog::defaults().listing(); }},
   };
   return t;
 }

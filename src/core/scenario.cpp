@@ -233,9 +233,16 @@ class Validator {
     if (!spec.discriminator.empty()) {
       if (const toml::node* d = src.get(spec.discriminator); d && d->is_string()) {
         variant = d->as_string()->get();
-        if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
-          for (const auto& c : it->second) allowed.push_back(&c);
+      } else if (!d) {
+        // Absent discriminator: its default selects the variant.
+        for (const auto& c : spec.children) {
+          if (c.name == spec.discriminator && c.def.size() >= 2 && c.def.front() == '"') {
+            variant = c.def.substr(1, c.def.size() - 2);
+          }
         }
+      }
+      if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
+        for (const auto& c : it->second) allowed.push_back(&c);
       }
     }
     // Unknown keys first, in file order.

@@ -1,5 +1,7 @@
 #include "core/scenario_schema.hpp"
 
+#include "devices/schema.hpp"
+
 namespace mnsim {
 
 namespace {
@@ -11,6 +13,8 @@ schema::Key build() {
       string("notes", "", "Free text kept with the results."),
       integer("seed", "1", "Seed of every random draw (lesions, hand jitter, variability).", 0,
               9007199254740991.0),
+      devices::device_schema(),
+      devices::technique_schema(),
   };
   return root;
 }

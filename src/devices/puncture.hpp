@@ -22,6 +22,7 @@ struct Puncture {
   bool bled = false;                         // reached the superficial vascular plexus
   std::uint32_t pass = 0;                    // stroke pass index within the session
   std::uint32_t needle = 0;                  // needle index on the device
+  std::uint32_t stroke = 0;                  // stroke index within the pass
 };
 
 using Punctures = std::vector<Puncture>;
