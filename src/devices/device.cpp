@@ -65,12 +65,14 @@ std::vector<Stroke> plan_strokes(const Technique& tq, const Rect& area, double s
       }
     }
     const double a0 = amin - swath, a1 = amax + swath;
-    // Each pass starts with a stroke along the area's edge, as a practitioner does; the hand
-    // places the whole pass and then each stroke with a random lateral error.
+    // Lanes are laid from the area's edge, as a practitioner does, so passes in the same
+    // direction repeat them; the first lane (k = -1) lies just outside and overlaps the edge by
+    // the usual overlap, so that the edge stays covered. The hand places the whole pass and
+    // then each stroke with a random lateral error.
     Rng pass_rng(seed, kStreamTechnique, stroke_entity(pass, 0) - 1);
     const double pass_offset = tq.jitter_position * pass_rng.normal();
     std::uint32_t idx = 0;
-    for (int k = 0;; ++k) {
+    for (int k = -1;; ++k) {
       const double c = bmin + 0.5 * swath + k * spacing + pass_offset;
       if (c - 0.5 * swath >= bmax) break;
       Rng r(seed, kStreamTechnique, stroke_entity(pass, idx));
@@ -98,6 +100,27 @@ std::vector<Stroke> plan_strokes(const Technique& tq, const Rect& area, double s
   return out;
 }
 
+std::pair<double, double> clip_line(double x0, double y0, double ux, double uy, const Rect& r,
+                                    double margin) {
+  double lo = -1e300, hi = 1e300;
+  auto slab = [&](double p0, double u, double a, double b) {
+    if (std::abs(u) < 1e-15) {
+      if (p0 < a || p0 > b) {
+        lo = 1.0;
+        hi = 0.0;
+      }
+      return;
+    }
+    double t0 = (a - p0) / u, t1 = (b - p0) / u;
+    if (t0 > t1) std::swap(t0, t1);
+    lo = std::max(lo, t0);
+    hi = std::min(hi, t1);
+  };
+  slab(x0, ux, r.x0 - margin, r.x1 + margin);
+  slab(y0, uy, r.y0 - margin, r.y1 + margin);
+  return {lo, hi};
+}
+
 double Device::stroke_duration(const Stroke& s, const Technique&) const {
   return s.length / s.speed;
 }
@@ -120,7 +143,7 @@ Punctures Device::generate(const Technique& tq, const Rect& area, const skin::Sk
         mechanics::penetrate(needle_, s.force / loaded, skin, mech);
     if (!pen.punctured) continue;
     Punctures raw;
-    stroke_punctures(s, tq, pen, raw);
+    stroke_punctures(s, tq, pen, area, raw);
     Punctures& kept = per[static_cast<std::size_t>(i)];
     kept.reserve(raw.size());
     const skin::Layer layer = skin.layer_at(pen.depth);
@@ -137,9 +160,12 @@ Punctures Device::generate(const Technique& tq, const Rect& area, const skin::Sk
       p.bled = bled;
       kept.push_back(p);
     }
-    std::stable_sort(kept.begin(), kept.end(), [](const Puncture& a, const Puncture& b) {
+    const auto by_time = [](const Puncture& a, const Puncture& b) {
       return a.t < b.t || (a.t == b.t && a.needle < b.needle);
-    });
+    };
+    if (!std::is_sorted(kept.begin(), kept.end(), by_time)) {
+      std::sort(kept.begin(), kept.end(), by_time);
+    }
   }
   std::size_t total = 0;
   for (const auto& v : per) total += v.size();

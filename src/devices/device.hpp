@@ -47,6 +47,11 @@ struct Technique {
   static Technique from_table(const Table& t);
 };
 
+/// The interval [lo, hi] of s for which (x0 + ux s, y0 + uy s) lies in `r` grown by `margin`;
+/// lo > hi when the line misses it.
+std::pair<double, double> clip_line(double x0, double y0, double ux, double uy, const Rect& r,
+                                    double margin);
+
 /// Direction names accepted in technique.directions and their angles.
 double direction_angle(std::string_view name);  // "horizontal" 0, "vertical" pi/2, ...
 
@@ -63,7 +68,7 @@ struct Stroke {
 };
 
 /// Lays out the strokes of a technique over `area` for a device of lateral swath `swath` (m).
-/// Strokes are parallel bands spaced swath*(1-overlap), the first along the area's edge, each
+/// Strokes are parallel bands spaced swath*(1-overlap), laid from the area's edge, each
 /// running one swath beyond the area at both ends; alternate strokes run back and forth. Hand
 /// jitter moves each pass and each stroke sideways, turns it, and varies its force and speed.
 std::vector<Stroke> plan_strokes(const Technique& tq, const Rect& area, double swath,
@@ -97,9 +102,11 @@ class Device {
                      const mechanics::PenetrationParams& mech, std::uint64_t seed) const;
 
  protected:
-  /// Appends the punctures of one stroke (already penetrated, not yet clipped to the area).
+  /// Appends the punctures of one stroke that may fall inside `area` (the caller clips
+  /// exactly); position, time, tilt, azimuth, surface length and needle index are set.
   virtual void stroke_punctures(const Stroke& s, const Technique& tq,
-                                const mechanics::PenetrationResult& pen, Punctures& out) const = 0;
+                                const mechanics::PenetrationResult& pen, const Rect& area,
+                                Punctures& out) const = 0;
 
   std::string model_;
   std::string material_;

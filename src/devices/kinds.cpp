@@ -112,7 +112,7 @@ class Roller final : public Device {
 
  protected:
   void stroke_punctures(const Stroke& s, const Technique&, const mechanics::PenetrationResult& pen,
-                        Punctures& out) const override {
+                        const Rect& area, Punctures& out) const override {
     const double R = 0.5 * diameter_;
     const double circ = 2.0 * pi * R;
     const double nx = -s.uy, ny = s.ux;
@@ -124,11 +124,20 @@ class Roller final : public Device {
     const double az = std::atan2(s.uy, s.ux);
     for (int r = 0; r < rows_; ++r) {
       const double lat = -0.5 * width_ + (r + 0.5) * width_ / rows_;
+      // Only the part of this row's track that crosses the area (1 um margin; exact clip later).
+      auto [lo, hi] = clip_line(s.x0 + nx * lat, s.y0 + ny * lat, s.ux, s.uy, area, 1e-6);
+      lo = std::max(lo, 0.0);
+      hi = std::min(hi, s.length);
+      if (lo > hi) continue;
       for (int j = 0; j < per_row_; ++j) {
         double alpha = 2.0 * pi * (static_cast<double>(j) / per_row_ + s.phase) + r * row_offset_;
         alpha = std::fmod(alpha, 2.0 * pi);
         if (alpha < 0.0) alpha += 2.0 * pi;
-        for (double sd = R * alpha; sd <= s.length; sd += circ) {
+        const double first = R * alpha;
+        const double skip = first < lo ? std::ceil((lo - first) / circ) : 0.0;
+        for (double m = skip;; m += 1.0) {
+          const double sd = first + m * circ;
+          if (sd > hi) break;
           Puncture p;
           p.x = s.x0 + s.ux * sd + nx * lat;
           p.y = s.y0 + s.uy * sd + ny * lat;
@@ -161,15 +170,22 @@ class Stamping : public Device {
   virtual double contact_fraction(double depth) const = 0;
 
   void stroke_punctures(const Stroke& s, const Technique& tq,
-                        const mechanics::PenetrationResult& pen, Punctures& out) const override {
+                        const mechanics::PenetrationResult& pen, const Rect& area,
+                        Punctures& out) const override {
     const double st = step(s, tq);
     const double nx = -s.uy, ny = s.ux;
     const double az = std::atan2(s.uy, s.ux);
     const double drag = s.speed * contact_fraction(pen.depth) / rate();
-    for (long long i = 0;; ++i) {
-      const double k = s.phase + static_cast<double>(i);
+    // Stamps whose footprint can touch the area (exact clip later).
+    auto [lo, hi] = clip_line(s.x0, s.y0, s.ux, s.uy, area, reach_ + 1e-6);
+    lo = std::max(lo, 0.0);
+    hi = std::min(hi, s.length);
+    if (lo > hi) return;
+    const double first = std::max(0.0, std::ceil(lo / st - s.phase));
+    for (double i = first;; i += 1.0) {
+      const double k = s.phase + i;
       const double sd = k * st;
-      if (sd > s.length) break;
+      if (sd > hi) break;
       const double t = s.t0 + k / rate();
       for (std::size_t n = 0; n < offsets_.size(); ++n) {
         const double a = sd + offsets_[n].first, b = offsets_[n].second;
@@ -195,9 +211,12 @@ class Stamping : public Device {
       }
     }
     needle_.spacing = offsets_.size() > 1 ? best : 10.0 * needle_.diameter;
+    reach_ = 0.0;
+    for (const auto& [a, b] : offsets_) reach_ = std::max(reach_, std::hypot(a, b));
   }
 
   std::vector<std::pair<double, double>> offsets_;  // (along, across) the stroke, m
+  double reach_ = 0.0;                              // largest needle distance from the centre
 };
 
 class Pen final : public Stamping {
@@ -290,7 +309,7 @@ class Stamp final : public Stamping {
         offsets_.emplace_back((j - 0.5 * (cols_ - 1)) * pitch_, (i - 0.5 * (rows_ - 1)) * pitch_);
       }
     }
-    needle_.spacing = pitch_;
+    set_spacing_from_offsets();
   }
   std::string_view kind() const override { return "stamp"; }
   std::size_t needle_count() const override {

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/version.hpp"
+#include "devices/device.hpp"
 #include "io/files.hpp"
 
 namespace mnsim {
@@ -42,7 +43,8 @@ std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> 
 }
 
 void validate_semantics(const Table& scenario) {
-  (void)scenario;
+  // The device resolves against the catalog (model, offered lengths, depth range).
+  devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
 }
 
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
