@@ -90,6 +90,9 @@ nlohmann::json puncture_stats(const Punctures& p, const Rect& area, const Device
                           {"max", ds.max * 1e-4},
                           {"expected_mean", dev.density_per_pass(tq) * tq.passes * 1e-4}};
   j["channel_area_fraction"] = channel_area_fraction(p, area);
+  double round = 0.0;
+  for (const auto& q : p) round += pi * q.radius * q.radius;
+  j["channel_area_fraction_round"] = area.area() > 0.0 ? round / area.area() : 0.0;
   // Depth reached.
   double dsum = 0.0, dmin = 1e300, dmax = 0.0, fsum = 0.0, fmin = 1e300, fmax = 0.0;
   std::size_t bled = 0;
