@@ -264,3 +264,91 @@ TEST(Stage, StatisticsAreConsistent) {
 
 }  // namespace
 }  // namespace mnsim::devices
+
+namespace mnsim::devices {
+namespace {
+
+TEST(Technique, LanesCoverTheAreaEdgeToEdge) {
+  Technique tq;
+  tq.passes = 4;
+  tq.directions = {0.0, 0.5 * pi, 0.25 * pi, 0.75 * pi};
+  tq.jitter_position = tq.jitter_angle = tq.jitter_force = tq.jitter_speed = 0.0;
+  tq.overlap = 0.1;
+  const Rect area{0.01, 0.02, 0.05, 0.045};
+  const double w = 0.02;
+  const auto strokes = plan_strokes(tq, area, w, 7);
+  for (int pass = 0; pass < 4; ++pass) {
+    // Sample points of the area: each lies inside the band of some stroke of this pass.
+    for (double x = area.x0; x < area.x1; x += 0.0013) {
+      for (double y = area.y0; y < area.y1; y += 0.0011) {
+        bool covered = false;
+        for (const auto& s : strokes) {
+          if (static_cast<int>(s.pass) != pass) continue;
+          const double along = (x - s.x0) * s.ux + (y - s.y0) * s.uy;
+          const double across = -(x - s.x0) * s.uy + (y - s.y0) * s.ux;
+          if (along >= 0 && along <= s.length && std::abs(across) <= 0.5 * w) covered = true;
+        }
+        EXPECT_TRUE(covered) << "pass " << pass << " at " << x << ", " << y;
+      }
+    }
+  }
+  // Adjacent lanes are one swath x (1 - overlap) apart, and strokes alternate direction.
+  const Stroke& a = strokes[0];
+  const Stroke& b = strokes[1];
+  EXPECT_NEAR(std::abs(-(b.x0 - a.x0) * a.uy + (b.y0 - a.y0) * a.ux), w * 0.9, 1e-12);
+  EXPECT_NEAR(a.ux * b.ux + a.uy * b.uy, -1.0, 1e-12);
+}
+
+TEST(Punctures, BleedWhenTheyReachThePlexus) {
+  const Table sc = scenario(
+      "[device]\nmodel = \"roller_192_mf8\"\nneedle_length = \"0.25 mm\"\n"
+      "[technique]\npasses = 1\n");
+  const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  const Technique tq = Technique::from_table(sc.table("technique"));
+  auto skin = cheek();
+  const Rect area{0, 0, 0.02, 0.02};
+  const auto& mech = mechanics::PenetrationParams::defaults();
+  const Punctures p = dev->generate(tq, area, skin, mech, 1);
+  ASSERT_FALSE(p.empty());
+  const double depth = p.front().depth;
+  for (const auto& q : p) {
+    EXPECT_EQ(q.bled, q.depth >= skin.plexus_depth);
+    EXPECT_EQ(q.layer, skin.layer_at(q.depth));
+  }
+  skin.plexus_depth = depth + 1e-6;  // just below the needles' reach: nobody bleeds
+  for (const auto& q : dev->generate(tq, area, skin, mech, 1)) EXPECT_FALSE(q.bled);
+  skin.plexus_depth = depth - 1e-6;
+  for (const auto& q : dev->generate(tq, area, skin, mech, 1)) EXPECT_TRUE(q.bled);
+}
+
+TEST(Pen, OpeningIsDraggedByTheGlide) {
+  const Table sc = scenario(
+      "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\n"
+      "[technique]\npasses = 1\njitter_speed = \"0 %\"\n");
+  const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  const Technique tq = Technique::from_table(sc.table("technique"));
+  const Punctures p =
+      dev->generate(tq, {0, 0, 0.01, 0.01}, cheek(), mechanics::PenetrationParams::defaults(), 1);
+  ASSERT_FALSE(p.empty());
+  const double d = p.front().depth;
+  const double c = std::acos(1.0 - 2.0 * d / 3e-3) / pi;  // sinusoidal travel of 3 mm
+  EXPECT_NEAR(p.front().surface_length, 2 * p.front().radius + 0.05 * c / 90.0, 1e-12);
+}
+
+TEST(Roller, FernandesRollerHasTheSameDensityAsTheStandardDrum) {
+  const Table a = scenario("[device]\nmodel = \"roller_192_fernandes\"\n");
+  const Table b = scenario("[device]\nmodel = \"roller_192_mf8\"\n");
+  const Technique tq = Technique::from_table(a.table("technique"));
+  const auto fa = make_device(a.table("device"), DeviceCatalog::defaults());
+  const auto fb = make_device(b.table("device"), DeviceCatalog::defaults());
+  EXPECT_DOUBLE_EQ(fa->density_per_pass(tq), fb->density_per_pass(tq));
+  EXPECT_DOUBLE_EQ(fa->needle().diameter, 70e-6);
+  // Same tip, so the same puncture force; but the half-space stiffness grows with the needle
+  // radius (k = 2 a E / (1 - nu^2)), so the 70 um needle dimples more and reaches less deep.
+  const auto& m = mechanics::PenetrationParams::defaults();
+  EXPECT_LT(mechanics::penetrate(fa->needle(), 0.1, cheek(), m).depth,
+            mechanics::penetrate(fb->needle(), 0.1, cheek(), m).depth);
+}
+
+}  // namespace
+}  // namespace mnsim::devices
