@@ -9,7 +9,7 @@
 namespace mnsim::devices {
 
 struct Puncture {
-  double x = 0.0, y = 0.0;      // entry point on the patch surface, m
+  double x = 0.0, y = 0.0;      // entry point on the patch surface (centre of the opening), m
   double t = 0.0;               // time since the start of the session, s
   double tilt = 0.0;            // angle of the channel from the skin normal, rad
   double azimuth = 0.0;         // direction of the tilt in the x-y plane, rad from +x

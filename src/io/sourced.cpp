@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "io/files.hpp"
@@ -92,6 +93,7 @@ std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std:
                        "one [entry] table per item");
     }
     SourcedEntry entry(id, loc_of(node.source(), file));
+    std::vector<std::pair<std::string, SourcedSpec>> specs;
     for (auto&& [sk, sn] : *t) {
       const std::string key(sk.str());
       const std::string path = id + "." + key;
@@ -141,10 +143,19 @@ std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std:
         throw InputError(loc_of(v->source(), file), path, "unsupported value type",
                          "a string, number or list of strings");
       }
-      entry.add(key, std::move(s));
+      specs.emplace_back(key, std::move(s));
     }
+    // toml++ iterates keys sorted; keep the file's order instead.
+    std::stable_sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) {
+      return a.second.loc.line < b.second.loc.line ||
+             (a.second.loc.line == b.second.loc.line && a.second.loc.col < b.second.loc.col);
+    });
+    for (auto& [key, spec] : specs) entry.add(key, std::move(spec));
     out.push_back(std::move(entry));
   }
+  std::stable_sort(out.begin(), out.end(), [](const SourcedEntry& a, const SourcedEntry& b) {
+    return a.loc().line < b.loc().line;
+  });
   return out;
 }
 

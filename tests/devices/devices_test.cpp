@@ -239,6 +239,14 @@ TEST(Determinism, SameSeedSamePuncturesAnyThreadCount) {
   omp_set_num_threads(saved);
   EXPECT_TRUE(same(a.p, b.p));
   EXPECT_TRUE(same(a.p, c.p));
+  // The pen too (stamps, a different code path).
+  const std::string pen = "[device]\nkind = \"pen\"\nmodel = \"pen_36\"\n[technique]\npasses = 2\n";
+  omp_set_num_threads(1);
+  const Trial p1 = run(pen, area, 42);
+  omp_set_num_threads(2);
+  const Trial p2 = run(pen, area, 42);
+  omp_set_num_threads(saved);
+  EXPECT_TRUE(same(p1.p, p2.p));
   const Trial d = run(text, area, 43);
   EXPECT_FALSE(same(a.p, d.p));
   // Different seeds differ realistically: same mean density, different positions.
