@@ -136,35 +136,41 @@ Punctures Device::generate(const Technique& tq, const Rect& area, const skin::Sk
   const double loaded = needles_loaded(tq);
   std::vector<Punctures> per(strokes.size());
   const auto n = static_cast<long long>(strokes.size());
-#pragma omp parallel for schedule(dynamic, 4)
-  for (long long i = 0; i < n; ++i) {
-    const Stroke& s = strokes[static_cast<std::size_t>(i)];
-    const mechanics::PenetrationResult pen =
-        mechanics::penetrate(needle_, s.force / loaded, skin, mech);
-    if (!pen.punctured) continue;
-    Punctures raw;
-    stroke_punctures(s, tq, pen, area, raw);
-    Punctures& kept = per[static_cast<std::size_t>(i)];
-    kept.reserve(raw.size());
-    const skin::Layer layer = skin.layer_at(pen.depth);
-    const bool bled = skin.plexus_depth > 0.0 && pen.depth >= skin.plexus_depth;
-    for (Puncture& p : raw) {
-      if (!area.contains(p.x, p.y)) continue;
-      p.pass = s.pass;
-      p.stroke = s.index;
-      p.nominal_length = needle_.length;
-      p.depth = pen.depth;
-      p.force = pen.force;
-      p.radius = pen.channel_radius;
-      p.layer = layer;
-      p.bled = bled;
-      kept.push_back(p);
-    }
-    const auto by_time = [](const Puncture& a, const Puncture& b) {
-      return a.t < b.t || (a.t == b.t && a.needle < b.needle);
-    };
-    if (!std::is_sorted(kept.begin(), kept.end(), by_time)) {
-      std::sort(kept.begin(), kept.end(), by_time);
+#pragma omp parallel
+  {
+    Punctures raw;  // reused by this thread's strokes
+#pragma omp for schedule(dynamic, 4)
+    for (long long i = 0; i < n; ++i) {
+      const Stroke& s = strokes[static_cast<std::size_t>(i)];
+      const mechanics::PenetrationResult pen =
+          mechanics::penetrate(needle_, s.force / loaded, skin, mech);
+      if (!pen.punctured) continue;
+      raw.clear();
+      stroke_punctures(s, tq, pen, area, raw);
+      std::size_t inside = 0;
+      for (const Puncture& p : raw) inside += area.contains(p.x, p.y) ? 1 : 0;
+      Punctures& kept = per[static_cast<std::size_t>(i)];
+      kept.reserve(inside);
+      const skin::Layer layer = skin.layer_at(pen.depth);
+      const bool bled = skin.plexus_depth > 0.0 && pen.depth >= skin.plexus_depth;
+      for (Puncture& p : raw) {
+        if (!area.contains(p.x, p.y)) continue;
+        p.pass = s.pass;
+        p.stroke = s.index;
+        p.nominal_length = needle_.length;
+        p.depth = pen.depth;
+        p.force = pen.force;
+        p.radius = pen.channel_radius;
+        p.layer = layer;
+        p.bled = bled;
+        kept.push_back(p);
+      }
+      const auto by_time = [](const Puncture& a, const Puncture& b) {
+        return a.t < b.t || (a.t == b.t && a.needle < b.needle);
+      };
+      if (!std::is_sorted(kept.begin(), kept.end(), by_time)) {
+        std::sort(kept.begin(), kept.end(), by_time);
+      }
     }
   }
   std::size_t total = 0;
