@@ -360,3 +360,38 @@ TEST(Roller, FernandesRollerHasTheSameDensityAsTheStandardDrum) {
 
 }  // namespace
 }  // namespace mnsim::devices
+
+namespace mnsim::devices {
+namespace {
+
+double mean_depth(const std::string& device, const std::string& force) {
+  const Table sc = scenario(device + "[technique]\npasses = 2\nforce = \"" + force + "\"\n");
+  const StageResult r = run_device_stage(sc, cheek(), {0, 0, 0.02, 0.02}, 5);
+  return r.punctures.empty() ? 0.0 : r.stats["depth_um"]["mean"].get<double>();
+}
+
+TEST(Roller, DepthReachedIsMonotoneInLengthAndForce) {
+  double prev = 0.0;
+  for (const char* len : {"0.2 mm", "0.25 mm", "0.3 mm", "0.5 mm", "0.75 mm", "1.0 mm", "1.5 mm",
+                          "2.0 mm", "2.5 mm"}) {
+    const double d = mean_depth(std::string(kRoller) + "needle_length = \"" + len + "\"\n", "3 N");
+    EXPECT_GT(d, prev) << len;
+    EXPECT_LT(d, parse_quantity(len, Dim::Length).si * 1e6) << len;
+    prev = d;
+  }
+  // Force: nothing below the puncture threshold (0.015 N per needle x 31.6 needles = 0.47 N),
+  // then deeper (force-limited) up to the dimpling limit.
+  prev = -1.0;
+  double first = 0.0;
+  for (const char* f : {"0.2 N", "0.4 N", "0.5 N", "0.55 N", "0.6 N", "1 N", "3 N", "10 N"}) {
+    const double d = mean_depth(std::string(kRoller), f);
+    EXPECT_GE(d, prev) << f;
+    if (first == 0.0 && d > 0.0) first = d;
+    prev = d;
+  }
+  EXPECT_EQ(mean_depth(std::string(kRoller), "0.2 N"), 0.0);
+  EXPECT_GT(prev, first);
+}
+
+}  // namespace
+}  // namespace mnsim::devices
