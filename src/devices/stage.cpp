@@ -148,6 +148,13 @@ StageResult run_device_stage(const Table& scenario, const skin::SkinProfile& ski
   const auto t0 = std::chrono::steady_clock::now();
   const auto dev = make_device(scenario.table("device"), catalog);
   const Technique tq = Technique::from_table(scenario.table("technique"));
+  const double expected = dev->density_per_pass(tq) * tq.passes * area.area();
+  if (expected > kMaxPunctures) {
+    scenario.table("technique")
+        .fail("passes", fmt::format("this treatment would make about {:.3g} punctures", expected),
+              fmt::format("at most {:.0e}: fewer passes, a faster glide or a smaller area",
+                          kMaxPunctures));
+  }
   StageResult r;
   r.punctures = dev->generate(tq, area, skin, mech, seed);
   r.stats = puncture_stats(r.punctures, area, *dev, tq, skin, 1e-3);

@@ -47,7 +47,11 @@ struct StageResult {
   double wall_s = 0.0;
 };
 
+/// Largest number of punctures one device stage may make (about 2 GB of events).
+inline constexpr double kMaxPunctures = 2e7;
+
 /// Builds device and technique from the scenario and generates the punctures (no files).
+/// InputError at technique.passes when the treatment would exceed kMaxPunctures.
 StageResult run_device_stage(
     const Table& scenario, const skin::SkinProfile& skin, const Rect& area, std::uint64_t seed,
     const DeviceCatalog& catalog = DeviceCatalog::defaults(),

@@ -206,6 +206,16 @@ TEST(Scenario, OverridesAndErrorsNameTheKey) {
   expect_error("[device]\nmodel = \"dermapen_2012\"\n", "device.model", 2);
   expect_error("[device]\nkind = \"pen\"\ndepth = \"3 mm\"\n", "device.depth", 3);
   expect_error("[device]\ntip_radius = \"200 um\"\n", "device.tip_radius", 2);
+  // A treatment too large to hold is refused at technique.passes.
+  const Table huge =
+      scenario("[device]\nkind = \"pen\"\n[technique]\npasses = 1000\nspeed = \"0.1 mm/s\"\n");
+  try {
+    run_device_stage(huge, cheek(), {0, 0, 0.1, 0.1}, 1);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.key(), "technique.passes");
+    EXPECT_EQ(e.loc().line, 4);
+  }
   // Variant keys are checked by the schema.
   EXPECT_THROW(scenario("[device]\nkind = \"roller\"\nfrequency = \"90 Hz\"\n"), InputError);
 }
