@@ -16,7 +16,9 @@
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
 #include "core/version.hpp"
+#include "devices/stage.hpp"
 #include "run/run.hpp"
+#include "skin/tissue.hpp"
 
 namespace {
 
@@ -148,6 +150,31 @@ int cmd_check(const Flags& f) {
   return 0;
 }
 
+int cmd_punctures(const Flags& f) {
+  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  // The patient's skin at the treated site (atlas + age, sex, Fitzpatrick modifiers).
+  const mnsim::skin::SkinProfile skin = mnsim::skin::make_patch(sc).profile();
+  mnsim::devices::PuncturesOptions opt;
+  opt.out_dir = f.out.empty()
+                    ? std::filesystem::path("results") /
+                          (std::filesystem::path(f.scenario).stem().string() + "_punctures")
+                    : std::filesystem::path(f.out);
+  opt.seed = f.seed;
+  opt.force = f.force;
+  const auto area = mnsim::devices::treatment_area(sc);
+  const nlohmann::json st = mnsim::devices::run_punctures(std::move(sc), skin, area, opt);
+  const auto& d = st["density_per_cm2"];
+  std::fprintf(stdout,
+               "%s\n%zu punctures over %.2f cm^2 in %.3f s: %.1f /cm^2 (CV %.2f over 1 mm cells), "
+               "depth reached %.0f um, %.0f%% bleeding\nresults: %s\n",
+               st["device"]["description"].get<std::string>().c_str(),
+               st["punctures"].get<std::size_t>(), st["area_cm2"].get<double>(),
+               st["generation_wall_s"].get<double>(), d["mean"].get<double>(),
+               d["cv"].get<double>(), st["depth_um"]["mean"].get<double>(),
+               100.0 * st["fraction_bleeding"].get<double>(), opt.out_dir.string().c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,6 +207,16 @@ int main(int argc, char** argv) {
   check->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
   check->add_option("--seed", f.seed, "Override the scenario's seed");
 
+  auto* punct = app.add_subcommand(
+      "punctures",
+      "Run the device stage alone: write the punctures, a density map and statistics.");
+  punct->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
+  punct->add_option("--out,-o", f.out,
+                    "Results folder (default: results/<scenario name>_punctures)");
+  punct->add_option("--seed", f.seed, "Override the scenario's seed");
+  punct->add_flag("--force", f.force,
+                  "Write into a non-empty folder that is not an earlier mnsim output");
+
   auto* catalog = app.add_subcommand(
       "catalog", "List what the scenario language can name: " + mnsim::catalog_topics_text() + ".");
   catalog->add_option("topic", f.topic, "One topic (default: an overview of all)");
@@ -209,6 +246,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return cmd_run(f);
     if (check->parsed()) return cmd_check(f);
+    if (punct->parsed()) return cmd_punctures(f);
     if (catalog->parsed()) {
       std::fputs(mnsim::catalog_text(f.topic).c_str(), stdout);
       return 0;

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "core/scenario_schema.hpp"
 #include "core/units.hpp"
+#include "devices/catalog.hpp"
 #include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
 #include "skin/atlas.hpp"
@@ -146,6 +147,8 @@ const std::vector<Topic>& topics() {
       {"lesions", "lesion kinds and their geometry, with units and sources", lesions_text},
       {"healing", "healing-model fields and parameters with sources",
        [] { return healing::catalog_text(healing::load_default_params()); }},
+      {"devices", "microneedling devices (rollers, pens, stamps) with sources",
+       [] { return devices::DeviceCatalog::defaults().listing(); }},
   };
   return t;
 }

@@ -241,10 +241,8 @@ class Validator {
           }
         }
       }
-      if (!variant.empty()) {
-        if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
-          for (const auto& c : it->second) allowed.push_back(&c);
-        }
+      if (auto it = spec.variants.find(variant); it != spec.variants.end()) {
+        for (const auto& c : it->second) allowed.push_back(&c);
       }
     }
     // Unknown keys first, in file order.

@@ -1,5 +1,6 @@
 #include "core/scenario_schema.hpp"
 
+#include "devices/schema.hpp"
 #include "lesions/factory.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
@@ -21,6 +22,8 @@ schema::Key build() {
       lesions::surface_schema(),
       lesions::lesions_schema(),
       lesions::inventory_schema(),
+      devices::device_schema(),
+      devices::technique_schema(),
   };
   return root;
 }

@@ -9,7 +9,7 @@
 namespace mnsim::devices {
 
 struct Puncture {
-  double x = 0.0, y = 0.0;      // entry point on the patch surface, m
+  double x = 0.0, y = 0.0;      // entry point on the patch surface (centre of the opening), m
   double t = 0.0;               // time since the start of the session, s
   double tilt = 0.0;            // angle of the channel from the skin normal, rad
   double azimuth = 0.0;         // direction of the tilt in the x-y plane, rad from +x
@@ -22,6 +22,7 @@ struct Puncture {
   bool bled = false;                         // reached the superficial vascular plexus
   std::uint32_t pass = 0;                    // stroke pass index within the session
   std::uint32_t needle = 0;                  // needle index on the device
+  std::uint32_t stroke = 0;                  // stroke index within the pass
 };
 
 using Punctures = std::vector<Puncture>;

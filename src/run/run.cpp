@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/version.hpp"
+#include "devices/device.hpp"
 #include "io/files.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
@@ -48,6 +49,8 @@ void validate_semantics(const Table& scenario) {
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
   (void)skin::make_patch(scenario);
+  // The device resolves against the catalog (model, offered lengths, depth range).
+  devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
 }
 
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
