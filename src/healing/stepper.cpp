@@ -1,0 +1,256 @@
+#include "healing/stepper.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "core/error.hpp"
+
+namespace mnsim::healing {
+
+namespace {
+
+/// What one z plane of one field looks like after a trial step.
+struct PlaneCheck {
+  std::ptrdiff_t bad = -1;  // first offending cell (row-major within the plane), -1 if none
+  float bad_value = 0.0f;
+  double err = 0.0;  // largest scaled change
+  std::ptrdiff_t err_at = -1;
+};
+
+std::string cell_text(const grid::Grid& g, int i, int j, int k) {
+  return fmt::format("cell ({}, {}, {}), position ({:.1f}, {:.1f}, {:.1f}) µm", i, j, k,
+                     g.xc(i) * 1e6, g.yc(j) * 1e6, g.zc(k) * 1e6);
+}
+
+}  // namespace
+
+Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
+    : fields_(fields), control_(control), t_(t0), dt_(control.dt_initial) {
+  const StepControl& c = control_;
+  if (!(c.dt_min > 0.0) || !(c.dt_max >= c.dt_min) || !(c.dt_initial > 0.0) ||
+      !(c.dt_after_event > 0.0) || !(c.rtol > 0.0) || !(c.safety > 0.0 && c.safety <= 1.0) ||
+      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0)) {
+    throw std::invalid_argument("internal: inconsistent StepControl");
+  }
+  dt_ = std::clamp(dt_, c.dt_min, c.dt_max);
+  const auto n = static_cast<std::size_t>(fields_.size());
+  specs_.resize(n);
+  ops_.resize(n);
+  backup_.resize(n);
+}
+
+void Stepper::set_field(int id, FieldSpec spec) {
+  if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
+  if (!(spec.atol > 0.0) || !(spec.negative_tol >= 0.0)) {
+    throw std::invalid_argument("internal: field spec needs atol > 0 and negative_tol >= 0");
+  }
+  const auto k = static_cast<std::size_t>(id);
+  ops_[k].reset();
+  if (spec.mode != TransportMode::None) {
+    ops_[k] = std::make_unique<Diffusion>(fields_.grid(), spec.diffusion);
+  } else if (!(spec.diffusion.decay >= 0.0) || !std::isfinite(spec.diffusion.source)) {
+    throw std::invalid_argument("internal: decay must be >= 0 and source finite");
+  }
+  specs_[k] = std::move(spec);
+}
+
+void Stepper::add_event(double t, EventAction action) {
+  if (!(t >= t_) || !std::isfinite(t)) {
+    throw std::invalid_argument("internal: event time must be finite and not in the past");
+  }
+  Event e{t, event_counter_++, std::move(action)};
+  const auto pos = std::upper_bound(
+      events_.begin(), events_.end(), e,
+      [](const auto& a, const auto& b) { return a.t < b.t || (a.t == b.t && a.order < b.order); });
+  events_.insert(pos, std::move(e));
+}
+
+void Stepper::run_due_events() {
+  bool ran = false;
+  while (!events_.empty() && events_.front().t <= t_) {
+    Event e = std::move(events_.front());
+    events_.erase(events_.begin());
+    e.action(t_, fields_);
+    ran = true;
+  }
+  if (ran) dt_ = std::clamp(control_.dt_after_event, control_.dt_min, control_.dt_max);
+}
+
+void Stepper::fill_ghosts() {
+  for (int id = 0; id < fields_.size(); ++id) grid::fill_ghosts_neumann(fields_.view(id));
+}
+
+void Stepper::transport(double dt) {
+  for (int id = 0; id < fields_.size(); ++id) {
+    const auto k = static_cast<std::size_t>(id);
+    const FieldSpec& s = specs_[k];
+    switch (s.mode) {
+      case TransportMode::None:
+        decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
+        break;
+      case TransportMode::Implicit:
+        ops_[k]->step_implicit(fields_.view(id), dt);
+        break;
+      case TransportMode::Explicit:
+        ops_[k]->step_explicit(fields_.view(id), dt);
+        break;
+    }
+  }
+}
+
+void Stepper::trial_step(double dt) {
+  const bool react = static_cast<bool>(reaction_);
+  if (control_.splitting == Splitting::Strang && react) {
+    fill_ghosts();
+    reaction_(t_, 0.5 * dt, fields_);
+    transport(dt);
+    fill_ghosts();
+    reaction_(t_ + 0.5 * dt, 0.5 * dt, fields_);
+  } else {
+    transport(dt);
+    if (react) {
+      fill_ghosts();
+      reaction_(t_, dt, fields_);
+    }
+  }
+  fill_ghosts();
+}
+
+void Stepper::advance_to(double t_end) {
+  if (!(t_end >= t_) || !std::isfinite(t_end)) {
+    throw std::invalid_argument("internal: advance_to needs a finite time not in the past");
+  }
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size();
+  if (static_cast<std::size_t>(nf) != specs_.size()) {
+    throw std::logic_error("internal: fields added to the FieldSet after the Stepper was made");
+  }
+  for (auto& b : backup_) {
+    if (b.size() != g.padded_size()) b = grid::AlignedBuffer(g.padded_size());
+  }
+  std::vector<PlaneCheck> checks(static_cast<std::size_t>(g.nz));
+  const std::size_t bytes = g.padded_size() * sizeof(float);
+
+  run_due_events();
+  while (t_ < t_end) {
+    double target = t_end;
+    if (!events_.empty() && events_.front().t < target) target = events_.front().t;
+    double h = std::min(dt_, control_.dt_max);
+    bool land = false;
+    const double left = target - t_;
+    if (left <= h * (1.0 + 1e-9)) {
+      h = left;
+      land = true;
+    } else if (left < 2.0 * h) {
+      h = 0.5 * left;  // two equal steps instead of one full step and a sliver
+    }
+
+    for (int id = 0; id < nf; ++id) {
+      std::memcpy(backup_[static_cast<std::size_t>(id)].data(), fields_.view(id).data, bytes);
+    }
+    trial_step(h);
+
+    // Health checks and the step-control measure, per plane, reduced in a fixed order.
+    double err = 0.0;
+    int err_field = -1;
+    std::ptrdiff_t err_at = -1;
+    for (int id = 0; id < nf; ++id) {
+      const auto fk = static_cast<std::size_t>(id);
+      const FieldSpec& s = specs_[fk];
+      float* u = fields_.view(id).data;
+      const float* old = backup_[fk].data();
+      const float ntol = static_cast<float>(s.negative_tol);
+      const double rtol = control_.rtol, atol = s.atol;
+      const bool controlled = s.controlled;
+      const int nx = g.nx, ny = g.ny;
+#pragma omp parallel for schedule(static)
+      for (int k = 0; k < g.nz; ++k) {
+        PlaneCheck pc;
+        for (int j = 0; j < ny; ++j) {
+          const std::ptrdiff_t row = g.at(0, j, k);
+          for (int i = 0; i < nx; ++i) {
+            float& v = u[row + i];
+            if (!std::isfinite(v) || v < -ntol) {
+              if (pc.bad < 0) {
+                pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
+                pc.bad_value = v;
+              }
+              continue;
+            }
+            if (v < 0.0f) v = 0.0f;
+            if (controlled) {
+              const double o = old[row + i];
+              const double e = std::fabs(double(v) - o) / (rtol * std::fabs(o) + atol);
+              if (e > pc.err) {
+                pc.err = e;
+                pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
+              }
+            }
+          }
+        }
+        checks[static_cast<std::size_t>(k)] = pc;
+      }
+      for (int k = 0; k < g.nz; ++k) {
+        const PlaneCheck& pc = checks[static_cast<std::size_t>(k)];
+        if (pc.bad >= 0) {
+          const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
+          const std::string what = std::isnan(pc.bad_value) ? std::string("NaN")
+                                   : std::isinf(pc.bad_value)
+                                       ? fmt::format("infinite value {}", pc.bad_value)
+                                       : fmt::format("negative value {:.6g} (tolerance {:.3g})",
+                                                     pc.bad_value, s.negative_tol);
+          for (int r = 0; r < nf; ++r) {
+            std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+          }
+          throw NumericalError(fmt::format(
+              "numerical failure: field '{}': {} at {}, simulated time {:.9g} s (step of {:.6g} "
+              "s from {:.9g} s)",
+              fields_.name(id), what, cell_text(g, i, j, k), t_ + h, h, t_));
+        }
+        if (pc.err > err) {
+          err = pc.err;
+          err_field = id;
+          err_at = pc.err_at + static_cast<std::ptrdiff_t>(k) * nx * ny;
+        }
+      }
+    }
+
+    if (err <= 1.0) {
+      ++stats_.accepted;
+      stats_.dt_smallest = stats_.accepted == 1 ? h : std::min(stats_.dt_smallest, h);
+      stats_.dt_largest = std::max(stats_.dt_largest, h);
+      t_ = land ? target : t_ + h;
+      const double factor =
+          err > 0.0 ? std::clamp(control_.safety / err, control_.min_shrink, control_.max_growth)
+                    : control_.max_growth;
+      double next = h * factor;
+      if (land && h < dt_) next = factor >= 1.0 ? dt_ : std::min(dt_, next);
+      dt_ = std::clamp(next, control_.dt_min, control_.dt_max);
+      if (observer_) observer_(t_, h);
+      run_due_events();
+    } else {
+      ++stats_.rejected;
+      for (int r = 0; r < nf; ++r) {
+        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+      }
+      if (h <= control_.dt_min) {
+        const auto cells = static_cast<std::ptrdiff_t>(g.nx) * g.ny;
+        const int k = static_cast<int>(err_at / cells);
+        const auto rem = err_at % cells;
+        const int j = static_cast<int>(rem / g.nx), i = static_cast<int>(rem % g.nx);
+        throw NumericalError(fmt::format(
+            "numerical failure: step-size collapse: a step of {:.3g} s (minimum {:.3g} s) still "
+            "changes field '{}' too fast at {}, simulated time {:.9g} s",
+            h, control_.dt_min, fields_.name(err_field), cell_text(g, i, j, k), t_));
+      }
+      dt_ = std::max(control_.dt_min, h * std::max(control_.min_shrink, control_.safety / err));
+    }
+  }
+}
+
+}  // namespace mnsim::healing
