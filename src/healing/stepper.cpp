@@ -135,6 +135,7 @@ void Stepper::advance_to(double t_end) {
   }
   std::vector<PlaneCheck> checks(static_cast<std::size_t>(g.nz));
   const std::size_t bytes = g.padded_size() * sizeof(float);
+  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
 
   run_due_events();
   while (t_ < t_end) {
@@ -168,7 +169,7 @@ void Stepper::advance_to(double t_end) {
       const double rtol = control_.rtol, atol = s.atol;
       const bool controlled = s.controlled;
       const int nx = g.nx, ny = g.ny;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (big)
       for (int k = 0; k < g.nz; ++k) {
         PlaneCheck pc;
         for (int j = 0; j < ny; ++j) {
