@@ -7,6 +7,10 @@
 #include <stdexcept>
 #include <string>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace mnsim::healing {
 
 namespace {
@@ -21,6 +25,90 @@ using grid::Grid;
 /// arithmetic per cell is the same either way).
 inline bool worth_threads(const Grid& g) {
   return g.cells() >= 32768;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports its own _mm512_undefined_ps() inside the unpack intrinsics as uninitialised.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+/// Copies a 16 x 16 block, transposed: dst[c * dstride + r] = src[r * sstride + c].
+inline void transpose16(const float* src, std::ptrdiff_t sstride, float* dst,
+                        std::ptrdiff_t dstride) {
+#if defined(__AVX512F__)
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * sstride);
+  for (int i = 0; i < 16; i += 2) {  // 32-bit interleave within 128-bit lanes
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {  // 64-bit interleave: r[i + m] = column 4 L + m, rows i..i+3
+    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+    const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  for (int m = 0; m < 4; ++m) {  // gather the four 128-bit lanes of each column
+    const __m512 v0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44);
+    const __m512 v1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+    const __m512 w0 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
+    const __m512 w1 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+    _mm512_storeu_ps(dst + (0 + m) * dstride, _mm512_shuffle_f32x4(v0, w0, 0x88));
+    _mm512_storeu_ps(dst + (4 + m) * dstride, _mm512_shuffle_f32x4(v0, w0, 0xDD));
+    _mm512_storeu_ps(dst + (8 + m) * dstride, _mm512_shuffle_f32x4(v1, w1, 0x88));
+    _mm512_storeu_ps(dst + (12 + m) * dstride, _mm512_shuffle_f32x4(v1, w1, 0xDD));
+  }
+#else
+  for (int c = 0; c < 16; ++c)
+    for (int r = 0; r < 16; ++r) dst[c * dstride + r] = src[r * sstride + c];
+#endif
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/// Loads the ny rows of a plane (row stride sy, nx values each) transposed into buf[i * w + j],
+/// w >= ny a multiple of 16; lanes ny..w-1 are zero-filled.
+inline void load_plane_t(const float* plane, std::ptrdiff_t sy, int nx, int ny, int w, float* buf) {
+  const int jfull = ny / kLanes * kLanes, ifull = nx / kLanes * kLanes;
+  for (int jb = 0; jb < jfull; jb += kLanes) {
+    for (int i0 = 0; i0 < ifull; i0 += kLanes) {
+      transpose16(plane + jb * sy + i0, sy, buf + i0 * w + jb, w);
+    }
+    for (int j = jb; j < jb + kLanes; ++j)
+      for (int i = ifull; i < nx; ++i) buf[i * w + j] = plane[j * sy + i];
+  }
+  for (int j = jfull; j < w; ++j) {
+    if (j < ny) {
+      for (int i = 0; i < nx; ++i) buf[i * w + j] = plane[j * sy + i];
+    } else {
+      for (int i = 0; i < nx; ++i) buf[i * w + j] = 0.0f;
+    }
+  }
+}
+
+/// Inverse of load_plane_t.
+inline void store_plane_t(const float* buf, int nx, int ny, int w, float* plane,
+                          std::ptrdiff_t sy) {
+  const int jfull = ny / kLanes * kLanes, ifull = nx / kLanes * kLanes;
+  for (int jb = 0; jb < jfull; jb += kLanes) {
+    for (int i0 = 0; i0 < ifull; i0 += kLanes) {
+      transpose16(buf + i0 * w + jb, w, plane + jb * sy + i0, sy);
+    }
+    for (int j = jb; j < jb + kLanes; ++j)
+      for (int i = ifull; i < nx; ++i) plane[j * sy + i] = buf[i * w + j];
+  }
+  for (int j = jfull; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) plane[j * sy + i] = buf[i * w + j];
+}
+
+/// u <- u f + s is the exact solution of u' = -decay u + source over dt.
+inline void decay_factors(double dt, double decay, double source, float& f, float& s) {
+  f = static_cast<float>(std::exp(-decay * dt));
+  s = static_cast<float>(decay > 0.0 ? source * (-std::expm1(-decay * dt)) / decay : source * dt);
 }
 
 /// Conductance coefficient of a face between two equal half cells: harmonic mean of e1, e2.
@@ -148,12 +236,13 @@ void Diffusion::step_implicit(FieldView u, double dt) {
   if (u.grid->padded_size() != g_->padded_size()) {
     throw std::invalid_argument("internal: field is on a different grid");
   }
-  decay_source(u, dt, spec_.decay, spec_.source);
-  if (!diffuses_ && !spec_.top_value) return;
-  if (spec_.permeability.data) {
+  if (!diffuses_ && !spec_.top_value) {
+    decay_source(u, dt, spec_.decay, spec_.source);
+  } else if (spec_.permeability.data) {
+    decay_source(u, dt, spec_.decay, spec_.source);
     implicit_variable(u, dt);
   } else {
-    implicit_uniform(u, dt);
+    implicit_uniform(u, dt);  // decay/source fused into its first pass
   }
 }
 
@@ -167,50 +256,48 @@ void Diffusion::implicit_uniform(FieldView u, double dt) {
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();
   float* const base = u.data + g.at(0, 0, 0);
   const bool big = worth_threads(g);
+  float decay_f = 1.0f, source_s = 0.0f;
+  decay_factors(dt, spec_.decay, spec_.source, decay_f, source_s);
 
 #pragma omp parallel if (big)
   {
-    grid::AlignedBuffer bufstore(static_cast<std::size_t>(nx) * kLanes);
+    // The x sweep solves all ny lines of a plane together: transposed, one SIMD lane per line,
+    // so that the recurrence along x runs on ny / 16 independent vectors at a time.
+    const int w = (ny + kLanes - 1) / kLanes * kLanes;
+    grid::AlignedBuffer bufstore(static_cast<std::size_t>(nx) * static_cast<std::size_t>(w));
     float* buf = bufstore.data();
 #pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k) {
       float* plane = base + k * sz;
       const std::size_t kk = static_cast<std::size_t>(k);
+      if (decay_f != 1.0f || source_s != 0.0f) {  // exact decay/source, same as decay_source()
+        for (int j = 0; j < ny; ++j) {
+          float* row = plane + j * sy;
+          for (int i = 0; i < nx; ++i) row[i] = row[i] * decay_f + source_s;
+        }
+      }
       if (nx > 1 && dk_[kk] > 0.0) {
         const float* p = fx_.p.data() + kk * nx;
         const float* q = fx_.q.data() + kk * nx;
         const float* c = fx_.c.data() + kk * nx;
-        for (int jb = 0; jb < ny; jb += kLanes) {
-          const int nb = std::min(kLanes, ny - jb);
-          for (int jj = 0; jj < kLanes; ++jj) {
-            if (jj < nb) {
-              const float* row = plane + (jb + jj) * sy;
-              for (int i = 0; i < nx; ++i) buf[i * kLanes + jj] = row[i];
-            } else {
-              for (int i = 0; i < nx; ++i) buf[i * kLanes + jj] = 0.0f;
-            }
-          }
-          {
-            const float p0 = p[0];
-            for (int l = 0; l < kLanes; ++l) buf[l] *= p0;
-          }
-          for (int i = 1; i < nx; ++i) {
-            const float pi = p[i], qi = q[i];
-            float* cur = buf + i * kLanes;
-            const float* prev = cur - kLanes;
-            for (int l = 0; l < kLanes; ++l) cur[l] = pi * cur[l] + qi * prev[l];
-          }
-          for (int i = nx - 2; i >= 0; --i) {
-            const float ci = c[i];
-            float* cur = buf + i * kLanes;
-            const float* next = cur + kLanes;
-            for (int l = 0; l < kLanes; ++l) cur[l] += ci * next[l];
-          }
-          for (int jj = 0; jj < nb; ++jj) {
-            float* row = plane + (jb + jj) * sy;
-            for (int i = 0; i < nx; ++i) row[i] = buf[i * kLanes + jj];
-          }
+        load_plane_t(plane, sy, nx, ny, w, buf);
+        {
+          const float p0 = p[0];
+          for (int l = 0; l < w; ++l) buf[l] *= p0;
         }
+        for (int i = 1; i < nx; ++i) {
+          const float pi = p[i], qi = q[i];
+          float* cur = buf + static_cast<std::ptrdiff_t>(i) * w;
+          const float* prev = cur - w;
+          for (int l = 0; l < w; ++l) cur[l] = pi * cur[l] + qi * prev[l];
+        }
+        for (int i = nx - 2; i >= 0; --i) {
+          const float ci = c[i];
+          float* cur = buf + static_cast<std::ptrdiff_t>(i) * w;
+          const float* next = cur + w;
+          for (int l = 0; l < w; ++l) cur[l] += ci * next[l];
+        }
+        store_plane_t(buf, nx, ny, w, plane, sy);
       }
       if (ny > 1 && dk_[kk] > 0.0) {
         const float* p = fy_.p.data() + kk * ny;
@@ -530,9 +617,8 @@ void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) con
 
 void decay_source(FieldView u, double dt, double decay, double source) {
   if (decay == 0.0 && source == 0.0) return;
-  const double f = std::exp(-decay * dt);
-  const double s = decay > 0.0 ? source * (-std::expm1(-decay * dt)) / decay : source * dt;
-  const float ff = static_cast<float>(f), sf = static_cast<float>(s);
+  float ff = 1.0f, sf = 0.0f;
+  decay_factors(dt, decay, source, ff, sf);
   const Grid& g = *u.grid;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const bool big = worth_threads(g);
