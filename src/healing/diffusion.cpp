@@ -368,9 +368,12 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
 
 #pragma omp parallel if (big)
   {
-    const std::size_t wx = static_cast<std::size_t>(nx) * kLanes;
+    // x sweep: the whole plane transposed, one SIMD lane per line (see implicit_uniform).
+    const int w = (ny + kLanes - 1) / kLanes * kLanes;
+    const std::size_t wx = static_cast<std::size_t>(nx) * static_cast<std::size_t>(w);
     const std::size_t wy = static_cast<std::size_t>(std::max(ny, nz)) * nx;
-    grid::AlignedBuffer ub(wx), eb(wx), cb(std::max(wx, wy)), am(std::max<std::size_t>(kLanes, nx));
+    grid::AlignedBuffer ub(wx), eb(wx), cb(std::max(wx, wy)),
+        am(std::max<std::size_t>(static_cast<std::size_t>(w), nx));
     float *U = ub.data(), *E = eb.data(), *C = cb.data(), *A = am.data();
 #pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k) {
@@ -379,48 +382,35 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
       float* plane = base + k * sz;
       const float* pplane = pbase + k * sz;
       if (nx > 1 && dk > 0.0f) {
-        for (int jb = 0; jb < ny; jb += kLanes) {
-          const int nb = std::min(kLanes, ny - jb);
-          for (int jj = 0; jj < kLanes; ++jj) {
-            if (jj < nb) {
-              const float* row = plane + (jb + jj) * sy;
-              const float* prow = pplane + (jb + jj) * sy;
-              for (int i = 0; i < nx; ++i) {
-                U[i * kLanes + jj] = row[i];
-                E[i * kLanes + jj] = dk * prow[i];
-              }
-            } else {
-              for (int i = 0; i < nx; ++i) U[i * kLanes + jj] = E[i * kLanes + jj] = 0.0f;
-            }
-          }
-          for (int l = 0; l < kLanes; ++l) A[l] = 0.0f;  // coefficient of the face below
-          for (int i = 0; i < nx; ++i) {
-            float* cur = U + i * kLanes;
-            const float* e = E + i * kLanes;
-            float* cp = C + i * kLanes;
-            const float* cprev = i > 0 ? cp - kLanes : cp;  // (unused at i = 0)
-            const float* uprev = i > 0 ? cur - kLanes : cur;
-            for (int l = 0; l < kLanes; ++l) {
-              const float ap = i + 1 < nx ? kxy * harmonic(e[l], e[l + kLanes]) : 0.0f;
-              const float a = A[l];
-              const float cm = i > 0 ? cprev[l] : 0.0f;
-              const float um = i > 0 ? uprev[l] : 0.0f;
-              const float r = 1.0f / (1.0f + a + ap - a * cm);
-              cur[l] = (cur[l] + a * um) * r;
-              cp[l] = ap * r;
-              A[l] = ap;
-            }
-          }
-          for (int i = nx - 2; i >= 0; --i) {
-            float* cur = U + i * kLanes;
-            const float* cp = C + i * kLanes;
-            for (int l = 0; l < kLanes; ++l) cur[l] += cp[l] * cur[l + kLanes];
-          }
-          for (int jj = 0; jj < nb; ++jj) {
-            float* row = plane + (jb + jj) * sy;
-            for (int i = 0; i < nx; ++i) row[i] = U[i * kLanes + jj];
+        load_plane_t(plane, sy, nx, ny, w, U);
+        load_plane_t(pplane, sy, nx, ny, w, E);   // permeability; times dk below
+        for (int l = 0; l < w; ++l) A[l] = 0.0f;  // coefficient of the face below
+        for (int i = 0; i < nx; ++i) {
+          const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
+          float* cur = U + o;
+          const float* e = E + o;
+          const float* en = i + 1 < nx ? e + w : e;  // (unused at i = nx - 1)
+          float* cp = C + o;
+          const float* cprev = i > 0 ? cp - w : cp;  // (unused at i = 0)
+          const float* uprev = i > 0 ? cur - w : cur;
+          const float kx = i + 1 < nx ? kxy : 0.0f;
+          for (int l = 0; l < w; ++l) {
+            const float ap = kx * harmonic(dk * e[l], dk * en[l]);
+            const float a = A[l];
+            const float cm = i > 0 ? cprev[l] : 0.0f;
+            const float um = i > 0 ? uprev[l] : 0.0f;
+            const float r = 1.0f / (1.0f + a + ap - a * cm);
+            cur[l] = (cur[l] + a * um) * r;
+            cp[l] = ap * r;
+            A[l] = ap;
           }
         }
+        for (int i = nx - 2; i >= 0; --i) {
+          float* cur = U + static_cast<std::ptrdiff_t>(i) * w;
+          const float* cp = C + static_cast<std::ptrdiff_t>(i) * w;
+          for (int l = 0; l < w; ++l) cur[l] += cp[l] * cur[l + w];
+        }
+        store_plane_t(U, nx, ny, w, plane, sy);
       }
       if (ny > 1 && dk > 0.0f) {
         for (int i = 0; i < nx; ++i) A[i] = 0.0f;
@@ -567,47 +557,73 @@ void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) con
   const double source_s = spec_.decay > 0.0
                               ? spec_.source * (-std::expm1(-spec_.decay * dt)) / spec_.decay
                               : spec_.source * dt;
-  auto hm = [](double e1, double e2) {
-    const double s = e1 + e2;
-    return s > 0.0 ? 2.0 * e1 * e2 / s : 0.0;
-  };
   const bool big = worth_threads(g);
 
-#pragma omp parallel for schedule(static) if (big)
-  for (int k = 0; k < nz; ++k) {
-    const std::size_t kk = static_cast<std::size_t>(k);
-    const double d = dk_[kk];
-    const double du = k > 0 ? dk_[kk - 1] : 0.0;
-    const double dd = k + 1 < nz ? dk_[kk + 1] : 0.0;
-    const double h = g.dz(k);
-    const double hu = k > 0 ? g.dz(k - 1) : 1.0;
-    const double hd = k + 1 < nz ? g.dz(k + 1) : 1.0;
-    const double dtv = dt / h;
-    for (int j = 0; j < ny; ++j) {
-      for (int i = 0; i < nx; ++i) {
-        const std::ptrdiff_t c = i + j * sy + k * sz;
-        auto p = [&](std::ptrdiff_t o) { return perm ? static_cast<double>(perm[o]) : 1.0; };
-        const double e = d * p(c);
-        const double uc = old[c];
-        double fxy = 0.0;
-        if (i > 0) fxy += hm(e, d * p(c - 1)) * (old[c - 1] - uc);
-        if (i + 1 < nx) fxy += hm(e, d * p(c + 1)) * (old[c + 1] - uc);
-        if (j > 0) fxy += hm(e, d * p(c - sy)) * (old[c - sy] - uc);
-        if (j + 1 < ny) fxy += hm(e, d * p(c + sy)) * (old[c + sy] - uc);
-        double fz = 0.0;
-        if (k > 0) {
-          const double e2 = du * p(c - sz);
-          const double den = h * e2 + hu * e;
-          if (den > 0.0) fz += 2.0 * e * e2 / den * (old[c - sz] - uc);
-        } else if (top) {
-          fz += 2.0 * e / h * (utop - uc);
+#pragma omp parallel if (big)
+  {
+    // Row buffers: e = D p of this row and of its neighbours, flux sums, x-face fluxes.
+    std::vector<double> rows(5 * static_cast<std::size_t>(nx) + 1);
+    double* const e = rows.data();
+    double* const en = e + nx;
+    double* const fxy = en + nx;
+    double* const fz = fxy + nx;
+    double* const fx = fz + nx;  // nx + 1 faces
+    auto fill_e = [&](double* dst, double d, std::ptrdiff_t off) {
+      if (perm) {
+        for (int i = 0; i < nx; ++i) dst[i] = d * perm[off + i];
+      } else {
+        for (int i = 0; i < nx; ++i) dst[i] = d;
+      }
+    };
+#pragma omp for schedule(static)
+    for (int k = 0; k < nz; ++k) {
+      const std::size_t kk = static_cast<std::size_t>(k);
+      const double d = dk_[kk];
+      const double h = g.dz(k);
+      const double dtv = dt / h;
+      for (int j = 0; j < ny; ++j) {
+        const std::ptrdiff_t row = j * sy + k * sz;
+        const double* o = old + row;
+        fill_e(e, d, row);
+        // x faces: fx[i] = conductance-weighted difference across the face between i - 1 and i.
+        fx[0] = 0.0;
+        fx[nx] = 0.0;
+        for (int i = 1; i < nx; ++i) {
+          const double s = e[i - 1] + e[i];
+          const double c = s > 0.0 ? 2.0 * e[i - 1] * e[i] / s : 0.0;
+          fx[i] = c * (o[i] - o[i - 1]);
         }
-        if (k + 1 < nz) {
-          const double e2 = dd * p(c + sz);
-          const double den = h * e2 + hd * e;
-          if (den > 0.0) fz += 2.0 * e * e2 / den * (old[c + sz] - uc);
+        for (int i = 0; i < nx; ++i) fxy[i] = fx[i + 1] - fx[i];
+        for (int side = -1; side <= 1; side += 2) {  // y faces
+          if ((side < 0 && j == 0) || (side > 0 && j + 1 == ny)) continue;
+          fill_e(en, d, row + side * sy);
+          const double* on = o + side * sy;
+          for (int i = 0; i < nx; ++i) {
+            const double s = e[i] + en[i];
+            const double c = s > 0.0 ? 2.0 * e[i] * en[i] / s : 0.0;
+            fxy[i] += c * (on[i] - o[i]);
+          }
         }
-        out[c] = decay_f * (uc + kxy * fxy + dtv * fz) + source_s;
+        for (int i = 0; i < nx; ++i) fz[i] = 0.0;
+        for (int side = -1; side <= 1; side += 2) {  // z faces (series of half cells)
+          if ((side < 0 && k == 0) || (side > 0 && k + 1 == nz)) continue;
+          const double d2 = dk_[static_cast<std::size_t>(k + side)];
+          const double h2 = g.dz(k + side);
+          fill_e(en, d2, row + side * sz);
+          const double* on = o + side * sz;
+          for (int i = 0; i < nx; ++i) {
+            const double den = h * en[i] + h2 * e[i];
+            const double c = den > 0.0 ? 2.0 * e[i] * en[i] / den : 0.0;
+            fz[i] += c * (on[i] - o[i]);
+          }
+        }
+        if (k == 0 && top) {
+          for (int i = 0; i < nx; ++i) fz[i] += 2.0 * e[i] / h * (utop - o[i]);
+        }
+        double* r = out + row;
+        for (int i = 0; i < nx; ++i) {
+          r[i] = decay_f * (o[i] + kxy * fxy[i] + dtv * fz[i]) + source_s;
+        }
       }
     }
   }
