@@ -394,6 +394,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
           const float* cprev = i > 0 ? cp - w : cp;  // (unused at i = 0)
           const float* uprev = i > 0 ? cur - w : cur;
           const float kx = i + 1 < nx ? kxy : 0.0f;
+#pragma omp simd
           for (int l = 0; l < w; ++l) {
             const float ap = kx * harmonic(dk * e[l], dk * en[l]);
             const float a = A[l];
@@ -408,6 +409,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
         for (int i = nx - 2; i >= 0; --i) {
           float* cur = U + static_cast<std::ptrdiff_t>(i) * w;
           const float* cp = C + static_cast<std::ptrdiff_t>(i) * w;
+#pragma omp simd
           for (int l = 0; l < w; ++l) cur[l] += cp[l] * cur[l + w];
         }
         store_plane_t(U, nx, ny, w, plane, sy);
@@ -421,6 +423,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
           const float* pn = pc + sy;
           float* cp = C + static_cast<std::size_t>(j) * nx;
           const float* cprev = j > 0 ? cp - nx : cp;
+#pragma omp simd
           for (int i = 0; i < nx; ++i) {
             const float ap = j + 1 < ny ? kxy * harmonic(dk * pc[i], dk * pn[i]) : 0.0f;
             const float a = A[i];
@@ -435,6 +438,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
         for (int j = ny - 2; j >= 0; --j) {
           float* cur = plane + j * sy;
           const float* cp = C + static_cast<std::size_t>(j) * nx;
+#pragma omp simd
           for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sy];
         }
       }
@@ -453,12 +457,14 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
           const float d1 = static_cast<float>(dk_[kk]);
           const float d2 = k + 1 < nz ? static_cast<float>(dk_[kk + 1]) : 0.0f;
           const float h2 = k + 1 < nz ? static_cast<float>(g.dz(k + 1)) : 1.0f;
+          const float dtn = k + 1 < nz ? static_cast<float>(dt / g.dz(k + 1)) : 0.0f;
           float* cur = col + k * sz;
           const float* prev = cur - sz;
           const float* pc = pcol + k * sz;
           const float* pn = pc + sz;
           float* cp = C + kk * static_cast<std::size_t>(nx);
           const float* cprev = k > 0 ? cp - nx : cp;
+#pragma omp simd
           for (int i = 0; i < nx; ++i) {
             const float e1 = d1 * pc[i];
             float gp = 0.0f;
@@ -480,12 +486,13 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
             cur[i] = (cur[i] + rhs + a * um) * r;
             cp[i] = ap * r;
             // The face below seen from cell k + 1 has the same conductance over dz(k + 1).
-            A[i] = k + 1 < nz ? gp * static_cast<float>(dt / g.dz(k + 1)) : 0.0f;
+            A[i] = gp * dtn;
           }
         }
         for (int k = nz - 2; k >= 0; --k) {
           float* cur = col + k * sz;
           const float* cp = C + static_cast<std::size_t>(k) * nx;
+#pragma omp simd
           for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sz];
         }
       }
