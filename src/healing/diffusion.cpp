@@ -21,6 +21,9 @@ using grid::ConstFieldView;
 using grid::FieldView;
 using grid::Grid;
 
+/// Heavy loops use dynamic scheduling over planes/rows: on a shared machine a thread that is
+/// descheduled does not hold the others at the barrier. Every plane/row is computed by the same
+/// code whichever thread takes it, so results do not depend on the schedule.
 /// Small grids run serially: thread start-up and barriers would cost more than the work (the
 /// arithmetic per cell is the same either way).
 inline bool worth_threads(const Grid& g) {
@@ -266,7 +269,7 @@ void Diffusion::implicit_uniform(FieldView u, double dt) {
     const int w = (ny + kLanes - 1) / kLanes * kLanes;
     grid::AlignedBuffer bufstore(static_cast<std::size_t>(nx) * static_cast<std::size_t>(w));
     float* buf = bufstore.data();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
     for (int k = 0; k < nz; ++k) {
       float* plane = base + k * sz;
       const std::size_t kk = static_cast<std::size_t>(k);
@@ -328,7 +331,7 @@ void Diffusion::implicit_uniform(FieldView u, double dt) {
       const float* q = fz_.q.data();
       const float* c = fz_.c.data();
       const float top = top_rhs_coef_;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
       for (int j = 0; j < ny; ++j) {
         float* col = base + j * sy;
         {
@@ -375,7 +378,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
     grid::AlignedBuffer ub(wx), eb(wx), cb(std::max(wx, wy)),
         am(std::max<std::size_t>(static_cast<std::size_t>(w), nx));
     float *U = ub.data(), *E = eb.data(), *C = cb.data(), *A = am.data();
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
     for (int k = 0; k < nz; ++k) {
       const std::size_t kk = static_cast<std::size_t>(k);
       const float dk = static_cast<float>(dk_[kk]);
@@ -445,7 +448,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
     }
 
     if ((nz > 1 && diffuses_) || top) {
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
       for (int j = 0; j < ny; ++j) {
         float* col = base + j * sy;
         const float* pcol = pbase + j * sy;
@@ -582,7 +585,7 @@ void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) con
         for (int i = 0; i < nx; ++i) dst[i] = d;
       }
     };
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 2)
     for (int k = 0; k < nz; ++k) {
       const std::size_t kk = static_cast<std::size_t>(k);
       const double d = dk_[kk];

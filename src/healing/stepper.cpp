@@ -165,7 +165,8 @@ void Stepper::advance_to(double t_end) {
       const FieldSpec& s = specs_[fk];
       float* u = fields_.view(id).data;
       const float* old = backup_[fk].data();
-      const float ntol = static_cast<float>(s.negative_tol);
+      const float ntol = s.nonnegative ? static_cast<float>(s.negative_tol)
+                                       : std::numeric_limits<float>::infinity();
       const double rtol = control_.rtol, atol = s.atol;
       const bool controlled = s.controlled;
       const int nx = g.nx, ny = g.ny;
@@ -183,7 +184,7 @@ void Stepper::advance_to(double t_end) {
               }
               continue;
             }
-            if (v < 0.0f) v = 0.0f;
+            if (v < 0.0f && s.nonnegative) v = 0.0f;
             if (controlled) {
               const double o = old[row + i];
               const double e = std::fabs(double(v) - o) / (rtol * std::fabs(o) + atol);

@@ -15,7 +15,8 @@
 // restarts from dt_after_event, so steps are small right after a session and grow during quiet
 // remodelling. A step is cut to land exactly on the next event time or on the end time.
 //
-// Health checks after each trial step: NaN/Inf, or a value below -negative_tol of its field, throw
+// Health checks after each trial step: NaN/Inf, or (for a nonnegative field, the default) a value
+// below -negative_tol of its field, throw
 // mnsim::NumericalError naming the field, the cell (i, j, k), its centre in micrometres and the
 // simulated time. Negative values within the tolerance are set to 0. A step rejected with
 // dt <= dt_min (step-size collapse) throws NumericalError naming the field and cell that changed
@@ -45,6 +46,7 @@ struct FieldSpec {
   double atol = 1e-3;         // absolute change tolerance (field unit) for step control
   double negative_tol = 0.0;  // values below -negative_tol (field unit) are a numerical failure
   bool controlled = true;     // takes part in step control (health checks always apply)
+  bool nonnegative = true;    // a density: negative values are checked (false: signed field)
 };
 
 enum class Splitting { Lie, Strang };

@@ -225,6 +225,17 @@ TEST(Stepper, NegativeBeyondToleranceStopsButSmallNegativesAreClamped) {
   EXPECT_NO_THROW(poisoned_run(-1e-5f));  // within negative_tol = 1e-3: set to 0
 }
 
+TEST(Stepper, SignedFieldsMayBeNegative) {
+  grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
+  const int v = fs.add("velocity", -2.0f);
+  Stepper st(fs, StepControl{});
+  FieldSpec spec;
+  spec.nonnegative = false;
+  st.set_field(v, spec);
+  EXPECT_NO_THROW(st.advance_to(10.0));
+  EXPECT_EQ(fs.view(v)(1, 1, 1), -2.0f);
+}
+
 TEST(Stepper, StepSizeCollapseStops) {
   grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
   const int a = fs.add("a", 1.0f);
