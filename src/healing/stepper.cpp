@@ -118,7 +118,6 @@ void Stepper::trial_step(double dt) {
       reaction_(t_, dt, fields_);
     }
   }
-  fill_ghosts();
 }
 
 void Stepper::advance_to(double t_end) {
@@ -167,30 +166,52 @@ void Stepper::advance_to(double t_end) {
       const float* old = backup_[fk].data();
       const float ntol = s.nonnegative ? static_cast<float>(s.negative_tol)
                                        : std::numeric_limits<float>::infinity();
-      const double rtol = control_.rtol, atol = s.atol;
-      const bool controlled = s.controlled;
+      const float rtol = static_cast<float>(control_.rtol), atol = static_cast<float>(s.atol);
+      const bool controlled = s.controlled, nonneg = s.nonnegative;
+      const float fmax = std::numeric_limits<float>::max();
+      const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
       const int nx = g.nx, ny = g.ny;
 #pragma omp parallel for schedule(static) if (big)
       for (int k = 0; k < g.nz; ++k) {
         PlaneCheck pc;
         for (int j = 0; j < ny; ++j) {
-          const std::ptrdiff_t row = g.at(0, j, k);
+          float* ur = u + g.at(0, j, k);
+          const float* orow = old + g.at(0, j, k);
+          // Screen the row (vectorised; max and | reductions do not depend on order), then
+          // rescan only rows that hold a bad value, a negative value or a new maximum.
+          int flags = 0;
+          float rmax = 0.0f;
+#pragma omp simd reduction(| : flags) reduction(max : rmax)
           for (int i = 0; i < nx; ++i) {
-            float& v = u[row + i];
-            if (!std::isfinite(v) || v < -ntol) {
-              if (pc.bad < 0) {
+            const float v = ur[i];
+            const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
+            flags |= bad | (static_cast<int>(v < 0.0f) << 1);
+            const float vc = v < floor_v ? floor_v : v;
+            const float o = orow[i];
+            const float r = std::fabs(vc - o) / (rtol * std::fabs(o) + atol);
+            rmax = r > rmax ? r : rmax;
+          }
+          if (flags & 1) {
+            for (int i = 0; i < nx; ++i) {
+              const float v = ur[i];
+              if (!(v >= -ntol) || std::fabs(v) > fmax) {
                 pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
                 pc.bad_value = v;
+                break;
               }
-              continue;
             }
-            if (v < 0.0f && s.nonnegative) v = 0.0f;
-            if (controlled) {
-              const double o = old[row + i];
-              const double e = std::fabs(double(v) - o) / (rtol * std::fabs(o) + atol);
-              if (e > pc.err) {
-                pc.err = e;
+            break;  // the first offending cell of this plane is found
+          }
+          if ((flags & 2) && nonneg) {
+            for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
+          }
+          if (controlled && rmax > pc.err) {
+            for (int i = 0; i < nx; ++i) {
+              const float o = orow[i];
+              if (std::fabs(ur[i] - o) / (rtol * std::fabs(o) + atol) == rmax) {
+                pc.err = rmax;
                 pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
+                break;
               }
             }
           }
