@@ -46,7 +46,7 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
 
 void Stepper::set_field(int id, FieldSpec spec) {
   if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
-  if (!(spec.atol > 0.0) || !(spec.negative_tol >= 0.0)) {
+  if (!(spec.atol > 0.0) || (spec.negative_tol && !(*spec.negative_tol >= 0.0))) {
     throw std::invalid_argument("internal: field spec needs atol > 0 and negative_tol >= 0");
   }
   const auto k = static_cast<std::size_t>(id);
@@ -164,8 +164,9 @@ void Stepper::advance_to(double t_end) {
       const FieldSpec& s = specs_[fk];
       float* u = fields_.view(id).data;
       const float* old = backup_[fk].data();
-      const float ntol = s.nonnegative ? static_cast<float>(s.negative_tol)
-                                       : std::numeric_limits<float>::infinity();
+      const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
+      const float ntol =
+          s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
       const float rtol = static_cast<float>(control_.rtol), atol = static_cast<float>(s.atol);
       const bool controlled = s.controlled, nonneg = s.nonnegative;
       const float fmax = std::numeric_limits<float>::max();
@@ -222,11 +223,11 @@ void Stepper::advance_to(double t_end) {
         const PlaneCheck& pc = checks[static_cast<std::size_t>(k)];
         if (pc.bad >= 0) {
           const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
-          const std::string what = std::isnan(pc.bad_value) ? std::string("NaN")
-                                   : std::isinf(pc.bad_value)
-                                       ? fmt::format("infinite value {}", pc.bad_value)
-                                       : fmt::format("negative value {:.6g} (tolerance {:.3g})",
-                                                     pc.bad_value, s.negative_tol);
+          const std::string what =
+              std::isnan(pc.bad_value) ? std::string("NaN")
+              : std::isinf(pc.bad_value)
+                  ? fmt::format("infinite value {}", pc.bad_value)
+                  : fmt::format("negative value {:.6g} (tolerance {:.3g})", pc.bad_value, neg_tol);
           for (int r = 0; r < nf; ++r) {
             std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
           }

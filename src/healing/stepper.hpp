@@ -25,6 +25,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,11 +43,13 @@ enum class TransportMode {
 /// How one field of the FieldSet is advanced.
 struct FieldSpec {
   TransportMode mode = TransportMode::None;
-  DiffusionSpec diffusion;    // diffusivity may be empty when mode == None
-  double atol = 1e-3;         // absolute change tolerance (field unit) for step control
-  double negative_tol = 0.0;  // values below -negative_tol (field unit) are a numerical failure
-  bool controlled = true;     // takes part in step control (health checks always apply)
-  bool nonnegative = true;    // a density: negative values are checked (false: signed field)
+  DiffusionSpec diffusion;  // diffusivity may be empty when mode == None
+  double atol = 1e-3;       // absolute change tolerance (field unit) for step control
+  /// Values below -negative_tol (field unit) are a numerical failure; small negatives above it
+  /// (rounding, reaction overshoot) are set to 0. Empty: 1e-3 * atol.
+  std::optional<double> negative_tol;
+  bool controlled = true;   // takes part in step control (health checks always apply)
+  bool nonnegative = true;  // a density: negative values are checked (false: signed field)
 };
 
 enum class Splitting { Lie, Strang };
