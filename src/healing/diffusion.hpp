@@ -40,7 +40,7 @@ struct DiffusionSpec {
   double decay = 0.0;   // first-order decay rate lambda (1/s), >= 0
   double source = 0.0;  // uniform zeroth-order source S (field unit / s), >= 0 keeps positivity
   /// Dirichlet value at the top face z = 0 (field unit); zero-flux when empty.
-  std::optional<double> top_value;
+  std::optional<double> top_value{};
 };
 
 class Diffusion {

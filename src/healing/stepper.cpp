@@ -153,7 +153,14 @@ void Stepper::advance_to(double t_end) {
     for (int id = 0; id < nf; ++id) {
       std::memcpy(backup_[static_cast<std::size_t>(id)].data(), fields_.view(id).data, bytes);
     }
-    trial_step(h);
+    try {
+      trial_step(h);
+    } catch (...) {  // e.g. a NumericalError from the reaction: leave no half-advanced fields
+      for (int r = 0; r < nf; ++r) {
+        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+      }
+      throw;
+    }
 
     // Health checks and the step-control measure, per plane, reduced in a fixed order.
     double err = 0.0;

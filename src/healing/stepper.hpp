@@ -20,7 +20,8 @@
 // mnsim::NumericalError naming the field, the cell (i, j, k), its centre in micrometres and the
 // simulated time. Negative values within the tolerance are set to 0. A step rejected with
 // dt <= dt_min (step-size collapse) throws NumericalError naming the field and cell that changed
-// most. Fields are left as they were at the start of the failed step.
+// most. Fields are left as they were at the start of the failed step (also when the reaction
+// callback throws).
 #pragma once
 
 #include <functional>
@@ -47,7 +48,7 @@ struct FieldSpec {
   double atol = 1e-3;       // absolute change tolerance (field unit) for step control
   /// Values below -negative_tol (field unit) are a numerical failure; small negatives above it
   /// (rounding, reaction overshoot) are set to 0. Empty: 1e-3 * atol.
-  std::optional<double> negative_tol;
+  std::optional<double> negative_tol{};
   bool controlled = true;   // takes part in step control (health checks always apply)
   bool nonnegative = true;  // a density: negative values are checked (false: signed field)
 };

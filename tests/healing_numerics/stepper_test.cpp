@@ -225,6 +225,22 @@ TEST(Stepper, NegativeBeyondToleranceStopsButSmallNegativesAreClamped) {
   EXPECT_NO_THROW(poisoned_run(-1e-5f));  // within negative_tol = 1e-3: set to 0
 }
 
+TEST(Stepper, ThrowingReactionLeavesFieldsAtTheStepStart) {
+  grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
+  const int a = fs.add("a", 1.0f);
+  StepControl ctl;
+  ctl.dt_initial = 1.0;
+  ctl.dt_max = 1.0;
+  Stepper st(fs, ctl);
+  st.set_field(a, FieldSpec{TransportMode::None, DiffusionSpec{{}, {}, 0.1, 0.0, {}}, 1.0});
+  st.set_reaction([&](double t, double, grid::FieldSet&) {
+    if (t > 2.0) throw NumericalError("reaction failed");
+  });
+  EXPECT_THROW(st.advance_to(10.0), NumericalError);
+  EXPECT_EQ(st.time(), 2.0);
+  EXPECT_NEAR(fs.view(a)(1, 1, 1), std::exp(-0.2), 1e-6);  // decay of 2 s, not of the failed step
+}
+
 TEST(Stepper, SignedFieldsMayBeNegative) {
   grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
   const int v = fs.add("velocity", -2.0f);
