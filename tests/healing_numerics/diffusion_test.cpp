@@ -127,6 +127,50 @@ TEST(Diffusion, DirichletTopWithDecayReachesExponentialProfile) {
   }
 }
 
+TEST(Diffusion, TwoLayerColumnMatchesPiecewiseAnalyticSteadyState) {
+  // Layer 1 (0 < z < a, D1) over layer 2 (a < z < L, D2 = D1 / 20), Dirichlet u0 on top, decay
+  // lambda in both, zero flux at the bottom. Steady state: u = u0 cosh(z/l1) + B sinh(z/l1) above,
+  // C cosh((L - z)/l2) below, l = sqrt(D / lambda); B, C from continuity of u and of D du/dz.
+  const double D1 = 2e-9, D2 = 1e-10, lam = 1e-2, u0 = 2.0, a = 0.4e-3, L = 1.2e-3;
+  const double l1 = std::sqrt(D1 / lam), l2 = std::sqrt(D2 / lam);
+  const double ch1 = std::cosh(a / l1), sh1 = std::sinh(a / l1);
+  const double ch2 = std::cosh((L - a) / l2), sh2 = std::sinh((L - a) / l2);
+  // [sh1, -ch2; D1 ch1 / l1, D2 sh2 / l2] [B; C] = [-u0 ch1; -D1 u0 sh1 / l1]
+  const double m11 = sh1, m12 = -ch2, m21 = D1 * ch1 / l1, m22 = D2 * sh2 / l2;
+  const double r1 = -u0 * ch1, r2 = -D1 * u0 * sh1 / l1;
+  const double det = m11 * m22 - m12 * m21;
+  const double B = (r1 * m22 - m12 * r2) / det, C = (m11 * r2 - m21 * r1) / det;
+  auto exact = [&](double z) {
+    return z < a ? u0 * std::cosh(z / l1) + B * std::sinh(z / l1) : C * std::cosh((L - z) / l2);
+  };
+  for (bool implicit : {true, false}) {
+    // 60 cells of 6.67 um above the interface, 80 cells of 10 um below: the interface is a face.
+    const int n1 = 60, n2 = 80;
+    grid::Grid g = grid::Grid::uniform(1, 1, n1 + n2, 1e-5);
+    for (int k = 0; k <= n1 + n2; ++k) {
+      g.zf[static_cast<std::size_t>(k)] = k <= n1 ? a * k / n1 : a + (L - a) * (k - n1) / n2;
+    }
+    std::vector<double> d(static_cast<std::size_t>(n1 + n2), D2);
+    std::fill(d.begin(), d.begin() + n1, D1);
+    grid::FieldSet fs(g);
+    const int id = fs.add("c");
+    Diffusion op(fs.grid(), DiffusionSpec{d, {}, lam, 0.0, u0});
+    for (int s = 0; s < 4000; ++s) {  // 4000 s = 40 decay times, lambda dt = 0.01
+      if (implicit) {
+        op.step_implicit(fs.view(id), 1.0);
+      } else {
+        op.step_explicit(fs.view(id), 1.0);
+      }
+    }
+    double worst = 0.0;
+    for (int k = 0; k < n1 + n2; ++k) {
+      worst = std::max(worst, std::fabs(fs.view(id)(0, 0, k) - exact(g.zc(k))) / u0);
+    }
+    std::printf("  %s: worst |u - exact| / u0 = %.2e\n", implicit ? "implicit" : "explicit", worst);
+    EXPECT_LT(worst, 2e-3) << (implicit ? "implicit" : "explicit");
+  }
+}
+
 /// Random positive field, random permeability with zeros, stretched z, per-layer D.
 struct MassCase {
   grid::Grid g = stretched_grid(24, 0.5e-3, 0.4);
