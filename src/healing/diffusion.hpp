@@ -13,9 +13,11 @@
 //    line along x, then y, then z (Thomas algorithm). Unconditionally stable, positivity
 //    preserving (each 1-D matrix is an M-matrix), mass conserving. First order in time.
 //  - step_explicit: forward Euler on the same fluxes, sub-cycled so that every sub-step is within
-//    the stability/positivity limit explicit_dt_limit().
-// Decay and source are applied exactly (u <- u e^{-lambda dt} + S (1 - e^{-lambda dt}) / lambda)
-// before the diffusion solve; with constant lambda this commutes with diffusion.
+//    the stability/positivity limit explicit_dt_limit(); sub-steps are accumulated in double.
+// Decay and source are applied exactly (u <- u e^{-lambda dt} + S (1 - e^{-lambda dt}) / lambda):
+// before the implicit solve (with constant lambda and zero-flux walls this commutes with
+// diffusion; with a Dirichlet top it is a first-order splitting), and after each explicit
+// sub-step.
 //
 // All kernels are OpenMP-parallel over independent grid lines with fixed per-line arithmetic, so
 // results are bit-identical for any thread count. Ghost cells are neither read nor written.
