@@ -1,0 +1,287 @@
+#include "healing/stepper.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "core/error.hpp"
+
+namespace mnsim::healing {
+
+namespace {
+
+/// What one z plane of one field looks like after a trial step.
+struct PlaneCheck {
+  std::ptrdiff_t bad = -1;  // first offending cell (row-major within the plane), -1 if none
+  float bad_value = 0.0f;
+  double err = 0.0;  // largest scaled change
+  std::ptrdiff_t err_at = -1;
+};
+
+std::string cell_text(const grid::Grid& g, int i, int j, int k) {
+  return fmt::format("cell ({}, {}, {}), position ({:.1f}, {:.1f}, {:.1f}) µm", i, j, k,
+                     g.xc(i) * 1e6, g.yc(j) * 1e6, g.zc(k) * 1e6);
+}
+
+}  // namespace
+
+Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
+    : fields_(fields), control_(control), t_(t0), dt_(control.dt_initial) {
+  const StepControl& c = control_;
+  if (!(c.dt_min > 0.0) || !(c.dt_max >= c.dt_min) || !(c.dt_initial > 0.0) ||
+      !(c.dt_after_event > 0.0) || !(c.rtol > 0.0) || !(c.safety > 0.0 && c.safety <= 1.0) ||
+      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0)) {
+    throw std::invalid_argument("internal: inconsistent StepControl");
+  }
+  dt_ = std::clamp(dt_, c.dt_min, c.dt_max);
+  const auto n = static_cast<std::size_t>(fields_.size());
+  specs_.resize(n);
+  ops_.resize(n);
+  backup_.resize(n);
+}
+
+void Stepper::set_field(int id, FieldSpec spec) {
+  if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
+  if (!(spec.atol > 0.0) || (spec.negative_tol && !(*spec.negative_tol >= 0.0))) {
+    throw std::invalid_argument("internal: field spec needs atol > 0 and negative_tol >= 0");
+  }
+  const auto k = static_cast<std::size_t>(id);
+  ops_[k].reset();
+  if (spec.mode != TransportMode::None) {
+    ops_[k] = std::make_unique<Diffusion>(fields_.grid(), spec.diffusion);
+  } else if (!(spec.diffusion.decay >= 0.0) || !std::isfinite(spec.diffusion.source)) {
+    throw std::invalid_argument("internal: decay must be >= 0 and source finite");
+  }
+  specs_[k] = std::move(spec);
+}
+
+void Stepper::add_event(double t, EventAction action) {
+  if (!(t >= t_) || !std::isfinite(t)) {
+    throw std::invalid_argument("internal: event time must be finite and not in the past");
+  }
+  Event e{t, event_counter_++, std::move(action)};
+  const auto pos = std::upper_bound(
+      events_.begin(), events_.end(), e,
+      [](const auto& a, const auto& b) { return a.t < b.t || (a.t == b.t && a.order < b.order); });
+  events_.insert(pos, std::move(e));
+}
+
+void Stepper::run_due_events() {
+  bool ran = false;
+  while (!events_.empty() && events_.front().t <= t_) {
+    Event e = std::move(events_.front());
+    events_.erase(events_.begin());
+    e.action(t_, fields_);
+    ran = true;
+  }
+  if (ran) dt_ = std::clamp(control_.dt_after_event, control_.dt_min, control_.dt_max);
+}
+
+void Stepper::fill_ghosts() {
+  for (int id = 0; id < fields_.size(); ++id) grid::fill_ghosts_neumann(fields_.view(id));
+}
+
+void Stepper::transport(double dt) {
+  for (int id = 0; id < fields_.size(); ++id) {
+    const auto k = static_cast<std::size_t>(id);
+    const FieldSpec& s = specs_[k];
+    switch (s.mode) {
+      case TransportMode::None:
+        decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
+        break;
+      case TransportMode::Implicit:
+        ops_[k]->step_implicit(fields_.view(id), dt);
+        break;
+      case TransportMode::Explicit:
+        ops_[k]->step_explicit(fields_.view(id), dt);
+        break;
+    }
+  }
+}
+
+void Stepper::trial_step(double dt) {
+  const bool react = static_cast<bool>(reaction_);
+  if (control_.splitting == Splitting::Strang && react) {
+    fill_ghosts();
+    reaction_(t_, 0.5 * dt, fields_);
+    transport(dt);
+    fill_ghosts();
+    reaction_(t_ + 0.5 * dt, 0.5 * dt, fields_);
+  } else {
+    transport(dt);
+    if (react) {
+      fill_ghosts();
+      reaction_(t_, dt, fields_);
+    }
+  }
+}
+
+void Stepper::advance_to(double t_end) {
+  if (!(t_end >= t_) || !std::isfinite(t_end)) {
+    throw std::invalid_argument("internal: advance_to needs a finite time not in the past");
+  }
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size();
+  if (static_cast<std::size_t>(nf) != specs_.size()) {
+    throw std::logic_error("internal: fields added to the FieldSet after the Stepper was made");
+  }
+  for (auto& b : backup_) {
+    if (b.size() != g.padded_size()) b = grid::AlignedBuffer(g.padded_size());
+  }
+  std::vector<PlaneCheck> checks(static_cast<std::size_t>(g.nz));
+  const std::size_t bytes = g.padded_size() * sizeof(float);
+  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+
+  run_due_events();
+  while (t_ < t_end) {
+    double target = t_end;
+    if (!events_.empty() && events_.front().t < target) target = events_.front().t;
+    double h = std::min(dt_, control_.dt_max);
+    bool land = false;
+    const double left = target - t_;
+    if (left <= h * (1.0 + 1e-9)) {
+      h = left;
+      land = true;
+    } else if (left < 2.0 * h) {
+      h = 0.5 * left;  // two equal steps instead of one full step and a sliver
+    }
+
+    for (int id = 0; id < nf; ++id) {
+      std::memcpy(backup_[static_cast<std::size_t>(id)].data(), fields_.view(id).data, bytes);
+    }
+    try {
+      trial_step(h);
+    } catch (...) {  // e.g. a NumericalError from the reaction: leave no half-advanced fields
+      for (int r = 0; r < nf; ++r) {
+        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+      }
+      throw;
+    }
+
+    // Health checks and the step-control measure, per plane, reduced in a fixed order.
+    double err = 0.0;
+    int err_field = -1;
+    std::ptrdiff_t err_at = -1;
+    for (int id = 0; id < nf; ++id) {
+      const auto fk = static_cast<std::size_t>(id);
+      const FieldSpec& s = specs_[fk];
+      float* u = fields_.view(id).data;
+      const float* old = backup_[fk].data();
+      const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
+      const float ntol =
+          s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
+      const float rtol = static_cast<float>(control_.rtol), atol = static_cast<float>(s.atol);
+      const bool controlled = s.controlled, nonneg = s.nonnegative;
+      const float fmax = std::numeric_limits<float>::max();
+      const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
+      const int nx = g.nx, ny = g.ny;
+#pragma omp parallel for schedule(static) if (big)
+      for (int k = 0; k < g.nz; ++k) {
+        PlaneCheck pc;
+        for (int j = 0; j < ny; ++j) {
+          float* ur = u + g.at(0, j, k);
+          const float* orow = old + g.at(0, j, k);
+          // Screen the row (vectorised; max and | reductions do not depend on order), then
+          // rescan only rows that hold a bad value, a negative value or a new maximum.
+          int flags = 0;
+          float rmax = 0.0f;
+#pragma omp simd reduction(| : flags) reduction(max : rmax)
+          for (int i = 0; i < nx; ++i) {
+            const float v = ur[i];
+            const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
+            flags |= bad | (static_cast<int>(v < 0.0f) << 1);
+            const float vc = v < floor_v ? floor_v : v;
+            const float o = orow[i];
+            const float r = std::fabs(vc - o) / (rtol * std::fabs(o) + atol);
+            rmax = r > rmax ? r : rmax;
+          }
+          if (flags & 1) {
+            for (int i = 0; i < nx; ++i) {
+              const float v = ur[i];
+              if (!(v >= -ntol) || std::fabs(v) > fmax) {
+                pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
+                pc.bad_value = v;
+                break;
+              }
+            }
+            break;  // the first offending cell of this plane is found
+          }
+          if ((flags & 2) && nonneg) {
+            for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
+          }
+          if (controlled && rmax > pc.err) {
+            for (int i = 0; i < nx; ++i) {
+              const float o = orow[i];
+              if (std::fabs(ur[i] - o) / (rtol * std::fabs(o) + atol) == rmax) {
+                pc.err = rmax;
+                pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
+                break;
+              }
+            }
+          }
+        }
+        checks[static_cast<std::size_t>(k)] = pc;
+      }
+      for (int k = 0; k < g.nz; ++k) {
+        const PlaneCheck& pc = checks[static_cast<std::size_t>(k)];
+        if (pc.bad >= 0) {
+          const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
+          const std::string what =
+              std::isnan(pc.bad_value) ? std::string("NaN")
+              : std::isinf(pc.bad_value)
+                  ? fmt::format("infinite value {}", pc.bad_value)
+                  : fmt::format("negative value {:.6g} (tolerance {:.3g})", pc.bad_value, neg_tol);
+          for (int r = 0; r < nf; ++r) {
+            std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+          }
+          throw NumericalError(fmt::format(
+              "numerical failure: field '{}': {} at {}, simulated time {:.9g} s (step of {:.6g} "
+              "s from {:.9g} s)",
+              fields_.name(id), what, cell_text(g, i, j, k), t_ + h, h, t_));
+        }
+        if (pc.err > err) {
+          err = pc.err;
+          err_field = id;
+          err_at = pc.err_at + static_cast<std::ptrdiff_t>(k) * nx * ny;
+        }
+      }
+    }
+
+    if (err <= 1.0) {
+      ++stats_.accepted;
+      stats_.dt_smallest = stats_.accepted == 1 ? h : std::min(stats_.dt_smallest, h);
+      stats_.dt_largest = std::max(stats_.dt_largest, h);
+      t_ = land ? target : t_ + h;
+      const double factor =
+          err > 0.0 ? std::clamp(control_.safety / err, control_.min_shrink, control_.max_growth)
+                    : control_.max_growth;
+      double next = h * factor;
+      if (land && h < dt_) next = factor >= 1.0 ? dt_ : std::min(dt_, next);
+      dt_ = std::clamp(next, control_.dt_min, control_.dt_max);
+      if (observer_) observer_(t_, h);
+      run_due_events();
+    } else {
+      ++stats_.rejected;
+      for (int r = 0; r < nf; ++r) {
+        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+      }
+      if (h <= control_.dt_min) {
+        const auto cells = static_cast<std::ptrdiff_t>(g.nx) * g.ny;
+        const int k = static_cast<int>(err_at / cells);
+        const auto rem = err_at % cells;
+        const int j = static_cast<int>(rem / g.nx), i = static_cast<int>(rem % g.nx);
+        throw NumericalError(fmt::format(
+            "numerical failure: step-size collapse: a step of {:.3g} s (minimum {:.3g} s) still "
+            "changes field '{}' too fast at {}, simulated time {:.9g} s",
+            h, control_.dt_min, fields_.name(err_field), cell_text(g, i, j, k), t_));
+      }
+      dt_ = std::max(control_.dt_min, h * std::max(control_.min_shrink, control_.safety / err));
+    }
+  }
+}
+
+}  // namespace mnsim::healing

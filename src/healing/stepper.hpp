@@ -1,0 +1,133 @@
+// Time stepping for a set of fields: operator splitting between transport (per field: implicit
+// diffusion, explicit diffusion or none; decay/source exact) and a pointwise reaction callback,
+// adaptive step size, events at given times, and health checks (see docs/numerics.md).
+//
+// One step of length dt (Strang splitting, the default; second order in the splitting error):
+//     R(dt/2) ; T(dt) ; R(dt/2)
+// Lie splitting (first order) is T(dt) ; R(dt). T is first order in time itself (backward or
+// forward Euler), so the overall scheme is first order in time; Strang keeps the splitting error
+// small when reactions are fast.
+//
+// Step control (change-based): after a trial step the largest scaled change
+//     err = max over fields and cells |u_new - u_old| / (rtol |u_old| + atol_field)
+// must be <= 1; otherwise the step is rejected, fields restored and dt reduced. The next step is
+// dt * clamp(safety / err, min_shrink, max_growth), within [dt_min, dt_max]. After an event dt
+// restarts from dt_after_event, so steps are small right after a session and grow during quiet
+// remodelling. A step is cut to land exactly on the next event time or on the end time.
+//
+// Health checks after each trial step: NaN/Inf, or (for a nonnegative field, the default) a value
+// below -negative_tol of its field, throw
+// mnsim::NumericalError naming the field, the cell (i, j, k), its centre in micrometres and the
+// simulated time. Negative values within the tolerance are set to 0. A step rejected with
+// dt <= dt_min (step-size collapse) throws NumericalError naming the field and cell that changed
+// most. Fields are left as they were at the start of the failed step (also when the reaction
+// callback throws).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grid/grid.hpp"
+#include "healing/diffusion.hpp"
+
+namespace mnsim::healing {
+
+enum class TransportMode {
+  None,      // no diffusion (decay/source of the spec still applied exactly, pointwise)
+  Implicit,  // Diffusion::step_implicit (fast diffusers)
+  Explicit,  // Diffusion::step_explicit, sub-cycled (slow diffusers)
+};
+
+/// How one field of the FieldSet is advanced.
+struct FieldSpec {
+  TransportMode mode = TransportMode::None;
+  DiffusionSpec diffusion;  // diffusivity may be empty when mode == None
+  double atol = 1e-3;       // absolute change tolerance (field unit) for step control
+  /// Values below -negative_tol (field unit) are a numerical failure; small negatives above it
+  /// (rounding, reaction overshoot) are set to 0. Empty: 1e-3 * atol.
+  std::optional<double> negative_tol{};
+  bool controlled = true;   // takes part in step control (health checks always apply)
+  bool nonnegative = true;  // a density: negative values are checked (false: signed field)
+};
+
+enum class Splitting { Lie, Strang };
+
+struct StepControl {
+  double dt_initial = 1.0;      // s
+  double dt_after_event = 1.0;  // s, first trial step after an event
+  double dt_min = 1e-6;         // s; a rejected step at or below it is a step-size collapse
+  double dt_max = 3600.0;       // s
+  double rtol = 0.05;           // relative change tolerance per step
+  double safety = 0.8;
+  double max_growth = 2.0;
+  double min_shrink = 0.2;
+  Splitting splitting = Splitting::Strang;
+};
+
+/// Pointwise reactions over dt starting at time t (s): update the fields in place. Must be
+/// deterministic and independent of the thread count. Ghost cells hold zero-flux copies.
+using Reaction = std::function<void(double t, double dt, grid::FieldSet& fields)>;
+/// Event (session, puncture batch...) at time t: may modify fields and transport specs.
+using EventAction = std::function<void(double t, grid::FieldSet& fields)>;
+/// Called after each accepted step with the new time and the step just taken.
+using StepObserver = std::function<void(double t, double dt)>;
+
+struct StepStats {
+  long accepted = 0;
+  long rejected = 0;
+  double dt_smallest = 0.0;  // smallest accepted step (s)
+  double dt_largest = 0.0;   // largest accepted step (s)
+};
+
+class Stepper {
+ public:
+  /// The FieldSet must outlive the stepper. All fields start with TransportMode::None.
+  Stepper(grid::FieldSet& fields, StepControl control, double t0 = 0.0);
+
+  /// Sets how field `id` is transported (replaces the previous spec).
+  void set_field(int id, FieldSpec spec);
+  const FieldSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
+  void set_reaction(Reaction r) { reaction_ = std::move(r); }
+  void set_observer(StepObserver o) { observer_ = std::move(o); }
+  /// Schedules an event at time t >= time(); events at equal times run in insertion order.
+  void add_event(double t, EventAction action);
+
+  /// Advances to exactly t_end, running every event with time <= t_end at its exact time.
+  void advance_to(double t_end);
+
+  double time() const { return t_; }
+  /// The next trial step (s).
+  double dt() const { return dt_; }
+  const StepStats& stats() const { return stats_; }
+  const StepControl& control() const { return control_; }
+
+ private:
+  struct Event {
+    double t;
+    long order;
+    EventAction action;
+  };
+  void run_due_events();
+  /// Advances all fields by dt from t_ (no acceptance logic).
+  void trial_step(double dt);
+  void transport(double dt);
+  void fill_ghosts();
+
+  grid::FieldSet& fields_;
+  StepControl control_;
+  double t_;
+  double dt_;
+  std::vector<FieldSpec> specs_;
+  std::vector<std::unique_ptr<Diffusion>> ops_;
+  std::vector<grid::AlignedBuffer> backup_;
+  std::vector<Event> events_;  // sorted by (t, order)
+  long event_counter_ = 0;
+  Reaction reaction_;
+  StepObserver observer_;
+  StepStats stats_;
+};
+
+}  // namespace mnsim::healing
