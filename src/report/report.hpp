@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mnsim::report {
 
 /// A regular 2-D map (x fastest): puncture density, a depth cross-section, ...
+/// Cell (i, j) covers [x0 + i dx, x0 + (i+1) dx] x [y0 + j dy, y0 + (j+1) dy]; NaN = no value.
 struct Map2D {
   int nx = 0, ny = 0;
   double x0 = 0, y0 = 0, dx = 1, dy = 1;  // axis origin and spacing in the axis units
@@ -31,8 +33,8 @@ struct Series {
 struct ScarProfile {
   std::string label;  // e.g. "boxcar #2 at (3.0, 4.5) mm"
   std::string kind;
-  std::vector<double> x_mm;          // position across the scar
-  std::vector<double> before_um;     // surface depth below the surrounding skin (positive down)
+  std::vector<double> x_mm;       // position across the scar
+  std::vector<double> before_um;  // surface depth below the surrounding skin (positive down)
   std::vector<double> after_um;
 };
 
@@ -41,7 +43,7 @@ struct OutcomeRow {
   std::string measure;  // e.g. "Goodman & Baron quantitative score"
   std::string before;   // formatted value, or "" when not applicable
   std::string after;
-  std::string note;     // e.g. "lower is better"
+  std::string note;  // e.g. "lower is better"
 };
 
 struct CalendarEntry {
@@ -52,11 +54,11 @@ struct CalendarEntry {
 };
 
 struct ReportData {
-  std::string title;              // from the scenario: untrusted text, must be HTML-escaped
+  std::string title;  // from the scenario: untrusted text, must be HTML-escaped
   std::vector<std::string> scenario_in_words;  // sentences describing patient, device, course
-  std::string scenario_toml;      // the fully resolved scenario (shown in a details block)
-  std::string run_metadata;       // JSON text (version, commit, seed, threads, times)
-  Map2D puncture_density;         // punctures per cm^2 on a 1 mm grid (one session)
+  std::string scenario_toml;           // the fully resolved scenario (shown in a details block)
+  std::string run_metadata;            // JSON text (version, commit, seed, threads, times)
+  Map2D puncture_density;              // punctures per cm^2 on a 1 mm grid (one session)
   std::vector<double> depth_edges_um;  // histogram bin edges of depth reached
   std::vector<double> depth_counts;    // punctures per bin
   std::vector<Series> series;          // time courses of the main fields by layer
@@ -68,6 +70,19 @@ struct ReportData {
 };
 
 /// Writes DIR/report.html and DIR/figures/*.png (atomically, file by file). Throws OutputError.
+/// Creates DIR and DIR/figures if missing. Figures: puncture_density, depth_histogram,
+/// time_courses, cross_section, scar_profiles (.png); one without data is left out (and a stale
+/// one from an earlier report in DIR removed). Non-finite values are skipped. Inconsistent sizes
+/// (a map's v.size() != nx * ny, depth edges != counts + 1 or not increasing, a series with
+/// t_days.size() != value.size(), a scar profile whose non-empty before/after differ in length
+/// from x_mm) are caller bugs: std::invalid_argument, nothing written.
 void write_report(const ReportData& data, const std::filesystem::path& dir);
+
+/// Escapes text for HTML element content and attribute values (& < > " ') after replacing
+/// invalid UTF-8 and NUL bytes by '?'.
+std::string html_escape(std::string_view s);
+
+/// Standard base64 (RFC 4648, with padding).
+std::string base64(std::string_view bytes);
 
 }  // namespace mnsim::report
