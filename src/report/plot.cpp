@@ -240,7 +240,7 @@ void Figure::text(double x, double y, std::string_view s, double size, HAlign ha
 }
 
 void Figure::axes(const Panel& p) {
-  constexpr double fs = 11;
+  constexpr double fs = 11.5;
   const bool xlog = p.xa.log, ylog = p.ya.log;
   const auto xt = xlog ? log_ticks(p.xa.lo, p.xa.hi) : linear_ticks(p.xa.lo, p.xa.hi, 6);
   const auto yt = ylog ? log_ticks(p.ya.lo, p.ya.hi) : linear_ticks(p.ya.lo, p.ya.hi, 5);
@@ -271,12 +271,11 @@ void Figure::axes(const Panel& p) {
   cairo_rectangle(cr_, p.x, p.y, p.w, p.h);
   cairo_stroke(cr_);
   if (!p.xa.label.empty())
-    text(p.x + p.w / 2, p.y + p.h + 22, p.xa.label, 12, HAlign::Centre, VAlign::Top);
+    text(p.x + p.w / 2, p.y + p.h + 22, p.xa.label, 12.5, HAlign::Centre, VAlign::Top);
   if (!p.ya.label.empty())
-    text(p.x - max_ylabel - 12, p.y + p.h / 2, p.ya.label, 12, HAlign::Centre, VAlign::Bottom,
+    text(p.x - max_ylabel - 12, p.y + p.h / 2, p.ya.label, 12.5, HAlign::Centre, VAlign::Bottom,
          -std::numbers::pi / 2, false, p.h + 30);
-  if (!p.title.empty())
-    text(p.x, p.y - 8, p.title, 12.5, HAlign::Left, VAlign::Bottom, 0, true, p.w);
+  if (!p.title.empty()) text(p.x, p.y - 8, p.title, 13, HAlign::Left, VAlign::Bottom, 0, true, p.w);
 }
 
 void Figure::line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y, Rgb c,
@@ -295,11 +294,14 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
   bool pen = false;
   const std::size_t n = std::min(x.size(), y.size());
   for (std::size_t i = 0; i < n; ++i) {
-    if (!usable(p.xa, x[i]) || !usable(p.ya, y[i])) {
+    if (!usable(p.xa, x[i]) || !std::isfinite(y[i])) {
       pen = false;
       continue;
     }
-    const double X = p.px(x[i]), Y = p.py(y[i]);
+    // On a log axis zero and negative values lie below any floor: draw them off the panel's
+    // bottom edge (clipped), as for tiny positive values.
+    const double yv = p.ya.log && y[i] <= 0 ? p.ya.lo * 1e-3 : y[i];
+    const double X = p.px(x[i]), Y = p.py(yv);
     if (pen) {
       cairo_line_to(cr_, X, Y);
     } else {

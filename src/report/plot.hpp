@@ -77,8 +77,8 @@ class Figure {
 
   /// Frame, grid lines, ticks, tick labels, axis labels and title of a panel.
   void axes(const Panel& p);
-  /// Polyline through (x[i], y[i]); non-finite points (and non-positive ones on a log axis)
-  /// break the line. Clipped to the panel.
+  /// Polyline through (x[i], y[i]); non-finite points break the line. On a log y axis values
+  /// <= 0 are drawn below the panel (off its bottom edge). Clipped to the panel.
   void line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y, Rgb c,
             double width, bool dashed);
   /// Vertical dashed marker at data x (skipped outside the axis range).

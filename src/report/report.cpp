@@ -314,9 +314,12 @@ std::optional<Fig> timecourse_figure(const std::vector<Series>& series,
     p.h = ph;
     p.title = quantities[q];
     p.xa = Axis{tlo, thi, false, false, "time (days)"};
-    const bool log = v.lo > 0 && v.hi / v.lo >= 100;
+    // Log axis for non-negative data spanning two decades or more; its floor is at most six
+    // decades below the peak (smaller values and zeros run off the bottom edge).
+    const bool log = v.lo >= 0 && v.hi > 0 && v.hi / v.min_pos >= 100;
     if (log) {
-      p.ya = Axis{std::pow(10.0, std::floor(std::log10(v.lo) * 4) / 4),
+      const double ymin = std::max(v.min_pos, v.hi * 1e-6);
+      p.ya = Axis{std::pow(10.0, std::floor(std::log10(ymin) * 4) / 4),
                   std::pow(10.0, std::ceil(std::log10(v.hi) * 4) / 4), true, false, unit};
       if (!logs.empty()) logs += ", ";
       logs += quantities[q];
@@ -337,7 +340,10 @@ std::optional<Fig> timecourse_figure(const std::vector<Series>& series,
   std::string cap = "Time courses by layer";
   if (markers) cap += "; dashed grey lines mark the sessions";
   cap += ".";
-  if (!logs.empty()) cap += " Logarithmic value axis for: " + logs + ".";
+  if (!logs.empty())
+    cap += " Logarithmic value axis for: " + logs +
+           " (values far below the peak run off the "
+           "bottom edge).";
   return Fig{"time_courses", "Time courses of the main fields by layer", cap, f.width(), f.height(),
              f.png()};
 }
@@ -475,9 +481,9 @@ std::string cell(const std::string& s) {
 }
 
 std::string metadata_text(const std::string& raw) {
-  const auto j = nlohmann::json::parse(raw, nullptr, false);
+  const auto j = nlohmann::ordered_json::parse(raw, nullptr, false);
   if (j.is_discarded()) return raw;
-  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 std::string build_html(const ReportData& d, const std::map<std::string, Fig>& figs) {
@@ -586,13 +592,14 @@ std::string build_html(const ReportData& d, const std::map<std::string, Fig>& fi
   }
 
   // 8. Run metadata.
-  h += "<footer id=\"run\">\n<h2>Run</h2>\n";
+  h += "<section id=\"run\">\n<h2>Run</h2>\n";
   if (d.run_metadata.empty())
     h += "<p class=\"note\">No run metadata.</p>\n";
   else
     h += "<pre>" + html_escape(metadata_text(d.run_metadata)) + "</pre>\n";
-  h += "<p>Figures are also in the folder <code>figures/</code> next to this file.</p>\n";
-  h += "</footer>\n</body>\n</html>\n";
+  h += "</section>\n<footer>\n<p>Figures are also in the folder <code>figures/</code> next to "
+       "this file. Written by mnsim; this page loads nothing from the network.</p>\n</footer>\n";
+  h += "</body>\n</html>\n";
   return h;
 }
 
