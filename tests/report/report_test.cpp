@@ -277,3 +277,32 @@ TEST(Report, OutputErrorWhenFolderIsAFile) {
   { std::ofstream(tmp.path() / "file") << "x"; }
   EXPECT_THROW(write_report(sample::sample_report_data(), tmp.path() / "file"), mnsim::OutputError);
 }
+
+// Degenerate but valid data: one cell, constant values, one point, all-zero counts, a scar
+// profile with only "before", a log-range series with zeros, more layers than colours.
+TEST(Report, DrawsDegenerateData) {
+  TempDir tmp;
+  ReportData d;
+  d.title = "degenerate";
+  d.puncture_density = Map2D{1, 1, 0, 0, 1, 1, "x (mm)", "y (mm)", "per cm^2", false, {5.0f}};
+  d.cross_section_before = Map2D{3, 2, 0, 0, 0.5, 100, "x", "depth", "v", true, {1, 1, 1, 1, 1, 1}};
+  d.depth_edges_um = {0, 10};
+  d.depth_counts = {0};
+  d.series.push_back(Series{"single", "", "u", {3.0}, {7.0}});
+  d.series.push_back(Series{"zeros and decades", "a", "u", {0, 1, 2, 3}, {0, 1e3, 1, 0}});
+  for (int l = 0; l < 9; ++l)
+    d.series.push_back(
+        Series{"many layers", "layer " + std::to_string(l), "u", {0, 1}, {1.0 * l, 2.0 * l}});
+  d.session_days = {-5, 1, 1e9};  // partly outside the time range: skipped
+  d.scars.push_back(ScarProfile{"only before", "rolling", {-1, 0, 1}, {0, 50, 0}, {}});
+  d.scars.push_back(ScarProfile{"", "flat", {0}, {}, {}});  // no profile: "no profile" panel
+  write_report(d, tmp.path());
+  for (const char* name : kFigures) {
+    const std::string png = slurp(tmp.path() / "figures" / (std::string(name) + ".png"));
+    const PngSize s = png_size(png);
+    EXPECT_GT(s.w, 100u) << name;
+    EXPECT_GT(s.h, 100u) << name;
+  }
+  const std::string html = slurp(tmp.path() / "report.html");
+  EXPECT_NE(html.find("Logarithmic value axis for: zeros and decades"), std::string::npos);
+}
