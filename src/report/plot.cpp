@@ -292,10 +292,15 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
     cairo_set_dash(cr_, d, 2, 0);
   }
   bool pen = false;
+  int run = 0;  // points in the current unbroken run
+  std::vector<std::pair<double, double>> lone;
+  double lx = 0, ly = 0;
   const std::size_t n = std::min(x.size(), y.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (!usable(p.xa, x[i]) || !std::isfinite(y[i])) {
+      if (run == 1) lone.emplace_back(lx, ly);
       pen = false;
+      run = 0;
       continue;
     }
     // On a log axis zero and negative values lie below any floor: draw them off the panel's
@@ -306,12 +311,20 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
       cairo_line_to(cr_, X, Y);
     } else {
       cairo_move_to(cr_, X, Y);
-      // A lone point still shows as a dot (round cap on a zero-length segment).
-      cairo_line_to(cr_, X, Y);
       pen = true;
     }
+    lx = X;
+    ly = Y;
+    ++run;
   }
+  if (run == 1) lone.emplace_back(lx, ly);
   cairo_stroke(cr_);
+  // A point with no neighbour is shown as a dot.
+  for (const auto& [X, Y] : lone) {
+    cairo_new_sub_path(cr_);
+    cairo_arc(cr_, X, Y, 1.6 * width, 0, 2 * std::numbers::pi);
+    cairo_fill(cr_);
+  }
   cairo_restore(cr_);
 }
 

@@ -306,3 +306,33 @@ TEST(Report, DrawsDegenerateData) {
   const std::string html = slurp(tmp.path() / "report.html");
   EXPECT_NE(html.find("Logarithmic value axis for: zeros and decades"), std::string::npos);
 }
+
+// Lines: NaN breaks a line (nothing drawn across the gap), a lone point shows as a dot, and on a
+// log axis a zero runs off the bottom edge.
+TEST(ReportPlot, LineGapsAndDots) {
+  plot::Figure f(100, 100, 1);
+  plot::Panel p;
+  p.x = 0;
+  p.y = 0;
+  p.w = 100;
+  p.h = 100;
+  p.xa = {0, 10, false, false, ""};
+  p.ya = {0, 10, false, false, ""};
+  const plot::Rgb c{0, 0, 1};
+  f.line(p, {1, 3, 5, 7, 9}, {5, 5, NAN, 5, 5}, c, 2, false);
+  EXPECT_TRUE(close(f.pixel(20, 50), c));          // inside the first segment
+  EXPECT_TRUE(close(f.pixel(50, 50), {1, 1, 1}));  // the gap stays white
+  EXPECT_TRUE(close(f.pixel(80, 50), c));
+  f.line(p, {5}, {2}, c, 2, false);  // lone point at (50, 80)
+  EXPECT_TRUE(close(f.pixel(50, 80), c));
+  EXPECT_TRUE(close(f.pixel(50, 70), {1, 1, 1}));
+
+  plot::Figure g(100, 100, 1);
+  p.ya = {1, 100, true, false, ""};
+  // From y = 10 (middle) towards a zero, drawn at 1e-3 (2 decades per 100 px below y = 1: at
+  // y = 250 px), so the segment leaves the panel through the bottom edge at x = 25 px.
+  g.line(p, {0, 10}, {10, 0}, c, 2, false);
+  EXPECT_TRUE(close(g.pixel(0.5, 50), c, 0.2));
+  EXPECT_TRUE(close(g.pixel(24, 98), c, 0.2));
+  EXPECT_TRUE(close(g.pixel(60, 99), {1, 1, 1}));
+}
