@@ -2,8 +2,8 @@
 // checks that it works offline and shows what it should:
 //   - no console errors, no page errors, no dialogs (alert() from injected script);
 //   - no network requests other than the file itself and data: URLs (and any other is aborted);
-//   - no <script> element at all; every <img> decoded and drawn (naturalWidth > 0, on screen),
-//     one per PNG in figures/;
+//   - no <script> element at all; every <img> decoded and drawn (naturalWidth > 0, on screen,
+//     not blank: at least 3 distinct colours), one per PNG in figures/;
 //   - the hostile scenario title is shown as literal text containing "<script>";
 //   - a full-page screenshot is written to OUTDIR/report_screenshot.png.
 // Usage: node report_browser_test.mjs REPORT_HTML OUTDIR [EXPECTED_TITLE_SUBSTRING]
@@ -90,6 +90,27 @@ try {
         shownWidth: i.getBoundingClientRect().width,
         shownHeight: i.getBoundingClientRect().height,
         dataUrl: i.src.startsWith('data:image/png;base64,'),
+        colours: (() => {
+          // Distinct colours on a coarse grid of the decoded image: a blank figure has one.
+          try {
+            const c = document.createElement('canvas');
+            c.width = i.naturalWidth;
+            c.height = i.naturalHeight;
+            const g = c.getContext('2d');
+            g.drawImage(i, 0, 0);
+            const seen = new Set();
+            const step = Math.max(1, Math.floor(Math.min(c.width, c.height) / 64));
+            const px = g.getImageData(0, 0, c.width, c.height).data;
+            for (let y = 0; y < c.height; y += step)
+              for (let x = 0; x < c.width; x += step) {
+                const k = 4 * (y * c.width + x);
+                seen.add((px[k] << 16) | (px[k + 1] << 8) | px[k + 2]);
+              }
+            return seen.size;
+          } catch (e) {
+            return -1;
+          }
+        })(),
       })),
       sections: [...document.querySelectorAll('section')].map((s) => s.id),
     };
@@ -107,6 +128,7 @@ try {
     if (!i.dataUrl) fail(`figure "${i.alt}" is not an inline PNG`);
     if (!i.complete || i.naturalWidth <= 0 || i.naturalHeight <= 0)
       fail(`figure "${i.alt}" was not drawn (naturalWidth ${i.naturalWidth})`);
+    if (i.colours < 3) fail(`figure "${i.alt}" looks blank (${i.colours} colours sampled)`);
     if (i.shownWidth < 100 || i.shownHeight < 50)
       fail(`figure "${i.alt}" is shown at ${i.shownWidth} x ${i.shownHeight} px`);
   }
@@ -118,7 +140,8 @@ try {
   for (const u of foreign) fail(`network request: ${u}`);
 
   console.log(
-    `report_browser_test: ${info.imgs.length} figures drawn, sections ` +
+    `report_browser_test: ${info.imgs.length} figures drawn (colours sampled: ` +
+      `${info.imgs.map((i) => i.colours).join(', ')}), sections ` +
       `[${info.sections.join(', ')}], ${requests.length} request(s) ` +
       `(${requests.filter((u) => u === reportUrl).length} to the file), screenshot ${shot}`,
   );
