@@ -259,7 +259,12 @@ std::optional<Fig> timecourse_figure(const std::vector<Series>& series,
   if (quantities.empty()) return std::nullopt;
   double tlo = t.lo, thi = t.hi;
   if (!(thi > tlo)) thi = tlo + 1;
-  auto layer_name = [](const std::string& l) { return l.empty() ? std::string("whole patch") : l; };
+  auto layer_name = [](const std::string& l) {
+    if (l.empty()) return std::string("whole patch");
+    std::string n = l;  // "papillary_dermis" -> "papillary dermis"
+    std::replace(n.begin(), n.end(), '_', ' ');
+    return n;
+  };
   auto layer_index = [&](const std::string& l) {
     return static_cast<std::size_t>(std::find(layers.begin(), layers.end(), l) - layers.begin());
   };
