@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev libhdf5-dev libeigen3-dev
+  libpng-dev libhdf5-dev libeigen3-dev libcairo2-dev fonts-dejavu-core
   clang clang-format libclang-rt-14-dev
 )
 # Optional groups, selected by flags: --report (plots, browser test), --python (examples).

@@ -5,11 +5,13 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mnsim::report {
 
 /// A regular 2-D map (x fastest): puncture density, a depth cross-section, ...
+/// Cell (i, j) covers [x0 + i dx, x0 + (i+1) dx] x [y0 + j dy, y0 + (j+1) dy]; NaN = no value.
 struct Map2D {
   int nx = 0, ny = 0;
   double x0 = 0, y0 = 0, dx = 1, dy = 1;  // axis origin and spacing in the axis units
@@ -68,6 +70,19 @@ struct ReportData {
 };
 
 /// Writes DIR/report.html and DIR/figures/*.png (atomically, file by file). Throws OutputError.
+/// Creates DIR and DIR/figures if missing. Figures: puncture_density, depth_histogram,
+/// time_courses, cross_section, scar_profiles (.png); one without data is left out (and a stale
+/// one from an earlier report in DIR removed). Non-finite values are skipped. Inconsistent sizes
+/// (a map's v.size() != nx * ny, depth edges != counts + 1 or not increasing, a series with
+/// t_days.size() != value.size(), a scar profile whose non-empty before/after differ in length
+/// from x_mm) are caller bugs: std::invalid_argument, nothing written.
 void write_report(const ReportData& data, const std::filesystem::path& dir);
+
+/// Escapes text for HTML element content and attribute values (& < > " ') after replacing
+/// invalid UTF-8 and NUL bytes by '?'.
+std::string html_escape(std::string_view s);
+
+/// Standard base64 (RFC 4648, with padding).
+std::string base64(std::string_view bytes);
 
 }  // namespace mnsim::report
