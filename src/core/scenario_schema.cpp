@@ -16,7 +16,6 @@ schema::Key build() {
       string("notes", "", "Free text kept with the results."),
       integer("seed", "1", "Seed of every random draw (lesions, hand jitter, variability).", 0,
               9007199254740991.0),
-      protocol::course_schema(),
       skin::patient_schema(),
       skin::tissue_schema(),
       lesions::surface_schema(),
@@ -24,6 +23,7 @@ schema::Key build() {
       lesions::inventory_schema(),
       devices::device_schema(),
       devices::technique_schema(),
+      protocol::course_schema(),
   };
   return root;
 }

@@ -44,7 +44,7 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
   backup_.resize(n);
 }
 
-void Stepper::set_field(int id, FieldSpec spec) {
+void Stepper::set_field(int id, TransportSpec spec) {
   if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
   if (!(spec.atol > 0.0) || (spec.negative_tol && !(*spec.negative_tol >= 0.0))) {
     throw std::invalid_argument("internal: field spec needs atol > 0 and negative_tol >= 0");
@@ -88,7 +88,7 @@ void Stepper::fill_ghosts() {
 void Stepper::transport(double dt) {
   for (int id = 0; id < fields_.size(); ++id) {
     const auto k = static_cast<std::size_t>(id);
-    const FieldSpec& s = specs_[k];
+    const TransportSpec& s = specs_[k];
     switch (s.mode) {
       case TransportMode::None:
         decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
@@ -168,7 +168,7 @@ void Stepper::advance_to(double t_end) {
     std::ptrdiff_t err_at = -1;
     for (int id = 0; id < nf; ++id) {
       const auto fk = static_cast<std::size_t>(id);
-      const FieldSpec& s = specs_[fk];
+      const TransportSpec& s = specs_[fk];
       float* u = fields_.view(id).data;
       const float* old = backup_[fk].data();
       const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);

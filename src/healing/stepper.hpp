@@ -42,7 +42,7 @@ enum class TransportMode {
 };
 
 /// How one field of the FieldSet is advanced.
-struct FieldSpec {
+struct TransportSpec {
   TransportMode mode = TransportMode::None;
   DiffusionSpec diffusion;  // diffusivity may be empty when mode == None
   double atol = 1e-3;       // absolute change tolerance (field unit) for step control
@@ -88,8 +88,8 @@ class Stepper {
   Stepper(grid::FieldSet& fields, StepControl control, double t0 = 0.0);
 
   /// Sets how field `id` is transported (replaces the previous spec).
-  void set_field(int id, FieldSpec spec);
-  const FieldSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
+  void set_field(int id, TransportSpec spec);
+  const TransportSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
   void set_reaction(Reaction r) { reaction_ = std::move(r); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
   /// Schedules an event at time t >= time(); events at equal times run in insertion order.
@@ -120,7 +120,7 @@ class Stepper {
   StepControl control_;
   double t_;
   double dt_;
-  std::vector<FieldSpec> specs_;
+  std::vector<TransportSpec> specs_;
   std::vector<std::unique_ptr<Diffusion>> ops_;
   std::vector<grid::AlignedBuffer> backup_;
   std::vector<Event> events_;  // sorted by (t, order)

@@ -51,8 +51,8 @@ TEST(Stepper, FisherKppFrontSpeedIsTwoSqrtDr) {
   ctl.dt_max = 0.02 / r;
   ctl.dt_min = 1e-9 / r;
   Stepper st(fs, ctl);
-  st.set_field(u, FieldSpec{TransportMode::Implicit, DiffusionSpec{{D}, {}, 0.0, 0.0, {}}, 1e-2,
-                            1e-6, true});
+  st.set_field(u, TransportSpec{TransportMode::Implicit, DiffusionSpec{{D}, {}, 0.0, 0.0, {}}, 1e-2,
+                                1e-6, true});
   st.set_reaction([&](double, double dt, grid::FieldSet& f) { logistic(f.view(u), r, dt); });
   // Bramson: x(t) = 2t - (3/2) ln t + const (units l, 1/r), so the mean speed over [150, 300]
   // falls short of 2 by 1.5 ln 2 / 150 = 0.35 %.
@@ -82,7 +82,8 @@ std::vector<float> fixed_step_run(double dt, Splitting split) {
   ctl.rtol = 1e9;  // fixed steps: no rejection
   ctl.splitting = split;
   Stepper st(fs, ctl);
-  st.set_field(u, FieldSpec{TransportMode::Implicit, DiffusionSpec{{D}, {}, 0.0, 0.0, {}}, 1.0});
+  st.set_field(u,
+               TransportSpec{TransportMode::Implicit, DiffusionSpec{{D}, {}, 0.0, 0.0, {}}, 1.0});
   st.set_reaction([&](double, double h, grid::FieldSet& f) { logistic(f.view(u), r, h); });
   st.advance_to(1000.0);
   const float* d = fs.view(u).data;
@@ -116,7 +117,7 @@ TEST(Stepper, EventsAreHitExactlyAndResetTheStep) {
   ctl.dt_after_event = 0.01;
   ctl.dt_max = 2.0;
   Stepper st(fs, ctl);
-  FieldSpec spec;
+  TransportSpec spec;
   spec.mode = TransportMode::Implicit;
   spec.diffusion = DiffusionSpec{{1e-9}, {}, 1e-3, 0.0, {}};
   st.set_field(a, spec);
@@ -148,11 +149,11 @@ TEST(Stepper, DecayThroughAdaptiveStepperMatchesAnalytic) {
   const int a = fs.add("a", 4.0f);
   const int b = fs.add("b", 4.0f);
   Stepper st(fs, StepControl{});
-  FieldSpec fa;
+  TransportSpec fa;
   fa.mode = TransportMode::Explicit;
   fa.diffusion = DiffusionSpec{{1e-12}, {}, 2e-3, 0.0, {}};
   st.set_field(a, fa);
-  FieldSpec fb;  // no transport: decay only, exact
+  TransportSpec fb;  // no transport: decay only, exact
   fb.diffusion.decay = 2e-3;
   st.set_field(b, fb);
   st.advance_to(1000.0);
@@ -179,12 +180,13 @@ std::vector<float> mixed_run(int threads) {
   StepControl ctl;
   ctl.dt_initial = 5.0;
   Stepper st(fs, ctl);
-  st.set_field(s, FieldSpec{TransportMode::Implicit,
-                            DiffusionSpec{{1e-10}, fs.view(p), 1e-3, 0.0, 1.0}, 1e-2, 1e-6, true});
-  st.set_field(c, FieldSpec{TransportMode::Explicit, DiffusionSpec{{1e-13}, {}, 0.0, 0.0, {}}, 1e-2,
-                            1e-6, true});
-  st.set_field(m, FieldSpec{TransportMode::Implicit, DiffusionSpec{{2e-10}, {}, 0.0, 0.0, {}}, 1e-2,
-                            1e-6, true});
+  st.set_field(
+      s, TransportSpec{TransportMode::Implicit, DiffusionSpec{{1e-10}, fs.view(p), 1e-3, 0.0, 1.0},
+                       1e-2, 1e-6, true});
+  st.set_field(c, TransportSpec{TransportMode::Explicit, DiffusionSpec{{1e-13}, {}, 0.0, 0.0, {}},
+                                1e-2, 1e-6, true});
+  st.set_field(m, TransportSpec{TransportMode::Implicit, DiffusionSpec{{2e-10}, {}, 0.0, 0.0, {}},
+                                1e-2, 1e-6, true});
   st.set_reaction([&](double, double dt, grid::FieldSet& f) {
     const grid::Grid& gg = f.grid();
     for (int k = 0; k < gg.nz; ++k)
@@ -225,7 +227,7 @@ void poisoned_run(float poison) {
   ctl.dt_initial = 0.5;
   ctl.dt_max = 0.5;
   Stepper st(fs, ctl);
-  FieldSpec spec;
+  TransportSpec spec;
   spec.mode = TransportMode::Implicit;
   spec.diffusion = DiffusionSpec{{1e-9}, {}, 0.0, 0.0, {}};
   spec.negative_tol = 1e-3;
@@ -272,7 +274,7 @@ TEST(Stepper, ThrowingReactionLeavesFieldsAtTheStepStart) {
   ctl.dt_initial = 1.0;
   ctl.dt_max = 1.0;
   Stepper st(fs, ctl);
-  st.set_field(a, FieldSpec{TransportMode::None, DiffusionSpec{{}, {}, 0.1, 0.0, {}}, 1.0});
+  st.set_field(a, TransportSpec{TransportMode::None, DiffusionSpec{{}, {}, 0.1, 0.0, {}}, 1.0});
   st.set_reaction([&](double t, double, grid::FieldSet&) {
     if (t > 2.0) throw NumericalError("reaction failed");
   });
@@ -285,7 +287,7 @@ TEST(Stepper, SignedFieldsMayBeNegative) {
   grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
   const int v = fs.add("velocity", -2.0f);
   Stepper st(fs, StepControl{});
-  FieldSpec spec;
+  TransportSpec spec;
   spec.nonnegative = false;
   st.set_field(v, spec);
   EXPECT_NO_THROW(st.advance_to(10.0));

@@ -1,0 +1,193 @@
+#include "healing/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "healing/chemotaxis.hpp"
+
+namespace mnsim::healing {
+
+namespace {
+constexpr double kHour = 3600.0;
+constexpr double kUm2PerHourToSi = 1e-12 / 3600.0;
+
+/// Absolute change tolerance for step control: a small fraction of the field's scale.
+double tolerance_for(Field f, const Baselines& base) {
+  double scale = 0.0;
+  for (const auto& b : base) {
+    const State s = baseline_state(b);
+    scale = std::max(scale, std::fabs(s[static_cast<std::size_t>(f)]));
+  }
+  return scale > 0.0 ? 0.02 * scale : 0.02;
+}
+
+bool is_slow(Field f) {
+  switch (f) {
+    case kFibroblasts:
+    case kCollagen3:
+    case kCollagen1:
+    case kElastin:
+    case kVascular:
+    case kEpidermalThickness:
+    case kMelanin: return true;
+    default: return false;
+  }
+}
+}  // namespace
+
+Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt)
+    : tissue_(tissue),
+      p_(params),
+      base_(baselines_from_profile(tissue.patch.profile())),
+      fields_(tissue.grid()),
+      permeability_(tissue.grid()) {
+  const grid::Grid& g = tissue.grid();
+  layer_of_.assign(g.padded_size(), 0);
+  const grid::ConstFieldView lay = tissue.fields.view(skin::field::kLayer);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        layer_of_[static_cast<std::size_t>(g.at(i, j, k))] =
+            static_cast<std::uint8_t>(std::lround(lay(i, j, k)));
+  surface_.resize(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny));
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i)
+      surface_[static_cast<std::size_t>(i + j * g.nx)] =
+          tissue.patch.surface_depth(g.xc(i), g.yc(j));
+
+  specs_ = field_specs(p_);
+  init_fields(base_, layer_of_, fields_);
+
+  // Transport: per field, D_max over layers times a per-voxel permeability D_layer / D_max.
+  // Fields with the same pattern of relative diffusivities share one permeability field.
+  std::map<std::array<double, skin::kLayers>, int> patterns;
+  StepControl control;
+  control.dt_initial = opt.dt_initial;
+  control.dt_after_event = opt.dt_after_event;
+  control.dt_max = opt.dt_max;
+  control.dt_min = 1e-3;
+  control.rtol = opt.rtol;
+  control.max_growth = opt.max_growth;
+  control.splitting = Splitting::Lie;
+  stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
+  active_.resize(specs_.size());
+  for (const FieldSpec& s : specs_) {
+    const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
+    TransportSpec ts;
+    ts.atol = tolerance_for(s.id, base_);
+    // Step control follows the slow tissue state (matrix, cells, vessels, epidermis, pigment).
+    // The fast mediators are integrated by the exact-exponential reaction step, stable and
+    // positive for any step; steps restart small after every session (dt_after_event) and grow
+    // at most max_growth per step, which resolves their hours-long transients.
+    ts.controlled = is_slow(s.id);
+    if (dmax > 0.0) {
+      std::array<double, skin::kLayers> rel{};
+      for (int l = 0; l < skin::kLayers; ++l)
+        rel[static_cast<std::size_t>(l)] = s.diffusivity[static_cast<std::size_t>(l)] / dmax;
+      auto it = patterns.find(rel);
+      if (it == patterns.end()) {
+        const int id = permeability_.add(fmt::format("permeability_{}", patterns.size()));
+        grid::FieldView pv = permeability_.view(id);
+        for (int k = 0; k < g.nz; ++k)
+          for (int j = 0; j < g.ny; ++j)
+            for (int i = 0; i < g.nx; ++i) {
+              const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+              pv(i, j, k) =
+                  l == 0 ? 0.0f : static_cast<float>(rel[static_cast<std::size_t>(l - 1)]);
+            }
+        it = patterns.emplace(rel, id).first;
+      }
+      ts.mode = TransportMode::Implicit;
+      ts.diffusion.diffusivity = {dmax * kUm2PerHourToSi};
+      ts.diffusion.permeability = permeability_.view(it->second);
+    }
+    if (s.chemoattractant >= 0 && s.chemotaxis > 0.0) {
+      active_[static_cast<std::size_t>(s.id)] = transport_mask(s, layer_of_);
+    }
+    stepper_->set_field(s.id, std::move(ts));
+  }
+  stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
+}
+
+void Engine::react(double dt_s) {
+  const double dt_h = dt_s / kHour;
+  react_fields(p_, base_, layer_of_, fields_, dt_h);
+  for (const FieldSpec& s : specs_) {
+    const auto& mask = active_[static_cast<std::size_t>(s.id)];
+    if (mask.empty()) continue;
+    chemotaxis_step(fields_.view(s.id), fields_.view(s.chemoattractant), s.chemotaxis, mask, dt_h);
+  }
+}
+
+InjuryTally Engine::apply_session(const devices::Punctures& punctures) {
+  InjuryTally tally;
+  for (const auto& pu : punctures) apply_puncture(p_, pu, layer_of_, surface_, fields_, &tally);
+  return tally;
+}
+
+LayerMeans Engine::layer_means() const {
+  const grid::Grid& g = grid();
+  LayerMeans sum{};
+  std::array<double, skin::kLayers> vol{};
+  // Fixed summation order (k, j, i): independent of threads.
+  for (int k = 0; k < g.nz; ++k) {
+    const double dv = g.dx * g.dx * g.dz(k);
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const std::ptrdiff_t at = g.at(i, j, k);
+        const int l = layer_of_[static_cast<std::size_t>(at)];
+        if (l == 0) continue;
+        vol[static_cast<std::size_t>(l - 1)] += dv;
+        for (int f = 0; f < kFields; ++f)
+          sum[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(f)] +=
+              dv * fields_.view(f).data[at];
+      }
+  }
+  for (int l = 0; l < skin::kLayers; ++l)
+    for (int f = 0; f < kFields; ++f)
+      if (vol[static_cast<std::size_t>(l)] > 0)
+        sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] /=
+            vol[static_cast<std::size_t>(l)];
+  return sum;
+}
+
+namespace {
+std::vector<double> columns(const grid::Grid& g, std::span<const std::uint8_t> layer_of,
+                            const std::function<double(std::ptrdiff_t, int)>& matrix) {
+  std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      double s = 0.0;
+      for (int k = 0; k < g.nz; ++k) {
+        const std::ptrdiff_t at = g.at(i, j, k);
+        const int l = layer_of[static_cast<std::size_t>(at)];
+        if (l == 0) continue;
+        // mg/mL = kg/m^3; times dz (m) gives kg/m^2.
+        s += matrix(at, l) * g.dz(k);
+      }
+      out[static_cast<std::size_t>(i + j * g.nx)] = s;
+    }
+  return out;
+}
+}  // namespace
+
+std::vector<double> Engine::column_matrix() const {
+  const float* c1 = fields_.view(kCollagen1).data;
+  const float* c3 = fields_.view(kCollagen3).data;
+  const float* e = fields_.view(kElastin).data;
+  return columns(grid(), layer_of_, [&](std::ptrdiff_t at, int) {
+    return static_cast<double>(c1[at]) + c3[at] + e[at];
+  });
+}
+
+std::vector<double> Engine::baseline_column_matrix() const {
+  return columns(grid(), layer_of_, [&](std::ptrdiff_t, int l) {
+    const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
+    return b.collagen1 + b.collagen3 + b.elastin;
+  });
+}
+
+}  // namespace mnsim::healing
