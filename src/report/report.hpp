@@ -31,8 +31,8 @@ struct Series {
 struct ScarProfile {
   std::string label;  // e.g. "boxcar #2 at (3.0, 4.5) mm"
   std::string kind;
-  std::vector<double> x_mm;          // position across the scar
-  std::vector<double> before_um;     // surface depth below the surrounding skin (positive down)
+  std::vector<double> x_mm;       // position across the scar
+  std::vector<double> before_um;  // surface depth below the surrounding skin (positive down)
   std::vector<double> after_um;
 };
 
@@ -41,7 +41,7 @@ struct OutcomeRow {
   std::string measure;  // e.g. "Goodman & Baron quantitative score"
   std::string before;   // formatted value, or "" when not applicable
   std::string after;
-  std::string note;     // e.g. "lower is better"
+  std::string note;  // e.g. "lower is better"
 };
 
 struct CalendarEntry {
@@ -52,11 +52,11 @@ struct CalendarEntry {
 };
 
 struct ReportData {
-  std::string title;              // from the scenario: untrusted text, must be HTML-escaped
+  std::string title;  // from the scenario: untrusted text, must be HTML-escaped
   std::vector<std::string> scenario_in_words;  // sentences describing patient, device, course
-  std::string scenario_toml;      // the fully resolved scenario (shown in a details block)
-  std::string run_metadata;       // JSON text (version, commit, seed, threads, times)
-  Map2D puncture_density;         // punctures per cm^2 on a 1 mm grid (one session)
+  std::string scenario_toml;           // the fully resolved scenario (shown in a details block)
+  std::string run_metadata;            // JSON text (version, commit, seed, threads, times)
+  Map2D puncture_density;              // punctures per cm^2 on a 1 mm grid (one session)
   std::vector<double> depth_edges_um;  // histogram bin edges of depth reached
   std::vector<double> depth_counts;    // punctures per bin
   std::vector<Series> series;          // time courses of the main fields by layer
