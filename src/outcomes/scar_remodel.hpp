@@ -17,7 +17,7 @@ namespace mnsim::outcomes {
 
 struct OutcomeParams {
   // [remodel]
-  double scar_volume_fraction = 0.3;     // kappa: share of new matrix under a scar kept as volume
+  double scar_volume_fraction = 0.5;     // kappa: share of new matrix under a scar kept as volume
   double normal_volume_fraction = 0.05;  // kappa_n: same in normal dermis (raises the rim)
   double tether_share = 0.5;  // share of a tethered rolling scar's depth held by the band
   // [pih]
@@ -30,6 +30,8 @@ struct OutcomeParams {
   // [roller]
   double roller_needles = 192, roller_diameter = 0.02, roller_width = 0.02;  // m
   double channel_radius = 62.5e-6;                                           // m
+  // [grading]
+  double load_share = 0.5;  // qualitative grade by disease load (outcomes/disease_load.hpp)
   // [planner]
   std::array<double, 6> pih_cap{0.05, 0.05, 0.05, 0.03, 0.03, 0.03};  // by Fitzpatrick type
   double erythema_cap = 3 * 86400.0;                                  // s

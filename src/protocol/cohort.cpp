@@ -16,6 +16,7 @@
 #include "io/files.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "outcomes/disease_load.hpp"
 
 namespace mnsim::protocol {
 
@@ -106,8 +107,11 @@ const schema::Key& cohort_schema() {
     using namespace schema;
     std::vector<Key> fitz;
     for (int i = 1; i <= 6; ++i) {
-      fitz.push_back(number(fmt::format("type_{}", i), "1",
-                            fmt::format("relative weight of Fitzpatrick type {}", i), 0.0, 1e6));
+      fitz.push_back(number(fmt::format("type_{}", i), "0",
+                            fmt::format("relative weight of Fitzpatrick type {} (all 0: every "
+                                        "patient type III)",
+                                        i),
+                            0.0, 1e6));
     }
     std::vector<Key> scars;
     for (const auto& c : lesions::kInventoryClasses) {
@@ -172,7 +176,7 @@ CohortSpec read_cohort(const Table& root) {
     pop.fitzpatrick_weights[static_cast<std::size_t>(i)] = f.number(fmt::format("type_{}", i + 1));
     fsum += pop.fitzpatrick_weights[static_cast<std::size_t>(i)];
   }
-  if (!(fsum > 0)) f.fail("type_1", "all Fitzpatrick weights are zero", "a positive weight");
+  if (!(fsum > 0)) pop.fitzpatrick_weights = {0, 0, 1, 0, 0, 0};  // documented default
   const auto& sites = p.tables("sites");
   if (!sites.empty()) {
     pop.sites.clear();
@@ -282,7 +286,9 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
     s.scars = draw_scars(r, pop, skin_depth);
     std::vector<outcomes::ScarState> st;
     for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
-    if (outcomes::qualitative_grade(st, m.grading) >= pop.min_baseline_grade) break;
+    if (outcomes::qualitative_grade_by_load(st, m.grading, m.outcome.load_share) >=
+        pop.min_baseline_grade)
+      break;
   }
   v.rates = draw_rates(c.variability, c.seed, index);
   return v;
