@@ -66,7 +66,7 @@ const schema::Key& plan_schema() {
                integer("top", "10", "protocols printed", 1, 1000),
                integer("sessions_min", "1", "fewest sessions", 1, 20),
                integer("sessions_max", "6", "most sessions", 1, 20),
-               quantity("time_step", Dim::Time, "h", "12 h", "largest reaction step", 60.0,
+               quantity("time_step", Dim::Time, "h", "6 h", "largest reaction step", 60.0,
                         48 * 3600.0)}),
     };
     return root;

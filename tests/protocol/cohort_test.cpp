@@ -11,6 +11,7 @@
 #include "protocol/cohort.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim::protocol {
 namespace {
@@ -147,6 +148,62 @@ TEST(Validation, ReferenceCases) {
                           << ", " << r.c->high << "]";
     }
   }
+}
+
+}  // namespace
+}  // namespace mnsim::protocol
+
+namespace mnsim::protocol {
+namespace {
+
+// The cross-check entry point for the 3D engine: a full scenario, the device given by depth and
+// density. Same answer as the reduced model driven directly with the scenario's profile and scars.
+TEST(PredictScenario, MatchesTheReducedModelOnTheScenarioSkin) {
+  const std::string path = write_tmp("mnsim_predict.toml", R"(seed = 5
+[patient]
+site = "medial_cheek"
+fitzpatrick = 3
+[tissue]
+width = "10 mm"
+length = "10 mm"
+[[lesions]]
+kind = "boxcar"
+x = "3 mm"
+y = "3 mm"
+width = "2.5 mm"
+depth = "0.3 mm"
+[[lesions]]
+kind = "rolling"
+x = "7 mm"
+y = "7 mm"
+width = "4.5 mm"
+depth = "0.3 mm"
+[course]
+sessions = 5
+interval = "30 days"
+follow_up = "8 weeks"
+follow_up_from = "last"
+)");
+  const Table sc = load_scenario(path);
+  const ScenarioPrediction p = predict_scenario(sc, 1.0e-3, 250e4);
+  EXPECT_EQ(p.outcome.scars.size(), 2u);
+  EXPECT_GT(p.scar_depth_reduction_pct, 10.0);
+  EXPECT_LT(p.scar_depth_reduction_pct, 100.0);
+  // Lotfi protocol: papillary collagen in the calibrated window.
+  EXPECT_GT(p.collagen_change_pct, 39.9);
+  EXPECT_LT(p.collagen_change_pct, 81.8);
+  ReducedProtocol pr;
+  pr.sessions = 5;
+  pr.interval = 30 * 86400.0;
+  pr.follow_up = 56 * 86400.0;
+  pr.depth_reached = 1.0e-3;
+  pr.density = 250e4;
+  const skin::SkinPatch patch = skin::make_patch(sc);
+  std::vector<outcomes::ScarGeometry> scars;
+  for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
+  const PatientOutcome o = M().simulate(patch.profile(), scars, pr);
+  EXPECT_NEAR(o.depth_reduction_pct, p.scar_depth_reduction_pct, 1e-9);
+  EXPECT_NEAR(100.0 * o.papillary_collagen_change, p.collagen_change_pct, 1e-9);
 }
 
 }  // namespace
