@@ -2,6 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
 
 #include "outcomes/disease_load.hpp"
 #include "outcomes/scar_remodel.hpp"
@@ -101,6 +106,35 @@ TEST(DiseaseLoad, GradeReachedByHalfOfTheScars) {
   EXPECT_EQ(qualitative_grade_by_load({ice, ice, mild, flat}, r, 0.5), 4);
   EXPECT_EQ(qualitative_grade_by_load({ice, mild, mild, mild}, r, 0.01), 4);  // worst scar
   EXPECT_EQ(qualitative_grade_by_load({}, r, 0.5), 0);
+}
+
+}  // namespace
+}  // namespace mnsim::outcomes
+
+namespace mnsim::outcomes {
+namespace {
+
+TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
+  const std::string text = [] {
+    std::ifstream in(default_outcome_params_path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  const std::string key = "scar_volume_fraction = { value = \"0.50\"";
+  const auto pos = text.find(key);
+  ASSERT_NE(pos, std::string::npos);
+  std::string bad = text;
+  bad.replace(pos, key.size(), "scar_volume_fraction = { value = \"1.7\"");
+  const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_outcomes.toml";
+  std::ofstream(path) << bad;
+  try {
+    load_outcome_params(path.string());
+    FAIL() << "accepted a volume fraction of 1.7";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.line().find(path.string() + ":"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("remodel.scar_volume_fraction"), std::string::npos) << e.line();
+  }
 }
 
 }  // namespace
