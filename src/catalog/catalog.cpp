@@ -10,6 +10,7 @@
 #include "core/units.hpp"
 #include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "skin/atlas.hpp"
 
 namespace mnsim {
@@ -146,6 +147,8 @@ const std::vector<Topic>& topics() {
       {"lesions", "lesion kinds and their geometry, with units and sources", lesions_text},
       {"healing", "healing-model fields and parameters with sources",
        [] { return healing::catalog_text(healing::load_default_params()); }},
+      {"outcomes", "scar remodelling, PIH, planner and device stand-in parameters with sources",
+       [] { return outcomes::catalog_text(outcomes::default_outcome_params_path()); }},
   };
   return t;
 }

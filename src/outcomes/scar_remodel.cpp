@@ -87,6 +87,26 @@ const OutcomeParams& default_outcome_params() {
   return p;
 }
 
+std::string catalog_text(const std::string& path) {
+  load_outcome_params(path);  // validates first
+  skin::DataFile f(path);
+  std::string out = "Clinical-outcome parameters (" + path +
+                    "; docs/model.md \"Scar remodelling\", docs/cohort.md)\n";
+  for (auto&& [sec, node] : f.root()) {
+    const toml::table* t = node.as_table();
+    if (!t) continue;
+    out += "\n[" + std::string(sec.str()) + "]\n";
+    for (auto&& [key, e] : *t) {
+      const toml::table* et = e.as_table();
+      if (!et) continue;
+      const std::string v = et->get("value") ? et->get("value")->value_or(std::string()) : "";
+      const std::string src = et->get("source") ? et->get("source")->value_or(std::string()) : "";
+      out += "  " + std::string(key.str()) + " = " + v + "\n      " + src + "\n";
+    }
+  }
+  return out;
+}
+
 ScarGeometry scar_geometry(const lesions::Lesion& l) {
   ScarGeometry s;
   s.kind = std::string(l.kind());

@@ -49,6 +49,9 @@ std::string default_outcome_params_path();
 /// The shipped parameters, loaded once.
 const OutcomeParams& default_outcome_params();
 
+/// Text for `mnsim catalog outcomes`: every entry of data/outcomes.toml with value and source.
+std::string catalog_text(const std::string& path);
+
 /// A scar as the remodelling link sees it (m).
 struct ScarGeometry {
   std::string kind;  // "icepick", "boxcar", "rolling", "striae", "wrinkle", "measured"
