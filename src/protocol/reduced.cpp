@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "healing/column.hpp"
@@ -51,18 +52,27 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   cp.radius = m.outcome.channel_radius * 1e6;
   cp.bled = depth > prof.plexus_depth;
   cp.max_dt = time_step / kHour;
+  // The epidermal channel healing depends on keratinocyte parameters (not varied by RateFactors)
+  // and the radius: cached per radius for the model's parameter set.
   std::shared_ptr<const healing::ChannelHealing> ch;
   {
     const double r = healing::epidermal_channel_radius(p, prof, cp);
     std::lock_guard<std::mutex> lock(m.channels->mu);
-    auto& slot = m.channels->by_radius[r];
-    if (!slot) {
-      slot = std::make_shared<const healing::ChannelHealing>(
-          healing::heal_channel(p, r, healing::kChannelHealWindow));
+    ChannelCache& c = *m.channels;
+    if (!c.has_params) {
+      c.params = m.params;
+      c.has_params = true;
     }
-    ch = slot;
+    if (std::memcmp(&c.params, &m.params, sizeof(healing::Params)) == 0) {
+      auto& slot = c.by_radius[r];
+      if (!slot) {
+        slot = std::make_shared<const healing::ChannelHealing>(
+            healing::heal_channel(p, r, healing::kChannelHealWindow));
+      }
+      ch = slot;
+    }
   }
-  cp.channel = ch.get();
+  cp.channel = ch.get();  // nullptr: run_column computes it
   const healing::ColumnRun run = healing::run_column(p, prof, cp);
 
   PatientOutcome o;

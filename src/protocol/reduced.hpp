@@ -72,8 +72,12 @@ struct PatientOutcome {
 
 /// Epidermal channel healing by channel radius, shared between threads (heal_channel depends only
 /// on the keratinocyte parameters, which RateFactors do not vary, and on the radius).
+/// Valid for one parameter set: entries are used only while ReducedModel::params equals `params`
+/// (compared bytewise; a changed parameter set bypasses the cache).
 struct ChannelCache {
   std::mutex mu;
+  bool has_params = false;
+  healing::Params params{};
   std::map<double, std::shared_ptr<const healing::ChannelHealing>> by_radius;
 };
 
