@@ -17,6 +17,9 @@
 #include "core/scenario.hpp"
 #include "core/version.hpp"
 #include "devices/stage.hpp"
+#include "protocol/cohort.hpp"
+#include "protocol/plan.hpp"
+#include "protocol/validate.hpp"
 #include "run/run.hpp"
 #include "skin/tissue.hpp"
 
@@ -115,6 +118,7 @@ struct Flags {
   bool force = false;
   std::string log_level = "info";
   std::string topic;
+  std::string file;
 };
 
 int cmd_run(const Flags& f) {
@@ -175,6 +179,42 @@ int cmd_punctures(const Flags& f) {
   return 0;
 }
 
+int cmd_cohort(const Flags& f) {
+  const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file);
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const std::filesystem::path out =
+      f.out.empty() ? std::filesystem::path("results") / std::filesystem::path(f.file).stem()
+                    : std::filesystem::path(f.out);
+  const auto t0 = Clock::now();
+  const auto r = mnsim::protocol::run_cohort(model, spec, f.threads);
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  mnsim::protocol::write_cohort(r, out, f.force);
+  std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
+  std::fprintf(stdout, "%zu patients in %.1f s; wrote %s/cohort.json and patients.csv\n",
+               r.rows.size(), secs, out.string().c_str());
+  return 0;
+}
+
+int cmd_validate(const Flags& f) {
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const auto cases = mnsim::protocol::load_validation(
+      f.file.empty() ? mnsim::protocol::default_validation_path() : f.file);
+  const auto rows = mnsim::protocol::run_validation(model, cases, f.threads);
+  std::fputs(mnsim::protocol::validation_table(rows).c_str(), stdout);
+  for (const auto& r : rows) {
+    if (!r.pass) return 1;
+  }
+  return 0;
+}
+
+int cmd_plan(const Flags& f) {
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const auto patient = mnsim::protocol::load_plan_patient(f.file);
+  const auto plan = mnsim::protocol::make_plan(model, patient, f.threads);
+  std::fputs(mnsim::protocol::plan_table(patient, plan).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -221,6 +261,27 @@ int main(int argc, char** argv) {
       "catalog", "List what the scenario language can name: " + mnsim::catalog_topics_text() + ".");
   catalog->add_option("topic", f.topic, "One topic (default: an overview of all)");
 
+  auto* cohort = app.add_subcommand(
+      "cohort", "Simulate a virtual cohort (reduced model); write cohort.json and patients.csv.");
+  cohort->add_option("cohort", f.file, "Cohort file (TOML, docs/cohort.md)")->required();
+  cohort->add_option("--out,-o", f.out, "Results folder (default: results/<cohort name>)");
+  cohort->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+  cohort->add_flag("--force", f.force,
+                   "Write into a non-empty folder that is not an earlier mnsim output");
+
+  auto* validate = app.add_subcommand(
+      "validate", "Run the shipped reference cases; print a pass/fail table (exit 1 on a fail).");
+  validate->add_option("cases", f.file, "Reference cases (default: data/validation.toml)");
+  validate->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+
+  auto* plan = app.add_subcommand(
+      "plan", "Search roller protocols for a patient; print them ranked with uncertainty bands.");
+  plan->add_option("patient", f.file, "Patient file (TOML, docs/cohort.md)")->required();
+  plan->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
+      ->check(CLI::Range(1, 1024));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -247,6 +308,9 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(f);
     if (check->parsed()) return cmd_check(f);
     if (punct->parsed()) return cmd_punctures(f);
+    if (cohort->parsed()) return cmd_cohort(f);
+    if (validate->parsed()) return cmd_validate(f);
+    if (plan->parsed()) return cmd_plan(f);
     if (catalog->parsed()) {
       std::fputs(mnsim::catalog_text(f.topic).c_str(), stdout);
       return 0;

@@ -11,6 +11,7 @@
 #include "devices/catalog.hpp"
 #include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "skin/atlas.hpp"
 
 namespace mnsim {
@@ -149,6 +150,8 @@ const std::vector<Topic>& topics() {
        [] { return healing::catalog_text(healing::load_default_params()); }},
       {"devices", "microneedling devices (rollers, pens, stamps) with sources",
        [] { return devices::DeviceCatalog::defaults().listing(); }},
+      {"outcomes", "scar remodelling, PIH, planner and device stand-in parameters with sources",
+       [] { return outcomes::catalog_text(outcomes::default_outcome_params_path()); }},
   };
   return t;
 }

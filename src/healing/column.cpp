@@ -75,6 +75,14 @@ double ColumnRun::peak_time(skin::Layer l, Field f, double t0, double t1) const 
   return tb;
 }
 
+double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
+                                const ColumnProtocol& pr) {
+  using skin::Layer;
+  const double ve_mid =
+      0.5e6 * (prof.top_of(Layer::ViableEpidermis) + prof.bottom_of(Layer::ViableEpidermis));
+  return std::max(1.0, channel_radius(p, pr.radius, ve_mid, pr.depth));
+}
+
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
   if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
       !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0)) {
@@ -88,11 +96,9 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   run.base = baselines_from_profile(prof);
   session_fractions(p, prof, pr, run.damage_fraction, run.lumen_fraction);
   // Epidermal channel radius: at the middle of the viable epidermis.
-  const double ve_mid =
-      0.5e6 * (prof.top_of(Layer::ViableEpidermis) + prof.bottom_of(Layer::ViableEpidermis));
-  const double r_epi = std::max(1.0, channel_radius(p, pr.radius, ve_mid, pr.depth));
-  const double heal_window = 96.0;
-  run.channel = heal_channel(p, r_epi, heal_window);
+  const double heal_window = kChannelHealWindow;
+  run.channel = pr.channel ? *pr.channel
+                           : heal_channel(p, epidermal_channel_radius(p, prof, pr), heal_window);
 
   std::array<State, skin::kLayers> st;
   for (int i = 0; i < skin::kLayers; ++i) {

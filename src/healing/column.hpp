@@ -24,6 +24,10 @@ struct ColumnProtocol {
   bool bled = true;                   // the punctures reached the superficial plexus
   double end_time = 0.0;              // h
   double max_dt = 6.0;                // h, largest reaction step (growth x1.1 from 0.01 h)
+  // Optional precomputed epidermal channel healing, heal_channel(p, epidermal_channel_radius(..),
+  // 96 h), to reuse between runs with the same keratinocyte parameters and radius (cohorts:
+  // it is ~90% of a run's cost). nullptr: computed by run_column.
+  const ChannelHealing* channel = nullptr;
 };
 
 struct ColumnSample {
@@ -63,6 +67,12 @@ struct ColumnRun {
 void session_fractions(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr,
                        std::array<double, skin::kLayers>& damage,
                        std::array<double, skin::kLayers>& lumen);
+
+/// Radius (um) of the epidermal channel the driver heals: the channel at mid viable epidermis.
+double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
+                                const ColumnProtocol& pr);
+/// Length of the healing window run_column uses for the channel (h).
+inline constexpr double kChannelHealWindow = 96.0;
 
 /// Runs the reduced driver. Throws std::invalid_argument on an inconsistent protocol.
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr);

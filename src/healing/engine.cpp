@@ -32,8 +32,10 @@ bool is_slow(Field f) {
     case kElastin:
     case kVascular:
     case kEpidermalThickness:
-    case kMelanin: return true;
-    default: return false;
+    case kMelanin:
+      return true;
+    default:
+      return false;
   }
 }
 }  // namespace

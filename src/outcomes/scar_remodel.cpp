@@ -1,0 +1,174 @@
+#include "outcomes/scar_remodel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <numbers>
+
+#include "skin/datafile.hpp"
+
+namespace mnsim::outcomes {
+
+OutcomeParams load_outcome_params(const std::string& path) {
+  using skin::DataDim;
+  skin::DataFile f(path);
+  const auto& root = f.root();
+  f.check_keys(root, "",
+               {"remodel", "pih", "penetration", "roller", "grading", "planner", "variability"});
+  OutcomeParams p;
+  p.file = path;
+  const auto& r = f.table(root, "", "remodel");
+  f.check_keys(r, "remodel", {"scar_volume_fraction", "normal_volume_fraction", "tether_share"});
+  p.scar_volume_fraction =
+      f.value(r, "remodel", "scar_volume_fraction", DataDim::Number, 0.0, 1.0).si;
+  p.normal_volume_fraction =
+      f.value(r, "remodel", "normal_volume_fraction", DataDim::Number, 0.0, 1.0).si;
+  p.tether_share = f.value(r, "remodel", "tether_share", DataDim::Fraction, 0.0, 1.0).si;
+  const auto& h = f.table(root, "", "pih");
+  f.check_keys(h, "pih", {"mu_half", "mu_width"});
+  p.pih_mu_half = f.value(h, "pih", "mu_half", DataDim::Number, 0.0, 10.0).si;
+  p.pih_mu_width = f.value(h, "pih", "mu_width", DataDim::Number, 1e-6, 10.0).si;
+  const auto& n = f.table(root, "", "penetration");
+  f.check_keys(n, "penetration",
+               {"short_length", "short_fraction", "mid_length", "mid_fraction", "long_length",
+                "long_fraction"});
+  p.pen_short_length = f.value(n, "penetration", "short_length", DataDim::Length, 1e-5, 1e-2).si;
+  p.pen_mid_length = f.value(n, "penetration", "mid_length", DataDim::Length, 1e-5, 1e-2).si;
+  p.pen_long_length = f.value(n, "penetration", "long_length", DataDim::Length, 1e-5, 1e-2).si;
+  p.pen_short_fraction =
+      f.value(n, "penetration", "short_fraction", DataDim::Fraction, 0.01, 1.0).si;
+  p.pen_mid_fraction = f.value(n, "penetration", "mid_fraction", DataDim::Fraction, 0.01, 1.0).si;
+  p.pen_long_fraction = f.value(n, "penetration", "long_fraction", DataDim::Fraction, 0.01, 1.0).si;
+  if (!(p.pen_short_length < p.pen_mid_length && p.pen_mid_length < p.pen_long_length)) {
+    f.fail(n, "penetration", "lengths must increase (short < mid < long)");
+  }
+  const auto& o = f.table(root, "", "roller");
+  f.check_keys(o, "roller", {"needles", "drum_diameter", "drum_width", "channel_radius"});
+  p.roller_needles = f.value(o, "roller", "needles", DataDim::Number, 1.0, 1e5).si;
+  p.roller_diameter = f.value(o, "roller", "drum_diameter", DataDim::Length, 1e-3, 1.0).si;
+  p.roller_width = f.value(o, "roller", "drum_width", DataDim::Length, 1e-3, 1.0).si;
+  p.channel_radius = f.value(o, "roller", "channel_radius", DataDim::Length, 1e-6, 1e-3).si;
+  const auto& gr = f.table(root, "", "grading");
+  f.check_keys(gr, "grading", {"load_share"});
+  p.load_share = f.value(gr, "grading", "load_share", DataDim::Fraction, 0.01, 1.0).si;
+  const auto& pl = f.table(root, "", "planner");
+  f.check_keys(pl, "planner",
+               {"pih_cap_type_1", "pih_cap_type_2", "pih_cap_type_3", "pih_cap_type_4",
+                "pih_cap_type_5", "pih_cap_type_6", "erythema_cap", "home_use_max"});
+  for (int i = 0; i < 6; ++i) {
+    p.pih_cap[static_cast<std::size_t>(i)] =
+        f.value(pl, "planner", "pih_cap_type_" + std::to_string(i + 1), DataDim::Fraction, 0.0, 1.0)
+            .si;
+  }
+  p.erythema_cap = f.value(pl, "planner", "erythema_cap", DataDim::Time, 0.0, 1e8).si;
+  p.home_use_max = f.value(pl, "planner", "home_use_max", DataDim::Length, 0.0, 1e-2).si;
+  const auto& v = f.table(root, "", "variability");
+  f.check_keys(
+      v, "variability",
+      {"collagen_synthesis", "growth_factor_supply", "fibroblast_proliferation", "melanin_rate"});
+  p.var_collagen_synthesis =
+      f.value(v, "variability", "collagen_synthesis", DataDim::Number, 0.0, 2.0).si;
+  p.var_growth_factor_supply =
+      f.value(v, "variability", "growth_factor_supply", DataDim::Number, 0.0, 2.0).si;
+  p.var_fibroblast_proliferation =
+      f.value(v, "variability", "fibroblast_proliferation", DataDim::Number, 0.0, 2.0).si;
+  p.var_melanin_rate = f.value(v, "variability", "melanin_rate", DataDim::Number, 0.0, 2.0).si;
+  return p;
+}
+
+std::string default_outcome_params_path() {
+  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
+    return std::string(d) + "/outcomes.toml";
+  return std::string(MNSIM_DATA_DIR) + "/outcomes.toml";
+}
+
+const OutcomeParams& default_outcome_params() {
+  static const OutcomeParams p = load_outcome_params(default_outcome_params_path());
+  return p;
+}
+
+std::string catalog_text(const std::string& path) {
+  load_outcome_params(path);  // validates first
+  skin::DataFile f(path);
+  std::string out = "Clinical-outcome parameters (" + path +
+                    "; docs/model.md \"Scar remodelling\", docs/cohort.md)\n";
+  for (auto&& [sec, node] : f.root()) {
+    const toml::table* t = node.as_table();
+    if (!t) continue;
+    out += "\n[" + std::string(sec.str()) + "]\n";
+    for (auto&& [key, e] : *t) {
+      const toml::table* et = e.as_table();
+      if (!et) continue;
+      const std::string v = et->get("value") ? et->get("value")->value_or(std::string()) : "";
+      const std::string src = et->get("source") ? et->get("source")->value_or(std::string()) : "";
+      out += "  " + std::string(key.str()) + " = " + v + "\n      " + src + "\n";
+    }
+  }
+  return out;
+}
+
+ScarGeometry scar_geometry(const lesions::Lesion& l) {
+  ScarGeometry s;
+  s.kind = std::string(l.kind());
+  s.depth = l.max_depth();
+  const auto b = l.bounds();
+  const double bx = b.x1 - b.x0, by = b.y1 - b.y0;
+  s.width = (s.kind == "striae" || s.kind == "wrinkle") ? std::min(bx, by) : std::max(bx, by);
+  s.tethered = l.effects().tether_radius > 0.0 && s.kind == "rolling";
+  s.volume = l.volume();
+  return s;
+}
+
+double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g,
+                            double floor_depth) {
+  using skin::Layer;
+  auto below = [&](Layer l) {
+    const double top = prof.top_of(l), bot = prof.bottom_of(l);
+    return std::max(0.0, bot - std::max(top, floor_depth));
+  };
+  return g.papillary * below(Layer::PapillaryDermis) + g.reticular * below(Layer::ReticularDermis);
+}
+
+RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const RemodelInput& in) {
+  RemodelResult r;
+  r.depth_before = s.depth;
+  r.volume_before = s.volume;
+  r.fill = std::max(
+      0.0, p.scar_volume_fraction * in.matrix_under - p.normal_volume_fraction * in.matrix_around);
+  r.release = s.tethered ? p.tether_share * s.depth * std::clamp(in.tether_release, 0.0, 1.0) : 0.0;
+  r.depth_after = std::max(0.0, s.depth - r.fill - r.release);
+  r.volume_after = s.depth > 0 ? s.volume * r.depth_after / s.depth : 0.0;
+  return r;
+}
+
+double tether_release_fraction(double density, double radius, int sessions, bool reach_band) {
+  if (!reach_band || sessions <= 0) return 0.0;
+  const double a = std::min(1.0, density * std::numbers::pi * radius * radius);
+  return 1.0 - std::pow(1.0 - a, sessions);
+}
+
+double pih_risk(const OutcomeParams& p, double melanin_peak) {
+  return 1.0 / (1.0 + std::exp(-(melanin_peak - p.pih_mu_half) / p.pih_mu_width));
+}
+
+double reduced_depth_reached(const OutcomeParams& p, double length) {
+  double f;
+  if (length <= p.pen_short_length) {
+    f = p.pen_short_fraction;
+  } else if (length <= p.pen_mid_length) {
+    const double w = (length - p.pen_short_length) / (p.pen_mid_length - p.pen_short_length);
+    f = p.pen_short_fraction + w * (p.pen_mid_fraction - p.pen_short_fraction);
+  } else if (length <= p.pen_long_length) {
+    const double w = (length - p.pen_mid_length) / (p.pen_long_length - p.pen_mid_length);
+    f = p.pen_mid_fraction + w * (p.pen_long_fraction - p.pen_mid_fraction);
+  } else {
+    f = p.pen_long_fraction;
+  }
+  return length * f;
+}
+
+double roller_density_per_pass(const OutcomeParams& p) {
+  return p.roller_needles / (std::numbers::pi * p.roller_diameter * p.roller_width);
+}
+
+}  // namespace mnsim::outcomes

@@ -1,0 +1,404 @@
+#include "protocol/cohort.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/rng.hpp"
+#include "io/files.hpp"
+#include "lesions/lesion.hpp"
+#include "lesions/lesion_data.hpp"
+#include "outcomes/disease_load.hpp"
+
+namespace mnsim::protocol {
+
+namespace {
+constexpr double kDay = 86400.0;
+constexpr double kWeek = 7 * kDay;
+constexpr double kYear = 365.25 * kDay;
+constexpr double kMm = 1e-3;
+constexpr double kPi = 3.14159265358979323846;
+
+Summary summarize(const std::vector<double>& x) {
+  Summary s;
+  if (x.empty()) return s;
+  for (double v : x) s.mean += v;
+  s.mean /= static_cast<double>(x.size());
+  if (x.size() > 1) {
+    double q = 0;
+    for (double v : x) q += (v - s.mean) * (v - s.mean);
+    s.sd = std::sqrt(q / static_cast<double>(x.size() - 1));
+  }
+  return s;
+}
+
+long long poisson(Rng& r, double mean) {
+  if (mean <= 0) return 0;
+  // Inversion of the cumulative distribution (means here are small).
+  const double u = r.uniform();
+  double p = std::exp(-mean), c = p;
+  long long k = 0;
+  while (u > c && k < 10000) {
+    ++k;
+    p *= mean / static_cast<double>(k);
+    c += p;
+  }
+  return k;
+}
+
+template <std::size_t N>
+int categorical(Rng& r, const std::array<double, N>& w) {
+  double sum = 0;
+  for (double x : w) sum += x;
+  double u = r.uniform() * sum;
+  for (std::size_t i = 0; i < N; ++i) {
+    if (u < w[i]) return static_cast<int>(i);
+    u -= w[i];
+  }
+  for (std::size_t i = N; i-- > 0;) {
+    if (w[i] > 0) return static_cast<int>(i);
+  }
+  return 0;
+}
+
+}  // namespace
+
+schema::Key reduced_protocol_schema() {
+  using namespace schema;
+  return table(
+      "protocol", "The roller protocol given to every patient (reduced model).",
+      {
+          quantity("needle_length", Dim::Length, "mm", "1.5 mm",
+                   "nominal needle length (depth reached: data/outcomes.toml [penetration])",
+                   0.1 * kMm, 3.0 * kMm),
+          integer("passes", "16", "roller passes per session (15.3 punctures/cm^2 each)", 1, 100),
+          integer("sessions", "3", "number of sessions", 1, 20),
+          quantity("interval", Dim::Time, "weeks", "4 weeks", "time between sessions", 1 * kDay,
+                   366 * kDay),
+          quantity("follow_up", Dim::Time, "weeks", "8 weeks",
+                   "outcome time after the last session", 0.0, 3 * 366 * kDay),
+          quantity("time_step", Dim::Time, "h", "6 h",
+                   "largest reaction step of the reduced driver (accuracy: docs/cohort.md)", 60.0,
+                   48 * 3600.0),
+      });
+}
+
+ReducedProtocol read_reduced_protocol(const Table& t) {
+  ReducedProtocol p;
+  p.needle_length = t.quantity("needle_length");
+  p.passes = static_cast<int>(t.integer("passes"));
+  p.sessions = static_cast<int>(t.integer("sessions"));
+  p.interval = t.quantity("interval");
+  p.follow_up = t.quantity("follow_up");
+  p.time_step = t.quantity("time_step");
+  return p;
+}
+
+const schema::Key& cohort_schema() {
+  static const schema::Key root = [] {
+    using namespace schema;
+    std::vector<Key> fitz;
+    for (int i = 1; i <= 6; ++i) {
+      fitz.push_back(number(fmt::format("type_{}", i), "0",
+                            fmt::format("relative weight of Fitzpatrick type {} (all 0: every "
+                                        "patient type III)",
+                                        i),
+                            0.0, 1e6));
+    }
+    std::vector<Key> scars;
+    for (const auto& c : lesions::kInventoryClasses) {
+      scars.push_back(
+          number(c, "0", fmt::format("mean number (Poisson) of {} scars", c), 0.0, 1000.0));
+    }
+    Key root = table("", "a virtual cohort", {}, true);
+    root.children = {
+        string("title", "", "Title of the cohort."),
+        integer("seed", "1", "Seed of every random draw of the cohort.", 0, 9007199254740991.0),
+        table(
+            "population", "Who is treated.",
+            {
+                integer("size", "100", "number of virtual patients", 1, 1000000),
+                quantity("age_mean", Dim::Time, "years", "30 years", "mean age (normal, truncated)",
+                         0.0, 120 * kYear),
+                quantity("age_sd", Dim::Time, "years", "8 years", "SD of age", 0.0, 60 * kYear),
+                quantity("age_min", Dim::Time, "years", "18 years", "youngest", 0.0, 120 * kYear),
+                quantity("age_max", Dim::Time, "years", "65 years", "oldest", 0.0, 120 * kYear),
+                number("female_fraction", "0.5", "fraction of women", 0.0, 1.0),
+                integer("min_baseline_grade", "0",
+                        "inclusion: qualitative G&B grade at least this (inventory redrawn)", 0, 4),
+                table("fitzpatrick", "Relative weights of the Fitzpatrick types.", fitz),
+                table_array(
+                    "sites", "Treated sites with weights (default: medial cheek).",
+                    {enumeration("site", skin::default_atlas().site_keys(), "", "atlas site")
+                         .must(),
+                     number("weight", "1", "relative weight", 0.0, 1e6)},
+                    100),
+                table("scars", "Scar inventory: mean count per class.", scars),
+            }),
+        table("variability", "Between-patient variability: SD of ln(rate multiplier).",
+              {
+                  number("collagen_synthesis", "0", "collagen and elastin synthesis", 0.0, 2.0),
+                  number("growth_factor_supply", "0", "macrophage growth-factor release", 0.0, 2.0),
+                  number("fibroblast_proliferation", "0", "fibroblast proliferation", 0.0, 2.0),
+                  number("melanin_rate", "0", "melanogenic response (PIH)", 0.0, 2.0),
+              }),
+        reduced_protocol_schema(),
+    };
+    return root;
+  }();
+  return root;
+}
+
+CohortSpec read_cohort(const Table& root) {
+  CohortSpec c;
+  c.seed = static_cast<std::uint64_t>(root.integer("seed"));
+  const Table& p = root.table("population");
+  Population& pop = c.population;
+  pop.size = p.integer("size");
+  pop.age_mean = p.quantity("age_mean") / kYear;
+  pop.age_sd = p.quantity("age_sd") / kYear;
+  pop.age_min = p.quantity("age_min") / kYear;
+  pop.age_max = p.quantity("age_max") / kYear;
+  if (pop.age_max < pop.age_min) p.fail("age_max", "is below age_min", "age_max >= age_min");
+  pop.female_fraction = p.number("female_fraction");
+  pop.min_baseline_grade = static_cast<int>(p.integer("min_baseline_grade"));
+  const Table& f = p.table("fitzpatrick");
+  double fsum = 0;
+  for (int i = 0; i < 6; ++i) {
+    pop.fitzpatrick_weights[static_cast<std::size_t>(i)] = f.number(fmt::format("type_{}", i + 1));
+    fsum += pop.fitzpatrick_weights[static_cast<std::size_t>(i)];
+  }
+  if (!(fsum > 0)) pop.fitzpatrick_weights = {0, 0, 1, 0, 0, 0};  // documented default
+  const auto& sites = p.tables("sites");
+  if (!sites.empty()) {
+    pop.sites.clear();
+    double ws = 0;
+    for (const auto& s : sites) {
+      pop.sites.emplace_back(s.str("site"), s.number("weight"));
+      ws += s.number("weight");
+    }
+    if (!(ws > 0)) sites.front().fail("weight", "all site weights are zero", "a positive weight");
+  }
+  const Table& s = p.table("scars");
+  double ssum = 0;
+  for (std::size_t i = 0; i < lesions::kInventoryClasses.size(); ++i) {
+    pop.scar_means[i] = s.number(lesions::kInventoryClasses[i]);
+    ssum += pop.scar_means[i];
+  }
+  if (pop.min_baseline_grade > 0 && !(ssum > 0)) {
+    p.fail("min_baseline_grade", "needs scars, but every scar count is zero",
+           "a positive mean count in [population.scars]");
+  }
+  const Table& v = root.table("variability");
+  c.variability.collagen_synthesis = v.number("collagen_synthesis");
+  c.variability.growth_factor_supply = v.number("growth_factor_supply");
+  c.variability.fibroblast_proliferation = v.number("fibroblast_proliferation");
+  c.variability.melanin_rate = v.number("melanin_rate");
+  c.protocol = read_reduced_protocol(root.table("protocol"));
+  return c;
+}
+
+CohortSpec load_cohort(const std::string& path) {
+  return read_cohort(load_toml_file(path, cohort_schema()));
+}
+
+RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t index) {
+  Rng r(seed, kStreamVariability, index);
+  RateFactors f;
+  f.collagen_synthesis = std::exp(v.collagen_synthesis * r.normal());
+  f.growth_factor_supply = std::exp(v.growth_factor_supply * r.normal());
+  f.fibroblast_proliferation = std::exp(v.fibroblast_proliferation * r.normal());
+  f.melanin_rate = std::exp(v.melanin_rate * r.normal());
+  return f;
+}
+
+namespace {
+
+std::vector<outcomes::ScarGeometry> draw_scars(Rng& r, const Population& pop, double skin_depth) {
+  const auto& data = lesions::default_lesion_data();
+  std::vector<outcomes::ScarGeometry> out;
+  for (std::size_t c = 0; c < lesions::kInventoryClasses.size(); ++c) {
+    const std::string& cls = lesions::kInventoryClasses[c];
+    const long long n = poisson(r, pop.scar_means[c]);
+    const auto& k = data.get(cls);
+    for (long long i = 0; i < n; ++i) {
+      const double w = r.uniform(k.width_min.si, k.width_max.si);
+      const double d = std::min(r.uniform(k.depth_min.si, k.depth_max.si), 0.9 * skin_depth);
+      lesions::LesionPtr l;
+      if (cls == "icepick") {
+        l = std::make_shared<lesions::Icepick>(0.0, 0.0, w, d, k.effects());
+      } else if (cls.rfind("boxcar", 0) == 0) {
+        const double a = r.uniform(k.wall_angle_min.si, k.wall_angle_max.si);
+        l = std::make_shared<lesions::Boxcar>(0.0, 0.0, w, d, a, k.effects());
+      } else if (cls == "rolling") {
+        l = std::make_shared<lesions::Rolling>(0.0, 0.0, w, d, true, k.effects());
+      } else {
+        const double len = r.uniform(k.length_min.si, k.length_max.si);
+        l = std::make_shared<lesions::Linear>(
+            cls == "striae" ? lesions::Linear::Profile::Striae : lesions::Linear::Profile::Wrinkle,
+            0.0, 0.0, len, w, d, r.uniform(0.0, kPi), k.effects());
+      }
+      out.push_back(outcomes::scar_geometry(*l));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uint64_t index) {
+  Rng r(c.seed, kStreamCohort, index);
+  const Population& pop = c.population;
+  VirtualPatient v;
+  PatientSpec& s = v.spec;
+  double age = pop.age_mean;
+  for (int k = 0; k < 100; ++k) {
+    age = r.normal(pop.age_mean, pop.age_sd);
+    if (age >= pop.age_min && age <= pop.age_max) break;
+  }
+  s.age_years = std::clamp(age, pop.age_min, pop.age_max);
+  s.sex = r.uniform() < pop.female_fraction ? skin::Sex::Female : skin::Sex::Male;
+  s.fitzpatrick = 1 + categorical(r, pop.fitzpatrick_weights);
+  {
+    double ws = 0;
+    for (const auto& [k, w] : pop.sites) ws += w;
+    double u = r.uniform() * ws;
+    s.site = pop.sites.back().first;
+    for (const auto& [k, w] : pop.sites) {
+      if (u < w) {
+        s.site = k;
+        break;
+      }
+      u -= w;
+    }
+  }
+  const skin::SkinProfile prof = m.atlas->make_profile(s.site, s.age_years, s.sex, s.fitzpatrick);
+  const double skin_depth = prof.top_of(skin::Layer::Hypodermis);
+  for (int k = 0; k < 1000; ++k) {
+    s.scars = draw_scars(r, pop, skin_depth);
+    std::vector<outcomes::ScarState> st;
+    for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
+    if (outcomes::qualitative_grade_by_load(st, m.grading, m.outcome.load_share) >=
+        pop.min_baseline_grade)
+      break;
+  }
+  v.rates = draw_rates(c.variability, c.seed, index);
+  return v;
+}
+
+CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads) {
+  CohortResult res;
+  const auto n = static_cast<std::size_t>(c.population.size);
+  res.rows.resize(n);
+  std::exception_ptr error;
+  std::mutex mu;
+#ifdef _OPENMP
+  const int nt = threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;
+#endif
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
+  for (std::size_t i = 0; i < n; ++i) {
+    try {
+      PatientRow& row = res.rows[i];
+      row.patient = draw_patient(m, c, i);
+      row.outcome = m.simulate(row.patient.spec, c.protocol, row.patient.rates);
+      // PIH event: its own draw (entity i of a derived stream), independent of the scars drawn.
+      Rng pr(c.seed ^ 0x5049485f45564e54ULL, kStreamCohort, i);
+      row.pih = pr.uniform() < row.outcome.pih_risk;
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  std::vector<double> qb, qa, lb, la, ery, red, col;
+  double imp1 = 0, imp2 = 0, pih = 0;
+  for (const auto& r : res.rows) {
+    const auto& o = r.outcome;
+    qb.push_back(o.gb_quant_before);
+    qa.push_back(o.gb_quant_after);
+    lb.push_back(o.gb_qual_before);
+    la.push_back(o.gb_qual_after);
+    ery.push_back(o.erythema_days);
+    red.push_back(o.depth_reduction_pct);
+    col.push_back(100.0 * o.papillary_collagen_change);
+    const int drop = o.gb_qual_before - o.gb_qual_after;
+    if (drop >= 1) imp1 += 1;
+    if (drop >= 2) imp2 += 1;
+    if (r.pih) pih += 1;
+  }
+  const double dn = std::max<double>(1.0, static_cast<double>(n));
+  res.quant_before = summarize(qb);
+  res.quant_after = summarize(qa);
+  res.qual_before = summarize(lb);
+  res.qual_after = summarize(la);
+  res.improved_1_grade_fraction = imp1 / dn;
+  res.improved_2_grades_fraction = imp2 / dn;
+  res.pih_incidence = pih / dn;
+  res.erythema_days_mean = summarize(ery).mean;
+  res.scar_depth_reduction_pct_mean = summarize(red).mean;
+  res.collagen_change_pct_mean = summarize(col).mean;
+  return res;
+}
+
+std::string cohort_json(const CohortResult& r) {
+  nlohmann::ordered_json j;
+  j["n"] = r.rows.size();
+  auto sum = [](const Summary& b, const Summary& a) {
+    nlohmann::ordered_json o;
+    o["before_mean"] = b.mean;
+    o["before_sd"] = b.sd;
+    o["after_mean"] = a.mean;
+    o["after_sd"] = a.sd;
+    return o;
+  };
+  j["goodman_baron"]["quantitative"] = sum(r.quant_before, r.quant_after);
+  j["goodman_baron"]["qualitative"] = sum(r.qual_before, r.qual_after);
+  j["improved_1_grade_fraction"] = r.improved_1_grade_fraction;
+  j["improved_2_grades_fraction"] = r.improved_2_grades_fraction;
+  j["pih_incidence"] = r.pih_incidence;
+  j["erythema_days_mean"] = r.erythema_days_mean;
+  j["scar_depth_reduction_pct_mean"] = r.scar_depth_reduction_pct_mean;
+  return j.dump(2) + "\n";
+}
+
+std::string patients_csv(const CohortResult& r) {
+  std::string s =
+      "patient,site,age_years,sex,fitzpatrick,scars,collagen_synthesis_factor,"
+      "growth_factor_supply_factor,fibroblast_proliferation_factor,melanin_rate_factor,"
+      "depth_reached_mm,gb_quantitative_before,gb_quantitative_after,gb_qualitative_before,"
+      "gb_qualitative_after,scar_depth_reduction_pct,papillary_collagen_change_pct,"
+      "epidermal_thickness_change_pct,erythema_days,barrier_hours,pih_risk,pih\n";
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& p = r.rows[i].patient;
+    const auto& o = r.rows[i].outcome;
+    s += fmt::format(
+        "{},{},{:.2f},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{},{},{},{},{:.3f},{:.3f},{:.3f},"
+        "{:.3f},{:.3f},{:.5f},{}\n",
+        i, p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
+        p.spec.scars.size(), p.rates.collagen_synthesis, p.rates.growth_factor_supply,
+        p.rates.fibroblast_proliferation, p.rates.melanin_rate, o.depth_reached * 1e3,
+        o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after,
+        o.depth_reduction_pct, 100.0 * o.papillary_collagen_change,
+        100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours, o.pih_risk,
+        r.rows[i].pih ? 1 : 0);
+  }
+  return s;
+}
+
+void write_cohort(const CohortResult& r, const std::filesystem::path& dir, bool force) {
+  io::prepare_output_dir(dir, force);
+  io::write_file_atomic(dir / "cohort.json", cohort_json(r));
+  io::write_file_atomic(dir / "patients.csv", patients_csv(r));
+}
+
+}  // namespace mnsim::protocol

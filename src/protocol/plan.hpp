@@ -1,0 +1,55 @@
+// `mnsim plan PATIENT.toml`: a grid search over roller protocols (needle length, passes, sessions,
+// interval) for one patient with the reduced model, under safety constraints (depth reached never
+// past the dermis of the site, PIH risk cap by Fitzpatrick type, erythema (downtime) cap; home-use
+// lengths flagged), ranked by predicted mean scar depth reduction, with an uncertainty band
+// (10th-90th percentile over virtual replicates drawn with the biological variability).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/schema.hpp"
+#include "protocol/cohort.hpp"
+#include "protocol/reduced.hpp"
+
+namespace mnsim::protocol {
+
+const schema::Key& plan_schema();
+
+struct PlanPatient {
+  PatientSpec spec;
+  double pih_cap = -1;       // fraction; < 0: data/outcomes.toml [planner] by type
+  double erythema_cap = -1;  // s; < 0: data default
+  double follow_up = 0;      // s after the last session (outcome time)
+  int replicates = 20;
+  int top = 10;
+  std::uint64_t seed = 1;
+  Variability variability;
+  std::vector<double> lengths;  // m (catalogue lengths searched)
+  std::vector<int> passes;
+  int sessions_min = 1, sessions_max = 6;
+  std::vector<double> intervals;  // s
+  double time_step = 6 * 3600.0;  // s
+};
+
+PlanPatient load_plan_patient(const std::string& path);
+
+struct PlanEntry {
+  ReducedProtocol protocol;
+  PatientOutcome nominal;
+  double reduction_p10 = 0, reduction_p90 = 0;  // % (replicates)
+  bool feasible = true;
+  bool home_use = false;
+  std::string excluded;  // why infeasible
+};
+
+struct Plan {
+  std::vector<PlanEntry> ranked;  // feasible, best first (top N)
+  int searched = 0, excluded_depth = 0, excluded_pih = 0, excluded_erythema = 0;
+  double dermis_bottom = 0;  // m
+};
+
+Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0);
+std::string plan_table(const PlanPatient& p, const Plan& plan);
+
+}  // namespace mnsim::protocol

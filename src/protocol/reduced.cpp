@@ -1,0 +1,200 @@
+#include "protocol/reduced.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "healing/column.hpp"
+#include "lesions/factory.hpp"
+#include "outcomes/disease_load.hpp"
+#include "protocol/course.hpp"
+#include "skin/tissue.hpp"
+
+namespace mnsim::protocol {
+
+namespace {
+
+constexpr double kHour = 3600.0;
+
+bool graded(const std::string& kind) {
+  return kind != "striae" && kind != "wrinkle";
+}
+
+double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
+  const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
+  const double m0 = b.collagen1 + b.collagen3 + b.elastin;
+  if (m0 <= 0.0) return 0.0;
+  using namespace healing;
+  return (run.value(l, kCollagen1, t) + run.value(l, kCollagen3, t) + run.value(l, kElastin, t)) /
+             m0 -
+         1.0;
+}
+
+PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
+                              const std::vector<outcomes::ScarGeometry>& scars,
+                              const std::vector<double>& times_s, double end_s, double depth,
+                              double density, double time_step, const RateFactors& rf) {
+  using skin::Layer;
+  healing::Params p = m.params;
+  p.collagen_synthesis *= rf.collagen_synthesis;
+  p.elastin_synthesis *= rf.collagen_synthesis;
+  p.gf_macrophage *= rf.growth_factor_supply;
+  p.fibroblast_proliferation *= rf.fibroblast_proliferation;
+  p.melanin_rate *= rf.melanin_rate;
+
+  healing::ColumnProtocol cp;
+  for (double t : times_s) cp.session_times.push_back(t / kHour);
+  cp.end_time = end_s / kHour;
+  cp.density = density * 1e-4;  // per cm^2
+  cp.depth = depth * 1e6;       // um
+  cp.radius = m.outcome.channel_radius * 1e6;
+  cp.bled = depth > prof.plexus_depth;
+  cp.max_dt = time_step / kHour;
+  // The epidermal channel healing depends on keratinocyte parameters (not varied by RateFactors)
+  // and the radius: cached per radius for the model's parameter set.
+  std::shared_ptr<const healing::ChannelHealing> ch;
+  {
+    const double r = healing::epidermal_channel_radius(p, prof, cp);
+    std::lock_guard<std::mutex> lock(m.channels->mu);
+    ChannelCache& c = *m.channels;
+    if (!c.has_params) {
+      c.params = m.params;
+      c.has_params = true;
+    }
+    if (std::memcmp(&c.params, &m.params, sizeof(healing::Params)) == 0) {
+      auto& slot = c.by_radius[r];
+      if (!slot) {
+        slot = std::make_shared<const healing::ChannelHealing>(
+            healing::heal_channel(p, r, healing::kChannelHealWindow));
+      }
+      ch = slot;
+    }
+  }
+  cp.channel = ch.get();  // nullptr: run_column computes it
+  const healing::ColumnRun run = healing::run_column(p, prof, cp);
+
+  PatientOutcome o;
+  o.depth_reached = depth;
+  o.density = density;
+  o.bled = cp.bled;
+  const double t = cp.end_time;
+  o.gain.papillary = matrix_gain(run, Layer::PapillaryDermis, t);
+  o.gain.reticular = matrix_gain(run, Layer::ReticularDermis, t);
+  o.papillary_collagen_change = run.collagen_change(Layer::PapillaryDermis, t);
+  o.reticular_collagen_change = run.collagen_change(Layer::ReticularDermis, t);
+  o.epidermal_thickness_change = run.epidermal_thickness_change(t);
+  {
+    using namespace healing;
+    const double c1 = run.value(Layer::PapillaryDermis, kCollagen1, t);
+    const double c3 = run.value(Layer::PapillaryDermis, kCollagen3, t);
+    o.collagen1_share = c1 + c3 > 0 ? c1 / (c1 + c3) : 0.0;
+    for (const auto& s : run.samples) {
+      o.melanin_peak = std::max(o.melanin_peak, s.s[1][kMelanin]);
+    }
+    o.collagen3_peak_h = run.peak_time(Layer::PapillaryDermis, kCollagen3, 0.0, t);
+    o.collagen1_peak_h = run.peak_time(Layer::PapillaryDermis, kCollagen1, 0.0, t);
+  }
+  o.pih_risk = outcomes::pih_risk(m.outcome, o.melanin_peak);
+  double ery = 0.0, bar = 0.0;
+  for (const auto& s : run.sessions) {
+    ery += std::max(0.0, s.erythema_time) / 24.0;
+    bar += std::max(0.0, s.barrier_time);
+  }
+  if (!run.sessions.empty()) {
+    o.erythema_days = ery / static_cast<double>(run.sessions.size());
+    o.barrier_hours = bar / static_cast<double>(run.sessions.size());
+    o.neutrophil_peak_h = run.sessions[0].neutrophil_peak;
+    o.macrophage_peak_h = run.sessions[0].macrophage_peak;
+  }
+
+  // Scar remodelling, scar by scar.
+  const double around = outcomes::new_matrix_thickness(prof, o.gain, 0.0);
+  const double epi = prof.top_of(Layer::PapillaryDermis);
+  std::vector<outcomes::ScarState> before, after;
+  double red = 0.0;
+  int n_graded = 0;
+  for (const auto& s : scars) {
+    outcomes::RemodelInput in;
+    in.matrix_around = around;
+    in.matrix_under = outcomes::new_matrix_thickness(prof, o.gain, s.depth);
+    // Needles enter at the scar floor: they reach the band below the floor's epidermis.
+    in.tether_release = outcomes::tether_release_fraction(
+        density, m.outcome.channel_radius, static_cast<int>(times_s.size()), depth > epi);
+    const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
+    o.scars.push_back(r);
+    before.push_back({s.kind == "measured" ? "boxcar" : s.kind, s.depth, s.width});
+    after.push_back({s.kind == "measured" ? "boxcar" : s.kind, r.depth_after, s.width});
+    if (graded(s.kind)) {
+      red += r.reduction();
+      ++n_graded;
+    }
+  }
+  o.depth_reduction_pct = n_graded > 0 ? 100.0 * red / n_graded : 0.0;
+  o.gb_quant_before = outcomes::quantitative_score(before, m.grading);
+  o.gb_quant_after = outcomes::quantitative_score(after, m.grading);
+  o.gb_qual_before = outcomes::qualitative_grade_by_load(before, m.grading, m.outcome.load_share);
+  o.gb_qual_after = outcomes::qualitative_grade_by_load(after, m.grading, m.outcome.load_share);
+  return o;
+}
+
+}  // namespace
+
+std::string default_grading_path() {
+  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
+    return std::string(d) + "/grading.toml";
+  return std::string(MNSIM_DATA_DIR) + "/grading.toml";
+}
+
+ReducedModel ReducedModel::load_default() {
+  ReducedModel m;
+  m.params = healing::load_default_params().p;
+  m.outcome = outcomes::default_outcome_params();
+  m.grading = outcomes::load_grading_rules(default_grading_path());
+  m.atlas = &skin::default_atlas();
+  return m;
+}
+
+PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
+                                      const std::vector<outcomes::ScarGeometry>& scars,
+                                      const ReducedProtocol& pr, const RateFactors& rf) const {
+  if (pr.sessions < 1 || !(pr.interval > 0) || !(pr.follow_up >= 0) || !(pr.needle_length > 0)) {
+    throw std::invalid_argument("reduced protocol: sessions >= 1, interval > 0, length > 0");
+  }
+  std::vector<double> times;
+  for (int i = 0; i < pr.sessions; ++i) times.push_back(i * pr.interval);
+  const double end = times.back() + std::max(pr.follow_up, kHour);
+  const double depth = pr.depth_reached > 0
+                           ? pr.depth_reached
+                           : outcomes::reduced_depth_reached(outcome, pr.needle_length);
+  const double density =
+      pr.density > 0 ? pr.density : pr.passes * outcomes::roller_density_per_pass(outcome);
+  return simulate_times(*this, prof, scars, times, end, depth, density, pr.time_step, rf);
+}
+
+PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtocol& pr,
+                                      const RateFactors& rf) const {
+  const skin::SkinProfile prof = atlas->make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick);
+  return simulate(prof, pt.scars, pr, rf);
+}
+
+ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
+                                    double time_step) {
+  const ReducedModel m = ReducedModel::load_default();
+  const skin::SkinPatch patch = skin::make_patch(scenario);
+  const Course course = make_course(scenario.table("course"));
+  std::vector<double> times;
+  for (const auto& s : course.sessions) times.push_back(s.time);
+  std::vector<outcomes::ScarGeometry> scars;
+  for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
+  ScenarioPrediction out;
+  out.outcome = simulate_times(m, patch.profile(), scars, times, course.end_time, depth_reached,
+                               density, time_step, RateFactors{});
+  out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;
+  out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
+  out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;
+  return out;
+}
+
+}  // namespace mnsim::protocol

@@ -1,0 +1,122 @@
+// The fast reduced model of one patient (docs/cohort.md): the healing kinetics of the treated patch
+// as well-mixed layer compartments (healing::run_column) on the patient's site profile, the scar
+// remodelling link per scar (outcomes/scar_remodel.hpp), Goodman & Baron grading before and after,
+// PIH risk, erythema and barrier recovery. Used by cohorts, the planner and `mnsim validate`, and
+// by the cross-check against the 3D engine (predict_scenario).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/scenario.hpp"
+#include "healing/params.hpp"
+#include "healing/reepithelialization.hpp"
+#include "outcomes/goodman_baron.hpp"
+#include "outcomes/scar_remodel.hpp"
+#include "skin/atlas.hpp"
+
+namespace mnsim::protocol {
+
+/// A roller protocol for the reduced model. SI units.
+struct ReducedProtocol {
+  double needle_length = 1.5e-3;    // m, nominal
+  int passes = 16;                  // roller passes per session
+  double density = 0.0;             // punctures/m^2 per session; 0 = passes x roller density
+  double depth_reached = 0.0;       // m; 0 = outcomes::reduced_depth_reached(needle_length)
+  int sessions = 3;                 //
+  double interval = 28 * 86400.0;   // s between sessions
+  double follow_up = 56 * 86400.0;  // s after the last session (outcome time)
+  double time_step = 6 * 3600.0;    // s, largest reaction step of the column driver
+};
+
+/// A patient for the reduced model.
+struct PatientSpec {
+  std::string site = "medial_cheek";
+  double age_years = 30.0;
+  skin::Sex sex = skin::Sex::Female;
+  int fitzpatrick = 3;
+  std::vector<outcomes::ScarGeometry> scars;
+};
+
+/// Between-patient multipliers of key biological rates (1 = the calibrated value).
+struct RateFactors {
+  double collagen_synthesis = 1.0;        // matrix.collagen_synthesis and elastin_synthesis
+  double growth_factor_supply = 1.0;      // growth_factors.gf_macrophage
+  double fibroblast_proliferation = 1.0;  // fibroblasts.fibroblast_proliferation
+  double melanin_rate = 1.0;              // epidermis.melanin_rate
+};
+
+struct PatientOutcome {
+  double depth_reached = 0.0;              // m
+  double density = 0.0;                    // punctures/m^2 per session
+  bool bled = false;                       // depth reached beyond the superficial plexus
+  outcomes::DermalGain gain;               // relative matrix gain at the outcome time
+  double papillary_collagen_change = 0.0;  // (C1 + C3)/(C1 + C3)_0 - 1 at the outcome time
+  double reticular_collagen_change = 0.0;
+  double epidermal_thickness_change = 0.0;
+  double collagen1_share = 0.0;  // papillary C1/(C1 + C3) at the outcome time
+  double melanin_peak = 0.0;     // peak epidermal melanin-excess index of the course
+  double pih_risk = 0.0;
+  double erythema_days = 0.0;                               // mean over sessions
+  double barrier_hours = 0.0;                               // mean over sessions
+  double neutrophil_peak_h = 0.0, macrophage_peak_h = 0.0;  // first session, papillary dermis
+  double collagen3_peak_h = 0.0, collagen1_peak_h = 0.0;    // whole course, papillary excess
+  std::vector<outcomes::RemodelResult> scars;
+  double depth_reduction_pct = 0.0;  // mean over graded scars (kinds other than striae/wrinkle)
+  int gb_quant_before = 0, gb_quant_after = 0;
+  int gb_qual_before = 0, gb_qual_after = 0;
+};
+
+/// Epidermal channel healing by channel radius, shared between threads (heal_channel depends only
+/// on the keratinocyte parameters, which RateFactors do not vary, and on the radius).
+/// Valid for one parameter set: entries are used only while ReducedModel::params equals `params`
+/// (compared bytewise; a changed parameter set bypasses the cache).
+struct ChannelCache {
+  std::mutex mu;
+  bool has_params = false;
+  healing::Params params{};
+  std::map<double, std::shared_ptr<const healing::ChannelHealing>> by_radius;
+};
+
+/// Loaded data of the reduced model (share between threads: simulate is thread-safe).
+struct ReducedModel {
+  healing::Params params;
+  outcomes::OutcomeParams outcome;
+  outcomes::GradingRules grading;
+  const skin::Atlas* atlas = nullptr;
+  std::shared_ptr<ChannelCache> channels = std::make_shared<ChannelCache>();
+
+  /// The shipped data (data/healing.toml, outcomes.toml, grading.toml, sites.toml).
+  static ReducedModel load_default();
+
+  /// Simulates one patient. Throws std::invalid_argument on an inconsistent protocol and
+  /// std::out_of_range for an unknown site.
+  PatientOutcome simulate(const PatientSpec& pt, const ReducedProtocol& pr,
+                          const RateFactors& rf = {}) const;
+  /// Same with an explicit skin profile (the 3D cross-check passes the scenario's).
+  PatientOutcome simulate(const skin::SkinProfile& prof,
+                          const std::vector<outcomes::ScarGeometry>& scars,
+                          const ReducedProtocol& pr, const RateFactors& rf = {}) const;
+};
+
+/// Path of data/grading.toml ($MNSIM_DATA_DIR or the source tree).
+std::string default_grading_path();
+
+/// Reduced-model predictions for a full scenario (the file `mnsim run` takes: [patient], [tissue],
+/// [[lesions]]/[inventory]/[surface], [course]), for the cross-check against the 3D engine.
+/// The device is given by what it delivers: `depth_reached` (m) and `density` (punctures/m^2 per
+/// session), e.g. from the device model's penetration function. The outcome time is the course's
+/// end_time.
+struct ScenarioPrediction {
+  double scar_depth_reduction_pct = 0.0;  // mean over the scenario's graded lesions
+  double collagen_change_pct = 0.0;       // papillary dermis, (C1 + C3) at the end of the course
+  double reticular_collagen_change_pct = 0.0;
+  PatientOutcome outcome;
+};
+ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
+                                    double time_step = 6 * 3600.0);
+
+}  // namespace mnsim::protocol

@@ -1,0 +1,199 @@
+#include "protocol/validate.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "lesions/lesion.hpp"
+#include "lesions/lesion_data.hpp"
+
+namespace mnsim::protocol {
+
+namespace {
+constexpr double kYear = 365.25 * 86400.0;
+
+const std::vector<std::string>& metrics() {
+  static const std::vector<std::string> m = {
+      "papillary_collagen_change_pct",  // single patient
+      "epidermal_thickness_change_pct",
+      "erythema_days",
+      "barrier_hours",
+      "neutrophil_peak_days",
+      "macrophage_peak_days",
+      "collagen1_after_collagen3_days",  // C1 excess peak minus C3 excess peak
+      "pih_risk_pct",
+      "depth_reduction_pct",     // one mid-range scar of each listed class
+      "improved_1_grade_pct",    // cohort
+      "gb_quantitative_change",  // cohort: after mean - before mean
+      "pih_incidence_pct",       // cohort, Fitzpatrick <= fitzpatrick_max
+  };
+  return m;
+}
+
+bool cohort_metric(const std::string& m) {
+  return m == "improved_1_grade_pct" || m == "gb_quantitative_change" || m == "pih_incidence_pct";
+}
+
+}  // namespace
+
+const schema::Key& validation_schema() {
+  static const schema::Key root = [] {
+    using namespace schema;
+    Key protocol = reduced_protocol_schema();
+    Key root = table("", "reference cases of mnsim validate", {}, true);
+    root.children = {
+        string("cohort", "",
+               "cohort file (relative to this file) giving the population of cohort metrics")
+            .must(),
+        table_array(
+            "case", "One reference case.",
+            {
+                string("id", "", "short name").must(),
+                string("reference", "", "citation").must(),
+                string("published", "", "published value as reported").must(),
+                string("tolerance", "", "the pass window in words").must(),
+                enumeration("metric", metrics(), "", "predicted quantity").must(),
+                number("low", "", "lowest passing value").must(),
+                number("high", "", "highest passing value").must(),
+                enumeration("site", skin::default_atlas().site_keys(), "medial_cheek",
+                            "site (single-patient metrics)"),
+                quantity("age", Dim::Time, "years", "30 years", "age (single-patient metrics)", 0.0,
+                         120 * kYear),
+                enumeration("sex", {"female", "male"}, "female", "sex (single-patient metrics)"),
+                integer("fitzpatrick", "3", "Fitzpatrick type (single-patient metrics)", 1, 6),
+                enum_list("scars", lesions::kInventoryClasses, "",
+                          "scar classes (depth_reduction_pct), one mid-range scar each"),
+                integer("cohort_size", "200", "patients (cohort metrics)", 1, 100000),
+                integer("fitzpatrick_max", "6", "cohort metrics: count types up to this", 1, 6),
+                protocol,
+            },
+            1000),
+    };
+    return root;
+  }();
+  return root;
+}
+
+std::string default_validation_path() {
+  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
+    return std::string(d) + "/validation.toml";
+  return std::string(MNSIM_DATA_DIR) + "/validation.toml";
+}
+
+ValidationSet load_validation(const std::string& path) {
+  const Table root = load_toml_file(path, validation_schema());
+  ValidationSet set;
+  const std::filesystem::path cpath =
+      std::filesystem::path(path).parent_path() / root.str("cohort");
+  set.cohort = load_cohort(cpath.string());
+  for (const auto& t : root.tables("case")) {
+    ValidationCase c;
+    c.id = t.str("id");
+    c.reference = t.str("reference");
+    c.published = t.str("published");
+    c.tolerance = t.str("tolerance");
+    c.metric = t.str("metric");
+    c.low = t.number("low");
+    c.high = t.number("high");
+    if (c.high < c.low) t.fail("high", "is below low", "high >= low");
+    c.patient.site = t.str("site");
+    c.patient.age_years = t.quantity("age") / kYear;
+    c.patient.sex = t.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
+    c.patient.fitzpatrick = static_cast<int>(t.integer("fitzpatrick"));
+    if (t.has("scars")) c.scar_classes = t.list("scars");
+    if (c.metric == "depth_reduction_pct" && c.scar_classes.empty()) {
+      t.fail("scars", "depth_reduction_pct needs scar classes", "e.g. scars = [\"rolling\"]");
+    }
+    for (const auto& s : c.scar_classes) c.patient.scars.push_back(mid_range_scar(s));
+    c.cohort_size = t.integer("cohort_size");
+    c.fitzpatrick_max = static_cast<int>(t.integer("fitzpatrick_max"));
+    c.protocol = read_reduced_protocol(t.table("protocol"));
+    set.cases.push_back(std::move(c));
+  }
+  return set;
+}
+
+outcomes::ScarGeometry mid_range_scar(const std::string& cls) {
+  const auto& k = lesions::default_lesion_data().get(cls);
+  const double w = 0.5 * (k.width_min.si + k.width_max.si);
+  const double d = 0.5 * (k.depth_min.si + k.depth_max.si);
+  lesions::LesionPtr l;
+  if (cls == "icepick") {
+    l = std::make_shared<lesions::Icepick>(0.0, 0.0, w, d, k.effects());
+  } else if (cls.rfind("boxcar", 0) == 0) {
+    const double a = 0.5 * (k.wall_angle_min.si + k.wall_angle_max.si);
+    l = std::make_shared<lesions::Boxcar>(0.0, 0.0, w, d, a, k.effects());
+  } else if (cls == "rolling") {
+    l = std::make_shared<lesions::Rolling>(0.0, 0.0, w, d, true, k.effects());
+  } else {
+    const double len = 0.5 * (k.length_min.si + k.length_max.si);
+    l = std::make_shared<lesions::Linear>(
+        cls == "striae" ? lesions::Linear::Profile::Striae : lesions::Linear::Profile::Wrinkle, 0.0,
+        0.0, len, w, d, 0.0, k.effects());
+  }
+  return outcomes::scar_geometry(*l);
+}
+
+double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
+                     int threads) {
+  if (cohort_metric(c.metric)) {
+    CohortSpec spec = set.cohort;
+    spec.population.size = c.cohort_size;
+    spec.protocol = c.protocol;
+    const CohortResult r = run_cohort(m, spec, threads);
+    if (c.metric == "improved_1_grade_pct") return 100.0 * r.improved_1_grade_fraction;
+    if (c.metric == "gb_quantitative_change") return r.quant_after.mean - r.quant_before.mean;
+    // pih_incidence_pct over the patients of Fitzpatrick <= fitzpatrick_max
+    double n = 0, k = 0;
+    for (const auto& row : r.rows) {
+      if (row.patient.spec.fitzpatrick > c.fitzpatrick_max) continue;
+      n += 1;
+      k += row.pih ? 1 : 0;
+    }
+    return n > 0 ? 100.0 * k / n : 0.0;
+  }
+  const PatientOutcome o = m.simulate(c.patient, c.protocol);
+  if (c.metric == "papillary_collagen_change_pct") return 100.0 * o.papillary_collagen_change;
+  if (c.metric == "epidermal_thickness_change_pct") return 100.0 * o.epidermal_thickness_change;
+  if (c.metric == "erythema_days") return o.erythema_days;
+  if (c.metric == "barrier_hours") return o.barrier_hours;
+  if (c.metric == "neutrophil_peak_days") return o.neutrophil_peak_h / 24.0;
+  if (c.metric == "macrophage_peak_days") return o.macrophage_peak_h / 24.0;
+  if (c.metric == "collagen1_after_collagen3_days")
+    return (o.collagen1_peak_h - o.collagen3_peak_h) / 24.0;
+  if (c.metric == "pih_risk_pct") return 100.0 * o.pih_risk;
+  return o.depth_reduction_pct;  // depth_reduction_pct
+}
+
+std::vector<ValidationRow> run_validation(const ReducedModel& m, const ValidationSet& set,
+                                          int threads) {
+  std::vector<ValidationRow> rows;
+  for (const auto& c : set.cases) {
+    ValidationRow r;
+    r.c = &c;
+    r.predicted = evaluate_case(m, set, c, threads);
+    r.pass = r.predicted >= c.low && r.predicted <= c.high;
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string validation_table(const std::vector<ValidationRow>& rows) {
+  std::string s = fmt::format("{:<26} {:<44} {:<34} {:>10}  {:<30} {}\n", "case", "reference",
+                              "published", "predicted", "tolerance (window)", "result");
+  int fails = 0;
+  for (const auto& r : rows) {
+    const auto& c = *r.c;
+    s += fmt::format("{:<26} {:<44} {:<34} {:>10.3g}  {:<30} {}\n", c.id, c.reference, c.published,
+                     r.predicted, fmt::format("{} [{:g}, {:g}]", c.tolerance, c.low, c.high),
+                     r.pass ? "pass" : "FAIL");
+    if (!r.pass) ++fails;
+  }
+  s += fmt::format("{} of {} reference cases pass\n", rows.size() - static_cast<std::size_t>(fails),
+                   rows.size());
+  return s;
+}
+
+}  // namespace mnsim::protocol

@@ -1,0 +1,54 @@
+// `mnsim validate`: the shipped reference cases (data/validation.toml: calibration studies of
+// calibration.md and the physiology checks of the healing model) evaluated on the reduced model,
+// each with its published value, predicted value, tolerance window and pass/fail.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/scenario.hpp"
+#include "core/schema.hpp"
+#include "protocol/cohort.hpp"
+#include "protocol/reduced.hpp"
+
+namespace mnsim::protocol {
+
+/// Root schema of a validation file.
+const schema::Key& validation_schema();
+
+struct ValidationCase {
+  std::string id, reference, published, tolerance, metric;
+  double low = 0, high = 0;  // pass window of the predicted value (metric units)
+  ReducedProtocol protocol;
+  PatientSpec patient;                    // single-patient metrics
+  std::vector<std::string> scar_classes;  // depth_reduction_pct: one scar of each (mid-range)
+  long long cohort_size = 0;              // cohort metrics
+  int fitzpatrick_max = 6;                // cohort metrics: only these types counted (pih)
+};
+
+struct ValidationSet {
+  std::vector<ValidationCase> cases;
+  CohortSpec cohort;  // population of the cohort metrics (file named by `cohort`)
+};
+
+ValidationSet load_validation(const std::string& path);
+/// $MNSIM_DATA_DIR/validation.toml or the source tree's data/validation.toml.
+std::string default_validation_path();
+
+/// A scar of an inventory class at the middle of its data/lesions.toml ranges.
+outcomes::ScarGeometry mid_range_scar(const std::string& inventory_class);
+
+struct ValidationRow {
+  const ValidationCase* c = nullptr;
+  double predicted = 0;
+  bool pass = false;
+};
+/// Evaluates a single case.
+double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
+                     int threads = 0);
+std::vector<ValidationRow> run_validation(const ReducedModel& m, const ValidationSet& set,
+                                          int threads = 0);
+/// The printed table: reference, published, predicted, tolerance, pass/fail.
+std::string validation_table(const std::vector<ValidationRow>& rows);
+
+}  // namespace mnsim::protocol

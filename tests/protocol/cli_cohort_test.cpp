@@ -1,0 +1,61 @@
+// The cohort, validate and plan subcommands as a user runs them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "support/run_cli.hpp"
+
+namespace {
+
+using mnsim::test::run_cli;
+
+std::string tmp_file(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+TEST(CohortCli, WritesJsonAndCsv) {
+  const std::string f = tmp_file("mnsim_cli_cohort.toml",
+                                 "seed = 3\n[population]\nsize = 8\n[population.scars]\n"
+                                 "boxcar_shallow = 3\n[protocol]\nsessions = 2\n");
+  const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_cohort_out";
+  std::filesystem::remove_all(dir);
+  const auto r = run_cli({"cohort", f, "--out", dir.string(), "-j", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "cohort.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "patients.csv"));
+  EXPECT_NE(r.out.find("\"n\": 8"), std::string::npos) << r.out;
+}
+
+TEST(CohortCli, BadCohortIsOneLineExit2) {
+  const std::string f =
+      tmp_file("mnsim_cli_cohort_bad.toml", "[protocol]\nneedle_length = \"9 mm\"\n");
+  const auto r = run_cli({"cohort", f, "--out", "/tmp/mnsim_cli_never"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(f + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("protocol.needle_length"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST(ValidateCli, PrintsTheTable) {
+  const auto r = run_cli({"validate", "-j", "2"});
+  // Exit 1 while the known gaps (docs/cohort.md) fail; 0 once every case passes.
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  EXPECT_EQ(r.exit_code == 0, r.out.find("FAIL") == std::string::npos) << r.out;
+  for (const char* col : {"reference", "published", "predicted", "tolerance", "Lotfi 2013",
+                          "Alam 2014", "Majid 2009"}) {
+    EXPECT_NE(r.out.find(col), std::string::npos) << col;
+  }
+}
+
+TEST(PlanCli, RanksTheShippedExample) {
+  const auto r = run_cli(
+      {"plan", std::string(MNSIM_SOURCE_DIR) + "/examples/03_plan_patient.toml", "-j", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("rank"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("past the dermis"), std::string::npos) << r.out;
+}
+
+}  // namespace

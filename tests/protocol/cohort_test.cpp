@@ -1,0 +1,210 @@
+// Cohorts: reproducible from the seed, independent of the thread count, outputs as documented,
+// bad files rejected with file:line:col; the shipped reference cases of `mnsim validate`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/error.hpp"
+#include "protocol/cohort.hpp"
+#include "protocol/plan.hpp"
+#include "protocol/validate.hpp"
+#include "skin/tissue.hpp"
+
+namespace mnsim::protocol {
+namespace {
+
+const ReducedModel& M() {
+  static const ReducedModel m = ReducedModel::load_default();
+  return m;
+}
+
+std::string write_tmp(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+const char* kCohort = R"(seed = 11
+[population]
+size = 24
+min_baseline_grade = 2
+[population.fitzpatrick]
+type_1 = 1
+type_6 = 1
+[population.scars]
+icepick = 1
+boxcar_shallow = 3
+rolling = 2
+[variability]
+collagen_synthesis = 0.3
+melanin_rate = 0.3
+[protocol]
+sessions = 3
+)";
+
+TEST(Cohort, ReproducibleAndThreadIndependent) {
+  const CohortSpec c = load_cohort(write_tmp("mnsim_cohort_a.toml", kCohort));
+  const std::string a = cohort_json(run_cohort(M(), c, 1));
+  const std::string b = cohort_json(run_cohort(M(), c, 2));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(patients_csv(run_cohort(M(), c, 1)), patients_csv(run_cohort(M(), c, 2)));
+  CohortSpec d = c;
+  d.seed = 12;
+  EXPECT_NE(cohort_json(run_cohort(M(), d, 2)), a);
+}
+
+TEST(Cohort, OutputsHaveTheDocumentedKeys) {
+  const CohortSpec c = load_cohort(write_tmp("mnsim_cohort_b.toml", kCohort));
+  const CohortResult r = run_cohort(M(), c, 2);
+  const auto j = nlohmann::json::parse(cohort_json(r));
+  EXPECT_EQ(j.at("n").get<int>(), 24);
+  for (const char* k : {"quantitative", "qualitative"}) {
+    for (const char* s : {"before_mean", "before_sd", "after_mean", "after_sd"}) {
+      EXPECT_TRUE(j.at("goodman_baron").at(k).contains(s)) << k << "." << s;
+    }
+  }
+  for (const char* k : {"improved_1_grade_fraction", "improved_2_grades_fraction", "pih_incidence",
+                        "erythema_days_mean", "scar_depth_reduction_pct_mean"}) {
+    EXPECT_TRUE(j.contains(k)) << k;
+  }
+  // Inclusion criterion holds; Fitzpatrick only I and VI drawn.
+  for (const auto& row : r.rows) {
+    EXPECT_GE(row.outcome.gb_qual_before, 2);
+    EXPECT_TRUE(row.patient.spec.fitzpatrick == 1 || row.patient.spec.fitzpatrick == 6);
+  }
+  const std::string csv = patients_csv(r);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
+  const auto dir = std::filesystem::temp_directory_path() / "mnsim_cohort_out";
+  std::filesystem::remove_all(dir);
+  write_cohort(r, dir, false);
+  EXPECT_TRUE(std::filesystem::exists(dir / "cohort.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "patients.csv"));
+}
+
+TEST(Cohort, BadFileIsAOneLineErrorAtTheKey) {
+  const std::string path = write_tmp("mnsim_cohort_bad.toml", "[population]\nsize = -3\n");
+  try {
+    load_cohort(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.line().find(path + ":2:"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("population.size"), std::string::npos) << e.line();
+  }
+}
+
+TEST(Plan, RespectsConstraintsAndRanks) {
+  const std::string path = write_tmp("mnsim_plan.toml", R"(
+[patient]
+site = "medial_cheek"
+fitzpatrick = 5
+[[scars]]
+kind = "boxcar"
+depth = "0.3 mm"
+width = "2.5 mm"
+[[scars]]
+kind = "rolling"
+depth = "0.3 mm"
+width = "5 mm"
+[search]
+replicates = 5
+top = 5
+sessions_max = 3
+)");
+  const PlanPatient p = load_plan_patient(path);
+  const Plan plan = make_plan(M(), p, 2);
+  ASSERT_FALSE(plan.ranked.empty());
+  const double cap = M().outcome.pih_cap[4];
+  for (std::size_t i = 0; i < plan.ranked.size(); ++i) {
+    const auto& e = plan.ranked[i];
+    EXPECT_LE(e.nominal.depth_reached, plan.dermis_bottom);
+    EXPECT_LE(e.nominal.pih_risk, cap);
+    EXPECT_LE(e.nominal.erythema_days, 3.0);
+    EXPECT_LE(e.reduction_p10, e.reduction_p90);
+    if (i > 0) {
+      EXPECT_LE(e.nominal.depth_reduction_pct, plan.ranked[i - 1].nominal.depth_reduction_pct);
+    }
+  }
+  EXPECT_GT(plan.excluded_depth, 0);  // 2.5 mm needles reach past the cheek dermis
+}
+
+// Reference cases (data/validation.toml). Two are known model gaps (docs/cohort.md, "Validation
+// status"): the Goodman & Baron grade changes of Majid 2009 and Alam 2014 are under-predicted,
+// because depth is the only scar feature the model improves. They are reported by `mnsim validate`
+// (which exits 1 while they fail) and checked here to be still under-predicted, so that a fix is
+// noticed; every other case must pass.
+TEST(Validation, ReferenceCases) {
+  const ValidationSet set = load_validation(default_validation_path());
+  const auto rows = run_validation(M(), set, 2);
+  const std::set<std::string> known_gaps = {"majid_grades", "alam_gb_6_months"};
+  for (const auto& r : rows) {
+    RecordProperty(r.c->id, std::to_string(r.predicted));
+    if (known_gaps.count(r.c->id)) {
+      EXPECT_FALSE(r.pass) << r.c->id << " now passes: remove it from the known gaps";
+    } else {
+      EXPECT_TRUE(r.pass) << r.c->id << ": predicted " << r.predicted << " outside [" << r.c->low
+                          << ", " << r.c->high << "]";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mnsim::protocol
+
+namespace mnsim::protocol {
+namespace {
+
+// The cross-check entry point for the 3D engine: a full scenario, the device given by depth and
+// density. Same answer as the reduced model driven directly with the scenario's profile and scars.
+TEST(PredictScenario, MatchesTheReducedModelOnTheScenarioSkin) {
+  const std::string path = write_tmp("mnsim_predict.toml", R"(seed = 5
+[patient]
+site = "medial_cheek"
+fitzpatrick = 3
+[tissue]
+width = "10 mm"
+length = "10 mm"
+[[lesions]]
+kind = "boxcar"
+x = "3 mm"
+y = "3 mm"
+width = "2.5 mm"
+depth = "0.3 mm"
+[[lesions]]
+kind = "rolling"
+x = "7 mm"
+y = "7 mm"
+width = "4.5 mm"
+depth = "0.3 mm"
+[course]
+sessions = 5
+interval = "30 days"
+follow_up = "8 weeks"
+follow_up_from = "last"
+)");
+  const Table sc = load_scenario(path);
+  const ScenarioPrediction p = predict_scenario(sc, 1.0e-3, 250e4);
+  EXPECT_EQ(p.outcome.scars.size(), 2u);
+  EXPECT_GT(p.scar_depth_reduction_pct, 10.0);
+  EXPECT_LT(p.scar_depth_reduction_pct, 100.0);
+  // Lotfi protocol: papillary collagen in the calibrated window.
+  EXPECT_GT(p.collagen_change_pct, 39.9);
+  EXPECT_LT(p.collagen_change_pct, 81.8);
+  ReducedProtocol pr;
+  pr.sessions = 5;
+  pr.interval = 30 * 86400.0;
+  pr.follow_up = 56 * 86400.0;
+  pr.depth_reached = 1.0e-3;
+  pr.density = 250e4;
+  const skin::SkinPatch patch = skin::make_patch(sc);
+  std::vector<outcomes::ScarGeometry> scars;
+  for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
+  const PatientOutcome o = M().simulate(patch.profile(), scars, pr);
+  EXPECT_NEAR(o.depth_reduction_pct, p.scar_depth_reduction_pct, 1e-9);
+  EXPECT_NEAR(100.0 * o.papillary_collagen_change, p.collagen_change_pct, 1e-9);
+}
+
+}  // namespace
+}  // namespace mnsim::protocol

@@ -1,0 +1,141 @@
+// The scar remodelling link, PIH link and device stand-ins against hand calculations.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+
+#include "outcomes/disease_load.hpp"
+#include "outcomes/scar_remodel.hpp"
+
+namespace mnsim::outcomes {
+namespace {
+
+skin::SkinProfile profile() {
+  skin::SkinProfile p;
+  p.thickness = {20e-6, 60e-6, 200e-6, 1000e-6, 500e-6};  // dermis 280 .. 1280 um
+  return p;
+}
+
+TEST(ScarRemodel, NewMatrixThicknessBelowTheFloor) {
+  const DermalGain g{0.5, 0.2};
+  // Whole dermis: 0.5 * 200 + 0.2 * 1000 = 300 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 0.0), 300e-6, 1e-12);
+  // Floor at 180 um: papillary 100 um left (0.5 * 100) + reticular 1000 (0.2 * 1000) = 250 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 180e-6), 250e-6, 1e-12);
+  // Floor at 780 um: reticular 500 um left: 100 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 780e-6), 100e-6, 1e-12);
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 2e-3), 0.0, 1e-15);
+}
+
+TEST(ScarRemodel, DepthAfterFollowsTheFormula) {
+  OutcomeParams p;
+  p.scar_volume_fraction = 0.5;
+  p.normal_volume_fraction = 0.1;
+  p.tether_share = 0.5;
+  ScarGeometry s{"rolling", 300e-6, 5e-3, true, 2e-9};
+  RemodelInput in{200e-6, 300e-6, 0.2};
+  const RemodelResult r = remodel_scar(p, s, in);
+  // fill = 0.5*200 - 0.1*300 = 70 um; release = 0.5 * 300 * 0.2 = 30 um; depth 300 - 100 = 200.
+  EXPECT_NEAR(r.fill, 70e-6, 1e-12);
+  EXPECT_NEAR(r.release, 30e-6, 1e-12);
+  EXPECT_NEAR(r.depth_after, 200e-6, 1e-12);
+  EXPECT_NEAR(r.volume_after, 2e-9 * 200.0 / 300.0, 1e-20);
+  EXPECT_NEAR(r.reduction(), 1.0 / 3.0, 1e-12);
+  // Untethered: no release; never below zero; never deeper than before.
+  s.tethered = false;
+  EXPECT_NEAR(remodel_scar(p, s, in).depth_after, 230e-6, 1e-12);
+  in.matrix_under = 1e-3;
+  EXPECT_EQ(remodel_scar(p, s, in).depth_after, 0.0);
+  in.matrix_under = 0.0;
+  EXPECT_NEAR(remodel_scar(p, s, in).depth_after, 300e-6, 1e-15);
+}
+
+TEST(ScarRemodel, IcepickRespondsLessThanBoxcarForTheSameGain) {
+  // Same dermal gain everywhere: the deep, narrow icepick has less dermis under its floor.
+  const OutcomeParams p = default_outcome_params();
+  const DermalGain g{0.5, 0.5};
+  const auto prof = profile();
+  auto reduction = [&](const ScarGeometry& s) {
+    RemodelInput in{new_matrix_thickness(prof, g, s.depth), new_matrix_thickness(prof, g, 0), 0};
+    return remodel_scar(p, s, in).reduction();
+  };
+  const double ice = reduction({"icepick", 1000e-6, 1e-3, false, 0});
+  const double box = reduction({"boxcar", 300e-6, 3e-3, false, 0});
+  EXPECT_LT(ice, 0.5 * box);
+  EXPECT_GT(box, 0.0);
+}
+
+TEST(ScarRemodel, TetherReleaseFraction) {
+  // 250 /cm^2 = 2.5e6 /m^2, r = 62.5 um: a = 0.030680; 5 sessions: 1 - (1 - a)^5.
+  const double a = 2.5e6 * M_PI * 62.5e-6 * 62.5e-6;
+  EXPECT_NEAR(tether_release_fraction(2.5e6, 62.5e-6, 5, true), 1 - std::pow(1 - a, 5), 1e-12);
+  EXPECT_EQ(tether_release_fraction(2.5e6, 62.5e-6, 5, false), 0.0);
+}
+
+TEST(PihRisk, LogisticLink) {
+  const OutcomeParams& p = default_outcome_params();
+  EXPECT_NEAR(pih_risk(p, p.pih_mu_half), 0.5, 1e-12);
+  EXPECT_NEAR(pih_risk(p, p.pih_mu_half + p.pih_mu_width * std::log(9.0)), 0.9, 1e-12);
+  EXPECT_LT(pih_risk(p, 0.01), pih_risk(p, 0.05));
+}
+
+TEST(DeviceStandIns, PenetrationAndRollerDensity) {
+  const OutcomeParams& p = default_outcome_params();
+  EXPECT_NEAR(reduced_depth_reached(p, 0.25e-3), 0.25e-3 * 0.45, 1e-12);
+  EXPECT_NEAR(reduced_depth_reached(p, 1.0e-3), 0.5e-3, 1e-12);
+  EXPECT_NEAR(reduced_depth_reached(p, 1.5e-3), 1.5e-3 * 0.667, 1e-12);
+  // Halfway between 1.0 and 1.5 mm: fraction (0.5 + 0.667)/2.
+  EXPECT_NEAR(reduced_depth_reached(p, 1.25e-3), 1.25e-3 * 0.5835, 1e-12);
+  EXPECT_NEAR(reduced_depth_reached(p, 2.5e-3), 2.5e-3 * 0.667, 1e-12);
+  // 192 / (pi x 2 cm x 2 cm) = 15.28 /cm^2 (devices.md).
+  EXPECT_NEAR(roller_density_per_pass(p) * 1e-4, 15.279, 1e-3);
+}
+
+TEST(DiseaseLoad, GradeReachedByHalfOfTheScars) {
+  GradingRules r{50e-6, 150e-6, 500e-6, 5e-3};
+  const ScarState ice{"icepick", 800e-6, 1e-3};  // grade 4
+  const ScarState box{"boxcar", 300e-6, 2e-3};   // grade 3
+  const ScarState mild{"boxcar", 100e-6, 2e-3};  // grade 2
+  const ScarState flat{"boxcar", 20e-6, 2e-3};   // grade 1
+  EXPECT_EQ(qualitative_grade_by_load({ice, mild, mild, mild}, r, 0.5), 2);
+  EXPECT_EQ(qualitative_grade_by_load({ice, box, mild, flat}, r, 0.5), 3);
+  EXPECT_EQ(qualitative_grade_by_load({ice, ice, mild, flat}, r, 0.5), 4);
+  EXPECT_EQ(qualitative_grade_by_load({ice, mild, mild, mild}, r, 0.01), 4);  // worst scar
+  EXPECT_EQ(qualitative_grade_by_load({}, r, 0.5), 0);
+}
+
+}  // namespace
+}  // namespace mnsim::outcomes
+
+namespace mnsim::outcomes {
+namespace {
+
+TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
+  const std::string text = [] {
+    std::ifstream in(default_outcome_params_path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  const std::string key = "scar_volume_fraction = { value = \"0.50\"";
+  const auto pos = text.find(key);
+  ASSERT_NE(pos, std::string::npos);
+  std::string bad = text;
+  bad.replace(pos, key.size(), "scar_volume_fraction = { value = \"1.7\"");
+  const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_outcomes.toml";
+  std::ofstream(path) << bad;
+  try {
+    load_outcome_params(path.string());
+    FAIL() << "accepted a volume fraction of 1.7";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.line().find(path.string() + ":"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("remodel.scar_volume_fraction"), std::string::npos) << e.line();
+  }
+}
+
+}  // namespace
+}  // namespace mnsim::outcomes
