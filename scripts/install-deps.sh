@@ -10,15 +10,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpng-dev libhdf5-dev libeigen3-dev libcairo2-dev fonts-dejavu-core
   clang clang-format libclang-rt-14-dev
+  python3 python3-numpy python3-h5py python3-matplotlib
 )
-# Optional groups, selected by flags: --report (plots, browser test), --python (examples).
+# Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
+# (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do
   case "$arg" in
-    --report) packages+=(python3-numpy python3-h5py python3-matplotlib chromium nodejs npm) ;;
-    --python) packages+=(python3-numpy python3-h5py python3-matplotlib) ;;
-    -h|--help)
-      echo "usage: scripts/install-deps.sh [--python] [--report]"; exit 0 ;;
-    *) echo "install-deps.sh: unknown option '$arg' (expected --python or --report)" >&2; exit 2 ;;
+    -h|--help) echo "usage: scripts/install-deps.sh   (installs everything mnsim builds and tests with)"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
 

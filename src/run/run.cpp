@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 
 #include "core/rng.hpp"
 #include "core/version.hpp"
@@ -16,8 +17,12 @@
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "io/timeseries.hpp"
+#include "outcomes/disease_load.hpp"
 #include "outcomes/goodman_baron.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
+#include "protocol/reduced.hpp"
+#include "report/report.hpp"
 #include "skin/tissue.hpp"
 
 namespace mnsim {
@@ -117,6 +122,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   // Sessions: punctures from the device model, deposited into the tissue.
   nlohmann::json session_log = nlohmann::json::array();
   nlohmann::json first_stats;
+  devices::Punctures first_punctures;
   double bleeding_sum = 0.0;
   std::size_t puncture_total = 0;
   double last_session = 0.0;
@@ -127,7 +133,10 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       const devices::StageResult st =
           devices::run_device_stage(scenario, patch.profile(), area, session_seed(seed, s.index));
       const healing::InjuryTally tally = engine.apply_session(st.punctures);
-      if (s.index == 0) first_stats = st.stats;
+      if (s.index == 0) {
+        first_stats = st.stats;
+        first_punctures = st.punctures;
+      }
       bleeding_sum +=
           st.stats["fraction_bleeding"].get<double>() * static_cast<double>(st.punctures.size());
       puncture_total += st.punctures.size();
@@ -189,6 +198,254 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   outcome["bleeding_fraction"] =
       puncture_total > 0 ? bleeding_sum / static_cast<double>(puncture_total) : 0.0;
 
+  // Scars: new matrix under each scar (3D columns) raises its floor (outcomes/scar_remodel).
+  const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
+  const outcomes::GradingRules grading =
+      outcomes::load_grading_rules(protocol::default_grading_path());
+  const std::vector<double> col = engine.column_matrix();
+  const std::vector<double> col0 = engine.baseline_column_matrix();
+  const double rho = base[ret].collagen1 + base[ret].collagen3 + base[ret].elastin;  // kg/m^3
+  const double density_mean = course.sessions.empty()
+                                  ? 0.0
+                                  : static_cast<double>(puncture_total) /
+                                        static_cast<double>(course.sessions.size()) / area.area();
+  const double depth_mean =
+      first_stats.is_null() ? 0.0 : first_stats["depth_um"]["mean"].get<double>() * 1e-6;
+  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  nlohmann::json scars = nlohmann::json::array();
+  std::vector<outcomes::ScarState> gb_before, gb_after;
+  std::vector<report::ScarProfile> profiles;
+  int scar_index = 0;
+  for (const auto& l : patch.lesions()) {
+    const outcomes::ScarGeometry geo = outcomes::scar_geometry(*l);
+    const lesions::Box b = l->bounds();
+    const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
+    double under = 0, around = 0;
+    int n_under = 0, n_around = 0;
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const double x = g.xc(i), y = g.yc(j);
+        const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
+        const double gain = rho > 0 ? (col[c] - col0[c]) / rho : 0.0;
+        if (l->depression(x, y) > 0.0) {
+          under += gain;
+          ++n_under;
+        } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
+                   patch.surface_depth(x, y) <= 0.0) {
+          around += gain;
+          ++n_around;
+        }
+      }
+    outcomes::RemodelInput in;
+    in.matrix_under = n_under > 0 ? under / n_under : 0.0;
+    in.matrix_around = n_around > 0 ? around / n_around : 0.0;
+    in.tether_release = outcomes::tether_release_fraction(density_mean, op.channel_radius,
+                                                          static_cast<int>(course.sessions.size()),
+                                                          depth_mean > epi);
+    const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
+    const std::string kind = geo.kind == "measured" ? "boxcar" : geo.kind;
+    gb_before.push_back({kind, r.depth_before, geo.width});
+    gb_after.push_back({kind, r.depth_after, geo.width});
+    scars.push_back({{"type", geo.kind},
+                     {"description", l->describe()},
+                     {"depth_um_before", r.depth_before * 1e6},
+                     {"depth_um_after", r.depth_after * 1e6},
+                     {"volume_mm3_before", r.volume_before * 1e9},
+                     {"volume_mm3_after", r.volume_after * 1e9},
+                     {"new_matrix_under_um", in.matrix_under * 1e6},
+                     {"new_matrix_around_um", in.matrix_around * 1e6},
+                     {"tether_release_fraction", in.tether_release}});
+    // Profile across the centre, before and after (same shape scaled by the depth ratio, as the
+    // remodelling link assumes).
+    report::ScarProfile pr;
+    pr.kind = geo.kind;
+    pr.label = fmt::format("{} #{}", geo.kind, ++scar_index);
+    const double yc = 0.5 * (b.y0 + b.y1);
+    const double ratio = r.depth_before > 0 ? r.depth_after / r.depth_before : 0.0;
+    for (int q = 0; q <= 80; ++q) {
+      const double x = b.x0 - grow + (b.x1 - b.x0 + 2 * grow) * q / 80.0;
+      const double d = l->depression(x, yc);
+      pr.x_mm.push_back(x * 1e3);
+      pr.before_um.push_back(d * 1e6);
+      pr.after_um.push_back(d * ratio * 1e6);
+    }
+    profiles.push_back(std::move(pr));
+  }
+  outcome["scars"] = scars;
+  outcome["goodman_baron"] = {
+      {"qualitative_before",
+       outcomes::qualitative_grade_by_load(gb_before, grading, op.load_share)},
+      {"qualitative_after", outcomes::qualitative_grade_by_load(gb_after, grading, op.load_share)},
+      {"quantitative_before", outcomes::quantitative_score(gb_before, grading)},
+      {"quantitative_after", outcomes::quantitative_score(gb_after, grading)}};
+
+  // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
+  // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
+  // with what the device delivered in this run.
+  const protocol::ScenarioPrediction side =
+      protocol::predict_scenario(scenario, depth_mean, density_mean);
+  outcome["barrier_recovery_hours"] = side.outcome.barrier_hours;
+  outcome["erythema_days"] = side.outcome.erythema_days;
+  outcome["pih_risk"] = side.outcome.pih_risk;
+  outcome["reduced_model"] = {{"collagen_change_pct_papillary", side.collagen_change_pct},
+                              {"scar_depth_reduction_pct", side.scar_depth_reduction_pct}};
+  for (const auto& sc : scars) {
+    ts.add(0.0, "scar_depth_um", sc["type"].get<std::string>(),
+           sc["depth_um_before"].get<double>());
+    ts.add(course.end_time, "scar_depth_um", sc["type"].get<std::string>(),
+           sc["depth_um_after"].get<double>());
+  }
+
+  // The report: what a person looks at.
+  {
+    progress.stage("report");
+    report::ReportData rd;
+    rd.title = scenario.has("title") ? scenario.str("title") : std::string("mnsim run");
+    const skin::Patient pt = skin::read_patient(scenario);
+    rd.scenario_in_words.push_back(fmt::format(
+        "Patient: {}, {:.0f} years, Fitzpatrick type {}; treated site: {}.",
+        pt.sex == skin::Sex::Female ? "woman" : "man", pt.age_years, pt.fitzpatrick, pt.site));
+    rd.scenario_in_words.push_back(fmt::format(
+        "Simulated patch {:.1f} mm x {:.1f} mm down to {:.2f} mm, {} voxels; {} lesion(s).",
+        g.width() * 1e3, g.length() * 1e3, g.depth() * 1e3, g.cells(), patch.lesions().size()));
+    if (!first_stats.is_null()) {
+      rd.scenario_in_words.push_back(fmt::format(
+          "Device: {}. Per session {:.0f} punctures/cm^2, depth reached {:.0f} um on average, "
+          "{:.0f} % of punctures bleeding.",
+          first_stats["device"]["description"].get<std::string>(), density_mean * 1e-4,
+          depth_mean * 1e6, 100.0 * outcome["bleeding_fraction"].get<double>()));
+    }
+    rd.scenario_in_words.push_back(fmt::format(
+        "Course: {} session(s), {:.0f} days apart; followed to day {:.0f}.", course.sessions.size(),
+        course.sessions.size() > 1 ? (course.sessions[1].time - course.sessions[0].time) / kDay
+                                   : 0.0,
+        course.end_time / kDay));
+    if (scenario.has("notes")) rd.scenario_in_words.push_back(scenario.str("notes"));
+    rd.scenario_toml = resolved;
+    rd.run_metadata = run_metadata(seed, threads, started, 0.0).dump(2);
+    if (!first_punctures.empty()) {
+      const devices::DensityMap dm = devices::density_map(first_punctures, area, 1e-3);
+      rd.puncture_density.nx = dm.nx;
+      rd.puncture_density.ny = dm.ny;
+      rd.puncture_density.x0 = area.x0 * 1e3;
+      rd.puncture_density.y0 = area.y0 * 1e3;
+      rd.puncture_density.dx = rd.puncture_density.dy = 1.0;
+      rd.puncture_density.x_label = "x (mm)";
+      rd.puncture_density.y_label = "y (mm)";
+      rd.puncture_density.value_label = "punctures per cm^2 (session 1)";
+      for (int iy = 0; iy < dm.ny; ++iy)
+        for (int ix = 0; ix < dm.nx; ++ix)
+          rd.puncture_density.v.push_back(static_cast<float>(dm.density(ix, iy) * 1e-4));
+      for (const auto& e : first_stats["depth_um"]["histogram_edges"])
+        rd.depth_edges_um.push_back(e.get<double>());
+      for (const auto& c : first_stats["depth_um"]["histogram_counts"])
+        rd.depth_counts.push_back(c.get<double>());
+    }
+    const std::vector<std::pair<std::string, std::string>> shown = {{"inflammatory_signal", "1"},
+                                                                    {"macrophages", "1"},
+                                                                    {"fibroblasts", "cells/mm^3"},
+                                                                    {"collagen3", "mg/mL"},
+                                                                    {"collagen1", "mg/mL"},
+                                                                    {"elastin", "mg/mL"},
+                                                                    {"vascular", "1"}};
+    for (const auto& [q, unit] : shown) {
+      for (const char* layer : {"papillary_dermis", "reticular_dermis"}) {
+        report::Series se;
+        se.quantity = q;
+        se.layer = layer;
+        se.unit = unit;
+        for (const auto& [t, v] : ts.series(q, layer)) {
+          se.t_days.push_back(t / kDay);
+          se.value.push_back(v);
+        }
+        rd.series.push_back(std::move(se));
+      }
+    }
+    for (const auto& s : course.sessions) rd.session_days.push_back(s.time / kDay);
+    // Cross-section through the middle of the patch: collagen I + III, tissue composition
+    // before; the same plus the healing response after.
+    const int jm = g.ny / 2;
+    auto section = [&](bool after) {
+      report::Map2D m;
+      m.nx = g.nx;
+      m.ny = g.nz;
+      m.x0 = 0.0;
+      m.dx = g.dx * 1e3;
+      m.x_label = "x (mm)";
+      m.y_label = "depth (um)";
+      m.value_label = "collagen I + III (mg/mL)";
+      m.y_down = true;
+      // Non-uniform z: resample on a uniform depth grid of the finest spacing used for display.
+      const int rows = 120;
+      m.ny = rows;
+      m.y0 = 0.0;
+      m.dy = g.depth() * 1e6 / rows;
+      const grid::ConstFieldView c1 = tissue.fields.view(skin::field::kCollagen1);
+      const grid::ConstFieldView c3 = tissue.fields.view(skin::field::kCollagen3);
+      const grid::ConstFieldView h1 = engine.fields().view(healing::kCollagen1);
+      const grid::ConstFieldView h3 = engine.fields().view(healing::kCollagen3);
+      for (int r = 0; r < rows; ++r) {
+        const int k = g.k_of_depth((r + 0.5) * g.depth() / rows);
+        for (int i = 0; i < g.nx; ++i) {
+          const int l = engine.layer_of()[static_cast<std::size_t>(g.at(i, jm, k))];
+          double v = l == 0 ? 0.0 : static_cast<double>(c1(i, jm, k)) + c3(i, jm, k);
+          if (after && l > 0) {
+            // The healing response relative to the layer's baseline, applied to the local
+            // (possibly scarred) composition.
+            const auto& b = base[static_cast<std::size_t>(l - 1)];
+            const double b13 = b.collagen1 + b.collagen3;
+            if (b13 > 0) v *= (static_cast<double>(h1(i, jm, k)) + h3(i, jm, k)) / b13;
+          }
+          m.v.push_back(l == 0 ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(v));
+        }
+      }
+      return m;
+    };
+    rd.cross_section_before = section(false);
+    rd.cross_section_after = section(true);
+    rd.scars = profiles;
+    const auto& gb = outcome["goodman_baron"];
+    auto num = [](double v, int digits) { return fmt::format("{:.{}f}", v, digits); };
+    rd.outcomes = {
+        {"Goodman & Baron quantitative score",
+         fmt::format("{}", gb["quantitative_before"].get<int>()),
+         fmt::format("{}", gb["quantitative_after"].get<int>()), "lower is better"},
+        {"Goodman & Baron qualitative grade",
+         fmt::format("{}", gb["qualitative_before"].get<int>()),
+         fmt::format("{}", gb["qualitative_after"].get<int>()), "1 macular .. 4 severe"},
+        {"Papillary-dermis collagen change", "",
+         num(outcome["collagen_change_pct"]["papillary"].get<double>(), 1) + " %", "3D engine"},
+        {"Reticular-dermis collagen change", "",
+         num(outcome["collagen_change_pct"]["reticular"].get<double>(), 1) + " %", "3D engine"},
+        {"Elastin change", "", num(outcome["elastin_change_pct"].get<double>(), 1) + " %", ""},
+        {"Epidermal thickness change", "",
+         num(outcome["epidermal_thickness_change_pct"].get<double>(), 1) + " %", ""},
+        {"Barrier recovery", "", num(outcome["barrier_recovery_hours"].get<double>(), 1) + " h",
+         "per session"},
+        {"Erythema (downtime)", "", num(outcome["erythema_days"].get<double>(), 1) + " days",
+         "per session"},
+        {"Post-inflammatory hyperpigmentation risk", "",
+         num(100.0 * outcome["pih_risk"].get<double>(), 1) + " %", ""},
+        {"Punctures that bled", "",
+         num(100.0 * outcome["bleeding_fraction"].get<double>(), 0) + " %",
+         "pinpoint bleeding endpoint"}};
+    for (const auto& sc : scars) {
+      rd.outcomes.push_back({fmt::format("Scar depth: {}", sc["type"].get<std::string>()),
+                             num(sc["depth_um_before"].get<double>(), 0) + " um",
+                             num(sc["depth_um_after"].get<double>(), 0) + " um", ""});
+    }
+    if (!course.start_date.empty()) {
+      for (const auto& s : course.sessions) {
+        rd.calendar.push_back(
+            {s.index + 1, s.date, s.time / kDay, fmt::format("session {}", s.index + 1)});
+      }
+      rd.calendar.push_back(
+          {0, protocol::add_days(course.start_date, std::lround(course.end_time / kDay)),
+           course.end_time / kDay, "end of follow-up: outcome assessed"});
+    }
+    report::write_report(rd, opts.out_dir);
+  }
+
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   h5.attribute("mnsim_run", run_metadata(seed, threads, started, wall).dump());
   h5.close();
@@ -211,12 +468,31 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                         fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}\n{}",
                                     version(), git_commit(), seed, started, resolved));
   io::write_file_atomic(opts.out_dir / "summary.json", res.summary.dump(2) + "\n");
+  const auto& gbo = outcome["goodman_baron"];
+  std::string scar_line;
+  for (const auto& sc : outcome["scars"]) {
+    scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
+                             sc["type"].get<std::string>(), sc["depth_um_before"].get<double>(),
+                             sc["depth_um_after"].get<double>());
+  }
   res.summary_text = fmt::format(
-      "papillary collagen {:+.1f} %, reticular collagen {:+.1f} %, epidermis {:+.1f} %\n"
-      "results: {}",
+      "{}\n"
+      "Goodman & Baron: quantitative {} -> {}, qualitative grade {} -> {}\n"
+      "scar depth: {}\n"
+      "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
+      "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
+      "bled\n"
+      "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
+      scenario.has("title") ? scenario.str("title") : std::string("mnsim run"),
+      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
+      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
+      scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
       outcome["collagen_change_pct"]["papillary"].get<double>(),
       outcome["collagen_change_pct"]["reticular"].get<double>(),
-      outcome["epidermal_thickness_change_pct"].get<double>(), opts.out_dir.string());
+      outcome["epidermal_thickness_change_pct"].get<double>(),
+      outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
+      100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
+      opts.out_dir.string());
   return res;
 }
 

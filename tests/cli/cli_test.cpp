@@ -30,7 +30,9 @@ int count_lines(const std::string& s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
 }
 
-const std::string kMinimal = "title = \"cli test\"\nseed = 7\n";
+const std::string kMinimal =
+    "title = \"cli test\"\nseed = 7\n[tissue]\nwidth = \"1 mm\"\nlength = \"1 mm\"\n"
+    "resolution = \"100 um\"\n[course]\nsessions = 1\nfollow_up = \"1 day\"\n";
 
 TEST(Cli, VersionNamesCommitAndBuildType) {
   const auto r = run_cli({"--version"});

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Loads an mnsim run and plots a depth cross-section of one field before and after the course.
+
+Usage: python3 examples/plot_cross_section.py RESULTS_DIR [FIELD] [OUT.png]
+  RESULTS_DIR  a folder written by `mnsim run` (it holds fields.h5)
+  FIELD        a field stored in fields.h5 (default: collagen1)
+  OUT.png      output image (default: RESULTS_DIR/cross_section_FIELD.png)
+Needs python3-h5py and python3-matplotlib (Debian packages; scripts/install-deps.sh installs them).
+"""
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    run = argv[1]
+    field = argv[2] if len(argv) > 2 else "collagen1"
+    out = argv[3] if len(argv) > 3 else f"{run}/cross_section_{field}.png"
+    with h5py.File(f"{run}/fields.h5", "r") as f:
+        names = f.attrs["mnsim_fields"]
+        names = names.decode() if isinstance(names, bytes) else str(names)
+        if field not in names.split(","):
+            print(f"error: {run}/fields.h5: no field '{field}' (fields: {names})", file=sys.stderr)
+            return 2
+        x = f["grid/x_faces"][:] / 1000.0  # um -> mm
+        z = f["grid/z_faces"][:]           # um, downward
+        snaps = sorted(f["snapshots"].keys())
+        first, last = f["snapshots"][snaps[0]], f["snapshots"][snaps[-1]]
+        j = first[field].shape[1] // 2     # middle row in y
+        before = first[field][:, j, :]
+        after = last[field][:, j, :]
+        labels = (first.attrs["label"], last.attrs["label"])
+    vmax = float(np.nanmax([before.max(), after.max()]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, constrained_layout=True)
+    for ax, data, label in zip(axes, (before, after), labels):
+        label = label.decode() if isinstance(label, bytes) else str(label)
+        mesh = ax.pcolormesh(x, z, data, vmin=0.0, vmax=vmax, cmap="viridis")
+        ax.set_title(label)
+        ax.set_xlabel("x (mm)")
+    axes[0].set_ylabel("depth (um)")
+    axes[0].invert_yaxis()
+    fig.colorbar(mesh, ax=axes, label=field)
+    fig.savefig(out, dpi=100)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
