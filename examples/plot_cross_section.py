@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Loads an mnsim run and plots a depth cross-section of one field before and after the course.
 
-Usage: python3 examples/plot_cross_section.py RESULTS_DIR [FIELD] [OUT.png]
+Usage: /usr/bin/python3 examples/plot_cross_section.py RESULTS_DIR [FIELD] [OUT.png]
   RESULTS_DIR  a folder written by `mnsim run` (it holds fields.h5)
   FIELD        a field stored in fields.h5 (default: collagen1)
   OUT.png      output image (default: RESULTS_DIR/cross_section_FIELD.png)
