@@ -3,6 +3,7 @@
 #include "devices/schema.hpp"
 #include "lesions/factory.hpp"
 #include "protocol/course.hpp"
+#include "run/output.hpp"
 #include "skin/tissue.hpp"
 
 namespace mnsim {
@@ -24,6 +25,7 @@ schema::Key build() {
       devices::device_schema(),
       devices::technique_schema(),
       protocol::course_schema(),
+      output_schema(),
   };
   return root;
 }

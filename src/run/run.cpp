@@ -1,5 +1,7 @@
 #include "run/run.hpp"
 
+#include "run/output.hpp"
+
 #include <fmt/format.h>
 #include <omp.h>
 #include <spdlog/spdlog.h>
@@ -101,9 +103,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                             static_cast<double>(2 * engine.fields().bytes()) / (1 << 20)));
 
   const std::string resolved = scenario.to_toml();
-  io::FieldsWriter h5(opts.out_dir / "fields.h5", g,
-                      {"damage", "inflammatory_signal", "fibroblasts", "collagen3", "collagen1",
-                       "elastin", "vascular", "melanin_excess"});
+  const OutputPlan plan = make_output_plan(scenario.table("output"));
+  io::FieldsWriter h5(opts.out_dir / "fields.h5", g, plan.fields);
+  std::string punctures_csv;
   h5.attribute("mnsim_scenario", resolved);
 
   io::TimeSeries ts;
@@ -129,7 +131,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   for (const auto& s : course.sessions) {
     engine.stepper().add_event(s.time, [&, s](double t, grid::FieldSet& fields) {
       sample(t);
-      h5.snapshot(t, fmt::format("before session {}", s.index + 1), fields);
+      if (plan.before_sessions) {
+        h5.snapshot(t, fmt::format("before session {}", s.index + 1), fields);
+      }
       const devices::StageResult st =
           devices::run_device_stage(scenario, patch.profile(), area, session_seed(seed, s.index));
       const healing::InjuryTally tally = engine.apply_session(st.punctures);
@@ -153,11 +157,31 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       progress.note(fmt::format("session {} of {} (day {:.0f}): {} punctures, {:.0f} um deep",
                                 s.index + 1, course.sessions.size(), t / kDay, st.punctures.size(),
                                 st.stats["depth_um"]["mean"].get<double>()));
-      h5.snapshot(t, fmt::format("after session {}", s.index + 1), fields);
+      if (plan.after_sessions) {
+        h5.snapshot(t, fmt::format("after session {}", s.index + 1), fields);
+      }
+      // All sessions' punctures in one CSV, with the session number in front.
+      const std::string csv = devices::punctures_csv(st.punctures);
+      std::size_t pos = csv.find('\n');
+      if (punctures_csv.empty()) punctures_csv = "session," + csv.substr(0, pos + 1);
+      while (pos != std::string::npos && pos + 1 < csv.size()) {
+        const std::size_t next = csv.find('\n', pos + 1);
+        punctures_csv += fmt::format("{},", s.index + 1);
+        punctures_csv +=
+            csv.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos);
+        pos = next;
+      }
       sample(t);
     });
   }
 
+  if (plan.every > 0.0) {
+    for (double t = plan.every; t < course.end_time - 1e-6; t += plan.every) {
+      engine.stepper().add_event(t, [&](double te, grid::FieldSet& fields) {
+        h5.snapshot(te, fmt::format("day {:.1f}", te / kDay), fields);
+      });
+    }
+  }
   progress.stage("healing");
   double next_sample = 0.0;
   engine.stepper().set_observer([&](double t, double dt) {
@@ -172,7 +196,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   sample(0.0);
   engine.stepper().advance_to(course.end_time);
   sample(course.end_time);
-  h5.snapshot(course.end_time, "end of follow-up", engine.fields());
+  if (plan.end) h5.snapshot(course.end_time, "end of follow-up", engine.fields());
   progress.advance(course.end_time, course.end_time);
 
   // Outcomes.
@@ -450,6 +474,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   h5.attribute("mnsim_run", run_metadata(seed, threads, started, wall).dump());
   h5.close();
   ts.write_csv(opts.out_dir / "timeseries.csv");
+  io::write_file_atomic(opts.out_dir / "punctures.csv", punctures_csv);
 
   RunResult res;
   res.out_dir = opts.out_dir;
