@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -24,6 +25,13 @@
 #include "skin/tissue.hpp"
 
 namespace {
+
+// The only process-wide state: set by the signal handlers, read by the run loop.
+mnsim::StopToken g_stop;
+
+extern "C" void on_stop_signal(int sig) {
+  g_stop.request(sig);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -139,6 +147,9 @@ int cmd_run(const Flags& f) {
   opt.seed = f.seed;
   opt.force = f.force;
   opt.progress = progress.get();
+  opt.stop = &g_stop;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const mnsim::RunResult r = mnsim::run_scenario(std::move(sc), opt);
   progress.reset();
   std::fprintf(stdout, "%s\n", r.summary_text.c_str());
@@ -317,6 +328,12 @@ int main(int argc, char** argv) {
     }
   } catch (const mnsim::InputError& e) {
     return fail_input(e);
+  } catch (const mnsim::Interrupted& e) {
+    std::fprintf(stderr,
+                 "error: interrupted by %s: %s; no results were kept (the run does not write "
+                 "checkpoints yet): run the same command again to start over\n",
+                 e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what());
+    return e.signal() == SIGTERM ? 143 : 130;
   } catch (const mnsim::NumericalError& e) {
     std::fprintf(stderr, "error: numerical failure: %s\n", e.what());
     return 1;

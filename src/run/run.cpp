@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -68,7 +69,27 @@ void validate_semantics(const Table& scenario) {
   (void)protocol::make_course(scenario.table("course"));
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
-  (void)skin::make_patch(scenario);
+  const skin::SkinPatch patch = skin::make_patch(scenario);
+  // Resources, refused up front: the memory the 3D engine would need on this machine.
+  const Table& t = scenario.table("tissue");
+  const double res = t.quantity("resolution");
+  const double nx = std::max(1.0, std::round(patch.width() / res));
+  const double ny = std::max(1.0, std::round(patch.length() / (patch.width() / nx)));
+  const double nz = static_cast<double>(
+      skin::layer_faces(patch.profile(), res, static_cast<int>(t.integer("z_min_cells"))).size() -
+      1);
+  // Per cell: the healing fields twice (state + step backup), up to 4 transport masks, the 8
+  // tissue fields, one layer byte; float32, ghost layers included roughly by 10 %.
+  const double bytes = 1.1 * nx * ny * nz * (4.0 * (2 * healing::kFields + 4 + 8) + 1.0);
+  const double phys = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
+                      static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (phys > 0 && bytes > 0.8 * phys) {
+    t.fail("resolution",
+           fmt::format("the grid of {:.3g} cells ({:.0f} x {:.0f} x {:.0f}) would need {:.1f} GiB "
+                       "of memory; this machine has {:.1f} GiB",
+                       nx * ny * nz, nx, ny, nz, bytes / (1 << 30), phys / (1 << 30)),
+           "a coarser resolution or a smaller patch");
+  }
   // The device resolves against the catalog (model, offered lengths, depth range).
   devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
 }
@@ -185,6 +206,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   progress.stage("healing");
   double next_sample = 0.0;
   engine.stepper().set_observer([&](double t, double dt) {
+    if (opts.stop && opts.stop->requested()) {
+      throw Interrupted(opts.stop->requested(),
+                        fmt::format("stopped at simulated day {:.2f} of {:.0f}", t / kDay,
+                                    course.end_time / kDay));
+    }
     progress.advance(t, course.end_time);
     spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected", t / kHour, dt,
                   engine.stepper().stats().accepted, engine.stepper().stats().rejected);

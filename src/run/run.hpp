@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "core/cancel.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
 
@@ -19,6 +20,7 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   bool force = false;                 // write into a non-empty foreign folder
   Progress* progress = nullptr;       // may be null
+  const StopToken* stop = nullptr;    // SIGINT/SIGTERM: stop at the next step (may be null)
 };
 
 struct RunResult {
