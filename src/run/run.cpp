@@ -372,7 +372,10 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
         course.end_time / kDay));
     if (scenario.has("notes")) rd.scenario_in_words.push_back(scenario.str("notes"));
     rd.scenario_toml = resolved;
-    rd.run_metadata = run_metadata(seed, threads, started, 0.0).dump(2);
+    rd.run_metadata =
+        run_metadata(seed, threads, started,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count())
+            .dump(2);
     if (!first_punctures.empty()) {
       const devices::DensityMap dm = devices::density_map(first_punctures, area, 1e-3);
       rd.puncture_density.nx = dm.nx;
