@@ -72,12 +72,9 @@ void validate_semantics(const Table& scenario) {
   const skin::SkinPatch patch = skin::make_patch(scenario);
   // Resources, refused up front: the memory the 3D engine would need on this machine.
   const Table& t = scenario.table("tissue");
-  const double res = t.quantity("resolution");
-  const double nx = std::max(1.0, std::round(patch.width() / res));
-  const double ny = std::max(1.0, std::round(patch.length() / (patch.width() / nx)));
-  const double nz = static_cast<double>(
-      skin::layer_faces(patch.profile(), res, static_cast<int>(t.integer("z_min_cells"))).size() -
-      1);
+  const skin::GridDims d =
+      skin::grid_dims(patch, t.quantity("resolution"), static_cast<int>(t.integer("z_min_cells")));
+  const double nx = d.nx, ny = d.ny, nz = d.nz;
   // Per cell: the healing fields twice (state + step backup), up to 4 transport masks, the 8
   // tissue fields, one layer byte; float32, ghost layers included roughly by 10 %.
   const double bytes = 1.1 * nx * ny * nz * (4.0 * (2 * healing::kFields + 4 + 8) + 1.0);

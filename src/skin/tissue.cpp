@@ -249,15 +249,22 @@ Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells) 
   return tissue;
 }
 
+GridDims grid_dims(const SkinPatch& patch, double res, int z_min_cells) {
+  GridDims d;
+  d.nx = std::max(1.0, std::round(patch.width() / res));
+  d.ny = std::max(1.0, std::round(patch.length() / (patch.width() / d.nx)));
+  d.nz = static_cast<double>(layer_faces(patch.profile(), res, z_min_cells).size() - 1);
+  return d;
+}
+
 Tissue build_tissue(const Table& scenario) {
   const SkinPatch patch = make_patch(scenario);
   const Table& t = scenario.table("tissue");
   const double res = t.quantity("resolution");
   const int zmin = static_cast<int>(t.integer("z_min_cells"));
-  const double nx = std::max(1.0, std::round(patch.width() / res));
-  const double ny = std::max(1.0, std::round(patch.length() / (patch.width() / nx)));
-  const double nz = static_cast<double>(layer_faces(patch.profile(), res, zmin).size() - 1);
-  if (nx * ny * nz > kMaxTissueCells) {
+  const GridDims d = grid_dims(patch, res, zmin);
+  const double nx = d.nx, ny = d.ny, nz = d.nz;
+  if (d.cells() > kMaxTissueCells) {
     t.fail("resolution",
            fmt::format("the grid would have {:.3g} cells ({:.0f} x {:.0f} x {:.0f})", nx * ny * nz,
                        nx, ny, nz),

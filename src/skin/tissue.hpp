@@ -110,6 +110,12 @@ std::vector<double> layer_faces(const SkinProfile& p, double resolution, int z_m
 
 /// Largest grid built (cells); larger requests are an InputError at [tissue] resolution.
 inline constexpr double kMaxTissueCells = 5e8;
+/// Cell counts the grid of a patch would have at a resolution (no allocation).
+struct GridDims {
+  double nx = 0, ny = 0, nz = 0;
+  double cells() const { return nx * ny * nz; }
+};
+GridDims grid_dims(const SkinPatch& patch, double resolution, int z_min_cells);
 
 /// Builds the voxel tissue of a patch. dx = width / round(width / resolution); ny =
 /// round(length / dx). A voxel is Outside when its centre lies above the local surface.
