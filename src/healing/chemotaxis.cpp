@@ -109,4 +109,93 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView c, double chi,
   return steps;
 }
 
+namespace {
+
+/// One line of n cells with stride `stride` starting at `first`: widths L (um), centre distance
+/// to the next cell (um), solve in place. Scratch arrays hold at least n entries.
+struct LineScratch {
+  std::vector<double> lower, diag, upper, rhs;
+  explicit LineScratch(std::size_t n) : lower(n), diag(n), upper(n), rhs(n) {}
+};
+
+template <class WidthFn, class DistFn>
+void solve_line(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
+                std::ptrdiff_t stride, int n, double chi, double dt, WidthFn width, DistFn dist,
+                LineScratch& s) {
+  bool any = false;
+  for (int m = 0; m < n; ++m) {
+    const std::ptrdiff_t a = first + m * stride;
+    s.lower[static_cast<std::size_t>(m)] = 0.0;
+    s.upper[static_cast<std::size_t>(m)] = 0.0;
+    s.diag[static_cast<std::size_t>(m)] = 1.0;
+    s.rhs[static_cast<std::size_t>(m)] = u[a];
+  }
+  for (int m = 0; m + 1 < n; ++m) {
+    const std::ptrdiff_t a = first + m * stride, b = a + stride;
+    if (!active[a] || !active[b]) continue;
+    const double w = chi * (static_cast<double>(c[b]) - c[a]) / dist(m);  // um/h, a -> b
+    if (w == 0.0) continue;
+    any = true;
+    const double wp = w > 0.0 ? w : 0.0, wm = w < 0.0 ? -w : 0.0;
+    const double ka = dt / width(m), kb = dt / width(m + 1);
+    const auto ma = static_cast<std::size_t>(m), mb = ma + 1;
+    // Face flux F = wp u_a - wm u_b leaves a and enters b.
+    s.diag[ma] += ka * wp;
+    s.upper[ma] -= ka * wm;
+    s.diag[mb] += kb * wm;
+    s.lower[mb] -= kb * wp;
+  }
+  if (!any) return;
+  // Thomas algorithm; stable without pivoting (column diagonal dominance of the weighted matrix).
+  for (int m = 1; m < n; ++m) {
+    const auto k = static_cast<std::size_t>(m);
+    const double f = s.lower[k] / s.diag[k - 1];
+    s.diag[k] -= f * s.upper[k - 1];
+    s.rhs[k] -= f * s.rhs[k - 1];
+  }
+  double next = s.rhs[static_cast<std::size_t>(n - 1)] / s.diag[static_cast<std::size_t>(n - 1)];
+  u[first + (n - 1) * stride] = static_cast<float>(std::max(0.0, next));
+  for (int m = n - 2; m >= 0; --m) {
+    const auto k = static_cast<std::size_t>(m);
+    next = (s.rhs[k] - s.upper[k] * next) / s.diag[k];
+    u[first + m * stride] = static_cast<float>(std::max(0.0, next));
+  }
+}
+
+}  // namespace
+
+void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double chi,
+                              std::span<const std::uint8_t> active, double dt) {
+  const grid::Grid& g = *u.grid;
+  check(g, active);
+  if (!(dt > 0.0) || chi == 0.0) return;
+  const double um = 1e6;
+  const double dx = g.dx * um;
+  const std::uint8_t* act = active.data();
+  const int nx = g.nx, ny = g.ny, nz = g.nz;
+  const int longest = std::max({nx, ny, nz});
+  const auto uniform_w = [dx](int) { return dx; };
+  // x lines, then y lines, then z lines (each pass reads the previous pass's result).
+#pragma omp parallel
+  {
+    LineScratch s(static_cast<std::size_t>(longest));
+#pragma omp for collapse(2) schedule(static)
+    for (int k = 0; k < nz; ++k)
+      for (int j = 0; j < ny; ++j)
+        solve_line(u.data, c.data, act, g.at(0, j, k), 1, nx, chi, dt, uniform_w, uniform_w, s);
+#pragma omp for collapse(2) schedule(static)
+    for (int k = 0; k < nz; ++k)
+      for (int i = 0; i < nx; ++i)
+        solve_line(u.data, c.data, act, g.at(i, 0, k), g.sy(), ny, chi, dt, uniform_w, uniform_w,
+                   s);
+#pragma omp for collapse(2) schedule(static)
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i)
+        solve_line(
+            u.data, c.data, act, g.at(i, j, 0), g.sz(), nz, chi, dt,
+            [&g, um](int k) { return g.dz(k) * um; },
+            [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, s);
+  }
+}
+
 }  // namespace mnsim::healing

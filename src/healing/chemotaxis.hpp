@@ -28,4 +28,16 @@ double chemotaxis_max_dt(grid::ConstFieldView attractant, double chi,
 int chemotaxis_step(grid::FieldView u, grid::ConstFieldView attractant, double chi,
                     std::span<const std::uint8_t> active, double dt);
 
+/// Backward-Euler upwind chemotaxis, split by direction (x, then y, then z). Each direction solves
+/// one tridiagonal system per grid line,
+///     u_m + dt/L_m (F_{m+1/2} - F_{m-1/2}) = u_m^old,   F = w+ u_left - w- u_right,
+/// with the same face speeds w as chemotaxis_step. The matrix is an M-matrix whose columns,
+/// weighted by the cell widths L_m, sum to L_m: the update is positive and conserves the amount
+/// sum(u * volume) exactly for any dt (no stability limit, no sub-cycling), first order in dt.
+/// Lines are solved independently (Thomas algorithm, double precision), so the result does not
+/// depend on threads. This is the operator of the 3D engine; chemotaxis_step (explicit,
+/// sub-cycled) is its reference for small steps.
+void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView attractant, double chi,
+                              std::span<const std::uint8_t> active, double dt);
+
 }  // namespace mnsim::healing

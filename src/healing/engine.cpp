@@ -120,7 +120,8 @@ void Engine::react(double dt_s) {
   for (const FieldSpec& s : specs_) {
     const auto& mask = active_[static_cast<std::size_t>(s.id)];
     if (mask.empty()) continue;
-    chemotaxis_step(fields_.view(s.id), fields_.view(s.chemoattractant), s.chemotaxis, mask, dt_h);
+    chemotaxis_step_implicit(fields_.view(s.id), fields_.view(s.chemoattractant), s.chemotaxis,
+                             mask, dt_h);
   }
 }
 

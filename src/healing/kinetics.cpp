@@ -387,13 +387,14 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const double ex = pu.x * um, ey = pu.y * um, ez = surf_at(pu.x, pu.y) * um;
   const double ct = std::cos(pu.tilt), st = std::sin(pu.tilt);
   const double ux = st * std::cos(pu.azimuth), uy = st * std::sin(pu.azimuth), uz = ct;
-  const double wx = std::cos(pu.azimuth), wy = std::sin(pu.azimuth);
   const double L = ct > 1e-6 ? pu.depth * um / ct : 0.0;
-  const double r0 = pu.radius * um;
-  const double slot = std::max(0.0, pu.surface_length * um - 2.0 * r0);  // roller-arc slot
+  // The wound is the needle's track closed by elastic recoil. The roller's rigid-skin sweep
+  // (Puncture::surface_length) is an upper bound of the opening, not tissue cut along the whole
+  // channel: the skin is dragged along with the shaft (docs/model.md section 4).
+  const double r0 = p.channel_recoil * pu.radius * um;
   if (L <= 0.0 || r0 <= 0.0) return;
   const double halo_reach = 8.0 * p.halo_width;  // exp(-8): beyond it the halo is negligible
-  const double reach = r0 + halo_reach + 0.5 * slot;
+  const double reach = r0 + halo_reach;
   const double xmin = std::min(ex, ex + L * ux) - reach, xmax = std::max(ex, ex + L * ux) + reach;
   const double ymin = std::min(ey, ey + L * uy) - reach, ymax = std::max(ey, ey + L * uy) + reach;
   const double zmax = ez + L * uz + reach;
@@ -421,12 +422,7 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
           const double px = x0 + 0.5 * dxu - ex, py = y0 + 0.5 * dxu - ey, pz = z0 + 0.5 * dz - ez;
           scen = px * ux + py * uy + pz * uz;
           const double sc = std::clamp(scen, 0.0, L);
-          double qx = px - sc * ux, qy = py - sc * uy, qz = pz - sc * uz;
-          const double qw = qx * wx + qy * wy;
-          const double excess = std::max(std::abs(qw) - 0.5 * slot, 0.0);
-          const double shift = qw - std::copysign(excess, qw);
-          qx -= shift * wx;
-          qy -= shift * wy;
+          const double qx = px - sc * ux, qy = py - sc * uy, qz = pz - sc * uz;
           dcen = std::sqrt(qx * qx + qy * qy + qz * qz);
         }
         if (dcen - hd > r0 + halo_reach) continue;
@@ -446,13 +442,7 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
                 const double pz = z0 + (cc + 0.5) * dz / S - ez;
                 const double s = px * ux + py * uy + pz * uz;
                 if (s < 0.0 || s > L) continue;
-                double qx = px - s * ux, qy = py - s * uy, qz = pz - s * uz;
-                // Widen to the slot along the azimuth (roller arcs), in the plane of the axis.
-                const double qw = qx * wx + qy * wy;
-                const double excess = std::max(std::abs(qw) - 0.5 * slot, 0.0);
-                const double shift = qw - std::copysign(excess, qw);
-                qx -= shift * wx;
-                qy -= shift * wy;
+                const double qx = px - s * ux, qy = py - s * uy, qz = pz - s * uz;
                 const double d = std::sqrt(qx * qx + qy * qy + qz * qz);
                 const double r = channel_radius(p, r0, s, L);
                 dsum += damage_at(p, r, d);

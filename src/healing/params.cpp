@@ -25,6 +25,8 @@ SourceLoc loc_of(const toml::node& n, const std::string& file) {
 const std::vector<ParamInfo>& param_registry() {
   using P = Params;
   static const std::vector<ParamInfo> r = {
+      {"injury", "channel_recoil", "1", 0.01, 1, &P::channel_recoil,
+       "wound channel radius / needle radius"},
       {"injury", "halo_width", "um", 0, 1e3, &P::halo_width, "crush halo e-folding width"},
       {"injury", "halo_damage", "1", 0, 1, &P::halo_damage, "damage at the lumen wall"},
       {"injury", "tip_length", "um", 0, 1e4, &P::tip_length, "conical tip length"},

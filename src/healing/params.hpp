@@ -19,6 +19,7 @@ namespace mnsim::healing {
 
 struct Params {
   // [injury]
+  double channel_recoil = 0;         // 1, wound radius / needle radius after elastic recoil
   double halo_width = 0;             // um, e-folding width of the crush/tear halo around the lumen
   double halo_damage = 0;            // 1, damage at the lumen wall in the halo
   double tip_length = 0;             // um, length of the conical tip (radius tapers to 0)

@@ -192,11 +192,11 @@ TEST(HealingKinetics, PunctureDepositsTheChannelVolume) {
   devices::Puncture pu;
   pu.x = pu.y = 200e-6;
   pu.depth = 600e-6;
-  pu.radius = 50e-6;
+  pu.radius = 100e-6;  // needle radius; the wound is channel_recoil of it
   pu.bled = true;
   InjuryTally tally;
   apply_puncture(P(), pu, t.layer, {}, t.fs, &tally);
-  const double r = 50.0, L = 600.0, tip = P().tip_length;
+  const double r = P().channel_recoil * 100.0, L = 600.0, tip = P().tip_length;
   const double lumen = 3.14159265358979 * r * r * ((L - tip) + tip / 3.0) * 1e-18;  // m^3
   EXPECT_NEAR(tally.lumen_volume, lumen, 0.03 * lumen);
   EXPECT_NEAR(tally.blood_volume, P().blood_fill * tally.lumen_volume, 1e-25);
@@ -229,12 +229,13 @@ TEST(HealingKinetics, TiltedChannelKeepsItsVolume) {
   devices::Puncture pu;
   pu.x = pu.y = 300e-6;
   pu.depth = 500e-6;
-  pu.radius = 40e-6;
+  pu.radius = 80e-6;
   pu.tilt = 0.3;
   pu.azimuth = 1.0;
+  pu.surface_length = 900e-6;  // the roller's rigid sweep does not widen the wound
   InjuryTally tally;
   apply_puncture(P(), pu, t.layer, {}, t.fs, &tally);
-  const double L = 500.0 / std::cos(0.3), tip = P().tip_length, r = 40.0;
+  const double L = 500.0 / std::cos(0.3), tip = P().tip_length, r = P().channel_recoil * 80.0;
   const double lumen = 3.14159265358979 * r * r * ((L - tip) + tip / 3.0) * 1e-18;
   EXPECT_NEAR(tally.lumen_volume, lumen, 0.04 * lumen);
 }
