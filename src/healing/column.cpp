@@ -11,6 +11,60 @@ constexpr double kPi = 3.14159265358979323846;
 std::size_t li(skin::Layer l) {
   return static_cast<std::size_t>(skin::layer_index(l));
 }
+/// Diffusive exchange between the layer compartments over dt (h): for every field that moves,
+/// backward Euler on the 5 stacked compartments of thickness h (um) with the finite-volume face
+/// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either layer holds the field still).
+/// Conserves sum(h u) and keeps u >= 0.
+void exchange_layers(const std::vector<FieldSpec>& specs,
+                     const std::array<double, skin::kLayers>& h,
+                     std::array<State, skin::kLayers>& st, double dt) {
+  constexpr int n = skin::kLayers;
+  for (const FieldSpec& sp : specs) {
+    std::array<double, n - 1> g{};  // face conductance (um/h)
+    bool any = false;
+    for (int l = 0; l + 1 < n; ++l) {
+      const auto a = static_cast<std::size_t>(l), b = a + 1;
+      const double da = sp.diffusivity[a], db = sp.diffusivity[b];
+      if (!(da > 0.0) || !(db > 0.0) || !(h[a] > 0.0) || !(h[b] > 0.0)) continue;
+      g[a] = 1.0 / (0.5 * h[a] / da + 0.5 * h[b] / db);
+      any = true;
+    }
+    if (!any) continue;
+    const auto f = static_cast<std::size_t>(sp.id);
+    std::array<double, n> lo{}, di{}, up{}, rhs{};
+    for (int l = 0; l < n; ++l) {
+      const auto k = static_cast<std::size_t>(l);
+      const double hk = h[k] > 0.0 ? h[k] : 1.0;
+      di[k] = hk;
+      rhs[k] = hk * st[k][f];
+      if (l > 0) {
+        di[k] += dt * g[k - 1];
+        lo[k] = -dt * g[k - 1];
+      }
+      if (l + 1 < n) {
+        di[k] += dt * g[k];
+        up[k] = -dt * g[k];
+      }
+    }
+    for (int l = 1; l < n; ++l) {
+      const auto k = static_cast<std::size_t>(l);
+      const double m = lo[k] / di[k - 1];
+      di[k] -= m * up[k - 1];
+      rhs[k] -= m * rhs[k - 1];
+    }
+    std::array<double, n> x{};
+    x[n - 1] = rhs[n - 1] / di[n - 1];
+    for (int l = n - 2; l >= 0; --l) {
+      const auto k = static_cast<std::size_t>(l);
+      x[k] = (rhs[k] - up[k] * x[k + 1]) / di[k];
+    }
+    for (int l = 0; l < n; ++l) {
+      const auto k = static_cast<std::size_t>(l);
+      st[k][f] = std::max(0.0, x[k]);
+    }
+  }
+}
+
 }  // namespace
 
 void session_fractions(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr,
@@ -83,7 +137,13 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
   return std::max(1.0, channel_radius(p, pr.radius, ve_mid, pr.depth));
 }
 
-ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
+ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
+                     const ColumnProtocol& pr) {
+  // The mean-field closure (docs/model.md section 8).
+  Params p = params;
+  p.collagen_synthesis *= p.reduced_synthesis_factor;
+  p.elastin_synthesis *= p.reduced_synthesis_factor;
+  p.thickening_rate *= p.reduced_thickening_factor;
   if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
       !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0)) {
     throw std::invalid_argument("run_column: need sessions, end_time, depth, radius > 0");
@@ -107,6 +167,11 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   const std::size_t ve = li(Layer::ViableEpidermis), sc = li(Layer::StratumCorneum),
                     pd = li(Layer::PapillaryDermis);
   const double phi_ve = run.damage_fraction[ve];
+  const std::vector<FieldSpec> specs = field_specs(p);
+  std::array<double, skin::kLayers> thickness_um{};
+  for (int i = 0; i < skin::kLayers; ++i) {
+    thickness_um[static_cast<std::size_t>(i)] = prof.thickness[static_cast<std::size_t>(i)] * 1e6;
+  }
 
   auto sample = [&](double t, double last_session) {
     ColumnSample s;
@@ -158,9 +223,12 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
     const double since = t + step - last;
     const double open = since <= heal_window ? run.channel.open_at(since) : 0.0;
+    // Vertical exchange between the layers (the 3D engine's diffusion, averaged over the area):
+    // growth factors spread over about a millimetre before they decay, so the thin papillary
+    // dermis shares its mediators with the epidermis and the reticular dermis.
+    exchange_layers(specs, thickness_um, st, step);
     for (int i = 0; i < skin::kLayers; ++i) {
       const auto k = static_cast<std::size_t>(i);
-      if (k == ve) st[k][kKgf] = st[pd][kKgf];
       react(p, run.base[k], st[k], step);
       if (k == ve) {
         st[k][kKeratinocytes] = 1.0 - phi_ve * open;

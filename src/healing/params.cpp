@@ -1,5 +1,7 @@
 #include "healing/params.hpp"
 
+#include "io/sourced.hpp"
+
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
@@ -161,6 +163,10 @@ const std::vector<ParamInfo>& param_registry() {
        "return of vessels to baseline"},
       {"angiogenesis", "vascular_motility", "um^2/h", 0, 1e7, &P::vascular_motility,
        "sprout extension as diffusion"},
+      {"reduced", "reduced_synthesis_factor", "1", 0.01, 10, &P::reduced_synthesis_factor,
+       "mean-field closure: matrix synthesis of the reduced driver"},
+      {"reduced", "reduced_thickening_factor", "1", 0.01, 10, &P::reduced_thickening_factor,
+       "mean-field closure: epidermal thickening of the reduced driver"},
   };
   return r;
 }
@@ -261,7 +267,7 @@ ParamSet load_params(const std::string& path) {
 }
 
 ParamSet load_default_params() {
-  return load_params(std::string(MNSIM_DATA_DIR) + "/healing.toml");
+  return load_params((io::data_dir() / "healing.toml").string());
 }
 
 namespace {
