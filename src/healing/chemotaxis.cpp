@@ -164,6 +164,83 @@ void solve_line(float* u, const float* c, const std::uint8_t* active, std::ptrdi
 
 }  // namespace
 
+namespace {
+
+/// Lines along y (stride sy) or z (stride sz) solved together, vectorised over i: `n` positions,
+/// the i-th line's m-th cell at first + m * stride + i. Same algebra as solve_line.
+struct BatchScratch {
+  std::vector<double> lower, diag, upper, rhs;
+  BatchScratch(std::size_t n, std::size_t nx)
+      : lower(n * nx), diag(n * nx), upper(n * nx), rhs(n * nx) {}
+};
+
+template <class WidthFn, class DistFn>
+void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
+                 std::ptrdiff_t stride, int n, int nx, double chi, double dt, WidthFn width,
+                 DistFn dist, BatchScratch& s) {
+  const auto w = static_cast<std::size_t>(nx);
+  double* lo = s.lower.data();
+  double* di = s.diag.data();
+  double* up = s.upper.data();
+  double* r = s.rhs.data();
+  for (int m = 0; m < n; ++m) {
+    const float* um = u + first + m * stride;
+    const std::size_t o = static_cast<std::size_t>(m) * w;
+#pragma omp simd
+    for (int i = 0; i < nx; ++i) {
+      lo[o + i] = 0.0;
+      up[o + i] = 0.0;
+      di[o + i] = 1.0;
+      r[o + i] = um[i];
+    }
+  }
+  for (int m = 0; m + 1 < n; ++m) {
+    const std::ptrdiff_t a0 = first + m * stride, b0 = a0 + stride;
+    const double inv_d = chi / dist(m);
+    const double ka = dt / width(m), kb = dt / width(m + 1);
+    const std::size_t oa = static_cast<std::size_t>(m) * w, ob = oa + w;
+#pragma omp simd
+    for (int i = 0; i < nx; ++i) {
+      const bool on = active[a0 + i] && active[b0 + i];
+      const double v = on ? inv_d * (static_cast<double>(c[b0 + i]) - c[a0 + i]) : 0.0;
+      const double wp = v > 0.0 ? v : 0.0, wm = v < 0.0 ? -v : 0.0;
+      di[oa + i] += ka * wp;
+      up[oa + i] -= ka * wm;
+      di[ob + i] += kb * wm;
+      lo[ob + i] -= kb * wp;
+    }
+  }
+  for (int m = 1; m < n; ++m) {
+    const std::size_t o = static_cast<std::size_t>(m) * w, op = o - w;
+#pragma omp simd
+    for (int i = 0; i < nx; ++i) {
+      const double f = lo[o + i] / di[op + i];
+      di[o + i] -= f * up[op + i];
+      r[o + i] -= f * r[op + i];
+    }
+  }
+  {
+    const std::size_t o = static_cast<std::size_t>(n - 1) * w;
+    float* um = u + first + (n - 1) * stride;
+#pragma omp simd
+    for (int i = 0; i < nx; ++i) {
+      r[o + i] /= di[o + i];
+      um[i] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+    }
+  }
+  for (int m = n - 2; m >= 0; --m) {
+    const std::size_t o = static_cast<std::size_t>(m) * w, on = o + w;
+    float* um = u + first + m * stride;
+#pragma omp simd
+    for (int i = 0; i < nx; ++i) {
+      r[o + i] = (r[o + i] - up[o + i] * r[on + i]) / di[o + i];
+      um[i] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+    }
+  }
+}
+
+}  // namespace
+
 void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double chi,
                               std::span<const std::uint8_t> active, double dt) {
   const grid::Grid& g = *u.grid;
@@ -173,28 +250,27 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double 
   const double dx = g.dx * um;
   const std::uint8_t* act = active.data();
   const int nx = g.nx, ny = g.ny, nz = g.nz;
-  const int longest = std::max({nx, ny, nz});
   const auto uniform_w = [dx](int) { return dx; };
-  // x lines, then y lines, then z lines (each pass reads the previous pass's result).
+  // x lines, then y lines, then z lines (each pass reads the previous pass's result). y and z
+  // lines are solved in batches of nx neighbouring lines, vectorised over x.
 #pragma omp parallel
   {
-    LineScratch s(static_cast<std::size_t>(longest));
+    LineScratch s(static_cast<std::size_t>(nx));
 #pragma omp for collapse(2) schedule(static)
     for (int k = 0; k < nz; ++k)
       for (int j = 0; j < ny; ++j)
         solve_line(u.data, c.data, act, g.at(0, j, k), 1, nx, chi, dt, uniform_w, uniform_w, s);
-#pragma omp for collapse(2) schedule(static)
+    BatchScratch b(static_cast<std::size_t>(std::max(ny, nz)), static_cast<std::size_t>(nx));
+#pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k)
-      for (int i = 0; i < nx; ++i)
-        solve_line(u.data, c.data, act, g.at(i, 0, k), g.sy(), ny, chi, dt, uniform_w, uniform_w,
-                   s);
-#pragma omp for collapse(2) schedule(static)
+      solve_batch(u.data, c.data, act, g.at(0, 0, k), g.sy(), ny, nx, chi, dt, uniform_w, uniform_w,
+                  b);
+#pragma omp for schedule(static)
     for (int j = 0; j < ny; ++j)
-      for (int i = 0; i < nx; ++i)
-        solve_line(
-            u.data, c.data, act, g.at(i, j, 0), g.sz(), nz, chi, dt,
-            [&g, um](int k) { return g.dz(k) * um; },
-            [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, s);
+      solve_batch(
+          u.data, c.data, act, g.at(0, j, 0), g.sz(), nz, nx, chi, dt,
+          [&g, um](int k) { return g.dz(k) * um; },
+          [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, b);
   }
 }
 

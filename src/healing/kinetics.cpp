@@ -11,28 +11,64 @@ namespace mnsim::healing {
 
 namespace {
 
-// (1 - e^{-x}) / x, accurate for small x.
-double phi1(double x) {
-  if (x < 1e-8) return 1.0 - 0.5 * x;
-  return -std::expm1(-x) / x;
-}
-
 // Exact solution of y' = a - b y (a, b >= 0 frozen) over dt; returns y(dt). Also writes the
-// integral of y over the step to *integral if given.
+// integral of y over the step to *integral if given. One transcendental call (expm1).
 double expstep(double y, double a, double b, double dt, double* integral = nullptr) {
   const double x = b * dt;
   if (x < 1e-12) {
     if (integral) *integral = y * dt + 0.5 * a * dt * dt;
     return y + a * dt;
   }
+  const double em = std::expm1(-x);  // e^{-x} - 1
+  const double f = x < 1e-8 ? 1.0 - 0.5 * x : -em / x;
   const double yeq = a / b;
-  const double f = phi1(x);
   if (integral) *integral = std::max(0.0, yeq * dt + (y - yeq) * dt * f);
   // y e^{-x} + a dt f, written to stay non-negative.
-  return std::max(0.0, y * std::exp(-x) + a * dt * f);
+  return std::max(0.0, y * (1.0 + em) + a * dt * f);
 }
 
+// expstep with a rate that is the same for every cell, precomputed once per step.
+struct Decay {
+  bool tiny = true;
+  double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt (1 - e^{-b dt}) / (b dt)
+  Decay() = default;
+  Decay(double b, double step) : dt(step) {
+    const double x = b * step;
+    tiny = x < 1e-12;
+    if (tiny) return;
+    const double em = std::expm1(-x);
+    e = 1.0 + em;
+    q = step * (x < 1e-8 ? 1.0 - 0.5 * x : -em / x);
+  }
+  double operator()(double y, double a) const {
+    return tiny ? y + a * dt : std::max(0.0, y * e + a * q);
+  }
+};
+
 }  // namespace
+
+/// Per-step constants of the reaction update: every decay whose rate does not depend on the
+/// state, evaluated once per step instead of once per cell.
+struct ReactFactors {
+  double dt = 0.0;
+  Decay seal, platelet, macrophage, gf, vegf, mmp, kgf, turnover, fibro_return, vasc_return,
+      chemical;
+  ReactFactors(const Params& p, double step)
+      : dt(step),
+        seal(p.seal_rate, step),
+        platelet(p.platelet_release, step),
+        macrophage(p.macrophage_clearance, step),
+        gf(p.gf_decay, step),
+        vegf(p.vegf_decay, step),
+        mmp(p.mmp_decay, step),
+        kgf(p.kgf_decay, step),
+        turnover(1.0 / p.epidermal_turnover, step),
+        fibro_return(p.fibroblast_return, step),
+        vasc_return(p.vascular_regression, step),
+        chemical(p.chemical_decay, step) {}
+};
+
+namespace {}  // namespace
 
 std::vector<FieldSpec> field_specs(const Params& p) {
   auto all_but_sc = [](double d) { return std::array<double, skin::kLayers>{0.0, d, d, d, d}; };
@@ -143,18 +179,32 @@ double erythema(const Params& p, const Baseline& b, const State& s) {
   return i / (i + p.erythema_half);
 }
 
-void react_epidermis(const Params& p, double& n, double& c, double dt) {
+namespace {
+void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c, double dt) {
   const double x = std::max(c - 1.0, 0.0);
   const double s = 1.0 + (p.mitosis_max - 1.0) * x / (x + p.mitosis_half);
   n = (n + dt * p.keratinocyte_mitosis * 2.0 * s * n) /
       (1.0 + dt * p.keratinocyte_mitosis * (1.0 + s * n));
   const double a2 = p.chemical_alpha * p.chemical_alpha;
   const double f = n * (1.0 + a2) / (n * n + a2);
-  c = expstep(c, p.chemical_decay * f, p.chemical_decay, dt);
+  c = chemical(c, p.chemical_decay * f);
+}
+
+void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State& s);
+}  // namespace
+
+void react_epidermis(const Params& p, double& n, double& c, double dt) {
+  epidermis_step(p, Decay(p.chemical_decay, dt), n, c, dt);
 }
 
 void react(const Params& p, const Baseline& b, State& s, double dt) {
   if (!(dt > 0.0)) return;
+  react_with(p, ReactFactors(p, dt), b, s);
+}
+
+namespace {
+void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State& s) {
+  const double dt = k.dt;
   const bool sc = b.cornified();
   const bool ve = b.epidermal();
   double& D = s[kDamage];
@@ -179,13 +229,13 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
 
   // 1. Damage (non-epidermal; the viable epidermis derives it from n below).
   if (sc) {
-    D = expstep(D, 0.0, p.seal_rate, dt);
+    D = k.seal(D, 0.0);
   } else if (!ve) {
     D = expstep(D, 0.0, p.damage_clearance + p.damage_clearance_macrophage * M, dt);
   }
   // 2-3. Platelets degranulate; clot lyses.
   const double p_old = P;
-  P = expstep(P, 0.0, p.platelet_release, dt);
+  P = k.platelet(P, 0.0);
   const double released = std::max(0.0, p_old - P);  // blood fraction degranulated this step
   K = expstep(K, 0.0, p.clot_lysis + p.clot_lysis_macrophage * M, dt);
   // 4. Inflammatory signal.
@@ -197,17 +247,16 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
   N = expstep(N, p.neutrophil_recruitment * vr * I / (I + p.neutrophil_half),
               p.neutrophil_death + p.efferocytosis * M, dt);
   const double stim = I + p.macrophage_neutrophil_signal * N;
-  M = expstep(M, p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half),
-              p.macrophage_clearance, dt);
+  M = k.macrophage(M, p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
   // 7. TGF-b/PDGF: platelet releasate (mean rate over the step) + macrophages.
-  G = expstep(G, p.blood_growth_factor * released / dt + p.gf_macrophage * M, p.gf_decay, dt);
+  G = k.gf(G, p.blood_growth_factor * released / dt + p.gf_macrophage * M);
   const double A = fibroblast_activation(p, G);
   // 8. VEGF: macrophages + hypoxia of lost vessels.
   const double hyp = b.vascular > 0.0 ? std::max(0.0, 1.0 - v / b.vascular) : 0.0;
-  V = expstep(V, p.vegf_macrophage * M + p.vegf_hypoxia * hyp, p.vegf_decay, dt);
+  V = k.vegf(V, p.vegf_macrophage * M + p.vegf_hypoxia * hyp);
   // 9. MMP activity.
   const double fr_old = b.fibroblasts > 0.0 ? F / b.fibroblasts : 0.0;
-  m = expstep(m, p.mmp_macrophage * M + p.mmp_fibroblast * fr_old * A, p.mmp_decay, dt);
+  m = k.mmp(m, p.mmp_macrophage * M + p.mmp_fibroblast * fr_old * A);
   // 10. Fibroblasts: logistic proliferation when activated, return to baseline (Patankar-Euler:
   // positive production explicit, losses implicit).
   if (b.fibroblasts > 0.0) {
@@ -217,7 +266,7 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
     F = (F + dt * (p.fibroblast_return * F0 + rA * F)) /
         (1.0 + dt * (p.fibroblast_return + rA * F / Fmax));
   } else {
-    F = expstep(F, 0.0, p.fibroblast_return, dt);
+    F = k.fibro_return(F, 0.0);
   }
   const double fr = b.fibroblasts > 0.0 ? F / b.fibroblasts : 0.0;
   // 11. Collagen III and I.
@@ -252,23 +301,23 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
     v = (v + dt * (p.vascular_regression * b.vascular + rS * v)) /
         (1.0 + dt * (p.vascular_regression + rS * v / vmax));
   } else {
-    v = expstep(v, 0.0, p.vascular_regression, dt);
+    v = k.vasc_return(v, 0.0);
   }
   // 14-15. Sherratt-Murray epidermis: n' = r_n [s(c) n (2 - n) - n], c' = lambda (f(n) - c).
   if (ve) {
-    react_epidermis(p, n, c, dt);
+    epidermis_step(p, k.chemical, n, c, dt);
     D = std::clamp(1.0 - n, 0.0, 1.0);
   }
   // 16. KGF from fibroblasts in excess of baseline.
-  Kg = expstep(Kg, p.kgf_fibroblast * std::max(fr - 1.0, 0.0), p.kgf_decay, dt);
+  Kg = k.kgf(Kg, p.kgf_fibroblast * std::max(fr - 1.0, 0.0));
   // 17-18. Epidermal thickness and melanin (viable epidermis only).
   if (ve) {
     const double inv_tau = 1.0 / p.epidermal_turnover;
-    h = expstep(h, p.thickening_rate * Kg / (Kg + p.kgf_half) + inv_tau, inv_tau, dt);
-    mu =
-        expstep(mu, p.melanin_rate * b.melanocyte_activity * I / (I + p.melanin_half), inv_tau, dt);
+    h = k.turnover(h, p.thickening_rate * Kg / (Kg + p.kgf_half) + inv_tau);
+    mu = k.turnover(mu, p.melanin_rate * b.melanocyte_activity * I / (I + p.melanin_half));
   }
 }
+}  // namespace
 
 void init_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
                  grid::FieldSet& fs) {
@@ -314,6 +363,8 @@ void react_fields(const Params& p, const Baselines& base, std::span<const std::u
   if (layer_of.size() != g.padded_size()) {
     throw std::invalid_argument("react_fields: layer_of must cover the padded grid");
   }
+  if (!(dt > 0.0)) return;
+  const ReactFactors factors(p, dt);
 #pragma omp parallel for collapse(2) schedule(static)
   for (int k = 0; k < g.nz; ++k) {
     for (int j = 0; j < g.ny; ++j) {
@@ -324,7 +375,7 @@ void react_fields(const Params& p, const Baselines& base, std::span<const std::u
         State s;
         for (int f = 0; f < kFields; ++f)
           s[static_cast<std::size_t>(f)] = ptr[static_cast<std::size_t>(f)][c];
-        react(p, base[static_cast<std::size_t>(l - 1)], s, dt);
+        react_with(p, factors, base[static_cast<std::size_t>(l - 1)], s);
         for (int f = 0; f < kFields; ++f) {
           ptr[static_cast<std::size_t>(f)][c] = static_cast<float>(s[static_cast<std::size_t>(f)]);
         }
