@@ -30,8 +30,6 @@ struct OutcomeParams {
   // [roller]
   double roller_needles = 192, roller_diameter = 0.02, roller_width = 0.02;  // m
   double channel_radius = 62.5e-6;                                           // m
-  // [grading]
-  double load_share = 0.5;  // qualitative grade by disease load (outcomes/disease_load.hpp)
   // [planner]
   std::array<double, 6> pih_cap{0.05, 0.05, 0.05, 0.03, 0.03, 0.03};  // by Fitzpatrick type
   double erythema_cap = 3 * 86400.0;                                  // s

@@ -8,7 +8,6 @@
 
 #include "healing/column.hpp"
 #include "lesions/factory.hpp"
-#include "outcomes/disease_load.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
 
@@ -134,8 +133,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   o.depth_reduction_pct = n_graded > 0 ? 100.0 * red / n_graded : 0.0;
   o.gb_quant_before = outcomes::quantitative_score(before, m.grading);
   o.gb_quant_after = outcomes::quantitative_score(after, m.grading);
-  o.gb_qual_before = outcomes::qualitative_grade_by_load(before, m.grading, m.outcome.load_share);
-  o.gb_qual_after = outcomes::qualitative_grade_by_load(after, m.grading, m.outcome.load_share);
+  o.gb_qual_before = outcomes::qualitative_grade(before, m.grading);
+  o.gb_qual_after = outcomes::qualitative_grade(after, m.grading);
   return o;
 }
 

@@ -20,7 +20,6 @@
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "io/timeseries.hpp"
-#include "outcomes/disease_load.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
@@ -320,9 +319,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   }
   outcome["scars"] = scars;
   outcome["goodman_baron"] = {
-      {"qualitative_before",
-       outcomes::qualitative_grade_by_load(gb_before, grading, op.load_share)},
-      {"qualitative_after", outcomes::qualitative_grade_by_load(gb_after, grading, op.load_share)},
+      {"qualitative_before", outcomes::qualitative_grade(gb_before, grading)},
+      {"qualitative_after", outcomes::qualitative_grade(gb_after, grading)},
       {"quantitative_before", outcomes::quantitative_score(gb_before, grading)},
       {"quantitative_after", outcomes::quantitative_score(gb_after, grading)}};
 
