@@ -107,7 +107,7 @@ TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
     ss << in.rdbuf();
     return ss.str();
   }();
-  const std::string key = "scar_volume_fraction = { value = \"0.53\"";
+  const std::string key = "scar_volume_fraction = { value = \"0.46\"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);
   std::string bad = text;
