@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <array>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "core/units.hpp"
@@ -64,34 +66,56 @@ GradingRules load_grading_rules(const std::string& path) {
         {path, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column)},
         "toml", "syntax error: " + std::string(e.description()), "valid TOML");
   }
-  auto length = [&](const char* key) {
+  // kind: 'l' a length ("150 um"), 'a' an area in mm^2 ("2.0 mm^2"), 'n' a plain number.
+  auto entry = [&](const char* key, char kind, const char* example) {
     const toml::node* t = doc.get(key);
     const toml::node* v = t && t->is_table() ? t->as_table()->get("value") : nullptr;
     const toml::node* src = t && t->is_table() ? t->as_table()->get("source") : nullptr;
     const SourceLoc loc{path, t ? static_cast<int>(t->source().begin.line) : 1,
                         t ? static_cast<int>(t->source().begin.column) : 1};
     if (!v || !v->is_string()) {
-      throw InputError(loc, std::string(key) + ".value", "missing or not a string",
-                       "a length such as \"150 um\"");
+      throw InputError(loc, std::string(key) + ".value", "missing or not a string", example);
     }
     if (!src || !src->is_string() || src->as_string()->get().empty()) {
       throw InputError(loc, std::string(key) + ".source", "missing source",
                        "a citation, or 'assumed: reasoning'");
     }
-    const ParsedQuantity q = parse_quantity(v->as_string()->get(), Dim::Length);
     const SourceLoc vloc{path, static_cast<int>(v->source().begin.line),
                          static_cast<int>(v->source().begin.column)};
-    if (!q.ok())
-      throw InputError(vloc, std::string(key) + ".value", q.error, expected_units(Dim::Length));
-    if (q.si <= 0)
-      throw InputError(vloc, std::string(key) + ".value", "must be positive", "a length > 0");
-    return q.si;
+    std::string text = v->as_string()->get();
+    double scale = 1.0;
+    if (kind == 'a') {
+      constexpr std::string_view unit = " mm^2";
+      if (text.size() <= unit.size() ||
+          text.compare(text.size() - unit.size(), unit.size(), unit.data(), unit.size()) != 0) {
+        throw InputError(vloc, std::string(key) + ".value", "not an area in mm^2", example);
+      }
+      text.resize(text.size() - unit.size());
+      scale = 1e-6;  // mm^2 -> m^2
+    }
+    const Dim dim = kind == 'l' ? Dim::Length : Dim::Fraction;
+    const ParsedQuantity q = parse_quantity(text, dim);
+    if (!q.ok()) {
+      throw InputError(vloc, std::string(key) + ".value", q.error,
+                       kind == 'l' ? expected_units(dim) : std::string(example));
+    }
+    if (q.si <= 0) throw InputError(vloc, std::string(key) + ".value", "must be positive", example);
+    return q.si * scale;
   };
+  auto length = [&](const char* key) { return entry(key, 'l', "a length such as \"150 um\""); };
   GradingRules r;
   r.visible_depth = length("visible_depth");
   r.mild_depth = length("mild_depth");
   r.deep_depth = length("deep_depth");
   r.broad_width = length("broad_width");
+  r.mild_load = entry("mild_load", 'a', "an area such as \"2.0 mm^2\"");
+  r.grade_ratio = entry("grade_ratio", 'n', "a number > 1 such as \"2.0\"");
+  if (!(r.grade_ratio > 1.0)) {
+    const toml::node* t = doc.get("grade_ratio");
+    throw InputError({path, t ? static_cast<int>(t->source().begin.line) : 1,
+                      t ? static_cast<int>(t->source().begin.column) : 1},
+                     "grade_ratio.value", "must be greater than 1", "a number > 1 such as \"2.0\"");
+  }
   if (!(r.visible_depth < r.mild_depth && r.mild_depth < r.deep_depth)) {
     throw InputError({path, 1, 1}, "visible_depth, mild_depth, deep_depth", "not increasing",
                      "visible_depth < mild_depth < deep_depth");
@@ -101,7 +125,7 @@ GradingRules load_grading_rules(const std::string& path) {
 
 GbRow classify(const ScarState& s, const GradingRules& r) {
   if (s.kind == "striae" || s.kind == "wrinkle") return GbRow::NotGraded;
-  if (s.depth < r.visible_depth) return GbRow::Macular;
+  if (s.depth < r.visible_depth) return GbRow::NotGraded;  // lost in the skin texture
   const bool broad = s.width >= r.broad_width;
   const bool punched = s.kind == "boxcar" || s.kind == "icepick";
   if (s.depth >= r.deep_depth) {
@@ -127,30 +151,26 @@ int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& 
   return score;
 }
 
-int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r) {
-  int grade = 0;
+double social_load(const std::vector<ScarState>& scars, const GradingRules& r) {
+  double load = 0.0;
   for (const auto& s : scars) {
-    const GbRow row = classify(s, r);
-    int g = 0;
-    switch (row_points(row)) {
-      case 0:
-        g = 0;
-        break;
-      case 1:
-        g = row == GbRow::Macular ? 1 : 2;
-        break;
-      case 2:
-        g = 3;
-        break;
-      // Deep rolling/broad scars flatten when the skin is stretched (distensible): grade 3;
-      // deep punched-out scars do not: grade 4.
-      case 3:
-        g = (row == GbRow::DeepBroad && s.kind == "rolling") ? 3 : 4;
-        break;
-    }
-    grade = std::max(grade, g);
+    if (s.kind == "striae" || s.kind == "wrinkle") continue;
+    load += s.width * std::max(0.0, s.depth - r.mild_depth);
   }
-  return grade;
+  return load;
+}
+
+int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r) {
+  bool visible = false;
+  for (const auto& s : scars) visible |= classify(s, r) != GbRow::NotGraded;
+  if (!visible) return 0;
+  const double load = social_load(scars, r);
+  double limit = r.mild_load;
+  for (int grade = 1; grade < 4; ++grade) {
+    if (load < limit) return grade;
+    limit *= r.grade_ratio;
+  }
+  return 4;
 }
 
 }  // namespace mnsim::outcomes

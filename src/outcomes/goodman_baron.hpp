@@ -3,10 +3,14 @@
 // Quantitative global score (Goodman GJ, Baron JA 2006, J Cosmet Dermatol 5:48-52): each scar
 // type present scores its points (milder 1, moderate 2, severe 3) times a count multiplier
 // (1-10 lesions x1, 11-20 x2, more than 20 x3); the score is the sum over types.
-// Qualitative grade (Goodman GJ, Baron JA 2006, Dermatol Surg 32:1458-1466): 1 macular, 2 mild,
-// 3 moderate (distensible by stretching), 4 severe (not distensible).
-// Which simulated scar falls into which category is set by depth/width thresholds in
-// data/grading.toml (marked assumed there, with reasoning).
+// Qualitative grade (Goodman GJ, Baron JA 2006, Dermatol Surg 32:1458-1466): 1 macular, 2 mild
+// (not obvious at social distances of 50 cm), 3 moderate (obvious at 50 cm), 4 severe; assigned
+// "by lesion morphologies and disease load as indicated by patient perception of severity". Here
+// by the scar load visible at social distance (social_load), in bands of equal ratio.
+// Which simulated scar falls into which category is set by depth/width thresholds and loads in
+// data/grading.toml (sources there; docs/model.md "Goodman & Baron grading").
+// Scars shallower than the skin texture (visible_depth) are not seen and count in neither score
+// (the model has no scar colour, so a filled atrophic scar does not become a macular mark).
 #pragma once
 
 #include <string>
@@ -23,8 +27,8 @@ struct ScarState {
 
 /// Rows of the quantitative table for atrophic scars (points in brackets).
 enum class GbRow {
-  NotGraded,               // striae, wrinkles: not acne scars
-  Macular,                 // A: macular (flat) scar [1]
+  NotGraded,               // striae, wrinkles (not acne scars); scars lost in the skin texture
+  Macular,                 // A: macular erythematous or pigmented scar [1] (colour: not modelled)
   MildDish,                // A: mildly atrophic dish-like [1]
   ModerateAtrophic,        // B: moderately atrophic (rolling) [2]
   PunchedOutShallow,       // B: punched-out, shallow base, < 5 mm [2]
@@ -36,12 +40,14 @@ enum class GbRow {
 int row_points(GbRow row);
 const char* row_name(GbRow row);
 
-/// Depth/width thresholds that place a simulated scar in a row (data/grading.toml).
+/// Thresholds of data/grading.toml.
 struct GradingRules {
-  double visible_depth = 0.0;  // m; shallower: macular (flat)
-  double mild_depth = 0.0;     // m; shallower: mildly atrophic
+  double visible_depth = 0.0;  // m; shallower: lost in the skin texture, not counted
+  double mild_depth = 0.0;     // m; shallower: mildly atrophic, not resolved at social distance
   double deep_depth = 0.0;     // m; at least: deep (severe)
   double broad_width = 0.0;    // m; at least: broad atrophic area
+  double mild_load = 0.0;      // m^2; social load at which grade 2 (mild) begins
+  double grade_ratio = 2.0;    // ratio of the social load between successive grade limits
 };
 
 /// Loads the thresholds from data/grading.toml (InputError on malformed data).
@@ -52,7 +58,14 @@ GbRow classify(const ScarState& s, const GradingRules& r);
 /// Goodman & Baron quantitative global score of an inventory.
 int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& r);
 
-/// Goodman & Baron qualitative grade 0..4 (0: no visible scarring).
+/// Scar load visible at social distance (m^2): sum over graded scars (not striae or wrinkles)
+/// of width x max(0, depth - mild_depth), the shadow area beyond the resolution of the eye at
+/// 50 cm under 45 degree light.
+double social_load(const std::vector<ScarState>& scars, const GradingRules& r);
+
+/// Goodman & Baron qualitative grade 0..4 of an inventory: 0 if no graded scar is deeper than
+/// visible_depth; else 1 below mild_load, 2 below mild_load x ratio, 3 below mild_load x ratio^2,
+/// 4 above (L = social_load).
 int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r);
 
 }  // namespace mnsim::outcomes

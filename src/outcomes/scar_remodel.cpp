@@ -13,8 +13,7 @@ OutcomeParams load_outcome_params(const std::string& path) {
   using skin::DataDim;
   skin::DataFile f(path);
   const auto& root = f.root();
-  f.check_keys(root, "",
-               {"remodel", "pih", "penetration", "roller", "grading", "planner", "variability"});
+  f.check_keys(root, "", {"remodel", "pih", "penetration", "roller", "planner", "variability"});
   OutcomeParams p;
   p.file = path;
   const auto& r = f.table(root, "", "remodel");
@@ -48,9 +47,6 @@ OutcomeParams load_outcome_params(const std::string& path) {
   p.roller_diameter = f.value(o, "roller", "drum_diameter", DataDim::Length, 1e-3, 1.0).si;
   p.roller_width = f.value(o, "roller", "drum_width", DataDim::Length, 1e-3, 1.0).si;
   p.channel_radius = f.value(o, "roller", "channel_radius", DataDim::Length, 1e-6, 1e-3).si;
-  const auto& gr = f.table(root, "", "grading");
-  f.check_keys(gr, "grading", {"load_share"});
-  p.load_share = f.value(gr, "grading", "load_share", DataDim::Fraction, 0.01, 1.0).si;
   const auto& pl = f.table(root, "", "planner");
   f.check_keys(pl, "planner",
                {"pih_cap_type_1", "pih_cap_type_2", "pih_cap_type_3", "pih_cap_type_4",

@@ -30,8 +30,6 @@ struct OutcomeParams {
   // [roller]
   double roller_needles = 192, roller_diameter = 0.02, roller_width = 0.02;  // m
   double channel_radius = 62.5e-6;                                           // m
-  // [grading]
-  double load_share = 0.5;  // qualitative grade by disease load (outcomes/disease_load.hpp)
   // [planner]
   std::array<double, 6> pih_cap{0.05, 0.05, 0.05, 0.03, 0.03, 0.03};  // by Fitzpatrick type
   double erythema_cap = 3 * 86400.0;                                  // s
@@ -76,8 +74,10 @@ double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g, 
 
 /// Inputs of the link for one scar.
 struct RemodelInput {
-  double matrix_under = 0.0;    // m, new-matrix thickness under the scar floor
-  double matrix_around = 0.0;   // m, new-matrix thickness in the skin around the scar
+  // m, new-matrix thickness deposited under the scar floor: the largest over the course up to the
+  // outcome time (matrix deposited into the matrix-deficient scar dermis is not remodelled away)
+  double matrix_under = 0.0;
+  double matrix_around = 0.0;   // m, new-matrix thickness in the skin around it at the outcome time
   double tether_release = 0.0;  // fraction of the footprint punctured through the tether depth
 };
 

@@ -16,7 +16,7 @@
 #include "io/files.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
-#include "outcomes/disease_load.hpp"
+#include "outcomes/goodman_baron.hpp"
 
 namespace mnsim::protocol {
 
@@ -286,9 +286,7 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
     s.scars = draw_scars(r, pop, skin_depth);
     std::vector<outcomes::ScarState> st;
     for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
-    if (outcomes::qualitative_grade_by_load(st, m.grading, m.outcome.load_share) >=
-        pop.min_baseline_grade)
-      break;
+    if (outcomes::qualitative_grade(st, m.grading) >= pop.min_baseline_grade) break;
   }
   v.rates = draw_rates(c.variability, c.seed, index);
   return v;

@@ -8,7 +8,6 @@
 
 #include "healing/column.hpp"
 #include "lesions/factory.hpp"
-#include "outcomes/disease_load.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
 
@@ -30,6 +29,33 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
   return (run.value(l, kCollagen1, t) + run.value(l, kCollagen3, t) + run.value(l, kElastin, t)) /
              m0 -
          1.0;
+}
+
+// Largest new-matrix thickness below `floor_depth` over the samples up to time t (h): matrix
+// deposited into the matrix-deficient dermis under a scar floor stays (docs/model.md, "Scar
+// remodelling"), while the column's excess in normal dermis is remodelled back.
+double deposited_matrix_under(const healing::ColumnRun& run, const skin::SkinProfile& prof,
+                              double floor_depth, double t) {
+  using skin::Layer;
+  auto gain = [&](const healing::ColumnSample& smp, Layer l) {
+    const std::size_t i = static_cast<std::size_t>(skin::layer_index(l));
+    const auto& b = run.base[i];
+    const double m0 = b.collagen1 + b.collagen3 + b.elastin;
+    using namespace healing;
+    return m0 > 0.0 ? (smp.s[i][kCollagen1] + smp.s[i][kCollagen3] + smp.s[i][kElastin]) / m0 - 1.0
+                    : 0.0;
+  };
+  double best = 0.0;
+  for (const auto& smp : run.samples) {
+    if (smp.t > t + 1e-9) break;
+    const outcomes::DermalGain g{gain(smp, Layer::PapillaryDermis),
+                                 gain(smp, Layer::ReticularDermis)};
+    best = std::max(best, outcomes::new_matrix_thickness(prof, g, floor_depth));
+  }
+  // The outcome time itself (between samples: interpolated gains).
+  const outcomes::DermalGain g{matrix_gain(run, Layer::PapillaryDermis, t),
+                               matrix_gain(run, Layer::ReticularDermis, t)};
+  return std::max(best, outcomes::new_matrix_thickness(prof, g, floor_depth));
 }
 
 PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
@@ -118,7 +144,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   for (const auto& s : scars) {
     outcomes::RemodelInput in;
     in.matrix_around = around;
-    in.matrix_under = outcomes::new_matrix_thickness(prof, o.gain, s.depth);
+    in.matrix_under = deposited_matrix_under(run, prof, s.depth, t);
     // Needles enter at the scar floor: they reach the band below the floor's epidermis.
     in.tether_release = outcomes::tether_release_fraction(
         density, m.outcome.channel_radius, static_cast<int>(times_s.size()), depth > epi);
@@ -134,8 +160,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   o.depth_reduction_pct = n_graded > 0 ? 100.0 * red / n_graded : 0.0;
   o.gb_quant_before = outcomes::quantitative_score(before, m.grading);
   o.gb_quant_after = outcomes::quantitative_score(after, m.grading);
-  o.gb_qual_before = outcomes::qualitative_grade_by_load(before, m.grading, m.outcome.load_share);
-  o.gb_qual_after = outcomes::qualitative_grade_by_load(after, m.grading, m.outcome.load_share);
+  o.gb_qual_before = outcomes::qualitative_grade(before, m.grading);
+  o.gb_qual_after = outcomes::qualitative_grade(after, m.grading);
   return o;
 }
 

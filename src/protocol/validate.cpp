@@ -67,6 +67,9 @@ const schema::Key& validation_schema() {
                           "scar classes (depth_reduction_pct), one mid-range scar each"),
                 integer("cohort_size", "200", "patients (cohort metrics)", 1, 100000),
                 integer("fitzpatrick_max", "6", "cohort metrics: count types up to this", 1, 6),
+                string("cohort", "",
+                       "cohort metrics: the study's own population (cohort file relative to this "
+                       "file; default: the file's top-level cohort)"),
                 protocol,
             },
             1000),
@@ -85,9 +88,8 @@ std::string default_validation_path() {
 ValidationSet load_validation(const std::string& path) {
   const Table root = load_toml_file(path, validation_schema());
   ValidationSet set;
-  const std::filesystem::path cpath =
-      std::filesystem::path(path).parent_path() / root.str("cohort");
-  set.cohort = load_cohort(cpath.string());
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  set.cohort = load_cohort((dir / root.str("cohort")).string());
   for (const auto& t : root.tables("case")) {
     ValidationCase c;
     c.id = t.str("id");
@@ -109,6 +111,8 @@ ValidationSet load_validation(const std::string& path) {
     for (const auto& s : c.scar_classes) c.patient.scars.push_back(mid_range_scar(s));
     c.cohort_size = t.integer("cohort_size");
     c.fitzpatrick_max = static_cast<int>(t.integer("fitzpatrick_max"));
+    if (t.has("cohort") && !t.str("cohort").empty())
+      c.cohort = load_cohort((dir / t.str("cohort")).string());
     c.protocol = read_reduced_protocol(t.table("protocol"));
     set.cases.push_back(std::move(c));
   }
@@ -139,7 +143,7 @@ outcomes::ScarGeometry mid_range_scar(const std::string& cls) {
 double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
                      int threads) {
   if (cohort_metric(c.metric)) {
-    CohortSpec spec = set.cohort;
+    CohortSpec spec = c.cohort ? *c.cohort : set.cohort;
     spec.population.size = c.cohort_size;
     spec.protocol = c.protocol;
     const CohortResult r = run_cohort(m, spec, threads);

@@ -3,6 +3,7 @@
 // each with its published value, predicted value, tolerance window and pass/fail.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,12 @@ struct ValidationCase {
   std::vector<std::string> scar_classes;  // depth_reduction_pct: one scar of each (mid-range)
   long long cohort_size = 0;              // cohort metrics
   int fitzpatrick_max = 6;                // cohort metrics: only these types counted (pih)
+  std::optional<CohortSpec> cohort;       // cohort metrics: the case's own population, if any
 };
 
 struct ValidationSet {
   std::vector<ValidationCase> cases;
-  CohortSpec cohort;  // population of the cohort metrics (file named by `cohort`)
+  CohortSpec cohort;  // default population of the cohort metrics (file named by `cohort`)
 };
 
 ValidationSet load_validation(const std::string& path);

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -20,7 +21,6 @@
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "io/timeseries.hpp"
-#include "outcomes/disease_load.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
@@ -128,7 +128,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   io::TimeSeries ts;
   const auto& specs = healing::field_specs(params.p);
+  // Largest dermal matrix of every column so far: matrix deposited under a scar floor stays
+  // (outcomes::RemodelInput::matrix_under, docs/model.md "Scar remodelling").
+  std::vector<double> col_max = engine.column_matrix();
   auto sample = [&](double t) {
+    const std::vector<double> cm = engine.column_matrix();
+    for (std::size_t c = 0; c < cm.size(); ++c) col_max[c] = std::max(col_max[c], cm[c]);
     const healing::LayerMeans m = engine.layer_means();
     for (int l = 0; l < skin::kLayers; ++l) {
       const std::string layer(skin::layer_name(skin::layer_from_index(l)));
@@ -275,7 +280,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
         const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
         const double gain = rho > 0 ? (col[c] - col0[c]) / rho : 0.0;
         if (l->depression(x, y) > 0.0) {
-          under += gain;
+          under += rho > 0 ? (std::max(col_max[c], col[c]) - col0[c]) / rho : 0.0;
           ++n_under;
         } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
                    patch.surface_depth(x, y) <= 0.0) {
@@ -320,9 +325,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   }
   outcome["scars"] = scars;
   outcome["goodman_baron"] = {
-      {"qualitative_before",
-       outcomes::qualitative_grade_by_load(gb_before, grading, op.load_share)},
-      {"qualitative_after", outcomes::qualitative_grade_by_load(gb_after, grading, op.load_share)},
+      {"qualitative_before", outcomes::qualitative_grade(gb_before, grading)},
+      {"qualitative_after", outcomes::qualitative_grade(gb_after, grading)},
       {"quantitative_before", outcomes::quantitative_score(gb_before, grading)},
       {"quantitative_after", outcomes::quantitative_score(gb_after, grading)}};
 

@@ -41,9 +41,10 @@ TEST(CohortCli, BadCohortIsOneLineExit2) {
 
 TEST(ValidateCli, PrintsTheTable) {
   const auto r = run_cli({"validate", "-j", "2"});
-  // Exit 1 while the known gaps (docs/cohort.md) fail; 0 once every case passes.
-  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
-  EXPECT_EQ(r.exit_code == 0, r.out.find("FAIL") == std::string::npos) << r.out;
+  // Every shipped case passes: exit 0, no FAIL.
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("12 of 12 reference cases pass"), std::string::npos) << r.out;
   for (const char* col : {"reference", "published", "predicted", "tolerance", "Lotfi 2013",
                           "Alam 2014", "Majid 2009"}) {
     EXPECT_NE(r.out.find(col), std::string::npos) << col;

@@ -53,6 +53,32 @@ TEST(ProtocolResponse, EpidermalNeedlesDoLittleForScars) {
   EXPECT_LT(M().simulate(acne_patient(), home).depth_reduction_pct, 0.2 * a.depth_reduction_pct);
 }
 
+TEST(ProtocolResponse, GradesFollowTheScars) {
+  // Twelve mid-range shallow boxcars (0.3 mm deep, 2.75 mm wide): social load 12 x 0.41 mm^2 =
+  // 4.95 mm^2, qualitative grade 3; quantitative score 2 x 2 (punched-out shallow, 11-20) = 4.
+  PatientSpec p;
+  p.scars.assign(12, mid_range_scar("boxcar_shallow"));
+  ReducedProtocol deep;  // 3 monthly 1.5 mm sessions, +8 weeks
+  ReducedProtocol home = deep;
+  home.needle_length = 0.25e-3;
+  const auto a = M().simulate(p, deep), b = M().simulate(p, home);
+  EXPECT_EQ(a.gb_qual_before, 3);
+  EXPECT_EQ(a.gb_quant_before, 4);
+  // Clinic needles: the floors rise (0.3 mm -> about 0.18 mm) but stay deeper than 150 um, so
+  // every scar stays in its row of the quantitative table, while the load seen at 50 cm falls
+  // with the relief beyond 150 um: at least one grade better.
+  const double after = a.scars[0].depth_after;
+  const double width = p.scars[0].width;
+  EXPECT_GT(after, 150e-6);
+  EXPECT_LT(after, 250e-6);
+  EXPECT_EQ(a.gb_quant_after, 4);
+  const double load = 12 * width * (after - 150e-6);  // m^2; bands at 2, 4, 8 mm^2
+  EXPECT_EQ(a.gb_qual_after, load < 2e-6 ? 1 : (load < 4e-6 ? 2 : 3));
+  EXPECT_LE(a.gb_qual_after, 2);
+  EXPECT_EQ(b.gb_qual_after, 3);  // epidermal needles: no change of grade
+  EXPECT_EQ(b.gb_quant_after, 4);
+}
+
 TEST(ProtocolResponse, LongerIntervalsAllowMoreMaturation) {
   // Same follow-up after the last session: collagen I share of the papillary collagen is higher
   // when the sessions were spread out (more time for III -> I replacement of earlier deposits).

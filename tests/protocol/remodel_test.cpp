@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 
-#include "outcomes/disease_load.hpp"
 #include "outcomes/scar_remodel.hpp"
 
 namespace mnsim::outcomes {
@@ -95,19 +94,6 @@ TEST(DeviceStandIns, PenetrationAndRollerDensity) {
   EXPECT_NEAR(roller_density_per_pass(p) * 1e-4, 15.279, 1e-3);
 }
 
-TEST(DiseaseLoad, GradeReachedByHalfOfTheScars) {
-  GradingRules r{50e-6, 150e-6, 500e-6, 5e-3};
-  const ScarState ice{"icepick", 800e-6, 1e-3};  // grade 4
-  const ScarState box{"boxcar", 300e-6, 2e-3};   // grade 3
-  const ScarState mild{"boxcar", 100e-6, 2e-3};  // grade 2
-  const ScarState flat{"boxcar", 20e-6, 2e-3};   // grade 1
-  EXPECT_EQ(qualitative_grade_by_load({ice, mild, mild, mild}, r, 0.5), 2);
-  EXPECT_EQ(qualitative_grade_by_load({ice, box, mild, flat}, r, 0.5), 3);
-  EXPECT_EQ(qualitative_grade_by_load({ice, ice, mild, flat}, r, 0.5), 4);
-  EXPECT_EQ(qualitative_grade_by_load({ice, mild, mild, mild}, r, 0.01), 4);  // worst scar
-  EXPECT_EQ(qualitative_grade_by_load({}, r, 0.5), 0);
-}
-
 }  // namespace
 }  // namespace mnsim::outcomes
 
@@ -121,7 +107,7 @@ TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
     ss << in.rdbuf();
     return ss.str();
   }();
-  const std::string key = "scar_volume_fraction = { value = \"0.50\"";
+  const std::string key = "scar_volume_fraction = { value = \"0.46\"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);
   std::string bad = text;
