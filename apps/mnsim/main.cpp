@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
+#include "core/units.hpp"
 #include "core/version.hpp"
 #include "devices/stage.hpp"
 #include "protocol/cohort.hpp"
@@ -128,7 +129,24 @@ struct Flags {
   std::string log_level = "info";
   std::string topic;
   std::string file;
+  std::string resume;                      // run: the folder of the run to continue
+  std::string checkpoint_every = "5 min";  // run: wall time between checkpoints
 };
+
+/// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
+/// off. Throws InputError at the flag.
+double parse_checkpoint_every(const std::string& text) {
+  const mnsim::ParsedQuantity q = mnsim::parse_quantity(text, mnsim::Dim::Time);
+  if (!q.ok()) {
+    throw mnsim::InputError({"command line", 0, 0}, "--checkpoint-every", q.error,
+                            "a wall time with its unit, such as \"5 min\"");
+  }
+  if (!(q.si >= 0.0)) {
+    throw mnsim::InputError({"command line", 0, 0}, "--checkpoint-every",
+                            fmt::format("'{}' is negative", text), "a wall time of 0 s or more");
+  }
+  return q.si;
+}
 
 int cmd_run(const Flags& f) {
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
@@ -144,6 +162,16 @@ int cmd_run(const Flags& f) {
   opt.out_dir = f.out.empty()
                     ? std::filesystem::path("results") / std::filesystem::path(f.scenario).stem()
                     : std::filesystem::path(f.out);
+  if (!f.resume.empty()) {
+    if (!f.out.empty() && std::filesystem::path(f.out) != std::filesystem::path(f.resume)) {
+      throw mnsim::InputError({"command line", 0, 0}, "--resume",
+                              fmt::format("continues '{}' but --out names '{}'", f.resume, f.out),
+                              "--resume DIR alone (DIR is the output folder of the run)");
+    }
+    opt.out_dir = f.resume;
+    opt.resume = true;
+  }
+  opt.checkpoint_every = parse_checkpoint_every(f.checkpoint_every);
   opt.threads = f.threads;
   opt.seed = f.seed;
   opt.force = f.force;
@@ -151,9 +179,18 @@ int cmd_run(const Flags& f) {
   opt.stop = &g_stop;
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  const mnsim::RunResult r = mnsim::run_scenario(std::move(sc), opt);
-  progress.reset();
-  std::fprintf(stdout, "%s\n", r.summary_text.c_str());
+  try {
+    const mnsim::RunResult r = mnsim::run_scenario(std::move(sc), opt);
+    progress.reset();
+    std::fprintf(stdout, "%s\n", r.summary_text.c_str());
+  } catch (const mnsim::Interrupted& e) {
+    progress.reset();
+    std::string again = "mnsim run " + f.scenario + " --resume " + opt.out_dir.string();
+    if (f.seed) again += fmt::format(" --seed {}", *f.seed);
+    std::fprintf(stderr, "error: interrupted by %s: %s; resume with: %s\n",
+                 e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again.c_str());
+    return e.signal() == SIGTERM ? 143 : 130;
+  }
   return 0;
 }
 
@@ -258,7 +295,16 @@ int main(int argc, char** argv) {
   run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   run->add_flag("--force", f.force,
-                "Write into a non-empty folder that is not an earlier mnsim output");
+                "Write into a non-empty folder that is not an earlier mnsim output, or start "
+                "over in a folder that holds a checkpoint");
+  run->add_option("--resume", f.resume,
+                  "Continue the killed or interrupted run whose output folder is DIR (from "
+                  "DIR/checkpoint; the same scenario and --seed)")
+      ->type_name("DIR");
+  run->add_option("--checkpoint-every", f.checkpoint_every,
+                  "Wall time between checkpoints, with its unit (default \"5 min\"; \"0 s\": "
+                  "only at session boundaries and on SIGINT/SIGTERM)")
+      ->type_name("TIME");
 
   auto* check = app.add_subcommand(
       "check", "Validate a scenario without running it; print it fully resolved.");
@@ -336,9 +382,7 @@ int main(int argc, char** argv) {
   } catch (const mnsim::InputError& e) {
     return fail_input(e);
   } catch (const mnsim::Interrupted& e) {
-    std::fprintf(stderr,
-                 "error: interrupted by %s: %s; no results were kept (the run does not write "
-                 "checkpoints yet): run the same command again to start over\n",
+    std::fprintf(stderr, "error: interrupted by %s: %s\n",
                  e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what());
     return e.signal() == SIGTERM ? 143 : 130;
   } catch (const mnsim::NumericalError& e) {

@@ -70,6 +70,20 @@ void Stepper::add_event(double t, EventAction action) {
   events_.insert(pos, std::move(e));
 }
 
+void Stepper::discard_events(std::size_t n) {
+  if (n > events_.size()) throw std::out_of_range("internal: discarding more events than pending");
+  events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void Stepper::restore(double t, double dt, const StepStats& stats) {
+  if (!std::isfinite(t) || !(dt >= control_.dt_min && dt <= control_.dt_max)) {
+    throw std::invalid_argument("internal: restored time or step out of range");
+  }
+  t_ = t;
+  dt_ = dt;
+  stats_ = stats;
+}
+
 void Stepper::run_due_events() {
   bool ran = false;
   while (!events_.empty() && events_.front().t <= t_) {

@@ -104,6 +104,16 @@ class Stepper {
   const StepStats& stats() const { return stats_; }
   const StepControl& control() const { return control_; }
 
+  // Checkpoint/restart (run/checkpoint.hpp): the stepper's own state besides the fields. Events
+  // are closures and are not saved: a restarted run schedules the same events again and drops
+  // the ones already run (the first `n` in time order).
+  /// Events scheduled and not yet run.
+  std::size_t pending_events() const { return events_.size(); }
+  /// Drops the first n pending events (in the order they would run).
+  void discard_events(std::size_t n);
+  /// Restores time, next trial step and statistics saved from time(), dt() and stats().
+  void restore(double t, double dt, const StepStats& stats);
+
  private:
   struct Event {
     double t;

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 
 #include "core/error.hpp"
 #include "io/files.hpp"
@@ -87,7 +88,33 @@ void FieldsWriter::attribute(const std::string& name, const std::string& value) 
   string_attr(file_, name, value, path_);
 }
 
+std::vector<std::vector<float>> gather_interior(const grid::FieldSet& fs,
+                                                const std::vector<std::string>& names) {
+  const grid::Grid& gr = fs.grid();
+  std::vector<std::vector<float>> values;
+  for (const auto& name : names) {
+    const grid::ConstFieldView v = fs.view(name);
+    std::vector<float>& buf = values.emplace_back(gr.cells());
+    std::size_t n = 0;
+    for (int k = 0; k < gr.nz; ++k)
+      for (int j = 0; j < gr.ny; ++j)
+        for (int i = 0; i < gr.nx; ++i) buf[n++] = v(i, j, k);
+  }
+  return values;
+}
+
 void FieldsWriter::snapshot(double time_s, const std::string& label, const grid::FieldSet& fs) {
+  snapshot_values(time_s, label, gather_interior(fs, fields_));
+}
+
+void FieldsWriter::snapshot_values(double time_s, const std::string& label,
+                                   const std::vector<std::vector<float>>& values) {
+  if (values.size() != fields_.size()) {
+    throw std::logic_error("internal: snapshot values do not match the writer's fields");
+  }
+  for (const auto& v : values) {
+    if (v.size() != grid_.cells()) throw std::logic_error("internal: snapshot of another grid");
+  }
   const std::string gname = fmt::format("snapshots/{:06}", times_.size());
   const hid_t g = H5Gcreate2(file_, gname.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) h5_fail(path_, "snapshot group");
@@ -98,18 +125,13 @@ void FieldsWriter::snapshot(double time_s, const std::string& label, const grid:
   H5Sclose(tspace);
   string_attr(g, "label", label, path_);
 
-  const grid::Grid& gr = fs.grid();
+  const grid::Grid& gr = grid_;
   const hsize_t dims[3] = {static_cast<hsize_t>(gr.nz), static_cast<hsize_t>(gr.ny),
                            static_cast<hsize_t>(gr.nx)};
   const hsize_t chunk[3] = {std::min<hsize_t>(dims[0], 16), std::min<hsize_t>(dims[1], 64),
                             std::min<hsize_t>(dims[2], 64)};
-  std::vector<float> buf(gr.cells());
-  for (const auto& name : fields_) {
-    const grid::ConstFieldView v = fs.view(name);
-    std::size_t n = 0;
-    for (int k = 0; k < gr.nz; ++k)
-      for (int j = 0; j < gr.ny; ++j)
-        for (int i = 0; i < gr.nx; ++i) buf[n++] = v(i, j, k);
+  for (std::size_t f = 0; f < fields_.size(); ++f) {
+    const std::string& name = fields_[f];
     const hid_t space = H5Screate_simple(3, dims, nullptr);
     const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 3, chunk);
@@ -118,7 +140,8 @@ void FieldsWriter::snapshot(double time_s, const std::string& label, const grid:
     const hid_t ds =
         H5Dcreate2(g, name.c_str(), H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     const herr_t st =
-        ds < 0 ? -1 : H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data());
+        ds < 0 ? -1
+               : H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values[f].data());
     if (ds >= 0) H5Dclose(ds);
     H5Pclose(dcpl);
     H5Sclose(space);

@@ -30,6 +30,11 @@ class FieldsWriter {
   void attribute(const std::string& name, const std::string& value);
   /// Appends one snapshot of the named fields (interior cells only).
   void snapshot(double time_s, const std::string& label, const grid::FieldSet& fields);
+  /// Appends one snapshot from interior values already gathered: one vector of nz*ny*nx values
+  /// (i fastest) per field of the writer, in its order (snapshots kept by a checkpoint).
+  void snapshot_values(double time_s, const std::string& label,
+                       const std::vector<std::vector<float>>& values);
+  const std::vector<std::string>& fields() const { return fields_; }
   /// Flushes, closes and renames into place; writes the XDMF sidecar. Throws OutputError.
   void close();
 
@@ -46,6 +51,10 @@ class FieldsWriter {
   long long file_ = -1;  // hid_t
   bool closed_ = false;
 };
+
+/// Interior values (i fastest, then j, then k) of the named fields.
+std::vector<std::vector<float>> gather_interior(const grid::FieldSet& fields,
+                                                const std::vector<std::string>& names);
 
 /// Reads one field of one snapshot back (tests, tools). Returns nz*ny*nx values.
 std::vector<float> read_snapshot_field(const std::filesystem::path& path, int snapshot,

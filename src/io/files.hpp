@@ -8,8 +8,17 @@
 
 namespace mnsim::io {
 
-/// Writes `content` to `path` atomically (temporary file, fsync, rename). Throws OutputError.
-void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+/// Writes `content` to `path` atomically (temporary file, fsync, rename, fsync of the folder):
+/// the previous file at `path`, if any, stays intact until the new one is complete. Throws
+/// OutputError (a failed write leaves no temporary file behind).
+/// Test hooks (environment): MNSIM_TEST_FAIL_WRITE_AFTER_BYTES=N makes every write fail with
+/// ENOSPC once N bytes of that file are written (a full disk); `pause_mid_write_s` > 0 sleeps
+/// after half of the bytes (tests that kill the writer mid-write).
+void write_file_atomic(const std::filesystem::path& path, std::string_view content,
+                       double pause_mid_write_s = 0.0);
+
+/// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
+void remove_stale_temporaries(const std::filesystem::path& dir);
 
 /// Name of the marker file that identifies a folder as an mnsim output folder.
 inline constexpr const char* kOutputMarker = ".mnsim-output";

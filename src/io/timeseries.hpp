@@ -9,6 +9,12 @@ namespace mnsim::io {
 
 class TimeSeries {
  public:
+  struct Row {
+    double t;
+    std::string quantity, layer;
+    double value;
+  };
+
   /// Adds one observation. `layer` may be empty (for whole-patch or per-scar quantities).
   void add(double time_s, const std::string& quantity, const std::string& layer, double value);
   std::size_t size() const { return rows_.size(); }
@@ -18,12 +24,10 @@ class TimeSeries {
   /// Writes "time_s,time_days,quantity,layer,value" atomically.
   void write_csv(const std::filesystem::path& path) const;
 
+  /// Every observation in the order added (checkpoints save and restore them).
+  const std::vector<Row>& rows() const { return rows_; }
+
  private:
-  struct Row {
-    double t;
-    std::string quantity, layer;
-    double value;
-  };
   std::vector<Row> rows_;
 };
 

@@ -1,5 +1,6 @@
 #include "run/run.hpp"
 
+#include "run/checkpoint.hpp"
 #include "run/output.hpp"
 
 #include <fmt/format.h>
@@ -10,8 +11,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <limits>
+#include <optional>
 
 #include "core/rng.hpp"
 #include "core/version.hpp"
@@ -96,11 +99,81 @@ std::uint64_t session_seed(std::uint64_t seed, int session) {
   return mix64(mix64(seed) ^ (0x5e55'0000ULL + static_cast<std::uint64_t>(session)));
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+[[noreturn]] void checkpoint_mismatch(const fs::path& file, const std::string& what) {
+  throw InputError({file.string(), 1, 1}, "(checkpoint)", what,
+                   "a checkpoint of this scenario and seed written by this mnsim build; delete "
+                   "the checkpoint folder to start over");
+}
+
+/// Reads OUT/checkpoint/run.ckpt when resuming; refuses a forgotten checkpoint otherwise.
+std::optional<RunState> open_checkpoint(const RunOptions& opts, std::uint64_t key,
+                                        Progress& progress) {
+  const fs::path file = run_checkpoint_path(opts.out_dir);
+  std::error_code ec;
+  const bool exists = fs::exists(file, ec);
+  std::optional<RunState> state;
+  if (exists && opts.resume) {
+    const io::CheckpointFile c = io::read_checkpoint(file);
+    if (c.key != key) {
+      checkpoint_mismatch(file, "was written for another scenario, seed or mnsim build");
+    }
+    state = decode_run_state(c, file.string());
+  } else if (exists && !opts.force) {
+    throw InputError(
+        {"command line", 0, 0}, "--out",
+        fmt::format("'{}' holds the checkpoint of an unfinished run", opts.out_dir.string()),
+        "--resume to continue it, or --force to start over");
+  } else if (opts.resume) {
+    progress.note(fmt::format("no checkpoint in {}: starting from the beginning",
+                              checkpoint_dir(opts.out_dir).string()));
+  }
+  if (!state) fs::remove_all(checkpoint_dir(opts.out_dir), ec);
+  fs::create_directories(checkpoint_dir(opts.out_dir), ec);
+  if (ec) {
+    throw OutputError(
+        fmt::format("cannot create {}: {}", checkpoint_dir(opts.out_dir).string(), ec.message()));
+  }
+  // Temporary files of writers that were killed, and snapshots taken after the checkpoint.
+  io::remove_stale_temporaries(opts.out_dir);
+  io::remove_stale_temporaries(checkpoint_dir(opts.out_dir));
+  const std::size_t kept = state ? state->snapshots.size() : 0;
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(checkpoint_dir(opts.out_dir), ec)) {
+    const std::string n = e.path().filename().string();
+    // snapshot-NNNNNN.ckpt beyond those the checkpoint lists were taken after it.
+    if (n.size() == 20 && n.rfind("snapshot-", 0) == 0 && n.substr(15) == ".ckpt" &&
+        std::all_of(n.begin() + 9, n.begin() + 15, [](char c) { return c >= '0' && c <= '9'; }) &&
+        std::stoul(n.substr(9, 6)) >= kept) {
+      stale.push_back(e.path());
+    }
+  }
+  for (const auto& p : stale) fs::remove(p, ec);
+  return state;
+}
+
+StoredSnapshot load_snapshot(const fs::path& out, std::size_t index, std::uint64_t key,
+                             const RunState::Snapshot& expected) {
+  const fs::path file = snapshot_path(out, index);
+  const io::CheckpointFile c = io::read_checkpoint(file);
+  if (c.key != key) checkpoint_mismatch(file, "was written for another scenario, seed or build");
+  StoredSnapshot s = decode_snapshot(c, file.string());
+  if (s.t != expected.t || s.label != expected.label) {
+    checkpoint_mismatch(file, fmt::format("holds snapshot '{}', the run checkpoint lists '{}'",
+                                          s.label, expected.label));
+  }
+  return s;
+}
+
+}  // namespace
+
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
   NullProgress quiet;
   Progress& progress = opts.progress ? *opts.progress : quiet;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string started = utc_now_iso();
   if (opts.threads > 0) omp_set_num_threads(opts.threads);
   const int threads = omp_get_max_threads();
   const std::uint64_t seed = apply_seed_override(scenario, opts.seed);
@@ -108,6 +181,16 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   validate_semantics(scenario);
   const protocol::Course course = protocol::make_course(scenario.table("course"));
   io::prepare_output_dir(opts.out_dir, opts.force);
+  const std::string resolved = scenario.to_toml();
+  const std::uint64_t key = run_checkpoint_key(resolved);
+  std::optional<RunState> restored = open_checkpoint(opts, key, progress);
+  const bool resumed = restored.has_value();
+  const std::string started = restored ? restored->started_utc : utc_now_iso();
+  const double wall_before = restored ? restored->wall_s : 0.0;
+  auto wall_now = [&] {
+    return wall_before +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
 
   progress.stage("tissue");
   const skin::Tissue tissue = skin::build_tissue(scenario);
@@ -120,11 +203,24 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                             g.nz, static_cast<double>(g.cells()) * 1e-6, engine.fields().size(),
                             static_cast<double>(2 * engine.fields().bytes()) / (1 << 20)));
 
-  const std::string resolved = scenario.to_toml();
   const OutputPlan plan = make_output_plan(scenario.table("output"));
-  io::FieldsWriter h5(opts.out_dir / "fields.h5", g, plan.fields);
   std::string punctures_csv;
-  h5.attribute("mnsim_scenario", resolved);
+  // Snapshots go to OUT/checkpoint as they are taken; fields.h5 is assembled from them at the
+  // end, so a killed and resumed run neither loses nor repeats one.
+  std::vector<RunState::Snapshot> snapshots;
+  if (restored) snapshots = restored->snapshots;
+  auto snapshot = [&](double t, const std::string& label, const grid::FieldSet& fields) {
+    StoredSnapshot s;
+    s.t = t;
+    s.label = label;
+    s.nx = g.nx;
+    s.ny = g.ny;
+    s.nz = g.nz;
+    s.field_names = plan.fields;
+    s.values = io::gather_interior(fields, plan.fields);
+    io::write_checkpoint(snapshot_path(opts.out_dir, snapshots.size()), encode_snapshot(s, key));
+    snapshots.push_back({t, label});
+  };
 
   io::TimeSeries ts;
   const auto& specs = healing::field_specs(params.p);
@@ -151,11 +247,15 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   double bleeding_sum = 0.0;
   std::size_t puncture_total = 0;
   double last_session = 0.0;
+  bool session_ran = false;        // a session since the last checkpoint
+  std::uint64_t events_total = 0;  // events scheduled (checkpoints count those that ran)
   for (const auto& s : course.sessions) {
+    ++events_total;
     engine.stepper().add_event(s.time, [&, s](double t, grid::FieldSet& fields) {
       sample(t);
+      session_ran = true;
       if (plan.before_sessions) {
-        h5.snapshot(t, fmt::format("before session {}", s.index + 1), fields);
+        snapshot(t, fmt::format("before session {}", s.index + 1), fields);
       }
       const devices::StageResult st =
           devices::run_device_stage(scenario, patch.profile(), area, session_seed(seed, s.index));
@@ -181,7 +281,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                                 s.index + 1, course.sessions.size(), t / kDay, st.punctures.size(),
                                 st.stats["depth_um"]["mean"].get<double>()));
       if (plan.after_sessions) {
-        h5.snapshot(t, fmt::format("after session {}", s.index + 1), fields);
+        snapshot(t, fmt::format("after session {}", s.index + 1), fields);
       }
       // All sessions' punctures in one CSV, with the session number in front.
       const std::string csv = devices::punctures_csv(st.punctures);
@@ -200,31 +300,128 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   if (plan.every > 0.0) {
     for (double t = plan.every; t < course.end_time - 1e-6; t += plan.every) {
+      ++events_total;
       engine.stepper().add_event(t, [&](double te, grid::FieldSet& fields) {
-        h5.snapshot(te, fmt::format("day {:.1f}", te / kDay), fields);
+        snapshot(te, fmt::format("day {:.1f}", te / kDay), fields);
       });
     }
   }
-  progress.stage("healing");
   double next_sample = 0.0;
-  engine.stepper().set_observer([&](double t, double dt) {
-    if (opts.stop && opts.stop->requested()) {
-      throw Interrupted(opts.stop->requested(),
-                        fmt::format("stopped at simulated day {:.2f} of {:.0f}", t / kDay,
-                                    course.end_time / kDay));
+  healing::Stepper& stepper = engine.stepper();
+
+  // Checkpoints: at the first accepted step after each session, every checkpoint_every of wall
+  // time, and on a stop request; always between accepted steps, before due events run.
+  const fs::path ck_file = run_checkpoint_path(opts.out_dir);
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  auto save_checkpoint = [&] {
+    RunState s;
+    s.t = stepper.time();
+    s.dt = stepper.dt();
+    s.stats = stepper.stats();
+    s.events_done = events_total - stepper.pending_events();
+    s.next_sample = next_sample;
+    s.last_session = last_session;
+    s.bleeding_sum = bleeding_sum;
+    s.puncture_total = puncture_total;
+    s.first_stats_json = first_stats.dump();
+    s.session_log_json = session_log.dump();
+    s.punctures_csv = punctures_csv;
+    s.timeseries = ts.rows();
+    s.snapshots = snapshots;
+    s.started_utc = started;
+    s.wall_s = wall_now();
+    s.nx = g.nx;
+    s.ny = g.ny;
+    s.nz = g.nz;
+    s.padded = g.padded_size();
+    std::vector<std::span<const float>> views;
+    for (int f = 0; f < engine.fields().size(); ++f) {
+      s.field_names.push_back(engine.fields().name(f));
+      views.emplace_back(engine.fields().view(f).data, g.padded_size());
     }
+    try {
+      io::write_checkpoint(ck_file, encode_run_state(s, views, key));
+    } catch (const OutputError& e) {
+      throw OutputError(fmt::format("{}; the previous checkpoint is intact", e.what()));
+    }
+    last_checkpoint = std::chrono::steady_clock::now();
+  };
+
+  if (restored) {
+    const RunState& r = *restored;
+    const grid::FieldSet& fset = engine.fields();
+    bool same = r.nx == g.nx && r.ny == g.ny && r.nz == g.nz && r.padded == g.padded_size() &&
+                r.field_names.size() == static_cast<std::size_t>(fset.size());
+    for (std::size_t f = 0; same && f < r.field_names.size(); ++f) {
+      same = r.field_names[f] == fset.name(static_cast<int>(f));
+    }
+    if (!same) checkpoint_mismatch(ck_file, "holds fields of another grid or model");
+    if (!(r.t <= course.end_time) || r.events_done > stepper.pending_events() ||
+        !(r.dt >= stepper.control().dt_min && r.dt <= stepper.control().dt_max)) {
+      checkpoint_mismatch(ck_file, "holds a time, step or event count outside this run");
+    }
+    for (std::size_t i = 0; i < r.snapshots.size(); ++i) {
+      (void)load_snapshot(opts.out_dir, i, key, r.snapshots[i]);
+    }
+    for (std::size_t f = 0; f < r.fields.size(); ++f) {
+      std::memcpy(engine.fields().view(static_cast<int>(f)).data, r.fields[f].data(),
+                  r.fields[f].size() * sizeof(float));
+    }
+    stepper.restore(r.t, r.dt, r.stats);
+    stepper.discard_events(static_cast<std::size_t>(r.events_done));
+    next_sample = r.next_sample;
+    last_session = r.last_session;
+    bleeding_sum = r.bleeding_sum;
+    puncture_total = static_cast<std::size_t>(r.puncture_total);
+    try {
+      first_stats = nlohmann::json::parse(r.first_stats_json);
+      session_log = nlohmann::json::parse(r.session_log_json);
+    } catch (const nlohmann::json::exception&) {
+      checkpoint_mismatch(ck_file, "holds an unreadable session log");
+    }
+    punctures_csv = r.punctures_csv;
+    for (const auto& row : r.timeseries) ts.add(row.t, row.quantity, row.layer, row.value);
+    // The first session's punctures feed the report's density map: drawn again (same seed).
+    if (!first_stats.is_null() && !course.sessions.empty()) {
+      first_punctures = devices::run_device_stage(scenario, patch.profile(), area,
+                                                  session_seed(seed, course.sessions[0].index))
+                            .punctures;
+    }
+    progress.note(fmt::format("resuming from the checkpoint at simulated day {:.2f} of {:.0f}",
+                              r.t / kDay, course.end_time / kDay));
+    restored.reset();  // the fields' copy is no longer needed
+  }
+
+  progress.stage("healing");
+  stepper.set_observer([&](double t, double dt) {
     progress.advance(t, course.end_time);
     spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected", t / kHour, dt,
-                  engine.stepper().stats().accepted, engine.stepper().stats().rejected);
-    if (t + 1e-9 < next_sample) return;
-    sample(t);
-    const double since = t - last_session;
-    next_sample = t + (since < kDay ? kHour : (since < 7 * kDay ? 6 * kHour : kDay));
+                  stepper.stats().accepted, stepper.stats().rejected);
+    if (t + 1e-9 >= next_sample) {
+      sample(t);
+      const double since = t - last_session;
+      next_sample = t + (since < kDay ? kHour : (since < 7 * kDay ? 6 * kHour : kDay));
+    }
+    const int sig = opts.stop ? opts.stop->requested() : 0;
+    const bool due =
+        opts.checkpoint_every > 0.0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >=
+            opts.checkpoint_every;
+    if (sig != 0 || session_ran || due) {
+      save_checkpoint();
+      session_ran = false;
+    }
+    if (sig != 0) {
+      throw Interrupted(sig, fmt::format("stopped at simulated day {:.2f} of {:.0f}; checkpoint "
+                                         "saved in {}",
+                                         t / kDay, course.end_time / kDay,
+                                         checkpoint_dir(opts.out_dir).string()));
+    }
   });
-  sample(0.0);
-  engine.stepper().advance_to(course.end_time);
+  if (!resumed) sample(0.0);
+  stepper.advance_to(course.end_time);
   sample(course.end_time);
-  if (plan.end) h5.snapshot(course.end_time, "end of follow-up", engine.fields());
+  if (plan.end) snapshot(course.end_time, "end of follow-up", engine.fields());
   progress.advance(course.end_time, course.end_time);
 
   // Outcomes.
@@ -373,10 +570,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
         course.end_time / kDay));
     if (scenario.has("notes")) rd.scenario_in_words.push_back(scenario.str("notes"));
     rd.scenario_toml = resolved;
-    rd.run_metadata =
-        run_metadata(seed, threads, started,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count())
-            .dump(2);
+    rd.run_metadata = run_metadata(seed, threads, started, wall_now()).dump(2);
     if (!first_punctures.empty()) {
       const devices::DensityMap dm = devices::density_map(first_punctures, area, 1e-3);
       rd.puncture_density.nx = dm.nx;
@@ -500,9 +694,20 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     report::write_report(rd, opts.out_dir);
   }
 
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  h5.attribute("mnsim_run", run_metadata(seed, threads, started, wall).dump());
-  h5.close();
+  const double wall = wall_now();
+  {
+    io::FieldsWriter h5(opts.out_dir / "fields.h5", g, plan.fields);
+    h5.attribute("mnsim_scenario", resolved);
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+      const StoredSnapshot s = load_snapshot(opts.out_dir, i, key, snapshots[i]);
+      if (s.field_names != plan.fields || s.nx != g.nx || s.ny != g.ny || s.nz != g.nz) {
+        checkpoint_mismatch(snapshot_path(opts.out_dir, i), "holds another grid or other fields");
+      }
+      h5.snapshot_values(s.t, s.label, s.values);
+    }
+    h5.attribute("mnsim_run", run_metadata(seed, threads, started, wall).dump());
+    h5.close();
+  }
   ts.write_csv(opts.out_dir / "timeseries.csv");
   io::write_file_atomic(opts.out_dir / "punctures.csv", punctures_csv);
 
@@ -523,6 +728,15 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                         fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}\n{}",
                                     version(), git_commit(), seed, started, resolved));
   io::write_file_atomic(opts.out_dir / "summary.json", res.summary.dump(2) + "\n");
+  // Every output is in place: the checkpoint has served (the run file first, so a kill here
+  // leaves either a complete checkpoint or none).
+  {
+    std::error_code ec;
+    fs::remove(ck_file, ec);
+    fs::remove_all(checkpoint_dir(opts.out_dir), ec);
+    if (ec)
+      spdlog::warn("could not remove {}: {}", checkpoint_dir(opts.out_dir).string(), ec.message());
+  }
   const auto& gbo = outcome["goodman_baron"];
   std::string scar_line;
   for (const auto& sc : outcome["scars"]) {

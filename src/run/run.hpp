@@ -20,7 +20,12 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   bool force = false;                 // write into a non-empty foreign folder
   Progress* progress = nullptr;       // may be null
-  const StopToken* stop = nullptr;    // SIGINT/SIGTERM: stop at the next step (may be null)
+  const StopToken* stop = nullptr;    // SIGINT/SIGTERM: checkpoint and stop at the next step
+  /// Continue from OUT/checkpoint (docs/reliability.md); without a checkpoint there, start from
+  /// the beginning. Without `resume`, a checkpoint in OUT is refused unless `force`.
+  bool resume = false;
+  /// Wall time between checkpoints (s); <= 0: only at session boundaries and on a stop request.
+  double checkpoint_every = 300.0;
 };
 
 struct RunResult {

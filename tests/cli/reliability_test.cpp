@@ -1,4 +1,5 @@
-// Stopping a run with SIGTERM/SIGINT, and refusing grids that would not fit in memory.
+// Stopping a run with SIGTERM/SIGINT (a checkpoint, then exit 143/130), and refusing grids that
+// would not fit in memory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -66,6 +67,11 @@ TEST(Reliability, SigtermAndSigintStopCleanlyWithTheirExitCodes) {
     const Stopped s = run_and_signal(out, sig);
     EXPECT_EQ(s.exit_code, code) << s.err;
     EXPECT_NE(s.err.find(std::string("error: interrupted by ") + name), std::string::npos) << s.err;
+    // A checkpoint, and how to continue from it.
+    EXPECT_NE(s.err.find("checkpoint saved in " + (out / "checkpoint").string()), std::string::npos)
+        << s.err;
+    EXPECT_NE(s.err.find("; resume with: mnsim run "), std::string::npos) << s.err;
+    EXPECT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
     // Nothing half-written is left looking complete.
     for (const char* f : {"summary.json", "fields.h5", "report.html", "timeseries.csv"}) {
       EXPECT_FALSE(fs::exists(out / f)) << f;

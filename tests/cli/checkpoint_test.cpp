@@ -1,0 +1,296 @@
+// Checkpoint and resume through the real binary: a run killed with SIGKILL at random moments
+// (once in the middle of a checkpoint write) and resumed each time ends with the same outputs,
+// byte for byte, as an uninterrupted run; a full disk is a one-line error that keeps the previous
+// checkpoint; damaged or foreign checkpoints are refused with exit 2.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "io/checkpoint.hpp"
+#include "io/fields_h5.hpp"
+#include "support/run_cli.hpp"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Three sessions a day apart on a 5 x 5 x 13 grid (a few seconds); snapshots before and after
+// each session, every day (day 1 and 2 coincide with sessions 2 and 3) and at the end: 10.
+const char* kScenario =
+    "title = \"kill and resume\"\nseed = 11\n"
+    "[tissue]\nwidth = \"1 mm\"\nlength = \"1 mm\"\nresolution = \"200 um\"\n"
+    "[course]\nsessions = 3\ninterval = \"1 day\"\nfollow_up = \"4 days\"\n"
+    "[output]\nsnapshot_every = \"1 day\"\n";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Child {
+  pid_t pid = -1;
+  fs::path err;
+};
+
+/// Starts mnsim with extra environment variables; stderr goes to `err`.
+Child spawn(const std::vector<std::string>& args, const fs::path& err,
+            const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  Child c;
+  c.err = err;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 2);
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 0);
+    std::vector<char*> argv{const_cast<char*>(MNSIM_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(MNSIM_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return c;
+}
+
+/// Exit code, or 128 + signal.
+int wait_for(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool has_temporary(const fs::path& dir, const std::string& prefix) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+/// Everything a run produces that must not depend on interruptions: summary.json without its
+/// wall-clock metadata (run.started_utc, run.wall_time_s,
+/// punctures_first_session.generation_wall_s), timeseries.csv, punctures.csv, the snapshot
+/// list (fields.xmf: times and labels) and every stored field value of fields.h5.
+std::string results(const fs::path& out) {
+  std::string r;
+  auto summary = nlohmann::json::parse(slurp(out / "summary.json"));
+  summary["run"].erase("started_utc");
+  summary["run"].erase("wall_time_s");
+  summary["punctures_first_session"].erase("generation_wall_s");
+  r += summary.dump(1) + "\n";
+  r += slurp(out / "timeseries.csv");
+  r += slurp(out / "punctures.csv");
+  const std::string xmf = slurp(out / "fields.xmf");
+  r += xmf;
+  int snapshots = 0;
+  for (std::size_t at = xmf.find("<Time "); at != std::string::npos;
+       at = xmf.find("<Time ", at + 1)) {
+    ++snapshots;
+  }
+  EXPECT_EQ(snapshots, 10) << out;
+  for (int s = 0; s < snapshots; ++s) {
+    for (const char* f : {"damage", "inflammatory_signal", "fibroblasts", "collagen3", "collagen1",
+                          "elastin", "vascular", "melanin_excess"}) {
+      const std::vector<float> v = mnsim::io::read_snapshot_field(out / "fields.h5", s, f);
+      r.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    }
+  }
+  return r;
+}
+
+class Checkpoint : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("mnsim_ckpt_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    scenario_ = (dir_ / "s.toml").string();
+    std::ofstream(scenario_) << kScenario;
+    const auto t0 = Clock::now();
+    const auto r = mnsim::test::run_cli(
+        {"run", scenario_, "--out", (dir_ / "ref").string(), "--quiet", "--threads", "2"});
+    ref_seconds_ = std::chrono::duration<double>(Clock::now() - t0).count();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_FALSE(fs::exists(dir_ / "ref" / "checkpoint"));  // removed once the run completes
+    reference_ = results(dir_ / "ref");
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  /// Runs until SIGTERM after the first session: leaves a checkpoint in `out`.
+  static void interrupted_run(const fs::path& out) {
+    const fs::path err = out.string() + ".err";
+    const Child c = spawn({"run", scenario_, "--out", out.string(), "--threads", "2"}, err);
+    for (int i = 0; i < 3000; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (slurp(err).find("session 1 of") != std::string::npos) break;
+    }
+    ::kill(c.pid, SIGTERM);
+    const int code = wait_for(c.pid);
+    const std::string msg = slurp(err);
+    ASSERT_EQ(code, 143) << msg;
+    EXPECT_NE(msg.find("error: interrupted by SIGTERM: stopped at simulated day "),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("resume with: mnsim run " + scenario_ + " --resume " + out.string()),
+              std::string::npos)
+        << msg;
+    ASSERT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+    EXPECT_FALSE(fs::exists(out / "summary.json"));
+  }
+
+  static inline fs::path dir_;
+  static inline std::string scenario_;
+  static inline std::string reference_;
+  static inline double ref_seconds_ = 0.0;
+};
+
+TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
+  const fs::path out = dir_ / "killed";
+  std::mt19937 rng(20261123);
+  std::uniform_real_distribution<double> when(0.1, 0.6);
+  int kills = 0, mid_write_kills = 0, resumed = 0;
+  for (int attempt = 0; attempt < 20 && kills < 6; ++attempt) {
+    const bool mid_write = kills == 2;  // the third kill lands inside a checkpoint write
+    const fs::path err = dir_ / ("attempt" + std::to_string(attempt) + ".err");
+    std::vector<std::pair<std::string, std::string>> env;
+    if (mid_write) env.emplace_back("MNSIM_TEST_PAUSE_IN_CHECKPOINT", "3");
+    const Child c = spawn({"run", scenario_, "--resume", out.string(), "--checkpoint-every",
+                           "50 ms", "--threads", "2"},
+                          err, env);
+    bool in_write = false;
+    if (mid_write) {
+      // The writer sleeps half-way through its temporary file: kill it there.
+      for (int i = 0; i < 6000 && !in_write; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        in_write = has_temporary(out / "checkpoint", ".run.ckpt.tmp.");
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * ref_seconds_));
+    }
+    ::kill(c.pid, SIGKILL);
+    const int code = wait_for(c.pid);
+    const std::string log = slurp(err);
+    if (log.find("resuming from the checkpoint at simulated day") != std::string::npos) ++resumed;
+    if (code == 128 + SIGKILL) {
+      ++kills;
+      if (in_write) ++mid_write_kills;
+      // What a kill leaves: the last complete checkpoint (if any), never a torn one.
+      if (fs::exists(out / "checkpoint" / "run.ckpt")) {
+        EXPECT_NO_THROW(mnsim::io::read_checkpoint(out / "checkpoint" / "run.ckpt")) << attempt;
+      }
+      if (in_write) {
+        EXPECT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+      }
+    } else {
+      ASSERT_EQ(code, 0) << log;  // finished before the kill: the next attempt starts over
+    }
+  }
+  EXPECT_GE(kills, 5);
+  EXPECT_EQ(mid_write_kills, 1);
+  EXPECT_GE(resumed, 3);
+  const auto r = mnsim::test::run_cli(
+      {"run", scenario_, "--resume", out.string(), "--threads", "2", "--checkpoint-every", "0 s"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from the checkpoint"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "checkpoint"));
+  for (const auto& e : fs::directory_iterator(out)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  }
+  EXPECT_TRUE(results(out) == reference_) << "resumed results differ from the uninterrupted run";
+}
+
+TEST_F(Checkpoint, FullDiskIsAOneLineErrorAndKeepsThePreviousCheckpoint) {
+  const fs::path out = dir_ / "full";
+  interrupted_run(out);
+  const std::string before = slurp(out / "checkpoint" / "run.ckpt");
+  const fs::path err = dir_ / "full_disk.err";
+  const Child c = spawn({"run", scenario_, "--resume", out.string(), "--checkpoint-every", "0 s"},
+                        err, {{"MNSIM_TEST_FAIL_WRITE_AFTER_BYTES", "4096"}});
+  const int code = wait_for(c.pid);
+  const std::string msg = slurp(err);
+  EXPECT_EQ(code, 1) << msg;
+  const std::size_t at = msg.find("error: ");
+  ASSERT_NE(at, std::string::npos) << msg;
+  const std::string line = msg.substr(at);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << msg;
+  EXPECT_NE(line.find("cannot write " + (out / "checkpoint").string()), std::string::npos) << msg;
+  EXPECT_NE(line.find("No space left on device"), std::string::npos) << msg;
+  EXPECT_EQ(slurp(out / "checkpoint" / "run.ckpt"), before);
+  EXPECT_FALSE(has_temporary(out / "checkpoint", "."));
+  // With space again, the run continues from the intact checkpoint to the same results.
+  const auto r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(results(out) == reference_);
+}
+
+TEST_F(Checkpoint, UnwritableCheckpointFolderIsAOneLineError) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere (the injected failure covers it)";
+  const fs::path out = dir_ / "readonly";
+  interrupted_run(out);
+  fs::permissions(out / "checkpoint", fs::perms::owner_read | fs::perms::owner_exec);
+  const auto r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--quiet"});
+  fs::permissions(out / "checkpoint", fs::perms::owner_all);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+}
+
+TEST_F(Checkpoint, DamagedForeignOrForgottenCheckpointsAreRefused) {
+  const fs::path out = dir_ / "damaged";
+  interrupted_run(out);
+  const fs::path ck = out / "checkpoint" / "run.ckpt";
+  const std::string good = slurp(ck);
+  auto resume = [&](std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"run", scenario_, "--resume", out.string(), "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return mnsim::test::run_cli(args);
+  };
+  // Another seed is another run.
+  auto r = resume({"--seed", "12"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: " + ck.string() +
+                       ":1:1: (checkpoint): was written for another scenario, seed or mnsim build "
+                       "(a checkpoint of this scenario and seed written by this mnsim build; "
+                       "delete the checkpoint folder to start over)\n");
+  // A flipped byte in the middle of the fields.
+  std::string bad = good;
+  bad[bad.size() / 2] = static_cast<char>(bad[bad.size() / 2] ^ 0x10);
+  std::ofstream(ck, std::ios::binary) << bad;
+  r = resume();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("is corrupted (checksum mismatch)"), std::string::npos) << r.err;
+  // Truncated.
+  std::ofstream(ck, std::ios::binary) << good.substr(0, good.size() - 100);
+  r = resume();
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  // A run without --resume does not silently discard it.
+  std::ofstream(ck, std::ios::binary) << good;
+  r = mnsim::test::run_cli({"run", scenario_, "--out", out.string(), "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("holds the checkpoint of an unfinished run"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(ck), good);
+  // --resume and a different --out contradict each other.
+  r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--out", "elsewhere"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+}  // namespace
