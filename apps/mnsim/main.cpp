@@ -231,14 +231,32 @@ int cmd_punctures(const Flags& f) {
 int cmd_cohort(const Flags& f) {
   const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file);
   const auto model = mnsim::protocol::ReducedModel::load_default();
-  const std::filesystem::path out =
-      f.out.empty() ? std::filesystem::path("results") / std::filesystem::path(f.file).stem()
+  mnsim::protocol::CohortRunOptions opt;
+  opt.out_dir = f.out.empty()
+                    ? std::filesystem::path("results") / std::filesystem::path(f.file).stem()
                     : std::filesystem::path(f.out);
+  if (!f.resume.empty()) {
+    if (!f.out.empty() && std::filesystem::path(f.out) != std::filesystem::path(f.resume)) {
+      throw mnsim::InputError({"command line", 0, 0}, "--resume",
+                              fmt::format("continues '{}' but --out names '{}'", f.resume, f.out),
+                              "--resume DIR alone (DIR is the output folder of the cohort)");
+    }
+    opt.out_dir = f.resume;
+    opt.resume = true;
+  }
+  opt.threads = f.threads;
+  opt.force = f.force;
+  const std::filesystem::path out = opt.out_dir;
   const auto t0 = Clock::now();
-  const auto r = mnsim::protocol::run_cohort(model, spec, f.threads);
+  const auto run = mnsim::protocol::run_cohort(model, spec, opt);
+  const auto& r = run.result;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   mnsim::protocol::write_cohort(r, out, f.force);
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
+  if (opt.resume) {
+    std::fprintf(stdout, "resumed: %zu of %zu patients taken from the checkpoint\n",
+                 run.resumed_patients, r.rows.size());
+  }
   std::fprintf(stdout, "%zu patients in %.1f s; wrote %s/cohort.json and patients.csv\n",
                r.rows.size(), secs, out.string().c_str());
   return 0;
@@ -332,7 +350,13 @@ int main(int argc, char** argv) {
   cohort->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
   cohort->add_flag("--force", f.force,
-                   "Write into a non-empty folder that is not an earlier mnsim output");
+                   "Write into a non-empty folder that is not an earlier mnsim output, or start "
+                   "over in a folder that holds a checkpoint");
+  cohort
+      ->add_option("--resume", f.resume,
+                   "Continue the killed cohort whose output folder is DIR: patients recorded "
+                   "in DIR/checkpoint are not simulated again")
+      ->type_name("DIR");
 
   auto* validate = app.add_subcommand(
       "validate", "Run the shipped reference cases; print a pass/fail table (exit 1 on a fail).");

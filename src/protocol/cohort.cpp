@@ -2,17 +2,29 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <exception>
+#include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "core/error.hpp"
 #include "core/rng.hpp"
+#include "core/version.hpp"
+#include "io/checkpoint.hpp"
 #include "io/files.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -292,7 +304,16 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
   return v;
 }
 
-CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads) {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+/// Simulates the patients without a recorded outcome in `known` (may be null); `record` (may be
+/// empty) is called for each simulated patient, from the worker threads.
+CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int threads,
+                             const std::vector<std::optional<PatientRecord>>* known,
+                             const std::function<void(const PatientRecord&)>& record) {
   CohortResult res;
   const auto n = static_cast<std::size_t>(c.population.size);
   res.rows.resize(n);
@@ -308,10 +329,16 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
     try {
       PatientRow& row = res.rows[i];
       row.patient = draw_patient(m, c, i);
+      if (known && (*known)[i]) {
+        row.outcome = (*known)[i]->outcome;
+        row.pih = (*known)[i]->pih;
+        continue;
+      }
       row.outcome = m.simulate(row.patient.spec, c.protocol, row.patient.rates);
       // PIH event: its own draw (entity i of a derived stream), independent of the scars drawn.
       Rng pr(c.seed ^ 0x5049485f45564e54ULL, kStreamCohort, i);
       row.pih = pr.uniform() < row.outcome.pih_risk;
+      if (record) record({i, row.outcome, row.pih});
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       if (!error) error = std::current_exception();
@@ -346,6 +373,273 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
   res.scar_depth_reduction_pct_mean = summarize(red).mean;
   res.collagen_change_pct_mean = summarize(col).mean;
   return res;
+}
+
+// ---- the per-patient record file -------------------------------------------------------------
+
+constexpr std::string_view kRecMagic = "MNSIMPAT";
+constexpr std::uint32_t kRecFormat = 1;
+constexpr std::size_t kRecHeader = 32;
+constexpr std::uint32_t kMaxRecord = 1u << 20;
+
+std::string record_header(std::uint64_t key, std::uint64_t patients) {
+  io::ByteWriter w;
+  w.u32(kRecFormat);
+  w.u64(key);
+  w.u64(patients);
+  std::string h(kRecMagic);
+  h += w.bytes();
+  io::ByteWriter c;
+  c.u32(io::crc32(w.bytes()));
+  return h + c.take();
+}
+
+std::string encode_record(const PatientRecord& r) {
+  io::ByteWriter w;
+  const PatientOutcome& o = r.outcome;
+  w.u64(r.index);
+  for (const double v :
+       {o.depth_reached, o.density, o.gain.papillary, o.gain.reticular, o.papillary_collagen_change,
+        o.reticular_collagen_change, o.epidermal_thickness_change, o.collagen1_share,
+        o.melanin_peak, o.pih_risk, o.erythema_days, o.barrier_hours, o.neutrophil_peak_h,
+        o.macrophage_peak_h, o.collagen3_peak_h, o.collagen1_peak_h, o.depth_reduction_pct}) {
+    w.f64(v);
+  }
+  w.u8(o.bled ? 1 : 0);
+  for (const int v : {o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after}) {
+    w.i64(v);
+  }
+  w.u64(o.scars.size());
+  for (const auto& sc : o.scars) {
+    for (const double v : {sc.depth_before, sc.depth_after, sc.volume_before, sc.volume_after,
+                           sc.fill, sc.release}) {
+      w.f64(v);
+    }
+  }
+  w.u8(r.pih ? 1 : 0);
+  io::ByteWriter h;
+  h.u32(static_cast<std::uint32_t>(w.bytes().size()));
+  h.u32(io::crc32(w.bytes()));
+  return h.take() + w.take();
+}
+
+PatientRecord decode_record(std::string_view payload, const std::string& file,
+                            std::uint64_t patients) {
+  io::ByteReader r(payload, file, "patient record");
+  PatientRecord rec;
+  rec.index = r.u64();
+  if (rec.index >= patients) {
+    r.fail(fmt::format("patient {} of a cohort of {}", rec.index, patients));
+  }
+  PatientOutcome& o = rec.outcome;
+  for (double* v : {&o.depth_reached, &o.density, &o.gain.papillary, &o.gain.reticular,
+                    &o.papillary_collagen_change, &o.reticular_collagen_change,
+                    &o.epidermal_thickness_change, &o.collagen1_share, &o.melanin_peak, &o.pih_risk,
+                    &o.erythema_days, &o.barrier_hours, &o.neutrophil_peak_h, &o.macrophage_peak_h,
+                    &o.collagen3_peak_h, &o.collagen1_peak_h, &o.depth_reduction_pct}) {
+    *v = r.f64();
+  }
+  o.bled = r.u8() != 0;
+  for (int* v : {&o.gb_quant_before, &o.gb_quant_after, &o.gb_qual_before, &o.gb_qual_after}) {
+    const std::int64_t x = r.i64();
+    if (x < -1000 || x > 1000) r.fail(fmt::format("grade {}", x));
+    *v = static_cast<int>(x);
+  }
+  const std::uint64_t scars = r.count(r.left() / 48, "scar count");
+  for (std::uint64_t k = 0; k < scars; ++k) {
+    outcomes::RemodelResult sc;
+    for (double* v : {&sc.depth_before, &sc.depth_after, &sc.volume_before, &sc.volume_after,
+                      &sc.fill, &sc.release}) {
+      *v = r.f64();
+    }
+    o.scars.push_back(sc);
+  }
+  rec.pih = r.u8() != 0;
+  r.expect_end();
+  return rec;
+}
+
+/// Appends records from the worker threads; writes and syncs at least every half second.
+class RecordLog {
+ public:
+  RecordLog(const fs::path& path, std::size_t keep_bytes) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0 || ::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 ||
+        ::lseek(fd_, 0, SEEK_END) < 0) {
+      fail("open", errno);
+    }
+  }
+  ~RecordLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RecordLog(const RecordLog&) = delete;
+  RecordLog& operator=(const RecordLog&) = delete;
+
+  void add(const PatientRecord& r) {
+    const std::string rec = encode_record(r);
+    std::lock_guard<std::mutex> lock(mu_);
+    buf_ += rec;
+    if (buf_.size() > (256u << 10) || Clock::now() - last_ > std::chrono::milliseconds(500)) {
+      write_out();
+    }
+  }
+  void flush() {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_out();
+  }
+
+ private:
+  [[noreturn]] void fail(const char* what, int err) const {
+    throw OutputError(
+        fmt::format("cannot write {}: {} ({})", path_.string(), what, std::strerror(err)));
+  }
+  void write_out() {
+    std::size_t done = 0;
+    while (done < buf_.size()) {
+      const ssize_t k = ::write(fd_, buf_.data() + done, buf_.size() - done);
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        fail("write", errno);
+      }
+      done += static_cast<std::size_t>(k);
+    }
+    if (!buf_.empty() && ::fdatasync(fd_) != 0) fail("fsync", errno);
+    buf_.clear();
+    last_ = Clock::now();
+  }
+
+  fs::path path_;
+  int fd_ = -1;
+  std::mutex mu_;
+  std::string buf_;
+  Clock::time_point last_ = Clock::now();
+};
+
+}  // namespace
+
+std::uint64_t cohort_checkpoint_key(const CohortSpec& c) {
+  io::ByteWriter w;
+  for (const std::string& s :
+       {std::string("mnsim cohort checkpoint"), version(), git_commit(), build_type()}) {
+    w.str(s);
+  }
+  const Population& p = c.population;
+  w.u64(c.seed);
+  w.i64(p.size);
+  for (const double v : {p.age_mean, p.age_sd, p.age_min, p.age_max, p.female_fraction}) w.f64(v);
+  for (const double v : p.fitzpatrick_weights) w.f64(v);
+  for (const auto& [site, weight] : p.sites) {
+    w.str(site);
+    w.f64(weight);
+  }
+  for (const double v : p.scar_means) w.f64(v);
+  w.i64(p.min_baseline_grade);
+  const Variability& v = c.variability;
+  for (const double x :
+       {v.collagen_synthesis, v.growth_factor_supply, v.fibroblast_proliferation, v.melanin_rate}) {
+    w.f64(x);
+  }
+  const ReducedProtocol& pr = c.protocol;
+  w.f64(pr.needle_length);
+  w.i64(pr.passes);
+  w.i64(pr.sessions);
+  for (const double x : {pr.interval, pr.follow_up, pr.time_step}) w.f64(x);
+  return io::fnv1a64(w.bytes());
+}
+
+std::vector<PatientRecord> decode_patient_records(std::string_view bytes, const std::string& file,
+                                                  std::uint64_t key, std::uint64_t patients,
+                                                  std::size_t* valid_bytes) {
+  const char* expected = "an intact mnsim cohort checkpoint";
+  if (bytes.size() < kRecHeader || bytes.substr(0, kRecMagic.size()) != kRecMagic) {
+    throw InputError({file, 1, 1}, "(checkpoint)", "not an mnsim patient record file", expected);
+  }
+  io::ByteReader h(bytes.substr(kRecMagic.size(), kRecHeader - kRecMagic.size()), file, "header");
+  const std::uint32_t format = h.u32();
+  const std::uint64_t k = h.u64();
+  const std::uint64_t n = h.u64();
+  const std::uint32_t crc = h.u32();
+  if (crc != io::crc32(bytes.substr(kRecMagic.size(), 20))) {
+    throw InputError({file, 1, 1}, "(checkpoint)", "corrupted header (checksum mismatch)",
+                     expected);
+  }
+  if (format != kRecFormat) {
+    throw InputError({file, 1, 1}, "(checkpoint)",
+                     fmt::format("record format {}; this mnsim reads {}", format, kRecFormat),
+                     expected);
+  }
+  if (k != key || n != patients) {
+    throw InputError({file, 1, 1}, "(checkpoint)", "was written for another cohort or mnsim build",
+                     "a checkpoint of this cohort written by this mnsim build; delete the "
+                     "checkpoint folder to start over");
+  }
+  std::vector<PatientRecord> out;
+  std::size_t pos = kRecHeader;
+  while (pos < bytes.size()) {
+    const std::size_t left = bytes.size() - pos;
+    if (left < 8) break;  // torn record header at the end
+    io::ByteReader rh(bytes.substr(pos, 8), file, "record");
+    const std::uint32_t len = rh.u32();
+    const std::uint32_t rcrc = rh.u32();
+    if (len > kMaxRecord) {
+      throw InputError({file, 1, 1}, "(checkpoint)",
+                       fmt::format("record at byte {} of {} bytes", pos, len), expected);
+    }
+    if (len > left - 8) break;  // torn payload at the end
+    const std::string_view payload = bytes.substr(pos + 8, len);
+    if (io::crc32(payload) != rcrc) {
+      if (pos + 8 + len == bytes.size()) break;  // the last record, torn
+      throw InputError({file, 1, 1}, "(checkpoint)",
+                       fmt::format("record at byte {} is corrupted (checksum mismatch)", pos),
+                       expected);
+    }
+    out.push_back(decode_record(payload, file, patients));
+    pos += 8 + len;
+  }
+  if (valid_bytes) *valid_bytes = pos;
+  return out;
+}
+
+CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads) {
+  return simulate_cohort(m, c, threads, nullptr, {});
+}
+
+CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
+  io::prepare_output_dir(o.out_dir, o.force);
+  const fs::path dir = o.out_dir / "checkpoint";
+  const fs::path file = dir / "patients.rec";
+  const std::uint64_t key = cohort_checkpoint_key(c);
+  const auto n = static_cast<std::uint64_t>(c.population.size);
+  std::error_code ec;
+  CohortRun run;
+  std::vector<std::optional<PatientRecord>> known(static_cast<std::size_t>(n));
+  std::size_t keep = 0;
+  if (fs::exists(file, ec) && o.resume) {
+    const std::string bytes = io::read_text_file(file, io::kMaxCheckpointBytes);
+    for (auto& r : decode_patient_records(bytes, file.string(), key, n, &keep)) {
+      auto& slot = known[static_cast<std::size_t>(r.index)];
+      if (!slot) ++run.resumed_patients;
+      slot = std::move(r);
+    }
+  } else if (fs::exists(file, ec) && !o.force) {
+    throw InputError(
+        {"command line", 0, 0}, "--out",
+        fmt::format("'{}' holds the checkpoint of an unfinished cohort", o.out_dir.string()),
+        "--resume to continue it, or --force to start over");
+  }
+  if (keep == 0) {
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec) throw OutputError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+    io::write_file_atomic(file, record_header(key, n));
+    keep = kRecHeader;
+  }
+  io::remove_stale_temporaries(dir);
+  RecordLog log(file, keep);
+  run.result =
+      simulate_cohort(m, c, o.threads, &known, [&](const PatientRecord& r) { log.add(r); });
+  log.flush();
+  return run;
 }
 
 std::string cohort_json(const CohortResult& r) {
@@ -397,6 +691,8 @@ void write_cohort(const CohortResult& r, const std::filesystem::path& dir, bool 
   io::prepare_output_dir(dir, force);
   io::write_file_atomic(dir / "cohort.json", cohort_json(r));
   io::write_file_atomic(dir / "patients.csv", patients_csv(r));
+  std::error_code ec;
+  std::filesystem::remove_all(dir / "checkpoint", ec);
 }
 
 }  // namespace mnsim::protocol

@@ -81,11 +81,41 @@ struct CohortResult {
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
 CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads = 0);
 
+/// A cohort run that records finished patients in OUT/checkpoint/patients.rec (append-only,
+/// one checksummed record per patient, flushed at least every half second), so a killed cohort
+/// resumes without redoing them (docs/reliability.md).
+struct CohortRunOptions {
+  int threads = 0;
+  std::filesystem::path out_dir;  // prepared (io::prepare_output_dir) before anything runs
+  bool resume = false;            // keep the patients recorded there (none: start over)
+  bool force = false;             // a foreign non-empty folder, or discard a checkpoint
+};
+struct CohortRun {
+  CohortResult result;
+  std::size_t resumed_patients = 0;  // taken from the checkpoint, not simulated again
+};
+/// Throws InputError for a damaged checkpoint or one of another cohort or build (exit 2), and
+/// for a checkpoint in OUT without `resume` or `force`.
+CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o);
+/// Key of a cohort's checkpoint: the cohort's settings and the mnsim build.
+std::uint64_t cohort_checkpoint_key(const CohortSpec& c);
+/// Parses a patients.rec file: the recorded outcomes by patient index (PIH draw included). A torn
+/// last record (a kill during an append) is dropped and `valid_bytes` says where the intact
+/// records end; anything else damaged is an InputError naming `file`.
+struct PatientRecord {
+  std::uint64_t index = 0;
+  PatientOutcome outcome;
+  bool pih = false;
+};
+std::vector<PatientRecord> decode_patient_records(std::string_view bytes, const std::string& file,
+                                                  std::uint64_t key, std::uint64_t patients,
+                                                  std::size_t* valid_bytes = nullptr);
+
 /// DIR/cohort.json text (keys of docs/cohort.md).
 std::string cohort_json(const CohortResult& r);
 /// DIR/patients.csv text.
 std::string patients_csv(const CohortResult& r);
-/// Prepares DIR and writes cohort.json and patients.csv atomically.
+/// Prepares DIR and writes cohort.json and patients.csv atomically; then removes DIR/checkpoint.
 void write_cohort(const CohortResult& r, const std::filesystem::path& dir, bool force);
 
 }  // namespace mnsim::protocol

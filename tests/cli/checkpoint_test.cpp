@@ -294,3 +294,66 @@ TEST_F(Checkpoint, DamagedForeignOrForgottenCheckpointsAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CohortCheckpoint, KilledCohortResumesWithoutRedoingFinishedPatients) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("mnsim_cohort_ckpt_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // examples/02 with 400 patients (about a second of work per hundred on one core).
+  std::string text = slurp(fs::path(MNSIM_SOURCE_DIR) / "examples" / "02_cohort_acne.toml");
+  const std::size_t at = text.find("size = 1000");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 11, "size = 400");
+  const std::string cohort = (dir / "c.toml").string();
+  std::ofstream(cohort) << text;
+  const auto t0 = Clock::now();
+  auto r = mnsim::test::run_cli({"cohort", cohort, "--out", (dir / "ref").string(), "-j", "1"});
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "ref" / "checkpoint"));
+
+  const fs::path out = dir / "killed";
+  const fs::path rec = out / "checkpoint" / "patients.rec";
+  const Child c = spawn({"cohort", cohort, "--resume", out.string(), "-j", "1"}, dir / "c.err");
+  std::this_thread::sleep_for(std::chrono::duration<double>(0.5 * seconds));
+  ::kill(c.pid, SIGKILL);
+  ASSERT_EQ(wait_for(c.pid), 128 + SIGKILL) << "finished before the kill";
+  ASSERT_TRUE(fs::exists(rec));
+  const std::string good = slurp(rec);
+  ASSERT_GT(good.size(), 32u);
+  EXPECT_FALSE(fs::exists(out / "patients.csv"));
+
+  // A damaged record in the middle is refused (exit 2, one line)...
+  const std::size_t first_len =
+      static_cast<unsigned char>(good[32]) |
+      (static_cast<std::size_t>(static_cast<unsigned char>(good[33])) << 8);
+  if (good.size() > 32 + 8 + first_len) {  // more than one record: the first is not the last
+    std::string bad = good;
+    bad[40] = static_cast<char>(bad[40] ^ 0x01);  // inside the first record
+    std::ofstream(rec, std::ios::binary) << bad;
+    r = mnsim::test::run_cli({"cohort", cohort, "--resume", out.string(), "-j", "1"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("is corrupted (checksum mismatch)"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  // ...while a torn last record (a kill in the middle of an append) is dropped.
+  std::string torn = good;
+  torn += std::string("\x64\x00\x00\x00\x01\x02\x03\x04partial", 15);
+  std::ofstream(rec, std::ios::binary) << torn;
+  r = mnsim::test::run_cli({"cohort", cohort, "--resume", out.string(), "-j", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::size_t k = r.out.find("resumed: ");
+  ASSERT_NE(k, std::string::npos) << r.out;
+  const long reused = std::stol(r.out.substr(k + 9));
+  EXPECT_GT(reused, 0);
+  EXPECT_LT(reused, 400);
+  EXPECT_FALSE(fs::exists(out / "checkpoint"));
+  EXPECT_EQ(slurp(out / "patients.csv"), slurp(dir / "ref" / "patients.csv"));
+  EXPECT_EQ(slurp(out / "cohort.json"), slurp(dir / "ref" / "cohort.json"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
