@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs one (or all) for a number of seconds each.
-# Usage: scripts/fuzz.sh [TARGET|all] [SECONDS]     e.g. scripts/fuzz.sh scenario_fuzz 60
-# Corpora live in build/fuzz/corpus/<target> (seeded from examples/ and tests/); crashes are
+# Usage: scripts/fuzz.sh [TARGET|all] [SECONDS]     e.g. scripts/fuzz.sh heightmap_fuzz 60
+# Targets: fuzz/*_fuzz.cpp (scenario_fuzz, heightmap_fuzz, checkpoint_fuzz). Corpora live in
+# build/fuzz/corpus/<target> (seeded from fuzz/seeds/<target>, examples/ and tests/); crashes are
 # written to build/fuzz/crashes/ and make the script exit non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +12,6 @@ case "$seconds" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, g
 scripts/install-deps.sh >/dev/null
 gen=()
 if command -v ninja >/dev/null 2>&1 && [ ! -f build/fuzz/CMakeCache.txt ]; then gen=(-G Ninja); fi
-cmake --preset fuzz "${gen[@]}" >/dev/null
-cmake --build --preset fuzz -j "$(nproc)"
 targets=()
 if [ "$target" = all ]; then
   for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
@@ -20,6 +19,9 @@ else
   [ -f "fuzz/$target.cpp" ] || { echo "fuzz.sh: no fuzz target '$target' (see fuzz/*_fuzz.cpp)" >&2; exit 2; }
   targets=("$target")
 fi
+cmake --preset fuzz "${gen[@]}" >/dev/null
+# Only the fuzz targets (and the library they link), not the CLI or the doc generator.
+cmake --build --preset fuzz -j "$(nproc)" --target "${targets[@]}"
 mkdir -p build/fuzz/crashes
 status=0
 for t in "${targets[@]}"; do
@@ -30,6 +32,12 @@ for t in "${targets[@]}"; do
   if [ "$t" = scenario_fuzz ]; then
     cp -n examples/*.toml "$corpus"/ 2>/dev/null || true
     find tests -name '*.toml' -size -64k -exec cp -n {} "$corpus"/ \; 2>/dev/null || true
+  fi
+  if [ "$t" = heightmap_fuzz ]; then
+    # The test CSVs, behind the selector byte 1 (CSV reader).
+    for f in tests/lesions/data/*.csv; do
+      [ -f "$f" ] && { printf '\001'; cat "$f"; } > "$corpus/test_$(basename "$f").bin"
+    done
   fi
   echo "fuzz.sh: running $t for $seconds s"
   if ! "build/fuzz/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \

@@ -127,7 +127,11 @@ std::string lower_ext(const std::string& path) {
 }  // namespace
 
 HeightMap read_png_height_map(const std::string& path, const std::string& key) {
-  const std::string bytes = read_bytes(path, key);
+  return parse_png_height_map(read_bytes(path, key), path, key);
+}
+
+HeightMap parse_png_height_map(const std::string& bytes, const std::string& path,
+                               const std::string& key) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), sig, 8) != 0) {
     bad(path, key, "not a PNG file (bad signature)", kPngExpected);
@@ -171,7 +175,11 @@ HeightMap read_png_height_map(const std::string& path, const std::string& key) {
 }
 
 HeightMap read_csv_height_map(const std::string& path, const std::string& key) {
-  const std::string text = read_bytes(path, key);
+  return parse_csv_height_map(read_bytes(path, key), path, key);
+}
+
+HeightMap parse_csv_height_map(const std::string& text, const std::string& path,
+                               const std::string& key) {
   const std::string expected = "a CSV of finite numbers, every row the same length";
   HeightMap m;
   int line = 0;

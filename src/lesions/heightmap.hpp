@@ -35,6 +35,11 @@ HeightMap read_png_height_map(const std::string& path, const std::string& key);
 /// Reads a CSV of finite numbers (comma, semicolon or whitespace separated; '#' comments), every
 /// row the same length. NaN, inf, text, ragged rows: InputError at file:line:col.
 HeightMap read_csv_height_map(const std::string& path, const std::string& key);
+/// The same readers on bytes already in memory (`path` names the source in errors; fuzzing).
+HeightMap parse_png_height_map(const std::string& bytes, const std::string& path,
+                               const std::string& key);
+HeightMap parse_csv_height_map(const std::string& text, const std::string& path,
+                               const std::string& key);
 /// By extension: .png or .csv/.txt (case-insensitive); anything else is an InputError.
 HeightMap read_height_map(const std::string& path, const std::string& key);
 
