@@ -149,6 +149,7 @@ double parse_checkpoint_every(const std::string& text) {
 }
 
 int cmd_run(const Flags& f) {
+  const double checkpoint_every = parse_checkpoint_every(f.checkpoint_every);
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
   std::unique_ptr<mnsim::Progress> progress;
   if (f.quiet) {
@@ -171,7 +172,7 @@ int cmd_run(const Flags& f) {
     opt.out_dir = f.resume;
     opt.resume = true;
   }
-  opt.checkpoint_every = parse_checkpoint_every(f.checkpoint_every);
+  opt.checkpoint_every = checkpoint_every;
   opt.threads = f.threads;
   opt.seed = f.seed;
   opt.force = f.force;

@@ -287,6 +287,15 @@ TEST_F(Checkpoint, DamagedForeignOrForgottenCheckpointsAreRefused) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("holds the checkpoint of an unfinished run"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(ck), good);
+  // --checkpoint-every needs a time with its unit.
+  for (const char* bad : {"5", "soon", "-1 min", "3 mm"}) {
+    r = mnsim::test::run_cli(
+        {"run", scenario_, "--resume", out.string(), "--checkpoint-every", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(r.err.rfind("error: command line: --checkpoint-every: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(slurp(ck), good);
   // --resume and a different --out contradict each other.
   r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--out", "elsewhere"});
   EXPECT_EQ(r.exit_code, 2);
