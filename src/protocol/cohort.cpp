@@ -34,7 +34,6 @@ namespace mnsim::protocol {
 
 namespace {
 constexpr double kDay = 86400.0;
-constexpr double kWeek = 7 * kDay;
 constexpr double kYear = 365.25 * kDay;
 constexpr double kMm = 1e-3;
 constexpr double kPi = 3.14159265358979323846;
