@@ -3,6 +3,7 @@
 // byte for byte, as an uninterrupted run; a full disk is a one-line error that keeps the previous
 // checkpoint; damaged or foreign checkpoints are refused with exit 2.
 #include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -45,9 +46,11 @@ struct Child {
   fs::path err;
 };
 
-/// Starts mnsim with extra environment variables; stderr goes to `err`.
+/// Starts mnsim with extra environment variables; stderr goes to `err`. `as_nobody`: when
+/// running as root, the child drops to uid/gid 65534 so file permissions apply to it.
 Child spawn(const std::vector<std::string>& args, const fs::path& err,
-            const std::vector<std::pair<std::string, std::string>>& env = {}) {
+            const std::vector<std::pair<std::string, std::string>>& env = {},
+            bool as_nobody = false) {
   Child c;
   c.err = err;
   c.pid = ::fork();
@@ -58,6 +61,11 @@ Child spawn(const std::vector<std::string>& args, const fs::path& err,
     const int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 1);
     ::dup2(null, 0);
+    if (as_nobody && ::geteuid() == 0) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) {
+        ::_exit(126);
+      }
+    }
     std::vector<char*> argv{const_cast<char*>(MNSIM_BINARY)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -239,16 +247,31 @@ TEST_F(Checkpoint, FullDiskIsAOneLineErrorAndKeepsThePreviousCheckpoint) {
 }
 
 TEST_F(Checkpoint, UnwritableCheckpointFolderIsAOneLineError) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root writes anywhere (the injected failure covers it)";
   const fs::path out = dir_ / "readonly";
   interrupted_run(out);
+  // Root writes anywhere: as root (CI containers) the output folder is handed to uid 65534 and
+  // the resumed run drops to it, so the permission applies.
+  const bool root = ::geteuid() == 0;
+  if (root) {
+    ASSERT_EQ(::chown(out.c_str(), 65534, 65534), 0);
+    for (const auto& e : fs::recursive_directory_iterator(out)) {
+      ASSERT_EQ(::chown(e.path().c_str(), 65534, 65534), 0) << e.path();
+    }
+  }
+  const std::string before = slurp(out / "checkpoint" / "run.ckpt");
   fs::permissions(out / "checkpoint", fs::perms::owner_read | fs::perms::owner_exec);
-  const auto r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--quiet"});
+  const fs::path err = dir_ / "readonly.err";
+  const Child c =
+      spawn({"run", scenario_, "--resume", out.string(), "--quiet"}, err, {}, /*as_nobody=*/true);
+  const int code = wait_for(c.pid);
   fs::permissions(out / "checkpoint", fs::perms::owner_all);
-  EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
-  EXPECT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+  const std::string msg = slurp(err);
+  ASSERT_NE(code, 126) << "could not drop to uid 65534";
+  EXPECT_EQ(code, 1) << msg;
+  EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << msg;
+  EXPECT_EQ(msg.rfind("error: cannot write " + (out / "checkpoint").string(), 0), 0u) << msg;
+  EXPECT_NE(msg.find("Permission denied"), std::string::npos) << msg;
+  EXPECT_EQ(slurp(out / "checkpoint" / "run.ckpt"), before);
 }
 
 TEST_F(Checkpoint, DamagedForeignOrForgottenCheckpointsAreRefused) {
