@@ -339,12 +339,15 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       s.field_names.push_back(engine.fields().name(f));
       views.emplace_back(engine.fields().view(f).data, g.padded_size());
     }
+    const auto w0 = std::chrono::steady_clock::now();
     try {
       io::write_checkpoint(ck_file, encode_run_state(s, views, key));
     } catch (const OutputError& e) {
       throw OutputError(fmt::format("{}; the previous checkpoint is intact", e.what()));
     }
     last_checkpoint = std::chrono::steady_clock::now();
+    spdlog::debug("checkpoint at simulated day {:.3f} written in {:.3f} s", s.t / kDay,
+                  std::chrono::duration<double>(last_checkpoint - w0).count());
   };
 
   if (restored) {
