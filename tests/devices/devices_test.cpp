@@ -319,7 +319,7 @@ TEST(Technique, LanesCoverTheAreaEdgeToEdge) {
 
 TEST(Punctures, BleedWhenTheyReachThePlexus) {
   const Table sc = scenario(
-      "[device]\nmodel = \"roller_192_mf8\"\nneedle_length = \"0.25 mm\"\n"
+      "[device]\nmodel = \"roller_192_mf8\"\nneedle_length = \"0.5 mm\"\n"
       "[technique]\npasses = 1\n");
   const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
   const Technique tq = Technique::from_table(sc.table("technique"));
@@ -328,14 +328,17 @@ TEST(Punctures, BleedWhenTheyReachThePlexus) {
   const auto& mech = mechanics::PenetrationParams::defaults();
   const Punctures p = dev->generate(tq, area, skin, mech, 1);
   ASSERT_FALSE(p.empty());
-  const double depth = p.front().depth;
+  // The stroke's force (hand jitter) changes the depth reached, so depths differ by stroke.
+  double shallowest = p.front().depth, deepest = p.front().depth;
   for (const auto& q : p) {
     EXPECT_EQ(q.bled, q.depth >= skin.plexus_depth);
     EXPECT_EQ(q.layer, skin.layer_at(q.depth));
+    shallowest = std::min(shallowest, q.depth);
+    deepest = std::max(deepest, q.depth);
   }
-  skin.plexus_depth = depth + 1e-6;  // just below the needles' reach: nobody bleeds
+  skin.plexus_depth = deepest + 1e-6;  // just below the needles' reach: nobody bleeds
   for (const auto& q : dev->generate(tq, area, skin, mech, 1)) EXPECT_FALSE(q.bled);
-  skin.plexus_depth = depth - 1e-6;
+  skin.plexus_depth = shallowest - 1e-6;
   for (const auto& q : dev->generate(tq, area, skin, mech, 1)) EXPECT_TRUE(q.bled);
 }
 
@@ -385,12 +388,21 @@ TEST(Roller, DepthReachedIsMonotoneInLengthAndForce) {
   for (const char* len : {"0.2 mm", "0.25 mm", "0.3 mm", "0.5 mm", "0.75 mm", "1.0 mm", "1.5 mm",
                           "2.0 mm", "2.5 mm"}) {
     const double d = mean_depth(std::string(kRoller) + "needle_length = \"" + len + "\"\n", "3 N");
-    EXPECT_GT(d, prev) << len;
+    // The shortest needles may not puncture at all (the drum meets the skin before the tip
+    // has pressed the puncture force into it); once they do, longer is strictly deeper.
+    EXPECT_GE(d, prev) << len;
+    if (prev > 0.0) {
+      EXPECT_GT(d, prev) << len;
+    }
     EXPECT_LT(d, parse_quantity(len, Dim::Length).si * 1e6) << len;
+    if (parse_quantity(len, Dim::Length).si >= 0.5e-3) {
+      EXPECT_GT(d, 0.0) << len;
+    }
     prev = d;
   }
   // Force: nothing below the puncture threshold (0.015 N per needle x 31.6 needles = 0.47 N),
-  // then deeper (force-limited) up to the dimpling limit.
+  // then deeper (force-limited, then the drum's pressure stiffens the skin) towards the nominal
+  // length.
   prev = -1.0;
   double first = 0.0;
   for (const char* f : {"0.2 N", "0.4 N", "0.5 N", "0.55 N", "0.6 N", "1 N", "3 N", "10 N"}) {
