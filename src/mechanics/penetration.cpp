@@ -139,11 +139,8 @@ PenetrationResult penetrate(const NeedleGeometry& g, double force, const skin::S
     r.stiffness = st.stiffness;
   };
   if (!(force >= fp) || !(g.length > 0.0)) {
-    // The needle only dimples the skin, by at most its length.
-    const State st = state(0.0);
-    fill(st);
+    // The needle only dimples the skin, by at most its length; the hub carries nothing.
     r.resistance = fp;
-    r.hub_pressure = 0.0;
     r.modulus = tangent_modulus(g, s, p, 0.0);
     r.stiffness = skin_stiffness(g, s, p, 0.0);
     r.dimple = std::min(force / r.stiffness, std::max(0.0, g.length));

@@ -152,6 +152,17 @@ TEST(PenetrationValidation, Kalluri2011RatExVivo) {
   const auto rh = penetrate(c.needle, c.force, human, PenetrationParams::defaults());
   std::printf("  same needle, human forearm in vivo: %.1f um\n", rh.depth * 1e6);
   EXPECT_GT(rh.depth, 2.0 * r.depth);
+  // Tension is most of the difference: without it the human preparation dimples like the rat's.
+  auto slack = human;
+  slack.tension = 0.0;
+  auto taut_rat = c.skin;
+  taut_rat.tension = human.tension;
+  const double d_slack = penetrate(c.needle, c.force, slack, PenetrationParams::defaults()).depth;
+  const double d_taut = penetrate(c.needle, c.force, taut_rat, PenetrationParams::defaults()).depth;
+  std::printf("  human with T = 0: %.1f um; rat with T = %.1f N/m: %.1f um\n", d_slack * 1e6,
+              human.tension, d_taut * 1e6);
+  EXPECT_LT(d_slack, r.depth);
+  EXPECT_GT(d_taut, 2.0 * r.depth);
 }
 
 // Pig ex vivo, single steel needles: less than half the nominal insertion depth is buried below
