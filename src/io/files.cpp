@@ -110,6 +110,24 @@ OutDirState prepare_output_dir(const fs::path& dir, bool force) {
                        "a new or empty folder, or an earlier mnsim output folder");
     }
     if (fs::exists(dir / kOutputMarker, ec)) return OutDirState::EarlierOutput;
+    // A run killed while it wrote the marker (the first thing it writes) leaves only the marker's
+    // temporary file: that folder is still a new one.
+    {
+      const std::string stale = fmt::format(".{}.tmp.", kOutputMarker);
+      std::vector<fs::path> temps;
+      bool only_temps = true;
+      for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string n = e.path().filename().string();
+        if (n.rfind(stale, 0) == 0 && e.is_regular_file()) {
+          temps.push_back(e.path());
+        } else {
+          only_temps = false;
+        }
+      }
+      if (!ec && only_temps) {
+        for (const auto& t : temps) fs::remove(t, ec);
+      }
+    }
     const bool empty = fs::is_empty(dir, ec);
     if (ec) {
       throw OutputError(
