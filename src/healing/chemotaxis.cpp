@@ -111,74 +111,22 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView c, double chi,
 
 namespace {
 
-/// One line of n cells with stride `stride` starting at `first`: widths L (um), centre distance
-/// to the next cell (um), solve in place. Scratch arrays hold at least n entries.
-struct LineScratch {
-  std::vector<double> lower, diag, upper, rhs;
-  explicit LineScratch(std::size_t n) : lower(n), diag(n), upper(n), rhs(n) {}
-};
-
-template <class WidthFn, class DistFn>
-void solve_line(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
-                std::ptrdiff_t stride, int n, double chi, double dt, WidthFn width, DistFn dist,
-                LineScratch& s) {
-  bool any = false;
-  for (int m = 0; m < n; ++m) {
-    const std::ptrdiff_t a = first + m * stride;
-    s.lower[static_cast<std::size_t>(m)] = 0.0;
-    s.upper[static_cast<std::size_t>(m)] = 0.0;
-    s.diag[static_cast<std::size_t>(m)] = 1.0;
-    s.rhs[static_cast<std::size_t>(m)] = u[a];
-  }
-  for (int m = 0; m + 1 < n; ++m) {
-    const std::ptrdiff_t a = first + m * stride, b = a + stride;
-    if (!active[a] || !active[b]) continue;
-    const double w = chi * (static_cast<double>(c[b]) - c[a]) / dist(m);  // um/h, a -> b
-    if (w == 0.0) continue;
-    any = true;
-    const double wp = w > 0.0 ? w : 0.0, wm = w < 0.0 ? -w : 0.0;
-    const double ka = dt / width(m), kb = dt / width(m + 1);
-    const auto ma = static_cast<std::size_t>(m), mb = ma + 1;
-    // Face flux F = wp u_a - wm u_b leaves a and enters b.
-    s.diag[ma] += ka * wp;
-    s.upper[ma] -= ka * wm;
-    s.diag[mb] += kb * wm;
-    s.lower[mb] -= kb * wp;
-  }
-  if (!any) return;
-  // Thomas algorithm; stable without pivoting (column diagonal dominance of the weighted matrix).
-  for (int m = 1; m < n; ++m) {
-    const auto k = static_cast<std::size_t>(m);
-    const double f = s.lower[k] / s.diag[k - 1];
-    s.diag[k] -= f * s.upper[k - 1];
-    s.rhs[k] -= f * s.rhs[k - 1];
-  }
-  double next = s.rhs[static_cast<std::size_t>(n - 1)] / s.diag[static_cast<std::size_t>(n - 1)];
-  u[first + (n - 1) * stride] = static_cast<float>(std::max(0.0, next));
-  for (int m = n - 2; m >= 0; --m) {
-    const auto k = static_cast<std::size_t>(m);
-    next = (s.rhs[k] - s.upper[k] * next) / s.diag[k];
-    u[first + m * stride] = static_cast<float>(std::max(0.0, next));
-  }
-}
-
-}  // namespace
-
-namespace {
-
-/// Lines along y (stride sy) or z (stride sz) solved together, vectorised over i: `n` positions,
-/// the i-th line's m-th cell at first + m * stride + i. Same algebra as solve_line.
+/// A batch of `lanes` parallel grid lines of `n` cells each, solved together and vectorised over
+/// the lanes: the m-th cell of lane i sits at first + m * stride + i * lane_stride. Widths and
+/// centre distances (um) come from width(m) and dist(m). Per lane, the tridiagonal system of the
+/// backward-Euler upwind fluxes is solved by the Thomas algorithm (stable without pivoting: the
+/// width-weighted matrix is column diagonally dominant), in double precision, in place.
 struct BatchScratch {
   std::vector<double> lower, diag, upper, rhs;
-  BatchScratch(std::size_t n, std::size_t nx)
-      : lower(n * nx), diag(n * nx), upper(n * nx), rhs(n * nx) {}
+  BatchScratch(std::size_t n, std::size_t lanes)
+      : lower(n * lanes), diag(n * lanes), upper(n * lanes), rhs(n * lanes) {}
 };
 
 template <class WidthFn, class DistFn>
 void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
-                 std::ptrdiff_t stride, int n, int nx, double chi, double dt, WidthFn width,
-                 DistFn dist, BatchScratch& s) {
-  const auto w = static_cast<std::size_t>(nx);
+                 std::ptrdiff_t stride, int n, std::ptrdiff_t lane_stride, int lanes, double chi,
+                 double dt, WidthFn width, DistFn dist, BatchScratch& s) {
+  const auto w = static_cast<std::size_t>(lanes);
   double* lo = s.lower.data();
   double* di = s.diag.data();
   double* up = s.upper.data();
@@ -187,11 +135,11 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
     const float* um = u + first + m * stride;
     const std::size_t o = static_cast<std::size_t>(m) * w;
 #pragma omp simd
-    for (int i = 0; i < nx; ++i) {
+    for (int i = 0; i < lanes; ++i) {
       lo[o + i] = 0.0;
       up[o + i] = 0.0;
       di[o + i] = 1.0;
-      r[o + i] = um[i];
+      r[o + i] = um[i * lane_stride];
     }
   }
   for (int m = 0; m + 1 < n; ++m) {
@@ -200,9 +148,11 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
     const double ka = dt / width(m), kb = dt / width(m + 1);
     const std::size_t oa = static_cast<std::size_t>(m) * w, ob = oa + w;
 #pragma omp simd
-    for (int i = 0; i < nx; ++i) {
-      const bool on = active[a0 + i] && active[b0 + i];
-      const double v = on ? inv_d * (static_cast<double>(c[b0 + i]) - c[a0 + i]) : 0.0;
+    for (int i = 0; i < lanes; ++i) {
+      const std::ptrdiff_t a = a0 + i * lane_stride, b = b0 + i * lane_stride;
+      const bool on = active[a] && active[b];
+      const double v = on ? inv_d * (static_cast<double>(c[b]) - c[a]) : 0.0;  // um/h, a -> b
+      // Face flux F = wp u_a - wm u_b leaves a and enters b.
       const double wp = v > 0.0 ? v : 0.0, wm = v < 0.0 ? -v : 0.0;
       di[oa + i] += ka * wp;
       up[oa + i] -= ka * wm;
@@ -213,7 +163,7 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
   for (int m = 1; m < n; ++m) {
     const std::size_t o = static_cast<std::size_t>(m) * w, op = o - w;
 #pragma omp simd
-    for (int i = 0; i < nx; ++i) {
+    for (int i = 0; i < lanes; ++i) {
       const double f = lo[o + i] / di[op + i];
       di[o + i] -= f * up[op + i];
       r[o + i] -= f * r[op + i];
@@ -223,18 +173,18 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
     const std::size_t o = static_cast<std::size_t>(n - 1) * w;
     float* um = u + first + (n - 1) * stride;
 #pragma omp simd
-    for (int i = 0; i < nx; ++i) {
+    for (int i = 0; i < lanes; ++i) {
       r[o + i] /= di[o + i];
-      um[i] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+      um[i * lane_stride] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
     }
   }
   for (int m = n - 2; m >= 0; --m) {
     const std::size_t o = static_cast<std::size_t>(m) * w, on = o + w;
     float* um = u + first + m * stride;
 #pragma omp simd
-    for (int i = 0; i < nx; ++i) {
+    for (int i = 0; i < lanes; ++i) {
       r[o + i] = (r[o + i] - up[o + i] * r[on + i]) / di[o + i];
-      um[i] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+      um[i * lane_stride] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
     }
   }
 }
@@ -251,24 +201,24 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double 
   const std::uint8_t* act = active.data();
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const auto uniform_w = [dx](int) { return dx; };
-  // x lines, then y lines, then z lines (each pass reads the previous pass's result). y and z
-  // lines are solved in batches of nx neighbouring lines, vectorised over x.
+  // x lines, then y lines, then z lines (each pass reads the previous pass's result). Each batch
+  // holds the lines of one plane (x, y) or one row (z), vectorised across them.
+  const std::size_t most = static_cast<std::size_t>(std::max({nx, ny, nz}));
 #pragma omp parallel
   {
-    LineScratch s(static_cast<std::size_t>(nx));
-#pragma omp for collapse(2) schedule(static)
-    for (int k = 0; k < nz; ++k)
-      for (int j = 0; j < ny; ++j)
-        solve_line(u.data, c.data, act, g.at(0, j, k), 1, nx, chi, dt, uniform_w, uniform_w, s);
-    BatchScratch b(static_cast<std::size_t>(std::max(ny, nz)), static_cast<std::size_t>(nx));
+    BatchScratch b(most, most);
 #pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k)
-      solve_batch(u.data, c.data, act, g.at(0, 0, k), g.sy(), ny, nx, chi, dt, uniform_w, uniform_w,
-                  b);
+      solve_batch(u.data, c.data, act, g.at(0, 0, k), 1, nx, g.sy(), ny, chi, dt, uniform_w,
+                  uniform_w, b);
+#pragma omp for schedule(static)
+    for (int k = 0; k < nz; ++k)
+      solve_batch(u.data, c.data, act, g.at(0, 0, k), g.sy(), ny, 1, nx, chi, dt, uniform_w,
+                  uniform_w, b);
 #pragma omp for schedule(static)
     for (int j = 0; j < ny; ++j)
       solve_batch(
-          u.data, c.data, act, g.at(0, j, 0), g.sz(), nz, nx, chi, dt,
+          u.data, c.data, act, g.at(0, j, 0), g.sz(), nz, 1, nx, chi, dt,
           [&g, um](int k) { return g.dz(k) * um; },
           [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, b);
   }
