@@ -11,26 +11,12 @@ namespace mnsim::healing {
 
 namespace {
 
-// Exact solution of y' = a - b y (a, b >= 0 frozen) over dt; returns y(dt). Also writes the
-// integral of y over the step to *integral if given. One transcendental call (expm1).
-double expstep(double y, double a, double b, double dt, double* integral = nullptr) {
-  const double x = b * dt;
-  if (x < 1e-12) {
-    if (integral) *integral = y * dt + 0.5 * a * dt * dt;
-    return y + a * dt;
-  }
-  const double em = std::expm1(-x);  // e^{-x} - 1
-  const double f = x < 1e-8 ? 1.0 - 0.5 * x : -em / x;
-  const double yeq = a / b;
-  if (integral) *integral = std::max(0.0, yeq * dt + (y - yeq) * dt * f);
-  // y e^{-x} + a dt f, written to stay non-negative.
-  return std::max(0.0, y * (1.0 + em) + a * dt * f);
-}
-
-// expstep with a rate that is the same for every cell, precomputed once per step.
+// Exact solution of y' = a - b y (a, b >= 0 frozen) over a step: y e^{-b dt} + a dt phi1(b dt),
+// phi1(x) = (1 - e^{-x}) / x, with one transcendental call (expm1). Constructed once per step
+// where the rate is the same for every cell (ReactFactors), per cell otherwise (expstep).
 struct Decay {
   bool tiny = true;
-  double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt (1 - e^{-b dt}) / (b dt)
+  double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt phi1(b dt)
   Decay() = default;
   Decay(double b, double step) : dt(step) {
     const double x = b * step;
@@ -41,9 +27,23 @@ struct Decay {
     q = step * (x < 1e-8 ? 1.0 - 0.5 * x : -em / x);
   }
   double operator()(double y, double a) const {
-    return tiny ? y + a * dt : std::max(0.0, y * e + a * q);
+    return tiny ? y + a * dt : std::max(0.0, y * e + a * q);  // written to stay non-negative
+  }
+  /// Integral of y over the step.
+  double integral(double y, double a, double b) const {
+    if (tiny) return y * dt + 0.5 * a * dt * dt;
+    const double yeq = a / b;
+    return std::max(0.0, yeq * dt + (y - yeq) * q);
   }
 };
+
+// One exact step with a state-dependent rate; also writes the integral of y over the step to
+// *integral if given.
+double expstep(double y, double a, double b, double dt, double* integral = nullptr) {
+  const Decay d(b, dt);
+  if (integral) *integral = d.integral(y, a, b);
+  return d(y, a);
+}
 
 }  // namespace
 
