@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "healing/tridiagonal.hpp"
+
 namespace mnsim::healing {
 
 namespace {
@@ -46,21 +48,10 @@ void exchange_layers(const std::vector<FieldSpec>& specs,
         up[k] = -dt * g[k];
       }
     }
-    for (int l = 1; l < n; ++l) {
-      const auto k = static_cast<std::size_t>(l);
-      const double m = lo[k] / di[k - 1];
-      di[k] -= m * up[k - 1];
-      rhs[k] -= m * rhs[k - 1];
-    }
-    std::array<double, n> x{};
-    x[n - 1] = rhs[n - 1] / di[n - 1];
-    for (int l = n - 2; l >= 0; --l) {
-      const auto k = static_cast<std::size_t>(l);
-      x[k] = (rhs[k] - up[k] * x[k + 1]) / di[k];
-    }
+    solve_tridiagonal(lo, di, up, rhs);
     for (int l = 0; l < n; ++l) {
       const auto k = static_cast<std::size_t>(l);
-      st[k][f] = std::max(0.0, x[k]);
+      st[k][f] = std::max(0.0, rhs[k]);
     }
   }
 }

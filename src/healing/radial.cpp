@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "healing/tridiagonal.hpp"
+
 namespace mnsim::healing {
 
 namespace {
@@ -26,14 +28,8 @@ void radial_diffusion_implicit(std::vector<double>& u, double D, double dt, doub
     c[i] = -kr;
     b[i] = 1.0 + kl + kr;
   }
-  for (std::size_t i = 1; i < n; ++i) {
-    const double w = a[i] / b[i - 1];
-    b[i] -= w * c[i - 1];
-    d[i] -= w * d[i - 1];
-  }
-  u[n - 1] = d[n - 1] / b[n - 1];
-  for (std::size_t i = n - 1; i-- > 0;) u[i] = (d[i] - c[i] * u[i + 1]) / b[i];
-  for (double& x : u) x = std::max(x, 0.0);
+  solve_tridiagonal(a, b, c, d);
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::max(d[i], 0.0);
 }
 
 int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, double chi, double dt,

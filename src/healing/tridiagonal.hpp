@@ -1,0 +1,24 @@
+// Thomas algorithm for one tridiagonal system, in place (no pivoting: for diagonally dominant or
+// M-matrix systems such as the implicit transport steps of the healing model).
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace mnsim::healing {
+
+/// Solves lower[i] x[i-1] + diag[i] x[i] + upper[i] x[i+1] = rhs[i] (lower[0], upper[n-1]
+/// unused). Overwrites diag; the solution replaces rhs. All spans have the same length n >= 1.
+inline void solve_tridiagonal(std::span<const double> lower, std::span<double> diag,
+                              std::span<const double> upper, std::span<double> rhs) {
+  const std::size_t n = rhs.size();
+  for (std::size_t i = 1; i < n; ++i) {
+    const double f = lower[i] / diag[i - 1];
+    diag[i] -= f * upper[i - 1];
+    rhs[i] -= f * rhs[i - 1];
+  }
+  rhs[n - 1] /= diag[n - 1];
+  for (std::size_t i = n - 1; i-- > 0;) rhs[i] = (rhs[i] - upper[i] * rhs[i + 1]) / diag[i];
+}
+
+}  // namespace mnsim::healing
