@@ -1,6 +1,7 @@
 #include "core/scenario_schema.hpp"
 
 #include "devices/schema.hpp"
+#include "healing/options.hpp"
 #include "lesions/factory.hpp"
 #include "protocol/course.hpp"
 #include "run/output.hpp"
@@ -26,6 +27,7 @@ schema::Key build() {
       devices::technique_schema(),
       protocol::course_schema(),
       output_schema(),
+      healing::numerics_schema(),
   };
   return root;
 }

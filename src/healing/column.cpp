@@ -33,6 +33,8 @@ void exchange_layers(const std::vector<FieldSpec>& specs,
     }
     if (!any) continue;
     const auto f = static_cast<std::size_t>(sp.id);
+    // Coupled to the decay that react() applies afterwards (FieldSpec::decay).
+    const double dt_eff = dt / (1.0 + dt * sp.decay);
     std::array<double, n> lo{}, di{}, up{}, rhs{};
     for (int l = 0; l < n; ++l) {
       const auto k = static_cast<std::size_t>(l);
@@ -40,12 +42,12 @@ void exchange_layers(const std::vector<FieldSpec>& specs,
       di[k] = hk;
       rhs[k] = hk * st[k][f];
       if (l > 0) {
-        di[k] += dt * g[k - 1];
-        lo[k] = -dt * g[k - 1];
+        di[k] += dt_eff * g[k - 1];
+        lo[k] = -dt_eff * g[k - 1];
       }
       if (l + 1 < n) {
-        di[k] += dt * g[k];
-        up[k] = -dt * g[k];
+        di[k] += dt_eff * g[k];
+        up[k] = -dt_eff * g[k];
       }
     }
     solve_tridiagonal(lo, di, up, rhs);
@@ -217,7 +219,7 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
     // Vertical exchange between the layers (the 3D engine's diffusion, averaged over the area):
     // growth factors spread over about a millimetre before they decay, so the thin papillary
     // dermis shares its mediators with the epidermis and the reticular dermis.
-    exchange_layers(specs, thickness_um, st, step);
+    if (pr.exchange) exchange_layers(specs, thickness_um, st, step);
     for (int i = 0; i < skin::kLayers; ++i) {
       const auto k = static_cast<std::size_t>(i);
       react(p, run.base[k], st[k], step);

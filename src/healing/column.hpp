@@ -24,6 +24,8 @@ struct ColumnProtocol {
   bool bled = true;                   // the punctures reached the superficial plexus
   double end_time = 0.0;              // h
   double max_dt = 6.0;                // h, largest reaction step (growth x1.1 from 0.01 h)
+  bool exchange = true;               // vertical exchange between layers (false: isolated layers,
+                                      // the comparison case of the unit cell, unit_cell.hpp)
   // Optional precomputed epidermal channel healing, heal_channel(p, epidermal_channel_radius(..),
   // 96 h), to reuse between runs with the same keratinocyte parameters and radius (cohorts:
   // it is ~90% of a run's cost). nullptr: computed by run_column.

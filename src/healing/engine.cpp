@@ -85,6 +85,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     // positive for any step; steps restart small after every session (dt_after_event) and grow
     // at most max_growth per step, which resolves their hours-long transients.
     ts.controlled = is_slow(s.id);
+    ts.reaction_decay = s.decay / kHour;
     if (dmax > 0.0) {
       std::array<double, skin::kLayers> rel{};
       for (int l = 0; l < skin::kLayers; ++l)

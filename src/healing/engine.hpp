@@ -23,8 +23,8 @@ namespace mnsim::healing {
 struct EngineOptions {
   double dt_initial = 60.0;      // s
   double dt_after_event = 60.0;  // s, first step after a session
-  double dt_max = 24 * 3600.0;   // s, largest step during remodelling
-  double rtol = 0.1;             // relative change per step of the slow fields (step control)
+  double dt_max = 6 * 3600.0;    // s, largest step during remodelling
+  double rtol = 0.2;             // relative change per step of the slow fields (step control)
   double max_growth = 2.0;       // largest step growth factor
 };
 

@@ -79,13 +79,14 @@ std::vector<FieldSpec> field_specs(const Params& p) {
       {kDamage, "damage", "1", none},
       {kPlatelets, "platelets", "1", none},
       {kClot, "clot", "1", none},
-      {kSignal, "inflammatory_signal", "1", all_but_sc(p.signal_diffusivity)},
+      {kSignal, "inflammatory_signal", "1", all_but_sc(p.signal_diffusivity), -1, 0.0,
+       p.signal_decay},
       {kNeutrophils, "neutrophils", "1", all_but_sc(p.neutrophil_motility), kSignal,
        p.neutrophil_chemotaxis},
       {kMacrophages, "macrophages", "1", dermal(p.macrophage_motility)},
-      {kGrowthFactor, "growth_factor", "ng/mL", all_but_sc(p.gf_diffusivity)},
-      {kVegf, "vegf", "ng/mL", all_but_sc(p.vegf_diffusivity)},
-      {kKgf, "kgf", "ng/mL", all_but_sc(p.kgf_diffusivity)},
+      {kGrowthFactor, "growth_factor", "ng/mL", all_but_sc(p.gf_diffusivity), -1, 0.0, p.gf_decay},
+      {kVegf, "vegf", "ng/mL", all_but_sc(p.vegf_diffusivity), -1, 0.0, p.vegf_decay},
+      {kKgf, "kgf", "ng/mL", all_but_sc(p.kgf_diffusivity), -1, 0.0, p.kgf_decay},
       {kMmp, "mmp", "1", none},
       {kFibroblasts, "fibroblasts", "cells/mm^3", dermal(p.fibroblast_motility), kGrowthFactor,
        p.fibroblast_chemotaxis},
@@ -94,7 +95,7 @@ std::vector<FieldSpec> field_specs(const Params& p) {
       {kElastin, "elastin", "mg/mL", none},
       {kVascular, "vascular", "1", dermal(p.vascular_motility)},
       {kKeratinocytes, "keratinocytes", "1", epi(p.keratinocyte_motility)},
-      {kChemical, "mitosis_chemical", "1", epi(p.chemical_diffusivity)},
+      {kChemical, "mitosis_chemical", "1", epi(p.chemical_diffusivity), -1, 0.0, p.chemical_decay},
       {kEpidermalThickness, "epidermal_thickness", "1", none},
       {kMelanin, "melanin_excess", "1", none},
   };
@@ -227,6 +228,12 @@ void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State
   double& h = s[kEpidermalThickness];
   double& mu = s[kMelanin];
 
+  // The mediators (I, G, V, KGF) act on cells with their values at the start of the step: the
+  // values the coupled diffusion-decay transport left (FieldSpec::decay). Updating them first
+  // and acting with the decayed values would starve every cell fed by diffusion once steps are
+  // longer than the mediator's lifetime.
+  const double I0 = std::max(I, 0.0), G0 = std::max(G, 0.0), V0 = std::max(V, 0.0),
+               Kg0 = std::max(Kg, 0.0);
   // 1. Damage (non-epidermal; the viable epidermis derives it from n below).
   if (sc) {
     D = k.seal(D, 0.0);
@@ -244,13 +251,13 @@ void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State
               p.signal_decay + p.signal_macrophage_clearance * M, dt);
   // 5-6. Neutrophils and macrophages, recruited from the vasculature.
   const double vr = b.vascular > 0.0 ? v / b.vascular : 0.0;
-  N = expstep(N, p.neutrophil_recruitment * vr * I / (I + p.neutrophil_half),
+  N = expstep(N, p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
               p.neutrophil_death + p.efferocytosis * M, dt);
-  const double stim = I + p.macrophage_neutrophil_signal * N;
+  const double stim = I0 + p.macrophage_neutrophil_signal * N;
   M = k.macrophage(M, p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
   // 7. TGF-b/PDGF: platelet releasate (mean rate over the step) + macrophages.
+  const double A = fibroblast_activation(p, G0);
   G = k.gf(G, p.blood_growth_factor * released / dt + p.gf_macrophage * M);
-  const double A = fibroblast_activation(p, G);
   // 8. VEGF: macrophages + hypoxia of lost vessels.
   const double hyp = b.vascular > 0.0 ? std::max(0.0, 1.0 - v / b.vascular) : 0.0;
   V = k.vegf(V, p.vegf_macrophage * M + p.vegf_hypoxia * hyp);
@@ -296,7 +303,7 @@ void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State
               p.elastin_turnover + p.elastin_mmp * m, dt);
   // 13. Vascular density: VEGF-driven logistic growth, regression to baseline (Patankar-Euler).
   if (b.vascular > 0.0) {
-    const double rS = p.vascular_growth * V / (V + p.vegf_half);
+    const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
     const double vmax = p.vascular_capacity * b.vascular;
     v = (v + dt * (p.vascular_regression * b.vascular + rS * v)) /
         (1.0 + dt * (p.vascular_regression + rS * v / vmax));
@@ -313,8 +320,8 @@ void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State
   // 17-18. Epidermal thickness and melanin (viable epidermis only).
   if (ve) {
     const double inv_tau = 1.0 / p.epidermal_turnover;
-    h = k.turnover(h, p.thickening_rate * Kg / (Kg + p.kgf_half) + inv_tau);
-    mu = k.turnover(mu, p.melanin_rate * b.melanocyte_activity * I / (I + p.melanin_half));
+    h = k.turnover(h, p.thickening_rate * Kg0 / (Kg0 + p.kgf_half) + inv_tau);
+    mu = k.turnover(mu, p.melanin_rate * b.melanocyte_activity * I0 / (I0 + p.melanin_half));
   }
 }
 }  // namespace

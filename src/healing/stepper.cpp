@@ -46,8 +46,10 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
 
 void Stepper::set_field(int id, TransportSpec spec) {
   if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
-  if (!(spec.atol > 0.0) || (spec.negative_tol && !(*spec.negative_tol >= 0.0))) {
-    throw std::invalid_argument("internal: field spec needs atol > 0 and negative_tol >= 0");
+  if (!(spec.atol > 0.0) || (spec.negative_tol && !(*spec.negative_tol >= 0.0)) ||
+      !(spec.reaction_decay >= 0.0) || !std::isfinite(spec.reaction_decay)) {
+    throw std::invalid_argument(
+        "internal: field spec needs atol > 0, negative_tol >= 0, reaction_decay >= 0");
   }
   const auto k = static_cast<std::size_t>(id);
   ops_[k].reset();
@@ -103,15 +105,16 @@ void Stepper::transport(double dt) {
   for (int id = 0; id < fields_.size(); ++id) {
     const auto k = static_cast<std::size_t>(id);
     const TransportSpec& s = specs_[k];
+    const double dt_diff = dt / (1.0 + dt * s.reaction_decay);
     switch (s.mode) {
       case TransportMode::None:
         decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
         break;
       case TransportMode::Implicit:
-        ops_[k]->step_implicit(fields_.view(id), dt);
+        ops_[k]->step_implicit(fields_.view(id), dt_diff);
         break;
       case TransportMode::Explicit:
-        ops_[k]->step_explicit(fields_.view(id), dt);
+        ops_[k]->step_explicit(fields_.view(id), dt_diff);
         break;
     }
   }

@@ -51,6 +51,11 @@ struct TransportSpec {
   std::optional<double> negative_tol{};
   bool controlled = true;   // takes part in step control (health checks always apply)
   bool nonnegative = true;  // a density: negative values are checked (false: signed field)
+  /// Linear decay rate (1/s) that the reaction callback applies to this field. Diffusion of a
+  /// step dt then runs over the effective time dt / (1 + dt * reaction_decay): with the reaction
+  /// after it (Lie) this is backward Euler of the joint diffusion-decay operator, so a step much
+  /// longer than the field's lifetime spreads it over its decay length, not over sqrt(D dt).
+  double reaction_decay = 0.0;
 };
 
 enum class Splitting { Lie, Strang };

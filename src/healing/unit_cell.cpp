@@ -93,7 +93,8 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
     if (step <= 0.0) step = 1e-9;
     for (const auto& sp : specs) {
       auto& u = f[static_cast<std::size_t>(sp.id)];
-      radial_diffusion_implicit(u, sp.diffusivity[layer], step, dr);
+      // Coupled to the decay react() applies afterwards (FieldSpec::decay), as in the engine.
+      radial_diffusion_implicit(u, sp.diffusivity[layer], step / (1.0 + step * sp.decay), dr);
       if (sp.chemoattractant >= 0 && sp.diffusivity[layer] > 0.0) {
         radial_chemotaxis(u, f[static_cast<std::size_t>(sp.chemoattractant)], sp.chemotaxis, step,
                           dr);

@@ -13,7 +13,7 @@ OutcomeParams load_outcome_params(const std::string& path) {
   using skin::DataDim;
   skin::DataFile f(path);
   const auto& root = f.root();
-  f.check_keys(root, "", {"remodel", "pih", "penetration", "roller", "planner", "variability"});
+  f.check_keys(root, "", {"remodel", "pih", "roller", "planner", "variability"});
   OutcomeParams p;
   p.file = path;
   const auto& r = f.table(root, "", "remodel");
@@ -27,25 +27,8 @@ OutcomeParams load_outcome_params(const std::string& path) {
   f.check_keys(h, "pih", {"mu_half", "mu_width"});
   p.pih_mu_half = f.value(h, "pih", "mu_half", DataDim::Number, 0.0, 10.0).si;
   p.pih_mu_width = f.value(h, "pih", "mu_width", DataDim::Number, 1e-6, 10.0).si;
-  const auto& n = f.table(root, "", "penetration");
-  f.check_keys(n, "penetration",
-               {"short_length", "short_fraction", "mid_length", "mid_fraction", "long_length",
-                "long_fraction"});
-  p.pen_short_length = f.value(n, "penetration", "short_length", DataDim::Length, 1e-5, 1e-2).si;
-  p.pen_mid_length = f.value(n, "penetration", "mid_length", DataDim::Length, 1e-5, 1e-2).si;
-  p.pen_long_length = f.value(n, "penetration", "long_length", DataDim::Length, 1e-5, 1e-2).si;
-  p.pen_short_fraction =
-      f.value(n, "penetration", "short_fraction", DataDim::Fraction, 0.01, 1.0).si;
-  p.pen_mid_fraction = f.value(n, "penetration", "mid_fraction", DataDim::Fraction, 0.01, 1.0).si;
-  p.pen_long_fraction = f.value(n, "penetration", "long_fraction", DataDim::Fraction, 0.01, 1.0).si;
-  if (!(p.pen_short_length < p.pen_mid_length && p.pen_mid_length < p.pen_long_length)) {
-    f.fail(n, "penetration", "lengths must increase (short < mid < long)");
-  }
   const auto& o = f.table(root, "", "roller");
-  f.check_keys(o, "roller", {"needles", "drum_diameter", "drum_width", "channel_radius"});
-  p.roller_needles = f.value(o, "roller", "needles", DataDim::Number, 1.0, 1e5).si;
-  p.roller_diameter = f.value(o, "roller", "drum_diameter", DataDim::Length, 1e-3, 1.0).si;
-  p.roller_width = f.value(o, "roller", "drum_width", DataDim::Length, 1e-3, 1.0).si;
+  f.check_keys(o, "roller", {"channel_radius"});
   p.channel_radius = f.value(o, "roller", "channel_radius", DataDim::Length, 1e-6, 1e-3).si;
   const auto& pl = f.table(root, "", "planner");
   f.check_keys(pl, "planner",
@@ -145,26 +128,6 @@ double tether_release_fraction(double density, double radius, int sessions, bool
 
 double pih_risk(const OutcomeParams& p, double melanin_peak) {
   return 1.0 / (1.0 + std::exp(-(melanin_peak - p.pih_mu_half) / p.pih_mu_width));
-}
-
-double reduced_depth_reached(const OutcomeParams& p, double length) {
-  double f;
-  if (length <= p.pen_short_length) {
-    f = p.pen_short_fraction;
-  } else if (length <= p.pen_mid_length) {
-    const double w = (length - p.pen_short_length) / (p.pen_mid_length - p.pen_short_length);
-    f = p.pen_short_fraction + w * (p.pen_mid_fraction - p.pen_short_fraction);
-  } else if (length <= p.pen_long_length) {
-    const double w = (length - p.pen_mid_length) / (p.pen_long_length - p.pen_mid_length);
-    f = p.pen_mid_fraction + w * (p.pen_long_fraction - p.pen_mid_fraction);
-  } else {
-    f = p.pen_long_fraction;
-  }
-  return length * f;
-}
-
-double roller_density_per_pass(const OutcomeParams& p) {
-  return p.roller_needles / (std::numbers::pi * p.roller_diameter * p.roller_width);
 }
 
 }  // namespace mnsim::outcomes

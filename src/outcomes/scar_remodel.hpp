@@ -23,13 +23,8 @@ struct OutcomeParams {
   // [pih]
   double pih_mu_half = 0.08;  // melanin-excess index at 50% risk
   double pih_mu_width = 0.006;
-  // [penetration] (m, fraction)
-  double pen_short_length = 0.25e-3, pen_short_fraction = 0.45;
-  double pen_mid_length = 1.0e-3, pen_mid_fraction = 0.5;
-  double pen_long_length = 1.5e-3, pen_long_fraction = 0.667;
   // [roller]
-  double roller_needles = 192, roller_diameter = 0.02, roller_width = 0.02;  // m
-  double channel_radius = 62.5e-6;                                           // m
+  double channel_radius = 62.5e-6;  // m, wound radius of a roller needle (after recoil)
   // [planner]
   std::array<double, 6> pih_cap{0.05, 0.05, 0.05, 0.03, 0.03, 0.03};  // by Fitzpatrick type
   double erythema_cap = 3 * 86400.0;                                  // s
@@ -102,12 +97,5 @@ double tether_release_fraction(double density, double radius, int sessions, bool
 
 /// PIH risk 0..1 from the peak melanin-excess index of the course (logistic link).
 double pih_risk(const OutcomeParams& p, double melanin_peak);
-
-/// Depth reached (m) by a roller needle of nominal length `length` (m): the isolated stand-in for
-/// the device model's penetration function (data/outcomes.toml [penetration]).
-double reduced_depth_reached(const OutcomeParams& p, double length);
-
-/// Punctures per m^2 of one roller pass: N / (pi D w).
-double roller_density_per_pass(const OutcomeParams& p);
 
 }  // namespace mnsim::outcomes

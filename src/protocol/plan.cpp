@@ -163,7 +163,8 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
 #pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
   for (std::size_t i = 0; i < all.size(); ++i) {
     PlanEntry& e = all[i];
-    const double reach = outcomes::reduced_depth_reached(m.outcome, e.protocol.needle_length);
+    const double reach =
+        roller_reach(e.protocol.device_model, e.protocol.needle_length, prof).depth;
     if (reach > plan.dermis_bottom) {
       e.feasible = false;
       e.excluded = "past the dermis";

@@ -6,8 +6,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
+#include "core/scenario_schema.hpp"
+#include "devices/catalog.hpp"
+#include "devices/device.hpp"
 #include "healing/column.hpp"
 #include "lesions/factory.hpp"
+#include "mechanics/penetration.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
 
@@ -73,8 +79,10 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   healing::ColumnProtocol cp;
   for (double t : times_s) cp.session_times.push_back(t / kHour);
   cp.end_time = end_s / kHour;
-  cp.density = density * 1e-4;  // per cm^2
-  cp.depth = depth * 1e6;       // um
+  // Needles that do not puncture leave the skin untouched (no punctures, any depth).
+  if (!(depth > 0.0)) density = 0.0;
+  cp.density = density * 1e-4;
+  cp.depth = std::max(depth * 1e6, 1e-3);  // um
   cp.radius = m.outcome.channel_radius * 1e6;
   cp.bled = depth > prof.plexus_depth;
   cp.max_dt = time_step / kHour;
@@ -167,6 +175,31 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
 
 }  // namespace
 
+RollerReach roller_reach(const std::string& model, double needle_length,
+                         const skin::SkinProfile& prof) {
+  // The device is built through the scenario's own [device] path, so the reduced model and
+  // `mnsim run` use one catalog, one set of overrides and one penetration model.
+  const Table sc =
+      parse_scenario_text(fmt::format("[device]\nmodel = \"{}\"\nneedle_length = \"{:.6g} mm\"\n",
+                                      model, needle_length * 1e3),
+                          "<reduced model device>", scenario_schema());
+  const auto dev = devices::make_device(sc.table("device"), devices::DeviceCatalog::defaults());
+  if (dev->kind() != "roller") {
+    throw std::invalid_argument(
+        fmt::format("reduced model: device '{}' is a {}, not a roller", model, dev->kind()));
+  }
+  const devices::Technique tq = devices::Technique::from_table(sc.table("technique"));
+  const mechanics::PenetrationResult pen =
+      mechanics::penetrate(dev->needle(), tq.force / dev->needles_loaded(tq), prof,
+                           mechanics::PenetrationParams::defaults());
+  RollerReach r;
+  r.punctured = pen.punctured;
+  r.depth = pen.punctured ? pen.depth : 0.0;
+  r.channel_radius = pen.channel_radius;
+  r.density_per_pass = dev->density_per_pass(tq);
+  return r;
+}
+
 std::string default_grading_path() {
   if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
     return std::string(d) + "/grading.toml";
@@ -191,11 +224,12 @@ PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
   std::vector<double> times;
   for (int i = 0; i < pr.sessions; ++i) times.push_back(i * pr.interval);
   const double end = times.back() + std::max(pr.follow_up, kHour);
-  const double depth = pr.depth_reached > 0
-                           ? pr.depth_reached
-                           : outcomes::reduced_depth_reached(outcome, pr.needle_length);
-  const double density =
-      pr.density > 0 ? pr.density : pr.passes * outcomes::roller_density_per_pass(outcome);
+  double depth = pr.depth_reached, density = pr.density;
+  if (!(depth > 0) || !(density > 0)) {
+    const RollerReach reach = roller_reach(pr.device_model, pr.needle_length, prof);
+    if (!(depth > 0)) depth = reach.depth;
+    if (!(density > 0)) density = reach.punctured ? pr.passes * reach.density_per_pass : 0.0;
+  }
   return simulate_times(*this, prof, scars, times, end, depth, density, pr.time_step, rf);
 }
 

@@ -22,15 +22,29 @@ namespace mnsim::protocol {
 
 /// A roller protocol for the reduced model. SI units.
 struct ReducedProtocol {
-  double needle_length = 1.5e-3;    // m, nominal
-  int passes = 16;                  // roller passes per session
-  double density = 0.0;             // punctures/m^2 per session; 0 = passes x roller density
-  double depth_reached = 0.0;       // m; 0 = outcomes::reduced_depth_reached(needle_length)
-  int sessions = 3;                 //
-  double interval = 28 * 86400.0;   // s between sessions
-  double follow_up = 56 * 86400.0;  // s after the last session (outcome time)
-  double time_step = 6 * 3600.0;    // s, largest reaction step of the column driver
+  double needle_length = 1.5e-3;  // m, nominal
+  int passes = 16;                // roller passes per session
+  double density = 0.0;           // punctures/m^2 per session; 0 = passes x roller density
+  double depth_reached = 0.0;     // m; 0 = the device model's depth (roller_reach)
+  std::string device_model = "roller_192_mf8";  // catalog roller (data/devices.toml)
+  int sessions = 3;                             //
+  double interval = 28 * 86400.0;               // s between sessions
+  double follow_up = 56 * 86400.0;              // s after the last session (outcome time)
+  double time_step = 6 * 3600.0;                // s, largest reaction step of the column driver
 };
+
+/// What a catalog roller does on a patient's skin, from the same device and penetration model
+/// as `mnsim run` (devices/, mechanics/): the roller `model` fitted with `needle_length` (m),
+/// pressed with the default hand force of [technique] (3 N, no jitter).
+struct RollerReach {
+  bool punctured = false;
+  double depth = 0.0;             // m below the surface
+  double channel_radius = 0.0;    // m, the track's radius at the surface (before recoil)
+  double density_per_pass = 0.0;  // punctures/m^2
+};
+/// Throws InputError for an unknown model or a length the catalog entry does not accept.
+RollerReach roller_reach(const std::string& model, double needle_length,
+                         const skin::SkinProfile& prof);
 
 /// A patient for the reduced model.
 struct PatientSpec {

@@ -21,6 +21,7 @@
 #include "devices/device.hpp"
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
+#include "healing/options.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "io/timeseries.hpp"
@@ -196,7 +197,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const skin::Tissue tissue = skin::build_tissue(scenario);
   const skin::SkinPatch& patch = tissue.patch;
   const healing::ParamSet params = healing::load_default_params();
-  healing::Engine engine(tissue, params.p);
+  healing::Engine engine(tissue, params.p, healing::engine_options(scenario.table("numerics")));
   const devices::Rect area = devices::treatment_area(scenario);
   const grid::Grid& g = engine.grid();
   progress.note(fmt::format("grid {} x {} x {} cells ({:.1f} M), {} fields, {:.0f} MiB", g.nx, g.ny,

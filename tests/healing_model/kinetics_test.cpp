@@ -145,7 +145,9 @@ TEST(HealingKinetics, StepsConvergeAtFirstOrder) {
     return e;
   };
   const double e1 = err(1.0), e2 = err(0.25), e3 = err(0.0625);
-  EXPECT_LT(e1, 0.04);  // 1 h steps: within 4% summed over five fields after 4 days (3.0%)
+  // 1 h steps: within 6% summed over five fields after 4 days (measured 4.8%; the mediators act
+  // with their start-of-step values, FieldSpec::decay)
+  EXPECT_LT(e1, 0.06);
   EXPECT_LT(e2, 0.6 * e1);
   EXPECT_LT(e3, 0.6 * e2);
 }

@@ -82,18 +82,6 @@ TEST(PihRisk, LogisticLink) {
   EXPECT_LT(pih_risk(p, 0.01), pih_risk(p, 0.05));
 }
 
-TEST(DeviceStandIns, PenetrationAndRollerDensity) {
-  const OutcomeParams& p = default_outcome_params();
-  EXPECT_NEAR(reduced_depth_reached(p, 0.25e-3), 0.25e-3 * 0.45, 1e-12);
-  EXPECT_NEAR(reduced_depth_reached(p, 1.0e-3), 0.5e-3, 1e-12);
-  EXPECT_NEAR(reduced_depth_reached(p, 1.5e-3), 1.5e-3 * 0.667, 1e-12);
-  // Halfway between 1.0 and 1.5 mm: fraction (0.5 + 0.667)/2.
-  EXPECT_NEAR(reduced_depth_reached(p, 1.25e-3), 1.25e-3 * 0.5835, 1e-12);
-  EXPECT_NEAR(reduced_depth_reached(p, 2.5e-3), 2.5e-3 * 0.667, 1e-12);
-  // 192 / (pi x 2 cm x 2 cm) = 15.28 /cm^2 (devices.md).
-  EXPECT_NEAR(roller_density_per_pass(p) * 1e-4, 15.279, 1e-3);
-}
-
 }  // namespace
 }  // namespace mnsim::outcomes
 

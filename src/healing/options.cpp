@@ -1,0 +1,33 @@
+#include "healing/options.hpp"
+
+namespace mnsim::healing {
+
+schema::Key numerics_schema() {
+  using namespace schema;
+  return table(
+      "numerics",
+      "Step control of the 3D healing engine (docs/numerics.md). The defaults are the settings "
+      "the model was calibrated with; tighten them for convergence studies.",
+      {
+          number("rtol", "0.2",
+                 "Largest relative change per step of the slow fields (cells, matrix, vessels, "
+                 "epidermis, pigment).",
+                 1e-3, 0.5),
+          quantity("max_step", Dim::Time, "hours", "6 hours",
+                   "Largest time step, reached during quiet remodelling.", 60.0, 7 * 86400.0),
+          quantity("first_step", Dim::Time, "seconds", "60 s",
+                   "First time step after a session (steps then grow by at most 2x).", 1.0, 3600.0),
+      });
+}
+
+EngineOptions engine_options(const Table& t) {
+  EngineOptions o;
+  o.rtol = t.number("rtol");
+  o.dt_max = t.quantity("max_step");
+  o.dt_after_event = t.quantity("first_step");
+  o.dt_initial = o.dt_after_event;
+  if (o.dt_after_event > o.dt_max) o.dt_after_event = o.dt_initial = o.dt_max;
+  return o;
+}
+
+}  // namespace mnsim::healing

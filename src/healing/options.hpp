@@ -1,0 +1,16 @@
+// The [numerics] section of a scenario: the step control of the 3D healing engine
+// (docs/numerics.md). Defaults are the settings the model was calibrated with.
+#pragma once
+
+#include "core/scenario.hpp"
+#include "core/schema.hpp"
+#include "healing/engine.hpp"
+
+namespace mnsim::healing {
+
+schema::Key numerics_schema();
+
+/// Reads [numerics] into engine options.
+EngineOptions engine_options(const Table& numerics);
+
+}  // namespace mnsim::healing
