@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "healing/diffusion.hpp"
 #include "healing/tridiagonal.hpp"
 
 namespace mnsim::healing {
@@ -33,8 +34,8 @@ void exchange_layers(const std::vector<FieldSpec>& specs,
     }
     if (!any) continue;
     const auto f = static_cast<std::size_t>(sp.id);
-    // Coupled to the decay that react() applies afterwards (FieldSpec::decay).
-    const double dt_eff = dt / (1.0 + dt * sp.decay);
+    // Coupled to the decay that react() applies (FieldSpec::decay).
+    const double dt_eff = coupled_diffusion_time(dt, sp.decay);
     std::array<double, n> lo{}, di{}, up{}, rhs{};
     for (int l = 0; l < n; ++l) {
       const auto k = static_cast<std::size_t>(l);
@@ -216,10 +217,6 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
     // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
     const double since = t + step - last;
     const double open = since <= heal_window ? run.channel.open_at(since) : 0.0;
-    // Vertical exchange between the layers (the 3D engine's diffusion, averaged over the area):
-    // growth factors spread over about a millimetre before they decay, so the thin papillary
-    // dermis shares its mediators with the epidermis and the reticular dermis.
-    if (pr.exchange) exchange_layers(specs, thickness_um, st, step);
     for (int i = 0; i < skin::kLayers; ++i) {
       const auto k = static_cast<std::size_t>(i);
       react(p, run.base[k], st[k], step);
@@ -229,6 +226,10 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
         st[k][kDamage] = phi_ve * open;
       }
     }
+    // Then vertical exchange between the layers (the 3D engine's diffusion, averaged over the
+    // area): growth factors spread over about a millimetre before they decay, so the thin papillary
+    // dermis shares its mediators with the epidermis and the reticular dermis.
+    if (pr.exchange) exchange_layers(specs, thickness_um, st, step);
     t += step;
     sample(t, last);
     dt = std::min(pr.max_dt, dt * 1.1);

@@ -641,6 +641,12 @@ void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) con
 
 // ---------------------------------------------------------------------------------------------
 
+double coupled_diffusion_time(double dt, double decay) {
+  const double x = decay * dt;
+  if (!(x > 1e-8)) return dt * (1.0 - 0.5 * x);
+  return -std::expm1(-x) / decay;
+}
+
 void decay_source(FieldView u, double dt, double decay, double source) {
   if (decay == 0.0 && source == 0.0) return;
   float ff = 1.0f, sf = 0.0f;

@@ -87,6 +87,14 @@ class Diffusion {
   std::vector<double> work_a_, work_b_;  // explicit solver state (padded, double)
 };
 
+/// Diffusion time of a step dt for a field that a separate step decays exactly at rate `decay`
+/// (1/time): (1 - e^{-decay dt}) / decay, which tends to dt for short steps and to the lifetime
+/// 1/decay for long ones. Exact decay then implicit diffusion over this time has the discrete
+/// steady state of diffusion-decay-source as its fixed point for any dt (docs/numerics.md,
+/// "Coupled diffusion and decay"), where splitting with the full dt would spread the field over
+/// sqrt(D dt) instead of its decay length sqrt(D / decay).
+double coupled_diffusion_time(double dt, double decay);
+
 /// Exact decay and source over dt: u <- u e^{-decay dt} + source (1 - e^{-decay dt}) / decay.
 void decay_source(grid::FieldView u, double dt, double decay, double source);
 

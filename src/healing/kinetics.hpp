@@ -56,10 +56,10 @@ struct FieldSpec {
   int chemoattractant = -1;  // field whose gradient the field climbs, -1 = none
   double chemotaxis = 0.0;   // chi, um^2/h per unit of the attractant
   /// Linear decay rate (1/h) the reaction step applies to this mediator everywhere (its least
-  /// clearance). Transport couples diffusion to it: the implicit diffusion of a step dt runs over
-  /// the effective time dt / (1 + dt * decay), so that reaction then transport is backward Euler
-  /// of the joint diffusion-decay operator and a step much longer than 1/decay spreads the
-  /// mediator over its decay length sqrt(D / decay), not over sqrt(D dt) (docs/numerics.md).
+  /// clearance). Transport couples diffusion to it: the diffusion of a step dt runs over
+  /// coupled_diffusion_time(dt, decay) = (1 - e^{-decay dt}) / decay (healing/diffusion.hpp), so
+  /// a step much longer than 1/decay spreads the mediator over its decay length sqrt(D / decay),
+  /// not over sqrt(D dt), and the steady state does not depend on the step (docs/numerics.md).
   double decay = 0.0;
 };
 

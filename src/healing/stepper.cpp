@@ -105,7 +105,7 @@ void Stepper::transport(double dt) {
   for (int id = 0; id < fields_.size(); ++id) {
     const auto k = static_cast<std::size_t>(id);
     const TransportSpec& s = specs_[k];
-    const double dt_diff = dt / (1.0 + dt * s.reaction_decay);
+    const double dt_diff = coupled_diffusion_time(dt, s.reaction_decay);
     switch (s.mode) {
       case TransportMode::None:
         decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
@@ -129,11 +129,14 @@ void Stepper::trial_step(double dt) {
     fill_ghosts();
     reaction_(t_ + 0.5 * dt, 0.5 * dt, fields_);
   } else {
-    transport(dt);
+    // Reaction first: cells act on the mediator values the previous transport left (for a field
+    // with reaction_decay, the steady state of its diffusion-decay balance), and the stored state
+    // after every step is the transported one.
     if (react) {
       fill_ghosts();
       reaction_(t_, dt, fields_);
     }
+    transport(dt);
   }
 }
 

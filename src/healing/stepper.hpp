@@ -4,7 +4,7 @@
 //
 // One step of length dt (Strang splitting, the default; second order in the splitting error):
 //     R(dt/2) ; T(dt) ; R(dt/2)
-// Lie splitting (first order) is T(dt) ; R(dt). T is first order in time itself (backward or
+// Lie splitting (first order) is R(dt) ; T(dt). T is first order in time itself (backward or
 // forward Euler), so the overall scheme is first order in time; Strang keeps the splitting error
 // small when reactions are fast.
 //
@@ -51,10 +51,10 @@ struct TransportSpec {
   std::optional<double> negative_tol{};
   bool controlled = true;   // takes part in step control (health checks always apply)
   bool nonnegative = true;  // a density: negative values are checked (false: signed field)
-  /// Linear decay rate (1/s) that the reaction callback applies to this field. Diffusion of a
-  /// step dt then runs over the effective time dt / (1 + dt * reaction_decay): with the reaction
-  /// after it (Lie) this is backward Euler of the joint diffusion-decay operator, so a step much
-  /// longer than the field's lifetime spreads it over its decay length, not over sqrt(D dt).
+  /// Linear decay rate (1/s) that the reaction callback applies exactly to this field. Diffusion
+  /// of a step dt then runs over coupled_diffusion_time(dt, reaction_decay) (diffusion.hpp), so a
+  /// step much longer than the field's lifetime spreads it over its decay length, not over
+  /// sqrt(D dt), and the discrete steady state of diffusion-decay-source is reached for any dt.
   double reaction_decay = 0.0;
 };
 

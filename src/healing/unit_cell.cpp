@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "healing/diffusion.hpp"
 #include "healing/radial.hpp"
 
 namespace mnsim::healing {
@@ -91,15 +92,6 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
     double step = std::min(dt, pr.end_time - t);
     if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
     if (step <= 0.0) step = 1e-9;
-    for (const auto& sp : specs) {
-      auto& u = f[static_cast<std::size_t>(sp.id)];
-      // Coupled to the decay react() applies afterwards (FieldSpec::decay), as in the engine.
-      radial_diffusion_implicit(u, sp.diffusivity[layer], step / (1.0 + step * sp.decay), dr);
-      if (sp.chemoattractant >= 0 && sp.diffusivity[layer] > 0.0) {
-        radial_chemotaxis(u, f[static_cast<std::size_t>(sp.chemoattractant)], sp.chemotaxis, step,
-                          dr);
-      }
-    }
     for (std::size_t i = 0; i < n; ++i) {
       State s;
       for (int k = 0; k < kFields; ++k)
@@ -107,6 +99,16 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
       react(p, b, s, step);
       for (int k = 0; k < kFields; ++k)
         f[static_cast<std::size_t>(k)][i] = s[static_cast<std::size_t>(k)];
+    }
+    for (const auto& sp : specs) {
+      auto& u = f[static_cast<std::size_t>(sp.id)];
+      // Coupled to the decay react() applies (FieldSpec::decay), as in the engine.
+      radial_diffusion_implicit(u, sp.diffusivity[layer], coupled_diffusion_time(step, sp.decay),
+                                dr);
+      if (sp.chemoattractant >= 0 && sp.diffusivity[layer] > 0.0) {
+        radial_chemotaxis(u, f[static_cast<std::size_t>(sp.chemoattractant)], sp.chemotaxis, step,
+                          dr);
+      }
     }
     t += step;
     record(t);
