@@ -138,6 +138,10 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
   p.collagen_synthesis *= p.reduced_synthesis_factor;
   p.elastin_synthesis *= p.reduced_synthesis_factor;
   p.thickening_rate *= p.reduced_thickening_factor;
+  Params p_rd = params;  // the reticular dermis has its own synthesis closure
+  p_rd.collagen_synthesis *= p.reduced_reticular_factor;
+  p_rd.elastin_synthesis *= p.reduced_reticular_factor;
+  p_rd.thickening_rate = p.thickening_rate;
   if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
       !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0)) {
     throw std::invalid_argument("run_column: need sessions, end_time, depth, radius > 0");
@@ -219,7 +223,7 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
     const double open = since <= heal_window ? run.channel.open_at(since) : 0.0;
     for (int i = 0; i < skin::kLayers; ++i) {
       const auto k = static_cast<std::size_t>(i);
-      react(p, run.base[k], st[k], step);
+      react(k == li(Layer::ReticularDermis) ? p_rd : p, run.base[k], st[k], step);
       if (k == ve) {
         st[k][kKeratinocytes] = 1.0 - phi_ve * open;
         st[k][kChemical] = 1.0;

@@ -158,40 +158,30 @@ LayerMeans Engine::layer_means() const {
   return sum;
 }
 
-namespace {
-std::vector<double> columns(const grid::Grid& g, std::span<const std::uint8_t> layer_of,
-                            const std::function<double(std::ptrdiff_t, int)>& matrix) {
+std::vector<double> Engine::column_new_matrix() const {
+  const grid::Grid& g = grid();
+  const float* c1 = fields_.view(kCollagen1).data;
+  const float* c3 = fields_.view(kCollagen3).data;
+  const float* e = fields_.view(kElastin).data;
+  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
       double s = 0.0;
       for (int k = 0; k < g.nz; ++k) {
         const std::ptrdiff_t at = g.at(i, j, k);
-        const int l = layer_of[static_cast<std::size_t>(at)];
-        if (l == 0) continue;
-        // mg/mL = kg/m^3; times dz (m) gives kg/m^2.
-        s += matrix(at, l) * g.dz(k);
+        const std::uint8_t l = layer_of_[static_cast<std::size_t>(at)];
+        if (l != pd && l != rd) continue;
+        const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
+        const double m0 = b.collagen1 + b.collagen3 + b.elastin;
+        if (!(m0 > 0.0)) continue;
+        const double m = static_cast<double>(c1[at]) + c3[at] + e[at];
+        s += (m - m0) / m0 * g.dz(k);
       }
       out[static_cast<std::size_t>(i + j * g.nx)] = s;
     }
   return out;
-}
-}  // namespace
-
-std::vector<double> Engine::column_matrix() const {
-  const float* c1 = fields_.view(kCollagen1).data;
-  const float* c3 = fields_.view(kCollagen3).data;
-  const float* e = fields_.view(kElastin).data;
-  return columns(grid(), layer_of_, [&](std::ptrdiff_t at, int) {
-    return static_cast<double>(c1[at]) + c3[at] + e[at];
-  });
-}
-
-std::vector<double> Engine::baseline_column_matrix() const {
-  return columns(grid(), layer_of_, [&](std::ptrdiff_t, int l) {
-    const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
-    return b.collagen1 + b.collagen3 + b.elastin;
-  });
 }
 
 }  // namespace mnsim::healing

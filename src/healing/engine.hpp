@@ -50,10 +50,11 @@ class Engine {
   /// Cell-volume-weighted means of every field per tissue layer.
   LayerMeans layer_means() const;
 
-  /// Dermal matrix (collagen I + III + elastin) per unit area of each column, kg/m^2, and the same
-  /// at baseline; their difference divided by a matrix density is the thickness of new dermis.
-  std::vector<double> column_matrix() const;
-  std::vector<double> baseline_column_matrix() const;
+  /// Thickness of new dermis in each column (m, index i + j nx): the integral over the papillary
+  /// and reticular dermis of the matrix (collagen I + III + elastin) excess relative to the
+  /// layer's baseline, sum (m - m0) / m0 dz; the 3D counterpart of
+  /// outcomes::new_matrix_thickness (docs/model.md, "Scar remodelling").
+  std::vector<double> column_new_matrix() const;
 
  private:
   void react(double dt_s);

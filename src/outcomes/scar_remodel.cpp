@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <numbers>
+#include <vector>
 
 #include "skin/datafile.hpp"
 
@@ -95,17 +96,37 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
   s.width = (s.kind == "striae" || s.kind == "wrinkle") ? std::min(bx, by) : std::max(bx, by);
   s.tethered = l.effects().tether_radius > 0.0 && s.kind == "rolling";
   s.volume = l.volume();
+  // Footprint depths sampled on a 96 x 96 grid over the bounds (cell centres), as the 3D engine
+  // sees them on its voxel columns.
+  constexpr int kSamples = 96;
+  std::vector<double> d;
+  d.reserve(kSamples * kSamples);
+  for (int j = 0; j < kSamples; ++j)
+    for (int i = 0; i < kSamples; ++i) {
+      const double x = b.x0 + (i + 0.5) * bx / kSamples, y = b.y0 + (j + 0.5) * by / kSamples;
+      const double v = l.depression(x, y);
+      if (v > 0.0) d.push_back(v);
+    }
+  std::sort(d.begin(), d.end());
+  for (int q = 0; q < ScarGeometry::kFloorQuantiles; ++q) {
+    if (d.empty()) {
+      s.floor[static_cast<std::size_t>(q)] = s.depth;
+      continue;
+    }
+    const auto at = static_cast<std::size_t>((q + 0.5) / ScarGeometry::kFloorQuantiles *
+                                             static_cast<double>(d.size()));
+    s.floor[static_cast<std::size_t>(q)] = d[std::min(at, d.size() - 1)];
+  }
   return s;
 }
 
 double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g,
                             double floor_depth) {
-  using skin::Layer;
-  auto below = [&](Layer l) {
-    const double top = prof.top_of(l), bot = prof.bottom_of(l);
-    return std::max(0.0, bot - std::max(top, floor_depth));
-  };
-  return g.papillary * below(Layer::PapillaryDermis) + g.reticular * below(Layer::ReticularDermis);
+  const auto& t = prof.thickness;
+  const double bottom = t[0] + t[1] + t[2] + t[3];  // dermis bottom, unchanged under a scar
+  const double pd_top = std::min(std::max(0.0, floor_depth) + t[0] + t[1], bottom);
+  const double rd_top = std::min(pd_top + t[2], bottom);
+  return g.papillary * (rd_top - pd_top) + g.reticular * (bottom - rd_top);
 }
 
 RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const RemodelInput& in) {

@@ -52,6 +52,11 @@ struct ScarGeometry {
   double width = 0.0;
   bool tethered = false;
   double volume = 0.0;  // m^3, depression volume (0: not needed)
+  /// Floor depths over the footprint (where the depression is > 0): the midpoints of
+  /// kFloorQuantiles equal-area quantiles, ascending, m. The 3D engine averages the new matrix
+  /// over the footprint's columns; the reduced model averages over these depths.
+  static constexpr int kFloorQuantiles = 8;
+  std::array<double, kFloorQuantiles> floor{};
 };
 /// From a lesion (measured surfaces: width from the bounding box).
 ScarGeometry scar_geometry(const lesions::Lesion& l);
@@ -62,9 +67,11 @@ struct DermalGain {
   double reticular = 0.0;
 };
 
-/// New-matrix thickness (m) of the dermis lying deeper than `floor_depth` below the unlesioned
-/// surface: sum over the papillary and reticular dermis of gain x (part of the layer below the
-/// floor). floor_depth = 0 gives the thickness for normal skin around a scar.
+/// New-matrix thickness (m) of the column under a scar floor `floor_depth` below the unlesioned
+/// surface, laid out as the tissue builder lays it (skin::SkinPatch::interfaces): the epidermis
+/// and the papillary dermis follow the floor, the reticular dermis is what is left above the
+/// unchanged dermis bottom. Sum over the papillary and reticular dermis of gain x thickness;
+/// floor_depth = 0 gives the thickness for normal skin around a scar.
 double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g, double floor_depth);
 
 /// Inputs of the link for one scar.

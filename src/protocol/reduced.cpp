@@ -67,7 +67,8 @@ double deposited_matrix_under(const healing::ColumnRun& run, const skin::SkinPro
 PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
                               const std::vector<outcomes::ScarGeometry>& scars,
                               const std::vector<double>& times_s, double end_s, double depth,
-                              double density, double time_step, const RateFactors& rf) {
+                              double density, double time_step, const RateFactors& rf,
+                              double radius) {
   using skin::Layer;
   healing::Params p = m.params;
   p.collagen_synthesis *= rf.collagen_synthesis;
@@ -83,7 +84,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   if (!(depth > 0.0)) density = 0.0;
   cp.density = density * 1e-4;
   cp.depth = std::max(depth * 1e6, 1e-3);  // um
-  cp.radius = m.outcome.channel_radius * 1e6;
+  cp.radius = radius * 1e6;
   cp.bled = depth > prof.plexus_depth;
   cp.max_dt = time_step / kHour;
   // The epidermal channel healing depends on keratinocyte parameters (not varied by RateFactors)
@@ -143,6 +144,32 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     o.macrophage_peak_h = run.sessions[0].macrophage_peak;
   }
 
+  // New matrix under a scar floor at depth f: the column under the floor, laid out as the tissue
+  // builder lays it (skin::profile_below), with the needles entering at the floor as in the 3D
+  // engine, so the thinner dermis under a floor is injured to the same depth below it as normal
+  // skin below its surface. Columns on a grid of floor depths, interpolated (docs/model.md,
+  // "Scar remodelling").
+  constexpr int kFloorNodes = 8;
+  const double bottom = prof.top_of(Layer::Hypodermis);
+  std::array<double, kFloorNodes + 1> t_under{};  // at f = k bottom / kFloorNodes; 0 at the bottom
+  if (!scars.empty()) {
+    t_under[0] = deposited_matrix_under(run, prof, 0.0, t);
+    for (int k = 1; k < kFloorNodes; ++k) {
+      const skin::SkinProfile below = skin::profile_below(prof, bottom * k / kFloorNodes);
+      healing::ColumnProtocol cs = cp;
+      cs.bled = depth > below.plexus_depth;
+      t_under[static_cast<std::size_t>(k)] =
+          deposited_matrix_under(healing::run_column(p, below, cs), below, 0.0, t);
+    }
+  }
+  auto under_floor = [&](double f) {
+    if (!(bottom > 0.0) || f >= bottom) return 0.0;
+    const double u = std::max(0.0, f) / bottom * kFloorNodes;
+    const auto k = std::min(static_cast<std::size_t>(u), static_cast<std::size_t>(kFloorNodes - 1));
+    const double w = u - static_cast<double>(k);
+    return (1.0 - w) * t_under[k] + w * t_under[k + 1];
+  };
+
   // Scar remodelling, scar by scar.
   const double around = outcomes::new_matrix_thickness(prof, o.gain, 0.0);
   const double epi = prof.top_of(Layer::PapillaryDermis);
@@ -152,10 +179,13 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   for (const auto& s : scars) {
     outcomes::RemodelInput in;
     in.matrix_around = around;
-    in.matrix_under = deposited_matrix_under(run, prof, s.depth, t);
+    // Averaged over the footprint's floor depths, as the 3D engine averages its columns.
+    double under = 0.0;
+    for (double f : s.floor) under += under_floor(f);
+    in.matrix_under = under / static_cast<double>(s.floor.size());
     // Needles enter at the scar floor: they reach the band below the floor's epidermis.
     in.tether_release = outcomes::tether_release_fraction(
-        density, m.outcome.channel_radius, static_cast<int>(times_s.size()), depth > epi);
+        density, radius, static_cast<int>(times_s.size()), depth > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
     o.scars.push_back(r);
     before.push_back({s.kind == "measured" ? "boxcar" : s.kind, s.depth, s.width});
@@ -230,7 +260,8 @@ PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
     if (!(depth > 0)) depth = reach.depth;
     if (!(density > 0)) density = reach.punctured ? pr.passes * reach.density_per_pass : 0.0;
   }
-  return simulate_times(*this, prof, scars, times, end, depth, density, pr.time_step, rf);
+  return simulate_times(*this, prof, scars, times, end, depth, density, pr.time_step, rf,
+                        outcome.channel_radius);
 }
 
 PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtocol& pr,
@@ -240,7 +271,7 @@ PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtoc
 }
 
 ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
-                                    double time_step) {
+                                    double wound_radius, double time_step) {
   const ReducedModel m = ReducedModel::load_default();
   const skin::SkinPatch patch = skin::make_patch(scenario);
   const Course course = make_course(scenario.table("course"));
@@ -250,7 +281,8 @@ ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached,
   for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
   ScenarioPrediction out;
   out.outcome = simulate_times(m, patch.profile(), scars, times, course.end_time, depth_reached,
-                               density, time_step, RateFactors{});
+                               density, time_step, RateFactors{},
+                               wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius);
   out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;
   out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
   out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;

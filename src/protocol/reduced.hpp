@@ -121,9 +121,9 @@ std::string default_grading_path();
 
 /// Reduced-model predictions for a full scenario (the file `mnsim run` takes: [patient], [tissue],
 /// [[lesions]]/[inventory]/[surface], [course]), for the cross-check against the 3D engine.
-/// The device is given by what it delivers: `depth_reached` (m) and `density` (punctures/m^2 per
-/// session), e.g. from the device model's penetration function. The outcome time is the course's
-/// end_time.
+/// The device is given by what it delivers: `depth_reached` (m), `density` (punctures/m^2 per
+/// session) and `wound_radius` (m, the needle track after recoil; 0: the roller's of
+/// data/outcomes.toml), e.g. from the device model. The outcome time is the course's end_time.
 struct ScenarioPrediction {
   double scar_depth_reduction_pct = 0.0;  // mean over the scenario's graded lesions
   double collagen_change_pct = 0.0;       // papillary dermis, (C1 + C3) at the end of the course
@@ -131,6 +131,6 @@ struct ScenarioPrediction {
   PatientOutcome outcome;
 };
 ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
-                                    double time_step = 6 * 3600.0);
+                                    double wound_radius = 0.0, double time_step = 6 * 3600.0);
 
 }  // namespace mnsim::protocol

@@ -225,11 +225,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   io::TimeSeries ts;
   const auto& specs = healing::field_specs(params.p);
-  // Largest dermal matrix of every column so far: matrix deposited under a scar floor stays
+  // Largest new-dermis thickness of every column so far: matrix deposited under a scar floor stays
   // (outcomes::RemodelInput::matrix_under, docs/model.md "Scar remodelling").
-  std::vector<double> col_max = engine.column_matrix();
+  std::vector<double> col_max = engine.column_new_matrix();
   auto sample = [&](double t) {
-    const std::vector<double> cm = engine.column_matrix();
+    const std::vector<double> cm = engine.column_new_matrix();
     for (std::size_t c = 0; c < cm.size(); ++c) col_max[c] = std::max(col_max[c], cm[c]);
     const healing::LayerMeans m = engine.layer_means();
     for (int l = 0; l < skin::kLayers; ++l) {
@@ -455,9 +455,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
   const outcomes::GradingRules grading =
       outcomes::load_grading_rules(protocol::default_grading_path());
-  const std::vector<double> col = engine.column_matrix();
-  const std::vector<double> col0 = engine.baseline_column_matrix();
-  const double rho = base[ret].collagen1 + base[ret].collagen3 + base[ret].elastin;  // kg/m^3
+  const std::vector<double> col = engine.column_new_matrix();
   const double density_mean = course.sessions.empty()
                                   ? 0.0
                                   : static_cast<double>(puncture_total) /
@@ -465,6 +463,13 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const double depth_mean =
       first_stats.is_null() ? 0.0 : first_stats["depth_um"]["mean"].get<double>() * 1e-6;
   const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  // The wound of one needle: its track after elastic recoil (healing::apply_puncture).
+  double wound_radius = op.channel_radius;
+  if (!first_punctures.empty()) {
+    double sum = 0.0;
+    for (const auto& pu : first_punctures) sum += pu.radius;
+    wound_radius = params.p.channel_recoil * sum / static_cast<double>(first_punctures.size());
+  }
   nlohmann::json scars = nlohmann::json::array();
   std::vector<outcomes::ScarState> gb_before, gb_after;
   std::vector<report::ScarProfile> profiles;
@@ -479,9 +484,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       for (int i = 0; i < g.nx; ++i) {
         const double x = g.xc(i), y = g.yc(j);
         const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
-        const double gain = rho > 0 ? (col[c] - col0[c]) / rho : 0.0;
+        const double gain = col[c];
         if (l->depression(x, y) > 0.0) {
-          under += rho > 0 ? (std::max(col_max[c], col[c]) - col0[c]) / rho : 0.0;
+          under += std::max(col_max[c], col[c]);
           ++n_under;
         } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
                    patch.surface_depth(x, y) <= 0.0) {
@@ -492,9 +497,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     outcomes::RemodelInput in;
     in.matrix_under = n_under > 0 ? under / n_under : 0.0;
     in.matrix_around = n_around > 0 ? around / n_around : 0.0;
-    in.tether_release = outcomes::tether_release_fraction(density_mean, op.channel_radius,
-                                                          static_cast<int>(course.sessions.size()),
-                                                          depth_mean > epi);
+    in.tether_release = outcomes::tether_release_fraction(
+        density_mean, wound_radius, static_cast<int>(course.sessions.size()), depth_mean > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
     const std::string kind = geo.kind == "measured" ? "boxcar" : geo.kind;
     gb_before.push_back({kind, r.depth_before, geo.width});
@@ -535,7 +539,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
   // with what the device delivered in this run.
   const protocol::ScenarioPrediction side =
-      protocol::predict_scenario(scenario, depth_mean, density_mean);
+      protocol::predict_scenario(scenario, depth_mean, density_mean, wound_radius);
   outcome["barrier_recovery_hours"] = side.outcome.barrier_hours;
   outcome["erythema_days"] = side.outcome.erythema_days;
   outcome["pih_risk"] = side.outcome.pih_risk;

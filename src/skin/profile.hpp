@@ -78,4 +78,11 @@ struct SkinProfile {
   }
 };
 
+/// The skin under a depression whose floor lies `floor_depth` below the unlesioned surface, as a
+/// profile measured from the floor: stratum corneum, viable epidermis and papillary dermis keep
+/// their thickness and follow the floor, the reticular dermis is what is left above the
+/// unchanged bottom of the dermis (layers may reach zero thickness); plexus and melanocyte depths
+/// follow. The layout the tissue builder uses under scars (SkinPatch::interfaces).
+SkinProfile profile_below(const SkinProfile& p, double floor_depth);
+
 }  // namespace mnsim::skin

@@ -72,31 +72,19 @@ double SkinPatch::surface_depth(double x, double y) const {
 }
 
 std::array<double, kLayers + 1> SkinPatch::interfaces(double x, double y) const {
-  const auto& t = profile_.thickness;
   const double s = surface_depth(x, y);
-  const double dermis_bottom = t[0] + t[1] + t[2] + t[3];
-  const double bottom = dermis_bottom + t[4];
+  const SkinProfile below = profile_below(profile_, s);
   std::array<double, kLayers + 1> z{};
-  z[0] = s;
-  z[1] = s + t[0];
-  z[2] = z[1] + t[1];
-  z[3] = std::max(z[2], std::min(z[2] + t[2], dermis_bottom));
-  z[4] = std::max(z[3], dermis_bottom);
-  z[5] = std::max(z[4], bottom);
-  for (auto& v : z) v = std::min(v, bottom);
+  z[0] = std::min(s, profile_.total_thickness());
+  for (int i = 0; i < kLayers; ++i) {
+    z[static_cast<std::size_t>(i) + 1] =
+        z[static_cast<std::size_t>(i)] + below.thickness[static_cast<std::size_t>(i)];
+  }
   return z;
 }
 
 SkinProfile SkinPatch::profile_at(double x, double y) const {
-  const auto z = interfaces(x, y);
-  SkinProfile p = profile_;
-  for (int i = 0; i < kLayers; ++i) {
-    p.thickness[static_cast<std::size_t>(i)] =
-        z[static_cast<std::size_t>(i) + 1] - z[static_cast<std::size_t>(i)];
-  }
-  p.plexus_depth = z[3] - z[0];
-  p.melanocyte_depth = z[2] - z[0];
-  return p;
+  return profile_below(profile_, surface_depth(x, y));
 }
 
 Layer SkinPatch::layer_at(double x, double y, double depth) const {

@@ -23,10 +23,13 @@ TEST(ScarRemodel, NewMatrixThicknessBelowTheFloor) {
   const DermalGain g{0.5, 0.2};
   // Whole dermis: 0.5 * 200 + 0.2 * 1000 = 300 um.
   EXPECT_NEAR(new_matrix_thickness(profile(), g, 0.0), 300e-6, 1e-12);
-  // Floor at 180 um: papillary 100 um left (0.5 * 100) + reticular 1000 (0.2 * 1000) = 250 um.
-  EXPECT_NEAR(new_matrix_thickness(profile(), g, 180e-6), 250e-6, 1e-12);
-  // Floor at 780 um: reticular 500 um left: 100 um.
-  EXPECT_NEAR(new_matrix_thickness(profile(), g, 780e-6), 100e-6, 1e-12);
+  // Floor at 180 um: epidermis 80 um and papillary 200 um follow the floor (260 .. 460 um), the
+  // reticular dermis is what is left above 1280 um: 0.5 * 200 + 0.2 * 820 = 264 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 180e-6), 264e-6, 1e-12);
+  // Floor at 780 um: papillary 860 .. 1060, reticular 1060 .. 1280: 100 + 44 = 144 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 780e-6), 144e-6, 1e-12);
+  // Floor at 1100 um: papillary 1180 .. 1280 only: 50 um.
+  EXPECT_NEAR(new_matrix_thickness(profile(), g, 1100e-6), 50e-6, 1e-12);
   EXPECT_NEAR(new_matrix_thickness(profile(), g, 2e-3), 0.0, 1e-15);
 }
 
@@ -95,11 +98,13 @@ TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
     ss << in.rdbuf();
     return ss.str();
   }();
-  const std::string key = "scar_volume_fraction = { value = \"0.46\"";
+  const std::string key = "scar_volume_fraction = { value = \"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);
+  const auto end = text.find('"', pos + key.size());
+  ASSERT_NE(end, std::string::npos);
   std::string bad = text;
-  bad.replace(pos, key.size(), "scar_volume_fraction = { value = \"1.7\"");
+  bad.replace(pos, end + 1 - pos, "scar_volume_fraction = { value = \"1.7\"");
   const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_outcomes.toml";
   std::ofstream(path) << bad;
   try {
