@@ -105,6 +105,13 @@ schema::Key reduced_protocol_schema() {
 ReducedProtocol read_reduced_protocol(const Table& t) {
   ReducedProtocol p;
   p.needle_length = t.quantity("needle_length");
+  // The reduced model fits the catalog roller with this length: a length the roller is not made
+  // with is an error at this key, not at the device table the model builds internally.
+  try {
+    check_roller_length(p.device_model, p.needle_length);
+  } catch (const InputError& e) {
+    t.fail("needle_length", e.problem(), e.expected());
+  }
   p.passes = static_cast<int>(t.integer("passes"));
   p.sessions = static_cast<int>(t.integer("sessions"));
   p.interval = t.quantity("interval");

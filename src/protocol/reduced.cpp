@@ -205,19 +205,34 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
 
 }  // namespace
 
-RollerReach roller_reach(const std::string& model, double needle_length,
-                         const skin::SkinProfile& prof) {
-  // The device is built through the scenario's own [device] path, so the reduced model and
-  // `mnsim run` use one catalog, one set of overrides and one penetration model.
-  const Table sc =
-      parse_scenario_text(fmt::format("[device]\nmodel = \"{}\"\nneedle_length = \"{:.6g} mm\"\n",
-                                      model, needle_length * 1e3),
-                          "<reduced model device>", scenario_schema());
-  const auto dev = devices::make_device(sc.table("device"), devices::DeviceCatalog::defaults());
+namespace {
+// The device is built through the scenario's own [device] path, so the reduced model and
+// `mnsim run` use one catalog, one set of overrides and one penetration model.
+Table reduced_device_scenario(const std::string& model, double needle_length) {
+  return parse_scenario_text(
+      fmt::format("[device]\nmodel = \"{}\"\nneedle_length = \"{:.6g} mm\"\n", model,
+                  needle_length * 1e3),
+      "<reduced model device>", scenario_schema());
+}
+
+std::unique_ptr<devices::Device> reduced_roller(const Table& sc, const std::string& model) {
+  auto dev = devices::make_device(sc.table("device"), devices::DeviceCatalog::defaults());
   if (dev->kind() != "roller") {
     throw std::invalid_argument(
         fmt::format("reduced model: device '{}' is a {}, not a roller", model, dev->kind()));
   }
+  return dev;
+}
+}  // namespace
+
+void check_roller_length(const std::string& model, double needle_length) {
+  (void)reduced_roller(reduced_device_scenario(model, needle_length), model);
+}
+
+RollerReach roller_reach(const std::string& model, double needle_length,
+                         const skin::SkinProfile& prof) {
+  const Table sc = reduced_device_scenario(model, needle_length);
+  const auto dev = reduced_roller(sc, model);
   const devices::Technique tq = devices::Technique::from_table(sc.table("technique"));
   const mechanics::PenetrationResult pen =
       mechanics::penetrate(dev->needle(), tq.force / dev->needles_loaded(tq), prof,

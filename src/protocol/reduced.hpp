@@ -45,6 +45,8 @@ struct RollerReach {
 /// Throws InputError for an unknown model or a length the catalog entry does not accept.
 RollerReach roller_reach(const std::string& model, double needle_length,
                          const skin::SkinProfile& prof);
+/// Throws the InputError roller_reach would throw for this model and length, if any.
+void check_roller_length(const std::string& model, double needle_length);
 
 /// A patient for the reduced model.
 struct PatientSpec {

@@ -95,6 +95,20 @@ TEST(Cohort, BadFileIsAOneLineErrorAtTheKey) {
   }
 }
 
+TEST(Cohort, NeedleLengthTheRollerIsNotMadeWithIsAnErrorAtTheKey) {
+  // The reduced model builds the catalog roller internally; the error still names the cohort file.
+  const std::string path =
+      write_tmp("mnsim_cohort_length.toml", "[protocol]\nneedle_length = \"1.2 mm\"\n");
+  try {
+    load_cohort(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.line().find(path + ":2:"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("protocol.needle_length"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("1.5 mm"), std::string::npos) << e.line();  // the lengths offered
+  }
+}
+
 TEST(Plan, RespectsConstraintsAndRanks) {
   const std::string path = write_tmp("mnsim_plan.toml", R"(
 [patient]
