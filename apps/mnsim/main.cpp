@@ -148,6 +148,24 @@ double parse_checkpoint_every(const std::string& text) {
   return q.si;
 }
 
+/// The output folder of `run` or `cohort`: --out, or results/<input stem>; --resume DIR continues
+/// DIR and may not name another folder with --out. `what` names the output in the message.
+std::filesystem::path output_folder(const Flags& f, const std::string& input, const char* what,
+                                    bool& resume) {
+  resume = !f.resume.empty();
+  if (!resume) {
+    return f.out.empty() ? std::filesystem::path("results") / std::filesystem::path(input).stem()
+                         : std::filesystem::path(f.out);
+  }
+  if (!f.out.empty() && std::filesystem::path(f.out) != std::filesystem::path(f.resume)) {
+    throw mnsim::InputError(
+        {"command line", 0, 0}, "--resume",
+        fmt::format("continues '{}' but --out names '{}'", f.resume, f.out),
+        fmt::format("--resume DIR alone (DIR is the output folder of the {})", what));
+  }
+  return f.resume;
+}
+
 int cmd_run(const Flags& f) {
   const double checkpoint_every = parse_checkpoint_every(f.checkpoint_every);
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
@@ -160,18 +178,7 @@ int cmd_run(const Flags& f) {
     progress = std::make_unique<LogProgress>();
   }
   mnsim::RunOptions opt;
-  opt.out_dir = f.out.empty()
-                    ? std::filesystem::path("results") / std::filesystem::path(f.scenario).stem()
-                    : std::filesystem::path(f.out);
-  if (!f.resume.empty()) {
-    if (!f.out.empty() && std::filesystem::path(f.out) != std::filesystem::path(f.resume)) {
-      throw mnsim::InputError({"command line", 0, 0}, "--resume",
-                              fmt::format("continues '{}' but --out names '{}'", f.resume, f.out),
-                              "--resume DIR alone (DIR is the output folder of the run)");
-    }
-    opt.out_dir = f.resume;
-    opt.resume = true;
-  }
+  opt.out_dir = output_folder(f, f.scenario, "run", opt.resume);
   opt.checkpoint_every = checkpoint_every;
   opt.threads = f.threads;
   opt.seed = f.seed;
@@ -233,18 +240,7 @@ int cmd_cohort(const Flags& f) {
   const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file);
   const auto model = mnsim::protocol::ReducedModel::load_default();
   mnsim::protocol::CohortRunOptions opt;
-  opt.out_dir = f.out.empty()
-                    ? std::filesystem::path("results") / std::filesystem::path(f.file).stem()
-                    : std::filesystem::path(f.out);
-  if (!f.resume.empty()) {
-    if (!f.out.empty() && std::filesystem::path(f.out) != std::filesystem::path(f.resume)) {
-      throw mnsim::InputError({"command line", 0, 0}, "--resume",
-                              fmt::format("continues '{}' but --out names '{}'", f.resume, f.out),
-                              "--resume DIR alone (DIR is the output folder of the cohort)");
-    }
-    opt.out_dir = f.resume;
-    opt.resume = true;
-  }
+  opt.out_dir = output_folder(f, f.file, "cohort", opt.resume);
   opt.threads = f.threads;
   opt.force = f.force;
   const std::filesystem::path out = opt.out_dir;

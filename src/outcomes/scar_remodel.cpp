@@ -122,11 +122,12 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
 
 double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g,
                             double floor_depth) {
-  const auto& t = prof.thickness;
-  const double bottom = t[0] + t[1] + t[2] + t[3];  // dermis bottom, unchanged under a scar
-  const double pd_top = std::min(std::max(0.0, floor_depth) + t[0] + t[1], bottom);
-  const double rd_top = std::min(pd_top + t[2], bottom);
-  return g.papillary * (rd_top - pd_top) + g.reticular * (bottom - rd_top);
+  const skin::SkinProfile below = skin::profile_below(prof, floor_depth);
+  const auto h = [&](skin::Layer l) {
+    return below.thickness[static_cast<std::size_t>(skin::layer_index(l))];
+  };
+  return g.papillary * h(skin::Layer::PapillaryDermis) +
+         g.reticular * h(skin::Layer::ReticularDermis);
 }
 
 RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const RemodelInput& in) {

@@ -163,9 +163,12 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
 #pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
   for (std::size_t i = 0; i < all.size(); ++i) {
     PlanEntry& e = all[i];
-    const double reach =
-        roller_reach(e.protocol.device_model, e.protocol.needle_length, prof).depth;
-    if (reach > plan.dermis_bottom) {
+    const RollerReach reach = roller_reach(e.protocol.device_model, e.protocol.needle_length, prof);
+    if (reach.punctured) {  // what the device delivers, for this and every replicate simulation
+      e.protocol.depth_reached = reach.depth;
+      e.protocol.density = e.protocol.passes * reach.density_per_pass;
+    }
+    if (reach.depth > plan.dermis_bottom) {
       e.feasible = false;
       e.excluded = "past the dermis";
       continue;

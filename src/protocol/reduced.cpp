@@ -37,11 +37,10 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
          1.0;
 }
 
-// Largest new-matrix thickness below `floor_depth` over the samples up to time t (h): matrix
-// deposited into the matrix-deficient dermis under a scar floor stays (docs/model.md, "Scar
-// remodelling"), while the column's excess in normal dermis is remodelled back.
-double deposited_matrix_under(const healing::ColumnRun& run, const skin::SkinProfile& prof,
-                              double floor_depth, double t) {
+// Largest new-matrix thickness of a column over the samples up to time t (h): matrix deposited
+// into the matrix-deficient dermis under a scar floor stays (docs/model.md, "Scar remodelling"),
+// while the column's excess in normal dermis is remodelled back.
+double deposited_matrix(const healing::ColumnRun& run, const skin::SkinProfile& prof, double t) {
   using skin::Layer;
   auto gain = [&](const healing::ColumnSample& smp, Layer l) {
     const std::size_t i = static_cast<std::size_t>(skin::layer_index(l));
@@ -56,12 +55,12 @@ double deposited_matrix_under(const healing::ColumnRun& run, const skin::SkinPro
     if (smp.t > t + 1e-9) break;
     const outcomes::DermalGain g{gain(smp, Layer::PapillaryDermis),
                                  gain(smp, Layer::ReticularDermis)};
-    best = std::max(best, outcomes::new_matrix_thickness(prof, g, floor_depth));
+    best = std::max(best, outcomes::new_matrix_thickness(prof, g, 0.0));
   }
   // The outcome time itself (between samples: interpolated gains).
   const outcomes::DermalGain g{matrix_gain(run, Layer::PapillaryDermis, t),
                                matrix_gain(run, Layer::ReticularDermis, t)};
-  return std::max(best, outcomes::new_matrix_thickness(prof, g, floor_depth));
+  return std::max(best, outcomes::new_matrix_thickness(prof, g, 0.0));
 }
 
 PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
@@ -153,13 +152,13 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   const double bottom = prof.top_of(Layer::Hypodermis);
   std::array<double, kFloorNodes + 1> t_under{};  // at f = k bottom / kFloorNodes; 0 at the bottom
   if (!scars.empty()) {
-    t_under[0] = deposited_matrix_under(run, prof, 0.0, t);
+    t_under[0] = deposited_matrix(run, prof, t);
     for (int k = 1; k < kFloorNodes; ++k) {
       const skin::SkinProfile below = skin::profile_below(prof, bottom * k / kFloorNodes);
       healing::ColumnProtocol cs = cp;
       cs.bled = depth > below.plexus_depth;
       t_under[static_cast<std::size_t>(k)] =
-          deposited_matrix_under(healing::run_column(p, below, cs), below, 0.0, t);
+          deposited_matrix(healing::run_column(p, below, cs), below, t);
     }
   }
   auto under_floor = [&](double f) {

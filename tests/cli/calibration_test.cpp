@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "support/files.hpp"
 #include "support/lotfi.hpp"
 #include "support/run_cli.hpp"
 
@@ -23,13 +24,8 @@ nlohmann::json run(const std::string& name, const std::string& extra) {
       fs::temp_directory_path() / ("mnsim_calibration_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::string text;
-  {
-    std::ifstream in(kScenario);
-    text.assign(std::istreambuf_iterator<char>(in), {});
-  }
   const fs::path sc = dir / "s.toml";
-  std::ofstream(sc) << text << extra;
+  std::ofstream(sc) << mnsim::test::slurp(kScenario) << extra;
   const auto r = run_cli({"run", sc.string(), "--out", (dir / "out").string(), "--quiet"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(std::ifstream(dir / "out" / "summary.json"));

@@ -19,10 +19,13 @@
 
 #include "io/checkpoint.hpp"
 #include "io/fields_h5.hpp"
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+using mnsim::test::slurp;
 
 namespace {
 
@@ -33,13 +36,6 @@ const char* kScenario =
     "[tissue]\nwidth = \"1 mm\"\nlength = \"1 mm\"\nresolution = \"200 um\"\n"
     "[course]\nsessions = 3\ninterval = \"1 day\"\nfollow_up = \"4 days\"\n"
     "[output]\nsnapshot_every = \"1 day\"\n";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Child {
   pid_t pid = -1;

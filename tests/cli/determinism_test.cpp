@@ -6,19 +6,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 using mnsim::test::run_cli;
 
-namespace {
+using mnsim::test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 TEST(Determinism, ThreadCountAndRepeatGiveIdenticalResults) {
   const fs::path dir = fs::temp_directory_path() / ("mnsim_det_" + std::to_string(::getpid()));

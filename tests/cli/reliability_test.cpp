@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
@@ -40,20 +41,14 @@ Stopped run_and_signal(const fs::path& out, int sig) {
   // Wait until the healing stage has started (the first session is logged), then signal.
   for (int i = 0; i < 600; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str().find("session 1 of") != std::string::npos) break;
+    if (mnsim::test::slurp(err_file).find("session 1 of") != std::string::npos) break;
   }
   ::kill(pid, sig);
   int status = 0;
   ::waitpid(pid, &status, 0);
   Stopped s;
   s.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(err_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  s.err = ss.str();
+  s.err = mnsim::test::slurp(err_file);
   return s;
 }
 

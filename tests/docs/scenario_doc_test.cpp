@@ -6,14 +6,12 @@
 
 #include "../../tools/scenario_reference.hpp"
 #include "core/scenario_schema.hpp"
+#include "support/files.hpp"
 
 namespace {
 
 std::string read_doc() {
-  std::ifstream in(std::string(MNSIM_SOURCE_DIR) + "/docs/scenario.md");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return mnsim::test::slurp(std::string(MNSIM_SOURCE_DIR) + "/docs/scenario.md");
 }
 
 TEST(ScenarioDoc, EveryKeyIsDocumented) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "grid/grid.hpp"
+#include "healing/tridiagonal.hpp"
 
 namespace mnsim::healing::testing {
 
@@ -70,17 +71,6 @@ inline void reference_lod_step(std::vector<double>& u, const grid::Grid& g, doub
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const double f = std::exp(-decay * dt);
   for (double& v : u) v *= f;
-  auto solve = [](std::vector<double>& a, std::vector<double>& b, std::vector<double>& c,
-                  std::vector<double>& d) {
-    const std::size_t n = d.size();
-    for (std::size_t l = 1; l < n; ++l) {
-      const double m = a[l] / b[l - 1];
-      b[l] -= m * c[l - 1];
-      d[l] -= m * d[l - 1];
-    }
-    d[n - 1] /= b[n - 1];
-    for (std::size_t l = n - 1; l-- > 0;) d[l] = (d[l] - c[l] * d[l + 1]) / b[l];
-  };
   auto idx = [&](int i, int j, int k) { return static_cast<std::size_t>(i + nx * (j + ny * k)); };
   std::vector<double> a, b, c, d;
   // x and y: uniform spacing dx.
@@ -99,7 +89,7 @@ inline void reference_lod_step(std::vector<double>& u, const grid::Grid& g, doub
           b[l] -= a[l] + c[l];
           d[l] = axis == 0 ? u[idx(l, m, k)] : u[idx(m, l, k)];
         }
-        solve(a, b, c, d);
+        solve_tridiagonal(a, b, c, d);
         for (int l = 0; l < n; ++l) (axis == 0 ? u[idx(l, m, k)] : u[idx(m, l, k)]) = d[l];
       }
   }
@@ -116,7 +106,7 @@ inline void reference_lod_step(std::vector<double>& u, const grid::Grid& g, doub
         b[k] -= a[k] + c[k];
         d[k] = u[idx(i, j, k)];
       }
-      solve(a, b, c, d);
+      solve_tridiagonal(a, b, c, d);
       for (int k = 0; k < nz; ++k) u[idx(i, j, k)] = d[k];
     }
 }

@@ -15,6 +15,7 @@
 #include "core/scenario_schema.hpp"
 #include "lesions/heightmap.hpp"
 #include "skin/tissue.hpp"
+#include "support/files.hpp"
 
 using namespace mnsim;
 using namespace mnsim::lesions;
@@ -62,11 +63,6 @@ void write_png(const fs::path& path, int w, int h, int depth, int color,
   png_write_end(png, nullptr);
   png_destroy_write_struct(&png, &info);
   std::fclose(fp);
-}
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 std::string error_of(const std::string& path) {
@@ -158,7 +154,7 @@ TEST(HeightMap, BadImagesAreOneLineErrors) {
 
   // Truncated: the first half of a good file.
   write_png(d / "full.png", 64, 64, 16, PNG_COLOR_TYPE_GRAY, std::vector<unsigned>(64 * 64, 9));
-  const std::string full = read_all(d / "full.png");
+  const std::string full = mnsim::test::slurp(d / "full.png");
   std::ofstream(d / "trunc.png", std::ios::binary) << full.substr(0, full.size() / 2);
   EXPECT_NE(error_of((d / "trunc.png").string()).find("surface.file: corrupt PNG"),
             std::string::npos)
@@ -214,7 +210,7 @@ TEST(HeightMap, CorruptedFilesNeverCrash) {
   std::vector<unsigned> v(16 * 16);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<unsigned>(i * 977 % 65536);
   write_png(d / "small.png", 16, 16, 16, PNG_COLOR_TYPE_GRAY, v);
-  const std::string good = read_all(d / "small.png");
+  const std::string good = mnsim::test::slurp(d / "small.png");
   int ok = 0, rejected = 0;
   for (std::size_t pos = 0; pos < good.size(); ++pos) {
     for (unsigned char x : {0x01, 0x80, 0xff}) {
@@ -288,7 +284,7 @@ TEST(HeightMap, CliReportsBadImagesWithExitCode2) {
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_EQ(WEXITSTATUS(rc), 2);
-  const std::string err = read_all(d / "err.txt");
+  const std::string err = mnsim::test::slurp(d / "err.txt");
   EXPECT_EQ(err, "error: " + (d / "gray8.png").string() +
                      ":1:1: surface.file: PNG is 8-bit grayscale (a 16-bit grayscale PNG height "
                      "map)\n");

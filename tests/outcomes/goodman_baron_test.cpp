@@ -1,4 +1,5 @@
 #include "outcomes/goodman_baron.hpp"
+#include "support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -90,14 +91,13 @@ TEST(GoodmanBaron, QualitativeGradeByLoadBands) {
 }
 
 TEST(GoodmanBaron, MalformedRulesAreAnInputErrorAtTheKey) {
-  std::ifstream in(std::string(MNSIM_SOURCE_DIR) + "/data/grading.toml");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  const std::string original =
+      mnsim::test::slurp(std::string(MNSIM_SOURCE_DIR) + "/data/grading.toml");
   for (const auto& [from, to, key] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"\"2.0 mm^2\"", "\"2.0 mm\"", "mild_load"},
            {"value = \"2.0\"", "value = \"0.5\"", "grade_ratio"},
            {"\"150 um\"", "\"150 s\"", "mild_depth"}}) {
-    std::string text = ss.str();
+    std::string text = original;
     const auto pos = text.find(from);
     ASSERT_NE(pos, std::string::npos) << from;
     text.replace(pos, from.size(), to);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "support/files.hpp"
 
 #include "outcomes/scar_remodel.hpp"
 
@@ -92,12 +93,7 @@ namespace mnsim::outcomes {
 namespace {
 
 TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
-  const std::string text = [] {
-    std::ifstream in(default_outcome_params_path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }();
+  const std::string text = mnsim::test::slurp(default_outcome_params_path());
   const std::string key = "scar_volume_fraction = { value = \"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);

@@ -1,4 +1,5 @@
 #include "report/report.hpp"
+#include "support/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,14 +15,9 @@
 namespace fs = std::filesystem;
 using namespace mnsim::report;
 
-namespace {
+using mnsim::test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace {
 
 struct PngSize {
   unsigned w = 0, h = 0;

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "skin/atlas.hpp"
+#include "support/files.hpp"
 
 using namespace mnsim;
 using namespace mnsim::skin;
@@ -199,10 +200,7 @@ TEST(Atlas, WorkedExampleMan65) {
 namespace {
 // Writes the atlas with one substitution and returns the InputError's line.
 std::string load_modified(const std::string& from, const std::string& to) {
-  std::ifstream in(kAtlas);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  std::string text = mnsim::test::slurp(kAtlas);
   const auto pos = text.find(from);
   EXPECT_NE(pos, std::string::npos) << from;
   text.replace(pos, from.size(), to);
