@@ -39,6 +39,19 @@ TEST(CohortCli, BadCohortIsOneLineExit2) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+TEST(CohortCli, LengthTheRollerIsNotMadeWithIsOneLineExit2AndWritesNothing) {
+  const std::string f =
+      tmp_file("mnsim_cli_cohort_length.toml", "[protocol]\nneedle_length = \"1.2 mm\"\n");
+  const std::filesystem::path out = "/tmp/mnsim_cli_never_length";
+  std::filesystem::remove_all(out);
+  const auto r = run_cli({"cohort", f, "--out", out.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(f + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("protocol.needle_length"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
 TEST(ValidateCli, PrintsTheTable) {
   const auto r = run_cli({"validate", "-j", "2"});
   // Every shipped case passes: exit 0, no FAIL.
