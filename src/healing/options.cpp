@@ -1,5 +1,7 @@
 #include "healing/options.hpp"
 
+#include <algorithm>
+
 namespace mnsim::healing {
 
 schema::Key numerics_schema() {
@@ -14,16 +16,25 @@ schema::Key numerics_schema() {
                  "epidermis, pigment).",
                  1e-3, 0.5),
           quantity("max_step", Dim::Time, "hours", "6 hours",
-                   "Largest time step, reached during quiet remodelling.", 60.0, 7 * 86400.0),
+                   "Largest time step, reached during quiet remodelling. Steps are also kept below "
+                   "1/200 "
+                   "of the time from the last session to the end of follow-up (a two-week "
+                   "follow-up steps at most 1.7 h).",
+                   60.0, 7 * 86400.0),
           quantity("first_step", Dim::Time, "seconds", "60 s",
                    "First time step after a session (steps then grow by at most 2x).", 1.0, 3600.0),
       });
 }
 
-EngineOptions engine_options(const Table& t) {
+double tail_limited_step(double max_step, double tail) {
+  if (!(tail > 0.0)) return max_step;
+  return std::min(max_step, std::max(60.0, tail / kStepsPerTail));
+}
+
+EngineOptions engine_options(const Table& t, double tail) {
   EngineOptions o;
   o.rtol = t.number("rtol");
-  o.dt_max = t.quantity("max_step");
+  o.dt_max = tail_limited_step(t.quantity("max_step"), tail);
   o.dt_after_event = t.quantity("first_step");
   o.dt_initial = o.dt_after_event;
   if (o.dt_after_event > o.dt_max) o.dt_after_event = o.dt_initial = o.dt_max;

@@ -197,7 +197,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const skin::Tissue tissue = skin::build_tissue(scenario);
   const skin::SkinPatch& patch = tissue.patch;
   const healing::ParamSet params = healing::load_default_params();
-  healing::Engine engine(tissue, params.p, healing::engine_options(scenario.table("numerics")));
+  const double tail =
+      course.sessions.empty() ? course.end_time : course.end_time - course.sessions.back().time;
+  const healing::EngineOptions engine_opt =
+      healing::engine_options(scenario.table("numerics"), tail);
+  healing::Engine engine(tissue, params.p, engine_opt);
   const devices::Rect area = devices::treatment_area(scenario);
   const grid::Grid& g = engine.grid();
   progress.note(fmt::format("grid {} x {} x {} cells ({:.1f} M), {} fields, {:.0f} MiB", g.nx, g.ny,
@@ -727,7 +731,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                  {"sessions", session_log},
                  {"punctures_first_session", first_stats},
                  {"numerics",
-                  {{"steps_accepted", engine.stepper().stats().accepted},
+                  {{"max_step_s", engine_opt.dt_max},
+                   {"steps_accepted", engine.stepper().stats().accepted},
                    {"steps_rejected", engine.stepper().stats().rejected},
                    {"dt_smallest_s", engine.stepper().stats().dt_smallest},
                    {"dt_largest_s", engine.stepper().stats().dt_largest}}},
