@@ -125,7 +125,8 @@ struct BatchScratch {
 template <class WidthFn, class DistFn>
 void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
                  std::ptrdiff_t stride, int n, std::ptrdiff_t lane_stride, int lanes, double chi,
-                 double dt, WidthFn width, DistFn dist, BatchScratch& s) {
+                 double dt, WidthFn width, DistFn dist, BatchScratch& s, double mot = 0.0,
+                 const float* cap = nullptr) {
   const auto w = static_cast<std::size_t>(lanes);
   double* lo = s.lower.data();
   double* di = s.diag.data();
@@ -145,15 +146,24 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
   for (int m = 0; m + 1 < n; ++m) {
     const std::ptrdiff_t a0 = first + m * stride, b0 = a0 + stride;
     const double inv_d = chi / dist(m);
+    const double dm = cap ? mot / dist(m) : 0.0;  // um/h per unit of u / c
     const double ka = dt / width(m), kb = dt / width(m + 1);
     const std::size_t oa = static_cast<std::size_t>(m) * w, ob = oa + w;
 #pragma omp simd
     for (int i = 0; i < lanes; ++i) {
       const std::ptrdiff_t a = a0 + i * lane_stride, b = b0 + i * lane_stride;
       const bool on = active[a] && active[b];
-      const double v = on ? inv_d * (static_cast<double>(c[b]) - c[a]) : 0.0;  // um/h, a -> b
+      const double v = on && c ? inv_d * (static_cast<double>(c[b]) - c[a]) : 0.0;  // um/h, a -> b
       // Face flux F = wp u_a - wm u_b leaves a and enters b.
-      const double wp = v > 0.0 ? v : 0.0, wm = v < 0.0 ? -v : 0.0;
+      double wp = v > 0.0 ? v : 0.0, wm = v < 0.0 ? -v : 0.0;
+      if (on && dm > 0.0) {  // capacity-form motility: D c_f (u_a / c_a - u_b / c_b) / dist
+        const double ca = cap[a], cb = cap[b];
+        if (ca > 0.0 && cb > 0.0) {
+          const double g = dm * 2.0 / (ca + cb);  // D c_f / dist / (c_a c_b)
+          wp += g * cb;
+          wm += g * ca;
+        }
+      }
       di[oa + i] += ka * wp;
       up[oa + i] -= ka * wm;
       di[ob + i] += kb * wm;
@@ -192,10 +202,17 @@ void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrd
 }  // namespace
 
 void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double chi,
-                              std::span<const std::uint8_t> active, double dt) {
+                              std::span<const std::uint8_t> active, double dt,
+                              const Motility& motility) {
   const grid::Grid& g = *u.grid;
   check(g, active);
-  if (!(dt > 0.0) || chi == 0.0) return;
+  const float* cap = motility.diffusivity > 0.0 ? motility.capacity.data : nullptr;
+  if (motility.diffusivity > 0.0 && !cap) {
+    throw std::invalid_argument("chemotaxis: motility needs a capacity field");
+  }
+  const double mot = cap ? motility.diffusivity : 0.0;
+  if (!(dt > 0.0) || (chi == 0.0 && !cap)) return;
+  if (chi != 0.0 && !c.data) throw std::invalid_argument("chemotaxis: chi needs an attractant");
   const double um = 1e6;
   const double dx = g.dx * um;
   const std::uint8_t* act = active.data();
@@ -210,17 +227,17 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double 
 #pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k)
       solve_batch(u.data, c.data, act, g.at(0, 0, k), 1, nx, g.sy(), ny, chi, dt, uniform_w,
-                  uniform_w, b);
+                  uniform_w, b, mot, cap);
 #pragma omp for schedule(static)
     for (int k = 0; k < nz; ++k)
       solve_batch(u.data, c.data, act, g.at(0, 0, k), g.sy(), ny, 1, nx, chi, dt, uniform_w,
-                  uniform_w, b);
+                  uniform_w, b, mot, cap);
 #pragma omp for schedule(static)
     for (int j = 0; j < ny; ++j)
       solve_batch(
           u.data, c.data, act, g.at(0, j, 0), g.sz(), nz, 1, nx, chi, dt,
           [&g, um](int k) { return g.dz(k) * um; },
-          [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, b);
+          [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, b, mot, cap);
   }
 }
 

@@ -37,7 +37,21 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView attractant, double c
 /// Lines are solved independently (Thomas algorithm, double precision), so the result does not
 /// depend on threads. This is the operator of the 3D engine; chemotaxis_step (explicit,
 /// sub-cycled) is its reference for small steps.
+///
+/// Optional random motility in capacity form (`Motility`): the face flux gains
+///     D c_f (u_a / c_a - u_b / c_b) / |x_b - x_a|,   c_f = 2 c_a c_b / (c_a + c_b),
+/// where c is the field's homeostatic baseline per cell (fibroblast density differs between the
+/// papillary and reticular dermis). Within a layer (c uniform) this is plain diffusion with
+/// diffusivity D; across a layer face it moves cells toward u / c uniform, so the baseline is an
+/// exact fixed point of the operator, where plain diffusion of u would drain the denser layer.
+/// It enters the same tridiagonal systems with positive coefficients on both sides: the update
+/// stays positive and conservative.
+struct Motility {
+  double diffusivity = 0.0;         // um^2/h; 0 = none
+  grid::ConstFieldView capacity{};  // baseline per cell (> 0 wherever `active`)
+};
 void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView attractant, double chi,
-                              std::span<const std::uint8_t> active, double dt);
+                              std::span<const std::uint8_t> active, double dt,
+                              const Motility& motility = {});
 
 }  // namespace mnsim::healing

@@ -18,11 +18,46 @@ std::size_t li(skin::Layer l) {
 /// backward Euler on the 5 stacked compartments of thickness h (um) with the finite-volume face
 /// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either layer holds the field still).
 /// Conserves sum(h u) and keeps u >= 0.
-void exchange_layers(const std::vector<FieldSpec>& specs,
+/// Fields with capacity-form motility (capacity_motility: fibroblasts, vessels) exchange toward a
+/// uniform ratio to their layer baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with
+/// c_f = 2 c_a c_b / (c_a + c_b), as in the 3D engine, so the baseline is at rest.
+void exchange_layers(const std::vector<FieldSpec>& specs, const Baselines& base,
                      const std::array<double, skin::kLayers>& h,
                      std::array<State, skin::kLayers>& st, double dt) {
   constexpr int n = skin::kLayers;
   for (const FieldSpec& sp : specs) {
+    std::array<double, n> cap{};
+    if (capacity_motility(sp, base, cap) > 0.0) {
+      const auto f = static_cast<std::size_t>(sp.id);
+      std::array<double, n - 1> g{};
+      for (int l = 0; l + 1 < n; ++l) {
+        const auto a = static_cast<std::size_t>(l), b = a + 1;
+        if (!(cap[a] > 0.0) || !(cap[b] > 0.0) || !(h[a] > 0.0) || !(h[b] > 0.0)) continue;
+        const double cond = 1.0 / (0.5 * h[a] / sp.diffusivity[a] + 0.5 * h[b] / sp.diffusivity[b]);
+        g[a] = cond * 2.0 * cap[a] * cap[b] / (cap[a] + cap[b]);
+      }
+      std::array<double, n> lo{}, di{}, up{}, rhs{};
+      for (int l = 0; l < n; ++l) {
+        const auto k = static_cast<std::size_t>(l);
+        const double w = cap[k] > 0.0 ? h[k] * cap[k] : 1.0;  // capacity of the unknown u / c
+        di[k] = w;
+        rhs[k] = cap[k] > 0.0 ? h[k] * st[k][f] : 0.0;  // w * (u / c)
+        if (l > 0) {
+          di[k] += dt * g[k - 1];
+          lo[k] = -dt * g[k - 1];
+        }
+        if (l + 1 < n) {
+          di[k] += dt * g[k];
+          up[k] = -dt * g[k];
+        }
+      }
+      solve_tridiagonal(lo, di, up, rhs);
+      for (int l = 0; l < n; ++l) {
+        const auto k = static_cast<std::size_t>(l);
+        if (cap[k] > 0.0) st[k][f] = std::max(0.0, rhs[k] * cap[k]);
+      }
+      continue;
+    }
     std::array<double, n - 1> g{};  // face conductance (um/h)
     bool any = false;
     for (int l = 0; l + 1 < n; ++l) {
@@ -79,8 +114,8 @@ void session_fractions(const Params& p, const skin::SkinProfile& prof, const Col
       dsum += damage_area(p, r) * dz;
       lsum += kPi * r * r * dz;
     }
-    damage[static_cast<std::size_t>(i)] = std::min(1.0, rho * dsum / thick);
-    lumen[static_cast<std::size_t>(i)] = std::min(1.0, rho * lsum / thick);
+    damage[static_cast<std::size_t>(i)] = rho * dsum / thick;
+    lumen[static_cast<std::size_t>(i)] = rho * lsum / thick;
   }
 }
 
@@ -131,17 +166,7 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
   return std::max(1.0, channel_radius(p, pr.radius, ve_mid, pr.depth));
 }
 
-ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
-                     const ColumnProtocol& pr) {
-  // The mean-field closure (docs/model.md section 8).
-  Params p = params;
-  p.collagen_synthesis *= p.reduced_synthesis_factor;
-  p.elastin_synthesis *= p.reduced_synthesis_factor;
-  p.thickening_rate *= p.reduced_thickening_factor;
-  Params p_rd = params;  // the reticular dermis has its own synthesis closure
-  p_rd.collagen_synthesis *= p.reduced_reticular_factor;
-  p_rd.elastin_synthesis *= p.reduced_reticular_factor;
-  p_rd.thickening_rate = p.thickening_rate;
+ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
   if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
       !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0)) {
     throw std::invalid_argument("run_column: need sessions, end_time, depth, radius > 0");
@@ -152,7 +177,15 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
   using skin::Layer;
   ColumnRun run;
   run.base = baselines_from_profile(prof);
-  session_fractions(p, prof, pr, run.damage_fraction, run.lumen_fraction);
+  {
+    std::array<double, skin::kLayers> m_damage{}, m_lumen{};
+    session_fractions(p, prof, pr, m_damage, m_lumen);
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      run.damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
+      run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
+      run.lumen_fraction[k] = m_lumen[k];
+    }
+  }
   // Epidermal channel radius: at the middle of the viable epidermis.
   const double heal_window = kChannelHealWindow;
   run.channel = pr.channel ? *pr.channel
@@ -201,7 +234,7 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
           s[static_cast<std::size_t>(f)] *= 1.0 - d;
         }
         for (Field f : {kCollagen1, kCollagen3, kElastin}) {
-          s[static_cast<std::size_t>(f)] *= 1.0 - p.matrix_loss * lu;
+          s[static_cast<std::size_t>(f)] *= run.matrix_keep[k];
         }
         if (pr.bled && i != static_cast<int>(sc)) {
           s[kPlatelets] = std::min(1.0, s[kPlatelets] + p.blood_fill * lu);
@@ -223,7 +256,7 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
     const double open = since <= heal_window ? run.channel.open_at(since) : 0.0;
     for (int i = 0; i < skin::kLayers; ++i) {
       const auto k = static_cast<std::size_t>(i);
-      react(k == li(Layer::ReticularDermis) ? p_rd : p, run.base[k], st[k], step);
+      react(p, run.base[k], st[k], step);
       if (k == ve) {
         st[k][kKeratinocytes] = 1.0 - phi_ve * open;
         st[k][kChemical] = 1.0;
@@ -233,7 +266,7 @@ ColumnRun run_column(const Params& params, const skin::SkinProfile& prof,
     // Then vertical exchange between the layers (the 3D engine's diffusion, averaged over the
     // area): growth factors spread over about a millimetre before they decay, so the thin papillary
     // dermis shares its mediators with the epidermis and the reticular dermis.
-    if (pr.exchange) exchange_layers(specs, thickness_um, st, step);
+    if (pr.exchange) exchange_layers(specs, run.base, thickness_um, st, step);
     t += step;
     sample(t, last);
     dt = std::min(pr.max_dt, dt * 1.1);

@@ -49,10 +49,16 @@ struct SessionSummary {
 
 struct ColumnRun {
   Baselines base{};
-  std::array<double, skin::kLayers> damage_fraction{};  // per session, areal mean of D added
-  std::array<double, skin::kLayers> lumen_fraction{};   // per session, lumen volume fraction
-  ChannelHealing channel;                               // epidermal channel
-  std::vector<ColumnSample> samples;                    // every step
+  // Per session and layer, for punctures at random positions (a point lies in a Poisson number
+  // of channels, mean m = session_fractions): damage_fraction = 1 - e^{-m_damage}, the areal mean
+  // of D added; matrix_keep = e^{-matrix_loss m_lumen}, the share of the matrix left (each lumen
+  // removes matrix_loss of it, as the 3D engine does channel by channel); lumen_fraction =
+  // m_lumen, the blood volume fraction before the cap at 1 (blood adds up, as in the engine).
+  std::array<double, skin::kLayers> damage_fraction{};
+  std::array<double, skin::kLayers> matrix_keep{};
+  std::array<double, skin::kLayers> lumen_fraction{};
+  ChannelHealing channel;             // epidermal channel
+  std::vector<ColumnSample> samples;  // every step
   std::vector<SessionSummary> sessions;
 
   /// Linear interpolation of one field of one layer at time t (h).
@@ -65,7 +71,8 @@ struct ColumnRun {
   double peak_time(skin::Layer l, Field f, double t0, double t1) const;
 };
 
-/// Per-layer damage and lumen fractions of one session of straight channels (areal means).
+/// Per-layer mean number of channels covering a point, of one session of straight channels: by
+/// their damage (damage-weighted area) and by their lumen (areal means of rho x area).
 void session_fractions(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr,
                        std::array<double, skin::kLayers>& damage,
                        std::array<double, skin::kLayers>& lumen);

@@ -45,7 +45,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       p_(params),
       base_(baselines_from_profile(tissue.patch.profile())),
       fields_(tissue.grid()),
-      permeability_(tissue.grid()) {
+      permeability_(tissue.grid()),
+      capacity_(tissue.grid()) {
   const grid::Grid& g = tissue.grid();
   layer_of_.assign(g.padded_size(), 0);
   const grid::ConstFieldView lay = tissue.fields.view(skin::field::kLayer);
@@ -76,6 +77,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   active_.resize(specs_.size());
+  motility_.assign(specs_.size(), 0.0);
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -107,7 +109,25 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.diffusion.diffusivity = {dmax * kUm2PerHourToSi};
       ts.diffusion.permeability = permeability_.view(it->second);
     }
-    if (s.chemoattractant >= 0 && s.chemotaxis > 0.0) {
+    // Resident cells whose baseline differs between layers move in capacity form, with their
+    // chemotaxis (capacity_motility): taken out of the stepper's diffusion.
+    std::array<double, skin::kLayers> cap{};
+    const double mot = capacity_motility(s, base_, cap);
+    if (mot > 0.0) {
+      motility_[static_cast<std::size_t>(s.id)] = mot;
+      const int id = capacity_.add(std::string(s.name));
+      grid::FieldView cv = capacity_.view(id);
+      for (int k = 0; k < g.nz; ++k)
+        for (int j = 0; j < g.ny; ++j)
+          for (int i = 0; i < g.nx; ++i) {
+            const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+            cv(i, j, k) = l == 0 ? 0.0f : static_cast<float>(cap[static_cast<std::size_t>(l - 1)]);
+          }
+      ts.mode = TransportMode::None;
+      ts.diffusion.diffusivity.clear();
+      ts.diffusion.permeability = {};
+    }
+    if ((s.chemoattractant >= 0 && s.chemotaxis > 0.0) || mot > 0.0) {
       active_[static_cast<std::size_t>(s.id)] = transport_mask(s, layer_of_);
     }
     stepper_->set_field(s.id, std::move(ts));
@@ -121,8 +141,14 @@ void Engine::react(double dt_s) {
   for (const FieldSpec& s : specs_) {
     const auto& mask = active_[static_cast<std::size_t>(s.id)];
     if (mask.empty()) continue;
-    chemotaxis_step_implicit(fields_.view(s.id), fields_.view(s.chemoattractant), s.chemotaxis,
-                             mask, dt_h);
+    const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    Motility m;
+    m.diffusivity = motility_[static_cast<std::size_t>(s.id)];
+    if (m.diffusivity > 0.0) m.capacity = capacity_.view(capacity_.index(std::string(s.name)));
+    chemotaxis_step_implicit(
+        fields_.view(s.id),
+        chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},
+        chemo ? s.chemotaxis : 0.0, mask, dt_h, m);
   }
 }
 

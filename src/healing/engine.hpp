@@ -66,8 +66,10 @@ class Engine {
   std::vector<std::uint8_t> layer_of_;             // padded, skin::Layer per cell
   std::vector<double> surface_;                    // local surface depth per column, m
   std::vector<std::vector<std::uint8_t>> active_;  // chemotaxis masks per field (empty: none)
+  std::vector<double> motility_;                   // capacity-form motility per field, um^2/h
   std::vector<FieldSpec> specs_;
   grid::FieldSet permeability_;  // transport masks, one per distinct pattern
+  grid::FieldSet capacity_;      // baselines of the fields with capacity-form motility
   std::unique_ptr<Stepper> stepper_;
 };
 

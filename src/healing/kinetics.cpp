@@ -114,6 +114,31 @@ std::vector<std::uint8_t> transport_mask(const FieldSpec& spec,
   return m;
 }
 
+double capacity_motility(const FieldSpec& spec, const Baselines& base,
+                         std::array<double, skin::kLayers>& capacity) {
+  capacity.fill(0.0);
+  if (spec.decay > 0.0) return 0.0;
+  double d = 0.0, lo = 0.0, hi = 0.0;
+  int moving = 0;
+  for (int l = 0; l < skin::kLayers; ++l) {
+    const auto k = static_cast<std::size_t>(l);
+    if (!(spec.diffusivity[k] > 0.0)) continue;
+    const double b = baseline_state(base[k])[static_cast<std::size_t>(spec.id)];
+    if (!(b > 0.0)) return 0.0;
+    if (moving > 0 && spec.diffusivity[k] != d) return 0.0;
+    d = spec.diffusivity[k];
+    lo = moving > 0 ? std::min(lo, b) : b;
+    hi = moving > 0 ? std::max(hi, b) : b;
+    capacity[k] = b;
+    ++moving;
+  }
+  if (moving < 2 || lo == hi) {
+    capacity.fill(0.0);
+    return 0.0;
+  }
+  return d;
+}
+
 std::string catalog_text(const ParamSet& ps) {
   std::string out = "Healing model fields (docs/model.md; layers SC, VE, PD, RD, HD):\n";
   for (const auto& f : field_specs(ps.p)) {

@@ -95,6 +95,17 @@ using State = std::array<double, kFields>;
 /// Homeostatic state of a layer: every reaction rate is zero there.
 State baseline_state(const Baseline& b);
 
+/// Motility of a resident cell population whose homeostatic density differs between the layers
+/// it moves in (fibroblasts: papillary > reticular > hypodermis; vessels). Such a field moves in
+/// capacity form, toward a uniform ratio to its baseline (chemotaxis.hpp, `Motility`): plain
+/// diffusion of the density would drain the denser layer into its neighbour and the unwounded
+/// skin would not be at rest (measured before: papillary fibroblasts fell to 76% of their
+/// baseline within 90 days without any injury). Returns the diffusivity (um^2/h, the same in
+/// every moving layer) and fills `capacity` with the baseline per layer; 0 for every other field
+/// (no decay of its own, one moving layer, a zero baseline, or a uniform one).
+double capacity_motility(const FieldSpec& spec, const Baselines& base,
+                         std::array<double, skin::kLayers>& capacity);
+
 /// Advances one voxel's reactions by dt (h). Exponential (exact for frozen coefficients) update
 /// of each variable in a fixed Gauss-Seidel order: unconditionally stable, keeps every field
 /// non-negative for any dt, and leaves the baseline state exactly fixed.

@@ -163,12 +163,6 @@ const std::vector<ParamInfo>& param_registry() {
        "return of vessels to baseline"},
       {"angiogenesis", "vascular_motility", "um^2/h", 0, 1e7, &P::vascular_motility,
        "sprout extension as diffusion"},
-      {"reduced", "reduced_synthesis_factor", "1", 0.01, 10, &P::reduced_synthesis_factor,
-       "mean-field closure: matrix synthesis of the reduced driver"},
-      {"reduced", "reduced_reticular_factor", "1", 0.01, 10, &P::reduced_reticular_factor,
-       "mean-field closure: matrix synthesis of the reduced driver's reticular dermis"},
-      {"reduced", "reduced_thickening_factor", "1", 0.01, 10, &P::reduced_thickening_factor,
-       "mean-field closure: epidermal thickening of the reduced driver"},
   };
   return r;
 }

@@ -102,10 +102,6 @@ struct Params {
   double vascular_capacity = 0;    // 1, maximum / baseline vascular fraction
   double vascular_regression = 0;  // 1/h
   double vascular_motility = 0;    // um^2/h
-  // Closure of the reduced (well-mixed) driver, healing/column.hpp; not used by the 3D engine.
-  double reduced_synthesis_factor = 1;   // 1, collagen and elastin synthesis of the mean field
-  double reduced_reticular_factor = 1;   // 1, the same in the reticular dermis
-  double reduced_thickening_factor = 1;  // 1, epidermal thickening of the mean field
 };
 
 /// One entry of the parameter registry: where it lives in the file and what it means.

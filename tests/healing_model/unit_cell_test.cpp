@@ -43,11 +43,7 @@ TEST(HealingUnitCell, ResolvedCellStaysNearTheMeanFieldDriver) {
   for (int s = 0; s < 5; ++s) pr.session_times.push_back(s * 30.0 * 24.0);
   pr.end_time = (4 * 30 + 56) * 24.0 + 1.0;
   const double t = (4 * 30 + 56) * 24.0;
-  // The mean field without its closure to the 3D engine (reduced_*_factor = 1): the unit cell
-  // measures what the closure stands for.
-  Params open = p;
-  open.reduced_synthesis_factor = 1.0;
-  open.reduced_thickening_factor = 1.0;
+  const Params& open = p;
   // The unit cell has no layers above or below it: compare with isolated compartments.
   ColumnProtocol iso = pr;
   iso.exchange = false;
