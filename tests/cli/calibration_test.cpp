@@ -63,7 +63,8 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
 // A short follow-up is judged mid-transient: with the 6 h maximum step the two-week papillary
 // collagen change of example 04 was 15% above its converged value (5.48% vs 4.75%). Steps are now
 // kept below 1/200 of the time since the last session (healing::tail_limited_step), and the
-// default is within 5% of a run with 8x shorter steps and 4x tighter rtol.
+// default is within 5% of a run with 8x shorter steps and 4x tighter rtol (measured 3.80% vs
+// 3.70%).
 TEST(Calibration, ShortFollowUpStepsFollowTheTailAndConverge) {
   const std::string ex04 = std::string(MNSIM_TEST_DIR) + "/../examples/04_single_session_pen.toml";
   const nlohmann::json a = run("tail_default", "", ex04);
