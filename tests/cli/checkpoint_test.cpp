@@ -166,7 +166,7 @@ class Checkpoint : public ::testing::Test {
 TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
   const fs::path out = dir_ / "killed";
   std::mt19937 rng(20261123);
-  std::uniform_real_distribution<double> when(0.1, 0.6);
+  std::uniform_real_distribution<double> when(0.0, 0.5);
   int kills = 0, mid_write_kills = 0, resumed = 0;
   for (int attempt = 0; attempt < 20 && kills < 6; ++attempt) {
     // One kill (the third or later) lands inside a checkpoint write, once a complete checkpoint
@@ -176,6 +176,11 @@ TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
     const bool mid_write =
         kills >= 2 && mid_write_kills == 0 && fs::exists(out / "checkpoint" / "run.ckpt");
     const fs::path err = dir_ / ("attempt" + std::to_string(attempt) + ".err");
+    const fs::path ckpt = out / "checkpoint" / "run.ckpt";
+    std::error_code ec;
+    const auto ckpt_before =
+        fs::exists(ckpt) ? fs::last_write_time(ckpt, ec) : fs::file_time_type::min();
+    const bool finished_before = fs::exists(out / "summary.json");
     std::vector<std::pair<std::string, std::string>> env;
     if (mid_write) env.emplace_back("MNSIM_TEST_PAUSE_IN_CHECKPOINT", "3");
     const Child c = spawn({"run", scenario_, "--resume", out.string(), "--checkpoint-every",
@@ -189,6 +194,13 @@ TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
         in_write = has_temporary(out / "checkpoint", ".run.ckpt.tmp.");
       }
     } else {
+      // A random moment after this child's first checkpoint: under load a fixed delay could land
+      // every kill before any checkpoint, and no attempt would resume (the run then restarts).
+      for (int i = 0; i < 15000; ++i) {
+        if (fs::exists(ckpt) && fs::last_write_time(ckpt, ec) > ckpt_before && !ec) break;
+        if (!finished_before && fs::exists(out / "summary.json")) break;  // finished already
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
       std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * ref_seconds_));
     }
     ::kill(c.pid, SIGKILL);
