@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include "healing/diffusion.hpp"
@@ -14,20 +15,33 @@ constexpr double kPi = 3.14159265358979323846;
 std::size_t li(skin::Layer l) {
   return static_cast<std::size_t>(skin::layer_index(l));
 }
+/// Per field of specs: its layer baselines if it moves in capacity form (capacity_motility:
+/// fibroblasts, vessels), else empty. Computed once per run.
+using Capacities = std::vector<std::optional<std::array<double, skin::kLayers>>>;
+Capacities capacity_form(const std::vector<FieldSpec>& specs, const Baselines& base) {
+  Capacities c(specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    std::array<double, skin::kLayers> cap{};
+    if (capacity_motility(specs[i], base, cap) > 0.0) c[i] = cap;
+  }
+  return c;
+}
+
 /// Diffusive exchange between the layer compartments over dt (h): for every field that moves,
 /// backward Euler on the 5 stacked compartments of thickness h (um) with the finite-volume face
 /// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either layer holds the field still).
 /// Conserves sum(h u) and keeps u >= 0.
-/// Fields with capacity-form motility (capacity_motility: fibroblasts, vessels) exchange toward a
-/// uniform ratio to their layer baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with
-/// c_f = 2 c_a c_b / (c_a + c_b), as in the 3D engine, so the baseline is at rest.
-void exchange_layers(const std::vector<FieldSpec>& specs, const Baselines& base,
+/// Fields with capacity-form motility (`capacity`) exchange toward a uniform ratio to their layer
+/// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
+/// as in the 3D engine, so the baseline is at rest.
+void exchange_layers(const std::vector<FieldSpec>& specs, const Capacities& capacity,
                      const std::array<double, skin::kLayers>& h,
                      std::array<State, skin::kLayers>& st, double dt) {
   constexpr int n = skin::kLayers;
-  for (const FieldSpec& sp : specs) {
-    std::array<double, n> cap{};
-    if (capacity_motility(sp, base, cap) > 0.0) {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const FieldSpec& sp = specs[i];
+    if (capacity[i]) {
+      const std::array<double, n>& cap = *capacity[i];
       const auto f = static_cast<std::size_t>(sp.id);
       std::array<double, n - 1> g{};
       for (int l = 0; l + 1 < n; ++l) {
@@ -199,6 +213,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
                     pd = li(Layer::PapillaryDermis);
   const double phi_ve = run.damage_fraction[ve];
   const std::vector<FieldSpec> specs = field_specs(p);
+  const Capacities capacity = capacity_form(specs, run.base);
   std::array<double, skin::kLayers> thickness_um{};
   for (int i = 0; i < skin::kLayers; ++i) {
     thickness_um[static_cast<std::size_t>(i)] = prof.thickness[static_cast<std::size_t>(i)] * 1e6;
@@ -266,7 +281,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     // Then vertical exchange between the layers (the 3D engine's diffusion, averaged over the
     // area): growth factors spread over about a millimetre before they decay, so the thin papillary
     // dermis shares its mediators with the epidermis and the reticular dermis.
-    if (pr.exchange) exchange_layers(specs, run.base, thickness_um, st, step);
+    if (pr.exchange) exchange_layers(specs, capacity, thickness_um, st, step);
     t += step;
     sample(t, last);
     dt = std::min(pr.max_dt, dt * 1.1);

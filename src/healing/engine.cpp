@@ -77,7 +77,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   active_.resize(specs_.size());
-  motility_.assign(specs_.size(), 0.0);
+  motility_.assign(specs_.size(), {});
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -114,8 +114,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     std::array<double, skin::kLayers> cap{};
     const double mot = capacity_motility(s, base_, cap);
     if (mot > 0.0) {
-      motility_[static_cast<std::size_t>(s.id)] = mot;
       const int id = capacity_.add(std::string(s.name));
+      motility_[static_cast<std::size_t>(s.id)] = {mot, id};
       grid::FieldView cv = capacity_.view(id);
       for (int k = 0; k < g.nz; ++k)
         for (int j = 0; j < g.ny; ++j)
@@ -142,9 +142,10 @@ void Engine::react(double dt_s) {
     const auto& mask = active_[static_cast<std::size_t>(s.id)];
     if (mask.empty()) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    const CapacityMotility& cm = motility_[static_cast<std::size_t>(s.id)];
     Motility m;
-    m.diffusivity = motility_[static_cast<std::size_t>(s.id)];
-    if (m.diffusivity > 0.0) m.capacity = capacity_.view(capacity_.index(std::string(s.name)));
+    m.diffusivity = cm.diffusivity;
+    if (cm.capacity >= 0) m.capacity = capacity_.view(cm.capacity);
     chemotaxis_step_implicit(
         fields_.view(s.id),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},

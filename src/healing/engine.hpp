@@ -66,7 +66,11 @@ class Engine {
   std::vector<std::uint8_t> layer_of_;             // padded, skin::Layer per cell
   std::vector<double> surface_;                    // local surface depth per column, m
   std::vector<std::vector<std::uint8_t>> active_;  // chemotaxis masks per field (empty: none)
-  std::vector<double> motility_;                   // capacity-form motility per field, um^2/h
+  struct CapacityMotility {
+    double diffusivity = 0.0;  // um^2/h; 0 = the field does not move in capacity form
+    int capacity = -1;         // its baseline in capacity_
+  };
+  std::vector<CapacityMotility> motility_;  // per field
   std::vector<FieldSpec> specs_;
   grid::FieldSet permeability_;  // transport masks, one per distinct pattern
   grid::FieldSet capacity_;      // baselines of the fields with capacity-form motility
