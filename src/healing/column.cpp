@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 
 #include "healing/diffusion.hpp"
+#include "healing/radial.hpp"
 #include "healing/tridiagonal.hpp"
 
 namespace mnsim::healing {
@@ -27,83 +29,133 @@ Capacities capacity_form(const std::vector<FieldSpec>& specs, const Baselines& b
   return c;
 }
 
-/// Diffusive exchange between the layer compartments over dt (h): for every field that moves,
-/// backward Euler on the 5 stacked compartments of thickness h (um) with the finite-volume face
-/// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either layer holds the field still).
-/// Conserves sum(h u) and keeps u >= 0.
+/// One vertical compartment of the driver: a depth band [top, bot) (um) of one layer.
+struct Band {
+  std::size_t layer = 0;  // skin::layer_index
+  double top = 0.0, bot = 0.0;
+  double h() const { return bot - top; }
+};
+
+/// The bands: every layer of non-zero thickness, cut where the channel ends and where its tip
+/// starts to taper (so a layer the needle reaches only partly is not injured as a whole), then
+/// split into equal bands no thicker than max_band (um; <= 0: no further split).
+std::vector<Band> make_bands(const Params& p, const skin::SkinProfile& prof, double depth,
+                             double max_band) {
+  std::vector<Band> out;
+  for (int i = 0; i < skin::kLayers; ++i) {
+    const skin::Layer l = skin::layer_from_index(i);
+    const double top = prof.top_of(l) * 1e6, bot = prof.bottom_of(l) * 1e6;
+    if (!(bot > top)) continue;
+    std::vector<double> cuts = {top, bot};
+    if (max_band > 0.0) {
+      for (double c : {depth, depth - std::min(p.tip_length, depth)}) {
+        if (c > top + 1e-6 && c < bot - 1e-6) cuts.push_back(c);
+      }
+    }
+    std::sort(cuts.begin(), cuts.end());
+    for (std::size_t c = 0; c + 1 < cuts.size(); ++c) {
+      const double a = cuts[c], b = cuts[c + 1];
+      const int n =
+          max_band > 0.0 ? std::max(1, static_cast<int>(std::ceil((b - a) / max_band - 1e-9))) : 1;
+      for (int k = 0; k < n; ++k) {
+        out.push_back({static_cast<std::size_t>(i), a + (b - a) * k / n,
+                       k + 1 == n ? b : a + (b - a) * (k + 1) / n});
+      }
+    }
+  }
+  return out;
+}
+
+/// Scratch of the vertical exchange (one per run).
+struct ExchangeScratch {
+  std::vector<double> g, lo, di, up, rhs;
+  TridiagonalFactor factor;
+  void resize(std::size_t n) {
+    g.assign(n, 0.0);
+    lo.assign(n, 0.0);
+    di.assign(n, 0.0);
+    up.assign(n, 0.0);
+    rhs.assign(n, 0.0);
+  }
+};
+
+/// Diffusive exchange between the stacked band compartments of one column over dt (h): for every
+/// field that moves, backward Euler on the bands of thickness h (um) with the finite-volume face
+/// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either band's layer holds the field
+/// still). Conserves sum(h u) and keeps u >= 0.
 /// Fields with capacity-form motility (`capacity`) exchange toward a uniform ratio to their layer
 /// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
 /// as in the 3D engine, so the baseline is at rest.
-void exchange_layers(const std::vector<FieldSpec>& specs, const Capacities& capacity,
-                     const std::array<double, skin::kLayers>& h,
-                     std::array<State, skin::kLayers>& st, double dt) {
-  constexpr int n = skin::kLayers;
+void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
+                    const std::vector<Band>& bands, std::vector<State>& cells, std::size_t na,
+                    double dt, ExchangeScratch& w) {
+  const std::size_t n = bands.size();
+  if (n < 2) return;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const FieldSpec& sp = specs[i];
-    if (capacity[i]) {
-      const std::array<double, n>& cap = *capacity[i];
-      const auto f = static_cast<std::size_t>(sp.id);
-      std::array<double, n - 1> g{};
-      for (int l = 0; l + 1 < n; ++l) {
-        const auto a = static_cast<std::size_t>(l), b = a + 1;
-        if (!(cap[a] > 0.0) || !(cap[b] > 0.0) || !(h[a] > 0.0) || !(h[b] > 0.0)) continue;
-        const double cond = 1.0 / (0.5 * h[a] / sp.diffusivity[a] + 0.5 * h[b] / sp.diffusivity[b]);
-        g[a] = cond * 2.0 * cap[a] * cap[b] / (cap[a] + cap[b]);
-      }
-      std::array<double, n> lo{}, di{}, up{}, rhs{};
-      for (int l = 0; l < n; ++l) {
-        const auto k = static_cast<std::size_t>(l);
-        const double w = cap[k] > 0.0 ? h[k] * cap[k] : 1.0;  // capacity of the unknown u / c
-        di[k] = w;
-        rhs[k] = cap[k] > 0.0 ? h[k] * st[k][f] : 0.0;  // w * (u / c)
-        if (l > 0) {
-          di[k] += dt * g[k - 1];
-          lo[k] = -dt * g[k - 1];
-        }
-        if (l + 1 < n) {
-          di[k] += dt * g[k];
-          up[k] = -dt * g[k];
-        }
-      }
-      solve_tridiagonal(lo, di, up, rhs);
-      for (int l = 0; l < n; ++l) {
-        const auto k = static_cast<std::size_t>(l);
-        if (cap[k] > 0.0) st[k][f] = std::max(0.0, rhs[k] * cap[k]);
-      }
-      continue;
-    }
-    std::array<double, n - 1> g{};  // face conductance (um/h)
+    const auto f = static_cast<std::size_t>(sp.id);
+    const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
     bool any = false;
-    for (int l = 0; l + 1 < n; ++l) {
-      const auto a = static_cast<std::size_t>(l), b = a + 1;
-      const double da = sp.diffusivity[a], db = sp.diffusivity[b];
-      if (!(da > 0.0) || !(db > 0.0) || !(h[a] > 0.0) || !(h[b] > 0.0)) continue;
-      g[a] = 1.0 / (0.5 * h[a] / da + 0.5 * h[b] / db);
+    for (std::size_t b = 0; b + 1 < n; ++b) {
+      const Band &x = bands[b], &y = bands[b + 1];
+      const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
+      w.g[b] = 0.0;
+      if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) continue;
+      const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
+      if (cap != nullptr) {
+        const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
+        if (!(ca > 0.0) || !(cb > 0.0)) continue;
+        w.g[b] = cond * 2.0 * ca * cb / (ca + cb);
+      } else {
+        w.g[b] = cond;
+      }
       any = true;
     }
     if (!any) continue;
-    const auto f = static_cast<std::size_t>(sp.id);
-    // Coupled to the decay that react() applies (FieldSpec::decay).
-    const double dt_eff = coupled_diffusion_time(dt, sp.decay);
-    std::array<double, n> lo{}, di{}, up{}, rhs{};
-    for (int l = 0; l < n; ++l) {
-      const auto k = static_cast<std::size_t>(l);
-      const double hk = h[k] > 0.0 ? h[k] : 1.0;
-      di[k] = hk;
-      rhs[k] = hk * st[k][f];
-      if (l > 0) {
-        di[k] += dt_eff * g[k - 1];
-        lo[k] = -dt_eff * g[k - 1];
+    // Coupled to the decay that react() applies (FieldSpec::decay); cells: the plain step.
+    const double dt_eff = cap != nullptr ? dt : coupled_diffusion_time(dt, sp.decay);
+    // Unknowns: u / c with capacity h c (capacity form), else u with capacity h.
+    for (std::size_t b = 0; b < n; ++b) {
+      const double hb = bands[b].h();
+      if (cap != nullptr) {
+        const double c = (*cap)[bands[b].layer];
+        w.di[b] = c > 0.0 ? hb * c : 1.0;
+      } else {
+        w.di[b] = hb > 0.0 ? hb : 1.0;
       }
-      if (l + 1 < n) {
-        di[k] += dt_eff * g[k];
-        up[k] = -dt_eff * g[k];
+      w.lo[b] = w.up[b] = 0.0;
+      if (b > 0) {
+        w.di[b] += dt_eff * w.g[b - 1];
+        w.lo[b] = -dt_eff * w.g[b - 1];
+      }
+      if (b + 1 < n) {
+        w.di[b] += dt_eff * w.g[b];
+        w.up[b] = -dt_eff * w.g[b];
       }
     }
-    solve_tridiagonal(lo, di, up, rhs);
-    for (int l = 0; l < n; ++l) {
-      const auto k = static_cast<std::size_t>(l);
-      st[k][f] = std::max(0.0, rhs[k]);
+    w.factor.factor(std::span<const double>(w.lo.data(), n),
+                    std::span<const double>(w.di.data(), n),
+                    std::span<const double>(w.up.data(), n));
+    for (std::size_t a = 0; a < na; ++a) {
+      State* st = &cells[a * n];
+      for (std::size_t b = 0; b < n; ++b) {
+        const double hb = bands[b].h();
+        if (cap != nullptr) {
+          const double c = (*cap)[bands[b].layer];
+          w.rhs[b] = c > 0.0 ? hb * st[b][f] : 0.0;
+        } else {
+          w.rhs[b] = (hb > 0.0 ? hb : 1.0) * st[b][f];
+        }
+      }
+      w.factor.solve(std::span<double>(w.rhs.data(), n));
+      for (std::size_t b = 0; b < n; ++b) {
+        if (cap != nullptr) {
+          const double c = (*cap)[bands[b].layer];
+          if (c > 0.0) st[b][f] = std::max(0.0, w.rhs[b] * c);
+        } else {
+          st[b][f] = std::max(0.0, w.rhs[b]);
+        }
+      }
     }
   }
 }
@@ -180,10 +232,108 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
   return std::max(1.0, channel_radius(p, pr.radius, ve_mid, pr.depth));
 }
 
+namespace {
+
+/// Per annulus and band, what one session deposits ([annulus * bands + band]).
+struct CellInjury {
+  std::vector<double> damage, keep, blood;
+};
+
+/// Annulus integral (um^2) of damage_at(p, r, .) over [a, b]: the lumen disc plus the halo's
+/// exponential tail, exactly.
+double annulus_damage(const Params& p, double r, double a, double b) {
+  if (!(r > 0.0)) return 0.0;
+  const double lin = std::min(b, r), lout = std::min(a, r);
+  double s = kPi * (lin * lin - lout * lout);
+  const double w = p.halo_width;
+  if (w > 0.0 && b > r) {
+    const double lo = std::max(a, r);
+    auto F = [&](double x) {
+      return -2.0 * kPi * p.halo_damage * w * (x + w) * std::exp(-(x - r) / w);
+    };
+    s += F(b) - F(lo);
+  }
+  return s;
+}
+
+/// The injury of one session in every compartment. Per band, the mean number of channels
+/// covering a point, m (damage-weighted) and m_l (lumen), as session_fractions; the areal means
+/// are those of punctures at random positions: damage 1 - e^{-m}, matrix kept
+/// e^{-matrix_loss m_l}, blood m_l. Resolved (mesh given): the cell's own channel, annulus-averaged
+/// (exactly in r) and averaged over the band's depth, scaled to those means.
+CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vector<Band>& bands,
+                       const RadialMesh* mesh) {
+  const std::size_t nb = bands.size(), na = mesh ? mesh->size() : 1;
+  CellInjury c;
+  c.damage.assign(na * nb, 0.0);
+  c.keep.assign(na * nb, 1.0);
+  c.blood.assign(na * nb, 0.0);
+  const double rho = pr.density * 1e-8;  // per um^2
+  std::vector<double> d_own(na), l_own(na), d_r(na), l_r(na), d_r0(na), l_r0(na);
+  auto fill = [&](double r, std::vector<double>& d, std::vector<double>& l) {
+    for (std::size_t i = 0; i < na; ++i) {
+      const double a = mesh->edge[i], b = mesh->edge[i + 1];
+      d[i] = annulus_damage(p, r, a, b) / mesh->area[i];
+      const double ri = std::min(b, r), ro = std::min(a, r);
+      l[i] = r > 0.0 ? kPi * (ri * ri - ro * ro) / mesh->area[i] : 0.0;
+    }
+  };
+  if (mesh) fill(pr.radius, d_r0, l_r0);
+  for (std::size_t b = 0; b < nb; ++b) {
+    const Band& band = bands[b];
+    const double h = band.h();
+    const double end = std::min(band.bot, pr.depth);
+    if (!(h > 0.0) || !(end > band.top) || !(rho > 0.0)) continue;
+    // Mean channel counts (as session_fractions, 0.5 um steps).
+    double dsum = 0.0, lsum = 0.0;
+    for (double z = band.top + 0.25; z < end; z += 0.5) {
+      const double r = channel_radius(p, pr.radius, z, pr.depth);
+      dsum += damage_area(p, r) * 0.5;
+      lsum += kPi * r * r * 0.5;
+    }
+    const double m = rho * dsum / h, ml = rho * lsum / h;
+    const double dmean = 1.0 - std::exp(-m), keep_mean = std::exp(-p.matrix_loss * ml);
+    if (!mesh) {
+      c.damage[b] = dmean;
+      c.keep[b] = keep_mean;
+      c.blood[b] = ml;
+      continue;
+    }
+    std::fill(d_own.begin(), d_own.end(), 0.0);
+    std::fill(l_own.begin(), l_own.end(), 0.0);
+    const double dz = std::min(1.0, 0.25 * (end - band.top));
+    for (double z = band.top + 0.5 * dz; z < end; z += dz) {
+      const double r = channel_radius(p, pr.radius, z, pr.depth);
+      const bool same = r == pr.radius;
+      if (!same) fill(r, d_r, l_r);
+      const auto& dd = same ? d_r0 : d_r;
+      const auto& ll = same ? l_r0 : l_r;
+      for (std::size_t i = 0; i < na; ++i) {
+        d_own[i] += dd[i] * dz / h;
+        l_own[i] += ll[i] * dz / h;
+      }
+    }
+    const double md = mesh->mean(d_own.data()), mlum = mesh->mean(l_own.data());
+    const double sd = md > 0.0 ? dmean / md : 0.0;
+    const double sm = mlum > 0.0 ? (1.0 - keep_mean) / (p.matrix_loss * mlum) : 0.0;
+    const double sb = mlum > 0.0 ? ml / mlum : 0.0;
+    for (std::size_t i = 0; i < na; ++i) {
+      c.damage[i * nb + b] = std::min(1.0, d_own[i] * sd);
+      c.keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * l_own[i] * sm);
+      c.blood[i * nb + b] = l_own[i] * sb;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
   if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
-      !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0)) {
-    throw std::invalid_argument("run_column: need sessions, end_time, depth, radius > 0");
+      !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0) || pr.annuli < 0 ||
+      pr.annuli > 256 || !(pr.band >= 0.0)) {
+    throw std::invalid_argument(
+        "run_column: need sessions, end_time, depth, radius > 0, 0 <= annuli <= 256, band >= 0");
   }
   if (!std::is_sorted(pr.session_times.begin(), pr.session_times.end())) {
     throw std::invalid_argument("run_column: session times must be increasing");
@@ -191,39 +341,92 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   using skin::Layer;
   ColumnRun run;
   run.base = baselines_from_profile(prof);
-  {
-    std::array<double, skin::kLayers> m_damage{}, m_lumen{};
-    session_fractions(p, prof, pr, m_damage, m_lumen);
-    for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      run.damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
-      run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
-      run.lumen_fraction[k] = m_lumen[k];
-    }
+  std::array<double, skin::kLayers> m_damage{}, m_lumen{};
+  session_fractions(p, prof, pr, m_damage, m_lumen);
+  for (std::size_t k = 0; k < skin::kLayers; ++k) {
+    run.damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
+    run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
+    run.lumen_fraction[k] = m_lumen[k];
   }
   // Epidermal channel radius: at the middle of the viable epidermis.
   const double heal_window = kChannelHealWindow;
   run.channel = pr.channel ? *pr.channel
                            : heal_channel(p, epidermal_channel_radius(p, prof, pr), heal_window);
 
-  std::array<State, skin::kLayers> st;
-  for (int i = 0; i < skin::kLayers; ++i) {
-    st[static_cast<std::size_t>(i)] = baseline_state(run.base[static_cast<std::size_t>(i)]);
+  // Compartments: depth bands (one per layer, or resolved in depth) x annuli of the unit cell
+  // (one, well mixed, or the mesh around one channel of the session's lattice, cell radius
+  // 1 / sqrt(pi rho)).
+  const std::vector<Band> bands = make_bands(p, prof, pr.depth, pr.band);
+  const std::size_t nb = bands.size();
+  const bool resolved = pr.annuli > 1 && pr.density > 0.0;
+  RadialMesh mesh;
+  if (resolved) mesh = radial_mesh(pr.radius, 1.0 / std::sqrt(kPi * pr.density * 1e-8), pr.annuli);
+  const CellInjury injury = make_injury(p, pr, bands, resolved ? &mesh : nullptr);
+  const std::size_t na = resolved ? mesh.size() : 1;
+  run.annulus_area = resolved ? mesh.area : std::vector<double>{1.0};
+  run.annulus_mid = resolved ? mesh.mid : std::vector<double>{0.0};
+  for (const Band& b : bands) {
+    run.band_layer.push_back(b.layer);
+    run.band_top.push_back(b.top);
+    run.band_bottom.push_back(b.bot);
+  }
+
+  std::vector<State> cells(na * nb);  // [annulus * nb + band]
+  std::vector<std::size_t> state_layer(na * nb);
+  for (std::size_t a = 0; a < na; ++a) {
+    for (std::size_t b = 0; b < nb; ++b) state_layer[a * nb + b] = bands[b].layer;
+  }
+  for (std::size_t a = 0; a < na; ++a) {
+    for (std::size_t b = 0; b < nb; ++b)
+      cells[a * nb + b] = baseline_state(run.base[bands[b].layer]);
   }
   const std::size_t ve = li(Layer::ViableEpidermis), sc = li(Layer::StratumCorneum),
                     pd = li(Layer::PapillaryDermis);
   const double phi_ve = run.damage_fraction[ve];
   const std::vector<FieldSpec> specs = field_specs(p);
   const Capacities capacity = capacity_form(specs, run.base);
-  std::array<double, skin::kLayers> thickness_um{};
-  for (int i = 0; i < skin::kLayers; ++i) {
-    thickness_um[static_cast<std::size_t>(i)] = prof.thickness[static_cast<std::size_t>(i)] * 1e6;
-  }
+  std::array<double, skin::kLayers> layer_h{};
+  for (const Band& b : bands) layer_h[b.layer] += b.h();
+  const double total_area = resolved ? mesh.total_area() : 1.0;
+  std::vector<double> buf(na), attr(na);
+  ExchangeScratch scratch;
+  scratch.resize(nb);
+
+  // Areal mean of every field of every band, then the thickness-weighted mean of each layer
+  // (layers without bands: their baseline).
+  std::vector<State> band_mean(nb);
+  auto means = [&]() {
+    std::array<State, skin::kLayers> m{};
+    for (std::size_t b = 0; b < nb; ++b) {
+      if (na == 1) {
+        band_mean[b] = cells[b];
+      } else {
+        State s{};
+        for (std::size_t a = 0; a < na; ++a) {
+          for (std::size_t f = 0; f < kFields; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
+        }
+        for (double& x : s) x /= total_area;
+        band_mean[b] = s;
+      }
+    }
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      if (!(layer_h[k] > 0.0)) m[k] = baseline_state(run.base[k]);
+    }
+    for (std::size_t b = 0; b < nb; ++b) {
+      const std::size_t k = bands[b].layer;
+      const double w = bands[b].h() / layer_h[k];
+      for (std::size_t f = 0; f < kFields; ++f) {
+        m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
+      }
+    }
+    return m;
+  };
 
   auto sample = [&](double t, double last_session) {
     ColumnSample s;
     s.t = t;
-    s.s = st;
-    s.erythema = erythema(p, run.base[pd], st[pd]);
+    s.s = means();
+    s.erythema = erythema(p, run.base[pd], s.s[pd]);
     const double since = t - last_session;
     s.tewl_excess = since >= 0.0 && since <= heal_window
                         ? run.channel.open_at(since) * std::exp(-p.seal_rate * since)
@@ -238,22 +441,32 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   double dt = 0.01;
   while (t < pr.end_time) {
     if (next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9) {
-      // Injury of one session, layer by layer (areal means).
-      for (int i = 0; i < skin::kLayers; ++i) {
-        const auto k = static_cast<std::size_t>(i);
-        State& s = st[k];
-        const double d = run.damage_fraction[k], lu = run.lumen_fraction[k];
-        if (d <= 0.0) continue;
-        s[kDamage] = 1.0 - (1.0 - s[kDamage]) * (1.0 - d);
-        for (Field f : {kFibroblasts, kNeutrophils, kMacrophages, kVascular, kKeratinocytes}) {
-          s[static_cast<std::size_t>(f)] *= 1.0 - d;
+      // A new session's channels land at positions unrelated to the last session's: the cell
+      // starts from the bands' areal means (nothing to do when well mixed).
+      if (na > 1 && next > 0) {
+        means();
+        for (std::size_t a = 0; a < na; ++a) {
+          for (std::size_t b = 0; b < nb; ++b) cells[a * nb + b] = band_mean[b];
         }
-        for (Field f : {kCollagen1, kCollagen3, kElastin}) {
-          s[static_cast<std::size_t>(f)] *= run.matrix_keep[k];
-        }
-        if (pr.bled && i != static_cast<int>(sc)) {
-          s[kPlatelets] = std::min(1.0, s[kPlatelets] + p.blood_fill * lu);
-          s[kClot] = std::min(1.0, s[kClot] + p.blood_fill * lu);
+      }
+      // Injury of one session, compartment by compartment.
+      for (std::size_t a = 0; a < na; ++a) {
+        for (std::size_t b = 0; b < nb; ++b) {
+          const std::size_t k = bands[b].layer, at = a * nb + b;
+          State& s = cells[at];
+          const double d = injury.damage[at], lu = injury.blood[at];
+          if (!(run.damage_fraction[k] > 0.0)) continue;
+          s[kDamage] = 1.0 - (1.0 - s[kDamage]) * (1.0 - d);
+          for (Field f : {kFibroblasts, kNeutrophils, kMacrophages, kVascular, kKeratinocytes}) {
+            s[static_cast<std::size_t>(f)] *= 1.0 - d;
+          }
+          for (Field f : {kCollagen1, kCollagen3, kElastin}) {
+            s[static_cast<std::size_t>(f)] *= injury.keep[at];
+          }
+          if (pr.bled && k != sc) {
+            s[kPlatelets] = std::min(1.0, s[kPlatelets] + p.blood_fill * lu);
+            s[kClot] = std::min(1.0, s[kClot] + p.blood_fill * lu);
+          }
         }
       }
       SessionSummary ss;
@@ -268,23 +481,70 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     if (step <= 0.0) step = 1e-9;
     // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
     const double since = t + step - last;
-    const double open = since <= heal_window ? run.channel.open_at(since) : 0.0;
-    for (int i = 0; i < skin::kLayers; ++i) {
-      const auto k = static_cast<std::size_t>(i);
-      react(p, run.base[k], st[k], step);
-      if (k == ve) {
-        st[k][kKeratinocytes] = 1.0 - phi_ve * open;
-        st[k][kChemical] = 1.0;
-        st[k][kDamage] = phi_ve * open;
+    const double open = since <= heal_window ? run.channel.damage_at(since) : 0.0;
+    react_states(p, run.base, state_layer, cells, step);
+    for (std::size_t a = 0; a < na; ++a) {
+      for (std::size_t b = 0; b < nb; ++b) {
+        if (bands[b].layer != ve) continue;
+        State& st = cells[a * nb + b];
+        st[kKeratinocytes] = 1.0 - phi_ve * open;
+        st[kChemical] = 1.0;
+        st[kDamage] = phi_ve * open;
       }
     }
-    // Then vertical exchange between the layers (the 3D engine's diffusion, averaged over the
-    // area): growth factors spread over about a millimetre before they decay, so the thin papillary
-    // dermis shares its mediators with the epidermis and the reticular dermis.
-    if (pr.exchange) exchange_layers(specs, capacity, thickness_um, st, step);
+    // Lateral transport in the unit cell, band by band: the mediators' diffusion first, then the
+    // cells' motility and chemotaxis up the transported attractants (as the 3D engine; cells in
+    // capacity form move by plain diffusion inside a layer).
+    if (na > 1) {
+      for (int pass = 0; pass < 2; ++pass) {
+        for (const FieldSpec& sp : specs) {
+          const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
+          const bool cell = taxis || capacity[static_cast<std::size_t>(sp.id)].has_value();
+          if ((pass == 0) == cell) continue;
+          const auto f = static_cast<std::size_t>(sp.id);
+          // Plain diffusion: one factorised matrix per layer for all its bands.
+          std::array<std::optional<RadialDiffusionStep>, skin::kLayers> plain;
+          for (std::size_t b = 0; b < nb; ++b) {
+            const std::size_t k = bands[b].layer;
+            const double D = sp.diffusivity[k];
+            if (!(D > 0.0) || (k == ve && (sp.id == kKeratinocytes || sp.id == kChemical))) {
+              continue;
+            }
+            for (std::size_t a = 0; a < na; ++a) buf[a] = cells[a * nb + b][f];
+            if (taxis) {
+              const auto c = static_cast<std::size_t>(sp.chemoattractant);
+              for (std::size_t a = 0; a < na; ++a) attr[a] = cells[a * nb + b][c];
+              radial_transport_implicit(mesh, buf.data(), D, step, attr.data(), sp.chemotaxis);
+            } else {
+              if (!plain[k])
+                plain[k].emplace(mesh, D, cell ? step : coupled_diffusion_time(step, sp.decay));
+              plain[k]->apply(buf.data());
+            }
+            for (std::size_t a = 0; a < na; ++a) cells[a * nb + b][f] = buf[a];
+          }
+        }
+      }
+    }
+    // Then vertical exchange between the bands, annulus by annulus (the 3D engine's diffusion,
+    // averaged over the area): growth factors spread over about a millimetre before they decay,
+    // so the thin papillary dermis shares its mediators with the epidermis and the reticular
+    // dermis.
+    if (pr.exchange) exchange_bands(specs, capacity, bands, cells, na, step, scratch);
     t += step;
     sample(t, last);
     dt = std::min(pr.max_dt, dt * 1.1);
+  }
+  run.final_cell.assign(na, {});
+  for (std::size_t a = 0; a < na; ++a) {
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      if (!(layer_h[k] > 0.0)) run.final_cell[a][k] = baseline_state(run.base[k]);
+    }
+    for (std::size_t b = 0; b < nb; ++b) {
+      const double w = bands[b].h() / layer_h[bands[b].layer];
+      for (std::size_t f = 0; f < kFields; ++f) {
+        run.final_cell[a][bands[b].layer][f] += w * cells[a * nb + b][f];
+      }
+    }
   }
   // Session summaries.
   for (std::size_t q = 0; q < run.sessions.size(); ++q) {

@@ -30,6 +30,18 @@ struct ColumnProtocol {
   // 96 h), to reuse between runs with the same keratinocyte parameters and radius (cohorts:
   // it is ~90% of a run's cost). nullptr: computed by run_column.
   const ChannelHealing* channel = nullptr;
+  // Lateral resolution of the treated patch: 0 or 1, every layer well mixed (one compartment);
+  // n > 1, every layer resolved on n annuli of the axisymmetric unit cell around one channel of
+  // the session's lattice (cell radius 1/sqrt(pi density); healing/radial.hpp, radial_mesh), with
+  // the engine's lateral diffusion and chemotaxis and the vertical exchange annulus by annulus.
+  // The injury of each annulus is the own channel's, scaled so each layer's areal means are
+  // those of punctures at random positions; each new session starts from the areal means (its
+  // channels land anywhere). Samples hold areal means either way.
+  int annuli = 0;
+  // Depth resolution: 0, one band per layer; b > 0, every layer cut where the channel ends and
+  // where its tip starts to taper, and split into bands no thicker than b (um), exchanging
+  // vertically as the layers do. Samples hold layer means either way.
+  double band = 0.0;
 };
 
 struct ColumnSample {
@@ -57,7 +69,13 @@ struct ColumnRun {
   std::array<double, skin::kLayers> damage_fraction{};
   std::array<double, skin::kLayers> matrix_keep{};
   std::array<double, skin::kLayers> lumen_fraction{};
-  ChannelHealing channel;             // epidermal channel
+  ChannelHealing channel;               // epidermal channel
+  std::vector<double> annulus_area;     // unit-cell annulus areas (um^2); {1} when well mixed
+  std::vector<double> annulus_mid;      // unit-cell annulus mid-radii (um); {0} when well mixed
+  std::vector<std::size_t> band_layer;  // per depth band: its layer (skin::layer_index)
+  std::vector<double> band_top, band_bottom;  // per depth band: depth range (um)
+  // State of every annulus at end_time, per layer (the bands' thickness-weighted mean).
+  std::vector<std::array<State, skin::kLayers>> final_cell;
   std::vector<ColumnSample> samples;  // every step
   std::vector<SessionSummary> sessions;
 

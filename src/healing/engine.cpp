@@ -133,11 +133,16 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     stepper_->set_field(s.id, std::move(ts));
   }
   stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
+  stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); });
 }
 
 void Engine::react(double dt_s) {
   const double dt_h = dt_s / kHour;
   react_fields(p_, base_, layer_of_, fields_, dt_h);
+}
+
+void Engine::move_cells(double dt_s) {
+  const double dt_h = dt_s / kHour;
   for (const FieldSpec& s : specs_) {
     const auto& mask = active_[static_cast<std::size_t>(s.id)];
     if (mask.empty()) continue;

@@ -58,6 +58,9 @@ class Engine {
 
  private:
   void react(double dt_s);
+  /// Cell motility and chemotaxis over dt (s), after the mediators' own transport: cells climb
+  /// the transported (smooth) attractant, not the one a reaction step has just produced.
+  void move_cells(double dt_s);
 
   const skin::Tissue& tissue_;
   Params p_;

@@ -228,6 +228,16 @@ void react(const Params& p, const Baseline& b, State& s, double dt) {
   react_with(p, ReactFactors(p, dt), b, s);
 }
 
+void react_states(const Params& p, const Baselines& base, std::span<const std::size_t> layer,
+                  std::span<State> states, double dt) {
+  if (layer.size() != states.size()) {
+    throw std::invalid_argument("react_states: one layer per state");
+  }
+  if (!(dt > 0.0)) return;
+  const ReactFactors factors(p, dt);
+  for (std::size_t i = 0; i < states.size(); ++i) react_with(p, factors, base[layer[i]], states[i]);
+}
+
 namespace {
 void react_with(const Params& p, const ReactFactors& k, const Baseline& b, State& s) {
   const double dt = k.dt;
@@ -542,7 +552,10 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
         auto at = [&](Field f) -> float& { return ptr[static_cast<std::size_t>(f)][cidx]; };
         const double keep = 1.0 - dadd;
         at(kDamage) = static_cast<float>(1.0 - (1.0 - at(kDamage)) * keep);
-        for (Field f : {kFibroblasts, kNeutrophils, kMacrophages, kVascular, kKeratinocytes}) {
+        // Cells, and the mitosis-regulating chemical they produce (removed with them, as at the
+        // start of the per-channel re-epithelialisation model, reepithelialization.hpp).
+        for (Field f :
+             {kFibroblasts, kNeutrophils, kMacrophages, kVascular, kKeratinocytes, kChemical}) {
           at(f) = static_cast<float>(at(f) * keep);
         }
         const double mkeep = 1.0 - p.matrix_loss * lumen;

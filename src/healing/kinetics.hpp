@@ -111,6 +111,11 @@ double capacity_motility(const FieldSpec& spec, const Baselines& base,
 /// non-negative for any dt, and leaves the baseline state exactly fixed.
 void react(const Params& p, const Baseline& b, State& s, double dt);
 
+/// react() for many states over the same dt: states[i] with the baseline base[layer[i]] (a
+/// skin::layer_index). The step's rate factors are computed once; results equal react()'s.
+void react_states(const Params& p, const Baselines& base, std::span<const std::size_t> layer,
+                  std::span<State> states, double dt);
+
 /// The Sherratt-Murray reaction part alone (viable epidermis): n' = r_n [s(c) n (2 - n) - n],
 /// c' = lambda (f(n) - c); s(c) = 1 + (s_max - 1) x/(x + K_c), x = max(c - 1, 0);
 /// f(n) = n (1 + alpha^2)/(n^2 + alpha^2). Patankar / exponential, positive for any dt.

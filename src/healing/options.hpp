@@ -15,7 +15,7 @@ schema::Key numerics_schema();
 /// judged mid-transient (docs/numerics.md, "Time step and follow-up"). 200 keeps the papillary
 /// collagen change of a two-week follow-up within about 5% of its converged value (measured:
 /// +18% with 6 h steps, +4% with 1.5 h); tails of 7 weeks and more keep max_step.
-inline constexpr double kStepsPerTail = 200.0;
+inline constexpr double kStepsPerTail = 400.0;
 
 /// The largest step for a run whose last session is `tail` seconds before its end: max_step, or
 /// tail / kStepsPerTail if that is shorter (never below 60 s).

@@ -1,7 +1,10 @@
 #include "healing/radial.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <span>
+#include <stdexcept>
 
 #include "healing/tridiagonal.hpp"
 
@@ -65,6 +68,124 @@ int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, doub
     for (double& x : u) x = std::max(x, 0.0);
   }
   return steps;
+}
+
+}  // namespace mnsim::healing
+
+namespace mnsim::healing {
+
+double RadialMesh::total_area() const {
+  double a = 0.0;
+  for (double x : area) a += x;
+  return a;
+}
+
+double RadialMesh::mean(const double* u) const {
+  double s = 0.0, a = 0.0;
+  for (std::size_t i = 0; i < area.size(); ++i) {
+    s += area[i] * u[i];
+    a += area[i];
+  }
+  return a > 0.0 ? s / a : 0.0;
+}
+
+RadialMesh radial_mesh(double r_in, double R, int n) {
+  if (n < 1 || !(R > 0.0) || !(r_in > 0.0)) {
+    throw std::invalid_argument("radial_mesh: need n >= 1, R > 0 and r_in > 0");
+  }
+  constexpr double kPi = 3.14159265358979323846;
+  RadialMesh m;
+  const auto nn = static_cast<std::size_t>(n);
+  m.edge.assign(nn + 1, 0.0);
+  const int n_in = std::max(1, n / 4);
+  if (R <= r_in || n_in >= n) {
+    for (std::size_t i = 0; i <= nn; ++i) m.edge[i] = R * static_cast<double>(i) / n;
+  } else {
+    for (int i = 0; i <= n_in; ++i) m.edge[static_cast<std::size_t>(i)] = r_in * i / n_in;
+    const int n_out = n - n_in;
+    const double q = std::pow(R / r_in, 1.0 / n_out);
+    for (int k = 1; k <= n_out; ++k) {
+      m.edge[static_cast<std::size_t>(n_in + k)] = k == n_out ? R : r_in * std::pow(q, k);
+    }
+  }
+  for (std::size_t i = 0; i < nn; ++i) {
+    const double a = m.edge[i], b = m.edge[i + 1];
+    m.mid.push_back(0.5 * (a + b));
+    m.area.push_back(kPi * (b * b - a * a));
+  }
+  for (std::size_t i = 0; i + 1 < nn; ++i) {
+    m.face.push_back(2.0 * kPi * m.edge[i + 1] / (m.mid[i + 1] - m.mid[i]));
+  }
+  return m;
+}
+
+void radial_transport_implicit(const RadialMesh& m, double* u, double D, double dt,
+                               const double* attractant, double chi) {
+  const std::size_t n = m.size();
+  if (n < 2 || !(dt > 0.0) || (!(D > 0.0) && (chi == 0.0 || attractant == nullptr))) return;
+  constexpr std::size_t kMax = 64;
+  std::array<double, kMax> lo{}, di{}, up{}, rhs{};
+  std::vector<double> vlo, vdi, vup, vrhs;
+  double *pl = lo.data(), *pd = di.data(), *pu = up.data(), *pr = rhs.data();
+  if (n > kMax) {
+    vlo.assign(n, 0.0);
+    vdi.assign(n, 0.0);
+    vup.assign(n, 0.0);
+    vrhs.assign(n, 0.0);
+    pl = vlo.data();
+    pd = vdi.data();
+    pu = vup.data();
+    pr = vrhs.data();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    pd[i] = m.area[i];
+    pr[i] = m.area[i] * u[i];
+    pl[i] = 0.0;
+    pu[i] = 0.0;
+  }
+  for (std::size_t f = 0; f + 1 < n; ++f) {
+    // Flux from annulus f to f + 1: a u_f - b u_{f+1}.
+    const double g = m.face[f];
+    double vp = 0.0, vm = 0.0;
+    if (attractant != nullptr && chi != 0.0) {
+      const double v = g * chi * (attractant[f + 1] - attractant[f]);
+      vp = std::max(v, 0.0);
+      vm = std::max(-v, 0.0);
+    }
+    const double a = dt * (g * D + vp), b = dt * (g * D + vm);
+    pd[f] += a;
+    pu[f] = -b;
+    pd[f + 1] += b;
+    pl[f + 1] = -a;
+  }
+  solve_tridiagonal(std::span<const double>(pl, n), std::span<double>(pd, n),
+                    std::span<const double>(pu, n), std::span<double>(pr, n));
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::max(pr[i], 0.0);
+}
+
+RadialDiffusionStep::RadialDiffusionStep(const RadialMesh& m, double D, double dt) : mesh_(&m) {
+  const std::size_t n = m.size();
+  active_ = n >= 2 && dt > 0.0 && D > 0.0;
+  if (!active_) return;
+  std::vector<double> lo(n, 0.0), di(n, 0.0), up(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) di[i] = m.area[i];
+  for (std::size_t f = 0; f + 1 < n; ++f) {
+    const double a = dt * (m.face[f] * D + 0.0), b = dt * (m.face[f] * D + 0.0);
+    di[f] += a;
+    up[f] = -b;
+    di[f + 1] += b;
+    lo[f + 1] = -a;
+  }
+  factor_.factor(lo, di, up);
+  rhs_.assign(n, 0.0);
+}
+
+void RadialDiffusionStep::apply(double* u) const {
+  if (!active_) return;
+  const std::size_t n = mesh_->size();
+  for (std::size_t i = 0; i < n; ++i) rhs_[i] = mesh_->area[i] * u[i];
+  factor_.solve(rhs_);
+  for (std::size_t i = 0; i < n; ++i) u[i] = std::max(rhs_[i], 0.0);
 }
 
 }  // namespace mnsim::healing

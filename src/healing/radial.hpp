@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "healing/tridiagonal.hpp"
+
 namespace mnsim::healing {
 
 /// Backward-Euler diffusion: solves (I - dt D Lap_r) u_new = u_old (tridiagonal, Thomas). An
@@ -14,5 +16,49 @@ void radial_diffusion_implicit(std::vector<double>& u, double D, double dt, doub
 /// explicit with sub-cycling at half the positivity bound. Returns the number of sub-steps.
 int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, double chi, double dt,
                       double dr);
+
+}  // namespace mnsim::healing
+
+namespace mnsim::healing {
+
+/// A non-uniform axisymmetric mesh of n annuli on [0, R] (um): the resolved reduced driver's
+/// unit cell around one channel (column.hpp, ColumnProtocol::annuli).
+struct RadialMesh {
+  std::vector<double> edge;  // n + 1 radii, edge[0] = 0, edge[n] = R
+  std::vector<double> mid;   // n annulus mid-radii
+  std::vector<double> area;  // n annulus areas, um^2
+  std::vector<double> face;  // n - 1: 2 pi edge[i+1] / (mid[i+1] - mid[i]), the face's length over
+                             // the distance between the centres it joins
+  std::size_t size() const { return area.size(); }
+  double total_area() const;
+  /// Area-weighted mean of u (size n).
+  double mean(const double* u) const;
+};
+
+/// n >= 1 annuli: max(1, n / 4) of equal width inside r_in (the channel), then widths growing
+/// geometrically (edges r_in q^k) out to R, finest at the channel wall where the injury and the
+/// gradients are. Uniform widths when R <= r_in. Throws std::invalid_argument for n < 1 or
+/// R <= 0 or r_in <= 0.
+RadialMesh radial_mesh(double r_in, double R, int n);
+
+/// Backward-Euler step of diffusion (D, um^2/h) and, when chi != 0, upwind chemotaxis up the
+/// gradient of `attractant` (velocity chi dc/dr) on the mesh, zero flux at r = 0 and at R: one
+/// tridiagonal M-matrix solve, so u stays >= 0 for any dt and sum(u area) is conserved.
+void radial_transport_implicit(const RadialMesh& m, double* u, double D, double dt,
+                               const double* attractant = nullptr, double chi = 0.0);
+
+/// radial_transport_implicit without chemotaxis, factorised once for (mesh, D, dt) and applied
+/// to many profiles (identical results).
+class RadialDiffusionStep {
+ public:
+  RadialDiffusionStep(const RadialMesh& m, double D, double dt);
+  void apply(double* u) const;
+
+ private:
+  const RadialMesh* mesh_;
+  bool active_ = false;
+  TridiagonalFactor factor_;
+  mutable std::vector<double> rhs_;
+};
 
 }  // namespace mnsim::healing

@@ -18,6 +18,16 @@ double ChannelHealing::open_at(double time) const {
   return (1.0 - w) * open_fraction[i - 1] + w * open_fraction[i];
 }
 
+double ChannelHealing::damage_at(double time) const {
+  if (t.empty() || damage.empty()) return 0.0;
+  if (time <= t.front()) return damage.front();
+  if (time >= t.back()) return damage.back();
+  auto it = std::upper_bound(t.begin(), t.end(), time);
+  const std::size_t i = static_cast<std::size_t>(it - t.begin());
+  const double w = (time - t[i - 1]) / (t[i] - t[i - 1]);
+  return (1.0 - w) * damage[i - 1] + w * damage[i];
+}
+
 ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, double dr_um,
                             double dt_h) {
   if (!(radius_um > 0.0) || !(dr_um > 0.0) || !(dt_h > 0.0) || !(t_end_h > 0.0)) {
@@ -26,25 +36,34 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
   const double R = std::max(4.0 * radius_um, radius_um + 300.0);
   const std::size_t nr = static_cast<std::size_t>(std::ceil(R / dr_um));
   std::vector<double> n(nr), c(nr);
-  std::vector<double> w(nr);  // annulus weights inside the channel
+  std::vector<double> w(nr);   // annulus weights inside the channel
+  std::vector<double> wa(nr);  // annulus weights
   double w_total = 0.0;
   for (std::size_t i = 0; i < nr; ++i) {
     const double rc = (static_cast<double>(i) + 0.5) * dr_um;
     const bool inside = rc < radius_um;
-    n[i] = inside ? 0.0 : 1.0;
-    c[i] = inside ? 0.0 : 1.0;
+    // The puncture's injury as the 3D engine deposits it (healing::apply_puncture): the lumen
+    // emptied, the crushed halo around it partly; the cells' mitogen goes with them.
+    const double keep = 1.0 - damage_at(p, radius_um, rc);
+    n[i] = keep;
+    c[i] = keep;
     const double rl = static_cast<double>(i) * dr_um, rr = rl + dr_um;
-    w[i] = inside ? 0.5 * (rr * rr - rl * rl) : 0.0;
+    wa[i] = 0.5 * (rr * rr - rl * rl);
+    w[i] = inside ? wa[i] : 0.0;
     w_total += w[i];
   }
   ChannelHealing out;
   out.radius = radius_um;
+  double deficit0 = 1.0;
   auto record = [&](double t) {
-    double open = 0.0;
+    double open = 0.0, deficit = 0.0;
     for (std::size_t i = 0; i < nr; ++i) {
       if (w[i] > 0.0 && n[i] < 0.5) open += w[i];
+      deficit += wa[i] * std::clamp(1.0 - n[i], 0.0, 1.0);
     }
     open /= w_total;
+    if (out.damage.empty()) deficit0 = deficit > 0.0 ? deficit : 1.0;
+    out.damage.push_back(deficit / deficit0);
     const double tewl = open * std::exp(-p.seal_rate * t);
     out.t.push_back(t);
     out.open_fraction.push_back(open);

@@ -28,8 +28,17 @@ struct ChannelHealing {
   std::vector<double> t;     // h
   std::vector<double> open_fraction;  // of the initial channel area where n < 1/2
   std::vector<double> tewl_excess;    // relative to the fresh channel (1 at t = 0)
+  // Cell deficit around the channel, relative to the fresh channel (1 at t = 0): the areal
+  // integral of max(0, 1 - n) (the viable epidermis's damage, as healing::react derives it from
+  // n) over the channel and its rim, divided by its value at t = 0. Unlike the open fraction it
+  // keeps the closed but not yet repopulated channel, the crushed halo and the rim the cells
+  // migrated from.
+  std::vector<double> damage;
   /// Open fraction at time t (linear interpolation; 0 after the end if closed).
   double open_at(double time) const;
+  /// Relative cell deficit (`damage`) at time t (linear interpolation; the last value after the
+  /// end).
+  double damage_at(double time) const;
 };
 
 /// Runs the radial model for a channel of radius `radius_um` until `t_end_h` (h), with cell

@@ -118,6 +118,10 @@ void Stepper::transport(double dt) {
         break;
     }
   }
+  if (cell_transport_) {
+    fill_ghosts();
+    cell_transport_(dt, fields_);
+  }
 }
 
 void Stepper::trial_step(double dt) {

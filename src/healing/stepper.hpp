@@ -75,6 +75,10 @@ struct StepControl {
 /// Pointwise reactions over dt starting at time t (s): update the fields in place. Must be
 /// deterministic and independent of the thread count. Ghost cells hold zero-flux copies.
 using Reaction = std::function<void(double t, double dt, grid::FieldSet& fields)>;
+/// Transport that needs the other fields transported first (chemotaxis up an attractant that
+/// diffuses): runs at the end of every transport stage over dt (s), after the fields' own
+/// transport. Must be deterministic and independent of the thread count.
+using CellTransport = std::function<void(double dt, grid::FieldSet& fields)>;
 /// Event (session, puncture batch...) at time t: may modify fields and transport specs.
 using EventAction = std::function<void(double t, grid::FieldSet& fields)>;
 /// Called after each accepted step with the new time and the step just taken.
@@ -97,6 +101,7 @@ class Stepper {
   const TransportSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
   void set_reaction(Reaction r) { reaction_ = std::move(r); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
+  void set_cell_transport(CellTransport c) { cell_transport_ = std::move(c); }
   /// Schedules an event at time t >= time(); events at equal times run in insertion order.
   void add_event(double t, EventAction action);
 
@@ -141,6 +146,7 @@ class Stepper {
   std::vector<Event> events_;  // sorted by (t, order)
   long event_counter_ = 0;
   Reaction reaction_;
+  CellTransport cell_transport_;
   StepObserver observer_;
   StepStats stats_;
 };

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace mnsim::healing {
 
@@ -20,5 +21,28 @@ inline void solve_tridiagonal(std::span<const double> lower, std::span<double> d
   rhs[n - 1] /= diag[n - 1];
   for (std::size_t i = n - 1; i-- > 0;) rhs[i] = (rhs[i] - upper[i] * rhs[i + 1]) / diag[i];
 }
+
+/// solve_tridiagonal split in two: the elimination of a matrix once (factor), then any number
+/// of right-hand sides (solve), with the same arithmetic, so the results are identical.
+struct TridiagonalFactor {
+  std::vector<double> mult, diag, upper;
+  void factor(std::span<const double> lo, std::span<const double> di, std::span<const double> up) {
+    const std::size_t n = di.size();
+    mult.assign(n, 0.0);
+    diag.assign(di.begin(), di.end());
+    upper.assign(up.begin(), up.end());
+    for (std::size_t i = 1; i < n; ++i) {
+      mult[i] = lo[i] / diag[i - 1];
+      diag[i] -= mult[i] * upper[i - 1];
+    }
+  }
+  /// rhs.size() must equal the factored size; the solution replaces rhs.
+  void solve(std::span<double> rhs) const {
+    const std::size_t n = rhs.size();
+    for (std::size_t i = 1; i < n; ++i) rhs[i] -= mult[i] * rhs[i - 1];
+    rhs[n - 1] /= diag[n - 1];
+    for (std::size_t i = n - 1; i-- > 0;) rhs[i] = (rhs[i] - upper[i] * rhs[i + 1]) / diag[i];
+  }
+};
 
 }  // namespace mnsim::healing

@@ -111,6 +111,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     }
   }
   cp.channel = ch.get();  // nullptr: run_column computes it
+  // Each wound resolved on the unit cell around its channel (healing::ColumnProtocol::annuli).
+  cp.annuli = kReducedAnnuli;
   const healing::ColumnRun run = healing::run_column(p, prof, cp);
 
   PatientOutcome o;

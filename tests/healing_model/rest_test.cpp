@@ -53,5 +53,25 @@ TEST(HealingRest, ReducedDriverWithoutPuncturesStaysAtItsBaseline) {
   }
 }
 
+TEST(HealingRest, DepthBandsWithoutPuncturesStayAtTheBaseline) {
+  ColumnProtocol pr;
+  pr.session_times = {0.0};
+  pr.density = 0.0;
+  pr.band = 50.0;  // every layer split into bands of <= 50 um
+  pr.end_time = 365.0 * 24.0;
+  const ColumnRun run = run_column(load_default_params().p, testing::cheek_profile(), pr);
+  EXPECT_GT(run.band_layer.size(), 20u);
+  for (int l = 0; l < skin::kLayers; ++l) {
+    const State b = baseline_state(run.base[static_cast<std::size_t>(l)]);
+    for (int f = 0; f < kFields; ++f) {
+      const double x =
+          run.samples.back().s[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)];
+      EXPECT_NEAR(x, b[static_cast<std::size_t>(f)],
+                  1e-9 * std::max(1.0, std::fabs(b[static_cast<std::size_t>(f)])))
+          << "layer " << l << " field " << f;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mnsim::healing
