@@ -17,10 +17,10 @@ constexpr double kMonth = kYear / 12.0;  // mean Gregorian month, 30.44 d
 const std::vector<UnitInfo> kLength = {{"nm", 1e-9}, {"um", 1e-6}, {"µm", 1e-6},
                                        {"mm", 1e-3}, {"cm", 1e-2}, {"m", 1.0}};
 const std::vector<UnitInfo> kTime = {
-    {"ms", 1e-3},      {"s", 1.0},         {"sec", 1.0},       {"min", 60.0},
-    {"h", 3600.0},     {"hour", 3600.0},   {"hours", 3600.0},  {"d", kDay},
-    {"day", kDay},     {"days", kDay},     {"week", 7 * kDay}, {"weeks", 7 * kDay},
-    {"month", kMonth}, {"months", kMonth}, {"year", kYear},    {"years", kYear}};
+    {"ms", 1e-3},       {"s", 1.0},      {"sec", 1.0},       {"min", 60.0},       {"minute", 60.0},
+    {"minutes", 60.0},  {"h", 3600.0},   {"hour", 3600.0},   {"hours", 3600.0},   {"d", kDay},
+    {"day", kDay},      {"days", kDay},  {"week", 7 * kDay}, {"weeks", 7 * kDay}, {"month", kMonth},
+    {"months", kMonth}, {"year", kYear}, {"years", kYear}};
 const std::vector<UnitInfo> kFrequency = {
     {"Hz", 1.0}, {"kHz", 1e3}, {"/s", 1.0}, {"/min", 1.0 / 60}};
 const std::vector<UnitInfo> kForce = {{"mN", 1e-3}, {"N", 1.0}};

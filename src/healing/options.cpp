@@ -17,8 +17,8 @@ schema::Key numerics_schema() {
                  1e-3, 0.5),
           quantity("max_step", Dim::Time, "hours", "6 hours",
                    "Largest time step, reached during quiet remodelling. Steps are also kept "
-                   "below 1/200 of the time from the last session to the end of follow-up (a "
-                   "two-week follow-up steps at most 1.7 h).",
+                   "below 1/400 of the time from the last session to the end of follow-up (a "
+                   "two-week follow-up steps at most 0.84 h).",
                    60.0, 7 * 86400.0),
           quantity("first_step", Dim::Time, "seconds", "60 s",
                    "First time step after a session (steps then grow by at most 2x).", 1.0, 3600.0),

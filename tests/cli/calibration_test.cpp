@@ -43,7 +43,7 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
   mnsim::test::expect_within_lotfi(pd / 100.0, epi / 100.0);
 
   // Converged in time: halving rtol and max_step moves the results by less than 3% (measured
-  // 1.7% and 0.1%; before the mediators were coupled to their decay, rtol 0.1 -> 0.05 moved the
+  // 1.2% and 0.2%; before the mediators were coupled to their decay, rtol 0.1 -> 0.05 moved the
   // epidermis from +51% to +96%).
   const nlohmann::json b = run("fine", "\n[numerics]\nrtol = 0.1\nmax_step = \"1.5 hours\"\n");
   const double pd_fine = b["outcome"]["collagen_change_pct"]["papillary"].get<double>();

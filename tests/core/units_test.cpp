@@ -15,6 +15,8 @@ TEST(Units, LengthsInEverySpelling) {
 
 TEST(Units, TimesFrequenciesForces) {
   EXPECT_DOUBLE_EQ(parse_quantity("30 min", Dim::Time).si, 1800.0);
+  EXPECT_DOUBLE_EQ(parse_quantity("45 minutes", Dim::Time).si, 2700.0);
+  EXPECT_DOUBLE_EQ(parse_quantity("1 minute", Dim::Time).si, 60.0);
   EXPECT_DOUBLE_EQ(parse_quantity("4 weeks", Dim::Time).si, 4 * 7 * 86400.0);
   EXPECT_DOUBLE_EQ(parse_quantity("6 months", Dim::Time).si, 0.5 * 365.25 * 86400.0);
   EXPECT_DOUBLE_EQ(parse_quantity("90 Hz", Dim::Frequency).si, 90.0);
