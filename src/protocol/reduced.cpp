@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -153,26 +154,34 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   // builder lays it (skin::profile_below), with the needles entering at the floor as in the 3D
   // engine, so the thinner dermis under a floor is injured to the same depth below it as normal
   // skin below its surface. Columns on a grid of floor depths, interpolated (docs/model.md,
-  // "Scar remodelling").
+  // "Scar remodelling"); a node's column is run only when a floor needs it (each costs a column
+  // run: most inventories need two or three of the seven).
   constexpr int kFloorNodes = 8;
   const double bottom = prof.top_of(Layer::Hypodermis);
-  std::array<double, kFloorNodes + 1> t_under{};  // at f = k bottom / kFloorNodes; 0 at the bottom
-  if (!scars.empty()) {
-    t_under[0] = deposited_matrix(run, prof, t);
-    for (int k = 1; k < kFloorNodes; ++k) {
-      const skin::SkinProfile below = skin::profile_below(prof, bottom * k / kFloorNodes);
-      healing::ColumnProtocol cs = cp;
-      cs.bled = depth > below.plexus_depth;
-      t_under[static_cast<std::size_t>(k)] =
-          deposited_matrix(healing::run_column(p, below, cs), below, t);
+  // At f = k bottom / kFloorNodes; 0 at the bottom; NaN until computed.
+  std::array<double, kFloorNodes + 1> t_under{};
+  t_under.fill(std::numeric_limits<double>::quiet_NaN());
+  t_under[kFloorNodes] = 0.0;
+  auto node = [&](std::size_t k) {
+    if (std::isnan(t_under[k])) {
+      if (k == 0) {
+        t_under[0] = deposited_matrix(run, prof, t);
+      } else {
+        const skin::SkinProfile below =
+            skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
+        healing::ColumnProtocol cs = cp;
+        cs.bled = depth > below.plexus_depth;
+        t_under[k] = deposited_matrix(healing::run_column(p, below, cs), below, t);
+      }
     }
-  }
+    return t_under[k];
+  };
   auto under_floor = [&](double f) {
     if (!(bottom > 0.0) || f >= bottom) return 0.0;
     const double u = std::max(0.0, f) / bottom * kFloorNodes;
     const auto k = std::min(static_cast<std::size_t>(u), static_cast<std::size_t>(kFloorNodes - 1));
     const double w = u - static_cast<double>(k);
-    return (1.0 - w) * t_under[k] + w * t_under[k + 1];
+    return w > 0.0 ? (1.0 - w) * node(k) + w * node(k + 1) : node(k);
   };
 
   // Scar remodelling, scar by scar.
