@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "healing/diffusion.hpp"
 #include "healing/radial.hpp"
@@ -66,16 +68,22 @@ std::vector<Band> make_bands(const Params& p, const skin::SkinProfile& prof, dou
   return out;
 }
 
-/// Scratch of the vertical exchange (one per run).
+/// Scratch of the vertical exchange (one per run), with each field's factorised matrix and the
+/// step it was built for (kept while the step is unchanged: most steps run at max_dt).
 struct ExchangeScratch {
   std::vector<double> g, lo, di, up, rhs;
-  TridiagonalFactor factor;
-  void resize(std::size_t n) {
+  std::vector<TridiagonalFactor> factor;
+  std::vector<double> factor_dt;  // NaN: not built
+  std::vector<char> moves;        // the field exchanges between some pair of bands
+  void resize(std::size_t n, std::size_t fields) {
     g.assign(n, 0.0);
     lo.assign(n, 0.0);
     di.assign(n, 0.0);
     up.assign(n, 0.0);
     rhs.assign(n, 0.0);
+    factor.assign(fields, TridiagonalFactor{});
+    factor_dt.assign(fields, std::numeric_limits<double>::quiet_NaN());
+    moves.assign(fields, 0);
   }
 };
 
@@ -95,6 +103,36 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
     const FieldSpec& sp = specs[i];
     const auto f = static_cast<std::size_t>(sp.id);
     const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
+    // Backward Euler with the factorised matrix, annulus by annulus.
+    auto solve_annuli = [&](const TridiagonalFactor& factor) {
+      for (std::size_t a = 0; a < na; ++a) {
+        State* st = &cells[a * n];
+        for (std::size_t b = 0; b < n; ++b) {
+          const double hb = bands[b].h();
+          if (cap != nullptr) {
+            const double c = (*cap)[bands[b].layer];
+            w.rhs[b] = c > 0.0 ? hb * st[b][f] : 0.0;
+          } else {
+            w.rhs[b] = (hb > 0.0 ? hb : 1.0) * st[b][f];
+          }
+        }
+        factor.solve(std::span<double>(w.rhs.data(), n));
+        for (std::size_t b = 0; b < n; ++b) {
+          if (cap != nullptr) {
+            const double c = (*cap)[bands[b].layer];
+            if (c > 0.0) st[b][f] = std::max(0.0, w.rhs[b] * c);
+          } else {
+            st[b][f] = std::max(0.0, w.rhs[b]);
+          }
+        }
+      }
+    };
+    TridiagonalFactor& factor = w.factor[i];
+    if (w.factor_dt[i] == dt) {
+      if (w.moves[i] != 0) solve_annuli(factor);
+      continue;
+    }
+    w.factor_dt[i] = dt;
     bool any = false;
     for (std::size_t b = 0; b + 1 < n; ++b) {
       const Band &x = bands[b], &y = bands[b + 1];
@@ -111,6 +149,7 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
       }
       any = true;
     }
+    w.moves[i] = any ? 1 : 0;
     if (!any) continue;
     // Coupled to the decay that react() applies (FieldSpec::decay); cells: the plain step.
     const double dt_eff = cap != nullptr ? dt : coupled_diffusion_time(dt, sp.decay);
@@ -133,30 +172,9 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
         w.up[b] = -dt_eff * w.g[b];
       }
     }
-    w.factor.factor(std::span<const double>(w.lo.data(), n),
-                    std::span<const double>(w.di.data(), n),
-                    std::span<const double>(w.up.data(), n));
-    for (std::size_t a = 0; a < na; ++a) {
-      State* st = &cells[a * n];
-      for (std::size_t b = 0; b < n; ++b) {
-        const double hb = bands[b].h();
-        if (cap != nullptr) {
-          const double c = (*cap)[bands[b].layer];
-          w.rhs[b] = c > 0.0 ? hb * st[b][f] : 0.0;
-        } else {
-          w.rhs[b] = (hb > 0.0 ? hb : 1.0) * st[b][f];
-        }
-      }
-      w.factor.solve(std::span<double>(w.rhs.data(), n));
-      for (std::size_t b = 0; b < n; ++b) {
-        if (cap != nullptr) {
-          const double c = (*cap)[bands[b].layer];
-          if (c > 0.0) st[b][f] = std::max(0.0, w.rhs[b] * c);
-        } else {
-          st[b][f] = std::max(0.0, w.rhs[b]);
-        }
-      }
-    }
+    factor.factor(std::span<const double>(w.lo.data(), n), std::span<const double>(w.di.data(), n),
+                  std::span<const double>(w.up.data(), n));
+    solve_annuli(factor);
   }
 }
 
@@ -389,8 +407,12 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   for (const Band& b : bands) layer_h[b.layer] += b.h();
   const double total_area = resolved ? mesh.total_area() : 1.0;
   std::vector<double> buf(na), attr(na);
+  // Per field and layer: the factorised radial diffusion step and the time it was built for.
+  std::array<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>,
+             kFields>
+      plain_steps;
   ExchangeScratch scratch;
-  scratch.resize(nb);
+  scratch.resize(nb, specs.size());
 
   // Areal mean of every field of every band, then the thickness-weighted mean of each layer
   // (layers without bands: their baseline).
@@ -502,8 +524,9 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
           const bool cell = taxis || capacity[static_cast<std::size_t>(sp.id)].has_value();
           if ((pass == 0) == cell) continue;
           const auto f = static_cast<std::size_t>(sp.id);
-          // Plain diffusion: one factorised matrix per layer for all its bands.
-          std::array<std::optional<RadialDiffusionStep>, skin::kLayers> plain;
+          // Plain diffusion: one factorised matrix per layer for all its bands, kept while the
+          // step is unchanged (most steps run at max_dt).
+          auto& plain = plain_steps[f];
           for (std::size_t b = 0; b < nb; ++b) {
             const std::size_t k = bands[b].layer;
             const double D = sp.diffusivity[k];
@@ -516,9 +539,11 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
               for (std::size_t a = 0; a < na; ++a) attr[a] = cells[a * nb + b][c];
               radial_transport_implicit(mesh, buf.data(), D, step, attr.data(), sp.chemotaxis);
             } else {
-              if (!plain[k])
-                plain[k].emplace(mesh, D, cell ? step : coupled_diffusion_time(step, sp.decay));
-              plain[k]->apply(buf.data());
+              const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
+              if (!plain[k] || plain[k]->first != tau) {
+                plain[k].emplace(tau, RadialDiffusionStep(mesh, D, tau));
+              }
+              plain[k]->second.apply(buf.data());
             }
             for (std::size_t a = 0; a < na; ++a) cells[a * nb + b][f] = buf[a];
           }
