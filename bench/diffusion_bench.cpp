@@ -18,16 +18,19 @@
 
 #include "grid/grid.hpp"
 #include "healing/diffusion.hpp"
+#include "triad.hpp"
 
 namespace {
 
-using mnsim::grid::AlignedBuffer;
+using mnsim::bench::kTriadN;
+using mnsim::bench::triad_bandwidth;
+using mnsim::bench::triad_once;
+using mnsim::bench::TriadArrays;
 using mnsim::grid::FieldSet;
 using mnsim::grid::Grid;
 using mnsim::healing::Diffusion;
 using mnsim::healing::DiffusionSpec;
 
-constexpr std::size_t kTriadN = std::size_t{1} << 24;  // 64 MiB per float array
 // Implicit uniform path: the xy pass (decay fused) reads and writes the field once, the z
 // solve twice (forward elimination, back substitution): 3 x (4 + 4) bytes per voxel. (With the
 // 4 MB field resident in the last-level cache these passes need not all reach DRAM.)
@@ -40,35 +43,6 @@ double stat_min(const std::vector<double>& v) {
 }
 double stat_max(const std::vector<double>& v) {
   return *std::max_element(v.begin(), v.end());
-}
-
-/// a = b + s c over float arrays far larger than the caches; STREAM counts 12 bytes/element.
-double triad_once(AlignedBuffer& a, const AlignedBuffer& b, const AlignedBuffer& c) {
-  float* pa = a.data();
-  const float* pb = b.data();
-  const float* pc = c.data();
-  const auto n = static_cast<std::ptrdiff_t>(a.size());
-  const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(static)
-  for (std::ptrdiff_t i = 0; i < n; ++i) pa[i] = pb[i] + 3.0f * pc[i];
-  const auto t1 = std::chrono::steady_clock::now();
-  benchmark::DoNotOptimize(pa);
-  return std::chrono::duration<double>(t1 - t0).count();
-}
-
-struct TriadArrays {
-  AlignedBuffer a{kTriadN, 0.0f}, b{kTriadN, 1.0f}, c{kTriadN, 2.0f};
-};
-
-/// Best-of-10 triad bandwidth (bytes/s) with the current thread count; measured once per run.
-double triad_bandwidth() {
-  static double bw = [] {
-    TriadArrays t;
-    double best = 1e300;
-    for (int r = 0; r < 10; ++r) best = std::min(best, triad_once(t.a, t.b, t.c));
-    return 12.0 * static_cast<double>(kTriadN) / best;
-  }();
-  return bw;
 }
 
 void BM_Triad(benchmark::State& state) {
@@ -94,7 +68,6 @@ enum class Kind { ImplicitUniform, ImplicitPermeability, Explicit };
 
 void diffusion_step(benchmark::State& state, Kind kind) {
   const int threads = static_cast<int>(state.range(0));
-  omp_set_num_threads(2);
   const double triad = triad_bandwidth();  // always with 2 threads: the machine's bandwidth
   omp_set_num_threads(threads);
   const double um = 1e-6, minute = 60.0;

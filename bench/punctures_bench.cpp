@@ -1,12 +1,16 @@
 // Puncture generation for a full-face treatment: about 300 cm^2 (15 cm x 20 cm), 15 passes in
-// four directions with the default roller; and 3 passes of an 11-needle pen. Reports punctures/s.
+// four directions with the default roller; and 3 passes of an 11-needle pen. Reports punctures/s,
+// and per GB/s of the triad bandwidth measured in the same run (bench/triad.hpp).
 #include <benchmark/benchmark.h>
+
+#include <chrono>
 
 #include "core/scenario.hpp"
 #include "core/scenario_schema.hpp"
 #include "devices/device.hpp"
 #include "devices/stage.hpp"
 #include "skin/atlas.hpp"
+#include "triad.hpp"
 
 namespace {
 
@@ -24,6 +28,8 @@ void full_face(benchmark::State& state, const char* device_toml, int passes) {
   const devices::Rect face{0.0, 0.0, 0.15, 0.20};
   std::uint64_t seed = 1;
   std::size_t total = 0;
+  mnsim::bench::triad_bandwidth();  // measured before the timed loop
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     const devices::Punctures p = dev->generate(tq, face, skin, mech, seed++);
     total += p.size();
@@ -33,6 +39,9 @@ void full_face(benchmark::State& state, const char* device_toml, int passes) {
       benchmark::Counter(static_cast<double>(total) / static_cast<double>(state.iterations()));
   state.counters["punctures_per_s"] =
       benchmark::Counter(static_cast<double>(total), benchmark::Counter::kIsRate);
+  mnsim::bench::report_per_bandwidth(
+      state, "punctures_per_s", static_cast<double>(total),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 void BM_FullFaceRoller(benchmark::State& s) {
