@@ -248,7 +248,6 @@ int cmd_cohort(const Flags& f) {
   const auto run = mnsim::protocol::run_cohort(model, spec, opt);
   const auto& r = run.result;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  mnsim::protocol::write_cohort(r, out, f.force);
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
   if (opt.resume) {
     std::fprintf(stdout, "resumed: %zu of %zu patients taken from the checkpoint\n",

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
-#include <cstdio>
-#include <random>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -26,6 +24,7 @@ void write_1d(hid_t loc, const char* name, const std::vector<double>& v, const f
   const hid_t ds =
       H5Dcreate2(loc, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) {
+    if (ds >= 0) H5Dclose(ds);
     H5Sclose(space);
     h5_fail(p, std::string("writing ") + name);
   }
@@ -53,11 +52,29 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
                            std::vector<std::string> fields)
     : path_(path), grid_(grid), fields_(std::move(fields)) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as OutputError
-  std::random_device rd;
-  tmp_ = path_.parent_path() / fmt::format(".{}.tmp.{:08x}", path_.filename().string(), rd());
-  file_ = H5Fcreate(tmp_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // The file is built in memory (HDF5's core driver, no backing store) and written to disk by
+  // close() through write_file_atomic, the one writer every output shares: a full disk is one
+  // OutputError there, never a failure inside HDF5's own file handling (which crashed at exit).
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_fapl_core(fapl, std::size_t{4} << 20, 0) < 0) {
+    if (fapl >= 0) H5Pclose(fapl);
+    h5_fail(path_, "file access settings");
+  }
+  file_ = H5Fcreate(path_.filename().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   if (file_ < 0) h5_fail(path_, "create");
+  try {
+    write_header();
+  } catch (...) {
+    H5Fclose(static_cast<hid_t>(file_));
+    file_ = -1;
+    throw;
+  }
+}
+
+void FieldsWriter::write_header() {
   const hid_t g = H5Gcreate2(file_, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) h5_fail(path_, "group");
   std::vector<double> xf(static_cast<std::size_t>(grid_.nx) + 1),
       yf(static_cast<std::size_t>(grid_.ny) + 1), zf;
   for (int i = 0; i <= grid_.nx; ++i)
@@ -65,9 +82,14 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
   for (int j = 0; j <= grid_.ny; ++j)
     yf[static_cast<std::size_t>(j)] = (grid_.j0 + j) * grid_.dx * 1e6;
   for (double z : grid_.zf) zf.push_back(z * 1e6);
-  write_1d(g, "x_faces", xf, path_);
-  write_1d(g, "y_faces", yf, path_);
-  write_1d(g, "z_faces", zf, path_);
+  try {
+    write_1d(g, "x_faces", xf, path_);
+    write_1d(g, "y_faces", yf, path_);
+    write_1d(g, "z_faces", zf, path_);
+  } catch (...) {
+    H5Gclose(g);
+    throw;
+  }
   H5Gclose(g);
   const hid_t s = H5Gcreate2(file_, "snapshots", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (s < 0) h5_fail(path_, "group");
@@ -78,10 +100,7 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
 }
 
 FieldsWriter::~FieldsWriter() {
-  if (!closed_) {
-    if (file_ >= 0) H5Fclose(file_);
-    std::remove(tmp_.c_str());  // an unfinished file is never left looking complete
-  }
+  if (file_ >= 0) H5Fclose(file_);  // in memory: nothing was written to disk
 }
 
 void FieldsWriter::attribute(const std::string& name, const std::string& value) {
@@ -120,10 +139,16 @@ void FieldsWriter::snapshot_values(double time_s, const std::string& label,
   if (g < 0) h5_fail(path_, "snapshot group");
   const hid_t tspace = H5Screate(H5S_SCALAR);
   const hid_t ta = H5Acreate2(g, "time_s", H5T_NATIVE_DOUBLE, tspace, H5P_DEFAULT, H5P_DEFAULT);
-  H5Awrite(ta, H5T_NATIVE_DOUBLE, &time_s);
-  H5Aclose(ta);
+  const herr_t tst = ta < 0 ? -1 : H5Awrite(ta, H5T_NATIVE_DOUBLE, &time_s);
+  if (ta >= 0) H5Aclose(ta);
   H5Sclose(tspace);
-  string_attr(g, "label", label, path_);
+  try {
+    if (tst < 0) h5_fail(path_, "attribute time_s");
+    string_attr(g, "label", label, path_);
+  } catch (...) {
+    H5Gclose(g);
+    throw;
+  }
 
   const grid::Grid& gr = grid_;
   const hsize_t dims[3] = {static_cast<hsize_t>(gr.nz), static_cast<hsize_t>(gr.ny),
@@ -151,20 +176,21 @@ void FieldsWriter::snapshot_values(double time_s, const std::string& label,
     }
   }
   H5Gclose(g);
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5_fail(path_, "flush");
   times_.push_back(time_s);
   labels_.push_back(label);
 }
 
 void FieldsWriter::close() {
   if (closed_) return;
-  if (H5Fclose(file_) < 0) h5_fail(path_, "close");
+  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5_fail(path_, "flush");
+  const ssize_t size = H5Fget_file_image(file_, nullptr, 0);
+  if (size < 0) h5_fail(path_, "file image");
+  std::string image(static_cast<std::size_t>(size), '\0');
+  if (H5Fget_file_image(file_, image.data(), image.size()) != size) h5_fail(path_, "file image");
+  H5Fclose(file_);
   file_ = -1;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp_.c_str());
-    throw OutputError(fmt::format("cannot write {}: rename failed", path_.string()));
-  }
   closed_ = true;
+  write_file_atomic(path_, image);
   write_xdmf();
 }
 

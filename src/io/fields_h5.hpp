@@ -5,8 +5,9 @@
 //   /snapshots/NNNNNN/<field>   float32 [nz][ny][nx], chunked and gzip-compressed; attrs time_s,
 //                               label
 //   root attributes: mnsim_scenario (resolved TOML), mnsim_run (JSON metadata), mnsim_fields
-// The file is written under a temporary name and renamed by close(), so a reader never sees a
-// half-written file; FILE.xmf is written the same way.
+// The file is assembled in memory and written by close() with io::write_file_atomic (temporary
+// name, fsync, rename), so a reader never sees a half-written file and a full disk is one
+// OutputError; FILE.xmf is written the same way.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +20,7 @@ namespace mnsim::io {
 
 class FieldsWriter {
  public:
-  /// Opens DIR/name.h5 (as a temporary file) for the given fields of a grid.
+  /// Starts DIR/name.h5 (in memory until close()) for the given fields of a grid.
   FieldsWriter(const std::filesystem::path& path, const grid::Grid& grid,
                std::vector<std::string> fields);
   ~FieldsWriter();
@@ -41,9 +42,10 @@ class FieldsWriter {
   std::size_t snapshots() const { return times_.size(); }
 
  private:
+  void write_header();
   void write_xdmf() const;
 
-  std::filesystem::path path_, tmp_;
+  std::filesystem::path path_;
   grid::Grid grid_;
   std::vector<std::string> fields_;
   std::vector<double> times_;

@@ -32,7 +32,10 @@ void write_file_atomic(const fs::path& path, std::string_view content, double pa
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
   std::size_t fail_after = std::numeric_limits<std::size_t>::max();
   if (const char* e = std::getenv("MNSIM_TEST_FAIL_WRITE_AFTER_BYTES"); e && *e) {
-    fail_after = static_cast<std::size_t>(std::strtoull(e, nullptr, 10));
+    const char* only = std::getenv("MNSIM_TEST_FAIL_WRITE_NAME");
+    if (!only || !*only || path.filename() == only) {
+      fail_after = static_cast<std::size_t>(std::strtoull(e, nullptr, 10));
+    }
   }
   const std::size_t pause_at = pause_mid_write_s > 0.0 ? content.size() / 2 : content.size() + 1;
   // Unique temporary name in the same folder (same file system, so rename is atomic).
@@ -99,56 +102,6 @@ void remove_stale_temporaries(const fs::path& dir) {
     }
   }
   for (const auto& p : stale) fs::remove(p, ec);
-}
-
-OutDirState prepare_output_dir(const fs::path& dir, bool force) {
-  std::error_code ec;
-  const SourceLoc cli{"command line", 0, 0};
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) {
-      throw InputError(cli, "--out", fmt::format("'{}' exists and is not a folder", dir.string()),
-                       "a new or empty folder, or an earlier mnsim output folder");
-    }
-    if (fs::exists(dir / kOutputMarker, ec)) return OutDirState::EarlierOutput;
-    // A run killed while it wrote the marker (the first thing it writes) leaves only the marker's
-    // temporary file: that folder is still a new one.
-    {
-      const std::string stale = fmt::format(".{}.tmp.", kOutputMarker);
-      std::vector<fs::path> temps;
-      bool only_temps = true;
-      for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string n = e.path().filename().string();
-        if (n.rfind(stale, 0) == 0 && e.is_regular_file()) {
-          temps.push_back(e.path());
-        } else {
-          only_temps = false;
-        }
-      }
-      if (!ec && only_temps) {
-        for (const auto& t : temps) fs::remove(t, ec);
-      }
-    }
-    const bool empty = fs::is_empty(dir, ec);
-    if (ec) {
-      throw OutputError(
-          fmt::format("cannot read output folder {}: {}", dir.string(), ec.message()));
-    }
-    if (!empty && !force) {
-      throw InputError(
-          cli, "--out",
-          fmt::format("'{}' is not empty and is not an mnsim output folder", dir.string()),
-          "an empty or new folder; pass --force to write into it anyway");
-    }
-    write_file_atomic(dir / kOutputMarker, "mnsim output folder\n");
-    return empty ? OutDirState::Empty : OutDirState::Forced;
-  }
-  fs::create_directories(dir, ec);
-  if (ec) {
-    throw OutputError(
-        fmt::format("cannot create output folder {}: {}", dir.string(), ec.message()));
-  }
-  write_file_atomic(dir / kOutputMarker, "mnsim output folder\n");
-  return OutDirState::Created;
 }
 
 std::string read_text_file(const fs::path& path, std::size_t max_bytes) {

@@ -12,23 +12,14 @@ namespace mnsim::io {
 /// the previous file at `path`, if any, stays intact until the new one is complete. Throws
 /// OutputError (a failed write leaves no temporary file behind).
 /// Test hooks (environment): MNSIM_TEST_FAIL_WRITE_AFTER_BYTES=N makes every write fail with
-/// ENOSPC once N bytes of that file are written (a full disk); `pause_mid_write_s` > 0 sleeps
+/// ENOSPC once N bytes of that file are written (a full disk), only the files named
+/// MNSIM_TEST_FAIL_WRITE_NAME if that is set (one writer at a time); `pause_mid_write_s` > 0 sleeps
 /// after half of the bytes (tests that kill the writer mid-write).
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        double pause_mid_write_s = 0.0);
 
 /// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
-
-/// Name of the marker file that identifies a folder as an mnsim output folder.
-inline constexpr const char* kOutputMarker = ".mnsim-output";
-
-enum class OutDirState { Created, Empty, EarlierOutput, Forced };
-
-/// Prepares an output folder: creates it, or accepts it if empty or an earlier mnsim output;
-/// refuses a non-empty foreign folder unless `force`. Throws InputError (exit 2) on refusal and
-/// OutputError (exit 1) when the folder cannot be created or written.
-OutDirState prepare_output_dir(const std::filesystem::path& dir, bool force);
 
 /// Reads a whole small text file; throws InputError naming the file on failure.
 std::string read_text_file(const std::filesystem::path& path, std::size_t max_bytes);

@@ -26,6 +26,7 @@
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
+#include "io/output_folder.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "outcomes/goodman_baron.hpp"
@@ -611,8 +612,8 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
 }
 
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
-  io::prepare_output_dir(o.out_dir, o.force);
-  const fs::path dir = o.out_dir / "checkpoint";
+  io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim cohort");
+  const fs::path dir = folder.checkpoints();
   const fs::path file = dir / "patients.rec";
   const std::uint64_t key = cohort_checkpoint_key(c);
   const auto n = static_cast<std::uint64_t>(c.population.size);
@@ -645,6 +646,10 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
   run.result =
       simulate_cohort(m, c, o.threads, &known, [&](const PatientRecord& r) { log.add(r); });
   log.flush();
+  // The results replace the folder's earlier ones together; the record file has served.
+  io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
+  io::write_file_atomic(folder.staging() / "patients.csv", patients_csv(run.result));
+  folder.commit({"cohort.json", "patients.csv"}, key);
   return run;
 }
 
@@ -691,14 +696,6 @@ std::string patients_csv(const CohortResult& r) {
         r.rows[i].pih ? 1 : 0);
   }
   return s;
-}
-
-void write_cohort(const CohortResult& r, const std::filesystem::path& dir, bool force) {
-  io::prepare_output_dir(dir, force);
-  io::write_file_atomic(dir / "cohort.json", cohort_json(r));
-  io::write_file_atomic(dir / "patients.csv", patients_csv(r));
-  std::error_code ec;
-  std::filesystem::remove_all(dir / "checkpoint", ec);
 }
 
 }  // namespace mnsim::protocol

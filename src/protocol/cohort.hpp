@@ -81,12 +81,14 @@ struct CohortResult {
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
 CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads = 0);
 
-/// A cohort run that records finished patients in OUT/checkpoint/patients.rec (append-only,
-/// one checksummed record per patient, flushed at least every half second), so a killed cohort
-/// resumes without redoing them (docs/reliability.md).
+/// A cohort run into the output folder OUT (io::OutputFolder: locked while it runs, results
+/// committed together): it records finished patients in OUT/checkpoint/patients.rec
+/// (append-only, one checksummed record per patient, flushed at least every half second), so a
+/// killed cohort resumes without redoing them (docs/reliability.md), and writes OUT/cohort.json
+/// and OUT/patients.csv at the end.
 struct CohortRunOptions {
   int threads = 0;
-  std::filesystem::path out_dir;  // prepared (io::prepare_output_dir) before anything runs
+  std::filesystem::path out_dir;  // the output folder
   bool resume = false;            // keep the patients recorded there (none: start over)
   bool force = false;             // a foreign non-empty folder, or discard a checkpoint
 };
@@ -115,7 +117,5 @@ std::vector<PatientRecord> decode_patient_records(std::string_view bytes, const 
 std::string cohort_json(const CohortResult& r);
 /// DIR/patients.csv text.
 std::string patients_csv(const CohortResult& r);
-/// Prepares DIR and writes cohort.json and patients.csv atomically; then removes DIR/checkpoint.
-void write_cohort(const CohortResult& r, const std::filesystem::path& dir, bool force);
 
 }  // namespace mnsim::protocol

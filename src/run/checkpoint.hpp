@@ -4,7 +4,8 @@
 //                                step and statistics, how many scheduled events have run, every
 //                                healing field (padded buffers, ghost layers included), the time
 //                                series rows, the session log, the punctures CSV so far, the
-//                                list of snapshots taken, the sampling state and the wall time.
+//                                list of snapshots taken, the sampling state, the running
+//                                maximum of new matrix per column and the wall time.
 // OUT/checkpoint/snapshot-NNNNNN.ckpt   one field snapshot each (kind "snapshot"), written when
 //                                it is taken; fields.h5 is assembled from them at the end.
 // Both are io/checkpoint.hpp containers keyed by run_checkpoint_key(), so a checkpoint of another
@@ -32,6 +33,12 @@ struct RunState {
   // The run loop.
   double next_sample = 0.0;
   double last_session = 0.0;
+  /// The simulation has reached the end of follow-up (its last sample and snapshot taken): a
+  /// resumed run only computes the outcomes and writes the results.
+  bool finished = false;
+  /// Largest new-matrix thickness of every column so far (m, index i + j nx): matrix laid
+  /// down under a scar floor stays (run.cpp, outcomes::RemodelInput::matrix_under).
+  std::vector<double> column_max;
   double bleeding_sum = 0.0;
   std::uint64_t puncture_total = 0;
   std::string first_stats_json = "null";

@@ -24,6 +24,7 @@
 #include "healing/options.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
+#include "io/output_folder.hpp"
 #include "io/timeseries.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
@@ -111,9 +112,9 @@ namespace fs = std::filesystem;
 }
 
 /// Reads OUT/checkpoint/run.ckpt when resuming; refuses a forgotten checkpoint otherwise.
-std::optional<RunState> open_checkpoint(const RunOptions& opts, std::uint64_t key,
-                                        Progress& progress) {
-  const fs::path file = run_checkpoint_path(opts.out_dir);
+std::optional<RunState> open_checkpoint(const RunOptions& opts, const io::OutputFolder& folder,
+                                        std::uint64_t key, Progress& progress) {
+  const fs::path file = run_checkpoint_path(folder.path());
   std::error_code ec;
   const bool exists = fs::exists(file, ec);
   std::optional<RunState> state;
@@ -126,24 +127,23 @@ std::optional<RunState> open_checkpoint(const RunOptions& opts, std::uint64_t ke
   } else if (exists && !opts.force) {
     throw InputError(
         {"command line", 0, 0}, "--out",
-        fmt::format("'{}' holds the checkpoint of an unfinished run", opts.out_dir.string()),
+        fmt::format("'{}' holds the checkpoint of an unfinished run", folder.path().string()),
         "--resume to continue it, or --force to start over");
   } else if (opts.resume) {
     progress.note(fmt::format("no checkpoint in {}: starting from the beginning",
-                              checkpoint_dir(opts.out_dir).string()));
+                              folder.checkpoints().string()));
   }
-  if (!state) fs::remove_all(checkpoint_dir(opts.out_dir), ec);
-  fs::create_directories(checkpoint_dir(opts.out_dir), ec);
+  if (!state) fs::remove_all(folder.checkpoints(), ec);
+  fs::create_directories(folder.checkpoints(), ec);
   if (ec) {
     throw OutputError(
-        fmt::format("cannot create {}: {}", checkpoint_dir(opts.out_dir).string(), ec.message()));
+        fmt::format("cannot create {}: {}", folder.checkpoints().string(), ec.message()));
   }
   // Temporary files of writers that were killed, and snapshots taken after the checkpoint.
-  io::remove_stale_temporaries(opts.out_dir);
-  io::remove_stale_temporaries(checkpoint_dir(opts.out_dir));
+  io::remove_stale_temporaries(folder.checkpoints());
   const std::size_t kept = state ? state->snapshots.size() : 0;
   std::vector<fs::path> stale;
-  for (const auto& e : fs::directory_iterator(checkpoint_dir(opts.out_dir), ec)) {
+  for (const auto& e : fs::directory_iterator(folder.checkpoints(), ec)) {
     const std::string n = e.path().filename().string();
     // snapshot-NNNNNN.ckpt beyond those the checkpoint lists were taken after it.
     if (n.size() == 20 && n.rfind("snapshot-", 0) == 0 && n.substr(15) == ".ckpt" &&
@@ -154,6 +154,37 @@ std::optional<RunState> open_checkpoint(const RunOptions& opts, std::uint64_t ke
   }
   for (const auto& p : stale) fs::remove(p, ec);
   return state;
+}
+
+/// A few lines for the terminal, from what summary.json holds.
+std::string summary_text(const nlohmann::json& summary, const fs::path& out) {
+  const nlohmann::json& outcome = summary["outcome"];
+  const auto& gbo = outcome["goodman_baron"];
+  std::string scar_line;
+  for (const auto& sc : outcome["scars"]) {
+    scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
+                             sc["type"].get<std::string>(), sc["depth_um_before"].get<double>(),
+                             sc["depth_um_after"].get<double>());
+  }
+  const nlohmann::json& sc = summary["scenario"];
+  return fmt::format(
+      "{}\n"
+      "Goodman & Baron: quantitative {} -> {}, qualitative grade {} -> {}\n"
+      "scar depth: {}\n"
+      "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
+      "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
+      "bled\n"
+      "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
+      sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
+      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
+      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
+      scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
+      outcome["collagen_change_pct"]["papillary"].get<double>(),
+      outcome["collagen_change_pct"]["reticular"].get<double>(),
+      outcome["epidermal_thickness_change_pct"].get<double>(),
+      outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
+      100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
+      out.string());
 }
 
 StoredSnapshot load_snapshot(const fs::path& out, std::size_t index, std::uint64_t key,
@@ -181,10 +212,22 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   validate_semantics(scenario);
   const protocol::Course course = protocol::make_course(scenario.table("course"));
-  io::prepare_output_dir(opts.out_dir, opts.force);
+  io::OutputFolder folder =
+      io::OutputFolder::open(opts.out_dir, opts.force, "mnsim run " + scenario.loc().file);
   const std::string resolved = scenario.to_toml();
   const std::uint64_t key = run_checkpoint_key(resolved);
-  std::optional<RunState> restored = open_checkpoint(opts, key, progress);
+  if (opts.resume && folder.complete_key() == key &&
+      !fs::exists(run_checkpoint_path(folder.path()))) {
+    // Killed after its results were complete (the installation was finished by open()).
+    progress.note(fmt::format("{} holds the complete results of this run", opts.out_dir.string()));
+    RunResult done;
+    done.out_dir = opts.out_dir;
+    done.summary = nlohmann::json::parse(
+        io::read_text_file(opts.out_dir / "summary.json", std::size_t{64} << 20));
+    done.summary_text = summary_text(done.summary, opts.out_dir);
+    return done;
+  }
+  std::optional<RunState> restored = open_checkpoint(opts, folder, key, progress);
   const bool resumed = restored.has_value();
   const std::string started = restored ? restored->started_utc : utc_now_iso();
   const double wall_before = restored ? restored->wall_s : 0.0;
@@ -232,6 +275,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   // Largest new-dermis thickness of every column so far: matrix deposited under a scar floor stays
   // (outcomes::RemodelInput::matrix_under, docs/model.md "Scar remodelling").
   std::vector<double> col_max = engine.column_new_matrix();
+  bool finished = false;  // the end of follow-up is reached: only outcomes and results remain
   auto sample = [&](double t) {
     const std::vector<double> cm = engine.column_new_matrix();
     for (std::size_t c = 0; c < cm.size(); ++c) col_max[c] = std::max(col_max[c], cm[c]);
@@ -326,6 +370,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     s.events_done = events_total - stepper.pending_events();
     s.next_sample = next_sample;
     s.last_session = last_session;
+    s.finished = finished;
+    s.column_max = col_max;
     s.bleeding_sum = bleeding_sum;
     s.puncture_total = puncture_total;
     s.first_stats_json = first_stats.dump();
@@ -379,6 +425,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     stepper.discard_events(static_cast<std::size_t>(r.events_done));
     next_sample = r.next_sample;
     last_session = r.last_session;
+    finished = r.finished;
+    if (r.column_max.size() != col_max.size()) {
+      checkpoint_mismatch(ck_file, "holds new-matrix maxima of another grid");
+    }
+    col_max = r.column_max;
     bleeding_sum = r.bleeding_sum;
     puncture_total = static_cast<std::size_t>(r.puncture_total);
     try {
@@ -427,10 +478,30 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     }
   });
   if (!resumed) sample(0.0);
-  stepper.advance_to(course.end_time);
-  sample(course.end_time);
-  if (plan.end) snapshot(course.end_time, "end of follow-up", engine.fields());
+  if (!finished) {
+    stepper.advance_to(course.end_time);
+    sample(course.end_time);
+    if (plan.end) snapshot(course.end_time, "end of follow-up", engine.fields());
+    // What remains is quick to redo: a run killed while it writes its results, or stopped by
+    // a full disk there, resumes from here.
+    finished = true;
+    save_checkpoint();
+  }
   progress.advance(course.end_time, course.end_time);
+  // Results are written into the folder's staging area and committed together at the end; a
+  // failed write leaves the checkpoint (taken at the end of follow-up) and earlier results.
+  const fs::path stage = folder.staging();
+  auto stage_result = [&](const auto& write) {
+    try {
+      write();
+    } catch (const OutputError& e) {
+      throw OutputError(fmt::format(
+          "{}; the checkpoint and any earlier results in {} are intact: resume with --resume {} "
+          "once the cause is fixed",
+          e.what(), opts.out_dir.string(), opts.out_dir.string()));
+    }
+    io::output_test_pause();
+  };
 
   // Outcomes.
   const healing::LayerMeans end = engine.layer_means();
@@ -703,12 +774,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
           {0, protocol::add_days(course.start_date, std::lround(course.end_time / kDay)),
            course.end_time / kDay, "end of follow-up: outcome assessed"});
     }
-    report::write_report(rd, opts.out_dir);
+    stage_result([&] { report::write_report(rd, stage); });
   }
 
   const double wall = wall_now();
-  {
-    io::FieldsWriter h5(opts.out_dir / "fields.h5", g, plan.fields);
+  stage_result([&] {
+    io::FieldsWriter h5(stage / "fields.h5", g, plan.fields);
     h5.attribute("mnsim_scenario", resolved);
     for (std::size_t i = 0; i < snapshots.size(); ++i) {
       const StoredSnapshot s = load_snapshot(opts.out_dir, i, key, snapshots[i]);
@@ -719,9 +790,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     }
     h5.attribute("mnsim_run", run_metadata(seed, threads, started, wall).dump());
     h5.close();
-  }
-  ts.write_csv(opts.out_dir / "timeseries.csv");
-  io::write_file_atomic(opts.out_dir / "punctures.csv", punctures_csv);
+  });
+  stage_result([&] { ts.write_csv(stage / "timeseries.csv"); });
+  stage_result([&] { io::write_file_atomic(stage / "punctures.csv", punctures_csv); });
 
   RunResult res;
   res.out_dir = opts.out_dir;
@@ -737,45 +808,18 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                    {"dt_smallest_s", engine.stepper().stats().dt_smallest},
                    {"dt_largest_s", engine.stepper().stats().dt_largest}}},
                  {"outcome", outcome}};
-  io::write_file_atomic(opts.out_dir / "scenario.resolved.toml",
-                        fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}\n{}",
-                                    version(), git_commit(), seed, started, resolved));
-  io::write_file_atomic(opts.out_dir / "summary.json", res.summary.dump(2) + "\n");
-  // Every output is in place: the checkpoint has served (the run file first, so a kill here
-  // leaves either a complete checkpoint or none).
-  {
-    std::error_code ec;
-    fs::remove(ck_file, ec);
-    fs::remove_all(checkpoint_dir(opts.out_dir), ec);
-    if (ec)
-      spdlog::warn("could not remove {}: {}", checkpoint_dir(opts.out_dir).string(), ec.message());
-  }
-  const auto& gbo = outcome["goodman_baron"];
-  std::string scar_line;
-  for (const auto& sc : outcome["scars"]) {
-    scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
-                             sc["type"].get<std::string>(), sc["depth_um_before"].get<double>(),
-                             sc["depth_um_after"].get<double>());
-  }
-  res.summary_text = fmt::format(
-      "{}\n"
-      "Goodman & Baron: quantitative {} -> {}, qualitative grade {} -> {}\n"
-      "scar depth: {}\n"
-      "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
-      "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
-      "bled\n"
-      "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
-      scenario.has("title") ? scenario.str("title") : std::string("mnsim run"),
-      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
-      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
-      scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
-      outcome["collagen_change_pct"]["papillary"].get<double>(),
-      outcome["collagen_change_pct"]["reticular"].get<double>(),
-      outcome["epidermal_thickness_change_pct"].get<double>(),
-      outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
-      100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
-      opts.out_dir.string());
+  stage_result([&] {
+    io::write_file_atomic(stage / "scenario.resolved.toml",
+                          fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}\n{}",
+                                      version(), git_commit(), seed, started, resolved));
+  });
+  stage_result([&] { io::write_file_atomic(stage / "summary.json", res.summary.dump(2) + "\n"); });
+  // Every result is staged: they replace the folder's earlier results in one commit (the
+  // summary first, the report last), and the checkpoint has served.
+  folder.commit({"summary.json", "scenario.resolved.toml", "timeseries.csv", "punctures.csv",
+                 "fields.h5", "fields.xmf", "figures", "report.html"},
+                key);
+  res.summary_text = summary_text(res.summary, opts.out_dir);
   return res;
 }
-
 }  // namespace mnsim

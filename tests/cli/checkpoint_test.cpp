@@ -19,6 +19,7 @@
 
 #include "io/checkpoint.hpp"
 #include "io/fields_h5.hpp"
+#include "io/output_folder.hpp"
 #include "support/files.hpp"
 #include "support/run_cli.hpp"
 
@@ -29,13 +30,24 @@ using mnsim::test::slurp;
 
 namespace {
 
-// Three sessions a day apart on a 5 x 5 x 13 grid (a few seconds); snapshots before and after
-// each session, every day (day 1 and 2 coincide with sessions 2 and 3) and at the end: 10.
+// Two pen sessions three weeks apart on a 3 mm x 3 mm patch with a boxcar and an icepick scar,
+// 150 um voxels, followed for four months (about 2 s in release): the new matrix under the scars
+// peaks and falls again, so the scars' outcome depends on the running maximum that the
+// checkpoint must carry (a resume that forgot it changed the icepick 419 -> 428 um). Snapshots
+// before and after each session, every four weeks and at the end: 9.
 const char* kScenario =
     "title = \"kill and resume\"\nseed = 11\n"
-    "[tissue]\nwidth = \"1 mm\"\nlength = \"1 mm\"\nresolution = \"200 um\"\n"
-    "[course]\nsessions = 3\ninterval = \"1 day\"\nfollow_up = \"4 days\"\n"
-    "[output]\nsnapshot_every = \"1 day\"\n";
+    "[patient]\nsite = \"forehead\"\n"
+    "[tissue]\nwidth = \"3 mm\"\nlength = \"3 mm\"\nresolution = \"150 um\"\n"
+    "[[lesions]]\nkind = \"boxcar\"\nx = \"1 mm\"\ny = \"1.5 mm\"\nwidth = \"1.2 mm\"\n"
+    "depth = \"0.25 mm\"\n"
+    "[[lesions]]\nkind = \"icepick\"\nx = \"2.2 mm\"\ny = \"1.5 mm\"\nwidth = \"0.6 mm\"\n"
+    "depth = \"0.5 mm\"\n"
+    "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.5 mm\"\n"
+    "[technique]\npasses = 2\n"
+    "[course]\nsessions = 2\ninterval = \"3 weeks\"\nfollow_up = \"4 months\"\n"
+    "[output]\nsnapshot_every = \"4 weeks\"\n";
+constexpr int kSnapshots = 9;
 
 struct Child {
   pid_t pid = -1;
@@ -89,7 +101,7 @@ bool has_temporary(const fs::path& dir, const std::string& prefix) {
 /// Everything a run produces that must not depend on interruptions: summary.json without its
 /// wall-clock metadata (run.started_utc, run.wall_time_s,
 /// punctures_first_session.generation_wall_s), timeseries.csv, punctures.csv, the snapshot
-/// list (fields.xmf: times and labels) and every stored field value of fields.h5.
+/// list (fields.xmf: times, labels, fields) and every stored value of every field of fields.h5.
 std::string results(const fs::path& out) {
   std::string r;
   auto summary = nlohmann::json::parse(slurp(out / "summary.json"));
@@ -106,15 +118,47 @@ std::string results(const fs::path& out) {
        at = xmf.find("<Time ", at + 1)) {
     ++snapshots;
   }
-  EXPECT_EQ(snapshots, 10) << out;
+  EXPECT_EQ(snapshots, kSnapshots) << out;
+  // The fields of the first snapshot (every snapshot holds the same ones).
+  std::vector<std::string> fields;
+  const std::size_t first_end = xmf.find("</Grid>");
+  for (std::size_t at = xmf.find("<Attribute Name=\""); at < first_end;
+       at = xmf.find("<Attribute Name=\"", at + 1)) {
+    const std::size_t from = at + 17;
+    fields.push_back(xmf.substr(from, xmf.find('"', from) - from));
+  }
+  EXPECT_GE(fields.size(), 8u) << out;
   for (int s = 0; s < snapshots; ++s) {
-    for (const char* f : {"damage", "inflammatory_signal", "fibroblasts", "collagen3", "collagen1",
-                          "elastin", "vascular", "melanin_excess"}) {
+    for (const auto& f : fields) {
       const std::vector<float> v = mnsim::io::read_snapshot_field(out / "fields.h5", s, f);
       r.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
     }
   }
   return r;
+}
+
+/// What a reader of the folder may see at any moment: no results before they are complete,
+/// never a report without its summary (the summary is installed first, the report last).
+void expect_consistent_folder(const fs::path& out, const std::string& when) {
+  const std::string state = mnsim::io::output_state(out);
+  if (fs::exists(out / "report.html")) {
+    for (const char* e : {"summary.json", "scenario.resolved.toml", "timeseries.csv",
+                          "punctures.csv", "fields.h5", "fields.xmf", "figures"}) {
+      EXPECT_TRUE(fs::exists(out / e)) << when << ": report.html without " << e;
+    }
+  }
+  if (state == "empty" || state == "none") {
+    for (const char* e : {"summary.json", "report.html", "fields.h5", "timeseries.csv"}) {
+      EXPECT_FALSE(fs::exists(out / e)) << when << ": " << e << " before the results are complete";
+    }
+  }
+  if (state == "complete") {
+    EXPECT_TRUE(fs::exists(out / "report.html")) << when;
+  }
+}
+
+std::string fmt_name(int round, char kind) {
+  return "round" + std::to_string(round) + "_" + kind + ".err";
 }
 
 class Checkpoint : public ::testing::Test {
@@ -163,76 +207,135 @@ class Checkpoint : public ::testing::Test {
   static inline double ref_seconds_ = 0.0;
 };
 
+/// Waits (polling) until `ready` or about `seconds` have passed; returns whether it got ready.
+template <class F>
+bool wait_until(F ready, double seconds) {
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return ready();
+}
+
+// Rounds of kills, each in a fresh folder: SIGKILL at three random moments after a checkpoint,
+// one inside a checkpoint write, one inside the writing of the results (alternately while they
+// are staged and while they are installed), each attempt resuming the last; then a last resume
+// completes the round and its results must be byte for byte those of the uninterrupted run.
+// At least 25 kills in all. After every kill the folder must be consistent.
 TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
-  const fs::path out = dir_ / "killed";
-  std::mt19937 rng(20261123);
-  std::uniform_real_distribution<double> when(0.0, 0.5);
-  int kills = 0, mid_write_kills = 0, resumed = 0;
-  for (int attempt = 0; attempt < 20 && kills < 6; ++attempt) {
-    // One kill (the third or later) lands inside a checkpoint write, once a complete checkpoint
-    // exists to be kept: every write of that child pauses, so the first one is caught. (Before
-    // a checkpoint exists a kill mid-write would leave none, which proves nothing; under load the
-    // earlier kills can all land before the first checkpoint.)
-    const bool mid_write =
-        kills >= 2 && mid_write_kills == 0 && fs::exists(out / "checkpoint" / "run.ckpt");
-    const fs::path err = dir_ / ("attempt" + std::to_string(attempt) + ".err");
+  std::mt19937 rng(20261206);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int random_kills = 0, checkpoint_kills = 0, staging_kills = 0, install_kills = 0, resumed = 0;
+  int rounds = 0;
+  const double pause = 0.25;  // MNSIM_TEST_PAUSE_IN_OUTPUT: after each staged file, each step
+  for (int round = 0; round < 12; ++round) {
+    if (random_kills >= 15 && checkpoint_kills >= 5 && staging_kills + install_kills >= 5 &&
+        staging_kills >= 2 && install_kills >= 2) {
+      break;
+    }
+    ++rounds;
+    const fs::path out = dir_ / ("killed" + std::to_string(round));
     const fs::path ckpt = out / "checkpoint" / "run.ckpt";
-    std::error_code ec;
-    const auto ckpt_before =
-        fs::exists(ckpt) ? fs::last_write_time(ckpt, ec) : fs::file_time_type::min();
-    const bool finished_before = fs::exists(out / "summary.json");
-    std::vector<std::pair<std::string, std::string>> env;
-    if (mid_write) env.emplace_back("MNSIM_TEST_PAUSE_IN_CHECKPOINT", "3");
-    const Child c = spawn({"run", scenario_, "--resume", out.string(), "--checkpoint-every",
-                           "50 ms", "--threads", "2"},
-                          err, env);
-    bool in_write = false;
-    if (mid_write) {
-      // The writer sleeps half-way through its temporary file: kill it there.
-      for (int i = 0; i < 6000 && !in_write; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        in_write = has_temporary(out / "checkpoint", ".run.ckpt.tmp.");
+    bool finished = false;
+    // The plan of one round: 'r' random, 'c' inside a checkpoint write, 'o' inside the results.
+    for (const char kind : std::string("rrcro")) {
+      if (finished) break;
+      const fs::path err = dir_ / fmt_name(round, kind);
+      std::error_code ec;
+      const auto ckpt_before =
+          fs::exists(ckpt) ? fs::last_write_time(ckpt, ec) : fs::file_time_type::min();
+      std::vector<std::pair<std::string, std::string>> env;
+      if (kind == 'c') env.emplace_back("MNSIM_TEST_PAUSE_IN_CHECKPOINT", "3");
+      if (kind == 'o') env.emplace_back("MNSIM_TEST_PAUSE_IN_OUTPUT", std::to_string(pause));
+      const Child c = spawn({"run", scenario_, "--resume", out.string(), "--checkpoint-every",
+                             "50 ms", "--threads", "2"},
+                            err, env);
+      bool placed = false;
+      bool installing = false;
+      if (kind == 'c') {
+        // Only once a complete checkpoint exists (it must survive the kill): the child pauses
+        // in the middle of every checkpoint or snapshot file it writes.
+        if (fs::exists(ckpt)) {
+          placed = wait_until([&] { return has_temporary(out / "checkpoint", "."); }, 120);
+        }
+      } else if (kind == 'o') {
+        // The results are staged (six pauses: report, fields, time series, punctures, resolved
+        // scenario, summary), committed and installed (marker, removal, eight moves): a random
+        // moment in the first part on even rounds, in the second part on odd ones.
+        if (wait_until([&] { return fs::exists(out / ".staging" / "report.html"); }, 300)) {
+          const double at =
+              round % 2 == 0 ? unit(rng) * 5.5 * pause : (7.5 + unit(rng) * 9) * pause;
+          std::this_thread::sleep_for(std::chrono::duration<double>(at));
+          placed = true;
+        }
+      } else {
+        // A random moment after this child's first checkpoint: under load a fixed delay could
+        // land every kill before any checkpoint, and no attempt would resume.
+        wait_until(
+            [&] {
+              return (fs::exists(ckpt) && fs::last_write_time(ckpt, ec) > ckpt_before && !ec) ||
+                     fs::exists(out / "summary.json");
+            },
+            300);
+        std::this_thread::sleep_for(std::chrono::duration<double>(unit(rng) * 0.3 * ref_seconds_));
+        placed = true;
       }
-    } else {
-      // A random moment after this child's first checkpoint: under load a fixed delay could land
-      // every kill before any checkpoint, and no attempt would resume (the run then restarts).
-      for (int i = 0; i < 15000; ++i) {
-        if (fs::exists(ckpt) && fs::last_write_time(ckpt, ec) > ckpt_before && !ec) break;
-        if (!finished_before && fs::exists(out / "summary.json")) break;  // finished already
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      installing = fs::exists(out / ".staging" / ".commit");
+      ::kill(c.pid, SIGKILL);
+      const int code = wait_for(c.pid);
+      const std::string log = slurp(err);
+      if (log.find("resuming from the checkpoint at simulated day") != std::string::npos) {
+        ++resumed;
       }
-      std::this_thread::sleep_for(std::chrono::duration<double>(when(rng) * ref_seconds_));
-    }
-    ::kill(c.pid, SIGKILL);
-    const int code = wait_for(c.pid);
-    const std::string log = slurp(err);
-    if (log.find("resuming from the checkpoint at simulated day") != std::string::npos) ++resumed;
-    if (code == 128 + SIGKILL) {
-      ++kills;
-      if (in_write) ++mid_write_kills;
+      const std::string when = fmt_name(round, kind);
+      if (code == 0) {
+        finished = true;  // finished before the kill
+        continue;
+      }
+      ASSERT_EQ(code, 128 + SIGKILL) << when << "\n" << log;
+      expect_consistent_folder(out, when);
       // What a kill leaves: the last complete checkpoint (if any), never a torn one.
-      if (fs::exists(out / "checkpoint" / "run.ckpt")) {
-        EXPECT_NO_THROW(mnsim::io::read_checkpoint(out / "checkpoint" / "run.ckpt")) << attempt;
+      if (fs::exists(ckpt)) {
+        EXPECT_NO_THROW(mnsim::io::read_checkpoint(ckpt)) << when;
       }
-      if (in_write) {
-        EXPECT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+      if (!placed) continue;
+      if (kind == 'c') {
+        ++checkpoint_kills;
+        EXPECT_TRUE(fs::exists(ckpt)) << when;
+      } else if (kind == 'o') {
+        ++(installing ? install_kills : staging_kills);
+      } else {
+        ++random_kills;
       }
-    } else {
-      ASSERT_EQ(code, 0) << log;  // finished before the kill: the next attempt starts over
     }
+    // The last attempt runs to the end (or finds the results complete: the installation a
+    // kill interrupted is finished by the next writer).
+    const auto r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--threads",
+                                         "2", "--checkpoint-every", "0 s"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_FALSE(fs::exists(out / "checkpoint")) << round;
+    EXPECT_FALSE(fs::exists(out / ".staging")) << round;
+    EXPECT_EQ(mnsim::io::output_state(out), "complete") << round;
+    for (const auto& e : fs::directory_iterator(out)) {
+      EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+    }
+    EXPECT_TRUE(results(out) == reference_)
+        << "round " << round << ": resumed results differ from the uninterrupted run";
   }
-  EXPECT_GE(kills, 5);
-  EXPECT_EQ(mid_write_kills, 1);
-  EXPECT_GE(resumed, 3);
-  const auto r = mnsim::test::run_cli(
-      {"run", scenario_, "--resume", out.string(), "--threads", "2", "--checkpoint-every", "0 s"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("resuming from the checkpoint"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(out / "checkpoint"));
-  for (const auto& e : fs::directory_iterator(out)) {
-    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
-  }
-  EXPECT_TRUE(results(out) == reference_) << "resumed results differ from the uninterrupted run";
+  const int kills = random_kills + checkpoint_kills + staging_kills + install_kills;
+  std::fprintf(stderr,
+               "%d kills in %d rounds: %d at random moments, %d inside checkpoint writes, %d while "
+               "results were staged, %d while they were installed; %d attempts resumed from a "
+               "checkpoint\n",
+               kills, rounds, random_kills, checkpoint_kills, staging_kills, install_kills,
+               resumed);
+  EXPECT_GE(kills, 25);
+  EXPECT_GE(random_kills, 15);
+  EXPECT_GE(checkpoint_kills, 5);
+  EXPECT_GE(staging_kills, 2);
+  EXPECT_GE(install_kills, 2);
+  EXPECT_GE(resumed, 10);
 }
 
 TEST_F(Checkpoint, FullDiskIsAOneLineErrorAndKeepsThePreviousCheckpoint) {

@@ -1,16 +1,23 @@
-// Output folders: what a run killed at its very start leaves behind must not block the retry.
+// Output folders (io::OutputFolder): what a writer killed at any moment leaves behind never
+// blocks the retry, never mixes two runs' results, and never costs the user a file; one writer
+// at a time.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
-#include <filesystem>
 
+#include <filesystem>
 #include <fstream>
 
 #include "core/error.hpp"
 #include "io/files.hpp"
+#include "io/output_folder.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
+using mnsim::io::OutputFolder;
+using mnsim::test::slurp;
 
 namespace {
 
@@ -21,22 +28,187 @@ fs::path fresh_dir(const char* name) {
   return d;
 }
 
-TEST(OutputDir, FolderHoldingOnlyAStaleMarkerTemporaryIsNew) {
+void put(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+/// Stages and commits a "run" of two files and a folder, each holding `tag`.
+void write_run(OutputFolder& f, const std::string& tag, std::uint64_t key) {
+  put(f.staging() / "summary.json", tag);
+  fs::create_directories(f.staging() / "figures");
+  put(f.staging() / "figures" / "a.png", tag);
+  put(f.staging() / "report.html", tag);
+  f.commit({"summary.json", "figures", "report.html"}, key);
+}
+
+TEST(OutputFolder, FolderHoldingOnlyAStaleMarkerTemporaryIsNew) {
   const fs::path d = fresh_dir("stale");
-  std::ofstream(d / "..mnsim-output.tmp.0badf00d") << "mnsim out";  // killed mid-write
-  EXPECT_EQ(mnsim::io::prepare_output_dir(d, false), mnsim::io::OutDirState::Empty);
+  put(d / "..mnsim-output.tmp.0badf00d", "mnsim out");  // killed mid-write
+  const OutputFolder f = OutputFolder::open(d, false, "test");
   EXPECT_TRUE(fs::exists(d / mnsim::io::kOutputMarker));
   EXPECT_FALSE(fs::exists(d / "..mnsim-output.tmp.0badf00d"));
+  EXPECT_EQ(mnsim::io::output_state(d), "empty");
   fs::remove_all(d);
 }
 
-TEST(OutputDir, ForeignFilesStillRefused) {
+TEST(OutputFolder, ForeignFilesStillRefused) {
   const fs::path d = fresh_dir("foreign");
-  std::ofstream(d / "..mnsim-output.tmp.0badf00d") << "mnsim out";
-  std::ofstream(d / "thesis.docx") << "precious";
-  EXPECT_THROW(mnsim::io::prepare_output_dir(d, false), mnsim::InputError);
-  EXPECT_TRUE(fs::exists(d / "thesis.docx"));
-  EXPECT_TRUE(fs::exists(d / "..mnsim-output.tmp.0badf00d"));
+  put(d / "..mnsim-output.tmp.0badf00d", "mnsim out");
+  put(d / "thesis.docx", "precious");
+  try {
+    (void)OutputFolder::open(d, false, "test");
+    FAIL() << "a foreign folder was accepted";
+  } catch (const mnsim::InputError& e) {
+    EXPECT_EQ(e.line(), fmt::format("command line: --out: '{}' is not empty and is not an mnsim "
+                                    "output folder (an empty or new folder; pass --force to "
+                                    "write into it anyway)",
+                                    d.string()));
+  }
+  EXPECT_EQ(slurp(d / "thesis.docx"), "precious");
+  EXPECT_FALSE(fs::exists(d / mnsim::io::kOutputMarker));
+  fs::remove_all(d);
+}
+
+TEST(OutputFolder, ForcedIntoAForeignFolderKeepsTheUsersFiles) {
+  const fs::path d = fresh_dir("forced");
+  put(d / "thesis.docx", "precious");
+  put(d / "report.html", "the user's own report");  // a name mnsim writes: --force replaces it
+  {
+    OutputFolder f = OutputFolder::open(d, true, "test");
+    write_run(f, "run 1", 1);
+  }
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");  // now an mnsim folder
+    put(f.staging() / "summary.json", "run 2");
+    f.commit({"summary.json"}, 2);
+  }
+  EXPECT_EQ(slurp(d / "thesis.docx"), "precious");
+  EXPECT_EQ(slurp(d / "summary.json"), "run 2");
+  EXPECT_FALSE(fs::exists(d / "report.html"));  // run 1's results are gone, all of them
+  EXPECT_FALSE(fs::exists(d / "figures"));
+  fs::remove_all(d);
+}
+
+TEST(OutputFolder, CommitReplacesTheEarlierResultsAndRemovesTheCheckpoint) {
+  const fs::path d = fresh_dir("commit");
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    write_run(f, "run 1", 1);
+    EXPECT_EQ(f.complete_key(), 1u);
+  }
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    EXPECT_EQ(f.complete_key(), 1u);
+    fs::create_directories(f.checkpoints());
+    put(f.checkpoints() / "run.ckpt", "state");
+    put(f.staging() / "summary.json", "run 2");  // killed before the commit: never seen
+  }
+  EXPECT_EQ(slurp(d / "summary.json"), "run 1");
+  EXPECT_EQ(slurp(d / "report.html"), "run 1");
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    EXPECT_FALSE(fs::exists(f.staging() / "summary.json"));  // uncommitted staging is cleared
+    EXPECT_TRUE(fs::exists(f.checkpoints() / "run.ckpt"));   // the checkpoint is kept
+    write_run(f, "run 3", 3);
+  }
+  for (const char* e : {"summary.json", "report.html", "figures/a.png"}) {
+    EXPECT_EQ(slurp(d / e), "run 3") << e;
+  }
+  EXPECT_FALSE(fs::exists(d / "checkpoint"));
+  EXPECT_FALSE(fs::exists(d / ".staging"));
+  EXPECT_EQ(mnsim::io::output_state(d), "complete");
+  fs::remove_all(d);
+}
+
+TEST(OutputFolder, AnInstallationKilledHalfWayIsFinishedByTheNextWriter) {
+  const fs::path d = fresh_dir("rollforward");
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    write_run(f, "old", 1);
+  }
+  // A writer killed during the installation of its results: it had committed (the commit
+  // record is in the staging folder) and moved summary.json in, nothing else.
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    fs::create_directories(f.checkpoints());
+    put(f.staging() / "summary.json", "new");
+    fs::create_directories(f.staging() / "figures");
+    put(f.staging() / "figures" / "a.png", "new");
+    put(f.staging() / "report.html", "new");
+  }
+  put(d / ".staging" / ".commit",
+      "{\"entries\": [\"summary.json\", \"figures\", \"report.html\"], \"key\": "
+      "\"0000000000000002\"}");
+  put(d / ".mnsim-output",
+      "{\"state\": \"installing\", \"entries\": [\"summary.json\", \"figures\", "
+      "\"report.html\"], \"previous\": [\"summary.json\", \"figures\", \"report.html\"]}");
+  fs::remove(d / "report.html");
+  fs::remove_all(d / "figures");
+  fs::rename(d / ".staging" / "summary.json", d / "summary.json");
+  EXPECT_EQ(mnsim::io::output_state(d), "installing");
+  {
+    const OutputFolder f = OutputFolder::open(d, false, "test");
+    EXPECT_EQ(f.complete_key(), 2u);
+  }
+  for (const char* e : {"summary.json", "report.html", "figures/a.png"}) {
+    EXPECT_EQ(slurp(d / e), "new") << e;
+  }
+  EXPECT_FALSE(fs::exists(d / "checkpoint"));
+  EXPECT_EQ(mnsim::io::output_state(d), "complete");
+  fs::remove_all(d);
+}
+
+TEST(OutputFolder, AMarkerNamingPathsOutsideTheFolderRemovesNothingThere) {
+  const fs::path d = fresh_dir("hostile");
+  const fs::path outside = fresh_dir("hostile_outside");
+  put(outside / "keep.txt", "keep");
+  put(d / ".mnsim-output",
+      fmt::format("{{\"state\": \"complete\", \"entries\": [\"../{}\", \"{}\", \"..\", \"\"]}}",
+                  outside.filename().string(), outside.string()));
+  {
+    OutputFolder f = OutputFolder::open(d, false, "test");
+    write_run(f, "run", 1);
+  }
+  EXPECT_EQ(slurp(outside / "keep.txt"), "keep");
+  fs::remove_all(d);
+  fs::remove_all(outside);
+}
+
+TEST(OutputFolder, ASecondWriterIsRefusedWithTheFirstOnesPid) {
+  const fs::path d = fresh_dir("lock");
+  const OutputFolder first = OutputFolder::open(d, false, "mnsim run first.toml");
+  // flock locks belong to open files: a child process is a second writer.
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(pipefd[0]);
+    std::string msg = "no error";
+    int code = 0;
+    try {
+      (void)OutputFolder::open(d, false, "mnsim run second.toml");
+    } catch (const mnsim::InputError& e) {
+      msg = e.line();
+      code = 2;
+    }
+    (void)!::write(pipefd[1], msg.data(), msg.size());
+    ::_exit(code);
+  }
+  ::close(pipefd[1]);
+  std::string msg;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0) msg.append(buf, static_cast<std::size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << msg;
+  EXPECT_NE(msg.find(fmt::format("command line: --out: '{}' is being written by another mnsim "
+                                 "process: pid {}, 'mnsim run first.toml', started ",
+                                 d.string(), ::getpid())),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("(wait until it has finished, or another folder)"), std::string::npos) << msg;
   fs::remove_all(d);
 }
 

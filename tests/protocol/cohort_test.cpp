@@ -8,13 +8,17 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "io/output_folder.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "skin/tissue.hpp"
+#include "support/files.hpp"
 
 namespace mnsim::protocol {
 namespace {
+
+using mnsim::test::slurp;
 
 const ReducedModel& M() {
   static const ReducedModel m = ReducedModel::load_default();
@@ -79,9 +83,14 @@ TEST(Cohort, OutputsHaveTheDocumentedKeys) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cohort_out";
   std::filesystem::remove_all(dir);
-  write_cohort(r, dir, false);
-  EXPECT_TRUE(std::filesystem::exists(dir / "cohort.json"));
-  EXPECT_TRUE(std::filesystem::exists(dir / "patients.csv"));
+  CohortRunOptions o;
+  o.out_dir = dir;
+  o.threads = 2;
+  const CohortRun written = run_cohort(M(), c, o);
+  EXPECT_EQ(slurp(dir / "cohort.json"), cohort_json(written.result));
+  EXPECT_EQ(slurp(dir / "patients.csv"), csv);
+  EXPECT_FALSE(std::filesystem::exists(dir / "checkpoint"));
+  EXPECT_EQ(mnsim::io::output_state(dir), "complete");
 }
 
 TEST(Cohort, BadFileIsAOneLineErrorAtTheKey) {
