@@ -7,6 +7,7 @@ Usage: /usr/bin/python3 examples/plot_cross_section.py RESULTS_DIR [FIELD] [OUT.
   OUT.png      output image (default: RESULTS_DIR/cross_section_FIELD.png)
 Needs python3-h5py and python3-matplotlib (Debian packages; scripts/install-deps.sh installs them).
 """
+import json
 import sys
 
 import h5py
@@ -17,6 +18,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def results_complete(run):
+    """An mnsim results folder says in its marker whether its results are complete
+    (docs/reliability.md, "Output folders"); a folder being written, or left by a killed run, is
+    not read."""
+    try:
+        with open(f"{run}/.mnsim-output", encoding="utf-8") as f:
+            marker = json.load(f)
+    except FileNotFoundError:
+        print(f"error: {run}: not an mnsim results folder (no .mnsim-output)", file=sys.stderr)
+        return False
+    except ValueError:
+        return True  # written by an mnsim before the marker recorded its state
+    if marker.get("state") != "complete":
+        print(f"error: {run}: its results are not complete (state '{marker.get('state')}'): "
+              "the run is still writing them, or was killed (mnsim run ... --resume)",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__.strip(), file=sys.stderr)
@@ -24,6 +45,8 @@ def main(argv):
     run = argv[1]
     field = argv[2] if len(argv) > 2 else "collagen1"
     out = argv[3] if len(argv) > 3 else f"{run}/cross_section_{field}.png"
+    if not results_complete(run):
+        return 2
     with h5py.File(f"{run}/fields.h5", "r") as f:
         names = f.attrs["mnsim_fields"]
         names = names.decode() if isinstance(names, bytes) else str(names)

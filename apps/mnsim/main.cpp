@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <new>
 #include <optional>
 
 #include "catalog/catalog.hpp"
@@ -205,9 +206,11 @@ int cmd_run(const Flags& f) {
 int cmd_check(const Flags& f) {
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
   mnsim::apply_seed_override(sc, f.seed);
-  mnsim::validate_semantics(sc);
-  std::fprintf(stdout, "# %s: valid. Fully resolved scenario (defaults marked):\n%s",
-               f.scenario.c_str(), sc.to_toml().c_str());
+  const mnsim::MemoryEstimate mem = mnsim::validate_semantics(sc);
+  std::fprintf(stdout,
+               "# %s: valid; `mnsim run` needs about %.0f MiB of memory at its peak.\n"
+               "# Fully resolved scenario (defaults marked):\n%s",
+               f.scenario.c_str(), mem.resident() / (1 << 20), sc.to_toml().c_str());
   return 0;
 }
 
@@ -410,6 +413,12 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const mnsim::OutputError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "error: out of memory: this process may not use as much memory as the run needs "
+                 "(`mnsim check` prints the estimate; a coarser resolution or a smaller patch "
+                 "needs less)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: internal error: %s (please report this)\n", e.what());

@@ -2,6 +2,7 @@
 
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
+#include "run/resources.hpp"
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -70,30 +71,35 @@ std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> 
   return static_cast<std::uint64_t>(scenario.integer("seed"));
 }
 
-void validate_semantics(const Table& scenario) {
-  (void)protocol::make_course(scenario.table("course"));
+MemoryEstimate validate_semantics(const Table& scenario) {
+  const protocol::Course course = protocol::make_course(scenario.table("course"));
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
   const skin::SkinPatch patch = skin::make_patch(scenario);
-  // Resources, refused up front: the memory the 3D engine would need on this machine.
+  // Resources, refused up front: the memory the 3D engine would need, against the limits that
+  // apply to this process (docs/reliability.md, "Memory").
   const Table& t = scenario.table("tissue");
   const skin::GridDims d =
       skin::grid_dims(patch, t.quantity("resolution"), static_cast<int>(t.integer("z_min_cells")));
-  const double nx = d.nx, ny = d.ny, nz = d.nz;
-  // Per cell: the healing fields twice (state + step backup), up to 4 transport masks, the 8
-  // tissue fields, one layer byte; float32, ghost layers included roughly by 10 %.
-  const double bytes = 1.1 * nx * ny * nz * (4.0 * (2 * healing::kFields + 4 + 8) + 1.0);
-  const double phys = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) *
-                      static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  if (phys > 0 && bytes > 0.8 * phys) {
+  const OutputPlan plan = make_output_plan(scenario.table("output"));
+  const int sessions = static_cast<int>(course.sessions.size());
+  int snapshots = sessions * ((plan.before_sessions ? 1 : 0) + (plan.after_sessions ? 1 : 0)) +
+                  (plan.end ? 1 : 0);
+  if (plan.every > 0)
+    snapshots += static_cast<int>(std::floor((course.end_time - 1e-6) / plan.every));
+  const MemoryEstimate need =
+      estimate_run_memory(d.cells(), snapshots, static_cast<int>(plan.fields.size()));
+  const MemoryLimit lim = memory_limit(need, omp_get_max_threads());
+  if (!lim.source.empty() && need.resident() > lim.bytes) {
     t.fail("resolution",
-           fmt::format("the grid of {:.3g} cells ({:.0f} x {:.0f} x {:.0f}) would need {:.1f} GiB "
-                       "of memory; this machine has {:.1f} GiB",
-                       nx * ny * nz, nx, ny, nz, bytes / (1 << 30), phys / (1 << 30)),
+           fmt::format("the grid of {:.3g} cells ({:.0f} x {:.0f} x {:.0f}) would need about "
+                       "{:.2f} GiB of memory; {}",
+                       d.cells(), d.nx, d.ny, d.nz, need.resident() / (1 << 30), lim.source),
            "a coarser resolution or a smaller patch");
   }
   // The device resolves against the catalog (model, offered lengths, depth range).
   devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
+  return need;
 }
 
 /// Seed of one session's device stage: keyed by (scenario seed, session index).

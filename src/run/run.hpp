@@ -11,6 +11,7 @@
 #include "core/cancel.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
+#include "run/resources.hpp"
 
 namespace mnsim {
 
@@ -45,8 +46,10 @@ std::string utc_now_iso();
 std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> seed);
 
 /// Cross-key checks that need more than one key (a lesion outside the patch, a needle longer
-/// than the skin is deep). Builds the model set-up without simulating. Throws InputError.
-void validate_semantics(const Table& scenario);
+/// than the skin is deep), and the memory the run would need against the limits that apply to
+/// this process (refused at tissue.resolution). Builds the model set-up without simulating.
+/// Returns the memory estimate. Throws InputError.
+MemoryEstimate validate_semantics(const Table& scenario);
 
 /// Runs a loaded scenario and writes its results. Throws InputError, NumericalError, OutputError.
 RunResult run_scenario(Table scenario, const RunOptions& opts);

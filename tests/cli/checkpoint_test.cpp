@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -388,6 +390,177 @@ TEST_F(Checkpoint, UnwritableCheckpointFolderIsAOneLineError) {
   EXPECT_EQ(msg.rfind("error: cannot write " + (out / "checkpoint").string(), 0), 0u) << msg;
   EXPECT_NE(msg.find("Permission denied"), std::string::npos) << msg;
   EXPECT_EQ(slurp(out / "checkpoint" / "run.ckpt"), before);
+}
+
+// Every writer of the results, failing in turn (an injected ENOSPC on that one file): one line,
+// exit 1, no crash; the checkpoint and the earlier results stay as they were; with space again
+// the run resumes to the same results.
+TEST_F(Checkpoint, EveryResultWriterFailingIsOneLineAndKeepsCheckpointAndEarlierResults) {
+  const fs::path out = dir_ / "writers";
+  fs::create_directories(out);
+  // Earlier results in the folder: another seed's.
+  auto r =
+      mnsim::test::run_cli({"run", scenario_, "--out", out.string(), "--quiet", "--seed", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string earlier = slurp(out / "summary.json");
+  const std::string earlier_report = slurp(out / "report.html");
+  bool first = true;
+  std::string checkpoint;
+  for (const char* name :
+       {"report.html", "cross_section.png", "fields.h5", "fields.xmf", "timeseries.csv",
+        "punctures.csv", "scenario.resolved.toml", "summary.json", ".commit"}) {
+    const fs::path err = dir_ / (std::string("writer_") + name + ".err");
+    // The first attempt simulates to the end (the checkpoint at the end of follow-up stays);
+    // the others only write the results again.
+    std::vector<std::string> args{"run",        scenario_,   first ? "--out" : "--resume",
+                                  out.string(), "--threads", "2"};
+    if (first) args.push_back("--force");
+    const Child c =
+        spawn(args, err,
+              {{"MNSIM_TEST_FAIL_WRITE_AFTER_BYTES", "10"}, {"MNSIM_TEST_FAIL_WRITE_NAME", name}});
+    const int code = wait_for(c.pid);
+    const std::string msg = slurp(err);
+    EXPECT_EQ(code, 1) << name << ": " << msg;
+    const std::size_t at = msg.find("error: ");
+    ASSERT_NE(at, std::string::npos) << msg;
+    const std::string line = msg.substr(at);
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << name << ": " << line;
+    EXPECT_NE(line.find(std::string("/") + name + ": write (No space left on device)"),
+              std::string::npos)
+        << line;
+    EXPECT_NE(line.find("intact"), std::string::npos) << line;
+    EXPECT_EQ(slurp(out / "summary.json"), earlier) << name;
+    EXPECT_EQ(slurp(out / "report.html"), earlier_report) << name;
+    EXPECT_EQ(mnsim::io::output_state(out), "complete") << name;
+    ASSERT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt")) << name;
+    if (first) {
+      checkpoint = slurp(out / "checkpoint" / "run.ckpt");
+    } else {
+      EXPECT_EQ(slurp(out / "checkpoint" / "run.ckpt"), checkpoint) << name;
+    }
+    first = false;
+  }
+  // After the commit point a failure leaves the results committed: the marker, failing while
+  // the installation starts, is written again by the next writer, which finishes it.
+  {
+    const Child c = spawn({"run", scenario_, "--resume", out.string()}, dir_ / "writer_marker.err",
+                          {{"MNSIM_TEST_FAIL_WRITE_AFTER_BYTES", "10"},
+                           {"MNSIM_TEST_FAIL_WRITE_NAME", ".mnsim-output"}});
+    EXPECT_EQ(wait_for(c.pid), 1);
+    const std::string msg = slurp(dir_ / "writer_marker.err");
+    EXPECT_NE(msg.find("finishes installing them"), std::string::npos) << msg;
+    EXPECT_EQ(slurp(out / "summary.json"), earlier);
+  }
+  r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(results(out) == reference_);
+  EXPECT_FALSE(fs::exists(out / "checkpoint"));
+}
+
+// A real full disk (a small tmpfs, where this machine lets the test mount one): the file system
+// fills while the results are written. Before, HDF5 crashed at exit (exit 139) and left a
+// report without its summary.
+TEST_F(Checkpoint, DiskFullWhileResultsAreWrittenOnATmpfs) {
+  const fs::path mnt = dir_ / "tmpfs";
+  fs::create_directories(mnt);
+  const std::string cmd = "mount -t tmpfs -o size=24m mnsimtest " + mnt.string() + " 2>/dev/null";
+  if (::geteuid() != 0 || std::system(cmd.c_str()) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here; the injected full disk covers every writer";
+  }
+  struct Unmount {
+    fs::path m;
+    ~Unmount() { (void)!std::system(("umount " + m.string() + " 2>/dev/null").c_str()); }
+  } unmount{mnt};
+  const fs::path out = mnt / "out";
+  const fs::path err = dir_ / "tmpfs.err";
+  const Child c = spawn({"run", scenario_, "--out", out.string(), "--threads", "2"}, err,
+                        {{"MNSIM_TEST_PAUSE_IN_OUTPUT", "1"}});
+  ASSERT_TRUE(wait_until([&] { return fs::exists(out / ".staging" / "report.html"); }, 300));
+  // Fill the file system while the child pauses after its report, before fields.h5.
+  {
+    std::ofstream fill(mnt / "filler", std::ios::binary);
+    const std::string block(1 << 16, 'x');
+    while (fill.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+      fill.flush();
+      if (!fill) break;
+    }
+  }
+  const int code = wait_for(c.pid);
+  const std::string msg = slurp(err);
+  EXPECT_EQ(code, 1) << msg;
+  const std::size_t at = msg.find("error: ");
+  ASSERT_NE(at, std::string::npos) << msg;
+  const std::string line = msg.substr(at);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+  EXPECT_NE(line.find("No space left on device"), std::string::npos) << line;
+  EXPECT_FALSE(fs::exists(out / "report.html"));
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  ASSERT_NO_THROW(mnsim::io::read_checkpoint(out / "checkpoint" / "run.ckpt"));
+  fs::remove(mnt / "filler");
+  const auto r = mnsim::test::run_cli({"run", scenario_, "--resume", out.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(results(out) == reference_);
+}
+
+// Two runs into one folder: the second is refused at once with the first one's pid, and the
+// first is not disturbed.
+TEST_F(Checkpoint, ASecondWriterIsRefusedAndNamesTheFirst) {
+  for (int trial = 0; trial < 3; ++trial) {
+    const fs::path out = dir_ / ("two" + std::to_string(trial));
+    // Started together.
+    const Child a =
+        spawn({"run", scenario_, "--out", out.string(), "--threads", "2"}, dir_ / "two_a.err");
+    const Child b =
+        spawn({"run", scenario_, "--out", out.string(), "--threads", "2", "--seed", "12"},
+              dir_ / "two_b.err");
+    const int ca = wait_for(a.pid), cb = wait_for(b.pid);
+    const std::string ea = slurp(a.err), eb = slurp(b.err);
+    ASSERT_TRUE((ca == 0 && cb == 2) || (ca == 2 && cb == 0)) << ca << " " << ea << cb << " " << eb;
+    const pid_t winner = ca == 0 ? a.pid : b.pid;
+    const std::string& refusal = ca == 0 ? eb : ea;
+    EXPECT_EQ(std::count(refusal.begin(), refusal.end(), '\n'), 1) << refusal;
+    EXPECT_EQ(
+        refusal.rfind("error: command line: --out: '" + out.string() +
+                          "' is being written by another mnsim process: pid " +
+                          std::to_string(winner) + ", 'mnsim run " + scenario_ + "', started ",
+                      0),
+        0u)
+        << refusal;
+    EXPECT_EQ(mnsim::io::output_state(out), "complete");
+    EXPECT_FALSE(fs::exists(out / "checkpoint"));
+    if (winner == a.pid) {
+      EXPECT_TRUE(results(out) == reference_);
+    }
+  }
+}
+
+// A rerun with another seed, killed while it writes its results, leaves the earlier run's
+// results whole: its summary and its report, not a mix.
+TEST_F(Checkpoint, AKilledRerunNeverMixesTwoRuns) {
+  const fs::path out = dir_ / "rerun";
+  auto r = mnsim::test::run_cli({"run", scenario_, "--out", out.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string summary = slurp(out / "summary.json");
+  const std::string report = slurp(out / "report.html");
+  const std::string fields = slurp(out / "fields.h5");
+  const Child c = spawn({"run", scenario_, "--out", out.string(), "--seed", "99"},
+                        dir_ / "rerun.err", {{"MNSIM_TEST_PAUSE_IN_OUTPUT", "1"}});
+  // Killed after its report is staged (before, the report was rewritten in place).
+  ASSERT_TRUE(wait_until([&] { return fs::exists(out / ".staging" / "report.html"); }, 300));
+  ::kill(c.pid, SIGKILL);
+  wait_for(c.pid);
+  EXPECT_EQ(slurp(out / "summary.json"), summary);
+  EXPECT_EQ(slurp(out / "report.html"), report);
+  EXPECT_EQ(slurp(out / "fields.h5"), fields);
+  EXPECT_NE(report.find("&quot;seed&quot;: 11"), std::string::npos);
+  expect_consistent_folder(out, "killed rerun");
+  // The next run clears what the killed one had staged, and replaces the results whole.
+  r = mnsim::test::run_cli(
+      {"run", scenario_, "--out", out.string(), "--quiet", "--force", "--seed", "99"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(out / "report.html").find("&quot;seed&quot;: 99"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(slurp(out / "summary.json"))["run"]["seed"], 99);
+  EXPECT_FALSE(fs::exists(out / ".staging"));
 }
 
 TEST_F(Checkpoint, DamagedForeignOrForgottenCheckpointsAreRefused) {
