@@ -105,7 +105,8 @@ struct Limited {
   std::string err;
   double peak_rss = 0.0;
 };
-Limited run_limited(const std::vector<std::string>& args, const fs::path& cwd, double limit) {
+[[maybe_unused]] Limited run_limited(const std::vector<std::string>& args, const fs::path& cwd,
+                                     double limit) {
   const fs::path err = cwd / "limited.err";
   const pid_t pid = ::fork();
   if (pid == 0) {
