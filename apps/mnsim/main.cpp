@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
+#include "core/scenario_schema.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "devices/stage.hpp"
@@ -119,11 +120,17 @@ int fail_input(const mnsim::InputError& e) {
   return 2;
 }
 
+/// One error line on standard error, made printable (no raw bytes of a hostile input).
+void print_error(const std::string& text) {
+  std::fprintf(stderr, "error: %s\n", mnsim::printable(text).c_str());
+}
+
 struct Flags {
   std::string scenario;
   std::string out;
   int threads = 0;
-  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> seed;  // --seed, once parsed (parse_seed_option)
+  std::string seed_text;              // --seed as given
   bool quiet = false;
   bool force = false;
   std::string log_level = "info";
@@ -305,7 +312,9 @@ int main(int argc, char** argv) {
   run->add_option("--out,-o", f.out, "Results folder (default: results/<scenario name>)");
   run->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
-  run->add_option("--seed", f.seed, "Override the scenario's seed");
+  const std::string seed_help =
+      fmt::format("Override the scenario's seed (a whole number from 0 to {})", mnsim::kMaxSeed);
+  CLI::Option* run_seed = run->add_option("--seed", f.seed_text, seed_help)->type_name("S");
   run->add_flag("--quiet,-q", f.quiet, "Print nothing but the final summary");
   run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -324,7 +333,7 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check", "Validate a scenario without running it; print it fully resolved.");
   check->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
-  check->add_option("--seed", f.seed, "Override the scenario's seed");
+  CLI::Option* check_seed = check->add_option("--seed", f.seed_text, seed_help)->type_name("S");
 
   auto* punct = app.add_subcommand(
       "punctures",
@@ -332,7 +341,7 @@ int main(int argc, char** argv) {
   punct->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
   punct->add_option("--out,-o", f.out,
                     "Results folder (default: results/<scenario name>_punctures)");
-  punct->add_option("--seed", f.seed, "Override the scenario's seed");
+  CLI::Option* punct_seed = punct->add_option("--seed", f.seed_text, seed_help)->type_name("S");
   punct->add_flag("--force", f.force,
                   "Write into a non-empty folder that is not an earlier mnsim output");
 
@@ -376,11 +385,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string msg = e.what();
-    for (char& c : msg) {
-      if (c == '\n') c = ' ';
-    }
-    std::fprintf(stderr, "error: command line: %s (see mnsim --help)\n", msg.c_str());
+    print_error(fmt::format("command line: {} (see mnsim --help)", e.what()));
     return 2;
   }
 
@@ -390,6 +395,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(f.quiet ? spdlog::level::warn : spdlog::level::from_str(f.log_level));
 
   try {
+    // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
+    for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
+      if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
+    }
     if (run->parsed()) return cmd_run(f);
     if (check->parsed()) return cmd_check(f);
     if (punct->parsed()) return cmd_punctures(f);
@@ -407,13 +416,13 @@ int main(int argc, char** argv) {
                  e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what());
     return e.signal() == SIGTERM ? 143 : 130;
   } catch (const mnsim::NumericalError& e) {
-    std::fprintf(stderr, "error: numerical failure: %s\n", e.what());
+    print_error(fmt::format("numerical failure: {}", e.what()));
     return 1;
   } catch (const mnsim::OutputError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    print_error(e.what());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s (please report this)\n", e.what());
+    print_error(fmt::format("internal error: {} (please report this)", e.what()));
     return 1;
   }
   return 1;

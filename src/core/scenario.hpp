@@ -89,6 +89,8 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
 /// Reads and validates a scenario file against the full mnsim schema.
 Table load_scenario(const std::string& path);
 /// Reads and validates a scenario file against a given schema root (cohort, patient, ...).
-Table load_toml_file(const std::string& path, const schema::Key& root);
+/// `what` describes the file in messages ("a TOML cohort file").
+Table load_toml_file(const std::string& path, const schema::Key& root,
+                     const std::string& what = "a TOML scenario file");
 
 }  // namespace mnsim
