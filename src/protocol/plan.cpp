@@ -52,8 +52,8 @@ const schema::Key& plan_schema() {
                           "Fitzpatrick type I-VI as 1-6")}),
         table_array("scars", "Scars measured on the patient.",
                     {enumeration("kind", {"icepick", "boxcar", "rolling"}, "", "scar kind").must(),
-                     quantity("depth", Dim::Length, "mm", "", "depth", 0.01 * kMm, 3 * kMm).must(),
-                     quantity("width", Dim::Length, "mm", "", "width", 0.05 * kMm, 20 * kMm).must(),
+                     mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
+                     mirror_key("lesions.width@icepick", "width", "", "width").must(),
                      boolean("tethered", "true", "rolling: tethered by fibrous bands")},
                     1000),
         table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts),
@@ -86,10 +86,20 @@ PlanPatient load_plan_patient(const std::string& path) {
   p.spec.age_years = pt.quantity("age") / kYear;
   p.spec.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
   p.spec.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
+  // As for a scenario's lesions: a scar deeper than the patient's skin at the site is refused.
+  const double skin_depth =
+      skin::default_atlas()
+          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
+          .top_of(skin::Layer::Hypodermis);
   for (const auto& s : root.tables("scars")) {
     lesions::Effects e;
     const std::string kind = s.str("kind");
     const double w = s.quantity("width"), d = s.quantity("depth");
+    if (d >= skin_depth) {
+      s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
+             fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
+                         skin_depth / kMm));
+    }
     if (kind == "icepick") {
       p.spec.scars.push_back(outcomes::scar_geometry(lesions::Icepick(0, 0, w, d, e)));
     } else if (kind == "boxcar") {
