@@ -248,12 +248,11 @@ class Validator {
     // The discriminator ("kind") first: it decides which keys are valid, so an unknown kind is
     // reported at the kind, with the known kinds, not as a key of another kind.
     if (!spec.discriminator.empty()) {
-      if (const toml::node* d = src.get(spec.discriminator)) {
-        for (const auto& c : spec.children) {
-          if (c.name != spec.discriminator) continue;
-          Table scratch(out.path(), out.loc());
-          child(d, c, scratch);
-        }
+      const toml::node* d = src.get(spec.discriminator);
+      for (const auto& c : spec.children) {
+        if (c.name != spec.discriminator || (!d && !c.required)) continue;
+        Table scratch(out.path(), out.loc());
+        child(d, c, scratch);  // a missing required kind is reported here, at the table
       }
     }
     // Unknown keys next, in file order.
@@ -558,8 +557,8 @@ class Validator {
 
 }  // namespace
 
-Table parse_scenario_text(const std::string& text, const std::string& file,
-                          const schema::Key& root) {
+Table parse_scenario_text(const std::string& text, const std::string& file, const schema::Key& root,
+                          const std::string& what) {
   const SourceLoc whole{file, 1, 1};
   if (text.size() > kMaxScenarioBytes) {
     throw InputError(
@@ -574,7 +573,7 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
     const auto bol = text.rfind('\n', nul);
     int col = static_cast<int>(nul - (bol == std::string::npos ? 0 : bol + 1)) + 1;
     throw InputError({file, line, col}, "(file)", "NUL byte in file: this is not a text file",
-                     "a UTF-8 TOML scenario");
+                     what.empty() ? "a UTF-8 TOML scenario" : "a UTF-8 " + what.substr(2));
   }
   bool blank = true;
   for (char c : text) {
@@ -585,7 +584,8 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
   }
   if (blank) {
     throw InputError(whole, "(file)", "the file is empty",
-                     "a TOML scenario; see examples/ and docs/scenario.md");
+                     what.empty() ? "a TOML scenario; see examples/ and docs/scenario.md"
+                                  : what + "; see examples/ and docs/cohort.md");
   }
   toml::table doc;
   try {
@@ -601,7 +601,8 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
 }
 
 Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what) {
-  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes, what), path, root);
+  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes, what), path, root,
+                             what == "a TOML scenario file" ? std::string() : what);
 }
 
 Table load_scenario(const std::string& path) {

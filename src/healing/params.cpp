@@ -188,7 +188,7 @@ ParamSet parse_params(const std::string& text, const std::string& file) {
     const toml::node* meta = doc.get("meta");
     const SourceLoc top{file, 1, 1};
     const std::string expected =
-        fmt::format("version = {} (the format this mnsim reads)", kHealingFileVersion);
+        fmt::format("version = {}, the format this mnsim reads", kHealingFileVersion);
     if (!meta) throw InputError(top, "meta.version", "missing [meta] table", "[meta] " + expected);
     const toml::table* mt = meta->as_table();
     if (!mt) throw InputError(loc_of(*meta, file), "meta", "is not a table", "[meta] " + expected);

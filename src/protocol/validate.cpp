@@ -42,6 +42,10 @@ CohortSpec load_referenced_cohort(const Table& t, const std::filesystem::path& d
     t.fail("cohort", fmt::format("cohort file '{}' not found", file.string()),
            "an existing cohort file, relative to this file");
   }
+  if (std::filesystem::is_directory(file, ec)) {
+    t.fail("cohort", fmt::format("'{}' is a folder", file.string()),
+           "a cohort file, relative to this file");
+  }
   return load_cohort(file.string());
 }
 
