@@ -205,8 +205,8 @@ int cmd_run(const Flags& f) {
     progress.reset();
     std::string again = "mnsim run " + f.scenario + " --resume " + opt.out_dir.string();
     if (f.seed) again += fmt::format(" --seed {}", *f.seed);
-    std::fprintf(stderr, "error: interrupted by %s: %s; resume with: %s\n",
-                 e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again.c_str());
+    print_error(fmt::format("interrupted by {}: {}; resume with: {}",
+                            e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again));
     return e.signal() == SIGTERM ? 143 : 130;
   }
   return 0;
