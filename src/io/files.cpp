@@ -191,7 +191,7 @@ InputFile open_input_file(const fs::path& path, const std::string& key, const st
     throw InputError({path.string(), 1, 1}, key,
                      std::string("cannot open file: ") + std::strerror(errno), "a readable file");
   }
-  InputFile file(fd, 0, path, key, what);
+  InputFile file(fd, 0, path, key);
   if (::fstat(fd, &st) != 0) {
     throw InputError({path.string(), 1, 1}, key,
                      std::string("cannot read file: ") + std::strerror(errno), "a readable file");
@@ -200,7 +200,7 @@ InputFile open_input_file(const fs::path& path, const std::string& key, const st
   // A regular file never blocks; clear O_NONBLOCK all the same so reads behave as usual.
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  return InputFile(file.release(), static_cast<std::uint64_t>(st.st_size), path, key, what);
+  return InputFile(file.release(), static_cast<std::uint64_t>(st.st_size), path, key);
 }
 
 std::string InputFile::read_all(std::size_t max_bytes) const {

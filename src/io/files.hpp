@@ -34,13 +34,8 @@ OutDirState prepare_output_dir(const std::filesystem::path& dir, bool force);
 /// An input file open for reading (the descriptor is closed by the destructor).
 class InputFile {
  public:
-  InputFile(int fd, std::uint64_t size, std::filesystem::path path, std::string key,
-            std::string what)
-      : fd_(fd),
-        size_(size),
-        path_(std::move(path)),
-        key_(std::move(key)),
-        what_(std::move(what)) {}
+  InputFile(int fd, std::uint64_t size, std::filesystem::path path, std::string key)
+      : fd_(fd), size_(size), path_(std::move(path)), key_(std::move(key)) {}
   ~InputFile();
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
@@ -62,7 +57,6 @@ class InputFile {
   std::uint64_t size_ = 0;
   std::filesystem::path path_;
   std::string key_;
-  std::string what_;
 };
 
 /// Opens an input file for reading: the only way mnsim opens a file it reads. Only a regular file
