@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -18,6 +19,8 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
+#include "core/scenario_schema.hpp"
+#include "core/schema.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "devices/stage.hpp"
@@ -120,11 +123,18 @@ int fail_input(const mnsim::InputError& e) {
   return 2;
 }
 
+/// One error line on standard error, made printable (no raw bytes of a hostile input).
+void print_error(const std::string& text) {
+  std::fprintf(stderr, "error: %s\n", mnsim::printable(text).c_str());
+}
+
 struct Flags {
   std::string scenario;
   std::string out;
-  int threads = 0;
-  std::optional<std::uint64_t> seed;
+  int threads = 0;                    // --threads, once parsed (0: the default)
+  std::string threads_text;           // --threads as given
+  std::optional<std::uint64_t> seed;  // --seed, once parsed (parse_seed_option)
+  std::string seed_text;              // --seed as given
   bool quiet = false;
   bool force = false;
   std::string log_level = "info";
@@ -196,8 +206,8 @@ int cmd_run(const Flags& f) {
     progress.reset();
     std::string again = "mnsim run " + f.scenario + " --resume " + opt.out_dir.string();
     if (f.seed) again += fmt::format(" --seed {}", *f.seed);
-    std::fprintf(stderr, "error: interrupted by %s: %s; resume with: %s\n",
-                 e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again.c_str());
+    print_error(fmt::format("interrupted by {}: {}; resume with: {}",
+                            e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again));
     return e.signal() == SIGTERM ? 143 : 130;
   }
   return 0;
@@ -302,12 +312,17 @@ int main(int argc, char** argv) {
       "Documentation: docs/cli.md, docs/scenario.md, docs/model.md, docs/outputs.md");
   Flags f;
 
+  constexpr std::uint64_t kMaxThreads = 1024;
+  const std::string threads_help =
+      fmt::format("Worker threads, 1 to {} (default: all cores)", kMaxThreads);
   auto* run = app.add_subcommand("run", "Simulate a scenario and write its results to a folder.");
   run->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
   run->add_option("--out,-o", f.out, "Results folder (default: results/<scenario name>)");
-  run->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
-  run->add_option("--seed", f.seed, "Override the scenario's seed");
+  CLI::Option* run_threads =
+      run->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+  const std::string seed_help =
+      fmt::format("Override the scenario's seed (a whole number from 0 to {})", mnsim::kMaxSeed);
+  CLI::Option* run_seed = run->add_option("--seed", f.seed_text, seed_help)->type_name("S");
   run->add_flag("--quiet,-q", f.quiet, "Print nothing but the final summary");
   run->add_option("--log-level", f.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -326,7 +341,7 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check", "Validate a scenario without running it; print it fully resolved.");
   check->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
-  check->add_option("--seed", f.seed, "Override the scenario's seed");
+  CLI::Option* check_seed = check->add_option("--seed", f.seed_text, seed_help)->type_name("S");
 
   auto* punct = app.add_subcommand(
       "punctures",
@@ -334,7 +349,7 @@ int main(int argc, char** argv) {
   punct->add_option("scenario", f.scenario, "Scenario file (TOML)")->required();
   punct->add_option("--out,-o", f.out,
                     "Results folder (default: results/<scenario name>_punctures)");
-  punct->add_option("--seed", f.seed, "Override the scenario's seed");
+  CLI::Option* punct_seed = punct->add_option("--seed", f.seed_text, seed_help)->type_name("S");
   punct->add_flag("--force", f.force,
                   "Write into a non-empty folder that is not an earlier mnsim output");
 
@@ -346,8 +361,8 @@ int main(int argc, char** argv) {
       "cohort", "Simulate a virtual cohort (reduced model); write cohort.json and patients.csv.");
   cohort->add_option("cohort", f.file, "Cohort file (TOML, docs/cohort.md)")->required();
   cohort->add_option("--out,-o", f.out, "Results folder (default: results/<cohort name>)");
-  cohort->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  CLI::Option* cohort_threads =
+      cohort->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
   cohort->add_flag("--force", f.force,
                    "Write into a non-empty folder that is not an earlier mnsim output, or start "
                    "over in a folder that holds a checkpoint");
@@ -360,15 +375,29 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand(
       "validate", "Run the shipped reference cases; print a pass/fail table (exit 1 on a fail).");
   validate->add_option("cases", f.file, "Reference cases (default: data/validation.toml)");
-  validate->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  CLI::Option* validate_threads =
+      validate->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
   auto* plan = app.add_subcommand(
       "plan", "Search roller protocols for a patient; print them ranked with uncertainty bands.");
   plan->add_option("patient", f.file, "Patient file (TOML, docs/cohort.md)")->required();
-  plan->add_option("--threads,-j", f.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1, 1024));
+  CLI::Option* plan_threads =
+      plan->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
+  // An unknown subcommand: named, with the known ones (CLI11 would only say one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* s : app.get_subcommands({})) names.push_back(s->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string guess = mnsim::schema::suggest(argv[1], names);
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      return fail_input(mnsim::InputError(
+          {"command line", 0, 0}, argv[1], "unknown subcommand",
+          guess.empty() ? "one of " + list
+                        : fmt::format("did you mean '{}'? one of {}", guess, list)));
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -378,11 +407,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string msg = e.what();
-    for (char& c : msg) {
-      if (c == '\n') c = ' ';
-    }
-    std::fprintf(stderr, "error: command line: %s (see mnsim --help)\n", msg.c_str());
+    print_error(fmt::format("command line: {} (see mnsim --help)", e.what()));
     return 2;
   }
 
@@ -392,6 +417,36 @@ int main(int argc, char** argv) {
   spdlog::set_level(f.quiet ? spdlog::level::warn : spdlog::level::from_str(f.log_level));
 
   try {
+    // An empty file or folder name ('') is an error, not the default.
+    for (const CLI::App* sub : app.get_subcommands()) {
+      for (const CLI::Option* o : sub->get_options()) {
+        const std::string name = o->get_name();
+        if (o->count() == 0 || name == "--seed" || name == "--threads" ||
+            name == "--checkpoint-every") {
+          continue;
+        }
+        for (const auto& r : o->results()) {
+          if (!r.empty()) continue;
+          const bool folder = name == "--out" || name == "--resume";
+          const bool file = o->get_positional() && name != "topic";
+          throw mnsim::InputError(
+              {"command line", 0, 0}, name,
+              folder ? "empty folder name" : (file ? "empty file name" : "empty value"),
+              folder ? "a folder" : o->get_description());
+        }
+      }
+    }
+    // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
+    for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
+      if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
+    }
+    // --threads: strictly 1 to 1024 in decimal digits.
+    for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads}) {
+      if (o->count() > 0) {
+        f.threads = static_cast<int>(
+            mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
+      }
+    }
     if (run->parsed()) return cmd_run(f);
     if (check->parsed()) return cmd_check(f);
     if (punct->parsed()) return cmd_punctures(f);
@@ -409,10 +464,10 @@ int main(int argc, char** argv) {
                  e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what());
     return e.signal() == SIGTERM ? 143 : 130;
   } catch (const mnsim::NumericalError& e) {
-    std::fprintf(stderr, "error: numerical failure: %s\n", e.what());
+    print_error(fmt::format("numerical failure: {}", e.what()));
     return 1;
   } catch (const mnsim::OutputError& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    print_error(e.what());
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr,
@@ -421,7 +476,7 @@ int main(int argc, char** argv) {
                  "needs less)\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s (please report this)\n", e.what());
+    print_error(fmt::format("internal error: {} (please report this)", e.what()));
     return 1;
   }
   return 1;

@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mnsim {
 
@@ -18,6 +19,11 @@ struct SourceLoc {
   int line = 0;
   int col = 0;
 };
+
+/// `text` made safe for a one-line message on a terminal: line breaks and tabs become spaces,
+/// every other control byte, DEL and any byte that is not part of valid UTF-8 is written as \xNN
+/// (a PNG signature reads "\x89PNG"). Printable ASCII and valid UTF-8 ("µm", "°") are kept.
+std::string printable(std::string_view text);
 
 class InputError : public std::runtime_error {
  public:

@@ -245,7 +245,17 @@ class Validator {
         for (const auto& c : it->second) allowed.push_back(&c);
       }
     }
-    // Unknown keys first, in file order.
+    // The discriminator ("kind") first: it decides which keys are valid, so an unknown kind is
+    // reported at the kind, with the known kinds, not as a key of another kind.
+    if (!spec.discriminator.empty()) {
+      const toml::node* d = src.get(spec.discriminator);
+      for (const auto& c : spec.children) {
+        if (c.name != spec.discriminator || (!d && !c.required)) continue;
+        Table scratch(out.path(), out.loc());
+        child(d, c, scratch);  // a missing required kind is reported here, at the table
+      }
+    }
+    // Unknown keys next, in file order.
     for (auto&& [k, node] : src) {
       const std::string name(k.str());
       const bool known = std::any_of(allowed.begin(), allowed.end(),
@@ -303,11 +313,11 @@ class Validator {
                      expected);
   }
 
-  void check_range(double v, const Key& spec, const Table& parent, const SourceLoc& loc,
+  /// Inclusive bounds (schema::clamp_to_range): a value at a documented bound, in any unit, is
+  /// accepted and set to the bound exactly.
+  void check_range(double& v, const Key& spec, const Table& parent, const SourceLoc& loc,
                    const std::string& shown) {
-    const bool below = spec.min && (spec.min_exclusive ? v <= *spec.min : v < *spec.min);
-    const bool above = spec.max && v > *spec.max;
-    if (below || above) {
+    if (!schema::clamp_to_range(spec, v)) {
       throw InputError(loc, parent.key_path(spec.name), fmt::format("{} is out of range", shown),
                        fmt::format("expected {}", schema::range_text(spec)));
     }
@@ -392,9 +402,25 @@ class Validator {
     const std::string path = out.key_path(spec.name);
     switch (spec.type) {
       case Type::String: {
-        if (!node->is_string()) wrong_type(*node, spec, out, "a quoted string");
+        if (!node->is_string()) {
+          wrong_type(
+              *node, spec, out,
+              spec.file_path ? "a file name in quotes, relative to this file" : "a quoted string");
+        }
         v.str = node->as_string()->get();
         v.text = toml_quote(v.str);
+        if (spec.file_path) {
+          if (v.str.empty()) {
+            throw InputError(v.loc, path, "empty file name", spec.doc);
+          }
+          // Written back absolute: the resolved file may be read from another folder.
+          namespace fs = std::filesystem;
+          fs::path p(v.str);
+          if (p.is_relative()) p = fs::path(file_).parent_path() / p;
+          std::error_code ec;
+          const fs::path abs = fs::absolute(p, ec);
+          v.text = toml_quote((ec ? p : abs).lexically_normal().string());
+        }
         break;
       }
       case Type::Enum: {
@@ -531,8 +557,8 @@ class Validator {
 
 }  // namespace
 
-Table parse_scenario_text(const std::string& text, const std::string& file,
-                          const schema::Key& root) {
+Table parse_scenario_text(const std::string& text, const std::string& file, const schema::Key& root,
+                          const std::string& what) {
   const SourceLoc whole{file, 1, 1};
   if (text.size() > kMaxScenarioBytes) {
     throw InputError(
@@ -547,7 +573,7 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
     const auto bol = text.rfind('\n', nul);
     int col = static_cast<int>(nul - (bol == std::string::npos ? 0 : bol + 1)) + 1;
     throw InputError({file, line, col}, "(file)", "NUL byte in file: this is not a text file",
-                     "a UTF-8 TOML scenario");
+                     what.empty() ? "a UTF-8 TOML scenario" : "a UTF-8 " + what.substr(2));
   }
   bool blank = true;
   for (char c : text) {
@@ -558,7 +584,8 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
   }
   if (blank) {
     throw InputError(whole, "(file)", "the file is empty",
-                     "a TOML scenario; see examples/ and docs/scenario.md");
+                     what.empty() ? "a TOML scenario; see examples/ and docs/scenario.md"
+                                  : what + "; see examples/ and docs/cohort.md");
   }
   toml::table doc;
   try {
@@ -573,8 +600,9 @@ Table parse_scenario_text(const std::string& text, const std::string& file,
   return out;
 }
 
-Table load_toml_file(const std::string& path, const schema::Key& root) {
-  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes), path, root);
+Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what) {
+  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes, what), path, root,
+                             what == "a TOML scenario file" ? std::string() : what);
 }
 
 Table load_scenario(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace mnsim::schema {
 
@@ -112,6 +113,22 @@ Key date(std::string name, std::string doc) {
   k.type = Type::Date;
   k.doc = std::move(doc);
   return k;
+}
+
+bool clamp_to_range(const Key& k, double& v) {
+  if (k.type == Type::Integer) {  // exact: no tolerance between neighbouring integers
+    return !((k.min && (k.min_exclusive ? v <= *k.min : v < *k.min)) || (k.max && v > *k.max));
+  }
+  const auto tol = [](double bound) { return kBoundRelTolerance * std::fabs(bound); };
+  if (k.min) {
+    if (k.min_exclusive ? v <= *k.min + tol(*k.min) : v < *k.min - tol(*k.min)) return false;
+    if (v < *k.min) v = *k.min;
+  }
+  if (k.max) {
+    if (v > *k.max + tol(*k.max)) return false;
+    if (v > *k.max) v = *k.max;
+  }
+  return true;
 }
 
 std::string type_name(const Key& k) {

@@ -41,6 +41,10 @@ struct Key {
   std::map<std::string, std::vector<Key>> variants;  // extra children per discriminator value
   std::size_t max_items = 100000;                    // TableArray / EnumList
   bool always = false;  // Table: created with defaults even when absent from the file
+  // String: the path of a file, relative to the file the key is written in. An empty path is an
+  // error at the key; the resolved file (Table::to_toml) names it by its absolute path, so a
+  // resolved scenario written elsewhere (an output folder) still finds it.
+  bool file_path = false;
 
   // Fluent helpers used when writing schema sections.
   Key& range(std::optional<double> lo, std::optional<double> hi, bool lo_exclusive = false) {
@@ -51,6 +55,10 @@ struct Key {
   }
   Key& must() {
     required = true;
+    return *this;
+  }
+  Key& path() {
+    file_path = true;
     return *this;
   }
 };
@@ -71,6 +79,15 @@ Key boolean(std::string name, std::string def, std::string doc);
 Key quantity(std::string name, Dim dim, std::string unit, std::string def, std::string doc,
              std::optional<double> lo = {}, std::optional<double> hi = {});
 Key date(std::string name, std::string doc);
+
+/// Bounds are inclusive and compared in SI with this relative tolerance, so a documented bound
+/// is accepted whatever unit it is written in ("100 um", "0.1 mm" and "1e-4 m" convert to SI
+/// values a few ulps apart). Integers are compared exactly.
+inline constexpr double kBoundRelTolerance = 1e-14;
+
+/// Checks `v` (SI for quantities) against the key's range. Returns false when it is outside;
+/// a value within the tolerance of a bound is set to the bound.
+bool clamp_to_range(const Key& k, double& v);
 
 /// Type name for docs and messages ("length", "integer", "one of ...").
 std::string type_name(const Key& k);

@@ -1,6 +1,13 @@
 #include "devices/schema.hpp"
 
+#include <numbers>
+
 namespace mnsim::devices {
+
+namespace {
+// Angle bounds are whole degrees, so the documented range reads back exactly.
+constexpr double kDeg = std::numbers::pi / 180.0;
+}  // namespace
 
 schema::Key device_schema() {
   using namespace schema;
@@ -17,8 +24,8 @@ schema::Key device_schema() {
           quantity("needle_diameter", Dim::Length, "mm", "", "Needle shaft diameter.", 1e-6, 2e-3),
           quantity("tip_radius", Dim::Length, "um", "", "Radius of the blunted needle tip.", 0.1e-6,
                    200e-6),
-          quantity("tip_angle", Dim::Angle, "deg", "", "Full cone angle of the needle tip.", 0.0174,
-                   2.6),
+          quantity("tip_angle", Dim::Angle, "deg", "", "Full cone angle of the needle tip.",
+                   1 * kDeg, 150 * kDeg),
           string("material", "", "Needle material (descriptive)."),
       });
   k.discriminator = "kind";
@@ -28,7 +35,7 @@ schema::Key device_schema() {
       integer("rows", "", "Rows (rings of needles) across the drum width.", 1, 1000),
       integer("needles_per_row", "", "Needles around each ring.", 1, 10000),
       quantity("row_offset", Dim::Angle, "deg", "", "Angular stagger of each row on the previous.",
-               -6.3, 6.3),
+               -360 * kDeg, 360 * kDeg),
       quantity("needle_length", Dim::Length, "mm", "",
                "Needle length (one of the model's lengths).", 1e-5, 5e-3),
   };
@@ -71,7 +78,7 @@ schema::Key technique_schema() {
           quantity("jitter_position", Dim::Length, "mm", "1 mm",
                    "Hand variability: sd of each stroke's lateral position.", 0.0, 0.02),
           quantity("jitter_angle", Dim::Angle, "deg", "3 deg",
-                   "Hand variability: sd of each stroke's direction.", 0.0, 0.8),
+                   "Hand variability: sd of each stroke's direction.", 0.0, 45 * kDeg),
           quantity("jitter_force", Dim::Fraction, "%", "15 %",
                    "Hand variability: coefficient of variation of the force per stroke.", 0.0, 1.0),
           quantity("jitter_speed", Dim::Fraction, "%", "15 %",

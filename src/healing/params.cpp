@@ -183,6 +183,33 @@ ParamSet parse_params(const std::string& text, const std::string& file) {
   for (const auto& pi : reg) sections.insert(std::string(pi.section));
 
   // Unknown sections or keys are errors (a misspelt key must not silently keep a default).
+  // [meta] version: the format of this file; a file of another version is refused at the key.
+  {
+    const toml::node* meta = doc.get("meta");
+    const SourceLoc top{file, 1, 1};
+    const std::string expected =
+        fmt::format("version = {}, the format this mnsim reads", kHealingFileVersion);
+    if (!meta) throw InputError(top, "meta.version", "missing [meta] table", "[meta] " + expected);
+    const toml::table* mt = meta->as_table();
+    if (!mt) throw InputError(loc_of(*meta, file), "meta", "is not a table", "[meta] " + expected);
+    for (const auto& [k, node] : *mt) {
+      if (k.str() != "version") {
+        throw InputError(loc_of(node, file), "meta." + std::string(k.str()), "unknown key",
+                         "only version");
+      }
+    }
+    const toml::node* v = mt->get("version");
+    if (!v) throw InputError(loc_of(*meta, file), "meta.version", "missing", expected);
+    if (!v->is_integer()) {
+      throw InputError(loc_of(*v, file), "meta.version", "is not an integer", expected);
+    }
+    const std::int64_t version = *v->value<std::int64_t>();
+    if (version != kHealingFileVersion) {
+      throw InputError(loc_of(*v, file), "meta.version", fmt::format("unknown version {}", version),
+                       expected);
+    }
+  }
+
   for (const auto& [sk, snode] : doc) {
     std::string s(sk.str());
     if (s == "meta") continue;
@@ -259,7 +286,7 @@ ParamSet parse_params(const std::string& text, const std::string& file) {
 }
 
 ParamSet load_params(const std::string& path) {
-  return parse_params(io::read_text_file(path, 1u << 20), path);
+  return parse_params(io::read_text_file(path, 1u << 20, "a TOML data file"), path);
 }
 
 ParamSet load_default_params() {
@@ -278,11 +305,11 @@ std::string quote(const std::string& s) {
 }  // namespace
 
 std::string to_toml(const ParamSet& ps) {
-  std::string out;
+  std::string out = fmt::format("[meta]\nversion = {}\n\n", kHealingFileVersion);
   std::string cur;
   for (const auto& r : ps.records) {
     if (r.section != cur) {
-      out += fmt::format("{}[{}]\n", out.empty() ? "" : "\n", r.section);
+      out += fmt::format("{}[{}]\n", cur.empty() ? "" : "\n", r.section);
       cur = r.section;
     }
     out += fmt::format("{} = {{ value = {}, unit = {}, source = {} }}\n", r.key, r.value,

@@ -130,6 +130,9 @@ struct ParamSet {
   std::string file;
 };
 
+/// Format version of data/healing.toml (`[meta] version`); another version is refused.
+inline constexpr int kHealingFileVersion = 1;
+
 /// Parses healing-parameter TOML text; `file` is used in messages. Throws InputError.
 ParamSet parse_params(const std::string& text, const std::string& file);
 /// Reads a parameter file (data/healing.toml).

@@ -243,19 +243,14 @@ CheckpointFile decode_checkpoint(std::string_view bytes, const std::string& file
 }
 
 CheckpointFile read_checkpoint(const fs::path& path) {
-  std::error_code ec;
   const std::string name = path.string();
-  if (!fs::is_regular_file(path, ec)) damaged(name, "no such checkpoint file");
-  const auto size = fs::file_size(path, ec);
-  if (ec) damaged(name, "cannot read the checkpoint: " + ec.message());
-  if (size > kMaxCheckpointBytes) {
-    damaged(name, fmt::format("file of {:.1f} GiB", static_cast<double>(size) / (1 << 30)));
+  std::error_code ec;
+  if (!fs::exists(path, ec)) damaged(name, "no such checkpoint file");
+  const InputFile in = open_input_file(path, "(checkpoint)", "an mnsim checkpoint file");
+  if (in.size() > kMaxCheckpointBytes) {
+    damaged(name, fmt::format("file of {:.1f} GiB", static_cast<double>(in.size()) / (1 << 30)));
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(size));
-  if (!in) damaged(name, "cannot read the checkpoint");
-  return decode_checkpoint(bytes, name);
+  return decode_checkpoint(in.read_all(kMaxCheckpointBytes), name);
 }
 
 void write_checkpoint(const fs::path& path, const CheckpointFile& c) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -104,30 +105,92 @@ void remove_stale_temporaries(const fs::path& dir) {
   for (const auto& p : stale) fs::remove(p, ec);
 }
 
-std::string read_text_file(const fs::path& path, std::size_t max_bytes) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    throw InputError({path.string(), 1, 1}, "(file)", "is a directory", "a file");
+namespace {
+
+/// What a file that is not a regular file is, for messages; nullptr for a regular file.
+const char* non_regular_kind(mode_t mode) {
+  if (S_ISREG(mode)) return nullptr;
+  if (S_ISDIR(mode)) return "is a directory";
+  if (S_ISFIFO(mode)) return "is a named pipe (FIFO)";
+  if (S_ISCHR(mode)) return "is a character device";
+  if (S_ISBLK(mode)) return "is a block device";
+  if (S_ISSOCK(mode)) return "is a socket";
+  return "is a special file";
+}
+
+[[noreturn]] void refuse_kind(const fs::path& path, const std::string& key, const char* kind,
+                              const std::string& what) {
+  throw InputError({path.string(), 1, 1}, key, fmt::format("{}, not a regular file", kind), what);
+}
+
+}  // namespace
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+InputFile open_input_file(const fs::path& path, const std::string& key, const std::string& what) {
+  // stat first: a device or FIFO is refused without opening it (opening some devices has side
+  // effects); the descriptor is checked again below, so a file swapped in between is caught too.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (const char* kind = non_regular_kind(st.st_mode)) refuse_kind(path, key, kind, what);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw InputError({path.string(), 1, 1}, "(file)",
+  int fd = -1;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    throw InputError({path.string(), 1, 1}, key,
                      std::string("cannot open file: ") + std::strerror(errno), "a readable file");
   }
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0)
-    throw InputError({path.string(), 1, 1}, "(file)", "cannot read file", "a readable file");
-  if (static_cast<std::size_t>(size) > max_bytes) {
-    throw InputError({path.string(), 1, 1}, "(file)",
-                     fmt::format("file is {:.1f} MiB", static_cast<double>(size) / (1 << 20)),
-                     fmt::format("at most {:.1f} MiB", static_cast<double>(max_bytes) / (1 << 20)));
+  InputFile file(fd, 0, path, key);
+  if (::fstat(fd, &st) != 0) {
+    throw InputError({path.string(), 1, 1}, key,
+                     std::string("cannot read file: ") + std::strerror(errno), "a readable file");
   }
-  in.seekg(0);
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.read(text.data(), size);
-  if (!in) throw InputError({path.string(), 1, 1}, "(file)", "cannot read file", "a readable file");
+  if (const char* kind = non_regular_kind(st.st_mode)) refuse_kind(path, key, kind, what);
+  // A regular file never blocks; clear O_NONBLOCK all the same so reads behave as usual.
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return InputFile(file.release(), static_cast<std::uint64_t>(st.st_size), path, key);
+}
+
+std::string InputFile::read_all(std::size_t max_bytes) const {
+  const auto mib = [](double b) { return b / (1 << 20); };
+  if (size_ > max_bytes) {
+    throw InputError({path_.string(), 1, 1}, key_,
+                     fmt::format("file is {:.1f} MiB", mib(static_cast<double>(size_))),
+                     fmt::format("at most {:.1f} MiB", mib(static_cast<double>(max_bytes))));
+  }
+  // Read to the end (the file may have changed since fstat), never more than max_bytes + 1.
+  std::string text;
+  text.resize(static_cast<std::size_t>(size_) + 1);
+  std::size_t done = 0;
+  for (;;) {
+    if (done == text.size()) {
+      if (text.size() > max_bytes) break;
+      text.resize(std::min(max_bytes + 1, text.size() * 2 + 4096));
+    }
+    const ssize_t n = ::read(fd_, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError({path_.string(), 1, 1}, key_,
+                       std::string("cannot read file: ") + std::strerror(errno), "a readable file");
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  if (done > max_bytes) {
+    throw InputError({path_.string(), 1, 1}, key_, "file grew beyond the size limit while read",
+                     fmt::format("at most {:.1f} MiB", mib(static_cast<double>(max_bytes))));
+  }
+  text.resize(done);
   return text;
+}
+
+std::string read_text_file(const fs::path& path, std::size_t max_bytes, const std::string& what) {
+  return open_input_file(path, "(file)", what).read_all(max_bytes);
 }
 
 }  // namespace mnsim::io

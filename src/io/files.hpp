@@ -2,6 +2,7 @@
 // flushed to disk and renamed, so no reader ever sees a half-written file.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -21,7 +22,46 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 /// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
 
-/// Reads a whole small text file; throws InputError naming the file on failure.
-std::string read_text_file(const std::filesystem::path& path, std::size_t max_bytes);
+/// An input file open for reading (the descriptor is closed by the destructor).
+class InputFile {
+ public:
+  InputFile(int fd, std::uint64_t size, std::filesystem::path path, std::string key)
+      : fd_(fd), size_(size), path_(std::move(path)), key_(std::move(key)) {}
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  int fd() const { return fd_; }
+  /// Gives up ownership of the descriptor.
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  /// Size in bytes when it was opened (fstat).
+  std::uint64_t size() const { return size_; }
+  /// The whole file; more than `max_bytes` is an InputError ("file is N MiB (at most M MiB)").
+  std::string read_all(std::size_t max_bytes) const;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::filesystem::path path_;
+  std::string key_;
+};
+
+/// Opens an input file for reading: the only way mnsim opens a file it reads. Only a regular file
+/// (or a symbolic link to one) is accepted: a named pipe (FIFO), a character or block device, a
+/// socket or a directory is refused with an InputError at `path`:1:1 and `key`, e.g. "is a named
+/// pipe (FIFO), not a regular file (a TOML scenario file)" (`what` describes the expected file).
+/// The file is opened with O_NONBLOCK | O_CLOEXEC and checked with fstat on the descriptor, so
+/// opening never blocks (a FIFO without a writer) and the file checked is the file read.
+InputFile open_input_file(const std::filesystem::path& path, const std::string& key,
+                          const std::string& what);
+
+/// Reads a whole small text file (open_input_file with key "(file)"); throws InputError naming
+/// the file on failure. `what` describes the file expected ("a TOML scenario file").
+std::string read_text_file(const std::filesystem::path& path, std::size_t max_bytes,
+                           const std::string& what);
 
 }  // namespace mnsim::io

@@ -4,6 +4,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,7 +81,7 @@ Marker read_marker(const fs::path& dir) {
   m.present = true;
   std::string text;
   try {
-    text = read_text_file(file, 1 << 20);
+    text = read_text_file(file, 1 << 20, "an mnsim output folder marker");
   } catch (const InputError&) {
     text.clear();
   }
@@ -170,7 +171,10 @@ OutputFolder::OutputFolder(OutputFolder&& o) noexcept
 OutputFolder::~OutputFolder() {
   if (lock_fd_ < 0) return;
   ::rmdir(staging().c_str());  // if nothing was staged (fails, as it should, if something was)
-  ::close(lock_fd_);           // releases the flock
+  // Removed while still held: a writer that opened it meanwhile finds it is no longer the
+  // folder's lock file (open() checks) and takes a new one.
+  ::unlink((dir_ / kOutputLock).c_str());
+  ::close(lock_fd_);  // releases the flock
 }
 
 OutputFolder OutputFolder::open(const fs::path& dir, bool force, std::string_view command) {
@@ -202,18 +206,31 @@ OutputFolder OutputFolder::open(const fs::path& dir, bool force, std::string_vie
     if (ec) fail(dir, "create output folder", ec.value());
   }
 
-  // One writer at a time. flock is released by the kernel when the process ends, however.
+  // One writer at a time. flock is released by the kernel when the process ends, however. The
+  // holder removes the lock file when it is done, so a lock taken on a file that was removed (or
+  // replaced) meanwhile is not the folder's lock: take it again.
   const fs::path lock = dir / kOutputLock;
-  f.lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (f.lock_fd_ < 0) fail(lock, "create", errno);
-  if (::flock(f.lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    if (err != EWOULDBLOCK) fail(lock, "lock", err);
-    const std::string holder = lock_holder(f.lock_fd_);
-    throw InputError(
-        kCli, "--out",
-        fmt::format("'{}' is being written by another mnsim process: {}", dir.string(), holder),
-        "wait until it has finished, or another folder");
+  for (int attempt = 0;; ++attempt) {
+    f.lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (f.lock_fd_ < 0) fail(lock, "create", errno);
+    if (::flock(f.lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      if (err != EWOULDBLOCK) fail(lock, "lock", err);
+      const std::string holder = lock_holder(f.lock_fd_);
+      throw InputError(
+          kCli, "--out",
+          fmt::format("'{}' is being written by another mnsim process: {}", dir.string(), holder),
+          "wait until it has finished, or another folder");
+    }
+    struct stat held {
+    }, now{};
+    if (::fstat(f.lock_fd_, &held) == 0 && ::stat(lock.c_str(), &now) == 0 &&
+        held.st_ino == now.st_ino && held.st_dev == now.st_dev) {
+      break;
+    }
+    ::close(f.lock_fd_);
+    f.lock_fd_ = -1;
+    if (attempt > 100) fail(lock, "lock (the lock file keeps changing)", EAGAIN);
   }
   std::string who = fmt::format("pid {}, '{}', started {:%Y-%m-%dT%H:%M:%SZ}", ::getpid(), command,
                                 fmt::gmtime(std::time(nullptr)));
@@ -298,7 +315,7 @@ void OutputFolder::install() {
   const nlohmann::json c = nlohmann::json::parse(
       [&] {
         try {
-          return read_text_file(staging() / kCommitFile, 1 << 20);
+          return read_text_file(staging() / kCommitFile, 1 << 20, "a commit record");
         } catch (const InputError&) {
           return std::string();
         }

@@ -4,8 +4,9 @@
 // DIR/.mnsim-output   marker (JSON): this is an mnsim output folder; the state of its results
 //                     ("empty", "installing", "complete"), the entries they consist of, the
 //                     command and the key of the run that wrote them
-// DIR/.mnsim-lock     held with flock(2) by the process writing DIR; holds that process's pid,
-//                     command line and start time, for the message another writer gets
+// DIR/.mnsim-lock     held with flock(2) by the process writing DIR (removed when it is done);
+//                     holds that process's pid, command line and start time, for the message
+//                     another writer gets
 // DIR/checkpoint/     what a killed writer needs to resume (run.ckpt, snapshots, patients.rec)
 // DIR/.staging/       the results being written; DIR/.staging/.commit marks them complete
 //
@@ -46,7 +47,7 @@ class OutputFolder {
   OutputFolder(OutputFolder&& o) noexcept;
   OutputFolder& operator=(OutputFolder&&) = delete;
   OutputFolder(const OutputFolder&) = delete;
-  ~OutputFolder();  // removes an empty staging folder and releases the lock
+  ~OutputFolder();  // removes an empty staging folder and the lock file; releases the lock
 
   const std::filesystem::path& path() const { return dir_; }
   /// DIR/.staging (exists after open()): write every result file here.

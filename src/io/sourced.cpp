@@ -160,7 +160,7 @@ std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std:
 }
 
 std::vector<SourcedEntry> read_sourced_file(const std::filesystem::path& path) {
-  return parse_sourced_text(read_text_file(path, kMaxDataBytes), path.string());
+  return parse_sourced_text(read_text_file(path, kMaxDataBytes, "a TOML data file"), path.string());
 }
 
 std::filesystem::path data_dir() {

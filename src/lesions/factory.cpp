@@ -16,6 +16,7 @@ namespace {
 constexpr double kMm = 1e-3;
 constexpr double kUm = 1e-6;
 constexpr double kPi = std::numbers::pi;
+constexpr double kDeg = kPi / 180.0;  // angle bounds in degrees read back exactly
 
 std::string mm_text(double m) {
   return fmt::format("{:.3g} mm", m * 1e3);
@@ -78,14 +79,14 @@ schema::Key lesions_schema() {
         len("length", "length along its axis", 10 * kUm, 500 * kMm),
         len("width", "width across its axis", 10 * kUm, 50 * kMm),
         len("depth", "depth of the deepest line below the surface", 1 * kUm, 10 * kMm),
-        quantity("angle", Dim::Angle, "deg", "0 deg", "direction of the axis from +x", -2 * kPi,
-                 2 * kPi)};
+        quantity("angle", Dim::Angle, "deg", "0 deg", "direction of the axis from +x", -360 * kDeg,
+                 360 * kDeg)};
   };
   k.variants["icepick"] = round({});
   k.variants["boxcar"] = round({quantity("wall_angle", Dim::Angle, "deg", "",
                                          "wall angle from the vertical (default: middle of the "
                                          "data/lesions.toml range)",
-                                         0.0, 0.49 * kPi)});
+                                         0.0, 88.2 * kDeg)});
   k.variants["rolling"] = round(
       {boolean("tether", "true", "fibrous tethering band from the scar centre to the subcutis")});
   k.variants["striae"] = linear();
@@ -109,7 +110,8 @@ schema::Key surface_schema() {
   return table(
       "surface", "a measured surface imported from a height map",
       {string("file", "", "16-bit grayscale PNG or CSV height map, relative to the scenario file")
-           .must(),
+           .must()
+           .path(),
        quantity("pixel_size", Dim::Length, "um", "", "size of one pixel on the skin", 0.1 * kUm,
                 5 * kMm)
            .must(),
@@ -245,7 +247,7 @@ LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimi
     file = std::filesystem::path(from).parent_path() / file;
   }
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) {
+  if (!std::filesystem::exists(file, ec)) {
     s.fail("file", fmt::format("height map '{}' not found", file.string()),
            "an existing .png or .csv file, relative to the scenario file");
   }

@@ -9,7 +9,6 @@
 #include <csetjmp>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "io/files.hpp"
 
@@ -28,22 +27,14 @@ const char* kPngExpected = "a 16-bit grayscale PNG height map";
 std::string read_bytes(const std::string& path, const std::string& key) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) bad(path, key, "file not found", "an existing file");
-  if (std::filesystem::is_directory(path, ec)) bad(path, key, "is a directory", "a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    bad(path, key, std::string("cannot open file: ") + std::strerror(errno), "a readable file");
-  in.seekg(0, std::ios::end);
-  const auto size = in.tellg();
-  if (size < 0) bad(path, key, "cannot read file", "a readable file");
-  if (static_cast<std::size_t>(size) > kMaxMapFileBytes) {
-    bad(path, key, fmt::format("file is {:.0f} MiB", static_cast<double>(size) / (1 << 20)),
+  const io::InputFile in =
+      io::open_input_file(path, key, "a .png (16-bit grayscale) or .csv height map");
+  if (in.size() > kMaxMapFileBytes) {
+    bad(path, key, fmt::format("file is {:.0f} MiB", static_cast<double>(in.size()) / (1 << 20)),
         fmt::format("a height map of at most {} MiB", kMaxMapFileBytes >> 20));
   }
-  if (size == 0) bad(path, key, "the file is empty", "a height map");
-  in.seekg(0);
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  in.read(bytes.data(), size);
-  if (!in) bad(path, key, "cannot read file", "a readable file");
+  std::string bytes = in.read_all(kMaxMapFileBytes);
+  if (bytes.empty()) bad(path, key, "the file is empty", "a height map");
   return bytes;
 }
 

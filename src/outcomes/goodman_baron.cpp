@@ -57,7 +57,7 @@ const char* row_name(GbRow row) {
 }
 
 GradingRules load_grading_rules(const std::string& path) {
-  const std::string text = io::read_text_file(path, 1 << 20);
+  const std::string text = io::read_text_file(path, 1 << 20, "a TOML data file");
   toml::table doc;
   try {
     doc = toml::parse(std::string_view(text), std::string_view(path));

@@ -23,6 +23,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "core/scenario_schema.hpp"
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
@@ -88,15 +89,15 @@ schema::Key reduced_protocol_schema() {
   return table(
       "protocol", "The roller protocol given to every patient (reduced model).",
       {
-          quantity("needle_length", Dim::Length, "mm", "1.5 mm",
-                   "nominal needle length (depth reached: data/outcomes.toml [penetration])",
-                   0.1 * kMm, 3.0 * kMm),
-          integer("passes", "16", "roller passes per session (15.3 punctures/cm^2 each)", 1, 100),
-          integer("sessions", "3", "number of sessions", 1, 20),
-          quantity("interval", Dim::Time, "weeks", "4 weeks", "time between sessions", 1 * kDay,
-                   366 * kDay),
-          quantity("follow_up", Dim::Time, "weeks", "8 weeks",
-                   "outcome time after the last session", 0.0, 3 * 366 * kDay),
+          // Keys that mirror scenario keys take their range, unit and choices from them.
+          mirror_key("device.needle_length@roller", "needle_length", "1.5 mm",
+                     "nominal needle length (depth reached: data/outcomes.toml [penetration])"),
+          mirror_key("technique.passes", "passes", "16",
+                     "roller passes per session (15.3 punctures/cm^2 each)"),
+          mirror_key("course.sessions", "sessions", "3", "number of sessions"),
+          mirror_key("course.interval", "interval", "4 weeks", "time between sessions"),
+          mirror_key("course.follow_up", "follow_up", "8 weeks",
+                     "outcome time after the last session"),
           quantity("time_step", Dim::Time, "h", "6 h",
                    "largest reaction step of the reduced driver (accuracy: docs/cohort.md)", 60.0,
                    48 * 3600.0),
@@ -140,26 +141,23 @@ const schema::Key& cohort_schema() {
     Key root = table("", "a virtual cohort", {}, true);
     root.children = {
         string("title", "", "Title of the cohort."),
-        integer("seed", "1", "Seed of every random draw of the cohort.", 0, 9007199254740991.0),
+        mirror_key("seed", "seed", "1", "Seed of every random draw of the cohort."),
         table(
             "population", "Who is treated.",
             {
                 integer("size", "100", "number of virtual patients", 1, 1000000),
-                quantity("age_mean", Dim::Time, "years", "30 years", "mean age (normal, truncated)",
-                         0.0, 120 * kYear),
+                mirror_key("patient.age", "age_mean", "30 years", "mean age (normal, truncated)"),
                 quantity("age_sd", Dim::Time, "years", "8 years", "SD of age", 0.0, 60 * kYear),
-                quantity("age_min", Dim::Time, "years", "18 years", "youngest", 0.0, 120 * kYear),
-                quantity("age_max", Dim::Time, "years", "65 years", "oldest", 0.0, 120 * kYear),
+                mirror_key("patient.age", "age_min", "18 years", "youngest"),
+                mirror_key("patient.age", "age_max", "65 years", "oldest"),
                 number("female_fraction", "0.5", "fraction of women", 0.0, 1.0),
                 integer("min_baseline_grade", "0",
                         "inclusion: qualitative G&B grade at least this (inventory redrawn)", 0, 4),
                 table("fitzpatrick", "Relative weights of the Fitzpatrick types.", fitz),
-                table_array(
-                    "sites", "Treated sites with weights (default: medial cheek).",
-                    {enumeration("site", skin::default_atlas().site_keys(), "", "atlas site")
-                         .must(),
-                     number("weight", "1", "relative weight", 0.0, 1e6)},
-                    100),
+                table_array("sites", "Treated sites with weights (default: medial cheek).",
+                            {mirror_key("patient.site", "site", "", "atlas site").must(),
+                             number("weight", "1", "relative weight", 0.0, 1e6)},
+                            100),
                 table("scars", "Scar inventory: mean count per class.", scars),
             }),
         table("variability", "Between-patient variability: SD of ln(rate multiplier).",
@@ -226,7 +224,7 @@ CohortSpec read_cohort(const Table& root) {
 }
 
 CohortSpec load_cohort(const std::string& path) {
-  return read_cohort(load_toml_file(path, cohort_schema()));
+  return read_cohort(load_toml_file(path, cohort_schema(), "a TOML cohort file"));
 }
 
 RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t index) {
@@ -622,7 +620,9 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
   std::vector<std::optional<PatientRecord>> known(static_cast<std::size_t>(n));
   std::size_t keep = 0;
   if (fs::exists(file, ec) && o.resume) {
-    const std::string bytes = io::read_text_file(file, io::kMaxCheckpointBytes);
+    const std::string bytes =
+        io::open_input_file(file, "(checkpoint)", "an mnsim patient record file")
+            .read_all(io::kMaxCheckpointBytes);
     for (auto& r : decode_patient_records(bytes, file.string(), key, n, &keep)) {
       auto& slot = known[static_cast<std::size_t>(r.index)];
       if (!slot) ++run.resumed_patients;

@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 
+#include "core/scenario_schema.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "protocol/validate.hpp"
@@ -41,16 +42,18 @@ const schema::Key& plan_schema() {
     }
     root.children = {
         string("title", "", "Title."),
-        integer("seed", "1", "Seed of the uncertainty replicates.", 0, 9007199254740991.0),
+        mirror_key("seed", "seed", "1", "Seed of the uncertainty replicates."),
+        // Keys that mirror scenario keys take their range, unit and choices from them.
         table("patient", "The patient.",
-              {enumeration("site", skin::default_atlas().site_keys(), "medial_cheek", "site"),
-               quantity("age", Dim::Time, "years", "30 years", "age", 0.0, 120 * kYear),
-               enumeration("sex", {"female", "male"}, "female", "sex"),
-               integer("fitzpatrick", "3", "Fitzpatrick type I-VI as 1-6", 1, 6)}),
+              {mirror_key("patient.site", "site", "medial_cheek", "site"),
+               mirror_key("patient.age", "age", "30 years", "age"),
+               mirror_key("patient.sex", "sex", "female", "sex"),
+               mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
+                          "Fitzpatrick type I-VI as 1-6")}),
         table_array("scars", "Scars measured on the patient.",
                     {enumeration("kind", {"icepick", "boxcar", "rolling"}, "", "scar kind").must(),
-                     quantity("depth", Dim::Length, "mm", "", "depth", 0.01 * kMm, 3 * kMm).must(),
-                     quantity("width", Dim::Length, "mm", "", "width", 0.05 * kMm, 20 * kMm).must(),
+                     mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
+                     mirror_key("lesions.width@icepick", "width", "", "width").must(),
                      boolean("tethered", "true", "rolling: tethered by fibrous bands")},
                     1000),
         table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts),
@@ -58,14 +61,15 @@ const schema::Key& plan_schema() {
               {number("pih_cap", "-1", "largest PIH risk (fraction); -1 = default by type", -1.0,
                       1.0),
                quantity("erythema_cap", Dim::Time, "days", "-1 days",
-                        "longest mean erythema per session; negative = default", -1e9, 1e9)}),
+                        "longest mean erythema per session; negative = default", -366 * kDay,
+                        366 * kDay)}),
         table("search", "What is searched.",
-              {quantity("follow_up", Dim::Time, "months", "3 months",
-                        "outcome time after the last session", 0.0, 3 * kYear),
+              {mirror_key("course.follow_up", "follow_up", "3 months",
+                          "outcome time after the last session"),
                integer("replicates", "20", "virtual replicates for the uncertainty band", 1, 1000),
                integer("top", "10", "protocols printed", 1, 1000),
-               integer("sessions_min", "1", "fewest sessions", 1, 20),
-               integer("sessions_max", "6", "most sessions", 1, 20),
+               mirror_key("course.sessions", "sessions_min", "1", "fewest sessions"),
+               mirror_key("course.sessions", "sessions_max", "6", "most sessions"),
                quantity("time_step", Dim::Time, "h", "6 h", "largest reaction step", 60.0,
                         48 * 3600.0)}),
     };
@@ -75,7 +79,7 @@ const schema::Key& plan_schema() {
 }
 
 PlanPatient load_plan_patient(const std::string& path) {
-  const Table root = load_toml_file(path, plan_schema());
+  const Table root = load_toml_file(path, plan_schema(), "a TOML planner patient file");
   PlanPatient p;
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));
   const Table& pt = root.table("patient");
@@ -83,10 +87,20 @@ PlanPatient load_plan_patient(const std::string& path) {
   p.spec.age_years = pt.quantity("age") / kYear;
   p.spec.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
   p.spec.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
+  // As for a scenario's lesions: a scar deeper than the patient's skin at the site is refused.
+  const double skin_depth =
+      skin::default_atlas()
+          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
+          .top_of(skin::Layer::Hypodermis);
   for (const auto& s : root.tables("scars")) {
     lesions::Effects e;
     const std::string kind = s.str("kind");
     const double w = s.quantity("width"), d = s.quantity("depth");
+    if (d >= skin_depth) {
+      s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
+             fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
+                         skin_depth / kMm));
+    }
     if (kind == "icepick") {
       p.spec.scars.push_back(outcomes::scar_geometry(lesions::Icepick(0, 0, w, d, e)));
     } else if (kind == "boxcar") {

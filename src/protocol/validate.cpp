@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/scenario_schema.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 
@@ -32,6 +33,22 @@ const std::vector<std::string>& metrics() {
   return m;
 }
 
+/// The cohort file named by `t`'s `cohort` key (relative to the validation file's folder `dir`);
+/// a missing file is an error at that key.
+CohortSpec load_referenced_cohort(const Table& t, const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / t.str("cohort");
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    t.fail("cohort", fmt::format("cohort file '{}' not found", file.string()),
+           "an existing cohort file, relative to this file");
+  }
+  if (std::filesystem::is_directory(file, ec)) {
+    t.fail("cohort", fmt::format("'{}' is a folder", file.string()),
+           "a cohort file, relative to this file");
+  }
+  return load_cohort(file.string());
+}
+
 bool cohort_metric(const std::string& m) {
   return m == "improved_1_grade_pct" || m == "gb_quantitative_change" || m == "pih_incidence_pct";
 }
@@ -46,7 +63,8 @@ const schema::Key& validation_schema() {
     root.children = {
         string("cohort", "",
                "cohort file (relative to this file) giving the population of cohort metrics")
-            .must(),
+            .must()
+            .path(),
         table_array(
             "case", "One reference case.",
             {
@@ -57,19 +75,21 @@ const schema::Key& validation_schema() {
                 enumeration("metric", metrics(), "", "predicted quantity").must(),
                 number("low", "", "lowest passing value").must(),
                 number("high", "", "highest passing value").must(),
-                enumeration("site", skin::default_atlas().site_keys(), "medial_cheek",
-                            "site (single-patient metrics)"),
-                quantity("age", Dim::Time, "years", "30 years", "age (single-patient metrics)", 0.0,
-                         120 * kYear),
-                enumeration("sex", {"female", "male"}, "female", "sex (single-patient metrics)"),
-                integer("fitzpatrick", "3", "Fitzpatrick type (single-patient metrics)", 1, 6),
+                // Keys that mirror scenario keys take their range, unit and choices from them.
+                mirror_key("patient.site", "site", "medial_cheek", "site (single-patient metrics)"),
+                mirror_key("patient.age", "age", "30 years", "age (single-patient metrics)"),
+                mirror_key("patient.sex", "sex", "female", "sex (single-patient metrics)"),
+                mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
+                           "Fitzpatrick type (single-patient metrics)"),
                 enum_list("scars", lesions::kInventoryClasses, "",
                           "scar classes (depth_reduction_pct), one mid-range scar each"),
                 integer("cohort_size", "200", "patients (cohort metrics)", 1, 100000),
-                integer("fitzpatrick_max", "6", "cohort metrics: count types up to this", 1, 6),
+                mirror_key("patient.fitzpatrick", "fitzpatrick_max", "6",
+                           "cohort metrics: count types up to this"),
                 string("cohort", "",
                        "cohort metrics: the study's own population (cohort file relative to this "
-                       "file; default: the file's top-level cohort)"),
+                       "file; default: the file's top-level cohort)")
+                    .path(),
                 protocol,
             },
             1000),
@@ -86,10 +106,10 @@ std::string default_validation_path() {
 }
 
 ValidationSet load_validation(const std::string& path) {
-  const Table root = load_toml_file(path, validation_schema());
+  const Table root = load_toml_file(path, validation_schema(), "a TOML validation file");
   ValidationSet set;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  set.cohort = load_cohort((dir / root.str("cohort")).string());
+  set.cohort = load_referenced_cohort(root, dir);
   for (const auto& t : root.tables("case")) {
     ValidationCase c;
     c.id = t.str("id");
@@ -111,8 +131,7 @@ ValidationSet load_validation(const std::string& path) {
     for (const auto& s : c.scar_classes) c.patient.scars.push_back(mid_range_scar(s));
     c.cohort_size = t.integer("cohort_size");
     c.fitzpatrick_max = static_cast<int>(t.integer("fitzpatrick_max"));
-    if (t.has("cohort") && !t.str("cohort").empty())
-      c.cohort = load_cohort((dir / t.str("cohort")).string());
+    if (t.has("cohort")) c.cohort = load_referenced_cohort(t, dir);
     c.protocol = read_reduced_protocol(t.table("protocol"));
     set.cases.push_back(std::move(c));
   }

@@ -229,7 +229,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     RunResult done;
     done.out_dir = opts.out_dir;
     done.summary = nlohmann::json::parse(
-        io::read_text_file(opts.out_dir / "summary.json", std::size_t{64} << 20));
+        io::read_text_file(opts.out_dir / "summary.json", std::size_t{64} << 20, "summary.json"));
     done.summary_text = summary_text(done.summary, opts.out_dir);
     return done;
   }

@@ -149,7 +149,7 @@ std::string data_dim_expected(DataDim d) {
 }
 
 DataFile::DataFile(std::string path) : path_(std::move(path)) {
-  const std::string text = io::read_text_file(path_, 4u << 20);
+  const std::string text = io::read_text_file(path_, 4u << 20, "a TOML data file");
   if (text.find('\0') != std::string::npos) {
     throw InputError({path_, 1, 1}, "-", "NUL byte in file: this is not a text file",
                      "a UTF-8 TOML data file");

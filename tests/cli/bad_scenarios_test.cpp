@@ -97,7 +97,8 @@ TEST(BadScenarios, FiftyMegabyteFileIsRefusedQuickly) {
 TEST(BadScenarios, DirectoryInsteadOfFile) {
   const auto r = run_cli({"check", "."}, kBad.string());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "error: .:1:1: (file): is a directory (a file)\n");
+  EXPECT_EQ(r.err,
+            "error: .:1:1: (file): is a directory, not a regular file (a TOML scenario file)\n");
 }
 
 }  // namespace
