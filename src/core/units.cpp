@@ -1,18 +1,15 @@
 #include "core/units.hpp"
+#include "core/constants.hpp"
 
 #include <fmt/format.h>
 
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <numbers>
 
 namespace mnsim {
 
 namespace {
-constexpr double kDay = 86400.0;
-constexpr double kYear = 365.25 * kDay;
-constexpr double kMonth = kYear / 12.0;  // mean Gregorian month, 30.44 d
 
 const std::vector<UnitInfo> kLength = {{"nm", 1e-9}, {"um", 1e-6}, {"µm", 1e-6},
                                        {"mm", 1e-3}, {"cm", 1e-2}, {"m", 1.0}};
@@ -28,8 +25,7 @@ const std::vector<UnitInfo> kVelocity = {
     {"um/s", 1e-6}, {"µm/s", 1e-6}, {"mm/s", 1e-3}, {"cm/s", 1e-2}, {"m/s", 1.0}};
 const std::vector<UnitInfo> kAreaDensity = {{"/mm^2", 1e6}, {"/mm2", 1e6}, {"/cm^2", 1e4},
                                             {"/cm2", 1e4},  {"/m^2", 1.0}, {"/m2", 1.0}};
-const std::vector<UnitInfo> kAngle = {
-    {"deg", std::numbers::pi / 180.0}, {"°", std::numbers::pi / 180.0}, {"rad", 1.0}};
+const std::vector<UnitInfo> kAngle = {{"deg", kDeg}, {"°", kDeg}, {"rad", 1.0}};
 const std::vector<UnitInfo> kPressure = {{"Pa", 1.0}, {"kPa", 1e3}, {"MPa", 1e6}};
 const std::vector<UnitInfo> kTension = {{"N/m", 1.0}, {"mN/m", 1e-3}};
 const std::vector<UnitInfo> kFraction = {{"%", 0.01}, {"", 1.0}};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/data_dir.hpp"
 #include "core/units.hpp"
 
 namespace mnsim::devices {
@@ -80,7 +81,7 @@ void check_entry(const io::SourcedEntry& e) {
 }  // namespace
 
 std::filesystem::path default_catalog_path() {
-  return io::data_dir() / "devices.toml";
+  return data_file("devices.toml");
 }
 
 DeviceCatalog DeviceCatalog::load(const std::filesystem::path& path) {

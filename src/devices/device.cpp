@@ -4,19 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
+#include "core/constants.hpp"
 #include "core/rng.hpp"
 
 namespace mnsim::devices {
 
-using std::numbers::pi;
-
 double direction_angle(std::string_view name) {
   if (name == "horizontal") return 0.0;
-  if (name == "vertical") return 0.5 * pi;
-  if (name == "diagonal") return 0.25 * pi;
-  if (name == "antidiagonal") return 0.75 * pi;
+  if (name == "vertical") return 0.5 * kPi;
+  if (name == "diagonal") return 0.25 * kPi;
+  if (name == "antidiagonal") return 0.75 * kPi;
   throw std::logic_error("internal: unknown stroke direction " + std::string(name));
 }
 

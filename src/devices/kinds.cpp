@@ -3,13 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
+#include "core/constants.hpp"
 #include "devices/device.hpp"
 
 namespace mnsim::devices {
-
-using std::numbers::pi;
 
 namespace {
 
@@ -87,7 +85,7 @@ class Roller final : public Device {
             "one of " + list);
       }
     }
-    needle_.spacing = std::min(width_ / rows_, pi * diameter_ / per_row_);
+    needle_.spacing = std::min(width_ / rows_, kPi * diameter_ / per_row_);
   }
   std::string_view kind() const override { return "roller"; }
   std::size_t needle_count() const override {
@@ -95,12 +93,12 @@ class Roller final : public Device {
   }
   double swath() const override { return width_; }
   double density_per_pass(const Technique& tq) const override {
-    return static_cast<double>(needle_count()) / (pi * diameter_ * width_) / (1.0 - tq.overlap);
+    return static_cast<double>(needle_count()) / (kPi * diameter_ * width_) / (1.0 - tq.overlap);
   }
   double needles_loaded(const Technique&) const override {
     const double r = 0.5 * diameter_;
     const double beta = std::acos(r / (r + needle_.length));
-    return std::max(static_cast<double>(rows_), static_cast<double>(needle_count()) * beta / pi);
+    return std::max(static_cast<double>(rows_), static_cast<double>(needle_count()) * beta / kPi);
   }
   std::string describe() const override {
     return fmt::format(
@@ -114,7 +112,7 @@ class Roller final : public Device {
   void stroke_punctures(const Stroke& s, const Technique&, const mechanics::PenetrationResult& pen,
                         const Rect& area, Punctures& out) const override {
     const double R = 0.5 * diameter_;
-    const double circ = 2.0 * pi * R;
+    const double circ = 2.0 * kPi * R;
     const double nx = -s.uy, ny = s.ux;
     const double d = pen.depth;
     // The needle enters at angle beta before the vertical and leaves beta after it; the point
@@ -130,9 +128,9 @@ class Roller final : public Device {
       hi = std::min(hi, s.length);
       if (lo > hi) continue;
       for (int j = 0; j < per_row_; ++j) {
-        double alpha = 2.0 * pi * (static_cast<double>(j) / per_row_ + s.phase) + r * row_offset_;
-        alpha = std::fmod(alpha, 2.0 * pi);
-        if (alpha < 0.0) alpha += 2.0 * pi;
+        double alpha = 2.0 * kPi * (static_cast<double>(j) / per_row_ + s.phase) + r * row_offset_;
+        alpha = std::fmod(alpha, 2.0 * kPi);
+        if (alpha < 0.0) alpha += 2.0 * kPi;
         const double first = R * alpha;
         const double skip = first < lo ? std::ceil((lo - first) / circ) : 0.0;
         for (double m = skip;; m += 1.0) {
@@ -257,7 +255,7 @@ class Pen final : public Stamping {
       }
     } else if (layout_ == "round") {
       // Vogel's sunflower pattern: even cover of a disc by any number of needles.
-      const double golden = pi * (3.0 - std::sqrt(5.0));
+      const double golden = kPi * (3.0 - std::sqrt(5.0));
       for (int k = 0; k < needles_; ++k) {
         const double rho = R * std::sqrt((k + 0.5) / needles_);
         offsets_.emplace_back(rho * std::cos(k * golden), rho * std::sin(k * golden));
@@ -285,7 +283,7 @@ class Pen final : public Stamping {
   double contact_fraction(double depth) const override {
     if (profile_ == "square") return 0.5;
     const double x = std::clamp(1.0 - 2.0 * depth / amplitude_, -1.0, 1.0);
-    return std::acos(x) / pi;
+    return std::acos(x) / kPi;
   }
 
  private:

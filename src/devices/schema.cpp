@@ -1,12 +1,10 @@
 #include "devices/schema.hpp"
-
-#include <numbers>
+#include "core/constants.hpp"
 
 namespace mnsim::devices {
 
 namespace {
 // Angle bounds are whole degrees, so the documented range reads back exactly.
-constexpr double kDeg = std::numbers::pi / 180.0;
 }  // namespace
 
 schema::Key device_schema() {

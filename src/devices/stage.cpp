@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <numbers>
 
+#include "core/constants.hpp"
+#include "core/rng.hpp"
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
@@ -17,8 +18,6 @@
 namespace mnsim::devices {
 
 namespace fs = std::filesystem;
-
-using std::numbers::pi;
 
 DensityMap density_map(const Punctures& p, const Rect& area, double cell) {
   DensityMap m;
@@ -60,7 +59,7 @@ DensityStats density_stats(const DensityMap& m) {
 
 double channel_area_fraction(const Punctures& p, const Rect& area) {
   double sum = 0.0;
-  for (const Puncture& q : p) sum += pi * q.radius * std::max(q.radius, 0.5 * q.surface_length);
+  for (const Puncture& q : p) sum += kPi * q.radius * std::max(q.radius, 0.5 * q.surface_length);
   return area.area() > 0.0 ? sum / area.area() : 0.0;
 }
 
@@ -95,7 +94,7 @@ nlohmann::json puncture_stats(const Punctures& p, const Rect& area, const Device
                           {"expected_mean", dev.density_per_pass(tq) * tq.passes * 1e-4}};
   j["channel_area_fraction"] = channel_area_fraction(p, area);
   double round = 0.0;
-  for (const auto& q : p) round += pi * q.radius * q.radius;
+  for (const auto& q : p) round += kPi * q.radius * q.radius;
   j["channel_area_fraction_round"] = area.area() > 0.0 ? round / area.area() : 0.0;
   // Depth reached.
   double dsum = 0.0, dmin = 1e300, dmax = 0.0, fsum = 0.0, fmin = 1e300, fmax = 0.0;
@@ -172,7 +171,7 @@ std::string punctures_csv(const Punctures& p) {
       "x_mm,y_mm,t_s,tilt_deg,azimuth_deg,nominal_length_um,depth_um,radius_um,"
       "surface_length_um,force_N,layer,bled,pass,stroke,needle\n";
   out.reserve(out.size() + p.size() * 110);
-  constexpr double deg = 180.0 / pi;
+  constexpr double deg = 180.0 / kPi;
   for (const auto& q : p) {
     fmt::format_to(std::back_inserter(out),
                    "{:.4f},{:.4f},{:.4f},{:.2f},{:.2f},{:.1f},{:.1f},{:.2f},{:.1f},{:.5f},{},{},{},"
@@ -206,7 +205,8 @@ nlohmann::json run_punctures(Table scenario, const skin::SkinProfile& skin, cons
   const std::string started = utc_now_iso();
   const auto t0 = std::chrono::steady_clock::now();
   const std::uint64_t seed = apply_seed_override(scenario, opt.seed);
-  StageResult r = run_device_stage(scenario, skin, area, seed);
+  // The punctures of session 1 of `mnsim run` with this scenario and seed.
+  StageResult r = run_device_stage(scenario, skin, area, session_seed(seed, 0));
   io::OutputFolder folder =
       io::OutputFolder::open(opt.out_dir, opt.force, "mnsim punctures " + scenario.loc().file);
   const fs::path stage = folder.staging();

@@ -1,5 +1,6 @@
 #include "healing/params.hpp"
 
+#include "core/data_dir.hpp"
 #include "io/sourced.hpp"
 
 #include <fmt/format.h>
@@ -290,7 +291,7 @@ ParamSet load_params(const std::string& path) {
 }
 
 ParamSet load_default_params() {
-  return load_params((io::data_dir() / "healing.toml").string());
+  return load_params((data_file("healing.toml")).string());
 }
 
 namespace {

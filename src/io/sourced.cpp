@@ -163,9 +163,4 @@ std::vector<SourcedEntry> read_sourced_file(const std::filesystem::path& path) {
   return parse_sourced_text(read_text_file(path, kMaxDataBytes, "a TOML data file"), path.string());
 }
 
-std::filesystem::path data_dir() {
-  if (const char* env = std::getenv("MNSIM_DATA_DIR"); env && *env) return env;
-  return MNSIM_DATA_DIR;
-}
-
 }  // namespace mnsim::io

@@ -69,7 +69,4 @@ std::vector<SourcedEntry> read_sourced_file(const std::filesystem::path& path);
 /// Same, from text (`file` is used in messages).
 std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std::string& file);
 
-/// Directory holding the data files: $MNSIM_DATA_DIR if set, else the source tree's data/.
-std::filesystem::path data_dir();
-
 }  // namespace mnsim::io

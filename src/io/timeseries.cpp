@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/constants.hpp"
 #include "io/files.hpp"
 
 namespace mnsim::io {
@@ -23,8 +24,7 @@ void TimeSeries::write_csv(const std::filesystem::path& path) const {
   std::string s = "time_s,time_days,quantity,layer,value\n";
   s.reserve(rows_.size() * 48 + s.size());
   for (const auto& r : rows_) {
-    s += fmt::format("{:.9g},{:.6g},{},{},{:.9g}\n", r.t, r.t / 86400.0, r.quantity, r.layer,
-                     r.value);
+    s += fmt::format("{:.9g},{:.6g},{},{},{:.9g}\n", r.t, r.t / kDay, r.quantity, r.layer, r.value);
   }
   write_file_atomic(path, s);
 }

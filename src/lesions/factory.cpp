@@ -5,18 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <numbers>
 
+#include "core/constants.hpp"
 #include "core/rng.hpp"
 #include "lesions/heightmap.hpp"
 
 namespace mnsim::lesions {
 
 namespace {
-constexpr double kMm = 1e-3;
-constexpr double kUm = 1e-6;
-constexpr double kPi = std::numbers::pi;
-constexpr double kDeg = kPi / 180.0;  // angle bounds in degrees read back exactly
 
 std::string mm_text(double m) {
   return fmt::format("{:.3g} mm", m * 1e3);

@@ -2,10 +2,11 @@
 
 #include <fmt/format.h>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "skin/datafile.hpp"
 
 #include <cstdlib>
-#include <numbers>
 #include <stdexcept>
 
 namespace mnsim::lesions {
@@ -48,8 +49,7 @@ LesionData LesionData::load(const std::string& path) {
   std::vector<std::string> all = kInventoryClasses;
   all.push_back("measured");
   f.check_keys(f.root(), "", all);
-  constexpr double kMm = 1e-3;
-  const double deg90 = std::numbers::pi / 2;
+  const double deg90 = kPi / 2;
   for (const auto& key : all) {
     const toml::table& t = f.table(f.root(), "", key);
     KindData k;
@@ -108,9 +108,7 @@ const KindData& LesionData::get(const std::string& key) const {
 }
 
 std::string default_lesion_data_path() {
-  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
-    return std::string(d) + "/lesions.toml";
-  return std::string(MNSIM_DATA_DIR) + "/lesions.toml";
+  return data_file("lesions.toml").string();
 }
 
 const LesionData& default_lesion_data() {

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
+#include "core/constants.hpp"
 #include "lesions/lesion.hpp"
 
 namespace mnsim::lesions {
 
 namespace {
-constexpr double kPi = std::numbers::pi;
 double mm(double m) {
   return m * 1e3;
 }

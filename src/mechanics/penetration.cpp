@@ -3,16 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numbers>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "io/sourced.hpp"
 
 namespace mnsim::mechanics {
 
-using std::numbers::pi;
-
 std::filesystem::path default_mechanics_path() {
-  return io::data_dir() / "mechanics.toml";
+  return data_file("mechanics.toml");
 }
 
 namespace {
@@ -57,7 +56,7 @@ const PenetrationParams& PenetrationParams::defaults() {
 }
 
 double interfacial_area(const NeedleGeometry& g) {
-  return pi * g.tip_radius * g.tip_radius;
+  return kPi * g.tip_radius * g.tip_radius;
 }
 
 double puncture_force(const NeedleGeometry& g, const PenetrationParams& p) {
@@ -65,7 +64,7 @@ double puncture_force(const NeedleGeometry& g, const PenetrationParams& p) {
 }
 
 double friction_per_depth(const NeedleGeometry& g, const PenetrationParams& p) {
-  return p.friction_stress * pi * g.diameter;
+  return p.friction_stress * kPi * g.diameter;
 }
 
 double mean_modulus(const skin::SkinProfile& s, double depth) {
@@ -101,7 +100,7 @@ double skin_stiffness(const NeedleGeometry& g, const skin::SkinProfile& s,
       2.0 * a * tangent_modulus(g, s, p, hub_pressure) / (1.0 - p.poisson * p.poisson);
   if (!(g.spacing > 0.0)) return k_e;  // no hub: the membrane funnel is unbounded (k_t -> 0)
   const double b = std::max(0.5 * g.spacing, 2.0 * a);
-  const double k_t = 2.0 * pi * std::max(0.0, s.tension) / std::log(b / a);
+  const double k_t = 2.0 * kPi * std::max(0.0, s.tension) / std::log(b / a);
   return k_e + k_t;
 }
 

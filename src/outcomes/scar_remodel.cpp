@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <numbers>
 #include <vector>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "skin/datafile.hpp"
 
 namespace mnsim::outcomes {
@@ -57,9 +58,7 @@ OutcomeParams load_outcome_params(const std::string& path) {
 }
 
 std::string default_outcome_params_path() {
-  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
-    return std::string(d) + "/outcomes.toml";
-  return std::string(MNSIM_DATA_DIR) + "/outcomes.toml";
+  return data_file("outcomes.toml").string();
 }
 
 const OutcomeParams& default_outcome_params() {
@@ -144,7 +143,7 @@ RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const 
 
 double tether_release_fraction(double density, double radius, int sessions, bool reach_band) {
   if (!reach_band || sessions <= 0) return 0.0;
-  const double a = std::min(1.0, density * std::numbers::pi * radius * radius);
+  const double a = std::min(1.0, density * kPi * radius * radius);
   return 1.0 - std::pow(1.0 - a, sessions);
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <string>
 
+#include "core/constants.hpp"
 #include "lesions/lesion.hpp"
 #include "skin/profile.hpp"
 
@@ -27,7 +28,7 @@ struct OutcomeParams {
   double channel_radius = 62.5e-6;  // m, wound radius of a roller needle (after recoil)
   // [planner]
   std::array<double, 6> pih_cap{0.05, 0.05, 0.05, 0.03, 0.03, 0.03};  // by Fitzpatrick type
-  double erythema_cap = 3 * 86400.0;                                  // s
+  double erythema_cap = 3 * kDay;                                     // s
   double home_use_max = 0.3e-3;                                       // m
   // [variability] default SDs of ln(multiplier)
   double var_collagen_synthesis = 0.25, var_growth_factor_supply = 0.2,

@@ -21,6 +21,7 @@
 #include <omp.h>
 #endif
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/scenario_schema.hpp"
@@ -35,10 +36,6 @@
 namespace mnsim::protocol {
 
 namespace {
-constexpr double kDay = 86400.0;
-constexpr double kYear = 365.25 * kDay;
-constexpr double kMm = 1e-3;
-constexpr double kPi = 3.14159265358979323846;
 
 Summary summarize(const std::vector<double>& x) {
   Summary s;
@@ -100,7 +97,7 @@ schema::Key reduced_protocol_schema() {
                      "outcome time after the last session"),
           quantity("time_step", Dim::Time, "h", "6 h",
                    "largest reaction step of the reduced driver (accuracy: docs/cohort.md)", 60.0,
-                   48 * 3600.0),
+                   48 * kHour),
       });
 }
 
@@ -340,8 +337,8 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
         continue;
       }
       row.outcome = m.simulate(row.patient.spec, c.protocol, row.patient.rates);
-      // PIH event: its own draw (entity i of a derived stream), independent of the scars drawn.
-      Rng pr(c.seed ^ 0x5049485f45564e54ULL, kStreamCohort, i);
+      // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn.
+      Rng pr(c.seed, kStreamPih, i);
       row.pih = pr.uniform() < row.outcome.pih_risk;
       if (record) record({i, row.outcome, row.pih});
     } catch (...) {

@@ -1,4 +1,5 @@
 #include "protocol/course.hpp"
+#include "core/constants.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +11,6 @@ namespace mnsim::protocol {
 
 schema::Key course_schema() {
   using namespace schema;
-  constexpr double kDay = 86400.0;
   return table(
       "course", "The treatment course: sessions, interval, calendar and follow-up.",
       {
@@ -37,7 +37,7 @@ Course make_course(const Table& t) {
     s.index = i;
     s.time = i * interval;
     if (!c.start_date.empty()) {
-      s.date = add_days(c.start_date, std::lround(s.time / 86400.0));
+      s.date = add_days(c.start_date, std::lround(s.time / kDay));
     }
     c.sessions.push_back(s);
   }
@@ -47,7 +47,7 @@ Course make_course(const Table& t) {
     t.fail("follow_up",
            fmt::format("the follow-up ends {:.0f} days after the first session, before the last "
                        "session (day {:.0f})",
-                       c.end_time / 86400.0, c.sessions.back().time / 86400.0),
+                       c.end_time / kDay, c.sessions.back().time / kDay),
            "a follow-up that covers every session, or follow_up_from = \"last\"");
   }
   return c;

@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 
+#include "core/constants.hpp"
 #include "core/scenario_schema.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -17,10 +18,6 @@
 namespace mnsim::protocol {
 
 namespace {
-constexpr double kDay = 86400.0;
-constexpr double kWeek = 7 * kDay;
-constexpr double kYear = 365.25 * kDay;
-constexpr double kMm = 1e-3;
 
 double percentile(std::vector<double> x, double q) {
   if (x.empty()) return 0;
@@ -71,7 +68,7 @@ const schema::Key& plan_schema() {
                mirror_key("course.sessions", "sessions_min", "1", "fewest sessions"),
                mirror_key("course.sessions", "sessions_max", "6", "most sessions"),
                quantity("time_step", Dim::Time, "h", "6 h", "largest reaction step", 60.0,
-                        48 * 3600.0)}),
+                        48 * kHour)}),
     };
     return root;
   }();

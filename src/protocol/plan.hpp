@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/constants.hpp"
 #include "core/schema.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/reduced.hpp"
@@ -29,7 +30,7 @@ struct PlanPatient {
   std::vector<int> passes;
   int sessions_min = 1, sessions_max = 6;
   std::vector<double> intervals;  // s
-  double time_step = 6 * 3600.0;  // s
+  double time_step = 6 * kHour;   // s
 };
 
 PlanPatient load_plan_patient(const std::string& path);

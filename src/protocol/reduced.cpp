@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "core/scenario_schema.hpp"
 #include "devices/catalog.hpp"
 #include "devices/device.hpp"
@@ -22,8 +24,6 @@
 namespace mnsim::protocol {
 
 namespace {
-
-constexpr double kHour = 3600.0;
 
 bool graded(const std::string& kind) {
   return kind != "striae" && kind != "wrinkle";
@@ -260,9 +260,7 @@ RollerReach roller_reach(const std::string& model, double needle_length,
 }
 
 std::string default_grading_path() {
-  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
-    return std::string(d) + "/grading.toml";
-  return std::string(MNSIM_DATA_DIR) + "/grading.toml";
+  return data_file("grading.toml").string();
 }
 
 ReducedModel ReducedModel::load_default() {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/constants.hpp"
 #include "core/scenario.hpp"
 #include "healing/params.hpp"
 #include "healing/reepithelialization.hpp"
@@ -33,9 +34,9 @@ struct ReducedProtocol {
   double depth_reached = 0.0;     // m; 0 = the device model's depth (roller_reach)
   std::string device_model = "roller_192_mf8";  // catalog roller (data/devices.toml)
   int sessions = 3;                             //
-  double interval = 28 * 86400.0;               // s between sessions
-  double follow_up = 56 * 86400.0;              // s after the last session (outcome time)
-  double time_step = 6 * 3600.0;                // s, largest reaction step of the column driver
+  double interval = 28 * kDay;                  // s between sessions
+  double follow_up = 56 * kDay;                 // s after the last session (outcome time)
+  double time_step = 6 * kHour;                 // s, largest reaction step of the column driver
 };
 
 /// What a catalog roller does on a patient's skin, from the same device and penetration model
@@ -138,6 +139,6 @@ struct ScenarioPrediction {
   PatientOutcome outcome;
 };
 ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
-                                    double wound_radius = 0.0, double time_step = 6 * 3600.0);
+                                    double wound_radius = 0.0, double time_step = 6 * kHour);
 
 }  // namespace mnsim::protocol

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "core/scenario_schema.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -13,7 +15,6 @@
 namespace mnsim::protocol {
 
 namespace {
-constexpr double kYear = 365.25 * 86400.0;
 
 const std::vector<std::string>& metrics() {
   static const std::vector<std::string> m = {
@@ -100,9 +101,7 @@ const schema::Key& validation_schema() {
 }
 
 std::string default_validation_path() {
-  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d)
-    return std::string(d) + "/validation.toml";
-  return std::string(MNSIM_DATA_DIR) + "/validation.toml";
+  return data_file("validation.toml").string();
 }
 
 ValidationSet load_validation(const std::string& path) {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#include <numbers>
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 
 namespace mnsim::report::plot {
@@ -274,7 +274,7 @@ void Figure::axes(const Panel& p) {
     text(p.x + p.w / 2, p.y + p.h + 22, p.xa.label, 12.5, HAlign::Centre, VAlign::Top);
   if (!p.ya.label.empty())
     text(p.x - max_ylabel - 12, p.y + p.h / 2, p.ya.label, 12.5, HAlign::Centre, VAlign::Bottom,
-         -std::numbers::pi / 2, false, p.h + 30);
+         -kPi / 2, false, p.h + 30);
   if (!p.title.empty()) text(p.x, p.y - 8, p.title, 13, HAlign::Left, VAlign::Bottom, 0, true, p.w);
 }
 
@@ -322,7 +322,7 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
   // A point with no neighbour is shown as a dot.
   for (const auto& [X, Y] : lone) {
     cairo_new_sub_path(cr_);
-    cairo_arc(cr_, X, Y, 1.6 * width, 0, 2 * std::numbers::pi);
+    cairo_arc(cr_, X, Y, 1.6 * width, 0, 2 * kPi);
     cairo_fill(cr_);
   }
   cairo_restore(cr_);
@@ -465,8 +465,8 @@ void Figure::colourbar(double x, double y, double w, double h, double vlo, doubl
     maxw = std::max(maxw, text_width(l, 11));
     text(x + w + 6, Y, l, 11, HAlign::Left, VAlign::Middle);
   }
-  text(x + w + maxw + 12, y + h / 2, label, 12, HAlign::Centre, VAlign::Top, -std::numbers::pi / 2,
-       false, h + 40);
+  text(x + w + maxw + 12, y + h / 2, label, 12, HAlign::Centre, VAlign::Top, -kPi / 2, false,
+       h + 40);
 }
 
 double Figure::legend_entry(double x, double y, std::string_view name, Rgb c, bool dashed,

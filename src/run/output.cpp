@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/constants.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/params.hpp"
 
@@ -27,7 +28,7 @@ schema::Key output_schema() {
                     "When fields.h5 gets a snapshot of the fields."),
           quantity("snapshot_every", Dim::Time, "days", "",
                    "Also a snapshot at every multiple of this time (optional).", 3600.0,
-                   3 * 366 * 86400.0),
+                   3 * 366 * kDay),
           enum_list("fields", healing_field_names(),
                     "[\"damage\", \"inflammatory_signal\", \"fibroblasts\", \"collagen3\", "
                     "\"collagen1\", \"elastin\", \"vascular\", \"melanin_excess\"]",

@@ -1,5 +1,6 @@
 #include "run/run.hpp"
 
+#include "core/constants.hpp"
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
 #include "run/resources.hpp"
@@ -36,10 +37,7 @@
 
 namespace mnsim {
 
-namespace {
-constexpr double kDay = 86400.0;
-constexpr double kHour = 3600.0;
-}  // namespace
+namespace {}  // namespace
 
 std::string utc_now_iso() {
   const std::time_t t = std::time(nullptr);
@@ -100,11 +98,6 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   // The device resolves against the catalog (model, offered lengths, depth range).
   devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
   return need;
-}
-
-/// Seed of one session's device stage: keyed by (scenario seed, session index).
-std::uint64_t session_seed(std::uint64_t seed, int session) {
-  return mix64(mix64(seed) ^ (0x5e55'0000ULL + static_cast<std::uint64_t>(session)));
 }
 
 namespace {
@@ -312,8 +305,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       if (plan.before_sessions) {
         snapshot(t, fmt::format("before session {}", s.index + 1), fields);
       }
-      const devices::StageResult st =
-          devices::run_device_stage(scenario, patch.profile(), area, session_seed(seed, s.index));
+      const devices::StageResult st = devices::run_device_stage(
+          scenario, patch.profile(), area, session_seed(seed, static_cast<std::uint64_t>(s.index)));
       const healing::InjuryTally tally = engine.apply_session(st.punctures);
       if (s.index == 0) {
         first_stats = st.stats;
@@ -448,9 +441,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     for (const auto& row : r.timeseries) ts.add(row.t, row.quantity, row.layer, row.value);
     // The first session's punctures feed the report's density map: drawn again (same seed).
     if (!first_stats.is_null() && !course.sessions.empty()) {
-      first_punctures = devices::run_device_stage(scenario, patch.profile(), area,
-                                                  session_seed(seed, course.sessions[0].index))
-                            .punctures;
+      first_punctures =
+          devices::run_device_stage(
+              scenario, patch.profile(), area,
+              session_seed(seed, static_cast<std::uint64_t>(course.sessions[0].index)))
+              .punctures;
     }
     progress.note(fmt::format("resuming from the checkpoint at simulated day {:.2f} of {:.0f}",
                               r.t / kDay, course.end_time / kDay));

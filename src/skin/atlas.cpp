@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/constants.hpp"
+#include "core/data_dir.hpp"
 #include "skin/datafile.hpp"
 
 #include <algorithm>
@@ -11,9 +13,6 @@
 namespace mnsim::skin {
 
 namespace {
-constexpr double kUm = 1e-6;
-constexpr double kMm = 1e-3;
-constexpr double kYear = 365.25 * 86400.0;
 
 const std::array<const char*, kLayers> kLayerKeys = {
     "stratum_corneum", "viable_epidermis", "papillary_dermis", "reticular_dermis", "hypodermis"};
@@ -207,8 +206,7 @@ SkinProfile Atlas::make_profile(const std::string& site, double age_years, Sex s
 }
 
 std::string default_atlas_path() {
-  if (const char* d = std::getenv("MNSIM_DATA_DIR"); d && *d) return std::string(d) + "/sites.toml";
-  return std::string(MNSIM_DATA_DIR) + "/sites.toml";
+  return data_file("sites.toml").string();
 }
 
 const Atlas& default_atlas() {

@@ -5,15 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/constants.hpp"
 #include "lesions/factory.hpp"
 
 namespace mnsim::skin {
 
-namespace {
-constexpr double kMm = 1e-3;
-constexpr double kUm = 1e-6;
-constexpr double kYear = 365.25 * 86400.0;
-}  // namespace
+namespace {}  // namespace
 
 schema::Key patient_schema() {
   using namespace schema;

@@ -75,6 +75,39 @@ TEST(Cli, PuncturesWritesPuncturesDensityAndStats) {
   fs::remove_all(d);
 }
 
+// `mnsim punctures` shows the punctures of session 1 of `mnsim run` with the same scenario and
+// seed (each session's device stage has its own named random stream; before, the two drew other
+// punctures: 87 against 105 on example 04).
+TEST(Cli, PuncturesAreThoseOfSessionOneOfRun) {
+  const fs::path d = temp_dir("session1");
+  std::ofstream(d / "s.toml") << "seed = 7\n[tissue]\nwidth = \"2 mm\"\nlength = \"2 mm\"\n"
+                                 "resolution = \"200 um\"\n"
+                                 "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\n"
+                                 "depth = \"0.5 mm\"\n[technique]\npasses = 2\n"
+                                 "[course]\nsessions = 2\ninterval = \"1 day\"\n"
+                                 "follow_up = \"1 day\"\n";
+  const std::string bin = MNSIM_BINARY;
+  Output o = sh(bin + " punctures " + (d / "s.toml").string() + " --out " + (d / "p").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  o = sh(bin + " run " + (d / "s.toml").string() + " --quiet --out " + (d / "r").string());
+  ASSERT_EQ(o.code, 0) << o.text;
+  const std::string alone = read(d / "p" / "punctures.csv");
+  // The run's CSV has the session number in front; its session-1 rows are the punctures.
+  std::istringstream run(read(d / "r" / "punctures.csv"));
+  std::string line, session1, session2;
+  std::getline(run, line);
+  session1 = line.substr(line.find(',') + 1) + "\n";
+  while (std::getline(run, line)) {
+    const std::string rest = line.substr(line.find(',') + 1) + "\n";
+    (line.rfind("1,", 0) == 0 ? session1 : session2) += rest;
+  }
+  EXPECT_GT(std::count(alone.begin(), alone.end(), '\n'), 10);
+  EXPECT_EQ(session1, alone);
+  EXPECT_FALSE(session2.empty());
+  EXPECT_NE(session2, session1.substr(session1.find('\n') + 1));  // session 2 draws its own
+  fs::remove_all(d);
+}
+
 TEST(Cli, BadDeviceKeyIsOneLineWithItsPosition) {
   const fs::path d = temp_dir("bad");
   std::ofstream(d / "s.toml") << "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\n"
