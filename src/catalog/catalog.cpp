@@ -52,7 +52,7 @@ std::string units_text() {
   return out;
 }
 
-std::string value_line(const std::string& name, const skin::DataValue& v) {
+std::string value_line(const std::string& name, const io::DataValue& v) {
   return fmt::format("    {:<30} {:<12} {}\n", name, v.text, v.source);
 }
 
@@ -111,7 +111,7 @@ std::string lesions_text() {
       d.path());
   for (const auto& k : d.kinds()) {
     out += fmt::format("\n{}: {}\n", k.key, k.description);
-    const std::pair<const char*, const skin::DataValue*> entries[] = {
+    const std::pair<const char*, const io::DataValue*> entries[] = {
         {"width_min", &k.width_min},
         {"width_max", &k.width_max},
         {"depth_min", &k.depth_min},

@@ -29,6 +29,11 @@ const std::vector<UnitInfo> kAngle = {{"deg", kDeg}, {"°", kDeg}, {"rad", 1.0}}
 const std::vector<UnitInfo> kPressure = {{"Pa", 1.0}, {"kPa", 1e3}, {"MPa", 1e6}};
 const std::vector<UnitInfo> kTension = {{"N/m", 1.0}, {"mN/m", 1e-3}};
 const std::vector<UnitInfo> kFraction = {{"%", 0.01}, {"", 1.0}};
+const std::vector<UnitInfo> kNumber = {{"", 1.0}};
+const std::vector<UnitInfo> kConcentration = {
+    {"kg/m^3", 1.0}, {"mg/mL", 1.0}, {"mg/ml", 1.0}, {"g/L", 1.0}, {"ug/mL", 1e-3}};
+const std::vector<UnitInfo> kVolumeDensity = {
+    {"/mm^3", 1e9}, {"cells/mm^3", 1e9}, {"/mL", 1e6}, {"cells/mL", 1e6}, {"/m^3", 1.0}};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -58,6 +63,12 @@ std::string example(Dim d) {
       return "\"8 N/m\"";
     case Dim::Fraction:
       return "\"50 %\" or 0.5";
+    case Dim::Number:
+      return "\"1.07\"";
+    case Dim::Concentration:
+      return "\"250 mg/mL\"";
+    case Dim::VolumeDensity:
+      return "\"8000 /mm^3\"";
   }
   return "";
 }
@@ -85,6 +96,12 @@ std::string_view dim_name(Dim d) {
       return "tension";
     case Dim::Fraction:
       return "fraction";
+    case Dim::Number:
+      return "plain number";
+    case Dim::Concentration:
+      return "concentration";
+    case Dim::VolumeDensity:
+      return "number per volume";
   }
   return "?";
 }
@@ -110,7 +127,12 @@ std::string_view si_unit(Dim d) {
     case Dim::Tension:
       return "N/m";
     case Dim::Fraction:
+    case Dim::Number:
       return "";
+    case Dim::Concentration:
+      return "kg/m^3";
+    case Dim::VolumeDensity:
+      return "/m^3";
   }
   return "";
 }
@@ -137,6 +159,12 @@ const std::vector<UnitInfo>& units_for(Dim d) {
       return kTension;
     case Dim::Fraction:
       return kFraction;
+    case Dim::Number:
+      return kNumber;
+    case Dim::Concentration:
+      return kConcentration;
+    case Dim::VolumeDensity:
+      return kVolumeDensity;
   }
   return kFraction;
 }
@@ -148,6 +176,7 @@ std::string expected_units(Dim d) {
     if (!units.empty()) units += ", ";
     units += u.symbol;
   }
+  if (units.empty()) return fmt::format("a {} such as {}", dim_name(d), example(d));
   return fmt::format("a {} such as {}; units: {}", dim_name(d), example(d), units);
 }
 
@@ -189,7 +218,7 @@ ParsedQuantity parse_quantity(std::string_view text, Dim d) {
   const std::string_view unit = trim(s.substr(i));
   for (const auto& u : units_for(d)) {
     if (u.symbol == unit) {
-      if (unit.empty() && d != Dim::Fraction) break;
+      if (unit.empty() && d != Dim::Fraction && d != Dim::Number) break;
       out.si = value * u.to_si;
       if (!std::isfinite(out.si)) {
         out.error = fmt::format("'{}' overflows", s);
@@ -199,6 +228,8 @@ ParsedQuantity parse_quantity(std::string_view text, Dim d) {
   }
   if (unit.empty()) {
     out.error = fmt::format("'{}' has no unit", s);
+  } else if (d == Dim::Number) {
+    out.error = fmt::format("'{}' is a plain factor and takes no unit", s);
   } else {
     out.error = fmt::format("unknown {} unit '{}'", dim_name(d), unit);
   }

@@ -1,8 +1,9 @@
 // Physical quantities in scenario files: "1.5 mm", "4 weeks", "90 Hz", "2 N", "250 /cm^2".
 //
-// Internally every quantity is a double in SI base units (m, s, Hz, N, m/s, 1/m^2, rad, Pa, N/m);
-// dimensionless fractions are plain ratios (so "50 %" is 0.5). The healing grid later converts to
-// documented working units (um, hours) in one place.
+// Internally every quantity is a double in SI base units (m, s, Hz, N, m/s, 1/m^2, rad, Pa, N/m,
+// kg/m^3, 1/m^3); dimensionless fractions are plain ratios (so "50 %" is 0.5). Scenario files and
+// the parameter data files (data/*.toml) share these dimensions and units. The healing grid later
+// converts to documented working units (um, hours) in one place.
 #pragma once
 
 #include <optional>
@@ -21,8 +22,11 @@ enum class Dim {
   AreaDensity,  // per area, e.g. punctures per cm^2
   Angle,
   Pressure,
-  Tension,   // force per length
-  Fraction,  // dimensionless, "%" allowed
+  Tension,        // force per length
+  Fraction,       // dimensionless, "%" allowed
+  Number,         // a plain factor, no unit
+  Concentration,  // mass per volume, kg/m^3 (mg/mL is the same number)
+  VolumeDensity,  // per volume, e.g. cells per mm^3
 };
 
 struct UnitInfo {

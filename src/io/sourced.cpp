@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "io/files.hpp"
+#include "io/data_file.hpp"
 
 namespace mnsim::io {
 
@@ -15,7 +15,6 @@ namespace {
 SourceLoc loc_of(const toml::source_region& r, const std::string& file) {
   return SourceLoc{file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
 }
-constexpr std::size_t kMaxDataBytes = 4u << 20;
 }  // namespace
 
 const SourcedSpec& SourcedEntry::spec(const std::string& key) const {
@@ -76,14 +75,11 @@ const std::string& SourcedEntry::text(const std::string& key) const {
   return s.text;
 }
 
-std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std::string& file) {
-  toml::table doc;
-  try {
-    doc = toml::parse(std::string_view(text), std::string_view(file));
-  } catch (const toml::parse_error& e) {
-    throw InputError(loc_of(e.source(), file), "toml",
-                     "syntax error: " + std::string(e.description()), "valid TOML 1.0");
-  }
+namespace {
+/// The entries of a parsed data file (every top-level table, in file order).
+std::vector<SourcedEntry> entries_of(const DataFile& f) {
+  const std::string& file = f.path();
+  const toml::table& doc = f.root();
   std::vector<SourcedEntry> out;
   for (auto&& [k, node] : doc) {
     const std::string id(k.str());
@@ -159,8 +155,14 @@ std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std:
   return out;
 }
 
+}  // namespace
+
+std::vector<SourcedEntry> parse_sourced_text(const std::string& text, const std::string& file) {
+  return entries_of(DataFile::from_text(text, file));
+}
+
 std::vector<SourcedEntry> read_sourced_file(const std::filesystem::path& path) {
-  return parse_sourced_text(read_text_file(path, kMaxDataBytes, "a TOML data file"), path.string());
+  return entries_of(DataFile(path.string()));
 }
 
 }  // namespace mnsim::io

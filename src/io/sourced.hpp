@@ -1,4 +1,5 @@
-// Data files whose every parameter carries its source: a TOML file of top-level tables (entries),
+// Data files whose every parameter carries its source, read by io::DataFile and viewed as a list of
+// entries: a TOML file of top-level tables (entries),
 // each key an inline table `{ value = ..., source = "..." }`. The value is a quantity string
 // ("2 cm"), a list of quantity strings, an integer, a number or a string; the source names the
 // author, year and journal/agency, or starts with "assumed:" or "calibrated:" with its reasoning.

@@ -4,15 +4,14 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
-#include "skin/datafile.hpp"
+#include "io/data_file.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
 
 namespace mnsim::lesions {
 
-using skin::DataDim;
-using skin::DataFile;
+using io::DataFile;
 
 Effects KindData::effects() const {
   Effects e;
@@ -28,9 +27,9 @@ Effects KindData::effects() const {
 
 namespace {
 
-void range(const DataFile& f, const toml::table& t, const std::string& where,
-           const std::string& name, DataDim d, double lo, double hi, DataValue& vmin,
-           DataValue& vmax) {
+void range(const io::DataFile& f, const toml::table& t, const std::string& where,
+           const std::string& name, Dim d, double lo, double hi, io::DataValue& vmin,
+           io::DataValue& vmax) {
   vmin = f.value(t, where, name + "_min", d, lo, hi);
   vmax = f.value(t, where, name + "_max", d, lo, hi);
   if (vmax.si < vmin.si) {
@@ -43,7 +42,7 @@ void range(const DataFile& f, const toml::table& t, const std::string& where,
 }  // namespace
 
 LesionData LesionData::load(const std::string& path) {
-  const DataFile f(path);
+  const io::DataFile f(path);
   LesionData out;
   out.path_ = path;
   std::vector<std::string> all = kInventoryClasses;
@@ -75,26 +74,25 @@ LesionData LesionData::load(const std::string& path) {
     }
     k.description = desc->as_string()->get();
     if (!measured) {
-      range(f, t, key, "width", DataDim::Length, 1e-6, 50 * kMm, k.width_min, k.width_max);
-      range(f, t, key, "depth", DataDim::Length, 1e-6, 10 * kMm, k.depth_min, k.depth_max);
+      range(f, t, key, "width", Dim::Length, 1e-6, 50 * kMm, k.width_min, k.width_max);
+      range(f, t, key, "depth", Dim::Length, 1e-6, 10 * kMm, k.depth_min, k.depth_max);
     }
     if (linear)
-      range(f, t, key, "length", DataDim::Length, 1e-6, 500 * kMm, k.length_min, k.length_max);
+      range(f, t, key, "length", Dim::Length, 1e-6, 500 * kMm, k.length_min, k.length_max);
     if (boxcar) {
-      range(f, t, key, "wall_angle", DataDim::Angle, 0.0, deg90 * 0.99, k.wall_angle_min,
+      range(f, t, key, "wall_angle", Dim::Angle, 0.0, deg90 * 0.99, k.wall_angle_min,
             k.wall_angle_max);
     }
     if (rolling) {
-      k.tether_radius = f.value(t, key, "tether_radius", DataDim::Length, 0.0, 10 * kMm);
-      k.tether_depth = f.value(t, key, "tether_depth", DataDim::Length, 0.0, 10 * kMm);
-      k.tether_collagen_factor =
-          f.value(t, key, "tether_collagen_factor", DataDim::Number, 0.0, 10.0);
+      k.tether_radius = f.value(t, key, "tether_radius", Dim::Length, 0.0, 10 * kMm);
+      k.tether_depth = f.value(t, key, "tether_depth", Dim::Length, 0.0, 10 * kMm);
+      k.tether_collagen_factor = f.value(t, key, "tether_collagen_factor", Dim::Number, 0.0, 10.0);
     }
     if (measured) {
-      k.deficit_threshold = f.value(t, key, "deficit_threshold", DataDim::Length, 0.0, 10 * kMm);
+      k.deficit_threshold = f.value(t, key, "deficit_threshold", Dim::Length, 0.0, 10 * kMm);
     }
-    k.collagen_deficit = f.value(t, key, "collagen_deficit", DataDim::Fraction, 0.0, 1.0);
-    k.disorder = f.value(t, key, "disorder", DataDim::Fraction, 0.0, 1.0);
+    k.collagen_deficit = f.value(t, key, "collagen_deficit", Dim::Fraction, 0.0, 1.0);
+    k.disorder = f.value(t, key, "disorder", Dim::Fraction, 0.0, 1.0);
     out.kinds_.push_back(std::move(k));
   }
   return out;

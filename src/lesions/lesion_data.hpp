@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "io/data_file.hpp"
 #include "lesions/lesion.hpp"
-#include "skin/data_value.hpp"
 
 namespace mnsim::lesions {
 
-using skin::DataValue;
+using io::DataValue;
 
 /// One table of data/lesions.toml. Ranges are uniform distributions [min, max]; entries that a
 /// kind does not use have an empty `text`.
@@ -18,12 +18,12 @@ struct KindData {
   std::string key;  // "icepick", "boxcar_shallow", "boxcar_deep", "rolling", "striae", "wrinkle",
                     // "measured"
   std::string description;
-  DataValue width_min, width_max, depth_min, depth_max;
-  DataValue length_min, length_max;                               // striae, wrinkle
-  DataValue wall_angle_min, wall_angle_max;                       // boxcar_*
-  DataValue tether_radius, tether_depth, tether_collagen_factor;  // rolling
-  DataValue deficit_threshold;                                    // measured
-  DataValue collagen_deficit, disorder;
+  io::DataValue width_min, width_max, depth_min, depth_max;
+  io::DataValue length_min, length_max;                               // striae, wrinkle
+  io::DataValue wall_angle_min, wall_angle_max;                       // boxcar_*
+  io::DataValue tether_radius, tether_depth, tether_collagen_factor;  // rolling
+  io::DataValue deficit_threshold;                                    // measured
+  io::DataValue collagen_deficit, disorder;
   Effects effects() const;
 };
 

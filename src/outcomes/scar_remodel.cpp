@@ -7,53 +7,50 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
-#include "skin/datafile.hpp"
+#include "io/data_file.hpp"
 
 namespace mnsim::outcomes {
 
 OutcomeParams load_outcome_params(const std::string& path) {
-  using skin::DataDim;
-  skin::DataFile f(path);
+  io::DataFile f(path);
   const auto& root = f.root();
   f.check_keys(root, "", {"remodel", "pih", "roller", "planner", "variability"});
   OutcomeParams p;
   p.file = path;
   const auto& r = f.table(root, "", "remodel");
   f.check_keys(r, "remodel", {"scar_volume_fraction", "normal_volume_fraction", "tether_share"});
-  p.scar_volume_fraction =
-      f.value(r, "remodel", "scar_volume_fraction", DataDim::Number, 0.0, 1.0).si;
+  p.scar_volume_fraction = f.value(r, "remodel", "scar_volume_fraction", Dim::Number, 0.0, 1.0).si;
   p.normal_volume_fraction =
-      f.value(r, "remodel", "normal_volume_fraction", DataDim::Number, 0.0, 1.0).si;
-  p.tether_share = f.value(r, "remodel", "tether_share", DataDim::Fraction, 0.0, 1.0).si;
+      f.value(r, "remodel", "normal_volume_fraction", Dim::Number, 0.0, 1.0).si;
+  p.tether_share = f.value(r, "remodel", "tether_share", Dim::Fraction, 0.0, 1.0).si;
   const auto& h = f.table(root, "", "pih");
   f.check_keys(h, "pih", {"mu_half", "mu_width"});
-  p.pih_mu_half = f.value(h, "pih", "mu_half", DataDim::Number, 0.0, 10.0).si;
-  p.pih_mu_width = f.value(h, "pih", "mu_width", DataDim::Number, 1e-6, 10.0).si;
+  p.pih_mu_half = f.value(h, "pih", "mu_half", Dim::Number, 0.0, 10.0).si;
+  p.pih_mu_width = f.value(h, "pih", "mu_width", Dim::Number, 1e-6, 10.0).si;
   const auto& o = f.table(root, "", "roller");
   f.check_keys(o, "roller", {"channel_radius"});
-  p.channel_radius = f.value(o, "roller", "channel_radius", DataDim::Length, 1e-6, 1e-3).si;
+  p.channel_radius = f.value(o, "roller", "channel_radius", Dim::Length, 1e-6, 1e-3).si;
   const auto& pl = f.table(root, "", "planner");
   f.check_keys(pl, "planner",
                {"pih_cap_type_1", "pih_cap_type_2", "pih_cap_type_3", "pih_cap_type_4",
                 "pih_cap_type_5", "pih_cap_type_6", "erythema_cap", "home_use_max"});
   for (int i = 0; i < 6; ++i) {
     p.pih_cap[static_cast<std::size_t>(i)] =
-        f.value(pl, "planner", "pih_cap_type_" + std::to_string(i + 1), DataDim::Fraction, 0.0, 1.0)
-            .si;
+        f.value(pl, "planner", "pih_cap_type_" + std::to_string(i + 1), Dim::Fraction, 0.0, 1.0).si;
   }
-  p.erythema_cap = f.value(pl, "planner", "erythema_cap", DataDim::Time, 0.0, 1e8).si;
-  p.home_use_max = f.value(pl, "planner", "home_use_max", DataDim::Length, 0.0, 1e-2).si;
+  p.erythema_cap = f.value(pl, "planner", "erythema_cap", Dim::Time, 0.0, 1e8).si;
+  p.home_use_max = f.value(pl, "planner", "home_use_max", Dim::Length, 0.0, 1e-2).si;
   const auto& v = f.table(root, "", "variability");
   f.check_keys(
       v, "variability",
       {"collagen_synthesis", "growth_factor_supply", "fibroblast_proliferation", "melanin_rate"});
   p.var_collagen_synthesis =
-      f.value(v, "variability", "collagen_synthesis", DataDim::Number, 0.0, 2.0).si;
+      f.value(v, "variability", "collagen_synthesis", Dim::Number, 0.0, 2.0).si;
   p.var_growth_factor_supply =
-      f.value(v, "variability", "growth_factor_supply", DataDim::Number, 0.0, 2.0).si;
+      f.value(v, "variability", "growth_factor_supply", Dim::Number, 0.0, 2.0).si;
   p.var_fibroblast_proliferation =
-      f.value(v, "variability", "fibroblast_proliferation", DataDim::Number, 0.0, 2.0).si;
-  p.var_melanin_rate = f.value(v, "variability", "melanin_rate", DataDim::Number, 0.0, 2.0).si;
+      f.value(v, "variability", "fibroblast_proliferation", Dim::Number, 0.0, 2.0).si;
+  p.var_melanin_rate = f.value(v, "variability", "melanin_rate", Dim::Number, 0.0, 2.0).si;
   return p;
 }
 
@@ -68,7 +65,7 @@ const OutcomeParams& default_outcome_params() {
 
 std::string catalog_text(const std::string& path) {
   load_outcome_params(path);  // validates first
-  skin::DataFile f(path);
+  io::DataFile f(path);
   std::string out = "Clinical-outcome parameters (" + path +
                     "; docs/model.md \"Scar remodelling\", docs/cohort.md)\n";
   for (auto&& [sec, node] : f.root()) {

@@ -4,7 +4,7 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
-#include "skin/datafile.hpp"
+#include "io/data_file.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,7 +18,7 @@ const std::array<const char*, kLayers> kLayerKeys = {
     "stratum_corneum", "viable_epidermis", "papillary_dermis", "reticular_dermis", "hypodermis"};
 
 struct Limits {
-  DataDim dim;
+  Dim dim;
   double lo, hi;
 };
 
@@ -27,11 +27,11 @@ Limits composition_limits(std::size_t c) {
     case 0:
     case 1:
     case 2:
-      return {DataDim::Concentration, 0.0, 1000.0};  // kg/m^3: at most wet tissue density
+      return {Dim::Concentration, 0.0, 1000.0};  // kg/m^3: at most wet tissue density
     case 3:
-      return {DataDim::VolumeDensity, 0.0, 1e15};  // cells/m^3 (1e6 /mm^3 = packed cells)
+      return {Dim::VolumeDensity, 0.0, 1e15};  // cells/m^3 (1e6 /mm^3 = packed cells)
     default:
-      return {DataDim::Fraction, 0.0, 1.0};
+      return {Dim::Fraction, 0.0, 1.0};
   }
 }
 }  // namespace
@@ -41,7 +41,7 @@ std::string_view sex_name(Sex s) {
 }
 
 Atlas Atlas::load(const std::string& path) {
-  const DataFile f(path);
+  const io::DataFile f(path);
   Atlas a;
   a.path_ = path;
   const toml::table& root = f.root();
@@ -55,25 +55,23 @@ Atlas Atlas::load(const std::string& path) {
                {"reference_age", "epidermis_loss_per_decade_male",
                 "epidermis_loss_per_decade_female", "dermis_loss_per_decade", "minimum_factor"});
   a.age_.reference_age =
-      f.value(age, "modifiers.age", "reference_age", DataDim::Time, 0.0, 120 * kYear);
+      f.value(age, "modifiers.age", "reference_age", Dim::Time, 0.0, 120 * kYear);
   a.age_.epidermis_loss_male =
-      f.value(age, "modifiers.age", "epidermis_loss_per_decade_male", DataDim::Fraction, 0, 0.5);
+      f.value(age, "modifiers.age", "epidermis_loss_per_decade_male", Dim::Fraction, 0, 0.5);
   a.age_.epidermis_loss_female =
-      f.value(age, "modifiers.age", "epidermis_loss_per_decade_female", DataDim::Fraction, 0, 0.5);
+      f.value(age, "modifiers.age", "epidermis_loss_per_decade_female", Dim::Fraction, 0, 0.5);
   a.age_.dermis_loss =
-      f.value(age, "modifiers.age", "dermis_loss_per_decade", DataDim::Fraction, 0, 0.5);
-  a.age_.minimum_factor =
-      f.value(age, "modifiers.age", "minimum_factor", DataDim::Fraction, 0.05, 1);
+      f.value(age, "modifiers.age", "dermis_loss_per_decade", Dim::Fraction, 0, 0.5);
+  a.age_.minimum_factor = f.value(age, "modifiers.age", "minimum_factor", Dim::Fraction, 0.05, 1);
   const toml::table& sex = f.table(mods, "modifiers", "sex");
   f.check_keys(sex, "modifiers.sex", {"epidermis_male_factor"});
-  a.male_epidermis_ =
-      f.value(sex, "modifiers.sex", "epidermis_male_factor", DataDim::Number, 0.5, 2.0);
+  a.male_epidermis_ = f.value(sex, "modifiers.sex", "epidermis_male_factor", Dim::Number, 0.5, 2.0);
   const toml::table& fitz = f.table(mods, "modifiers", "fitzpatrick");
   f.check_keys(fitz, "modifiers.fitzpatrick",
                {"type_1", "type_2", "type_3", "type_4", "type_5", "type_6"});
   for (int t = 1; t <= 6; ++t) {
-    a.fitz_[static_cast<std::size_t>(t - 1)] = f.value(
-        fitz, "modifiers.fitzpatrick", fmt::format("type_{}", t), DataDim::Number, 0.1, 20.0);
+    a.fitz_[static_cast<std::size_t>(t - 1)] =
+        f.value(fitz, "modifiers.fitzpatrick", fmt::format("type_{}", t), Dim::Number, 0.1, 20.0);
   }
 
   // Defaults.
@@ -84,15 +82,15 @@ Atlas Atlas::load(const std::string& path) {
   f.check_keys(defs, "defaults", def_keys);
   SiteEntry base;
   base.stratum_corneum =
-      f.value(defs, "defaults", "stratum_corneum", DataDim::Length, 1 * kUm, 200 * kUm);
+      f.value(defs, "defaults", "stratum_corneum", Dim::Length, 1 * kUm, 200 * kUm);
   base.papillary_fraction =
-      f.value(defs, "defaults", "papillary_fraction", DataDim::Fraction, 0.01, 0.9);
+      f.value(defs, "defaults", "papillary_fraction", Dim::Fraction, 0.01, 0.9);
   base.melanocyte_density =
-      f.value(defs, "defaults", "melanocyte_density", DataDim::AreaDensity, 0.0, 1e10);
-  base.tension = f.value(defs, "defaults", "tension", DataDim::Tension, 0.0, 1000.0);
+      f.value(defs, "defaults", "melanocyte_density", Dim::AreaDensity, 0.0, 1e10);
+  base.tension = f.value(defs, "defaults", "tension", Dim::Tension, 0.0, 1000.0);
   for (std::size_t l = 0; l < kLayers; ++l) {
-    base.youngs[l] = f.value(defs, "defaults", std::string("youngs_") + kLayerKeys[l],
-                             DataDim::Pressure, 1.0, 1e10);
+    base.youngs[l] =
+        f.value(defs, "defaults", std::string("youngs_") + kLayerKeys[l], Dim::Pressure, 1.0, 1e10);
   }
   const toml::table& comp = f.table(defs, "defaults", "composition");
   f.check_keys(comp, "defaults.composition",
@@ -133,16 +131,16 @@ Atlas Atlas::load(const std::string& path) {
                        "missing or empty display name", "name = \"medial cheek\"");
     }
     e.name = name->as_string()->get();
-    e.epidermis = f.value(st, where, "epidermis", DataDim::Length, 5 * kUm, 500 * kUm);
-    e.dermis_female = f.value(st, where, "dermis_female", DataDim::Length, 0.1 * kMm, 6 * kMm);
-    e.dermis_male = f.value(st, where, "dermis_male", DataDim::Length, 0.1 * kMm, 6 * kMm);
-    f.optional_value(st, where, "stratum_corneum", DataDim::Length, 1 * kUm, 200 * kUm,
+    e.epidermis = f.value(st, where, "epidermis", Dim::Length, 5 * kUm, 500 * kUm);
+    e.dermis_female = f.value(st, where, "dermis_female", Dim::Length, 0.1 * kMm, 6 * kMm);
+    e.dermis_male = f.value(st, where, "dermis_male", Dim::Length, 0.1 * kMm, 6 * kMm);
+    f.optional_value(st, where, "stratum_corneum", Dim::Length, 1 * kUm, 200 * kUm,
                      e.stratum_corneum);
-    f.optional_value(st, where, "papillary_fraction", DataDim::Fraction, 0.01, 0.9,
+    f.optional_value(st, where, "papillary_fraction", Dim::Fraction, 0.01, 0.9,
                      e.papillary_fraction);
-    f.optional_value(st, where, "melanocyte_density", DataDim::AreaDensity, 0.0, 1e10,
+    f.optional_value(st, where, "melanocyte_density", Dim::AreaDensity, 0.0, 1e10,
                      e.melanocyte_density);
-    f.optional_value(st, where, "tension", DataDim::Tension, 0.0, 1000.0, e.tension);
+    f.optional_value(st, where, "tension", Dim::Tension, 0.0, 1000.0, e.tension);
     a.sites_.push_back(std::move(e));
   }
   return a;
@@ -161,7 +159,7 @@ const SiteEntry* Atlas::find(const std::string& key) const {
   return nullptr;
 }
 
-const DataValue& Atlas::fitzpatrick_activity(int type) const {
+const io::DataValue& Atlas::fitzpatrick_activity(int type) const {
   if (type < 1 || type > 6) throw std::out_of_range("Fitzpatrick type must be 1..6");
   return fitz_[static_cast<std::size_t>(type - 1)];
 }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "skin/data_value.hpp"
+#include "io/data_file.hpp"
 #include "skin/profile.hpp"
 
 namespace mnsim::skin {
@@ -19,19 +19,19 @@ std::string_view sex_name(Sex s);
 /// One site as written in the atlas (reference age, before modifiers). Every value keeps its
 /// text, unit and source.
 struct SiteEntry {
-  std::string key;                          // "medial_cheek"
-  std::string name;                         // "medial cheek"
-  DataValue epidermis;                      // viable epidermis, sexes pooled, m
-  DataValue stratum_corneum;                // m (site value or [defaults])
-  DataValue dermis_female;                  // m
-  DataValue dermis_male;                    // m
-  DataValue papillary_fraction;             // of the dermis
-  DataValue melanocyte_density;             // 1/m^2
-  DataValue tension;                        // N/m
-  std::array<DataValue, kLayers> youngs{};  // Pa, per tissue layer
+  std::string key;                              // "medial_cheek"
+  std::string name;                             // "medial cheek"
+  io::DataValue epidermis;                      // viable epidermis, sexes pooled, m
+  io::DataValue stratum_corneum;                // m (site value or [defaults])
+  io::DataValue dermis_female;                  // m
+  io::DataValue dermis_male;                    // m
+  io::DataValue papillary_fraction;             // of the dermis
+  io::DataValue melanocyte_density;             // 1/m^2
+  io::DataValue tension;                        // N/m
+  std::array<io::DataValue, kLayers> youngs{};  // Pa, per tissue layer
   // Composition per tissue layer: collagen1, collagen3, elastin (kg/m^3), fibroblasts (1/m^3),
   // vascular (volume fraction).
-  std::array<std::array<DataValue, 5>, kLayers> composition{};
+  std::array<std::array<io::DataValue, 5>, kLayers> composition{};
 };
 
 /// Names of the five composition entries in data and field order.
@@ -39,11 +39,11 @@ inline constexpr std::array<const char*, 5> kCompositionKeys = {"collagen1", "co
                                                                 "fibroblasts", "vascular"};
 
 struct AgeModifier {
-  DataValue reference_age;          // s
-  DataValue epidermis_loss_male;    // fraction per decade
-  DataValue epidermis_loss_female;  // fraction per decade
-  DataValue dermis_loss;            // fraction per decade
-  DataValue minimum_factor;         // lower bound of the thickness factor
+  io::DataValue reference_age;          // s
+  io::DataValue epidermis_loss_male;    // fraction per decade
+  io::DataValue epidermis_loss_female;  // fraction per decade
+  io::DataValue dermis_loss;            // fraction per decade
+  io::DataValue minimum_factor;         // lower bound of the thickness factor
 };
 
 class Atlas {
@@ -59,9 +59,9 @@ class Atlas {
   const SiteEntry* find(const std::string& key) const;
 
   const AgeModifier& age() const { return age_; }
-  const DataValue& epidermis_male_factor() const { return male_epidermis_; }
+  const io::DataValue& epidermis_male_factor() const { return male_epidermis_; }
   /// Relative melanocyte activity of Fitzpatrick type 1..6.
-  const DataValue& fitzpatrick_activity(int type) const;
+  const io::DataValue& fitzpatrick_activity(int type) const;
 
   /// Thickness factor for age (years) applied to the viable epidermis (epidermis = true) or the
   /// dermis: max(minimum, 1 - loss_per_decade * (age - reference) / 10) for ages above the
@@ -77,8 +77,8 @@ class Atlas {
   std::string path_;
   std::vector<SiteEntry> sites_;
   AgeModifier age_;
-  DataValue male_epidermis_;
-  std::array<DataValue, 6> fitz_{};
+  io::DataValue male_epidermis_;
+  std::array<io::DataValue, 6> fitz_{};
 };
 
 /// Path of the atlas shipped with mnsim: $MNSIM_DATA_DIR/sites.toml if that environment variable

@@ -79,7 +79,7 @@ TEST(LesionData, ReproducesTheDataFileWithSources) {
   for (const KindData& k : d.kinds()) {
     const toml::table& t = *doc[k.key].as_table();
     EXPECT_EQ(k.description, t["description"].value_or(std::string()));
-    const std::pair<const char*, const DataValue*> entries[] = {
+    const std::pair<const char*, const io::DataValue*> entries[] = {
         {"width_min", &k.width_min},
         {"width_max", &k.width_max},
         {"depth_min", &k.depth_min},

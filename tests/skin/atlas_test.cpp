@@ -49,7 +49,7 @@ double si_of(const std::string& text) {
   return it == units.end() ? NAN : v * it->second;
 }
 
-void expect_value(const toml::table& src, const std::string& key, const DataValue& v,
+void expect_value(const toml::table& src, const std::string& key, const io::DataValue& v,
                   const std::string& where) {
   const toml::table* e = src[key].as_table();
   ASSERT_NE(e, nullptr) << where << "." << key;
@@ -124,7 +124,7 @@ TEST(Atlas, ReproducesEveryValueOfTheDataFile) {
     expect_value(st, "dermis_female", s.dermis_female, s.key);
     expect_value(st, "dermis_male", s.dermis_male, s.key);
     // Overridable values: the site's own entry if present, else [defaults].
-    for (const auto& [key, v] : std::vector<std::pair<std::string, const DataValue*>>{
+    for (const auto& [key, v] : std::vector<std::pair<std::string, const io::DataValue*>>{
              {"stratum_corneum", &s.stratum_corneum},
              {"papillary_fraction", &s.papillary_fraction},
              {"melanocyte_density", &s.melanocyte_density},
