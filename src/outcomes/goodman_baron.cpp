@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/units.hpp"
-#include "io/files.hpp"
+#include "io/data_file.hpp"
 
 namespace mnsim::outcomes {
 
@@ -57,15 +57,8 @@ const char* row_name(GbRow row) {
 }
 
 GradingRules load_grading_rules(const std::string& path) {
-  const std::string text = io::read_text_file(path, 1 << 20, "a TOML data file");
-  toml::table doc;
-  try {
-    doc = toml::parse(std::string_view(text), std::string_view(path));
-  } catch (const toml::parse_error& e) {
-    throw InputError(
-        {path, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column)},
-        "toml", "syntax error: " + std::string(e.description()), "valid TOML");
-  }
+  const io::DataFile file(path);
+  const toml::table& doc = file.root();
   // kind: 'l' a length ("150 um"), 'a' an area in mm^2 ("2.0 mm^2"), 'n' a plain number.
   auto entry = [&](const char* key, char kind, const char* example) {
     const toml::node* t = doc.get(key);
