@@ -6,9 +6,9 @@
 #include <chrono>
 
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "devices/device.hpp"
 #include "devices/stage.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/atlas.hpp"
 #include "triad.hpp"
 

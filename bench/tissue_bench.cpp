@@ -6,7 +6,7 @@
 #include <chrono>
 
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
+#include "run/scenario_schema.hpp"
 
 #include <nlohmann/json.hpp>
 

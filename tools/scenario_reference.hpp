@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/scenario_schema.hpp"
+#include "run/scenario_schema.hpp"
 
 namespace mnsim::tools {
 

@@ -16,18 +16,19 @@
 #include <optional>
 
 #include "catalog/catalog.hpp"
+#include "core/command_line.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "core/schema.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
-#include "devices/stage.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
+#include "run/punctures.hpp"
 #include "run/run.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 
 namespace {
@@ -226,17 +227,14 @@ int cmd_check(const Flags& f) {
 
 int cmd_punctures(const Flags& f) {
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
-  // The patient's skin at the treated site (atlas + age, sex, Fitzpatrick modifiers).
-  const mnsim::skin::SkinProfile skin = mnsim::skin::make_patch(sc).profile();
-  mnsim::devices::PuncturesOptions opt;
+  mnsim::PuncturesOptions opt;
   opt.out_dir = f.out.empty()
                     ? std::filesystem::path("results") /
                           (std::filesystem::path(f.scenario).stem().string() + "_punctures")
                     : std::filesystem::path(f.out);
   opt.seed = f.seed;
   opt.force = f.force;
-  const auto area = mnsim::devices::treatment_area(sc);
-  const nlohmann::json st = mnsim::devices::run_punctures(std::move(sc), skin, area, opt);
+  const nlohmann::json st = mnsim::run_punctures(std::move(sc), opt);
   const auto& d = st["density_per_cm2"];
   std::fprintf(stdout,
                "%s\n%zu punctures over %.2f cm^2 in %.3f s: %.1f /cm^2 (CV %.2f over 1 mm cells), "

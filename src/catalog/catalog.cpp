@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/scenario_schema.hpp"
 #include "core/units.hpp"
 #include "devices/catalog.hpp"
 #include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/atlas.hpp"
 
 namespace mnsim {

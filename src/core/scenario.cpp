@@ -12,9 +12,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/scenario_schema.hpp"
-#include "io/files.hpp"
-
 namespace mnsim {
 
 // ---------------------------------------------------------------------------------------------
@@ -598,15 +595,6 @@ Table parse_scenario_text(const std::string& text, const std::string& file, cons
   Validator v(file);
   v.table(doc, root, out);
   return out;
-}
-
-Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what) {
-  return parse_scenario_text(io::read_text_file(path, kMaxScenarioBytes, what), path, root,
-                             what == "a TOML scenario file" ? std::string() : what);
-}
-
-Table load_scenario(const std::string& path) {
-  return load_toml_file(path, scenario_schema());
 }
 
 }  // namespace mnsim

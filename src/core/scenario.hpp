@@ -87,11 +87,5 @@ inline constexpr std::size_t kMaxScenarioBytes = 4u << 20;
 /// `what` names the kind of file in them (empty: a scenario).
 Table parse_scenario_text(const std::string& text, const std::string& file, const schema::Key& root,
                           const std::string& what = {});
-/// Reads and validates a scenario file against the full mnsim schema.
-Table load_scenario(const std::string& path);
-/// Reads and validates a scenario file against a given schema root (cohort, patient, ...).
-/// `what` describes the file in messages ("a TOML cohort file").
-Table load_toml_file(const std::string& path, const schema::Key& root,
-                     const std::string& what = "a TOML scenario file");
 
 }  // namespace mnsim

@@ -1,4 +1,7 @@
 #include "core/schema.hpp"
+#include "core/command_line.hpp"
+
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -239,6 +242,41 @@ std::string suggest(const std::string& word, const std::vector<std::string>& can
     if (word.size() >= 4 && c.rfind(word, 0) == 0) return c;
   }
   return {};
+}
+
+const Key& find_key(const Key& root, const std::string& path) {
+  const auto plain = [](std::string p) {  // "lesions[].kind" -> "lesions.kind"
+    for (auto at = p.find("[]"); at != std::string::npos; at = p.find("[]")) p.erase(at, 2);
+    return p;
+  };
+  const auto at = path.find('@');
+  const std::string want = plain(path.substr(0, at));
+  const std::string variant =
+      at == std::string::npos ? std::string() : fmt::format("= \"{}\"", path.substr(at + 1));
+  for (const auto& fk : flatten(root)) {
+    if (plain(fk.path) != want) continue;
+    const bool same_variant = variant.empty()
+                                  ? fk.variant.empty()
+                                  : fk.variant.size() >= variant.size() &&
+                                        fk.variant.compare(fk.variant.size() - variant.size(),
+                                                           variant.size(), variant) == 0;
+    if (same_variant) return *fk.key;
+  }
+  throw std::logic_error("internal: no schema key '" + path + "'");
+}
+
+Key mirror(const Key& source, std::string name, const std::string& def, std::string doc) {
+  Key k = source;
+  k.name = std::move(name);
+  k.doc = std::move(doc);
+  k.required = false;
+  const bool quoted = k.type == Type::Quantity || k.type == Type::String || k.type == Type::Enum;
+  k.def = def.empty() ? std::string() : quoted ? fmt::format("\"{}\"", def) : def;
+  return k;
+}
+
+Key seed_key(std::string doc) {
+  return integer("seed", "1", std::move(doc), 0, static_cast<double>(kMaxSeed));
 }
 
 }  // namespace mnsim::schema

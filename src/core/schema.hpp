@@ -1,6 +1,6 @@
 // The scenario schema: every key the scenario language knows, with its type, unit dimension,
 // allowed range, default and a one-line description. Modules contribute their own sections
-// (skin, devices, protocol, ...) and core/scenario_schema.cpp assembles the root.
+// (skin, devices, protocol, ...) and run/scenario_schema.cpp assembles the scenario's root.
 #pragma once
 
 #include <map>
@@ -101,6 +101,19 @@ struct FlatKey {
   std::string variant;  // "kind = roller" for variant-specific keys
 };
 std::vector<FlatKey> flatten(const Key& root);
+
+/// The key at a dotted path below `root` ("course.sessions", "patient.age"; a variant's key as
+/// "device.needle_length@roller"). Throws std::logic_error for an unknown path.
+const Key& find_key(const Key& root, const std::string& path);
+
+/// A copy of `source` under another name, default and description: the same type, unit, range
+/// and choices (a file that mirrors a scenario key cannot drift from it). `def` is written as for
+/// quantity, enumeration or integer ("30 years", "medial_cheek", "3"); empty: no default. Not
+/// required.
+Key mirror(const Key& source, std::string name, const std::string& def, std::string doc);
+
+/// The `seed` key of scenario, cohort and planner files: a whole number, 0 to kMaxSeed, default 1.
+Key seed_key(std::string doc);
 
 /// Edit distance for "did you mean" suggestions.
 std::size_t edit_distance(const std::string& a, const std::string& b);

@@ -1,5 +1,9 @@
+// The build mnsim was made from, and the metadata every output carries.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
 #include <string>
 
 namespace mnsim {
@@ -10,5 +14,13 @@ std::string version();
 std::string git_commit();
 /// CMake build type ("Release", "Debug", "RelWithDebInfo").
 std::string build_type();
+
+/// Metadata written into every output: version, commit, build type, seed, threads, start time,
+/// wall time.
+nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
+                            double wall_s);
+
+/// Current UTC time as ISO 8601 ("2026-11-22T21:15:30Z").
+std::string utc_now_iso();
 
 }  // namespace mnsim

@@ -1,6 +1,6 @@
-// The device stage on its own (`mnsim punctures`): builds the device and technique from a
-// scenario, generates the punctures over a treatment area of a skin profile, computes their
-// statistics and writes punctures.csv, density.csv and punctures.json to a folder.
+// The device stage: builds the device and technique from a scenario, generates the punctures over
+// a treatment area of a skin profile, and computes their statistics and density maps
+// (`mnsim punctures` writes them: run/punctures.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -61,17 +61,6 @@ StageResult run_device_stage(
 std::string punctures_csv(const Punctures& p);
 /// density.csv text: punctures per cm^2 on the map's grid, a row per y cell.
 std::string density_csv(const DensityMap& m);
-
-struct PuncturesOptions {
-  std::filesystem::path out_dir;
-  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
-  bool force = false;                 // write into a non-empty foreign folder
-};
-
-/// `mnsim punctures`: runs the device stage and writes punctures.csv, density.csv,
-/// punctures.json (statistics and run metadata) and scenario.resolved.toml. Returns the stats.
-nlohmann::json run_punctures(Table scenario, const skin::SkinProfile& skin, const Rect& area,
-                             const PuncturesOptions& opt);
 
 /// The treatment area: the whole patch, [tissue] width x length. Origin at the patch corner.
 Rect treatment_area(const Table& scenario);

@@ -24,14 +24,15 @@
 #include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "core/scenario_schema.hpp"
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
+#include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "outcomes/goodman_baron.hpp"
+#include "protocol/mirror.hpp"
 
 namespace mnsim::protocol {
 
@@ -221,7 +222,7 @@ CohortSpec read_cohort(const Table& root) {
 }
 
 CohortSpec load_cohort(const std::string& path) {
-  return read_cohort(load_toml_file(path, cohort_schema(), "a TOML cohort file"));
+  return read_cohort(io::load_toml_file(path, cohort_schema(), "a TOML cohort file"));
 }
 
 RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t index) {

@@ -10,9 +10,10 @@
 #endif
 
 #include "core/constants.hpp"
-#include "core/scenario_schema.hpp"
+#include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "protocol/mirror.hpp"
 #include "protocol/validate.hpp"
 
 namespace mnsim::protocol {
@@ -76,7 +77,7 @@ const schema::Key& plan_schema() {
 }
 
 PlanPatient load_plan_patient(const std::string& path) {
-  const Table root = load_toml_file(path, plan_schema(), "a TOML planner patient file");
+  const Table root = io::load_toml_file(path, plan_schema(), "a TOML planner patient file");
   PlanPatient p;
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));
   const Table& pt = root.table("patient");

@@ -11,9 +11,9 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
-#include "core/scenario_schema.hpp"
 #include "devices/catalog.hpp"
 #include "devices/device.hpp"
+#include "devices/schema.hpp"
 #include "healing/column.hpp"
 #include "healing/options.hpp"
 #include "lesions/factory.hpp"
@@ -223,10 +223,12 @@ namespace {
 // The device is built through the scenario's own [device] path, so the reduced model and
 // `mnsim run` use one catalog, one set of overrides and one penetration model.
 Table reduced_device_scenario(const std::string& model, double needle_length) {
+  static const schema::Key root = schema::table(
+      "", "the reduced model's device", {devices::device_schema(), devices::technique_schema()});
   return parse_scenario_text(
       fmt::format("[device]\nmodel = \"{}\"\nneedle_length = \"{:.6g} mm\"\n", model,
                   needle_length * 1e3),
-      "<reduced model device>", scenario_schema());
+      "<reduced model device>", root);
 }
 
 std::unique_ptr<devices::Device> reduced_roller(const Table& sc, const std::string& model) {

@@ -8,9 +8,10 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
-#include "core/scenario_schema.hpp"
+#include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "protocol/mirror.hpp"
 
 namespace mnsim::protocol {
 
@@ -105,7 +106,7 @@ std::string default_validation_path() {
 }
 
 ValidationSet load_validation(const std::string& path) {
-  const Table root = load_toml_file(path, validation_schema(), "a TOML validation file");
+  const Table root = io::load_toml_file(path, validation_schema(), "a TOML validation file");
   ValidationSet set;
   const std::filesystem::path dir = std::filesystem::path(path).parent_path();
   set.cohort = load_referenced_cohort(root, dir);

@@ -39,23 +39,6 @@ namespace mnsim {
 
 namespace {}  // namespace
 
-std::string utc_now_iso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
-                            double wall_s) {
-  return {{"mnsim_version", version()}, {"git_commit", git_commit()},
-          {"build_type", build_type()}, {"seed", seed},
-          {"threads", threads},         {"started_utc", started_utc},
-          {"wall_time_s", wall_s}};
-}
-
 std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> seed) {
   if (seed) {
     Value v = scenario.value("seed");

@@ -35,13 +35,6 @@ struct RunResult {
   std::string summary_text;  // a few lines for the terminal
 };
 
-/// Metadata written into every output: version, commit, seed, threads, start time, wall time.
-nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
-                            double wall_s);
-
-/// Current UTC time as ISO 8601 ("2026-11-22T21:15:30Z").
-std::string utc_now_iso();
-
 /// Applies --seed and returns the seed in force.
 std::uint64_t apply_seed_override(Table& scenario, std::optional<std::uint64_t> seed);
 

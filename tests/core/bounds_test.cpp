@@ -8,11 +8,13 @@
 
 #include <cmath>
 
+#include "core/command_line.hpp"
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "protocol/cohort.hpp"
+#include "protocol/mirror.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
+#include "run/scenario_schema.hpp"
 
 namespace mnsim {
 namespace {

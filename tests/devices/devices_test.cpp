@@ -8,9 +8,9 @@
 #include <numbers>
 
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "devices/device.hpp"
 #include "devices/stage.hpp"
+#include "run/scenario_schema.hpp"
 
 namespace mnsim::devices {
 namespace {

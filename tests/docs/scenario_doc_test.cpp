@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "../../tools/scenario_reference.hpp"
-#include "core/scenario_schema.hpp"
+#include "run/scenario_schema.hpp"
 #include "support/files.hpp"
 
 namespace {

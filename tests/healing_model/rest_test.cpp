@@ -9,6 +9,7 @@
 #include "healing/column.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 #include "test_profile.hpp"
 

@@ -12,8 +12,8 @@
 
 #include "core/error.hpp"
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "lesions/heightmap.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
 

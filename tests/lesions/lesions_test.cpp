@@ -8,9 +8,9 @@
 
 #include "core/error.hpp"
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
 #include "lesions/factory.hpp"
 #include "lesions/lesion_data.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 
 using namespace mnsim;

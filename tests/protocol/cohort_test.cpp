@@ -12,6 +12,7 @@
 #include "protocol/cohort.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
 

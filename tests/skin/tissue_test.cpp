@@ -8,7 +8,7 @@
 #include <numbers>
 
 #include "core/scenario.hpp"
-#include "core/scenario_schema.hpp"
+#include "run/scenario_schema.hpp"
 #include "skin/tissue.hpp"
 
 using namespace mnsim;

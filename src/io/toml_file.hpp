@@ -1,0 +1,18 @@
+// Reading a TOML input file (scenario, cohort, planner or validation file) into a validated
+// Table: the file is opened as an input (regular files only, size-limited) and parsed against a
+// schema root by core/scenario.hpp.
+#pragma once
+
+#include <string>
+
+#include "core/scenario.hpp"
+#include "core/schema.hpp"
+
+namespace mnsim::io {
+
+/// Reads and validates a file against a schema root. `what` describes the file in messages
+/// ("a TOML cohort file").
+Table load_toml_file(const std::string& path, const schema::Key& root,
+                     const std::string& what = "a TOML scenario file");
+
+}  // namespace mnsim::io
