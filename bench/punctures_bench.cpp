@@ -7,6 +7,7 @@
 
 #include "core/scenario.hpp"
 #include "devices/device.hpp"
+#include "devices/registry.hpp"
 #include "devices/stage.hpp"
 #include "run/scenario_schema.hpp"
 #include "skin/atlas.hpp"
@@ -20,7 +21,8 @@ void full_face(benchmark::State& state, const char* device_toml, int passes) {
   const Table sc = parse_scenario_text(
       std::string(device_toml) + "[technique]\npasses = " + std::to_string(passes) + "\n",
       "bench.toml", scenario_schema());
-  const auto dev = devices::make_device(sc.table("device"), devices::DeviceCatalog::defaults());
+  const auto dev = devices::make_device(devices::device_spec(sc.table("device")),
+                                        devices::DeviceCatalog::defaults());
   const devices::Technique tq = devices::Technique::from_table(sc.table("technique"));
   const skin::SkinProfile skin =
       skin::default_atlas().make_profile("medial_cheek", 35.0, skin::Sex::Female, 3);

@@ -6,76 +6,51 @@
 
 #include "core/data_dir.hpp"
 #include "core/units.hpp"
+#include "devices/registry.hpp"
 
 namespace mnsim::devices {
 
 namespace {
 
-struct Required {
-  const char* key;
-  int type;  // 0 quantity, 1 integer, 2 text, 3 quantity list
-  Dim dim;
-};
-
-const std::vector<Required>& required_for(const std::string& kind) {
-  static const std::vector<Required> roller = {
-      {"drum_diameter", 0, Dim::Length}, {"drum_width", 0, Dim::Length},
-      {"rows", 1, Dim::Fraction},        {"needles_per_row", 1, Dim::Fraction},
-      {"row_offset", 0, Dim::Angle},     {"needle_length", 0, Dim::Length},
-      {"needle_lengths", 3, Dim::Length}};
-  static const std::vector<Required> pen = {{"needles", 1, Dim::Fraction},
-                                            {"layout", 2, Dim::Fraction},
-                                            {"cartridge_diameter", 0, Dim::Length},
-                                            {"frequency", 0, Dim::Frequency},
-                                            {"depth", 0, Dim::Length},
-                                            {"depth_min", 0, Dim::Length},
-                                            {"depth_max", 0, Dim::Length},
-                                            {"stroke_profile", 2, Dim::Fraction},
-                                            {"stroke_amplitude", 0, Dim::Length}};
-  static const std::vector<Required> stamp = {{"rows", 1, Dim::Fraction},
-                                              {"columns", 1, Dim::Fraction},
-                                              {"pitch", 0, Dim::Length},
-                                              {"needle_length", 0, Dim::Length},
-                                              {"press_rate", 0, Dim::Frequency}};
-  if (kind == "roller") return roller;
-  if (kind == "pen") return pen;
-  return stamp;
+void check_spec(const io::SourcedEntry& e, const CatalogKey& r) {
+  const io::SourcedSpec& s = e.spec(r.key);
+  if (s.source.empty()) e.fail(r.key, "specification without a source");
+  switch (r.type) {
+    case CatalogKey::Type::Quantity:
+      if (!(e.quantity(r.key, r.dim) >= 0.0)) e.fail(r.key, "must not be negative");
+      break;
+    case CatalogKey::Type::Integer:
+      if (e.integer(r.key) < 1) e.fail(r.key, "must be at least 1");
+      break;
+    case CatalogKey::Type::Text:
+      e.text(r.key);
+      break;
+    case CatalogKey::Type::QuantityList:
+      e.quantities(r.key, r.dim);
+      break;
+  }
 }
 
-const std::vector<Required>& common_required() {
-  static const std::vector<Required> c = {{"needle_diameter", 0, Dim::Length},
-                                          {"tip_radius", 0, Dim::Length},
-                                          {"tip_angle", 0, Dim::Angle},
-                                          {"material", 2, Dim::Fraction}};
+/// What every device's catalog entry specifies: its needle.
+const std::vector<CatalogKey>& common_keys() {
+  static const std::vector<CatalogKey> c = {{"needle_diameter", CatalogKey::Type::Quantity},
+                                            {"tip_radius", CatalogKey::Type::Quantity},
+                                            {"tip_angle", CatalogKey::Type::Quantity, Dim::Angle},
+                                            {"material", CatalogKey::Type::Text}};
   return c;
 }
 
 void check_entry(const io::SourcedEntry& e) {
   const std::string& kind = e.text("kind");
-  if (kind != "roller" && kind != "pen" && kind != "stamp") {
-    e.fail("kind", fmt::format("unknown device kind '{}'", kind), "roller, pen or stamp");
+  const DeviceKind* k = find_device_kind(kind);
+  if (!k) {
+    std::string list;
+    for (const auto& n : device_kind_names()) list += (list.empty() ? "" : ", ") + n;
+    e.fail("kind", fmt::format("unknown device kind '{}'", kind), "one of " + list);
   }
   e.text("name");
-  auto check = [&](const Required& r) {
-    const io::SourcedSpec& s = e.spec(r.key);
-    if (s.source.empty()) e.fail(r.key, "specification without a source");
-    switch (r.type) {
-      case 0:
-        if (!(e.quantity(r.key, r.dim) >= 0.0)) e.fail(r.key, "must not be negative");
-        break;
-      case 1:
-        if (e.integer(r.key) < 1) e.fail(r.key, "must be at least 1");
-        break;
-      case 2:
-        e.text(r.key);
-        break;
-      case 3:
-        e.quantities(r.key, r.dim);
-        break;
-    }
-  };
-  for (const auto& r : common_required()) check(r);
-  for (const auto& r : required_for(kind)) check(r);
+  for (const auto& r : common_keys()) check_spec(e, r);
+  for (const auto& r : k->catalog_keys) check_spec(e, r);
 }
 
 }  // namespace
@@ -110,9 +85,8 @@ std::vector<std::string> DeviceCatalog::ids() const {
 }
 
 std::string DeviceCatalog::default_model(const std::string& kind) {
-  if (kind == "pen") return "dermapen_2012";
-  if (kind == "stamp") return "stamp_35";
-  return "roller_192_mf8";
+  const DeviceKind* k = find_device_kind(kind);
+  return k ? k->default_model : std::string();
 }
 
 std::string DeviceCatalog::listing() const {

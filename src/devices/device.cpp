@@ -1,5 +1,7 @@
 #include "devices/device.hpp"
 
+#include "devices/schema.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -31,6 +33,16 @@ Technique Technique::from_table(const Table& t) {
   tq.jitter_angle = t.quantity("jitter_angle");
   tq.jitter_force = t.quantity("jitter_force");
   tq.jitter_speed = t.quantity("jitter_speed");
+  tq.origin = Settings::from_table(t);
+  return tq;
+}
+
+const Technique& Technique::defaults() {
+  static const Technique tq = [] {
+    const schema::Key root = schema::table("", "a technique", {technique_schema()});
+    return from_table(
+        parse_scenario_text("[technique]\n", "<technique defaults>", root).table("technique"));
+  }();
   return tq;
 }
 

@@ -1,8 +1,9 @@
 // Microneedling devices (roller, automated pen, stamp), the technique that moves them over a
 // treatment area, and the punctures they make. See docs/devices.md.
 //
-// A Device is built by name from the scenario's [device] table (make_device), starting from a
-// catalog entry (data/devices.toml, `model = "<id>"`) with per-key overrides. Device::generate
+// A Device is built from a DeviceSpec (devices/spec.hpp) by the kind's factory in the registry
+// (devices/registry.hpp, make_device), starting from a catalog entry (data/devices.toml,
+// `model = "<id>"`) with per-key overrides. Device::generate
 // lays out the strokes of a Technique over a rectangular area and returns every needle entry as
 // a Puncture, deterministic in (seed, pass, stroke, needle) and identical for any thread count.
 #pragma once
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/scenario.hpp"
+#include "core/settings.hpp"
 #include "devices/catalog.hpp"
 #include "devices/puncture.hpp"
 #include "mechanics/penetration.hpp"
@@ -42,9 +44,13 @@ struct Technique {
   double jitter_angle = 0.0523598776;  // sd of each stroke's direction, rad (3 deg)
   double jitter_force = 0.15;          // coefficient of variation of the force per stroke
   double jitter_speed = 0.15;          // coefficient of variation of the speed per stroke
+  /// Where each setting was written (messages at its key); empty when made in code.
+  Settings origin{"technique", {}};
 
   /// From the scenario's [technique] table (validated against technique_schema()).
   static Technique from_table(const Table& t);
+  /// The technique of a [technique] section that sets nothing: technique_schema()'s defaults.
+  static const Technique& defaults();
 };
 
 /// The interval [lo, hi] of s for which (x0 + ux s, y0 + uy s) lies in `r` grown by `margin`;
@@ -112,12 +118,5 @@ class Device {
   std::string material_;
   mechanics::NeedleGeometry needle_;
 };
-
-/// Builds a device from the scenario's [device] table, resolving `model` in the catalog and
-/// applying per-key overrides. Errors name the scenario key (Table::fail).
-std::unique_ptr<Device> make_device(const Table& device, const DeviceCatalog& catalog);
-
-/// The device kinds make_device knows.
-const std::vector<std::string>& device_kinds();
 
 }  // namespace mnsim::devices

@@ -1,5 +1,7 @@
 #include "devices/schema.hpp"
+
 #include "core/constants.hpp"
+#include "devices/registry.hpp"
 
 namespace mnsim::devices {
 
@@ -14,11 +16,11 @@ schema::Key device_schema() {
       "The microneedling device. Starts from a catalog entry (mnsim catalog devices); any key "
       "given here overrides the entry's value.",
       {
-          enumeration("kind", {"roller", "pen", "stamp"}, "roller",
+          enumeration("kind", device_kind_names(), "roller",
                       "Device kind; selects the kind-specific keys."),
           string("model", "",
-                 "Catalog id to start from (default: roller_192_mf8, dermapen_2012 or "
-                 "stamp_35 by kind)."),
+                 "Catalog id to start from (default: the kind's reference model, "
+                 "roller_192_mf8, dermapen_2012 or stamp_35)."),
           quantity("needle_diameter", Dim::Length, "mm", "", "Needle shaft diameter.", 1e-6, 2e-3),
           quantity("tip_radius", Dim::Length, "um", "", "Radius of the blunted needle tip.", 0.1e-6,
                    200e-6),
@@ -27,34 +29,7 @@ schema::Key device_schema() {
           string("material", "", "Needle material (descriptive)."),
       });
   k.discriminator = "kind";
-  k.variants["roller"] = {
-      quantity("drum_diameter", Dim::Length, "cm", "", "Drum diameter (needle bases).", 2e-3, 0.2),
-      quantity("drum_width", Dim::Length, "cm", "", "Drum width.", 1e-3, 0.2),
-      integer("rows", "", "Rows (rings of needles) across the drum width.", 1, 1000),
-      integer("needles_per_row", "", "Needles around each ring.", 1, 10000),
-      quantity("row_offset", Dim::Angle, "deg", "", "Angular stagger of each row on the previous.",
-               -360 * kDeg, 360 * kDeg),
-      quantity("needle_length", Dim::Length, "mm", "",
-               "Needle length (one of the model's lengths).", 1e-5, 5e-3),
-  };
-  k.variants["pen"] = {
-      integer("needles", "", "Needles in the cartridge.", 1, 1000),
-      enumeration("layout", {"round", "grid"}, "", "Needle layout on the cartridge face."),
-      quantity("cartridge_diameter", Dim::Length, "mm", "", "Width of the cartridge face.", 1e-4,
-               0.05),
-      quantity("frequency", Dim::Frequency, "Hz", "", "Stamping frequency.", 1.0, 1000.0),
-      quantity("depth", Dim::Length, "mm", "", "Depth setting (needle protrusion).", 1e-5, 5e-3),
-      enumeration("stroke_profile", {"sinusoidal", "square"}, "",
-                  "Needle motion in one cycle (sets how long the needle stays in the skin)."),
-      quantity("stroke_amplitude", Dim::Length, "mm", "", "Needle travel per cycle.", 1e-4, 0.02),
-  };
-  k.variants["stamp"] = {
-      integer("rows", "", "Needle rows across the stroke.", 1, 1000),
-      integer("columns", "", "Needle columns along the stroke.", 1, 1000),
-      quantity("pitch", Dim::Length, "mm", "", "Needle spacing.", 1e-5, 0.01),
-      quantity("needle_length", Dim::Length, "mm", "", "Needle length.", 1e-5, 5e-3),
-      quantity("press_rate", Dim::Frequency, "Hz", "", "Presses per second.", 0.01, 100.0),
-  };
+  for (const auto& kind : device_kinds()) k.variants[kind.name] = kind.keys;
   return k;
 }
 

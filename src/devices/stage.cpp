@@ -1,5 +1,7 @@
 #include "devices/stage.hpp"
 
+#include "devices/registry.hpp"
+
 #include <fmt/format.h>
 #include <omp.h>
 
@@ -142,18 +144,18 @@ nlohmann::json puncture_stats(const Punctures& p, const Rect& area, const Device
   return j;
 }
 
-StageResult run_device_stage(const Table& scenario, const skin::SkinProfile& skin, const Rect& area,
-                             std::uint64_t seed, const DeviceCatalog& catalog,
+StageResult run_device_stage(const DeviceSpec& device, const Technique& tq,
+                             const skin::SkinProfile& skin, const Rect& area, std::uint64_t seed,
+                             const DeviceCatalog& catalog,
                              const mechanics::PenetrationParams& mech) {
   const auto t0 = std::chrono::steady_clock::now();
-  const auto dev = make_device(scenario.table("device"), catalog);
-  const Technique tq = Technique::from_table(scenario.table("technique"));
+  const auto dev = make_device(device, catalog);
   const double expected = dev->density_per_pass(tq) * tq.passes * area.area();
   if (expected > kMaxPunctures) {
-    scenario.table("technique")
-        .fail("passes", fmt::format("this treatment would make about {:.3g} punctures", expected),
-              fmt::format("at most {:.0e}: fewer passes, a faster glide or a smaller area",
-                          kMaxPunctures));
+    tq.origin.fail("passes",
+                   fmt::format("this treatment would make about {:.3g} punctures", expected),
+                   fmt::format("at most {:.0e}: fewer passes, a faster glide or a smaller area",
+                               kMaxPunctures));
   }
   StageResult r;
   r.punctures = dev->generate(tq, area, skin, mech, seed);

@@ -11,6 +11,7 @@
 
 #include "core/scenario.hpp"
 #include "devices/device.hpp"
+#include "devices/spec.hpp"
 #include "skin/profile.hpp"
 
 namespace mnsim::devices {
@@ -50,11 +51,11 @@ struct StageResult {
 /// Largest number of punctures one device stage may make (about 2 GB of events).
 inline constexpr double kMaxPunctures = 2e7;
 
-/// Builds device and technique from the scenario and generates the punctures (no files).
-/// InputError at technique.passes when the treatment would exceed kMaxPunctures.
+/// Builds the device and generates the punctures of one session (no files). InputError at
+/// technique.passes when the treatment would exceed kMaxPunctures.
 StageResult run_device_stage(
-    const Table& scenario, const skin::SkinProfile& skin, const Rect& area, std::uint64_t seed,
-    const DeviceCatalog& catalog = DeviceCatalog::defaults(),
+    const DeviceSpec& device, const Technique& technique, const skin::SkinProfile& skin,
+    const Rect& area, std::uint64_t seed, const DeviceCatalog& catalog = DeviceCatalog::defaults(),
     const mechanics::PenetrationParams& mech = mechanics::PenetrationParams::defaults());
 
 /// punctures.csv text (one row per puncture; header documents units).

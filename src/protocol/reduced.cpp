@@ -13,7 +13,7 @@
 #include "core/data_dir.hpp"
 #include "devices/catalog.hpp"
 #include "devices/device.hpp"
-#include "devices/schema.hpp"
+#include "devices/registry.hpp"
 #include "healing/column.hpp"
 #include "healing/options.hpp"
 #include "lesions/factory.hpp"
@@ -222,17 +222,22 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
 namespace {
 // The device is built through the scenario's own [device] path, so the reduced model and
 // `mnsim run` use one catalog, one set of overrides and one penetration model.
-Table reduced_device_scenario(const std::string& model, double needle_length) {
-  static const schema::Key root = schema::table(
-      "", "the reduced model's device", {devices::device_schema(), devices::technique_schema()});
-  return parse_scenario_text(
-      fmt::format("[device]\nmodel = \"{}\"\nneedle_length = \"{:.6g} mm\"\n", model,
-                  needle_length * 1e3),
-      "<reduced model device>", root);
+/// The catalog roller `model` fitted with needles of `needle_length`, as the scenario's [device]
+/// would ask for it: one device constructor for `mnsim run` and the reduced model.
+devices::DeviceSpec reduced_device(const std::string& model, double needle_length) {
+  const SourceLoc here{"<reduced model device>", 1, 1};
+  devices::DeviceSpec spec;
+  spec.kind = "roller";
+  spec.model = model;
+  spec.settings = Settings("device", here);
+  spec.settings.set_quantity("needle_length", needle_length, Dim::Length,
+                             fmt::format("{:.6g} mm", needle_length * 1e3), here);
+  return spec;
 }
 
-std::unique_ptr<devices::Device> reduced_roller(const Table& sc, const std::string& model) {
-  auto dev = devices::make_device(sc.table("device"), devices::DeviceCatalog::defaults());
+std::unique_ptr<devices::Device> reduced_roller(const std::string& model, double needle_length) {
+  auto dev = devices::make_device(reduced_device(model, needle_length),
+                                  devices::DeviceCatalog::defaults());
   if (dev->kind() != "roller") {
     throw std::invalid_argument(
         fmt::format("reduced model: device '{}' is a {}, not a roller", model, dev->kind()));
@@ -242,14 +247,14 @@ std::unique_ptr<devices::Device> reduced_roller(const Table& sc, const std::stri
 }  // namespace
 
 void check_roller_length(const std::string& model, double needle_length) {
-  (void)reduced_roller(reduced_device_scenario(model, needle_length), model);
+  (void)reduced_roller(model, needle_length);
 }
 
 RollerReach roller_reach(const std::string& model, double needle_length,
                          const skin::SkinProfile& prof) {
-  const Table sc = reduced_device_scenario(model, needle_length);
-  const auto dev = reduced_roller(sc, model);
-  const devices::Technique tq = devices::Technique::from_table(sc.table("technique"));
+  const auto dev = reduced_roller(model, needle_length);
+  // Pressed by hand as a scenario's [technique] defaults press it.
+  const devices::Technique& tq = devices::Technique::defaults();
   const mechanics::PenetrationResult pen =
       mechanics::penetrate(dev->needle(), tq.force / dev->needles_loaded(tq), prof,
                            mechanics::PenetrationParams::defaults());

@@ -27,7 +27,9 @@ nlohmann::json run_punctures(Table scenario, const PuncturesOptions& opt) {
   const skin::SkinProfile skin = skin::make_patch(scenario).profile();
   const Rect area = treatment_area(scenario);
   // The punctures of session 1 of `mnsim run` with this scenario and seed.
-  StageResult r = run_device_stage(scenario, skin, area, session_seed(seed, 0));
+  StageResult r = run_device_stage(device_spec(scenario.table("device")),
+                                   Technique::from_table(scenario.table("technique")), skin, area,
+                                   session_seed(seed, 0));
   io::OutputFolder folder =
       io::OutputFolder::open(opt.out_dir, opt.force, "mnsim punctures " + scenario.loc().file);
   const fs::path stage = folder.staging();

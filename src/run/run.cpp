@@ -21,6 +21,7 @@
 #include "core/rng.hpp"
 #include "core/version.hpp"
 #include "devices/device.hpp"
+#include "devices/registry.hpp"
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
 #include "healing/options.hpp"
@@ -79,7 +80,8 @@ MemoryEstimate validate_semantics(const Table& scenario) {
            "a coarser resolution or a smaller patch");
   }
   // The device resolves against the catalog (model, offered lengths, depth range).
-  devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
+  devices::make_device(devices::device_spec(scenario.table("device")),
+                       devices::DeviceCatalog::defaults());
   return need;
 }
 
@@ -228,6 +230,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       healing::engine_options(scenario.table("numerics"), tail);
   healing::Engine engine(tissue, params.p, engine_opt);
   const devices::Rect area = devices::treatment_area(scenario);
+  const devices::DeviceSpec device = devices::device_spec(scenario.table("device"));
+  const devices::Technique technique = devices::Technique::from_table(scenario.table("technique"));
   const grid::Grid& g = engine.grid();
   progress.note(fmt::format("grid {} x {} x {} cells ({:.1f} M), {} fields, {:.0f} MiB", g.nx, g.ny,
                             g.nz, static_cast<double>(g.cells()) * 1e-6, engine.fields().size(),
@@ -288,8 +292,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       if (plan.before_sessions) {
         snapshot(t, fmt::format("before session {}", s.index + 1), fields);
       }
-      const devices::StageResult st = devices::run_device_stage(
-          scenario, patch.profile(), area, session_seed(seed, static_cast<std::uint64_t>(s.index)));
+      const devices::StageResult st =
+          devices::run_device_stage(device, technique, patch.profile(), area,
+                                    session_seed(seed, static_cast<std::uint64_t>(s.index)));
       const healing::InjuryTally tally = engine.apply_session(st.punctures);
       if (s.index == 0) {
         first_stats = st.stats;
@@ -426,7 +431,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     if (!first_stats.is_null() && !course.sessions.empty()) {
       first_punctures =
           devices::run_device_stage(
-              scenario, patch.profile(), area,
+              device, technique, patch.profile(), area,
               session_seed(seed, static_cast<std::uint64_t>(course.sessions[0].index)))
               .punctures;
     }

@@ -9,6 +9,7 @@
 
 #include "core/scenario.hpp"
 #include "devices/device.hpp"
+#include "devices/registry.hpp"
 #include "devices/stage.hpp"
 #include "run/scenario_schema.hpp"
 
@@ -41,7 +42,7 @@ struct Trial {
 Trial run(const std::string& text, const Rect& area, std::uint64_t seed) {
   const Table sc = scenario(text);
   Trial r;
-  r.dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  r.dev = make_device(device_spec(sc.table("device")), DeviceCatalog::defaults());
   r.tq = Technique::from_table(sc.table("technique"));
   r.p = r.dev->generate(r.tq, area, cheek(), mechanics::PenetrationParams::defaults(), seed);
   r.d = density_stats(density_map(r.p, area, 1e-3));
@@ -187,12 +188,12 @@ TEST(Catalog, HoldsTheReferenceDevices) {
 
 TEST(Scenario, OverridesAndErrorsNameTheKey) {
   const Table sc = scenario("[device]\nmodel = \"roller_192_mf8\"\nneedle_length = \"0.5 mm\"\n");
-  const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  const auto dev = make_device(device_spec(sc.table("device")), DeviceCatalog::defaults());
   EXPECT_DOUBLE_EQ(dev->needle().length, 0.5e-3);
   auto expect_error = [](const std::string& text, const std::string& key, int line) {
     const Table t = scenario(text);
     try {
-      make_device(t.table("device"), DeviceCatalog::defaults());
+      make_device(device_spec(t.table("device")), DeviceCatalog::defaults());
       FAIL() << "expected an error for " << key;
     } catch (const InputError& e) {
       EXPECT_EQ(e.key(), key);
@@ -210,7 +211,8 @@ TEST(Scenario, OverridesAndErrorsNameTheKey) {
   const Table huge =
       scenario("[device]\nkind = \"pen\"\n[technique]\npasses = 1000\nspeed = \"0.1 mm/s\"\n");
   try {
-    run_device_stage(huge, cheek(), {0, 0, 0.1, 0.1}, 1);
+    run_device_stage(device_spec(huge.table("device")),
+                     Technique::from_table(huge.table("technique")), cheek(), {0, 0, 0.1, 0.1}, 1);
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_EQ(e.key(), "technique.passes");
@@ -266,7 +268,9 @@ TEST(Determinism, SameSeedSamePuncturesAnyThreadCount) {
 TEST(Stage, StatisticsAreConsistent) {
   const Table sc = scenario(std::string(kRoller) + "needle_length = \"0.5 mm\"\n");
   const Rect area{0, 0, 0.03, 0.02};
-  const StageResult r = run_device_stage(sc, cheek(), area, 1);
+  const StageResult r =
+      run_device_stage(device_spec(sc.table("device")),
+                       Technique::from_table(sc.table("technique")), cheek(), area, 1);
   const auto& st = r.stats;
   EXPECT_EQ(st["punctures"].get<std::size_t>(), r.punctures.size());
   EXPECT_NEAR(st["density_per_cm2"]["mean"].get<double>(), r.punctures.size() / (area.area() * 1e4),
@@ -321,7 +325,7 @@ TEST(Punctures, BleedWhenTheyReachThePlexus) {
   const Table sc = scenario(
       "[device]\nmodel = \"roller_192_mf8\"\nneedle_length = \"0.5 mm\"\n"
       "[technique]\npasses = 1\n");
-  const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  const auto dev = make_device(device_spec(sc.table("device")), DeviceCatalog::defaults());
   const Technique tq = Technique::from_table(sc.table("technique"));
   auto skin = cheek();
   const Rect area{0, 0, 0.02, 0.02};
@@ -346,7 +350,7 @@ TEST(Pen, OpeningIsDraggedByTheGlide) {
   const Table sc = scenario(
       "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\n"
       "[technique]\npasses = 1\njitter_speed = \"0 %\"\n");
-  const auto dev = make_device(sc.table("device"), DeviceCatalog::defaults());
+  const auto dev = make_device(device_spec(sc.table("device")), DeviceCatalog::defaults());
   const Technique tq = Technique::from_table(sc.table("technique"));
   const Punctures p =
       dev->generate(tq, {0, 0, 0.01, 0.01}, cheek(), mechanics::PenetrationParams::defaults(), 1);
@@ -360,8 +364,8 @@ TEST(Roller, FernandesRollerHasTheSameDensityAsTheStandardDrum) {
   const Table a = scenario("[device]\nmodel = \"roller_192_fernandes\"\n");
   const Table b = scenario("[device]\nmodel = \"roller_192_mf8\"\n");
   const Technique tq = Technique::from_table(a.table("technique"));
-  const auto fa = make_device(a.table("device"), DeviceCatalog::defaults());
-  const auto fb = make_device(b.table("device"), DeviceCatalog::defaults());
+  const auto fa = make_device(device_spec(a.table("device")), DeviceCatalog::defaults());
+  const auto fb = make_device(device_spec(b.table("device")), DeviceCatalog::defaults());
   EXPECT_DOUBLE_EQ(fa->density_per_pass(tq), fb->density_per_pass(tq));
   EXPECT_DOUBLE_EQ(fa->needle().diameter, 70e-6);
   // Same tip, so the same puncture force; but the half-space stiffness grows with the needle
@@ -379,7 +383,9 @@ namespace {
 
 double mean_depth(const std::string& device, const std::string& force) {
   const Table sc = scenario(device + "[technique]\npasses = 2\nforce = \"" + force + "\"\n");
-  const StageResult r = run_device_stage(sc, cheek(), {0, 0, 0.02, 0.02}, 5);
+  const StageResult r = run_device_stage(device_spec(sc.table("device")),
+                                         Technique::from_table(sc.table("technique")), cheek(),
+                                         {0, 0, 0.02, 0.02}, 5);
   return r.punctures.empty() ? 0.0 : r.stats["depth_um"]["mean"].get<double>();
 }
 
