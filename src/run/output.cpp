@@ -10,9 +10,7 @@ namespace mnsim {
 namespace {
 std::vector<std::string> healing_field_names() {
   std::vector<std::string> names;
-  for (const auto& s : healing::field_specs(healing::load_default_params().p)) {
-    names.emplace_back(s.name);
-  }
+  for (const auto& f : healing::healing_model().fields()) names.push_back(f.name);
   return names;
 }
 }  // namespace
