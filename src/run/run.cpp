@@ -99,6 +99,9 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   }
   // The device resolves against the catalog (model, offered lengths, depth range).
   devices::make_device(scenario.table("device"), devices::DeviceCatalog::defaults());
+  // The healing parameters (data/healing.toml) load, so a damaged file is refused before a run
+  // writes anything.
+  healing::load_default_params();
   return need;
 }
 
