@@ -70,8 +70,8 @@ std::string join(const std::vector<std::string>& v) {
 
 std::string catalog_text(const ParamSet& ps, const Model& m) {
   std::string out =
-      "Healing model fields (docs/model.md; slot, name, unit, transport; layers SC, VE, PD, RD, "
-      "HD; coefficients from data/healing.toml):\n";
+      "Healing model fields (docs/model.md): slot, name, unit, transport (layers SC, VE, PD, RD, "
+      "HD; each coefficient as its data/healing.toml key = value, or value (source)):\n";
   const std::vector<FieldSpec> specs = field_specs(m, ps.p);
   for (const FieldSpec& f : specs) {
     const FieldDef& def = m.field(f.slot);

@@ -97,7 +97,7 @@ struct FieldDef {
   double (*baseline)(const Baseline&) = nullptr;
 };
 
-/// A run of cells that a process advances by one step (up to a grid row's skin voxels, or the
+/// A run of cells that a process advances by one step (up to 64 skin voxels of a grid row, or
 /// compartments of a reduced driver). Per slot, `now` holds every cell's value, updated in place
 /// by one process after the other; `start` holds the values at the start of the step (read
 /// only): the diffusing mediators act with them (docs/model.md, "Numerical scheme").

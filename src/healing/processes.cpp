@@ -4,7 +4,8 @@
 // cells in the fixed order inflammation, growth_factors, fibroblasts, matrix, vessels,
 // epidermis: inside a cell the variables are advanced one after the other in the order D, P, K,
 // I, N, M, G, V, m, F, C3, C1, E, v, (n, c, D_VE), K_g, h, mu (Gauss-Seidel), every one by the
-// same operations as when this was one function, so results are bit for bit those of 0.1.x.
+// same operations as when the reaction step was one function (before the registry), so results
+// are bit for bit the same.
 #include <algorithm>
 #include <cmath>
 
@@ -224,7 +225,6 @@ class Matrix final : public HealingProcess {
         C3_(b.slot("collagen3")),
         C1_(b.slot("collagen1")),
         E_(b.slot("elastin")) {}
-  void prepare(double) override {}
   void apply(const Cells& c) const override {
     const double dt = c.dt;
     const Params& p = p_;
