@@ -9,6 +9,10 @@
 //
 // The state evolves from one iteration to the next (steps of 0.05 h: the healing state changes
 // little over a benchmark run).
+//
+// BM_ReducedColumn: the reduced driver that cohorts and the planner run per patient
+// (healing::run_column: 5 monthly sessions, 6 months, 6 annuli, the epidermal channel healing
+// computed once outside the loop as the cohort's cache does), one thread; runs per second.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -20,6 +24,7 @@
 
 #include "core/scenario.hpp"
 #include "devices/puncture.hpp"
+#include "healing/column.hpp"
 #include "healing/engine.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/params.hpp"
@@ -85,6 +90,38 @@ void BM_ReactFields(benchmark::State& state) {
 BENCHMARK(BM_ReactFields)
     ->Arg(1)
     ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->ComputeStatistics("max", stat_max);
+
+void BM_ReducedColumn(benchmark::State& state) {
+  const skin::SkinProfile prof = skin::make_patch(load_scenario(std::string(MNSIM_SOURCE_DIR) +
+                                                                "/examples/01_default_cheek.toml"))
+                                     .profile();
+  const healing::Params p = healing::load_default_params().p;
+  healing::ColumnProtocol pr;
+  for (int s = 0; s < 5; ++s) pr.session_times.push_back(s * 28.0 * 24.0);
+  pr.end_time = 183.0 * 24.0;
+  pr.density = 250.0;
+  pr.depth = 1000.0;
+  pr.radius = 62.5;
+  pr.annuli = 6;
+  const healing::ChannelHealing channel = healing::heal_channel(
+      p, healing::epidermal_channel_radius(p, prof, pr), healing::kChannelHealWindow);
+  pr.channel = &channel;
+  mnsim::bench::triad_bandwidth();  // measured before the timed loop
+  double runs = 0.0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    const healing::ColumnRun r = healing::run_column(p, prof, pr);
+    benchmark::DoNotOptimize(r.samples.back().t);
+    runs += 1.0;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  state.counters["runs_per_s"] = benchmark::Counter(runs, benchmark::Counter::kIsRate);
+  mnsim::bench::report_per_bandwidth(state, "runs_per_s", runs, secs);
+}
+BENCHMARK(BM_ReducedColumn)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->ComputeStatistics("max", stat_max);

@@ -486,6 +486,14 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     run.samples.push_back(s);
   };
 
+  // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
+  // max_dt (an upper bound, so the samples are not moved as they grow).
+  {
+    const double ramp = std::ceil(std::log(std::max(pr.max_dt / 0.01, 1.0)) / std::log(1.1)) + 2.0;
+    const double n = static_cast<double>(pr.session_times.size()) * (ramp + 1.0) +
+                     (pr.end_time - pr.session_times.front()) / pr.max_dt + 2.0;
+    run.samples.reserve(static_cast<std::size_t>(std::clamp(n, 0.0, 1e6)));
+  }
   double t = pr.session_times.front();
   double last = t;
   sample(t, last);

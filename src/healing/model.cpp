@@ -230,15 +230,17 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   Scratch& w = *scratch_;
   for (std::size_t i0 = 0; i0 < states.size(); i0 += kBlock) {
     const std::size_t n = std::min(kBlock, states.size() - i0);
-    for (std::size_t q = 0; q < n; ++q) w.base[q] = &base[layer[i0 + q]];
-    for (std::size_t f = 0; f < nf; ++f) {
-      for (std::size_t q = 0; q < n; ++q) {
-        w.now_p[f][q] = w.start[f * kBlock + q] = states[i0 + q][f];
-      }
+    for (std::size_t q = 0; q < n; ++q) {
+      w.base[q] = &base[layer[i0 + q]];
+      const State& s = states[i0 + q];
+      for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = s[f];
     }
+    std::copy(w.now.begin(), w.now.begin() + static_cast<std::ptrdiff_t>(nf * kBlock),
+              w.start.begin());
     apply(w.cells(n, dt));
-    for (std::size_t f = 0; f < nf; ++f) {
-      for (std::size_t q = 0; q < n; ++q) states[i0 + q][f] = w.now_p[f][q];
+    for (std::size_t q = 0; q < n; ++q) {
+      State& s = states[i0 + q];
+      for (std::size_t f = 0; f < nf; ++f) s[f] = w.now[f * kBlock + q];
     }
   }
 }
