@@ -116,7 +116,8 @@ class BoundProcess {
   /// Step constants for steps of dt (h); called before apply() whenever dt changes.
   virtual void prepare(double dt) { (void)dt; }
   /// Advances the process's fields in every cell by the prepared dt. Must keep every field
-  /// non-negative and finite for any dt and leave the baseline state at rest.
+  /// non-negative and finite for any dt and leave the baseline state at rest. Called from several
+  /// threads at once (on different cells), inside a parallel loop: it must not throw.
   virtual void apply(const Cells& cells) const = 0;
 };
 
@@ -130,6 +131,7 @@ class Binding {
   /// Slot of a field the process declared (reads or updates); throws std::invalid_argument for
   /// a field it did not declare.
   int slot(std::string_view field) const;
+  /// The parameters, valid while binding (a process keeps a copy of what it uses).
   const Params& params() const { return p_; }
 
  private:
