@@ -23,4 +23,6 @@ inline constexpr double kWeek = 7.0 * kDay;     // s
 inline constexpr double kYear = 365.25 * kDay;  // s, Julian year
 inline constexpr double kMonth = kYear / 12.0;  // s, mean month (30.44 days)
 
+inline constexpr double kHoursPerDay = 24.0;
+
 }  // namespace mnsim

@@ -1,4 +1,5 @@
 #include "healing/column.hpp"
+#include "core/constants.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,7 +16,6 @@
 namespace mnsim::healing {
 
 namespace {
-constexpr double kPi = 3.14159265358979323846;
 std::size_t li(skin::Layer l) {
   return static_cast<std::size_t>(skin::layer_index(l));
 }
@@ -101,7 +101,7 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
   if (n < 2) return;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const FieldSpec& sp = specs[i];
-    const auto f = static_cast<std::size_t>(sp.id);
+    const auto f = static_cast<std::size_t>(sp.slot);
     const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
     // Backward Euler with the factorised matrix, annulus by annulus.
     auto solve_annuli = [&](const TridiagonalFactor& factor) {
@@ -203,9 +203,20 @@ void session_fractions(const Params& p, const skin::SkinProfile& prof, const Col
   }
 }
 
-double ColumnRun::value(skin::Layer l, Field f, double t) const {
+namespace {
+/// Slot of one of the healing model's fields (resolved once per name by the callers' statics).
+std::size_t slot_of(std::string_view name) {
+  return static_cast<std::size_t>(healing_model().slot(name));
+}
+}  // namespace
+
+double ColumnRun::value(skin::Layer l, std::string_view field, double t) const {
+  return value(l, static_cast<int>(slot_of(field)), t);
+}
+
+double ColumnRun::value(skin::Layer l, int slot, double t) const {
   if (samples.empty()) return 0.0;
-  const auto fi = static_cast<std::size_t>(f);
+  const auto fi = static_cast<std::size_t>(slot);
   if (t <= samples.front().t) return samples.front().s[li(l)][fi];
   if (t >= samples.back().t) return samples.back().s[li(l)][fi];
   auto it = std::upper_bound(samples.begin(), samples.end(), t,
@@ -220,16 +231,23 @@ double ColumnRun::collagen_change(skin::Layer l, double t) const {
   const Baseline& b = base[li(l)];
   const double c0 = b.collagen1 + b.collagen3;
   if (c0 <= 0.0) return 0.0;
-  return (value(l, kCollagen1, t) + value(l, kCollagen3, t)) / c0 - 1.0;
+  static const int kC1 = static_cast<int>(slot_of("collagen1"));
+  static const int kC3 = static_cast<int>(slot_of("collagen3"));
+  return (value(l, kC1, t) + value(l, kC3, t)) / c0 - 1.0;
 }
 
 double ColumnRun::epidermal_thickness_change(double t) const {
-  return value(skin::Layer::ViableEpidermis, kEpidermalThickness, t) - 1.0;
+  static const int kH = static_cast<int>(slot_of("epidermal_thickness"));
+  return value(skin::Layer::ViableEpidermis, kH, t) - 1.0;
 }
 
-double ColumnRun::peak_time(skin::Layer l, Field f, double t0, double t1) const {
+double ColumnRun::peak_time(skin::Layer l, std::string_view field, double t0, double t1) const {
+  return peak_time(l, static_cast<int>(slot_of(field)), t0, t1);
+}
+
+double ColumnRun::peak_time(skin::Layer l, int slot, double t0, double t1) const {
   const State b0 = baseline_state(base[li(l)]);
-  const auto fi = static_cast<std::size_t>(f);
+  const auto fi = static_cast<std::size_t>(slot);
   double best = -1e300, tb = -1.0;
   for (const auto& s : samples) {
     if (s.t < t0 || s.t > t1) continue;
@@ -401,16 +419,28 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   const std::size_t ve = li(Layer::ViableEpidermis), sc = li(Layer::StratumCorneum),
                     pd = li(Layer::PapillaryDermis);
   const double phi_ve = run.damage_fraction[ve];
-  const std::vector<FieldSpec> specs = field_specs(p);
+  // The healing model's fields, by slot (resolved here once).
+  const Model& model = healing_model();
+  const std::size_t nf = model.size();
+  auto slot = [&](const char* name) { return static_cast<std::size_t>(model.slot(name)); };
+  const std::size_t s_damage = slot("damage"), s_platelets = slot("platelets"),
+                    s_clot = slot("clot"), s_keratinocytes = slot("keratinocytes"),
+                    s_chemical = slot("mitosis_chemical");
+  const std::array<std::size_t, 5> cell_fields = {slot("fibroblasts"), slot("neutrophils"),
+                                                  slot("macrophages"), slot("vascular"),
+                                                  s_keratinocytes};
+  const std::array<std::size_t, 3> matrix_fields = {slot("collagen1"), slot("collagen3"),
+                                                    slot("elastin")};
+  Reactor reactor(model, p);
+  const std::vector<FieldSpec> specs = field_specs(model, p);
   const Capacities capacity = capacity_form(specs, run.base);
   std::array<double, skin::kLayers> layer_h{};
   for (const Band& b : bands) layer_h[b.layer] += b.h();
   const double total_area = resolved ? mesh.total_area() : 1.0;
   std::vector<double> buf(na), attr(na);
   // Per field and layer: the factorised radial diffusion step and the time it was built for.
-  std::array<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>,
-             kFields>
-      plain_steps;
+  std::vector<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>>
+      plain_steps(nf);
   ExchangeScratch scratch;
   scratch.resize(nb, specs.size());
 
@@ -425,7 +455,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
       } else {
         State s{};
         for (std::size_t a = 0; a < na; ++a) {
-          for (std::size_t f = 0; f < kFields; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
+          for (std::size_t f = 0; f < nf; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
         }
         for (double& x : s) x /= total_area;
         band_mean[b] = s;
@@ -437,7 +467,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t k = bands[b].layer;
       const double w = bands[b].h() / layer_h[k];
-      for (std::size_t f = 0; f < kFields; ++f) {
+      for (std::size_t f = 0; f < nf; ++f) {
         m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
       }
     }
@@ -456,6 +486,14 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     run.samples.push_back(s);
   };
 
+  // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
+  // max_dt (an upper bound, so the samples are not moved as they grow).
+  {
+    const double ramp = std::ceil(std::log(std::max(pr.max_dt / 0.01, 1.0)) / std::log(1.1)) + 2.0;
+    const double n = static_cast<double>(pr.session_times.size()) * (ramp + 1.0) +
+                     (pr.end_time - pr.session_times.front()) / pr.max_dt + 2.0;
+    run.samples.reserve(static_cast<std::size_t>(std::clamp(n, 0.0, 1e6)));
+  }
   double t = pr.session_times.front();
   double last = t;
   sample(t, last);
@@ -478,16 +516,12 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
           State& s = cells[at];
           const double d = injury.damage[at], lu = injury.blood[at];
           if (!(run.damage_fraction[k] > 0.0)) continue;
-          s[kDamage] = 1.0 - (1.0 - s[kDamage]) * (1.0 - d);
-          for (Field f : {kFibroblasts, kNeutrophils, kMacrophages, kVascular, kKeratinocytes}) {
-            s[static_cast<std::size_t>(f)] *= 1.0 - d;
-          }
-          for (Field f : {kCollagen1, kCollagen3, kElastin}) {
-            s[static_cast<std::size_t>(f)] *= injury.keep[at];
-          }
+          s[s_damage] = 1.0 - (1.0 - s[s_damage]) * (1.0 - d);
+          for (std::size_t f : cell_fields) s[f] *= 1.0 - d;
+          for (std::size_t f : matrix_fields) s[f] *= injury.keep[at];
           if (pr.bled && k != sc) {
-            s[kPlatelets] = std::min(1.0, s[kPlatelets] + p.blood_fill * lu);
-            s[kClot] = std::min(1.0, s[kClot] + p.blood_fill * lu);
+            s[s_platelets] = std::min(1.0, s[s_platelets] + p.blood_fill * lu);
+            s[s_clot] = std::min(1.0, s[s_clot] + p.blood_fill * lu);
           }
         }
       }
@@ -504,14 +538,14 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
     const double since = t + step - last;
     const double open = since <= heal_window ? run.channel.damage_at(since) : 0.0;
-    react_states(p, run.base, state_layer, cells, step);
+    reactor.react_states(run.base, state_layer, cells, step);
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {
         if (bands[b].layer != ve) continue;
         State& st = cells[a * nb + b];
-        st[kKeratinocytes] = 1.0 - phi_ve * open;
-        st[kChemical] = 1.0;
-        st[kDamage] = phi_ve * open;
+        st[s_keratinocytes] = 1.0 - phi_ve * open;
+        st[s_chemical] = 1.0;
+        st[s_damage] = phi_ve * open;
       }
     }
     // Lateral transport in the unit cell, band by band: the mediators' diffusion first, then the
@@ -521,16 +555,16 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
       for (int pass = 0; pass < 2; ++pass) {
         for (const FieldSpec& sp : specs) {
           const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
-          const bool cell = taxis || capacity[static_cast<std::size_t>(sp.id)].has_value();
+          const bool cell = taxis || capacity[static_cast<std::size_t>(sp.slot)].has_value();
           if ((pass == 0) == cell) continue;
-          const auto f = static_cast<std::size_t>(sp.id);
+          const auto f = static_cast<std::size_t>(sp.slot);
           // Plain diffusion: one factorised matrix per layer for all its bands, kept while the
           // step is unchanged (most steps run at max_dt).
           auto& plain = plain_steps[f];
           for (std::size_t b = 0; b < nb; ++b) {
             const std::size_t k = bands[b].layer;
             const double D = sp.diffusivity[k];
-            if (!(D > 0.0) || (k == ve && (sp.id == kKeratinocytes || sp.id == kChemical))) {
+            if (!(D > 0.0) || (k == ve && (f == s_keratinocytes || f == s_chemical))) {
               continue;
             }
             for (std::size_t a = 0; a < na; ++a) buf[a] = cells[a * nb + b][f];
@@ -566,7 +600,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     }
     for (std::size_t b = 0; b < nb; ++b) {
       const double w = bands[b].h() / layer_h[bands[b].layer];
-      for (std::size_t f = 0; f < kFields; ++f) {
+      for (std::size_t f = 0; f < nf; ++f) {
         run.final_cell[a][bands[b].layer][f] += w * cells[a * nb + b][f];
       }
     }
@@ -581,8 +615,8 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
       if (s.t < t0 || s.t > t1) continue;
       if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
     }
-    ss.neutrophil_peak = run.peak_time(Layer::PapillaryDermis, kNeutrophils, t0, t1) - t0;
-    ss.macrophage_peak = run.peak_time(Layer::PapillaryDermis, kMacrophages, t0, t1) - t0;
+    ss.neutrophil_peak = run.peak_time(Layer::PapillaryDermis, "neutrophils", t0, t1) - t0;
+    ss.macrophage_peak = run.peak_time(Layer::PapillaryDermis, "macrophages", t0, t1) - t0;
   }
   return run;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <string_view>
 #include <vector>
 
 #include "healing/kinetics.hpp"
@@ -79,14 +80,18 @@ struct ColumnRun {
   std::vector<ColumnSample> samples;  // every step
   std::vector<SessionSummary> sessions;
 
-  /// Linear interpolation of one field of one layer at time t (h).
-  double value(skin::Layer l, Field f, double t) const;
+  /// Linear interpolation of one field (a healing_model() slot, or its name) of one layer at
+  /// time t (h).
+  double value(skin::Layer l, int slot, double t) const;
+  double value(skin::Layer l, std::string_view field, double t) const;
   /// Relative change of collagen I + III of a layer at time t: C/C0 - 1.
   double collagen_change(skin::Layer l, double t) const;
   /// Relative change of epidermal thickness at time t: h - 1.
   double epidermal_thickness_change(double t) const;
-  /// Time (h) of the maximum of the excess f - f0 of a layer within [t0, t1].
-  double peak_time(skin::Layer l, Field f, double t0, double t1) const;
+  /// Time (h) of the maximum of the excess f - f0 of a field (slot or name) of a layer within
+  /// [t0, t1].
+  double peak_time(skin::Layer l, int slot, double t0, double t1) const;
+  double peak_time(skin::Layer l, std::string_view field, double t0, double t1) const;
 };
 
 /// Per-layer mean number of channels covering a point, of one session of straight channels: by

@@ -1,4 +1,5 @@
 #include "healing/engine.hpp"
+#include "core/constants.hpp"
 
 #include <fmt/format.h>
 
@@ -11,38 +12,28 @@
 namespace mnsim::healing {
 
 namespace {
-constexpr double kHour = 3600.0;
-constexpr double kUm2PerHourToSi = 1e-12 / 3600.0;
+constexpr double kUm2PerHourToSi = kUm * kUm / kHour;
 
 /// Absolute change tolerance for step control: a small fraction of the field's scale.
-double tolerance_for(Field f, const Baselines& base) {
+double tolerance_for(int slot, const Baselines& base, const Model& m) {
   double scale = 0.0;
   for (const auto& b : base) {
-    const State s = baseline_state(b);
-    scale = std::max(scale, std::fabs(s[static_cast<std::size_t>(f)]));
+    const State s = baseline_state(b, m);
+    scale = std::max(scale, std::fabs(s[static_cast<std::size_t>(slot)]));
   }
   return scale > 0.0 ? 0.02 * scale : 0.02;
 }
-
-bool is_slow(Field f) {
-  switch (f) {
-    case kFibroblasts:
-    case kCollagen3:
-    case kCollagen1:
-    case kElastin:
-    case kVascular:
-    case kEpidermalThickness:
-    case kMelanin:
-      return true;
-    default:
-      return false;
-  }
-}
 }  // namespace
 
-Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt)
+Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt,
+               const Model& model)
     : tissue_(tissue),
       p_(params),
+      model_(model),
+      reactor_(model_, p_),
+      collagen1_(model_.slot("collagen1")),
+      collagen3_(model_.slot("collagen3")),
+      elastin_(model_.slot("elastin")),
       base_(baselines_from_profile(tissue.patch.profile())),
       fields_(tissue.grid()),
       permeability_(tissue.grid()),
@@ -61,8 +52,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       surface_[static_cast<std::size_t>(i + j * g.nx)] =
           tissue.patch.surface_depth(g.xc(i), g.yc(j));
 
-  specs_ = field_specs(p_);
-  init_fields(base_, layer_of_, fields_);
+  specs_ = field_specs(model_, p_);
+  init_fields(base_, layer_of_, fields_, model_);
 
   // Transport: per field, D_max over layers times a per-voxel permeability D_layer / D_max.
   // Fields with the same pattern of relative diffusivities share one permeability field.
@@ -81,12 +72,12 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
-    ts.atol = tolerance_for(s.id, base_);
+    ts.atol = tolerance_for(s.slot, base_, model_);
     // Step control follows the slow tissue state (matrix, cells, vessels, epidermis, pigment).
     // The fast mediators are integrated by the exact-exponential reaction step, stable and
     // positive for any step; steps restart small after every session (dt_after_event) and grow
     // at most max_growth per step, which resolves their hours-long transients.
-    ts.controlled = is_slow(s.id);
+    ts.controlled = model_.field(s.slot).slow;
     ts.reaction_decay = s.decay / kHour;
     if (dmax > 0.0) {
       std::array<double, skin::kLayers> rel{};
@@ -112,10 +103,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     // Resident cells whose baseline differs between layers move in capacity form, with their
     // chemotaxis (capacity_motility): taken out of the stepper's diffusion.
     std::array<double, skin::kLayers> cap{};
-    const double mot = capacity_motility(s, base_, cap);
+    const double mot = capacity_motility(s, base_, cap, model_);
     if (mot > 0.0) {
-      const int id = capacity_.add(std::string(s.name));
-      motility_[static_cast<std::size_t>(s.id)] = {mot, id};
+      const int id = capacity_.add(s.name);
+      motility_[static_cast<std::size_t>(s.slot)] = {mot, id};
       grid::FieldView cv = capacity_.view(id);
       for (int k = 0; k < g.nz; ++k)
         for (int j = 0; j < g.ny; ++j)
@@ -128,9 +119,9 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.diffusion.permeability = {};
     }
     if ((s.chemoattractant >= 0 && s.chemotaxis > 0.0) || mot > 0.0) {
-      active_[static_cast<std::size_t>(s.id)] = transport_mask(s, layer_of_);
+      active_[static_cast<std::size_t>(s.slot)] = transport_mask(s, layer_of_);
     }
-    stepper_->set_field(s.id, std::move(ts));
+    stepper_->set_field(s.slot, std::move(ts));
   }
   stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
   stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); });
@@ -138,21 +129,21 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
 
 void Engine::react(double dt_s) {
   const double dt_h = dt_s / kHour;
-  react_fields(p_, base_, layer_of_, fields_, dt_h);
+  reactor_.react_fields(base_, layer_of_, fields_, dt_h);
 }
 
 void Engine::move_cells(double dt_s) {
   const double dt_h = dt_s / kHour;
   for (const FieldSpec& s : specs_) {
-    const auto& mask = active_[static_cast<std::size_t>(s.id)];
+    const auto& mask = active_[static_cast<std::size_t>(s.slot)];
     if (mask.empty()) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
-    const CapacityMotility& cm = motility_[static_cast<std::size_t>(s.id)];
+    const CapacityMotility& cm = motility_[static_cast<std::size_t>(s.slot)];
     Motility m;
     m.diffusivity = cm.diffusivity;
     if (cm.capacity >= 0) m.capacity = capacity_.view(cm.capacity);
     chemotaxis_step_implicit(
-        fields_.view(s.id),
+        fields_.view(s.slot),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},
         chemo ? s.chemotaxis : 0.0, mask, dt_h, m);
   }
@@ -166,6 +157,7 @@ InjuryTally Engine::apply_session(const devices::Punctures& punctures) {
 
 LayerMeans Engine::layer_means() const {
   const grid::Grid& g = grid();
+  const int nf = static_cast<int>(model_.size());
   LayerMeans sum{};
   std::array<double, skin::kLayers> vol{};
   // Fixed summation order (k, j, i): independent of threads.
@@ -177,13 +169,13 @@ LayerMeans Engine::layer_means() const {
         const int l = layer_of_[static_cast<std::size_t>(at)];
         if (l == 0) continue;
         vol[static_cast<std::size_t>(l - 1)] += dv;
-        for (int f = 0; f < kFields; ++f)
+        for (int f = 0; f < nf; ++f)
           sum[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(f)] +=
               dv * fields_.view(f).data[at];
       }
   }
   for (int l = 0; l < skin::kLayers; ++l)
-    for (int f = 0; f < kFields; ++f)
+    for (int f = 0; f < nf; ++f)
       if (vol[static_cast<std::size_t>(l)] > 0)
         sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] /=
             vol[static_cast<std::size_t>(l)];
@@ -192,9 +184,9 @@ LayerMeans Engine::layer_means() const {
 
 std::vector<double> Engine::column_new_matrix() const {
   const grid::Grid& g = grid();
-  const float* c1 = fields_.view(kCollagen1).data;
-  const float* c3 = fields_.view(kCollagen3).data;
-  const float* e = fields_.view(kElastin).data;
+  const float* c1 = fields_.view(collagen1_).data;
+  const float* c3 = fields_.view(collagen3_).data;
+  const float* e = fields_.view(elastin_).data;
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);

@@ -28,19 +28,25 @@ struct EngineOptions {
   double max_growth = 2.0;       // largest step growth factor
 };
 
-/// Per-layer means of every field (cell-volume weighted), working units.
-using LayerMeans = std::array<std::array<double, kFields>, skin::kLayers>;
+/// Per-layer means of every field (cell-volume weighted, by slot), working units.
+using LayerMeans = std::array<State, skin::kLayers>;
 
 class Engine {
  public:
   /// The tissue must outlive the engine. Fields start at the homeostatic baseline of each layer.
-  Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt = {});
+  /// The model gives the fields (FieldSet index = slot) and the reaction processes: the healing
+  /// model, or a copy to which another module added its own (docs/extending.md).
+  Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt = {},
+         const Model& model = healing_model());
 
   grid::FieldSet& fields() { return fields_; }
   const grid::FieldSet& fields() const { return fields_; }
   const grid::Grid& grid() const { return fields_.grid(); }
   std::span<const std::uint8_t> layer_of() const { return layer_of_; }
   const Baselines& baselines() const { return base_; }
+  const Model& model() const { return model_; }
+  /// The transport of every field, in slot order.
+  const std::vector<FieldSpec>& specs() const { return specs_; }
   Stepper& stepper() { return *stepper_; }
   double time() const { return stepper_->time(); }
 
@@ -64,6 +70,9 @@ class Engine {
 
   const skin::Tissue& tissue_;
   Params p_;
+  Model model_;
+  Reactor reactor_;
+  int collagen1_ = 0, collagen3_ = 0, elastin_ = 0;  // slots (column_new_matrix)
   Baselines base_;
   grid::FieldSet fields_;
   std::vector<std::uint8_t> layer_of_;             // padded, skin::Layer per cell

@@ -1,10 +1,13 @@
 // Reaction kinetics of the micro-wound healing cascade (docs/model.md).
 //
 // Units: the healing working units of healing/params.hpp (h, um, ng/mL, mg/mL, cells/mm^3, 1).
-// This header gives the engine (a) the list of fields to allocate and how each is transported,
-// (b) the injury a puncture deposits, (c) the pointwise reaction step, valid and positive for any
-// step size. Transport (diffusion, chemotaxis) is applied by the engine between reaction steps
-// (operator splitting); healing/chemotaxis.hpp provides a conservative upwind chemotaxis operator.
+// The fields and the reaction processes are registered in a healing::Model (healing/model.hpp;
+// the healing cascade's own: healing_model(), healing/processes.cpp). This header gives the
+// engine (a) the transport masks and capacity-form motility of a field, (b) the injury a puncture
+// deposits, (c) the healing model's reaction step on one state, many states or a FieldSet, valid
+// and positive for any step size. Transport (diffusion, chemotaxis) is applied by the engine
+// between reaction steps (operator splitting); healing/chemotaxis.hpp provides a conservative
+// upwind chemotaxis operator.
 #pragma once
 
 #include <array>
@@ -16,84 +19,20 @@
 
 #include "devices/puncture.hpp"
 #include "grid/grid.hpp"
+#include "healing/model.hpp"
 #include "healing/params.hpp"
 #include "skin/profile.hpp"
 
 namespace mnsim::healing {
-
-/// Model fields, in FieldSet order.
-enum Field : int {
-  kDamage = 0,          // D, 1: destroyed tissue fraction (SC: open barrier fraction)
-  kPlatelets,           // P, 1: un-degranulated platelets, as whole-blood volume fraction
-  kClot,                // K, 1: fibrin clot volume fraction
-  kSignal,              // I, 1: inflammatory mediators (1 = level of a fully destroyed voxel)
-  kNeutrophils,         // N, 1: neutrophil level (1 = reference infiltrate)
-  kMacrophages,         // M, 1: macrophage level (1 = reference infiltrate)
-  kGrowthFactor,        // G, ng/mL: TGF-b1 + PDGF lumped
-  kVegf,                // V, ng/mL
-  kKgf,                 // Kg, ng/mL: keratinocyte growth factor (dermal -> epidermal signal)
-  kMmp,                 // m, 1: MMP activity
-  kFibroblasts,         // F, cells/mm^3
-  kCollagen3,           // C3, mg/mL
-  kCollagen1,           // C1, mg/mL
-  kElastin,             // E, mg/mL
-  kVascular,            // v, 1: vascular volume fraction
-  kKeratinocytes,       // n, 1: viable-epidermis cell density / baseline (Sherratt-Murray n)
-  kChemical,            // c, 1: mitosis-regulating chemical / baseline (Sherratt-Murray c)
-  kEpidermalThickness,  // h, 1: epidermal thickness / baseline
-  kMelanin,             // mu, 1: excess epidermal melanin (PIH index)
-  kFieldCount
-};
-inline constexpr int kFields = kFieldCount;
-
-/// How a field is transported. Diffusivity per tissue layer (index skin::layer_index), um^2/h;
-/// 0 = not transported in that layer (and no flux across faces to it).
-struct FieldSpec {
-  Field id;
-  std::string_view name;  // FieldSet name
-  std::string_view unit;
-  std::array<double, skin::kLayers> diffusivity{};
-  int chemoattractant = -1;  // field whose gradient the field climbs, -1 = none
-  double chemotaxis = 0.0;   // chi, um^2/h per unit of the attractant
-  /// Linear decay rate (1/h) the reaction step applies to this mediator everywhere (its least
-  /// clearance). Transport couples diffusion to it: the diffusion of a step dt runs over
-  /// coupled_diffusion_time(dt, decay) = (1 - e^{-decay dt}) / decay (healing/diffusion.hpp), so
-  /// a step much longer than 1/decay spreads the mediator over its decay length sqrt(D / decay),
-  /// not over sqrt(D dt), and the steady state does not depend on the step (docs/numerics.md).
-  double decay = 0.0;
-};
-
-/// The field list for a parameter set (diffusivities and chemotaxis come from the parameters).
-std::vector<FieldSpec> field_specs(const Params& p);
 
 /// Cells where a field moves: 1 where the cell's layer has a non-zero diffusivity for `spec`
 /// (padded indexing like `layer_of`; 0 outside the skin). The `active` mask of chemotaxis_step.
 std::vector<std::uint8_t> transport_mask(const FieldSpec& spec,
                                          std::span<const std::uint8_t> layer_of);
 
-/// Text for `mnsim catalog healing`: the fields and every parameter with unit and source.
-std::string catalog_text(const ParamSet& ps);
-
-/// Baseline (unwounded, homeostatic) state of one tissue layer, working units.
-struct Baseline {
-  skin::Layer layer = skin::Layer::Outside;
-  double collagen1 = 0, collagen3 = 0, elastin = 0;  // mg/mL
-  double fibroblasts = 0;                            // cells/mm^3
-  double vascular = 0;                               // 1
-  double melanocyte_activity = 1;                    // 1 (viable epidermis only)
-  bool epidermal() const { return layer == skin::Layer::ViableEpidermis; }
-  bool cornified() const { return layer == skin::Layer::StratumCorneum; }
-
-  /// From a skin profile layer (converts kg/m^3 -> mg/mL (same), cells/m^3 -> cells/mm^3).
-  static Baseline from_profile(const skin::SkinProfile& prof, skin::Layer l);
-};
-using Baselines = std::array<Baseline, skin::kLayers>;
-Baselines baselines_from_profile(const skin::SkinProfile& prof);
-
-using State = std::array<double, kFields>;
-
-/// Homeostatic state of a layer: every reaction rate is zero there.
-State baseline_state(const Baseline& b);
+/// Text for `mnsim catalog healing`: the fields (unit, transport and where its coefficients come
+/// from), the processes (what each reads and updates), and every parameter with unit and source.
+std::string catalog_text(const ParamSet& ps, const Model& m = healing_model());
 
 /// Motility of a resident cell population whose homeostatic density differs between the layers
 /// it moves in (fibroblasts: papillary > reticular > hypodermis; vessels). Such a field moves in
@@ -101,18 +40,21 @@ State baseline_state(const Baseline& b);
 /// diffusion of the density would drain the denser layer into its neighbour and the unwounded
 /// skin would not be at rest (measured before: papillary fibroblasts fell to 76% of their
 /// baseline within 90 days without any injury). Returns the diffusivity (um^2/h, the same in
-/// every moving layer) and fills `capacity` with the baseline per layer; 0 for every other field
-/// (no decay of its own, one moving layer, a zero baseline, or a uniform one).
+/// every moving layer) and fills `capacity` with the baseline per layer, for a field registered
+/// with Transport::CapacityMotility; 0 for every other field, and where the capacity form is
+/// plain diffusion (one moving layer, a zero baseline, or a uniform one).
 double capacity_motility(const FieldSpec& spec, const Baselines& base,
-                         std::array<double, skin::kLayers>& capacity);
+                         std::array<double, skin::kLayers>& capacity,
+                         const Model& m = healing_model());
 
-/// Advances one voxel's reactions by dt (h). Exponential (exact for frozen coefficients) update
-/// of each variable in a fixed Gauss-Seidel order: unconditionally stable, keeps every field
-/// non-negative for any dt, and leaves the baseline state exactly fixed.
+/// Advances one voxel's reactions (the healing model's processes) by dt (h). Exponential (exact
+/// for frozen coefficients) update of each variable in a fixed Gauss-Seidel order:
+/// unconditionally stable, keeps every field non-negative for any dt, and leaves the baseline
+/// state exactly fixed. One call binds the processes; a driver that steps often keeps a Reactor.
 void react(const Params& p, const Baseline& b, State& s, double dt);
 
 /// react() for many states over the same dt: states[i] with the baseline base[layer[i]] (a
-/// skin::layer_index). The step's rate factors are computed once; results equal react()'s.
+/// skin::layer_index). Results equal react()'s.
 void react_states(const Params& p, const Baselines& base, std::span<const std::size_t> layer,
                   std::span<State> states, double dt);
 
@@ -121,14 +63,15 @@ void react_states(const Params& p, const Baselines& base, std::span<const std::s
 /// f(n) = n (1 + alpha^2)/(n^2 + alpha^2). Patankar / exponential, positive for any dt.
 void react_epidermis(const Params& p, double& n, double& c, double dt);
 
-/// Reactions over a whole FieldSet (fields named as field_specs). `layer_of` gives, for every
-/// padded cell index (grid.at), the skin::Layer value (0 = outside, skipped). Deterministic and
-/// independent of the thread count (cells are independent).
+/// The healing model's reactions over a whole FieldSet (Reactor::react_fields). `layer_of` gives,
+/// for every padded cell index (grid.at), the skin::Layer value (0 = outside, skipped).
+/// Deterministic and independent of the thread count (cells are independent).
 void react_fields(const Params& p, const Baselines& base, std::span<const std::uint8_t> layer_of,
                   grid::FieldSet& fs, double dt);
 
-/// Fills a FieldSet (fields added in field_specs order if absent) with the baseline state.
-void init_fields(const Baselines& base, std::span<const std::uint8_t> layer_of, grid::FieldSet& fs);
+/// Fills a FieldSet (a model's fields added in slot order if absent) with the baseline state.
+void init_fields(const Baselines& base, std::span<const std::uint8_t> layer_of, grid::FieldSet& fs,
+                 const Model& m = healing_model());
 
 /// Radius (um) of a channel of surface radius r0 (um) at axial distance s (um) from the entry,
 /// total axial length L (um): constant, then tapering linearly to 0 over the tip length.

@@ -1,5 +1,7 @@
 #include "healing/options.hpp"
 
+#include "core/constants.hpp"
+
 #include <algorithm>
 
 namespace mnsim::healing {
@@ -19,9 +21,9 @@ schema::Key numerics_schema() {
                    "Largest time step, reached during quiet remodelling. Steps are also kept "
                    "below 1/400 of the time from the last session to the end of follow-up (a "
                    "two-week follow-up steps at most 0.84 h).",
-                   60.0, 7 * 86400.0),
+                   60.0, kWeek),
           quantity("first_step", Dim::Time, "seconds", "60 s",
-                   "First time step after a session (steps then grow by at most 2x).", 1.0, 3600.0),
+                   "First time step after a session (steps then grow by at most 2x).", 1.0, kHour),
       });
 }
 

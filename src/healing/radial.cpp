@@ -1,4 +1,5 @@
 #include "healing/radial.hpp"
+#include "core/constants.hpp"
 
 #include <algorithm>
 #include <array>
@@ -93,7 +94,6 @@ RadialMesh radial_mesh(double r_in, double R, int n) {
   if (n < 1 || !(R > 0.0) || !(r_in > 0.0)) {
     throw std::invalid_argument("radial_mesh: need n >= 1, R > 0 and r_in > 0");
   }
-  constexpr double kPi = 3.14159265358979323846;
   RadialMesh m;
   const auto nn = static_cast<std::size_t>(n);
   m.edge.assign(nn + 1, 0.0);

@@ -1,4 +1,5 @@
 #include "healing/unit_cell.hpp"
+#include "core/constants.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -35,18 +36,29 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
   if (!(b.fibroblasts > 0.0) || !(b.collagen1 + b.collagen3 > 0.0)) {
     throw std::invalid_argument("run_unit_cell: the layer must be dermal (fibroblasts, collagen)");
   }
-  constexpr double kPi = 3.14159265358979323846;
   UnitCellRun out;
   out.cell_radius = 1.0 / std::sqrt(kPi * pr.density * 1e-8);
   const std::size_t n = static_cast<std::size_t>(std::ceil(out.cell_radius / dr));
   const std::size_t layer = static_cast<std::size_t>(skin::layer_index(b.layer));
-  const auto specs = field_specs(p);
-  const State s0 = baseline_state(b);
-  std::vector<std::vector<double>> f(kFields, std::vector<double>(n));
-  for (int k = 0; k < kFields; ++k) {
-    std::fill(f[static_cast<std::size_t>(k)].begin(), f[static_cast<std::size_t>(k)].end(),
-              s0[static_cast<std::size_t>(k)]);
-  }
+  const Model& model = healing_model();
+  const std::size_t nf = model.size();
+  auto slot = [&](const char* name) { return static_cast<std::size_t>(model.slot(name)); };
+  const std::size_t s_damage = slot("damage"), s_platelets = slot("platelets"),
+                    s_clot = slot("clot"), s_signal = slot("inflammatory_signal"),
+                    s_collagen1 = slot("collagen1"), s_collagen3 = slot("collagen3"),
+                    s_fibroblasts = slot("fibroblasts");
+  const std::array<std::size_t, 4> cell_fields = {s_fibroblasts, slot("neutrophils"),
+                                                  slot("macrophages"), slot("vascular")};
+  const std::array<std::size_t, 3> matrix_fields = {s_collagen1, s_collagen3, slot("elastin")};
+  const auto specs = field_specs(model, p);
+  Reactor reactor(model, p);
+  Baselines base{};
+  base[layer] = b;
+  const std::vector<std::size_t> state_layer(n, layer);
+  std::vector<State> states(n);
+  const State s0 = baseline_state(b, model);
+  std::vector<std::vector<double>> f(nf, std::vector<double>(n));
+  for (std::size_t k = 0; k < nf; ++k) std::fill(f[k].begin(), f[k].end(), s0[k]);
   std::vector<double> w(n);
   double wt = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -59,9 +71,9 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
   auto record = [&](double t) {
     double c = 0.0, e = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
-      c += w[i] * (f[kCollagen1][i] + f[kCollagen3][i]);
+      c += w[i] * (f[s_collagen1][i] + f[s_collagen3][i]);
       State s{};
-      s[kSignal] = f[kSignal][i];
+      s[s_signal] = f[s_signal][i];
       e += w[i] * erythema(p, b, s);
     }
     out.t.push_back(t);
@@ -78,12 +90,12 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
         const double rc = out.r[i];
         const double d = damage_at(p, pr.radius, rc);
         const double l = rc < pr.radius ? 1.0 : 0.0;
-        f[kDamage][i] = 1.0 - (1.0 - f[kDamage][i]) * (1.0 - d);
-        for (Field k : {kFibroblasts, kNeutrophils, kMacrophages, kVascular}) f[k][i] *= 1.0 - d;
-        for (Field k : {kCollagen1, kCollagen3, kElastin}) f[k][i] *= 1.0 - p.matrix_loss * l;
+        f[s_damage][i] = 1.0 - (1.0 - f[s_damage][i]) * (1.0 - d);
+        for (std::size_t k : cell_fields) f[k][i] *= 1.0 - d;
+        for (std::size_t k : matrix_fields) f[k][i] *= 1.0 - p.matrix_loss * l;
         if (pr.bled) {
-          f[kPlatelets][i] = std::min(1.0, f[kPlatelets][i] + p.blood_fill * l);
-          f[kClot][i] = std::min(1.0, f[kClot][i] + p.blood_fill * l);
+          f[s_platelets][i] = std::min(1.0, f[s_platelets][i] + p.blood_fill * l);
+          f[s_clot][i] = std::min(1.0, f[s_clot][i] + p.blood_fill * l);
         }
       }
       ++next;
@@ -93,16 +105,15 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
     if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
     if (step <= 0.0) step = 1e-9;
     for (std::size_t i = 0; i < n; ++i) {
-      State s;
-      for (int k = 0; k < kFields; ++k)
-        s[static_cast<std::size_t>(k)] = f[static_cast<std::size_t>(k)][i];
-      react(p, b, s, step);
-      for (int k = 0; k < kFields; ++k)
-        f[static_cast<std::size_t>(k)][i] = s[static_cast<std::size_t>(k)];
+      for (std::size_t k = 0; k < nf; ++k) states[i][k] = f[k][i];
+    }
+    reactor.react_states(base, state_layer, states, step);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < nf; ++k) f[k][i] = states[i][k];
     }
     for (const auto& sp : specs) {
-      auto& u = f[static_cast<std::size_t>(sp.id)];
-      // Coupled to the decay react() applies (FieldSpec::decay), as in the engine.
+      auto& u = f[static_cast<std::size_t>(sp.slot)];
+      // Coupled to the decay the processes apply (FieldDef::decay), as in the engine.
       radial_diffusion_implicit(u, sp.diffusivity[layer], coupled_diffusion_time(step, sp.decay),
                                 dr);
       if (sp.chemoattractant >= 0 && sp.diffusivity[layer] > 0.0) {
@@ -115,8 +126,8 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
     dt = std::min(pr.max_dt, dt * 1.1);
   }
   for (std::size_t i = 0; i < n; ++i) {
-    out.final_collagen.push_back((f[kCollagen1][i] + f[kCollagen3][i]) / c0 - 1.0);
-    out.final_fibroblasts.push_back(f[kFibroblasts][i] / b.fibroblasts);
+    out.final_collagen.push_back((f[s_collagen1][i] + f[s_collagen3][i]) / c0 - 1.0);
+    out.final_fibroblasts.push_back(f[s_fibroblasts][i] / b.fibroblasts);
   }
   return out;
 }

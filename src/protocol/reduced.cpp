@@ -33,10 +33,10 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
   const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
   const double m0 = b.collagen1 + b.collagen3 + b.elastin;
   if (m0 <= 0.0) return 0.0;
-  using namespace healing;
-  return (run.value(l, kCollagen1, t) + run.value(l, kCollagen3, t) + run.value(l, kElastin, t)) /
-             m0 -
-         1.0;
+  static const int c1 = healing::healing_model().slot("collagen1");
+  static const int c3 = healing::healing_model().slot("collagen3");
+  static const int el = healing::healing_model().slot("elastin");
+  return (run.value(l, c1, t) + run.value(l, c3, t) + run.value(l, el, t)) / m0 - 1.0;
 }
 
 // Largest new-matrix thickness of a column over the samples up to time t (h): matrix deposited
@@ -44,13 +44,14 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
 // while the column's excess in normal dermis is remodelled back.
 double deposited_matrix(const healing::ColumnRun& run, const skin::SkinProfile& prof, double t) {
   using skin::Layer;
+  static const auto c1 = static_cast<std::size_t>(healing::healing_model().slot("collagen1"));
+  static const auto c3 = static_cast<std::size_t>(healing::healing_model().slot("collagen3"));
+  static const auto el = static_cast<std::size_t>(healing::healing_model().slot("elastin"));
   auto gain = [&](const healing::ColumnSample& smp, Layer l) {
     const std::size_t i = static_cast<std::size_t>(skin::layer_index(l));
     const auto& b = run.base[i];
     const double m0 = b.collagen1 + b.collagen3 + b.elastin;
-    using namespace healing;
-    return m0 > 0.0 ? (smp.s[i][kCollagen1] + smp.s[i][kCollagen3] + smp.s[i][kElastin]) / m0 - 1.0
-                    : 0.0;
+    return m0 > 0.0 ? (smp.s[i][c1] + smp.s[i][c3] + smp.s[i][el]) / m0 - 1.0 : 0.0;
   };
   double best = 0.0;
   for (const auto& smp : run.samples) {
@@ -127,20 +128,23 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   o.reticular_collagen_change = run.collagen_change(Layer::ReticularDermis, t);
   o.epidermal_thickness_change = run.epidermal_thickness_change(t);
   {
-    using namespace healing;
-    const double c1 = run.value(Layer::PapillaryDermis, kCollagen1, t);
-    const double c3 = run.value(Layer::PapillaryDermis, kCollagen3, t);
+    static const int s1 = healing::healing_model().slot("collagen1");
+    static const int s3 = healing::healing_model().slot("collagen3");
+    static const auto smu =
+        static_cast<std::size_t>(healing::healing_model().slot("melanin_excess"));
+    const double c1 = run.value(Layer::PapillaryDermis, s1, t);
+    const double c3 = run.value(Layer::PapillaryDermis, s3, t);
     o.collagen1_share = c1 + c3 > 0 ? c1 / (c1 + c3) : 0.0;
     for (const auto& s : run.samples) {
-      o.melanin_peak = std::max(o.melanin_peak, s.s[1][kMelanin]);
+      o.melanin_peak = std::max(o.melanin_peak, s.s[1][smu]);
     }
-    o.collagen3_peak_h = run.peak_time(Layer::PapillaryDermis, kCollagen3, 0.0, t);
-    o.collagen1_peak_h = run.peak_time(Layer::PapillaryDermis, kCollagen1, 0.0, t);
+    o.collagen3_peak_h = run.peak_time(Layer::PapillaryDermis, s3, 0.0, t);
+    o.collagen1_peak_h = run.peak_time(Layer::PapillaryDermis, s1, 0.0, t);
   }
   o.pih_risk = outcomes::pih_risk(m.outcome, o.melanin_peak);
   double ery = 0.0, bar = 0.0;
   for (const auto& s : run.sessions) {
-    ery += std::max(0.0, s.erythema_time) / 24.0;
+    ery += std::max(0.0, s.erythema_time) / kHoursPerDay;
     bar += std::max(0.0, s.barrier_time);
   }
   if (!run.sessions.empty()) {

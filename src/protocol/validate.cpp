@@ -182,10 +182,10 @@ double evaluate_case(const ReducedModel& m, const ValidationSet& set, const Vali
   if (c.metric == "epidermal_thickness_change_pct") return 100.0 * o.epidermal_thickness_change;
   if (c.metric == "erythema_days") return o.erythema_days;
   if (c.metric == "barrier_hours") return o.barrier_hours;
-  if (c.metric == "neutrophil_peak_days") return o.neutrophil_peak_h / 24.0;
-  if (c.metric == "macrophage_peak_days") return o.macrophage_peak_h / 24.0;
+  if (c.metric == "neutrophil_peak_days") return o.neutrophil_peak_h / kHoursPerDay;
+  if (c.metric == "macrophage_peak_days") return o.macrophage_peak_h / kHoursPerDay;
   if (c.metric == "collagen1_after_collagen3_days")
-    return (o.collagen1_peak_h - o.collagen3_peak_h) / 24.0;
+    return (o.collagen1_peak_h - o.collagen3_peak_h) / kHoursPerDay;
   if (c.metric == "pih_risk_pct") return 100.0 * o.pih_risk;
   return o.depth_reduction_pct;  // depth_reduction_pct
 }

@@ -11,9 +11,7 @@ namespace mnsim {
 namespace {
 std::vector<std::string> healing_field_names() {
   std::vector<std::string> names;
-  for (const auto& s : healing::field_specs(healing::load_default_params().p)) {
-    names.emplace_back(s.name);
-  }
+  for (const auto& f : healing::healing_model().fields()) names.push_back(f.name);
   return names;
 }
 }  // namespace
@@ -27,7 +25,7 @@ schema::Key output_schema() {
                     "[\"before_sessions\", \"after_sessions\", \"end\"]",
                     "When fields.h5 gets a snapshot of the fields."),
           quantity("snapshot_every", Dim::Time, "days", "",
-                   "Also a snapshot at every multiple of this time (optional).", 3600.0,
+                   "Also a snapshot at every multiple of this time (optional).", kHour,
                    3 * 366 * kDay),
           enum_list("fields", healing_field_names(),
                     "[\"damage\", \"inflammatory_signal\", \"fibroblasts\", \"collagen3\", "

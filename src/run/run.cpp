@@ -82,6 +82,9 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   // The device resolves against the catalog (model, offered lengths, depth range).
   devices::make_device(devices::device_spec(scenario.table("device")),
                        devices::DeviceCatalog::defaults());
+  // The healing parameters (data/healing.toml) load, so a damaged file is refused before a run
+  // writes anything.
+  healing::load_default_params();
   return need;
 }
 
@@ -257,7 +260,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   };
 
   io::TimeSeries ts;
-  const auto& specs = healing::field_specs(params.p);
+  const std::vector<healing::FieldSpec>& specs = engine.specs();
   // Largest new-dermis thickness of every column so far: matrix deposited under a scar floor stays
   // (outcomes::RemodelInput::matrix_under, docs/model.md "Scar remodelling").
   std::vector<double> col_max = engine.column_new_matrix();
@@ -269,8 +272,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     for (int l = 0; l < skin::kLayers; ++l) {
       const std::string layer(skin::layer_name(skin::layer_from_index(l)));
       for (const auto& s : specs) {
-        ts.add(t, std::string(s.name), layer,
-               m[static_cast<std::size_t>(l)][static_cast<std::size_t>(s.id)]);
+        ts.add(t, s.name, layer, m[static_cast<std::size_t>(l)][static_cast<std::size_t>(s.slot)]);
       }
     }
   };
@@ -501,17 +503,19 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const std::size_t pap = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
   const std::size_t ret = static_cast<std::size_t>(skin::layer_index(skin::Layer::ReticularDermis));
   const std::size_t ve = static_cast<std::size_t>(skin::layer_index(skin::Layer::ViableEpidermis));
-  auto collagen = [&](std::size_t l) {
-    return end[l][healing::kCollagen1] + end[l][healing::kCollagen3];
-  };
+  const healing::Model& model = engine.model();
+  const auto c1 = static_cast<std::size_t>(model.slot("collagen1"));
+  const auto c3 = static_cast<std::size_t>(model.slot("collagen3"));
+  const auto el = static_cast<std::size_t>(model.slot("elastin"));
+  const auto eh = static_cast<std::size_t>(model.slot("epidermal_thickness"));
+  auto collagen = [&](std::size_t l) { return end[l][c1] + end[l][c3]; };
   nlohmann::json outcome;
   outcome["collagen_change_pct"] = {
       {"papillary", pct(collagen(pap), base[pap].collagen1 + base[pap].collagen3)},
       {"reticular", pct(collagen(ret), base[ret].collagen1 + base[ret].collagen3)}};
   outcome["elastin_change_pct"] =
-      pct(0.5 * (end[pap][healing::kElastin] + end[ret][healing::kElastin]),
-          0.5 * (base[pap].elastin + base[ret].elastin));
-  outcome["epidermal_thickness_change_pct"] = 100.0 * (end[ve][healing::kEpidermalThickness] - 1.0);
+      pct(0.5 * (end[pap][el] + end[ret][el]), 0.5 * (base[pap].elastin + base[ret].elastin));
+  outcome["epidermal_thickness_change_pct"] = 100.0 * (end[ve][eh] - 1.0);
   outcome["bleeding_fraction"] =
       puncture_total > 0 ? bleeding_sum / static_cast<double>(puncture_total) : 0.0;
 
@@ -702,8 +706,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       m.dy = g.depth() * 1e6 / rows;
       const grid::ConstFieldView c1 = tissue.fields.view(skin::field::kCollagen1);
       const grid::ConstFieldView c3 = tissue.fields.view(skin::field::kCollagen3);
-      const grid::ConstFieldView h1 = engine.fields().view(healing::kCollagen1);
-      const grid::ConstFieldView h3 = engine.fields().view(healing::kCollagen3);
+      const grid::ConstFieldView h1 = engine.fields().view("collagen1");
+      const grid::ConstFieldView h3 = engine.fields().view("collagen3");
       for (int r = 0; r < rows; ++r) {
         const int k = g.k_of_depth((r + 0.5) * g.depth() / rows);
         for (int i = 0; i < g.nx; ++i) {

@@ -59,34 +59,34 @@ TEST(HealingColumn, InflammationPeaksInTheFirstDays) {
   EXPECT_LE(s.macrophage_peak, 5 * kDay);
   // Cleared over days: two weeks later both are below 10% of their peaks.
   const auto& r = single();
-  const double npk = r.value(Layer::PapillaryDermis, kNeutrophils, s.neutrophil_peak);
-  const double mpk = r.value(Layer::PapillaryDermis, kMacrophages, s.macrophage_peak);
-  EXPECT_LT(r.value(Layer::PapillaryDermis, kNeutrophils, 14 * kDay), 0.1 * npk);
-  EXPECT_LT(r.value(Layer::PapillaryDermis, kMacrophages, 21 * kDay), 0.1 * mpk);
+  const double npk = r.value(Layer::PapillaryDermis, "neutrophils", s.neutrophil_peak);
+  const double mpk = r.value(Layer::PapillaryDermis, "macrophages", s.macrophage_peak);
+  EXPECT_LT(r.value(Layer::PapillaryDermis, "neutrophils", 14 * kDay), 0.1 * npk);
+  EXPECT_LT(r.value(Layer::PapillaryDermis, "macrophages", 21 * kDay), 0.1 * mpk);
 }
 
 TEST(HealingColumn, FibroblastsAndCollagenThreeOverWeeksCollagenOneOverMonths) {
   const auto& r = single();
-  const double tf = r.peak_time(Layer::PapillaryDermis, kFibroblasts, 0, 365 * kDay);
-  const double t3 = r.peak_time(Layer::PapillaryDermis, kCollagen3, 0, 365 * kDay);
-  const double t1 = r.peak_time(Layer::PapillaryDermis, kCollagen1, 0, 365 * kDay);
+  const double tf = r.peak_time(Layer::PapillaryDermis, "fibroblasts", 0, 365 * kDay);
+  const double t3 = r.peak_time(Layer::PapillaryDermis, "collagen3", 0, 365 * kDay);
+  const double t1 = r.peak_time(Layer::PapillaryDermis, "collagen1", 0, 365 * kDay);
   EXPECT_GE(tf, 7 * kDay);
   EXPECT_LE(tf, 35 * kDay);
   EXPECT_GE(t3, 14 * kDay);
   EXPECT_LE(t3, 90 * kDay);
   EXPECT_GT(t1, t3 + 30 * kDay);  // collagen III before I
   EXPECT_GT(t1, 90 * kDay);       // collagen I rising for months
-  const double c1_30 = r.value(Layer::PapillaryDermis, kCollagen1, 30 * kDay);
-  const double c1_60 = r.value(Layer::PapillaryDermis, kCollagen1, 60 * kDay);
-  const double c1_100 = r.value(Layer::PapillaryDermis, kCollagen1, 100 * kDay);
+  const double c1_30 = r.value(Layer::PapillaryDermis, "collagen1", 30 * kDay);
+  const double c1_60 = r.value(Layer::PapillaryDermis, "collagen1", 60 * kDay);
+  const double c1_100 = r.value(Layer::PapillaryDermis, "collagen1", 100 * kDay);
   EXPECT_GT(c1_60, c1_30);
   EXPECT_GT(c1_100, c1_60);
   // ... while collagen III is already falling back.
-  EXPECT_LT(r.value(Layer::PapillaryDermis, kCollagen3, 100 * kDay),
-            r.value(Layer::PapillaryDermis, kCollagen3, 30 * kDay));
+  EXPECT_LT(r.value(Layer::PapillaryDermis, "collagen3", 100 * kDay),
+            r.value(Layer::PapillaryDermis, "collagen3", 30 * kDay));
   // Fibroblasts return toward baseline: within 10% of it after 6 months.
   const double f0 = r.base[2].fibroblasts;
-  EXPECT_LT(r.value(Layer::PapillaryDermis, kFibroblasts, 180 * kDay), 1.1 * f0);
+  EXPECT_LT(r.value(Layer::PapillaryDermis, "fibroblasts", 180 * kDay), 1.1 * f0);
 }
 
 TEST(HealingColumn, Lotfi2013HistologyWithin25Percent) {
@@ -139,8 +139,10 @@ TEST(HealingColumn, HyperpigmentationScalesWithMelanocyteActivity) {
   dark.melanocyte_activity = 3.0;
   const ColumnRun a = run_column(P(), light, pr), b = run_column(P(), dark, pr);
   double pa = 0, pb = 0;
-  for (const auto& s : a.samples) pa = std::max(pa, s.s[1][kMelanin]);
-  for (const auto& s : b.samples) pb = std::max(pb, s.s[1][kMelanin]);
+  for (const auto& s : a.samples)
+    pa = std::max(pa, s.s[1][static_cast<std::size_t>(healing_model().slot("melanin_excess"))]);
+  for (const auto& s : b.samples)
+    pb = std::max(pb, s.s[1][static_cast<std::size_t>(healing_model().slot("melanin_excess"))]);
   EXPECT_GT(pa, 0.0);
   EXPECT_NEAR(pb, 3.0 * pa, 1e-9 * pb);
 }

@@ -21,33 +21,64 @@ Baselines base() {
   return baselines_from_profile(testing::cheek_profile());
 }
 
+/// Slot of a healing-model field.
+std::size_t S(const char* name) {
+  return static_cast<std::size_t>(healing_model().slot(name));
+}
+const int kFields = static_cast<int>(healing_model().size());
+
 TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   const auto specs = field_specs(P());
   ASSERT_EQ(static_cast<int>(specs.size()), kFields);
+  ASSERT_EQ(kFields, 19);
   for (int i = 0; i < kFields; ++i) {
-    EXPECT_EQ(static_cast<int>(specs[static_cast<std::size_t>(i)].id), i);
+    EXPECT_EQ(specs[static_cast<std::size_t>(i)].slot, i);
     EXPECT_FALSE(specs[static_cast<std::size_t>(i)].name.empty());
+    EXPECT_EQ(healing_model().slot(specs[static_cast<std::size_t>(i)].name), i);
   }
-  EXPECT_EQ(specs[kFibroblasts].chemoattractant, kGrowthFactor);
-  EXPECT_DOUBLE_EQ(specs[kFibroblasts].chemotaxis, P().fibroblast_chemotaxis);
+  // The FieldSet order of fields.h5 and timeseries.csv (docs/model.md section 2).
+  EXPECT_EQ(specs.front().name, "damage");
+  EXPECT_EQ(specs[S("fibroblasts")].slot, 10);
+  EXPECT_EQ(specs.back().name, "melanin_excess");
+  EXPECT_EQ(specs[S("fibroblasts")].chemoattractant, static_cast<int>(S("growth_factor")));
+  EXPECT_DOUBLE_EQ(specs[S("fibroblasts")].chemotaxis, P().fibroblast_chemotaxis);
+  EXPECT_EQ(specs[S("neutrophils")].chemoattractant, static_cast<int>(S("inflammatory_signal")));
+  EXPECT_EQ(specs[S("fibroblasts")].transport, Transport::CapacityMotility);
+  EXPECT_EQ(specs[S("vascular")].transport, Transport::CapacityMotility);
+  EXPECT_EQ(specs[S("growth_factor")].transport, Transport::Diffusion);
+  EXPECT_EQ(specs[S("collagen1")].transport, Transport::None);
+  // Diffusivities and decays come from the parameters named in the registry.
+  EXPECT_DOUBLE_EQ(specs[S("growth_factor")].diffusivity[2], P().gf_diffusivity);
+  EXPECT_DOUBLE_EQ(specs[S("growth_factor")].decay, P().gf_decay);
+  EXPECT_DOUBLE_EQ(specs[S("inflammatory_signal")].decay, P().signal_decay);
+  EXPECT_DOUBLE_EQ(specs[S("mitosis_chemical")].decay, P().chemical_decay);
+  EXPECT_EQ(specs[S("neutrophils")].decay, 0.0);
+  EXPECT_EQ(healing_model().field(static_cast<int>(S("kgf"))).decay.param, "kgf_decay");
   // Fibroblasts do not cross into the epidermis; keratinocytes stay in it.
-  EXPECT_EQ(specs[kFibroblasts].diffusivity[1], 0.0);
-  EXPECT_GT(specs[kFibroblasts].diffusivity[2], 0.0);
-  EXPECT_GT(specs[kKeratinocytes].diffusivity[1], 0.0);
-  EXPECT_EQ(specs[kKeratinocytes].diffusivity[2], 0.0);
-  EXPECT_EQ(specs[kCollagen1].diffusivity[2], 0.0);
+  EXPECT_EQ(specs[S("fibroblasts")].diffusivity[1], 0.0);
+  EXPECT_GT(specs[S("fibroblasts")].diffusivity[2], 0.0);
+  EXPECT_GT(specs[S("keratinocytes")].diffusivity[1], 0.0);
+  EXPECT_EQ(specs[S("keratinocytes")].diffusivity[2], 0.0);
+  EXPECT_EQ(specs[S("collagen1")].diffusivity[2], 0.0);
 }
 
 TEST(HealingKinetics, TransportMaskFollowsLayerDiffusivities) {
   const auto specs = field_specs(P());
   const std::vector<std::uint8_t> layer = {0, 1, 2, 3, 4, 5, 3};
-  const auto fib = transport_mask(specs[kFibroblasts], layer);
+  const auto fib = transport_mask(specs[S("fibroblasts")], layer);
   EXPECT_EQ(fib, (std::vector<std::uint8_t>{0, 0, 0, 1, 1, 1, 1}));
-  const auto ker = transport_mask(specs[kKeratinocytes], layer);
+  const auto ker = transport_mask(specs[S("keratinocytes")], layer);
   EXPECT_EQ(ker, (std::vector<std::uint8_t>{0, 0, 1, 0, 0, 0, 0}));
   const std::string cat = catalog_text(load_default_params());
   EXPECT_NE(cat.find("matrix.collagen_synthesis"), std::string::npos);
-  EXPECT_NE(cat.find("chemotaxis chi = 1000 up growth_factor"), std::string::npos);
+  EXPECT_NE(cat.find("chemotaxis chi = 1000 up growth_factor (fibroblast_chemotaxis = 1000)"),
+            std::string::npos);
+  // Where each transport coefficient comes from, and the processes in their order.
+  EXPECT_NE(cat.find("diffusivity um^2/h signal_diffusivity = "), std::string::npos);
+  EXPECT_NE(cat.find("decay 1/h gf_decay = "), std::string::npos);
+  EXPECT_NE(cat.find("capacity motility in PD RD HD"), std::string::npos);
+  EXPECT_LT(cat.find("  inflammation "), cat.find("  growth_factors "));
+  EXPECT_LT(cat.find("  vessels "), cat.find("  epidermis "));
 }
 
 TEST(HealingKinetics, BaselineIsAFixedPointForAnyStep) {
@@ -69,22 +100,22 @@ TEST(HealingKinetics, IsolatedDecaysAreExact) {
   // Only the signal is non-zero in the stratum corneum: I(t) = I0 exp(-delta_I t) exactly.
   const Baseline sc = base()[0];
   State s = baseline_state(sc);
-  s[kSignal] = 0.8;
+  s[S("inflammatory_signal")] = 0.8;
   react(P(), sc, s, 3.0);
-  EXPECT_NEAR(s[kSignal], 0.8 * std::exp(-P().signal_decay * 3.0), 1e-12);
+  EXPECT_NEAR(s[S("inflammatory_signal")], 0.8 * std::exp(-P().signal_decay * 3.0), 1e-12);
   // Open barrier seals at seal_rate.
   s = baseline_state(sc);
-  s[kDamage] = 1.0;
+  s[S("damage")] = 1.0;
   react(P(), sc, s, 2.0);
-  EXPECT_NEAR(s[kDamage], std::exp(-2.0 * P().seal_rate), 1e-12);
+  EXPECT_NEAR(s[S("damage")], std::exp(-2.0 * P().seal_rate), 1e-12);
   // Platelet release feeds the growth factor: G(t) for P' = -k P, G' = c k P - d G.
   const Baseline pd = base()[2];
   s = baseline_state(pd);
-  s[kPlatelets] = 0.5;
+  s[S("platelets")] = 0.5;
   react(P(), pd, s, 1e-3);
   const double expect =
       P().blood_growth_factor * 0.5 * (1 - std::exp(-P().platelet_release * 1e-3));
-  EXPECT_NEAR(s[kGrowthFactor], expect, 1e-3 * expect);
+  EXPECT_NEAR(s[S("growth_factor")], expect, 1e-3 * expect);
 }
 
 TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {
@@ -98,7 +129,7 @@ TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {
       const double scale = 1.0 + s[static_cast<std::size_t>(f)];
       s[static_cast<std::size_t>(f)] = 5.0 * scale * u(rng) * u(rng);
     }
-    s[kDamage] = std::min(1.0, s[kDamage]);
+    s[S("damage")] = std::min(1.0, s[S("damage")]);
     const double dt = std::pow(10.0, -3.0 + 9.0 * u(rng));  // 1e-3 .. 1e6 h
     react(P(), b, s, dt);
     for (int f = 0; f < kFields; ++f) {
@@ -112,7 +143,7 @@ TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {
       const State s0 = baseline_state(b);
       for (int f = 0; f < kFields; ++f) {
         // Epidermal fields are not evolved outside the viable epidermis.
-        if (f >= kKeratinocytes && !b.epidermal()) continue;
+        if (f >= static_cast<int>(S("keratinocytes")) && !b.epidermal()) continue;
         ASSERT_NEAR(s[static_cast<std::size_t>(f)], s0[static_cast<std::size_t>(f)],
                     1e-3 * (1 + s0[static_cast<std::size_t>(f)]))
             << "field " << f;
@@ -125,11 +156,11 @@ TEST(HealingKinetics, StepsConvergeAtFirstOrder) {
   const Baseline pd = base()[2];
   auto run = [&](double dt) {
     State s = baseline_state(pd);
-    s[kDamage] = 0.3;
-    s[kPlatelets] = 0.2;
-    s[kClot] = 0.2;
-    s[kFibroblasts] *= 0.7;
-    s[kVascular] *= 0.7;
+    s[S("damage")] = 0.3;
+    s[S("platelets")] = 0.2;
+    s[S("clot")] = 0.2;
+    s[S("fibroblasts")] *= 0.7;
+    s[S("vascular")] *= 0.7;
     const int n = static_cast<int>(std::lround(96.0 / dt));
     for (int i = 0; i < n; ++i) react(P(), pd, s, dt);
     return s;
@@ -139,7 +170,9 @@ TEST(HealingKinetics, StepsConvergeAtFirstOrder) {
   auto err = [&](double dt) {
     const State a = run(dt);
     double e = 0.0;
-    for (Field f : {kNeutrophils, kMacrophages, kGrowthFactor, kFibroblasts, kCollagen3}) {
+    for (const char* name :
+         {"neutrophils", "macrophages", "growth_factor", "fibroblasts", "collagen3"}) {
+      const std::size_t f = S(name);
       e += std::abs(a[f] - ref[f]) / std::abs(ref[f]);
     }
     return e;
@@ -273,16 +306,17 @@ TEST(HealingKinetics, FieldSetReactionMatchesPointwiseAndIgnoresThreads) {
   apply_puncture(P(), pu, t.layer, {}, t.fs);
   const grid::Grid& g = t.fs.grid();
   const int k = g.k_of_depth(150e-6);
-  State s;
+  State s{};
   for (int f = 0; f < kFields; ++f) s[static_cast<std::size_t>(f)] = t.fs.view(f)(10, 10, k);
   const Baseline& bl = t.b[skin::layer_index(skin::Layer::PapillaryDermis)];
   for (int st = 0; st < 5; ++st) {
     react(P(), bl, s, 2.0);
     for (auto& x : s) x = static_cast<float>(x);
   }
+  // Bit for bit: the FieldSet path runs the same operations on the same (float) inputs.
   for (int f = 0; f < kFields; ++f) {
-    EXPECT_NEAR(a.fs.view(f)(10, 10, k), s[static_cast<std::size_t>(f)],
-                1e-5 * (1 + std::abs(s[static_cast<std::size_t>(f)])));
+    EXPECT_EQ(static_cast<double>(a.fs.view(f)(10, 10, k)), s[static_cast<std::size_t>(f)])
+        << a.fs.name(f);
   }
 }
 

@@ -16,6 +16,8 @@
 namespace mnsim::healing {
 namespace {
 
+const int kFields = static_cast<int>(healing_model().size());
+
 // Fibroblasts are 20000 / 8000 / 2000 per mm^3 in the papillary, reticular dermis and
 // hypodermis and move by random motility: before motility took the capacity form
 // (capacity_motility), the papillary dermis drained to 76% of its baseline in 90 days. The

@@ -132,10 +132,10 @@ TEST(HealingResolvedColumn, InjuryMeansEqualTheWellMixedDriversAndConvergeInAnnu
   // Right after the injury (the first step is 0.01 h) the layer means agree: the annuli carry
   // the same areal damage, matrix loss and blood as punctures at random positions.
   for (skin::Layer l : {skin::Layer::PapillaryDermis, skin::Layer::ReticularDermis}) {
-    for (Field f : {kDamage, kCollagen1, kPlatelets}) {
+    for (const char* f : {"damage", "collagen1", "platelets"}) {
       EXPECT_NEAR(r8.value(l, f, 0.01), wm.value(l, f, 0.01),
                   2e-3 * std::max(1e-3, wm.value(l, f, 0.01)))
-          << static_cast<int>(l) << " " << static_cast<int>(f);
+          << static_cast<int>(l) << " " << f;
     }
   }
   const double t = 14.0 * 24.0;

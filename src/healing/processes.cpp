@@ -1,0 +1,471 @@
+// The healing cascade's fields and processes (healing_model(), docs/model.md sections 2-3).
+//
+// Each process is the group of reaction terms of one part of the cascade, applied to a run of
+// cells in the fixed order inflammation, growth_factors, fibroblasts, matrix, vessels,
+// epidermis: inside a cell the variables are advanced one after the other in the order D, P, K,
+// I, N, M, G, V, m, F, C3, C1, E, v, (n, c, D_VE), K_g, h, mu (Gauss-Seidel), every one by the
+// same operations as when the reaction step was one function (before the registry), so results
+// are bit for bit the same.
+#include <algorithm>
+#include <cmath>
+
+#include "healing/kinetics.hpp"
+#include "healing/model.hpp"
+
+namespace mnsim::healing {
+
+namespace {
+
+// Exact solution of y' = a - b y (a, b >= 0 frozen) over a step: y e^{-b dt} + a dt phi1(b dt),
+// phi1(x) = (1 - e^{-x}) / x, with one transcendental call (expm1). Constructed once per step
+// where the rate is the same for every cell (BoundProcess::prepare), per cell otherwise (expstep).
+struct Decay {
+  bool tiny = true;
+  double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt phi1(b dt)
+  Decay() = default;
+  Decay(double b, double step) : dt(step) {
+    const double x = b * step;
+    tiny = x < 1e-12;
+    if (tiny) return;
+    const double em = std::expm1(-x);
+    e = 1.0 + em;
+    q = step * (x < 1e-8 ? 1.0 - 0.5 * x : -em / x);
+  }
+  double operator()(double y, double a) const {
+    return tiny ? y + a * dt : std::max(0.0, y * e + a * q);  // written to stay non-negative
+  }
+  /// Integral of y over the step.
+  double integral(double y, double a, double b) const {
+    if (tiny) return y * dt + 0.5 * a * dt * dt;
+    const double yeq = a / b;
+    return std::max(0.0, yeq * dt + (y - yeq) * q);
+  }
+};
+
+// One exact step with a state-dependent rate; also writes the integral of y over the step to
+// *integral if given.
+double expstep(double y, double a, double b, double dt, double* integral = nullptr) {
+  const Decay d(b, dt);
+  if (integral) *integral = d.integral(y, a, b);
+  return d(y, a);
+}
+
+/// x / x0, 0 where the layer has none (relative densities phi, nu).
+double relative(double x, double x0) {
+  return x0 > 0.0 ? x / x0 : 0.0;
+}
+
+void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c, double dt) {
+  const double x = std::max(c - 1.0, 0.0);
+  const double s = 1.0 + (p.mitosis_max - 1.0) * x / (x + p.mitosis_half);
+  n = (n + dt * p.keratinocyte_mitosis * 2.0 * s * n) /
+      (1.0 + dt * p.keratinocyte_mitosis * (1.0 + s * n));
+  const double a2 = p.chemical_alpha * p.chemical_alpha;
+  const double f = n * (1.0 + a2) / (n * n + a2);
+  c = chemical(c, p.chemical_decay * f);
+}
+
+/// Base of the six processes: the parameters, kept by value.
+class HealingProcess : public BoundProcess {
+ protected:
+  explicit HealingProcess(const Binding& b) : p_(b.params()) {}
+  const Params p_;
+};
+
+// 1-6. Injury and hemostasis, inflammation: damage clearance (non-epidermal; the viable
+// epidermis derives it from n), platelet degranulation, clot lysis, the inflammatory signal,
+// neutrophils and macrophages recruited from the vasculature.
+class Inflammation final : public HealingProcess {
+ public:
+  explicit Inflammation(const Binding& b)
+      : HealingProcess(b),
+        D_(b.slot("damage")),
+        P_(b.slot("platelets")),
+        K_(b.slot("clot")),
+        I_(b.slot("inflammatory_signal")),
+        N_(b.slot("neutrophils")),
+        M_(b.slot("macrophages")),
+        v_(b.slot("vascular")) {}
+  void prepare(double dt) override {
+    seal_ = Decay(p_.seal_rate, dt);
+    platelet_ = Decay(p_.platelet_release, dt);
+    macrophage_ = Decay(p_.macrophage_clearance, dt);
+  }
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    double* D = c.now[D_];
+    double* P = c.now[P_];
+    double* K = c.now[K_];
+    double* I = c.now[I_];
+    double* N = c.now[N_];
+    double* M = c.now[M_];
+    const double* v = c.now[v_];
+    const double* I_start = c.start[I_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      const bool sc = b.cornified();
+      const bool ve = b.epidermal();
+      // The mediators act on cells with their values at the start of the step: the values the
+      // coupled diffusion-decay transport left (FieldDef::decay). Updating them first and
+      // acting with the decayed values would starve every cell fed by diffusion once steps are
+      // longer than the mediator's lifetime.
+      const double I0 = std::max(I_start[i], 0.0);
+      if (sc) {
+        D[i] = seal_(D[i], 0.0);
+      } else if (!ve) {
+        D[i] = expstep(D[i], 0.0, p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
+      }
+      P[i] = platelet_(P[i], 0.0);
+      K[i] = expstep(K[i], 0.0, p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
+      const double d_src = sc ? 0.0 : D[i];
+      I[i] = expstep(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
+                     p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
+      const double vr = relative(v[i], b.vascular);
+      N[i] = expstep(N[i], p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
+                     p.neutrophil_death + p.efferocytosis * M[i], dt);
+      const double stim = I0 + p.macrophage_neutrophil_signal * N[i];
+      M[i] = macrophage_(M[i], p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
+    }
+  }
+
+ private:
+  int D_, P_, K_, I_, N_, M_, v_;
+  Decay seal_, platelet_, macrophage_;
+};
+
+// 7-9. TGF-b/PDGF (platelet releasate as its mean rate over the step, macrophages), VEGF
+// (macrophages, hypoxia of lost vessels), MMP activity (macrophages, activated fibroblasts).
+class GrowthFactors final : public HealingProcess {
+ public:
+  explicit GrowthFactors(const Binding& b)
+      : HealingProcess(b),
+        P_(b.slot("platelets")),
+        M_(b.slot("macrophages")),
+        F_(b.slot("fibroblasts")),
+        v_(b.slot("vascular")),
+        G_(b.slot("growth_factor")),
+        V_(b.slot("vegf")),
+        m_(b.slot("mmp")) {}
+  void prepare(double dt) override {
+    gf_ = Decay(p_.gf_decay, dt);
+    vegf_ = Decay(p_.vegf_decay, dt);
+    mmp_ = Decay(p_.mmp_decay, dt);
+  }
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    const double* P = c.now[P_];
+    const double* P_start = c.start[P_];
+    const double* M = c.now[M_];
+    const double* F = c.now[F_];
+    const double* v = c.now[v_];
+    const double* G_start = c.start[G_];
+    double* G = c.now[G_];
+    double* V = c.now[V_];
+    double* m = c.now[m_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
+      const double released = std::max(0.0, P_start[i] - P[i]);  // blood degranulated this step
+      G[i] = gf_(G[i], p.blood_growth_factor * released / dt + p.gf_macrophage * M[i]);
+      const double hyp = b.vascular > 0.0 ? std::max(0.0, 1.0 - v[i] / b.vascular) : 0.0;
+      V[i] = vegf_(V[i], p.vegf_macrophage * M[i] + p.vegf_hypoxia * hyp);
+      const double fr = relative(F[i], b.fibroblasts);
+      m[i] = mmp_(m[i], p.mmp_macrophage * M[i] + p.mmp_fibroblast * fr * A);
+    }
+  }
+
+ private:
+  int P_, M_, F_, v_, G_, V_, m_;
+  Decay gf_, vegf_, mmp_;
+};
+
+// 10. Fibroblasts: logistic proliferation when activated, return to baseline (Patankar-Euler:
+// positive production explicit, losses implicit).
+class Fibroblasts final : public HealingProcess {
+ public:
+  explicit Fibroblasts(const Binding& b)
+      : HealingProcess(b), G_(b.slot("growth_factor")), F_(b.slot("fibroblasts")) {}
+  void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    const double* G_start = c.start[G_];
+    double* F = c.now[F_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      if (b.fibroblasts > 0.0) {
+        const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
+        const double F0 = b.fibroblasts;
+        const double rA = p.fibroblast_proliferation * A;
+        const double Fmax = p.fibroblast_capacity * F0;
+        F[i] = (F[i] + dt * (p.fibroblast_return * F0 + rA * F[i])) /
+               (1.0 + dt * (p.fibroblast_return + rA * F[i] / Fmax));
+      } else {
+        F[i] = fibro_return_(F[i], 0.0);
+      }
+    }
+  }
+
+ private:
+  int G_, F_;
+  Decay fibro_return_;
+};
+
+// 11-12. Collagen III and I (synthesis by activated fibroblasts, maturation of excess III into
+// I, MMP degradation, remodelling to the set point), elastin.
+class Matrix final : public HealingProcess {
+ public:
+  explicit Matrix(const Binding& b)
+      : HealingProcess(b),
+        G_(b.slot("growth_factor")),
+        F_(b.slot("fibroblasts")),
+        m_(b.slot("mmp")),
+        C3_(b.slot("collagen3")),
+        C1_(b.slot("collagen1")),
+        E_(b.slot("elastin")) {}
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    const double* G_start = c.start[G_];
+    const double* F = c.now[F_];
+    const double* m = c.now[m_];
+    double* C3 = c.now[C3_];
+    double* C1 = c.now[C1_];
+    double* E = c.now[E_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
+      const double fr = relative(F[i], b.fibroblasts);
+      const double Cb = b.collagen1 + b.collagen3;
+      if (Cb > 0.0) {
+        // Set-point restoration (remodelling) acts on each type: -k_rem (C_i - C_i0).
+        const double krem = p.collagen_remodelling;
+        const double deg = p.collagen_turnover + p.collagen_mmp * m[i] + krem;
+        const bool excess3 = C3[i] > b.collagen3;
+        const double kmat = excess3 ? p.collagen_maturation : 0.0;
+        const double a3 = fr * (p.collagen_turnover * b.collagen3 +
+                                (1.0 - p.collagen1_share) * p.collagen_synthesis * Cb * A) +
+                          (kmat + krem) * b.collagen3;
+        double int3 = 0.0;
+        C3[i] = expstep(C3[i], a3, deg + kmat, dt, &int3);
+        const double converted = kmat * std::max(0.0, int3 - b.collagen3 * dt);
+        const double a1 = fr * (p.collagen_turnover * b.collagen1 +
+                                p.collagen1_share * p.collagen_synthesis * Cb * A) +
+                          krem * b.collagen1 + converted / dt;
+        C1[i] = expstep(C1[i], a1, deg, dt);
+      } else {
+        C3[i] = expstep(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C1[i] = expstep(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+      }
+      E[i] = expstep(E[i], fr * b.elastin * (p.elastin_turnover + p.elastin_synthesis * A),
+                     p.elastin_turnover + p.elastin_mmp * m[i], dt);
+    }
+  }
+
+ private:
+  int G_, F_, m_, C3_, C1_, E_;
+};
+
+// 13. Vascular density: VEGF-driven logistic growth, regression to baseline (Patankar-Euler).
+class Vessels final : public HealingProcess {
+ public:
+  explicit Vessels(const Binding& b)
+      : HealingProcess(b), V_(b.slot("vegf")), v_(b.slot("vascular")) {}
+  void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    const double* V_start = c.start[V_];
+    double* v = c.now[v_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      if (b.vascular > 0.0) {
+        const double V0 = std::max(V_start[i], 0.0);
+        const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
+        const double vmax = p.vascular_capacity * b.vascular;
+        v[i] = (v[i] + dt * (p.vascular_regression * b.vascular + rS * v[i])) /
+               (1.0 + dt * (p.vascular_regression + rS * v[i] / vmax));
+      } else {
+        v[i] = vasc_return_(v[i], 0.0);
+      }
+    }
+  }
+
+ private:
+  int V_, v_;
+  Decay vasc_return_;
+};
+
+// 14-18. Epidermis: Sherratt-Murray keratinocytes and mitosis-regulating chemical (viable
+// epidermis; its damage is 1 - n), KGF from fibroblasts in excess of baseline (the dermal signal
+// to the epidermis, every layer: it reads the fibroblasts of this step), epidermal thickness and
+// melanin (viable epidermis).
+class Epidermis final : public HealingProcess {
+ public:
+  explicit Epidermis(const Binding& b)
+      : HealingProcess(b),
+        I_(b.slot("inflammatory_signal")),
+        F_(b.slot("fibroblasts")),
+        n_(b.slot("keratinocytes")),
+        c_(b.slot("mitosis_chemical")),
+        D_(b.slot("damage")),
+        Kg_(b.slot("kgf")),
+        h_(b.slot("epidermal_thickness")),
+        mu_(b.slot("melanin_excess")) {}
+  void prepare(double dt) override {
+    chemical_ = Decay(p_.chemical_decay, dt);
+    kgf_ = Decay(p_.kgf_decay, dt);
+    turnover_ = Decay(1.0 / p_.epidermal_turnover, dt);
+  }
+  void apply(const Cells& c) const override {
+    const double dt = c.dt;
+    const Params& p = p_;
+    const double* I_start = c.start[I_];
+    const double* Kg_start = c.start[Kg_];
+    const double* F = c.now[F_];
+    double* n = c.now[n_];
+    double* ch = c.now[c_];
+    double* D = c.now[D_];
+    double* Kg = c.now[Kg_];
+    double* h = c.now[h_];
+    double* mu = c.now[mu_];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const Baseline& b = *c.base[i];
+      const bool ve = b.epidermal();
+      // n' = r_n [s(c) n (2 - n) - n], c' = lambda (f(n) - c).
+      if (ve) {
+        epidermis_step(p, chemical_, n[i], ch[i], dt);
+        D[i] = std::clamp(1.0 - n[i], 0.0, 1.0);
+      }
+      const double fr = relative(F[i], b.fibroblasts);
+      Kg[i] = kgf_(Kg[i], p.kgf_fibroblast * std::max(fr - 1.0, 0.0));
+      if (ve) {
+        const double I0 = std::max(I_start[i], 0.0), Kg0 = std::max(Kg_start[i], 0.0);
+        const double inv_tau = 1.0 / p.epidermal_turnover;
+        h[i] = turnover_(h[i], p.thickening_rate * Kg0 / (Kg0 + p.kgf_half) + inv_tau);
+        mu[i] =
+            turnover_(mu[i], p.melanin_rate * b.melanocyte_activity * I0 / (I0 + p.melanin_half));
+      }
+    }
+  }
+
+ private:
+  int I_, F_, n_, c_, D_, Kg_, h_, mu_;
+  Decay chemical_, kgf_, turnover_;
+};
+
+template <class R>
+ProcessDef process(std::string name, std::vector<std::string> reads,
+                   std::vector<std::string> updates) {
+  return {std::move(name), std::move(reads), std::move(updates),
+          [](const Binding& b) -> std::unique_ptr<BoundProcess> { return std::make_unique<R>(b); }};
+}
+
+Coefficient param(std::string key) {
+  return Coefficient{std::move(key), 0.0, {}};
+}
+
+Model make_healing_model() {
+  constexpr LayerSet kAllButSc = {false, true, true, true, true};
+  constexpr LayerSet kDermal = {false, false, true, true, true};
+  constexpr LayerSet kEpidermal = {false, true, false, false, false};
+  auto fixed = [](std::string name, std::string unit) {
+    FieldDef f;
+    f.name = std::move(name);
+    f.unit = std::move(unit);
+    return f;
+  };
+  auto moving = [&](std::string name, std::string unit, Transport t, LayerSet layers,
+                    std::string diffusivity) {
+    FieldDef f = fixed(std::move(name), std::move(unit));
+    f.transport = t;
+    f.layers = layers;
+    f.diffusivity = param(std::move(diffusivity));
+    return f;
+  };
+  auto mediator = [&](std::string name, std::string unit, LayerSet layers, std::string diffusivity,
+                      std::string decay) {
+    FieldDef f = moving(std::move(name), std::move(unit), Transport::Diffusion, layers,
+                        std::move(diffusivity));
+    f.decay = param(std::move(decay));
+    return f;
+  };
+  auto slow = [](FieldDef f, double (*baseline)(const Baseline&)) {
+    f.slow = true;
+    f.baseline = baseline;
+    return f;
+  };
+  auto chemotactic = [](FieldDef f, std::string attractant, std::string chi) {
+    f.attractant = std::move(attractant);
+    f.chemotaxis = param(std::move(chi));
+    return f;
+  };
+  auto epidermal = [](const Baseline& b) { return b.epidermal() ? 1.0 : 0.0; };
+
+  Model m;
+  m.add_field(fixed("damage", "1"));     // D: destroyed fraction (SC: open barrier fraction)
+  m.add_field(fixed("platelets", "1"));  // P: un-degranulated platelets, blood volume fraction
+  m.add_field(fixed("clot", "1"));       // K: fibrin clot volume fraction
+  m.add_field(mediator("inflammatory_signal", "1", kAllButSc, "signal_diffusivity",
+                       "signal_decay"));  // I: 1 = level of a fully destroyed voxel
+  m.add_field(chemotactic(
+      moving("neutrophils", "1", Transport::Diffusion, kAllButSc, "neutrophil_motility"),
+      "inflammatory_signal", "neutrophil_chemotaxis"));  // N
+  m.add_field(moving("macrophages", "1", Transport::Diffusion, kDermal,
+                     "macrophage_motility"));  // M
+  m.add_field(mediator("growth_factor", "ng/mL", kAllButSc, "gf_diffusivity",
+                       "gf_decay"));  // G: TGF-b1 + PDGF lumped
+  m.add_field(mediator("vegf", "ng/mL", kAllButSc, "vegf_diffusivity", "vegf_decay"));  // V
+  m.add_field(mediator("kgf", "ng/mL", kAllButSc, "kgf_diffusivity", "kgf_decay"));     // K_g
+  m.add_field(fixed("mmp", "1"));  // m: MMP activity
+  m.add_field(slow(chemotactic(moving("fibroblasts", "cells/mm^3", Transport::CapacityMotility,
+                                      kDermal, "fibroblast_motility"),
+                               "growth_factor", "fibroblast_chemotaxis"),
+                   [](const Baseline& b) { return b.fibroblasts; }));  // F
+  m.add_field(slow(fixed("collagen3", "mg/mL"), [](const Baseline& b) { return b.collagen3; }));
+  m.add_field(slow(fixed("collagen1", "mg/mL"), [](const Baseline& b) { return b.collagen1; }));
+  m.add_field(slow(fixed("elastin", "mg/mL"), [](const Baseline& b) { return b.elastin; }));
+  m.add_field(
+      slow(moving("vascular", "1", Transport::CapacityMotility, kDermal, "vascular_motility"),
+           [](const Baseline& b) { return b.vascular; }));  // v: vascular volume fraction
+  FieldDef keratinocytes =
+      moving("keratinocytes", "1", Transport::Diffusion, kEpidermal, "keratinocyte_motility");
+  keratinocytes.baseline = epidermal;  // n: viable-epidermis cell density / baseline
+  m.add_field(keratinocytes);
+  FieldDef chemical =
+      mediator("mitosis_chemical", "1", kEpidermal, "chemical_diffusivity", "chemical_decay");
+  chemical.baseline = epidermal;  // c: mitosis-regulating chemical / baseline
+  m.add_field(chemical);
+  m.add_field(slow(fixed("epidermal_thickness", "1"), epidermal));  // h: / baseline
+  m.add_field(slow(fixed("melanin_excess", "1"), nullptr));         // mu: PIH index
+
+  m.add_process(process<Inflammation>(
+      "inflammation", {"vascular"},
+      {"damage", "platelets", "clot", "inflammatory_signal", "neutrophils", "macrophages"}));
+  m.add_process(process<GrowthFactors>("growth_factors",
+                                       {"platelets", "macrophages", "fibroblasts", "vascular"},
+                                       {"growth_factor", "vegf", "mmp"}));
+  m.add_process(process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts"}));
+  m.add_process(process<Matrix>("matrix", {"growth_factor", "fibroblasts", "mmp"},
+                                {"collagen3", "collagen1", "elastin"}));
+  m.add_process(process<Vessels>("vessels", {"vegf"}, {"vascular"}));
+  m.add_process(process<Epidermis>("epidermis", {"inflammatory_signal", "fibroblasts"},
+                                   {"keratinocytes", "mitosis_chemical", "damage", "kgf",
+                                    "epidermal_thickness", "melanin_excess"}));
+  return m;
+}
+
+}  // namespace
+
+const Model& healing_model() {
+  static const Model m = make_healing_model();
+  return m;
+}
+
+void react_epidermis(const Params& p, double& n, double& c, double dt) {
+  epidermis_step(p, Decay(p.chemical_decay, dt), n, c, dt);
+}
+
+}  // namespace mnsim::healing
