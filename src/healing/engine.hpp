@@ -48,6 +48,7 @@ class Engine {
   /// The transport of every field, in slot order.
   const std::vector<FieldSpec>& specs() const { return specs_; }
   Stepper& stepper() { return *stepper_; }
+  const Stepper& stepper() const { return *stepper_; }
   double time() const { return stepper_->time(); }
 
   /// Deposits one session's punctures (channels start at the local, possibly depressed surface).

@@ -1,0 +1,156 @@
+#include "run/assess.hpp"
+
+#include <algorithm>
+
+#include "outcomes/goodman_baron.hpp"
+#include "outcomes/scar_remodel.hpp"
+#include "protocol/reduced.hpp"
+
+namespace mnsim {
+
+nlohmann::json to_json(const Outcome& o) {
+  nlohmann::json scars = nlohmann::json::array();
+  for (const auto& s : o.scars) {
+    scars.push_back({{"type", s.type},
+                     {"description", s.description},
+                     {"depth_um_before", s.depth_before * 1e6},
+                     {"depth_um_after", s.depth_after * 1e6},
+                     {"volume_mm3_before", s.volume_before * 1e9},
+                     {"volume_mm3_after", s.volume_after * 1e9},
+                     {"new_matrix_under_um", s.matrix_under * 1e6},
+                     {"new_matrix_around_um", s.matrix_around * 1e6},
+                     {"tether_release_fraction", s.tether_release}});
+  }
+  const GoodmanBaron& gb = o.goodman_baron;
+  return {{"collagen_change_pct",
+           {{"papillary", o.collagen_change_pct_papillary},
+            {"reticular", o.collagen_change_pct_reticular}}},
+          {"elastin_change_pct", o.elastin_change_pct},
+          {"epidermal_thickness_change_pct", o.epidermal_thickness_change_pct},
+          {"bleeding_fraction", o.bleeding_fraction},
+          {"scars", scars},
+          {"goodman_baron",
+           {{"qualitative_before", gb.qualitative_before},
+            {"qualitative_after", gb.qualitative_after},
+            {"quantitative_before", gb.quantitative_before},
+            {"quantitative_after", gb.quantitative_after}}},
+          {"barrier_recovery_hours", o.barrier_recovery_hours},
+          {"erythema_days", o.erythema_days},
+          {"pih_risk", o.pih_risk},
+          {"reduced_model",
+           {{"collagen_change_pct_papillary", o.reduced_collagen_change_pct_papillary},
+            {"scar_depth_reduction_pct", o.reduced_scar_depth_reduction_pct}}}};
+}
+
+namespace {
+
+double pct(double now, double before) {
+  return before > 0 ? 100.0 * (now / before - 1.0) : 0.0;
+}
+
+/// Mean new matrix under a scar (the running maximum per column) and in the skin around it.
+outcomes::RemodelInput matrix_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
+                                   const grid::Grid& g, const std::vector<double>& col,
+                                   const std::vector<double>& col_max) {
+  const lesions::Box b = l.bounds();
+  const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
+  double under = 0, around = 0;
+  int n_under = 0, n_around = 0;
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      const double x = g.xc(i), y = g.yc(j);
+      const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
+      if (l.depression(x, y) > 0.0) {
+        under += std::max(col_max[c], col[c]);
+        ++n_under;
+      } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
+                 patch.surface_depth(x, y) <= 0.0) {
+        around += col[c];
+        ++n_around;
+      }
+    }
+  outcomes::RemodelInput in;
+  in.matrix_under = n_under > 0 ? under / n_under : 0.0;
+  in.matrix_around = n_around > 0 ? around / n_around : 0.0;
+  return in;
+}
+
+}  // namespace
+
+Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
+               const protocol::Course& course, const devices::Rect& area,
+               const healing::Params& params, const Table& scenario) {
+  Outcome o;
+  // Layer means against their baselines (3D engine).
+  const healing::LayerMeans end = engine.layer_means();
+  const auto& base = engine.baselines();
+  const std::size_t pap = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const std::size_t ret = static_cast<std::size_t>(skin::layer_index(skin::Layer::ReticularDermis));
+  const std::size_t ve = static_cast<std::size_t>(skin::layer_index(skin::Layer::ViableEpidermis));
+  const healing::Model& model = engine.model();
+  const auto c1 = static_cast<std::size_t>(model.slot("collagen1"));
+  const auto c3 = static_cast<std::size_t>(model.slot("collagen3"));
+  const auto el = static_cast<std::size_t>(model.slot("elastin"));
+  const auto eh = static_cast<std::size_t>(model.slot("epidermal_thickness"));
+  auto collagen = [&](std::size_t l) { return end[l][c1] + end[l][c3]; };
+  o.collagen_change_pct_papillary = pct(collagen(pap), base[pap].collagen1 + base[pap].collagen3);
+  o.collagen_change_pct_reticular = pct(collagen(ret), base[ret].collagen1 + base[ret].collagen3);
+  o.elastin_change_pct =
+      pct(0.5 * (end[pap][el] + end[ret][el]), 0.5 * (base[pap].elastin + base[ret].elastin));
+  o.epidermal_thickness_change_pct = 100.0 * (end[ve][eh] - 1.0);
+  o.bleeding_fraction =
+      rec.puncture_total > 0 ? rec.bleeding_sum / static_cast<double>(rec.puncture_total) : 0.0;
+
+  // What the device delivered.
+  const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
+  o.density_mean = course.sessions.empty()
+                       ? 0.0
+                       : static_cast<double>(rec.puncture_total) /
+                             static_cast<double>(course.sessions.size()) / area.area();
+  o.depth_mean = rec.sessions.empty() ? 0.0 : rec.sessions.front().depth_um_mean * 1e-6;
+  // The wound of one needle: its track after elastic recoil (healing::apply_puncture).
+  o.wound_radius = op.channel_radius;
+  if (!rec.first_punctures.empty()) {
+    double sum = 0.0;
+    for (const auto& pu : rec.first_punctures) sum += pu.radius;
+    o.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
+  }
+
+  // Scars: new matrix under each scar (3D columns) raises its floor (outcomes/scar_remodel).
+  const outcomes::GradingRules grading =
+      outcomes::load_grading_rules(protocol::default_grading_path());
+  const std::vector<double> col = engine.column_new_matrix();
+  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  std::vector<outcomes::ScarState> gb_before, gb_after;
+  for (const auto& l : patch.lesions()) {
+    const outcomes::ScarGeometry geo = outcomes::scar_geometry(*l);
+    outcomes::RemodelInput in = matrix_near(*l, patch, engine.grid(), col, rec.col_max);
+    in.tether_release = outcomes::tether_release_fraction(o.density_mean, o.wound_radius,
+                                                          static_cast<int>(course.sessions.size()),
+                                                          o.depth_mean > epi);
+    const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
+    const std::string kind = geo.kind == "measured" ? "boxcar" : geo.kind;
+    gb_before.push_back({kind, r.depth_before, geo.width});
+    gb_after.push_back({kind, r.depth_after, geo.width});
+    o.scars.push_back({geo.kind, l->describe(), r.depth_before, r.depth_after, r.volume_before,
+                       r.volume_after, in.matrix_under, in.matrix_around, in.tether_release});
+  }
+  o.goodman_baron = {outcomes::qualitative_grade(gb_before, grading),
+                     outcomes::qualitative_grade(gb_after, grading),
+                     outcomes::quantitative_score(gb_before, grading),
+                     outcomes::quantitative_score(gb_after, grading)};
+
+  // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
+  // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
+  // with what the device delivered in this run.
+  const protocol::ScenarioPrediction side =
+      protocol::predict_scenario(scenario, o.depth_mean, o.density_mean, o.wound_radius);
+  o.barrier_recovery_hours = side.outcome.barrier_hours;
+  o.erythema_days = side.outcome.erythema_days;
+  o.pih_risk = side.outcome.pih_risk;
+  o.reduced_collagen_change_pct_papillary = side.collagen_change_pct;
+  o.reduced_scar_depth_reduction_pct = side.scar_depth_reduction_pct;
+  return o;
+}
+
+}  // namespace mnsim

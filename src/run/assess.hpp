@@ -1,0 +1,67 @@
+// Assessment of `mnsim run` at the end of follow-up: the typed outcome (collagen, elastin and
+// epidermis from the 3D engine; each scar remodelled by the new matrix under and around it;
+// Goodman & Baron grades before and after; the per-channel side effects from the reduced model
+// fed with what the device delivered). summary.json and the report are written from it
+// (run/summary.hpp, run/report_data.hpp).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/scenario.hpp"
+#include "devices/device.hpp"
+#include "healing/engine.hpp"
+#include "healing/params.hpp"
+#include "protocol/course.hpp"
+#include "run/record.hpp"
+#include "skin/tissue.hpp"
+
+namespace mnsim {
+
+/// One scar before and after the course (SI units; summary.json shows um and mm^3).
+struct ScarOutcome {
+  std::string type;  // lesion kind
+  std::string description;
+  double depth_before = 0.0, depth_after = 0.0;    // m
+  double volume_before = 0.0, volume_after = 0.0;  // m^3
+  double matrix_under = 0.0;   // m, new matrix under the scar floor (largest over the course)
+  double matrix_around = 0.0;  // m, new matrix in the skin around it
+  double tether_release = 0.0;
+};
+
+struct GoodmanBaron {
+  int qualitative_before = 0, qualitative_after = 0;
+  int quantitative_before = 0, quantitative_after = 0;
+};
+
+struct Outcome {
+  double collagen_change_pct_papillary = 0.0;
+  double collagen_change_pct_reticular = 0.0;
+  double elastin_change_pct = 0.0;
+  double epidermal_thickness_change_pct = 0.0;
+  double bleeding_fraction = 0.0;  // of all punctures of the course
+  std::vector<ScarOutcome> scars;
+  GoodmanBaron goodman_baron;
+  double barrier_recovery_hours = 0.0;  // per session
+  double erythema_days = 0.0;           // per session
+  double pih_risk = 0.0;                // 0..1
+  /// The reduced model's prediction of the same scenario (cross-check, docs/cohort.md).
+  double reduced_collagen_change_pct_papillary = 0.0;
+  double reduced_scar_depth_reduction_pct = 0.0;
+  // What the device delivered (inputs of the scar and side-effect models).
+  double density_mean = 0.0;  // punctures per m^2 per session
+  double depth_mean = 0.0;    // m, mean depth reached in session 1
+  double wound_radius = 0.0;  // m, a needle track after elastic recoil
+};
+
+/// The "outcome" object of summary.json.
+nlohmann::json to_json(const Outcome& o);
+
+/// Assesses the run at the end of follow-up (the engine's state) from its record.
+Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
+               const protocol::Course& course, const devices::Rect& area,
+               const healing::Params& params, const Table& scenario);
+
+}  // namespace mnsim

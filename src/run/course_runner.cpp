@@ -1,0 +1,175 @@
+#include "run/course_runner.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/constants.hpp"
+#include "core/rng.hpp"
+#include "io/fields_h5.hpp"
+#include "run/run_state.hpp"
+
+namespace mnsim {
+
+CourseRunner::CourseRunner(healing::Engine& engine, CourseInputs in, CourseCheckpoints ck,
+                           RunRecord& rec, Progress& progress)
+    : engine_(engine),
+      in_(in),
+      ck_(std::move(ck)),
+      rec_(rec),
+      progress_(progress),
+      last_checkpoint_(std::chrono::steady_clock::now()) {
+  rec_.col_max = engine_.column_new_matrix();
+  schedule();
+}
+
+devices::StageResult CourseRunner::device_stage(int session_index) const {
+  return devices::run_device_stage(
+      in_.device, in_.technique, in_.profile, in_.area,
+      session_seed(in_.seed, static_cast<std::uint64_t>(session_index)));
+}
+
+void CourseRunner::sample(double t) {
+  const std::vector<double> cm = engine_.column_new_matrix();
+  for (std::size_t c = 0; c < cm.size(); ++c) rec_.col_max[c] = std::max(rec_.col_max[c], cm[c]);
+  const healing::LayerMeans m = engine_.layer_means();
+  for (int l = 0; l < skin::kLayers; ++l) {
+    const std::string layer(skin::layer_name(skin::layer_from_index(l)));
+    for (const auto& s : engine_.specs()) {
+      rec_.ts.add(t, s.name, layer,
+                  m[static_cast<std::size_t>(l)][static_cast<std::size_t>(s.slot)]);
+    }
+  }
+}
+
+// Snapshots go to OUT/checkpoint as they are taken; fields.h5 is assembled from them at the end,
+// so a killed and resumed run neither loses nor repeats one.
+void CourseRunner::snapshot(double t, const std::string& label, const grid::FieldSet& fields) {
+  const grid::Grid& g = engine_.grid();
+  StoredSnapshot s;
+  s.t = t;
+  s.label = label;
+  s.nx = g.nx;
+  s.ny = g.ny;
+  s.nz = g.nz;
+  s.field_names = in_.plan.fields;
+  s.values = io::gather_interior(fields, in_.plan.fields);
+  io::write_checkpoint(snapshot_path(ck_.out, rec_.snapshots.size()), encode_snapshot(s, ck_.key));
+  rec_.snapshots.push_back({t, label});
+}
+
+// One session: the device stage's punctures deposited into the tissue.
+void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet& fields) {
+  sample(t);
+  session_ran_ = true;
+  if (in_.plan.before_sessions) snapshot(t, fmt::format("before session {}", s.index + 1), fields);
+  const devices::StageResult st = device_stage(s.index);
+  const healing::InjuryTally tally = engine_.apply_session(st.punctures);
+  if (s.index == 0) {
+    rec_.first_stats = st.stats;
+    rec_.first_punctures = st.punctures;
+  }
+  const double bleeding = st.stats["fraction_bleeding"].get<double>();
+  rec_.bleeding_sum += bleeding * static_cast<double>(st.punctures.size());
+  rec_.puncture_total += st.punctures.size();
+  rec_.last_session = t;
+  SessionRecord r;
+  r.session = s.index + 1;
+  r.day = t / kDay;
+  r.date = s.date;
+  r.punctures = st.punctures.size();
+  r.density_per_cm2 = st.stats["density_per_cm2"]["mean"].get<double>();
+  r.depth_um_mean = st.stats["depth_um"]["mean"].get<double>();
+  r.fraction_bleeding = bleeding;
+  r.lumen_volume_mm3 = tally.lumen_volume * 1e9;
+  r.blood_volume_mm3 = tally.blood_volume * 1e9;
+  rec_.sessions.push_back(r);
+  progress_.note(fmt::format("session {} of {} (day {:.0f}): {} punctures, {:.0f} um deep",
+                             s.index + 1, in_.course.sessions.size(), t / kDay, st.punctures.size(),
+                             r.depth_um_mean));
+  if (in_.plan.after_sessions) snapshot(t, fmt::format("after session {}", s.index + 1), fields);
+  rec_.add_punctures_csv(s.index + 1, devices::punctures_csv(st.punctures));
+  sample(t);
+}
+
+void CourseRunner::schedule() {
+  healing::Stepper& stepper = engine_.stepper();
+  for (const auto& s : in_.course.sessions) {
+    ++events_total_;
+    stepper.add_event(s.time,
+                      [this, s](double t, grid::FieldSet& fields) { session(s, t, fields); });
+  }
+  const double every = in_.plan.every;
+  if (every > 0.0) {
+    for (double t = every; t < in_.course.end_time - 1e-6; t += every) {
+      ++events_total_;
+      stepper.add_event(t, [this](double te, grid::FieldSet& fields) {
+        snapshot(te, fmt::format("day {:.1f}", te / kDay), fields);
+      });
+    }
+  }
+}
+
+void CourseRunner::save() {
+  save_run_state(ck_.out, ck_.key, engine_, rec_,
+                 events_total_ - engine_.stepper().pending_events(), ck_.started, ck_.wall());
+  last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
+void CourseRunner::restore(const RunState& r) {
+  restore_run_state(ck_.out, ck_.key, r, in_.course, engine_, rec_);
+  // The first session's punctures feed the report's density map: drawn again (same seed).
+  if (!rec_.first_stats.is_null() && !in_.course.sessions.empty()) {
+    rec_.first_punctures = device_stage(in_.course.sessions[0].index).punctures;
+  }
+  progress_.note(fmt::format("resuming from the checkpoint at simulated day {:.2f} of {:.0f}",
+                             r.t / kDay, in_.course.end_time / kDay));
+}
+
+// After every accepted step: progress, sampling (hourly for a day after a session, 6-hourly for
+// a week, then daily), and checkpoints (always between accepted steps, before due events run).
+void CourseRunner::observe(double t, double dt) {
+  const double end = in_.course.end_time;
+  progress_.advance(t, end);
+  const healing::Stepper& stepper = engine_.stepper();
+  spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected", t / kHour, dt,
+                stepper.stats().accepted, stepper.stats().rejected);
+  if (t + 1e-9 >= rec_.next_sample) {
+    sample(t);
+    const double since = t - rec_.last_session;
+    rec_.next_sample = t + (since < kDay ? kHour : (since < 7 * kDay ? 6 * kHour : kDay));
+  }
+  const int sig = ck_.stop ? ck_.stop->requested() : 0;
+  const bool due =
+      ck_.every > 0.0 &&
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint_).count() >=
+          ck_.every;
+  if (sig != 0 || session_ran_ || due) {
+    save();
+    session_ran_ = false;
+  }
+  if (sig != 0) {
+    throw Interrupted(sig, fmt::format("stopped at simulated day {:.2f} of {:.0f}; checkpoint "
+                                       "saved in {}",
+                                       t / kDay, end / kDay, checkpoint_dir(ck_.out).string()));
+  }
+}
+
+void CourseRunner::run(bool resumed) {
+  engine_.stepper().set_observer([this](double t, double dt) { observe(t, dt); });
+  if (!resumed) sample(0.0);
+  if (!rec_.finished) {
+    const double end = in_.course.end_time;
+    engine_.stepper().advance_to(end);
+    sample(end);
+    if (in_.plan.end) snapshot(end, "end of follow-up", engine_.fields());
+    // What remains is quick to redo: a run killed while it writes its results, or stopped by a
+    // full disk there, resumes from here.
+    rec_.finished = true;
+    save();
+  }
+  progress_.advance(in_.course.end_time, in_.course.end_time);
+}
+
+}  // namespace mnsim

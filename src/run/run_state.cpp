@@ -1,0 +1,174 @@
+#include "run/run_state.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include "core/constants.hpp"
+#include "core/error.hpp"
+#include "io/files.hpp"
+
+namespace mnsim {
+
+namespace fs = std::filesystem;
+
+void checkpoint_mismatch(const fs::path& file, const std::string& what) {
+  throw InputError({file.string(), 1, 1}, "(checkpoint)", what,
+                   "a checkpoint of this scenario and seed written by this mnsim build; delete "
+                   "the checkpoint folder to start over");
+}
+
+std::optional<RunState> open_checkpoint(bool resume, bool force, const io::OutputFolder& folder,
+                                        std::uint64_t key, Progress& progress) {
+  const fs::path file = run_checkpoint_path(folder.path());
+  std::error_code ec;
+  const bool exists = fs::exists(file, ec);
+  std::optional<RunState> state;
+  if (exists && resume) {
+    const io::CheckpointFile c = io::read_checkpoint(file);
+    if (c.key != key) {
+      checkpoint_mismatch(file, "was written for another scenario, seed or mnsim build");
+    }
+    state = decode_run_state(c, file.string());
+  } else if (exists && !force) {
+    throw InputError(
+        {"command line", 0, 0}, "--out",
+        fmt::format("'{}' holds the checkpoint of an unfinished run", folder.path().string()),
+        "--resume to continue it, or --force to start over");
+  } else if (resume) {
+    progress.note(fmt::format("no checkpoint in {}: starting from the beginning",
+                              folder.checkpoints().string()));
+  }
+  if (!state) fs::remove_all(folder.checkpoints(), ec);
+  fs::create_directories(folder.checkpoints(), ec);
+  if (ec) {
+    throw OutputError(
+        fmt::format("cannot create {}: {}", folder.checkpoints().string(), ec.message()));
+  }
+  // Temporary files of writers that were killed, and snapshots taken after the checkpoint.
+  io::remove_stale_temporaries(folder.checkpoints());
+  const std::size_t kept = state ? state->snapshots.size() : 0;
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(folder.checkpoints(), ec)) {
+    const std::string n = e.path().filename().string();
+    // snapshot-NNNNNN.ckpt beyond those the checkpoint lists were taken after it.
+    if (n.size() == 20 && n.rfind("snapshot-", 0) == 0 && n.substr(15) == ".ckpt" &&
+        std::all_of(n.begin() + 9, n.begin() + 15, [](char c) { return c >= '0' && c <= '9'; }) &&
+        std::stoul(n.substr(9, 6)) >= kept) {
+      stale.push_back(e.path());
+    }
+  }
+  for (const auto& p : stale) fs::remove(p, ec);
+  return state;
+}
+
+StoredSnapshot load_snapshot(const fs::path& out, std::size_t index, std::uint64_t key,
+                             const RunState::Snapshot& expected) {
+  const fs::path file = snapshot_path(out, index);
+  const io::CheckpointFile c = io::read_checkpoint(file);
+  if (c.key != key) checkpoint_mismatch(file, "was written for another scenario, seed or build");
+  StoredSnapshot s = decode_snapshot(c, file.string());
+  if (s.t != expected.t || s.label != expected.label) {
+    checkpoint_mismatch(file, fmt::format("holds snapshot '{}', the run checkpoint lists '{}'",
+                                          s.label, expected.label));
+  }
+  return s;
+}
+
+void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engine& engine,
+                    const RunRecord& rec, std::uint64_t events_done, const std::string& started,
+                    double wall_s) {
+  const healing::Stepper& stepper = engine.stepper();
+  const grid::Grid& g = engine.grid();
+  RunState s;
+  s.t = stepper.time();
+  s.dt = stepper.dt();
+  s.stats = stepper.stats();
+  s.events_done = events_done;
+  s.next_sample = rec.next_sample;
+  s.last_session = rec.last_session;
+  s.finished = rec.finished;
+  s.column_max = rec.col_max;
+  s.bleeding_sum = rec.bleeding_sum;
+  s.puncture_total = rec.puncture_total;
+  s.first_stats_json = rec.first_stats.dump();
+  nlohmann::json log = nlohmann::json::array();
+  for (const auto& r : rec.sessions) log.push_back(to_json(r));
+  s.session_log_json = log.dump();
+  s.punctures_csv = rec.punctures_csv;
+  s.timeseries = rec.ts.rows();
+  s.snapshots = rec.snapshots;
+  s.started_utc = started;
+  s.wall_s = wall_s;
+  s.nx = g.nx;
+  s.ny = g.ny;
+  s.nz = g.nz;
+  s.padded = g.padded_size();
+  std::vector<std::span<const float>> views;
+  for (int f = 0; f < engine.fields().size(); ++f) {
+    s.field_names.push_back(engine.fields().name(f));
+    views.emplace_back(engine.fields().view(f).data, g.padded_size());
+  }
+  const auto w0 = std::chrono::steady_clock::now();
+  try {
+    io::write_checkpoint(run_checkpoint_path(out), encode_run_state(s, views, key));
+  } catch (const OutputError& e) {
+    throw OutputError(fmt::format("{}; the previous checkpoint is intact", e.what()));
+  }
+  spdlog::debug("checkpoint at simulated day {:.3f} written in {:.3f} s", s.t / kDay,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+}
+
+void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r,
+                       const protocol::Course& course, healing::Engine& engine, RunRecord& rec) {
+  const fs::path ck_file = run_checkpoint_path(out);
+  const grid::Grid& g = engine.grid();
+  healing::Stepper& stepper = engine.stepper();
+  const grid::FieldSet& fset = engine.fields();
+  bool same = r.nx == g.nx && r.ny == g.ny && r.nz == g.nz && r.padded == g.padded_size() &&
+              r.field_names.size() == static_cast<std::size_t>(fset.size());
+  for (std::size_t f = 0; same && f < r.field_names.size(); ++f) {
+    same = r.field_names[f] == fset.name(static_cast<int>(f));
+  }
+  if (!same) checkpoint_mismatch(ck_file, "holds fields of another grid or model");
+  if (!(r.t <= course.end_time) || r.events_done > stepper.pending_events() ||
+      !(r.dt >= stepper.control().dt_min && r.dt <= stepper.control().dt_max)) {
+    checkpoint_mismatch(ck_file, "holds a time, step or event count outside this run");
+  }
+  for (std::size_t i = 0; i < r.snapshots.size(); ++i) {
+    (void)load_snapshot(out, i, key, r.snapshots[i]);
+  }
+  if (r.column_max.size() != rec.col_max.size()) {
+    checkpoint_mismatch(ck_file, "holds new-matrix maxima of another grid");
+  }
+  for (std::size_t f = 0; f < r.fields.size(); ++f) {
+    std::memcpy(engine.fields().view(static_cast<int>(f)).data, r.fields[f].data(),
+                r.fields[f].size() * sizeof(float));
+  }
+  stepper.restore(r.t, r.dt, r.stats);
+  stepper.discard_events(static_cast<std::size_t>(r.events_done));
+  rec.next_sample = r.next_sample;
+  rec.last_session = r.last_session;
+  rec.finished = r.finished;
+  rec.col_max = r.column_max;
+  rec.bleeding_sum = r.bleeding_sum;
+  rec.puncture_total = static_cast<std::size_t>(r.puncture_total);
+  try {
+    rec.first_stats = nlohmann::json::parse(r.first_stats_json);
+    rec.sessions.clear();
+    for (const auto& j : nlohmann::json::parse(r.session_log_json)) {
+      rec.sessions.push_back(session_from_json(j));
+    }
+  } catch (const nlohmann::json::exception&) {
+    checkpoint_mismatch(ck_file, "holds an unreadable session log");
+  }
+  rec.punctures_csv = r.punctures_csv;
+  rec.snapshots = r.snapshots;
+  for (const auto& row : r.timeseries) rec.ts.add(row.t, row.quantity, row.layer, row.value);
+}
+
+}  // namespace mnsim

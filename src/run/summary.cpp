@@ -1,0 +1,56 @@
+#include "run/summary.hpp"
+
+#include <fmt/format.h>
+
+namespace mnsim {
+
+nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
+                            const healing::EngineOptions& engine, const healing::StepStats& steps,
+                            const Outcome& outcome) {
+  nlohmann::json sessions = nlohmann::json::array();
+  for (const auto& s : rec.sessions) sessions.push_back(to_json(s));
+  return {{"schema_version", 1},
+          {"run", std::move(run)},
+          {"scenario", std::move(scenario)},
+          {"sessions", sessions},
+          {"punctures_first_session", rec.first_stats},
+          {"numerics",
+           {{"max_step_s", engine.dt_max},
+            {"steps_accepted", steps.accepted},
+            {"steps_rejected", steps.rejected},
+            {"dt_smallest_s", steps.dt_smallest},
+            {"dt_largest_s", steps.dt_largest}}},
+          {"outcome", to_json(outcome)}};
+}
+
+std::string summary_text(const nlohmann::json& summary, const std::filesystem::path& out) {
+  const nlohmann::json& outcome = summary["outcome"];
+  const auto& gbo = outcome["goodman_baron"];
+  std::string scar_line;
+  for (const auto& sc : outcome["scars"]) {
+    scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
+                             sc["type"].get<std::string>(), sc["depth_um_before"].get<double>(),
+                             sc["depth_um_after"].get<double>());
+  }
+  const nlohmann::json& sc = summary["scenario"];
+  return fmt::format(
+      "{}\n"
+      "Goodman & Baron: quantitative {} -> {}, qualitative grade {} -> {}\n"
+      "scar depth: {}\n"
+      "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
+      "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
+      "bled\n"
+      "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
+      sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
+      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
+      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
+      scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
+      outcome["collagen_change_pct"]["papillary"].get<double>(),
+      outcome["collagen_change_pct"]["reticular"].get<double>(),
+      outcome["epidermal_thickness_change_pct"].get<double>(),
+      outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
+      100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
+      out.string());
+}
+
+}  // namespace mnsim
