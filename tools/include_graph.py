@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """The include graph of libmnsim's folders (docs/architecture.md).
 
-usage: tools/include_graph.py [--check] [--files] [--dot]
+usage: tools/include_graph.py [--check] [--check-doc] [--files] [--dot]
   (no option)  print each folder's layer and the folders it includes
   --files      also list the file-level includes behind each folder edge
   --dot        print the graph in Graphviz DOT instead
   --check      exit 1 (naming the offending includes) if a folder includes a folder of its own
                layer or above, or a folder not in the layer list; core includes only core
+  --check-doc  exit 1 if docs/architecture.md's figure is not what this prints without options
 
 The layers, lowest first: a folder may include folders of lower layers only. That rules out
 folder-level include cycles and keeps core at the bottom.
@@ -64,9 +65,36 @@ def folders():
     return sorted(d for d in os.listdir(ROOT) if os.path.isdir(os.path.join(ROOT, d)))
 
 
+def listing(edges, layer, files=False):
+    out = []
+    for f in sorted(folders(), key=lambda x: (layer.get(x, 99), x)):
+        deps = sorted({b for (a, b) in edges if a == f}, key=lambda x: (layer.get(x, 99), x))
+        out.append(f"{layer.get(f, '?'):>2} {f:<10} -> {', '.join(deps) if deps else '(nothing)'}")
+        if files:
+            for b in deps:
+                for l in edges[(f, b)]:
+                    out.append(f"      {l}")
+    return "\n".join(out)
+
+
+def check_doc(edges, layer):
+    doc = os.path.join(ROOT, "..", "docs", "architecture.md")
+    with open(doc, encoding="utf-8") as f:
+        text = f.read()
+    want = ("<!-- BEGIN INCLUDE GRAPH (tools/include_graph.py) -->\n```\n" +
+            listing(edges, layer) + "\n```\n<!-- END INCLUDE GRAPH -->")
+    if want not in text:
+        print("include_graph: docs/architecture.md's figure is stale: paste the output of "
+              "tools/include_graph.py between its INCLUDE GRAPH markers", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     edges = scan()
     layer = layer_of()
+    if "--check-doc" in argv and check_doc(edges, layer) != 0:
+        return 1
     if "--check" in argv:
         bad = []
         for f in folders():
@@ -91,13 +119,9 @@ def main(argv):
             print(f'  "{a}" -> "{b}";')
         print("}")
         return 0
-    for f in sorted(folders(), key=lambda x: (layer.get(x, 99), x)):
-        deps = sorted({b for (a, b) in edges if a == f}, key=lambda x: (layer.get(x, 99), x))
-        print(f"{layer.get(f, '?'):>2} {f:<10} -> {', '.join(deps) if deps else '(nothing)'}")
-        if "--files" in argv:
-            for b in deps:
-                for l in edges[(f, b)]:
-                    print(f"      {l}")
+    if "--check-doc" in argv:
+        return 0
+    print(listing(edges, layer, "--files" in argv))
     return 0
 
 

@@ -186,11 +186,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const double wall = wall_now();
   res.summary = summary_json(run_metadata(seed, threads, started, wall), scenario.to_json(), rec,
                              engine_opt, engine.stepper().stats(), outcome);
-  write_results(folder, key, g, plan,
-                ResultFiles{rd, res.summary, rec, resolved,
-                            fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}",
-                                        version(), git_commit(), seed, started),
-                            run_metadata(seed, threads, started, wall).dump()});
+  write_results(folder,
+                RunResults{rd, res.summary, outcome, rec, g, plan, opts.out_dir, key, resolved,
+                           fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}",
+                                       version(), git_commit(), seed, started),
+                           run_metadata(seed, threads, started, wall).dump()});
   res.summary_text = summary_text(res.summary, opts.out_dir);
   return res;
 }

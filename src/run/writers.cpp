@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "core/error.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
@@ -11,48 +14,99 @@ namespace mnsim {
 
 namespace fs = std::filesystem;
 
-void write_results(io::OutputFolder& folder, std::uint64_t key, const grid::Grid& g,
-                   const OutputPlan& plan, const ResultFiles& files) {
-  const fs::path out = folder.path();
+namespace {
+
+void write_report(const RunResults& r, const fs::path& stage) {
+  report::write_report(r.report, stage);
+}
+
+void write_fields(const RunResults& r, const fs::path& stage) {
+  const grid::Grid& g = r.grid;
+  io::FieldsWriter h5(stage / "fields.h5", g, r.plan.fields);
+  h5.attribute("mnsim_scenario", r.resolved);
+  for (std::size_t i = 0; i < r.rec.snapshots.size(); ++i) {
+    const StoredSnapshot s = load_snapshot(r.out, i, r.key, r.rec.snapshots[i]);
+    if (s.field_names != r.plan.fields || s.nx != g.nx || s.ny != g.ny || s.nz != g.nz) {
+      checkpoint_mismatch(snapshot_path(r.out, i), "holds another grid or other fields");
+    }
+    h5.snapshot_values(s.t, s.label, s.values);
+  }
+  h5.attribute("mnsim_run", r.run_metadata);
+  h5.close();
+}
+
+void write_timeseries(const RunResults& r, const fs::path& stage) {
+  r.rec.ts.write_csv(stage / "timeseries.csv");
+}
+
+void write_punctures(const RunResults& r, const fs::path& stage) {
+  io::write_file_atomic(stage / "punctures.csv", r.rec.punctures_csv);
+}
+
+void write_resolved(const RunResults& r, const fs::path& stage) {
+  io::write_file_atomic(stage / "scenario.resolved.toml", r.resolved_header + "\n" + r.resolved);
+}
+
+void write_summary(const RunResults& r, const fs::path& stage) {
+  io::write_file_atomic(stage / "summary.json", r.summary.dump(2) + "\n");
+}
+
+std::vector<ResultWriter>& registry() {
+  using I = ResultWriter::Install;
+  static std::vector<ResultWriter> w = {
+      {"report", {"figures", "report.html"}, I::Last, write_report},
+      {"fields", {"fields.h5", "fields.xmf"}, I::Between, write_fields},
+      {"time series", {"timeseries.csv"}, I::Between, write_timeseries},
+      {"punctures", {"punctures.csv"}, I::Between, write_punctures},
+      {"resolved scenario", {"scenario.resolved.toml"}, I::Between, write_resolved},
+      {"summary", {"summary.json"}, I::First, write_summary}};
+  return w;
+}
+
+}  // namespace
+
+const std::vector<ResultWriter>& result_writers() {
+  return registry();
+}
+
+void register_result_writer(ResultWriter w) {
+  if (!w.write || w.entries.empty()) {
+    throw std::invalid_argument("result writer '" + w.name + "': needs entries and a write");
+  }
+  for (const auto& other : registry()) {
+    for (const auto& e : w.entries) {
+      if (std::find(other.entries.begin(), other.entries.end(), e) != other.entries.end()) {
+        throw std::invalid_argument(
+            fmt::format("result writer '{}': '{}' is written by '{}'", w.name, e, other.name));
+      }
+    }
+  }
+  registry().push_back(std::move(w));
+}
+
+void write_results(io::OutputFolder& folder, const RunResults& r) {
   const fs::path stage = folder.staging();
-  auto stage_result = [&](const auto& write) {
+  for (const auto& w : result_writers()) {
     try {
-      write();
+      w.write(r, stage);
     } catch (const OutputError& e) {
       throw OutputError(fmt::format(
           "{}; the checkpoint and any earlier results in {} are intact: resume with --resume {} "
           "once the cause is fixed",
-          e.what(), out.string(), out.string()));
+          e.what(), r.out.string(), r.out.string()));
     }
     io::output_test_pause();
-  };
-  stage_result([&] { report::write_report(files.report, stage); });
-  stage_result([&] {
-    io::FieldsWriter h5(stage / "fields.h5", g, plan.fields);
-    h5.attribute("mnsim_scenario", files.resolved);
-    for (std::size_t i = 0; i < files.rec.snapshots.size(); ++i) {
-      const StoredSnapshot s = load_snapshot(out, i, key, files.rec.snapshots[i]);
-      if (s.field_names != plan.fields || s.nx != g.nx || s.ny != g.ny || s.nz != g.nz) {
-        checkpoint_mismatch(snapshot_path(out, i), "holds another grid or other fields");
-      }
-      h5.snapshot_values(s.t, s.label, s.values);
-    }
-    h5.attribute("mnsim_run", files.run_metadata);
-    h5.close();
-  });
-  stage_result([&] { files.rec.ts.write_csv(stage / "timeseries.csv"); });
-  stage_result([&] { io::write_file_atomic(stage / "punctures.csv", files.rec.punctures_csv); });
-  stage_result([&] {
-    io::write_file_atomic(stage / "scenario.resolved.toml",
-                          files.resolved_header + "\n" + files.resolved);
-  });
-  stage_result(
-      [&] { io::write_file_atomic(stage / "summary.json", files.summary.dump(2) + "\n"); });
+  }
   // Every result is staged: they replace the folder's earlier results in one commit (the summary
   // first, the report last), and the checkpoint has served.
-  folder.commit({"summary.json", "scenario.resolved.toml", "timeseries.csv", "punctures.csv",
-                 "fields.h5", "fields.xmf", "figures", "report.html"},
-                key);
+  std::vector<std::string> entries;
+  for (auto when : {ResultWriter::Install::First, ResultWriter::Install::Between,
+                    ResultWriter::Install::Last}) {
+    for (const auto& w : result_writers()) {
+      if (w.install == when) entries.insert(entries.end(), w.entries.begin(), w.entries.end());
+    }
+  }
+  folder.commit(entries, r.key);
 }
 
 }  // namespace mnsim

@@ -1,35 +1,60 @@
-// The result files of `mnsim run` (docs/outputs.md), written into the output folder's staging
-// area and committed together (io/output_folder.hpp): report.html and figures/, fields.h5 (from
-// the snapshots stored in OUT/checkpoint), timeseries.csv, punctures.csv,
-// scenario.resolved.toml, summary.json. A failed write leaves the checkpoint (taken at the end
-// of follow-up) and any earlier results; the error says how to resume.
+// The result files of `mnsim run` (docs/outputs.md) as a registry of writers (docs/extending.md,
+// "An output writer"): report.html and figures/, fields.h5 (from the snapshots stored in
+// OUT/checkpoint), timeseries.csv, punctures.csv, scenario.resolved.toml, summary.json, and any
+// writer a module registers. Each writes into the output folder's staging area; they are
+// committed together (io/output_folder.hpp). A failed write leaves the checkpoint (taken at the
+// end of follow-up) and any earlier results; the error says how to resume.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "grid/grid.hpp"
 #include "io/output_folder.hpp"
 #include "report/report.hpp"
+#include "run/assess.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
 
 namespace mnsim {
 
-struct ResultFiles {
+/// Everything a result writer may read.
+struct RunResults {
   const report::ReportData& report;
-  const nlohmann::json& summary;
+  const nlohmann::json& summary;  // summary.json
+  const Outcome& outcome;
   const RunRecord& rec;
+  const grid::Grid& grid;
+  const OutputPlan& plan;
+  std::filesystem::path out;    // the results folder (stored snapshots in OUT/checkpoint)
+  std::uint64_t key = 0;        // the run's checkpoint key
   std::string resolved;         // the resolved scenario (TOML)
   std::string resolved_header;  // its first comment line (version, seed, start)
-  std::string run_metadata;     // JSON text stored in fields.h5
+  std::string run_metadata;     // JSON text (core/version.hpp run_metadata)
 };
 
-/// Writes every result into the folder's staging area, then commits them (summary first,
-/// report last). Throws OutputError naming the file and how to resume.
-void write_results(io::OutputFolder& folder, std::uint64_t key, const grid::Grid& g,
-                   const OutputPlan& plan, const ResultFiles& files);
+struct ResultWriter {
+  /// When the folder's earlier results are replaced by this writer's: summary.json first, the
+  /// report last, everything else in between (io::OutputFolder::commit).
+  enum class Install { First, Between, Last };
+  std::string name;                  // for messages and docs
+  std::vector<std::string> entries;  // the files or folders it writes in the staging folder
+  Install install = Install::Between;
+  /// Writes its entries into `stage`; throws OutputError (file named) on failure.
+  void (*write)(const RunResults& r, const std::filesystem::path& stage) = nullptr;
+};
+
+/// The registered writers, in the order they run (the built-in ones first).
+const std::vector<ResultWriter>& result_writers();
+/// Registers a writer (a module's own result file); before the first run. Entries must be plain
+/// names not written by another writer.
+void register_result_writer(ResultWriter w);
+
+/// Runs every writer into the folder's staging area, then commits all their entries.
+void write_results(io::OutputFolder& folder, const RunResults& r);
 
 }  // namespace mnsim

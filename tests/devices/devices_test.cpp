@@ -12,6 +12,7 @@
 #include "devices/registry.hpp"
 #include "devices/stage.hpp"
 #include "run/scenario_schema.hpp"
+#include "support/skin.hpp"
 
 namespace mnsim::devices {
 namespace {
@@ -23,13 +24,7 @@ Table scenario(const std::string& text) {
 }
 
 skin::SkinProfile cheek() {
-  skin::SkinProfile s;
-  s.site = "test_cheek";
-  s.thickness = {17e-6, 45e-6, 100e-6, 900e-6, 2e-3};
-  s.youngs_modulus = {1.5e6, 1.5e6, 6.66e6, 6.66e6, 2.52e3};
-  s.tension = 8.5;
-  s.plexus_depth = 162e-6;
-  return s;
+  return test::cheek_profile();
 }
 
 struct Trial {

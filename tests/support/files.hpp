@@ -15,3 +15,24 @@ inline std::string slurp(const std::filesystem::path& p) {
 }
 
 }  // namespace mnsim::test
+
+namespace mnsim::test {
+
+/// The lines of `test_file` (under tests/) between "// BEGIN <tag>" and "// END <tag>"; empty
+/// when the markers are missing.
+inline std::string marked_code(const std::string& test_file, const std::string& tag) {
+  const std::string self = slurp(std::filesystem::path(MNSIM_TEST_DIR) / test_file);
+  const std::string begin = "// BEGIN " + tag + "\n", end = "// END " + tag + "\n";
+  const std::size_t i = self.find(begin), j = self.find(end);
+  if (i == std::string::npos || j == std::string::npos || j < i) return {};
+  return self.substr(i + begin.size(), j - i - begin.size());
+}
+
+/// Whether docs/<doc> shows `code` as one C++ block, line for line.
+inline bool doc_shows(const std::string& doc, const std::string& code) {
+  const std::string text =
+      slurp(std::filesystem::path(MNSIM_TEST_DIR).parent_path() / "docs" / doc);
+  return !code.empty() && text.find("```cpp\n" + code + "```") != std::string::npos;
+}
+
+}  // namespace mnsim::test
