@@ -23,7 +23,7 @@ namespace mnsim::protocol {
 
 /// Annuli of the unit cell around each channel that the reduced model resolves every layer on
 /// (healing::ColumnProtocol::annuli; docs/cohort.md "Cross-check": example 04's papillary
-/// collagen change is 3.79% with 8, 3.76% with 16 and 32, 3.15% well mixed).
+/// collagen change is +3.39% with 6, +3.28% with 16, +3.27% with 32 annuli).
 inline constexpr int kReducedAnnuli = 6;
 
 /// A roller protocol for the reduced model. SI units.

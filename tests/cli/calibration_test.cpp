@@ -62,8 +62,7 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
 
 // A short follow-up is judged mid-transient: steps are kept below 1/400 of the time since the
 // last session (healing::tail_limited_step), and the default is within 5% of a run with tighter
-// steps and rtol (measured 3.28% vs 3.26%; with 1/200, 3.43%, after the cells were moved up the
-// transported attractants).
+// steps and rtol (measured 3.65% vs 3.63% with the current draws, docs/numerics.md).
 TEST(Calibration, ShortFollowUpStepsFollowTheTailAndConverge) {
   const std::string ex04 = std::string(MNSIM_TEST_DIR) + "/../examples/04_single_session_pen.toml";
   const nlohmann::json a = run("tail_default", "", ex04);
