@@ -4,6 +4,7 @@
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
 #include "run/resources.hpp"
+#include "run/specs.hpp"
 
 #include <fmt/format.h>
 #include <omp.h>
@@ -57,7 +58,7 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   const protocol::Course course = protocol::make_course(scenario.table("course"));
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
-  const skin::SkinPatch patch = skin::make_patch(scenario);
+  const skin::SkinPatch patch = skin::make_patch(read_patch_spec(scenario));
   // Resources, refused up front: the memory the 3D engine would need, against the limits that
   // apply to this process (docs/reliability.md, "Memory").
   const Table& t = scenario.table("tissue");
@@ -224,7 +225,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   };
 
   progress.stage("tissue");
-  const skin::Tissue tissue = skin::build_tissue(scenario);
+  const skin::Tissue tissue = skin::build_tissue(read_patch_spec(scenario));
   const skin::SkinPatch& patch = tissue.patch;
   const healing::ParamSet params = healing::load_default_params();
   const double tail =
@@ -232,7 +233,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const healing::EngineOptions engine_opt =
       healing::engine_options(scenario.table("numerics"), tail);
   healing::Engine engine(tissue, params.p, engine_opt);
-  const devices::Rect area = devices::treatment_area(scenario);
+  const devices::Rect area = devices::treatment_area(skin::read_tissue(scenario.table("tissue")));
   const devices::DeviceSpec device = devices::device_spec(scenario.table("device"));
   const devices::Technique technique = devices::Technique::from_table(scenario.table("technique"));
   const grid::Grid& g = engine.grid();
@@ -568,7 +569,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     in.tether_release = outcomes::tether_release_fraction(
         density_mean, wound_radius, static_cast<int>(course.sessions.size()), depth_mean > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
-    const std::string kind = geo.kind == "measured" ? "boxcar" : geo.kind;
+    const std::string& kind = geo.kind;  // graded as its kind says (lesions/registry.hpp)
     gb_before.push_back({kind, r.depth_before, geo.width});
     gb_after.push_back({kind, r.depth_after, geo.width});
     scars.push_back({{"type", geo.kind},
@@ -606,8 +607,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
   // with what the device delivered in this run.
-  const protocol::ScenarioPrediction side =
-      protocol::predict_scenario(scenario, depth_mean, density_mean, wound_radius);
+  const protocol::ScenarioPrediction side = protocol::predict_scenario(
+      read_patch_spec(scenario), course, depth_mean, density_mean, wound_radius);
   outcome["barrier_recovery_hours"] = side.outcome.barrier_hours;
   outcome["erythema_days"] = side.outcome.erythema_days;
   outcome["pih_risk"] = side.outcome.pih_risk;
@@ -625,7 +626,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     progress.stage("report");
     report::ReportData rd;
     rd.title = scenario.has("title") ? scenario.str("title") : std::string("mnsim run");
-    const skin::Patient pt = skin::read_patient(scenario);
+    const skin::PatientSpec pt = skin::read_patient(scenario.table("patient"));
     rd.scenario_in_words.push_back(fmt::format(
         "Patient: {}, {:.0f} years, Fitzpatrick type {}; treated site: {}.",
         pt.sex == skin::Sex::Female ? "woman" : "man", pt.age_years, pt.fitzpatrick, pt.site));
