@@ -14,12 +14,33 @@ namespace mnsim::lesions {
 
 namespace {
 
+// A descriptor's hooks are there for what it claims (an internal error otherwise).
+void check(const LesionKind& kind) {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error("internal: lesion kind '" + kind.name + "' " + what);
+  };
+  if (kind.placeable && !kind.make) fail("is placeable but has no factory");
+  if (!kind.inventory_classes.empty() && (!kind.draw || !kind.shape)) {
+    fail("has inventory classes but no draw or shape hook");
+  }
+  if (kind.plan_scar && !kind.shape) fail("is a planner scar kind but has no shape hook");
+  for (const auto& cls : kind.inventory_classes) {
+    if (std::find(kind.data_keys.begin(), kind.data_keys.end(), cls) == kind.data_keys.end()) {
+      fail("draws inventory class '" + cls + "', which is not one of its data keys");
+    }
+  }
+}
+
 std::vector<LesionKind>& registry() {
-  static std::vector<LesionKind> kinds = {
+  static std::vector<LesionKind> kinds = [] {
+    std::vector<LesionKind> v = {
 #define MNSIM_LESION_KIND(name) name##_kind(),
 #include "lesions/kinds.def"
 #undef MNSIM_LESION_KIND
-  };
+    };
+    for (const auto& k : v) check(k);
+    return v;
+  }();
   return kinds;
 }
 
@@ -64,13 +85,7 @@ void register_lesion_kind(LesionKind kind) {
   if (find_lesion_kind(kind.name)) {
     throw std::logic_error("internal: lesion kind '" + kind.name + "' registered twice");
   }
-  if (kind.placeable && !kind.make) {
-    throw std::logic_error("internal: placeable lesion kind '" + kind.name + "' has no factory");
-  }
-  if (!kind.inventory_classes.empty() && (!kind.draw || !kind.shape)) {
-    throw std::logic_error("internal: lesion kind '" + kind.name +
-                           "' has inventory classes but no draw or shape hook");
-  }
+  check(kind);
   registry().push_back(std::move(kind));
 }
 

@@ -210,8 +210,18 @@ TEST(LesionKinds, UnknownKindsAreRefusedAtTheKindKeyListingTheKnownKinds) {
   EXPECT_NE(made.find("test_crater"), std::string::npos) << made;
 }
 
-TEST(LesionKinds, AKindIsRegisteredOnce) {
+TEST(LesionKinds, AKindIsRegisteredOnceWithTheHooksItClaims) {
   EXPECT_THROW(register_lesion_kind(crater_kind()), std::logic_error);
+  LesionKind no_factory = crater_kind();
+  no_factory.name = "test_no_factory";
+  no_factory.make = nullptr;  // placeable
+  EXPECT_THROW(register_lesion_kind(no_factory), std::logic_error);
+  LesionKind no_data = crater_kind();
+  no_data.name = "test_no_data";
+  no_data.data_keys.clear();  // draws a class it has no table for
+  EXPECT_THROW(register_lesion_kind(no_data), std::logic_error);
+  EXPECT_EQ(find_lesion_kind("test_no_factory"), nullptr);
+  EXPECT_EQ(find_lesion_kind("test_no_data"), nullptr);
 }
 
 // ---- The kind on a patch -----------------------------------------------------------------------
