@@ -28,6 +28,7 @@
 #include "healing/kinetics.hpp"
 #include "healing/params.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
 
@@ -45,8 +46,8 @@ struct Wounded {
   healing::Params p;
   std::unique_ptr<healing::Engine> engine;
   Wounded()
-      : tissue(skin::build_tissue(
-            load_scenario(std::string(MNSIM_SOURCE_DIR) + "/examples/01_default_cheek.toml"))),
+      : tissue(skin::build_tissue(mnsim::read_patch_spec(
+            load_scenario(std::string(MNSIM_SOURCE_DIR) + "/examples/01_default_cheek.toml")))),
         p(healing::load_default_params().p),
         engine(std::make_unique<healing::Engine>(tissue, p)) {
     const grid::Grid& g = tissue.grid();
@@ -95,9 +96,10 @@ BENCHMARK(BM_ReactFields)
     ->ComputeStatistics("max", stat_max);
 
 void BM_ReducedColumn(benchmark::State& state) {
-  const skin::SkinProfile prof = skin::make_patch(load_scenario(std::string(MNSIM_SOURCE_DIR) +
-                                                                "/examples/01_default_cheek.toml"))
-                                     .profile();
+  const skin::SkinProfile prof =
+      skin::make_patch(mnsim::read_patch_spec(load_scenario(std::string(MNSIM_SOURCE_DIR) +
+                                                            "/examples/01_default_cheek.toml")))
+          .profile();
   const healing::Params p = healing::load_default_params().p;
   healing::ColumnProtocol pr;
   for (int s = 0; s < 5; ++s) pr.session_times.push_back(s * 28.0 * 24.0);

@@ -7,6 +7,7 @@
 
 #include "core/scenario.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
 
@@ -31,13 +32,14 @@ rolling = 1
 
 void BM_MakePatch(benchmark::State& state) {
   const mnsim::Table sc = patch_scenario();
-  for (auto _ : state) benchmark::DoNotOptimize(mnsim::skin::make_patch(sc));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(mnsim::skin::make_patch(mnsim::read_patch_spec(sc)));
 }
 BENCHMARK(BM_MakePatch)->Unit(benchmark::kMillisecond);
 
 void BM_BuildTissue(benchmark::State& state) {
   const mnsim::Table sc = patch_scenario();
-  const mnsim::skin::SkinPatch patch = mnsim::skin::make_patch(sc);
+  const mnsim::skin::SkinPatch patch = mnsim::skin::make_patch(mnsim::read_patch_spec(sc));
   mnsim::bench::triad_bandwidth();  // measured before the timed loop
   double cells = 0.0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -55,7 +57,8 @@ void BM_BuildTissue(benchmark::State& state) {
 BENCHMARK(BM_BuildTissue)->Unit(benchmark::kMillisecond);
 
 void BM_SurfaceQuery(benchmark::State& state) {
-  const mnsim::skin::SkinPatch patch = mnsim::skin::make_patch(patch_scenario());
+  const mnsim::skin::SkinPatch patch =
+      mnsim::skin::make_patch(mnsim::read_patch_spec(patch_scenario()));
   double x = 0.0;
   for (auto _ : state) {
     x += 1.234e-5;

@@ -10,6 +10,7 @@
 #include "devices/catalog.hpp"
 #include "healing/kinetics.hpp"
 #include "lesions/lesion_data.hpp"
+#include "lesions/registry.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "run/scenario_schema.hpp"
 #include "skin/atlas.hpp"
@@ -100,15 +101,17 @@ std::string sites_text() {
 
 std::string lesions_text() {
   const lesions::LesionData& d = lesions::default_lesion_data();
-  std::string out = fmt::format(
-      "Lesion kinds ({}; see docs/skin.md).\n"
-      "[[lesions]] kind = icepick | boxcar | rolling (x, y, width, depth), striae | wrinkle (x, y, "
-      "length, width, depth, angle).\n"
-      "[inventory] counts: icepick, boxcar_shallow, boxcar_deep, rolling, striae, wrinkle.\n"
-      "[surface] a measured height map (16-bit grayscale PNG or CSV).\n"
-      "Shapes: icepick cone; boxcar flat floor with straight walls (frustum); rolling raised "
-      "cosine; striae raised cosine across a band; wrinkle V across a band.\n",
-      d.path());
+  std::string out = fmt::format("Lesion kinds ({}; see docs/skin.md).\n", d.path());
+  // The registered kinds (lesions/registry.hpp): what [[lesions]] takes beyond x and y.
+  for (const auto& k : lesions::lesion_kinds()) {
+    std::string keys;
+    for (const auto& key : k.keys) keys += (keys.empty() ? "" : ", ") + key.name;
+    out += k.placeable ? fmt::format("[[lesions]] kind = {} (x, y, {}): {}.\n", k.name, keys, k.doc)
+                       : fmt::format("{}: {}.\n", k.name, k.doc);
+  }
+  std::string classes;
+  for (const auto& c : lesions::inventory_classes()) classes += (classes.empty() ? "" : ", ") + c;
+  out += fmt::format("[inventory] counts: {}.\n", classes);
   for (const auto& k : d.kinds()) {
     out += fmt::format("\n{}: {}\n", k.key, k.description);
     const std::pair<const char*, const io::DataValue*> entries[] = {

@@ -199,9 +199,8 @@ std::string density_csv(const DensityMap& m) {
   return out;
 }
 
-Rect treatment_area(const Table& scenario) {
-  const Table& t = scenario.table("tissue");
-  return {0.0, 0.0, t.quantity("width"), t.quantity("length")};
+Rect treatment_area(const skin::TissueSpec& tissue) {
+  return {0.0, 0.0, tissue.width, tissue.length};
 }
 
 }  // namespace mnsim::devices

@@ -13,6 +13,7 @@
 #include "devices/device.hpp"
 #include "devices/spec.hpp"
 #include "skin/profile.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim::devices {
 
@@ -64,6 +65,6 @@ std::string punctures_csv(const Punctures& p);
 std::string density_csv(const DensityMap& m);
 
 /// The treatment area: the whole patch, [tissue] width x length. Origin at the patch corner.
-Rect treatment_area(const Table& scenario);
+Rect treatment_area(const skin::TissueSpec& tissue);
 
 }  // namespace mnsim::devices

@@ -18,11 +18,6 @@ std::string mm_text(double m) {
   return fmt::format("{:.3g} mm", m * 1e3);
 }
 
-bool inside(const Box& b, const PatchLimits& lim) {
-  const double eps = 1e-12;
-  return b.x0 >= -eps && b.y0 >= -eps && b.x1 <= lim.width + eps && b.y1 <= lim.length + eps;
-}
-
 // Whether two footprints share a point: bounding boxes first, then the depressions sampled over the
 // boxes' intersection on a lattice of 20 um (at most 256 x 256 points, at least 16 x 16).
 bool overlaps(const Lesion& a, const Lesion& b) {
@@ -43,16 +38,8 @@ bool overlaps(const Lesion& a, const Lesion& b) {
 
 }  // namespace
 
-const std::vector<std::string>& placeable_kinds() {
-  static const std::vector<std::string> k = {"icepick", "boxcar", "rolling", "striae", "wrinkle"};
-  return k;
-}
-
 schema::Key lesions_schema() {
   using namespace schema;
-  auto len = [](std::string name, std::string doc, double lo, double hi) {
-    return quantity(std::move(name), Dim::Length, "mm", "", std::move(doc), lo, hi).must();
-  };
   Key k = table_array("lesions", "a lesion placed explicitly on the patch (see docs/skin.md)",
                       {enumeration("kind", placeable_kinds(), "", "lesion kind").must(),
                        quantity("x", Dim::Length, "mm", "",
@@ -63,37 +50,16 @@ schema::Key lesions_schema() {
                            .must()},
                       10000);
   k.discriminator = "kind";
-  auto round = [&](std::vector<Key> extra) {
-    std::vector<Key> v = {
-        len("width", "diameter at the surface", 10 * kUm, 50 * kMm),
-        len("depth", "depth of the deepest point below the surface", 1 * kUm, 10 * kMm)};
-    v.insert(v.end(), extra.begin(), extra.end());
-    return v;
-  };
-  auto linear = [&]() {
-    return std::vector<Key>{
-        len("length", "length along its axis", 10 * kUm, 500 * kMm),
-        len("width", "width across its axis", 10 * kUm, 50 * kMm),
-        len("depth", "depth of the deepest line below the surface", 1 * kUm, 10 * kMm),
-        quantity("angle", Dim::Angle, "deg", "0 deg", "direction of the axis from +x", -360 * kDeg,
-                 360 * kDeg)};
-  };
-  k.variants["icepick"] = round({});
-  k.variants["boxcar"] = round({quantity("wall_angle", Dim::Angle, "deg", "",
-                                         "wall angle from the vertical (default: middle of the "
-                                         "data/lesions.toml range)",
-                                         0.0, 88.2 * kDeg)});
-  k.variants["rolling"] = round(
-      {boolean("tether", "true", "fibrous tethering band from the scar centre to the subcutis")});
-  k.variants["striae"] = linear();
-  k.variants["wrinkle"] = linear();
+  for (const auto& kind : lesion_kinds()) {
+    if (kind.placeable) k.variants[kind.name] = kind.keys;
+  }
   return k;
 }
 
 schema::Key inventory_schema() {
   using namespace schema;
   std::vector<Key> counts;
-  for (const auto& c : kInventoryClasses) {
+  for (const auto& c : inventory_classes()) {
     counts.push_back(integer(c, "0", fmt::format("number of {} lesions to generate", c), 0, 10000));
   }
   return table("inventory",
@@ -117,77 +83,32 @@ schema::Key surface_schema() {
       false);
 }
 
-LesionPtr make_lesion(const Table& t, const LesionData& data, const PatchLimits& lim) {
-  const std::string& kind = t.str("kind");
-  const double x = t.quantity("x"), y = t.quantity("y");
-  if (x > lim.width)
-    t.fail("x", fmt::format("{} is outside the patch", mm_text(x)),
-           fmt::format("0 to {} ([tissue] width)", mm_text(lim.width)));
-  if (y > lim.length)
-    t.fail("y", fmt::format("{} is outside the patch", mm_text(y)),
-           fmt::format("0 to {} ([tissue] length)", mm_text(lim.length)));
-  const double depth = t.quantity("depth");
-  if (depth >= lim.skin_depth) {
-    t.fail("depth", fmt::format("{} is deeper than the skin", mm_text(depth)),
-           fmt::format("less than the {} of epidermis and dermis at this site",
-                       mm_text(lim.skin_depth)));
-  }
-  LesionPtr l;
-  if (kind == "icepick") {
-    l = std::make_shared<Icepick>(x, y, t.quantity("width"), depth, data.get("icepick").effects());
-  } else if (kind == "boxcar") {
-    const KindData& k = data.get(depth < 0.5 * kMm ? "boxcar_shallow" : "boxcar_deep");
-    const double angle = t.has("wall_angle") ? t.quantity("wall_angle")
-                                             : 0.5 * (k.wall_angle_min.si + k.wall_angle_max.si);
-    l = std::make_shared<Boxcar>(x, y, t.quantity("width"), depth, angle, k.effects());
-  } else if (kind == "rolling") {
-    l = std::make_shared<Rolling>(x, y, t.quantity("width"), depth, t.flag("tether"),
-                                  data.get("rolling").effects());
-  } else {
-    const auto p = kind == "striae" ? Linear::Profile::Striae : Linear::Profile::Wrinkle;
-    l = std::make_shared<Linear>(p, x, y, t.quantity("length"), t.quantity("width"), depth,
-                                 t.quantity("angle"), data.get(kind).effects());
-  }
-  const Box b = l->bounds();
-  if (!inside(b, lim)) {
-    const bool across = b.x0 < 0 || b.x1 > lim.width;
-    t.fail(across ? "x" : "y",
-           fmt::format("the {} extends outside the patch ({} to {} by {} to {})", kind,
-                       mm_text(b.x0), mm_text(b.x1), mm_text(b.y0), mm_text(b.y1)),
-           fmt::format("the whole lesion inside the {} x {} patch", mm_text(lim.width),
-                       mm_text(lim.length)));
-  }
-  return l;
-}
-
-Lesions generate_inventory(const Table& inv, const LesionData& data, const PatchLimits& lim,
-                           std::uint64_t seed, const Lesions& placed) {
-  // Phase 1: the geometry of every lesion, each from its own stream (entity n).
+Lesions generate_inventory(const InventorySpec& spec, const LesionData& data,
+                           const PatchLimits& lim, std::uint64_t seed, const Lesions& placed) {
+  const Settings& inv = spec.counts;
+  // Phase 1: the shape of every lesion, each from its own stream (entity n).
   struct Draw {
     std::string cls;
-    double width = 0, depth = 0, length = 0, angle = 0, wall = 0;
+    const LesionKind* kind = nullptr;
+    LesionShape shape;
     Rng rng{0, 0, 0};
     double size = 0;  // largest footprint dimension, for placement order
   };
+  DrawLimits caps;
+  caps.max_depth = 0.9 * lim.skin_depth;
+  caps.max_length = 0.9 * std::min(lim.width, lim.length);
   std::vector<Draw> draws;
   std::uint64_t entity = 0;
-  for (const auto& cls : kInventoryClasses) {
-    const long long n = inv.integer(cls);
-    const KindData& k = data.get(cls);
-    for (long long i = 0; i < n; ++i, ++entity) {
-      Draw d{cls, 0, 0, 0, 0, 0, Rng(seed, kStreamLesions, entity), 0};
-      d.width = d.rng.uniform(k.width_min.si, k.width_max.si);
-      d.depth = std::min(d.rng.uniform(k.depth_min.si, k.depth_max.si), 0.9 * lim.skin_depth);
-      if (cls == "striae" || cls == "wrinkle") {
-        d.length = std::min(d.rng.uniform(k.length_min.si, k.length_max.si),
-                            0.9 * std::min(lim.width, lim.length));
-        d.angle = d.rng.uniform(0.0, kPi);
+  for (const auto& kind : lesion_kinds()) {
+    for (const auto& cls : kind.inventory_classes) {
+      const long long n = inv.integer(cls);
+      const KindData& k = data.get(cls);
+      for (long long i = 0; i < n; ++i, ++entity) {
+        Draw d{cls, &kind, {}, Rng(seed, kStreamLesions, entity), 0};
+        kind.draw(d.rng, k, caps, d.shape);
+        d.size = std::max(d.shape.width, d.shape.length);
+        draws.push_back(d);
       }
-      if (cls.rfind("boxcar", 0) == 0) {
-        d.wall = d.rng.uniform(k.wall_angle_min.si, k.wall_angle_max.si);
-      }
-      d.size = std::max(d.width, d.length);
-      draws.push_back(d);
     }
   }
   // Phase 2: positions, largest lesions first (stable, so ties keep inventory order).
@@ -199,23 +120,12 @@ Lesions generate_inventory(const Table& inv, const LesionData& data, const Patch
   std::vector<LesionPtr> result(draws.size());
   for (const std::size_t idx : order) {
     Draw& d = draws[idx];
-    const KindData& k = data.get(d.cls);
+    const Effects effects = data.get(d.cls).effects();
     LesionPtr l;
     for (int attempt = 0; attempt < 1000 && !l; ++attempt) {
       const double x = d.rng.uniform(0.0, lim.width), y = d.rng.uniform(0.0, lim.length);
-      LesionPtr c;
-      if (d.cls == "icepick") {
-        c = std::make_shared<Icepick>(x, y, d.width, d.depth, k.effects());
-      } else if (d.cls == "rolling") {
-        c = std::make_shared<Rolling>(x, y, d.width, d.depth, true, k.effects());
-      } else if (d.cls == "striae" || d.cls == "wrinkle") {
-        c = std::make_shared<Linear>(
-            d.cls == "striae" ? Linear::Profile::Striae : Linear::Profile::Wrinkle, x, y, d.length,
-            d.width, d.depth, d.angle, k.effects());
-      } else {
-        c = std::make_shared<Boxcar>(x, y, d.width, d.depth, d.wall, k.effects());
-      }
-      if (!inside(c->bounds(), lim)) continue;
+      LesionPtr c = d.kind->shape(x, y, d.shape, effects);
+      if (!fits(c->bounds(), lim)) continue;
       if (std::any_of(taken.begin(), taken.end(),
                       [&](const LesionPtr& o) { return overlaps(*c, *o); })) {
         continue;
@@ -235,20 +145,18 @@ Lesions generate_inventory(const Table& inv, const LesionData& data, const Patch
   return result;
 }
 
-LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimits& lim) {
-  std::filesystem::path file = s.str("file");
+LesionPtr import_surface(const SurfaceSpec& spec, const LesionData& data, const PatchLimits& lim) {
+  const Settings& s = spec.settings;
+  std::filesystem::path file = spec.file;
   if (file.empty()) s.fail("file", "empty file name", "the path of a .png or .csv height map");
-  if (file.is_relative()) {
-    const std::string& from = s.loc_of("file").file;
-    file = std::filesystem::path(from).parent_path() / file;
-  }
+  if (file.is_relative()) file = std::filesystem::path(spec.scenario_file).parent_path() / file;
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) {
     s.fail("file", fmt::format("height map '{}' not found", file.string()),
            "an existing .png or .csv file, relative to the scenario file");
   }
   const HeightMap map = read_height_map(file.string(), s.key_path("file"));
-  const double pixel = s.quantity("pixel_size");
+  const double pixel = spec.pixel_size;
   if (map.cols * pixel < lim.width - 1e-12 || map.rows * pixel < lim.length - 1e-12) {
     s.fail("pixel_size",
            fmt::format("the {} x {} pixel map covers {} x {}, smaller than the {} x {} patch",
@@ -257,8 +165,8 @@ LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimi
            "a map at least as large as [tissue] width x length");
   }
   const KindData& k = data.get("measured");
-  auto m = std::make_shared<Measured>(map, pixel, s.quantity("height_scale"),
-                                      k.deficit_threshold.si, k.effects(), file.string());
+  auto m = std::make_shared<Measured>(map, pixel, spec.height_scale, k.deficit_threshold.si,
+                                      k.effects(), file.string());
   if (m->max_depth() >= lim.skin_depth) {
     s.fail("height_scale",
            fmt::format("the measured relief is {} deep, deeper than the skin",
@@ -269,17 +177,14 @@ LesionPtr import_surface(const Table& s, const LesionData& data, const PatchLimi
   return m;
 }
 
-Lesions scenario_lesions(const Table& scenario, const LesionData& data, const PatchLimits& lim) {
+Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const PatchLimits& lim) {
   Lesions out;
-  if (scenario.has_table("surface"))
-    out.push_back(import_surface(scenario.table("surface"), data, lim));
+  if (spec.surface) out.push_back(import_surface(*spec.surface, data, lim));
   Lesions placed;
-  for (const Table& t : scenario.tables("lesions")) placed.push_back(make_lesion(t, data, lim));
+  for (const LesionSpec& l : spec.placed) placed.push_back(make_lesion(l, data, lim));
   out.insert(out.end(), placed.begin(), placed.end());
-  if (scenario.has_table("inventory")) {
-    const Lesions gen =
-        generate_inventory(scenario.table("inventory"), data, lim,
-                           static_cast<std::uint64_t>(scenario.integer("seed")), placed);
+  if (spec.inventory) {
+    const Lesions gen = generate_inventory(*spec.inventory, data, lim, spec.seed, placed);
     out.insert(out.end(), gen.begin(), gen.end());
   }
   return out;

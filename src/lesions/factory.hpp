@@ -1,5 +1,6 @@
-// Lesions from a scenario: [[lesions]] placed explicitly, [inventory] generated from counts
-// (seeded), and [surface] imported from a height map. Every check failure is an InputError at the
+// Lesions from a scenario's lesion specs (lesions/spec.hpp): [[lesions]] placed explicitly,
+// [inventory] generated from counts (seeded), and [surface] imported from a height map; each kind
+// made by the registry (lesions/registry.hpp). Every check failure is an InputError at the
 // offending key.
 #pragma once
 
@@ -11,45 +12,35 @@
 #include "core/schema.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "lesions/registry.hpp"
+#include "lesions/spec.hpp"
 
 namespace mnsim::lesions {
 
-/// Scenario schema sections contributed by this module.
+/// Scenario schema sections contributed by this module ([[lesions]]: a variant per placeable
+/// registered kind).
 schema::Key lesions_schema();    // [[lesions]]
 schema::Key inventory_schema();  // [inventory]
 schema::Key surface_schema();    // [surface]
 
-/// Kinds accepted in [[lesions]] kind = "...".
-const std::vector<std::string>& placeable_kinds();
-
-/// What a lesion must fit into.
-struct PatchLimits {
-  double width = 0.0;       // m, x in [0, width]
-  double length = 0.0;      // m, y in [0, length]
-  double skin_depth = 0.0;  // m, epidermis + dermis: no lesion may be deeper
-};
-
-/// One [[lesions]] entry. Throws InputError at the key for a lesion outside the patch or deeper
-/// than the skin.
-LesionPtr make_lesion(const Table& entry, const LesionData& data, const PatchLimits& lim);
-
-/// Lesions drawn from [inventory] counts. The n-th lesion (classes in kInventoryClasses order)
-/// draws everything from Rng(seed, kStreamLesions, n): first its size, uniform within the
-/// data/lesions.toml ranges (depth capped at 90 % of lim.skin_depth, length at 90 % of the smaller
-/// patch side, angle 0-180 deg), then uniform positions until its footprint lies inside the patch
-/// and overlaps neither `placed` nor lesions placed before it. Lesions are positioned largest
-/// first; footprints are compared on a 20 um lattice (at most 256 x 256 points) over the
-/// intersection of their bounding boxes; after 1000 tries: InputError at the count. Returned in
-/// inventory order.
-Lesions generate_inventory(const Table& inventory, const LesionData& data, const PatchLimits& lim,
-                           std::uint64_t seed, const Lesions& placed);
+/// Lesions drawn from [inventory] counts. The n-th lesion (classes in inventory_classes() order)
+/// draws everything from Rng(seed, kStreamLesions, n): first its shape with its kind's draw hook,
+/// uniform within the data/lesions.toml ranges (depth capped at 90 % of lim.skin_depth, length at
+/// 90 % of the smaller patch side, angle 0-180 deg), then uniform positions until its footprint
+/// lies inside the patch and overlaps neither `placed` nor lesions placed before it. Lesions are
+/// positioned largest first; footprints are compared on a 20 um lattice (at most 256 x 256 points)
+/// over the intersection of their bounding boxes; after 1000 tries: InputError at the count.
+/// Returned in inventory order.
+Lesions generate_inventory(const InventorySpec& inventory, const LesionData& data,
+                           const PatchLimits& lim, std::uint64_t seed, const Lesions& placed);
 
 /// The [surface] height map as a lesion. The file is relative to the scenario file's folder.
 /// Throws InputError for unreadable or malformed maps, a map smaller than the patch, or relief
 /// deeper than the skin.
-LesionPtr import_surface(const Table& surface, const LesionData& data, const PatchLimits& lim);
+LesionPtr import_surface(const SurfaceSpec& surface, const LesionData& data,
+                         const PatchLimits& lim);
 
 /// All lesions of a scenario: [surface] (if any), [[lesions]], then [inventory].
-Lesions scenario_lesions(const Table& scenario, const LesionData& data, const PatchLimits& lim);
+Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const PatchLimits& lim);
 
 }  // namespace mnsim::lesions

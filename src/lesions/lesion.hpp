@@ -34,7 +34,7 @@ class Lesion {
   explicit Lesion(Effects e) : effects_(e) {}
   virtual ~Lesion() = default;
 
-  /// "icepick", "boxcar", "rolling", "striae", "wrinkle", "measured".
+  /// Its registered kind's name (lesions/registry.hpp): "icepick", "boxcar", ..., "measured".
   virtual std::string_view kind() const = 0;
   /// One line with the geometry, e.g. "boxcar 2.50 mm wide, 0.30 mm deep (shallow) at (3, 4) mm".
   virtual std::string describe() const = 0;

@@ -5,6 +5,7 @@
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
 #include "io/data_file.hpp"
+#include "lesions/registry.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -45,27 +46,32 @@ LesionData LesionData::load(const std::string& path) {
   const io::DataFile f(path);
   LesionData out;
   out.path_ = path;
-  std::vector<std::string> all = kInventoryClasses;
-  all.push_back("measured");
+  // The tables of every registered kind, with the entries its descriptor declares.
+  std::vector<std::string> all;
+  std::vector<DataFields> fields;
+  for (const auto& kind : lesion_kinds()) {
+    for (const auto& key : kind.data_keys) {
+      all.push_back(key);
+      fields.push_back(kind.data_fields);
+    }
+  }
   f.check_keys(f.root(), "", all);
   const double deg90 = kPi / 2;
-  for (const auto& key : all) {
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::string& key = all[i];
     const toml::table& t = f.table(f.root(), "", key);
     KindData k;
     k.key = key;
     std::vector<std::string> known = {"description", "collagen_deficit", "disorder"};
-    const bool measured = key == "measured";
-    const bool linear = key == "striae" || key == "wrinkle";
-    const bool boxcar = key.rfind("boxcar", 0) == 0;
-    const bool rolling = key == "rolling";
-    if (!measured) {
+    const DataFields& has = fields[i];
+    if (has.size) {
       for (const char* n : {"width_min", "width_max", "depth_min", "depth_max"}) known.push_back(n);
     }
-    if (linear) known.insert(known.end(), {"length_min", "length_max"});
-    if (boxcar) known.insert(known.end(), {"wall_angle_min", "wall_angle_max"});
-    if (rolling)
+    if (has.length) known.insert(known.end(), {"length_min", "length_max"});
+    if (has.wall_angle) known.insert(known.end(), {"wall_angle_min", "wall_angle_max"});
+    if (has.tether)
       known.insert(known.end(), {"tether_radius", "tether_depth", "tether_collagen_factor"});
-    if (measured) known.push_back("deficit_threshold");
+    if (has.deficit_threshold) known.push_back("deficit_threshold");
     f.check_keys(t, key, known);
     const toml::node* desc = t.get("description");
     if (!desc || !desc->is_string() || desc->as_string()->get().empty()) {
@@ -73,22 +79,22 @@ LesionData LesionData::load(const std::string& path) {
                        "missing or empty description", "description = \"...\"");
     }
     k.description = desc->as_string()->get();
-    if (!measured) {
+    if (has.size) {
       range(f, t, key, "width", Dim::Length, 1e-6, 50 * kMm, k.width_min, k.width_max);
       range(f, t, key, "depth", Dim::Length, 1e-6, 10 * kMm, k.depth_min, k.depth_max);
     }
-    if (linear)
+    if (has.length)
       range(f, t, key, "length", Dim::Length, 1e-6, 500 * kMm, k.length_min, k.length_max);
-    if (boxcar) {
+    if (has.wall_angle) {
       range(f, t, key, "wall_angle", Dim::Angle, 0.0, deg90 * 0.99, k.wall_angle_min,
             k.wall_angle_max);
     }
-    if (rolling) {
+    if (has.tether) {
       k.tether_radius = f.value(t, key, "tether_radius", Dim::Length, 0.0, 10 * kMm);
       k.tether_depth = f.value(t, key, "tether_depth", Dim::Length, 0.0, 10 * kMm);
       k.tether_collagen_factor = f.value(t, key, "tether_collagen_factor", Dim::Number, 0.0, 10.0);
     }
-    if (measured) {
+    if (has.deficit_threshold) {
       k.deficit_threshold = f.value(t, key, "deficit_threshold", Dim::Length, 0.0, 10 * kMm);
     }
     k.collagen_deficit = f.value(t, key, "collagen_deficit", Dim::Fraction, 0.0, 1.0);

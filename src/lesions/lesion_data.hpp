@@ -13,10 +13,10 @@ namespace mnsim::lesions {
 using io::DataValue;
 
 /// One table of data/lesions.toml. Ranges are uniform distributions [min, max]; entries that a
-/// kind does not use have an empty `text`.
+/// kind does not use have an empty `text` (which entries a table carries: its kind's DataFields,
+/// lesions/registry.hpp).
 struct KindData {
-  std::string key;  // "icepick", "boxcar_shallow", "boxcar_deep", "rolling", "striae", "wrinkle",
-                    // "measured"
+  std::string key;  // a data key of a registered kind: "icepick", "boxcar_shallow", ...
   std::string description;
   io::DataValue width_min, width_max, depth_min, depth_max;
   io::DataValue length_min, length_max;                               // striae, wrinkle
@@ -29,7 +29,8 @@ struct KindData {
 
 class LesionData {
  public:
-  /// Loads and validates a lesion data file; InputError on malformed data.
+  /// Loads and validates a lesion data file: the tables of every registered kind (its data_keys),
+  /// no others; InputError on malformed data.
   static LesionData load(const std::string& path);
   const std::string& path() const { return path_; }
   const std::vector<KindData>& kinds() const { return kinds_; }
@@ -40,10 +41,6 @@ class LesionData {
   std::string path_;
   std::vector<KindData> kinds_;
 };
-
-/// Inventory classes in generation order (also the [inventory] keys).
-inline const std::vector<std::string> kInventoryClasses = {
-    "icepick", "boxcar_shallow", "boxcar_deep", "rolling", "striae", "wrinkle"};
 
 /// $MNSIM_DATA_DIR/lesions.toml or the source tree's data/lesions.toml.
 std::string default_lesion_data_path();

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/units.hpp"
 #include "io/data_file.hpp"
+#include "lesions/registry.hpp"
 
 namespace mnsim::outcomes {
 
@@ -117,14 +118,17 @@ GradingRules load_grading_rules(const std::string& path) {
 }
 
 GbRow classify(const ScarState& s, const GradingRules& r) {
-  if (s.kind == "striae" || s.kind == "wrinkle") return GbRow::NotGraded;
+  using lesions::GradingClass;
+  const GradingClass g = lesions::grading_kind(s.kind).grading;
+  if (g == GradingClass::NotGraded) return GbRow::NotGraded;
   if (s.depth < r.visible_depth) return GbRow::NotGraded;  // lost in the skin texture
   const bool broad = s.width >= r.broad_width;
-  const bool punched = s.kind == "boxcar" || s.kind == "icepick";
+  const bool punched = g == GradingClass::PunchedOut || g == GradingClass::PunchedOutAbnormal;
   if (s.depth >= r.deep_depth) {
     if (broad) return GbRow::DeepBroad;
-    return s.kind == "icepick" ? GbRow::PunchedOutDeepAbnormal
-                               : (punched ? GbRow::PunchedOutDeep : GbRow::DeepBroad);
+    return g == GradingClass::PunchedOutAbnormal
+               ? GbRow::PunchedOutDeepAbnormal
+               : (punched ? GbRow::PunchedOutDeep : GbRow::DeepBroad);
   }
   if (s.depth < r.mild_depth) return GbRow::MildDish;
   if (broad) return GbRow::ShallowBroad;
@@ -147,7 +151,7 @@ int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& 
 double social_load(const std::vector<ScarState>& scars, const GradingRules& r) {
   double load = 0.0;
   for (const auto& s : scars) {
-    if (s.kind == "striae" || s.kind == "wrinkle") continue;
+    if (lesions::grading_kind(s.kind).grading == lesions::GradingClass::NotGraded) continue;
     load += s.width * std::max(0.0, s.depth - r.mild_depth);
   }
   return load;

@@ -18,16 +18,18 @@
 
 namespace mnsim::outcomes {
 
-/// One scar as the grading sees it.
+/// One scar as the grading sees it. Its kind's registry entry (lesions/registry.hpp) says how it
+/// is graded: its GradingClass, after following grades_as (a measured surface grades as boxcar).
 struct ScarState {
-  std::string kind;    // "icepick", "boxcar", "rolling", "striae", "wrinkle"
+  std::string kind;    // a registered lesion kind: "icepick", "boxcar", "rolling", "striae", ...
   double depth = 0.0;  // m, depth of the depression below the surrounding surface
   double width = 0.0;  // m
 };
 
 /// Rows of the quantitative table for atrophic scars (points in brackets).
 enum class GbRow {
-  NotGraded,               // striae, wrinkles (not acne scars); scars lost in the skin texture
+  NotGraded,               // GradingClass::NotGraded kinds (striae, wrinkles: not acne scars);
+                           // scars lost in the skin texture
   Macular,                 // A: macular erythematous or pigmented scar [1] (colour: not modelled)
   MildDish,                // A: mildly atrophic dish-like [1]
   ModerateAtrophic,        // B: moderately atrophic (rolling) [2]
@@ -53,12 +55,16 @@ struct GradingRules {
 /// Loads the thresholds from data/grading.toml (InputError on malformed data).
 GradingRules load_grading_rules(const std::string& path);
 
+/// The row of a scar: NotGraded kinds and scars shallower than visible_depth are not graded;
+/// PunchedOut and PunchedOutAbnormal kinds are punched-out (deep: abnormal base for the latter),
+/// Atrophic kinds mildly/moderately atrophic; broad scars are shallow/deep broad atrophic areas.
+/// std::invalid_argument for a kind that is not registered.
 GbRow classify(const ScarState& s, const GradingRules& r);
 
 /// Goodman & Baron quantitative global score of an inventory.
 int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& r);
 
-/// Scar load visible at social distance (m^2): sum over graded scars (not striae or wrinkles)
+/// Scar load visible at social distance (m^2): sum over graded scars (kinds not NotGraded)
 /// of width x max(0, depth - mild_depth), the shadow area beyond the resolution of the eye at
 /// 50 cm under 45 degree light.
 double social_load(const std::vector<ScarState>& scars, const GradingRules& r);

@@ -8,6 +8,7 @@
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
 #include "io/data_file.hpp"
+#include "lesions/registry.hpp"
 
 namespace mnsim::outcomes {
 
@@ -89,8 +90,9 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
   s.depth = l.max_depth();
   const auto b = l.bounds();
   const double bx = b.x1 - b.x0, by = b.y1 - b.y0;
-  s.width = (s.kind == "striae" || s.kind == "wrinkle") ? std::min(bx, by) : std::max(bx, by);
-  s.tethered = l.effects().tether_radius > 0.0 && s.kind == "rolling";
+  const lesions::LesionKind& kind = lesions::lesion_kind(s.kind);
+  s.width = kind.width == lesions::WidthRule::Across ? std::min(bx, by) : std::max(bx, by);
+  s.tethered = l.effects().tether_radius > 0.0 && kind.can_tether;
   s.volume = l.volume();
   // Footprint depths sampled on a 96 x 96 grid over the bounds (cell centres), as the 3D engine
   // sees them on its voxel columns.

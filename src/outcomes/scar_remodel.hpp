@@ -48,7 +48,7 @@ std::string catalog_text(const std::string& path);
 
 /// A scar as the remodelling link sees it (m).
 struct ScarGeometry {
-  std::string kind;  // "icepick", "boxcar", "rolling", "striae", "wrinkle", "measured"
+  std::string kind;  // a registered lesion kind: "icepick", "boxcar", "rolling", ..., "measured"
   double depth = 0.0;
   double width = 0.0;
   bool tethered = false;
@@ -59,7 +59,9 @@ struct ScarGeometry {
   static constexpr int kFloorQuantiles = 8;
   std::array<double, kFloorQuantiles> floor{};
 };
-/// From a lesion (measured surfaces: width from the bounding box).
+/// From a lesion of a registered kind: width by the kind's WidthRule (the larger side of the
+/// bounding box, or the smaller for linear lesions), tethered when the kind can be and the lesion
+/// has a band (lesions/registry.hpp).
 ScarGeometry scar_geometry(const lesions::Lesion& l);
 
 /// Relative matrix gain of the two dermal layers: (C1 + C3 + E)/(C1 + C3 + E)_0 - 1.

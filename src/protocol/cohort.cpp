@@ -31,6 +31,7 @@
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "lesions/registry.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "protocol/mirror.hpp"
 
@@ -132,7 +133,7 @@ const schema::Key& cohort_schema() {
                             0.0, 1e6));
     }
     std::vector<Key> scars;
-    for (const auto& c : lesions::kInventoryClasses) {
+    for (const auto& c : lesions::inventory_classes()) {
       scars.push_back(
           number(c, "0", fmt::format("mean number (Poisson) of {} scars", c), 0.0, 1000.0));
     }
@@ -204,8 +205,10 @@ CohortSpec read_cohort(const Table& root) {
   }
   const Table& s = p.table("scars");
   double ssum = 0;
-  for (std::size_t i = 0; i < lesions::kInventoryClasses.size(); ++i) {
-    pop.scar_means[i] = s.number(lesions::kInventoryClasses[i]);
+  const std::vector<std::string> classes = lesions::inventory_classes();
+  pop.scar_means.assign(classes.size(), 0.0);
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    pop.scar_means[i] = s.number(classes[i]);
     ssum += pop.scar_means[i];
   }
   if (pop.min_baseline_grade > 0 && !(ssum > 0)) {
@@ -239,29 +242,14 @@ namespace {
 
 std::vector<outcomes::ScarGeometry> draw_scars(Rng& r, const Population& pop, double skin_depth) {
   const auto& data = lesions::default_lesion_data();
+  const std::vector<std::string> classes = lesions::inventory_classes();
+  lesions::DrawLimits caps;  // lengths are not capped: the reduced model has no patch
+  caps.max_depth = 0.9 * skin_depth;
   std::vector<outcomes::ScarGeometry> out;
-  for (std::size_t c = 0; c < lesions::kInventoryClasses.size(); ++c) {
-    const std::string& cls = lesions::kInventoryClasses[c];
+  for (std::size_t c = 0; c < classes.size() && c < pop.scar_means.size(); ++c) {
     const long long n = poisson(r, pop.scar_means[c]);
-    const auto& k = data.get(cls);
     for (long long i = 0; i < n; ++i) {
-      const double w = r.uniform(k.width_min.si, k.width_max.si);
-      const double d = std::min(r.uniform(k.depth_min.si, k.depth_max.si), 0.9 * skin_depth);
-      lesions::LesionPtr l;
-      if (cls == "icepick") {
-        l = std::make_shared<lesions::Icepick>(0.0, 0.0, w, d, k.effects());
-      } else if (cls.rfind("boxcar", 0) == 0) {
-        const double a = r.uniform(k.wall_angle_min.si, k.wall_angle_max.si);
-        l = std::make_shared<lesions::Boxcar>(0.0, 0.0, w, d, a, k.effects());
-      } else if (cls == "rolling") {
-        l = std::make_shared<lesions::Rolling>(0.0, 0.0, w, d, true, k.effects());
-      } else {
-        const double len = r.uniform(k.length_min.si, k.length_max.si);
-        l = std::make_shared<lesions::Linear>(
-            cls == "striae" ? lesions::Linear::Profile::Striae : lesions::Linear::Profile::Wrinkle,
-            0.0, 0.0, len, w, d, r.uniform(0.0, kPi), k.effects());
-      }
-      out.push_back(outcomes::scar_geometry(*l));
+      out.push_back(outcomes::scar_geometry(*lesions::draw_lesion(classes[c], r, data, caps)));
     }
   }
   return out;

@@ -13,6 +13,7 @@
 
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
+#include "lesions/registry.hpp"
 #include "protocol/reduced.hpp"
 
 namespace mnsim::protocol {
@@ -24,15 +25,16 @@ schema::Key reduced_protocol_schema();
 /// Reads a validated [protocol] table.
 ReducedProtocol read_reduced_protocol(const Table& t);
 
-/// Mean counts (Poisson) of each scar class of the inventory, in lesions::kInventoryClasses order
-/// (icepick, boxcar_shallow, boxcar_deep, rolling, striae, wrinkle).
+/// Who is treated. scar_means: mean counts (Poisson) of each inventory class, in
+/// lesions::inventory_classes() order (icepick, boxcar_shallow, boxcar_deep, rolling, striae,
+/// wrinkle, then any registered kind's classes).
 struct Population {
   long long size = 100;
   double age_mean = 30, age_sd = 8, age_min = 18, age_max = 65;  // years
   double female_fraction = 0.5;
   std::array<double, 6> fitzpatrick_weights{0, 0, 1, 0, 0, 0};
   std::vector<std::pair<std::string, double>> sites{{"medial_cheek", 1.0}};
-  std::array<double, 6> scar_means{};
+  std::vector<double> scar_means = std::vector<double>(lesions::inventory_classes().size());
   int min_baseline_grade = 0;  // inclusion criterion (qualitative grade), inventory redrawn
 };
 

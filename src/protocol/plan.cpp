@@ -13,6 +13,7 @@
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "lesions/registry.hpp"
 #include "protocol/mirror.hpp"
 #include "protocol/validate.hpp"
 
@@ -35,7 +36,7 @@ const schema::Key& plan_schema() {
     using namespace schema;
     Key root = table("", "a planner patient", {}, true);
     std::vector<Key> counts;
-    for (const auto& c : lesions::kInventoryClasses) {
+    for (const auto& c : lesions::inventory_classes()) {
       counts.push_back(integer(c, "0", fmt::format("number of mid-range {} scars", c), 0, 1000));
     }
     root.children = {
@@ -49,7 +50,7 @@ const schema::Key& plan_schema() {
                mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
                           "Fitzpatrick type I-VI as 1-6")}),
         table_array("scars", "Scars measured on the patient.",
-                    {enumeration("kind", {"icepick", "boxcar", "rolling"}, "", "scar kind").must(),
+                    {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),
                      mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
                      mirror_key("lesions.width@icepick", "width", "", "width").must(),
                      boolean("tethered", "true", "rolling: tethered by fibrous bands")},
@@ -91,26 +92,23 @@ PlanPatient load_plan_patient(const std::string& path) {
           .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
           .top_of(skin::Layer::Hypodermis);
   for (const auto& s : root.tables("scars")) {
-    lesions::Effects e;
-    const std::string kind = s.str("kind");
-    const double w = s.quantity("width"), d = s.quantity("depth");
+    const lesions::LesionKind& kind = lesions::lesion_kind(s.str("kind"));
+    lesions::LesionShape shape;  // a scar measured on the patient: only width and depth known
+    shape.width = s.quantity("width");
+    shape.depth = s.quantity("depth");
+    shape.tether = kind.can_tether && s.flag("tethered");
+    const double d = shape.depth;
     if (d >= skin_depth) {
       s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
              fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
                          skin_depth / kMm));
     }
-    if (kind == "icepick") {
-      p.spec.scars.push_back(outcomes::scar_geometry(lesions::Icepick(0, 0, w, d, e)));
-    } else if (kind == "boxcar") {
-      p.spec.scars.push_back(outcomes::scar_geometry(lesions::Boxcar(0, 0, w, d, 0.0, e)));
-    } else {
-      e.tether_radius = s.flag("tethered") ? 1.0 : 0.0;
-      p.spec.scars.push_back(
-          outcomes::scar_geometry(lesions::Rolling(0, 0, w, d, s.flag("tethered"), e)));
-    }
+    lesions::Effects e;  // no dermal deficit; a band (of nominal radius) when tethered
+    e.tether_radius = shape.tether ? 1.0 : 0.0;
+    p.spec.scars.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
   }
   const Table& inv = root.table("inventory");
-  for (const auto& c : lesions::kInventoryClasses) {
+  for (const auto& c : lesions::inventory_classes()) {
     for (long long i = 0; i < inv.integer(c); ++i) p.spec.scars.push_back(mid_range_scar(c));
   }
   if (p.spec.scars.empty()) {

@@ -16,7 +16,7 @@
 #include "devices/registry.hpp"
 #include "healing/column.hpp"
 #include "healing/options.hpp"
-#include "lesions/factory.hpp"
+#include "lesions/registry.hpp"
 #include "mechanics/penetration.hpp"
 #include "protocol/course.hpp"
 #include "skin/tissue.hpp"
@@ -26,7 +26,7 @@ namespace mnsim::protocol {
 namespace {
 
 bool graded(const std::string& kind) {
-  return kind != "striae" && kind != "wrinkle";
+  return lesions::grading_kind(kind).grading != lesions::GradingClass::NotGraded;
 }
 
 double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
@@ -206,8 +206,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
         density, radius, static_cast<int>(times_s.size()), depth > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
     o.scars.push_back(r);
-    before.push_back({s.kind == "measured" ? "boxcar" : s.kind, s.depth, s.width});
-    after.push_back({s.kind == "measured" ? "boxcar" : s.kind, r.depth_after, s.width});
+    before.push_back({s.kind, s.depth, s.width});
+    after.push_back({s.kind, r.depth_after, s.width});
     if (graded(s.kind)) {
       red += r.reduction();
       ++n_graded;
@@ -308,11 +308,11 @@ PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtoc
   return simulate(prof, pt.scars, pr, rf);
 }
 
-ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
-                                    double wound_radius, double time_step) {
+ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& course,
+                                    double depth_reached, double density, double wound_radius,
+                                    double time_step) {
   const ReducedModel m = ReducedModel::load_default();
-  const skin::SkinPatch patch = skin::make_patch(scenario);
-  const Course course = make_course(scenario.table("course"));
+  const skin::SkinPatch patch = skin::make_patch(spec);
   std::vector<double> times;
   for (const auto& s : course.sessions) times.push_back(s.time);
   std::vector<outcomes::ScarGeometry> scars;

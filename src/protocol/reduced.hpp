@@ -17,7 +17,9 @@
 #include "healing/reepithelialization.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "protocol/course.hpp"
 #include "skin/atlas.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim::protocol {
 
@@ -127,18 +129,20 @@ struct ReducedModel {
 /// Path of data/grading.toml ($MNSIM_DATA_DIR or the source tree).
 std::string default_grading_path();
 
-/// Reduced-model predictions for a full scenario (the file `mnsim run` takes: [patient], [tissue],
-/// [[lesions]]/[inventory]/[surface], [course]), for the cross-check against the 3D engine.
-/// The device is given by what it delivers: `depth_reached` (m), `density` (punctures/m^2 per
-/// session) and `wound_radius` (m, the needle track after recoil; 0: the roller's of
-/// data/outcomes.toml), e.g. from the device model. The outcome time is the course's end_time.
+/// Reduced-model predictions for a scenario's patch (its patient, tissue and lesion specs) treated
+/// over its course, for the cross-check against the 3D engine (run/specs.hpp reads both from a
+/// scenario). The device is given by what it delivers: `depth_reached` (m), `density`
+/// (punctures/m^2 per session) and `wound_radius` (m, the needle track after recoil; 0: the
+/// roller's of data/outcomes.toml), e.g. from the device model, so its spec and technique are not
+/// inputs. The outcome time is the course's end_time.
 struct ScenarioPrediction {
   double scar_depth_reduction_pct = 0.0;  // mean over the scenario's graded lesions
   double collagen_change_pct = 0.0;       // papillary dermis, (C1 + C3) at the end of the course
   double reticular_collagen_change_pct = 0.0;
   PatientOutcome outcome;
 };
-ScenarioPrediction predict_scenario(const Table& scenario, double depth_reached, double density,
-                                    double wound_radius = 0.0, double time_step = 6 * kHour);
+ScenarioPrediction predict_scenario(const skin::PatchSpec& patch, const Course& course,
+                                    double depth_reached, double density, double wound_radius = 0.0,
+                                    double time_step = 6 * kHour);
 
 }  // namespace mnsim::protocol

@@ -11,6 +11,7 @@
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
+#include "lesions/registry.hpp"
 #include "protocol/mirror.hpp"
 
 namespace mnsim::protocol {
@@ -83,7 +84,7 @@ const schema::Key& validation_schema() {
                 mirror_key("patient.sex", "sex", "female", "sex (single-patient metrics)"),
                 mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
                            "Fitzpatrick type (single-patient metrics)"),
-                enum_list("scars", lesions::kInventoryClasses, "",
+                enum_list("scars", lesions::inventory_classes(), "",
                           "scar classes (depth_reduction_pct), one mid-range scar each"),
                 integer("cohort_size", "200", "patients (cohort metrics)", 1, 100000),
                 mirror_key("patient.fitzpatrick", "fitzpatrick_max", "6",
@@ -139,24 +140,7 @@ ValidationSet load_validation(const std::string& path) {
 }
 
 outcomes::ScarGeometry mid_range_scar(const std::string& cls) {
-  const auto& k = lesions::default_lesion_data().get(cls);
-  const double w = 0.5 * (k.width_min.si + k.width_max.si);
-  const double d = 0.5 * (k.depth_min.si + k.depth_max.si);
-  lesions::LesionPtr l;
-  if (cls == "icepick") {
-    l = std::make_shared<lesions::Icepick>(0.0, 0.0, w, d, k.effects());
-  } else if (cls.rfind("boxcar", 0) == 0) {
-    const double a = 0.5 * (k.wall_angle_min.si + k.wall_angle_max.si);
-    l = std::make_shared<lesions::Boxcar>(0.0, 0.0, w, d, a, k.effects());
-  } else if (cls == "rolling") {
-    l = std::make_shared<lesions::Rolling>(0.0, 0.0, w, d, true, k.effects());
-  } else {
-    const double len = 0.5 * (k.length_min.si + k.length_max.si);
-    l = std::make_shared<lesions::Linear>(
-        cls == "striae" ? lesions::Linear::Profile::Striae : lesions::Linear::Profile::Wrinkle, 0.0,
-        0.0, len, w, d, 0.0, k.effects());
-  }
-  return outcomes::scar_geometry(*l);
+  return outcomes::scar_geometry(*lesions::mid_range_lesion(cls, lesions::default_lesion_data()));
 }
 
 double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,

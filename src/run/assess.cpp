@@ -79,7 +79,7 @@ outcomes::RemodelInput matrix_near(const lesions::Lesion& l, const skin::SkinPat
 
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
-               const healing::Params& params, const Table& scenario) {
+               const healing::Params& params, const skin::PatchSpec& patch_spec) {
   Outcome o;
   // Layer means against their baselines (3D engine).
   const healing::LayerMeans end = engine.layer_means();
@@ -129,7 +129,7 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
                                                           static_cast<int>(course.sessions.size()),
                                                           o.depth_mean > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
-    const std::string kind = geo.kind == "measured" ? "boxcar" : geo.kind;
+    const std::string& kind = geo.kind;  // graded as its kind says (lesions/registry.hpp)
     gb_before.push_back({kind, r.depth_before, geo.width});
     gb_after.push_back({kind, r.depth_after, geo.width});
     o.scars.push_back({geo.kind, l->describe(), r.depth_before, r.depth_after, r.volume_before,
@@ -144,7 +144,7 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
   // with what the device delivered in this run.
   const protocol::ScenarioPrediction side =
-      protocol::predict_scenario(scenario, o.depth_mean, o.density_mean, o.wound_radius);
+      protocol::predict_scenario(patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius);
   o.barrier_recovery_hours = side.outcome.barrier_hours;
   o.erythema_days = side.outcome.erythema_days;
   o.pih_risk = side.outcome.pih_risk;

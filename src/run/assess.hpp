@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "core/scenario.hpp"
 #include "devices/device.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
@@ -62,6 +61,6 @@ nlohmann::json to_json(const Outcome& o);
 /// Assesses the run at the end of follow-up (the engine's state) from its record.
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
-               const healing::Params& params, const Table& scenario);
+               const healing::Params& params, const skin::PatchSpec& patch_spec);
 
 }  // namespace mnsim

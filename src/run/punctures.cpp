@@ -12,6 +12,7 @@
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
 #include "run/run.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 
 namespace mnsim {
@@ -24,8 +25,9 @@ nlohmann::json run_punctures(Table scenario, const PuncturesOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::uint64_t seed = apply_seed_override(scenario, opt.seed);
   // The patient's skin at the treated site (atlas + age, sex, Fitzpatrick modifiers).
-  const skin::SkinProfile skin = skin::make_patch(scenario).profile();
-  const Rect area = treatment_area(scenario);
+  const skin::PatchSpec patch = read_patch_spec(scenario);
+  const skin::SkinProfile skin = skin::make_patch(patch).profile();
+  const Rect area = treatment_area(patch.tissue);
   // The punctures of session 1 of `mnsim run` with this scenario and seed.
   StageResult r = run_device_stage(device_spec(scenario.table("device")),
                                    Technique::from_table(scenario.table("technique")), skin, area,

@@ -17,7 +17,7 @@ std::vector<std::string> in_words(const ReportText& text, const grid::Grid& g,
                                   const skin::SkinPatch& patch, const RunRecord& rec,
                                   const Outcome& o, const protocol::Course& course) {
   std::vector<std::string> w;
-  const skin::Patient& pt = text.patient;
+  const skin::PatientSpec& pt = text.patient;
   w.push_back(fmt::format("Patient: {}, {:.0f} years, Fitzpatrick type {}; treated site: {}.",
                           pt.sex == skin::Sex::Female ? "woman" : "man", pt.age_years,
                           pt.fitzpatrick, pt.site));

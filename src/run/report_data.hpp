@@ -20,7 +20,7 @@ namespace mnsim {
 struct ReportText {
   std::string title;
   std::optional<std::string> notes;  // the scenario's notes
-  skin::Patient patient;
+  skin::PatientSpec patient;
   std::string scenario_toml;  // resolved scenario
   std::string run_metadata;   // JSON text
 };

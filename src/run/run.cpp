@@ -9,6 +9,7 @@
 #include "run/report_data.hpp"
 #include "run/resources.hpp"
 #include "run/run_state.hpp"
+#include "run/specs.hpp"
 #include "run/summary.hpp"
 #include "run/writers.hpp"
 
@@ -62,7 +63,7 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   const protocol::Course course = protocol::make_course(scenario.table("course"));
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
-  const skin::SkinPatch patch = skin::make_patch(scenario);
+  const skin::SkinPatch patch = skin::make_patch(read_patch_spec(scenario));
   // Resources, refused up front: the memory the 3D engine would need, against the limits that
   // apply to this process (docs/reliability.md, "Memory").
   const Table& t = scenario.table("tissue");
@@ -104,11 +105,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   RunResult res;
   res.out_dir = opts.out_dir;
 
-  // 1. Resolve: the seed in force, every cross-key check and the memory estimate, the course;
-  //    the output folder (locked) and the run's key.
+  // 1. Resolve: the seed in force, every cross-key check and the memory estimate, each
+  //    section's typed spec; the output folder (locked) and the run's key.
   const std::uint64_t seed = apply_seed_override(scenario, opts.seed);
   validate_semantics(scenario);
-  const protocol::Course course = protocol::make_course(scenario.table("course"));
+  const ScenarioSpecs specs = read_specs(scenario);
+  const protocol::Course& course = specs.course;
   io::OutputFolder folder =
       io::OutputFolder::open(opts.out_dir, opts.force, "mnsim run " + scenario.loc().file);
   const std::string resolved = scenario.to_toml();
@@ -132,30 +134,24 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
 
-  // 2. Tissue: the voxel skin with its lesions, the healing engine on it, the device and
-  //    technique, the treatment area, what is stored.
+  // 2. Tissue: the voxel skin with its lesions, the healing engine on it, the treatment area.
   progress.stage("tissue");
-  const skin::Tissue tissue = skin::build_tissue(scenario);
+  const skin::Tissue tissue = skin::build_tissue(specs.patch);
   const healing::ParamSet params = healing::load_default_params();
-  const double tail =
-      course.sessions.empty() ? course.end_time : course.end_time - course.sessions.back().time;
-  const healing::EngineOptions engine_opt =
-      healing::engine_options(scenario.table("numerics"), tail);
-  healing::Engine engine(tissue, params.p, engine_opt);
-  const devices::Rect area = devices::treatment_area(scenario);
-  const devices::DeviceSpec device = devices::device_spec(scenario.table("device"));
-  const devices::Technique technique = devices::Technique::from_table(scenario.table("technique"));
+  healing::Engine engine(tissue, params.p, specs.engine);
+  const devices::Rect area = devices::treatment_area(specs.patch.tissue);
   const grid::Grid& g = engine.grid();
   progress.note(fmt::format("grid {} x {} x {} cells ({:.1f} M), {} fields, {:.0f} MiB", g.nx, g.ny,
                             g.nz, static_cast<double>(g.cells()) * 1e-6, engine.fields().size(),
                             static_cast<double>(2 * engine.fields().bytes()) / (1 << 20)));
-  const OutputPlan plan = make_output_plan(scenario.table("output"));
+  const OutputPlan& plan = specs.output;
 
   // 3. The course: each session's device stage and engine session, the engine advanced to the
   //    next event, checkpoints along the way (or continued from one).
   RunRecord rec;
   CourseRunner runner(
-      engine, CourseInputs{course, plan, device, technique, tissue.patch.profile(), area, seed},
+      engine,
+      CourseInputs{course, plan, specs.device, specs.technique, tissue.patch.profile(), area, seed},
       CourseCheckpoints{opts.out_dir, key, started, wall_now, opts.checkpoint_every, opts.stop},
       rec, progress);
   if (restored) {
@@ -166,7 +162,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   runner.run(resumed);
 
   // 4. Assess: the outcome at the end of follow-up; the scar depths join the time series.
-  const Outcome outcome = assess(engine, tissue.patch, rec, course, area, params.p, scenario);
+  const Outcome outcome = assess(engine, tissue.patch, rec, course, area, params.p, specs.patch);
   for (const auto& sc : outcome.scars) {
     rec.ts.add(0.0, "scar_depth_um", sc.type, sc.depth_before * 1e6);
     rec.ts.add(course.end_time, "scar_depth_um", sc.type, sc.depth_after * 1e6);
@@ -177,7 +173,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   ReportText text;
   text.title = scenario.has("title") ? scenario.str("title") : std::string("mnsim run");
   if (scenario.has("notes")) text.notes = scenario.str("notes");
-  text.patient = skin::read_patient(scenario);
+  text.patient = specs.patch.patient;
   text.scenario_toml = resolved;
   text.run_metadata = run_metadata(seed, threads, started, wall_now()).dump(2);
   const report::ReportData rd = make_report_data(text, tissue, engine, rec, outcome, course, area);
@@ -185,7 +181,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   // 6. Writers: every result staged, then committed in one step.
   const double wall = wall_now();
   res.summary = summary_json(run_metadata(seed, threads, started, wall), scenario.to_json(), rec,
-                             engine_opt, engine.stepper().stats(), outcome);
+                             specs.engine, engine.stepper().stats(), outcome);
   write_results(folder,
                 RunResults{rd, res.summary, outcome, rec, g, plan, opts.out_dir, key, resolved,
                            fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}",

@@ -43,13 +43,23 @@ schema::Key tissue_schema() {
                50)});
 }
 
-Patient read_patient(const Table& scenario) {
-  const Table& p = scenario.table("patient");
-  Patient out;
+PatientSpec read_patient(const Table& p) {
+  PatientSpec out;
   out.site = p.str("site");
   out.age_years = p.quantity("age") / kYear;
   out.sex = p.str("sex") == "male" ? Sex::Male : Sex::Female;
   out.fitzpatrick = static_cast<int>(p.integer("fitzpatrick"));
+  return out;
+}
+
+TissueSpec read_tissue(const Table& t) {
+  TissueSpec out;
+  out.width = t.quantity("width");
+  out.length = t.quantity("length");
+  out.hypodermis = t.quantity("hypodermis");
+  out.resolution = t.quantity("resolution");
+  out.z_min_cells = static_cast<int>(t.integer("z_min_cells"));
+  out.settings = Settings::from_table(t);
   return out;
 }
 
@@ -116,17 +126,17 @@ const lesions::Lesion* SkinPatch::tether_at(double x, double y) const {
   return nullptr;
 }
 
-SkinPatch make_patch(const Table& scenario) {
-  const Patient pt = read_patient(scenario);
-  const Table& t = scenario.table("tissue");
-  const SkinProfile prof = default_atlas().make_profile(pt.site, pt.age_years, pt.sex,
-                                                        pt.fitzpatrick, t.quantity("hypodermis"));
+SkinPatch make_patch(const PatchSpec& spec) {
+  const PatientSpec& pt = spec.patient;
+  const TissueSpec& t = spec.tissue;
+  const SkinProfile prof =
+      default_atlas().make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick, t.hypodermis);
   lesions::PatchLimits lim;
-  lim.width = t.quantity("width");
-  lim.length = t.quantity("length");
+  lim.width = t.width;
+  lim.length = t.length;
   lim.skin_depth = prof.top_of(Layer::Hypodermis);
   return SkinPatch(prof, lim.width, lim.length,
-                   lesions::scenario_lesions(scenario, lesions::default_lesion_data(), lim));
+                   lesions::make_lesions(spec.lesions, lesions::default_lesion_data(), lim));
 }
 
 // ---- Voxels -----------------------------------------------------------------------------------
@@ -242,19 +252,19 @@ GridDims grid_dims(const SkinPatch& patch, double res, int z_min_cells) {
   return d;
 }
 
-Tissue build_tissue(const Table& scenario) {
-  const SkinPatch patch = make_patch(scenario);
-  const Table& t = scenario.table("tissue");
-  const double res = t.quantity("resolution");
-  const int zmin = static_cast<int>(t.integer("z_min_cells"));
+Tissue build_tissue(const PatchSpec& spec) {
+  const SkinPatch patch = make_patch(spec);
+  const TissueSpec& t = spec.tissue;
+  const double res = t.resolution;
+  const int zmin = t.z_min_cells;
   const GridDims d = grid_dims(patch, res, zmin);
   const double nx = d.nx, ny = d.ny, nz = d.nz;
   if (d.cells() > kMaxTissueCells) {
-    t.fail("resolution",
-           fmt::format("the grid would have {:.3g} cells ({:.0f} x {:.0f} x {:.0f})", nx * ny * nz,
-                       nx, ny, nz),
-           fmt::format("at most {:.0g} cells: a coarser resolution or a smaller patch",
-                       kMaxTissueCells));
+    t.settings.fail("resolution",
+                    fmt::format("the grid would have {:.3g} cells ({:.0f} x {:.0f} x {:.0f})",
+                                nx * ny * nz, nx, ny, nz),
+                    fmt::format("at most {:.0g} cells: a coarser resolution or a smaller patch",
+                                kMaxTissueCells));
   }
   return build_tissue(patch, res, zmin);
 }

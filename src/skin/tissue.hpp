@@ -17,8 +17,10 @@
 
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
+#include "core/settings.hpp"
 #include "grid/grid.hpp"
 #include "lesions/lesion.hpp"
+#include "lesions/spec.hpp"
 #include "skin/atlas.hpp"
 #include "skin/profile.hpp"
 
@@ -28,14 +30,34 @@ namespace mnsim::skin {
 schema::Key patient_schema();  // [patient]
 schema::Key tissue_schema();   // [tissue]
 
-/// Patient description from [patient].
-struct Patient {
-  std::string site;
+/// The patient and the treated site: the [patient] section.
+struct PatientSpec {
+  std::string site = "medial_cheek";
   double age_years = 35.0;
   Sex sex = Sex::Female;
   int fitzpatrick = 3;
 };
-Patient read_patient(const Table& scenario);
+/// From the scenario's [patient] section (validated against patient_schema()).
+PatientSpec read_patient(const Table& patient);
+
+/// The simulated patch and its voxel grid: the [tissue] section.
+struct TissueSpec {
+  double width = 10e-3, length = 10e-3;  // m, patch size across (x) and along (y)
+  double hypodermis = 0.5e-3;            // m of hypodermis modelled below the dermis
+  double resolution = 50e-6;             // m, voxel size in x and y; target in z
+  int z_min_cells = 2;                   // minimum cells across each layer
+  /// Where each key was written (messages at its key); empty when made in code.
+  Settings settings{"tissue", {}};
+};
+/// From the scenario's [tissue] section (validated against tissue_schema()).
+TissueSpec read_tissue(const Table& tissue);
+
+/// What a skin patch is built from: the patient, the [tissue] patch and grid, the lesions.
+struct PatchSpec {
+  PatientSpec patient;
+  TissueSpec tissue;
+  lesions::LesionsSpec lesions;
+};
 
 /// The patch with its lesions: per-point queries that need no voxels (for the device model).
 class SkinPatch {
@@ -74,10 +96,9 @@ class SkinPatch {
   lesions::Lesions lesions_;
 };
 
-/// Reads [patient], [tissue], [surface], [[lesions]] and [inventory] and builds the patch
-/// (InputError at the offending key for lesions outside the patch or deeper than the skin).
-/// Uses the shipped atlas and lesion data.
-SkinPatch make_patch(const Table& scenario);
+/// The patch of a spec (InputError at the offending key for lesions outside the patch or deeper
+/// than the skin). Uses the shipped atlas and lesion data.
+SkinPatch make_patch(const PatchSpec& spec);
 
 /// Field names of a Tissue's FieldSet.
 namespace field {
@@ -120,7 +141,8 @@ GridDims grid_dims(const SkinPatch& patch, double resolution, int z_min_cells);
 /// Builds the voxel tissue of a patch. dx = width / round(width / resolution); ny =
 /// round(length / dx). A voxel is Outside when its centre lies above the local surface.
 Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells);
-/// make_patch + build_tissue with [tissue] resolution and z_min_cells.
-Tissue build_tissue(const Table& scenario);
+/// make_patch + build_tissue with the spec's resolution and z_min_cells (InputError at
+/// tissue.resolution for a grid of more than kMaxTissueCells).
+Tissue build_tissue(const PatchSpec& spec);
 
 }  // namespace mnsim::skin

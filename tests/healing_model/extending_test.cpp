@@ -13,6 +13,7 @@
 #include "healing/kinetics.hpp"
 #include "healing/model.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 
 namespace mnsim::healing {
@@ -63,7 +64,7 @@ length = "1.2 mm"
 resolution = "60 um"
 )",
                                        "extending_test.toml", scenario_schema());
-  return skin::build_tissue(sc);
+  return skin::build_tissue(read_patch_spec(sc));
 }
 
 devices::Punctures two_channels() {

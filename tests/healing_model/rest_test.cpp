@@ -10,6 +10,7 @@
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "test_profile.hpp"
 
@@ -25,7 +26,7 @@ const int kFields = static_cast<int>(healing_model().size());
 TEST(HealingRest, UnwoundedEngineStaysAtItsBaselineForAYear) {
   const Table sc =
       load_scenario(std::string(MNSIM_TEST_DIR) + "/scenarios/calibration/lotfi_flat_cheek.toml");
-  const skin::Tissue tissue = skin::build_tissue(sc);
+  const skin::Tissue tissue = skin::build_tissue(read_patch_spec(sc));
   Engine e(tissue, load_default_params().p);
   const LayerMeans m0 = e.layer_means();
   e.stepper().advance_to(365.0 * 86400.0);

@@ -14,6 +14,7 @@
 #include "core/scenario.hpp"
 #include "lesions/heightmap.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
 
@@ -117,7 +118,7 @@ pixel_size = "10 um"
 height_scale = "1 um"
 )";
   const Table sc = load_scenario((tmp_dir() / "measured.toml").string());
-  const skin::Tissue t = skin::build_tissue(sc);
+  const skin::Tissue t = skin::build_tissue(read_patch_spec(sc));
   const grid::Grid& g = t.grid();
   double v = 0.0;
   for (int k = 0; k < g.nz; ++k) {
@@ -251,7 +252,7 @@ TEST(HeightMap, MapMustCoverThePatchAndStayInTheSkin) {
                                         << "[surface]\n"
                                         << surface;
     try {
-      skin::make_patch(load_scenario((tmp_dir() / "s.toml").string()));
+      skin::make_patch(read_patch_spec(load_scenario((tmp_dir() / "s.toml").string())));
     } catch (const InputError& e) {
       return e.line();
     }

@@ -11,6 +11,7 @@
 #include "lesions/factory.hpp"
 #include "lesions/lesion_data.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 
 using namespace mnsim;
@@ -133,7 +134,7 @@ width = "2 mm"
 depth = "0.7 mm"
 wall_angle = "5 deg"
 )";
-  const skin::SkinPatch p = skin::make_patch(scenario(base));
+  const skin::SkinPatch p = skin::make_patch(read_patch_spec(scenario(base)));
   ASSERT_EQ(p.lesions().size(), 2u);
   const LesionData& d = default_lesion_data();
   EXPECT_DOUBLE_EQ(p.lesions()[0]->effects().collagen_deficit,
@@ -167,9 +168,9 @@ wrinkle = 2
     for (const auto& l : p.lesions()) s += l->describe() + "\n";
     return s;
   };
-  const skin::SkinPatch a = skin::make_patch(scenario("seed = 7\n" + body));
-  const skin::SkinPatch b = skin::make_patch(scenario("seed = 7\n" + body));
-  const skin::SkinPatch c = skin::make_patch(scenario("seed = 8\n" + body));
+  const skin::SkinPatch a = skin::make_patch(read_patch_spec(scenario("seed = 7\n" + body)));
+  const skin::SkinPatch b = skin::make_patch(read_patch_spec(scenario("seed = 7\n" + body)));
+  const skin::SkinPatch c = skin::make_patch(read_patch_spec(scenario("seed = 8\n" + body)));
   ASSERT_EQ(a.lesions().size(), 16u);
   EXPECT_EQ(describe(a), describe(b));
   EXPECT_NE(describe(a), describe(c));
@@ -216,8 +217,8 @@ wrinkle = 2
 TEST(Inventory, TooManyForThePatchIsAnInputError) {
   try {
     skin::make_patch(
-        scenario("[tissue]\nwidth = \"5 mm\"\nlength = \"5 mm\"\n[inventory]\n"
-                 "rolling = 4\n"));
+        read_patch_spec(scenario("[tissue]\nwidth = \"5 mm\"\nlength = \"5 mm\"\n[inventory]\n"
+                                 "rolling = 4\n")));
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_NE(

@@ -13,6 +13,7 @@
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
 
@@ -220,7 +221,8 @@ follow_up = "8 weeks"
 follow_up_from = "last"
 )");
   const Table sc = load_scenario(path);
-  const ScenarioPrediction p = predict_scenario(sc, 1.0e-3, 250e4);
+  const ScenarioPrediction p =
+      predict_scenario(read_patch_spec(sc), make_course(sc.table("course")), 1.0e-3, 250e4);
   EXPECT_EQ(p.outcome.scars.size(), 2u);
   EXPECT_GT(p.scar_depth_reduction_pct, 10.0);
   EXPECT_LT(p.scar_depth_reduction_pct, 100.0);
@@ -233,7 +235,7 @@ follow_up_from = "last"
   pr.follow_up = 56 * 86400.0;
   pr.depth_reached = 1.0e-3;
   pr.density = 250e4;
-  const skin::SkinPatch patch = skin::make_patch(sc);
+  const skin::SkinPatch patch = skin::make_patch(read_patch_spec(sc));
   std::vector<outcomes::ScarGeometry> scars;
   for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
   const PatientOutcome o = M().simulate(patch.profile(), scars, pr);

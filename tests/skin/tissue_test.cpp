@@ -9,6 +9,7 @@
 
 #include "core/scenario.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 
 using namespace mnsim;
@@ -47,7 +48,7 @@ length = "8 mm"
 }  // namespace
 
 TEST(Tissue, LayerInterfacesLieExactlyOnFaces) {
-  const Tissue t = build_tissue(scenario(kPatient));
+  const Tissue t = build_tissue(read_patch_spec(scenario(kPatient)));
   const SkinProfile& p = t.patch.profile();
   const grid::Grid& g = t.grid();
   // Atlas values at 30 years (below the reference age): medial cheek, woman.
@@ -94,7 +95,8 @@ class ScarVolume : public ::testing::TestWithParam<VolumeCase> {};
 // Typical geometries of Jacob 2001 at the default 50 um resolution: the voxelised depression
 // matches the analytic volume within 5 %.
 TEST_P(ScarVolume, VoxelisedMatchesAnalyticWithin5Percent) {
-  const Tissue t = build_tissue(scenario(kPatient + "\n[[lesions]]\n" + GetParam().lesion));
+  const Tissue t =
+      build_tissue(read_patch_spec(scenario(kPatient + "\n[[lesions]]\n" + GetParam().lesion)));
   ASSERT_EQ(t.patch.lesions().size(), 1u);
   const double analytic = t.patch.lesions()[0]->volume();
   const double voxel = voxel_depression_volume(t);
@@ -127,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.name; });
 
 TEST(Tissue, DermalDeficitUnderABoxcarOnly) {
-  const Tissue t = build_tissue(scenario(kPatient + R"(
+  const Tissue t = build_tissue(read_patch_spec(scenario(kPatient + R"(
 [[lesions]]
 kind = "boxcar"
 x = "4 mm"
@@ -135,7 +137,7 @@ y = "4 mm"
 width = "2 mm"
 depth = "0.3 mm"
 wall_angle = "0 deg"
-)"));
+)")));
   const grid::Grid& g = t.grid();
   const SkinProfile& p = t.patch.profile();
   const int ic = 80, jc = 80;  // column at the scar centre (x = 4.025 mm)
@@ -181,14 +183,14 @@ wall_angle = "0 deg"
 }
 
 TEST(Tissue, RollingScarTethersIntoTheHypodermis) {
-  const Tissue t = build_tissue(scenario(kPatient + R"(
+  const Tissue t = build_tissue(read_patch_spec(scenario(kPatient + R"(
 [[lesions]]
 kind = "rolling"
 x = "4 mm"
 y = "4 mm"
 width = "5 mm"
 depth = "0.3 mm"
-)"));
+)")));
   const grid::Grid& g = t.grid();
   const auto teth = t.fields.view(field::kTether);
   const auto c1 = t.fields.view(field::kCollagen1);
@@ -212,7 +214,7 @@ depth = "0.3 mm"
 }
 
 TEST(Tissue, AgeAndSexFromThePatientTable) {
-  const Tissue t = build_tissue(scenario(R"(
+  const Tissue t = build_tissue(read_patch_spec(scenario(R"(
 [patient]
 site = "forehead"
 age = "55 years"
@@ -221,7 +223,7 @@ fitzpatrick = 4
 [tissue]
 width = "1 mm"
 length = "1 mm"
-)"));
+)")));
   // Worked example 1 of atlas_test.cpp through the scenario.
   EXPECT_NEAR(t.patch.profile().thickness[1], 44.3e-6, 1e-15);
   EXPECT_NEAR(t.patch.profile().plexus_depth, 212.46e-6, 1e-15);
@@ -231,7 +233,7 @@ length = "1 mm"
 TEST(Tissue, ScenarioErrorsPointAtTheKey) {
   auto err = [](const std::string& body) -> std::string {
     try {
-      build_tissue(scenario(body));
+      build_tissue(read_patch_spec(scenario(body)));
     } catch (const InputError& e) {
       return e.line();
     }
@@ -272,9 +274,9 @@ TEST(Tissue, IndependentOfThreadCount) {
   const Table sc = scenario("seed = 3\n" + kPatient + "[inventory]\nicepick = 4\nrolling = 1\n");
   const int before = omp_get_max_threads();
   omp_set_num_threads(1);
-  const Tissue one = build_tissue(sc);
+  const Tissue one = build_tissue(read_patch_spec(sc));
   omp_set_num_threads(3);
-  const Tissue three = build_tissue(sc);
+  const Tissue three = build_tissue(read_patch_spec(sc));
   omp_set_num_threads(before);
   ASSERT_EQ(one.fields.size(), three.fields.size());
   const std::size_t n = one.grid().padded_size();
