@@ -114,21 +114,7 @@ std::string lesions_text() {
   out += fmt::format("[inventory] counts: {}.\n", classes);
   for (const auto& k : d.kinds()) {
     out += fmt::format("\n{}: {}\n", k.key, k.description);
-    const std::pair<const char*, const io::DataValue*> entries[] = {
-        {"width_min", &k.width_min},
-        {"width_max", &k.width_max},
-        {"depth_min", &k.depth_min},
-        {"depth_max", &k.depth_max},
-        {"length_min", &k.length_min},
-        {"length_max", &k.length_max},
-        {"wall_angle_min", &k.wall_angle_min},
-        {"wall_angle_max", &k.wall_angle_max},
-        {"tether_radius", &k.tether_radius},
-        {"tether_depth", &k.tether_depth},
-        {"tether_collagen_factor", &k.tether_collagen_factor},
-        {"deficit_threshold", &k.deficit_threshold},
-        {"collagen_deficit", &k.collagen_deficit},
-        {"disorder", &k.disorder}};
+    const auto entries = k.entries();
     for (const auto& [name, v] : entries) {
       if (!v->text.empty()) out += value_line(name, *v);
     }

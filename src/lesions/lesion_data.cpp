@@ -14,6 +14,23 @@ namespace mnsim::lesions {
 
 using io::DataFile;
 
+std::vector<std::pair<const char*, const io::DataValue*>> KindData::entries() const {
+  return {{"width_min", &width_min},
+          {"width_max", &width_max},
+          {"depth_min", &depth_min},
+          {"depth_max", &depth_max},
+          {"length_min", &length_min},
+          {"length_max", &length_max},
+          {"wall_angle_min", &wall_angle_min},
+          {"wall_angle_max", &wall_angle_max},
+          {"tether_radius", &tether_radius},
+          {"tether_depth", &tether_depth},
+          {"tether_collagen_factor", &tether_collagen_factor},
+          {"deficit_threshold", &deficit_threshold},
+          {"collagen_deficit", &collagen_deficit},
+          {"disorder", &disorder}};
+}
+
 Effects KindData::effects() const {
   Effects e;
   e.collagen_deficit = collagen_deficit.si;

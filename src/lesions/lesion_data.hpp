@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/data_file.hpp"
@@ -25,6 +26,8 @@ struct KindData {
   io::DataValue deficit_threshold;                                    // measured
   io::DataValue collagen_deficit, disorder;
   Effects effects() const;
+  /// Every data entry by its key in data/lesions.toml (those a kind does not set are empty).
+  std::vector<std::pair<const char*, const io::DataValue*>> entries() const;
 };
 
 class LesionData {

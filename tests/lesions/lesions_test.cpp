@@ -80,21 +80,7 @@ TEST(LesionData, ReproducesTheDataFileWithSources) {
   for (const KindData& k : d.kinds()) {
     const toml::table& t = *doc[k.key].as_table();
     EXPECT_EQ(k.description, t["description"].value_or(std::string()));
-    const std::pair<const char*, const io::DataValue*> entries[] = {
-        {"width_min", &k.width_min},
-        {"width_max", &k.width_max},
-        {"depth_min", &k.depth_min},
-        {"depth_max", &k.depth_max},
-        {"length_min", &k.length_min},
-        {"length_max", &k.length_max},
-        {"wall_angle_min", &k.wall_angle_min},
-        {"wall_angle_max", &k.wall_angle_max},
-        {"tether_radius", &k.tether_radius},
-        {"tether_depth", &k.tether_depth},
-        {"tether_collagen_factor", &k.tether_collagen_factor},
-        {"deficit_threshold", &k.deficit_threshold},
-        {"collagen_deficit", &k.collagen_deficit},
-        {"disorder", &k.disorder}};
+    const auto entries = k.entries();
     int n = 0;
     for (const auto& [name, v] : entries) {
       if (!t.contains(name)) {
