@@ -1,6 +1,7 @@
 #include "protocol/validate.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
+#include "io/data_file.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -52,11 +54,51 @@ CohortSpec load_referenced_cohort(const Table& t, const std::filesystem::path& d
   return load_cohort(file.string());
 }
 
+/// The entries ({value, source} tables) under `t`, by dotted path, whose source starts with
+/// "calibrated".
+void collect_calibrated(const toml::table& t, const std::string& prefix,
+                        std::map<std::string, std::string>& out) {
+  for (const auto& [k, node] : t) {
+    const toml::table* sub = node.as_table();
+    if (!sub) continue;
+    const std::string path =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const toml::node* src = sub->get("source");
+    if (src && src->is_string() && sub->contains("value")) {
+      const std::string text = src->as_string()->get();
+      if (text.rfind("calibrated", 0) == 0) out[path] = text;
+    } else {
+      collect_calibrated(*sub, path, out);
+    }
+  }
+}
+
 bool cohort_metric(const std::string& m) {
   return m == "improved_1_grade_pct" || m == "gb_quantitative_change" || m == "pih_incidence_pct";
 }
 
 }  // namespace
+
+const std::map<std::string, std::string>& calibrated_entries() {
+  static const std::map<std::string, std::string> entries = [] {
+    std::map<std::string, std::string> out;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir())) {
+      const std::string n = e.path().filename().string();
+      if (e.path().extension() == ".toml" && n.rfind("validation", 0) != 0) {
+        files.push_back(e.path());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::map<std::string, std::string> in_file;
+      collect_calibrated(io::DataFile(f.string()).root(), "", in_file);
+      for (auto& [k, v] : in_file) out[f.filename().string() + ":" + k] = std::move(v);
+    }
+    return out;
+  }();
+  return entries;
+}
 
 const schema::Key& validation_schema() {
   static const schema::Key root = [] {
@@ -75,6 +117,19 @@ const schema::Key& validation_schema() {
                 string("reference", "", "citation").must(),
                 string("published", "", "published value as reported").must(),
                 string("tolerance", "", "the pass window in words").must(),
+                enumeration("role", {"calibration", "check"}, "",
+                            "calibration: parameters were fitted to this figure (list them in "
+                            "fitted); check: no parameter was")
+                    .must(),
+                enum_list(
+                    "fitted",
+                    [] {
+                      std::vector<std::string> names;
+                      for (const auto& [k, v] : calibrated_entries()) names.push_back(k);
+                      return names;
+                    }(),
+                    "", "calibration cases: the data entries fitted to this figure"),
+                string("note", "", "a caveat printed under the table"),
                 enumeration("metric", metrics(), "", "predicted quantity").must(),
                 number("low", "", "lowest passing value").must(),
                 number("high", "", "highest passing value").must(),
@@ -117,6 +172,23 @@ ValidationSet load_validation(const std::string& path) {
     c.reference = t.str("reference");
     c.published = t.str("published");
     c.tolerance = t.str("tolerance");
+    c.calibration = t.str("role") == "calibration";
+    if (t.has("fitted")) c.fitted = t.list("fitted");
+    if (c.calibration && c.fitted.empty()) {
+      t.fail("role", "is calibration but no fitted entries are listed",
+             "fitted = [\"file.toml:section.key\", ...], or role = \"check\"");
+    }
+    if (!c.calibration && !c.fitted.empty()) {
+      t.fail("fitted", "lists fitted entries for a check", "role = \"calibration\"");
+    }
+    for (const auto& f : c.fitted) {
+      // The parameter names its target: its source mentions this case.
+      if (calibrated_entries().at(f).find(c.id) == std::string::npos) {
+        t.fail("fitted", fmt::format("the source of {} does not name case '{}'", f, c.id),
+               "a calibrated entry whose source names the case it was fitted to");
+      }
+    }
+    if (t.has("note")) c.note = t.str("note");
     c.metric = t.str("metric");
     c.low = t.number("low");
     c.high = t.number("high");
@@ -188,18 +260,36 @@ std::vector<ValidationRow> run_validation(const ReducedModel& m, const Validatio
 }
 
 std::string validation_table(const std::vector<ValidationRow>& rows) {
-  std::string s = fmt::format("{:<26} {:<44} {:<34} {:>10}  {:<30} {}\n", "case", "reference",
-                              "published", "predicted", "tolerance (window)", "result");
-  int fails = 0;
-  for (const auto& r : rows) {
-    const auto& c = *r.c;
-    s += fmt::format("{:<26} {:<44} {:<34} {:>10.3g}  {:<30} {}\n", c.id, c.reference, c.published,
-                     r.predicted, fmt::format("{} [{:g}, {:g}]", c.tolerance, c.low, c.high),
-                     r.pass ? "pass" : "FAIL");
-    if (!r.pass) ++fails;
+  std::string s;
+  int passed[2] = {0, 0}, total[2] = {0, 0};
+  for (const bool calibration : {true, false}) {
+    s += calibration ? "Calibration (fitted: model parameters were tuned to these figures; passing "
+                       "shows the fit still holds)\n"
+                     : "\nChecks (not fitted: no parameter was tuned to these figures)\n";
+    s += fmt::format("{:<26} {:<44} {:<34} {:>10}  {:<30} {}\n", "case", "reference", "published",
+                     "predicted", "tolerance (window)", "result");
+    for (const auto& r : rows) {
+      const auto& c = *r.c;
+      if (c.calibration != calibration) continue;
+      s +=
+          fmt::format("{:<26} {:<44} {:<34} {:>10.3g}  {:<30} {}\n", c.id, c.reference, c.published,
+                      r.predicted, fmt::format("{} [{:g}, {:g}]", c.tolerance, c.low, c.high),
+                      r.pass ? "pass" : "FAIL");
+      if (calibration) s += fmt::format("{:<26} fitted: {}\n", "", fmt::join(c.fitted, ", "));
+      ++total[calibration ? 0 : 1];
+      if (r.pass) ++passed[calibration ? 0 : 1];
+    }
   }
-  s += fmt::format("{} of {} reference cases pass\n", rows.size() - static_cast<std::size_t>(fails),
-                   rows.size());
+  bool notes = false;
+  for (const auto& r : rows) {
+    if (r.c->note.empty()) continue;
+    if (!notes) s += "\nNotes\n";
+    notes = true;
+    s += fmt::format("{}: {}\n", r.c->id, r.c->note);
+  }
+  s += fmt::format("\n{} of {} calibration cases and {} of {} checks pass\n", passed[0], total[0],
+                   passed[1], total[1]);
+  s += fmt::format("{} of {} reference cases pass\n", passed[0] + passed[1], total[0] + total[1]);
   return s;
 }
 

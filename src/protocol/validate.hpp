@@ -3,6 +3,7 @@
 // each with its published value, predicted value, tolerance window and pass/fail.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,12 @@ const schema::Key& validation_schema();
 
 struct ValidationCase {
   std::string id, reference, published, tolerance, metric;
+  /// A calibration case: parameters were fitted to it (`fitted`: data entries "file:path", each
+  /// marked calibrated and naming this case); it shows the fit still holds. Otherwise a check:
+  /// no parameter was fitted to it.
+  bool calibration = false;
+  std::vector<std::string> fitted;
+  std::string note;          // caveat printed under the table
   double low = 0, high = 0;  // pass window of the predicted value (metric units)
   ReducedProtocol protocol;
   PatientSpec patient;                    // single-patient metrics
@@ -34,6 +41,10 @@ struct ValidationSet {
 };
 
 ValidationSet load_validation(const std::string& path);
+
+/// Every data entry of the data folder marked calibrated (source starting "calibrated"), as
+/// "file:dotted.path" -> its source text (validation files not included).
+const std::map<std::string, std::string>& calibrated_entries();
 /// $MNSIM_DATA_DIR/validation.toml or the source tree's data/validation.toml.
 std::string default_validation_path();
 

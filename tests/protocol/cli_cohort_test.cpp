@@ -58,6 +58,11 @@ TEST(ValidateCli, PrintsTheTable) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("12 of 12 reference cases pass"), std::string::npos) << r.out;
+  // Calibration apart from the checks, each calibration case with what was fitted to it.
+  EXPECT_NE(r.out.find("7 of 7 calibration cases and 5 of 5 checks pass"), std::string::npos)
+      << r.out;
+  EXPECT_LT(r.out.find("Calibration (fitted"), r.out.find("Checks (not fitted"));
+  EXPECT_NE(r.out.find("fitted: healing.toml:matrix.collagen_synthesis"), std::string::npos);
   for (const char* col : {"reference", "published", "predicted", "tolerance", "Lotfi 2013",
                           "Alam 2014", "Majid 2009"}) {
     EXPECT_NE(r.out.find(col), std::string::npos) << col;

@@ -2,6 +2,8 @@
 // bad files rejected with file:line:col; the shipped reference cases of `mnsim validate`.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -164,6 +166,40 @@ TEST(Validation, ReferenceCases) {
     RecordProperty(r.c->id, std::to_string(r.predicted));
     EXPECT_TRUE(r.pass) << r.c->id << ": predicted " << r.predicted << " outside [" << r.c->low
                         << ", " << r.c->high << "]";
+  }
+}
+
+// Calibration is kept apart from validation: every calibration case lists the entries fitted to
+// it (load_validation checks each is marked calibrated and names the case), every calibrated
+// entry that names a case is listed by that case, and at least the shipped checks stay checks.
+TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
+  const ValidationSet set = load_validation(default_validation_path());
+  std::map<std::string, const ValidationCase*> by_id;
+  int calibration = 0, checks = 0;
+  for (const auto& c : set.cases) {
+    by_id[c.id] = &c;
+    (c.calibration ? calibration : checks) += 1;
+    EXPECT_EQ(c.calibration, !c.fitted.empty()) << c.id;
+  }
+  EXPECT_EQ(calibration, 7);
+  EXPECT_EQ(checks, 5);
+  int named = 0;
+  for (const auto& [entry, source] : calibrated_entries()) {
+    for (const auto& [id, c] : by_id) {
+      if (source.find("validate case " + id + ";") == std::string::npos) continue;
+      ++named;
+      EXPECT_TRUE(c->calibration) << entry << " names the check " << id;
+      EXPECT_NE(std::find(c->fitted.begin(), c->fitted.end(), entry), c->fitted.end())
+          << entry << " names " << id << ", which does not list it";
+    }
+  }
+  EXPECT_EQ(named, 9);  // collagen, epidermis, scar volume, 2 grading, 2 PIH, erythema, barrier
+  // Calibrated entries fitted to figures outside mnsim validate (penetration, channel closure)
+  // name their reference instead.
+  for (const char* e : {"mechanics.toml:penetration.modulus_factor",
+                        "healing.toml:epidermis.keratinocyte_motility"}) {
+    ASSERT_TRUE(calibrated_entries().count(e)) << e;
+    EXPECT_EQ(calibrated_entries().at(e).find("validate case"), std::string::npos) << e;
   }
 }
 
