@@ -39,6 +39,21 @@ Faces faces_of(const grid::Grid& g, int i, int j, int k) {
   return f;
 }
 
+/// Calls fn(b, w, area_over_vol) for each face of the active cell a = (i, j, k) whose neighbour b
+/// is active: w = chi (c_b - c_a) / distance is the advection velocity from a to b (um/h).
+template <class Fn>
+void for_each_flux(const grid::Grid& g, const float* c, double chi,
+                   std::span<const std::uint8_t> active, int i, int j, int k, std::ptrdiff_t a,
+                   Fn fn) {
+  const Faces f = faces_of(g, i, j, k);
+  for (int q = 0; q < 6; ++q) {
+    if (f.dist[q] <= 0.0) continue;
+    const std::ptrdiff_t b = a + f.off[q];
+    if (!active[static_cast<std::size_t>(b)]) continue;
+    fn(b, chi * (c[b] - c[a]) / f.dist[q], f.area_over_vol[q]);
+  }
+}
+
 void check(const grid::Grid& g, std::span<const std::uint8_t> active) {
   if (active.size() != g.padded_size()) {
     throw std::invalid_argument("chemotaxis: active mask must cover the padded grid");
@@ -57,15 +72,10 @@ double chemotaxis_max_dt(grid::ConstFieldView c, double chi, std::span<const std
       for (int i = 0; i < g.nx; ++i) {
         const std::ptrdiff_t a = g.at(i, j, k);
         if (!active[static_cast<std::size_t>(a)]) continue;
-        const Faces f = faces_of(g, i, j, k);
         double out = 0.0;
-        for (int q = 0; q < 6; ++q) {
-          if (f.dist[q] <= 0.0) continue;
-          const std::ptrdiff_t b = a + f.off[q];
-          if (!active[static_cast<std::size_t>(b)]) continue;
-          const double w = chi * (c.data[b] - c.data[a]) / f.dist[q];
-          if (w > 0.0) out += w * f.area_over_vol[q];
-        }
+        for_each_flux(g, c.data, chi, active, i, j, k, a, [&](std::ptrdiff_t, double w, double av) {
+          if (w > 0.0) out += w * av;
+        });
         worst = std::max(worst, out);
       }
     }
@@ -90,17 +100,13 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView c, double chi,
         for (int i = 0; i < g.nx; ++i) {
           const std::ptrdiff_t a = g.at(i, j, k);
           if (!active[static_cast<std::size_t>(a)]) continue;
-          const Faces f = faces_of(g, i, j, k);
           double du = 0.0;
-          for (int q = 0; q < 6; ++q) {
-            if (f.dist[q] <= 0.0) continue;
-            const std::ptrdiff_t b = a + f.off[q];
-            if (!active[static_cast<std::size_t>(b)]) continue;
-            const double w = chi * (c.data[b] - c.data[a]) / f.dist[q];  // a -> b
-            const double up =
-                w > 0.0 ? old[static_cast<std::size_t>(a)] : old[static_cast<std::size_t>(b)];
-            du -= w * up * f.area_over_vol[q];
-          }
+          for_each_flux(
+              g, c.data, chi, active, i, j, k, a, [&](std::ptrdiff_t b, double w, double av) {
+                const double up =
+                    w > 0.0 ? old[static_cast<std::size_t>(a)] : old[static_cast<std::size_t>(b)];
+                du -= w * up * av;
+              });
           u.data[a] = static_cast<float>(std::max(0.0, old[static_cast<std::size_t>(a)] + h * du));
         }
       }
