@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Reduced model vs 3D engine over seeds (issue 17 item 5; docs/cohort.md, "How robust the
+example 04 agreement is").
+
+usage: cross_check_seeds.py MNSIM SCENARIO OUT_DIR [--seeds 1-12] [--jobs 2]
+                            [--e-regrowth 0.055] [--e-removal 0.006] [--no-run]
+
+Runs `MNSIM run SCENARIO --seed N` for each seed (OUT_DIR/seed_N) and compares, as
+tests/cross_check.py does, the 3D outcome with outcome.reduced_model of the same run. The
+tolerances come from the reduction's own discretisation errors, not from a fixed percentage:
+
+* Papillary collagen change is a net of two terms, removal M (the needles) and regrowth R (two
+  weeks of healing), both in points of the baseline and read from the run's timeseries.csv
+  (C1 + C3: the last row at t = 0 against the first, and the end against that). The documented
+  errors act on R (steps, annuli, scar walls: 0.63 points at seed 7, R = 11.47, so
+  e_R = 5.5%); on M the two models agree to 0.6% (e_M). Per seed: |gap| <= e_R R + e_M M.
+* Scar depth reduction of an untethered scar is fill / depth with
+  fill = kappa T_under - kappa_n T_around (outcomes/scar_remodel.cpp): a relative error e_R on
+  the new-matrix thicknesses (reticular regrowth; the reticular removal is < 0.5%) gives a
+  relative error e_R (kappa T_u + kappa_n T_a) / (kappa T_u - kappa_n T_a) on the reduction.
+
+Checked: collagen per seed and its mean over seeds; scar depth reduction on the mean over seeds
+(within the budget plus two standard errors of the seed scatter). Scar depth per seed is reported,
+not required: the 3D scar sees the punctures that land in its footprint, the reduced model the
+patch mean (docs/cohort.md). Exit 0 when the checked criteria hold, 1 otherwise."""
+import argparse
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def seeds_arg(text):
+    out = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        out.extend(range(int(a), int(b or a) + 1))
+    return out
+
+
+def removal_regrowth(run_dir):
+    """Papillary C1 + C3: removal and regrowth in points of the baseline (3D engine)."""
+    series = {"collagen1": [], "collagen3": []}
+    with open(f"{run_dir}/timeseries.csv", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            if r["layer"] == "papillary_dermis" and r["quantity"] in series:
+                series[r["quantity"]].append((float(r["time_s"]), float(r["value"])))
+    tot = [(t, v + series["collagen3"][i][1]) for i, (t, v) in enumerate(series["collagen1"])]
+    before = tot[0][1]
+    after = [v for t, v in tot if t == 0.0][-1]
+    end = tot[-1][1]
+    return 100.0 * (1.0 - after / before), 100.0 * (end - after) / before
+
+
+def kappas():
+    with open(os.path.join(HERE, "..", "data", "outcomes.toml"), "rb") as f:
+        r = tomllib.load(f)["remodel"]
+    return (float(r["scar_volume_fraction"]["value"].split()[0]),
+            float(r["normal_volume_fraction"]["value"].split()[0]))
+
+
+def mean_sd(xs):
+    m = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, sd
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mnsim")
+    ap.add_argument("scenario")
+    ap.add_argument("out")
+    ap.add_argument("--seeds", type=seeds_arg, default=seeds_arg("1-12"))
+    ap.add_argument("--jobs", default="2")
+    ap.add_argument("--e-regrowth", type=float, default=0.055)
+    ap.add_argument("--e-removal", type=float, default=0.006)
+    ap.add_argument("--no-run", action="store_true", help="reuse OUT/seed_N")
+    a = ap.parse_args()
+    kappa, kappa_n = kappas()
+    rows = []
+    for s in a.seeds:
+        d = os.path.join(a.out, f"seed_{s}")
+        if not a.no_run:
+            subprocess.run([a.mnsim, "run", a.scenario, "--seed", str(s), "--out", d, "--force",
+                            "--quiet", "-j", a.jobs], check=True)
+        with open(f"{d}/summary.json", encoding="utf-8") as f:
+            out = json.load(f)["outcome"]
+        red = out["reduced_model"]
+        m, r = removal_regrowth(d)
+        c3, cr = out["collagen_change_pct"]["papillary"], red["collagen_change_pct_papillary"]
+        graded = [x for x in out["scars"] if x["type"] not in ("striae", "wrinkle")]
+        row = {"seed": s, "M": m, "R": r, "c3": c3, "cr": cr, "ctol": a.e_regrowth * r +
+               a.e_removal * m}
+        if graded:
+            d3 = sum(100.0 * (1.0 - x["depth_um_after"] / x["depth_um_before"]) for x in graded)
+            amp = [(kappa * x["new_matrix_under_um"] + kappa_n * x["new_matrix_around_um"]) /
+                   max(1e-9, kappa * x["new_matrix_under_um"] - kappa_n * x["new_matrix_around_um"])
+                   for x in graded]
+            row.update(s3=d3 / len(graded), sr=red["scar_depth_reduction_pct"],
+                       srel=a.e_regrowth * sum(amp) / len(amp))
+        rows.append(row)
+
+    print("| seed | removal / regrowth (pts) | papillary 3D / reduced | gap (tol) | "
+          "scar depth red. 3D / reduced | gap (tol) |")
+    print("|---|---|---|---|---|---|")
+    ok = True
+    for w in rows:
+        cg = w["cr"] - w["c3"]
+        cin = abs(cg) <= w["ctol"]
+        ok &= cin
+        line = (f"| {w['seed']} | {w['M']:.2f} / {w['R']:.2f} | {w['c3']:+.2f} / {w['cr']:+.2f} | "
+                f"{cg:+.2f} pts, {100 * abs(cg / w['c3']):.0f}% ({w['ctol']:.2f}"
+                f"{'' if cin else ', OUTSIDE'}) |")
+        if "s3" in w:
+            sg = w["sr"] - w["s3"]
+            sin = abs(sg) <= w["srel"] * abs(w["s3"])
+            line += (f" {w['s3']:.2f} / {w['sr']:.2f} | {sg:+.2f} pts, {100 * sg / w['s3']:+.1f}% "
+                     f"({100 * w['srel']:.1f}%{'' if sin else ', outside'}) |")
+        print(line)
+
+    def mean_check(name, gaps, tols):
+        mg, sd = mean_sd(gaps)
+        se = sd / math.sqrt(len(gaps))
+        tol = sum(tols) / len(tols)
+        good = abs(mg) <= tol + 2.0 * se
+        print(f"{name}: mean gap {mg:+.2f} pts (seed SD {sd:.2f}, SE {se:.2f}) against "
+              f"{tol:.2f} + 2 SE = {tol + 2 * se:.2f}: {'within' if good else 'OUTSIDE'}")
+        return good
+
+    n_in = sum(abs(w["cr"] - w["c3"]) <= w["ctol"] for w in rows)
+    print(f"papillary collagen: {n_in}/{len(rows)} seeds within e_R R + e_M M "
+          f"(e_R {a.e_regrowth}, e_M {a.e_removal}) [required: all]")
+    ok &= mean_check("papillary collagen (mean over seeds)", [w["cr"] - w["c3"] for w in rows],
+                     [w["ctol"] for w in rows])
+    scar = [w for w in rows if "s3" in w]
+    if scar:
+        s_in = sum(abs(w["sr"] - w["s3"]) <= w["srel"] * abs(w["s3"]) for w in scar)
+        print(f"scar depth reduction: {s_in}/{len(scar)} seeds within the discretisation budget "
+              f"[reported, not required]")
+        ok &= mean_check("scar depth reduction (mean over seeds)",
+                         [w["sr"] - w["s3"] for w in scar],
+                         [w["srel"] * abs(w["s3"]) for w in scar])
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
