@@ -178,7 +178,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
       e.protocol.depth_reached = reach.depth;
       e.protocol.density = e.protocol.passes * reach.density_per_pass;
     }
-    if (reach.depth > plan.dermis_bottom) {
+    if (skin::past_dermis(reach.depth, prof)) {  // the safety rule (skin/profile.hpp)
       e.feasible = false;
       e.excluded = "past the dermis";
       continue;

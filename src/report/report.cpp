@@ -455,6 +455,8 @@ th { border-bottom: 2px solid #999; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .muted { color: #888; }
 .note { color: #555; font-style: italic; }
+.warning { border-left: 5px solid #b00020; background: #fdecee; color: #7a0016; padding: 8px 12px;
+           margin: 14px 0; font-weight: bold; }
 details { margin: 8px 0; }
 summary { cursor: pointer; color: #0072b2; }
 pre { background: #f5f5f5; border: 1px solid #e2e2e2; padding: 10px; overflow: auto;
@@ -513,6 +515,9 @@ std::string build_html(const ReportData& d, const std::map<std::string, Fig>& fi
   h += fmt::format("<p class=\"sub\">Microneedling simulation report \u00b7 mnsim {} ({})</p>\n",
                    html_escape(version()), html_escape(git_commit()));
   h += "</header>\n";
+  for (const auto& w : d.warnings) {
+    h += fmt::format("<p class=\"warning\" role=\"alert\">{}</p>\n", html_escape(w));
+  }
 
   // 1. Scenario in words.
   h += "<section id=\"scenario\">\n<h2>Scenario</h2>\n";

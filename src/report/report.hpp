@@ -54,7 +54,8 @@ struct CalendarEntry {
 };
 
 struct ReportData {
-  std::string title;  // from the scenario: untrusted text, must be HTML-escaped
+  std::string title;                  // from the scenario: untrusted text, must be HTML-escaped
+  std::vector<std::string> warnings;  // safety callouts shown first (plain text)
   std::vector<std::string> scenario_in_words;  // sentences describing patient, device, course
   std::string scenario_toml;           // the fully resolved scenario (shown in a details block)
   std::string run_metadata;            // JSON text (version, commit, seed, threads, times)

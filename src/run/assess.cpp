@@ -1,6 +1,9 @@
 #include "run/assess.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
@@ -28,6 +31,7 @@ nlohmann::json to_json(const Outcome& o) {
           {"elastin_change_pct", o.elastin_change_pct},
           {"epidermal_thickness_change_pct", o.epidermal_thickness_change_pct},
           {"bleeding_fraction", o.bleeding_fraction},
+          {"punctures_past_dermis_fraction", o.past_dermis_fraction},
           {"scars", scars},
           {"goodman_baron",
            {{"qualitative_before", gb.qualitative_before},
@@ -40,6 +44,17 @@ nlohmann::json to_json(const Outcome& o) {
           {"reduced_model",
            {{"collagen_change_pct_papillary", o.reduced_collagen_change_pct_papillary},
             {"scar_depth_reduction_pct", o.reduced_scar_depth_reduction_pct}}}};
+}
+
+std::string safety_warning(const Outcome& o, const std::string& site) {
+  if (!(o.past_dermis_fraction > 0.0)) return {};
+  const double pct = 100.0 * o.past_dermis_fraction;
+  return fmt::format(
+      "{}% of the punctures reached past the dermis into the hypodermis (the dermis ends {:.2f} "
+      "mm below the surface at site {}): a shorter needle or a shallower depth keeps them in the "
+      "dermis.",
+      pct >= 1.0 ? fmt::format("{:.0f}", pct) : fmt::format("{:.2g}", pct), o.dermis_bottom * 1e3,
+      site);
 }
 
 namespace {
@@ -100,6 +115,12 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   o.epidermal_thickness_change_pct = 100.0 * (end[ve][eh] - 1.0);
   o.bleeding_fraction =
       rec.puncture_total > 0 ? rec.bleeding_sum / static_cast<double>(rec.puncture_total) : 0.0;
+  double past = 0.0;
+  for (const auto& s : rec.sessions)
+    past += s.fraction_past_dermis * static_cast<double>(s.punctures);
+  o.past_dermis_fraction =
+      rec.puncture_total > 0 ? past / static_cast<double>(rec.puncture_total) : 0.0;
+  o.dermis_bottom = patch.profile().top_of(skin::Layer::Hypodermis);
 
   // What the device delivered.
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();

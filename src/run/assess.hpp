@@ -41,6 +41,10 @@ struct Outcome {
   double elastin_change_pct = 0.0;
   double epidermal_thickness_change_pct = 0.0;
   double bleeding_fraction = 0.0;  // of all punctures of the course
+  /// Share of all punctures of the course that reached past the dermis (the safety rule,
+  /// skin::past_dermis); the run warns and the report shows a callout when it is not 0.
+  double past_dermis_fraction = 0.0;
+  double dermis_bottom = 0.0;  // m below the unlesioned surface at the site
   std::vector<ScarOutcome> scars;
   GoodmanBaron goodman_baron;
   double barrier_recovery_hours = 0.0;  // per session
@@ -54,6 +58,9 @@ struct Outcome {
   double depth_mean = 0.0;    // m, mean depth reached in session 1
   double wound_radius = 0.0;  // m, a needle track after elastic recoil
 };
+
+/// The safety rule's warning (one sentence), or "" when no puncture reached past the dermis.
+std::string safety_warning(const Outcome& o, const std::string& site);
 
 /// The "outcome" object of summary.json.
 nlohmann::json to_json(const Outcome& o);

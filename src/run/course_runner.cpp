@@ -82,6 +82,8 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
   r.density_per_cm2 = st.stats["density_per_cm2"]["mean"].get<double>();
   r.depth_um_mean = st.stats["depth_um"]["mean"].get<double>();
   r.fraction_bleeding = bleeding;
+  // The channels' deepest layer, from the local surface (devices::puncture_stats).
+  r.fraction_past_dermis = st.stats["fraction_reaching_layer"]["hypodermis"].get<double>();
   r.lumen_volume_mm3 = tally.lumen_volume * 1e9;
   r.blood_volume_mm3 = tally.blood_volume * 1e9;
   rec_.sessions.push_back(r);

@@ -12,6 +12,7 @@ nlohmann::json to_json(const SessionRecord& s) {
           {"density_per_cm2", s.density_per_cm2},
           {"depth_um_mean", s.depth_um_mean},
           {"fraction_bleeding", s.fraction_bleeding},
+          {"fraction_past_dermis", s.fraction_past_dermis},
           {"lumen_volume_mm3", s.lumen_volume_mm3},
           {"blood_volume_mm3", s.blood_volume_mm3}};
 }
@@ -25,6 +26,7 @@ SessionRecord session_from_json(const nlohmann::json& j) {
   s.density_per_cm2 = j.at("density_per_cm2").get<double>();
   s.depth_um_mean = j.at("depth_um_mean").get<double>();
   s.fraction_bleeding = j.at("fraction_bleeding").get<double>();
+  s.fraction_past_dermis = j.at("fraction_past_dermis").get<double>();
   s.lumen_volume_mm3 = j.at("lumen_volume_mm3").get<double>();
   s.blood_volume_mm3 = j.at("blood_volume_mm3").get<double>();
   return s;

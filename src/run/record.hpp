@@ -24,7 +24,8 @@ struct SessionRecord {
   double density_per_cm2 = 0.0;  // mean over the treatment area
   double depth_um_mean = 0.0;    // mean depth reached
   double fraction_bleeding = 0.0;
-  double lumen_volume_mm3 = 0.0;  // channel lumen deposited in the tissue
+  double fraction_past_dermis = 0.0;  // punctures reaching the hypodermis (skin::past_dermis)
+  double lumen_volume_mm3 = 0.0;      // channel lumen deposited in the tissue
   double blood_volume_mm3 = 0.0;
 };
 

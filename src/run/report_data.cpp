@@ -189,6 +189,9 @@ report::ReportData make_report_data(const ReportText& text, const skin::Tissue& 
                                     const devices::Rect& area) {
   report::ReportData rd;
   rd.title = text.title;
+  if (const std::string w = safety_warning(outcome, text.patient.site); !w.empty()) {
+    rd.warnings.push_back(w);
+  }
   rd.scenario_in_words = in_words(text, engine.grid(), tissue.patch, rec, outcome, course);
   rd.scenario_toml = text.scenario_toml;
   rd.run_metadata = text.run_metadata;

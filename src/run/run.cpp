@@ -163,6 +163,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   // 4. Assess: the outcome at the end of follow-up; the scar depths join the time series.
   const Outcome outcome = assess(engine, tissue.patch, rec, course, area, params.p, specs.patch);
+  if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
+    spdlog::warn("warning: {}", w);
+  }
   for (const auto& sc : outcome.scars) {
     rec.ts.add(0.0, "scar_depth_um", sc.type, sc.depth_before * 1e6);
     rec.ts.add(course.end_time, "scar_depth_um", sc.type, sc.depth_after * 1e6);

@@ -78,6 +78,13 @@ struct SkinProfile {
   }
 };
 
+/// The safety rule that `mnsim run`, its report, `mnsim punctures` and the planner share: a needle
+/// must stay in the dermis. True when a channel `depth` m below the local surface reaches past the
+/// dermis into the hypodermis (docs/devices.md, "Safety").
+inline bool past_dermis(double depth, const SkinProfile& p) {
+  return p.layer_at(depth) == Layer::Hypodermis;
+}
+
 /// The skin under a depression whose floor lies `floor_depth` below the unlesioned surface, as a
 /// profile measured from the floor: stratum corneum, viable epidermis and papillary dermis keep
 /// their thickness and follow the floor, the reticular dermis is what is left above the

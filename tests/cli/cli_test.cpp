@@ -30,9 +30,11 @@ int count_lines(const std::string& s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
 }
 
+// A 0.5 mm roller: the default 1.5 mm one reaches past the cheek's dermis (safety_test.cpp).
 const std::string kMinimal =
     "title = \"cli test\"\nseed = 7\n[tissue]\nwidth = \"1 mm\"\nlength = \"1 mm\"\n"
-    "resolution = \"100 um\"\n[course]\nsessions = 1\nfollow_up = \"1 day\"\n";
+    "resolution = \"100 um\"\n[device]\nneedle_length = \"0.5 mm\"\n"
+    "[course]\nsessions = 1\nfollow_up = \"1 day\"\n";
 
 TEST(Cli, VersionNamesCommitAndBuildType) {
   const auto r = run_cli({"--version"});
