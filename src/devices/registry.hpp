@@ -19,6 +19,11 @@
 
 namespace mnsim::devices {
 
+/// A length as device descriptions and messages show it ("1.5 mm").
+inline std::string mm(double m) {
+  return format_quantity(m, Dim::Length, "mm");
+}
+
 /// A device key from the scenario's settings if given there, else from the catalog entry; a
 /// problem is reported at the scenario key (or at the section, naming the model).
 class Resolver {

@@ -11,10 +11,6 @@ namespace mnsim::devices {
 
 namespace {
 
-std::string mm(double m) {
-  return fmt::format("{:g} mm", m * 1e3);
-}
-
 class Roller final : public Device {
  public:
   explicit Roller(const Resolver& r) {

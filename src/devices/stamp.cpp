@@ -13,10 +13,6 @@ namespace mnsim::devices {
 
 namespace {
 
-std::string mm(double m) {
-  return fmt::format("{:g} mm", m * 1e3);
-}
-
 class Stamp final : public Stamping {
  public:
   explicit Stamp(const Resolver& r) {

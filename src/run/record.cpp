@@ -17,6 +17,12 @@ nlohmann::json to_json(const SessionRecord& s) {
           {"blood_volume_mm3", s.blood_volume_mm3}};
 }
 
+nlohmann::json sessions_json(const std::vector<SessionRecord>& sessions) {
+  nlohmann::json log = nlohmann::json::array();
+  for (const auto& s : sessions) log.push_back(to_json(s));
+  return log;
+}
+
 SessionRecord session_from_json(const nlohmann::json& j) {
   SessionRecord s;
   s.session = j.at("session").get<int>();

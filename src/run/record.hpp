@@ -30,6 +30,8 @@ struct SessionRecord {
 };
 
 nlohmann::json to_json(const SessionRecord& s);
+/// The session log as summary.json and the checkpoint store it.
+nlohmann::json sessions_json(const std::vector<SessionRecord>& sessions);
 /// Reads what to_json wrote (a checkpoint's session log); throws nlohmann::json::exception.
 SessionRecord session_from_json(const nlohmann::json& j);
 

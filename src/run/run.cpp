@@ -182,14 +182,14 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const report::ReportData rd = make_report_data(text, tissue, engine, rec, outcome, course, area);
 
   // 6. Writers: every result staged, then committed in one step.
-  const double wall = wall_now();
-  res.summary = summary_json(run_metadata(seed, threads, started, wall), scenario.to_json(), rec,
-                             specs.engine, engine.stepper().stats(), outcome);
+  const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
+  res.summary =
+      summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(), outcome);
   write_results(folder,
                 RunResults{rd, res.summary, outcome, rec, g, plan, opts.out_dir, key, resolved,
                            fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}",
                                        version(), git_commit(), seed, started),
-                           run_metadata(seed, threads, started, wall).dump()});
+                           meta.dump()});
   res.summary_text = summary_text(res.summary, opts.out_dir);
   return res;
 }

@@ -96,9 +96,7 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.bleeding_sum = rec.bleeding_sum;
   s.puncture_total = rec.puncture_total;
   s.first_stats_json = rec.first_stats.dump();
-  nlohmann::json log = nlohmann::json::array();
-  for (const auto& r : rec.sessions) log.push_back(to_json(r));
-  s.session_log_json = log.dump();
+  s.session_log_json = sessions_json(rec.sessions).dump();
   s.punctures_csv = rec.punctures_csv;
   s.timeseries = rec.ts.rows();
   s.snapshots = rec.snapshots;

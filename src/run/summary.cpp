@@ -7,12 +7,10 @@ namespace mnsim {
 nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
                             const Outcome& outcome) {
-  nlohmann::json sessions = nlohmann::json::array();
-  for (const auto& s : rec.sessions) sessions.push_back(to_json(s));
   return {{"schema_version", 1},
           {"run", std::move(run)},
           {"scenario", std::move(scenario)},
-          {"sessions", sessions},
+          {"sessions", sessions_json(rec.sessions)},
           {"punctures_first_session", rec.first_stats},
           {"numerics",
            {{"max_step_s", engine.dt_max},
