@@ -3,7 +3,7 @@
 example 04 agreement is").
 
 usage: cross_check_seeds.py MNSIM SCENARIO OUT_DIR [--seeds 1-12] [--jobs 2]
-                            [--e-regrowth 0.055] [--e-removal 0.006] [--no-run]
+                            [--e-regrowth 0.079] [--e-removal 0.006] [--no-run]
 
 Runs `MNSIM run SCENARIO --seed N` for each seed (OUT_DIR/seed_N) and compares, as
 tests/cross_check.py does, the 3D outcome with outcome.reduced_model of the same run. The
@@ -12,8 +12,8 @@ tolerances come from the reduction's own discretisation errors, not from a fixed
 * Papillary collagen change is a net of two terms, removal M (the needles) and regrowth R (two
   weeks of healing), both in points of the baseline and read from the run's timeseries.csv
   (C1 + C3: the last row at t = 0 against the first, and the end against that). The documented
-  errors act on R (steps, annuli, scar walls: 0.63 points at seed 7, R = 11.47, so
-  e_R = 5.5%); on M the two models agree to 0.6% (e_M). Per seed: |gap| <= e_R R + e_M M.
+  errors act on R (steps, annuli, scar walls: 0.90 points at seed 7, R = 11.47, so
+  e_R = 7.9%); on M the two models agree to 0.6% (e_M). Per seed: |gap| <= e_R R + e_M M.
 * Scar depth reduction of an untethered scar is fill / depth with
   fill = kappa T_under - kappa_n T_around (outcomes/scar_remodel.cpp): a relative error e_R on
   the new-matrix thicknesses (reticular regrowth; the reticular removal is < 0.5%) gives a
@@ -77,7 +77,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seeds", type=seeds_arg, default=seeds_arg("1-12"))
     ap.add_argument("--jobs", default="2")
-    ap.add_argument("--e-regrowth", type=float, default=0.055)
+    ap.add_argument("--e-regrowth", type=float, default=0.079)
     ap.add_argument("--e-removal", type=float, default=0.006)
     ap.add_argument("--no-run", action="store_true", help="reuse OUT/seed_N")
     a = ap.parse_args()

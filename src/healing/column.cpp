@@ -210,6 +210,10 @@ std::size_t slot_of(std::string_view name) {
 }
 }  // namespace
 
+double age_limited_step(double max_dt, double age) {
+  return std::min(max_dt, std::max(kAgeStepFloor, age / kStepsPerAgeEfold));
+}
+
 double ColumnRun::value(skin::Layer l, std::string_view field, double t) const {
   return value(l, static_cast<int>(slot_of(field)), t);
 }
@@ -591,7 +595,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     if (pr.exchange) exchange_bands(specs, capacity, bands, cells, na, step, scratch);
     t += step;
     sample(t, last);
-    dt = std::min(pr.max_dt, dt * 1.1);
+    dt = std::min(age_limited_step(pr.max_dt, t - last), dt * 1.1);
   }
   run.final_cell.assign(na, {});
   for (std::size_t a = 0; a < na; ++a) {

@@ -17,6 +17,15 @@
 
 namespace mnsim::healing {
 
+/// The column driver's largest step at `age` h after the last session: max_dt, but at most
+/// age / kStepsPerAgeEfold (at least kAgeStepFloor h). Steps follow the wound's age, never the end
+/// of the run, so the state at a given day does not depend on how long the follow-up is; the
+/// healing phases (hours, days, weeks) get about the same number of steps each
+/// (docs/numerics.md, "Time step and follow-up").
+inline constexpr double kStepsPerAgeEfold = 50.0;
+inline constexpr double kAgeStepFloor = 0.84;  // h
+double age_limited_step(double max_dt, double age);
+
 struct ColumnProtocol {
   std::vector<double> session_times;  // h, start of each session (one puncture wave each)
   double density = 250.0;             // punctures per cm^2 per session

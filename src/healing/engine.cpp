@@ -66,6 +66,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.rtol = opt.rtol;
   control.max_growth = opt.max_growth;
   control.splitting = Splitting::Lie;
+  control.estimate = ErrorEstimate::StepDoubling;
+  control.check_every = opt.check_every;
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   active_.resize(specs_.size());
   motility_.assign(specs_.size(), {});

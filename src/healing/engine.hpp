@@ -24,8 +24,11 @@ struct EngineOptions {
   double dt_initial = 60.0;      // s
   double dt_after_event = 60.0;  // s, first step after a session
   double dt_max = 6 * 3600.0;    // s, largest step during remodelling
-  double rtol = 0.2;             // relative change per step of the slow fields (step control)
-  double max_growth = 2.0;       // largest step growth factor
+  /// Local error tolerance of the slow fields (step doubling, relative to |u| + 2% of the
+  /// field's scale); docs/numerics.md, "Step control".
+  double rtol = 5e-3;
+  int check_every = 8;      // the error is measured on every 8th step (and whenever steps grow)
+  double max_growth = 2.0;  // largest step growth factor
 };
 
 /// Per-layer means of every field (cell-volume weighted, by slot), working units.

@@ -13,29 +13,23 @@ schema::Key numerics_schema() {
       "Step control of the 3D healing engine (docs/numerics.md). The defaults are the settings "
       "the model was calibrated with; tighten them for convergence studies.",
       {
-          number("rtol", "0.2",
-                 "Largest relative change per step of the slow fields (cells, matrix, vessels, "
-                 "epidermis, pigment).",
-                 1e-3, 0.5),
+          number("rtol", "0.005",
+                 "Local error tolerance per step of the slow fields (cells, matrix, vessels, "
+                 "epidermis, pigment), relative to their value: each step is compared with two "
+                 "half steps (on the first step after a session, every 8th step and whenever "
+                 "steps grow). Steps do not depend on how long the follow-up is.",
+                 1e-6, 0.5),
           quantity("max_step", Dim::Time, "hours", "6 hours",
-                   "Largest time step, reached during quiet remodelling. Steps are also kept "
-                   "below 1/400 of the time from the last session to the end of follow-up (a "
-                   "two-week follow-up steps at most 0.84 h).",
-                   60.0, kWeek),
+                   "Largest time step, reached during quiet remodelling.", 60.0, kWeek),
           quantity("first_step", Dim::Time, "seconds", "60 s",
                    "First time step after a session (steps then grow by at most 2x).", 1.0, kHour),
       });
 }
 
-double tail_limited_step(double max_step, double tail) {
-  if (!(tail > 0.0)) return max_step;
-  return std::min(max_step, std::max(60.0, tail / kStepsPerTail));
-}
-
-EngineOptions engine_options(const Table& t, double tail) {
+EngineOptions engine_options(const Table& t) {
   EngineOptions o;
   o.rtol = t.number("rtol");
-  o.dt_max = tail_limited_step(t.quantity("max_step"), tail);
+  o.dt_max = t.quantity("max_step");
   o.dt_after_event = t.quantity("first_step");
   o.dt_initial = o.dt_after_event;
   if (o.dt_after_event > o.dt_max) o.dt_after_event = o.dt_initial = o.dt_max;

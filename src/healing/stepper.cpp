@@ -14,14 +14,6 @@ namespace mnsim::healing {
 
 namespace {
 
-/// What one z plane of one field looks like after a trial step.
-struct PlaneCheck {
-  std::ptrdiff_t bad = -1;  // first offending cell (row-major within the plane), -1 if none
-  float bad_value = 0.0f;
-  double err = 0.0;  // largest scaled change
-  std::ptrdiff_t err_at = -1;
-};
-
 std::string cell_text(const grid::Grid& g, int i, int j, int k) {
   return fmt::format("cell ({}, {}, {}), position ({:.1f}, {:.1f}, {:.1f}) µm", i, j, k,
                      g.xc(i) * 1e6, g.yc(j) * 1e6, g.zc(k) * 1e6);
@@ -34,7 +26,7 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
   const StepControl& c = control_;
   if (!(c.dt_min > 0.0) || !(c.dt_max >= c.dt_min) || !(c.dt_initial > 0.0) ||
       !(c.dt_after_event > 0.0) || !(c.rtol > 0.0) || !(c.safety > 0.0 && c.safety <= 1.0) ||
-      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0)) {
+      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0) || c.check_every < 1) {
     throw std::invalid_argument("internal: inconsistent StepControl");
   }
   dt_ = std::clamp(dt_, c.dt_min, c.dt_max);
@@ -42,6 +34,7 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
   specs_.resize(n);
   ops_.resize(n);
   backup_.resize(n);
+  full_.resize(n);
 }
 
 void Stepper::set_field(int id, TransportSpec spec) {
@@ -65,11 +58,26 @@ void Stepper::add_event(double t, EventAction action) {
   if (!(t >= t_) || !std::isfinite(t)) {
     throw std::invalid_argument("internal: event time must be finite and not in the past");
   }
-  Event e{t, event_counter_++, std::move(action)};
+  Event e{t, event_counter_++, std::move(action), true};
   const auto pos = std::upper_bound(
       events_.begin(), events_.end(), e,
       [](const auto& a, const auto& b) { return a.t < b.t || (a.t == b.t && a.order < b.order); });
   events_.insert(pos, std::move(e));
+}
+
+void Stepper::add_stop(double t, EventAction action) {
+  add_event(t, std::move(action));
+  for (Event& e : events_) {
+    if (e.order == event_counter_ - 1) e.restart = false;
+  }
+}
+
+void Stepper::restore_check(long steps_since_check, double checked_step) {
+  if (steps_since_check < 0 || !std::isfinite(checked_step) || checked_step < 0.0) {
+    throw std::invalid_argument("internal: restored step-check state out of range");
+  }
+  since_check_ = steps_since_check;
+  h_checked_ = checked_step;
 }
 
 void Stepper::discard_events(std::size_t n) {
@@ -92,9 +100,13 @@ void Stepper::run_due_events() {
     Event e = std::move(events_.front());
     events_.erase(events_.begin());
     e.action(t_, fields_);
-    ran = true;
+    ran = ran || e.restart;
   }
-  if (ran) dt_ = std::clamp(control_.dt_after_event, control_.dt_min, control_.dt_max);
+  if (ran) {
+    dt_ = std::clamp(control_.dt_after_event, control_.dt_min, control_.dt_max);
+    since_check_ = 1 << 20;
+    h_checked_ = 0.0;
+  }
 }
 
 void Stepper::fill_ghosts() {
@@ -144,6 +156,125 @@ void Stepper::trial_step(double dt) {
   }
 }
 
+void Stepper::restore_backup() {
+  const std::size_t bytes = fields_.grid().padded_size() * sizeof(float);
+  for (int r = 0; r < fields_.size(); ++r) {
+    std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+  }
+}
+
+void Stepper::guarded_step(double t0, double h) {
+  const double keep = t_;
+  t_ = t0;
+  try {
+    trial_step(h);
+  } catch (...) {  // e.g. a NumericalError from the reaction: leave no half-advanced fields
+    t_ = keep;
+    restore_backup();
+    throw;
+  }
+  t_ = keep;
+}
+
+Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size();
+  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+  const bool doubling = control_.estimate == ErrorEstimate::StepDoubling;
+  checks_.resize(static_cast<std::size_t>(g.nz));
+  Check out;
+  for (int id = 0; id < nf; ++id) {
+    const auto fk = static_cast<std::size_t>(id);
+    const TransportSpec& s = specs_[fk];
+    float* u = fields_.view(id).data;
+    const float* old = backup_[fk].data();
+    // The error is measured against `ref`: the start of the step (Change) or the result of one
+    // full step (StepDoubling); the tolerance scales with the start of the step.
+    const bool controlled = control && s.controlled;
+    const float* ref = doubling && controlled ? full_[fk].data() : old;
+    const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
+    const float ntol =
+        s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
+    const float rtol = static_cast<float>(control_.rtol);
+    // StepDoubling: atol is the field's magnitude floor, the tolerance rtol (|u_old| + atol).
+    const float atol = static_cast<float>(doubling ? control_.rtol * s.atol : s.atol);
+    const bool nonneg = s.nonnegative;
+    const float fmax = std::numeric_limits<float>::max();
+    const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
+    const int nx = g.nx, ny = g.ny;
+#pragma omp parallel for schedule(static) if (big)
+    for (int k = 0; k < g.nz; ++k) {
+      PlaneScan pc;
+      for (int j = 0; j < ny; ++j) {
+        float* ur = u + g.at(0, j, k);
+        const float* orow = old + g.at(0, j, k);
+        const float* rrow = ref + g.at(0, j, k);
+        // Screen the row (vectorised; max and | reductions do not depend on order), then
+        // rescan only rows that hold a bad value, a negative value or a new maximum.
+        int flags = 0;
+        float rmax = 0.0f;
+#pragma omp simd reduction(| : flags) reduction(max : rmax)
+        for (int i = 0; i < nx; ++i) {
+          const float v = ur[i];
+          const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
+          flags |= bad | (static_cast<int>(v < 0.0f) << 1);
+          const float vc = v < floor_v ? floor_v : v;
+          const float r = std::fabs(vc - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
+          rmax = r > rmax ? r : rmax;
+        }
+        if (flags & 1) {
+          for (int i = 0; i < nx; ++i) {
+            const float v = ur[i];
+            if (!(v >= -ntol) || std::fabs(v) > fmax) {
+              pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
+              pc.bad_value = v;
+              break;
+            }
+          }
+          break;  // the first offending cell of this plane is found
+        }
+        if ((flags & 2) && nonneg) {
+          for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
+        }
+        if (controlled && rmax > pc.err) {
+          // Where the row's largest error is (the scalar loop may round differently from the
+          // vector one: the largest value found here is the one kept).
+          for (int i = 0; i < nx; ++i) {
+            const float r = std::fabs(ur[i] - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
+            if (r > pc.err) {
+              pc.err = r;
+              pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
+            }
+          }
+        }
+      }
+      checks_[static_cast<std::size_t>(k)] = pc;
+    }
+    for (int k = 0; k < g.nz; ++k) {
+      const PlaneScan& pc = checks_[static_cast<std::size_t>(k)];
+      if (pc.bad >= 0) {
+        const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
+        const std::string what =
+            std::isnan(pc.bad_value) ? std::string("NaN")
+            : std::isinf(pc.bad_value)
+                ? fmt::format("infinite value {}", pc.bad_value)
+                : fmt::format("negative value {:.6g} (tolerance {:.3g})", pc.bad_value, neg_tol);
+        restore_backup();
+        throw NumericalError(
+            fmt::format("numerical failure: field '{}': {} at {}, simulated time {:.9g} s (step "
+                        "of {:.6g} s from {:.9g} s)",
+                        fields_.name(id), what, cell_text(g, i, j, k), t0 + h, h, t0));
+      }
+      if (pc.err > out.err) {
+        out.err = pc.err;
+        out.field = id;
+        out.at = pc.err_at + static_cast<std::ptrdiff_t>(k) * nx * ny;
+      }
+    }
+  }
+  return out;
+}
+
 void Stepper::advance_to(double t_end) {
   if (!(t_end >= t_) || !std::isfinite(t_end)) {
     throw std::invalid_argument("internal: advance_to needs a finite time not in the past");
@@ -153,12 +284,18 @@ void Stepper::advance_to(double t_end) {
   if (static_cast<std::size_t>(nf) != specs_.size()) {
     throw std::logic_error("internal: fields added to the FieldSet after the Stepper was made");
   }
-  for (auto& b : backup_) {
-    if (b.size() != g.padded_size()) b = grid::AlignedBuffer(g.padded_size());
+  const bool doubling = control_.estimate == ErrorEstimate::StepDoubling;
+  for (int id = 0; id < nf; ++id) {
+    const auto f = static_cast<std::size_t>(id);
+    if (backup_[f].size() != g.padded_size()) backup_[f] = grid::AlignedBuffer(g.padded_size());
+    if (doubling && specs_[f].controlled && full_[f].size() != g.padded_size()) {
+      full_[f] = grid::AlignedBuffer(g.padded_size());
+    }
   }
-  std::vector<PlaneCheck> checks(static_cast<std::size_t>(g.nz));
   const std::size_t bytes = g.padded_size() * sizeof(float);
-  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+  // Step factor for a scaled error e: a change grows as h; the difference between one step and
+  // two half steps of a first-order scheme (its local error) as h^2.
+  const double order = doubling ? 0.5 : 1.0;
 
   run_due_events();
   while (t_ < t_end) {
@@ -177,133 +314,70 @@ void Stepper::advance_to(double t_end) {
     for (int id = 0; id < nf; ++id) {
       std::memcpy(backup_[static_cast<std::size_t>(id)].data(), fields_.view(id).data, bytes);
     }
-    try {
-      trial_step(h);
-    } catch (...) {  // e.g. a NumericalError from the reaction: leave no half-advanced fields
-      for (int r = 0; r < nf; ++r) {
-        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+    Check c;
+    // StepDoubling measures the error on the first step after an event, on every
+    // check_every-th step and on every step longer than the last one measured; the steps between
+    // are single steps of the measured size.
+    const bool checked =
+        !doubling || since_check_ + 1 >= control_.check_every || h > h_checked_ * (1.0 + 1e-12);
+    if (!checked) {
+      guarded_step(t_, h);
+      c = check_fields(t_, h, false);
+    } else if (doubling) {
+      // One full step (kept for the controlled fields), then two half steps from the same start;
+      // the half steps are the result, their difference from the full step the error.
+      guarded_step(t_, h);
+      (void)check_fields(t_, h, false);
+      for (int id = 0; id < nf; ++id) {
+        const auto f = static_cast<std::size_t>(id);
+        if (specs_[f].controlled) std::memcpy(full_[f].data(), fields_.view(id).data, bytes);
       }
-      throw;
+      restore_backup();
+      guarded_step(t_, 0.5 * h);
+      (void)check_fields(t_, 0.5 * h, false);
+      guarded_step(t_ + 0.5 * h, 0.5 * h);
+      c = check_fields(t_ + 0.5 * h, 0.5 * h, true);
+    } else {
+      guarded_step(t_, h);
+      c = check_fields(t_, h, true);
     }
-
-    // Health checks and the step-control measure, per plane, reduced in a fixed order.
-    double err = 0.0;
-    int err_field = -1;
-    std::ptrdiff_t err_at = -1;
-    for (int id = 0; id < nf; ++id) {
-      const auto fk = static_cast<std::size_t>(id);
-      const TransportSpec& s = specs_[fk];
-      float* u = fields_.view(id).data;
-      const float* old = backup_[fk].data();
-      const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
-      const float ntol =
-          s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
-      const float rtol = static_cast<float>(control_.rtol), atol = static_cast<float>(s.atol);
-      const bool controlled = s.controlled, nonneg = s.nonnegative;
-      const float fmax = std::numeric_limits<float>::max();
-      const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
-      const int nx = g.nx, ny = g.ny;
-#pragma omp parallel for schedule(static) if (big)
-      for (int k = 0; k < g.nz; ++k) {
-        PlaneCheck pc;
-        for (int j = 0; j < ny; ++j) {
-          float* ur = u + g.at(0, j, k);
-          const float* orow = old + g.at(0, j, k);
-          // Screen the row (vectorised; max and | reductions do not depend on order), then
-          // rescan only rows that hold a bad value, a negative value or a new maximum.
-          int flags = 0;
-          float rmax = 0.0f;
-#pragma omp simd reduction(| : flags) reduction(max : rmax)
-          for (int i = 0; i < nx; ++i) {
-            const float v = ur[i];
-            const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
-            flags |= bad | (static_cast<int>(v < 0.0f) << 1);
-            const float vc = v < floor_v ? floor_v : v;
-            const float o = orow[i];
-            const float r = std::fabs(vc - o) / (rtol * std::fabs(o) + atol);
-            rmax = r > rmax ? r : rmax;
-          }
-          if (flags & 1) {
-            for (int i = 0; i < nx; ++i) {
-              const float v = ur[i];
-              if (!(v >= -ntol) || std::fabs(v) > fmax) {
-                pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
-                pc.bad_value = v;
-                break;
-              }
-            }
-            break;  // the first offending cell of this plane is found
-          }
-          if ((flags & 2) && nonneg) {
-            for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
-          }
-          if (controlled && rmax > pc.err) {
-            for (int i = 0; i < nx; ++i) {
-              const float o = orow[i];
-              if (std::fabs(ur[i] - o) / (rtol * std::fabs(o) + atol) == rmax) {
-                pc.err = rmax;
-                pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
-                break;
-              }
-            }
-          }
-        }
-        checks[static_cast<std::size_t>(k)] = pc;
-      }
-      for (int k = 0; k < g.nz; ++k) {
-        const PlaneCheck& pc = checks[static_cast<std::size_t>(k)];
-        if (pc.bad >= 0) {
-          const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
-          const std::string what =
-              std::isnan(pc.bad_value) ? std::string("NaN")
-              : std::isinf(pc.bad_value)
-                  ? fmt::format("infinite value {}", pc.bad_value)
-                  : fmt::format("negative value {:.6g} (tolerance {:.3g})", pc.bad_value, neg_tol);
-          for (int r = 0; r < nf; ++r) {
-            std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
-          }
-          throw NumericalError(fmt::format(
-              "numerical failure: field '{}': {} at {}, simulated time {:.9g} s (step of {:.6g} "
-              "s from {:.9g} s)",
-              fields_.name(id), what, cell_text(g, i, j, k), t_ + h, h, t_));
-        }
-        if (pc.err > err) {
-          err = pc.err;
-          err_field = id;
-          err_at = pc.err_at + static_cast<std::ptrdiff_t>(k) * nx * ny;
-        }
-      }
-    }
+    const double err = c.err;
 
     if (err <= 1.0) {
       ++stats_.accepted;
       stats_.dt_smallest = stats_.accepted == 1 ? h : std::min(stats_.dt_smallest, h);
       stats_.dt_largest = std::max(stats_.dt_largest, h);
       t_ = land ? target : t_ + h;
-      const double factor =
-          err > 0.0 ? std::clamp(control_.safety / err, control_.min_shrink, control_.max_growth)
-                    : control_.max_growth;
-      double next = h * factor;
+      const double factor = err > 0.0 ? std::clamp(control_.safety * std::pow(err, -order),
+                                                   control_.min_shrink, control_.max_growth)
+                                      : control_.max_growth;
+      double next = checked ? h * factor : dt_;
       if (land && h < dt_) next = factor >= 1.0 ? dt_ : std::min(dt_, next);
       dt_ = std::clamp(next, control_.dt_min, control_.dt_max);
+      // The size the controller predicts from a measured error may be used unmeasured.
+      if (checked) {
+        since_check_ = 0;
+        h_checked_ = dt_;
+      } else {
+        ++since_check_;
+      }
       if (observer_) observer_(t_, h);
       run_due_events();
     } else {
       ++stats_.rejected;
-      for (int r = 0; r < nf; ++r) {
-        std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
-      }
+      restore_backup();
       if (h <= control_.dt_min) {
         const auto cells = static_cast<std::ptrdiff_t>(g.nx) * g.ny;
-        const int k = static_cast<int>(err_at / cells);
-        const auto rem = err_at % cells;
+        const int k = static_cast<int>(c.at / cells);
+        const auto rem = c.at % cells;
         const int j = static_cast<int>(rem / g.nx), i = static_cast<int>(rem % g.nx);
         throw NumericalError(fmt::format(
             "numerical failure: step-size collapse: a step of {:.3g} s (minimum {:.3g} s) still "
             "changes field '{}' too fast at {}, simulated time {:.9g} s",
-            h, control_.dt_min, fields_.name(err_field), cell_text(g, i, j, k), t_));
+            h, control_.dt_min, fields_.name(c.field), cell_text(g, i, j, k), t_));
       }
-      dt_ = std::max(control_.dt_min, h * std::max(control_.min_shrink, control_.safety / err));
+      dt_ = std::max(control_.dt_min,
+                     h * std::max(control_.min_shrink, control_.safety * std::pow(err, -order)));
     }
   }
 }

@@ -8,12 +8,21 @@
 // forward Euler), so the overall scheme is first order in time; Strang keeps the splitting error
 // small when reactions are fast.
 //
-// Step control (change-based): after a trial step the largest scaled change
-//     err = max over fields and cells |u_new - u_old| / (rtol |u_old| + atol_field)
-// must be <= 1; otherwise the step is rejected, fields restored and dt reduced. The next step is
-// dt * clamp(safety / err, min_shrink, max_growth), within [dt_min, dt_max]. After an event dt
-// restarts from dt_after_event, so steps are small right after a session and grow during quiet
-// remodelling. A step is cut to land exactly on the next event time or on the end time.
+// Step control. After a trial step a scaled error err must be <= 1; otherwise the step is
+// rejected, fields restored and dt reduced. Two measures (StepControl::estimate):
+//   * Change: err = max over controlled fields and cells |u_new - u_old| / (rtol |u_old| + atol);
+//     next step dt * clamp(safety / err, min_shrink, max_growth).
+//   * StepDoubling (an estimate of the local error): each step is taken once with h and again as
+//     two steps of h/2 from the same start; the two half steps are kept, and
+//         err = max |u_half - u_full| / (rtol (|u_old| + atol))
+//     over the controlled fields, the local error of the first-order split scheme (splitting
+//     and lag errors included, which an extrapolation of the solution's own curvature misses);
+//     next step dt * clamp(safety / sqrt(err), ...). Three solves per step.
+//     Steps then depend only on the solution, never on how far away the end of the run is.
+// Steps stay within [dt_min, dt_max]. After an event dt restarts from dt_after_event, so steps are
+// small right after a session and grow during quiet remodelling. A step is cut to land exactly on
+// the next event time, stop time or end time; a stop (add_stop) keeps the step size, so a run
+// observed at a stop follows the same steps as one that is not (but for the cut step).
 //
 // Health checks after each trial step: NaN/Inf, or (for a nonnegative field, the default) a value
 // below -negative_tol of its field, throw
@@ -59,6 +68,7 @@ struct TransportSpec {
 };
 
 enum class Splitting { Lie, Strang };
+enum class ErrorEstimate { Change, StepDoubling };
 
 struct StepControl {
   double dt_initial = 1.0;      // s
@@ -70,6 +80,11 @@ struct StepControl {
   double max_growth = 2.0;
   double min_shrink = 0.2;
   Splitting splitting = Splitting::Strang;
+  ErrorEstimate estimate = ErrorEstimate::Change;
+  /// StepDoubling: the error is measured on the first step after an event, on every
+  /// check_every-th step and whenever a step is longer than the controller's last measured
+  /// prediction; the steps between are single steps (one solve) of that predicted size.
+  int check_every = 1;
 };
 
 /// Pointwise reactions over dt starting at time t (s): update the fields in place. Must be
@@ -104,6 +119,10 @@ class Stepper {
   void set_cell_transport(CellTransport c) { cell_transport_ = std::move(c); }
   /// Schedules an event at time t >= time(); events at equal times run in insertion order.
   void add_event(double t, EventAction action);
+  /// Schedules a stop: like an event (a step lands exactly on t and the action runs there), but
+  /// the step size carries on as before, so observing the fields (snapshots) does not restart
+  /// the step control. The action must not modify the fields.
+  void add_stop(double t, EventAction action);
 
   /// Advances to exactly t_end, running every event with time <= t_end at its exact time.
   void advance_to(double t_end);
@@ -123,18 +142,36 @@ class Stepper {
   void discard_events(std::size_t n);
   /// Restores time, next trial step and statistics saved from time(), dt() and stats().
   void restore(double t, double dt, const StepStats& stats);
+  /// StepDoubling bookkeeping (checkpoints): steps since the error was last measured, and the
+  /// step size that measurement allows unmeasured.
+  long steps_since_check() const { return since_check_; }
+  double checked_step() const { return h_checked_; }
+  void restore_check(long steps_since_check, double checked_step);
 
  private:
   struct Event {
-    double t;
+    double t = 0.0;
     long order;
     EventAction action;
+    bool restart = true;  // false: a stop (add_stop)
+  };
+  /// The largest scaled error of a trial step: value, field and padded-free cell index.
+  struct Check {
+    double err = 0.0;
+    int field = -1;
+    std::ptrdiff_t at = -1;
   };
   void run_due_events();
   /// Advances all fields by dt from t_ (no acceptance logic).
   void trial_step(double dt);
   void transport(double dt);
   void fill_ghosts();
+  /// trial_step(h) from time t0; on an exception the fields are restored from the backup.
+  void guarded_step(double t0, double h);
+  /// Health checks of every field after a (sub)step of h from t0 (a failure restores the backup
+  /// and throws); with `control`, the error measure of the controlled fields.
+  Check check_fields(double t0, double h, bool control);
+  void restore_backup();
 
   grid::FieldSet& fields_;
   StepControl control_;
@@ -143,6 +180,17 @@ class Stepper {
   std::vector<TransportSpec> specs_;
   std::vector<std::unique_ptr<Diffusion>> ops_;
   std::vector<grid::AlignedBuffer> backup_;
+  std::vector<grid::AlignedBuffer> full_;  // StepDoubling: the full step of controlled fields
+  /// What one z plane of one field looks like after a trial step.
+  struct PlaneScan {
+    std::ptrdiff_t bad = -1;  // first offending cell (row-major within the plane), -1 if none
+    float bad_value = 0.0f;
+    double err = 0.0;
+    std::ptrdiff_t err_at = -1;
+  };
+  std::vector<PlaneScan> checks_;
+  long since_check_ = 1 << 20;
+  double h_checked_ = 0.0;
   std::vector<Event> events_;  // sorted by (t, order)
   long event_counter_ = 0;
   Reaction reaction_;

@@ -49,6 +49,8 @@ io::CheckpointFile encode_run_state(const RunState& s,
   w.i64(s.stats.rejected);
   w.f64(s.stats.dt_smallest);
   w.f64(s.stats.dt_largest);
+  w.i64(s.steps_since_check);
+  w.f64(s.checked_step);
   w.u64(s.events_done);
   w.f64(s.next_sample);
   w.f64(s.last_session);
@@ -110,6 +112,9 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
     if (s.stats.accepted < 0 || s.stats.rejected < 0) r.fail("negative step count");
     s.stats.dt_smallest = r.finite("smallest step");
     s.stats.dt_largest = r.finite("largest step");
+    s.steps_since_check = r.i64();
+    s.checked_step = r.finite("checked step");
+    if (s.steps_since_check < 0 || s.checked_step < 0.0) r.fail("negative step-check state");
     s.events_done = r.u64();
     s.next_sample = r.finite("next sample time");
     s.last_session = r.finite("last session time");

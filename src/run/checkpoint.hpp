@@ -29,6 +29,8 @@ struct RunState {
   double t = 0.0;
   double dt = 0.0;
   healing::StepStats stats;
+  std::int64_t steps_since_check = 0;  // healing::Stepper::steps_since_check()
+  double checked_step = 0.0;           // healing::Stepper::checked_step()
   std::uint64_t events_done = 0;
   // The run loop.
   double next_sample = 0.0;

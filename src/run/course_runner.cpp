@@ -106,7 +106,7 @@ void CourseRunner::schedule() {
   if (every > 0.0) {
     for (double t = every; t < in_.course.end_time - 1e-6; t += every) {
       ++events_total_;
-      stepper.add_event(t, [this](double te, grid::FieldSet& fields) {
+      stepper.add_stop(t, [this](double te, grid::FieldSet& fields) {
         snapshot(te, fmt::format("day {:.1f}", te / kDay), fields);
       });
     }

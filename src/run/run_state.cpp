@@ -88,6 +88,8 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.t = stepper.time();
   s.dt = stepper.dt();
   s.stats = stepper.stats();
+  s.steps_since_check = stepper.steps_since_check();
+  s.checked_step = stepper.checked_step();
   s.events_done = events_done;
   s.next_sample = rec.next_sample;
   s.last_session = rec.last_session;
@@ -148,6 +150,7 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
                 r.fields[f].size() * sizeof(float));
   }
   stepper.restore(r.t, r.dt, r.stats);
+  stepper.restore_check(r.steps_since_check, r.checked_step);
   stepper.discard_events(static_cast<std::size_t>(r.events_done));
   rec.next_sample = r.next_sample;
   rec.last_session = r.last_session;

@@ -30,9 +30,7 @@ ScenarioSpecs read_specs(const Table& scenario) {
   s.device = devices::device_spec(scenario.table("device"));
   s.technique = devices::Technique::from_table(scenario.table("technique"));
   s.course = protocol::make_course(scenario.table("course"));
-  const double tail = s.course.sessions.empty() ? s.course.end_time
-                                                : s.course.end_time - s.course.sessions.back().time;
-  s.engine = healing::engine_options(scenario.table("numerics"), tail);
+  s.engine = healing::engine_options(scenario.table("numerics"));
   s.output = make_output_plan(scenario.table("output"));
   return s;
 }

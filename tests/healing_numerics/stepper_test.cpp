@@ -110,6 +110,91 @@ TEST(Stepper, TimeErrorIsFirstOrder) {
   }
 }
 
+/// Diffusion + logistic growth from a bump (as fixed_step_run, Lie splitting) under the step
+/// control `ctl`, to time 1000 s; counts the reaction calls (solves).
+struct AdaptiveRun {
+  std::vector<float> u;
+  long solves = 0;
+  long steps = 0;
+};
+AdaptiveRun adaptive_run(StepControl ctl, double t_end = 1000.0, double stop = -1.0,
+                         std::vector<float>* at_stop = nullptr) {
+  const double D = 1e-10, r = 1e-3;
+  grid::FieldSet fs(grid::Grid::uniform(64, 1, 1, 2e-5));
+  const int u = fs.add("u");
+  for (int i = 0; i < 64; ++i) {
+    const double x = (fs.grid().xc(i) - 0.64e-3) / 0.15e-3;
+    fs.view(u)(i, 0, 0) = static_cast<float>(0.8 * std::exp(-x * x));
+  }
+  ctl.splitting = Splitting::Lie;
+  Stepper st(fs, ctl);
+  st.set_field(u,
+               TransportSpec{TransportMode::Implicit, DiffusionSpec{{D}, {}, 0.0, 0.0, {}}, 1.0});
+  AdaptiveRun out;
+  st.set_reaction([&](double, double h, grid::FieldSet& f) {
+    ++out.solves;
+    logistic(f.view(u), r, h);
+  });
+  if (stop >= 0.0) {
+    st.add_stop(stop, [&](double, grid::FieldSet& f) {
+      const float* d = f.view(u).data;
+      at_stop->assign(d, d + f.grid().padded_size());
+    });
+  }
+  st.advance_to(t_end);
+  const float* d = fs.view(u).data;
+  out.u.assign(d, d + fs.grid().padded_size());
+  out.steps = st.stats().accepted;
+  return out;
+}
+
+double max_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double e = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) e = std::max(e, double(std::fabs(a[i] - b[i])));
+  return e;
+}
+
+TEST(Stepper, StepDoublingErrorFallsWithTheToleranceAndIgnoresTheHorizon) {
+  const std::vector<float> ref = fixed_step_run(1000.0 / 1024, Splitting::Lie);
+  StepControl ctl;
+  ctl.dt_initial = ctl.dt_after_event = 1.0;
+  ctl.dt_max = 500.0;
+  ctl.estimate = ErrorEstimate::StepDoubling;
+  // The local error grows as h^2, so the global error of a first-order scheme as sqrt(rtol):
+  // 16x tighter should cut it about 4x.
+  std::vector<double> err;
+  std::vector<long> steps;
+  for (double tol : {1e-3, 6.25e-5}) {
+    ctl.rtol = tol;
+    const AdaptiveRun a = adaptive_run(ctl);
+    err.push_back(max_difference(a.u, ref));
+    steps.push_back(a.steps);
+    EXPECT_EQ(a.solves, 3 * a.steps);  // every step measured (check_every = 1)
+  }
+  std::printf("  rtol 1e-3: error %.3e in %ld steps; rtol 6.25e-5: %.3e in %ld steps\n", err[0],
+              steps[0], err[1], steps[1]);
+  EXPECT_GT(err[0] / err[1], 2.5);
+  EXPECT_LT(err[0] / err[1], 8.0);
+  EXPECT_LT(err[1], 5e-3);  // of a field of order 1 (measured 3.5e-3)
+
+  // Measuring every 8th step: fewer solves, about the same error.
+  ctl.rtol = 1e-3;
+  ctl.check_every = 8;
+  const AdaptiveRun p = adaptive_run(ctl);
+  std::printf("  check_every 8: error %.3e, %ld solves for %ld steps\n", max_difference(p.u, ref),
+              p.solves, p.steps);
+  EXPECT_LT(p.solves, 2 * p.steps);
+  EXPECT_LT(max_difference(p.u, ref), 1.5 * err[0]);
+
+  // The state at t = 400 s is the same whether the run ends there or goes on to 1000 s and is
+  // observed at a stop.
+  std::vector<float> seen;
+  const AdaptiveRun ended = adaptive_run(ctl, 400.0);
+  (void)adaptive_run(ctl, 1000.0, 400.0, &seen);
+  ASSERT_EQ(seen.size(), ended.u.size());
+  EXPECT_EQ(std::memcmp(seen.data(), ended.u.data(), seen.size() * sizeof(float)), 0);
+}
+
 TEST(Stepper, EventsAreHitExactlyAndResetTheStep) {
   grid::FieldSet fs(grid::Grid::uniform(4, 4, 4, 1e-5));
   const int a = fs.add("a", 1.0f);
