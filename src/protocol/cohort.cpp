@@ -1,4 +1,5 @@
 #include "protocol/cohort.hpp"
+#include "skin/profile.hpp"
 
 #include <fmt/format.h>
 
@@ -337,9 +338,13 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
   }
   if (error) std::rethrow_exception(error);
   std::vector<double> qb, qa, lb, la, ery, red, col;
-  double imp1 = 0, imp2 = 0, pih = 0;
-  for (const auto& r : res.rows) {
+  double imp1 = 0, imp2 = 0, pih = 0, past = 0;
+  for (auto& r : res.rows) {
     const auto& o = r.outcome;
+    const PatientSpec& ps = r.patient.spec;
+    r.past_dermis = skin::past_dermis(
+        o.depth_reached, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
+    if (r.past_dermis) past += 1;
     qb.push_back(o.gb_quant_before);
     qa.push_back(o.gb_quant_after);
     lb.push_back(o.gb_qual_before);
@@ -363,6 +368,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
   res.erythema_days_mean = summarize(ery).mean;
   res.scar_depth_reduction_pct_mean = summarize(red).mean;
   res.collagen_change_pct_mean = summarize(col).mean;
+  res.past_dermis_fraction = past / dn;
   return res;
 }
 
@@ -657,6 +663,7 @@ std::string cohort_json(const CohortResult& r) {
   j["pih_incidence"] = r.pih_incidence;
   j["erythema_days_mean"] = r.erythema_days_mean;
   j["scar_depth_reduction_pct_mean"] = r.scar_depth_reduction_pct_mean;
+  j["past_dermis_fraction"] = r.past_dermis_fraction;
   return j.dump(2) + "\n";
 }
 
@@ -666,20 +673,20 @@ std::string patients_csv(const CohortResult& r) {
       "growth_factor_supply_factor,fibroblast_proliferation_factor,melanin_rate_factor,"
       "depth_reached_mm,gb_quantitative_before,gb_quantitative_after,gb_qualitative_before,"
       "gb_qualitative_after,scar_depth_reduction_pct,papillary_collagen_change_pct,"
-      "epidermal_thickness_change_pct,erythema_days,barrier_hours,pih_risk,pih\n";
+      "epidermal_thickness_change_pct,erythema_days,barrier_hours,pih_risk,pih,past_dermis\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& p = r.rows[i].patient;
     const auto& o = r.rows[i].outcome;
     s += fmt::format(
         "{},{},{:.2f},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{},{},{},{},{:.3f},{:.3f},{:.3f},"
-        "{:.3f},{:.3f},{:.5f},{}\n",
+        "{:.3f},{:.3f},{:.5f},{},{}\n",
         i, p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
         p.spec.scars.size(), p.rates.collagen_synthesis, p.rates.growth_factor_supply,
         p.rates.fibroblast_proliferation, p.rates.melanin_rate, o.depth_reached * 1e3,
         o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after,
         o.depth_reduction_pct, 100.0 * o.papillary_collagen_change,
         100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours, o.pih_risk,
-        r.rows[i].pih ? 1 : 0);
+        r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
   }
   return s;
 }

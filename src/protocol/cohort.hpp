@@ -67,6 +67,9 @@ struct PatientRow {
   VirtualPatient patient;
   PatientOutcome outcome;
   bool pih = false;  // drawn PIH event (Bernoulli with pih_risk)
+  /// The needles reach past this patient's dermis (skin::past_dermis on the patient's profile,
+  /// from the unlesioned surface: the rule of mnsim run and the planner).
+  bool past_dermis = false;
 };
 
 struct Summary {
@@ -78,6 +81,7 @@ struct CohortResult {
   double improved_1_grade_fraction = 0, improved_2_grades_fraction = 0;
   double pih_incidence = 0, erythema_days_mean = 0, scar_depth_reduction_pct_mean = 0;
   double collagen_change_pct_mean = 0;
+  double past_dermis_fraction = 0;  // share of patients with PatientRow::past_dermis
 };
 
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
