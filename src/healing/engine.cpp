@@ -66,7 +66,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.rtol = opt.rtol;
   control.max_growth = opt.max_growth;
   control.splitting = Splitting::Lie;
-  control.estimate = ErrorEstimate::StepDoubling;
+  control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   active_.resize(specs_.size());

@@ -284,7 +284,9 @@ void Reactor::react_fields(const Baselines& base, std::span<const std::uint8_t> 
             double* start = w.start.data() + f * kBlock;
             for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = src[w.cell[q]];
           }
-          apply(w.cells(n, dt));
+          Cells cells = w.cells(n, dt);
+          cells.volume = g.dx * g.dx * g.dz(k);
+          apply(cells);
           for (std::size_t f = 0; f < nf; ++f) {
             float* dst = ptr[f];
             const double* now = w.now_p[f];

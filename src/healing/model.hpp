@@ -107,6 +107,9 @@ struct Cells {
   double* const* now = nullptr;           // now[slot][i]
   const double* const* start = nullptr;   // start[slot][i]
   const Baseline* const* base = nullptr;  // base[i]: the baseline of cell i's layer
+  /// Volume of each cell of the run (m^3; the 3D engine's runs lie in one z plane), 0 where the
+  /// driver has no volume (reduced drivers, single states). For budgets (mass-balance tests).
+  double volume = 0.0;
 };
 
 /// A process bound to a model's slots and a parameter set.
