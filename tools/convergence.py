@@ -4,6 +4,7 @@ docs/numerics.md, "Convergence of example 01").
 
 usage: convergence.py MNSIM SCENARIO OUT_DIR [--grids 200,100,50] [--rtols 5e-3,1.25e-3,3.125e-4]
                       [--jobs 2] [--no-run]
+       convergence.py --self-test
 
 Runs SCENARIO three times on grids refined by 2 ([tissue] resolution, default rtol) and three
 times with the error tolerance divided by 4 (the step of a first-order scheme halves when its
@@ -62,7 +63,7 @@ def run(mnsim, text, out, jobs):
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     subprocess.run([mnsim, "run", path, "--out", os.path.join(out, "run"), "--force", "--quiet",
-                    "-j", str(jobs)], check=True)
+                    "-j", str(jobs)], check=True, stdout=subprocess.DEVNULL)
 
 
 def load(out):
@@ -105,7 +106,25 @@ def table(title, labels, summaries, outcomes):
     print(f"\nsteps accepted: {' / '.join(str(x) for x in steps)}")
 
 
+def self_test():
+    """gci() on phi(h) = 3 + 0.5 h^p (h = 1, 2, 4): the order, the limit and Celik's GCI."""
+    for p in (1.0, 2.0):
+        phi = tuple(3.0 + 0.5 * h ** p for h in (1.0, 2.0, 4.0))
+        got_p, ext, g, note = gci(phi)
+        want_g = 1.25 * abs((phi[1] - phi[0]) / phi[0]) / (2.0 ** p - 1.0)
+        if note or abs(got_p - p) > 1e-12 or abs(ext - 3.0) > 1e-12 or abs(g - want_g) > 1e-15:
+            print(f"self-test failed for p = {p}: {got_p}, {ext}, {g}, {note}")
+            return 1
+    if gci((1.0, 2.0, 1.5))[3] != "oscillatory" or gci((1.0, 1.4, 1.5))[3] == "":
+        print("self-test failed: oscillatory or divergent sequences not recognised")
+        return 1
+    print("self-test passed")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser()
     ap.add_argument("mnsim")
     ap.add_argument("scenario")
