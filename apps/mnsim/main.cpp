@@ -23,6 +23,7 @@
 #include "core/schema.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
+#include "io/toml_file.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
@@ -215,6 +216,31 @@ int cmd_run(const Flags& f) {
 }
 
 int cmd_check(const Flags& f) {
+  // Cohort, planner and validation files are checked by their own readers (schema and the
+  // cross-key checks their commands make), without running anything.
+  switch (mnsim::io::detect_input_kind(f.scenario)) {
+    case mnsim::io::InputKind::Cohort: {
+      const auto c = mnsim::protocol::load_cohort(f.scenario);
+      std::fprintf(stdout,
+                   "# %s: a valid cohort file (%lld patients); run it with `mnsim cohort`.\n",
+                   f.scenario.c_str(), c.population.size);
+      return 0;
+    }
+    case mnsim::io::InputKind::Plan:
+      (void)mnsim::protocol::load_plan_patient(f.scenario);
+      std::fprintf(stdout, "# %s: a valid planner patient file; run it with `mnsim plan`.\n",
+                   f.scenario.c_str());
+      return 0;
+    case mnsim::io::InputKind::Validation: {
+      const auto v = mnsim::protocol::load_validation(f.scenario);
+      std::fprintf(stdout,
+                   "# %s: a valid validation file (%zu cases); run it with `mnsim validate`.\n",
+                   f.scenario.c_str(), v.cases.size());
+      return 0;
+    }
+    case mnsim::io::InputKind::Scenario:
+      break;
+  }
   mnsim::Table sc = mnsim::load_scenario(f.scenario);
   mnsim::apply_seed_override(sc, f.seed);
   const mnsim::MemoryEstimate mem = mnsim::validate_semantics(sc);

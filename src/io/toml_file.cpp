@@ -2,11 +2,33 @@
 
 #include "io/files.hpp"
 
+#include <string_view>
+
 namespace mnsim::io {
 
 Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what) {
   return parse_scenario_text(read_text_file(path, kMaxScenarioBytes, what), path, root,
                              what == "a TOML scenario file" ? std::string() : what);
+}
+
+InputKind detect_input_kind(const std::string& path) {
+  const std::string text = read_text_file(path, kMaxScenarioBytes, "a TOML input file");
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::size_t b = at;
+    while (b < end && (text[b] == ' ' || text[b] == '\t')) ++b;
+    const std::string_view line(text.data() + b, end - b);
+    auto opens = [&](std::string_view header) { return line.rfind(header, 0) == 0; };
+    if (opens("[population]")) return InputKind::Cohort;
+    if (opens("[[case]]")) return InputKind::Validation;
+    if (opens("[constraints]") || opens("[search]") || opens("[inventory]") || opens("[[scars]]")) {
+      return InputKind::Plan;
+    }
+    at = end + 1;
+  }
+  return InputKind::Scenario;
 }
 
 }  // namespace mnsim::io

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 #include "support/run_cli.hpp"
 
@@ -87,6 +89,33 @@ TEST(Cli, CheckPrintsResolvedScenarioWithDefaults) {
   const auto r = run_cli({"check", sc});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("seed = 1  # default"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CheckTakesCohortPlanAndValidationFiles) {
+  const std::string root = MNSIM_SOURCE_DIR;
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {root + "/examples/02_cohort_acne.toml", "a valid cohort file (1000 patients)"},
+      {root + "/examples/03_plan_patient.toml", "a valid planner patient file"},
+      {root + "/data/validation.toml", "a valid validation file (12 cases)"}};
+  for (const auto& [file, says] : files) {
+    const auto r = run_cli({"check", file});
+    EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
+    EXPECT_NE(r.out.find(says), std::string::npos) << r.out;
+  }
+  // Their errors are the one-line file:line:col form of their own commands, exit 2.
+  const fs::path dir = fresh_dir("check_kinds");
+  const auto cohort = write_scenario(dir, "c.toml", "[population]\nsize = -3\n");
+  const auto plan = write_scenario(dir, "p.toml", "[constraints]\nfoo = 1\n");
+  const auto rc = run_cli({"check", cohort});
+  EXPECT_EQ(rc.exit_code, 2);
+  EXPECT_EQ(count_lines(rc.err), 1) << rc.err;
+  EXPECT_NE(rc.err.find("c.toml:2:8: population.size: -3 is out of range"), std::string::npos)
+      << rc.err;
+  const auto rp = run_cli({"check", plan});
+  EXPECT_EQ(rp.exit_code, 2);
+  EXPECT_NE(rp.err.find("p.toml:2:1: constraints.foo: unknown key 'foo'"), std::string::npos)
+      << rp.err;
   fs::remove_all(dir);
 }
 
