@@ -12,7 +12,8 @@ Table load_toml_file(const std::string& path, const schema::Key& root, const std
 }
 
 InputKind detect_input_kind(const std::string& path) {
-  const std::string text = read_text_file(path, kMaxScenarioBytes, "a TOML input file");
+  // Unreadable files get the message of a scenario, the default kind.
+  const std::string text = read_text_file(path, kMaxScenarioBytes, "a TOML scenario file");
   std::size_t at = 0;
   while (at < text.size()) {
     std::size_t end = text.find('\n', at);
