@@ -5,6 +5,9 @@
 
 #include <string>
 
+#include "protocol/cohort.hpp"
+#include "protocol/plan.hpp"
+#include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
 
 namespace mnsim::tools {
@@ -20,18 +23,19 @@ inline std::string md_escape(std::string s) {
   return out;
 }
 
-/// One Markdown table per table of the schema, in schema order.
-inline std::string scenario_reference_markdown() {
+/// One Markdown table per table of a schema, in schema order; `level` is the heading marker of
+/// the tables ("###").
+inline std::string schema_reference_markdown(const schema::Key& root, const std::string& level) {
   using schema::Type;
   std::string out;
   std::string current = "\x01";
   auto header = [&](const std::string& section, const std::string& doc) {
-    out +=
-        fmt::format("\n### {}\n\n{}\n\n", section.empty() ? "Top level" : "`" + section + "`", doc);
+    out += fmt::format("\n{} {}\n\n{}\n\n", level,
+                       section.empty() ? "Top level" : "`" + section + "`", doc);
     out += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
   };
   // Top-level scalars first.
-  const auto flat = schema::flatten(scenario_schema());
+  const auto flat = schema::flatten(root);
   header("", "Keys at the top of the file.");
   for (const auto& fk : flat) {
     const auto& k = *fk.key;
@@ -55,6 +59,24 @@ inline std::string scenario_reference_markdown() {
     out += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", fk.path, md_escape(schema::type_name(k)),
                        md_escape(def), md_escape(schema::range_text(k)), md_escape(k.doc),
                        fk.variant.empty() ? "" : " (only with " + fk.variant + ")");
+  }
+  return out;
+}
+
+/// The scenario's keys, then those of cohort, planner patient and validation files.
+inline std::string scenario_reference_markdown() {
+  std::string out = schema_reference_markdown(scenario_schema(), "###");
+  const struct {
+    const char* title;
+    const schema::Key& root;
+  } others[] = {
+      {"Cohort files (`mnsim cohort`, docs/cohort.md)", protocol::cohort_schema()},
+      {"Planner patient files (`mnsim plan`)", protocol::plan_schema()},
+      {"Validation files (`mnsim validate`)", protocol::validation_schema()},
+  };
+  for (const auto& o : others) {
+    out += fmt::format("\n### {}\n", o.title);
+    out += schema_reference_markdown(o.root, "####");
   }
   return out;
 }

@@ -12,6 +12,9 @@
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "protocol/cohort.hpp"
+#include "protocol/plan.hpp"
+#include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
 #include "skin/atlas.hpp"
 
@@ -19,9 +22,9 @@ namespace mnsim {
 
 namespace {
 
-std::string keys_text() {
-  std::string out = "Scenario keys (see docs/scenario.md):\n";
-  for (const auto& fk : schema::flatten(scenario_schema())) {
+std::string schema_keys_text(const schema::Key& root) {
+  std::string out;
+  for (const auto& fk : schema::flatten(root)) {
     const auto& k = *fk.key;
     if (k.type == schema::Type::Table || k.type == schema::Type::TableArray) {
       out += fmt::format("\n[{}]{}  {}\n", fk.path,
@@ -34,6 +37,16 @@ std::string keys_text() {
                        range.empty() ? "" : "; " + range,
                        fk.variant.empty() ? "" : " [" + fk.variant + "]", k.doc);
   }
+  return out;
+}
+
+std::string keys_text() {
+  std::string out = "Scenario keys (see docs/scenario.md):\n" + schema_keys_text(scenario_schema());
+  out += "\n\nCohort file keys (mnsim cohort):\n" + schema_keys_text(protocol::cohort_schema());
+  out +=
+      "\n\nPlanner patient file keys (mnsim plan):\n" + schema_keys_text(protocol::plan_schema());
+  out += "\n\nValidation file keys (mnsim validate):\n" +
+         schema_keys_text(protocol::validation_schema());
   return out;
 }
 

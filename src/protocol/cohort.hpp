@@ -51,6 +51,8 @@ struct CohortSpec {
   ReducedProtocol protocol;
 };
 
+/// The schema of a cohort file (docs/scenario.md and `mnsim catalog keys` are generated from it).
+const schema::Key& cohort_schema();
 CohortSpec read_cohort(const Table& root);
 CohortSpec load_cohort(const std::string& path);
 

@@ -33,6 +33,8 @@ struct PlanPatient {
   double time_step = 6 * kHour;   // s
 };
 
+/// The schema of a planner patient file (docs/scenario.md, `mnsim catalog keys`).
+const schema::Key& plan_schema();
 PlanPatient load_plan_patient(const std::string& path);
 
 struct PlanEntry {

@@ -40,6 +40,8 @@ struct ValidationSet {
   CohortSpec cohort;  // default population of the cohort metrics (file named by `cohort`)
 };
 
+/// The schema of a validation file (docs/scenario.md, `mnsim catalog keys`).
+const schema::Key& validation_schema();
 ValidationSet load_validation(const std::string& path);
 
 /// Every data entry of the data folder marked calibrated (source starting "calibrated"), as
