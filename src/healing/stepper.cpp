@@ -55,21 +55,22 @@ void Stepper::set_field(int id, TransportSpec spec) {
 }
 
 void Stepper::add_event(double t, EventAction action) {
+  schedule(t, std::move(action), true);
+}
+
+void Stepper::add_stop(double t, EventAction action) {
+  schedule(t, std::move(action), false);
+}
+
+void Stepper::schedule(double t, EventAction action, bool restart) {
   if (!(t >= t_) || !std::isfinite(t)) {
     throw std::invalid_argument("internal: event time must be finite and not in the past");
   }
-  Event e{t, event_counter_++, std::move(action), true};
+  Event e{t, event_counter_++, std::move(action), restart};
   const auto pos = std::upper_bound(
       events_.begin(), events_.end(), e,
       [](const auto& a, const auto& b) { return a.t < b.t || (a.t == b.t && a.order < b.order); });
   events_.insert(pos, std::move(e));
-}
-
-void Stepper::add_stop(double t, EventAction action) {
-  add_event(t, std::move(action));
-  for (Event& e : events_) {
-    if (e.order == event_counter_ - 1) e.restart = false;
-  }
 }
 
 void Stepper::restore_check(long steps_since_check, double checked_step) {
@@ -104,8 +105,7 @@ void Stepper::run_due_events() {
   }
   if (ran) {
     dt_ = std::clamp(control_.dt_after_event, control_.dt_min, control_.dt_max);
-    since_check_ = 1 << 20;
-    h_checked_ = 0.0;
+    h_checked_ = 0.0;  // no step is longer than 0: the first step after the event is measured
   }
 }
 

@@ -161,6 +161,8 @@ class Stepper {
     int field = -1;
     std::ptrdiff_t at = -1;
   };
+  /// Inserts an event (restart = true) or a stop in (t, insertion) order.
+  void schedule(double t, EventAction action, bool restart);
   void run_due_events();
   /// Advances all fields by dt from t_ (no acceptance logic).
   void trial_step(double dt);
@@ -189,8 +191,8 @@ class Stepper {
     std::ptrdiff_t err_at = -1;
   };
   std::vector<PlaneScan> checks_;
-  long since_check_ = 1 << 20;
-  double h_checked_ = 0.0;
+  long since_check_ = 0;
+  double h_checked_ = 0.0;     // 0: the next step is measured
   std::vector<Event> events_;  // sorted by (t, order)
   long event_counter_ = 0;
   Reaction reaction_;

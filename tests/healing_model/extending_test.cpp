@@ -15,6 +15,7 @@
 #include "run/scenario_schema.hpp"
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
+#include "test_tissue.hpp"
 
 namespace mnsim::healing {
 namespace {
@@ -53,34 +54,6 @@ void register_tracer(Model& m) {
                  }});
 }
 
-skin::Tissue small_tissue() {
-  const Table sc = parse_scenario_text(R"(
-seed = 3
-[patient]
-site = "medial_cheek"
-[tissue]
-width = "1.2 mm"
-length = "1.2 mm"
-resolution = "60 um"
-)",
-                                       "extending_test.toml", scenario_schema());
-  return skin::build_tissue(read_patch_spec(sc));
-}
-
-devices::Punctures two_channels() {
-  devices::Punctures v;
-  for (double x : {0.4e-3, 0.8e-3}) {
-    devices::Puncture pu;
-    pu.x = x;
-    pu.y = 0.6e-3;
-    pu.depth = 0.9e-3;
-    pu.radius = 0.1e-3;
-    pu.bled = true;
-    v.push_back(pu);
-  }
-  return v;
-}
-
 TEST(HealingExtending, ATestFieldRunsInTheEngineWithItsOwnProcess) {
   Model m = healing_model();
   register_tracer(m);
@@ -88,15 +61,17 @@ TEST(HealingExtending, ATestFieldRunsInTheEngineWithItsOwnProcess) {
   const int tracer = m.slot("test_tracer");
   EXPECT_EQ(tracer, 19);  // after the healing model's fields, whose slots do not move
 
-  const skin::Tissue tissue = small_tissue();
+  const skin::Tissue tissue = testing::small_cheek_tissue("extending_test.toml");
   const Params p = load_default_params().p;
   Engine plain(tissue, p);
   Engine with(tissue, p, {}, m);
   ASSERT_EQ(with.fields().size(), plain.fields().size() + 1);
   EXPECT_EQ(with.fields().index("test_tracer"), tracer);
   EXPECT_EQ(with.specs()[static_cast<std::size_t>(tracer)].decay, kDecay);
-  plain.apply_session(two_channels());
-  with.apply_session(two_channels());
+  const devices::Punctures two_channels =
+      testing::bleeding_channels({0.4e-3, 0.8e-3}, 0.6e-3, 0.9e-3, 0.1e-3);
+  plain.apply_session(two_channels);
+  with.apply_session(two_channels);
   plain.stepper().advance_to(8.0 * 3600.0);
   with.stepper().advance_to(8.0 * 3600.0);
   EXPECT_EQ(with.stepper().stats().accepted, plain.stepper().stats().accepted);

@@ -25,6 +25,7 @@
 #include "run/scenario_schema.hpp"
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
+#include "test_tissue.hpp"
 
 namespace mnsim::healing {
 namespace {
@@ -67,34 +68,6 @@ class Ledger final : public BoundProcess {
   std::vector<int> slots_;
 };
 
-skin::Tissue tissue() {
-  const Table sc = parse_scenario_text(R"(
-seed = 3
-[patient]
-site = "medial_cheek"
-[tissue]
-width = "1.2 mm"
-length = "1.2 mm"
-resolution = "60 um"
-)",
-                                       "mass_balance_test.toml", scenario_schema());
-  return skin::build_tissue(read_patch_spec(sc));
-}
-
-devices::Punctures channels() {
-  devices::Punctures v;
-  for (double x : {0.3e-3, 0.7e-3, 1.0e-3}) {
-    devices::Puncture pu;
-    pu.x = x;
-    pu.y = 0.5e-3;
-    pu.depth = 0.8e-3;
-    pu.radius = 0.08e-3;
-    pu.bled = true;
-    v.push_back(pu);
-  }
-  return v;
-}
-
 TEST(MassBalance, ChangeOfEveryIntegralIsWhatTheReactionsMade) {
   Books books;
   Model m = healing_model();
@@ -102,13 +75,14 @@ TEST(MassBalance, ChangeOfEveryIntegralIsWhatTheReactionsMade) {
   m.add_process({"test_ledger", reads, {}, [&books](const Binding& b) {
                    return std::unique_ptr<BoundProcess>(std::make_unique<Ledger>(b, &books));
                  }});
-  const skin::Tissue t = tissue();
+  const skin::Tissue t = testing::small_cheek_tissue("mass_balance_test.toml");
   EngineOptions opt;
   opt.step_doubling = false;
   opt.rtol = 1e6;  // no rejected step: every reaction call is part of the result
   opt.dt_max = 3600.0;
   Engine e(t, load_default_params().p, opt, m);
-  e.apply_session(channels());  // the injury itself is not a reaction: counted from here
+  // The injury itself is not a reaction: counted from here.
+  e.apply_session(testing::bleeding_channels({0.3e-3, 0.7e-3, 1.0e-3}, 0.5e-3, 0.8e-3, 0.08e-3));
   std::vector<double> before;
   for (const auto& n : kTracked) before.push_back(integral(e.fields().view(n)));
   e.stepper().advance_to(4.0 * 86400.0);
