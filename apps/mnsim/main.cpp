@@ -286,13 +286,11 @@ int cmd_cohort(const Flags& f) {
   const auto& r = run.result;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
-  if (r.past_dermis_fraction > 0.0) {
-    std::size_t n = 0;
-    for (const auto& row : r.rows) n += row.past_dermis ? 1 : 0;
+  if (r.past_dermis_patients > 0) {
     std::fprintf(stderr,
                  "warning: in %zu of %zu patients (%.1f %%) the needles reach past the dermis "
                  "into the fat (patients.csv, column past_dermis; docs/devices.md, \"Safety\")\n",
-                 n, r.rows.size(), 100.0 * r.past_dermis_fraction);
+                 r.past_dermis_patients, r.rows.size(), 100.0 * r.past_dermis_fraction);
   }
   if (opt.resume) {
     std::fprintf(stdout, "resumed: %zu of %zu patients taken from the checkpoint\n",

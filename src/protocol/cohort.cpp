@@ -368,6 +368,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
   res.erythema_days_mean = summarize(ery).mean;
   res.scar_depth_reduction_pct_mean = summarize(red).mean;
   res.collagen_change_pct_mean = summarize(col).mean;
+  res.past_dermis_patients = static_cast<std::size_t>(past);
   res.past_dermis_fraction = past / dn;
   return res;
 }

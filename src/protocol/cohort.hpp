@@ -83,7 +83,8 @@ struct CohortResult {
   double improved_1_grade_fraction = 0, improved_2_grades_fraction = 0;
   double pih_incidence = 0, erythema_days_mean = 0, scar_depth_reduction_pct_mean = 0;
   double collagen_change_pct_mean = 0;
-  double past_dermis_fraction = 0;  // share of patients with PatientRow::past_dermis
+  std::size_t past_dermis_patients = 0;  // patients with PatientRow::past_dermis
+  double past_dermis_fraction = 0;       // their share
 };
 
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
