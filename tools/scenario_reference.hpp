@@ -6,6 +6,7 @@
 #include <string>
 
 #include "protocol/cohort.hpp"
+#include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
@@ -73,6 +74,8 @@ inline std::string scenario_reference_markdown() {
       {"Cohort files (`mnsim cohort`, docs/cohort.md)", protocol::cohort_schema()},
       {"Planner patient files (`mnsim plan`)", protocol::plan_schema()},
       {"Validation files (`mnsim validate`)", protocol::validation_schema()},
+      {"Dose-response files (`mnsim dose-response`, docs/model.md)",
+       protocol::dose_response_schema()},
   };
   for (const auto& o : others) {
     out += fmt::format("\n### {}\n", o.title);

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <new>
 #include <optional>
@@ -23,8 +24,10 @@
 #include "core/schema.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
+#include "io/files.hpp"
 #include "io/toml_file.hpp"
 #include "protocol/cohort.hpp"
+#include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/punctures.hpp"
@@ -144,6 +147,7 @@ struct Flags {
   std::string file;
   std::string resume;                      // run: the folder of the run to continue
   std::string checkpoint_every = "5 min";  // run: wall time between checkpoints
+  std::string csv;                         // dose-response: the CSV of every grid point
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -238,6 +242,16 @@ int cmd_check(const Flags& f) {
                    f.scenario.c_str(), v.cases.size());
       return 0;
     }
+    case mnsim::io::InputKind::DoseResponse: {
+      const auto d = mnsim::protocol::load_dose_response(f.scenario);
+      std::fprintf(
+          stdout,
+          "# %s: a valid dose-response file (%zu grid points); run it with `mnsim "
+          "dose-response`.\n",
+          f.scenario.c_str(),
+          d.depths.size() * d.densities.size() * d.intervals.size() * d.fitzpatrick.size());
+      return 0;
+    }
     case mnsim::io::InputKind::Scenario:
       break;
   }
@@ -318,6 +332,33 @@ int cmd_plan(const Flags& f) {
   const auto patient = mnsim::protocol::load_plan_patient(f.file);
   const auto plan = mnsim::protocol::make_plan(model, patient, f.threads);
   std::fputs(mnsim::protocol::plan_table(patient, plan).c_str(), stdout);
+  return 0;
+}
+
+int cmd_dose_response(const Flags& f) {
+  const auto spec = mnsim::protocol::load_dose_response(f.file);
+  // The CSV is refused before anything runs if it would replace a file silently.
+  if (!f.csv.empty()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(f.csv, ec)) {
+      throw mnsim::InputError({"command line", 0, 0}, "--csv", "'" + f.csv + "' is a folder",
+                              "a file name");
+    }
+    if (std::filesystem::exists(f.csv, ec) && !f.force) {
+      throw mnsim::InputError({"command line", 0, 0}, "--csv",
+                              "'" + f.csv + "' exists and would be replaced",
+                              "another file name, or --force to replace it");
+    }
+  }
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const auto r = mnsim::protocol::run_dose_response(model, spec, f.threads);
+  if (!f.csv.empty()) {
+    mnsim::io::write_file_atomic(f.csv, mnsim::protocol::dose_response_csv(r));
+  }
+  std::fputs(mnsim::protocol::dose_response_markdown(spec, r).c_str(), stdout);
+  if (!f.csv.empty()) {
+    std::fprintf(stderr, "wrote %zu grid points to %s\n", r.points.size(), f.csv.c_str());
+  }
   return 0;
 }
 
@@ -414,6 +455,17 @@ int main(int argc, char** argv) {
   CLI::Option* plan_threads =
       plan->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
+  auto* dose = app.add_subcommand(
+      "dose-response",
+      "Tabulate a patient's response to needle depth, punctures, interval and skin type "
+      "(reduced model); print Markdown tables.");
+  dose->add_option("grid", f.file, "Dose-response file (TOML, docs/cohort.md)")->required();
+  dose->add_option("--csv", f.csv, "Also write every grid point to this CSV file")
+      ->type_name("FILE");
+  dose->add_flag("--force", f.force, "Replace the --csv file if it exists");
+  CLI::Option* dose_threads =
+      dose->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+
   // An unknown subcommand: named, with the known ones (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -471,7 +523,8 @@ int main(int argc, char** argv) {
       if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
     }
     // --threads: strictly 1 to 1024 in decimal digits.
-    for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads}) {
+    for (const CLI::Option* o :
+         {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
@@ -483,6 +536,7 @@ int main(int argc, char** argv) {
     if (cohort->parsed()) return cmd_cohort(f);
     if (validate->parsed()) return cmd_validate(f);
     if (plan->parsed()) return cmd_plan(f);
+    if (dose->parsed()) return cmd_dose_response(f);
     if (catalog->parsed()) {
       std::fputs(mnsim::catalog_text(f.topic).c_str(), stdout);
       return 0;

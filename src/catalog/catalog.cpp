@@ -13,6 +13,7 @@
 #include "lesions/registry.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/cohort.hpp"
+#include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
@@ -47,6 +48,8 @@ std::string keys_text() {
       "\n\nPlanner patient file keys (mnsim plan):\n" + schema_keys_text(protocol::plan_schema());
   out += "\n\nValidation file keys (mnsim validate):\n" +
          schema_keys_text(protocol::validation_schema());
+  out += "\n\nDose-response file keys (mnsim dose-response):\n" +
+         schema_keys_text(protocol::dose_response_schema());
   return out;
 }
 

@@ -14,6 +14,9 @@ Table load_toml_file(const std::string& path, const schema::Key& root, const std
 InputKind detect_input_kind(const std::string& path) {
   // Unreadable files get the message of a scenario, the default kind.
   const std::string text = read_text_file(path, kMaxScenarioBytes, "a TOML scenario file");
+  // The first distinctive table decides; a dose-response file's [grid] wins over the scar
+  // tables it shares with planner files, wherever it stands.
+  bool plan = false;
   std::size_t at = 0;
   while (at < text.size()) {
     std::size_t end = text.find('\n', at);
@@ -22,13 +25,15 @@ InputKind detect_input_kind(const std::string& path) {
     while (b < end && (text[b] == ' ' || text[b] == '\t')) ++b;
     const std::string_view line(text.data() + b, end - b);
     auto opens = [&](std::string_view header) { return line.rfind(header, 0) == 0; };
-    if (opens("[population]")) return InputKind::Cohort;
-    if (opens("[[case]]")) return InputKind::Validation;
+    if (opens("[grid]")) return InputKind::DoseResponse;
+    if (!plan && opens("[population]")) return InputKind::Cohort;
+    if (!plan && opens("[[case]]")) return InputKind::Validation;
     if (opens("[constraints]") || opens("[search]") || opens("[inventory]") || opens("[[scars]]")) {
-      return InputKind::Plan;
+      plan = true;
     }
     at = end + 1;
   }
+  if (plan) return InputKind::Plan;
   return InputKind::Scenario;
 }
 

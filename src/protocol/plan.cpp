@@ -31,14 +31,57 @@ double percentile(std::vector<double> x, double q) {
 }
 }  // namespace
 
+std::vector<schema::Key> scar_keys() {
+  using namespace schema;
+  std::vector<Key> counts;
+  for (const auto& c : lesions::inventory_classes()) {
+    counts.push_back(integer(c, "0", fmt::format("number of mid-range {} scars", c), 0, 1000));
+  }
+  return {table_array("scars", "Scars measured on the patient.",
+                      {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),
+                       mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
+                       mirror_key("lesions.width@icepick", "width", "", "width").must(),
+                       boolean("tethered", "true", "rolling: tethered by fibrous bands")},
+                      1000),
+          table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts)};
+}
+
+std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt) {
+  // As for a scenario's lesions: a scar deeper than the patient's skin at the site is refused.
+  const double skin_depth = skin::default_atlas()
+                                .make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick)
+                                .top_of(skin::Layer::Hypodermis);
+  std::vector<outcomes::ScarGeometry> out;
+  for (const auto& s : root.tables("scars")) {
+    const lesions::LesionKind& kind = lesions::lesion_kind(s.str("kind"));
+    lesions::LesionShape shape;  // a scar measured on the patient: only width and depth known
+    shape.width = s.quantity("width");
+    shape.depth = s.quantity("depth");
+    shape.tether = kind.can_tether && s.flag("tethered");
+    const double d = shape.depth;
+    if (d >= skin_depth) {
+      s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
+             fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
+                         skin_depth / kMm));
+    }
+    lesions::Effects e;  // no dermal deficit; a band (of nominal radius) when tethered
+    e.tether_radius = shape.tether ? 1.0 : 0.0;
+    out.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
+  }
+  const Table& inv = root.table("inventory");
+  for (const auto& c : lesions::inventory_classes()) {
+    for (long long i = 0; i < inv.integer(c); ++i) out.push_back(mid_range_scar(c));
+  }
+  if (out.empty()) {
+    root.fail("scars", "the patient has no scars", "[[scars]] entries or [inventory] counts");
+  }
+  return out;
+}
+
 const schema::Key& plan_schema() {
   static const schema::Key root = [] {
     using namespace schema;
     Key root = table("", "a planner patient", {}, true);
-    std::vector<Key> counts;
-    for (const auto& c : lesions::inventory_classes()) {
-      counts.push_back(integer(c, "0", fmt::format("number of mid-range {} scars", c), 0, 1000));
-    }
     root.children = {
         string("title", "", "Title."),
         mirror_key("seed", "seed", "1", "Seed of the uncertainty replicates."),
@@ -49,13 +92,8 @@ const schema::Key& plan_schema() {
                mirror_key("patient.sex", "sex", "female", "sex"),
                mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
                           "Fitzpatrick type I-VI as 1-6")}),
-        table_array("scars", "Scars measured on the patient.",
-                    {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),
-                     mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
-                     mirror_key("lesions.width@icepick", "width", "", "width").must(),
-                     boolean("tethered", "true", "rolling: tethered by fibrous bands")},
-                    1000),
-        table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts),
+        scar_keys()[0],
+        scar_keys()[1],
         table("constraints", "Safety caps (defaults: data/outcomes.toml [planner]).",
               {number("pih_cap", "-1", "largest PIH risk (fraction); -1 = default by type", -1.0,
                       1.0),
@@ -86,34 +124,7 @@ PlanPatient load_plan_patient(const std::string& path) {
   p.spec.age_years = pt.quantity("age") / kYear;
   p.spec.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
   p.spec.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
-  // As for a scenario's lesions: a scar deeper than the patient's skin at the site is refused.
-  const double skin_depth =
-      skin::default_atlas()
-          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
-          .top_of(skin::Layer::Hypodermis);
-  for (const auto& s : root.tables("scars")) {
-    const lesions::LesionKind& kind = lesions::lesion_kind(s.str("kind"));
-    lesions::LesionShape shape;  // a scar measured on the patient: only width and depth known
-    shape.width = s.quantity("width");
-    shape.depth = s.quantity("depth");
-    shape.tether = kind.can_tether && s.flag("tethered");
-    const double d = shape.depth;
-    if (d >= skin_depth) {
-      s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
-             fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
-                         skin_depth / kMm));
-    }
-    lesions::Effects e;  // no dermal deficit; a band (of nominal radius) when tethered
-    e.tether_radius = shape.tether ? 1.0 : 0.0;
-    p.spec.scars.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
-  }
-  const Table& inv = root.table("inventory");
-  for (const auto& c : lesions::inventory_classes()) {
-    for (long long i = 0; i < inv.integer(c); ++i) p.spec.scars.push_back(mid_range_scar(c));
-  }
-  if (p.spec.scars.empty()) {
-    root.fail("scars", "the patient has no scars", "[[scars]] entries or [inventory] counts");
-  }
+  p.spec.scars = read_scars(root, p.spec);
   const Table& c = root.table("constraints");
   p.pih_cap = c.number("pih_cap");
   p.erythema_cap = c.quantity("erythema_cap");

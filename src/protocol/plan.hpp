@@ -15,7 +15,14 @@
 
 namespace mnsim::protocol {
 
+struct PlanPatient;
 const schema::Key& plan_schema();
+
+/// The [[scars]] and [inventory] keys of a planner patient file (shared by dose-response files).
+std::vector<schema::Key> scar_keys();
+/// The scars of a file with scar_keys() at its root, for the patient `pt` (a scar deeper than the
+/// patient's skin at the site, or no scar at all, is an InputError at the key).
+std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt);
 
 struct PlanPatient {
   PatientSpec spec;

@@ -1,0 +1,96 @@
+// `mnsim dose-response`: the grid, its tables, and bad grid files, as a user runs them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "protocol/dose_response.hpp"
+#include "support/run_cli.hpp"
+
+namespace {
+
+using mnsim::test::run_cli;
+
+std::string tmp_file(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+const char* kSmallGrid =
+    "[inventory]\nboxcar_shallow = 1\n[course]\nsessions = 2\nfollow_up = \"4 weeks\"\n"
+    "[grid]\ndepth = \"0.25 mm, 0.75 mm\"\npunctures = \"100 /cm^2, 300 /cm^2\"\n"
+    "interval = \"4 weeks\"\nfitzpatrick = \"2, 6\"\n"
+    "[reference]\ndepth = \"0.75 mm\"\npunctures = \"300 /cm^2\"\nfitzpatrick = 2\n";
+
+TEST(DoseResponse, EveryGridPointOnceAndTheSameForAnyThreadCount) {
+  const auto spec =
+      mnsim::protocol::load_dose_response(tmp_file("mnsim_dr_small.toml", kSmallGrid));
+  ASSERT_EQ(spec.depths.size(), 2u);
+  ASSERT_EQ(spec.fitzpatrick, (std::vector<int>{2, 6}));
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const auto one = mnsim::protocol::run_dose_response(model, spec, 1);
+  const auto two = mnsim::protocol::run_dose_response(model, spec, 2);
+  ASSERT_EQ(one.points.size(), 8u);
+  EXPECT_EQ(mnsim::protocol::dose_response_csv(one), mnsim::protocol::dose_response_csv(two));
+  // Skin type changes the melanocytes only: the same matrix, a higher PIH risk for type VI.
+  for (std::size_t i = 0; i + 1 < one.points.size(); i += 2) {
+    const auto& a = one.points[i];
+    const auto& b = one.points[i + 1];
+    ASSERT_EQ(a.fitzpatrick, 2);
+    ASSERT_EQ(b.fitzpatrick, 6);
+    EXPECT_GT(b.outcome.pih_risk, a.outcome.pih_risk);
+    EXPECT_DOUBLE_EQ(b.outcome.papillary_collagen_change, a.outcome.papillary_collagen_change);
+  }
+  const std::string md = mnsim::protocol::dose_response_markdown(spec, one);
+  EXPECT_NE(md.find("| depth reached |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| 0.75 mm |"), std::string::npos) << md;
+}
+
+TEST(DoseResponseCli, WritesTheCsvAndRefusesToReplaceIt) {
+  const std::string f = tmp_file("mnsim_dr_cli.toml", kSmallGrid);
+  const auto csv = std::filesystem::temp_directory_path() / "mnsim_dr_cli.csv";
+  std::filesystem::remove(csv);
+  const auto r = run_cli({"dose-response", f, "--csv", csv.string(), "-j", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(csv);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 9) << text;  // header + 8 points
+  const auto again = run_cli({"dose-response", f, "--csv", csv.string()});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--csv"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  const auto forced = run_cli({"dose-response", f, "--csv", csv.string(), "--force"});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+}
+
+TEST(DoseResponseCli, BadAxisItemIsOneLineExit2NamingFileLineAndKey) {
+  for (const auto& [grid, what] : std::vector<std::pair<std::string, std::string>>{
+           {"depth = \"0.5 mm, 1 parsec\"", "grid.depth"},
+           {"depth = \"0.5 mm,, 1 mm\"", "grid.depth"},
+           {"punctures = \"0 /cm^2\"", "grid.punctures"},
+           {"fitzpatrick = \"3, 7\"", "grid.fitzpatrick"},
+           {"interval = \"4 weeks, 4 weeks\"", "grid.interval"}}) {
+    const std::string f =
+        tmp_file("mnsim_dr_bad.toml", "[inventory]\nrolling = 1\n[grid]\n" + grid + "\n");
+    const auto r = run_cli({"dose-response", f});
+    EXPECT_EQ(r.exit_code, 2) << grid;
+    EXPECT_NE(r.err.find(f + ":4:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  // A reference that is not on its axis.
+  const std::string f = tmp_file("mnsim_dr_ref.toml",
+                                 "[inventory]\nrolling = 1\n[grid]\n"
+                                 "depth = \"0.5 mm\"\n[reference]\ndepth = \"0.6 mm\"\n");
+  const auto r = run_cli({"dose-response", f});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("reference.depth"), std::string::npos) << r.err;
+  const auto c = run_cli({"check", f});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find("reference.depth"), std::string::npos) << c.err;
+}
+
+}  // namespace
