@@ -37,8 +37,9 @@ struct ColumnProtocol {
   bool exchange = true;               // vertical exchange between layers (false: isolated layers,
                                       // the comparison case of the unit cell, unit_cell.hpp)
   // Optional precomputed epidermal channel healing, heal_channel(p, epidermal_channel_radius(..),
-  // 96 h), to reuse between runs with the same keratinocyte parameters and radius (cohorts:
-  // it is ~90% of a run's cost). nullptr: computed by run_column.
+  // 96 h), to reuse between runs with the same
+  // keratinocyte parameters and radius (cohorts: it is ~90% of a run's cost). nullptr: computed by
+  // run_column.
   const ChannelHealing* channel = nullptr;
   // Lateral resolution of the treated patch: 0 or 1, every layer well mixed (one compartment);
   // n > 1, every layer resolved on n annuli of the axisymmetric unit cell around one channel of
@@ -58,12 +59,13 @@ struct ColumnSample {
   double t = 0;  // h since the first session
   std::array<State, skin::kLayers> s{};
   double erythema = 0;     // papillary-dermis vasodilation, 0..1
-  double tewl_excess = 0;  // relative excess water loss of the treated area (1 = all fresh)
+  double tewl_excess = 0;  // excess water loss of the treated area over the baseline TEWL
 };
 
 struct SessionSummary {
   double start = 0;             // h
   double barrier_time = -1;     // h after the session, TEWL excess <= barrier_threshold
+  double closure_time = -1;     // h after the session, epidermal channels re-epithelialised
   double erythema_time = -1;    // h after the session, last time erythema >= visible threshold
   double neutrophil_peak = -1;  // h after the session (papillary dermis)
   double macrophage_peak = -1;  // h after the session (papillary dermis)

@@ -110,9 +110,15 @@ double fibroblast_activation(const Params& p, double g) {
 
 double erythema(const Params& p, const Baseline& b, const State& s) {
   static const auto kSignal = static_cast<std::size_t>(healing_model().slot("inflammatory_signal"));
+  static const auto kClot = static_cast<std::size_t>(healing_model().slot("clot"));
   if (b.vascular <= 0.0) return 0.0;
   const double i = std::max(s[kSignal], 0.0);
-  return i / (i + p.erythema_half);
+  // Redness seen from above: dilated vessels (the mediators' half-maximal vasodilation), or blood
+  // out of the vessels (pinpoint bleeding, until the clot is lysed) as a share of the layer's
+  // normal blood volume, whichever is larger.
+  const double dilation = i / (i + p.erythema_half);
+  const double extravasated = std::max(s[kClot], 0.0) / b.vascular;
+  return std::max(dilation, extravasated);
 }
 
 void react(const Params& p, const Baseline& b, State& s, double dt) {

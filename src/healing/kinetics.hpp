@@ -104,6 +104,8 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
 
 /// Derived outputs at one voxel.
 double fibroblast_activation(const Params& p, double growth_factor);  // G/(G+K_G)
-double erythema(const Params& p, const Baseline& b, const State& s);  // vasodilation 0..1
+/// Visible redness of a vascularised layer: the larger of the vasodilation I/(I + erythema_half)
+/// (0..1) and the extravasated blood (clot) over the layer's normal blood volume fraction.
+double erythema(const Params& p, const Baseline& b, const State& s);
 
 }  // namespace mnsim::healing

@@ -30,8 +30,12 @@ struct Params {
   double clot_lysis = 0;             // 1/h, basal fibrinolysis
   double clot_lysis_macrophage = 0;  // 1/h per unit macrophage level
   // [barrier]
-  double seal_rate = 0;          // 1/h, sealing of the open channel (exudate plug, recoil)
-  double barrier_threshold = 0;  // 1, TEWL excess (fraction of initial) counted as recovered
+  double seal_rate = 0;  // 1/h, sealing of the stratum-corneum opening (exudate plug, recoil)
+  double barrier_threshold = 0;   // 1, TEWL excess (fraction of baseline TEWL) counted as back
+  double vapour_diffusivity = 0;  // um^2/h, water vapour in air at skin temperature
+  double vapour_deficit = 0;      // g/m^3, saturated vapour at the wet channel minus room air
+  double boundary_layer = 0;      // um, still-air diffusion layer above the skin
+  double tewl_baseline = 0;       // g/m^2/h, intact facial skin
   // [epidermis]
   double keratinocyte_motility = 0;  // um^2/h
   double keratinocyte_mitosis = 0;   // 1/h, r_n

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/constants.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/radial.hpp"
 
@@ -28,12 +29,40 @@ double ChannelHealing::damage_at(double time) const {
   return (1.0 - w) * damage[i - 1] + w * damage[i];
 }
 
+double unit_cell_radius(double density) {
+  return density > 0.0 ? 1.0 / std::sqrt(kPi * density) : 0.0;
+}
+
+double tewl_excess_ratio(const Params& p, double density, double radius_um, double open, double t) {
+  if (!(density > 0.0) || !(open > 0.0) || !(radius_um > 0.0)) return 0.0;
+  const double a_eff = radius_um * std::sqrt(open) * std::exp(-p.seal_rate * std::max(t, 0.0));
+  if (!(a_eff > 0.0)) return 0.0;
+  // Conductances per area (um/h): the channels in parallel, in series with the boundary layer.
+  const double channels = 4.0 * p.vapour_diffusivity * a_eff * density;
+  const double g = 1.0 / (p.boundary_layer / p.vapour_diffusivity + 1.0 / channels);
+  const double excess = p.vapour_deficit * g * 1e-6;  // g/m^3 x um/h -> g/m^2/h
+  return excess / p.tewl_baseline;
+}
+
+double barrier_recovery_time(const Params& p, const ChannelHealing& ch, double density) {
+  if (!(density > 0.0)) return 0.0;
+  for (std::size_t i = 0; i < ch.t.size(); ++i) {
+    if (tewl_excess_ratio(p, density, ch.radius, ch.open_fraction[i], ch.t[i]) <=
+        p.barrier_threshold) {
+      return ch.t[i];
+    }
+  }
+  return -1.0;
+}
+
 ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, double dr_um,
-                            double dt_h) {
+                            double dt_h, double cell_radius_um) {
   if (!(radius_um > 0.0) || !(dr_um > 0.0) || !(dt_h > 0.0) || !(t_end_h > 0.0)) {
     throw std::invalid_argument("heal_channel: radius, dr, dt and t_end must be positive");
   }
-  const double R = std::max(4.0 * radius_um, radius_um + 300.0);
+  double R = std::max(4.0 * radius_um, radius_um + 300.0);
+  // Dense lattices: the unit cell (at least a few cells of rim so the channel can close).
+  if (cell_radius_um > 0.0) R = std::min(R, std::max(cell_radius_um, radius_um + 4.0 * dr_um));
   const std::size_t nr = static_cast<std::size_t>(std::ceil(R / dr_um));
   std::vector<double> n(nr), c(nr);
   std::vector<double> w(nr);   // annulus weights inside the channel
@@ -54,6 +83,7 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
   }
   ChannelHealing out;
   out.radius = radius_um;
+  out.cell_radius = R;
   double deficit0 = 1.0;
   auto record = [&](double t) {
     double open = 0.0, deficit = 0.0;
@@ -64,12 +94,9 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
     open /= w_total;
     if (out.damage.empty()) deficit0 = deficit > 0.0 ? deficit : 1.0;
     out.damage.push_back(deficit / deficit0);
-    const double tewl = open * std::exp(-p.seal_rate * t);
     out.t.push_back(t);
     out.open_fraction.push_back(open);
-    out.tewl_excess.push_back(tewl);
     if (out.closure_time < 0.0 && open <= 0.0) out.closure_time = t;
-    if (out.barrier_time < 0.0 && tewl <= p.barrier_threshold) out.barrier_time = t;
   };
   record(0.0);
   const int steps = static_cast<int>(std::ceil(t_end_h / dt_h));

@@ -11,8 +11,18 @@
 // Diffusion is implicit (backward Euler, finite volumes on annuli), reactions exponential /
 // Patankar, so any step is stable and positive.
 //
-// Barrier: the excess transepidermal water loss through the channel is taken proportional to
-// the still-open channel area times the unsealed fraction exp(-seal_rate t) of its opening.
+// Neighbouring channels share the cells between them: the outer radius is the unit cell of the
+// session's lattice, 1/sqrt(pi rho) (zero flux there), when that is smaller than the isolated
+// channel's domain, so dense punctures close more slowly.
+//
+// Barrier (docs/model.md, "Barrier and channels"): water evaporates from the wet channel through
+// the still air above the skin. Each open channel is a disc sink of conductance 4 D_v a_eff
+// (diffusion-limited evaporation from a disc in a plane; Berg HC, Purcell EM 1977, Biophys J
+// 20:193), a_eff = a sqrt(open(t)) exp(-seal_rate t) (the re-epithelialised part of its area
+// closed, the stratum-corneum opening sealing); n channels per area act in parallel, in series
+// with the boundary layer delta: excess TEWL = dc D_v / (delta + 1 / (4 n a_eff)), which tends to
+// the evaporation of a wet surface when the channels are dense. Barrier recovered: excess TEWL
+// below barrier_threshold x the baseline TEWL.
 #pragma once
 
 #include <vector>
@@ -23,11 +33,10 @@ namespace mnsim::healing {
 
 struct ChannelHealing {
   double radius = 0;         // um, channel radius in the epidermis
+  double cell_radius = 0;    // um, outer radius of the domain (unit cell or isolated channel)
   double closure_time = -1;  // h, first time n >= 1/2 everywhere in the channel (-1: not closed)
-  double barrier_time = -1;  // h, first time the TEWL excess <= barrier_threshold (-1: not yet)
   std::vector<double> t;     // h
   std::vector<double> open_fraction;  // of the initial channel area where n < 1/2
-  std::vector<double> tewl_excess;    // relative to the fresh channel (1 at t = 0)
   // Cell deficit around the channel, relative to the fresh channel (1 at t = 0): the areal
   // integral of max(0, 1 - n) (the viable epidermis's damage, as healing::react derives it from
   // n) over the channel and its rim, divided by its value at t = 0. Unlike the open fraction it
@@ -42,8 +51,21 @@ struct ChannelHealing {
 };
 
 /// Runs the radial model for a channel of radius `radius_um` until `t_end_h` (h), with cell
-/// size `dr_um` and time step `dt_h`.
+/// size `dr_um` and time step `dt_h`. `cell_radius_um` > 0: the unit cell of the puncture
+/// lattice, 1/sqrt(pi rho), bounds the domain (0: an isolated channel).
 ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h = 96.0,
-                            double dr_um = 1.0, double dt_h = 0.01);
+                            double dr_um = 1.0, double dt_h = 0.01, double cell_radius_um = 0.0);
+
+/// Unit-cell radius (um) of a lattice of `density` channels per um^2 (0 for no channels).
+double unit_cell_radius(double density);
+
+/// Excess transepidermal water loss of the treated area over the baseline TEWL, `t` h after the
+/// session, for `density` channels per um^2 of radius `radius_um`, a fraction `open` of each
+/// still open (see the header comment).
+double tewl_excess_ratio(const Params& p, double density, double radius_um, double open, double t);
+
+/// First time (h) the excess TEWL of `density` channels per um^2 healing as `ch` falls to
+/// barrier_threshold (-1: not within the channel's time line; 0: no channels).
+double barrier_recovery_time(const Params& p, const ChannelHealing& ch, double density);
 
 }  // namespace mnsim::healing

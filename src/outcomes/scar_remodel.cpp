@@ -25,9 +25,9 @@ OutcomeParams load_outcome_params(const std::string& path) {
       f.value(r, "remodel", "normal_volume_fraction", Dim::Number, 0.0, 1.0).si;
   p.tether_share = f.value(r, "remodel", "tether_share", Dim::Fraction, 0.0, 1.0).si;
   const auto& h = f.table(root, "", "pih");
-  f.check_keys(h, "pih", {"mu_half", "mu_width"});
-  p.pih_mu_half = f.value(h, "pih", "mu_half", Dim::Number, 0.0, 10.0).si;
-  p.pih_mu_width = f.value(h, "pih", "mu_width", Dim::Number, 1e-6, 10.0).si;
+  f.check_keys(h, "pih", {"mu_threshold", "response_spread"});
+  p.pih_mu_threshold = f.value(h, "pih", "mu_threshold", Dim::Number, 1e-6, 10.0).si;
+  p.pih_spread = f.value(h, "pih", "response_spread", Dim::Number, 1e-3, 3.0).si;
   const auto& o = f.table(root, "", "roller");
   f.check_keys(o, "roller", {"channel_radius"});
   p.channel_radius = f.value(o, "roller", "channel_radius", Dim::Length, 1e-6, 1e-3).si;
@@ -147,7 +147,11 @@ double tether_release_fraction(double density, double radius, int sessions, bool
 }
 
 double pih_risk(const OutcomeParams& p, double melanin_peak) {
-  return 1.0 / (1.0 + std::exp(-(melanin_peak - p.pih_mu_half) / p.pih_mu_width));
+  // P(m mu_peak > mu_threshold) for a lognormal response multiplier m (median 1, SD of ln m =
+  // pih_spread): Phi(ln(mu_peak / mu_threshold) / spread).
+  if (!(melanin_peak > 0.0)) return 0.0;
+  const double z = std::log(melanin_peak / p.pih_mu_threshold) / p.pih_spread;
+  return 0.5 * std::erfc(-z / std::sqrt(2.0));
 }
 
 }  // namespace mnsim::outcomes

@@ -22,8 +22,8 @@ struct OutcomeParams {
   double normal_volume_fraction = 0.05;  // kappa_n: same in normal dermis (raises the rim)
   double tether_share = 0.5;  // share of a tethered rolling scar's depth held by the band
   // [pih]
-  double pih_mu_half = 0.08;  // melanin-excess index at 50% risk
-  double pih_mu_width = 0.006;
+  double pih_mu_threshold = 0.23;  // melanin-excess index of visible PIH (median responder)
+  double pih_spread = 0.3;         // SD of ln(melanogenic response) between patients of a type
   // [roller]
   double channel_radius = 62.5e-6;  // m, wound radius of a roller needle (after recoil)
   // [planner]

@@ -192,16 +192,18 @@ std::string dose_response_csv(const DoseResponse& r) {
       "depth_mm,punctures_per_cm2,interval_weeks,fitzpatrick,past_dermis,"
       "depth_reduction_pct,gb_qualitative_before,gb_qualitative_after,gb_quantitative_before,"
       "gb_quantitative_after,papillary_collagen_change_pct,reticular_collagen_change_pct,"
-      "epidermal_thickness_change_pct,erythema_days,barrier_hours,pih_risk_pct\n";
+      "epidermal_thickness_change_pct,erythema_days,barrier_hours,channel_closure_hours,"
+      "pih_risk_pct\n";
   for (const auto& p : r.points) {
     const PatientOutcome& o = p.outcome;
     s += fmt::format(
-        "{:g},{:g},{:g},{},{},{:.3f},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},"
+        "{:g},{:g},{:g},{},{},{:.3f},{},{},{},{},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.2f},"
         "{:.4f}\n",
         p.depth / kMm, p.density * 1e-4, p.interval / kWeek, p.fitzpatrick, p.past_dermis ? 1 : 0,
         o.depth_reduction_pct, o.gb_qual_before, o.gb_qual_after, o.gb_quant_before,
         o.gb_quant_after, 100.0 * o.papillary_collagen_change, 100.0 * o.reticular_collagen_change,
-        100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours, 100.0 * o.pih_risk);
+        100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours,
+        o.channel_closure_hours, 100.0 * o.pih_risk);
   }
   return s;
 }
@@ -228,7 +230,8 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
         "days | {:.1f} h | {:.1f} % |\n",
         label, p.past_dermis ? " (past the dermis)" : "", o.depth_reduction_pct, o.gb_qual_before,
         o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
-        100.0 * o.reticular_collagen_change, o.erythema_days, o.barrier_hours, 100.0 * o.pih_risk);
+        100.0 * o.reticular_collagen_change, o.erythema_days, o.barrier_hours,
+        o.channel_closure_hours, 100.0 * o.pih_risk);
   };
   std::string out = fmt::format(
       "{}{} scars; {} sessions, outcome {:.1f} months after the last; dermis bottom {:.2f} mm. "

@@ -150,7 +150,14 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     o.erythema_days = ery / static_cast<double>(run.sessions.size());
     o.barrier_hours = bar / static_cast<double>(run.sessions.size());
     o.neutrophil_peak_h = run.sessions[0].neutrophil_peak;
+    o.channel_closure_hours = run.sessions[0].closure_time;
     o.macrophage_peak_h = run.sessions[0].macrophage_peak;
+  }
+
+  for (double h : kChannelCourseHours) {
+    const double open = run.channel.open_at(h);
+    o.channel_course.push_back(
+        {h, open, healing::tewl_excess_ratio(p, cp.density * 1e-8, run.channel.radius, open, h)});
   }
 
   // New matrix under a scar floor at depth f: the column under the floor, laid out as the tissue

@@ -5,10 +5,12 @@
 // by the cross-check against the 3D engine (predict_scenario).
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/constants.hpp"
@@ -27,6 +29,10 @@ namespace mnsim::protocol {
 /// (healing::ColumnProtocol::annuli; docs/cohort.md "Cross-check": example 04's papillary
 /// collagen change is +3.39% with 6, +3.28% with 16, +3.27% with 32 annuli).
 inline constexpr int kReducedAnnuli = 6;
+
+/// Times (h after a session) of PatientOutcome::channel_course.
+inline constexpr std::array<double, 13> kChannelCourseHours{0,  0.5, 1,  2,  4,  8, 12,
+                                                            18, 24,  36, 48, 72, 96};
 
 /// A roller protocol for the reduced model. SI units.
 struct ReducedProtocol {
@@ -84,8 +90,12 @@ struct PatientOutcome {
   double collagen1_share = 0.0;  // papillary C1/(C1 + C3) at the outcome time
   double melanin_peak = 0.0;     // peak epidermal melanin-excess index of the course
   double pih_risk = 0.0;
-  double erythema_days = 0.0;                               // mean over sessions
-  double barrier_hours = 0.0;                               // mean over sessions
+  double erythema_days = 0.0;           // mean over sessions
+  double barrier_hours = 0.0;           // mean over sessions
+  double channel_closure_hours = -1.0;  // epidermal channels re-epithelialised (-1: not in 96 h)
+  // The channels after a session: hours, open fraction of each channel, excess TEWL over the
+  // baseline TEWL (healing/reepithelialization.hpp), at kChannelCourseHours.
+  std::vector<std::array<double, 3>> channel_course;
   double neutrophil_peak_h = 0.0, macrophage_peak_h = 0.0;  // first session, papillary dermis
   double collagen3_peak_h = 0.0, collagen1_peak_h = 0.0;    // whole course, papillary excess
   std::vector<outcomes::RemodelResult> scars;
@@ -94,10 +104,10 @@ struct PatientOutcome {
   int gb_qual_before = 0, gb_qual_after = 0;
 };
 
-/// Epidermal channel healing by channel radius, shared between threads (heal_channel depends only
-/// on the keratinocyte parameters, which RateFactors do not vary, and on the radius).
-/// Valid for one parameter set: entries are used only while ReducedModel::params equals `params`
-/// (compared bytewise; a changed parameter set bypasses the cache).
+/// Epidermal channel healing by channel radius, shared between threads
+/// (heal_channel depends only on the keratinocyte parameters, which RateFactors do not vary, and on
+/// the radius). Valid for one parameter set: entries are used only while ReducedModel::params
+/// equals `params` (compared bytewise; a changed parameter set bypasses the cache).
 struct ChannelCache {
   std::mutex mu;
   bool has_params = false;

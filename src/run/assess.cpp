@@ -25,6 +25,14 @@ nlohmann::json to_json(const Outcome& o) {
                      {"tether_release_fraction", s.tether_release}});
   }
   const GoodmanBaron& gb = o.goodman_baron;
+  nlohmann::json course = nlohmann::json::array();
+  for (const auto& c : o.channel_course) {
+    course.push_back({{"hours", c[0]}, {"open_fraction", c[1]}, {"tewl_excess", c[2]}});
+  }
+  const nlohmann::json channels = {
+      {"closure_hours",
+       o.channel_closure_hours >= 0.0 ? nlohmann::json(o.channel_closure_hours) : nullptr},
+      {"course", course}};
   return {{"collagen_change_pct",
            {{"papillary", o.collagen_change_pct_papillary},
             {"reticular", o.collagen_change_pct_reticular}}},
@@ -39,6 +47,7 @@ nlohmann::json to_json(const Outcome& o) {
             {"quantitative_before", gb.quantitative_before},
             {"quantitative_after", gb.quantitative_after}}},
           {"barrier_recovery_hours", o.barrier_recovery_hours},
+          {"channels", channels},
           {"erythema_days", o.erythema_days},
           {"pih_risk", o.pih_risk},
           {"reduced_model",
@@ -167,6 +176,8 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   const protocol::ScenarioPrediction side =
       protocol::predict_scenario(patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius);
   o.barrier_recovery_hours = side.outcome.barrier_hours;
+  o.channel_closure_hours = side.outcome.channel_closure_hours;
+  o.channel_course = side.outcome.channel_course;
   o.erythema_days = side.outcome.erythema_days;
   o.pih_risk = side.outcome.pih_risk;
   o.reduced_collagen_change_pct_papillary = side.collagen_change_pct;

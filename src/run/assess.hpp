@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+
 #include <string>
 #include <vector>
 
@@ -48,8 +50,10 @@ struct Outcome {
   std::vector<ScarOutcome> scars;
   GoodmanBaron goodman_baron;
   double barrier_recovery_hours = 0.0;  // per session
-  double erythema_days = 0.0;           // per session
-  double pih_risk = 0.0;                // 0..1
+  double channel_closure_hours = -1.0;  // epidermal channels re-epithelialised after a session
+  std::vector<std::array<double, 3>> channel_course;  // h, open fraction, excess TEWL / baseline
+  double erythema_days = 0.0;                         // per session
+  double pih_risk = 0.0;                              // 0..1
   /// The reduced model's prediction of the same scenario (cross-check, docs/cohort.md).
   double reduced_collagen_change_pct_papillary = 0.0;
   double reduced_scar_depth_reduction_pct = 0.0;

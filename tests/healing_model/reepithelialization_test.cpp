@@ -33,14 +33,59 @@ TEST(HealingReepithelialization, KalluriPoresCloseWithinAFewTensOfHours) {
   EXPECT_LE(h.closure_time, 18.0);
 }
 
-TEST(HealingReepithelialization, BarrierRecoversWithinHours) {
-  // Gupta et al. 2011: TEWL back to baseline within about 2 h (no occlusion).
+TEST(HealingReepithelialization, BarrierRecoversWithinHoursLaterForMoreAndWiderChannels) {
+  // Gupta et al. 2011: TEWL back to baseline within about 2 h (no occlusion; seal_rate is
+  // calibrated on a 16-pass roller session). More or wider channels lose more water, so the
+  // barrier takes longer - but only logarithmically, as the openings seal exponentially.
+  double last_r = 0.0;
   for (double r : {20.0, 35.5, 62.5}) {
     const ChannelHealing h = heal_channel(P(), r, 48.0);
-    EXPECT_GT(h.barrier_time, 0.5) << r;
-    EXPECT_LE(h.barrier_time, 2.5) << r;
-    EXPECT_LT(h.barrier_time, h.closure_time) << r;  // sealed before re-epithelialised
+    const double t = barrier_recovery_time(P(), h, 250e-8);  // 250 /cm^2
+    EXPECT_GT(t, 0.5) << r;
+    EXPECT_LE(t, 3.0) << r;
+    EXPECT_LT(t, h.closure_time) << r;  // sealed before re-epithelialised
+    EXPECT_GT(t, last_r) << r;
+    last_r = t;
   }
+  const ChannelHealing h = heal_channel(P(), 35.5, 48.0);
+  double last_n = 0.0;
+  for (double n : {10e-8, 100e-8, 1000e-8, 10000e-8}) {
+    const double t = barrier_recovery_time(P(), h, n);
+    EXPECT_GT(t, last_n) << n;
+    last_n = t;
+  }
+  EXPECT_EQ(barrier_recovery_time(P(), h, 0.0), 0.0);
+}
+
+TEST(HealingReepithelialization, DenseChannelsApproachTheEvaporationOfAWetSurface) {
+  // dc D / (delta + 1/(4 n a)): linear in n for sparse channels, bounded by dc D / delta.
+  const Params& p = P();
+  const double wet =
+      p.vapour_deficit * p.vapour_diffusivity / p.boundary_layer * 1e-6 / p.tewl_baseline;
+  const double sparse = tewl_excess_ratio(p, 1e-9, 35.0, 1.0, 0.0);
+  EXPECT_NEAR(tewl_excess_ratio(p, 2e-9, 35.0, 1.0, 0.0) / sparse, 2.0, 0.01);
+  EXPECT_LT(tewl_excess_ratio(p, 1e-4, 35.0, 1.0, 0.0), wet);
+  EXPECT_GT(tewl_excess_ratio(p, 1e-4, 35.0, 1.0, 0.0), 0.98 * wet);
+  // Facial TEWL, wet surface about 470 g/m^2/h (data/healing.toml).
+  EXPECT_NEAR(wet * p.tewl_baseline, 470.0, 10.0);
+}
+
+TEST(HealingReepithelialization, DenseLatticesShareTheMitogenAndCloseSooner) {
+  // Neighbouring channels bound each other's domain (the unit cell, zero flux). The mitosis
+  // chemical of Sherratt & Murray 1990 is made most by sparse cells (f(n) peaks at n = alpha),
+  // so the wound edges of a dense lattice raise it over the whole cell instead of losing it to
+  // intact epidermis far away: mitosis is faster and the channels close sooner (measured 11.6 h
+  // at 3000 /cm^2 against 16.2 h alone for a 35.5 um channel).
+  const ChannelHealing alone = heal_channel(P(), 35.5, 96.0);
+  const double cell = unit_cell_radius(3000e-8);  // 3000 /cm^2: 103 um
+  const ChannelHealing dense = heal_channel(P(), 35.5, 96.0, 1.0, 0.01, cell);
+  ASSERT_GT(alone.closure_time, 0.0);
+  ASSERT_GT(dense.closure_time, 0.0);
+  EXPECT_NEAR(dense.cell_radius, 103.0, 0.5);
+  EXPECT_LT(dense.closure_time, alone.closure_time);
+  // A sparse lattice (10 /cm^2, cell 1.8 mm) is an isolated channel.
+  const ChannelHealing sparse = heal_channel(P(), 35.5, 96.0, 1.0, 0.01, unit_cell_radius(10e-8));
+  EXPECT_EQ(sparse.closure_time, alone.closure_time);
 }
 
 TEST(HealingReepithelialization, NoMigrationNoMitosisNeverCloses) {

@@ -193,7 +193,7 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
           << entry << " names " << id << ", which does not list it";
     }
   }
-  EXPECT_EQ(named, 9);  // collagen, epidermis, scar volume, 2 grading, 2 PIH, erythema, barrier
+  EXPECT_EQ(named, 8);  // collagen, epidermis, scar volume, 2 grading, PIH, erythema, barrier
   // Calibrated entries fitted to figures outside mnsim validate (penetration, channel closure)
   // name their reference instead.
   for (const char* e : {"mechanics.toml:penetration.modulus_factor",

@@ -79,11 +79,14 @@ TEST(ScarRemodel, TetherReleaseFraction) {
   EXPECT_EQ(tether_release_fraction(2.5e6, 62.5e-6, 5, false), 0.0);
 }
 
-TEST(PihRisk, LogisticLink) {
+TEST(PihRisk, ThresholdOverALognormalResponse) {
   const OutcomeParams& p = default_outcome_params();
-  EXPECT_NEAR(pih_risk(p, p.pih_mu_half), 0.5, 1e-12);
-  EXPECT_NEAR(pih_risk(p, p.pih_mu_half + p.pih_mu_width * std::log(9.0)), 0.9, 1e-12);
+  // Half of the patients respond above the threshold; one SD of ln response: 84.13%.
+  EXPECT_NEAR(pih_risk(p, p.pih_mu_threshold), 0.5, 1e-12);
+  EXPECT_NEAR(pih_risk(p, p.pih_mu_threshold * std::exp(p.pih_spread)), 0.841345, 1e-6);
+  EXPECT_NEAR(pih_risk(p, p.pih_mu_threshold * std::exp(-2 * p.pih_spread)), 0.0227501, 1e-6);
   EXPECT_LT(pih_risk(p, 0.01), pih_risk(p, 0.05));
+  EXPECT_EQ(pih_risk(p, 0.0), 0.0);
 }
 
 }  // namespace
