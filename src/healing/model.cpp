@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace mnsim::healing {
@@ -160,30 +161,33 @@ State baseline_state(const Baseline& b, const Model& m) {
 // ---------------------------------------------------------------------------------------------
 // Reactor: the processes over runs of cells. The state of a run is held per field (one array of
 // kBlock doubles per slot) so that each process loops over the cells with its fields' slots
-// resolved once; every cell sees the same operations in the same order as one voxel advanced
-// alone.
+// resolved once; the cells of a run share one layer (a grid row's cells are grouped by layer), so
+// that a process branches on the layer once per run and its loop over the cells vectorises. Every
+// cell sees the same operations in the same order as one voxel advanced alone.
 
 namespace {
 constexpr std::size_t kBlock = 64;  // cells per run: 2 x 19 x 64 doubles stay in L1
+constexpr auto kLayerCount = static_cast<std::size_t>(skin::kLayers);
 }  // namespace
 
-/// Scratch of one run of cells (one per thread).
+/// Scratch of one run of cells (one per thread), and the cells of a block grouped by layer.
 struct Reactor::Scratch {
   std::vector<double> now, start;
   std::vector<double*> now_p;
   std::vector<const double*> start_p;
-  std::vector<const Baseline*> base;
-  std::vector<std::ptrdiff_t> cell;
+  std::vector<std::ptrdiff_t> cell;  // kBlock per layer: the block's cells of that layer
+  std::array<std::size_t, skin::kLayers> count{};
   explicit Scratch(std::size_t nf)
-      : now(nf * kBlock), start(nf * kBlock), now_p(nf), start_p(nf), base(kBlock), cell(kBlock) {
+      : now(nf * kBlock), start(nf * kBlock), now_p(nf), start_p(nf), cell(kLayerCount * kBlock) {
     for (std::size_t f = 0; f < nf; ++f) {
       now_p[f] = now.data() + f * kBlock;
       start_p[f] = start.data() + f * kBlock;
     }
   }
-  Cells cells(std::size_t n, double dt) const {
-    return Cells{n, dt, now_p.data(), start_p.data(), base.data()};
+  Cells cells(std::size_t n, double dt, const Baseline& b) const {
+    return Cells{n, dt, now_p.data(), start_p.data(), &b};
   }
+  const std::ptrdiff_t* cells_of(std::size_t layer) const { return cell.data() + layer * kBlock; }
 };
 
 Reactor::Reactor(const Model& m, const Params& p) {
@@ -224,24 +228,39 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   if (layer.size() != states.size()) {
     throw std::invalid_argument("react_states: one layer per state");
   }
+  if (std::any_of(layer.begin(), layer.end(), [](std::size_t l) { return l >= kLayerCount; })) {
+    throw std::invalid_argument("react_states: layer index out of range");
+  }
   if (!(dt > 0.0)) return;
   prepare(dt);
   const std::size_t nf = names_.size();
   Scratch& w = *scratch_;
-  for (std::size_t i0 = 0; i0 < states.size(); i0 += kBlock) {
-    const std::size_t n = std::min(kBlock, states.size() - i0);
+  // The states of one layer, kBlock at a time (cells are independent: the order does not matter).
+  auto run = [&](const Baseline& b, std::size_t n) {
+    const std::ptrdiff_t* idx = w.cell.data();
     for (std::size_t q = 0; q < n; ++q) {
-      w.base[q] = &base[layer[i0 + q]];
-      const State& s = states[i0 + q];
+      const State& s = states[static_cast<std::size_t>(idx[q])];
       for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = s[f];
     }
     std::copy(w.now.begin(), w.now.begin() + static_cast<std::ptrdiff_t>(nf * kBlock),
               w.start.begin());
-    apply(w.cells(n, dt));
+    apply(w.cells(n, dt, b));
     for (std::size_t q = 0; q < n; ++q) {
-      State& s = states[i0 + q];
+      State& s = states[static_cast<std::size_t>(idx[q])];
       for (std::size_t f = 0; f < nf; ++f) s[f] = w.now[f * kBlock + q];
     }
+  };
+  for (std::size_t l = 0; l < kLayerCount; ++l) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      if (layer[i] != l) continue;
+      w.cell[n++] = static_cast<std::ptrdiff_t>(i);
+      if (n == kBlock) {
+        run(base[l], n);
+        n = 0;
+      }
+    }
+    if (n > 0) run(base[l], n);
   }
 }
 
@@ -268,29 +287,46 @@ void Reactor::react_fields(const Baselines& base, std::span<const std::uint8_t> 
       for (int j = 0; j < g.ny; ++j) {
         for (int i0 = 0; i0 < g.nx; i0 += static_cast<int>(kBlock)) {
           const int i1 = std::min(g.nx, i0 + static_cast<int>(kBlock));
-          std::size_t n = 0;
+          // The block's skin cells, grouped by layer (in x order within a layer).
+          w.count.fill(0);
           for (int i = i0; i < i1; ++i) {
             const std::ptrdiff_t c = g.at(i, j, k);
             const int l = layer_of[static_cast<std::size_t>(c)];
             if (l < 1 || l > skin::kLayers) continue;
-            w.cell[n] = c;
-            w.base[n] = &base[static_cast<std::size_t>(l - 1)];
-            ++n;
+            const auto li = static_cast<std::size_t>(l - 1);
+            w.cell[li * kBlock + w.count[li]++] = c;
           }
-          if (n == 0) continue;
-          for (std::size_t f = 0; f < nf; ++f) {
-            const float* src = ptr[f];
-            double* now = w.now_p[f];
-            double* start = w.start.data() + f * kBlock;
-            for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = src[w.cell[q]];
-          }
-          Cells cells = w.cells(n, dt);
-          cells.volume = g.dx * g.dx * g.dz(k);
-          apply(cells);
-          for (std::size_t f = 0; f < nf; ++f) {
-            float* dst = ptr[f];
-            const double* now = w.now_p[f];
-            for (std::size_t q = 0; q < n; ++q) dst[w.cell[q]] = static_cast<float>(now[q]);
+          for (std::size_t li = 0; li < kLayerCount; ++li) {
+            const std::size_t n = w.count[li];
+            if (n == 0) continue;
+            const std::ptrdiff_t* cell = w.cells_of(li);
+            // Mostly a row's cells of one layer are consecutive: then plain (vectorised) copies,
+            // else gathers and scatters.
+            const bool consecutive = cell[n - 1] - cell[0] == static_cast<std::ptrdiff_t>(n - 1);
+            for (std::size_t f = 0; f < nf; ++f) {
+              const float* src = ptr[f];
+              double* now = w.now_p[f];
+              double* start = w.start.data() + f * kBlock;
+              if (consecutive) {
+                const float* row = src + cell[0];
+                for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = row[q];
+              } else {
+                for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = src[cell[q]];
+              }
+            }
+            Cells cells = w.cells(n, dt, base[li]);
+            cells.volume = g.dx * g.dx * g.dz(k);
+            apply(cells);
+            for (std::size_t f = 0; f < nf; ++f) {
+              float* dst = ptr[f];
+              const double* now = w.now_p[f];
+              if (consecutive) {
+                float* row = dst + cell[0];
+                for (std::size_t q = 0; q < n; ++q) row[q] = static_cast<float>(now[q]);
+              } else {
+                for (std::size_t q = 0; q < n; ++q) dst[cell[q]] = static_cast<float>(now[q]);
+              }
+            }
           }
         }
       }

@@ -97,16 +97,18 @@ struct FieldDef {
   double (*baseline)(const Baseline&) = nullptr;
 };
 
-/// A run of cells that a process advances by one step (up to 64 skin voxels of a grid row, or
-/// compartments of a reduced driver). Per slot, `now` holds every cell's value, updated in place
-/// by one process after the other; `start` holds the values at the start of the step (read
-/// only): the diffusing mediators act with them (docs/model.md, "Numerical scheme").
+/// A run of cells of one tissue layer that a process advances by one step (up to 64 skin voxels
+/// of a grid row, or compartments of a reduced driver). Per slot, `now` holds every cell's value,
+/// updated in place by one process after the other; `start` holds the values at the start of the
+/// step (read only): the diffusing mediators act with them (docs/model.md, "Numerical scheme").
+/// Every cell of a run lies in the layer of `baseline` (the Reactor groups cells by layer), so a
+/// process branches on the layer once per run and its loop over the cells vectorises.
 struct Cells {
   std::size_t n = 0;
-  double dt = 0.0;                        // h
-  double* const* now = nullptr;           // now[slot][i]
-  const double* const* start = nullptr;   // start[slot][i]
-  const Baseline* const* base = nullptr;  // base[i]: the baseline of cell i's layer
+  double dt = 0.0;                       // h
+  double* const* now = nullptr;          // now[slot][i]
+  const double* const* start = nullptr;  // start[slot][i]
+  const Baseline* baseline = nullptr;    // the baseline of the run's layer
   /// Volume of each cell of the run (m^3; the 3D engine's runs lie in one z plane), 0 where the
   /// driver has no volume (reduced drivers, single states). For budgets (mass-balance tests).
   double volume = 0.0;
@@ -215,6 +217,7 @@ class Reactor {
   /// Advances one state by dt (h).
   void react(const Baseline& b, State& s, double dt);
   /// Advances states[i], with the baseline base[layer[i]] (a skin::layer_index), by dt (h).
+  /// Throws std::invalid_argument for a layer index out of range.
   void react_states(const Baselines& base, std::span<const std::size_t> layer,
                     std::span<State> states, double dt);
   /// Advances every skin voxel of a FieldSet (fields found by name) by dt (h). `layer_of` gives,

@@ -4,11 +4,16 @@
 // cells in the fixed order inflammation, growth_factors, fibroblasts, matrix, vessels,
 // epidermis: inside a cell the variables are advanced one after the other in the order D, P, K,
 // I, N, M, G, V, m, F, C3, C1, E, v, (n, c, D_VE), K_g, h, mu (Gauss-Seidel), every one by the
-// same operations as when the reaction step was one function (before the registry), so results
-// are bit for bit the same.
+// same operations as when the reaction step was one function (before the registry). Each process
+// loops over a run of one layer's cells without branches (the layer's are taken once per run),
+// so that the loop vectorises; the exponentials come from expm1_nonpositive (healing/expm1.hpp),
+// bit for bit std::expm1. Where the compiler fuses a multiply-add differently in the vector loop
+// than it did in the scalar one, a result can differ in the last bit of its double
+// (docs/numerics.md, "Performance of the reaction step").
 #include <algorithm>
 #include <cmath>
 
+#include "healing/expm1.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/model.hpp"
 
@@ -16,9 +21,20 @@ namespace mnsim::healing {
 
 namespace {
 
+// std::max and std::clamp by value, with their results (std::max(a, b) is a < b ? b : a): in an
+// `omp simd` loop, the references std::max binds to temporaries become per-lane arrays that stop
+// the vectoriser.
+inline double max_of(double a, double b) {
+  return a < b ? b : a;
+}
+inline double clamp_of(double v, double lo, double hi) {
+  return v < lo ? lo : (hi < v ? hi : v);
+}
+
 // Exact solution of y' = a - b y (a, b >= 0 frozen) over a step: y e^{-b dt} + a dt phi1(b dt),
 // phi1(x) = (1 - e^{-x}) / x, with one transcendental call (expm1). Constructed once per step
-// where the rate is the same for every cell (BoundProcess::prepare), per cell otherwise (expstep).
+// where the rate is the same for every cell (BoundProcess::prepare); a rate that differs from
+// cell to cell takes exp_step, the same operations without branches.
 struct Decay {
   bool tiny = true;
   double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt phi1(b dt)
@@ -32,31 +48,49 @@ struct Decay {
     q = step * (x < 1e-8 ? 1.0 - 0.5 * x : -em / x);
   }
   double operator()(double y, double a) const {
-    return tiny ? y + a * dt : std::max(0.0, y * e + a * q);  // written to stay non-negative
-  }
-  /// Integral of y over the step.
-  double integral(double y, double a, double b) const {
-    if (tiny) return y * dt + 0.5 * a * dt * dt;
-    const double yeq = a / b;
-    return std::max(0.0, yeq * dt + (y - yeq) * q);
+    const double linear = y + a * dt;
+    const double exact = max_of(0.0, y * e + a * q);  // written to stay non-negative
+    return tiny ? linear : exact;
   }
 };
 
-// One exact step with a state-dependent rate; also writes the integral of y over the step to
-// *integral if given.
-double expstep(double y, double a, double b, double dt, double* integral = nullptr) {
-  const Decay d(b, dt);
-  if (integral) *integral = d.integral(y, a, b);
-  return d(y, a);
+// Decay(b, dt)(y, a) for a rate b of the cell's own (one exact step), every branch evaluated and
+// the result selected, with the vectorisable expm1 (healing/expm1.hpp, bit for bit std::expm1):
+// the same value as the scalar Decay, in a loop the compiler vectorises. Also writes the
+// integral of y over the step to `integral` (Decay's integral: a/b dt + (y - a/b) q).
+struct ExpStep {
+  double x, em, q;
+  ExpStep(double b, double dt) : x(b * dt), em(expm1_nonpositive(-x)) {
+    const double series = 1.0 - 0.5 * x;
+    const double exact = -em / x;
+    q = dt * (x < 1e-8 ? series : exact);
+  }
+  bool tiny() const { return x < 1e-12; }
+  double operator()(double y, double a, double dt) const {
+    const double e = 1.0 + em;
+    const double linear = y + a * dt;
+    const double exact = max_of(0.0, y * e + a * q);
+    return tiny() ? linear : exact;
+  }
+  double integral(double y, double a, double b, double dt) const {
+    const double linear = y * dt + 0.5 * a * dt * dt;
+    const double yeq = a / b;
+    const double exact = max_of(0.0, yeq * dt + (y - yeq) * q);
+    return tiny() ? linear : exact;
+  }
+};
+
+inline double exp_step(double y, double a, double b, double dt) {
+  return ExpStep(b, dt)(y, a, dt);
 }
 
 /// x / x0, 0 where the layer has none (relative densities phi, nu).
-double relative(double x, double x0) {
+inline double relative(double x, double x0) {
   return x0 > 0.0 ? x / x0 : 0.0;
 }
 
 void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c, double dt) {
-  const double x = std::max(c - 1.0, 0.0);
+  const double x = max_of(c - 1.0, 0.0);
   const double s = 1.0 + (p.mitosis_max - 1.0) * x / (x + p.mitosis_half);
   n = (n + dt * p.keratinocyte_mitosis * 2.0 * s * n) /
       (1.0 + dt * p.keratinocyte_mitosis * (1.0 + s * n));
@@ -65,10 +99,18 @@ void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c
   c = chemical(c, p.chemical_decay * f);
 }
 
-/// Base of the six processes: the parameters, kept by value.
+/// Base of the six processes: the parameters, kept by value. Every cell of a run lies in one
+/// layer (Cells::baseline): the processes branch on the layer once per run, outside the loop
+/// over its cells, which the compiler vectorises (`omp simd`: a cell's values are independent of
+/// every other cell's).
 class HealingProcess : public BoundProcess {
  protected:
   explicit HealingProcess(const Binding& b) : p_(b.params()) {}
+  /// fibroblast_activation (kinetics.hpp), inline for the vector loops.
+  double activation(double g) const {
+    g = max_of(g, 0.0);
+    return g / (g + p_.gf_half);
+  }
   const Params p_;
 };
 
@@ -92,8 +134,23 @@ class Inflammation final : public HealingProcess {
     macrophage_ = Decay(p_.macrophage_clearance, dt);
   }
   void apply(const Cells& c) const override {
+    const Baseline& b = *c.baseline;
+    if (b.cornified()) {
+      run<Layer::Cornified>(c);
+    } else if (b.epidermal()) {
+      run<Layer::Epidermal>(c);
+    } else {
+      run<Layer::Other>(c);
+    }
+  }
+
+ private:
+  enum class Layer { Cornified, Epidermal, Other };
+  template <Layer kLayer>
+  void run(const Cells& c) const {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;  // a local copy: its loads are invariant in the vector loop
+    const double bv = c.baseline->vascular;
     double* D = c.now[D_];
     double* P = c.now[P_];
     double* K = c.now[K_];
@@ -102,34 +159,33 @@ class Inflammation final : public HealingProcess {
     double* M = c.now[M_];
     const double* v = c.now[v_];
     const double* I_start = c.start[I_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      const bool sc = b.cornified();
-      const bool ve = b.epidermal();
+    const Decay seal = seal_, platelet = platelet_, macrophage = macrophage_;  // invariant
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
       // The mediators act on cells with their values at the start of the step: the values the
       // coupled diffusion-decay transport left (FieldDef::decay). Updating them first and
       // acting with the decayed values would starve every cell fed by diffusion once steps are
       // longer than the mediator's lifetime.
-      const double I0 = std::max(I_start[i], 0.0);
-      if (sc) {
-        D[i] = seal_(D[i], 0.0);
-      } else if (!ve) {
-        D[i] = expstep(D[i], 0.0, p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
+      const double I0 = max_of(I_start[i], 0.0);
+      if constexpr (kLayer == Layer::Cornified) {
+        D[i] = seal(D[i], 0.0);
+      } else if constexpr (kLayer == Layer::Other) {
+        D[i] = exp_step(D[i], 0.0, p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
       }
-      P[i] = platelet_(P[i], 0.0);
-      K[i] = expstep(K[i], 0.0, p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
-      const double d_src = sc ? 0.0 : D[i];
-      I[i] = expstep(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
-                     p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
-      const double vr = relative(v[i], b.vascular);
-      N[i] = expstep(N[i], p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
-                     p.neutrophil_death + p.efferocytosis * M[i], dt);
+      P[i] = platelet(P[i], 0.0);
+      K[i] = exp_step(K[i], 0.0, p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
+      const double d_src = kLayer == Layer::Cornified ? 0.0 : D[i];
+      I[i] = exp_step(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
+                      p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
+      const double vr = relative(v[i], bv);
+      N[i] = exp_step(N[i], p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
+                      p.neutrophil_death + p.efferocytosis * M[i], dt);
       const double stim = I0 + p.macrophage_neutrophil_signal * N[i];
-      M[i] = macrophage_(M[i], p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
+      M[i] = macrophage(M[i], p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
     }
   }
 
- private:
   int D_, P_, K_, I_, N_, M_, v_;
   Decay seal_, platelet_, macrophage_;
 };
@@ -154,7 +210,8 @@ class GrowthFactors final : public HealingProcess {
   }
   void apply(const Cells& c) const override {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;             // a local copy: its loads are invariant in the vector loop
+    const Baseline b = *c.baseline;  // a local copy, as p
     const double* P = c.now[P_];
     const double* P_start = c.start[P_];
     const double* M = c.now[M_];
@@ -164,15 +221,17 @@ class GrowthFactors final : public HealingProcess {
     double* G = c.now[G_];
     double* V = c.now[V_];
     double* m = c.now[m_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
-      const double released = std::max(0.0, P_start[i] - P[i]);  // blood degranulated this step
-      G[i] = gf_(G[i], p.blood_growth_factor * released / dt + p.gf_macrophage * M[i]);
-      const double hyp = b.vascular > 0.0 ? std::max(0.0, 1.0 - v[i] / b.vascular) : 0.0;
-      V[i] = vegf_(V[i], p.vegf_macrophage * M[i] + p.vegf_hypoxia * hyp);
+    const Decay gf = gf_, vegf = vegf_, mmp = mmp_;  // invariant in the loop
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const double A = activation(max_of(G_start[i], 0.0));
+      const double released = max_of(0.0, P_start[i] - P[i]);  // blood degranulated this step
+      G[i] = gf(G[i], p.blood_growth_factor * released / dt + p.gf_macrophage * M[i]);
+      const double hyp = b.vascular > 0.0 ? max_of(0.0, 1.0 - v[i] / b.vascular) : 0.0;
+      V[i] = vegf(V[i], p.vegf_macrophage * M[i] + p.vegf_hypoxia * hyp);
       const double fr = relative(F[i], b.fibroblasts);
-      m[i] = mmp_(m[i], p.mmp_macrophage * M[i] + p.mmp_fibroblast * fr * A);
+      m[i] = mmp(m[i], p.mmp_macrophage * M[i] + p.mmp_fibroblast * fr * A);
     }
   }
 
@@ -190,21 +249,24 @@ class Fibroblasts final : public HealingProcess {
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
   void apply(const Cells& c) const override {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* G_start = c.start[G_];
     double* F = c.now[F_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      if (b.fibroblasts > 0.0) {
-        const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
-        const double F0 = b.fibroblasts;
-        const double rA = p.fibroblast_proliferation * A;
-        const double Fmax = p.fibroblast_capacity * F0;
-        F[i] = (F[i] + dt * (p.fibroblast_return * F0 + rA * F[i])) /
-               (1.0 + dt * (p.fibroblast_return + rA * F[i] / Fmax));
-      } else {
-        F[i] = fibro_return_(F[i], 0.0);
-      }
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const double F0 = c.baseline->fibroblasts;
+    if (!(F0 > 0.0)) {
+      const Decay fibro_return = fibro_return_;
+#pragma omp simd
+      for (std::ptrdiff_t i = 0; i < n; ++i) F[i] = fibro_return(F[i], 0.0);
+      return;
+    }
+    const double Fmax = p.fibroblast_capacity * F0;
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const double A = activation(max_of(G_start[i], 0.0));
+      const double rA = p.fibroblast_proliferation * A;
+      F[i] = (F[i] + dt * (p.fibroblast_return * F0 + rA * F[i])) /
+             (1.0 + dt * (p.fibroblast_return + rA * F[i] / Fmax));
     }
   }
 
@@ -226,20 +288,33 @@ class Matrix final : public HealingProcess {
         C1_(b.slot("collagen1")),
         E_(b.slot("elastin")) {}
   void apply(const Cells& c) const override {
+    const Baseline& b = *c.baseline;
+    if (b.collagen1 + b.collagen3 > 0.0) {
+      run<true>(c);
+    } else {
+      run<false>(c);
+    }
+  }
+
+ private:
+  template <bool kCollagen>
+  void run(const Cells& c) const {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;             // a local copy: its loads are invariant in the vector loop
+    const Baseline b = *c.baseline;  // a local copy, as p
     const double* G_start = c.start[G_];
     const double* F = c.now[F_];
     const double* m = c.now[m_];
     double* C3 = c.now[C3_];
     double* C1 = c.now[C1_];
     double* E = c.now[E_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      const double A = fibroblast_activation(p, std::max(G_start[i], 0.0));
+    const double Cb = b.collagen1 + b.collagen3;
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const double A = activation(max_of(G_start[i], 0.0));
       const double fr = relative(F[i], b.fibroblasts);
-      const double Cb = b.collagen1 + b.collagen3;
-      if (Cb > 0.0) {
+      if constexpr (kCollagen) {
         // Set-point restoration (remodelling) acts on each type: -k_rem (C_i - C_i0).
         const double krem = p.collagen_remodelling;
         const double deg = p.collagen_turnover + p.collagen_mmp * m[i] + krem;
@@ -248,23 +323,23 @@ class Matrix final : public HealingProcess {
         const double a3 = fr * (p.collagen_turnover * b.collagen3 +
                                 (1.0 - p.collagen1_share) * p.collagen_synthesis * Cb * A) +
                           (kmat + krem) * b.collagen3;
-        double int3 = 0.0;
-        C3[i] = expstep(C3[i], a3, deg + kmat, dt, &int3);
-        const double converted = kmat * std::max(0.0, int3 - b.collagen3 * dt);
+        const ExpStep s3(deg + kmat, dt);
+        const double int3 = s3.integral(C3[i], a3, deg + kmat, dt);
+        C3[i] = s3(C3[i], a3, dt);
+        const double converted = kmat * max_of(0.0, int3 - b.collagen3 * dt);
         const double a1 = fr * (p.collagen_turnover * b.collagen1 +
                                 p.collagen1_share * p.collagen_synthesis * Cb * A) +
                           krem * b.collagen1 + converted / dt;
-        C1[i] = expstep(C1[i], a1, deg, dt);
+        C1[i] = exp_step(C1[i], a1, deg, dt);
       } else {
-        C3[i] = expstep(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
-        C1[i] = expstep(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C3[i] = exp_step(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C1[i] = exp_step(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
       }
-      E[i] = expstep(E[i], fr * b.elastin * (p.elastin_turnover + p.elastin_synthesis * A),
-                     p.elastin_turnover + p.elastin_mmp * m[i], dt);
+      E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover + p.elastin_synthesis * A),
+                      p.elastin_turnover + p.elastin_mmp * m[i], dt);
     }
   }
 
- private:
   int G_, F_, m_, C3_, C1_, E_;
 };
 
@@ -276,20 +351,24 @@ class Vessels final : public HealingProcess {
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* V_start = c.start[V_];
     double* v = c.now[v_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      if (b.vascular > 0.0) {
-        const double V0 = std::max(V_start[i], 0.0);
-        const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
-        const double vmax = p.vascular_capacity * b.vascular;
-        v[i] = (v[i] + dt * (p.vascular_regression * b.vascular + rS * v[i])) /
-               (1.0 + dt * (p.vascular_regression + rS * v[i] / vmax));
-      } else {
-        v[i] = vasc_return_(v[i], 0.0);
-      }
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const double v0 = c.baseline->vascular;
+    if (!(v0 > 0.0)) {
+      const Decay vasc_return = vasc_return_;
+#pragma omp simd
+      for (std::ptrdiff_t i = 0; i < n; ++i) v[i] = vasc_return(v[i], 0.0);
+      return;
+    }
+    const double vmax = p.vascular_capacity * v0;
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const double V0 = max_of(V_start[i], 0.0);
+      const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
+      v[i] = (v[i] + dt * (p.vascular_regression * v0 + rS * v[i])) /
+             (1.0 + dt * (p.vascular_regression + rS * v[i] / vmax));
     }
   }
 
@@ -320,8 +399,19 @@ class Epidermis final : public HealingProcess {
     turnover_ = Decay(1.0 / p_.epidermal_turnover, dt);
   }
   void apply(const Cells& c) const override {
+    if (c.baseline->epidermal()) {
+      run<true>(c);
+    } else {
+      run<false>(c);
+    }
+  }
+
+ private:
+  template <bool kViable>
+  void run(const Cells& c) const {
     const double dt = c.dt;
-    const Params& p = p_;
+    const Params p = p_;             // a local copy: its loads are invariant in the vector loop
+    const Baseline b = *c.baseline;  // a local copy, as p
     const double* I_start = c.start[I_];
     const double* Kg_start = c.start[Kg_];
     const double* F = c.now[F_];
@@ -331,27 +421,27 @@ class Epidermis final : public HealingProcess {
     double* Kg = c.now[Kg_];
     double* h = c.now[h_];
     double* mu = c.now[mu_];
-    for (std::size_t i = 0; i < c.n; ++i) {
-      const Baseline& b = *c.base[i];
-      const bool ve = b.epidermal();
+    const Decay chemical = chemical_, kgf = kgf_, turnover = turnover_;  // invariant in the loop
+    const auto cells = static_cast<std::ptrdiff_t>(c.n);
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < cells; ++i) {
       // n' = r_n [s(c) n (2 - n) - n], c' = lambda (f(n) - c).
-      if (ve) {
-        epidermis_step(p, chemical_, n[i], ch[i], dt);
-        D[i] = std::clamp(1.0 - n[i], 0.0, 1.0);
+      if constexpr (kViable) {
+        epidermis_step(p, chemical, n[i], ch[i], dt);
+        D[i] = clamp_of(1.0 - n[i], 0.0, 1.0);
       }
       const double fr = relative(F[i], b.fibroblasts);
-      Kg[i] = kgf_(Kg[i], p.kgf_fibroblast * std::max(fr - 1.0, 0.0));
-      if (ve) {
-        const double I0 = std::max(I_start[i], 0.0), Kg0 = std::max(Kg_start[i], 0.0);
+      Kg[i] = kgf(Kg[i], p.kgf_fibroblast * max_of(fr - 1.0, 0.0));
+      if constexpr (kViable) {
+        const double I0 = max_of(I_start[i], 0.0), Kg0 = max_of(Kg_start[i], 0.0);
         const double inv_tau = 1.0 / p.epidermal_turnover;
-        h[i] = turnover_(h[i], p.thickening_rate * Kg0 / (Kg0 + p.kgf_half) + inv_tau);
+        h[i] = turnover(h[i], p.thickening_rate * Kg0 / (Kg0 + p.kgf_half) + inv_tau);
         mu[i] =
-            turnover_(mu[i], p.melanin_rate * b.melanocyte_activity * I0 / (I0 + p.melanin_half));
+            turnover(mu[i], p.melanin_rate * b.melanocyte_activity * I0 / (I0 + p.melanin_half));
       }
     }
   }
 
- private:
   int I_, F_, n_, c_, D_, Kg_, h_, mu_;
   Decay chemical_, kgf_, turnover_;
 };
