@@ -14,6 +14,13 @@
 // (std::fma where the target has a fast fma: -march=native). The one other product that feeds
 // only additions, k ln2_lo, gives the same results fused (g++ contracts by default) or not on
 // every argument tested.
+//
+// The algorithm and its constants (ln2 split, Q1-Q5) are those of fdlibm's s_expm1.c, whose
+// notice is kept as it asks:
+//   Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+//   Developed at SunPro, a Sun Microsystems, Inc. business.
+//   Permission to use, copy, modify, and distribute this software is freely granted, provided
+//   that this notice is preserved.
 #pragma once
 
 #include <bit>

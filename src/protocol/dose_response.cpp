@@ -217,7 +217,8 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
   };
   const std::string head =
       "| {} | scar depth reduction | G&B grade | G&B score | papillary collagen | reticular "
-      "collagen | erythema | barrier | PIH risk |\n|---|---|---|---|---|---|---|---|---|\n";
+      "collagen | erythema | barrier | channels closed | PIH risk "
+      "|\n|---|---|---|---|---|---|---|---|---|---|\n";
   auto header = [&](const char* axis) {
     std::string h = "\n";
     h += fmt::format(fmt::runtime(head), axis);
@@ -227,11 +228,13 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
     const PatientOutcome& o = p.outcome;
     return fmt::format(
         "| {}{} | {:.1f} % | {} → {} | {} → {} | {:+.1f} % | {:+.1f} % | {:.2f} "
-        "days | {:.1f} h | {:.1f} % |\n",
+        "days | {:.1f} h | {} | {:.1f} % |\n",
         label, p.past_dermis ? " (past the dermis)" : "", o.depth_reduction_pct, o.gb_qual_before,
         o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
         100.0 * o.reticular_collagen_change, o.erythema_days, o.barrier_hours,
-        o.channel_closure_hours, 100.0 * o.pih_risk);
+        o.channel_closure_hours >= 0.0 ? fmt::format("{:.1f} h", o.channel_closure_hours)
+                                       : std::string("> 96 h"),
+        100.0 * o.pih_risk);
   };
   std::string out = fmt::format(
       "{}{} scars; {} sessions, outcome {:.1f} months after the last; dermis bottom {:.2f} mm. "

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "protocol/dose_response.hpp"
 #include "support/run_cli.hpp"
@@ -47,6 +49,13 @@ TEST(DoseResponse, EveryGridPointOnceAndTheSameForAnyThreadCount) {
   const std::string md = mnsim::protocol::dose_response_markdown(spec, one);
   EXPECT_NE(md.find("| depth reached |"), std::string::npos) << md;
   EXPECT_NE(md.find("| 0.75 mm |"), std::string::npos) << md;
+  // The Fitzpatrick rows end with their own PIH risk (the reference depth and density).
+  for (const auto& p : one.points) {
+    if (p.depth != spec.ref_depth || p.density != spec.ref_density) continue;
+    const std::string tail = fmt::format("| {:.1f} % |\n", 100.0 * p.outcome.pih_risk);
+    EXPECT_NE(md.find(fmt::format("| {}", p.fitzpatrick)), std::string::npos) << md;
+    EXPECT_NE(md.find(tail), std::string::npos) << tail << md;
+  }
 }
 
 TEST(DoseResponseCli, WritesTheCsvAndRefusesToReplaceIt) {
