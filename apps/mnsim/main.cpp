@@ -147,7 +147,9 @@ struct Flags {
   std::string file;
   std::string resume;                      // run: the folder of the run to continue
   std::string checkpoint_every = "5 min";  // run: wall time between checkpoints
-  std::string csv;                         // dose-response: the CSV of every grid point
+  std::string csv;      // dose-response, plan: the CSV of every grid point / protocol
+  std::string json;     // plan: every protocol as JSON
+  int export_rank = 0;  // plan: print ranked protocol N as a scenario (0: the table)
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -327,29 +329,55 @@ int cmd_validate(const Flags& f) {
   return 0;
 }
 
+/// An output file named by a flag: refused before anything runs if it is a folder, or exists and
+/// --force is not given (nothing a user has is replaced silently).
+void check_output_file(const std::string& path, const char* flag, bool force) {
+  if (path.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw mnsim::InputError({"command line", 0, 0}, flag, "'" + path + "' is a folder",
+                            "a file name");
+  }
+  if (std::filesystem::exists(path, ec) && !force) {
+    throw mnsim::InputError({"command line", 0, 0}, flag,
+                            "'" + path + "' exists and would be replaced",
+                            "another file name, or --force to replace it");
+  }
+}
+
 int cmd_plan(const Flags& f) {
   const auto model = mnsim::protocol::ReducedModel::load_default();
   const auto patient = mnsim::protocol::load_plan_patient(f.file);
+  check_output_file(f.json, "--json", f.force);
+  check_output_file(f.csv, "--csv", f.force);
+  if (!f.json.empty() && f.json == f.csv) {
+    throw mnsim::InputError({"command line", 0, 0}, "--csv", "is the same file as --json",
+                            "two different file names");
+  }
   const auto plan = mnsim::protocol::make_plan(model, patient, f.threads);
-  std::fputs(mnsim::protocol::plan_table(patient, plan).c_str(), stdout);
+  // --export N: the scenario alone on stdout (redirect it to a file), checked before any file
+  // is written.
+  const std::string scenario =
+      f.export_rank > 0 ? mnsim::protocol::plan_scenario(patient, plan, f.export_rank) : "";
+  if (!f.json.empty()) {
+    mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(patient, plan));
+  }
+  if (!f.csv.empty()) mnsim::io::write_file_atomic(f.csv, mnsim::protocol::plan_csv(plan));
+  std::fputs(
+      f.export_rank > 0 ? scenario.c_str() : mnsim::protocol::plan_table(patient, plan).c_str(),
+      stdout);
+  for (const auto& [flag, path] : {std::pair{"--json", f.json}, std::pair{"--csv", f.csv}}) {
+    if (!path.empty()) {
+      std::fprintf(stderr, "wrote %zu protocols to %s (%s)\n", plan.evaluated.size(), path.c_str(),
+                   flag);
+    }
+  }
   return 0;
 }
 
 int cmd_dose_response(const Flags& f) {
   const auto spec = mnsim::protocol::load_dose_response(f.file);
-  // The CSV is refused before anything runs if it would replace a file silently.
-  if (!f.csv.empty()) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(f.csv, ec)) {
-      throw mnsim::InputError({"command line", 0, 0}, "--csv", "'" + f.csv + "' is a folder",
-                              "a file name");
-    }
-    if (std::filesystem::exists(f.csv, ec) && !f.force) {
-      throw mnsim::InputError({"command line", 0, 0}, "--csv",
-                              "'" + f.csv + "' exists and would be replaced",
-                              "another file name, or --force to replace it");
-    }
-  }
+  check_output_file(f.csv, "--csv", f.force);
   const auto model = mnsim::protocol::ReducedModel::load_default();
   const auto r = mnsim::protocol::run_dose_response(model, spec, f.threads);
   if (!f.csv.empty()) {
@@ -454,6 +482,17 @@ int main(int argc, char** argv) {
   plan->add_option("patient", f.file, "Patient file (TOML, docs/cohort.md)")->required();
   CLI::Option* plan_threads =
       plan->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+  plan->add_option("--json", f.json,
+                   "Also write the plan (every protocol searched, with outcomes or why it was "
+                   "excluded) to this JSON file")
+      ->type_name("FILE");
+  plan->add_option("--csv", f.csv, "Also write every protocol searched to this CSV file")
+      ->type_name("FILE");
+  plan->add_option("--export", f.export_rank,
+                   "Print ranked protocol N as a scenario for `mnsim run` instead of the table")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000));
+  plan->add_flag("--force", f.force, "Replace the --json or --csv file if it exists");
 
   auto* dose = app.add_subcommand(
       "dose-response",

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "core/constants.hpp"
+#include "core/error.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -41,7 +44,8 @@ std::vector<schema::Key> scar_keys() {
                       {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),
                        mirror_key("lesions.depth@icepick", "depth", "", "depth").must(),
                        mirror_key("lesions.width@icepick", "width", "", "width").must(),
-                       boolean("tethered", "true", "rolling: tethered by fibrous bands")},
+                       mirror_key("lesions.tether@rolling", "tether", "true",
+                                  "rolling: tethered by a fibrous band (as in a scenario)")},
                       1000),
           table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts)};
 }
@@ -57,7 +61,7 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
     lesions::LesionShape shape;  // a scar measured on the patient: only width and depth known
     shape.width = s.quantity("width");
     shape.depth = s.quantity("depth");
-    shape.tether = kind.can_tether && s.flag("tethered");
+    shape.tether = kind.can_tether && s.flag("tether");
     const double d = shape.depth;
     if (d >= skin_depth) {
       s.fail("depth", fmt::format("{:g} mm is deeper than the skin", d / kMm),
@@ -203,6 +207,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
       e.excluded = "erythema";
     }
   }
+  plan.evaluated = all;
   std::vector<PlanEntry> ok;
   for (const auto& e : all) {
     if (e.excluded == "past the dermis") ++plan.excluded_depth;
@@ -256,15 +261,217 @@ std::string plan_table(const PlanPatient& p, const Plan& plan) {
   for (const auto& e : plan.ranked) {
     const auto& o = e.nominal;
     s += fmt::format(
-        "{:>4} {:>5.2f}mm {:>6} {:>8} {:>7.0f}wk {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
+        "{:>4} {:>5.2f}mm {:>6} {:>8} {:>9} {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
         "{:>3}->{:<3} "
         "{:>+7.1f}% {:>7.2f} {:>7.2f} d  {}\n",
         ++rank, e.protocol.needle_length * 1e3, e.protocol.passes, e.protocol.sessions,
-        e.protocol.interval / kWeek, o.depth_reached * 1e3, o.depth_reduction_pct, e.reduction_p10,
-        e.reduction_p90, o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change,
-        100.0 * o.pih_risk, o.erythema_days, e.home_use ? "home-use length" : "");
+        e.protocol.sessions > 1 ? fmt::format("{:.0f} wk", e.protocol.interval / kWeek) : "-",
+        o.depth_reached * 1e3, o.depth_reduction_pct, e.reduction_p10, e.reduction_p90,
+        o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk,
+        o.erythema_days, e.home_use ? "home-use length" : "");
   }
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
+  s += "\nneedle: roller needle length; reached: depth the needles reach on this patient (device "
+       "model);\ndepth red. %: predicted mean reduction of the scars' depth [10th, 90th "
+       "percentile];\nG&B q: Goodman & Baron qualitative grade (1 macular - 4 severe) before -> "
+       "after;\ncollagen: papillary collagen change; PIH %: risk of post-inflammatory "
+       "hyperpigmentation;\nerythema: days of visible redness per session. --json and --csv "
+       "write every protocol searched;\n--export N prints protocol N as a scenario for `mnsim "
+       "run`.\n";
+  return s;
+}
+
+namespace {
+
+nlohmann::json entry_json(const PlanEntry& e) {
+  const PatientOutcome& o = e.nominal;
+  nlohmann::json j = {
+      {"needle_length_mm", e.protocol.needle_length * 1e3},
+      {"passes", e.protocol.passes},
+      {"sessions", e.protocol.sessions},
+      {"interval_weeks",
+       e.protocol.sessions > 1 ? nlohmann::json(e.protocol.interval / kWeek) : nullptr},
+      {"follow_up_weeks", e.protocol.follow_up / kWeek},
+      {"depth_reached_mm", e.protocol.depth_reached * 1e3},
+      {"punctures_per_cm2", e.protocol.density * 1e-4},
+      {"home_use_length", e.home_use},
+      {"feasible", e.feasible},
+      {"excluded", e.excluded.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.excluded)}};
+  if (e.excluded != "past the dermis") {  // simulated
+    j["outcome"] = {{"scar_depth_reduction_pct", o.depth_reduction_pct},
+                    {"gb_qualitative_before", o.gb_qual_before},
+                    {"gb_qualitative_after", o.gb_qual_after},
+                    {"gb_quantitative_before", o.gb_quant_before},
+                    {"gb_quantitative_after", o.gb_quant_after},
+                    {"papillary_collagen_change_pct", 100.0 * o.papillary_collagen_change},
+                    {"reticular_collagen_change_pct", 100.0 * o.reticular_collagen_change},
+                    {"pih_risk", o.pih_risk},
+                    {"erythema_days", o.erythema_days},
+                    {"barrier_hours", o.barrier_hours}};
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string plan_json(const PlanPatient& p, const Plan& plan) {
+  nlohmann::json ranked = nlohmann::json::array();
+  int rank = 0;
+  for (const auto& e : plan.ranked) {
+    nlohmann::json j = entry_json(e);
+    j["rank"] = ++rank;
+    j["scar_depth_reduction_pct_p10"] = e.reduction_p10;
+    j["scar_depth_reduction_pct_p90"] = e.reduction_p90;
+    ranked.push_back(j);
+  }
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& e : plan.evaluated) all.push_back(entry_json(e));
+  const nlohmann::json j = {{"patient",
+                             {{"site", p.spec.site},
+                              {"age_years", p.spec.age_years},
+                              {"sex", skin::sex_name(p.spec.sex)},
+                              {"fitzpatrick", p.spec.fitzpatrick},
+                              {"scars", p.spec.scars.size()}}},
+                            {"dermis_bottom_mm", plan.dermis_bottom * 1e3},
+                            {"replicates", p.replicates},
+                            {"band", "10th-90th percentile over the replicates"},
+                            {"searched", plan.searched},
+                            {"excluded",
+                             {{"past the dermis", plan.excluded_depth},
+                              {"PIH risk", plan.excluded_pih},
+                              {"erythema", plan.excluded_erythema}}},
+                            {"ranked", ranked},
+                            {"evaluated", all}};
+  return j.dump(2) + "\n";
+}
+
+std::string plan_csv(const Plan& plan) {
+  std::string s =
+      "rank,needle_length_mm,passes,sessions,interval_weeks,depth_reached_mm,punctures_per_cm2,"
+      "home_use_length,feasible,excluded,scar_depth_reduction_pct,scar_depth_reduction_pct_p10,"
+      "scar_depth_reduction_pct_p90,gb_qualitative_before,gb_qualitative_after,"
+      "gb_quantitative_before,gb_quantitative_after,papillary_collagen_change_pct,pih_risk_pct,"
+      "erythema_days,barrier_hours\n";
+  for (const auto& e : plan.evaluated) {
+    // The ranked entry of the same protocol (its band), if any.
+    int rank = 0;
+    const PlanEntry* r = nullptr;
+    for (std::size_t i = 0; i < plan.ranked.size(); ++i) {
+      const ReducedProtocol& a = plan.ranked[i].protocol;
+      if (a.needle_length == e.protocol.needle_length && a.passes == e.protocol.passes &&
+          a.sessions == e.protocol.sessions && a.interval == e.protocol.interval) {
+        rank = static_cast<int>(i) + 1;
+        r = &plan.ranked[i];
+      }
+    }
+    const PatientOutcome& o = e.nominal;
+    const bool simulated = e.excluded != "past the dermis";
+    s += fmt::format(
+        "{},{:g},{},{},{},{:.3f},{:.1f},{},{},{},", rank > 0 ? std::to_string(rank) : "",
+        e.protocol.needle_length * 1e3, e.protocol.passes, e.protocol.sessions,
+        e.protocol.sessions > 1 ? fmt::format("{:g}", e.protocol.interval / kWeek) : "",
+        e.protocol.depth_reached * 1e3, e.protocol.density * 1e-4, e.home_use ? 1 : 0,
+        e.feasible ? 1 : 0, e.excluded);
+    if (simulated) {
+      s += fmt::format("{:.3f},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n",
+                       o.depth_reduction_pct, r ? fmt::format("{:.3f}", r->reduction_p10) : "",
+                       r ? fmt::format("{:.3f}", r->reduction_p90) : "", o.gb_qual_before,
+                       o.gb_qual_after, o.gb_quant_before, o.gb_quant_after,
+                       100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk, o.erythema_days,
+                       o.barrier_hours);
+    } else {
+      s += ",,,,,,,,,,\n";
+    }
+  }
+  return s;
+}
+
+std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank) {
+  if (rank < 1 || static_cast<std::size_t>(rank) > plan.ranked.size()) {
+    throw InputError(
+        {"command line", 0, 0}, "--export",
+        fmt::format("there is no protocol {} (the plan ranks {})", rank, plan.ranked.size()),
+        plan.ranked.empty() ? "a plan with a feasible protocol"
+                            : fmt::format("1 to {}", plan.ranked.size()));
+  }
+  const PlanEntry& e = plan.ranked[static_cast<std::size_t>(rank) - 1];
+  // One of each distinct scar (kind, width, depth, tether), on a square patch of cells as wide as
+  // the widest scar plus 1 mm.
+  // Kinds a planner file can name (width and depth make the lesion); others are left out.
+  const std::vector<std::string> kinds = lesions::plan_scar_kinds();
+  std::vector<const outcomes::ScarGeometry*> distinct;
+  std::vector<std::string> left_out;
+  for (const auto& g : p.spec.scars) {
+    if (std::find(kinds.begin(), kinds.end(), g.kind) == kinds.end()) {
+      const std::string why = g.kind + " scars (not placed from a width and depth)";
+      if (std::find(left_out.begin(), left_out.end(), why) == left_out.end()) {
+        left_out.push_back(why);
+      }
+      continue;
+    }
+    if (g.depth >= plan.dermis_bottom) {  // a scenario refuses a lesion deeper than the skin
+      const std::string why =
+          fmt::format("{} scars {:g} mm deep (deeper than the {:.3g} mm of skin at this site)",
+                      g.kind, g.depth * 1e3, plan.dermis_bottom * 1e3);
+      if (std::find(left_out.begin(), left_out.end(), why) == left_out.end()) {
+        left_out.push_back(why);
+      }
+      continue;
+    }
+    bool seen = false;
+    for (const auto* d : distinct) {
+      seen |= d->kind == g.kind && d->width == g.width && d->depth == g.depth &&
+              d->tethered == g.tethered;
+    }
+    if (!seen) distinct.push_back(&g);
+  }
+  double widest = 0.0;
+  for (const auto* d : distinct) widest = std::max(widest, d->width);
+  const double cell = std::ceil((widest + 1e-3) / 1e-4) * 1e-4;  // whole 100 um
+  const auto per_row = static_cast<std::size_t>(std::ceil(std::sqrt(distinct.size())));
+  const double side = std::max(1e-2, cell * static_cast<double>(per_row));
+  const double mm = 1e3;
+  std::string s = fmt::format(
+      "# Exported by `mnsim plan` (rank {} of {}): {:.2f} mm roller, {} passes, {} session{}{}.\n"
+      "# The patch holds one of each distinct scar of the patient file ({} of {} scars), not the "
+      "whole face;\n# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] "
+      "(reduced model).\n",
+      rank, plan.ranked.size(), e.protocol.needle_length * mm, e.protocol.passes,
+      e.protocol.sessions, e.protocol.sessions > 1 ? "s" : "",
+      e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
+      distinct.size(), p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
+      e.reduction_p90);
+  for (const auto& k : left_out) {
+    s +=
+        fmt::format("# Left out: the patient's {} scars (not placed from a width and depth).\n", k);
+  }
+  s += fmt::format("title = \"Plan rank {} for a {} patient, Fitzpatrick {}\"\nseed = {}\n\n", rank,
+                   p.spec.site, p.spec.fitzpatrick, p.seed);
+  s += fmt::format(
+      "[patient]\nsite = \"{}\"\nage = \"{:g} years\"\nsex = \"{}\"\nfitzpatrick = {}\n\n",
+      p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick);
+  s += fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"100 um\"\n",
+                   side * mm, side * mm);
+  for (std::size_t i = 0; i < distinct.size(); ++i) {
+    const auto* d = distinct[i];
+    const double x = (static_cast<double>(i % per_row) + 0.5) * cell;
+    const double y = (static_cast<double>(i / per_row) + 0.5) * cell;
+    s += fmt::format(
+        "\n[[lesions]]\nkind = \"{}\"\nx = \"{:g} mm\"\ny = \"{:g} mm\"\nwidth = \"{:g} mm\"\n"
+        "depth = \"{:g} mm\"\n",
+        d->kind, x * mm, y * mm, d->width * mm, d->depth * mm);
+    if (lesions::lesion_kind(d->kind).can_tether) {
+      s += fmt::format("tether = {}\n", d->tethered ? "true" : "false");
+    }
+  }
+  s += fmt::format("\n[device]\nmodel = \"{}\"\nneedle_length = \"{:g} mm\"\n\n",
+                   e.protocol.device_model, e.protocol.needle_length * mm);
+  s += fmt::format("[technique]\npasses = {}\n\n", e.protocol.passes);
+  s += fmt::format("[course]\nsessions = {}\n", e.protocol.sessions);
+  if (e.protocol.sessions > 1) {
+    s += fmt::format("interval = \"{:g} weeks\"\n", e.protocol.interval / kWeek);
+  }
+  s += fmt::format("follow_up = \"{:g} weeks\"\n", e.protocol.follow_up / kWeek);
   return s;
 }
 

@@ -54,12 +54,23 @@ struct PlanEntry {
 };
 
 struct Plan {
-  std::vector<PlanEntry> ranked;  // feasible, best first (top N)
+  std::vector<PlanEntry> ranked;     // feasible, best first (top N)
+  std::vector<PlanEntry> evaluated;  // every protocol searched, in search order (no band)
   int searched = 0, excluded_depth = 0, excluded_pih = 0, excluded_erythema = 0;
   double dermis_bottom = 0;  // m
 };
 
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0);
+/// The ranked protocols as a text table with a legend of its columns.
 std::string plan_table(const PlanPatient& p, const Plan& plan);
+/// The plan as JSON: the patient, what was searched, the ranked protocols with their bands, and
+/// every evaluated protocol with its outcome or the reason it was excluded.
+std::string plan_json(const PlanPatient& p, const Plan& plan);
+/// Every evaluated protocol as CSV (rank empty when not ranked; units in the header).
+std::string plan_csv(const Plan& plan);
+/// Ranked protocol `rank` (1 = best) as a runnable scenario: the patient, one of each distinct
+/// scar of the patient file on a patch that fits them, the roller, passes and course. Throws
+/// InputError at `--export` when there is no such rank.
+std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank);
 
 }  // namespace mnsim::protocol

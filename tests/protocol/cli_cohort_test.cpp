@@ -1,6 +1,7 @@
 // The cohort, validate and plan subcommands as a user runs them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -75,6 +76,48 @@ TEST(PlanCli, RanksTheShippedExample) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("rank"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("past the dermis"), std::string::npos) << r.out;
+}
+
+TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
+  // A small search (one session) so the test is quick.
+  const std::string f = tmp_file("mnsim_cli_plan_out.toml",
+                                 "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
+                                 "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
+                                 "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
+                                 "replicates = 3\ntop = 3\n");
+  const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_plan_files";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string json = (dir / "plan.json").string(), csv = (dir / "plan.csv").string();
+  const auto r = run_cli({"plan", f, "--json", json, "--csv", csv, "-j", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream cj(csv);
+  const std::string text((std::istreambuf_iterator<char>(cj)), {});
+  // 7 lengths x 3 passes x 1 session = 21 protocols, each a row, with exclusion reasons.
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22) << text;
+  EXPECT_NE(text.find("past the dermis"), std::string::npos) << text;
+  std::ifstream jj(json);
+  const std::string jtext((std::istreambuf_iterator<char>(jj)), {});
+  EXPECT_NE(jtext.find("\"evaluated\""), std::string::npos);
+  EXPECT_NE(jtext.find("\"rank\": 1"), std::string::npos) << jtext;
+  // Existing files are not replaced without --force; nothing is written on refusal.
+  const auto again = run_cli({"plan", f, "--csv", csv});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  // The exported scenario passes `mnsim check` and says where it came from.
+  const auto ex = run_cli({"plan", f, "--export", "1", "-j", "2"});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_NE(ex.out.find("rank 1 of"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("tether = true"), std::string::npos) << ex.out;
+  const std::string scen = (dir / "rank1.toml").string();
+  std::ofstream(scen) << ex.out;
+  const auto c = run_cli({"check", scen});
+  EXPECT_EQ(c.exit_code, 0) << c.err << ex.out;
+  // A rank the plan does not have: one line, exit 2.
+  const auto bad = run_cli({"plan", f, "--export", "99"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--export"), std::string::npos) << bad.err;
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
 }
 
 }  // namespace
