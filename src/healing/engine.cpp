@@ -7,8 +7,6 @@
 #include <cmath>
 #include <map>
 
-#include "healing/chemotaxis.hpp"
-
 namespace mnsim::healing {
 
 namespace {
@@ -69,8 +67,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
-  active_.resize(specs_.size());
-  motility_.assign(specs_.size(), {});
+  movers_.resize(specs_.size());
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -106,9 +103,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     // chemotaxis (capacity_motility): taken out of the stepper's diffusion.
     std::array<double, skin::kLayers> cap{};
     const double mot = capacity_motility(s, base_, cap, model_);
+    Motility motility;
     if (mot > 0.0) {
       const int id = capacity_.add(s.name);
-      motility_[static_cast<std::size_t>(s.slot)] = {mot, id};
+      motility = {mot, capacity_.view(id)};
       grid::FieldView cv = capacity_.view(id);
       for (int k = 0; k < g.nz; ++k)
         for (int j = 0; j < g.ny; ++j)
@@ -120,8 +118,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.diffusion.diffusivity.clear();
       ts.diffusion.permeability = {};
     }
-    if ((s.chemoattractant >= 0 && s.chemotaxis > 0.0) || mot > 0.0) {
-      active_[static_cast<std::size_t>(s.slot)] = transport_mask(s, layer_of_);
+    const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    if (chemo || mot > 0.0) {
+      movers_[static_cast<std::size_t>(s.slot)] = std::make_unique<ChemotaxisOperator>(
+          g, transport_mask(s, layer_of_), chemo ? s.chemotaxis : 0.0, motility);
     }
     stepper_->set_field(s.slot, std::move(ts));
   }
@@ -137,17 +137,13 @@ void Engine::react(double dt_s) {
 void Engine::move_cells(double dt_s) {
   const double dt_h = dt_s / kHour;
   for (const FieldSpec& s : specs_) {
-    const auto& mask = active_[static_cast<std::size_t>(s.slot)];
-    if (mask.empty()) continue;
+    const ChemotaxisOperator* mover = movers_[static_cast<std::size_t>(s.slot)].get();
+    if (!mover) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
-    const CapacityMotility& cm = motility_[static_cast<std::size_t>(s.slot)];
-    Motility m;
-    m.diffusivity = cm.diffusivity;
-    if (cm.capacity >= 0) m.capacity = capacity_.view(cm.capacity);
-    chemotaxis_step_implicit(
+    mover->step(
         fields_.view(s.slot),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},
-        chemo ? s.chemotaxis : 0.0, mask, dt_h, m);
+        dt_h);
   }
 }
 
