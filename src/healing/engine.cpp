@@ -98,6 +98,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.mode = TransportMode::Implicit;
       ts.diffusion.diffusivity = {dmax * kUm2PerHourToSi};
       ts.diffusion.permeability = permeability_.view(it->second);
+      ts.diffusion.permeability_fixed = true;
     }
     // Resident cells whose baseline differs between layers move in capacity form, with their
     // chemotaxis (capacity_motility): taken out of the stepper's diffusion.
