@@ -66,6 +66,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
+  control.ghosts = false;  // reactions are pointwise, the cell transport reads interiors only
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   movers_.resize(specs_.size());
   for (const FieldSpec& s : specs_) {
