@@ -160,19 +160,33 @@ LayerMeans Engine::layer_means() const {
   const int nf = static_cast<int>(model_.size());
   LayerMeans sum{};
   std::array<double, skin::kLayers> vol{};
-  // Fixed summation order (k, j, i): independent of threads.
   for (int k = 0; k < g.nz; ++k) {
     const double dv = g.dx * g.dx * g.dz(k);
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i) {
-        const std::ptrdiff_t at = g.at(i, j, k);
-        const int l = layer_of_[static_cast<std::size_t>(at)];
-        if (l == 0) continue;
-        vol[static_cast<std::size_t>(l - 1)] += dv;
-        for (int f = 0; f < nf; ++f)
-          sum[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(f)] +=
-              dv * fields_.view(f).data[at];
+        const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+        if (l != 0) vol[static_cast<std::size_t>(l - 1)] += dv;
       }
+  }
+  // One field at a time (contiguous reads), each sum over the cells in the fixed order (k, j, i):
+  // the same additions in the same order as cell by cell, and independent of threads.
+#pragma omp parallel for schedule(dynamic, 1) if (g.cells() >= 32768)
+  for (int f = 0; f < nf; ++f) {
+    const float* u = fields_.view(f).data;
+    std::array<double, skin::kLayers> s{};
+    for (int k = 0; k < g.nz; ++k) {
+      const double dv = g.dx * g.dx * g.dz(k);
+      for (int j = 0; j < g.ny; ++j) {
+        const std::ptrdiff_t row = g.at(0, j, k);
+        for (int i = 0; i < g.nx; ++i) {
+          const int l = layer_of_[static_cast<std::size_t>(row + i)];
+          if (l != 0) s[static_cast<std::size_t>(l - 1)] += dv * u[row + i];
+        }
+      }
+    }
+    for (int l = 0; l < skin::kLayers; ++l)
+      sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] =
+          s[static_cast<std::size_t>(l)];
   }
   for (int l = 0; l < skin::kLayers; ++l)
     for (int f = 0; f < nf; ++f)
