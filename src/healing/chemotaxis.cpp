@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <vector>
+
+#include "healing/transpose.hpp"
 
 namespace mnsim::healing {
 
@@ -117,134 +120,274 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView c, double chi,
 
 namespace {
 
-/// A batch of `lanes` parallel grid lines of `n` cells each, solved together and vectorised over
-/// the lanes: the m-th cell of lane i sits at first + m * stride + i * lane_stride. Widths and
-/// centre distances (um) come from width(m) and dist(m). Per lane, the tridiagonal system of the
-/// backward-Euler upwind fluxes is solved by the Thomas algorithm (stable without pivoting: the
-/// width-weighted matrix is column diagonally dominant), in double precision, in place.
-struct BatchScratch {
-  std::vector<double> lower, diag, upper, rhs;
-  BatchScratch(std::size_t n, std::size_t lanes)
-      : lower(n * lanes), diag(n * lanes), upper(n * lanes), rhs(n * lanes) {}
+constexpr double kUmPerM = 1e6;
+
+/// One thread's scratch: the Thomas arrays of a batch of lines (n cells x lanes), two rows of
+/// carried coefficients, and the transposed planes of the x sweep.
+struct Scratch {
+  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next;
+  grid::AlignedBuffer ut, ct;
+  Scratch(std::size_t cells, std::size_t lanes, std::size_t plane)
+      : di(new double[cells]),
+        up(new double[cells]),
+        r(new double[cells]),
+        dn(new double[lanes]),
+        lo(new double[lanes]),
+        lo_next(new double[lanes]),
+        ut(plane),
+        ct(plane) {}
 };
 
-template <class WidthFn, class DistFn>
-void solve_batch(float* u, const float* c, const std::uint8_t* active, std::ptrdiff_t first,
-                 std::ptrdiff_t stride, int n, std::ptrdiff_t lane_stride, int lanes, double chi,
-                 double dt, WidthFn width, DistFn dist, BatchScratch& s, double mot = 0.0,
-                 const float* cap = nullptr) {
-  const auto w = static_cast<std::size_t>(lanes);
-  double* lo = s.lower.data();
-  double* di = s.diag.data();
-  double* up = s.upper.data();
-  double* r = s.rhs.data();
+/// A batch of `lanes` parallel lines of n cells: cell m of lane i is u[m * us + i] (likewise the
+/// attractant c and the capacity cap), face m (between cells m and m + 1) of lane i is
+/// on[m * lanes + i] and gm[m * lanes + i]. inv_d[m] = chi / distance of face m (um), k[m] = dt /
+/// width of cell m (h/um).
+struct Batch {
+  float* u;
+  std::ptrdiff_t us;
+  const float* c;
+  std::ptrdiff_t cs;
+  const float* cap;
+  std::ptrdiff_t caps;
+  const float* on;
+  const double* gm;
+  int n, lanes;
+  const double* inv_d;
+  const double* k;
+};
+
+/// Backward-Euler upwind fluxes of every line of the batch, solved in place (Thomas algorithm,
+/// double precision). Face m's flux F = w+ u_m - w- u_{m+1}: w+- from the chemotactic speed
+/// v = chi (c_{m+1} - c_m) / dist (upwind) and the capacity-form motility gm c_{m+1}, gm c_m.
+/// Assembly and forward elimination share one pass over the cells; the operations and their
+/// order per lane are those of the matrix assembled first and eliminated after.
+template <bool Chemo, bool Motile>
+void solve_batch(const Batch& b, Scratch& s) {
+  const int n = b.n, L = b.lanes;
+  double* dn = s.dn.get();  // diagonal of the next cell, from the face below it
+  double* lo = s.lo.get();  // sub-diagonal of this cell, from the face below it
+  double* lo_next = s.lo_next.get();
+#pragma omp simd
+  for (int i = 0; i < L; ++i) {
+    dn[i] = 1.0;
+    lo[i] = 0.0;
+  }
   for (int m = 0; m < n; ++m) {
-    const float* um = u + first + m * stride;
-    const std::size_t o = static_cast<std::size_t>(m) * w;
+    const std::size_t o = static_cast<std::size_t>(m) * static_cast<std::size_t>(L);
+    const float* um = b.u + m * b.us;
+    double* di = s.di.get() + o;
+    double* up = s.up.get() + o;
+    double* r = s.r.get() + o;
+    if (m + 1 < n) {
+      const float* c0 = Chemo ? b.c + m * b.cs : nullptr;
+      const float* c1 = Chemo ? c0 + b.cs : nullptr;
+      const float* ca = Motile ? b.cap + m * b.caps : nullptr;
+      const float* cb = Motile ? ca + b.caps : nullptr;
+      const float* on = b.on + o;
+      const double* gm = b.gm + o;
+      const double id = b.inv_d[m], ka = b.k[m], kb = b.k[m + 1];
 #pragma omp simd
-    for (int i = 0; i < lanes; ++i) {
-      lo[o + i] = 0.0;
-      up[o + i] = 0.0;
-      di[o + i] = 1.0;
-      r[o + i] = um[i * lane_stride];
-    }
-  }
-  for (int m = 0; m + 1 < n; ++m) {
-    const std::ptrdiff_t a0 = first + m * stride, b0 = a0 + stride;
-    const double inv_d = chi / dist(m);
-    const double dm = cap ? mot / dist(m) : 0.0;  // um/h per unit of u / c
-    const double ka = dt / width(m), kb = dt / width(m + 1);
-    const std::size_t oa = static_cast<std::size_t>(m) * w, ob = oa + w;
-#pragma omp simd
-    for (int i = 0; i < lanes; ++i) {
-      const std::ptrdiff_t a = a0 + i * lane_stride, b = b0 + i * lane_stride;
-      const bool on = active[a] && active[b];
-      const double v = on && c ? inv_d * (static_cast<double>(c[b]) - c[a]) : 0.0;  // um/h, a -> b
-      // Face flux F = wp u_a - wm u_b leaves a and enters b.
-      double wp = v > 0.0 ? v : 0.0, wm = v < 0.0 ? -v : 0.0;
-      if (on && dm > 0.0) {  // capacity-form motility: D c_f (u_a / c_a - u_b / c_b) / dist
-        const double ca = cap[a], cb = cap[b];
-        if (ca > 0.0 && cb > 0.0) {
-          const double g = dm * 2.0 / (ca + cb);  // D c_f / dist / (c_a c_b)
-          wp += g * cb;
-          wm += g * ca;
+      for (int i = 0; i < L; ++i) {
+        double wp = 0.0, wm = 0.0;
+        if constexpr (Chemo) {
+          const double dv = id * (static_cast<double>(c1[i]) - c0[i]);
+          const double v = on[i] != 0.0f ? dv : 0.0;
+          wp = v > 0.0 ? v : 0.0;
+          wm = v < 0.0 ? -v : 0.0;
         }
+        if constexpr (Motile) {
+          const double g = gm[i];  // 0 where the face carries no flux
+          wp += g * cb[i];
+          wm += g * ca[i];
+        }
+        di[i] = dn[i] + ka * wp;
+        up[i] = 0.0 - ka * wm;
+        dn[i] = 1.0 + kb * wm;
+        lo_next[i] = 0.0 - kb * wp;
       }
-      di[oa + i] += ka * wp;
-      up[oa + i] -= ka * wm;
-      di[ob + i] += kb * wm;
-      lo[ob + i] -= kb * wp;
-    }
-  }
-  for (int m = 1; m < n; ++m) {
-    const std::size_t o = static_cast<std::size_t>(m) * w, op = o - w;
+    } else {
 #pragma omp simd
-    for (int i = 0; i < lanes; ++i) {
-      const double f = lo[o + i] / di[op + i];
-      di[o + i] -= f * up[op + i];
-      r[o + i] -= f * r[op + i];
+      for (int i = 0; i < L; ++i) {
+        di[i] = dn[i];
+        up[i] = 0.0;
+      }
     }
+    if (m == 0) {
+#pragma omp simd
+      for (int i = 0; i < L; ++i) r[i] = um[i];
+    } else {
+      const double* dp = di - L;
+      const double* upp = up - L;
+      const double* rp = r - L;
+#pragma omp simd
+      for (int i = 0; i < L; ++i) {
+        const double f = lo[i] / dp[i];
+        di[i] -= f * upp[i];
+        r[i] = um[i] - f * rp[i];
+      }
+    }
+    std::swap(lo, lo_next);
   }
   {
-    const std::size_t o = static_cast<std::size_t>(n - 1) * w;
-    float* um = u + first + (n - 1) * stride;
+    const std::size_t o = static_cast<std::size_t>(n - 1) * static_cast<std::size_t>(L);
+    double* r = s.r.get() + o;
+    const double* di = s.di.get() + o;
+    float* um = b.u + (n - 1) * b.us;
 #pragma omp simd
-    for (int i = 0; i < lanes; ++i) {
-      r[o + i] /= di[o + i];
-      um[i * lane_stride] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+    for (int i = 0; i < L; ++i) {
+      const double x = r[i] / di[i];
+      r[i] = x;
+      um[i] = static_cast<float>(x > 0.0 ? x : 0.0);
     }
   }
   for (int m = n - 2; m >= 0; --m) {
-    const std::size_t o = static_cast<std::size_t>(m) * w, on = o + w;
-    float* um = u + first + m * stride;
+    const std::size_t o = static_cast<std::size_t>(m) * static_cast<std::size_t>(L);
+    double* r = s.r.get() + o;
+    const double* di = s.di.get() + o;
+    const double* up = s.up.get() + o;
+    float* um = b.u + m * b.us;
 #pragma omp simd
-    for (int i = 0; i < lanes; ++i) {
-      r[o + i] = (r[o + i] - up[o + i] * r[on + i]) / di[o + i];
-      um[i * lane_stride] = static_cast<float>(r[o + i] > 0.0 ? r[o + i] : 0.0);
+    for (int i = 0; i < L; ++i) {
+      const double x = (r[i] - up[i] * r[i + L]) / di[i];
+      r[i] = x;
+      um[i] = static_cast<float>(x > 0.0 ? x : 0.0);
     }
   }
 }
 
 }  // namespace
 
-void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double chi,
-                              std::span<const std::uint8_t> active, double dt,
-                              const Motility& motility) {
-  const grid::Grid& g = *u.grid;
+ChemotaxisOperator::ChemotaxisOperator(const grid::Grid& g, std::span<const std::uint8_t> active,
+                                       double chi, const Motility& motility)
+    : g_(&g), chi_(chi), mot_(0.0), w_(transpose::lanes_for(g.ny)) {
   check(g, active);
   const float* cap = motility.diffusivity > 0.0 ? motility.capacity.data : nullptr;
   if (motility.diffusivity > 0.0 && !cap) {
     throw std::invalid_argument("chemotaxis: motility needs a capacity field");
   }
-  const double mot = cap ? motility.diffusivity : 0.0;
-  if (!(dt > 0.0) || (chi == 0.0 && !cap)) return;
-  if (chi != 0.0 && !c.data) throw std::invalid_argument("chemotaxis: chi needs an attractant");
-  const double um = 1e6;
-  const double dx = g.dx * um;
-  const std::uint8_t* act = active.data();
-  const int nx = g.nx, ny = g.ny, nz = g.nz;
-  const auto uniform_w = [dx](int) { return dx; };
-  // x lines, then y lines, then z lines (each pass reads the previous pass's result). Each batch
-  // holds the lines of one plane (x, y) or one row (z), vectorised across them.
-  const std::size_t most = static_cast<std::size_t>(std::max({nx, ny, nz}));
-#pragma omp parallel
-  {
-    BatchScratch b(most, most);
-#pragma omp for schedule(static)
-    for (int k = 0; k < nz; ++k)
-      solve_batch(u.data, c.data, act, g.at(0, 0, k), 1, nx, g.sy(), ny, chi, dt, uniform_w,
-                  uniform_w, b, mot, cap);
-#pragma omp for schedule(static)
-    for (int k = 0; k < nz; ++k)
-      solve_batch(u.data, c.data, act, g.at(0, 0, k), g.sy(), ny, 1, nx, chi, dt, uniform_w,
-                  uniform_w, b, mot, cap);
-#pragma omp for schedule(static)
-    for (int j = 0; j < ny; ++j)
-      solve_batch(
-          u.data, c.data, act, g.at(0, j, 0), g.sz(), nz, 1, nx, chi, dt,
-          [&g, um](int k) { return g.dz(k) * um; },
-          [&g, um](int k) { return (g.zc(k + 1) - g.zc(k)) * um; }, b, mot, cap);
+  if (cap && motility.capacity.grid->padded_size() != g.padded_size()) {
+    throw std::invalid_argument("chemotaxis: capacity field is on a different grid");
   }
+  mot_ = cap ? motility.diffusivity : 0.0;
+  const int nx = g.nx, ny = g.ny, nz = g.nz, w = w_;
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+  const std::size_t cells = at(nx) * at(ny) * at(nz);
+  const bool chemo = chi != 0.0, motile = mot_ > 0.0;
+  for (int d = 0; d < 3; ++d) {
+    const std::size_t size = d == 0 ? at(nx) * at(w) * at(nz) : cells;
+    if (chemo) on_[d].assign(size, 0.0f);
+    if (motile) gm_[d].assign(size, 0.0);
+  }
+  if (motile) {
+    cap_.assign(cap, cap + g.padded_size());
+    capx_.assign(at(nx) * at(w) * at(nz), 0.0f);
+  }
+  const double dx = g.dx * kUmPerM;
+  // Face from a to its + neighbour b (distance dist um) at index q of direction d.
+  const auto face = [&](int d, std::size_t q, std::ptrdiff_t a, std::ptrdiff_t b, double dist) {
+    const bool on = active[at(a)] && active[at(b)];
+    if (chemo) on_[d][q] = on ? 1.0f : 0.0f;
+    if (!motile || !on) return;
+    const double dm = mot_ / dist;  // um/h per unit of u / c
+    const double ca = cap[a], cb = cap[b];
+    if (dm > 0.0 && ca > 0.0 && cb > 0.0) gm_[d][q] = dm * 2.0 / (ca + cb);  // D c_f/dist/(ca cb)
+  };
+  for (int k = 0; k < nz; ++k)
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i) {
+        const std::ptrdiff_t a = g.at(i, j, k);
+        const std::size_t qx = (at(k) * at(nx) + at(i)) * at(w) + at(j);
+        if (motile) capx_[qx] = cap[a];
+        if (i + 1 < nx) face(0, qx, a, a + 1, dx);
+        if (j + 1 < ny) face(1, (at(k) * at(ny) + at(j)) * at(nx) + at(i), a, a + g.sy(), dx);
+        if (k + 1 < nz) {
+          face(2, (at(j) * at(nz) + at(k)) * at(nx) + at(i), a, a + g.sz(),
+               (g.zc(k + 1) - g.zc(k)) * kUmPerM);
+        }
+      }
+}
+
+void ChemotaxisOperator::step(grid::FieldView u, grid::ConstFieldView c, double dt) const {
+  const bool chemo = chi_ != 0.0, motile = mot_ > 0.0;
+  if (!(dt > 0.0) || (!chemo && !motile)) return;
+  if (chemo && !c.data) throw std::invalid_argument("chemotaxis: chi needs an attractant");
+  if (u.grid->padded_size() != g_->padded_size() ||
+      (chemo && c.grid->padded_size() != g_->padded_size())) {
+    throw std::invalid_argument("chemotaxis: field on a different grid");
+  }
+  if (chemo && motile) {
+    sweep<true, true>(u, c, dt);
+  } else if (chemo) {
+    sweep<true, false>(u, c, dt);
+  } else {
+    sweep<false, true>(u, c, dt);
+  }
+}
+
+template <bool Chemo, bool Motile>
+void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldView c, double dt) const {
+  const grid::Grid& g = *g_;
+  const int nx = g.nx, ny = g.ny, nz = g.nz, w = w_;
+  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+  const double dx = g.dx * kUmPerM;
+  // Per-face chi / distance and per-cell dt / width: uniform in x and y, by depth in z.
+  const std::vector<double> inv_dx(at(std::max(nx, ny)), chi_ / dx), k_dx(inv_dx.size(), dt / dx);
+  std::vector<double> inv_dz(at(nz), 0.0), k_dz(at(nz));
+  for (int k = 0; k < nz; ++k) {
+    if (k + 1 < nz) inv_dz[at(k)] = chi_ / ((g.zc(k + 1) - g.zc(k)) * kUmPerM);
+    k_dz[at(k)] = dt / (g.dz(k) * kUmPerM);
+  }
+  const float* cd = Chemo ? c.data : nullptr;
+  const float* capd = Motile ? cap_.data() : nullptr;
+  const auto on = [&](int d, std::size_t q) { return Chemo ? on_[d].data() + q : nullptr; };
+  const auto gm = [&](int d, std::size_t q) { return Motile ? gm_[d].data() + q : nullptr; };
+  const std::size_t most = at(std::max({nx, ny, nz}));
+  const std::size_t plane = at(nx) * at(w);
+#pragma omp parallel if (g.cells() >= 32768)
+  {
+    Scratch s(std::max(plane, most * at(nx)), std::max(at(w), at(nx)), plane);
+    // x lines, then y lines of each plane (each pass reads the previous pass's result).
+#pragma omp for schedule(dynamic, 2)
+    for (int k = 0; k < nz; ++k) {
+      float* up = u.data + g.at(0, 0, k);
+      const float* cp = Chemo ? cd + g.at(0, 0, k) : nullptr;
+      const std::size_t qx = at(k) * plane;
+      transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
+      if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
+      solve_batch<Chemo, Motile>(
+          {s.ut.data(), w, s.ct.data(), w, Motile ? capx_.data() + qx : nullptr, w, on(0, qx),
+           gm(0, qx), nx, w, inv_dx.data(), k_dx.data()},
+          s);
+      transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
+      const std::size_t qy = at(k) * at(ny) * at(nx);
+      solve_batch<Chemo, Motile>({up, sy, cp, sy, Motile ? capd + g.at(0, 0, k) : nullptr, sy,
+                                  on(1, qy), gm(1, qy), ny, nx, inv_dx.data(), k_dx.data()},
+                                 s);
+    }
+#pragma omp for schedule(dynamic, 2)
+    for (int j = 0; j < ny; ++j) {
+      const std::size_t qz = at(j) * at(nz) * at(nx);
+      solve_batch<Chemo, Motile>({u.data + g.at(0, j, 0), sz, Chemo ? cd + g.at(0, j, 0) : nullptr,
+                                  sz, Motile ? capd + g.at(0, j, 0) : nullptr, sz, on(2, qz),
+                                  gm(2, qz), nz, nx, inv_dz.data(), k_dz.data()},
+                                 s);
+    }
+  }
+}
+
+void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView c, double chi,
+                              std::span<const std::uint8_t> active, double dt,
+                              const Motility& motility) {
+  const grid::Grid& g = *u.grid;
+  check(g, active);
+  const bool motile = motility.diffusivity > 0.0;
+  if (motile && !motility.capacity.data) {
+    throw std::invalid_argument("chemotaxis: motility needs a capacity field");
+  }
+  if (!(dt > 0.0) || (chi == 0.0 && !motile)) return;
+  if (chi != 0.0 && !c.data) throw std::invalid_argument("chemotaxis: chi needs an attractant");
+  ChemotaxisOperator(g, active, chi, motility).step(u, c, dt);
 }
 
 }  // namespace mnsim::healing

@@ -7,19 +7,17 @@
 #include <stdexcept>
 #include <string>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
+#include "healing/transpose.hpp"
 
 namespace mnsim::healing {
 
 namespace {
 
-constexpr int kLanes = 16;  // grid lines solved together in the x sweep (one 512-bit vector)
-
 using grid::ConstFieldView;
 using grid::FieldView;
 using grid::Grid;
+using transpose::load_plane_t;
+using transpose::store_plane_t;
 
 /// Heavy loops use dynamic scheduling over planes/rows: on a shared machine a thread that is
 /// descheduled does not hold the others at the barrier. Every plane/row is computed by the same
@@ -28,84 +26,6 @@ using grid::Grid;
 /// arithmetic per cell is the same either way).
 inline bool worth_threads(const Grid& g) {
   return g.cells() >= 32768;
-}
-
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12 reports its own _mm512_undefined_ps() inside the unpack intrinsics as uninitialised.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-/// Copies a 16 x 16 block, transposed: dst[c * dstride + r] = src[r * sstride + c].
-inline void transpose16(const float* src, std::ptrdiff_t sstride, float* dst,
-                        std::ptrdiff_t dstride) {
-#if defined(__AVX512F__)
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * sstride);
-  for (int i = 0; i < 16; i += 2) {  // 32-bit interleave within 128-bit lanes
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {  // 64-bit interleave: r[i + m] = column 4 L + m, rows i..i+3
-    const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-    const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  for (int m = 0; m < 4; ++m) {  // gather the four 128-bit lanes of each column
-    const __m512 v0 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44);
-    const __m512 v1 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
-    const __m512 w0 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
-    const __m512 w1 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
-    _mm512_storeu_ps(dst + (0 + m) * dstride, _mm512_shuffle_f32x4(v0, w0, 0x88));
-    _mm512_storeu_ps(dst + (4 + m) * dstride, _mm512_shuffle_f32x4(v0, w0, 0xDD));
-    _mm512_storeu_ps(dst + (8 + m) * dstride, _mm512_shuffle_f32x4(v1, w1, 0x88));
-    _mm512_storeu_ps(dst + (12 + m) * dstride, _mm512_shuffle_f32x4(v1, w1, 0xDD));
-  }
-#else
-  for (int c = 0; c < 16; ++c)
-    for (int r = 0; r < 16; ++r) dst[c * dstride + r] = src[r * sstride + c];
-#endif
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
-/// Loads the ny rows of a plane (row stride sy, nx values each) transposed into buf[i * w + j],
-/// w >= ny a multiple of 16; lanes ny..w-1 are zero-filled.
-inline void load_plane_t(const float* plane, std::ptrdiff_t sy, int nx, int ny, int w, float* buf) {
-  const int jfull = ny / kLanes * kLanes, ifull = nx / kLanes * kLanes;
-  for (int jb = 0; jb < jfull; jb += kLanes) {
-    for (int i0 = 0; i0 < ifull; i0 += kLanes) {
-      transpose16(plane + jb * sy + i0, sy, buf + i0 * w + jb, w);
-    }
-    for (int j = jb; j < jb + kLanes; ++j)
-      for (int i = ifull; i < nx; ++i) buf[i * w + j] = plane[j * sy + i];
-  }
-  for (int j = jfull; j < w; ++j) {
-    if (j < ny) {
-      for (int i = 0; i < nx; ++i) buf[i * w + j] = plane[j * sy + i];
-    } else {
-      for (int i = 0; i < nx; ++i) buf[i * w + j] = 0.0f;
-    }
-  }
-}
-
-/// Inverse of load_plane_t.
-inline void store_plane_t(const float* buf, int nx, int ny, int w, float* plane,
-                          std::ptrdiff_t sy) {
-  const int jfull = ny / kLanes * kLanes, ifull = nx / kLanes * kLanes;
-  for (int jb = 0; jb < jfull; jb += kLanes) {
-    for (int i0 = 0; i0 < ifull; i0 += kLanes) {
-      transpose16(buf + i0 * w + jb, w, plane + jb * sy + i0, sy);
-    }
-    for (int j = jb; j < jb + kLanes; ++j)
-      for (int i = ifull; i < nx; ++i) plane[j * sy + i] = buf[i * w + j];
-  }
-  for (int j = jfull; j < ny; ++j)
-    for (int i = 0; i < nx; ++i) plane[j * sy + i] = buf[i * w + j];
 }
 
 /// u <- u f + s is the exact solution of u' = -decay u + source over dt.
@@ -266,7 +186,7 @@ void Diffusion::implicit_uniform(FieldView u, double dt) {
   {
     // The x sweep solves all ny lines of a plane together: transposed, one SIMD lane per line,
     // so that the recurrence along x runs on ny / 16 independent vectors at a time.
-    const int w = (ny + kLanes - 1) / kLanes * kLanes;
+    const int w = transpose::lanes_for(ny);
     grid::AlignedBuffer bufstore(static_cast<std::size_t>(nx) * static_cast<std::size_t>(w));
     float* buf = bufstore.data();
 #pragma omp for schedule(dynamic, 2)
@@ -356,9 +276,52 @@ void Diffusion::implicit_uniform(FieldView u, double dt) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Implicit LOD with a per-voxel permeability: coefficients built on the fly, Thomas per line.
+// Implicit LOD with a per-voxel permeability: face conductances from the permeability (once per
+// run when it is fixed), Thomas per line with the lines of a plane (x, y) or row (z) as lanes.
+
+void Diffusion::face_conductances() {
+  const Grid& g = *g_;
+  const int nx = g.nx, ny = g.ny, nz = g.nz;
+  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
+  const float* const pbase = spec_.permeability.data + g.at(0, 0, 0);
+  const int w = transpose::lanes_for(ny);
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+  const std::size_t cells = at(nx) * at(ny) * at(nz);
+  cx_.assign(at(nx) * at(w) * at(nz), 0.0f);
+  cy_.assign(cells, 0.0f);
+  cz_.assign(cells, 0.0f);
+#pragma omp parallel for schedule(static) if (worth_threads(g))
+  for (int k = 0; k < nz; ++k) {
+    const std::size_t kk = at(k);
+    const float dk = static_cast<float>(dk_[kk]);
+    // z faces: the series of the two half cells, D_k p_k and D_{k+1} p_{k+1} over dz_k, dz_{k+1}.
+    const float h = static_cast<float>(g.dz(k));
+    const float d2 = k + 1 < nz ? static_cast<float>(dk_[kk + 1]) : 0.0f;
+    const float h2 = k + 1 < nz ? static_cast<float>(g.dz(k + 1)) : 1.0f;
+    for (int j = 0; j < ny; ++j) {
+      const float* pc = pbase + k * sz + j * sy;
+      float* fx = cx_.data() + kk * at(nx) * at(w) + at(j);
+      float* fy = cy_.data() + (kk * at(ny) + at(j)) * at(nx);
+      float* fz = cz_.data() + (at(j) * at(nz) + kk) * at(nx);
+      for (int i = 0; i + 1 < nx; ++i) fx[at(i) * at(w)] = harmonic(dk * pc[i], dk * pc[i + 1]);
+      if (j + 1 < ny) {
+        const float* pn = pc + sy;
+        for (int i = 0; i < nx; ++i) fy[i] = harmonic(dk * pc[i], dk * pn[i]);
+      }
+      if (k + 1 < nz) {
+        const float* pn = pc + sz;
+        for (int i = 0; i < nx; ++i) {
+          const float e1 = dk * pc[i], e2 = d2 * pn[i];
+          const float den = h * e2 + h2 * e1;
+          fz[i] = den > 0.0f ? 2.0f * e1 * e2 / den : 0.0f;
+        }
+      }
+    }
+  }
+}
 
 void Diffusion::implicit_variable(FieldView u, double dt) {
+  if (!spec_.permeability_fixed || cx_.empty()) face_conductances();
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();
@@ -368,38 +331,36 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
   const bool top = spec_.top_value.has_value();
   const float utop = static_cast<float>(spec_.top_value.value_or(0.0));
   const bool big = worth_threads(g);
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
 
 #pragma omp parallel if (big)
   {
     // x sweep: the whole plane transposed, one SIMD lane per line (see implicit_uniform).
-    const int w = (ny + kLanes - 1) / kLanes * kLanes;
-    const std::size_t wx = static_cast<std::size_t>(nx) * static_cast<std::size_t>(w);
-    const std::size_t wy = static_cast<std::size_t>(std::max(ny, nz)) * nx;
-    grid::AlignedBuffer ub(wx), eb(wx), cb(std::max(wx, wy)),
-        am(std::max<std::size_t>(static_cast<std::size_t>(w), nx));
-    float *U = ub.data(), *E = eb.data(), *C = cb.data(), *A = am.data();
+    const int w = transpose::lanes_for(ny);
+    const std::size_t wx = at(nx) * at(w);
+    const std::size_t wy = at(std::max(ny, nz)) * at(nx);
+    grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), am(std::max<std::size_t>(at(w), at(nx)));
+    float *U = ub.data(), *C = cb.data(), *A = am.data();
 #pragma omp for schedule(dynamic, 2)
     for (int k = 0; k < nz; ++k) {
-      const std::size_t kk = static_cast<std::size_t>(k);
-      const float dk = static_cast<float>(dk_[kk]);
+      const std::size_t kk = at(k);
+      const bool moves = static_cast<float>(dk_[kk]) > 0.0f;
       float* plane = base + k * sz;
-      const float* pplane = pbase + k * sz;
-      if (nx > 1 && dk > 0.0f) {
+      if (nx > 1 && moves) {
         load_plane_t(plane, sy, nx, ny, w, U);
-        load_plane_t(pplane, sy, nx, ny, w, E);   // permeability; times dk below
+        const float* fx = cx_.data() + kk * wx;   // face i of lane l at fx[i w + l]
         for (int l = 0; l < w; ++l) A[l] = 0.0f;  // coefficient of the face below
         for (int i = 0; i < nx; ++i) {
           const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
           float* cur = U + o;
-          const float* e = E + o;
-          const float* en = i + 1 < nx ? e + w : e;  // (unused at i = nx - 1)
+          const float* f = fx + o;
           float* cp = C + o;
           const float* cprev = i > 0 ? cp - w : cp;  // (unused at i = 0)
           const float* uprev = i > 0 ? cur - w : cur;
           const float kx = i + 1 < nx ? kxy : 0.0f;
 #pragma omp simd
           for (int l = 0; l < w; ++l) {
-            const float ap = kx * harmonic(dk * e[l], dk * en[l]);
+            const float ap = kx * f[l];
             const float a = A[l];
             const float cm = i > 0 ? cprev[l] : 0.0f;
             const float um = i > 0 ? uprev[l] : 0.0f;
@@ -417,18 +378,18 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
         }
         store_plane_t(U, nx, ny, w, plane, sy);
       }
-      if (ny > 1 && dk > 0.0f) {
+      if (ny > 1 && moves) {
         for (int i = 0; i < nx; ++i) A[i] = 0.0f;
         for (int j = 0; j < ny; ++j) {
           float* cur = plane + j * sy;
           const float* prev = cur - sy;  // ghost row at j = 0 (unused)
-          const float* pc = pplane + j * sy;
-          const float* pn = pc + sy;
-          float* cp = C + static_cast<std::size_t>(j) * nx;
+          const float* f = cy_.data() + (kk * at(ny) + at(j)) * at(nx);
+          float* cp = C + at(j) * at(nx);
           const float* cprev = j > 0 ? cp - nx : cp;
+          const float ky = j + 1 < ny ? kxy : 0.0f;
 #pragma omp simd
           for (int i = 0; i < nx; ++i) {
-            const float ap = j + 1 < ny ? kxy * harmonic(dk * pc[i], dk * pn[i]) : 0.0f;
+            const float ap = ky * f[i];
             const float a = A[i];
             const float cm = j > 0 ? cprev[i] : 0.0f;
             const float um = j > 0 ? prev[i] : 0.0f;
@@ -440,7 +401,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
         }
         for (int j = ny - 2; j >= 0; --j) {
           float* cur = plane + j * sy;
-          const float* cp = C + static_cast<std::size_t>(j) * nx;
+          const float* cp = C + at(j) * at(nx);
 #pragma omp simd
           for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sy];
         }
@@ -451,36 +412,28 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
 #pragma omp for schedule(dynamic, 2)
       for (int j = 0; j < ny; ++j) {
         float* col = base + j * sy;
-        const float* pcol = pbase + j * sy;
         for (int i = 0; i < nx; ++i) A[i] = 0.0f;
         for (int k = 0; k < nz; ++k) {
-          const std::size_t kk = static_cast<std::size_t>(k);
+          const std::size_t kk = at(k);
           const float h = static_cast<float>(g.dz(k));
           const float dtv = static_cast<float>(dt / g.dz(k));
           const float d1 = static_cast<float>(dk_[kk]);
-          const float d2 = k + 1 < nz ? static_cast<float>(dk_[kk + 1]) : 0.0f;
-          const float h2 = k + 1 < nz ? static_cast<float>(g.dz(k + 1)) : 1.0f;
           const float dtn = k + 1 < nz ? static_cast<float>(dt / g.dz(k + 1)) : 0.0f;
           float* cur = col + k * sz;
           const float* prev = cur - sz;
-          const float* pc = pcol + k * sz;
-          const float* pn = pc + sz;
-          float* cp = C + kk * static_cast<std::size_t>(nx);
+          const float* pc = pbase + j * sy + k * sz;
+          const float* f = cz_.data() + (at(j) * at(nz) + kk) * at(nx);  // face below (0 at nz-1)
+          float* cp = C + kk * at(nx);
           const float* cprev = k > 0 ? cp - nx : cp;
+          const bool dirichlet = k == 0 && top;
 #pragma omp simd
           for (int i = 0; i < nx; ++i) {
-            const float e1 = d1 * pc[i];
-            float gp = 0.0f;
-            if (k + 1 < nz) {
-              const float e2 = d2 * pn[i];
-              const float den = h * e2 + h2 * e1;
-              gp = den > 0.0f ? 2.0f * e1 * e2 / den : 0.0f;
-            }
+            const float gp = f[i];
             const float ap = dtv * gp;  // coefficient of the face below, seen from k
             const float a = A[i];       // face above, seen from k (set by k - 1)
             float extra = 0.0f, rhs = 0.0f;
-            if (k == 0 && top) {
-              extra = dtv * 2.0f * e1 / h;
+            if (dirichlet) {
+              extra = dtv * 2.0f * (d1 * pc[i]) / h;
               rhs = extra * utop;
             }
             const float cm = k > 0 ? cprev[i] : 0.0f;
@@ -494,7 +447,7 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
         }
         for (int k = nz - 2; k >= 0; --k) {
           float* cur = col + k * sz;
-          const float* cp = C + static_cast<std::size_t>(k) * nx;
+          const float* cp = C + at(k) * at(nx);
 #pragma omp simd
           for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sz];
         }

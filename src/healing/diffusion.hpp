@@ -43,6 +43,9 @@ struct DiffusionSpec {
   double source = 0.0;  // uniform zeroth-order source S (field unit / s), >= 0 keeps positivity
   /// Dirichlet value at the top face z = 0 (field unit); zero-flux when empty.
   std::optional<double> top_value{};
+  /// The permeability does not change after the first step: the implicit solver then computes
+  /// its face conductances once instead of at every step (same values either way).
+  bool permeability_fixed = false;
 };
 
 class Diffusion {
@@ -73,6 +76,10 @@ class Diffusion {
   void factorize(double dt);
   void implicit_uniform(grid::FieldView u, double dt);
   void implicit_variable(grid::FieldView u, double dt);
+  /// Face conductances D p of the permeability path (harmonic means in x and y, series of half
+  /// cells in z) into cx_ (transposed planes, (k nx + i) w + j), cy_ ((k ny + j) nx + i) and cz_
+  /// ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line is 0.
+  void face_conductances();
   void explicit_once(const double* old, double* out, double dt) const;
 
   const grid::Grid* g_;
@@ -85,6 +92,7 @@ class Diffusion {
   Factor fx_, fy_, fz_;                  // fx_, fy_: nz lines of nx (ny) entries; fz_: nz entries
   float top_rhs_coef_ = 0.0f;            // dt * g_top / dz0 (Dirichlet contribution to cell k = 0)
   std::vector<double> work_a_, work_b_;  // explicit solver state (padded, double)
+  std::vector<float> cx_, cy_, cz_;      // face conductances (face_conductances)
 };
 
 /// Diffusion time of a step dt for a field that a separate step decays exactly at rate `decay`

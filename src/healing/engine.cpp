@@ -7,8 +7,6 @@
 #include <cmath>
 #include <map>
 
-#include "healing/chemotaxis.hpp"
-
 namespace mnsim::healing {
 
 namespace {
@@ -68,9 +66,9 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
+  control.ghosts = false;  // reactions are pointwise, the cell transport reads interiors only
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
-  active_.resize(specs_.size());
-  motility_.assign(specs_.size(), {});
+  movers_.resize(specs_.size());
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -101,14 +99,16 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.mode = TransportMode::Implicit;
       ts.diffusion.diffusivity = {dmax * kUm2PerHourToSi};
       ts.diffusion.permeability = permeability_.view(it->second);
+      ts.diffusion.permeability_fixed = true;
     }
     // Resident cells whose baseline differs between layers move in capacity form, with their
     // chemotaxis (capacity_motility): taken out of the stepper's diffusion.
     std::array<double, skin::kLayers> cap{};
     const double mot = capacity_motility(s, base_, cap, model_);
+    Motility motility;
     if (mot > 0.0) {
       const int id = capacity_.add(s.name);
-      motility_[static_cast<std::size_t>(s.slot)] = {mot, id};
+      motility = {mot, capacity_.view(id)};
       grid::FieldView cv = capacity_.view(id);
       for (int k = 0; k < g.nz; ++k)
         for (int j = 0; j < g.ny; ++j)
@@ -120,8 +120,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       ts.diffusion.diffusivity.clear();
       ts.diffusion.permeability = {};
     }
-    if ((s.chemoattractant >= 0 && s.chemotaxis > 0.0) || mot > 0.0) {
-      active_[static_cast<std::size_t>(s.slot)] = transport_mask(s, layer_of_);
+    const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    if (chemo || mot > 0.0) {
+      movers_[static_cast<std::size_t>(s.slot)] = std::make_unique<ChemotaxisOperator>(
+          g, transport_mask(s, layer_of_), chemo ? s.chemotaxis : 0.0, motility);
     }
     stepper_->set_field(s.slot, std::move(ts));
   }
@@ -137,17 +139,13 @@ void Engine::react(double dt_s) {
 void Engine::move_cells(double dt_s) {
   const double dt_h = dt_s / kHour;
   for (const FieldSpec& s : specs_) {
-    const auto& mask = active_[static_cast<std::size_t>(s.slot)];
-    if (mask.empty()) continue;
+    const ChemotaxisOperator* mover = movers_[static_cast<std::size_t>(s.slot)].get();
+    if (!mover) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
-    const CapacityMotility& cm = motility_[static_cast<std::size_t>(s.slot)];
-    Motility m;
-    m.diffusivity = cm.diffusivity;
-    if (cm.capacity >= 0) m.capacity = capacity_.view(cm.capacity);
-    chemotaxis_step_implicit(
+    mover->step(
         fields_.view(s.slot),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},
-        chemo ? s.chemotaxis : 0.0, mask, dt_h, m);
+        dt_h);
   }
 }
 
@@ -162,19 +160,33 @@ LayerMeans Engine::layer_means() const {
   const int nf = static_cast<int>(model_.size());
   LayerMeans sum{};
   std::array<double, skin::kLayers> vol{};
-  // Fixed summation order (k, j, i): independent of threads.
   for (int k = 0; k < g.nz; ++k) {
     const double dv = g.dx * g.dx * g.dz(k);
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i) {
-        const std::ptrdiff_t at = g.at(i, j, k);
-        const int l = layer_of_[static_cast<std::size_t>(at)];
-        if (l == 0) continue;
-        vol[static_cast<std::size_t>(l - 1)] += dv;
-        for (int f = 0; f < nf; ++f)
-          sum[static_cast<std::size_t>(l - 1)][static_cast<std::size_t>(f)] +=
-              dv * fields_.view(f).data[at];
+        const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+        if (l != 0) vol[static_cast<std::size_t>(l - 1)] += dv;
       }
+  }
+  // One field at a time (contiguous reads), each sum over the cells in the fixed order (k, j, i):
+  // the same additions in the same order as cell by cell, and independent of threads.
+#pragma omp parallel for schedule(dynamic, 1) if (g.cells() >= 32768)
+  for (int f = 0; f < nf; ++f) {
+    const float* u = fields_.view(f).data;
+    std::array<double, skin::kLayers> s{};
+    for (int k = 0; k < g.nz; ++k) {
+      const double dv = g.dx * g.dx * g.dz(k);
+      for (int j = 0; j < g.ny; ++j) {
+        const std::ptrdiff_t row = g.at(0, j, k);
+        for (int i = 0; i < g.nx; ++i) {
+          const int l = layer_of_[static_cast<std::size_t>(row + i)];
+          if (l != 0) s[static_cast<std::size_t>(l - 1)] += dv * u[row + i];
+        }
+      }
+    }
+    for (int l = 0; l < skin::kLayers; ++l)
+      sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] =
+          s[static_cast<std::size_t>(l)];
   }
   for (int l = 0; l < skin::kLayers; ++l)
     for (int f = 0; f < nf; ++f)

@@ -8,11 +8,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "devices/puncture.hpp"
 #include "grid/grid.hpp"
+#include "healing/chemotaxis.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/params.hpp"
 #include "healing/stepper.hpp"
@@ -82,14 +84,11 @@ class Engine {
   int collagen1_ = 0, collagen3_ = 0, elastin_ = 0;  // slots (column_new_matrix)
   Baselines base_;
   grid::FieldSet fields_;
-  std::vector<std::uint8_t> layer_of_;             // padded, skin::Layer per cell
-  std::vector<double> surface_;                    // local surface depth per column, m
-  std::vector<std::vector<std::uint8_t>> active_;  // chemotaxis masks per field (empty: none)
-  struct CapacityMotility {
-    double diffusivity = 0.0;  // um^2/h; 0 = the field does not move in capacity form
-    int capacity = -1;         // its baseline in capacity_
-  };
-  std::vector<CapacityMotility> motility_;  // per field
+  std::vector<std::uint8_t> layer_of_;  // padded, skin::Layer per cell
+  std::vector<double> surface_;         // local surface depth per column, m
+  /// Cell motility and chemotaxis per field (null: the field does not move that way), with
+  /// their static terms computed once.
+  std::vector<std::unique_ptr<ChemotaxisOperator>> movers_;
   std::vector<FieldSpec> specs_;
   grid::FieldSet permeability_;  // transport masks, one per distinct pattern
   grid::FieldSet capacity_;      // baselines of the fields with capacity-form motility

@@ -110,6 +110,7 @@ void Stepper::run_due_events() {
 }
 
 void Stepper::fill_ghosts() {
+  if (!control_.ghosts) return;
   for (int id = 0; id < fields_.size(); ++id) grid::fill_ghosts_neumann(fields_.view(id));
 }
 
@@ -157,9 +158,28 @@ void Stepper::trial_step(double dt) {
 }
 
 void Stepper::restore_backup() {
-  const std::size_t bytes = fields_.grid().padded_size() * sizeof(float);
-  for (int r = 0; r < fields_.size(); ++r) {
-    std::memcpy(fields_.view(r).data, backup_[static_cast<std::size_t>(r)].data(), bytes);
+  copy_fields(backup_, true);
+}
+
+void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields) {
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size();
+  const auto pz = static_cast<int>(g.pz());
+  const auto plane = static_cast<std::size_t>(g.sz());
+  const std::size_t bytes = plane * sizeof(float);
+  const bool big = g.cells() >= 32768;
+  // Whole padded planes (ghosts included), every field in one parallel region.
+#pragma omp parallel for schedule(static) if (big)
+  for (int q = 0; q < nf * pz; ++q) {
+    const std::size_t f = static_cast<std::size_t>(q / pz);
+    const std::size_t at = static_cast<std::size_t>(q % pz) * plane;
+    float* field = fields_.view(static_cast<int>(f)).data + at;
+    float* buf = bufs[f].data() + at;
+    if (to_fields) {
+      std::memcpy(field, buf, bytes);
+    } else {
+      std::memcpy(buf, field, bytes);
+    }
   }
 }
 
@@ -176,83 +196,103 @@ void Stepper::guarded_step(double t0, double h) {
   t_ = keep;
 }
 
-Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
+Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controlled) {
   const grid::Grid& g = fields_.grid();
-  const int nf = fields_.size();
-  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+  const auto fk = static_cast<std::size_t>(id);
+  const TransportSpec& s = specs_[fk];
   const bool doubling = control_.estimate == ErrorEstimate::StepDoubling;
-  checks_.resize(static_cast<std::size_t>(g.nz));
-  Check out;
-  for (int id = 0; id < nf; ++id) {
-    const auto fk = static_cast<std::size_t>(id);
-    const TransportSpec& s = specs_[fk];
-    float* u = fields_.view(id).data;
-    const float* old = backup_[fk].data();
-    // The error is measured against `ref`: the start of the step (Change) or the result of one
-    // full step (StepDoubling); the tolerance scales with the start of the step.
-    const bool controlled = control && s.controlled;
-    const float* ref = doubling && controlled ? full_[fk].data() : old;
-    const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
-    const float ntol =
-        s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
-    const float rtol = static_cast<float>(control_.rtol);
-    // StepDoubling: atol is the field's magnitude floor, the tolerance rtol (|u_old| + atol).
-    const float atol = static_cast<float>(doubling ? control_.rtol * s.atol : s.atol);
-    const bool nonneg = s.nonnegative;
-    const float fmax = std::numeric_limits<float>::max();
-    const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
-    const int nx = g.nx, ny = g.ny;
-#pragma omp parallel for schedule(static) if (big)
-    for (int k = 0; k < g.nz; ++k) {
-      PlaneScan pc;
-      for (int j = 0; j < ny; ++j) {
-        float* ur = u + g.at(0, j, k);
-        const float* orow = old + g.at(0, j, k);
-        const float* rrow = ref + g.at(0, j, k);
-        // Screen the row (vectorised; max and | reductions do not depend on order), then
-        // rescan only rows that hold a bad value, a negative value or a new maximum.
-        int flags = 0;
-        float rmax = 0.0f;
+  float* u = fields_.view(id).data;
+  const float* old = backup_[fk].data();
+  // The error is measured against `ref`: the start of the step (Change) or the result of one
+  // full step (StepDoubling); the tolerance scales with the start of the step.
+  const float* ref = doubling && controlled ? full_[fk].data() : old;
+  const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
+  const float ntol =
+      s.nonnegative ? static_cast<float>(neg_tol) : std::numeric_limits<float>::infinity();
+  const float rtol = static_cast<float>(control_.rtol);
+  // StepDoubling: atol is the field's magnitude floor, the tolerance rtol (|u_old| + atol).
+  const float atol = static_cast<float>(doubling ? control_.rtol * s.atol : s.atol);
+  const bool nonneg = s.nonnegative;
+  const float fmax = std::numeric_limits<float>::max();
+  const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
+  const int nx = g.nx, ny = g.ny;
+  PlaneScan pc;
+  for (int j = 0; j < ny; ++j) {
+    float* ur = u + g.at(0, j, k);
+    const float* orow = old + g.at(0, j, k);
+    const float* rrow = ref + g.at(0, j, k);
+    // Screen the row (vectorised; max and | reductions do not depend on order), then
+    // rescan only rows that hold a bad value, a negative value or a new maximum.
+    int flags = 0;
+    float rmax = 0.0f;
+    if (controlled) {
 #pragma omp simd reduction(| : flags) reduction(max : rmax)
-        for (int i = 0; i < nx; ++i) {
-          const float v = ur[i];
-          const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
-          flags |= bad | (static_cast<int>(v < 0.0f) << 1);
-          const float vc = v < floor_v ? floor_v : v;
-          const float r = std::fabs(vc - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
-          rmax = r > rmax ? r : rmax;
-        }
-        if (flags & 1) {
-          for (int i = 0; i < nx; ++i) {
-            const float v = ur[i];
-            if (!(v >= -ntol) || std::fabs(v) > fmax) {
-              pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
-              pc.bad_value = v;
-              break;
-            }
-          }
-          break;  // the first offending cell of this plane is found
-        }
-        if ((flags & 2) && nonneg) {
-          for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
-        }
-        if (controlled && rmax > pc.err) {
-          // Where the row's largest error is (the scalar loop may round differently from the
-          // vector one: the largest value found here is the one kept).
-          for (int i = 0; i < nx; ++i) {
-            const float r = std::fabs(ur[i] - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
-            if (r > pc.err) {
-              pc.err = r;
-              pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
-            }
-          }
+      for (int i = 0; i < nx; ++i) {
+        const float v = ur[i];
+        const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
+        flags |= bad | (static_cast<int>(v < 0.0f) << 1);
+        const float vc = v < floor_v ? floor_v : v;
+        const float r = std::fabs(vc - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
+        rmax = r > rmax ? r : rmax;
+      }
+    } else {  // health checks only: no error measure
+#pragma omp simd reduction(| : flags)
+      for (int i = 0; i < nx; ++i) {
+        const float v = ur[i];
+        const int bad = static_cast<int>(!(v >= -ntol)) | static_cast<int>(std::fabs(v) > fmax);
+        flags |= bad | (static_cast<int>(v < 0.0f) << 1);
+      }
+    }
+    if (flags & 1) {
+      for (int i = 0; i < nx; ++i) {
+        const float v = ur[i];
+        if (!(v >= -ntol) || std::fabs(v) > fmax) {
+          pc.bad = static_cast<std::ptrdiff_t>(j) * nx + i;
+          pc.bad_value = v;
+          break;
         }
       }
-      checks_[static_cast<std::size_t>(k)] = pc;
+      break;  // the first offending cell of this plane is found
     }
-    for (int k = 0; k < g.nz; ++k) {
-      const PlaneScan& pc = checks_[static_cast<std::size_t>(k)];
+    if ((flags & 2) && nonneg) {
+      for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
+    }
+    if (controlled && rmax > pc.err) {
+      // Where the row's largest error is (the scalar loop may round differently from the
+      // vector one: the largest value found here is the one kept).
+      for (int i = 0; i < nx; ++i) {
+        const float r = std::fabs(ur[i] - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
+        if (r > pc.err) {
+          pc.err = r;
+          pc.err_at = static_cast<std::ptrdiff_t>(j) * nx + i;
+        }
+      }
+    }
+  }
+  return pc;
+}
+
+Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
+  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+  checks_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(nz));
+  // Every plane of every field in one parallel region; the results are then taken in field and
+  // plane order, as a field-by-field scan would (a failure restores every field anyway).
+#pragma omp parallel for schedule(dynamic, 4) if (big)
+  for (int q = 0; q < nf * nz; ++q) {
+    const int id = q / nz;
+    checks_[static_cast<std::size_t>(q)] =
+        scan_plane(id, q % nz, control && specs_[static_cast<std::size_t>(id)].controlled);
+  }
+  Check out;
+  for (int id = 0; id < nf; ++id) {
+    for (int k = 0; k < nz; ++k) {
+      const PlaneScan& pc = checks_[static_cast<std::size_t>(id) * static_cast<std::size_t>(nz) +
+                                    static_cast<std::size_t>(k)];
       if (pc.bad >= 0) {
+        const TransportSpec& s = specs_[static_cast<std::size_t>(id)];
+        const double neg_tol = s.negative_tol.value_or(1e-3 * s.atol);
         const int i = static_cast<int>(pc.bad % nx), j = static_cast<int>(pc.bad / nx);
         const std::string what =
             std::isnan(pc.bad_value) ? std::string("NaN")
@@ -311,9 +351,7 @@ void Stepper::advance_to(double t_end) {
       h = 0.5 * left;  // two equal steps instead of one full step and a sliver
     }
 
-    for (int id = 0; id < nf; ++id) {
-      std::memcpy(backup_[static_cast<std::size_t>(id)].data(), fields_.view(id).data, bytes);
-    }
+    copy_fields(backup_, false);
     Check c;
     // StepDoubling measures the error on the first step after an event, on every
     // check_every-th step and on every step longer than the last one measured; the steps between

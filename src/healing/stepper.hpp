@@ -85,10 +85,15 @@ struct StepControl {
   /// check_every-th step and whenever a step is longer than the controller's last measured
   /// prediction; the steps between are single steps (one solve) of that predicted size.
   int check_every = 1;
+  /// Fill every field's ghost cells (zero-flux copies) before the reaction and the cell transport.
+  /// false when neither reads them (the healing engine: pointwise reactions, cell transport on
+  /// interiors); the transport's own solvers never read ghosts.
+  bool ghosts = true;
 };
 
 /// Pointwise reactions over dt starting at time t (s): update the fields in place. Must be
-/// deterministic and independent of the thread count. Ghost cells hold zero-flux copies.
+/// deterministic and independent of the thread count. Ghost cells hold zero-flux copies (unless
+/// StepControl::ghosts is false).
 using Reaction = std::function<void(double t, double dt, grid::FieldSet& fields)>;
 /// Transport that needs the other fields transported first (chemotaxis up an attractant that
 /// diffuses): runs at the end of every transport stage over dt (s), after the fields' own
@@ -174,6 +179,9 @@ class Stepper {
   /// and throws); with `control`, the error measure of the controlled fields.
   Check check_fields(double t0, double h, bool control);
   void restore_backup();
+  /// Copies every field (ghosts included) into `to` (to_fields false) or back (true), all fields
+  /// in one parallel region.
+  void copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields);
 
   grid::FieldSet& fields_;
   StepControl control_;
@@ -190,7 +198,10 @@ class Stepper {
     double err = 0.0;
     std::ptrdiff_t err_at = -1;
   };
-  std::vector<PlaneScan> checks_;
+  /// Health check of plane k of field id after a trial step (small negatives clamped), with the
+  /// error measure when `controlled` (check_fields).
+  PlaneScan scan_plane(int id, int k, bool controlled);
+  std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
   long since_check_ = 0;
   double h_checked_ = 0.0;     // 0: the next step is measured
   std::vector<Event> events_;  // sorted by (t, order)

@@ -286,7 +286,8 @@ TEST(Stepper, CoupledDiffusionDecayReachesTheSteadyStateForAnyStep) {
 }
 
 /// Two fields with each transport kind and a nonlinear reaction; result bytes.
-std::vector<float> mixed_run(int threads) {
+/// Padded fields after the run (interiors only with `interior`, without ghost fills with !ghosts).
+std::vector<float> mixed_run(int threads, bool ghosts = true, bool interior = false) {
   omp_set_num_threads(threads);
   grid::Grid g = grid::Grid::uniform(40, 36, 30, 1e-5);
   for (int k = 0; k <= g.nz; ++k) g.zf[static_cast<std::size_t>(k)] = 1e-5 * k * (1 + 0.02 * k);
@@ -302,6 +303,7 @@ std::vector<float> mixed_run(int threads) {
       }
   StepControl ctl;
   ctl.dt_initial = 5.0;
+  ctl.ghosts = ghosts;
   Stepper st(fs, ctl);
   st.set_field(
       s, TransportSpec{TransportMode::Implicit, DiffusionSpec{{1e-10}, fs.view(p), 1e-3, 0.0, 1.0},
@@ -325,7 +327,12 @@ std::vector<float> mixed_run(int threads) {
   std::vector<float> out;
   for (int id : {s, c, m}) {
     const float* d = fs.view(id).data;
-    out.insert(out.end(), d, d + g.padded_size());
+    if (!interior) {
+      out.insert(out.end(), d, d + g.padded_size());
+      continue;
+    }
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j) out.insert(out.end(), d + g.at(0, j, k), d + g.at(g.nx, j, k));
   }
   return out;
 }
@@ -339,6 +346,15 @@ TEST(Stepper, OneAndTwoThreadsGiveIdenticalBits) {
   EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0);
   const std::vector<float> again = mixed_run(2);  // same inputs, same results
   EXPECT_EQ(std::memcmp(two.data(), again.data(), two.size() * sizeof(float)), 0);
+}
+
+TEST(Stepper, GhostFillsChangeNoInteriorValue) {
+  // Neither the pointwise reaction nor the transport reads ghosts: without the fills
+  // (StepControl::ghosts = false, as the healing engine runs) the interiors are the same bits.
+  const std::vector<float> with = mixed_run(2, true, true);
+  const std::vector<float> without = mixed_run(2, false, true);
+  ASSERT_EQ(with.size(), without.size());
+  EXPECT_EQ(std::memcmp(with.data(), without.data(), with.size() * sizeof(float)), 0);
 }
 
 /// A stepper on a 10 um grid whose reaction poisons cell (3, 4, 5) of field "b" after 2 s.
