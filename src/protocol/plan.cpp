@@ -400,22 +400,21 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank) {
   // Kinds a planner file can name (width and depth make the lesion); others are left out.
   const std::vector<std::string> kinds = lesions::plan_scar_kinds();
   std::vector<const outcomes::ScarGeometry*> distinct;
-  std::vector<std::string> left_out;
+  std::vector<std::string> left_out;  // why scars were left out, each reason once
+  auto leave_out = [&](const std::string& why) {
+    if (std::find(left_out.begin(), left_out.end(), why) == left_out.end()) {
+      left_out.push_back(why);
+    }
+  };
   for (const auto& g : p.spec.scars) {
     if (std::find(kinds.begin(), kinds.end(), g.kind) == kinds.end()) {
-      const std::string why = g.kind + " scars (not placed from a width and depth)";
-      if (std::find(left_out.begin(), left_out.end(), why) == left_out.end()) {
-        left_out.push_back(why);
-      }
+      leave_out(g.kind + " scars (not placed from a width and depth)");
       continue;
     }
     if (g.depth >= plan.dermis_bottom) {  // a scenario refuses a lesion deeper than the skin
-      const std::string why =
+      leave_out(
           fmt::format("{} scars {:g} mm deep (deeper than the {:.3g} mm of skin at this site)",
-                      g.kind, g.depth * 1e3, plan.dermis_bottom * 1e3);
-      if (std::find(left_out.begin(), left_out.end(), why) == left_out.end()) {
-        left_out.push_back(why);
-      }
+                      g.kind, g.depth * 1e3, plan.dermis_bottom * 1e3));
       continue;
     }
     bool seen = false;
@@ -442,8 +441,7 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank) {
       distinct.size(), p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
       e.reduction_p90);
   for (const auto& k : left_out) {
-    s +=
-        fmt::format("# Left out: the patient's {} scars (not placed from a width and depth).\n", k);
+    s += fmt::format("# Left out: the patient's {}.\n", k);
   }
   s += fmt::format("title = \"Plan rank {} for a {} patient, Fitzpatrick {}\"\nseed = {}\n\n", rank,
                    p.spec.site, p.spec.fitzpatrick, p.seed);

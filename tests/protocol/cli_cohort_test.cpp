@@ -5,22 +5,19 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace {
 
 using mnsim::test::run_cli;
 
-std::string tmp_file(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
+using mnsim::test::write_temp_file;
 
 TEST(CohortCli, WritesJsonAndCsv) {
-  const std::string f = tmp_file("mnsim_cli_cohort.toml",
-                                 "seed = 3\n[population]\nsize = 8\n[population.scars]\n"
-                                 "boxcar_shallow = 3\n[protocol]\nsessions = 2\n");
+  const std::string f = write_temp_file("mnsim_cli_cohort.toml",
+                                        "seed = 3\n[population]\nsize = 8\n[population.scars]\n"
+                                        "boxcar_shallow = 3\n[protocol]\nsessions = 2\n");
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_cohort_out";
   std::filesystem::remove_all(dir);
   const auto r = run_cli({"cohort", f, "--out", dir.string(), "-j", "2"});
@@ -32,7 +29,7 @@ TEST(CohortCli, WritesJsonAndCsv) {
 
 TEST(CohortCli, BadCohortIsOneLineExit2) {
   const std::string f =
-      tmp_file("mnsim_cli_cohort_bad.toml", "[protocol]\nneedle_length = \"9 mm\"\n");
+      write_temp_file("mnsim_cli_cohort_bad.toml", "[protocol]\nneedle_length = \"9 mm\"\n");
   const auto r = run_cli({"cohort", f, "--out", "/tmp/mnsim_cli_never"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(f + ":2:"), std::string::npos) << r.err;
@@ -42,7 +39,7 @@ TEST(CohortCli, BadCohortIsOneLineExit2) {
 
 TEST(CohortCli, LengthTheRollerIsNotMadeWithIsOneLineExit2AndWritesNothing) {
   const std::string f =
-      tmp_file("mnsim_cli_cohort_length.toml", "[protocol]\nneedle_length = \"1.2 mm\"\n");
+      write_temp_file("mnsim_cli_cohort_length.toml", "[protocol]\nneedle_length = \"1.2 mm\"\n");
   const std::filesystem::path out = "/tmp/mnsim_cli_never_length";
   std::filesystem::remove_all(out);
   const auto r = run_cli({"cohort", f, "--out", out.string()});
@@ -80,24 +77,23 @@ TEST(PlanCli, RanksTheShippedExample) {
 
 TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   // A small search (one session) so the test is quick.
-  const std::string f = tmp_file("mnsim_cli_plan_out.toml",
-                                 "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
-                                 "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
-                                 "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
-                                 "replicates = 3\ntop = 3\n");
+  const std::string f =
+      write_temp_file("mnsim_cli_plan_out.toml",
+                      "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
+                      "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
+                      "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
+                      "replicates = 3\ntop = 3\n");
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_plan_files";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string json = (dir / "plan.json").string(), csv = (dir / "plan.csv").string();
   const auto r = run_cli({"plan", f, "--json", json, "--csv", csv, "-j", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream cj(csv);
-  const std::string text((std::istreambuf_iterator<char>(cj)), {});
+  const std::string text = mnsim::test::slurp(csv);
   // 7 lengths x 3 passes x 1 session = 21 protocols, each a row, with exclusion reasons.
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22) << text;
   EXPECT_NE(text.find("past the dermis"), std::string::npos) << text;
-  std::ifstream jj(json);
-  const std::string jtext((std::istreambuf_iterator<char>(jj)), {});
+  const std::string jtext = mnsim::test::slurp(json);
   EXPECT_NE(jtext.find("\"evaluated\""), std::string::npos);
   EXPECT_NE(jtext.find("\"rank\": 1"), std::string::npos) << jtext;
   // Existing files are not replaced without --force; nothing is written on refusal.
@@ -109,6 +105,11 @@ TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   ASSERT_EQ(ex.exit_code, 0) << ex.err;
   EXPECT_NE(ex.out.find("rank 1 of"), std::string::npos) << ex.out;
   EXPECT_NE(ex.out.find("tether = true"), std::string::npos) << ex.out;
+  // The inventory's mid-range icepick is deeper than this patient's skin: left out, said once.
+  EXPECT_NE(ex.out.find("# Left out: the patient's icepick scars 1.05 mm deep (deeper than the "),
+            std::string::npos)
+      << ex.out;
+  EXPECT_NE(ex.out.find("mm of skin at this site).\n"), std::string::npos) << ex.out;
   const std::string scen = (dir / "rank1.toml").string();
   std::ofstream(scen) << ex.out;
   const auto c = run_cli({"check", scen});
