@@ -28,21 +28,16 @@
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
+#include "wounded.hpp"
 
 namespace {
 
 using namespace mnsim;
 
-double stat_max(const std::vector<double>& v) {
-  return *std::max_element(v.begin(), v.end());
-}
-
-/// examples/01's tissue with the engine's fields, wounded and healed for 12 h, and what the
-/// engine's cell transport needs per moving field.
+/// The wounded tissue of the engine benchmarks (wounded.hpp) and what the engine's cell transport
+/// needs per moving field.
 struct Moving {
-  skin::Tissue tissue;
-  healing::Params p;
-  std::unique_ptr<healing::Engine> engine;
+  bench::Wounded w;
   grid::FieldSet capacity;
   struct Field {
     int slot, attractant;
@@ -52,27 +47,9 @@ struct Moving {
     std::unique_ptr<healing::ChemotaxisOperator> op;
   };
   std::vector<Field> fields;
-  Moving()
-      : tissue(skin::build_tissue(mnsim::read_patch_spec(
-            load_scenario(std::string(MNSIM_SOURCE_DIR) + "/examples/01_default_cheek.toml")))),
-        p(healing::load_default_params().p),
-        engine(std::make_unique<healing::Engine>(tissue, p)),
-        capacity(tissue.grid()) {
-    const grid::Grid& g = tissue.grid();
-    devices::Punctures session;
-    for (double x = 0.25e-3; x < g.nx * g.dx; x += 0.5e-3) {
-      for (double y = 0.25e-3; y < g.ny * g.dx; y += 0.5e-3) {
-        devices::Puncture pu;
-        pu.x = x;
-        pu.y = y;
-        pu.depth = 1.2e-3;
-        pu.radius = 0.1e-3;
-        pu.bled = true;
-        session.push_back(pu);
-      }
-    }
-    engine->apply_session(session);
-    engine->stepper().advance_to(12.0 * 3600.0);
+  Moving() : capacity(w.tissue.grid()) {
+    const grid::Grid& g = w.tissue.grid();
+    const auto& engine = w.engine;
     const auto layer_of = engine->layer_of();
     for (const healing::FieldSpec& s : engine->specs()) {  // as the engine's constructor
       std::array<double, skin::kLayers> cap{};
@@ -102,7 +79,7 @@ struct Moving {
     }
   }
   grid::ConstFieldView attractant(const Field& f) const {
-    return f.attractant >= 0 ? grid::ConstFieldView(engine->fields().view(f.attractant))
+    return f.attractant >= 0 ? grid::ConstFieldView(w.engine->fields().view(f.attractant))
                              : grid::ConstFieldView{};
   }
 };
@@ -112,7 +89,7 @@ void cell_transport(benchmark::State& state, bool kept) {
   static Moving m;                  // built once for every thread count
   mnsim::bench::triad_bandwidth();  // measured before the timed loop
   const double dt = 0.05;           // h
-  grid::FieldSet& fs = m.engine->fields();
+  grid::FieldSet& fs = m.w.engine->fields();
   double voxels = 0.0;
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
@@ -141,7 +118,7 @@ BENCHMARK(BM_CellTransport)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 void BM_CellTransportPerCall(benchmark::State& state) {
   cell_transport(state, false);
@@ -150,7 +127,7 @@ BENCHMARK(BM_CellTransportPerCall)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 }  // namespace
 

@@ -41,10 +41,6 @@ constexpr double kBytesPerVoxel = 24.0;
 double stat_min(const std::vector<double>& v) {
   return *std::min_element(v.begin(), v.end());
 }
-double stat_max(const std::vector<double>& v) {
-  return *std::max_element(v.begin(), v.end());
-}
-
 void BM_Triad(benchmark::State& state) {
   omp_set_num_threads(static_cast<int>(state.range(0)));
   TriadArrays t;
@@ -62,7 +58,7 @@ BENCHMARK(BM_Triad)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->ComputeStatistics("min", stat_min)
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 enum class Kind { ImplicitUniform, ImplicitPermeability, ImplicitPermeabilityFixed, Explicit };
 
@@ -113,7 +109,7 @@ BENCHMARK(BM_DiffusionDecay100)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->ComputeStatistics("min", stat_min)
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 void BM_DiffusionDecay100Permeability(benchmark::State& state) {
   diffusion_step(state, Kind::ImplicitPermeability);
@@ -122,7 +118,7 @@ BENCHMARK(BM_DiffusionDecay100Permeability)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 /// The permeability path with the face conductances computed once (a fixed permeability, as in
 /// the healing engine).
@@ -133,7 +129,7 @@ BENCHMARK(BM_DiffusionDecay100PermeabilityFixed)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 void BM_ExplicitStep100(benchmark::State& state) {
   diffusion_step(state, Kind::Explicit);

@@ -31,43 +31,13 @@
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
+#include "wounded.hpp"
 
 namespace {
 
 using namespace mnsim;
 
-double stat_max(const std::vector<double>& v) {
-  return *std::max_element(v.begin(), v.end());
-}
-
-/// examples/01's tissue with the engine's fields, wounded and healed for 12 h.
-struct Wounded {
-  skin::Tissue tissue;
-  healing::Params p;
-  std::unique_ptr<healing::Engine> engine;
-  Wounded()
-      : tissue(skin::build_tissue(mnsim::read_patch_spec(
-            load_scenario(std::string(MNSIM_SOURCE_DIR) + "/examples/01_default_cheek.toml")))),
-        p(healing::load_default_params().p),
-        engine(std::make_unique<healing::Engine>(tissue, p)) {
-    const grid::Grid& g = tissue.grid();
-    devices::Punctures session;
-    const double pitch = 0.5e-3;  // m
-    for (double x = 0.25e-3; x < g.nx * g.dx; x += pitch) {
-      for (double y = 0.25e-3; y < g.ny * g.dx; y += pitch) {
-        devices::Puncture pu;
-        pu.x = x;
-        pu.y = y;
-        pu.depth = 1.2e-3;
-        pu.radius = 0.1e-3;
-        pu.bled = true;
-        session.push_back(pu);
-      }
-    }
-    engine->apply_session(session);
-    engine->stepper().advance_to(12.0 * 3600.0);
-  }
-};
+using mnsim::bench::Wounded;
 
 void BM_ReactFields(benchmark::State& state) {
   omp_set_num_threads(static_cast<int>(state.range(0)));
@@ -93,7 +63,7 @@ BENCHMARK(BM_ReactFields)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 void BM_ReducedColumn(benchmark::State& state) {
   const skin::SkinProfile prof =
@@ -126,7 +96,7 @@ void BM_ReducedColumn(benchmark::State& state) {
 BENCHMARK(BM_ReducedColumn)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
-    ->ComputeStatistics("max", stat_max);
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 }  // namespace
 

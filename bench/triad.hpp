@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "grid/grid.hpp"
 
@@ -49,6 +50,12 @@ inline double triad_bandwidth() {
     return 12.0 * static_cast<double>(kTriadN) / best;
   }();
   return bw;
+}
+
+/// Largest of the repetitions (ComputeStatistics("max", stat_max)): the least disturbed run of a
+/// throughput measured as a time.
+inline double stat_max(const std::vector<double>& v) {
+  return *std::max_element(v.begin(), v.end());
 }
 
 /// Adds triad_GBps and `<name>_per_triad_GBps` (the rate per GB/s of triad bandwidth) for a

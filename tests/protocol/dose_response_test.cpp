@@ -9,17 +9,14 @@
 
 #include "core/error.hpp"
 #include "protocol/dose_response.hpp"
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace {
 
 using mnsim::test::run_cli;
 
-std::string tmp_file(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
+using mnsim::test::write_temp_file;
 
 const char* kSmallGrid =
     "[inventory]\nboxcar_shallow = 1\n[course]\nsessions = 2\nfollow_up = \"4 weeks\"\n"
@@ -29,7 +26,7 @@ const char* kSmallGrid =
 
 TEST(DoseResponse, EveryGridPointOnceAndTheSameForAnyThreadCount) {
   const auto spec =
-      mnsim::protocol::load_dose_response(tmp_file("mnsim_dr_small.toml", kSmallGrid));
+      mnsim::protocol::load_dose_response(write_temp_file("mnsim_dr_small.toml", kSmallGrid));
   ASSERT_EQ(spec.depths.size(), 2u);
   ASSERT_EQ(spec.fitzpatrick, (std::vector<int>{2, 6}));
   const auto model = mnsim::protocol::ReducedModel::load_default();
@@ -59,13 +56,12 @@ TEST(DoseResponse, EveryGridPointOnceAndTheSameForAnyThreadCount) {
 }
 
 TEST(DoseResponseCli, WritesTheCsvAndRefusesToReplaceIt) {
-  const std::string f = tmp_file("mnsim_dr_cli.toml", kSmallGrid);
+  const std::string f = write_temp_file("mnsim_dr_cli.toml", kSmallGrid);
   const auto csv = std::filesystem::temp_directory_path() / "mnsim_dr_cli.csv";
   std::filesystem::remove(csv);
   const auto r = run_cli({"dose-response", f, "--csv", csv.string(), "-j", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::ifstream in(csv);
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = mnsim::test::slurp(csv);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 9) << text;  // header + 8 points
   const auto again = run_cli({"dose-response", f, "--csv", csv.string()});
   EXPECT_EQ(again.exit_code, 2);
@@ -83,7 +79,7 @@ TEST(DoseResponseCli, BadAxisItemIsOneLineExit2NamingFileLineAndKey) {
            {"fitzpatrick = \"3, 7\"", "grid.fitzpatrick"},
            {"interval = \"4 weeks, 4 weeks\"", "grid.interval"}}) {
     const std::string f =
-        tmp_file("mnsim_dr_bad.toml", "[inventory]\nrolling = 1\n[grid]\n" + grid + "\n");
+        write_temp_file("mnsim_dr_bad.toml", "[inventory]\nrolling = 1\n[grid]\n" + grid + "\n");
     const auto r = run_cli({"dose-response", f});
     EXPECT_EQ(r.exit_code, 2) << grid;
     EXPECT_NE(r.err.find(f + ":4:"), std::string::npos) << r.err;
@@ -91,9 +87,9 @@ TEST(DoseResponseCli, BadAxisItemIsOneLineExit2NamingFileLineAndKey) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   }
   // A reference that is not on its axis.
-  const std::string f = tmp_file("mnsim_dr_ref.toml",
-                                 "[inventory]\nrolling = 1\n[grid]\n"
-                                 "depth = \"0.5 mm\"\n[reference]\ndepth = \"0.6 mm\"\n");
+  const std::string f = write_temp_file("mnsim_dr_ref.toml",
+                                        "[inventory]\nrolling = 1\n[grid]\n"
+                                        "depth = \"0.5 mm\"\n[reference]\ndepth = \"0.6 mm\"\n");
   const auto r = run_cli({"dose-response", f});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("reference.depth"), std::string::npos) << r.err;

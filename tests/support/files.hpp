@@ -14,6 +14,13 @@ inline std::string slurp(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+/// Writes `text` to `name` in the temporary folder (replacing it) and returns its path.
+inline std::string write_temp_file(const std::string& name, const std::string& text) {
+  const auto p = std::filesystem::temp_directory_path() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
 }  // namespace mnsim::test
 
 namespace mnsim::test {
