@@ -84,6 +84,14 @@ inline double exp_step(double y, double a, double b, double dt) {
   return ExpStep(b, dt)(y, a, dt);
 }
 
+/// One Patankar-Euler step of logistic growth at rate r up to the capacity xmax with return to
+/// x0 at rate k, dx/dt = k (x0 - x) + r x (1 - x / xmax): positive for any step (fibroblasts,
+/// vessels).
+inline double logistic_return_step(double x, double x0, double k, double r, double xmax,
+                                   double dt) {
+  return (x + dt * (k * x0 + r * x)) / (1.0 + dt * (k + r * x / xmax));
+}
+
 /// x / x0, 0 where the layer has none (relative densities phi, nu).
 inline double relative(double x, double x0) {
   return x0 > 0.0 ? x / x0 : 0.0;
@@ -265,8 +273,7 @@ class Fibroblasts final : public HealingProcess {
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double rA = p.fibroblast_proliferation * A;
-      F[i] = (F[i] + dt * (p.fibroblast_return * F0 + rA * F[i])) /
-             (1.0 + dt * (p.fibroblast_return + rA * F[i] / Fmax));
+      F[i] = logistic_return_step(F[i], F0, p.fibroblast_return, rA, Fmax, dt);
     }
   }
 
@@ -367,8 +374,7 @@ class Vessels final : public HealingProcess {
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double V0 = max_of(V_start[i], 0.0);
       const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
-      v[i] = (v[i] + dt * (p.vascular_regression * v0 + rS * v[i])) /
-             (1.0 + dt * (p.vascular_regression + rS * v[i] / vmax));
+      v[i] = logistic_return_step(v[i], v0, p.vascular_regression, rS, vmax, dt);
     }
   }
 
