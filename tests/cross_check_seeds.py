@@ -14,10 +14,10 @@ tolerances come from the reduction's own discretisation errors, not from a fixed
   (C1 + C3: the last row at t = 0 against the first, and the end against that). The documented
   errors act on R (steps, annuli, scar walls: 0.90 points at seed 7, R = 11.47, so
   e_R = 7.9%); on M the two models agree to 0.6% (e_M). Per seed: |gap| <= e_R R + e_M M.
-* Scar depth reduction of an untethered scar is fill / depth with
-  fill = kappa T_under - kappa_n T_around (outcomes/scar_remodel.cpp): a relative error e_R on
-  the new-matrix thicknesses (reticular regrowth; the reticular removal is < 0.5%) gives a
-  relative error e_R (kappa T_u + kappa_n T_a) / (kappa T_u - kappa_n T_a) on the reduction.
+* Scar depth reduction of an untethered scar is fill / depth with fill = U - A, the rise of the
+  floor less the rise of the rim (outcomes/scar_remodel.cpp): a relative error e_R on the rises
+  (reticular regrowth; the reticular removal is < 0.5%) gives a relative error
+  e_R (U + A) / |U - A| on the reduction.
 
 Checked: collagen per seed and its mean over seeds; scar depth reduction on the mean over seeds
 (within the budget plus two standard errors of the seed scatter). Scar depth per seed is reported,
@@ -30,7 +30,6 @@ import math
 import os
 import subprocess
 import sys
-import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -57,13 +56,6 @@ def removal_regrowth(run_dir):
     return 100.0 * (1.0 - after / before), 100.0 * (end - after) / before
 
 
-def kappas():
-    with open(os.path.join(HERE, "..", "data", "outcomes.toml"), "rb") as f:
-        r = tomllib.load(f)["remodel"]
-    return (float(r["scar_volume_fraction"]["value"].split()[0]),
-            float(r["normal_volume_fraction"]["value"].split()[0]))
-
-
 def mean_sd(xs):
     m = sum(xs) / len(xs)
     sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
@@ -81,7 +73,6 @@ def main():
     ap.add_argument("--e-removal", type=float, default=0.006)
     ap.add_argument("--no-run", action="store_true", help="reuse OUT/seed_N")
     a = ap.parse_args()
-    kappa, kappa_n = kappas()
     rows = []
     for s in a.seeds:
         d = os.path.join(a.out, f"seed_{s}")
@@ -98,9 +89,8 @@ def main():
                a.e_removal * m}
         if graded:
             d3 = sum(100.0 * (1.0 - x["depth_um_after"] / x["depth_um_before"]) for x in graded)
-            amp = [(kappa * x["new_matrix_under_um"] + kappa_n * x["new_matrix_around_um"]) /
-                   max(1e-9, kappa * x["new_matrix_under_um"] - kappa_n * x["new_matrix_around_um"])
-                   for x in graded]
+            amp = [(abs(x["floor_rise_um"]) + abs(x["rim_rise_um"])) /
+                   max(1e-9, abs(x["floor_rise_um"] - x["rim_rise_um"])) for x in graded]
             row.update(s3=d3 / len(graded), sr=red["scar_depth_reduction_pct"],
                        srel=a.e_regrowth * sum(amp) / len(amp))
         rows.append(row)

@@ -53,6 +53,11 @@ struct ColumnProtocol {
   // where its tip starts to taper, and split into bands no thicker than b (um), exchanging
   // vertically as the layers do. Samples hold layer means either way.
   double band = 0.0;
+  // Atrophic scar under the column (a scar floor's column, skin::profile_below): per layer, the
+  // share of the normal matrix content missing at the start and held there by scar matrix
+  // (collagen I + III and elastin start at (1 - d) of the baseline, the field scar_matrix at d;
+  // docs/model.md, "Scar remodelling"). Zero: normal skin.
+  std::array<double, skin::kLayers> scar_deficit{};
 };
 
 struct ColumnSample {

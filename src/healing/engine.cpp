@@ -52,6 +52,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
 
   specs_ = field_specs(model_, p_);
   init_fields(base_, layer_of_, fields_, model_);
+  seed_lesions();
+  start_matrix_ = column_matrix();
 
   // Transport: per field, D_max over layers times a per-voxel permeability D_layer / D_max.
   // Fields with the same pattern of relative diffusivities share one permeability field.
@@ -155,9 +157,14 @@ InjuryTally Engine::apply_session(const devices::Punctures& punctures) {
   return tally;
 }
 
-LayerMeans Engine::layer_means() const {
+LayerMeans Engine::layer_means(bool outside_lesions) const {
   const grid::Grid& g = grid();
   const int nf = static_cast<int>(model_.size());
+  const bool masked = outside_lesions && !normal_.empty() &&
+                      std::find(normal_.begin(), normal_.end(), 1) != normal_.end();
+  auto counted = [&](int i, int j) {
+    return !masked || normal_[static_cast<std::size_t>(i + j * g.nx)] != 0;
+  };
   LayerMeans sum{};
   std::array<double, skin::kLayers> vol{};
   for (int k = 0; k < g.nz; ++k) {
@@ -165,7 +172,7 @@ LayerMeans Engine::layer_means() const {
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i) {
         const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
-        if (l != 0) vol[static_cast<std::size_t>(l - 1)] += dv;
+        if (l != 0 && counted(i, j)) vol[static_cast<std::size_t>(l - 1)] += dv;
       }
   }
   // One field at a time (contiguous reads), each sum over the cells in the fixed order (k, j, i):
@@ -180,7 +187,7 @@ LayerMeans Engine::layer_means() const {
         const std::ptrdiff_t row = g.at(0, j, k);
         for (int i = 0; i < g.nx; ++i) {
           const int l = layer_of_[static_cast<std::size_t>(row + i)];
-          if (l != 0) s[static_cast<std::size_t>(l - 1)] += dv * u[row + i];
+          if (l != 0 && counted(i, j)) s[static_cast<std::size_t>(l - 1)] += dv * u[row + i];
         }
       }
     }
@@ -196,11 +203,52 @@ LayerMeans Engine::layer_means() const {
   return sum;
 }
 
-std::vector<double> Engine::column_new_matrix() const {
+void Engine::seed_lesions() {
+  const grid::Grid& g = grid();
+  const skin::SkinPatch& patch = tissue_.patch;
+  normal_.assign(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 1);
+  if (patch.lesions().empty()) return;
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i)
+      for (const auto& l : patch.lesions())
+        if (l->covers(g.xc(i), g.yc(j))) normal_[static_cast<std::size_t>(i + j * g.nx)] = 0;
+  const int scar = model_.find("scar_matrix");
+  float* c1 = fields_.view(collagen1_).data;
+  float* c3 = fields_.view(collagen3_).data;
+  float* e = fields_.view(elastin_).data;
+  float* s = scar >= 0 ? fields_.view(scar).data : nullptr;
+  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      const double d = std::clamp(patch.collagen_deficit(g.xc(i), g.yc(j)), 0.0, 1.0);
+      if (!(d > 0.0)) continue;
+      const auto keep = static_cast<float>(1.0 - d);
+      for (int k = 0; k < g.nz; ++k) {
+        const std::ptrdiff_t at = g.at(i, j, k);
+        const std::uint8_t l = layer_of_[static_cast<std::size_t>(at)];
+        if (l != pd && l != rd) continue;
+        c1[at] *= keep;
+        c3[at] *= keep;
+        e[at] *= keep;
+        if (s) s[at] = static_cast<float>(d);
+      }
+    }
+}
+
+std::vector<double> Engine::column_rise() const {
+  std::vector<double> out = column_matrix();
+  for (std::size_t c = 0; c < out.size(); ++c) out[c] -= start_matrix_[c];
+  return out;
+}
+
+std::vector<double> Engine::column_matrix() const {
   const grid::Grid& g = grid();
   const float* c1 = fields_.view(collagen1_).data;
   const float* c3 = fields_.view(collagen3_).data;
   const float* e = fields_.view(elastin_).data;
+  const int scar = model_.find("scar_matrix");
+  const float* sm = scar >= 0 ? fields_.view(scar).data : nullptr;
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
@@ -214,8 +262,9 @@ std::vector<double> Engine::column_new_matrix() const {
         const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
         const double m0 = b.collagen1 + b.collagen3 + b.elastin;
         if (!(m0 > 0.0)) continue;
-        const double m = static_cast<double>(c1[at]) + c3[at] + e[at];
-        s += (m - m0) / m0 * g.dz(k);
+        const double m = (static_cast<double>(c1[at]) + c3[at] + e[at]) / m0;
+        const double set = 1.0 - (sm ? static_cast<double>(sm[at]) : 0.0);
+        s += (matrix_volume(m, set, p_.packing_density / m0) - 1.0) * g.dz(k);
       }
       out[static_cast<std::size_t>(i + j * g.nx)] = s;
     }

@@ -41,7 +41,10 @@ using LayerMeans = std::array<State, skin::kLayers>;
 
 class Engine {
  public:
-  /// The tissue must outlive the engine. Fields start at the homeostatic baseline of each layer.
+  /// The tissue must outlive the engine. Fields start at the homeostatic baseline of each layer,
+  /// except under lesions: there the dermis starts with the lesion's collagen deficit (collagen
+  /// I + III and elastin at 1 - d of the baseline), held by scar matrix (field scar_matrix = d,
+  /// when the model has it).
   /// The model gives the fields (FieldSet index = slot) and the reaction processes: the healing
   /// model, or a copy to which another module added its own (docs/extending.md).
   Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt = {},
@@ -62,17 +65,22 @@ class Engine {
   /// Deposits one session's punctures (channels start at the local, possibly depressed surface).
   InjuryTally apply_session(const devices::Punctures& punctures);
 
-  /// Cell-volume-weighted means of every field per tissue layer.
-  LayerMeans layer_means() const;
+  /// Cell-volume-weighted means of every field per tissue layer; with `outside_lesions`, over the
+  /// columns outside every lesion's footprint only (the normal skin of the patch; all columns if
+  /// lesions cover it all).
+  LayerMeans layer_means(bool outside_lesions = false) const;
 
-  /// Thickness of new dermis in each column (m, index i + j nx): the integral over the papillary
-  /// and reticular dermis of the matrix (collagen I + III + elastin) excess relative to the
-  /// layer's baseline, sum (m - m0) / m0 dz; the 3D counterpart of
-  /// outcomes::new_matrix_thickness (docs/model.md, "Scar remodelling").
-  std::vector<double> column_new_matrix() const;
+  /// Rise of each column's surface since the start (m, index i + j nx): the change of the
+  /// integral over the papillary and reticular dermis of the matrix volume (healing::
+  /// matrix_volume of collagen I + III + elastin over the layer's baseline and the scar set
+  /// point); the 3D counterpart of the reduced model's column rise (docs/model.md, "Scar
+  /// remodelling").
+  std::vector<double> column_rise() const;
 
  private:
   void react(double dt_s);
+  /// The dermis under each lesion: its collagen deficit, held by scar matrix.
+  void seed_lesions();
   /// Cell motility and chemotaxis over dt (s), after the mediators' own transport: cells climb
   /// the transported (smooth) attractant, not the one a reaction step has just produced.
   void move_cells(double dt_s);
@@ -81,11 +89,16 @@ class Engine {
   Params p_;
   Model model_;
   Reactor reactor_;
-  int collagen1_ = 0, collagen3_ = 0, elastin_ = 0;  // slots (column_new_matrix)
+  int collagen1_ = 0, collagen3_ = 0, elastin_ = 0;  // slots (column_rise)
   Baselines base_;
   grid::FieldSet fields_;
   std::vector<std::uint8_t> layer_of_;  // padded, skin::Layer per cell
   std::vector<double> surface_;         // local surface depth per column, m
+  std::vector<double> start_matrix_;    // column matrix integral at the start (column_rise)
+  std::vector<std::uint8_t> normal_;    // per column: 1 outside every lesion's footprint
+  /// The column integral over the dermis of the matrix volume less the reference volume,
+  /// sum (matrix_volume - 1) dz.
+  std::vector<double> column_matrix() const;
   /// Cell motility and chemotaxis per field (null: the field does not move that way), with
   /// their static terms computed once.
   std::vector<std::unique_ptr<ChemotaxisOperator>> movers_;

@@ -209,7 +209,9 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const std::array<float*, 6> cells = {field("fibroblasts"),   field("neutrophils"),
                                        field("macrophages"),   field("vascular"),
                                        field("keratinocytes"), field("mitosis_chemical")};
-  const std::array<float*, 3> matrix = {field("collagen1"), field("collagen3"), field("elastin")};
+  // Matrix in the lumen is cut and removed; cutting the scar matrix releases its hold.
+  const std::array<float*, 4> matrix = {field("collagen1"), field("collagen3"), field("elastin"),
+                                        field("scar_matrix")};
   float* const platelets = field("platelets");
   float* const clot = field("clot");
   auto surf_at = [&](double x, double y) {

@@ -102,6 +102,19 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
                     std::span<const std::uint8_t> layer_of, std::span<const double> surface,
                     grid::FieldSet& fs, InjuryTally* tally = nullptr);
 
+/// Growth law of the dermis from partial volumes (docs/model.md, "Scar remodelling"): the volume
+/// of a voxel's matrix relative to its reference volume, for matrix content m (collagen I + III +
+/// elastin over the layer's normal content) and set point `set` (1 - scar_matrix). Matrix up to
+/// the set point is tissue at the normal density (it restores volume: a released scar deficit
+/// filled); matrix above it packs into the dermis (denser, as histology shows after needling)
+/// until the density reaches `packing` x normal (Params::packing_density over the layer's normal
+/// matrix), beyond which the tissue swells: V = max(min(m, set), m / packing).
+inline double matrix_volume(double m, double set, double packing) {
+  const double restored = m < set ? m : set;
+  const double packed = m / packing;
+  return restored > packed ? restored : packed;
+}
+
 /// Derived outputs at one voxel.
 double fibroblast_activation(const Params& p, double growth_factor);  // G/(G+K_G)
 /// Visible redness of a vascularised layer: the larger of the vasodilation I/(I + erythema_half)

@@ -97,6 +97,8 @@ struct Params {
   double collagen_maturation = 0;   // 1/h, III -> I replacement of excess III
   double collagen_mmp = 0;          // 1/h per unit MMP level
   double collagen_remodelling = 0;  // 1/h, return of excess collagen to the set point
+  double scar_susceptibility = 0;   // 1, MMP susceptibility of scar matrix / normal collagen
+  double packing_density = 0;       // mg/mL, densest dermal matrix before new matrix swells it
   double elastin_synthesis = 0;     // 1/h, fraction of baseline elastin per h at full activation
   double elastin_turnover = 0;      // 1/h
   double elastin_mmp = 0;           // 1/h per unit MMP level

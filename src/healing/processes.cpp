@@ -283,7 +283,12 @@ class Fibroblasts final : public HealingProcess {
 };
 
 // 11-12. Collagen III and I (synthesis by activated fibroblasts, maturation of excess III into
-// I, MMP degradation, remodelling to the set point), elastin.
+// I, MMP degradation, remodelling to the set point), elastin, and the scar matrix S of an
+// atrophic scar: the share of the normal matrix content the scar's cross-linked, disorganised
+// collagen holds the dermis below (the set point is b (1 - S)). S is degraded by MMPs
+// (scar_susceptibility x collagen_mmp) and cut by needles (apply_puncture); what it releases is
+// filled by activated fibroblasts at their synthesis rate and by remodelling (docs/model.md,
+// "Scar remodelling").
 class Matrix final : public HealingProcess {
  public:
   explicit Matrix(const Binding& b)
@@ -293,7 +298,8 @@ class Matrix final : public HealingProcess {
         m_(b.slot("mmp")),
         C3_(b.slot("collagen3")),
         C1_(b.slot("collagen1")),
-        E_(b.slot("elastin")) {}
+        E_(b.slot("elastin")),
+        S_(b.slot("scar_matrix")) {}
   void apply(const Cells& c) const override {
     const Baseline& b = *c.baseline;
     if (b.collagen1 + b.collagen3 > 0.0) {
@@ -315,39 +321,48 @@ class Matrix final : public HealingProcess {
     double* C3 = c.now[C3_];
     double* C1 = c.now[C1_];
     double* E = c.now[E_];
-    const double Cb = b.collagen1 + b.collagen3;
+    double* S = c.now[S_];
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double fr = relative(F[i], b.fibroblasts);
+      // Scar matrix: first-order degradation by MMPs at its own susceptibility.
+      const double s = exp_step(
+          S[i], 0.0, p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i], dt);
+      S[i] = s;
+      const double hold = 1.0 - s;  // set point / normal content
       if constexpr (kCollagen) {
-        // Set-point restoration (remodelling) acts on each type: -k_rem (C_i - C_i0).
+        // Set-point restoration (remodelling) acts on each type: -k_rem (C_i - C_i0 (1 - S)).
         const double krem = p.collagen_remodelling;
         const double deg = p.collagen_turnover + p.collagen_mmp * m[i] + krem;
         const bool excess3 = C3[i] > b.collagen3;
         const double kmat = excess3 ? p.collagen_maturation : 0.0;
-        const double a3 = fr * (p.collagen_turnover * b.collagen3 +
-                                (1.0 - p.collagen1_share) * p.collagen_synthesis * Cb * A) +
-                          (kmat + krem) * b.collagen3;
+        // Activated fibroblasts deposit into the room the matrix leaves below the packing
+        // density (lumens, a released scar deficit and the loose papillary dermis have the most),
+        // frozen over the step.
+        const double room = max_of(0.0, p.packing_density - C1[i] - C3[i] - E[i]);
+        const double dep = fr * p.collagen_synthesis * A * room;
+        const double a3 = fr * p.collagen_turnover * b.collagen3 * hold +
+                          (1.0 - p.collagen1_share) * dep + kmat * b.collagen3 +
+                          krem * b.collagen3 * hold;
         const ExpStep s3(deg + kmat, dt);
         const double int3 = s3.integral(C3[i], a3, deg + kmat, dt);
         C3[i] = s3(C3[i], a3, dt);
         const double converted = kmat * max_of(0.0, int3 - b.collagen3 * dt);
-        const double a1 = fr * (p.collagen_turnover * b.collagen1 +
-                                p.collagen1_share * p.collagen_synthesis * Cb * A) +
-                          krem * b.collagen1 + converted / dt;
+        const double a1 = fr * p.collagen_turnover * b.collagen1 * hold + p.collagen1_share * dep +
+                          krem * b.collagen1 * hold + converted / dt;
         C1[i] = exp_step(C1[i], a1, deg, dt);
       } else {
         C3[i] = exp_step(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
         C1[i] = exp_step(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
       }
-      E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover + p.elastin_synthesis * A),
+      E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover * hold + p.elastin_synthesis * A),
                       p.elastin_turnover + p.elastin_mmp * m[i], dt);
     }
   }
 
-  int G_, F_, m_, C3_, C1_, E_;
+  int G_, F_, m_, C3_, C1_, E_, S_;
 };
 
 // 13. Vascular density: VEGF-driven logistic growth, regression to baseline (Patankar-Euler).
@@ -523,6 +538,7 @@ Model make_healing_model() {
   m.add_field(slow(fixed("collagen3", "mg/mL"), [](const Baseline& b) { return b.collagen3; }));
   m.add_field(slow(fixed("collagen1", "mg/mL"), [](const Baseline& b) { return b.collagen1; }));
   m.add_field(slow(fixed("elastin", "mg/mL"), [](const Baseline& b) { return b.elastin; }));
+  m.add_field(slow(fixed("scar_matrix", "1"), nullptr));  // S: deficit held by scar matrix
   m.add_field(
       slow(moving("vascular", "1", Transport::CapacityMotility, kDermal, "vascular_motility"),
            [](const Baseline& b) { return b.vascular; }));  // v: vascular volume fraction
@@ -545,7 +561,7 @@ Model make_healing_model() {
                                        {"growth_factor", "vegf", "mmp"}));
   m.add_process(process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts"}));
   m.add_process(process<Matrix>("matrix", {"growth_factor", "fibroblasts", "mmp"},
-                                {"collagen3", "collagen1", "elastin"}));
+                                {"collagen3", "collagen1", "elastin", "scar_matrix"}));
   m.add_process(process<Vessels>("vessels", {"vegf"}, {"vascular"}));
   m.add_process(process<Epidermis>("epidermis", {"inflammatory_signal", "fibroblasts"},
                                    {"keratinocytes", "mitosis_chemical", "damage", "kgf",

@@ -49,7 +49,8 @@ UnitCellRun run_unit_cell(const Params& p, const Baseline& b, const ColumnProtoc
                     s_fibroblasts = slot("fibroblasts");
   const std::array<std::size_t, 4> cell_fields = {s_fibroblasts, slot("neutrophils"),
                                                   slot("macrophages"), slot("vascular")};
-  const std::array<std::size_t, 3> matrix_fields = {s_collagen1, s_collagen3, slot("elastin")};
+  const std::array<std::size_t, 4> matrix_fields = {s_collagen1, s_collagen3, slot("elastin"),
+                                                    slot("scar_matrix")};
   const auto specs = field_specs(model, p);
   Reactor reactor(model, p);
   Baselines base{};

@@ -19,11 +19,9 @@ OutcomeParams load_outcome_params(const std::string& path) {
   OutcomeParams p;
   p.file = path;
   const auto& r = f.table(root, "", "remodel");
-  f.check_keys(r, "remodel", {"scar_volume_fraction", "normal_volume_fraction", "tether_share"});
-  p.scar_volume_fraction = f.value(r, "remodel", "scar_volume_fraction", Dim::Number, 0.0, 1.0).si;
-  p.normal_volume_fraction =
-      f.value(r, "remodel", "normal_volume_fraction", Dim::Number, 0.0, 1.0).si;
+  f.check_keys(r, "remodel", {"tether_share", "band_safety_factor"});
   p.tether_share = f.value(r, "remodel", "tether_share", Dim::Fraction, 0.0, 1.0).si;
+  p.band_safety_factor = f.value(r, "remodel", "band_safety_factor", Dim::Number, 1.0, 100.0).si;
   const auto& h = f.table(root, "", "pih");
   f.check_keys(h, "pih", {"mu_threshold", "response_spread"});
   p.pih_mu_threshold = f.value(h, "pih", "mu_threshold", Dim::Number, 1e-6, 10.0).si;
@@ -94,6 +92,7 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
   s.width = kind.width == lesions::WidthRule::Across ? std::min(bx, by) : std::max(bx, by);
   s.tethered = l.effects().tether_radius > 0.0 && kind.can_tether;
   s.volume = l.volume();
+  s.deficit = std::clamp(l.effects().collagen_deficit, 0.0, 1.0);
   // Footprint depths sampled on a 96 x 96 grid over the bounds (cell centres), as the 3D engine
   // sees them on its voxel columns.
   constexpr int kSamples = 96;
@@ -132,15 +131,15 @@ RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const 
   RemodelResult r;
   r.depth_before = s.depth;
   r.volume_before = s.volume;
-  r.fill = std::max(
-      0.0, p.scar_volume_fraction * in.matrix_under - p.normal_volume_fraction * in.matrix_around);
-  r.release = s.tethered ? p.tether_share * s.depth * std::clamp(in.tether_release, 0.0, 1.0) : 0.0;
+  r.fill = in.rise_under - in.rise_around;
+  r.band_failed = s.tethered && in.band_intact * p.band_safety_factor < 1.0;
+  r.release = r.band_failed ? p.tether_share * s.depth : 0.0;
   r.depth_after = std::max(0.0, s.depth - r.fill - r.release);
   r.volume_after = s.depth > 0 ? s.volume * r.depth_after / s.depth : 0.0;
   return r;
 }
 
-double tether_release_fraction(double density, double radius, int sessions, bool reach_band) {
+double band_cut_fraction(double density, double radius, int sessions, bool reach_band) {
   if (!reach_band || sessions <= 0) return 0.0;
   const double a = std::min(1.0, density * kPi * radius * radius);
   return 1.0 - std::pow(1.0 - a, sessions);

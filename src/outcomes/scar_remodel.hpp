@@ -1,8 +1,13 @@
 // Scar remodelling and side-effect links (docs/model.md "Scar remodelling"), shared by the 3D
 // engine and the reduced model:
-//  - new dermal matrix (collagen I + III + elastin above baseline, as a thickness of normal-density
-//    matrix) under a scar floor and in the skin around it raises the floor relative to the rim;
-//  - needles severing a rolling scar's tethering band release the part of its depth the band held;
+//  - matrix deposited since the start (collagen I + III + elastin, laid down at the layer's normal
+//    density: a growth law from partial volumes) raises each column's surface; a scar floor's
+//    column starts with its kind's dermal deficit held by scar matrix (healing field
+//    scar_matrix), which the wound response degrades and fibroblasts fill. The scar gets
+//    shallower by the floor's rise less the rim's;
+//  - a rolling scar's tethering band fails when needles and matrix degradation have left less of
+//    its cross-section than its load needs (safety factor): the part of the depth it held is
+//    released;
 //  - post-inflammatory hyperpigmentation (PIH) risk from the peak epidermal melanin excess index.
 // Parameters: data/outcomes.toml (sources, calibrated/assumed marked there).
 #pragma once
@@ -18,9 +23,8 @@ namespace mnsim::outcomes {
 
 struct OutcomeParams {
   // [remodel]
-  double scar_volume_fraction = 0.5;     // kappa: share of new matrix under a scar kept as volume
-  double normal_volume_fraction = 0.05;  // kappa_n: same in normal dermis (raises the rim)
-  double tether_share = 0.5;  // share of a tethered rolling scar's depth held by the band
+  double tether_share = 0.5;        // share of a tethered rolling scar's depth held by the band
+  double band_safety_factor = 2.0;  // failure load of an intact band / the load it carries
   // [pih]
   double pih_mu_threshold = 0.23;  // melanin-excess index of visible PIH (median responder)
   double pih_spread = 0.3;         // SD of ln(melanogenic response) between patients of a type
@@ -52,7 +56,8 @@ struct ScarGeometry {
   double depth = 0.0;
   double width = 0.0;
   bool tethered = false;
-  double volume = 0.0;  // m^3, depression volume (0: not needed)
+  double volume = 0.0;   // m^3, depression volume (0: not needed)
+  double deficit = 0.0;  // share of the normal matrix missing under the floor (lesion kind)
   /// Floor depths over the footprint (where the depression is > 0): the midpoints of
   /// kFloorQuantiles equal-area quantiles, ascending, m. The 3D engine averages the new matrix
   /// over the footprint's columns; the reduced model averages over these depths.
@@ -79,31 +84,35 @@ double new_matrix_thickness(const skin::SkinProfile& prof, const DermalGain& g, 
 
 /// Inputs of the link for one scar.
 struct RemodelInput {
-  // m, new-matrix thickness deposited under the scar floor: the largest over the course up to the
-  // outcome time (matrix deposited into the matrix-deficient scar dermis is not remodelled away)
-  double matrix_under = 0.0;
-  double matrix_around = 0.0;   // m, new-matrix thickness in the skin around it at the outcome time
-  double tether_release = 0.0;  // fraction of the footprint punctured through the tether depth
+  double rise_under = 0.0;   // m, rise of the scar floor (footprint mean) since the start
+  double rise_around = 0.0;  // m, rise of the skin around it
+  /// Intact share of the tethering band's cross-section: (1 - cut by needles) x (scar matrix
+  /// left); 1 for an untouched band.
+  double band_intact = 1.0;
 };
 
 struct RemodelResult {
   double depth_before = 0.0, depth_after = 0.0;    // m
   double volume_before = 0.0, volume_after = 0.0;  // m^3 (0 if the volume was not given)
-  double fill = 0.0;                               // m, floor rise relative to the rim (>= 0)
-  double release = 0.0;                            // m, depth removed by tether release
-  double reduction() const {                       // fraction of the depth removed
+  double fill = 0.0;                               // m, floor rise relative to the rim
+  double release = 0.0;                            // m, depth released by a failed band
+  bool band_failed = false;
+  double reduction() const {  // fraction of the depth removed
     return depth_before > 0 ? 1.0 - depth_after / depth_before : 0.0;
   }
 };
 
-/// depth_after = max(0, d - max(0, kappa T_under - kappa_n T_around) - tether_share d r) where the
-/// last term applies to tethered scars only; the volume scales with the depth (same shape).
+/// depth_after = clamp(d - (rise_under - rise_around) - release, 0, ...) where release =
+/// tether_share d for a tethered scar whose band failed (band_intact x band_safety_factor < 1);
+/// the volume scales with the depth (same shape). A floor that sinks relative to the rim deepens
+/// the scar.
 RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const RemodelInput& in);
 
-/// Fraction of a tethered scar's footprint punctured through its band after `sessions` sessions
-/// of `density` punctures/m^2 of surface radius `radius` (m) that reach into the dermis below the
-/// floor: 1 - (1 - rho pi r^2)^n; 0 if `reach_band` is false.
-double tether_release_fraction(double density, double radius, int sessions, bool reach_band);
+/// Share of a tethering band's cross-section cut after `sessions` sessions of `density`
+/// punctures/m^2 of wound radius `radius` (m) that reach the band below the floor: the band's
+/// fibres run with the needles, so each session cuts the area fraction rho pi r^2 of what is
+/// left: 1 - (1 - rho pi r^2)^n; 0 if `reach_band` is false.
+double band_cut_fraction(double density, double radius, int sessions, bool reach_band);
 
 /// PIH risk 0..1 from the peak melanin-excess index of the course (logistic link).
 double pih_risk(const OutcomeParams& p, double melanin_peak);

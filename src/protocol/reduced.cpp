@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -39,31 +40,28 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
   return (run.value(l, c1, t) + run.value(l, c3, t) + run.value(l, el, t)) / m0 - 1.0;
 }
 
-// Largest new-matrix thickness of a column over the samples up to time t (h): matrix deposited
-// into the matrix-deficient dermis under a scar floor stays (docs/model.md, "Scar remodelling"),
-// while the column's excess in normal dermis is remodelled back.
-double deposited_matrix(const healing::ColumnRun& run, const skin::SkinProfile& prof, double t) {
+// Matrix volume of a layer at time t (h), relative to its reference volume (the growth law
+// healing::matrix_volume on the layer means).
+double layer_volume(const healing::ColumnRun& run, const healing::Params& p, skin::Layer l,
+                    double t) {
+  static const int s_scar = healing::healing_model().slot("scar_matrix");
+  const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
+  const double m0 = b.collagen1 + b.collagen3 + b.elastin;
+  if (!(m0 > 0.0)) return 1.0;
+  return healing::matrix_volume(1.0 + matrix_gain(run, l, t), 1.0 - run.value(l, s_scar, t),
+                                p.packing_density / m0);
+}
+
+// Rise of a column's surface at time t (h) from the matrix deposited since the start, by the
+// growth law: the layers' matrix volume at t less that of the first sample, times their
+// thickness (docs/model.md, "Scar remodelling").
+double column_rise(const healing::ColumnRun& run, const healing::Params& p,
+                   const skin::SkinProfile& prof, double t) {
   using skin::Layer;
-  static const auto c1 = static_cast<std::size_t>(healing::healing_model().slot("collagen1"));
-  static const auto c3 = static_cast<std::size_t>(healing::healing_model().slot("collagen3"));
-  static const auto el = static_cast<std::size_t>(healing::healing_model().slot("elastin"));
-  auto gain = [&](const healing::ColumnSample& smp, Layer l) {
-    const std::size_t i = static_cast<std::size_t>(skin::layer_index(l));
-    const auto& b = run.base[i];
-    const double m0 = b.collagen1 + b.collagen3 + b.elastin;
-    return m0 > 0.0 ? (smp.s[i][c1] + smp.s[i][c3] + smp.s[i][el]) / m0 - 1.0 : 0.0;
-  };
-  double best = 0.0;
-  for (const auto& smp : run.samples) {
-    if (smp.t > t + 1e-9) break;
-    const outcomes::DermalGain g{gain(smp, Layer::PapillaryDermis),
-                                 gain(smp, Layer::ReticularDermis)};
-    best = std::max(best, outcomes::new_matrix_thickness(prof, g, 0.0));
-  }
-  // The outcome time itself (between samples: interpolated gains).
-  const outcomes::DermalGain g{matrix_gain(run, Layer::PapillaryDermis, t),
-                               matrix_gain(run, Layer::ReticularDermis, t)};
-  return std::max(best, outcomes::new_matrix_thickness(prof, g, 0.0));
+  const double t0 = run.samples.empty() ? 0.0 : run.samples.front().t;
+  auto grow = [&](Layer l) { return layer_volume(run, p, l, t) - layer_volume(run, p, l, t0); };
+  const outcomes::DermalGain g{grow(Layer::PapillaryDermis), grow(Layer::ReticularDermis)};
+  return outcomes::new_matrix_thickness(prof, g, 0.0);
 }
 
 PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
@@ -160,56 +158,75 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
         {h, open, healing::tewl_excess_ratio(p, cp.density * 1e-8, run.channel.radius, open, h)});
   }
 
-  // New matrix under a scar floor at depth f: the column under the floor, laid out as the tissue
-  // builder lays it (skin::profile_below), with the needles entering at the floor as in the 3D
-  // engine, so the thinner dermis under a floor is injured to the same depth below it as normal
-  // skin below its surface. Columns on a grid of floor depths, interpolated (docs/model.md,
-  // "Scar remodelling"); a node's column is run only when a floor needs it (each costs a column
-  // run: most inventories need two or three of the seven).
+  // Rise of a scar floor at depth f: the column under the floor, laid out as the tissue builder
+  // lays it (skin::profile_below), starting with the scar kind's dermal deficit held by scar
+  // matrix, with the needles entering at the floor as in the 3D engine. Columns on a grid of
+  // floor depths and per deficit, interpolated in depth (docs/model.md, "Scar remodelling"); a
+  // node's column is run only when a floor needs it.
   constexpr int kFloorNodes = 8;
   const double bottom = prof.top_of(Layer::Hypodermis);
-  // At f = k bottom / kFloorNodes; 0 at the bottom; NaN until computed.
-  std::array<double, kFloorNodes + 1> t_under{};
-  t_under.fill(std::numeric_limits<double>::quiet_NaN());
-  t_under[kFloorNodes] = 0.0;
-  auto node = [&](std::size_t k) {
-    if (std::isnan(t_under[k])) {
-      if (k == 0) {
-        t_under[0] = deposited_matrix(run, prof, t);
-      } else {
-        const skin::SkinProfile below =
-            skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
-        healing::ColumnProtocol cs = cp;
-        cs.bled = depth > below.plexus_depth;
-        t_under[k] = deposited_matrix(healing::run_column(p, below, cs), below, t);
-      }
-    }
-    return t_under[k];
+  // Per (node, deficit): the rise at t and the share of the scar matrix left in the reticular
+  // dermis (what is left of a tethering band's matrix).
+  struct Floor {
+    double rise = 0.0, left = 1.0;
   };
-  auto under_floor = [&](double f) {
-    if (!(bottom > 0.0) || f >= bottom) return 0.0;
+  std::map<std::pair<int, double>, Floor> floors;
+  auto node = [&](int k, double deficit) {
+    if (k == kFloorNodes) return Floor{};  // no dermis left under the floor
+    const auto key = std::make_pair(k, deficit);
+    if (auto it = floors.find(key); it != floors.end()) return it->second;
+    Floor fl;
+    if (k == 0 && !(deficit > 0.0)) {
+      fl.rise = column_rise(run, p, prof, t);
+    } else {
+      const skin::SkinProfile below =
+          k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
+      healing::ColumnProtocol cs = cp;
+      cs.bled = depth > below.plexus_depth;
+      cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] =
+          deficit;
+      cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] =
+          deficit;
+      const healing::ColumnRun sr = healing::run_column(p, below, cs);
+      fl.rise = column_rise(sr, p, below, t);
+      static const int s_scar = healing::healing_model().slot("scar_matrix");
+      if (deficit > 0.0) fl.left = sr.value(Layer::ReticularDermis, s_scar, t) / deficit;
+    }
+    floors.emplace(key, fl);
+    return fl;
+  };
+  auto under_floor = [&](double f, double deficit) {
+    if (!(bottom > 0.0) || f >= bottom) return Floor{};
     const double u = std::max(0.0, f) / bottom * kFloorNodes;
-    const auto k = std::min(static_cast<std::size_t>(u), static_cast<std::size_t>(kFloorNodes - 1));
+    const int k = std::min(static_cast<int>(u), kFloorNodes - 1);
     const double w = u - static_cast<double>(k);
-    return w > 0.0 ? (1.0 - w) * node(k) + w * node(k + 1) : node(k);
+    if (!(w > 0.0)) return node(k, deficit);
+    const Floor a = node(k, deficit), b = node(k + 1, deficit);
+    return Floor{(1.0 - w) * a.rise + w * b.rise, (1.0 - w) * a.left + w * b.left};
   };
 
-  // Scar remodelling, scar by scar.
-  const double around = outcomes::new_matrix_thickness(prof, o.gain, 0.0);
+  // Scar remodelling, scar by scar: the floor's rise against the rim's.
+  const double around = node(0, 0.0).rise;
   const double epi = prof.top_of(Layer::PapillaryDermis);
   std::vector<outcomes::ScarState> before, after;
   double red = 0.0;
   int n_graded = 0;
   for (const auto& s : scars) {
     outcomes::RemodelInput in;
-    in.matrix_around = around;
+    in.rise_around = around;
     // Averaged over the footprint's floor depths, as the 3D engine averages its columns.
-    double under = 0.0;
-    for (double f : s.floor) under += under_floor(f);
-    in.matrix_under = under / static_cast<double>(s.floor.size());
+    double under = 0.0, left = 0.0;
+    for (double f : s.floor) {
+      const Floor fl = under_floor(f, s.deficit);
+      under += fl.rise;
+      left += fl.left;
+    }
+    const double nf = static_cast<double>(s.floor.size());
+    in.rise_under = under / nf;
     // Needles enter at the scar floor: they reach the band below the floor's epidermis.
-    in.tether_release = outcomes::tether_release_fraction(
-        density, radius, static_cast<int>(times_s.size()), depth > epi);
+    in.band_intact = (1.0 - outcomes::band_cut_fraction(
+                                density, radius, static_cast<int>(times_s.size()), depth > epi)) *
+                     std::clamp(left / nf, 0.0, 1.0);
     const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
     o.scars.push_back(r);
     before.push_back({s.kind, s.depth, s.width});

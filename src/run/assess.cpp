@@ -20,9 +20,10 @@ nlohmann::json to_json(const Outcome& o) {
                      {"depth_um_after", s.depth_after * 1e6},
                      {"volume_mm3_before", s.volume_before * 1e9},
                      {"volume_mm3_after", s.volume_after * 1e9},
-                     {"new_matrix_under_um", s.matrix_under * 1e6},
-                     {"new_matrix_around_um", s.matrix_around * 1e6},
-                     {"tether_release_fraction", s.tether_release}});
+                     {"floor_rise_um", s.rise_under * 1e6},
+                     {"rim_rise_um", s.rise_around * 1e6},
+                     {"band_intact_fraction", s.band_intact},
+                     {"band_failed", s.band_failed}});
   }
   const GoodmanBaron& gb = o.goodman_baron;
   nlohmann::json course = nlohmann::json::array();
@@ -72,10 +73,10 @@ double pct(double now, double before) {
   return before > 0 ? 100.0 * (now / before - 1.0) : 0.0;
 }
 
-/// Mean new matrix under a scar (the running maximum per column) and in the skin around it.
-outcomes::RemodelInput matrix_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
-                                   const grid::Grid& g, const std::vector<double>& col,
-                                   const std::vector<double>& col_max) {
+/// Mean rise of the columns under a scar and of the skin around it (a ring half the scar's size
+/// wide, outside every depression).
+outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
+                                 const grid::Grid& g, const std::vector<double>& rise) {
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
   double under = 0, around = 0;
@@ -85,18 +86,41 @@ outcomes::RemodelInput matrix_near(const lesions::Lesion& l, const skin::SkinPat
       const double x = g.xc(i), y = g.yc(j);
       const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
       if (l.depression(x, y) > 0.0) {
-        under += std::max(col_max[c], col[c]);
+        under += rise[c];
         ++n_under;
       } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
                  patch.surface_depth(x, y) <= 0.0) {
-        around += col[c];
+        around += rise[c];
         ++n_around;
       }
     }
   outcomes::RemodelInput in;
-  in.matrix_under = n_under > 0 ? under / n_under : 0.0;
-  in.matrix_around = n_around > 0 ? around / n_around : 0.0;
+  in.rise_under = n_under > 0 ? under / n_under : 0.0;
+  in.rise_around = n_around > 0 ? around / n_around : 0.0;
   return in;
+}
+
+/// Share of a scar's scar matrix left in the reticular dermis under its footprint (1 when it had
+/// none).
+double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine) {
+  const int slot = engine.model().find("scar_matrix");
+  const double d0 = l.effects().collagen_deficit;
+  if (slot < 0 || !(d0 > 0.0)) return 1.0;
+  const grid::Grid& g = engine.grid();
+  const float* s = engine.fields().view(slot).data;
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  double sum = 0.0, n = 0.0;
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      if (!(l.depression(g.xc(i), g.yc(j)) > 0.0)) continue;
+      for (int k = 0; k < g.nz; ++k) {
+        const std::ptrdiff_t at = g.at(i, j, k);
+        if (engine.layer_of()[static_cast<std::size_t>(at)] != rd) continue;
+        sum += s[at];
+        n += d0;
+      }
+    }
+  return n > 0.0 ? std::clamp(sum / n, 0.0, 1.0) : 1.0;
 }
 
 }  // namespace
@@ -105,8 +129,9 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
                const protocol::Course& course, const devices::Rect& area,
                const healing::Params& params, const skin::PatchSpec& patch_spec) {
   Outcome o;
-  // Layer means against their baselines (3D engine).
-  const healing::LayerMeans end = engine.layer_means();
+  // Layer means of the normal skin (outside the lesions' footprints, whose dermis starts with
+  // their collagen deficit; each scar has its own outcome below) against their baselines.
+  const healing::LayerMeans end = engine.layer_means(true);
   const auto& base = engine.baselines();
   const std::size_t pap = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
   const std::size_t ret = static_cast<std::size_t>(skin::layer_index(skin::Layer::ReticularDermis));
@@ -146,24 +171,26 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
     o.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
   }
 
-  // Scars: new matrix under each scar (3D columns) raises its floor (outcomes/scar_remodel).
+  // Scars: the rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::GradingRules grading =
       outcomes::load_grading_rules(protocol::default_grading_path());
-  const std::vector<double> col = engine.column_new_matrix();
+  const std::vector<double> rise = engine.column_rise();
   const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
   std::vector<outcomes::ScarState> gb_before, gb_after;
   for (const auto& l : patch.lesions()) {
     const outcomes::ScarGeometry geo = outcomes::scar_geometry(*l);
-    outcomes::RemodelInput in = matrix_near(*l, patch, engine.grid(), col, rec.col_max);
-    in.tether_release = outcomes::tether_release_fraction(o.density_mean, o.wound_radius,
-                                                          static_cast<int>(course.sessions.size()),
-                                                          o.depth_mean > epi);
+    outcomes::RemodelInput in = rise_near(*l, patch, engine.grid(), rise);
+    in.band_intact = (1.0 - outcomes::band_cut_fraction(o.density_mean, o.wound_radius,
+                                                        static_cast<int>(course.sessions.size()),
+                                                        o.depth_mean > epi)) *
+                     scar_matrix_left(*l, engine);
     const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
     const std::string& kind = geo.kind;  // graded as its kind says (lesions/registry.hpp)
     gb_before.push_back({kind, r.depth_before, geo.width});
     gb_after.push_back({kind, r.depth_after, geo.width});
     o.scars.push_back({geo.kind, l->describe(), r.depth_before, r.depth_after, r.volume_before,
-                       r.volume_after, in.matrix_under, in.matrix_around, in.tether_release});
+                       r.volume_after, in.rise_under, in.rise_around, in.band_intact,
+                       r.band_failed});
   }
   o.goodman_baron = {outcomes::qualitative_grade(gb_before, grading),
                      outcomes::qualitative_grade(gb_after, grading),

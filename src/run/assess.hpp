@@ -27,9 +27,10 @@ struct ScarOutcome {
   std::string description;
   double depth_before = 0.0, depth_after = 0.0;    // m
   double volume_before = 0.0, volume_after = 0.0;  // m^3
-  double matrix_under = 0.0;   // m, new matrix under the scar floor (largest over the course)
-  double matrix_around = 0.0;  // m, new matrix in the skin around it
-  double tether_release = 0.0;
+  double rise_under = 0.0;   // m, rise of the scar floor since the start (footprint mean)
+  double rise_around = 0.0;  // m, rise of the skin around it
+  double band_intact = 1.0;  // intact share of a tethering band's cross-section
+  bool band_failed = false;
 };
 
 struct GoodmanBaron {

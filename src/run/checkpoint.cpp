@@ -60,8 +60,6 @@ io::CheckpointFile encode_run_state(const RunState& s,
   w.f64(s.wall_s);
   w.u8(s.finished ? 1 : 0);
   c.sections.emplace_back("state", w.take());
-  w.f64s(s.column_max);
-  c.sections.emplace_back("columns", w.take());
   w.str(s.first_stats_json);
   w.str(s.session_log_json);
   w.str(s.punctures_csv);
@@ -125,14 +123,6 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
     const std::uint8_t finished = r.u8();
     if (finished > 1) r.fail(fmt::format("finished flag {}", finished));
     s.finished = finished == 1;
-    r.expect_end();
-  }
-  {
-    io::ByteReader r(c.section("columns", file), file, "columns");
-    s.column_max = r.f64s();
-    for (const double v : s.column_max) {
-      if (!std::isfinite(v)) r.fail("a column maximum that is not finite");
-    }
     r.expect_end();
   }
   {

@@ -38,9 +38,6 @@ struct RunState {
   /// The simulation has reached the end of follow-up (its last sample and snapshot taken): a
   /// resumed run only computes the outcomes and writes the results.
   bool finished = false;
-  /// Largest new-matrix thickness of every column so far (m, index i + j nx): matrix laid
-  /// down under a scar floor stays (run.cpp, outcomes::RemodelInput::matrix_under).
-  std::vector<double> column_max;
   double bleeding_sum = 0.0;
   std::uint64_t puncture_total = 0;
   std::string first_stats_json = "null";

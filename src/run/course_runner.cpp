@@ -20,7 +20,6 @@ CourseRunner::CourseRunner(healing::Engine& engine, CourseInputs in, CourseCheck
       rec_(rec),
       progress_(progress),
       last_checkpoint_(std::chrono::steady_clock::now()) {
-  rec_.col_max = engine_.column_new_matrix();
   schedule();
 }
 
@@ -31,8 +30,6 @@ devices::StageResult CourseRunner::device_stage(int session_index) const {
 }
 
 void CourseRunner::sample(double t) {
-  const std::vector<double> cm = engine_.column_new_matrix();
-  for (std::size_t c = 0; c < cm.size(); ++c) rec_.col_max[c] = std::max(rec_.col_max[c], cm[c]);
   const healing::LayerMeans m = engine_.layer_means();
   for (int l = 0; l < skin::kLayers; ++l) {
     const std::string layer(skin::layer_name(skin::layer_from_index(l)));

@@ -38,9 +38,6 @@ SessionRecord session_from_json(const nlohmann::json& j);
 struct RunRecord {
   /// Layer means of every field over time, and the scar depths before and after.
   io::TimeSeries ts;
-  /// Largest new-dermis thickness of every column so far (m, index i + j nx): matrix deposited
-  /// under a scar floor stays (outcomes::RemodelInput::matrix_under, docs/model.md).
-  std::vector<double> col_max;
   std::vector<SessionRecord> sessions;
   /// The device stage's statistics of session 1 (devices::puncture_stats); null before it.
   nlohmann::json first_stats;

@@ -94,7 +94,6 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.next_sample = rec.next_sample;
   s.last_session = rec.last_session;
   s.finished = rec.finished;
-  s.column_max = rec.col_max;
   s.bleeding_sum = rec.bleeding_sum;
   s.puncture_total = rec.puncture_total;
   s.first_stats_json = rec.first_stats.dump();
@@ -142,9 +141,6 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
   for (std::size_t i = 0; i < r.snapshots.size(); ++i) {
     (void)load_snapshot(out, i, key, r.snapshots[i]);
   }
-  if (r.column_max.size() != rec.col_max.size()) {
-    checkpoint_mismatch(ck_file, "holds new-matrix maxima of another grid");
-  }
   for (std::size_t f = 0; f < r.fields.size(); ++f) {
     std::memcpy(engine.fields().view(static_cast<int>(f)).data, r.fields[f].data(),
                 r.fields[f].size() * sizeof(float));
@@ -155,7 +151,6 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
   rec.next_sample = r.next_sample;
   rec.last_session = r.last_session;
   rec.finished = r.finished;
-  rec.col_max = r.column_max;
   rec.bleeding_sum = r.bleeding_sum;
   rec.puncture_total = static_cast<std::size_t>(r.puncture_total);
   try {

@@ -30,7 +30,7 @@ const int kFields = static_cast<int>(healing_model().size());
 TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   const auto specs = field_specs(P());
   ASSERT_EQ(static_cast<int>(specs.size()), kFields);
-  ASSERT_EQ(kFields, 19);
+  ASSERT_EQ(kFields, 20);
   for (int i = 0; i < kFields; ++i) {
     EXPECT_EQ(specs[static_cast<std::size_t>(i)].slot, i);
     EXPECT_FALSE(specs[static_cast<std::size_t>(i)].name.empty());
@@ -116,6 +116,85 @@ TEST(HealingKinetics, IsolatedDecaysAreExact) {
   const double expect =
       P().blood_growth_factor * 0.5 * (1 - std::exp(-P().platelet_release * 1e-3));
   EXPECT_NEAR(s[S("growth_factor")], expect, 1e-3 * expect);
+}
+
+TEST(ScarMatrix, AnUntreatedScarHoldsItsDeficit) {
+  // A scar's dermis at (1 - d) of the normal matrix with scar matrix d is at rest: only the
+  // basal collagen turnover (half-life 15 years) wears the scar matrix, 4.5% of it a year, and
+  // the collagen follows the set point b (1 - S) with the remodelling lag (about a year).
+  for (std::size_t l : {std::size_t{2}, std::size_t{3}}) {
+    const Baseline b = base()[l];
+    const double d = 0.3;
+    State s = baseline_state(b);
+    for (const char* f : {"collagen1", "collagen3", "elastin"}) s[S(f)] *= 1.0 - d;
+    s[S("scar_matrix")] = d;
+    for (int day = 0; day < 365; ++day) react(P(), b, s, 24.0);
+    const double S1 = s[S("scar_matrix")];
+    EXPECT_NEAR(S1, d * std::exp(-P().collagen_turnover * 365 * 24.0), 1e-9);
+    EXPECT_LT(d - S1, 0.05 * d);
+    EXPECT_NEAR(s[S("collagen1")] / b.collagen1, 1.0 - S1, 0.01);
+    EXPECT_NEAR(s[S("collagen3")] / b.collagen3, 1.0 - S1, 0.01);
+  }
+}
+
+TEST(ScarMatrix, AReleasedDeficitRefillsAtTheRemodellingRate) {
+  // Scar matrix gone, no wound (no growth factor, no MMP, resting fibroblasts): collagen III
+  // returns to its baseline as C(t) = b - (b - C0) e^{-(k_t + k_rem) t}, exactly.
+  const Baseline b = base()[3];
+  State s = baseline_state(b);
+  const double c0 = 0.7 * b.collagen3;
+  s[S("collagen3")] = c0;
+  const double t = 2000.0;
+  react(P(), b, s, t);
+  const double k = P().collagen_turnover + P().collagen_remodelling;
+  EXPECT_NEAR(s[S("collagen3")], b.collagen3 - (b.collagen3 - c0) * std::exp(-k * t),
+              1e-9 * b.collagen3);
+}
+
+TEST(ScarMatrix, MmpsReleaseItAndActivatedFibroblastsFillTheDeficit) {
+  // A wound over a scar: MMP activity degrades the scar matrix at scar_susceptibility x the
+  // collagen rate; activated fibroblasts fill the released deficit much faster than remodelling
+  // alone.
+  const Baseline b = base()[3];
+  auto scar = [&](double mmp, double gf) {
+    State s = baseline_state(b);
+    for (const char* f : {"collagen1", "collagen3", "elastin"}) s[S(f)] *= 0.7;
+    s[S("scar_matrix")] = 0.3;
+    s[S("mmp")] = mmp;
+    s[S("growth_factor")] = gf;
+    return s;
+  };
+  State rest = scar(0.0, 0.0), wound = scar(1.0, 0.0);
+  react(P(), b, rest, 1.0);
+  react(P(), b, wound, 1.0);
+  EXPECT_LT(wound[S("scar_matrix")], rest[S("scar_matrix")]);
+  // Released by hand: with growth factor held, the fill outpaces the remodelling-only refill.
+  State slow = scar(0.0, 0.0), fast = scar(0.0, 5.0);
+  slow[S("scar_matrix")] = fast[S("scar_matrix")] = 0.0;
+  for (int h = 0; h < 48; ++h) {
+    fast[S("growth_factor")] = 5.0;
+    react(P(), b, slow, 1.0);
+    react(P(), b, fast, 1.0);
+  }
+  const double C0 = 0.7 * (b.collagen1 + b.collagen3);
+  const double gain_slow = slow[S("collagen1")] + slow[S("collagen3")] - C0;
+  const double gain_fast = fast[S("collagen1")] + fast[S("collagen3")] - C0;
+  EXPECT_GT(gain_slow, 0.0);
+  EXPECT_GT(gain_fast, 5.0 * gain_slow);
+}
+
+TEST(GrowthLaw, RestoresUpToTheSetPointThenPacksThenSwells) {
+  const double P = 1.35;
+  EXPECT_DOUBLE_EQ(matrix_volume(1.0, 1.0, P), 1.0);  // normal dermis
+  EXPECT_DOUBLE_EQ(matrix_volume(0.7, 0.7, P), 0.7);  // a scar's dermis at its set point
+  EXPECT_DOUBLE_EQ(matrix_volume(0.8, 1.0, P), 0.8);  // a deficit filled: volume restored
+  EXPECT_DOUBLE_EQ(matrix_volume(1.2, 1.0, P), 1.0);  // excess packs: denser, same volume
+  EXPECT_DOUBLE_EQ(matrix_volume(1.35, 1.0, P), 1.0);
+  EXPECT_DOUBLE_EQ(matrix_volume(1.62, 1.0, P), 1.62 / P);  // past the packing limit: swells
+  // Excess over a scar's set point packs too, and the density never exceeds P x normal.
+  EXPECT_DOUBLE_EQ(matrix_volume(0.8, 0.7, P), 0.7);
+  for (double m : {0.1, 0.5, 1.0, 1.5, 3.0})
+    for (double set : {0.5, 0.8, 1.0}) EXPECT_LE(m / matrix_volume(m, set, P), P + 1e-12);
 }
 
 TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {

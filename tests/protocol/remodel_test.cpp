@@ -34,49 +34,59 @@ TEST(ScarRemodel, NewMatrixThicknessBelowTheFloor) {
   EXPECT_NEAR(new_matrix_thickness(profile(), g, 2e-3), 0.0, 1e-15);
 }
 
-TEST(ScarRemodel, DepthAfterFollowsTheFormula) {
+TEST(ScarRemodel, DepthFollowsTheFloorAgainstTheRim) {
   OutcomeParams p;
-  p.scar_volume_fraction = 0.5;
-  p.normal_volume_fraction = 0.1;
   p.tether_share = 0.5;
+  p.band_safety_factor = 2.0;
   ScarGeometry s{"rolling", 300e-6, 5e-3, true, 2e-9};
-  RemodelInput in{200e-6, 300e-6, 0.2};
-  const RemodelResult r = remodel_scar(p, s, in);
-  // fill = 0.5*200 - 0.1*300 = 70 um; release = 0.5 * 300 * 0.2 = 30 um; depth 300 - 100 = 200.
-  EXPECT_NEAR(r.fill, 70e-6, 1e-12);
-  EXPECT_NEAR(r.release, 30e-6, 1e-12);
-  EXPECT_NEAR(r.depth_after, 200e-6, 1e-12);
-  EXPECT_NEAR(r.volume_after, 2e-9 * 200.0 / 300.0, 1e-20);
-  EXPECT_NEAR(r.reduction(), 1.0 / 3.0, 1e-12);
-  // Untethered: no release; never below zero; never deeper than before.
+  // Floor up 200 um, rim up 120 um: 80 um shallower; the band is intact (no release).
+  RemodelInput in{200e-6, 120e-6, 1.0};
+  RemodelResult r = remodel_scar(p, s, in);
+  EXPECT_NEAR(r.fill, 80e-6, 1e-12);
+  EXPECT_FALSE(r.band_failed);
+  EXPECT_EQ(r.release, 0.0);
+  EXPECT_NEAR(r.depth_after, 220e-6, 1e-12);
+  EXPECT_NEAR(r.volume_after, 2e-9 * 220.0 / 300.0, 1e-20);
+  // The band holds while more than 1/2 of it is intact (safety factor 2), fails below.
+  in.band_intact = 0.51;
+  EXPECT_FALSE(remodel_scar(p, s, in).band_failed);
+  in.band_intact = 0.49;
+  r = remodel_scar(p, s, in);
+  EXPECT_TRUE(r.band_failed);
+  EXPECT_NEAR(r.release, 150e-6, 1e-12);
+  EXPECT_NEAR(r.depth_after, 70e-6, 1e-12);
+  EXPECT_NEAR(r.reduction(), 230.0 / 300.0, 1e-12);
+  // Untethered scars have no band to fail; a rim rising more than the floor deepens the scar;
+  // never above the surface.
   s.tethered = false;
-  EXPECT_NEAR(remodel_scar(p, s, in).depth_after, 230e-6, 1e-12);
-  in.matrix_under = 1e-3;
+  EXPECT_FALSE(remodel_scar(p, s, in).band_failed);
+  in = RemodelInput{50e-6, 120e-6, 1.0};
+  EXPECT_NEAR(remodel_scar(p, s, in).depth_after, 370e-6, 1e-12);
+  EXPECT_LT(remodel_scar(p, s, in).reduction(), 0.0);
+  in = RemodelInput{1e-3, 0.0, 1.0};
   EXPECT_EQ(remodel_scar(p, s, in).depth_after, 0.0);
-  in.matrix_under = 0.0;
-  EXPECT_NEAR(remodel_scar(p, s, in).depth_after, 300e-6, 1e-15);
 }
 
-TEST(ScarRemodel, IcepickRespondsLessThanBoxcarForTheSameGain) {
-  // Same dermal gain everywhere: the deep, narrow icepick has less dermis under its floor.
+TEST(ScarRemodel, UniformGrowthDeepensEveryScarByTheSameShare) {
+  // The same relative growth g of every dermal layer under and around: the rim has d more dermis
+  // than the floor, so every scar deepens by g d (reduction -g), whatever its depth.
   const OutcomeParams p = default_outcome_params();
   const DermalGain g{0.5, 0.5};
   const auto prof = profile();
   auto reduction = [&](const ScarGeometry& s) {
-    RemodelInput in{new_matrix_thickness(prof, g, s.depth), new_matrix_thickness(prof, g, 0), 0};
+    RemodelInput in{new_matrix_thickness(prof, g, s.depth), new_matrix_thickness(prof, g, 0), 1};
     return remodel_scar(p, s, in).reduction();
   };
-  const double ice = reduction({"icepick", 1000e-6, 1e-3, false, 0});
-  const double box = reduction({"boxcar", 300e-6, 3e-3, false, 0});
-  EXPECT_LT(ice, 0.5 * box);
-  EXPECT_GT(box, 0.0);
+  EXPECT_NEAR(reduction({"icepick", 1000e-6, 1e-3, false, 0}), -0.5, 1e-12);
+  EXPECT_NEAR(reduction({"boxcar", 300e-6, 3e-3, false, 0}), -0.5, 1e-12);
 }
 
-TEST(ScarRemodel, TetherReleaseFraction) {
+TEST(ScarRemodel, BandCutFraction) {
   // 250 /cm^2 = 2.5e6 /m^2, r = 62.5 um: a = 0.030680; 5 sessions: 1 - (1 - a)^5.
   const double a = 2.5e6 * M_PI * 62.5e-6 * 62.5e-6;
-  EXPECT_NEAR(tether_release_fraction(2.5e6, 62.5e-6, 5, true), 1 - std::pow(1 - a, 5), 1e-12);
-  EXPECT_EQ(tether_release_fraction(2.5e6, 62.5e-6, 5, false), 0.0);
+  EXPECT_NEAR(band_cut_fraction(2.5e6, 62.5e-6, 5, true), 1 - std::pow(1 - a, 5), 1e-12);
+  EXPECT_EQ(band_cut_fraction(2.5e6, 62.5e-6, 5, false), 0.0);
+  EXPECT_EQ(band_cut_fraction(1e12, 62.5e-6, 1, true), 1.0);
 }
 
 TEST(PihRisk, ThresholdOverALognormalResponse) {
@@ -97,21 +107,21 @@ namespace {
 
 TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
   const std::string text = mnsim::test::slurp(default_outcome_params_path());
-  const std::string key = "scar_volume_fraction = { value = \"";
+  const std::string key = "band_safety_factor = { value = \"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);
   const auto end = text.find('"', pos + key.size());
   ASSERT_NE(end, std::string::npos);
   std::string bad = text;
-  bad.replace(pos, end + 1 - pos, "scar_volume_fraction = { value = \"1.7\"");
+  bad.replace(pos, end + 1 - pos, "band_safety_factor = { value = \"0.7\"");
   const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_outcomes.toml";
   std::ofstream(path) << bad;
   try {
     load_outcome_params(path.string());
-    FAIL() << "accepted a volume fraction of 1.7";
+    FAIL() << "accepted a safety factor of 0.7";
   } catch (const InputError& e) {
     EXPECT_NE(e.line().find(path.string() + ":"), std::string::npos) << e.line();
-    EXPECT_NE(e.line().find("remodel.scar_volume_fraction"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("remodel.band_safety_factor"), std::string::npos) << e.line();
   }
 }
 
