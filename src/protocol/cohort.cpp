@@ -289,7 +289,7 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
   for (int k = 0; k < 1000; ++k) {
     s.scars = draw_scars(r, pop, skin_depth);
     std::vector<outcomes::ScarState> st;
-    for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
+    for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width, g.tethered});
     if (outcomes::qualitative_grade(st, m.grading) >= pop.min_baseline_grade) break;
   }
   v.rates = draw_rates(c.variability, c.seed, index);

@@ -273,8 +273,9 @@ std::string plan_table(const PlanPatient& p, const Plan& plan) {
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
   s += "\nneedle: roller needle length; reached: depth the needles reach on this patient (device "
        "model);\ndepth red. %: predicted mean reduction of the scars' depth [10th, 90th "
-       "percentile];\nG&B q: Goodman & Baron qualitative grade (1 macular - 4 severe) before -> "
-       "after;\ncollagen: papillary collagen change; PIH %: risk of post-inflammatory "
+       "percentile];\nG&B q: Goodman & Baron qualitative grade of the worst scar (0 none seen, 2 "
+       "mild, 3 moderate, 4 severe; 1 macular is colour, not modelled) before -> after;\ncollagen: "
+       "papillary collagen change; PIH %: risk of post-inflammatory "
        "hyperpigmentation;\nerythema: days of visible redness per session. --json and --csv "
        "write every protocol searched;\n--export N prints protocol N as a scenario for `mnsim "
        "run`.\n";

@@ -212,8 +212,9 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
         density, radius, static_cast<int>(times_s.size()), depth > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
     o.scars.push_back(r);
-    before.push_back({s.kind, s.depth, s.width});
-    after.push_back({s.kind, r.depth_after, s.width});
+    before.push_back({s.kind, s.depth, s.width, s.tethered});
+    after.push_back(
+        {s.kind, r.depth_after, s.width, outcomes::tether_still_holds(s, in.tether_release)});
     if (graded(s.kind)) {
       red += r.reduction();
       ++n_graded;

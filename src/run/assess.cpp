@@ -160,8 +160,9 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
                                                           o.depth_mean > epi);
     const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
     const std::string& kind = geo.kind;  // graded as its kind says (lesions/registry.hpp)
-    gb_before.push_back({kind, r.depth_before, geo.width});
-    gb_after.push_back({kind, r.depth_after, geo.width});
+    gb_before.push_back({kind, r.depth_before, geo.width, geo.tethered});
+    gb_after.push_back(
+        {kind, r.depth_after, geo.width, outcomes::tether_still_holds(geo, in.tether_release)});
     o.scars.push_back({geo.kind, l->describe(), r.depth_before, r.depth_after, r.volume_before,
                        r.volume_after, in.matrix_under, in.matrix_around, in.tether_release});
   }
