@@ -223,18 +223,29 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
 }
 
 // The Majid and Alam cases use their own populations (data/validation_majid2009.toml,
-// validation_alam2014.toml); the other cohort case uses the file's default population.
+// validation_alam2014.toml); the other cohort case uses the file's default population. All three
+// carry the one acne-face scar mix (docs/cohort.md, "Study populations"): Majid the whole-face
+// means of the default population, Alam (one half face) half of them; none is chosen per case.
 TEST(Validation, StudyPopulations) {
   const ValidationSet set = load_validation(default_validation_path());
+  const std::vector<double>& face = set.cohort.population.scar_means;
+  double total = 0;
+  for (double m : face) total += m;
+  EXPECT_NEAR(total, 24.0, 0.01);  // scars per face (Dreno 2018: about 12 per half face)
   for (const auto& c : set.cases) {
     if (c.id == "majid_grades") {
       ASSERT_TRUE(c.cohort.has_value());
       EXPECT_EQ(c.cohort->seed, 2009u);
       EXPECT_DOUBLE_EQ(c.cohort->population.fitzpatrick_weights[3], 0.5);
+      EXPECT_EQ(c.cohort->population.scar_means, face);
     } else if (c.id == "alam_gb_6_months") {
       ASSERT_TRUE(c.cohort.has_value());
       EXPECT_DOUBLE_EQ(c.cohort->population.age_min, 20.0);
       EXPECT_DOUBLE_EQ(c.cohort->population.age_max, 65.0);
+      ASSERT_EQ(c.cohort->population.scar_means.size(), face.size());
+      for (std::size_t i = 0; i < face.size(); ++i) {
+        EXPECT_NEAR(c.cohort->population.scar_means[i], 0.5 * face[i], 0.006) << i;
+      }
     } else {
       EXPECT_FALSE(c.cohort.has_value()) << c.id;
     }
