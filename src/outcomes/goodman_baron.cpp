@@ -1,11 +1,9 @@
 #include "outcomes/goodman_baron.hpp"
 
-#include <fmt/format.h>
-
 #include <toml++/toml.h>
+
 #include <algorithm>
 #include <array>
-#include <string_view>
 
 #include "core/error.hpp"
 #include "core/units.hpp"
@@ -57,59 +55,42 @@ const char* row_name(GbRow row) {
   return "?";
 }
 
+const char* class_name(GbClass c) {
+  switch (c) {
+    case GbClass::NotSeen:
+      return "not seen";
+    case GbClass::Mild:
+      return "mild";
+    case GbClass::Moderate:
+      return "moderate";
+    case GbClass::Severe:
+      return "severe";
+  }
+  return "?";
+}
+
 GradingRules load_grading_rules(const std::string& path) {
   const io::DataFile file(path);
   const toml::table& doc = file.root();
-  // kind: 'l' a length ("150 um"), 'a' an area in mm^2 ("2.0 mm^2"), 'n' a plain number.
-  auto entry = [&](const char* key, char kind, const char* example) {
-    const toml::node* t = doc.get(key);
-    const toml::node* v = t && t->is_table() ? t->as_table()->get("value") : nullptr;
-    const toml::node* src = t && t->is_table() ? t->as_table()->get("source") : nullptr;
-    const SourceLoc loc{path, t ? static_cast<int>(t->source().begin.line) : 1,
-                        t ? static_cast<int>(t->source().begin.column) : 1};
-    if (!v || !v->is_string()) {
-      throw InputError(loc, std::string(key) + ".value", "missing or not a string", example);
+  // The qualitative grade used to be a band of a fitted "social load"; a file that still sets
+  // those bands gets told why they are gone.
+  for (const char* removed : {"mild_load", "grade_ratio"}) {
+    if (const toml::node* n = doc.get(removed)) {
+      file.fail(*n, removed,
+                "was removed: the qualitative grade follows Goodman & Baron's definitions scar by "
+                "scar, with no fitted load bands (docs/model.md \"Goodman & Baron grading\")",
+                "visible_depth, mild_depth, deep_depth, broad_width only");
     }
-    if (!src || !src->is_string() || src->as_string()->get().empty()) {
-      throw InputError(loc, std::string(key) + ".source", "missing source",
-                       "a citation, or 'assumed: reasoning'");
-    }
-    const SourceLoc vloc{path, static_cast<int>(v->source().begin.line),
-                         static_cast<int>(v->source().begin.column)};
-    std::string text = v->as_string()->get();
-    double scale = 1.0;
-    if (kind == 'a') {
-      constexpr std::string_view unit = " mm^2";
-      if (text.size() <= unit.size() ||
-          text.compare(text.size() - unit.size(), unit.size(), unit.data(), unit.size()) != 0) {
-        throw InputError(vloc, std::string(key) + ".value", "not an area in mm^2", example);
-      }
-      text.resize(text.size() - unit.size());
-      scale = 1e-6;  // mm^2 -> m^2
-    }
-    const Dim dim = kind == 'l' ? Dim::Length : Dim::Fraction;
-    const ParsedQuantity q = parse_quantity(text, dim);
-    if (!q.ok()) {
-      throw InputError(vloc, std::string(key) + ".value", q.error,
-                       kind == 'l' ? expected_units(dim) : std::string(example));
-    }
-    if (q.si <= 0) throw InputError(vloc, std::string(key) + ".value", "must be positive", example);
-    return q.si * scale;
+  }
+  file.check_keys(doc, "", {"visible_depth", "mild_depth", "deep_depth", "broad_width"});
+  auto length = [&](const char* key) {
+    return file.value(doc, "", key, Dim::Length, 1e-9, 0.1).si;
   };
-  auto length = [&](const char* key) { return entry(key, 'l', "a length such as \"150 um\""); };
   GradingRules r;
   r.visible_depth = length("visible_depth");
   r.mild_depth = length("mild_depth");
   r.deep_depth = length("deep_depth");
   r.broad_width = length("broad_width");
-  r.mild_load = entry("mild_load", 'a', "an area such as \"2.0 mm^2\"");
-  r.grade_ratio = entry("grade_ratio", 'n', "a number > 1 such as \"2.0\"");
-  if (!(r.grade_ratio > 1.0)) {
-    const toml::node* t = doc.get("grade_ratio");
-    throw InputError({path, t ? static_cast<int>(t->source().begin.line) : 1,
-                      t ? static_cast<int>(t->source().begin.column) : 1},
-                     "grade_ratio.value", "must be greater than 1", "a number > 1 such as \"2.0\"");
-  }
   if (!(r.visible_depth < r.mild_depth && r.mild_depth < r.deep_depth)) {
     throw InputError({path, 1, 1}, "visible_depth, mild_depth, deep_depth", "not increasing",
                      "visible_depth < mild_depth < deep_depth");
@@ -148,26 +129,24 @@ int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& 
   return score;
 }
 
-double social_load(const std::vector<ScarState>& scars, const GradingRules& r) {
-  double load = 0.0;
-  for (const auto& s : scars) {
-    if (lesions::grading_kind(s.kind).grading == lesions::GradingClass::NotGraded) continue;
-    load += s.width * std::max(0.0, s.depth - r.mild_depth);
-  }
-  return load;
+bool flattens_on_stretch(const ScarState& s, const GradingRules& r) {
+  using lesions::GradingClass;
+  const GradingClass g = lesions::grading_kind(s.kind).grading;
+  if (g == GradingClass::PunchedOutAbnormal) return false;  // fibrotic base (icepick)
+  if (g == GradingClass::PunchedOut && s.depth >= r.deep_depth) return false;  // steep, deep walls
+  return true;
+}
+
+GbClass qualitative_class(const ScarState& s, const GradingRules& r) {
+  if (classify(s, r) == GbRow::NotGraded) return GbClass::NotSeen;
+  if (s.depth < r.mild_depth) return GbClass::Mild;  // not obvious at 50 cm
+  return flattens_on_stretch(s, r) ? GbClass::Moderate : GbClass::Severe;
 }
 
 int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r) {
-  bool visible = false;
-  for (const auto& s : scars) visible |= classify(s, r) != GbRow::NotGraded;
-  if (!visible) return 0;
-  const double load = social_load(scars, r);
-  double limit = r.mild_load;
-  for (int grade = 1; grade < 4; ++grade) {
-    if (load < limit) return grade;
-    limit *= r.grade_ratio;
-  }
-  return 4;
+  int grade = 0;
+  for (const auto& s : scars) grade = std::max(grade, static_cast<int>(qualitative_class(s, r)));
+  return grade;
 }
 
 }  // namespace mnsim::outcomes

@@ -1,16 +1,24 @@
-// Goodman & Baron acne-scar grading, computed from a simulated scar inventory.
+// Goodman & Baron acne-scar grading, computed from a simulated scar inventory (docs/model.md
+// "Goodman & Baron grading"; thresholds and their sources in data/grading.toml).
 //
 // Quantitative global score (Goodman GJ, Baron JA 2006, J Cosmet Dermatol 5:48-52): each scar
 // type present scores its points (milder 1, moderate 2, severe 3) times a count multiplier
 // (1-10 lesions x1, 11-20 x2, more than 20 x3); the score is the sum over types.
-// Qualitative grade (Goodman GJ, Baron JA 2006, Dermatol Surg 32:1458-1466): 1 macular, 2 mild
-// (not obvious at social distances of 50 cm), 3 moderate (obvious at 50 cm), 4 severe; assigned
-// "by lesion morphologies and disease load as indicated by patient perception of severity". Here
-// by the scar load visible at social distance (social_load), in bands of equal ratio.
-// Which simulated scar falls into which category is set by depth/width thresholds and loads in
-// data/grading.toml (sources there; docs/model.md "Goodman & Baron grading").
-// Scars shallower than the skin texture (visible_depth) are not seen and count in neither score
-// (the model has no scar colour, so a filled atrophic scar does not become a macular mark).
+// Qualitative grade (Goodman GJ, Baron JA 2006, Dermatol Surg 32:1458-1466), scar by scar from
+// the published definitions, the patient graded by the worst of their scars ("by lesion
+// morphologies"):
+//  - 2 mild: "may not be obvious at social distances of 50 cm": visible_depth <= depth <
+//  mild_depth;
+//  - 3 moderate: "obvious at social distances of 50 cm ... but still able to be flattened by
+//    manual stretching of the skin": depth >= mild_depth and flattens_on_stretch;
+//  - 4 severe: obvious at 50 cm and "not able to be flattened by manual stretching": a
+//    punched-out scar with an abnormal base (icepick) or a punched-out scar at least deep_depth
+//    deep (the paper's grade-4 examples: deep boxcar, icepick). Rolling scars, tethered or not,
+//    are distensible: stretching flattens them (the paper lists "more significant rolling" under
+//    grade 3).
+// Grade 1 (macular: "a problem of colour, not contour") is never given: the model has no scar
+// colour. Scars shallower than the skin texture (visible_depth) are not seen and count in neither
+// score, so a filled atrophic scar does not become a macular mark.
 #pragma once
 
 #include <string>
@@ -42,17 +50,25 @@ enum class GbRow {
 int row_points(GbRow row);
 const char* row_name(GbRow row);
 
+/// The qualitative class of one scar: the G&B grade it would give a face on its own.
+enum class GbClass {
+  NotSeen = 0,   // not an acne scar (GradingClass::NotGraded), or lost in the skin texture
+  Mild = 2,      // seen up close, not obvious at 50 cm
+  Moderate = 3,  // obvious at 50 cm, flattens when the skin is stretched
+  Severe = 4,    // obvious at 50 cm, does not flatten
+};
+const char* class_name(GbClass c);
+
 /// Thresholds of data/grading.toml.
 struct GradingRules {
   double visible_depth = 0.0;  // m; shallower: lost in the skin texture, not counted
-  double mild_depth = 0.0;     // m; shallower: mildly atrophic, not resolved at social distance
-  double deep_depth = 0.0;     // m; at least: deep (severe)
+  double mild_depth = 0.0;     // m; shallower: not obvious at social distance (50 cm)
+  double deep_depth = 0.0;     // m; at least: deep (punched-out scars no longer flatten)
   double broad_width = 0.0;    // m; at least: broad atrophic area
-  double mild_load = 0.0;      // m^2; social load at which grade 2 (mild) begins
-  double grade_ratio = 2.0;    // ratio of the social load between successive grade limits
 };
 
-/// Loads the thresholds from data/grading.toml (InputError on malformed data).
+/// Loads the thresholds from data/grading.toml (InputError on malformed data, on an unknown key
+/// and on the removed load bands mild_load and grade_ratio).
 GradingRules load_grading_rules(const std::string& path);
 
 /// The row of a scar: NotGraded kinds and scars shallower than visible_depth are not graded;
@@ -61,17 +77,20 @@ GradingRules load_grading_rules(const std::string& path);
 /// std::invalid_argument for a kind that is not registered.
 GbRow classify(const ScarState& s, const GradingRules& r);
 
+/// Whether manual stretching of the skin around the scar brings its floor up to the surface:
+/// not for a punched-out scar with an abnormal (fibrotic) base, not for a punched-out scar at
+/// least deep_depth deep; sloping atrophic (rolling) scars, tethered or not, and shallow
+/// punched-out scars flatten.
+bool flattens_on_stretch(const ScarState& s, const GradingRules& r);
+
+/// The qualitative class of one scar (see GbClass).
+GbClass qualitative_class(const ScarState& s, const GradingRules& r);
+
 /// Goodman & Baron quantitative global score of an inventory.
 int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& r);
 
-/// Scar load visible at social distance (m^2): sum over graded scars (kinds not NotGraded)
-/// of width x max(0, depth - mild_depth), the shadow area beyond the resolution of the eye at
-/// 50 cm under 45 degree light.
-double social_load(const std::vector<ScarState>& scars, const GradingRules& r);
-
-/// Goodman & Baron qualitative grade 0..4 of an inventory: 0 if no graded scar is deeper than
-/// visible_depth; else 1 below mild_load, 2 below mild_load x ratio, 3 below mild_load x ratio^2,
-/// 4 above (L = social_load).
+/// Goodman & Baron qualitative grade 0..4 of an inventory: the worst class among its scars;
+/// 0 when no scar is seen (never 1: no colour in the model).
 int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r);
 
 }  // namespace mnsim::outcomes

@@ -90,7 +90,8 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
   const double bx = b.x1 - b.x0, by = b.y1 - b.y0;
   const lesions::LesionKind& kind = lesions::lesion_kind(s.kind);
   s.width = kind.width == lesions::WidthRule::Across ? std::min(bx, by) : std::max(bx, by);
-  s.tethered = l.effects().tether_radius > 0.0 && kind.can_tether;
+  // The lesion's own band (a scenario's `tether = false` has none), found at its centre.
+  s.tethered = kind.can_tether && l.tethered(0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1));
   s.volume = l.volume();
   s.deficit = std::clamp(l.effects().collagen_deficit, 0.0, 1.0);
   // Footprint depths sampled on a 96 x 96 grid over the bounds (cell centres), as the 3D engine

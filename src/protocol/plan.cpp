@@ -68,7 +68,17 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
              fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
                          skin_depth / kMm));
     }
-    lesions::Effects e;  // no dermal deficit; a band (of nominal radius) when tethered
+    // The dermal changes of the kind's data table whose depth range holds the scar (boxcar:
+    // shallow or deep), else its first; a band (of nominal radius) when tethered.
+    const lesions::LesionData& data = lesions::default_lesion_data();
+    lesions::Effects e = data.get(kind.data_keys.front()).effects();
+    for (const std::string& key : kind.data_keys) {
+      const lesions::KindData& k = data.get(key);
+      if (!k.depth_min.text.empty() && d >= k.depth_min.si && d <= k.depth_max.si) {
+        e = k.effects();
+        break;
+      }
+    }
     e.tether_radius = shape.tether ? 1.0 : 0.0;
     out.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
   }
@@ -273,8 +283,9 @@ std::string plan_table(const PlanPatient& p, const Plan& plan) {
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
   s += "\nneedle: roller needle length; reached: depth the needles reach on this patient (device "
        "model);\ndepth red. %: predicted mean reduction of the scars' depth [10th, 90th "
-       "percentile];\nG&B q: Goodman & Baron qualitative grade (1 macular - 4 severe) before -> "
-       "after;\ncollagen: papillary collagen change; PIH %: risk of post-inflammatory "
+       "percentile];\nG&B q: Goodman & Baron qualitative grade of the worst scar (0 none seen, 2 "
+       "mild, 3 moderate, 4 severe; 1 macular is colour, not modelled) before -> after;\ncollagen: "
+       "papillary collagen change; PIH %: risk of post-inflammatory "
        "hyperpigmentation;\nerythema: days of visible redness per session. --json and --csv "
        "write every protocol searched;\n--export N prints protocol N as a scenario for `mnsim "
        "run`.\n";

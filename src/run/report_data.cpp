@@ -162,7 +162,7 @@ std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
       {"Goodman & Baron quantitative score", fmt::format("{}", gb.quantitative_before),
        fmt::format("{}", gb.quantitative_after), "lower is better"},
       {"Goodman & Baron qualitative grade", fmt::format("{}", gb.qualitative_before),
-       fmt::format("{}", gb.qualitative_after), "1 macular .. 4 severe"},
+       fmt::format("{}", gb.qualitative_after), "worst scar: 0 none, 2 mild .. 4 severe"},
       {"Papillary-dermis collagen change", "", num(o.collagen_change_pct_papillary, 1) + " %",
        "3D engine"},
       {"Reticular-dermis collagen change", "", num(o.collagen_change_pct_reticular, 1) + " %",

@@ -33,9 +33,8 @@ using mnsim::test::slurp;
 namespace {
 
 // Two pen sessions three weeks apart on a 3 mm x 3 mm patch with a boxcar and an icepick scar,
-// 150 um voxels, followed for four months (about 2 s in release): the new matrix under the scars
-// peaks and falls again, so the scars' outcome depends on the running maximum that the
-// checkpoint must carry (a resume that forgot it changed the icepick 419 -> 428 um). Snapshots
+// 150 um voxels, followed for four months (about 2 s in release): the scars' matrix is degraded
+// and their deficit filled over the course, all of it state the checkpoint must carry. Snapshots
 // before and after each session, every four weeks and at the end: 9.
 const char* kScenario =
     "title = \"kill and resume\"\nseed = 11\n"

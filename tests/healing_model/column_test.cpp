@@ -103,13 +103,21 @@ TEST(HealingColumn, Lotfi2013HistologyWithin25Percent) {
   mnsim::test::expect_within_lotfi(dc, de);
 }
 
-TEST(HealingColumn, RelativeResponseIndependentOfAbsoluteBaseline) {
-  const ColumnRun a = run_column(P(), testing::cheek_profile(), lotfi());
-  const ColumnRun b = run_column(P(), testing::cheek_profile(0.5, 3.0), lotfi());
+TEST(HealingColumn, RelativeResponseFollowsTheRoomBelowThePackingDensity) {
+  // Fibroblast responses are relative to the layer's own density: tripling the fibroblasts
+  // changes nothing. Collagen is deposited into the room below the packing density (absolute,
+  // mg/mL): a dermis with half the collagen has more room and gains relatively more.
   const double t = (4 * 30 + 56) * kDay;
+  const ColumnRun a = run_column(P(), testing::cheek_profile(), lotfi());
+  const ColumnRun f = run_column(P(), testing::cheek_profile(1.0, 3.0), lotfi());
   EXPECT_NEAR(a.collagen_change(Layer::PapillaryDermis, t),
-              b.collagen_change(Layer::PapillaryDermis, t), 1e-9);
-  EXPECT_NEAR(a.epidermal_thickness_change(t), b.epidermal_thickness_change(t), 1e-9);
+              f.collagen_change(Layer::PapillaryDermis, t), 1e-9);
+  EXPECT_NEAR(a.epidermal_thickness_change(t), f.epidermal_thickness_change(t), 1e-9);
+  const ColumnRun c = run_column(P(), testing::cheek_profile(0.5, 1.0), lotfi());
+  EXPECT_GT(c.collagen_change(Layer::PapillaryDermis, t),
+            1.2 * a.collagen_change(Layer::PapillaryDermis, t));
+  EXPECT_GT(c.collagen_change(Layer::ReticularDermis, t),
+            2.0 * a.collagen_change(Layer::ReticularDermis, t));
 }
 
 TEST(HealingColumn, NoSessionNoChangeAndShallowNeedlesSpareTheDermis) {

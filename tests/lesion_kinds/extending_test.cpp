@@ -289,14 +289,17 @@ TEST(LesionKinds, TheTestKindIsGradedAndRemodelledAsItsHooksSay) {
   r.mild_depth = 150e-6;
   r.deep_depth = 500e-6;
   r.broad_width = 5e-3;
-  r.mild_load = 2e-6;
   using outcomes::GbRow;
   // Punched out (not rolling-like: moderate atrophic; not icepick: abnormal base when deep).
   EXPECT_EQ(outcomes::classify({"test_crater", 300e-6, 1.2e-3}, r), GbRow::PunchedOutShallow);
   EXPECT_EQ(outcomes::classify({"test_crater", 600e-6, 1.2e-3}, r), GbRow::PunchedOutDeep);
   EXPECT_EQ(outcomes::classify({"test_crater", 100e-6, 1.2e-3}, r), GbRow::MildDish);
   EXPECT_EQ(outcomes::classify({"test_crater", 30e-6, 1.2e-3}, r), GbRow::NotGraded);
-  EXPECT_GT(outcomes::social_load({{"test_crater", 300e-6, 1.2e-3}}, r), 0.0);
+  // Punched out with a normal base: flattens on stretch while shallow, not once deep.
+  using outcomes::GbClass;
+  EXPECT_EQ(outcomes::qualitative_class({"test_crater", 300e-6, 1.2e-3}, r), GbClass::Moderate);
+  EXPECT_EQ(outcomes::qualitative_class({"test_crater", 600e-6, 1.2e-3}, r), GbClass::Severe);
+  EXPECT_EQ(outcomes::qualitative_class({"test_crater", 100e-6, 1.2e-3}, r), GbClass::Mild);
 }
 
 // ---- Through the pipeline ----------------------------------------------------------------------
@@ -360,6 +363,8 @@ snapshots = ["end"]
   EXPECT_LE(oc["scars"][0]["depth_um_after"].get<double>(), 300.0);
   // One punched-out shallow scar: 2 points x 1.
   EXPECT_EQ(oc["goodman_baron"]["quantitative_before"], 2);
+  // On its own: obvious at 50 cm, flattens on stretch (shallow, normal base): moderate.
+  EXPECT_EQ(oc["goodman_baron"]["qualitative_before"], 3);
   fs::remove_all(out);
 
   // The planner: a [[scars]] kind (plan_scar), measured by width and depth.

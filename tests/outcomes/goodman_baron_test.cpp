@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "outcomes/scar_remodel.hpp"
 
 namespace mnsim::outcomes {
 namespace {
@@ -22,8 +23,6 @@ TEST(GoodmanBaron, RulesFromDataFile) {
   EXPECT_DOUBLE_EQ(r.mild_depth, 150e-6);
   EXPECT_DOUBLE_EQ(r.deep_depth, 500e-6);
   EXPECT_DOUBLE_EQ(r.broad_width, 5e-3);
-  EXPECT_DOUBLE_EQ(r.mild_load, 2.0e-6);  // 2.0 mm^2
-  EXPECT_DOUBLE_EQ(r.grade_ratio, 2.0);
 }
 
 TEST(GoodmanBaron, ClassifiesByKindDepthWidth) {
@@ -57,58 +56,161 @@ TEST(GoodmanBaron, QuantitativeScoreByHand) {
   EXPECT_EQ(quantitative_score(eleven, r), 2);
 }
 
-TEST(GoodmanBaron, SocialLoadByHand) {
+// Goodman & Baron 2006 (J Cosmet Dermatol 5:48): lesions of a row 1-10 x1, 11-20 x2, > 20 x3,
+// for each row's points (A 1, B 2, C 3).
+TEST(GoodmanBaron, QuantitativeMultipliersAtTheBandLimits) {
   const GradingRules r = rules();
-  // width x (depth - 150 um): 3 mm x 150 um + 5 mm x 50 um + 0 (shallower than 150 um) = 0.7 mm^2;
-  // striae do not count.
-  const std::vector<ScarState> inv = {{"boxcar", 300e-6, 3e-3},
-                                      {"rolling", 200e-6, 5e-3},
-                                      {"boxcar", 100e-6, 2e-3},
-                                      {"striae", 400e-6, 3e-3}};
-  EXPECT_NEAR(social_load(inv, r), 0.7e-6, 1e-15);
+  auto score = [&](int n, const ScarState& s) {
+    return quantitative_score(std::vector<ScarState>(static_cast<std::size_t>(n), s), r);
+  };
+  const ScarState dish{"boxcar", 100e-6, 3e-3};        // A: 1 point
+  const ScarState shallow{"boxcar", 300e-6, 3e-3};     // B: 2 points
+  const ScarState icepick{"icepick", 800e-6, 1e-3};    // C: 3 points
+  const ScarState rolling{"rolling", 300e-6, 4.5e-3};  // B: moderately atrophic
+  for (const auto& [s, points] : std::vector<std::pair<ScarState, int>>{
+           {dish, 1}, {shallow, 2}, {icepick, 3}, {rolling, 2}}) {
+    EXPECT_EQ(score(1, s), points) << s.kind;
+    EXPECT_EQ(score(10, s), points) << s.kind;
+    EXPECT_EQ(score(11, s), 2 * points) << s.kind;
+    EXPECT_EQ(score(20, s), 2 * points) << s.kind;
+    EXPECT_EQ(score(21, s), 3 * points) << s.kind;
+    EXPECT_EQ(score(60, s), 3 * points) << s.kind;
+  }
+  // Rows count apart: 10 icepicks (3) and 11 shallow boxcars (2 x 2) = 7.
+  std::vector<ScarState> inv(10, icepick);
+  inv.insert(inv.end(), 11, shallow);
+  EXPECT_EQ(quantitative_score(inv, r), 7);
 }
 
-TEST(GoodmanBaron, QualitativeGradeByLoadBands) {
-  const GradingRules r = rules();  // bands: 2, 4, 8 mm^2
+// Qualitative grade, scar by scar from the published definitions (Goodman & Baron 2006,
+// Dermatol Surg 32:1458), one definition at a time.
+TEST(GoodmanBaron, NotSeenScarsAreNotGraded) {
+  const GradingRules r = rules();
   EXPECT_EQ(qualitative_grade({}, r), 0);
-  EXPECT_EQ(qualitative_grade({{"boxcar", 40e-6, 3e-3}}, r), 0);  // lost in the texture
-  EXPECT_EQ(qualitative_grade({{"striae", 400e-6, 3e-3}}, r), 0);
-  // Visible up close but nothing resolved at 50 cm: grade 1.
-  EXPECT_EQ(qualitative_grade({{"boxcar", 100e-6, 3e-3}}, r), 1);
-  // n boxcars 3 mm wide, 300 um deep: 0.45 mm^2 each.
-  auto boxcars = [](int n) { return std::vector<ScarState>(n, ScarState{"boxcar", 300e-6, 3e-3}); };
-  EXPECT_EQ(qualitative_grade(boxcars(4), r), 1);   // 1.8 mm^2
-  EXPECT_EQ(qualitative_grade(boxcars(5), r), 2);   // 2.25
-  EXPECT_EQ(qualitative_grade(boxcars(8), r), 2);   // 3.6
-  EXPECT_EQ(qualitative_grade(boxcars(9), r), 3);   // 4.05
-  EXPECT_EQ(qualitative_grade(boxcars(17), r), 3);  // 7.65
-  EXPECT_EQ(qualitative_grade(boxcars(18), r), 4);  // 8.1
-  // Halving every scar's relief beyond 150 um lowers the grade by one band.
-  std::vector<ScarState> inv = boxcars(12);  // 5.4 mm^2: grade 3
+  // Shallower than the skin texture: lost even at close range (and no colour: never macular).
+  EXPECT_EQ(qualitative_class({"boxcar", 40e-6, 3e-3}, r), GbClass::NotSeen);
+  EXPECT_EQ(qualitative_class({"icepick", 40e-6, 1e-3}, r), GbClass::NotSeen);
+  EXPECT_EQ(qualitative_class({"rolling", 40e-6, 5e-3}, r), GbClass::NotSeen);
+  // Not acne scars.
+  EXPECT_EQ(qualitative_class({"striae", 400e-6, 3e-3}, r), GbClass::NotSeen);
+  EXPECT_EQ(qualitative_grade({{"boxcar", 40e-6, 3e-3}, {"striae", 400e-6, 3e-3}}, r), 0);
+}
+
+TEST(GoodmanBaron, SeenUpCloseButNotAtFiftyCentimetresIsMild) {
+  const GradingRules r = rules();
+  // 50 um <= depth < 150 um: "may not be obvious at social distances of 50 cm": grade 2 whatever
+  // the scar's morphology (the stretch test only splits the obvious scars).
+  for (const ScarState& s : std::vector<ScarState>{{"boxcar", 100e-6, 3e-3},
+                                                   {"boxcar", 50e-6, 3e-3},
+                                                   {"icepick", 140e-6, 1e-3},
+                                                   {"rolling", 149e-6, 5e-3},
+                                                   {"rolling", 100e-6, 5e-3}}) {
+    EXPECT_EQ(qualitative_class(s, r), GbClass::Mild) << s.kind << " " << s.depth;
+    EXPECT_EQ(qualitative_grade({s}, r), 2) << s.kind << " " << s.depth;
+  }
+}
+
+TEST(GoodmanBaron, ObviousScarsThatFlattenOnStretchAreModerate) {
+  const GradingRules r = rules();
+  // Shallow boxcar (punched-out, normal base, < 500 um): flattens.
+  EXPECT_TRUE(flattens_on_stretch({"boxcar", 300e-6, 3e-3}, r));
+  EXPECT_EQ(qualitative_class({"boxcar", 150e-6, 3e-3}, r), GbClass::Moderate);
+  EXPECT_EQ(qualitative_class({"boxcar", 499e-6, 3e-3}, r), GbClass::Moderate);
+  // Rolling (sloping atrophy, distensible whether tethered or not: G&B list "more significant
+  // rolling" under grade 3), also when deep or broad.
+  EXPECT_TRUE(flattens_on_stretch({"rolling", 300e-6, 5e-3}, r));
+  EXPECT_EQ(qualitative_class({"rolling", 300e-6, 5e-3}, r), GbClass::Moderate);
+  EXPECT_EQ(qualitative_class({"rolling", 600e-6, 6e-3}, r), GbClass::Moderate);
+  // A measured surface grades as boxcar.
+  EXPECT_EQ(qualitative_class({"measured", 300e-6, 3e-3}, r), GbClass::Moderate);
+}
+
+TEST(GoodmanBaron, ObviousScarsThatDoNotFlattenAreSevere) {
+  const GradingRules r = rules();
+  // Icepick: punched-out with an abnormal (fibrotic) base, at any depth seen at 50 cm.
+  EXPECT_FALSE(flattens_on_stretch({"icepick", 200e-6, 1e-3}, r));
+  EXPECT_EQ(qualitative_class({"icepick", 150e-6, 1e-3}, r), GbClass::Severe);
+  EXPECT_EQ(qualitative_class({"icepick", 800e-6, 1e-3}, r), GbClass::Severe);
+  // Deep boxcar (punched-out, at least 500 um): steep walls deeper than stretch can evert.
+  EXPECT_FALSE(flattens_on_stretch({"boxcar", 500e-6, 3e-3}, r));
+  EXPECT_EQ(qualitative_class({"boxcar", 500e-6, 3e-3}, r), GbClass::Severe);
+  EXPECT_EQ(qualitative_class({"boxcar", 700e-6, 3e-3}, r), GbClass::Severe);
+  EXPECT_EQ(qualitative_class({"measured", 700e-6, 3e-3}, r), GbClass::Severe);
+}
+
+TEST(GoodmanBaron, PatientGradeIsTheWorstScar) {
+  const GradingRules r = rules();
+  const ScarState mild{"boxcar", 100e-6, 3e-3};
+  const ScarState moderate{"boxcar", 300e-6, 3e-3};
+  const ScarState severe{"icepick", 700e-6, 1e-3};
+  // Many mild scars stay mild (no load: the grade follows morphology, not count).
+  EXPECT_EQ(qualitative_grade(std::vector<ScarState>(60, mild), r), 2);
+  EXPECT_EQ(qualitative_grade({mild, moderate}, r), 3);
+  EXPECT_EQ(qualitative_grade({mild, moderate, severe}, r), 4);
+  EXPECT_EQ(qualitative_grade({severe, mild}, r), 4);
+  // Filling the one severe scar below 150 um makes the face moderate; filling the moderate one
+  // below the texture leaves the mild one.
+  std::vector<ScarState> inv = {mild, moderate, severe};
+  inv[2].depth = 120e-6;
   EXPECT_EQ(qualitative_grade(inv, r), 3);
-  for (auto& s : inv) s.depth = 225e-6;  // 2.7 mm^2
+  inv[1].depth = 30e-6;
   EXPECT_EQ(qualitative_grade(inv, r), 2);
+  inv[0].depth = 30e-6;
+  inv[2].depth = 30e-6;
+  EXPECT_EQ(qualitative_grade(inv, r), 0);
+}
+
+TEST(GoodmanBaron, NeverMacular) {
+  const GradingRules r = rules();
+  for (double d = 0.0; d < 1.2e-3; d += 10e-6) {
+    for (const char* kind : {"icepick", "boxcar", "rolling", "striae", "wrinkle"}) {
+      EXPECT_NE(qualitative_grade({{kind, d, 3e-3}}, r), 1) << kind << " " << d;
+    }
+  }
+}
+
+std::string write_rules(const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_grading.toml";
+  std::ofstream(path) << text;
+  return path.string();
 }
 
 TEST(GoodmanBaron, MalformedRulesAreAnInputErrorAtTheKey) {
   const std::string original =
       mnsim::test::slurp(std::string(MNSIM_SOURCE_DIR) + "/data/grading.toml");
   for (const auto& [from, to, key] : std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"\"2.0 mm^2\"", "\"2.0 mm\"", "mild_load"},
-           {"value = \"2.0\"", "value = \"0.5\"", "grade_ratio"},
-           {"\"150 um\"", "\"150 s\"", "mild_depth"}}) {
+           {"\"150 um\"", "\"150 s\"", "mild_depth.value"},
+           {"\"5 mm\"", "\"-5 mm\"", "broad_width.value"},
+           {"[mild_depth]", "[mild_dept]", "mild_dept"}}) {
     std::string text = original;
     const auto pos = text.find(from);
     ASSERT_NE(pos, std::string::npos) << from;
     text.replace(pos, from.size(), to);
-    const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_grading.toml";
-    std::ofstream(path) << text;
+    const std::string path = write_rules(text);
     try {
-      load_grading_rules(path.string());
+      load_grading_rules(path);
       ADD_FAILURE() << "accepted " << to;
     } catch (const InputError& e) {
-      EXPECT_NE(e.line().find(path.string() + ":"), std::string::npos) << e.line();
-      EXPECT_NE(e.line().find(key + ".value"), std::string::npos) << e.line();
+      EXPECT_NE(e.line().find(path + ":"), std::string::npos) << e.line();
+      EXPECT_NE(e.line().find(key), std::string::npos) << e.line();
+    }
+  }
+}
+
+// The fitted load bands of earlier versions are gone: a data file that still sets them is told
+// so at the key instead of having them ignored.
+TEST(GoodmanBaron, RemovedLoadBandsAreAnError) {
+  const std::string original =
+      mnsim::test::slurp(std::string(MNSIM_SOURCE_DIR) + "/data/grading.toml");
+  for (const std::string key : {"mild_load", "grade_ratio"}) {
+    const std::string path =
+        write_rules(original + "\n[" + key + "]\nvalue = \"2.0\"\nsource = \"calibrated: old\"\n");
+    try {
+      load_grading_rules(path);
+      ADD_FAILURE() << "accepted " << key;
+    } catch (const InputError& e) {
+      EXPECT_NE(e.line().find(path + ":"), std::string::npos) << e.line();
+      EXPECT_NE(e.line().find(key + ": was removed"), std::string::npos) << e.line();
     }
   }
 }

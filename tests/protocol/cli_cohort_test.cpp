@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
 
 #include "support/files.hpp"
 #include "support/run_cli.hpp"
@@ -52,12 +54,20 @@ TEST(CohortCli, LengthTheRollerIsNotMadeWithIsOneLineExit2AndWritesNothing) {
 
 TEST(ValidateCli, PrintsTheTable) {
   const auto r = run_cli({"validate", "-j", "2"});
-  // Every shipped case passes: exit 0, no FAIL.
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(r.out.find("FAIL"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("12 of 12 reference cases pass"), std::string::npos) << r.out;
+  // The shipped cases the model fails (majid_grades; Validation.ReferenceCases lists them, their
+  // notes in data/validation.toml say why) are FAIL rows, and any failure makes the exit code 1.
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::istringstream lines(r.out);
+  int fail_rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() < 4 || line.compare(line.size() - 4, 4, "FAIL") != 0) continue;
+    ++fail_rows;
+    EXPECT_EQ(line.rfind("majid_grades ", 0), 0u) << line;
+  }
+  EXPECT_EQ(fail_rows, 1) << r.out;
+  EXPECT_NE(r.out.find("11 of 12 reference cases pass"), std::string::npos) << r.out;
   // Calibration apart from the checks, each calibration case with what was fitted to it.
-  EXPECT_NE(r.out.find("7 of 7 calibration cases and 5 of 5 checks pass"), std::string::npos)
+  EXPECT_NE(r.out.find("6 of 6 calibration cases and 5 of 6 checks pass"), std::string::npos)
       << r.out;
   EXPECT_LT(r.out.find("Calibration (fitted"), r.out.find("Checks (not fitted"));
   EXPECT_NE(r.out.find("fitted: healing.toml:matrix.collagen_synthesis"), std::string::npos);

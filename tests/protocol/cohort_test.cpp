@@ -157,15 +157,28 @@ sessions_max = 3
   EXPECT_GT(plan.excluded_depth, 0);  // 2.5 mm needles reach past the cheek dermis
 }
 
-// Reference cases (data/validation.toml): every case must pass.
+// The reference cases the model fails (data/validation.toml says by how much and why in each
+// case's note). Nothing is tuned to make them pass; a case that starts passing (or another that
+// starts failing) fails the test below, so this list, the notes and docs/cohort.md stay true.
+const std::set<std::string>& failing_cases() {
+  static const std::set<std::string> ids = {"majid_grades"};
+  return ids;
+}
+
+// Reference cases (data/validation.toml): every case passes except the listed failures.
 TEST(Validation, ReferenceCases) {
   const ValidationSet set = load_validation(default_validation_path());
   const auto rows = run_validation(M(), set, 2);
   EXPECT_EQ(rows.size(), 12u);
   for (const auto& r : rows) {
     RecordProperty(r.c->id, std::to_string(r.predicted));
-    EXPECT_TRUE(r.pass) << r.c->id << ": predicted " << r.predicted << " outside [" << r.c->low
-                        << ", " << r.c->high << "]";
+    const bool listed = failing_cases().count(r.c->id) > 0;
+    EXPECT_EQ(r.pass, !listed) << r.c->id << ": predicted " << r.predicted << ", window ["
+                               << r.c->low << ", " << r.c->high << "]"
+                               << (listed ? " (listed as failing)" : "");
+    if (listed) {
+      EXPECT_FALSE(r.c->note.empty()) << r.c->id << ": a failing case needs its note";
+    }
   }
 }
 
@@ -181,8 +194,14 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
     (c.calibration ? calibration : checks) += 1;
     EXPECT_EQ(c.calibration, !c.fitted.empty()) << c.id;
   }
-  EXPECT_EQ(calibration, 7);
-  EXPECT_EQ(checks, 5);
+  EXPECT_EQ(calibration, 6);
+  EXPECT_EQ(checks, 6);
+  // No grading rule or study population is fitted to a case (issue 17, item 6).
+  ASSERT_TRUE(by_id.count("majid_grades"));
+  EXPECT_FALSE(by_id.at("majid_grades")->calibration);
+  for (const auto& c : set.cases) {
+    for (const auto& f : c.fitted) EXPECT_EQ(f.rfind("grading.toml:", 0), std::string::npos) << f;
+  }
   int named = 0;
   for (const auto& [entry, source] : calibrated_entries()) {
     for (const auto& [id, c] : by_id) {
@@ -193,7 +212,7 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
           << entry << " names " << id << ", which does not list it";
     }
   }
-  EXPECT_EQ(named, 8);  // collagen, epidermis, scar volume, 2 grading, PIH, erythema, barrier
+  EXPECT_EQ(named, 6);  // collagen, epidermis, scar volume, PIH, erythema, barrier
   // Calibrated entries fitted to figures outside mnsim validate (penetration, channel closure)
   // name their reference instead.
   for (const char* e : {"mechanics.toml:penetration.modulus_factor",
@@ -204,18 +223,29 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
 }
 
 // The Majid and Alam cases use their own populations (data/validation_majid2009.toml,
-// validation_alam2014.toml); the other cohort case uses the file's default population.
+// validation_alam2014.toml); the other cohort case uses the file's default population. All three
+// carry the one acne-face scar mix (docs/cohort.md, "Study populations"): Majid the whole-face
+// means of the default population, Alam (one half face) half of them; none is chosen per case.
 TEST(Validation, StudyPopulations) {
   const ValidationSet set = load_validation(default_validation_path());
+  const std::vector<double>& face = set.cohort.population.scar_means;
+  double total = 0;
+  for (double m : face) total += m;
+  EXPECT_NEAR(total, 24.0, 0.01);  // scars per face (Dreno 2018: about 12 per half face)
   for (const auto& c : set.cases) {
     if (c.id == "majid_grades") {
       ASSERT_TRUE(c.cohort.has_value());
       EXPECT_EQ(c.cohort->seed, 2009u);
       EXPECT_DOUBLE_EQ(c.cohort->population.fitzpatrick_weights[3], 0.5);
+      EXPECT_EQ(c.cohort->population.scar_means, face);
     } else if (c.id == "alam_gb_6_months") {
       ASSERT_TRUE(c.cohort.has_value());
       EXPECT_DOUBLE_EQ(c.cohort->population.age_min, 20.0);
       EXPECT_DOUBLE_EQ(c.cohort->population.age_max, 65.0);
+      ASSERT_EQ(c.cohort->population.scar_means.size(), face.size());
+      for (std::size_t i = 0; i < face.size(); ++i) {
+        EXPECT_NEAR(c.cohort->population.scar_means[i], 0.5 * face[i], 0.006) << i;
+      }
     } else {
       EXPECT_FALSE(c.cohort.has_value()) << c.id;
     }
