@@ -103,6 +103,28 @@ TEST(HealingColumn, Lotfi2013HistologyWithin25Percent) {
   mnsim::test::expect_within_lotfi(dc, de);
 }
 
+TEST(HealingColumn, DermalMatrixStaysBelowThePackingDensity) {
+  // Six sessions two weeks apart at four times the Lotfi density: the matrix of neither dermal
+  // layer passes the packing density at any sample (activated fibroblasts deposit only into the
+  // room below it).
+  ColumnProtocol pr = lotfi();
+  pr.density *= 4.0;
+  pr.session_times.clear();
+  for (int i = 0; i < 6; ++i) pr.session_times.push_back(i * 14 * 24.0);
+  pr.end_time = pr.session_times.back() + 56 * 24.0;
+  const ColumnRun r = run_column(P(), testing::cheek_profile(), pr);
+  const auto c1 = static_cast<std::size_t>(healing_model().slot("collagen1"));
+  const auto c3 = static_cast<std::size_t>(healing_model().slot("collagen3"));
+  const auto el = static_cast<std::size_t>(healing_model().slot("elastin"));
+  for (const auto& smp : r.samples) {
+    for (const Layer l : {Layer::PapillaryDermis, Layer::ReticularDermis}) {
+      const auto& st = smp.s[static_cast<std::size_t>(skin::layer_index(l))];
+      const double m = st[c1] + st[c3] + st[el];
+      EXPECT_LE(m, P().packing_density * (1.0 + 1e-9)) << "t " << smp.t;
+    }
+  }
+}
+
 TEST(HealingColumn, RelativeResponseFollowsTheRoomBelowThePackingDensity) {
   // Fibroblast responses are relative to the layer's own density: tripling the fibroblasts
   // changes nothing. Collagen is deposited into the room below the packing density (absolute,
