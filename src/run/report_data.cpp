@@ -18,7 +18,8 @@ std::string grading_in_words(const GoodmanBaron& gb, std::size_t patch_lesions) 
   if (!gb.face_inventory) {
     return fmt::format(
         "Grading: Goodman & Baron grade the {} lesion(s) of the simulated patch on a whole-face "
-        "scale (the patch is not the face: a [face] inventory in the scenario is graded instead).",
+        "scale (the patch is not the face; a [face] inventory in the scenario would be graded "
+        "instead).",
         patch_lesions);
   }
   long long scars = 0;
@@ -27,11 +28,15 @@ std::string grading_in_words(const GoodmanBaron& gb, std::size_t patch_lesions) 
     scars += c.face.count;
     simulated += c.simulated() ? 1 : 0;
   }
+  const std::size_t classes = gb.face.size();
   return fmt::format(
-      "Grading: Goodman & Baron grade the patient's face inventory ({} scars in {} class(es)); "
-      "each class takes the mean relative depth change of the patch's scars of its kind ({} of "
-      "{} class(es) simulated, the others left unchanged).",
-      scars, gb.face.size(), simulated, gb.face.size());
+      "Grading: Goodman & Baron grade the patient's face inventory ({} scars in {} class{}); each "
+      "class takes the mean relative depth change of the patch's scars of its kind ({}).",
+      scars, classes, classes == 1 ? "" : "es",
+      static_cast<std::size_t>(simulated) == classes
+          ? std::string(classes == 1 ? "simulated" : "every class simulated")
+          : fmt::format("{} of {} simulated; the others, not simulated, keep their depth",
+                        simulated, classes));
 }
 
 std::vector<std::string> in_words(const ReportText& text, const grid::Grid& g,
