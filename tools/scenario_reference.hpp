@@ -30,10 +30,12 @@ inline std::string schema_reference_markdown(const schema::Key& root, const std:
   using schema::Type;
   std::string out;
   std::string current = "\x01";
+  bool table_head = false;  // the current section's table has its head (a table of tables has none)
   auto header = [&](const std::string& section, const std::string& doc) {
+    if (!table_head && out.ends_with("\n\n")) out.pop_back();  // after a section without keys
     out += fmt::format("\n{} {}\n\n{}\n\n", level,
                        section.empty() ? "Top level" : "`" + section + "`", doc);
-    out += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
+    table_head = false;
   };
   // Top-level scalars first.
   const auto flat = schema::flatten(root);
@@ -55,6 +57,10 @@ inline std::string schema_reference_markdown(const schema::Key& root, const std:
       current = parent;
     }
     if (current == "\x01") current = "";
+    if (!table_head) {
+      out += "| key | type | default | range | description |\n|---|---|---|---|---|\n";
+      table_head = true;
+    }
     const std::string def =
         k.required ? "**required**" : (k.def.empty() ? "optional" : "`" + k.def + "`");
     out += fmt::format("| `{}` | {} | {} | {} | {}{} |\n", fk.path, md_escape(schema::type_name(k)),

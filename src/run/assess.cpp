@@ -11,6 +11,44 @@
 
 namespace mnsim {
 
+namespace {
+
+/// Where a face class's depth and width come from, for summary.json.
+std::string geometry_source(const outcomes::FaceClass& c) {
+  if (c.depth_given && c.width_given) return "given";
+  if (c.depth_given) return "depth given, width mid-range";
+  if (c.width_given) return "width given, depth mid-range";
+  return "mid-range";
+}
+
+/// summary.json `outcome.goodman_baron`: the grades, the inventory they are on and, on a face
+/// inventory, its classes (keyed by class).
+nlohmann::json to_json(const GoodmanBaron& gb) {
+  nlohmann::json j = {{"qualitative_before", gb.qualitative_before},
+                      {"qualitative_after", gb.qualitative_after},
+                      {"quantitative_before", gb.quantitative_before},
+                      {"quantitative_after", gb.quantitative_after},
+                      {"graded_on", gb.graded_on()}};
+  if (!gb.face_inventory) return j;
+  nlohmann::json face = nlohmann::json::object();
+  for (const auto& c : gb.face) {
+    face[c.face.cls] = {{"kind", c.face.kind},
+                        {"count", c.face.count},
+                        {"width_um", c.face.width * 1e6},
+                        {"depth_um_before", c.face.depth * 1e6},
+                        {"depth_um_after", c.depth_after * 1e6},
+                        {"geometry", geometry_source(c.face)},
+                        {"simulated", c.simulated()},
+                        {"patch_scars", c.patch_scars},
+                        {"relative_depth_change", c.relative_change},
+                        {"change", c.how}};
+  }
+  j["face"] = std::move(face);
+  return j;
+}
+
+}  // namespace
+
 nlohmann::json to_json(const Outcome& o) {
   nlohmann::json scars = nlohmann::json::array();
   for (const auto& s : o.scars) {
@@ -25,7 +63,6 @@ nlohmann::json to_json(const Outcome& o) {
                      {"band_intact_fraction", s.band_intact},
                      {"band_failed", s.band_failed}});
   }
-  const GoodmanBaron& gb = o.goodman_baron;
   nlohmann::json course = nlohmann::json::array();
   for (const auto& c : o.channel_course) {
     course.push_back({{"hours", c[0]}, {"open_fraction", c[1]}, {"tewl_excess", c[2]}});
@@ -42,11 +79,7 @@ nlohmann::json to_json(const Outcome& o) {
           {"bleeding_fraction", o.bleeding_fraction},
           {"punctures_past_dermis_fraction", o.past_dermis_fraction},
           {"scars", scars},
-          {"goodman_baron",
-           {{"qualitative_before", gb.qualitative_before},
-            {"qualitative_after", gb.qualitative_after},
-            {"quantitative_before", gb.quantitative_before},
-            {"quantitative_after", gb.quantitative_after}}},
+          {"goodman_baron", to_json(o.goodman_baron)},
           {"barrier_recovery_hours", o.barrier_recovery_hours},
           {"channels", channels},
           {"erythema_days", o.erythema_days},
@@ -123,11 +156,39 @@ double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine)
   return n > 0.0 ? std::clamp(sum / n, 0.0, 1.0) : 1.0;
 }
 
+/// Goodman & Baron before and after: on the face inventory, each class mapped from the patch's
+/// scars, when the scenario has one; else on the patch's scars.
+GoodmanBaron goodman_baron(const std::vector<ScarOutcome>& scars,
+                           const std::vector<outcomes::ScarState>& patch_before,
+                           const std::vector<outcomes::ScarState>& patch_after,
+                           const std::optional<outcomes::FaceSpec>& face,
+                           const outcomes::GradingRules& grading) {
+  GoodmanBaron gb;
+  const std::vector<outcomes::ScarState>* before = &patch_before;
+  const std::vector<outcomes::ScarState>* after = &patch_after;
+  outcomes::FaceMapping mapped;
+  if (face) {
+    std::vector<outcomes::PatchScar> patch;
+    for (const auto& s : scars) patch.push_back({s.type, s.depth_before, s.depth_after});
+    mapped = outcomes::map_onto_face(*face, patch);
+    gb.face_inventory = true;
+    gb.face = mapped.classes;
+    before = &mapped.before;
+    after = &mapped.after;
+  }
+  gb.qualitative_before = outcomes::qualitative_grade(*before, grading);
+  gb.qualitative_after = outcomes::qualitative_grade(*after, grading);
+  gb.quantitative_before = outcomes::quantitative_score(*before, grading);
+  gb.quantitative_after = outcomes::quantitative_score(*after, grading);
+  return gb;
+}
+
 }  // namespace
 
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
-               const healing::Params& params, const skin::PatchSpec& patch_spec) {
+               const healing::Params& params, const skin::PatchSpec& patch_spec,
+               const std::optional<outcomes::FaceSpec>& face) {
   Outcome o;
   // Layer means of the normal skin (outside the lesions' footprints, whose dermis starts with
   // their collagen deficit; each scar has its own outcome below) against their baselines.
@@ -192,10 +253,7 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
                        r.volume_after, in.rise_under, in.rise_around, in.band_intact,
                        r.band_failed});
   }
-  o.goodman_baron = {outcomes::qualitative_grade(gb_before, grading),
-                     outcomes::qualitative_grade(gb_after, grading),
-                     outcomes::quantitative_score(gb_before, grading),
-                     outcomes::quantitative_score(gb_after, grading)};
+  o.goodman_baron = goodman_baron(o.scars, gb_before, gb_after, face, grading);
 
   // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed

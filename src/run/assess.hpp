@@ -1,20 +1,22 @@
 // Assessment of `mnsim run` at the end of follow-up: the typed outcome (collagen, elastin and
 // epidermis from the 3D engine; each scar remodelled by the new matrix under and around it;
-// Goodman & Baron grades before and after; the per-channel side effects from the reduced model
-// fed with what the device delivered). summary.json and the report are written from it
-// (run/summary.hpp, run/report_data.hpp).
+// Goodman & Baron grades before and after, on the patch's scars or on the [face] inventory mapped
+// from them; the per-channel side effects from the reduced model fed with what the device
+// delivered). summary.json and the report are written from it (run/summary.hpp,
+// run/report_data.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <array>
-
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "devices/device.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
+#include "outcomes/face_inventory.hpp"
 #include "protocol/course.hpp"
 #include "run/record.hpp"
 #include "skin/tissue.hpp"
@@ -33,9 +35,14 @@ struct ScarOutcome {
   bool band_failed = false;
 };
 
+/// Goodman & Baron grades, on the patch's scars or on the scenario's face inventory ([face]).
 struct GoodmanBaron {
   int qualitative_before = 0, qualitative_after = 0;
   int quantitative_before = 0, quantitative_after = 0;
+  bool face_inventory = false;  // graded on [face], mapped from the patch; else the patch's scars
+  std::vector<outcomes::FaceClassOutcome> face;  // the face classes (face_inventory only)
+  /// "face inventory" or "patch scars" (summary.json `graded_on`).
+  const char* graded_on() const { return face_inventory ? "face inventory" : "patch scars"; }
 };
 
 struct Outcome {
@@ -70,9 +77,12 @@ std::string safety_warning(const Outcome& o, const std::string& site);
 /// The "outcome" object of summary.json.
 nlohmann::json to_json(const Outcome& o);
 
-/// Assesses the run at the end of follow-up (the engine's state) from its record.
+/// Assesses the run at the end of follow-up (the engine's state) from its record. Goodman & Baron
+/// grade `face` when given (each class mapped from the patch's scars, outcomes/face_inventory.hpp),
+/// else the patch's scars.
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
-               const healing::Params& params, const skin::PatchSpec& patch_spec);
+               const healing::Params& params, const skin::PatchSpec& patch_spec,
+               const std::optional<outcomes::FaceSpec>& face = std::nullopt);
 
 }  // namespace mnsim

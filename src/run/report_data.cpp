@@ -13,6 +13,32 @@ namespace mnsim {
 
 namespace {
 
+/// Which inventory Goodman & Baron grade (the report says it with the grades).
+std::string grading_in_words(const GoodmanBaron& gb, std::size_t patch_lesions) {
+  if (!gb.face_inventory) {
+    return fmt::format(
+        "Grading: Goodman & Baron grade the {} lesion(s) of the simulated patch on a whole-face "
+        "scale (the patch is not the face; a [face] inventory in the scenario would be graded "
+        "instead).",
+        patch_lesions);
+  }
+  long long scars = 0;
+  int simulated = 0;
+  for (const auto& c : gb.face) {
+    scars += c.face.count;
+    simulated += c.simulated() ? 1 : 0;
+  }
+  const std::size_t classes = gb.face.size();
+  return fmt::format(
+      "Grading: Goodman & Baron grade the patient's face inventory ({} scars in {} class{}); each "
+      "class takes the mean relative depth change of the patch's scars of its kind ({}).",
+      scars, classes, classes == 1 ? "" : "es",
+      static_cast<std::size_t>(simulated) == classes
+          ? std::string(classes == 1 ? "simulated" : "every class simulated")
+          : fmt::format("{} of {} simulated; the others, not simulated, keep their depth",
+                        simulated, classes));
+}
+
 std::vector<std::string> in_words(const ReportText& text, const grid::Grid& g,
                                   const skin::SkinPatch& patch, const RunRecord& rec,
                                   const Outcome& o, const protocol::Course& course) {
@@ -35,6 +61,7 @@ std::vector<std::string> in_words(const ReportText& text, const grid::Grid& g,
       "Course: {} session(s), {:.0f} days apart; followed to day {:.0f}.", course.sessions.size(),
       course.sessions.size() > 1 ? (course.sessions[1].time - course.sessions[0].time) / kDay : 0.0,
       course.end_time / kDay));
+  w.push_back(grading_in_words(o.goodman_baron, o.scars.size()));
   if (text.notes) w.push_back(*text.notes);
   return w;
 }
@@ -158,11 +185,14 @@ std::vector<report::ScarProfile> scar_profiles(const skin::SkinPatch& patch, con
 std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
   auto num = [](double v, int digits) { return fmt::format("{:.{}f}", v, digits); };
   const GoodmanBaron& gb = o.goodman_baron;
+  const std::string on = gb.face_inventory
+                             ? "; on the face inventory"
+                             : "; on the patch scars (a whole-face scale on the simulated patch)";
   std::vector<report::OutcomeRow> rows = {
       {"Goodman & Baron quantitative score", fmt::format("{}", gb.quantitative_before),
-       fmt::format("{}", gb.quantitative_after), "lower is better"},
+       fmt::format("{}", gb.quantitative_after), "lower is better" + on},
       {"Goodman & Baron qualitative grade", fmt::format("{}", gb.qualitative_before),
-       fmt::format("{}", gb.qualitative_after), "worst scar: 0 none, 2 mild .. 4 severe"},
+       fmt::format("{}", gb.qualitative_after), "worst scar: 0 none, 2 mild .. 4 severe" + on},
       {"Papillary-dermis collagen change", "", num(o.collagen_change_pct_papillary, 1) + " %",
        "3D engine"},
       {"Reticular-dermis collagen change", "", num(o.collagen_change_pct_reticular, 1) + " %",
@@ -180,6 +210,11 @@ std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
   for (const auto& s : o.scars) {
     rows.push_back({fmt::format("Scar depth: {}", s.type), num(s.depth_before * 1e6, 0) + " um",
                     num(s.depth_after * 1e6, 0) + " um", ""});
+  }
+  for (const auto& c : gb.face) {
+    rows.push_back({fmt::format("Face inventory: {} x {}", c.face.count, c.face.cls),
+                    num(c.face.depth * 1e6, 0) + " um", num(c.depth_after * 1e6, 0) + " um",
+                    c.how});
   }
   return rows;
 }

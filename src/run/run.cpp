@@ -64,6 +64,8 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
   const skin::SkinPatch patch = skin::make_patch(read_patch_spec(scenario));
+  // The face inventory lists at least one scar.
+  read_face_spec(scenario);
   // Resources, refused up front: the memory the 3D engine would need, against the limits that
   // apply to this process (docs/reliability.md, "Memory").
   const Table& t = scenario.table("tissue");
@@ -162,7 +164,8 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   runner.run(resumed);
 
   // 4. Assess: the outcome at the end of follow-up; the scar depths join the time series.
-  const Outcome outcome = assess(engine, tissue.patch, rec, course, area, params.p, specs.patch);
+  const Outcome outcome =
+      assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, specs.face);
   if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
     spdlog::warn("warning: {}", w);
   }

@@ -4,6 +4,7 @@
 #include "healing/options.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/factory.hpp"
+#include "outcomes/face_inventory.hpp"
 #include "protocol/course.hpp"
 #include "run/output.hpp"
 #include "skin/tissue.hpp"
@@ -28,6 +29,7 @@ schema::Key build() {
       protocol::course_schema(),
       output_schema(),
       healing::numerics_schema(),
+      outcomes::face_schema(),  // last: the root's key list in messages stays as it was
   };
   return root;
 }

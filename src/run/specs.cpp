@@ -15,6 +15,11 @@ lesions::LesionsSpec read_lesions(const Table& scenario) {
   return s;
 }
 
+std::optional<outcomes::FaceSpec> read_face_spec(const Table& scenario) {
+  if (!scenario.has_table("face")) return std::nullopt;
+  return outcomes::read_face(scenario.table("face"));
+}
+
 skin::PatchSpec read_patch_spec(const Table& scenario) {
   skin::PatchSpec s;
   s.patient = skin::read_patient(scenario.table("patient"));
@@ -32,6 +37,7 @@ ScenarioSpecs read_specs(const Table& scenario) {
   s.course = protocol::make_course(scenario.table("course"));
   s.engine = healing::engine_options(scenario.table("numerics"));
   s.output = make_output_plan(scenario.table("output"));
+  s.face = read_face_spec(scenario);
   return s;
 }
 

@@ -2,7 +2,44 @@
 
 #include <fmt/format.h>
 
+#include "outcomes/face_inventory.hpp"
+
 namespace mnsim {
+
+namespace {
+
+/// The Goodman & Baron lines: the grades and which inventory they are on (summary.json
+/// `outcome.goodman_baron`); with a face inventory, a line of its classes.
+std::string goodman_baron_text(const nlohmann::json& outcome) {
+  const auto& gbo = outcome["goodman_baron"];
+  const std::string grades =
+      fmt::format("quantitative {} -> {}, qualitative grade {} -> {}",
+                  gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
+                  gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>());
+  if (!gbo.contains("face")) {
+    const std::size_t n = outcome["scars"].size();
+    return fmt::format(
+        "Goodman & Baron on the patch scars ({} lesion{} of the simulated patch graded on a "
+        "whole-face scale; [face] grades a face inventory): {}\n",
+        n, n == 1 ? "" : "s", grades);
+  }
+  long long scars = 0;
+  std::string classes;
+  for (const auto& cls : outcomes::face_classes()) {
+    if (!gbo["face"].contains(cls)) continue;
+    const auto& c = gbo["face"][cls];
+    scars += c["count"].get<long long>();
+    classes += fmt::format("{}{} {} x {:.0f} -> {:.0f} um ({})", classes.empty() ? "" : ", ", cls,
+                           c["count"].get<long long>(), c["depth_um_before"].get<double>(),
+                           c["depth_um_after"].get<double>(), c["change"].get<std::string>());
+  }
+  return fmt::format(
+      "Goodman & Baron on the face inventory ({} scars, depth changes mapped from the patch): "
+      "{}\nface inventory: {}\n",
+      scars, grades, classes);
+}
+
+}  // namespace
 
 nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
@@ -23,7 +60,6 @@ nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const R
 
 std::string summary_text(const nlohmann::json& summary, const std::filesystem::path& out) {
   const nlohmann::json& outcome = summary["outcome"];
-  const auto& gbo = outcome["goodman_baron"];
   std::string scar_line;
   for (const auto& sc : outcome["scars"]) {
     scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
@@ -33,15 +69,14 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
   const nlohmann::json& sc = summary["scenario"];
   return fmt::format(
       "{}\n"
-      "Goodman & Baron: quantitative {} -> {}, qualitative grade {} -> {}\n"
+      "{}"
       "scar depth: {}\n"
       "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
       "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
       "bled\n"
       "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
       sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
-      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
-      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
+      goodman_baron_text(outcome),
       scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
       outcome["collagen_change_pct"]["papillary"].get<double>(),
       outcome["collagen_change_pct"]["reticular"].get<double>(),

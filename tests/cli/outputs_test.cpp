@@ -21,7 +21,11 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
   const std::string ex = std::string(MNSIM_SOURCE_DIR) + "/examples/04_single_session_pen.toml";
   const auto r = run_cli({"run", ex, "--out", out.string(), "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("Goodman & Baron"), std::string::npos) << r.out;
+  // Without [face] the grades are on the patch's scars, and the summary says so.
+  EXPECT_NE(r.out.find("Goodman & Baron on the patch scars (1 lesion of the simulated patch graded "
+                       "on a whole-face scale"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("results: " + out.string()), std::string::npos) << r.out;
   for (const char* f : {"summary.json", "scenario.resolved.toml", "timeseries.csv", "fields.h5",
                         "fields.xmf", "punctures.csv", "report.html", "figures/time_courses.png"}) {
@@ -42,6 +46,8 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
        {"qualitative_before", "qualitative_after", "quantitative_before", "quantitative_after"}) {
     EXPECT_TRUE(o["goodman_baron"].contains(k)) << k;
   }
+  EXPECT_EQ(o["goodman_baron"]["graded_on"], "patch scars");
+  EXPECT_FALSE(o["goodman_baron"].contains("face"));
   for (const char* k : {"papillary", "reticular"}) {
     EXPECT_TRUE(o["collagen_change_pct"].contains(k)) << k;
   }
