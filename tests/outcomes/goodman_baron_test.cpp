@@ -169,8 +169,11 @@ TEST(GoodmanBaron, NeverMacular) {
   }
 }
 
+// One file per test (ctest runs the tests of this file in parallel processes).
 std::string write_rules(const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_grading.toml";
+  const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const auto path =
+      std::filesystem::temp_directory_path() / ("mnsim_bad_grading_" + test + ".toml");
   std::ofstream(path) << text;
   return path.string();
 }
