@@ -17,6 +17,7 @@
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
+#include "outcomes/face_inventory.hpp"
 #include "protocol/mirror.hpp"
 #include "protocol/validate.hpp"
 
@@ -68,17 +69,12 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
              fmt::format("less than the {:.3g} mm of epidermis and dermis at this site",
                          skin_depth / kMm));
     }
-    // The dermal changes of the kind's data table whose depth range holds the scar (boxcar:
-    // shallow or deep), else its first; a band (of nominal radius) when tethered.
-    const lesions::LesionData& data = lesions::default_lesion_data();
-    lesions::Effects e = data.get(kind.data_keys.front()).effects();
-    for (const std::string& key : kind.data_keys) {
-      const lesions::KindData& k = data.get(key);
-      if (!k.depth_min.text.empty() && d >= k.depth_min.si && d <= k.depth_max.si) {
-        e = k.effects();
-        break;
-      }
-    }
+    // The dermal changes of the scar's depth class (outcomes::depth_class, as the face
+    // inventory picks it: boxcar shallow or deep), else the kind's first data table; a band (of
+    // nominal radius) when tethered.
+    const std::string cls = outcomes::depth_class(kind.name, d);
+    lesions::Effects e =
+        lesions::default_lesion_data().get(cls.empty() ? kind.data_keys.front() : cls).effects();
     e.tether_radius = shape.tether ? 1.0 : 0.0;
     out.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
   }
