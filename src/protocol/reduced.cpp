@@ -40,15 +40,20 @@ double matrix_gain(const healing::ColumnRun& run, skin::Layer l, double t) {
   return (run.value(l, c1, t) + run.value(l, c3, t) + run.value(l, el, t)) / m0 - 1.0;
 }
 
+// The healing model's scar_matrix slot.
+int scar_slot() {
+  static const int s = healing::healing_model().slot("scar_matrix");
+  return s;
+}
+
 // Matrix volume of a layer at time t (h), relative to its reference volume (the growth law
 // healing::matrix_volume on the layer means).
 double layer_volume(const healing::ColumnRun& run, const healing::Params& p, skin::Layer l,
                     double t) {
-  static const int s_scar = healing::healing_model().slot("scar_matrix");
   const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
   const double m0 = b.collagen1 + b.collagen3 + b.elastin;
   if (!(m0 > 0.0)) return 1.0;
-  return healing::matrix_volume(1.0 + matrix_gain(run, l, t), 1.0 - run.value(l, s_scar, t),
+  return healing::matrix_volume(1.0 + matrix_gain(run, l, t), 1.0 - run.value(l, scar_slot(), t),
                                 p.packing_density / m0);
 }
 
@@ -189,8 +194,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
           deficit;
       const healing::ColumnRun sr = healing::run_column(p, below, cs);
       fl.rise = column_rise(sr, p, below, t);
-      static const int s_scar = healing::healing_model().slot("scar_matrix");
-      if (deficit > 0.0) fl.left = sr.value(Layer::ReticularDermis, s_scar, t) / deficit;
+      if (deficit > 0.0) fl.left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
     }
     floors.emplace(key, fl);
     return fl;
