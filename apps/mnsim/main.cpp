@@ -302,18 +302,27 @@ int cmd_cohort(const Flags& f) {
   const auto& r = run.result;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
-  if (r.past_dermis_patients > 0) {
+  const std::vector<std::string> csv = mnsim::protocol::patients_files(spec);
+  for (std::size_t k = 0; k < r.arms.size(); ++k) {
+    const auto& a = r.arms[k];
+    if (a.past_dermis_patients == 0) continue;
     std::fprintf(stderr,
-                 "warning: in %zu of %zu patients (%.1f %%) the needles reach past the dermis "
-                 "into the fat (patients.csv, column past_dermis; docs/devices.md, \"Safety\")\n",
-                 r.past_dermis_patients, r.rows.size(), 100.0 * r.past_dermis_fraction);
+                 "warning: %s%s%sin %zu of %zu patients (%.1f %%) the needles reach past the "
+                 "dermis into the fat (%s, column past_dermis; docs/devices.md, \"Safety\")\n",
+                 r.arms.size() > 1 ? "arm " : "", r.arms.size() > 1 ? a.name.c_str() : "",
+                 r.arms.size() > 1 ? ": " : "", a.past_dermis_patients, a.rows.size(),
+                 100.0 * a.past_dermis_fraction, csv[k].c_str());
   }
+  const std::size_t patients = r.arms.empty() ? 0 : r.arms.front().rows.size();
   if (opt.resume) {
-    std::fprintf(stdout, "resumed: %zu of %zu patients taken from the checkpoint\n",
-                 run.resumed_patients, r.rows.size());
+    std::fprintf(stdout, "resumed: %zu of %zu patient records taken from the checkpoint\n",
+                 run.resumed_patients, patients * r.arms.size());
   }
-  std::fprintf(stdout, "%zu patients in %.1f s; wrote %s/cohort.json and patients.csv\n",
-               r.rows.size(), secs, out.string().c_str());
+  std::string files;
+  for (const auto& c : csv) files += (files.empty() ? "" : ", ") + c;
+  std::fprintf(stdout, "%zu patients%s in %.1f s; wrote %s/cohort.json and %s\n", patients,
+               r.arms.size() > 1 ? fmt::format(" x {} arms", r.arms.size()).c_str() : "", secs,
+               out.string().c_str(), files.c_str());
   return 0;
 }
 

@@ -46,13 +46,14 @@ class Rng {
 
 /// Stream ids: one per purpose, so adding draws in one place never shifts another's.
 enum RngStream : std::uint64_t {
-  kStreamLesions = 1,      // lesion inventory: entity = lesion number
-  kStreamTechnique = 2,    // hand jitter: entity = (pass, stroke)
-  kStreamNeedles = 3,      // per-needle variation: entity = puncture key
-  kStreamCohort = 4,       // a cohort's patients: entity = patient index
-  kStreamVariability = 5,  // between-patient rate factors: entity = patient or replicate
-  kStreamSessions = 6,     // the seed of each session's device stage: entity = session index
-  kStreamPih = 7,          // a cohort patient's PIH outcome draw: entity = patient index
+  kStreamLesions = 1,       // lesion inventory: entity = lesion number
+  kStreamTechnique = 2,     // hand jitter: entity = (pass, stroke)
+  kStreamNeedles = 3,       // per-needle variation: entity = puncture key
+  kStreamCohort = 4,        // a cohort's patients: entity = patient index
+  kStreamVariability = 5,   // between-patient rate factors: entity = patient or replicate
+  kStreamSessions = 6,      // the seed of each session's device stage: entity = session index
+  kStreamPih = 7,           // a cohort patient's PIH outcome draw: entity = patient index
+  kStreamSessionCount = 8,  // a cohort patient's number of sessions: entity = patient index
 };
 
 /// The seed of the device stage of session `session` (0-based) of a course, from the scenario's

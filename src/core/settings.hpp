@@ -31,6 +31,8 @@ class Settings {
   bool defaulted(const std::string& key) const { return t_.value(key).defaulted; }
   SourceLoc loc_of(const std::string& key) const { return t_.loc_of(key); }
   std::string key_path(const std::string& key) const { return t_.key_path(key); }
+  /// Every value as TOML text (keys in the order set).
+  std::string to_toml() const { return t_.to_toml(); }
   /// The section's own location.
   const SourceLoc& loc() const { return t_.loc(); }
   /// Throws an InputError at `key` (or at the section when the key was not written).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -210,6 +211,11 @@ std::size_t slot_of(std::string_view name) {
 }
 }  // namespace
 
+SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
+  if (i < pr.doses.size()) return pr.doses[i];
+  return SessionDose{pr.density, pr.depth, pr.radius, pr.bled, pr.channel};
+}
+
 double age_limited_step(double max_dt, double age) {
   return std::min(max_dt, std::max(kAgeStepFloor, age / kStepsPerAgeEfold));
 }
@@ -369,11 +375,20 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
 }  // namespace
 
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
-  if (pr.session_times.empty() || !(pr.end_time > 0.0) || !(pr.density >= 0.0) ||
-      !(pr.depth > 0.0) || !(pr.radius > 0.0) || !(pr.max_dt > 0.0) || pr.annuli < 0 ||
-      pr.annuli > 256 || !(pr.band >= 0.0)) {
+  const bool doses_ok = pr.doses.empty() || pr.doses.size() == pr.session_times.size();
+  bool dose_values_ok = true, one_depth = true, any_density = false;
+  for (std::size_t i = 0; i < pr.session_times.size(); ++i) {
+    const SessionDose d = session_dose(pr, i);
+    dose_values_ok = dose_values_ok && d.density >= 0.0 && d.depth > 0.0 && d.radius > 0.0;
+    one_depth = one_depth && d.depth == session_dose(pr, 0).depth;
+    any_density = any_density || d.density > 0.0;
+  }
+  if (pr.session_times.empty() || !(pr.end_time > 0.0) || !doses_ok || !dose_values_ok ||
+      !(pr.max_dt > 0.0) || pr.annuli < 0 || pr.annuli > 256 || !(pr.band >= 0.0) ||
+      (pr.band > 0.0 && !one_depth)) {
     throw std::invalid_argument(
-        "run_column: need sessions, end_time, depth, radius > 0, 0 <= annuli <= 256, band >= 0");
+        "run_column: need sessions, end_time, a dose per session (depth, radius > 0), "
+        "0 <= annuli <= 256, band >= 0 (one depth for every session when band > 0)");
   }
   if (!std::is_sorted(pr.session_times.begin(), pr.session_times.end())) {
     throw std::invalid_argument("run_column: session times must be increasing");
@@ -381,31 +396,79 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   using skin::Layer;
   ColumnRun run;
   run.base = baselines_from_profile(prof);
-  std::array<double, skin::kLayers> m_damage{}, m_lumen{};
-  session_fractions(p, prof, pr, m_damage, m_lumen);
-  for (std::size_t k = 0; k < skin::kLayers; ++k) {
-    run.damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
-    run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
-    run.lumen_fraction[k] = m_lumen[k];
+  // The session being run: the protocol with that session's dose (the first session's until the
+  // first session starts).
+  ColumnProtocol cur = pr;
+  auto take_dose = [&](const SessionDose& d) {
+    cur.density = d.density;
+    cur.depth = d.depth;
+    cur.radius = d.radius;
+    cur.bled = d.bled;
+    cur.channel = d.channel;
+  };
+  take_dose(session_dose(pr, 0));
+  // Per layer, the current session's areal injury (ColumnRun keeps the first session's).
+  std::array<double, skin::kLayers> damage_fraction{};
+  auto set_fractions = [&]() {
+    std::array<double, skin::kLayers> m_damage{}, m_lumen{};
+    session_fractions(p, prof, cur, m_damage, m_lumen);
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
+    }
+    return std::make_pair(m_damage, m_lumen);
+  };
+  {
+    const auto [m_damage, m_lumen] = set_fractions();
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      run.damage_fraction[k] = damage_fraction[k];
+      run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
+      run.lumen_fraction[k] = m_lumen[k];
+    }
   }
   // Epidermal channel radius: at the middle of the viable epidermis.
   const double heal_window = kChannelHealWindow;
   // Channels per um^2. Each heals as an isolated channel: bounding its domain by the session's
   // unit cell (heal_channel's cell_radius) closes dense lattices sooner, which moved the reduced
   // model 11% from the 3D engine on example 04 (docs/model.md section 6), so it is not used.
-  const double channels_um2 = pr.density * 1e-8;
-  run.channel = pr.channel ? *pr.channel
-                           : heal_channel(p, epidermal_channel_radius(p, prof, pr), heal_window);
+  // Healing of each distinct epidermal channel radius the course makes (given, or computed once).
+  std::map<double, ChannelHealing> healed;
+  auto channel_of = [&](const ColumnProtocol& c) -> const ChannelHealing* {
+    if (c.channel) return c.channel;
+    const double r = epidermal_channel_radius(p, prof, c);
+    auto it = healed.find(r);
+    if (it == healed.end()) it = healed.emplace(r, heal_channel(p, r, heal_window)).first;
+    return &it->second;
+  };
+  double channels_um2 = cur.density * 1e-8;
+  const ChannelHealing* channel = channel_of(cur);
+  run.channel = *channel;
+  // Per session: its channel healing and channel density (session summaries).
+  std::vector<const ChannelHealing*> session_channel;
+  std::vector<double> session_rho;
 
   // Compartments: depth bands (one per layer, or resolved in depth) x annuli of the unit cell
   // (one, well mixed, or the mesh around one channel of the session's lattice, cell radius
   // 1 / sqrt(pi rho)).
-  const std::vector<Band> bands = make_bands(p, prof, pr.depth, pr.band);
+  const std::vector<Band> bands = make_bands(p, prof, cur.depth, pr.band);
   const std::size_t nb = bands.size();
-  const bool resolved = pr.annuli > 1 && pr.density > 0.0;
+  const bool resolved = pr.annuli > 1 && any_density;
   RadialMesh mesh;
-  if (resolved) mesh = radial_mesh(pr.radius, 1.0 / std::sqrt(kPi * pr.density * 1e-8), pr.annuli);
-  const CellInjury injury = make_injury(p, pr, bands, resolved ? &mesh : nullptr);
+  // The unit cell of the lattice of the first session that punctures.
+  auto make_mesh = [&](const ColumnProtocol& c) {
+    return radial_mesh(c.radius, 1.0 / std::sqrt(kPi * c.density * 1e-8), pr.annuli);
+  };
+  if (resolved) {
+    for (std::size_t i = 0; i < pr.session_times.size(); ++i) {
+      const SessionDose d = session_dose(pr, i);
+      if (!(d.density > 0.0)) continue;
+      ColumnProtocol c = pr;
+      c.density = d.density;
+      c.radius = d.radius;
+      mesh = make_mesh(c);
+      break;
+    }
+  }
+  CellInjury injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
   const std::size_t na = resolved ? mesh.size() : 1;
   run.annulus_area = resolved ? mesh.area : std::vector<double>{1.0};
   run.annulus_mid = resolved ? mesh.mid : std::vector<double>{0.0};
@@ -426,7 +489,6 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   }
   const std::size_t ve = li(Layer::ViableEpidermis), sc = li(Layer::StratumCorneum),
                     pd = li(Layer::PapillaryDermis);
-  const double phi_ve = run.damage_fraction[ve];
   // The healing model's fields, by slot (resolved here once).
   const Model& model = healing_model();
   const std::size_t nf = model.size();
@@ -451,7 +513,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   const Capacities capacity = capacity_form(specs, run.base);
   std::array<double, skin::kLayers> layer_h{};
   for (const Band& b : bands) layer_h[b.layer] += b.h();
-  const double total_area = resolved ? mesh.total_area() : 1.0;
+  double total_area = resolved ? mesh.total_area() : 1.0;
   std::vector<double> buf(na), attr(na);
   // Per field and layer: the factorised radial diffusion step and the time it was built for.
   std::vector<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>>
@@ -495,10 +557,10 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     s.s = means();
     s.erythema = erythema(p, run.base[pd], s.s[pd]);
     const double since = t - last_session;
-    s.tewl_excess = since >= 0.0 && since <= heal_window
-                        ? tewl_excess_ratio(p, channels_um2, run.channel.radius,
-                                            run.channel.open_at(since), since)
-                        : 0.0;
+    s.tewl_excess =
+        since >= 0.0 && since <= heal_window
+            ? tewl_excess_ratio(p, channels_um2, channel->radius, channel->open_at(since), since)
+            : 0.0;
     run.samples.push_back(s);
   };
 
@@ -518,24 +580,40 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   while (t < pr.end_time) {
     if (next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9) {
       // A new session's channels land at positions unrelated to the last session's: the cell
-      // starts from the bands' areal means (nothing to do when well mixed).
+      // starts from the bands' areal means (nothing to do when well mixed), on the unit cell of
+      // this session's lattice when its needles differ from the last session's.
+      if (na > 1 && next > 0) means();
+      const SessionDose dose = session_dose(pr, next);
+      if (next > 0 && !dose.same_wound(session_dose(pr, next - 1))) {
+        take_dose(dose);
+        set_fractions();
+        channel = channel_of(cur);
+        channels_um2 = cur.density * 1e-8;
+        if (resolved && cur.density > 0.0) {
+          mesh = make_mesh(cur);
+          total_area = mesh.total_area();
+          for (auto& f : plain_steps) f = {};
+        }
+        injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
+      }
       if (na > 1 && next > 0) {
-        means();
         for (std::size_t a = 0; a < na; ++a) {
           for (std::size_t b = 0; b < nb; ++b) cells[a * nb + b] = band_mean[b];
         }
       }
+      session_channel.push_back(channel);
+      session_rho.push_back(channels_um2);
       // Injury of one session, compartment by compartment.
       for (std::size_t a = 0; a < na; ++a) {
         for (std::size_t b = 0; b < nb; ++b) {
           const std::size_t k = bands[b].layer, at = a * nb + b;
           State& s = cells[at];
           const double d = injury.damage[at], lu = injury.blood[at];
-          if (!(run.damage_fraction[k] > 0.0)) continue;
+          if (!(damage_fraction[k] > 0.0) || !(cur.density > 0.0)) continue;
           s[s_damage] = 1.0 - (1.0 - s[s_damage]) * (1.0 - d);
           for (std::size_t f : cell_fields) s[f] *= 1.0 - d;
           for (std::size_t f : matrix_fields) s[f] *= injury.keep[at];
-          if (pr.bled && k != sc) {
+          if (cur.bled && k != sc) {
             s[s_platelets] = std::min(1.0, s[s_platelets] + p.blood_fill * lu);
             s[s_clot] = std::min(1.0, s[s_clot] + p.blood_fill * lu);
           }
@@ -553,7 +631,8 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     if (step <= 0.0) step = 1e-9;
     // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
     const double since = t + step - last;
-    const double open = since <= heal_window ? run.channel.damage_at(since) : 0.0;
+    const double open = since <= heal_window ? channel->damage_at(since) : 0.0;
+    const double phi_ve = damage_fraction[ve];
     reactor.react_states(run.base, state_layer, cells, step);
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {
@@ -626,8 +705,8 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
     SessionSummary& ss = run.sessions[q];
     const double t0 = ss.start;
     const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
-    ss.barrier_time = barrier_recovery_time(p, run.channel, channels_um2);
-    ss.closure_time = run.channel.closure_time;
+    ss.barrier_time = barrier_recovery_time(p, *session_channel[q], session_rho[q]);
+    ss.closure_time = session_channel[q]->closure_time;
     for (const auto& s : run.samples) {
       if (s.t < t0 || s.t > t1) continue;
       if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;

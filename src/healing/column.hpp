@@ -26,16 +26,33 @@ inline constexpr double kStepsPerAgeEfold = 50.0;
 inline constexpr double kAgeStepFloor = 0.84;  // h
 double age_limited_step(double max_dt, double age);
 
+/// What one session's needles deliver (ColumnProtocol::doses).
+struct SessionDose {
+  double density = 250.0;  // punctures per cm^2
+  double depth = 1000.0;   // um below the surface
+  double radius = 62.5;    // um, channel radius above the tip taper
+  bool bled = true;        // the punctures reached the superficial plexus
+  // Optional precomputed epidermal channel healing for this radius (as ColumnProtocol::channel).
+  const ChannelHealing* channel = nullptr;
+  bool same_wound(const SessionDose& o) const {
+    return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled;
+  }
+};
+
 struct ColumnProtocol {
   std::vector<double> session_times;  // h, start of each session (one puncture wave each)
-  double density = 250.0;             // punctures per cm^2 per session
-  double depth = 1000.0;              // um, depth reached below the surface (straight channels)
-  double radius = 62.5;               // um, channel radius above the tip taper
-  bool bled = true;                   // the punctures reached the superficial plexus
-  double end_time = 0.0;              // h
-  double max_dt = 6.0;                // h, largest reaction step (growth x1.1 from 0.01 h)
-  bool exchange = true;               // vertical exchange between layers (false: isolated layers,
-                                      // the comparison case of the unit cell, unit_cell.hpp)
+  // Per session, what its needles deliver (a course that changes device or settings between
+  // sessions). Empty: every session delivers density, depth, radius and bled below, with
+  // `channel`. Depth-resolved bands (band > 0) need one depth for every session.
+  std::vector<SessionDose> doses;
+  double density = 250.0;  // punctures per cm^2 per session
+  double depth = 1000.0;   // um, depth reached below the surface (straight channels)
+  double radius = 62.5;    // um, channel radius above the tip taper
+  bool bled = true;        // the punctures reached the superficial plexus
+  double end_time = 0.0;   // h
+  double max_dt = 6.0;     // h, largest reaction step (growth x1.1 from 0.01 h)
+  bool exchange = true;    // vertical exchange between layers (false: isolated layers,
+                           // the comparison case of the unit cell, unit_cell.hpp)
   // Optional precomputed epidermal channel healing, heal_channel(p, epidermal_channel_radius(..),
   // 96 h), to reuse between runs with the same
   // keratinocyte parameters and radius (cohorts: it is ~90% of a run's cost). nullptr: computed by
@@ -121,6 +138,9 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
                                 const ColumnProtocol& pr);
 /// Length of the healing window run_column uses for the channel (h).
 inline constexpr double kChannelHealWindow = 96.0;
+
+/// The dose of session i (ColumnProtocol::doses, or the protocol's one dose).
+SessionDose session_dose(const ColumnProtocol& pr, std::size_t i);
 
 /// Runs the reduced driver. Throws std::invalid_argument on an inconsistent protocol.
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr);

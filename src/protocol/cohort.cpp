@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -25,7 +27,10 @@
 #include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "core/stats.hpp"
 #include "core/version.hpp"
+#include "devices/registry.hpp"
+#include "devices/schema.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
@@ -84,41 +89,176 @@ int categorical(Rng& r, const std::array<double, N>& w) {
 
 }  // namespace
 
+namespace {
+
+// The scenario's [device] section as an optional sub-table (not created when absent).
+schema::Key optional_device_table(std::string doc) {
+  schema::Key k = devices::device_schema();
+  k.always = false;
+  k.doc = std::move(doc);
+  return k;
+}
+
+// The technique keys the reduced model reads (the scenario's [technique] keys of the same
+// names: it uses their nominal values and draws no hand jitter).
+schema::Key reduced_technique_table(std::string doc) {
+  using namespace schema;
+  Key k =
+      table("technique", std::move(doc),
+            {
+                mirror_key("technique.passes", "passes", "",
+                           "passes over the treated area per session (required with a device)"),
+                mirror_key("technique.speed", "speed", "5 cm/s", "glide speed (rollers and pens)"),
+                mirror_key("technique.overlap", "overlap", "5 %",
+                           "lateral overlap of adjacent strokes (fraction of the device width)"),
+                mirror_key("technique.force", "force", "3 N", "force applied on the device"),
+            },
+            false);
+  return k;
+}
+
+// A reduced technique from its validated table: the scenario defaults for what it does not set.
+devices::Technique read_technique(const Table& t, const std::string& device_path) {
+  devices::Technique tq = devices::Technique::defaults();
+  if (!t.has("passes")) {
+    t.fail("passes", "is missing", "passes per session of the device in " + device_path);
+  }
+  tq.passes = static_cast<int>(t.integer("passes"));
+  tq.speed = t.quantity("speed");
+  tq.overlap = t.quantity("overlap");
+  tq.force = t.quantity("force");
+  return tq;
+}
+
+// A device table read and built (a model or setting the catalog does not accept is an error at
+// its key, with the file's location).
+devices::DeviceSpec read_device(const Table& t) {
+  devices::DeviceSpec d = devices::device_spec(t);
+  (void)devices::make_device(d, devices::DeviceCatalog::defaults());
+  return d;
+}
+
+bool written(const Table& t, const std::string& key) {
+  return t.has(key) && !t.value(key).defaulted;
+}
+
+}  // namespace
+
 schema::Key reduced_protocol_schema() {
   using namespace schema;
   return table(
-      "protocol", "The roller protocol given to every patient (reduced model).",
+      "protocol",
+      "The course given to every patient (reduced model): a catalog roller by needle length and "
+      "passes, or any catalog device in [protocol.device] with [protocol.technique], optionally "
+      "changed session by session.",
       {
           // Keys that mirror scenario keys take their range, unit and choices from them.
           mirror_key("device.needle_length@roller", "needle_length", "1.5 mm",
-                     "nominal needle length (depth reached: data/outcomes.toml [penetration])"),
+                     "roller shorthand: needle length of the catalog roller roller_192_mf8 (depth "
+                     "reached: the penetration model); not with [protocol.device]"),
           mirror_key("technique.passes", "passes", "16",
-                     "roller passes per session (15.3 punctures/cm^2 each)"),
-          mirror_key("course.sessions", "sessions", "3", "number of sessions"),
+                     "roller shorthand: roller passes per session (15.3 punctures/cm^2 each); not "
+                     "with [protocol.device]"),
+          mirror_key("course.sessions", "sessions", "3",
+                     "number of sessions (default with [[protocol.session]]: one per listed "
+                     "session)"),
           mirror_key("course.interval", "interval", "4 weeks", "time between sessions"),
           mirror_key("course.follow_up", "follow_up", "8 weeks",
-                     "outcome time after the last session"),
+                     "headline outcome time after the last session"),
           quantity("time_step", Dim::Time, "h", "6 h",
                    "largest reaction step of the reduced driver (accuracy: docs/cohort.md)", 60.0,
                    48 * kHour),
+          optional_device_table(
+              "Any catalog device (the scenario's [device] keys: kind, model and the kind's "
+              "settings) used in every session not listed in [[protocol.session]]."),
+          reduced_technique_table("How [protocol.device] is moved (the scenario's [technique] "
+                                  "keys the reduced model reads; passes required)."),
+          table_array("session",
+                      "Sessions listed in order, each with its own device and technique (a "
+                      "sub-table not given is the protocol's).",
+                      {optional_device_table("This session's device (a whole [device] table)."),
+                       reduced_technique_table("This session's technique.")},
+                      20),
+          table_array("session_counts",
+                      "Per-patient distribution of the number of sessions (cohorts): each "
+                      "patient draws one count by weight; default: every patient has `sessions`.",
+                      {mirror_key("course.sessions", "sessions", "", "a number of sessions").must(),
+                       number("weight", "1", "relative weight", 0.0, 1e6)},
+                      20),
+          table_array(
+              "outcome_times",
+              "Further outcome times, each after the patient's last session (outputs "
+              "per time; follow_up is always one of them).",
+              {mirror_key("course.follow_up", "follow_up", "", "time after the last session")
+                   .must()},
+              12),
       });
 }
 
 ReducedProtocol read_reduced_protocol(const Table& t) {
   ReducedProtocol p;
   p.needle_length = t.quantity("needle_length");
-  // The reduced model fits the catalog roller with this length: a length the roller is not made
-  // with is an error at this key, not at the device table the model builds internally.
-  try {
-    check_roller_length(p.device_model, p.needle_length);
-  } catch (const InputError& e) {
-    t.fail("needle_length", e.problem(), e.expected());
-  }
   p.passes = static_cast<int>(t.integer("passes"));
   p.sessions = static_cast<int>(t.integer("sessions"));
   p.interval = t.quantity("interval");
   p.follow_up = t.quantity("follow_up");
   p.time_step = t.quantity("time_step");
+  if (t.has_table("device")) {
+    const Table& d = t.table("device");
+    for (const char* k : {"needle_length", "passes"}) {
+      if (written(t, k)) {
+        t.fail(k, "is the catalog roller shorthand, but [protocol.device] names the device",
+               "the needle length or depth in [protocol.device] and passes in "
+               "[protocol.technique]");
+      }
+    }
+    if (!t.has_table("technique")) {
+      d.fail("kind", "has no [protocol.technique]",
+             "a [protocol.technique] table with passes = N (passes per session)");
+    }
+    p.device = SessionDevice{read_device(d), read_technique(t.table("technique"), d.path())};
+  } else {
+    if (t.has_table("technique")) {
+      t.table("technique")
+          .fail("passes", "moves no [protocol.device]",
+                "a [protocol.device] table, or the roller shorthand needle_length and passes");
+    }
+    // The reduced model fits the catalog roller with this length: a length the roller is not
+    // made with is an error at this key, not at the device table the model builds internally.
+    try {
+      check_roller_length(p.device_model, p.needle_length);
+    } catch (const InputError& e) {
+      t.fail("needle_length", e.problem(), e.expected());
+    }
+  }
+  const auto& listed = t.tables("session");
+  for (const Table& s : listed) {
+    SessionDevice d = p.session_device(std::numeric_limits<int>::max());
+    if (s.has_table("device")) d.device = read_device(s.table("device"));
+    if (s.has_table("technique")) {
+      d.technique = read_technique(s.table("technique"), s.path() + ".device");
+    } else if (s.has_table("device") && !p.device) {
+      s.fail("device",
+             "has no technique, and the protocol names no [protocol.device] to take it "
+             "from",
+             "a [protocol.session.technique] table with passes = N");
+    }
+    p.listed.push_back(std::move(d));
+  }
+  if (!listed.empty() && !written(t, "sessions")) p.sessions = static_cast<int>(listed.size());
+  for (const Table& c : t.tables("session_counts")) {
+    p.session_counts.emplace_back(static_cast<int>(c.integer("sessions")), c.number("weight"));
+  }
+  if (!p.session_counts.empty()) {
+    double w = 0.0;
+    for (const auto& [n, wt] : p.session_counts) w += wt;
+    if (!(w > 0.0)) {
+      t.tables("session_counts")
+          .front()
+          .fail("weight", "all weights are zero", "a positive weight");
+    }
+  }
+  for (const Table& o : t.tables("outcome_times")) p.also_at.push_back(o.quantity("follow_up"));
   return p;
 }
 
@@ -153,6 +293,14 @@ const schema::Key& cohort_schema() {
                 number("female_fraction", "0.5", "fraction of women", 0.0, 1.0),
                 integer("min_baseline_grade", "0",
                         "inclusion: qualitative G&B grade at least this (inventory redrawn)", 0, 4),
+                integer("max_baseline_grade", "4",
+                        "inclusion: qualitative G&B grade at most this (inventory redrawn)", 0, 4),
+                integer("min_baseline_score", "0",
+                        "inclusion: quantitative G&B score at least this (inventory redrawn)", 0,
+                        1000),
+                integer("max_baseline_score", "1000",
+                        "inclusion: quantitative G&B score at most this (inventory redrawn)", 0,
+                        1000),
                 table("fitzpatrick", "Relative weights of the Fitzpatrick types.", fitz),
                 table_array("sites", "Treated sites with weights (default: medial cheek).",
                             {mirror_key("patient.site", "site", "", "atlas site").must(),
@@ -168,6 +316,13 @@ const schema::Key& cohort_schema() {
                   number("melanin_rate", "0", "melanogenic response (PIH)", 0.0, 2.0),
               }),
         reduced_protocol_schema(),
+        table_array("arms",
+                    "Paired arms (split-face): the same patients treated with each arm's "
+                    "protocol; instead of [protocol]. Arms after the first are compared with the "
+                    "first patient by patient.",
+                    {string("name", "", "name of the arm (letters, digits, _ and -)").must(),
+                     reduced_protocol_schema()},
+                    8),
     };
     return root;
   }();
@@ -187,6 +342,26 @@ CohortSpec read_cohort(const Table& root) {
   if (pop.age_max < pop.age_min) p.fail("age_max", "is below age_min", "age_max >= age_min");
   pop.female_fraction = p.number("female_fraction");
   pop.min_baseline_grade = static_cast<int>(p.integer("min_baseline_grade"));
+  pop.max_baseline_grade = static_cast<int>(p.integer("max_baseline_grade"));
+  pop.min_baseline_score = static_cast<int>(p.integer("min_baseline_score"));
+  pop.max_baseline_score = static_cast<int>(p.integer("max_baseline_score"));
+  pop.inclusion_loc = p.loc();
+  for (const char* k :
+       {"min_baseline_grade", "max_baseline_grade", "min_baseline_score", "max_baseline_score"}) {
+    if (!p.value(k).defaulted) {
+      pop.inclusion_loc = p.loc_of(k);
+      pop.inclusion_key = p.key_path(k);
+      break;
+    }
+  }
+  if (pop.max_baseline_grade < pop.min_baseline_grade) {
+    p.fail("max_baseline_grade", "is below min_baseline_grade",
+           "max_baseline_grade >= min_baseline_grade");
+  }
+  if (pop.max_baseline_score < pop.min_baseline_score) {
+    p.fail("max_baseline_score", "is below min_baseline_score",
+           "max_baseline_score >= min_baseline_score");
+  }
   const Table& f = p.table("fitzpatrick");
   double fsum = 0;
   for (int i = 0; i < 6; ++i) {
@@ -212,16 +387,52 @@ CohortSpec read_cohort(const Table& root) {
     pop.scar_means[i] = s.number(classes[i]);
     ssum += pop.scar_means[i];
   }
-  if (pop.min_baseline_grade > 0 && !(ssum > 0)) {
-    p.fail("min_baseline_grade", "needs scars, but every scar count is zero",
-           "a positive mean count in [population.scars]");
+  for (const char* k : {"min_baseline_grade", "min_baseline_score"}) {
+    if (p.integer(k) > 0 && !(ssum > 0)) {
+      p.fail(k, "needs scars, but every scar count is zero",
+             "a positive mean count in [population.scars]");
+    }
   }
   const Table& v = root.table("variability");
   c.variability.collagen_synthesis = v.number("collagen_synthesis");
   c.variability.growth_factor_supply = v.number("growth_factor_supply");
   c.variability.fibroblast_proliferation = v.number("fibroblast_proliferation");
   c.variability.melanin_rate = v.number("melanin_rate");
-  c.protocol = read_reduced_protocol(root.table("protocol"));
+  const auto& arms = root.tables("arms");
+  if (arms.empty()) {
+    c.arms = {Arm{"protocol", read_reduced_protocol(root.table("protocol"))}};
+    return c;
+  }
+  const Table& single = root.table("protocol");
+  for (const auto& k : single.order()) {
+    if (single.has(k) && !single.value(k).defaulted) {
+      single.fail(k, "is given with [[arms]]", "each arm's protocol in [arms.protocol]");
+    }
+  }
+  for (const auto& k : {"device", "technique"}) {
+    if (single.has_table(k)) {
+      single.table(k).fail("kind", "is given with [[arms]]",
+                           "each arm's protocol in [arms.protocol]");
+    }
+  }
+  if (arms.size() < 2) {
+    arms.front().fail("name", "is the only arm", "two or more [[arms]], or one [protocol]");
+  }
+  c.arms.clear();
+  for (const Table& a : arms) {
+    const std::string& name = a.str("name");
+    const bool ok =
+        !name.empty() && name.size() <= 40 && std::all_of(name.begin(), name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+        });
+    if (!ok)
+      a.fail("name", fmt::format("'{}' is not a usable arm name", name),
+             "1 to 40 letters, digits, _ or -");
+    for (const Arm& b : c.arms) {
+      if (b.name == name) a.fail("name", fmt::format("'{}' names two arms", name), "unique names");
+    }
+    c.arms.push_back(Arm{name, read_reduced_protocol(a.table("protocol"))});
+  }
   return c;
 }
 
@@ -286,14 +497,46 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
   }
   const skin::SkinProfile prof = m.atlas->make_profile(s.site, s.age_years, s.sex, s.fitzpatrick);
   const double skin_depth = prof.top_of(skin::Layer::Hypodermis);
-  for (int k = 0; k < 1000; ++k) {
+  // Inclusion: the inventory is redrawn until its baseline grades are in range (up to 1000
+  // times; a population that cannot meet it is an error, not a silently wrong cohort).
+  bool included = false;
+  for (int k = 0; k < 1000 && !included; ++k) {
     s.scars = draw_scars(r, pop, skin_depth);
     std::vector<outcomes::ScarState> st;
     for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
-    if (outcomes::qualitative_grade(st, m.grading) >= pop.min_baseline_grade) break;
+    const int qual = outcomes::qualitative_grade(st, m.grading);
+    const int quant = outcomes::quantitative_score(st, m.grading);
+    included = qual >= pop.min_baseline_grade && qual <= pop.max_baseline_grade &&
+               quant >= pop.min_baseline_score && quant <= pop.max_baseline_score;
+  }
+  if (!included) {
+    throw InputError(pop.inclusion_loc, pop.inclusion_key,
+                     fmt::format("patient {}: no scar inventory of 1000 drawn meets the inclusion "
+                                 "grades (qualitative {}-{}, quantitative {}-{})",
+                                 index, pop.min_baseline_grade, pop.max_baseline_grade,
+                                 pop.min_baseline_score, pop.max_baseline_score),
+                     "inclusion ranges this population's scar counts can reach");
   }
   v.rates = draw_rates(c.variability, c.seed, index);
+  // The session count: its own stream, one draw shared by every arm (a patient who stops early
+  // stops on both sides of a split face).
+  v.session_draw = Rng(c.seed, kStreamSessionCount, index).uniform();
   return v;
+}
+
+int patient_sessions(const ReducedProtocol& pr, double u) {
+  if (pr.session_counts.empty()) return pr.sessions;
+  double w = 0.0;
+  for (const auto& [n, wt] : pr.session_counts) w += wt;
+  double x = u * w;
+  for (const auto& [n, wt] : pr.session_counts) {
+    if (x < wt) return n;
+    x -= wt;
+  }
+  for (auto it = pr.session_counts.rbegin(); it != pr.session_counts.rend(); ++it) {
+    if (it->second > 0) return it->first;
+  }
+  return pr.sessions;
 }
 
 namespace {
@@ -301,14 +544,193 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-/// Simulates the patients without a recorded outcome in `known` (may be null); `record` (may be
-/// empty) is called for each simulated patient, from the worker threads.
+Summary summarize_rows(const std::vector<PatientRow>& rows,
+                       const std::function<double(const PatientRow&)>& f) {
+  std::vector<double> x;
+  x.reserve(rows.size());
+  for (const auto& r : rows) x.push_back(f(r));
+  return summarize(x);
+}
+
+TimeSummary summarize_time(const std::vector<PatientRow>& rows, std::size_t j) {
+  TimeSummary ts;
+  const double dn = std::max<double>(1.0, static_cast<double>(rows.size()));
+  auto at = [j](const PatientRow& r) -> const TimedOutcome& { return r.outcome.at[j]; };
+  if (!rows.empty()) ts.follow_up = at(rows.front()).follow_up;
+  ts.quant_after = summarize_rows(rows, [&](const PatientRow& r) { return at(r).gb_quant_after; });
+  ts.qual_after = summarize_rows(rows, [&](const PatientRow& r) { return at(r).gb_qual_after; });
+  std::vector<double> quant;
+  std::array<std::size_t, 5> grade{};
+  std::array<std::size_t, 4> cats{};
+  std::size_t imp1 = 0, imp2 = 0, responders = 0;
+  for (const auto& r : rows) {
+    const TimedOutcome& o = at(r);
+    quant.push_back(o.gb_quant_after);
+    ++grade[static_cast<std::size_t>(std::clamp(o.gb_qual_after, 0, 4))];
+    const int drop = r.outcome.gb_qual_before - o.gb_qual_after;
+    if (drop >= 1) ++imp1;
+    if (drop >= 2) ++imp2;
+    const double red = o.depth_reduction_pct;
+    ++cats[red < 25 ? 0 : red < 50 ? 1 : red < 75 ? 2 : 3];
+    if (red >= 50) ++responders;
+  }
+  for (std::size_t g = 0; g < grade.size(); ++g) ts.qual_after_fractions[g] = grade[g] / dn;
+  for (std::size_t c = 0; c < cats.size(); ++c) ts.improvement_fractions[c] = cats[c] / dn;
+  ts.improved_1_grade_fraction = imp1 / dn;
+  ts.improved_2_grades_fraction = imp2 / dn;
+  ts.responder_fraction = responders / dn;
+  ts.quant_after_p10 = stats::quantile(quant, 0.1);
+  ts.quant_after_p50 = stats::quantile(quant, 0.5);
+  ts.quant_after_p90 = stats::quantile(quant, 0.9);
+  auto pct = [&](double TimedOutcome::*m) {
+    return summarize_rows(rows, [&](const PatientRow& r) { return 100.0 * (at(r).*m); });
+  };
+  ts.scar_depth_reduction_pct =
+      summarize_rows(rows, [&](const PatientRow& r) { return at(r).depth_reduction_pct; });
+  ts.papillary_collagen_change_pct = pct(&TimedOutcome::papillary_collagen_change);
+  ts.reticular_collagen_change_pct = pct(&TimedOutcome::reticular_collagen_change);
+  ts.dermal_collagen_change_pct = pct(&TimedOutcome::dermal_collagen_change);
+  ts.papillary_elastin_change_pct = pct(&TimedOutcome::papillary_elastin_change);
+  ts.reticular_elastin_change_pct = pct(&TimedOutcome::reticular_elastin_change);
+  ts.epidermal_thickness_change_pct = pct(&TimedOutcome::epidermal_thickness_change);
+  ts.dermal_thickness_change_um = summarize_rows(
+      rows, [&](const PatientRow& r) { return 1e6 * at(r).dermal_thickness_change; });
+  return ts;
+}
+
+void summarize_arm(const ReducedModel& m, ArmResult& res, const ReducedProtocol& pr) {
+  const auto& rows = res.rows;
+  const double dn = std::max<double>(1.0, static_cast<double>(rows.size()));
+  res.quant_before =
+      summarize_rows(rows, [](const PatientRow& r) { return r.outcome.gb_quant_before; });
+  res.qual_before =
+      summarize_rows(rows, [](const PatientRow& r) { return r.outcome.gb_qual_before; });
+  res.sessions = summarize_rows(rows, [](const PatientRow& r) { return r.outcome.sessions; });
+  res.erythema_days =
+      summarize_rows(rows, [](const PatientRow& r) { return r.outcome.erythema_days; });
+  res.barrier_hours =
+      summarize_rows(rows, [](const PatientRow& r) { return r.outcome.barrier_hours; });
+  res.erythema_days_mean = res.erythema_days.mean;
+  double pih = 0, past = 0;
+  std::array<std::size_t, 5> grade{};
+  for (const auto& r : rows) {
+    ++grade[static_cast<std::size_t>(std::clamp(r.outcome.gb_qual_before, 0, 4))];
+    if (r.pih) pih += 1;
+    if (r.past_dermis) past += 1;
+    PihByType& t = res.pih_by_fitzpatrick[static_cast<std::size_t>(
+        std::clamp(r.patient.spec.fitzpatrick, 1, 6) - 1)];
+    ++t.patients;
+    if (r.pih) ++t.events;
+    t.risk_mean += r.outcome.pih_risk;
+  }
+  for (auto& t : res.pih_by_fitzpatrick) {
+    if (t.patients > 0) t.risk_mean /= static_cast<double>(t.patients);
+  }
+  for (std::size_t g = 0; g < grade.size(); ++g) res.qual_before_fractions[g] = grade[g] / dn;
+  res.pih_incidence = pih / dn;
+  res.past_dermis_patients = static_cast<std::size_t>(past);
+  res.past_dermis_fraction = past / dn;
+  const std::vector<double> times = pr.outcome_times();
+  res.times.clear();
+  for (std::size_t j = 0; j < times.size(); ++j) {
+    res.times.push_back(summarize_time(rows, j));
+    res.times.back().follow_up = times[j];
+    if (times[j] == pr.follow_up) res.headline = j;
+  }
+  const TimeSummary& h = res.times[res.headline];
+  res.quant_after = h.quant_after;
+  res.qual_after = h.qual_after;
+  res.improved_1_grade_fraction = h.improved_1_grade_fraction;
+  res.improved_2_grades_fraction = h.improved_2_grades_fraction;
+  res.scar_depth_reduction_pct_mean = h.scar_depth_reduction_pct.mean;
+  res.collagen_change_pct_mean = h.papillary_collagen_change_pct.mean;
+  (void)m;
+}
+
+PairedDifference paired_metric(const std::string& name, const ArmResult& a, const ArmResult& ref,
+                               std::size_t ja, std::size_t jr,
+                               const std::function<double(const PatientRow&, std::size_t)>& f,
+                               bool higher_is_better) {
+  PairedDifference d;
+  d.metric = name;
+  std::vector<double> diff;
+  for (std::size_t i = 0; i < a.rows.size() && i < ref.rows.size(); ++i) {
+    const double x = f(a.rows[i], ja) - f(ref.rows[i], jr);
+    diff.push_back(x);
+    const double tol = 1e-9 * std::max(1.0, std::abs(f(ref.rows[i], jr)));
+    if (std::abs(x) <= tol) {
+      ++d.same;
+    } else if ((x > 0) == higher_is_better) {
+      ++d.better;
+    } else {
+      ++d.worse;
+    }
+  }
+  const stats::PairedT t = stats::paired_t(diff);
+  d.mean = t.mean;
+  d.sd = t.sd;
+  d.ci_low = t.ci_low;
+  d.ci_high = t.ci_high;
+  d.t = t.t;
+  d.p = t.p;
+  return d;
+}
+
+std::vector<PairedComparison> compare_arms(const std::vector<ArmResult>& arms) {
+  std::vector<PairedComparison> out;
+  if (arms.size() < 2) return out;
+  const ArmResult& ref = arms.front();
+  for (std::size_t k = 1; k < arms.size(); ++k) {
+    const ArmResult& a = arms[k];
+    // Outcome times present in both arms.
+    for (std::size_t ja = 0; ja < a.times.size(); ++ja) {
+      for (std::size_t jr = 0; jr < ref.times.size(); ++jr) {
+        if (a.times[ja].follow_up != ref.times[jr].follow_up) continue;
+        PairedComparison c;
+        c.arm = a.name;
+        c.reference = ref.name;
+        c.follow_up = a.times[ja].follow_up;
+        using R = const PatientRow&;
+        c.metrics.push_back(paired_metric(
+            "scar_depth_reduction_pct", a, ref, ja, jr,
+            [](R r, std::size_t j) { return r.outcome.at[j].depth_reduction_pct; }, true));
+        c.metrics.push_back(paired_metric(
+            "gb_quantitative_after", a, ref, ja, jr,
+            [](R r, std::size_t j) { return r.outcome.at[j].gb_quant_after; }, false));
+        c.metrics.push_back(paired_metric(
+            "gb_qualitative_after", a, ref, ja, jr,
+            [](R r, std::size_t j) { return r.outcome.at[j].gb_qual_after; }, false));
+        c.metrics.push_back(paired_metric(
+            "dermal_collagen_change_pct", a, ref, ja, jr,
+            [](R r, std::size_t j) { return 100.0 * r.outcome.at[j].dermal_collagen_change; },
+            true));
+        c.metrics.push_back(paired_metric(
+            "erythema_days", a, ref, ja, jr,
+            [](R r, std::size_t) { return r.outcome.erythema_days; }, false));
+        c.metrics.push_back(paired_metric(
+            "pih_risk", a, ref, ja, jr, [](R r, std::size_t) { return r.outcome.pih_risk; },
+            false));
+        out.push_back(std::move(c));
+      }
+    }
+  }
+  return out;
+}
+
+/// Simulates the patients without a recorded outcome in `known` (may be null; indexed by
+/// patient * arms + arm); `record` (may be empty) is called for each simulated patient and arm,
+/// from the worker threads.
 CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int threads,
                              const std::vector<std::optional<PatientRecord>>* known,
                              const std::function<void(const PatientRecord&)>& record) {
   CohortResult res;
   const auto n = static_cast<std::size_t>(c.population.size);
-  res.rows.resize(n);
+  const std::size_t na = c.arms.size();
+  res.arms.resize(na);
+  for (std::size_t k = 0; k < na; ++k) {
+    res.arms[k].name = c.arms[k].name;
+    res.arms[k].rows.resize(n);
+  }
   std::exception_ptr error;
   std::mutex mu;
 #ifdef _OPENMP
@@ -316,67 +738,49 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
 #else
   (void)threads;
 #endif
+  const auto work = static_cast<long long>(n * na);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
-  for (std::size_t i = 0; i < n; ++i) {
+  for (long long w = 0; w < work; ++w) {
+    const auto i = static_cast<std::size_t>(w) / na, k = static_cast<std::size_t>(w) % na;
     try {
-      PatientRow& row = res.rows[i];
+      PatientRow& row = res.arms[k].rows[i];
       row.patient = draw_patient(m, c, i);
-      if (known && (*known)[i]) {
-        row.outcome = (*known)[i]->outcome;
-        row.pih = (*known)[i]->pih;
+      const std::size_t slot = i * na + k;
+      if (known && (*known)[slot]) {
+        row.outcome = (*known)[slot]->outcome;
+        row.pih = (*known)[slot]->pih;
         continue;
       }
-      row.outcome = m.simulate(row.patient.spec, c.protocol, row.patient.rates);
-      // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn.
-      Rng pr(c.seed, kStreamPih, i);
-      row.pih = pr.uniform() < row.outcome.pih_risk;
-      if (record) record({i, row.outcome, row.pih});
+      ReducedProtocol pr = c.arms[k].protocol;
+      pr.sessions = patient_sessions(pr, row.patient.session_draw);
+      row.outcome = m.simulate(row.patient.spec, pr, row.patient.rates);
+      // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn
+      // and shared by the arms (a paired comparison sees the risks, not two coin tosses).
+      Rng pr_rng(c.seed, kStreamPih, i);
+      row.pih = pr_rng.uniform() < row.outcome.pih_risk;
+      if (record) record({slot, row.outcome, row.pih});
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       if (!error) error = std::current_exception();
     }
   }
   if (error) std::rethrow_exception(error);
-  std::vector<double> qb, qa, lb, la, ery, red, col;
-  double imp1 = 0, imp2 = 0, pih = 0, past = 0;
-  for (auto& r : res.rows) {
-    const auto& o = r.outcome;
-    const PatientSpec& ps = r.patient.spec;
-    r.past_dermis = skin::past_dermis(
-        o.depth_reached, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
-    if (r.past_dermis) past += 1;
-    qb.push_back(o.gb_quant_before);
-    qa.push_back(o.gb_quant_after);
-    lb.push_back(o.gb_qual_before);
-    la.push_back(o.gb_qual_after);
-    ery.push_back(o.erythema_days);
-    red.push_back(o.depth_reduction_pct);
-    col.push_back(100.0 * o.papillary_collagen_change);
-    const int drop = o.gb_qual_before - o.gb_qual_after;
-    if (drop >= 1) imp1 += 1;
-    if (drop >= 2) imp2 += 1;
-    if (r.pih) pih += 1;
+  for (std::size_t k = 0; k < na; ++k) {
+    for (auto& r : res.arms[k].rows) {
+      const PatientSpec& ps = r.patient.spec;
+      r.past_dermis = skin::past_dermis(
+          r.outcome.deepest, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
+    }
+    summarize_arm(m, res.arms[k], c.arms[k].protocol);
   }
-  const double dn = std::max<double>(1.0, static_cast<double>(n));
-  res.quant_before = summarize(qb);
-  res.quant_after = summarize(qa);
-  res.qual_before = summarize(lb);
-  res.qual_after = summarize(la);
-  res.improved_1_grade_fraction = imp1 / dn;
-  res.improved_2_grades_fraction = imp2 / dn;
-  res.pih_incidence = pih / dn;
-  res.erythema_days_mean = summarize(ery).mean;
-  res.scar_depth_reduction_pct_mean = summarize(red).mean;
-  res.collagen_change_pct_mean = summarize(col).mean;
-  res.past_dermis_patients = static_cast<std::size_t>(past);
-  res.past_dermis_fraction = past / dn;
+  res.paired = compare_arms(res.arms);
   return res;
 }
 
 // ---- the per-patient record file -------------------------------------------------------------
 
 constexpr std::string_view kRecMagic = "MNSIMPAT";
-constexpr std::uint32_t kRecFormat = 1;
+constexpr std::uint32_t kRecFormat = 2;
 constexpr std::size_t kRecHeader = 32;
 constexpr std::uint32_t kMaxRecord = 1u << 20;
 
@@ -392,27 +796,83 @@ std::string record_header(std::uint64_t key, std::uint64_t patients) {
   return h + c.take();
 }
 
-std::string encode_record(const PatientRecord& r) {
-  io::ByteWriter w;
-  const PatientOutcome& o = r.outcome;
-  w.u64(r.index);
-  for (const double v :
-       {o.depth_reached, o.density, o.gain.papillary, o.gain.reticular, o.papillary_collagen_change,
-        o.reticular_collagen_change, o.epidermal_thickness_change, o.collagen1_share,
-        o.melanin_peak, o.pih_risk, o.erythema_days, o.barrier_hours, o.neutrophil_peak_h,
-        o.macrophage_peak_h, o.collagen3_peak_h, o.collagen1_peak_h, o.depth_reduction_pct}) {
-    w.f64(v);
-  }
-  w.u8(o.bled ? 1 : 0);
-  for (const int v : {o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after}) {
-    w.i64(v);
-  }
-  w.u64(o.scars.size());
-  for (const auto& sc : o.scars) {
+void encode_scars(io::ByteWriter& w, const std::vector<outcomes::RemodelResult>& scars) {
+  w.u64(scars.size());
+  for (const auto& sc : scars) {
     for (const double v : {sc.depth_before, sc.depth_after, sc.volume_before, sc.volume_after,
                            sc.fill, sc.release}) {
       w.f64(v);
     }
+  }
+}
+
+std::vector<outcomes::RemodelResult> decode_scars(io::ByteReader& r) {
+  std::vector<outcomes::RemodelResult> out;
+  const std::uint64_t scars = r.count(r.left() / 48, "scar count");
+  for (std::uint64_t k = 0; k < scars; ++k) {
+    outcomes::RemodelResult sc;
+    for (double* v : {&sc.depth_before, &sc.depth_after, &sc.volume_before, &sc.volume_after,
+                      &sc.fill, &sc.release}) {
+      *v = r.f64();
+    }
+    out.push_back(sc);
+  }
+  return out;
+}
+
+// The doubles of a patient's course-level outcome, in record order.
+std::vector<double*> course_values(PatientOutcome& o) {
+  return {&o.depth_reached,     &o.deepest,           &o.density,          &o.collagen1_share,
+          &o.melanin_peak,      &o.pih_risk,          &o.erythema_days,    &o.barrier_hours,
+          &o.neutrophil_peak_h, &o.macrophage_peak_h, &o.collagen3_peak_h, &o.collagen1_peak_h};
+}
+
+// The doubles of an outcome at one time, in record order.
+std::vector<double*> timed_values(TimedOutcome& o) {
+  return {&o.follow_up,
+          &o.gain.papillary,
+          &o.gain.reticular,
+          &o.papillary_collagen_change,
+          &o.reticular_collagen_change,
+          &o.dermal_collagen_change,
+          &o.papillary_elastin_change,
+          &o.reticular_elastin_change,
+          &o.epidermal_thickness_change,
+          &o.dermal_thickness_change,
+          &o.depth_reduction_pct};
+}
+
+// The headline outcome time's values copied into PatientOutcome's own fields (as simulate does).
+void set_headline(PatientOutcome& o, std::size_t j) {
+  const TimedOutcome& h = o.at[j];
+  o.gain = h.gain;
+  o.papillary_collagen_change = h.papillary_collagen_change;
+  o.reticular_collagen_change = h.reticular_collagen_change;
+  o.dermal_collagen_change = h.dermal_collagen_change;
+  o.papillary_elastin_change = h.papillary_elastin_change;
+  o.reticular_elastin_change = h.reticular_elastin_change;
+  o.epidermal_thickness_change = h.epidermal_thickness_change;
+  o.dermal_thickness_change = h.dermal_thickness_change;
+  o.scars = h.scars;
+  o.depth_reduction_pct = h.depth_reduction_pct;
+  o.gb_quant_after = h.gb_quant_after;
+  o.gb_qual_after = h.gb_qual_after;
+}
+
+std::string encode_record(const PatientRecord& r) {
+  io::ByteWriter w;
+  PatientOutcome o = r.outcome;
+  w.u64(r.index);
+  w.i64(o.sessions);
+  for (const double* v : course_values(o)) w.f64(*v);
+  w.u8(o.bled ? 1 : 0);
+  for (const int v : {o.gb_quant_before, o.gb_qual_before}) w.i64(v);
+  w.u64(o.headline);
+  w.u64(o.at.size());
+  for (TimedOutcome& t : o.at) {
+    for (const double* v : timed_values(t)) w.f64(*v);
+    for (const int v : {t.gb_quant_after, t.gb_qual_after}) w.i64(v);
+    encode_scars(w, t.scars);
   }
   w.u8(r.pih ? 1 : 0);
   io::ByteWriter h;
@@ -430,28 +890,32 @@ PatientRecord decode_record(std::string_view payload, const std::string& file,
     r.fail(fmt::format("patient {} of a cohort of {}", rec.index, patients));
   }
   PatientOutcome& o = rec.outcome;
-  for (double* v : {&o.depth_reached, &o.density, &o.gain.papillary, &o.gain.reticular,
-                    &o.papillary_collagen_change, &o.reticular_collagen_change,
-                    &o.epidermal_thickness_change, &o.collagen1_share, &o.melanin_peak, &o.pih_risk,
-                    &o.erythema_days, &o.barrier_hours, &o.neutrophil_peak_h, &o.macrophage_peak_h,
-                    &o.collagen3_peak_h, &o.collagen1_peak_h, &o.depth_reduction_pct}) {
-    *v = r.f64();
-  }
-  o.bled = r.u8() != 0;
-  for (int* v : {&o.gb_quant_before, &o.gb_quant_after, &o.gb_qual_before, &o.gb_qual_after}) {
+  auto grade = [&r]() {
     const std::int64_t x = r.i64();
     if (x < -1000 || x > 1000) r.fail(fmt::format("grade {}", x));
-    *v = static_cast<int>(x);
+    return static_cast<int>(x);
+  };
+  const std::int64_t sessions = r.i64();
+  if (sessions < 1 || sessions > 1000) r.fail(fmt::format("{} sessions", sessions));
+  o.sessions = static_cast<int>(sessions);
+  for (double* v : course_values(o)) *v = r.f64();
+  o.bled = r.u8() != 0;
+  o.gb_quant_before = grade();
+  o.gb_qual_before = grade();
+  const std::uint64_t headline = r.u64();
+  const std::uint64_t times = r.count(r.left() / 100, "outcome times");
+  if (times == 0 || headline >= times)
+    r.fail(fmt::format("outcome time {} of {}", headline, times));
+  for (std::uint64_t j = 0; j < times; ++j) {
+    TimedOutcome t;
+    for (double* v : timed_values(t)) *v = r.f64();
+    t.gb_quant_after = grade();
+    t.gb_qual_after = grade();
+    t.scars = decode_scars(r);
+    o.at.push_back(std::move(t));
   }
-  const std::uint64_t scars = r.count(r.left() / 48, "scar count");
-  for (std::uint64_t k = 0; k < scars; ++k) {
-    outcomes::RemodelResult sc;
-    for (double* v : {&sc.depth_before, &sc.depth_after, &sc.volume_before, &sc.volume_after,
-                      &sc.fill, &sc.release}) {
-      *v = r.f64();
-    }
-    o.scars.push_back(sc);
-  }
+  o.headline = static_cast<std::size_t>(headline);
+  set_headline(o, o.headline);
   rec.pih = r.u8() != 0;
   r.expect_end();
   return rec;
@@ -531,17 +995,41 @@ std::uint64_t cohort_checkpoint_key(const CohortSpec& c) {
     w.f64(weight);
   }
   for (const double v : p.scar_means) w.f64(v);
-  w.i64(p.min_baseline_grade);
+  for (const int x :
+       {p.min_baseline_grade, p.max_baseline_grade, p.min_baseline_score, p.max_baseline_score}) {
+    w.i64(x);
+  }
   const Variability& v = c.variability;
   for (const double x :
        {v.collagen_synthesis, v.growth_factor_supply, v.fibroblast_proliferation, v.melanin_rate}) {
     w.f64(x);
   }
-  const ReducedProtocol& pr = c.protocol;
-  w.f64(pr.needle_length);
-  w.i64(pr.passes);
-  w.i64(pr.sessions);
-  for (const double x : {pr.interval, pr.follow_up, pr.time_step}) w.f64(x);
+  for (const Arm& a : c.arms) {
+    const ReducedProtocol& pr = a.protocol;
+    w.str(a.name);
+    w.f64(pr.needle_length);
+    w.i64(pr.passes);
+    w.i64(pr.sessions);
+    for (const double x : {pr.interval, pr.follow_up, pr.time_step, pr.density, pr.depth_reached}) {
+      w.f64(x);
+    }
+    // Every session's device and technique (the most sessions any patient can draw).
+    int most = pr.sessions;
+    for (const auto& [n, wt] : pr.session_counts) {
+      most = std::max(most, n);
+      w.i64(n);
+      w.f64(wt);
+    }
+    for (int i = 0; i < most; ++i) {
+      const SessionDevice d = pr.session_device(i);
+      w.str(d.device.kind);
+      w.str(d.device.model);
+      w.str(d.device.settings.to_toml());
+      w.i64(d.technique.passes);
+      for (const double x : {d.technique.speed, d.technique.overlap, d.technique.force}) w.f64(x);
+    }
+    for (const double t : pr.outcome_times()) w.f64(t);
+  }
   return io::fnv1a64(w.bytes());
 }
 
@@ -603,11 +1091,18 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
 }
 
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
+  // Every patient drawn once before anything is written: a population whose inclusion criteria
+  // cannot be met is an input error that leaves no output folder behind (draws are cheap
+  // next to the simulation, and redone identically there).
+  for (std::uint64_t i = 0; i < static_cast<std::uint64_t>(c.population.size); ++i) {
+    (void)draw_patient(m, c, i);
+  }
   io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim cohort");
   const fs::path dir = folder.checkpoints();
   const fs::path file = dir / "patients.rec";
   const std::uint64_t key = cohort_checkpoint_key(c);
-  const auto n = static_cast<std::uint64_t>(c.population.size);
+  // One record per patient and arm.
+  const auto n = static_cast<std::uint64_t>(c.population.size) * c.arms.size();
   std::error_code ec;
   CohortRun run;
   std::vector<std::optional<PatientRecord>> known(static_cast<std::size_t>(n));
@@ -641,14 +1136,61 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
   log.flush();
   // The results replace the folder's earlier ones together; the record file has served.
   io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
-  io::write_file_atomic(folder.staging() / "patients.csv", patients_csv(run.result));
-  folder.commit({"cohort.json", "patients.csv"}, key);
+  std::vector<std::string> files{"cohort.json"};
+  const std::vector<std::string> csv = patients_files(c);
+  for (std::size_t k = 0; k < csv.size(); ++k) {
+    io::write_file_atomic(folder.staging() / csv[k], patients_csv(run.result.arms[k]));
+    files.push_back(csv[k]);
+  }
+  folder.commit(files, key);
   return run;
 }
 
-std::string cohort_json(const CohortResult& r) {
+namespace {
+
+nlohmann::ordered_json summary_json(const Summary& s) {
+  return nlohmann::ordered_json{{"mean", s.mean}, {"sd", s.sd}};
+}
+
+nlohmann::ordered_json time_json(const TimeSummary& t, const ArmResult& arm) {
+  nlohmann::ordered_json j;
+  j["follow_up_weeks"] = t.follow_up / kWeek;
+  nlohmann::ordered_json gb;
+  gb["quantitative"] = {{"before_mean", arm.quant_before.mean}, {"before_sd", arm.quant_before.sd},
+                        {"after_mean", t.quant_after.mean},     {"after_sd", t.quant_after.sd},
+                        {"after_p10", t.quant_after_p10},       {"after_median", t.quant_after_p50},
+                        {"after_p90", t.quant_after_p90}};
+  gb["qualitative"] = {{"before_mean", arm.qual_before.mean},
+                       {"before_sd", arm.qual_before.sd},
+                       {"after_mean", t.qual_after.mean},
+                       {"after_sd", t.qual_after.sd},
+                       {"before_grade_fractions", arm.qual_before_fractions},
+                       {"after_grade_fractions", t.qual_after_fractions}};
+  j["goodman_baron"] = gb;
+  j["improved_1_grade_fraction"] = t.improved_1_grade_fraction;
+  j["improved_2_grades_fraction"] = t.improved_2_grades_fraction;
+  nlohmann::ordered_json cat;
+  for (std::size_t i = 0; i < kImprovementCategories.size(); ++i) {
+    cat[kImprovementCategories[i]] = t.improvement_fractions[i];
+  }
+  j["improvement_fractions"] = cat;
+  j["responder_fraction"] = t.responder_fraction;
+  j["scar_depth_reduction_pct"] = summary_json(t.scar_depth_reduction_pct);
+  j["collagen_change_pct"] = {{"papillary", summary_json(t.papillary_collagen_change_pct)},
+                              {"reticular", summary_json(t.reticular_collagen_change_pct)},
+                              {"dermis", summary_json(t.dermal_collagen_change_pct)}};
+  j["elastin_change_pct"] = {{"papillary", summary_json(t.papillary_elastin_change_pct)},
+                             {"reticular", summary_json(t.reticular_elastin_change_pct)}};
+  j["dermal_thickness_change_um"] = summary_json(t.dermal_thickness_change_um);
+  j["epidermal_thickness_change_pct"] = summary_json(t.epidermal_thickness_change_pct);
+  return j;
+}
+
+nlohmann::ordered_json arm_json(const ArmResult& r) {
   nlohmann::ordered_json j;
   j["n"] = r.rows.size();
+  // The headline time (follow_up) at the top level, as before arms and times existed.
+  j["follow_up_weeks"] = r.times.empty() ? 0.0 : r.times[r.headline].follow_up / kWeek;
   auto sum = [](const Summary& b, const Summary& a) {
     nlohmann::ordered_json o;
     o["before_mean"] = b.mean;
@@ -662,32 +1204,110 @@ std::string cohort_json(const CohortResult& r) {
   j["improved_1_grade_fraction"] = r.improved_1_grade_fraction;
   j["improved_2_grades_fraction"] = r.improved_2_grades_fraction;
   j["pih_incidence"] = r.pih_incidence;
+  nlohmann::ordered_json by_type = nlohmann::ordered_json::array();
+  for (std::size_t t = 0; t < r.pih_by_fitzpatrick.size(); ++t) {
+    const PihByType& p = r.pih_by_fitzpatrick[t];
+    by_type.push_back(
+        {{"fitzpatrick", t + 1},
+         {"patients", p.patients},
+         {"events", p.events},
+         {"incidence",
+          p.patients ? static_cast<double>(p.events) / static_cast<double>(p.patients) : 0.0},
+         {"risk_mean", p.risk_mean}});
+  }
+  j["pih_by_fitzpatrick"] = by_type;
   j["erythema_days_mean"] = r.erythema_days_mean;
+  j["erythema_days"] = summary_json(r.erythema_days);
+  j["barrier_recovery_hours"] = summary_json(r.barrier_hours);
+  j["sessions"] = summary_json(r.sessions);
   j["scar_depth_reduction_pct_mean"] = r.scar_depth_reduction_pct_mean;
   j["past_dermis_fraction"] = r.past_dermis_fraction;
+  nlohmann::ordered_json times = nlohmann::ordered_json::array();
+  for (const auto& t : r.times) times.push_back(time_json(t, r));
+  j["times"] = times;
+  return j;
+}
+
+}  // namespace
+
+std::string cohort_json(const CohortResult& r) {
+  if (r.arms.size() == 1) return arm_json(r.arms.front()).dump(2) + "\n";
+  nlohmann::ordered_json j;
+  j["n"] = r.arms.empty() ? 0 : r.arms.front().rows.size();
+  nlohmann::ordered_json arms;
+  for (const auto& a : r.arms) arms[a.name] = arm_json(a);
+  j["arms"] = arms;
+  nlohmann::ordered_json paired = nlohmann::ordered_json::array();
+  for (const auto& c : r.paired) {
+    nlohmann::ordered_json pc;
+    pc["arm"] = c.arm;
+    pc["reference"] = c.reference;
+    pc["follow_up_weeks"] = c.follow_up / kWeek;
+    nlohmann::ordered_json ms;
+    for (const auto& d : c.metrics) {
+      ms[d.metric] = {{"mean_difference", d.mean}, {"sd", d.sd},     {"ci95_low", d.ci_low},
+                      {"ci95_high", d.ci_high},    {"t", d.t},       {"p", d.p},
+                      {"better", d.better},        {"same", d.same}, {"worse", d.worse}};
+    }
+    pc["metrics"] = ms;
+    paired.push_back(pc);
+  }
+  j["paired"] = paired;
   return j.dump(2) + "\n";
 }
 
-std::string patients_csv(const CohortResult& r) {
+std::vector<std::string> patients_files(const CohortSpec& c) {
+  if (c.arms.size() == 1) return {"patients.csv"};
+  std::vector<std::string> out;
+  for (const Arm& a : c.arms) out.push_back("patients_" + a.name + ".csv");
+  return out;
+}
+
+std::string patients_csv(const ArmResult& r) {
   std::string s =
       "patient,site,age_years,sex,fitzpatrick,scars,collagen_synthesis_factor,"
-      "growth_factor_supply_factor,fibroblast_proliferation_factor,melanin_rate_factor,"
+      "growth_factor_supply_factor,fibroblast_proliferation_factor,melanin_rate_factor,sessions,"
       "depth_reached_mm,gb_quantitative_before,gb_quantitative_after,gb_qualitative_before,"
       "gb_qualitative_after,scar_depth_reduction_pct,papillary_collagen_change_pct,"
-      "epidermal_thickness_change_pct,erythema_days,barrier_hours,pih_risk,pih,past_dermis\n";
+      "reticular_collagen_change_pct,dermal_collagen_change_pct,papillary_elastin_change_pct,"
+      "reticular_elastin_change_pct,dermal_thickness_change_um,epidermal_thickness_change_pct,"
+      "erythema_days,barrier_hours,pih_risk,pih,past_dermis";
+  // Every further outcome time: its own columns, named by the weeks after the last session.
+  std::vector<std::size_t> extra;
+  if (!r.rows.empty()) {
+    const auto& o = r.rows.front().outcome;
+    for (std::size_t j = 0; j < o.at.size(); ++j) {
+      if (j == o.headline) continue;
+      extra.push_back(j);
+      const std::string w = fmt::format("{:g}wk", o.at[j].follow_up / kWeek);
+      for (const char* col : {"gb_quantitative_after", "gb_qualitative_after",
+                              "scar_depth_reduction_pct", "dermal_collagen_change_pct"}) {
+        s += fmt::format(",{}_{}", col, w);
+      }
+    }
+  }
+  s += "\n";
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& p = r.rows[i].patient;
     const auto& o = r.rows[i].outcome;
     s += fmt::format(
-        "{},{},{:.2f},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.4f},{},{},{},{},{:.3f},{:.3f},{:.3f},"
-        "{:.3f},{:.3f},{:.5f},{},{}\n",
+        "{},{},{:.2f},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{},{:.4f},{},{},{},{},{:.3f},{:.3f},"
+        "{:.3f},{:.3f},{:.3f},{:.3f},{:.2f},{:.3f},{:.3f},{:.3f},{:.5f},{},{}",
         i, p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
         p.spec.scars.size(), p.rates.collagen_synthesis, p.rates.growth_factor_supply,
-        p.rates.fibroblast_proliferation, p.rates.melanin_rate, o.depth_reached * 1e3,
+        p.rates.fibroblast_proliferation, p.rates.melanin_rate, o.sessions, o.depth_reached * 1e3,
         o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after,
         o.depth_reduction_pct, 100.0 * o.papillary_collagen_change,
-        100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours, o.pih_risk,
-        r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
+        100.0 * o.reticular_collagen_change, 100.0 * o.dermal_collagen_change,
+        100.0 * o.papillary_elastin_change, 100.0 * o.reticular_elastin_change,
+        1e6 * o.dermal_thickness_change, 100.0 * o.epidermal_thickness_change, o.erythema_days,
+        o.barrier_hours, o.pih_risk, r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
+    for (std::size_t j : extra) {
+      const TimedOutcome& t = o.at[j];
+      s += fmt::format(",{},{},{:.3f},{:.3f}", t.gb_quant_after, t.gb_qual_after,
+                       t.depth_reduction_pct, 100.0 * t.dermal_collagen_change);
+    }
+    s += "\n";
   }
   return s;
 }

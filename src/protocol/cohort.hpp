@@ -35,7 +35,12 @@ struct Population {
   std::array<double, 6> fitzpatrick_weights{0, 0, 1, 0, 0, 0};
   std::vector<std::pair<std::string, double>> sites{{"medial_cheek", 1.0}};
   std::vector<double> scar_means = std::vector<double>(lesions::inventory_classes().size());
-  int min_baseline_grade = 0;  // inclusion criterion (qualitative grade), inventory redrawn
+  // Inclusion criteria on the baseline Goodman & Baron grades (inventory redrawn until met).
+  int min_baseline_grade = 0, max_baseline_grade = 4;     // qualitative grade
+  int min_baseline_score = 0, max_baseline_score = 1000;  // quantitative score
+  // Where the inclusion criteria were written (messages when no inventory meets them).
+  SourceLoc inclusion_loc{"<cohort>", 0, 0};
+  std::string inclusion_key = "population";
 };
 
 /// Lognormal SDs (of ln) of the rate multipliers.
@@ -44,11 +49,18 @@ struct Variability {
          melanin_rate = 0.0;
 };
 
+/// One arm of a cohort: a named protocol. Arms of one cohort treat the same virtual patients
+/// (split-face: the same people, one protocol on each side).
+struct Arm {
+  std::string name = "protocol";
+  ReducedProtocol protocol;
+};
+
 struct CohortSpec {
   std::uint64_t seed = 1;
   Population population;
   Variability variability;
-  ReducedProtocol protocol;
+  std::vector<Arm> arms{Arm{}};  // [protocol] (one arm), or [[arms]]
 };
 
 /// The schema of a cohort file (docs/scenario.md and `mnsim catalog keys` are generated from it).
@@ -60,7 +72,10 @@ CohortSpec load_cohort(const std::string& path);
 struct VirtualPatient {
   PatientSpec spec;
   RateFactors rates;
+  double session_draw = 0.0;  // uniform [0, 1): picks the session count of every arm
 };
+/// Sessions a patient with `session_draw` receives under `pr` (ReducedProtocol::session_counts).
+int patient_sessions(const ReducedProtocol& pr, double session_draw);
 VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uint64_t index);
 /// Rate multipliers of replicate `index` (stream kStreamVariability).
 RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t index);
@@ -77,14 +92,71 @@ struct PatientRow {
 struct Summary {
   double mean = 0, sd = 0;
 };
-struct CohortResult {
-  std::vector<PatientRow> rows;
-  Summary quant_before, quant_after, qual_before, qual_after;
+/// Improvement categories of the mean scar depth reduction (%): < 25, 25-50, 50-75, >= 75
+/// (the quartile scale of scar trials).
+inline constexpr std::array<const char*, 4> kImprovementCategories{"<25%", "25-50%", "50-75%",
+                                                                   ">=75%"};
+
+/// An arm's outcomes at one time after the last session.
+struct TimeSummary {
+  double follow_up = 0;  // s after each patient's last session
+  Summary quant_after, qual_after;
+  std::array<double, 5> qual_after_fractions{};  // share of patients at qualitative grade 0..4
+  double quant_after_p10 = 0, quant_after_p50 = 0, quant_after_p90 = 0;
   double improved_1_grade_fraction = 0, improved_2_grades_fraction = 0;
-  double pih_incidence = 0, erythema_days_mean = 0, scar_depth_reduction_pct_mean = 0;
-  double collagen_change_pct_mean = 0;
+  std::array<double, 4> improvement_fractions{};  // kImprovementCategories
+  double responder_fraction = 0;                  // scar depth reduced by at least 50%
+  Summary scar_depth_reduction_pct;
+  Summary papillary_collagen_change_pct, reticular_collagen_change_pct, dermal_collagen_change_pct;
+  Summary papillary_elastin_change_pct, reticular_elastin_change_pct;
+  Summary dermal_thickness_change_um, epidermal_thickness_change_pct;
+};
+
+/// PIH by Fitzpatrick type (drawn events).
+struct PihByType {
+  std::size_t patients = 0, events = 0;
+  double risk_mean = 0;
+};
+
+/// One arm's patients and summaries.
+struct ArmResult {
+  std::string name;
+  std::vector<PatientRow> rows;
+  Summary quant_before, qual_before;
+  std::array<double, 5> qual_before_fractions{};
+  Summary sessions;
+  std::vector<TimeSummary> times;  // ReducedProtocol::outcome_times() order
+  std::size_t headline = 0;        // index of follow_up in `times`
+  // The headline time's values (times[headline]) for the common case.
+  Summary quant_after, qual_after;
+  double improved_1_grade_fraction = 0, improved_2_grades_fraction = 0;
+  double scar_depth_reduction_pct_mean = 0, collagen_change_pct_mean = 0;
+  // Over the course.
+  double pih_incidence = 0;
+  std::array<PihByType, 6> pih_by_fitzpatrick{};
+  Summary erythema_days, barrier_hours;
+  double erythema_days_mean = 0;
   std::size_t past_dermis_patients = 0;  // patients with PatientRow::past_dermis
   double past_dermis_fraction = 0;       // their share
+};
+
+/// A paired difference (arm minus the reference arm, patient by patient).
+struct PairedDifference {
+  std::string metric;
+  double mean = 0, sd = 0, ci_low = 0, ci_high = 0;  // 95% CI of the mean (Student t)
+  double t = 0, p = 1;                               // paired t test, two-sided
+  std::size_t better = 0, same = 0, worse = 0;       // patients (by the metric's direction)
+};
+/// Arm `arm` against arm 0 at one outcome time (matched by index in `times`).
+struct PairedComparison {
+  std::string arm, reference;
+  double follow_up = 0;  // s
+  std::vector<PairedDifference> metrics;
+};
+
+struct CohortResult {
+  std::vector<ArmResult> arms;
+  std::vector<PairedComparison> paired;  // every arm after the first against the first, per time
 };
 
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
@@ -114,7 +186,7 @@ std::uint64_t cohort_checkpoint_key(const CohortSpec& c);
 /// last record (a kill during an append) is dropped and `valid_bytes` says where the intact
 /// records end; anything else damaged is an InputError naming `file`.
 struct PatientRecord {
-  std::uint64_t index = 0;
+  std::uint64_t index = 0;  // patient * arms + arm
   PatientOutcome outcome;
   bool pih = false;
 };
@@ -124,7 +196,9 @@ std::vector<PatientRecord> decode_patient_records(std::string_view bytes, const 
 
 /// DIR/cohort.json text (keys of docs/cohort.md).
 std::string cohort_json(const CohortResult& r);
-/// DIR/patients.csv text.
-std::string patients_csv(const CohortResult& r);
+/// DIR/patients.csv text of one arm (one row per patient; headline and every outcome time).
+std::string patients_csv(const ArmResult& r);
+/// The patients file of each arm: patients.csv for a single arm, patients_<arm>.csv for arms.
+std::vector<std::string> patients_files(const CohortSpec& c);
 
 }  // namespace mnsim::protocol

@@ -69,11 +69,36 @@ double column_rise(const healing::ColumnRun& run, const healing::Params& p,
   return outcomes::new_matrix_thickness(prof, g, 0.0);
 }
 
+// One session's needles as the reduced model sees them (SI).
+struct Dose {
+  double depth = 0.0, density = 0.0, radius = 0.0;
+};
+
+// Thickness-weighted relative change of a field summed over the papillary and reticular dermis.
+double dermal_change(const healing::ColumnRun& run, const skin::SkinProfile& prof,
+                     std::initializer_list<int> slots, double t) {
+  using skin::Layer;
+  double now = 0.0, base = 0.0;
+  for (Layer l : {Layer::PapillaryDermis, Layer::ReticularDermis}) {
+    const double h = prof.bottom_of(l) - prof.top_of(l);
+    const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
+    const healing::State b0 = healing::baseline_state(b);
+    for (int s : slots) {
+      now += h * run.value(l, s, t);
+      base += h * b0[static_cast<std::size_t>(s)];
+    }
+  }
+  return base > 0.0 ? now / base - 1.0 : 0.0;
+}
+
+// The reduced model over sessions at `times_s` (s since the first), session i delivering
+// doses[i], with outcomes at `outcome_s` (s since the first session, ascending; the last is the
+// end of the run); `headline` indexes the outcome copied into PatientOutcome's own fields.
 PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& prof,
                               const std::vector<outcomes::ScarGeometry>& scars,
-                              const std::vector<double>& times_s, double end_s, double depth,
-                              double density, double time_step, const RateFactors& rf,
-                              double radius) {
+                              const std::vector<double>& times_s, const std::vector<Dose>& doses,
+                              const std::vector<double>& outcome_s, std::size_t headline,
+                              double time_step, const RateFactors& rf) {
   using skin::Layer;
   healing::Params p = m.params;
   p.collagen_synthesis *= rf.collagen_synthesis;
@@ -84,59 +109,67 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
 
   healing::ColumnProtocol cp;
   for (double t : times_s) cp.session_times.push_back(t / kHour);
-  cp.end_time = end_s / kHour;
-  // Needles that do not puncture leave the skin untouched (no punctures, any depth).
-  if (!(depth > 0.0)) density = 0.0;
-  cp.density = density * 1e-4;
-  cp.depth = std::max(depth * 1e6, 1e-3);  // um
-  cp.radius = radius * 1e6;
-  cp.bled = depth > prof.plexus_depth;
+  cp.end_time = outcome_s.back() / kHour;
+  // The epidermal channel healing depends on keratinocyte parameters (not varied by RateFactors)
+  // and the radius: cached per radius for the model's parameter set.
+  std::vector<std::shared_ptr<const healing::ChannelHealing>> held;
+  auto cached_channel = [&](const healing::ColumnProtocol& c) -> const healing::ChannelHealing* {
+    const double r = healing::epidermal_channel_radius(p, prof, c);
+    std::lock_guard<std::mutex> lock(m.channels->mu);
+    ChannelCache& cache = *m.channels;
+    if (!cache.has_params) {
+      cache.params = m.params;
+      cache.has_params = true;
+    }
+    if (std::memcmp(&cache.params, &m.params, sizeof(healing::Params)) != 0) return nullptr;
+    auto& slot = cache.by_radius[r];
+    if (!slot) {
+      slot = std::make_shared<const healing::ChannelHealing>(
+          healing::heal_channel(p, r, healing::kChannelHealWindow));
+    }
+    held.push_back(slot);
+    return slot.get();  // nullptr: run_column computes it
+  };
+  double depth_sum = 0.0, density_sum = 0.0, deepest = 0.0;
+  for (std::size_t i = 0; i < times_s.size(); ++i) {
+    Dose d = doses[std::min(i, doses.size() - 1)];
+    // Needles that do not puncture leave the skin untouched (no punctures, any depth).
+    if (!(d.depth > 0.0)) d.density = 0.0;
+    healing::SessionDose sd;
+    sd.density = d.density * 1e-4;
+    sd.depth = std::max(d.depth * 1e6, 1e-3);  // um
+    sd.radius = d.radius * 1e6;
+    sd.bled = d.depth > prof.plexus_depth;
+    healing::ColumnProtocol one;
+    one.depth = sd.depth;
+    one.radius = sd.radius;
+    sd.channel = cached_channel(one);
+    cp.doses.push_back(sd);
+    depth_sum += d.depth;
+    density_sum += d.density;
+    deepest = std::max(deepest, d.depth);
+  }
   // The same largest step however long the follow-up: the state at a given day does not depend
   // on when the run ends (docs/numerics.md, "Time step and follow-up").
   cp.max_dt = time_step / kHour;
-  // The epidermal channel healing depends on keratinocyte parameters (not varied by RateFactors)
-  // and the radius: cached per radius for the model's parameter set.
-  std::shared_ptr<const healing::ChannelHealing> ch;
-  {
-    const double r = healing::epidermal_channel_radius(p, prof, cp);
-    std::lock_guard<std::mutex> lock(m.channels->mu);
-    ChannelCache& c = *m.channels;
-    if (!c.has_params) {
-      c.params = m.params;
-      c.has_params = true;
-    }
-    if (std::memcmp(&c.params, &m.params, sizeof(healing::Params)) == 0) {
-      auto& slot = c.by_radius[r];
-      if (!slot) {
-        slot = std::make_shared<const healing::ChannelHealing>(
-            healing::heal_channel(p, r, healing::kChannelHealWindow));
-      }
-      ch = slot;
-    }
-  }
-  cp.channel = ch.get();  // nullptr: run_column computes it
   // Each wound resolved on the unit cell around its channel (healing::ColumnProtocol::annuli).
   cp.annuli = kReducedAnnuli;
   const healing::ColumnRun run = healing::run_column(p, prof, cp);
 
   PatientOutcome o;
-  o.depth_reached = depth;
-  o.density = density;
-  o.bled = cp.bled;
-  const double t = cp.end_time;
-  o.gain.papillary = matrix_gain(run, Layer::PapillaryDermis, t);
-  o.gain.reticular = matrix_gain(run, Layer::ReticularDermis, t);
-  o.papillary_collagen_change = run.collagen_change(Layer::PapillaryDermis, t);
-  o.reticular_collagen_change = run.collagen_change(Layer::ReticularDermis, t);
-  o.epidermal_thickness_change = run.epidermal_thickness_change(t);
+  const auto n_sessions = static_cast<double>(times_s.size());
+  o.sessions = static_cast<int>(times_s.size());
+  o.depth_reached = depth_sum / n_sessions;
+  o.density = density_sum / n_sessions;
+  o.deepest = deepest;
+  o.bled = false;
+  for (const auto& d : cp.doses) o.bled = o.bled || (d.bled && d.density > 0.0);
   {
     static const int s1 = healing::healing_model().slot("collagen1");
     static const int s3 = healing::healing_model().slot("collagen3");
     static const auto smu =
         static_cast<std::size_t>(healing::healing_model().slot("melanin_excess"));
-    const double c1 = run.value(Layer::PapillaryDermis, s1, t);
-    const double c3 = run.value(Layer::PapillaryDermis, s3, t);
-    o.collagen1_share = c1 + c3 > 0 ? c1 / (c1 + c3) : 0.0;
+    const double t = cp.end_time;
     for (const auto& s : run.samples) {
       o.melanin_peak = std::max(o.melanin_peak, s.s[1][smu]);
     }
@@ -160,91 +193,153 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   for (double h : kChannelCourseHours) {
     const double open = run.channel.open_at(h);
     o.channel_course.push_back(
-        {h, open, healing::tewl_excess_ratio(p, cp.density * 1e-8, run.channel.radius, open, h)});
+        {h, open,
+         healing::tewl_excess_ratio(p, cp.doses[0].density * 1e-8, run.channel.radius, open, h)});
   }
 
   // Rise of a scar floor at depth f: the column under the floor, laid out as the tissue builder
   // lays it (skin::profile_below), starting with the scar kind's dermal deficit held by scar
   // matrix, with the needles entering at the floor as in the 3D engine. Columns on a grid of
   // floor depths and per deficit, interpolated in depth (docs/model.md, "Scar remodelling"); a
-  // node's column is run only when a floor needs it.
+  // node's column is run only when a floor needs it. Each node holds its values at every outcome
+  // time.
   constexpr int kFloorNodes = 8;
   const double bottom = prof.top_of(Layer::Hypodermis);
-  // Per (node, deficit): the rise at t and the share of the scar matrix left in the reticular
-  // dermis (what is left of a tethering band's matrix).
+  const std::size_t nt = outcome_s.size();
+  // Per (node, deficit) and outcome time: the rise and the share of the scar matrix left in the
+  // reticular dermis (what is left of a tethering band's matrix).
   struct Floor {
     double rise = 0.0, left = 1.0;
   };
-  std::map<std::pair<int, double>, Floor> floors;
-  auto node = [&](int k, double deficit) {
-    if (k == kFloorNodes) return Floor{};  // no dermis left under the floor
+  using Floors = std::vector<Floor>;
+  std::map<std::pair<int, double>, Floors> floors;
+  auto node = [&](int k, double deficit) -> Floors {
+    if (k == kFloorNodes) return Floors(nt);  // no dermis left under the floor
     const auto key = std::make_pair(k, deficit);
     if (auto it = floors.find(key); it != floors.end()) return it->second;
-    Floor fl;
+    Floors fl(nt);
     if (k == 0 && !(deficit > 0.0)) {
-      fl.rise = column_rise(run, p, prof, t);
+      for (std::size_t j = 0; j < nt; ++j) {
+        fl[j].rise = column_rise(run, p, prof, outcome_s[j] / kHour);
+      }
     } else {
       const skin::SkinProfile below =
           k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
       healing::ColumnProtocol cs = cp;
-      cs.bled = depth > below.plexus_depth;
+      for (auto& d : cs.doses) d.bled = d.depth * 1e-6 > below.plexus_depth;
       cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] =
           deficit;
       cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] =
           deficit;
       const healing::ColumnRun sr = healing::run_column(p, below, cs);
-      fl.rise = column_rise(sr, p, below, t);
-      if (deficit > 0.0) fl.left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
+      for (std::size_t j = 0; j < nt; ++j) {
+        const double t = outcome_s[j] / kHour;
+        fl[j].rise = column_rise(sr, p, below, t);
+        if (deficit > 0.0) fl[j].left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
+      }
     }
     floors.emplace(key, fl);
     return fl;
   };
-  auto under_floor = [&](double f, double deficit) {
+  auto under_floor = [&](double f, double deficit, std::size_t j) {
     if (!(bottom > 0.0) || f >= bottom) return Floor{};
     const double u = std::max(0.0, f) / bottom * kFloorNodes;
     const int k = std::min(static_cast<int>(u), kFloorNodes - 1);
     const double w = u - static_cast<double>(k);
-    if (!(w > 0.0)) return node(k, deficit);
-    const Floor a = node(k, deficit), b = node(k + 1, deficit);
+    if (!(w > 0.0)) return node(k, deficit)[j];
+    const Floor a = node(k, deficit)[j], b = node(k + 1, deficit)[j];
     return Floor{(1.0 - w) * a.rise + w * b.rise, (1.0 - w) * a.left + w * b.left};
   };
 
-  // Scar remodelling, scar by scar: the floor's rise against the rim's.
-  const double around = node(0, 0.0).rise;
   const double epi = prof.top_of(Layer::PapillaryDermis);
-  std::vector<outcomes::ScarState> before, after;
-  double red = 0.0;
-  int n_graded = 0;
-  for (const auto& s : scars) {
-    outcomes::RemodelInput in;
-    in.rise_around = around;
-    // Averaged over the footprint's floor depths, as the 3D engine averages its columns.
-    double under = 0.0, left = 0.0;
-    for (double f : s.floor) {
-      const Floor fl = under_floor(f, s.deficit);
-      under += fl.rise;
-      left += fl.left;
-    }
-    const double nf = static_cast<double>(s.floor.size());
-    in.rise_under = under / nf;
-    // Needles enter at the scar floor: they reach the band below the floor's epidermis.
-    in.band_intact = (1.0 - outcomes::band_cut_fraction(
-                                density, radius, static_cast<int>(times_s.size()), depth > epi)) *
-                     std::clamp(left / nf, 0.0, 1.0);
-    const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
-    o.scars.push_back(r);
-    before.push_back({s.kind, s.depth, s.width});
-    after.push_back({s.kind, r.depth_after, s.width});
-    if (graded(s.kind)) {
-      red += r.reduction();
-      ++n_graded;
-    }
-  }
-  o.depth_reduction_pct = n_graded > 0 ? 100.0 * red / n_graded : 0.0;
+  std::vector<outcomes::ScarState> before;
+  for (const auto& s : scars) before.push_back({s.kind, s.depth, s.width});
   o.gb_quant_before = outcomes::quantitative_score(before, m.grading);
-  o.gb_quant_after = outcomes::quantitative_score(after, m.grading);
   o.gb_qual_before = outcomes::qualitative_grade(before, m.grading);
-  o.gb_qual_after = outcomes::qualitative_grade(after, m.grading);
+  for (std::size_t j = 0; j < nt; ++j) {
+    const double t = outcome_s[j] / kHour;
+    TimedOutcome to;
+    to.follow_up = outcome_s[j] - times_s.back();
+    to.gain.papillary = matrix_gain(run, Layer::PapillaryDermis, t);
+    to.gain.reticular = matrix_gain(run, Layer::ReticularDermis, t);
+    to.papillary_collagen_change = run.collagen_change(Layer::PapillaryDermis, t);
+    to.reticular_collagen_change = run.collagen_change(Layer::ReticularDermis, t);
+    static const int c1 = healing::healing_model().slot("collagen1");
+    static const int c3 = healing::healing_model().slot("collagen3");
+    static const int el = healing::healing_model().slot("elastin");
+    to.dermal_collagen_change = dermal_change(run, prof, {c1, c3}, t);
+    {
+      auto elastin_change = [&](Layer l) {
+        const auto& b = run.base[static_cast<std::size_t>(skin::layer_index(l))];
+        return b.elastin > 0.0 ? run.value(l, el, t) / b.elastin - 1.0 : 0.0;
+      };
+      to.papillary_elastin_change = elastin_change(Layer::PapillaryDermis);
+      to.reticular_elastin_change = elastin_change(Layer::ReticularDermis);
+    }
+    to.epidermal_thickness_change = run.epidermal_thickness_change(t);
+    // Scar remodelling, scar by scar: the floor's rise against the rim's.
+    const double around = node(0, 0.0)[j].rise;
+    to.dermal_thickness_change = around;
+    // Tethering bands cut by the sessions given by then (needles enter at the scar floor and
+    // reach the band below the floor's epidermis).
+    double uncut = 1.0;
+    for (std::size_t i = 0; i < times_s.size() && times_s[i] <= outcome_s[j]; ++i) {
+      const auto& d = cp.doses[i];
+      uncut *= 1.0 - outcomes::band_cut_fraction(d.density * 1e4, d.radius * 1e-6, 1,
+                                                 d.depth * 1e-6 > epi && d.density > 0.0);
+    }
+    std::vector<outcomes::ScarState> after;
+    double red = 0.0;
+    int n_graded = 0;
+    for (const auto& s : scars) {
+      outcomes::RemodelInput in;
+      in.rise_around = around;
+      // Averaged over the footprint's floor depths, as the 3D engine averages its columns.
+      double under = 0.0, left = 0.0;
+      for (double f : s.floor) {
+        const Floor fl = under_floor(f, s.deficit, j);
+        under += fl.rise;
+        left += fl.left;
+      }
+      const double nf = static_cast<double>(s.floor.size());
+      in.rise_under = under / nf;
+      in.band_intact = uncut * std::clamp(left / nf, 0.0, 1.0);
+      const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
+      to.scars.push_back(r);
+      after.push_back({s.kind, r.depth_after, s.width});
+      if (graded(s.kind)) {
+        red += r.reduction();
+        ++n_graded;
+      }
+    }
+    to.depth_reduction_pct = n_graded > 0 ? 100.0 * red / n_graded : 0.0;
+    to.gb_quant_after = outcomes::quantitative_score(after, m.grading);
+    to.gb_qual_after = outcomes::qualitative_grade(after, m.grading);
+    o.at.push_back(std::move(to));
+  }
+  // The headline outcome time in PatientOutcome's own fields.
+  o.headline = headline;
+  const TimedOutcome& h = o.at[headline];
+  o.gain = h.gain;
+  o.papillary_collagen_change = h.papillary_collagen_change;
+  o.reticular_collagen_change = h.reticular_collagen_change;
+  o.dermal_collagen_change = h.dermal_collagen_change;
+  o.papillary_elastin_change = h.papillary_elastin_change;
+  o.reticular_elastin_change = h.reticular_elastin_change;
+  o.epidermal_thickness_change = h.epidermal_thickness_change;
+  o.dermal_thickness_change = h.dermal_thickness_change;
+  {
+    static const int s1 = healing::healing_model().slot("collagen1");
+    static const int s3 = healing::healing_model().slot("collagen3");
+    const double t = outcome_s[headline] / kHour;
+    const double c1v = run.value(Layer::PapillaryDermis, s1, t);
+    const double c3v = run.value(Layer::PapillaryDermis, s3, t);
+    o.collagen1_share = c1v + c3v > 0 ? c1v / (c1v + c3v) : 0.0;
+  }
+  o.scars = h.scars;
+  o.depth_reduction_pct = h.depth_reduction_pct;
+  o.gb_quant_after = h.gb_quant_after;
+  o.gb_qual_after = h.gb_qual_after;
   return o;
 }
 
@@ -310,23 +405,101 @@ ReducedModel ReducedModel::load_default() {
   return m;
 }
 
+SessionDevice roller_session(const std::string& model, double needle_length, int passes) {
+  SessionDevice d;
+  d.device = reduced_device(model, needle_length);
+  d.technique = devices::Technique::defaults();
+  d.technique.passes = passes;
+  return d;
+}
+
+SessionDevice ReducedProtocol::session_device(int i) const {
+  if (i >= 0 && static_cast<std::size_t>(i) < listed.size()) {
+    return listed[static_cast<std::size_t>(i)];
+  }
+  if (device) return *device;
+  return roller_session(device_model, needle_length, passes);
+}
+
+std::vector<double> ReducedProtocol::outcome_times() const {
+  std::vector<double> t = also_at;
+  t.push_back(follow_up);
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  return t;
+}
+
+namespace {
+std::string describe_session(const SessionDevice& d) {
+  const auto dev = devices::make_device(d.device, devices::DeviceCatalog::defaults());
+  return fmt::format("{} {} {:.3g} mm x {} pass{}", dev->kind(), dev->model(),
+                     dev->needle().length * 1e3, d.technique.passes,
+                     d.technique.passes == 1 ? "" : "es");
+}
+}  // namespace
+
+std::string ReducedProtocol::describe() const {
+  // Runs of sessions with the same device and technique.
+  std::vector<std::pair<int, std::string>> runs;  // (first session, description)
+  for (int i = 0; i < std::max(sessions, 1); ++i) {
+    std::string d = describe_session(session_device(i));
+    if (runs.empty() || runs.back().second != d) runs.emplace_back(i, std::move(d));
+  }
+  if (runs.size() == 1) return runs[0].second;
+  std::string out;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const int from = runs[k].first + 1;
+    const int to = k + 1 < runs.size() ? runs[k + 1].first : std::max(sessions, 1);
+    if (!out.empty()) out += "; ";
+    out += from == to ? fmt::format("session {}: {}", from, runs[k].second)
+                      : fmt::format("sessions {}-{}: {}", from, to, runs[k].second);
+  }
+  return out;
+}
+
+SessionReach session_reach(const SessionDevice& d, const skin::SkinProfile& prof,
+                           const healing::Params& p) {
+  const auto dev = devices::make_device(d.device, devices::DeviceCatalog::defaults());
+  const devices::Technique& tq = d.technique;
+  const mechanics::PenetrationResult pen =
+      mechanics::penetrate(dev->needle(), tq.force / dev->needles_loaded(tq), prof,
+                           mechanics::PenetrationParams::defaults());
+  SessionReach r;
+  r.punctured = pen.punctured;
+  if (!pen.punctured) return r;
+  r.depth = pen.depth;
+  // The wound after elastic recoil, as the 3D engine sizes it (run/assess.cpp).
+  r.radius = p.channel_recoil * pen.channel_radius;
+  r.density = tq.passes * dev->density_per_pass(tq);
+  return r;
+}
+
 PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
                                       const std::vector<outcomes::ScarGeometry>& scars,
                                       const ReducedProtocol& pr, const RateFactors& rf) const {
-  if (pr.sessions < 1 || !(pr.interval > 0) || !(pr.follow_up >= 0) || !(pr.needle_length > 0)) {
-    throw std::invalid_argument("reduced protocol: sessions >= 1, interval > 0, length > 0");
+  if (pr.sessions < 1 || !(pr.interval > 0) || !(pr.follow_up >= 0)) {
+    throw std::invalid_argument("reduced protocol: sessions >= 1, interval > 0, follow-up >= 0");
   }
   std::vector<double> times;
-  for (int i = 0; i < pr.sessions; ++i) times.push_back(i * pr.interval);
-  const double end = times.back() + std::max(pr.follow_up, kHour);
-  double depth = pr.depth_reached, density = pr.density;
-  if (!(depth > 0) || !(density > 0)) {
-    const RollerReach reach = roller_reach(pr.device_model, pr.needle_length, prof);
-    if (!(depth > 0)) depth = reach.depth;
-    if (!(density > 0)) density = reach.punctured ? pr.passes * reach.density_per_pass : 0.0;
+  std::vector<Dose> doses;
+  for (int i = 0; i < pr.sessions; ++i) {
+    times.push_back(i * pr.interval);
+    Dose d{pr.depth_reached, pr.density, outcome.channel_radius};
+    if (!(d.depth > 0) || !(d.density > 0)) {
+      const SessionReach reach = session_reach(pr.session_device(i), prof, params);
+      if (!(d.depth > 0)) d.depth = reach.depth;
+      if (!(d.density > 0)) d.density = reach.punctured ? reach.density : 0.0;
+      if (reach.punctured) d.radius = reach.radius;
+    }
+    doses.push_back(d);
   }
-  return simulate_times(*this, prof, scars, times, end, depth, density, pr.time_step, rf,
-                        outcome.channel_radius);
+  std::vector<double> at;
+  std::size_t headline = 0;
+  for (double f : pr.outcome_times()) {
+    if (f == pr.follow_up) headline = at.size();
+    at.push_back(times.back() + std::max(f, kHour));
+  }
+  return simulate_times(*this, prof, scars, times, doses, at, headline, pr.time_step, rf);
 }
 
 PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtocol& pr,
@@ -345,9 +518,10 @@ ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& c
   std::vector<outcomes::ScarGeometry> scars;
   for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
   ScenarioPrediction out;
-  out.outcome = simulate_times(m, patch.profile(), scars, times, course.end_time, depth_reached,
-                               density, time_step, RateFactors{},
-                               wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius);
+  const Dose dose{depth_reached, density,
+                  wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius};
+  out.outcome = simulate_times(m, patch.profile(), scars, times, {dose}, {course.end_time}, 0,
+                               time_step, RateFactors{});
   out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;
   out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
   out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;

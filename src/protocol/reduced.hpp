@@ -9,12 +9,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/constants.hpp"
 #include "core/scenario.hpp"
+#include "devices/device.hpp"
+#include "devices/spec.hpp"
 #include "healing/params.hpp"
 #include "healing/reepithelialization.hpp"
 #include "outcomes/goodman_baron.hpp"
@@ -34,18 +37,59 @@ inline constexpr int kReducedAnnuli = 6;
 inline constexpr std::array<double, 13> kChannelCourseHours{0,  0.5, 1,  2,  4,  8, 12,
                                                             18, 24,  36, 48, 72, 96};
 
-/// A roller protocol for the reduced model. SI units.
-struct ReducedProtocol {
-  double needle_length = 1.5e-3;  // m, nominal
-  int passes = 16;                // roller passes per session
-  double density = 0.0;           // punctures/m^2 per session; 0 = passes x roller density
-  double depth_reached = 0.0;     // m; 0 = the device model's depth (roller_reach)
-  std::string device_model = "roller_192_mf8";  // catalog roller (data/devices.toml)
-  int sessions = 3;                             //
-  double interval = 28 * kDay;                  // s between sessions
-  double follow_up = 56 * kDay;                 // s after the last session (outcome time)
-  double time_step = 6 * kHour;                 // s, largest reaction step of the column driver
+/// What one session uses: a device as a scenario's [device] section builds it (any registered
+/// kind: catalog model plus overrides) and how it is moved. The reduced model reads from the
+/// technique the passes, glide speed, lateral overlap and hand force (the nominal values: it does
+/// not draw hand jitter).
+struct SessionDevice {
+  devices::DeviceSpec device;
+  devices::Technique technique;
 };
+
+/// A course for the reduced model: any catalog device with its settings, the same every session
+/// or listed session by session. SI units.
+struct ReducedProtocol {
+  // The catalog roller shorthand, used when `device` is empty: `device_model` fitted with
+  // `needle_length`, `passes` passes at the [technique] defaults.
+  double needle_length = 1.5e-3;                // m, nominal
+  int passes = 16;                              // roller passes per session
+  std::string device_model = "roller_192_mf8";  // catalog roller (data/devices.toml)
+  std::optional<SessionDevice> device;          // every session's device (unless listed below)
+  std::vector<SessionDevice> listed;            // session i < listed.size() uses listed[i]
+  double density = 0.0;                         // punctures/m^2 per session; 0 = from the device
+  double depth_reached = 0.0;                   // m; 0 = from the device and penetration model
+  int sessions = 3;                             // sessions (a cohort may draw them per patient)
+  // Per-patient distribution of the number of sessions (cohorts): (sessions, weight) pairs;
+  // empty: every patient has `sessions`.
+  std::vector<std::pair<int, double>> session_counts;
+  double interval = 28 * kDay;   // s between sessions
+  double follow_up = 56 * kDay;  // s after the last session (the headline outcome time)
+  std::vector<double> also_at;   // s after the last session: further outcome times
+  double time_step = 6 * kHour;  // s, largest reaction step of the column driver
+
+  /// The device and technique of session i (0-based).
+  SessionDevice session_device(int i) const;
+  /// Every outcome time (s after the last session), ascending, follow_up among them.
+  std::vector<double> outcome_times() const;
+  /// One line naming the device(s): "roller roller_192_mf8 1.5 mm x 16 passes".
+  std::string describe() const;
+};
+
+/// What a session's device delivers on a patient's skin, from the device and penetration model
+/// of `mnsim run` (devices/, mechanics/) at the technique's nominal force: depth reached, wound
+/// radius after recoil (healing.toml channel_recoil, as the 3D engine) and punctures per m^2.
+struct SessionReach {
+  bool punctured = false;
+  double depth = 0.0;    // m below the surface (0 when the needles do not puncture)
+  double radius = 0.0;   // m, the wound's radius after elastic recoil
+  double density = 0.0;  // punctures/m^2 in the session (passes x density per pass)
+};
+/// Throws InputError (at the device's keys) for a device the catalog cannot build.
+SessionReach session_reach(const SessionDevice& d, const skin::SkinProfile& prof,
+                           const healing::Params& p);
+/// The roller shorthand's device: catalog roller `model` fitted with `needle_length`, `passes`
+/// passes at the [technique] defaults.
+SessionDevice roller_session(const std::string& model, double needle_length, int passes);
 
 /// What a catalog roller does on a patient's skin, from the same device and penetration model
 /// as `mnsim run` (devices/, mechanics/): the roller `model` fitted with `needle_length` (m),
@@ -79,9 +123,26 @@ struct RateFactors {
   double melanin_rate = 1.0;              // epidermis.melanin_rate
 };
 
+/// The outcome of a patient at one time after the last session.
+struct TimedOutcome {
+  double follow_up = 0.0;  // s after the last session
+  outcomes::DermalGain gain;
+  double papillary_collagen_change = 0.0;  // (C1 + C3)/(C1 + C3)_0 - 1
+  double reticular_collagen_change = 0.0;
+  double dermal_collagen_change = 0.0;  // papillary and reticular, thickness-weighted
+  double papillary_elastin_change = 0.0, reticular_elastin_change = 0.0;
+  double epidermal_thickness_change = 0.0;
+  double dermal_thickness_change = 0.0;  // m: rise of untreated-scar skin from new matrix
+  std::vector<outcomes::RemodelResult> scars;
+  double depth_reduction_pct = 0.0;
+  int gb_quant_after = 0, gb_qual_after = 0;
+};
+
 struct PatientOutcome {
-  double depth_reached = 0.0;              // m
-  double density = 0.0;                    // punctures/m^2 per session
+  int sessions = 0;                        // sessions given
+  double depth_reached = 0.0;              // m, mean over sessions
+  double deepest = 0.0;                    // m, the deepest session's depth reached
+  double density = 0.0;                    // punctures/m^2 per session, mean over sessions
   bool bled = false;                       // depth reached beyond the superficial plexus
   outcomes::DermalGain gain;               // relative matrix gain at the outcome time
   double papillary_collagen_change = 0.0;  // (C1 + C3)/(C1 + C3)_0 - 1 at the outcome time
@@ -102,6 +163,10 @@ struct PatientOutcome {
   double depth_reduction_pct = 0.0;  // mean over graded scars (kinds other than striae/wrinkle)
   int gb_quant_before = 0, gb_quant_after = 0;
   int gb_qual_before = 0, gb_qual_after = 0;
+  double dermal_collagen_change = 0.0, papillary_elastin_change = 0.0,
+         reticular_elastin_change = 0.0, dermal_thickness_change = 0.0;  // at follow_up
+  std::vector<TimedOutcome> at;  // at every outcome time (ReducedProtocol::outcome_times)
+  std::size_t headline = 0;      // index in `at` of the headline time (follow_up)
 };
 
 /// Epidermal channel healing by channel radius, shared between threads

@@ -220,8 +220,9 @@ double evaluate_case(const ReducedModel& m, const ValidationSet& set, const Vali
   if (cohort_metric(c.metric)) {
     CohortSpec spec = c.cohort ? *c.cohort : set.cohort;
     spec.population.size = c.cohort_size;
-    spec.protocol = c.protocol;
-    const CohortResult r = run_cohort(m, spec, threads);
+    spec.arms = {Arm{"protocol", c.protocol}};
+    const CohortResult cr = run_cohort(m, spec, threads);
+    const ArmResult& r = cr.arms.front();
     if (c.metric == "improved_1_grade_pct") return 100.0 * r.improved_1_grade_fraction;
     if (c.metric == "gb_quantitative_change") return r.quant_after.mean - r.quant_before.mean;
     // pih_incidence_pct over the patients of Fitzpatrick <= fitzpatrick_max

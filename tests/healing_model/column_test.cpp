@@ -189,5 +189,51 @@ TEST(HealingColumn, SessionFractionsMatchHandCalculation) {
   EXPECT_EQ(d[4], 0.0);  // hypodermis not reached at 1 mm
 }
 
+// Per-session doses (a course that changes device or settings): the same dose listed for every
+// session is the one-dose protocol, bit for bit; a lighter later session gives less collagen than
+// the same course at full dose, and more than the course without it.
+TEST(HealingColumn, PerSessionDosesMatchTheOneDoseProtocolAndOrderTheResponse) {
+  ColumnProtocol one = lotfi();
+  one.session_times = {0.0, 30 * kDay};
+  one.end_time = 90 * kDay;
+  one.annuli = 6;
+  ColumnProtocol listed = one;
+  listed.doses.assign(2, SessionDose{one.density, one.depth, one.radius, one.bled, nullptr});
+  const ColumnRun a = run_column(P(), testing::cheek_profile(), one);
+  const ColumnRun b = run_column(P(), testing::cheek_profile(), listed);
+  ASSERT_EQ(a.samples.size(), b.samples.size());
+  const double t = one.end_time;
+  EXPECT_EQ(a.collagen_change(Layer::PapillaryDermis, t),
+            b.collagen_change(Layer::PapillaryDermis, t));
+  EXPECT_EQ(a.collagen_change(Layer::ReticularDermis, t),
+            b.collagen_change(Layer::ReticularDermis, t));
+
+  ColumnProtocol lighter = listed;
+  lighter.doses[1].density = 0.25 * one.density;
+  ColumnProtocol none = listed;
+  none.doses[1].density = 0.0;
+  const ColumnRun c = run_column(P(), testing::cheek_profile(), lighter);
+  const ColumnRun d = run_column(P(), testing::cheek_profile(), none);
+  const double full = a.collagen_change(Layer::PapillaryDermis, t);
+  const double light = c.collagen_change(Layer::PapillaryDermis, t);
+  const double skipped = d.collagen_change(Layer::PapillaryDermis, t);
+  EXPECT_LT(light, full);
+  EXPECT_GT(light, skipped);
+  // A second session of no punctures is no session: the first session's response alone.
+  ColumnProtocol first = one;
+  first.session_times = {0.0};
+  const ColumnRun e = run_column(P(), testing::cheek_profile(), first);
+  EXPECT_NEAR(skipped, e.collagen_change(Layer::PapillaryDermis, t),
+              2e-3 * (1.0 + std::abs(skipped)));
+  // Each session's barrier recovery follows its own channels.
+  ASSERT_EQ(c.sessions.size(), 2u);
+  EXPECT_GT(c.sessions[0].barrier_time, 0.0);
+  EXPECT_GT(c.sessions[1].barrier_time, 0.0);
+  // Doses must come one per session.
+  ColumnProtocol bad = listed;
+  bad.doses.pop_back();
+  EXPECT_THROW(run_column(P(), testing::cheek_profile(), bad), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace mnsim::healing

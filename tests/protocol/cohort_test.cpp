@@ -58,7 +58,8 @@ TEST(Cohort, ReproducibleAndThreadIndependent) {
   const std::string a = cohort_json(run_cohort(M(), c, 1));
   const std::string b = cohort_json(run_cohort(M(), c, 2));
   EXPECT_EQ(a, b);
-  EXPECT_EQ(patients_csv(run_cohort(M(), c, 1)), patients_csv(run_cohort(M(), c, 2)));
+  EXPECT_EQ(patients_csv(run_cohort(M(), c, 1).arms[0]),
+            patients_csv(run_cohort(M(), c, 2).arms[0]));
   CohortSpec d = c;
   d.seed = 12;
   EXPECT_NE(cohort_json(run_cohort(M(), d, 2)), a);
@@ -79,11 +80,11 @@ TEST(Cohort, OutputsHaveTheDocumentedKeys) {
     EXPECT_TRUE(j.contains(k)) << k;
   }
   // Inclusion criterion holds; Fitzpatrick only I and VI drawn.
-  for (const auto& row : r.rows) {
+  for (const auto& row : r.arms[0].rows) {
     EXPECT_GE(row.outcome.gb_qual_before, 2);
     EXPECT_TRUE(row.patient.spec.fitzpatrick == 1 || row.patient.spec.fitzpatrick == 6);
   }
-  const std::string csv = patients_csv(r);
+  const std::string csv = patients_csv(r.arms[0]);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 25);
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cohort_out";
   std::filesystem::remove_all(dir);
