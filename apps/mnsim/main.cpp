@@ -30,6 +30,7 @@
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
+#include "report/plan_page.hpp"
 #include "run/punctures.hpp"
 #include "run/run.hpp"
 #include "run/scenario_schema.hpp"
@@ -147,9 +148,12 @@ struct Flags {
   std::string file;
   std::string resume;                      // run: the folder of the run to continue
   std::string checkpoint_every = "5 min";  // run: wall time between checkpoints
-  std::string csv;      // dose-response, plan: the CSV of every grid point / protocol
-  std::string json;     // plan: every protocol as JSON
-  int export_rank = 0;  // plan: print ranked protocol N as a scenario (0: the table)
+  std::string csv;         // dose-response, plan: the CSV of every grid point / protocol
+  std::string json;        // plan: every protocol as JSON
+  std::string html;        // plan: the printable page
+  std::string start_date;  // plan: --start-date as given
+  bool progress = false;   // plan: progress lines on stderr even when it is not a terminal
+  int export_rank = 0;     // plan: print ranked protocol N as a scenario (0: the table)
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -354,32 +358,105 @@ void check_output_file(const std::string& path, const char* flag, bool force) {
   }
 }
 
+/// Progress of `mnsim plan` on stderr ("plan: 120/441 protocols evaluated"), at most twice a
+/// second and at the end of each stage: redrawn in place on a terminal, one line per report
+/// otherwise. Never on stdout, which holds the table or the exported scenario.
+class PlanProgress final : public mnsim::Progress {
+ public:
+  explicit PlanProgress(bool terminal) : terminal_(terminal) {}
+  void stage(std::string_view name) override {
+    finish_line();
+    stage_ = std::string(name);
+    last_ = {};
+  }
+  void advance(double done, double total) override {
+    const auto now = Clock::now();
+    const bool end = done >= total;
+    if (!end && now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    std::fprintf(stderr, "%splan: %.0f/%.0f %s%s", terminal_ ? "\r" : "", done, total,
+                 stage_.c_str(), terminal_ ? "\x1b[K" : "\n");
+    std::fflush(stderr);
+    drawn_ = terminal_;
+  }
+  void note(std::string_view text) override {
+    finish_line();
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
+  }
+  ~PlanProgress() override { finish_line(); }
+
+ private:
+  void finish_line() {
+    if (drawn_) std::fputc('\n', stderr);
+    drawn_ = false;
+  }
+  bool terminal_;
+  std::string stage_;
+  Clock::time_point last_{};
+  bool drawn_ = false;
+};
+
+/// The output files of `mnsim plan`, each checked (check_output_file) and none the same as
+/// another, before anything runs.
+void check_plan_outputs(const Flags& f) {
+  const std::pair<const char*, std::string> outs[] = {
+      {"--json", f.json}, {"--csv", f.csv}, {"--html", f.html}};
+  for (const auto& [flag, path] : outs) check_output_file(path, flag, f.force);
+  auto same = [](const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty()) return false;
+    // Absolute first: weakly_canonical leaves a relative name with no existing part relative.
+    std::error_code ea, eb;
+    const auto ca = std::filesystem::weakly_canonical(std::filesystem::absolute(a, ea), ea);
+    const auto cb = std::filesystem::weakly_canonical(std::filesystem::absolute(b, eb), eb);
+    return a == b || (!ea && !eb && ca == cb);
+  };
+  for (std::size_t i = 0; i < std::size(outs); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (same(outs[i].second, outs[j].second)) {
+        throw mnsim::InputError({"command line", 0, 0}, outs[i].first,
+                                fmt::format("is the same file as {}", outs[j].first),
+                                "different file names");
+      }
+    }
+  }
+}
+
 int cmd_plan(const Flags& f) {
+  // Command-line values first: a bad --start-date is refused before anything is read or run.
+  const std::string start =
+      f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
   const auto model = mnsim::protocol::ReducedModel::load_default();
   const auto patient = mnsim::protocol::load_plan_patient(f.file);
-  check_output_file(f.json, "--json", f.force);
-  check_output_file(f.csv, "--csv", f.force);
-  if (!f.json.empty() && f.json == f.csv) {
-    throw mnsim::InputError({"command line", 0, 0}, "--csv", "is the same file as --json",
-                            "two different file names");
+  check_plan_outputs(f);
+  std::unique_ptr<PlanProgress> progress;
+  if (f.progress || isatty(fileno(stderr))) {
+    progress = std::make_unique<PlanProgress>(isatty(fileno(stderr)) != 0);
   }
-  const auto plan = mnsim::protocol::make_plan(model, patient, f.threads);
+  const auto plan = mnsim::protocol::make_plan(model, patient, f.threads, progress.get());
+  progress.reset();
   // --export N: the scenario alone on stdout (redirect it to a file), checked before any file
   // is written.
   const std::string scenario =
-      f.export_rank > 0 ? mnsim::protocol::plan_scenario(patient, plan, f.export_rank) : "";
+      f.export_rank > 0 ? mnsim::protocol::plan_scenario(patient, plan, f.export_rank, start) : "";
   if (!f.json.empty()) {
-    mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(patient, plan));
+    mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(patient, plan, start));
   }
   if (!f.csv.empty()) mnsim::io::write_file_atomic(f.csv, mnsim::protocol::plan_csv(plan));
-  std::fputs(
-      f.export_rank > 0 ? scenario.c_str() : mnsim::protocol::plan_table(patient, plan).c_str(),
-      stdout);
+  if (!f.html.empty()) {
+    mnsim::io::write_file_atomic(f.html, mnsim::report::plan_html(patient, plan, start));
+  }
+  std::fputs(f.export_rank > 0 ? scenario.c_str()
+                               : mnsim::protocol::plan_table(patient, plan, start).c_str(),
+             stdout);
   for (const auto& [flag, path] : {std::pair{"--json", f.json}, std::pair{"--csv", f.csv}}) {
     if (!path.empty()) {
       std::fprintf(stderr, "wrote %zu protocols to %s (%s)\n", plan.evaluated.size(), path.c_str(),
                    flag);
     }
+  }
+  if (!f.html.empty()) {
+    std::fprintf(stderr, "wrote the plan page (%zu ranked protocols) to %s (--html)\n",
+                 plan.ranked.size(), f.html.c_str());
   }
   return 0;
 }
@@ -501,7 +578,17 @@ int main(int argc, char** argv) {
                    "Print ranked protocol N as a scenario for `mnsim run` instead of the table")
       ->type_name("N")
       ->check(CLI::Range(1, 1000));
-  plan->add_flag("--force", f.force, "Replace the --json or --csv file if it exists");
+  plan->add_option("--html", f.html,
+                   "Also write a printable page of the plan (patient, ranked protocols with a "
+                   "legend, session calendar) to this HTML file")
+      ->type_name("FILE");
+  plan->add_option("--start-date", f.start_date,
+                   "Date of the first session (YYYY-MM-DD): dates the calendar of the table, "
+                   "--json, --html and --export")
+      ->type_name("DATE");
+  plan->add_flag("--progress", f.progress,
+                 "Report progress on stderr also when it is not a terminal");
+  plan->add_flag("--force", f.force, "Replace the --json, --csv or --html file if it exists");
 
   auto* dose = app.add_subcommand(
       "dose-response",

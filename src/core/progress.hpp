@@ -10,7 +10,8 @@ class Progress {
   virtual ~Progress() = default;
   /// A new stage begins ("punctures", "healing", ...).
   virtual void stage(std::string_view name) = 0;
-  /// Simulated time reached, out of the total to simulate (both in seconds).
+  /// Progress made, out of the total: simulated time in seconds for a run; the number of
+  /// simulations done for a search (protocol::make_plan: protocols, then replicates).
   virtual void advance(double sim_time_s, double total_s) = 0;
   /// A notable event ("session 2 of 5", ...).
   virtual void note(std::string_view text) = 0;

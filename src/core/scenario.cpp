@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/command_line.hpp"
+
 namespace mnsim {
 
 // ---------------------------------------------------------------------------------------------
@@ -208,14 +210,6 @@ std::string node_kind(const toml::node& n) {
     default:
       return "nothing";
   }
-}
-
-bool valid_date(int y, int m, int d) {
-  if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1) return false;
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int dm = days[m - 1];
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) dm = 29;
-  return d <= dm;
 }
 
 class Validator {

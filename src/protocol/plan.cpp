@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
 #include "outcomes/face_inventory.hpp"
+#include "protocol/course.hpp"
 #include "protocol/mirror.hpp"
 #include "protocol/validate.hpp"
 
@@ -33,6 +35,28 @@ double percentile(std::vector<double> x, double q) {
   const double w = pos - static_cast<double>(i);
   return i + 1 < x.size() ? (1 - w) * x[i] + w * x[i + 1] : x[i];
 }
+
+/// Counts finished simulations of one stage for a Progress, from any OpenMP thread.
+class StageCounter {
+ public:
+  StageCounter(Progress& progress, std::string_view stage, std::size_t total)
+      : progress_(progress), total_(total) {
+    progress_.stage(stage);
+    progress_.advance(0.0, static_cast<double>(total_));
+  }
+  void tick() {
+    ++done_;
+    // One thread at a time; the count read inside only grows, so the reports never go back.
+#pragma omp critical(mnsim_plan_progress)
+    progress_.advance(static_cast<double>(done_.load()), static_cast<double>(total_));
+  }
+
+ private:
+  Progress& progress_;
+  std::size_t total_;
+  std::atomic<std::size_t> done_{0};
+};
+
 }  // namespace
 
 std::vector<schema::Key> scar_keys() {
@@ -128,6 +152,7 @@ const schema::Key& plan_schema() {
 PlanPatient load_plan_patient(const std::string& path) {
   const Table root = io::load_toml_file(path, plan_schema(), "a TOML planner patient file");
   PlanPatient p;
+  if (root.has("title")) p.title = root.str("title");
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));
   const Table& pt = root.table("patient");
   p.spec.site = pt.str("site");
@@ -155,7 +180,9 @@ PlanPatient load_plan_patient(const std::string& path) {
   return p;
 }
 
-Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
+Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress) {
+  NullProgress silent;
+  Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
   const skin::SkinProfile prof =
       m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
@@ -164,6 +191,8 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
                              ? p.pih_cap
                              : m.outcome.pih_cap[static_cast<std::size_t>(p.spec.fitzpatrick - 1)];
   const double ery_cap = p.erythema_cap >= 0 ? p.erythema_cap : m.outcome.erythema_cap;
+  plan.pih_cap = pih_cap;
+  plan.erythema_cap = ery_cap;
   std::vector<PlanEntry> all;
   for (double len : p.lengths) {
     for (int passes : p.passes) {
@@ -191,9 +220,9 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
 #else
   (void)threads;
 #endif
-#pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    PlanEntry& e = all[i];
+  // One protocol: excluded past the dermis without simulating it, else simulated and checked
+  // against the caps.
+  auto evaluate = [&](PlanEntry& e) {
     const RollerReach reach = roller_reach(e.protocol.device_model, e.protocol.needle_length, prof);
     if (reach.punctured) {  // what the device delivers, for this and every replicate simulation
       e.protocol.depth_reached = reach.depth;
@@ -202,7 +231,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
     if (skin::past_dermis(reach.depth, prof)) {  // the safety rule (skin/profile.hpp)
       e.feasible = false;
       e.excluded = "past the dermis";
-      continue;
+      return;
     }
     e.nominal = m.simulate(prof, p.spec.scars, e.protocol);
     if (e.nominal.pih_risk > pih_cap) {
@@ -211,6 +240,14 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
     } else if (e.nominal.erythema_days * kDay > ery_cap) {
       e.feasible = false;
       e.excluded = "erythema";
+    }
+  };
+  {
+    StageCounter count(report, "protocols evaluated", all.size());
+#pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      evaluate(all[i]);
+      count.tick();
     }
   }
   plan.evaluated = all;
@@ -235,11 +272,15 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
   // Uncertainty band of the ranked protocols.
   const auto nr = static_cast<std::size_t>(p.replicates);
   std::vector<double> red(ok.size() * nr);
+  {
+    StageCounter count(report, "uncertainty replicates", red.size());
 #pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
-  for (std::size_t k = 0; k < red.size(); ++k) {
-    const std::size_t i = k / nr, r = k % nr;
-    const RateFactors rf = draw_rates(p.variability, p.seed, r);
-    red[k] = m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+    for (std::size_t k = 0; k < red.size(); ++k) {
+      const std::size_t i = k / nr, r = k % nr;
+      const RateFactors rf = draw_rates(p.variability, p.seed, r);
+      red[k] = m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+      count.tick();
+    }
   }
   for (std::size_t i = 0; i < ok.size(); ++i) {
     std::vector<double> x(red.begin() + static_cast<long>(i * nr),
@@ -251,15 +292,41 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads) {
   return plan;
 }
 
-std::string plan_table(const PlanPatient& p, const Plan& plan) {
+std::vector<PlanVisit> plan_calendar(const ReducedProtocol& protocol,
+                                     const std::string& start_date) {
+  std::vector<PlanVisit> out;
+  auto visit = [&](int session, double t) {
+    PlanVisit v;
+    v.session = session;
+    v.day = std::lround(t / kDay);
+    if (!start_date.empty()) v.date = add_days(start_date, v.day);
+    out.push_back(v);
+  };
+  const int n = std::max(1, protocol.sessions);
+  for (int i = 0; i < n; ++i) visit(i + 1, i * protocol.interval);
+  visit(0, (n - 1) * protocol.interval + protocol.follow_up);
+  return out;
+}
+
+std::string erythema_text(double days, bool words) {
+  if (!(days > 0)) return "none";
+  if (days >= 0.995) return fmt::format("{:.1f} {}", days, words ? "days" : "d");
+  const double hours = days * 24;
+  if (hours < 0.5) return words ? "<1 hour" : "<1 h";
+  const long h = std::lround(hours);
+  return fmt::format("{} {}", h, words ? (h == 1 ? "hour" : "hours") : "h");
+}
+
+std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string& start_date) {
   std::string s = fmt::format(
       "patient: {}, {:.0f} years, {}, Fitzpatrick {}; {} scars; dermis bottom {:.2f} mm\n"
       "searched {} protocols: {} past the dermis, {} over the PIH cap, {} over the erythema cap\n"
-      "outcome {:.1f} months after the last session; band = 10th-90th percentile over {} "
-      "replicates\n\n",
+      "outcome {:.0f} weeks ({:.1f} months) after the last session; band = 10th-90th "
+      "percentile over {} replicates\n\n",
       p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
       p.spec.scars.size(), plan.dermis_bottom * 1e3, plan.searched, plan.excluded_depth,
-      plan.excluded_pih, plan.excluded_erythema, p.follow_up / (30.44 * kDay), p.replicates);
+      plan.excluded_pih, plan.excluded_erythema, p.follow_up / kWeek, p.follow_up / (30.44 * kDay),
+      p.replicates);
   s += fmt::format("{:>4} {:>7} {:>6} {:>8} {:>9} {:>8} {:>16} {:>7} {:>8} {:>7} {:>9}  {}\n",
                    "rank", "needle", "passes", "sessions", "interval", "reached", "depth red. %",
                    "G&B q", "collagen", "PIH %", "erythema", "note");
@@ -269,22 +336,44 @@ std::string plan_table(const PlanPatient& p, const Plan& plan) {
     s += fmt::format(
         "{:>4} {:>5.2f}mm {:>6} {:>8} {:>9} {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
         "{:>3}->{:<3} "
-        "{:>+7.1f}% {:>7.2f} {:>7.2f} d  {}\n",
+        "{:>+7.1f}% {:>7.2f} {:>9}  {}\n",
         ++rank, e.protocol.needle_length * 1e3, e.protocol.passes, e.protocol.sessions,
         e.protocol.sessions > 1 ? fmt::format("{:.0f} wk", e.protocol.interval / kWeek) : "-",
         o.depth_reached * 1e3, o.depth_reduction_pct, e.reduction_p10, e.reduction_p90,
         o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk,
-        o.erythema_days, e.home_use ? "home-use length" : "");
+        erythema_text(o.erythema_days), e.home_use ? "home-use length" : "");
   }
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
-  s += "\nneedle: roller needle length; reached: depth the needles reach on this patient (device "
-       "model);\ndepth red. %: predicted mean reduction of the scars' depth [10th, 90th "
-       "percentile];\nG&B q: Goodman & Baron qualitative grade of the worst scar (0 none seen, 2 "
-       "mild, 3 moderate, 4 severe; 1 macular is colour, not modelled) before -> after;\ncollagen: "
-       "papillary collagen change; PIH %: risk of post-inflammatory "
-       "hyperpigmentation;\nerythema: days of visible redness per session. --json and --csv "
-       "write every protocol searched;\n--export N prints protocol N as a scenario for `mnsim "
-       "run`.\n";
+  if (!start_date.empty() && !plan.ranked.empty()) {
+    s += fmt::format("\ncalendar (first session {}):\n", start_date);
+    rank = 0;
+    for (const auto& e : plan.ranked) {
+      std::string sessions, outcome;
+      for (const auto& v : plan_calendar(e.protocol, start_date)) {
+        if (v.session == 0) {
+          outcome = v.date;
+        } else {
+          sessions += (sessions.empty() ? "" : ", ") + v.date;
+        }
+      }
+      s += fmt::format("{:>4} session{} {}; outcome {}\n", ++rank,
+                       e.protocol.sessions > 1 ? "s" : "", sessions, outcome);
+    }
+  }
+  s += "\nrank: best predicted improvement first (ties: fewer sessions, shorter needles, fewer "
+       "passes)\nneedle: roller needle length; passes: roller passes per session; interval: weeks "
+       "between sessions\n  (\"-\": a single session); reached: how deep the needles reach in "
+       "this patient's skin\ndepth red. %: predicted reduction of the mean scar depth at the "
+       "outcome, in % of the depth\n  before, [10th, 90th percentile]: 8 in 10 virtual patients "
+       "like this one fall in the band\nG&B q: Goodman & Baron grade of the worst scar, before -> "
+       "after: 0 no scar seen, 2 mild (not\n  obvious at 50 cm), 3 moderate (obvious at 50 cm, "
+       "flattens when the skin is stretched),\n  4 severe (does not flatten); 1 (macular: colour "
+       "only) is not modelled\ncollagen: change of the collagen of the upper (papillary) dermis; "
+       "PIH %: risk of post-inflammatory\n  hyperpigmentation (dark marks after treatment); "
+       "erythema: visible redness after each session\n  (mean; d days, h hours); note: "
+       "home-use length = needles short enough for home rollers\n--json and --csv write every "
+       "protocol searched, --html a printable page with a session\ncalendar (dated with "
+       "--start-date); --export N prints protocol N as a scenario for `mnsim run`.\n";
   return s;
 }
 
@@ -321,7 +410,7 @@ nlohmann::json entry_json(const PlanEntry& e) {
 
 }  // namespace
 
-std::string plan_json(const PlanPatient& p, const Plan& plan) {
+std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string& start_date) {
   nlohmann::json ranked = nlohmann::json::array();
   int rank = 0;
   for (const auto& e : plan.ranked) {
@@ -329,26 +418,39 @@ std::string plan_json(const PlanPatient& p, const Plan& plan) {
     j["rank"] = ++rank;
     j["scar_depth_reduction_pct_p10"] = e.reduction_p10;
     j["scar_depth_reduction_pct_p90"] = e.reduction_p90;
+    nlohmann::json cal = nlohmann::json::array();
+    for (const auto& v : plan_calendar(e.protocol, start_date)) {
+      cal.push_back({{"visit", v.session > 0 ? "session" : "outcome assessment"},
+                     {"session", v.session > 0 ? nlohmann::json(v.session) : nullptr},
+                     {"day", v.day},
+                     {"week", static_cast<double>(v.day) / 7.0},
+                     {"date", v.date.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.date)}});
+    }
+    j["calendar"] = cal;
     ranked.push_back(j);
   }
   nlohmann::json all = nlohmann::json::array();
   for (const auto& e : plan.evaluated) all.push_back(entry_json(e));
-  const nlohmann::json j = {{"patient",
-                             {{"site", p.spec.site},
-                              {"age_years", p.spec.age_years},
-                              {"sex", skin::sex_name(p.spec.sex)},
-                              {"fitzpatrick", p.spec.fitzpatrick},
-                              {"scars", p.spec.scars.size()}}},
-                            {"dermis_bottom_mm", plan.dermis_bottom * 1e3},
-                            {"replicates", p.replicates},
-                            {"band", "10th-90th percentile over the replicates"},
-                            {"searched", plan.searched},
-                            {"excluded",
-                             {{"past the dermis", plan.excluded_depth},
-                              {"PIH risk", plan.excluded_pih},
-                              {"erythema", plan.excluded_erythema}}},
-                            {"ranked", ranked},
-                            {"evaluated", all}};
+  const nlohmann::json j = {
+      {"patient",
+       {{"site", p.spec.site},
+        {"age_years", p.spec.age_years},
+        {"sex", skin::sex_name(p.spec.sex)},
+        {"fitzpatrick", p.spec.fitzpatrick},
+        {"scars", p.spec.scars.size()}}},
+      {"dermis_bottom_mm", plan.dermis_bottom * 1e3},
+      {"start_date", start_date.empty() ? nlohmann::json(nullptr) : nlohmann::json(start_date)},
+      {"pih_cap", plan.pih_cap},
+      {"erythema_cap_days", plan.erythema_cap / kDay},
+      {"replicates", p.replicates},
+      {"band", "10th-90th percentile over the replicates"},
+      {"searched", plan.searched},
+      {"excluded",
+       {{"past the dermis", plan.excluded_depth},
+        {"PIH risk", plan.excluded_pih},
+        {"erythema", plan.excluded_erythema}}},
+      {"ranked", ranked},
+      {"evaluated", all}};
   return j.dump(2) + "\n";
 }
 
@@ -393,7 +495,8 @@ std::string plan_csv(const Plan& plan) {
   return s;
 }
 
-std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank) {
+std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
+                          const std::string& start_date) {
   if (rank < 1 || static_cast<std::size_t>(rank) > plan.ranked.size()) {
     throw InputError(
         {"command line", 0, 0}, "--export",
@@ -476,7 +579,11 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank) {
   if (e.protocol.sessions > 1) {
     s += fmt::format("interval = \"{:g} weeks\"\n", e.protocol.interval / kWeek);
   }
-  s += fmt::format("follow_up = \"{:g} weeks\"\n", e.protocol.follow_up / kWeek);
+  if (!start_date.empty()) s += fmt::format("start_date = {}\n", start_date);
+  // The plan's outcome time is after the last session (a scenario counts from the first
+  // unless told).
+  s += fmt::format("follow_up = \"{:g} weeks\"\nfollow_up_from = \"last\"\n",
+                   e.protocol.follow_up / kWeek);
   return s;
 }
 

@@ -3,12 +3,15 @@
 // past the dermis of the site, PIH risk cap by Fitzpatrick type, erythema (downtime) cap; home-use
 // lengths flagged), ranked by predicted mean scar depth reduction, with an uncertainty band
 // (10th-90th percentile over virtual replicates drawn with the biological variability).
+// Outputs: a text table, JSON, CSV, a runnable scenario; the printable HTML page is
+// report::plan_html (report/plan_page.hpp).
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "core/constants.hpp"
+#include "core/progress.hpp"
 #include "core/schema.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/reduced.hpp"
@@ -25,6 +28,7 @@ std::vector<schema::Key> scar_keys();
 std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt);
 
 struct PlanPatient {
+  std::string title;  // the file's title (untrusted text)
   PatientSpec spec;
   double pih_cap = -1;       // fraction; < 0: data/outcomes.toml [planner] by type
   double erythema_cap = -1;  // s; < 0: data default
@@ -58,19 +62,47 @@ struct Plan {
   std::vector<PlanEntry> evaluated;  // every protocol searched, in search order (no band)
   int searched = 0, excluded_depth = 0, excluded_pih = 0, excluded_erythema = 0;
   double dermis_bottom = 0;  // m
+  double pih_cap = 0;        // fraction: the PIH risk cap in force (the file's or by type)
+  double erythema_cap = 0;   // s: the erythema cap in force
 };
 
-Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0);
-/// The ranked protocols as a text table with a legend of its columns.
-std::string plan_table(const PlanPatient& p, const Plan& plan);
-/// The plan as JSON: the patient, what was searched, the ranked protocols with their bands, and
-/// every evaluated protocol with its outcome or the reason it was excluded.
-std::string plan_json(const PlanPatient& p, const Plan& plan);
+/// Searches the grid of `p`. `progress` (may be null) hears two stages, "protocols evaluated"
+/// (every protocol of the grid) and "uncertainty replicates" (the replicate simulations of the
+/// ranked protocols), each followed by advance(done, total) calls that count simulations, not
+/// seconds, from one thread at a time, the last with done == total. It prints nothing.
+Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
+               Progress* progress = nullptr);
+
+/// One visit of a protocol's calendar.
+struct PlanVisit {
+  int session = 0;   // 1-based; 0: the outcome assessment
+  long day = 0;      // whole days since the first session
+  std::string date;  // ISO date when a start date is given, else empty
+};
+/// The sessions of `protocol` (the first on day 0, the others every interval) and the outcome
+/// assessment at the follow-up after the last session; dated from `start_date` (ISO, a valid
+/// date: mnsim::parse_date_option) when it is not empty, with protocol::add_days.
+std::vector<PlanVisit> plan_calendar(const ReducedProtocol& protocol,
+                                     const std::string& start_date);
+/// A mean erythema (visible redness) duration for a reader: "1.4 d" from a day on, whole hours
+/// below ("5 h"), "<1 h" for less than an hour and "none" for none; with `words`, "1.4 days",
+/// "5 hours", "<1 hour".
+std::string erythema_text(double days, bool words = false);
+
+/// The ranked protocols as a text table with a legend of its columns; with a `start_date`, the
+/// dated calendar of each ranked protocol follows the table.
+std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string& start_date = {});
+/// The plan as JSON: the patient, what was searched, the ranked protocols with their bands and
+/// calendars (dated with a `start_date`, else days and weeks only), and every evaluated protocol
+/// with its outcome or the reason it was excluded.
+std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string& start_date = {});
 /// Every evaluated protocol as CSV (rank empty when not ranked; units in the header).
 std::string plan_csv(const Plan& plan);
 /// Ranked protocol `rank` (1 = best) as a runnable scenario: the patient, one of each distinct
-/// scar of the patient file on a patch that fits them, the roller, passes and course. Throws
-/// InputError at `--export` when there is no such rank.
-std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank);
+/// scar of the patient file on a patch that fits them, the roller, passes and course (with
+/// `start_date`, the course's start_date). Throws InputError at `--export` when there is no such
+/// rank.
+std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
+                          const std::string& start_date = {});
 
 }  // namespace mnsim::protocol

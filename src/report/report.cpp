@@ -470,6 +470,25 @@ footer { margin-top: 32px; color: #666; font-size: 0.85em; }
 }
 )css";
 
+}  // namespace
+
+std::string html_page_start(std::string_view title, std::string_view extra_css) {
+  std::string h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  // Nothing may load from anywhere: only inline styles and data: images.
+  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+       "img-src data:; style-src 'unsafe-inline'\">\n";
+  h += "<link rel=\"icon\" href=\"data:,\">\n";
+  h += fmt::format("<title>{}</title>\n", html_escape(title));
+  h += "<style>";
+  h += kCss;
+  h += extra_css;
+  h += "</style>\n</head>\n<body>\n";
+  return h;
+}
+
+namespace {
+
 std::string figure_html(const Fig& f) {
   return fmt::format(
       "<figure id=\"fig-{0}\"><img src=\"data:image/png;base64,{1}\" width=\"{2:.0f}\" "
@@ -501,16 +520,7 @@ std::string build_html(const ReportData& d, const std::map<std::string, Fig>& fi
   };
   std::string h;
   h.reserve(1 << 16);
-  h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  // Nothing may load from anywhere: only inline styles and data: images.
-  h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-       "img-src data:; style-src 'unsafe-inline'\">\n";
-  h += "<link rel=\"icon\" href=\"data:,\">\n";
-  h += fmt::format("<title>{} \u2013 mnsim report</title>\n", html_escape(title));
-  h += "<style>";
-  h += kCss;
-  h += "</style>\n</head>\n<body>\n";
+  h += html_page_start(title + " \u2013 mnsim report");
   h += fmt::format("<header>\n<h1 id=\"title\">{}</h1>\n", html_escape(title));
   h += fmt::format("<p class=\"sub\">Microneedling simulation report \u00b7 mnsim {} ({})</p>\n",
                    html_escape(version()), html_escape(git_commit()));

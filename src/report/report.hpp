@@ -83,6 +83,12 @@ void write_report(const ReportData& data, const std::filesystem::path& dir);
 /// invalid UTF-8 and NUL bytes by '?'.
 std::string html_escape(std::string_view s);
 
+/// The start of a self-contained page, up to and including <body>: doctype, charset, viewport, a
+/// Content-Security-Policy that loads nothing (inline styles and data: images only), the
+/// `title` (plain text, escaped here) and the report's style sheet followed by `extra_css`
+/// (trusted CSS). The run report and the planner's page (report/plan_page.hpp) share it.
+std::string html_page_start(std::string_view title, std::string_view extra_css = {});
+
 /// Standard base64 (RFC 4648, with padding).
 std::string base64(std::string_view bytes);
 

@@ -310,5 +310,24 @@ TEST(Bounds, MirroredKeysHaveTheScenarioKeysRangesAndChoices) {
   EXPECT_EQ(schema::range_text(scenario_key("patient.age")), "12 years to 110 years");
 }
 
+TEST(Bounds, DateFlagIsStrictAndHasTheScenarioDatesRange) {
+  EXPECT_EQ(parse_date_option("2026-03-15", "--start-date"), "2026-03-15");
+  EXPECT_EQ(parse_date_option("2024-02-29", "--start-date"), "2024-02-29");  // a leap day
+  EXPECT_EQ(parse_date_option("1900-01-01", "--start-date"), "1900-01-01");
+  EXPECT_EQ(parse_date_option("2200-12-31", "--start-date"), "2200-12-31");
+  for (const char* bad :
+       {"",           "2026-02-29",  "2100-02-29",  "2026-02-30",       "2026-04-31", "2026-13-01",
+        "2026-00-10", "2026-01-00",  "1899-12-31",  "2201-01-01",       "2026-3-15",  "2026/03/15",
+        "15-03-2026", " 2026-03-15", "2026-03-15 ", "2026-03-15T10:00", "+026-03-15", "2026-03-1x",
+        "tomorrow",   "２026-03-15"}) {
+    try {
+      parse_date_option(bad, "--start-date");
+      ADD_FAILURE() << "'" << bad << "' accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.line().rfind("command line: --start-date: ", 0), 0u) << e.line();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mnsim

@@ -1,11 +1,14 @@
 // The cohort, validate and plan subcommands as a user runs them.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "support/files.hpp"
 #include "support/run_cli.hpp"
@@ -129,6 +132,125 @@ TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--export"), std::string::npos) << bad.err;
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
+/// A folder of its own for one test in this process (ctest runs tests in parallel processes).
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mnsim_cli_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// A quick plan file (one or two sessions, few replicates) whose title holds markup.
+std::string quick_plan(const std::filesystem::path& dir, int sessions_max) {
+  const auto f = dir / "patient.toml";
+  std::ofstream(f) << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
+                      "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
+                      "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
+                   << sessions_max << "\nreplicates = 2\ntop = 3\n";
+  return f.string();
+}
+
+TEST(PlanCli, HtmlPageHasTheDatedCalendarAndEscapesTheTitle) {
+  const auto dir = fresh_dir("plan_html");
+  const std::string f = quick_plan(dir, 2);
+  const std::string html = (dir / "plan.html").string(), json = (dir / "plan.json").string();
+  const auto r =
+      run_cli({"plan", f, "--html", html, "--json", json, "--start-date", "2026-03-02", "-j", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("calendar (first session 2026-03-02):"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("(--html)"), std::string::npos) << r.err;
+  const std::string page = mnsim::test::slurp(html);
+  // Every date of the best protocol's calendar (JSON) is on the page, the first one the start.
+  const auto j = nlohmann::json::parse(mnsim::test::slurp(json));
+  EXPECT_EQ(j["start_date"], "2026-03-02");
+  const auto& cal = j["ranked"][0]["calendar"];
+  ASSERT_GE(cal.size(), 2u);
+  EXPECT_EQ(cal[0]["date"], "2026-03-02");
+  for (const auto& v : cal) {
+    EXPECT_NE(page.find("<td>" + v["date"].get<std::string>() + "</td>"), std::string::npos)
+        << v.dump();
+  }
+  // The title is shown as text: escaped, never markup.
+  EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;&quot;Ann&#39;s"),
+            std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_EQ(page.find("<b>"), std::string::npos);
+  for (const char* ext : {"http:", "https:", "src="}) {  // nothing to fetch
+    EXPECT_EQ(page.find(ext), std::string::npos) << ext;
+  }
+  // An existing page is not replaced without --force, nor may two outputs be one file; in both
+  // cases nothing runs and nothing is written.
+  const auto again = run_cli({"plan", f, "--html", html, "--csv", (dir / "x.csv").string()});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("--html"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.csv"));
+  EXPECT_EQ(mnsim::test::slurp(html), page);
+  const auto same =
+      run_cli({"plan", f, "--json", (dir / "a").string(), "--html", (dir / "." / "a").string()});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.err.find("--html: is the same file as --json"), std::string::npos) << same.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "a"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PlanCli, BadStartDateIsOneLineExit2AndWritesNothing) {
+  const auto dir = fresh_dir("plan_bad_date");
+  const std::string f = quick_plan(dir, 1);
+  const std::string html = (dir / "plan.html").string(), json = (dir / "plan.json").string();
+  for (const char* bad :
+       {"2026-02-30", "2026-13-01", "tomorrow", "2026-3-1", "2026/03/01", "1899-12-31", ""}) {
+    const auto r = run_cli({"plan", f, "--html", html, "--json", json, "--start-date", bad});
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_EQ(r.err.rfind("error: command line: --start-date: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_FALSE(std::filesystem::exists(html)) << bad;
+    EXPECT_FALSE(std::filesystem::exists(json)) << bad;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PlanCli, ProgressGoesToStderrAndLeavesStdoutAlone) {
+  const auto dir = fresh_dir("plan_progress");
+  const std::string f = quick_plan(dir, 1);
+  const auto quiet = run_cli({"plan", f, "-j", "2"});
+  const auto loud = run_cli({"plan", f, "-j", "2", "--progress"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  ASSERT_EQ(loud.exit_code, 0) << loud.err;
+  EXPECT_EQ(loud.out, quiet.out);
+  EXPECT_EQ(quiet.out.find("plan: "), std::string::npos);
+  // stderr is not a terminal here: no progress without --progress, plain lines with it.
+  EXPECT_EQ(quiet.err.find("plan: "), std::string::npos) << quiet.err;
+  EXPECT_NE(loud.err.find("plan: 21/21 protocols evaluated\n"), std::string::npos) << loud.err;
+  EXPECT_NE(loud.err.find("plan: 6/6 uncertainty replicates\n"), std::string::npos) << loud.err;
+  EXPECT_EQ(loud.err.find('\r'), std::string::npos) << loud.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PlanCli, ExportCountsTheFollowUpFromTheLastSessionAndCarriesTheStartDate) {
+  // Three sessions at least 2 weeks apart, outcome 2 weeks after the last: counted from the
+  // first session (a scenario's default) the follow-up would end before the last session.
+  const auto dir = fresh_dir("plan_export_course");
+  const auto f = dir / "patient.toml";
+  std::ofstream(f) << "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
+                      "[search]\nsessions_min = 3\nsessions_max = 3\nreplicates = 1\ntop = 1\n"
+                      "follow_up = \"2 weeks\"\n";
+  const auto ex =
+      run_cli({"plan", f.string(), "--export", "1", "--start-date", "2026-03-02", "-j", "2"});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  EXPECT_NE(ex.out.find("sessions = 3\n"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("start_date = 2026-03-02\n"), std::string::npos) << ex.out;
+  EXPECT_NE(ex.out.find("follow_up = \"2 weeks\"\nfollow_up_from = \"last\"\n"), std::string::npos)
+      << ex.out;
+  const std::string scen = (dir / "rank1.toml").string();
+  std::ofstream(scen) << ex.out;
+  const auto c = run_cli({"check", scen});
+  EXPECT_EQ(c.exit_code, 0) << c.err << ex.out;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
