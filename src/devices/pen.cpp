@@ -123,6 +123,23 @@ DeviceKind pen_kind() {
                     {"stroke_amplitude", T::Quantity, Dim::Length}};
   k.default_model = "dermapen_2012";
   k.make = make_pen;
+  // A pen is searched over its depth settings in 0.25 mm steps (the dial of the pens in the
+  // catalog: FDA DEN160029) within the model's range, at 1 to 3 passes.
+  k.search_settings = [](const io::SourcedEntry& e) {
+    std::vector<Settings> out;
+    const SourceLoc here{"<protocol search>", 1, 1};
+    const double lo = e.quantity("depth_min", Dim::Length);
+    const double hi = e.quantity("depth_max", Dim::Length);
+    for (int i = 0;; ++i) {
+      const double d = std::round((lo + 0.25e-3 * i) * 1e7) / 1e7;  // no drift from the steps
+      if (d > hi + 1e-9) break;
+      Settings s("device", here);
+      s.set_quantity("depth", d, Dim::Length, mm(d), here);
+      out.push_back(std::move(s));
+    }
+    return out;
+  };
+  k.search_passes = {1, 2, 3};
   return k;
 }
 

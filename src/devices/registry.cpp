@@ -111,3 +111,15 @@ std::unique_ptr<Device> make_device(const DeviceSpec& spec, const DeviceCatalog&
 }
 
 }  // namespace mnsim::devices
+
+namespace mnsim::devices {
+
+std::vector<Settings> search_settings(const io::SourcedEntry& entry) {
+  const DeviceKind* k = find_device_kind(entry.text("kind"));
+  std::vector<Settings> out;
+  if (k && k->search_settings) out = k->search_settings(entry);
+  if (out.empty()) out.emplace_back("device", SourceLoc{"<protocol search>", 1, 1});
+  return out;
+}
+
+}  // namespace mnsim::devices

@@ -59,7 +59,17 @@ struct DeviceKind {
   std::string default_model;             // catalog id used when [device] names no model
   /// Builds the device; errors at the scenario key through the resolver's settings.
   std::unique_ptr<Device> (*make)(const Resolver&) = nullptr;
+  /// What a protocol search (`mnsim plan`) tries for one catalog entry of this kind: each
+  /// element is a set of [device] overrides (a roller's catalogued needle lengths, a pen's depth
+  /// steps). nullptr or empty: the entry as catalogued.
+  std::vector<Settings> (*search_settings)(const io::SourcedEntry& entry) = nullptr;
+  /// The passes per session a protocol search tries with this kind.
+  std::vector<int> search_passes{1, 2, 3};
 };
+
+/// The settings a protocol search tries for catalog entry `entry` (DeviceKind::search_settings;
+/// one empty set when the kind gives none).
+std::vector<Settings> search_settings(const io::SourcedEntry& entry);
 
 /// Every registered kind, in registration order (the kinds of devices/kinds.def first).
 const std::vector<DeviceKind>& device_kinds();

@@ -137,6 +137,19 @@ DeviceKind roller_kind() {
                     {"needle_lengths", T::QuantityList, Dim::Length}};
   k.default_model = "roller_192_mf8";
   k.make = make_roller;
+  // A roller is searched over the lengths it is made with, at 8, 16 and 24 passes (about 120,
+  // 245 and 365 punctures/cm^2 with the 192-needle drum).
+  k.search_settings = [](const io::SourcedEntry& e) {
+    std::vector<Settings> out;
+    const SourceLoc here{"<protocol search>", 1, 1};
+    for (double len : e.quantities("needle_lengths", Dim::Length)) {
+      Settings s("device", here);
+      s.set_quantity("needle_length", len, Dim::Length, mm(len), here);
+      out.push_back(std::move(s));
+    }
+    return out;
+  };
+  k.search_passes = {8, 16, 24};
   return k;
 }
 

@@ -14,6 +14,8 @@
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
+#include "devices/catalog.hpp"
+#include "devices/registry.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -137,6 +139,19 @@ const schema::Key& plan_schema() {
         table("search", "What is searched.",
               {mirror_key("course.follow_up", "follow_up", "3 months",
                           "outcome time after the last session"),
+               [] {
+                 const auto ids = devices::DeviceCatalog::defaults().ids();
+                 std::string all;
+                 for (const auto& id : ids) all += (all.empty() ? "" : ", ") + ("\"" + id + "\"");
+                 return enum_list("devices", ids, "[" + all + "]",
+                                  "catalog devices searched (default: every catalog device), "
+                                  "each over its kind's settings: a roller's lengths, a pen's "
+                                  "depth steps");
+               }(),
+               integer("expand", "10",
+                       "device settings (best at the reference course) searched over every "
+                       "number of sessions and interval",
+                       1, 1000),
                integer("replicates", "20", "virtual replicates for the uncertainty band", 1, 1000),
                integer("top", "10", "protocols printed", 1, 1000),
                mirror_key("course.sessions", "sessions_min", "1", "fewest sessions"),
@@ -171,8 +186,8 @@ PlanPatient load_plan_patient(const std::string& path) {
   p.sessions_max = static_cast<int>(s.integer("sessions_max"));
   if (p.sessions_max < p.sessions_min) s.fail("sessions_max", "is below sessions_min");
   p.time_step = s.quantity("time_step");
-  p.lengths = {0.25 * kMm, 0.5 * kMm, 0.75 * kMm, 1.0 * kMm, 1.5 * kMm, 2.0 * kMm, 2.5 * kMm};
-  p.passes = {8, 16, 24};
+  p.devices = s.list("devices");
+  p.expand = static_cast<int>(s.integer("expand"));
   p.intervals = {2 * kWeek, 4 * kWeek, 6 * kWeek, 8 * kWeek};
   const auto& op = outcomes::default_outcome_params();
   p.variability = {op.var_collagen_synthesis, op.var_growth_factor_supply,
@@ -193,26 +208,48 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   const double ery_cap = p.erythema_cap >= 0 ? p.erythema_cap : m.outcome.erythema_cap;
   plan.pih_cap = pih_cap;
   plan.erythema_cap = ery_cap;
-  std::vector<PlanEntry> all;
-  for (double len : p.lengths) {
-    for (int passes : p.passes) {
-      for (int n = p.sessions_min; n <= p.sessions_max; ++n) {
-        for (double iv : p.intervals) {
-          if (n == 1 && iv != p.intervals.front()) continue;  // interval irrelevant
-          PlanEntry e;
-          e.protocol.needle_length = len;
-          e.protocol.passes = passes;
-          e.protocol.sessions = n;
-          e.protocol.interval = iv;
-          e.protocol.follow_up = p.follow_up;
-          e.protocol.time_step = p.time_step;
-          e.home_use = len <= m.outcome.home_use_max + 1e-12;
-          all.push_back(e);
-        }
+  // Stage 1: every device setting (catalog entry x its kind's search settings x passes) at the
+  // reference course; stage 2: the `expand` best feasible ones over every course.
+  const int ref_sessions = std::clamp(3, p.sessions_min, p.sessions_max);
+  const double ref_interval = 4 * kWeek;
+  std::vector<PlanEntry> devs;
+  for (const io::SourcedEntry& entry : devices::DeviceCatalog::defaults().entries()) {
+    if (!p.devices.empty() &&
+        std::find(p.devices.begin(), p.devices.end(), entry.id()) == p.devices.end()) {
+      continue;
+    }
+    const std::string kind = entry.text("kind");
+    const devices::DeviceKind* k = devices::find_device_kind(kind);
+    if (!k) continue;
+    for (const Settings& set : devices::search_settings(entry)) {
+      for (int passes : k->search_passes) {
+        PlanEntry e;
+        e.kind = kind;
+        e.model = entry.id();
+        SessionDevice d;
+        d.device.kind = kind;
+        d.device.model = entry.id();
+        d.device.settings = set;
+        d.technique = devices::Technique::defaults();
+        d.technique.passes = passes;
+        const auto dev = devices::make_device(d.device, devices::DeviceCatalog::defaults());
+        e.setting_key = set.has("depth") ? "depth" : "needle_length";
+        e.setting = dev->needle().length;
+        e.passes = passes;
+        e.protocol.device = d;
+        e.protocol.needle_length = e.setting;
+        e.protocol.passes = passes;
+        e.protocol.device_model = entry.id();
+        e.protocol.sessions = ref_sessions;
+        e.protocol.interval = ref_interval;
+        e.protocol.follow_up = p.follow_up;
+        e.protocol.time_step = p.time_step;
+        e.home_use = kind == "roller" && e.setting <= m.outcome.home_use_max + 1e-12;
+        devs.push_back(std::move(e));
       }
     }
   }
-  plan.searched = static_cast<int>(all.size());
+  plan.device_settings = static_cast<int>(devs.size());
   // Needles never past the dermis (depth reached from the unlesioned surface; the same holds
   // from a scar floor only for shallower needles - stated in docs/cohort.md).
 #ifdef _OPENMP
@@ -220,14 +257,18 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
 #else
   (void)threads;
 #endif
-  // One protocol: excluded past the dermis without simulating it, else simulated and checked
-  // against the caps.
+  // One protocol: excluded past the dermis (or not puncturing) without simulating it, else
+  // simulated and checked against the caps.
   auto evaluate = [&](PlanEntry& e) {
-    const RollerReach reach = roller_reach(e.protocol.device_model, e.protocol.needle_length, prof);
-    if (reach.punctured) {  // what the device delivers, for this and every replicate simulation
-      e.protocol.depth_reached = reach.depth;
-      e.protocol.density = e.protocol.passes * reach.density_per_pass;
+    const SessionReach reach = session_reach(*e.protocol.device, prof, m.params);
+    if (!reach.punctured) {
+      e.feasible = false;
+      e.excluded = "does not puncture";
+      return;
     }
+    // What the device delivers, for this and every replicate simulation.
+    e.protocol.depth_reached = reach.depth;
+    e.protocol.density = reach.density;
     if (skin::past_dermis(reach.depth, prof)) {  // the safety rule (skin/profile.hpp)
       e.feasible = false;
       e.excluded = "past the dermis";
@@ -242,20 +283,54 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
       e.excluded = "erythema";
     }
   };
-  {
-    StageCounter count(report, "protocols evaluated", all.size());
-#pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      evaluate(all[i]);
+  auto run_all = [&](std::vector<PlanEntry>& v, const char* stage) {
+    StageCounter count(report, stage, v.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      evaluate(v[i]);
       count.tick();
     }
+  };
+  run_all(devs, "device settings evaluated");
+  // Stage 2: the best feasible device settings at the reference course, over every course.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < devs.size(); ++i) {
+    if (devs[i].feasible) order.push_back(i);
   }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return devs[a].nominal.depth_reduction_pct > devs[b].nominal.depth_reduction_pct + 1e-9;
+  });
+  if (order.size() > static_cast<std::size_t>(p.expand)) {
+    order.resize(static_cast<std::size_t>(p.expand));
+  }
+  std::vector<PlanEntry> courses;
+  for (std::size_t i : order) {
+    for (int n = p.sessions_min; n <= p.sessions_max; ++n) {
+      for (double iv : p.intervals) {
+        if (n == 1 && iv != p.intervals.front()) continue;                  // interval irrelevant
+        if (n == ref_sessions && (n == 1 || iv == ref_interval)) continue;  // stage 1 ran it
+        PlanEntry e = devs[i];
+        e.stage = 2;
+        e.feasible = true;
+        e.excluded.clear();
+        e.nominal = PatientOutcome{};
+        e.protocol.sessions = n;
+        e.protocol.interval = n == 1 ? ref_interval : iv;
+        courses.push_back(std::move(e));
+      }
+    }
+  }
+  run_all(courses, "courses of the leading devices evaluated");
+  std::vector<PlanEntry> all = std::move(devs);
+  for (auto& e : courses) all.push_back(std::move(e));
+  plan.searched = static_cast<int>(all.size());
   plan.evaluated = all;
   std::vector<PlanEntry> ok;
   for (const auto& e : all) {
     if (e.excluded == "past the dermis") ++plan.excluded_depth;
     if (e.excluded == "PIH risk") ++plan.excluded_pih;
     if (e.excluded == "erythema") ++plan.excluded_erythema;
+    if (e.excluded == "does not puncture") ++plan.excluded_no_puncture;
     if (e.feasible) ok.push_back(e);
   }
   // Best predicted improvement first; ties: fewer sessions, shorter needles, fewer passes.
@@ -264,9 +339,8 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
     if (std::abs(da - db) > 1e-9) return da > db;
     if (a.protocol.sessions != b.protocol.sessions)
       return a.protocol.sessions < b.protocol.sessions;
-    if (a.protocol.needle_length != b.protocol.needle_length)
-      return a.protocol.needle_length < b.protocol.needle_length;
-    return a.protocol.passes < b.protocol.passes;
+    if (a.setting != b.setting) return a.setting < b.setting;
+    return a.passes < b.passes;
   });
   if (ok.size() > static_cast<std::size_t>(p.top)) ok.resize(static_cast<std::size_t>(p.top));
   // Uncertainty band of the ranked protocols.
@@ -290,6 +364,12 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   }
   plan.ranked = std::move(ok);
   return plan;
+}
+
+std::string device_words(const PlanEntry& e) {
+  return e.setting_key == "depth"
+             ? fmt::format("{} {} set to {:.2f} mm deep", e.model, e.kind, e.setting / kMm)
+             : fmt::format("{} {} with {:.2f} mm needles", e.model, e.kind, e.setting / kMm);
 }
 
 std::vector<PlanVisit> plan_calendar(const ReducedProtocol& protocol,
@@ -320,24 +400,28 @@ std::string erythema_text(double days, bool words) {
 std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string& start_date) {
   std::string s = fmt::format(
       "patient: {}, {:.0f} years, {}, Fitzpatrick {}; {} scars; dermis bottom {:.2f} mm\n"
-      "searched {} protocols: {} past the dermis, {} over the PIH cap, {} over the erythema cap\n"
-      "outcome {:.0f} weeks ({:.1f} months) after the last session; band = 10th-90th "
+      "searched {} protocols ({} device settings at 3 sessions 4 weeks apart, then the {} best "
+      "over "
+      "every course):\n  {} past the dermis, {} not puncturing, {} over the PIH cap, {} over the "
+      "erythema cap\noutcome {:.0f} weeks ({:.1f} months) after the last session; band = 10th-90th "
       "percentile over {} replicates\n\n",
       p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
-      p.spec.scars.size(), plan.dermis_bottom * 1e3, plan.searched, plan.excluded_depth,
-      plan.excluded_pih, plan.excluded_erythema, p.follow_up / kWeek, p.follow_up / (30.44 * kDay),
-      p.replicates);
-  s += fmt::format("{:>4} {:>7} {:>6} {:>8} {:>9} {:>8} {:>16} {:>7} {:>8} {:>7} {:>9}  {}\n",
-                   "rank", "needle", "passes", "sessions", "interval", "reached", "depth red. %",
-                   "G&B q", "collagen", "PIH %", "erythema", "note");
+      p.spec.scars.size(), plan.dermis_bottom * 1e3, plan.searched, plan.device_settings, p.expand,
+      plan.excluded_depth, plan.excluded_no_puncture, plan.excluded_pih, plan.excluded_erythema,
+      p.follow_up / kWeek, p.follow_up / (30.44 * kDay), p.replicates);
+  s +=
+      fmt::format("{:>4} {:<20} {:>7} {:>6} {:>8} {:>9} {:>8} {:>16} {:>7} {:>8} {:>7} {:>9}  {}\n",
+                  "rank", "device", "setting", "passes", "sessions", "interval", "reached",
+                  "depth red. %", "G&B q", "collagen", "PIH %", "erythema", "note");
   int rank = 0;
   for (const auto& e : plan.ranked) {
     const auto& o = e.nominal;
     s += fmt::format(
-        "{:>4} {:>5.2f}mm {:>6} {:>8} {:>9} {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
+        "{:>4} {:<20} {:>5.2f}{} {:>6} {:>8} {:>9} {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
         "{:>3}->{:<3} "
         "{:>+7.1f}% {:>7.2f} {:>9}  {}\n",
-        ++rank, e.protocol.needle_length * 1e3, e.protocol.passes, e.protocol.sessions,
+        ++rank, e.model, e.setting * 1e3, e.setting_key == "depth" ? "d " : "mm", e.passes,
+        e.protocol.sessions,
         e.protocol.sessions > 1 ? fmt::format("{:.0f} wk", e.protocol.interval / kWeek) : "-",
         o.depth_reached * 1e3, o.depth_reduction_pct, e.reduction_p10, e.reduction_p90,
         o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk,
@@ -361,7 +445,8 @@ std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string
     }
   }
   s += "\nrank: best predicted improvement first (ties: fewer sessions, shorter needles, fewer "
-       "passes)\nneedle: roller needle length; passes: roller passes per session; interval: weeks "
+       "passes)\ndevice: catalog model (`mnsim catalog devices`); setting: needle length (mm), or "
+       "a pen's depth\n  setting (d); passes: passes per session; interval: weeks "
        "between sessions\n  (\"-\": a single session); reached: how deep the needles reach in "
        "this patient's skin\ndepth red. %: predicted reduction of the mean scar depth at the "
        "outcome, in % of the depth\n  before, [10th, 90th percentile]: 8 in 10 virtual patients "
@@ -382,8 +467,10 @@ namespace {
 nlohmann::json entry_json(const PlanEntry& e) {
   const PatientOutcome& o = e.nominal;
   nlohmann::json j = {
-      {"needle_length_mm", e.protocol.needle_length * 1e3},
-      {"passes", e.protocol.passes},
+      {"device", {{"kind", e.kind}, {"model", e.model}}},
+      {e.setting_key == "depth" ? "depth_setting_mm" : "needle_length_mm", e.setting * 1e3},
+      {"passes", e.passes},
+      {"stage", e.stage},
       {"sessions", e.protocol.sessions},
       {"interval_weeks",
        e.protocol.sessions > 1 ? nlohmann::json(e.protocol.interval / kWeek) : nullptr},
@@ -456,8 +543,9 @@ std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string&
 
 std::string plan_csv(const Plan& plan) {
   std::string s =
-      "rank,needle_length_mm,passes,sessions,interval_weeks,depth_reached_mm,punctures_per_cm2,"
-      "home_use_length,feasible,excluded,scar_depth_reduction_pct,scar_depth_reduction_pct_p10,"
+      "rank,kind,model,setting,setting_mm,passes,sessions,interval_weeks,depth_reached_mm,"
+      "punctures_per_cm2,home_use_length,stage,feasible,excluded,scar_depth_reduction_pct,scar_"
+      "depth_reduction_pct_p10,"
       "scar_depth_reduction_pct_p90,gb_qualitative_before,gb_qualitative_after,"
       "gb_quantitative_before,gb_quantitative_after,papillary_collagen_change_pct,pih_risk_pct,"
       "erythema_days,barrier_hours\n";
@@ -467,20 +555,22 @@ std::string plan_csv(const Plan& plan) {
     const PlanEntry* r = nullptr;
     for (std::size_t i = 0; i < plan.ranked.size(); ++i) {
       const ReducedProtocol& a = plan.ranked[i].protocol;
-      if (a.needle_length == e.protocol.needle_length && a.passes == e.protocol.passes &&
+      const PlanEntry& b = plan.ranked[i];
+      if (b.model == e.model && b.setting == e.setting && b.passes == e.passes &&
           a.sessions == e.protocol.sessions && a.interval == e.protocol.interval) {
         rank = static_cast<int>(i) + 1;
         r = &plan.ranked[i];
       }
     }
     const PatientOutcome& o = e.nominal;
-    const bool simulated = e.excluded != "past the dermis";
-    s += fmt::format(
-        "{},{:g},{},{},{},{:.3f},{:.1f},{},{},{},", rank > 0 ? std::to_string(rank) : "",
-        e.protocol.needle_length * 1e3, e.protocol.passes, e.protocol.sessions,
-        e.protocol.sessions > 1 ? fmt::format("{:g}", e.protocol.interval / kWeek) : "",
-        e.protocol.depth_reached * 1e3, e.protocol.density * 1e-4, e.home_use ? 1 : 0,
-        e.feasible ? 1 : 0, e.excluded);
+    const bool simulated = e.excluded != "past the dermis" && e.excluded != "does not puncture";
+    s +=
+        fmt::format("{},{},{},{},{:g},{},{},{},{:.3f},{:.1f},{},{},{},{},",
+                    rank > 0 ? std::to_string(rank) : "", e.kind, e.model, e.setting_key,
+                    e.setting * 1e3, e.passes, e.protocol.sessions,
+                    e.protocol.sessions > 1 ? fmt::format("{:g}", e.protocol.interval / kWeek) : "",
+                    e.protocol.depth_reached * 1e3, e.protocol.density * 1e-4, e.home_use ? 1 : 0,
+                    e.stage, e.feasible ? 1 : 0, e.excluded);
     if (simulated) {
       s += fmt::format("{:.3f},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n",
                        o.depth_reduction_pct, r ? fmt::format("{:.3f}", r->reduction_p10) : "",
@@ -541,12 +631,12 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   const double side = std::max(1e-2, cell * static_cast<double>(per_row));
   const double mm = 1e3;
   std::string s = fmt::format(
-      "# Exported by `mnsim plan` (rank {} of {}): {:.2f} mm roller, {} passes, {} session{}{}.\n"
+      "# Exported by `mnsim plan` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
       "# The patch holds one of each distinct scar of the patient file ({} of {} scars), not the "
       "whole face;\n# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] "
       "(reduced model).\n",
-      rank, plan.ranked.size(), e.protocol.needle_length * mm, e.protocol.passes,
-      e.protocol.sessions, e.protocol.sessions > 1 ? "s" : "",
+      rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
+      e.protocol.sessions > 1 ? "s" : "",
       e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
       distinct.size(), p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
       e.reduction_p90);
@@ -572,9 +662,9 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
       s += fmt::format("tether = {}\n", d->tethered ? "true" : "false");
     }
   }
-  s += fmt::format("\n[device]\nmodel = \"{}\"\nneedle_length = \"{:g} mm\"\n\n",
-                   e.protocol.device_model, e.protocol.needle_length * mm);
-  s += fmt::format("[technique]\npasses = {}\n\n", e.protocol.passes);
+  s += fmt::format("\n[device]\nkind = \"{}\"\nmodel = \"{}\"\n{} = \"{:g} mm\"\n\n", e.kind,
+                   e.model, e.setting_key, e.setting * mm);
+  s += fmt::format("[technique]\npasses = {}\n\n", e.passes);
   s += fmt::format("[course]\nsessions = {}\n", e.protocol.sessions);
   if (e.protocol.sessions > 1) {
     s += fmt::format("interval = \"{:g} weeks\"\n", e.protocol.interval / kWeek);

@@ -37,8 +37,10 @@ struct PlanPatient {
   int top = 10;
   std::uint64_t seed = 1;
   Variability variability;
-  std::vector<double> lengths;  // m (catalogue lengths searched)
-  std::vector<int> passes;
+  // Catalog devices searched (data/devices.toml ids; empty: every catalog device), each over its
+  // kind's search settings and passes (devices::DeviceKind::search_settings, search_passes).
+  std::vector<std::string> devices;
+  int expand = 10;  // device settings searched over every course (stage 2)
   int sessions_min = 1, sessions_max = 6;
   std::vector<double> intervals;  // s
   double time_step = 6 * kHour;   // s
@@ -49,7 +51,12 @@ const schema::Key& plan_schema();
 PlanPatient load_plan_patient(const std::string& path);
 
 struct PlanEntry {
-  ReducedProtocol protocol;
+  ReducedProtocol protocol;  // protocol.device: the device and technique of every session
+  std::string kind, model;   // the device
+  std::string setting_key;   // what was set: "needle_length" (rollers, stamps) or "depth" (pens)
+  double setting = 0;        // m: the needle length or depth setting
+  int passes = 0;            // passes per session
+  int stage = 1;             // 1: the reference course; 2: the course grid of a leading device
   PatientOutcome nominal;
   double reduction_p10 = 0, reduction_p90 = 0;  // % (replicates)
   bool feasible = true;
@@ -57,10 +64,16 @@ struct PlanEntry {
   std::string excluded;  // why infeasible
 };
 
+/// The device of a protocol in plain words: "roller_192_mf8 roller with 1.50 mm needles",
+/// "dermapen_2012 pen set to 1.00 mm deep".
+std::string device_words(const PlanEntry& e);
+
 struct Plan {
   std::vector<PlanEntry> ranked;     // feasible, best first (top N)
   std::vector<PlanEntry> evaluated;  // every protocol searched, in search order (no band)
-  int searched = 0, excluded_depth = 0, excluded_pih = 0, excluded_erythema = 0;
+  int searched = 0, excluded_depth = 0, excluded_pih = 0, excluded_erythema = 0,
+      excluded_no_puncture = 0;
+  int device_settings = 0;   // device x setting x passes combinations (stage 1)
   double dermis_bottom = 0;  // m
   double pih_cap = 0;        // fraction: the PIH risk cap in force (the file's or by type)
   double erythema_cap = 0;   // s: the erythema cap in force

@@ -26,6 +26,7 @@ body { max-width: 1120px; }
 table.plan { font-size: 0.85em; }
 table.plan th { vertical-align: bottom; font-weight: 600; }
 table.plan td, .calendar td:not(:last-child) { white-space: nowrap; }
+table.plan td.device { white-space: normal; overflow-wrap: anywhere; max-width: 9em; }
 dl.legend { margin: 8px 0 16px; }
 dl.legend dt { font-weight: 600; margin-top: 6px; }
 dl.legend dd { margin: 0 0 0 18px; }
@@ -55,7 +56,7 @@ std::string length_text(double m) {
 std::string protocol_words(const PlanEntry& e) {
   const auto& r = e.protocol;
   return fmt::format(
-      "{:.2f} mm needles, {} passes per session, {}", r.needle_length / kMm, r.passes,
+      "{}, {} passes per session, {}", protocol::device_words(e), e.passes,
       r.sessions > 1 ? fmt::format("{} sessions {:.0f} weeks apart", r.sessions, r.interval / kWeek)
                      : std::string("a single session"));
 }
@@ -138,19 +139,22 @@ std::string join(const std::vector<std::string>& parts, const std::string& last_
 
 /// What was searched, and how many protocols each limit left out.
 std::string search_section(const PlanPatient& p, const Plan& plan) {
-  std::vector<std::string> lengths, passes, intervals;
-  for (double l : p.lengths) lengths.push_back(fmt::format("{:g}", l / kMm));
-  for (int n : p.passes) passes.push_back(fmt::format("{}", n));
+  std::vector<std::string> models, intervals;
+  for (const auto& e : plan.evaluated) {
+    if (std::find(models.begin(), models.end(), e.model) == models.end()) models.push_back(e.model);
+  }
   for (double iv : p.intervals) intervals.push_back(fmt::format("{:g}", iv / kWeek));
   const auto kept = std::count_if(plan.evaluated.begin(), plan.evaluated.end(),
                                   [](const PlanEntry& e) { return e.feasible; });
   std::string h = "<section id=\"search\">\n<h2>What was searched</h2>\n<p>";
   h += html_escape(fmt::format(
-      "{} treatment protocols with a roller: needle lengths {} mm; {} passes per session; {} to "
-      "{} sessions, {} weeks apart. The outcome of each is predicted {:.0f} weeks ({:.1f} "
-      "months) after its last session.",
-      plan.searched, join(lengths, " and "), join(passes, " or "), p.sessions_min, p.sessions_max,
-      join(intervals, " or "), p.follow_up / kWeek, p.follow_up / (30.44 * kDay)));
+      "{} treatment protocols. First, {} device settings ({}: each roller and stamp with the "
+      "needle lengths it is made with, each pen at its depth settings in 0.25 mm steps, each "
+      "with a few numbers of passes) were each tried with three sessions four weeks apart; "
+      "then the {} best of them with {} to {} sessions, {} weeks apart. The outcome of each "
+      "is predicted {:.0f} weeks ({:.1f} months) after its last session.",
+      plan.searched, plan.device_settings, join(models, ", "), p.expand, p.sessions_min,
+      p.sessions_max, join(intervals, " or "), p.follow_up / kWeek, p.follow_up / (30.44 * kDay)));
   h += "</p>\n<table>\n<thead><tr><th>Protocols</th><th class=\"num\">Number</th></tr></thead>\n"
        "<tbody>\n";
   auto row = [&](const std::string& what, long long n) {
@@ -181,7 +185,7 @@ bool any_home_use(const Plan& plan) {
 
 std::string ranked_table(const Plan& plan) {
   static const char* const heads[] = {"Rank",
-                                      "Needle length",
+                                      "Device",
                                       "Passes per session",
                                       "Sessions",
                                       "Weeks between sessions",
@@ -208,8 +212,11 @@ std::string ranked_table(const Plan& plan) {
       return fmt::format("<td class=\"num\">{}</td>", html_escape(s));
     };
     h += "<tr>" + num(fmt::format("{}", ++rank)) +
-         num(fmt::format("{:.2f} mm", r.needle_length / kMm)) + num(fmt::format("{}", r.passes)) +
-         num(fmt::format("{}", r.sessions)) +
+         fmt::format("<td class=\"device\">{}<br>{}</td>", html_escape(e.model),
+                     html_escape(e.setting_key == "depth"
+                                     ? fmt::format("{} set to {:.2f} mm", e.kind, e.setting / kMm)
+                                     : fmt::format("{}, {:.2f} mm", e.kind, e.setting / kMm))) +
+         num(fmt::format("{}", e.passes)) + num(fmt::format("{}", r.sessions)) +
          (r.sessions > 1 ? num(fmt::format("{:.0f}", r.interval / kWeek))
                          : "<td class=\"num\">" + dash() + " (single session)</td>") +
          num(length_text(o.depth_reached)) + num(fmt::format("{:.1f} %", o.depth_reduction_pct)) +
@@ -231,12 +238,14 @@ std::string legend(const PlanPatient& p, const Plan& plan) {
       {"Rank",
        "Best predicted improvement first; between equals, fewer sessions, then shorter "
        "needles, then fewer passes."},
-      {"Needle length", "The length of the roller's needles."},
-      {"Passes per session", "How many times the roller is passed over the skin in one session."},
+      {"Device",
+       "The device from the catalog and its setting: a roller or stamp by the length of its "
+       "needles, a pen by how deep it is set to go."},
+      {"Passes per session", "How many times the device is passed over the skin in one session."},
       {"Sessions; weeks between sessions",
        "How many treatments, and the weeks from one to the next (a dash for a single session)."},
       {"Depth the needles reach",
-       "How deep the needles go into this patient's skin, from a model of the roller pressed "
+       "How deep the needles go into this patient's skin, from a model of the device pressed "
        "with a normal hand force; less than the needle length, because the skin dents before "
        "the needles pierce it."},
       {"Predicted reduction of mean scar depth",
@@ -314,15 +323,12 @@ std::string calendar_section(const PlanPatient& p, const Plan& plan,
         start_date.empty() ? "When" : "Date");
     for (const auto& v : protocol::plan_calendar(e.protocol, start_date)) {
       const std::string what =
-          v.session > 0
-              ? fmt::format(
-                    "Roller with {:.2f} mm needles, {} passes (about {:.0f} punctures "
-                    "per cm\u00b2)",
-                    e.protocol.needle_length / kMm, e.protocol.passes, e.nominal.density * 1e-4)
-              : fmt::format(
-                    "Outcome assessment, {:.0f} weeks after the last session: scars "
-                    "graded and compared with before",
-                    p.follow_up / kWeek);
+          v.session > 0 ? fmt::format("{}, {} passes (about {:.0f} punctures per cm\u00b2)",
+                                      protocol::device_words(e), e.passes, e.nominal.density * 1e-4)
+                        : fmt::format(
+                              "Outcome assessment, {:.0f} weeks after the last session: scars "
+                              "graded and compared with before",
+                              p.follow_up / kWeek);
       h += fmt::format(
           "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
           v.session > 0 ? fmt::format("Session {}", v.session) : std::string("Outcome"),

@@ -95,7 +95,7 @@ TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
                       "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
                       "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
                       "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
-                      "replicates = 3\ntop = 3\n");
+                      "replicates = 3\ntop = 3\ndevices = [\"roller_192_mf8\"]\n");
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_plan_files";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -103,8 +103,9 @@ TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   const auto r = run_cli({"plan", f, "--json", json, "--csv", csv, "-j", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string text = mnsim::test::slurp(csv);
-  // 7 lengths x 3 passes x 1 session = 21 protocols, each a row, with exclusion reasons.
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 22) << text;
+  // The roller's 9 catalogued lengths x 3 passes x 1 session = 27 protocols, each a row, with
+  // exclusion reasons (the reference course is the only course when at most 1 session).
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 28) << text;
   EXPECT_NE(text.find("past the dermis"), std::string::npos) << text;
   const std::string jtext = mnsim::test::slurp(json);
   EXPECT_NE(jtext.find("\"evaluated\""), std::string::npos);
@@ -146,10 +147,12 @@ std::filesystem::path fresh_dir(const std::string& name) {
 /// A quick plan file (one or two sessions, few replicates) whose title holds markup.
 std::string quick_plan(const std::filesystem::path& dir, int sessions_max) {
   const auto f = dir / "patient.toml";
-  std::ofstream(f) << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
-                      "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
-                      "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
-                   << sessions_max << "\nreplicates = 2\ntop = 3\n";
+  std::ofstream(f)
+      << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
+         "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
+         "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
+      << sessions_max
+      << "\nreplicates = 2\ntop = 3\ndevices = [\"roller_192_mf8\", \"dermapen_2012\"]\n";
   return f.string();
 }
 
@@ -225,7 +228,9 @@ TEST(PlanCli, ProgressGoesToStderrAndLeavesStdoutAlone) {
   EXPECT_EQ(quiet.out.find("plan: "), std::string::npos);
   // stderr is not a terminal here: no progress without --progress, plain lines with it.
   EXPECT_EQ(quiet.err.find("plan: "), std::string::npos) << quiet.err;
-  EXPECT_NE(loud.err.find("plan: 21/21 protocols evaluated\n"), std::string::npos) << loud.err;
+  // roller_192_mf8: 9 lengths x 3 passes; dermapen_2012: 10 depths x 3 passes.
+  EXPECT_NE(loud.err.find("plan: 57/57 device settings evaluated\n"), std::string::npos)
+      << loud.err;
   EXPECT_NE(loud.err.find("plan: 6/6 uncertainty replicates\n"), std::string::npos) << loud.err;
   EXPECT_EQ(loud.err.find('\r'), std::string::npos) << loud.err;
   std::filesystem::remove_all(dir);

@@ -84,8 +84,6 @@ struct HandPlan {
     g.width = 2.5e-3;
     p.spec.scars = {g, g};
     p.follow_up = 13 * kWeek;
-    p.lengths = {1.0e-3, 1.5e-3};
-    p.passes = {8, 16};
     p.intervals = {4 * kWeek};
     p.sessions_max = 3;
     PlanEntry a;
@@ -97,6 +95,11 @@ struct HandPlan {
     a.nominal.gb_qual_after = 2;
     a.reduction_p10 = 38.0;
     a.reduction_p90 = 46.0;
+    a.kind = "roller";
+    a.model = "roller_192_mf8";
+    a.setting_key = "needle_length";
+    a.setting = 1.0e-3;
+    a.passes = 16;
     PlanEntry b = a;
     b.protocol = course(1, 4, 13);
     b.nominal.erythema_days = 0.0;
@@ -197,7 +200,8 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
   const std::string path = mnsim::test::write_temp_file(
       "mnsim_plan_progress_" + std::to_string(::getpid()) + ".toml",
       "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
-      "[search]\nsessions_max = 1\nreplicates = 2\ntop = 2\n");
+      "[search]\nsessions_max = 2\nreplicates = 2\ntop = 2\nexpand = 2\n"
+      "devices = [\"stamp_35\", \"dermapen_12\"]\n");
   const PlanPatient p = load_plan_patient(path);
   std::filesystem::remove(path);
   Recorder r;
@@ -206,7 +210,13 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
   for (const auto& c : r.calls) {
     if (c.done < 0) stages.push_back(c.stage);
   }
-  EXPECT_EQ(stages, (std::vector<std::string>{"protocols evaluated", "uncertainty replicates"}));
+  EXPECT_EQ(stages, (std::vector<std::string>{"device settings evaluated",
+                                              "courses of the leading devices evaluated",
+                                              "uncertainty replicates"}));
+  // Stage 1: the stamp's 3 passes and the pen's 10 depths x 3 passes; stage 2: the 2 best over
+  // the courses not yet run (1 session; 2 sessions 2, 6 and 8 weeks apart).
+  EXPECT_EQ(plan.device_settings, 33);
+  EXPECT_EQ(plan.searched, 33 + 2 * 4);
   double last = -1;
   std::string stage;
   for (const auto& c : r.calls) {
@@ -217,9 +227,10 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
     }
     EXPECT_GE(c.done, last) << stage;  // never goes back
     last = c.done;
-    const double total = stage == "protocols evaluated"
-                             ? plan.searched
-                             : static_cast<double>(plan.ranked.size() * 2);
+    const double total = stage == "device settings evaluated" ? plan.device_settings
+                         : stage == "uncertainty replicates"
+                             ? static_cast<double>(plan.ranked.size() * 2)
+                             : plan.searched - plan.device_settings;
     EXPECT_EQ(c.total, total) << stage;
   }
   // Each stage ends with done == total.
