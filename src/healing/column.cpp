@@ -592,7 +592,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
         if (resolved && cur.density > 0.0) {
           mesh = make_mesh(cur);
           total_area = mesh.total_area();
-          for (auto& f : plain_steps) f = {};
+          for (auto& f : plain_steps) f = {};  // built for the old mesh
         }
         injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
       }
@@ -669,8 +669,11 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
               radial_transport_implicit(mesh, buf.data(), D, step, attr.data(), sp.chemotaxis);
             } else {
               const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
-              if (!plain[k] || plain[k]->first != tau) {
+              if (!plain[k]) {
                 plain[k].emplace(tau, RadialDiffusionStep(mesh, D, tau));
+              } else if (plain[k]->first != tau) {
+                plain[k]->first = tau;
+                plain[k]->second.reset(mesh, D, tau);  // the storage reused
               }
               plain[k]->second.apply(buf.data());
             }

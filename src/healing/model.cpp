@@ -242,8 +242,11 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
       const State& s = states[static_cast<std::size_t>(idx[q])];
       for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = s[f];
     }
-    std::copy(w.now.begin(), w.now.begin() + static_cast<std::ptrdiff_t>(nf * kBlock),
-              w.start.begin());
+    // Only the n lanes in use (the processes run over n cells).
+    for (std::size_t f = 0; f < nf; ++f) {
+      std::copy_n(w.now.begin() + static_cast<std::ptrdiff_t>(f * kBlock), n,
+                  w.start.begin() + static_cast<std::ptrdiff_t>(f * kBlock));
+    }
     apply(w.cells(n, dt, b));
     for (std::size_t q = 0; q < n; ++q) {
       State& s = states[static_cast<std::size_t>(idx[q])];

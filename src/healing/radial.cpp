@@ -164,10 +164,20 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
 }
 
 RadialDiffusionStep::RadialDiffusionStep(const RadialMesh& m, double D, double dt) : mesh_(&m) {
+  reset(m, D, dt);
+}
+
+void RadialDiffusionStep::reset(const RadialMesh& m, double D, double dt) {
+  mesh_ = &m;
   const std::size_t n = m.size();
   active_ = n >= 2 && dt > 0.0 && D > 0.0;
   if (!active_) return;
-  std::vector<double> lo(n, 0.0), di(n, 0.0), up(n, 0.0);
+  lo_.assign(n, 0.0);
+  di_.assign(n, 0.0);
+  up_.assign(n, 0.0);
+  auto& lo = lo_;
+  auto& di = di_;
+  auto& up = up_;
   for (std::size_t i = 0; i < n; ++i) di[i] = m.area[i];
   for (std::size_t f = 0; f + 1 < n; ++f) {
     const double a = dt * (m.face[f] * D + 0.0), b = dt * (m.face[f] * D + 0.0);

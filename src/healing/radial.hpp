@@ -52,12 +52,16 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
 class RadialDiffusionStep {
  public:
   RadialDiffusionStep(const RadialMesh& m, double D, double dt);
+  /// Refactors for another diffusivity or step, reusing the storage (the same arithmetic as a
+  /// new step: identical results).
+  void reset(const RadialMesh& m, double D, double dt);
   void apply(double* u) const;
 
  private:
   const RadialMesh* mesh_;
   bool active_ = false;
   TridiagonalFactor factor_;
+  std::vector<double> lo_, di_, up_;
   mutable std::vector<double> rhs_;
 };
 
