@@ -563,8 +563,9 @@ int main(int argc, char** argv) {
   CLI::Option* validate_threads =
       validate->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
-  auto* plan = app.add_subcommand(
-      "plan", "Search roller protocols for a patient; print them ranked with uncertainty bands.");
+  auto* plan = app.add_subcommand("plan",
+                                  "Search protocols with every catalog device for a patient; print "
+                                  "them ranked with uncertainty bands.");
   plan->add_option("patient", f.file, "Patient file (TOML, docs/cohort.md)")->required();
   CLI::Option* plan_threads =
       plan->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");

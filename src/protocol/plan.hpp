@@ -1,5 +1,6 @@
-// `mnsim plan PATIENT.toml`: a grid search over roller protocols (needle length, passes, sessions,
-// interval) for one patient with the reduced model, under safety constraints (depth reached never
+// `mnsim plan PATIENT.toml`: a search over protocols with every catalog device (each kind's
+// search settings and passes, then sessions and interval for the leading device settings) for
+// one patient with the reduced model, under safety constraints (depth reached never
 // past the dermis of the site, PIH risk cap by Fitzpatrick type, erythema (downtime) cap; home-use
 // lengths flagged), ranked by predicted mean scar depth reduction, with an uncertainty band
 // (10th-90th percentile over virtual replicates drawn with the biological variability).
