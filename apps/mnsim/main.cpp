@@ -154,6 +154,8 @@ struct Flags {
   std::string start_date;  // plan: --start-date as given
   bool progress = false;   // plan: progress lines on stderr even when it is not a terminal
   int export_rank = 0;     // plan: print ranked protocol N as a scenario (0: the table)
+  std::vector<std::string> set_text;       // --set KEY=VALUE as given
+  std::vector<mnsim::Override> overrides;  // --set, once parsed
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -191,7 +193,7 @@ std::filesystem::path output_folder(const Flags& f, const std::string& input, co
 
 int cmd_run(const Flags& f) {
   const double checkpoint_every = parse_checkpoint_every(f.checkpoint_every);
-  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  mnsim::Table sc = mnsim::load_scenario(f.scenario, f.overrides);
   std::unique_ptr<mnsim::Progress> progress;
   if (f.quiet) {
     progress = std::make_unique<mnsim::NullProgress>();
@@ -218,6 +220,7 @@ int cmd_run(const Flags& f) {
     progress.reset();
     std::string again = "mnsim run " + f.scenario + " --resume " + opt.out_dir.string();
     if (f.seed) again += fmt::format(" --seed {}", *f.seed);
+    for (const auto& o : f.set_text) again += " --set '" + o + "'";
     print_error(fmt::format("interrupted by {}: {}; resume with: {}",
                             e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), again));
     return e.signal() == SIGTERM ? 143 : 130;
@@ -230,14 +233,14 @@ int cmd_check(const Flags& f) {
   // cross-key checks their commands make), without running anything.
   switch (mnsim::io::detect_input_kind(f.scenario)) {
     case mnsim::io::InputKind::Cohort: {
-      const auto c = mnsim::protocol::load_cohort(f.scenario);
+      const auto c = mnsim::protocol::load_cohort(f.scenario, f.overrides);
       std::fprintf(stdout,
                    "# %s: a valid cohort file (%lld patients); run it with `mnsim cohort`.\n",
                    f.scenario.c_str(), c.population.size);
       return 0;
     }
     case mnsim::io::InputKind::Plan:
-      (void)mnsim::protocol::load_plan_patient(f.scenario);
+      (void)mnsim::protocol::load_plan_patient(f.scenario, f.overrides);
       std::fprintf(stdout, "# %s: a valid planner patient file; run it with `mnsim plan`.\n",
                    f.scenario.c_str());
       return 0;
@@ -261,7 +264,7 @@ int cmd_check(const Flags& f) {
     case mnsim::io::InputKind::Scenario:
       break;
   }
-  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  mnsim::Table sc = mnsim::load_scenario(f.scenario, f.overrides);
   mnsim::apply_seed_override(sc, f.seed);
   const mnsim::MemoryEstimate mem = mnsim::validate_semantics(sc);
   std::fprintf(stdout,
@@ -272,7 +275,7 @@ int cmd_check(const Flags& f) {
 }
 
 int cmd_punctures(const Flags& f) {
-  mnsim::Table sc = mnsim::load_scenario(f.scenario);
+  mnsim::Table sc = mnsim::load_scenario(f.scenario, f.overrides);
   mnsim::PuncturesOptions opt;
   opt.out_dir = f.out.empty()
                     ? std::filesystem::path("results") /
@@ -294,7 +297,7 @@ int cmd_punctures(const Flags& f) {
 }
 
 int cmd_cohort(const Flags& f) {
-  const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file);
+  const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file, f.overrides);
   const auto model = mnsim::protocol::ReducedModel::load_default();
   mnsim::protocol::CohortRunOptions opt;
   opt.out_dir = output_folder(f, f.file, "cohort", opt.resume);
@@ -426,7 +429,7 @@ int cmd_plan(const Flags& f) {
   const std::string start =
       f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
   const auto model = mnsim::protocol::ReducedModel::load_default();
-  const auto patient = mnsim::protocol::load_plan_patient(f.file);
+  const auto patient = mnsim::protocol::load_plan_patient(f.file, f.overrides);
   check_plan_outputs(f);
   std::unique_ptr<PlanProgress> progress;
   if (f.progress || isatty(fileno(stderr))) {
@@ -602,6 +605,14 @@ int main(int argc, char** argv) {
   CLI::Option* dose_threads =
       dose->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
+  // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
+  const std::string set_help =
+      "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
+      "--set device.depth=\"1.5 mm\", --set lesions[0].depth=0.4mm (docs/cli.md)";
+  for (CLI::App* sub : {run, check, punct, cohort, plan}) {
+    sub->add_option("--set", f.set_text, set_help)->type_name("KEY=VALUE")->allow_extra_args(false);
+  }
+
   // An unknown subcommand: named, with the known ones (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;
@@ -654,6 +665,7 @@ int main(int argc, char** argv) {
         }
       }
     }
+    for (const std::string& t : f.set_text) f.overrides.push_back(mnsim::parse_override(t));
     // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
     for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
       if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);

@@ -154,7 +154,10 @@ using schema::Key;
 using schema::Type;
 
 SourceLoc loc_from(const toml::source_region& r, const std::string& file) {
-  return SourceLoc{file, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+  // A value set on the command line carries its own place ("--set KEY": apply_override).
+  const bool set_here = r.path && r.path->rfind("--set ", 0) == 0;
+  return SourceLoc{set_here ? *r.path : file, static_cast<int>(r.begin.line),
+                   static_cast<int>(r.begin.column)};
 }
 
 std::string toml_quote(const std::string& s) {
@@ -548,8 +551,115 @@ class Validator {
 
 }  // namespace
 
+Override parse_override(const std::string& text, const std::string& flag) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw InputError({"command line", 0, 0}, flag,
+                     fmt::format("'{}' is not KEY=VALUE", printable(text)),
+                     "a key path and a value, e.g. --set technique.passes=8");
+  }
+  return Override{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+namespace {
+
+// A TOML basic string holding `s` (quotes, backslashes and control characters escaped).
+std::string toml_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Sets one override in the parsed document (docs/cli.md, "--set").
+void apply_override(toml::table& doc, const Override& o) {
+  const std::string place = "--set " + o.key;  // the "file" of messages about this value
+  auto fail = [&](const std::string& what, const std::string& expected) {
+    throw InputError({"command line", 0, 0}, "--set", fmt::format("{}: {}", o.key, what), expected);
+  };
+  toml::table snippet;
+  try {
+    snippet = toml::parse("value = " + o.value, std::string_view(place));
+  } catch (const toml::parse_error&) {
+    // Not TOML: the text as a string ("1.5 mm" without quotes).
+    try {
+      snippet = toml::parse("value = " + toml_string(o.value), std::string_view(place));
+    } catch (const toml::parse_error& e) {
+      fail(std::string("the value is not TOML text: ") + std::string(e.description()),
+           "a TOML value, e.g. 8, \"1.5 mm\" or [\"horizontal\"]");
+    }
+  }
+  // The path: names of letters, digits, _ and -, the last one a key, each before it a table or
+  // an element of an array of tables ("lesions[0]").
+  std::vector<std::string> parts;
+  for (std::size_t a = 0;;) {
+    const auto b = o.key.find('.', a);
+    parts.push_back(o.key.substr(a, b == std::string::npos ? std::string::npos : b - a));
+    if (b == std::string::npos) break;
+    a = b + 1;
+  }
+  toml::table* t = &doc;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string name = parts[i];
+    long index = -1;
+    if (const auto br = name.find('['); br != std::string::npos && name.back() == ']') {
+      const std::string digits = name.substr(br + 1, name.size() - br - 2);
+      const bool ok =
+          !digits.empty() && digits.size() <= 6 &&
+          std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+      if (!ok)
+        fail(fmt::format("'{}' is not an array element", name), "NAME[INDEX], e.g. lesions[0]");
+      index = std::stol(digits);
+      name = name.substr(0, br);
+    }
+    const bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    if (!valid) {
+      fail(fmt::format("'{}' is not a key", printable(parts[i])),
+           "a dotted key path, e.g. device.depth or lesions[0].depth");
+    }
+    const bool last = i + 1 == parts.size();
+    if (last) {
+      if (index >= 0) fail("sets a whole array element", "one of its keys, e.g. lesions[0].depth");
+      t->insert_or_assign(name, std::move(*snippet.get("value")));
+      return;
+    }
+    toml::node* n = t->get(name);
+    if (index >= 0) {
+      toml::array* arr = n ? n->as_array() : nullptr;
+      if (!arr || static_cast<std::size_t>(index) >= arr->size() ||
+          !(*arr)[static_cast<std::size_t>(index)].is_table()) {
+        fail(fmt::format("the file has no [[{}]] number {} (counted from 0)", name, index),
+             fmt::format("an index below the number of [[{}]] tables", name));
+      }
+      t = (*arr)[static_cast<std::size_t>(index)].as_table();
+      continue;
+    }
+    if (!n) {
+      t->insert(name, toml::table{});
+      n = t->get(name);
+    }
+    if (!n->is_table()) {
+      fail(fmt::format("'{}' is not a table in the file", name),
+           "a path through tables, e.g. device.depth");
+    }
+    t = n->as_table();
+  }
+}
+
+}  // namespace
+
 Table parse_scenario_text(const std::string& text, const std::string& file, const schema::Key& root,
-                          const std::string& what) {
+                          const std::string& what, const std::vector<Override>& overrides) {
   const SourceLoc whole{file, 1, 1};
   if (text.size() > kMaxScenarioBytes) {
     throw InputError(
@@ -585,6 +695,7 @@ Table parse_scenario_text(const std::string& text, const std::string& file, cons
     std::string what(e.description());
     throw InputError(loc_from(e.source(), file), "toml", "syntax error: " + what, "valid TOML 1.0");
   }
+  for (const Override& o : overrides) apply_override(doc, o);
   Table out("", SourceLoc{file, 1, 1});
   Validator v(file);
   v.table(doc, root, out);

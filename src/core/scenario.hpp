@@ -83,9 +83,22 @@ class Table {
 /// Largest scenario file accepted (a scenario is a few kilobytes).
 inline constexpr std::size_t kMaxScenarioBytes = 4u << 20;
 
+/// A key set on the command line (`--set KEY=VALUE`): `key` a dotted path below the root
+/// ("device.depth", "protocol.sessions", an element of an array of tables as "lesions[0].depth"),
+/// `value` TOML ("3", "\"1.5 mm\"", "[\"horizontal\"]") or, when it does not parse as TOML, the
+/// text as a string (`--set device.depth=1.5 mm`).
+struct Override {
+  std::string key, value;
+};
+/// Splits "KEY=VALUE" (InputError at `flag` without '=' or with an empty key).
+Override parse_override(const std::string& text, const std::string& flag = "--set");
+
 /// Parses and validates TOML text against a schema root. `file` is used in messages only;
-/// `what` names the kind of file in them (empty: a scenario).
+/// `what` names the kind of file in them (empty: a scenario). `overrides` are set in the parsed
+/// document, in order, before it is validated: they meet the same schema (a message about one
+/// names `--set KEY` as its place) and appear in the resolved Table as if written in the file.
 Table parse_scenario_text(const std::string& text, const std::string& file, const schema::Key& root,
-                          const std::string& what = {});
+                          const std::string& what = {},
+                          const std::vector<Override>& overrides = {});
 
 }  // namespace mnsim

@@ -6,9 +6,10 @@
 
 namespace mnsim::io {
 
-Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what) {
+Table load_toml_file(const std::string& path, const schema::Key& root, const std::string& what,
+                     const std::vector<Override>& overrides) {
   return parse_scenario_text(read_text_file(path, kMaxScenarioBytes, what), path, root,
-                             what == "a TOML scenario file" ? std::string() : what);
+                             what == "a TOML scenario file" ? std::string() : what, overrides);
 }
 
 InputKind detect_input_kind(const std::string& path) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
@@ -12,8 +13,10 @@ namespace mnsim::io {
 
 /// Reads and validates a file against a schema root. `what` describes the file in messages
 /// ("a TOML cohort file").
+/// `overrides`: keys set on the command line (core/scenario.hpp, Override).
 Table load_toml_file(const std::string& path, const schema::Key& root,
-                     const std::string& what = "a TOML scenario file");
+                     const std::string& what = "a TOML scenario file",
+                     const std::vector<Override>& overrides = {});
 
 /// The kinds of mnsim input files (`mnsim check` takes any of them).
 enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse };

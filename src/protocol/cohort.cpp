@@ -436,8 +436,8 @@ CohortSpec read_cohort(const Table& root) {
   return c;
 }
 
-CohortSpec load_cohort(const std::string& path) {
-  return read_cohort(io::load_toml_file(path, cohort_schema(), "a TOML cohort file"));
+CohortSpec load_cohort(const std::string& path, const std::vector<Override>& overrides) {
+  return read_cohort(io::load_toml_file(path, cohort_schema(), "a TOML cohort file", overrides));
 }
 
 RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t index) {

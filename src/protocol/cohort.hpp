@@ -66,7 +66,7 @@ struct CohortSpec {
 /// The schema of a cohort file (docs/scenario.md and `mnsim catalog keys` are generated from it).
 const schema::Key& cohort_schema();
 CohortSpec read_cohort(const Table& root);
-CohortSpec load_cohort(const std::string& path);
+CohortSpec load_cohort(const std::string& path, const std::vector<Override>& overrides = {});
 
 /// One virtual patient as drawn (before simulation).
 struct VirtualPatient {

@@ -164,8 +164,9 @@ const schema::Key& plan_schema() {
   return root;
 }
 
-PlanPatient load_plan_patient(const std::string& path) {
-  const Table root = io::load_toml_file(path, plan_schema(), "a TOML planner patient file");
+PlanPatient load_plan_patient(const std::string& path, const std::vector<Override>& overrides) {
+  const Table root =
+      io::load_toml_file(path, plan_schema(), "a TOML planner patient file", overrides);
   PlanPatient p;
   if (root.has("title")) p.title = root.str("title");
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));

@@ -49,7 +49,7 @@ struct PlanPatient {
 
 /// The schema of a planner patient file (docs/scenario.md, `mnsim catalog keys`).
 const schema::Key& plan_schema();
-PlanPatient load_plan_patient(const std::string& path);
+PlanPatient load_plan_patient(const std::string& path, const std::vector<Override>& overrides = {});
 
 struct PlanEntry {
   ReducedProtocol protocol;  // protocol.device: the device and technique of every session

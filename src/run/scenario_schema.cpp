@@ -44,8 +44,8 @@ const schema::Key& scenario_key(const std::string& path) {
   return schema::find_key(scenario_schema(), path);
 }
 
-Table load_scenario(const std::string& path) {
-  return io::load_toml_file(path, scenario_schema());
+Table load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+  return io::load_toml_file(path, scenario_schema(), "a TOML scenario file", overrides);
 }
 
 }  // namespace mnsim

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
@@ -16,6 +17,7 @@ const schema::Key& scenario_schema();
 const schema::Key& scenario_key(const std::string& path);
 
 /// Reads and validates a scenario file against the full mnsim schema.
-Table load_scenario(const std::string& path);
+/// `overrides`: keys set on the command line (`--set`), validated with the file.
+Table load_scenario(const std::string& path, const std::vector<Override>& overrides = {});
 
 }  // namespace mnsim
