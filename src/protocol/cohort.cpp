@@ -729,6 +729,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c, int thr
   res.arms.resize(na);
   for (std::size_t k = 0; k < na; ++k) {
     res.arms[k].name = c.arms[k].name;
+    res.arms[k].protocol = c.arms[k].protocol.describe();
     res.arms[k].rows.resize(n);
   }
   std::exception_ptr error;
@@ -1189,6 +1190,7 @@ nlohmann::ordered_json time_json(const TimeSummary& t, const ArmResult& arm) {
 nlohmann::ordered_json arm_json(const ArmResult& r) {
   nlohmann::ordered_json j;
   j["n"] = r.rows.size();
+  j["protocol"] = r.protocol;
   // The headline time (follow_up) at the top level, as before arms and times existed.
   j["follow_up_weeks"] = r.times.empty() ? 0.0 : r.times[r.headline].follow_up / kWeek;
   auto sum = [](const Summary& b, const Summary& a) {

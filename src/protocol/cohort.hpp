@@ -121,6 +121,7 @@ struct PihByType {
 /// One arm's patients and summaries.
 struct ArmResult {
   std::string name;
+  std::string protocol;  // ReducedProtocol::describe() of the arm's protocol
   std::vector<PatientRow> rows;
   Summary quant_before, qual_before;
   std::array<double, 5> qual_before_fractions{};

@@ -441,7 +441,10 @@ std::string describe_session(const SessionDevice& d) {
 std::string ReducedProtocol::describe() const {
   // Runs of sessions with the same device and technique.
   std::vector<std::pair<int, std::string>> runs;  // (first session, description)
-  for (int i = 0; i < std::max(sessions, 1); ++i) {
+  // Up to the most sessions a patient can have.
+  int most = std::max(sessions, 1);
+  for (const auto& [n, w] : session_counts) most = std::max(most, n);
+  for (int i = 0; i < most; ++i) {
     std::string d = describe_session(session_device(i));
     if (runs.empty() || runs.back().second != d) runs.emplace_back(i, std::move(d));
   }
@@ -449,7 +452,7 @@ std::string ReducedProtocol::describe() const {
   std::string out;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     const int from = runs[k].first + 1;
-    const int to = k + 1 < runs.size() ? runs[k + 1].first : std::max(sessions, 1);
+    const int to = k + 1 < runs.size() ? runs[k + 1].first : most;
     if (!out.empty()) out += "; ";
     out += from == to ? fmt::format("session {}: {}", from, runs[k].second)
                       : fmt::format("sessions {}-{}: {}", from, to, runs[k].second);
