@@ -180,7 +180,8 @@ std::string toml_quote(const std::string& s) {
         out += "\\r";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        // Control characters (TOML forbids them raw in basic strings: below 0x20 and DEL).
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
         } else {
           out += c;
@@ -563,22 +564,6 @@ Override parse_override(const std::string& text, const std::string& flag) {
 
 namespace {
 
-// A TOML basic string holding `s` (quotes, backslashes and control characters escaped).
-std::string toml_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\u{:04X}", static_cast<unsigned>(c));
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 // Sets one override in the parsed document (docs/cli.md, "--set").
 void apply_override(toml::table& doc, const Override& o) {
   const std::string place = "--set " + o.key;  // the "file" of messages about this value
@@ -591,7 +576,7 @@ void apply_override(toml::table& doc, const Override& o) {
   } catch (const toml::parse_error&) {
     // Not TOML: the text as a string ("1.5 mm" without quotes).
     try {
-      snippet = toml::parse("value = " + toml_string(o.value), std::string_view(place));
+      snippet = toml::parse("value = " + toml_quote(o.value), std::string_view(place));
     } catch (const toml::parse_error& e) {
       fail(std::string("the value is not TOML text: ") + std::string(e.description()),
            "a TOML value, e.g. 8, \"1.5 mm\" or [\"horizontal\"]");

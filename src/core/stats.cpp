@@ -78,9 +78,9 @@ double quantile(std::vector<double> x, double q) {
   if (x.empty()) return 0.0;
   std::sort(x.begin(), x.end());
   const double h = std::clamp(q, 0.0, 1.0) * static_cast<double>(x.size() - 1);
-  const auto i = static_cast<std::size_t>(std::floor(h));
-  if (i + 1 >= x.size()) return x.back();
-  return x[i] + (h - static_cast<double>(i)) * (x[i + 1] - x[i]);
+  const auto i = static_cast<std::size_t>(h);
+  const double w = h - static_cast<double>(i);
+  return i + 1 < x.size() ? (1 - w) * x[i] + w * x[i + 1] : x[i];
 }
 
 PairedT paired_t(const std::vector<double>& d) {

@@ -14,6 +14,7 @@
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
+#include "core/stats.hpp"
 #include "devices/catalog.hpp"
 #include "devices/registry.hpp"
 #include "io/toml_file.hpp"
@@ -28,15 +29,6 @@
 namespace mnsim::protocol {
 
 namespace {
-
-double percentile(std::vector<double> x, double q) {
-  if (x.empty()) return 0;
-  std::sort(x.begin(), x.end());
-  const double pos = q * static_cast<double>(x.size() - 1);
-  const auto i = static_cast<std::size_t>(pos);
-  const double w = pos - static_cast<double>(i);
-  return i + 1 < x.size() ? (1 - w) * x[i] + w * x[i + 1] : x[i];
-}
 
 /// Counts finished simulations of one stage for a Progress, from any OpenMP thread.
 class StageCounter {
@@ -360,8 +352,8 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   for (std::size_t i = 0; i < ok.size(); ++i) {
     std::vector<double> x(red.begin() + static_cast<long>(i * nr),
                           red.begin() + static_cast<long>((i + 1) * nr));
-    ok[i].reduction_p10 = percentile(x, 0.1);
-    ok[i].reduction_p90 = percentile(x, 0.9);
+    ok[i].reduction_p10 = stats::quantile(x, 0.1);
+    ok[i].reduction_p90 = stats::quantile(x, 0.9);
   }
   plan.ranked = std::move(ok);
   return plan;

@@ -318,16 +318,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     o.at.push_back(std::move(to));
   }
   // The headline outcome time in PatientOutcome's own fields.
-  o.headline = headline;
-  const TimedOutcome& h = o.at[headline];
-  o.gain = h.gain;
-  o.papillary_collagen_change = h.papillary_collagen_change;
-  o.reticular_collagen_change = h.reticular_collagen_change;
-  o.dermal_collagen_change = h.dermal_collagen_change;
-  o.papillary_elastin_change = h.papillary_elastin_change;
-  o.reticular_elastin_change = h.reticular_elastin_change;
-  o.epidermal_thickness_change = h.epidermal_thickness_change;
-  o.dermal_thickness_change = h.dermal_thickness_change;
+  o.use_headline(headline);
   {
     static const int s1 = healing::healing_model().slot("collagen1");
     static const int s3 = healing::healing_model().slot("collagen3");
@@ -336,10 +327,6 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     const double c3v = run.value(Layer::PapillaryDermis, s3, t);
     o.collagen1_share = c1v + c3v > 0 ? c1v / (c1v + c3v) : 0.0;
   }
-  o.scars = h.scars;
-  o.depth_reduction_pct = h.depth_reduction_pct;
-  o.gb_quant_after = h.gb_quant_after;
-  o.gb_qual_after = h.gb_qual_after;
   return o;
 }
 
@@ -411,6 +398,23 @@ SessionDevice roller_session(const std::string& model, double needle_length, int
   d.technique = devices::Technique::defaults();
   d.technique.passes = passes;
   return d;
+}
+
+void PatientOutcome::use_headline(std::size_t j) {
+  headline = j;
+  const TimedOutcome& h = at[j];
+  gain = h.gain;
+  papillary_collagen_change = h.papillary_collagen_change;
+  reticular_collagen_change = h.reticular_collagen_change;
+  dermal_collagen_change = h.dermal_collagen_change;
+  papillary_elastin_change = h.papillary_elastin_change;
+  reticular_elastin_change = h.reticular_elastin_change;
+  epidermal_thickness_change = h.epidermal_thickness_change;
+  dermal_thickness_change = h.dermal_thickness_change;
+  scars = h.scars;
+  depth_reduction_pct = h.depth_reduction_pct;
+  gb_quant_after = h.gb_quant_after;
+  gb_qual_after = h.gb_qual_after;
 }
 
 SessionDevice ReducedProtocol::session_device(int i) const {

@@ -167,6 +167,9 @@ struct PatientOutcome {
          reticular_elastin_change = 0.0, dermal_thickness_change = 0.0;  // at follow_up
   std::vector<TimedOutcome> at;  // at every outcome time (ReducedProtocol::outcome_times)
   std::size_t headline = 0;      // index in `at` of the headline time (follow_up)
+
+  /// Makes at[j] the headline: sets `headline` and copies its values into the fields above.
+  void use_headline(std::size_t j);
 };
 
 /// Epidermal channel healing by channel radius, shared between threads
