@@ -21,12 +21,6 @@ const ReducedModel& M() {
   return m;
 }
 
-std::string write_tmp(const std::string& name, const std::string& text) {
-  const auto p = std::filesystem::temp_directory_path() / name;
-  std::ofstream(p) << text;
-  return p.string();
-}
-
 const char* kPopulation = R"(seed = 5
 [population]
 size = 12
@@ -39,7 +33,7 @@ melanin_rate = 0.3
 )";
 
 std::string error_of(const std::string& name, const std::string& text) {
-  const std::string path = write_tmp(name, text);
+  const std::string path = mnsim::test::write_temp_file(name, text);
   try {
     (void)load_cohort(path);
   } catch (const InputError& e) {
@@ -110,7 +104,8 @@ TEST(ReducedDevices, OutcomeTimesDoNotChangeTheStateAtAGivenTime) {
 }
 
 TEST(CohortArms, PenProtocolListedSessionsCountsAndTimes) {
-  const std::string path = write_tmp("mnsim_arms_pen.toml", std::string(kPopulation) + R"(
+  const std::string path =
+      mnsim::test::write_temp_file("mnsim_arms_pen.toml", std::string(kPopulation) + R"(
 [protocol]
 interval = "4 weeks"
 follow_up = "8 weeks"
@@ -185,7 +180,7 @@ sessions = 2
     a.replace(a.find("NAME"), 4, n);
     text += a;
   }
-  const CohortSpec c = load_cohort(write_tmp("mnsim_arms_same.toml", text));
+  const CohortSpec c = load_cohort(mnsim::test::write_temp_file("mnsim_arms_same.toml", text));
   ASSERT_EQ(c.arms.size(), 2u);
   const CohortResult r = run_cohort(M(), c, 2);
   ASSERT_EQ(r.paired.size(), 1u);
@@ -212,7 +207,8 @@ name = "four"
 needle_length = "1.0 mm"
 sessions = 4
 )";
-  const CohortResult r = run_cohort(M(), load_cohort(write_tmp("mnsim_arms_more.toml", text)), 2);
+  const CohortResult r =
+      run_cohort(M(), load_cohort(mnsim::test::write_temp_file("mnsim_arms_more.toml", text)), 2);
   ASSERT_EQ(r.paired.size(), 1u);
   const PairedDifference& d = r.paired[0].metrics[0];
   ASSERT_EQ(d.metric, "scar_depth_reduction_pct");
@@ -237,7 +233,7 @@ name = "b"
 needle_length = "0.5 mm"
 sessions = 2
 )";
-  const CohortSpec c = load_cohort(write_tmp("mnsim_arms_resume.toml", text));
+  const CohortSpec c = load_cohort(mnsim::test::write_temp_file("mnsim_arms_resume.toml", text));
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_arms_resume_out";
   std::filesystem::remove_all(dir);
   CohortRunOptions o;
@@ -336,7 +332,7 @@ passes = 3
 }
 
 TEST(CohortPopulation, BaselineGradeAndScoreRangesHoldForEveryPatient) {
-  const CohortSpec c = load_cohort(write_tmp("mnsim_pop_ranges.toml", R"(seed = 3
+  const CohortSpec c = load_cohort(mnsim::test::write_temp_file("mnsim_pop_ranges.toml", R"(seed = 3
 [population]
 size = 40
 min_baseline_grade = 2
@@ -362,7 +358,7 @@ sessions = 1
   }
   // A range the inventory cannot reach is an error naming the file, not a cohort of patients
   // outside it.
-  const std::string path = write_tmp("mnsim_pop_impossible.toml", R"([population]
+  const std::string path = mnsim::test::write_temp_file("mnsim_pop_impossible.toml", R"([population]
 size = 3
 min_baseline_score = 900
 [population.scars]
