@@ -10,6 +10,7 @@
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/sweep.hpp"
 
 namespace mnsim::tools {
 
@@ -82,6 +83,7 @@ inline std::string scenario_reference_markdown() {
       {"Validation files (`mnsim validate`)", protocol::validation_schema()},
       {"Dose-response files (`mnsim dose-response`, docs/model.md)",
        protocol::dose_response_schema()},
+      {"Sweep files (`mnsim sweep`, docs/sweep.md)", sweep_schema()},
   };
   for (const auto& o : others) {
     out += fmt::format("\n### {}\n", o.title);

@@ -34,6 +34,7 @@
 #include "run/punctures.hpp"
 #include "run/run.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/sweep.hpp"
 #include "skin/tissue.hpp"
 
 namespace {
@@ -154,6 +155,8 @@ struct Flags {
   std::string start_date;  // plan: --start-date as given
   bool progress = false;   // plan: progress lines on stderr even when it is not a terminal
   int export_rank = 0;     // plan: print ranked protocol N as a scenario (0: the table)
+  std::string jobs_text;   // sweep: --jobs as given
+  int jobs = 1;            // sweep: points run at once
   std::vector<std::string> set_text;       // --set KEY=VALUE as given
   std::vector<mnsim::Override> overrides;  // --set, once parsed
 };
@@ -259,6 +262,14 @@ int cmd_check(const Flags& f) {
           "dose-response`.\n",
           f.scenario.c_str(),
           d.depths.size() * d.densities.size() * d.intervals.size() * d.fitzpatrick.size());
+      return 0;
+    }
+    case mnsim::io::InputKind::Sweep: {
+      const auto s = mnsim::load_sweep(f.scenario);
+      std::fprintf(stdout,
+                   "# %s: a valid sweep file (%zu points, every point's scenario checked); run "
+                   "it with `mnsim sweep`.\n",
+                   f.scenario.c_str(), s.points.size());
       return 0;
     }
     case mnsim::io::InputKind::Scenario:
@@ -479,6 +490,47 @@ int cmd_dose_response(const Flags& f) {
   return 0;
 }
 
+int cmd_sweep(const Flags& f) {
+  const mnsim::SweepSpec spec = mnsim::load_sweep(f.file);
+  mnsim::SweepOptions opt;
+  bool resume = false;
+  opt.out_dir = output_folder(f, f.file, "sweep", resume);
+  opt.resume = resume;
+  opt.jobs = f.jobs;
+  opt.threads = f.threads;
+  opt.force = f.force;
+  opt.stop = &g_stop;
+  const bool quiet = f.quiet;
+  opt.on_point = [quiet](std::size_t done, std::size_t total) {
+    if (!quiet) std::fprintf(stderr, "sweep: %zu of %zu points done\n", done, total);
+  };
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const auto t0 = Clock::now();
+  try {
+    const mnsim::SweepResult r = mnsim::run_sweep(spec, opt);
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (opt.resume) {
+      std::fprintf(stdout, "resumed: %zu of %zu points taken from the checkpoint\n", r.resumed,
+                   r.points);
+    }
+    std::fprintf(stdout, "%zu points in %.1f s; wrote %s\n", r.points, secs,
+                 r.csv.string().c_str());
+    for (const auto& m : r.failed) print_error(m);
+    if (!r.failed.empty()) {
+      print_error(fmt::format("{} of {} points failed (status column of {})", r.failed.size(),
+                              r.points, r.csv.string()));
+      return 1;
+    }
+  } catch (const mnsim::Interrupted& e) {
+    print_error(fmt::format("interrupted by {}: {}; resume with: mnsim sweep {} --resume {}",
+                            e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what(), f.file,
+                            opt.out_dir.string()));
+    return e.signal() == SIGTERM ? 143 : 130;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -605,6 +657,27 @@ int main(int argc, char** argv) {
   CLI::Option* dose_threads =
       dose->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
 
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Run a scenario over a grid or list of values of any of its keys; write one tidy CSV.");
+  sweep->add_option("sweep", f.file, "Sweep file (TOML, docs/sweep.md)")->required();
+  sweep->add_option("--out,-o", f.out, "Results folder (default: results/<sweep name>)");
+  CLI::Option* sweep_threads =
+      sweep->add_option("--threads,-j", f.threads_text, threads_help + ", shared by the jobs")
+          ->type_name("N");
+  CLI::Option* sweep_jobs =
+      sweep->add_option("--jobs", f.jobs_text, "Points run at once, 1 to 64 (default 1)")
+          ->type_name("N");
+  sweep->add_flag("--quiet,-q", f.quiet, "Print no progress lines");
+  sweep->add_flag("--force", f.force,
+                  "Write into a non-empty folder that is not an earlier mnsim output, or start "
+                  "over in a folder that holds a checkpoint");
+  sweep
+      ->add_option("--resume", f.resume,
+                   "Continue the killed or interrupted sweep whose output folder is DIR: points "
+                   "recorded in DIR/checkpoint are not run again")
+      ->type_name("DIR");
+
   // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
   const std::string set_help =
       "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
@@ -671,14 +744,18 @@ int main(int argc, char** argv) {
       if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
     }
     // --threads: strictly 1 to 1024 in decimal digits.
-    for (const CLI::Option* o :
-         {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads}) {
+    for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads,
+                                 dose_threads, sweep_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
       }
     }
+    if (sweep_jobs->count() > 0) {
+      f.jobs = static_cast<int>(mnsim::parse_whole_option(f.jobs_text, "--jobs", 1, 64));
+    }
     if (run->parsed()) return cmd_run(f);
+    if (sweep->parsed()) return cmd_sweep(f);
     if (check->parsed()) return cmd_check(f);
     if (punct->parsed()) return cmd_punctures(f);
     if (cohort->parsed()) return cmd_cohort(f);

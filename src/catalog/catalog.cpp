@@ -17,6 +17,7 @@
 #include "protocol/plan.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/sweep.hpp"
 #include "skin/atlas.hpp"
 
 namespace mnsim {
@@ -50,6 +51,7 @@ std::string keys_text() {
          schema_keys_text(protocol::validation_schema());
   out += "\n\nDose-response file keys (mnsim dose-response):\n" +
          schema_keys_text(protocol::dose_response_schema());
+  out += "\n\nSweep file keys (mnsim sweep):\n" + schema_keys_text(sweep_schema());
   return out;
 }
 

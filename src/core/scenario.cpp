@@ -130,6 +130,15 @@ nlohmann::json Table::to_json() const {
         case schema::Type::EnumList:
           j[k] = v.list;
           break;
+        case schema::Type::ValueList: {
+          nlohmann::json arr = nlohmann::json::array();
+          for (const auto& t : v.list) {
+            nlohmann::json x = nlohmann::json::parse(t, nullptr, false);
+            arr.push_back(x.is_discarded() ? nlohmann::json(t) : x);
+          }
+          j[k] = arr;
+          break;
+        }
         default:
           j[k] = v.str;
           break;
@@ -461,6 +470,42 @@ class Validator {
           }
           v.list.push_back(s);
           text += (text.size() > 1 ? ", " : "") + toml_quote(s);
+        }
+        v.text = text + "]";
+        break;
+      }
+      case Type::ValueList: {
+        const toml::array* a = node->as_array();
+        if (!a) wrong_type(*node, spec, out, "an array of values, e.g. [\"0.5 mm\", \"1 mm\"]");
+        if (a->empty()) throw InputError(v.loc, path, "empty list", "at least one value");
+        if (a->size() > spec.max_items) {
+          throw InputError(v.loc, path, fmt::format("{} items", a->size()),
+                           fmt::format("at most {}", spec.max_items));
+        }
+        std::string text = "[";
+        for (const toml::node& item : *a) {
+          const SourceLoc iloc = loc_from(item.source(), file_);
+          std::string t;
+          if (const auto* str = item.as_string()) {
+            t = toml_quote(str->get());
+          } else if (const auto* i = item.as_integer()) {
+            t = fmt::format("{}", i->get());
+          } else if (const auto* fl = item.as_floating_point()) {
+            const double x = fl->get();
+            if (!std::isfinite(x)) {
+              throw InputError(iloc, path, "list item is not a finite number", "a finite number");
+            }
+            t = fmt::format("{}", x);
+            if (t.find_first_of(".eE") == std::string::npos) t += ".0";  // stays a float
+          } else if (const auto* b = item.as_boolean()) {
+            t = b->get() ? "true" : "false";
+          } else {
+            throw InputError(iloc, path, fmt::format("list item is {}", node_kind(item)),
+                             "a string, a number or a boolean");
+          }
+          v.list.push_back(t);
+          v.item_locs.push_back(iloc);
+          text += (text.size() > 1 ? ", " : "") + t;
         }
         v.text = text + "]";
         break;

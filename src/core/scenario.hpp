@@ -22,8 +22,9 @@ struct Value {
   std::string text;  // as it reads back in TOML: "\"1.5 mm\"", "3", "true"
   double num = 0.0;  // SI for quantities; the number for Integer/Number
   bool flag = false;
-  std::string str;                // String / Enum / Date (ISO) / Quantity (as written)
-  std::vector<std::string> list;  // EnumList
+  std::string str;                   // String / Enum / Date (ISO) / Quantity (as written)
+  std::vector<std::string> list;     // EnumList; ValueList: each item's TOML text
+  std::vector<SourceLoc> item_locs;  // ValueList: the place of each item
   SourceLoc loc;
   bool defaulted = false;
 };

@@ -63,6 +63,15 @@ Key enum_list(std::string name, std::vector<std::string> choices, std::string de
   return k;
 }
 
+Key value_list(std::string name, std::string doc, std::size_t max_items) {
+  Key k;
+  k.name = std::move(name);
+  k.type = Type::ValueList;
+  k.doc = std::move(doc);
+  k.max_items = max_items;
+  return k;
+}
+
 Key integer(std::string name, std::string def, std::string doc, std::optional<double> lo,
             std::optional<double> hi) {
   Key k;
@@ -154,6 +163,8 @@ std::string type_name(const Key& k) {
       return fmt::format("one of {}", quoted_list(k.choices));
     case Type::EnumList:
       return fmt::format("list of {}", quoted_list(k.choices));
+    case Type::ValueList:
+      return "list of values";
     case Type::Integer:
       return "integer";
     case Type::Number:

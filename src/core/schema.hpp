@@ -20,9 +20,10 @@ enum class Type {
   Integer,  // TOML integer
   Number,   // TOML integer or float (dimensionless)
   Bool,
-  Quantity,  // string with a unit, e.g. "1.5 mm"
-  Date,      // ISO 8601 date, TOML date or string
-  EnumList,  // array of strings from a fixed list
+  Quantity,   // string with a unit, e.g. "1.5 mm"
+  Date,       // ISO 8601 date, TOML date or string
+  EnumList,   // array of strings from a fixed list
+  ValueList,  // array of scalar values (strings, numbers, booleans), each kept as its TOML text
 };
 
 struct Key {
@@ -70,6 +71,9 @@ Key string(std::string name, std::string def, std::string doc);
 Key enumeration(std::string name, std::vector<std::string> choices, std::string def,
                 std::string doc);
 Key enum_list(std::string name, std::vector<std::string> choices, std::string def, std::string doc);
+/// An array of scalar values of any TOML type (strings, integers, floats, booleans), at most
+/// max_items; each is kept as its TOML text (Value::list) with its place (Value::item_locs).
+Key value_list(std::string name, std::string doc, std::size_t max_items = 10000);
 Key integer(std::string name, std::string def, std::string doc, std::optional<double> lo = {},
             std::optional<double> hi = {});
 Key number(std::string name, std::string def, std::string doc, std::optional<double> lo = {},

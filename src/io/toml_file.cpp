@@ -17,7 +17,8 @@ InputKind detect_input_kind(const std::string& path) {
   const std::string text = read_text_file(path, kMaxScenarioBytes, "a TOML scenario file");
   // The first distinctive table decides; a dose-response file's [grid] wins over the scar
   // tables it shares with planner files, wherever it stands.
-  bool plan = false;
+  bool plan = false, in_table = false;
+  constexpr auto npos = std::string_view::npos;
   std::size_t at = 0;
   while (at < text.size()) {
     std::size_t end = text.find('\n', at);
@@ -27,6 +28,13 @@ InputKind detect_input_kind(const std::string& path) {
     const std::string_view line(text.data() + b, end - b);
     auto opens = [&](std::string_view header) { return line.rfind(header, 0) == 0; };
     if (opens("[grid]")) return InputKind::DoseResponse;
+    if (opens("[[axis]]")) return InputKind::Sweep;
+    // A sweep file's base scenario, a top-level key no other kind of file has.
+    if (!in_table && opens("scenario") && line.substr(8).find_first_not_of(" \t") != npos &&
+        line[line.find_first_not_of(" \t", 8)] == '=') {
+      return InputKind::Sweep;
+    }
+    if (opens("[")) in_table = true;
     if (!plan && opens("[population]")) return InputKind::Cohort;
     if (!plan && opens("[[case]]")) return InputKind::Validation;
     if (opens("[constraints]") || opens("[search]") || opens("[inventory]") || opens("[[scars]]")) {

@@ -19,7 +19,7 @@ Table load_toml_file(const std::string& path, const schema::Key& root,
                      const std::vector<Override>& overrides = {});
 
 /// The kinds of mnsim input files (`mnsim check` takes any of them).
-enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse };
+enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse, Sweep };
 /// Which kind a file is, from its top-level tables (a line opening [grid] anywhere: dose-response
 /// grid; otherwise the first of [population]: cohort; [[case]]: validation; [constraints],
 /// [search], [inventory] or [[scars]]: planner patient; anything else a scenario, whose reader
