@@ -45,6 +45,13 @@ int FieldSet::add(const std::string& name, float fill) {
   return static_cast<int>(names_.size()) - 1;
 }
 
+void FieldSet::swap_buffer(int id, AlignedBuffer& b) {
+  if (id < 0 || id >= size() || b.size() != grid_.padded_size()) {
+    throw std::invalid_argument("internal: swap_buffer needs a field id and a padded-size buffer");
+  }
+  std::swap(buffers_[static_cast<std::size_t>(id)], b);
+}
+
 int FieldSet::index(const std::string& name) const {
   for (std::size_t i = 0; i < names_.size(); ++i) {
     if (names_[i] == name) return static_cast<int>(i);

@@ -114,6 +114,10 @@ class FieldSet {
   /// Bytes held by all fields.
   std::size_t bytes() const;
 
+  /// Exchanges field `id`'s storage with `b` (of the padded size; std::invalid_argument
+  /// otherwise). Views of the field taken before point to `b`'s storage afterwards.
+  void swap_buffer(int id, AlignedBuffer& b);
+
  private:
   int require(const std::string& n) const;
   Grid grid_;

@@ -130,6 +130,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     stepper_->set_field(s.slot, std::move(ts));
   }
   stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
+  stepper_->set_reaction_into(
+      [this](double, double dt, grid::FieldSet&, std::span<float* const> out) {
+        reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out);
+      });
   stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); });
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <stdexcept>
 
 namespace mnsim::healing {
@@ -268,37 +269,66 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
 }
 
 void Reactor::react_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
-                           grid::FieldSet& fs, double dt) {
+                           grid::FieldSet& fs, double dt, std::span<float* const> out) {
   const std::size_t nf = names_.size();
-  std::vector<float*> ptr(nf);
+  std::vector<float*> ptr(nf), dst(nf);
   for (std::size_t f = 0; f < nf; ++f) {
     const int i = fs.index(names_[f]);
     if (i < 0) throw std::invalid_argument("react_fields: missing field " + names_[f]);
     ptr[f] = fs.view(i).data;
+    dst[f] = out.empty() ? ptr[f] : out[static_cast<std::size_t>(i)];
   }
   const grid::Grid& g = fs.grid();
   if (layer_of.size() != g.padded_size()) {
     throw std::invalid_argument("react_fields: layer_of must cover the padded grid");
   }
-  if (!(dt > 0.0)) return;
-  prepare(dt);
+  if (!out.empty() && out.size() != static_cast<std::size_t>(fs.size())) {
+    throw std::invalid_argument("react_fields: one output buffer per field");
+  }
+  const bool react = dt > 0.0;
+  if (!react && out.empty()) return;
+  if (react) prepare(dt);
+  std::vector<int> others;  // fields of fs the model does not have (copied when out is given)
+  if (!out.empty()) {
+    for (int id = 0; id < fs.size(); ++id) {
+      if (std::find(names_.begin(), names_.end(), fs.name(id)) == names_.end()) {
+        others.push_back(id);
+      }
+    }
+  }
 #pragma omp parallel
   {
     Scratch w(nf);
 #pragma omp for collapse(2) schedule(static)
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
+        const std::ptrdiff_t row = g.at(0, j, k);
+        // Written into other buffers: the fields the model does not have are copied whole, the
+        // model's fields block by block where a block has cells that do not react (air).
+        for (int id : others) {
+          std::memcpy(out[static_cast<std::size_t>(id)] + row, fs.view(id).data + row,
+                      static_cast<std::size_t>(g.nx) * sizeof(float));
+        }
         for (int i0 = 0; i0 < g.nx; i0 += static_cast<int>(kBlock)) {
           const int i1 = std::min(g.nx, i0 + static_cast<int>(kBlock));
           // The block's skin cells, grouped by layer (in x order within a layer).
           w.count.fill(0);
+          std::size_t skin = 0;
           for (int i = i0; i < i1; ++i) {
-            const std::ptrdiff_t c = g.at(i, j, k);
+            const std::ptrdiff_t c = row + i;
             const int l = layer_of[static_cast<std::size_t>(c)];
             if (l < 1 || l > skin::kLayers) continue;
             const auto li = static_cast<std::size_t>(l - 1);
             w.cell[li * kBlock + w.count[li]++] = c;
+            ++skin;
           }
+          if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
+            for (std::size_t f = 0; f < nf; ++f) {
+              std::memcpy(dst[f] + row + i0, ptr[f] + row + i0,
+                          static_cast<std::size_t>(i1 - i0) * sizeof(float));
+            }
+          }
+          if (!react) continue;
           for (std::size_t li = 0; li < kLayerCount; ++li) {
             const std::size_t n = w.count[li];
             if (n == 0) continue;
@@ -321,13 +351,13 @@ void Reactor::react_fields(const Baselines& base, std::span<const std::uint8_t> 
             cells.volume = g.dx * g.dx * g.dz(k);
             apply(cells);
             for (std::size_t f = 0; f < nf; ++f) {
-              float* dst = ptr[f];
+              float* to = dst[f];
               const double* now = w.now_p[f];
               if (consecutive) {
-                float* row = dst + cell[0];
+                float* row = to + cell[0];
                 for (std::size_t q = 0; q < n; ++q) row[q] = static_cast<float>(now[q]);
               } else {
-                for (std::size_t q = 0; q < n; ++q) dst[cell[q]] = static_cast<float>(now[q]);
+                for (std::size_t q = 0; q < n; ++q) to[cell[q]] = static_cast<float>(now[q]);
               }
             }
           }

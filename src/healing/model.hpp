@@ -223,8 +223,12 @@ class Reactor {
   /// Advances every skin voxel of a FieldSet (fields found by name) by dt (h). `layer_of` gives,
   /// for every padded cell index (grid.at), the skin::Layer value (0 = outside, skipped).
   /// Deterministic and independent of the thread count (cells are independent).
+  /// With `out` (one pointer per field of fs, by FieldSet index, each to a buffer of the padded
+  /// size): the result is written there instead, every interior cell of every field (reacted, or
+  /// copied when it is not a skin voxel or not a model field), and fs is left as it was
+  /// (Stepper::set_reaction_into).
   void react_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
-                    grid::FieldSet& fs, double dt);
+                    grid::FieldSet& fs, double dt, std::span<float* const> out = {});
 
  private:
   struct Scratch;

@@ -183,11 +183,34 @@ void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields
   }
 }
 
-void Stepper::guarded_step(double t0, double h) {
+void Stepper::guarded_step(double t0, double h, bool into) {
   const double keep = t_;
   t_ = t0;
+  if (into) {
+    // Lie splitting: R(h) into the backup buffers (the fields are not touched, so a throwing
+    // reaction leaves them as they were), then swapped: the fields hold the reacted state, the
+    // backup the start of the step.
+    try {
+      fill_ghosts();
+      out_ptrs_.resize(static_cast<std::size_t>(fields_.size()));
+      for (int id = 0; id < fields_.size(); ++id) {
+        out_ptrs_[static_cast<std::size_t>(id)] = backup_[static_cast<std::size_t>(id)].data();
+      }
+      reaction_into_(t_, h, fields_, out_ptrs_);
+    } catch (...) {
+      t_ = keep;
+      throw;
+    }
+    for (int id = 0; id < fields_.size(); ++id) {
+      fields_.swap_buffer(id, backup_[static_cast<std::size_t>(id)]);
+    }
+  }
   try {
-    trial_step(h);
+    if (into) {
+      transport(h);
+    } else {
+      trial_step(h);
+    }
   } catch (...) {  // e.g. a NumericalError from the reaction: leave no half-advanced fields
     t_ = keep;
     restore_backup();
@@ -351,7 +374,11 @@ void Stepper::advance_to(double t_end) {
       h = 0.5 * left;  // two equal steps instead of one full step and a sliver
     }
 
-    copy_fields(backup_, false);
+    // The start of the step, kept for a rejection or a failure: by the first reaction written
+    // into the backup buffers (Lie splitting with set_reaction_into), else copied.
+    const bool into = static_cast<bool>(reaction_into_) && static_cast<bool>(reaction_) &&
+                      control_.splitting == Splitting::Lie;
+    if (!into) copy_fields(backup_, false);
     Check c;
     // StepDoubling measures the error on the first step after an event, on every
     // check_every-th step and on every step longer than the last one measured; the steps between
@@ -359,12 +386,12 @@ void Stepper::advance_to(double t_end) {
     const bool checked =
         !doubling || since_check_ + 1 >= control_.check_every || h > h_checked_ * (1.0 + 1e-12);
     if (!checked) {
-      guarded_step(t_, h);
+      guarded_step(t_, h, into);
       c = check_fields(t_, h, false);
     } else if (doubling) {
       // One full step (kept for the controlled fields), then two half steps from the same start;
       // the half steps are the result, their difference from the full step the error.
-      guarded_step(t_, h);
+      guarded_step(t_, h, into);
       (void)check_fields(t_, h, false);
       for (int id = 0; id < nf; ++id) {
         const auto f = static_cast<std::size_t>(id);
@@ -376,7 +403,7 @@ void Stepper::advance_to(double t_end) {
       guarded_step(t_ + 0.5 * h, 0.5 * h);
       c = check_fields(t_ + 0.5 * h, 0.5 * h, true);
     } else {
-      guarded_step(t_, h);
+      guarded_step(t_, h, into);
       c = check_fields(t_, h, true);
     }
     const double err = c.err;

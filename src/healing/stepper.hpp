@@ -36,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,13 @@ struct StepControl {
 /// deterministic and independent of the thread count. Ghost cells hold zero-flux copies (unless
 /// StepControl::ghosts is false).
 using Reaction = std::function<void(double t, double dt, grid::FieldSet& fields)>;
+/// A reaction over dt from t written into other buffers: reads the fields and writes every
+/// interior cell of every field, reacted or copied, into out[id] (padded layout, as the field);
+/// the fields themselves stay as they were. With Lie splitting the stepper uses it for the first
+/// reaction of a step and swaps the buffers, so the start of the step is kept without a copy
+/// (StepControl docs above; Stepper::set_reaction_into).
+using ReactionInto =
+    std::function<void(double t, double dt, grid::FieldSet& fields, std::span<float* const> out)>;
 /// Transport that needs the other fields transported first (chemotaxis up an attractant that
 /// diffuses): runs at the end of every transport stage over dt (s), after the fields' own
 /// transport. Must be deterministic and independent of the thread count.
@@ -120,6 +128,10 @@ class Stepper {
   void set_field(int id, TransportSpec spec);
   const TransportSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
   void set_reaction(Reaction r) { reaction_ = std::move(r); }
+  /// The same reaction written into other buffers (ReactionInto): with Lie splitting, the first
+  /// reaction of every step then keeps the start of the step in the backup buffers instead of a
+  /// copy of every field (results identical). Needs set_reaction too.
+  void set_reaction_into(ReactionInto r) { reaction_into_ = std::move(r); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
   void set_cell_transport(CellTransport c) { cell_transport_ = std::move(c); }
   /// Schedules an event at time t >= time(); events at equal times run in insertion order.
@@ -174,7 +186,9 @@ class Stepper {
   void transport(double dt);
   void fill_ghosts();
   /// trial_step(h) from time t0; on an exception the fields are restored from the backup.
-  void guarded_step(double t0, double h);
+  /// `into`: the step's first reaction is written into the backup buffers, which are then
+  /// swapped with the fields (the backup is the start of the step without a copy).
+  void guarded_step(double t0, double h, bool into = false);
   /// Health checks of every field after a (sub)step of h from t0 (a failure restores the backup
   /// and throws); with `control`, the error measure of the controlled fields.
   Check check_fields(double t0, double h, bool control);
@@ -207,6 +221,8 @@ class Stepper {
   std::vector<Event> events_;  // sorted by (t, order)
   long event_counter_ = 0;
   Reaction reaction_;
+  ReactionInto reaction_into_;
+  std::vector<float*> out_ptrs_;  // the backup buffers, as ReactionInto's `out`
   CellTransport cell_transport_;
   StepObserver observer_;
   StepStats stats_;

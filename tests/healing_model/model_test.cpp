@@ -215,3 +215,68 @@ TEST(HealingModel, ReactStatesEqualsReactBitForBit) {
 
 }  // namespace
 }  // namespace mnsim::healing
+
+namespace mnsim::healing {
+namespace {
+
+// Written into other buffers (Stepper::set_reaction_into), the reaction step gives bit for bit
+// what it gives in place, copies the cells that do not react (air) and the fields the model does
+// not have, and leaves its input as it was.
+TEST(HealingModel, ReactFieldsIntoOtherBuffersEqualsInPlace) {
+  const Model& full = healing_model();
+  const Baselines base = baselines_from_profile(testing::cheek_profile());
+  const grid::Grid g = grid::Grid::uniform(70, 3, 6, 50e-6);  // a row longer than one block
+  grid::FieldSet fs(g);
+  std::vector<std::uint8_t> layer_of(g.padded_size(), 0);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)  // air in some cells of every row, mixed layers
+        layer_of[static_cast<std::size_t>(g.at(i, j, k))] =
+            (i + 3 * j + k) % 9 == 0 ? 0 : static_cast<std::uint8_t>(1 + (i / 7 + k) % 5);
+  init_fields(base, layer_of, fs, full);
+  const int extra = fs.add("not_a_model_field");
+  for (int f = 0; f < fs.size(); ++f) {
+    float* d = fs.view(f).data;
+    for (std::size_t c = 0; c < g.padded_size(); ++c)
+      d[c] = static_cast<float>((1.0 + 2.0 * d[c]) * u(rng));
+  }
+  grid::FieldSet in_place(g);
+  std::vector<grid::AlignedBuffer> out;
+  std::vector<float*> out_ptr;
+  for (int f = 0; f < fs.size(); ++f) {
+    in_place.add(fs.name(f));
+    std::copy_n(fs.view(f).data, g.padded_size(), in_place.view(f).data);
+    out.emplace_back(g.padded_size(), -1.0f);
+    out_ptr.push_back(out.back().data());
+  }
+  Reactor r(full, P());
+  r.react_fields(base, layer_of, in_place, 0.3);
+  grid::FieldSet before(g);
+  for (int f = 0; f < fs.size(); ++f) {
+    before.add(fs.name(f));
+    std::copy_n(fs.view(f).data, g.padded_size(), before.view(f).data);
+  }
+  r.react_fields(base, layer_of, fs, 0.3, out_ptr);
+  for (int f = 0; f < fs.size(); ++f)
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const std::ptrdiff_t c = g.at(i, j, k);
+          ASSERT_EQ(out[static_cast<std::size_t>(f)].data()[c], in_place.view(f).data[c])
+              << fs.name(f) << " cell " << i << "," << j << "," << k;
+          ASSERT_EQ(fs.view(f).data[c], before.view(f).data[c]) << "input changed";
+        }
+  // Something reacted, and the extra field was copied.
+  bool moved = false;
+  for (int f = 0; f < fs.size() && !moved; ++f)
+    for (std::size_t c = 0; c < g.padded_size() && !moved; ++c)
+      moved = layer_of[c] != 0 && in_place.view(f).data[c] != before.view(f).data[c];
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(out[static_cast<std::size_t>(extra)].data()[g.at(3, 1, 2)],
+            before.view(extra).data[g.at(3, 1, 2)]);
+}
+
+}  // namespace
+}  // namespace mnsim::healing
