@@ -1,6 +1,7 @@
-// `mnsim validate`: the shipped reference cases (data/validation.toml: calibration studies of
-// calibration.md and the physiology checks of the healing model) evaluated on the reduced model,
-// each with its published value, predicted value, tolerance window and pass/fail.
+// `mnsim validate`: the shipped reference cases (data/validation.toml: the clinical studies the
+// model was calibrated to or is checked against, docs/references.md, and the physiology checks of
+// the healing model) evaluated on the reduced model, each with its published value, predicted
+// value, tolerance window and pass/fail.
 #pragma once
 
 #include <map>
