@@ -48,7 +48,7 @@ ValidationSet load_validation(const std::string& path);
 /// Every data entry of the data folder marked calibrated (source starting "calibrated"), as
 /// "file:dotted.path" -> its source text (validation files not included).
 const std::map<std::string, std::string>& calibrated_entries();
-/// $MNSIM_DATA_DIR/validation.toml or the source tree's data/validation.toml.
+/// validation.toml in the data folder (core/data_dir.hpp).
 std::string default_validation_path();
 
 /// A scar of an inventory class at the middle of its data/lesions.toml ranges.
