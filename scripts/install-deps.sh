@@ -8,9 +8,9 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev libhdf5-dev libeigen3-dev libcairo2-dev fonts-dejavu-core
+  libpng-dev libhdf5-dev libcairo2-dev fonts-dejavu-core
   clang clang-format libclang-rt-14-dev
-  python3 python3-numpy python3-h5py python3-matplotlib
+  python3 python3-numpy python3-h5py python3-matplotlib python3-yaml
 )
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "catalog/catalog.hpp"
+#include "catalog/references.hpp"
 #include "core/command_line.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
@@ -146,6 +147,7 @@ struct Flags {
   bool force = false;
   std::string log_level = "info";
   std::string topic;
+  bool bibtex = false;  // catalog: the bibliography of the data files as BibTeX
   std::string file;
   std::string resume;                      // run: the folder of the run to continue
   std::string checkpoint_every = "5 min";  // run: wall time between checkpoints
@@ -595,7 +597,13 @@ int main(int argc, char** argv) {
 
   auto* catalog = app.add_subcommand(
       "catalog", "List what the scenario language can name: " + mnsim::catalog_topics_text() + ".");
-  catalog->add_option("topic", f.topic, "One topic (default: an overview of all)");
+  CLI::Option* catalog_topic =
+      catalog->add_option("topic", f.topic, "One topic (default: an overview of all)");
+  catalog
+      ->add_flag("--bibtex", f.bibtex,
+                 "Print a BibTeX database of every primary source the data files cite "
+                 "(data/references.toml)")
+      ->excludes(catalog_topic);
 
   auto* cohort = app.add_subcommand(
       "cohort", "Simulate a virtual cohort (reduced model); write cohort.json and patients.csv.");
@@ -763,7 +771,10 @@ int main(int argc, char** argv) {
     if (plan->parsed()) return cmd_plan(f);
     if (dose->parsed()) return cmd_dose_response(f);
     if (catalog->parsed()) {
-      std::fputs(mnsim::catalog_text(f.topic).c_str(), stdout);
+      const std::string text =
+          f.bibtex ? mnsim::bibtex_text(mnsim::load_references(mnsim::default_references_path()))
+                   : mnsim::catalog_text(f.topic);
+      std::fputs(text.c_str(), stdout);
       return 0;
     }
   } catch (const mnsim::InputError& e) {

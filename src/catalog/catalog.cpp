@@ -175,6 +175,7 @@ std::string catalog_text(const std::string& topic) {
   if (topic.empty()) {
     std::string out = "mnsim catalog TOPIC, where TOPIC is one of:\n";
     for (const auto& t : topics()) out += fmt::format("  {:<10} {}\n", t.name, t.about);
+    out += "mnsim catalog --bibtex prints the primary sources of the data files as BibTeX.\n";
     return out;
   }
   std::vector<std::string> names;

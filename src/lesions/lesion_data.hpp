@@ -45,7 +45,7 @@ class LesionData {
   std::vector<KindData> kinds_;
 };
 
-/// $MNSIM_DATA_DIR/lesions.toml or the source tree's data/lesions.toml.
+/// lesions.toml in the data folder (core/data_dir.hpp).
 std::string default_lesion_data_path();
 /// The shipped lesion data, loaded once (immutable afterwards).
 const LesionData& default_lesion_data();

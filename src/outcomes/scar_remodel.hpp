@@ -42,7 +42,7 @@ struct OutcomeParams {
 
 /// Loads data/outcomes.toml (InputError at file:line:col on malformed data).
 OutcomeParams load_outcome_params(const std::string& path);
-/// $MNSIM_DATA_DIR/outcomes.toml or the source tree's data/outcomes.toml.
+/// outcomes.toml in the data folder (core/data_dir.hpp).
 std::string default_outcome_params_path();
 /// The shipped parameters, loaded once.
 const OutcomeParams& default_outcome_params();

@@ -204,7 +204,7 @@ struct ReducedModel {
                           const ReducedProtocol& pr, const RateFactors& rf = {}) const;
 };
 
-/// Path of data/grading.toml ($MNSIM_DATA_DIR or the source tree).
+/// Path of grading.toml in the data folder (core/data_dir.hpp).
 std::string default_grading_path();
 
 /// Reduced-model predictions for a scenario's patch (its patient, tissue and lesion specs) treated

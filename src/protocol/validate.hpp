@@ -1,6 +1,7 @@
-// `mnsim validate`: the shipped reference cases (data/validation.toml: calibration studies of
-// calibration.md and the physiology checks of the healing model) evaluated on the reduced model,
-// each with its published value, predicted value, tolerance window and pass/fail.
+// `mnsim validate`: the shipped reference cases (data/validation.toml: the clinical studies the
+// model was calibrated to or is checked against, docs/references.md, and the physiology checks of
+// the healing model) evaluated on the reduced model, each with its published value, predicted
+// value, tolerance window and pass/fail.
 #pragma once
 
 #include <map>
@@ -47,7 +48,7 @@ ValidationSet load_validation(const std::string& path);
 /// Every data entry of the data folder marked calibrated (source starting "calibrated"), as
 /// "file:dotted.path" -> its source text (validation files not included).
 const std::map<std::string, std::string>& calibrated_entries();
-/// $MNSIM_DATA_DIR/validation.toml or the source tree's data/validation.toml.
+/// validation.toml in the data folder (core/data_dir.hpp).
 std::string default_validation_path();
 
 /// A scar of an inventory class at the middle of its data/lesions.toml ranges.

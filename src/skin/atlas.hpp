@@ -81,8 +81,7 @@ class Atlas {
   std::array<io::DataValue, 6> fitz_{};
 };
 
-/// Path of the atlas shipped with mnsim: $MNSIM_DATA_DIR/sites.toml if that environment variable
-/// is set, else the source tree's data/sites.toml.
+/// Path of the atlas shipped with mnsim: sites.toml in the data folder (core/data_dir.hpp).
 std::string default_atlas_path();
 /// The shipped atlas, loaded once (immutable afterwards). Throws InputError if it is malformed.
 const Atlas& default_atlas();

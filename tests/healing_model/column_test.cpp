@@ -1,5 +1,7 @@
-// Physiology of the reduced driver: the time course of calibration.md / healing.md, and the
-// Lotfi 2013 histology. Which numbers are calibrated and which emerge is stated in each test.
+// Physiology of the reduced driver: the time course of wound repair (Gurtner GC et al. 2008, Nature
+// 453:314; barrier: Gupta J et al. 2011, J Control Release 154:148; erythema: Chu S et al. 2021,
+// Dermatol Surg 47:1249), and the Lotfi 2013 histology. Which numbers are calibrated and which
+// emerge is stated in each test.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -45,8 +47,8 @@ TEST(HealingColumn, BarrierRecoveredWithinHours) {
 
 TEST(HealingColumn, ErythemaLastsAboutOneToThreeDays) {
   const auto& s = single().sessions.at(0);
-  // calibration.md (Chu 2021): hours to 1-3 days; the window of `mnsim validate` (measured 7.9 h
-  // for this single 1 mm session; 20.6 h per session on the Lotfi protocol).
+  // Chu S et al. 2021, Dermatol Surg 47:1249: hours to 1-3 days; the window of `mnsim validate`
+  // (measured 7.9 h for this single 1 mm session; 20.6 h per session on the Lotfi protocol).
   EXPECT_GE(s.erythema_time, 1.0);
   EXPECT_LE(s.erythema_time, 3 * kDay);
 }

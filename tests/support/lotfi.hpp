@@ -1,4 +1,5 @@
-// The Lotfi 2013 histology windows (calibration.md): papillary-dermis collagen +53.2% (Masson) to
+// The Lotfi 2013 histology windows (Lotfi R, Moneib H, Yehia H 2013, J Egypt Womens Dermatol Soc
+// 10:152; docs/references.md): papillary-dermis collagen +53.2% (Masson) to
 // +65.4% (silver stain) and epidermal thickness +50%, 8 weeks after five monthly 1.5 mm sessions,
 // each within +-25% (the tolerance of the healing issue).
 #pragma once
