@@ -18,6 +18,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+def text(v):
+    """An HDF5 string attribute (fixed-length: h5py gives bytes) as str."""
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
 def results_complete(run):
     """An mnsim results folder says in its marker whether its results are complete
     (docs/reliability.md, "Output folders"); a folder being written, or left by a killed run, is
@@ -48,29 +53,33 @@ def main(argv):
     if not results_complete(run):
         return 2
     with h5py.File(f"{run}/fields.h5", "r") as f:
-        names = f.attrs["mnsim_fields"]
-        names = names.decode() if isinstance(names, bytes) else str(names)
+        names = text(f.attrs["mnsim_fields"])
         if field not in names.split(","):
             print(f"error: {run}/fields.h5: no field '{field}' (fields: {names})", file=sys.stderr)
             return 2
         x = f["grid/x_faces"][:] / 1000.0  # um -> mm
-        z = f["grid/z_faces"][:]           # um, downward
+        z = f["grid/z_faces"][:]           # um
         snaps = sorted(f["snapshots"].keys())
         first, last = f["snapshots"][snaps[0]], f["snapshots"][snaps[-1]]
         j = first[field].shape[1] // 2     # middle row in y
         before = first[field][:, j, :]
         after = last[field][:, j, :]
-        labels = (first.attrs["label"], last.attrs["label"])
-    vmax = float(np.nanmax([before.max(), after.max()]))
+        labels = (text(first.attrs["label"]), text(last.attrs["label"]))
+        unit = text(first[field].attrs.get("units", ""))
+        if int(f.attrs.get("format_version", 1)) < 2:
+            # Written by mnsim before fields.h5 format 2: depth downward from the top cell, air
+            # stored as 0. Turned into format 2's height upward (air is not known: left as is).
+            z, before, after = -z[::-1], before[::-1], after[::-1]
+    # Format 2 stores NaN in the air above a depressed surface: drawn blank.
+    before, after = np.ma.masked_invalid(before), np.ma.masked_invalid(after)
+    vmax = float(max(before.max(), after.max()))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, constrained_layout=True)
     for ax, data, label in zip(axes, (before, after), labels):
-        label = label.decode() if isinstance(label, bytes) else str(label)
         mesh = ax.pcolormesh(x, z, data, vmin=0.0, vmax=vmax, cmap="viridis")
         ax.set_title(label)
         ax.set_xlabel("x (mm)")
-    axes[0].set_ylabel("depth (um)")
-    axes[0].invert_yaxis()
-    fig.colorbar(mesh, ax=axes, label=field)
+    axes[0].set_ylabel("height above the unlesioned surface (um)")
+    fig.colorbar(mesh, ax=axes, label=f"{field} ({unit})" if unit else field)
     fig.savefig(out, dpi=100)
     print(out)
     return 0

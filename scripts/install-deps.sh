@@ -11,7 +11,12 @@ packages=(
   libpng-dev libhdf5-dev libcairo2-dev fonts-dejavu-core
   clang clang-format libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-matplotlib python3-yaml
+  python3-paraview xvfb
 )
+# python3-paraview (ParaView 5.11 with pvpython) gives Debian's python3 `import vtk` with the Xdmf
+# readers (vtkXdmf3Reader) that the fields.xmf test uses; Debian's python3-vtk9 lacks them and
+# conflicts with it. xvfb (xvfb-run) lets pvpython render docs figures without a display
+# (scripts/gen-xdmf-figure.sh).
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do

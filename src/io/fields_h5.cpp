@@ -3,8 +3,12 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "io/files.hpp"
 
@@ -14,22 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr int kFormatVersion = 2;
+constexpr double kSameTime = 1e-3;  // s: snapshots this close share a time
+
 [[noreturn]] void h5_fail(const fs::path& p, const std::string& what) {
   throw OutputError(fmt::format("cannot write {}: HDF5 {} failed", p.string(), what));
-}
-
-void write_1d(hid_t loc, const char* name, const std::vector<double>& v, const fs::path& p) {
-  const hsize_t n = v.size();
-  const hid_t space = H5Screate_simple(1, &n, nullptr);
-  const hid_t ds =
-      H5Dcreate2(loc, name, H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (ds < 0 || H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) {
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(space);
-    h5_fail(p, std::string("writing ") + name);
-  }
-  H5Dclose(ds);
-  H5Sclose(space);
 }
 
 void string_attr(hid_t obj, const std::string& name, const std::string& value, const fs::path& p) {
@@ -46,11 +39,95 @@ void string_attr(hid_t obj, const std::string& name, const std::string& value, c
   if (st < 0) h5_fail(p, "attribute " + name);
 }
 
+/// A numeric attribute: one value (n = 1, scalar) or a vector of n.
+void number_attr(hid_t obj, const char* name, hid_t type, const void* values, hsize_t n,
+                 const fs::path& p) {
+  const hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
+  const hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  const herr_t st = a < 0 ? -1 : H5Awrite(a, type, values);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(space);
+  if (st < 0) h5_fail(p, std::string("attribute ") + name);
+}
+
+/// Closes a dataset when it goes out of scope.
+struct OpenDataset {
+  hid_t id;
+  ~OpenDataset() { H5Dclose(id); }
+};
+
+/// Writes a dataset (rank 1 or 3, chunked and compressed when rank 3) with a `units` attribute.
+/// Returns the open dataset for further attributes; the caller closes it.
+hid_t write_dataset(hid_t loc, const std::string& name, hid_t type, int rank, const hsize_t* dims,
+                    const void* data, const std::string& units, const fs::path& p) {
+  const hid_t space = H5Screate_simple(rank, dims, nullptr);
+  const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (rank == 3) {
+    const hsize_t chunk[3] = {std::min<hsize_t>(dims[0], 16), std::min<hsize_t>(dims[1], 64),
+                              std::min<hsize_t>(dims[2], 64)};
+    H5Pset_chunk(dcpl, 3, chunk);
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 4);
+  }
+  const hid_t ds = H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  const herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  if (st < 0) {
+    if (ds >= 0) H5Dclose(ds);
+    h5_fail(p, "writing " + name);
+  }
+  try {
+    string_attr(ds, "units", units, p);
+  } catch (...) {
+    H5Dclose(ds);
+    throw;
+  }
+  return ds;
+}
+
+/// Values in gather_interior order (k from the top) with k reversed, as stored: k = 0 the
+/// deepest cells, so that z (height) increases with k.
+template <class T>
+std::vector<T> upward(const std::vector<T>& v, const grid::Grid& g) {
+  const std::size_t plane = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
+  const std::size_t nz = static_cast<std::size_t>(g.nz);
+  std::vector<T> out(v.size());
+  for (std::size_t k = 0; k < nz; ++k) {
+    std::copy_n(v.begin() + static_cast<std::ptrdiff_t>(k * plane), plane,
+                out.begin() + static_cast<std::ptrdiff_t>((nz - 1 - k) * plane));
+  }
+  return out;
+}
+
 }  // namespace
 
+std::vector<double> xdmf_times(const std::vector<double>& times_s) {
+  const std::size_t n = times_s.size();
+  std::vector<double> out(n);
+  for (std::size_t i = 0; i < n;) {
+    // The snapshots [i, j) share a simulated time (within kSameTime of the one before).
+    std::size_t j = i + 1;
+    while (j < n && times_s[j] - times_s[j - 1] < kSameTime) ++j;
+    const double t = times_s[j - 1];
+    const std::size_t m = j - i;
+    double step = kMinute;
+    if (i > 0 && m > 1) step = std::min(step, (t - times_s[i - 1]) / static_cast<double>(m));
+    for (std::size_t q = i; q < j; ++q) {
+      out[q] = (t - static_cast<double>(j - 1 - q) * step) / kDay;
+    }
+    i = j;
+  }
+  return out;
+}
+
 FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
-                           std::vector<std::string> fields)
-    : path_(path), grid_(grid), fields_(std::move(fields)) {
+                           std::vector<StoredField> fields, CellLayers layers)
+    : path_(path), grid_(grid), fields_(std::move(fields)), layers_(std::move(layers)) {
+  if (layers_.value.size() != grid_.cells() || layers_.names.empty()) {
+    throw std::logic_error("internal: the cell layers do not match the grid");
+  }
+  stored_layer_ = upward(layers_.value, grid_);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as OutputError
   // The file is built in memory (HDF5's core driver, no backing store) and written to disk by
   // close() through write_file_atomic, the one writer every output shares: a full disk is one
@@ -73,6 +150,7 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
 }
 
 void FieldsWriter::write_header() {
+  number_attr(file_, "format_version", H5T_NATIVE_INT, &kFormatVersion, 1, path_);
   const hid_t g = H5Gcreate2(file_, "grid", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) h5_fail(path_, "group");
   std::vector<double> xf(static_cast<std::size_t>(grid_.nx) + 1),
@@ -81,11 +159,29 @@ void FieldsWriter::write_header() {
     xf[static_cast<std::size_t>(i)] = (grid_.i0 + i) * grid_.dx * 1e6;
   for (int j = 0; j <= grid_.ny; ++j)
     yf[static_cast<std::size_t>(j)] = (grid_.j0 + j) * grid_.dx * 1e6;
-  for (double z : grid_.zf) zf.push_back(z * 1e6);
+  // Heights: the deepest face first, the unlesioned surface plane (0) last.
+  // (+ 0.0 turns the top face's -0 into 0.)
+  for (auto z = grid_.zf.rbegin(); z != grid_.zf.rend(); ++z) zf.push_back(-*z * 1e6 + 0.0);
   try {
-    write_1d(g, "x_faces", xf, path_);
-    write_1d(g, "y_faces", yf, path_);
-    write_1d(g, "z_faces", zf, path_);
+    for (const auto* axis : {&xf, &yf, &zf}) {
+      const hsize_t n = axis->size();
+      const char* name = axis == &xf ? "x_faces" : (axis == &yf ? "y_faces" : "z_faces");
+      const OpenDataset ds{
+          write_dataset(g, name, H5T_NATIVE_DOUBLE, 1, &n, axis->data(), "um", path_)};
+      if (axis == &zf) string_attr(ds.id, "positive", "up", path_);
+    }
+    const hsize_t dims[3] = {static_cast<hsize_t>(grid_.nz), static_cast<hsize_t>(grid_.ny),
+                             static_cast<hsize_t>(grid_.nx)};
+    const OpenDataset ds{
+        write_dataset(g, "layer", H5T_NATIVE_UINT8, 3, dims, stored_layer_.data(), "1", path_)};
+    std::vector<std::uint8_t> flags(layers_.names.size());
+    std::string meanings;
+    for (std::size_t v = 0; v < flags.size(); ++v) {
+      flags[v] = static_cast<std::uint8_t>(v);
+      meanings += (v == 0 ? "" : " ") + layers_.names[v];
+    }
+    number_attr(ds.id, "flag_values", H5T_NATIVE_UINT8, flags.data(), flags.size(), path_);
+    string_attr(ds.id, "flag_meanings", meanings, path_);
   } catch (...) {
     H5Gclose(g);
     throw;
@@ -95,7 +191,7 @@ void FieldsWriter::write_header() {
   if (s < 0) h5_fail(path_, "group");
   H5Gclose(s);
   std::string names;
-  for (const auto& f : fields_) names += (names.empty() ? "" : ",") + f;
+  for (const auto& f : fields_) names += (names.empty() ? "" : ",") + f.name;
   string_attr(file_, "mnsim_fields", names, path_);
 }
 
@@ -123,7 +219,9 @@ std::vector<std::vector<float>> gather_interior(const grid::FieldSet& fs,
 }
 
 void FieldsWriter::snapshot(double time_s, const std::string& label, const grid::FieldSet& fs) {
-  snapshot_values(time_s, label, gather_interior(fs, fields_));
+  std::vector<std::string> names;
+  for (const auto& f : fields_) names.push_back(f.name);
+  snapshot_values(time_s, label, gather_interior(fs, names));
 }
 
 void FieldsWriter::snapshot_values(double time_s, const std::string& label,
@@ -134,46 +232,30 @@ void FieldsWriter::snapshot_values(double time_s, const std::string& label,
   for (const auto& v : values) {
     if (v.size() != grid_.cells()) throw std::logic_error("internal: snapshot of another grid");
   }
+  if (!times_.empty() && time_s < times_.back()) {
+    throw std::logic_error("internal: snapshots out of time order");
+  }
   const std::string gname = fmt::format("snapshots/{:06}", times_.size());
   const hid_t g = H5Gcreate2(file_, gname.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (g < 0) h5_fail(path_, "snapshot group");
-  const hid_t tspace = H5Screate(H5S_SCALAR);
-  const hid_t ta = H5Acreate2(g, "time_s", H5T_NATIVE_DOUBLE, tspace, H5P_DEFAULT, H5P_DEFAULT);
-  const herr_t tst = ta < 0 ? -1 : H5Awrite(ta, H5T_NATIVE_DOUBLE, &time_s);
-  if (ta >= 0) H5Aclose(ta);
-  H5Sclose(tspace);
   try {
-    if (tst < 0) h5_fail(path_, "attribute time_s");
+    number_attr(g, "time_s", H5T_NATIVE_DOUBLE, &time_s, 1, path_);
+    const double days = time_s / kDay;
+    number_attr(g, "time_days", H5T_NATIVE_DOUBLE, &days, 1, path_);
     string_attr(g, "label", label, path_);
+    const hsize_t dims[3] = {static_cast<hsize_t>(grid_.nz), static_cast<hsize_t>(grid_.ny),
+                             static_cast<hsize_t>(grid_.nx)};
+    for (std::size_t f = 0; f < fields_.size(); ++f) {
+      std::vector<float> stored = upward(values[f], grid_);
+      for (std::size_t c = 0; c < stored.size(); ++c) {
+        if (stored_layer_[c] == 0) stored[c] = std::numeric_limits<float>::quiet_NaN();
+      }
+      const OpenDataset ds{write_dataset(g, fields_[f].name, H5T_NATIVE_FLOAT, 3, dims,
+                                         stored.data(), fields_[f].unit, path_)};
+    }
   } catch (...) {
     H5Gclose(g);
     throw;
-  }
-
-  const grid::Grid& gr = grid_;
-  const hsize_t dims[3] = {static_cast<hsize_t>(gr.nz), static_cast<hsize_t>(gr.ny),
-                           static_cast<hsize_t>(gr.nx)};
-  const hsize_t chunk[3] = {std::min<hsize_t>(dims[0], 16), std::min<hsize_t>(dims[1], 64),
-                            std::min<hsize_t>(dims[2], 64)};
-  for (std::size_t f = 0; f < fields_.size(); ++f) {
-    const std::string& name = fields_[f];
-    const hid_t space = H5Screate_simple(3, dims, nullptr);
-    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    H5Pset_chunk(dcpl, 3, chunk);
-    H5Pset_shuffle(dcpl);
-    H5Pset_deflate(dcpl, 4);
-    const hid_t ds =
-        H5Dcreate2(g, name.c_str(), H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    const herr_t st =
-        ds < 0 ? -1
-               : H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values[f].data());
-    if (ds >= 0) H5Dclose(ds);
-    H5Pclose(dcpl);
-    H5Sclose(space);
-    if (st < 0) {
-      H5Gclose(g);
-      h5_fail(path_, "writing field " + name);
-    }
   }
   H5Gclose(g);
   times_.push_back(time_s);
@@ -194,15 +276,50 @@ void FieldsWriter::close() {
   write_xdmf();
 }
 
+namespace {
+
+/// An XML attribute value: & < > " escaped.
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// One grid per snapshot in a temporal collection, each at its distinct time in days
+// (xdmf_times). Xdmf has no units attribute: units are given as Information elements (kept by
+// Xdmf readers, not shown by VTK) and in docs/outputs.md.
 void FieldsWriter::write_xdmf() const {
-  const std::string h5 = path_.filename().string();
+  const std::string h5 = xml_escape(path_.filename().string());
+  const std::vector<double> at = xdmf_times(times_);
+  const std::string cells = fmt::format("{} {} {}", grid_.nz, grid_.ny, grid_.nx);
   std::string x;
   x += "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n";
   x += "<Xdmf Version=\"3.0\">\n <Domain>\n";
   x += "  <Grid Name=\"mnsim\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+  x += "   <Information Name=\"time_units\" Value=\"days\"/>\n";
+  x += "   <Information Name=\"length_units\" Value=\"um\"/>\n";
   for (std::size_t s = 0; s < times_.size(); ++s) {
-    x += fmt::format("   <Grid Name=\"{}\" GridType=\"Uniform\">\n", labels_[s]);
-    x += fmt::format("    <Time Value=\"{:.9g}\"/>\n", times_[s]);
+    x += fmt::format("   <Grid Name=\"{}\" GridType=\"Uniform\">\n", xml_escape(labels_[s]));
+    x += fmt::format("    <Time Value=\"{:.15g}\"/>\n", at[s]);
     x += fmt::format("    <Topology TopologyType=\"3DRectMesh\" Dimensions=\"{} {} {}\"/>\n",
                      grid_.nz + 1, grid_.ny + 1, grid_.nx + 1);
     x += "    <Geometry GeometryType=\"VXVYVZ\">\n";
@@ -215,13 +332,34 @@ void FieldsWriter::write_xdmf() const {
     }
     x += "    </Geometry>\n";
     for (const auto& f : fields_) {
-      x += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Cell\">\n", f);
+      x += fmt::format("    <Attribute Name=\"{}\" AttributeType=\"Scalar\" Center=\"Cell\">\n",
+                       f.name);
+      x += fmt::format("     <Information Name=\"units\" Value=\"{}\"/>\n", xml_escape(f.unit));
       x += fmt::format(
-          "     <DataItem Dimensions=\"{} {} {}\" NumberType=\"Float\" Precision=\"4\" "
+          "     <DataItem Dimensions=\"{}\" NumberType=\"Float\" Precision=\"4\" "
           "Format=\"HDF\">{}:/snapshots/{:06}/{}</DataItem>\n",
-          grid_.nz, grid_.ny, grid_.nx, h5, s, f);
+          cells, h5, s, f.name);
       x += "    </Attribute>\n";
     }
+    x += "    <Attribute Name=\"layer\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
+    x += "     <Information Name=\"units\" Value=\"1\"/>\n";
+    x += fmt::format(
+        "     <DataItem Dimensions=\"{}\" NumberType=\"UChar\" Precision=\"1\" "
+        "Format=\"HDF\">{}:/grid/layer</DataItem>\n",
+        cells, h5);
+    x += "    </Attribute>\n";
+    x += "    <Attribute Name=\"time_days\" AttributeType=\"Scalar\" Center=\"Grid\">\n";
+    x += fmt::format(
+        "     <DataItem Dimensions=\"1\" NumberType=\"Float\" Precision=\"8\" "
+        "Format=\"XML\">{:.17g}</DataItem>\n",
+        times_[s] / kDay);
+    x += "    </Attribute>\n";
+    x += "    <Attribute Name=\"snapshot\" AttributeType=\"Scalar\" Center=\"Grid\">\n";
+    x += fmt::format(
+        "     <DataItem Dimensions=\"1\" NumberType=\"Int\" Precision=\"4\" "
+        "Format=\"XML\">{}</DataItem>\n",
+        s);
+    x += "    </Attribute>\n";
     x += "   </Grid>\n";
   }
   x += "  </Grid>\n </Domain>\n</Xdmf>\n";
@@ -229,7 +367,6 @@ void FieldsWriter::write_xdmf() const {
   xmf.replace_extension(".xmf");
   write_file_atomic(xmf, x);
 }
-
 std::vector<float> read_snapshot_field(const fs::path& path, int snapshot,
                                        const std::string& field) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);

@@ -188,11 +188,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
   res.summary =
       summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(), outcome);
-  write_results(folder,
-                RunResults{rd, res.summary, outcome, rec, g, plan, opts.out_dir, key, resolved,
-                           fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}",
-                                       version(), git_commit(), seed, started),
-                           meta.dump()});
+  write_results(
+      folder,
+      RunResults{rd, res.summary, outcome, rec, g, tissue, plan, opts.out_dir, key, resolved,
+                 fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}", version(),
+                             git_commit(), seed, started),
+                 meta.dump()});
   res.summary_text = summary_text(res.summary, opts.out_dir);
   return res;
 }

@@ -6,9 +6,11 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "healing/model.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "run/run_state.hpp"
+#include "skin/profile.hpp"
 
 namespace mnsim {
 
@@ -20,9 +22,36 @@ void write_report(const RunResults& r, const fs::path& stage) {
   report::write_report(r.report, stage);
 }
 
+/// The stored fields with their units (the healing model's working units).
+std::vector<io::StoredField> stored_fields(const std::vector<std::string>& names) {
+  const healing::Model& m = healing::healing_model();
+  std::vector<io::StoredField> out;
+  for (const auto& n : names) {
+    const int f = m.find(n);
+    if (f < 0) throw std::logic_error("internal: stored field '" + n + "' is not a healing field");
+    out.push_back({n, m.fields()[static_cast<std::size_t>(f)].unit});
+  }
+  return out;
+}
+
+/// Every cell's tissue layer (skin::Layer; Outside = 0 is the air above a depressed surface), in
+/// the order of io::gather_interior.
+io::CellLayers cell_layers(const skin::Tissue& t) {
+  const grid::Grid& g = t.grid();
+  io::CellLayers c;
+  c.value.reserve(g.cells());
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) c.value.push_back(static_cast<std::uint8_t>(t.layer(i, j, k)));
+  for (int l = 0; l <= skin::kLayers; ++l) {
+    c.names.emplace_back(skin::layer_name(static_cast<skin::Layer>(l)));
+  }
+  return c;
+}
+
 void write_fields(const RunResults& r, const fs::path& stage) {
   const grid::Grid& g = r.grid;
-  io::FieldsWriter h5(stage / "fields.h5", g, r.plan.fields);
+  io::FieldsWriter h5(stage / "fields.h5", g, stored_fields(r.plan.fields), cell_layers(r.tissue));
   h5.attribute("mnsim_scenario", r.resolved);
   for (std::size_t i = 0; i < r.rec.snapshots.size(); ++i) {
     const StoredSnapshot s = load_snapshot(r.out, i, r.key, r.rec.snapshots[i]);

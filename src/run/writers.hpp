@@ -19,6 +19,7 @@
 #include "run/assess.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim {
 
@@ -29,6 +30,7 @@ struct RunResults {
   const Outcome& outcome;
   const RunRecord& rec;
   const grid::Grid& grid;
+  const skin::Tissue& tissue;  // the voxel tissue (fields.h5's layer mask)
   const OutputPlan& plan;
   std::filesystem::path out;    // the results folder (stored snapshots in OUT/checkpoint)
   std::uint64_t key = 0;        // the run's checkpoint key
