@@ -23,7 +23,8 @@ struct Value {
   double num = 0.0;  // SI for quantities; the number for Integer/Number
   bool flag = false;
   std::string str;                // String / Enum / Date (ISO) / Quantity (as written)
-  std::vector<std::string> list;  // EnumList
+  std::vector<std::string> list;  // EnumList; QuantityList: each item as written
+  std::vector<double> nums;       // QuantityList: each item in SI
   SourceLoc loc;
   bool defaulted = false;
 };
@@ -44,6 +45,8 @@ class Table {
   bool flag(const std::string& key) const { return value(key).flag; }
   const std::string& str(const std::string& key) const { return value(key).str; }
   const std::vector<std::string>& list(const std::string& key) const { return value(key).list; }
+  /// A QuantityList's items in SI, ascending.
+  const std::vector<double>& quantities(const std::string& key) const { return value(key).nums; }
   bool has_table(const std::string& key) const;
   const Table& table(const std::string& key) const;
   const std::vector<Table>& tables(const std::string& key) const;  // empty if absent
