@@ -99,7 +99,10 @@ OutputPlan make_output_plan(const Table& t, const protocol::Course& course) {
   p.before_sessions = has("before_sessions");
   p.after_sessions = has("after_sessions");
   p.end = has("end");
-  if (t.has("snapshot_every")) p.every = t.quantity("snapshot_every");
+  // Periodic snapshots fall before the end of follow-up (course_runner.cpp schedules them so).
+  if (t.has("snapshot_every") && t.quantity("snapshot_every") < course.end_time - 1e-6) {
+    p.every = t.quantity("snapshot_every");
+  }
   p.fields = t.list("fields");
   p.report = t.flag("report");
   p.timeseries = t.flag("timeseries");

@@ -409,7 +409,7 @@ TEST_F(Checkpoint, EveryResultWriterFailingIsOneLineAndKeepsCheckpointAndEarlier
   std::string checkpoint;
   for (const char* name :
        {"report.html", "cross_section.png", "fields.h5", "fields.xmf", "timeseries.csv",
-        "punctures.csv", "scenario.resolved.toml", "summary.json", ".commit"}) {
+        "scars.csv", "punctures.csv", "scenario.resolved.toml", "summary.json", ".commit"}) {
     const fs::path err = dir_ / (std::string("writer_") + name + ".err");
     // The first attempt simulates to the end (the checkpoint at the end of follow-up stays);
     // the others only write the results again.

@@ -303,6 +303,9 @@ TEST(OutputPlan, SnapshotsMayBeNoneAndTimesMustBeInsideTheFollowUp) {
   EXPECT_TRUE(p.timeseries);
   EXPECT_TRUE(
       plan_of(scenario("[output]\nsnapshots = []\nsnapshot_every = \"2 days\"\n")).snapshots());
+  // A period as long as the follow-up takes no snapshot: no fields.h5.
+  EXPECT_FALSE(
+      plan_of(scenario("[output]\nsnapshots = []\nsnapshot_every = \"9 days\"\n")).snapshots());
   try {
     plan_of(scenario("[output]\ntimeseries_times = [\"2 days\", \"10 days\"]\n"));
     ADD_FAILURE() << "a time after the end of follow-up was accepted";
