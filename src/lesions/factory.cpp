@@ -198,13 +198,12 @@ Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const Patc
 
 std::vector<std::string> lesion_ids(const LesionsSpec& spec, const Lesions& lesions) {
   // The default ids: each lesion's kind and its number among the lesions of that kind.
-  std::vector<std::string> defaults, ids;
+  std::vector<std::string> ids;
   std::map<std::string, int> seen;
   for (const auto& l : lesions) {
     const std::string kind(l->kind());
-    defaults.push_back(fmt::format("{}_{}", kind, ++seen[kind]));
+    ids.push_back(fmt::format("{}_{}", kind, ++seen[kind]));
   }
-  ids = defaults;
   const std::size_t first = spec.surface ? 1 : 0;  // [[lesions]] follow the [surface]
   for (std::size_t i = 0; i < spec.placed.size() && first + i < ids.size(); ++i) {
     if (spec.placed[i].settings.has("id")) ids[first + i] = spec.placed[i].id;
