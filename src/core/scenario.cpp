@@ -128,6 +128,7 @@ nlohmann::json Table::to_json() const {
           j[k] = v.flag;
           break;
         case schema::Type::EnumList:
+        case schema::Type::QuantityList:
           j[k] = v.list;
           break;
         case schema::Type::ValueList: {
@@ -327,6 +328,53 @@ class Validator {
     }
   }
 
+  /// A list of quantities: each a string with a unit, in range, after the one before it.
+  void quantity_list(const toml::node& node, const Key& spec, const Table& out, Value& v) {
+    const std::string path = out.key_path(spec.name);
+    const toml::array* a = node.as_array();
+    if (!a) {
+      wrong_type(node, spec, out,
+                 fmt::format("an array of {}s with units, e.g. [\"2 {}\", \"7 {}\"]",
+                             dim_name(spec.dim), spec.unit, spec.unit));
+    }
+    if (a->empty() && !spec.allow_empty) {
+      throw InputError(v.loc, path, "empty list",
+                       "at least one " + std::string(dim_name(spec.dim)));
+    }
+    if (a->size() > spec.max_items) {
+      throw InputError(v.loc, path, fmt::format("{} items", a->size()),
+                       fmt::format("at most {}", spec.max_items));
+    }
+    std::string text = "[";
+    for (const toml::node& item : *a) {
+      const SourceLoc iloc = loc_from(item.source(), file_);
+      if (item.is_integer() || item.is_floating_point()) {
+        const double bare = item.is_integer() ? static_cast<double>(item.as_integer()->get())
+                                              : item.as_floating_point()->get();
+        throw InputError(
+            iloc, path, fmt::format("bare number {:g} has no unit", bare),
+            fmt::format("a {} with a unit, e.g. \"{:g} {}\"", dim_name(spec.dim), bare, spec.unit));
+      }
+      if (!item.is_string()) {
+        throw InputError(iloc, path, fmt::format("list item is {}", node_kind(item)),
+                         expected_units(spec.dim));
+      }
+      const std::string s = item.as_string()->get();
+      const ParsedQuantity q = parse_quantity(s, spec.dim);
+      if (!q.ok()) throw InputError(iloc, path, q.error, expected_units(spec.dim));
+      double si = q.si;
+      check_range(si, spec, out, iloc, fmt::format("\"{}\"", s));
+      if (!v.nums.empty() && !(si > v.nums.back())) {
+        throw InputError(iloc, path, fmt::format("\"{}\" is not after \"{}\"", s, v.list.back()),
+                         "a list in ascending order, each value once");
+      }
+      v.nums.push_back(si);
+      v.list.push_back(s);
+      text += (text.size() > 1 ? ", " : "") + toml_quote(s);
+    }
+    v.text = text + "]";
+  }
+
   void child(const toml::node* node, const Key& spec, Table& out) {
     if (spec.type == Type::Table) {
       if (node) {
@@ -443,7 +491,7 @@ class Validator {
       case Type::EnumList: {
         const toml::array* a = node->as_array();
         if (!a) wrong_type(*node, spec, out, "an array of strings, e.g. [\"a\", \"b\"]");
-        if (a->empty()) {
+        if (a->empty() && !spec.allow_empty) {
           throw InputError(v.loc, path, "empty list", "at least one of " + schema::type_name(spec));
         }
         if (a->size() > spec.max_items) {
@@ -510,6 +558,9 @@ class Validator {
         v.text = text + "]";
         break;
       }
+      case Type::QuantityList:
+        quantity_list(*node, spec, out, v);
+        break;
       case Type::Integer: {
         if (!node->is_integer()) {
           wrong_type(*node, spec, out,

@@ -23,7 +23,9 @@ struct Value {
   double num = 0.0;  // SI for quantities; the number for Integer/Number
   bool flag = false;
   std::string str;                   // String / Enum / Date (ISO) / Quantity (as written)
-  std::vector<std::string> list;     // EnumList; ValueList: each item's TOML text
+  std::vector<std::string> list;     // EnumList; QuantityList: each item as written; ValueList:
+                                     // each item's TOML text
+  std::vector<double> nums;          // QuantityList: each item in SI
   std::vector<SourceLoc> item_locs;  // ValueList: the place of each item
   SourceLoc loc;
   bool defaulted = false;
@@ -45,6 +47,8 @@ class Table {
   bool flag(const std::string& key) const { return value(key).flag; }
   const std::string& str(const std::string& key) const { return value(key).str; }
   const std::vector<std::string>& list(const std::string& key) const { return value(key).list; }
+  /// A QuantityList's items in SI, ascending.
+  const std::vector<double>& quantities(const std::string& key) const { return value(key).nums; }
   bool has_table(const std::string& key) const;
   const Table& table(const std::string& key) const;
   const std::vector<Table>& tables(const std::string& key) const;  // empty if absent

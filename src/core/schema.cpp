@@ -119,6 +119,21 @@ Key quantity(std::string name, Dim dim, std::string unit, std::string def, std::
   return k;
 }
 
+Key quantity_list(std::string name, Dim dim, std::string unit, std::string def, std::string doc,
+                  std::optional<double> lo, std::optional<double> hi, std::size_t max_items) {
+  Key k;
+  k.name = std::move(name);
+  k.type = Type::QuantityList;
+  k.dim = dim;
+  k.unit = std::move(unit);
+  k.def = std::move(def);
+  k.doc = std::move(doc);
+  k.min = lo;
+  k.max = hi;
+  k.max_items = max_items;
+  return k;
+}
+
 Key date(std::string name, std::string doc) {
   Key k;
   k.name = std::move(name);
@@ -173,6 +188,8 @@ std::string type_name(const Key& k) {
       return "boolean";
     case Type::Quantity:
       return std::string(dim_name(k.dim));
+    case Type::QuantityList:
+      return fmt::format("list of {}s, ascending", dim_name(k.dim));
     case Type::Date:
       return "date (YYYY-MM-DD)";
   }
@@ -181,7 +198,7 @@ std::string type_name(const Key& k) {
 
 std::string range_text(const Key& k) {
   auto show = [&](double v) {
-    if (k.type == Type::Quantity) return format_nice(v, k.dim);
+    if (k.type == Type::Quantity || k.type == Type::QuantityList) return format_nice(v, k.dim);
     if (k.type == Type::Integer) return fmt::format("{}", static_cast<long long>(v));
     return fmt::format("{:g}", v);
   };

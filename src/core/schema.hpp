@@ -20,10 +20,11 @@ enum class Type {
   Integer,  // TOML integer
   Number,   // TOML integer or float (dimensionless)
   Bool,
-  Quantity,   // string with a unit, e.g. "1.5 mm"
-  Date,       // ISO 8601 date, TOML date or string
-  EnumList,   // array of strings from a fixed list
-  ValueList,  // array of scalar values (strings, numbers, booleans), each kept as its TOML text
+  Quantity,      // string with a unit, e.g. "1.5 mm"
+  Date,          // ISO 8601 date, TOML date or string
+  EnumList,      // array of strings from a fixed list
+  QuantityList,  // array of quantities with units, ascending, e.g. ["1 day", "30 days"]
+  ValueList,     // array of scalar values (strings, numbers, booleans), each kept as its TOML text
 };
 
 struct Key {
@@ -40,8 +41,9 @@ struct Key {
   std::vector<Key> children;                         // Table / TableArray element
   std::string discriminator;                         // child Enum key selecting a variant
   std::map<std::string, std::vector<Key>> variants;  // extra children per discriminator value
-  std::size_t max_items = 100000;                    // TableArray / EnumList
-  bool always = false;  // Table: created with defaults even when absent from the file
+  std::size_t max_items = 100000;                    // TableArray / EnumList / QuantityList
+  bool allow_empty = false;  // EnumList / QuantityList: an empty list is accepted (it means none)
+  bool always = false;       // Table: created with defaults even when absent from the file
   // String: the path of a file, relative to the file the key is written in. An empty path is an
   // error at the key; the resolved file (Table::to_toml) names it by its absolute path, so a
   // resolved scenario written elsewhere (an output folder) still finds it.
@@ -60,6 +62,10 @@ struct Key {
   }
   Key& path() {
     file_path = true;
+    return *this;
+  }
+  Key& may_be_empty() {
+    allow_empty = true;
     return *this;
   }
 };
@@ -83,6 +89,11 @@ Key boolean(std::string name, std::string def, std::string doc);
 Key quantity(std::string name, Dim dim, std::string unit, std::string def, std::string doc,
              std::optional<double> lo = {}, std::optional<double> hi = {});
 Key date(std::string name, std::string doc);
+/// A list of quantities in ascending order, each within lo..hi (SI); def as TOML text ("[]") or
+/// empty for none.
+Key quantity_list(std::string name, Dim dim, std::string unit, std::string def, std::string doc,
+                  std::optional<double> lo = {}, std::optional<double> hi = {},
+                  std::size_t max_items = 10000);
 
 /// Bounds are inclusive and compared in SI with this relative tolerance, so a documented bound
 /// is accepted whatever unit it is written in ("100 um", "0.1 mm" and "1e-4 m" convert to SI

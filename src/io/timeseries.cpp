@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <stdexcept>
+
 #include "core/constants.hpp"
 #include "io/files.hpp"
 
@@ -9,6 +11,10 @@ namespace mnsim::io {
 
 void TimeSeries::add(double t, const std::string& q, const std::string& layer, double v) {
   rows_.push_back({t, q, layer, v});
+}
+
+void TimeSeries::set_unit(const std::string& quantity, std::string unit) {
+  units_[quantity] = std::move(unit);
 }
 
 std::vector<std::pair<double, double>> TimeSeries::series(const std::string& q,
@@ -21,10 +27,15 @@ std::vector<std::pair<double, double>> TimeSeries::series(const std::string& q,
 }
 
 void TimeSeries::write_csv(const std::filesystem::path& path) const {
-  std::string s = "time_s,time_days,quantity,layer,value\n";
-  s.reserve(rows_.size() * 48 + s.size());
+  std::string s = "time_s,time_days,quantity,layer,value,unit\n";
+  s.reserve(rows_.size() * 56 + s.size());
   for (const auto& r : rows_) {
-    s += fmt::format("{:.9g},{:.6g},{},{},{:.9g}\n", r.t, r.t / kDay, r.quantity, r.layer, r.value);
+    const auto unit = units_.find(r.quantity);
+    if (unit == units_.end()) {
+      throw std::logic_error("internal: time series quantity '" + r.quantity + "' has no unit");
+    }
+    s += fmt::format("{:.9g},{:.6g},{},{},{:.9g},{}\n", r.t, r.t / kDay, r.quantity, r.layer,
+                     r.value, unit->second);
   }
   write_file_atomic(path, s);
 }

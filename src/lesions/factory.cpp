@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "core/constants.hpp"
 #include "core/rng.hpp"
@@ -42,6 +44,10 @@ schema::Key lesions_schema() {
   using namespace schema;
   Key k = table_array("lesions", "a lesion placed explicitly on the patch (see docs/skin.md)",
                       {enumeration("kind", placeable_kinds(), "", "lesion kind").must(),
+                       string("id", "",
+                              "name of this lesion in summary.json and scars.csv: letters, "
+                              "digits, '_', '-' and '.', at most 64 (default: its kind and its "
+                              "number among the lesions of that kind, e.g. icepick_2)"),
                        quantity("x", Dim::Length, "mm", "",
                                 "centre, across the patch width from its corner", 0.0, 1.0)
                            .must(),
@@ -188,6 +194,42 @@ Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const Patc
     out.insert(out.end(), gen.begin(), gen.end());
   }
   return out;
+}
+
+std::vector<std::string> lesion_ids(const LesionsSpec& spec, const Lesions& lesions) {
+  // The default ids: each lesion's kind and its number among the lesions of that kind.
+  std::vector<std::string> ids;
+  std::map<std::string, int> seen;
+  for (const auto& l : lesions) {
+    const std::string kind(l->kind());
+    ids.push_back(fmt::format("{}_{}", kind, ++seen[kind]));
+  }
+  const std::size_t first = spec.surface ? 1 : 0;  // [[lesions]] follow the [surface]
+  for (std::size_t i = 0; i < spec.placed.size() && first + i < ids.size(); ++i) {
+    if (spec.placed[i].settings.has("id")) ids[first + i] = spec.placed[i].id;
+  }
+  for (std::size_t i = 0; i < spec.placed.size() && first + i < ids.size(); ++i) {
+    const LesionSpec& p = spec.placed[i];
+    if (!p.settings.has("id")) continue;
+    const bool valid =
+        !p.id.empty() && p.id.size() <= 64 && std::all_of(p.id.begin(), p.id.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    if (!valid) {
+      p.settings.fail("id", fmt::format("'{}' is not a lesion id", printable(p.id)),
+                      "letters, digits, '_', '-' and '.', at most 64");
+    }
+    for (std::size_t j = 0; j < ids.size(); ++j) {
+      if (j == first + i || ids[j] != p.id) continue;
+      const bool by_default = j < first || j >= first + spec.placed.size() ||
+                              !spec.placed[j - first].settings.has("id");
+      p.settings.fail("id",
+                      fmt::format("id '{}' is also the {} of another lesion ({})", p.id,
+                                  by_default ? "default id" : "id", lesions[j]->describe()),
+                      "an id no other lesion has");
+    }
+  }
+  return ids;
 }
 
 }  // namespace mnsim::lesions

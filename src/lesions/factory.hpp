@@ -43,4 +43,10 @@ LesionPtr import_surface(const SurfaceSpec& surface, const LesionData& data,
 /// All lesions of a scenario: [surface] (if any), [[lesions]], then [inventory].
 Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const PatchLimits& lim);
 
+/// Each lesion's id (summary.json, scars.csv), for `lesions` as make_lesions made them from
+/// `spec`: a [[lesions]] entry's `id` when it has one, else "<kind>_<n>", n counting the lesions
+/// of that kind from 1 in make_lesions order (the [surface] is "measured_1"). InputError at the
+/// `id` of an entry whose id another lesion has (its own or by default).
+std::vector<std::string> lesion_ids(const LesionsSpec& spec, const Lesions& lesions);
+
 }  // namespace mnsim::lesions

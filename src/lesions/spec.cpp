@@ -5,6 +5,7 @@ namespace mnsim::lesions {
 LesionSpec read_lesion(const Table& entry) {
   LesionSpec s;
   s.kind = entry.str("kind");
+  if (entry.has("id")) s.id = entry.str("id");
   s.x = entry.quantity("x");
   s.y = entry.quantity("y");
   s.settings = Settings::from_table(entry);

@@ -18,6 +18,7 @@ namespace mnsim::lesions {
 /// One [[lesions]] entry (validated against lesions_schema()).
 struct LesionSpec {
   std::string kind;         // a registered lesion kind (lesions/registry.hpp)
+  std::string id;           // its `id` as written (settings.has("id")), else empty
   double x = 0.0, y = 0.0;  // m, centre on the patch
   /// Every key of the entry (kind, x, y and the kind's keys) with its location.
   Settings settings{"lesions", {}};

@@ -52,7 +52,8 @@ nlohmann::json to_json(const GoodmanBaron& gb) {
 nlohmann::json to_json(const Outcome& o) {
   nlohmann::json scars = nlohmann::json::array();
   for (const auto& s : o.scars) {
-    scars.push_back({{"type", s.type},
+    scars.push_back({{"id", s.id},
+                     {"type", s.type},
                      {"description", s.description},
                      {"depth_um_before", s.depth_before * 1e6},
                      {"depth_um_after", s.depth_after * 1e6},
@@ -185,10 +186,56 @@ GoodmanBaron goodman_baron(const std::vector<ScarOutcome>& scars,
 
 }  // namespace
 
+Delivered delivered(const RunRecord& rec, const devices::Rect& area,
+                    const healing::Params& params) {
+  Delivered d;
+  d.sessions = static_cast<int>(rec.sessions.size());
+  d.density_mean = rec.sessions.empty()
+                       ? 0.0
+                       : static_cast<double>(rec.puncture_total) /
+                             static_cast<double>(rec.sessions.size()) / area.area();
+  d.depth_mean = rec.sessions.empty() ? 0.0 : rec.sessions.front().depth_um_mean * 1e-6;
+  // The wound of one needle: its track after elastic recoil (healing::apply_puncture).
+  d.wound_radius = outcomes::default_outcome_params().channel_radius;
+  if (!rec.first_punctures.empty()) {
+    double sum = 0.0;
+    for (const auto& pu : rec.first_punctures) sum += pu.radius;
+    d.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
+  }
+  return d;
+}
+
+std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch) {
+  std::vector<outcomes::ScarGeometry> out;
+  for (const auto& l : patch.lesions()) out.push_back(outcomes::scar_geometry(*l));
+  return out;
+}
+
+std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
+                               const std::vector<outcomes::ScarGeometry>& geometry,
+                               const Delivered& d) {
+  // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
+  const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
+  const std::vector<double> rise = engine.column_rise();
+  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  std::vector<ScarNow> out;
+  std::size_t index = 0;
+  for (const auto& l : patch.lesions()) {
+    ScarNow s;
+    s.in = rise_near(*l, patch, engine.grid(), rise);
+    s.in.band_intact = (1.0 - outcomes::band_cut_fraction(d.density_mean, d.wound_radius,
+                                                          d.sessions, d.depth_mean > epi)) *
+                       scar_matrix_left(*l, engine);
+    s.r = outcomes::remodel_scar(op, geometry.at(index++), s.in);
+    out.push_back(s);
+  }
+  return out;
+}
+
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
                const healing::Params& params, const skin::PatchSpec& patch_spec,
-               const std::optional<outcomes::FaceSpec>& face) {
+               const std::vector<std::string>& ids, const std::optional<outcomes::FaceSpec>& face) {
   Outcome o;
   // Layer means of the normal skin (outside the lesions' footprints, whose dermis starts with
   // their collagen deficit; each scar has its own outcome below) against their baselines.
@@ -217,41 +264,28 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
       rec.puncture_total > 0 ? past / static_cast<double>(rec.puncture_total) : 0.0;
   o.dermis_bottom = patch.profile().top_of(skin::Layer::Hypodermis);
 
-  // What the device delivered.
-  const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
-  o.density_mean = course.sessions.empty()
-                       ? 0.0
-                       : static_cast<double>(rec.puncture_total) /
-                             static_cast<double>(course.sessions.size()) / area.area();
-  o.depth_mean = rec.sessions.empty() ? 0.0 : rec.sessions.front().depth_um_mean * 1e-6;
-  // The wound of one needle: its track after elastic recoil (healing::apply_puncture).
-  o.wound_radius = op.channel_radius;
-  if (!rec.first_punctures.empty()) {
-    double sum = 0.0;
-    for (const auto& pu : rec.first_punctures) sum += pu.radius;
-    o.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
-  }
+  // What the device delivered (every session of the course has run).
+  const Delivered d = delivered(rec, area, params);
+  o.density_mean = d.density_mean;
+  o.depth_mean = d.depth_mean;
+  o.wound_radius = d.wound_radius;
 
   // Scars: the rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::GradingRules grading =
       outcomes::load_grading_rules(protocol::default_grading_path());
-  const std::vector<double> rise = engine.column_rise();
-  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  const std::vector<outcomes::ScarGeometry> geometry = scar_geometries(patch);
+  const std::vector<ScarNow> now = scars_now(engine, patch, geometry, d);
   std::vector<outcomes::ScarState> gb_before, gb_after;
-  for (const auto& l : patch.lesions()) {
-    const outcomes::ScarGeometry geo = outcomes::scar_geometry(*l);
-    outcomes::RemodelInput in = rise_near(*l, patch, engine.grid(), rise);
-    in.band_intact = (1.0 - outcomes::band_cut_fraction(o.density_mean, o.wound_radius,
-                                                        static_cast<int>(course.sessions.size()),
-                                                        o.depth_mean > epi)) *
-                     scar_matrix_left(*l, engine);
-    const outcomes::RemodelResult r = outcomes::remodel_scar(op, geo, in);
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const outcomes::ScarGeometry& geo = geometry[i];
+    const outcomes::RemodelResult& r = now[i].r;
+    const outcomes::RemodelInput& in = now[i].in;
     const std::string& kind = geo.kind;  // graded as its kind says (lesions/registry.hpp)
     gb_before.push_back({kind, r.depth_before, geo.width});
     gb_after.push_back({kind, r.depth_after, geo.width});
-    o.scars.push_back({geo.kind, l->describe(), r.depth_before, r.depth_after, r.volume_before,
-                       r.volume_after, in.rise_under, in.rise_around, in.band_intact,
-                       r.band_failed});
+    o.scars.push_back({ids.at(i), geo.kind, patch.lesions()[i]->describe(), r.depth_before,
+                       r.depth_after, r.volume_before, r.volume_after, in.rise_under,
+                       in.rise_around, in.band_intact, r.band_failed});
   }
   o.goodman_baron = goodman_baron(o.scars, gb_before, gb_after, face, grading);
 

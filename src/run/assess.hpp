@@ -17,6 +17,7 @@
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
 #include "outcomes/face_inventory.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
 #include "run/record.hpp"
 #include "skin/tissue.hpp"
@@ -25,6 +26,7 @@ namespace mnsim {
 
 /// One scar before and after the course (SI units; summary.json shows um and mm^3).
 struct ScarOutcome {
+  std::string id;    // lesions::lesion_ids
   std::string type;  // lesion kind
   std::string description;
   double depth_before = 0.0, depth_after = 0.0;    // m
@@ -77,12 +79,37 @@ std::string safety_warning(const Outcome& o, const std::string& site);
 /// The "outcome" object of summary.json.
 nlohmann::json to_json(const Outcome& o);
 
-/// Assesses the run at the end of follow-up (the engine's state) from its record. Goodman & Baron
-/// grade `face` when given (each class mapped from the patch's scars, outcomes/face_inventory.hpp),
-/// else the patch's scars.
+/// What the device has delivered in the sessions so far (the record's): the inputs of the scar
+/// link and of the side-effect models.
+struct Delivered {
+  int sessions = 0;
+  double density_mean = 0.0;  // punctures per m^2 per session
+  double depth_mean = 0.0;    // m, mean depth reached in session 1
+  double wound_radius = 0.0;  // m, a needle track after elastic recoil
+};
+Delivered delivered(const RunRecord& rec, const devices::Rect& area, const healing::Params& params);
+
+/// One scar by the remodelling link (outcomes/scar_remodel.hpp) at the engine's present state.
+struct ScarNow {
+  outcomes::RemodelInput in;  // floor and rim rise, intact share of the band
+  outcomes::RemodelResult r;  // depth before and now
+};
+/// The geometry of every lesion of the patch, in order.
+std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch);
+/// Every lesion of the patch remodelled by the matrix laid down so far (Engine::column_rise) and
+/// the sessions delivered so far: what the outcome takes at the end of follow-up and scars.csv
+/// at each sample time.
+std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
+                               const std::vector<outcomes::ScarGeometry>& geometry,
+                               const Delivered& d);
+
+/// Assesses the run at the end of follow-up (the engine's state) from its record; `ids` names
+/// the patch's lesions (lesions::lesion_ids). Goodman & Baron grade `face` when given (each class
+/// mapped from the patch's scars, outcomes/face_inventory.hpp), else the patch's scars.
 Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, const RunRecord& rec,
                const protocol::Course& course, const devices::Rect& area,
                const healing::Params& params, const skin::PatchSpec& patch_spec,
+               const std::vector<std::string>& ids,
                const std::optional<outcomes::FaceSpec>& face = std::nullopt);
 
 }  // namespace mnsim

@@ -52,8 +52,6 @@ io::CheckpointFile encode_run_state(const RunState& s,
   w.i64(s.steps_since_check);
   w.f64(s.checked_step);
   w.u64(s.events_done);
-  w.f64(s.next_sample);
-  w.f64(s.last_session);
   w.f64(s.bleeding_sum);
   w.u64(s.puncture_total);
   w.str(s.started_utc);
@@ -72,6 +70,16 @@ io::CheckpointFile encode_run_state(const RunState& s,
     w.f64(r.value);
   }
   c.sections.emplace_back("timeseries", w.take());
+  w.u64(s.scars.size());
+  for (const auto& sc : s.scars) {
+    w.f64(sc.t);
+    w.u32(sc.scar);
+    w.f64(sc.depth);
+    w.f64(sc.rise_under);
+    w.f64(sc.rise_around);
+    w.f64(sc.band_intact);
+  }
+  c.sections.emplace_back("scars", w.take());
   w.u64(s.snapshots.size());
   for (const auto& sn : s.snapshots) {
     w.f64(sn.t);
@@ -114,8 +122,6 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
     s.checked_step = r.finite("checked step");
     if (s.steps_since_check < 0 || s.checked_step < 0.0) r.fail("negative step-check state");
     s.events_done = r.u64();
-    s.next_sample = r.finite("next sample time");
-    s.last_session = r.finite("last session time");
     s.bleeding_sum = r.finite("bleeding sum");
     s.puncture_total = r.u64();
     s.started_utc = r.str(64);
@@ -144,6 +150,23 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
       row.layer = r.str(kMaxName);
       row.value = r.f64();
       s.timeseries.push_back(std::move(row));
+    }
+    r.expect_end();
+  }
+  {
+    io::ByteReader r(c.section("scars", file), file, "scars");
+    // Each sample takes 44 bytes (five doubles and an index).
+    const std::uint64_t n = r.count(r.left() / 44, "scar sample count");
+    s.scars.reserve(static_cast<std::size_t>(n));
+    for (std::uint64_t i = 0; i < n; ++i) {
+      RunState::ScarSample sc;
+      sc.t = r.finite("scar sample time");
+      sc.scar = r.u32();
+      sc.depth = r.finite("scar depth");
+      sc.rise_under = r.finite("scar floor rise");
+      sc.rise_around = r.finite("scar rim rise");
+      sc.band_intact = r.finite("scar band");
+      s.scars.push_back(sc);
     }
     r.expect_end();
   }

@@ -3,9 +3,8 @@
 // OUT/checkpoint/run.ckpt        the run state (kind "run"): simulated time, the stepper's next
 //                                step and statistics, how many scheduled events have run, every
 //                                healing field (padded buffers, ghost layers included), the time
-//                                series rows, the session log, the punctures CSV so far, the
-//                                list of snapshots taken, the sampling state, the running
-//                                maximum of new matrix per column and the wall time.
+//                                series rows and scar samples, the session log, the punctures
+//                                CSV so far, the list of snapshots taken and the wall time.
 // OUT/checkpoint/snapshot-NNNNNN.ckpt   one field snapshot each (kind "snapshot"), written when
 //                                it is taken; fields.h5 is assembled from them at the end.
 // Both are io/checkpoint.hpp containers keyed by run_checkpoint_key(), so a checkpoint of another
@@ -33,8 +32,6 @@ struct RunState {
   double checked_step = 0.0;           // healing::Stepper::checked_step()
   std::uint64_t events_done = 0;
   // The run loop.
-  double next_sample = 0.0;
-  double last_session = 0.0;
   /// The simulation has reached the end of follow-up (its last sample and snapshot taken): a
   /// resumed run only computes the outcomes and writes the results.
   bool finished = false;
@@ -44,6 +41,15 @@ struct RunState {
   std::string session_log_json = "[]";
   std::string punctures_csv;
   std::vector<io::TimeSeries::Row> timeseries;
+  /// One scar at one sample time (scars.csv; run/assess.hpp ScarNow).
+  struct ScarSample {
+    double t = 0.0;
+    std::uint32_t scar = 0;                      // index in the patch's lesions
+    double depth = 0.0;                          // m
+    double rise_under = 0.0, rise_around = 0.0;  // m
+    double band_intact = 1.0;
+  };
+  std::vector<ScarSample> scars;
   struct Snapshot {
     double t = 0.0;
     std::string label;

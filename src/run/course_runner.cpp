@@ -8,6 +8,7 @@
 #include "core/constants.hpp"
 #include "core/rng.hpp"
 #include "io/fields_h5.hpp"
+#include "run/assess.hpp"
 #include "run/run_state.hpp"
 
 namespace mnsim {
@@ -20,6 +21,8 @@ CourseRunner::CourseRunner(healing::Engine& engine, CourseInputs in, CourseCheck
       rec_(rec),
       progress_(progress),
       last_checkpoint_(std::chrono::steady_clock::now()) {
+  for (const auto& f : engine_.specs()) rec_.ts.set_unit(f.name, f.unit);
+  geometry_ = scar_geometries(in_.patch);
   schedule();
 }
 
@@ -29,6 +32,7 @@ devices::StageResult CourseRunner::device_stage(int session_index) const {
       session_seed(in_.seed, static_cast<std::uint64_t>(session_index)));
 }
 
+// The layer means of every field and the state of every scar at time t.
 void CourseRunner::sample(double t) {
   const healing::LayerMeans m = engine_.layer_means();
   for (int l = 0; l < skin::kLayers; ++l) {
@@ -37,6 +41,14 @@ void CourseRunner::sample(double t) {
       rec_.ts.add(t, s.name, layer,
                   m[static_cast<std::size_t>(l)][static_cast<std::size_t>(s.slot)]);
     }
+  }
+  if (geometry_.empty()) return;
+  const std::vector<ScarNow> scars =
+      scars_now(engine_, in_.patch, geometry_, delivered(rec_, in_.area, in_.params));
+  for (std::size_t i = 0; i < scars.size(); ++i) {
+    rec_.scars.push_back({t, static_cast<std::uint32_t>(i), scars[i].r.depth_after,
+                          scars[i].in.rise_under, scars[i].in.rise_around,
+                          scars[i].in.band_intact});
   }
 }
 
@@ -70,7 +82,6 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
   const double bleeding = st.stats["fraction_bleeding"].get<double>();
   rec_.bleeding_sum += bleeding * static_cast<double>(st.punctures.size());
   rec_.puncture_total += st.punctures.size();
-  rec_.last_session = t;
   SessionRecord r;
   r.session = s.index + 1;
   r.day = t / kDay;
@@ -108,6 +119,11 @@ void CourseRunner::schedule() {
       });
     }
   }
+  // The sample times: the stepper lands on each (a stop keeps the step size).
+  for (const double t : in_.plan.sample_times) {
+    ++events_total_;
+    stepper.add_stop(t, [this](double te, grid::FieldSet&) { sample(te); });
+  }
 }
 
 void CourseRunner::save() {
@@ -126,19 +142,14 @@ void CourseRunner::restore(const RunState& r) {
                              r.t / kDay, in_.course.end_time / kDay));
 }
 
-// After every accepted step: progress, sampling (hourly for a day after a session, 6-hourly for
-// a week, then daily), and checkpoints (always between accepted steps, before due events run).
+// After every accepted step: progress and checkpoints (always between accepted steps, before due
+// events run: a sample or snapshot due at t runs after the checkpoint, and again after a resume).
 void CourseRunner::observe(double t, double dt) {
   const double end = in_.course.end_time;
   progress_.advance(t, end);
   const healing::Stepper& stepper = engine_.stepper();
   spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected", t / kHour, dt,
                 stepper.stats().accepted, stepper.stats().rejected);
-  if (t + 1e-9 >= rec_.next_sample) {
-    sample(t);
-    const double since = t - rec_.last_session;
-    rec_.next_sample = t + (since < kDay ? kHour : (since < 7 * kDay ? 6 * kHour : kDay));
-  }
   const int sig = ck_.stop ? ck_.stop->requested() : 0;
   const bool due =
       ck_.every > 0.0 &&

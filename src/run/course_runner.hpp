@@ -1,7 +1,8 @@
 // The course loop of `mnsim run`: schedules each session (the device stage's punctures deposited
-// into the tissue) and the periodic snapshots on the engine's stepper, samples the layer means,
-// stores field snapshots, and checkpoints (at the first step after each session, every
-// `checkpoint_every` of wall time, on a stop request, and at the end of follow-up).
+// into the tissue), the periodic snapshots and the sample times on the engine's stepper, samples
+// the layer means and the scars, stores field snapshots, and checkpoints (at the first step after
+// each session, every `checkpoint_every` of wall time, on a stop request, and at the end of
+// follow-up).
 #pragma once
 
 #include <chrono>
@@ -14,11 +15,13 @@
 #include "core/progress.hpp"
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
 #include "skin/profile.hpp"
+#include "skin/tissue.hpp"
 
 namespace mnsim {
 
@@ -31,6 +34,8 @@ struct CourseInputs {
   const skin::SkinProfile& profile;
   devices::Rect area;
   std::uint64_t seed = 0;
+  const skin::SkinPatch& patch;   // its lesions are sampled (scars.csv)
+  const healing::Params& params;  // the wound radius of the scar link
 };
 
 /// Where and how often the loop saves its state.
@@ -70,6 +75,7 @@ class CourseRunner {
   CourseCheckpoints ck_;
   RunRecord& rec_;
   Progress& progress_;
+  std::vector<outcomes::ScarGeometry> geometry_;  // of the patch's lesions (run/assess.hpp)
   std::uint64_t events_total_ = 0;  // events scheduled (checkpoints count those that ran)
   bool session_ran_ = false;        // a session since the last checkpoint
   std::chrono::steady_clock::time_point last_checkpoint_;

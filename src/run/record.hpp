@@ -36,8 +36,10 @@ nlohmann::json sessions_json(const std::vector<SessionRecord>& sessions);
 SessionRecord session_from_json(const nlohmann::json& j);
 
 struct RunRecord {
-  /// Layer means of every field over time, and the scar depths before and after.
+  /// Layer means of every field at each sample time (timeseries.csv).
   io::TimeSeries ts;
+  /// Each scar at each sample time (scars.csv).
+  std::vector<RunState::ScarSample> scars;
   std::vector<SessionRecord> sessions;
   /// The device stage's statistics of session 1 (devices::puncture_stats); null before it.
   nlohmann::json first_stats;
@@ -45,12 +47,10 @@ struct RunRecord {
   devices::Punctures first_punctures;
   double bleeding_sum = 0.0;  // punctures that bled, over all sessions
   std::size_t puncture_total = 0;
-  double last_session = 0.0;  // time of the latest session (s)
   /// punctures.csv of every session so far, the session number in front.
   std::string punctures_csv;
   /// Field snapshots taken (stored in OUT/checkpoint until fields.h5 is assembled).
   std::vector<RunState::Snapshot> snapshots;
-  double next_sample = 0.0;  // simulated time of the next time-series sample
   /// The end of follow-up is reached: only outcomes and results remain.
   bool finished = false;
 

@@ -167,7 +167,7 @@ std::vector<report::ScarProfile> scar_profiles(const skin::SkinPatch& patch, con
     const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
     report::ScarProfile pr;
     pr.kind = s.type;
-    pr.label = fmt::format("{} #{}", s.type, index);
+    pr.label = s.id;
     const double yc = 0.5 * (b.y0 + b.y1);
     const double ratio = s.depth_before > 0 ? s.depth_after / s.depth_before : 0.0;
     for (int q = 0; q <= 80; ++q) {

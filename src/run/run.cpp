@@ -37,6 +37,7 @@
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
 #include "io/timeseries.hpp"
+#include "lesions/factory.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
@@ -63,7 +64,10 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   const protocol::Course course = protocol::make_course(scenario.table("course"));
   // The patch with its lesions: lesions outside the patch or deeper than the skin, unreadable
   // height maps (InputError at the key).
-  const skin::SkinPatch patch = skin::make_patch(read_patch_spec(scenario));
+  const skin::PatchSpec patch_spec = read_patch_spec(scenario);
+  const skin::SkinPatch patch = skin::make_patch(patch_spec);
+  // Every lesion has an id of its own (InputError at a [[lesions]] id another lesion has).
+  lesions::lesion_ids(patch_spec.lesions, patch.lesions());
   // The face inventory lists at least one scar.
   read_face_spec(scenario);
   // Resources, refused up front: the memory the 3D engine would need, against the limits that
@@ -71,7 +75,7 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   const Table& t = scenario.table("tissue");
   const skin::GridDims d =
       skin::grid_dims(patch, t.quantity("resolution"), static_cast<int>(t.integer("z_min_cells")));
-  const OutputPlan plan = make_output_plan(scenario.table("output"));
+  const OutputPlan plan = make_output_plan(scenario.table("output"), course);
   const int sessions = static_cast<int>(course.sessions.size());
   int snapshots = sessions * ((plan.before_sessions ? 1 : 0) + (plan.after_sessions ? 1 : 0)) +
                   (plan.end ? 1 : 0);
@@ -147,13 +151,16 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                             g.nz, static_cast<double>(g.cells()) * 1e-6, engine.fields().size(),
                             static_cast<double>(2 * engine.fields().bytes()) / (1 << 20)));
   const OutputPlan& plan = specs.output;
+  const std::vector<std::string> ids =
+      lesions::lesion_ids(specs.patch.lesions, tissue.patch.lesions());
 
   // 3. The course: each session's device stage and engine session, the engine advanced to the
   //    next event, checkpoints along the way (or continued from one).
   RunRecord rec;
   CourseRunner runner(
       engine,
-      CourseInputs{course, plan, specs.device, specs.technique, tissue.patch.profile(), area, seed},
+      CourseInputs{course, plan, specs.device, specs.technique, tissue.patch.profile(), area, seed,
+                   tissue.patch, params.p},
       CourseCheckpoints{opts.out_dir, key, started, wall_now, opts.checkpoint_every, opts.stop},
       rec, progress);
   if (restored) {
@@ -163,15 +170,11 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   progress.stage("healing");
   runner.run(resumed);
 
-  // 4. Assess: the outcome at the end of follow-up; the scar depths join the time series.
+  // 4. Assess: the outcome at the end of follow-up.
   const Outcome outcome =
-      assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, specs.face);
+      assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, ids, specs.face);
   if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
     spdlog::warn("warning: {}", w);
-  }
-  for (const auto& sc : outcome.scars) {
-    rec.ts.add(0.0, "scar_depth_um", sc.type, sc.depth_before * 1e6);
-    rec.ts.add(course.end_time, "scar_depth_um", sc.type, sc.depth_after * 1e6);
   }
 
   // 5. Report data: what a person looks at.
@@ -182,12 +185,14 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   text.patient = specs.patch.patient;
   text.scenario_toml = resolved;
   text.run_metadata = run_metadata(seed, threads, started, wall_now()).dump(2);
-  const report::ReportData rd = make_report_data(text, tissue, engine, rec, outcome, course, area);
+  const report::ReportData rd =
+      plan.report ? make_report_data(text, tissue, engine, rec, outcome, course, area)
+                  : report::ReportData{};
 
   // 6. Writers: every result staged, then committed in one step.
   const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
-  res.summary =
-      summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(), outcome);
+  res.summary = summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(),
+                             outcome, result_entries(plan));
   write_results(
       folder,
       RunResults{rd, res.summary, outcome, rec, g, tissue, plan, opts.out_dir, key, resolved,

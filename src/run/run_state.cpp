@@ -91,8 +91,6 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.steps_since_check = stepper.steps_since_check();
   s.checked_step = stepper.checked_step();
   s.events_done = events_done;
-  s.next_sample = rec.next_sample;
-  s.last_session = rec.last_session;
   s.finished = rec.finished;
   s.bleeding_sum = rec.bleeding_sum;
   s.puncture_total = rec.puncture_total;
@@ -100,6 +98,7 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.session_log_json = sessions_json(rec.sessions).dump();
   s.punctures_csv = rec.punctures_csv;
   s.timeseries = rec.ts.rows();
+  s.scars = rec.scars;
   s.snapshots = rec.snapshots;
   s.started_utc = started;
   s.wall_s = wall_s;
@@ -148,8 +147,6 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
   stepper.restore(r.t, r.dt, r.stats);
   stepper.restore_check(r.steps_since_check, r.checked_step);
   stepper.discard_events(static_cast<std::size_t>(r.events_done));
-  rec.next_sample = r.next_sample;
-  rec.last_session = r.last_session;
   rec.finished = r.finished;
   rec.bleeding_sum = r.bleeding_sum;
   rec.puncture_total = static_cast<std::size_t>(r.puncture_total);
@@ -164,6 +161,7 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
   }
   rec.punctures_csv = r.punctures_csv;
   rec.snapshots = r.snapshots;
+  rec.scars = r.scars;
   for (const auto& row : r.timeseries) rec.ts.add(row.t, row.quantity, row.layer, row.value);
 }
 

@@ -36,7 +36,7 @@ ScenarioSpecs read_specs(const Table& scenario) {
   s.technique = devices::Technique::from_table(scenario.table("technique"));
   s.course = protocol::make_course(scenario.table("course"));
   s.engine = healing::engine_options(scenario.table("numerics"));
-  s.output = make_output_plan(scenario.table("output"));
+  s.output = make_output_plan(scenario.table("output"), s.course);
   s.face = read_face_spec(scenario);
   return s;
 }

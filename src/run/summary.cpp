@@ -43,9 +43,10 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
 
 nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
-                            const Outcome& outcome) {
+                            const Outcome& outcome, const std::vector<std::string>& outputs) {
   return {{"schema_version", 1},
           {"run", std::move(run)},
+          {"outputs", outputs},
           {"scenario", std::move(scenario)},
           {"sessions", sessions_json(rec.sessions)},
           {"punctures_first_session", rec.first_stats},
@@ -62,11 +63,24 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
   const nlohmann::json& outcome = summary["outcome"];
   std::string scar_line;
   for (const auto& sc : outcome["scars"]) {
-    scar_line += fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ",
-                             sc["type"].get<std::string>(), sc["depth_um_before"].get<double>(),
-                             sc["depth_um_after"].get<double>());
+    const std::string name =
+        sc.contains("id") ? sc["id"].get<std::string>() : sc["type"].get<std::string>();
+    scar_line +=
+        fmt::format("{}{} {:.0f} -> {:.0f} um", scar_line.empty() ? "" : ", ", name,
+                    sc["depth_um_before"].get<double>(), sc["depth_um_after"].get<double>());
   }
   const nlohmann::json& sc = summary["scenario"];
+  // The files written (summary.json `outputs`; results written before it existed: the four).
+  std::string files;
+  if (summary.contains("outputs")) {
+    for (const auto& e : summary["outputs"]) {
+      const std::string name = e.get<std::string>();
+      if (name == "figures" || name == "fields.xmf" || name == "scenario.resolved.toml") continue;
+      files += (files.empty() ? "" : ", ") + name;
+    }
+  } else {
+    files = "report.html, summary.json, timeseries.csv, fields.h5";
+  }
   return fmt::format(
       "{}\n"
       "{}"
@@ -74,7 +88,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
       "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
       "bled\n"
-      "results: {} (report.html, summary.json, timeseries.csv, fields.h5)",
+      "results: {} ({})",
       sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
       goodman_baron_text(outcome),
       scar_line.empty() ? std::string("no scars in the scenario") : scar_line,
@@ -83,7 +97,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       outcome["epidermal_thickness_change_pct"].get<double>(),
       outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
       100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
-      out.string());
+      out.string(), files);
 }
 
 }  // namespace mnsim

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "healing/model.hpp"
 #include "io/fields_h5.hpp"
@@ -68,6 +69,19 @@ void write_timeseries(const RunResults& r, const fs::path& stage) {
   r.rec.ts.write_csv(stage / "timeseries.csv");
 }
 
+// scars.csv: one row per scar and sample time (docs/outputs.md).
+void write_scars(const RunResults& r, const fs::path& stage) {
+  std::string s = "time_s,time_days,scar,kind,depth_um,floor_rise_um,rim_rise_um,band_intact\n";
+  s.reserve(r.rec.scars.size() * 80 + s.size());
+  for (const auto& sc : r.rec.scars) {
+    const ScarOutcome& o = r.outcome.scars.at(sc.scar);
+    s += fmt::format("{:.9g},{:.6g},{},{},{:.9g},{:.9g},{:.9g},{:.9g}\n", sc.t, sc.t / kDay, o.id,
+                     o.type, sc.depth * 1e6, sc.rise_under * 1e6, sc.rise_around * 1e6,
+                     sc.band_intact);
+  }
+  io::write_file_atomic(stage / "scars.csv", s);
+}
+
 void write_punctures(const RunResults& r, const fs::path& stage) {
   io::write_file_atomic(stage / "punctures.csv", r.rec.punctures_csv);
 }
@@ -83,13 +97,38 @@ void write_summary(const RunResults& r, const fs::path& stage) {
 std::vector<ResultWriter>& registry() {
   using I = ResultWriter::Install;
   static std::vector<ResultWriter> w = {
-      {"report", {"figures", "report.html"}, I::Last, write_report},
-      {"fields", {"fields.h5", "fields.xmf"}, I::Between, write_fields},
-      {"time series", {"timeseries.csv"}, I::Between, write_timeseries},
-      {"punctures", {"punctures.csv"}, I::Between, write_punctures},
+      {"report",
+       {"figures", "report.html"},
+       I::Last,
+       write_report,
+       [](const OutputPlan& p) { return p.report; }},
+      {"fields",
+       {"fields.h5", "fields.xmf"},
+       I::Between,
+       write_fields,
+       [](const OutputPlan& p) { return p.snapshots(); }},
+      {"time series",
+       {"timeseries.csv"},
+       I::Between,
+       write_timeseries,
+       [](const OutputPlan& p) { return p.timeseries; }},
+      {"scars",
+       {"scars.csv"},
+       I::Between,
+       write_scars,
+       [](const OutputPlan& p) { return p.scars; }},
+      {"punctures",
+       {"punctures.csv"},
+       I::Between,
+       write_punctures,
+       [](const OutputPlan& p) { return p.punctures; }},
       {"resolved scenario", {"scenario.resolved.toml"}, I::Between, write_resolved},
       {"summary", {"summary.json"}, I::First, write_summary}};
   return w;
+}
+
+bool wanted(const ResultWriter& w, const OutputPlan& plan) {
+  return !w.wanted || w.wanted(plan);
 }
 
 }  // namespace
@@ -113,9 +152,23 @@ void register_result_writer(ResultWriter w) {
   registry().push_back(std::move(w));
 }
 
+std::vector<std::string> result_entries(const OutputPlan& plan) {
+  std::vector<std::string> entries;
+  for (auto when : {ResultWriter::Install::First, ResultWriter::Install::Between,
+                    ResultWriter::Install::Last}) {
+    for (const auto& w : result_writers()) {
+      if (w.install == when && wanted(w, plan)) {
+        entries.insert(entries.end(), w.entries.begin(), w.entries.end());
+      }
+    }
+  }
+  return entries;
+}
+
 void write_results(io::OutputFolder& folder, const RunResults& r) {
   const fs::path stage = folder.staging();
   for (const auto& w : result_writers()) {
+    if (!wanted(w, r.plan)) continue;
     try {
       w.write(r, stage);
     } catch (const OutputError& e) {
@@ -128,14 +181,7 @@ void write_results(io::OutputFolder& folder, const RunResults& r) {
   }
   // Every result is staged: they replace the folder's earlier results in one commit (the summary
   // first, the report last), and the checkpoint has served.
-  std::vector<std::string> entries;
-  for (auto when : {ResultWriter::Install::First, ResultWriter::Install::Between,
-                    ResultWriter::Install::Last}) {
-    for (const auto& w : result_writers()) {
-      if (w.install == when) entries.insert(entries.end(), w.entries.begin(), w.entries.end());
-    }
-  }
-  folder.commit(entries, r.key);
+  folder.commit(result_entries(r.plan), r.key);
 }
 
 }  // namespace mnsim

@@ -1,9 +1,10 @@
 // The result files of `mnsim run` (docs/outputs.md) as a registry of writers (docs/extending.md,
 // "An output writer"): report.html and figures/, fields.h5 (from the snapshots stored in
-// OUT/checkpoint), timeseries.csv, punctures.csv, scenario.resolved.toml, summary.json, and any
-// writer a module registers. Each writes into the output folder's staging area; they are
-// committed together (io/output_folder.hpp). A failed write leaves the checkpoint (taken at the
-// end of follow-up) and any earlier results; the error says how to resume.
+// OUT/checkpoint), timeseries.csv, scars.csv, punctures.csv, scenario.resolved.toml, summary.json,
+// and any writer a module registers; the scenario's [output] section turns some of them off. Each
+// writes into the output folder's staging area; they are committed together (io/output_folder.hpp).
+// A failed write leaves the checkpoint (taken at the end of follow-up) and any earlier results; the
+// error says how to resume.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -48,6 +49,8 @@ struct ResultWriter {
   Install install = Install::Between;
   /// Writes its entries into `stage`; throws OutputError (file named) on failure.
   void (*write)(const RunResults& r, const std::filesystem::path& stage) = nullptr;
+  /// Whether the scenario's [output] asks for its entries; null: always.
+  bool (*wanted)(const OutputPlan& plan) = nullptr;
 };
 
 /// The registered writers, in the order they run (the built-in ones first).
@@ -56,7 +59,12 @@ const std::vector<ResultWriter>& result_writers();
 /// names not written by another writer.
 void register_result_writer(ResultWriter w);
 
-/// Runs every writer into the folder's staging area, then commits all their entries.
+/// The entries a run with this plan writes, in the order they are installed (summary.json
+/// first, the report last): summary.json `outputs`.
+std::vector<std::string> result_entries(const OutputPlan& plan);
+
+/// Runs every writer the plan wants into the folder's staging area, then commits all their
+/// entries (the folder's earlier results, those of skipped writers included, are replaced).
 void write_results(io::OutputFolder& folder, const RunResults& r);
 
 }  // namespace mnsim

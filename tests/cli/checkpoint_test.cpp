@@ -101,8 +101,9 @@ bool has_temporary(const fs::path& dir, const std::string& prefix) {
 
 /// Everything a run produces that must not depend on interruptions: summary.json without its
 /// wall-clock metadata (run.started_utc, run.wall_time_s,
-/// punctures_first_session.generation_wall_s), timeseries.csv, punctures.csv, the snapshot
-/// list (fields.xmf: times, labels, fields) and every stored value of every field of fields.h5.
+/// punctures_first_session.generation_wall_s), timeseries.csv, scars.csv, punctures.csv, the
+/// snapshot list (fields.xmf: times, labels, fields) and every stored value of every field of
+/// fields.h5.
 std::string results(const fs::path& out) {
   std::string r;
   auto summary = nlohmann::json::parse(slurp(out / "summary.json"));
@@ -111,6 +112,7 @@ std::string results(const fs::path& out) {
   summary["punctures_first_session"].erase("generation_wall_s");
   r += summary.dump(1) + "\n";
   r += slurp(out / "timeseries.csv");
+  r += slurp(out / "scars.csv");
   r += slurp(out / "punctures.csv");
   const std::string xmf = slurp(out / "fields.xmf");
   r += xmf;
@@ -146,7 +148,7 @@ std::string results(const fs::path& out) {
 void expect_consistent_folder(const fs::path& out, const std::string& when) {
   const std::string state = mnsim::io::output_state(out);
   if (fs::exists(out / "report.html")) {
-    for (const char* e : {"summary.json", "scenario.resolved.toml", "timeseries.csv",
+    for (const char* e : {"summary.json", "scenario.resolved.toml", "timeseries.csv", "scars.csv",
                           "punctures.csv", "fields.h5", "fields.xmf", "figures"}) {
       EXPECT_TRUE(fs::exists(out / e)) << when << ": report.html without " << e;
     }
@@ -410,7 +412,7 @@ TEST_F(Checkpoint, EveryResultWriterFailingIsOneLineAndKeepsCheckpointAndEarlier
   std::string checkpoint;
   for (const char* name :
        {"report.html", "cross_section.png", "fields.h5", "fields.xmf", "timeseries.csv",
-        "punctures.csv", "scenario.resolved.toml", "summary.json", ".commit"}) {
+        "scars.csv", "punctures.csv", "scenario.resolved.toml", "summary.json", ".commit"}) {
     const fs::path err = dir_ / (std::string("writer_") + name + ".err");
     // The first attempt simulates to the end (the checkpoint at the end of follow-up stays);
     // the others only write the results again.

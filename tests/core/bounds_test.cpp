@@ -186,7 +186,11 @@ TEST(Bounds, EveryDocumentedBoundIsAcceptedInEveryUnitAndJustOutsideRefused) {
   for (const Root& r : roots()) {
     for (const auto& fk : schema::flatten(*r.root)) {
       const Key& k = *fk.key;
-      if (k.type != Type::Quantity && k.type != Type::Integer && k.type != Type::Number) continue;
+      const bool list = k.type == Type::QuantityList;  // each item is checked: one item
+      if (k.type != Type::Quantity && k.type != Type::Integer && k.type != Type::Number && !list) {
+        continue;
+      }
+      const auto item = [&](const std::string& v) { return list ? "[" + v + "]" : v; };
       const auto [lo, hi] = bound_texts(k);
       for (const bool upper : {false, true}) {
         const std::string& text = upper ? hi : lo;
@@ -196,7 +200,7 @@ TEST(Bounds, EveryDocumentedBoundIsAcceptedInEveryUnitAndJustOutsideRefused) {
         const Bound b = split_bound(text);
         // At the bound, as documented and in every other unit.
         std::vector<std::string> forms;
-        if (k.type == Type::Quantity) {
+        if (k.type == Type::Quantity || list) {
           const auto& units = units_for(k.dim);
           double si = 0;
           for (const auto& u : units) {
@@ -211,7 +215,7 @@ TEST(Bounds, EveryDocumentedBoundIsAcceptedInEveryUnitAndJustOutsideRefused) {
           forms.push_back(text);
         }
         for (const auto& v : forms) {
-          const Case c = file_with(*r.root, fk, v);
+          const Case c = file_with(*r.root, fk, item(v));
           EXPECT_EQ(error_of(c.text, *r.root), "") << where << " written " << v << "\n" << c.text;
           ++accepted;
         }
@@ -222,9 +226,9 @@ TEST(Bounds, EveryDocumentedBoundIsAcceptedInEveryUnitAndJustOutsideRefused) {
         } else {
           const double step = std::max(std::fabs(b.number), 1.0) * 1e-9;
           const std::string n = fmt::format("{:.17g}", b.number + (upper ? step : -step));
-          out = k.type == Type::Quantity ? fmt::format("\"{} {}\"", n, b.unit) : n;
+          out = k.type == Type::Quantity || list ? fmt::format("\"{} {}\"", n, b.unit) : n;
         }
-        const Case c = file_with(*r.root, fk, out);
+        const Case c = file_with(*r.root, fk, item(out));
         const std::string err = error_of(c.text, *r.root);
         EXPECT_NE(err.find(c.key + ": "), std::string::npos) << where << ": " << err;
         EXPECT_NE(err.find("is out of range (expected " + schema::range_text(k) + ")"),

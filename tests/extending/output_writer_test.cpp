@@ -30,11 +30,11 @@ void write_scar_table(const RunResults& r, const fs::path& stage) {
   for (const auto& s : r.outcome.scars) {
     csv += fmt::format("{},{:.3f},{:.3f}\n", s.type, s.depth_before * 1e6, s.depth_after * 1e6);
   }
-  io::write_file_atomic(stage / "scars.csv", csv);  // atomic; OutputError names the file
+  io::write_file_atomic(stage / "scar_table.csv", csv);  // atomic; OutputError names the file
 }
 
 const bool registered = (register_result_writer({.name = "scar table",
-                                                 .entries = {"scars.csv"},
+                                                 .entries = {"scar_table.csv"},
                                                  .install = ResultWriter::Install::Between,
                                                  .write = write_scar_table}),
                          true);
@@ -56,7 +56,7 @@ TEST(OutputWriterRegistry, ARegisteredWriterIsStagedAndCommittedWithTheResults) 
   RunOptions opts;
   opts.out_dir = dir;
   const RunResult res = run_scenario(sc, opts);
-  const std::string csv = read(dir / "scars.csv");
+  const std::string csv = read(dir / "scar_table.csv");
   EXPECT_EQ(csv.rfind("type,depth_um_before,depth_um_after\nboxcar,", 0), 0u) << csv;
   EXPECT_NE(csv.find(fmt::format(
                 "{:.3f}", res.summary["outcome"]["scars"][0]["depth_um_after"].get<double>())),
@@ -64,9 +64,9 @@ TEST(OutputWriterRegistry, ARegisteredWriterIsStagedAndCommittedWithTheResults) 
       << csv;
   // Committed with the others: listed in the folder's marker, nothing left in staging.
   const std::string marker = read(dir / ".mnsim-output");
-  EXPECT_NE(marker.find("\"scars.csv\""), std::string::npos) << marker;
+  EXPECT_NE(marker.find("\"scar_table.csv\""), std::string::npos) << marker;
   EXPECT_NE(marker.find("\"complete\""), std::string::npos) << marker;
-  EXPECT_FALSE(fs::exists(dir / ".staging" / "scars.csv"));
+  EXPECT_FALSE(fs::exists(dir / ".staging" / "scar_table.csv"));
   fs::remove_all(dir);
 }
 

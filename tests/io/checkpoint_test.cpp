@@ -107,8 +107,6 @@ TEST(RunState, RoundTripKeepsEveryBit) {
   s.dt = 3600.0 / 7.0;
   s.stats = {12, 3, 0.125, 7200.0};
   s.events_done = 4;
-  s.next_sample = 90000.0;
-  s.last_session = 0.1;
   s.bleeding_sum = 1e-300;
   s.puncture_total = 123456;
   s.first_stats_json = "{\"a\":1}";
@@ -116,6 +114,7 @@ TEST(RunState, RoundTripKeepsEveryBit) {
   s.punctures_csv = "session,x\n1,2\n";
   s.timeseries.push_back({1.0, "collagen1", "papillary_dermis", 0.1 + 0.2});
   s.snapshots.push_back({2.0, "after session 1"});
+  s.scars.push_back({3.0, 7, 1.0 / 3.0 * 1e-4, -2e-6, 1e-300, 0.25});
   s.started_utc = "2026-11-23T00:00:00Z";
   s.wall_s = 12.5;
   s.nx = 2;
@@ -140,6 +139,13 @@ TEST(RunState, RoundTripKeepsEveryBit) {
   EXPECT_EQ(d.timeseries[0].layer, "papillary_dermis");
   ASSERT_EQ(d.snapshots.size(), 1u);
   EXPECT_EQ(d.snapshots[0].label, "after session 1");
+  ASSERT_EQ(d.scars.size(), 1u);
+  EXPECT_EQ(d.scars[0].t, 3.0);
+  EXPECT_EQ(d.scars[0].scar, 7u);
+  EXPECT_EQ(d.scars[0].depth, 1.0 / 3.0 * 1e-4);
+  EXPECT_EQ(d.scars[0].rise_under, -2e-6);
+  EXPECT_EQ(d.scars[0].rise_around, 1e-300);
+  EXPECT_EQ(d.scars[0].band_intact, 0.25);
   EXPECT_EQ(d.started_utc, s.started_utc);
   ASSERT_EQ(d.fields.size(), 1u);
   EXPECT_EQ(d.fields[0], f);
