@@ -84,6 +84,20 @@ std::string manifest_text(const SweepSpec& s) {
 
 }  // namespace
 
+std::vector<Override> run_overrides(const SweepSpec& s, std::size_t i) {
+  std::vector<Override> out = s.overrides(i);
+  if (s.keep_runs) return out;
+  // The run folder is removed once its row is recorded: the files the row does not read are not
+  // written (the results do not depend on which files a run writes), unless an axis sets them.
+  for (const char* key :
+       {"output.report", "output.timeseries", "output.scars", "output.punctures"}) {
+    const bool swept =
+        std::any_of(s.axes.begin(), s.axes.end(), [&](const SweepAxis& a) { return a.key == key; });
+    if (!swept) out.insert(out.begin(), Override{key, "false"});
+  }
+  return out;
+}
+
 std::vector<Override> SweepSpec::overrides(std::size_t i) const {
   std::vector<Override> out;
   for (std::size_t a = 0; a < axes.size(); ++a) {
@@ -333,7 +347,7 @@ SweepResult run_sweep(const SweepSpec& spec, const SweepOptions& o) {
       ro.threads = per_job;
       ro.resume = true;  // a point interrupted before continues from its own checkpoint
       ro.stop = o.stop;
-      const RunResult r = run_scenario(load_scenario(spec.scenario, spec.overrides(i)), ro);
+      const RunResult r = run_scenario(load_scenario(spec.scenario, run_overrides(spec, i)), ro);
       rec["status"] = "ok";
       rec["row"] = sweep_row(r.summary);
     } catch (const NumericalError& e) {

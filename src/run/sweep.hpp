@@ -42,6 +42,10 @@ struct SweepSpec {
   std::vector<Override> overrides(std::size_t i) const;
 };
 
+/// The overrides point i runs with: its axes' values and, when the run folders are not kept,
+/// `output.report`, `timeseries`, `scars` and `punctures` off (those an axis does not set).
+std::vector<Override> run_overrides(const SweepSpec& spec, std::size_t i);
+
 /// The sweep file's schema (docs/sweep.md; `mnsim catalog keys`).
 const schema::Key& sweep_schema();
 
