@@ -10,6 +10,7 @@
 #include "core/constants.hpp"
 #include "core/version.hpp"
 #include "report/report.hpp"
+#include "report/words.hpp"
 
 namespace mnsim::report {
 
@@ -44,8 +45,6 @@ h3 { font-size: 1.05em; margin: 18px 0 6px; }
 }
 )css";
 
-const char* const kRoman[] = {"I", "II", "III", "IV", "V", "VI"};
-
 /// A length for a reader: mm from 0.1 mm on, else µm.
 std::string length_text(double m) {
   if (m >= 0.1e-3) return fmt::format("{:.2f} mm", m / kMm);
@@ -59,17 +58,6 @@ std::string protocol_words(const PlanEntry& e) {
       "{}, {} passes per session, {}", protocol::device_words(e), e.passes,
       r.sessions > 1 ? fmt::format("{} sessions {:.0f} weeks apart", r.sessions, r.interval / kWeek)
                      : std::string("a single session"));
-}
-
-std::string fitzpatrick_words(int type) {
-  static const char* const words[] = {"very fair skin that always burns and never tans",
-                                      "fair skin that usually burns",
-                                      "medium skin that sometimes burns and tans gradually",
-                                      "olive skin that rarely burns",
-                                      "brown skin that very rarely burns",
-                                      "dark brown to black skin that never burns"};
-  const int i = std::clamp(type, 1, 6) - 1;
-  return fmt::format("Fitzpatrick skin type {} ({})", kRoman[i], words[i]);
 }
 
 /// "2 boxcar scars (flat floor, steep edges)".
@@ -290,12 +278,6 @@ std::string legend(const PlanPatient& p, const Plan& plan) {
   }
   h += "</dl>\n";
   return h;
-}
-
-/// "week 4" (or "week 13.1"), days since the first session counted in weeks.
-std::string week_text(long day) {
-  if (day % 7 == 0) return fmt::format("week {}", day / 7);
-  return fmt::format("week {:.1f}", static_cast<double>(day) / 7.0);
 }
 
 /// The calendar of the best three protocols.

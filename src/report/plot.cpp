@@ -1,14 +1,18 @@
 #include "report/plot.hpp"
 
+#include <cairo-svg.h>
 #include <cairo.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <string_view>
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
@@ -40,9 +44,73 @@ Rgb hex(unsigned v) {
   return {((v >> 16) & 0xff) / 255.0, ((v >> 8) & 0xff) / 255.0, (v & 0xff) / 255.0};
 }
 
-cairo_status_t append_png(void* closure, const unsigned char* data, unsigned int length) {
+cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
   return CAIRO_STATUS_SUCCESS;
+}
+
+/// cairo numbers some SVG ids ("image293", "surface354") from process-wide counters: renumbered
+/// here in order of appearance, so a figure's SVG does not depend on what the process drew
+/// before. Heat-map images are marked for nearest-neighbour scaling, as they are drawn in the PNG.
+std::string normalise_svg(const std::string& in) {
+  std::string out;
+  out.reserve(in.size() + 256);
+  std::map<std::string, int> ids;
+  std::size_t i = 0;
+  const std::string_view prefixes[] = {"image", "surface"};
+  while (i < in.size()) {
+    bool replaced = false;
+    // An id reference: id="NAME" or xlink:href="#NAME" / url(#NAME).
+    if (in[i] == '"' || in[i] == '#') {
+      for (std::string_view pre : prefixes) {
+        if (in.compare(i + 1, pre.size(), pre) != 0) continue;
+        std::size_t j = i + 1 + pre.size();
+        while (j < in.size() && std::isdigit(static_cast<unsigned char>(in[j]))) ++j;
+        if (j == i + 1 + pre.size() || j >= in.size() || (in[j] != '"' && in[j] != ')')) continue;
+        const std::string key = in.substr(i + 1, j - i - 1);
+        const auto it = ids.emplace(key, static_cast<int>(ids.size()) + 1).first;
+        out += in[i];
+        out += std::string(pre) + std::to_string(it->second);
+        i = j;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {
+      if (in.compare(i, 7, "<image ") == 0) {
+        out += "<image image-rendering=\"optimizeSpeed\" ";
+        i += 7;
+      } else {
+        out += in[i++];
+      }
+    }
+  }
+  return out;
+}
+
+void set_dash(cairo_t* cr, Dash d, double width) {
+  // Patterns in multiples of the line width (at least 1 px), so thick and thin lines look alike.
+  const double u = std::max(1.0, width);
+  switch (d) {
+    case Dash::Solid:
+      cairo_set_dash(cr, nullptr, 0, 0);
+      break;
+    case Dash::Dashed: {
+      const double p[] = {3.5 * u, 2.0 * u};
+      cairo_set_dash(cr, p, 2, 0);
+      break;
+    }
+    case Dash::Dotted: {
+      const double p[] = {0.01, 2.4 * u};  // round caps make dots
+      cairo_set_dash(cr, p, 2, 0);
+      break;
+    }
+    case Dash::DashDot: {
+      const double p[] = {4.0 * u, 1.6 * u, 0.01, 1.6 * u};
+      cairo_set_dash(cr, p, 4, 0);
+      break;
+    }
+  }
 }
 
 }  // namespace
@@ -64,6 +132,21 @@ Rgb line_colour(std::size_t i) {
   static constexpr std::array<unsigned, 7> c = {0x0072B2, 0xD55E00, 0x009E73, 0xE69F00,
                                                 0xCC79A7, 0x56B4E9, 0x000000};
   return hex(c[i % c.size()]);
+}
+
+LineStyle series_style(std::size_t i) {
+  static constexpr std::array<Dash, 4> dashes = {Dash::Solid, Dash::Dashed, Dash::Dotted,
+                                                 Dash::DashDot};
+  static constexpr std::array<Marker, 4> markers = {Marker::Circle, Marker::Square,
+                                                    Marker::Triangle, Marker::Diamond};
+  LineStyle s;
+  s.colour = line_colour(i);
+  s.width = 2.0;
+  s.dash = dashes[i % dashes.size()];
+  s.marker = markers[(i / 7 + i) % markers.size()];
+  s.marker_every = 48.0;
+  s.marker_phase = 6.0 + 24.0 * static_cast<double>(i % 2) + 12.0 * static_cast<double>(i / 2 % 2);
+  return s;
 }
 
 namespace {
@@ -176,14 +259,12 @@ double Panel::py(double v) const {
 }
 
 Figure::Figure(double width, double height, double scale) : w_(width), h_(height), scale_(scale) {
-  const int pw = static_cast<int>(std::ceil(width * scale));
-  const int ph = static_cast<int>(std::ceil(height * scale));
-  surface_ = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+  const cairo_rectangle_t extents{0, 0, width, height};
+  surface_ = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents);
   cr_ = cairo_create(surface_);
   if (cairo_status(cr_) != CAIRO_STATUS_SUCCESS)
-    throw OutputError(fmt::format("report: cannot create a {}x{} figure: {}", pw, ph,
+    throw OutputError(fmt::format("report: cannot create a {:.0f}x{:.0f} figure: {}", width, height,
                                   cairo_status_to_string(cairo_status(cr_))));
-  cairo_scale(cr_, scale, scale);
   cairo_set_source_rgb(cr_, 1, 1, 1);
   cairo_paint(cr_);
   cairo_select_font_face(cr_, kFont, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
@@ -280,21 +361,69 @@ void Figure::axes(const Panel& p) {
 
 void Figure::line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y, Rgb c,
                   double width, bool dashed) {
+  LineStyle s;
+  s.colour = c;
+  s.width = width;
+  s.dash = dashed ? Dash::Dashed : Dash::Solid;
+  line(p, x, y, s);
+}
+
+void Figure::marker(double x, double y, const LineStyle& s) {
+  const double r = 1.9 * std::max(1.5, s.width);
+  cairo_new_path(cr_);
+  switch (s.marker) {
+    case Marker::None:
+      return;
+    case Marker::Circle:
+      cairo_arc(cr_, x, y, r, 0, 2 * kPi);
+      break;
+    case Marker::Square:
+      cairo_rectangle(cr_, x - 0.85 * r, y - 0.85 * r, 1.7 * r, 1.7 * r);
+      break;
+    case Marker::Triangle:
+      cairo_move_to(cr_, x, y - 1.15 * r);
+      cairo_line_to(cr_, x + r, y + 0.6 * r);
+      cairo_line_to(cr_, x - r, y + 0.6 * r);
+      cairo_close_path(cr_);
+      break;
+    case Marker::Diamond:
+      cairo_move_to(cr_, x, y - 1.2 * r);
+      cairo_line_to(cr_, x + 1.2 * r, y);
+      cairo_line_to(cr_, x, y + 1.2 * r);
+      cairo_line_to(cr_, x - 1.2 * r, y);
+      cairo_close_path(cr_);
+      break;
+  }
+  cairo_set_source_rgb(cr_, 1, 1, 1);
+  cairo_fill_preserve(cr_);
+  set(cr_, s.colour);
+  cairo_set_dash(cr_, nullptr, 0, 0);
+  cairo_set_line_width(cr_, std::max(1.2, 0.7 * s.width));
+  cairo_stroke(cr_);
+}
+
+void Figure::line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y,
+                  const LineStyle& style) {
   cairo_save(cr_);
   cairo_rectangle(cr_, p.x, p.y, p.w, p.h);
   cairo_clip(cr_);
-  set(cr_, c);
-  cairo_set_line_width(cr_, width);
+  set(cr_, style.colour);
+  cairo_set_line_width(cr_, style.width);
   cairo_set_line_join(cr_, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap(cr_, CAIRO_LINE_CAP_ROUND);
-  if (dashed) {
-    const double d[] = {5, 3};
-    cairo_set_dash(cr_, d, 2, 0);
-  }
+  set_dash(cr_, style.dash, style.width);
   bool pen = false;
   int run = 0;  // points in the current unbroken run
   std::vector<std::pair<double, double>> lone;
+  std::vector<std::pair<double, double>> marks;  // marker positions along the line
   double lx = 0, ly = 0;
+  // Markers at fixed horizontal positions (every marker_every px from the panel's left edge plus
+  // the phase), so two lines with different phases never put markers on the same spot and a
+  // steep stretch does not crowd them.
+  const bool with_markers = style.marker != Marker::None && style.marker_every > 0;
+  auto mark_index = [&](double X) {
+    return std::floor((X - p.x - style.marker_phase) / style.marker_every);
+  };
   const std::size_t n = std::min(x.size(), y.size());
   for (std::size_t i = 0; i < n; ++i) {
     if (!usable(p.xa, x[i]) || !std::isfinite(y[i])) {
@@ -309,6 +438,16 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
     const double X = p.px(x[i]), Y = p.py(yv);
     if (pen) {
       cairo_line_to(cr_, X, Y);
+      if (with_markers && X != lx) {
+        // Marker positions crossed by this segment (either direction).
+        const double a = std::min(lx, X), b = std::max(lx, X);
+        for (double k = mark_index(a) + 1; k <= mark_index(b); k += 1) {
+          const double mx = p.x + style.marker_phase + k * style.marker_every;
+          if (mx <= a || mx > b) continue;
+          const double f = (mx - lx) / (X - lx);
+          marks.emplace_back(mx, ly + f * (Y - ly));
+        }
+      }
     } else {
       cairo_move_to(cr_, X, Y);
       pen = true;
@@ -322,8 +461,12 @@ void Figure::line(const Panel& p, const std::vector<double>& x, const std::vecto
   // A point with no neighbour is shown as a dot.
   for (const auto& [X, Y] : lone) {
     cairo_new_sub_path(cr_);
-    cairo_arc(cr_, X, Y, 1.6 * width, 0, 2 * kPi);
+    cairo_arc(cr_, X, Y, 1.6 * style.width, 0, 2 * kPi);
     cairo_fill(cr_);
+  }
+  for (const auto& [X, Y] : marks) {
+    if (X < p.x - 1 || X > p.x + p.w + 1 || Y < p.y - 1 || Y > p.y + p.h + 1) continue;
+    marker(X, Y, style);
   }
   cairo_restore(cr_);
 }
@@ -486,28 +629,97 @@ double Figure::legend_entry(double x, double y, std::string_view name, Rgb c, bo
   return x + 30 + text_width(name, 12) + 18;
 }
 
-Rgb Figure::pixel(double x, double y) const {
-  cairo_surface_flush(surface_);
-  const int w = cairo_image_surface_get_width(surface_);
-  const int h = cairo_image_surface_get_height(surface_);
-  const int i = std::clamp(static_cast<int>(x * scale_), 0, w - 1);
-  const int j = std::clamp(static_cast<int>(y * scale_), 0, h - 1);
-  const unsigned char* row = cairo_image_surface_get_data(surface_) +
-                             static_cast<std::size_t>(j) * cairo_image_surface_get_stride(surface_);
-  std::uint32_t v;
-  std::memcpy(&v, row + 4 * static_cast<std::size_t>(i), 4);
+double Figure::legend_entry(double x, double y, std::string_view name, const LineStyle& style) {
+  cairo_save(cr_);
+  set(cr_, style.colour);
+  cairo_set_line_width(cr_, style.width);
+  cairo_set_line_cap(cr_, CAIRO_LINE_CAP_ROUND);
+  set_dash(cr_, style.dash, style.width);
+  cairo_move_to(cr_, x, y);
+  cairo_line_to(cr_, x + 34, y);
+  cairo_stroke(cr_);
+  marker(x + 17, y, style);
+  cairo_restore(cr_);
+  text(x + 40, y, name, 12, HAlign::Left, VAlign::Middle);
+  return x + 40 + text_width(name, 12) + 18;
+}
+
+cairo_surface_t* Figure::rasterise() const {
+  const int pw = static_cast<int>(std::ceil(w_ * scale_));
+  const int ph = static_cast<int>(std::ceil(h_ * scale_));
+  cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+  cairo_t* c = cairo_create(img);
+  cairo_scale(c, scale_, scale_);
+  cairo_set_source_surface(c, surface_, 0, 0);
+  cairo_paint(c);
+  const cairo_status_t st = cairo_status(c);
+  cairo_destroy(c);
+  if (st != CAIRO_STATUS_SUCCESS || cairo_status(cr_) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(img);
+    throw OutputError(
+        fmt::format("report: cannot draw a {}x{} figure: {}", pw, ph,
+                    cairo_status_to_string(st != CAIRO_STATUS_SUCCESS ? st : cairo_status(cr_))));
+  }
+  cairo_surface_flush(img);
+  return img;
+}
+
+Rgb Raster::at(double x, double y) const {
+  const int i = std::clamp(static_cast<int>(x * scale_), 0, w_ - 1);
+  const int j = std::clamp(static_cast<int>(y * scale_), 0, h_ - 1);
+  const std::uint32_t v =
+      px_[static_cast<std::size_t>(j) * static_cast<std::size_t>(w_) + static_cast<std::size_t>(i)];
   return {((v >> 16) & 0xff) / 255.0, ((v >> 8) & 0xff) / 255.0, (v & 0xff) / 255.0};
 }
 
+Raster Figure::raster() const {
+  cairo_surface_t* img = rasterise();
+  const int w = cairo_image_surface_get_width(img);
+  const int h = cairo_image_surface_get_height(img);
+  const int stride = cairo_image_surface_get_stride(img);
+  const unsigned char* data = cairo_image_surface_get_data(img);
+  std::vector<std::uint32_t> px(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+  for (int j = 0; j < h; ++j)
+    std::memcpy(px.data() + static_cast<std::size_t>(j) * static_cast<std::size_t>(w),
+                data + static_cast<std::size_t>(j) * static_cast<std::size_t>(stride),
+                4 * static_cast<std::size_t>(w));
+  cairo_surface_destroy(img);
+  return Raster(w, h, scale_, std::move(px));
+}
+
+Rgb Figure::pixel(double x, double y) const {
+  return raster().at(x, y);
+}
+
 std::string Figure::png() const {
-  cairo_surface_flush(surface_);
+  cairo_surface_t* img = rasterise();
   std::string out;
-  const cairo_status_t st = cairo_surface_write_to_png_stream(surface_, append_png, &out);
-  if (st != CAIRO_STATUS_SUCCESS || cairo_status(cr_) != CAIRO_STATUS_SUCCESS)
+  const cairo_status_t st = cairo_surface_write_to_png_stream(img, append_bytes, &out);
+  cairo_surface_destroy(img);
+  if (st != CAIRO_STATUS_SUCCESS)
     throw OutputError(
-        fmt::format("report: cannot encode a figure: {}",
-                    cairo_status_to_string(st != CAIRO_STATUS_SUCCESS ? st : cairo_status(cr_))));
+        fmt::format("report: cannot encode a figure: {}", cairo_status_to_string(st)));
   return out;
+}
+
+std::string Figure::svg() const {
+  std::string out;
+  cairo_surface_t* svg = cairo_svg_surface_create_for_stream(append_bytes, &out, w_, h_);
+  cairo_svg_surface_restrict_to_version(svg, CAIRO_SVG_VERSION_1_1);
+  cairo_svg_surface_set_document_unit(svg, CAIRO_SVG_UNIT_PX);
+  cairo_t* c = cairo_create(svg);
+  cairo_set_source_surface(c, surface_, 0, 0);
+  cairo_paint(c);
+  cairo_status_t st = cairo_status(c);
+  cairo_destroy(c);
+  cairo_surface_finish(svg);
+  if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_status(svg);
+  cairo_surface_destroy(svg);
+  if (st == CAIRO_STATUS_SUCCESS) st = cairo_status(cr_);
+  if (st != CAIRO_STATUS_SUCCESS)
+    throw OutputError(
+        fmt::format("report: cannot encode a figure as SVG: {}", cairo_status_to_string(st)));
+  return normalise_svg(out);
 }
 
 }  // namespace mnsim::report::plot

@@ -1,13 +1,17 @@
 // A small 2-D plotting layer on cairo for the report: figures, axes with readable ticks, lines,
-// bars, heat maps with colour bars, legends, and PNG encoding. Presentation only.
+// bars, heat maps with colour bars, legends, and PNG and SVG encoding. Presentation only.
 //
-// Coordinates: a Figure has a logical size in CSS pixels; it is rasterised at `scale` device
-// pixels per logical pixel (2 by default, sharp on high-density screens and in print).
+// Coordinates: a Figure has a logical size in CSS pixels. It is drawn once onto a cairo recording
+// surface, then replayed: rasterised at `scale` device pixels per logical pixel for PNG (2 by
+// default, sharp on high-density screens and in print), or as vectors for SVG (1 logical pixel =
+// 1 SVG px).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 using cairo_t = struct _cairo;
@@ -38,6 +42,28 @@ std::string tick_label(double v, double step, bool log);
 /// Replaces invalid UTF-8 sequences by '?' so cairo (and HTML) always get valid text.
 std::string sanitize_utf8(std::string_view s);
 
+/// How a line is stroked: solid or one of three dash patterns.
+enum class Dash { Solid, Dashed, Dotted, DashDot };
+/// Marker shapes placed along a line (hollow, white inside, outlined in the line's colour).
+enum class Marker { None, Circle, Square, Triangle, Diamond };
+
+/// The look of one data line. Markers sit where the line crosses x = panel left + marker_phase +
+/// k marker_every (logical pixels), so two lines that coincide show both: with different phases
+/// their markers alternate.
+struct LineStyle {
+  Rgb colour;
+  double width = 2.0;
+  Dash dash = Dash::Solid;
+  Marker marker = Marker::None;
+  double marker_every = 48.0;
+  double marker_phase = 6.0;
+};
+
+/// The style of data line `i` of a figure whose lines may coincide: Okabe & Ito colour i, and
+/// dash pattern, marker shape and marker phase that change with i too, so a line drawn over
+/// another never hides it.
+LineStyle series_style(std::size_t i);
+
 struct Axis {
   double lo = 0, hi = 1;
   bool log = false;       // logarithmic (lo, hi > 0)
@@ -56,6 +82,19 @@ struct Panel {
 
 enum class HAlign { Left, Centre, Right };
 enum class VAlign { Top, Middle, Baseline, Bottom };
+
+/// A rasterised figure's pixels (for tests): the colour under a logical point.
+class Raster {
+ public:
+  Raster(int w, int h, double scale, std::vector<std::uint32_t> px)
+      : w_(w), h_(h), scale_(scale), px_(std::move(px)) {}
+  Rgb at(double x, double y) const;
+
+ private:
+  int w_, h_;
+  double scale_;
+  std::vector<std::uint32_t> px_;  // 0x00RRGGBB, row by row
+};
 
 class Figure {
  public:
@@ -81,6 +120,10 @@ class Figure {
   /// <= 0 are drawn below the panel (off its bottom edge). Clipped to the panel.
   void line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y, Rgb c,
             double width, bool dashed);
+  /// The same with a full style: dash pattern and markers along the line (markers are clipped to
+  /// the panel; none on a lone point, which shows as a dot).
+  void line(const Panel& p, const std::vector<double>& x, const std::vector<double>& y,
+            const LineStyle& style);
   /// Vertical dashed marker at data x (skipped outside the axis range).
   void vmarker(const Panel& p, double x, Rgb c);
   /// Horizontal thin line at data y (skipped outside the axis range).
@@ -99,16 +142,29 @@ class Figure {
   /// One legend entry: a short line sample and its name; returns the x after the entry.
   double legend_entry(double x, double y, std::string_view name, Rgb c, bool dashed,
                       double width = 2.0);
+  /// A legend entry with a line style's dash and marker.
+  double legend_entry(double x, double y, std::string_view name, const LineStyle& style);
 
-  /// Colour of the device pixel under logical point (x, y) (for tests).
+  /// Colour of the device pixel under logical point (x, y) of the PNG rasterisation (for tests).
   Rgb pixel(double x, double y) const;
+  /// The whole PNG rasterisation, for many pixel() look-ups at once (for tests).
+  Raster raster() const;
 
-  /// Encodes the figure as PNG. Throws OutputError if cairo fails.
+  /// Encodes the figure as PNG at `scale` device pixels per logical pixel. Throws OutputError if
+  /// cairo fails.
   std::string png() const;
+  /// Encodes the figure as SVG 1.1 (vectors; text as glyph outlines, heat maps as embedded
+  /// images scaled nearest-neighbour), `width` x `height` px; the same drawing gives the same
+  /// bytes whatever the process drew before. Throws OutputError if cairo fails.
+  std::string svg() const;
 
  private:
+  /// The recording replayed onto a new image surface (caller destroys it).
+  cairo_surface_t* rasterise() const;
+  void marker(double x, double y, const LineStyle& s);
+
   double w_, h_, scale_;
-  cairo_surface_t* surface_ = nullptr;
+  cairo_surface_t* surface_ = nullptr;  // recording surface
   cairo_t* cr_ = nullptr;
 };
 

@@ -1,6 +1,9 @@
-// The report of `mnsim run` as data (report/report.hpp draws it): the scenario in words, session
-// 1's puncture density and depth histogram, time courses, a cross-section before and after, scar
-// profiles, the outcome table and the calendar.
+// The report of `mnsim run` as data (report/report.hpp draws it): the consultation part (the
+// patient, site and device in words, each scar before and after, grades, side effects, safety,
+// what is known of the uncertainty, the session calendar), then the technical part: the scenario
+// and numerics, session 1's puncture density and depth histogram, time courses under display
+// names, a cross-section before and after (the after one under the remodelled surface), scar
+// profiles and the full outcome table.
 #pragma once
 
 #include <optional>

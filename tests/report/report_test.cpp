@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -55,8 +56,66 @@ class TempDir {
   fs::path path_;
 };
 
-const char* const kFigures[] = {"puncture_density", "depth_histogram", "time_courses",
-                                "cross_section", "scar_profiles"};
+const char* const kFigures[] = {"scar_profiles", "puncture_density", "depth_histogram",
+                                "time_courses", "cross_section"};
+
+// The page without `from`...`to` blocks.
+std::string cut(const std::string& html, const std::string& from, const std::string& to) {
+  std::string out;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t open = html.find(from, at);
+    out += html.substr(at, open == std::string::npos ? std::string::npos : open - at);
+    if (open == std::string::npos) break;
+    const std::size_t close = html.find(to, open + from.size());
+    if (close == std::string::npos) break;
+    at = close + to.size();
+  }
+  return out;
+}
+
+// The page's text and attributes without its <pre> blocks (the resolved scenario and the run
+// metadata, shown as written) and without the base64 of its images.
+std::string without_pre(const std::string& html) {
+  return cut(cut(html, "<pre>", "</pre>"), "src=\"data:", "\"");
+}
+
+// Units written the ASCII way ("um", "cm^2", "mm^3") instead of the report's style (µm, cm²,
+// mm³): each occurrence with a few characters around it.
+std::vector<std::string> ascii_units(const std::string& text) {
+  std::vector<std::string> found;
+  auto letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t at = text.find("um"); at != std::string::npos; at = text.find("um", at + 1)) {
+    // "um" as a word after a number or a space: "300 um", "300um", "(um)".
+    const bool word =
+        (at == 0 || !letter(text[at - 1])) && (at + 2 >= text.size() || !letter(text[at + 2]));
+    if (word) found.push_back(text.substr(at >= 12 ? at - 12 : 0, 20));
+  }
+  for (const char* bad : {"^2", "^3"})
+    for (std::size_t at = text.find(bad); at != std::string::npos; at = text.find(bad, at + 1))
+      found.push_back(text.substr(at >= 12 ? at - 12 : 0, 16));
+  return found;
+}
+
+// The alt texts of the page's figures.
+std::vector<std::string> alt_texts(const std::string& html) {
+  std::vector<std::string> alts;
+  for (std::size_t at = html.find(" alt=\""); at != std::string::npos;
+       at = html.find(" alt=\"", at + 1)) {
+    const std::size_t end = html.find('"', at + 6);
+    alts.push_back(html.substr(at + 6, end - at - 6));
+  }
+  return alts;
+}
+
+// A word of letters joined by underscores ("inflammatory_signal"): a code name.
+bool has_code_name(const std::string& s) {
+  for (std::size_t i = 1; i + 1 < s.size(); ++i)
+    if (s[i] == '_' && std::isalpha(static_cast<unsigned char>(s[i - 1])) &&
+        std::isalpha(static_cast<unsigned char>(s[i + 1])))
+      return true;
+  return false;
+}
 
 bool close(plot::Rgb a, plot::Rgb b, double tol = 2.5 / 255) {
   return std::abs(a.r - b.r) <= tol && std::abs(a.g - b.g) <= tol && std::abs(a.b - b.b) <= tol;
@@ -181,10 +240,15 @@ TEST(Report, WritesFullReport) {
   EXPECT_NE(html.find("follow-up &amp; photographs &lt;assessment&gt;"), std::string::npos);
   EXPECT_NE(html.find("&lt;/pre&gt;&lt;script&gt;alert(2)"), std::string::npos);
 
-  // Sections in the order of the issue.
-  const char* order[] = {"id=\"scenario\"",      "id=\"punctures\"", "id=\"time-courses\"",
-                         "id=\"cross-section\"", "id=\"scars\"",     "id=\"outcomes\"",
-                         "id=\"calendar\"",      "id=\"run\""};
+  // The consultation part first, the technical part after: sections in this order.
+  const char* order[] = {"id=\"consultation\"", "id=\"summary\"",
+                         "id=\"outcome\"",      "id=\"fig-scar_profiles\"",
+                         "id=\"side-effects\"", "id=\"safety\"",
+                         "id=\"uncertainty\"",  "id=\"calendar\"",
+                         "id=\"disclaimer\"",   "id=\"technical\"",
+                         "id=\"scenario\"",     "id=\"punctures\"",
+                         "id=\"time-courses\"", "id=\"cross-section\"",
+                         "id=\"outcomes\"",     "id=\"run\""};
   std::size_t prev = 0;
   for (const char* s : order) {
     const std::size_t at = html.find(s);
@@ -195,8 +259,62 @@ TEST(Report, WritesFullReport) {
   EXPECT_NE(html.find("Goodman &amp; Baron quantitative score"), std::string::npos);
   EXPECT_NE(html.find("2026-03-02"), std::string::npos);
 
-  // Every figure: a PNG file with plausible size, embedded with matching logical size.
+  // The consultation in plain words: each scar before and after with its change, the grade
+  // change, side effects, safety, the uncertainty statement and a disclaimer.
+  EXPECT_NE(html.find("<td>Boxcar scar 1 (punched-out acne scar), 1.4 mm wide</td><td "
+                      "class=\"num\">280 \u00b5m</td><td class=\"num\">202 \u00b5m</td><td "
+                      "class=\"change\">28 % shallower</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("Mean scar depth below the surrounding skin: 320 \u00b5m before treatment, "
+                      "250 \u00b5m at the end of follow-up (22 % shallower)."),
+            std::string::npos);
+  EXPECT_NE(html.find("3 (moderate) before, 2 (mild) after; scar score 14 before, 9 after"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>Visible redness (erythema) after each session</td><td>3.1 days</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>Skin barrier closed again after each session</td><td>31 h</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("1.2 % (within the 5 % accepted for this skin type)"), std::string::npos);
+  EXPECT_NE(html.find("Fitzpatrick skin type III"), std::string::npos);
+  EXPECT_NE(html.find("No puncture went past the dermis into the fat."), std::string::npos);
+  EXPECT_NE(html.find("Made-up sample: no band."), std::string::npos);
+  EXPECT_NE(html.find("not medical advice"), std::string::npos);
+  EXPECT_NE(html.find("Known limitations and open points"), std::string::npos);
+  EXPECT_NE(html.find("Notes stay text: &lt;b&gt;bold?&lt;/b&gt;"), std::string::npos);
+
+  // The calendar: one row per visit ("Session 1" once), whole days, the assessment last.
+  const std::size_t cal = html.find("id=\"calendar\"");
+  const std::string calendar = html.substr(cal, html.find("</section>", cal) - cal);
+  EXPECT_EQ(calendar.find("Session 1"), calendar.rfind("Session 1"));
+  EXPECT_NE(calendar.find("<td>Session 3</td><td>2026-03-02</td><td class=\"num\">56</td>"),
+            std::string::npos);
+  EXPECT_NE(calendar.find("<td>Outcome assessment</td><td>2026-05-31</td><td "
+                          "class=\"num\">146</td>"),
+            std::string::npos)
+      << calendar;
+  EXPECT_EQ(calendar.find("146.4"), std::string::npos);
+
+  // One unit style outside the scenario as written: µm, cm², mm³.
+  EXPECT_EQ(ascii_units(without_pre(html)), std::vector<std::string>{});
+  // Figures described in words: no field code names, no axis labelled "1".
+  const auto alts = alt_texts(html);
+  EXPECT_EQ(alts.size(), 5u);
+  for (const auto& a : alts) {
+    EXPECT_FALSE(has_code_name(a)) << a;
+    EXPECT_EQ(a.find("; 1)"), std::string::npos) << a;
+    EXPECT_NE(a.find("Panels: "), std::string::npos) << a;
+  }
+  EXPECT_NE(html.find("Fibroblasts (cells/mm\u00b3) (time (days); cells/mm\u00b3)"),
+            std::string::npos);
+
+  // Every figure: a PNG file with plausible size, embedded with matching logical size, and an
+  // SVG of the same logical size beside it.
   for (const char* name : kFigures) {
+    const std::string svg = slurp(tmp.path() / "figures" / (std::string(name) + ".svg"));
+    EXPECT_EQ(svg.rfind("<?xml", 0), 0u) << name;
+    EXPECT_NE(svg.find("<svg"), std::string::npos) << name;
+    EXPECT_NE(svg.find("</svg>"), std::string::npos) << name;
+    EXPECT_GT(svg.size(), 2000u) << name;
     const fs::path file = tmp.path() / "figures" / (std::string(name) + ".png");
     ASSERT_TRUE(fs::exists(file)) << name;
     const std::string png = slurp(file);
@@ -210,7 +328,39 @@ TEST(Report, WritesFullReport) {
                             std::to_string(s.w / 2) + "\" height=\"" + std::to_string(s.h / 2) +
                             "\"";
     EXPECT_NE(html.find(tag), std::string::npos) << name;
+    EXPECT_NE(svg.find("width=\"" + std::to_string(s.w / 2) + "px\""), std::string::npos)
+        << name << ": " << svg.substr(0, 300);
   }
+  // No SVG in the page: it stays self-contained with inline PNGs only.
+  EXPECT_EQ(html.find("image/svg"), std::string::npos);
+}
+
+// A run that says nothing of its spread gets a plain statement, never an invented band; a PIH
+// risk above the skin type's limit and punctures into the fat are called out.
+TEST(Report, ConsultationStatesWhatIsNotKnownAndCallsOutRisks) {
+  TempDir tmp;
+  ReportData d = sample::sample_report_data();
+  d.consultation.uncertainty.clear();
+  d.consultation.pih_risk = 0.08;
+  d.consultation.past_dermis_fraction = 0.25;
+  d.warnings = {"25% of the punctures reached past the dermis."};
+  d.calendar = {{1, "", 0, "Microneedling"}, {2, "", 28, "Microneedling"}, {0, "", 182.6, "end"}};
+  write_report(d, tmp.path());
+  const std::string html = slurp(tmp.path() / "report.html");
+  EXPECT_NE(html.find("No uncertainty band was computed for this prediction"), std::string::npos);
+  EXPECT_NE(html.find("8.0 % (above the 5 % accepted for this skin type)"), std::string::npos);
+  EXPECT_NE(html.find("<p class=\"caution\">The risk of darker patches"), std::string::npos);
+  EXPECT_NE(html.find("25.0 % of the punctures went past the dermis into the fat. See the "
+                      "warning at the top."),
+            std::string::npos);
+  // The red callout stays at the top, before the consultation.
+  EXPECT_LT(html.find("<p class=\"warning\" role=\"alert\">"), html.find("id=\"consultation\""));
+  // Without a start date: weeks, whole days.
+  EXPECT_NE(html.find("<th>When</th>"), std::string::npos);
+  EXPECT_NE(html.find("<td>Session 2</td><td>week 4</td><td class=\"num\">28</td>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td>Outcome assessment</td><td>week 26.1</td><td class=\"num\">183</td>"),
+            std::string::npos);
 }
 
 TEST(Report, CopesWithEmptyData) {
@@ -220,6 +370,12 @@ TEST(Report, CopesWithEmptyData) {
   EXPECT_NE(html.find("Untitled scenario"), std::string::npos);
   EXPECT_NE(html.find("The scenario has no scars."), std::string::npos);
   EXPECT_NE(html.find("No time courses were recorded."), std::string::npos);
+  EXPECT_NE(html.find("No description of the treatment was given."), std::string::npos);
+  EXPECT_NE(html.find("No side effects were computed."), std::string::npos);
+  EXPECT_NE(html.find("No needle depths were computed."), std::string::npos);
+  EXPECT_NE(html.find("No uncertainty band was computed"), std::string::npos);
+  EXPECT_NE(html.find("not medical advice"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"grades\""), std::string::npos);
   EXPECT_EQ(html.find("id=\"calendar\""), std::string::npos);
   EXPECT_EQ(html.find("<img"), std::string::npos);
   EXPECT_TRUE(fs::is_directory(tmp.path() / "figures"));
@@ -233,6 +389,7 @@ TEST(Report, SkipsNonFiniteAndRemovesStaleFigures) {
 
   ReportData d = sample::sample_report_data();
   d.scars.clear();
+  d.consultation.scars.clear();
   d.calendar.clear();
   for (float& v : d.cross_section_before.v) v = NAN;  // all NaN: "no data" panel, after drawn
   for (float& v : d.puncture_density.v) v = NAN;      // all NaN: no figure
@@ -241,7 +398,9 @@ TEST(Report, SkipsNonFiniteAndRemovesStaleFigures) {
   write_report(d, tmp.path());
   const std::string html = slurp(tmp.path() / "report.html");
   EXPECT_FALSE(fs::exists(tmp.path() / "figures" / "scar_profiles.png"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "figures" / "scar_profiles.svg"));
   EXPECT_FALSE(fs::exists(tmp.path() / "figures" / "puncture_density.png"));
+  EXPECT_FALSE(fs::exists(tmp.path() / "figures" / "puncture_density.svg"));
   EXPECT_TRUE(fs::exists(tmp.path() / "figures" / "cross_section.png"));
   EXPECT_TRUE(fs::exists(tmp.path() / "figures" / "time_courses.png"));
   EXPECT_TRUE(fs::exists(tmp.path() / "figures" / "depth_histogram.png"));
@@ -264,6 +423,9 @@ TEST(Report, RejectsInconsistentData) {
   d = sample::sample_report_data();
   d.scars[1].after_um.pop_back();
   EXPECT_THROW(write_report(d, tmp.path()), std::invalid_argument);
+  d = sample::sample_report_data();
+  d.cross_section_after.outline.pop_back();
+  EXPECT_THROW(write_report(d, tmp.path()), std::invalid_argument);
   EXPECT_FALSE(fs::exists(tmp.path()));  // nothing written
 }
 
@@ -280,8 +442,10 @@ TEST(Report, DrawsDegenerateData) {
   TempDir tmp;
   ReportData d;
   d.title = "degenerate";
-  d.puncture_density = Map2D{1, 1, 0, 0, 1, 1, "x (mm)", "y (mm)", "per cm^2", false, {5.0f}};
-  d.cross_section_before = Map2D{3, 2, 0, 0, 0.5, 100, "x", "depth", "v", true, {1, 1, 1, 1, 1, 1}};
+  d.puncture_density =
+      Map2D{1, 1, 0, 0, 1, 1, "x (mm)", "y (mm)", "per cm\u00b2", false, {5.0f}, {}};
+  d.cross_section_before =
+      Map2D{3, 2, 0, 0, 0.5, 100, "x", "depth", "v", true, {1, 1, 1, 1, 1, 1}, {}};
   d.depth_edges_um = {0, 10};
   d.depth_counts = {0};
   d.series.push_back(Series{"single", "", "u", {3.0}, {7.0}});
@@ -331,4 +495,83 @@ TEST(ReportPlot, LineGapsAndDots) {
   EXPECT_TRUE(close(g.pixel(0.5, 50), c, 0.2));
   EXPECT_TRUE(close(g.pixel(24, 98), c, 0.2));
   EXPECT_TRUE(close(g.pixel(60, 99), {1, 1, 1}));
+}
+
+// Two lines with the same data: the one drawn second does not hide the first (their dash
+// patterns and markers differ), and a styled legend entry shows the marker.
+TEST(ReportPlot, CoincidingLinesStayVisible) {
+  plot::Figure f(200, 100, 1);
+  plot::Panel p;
+  p.x = 0;
+  p.y = 0;
+  p.w = 200;
+  p.h = 100;
+  p.xa = {0, 10, false, false, ""};
+  p.ya = {0, 10, false, false, ""};
+  const plot::LineStyle a = plot::series_style(0), b = plot::series_style(1);
+  EXPECT_NE(a.dash, b.dash);
+  EXPECT_NE(a.marker, b.marker);
+  EXPECT_NE(a.marker_phase, b.marker_phase);
+  f.line(p, {0, 10}, {5, 5}, a);
+  f.line(p, {0, 10}, {5, 5}, b);
+  int na = 0, nb = 0;
+  const plot::Raster ras = f.raster();
+  for (double x = 0.5; x < 200; x += 1) {
+    for (double y = 44; y <= 56; y += 1) {
+      const plot::Rgb c = ras.at(x, y);
+      na += close(c, a.colour, 0.08) ? 1 : 0;
+      nb += close(c, b.colour, 0.08) ? 1 : 0;
+    }
+  }
+  EXPECT_GT(na, 40) << "the first line is hidden";
+  EXPECT_GT(nb, 40);
+  // The same two lines both solid without markers: the second hides the first (what the styles
+  // prevent).
+  plot::Figure g(200, 100, 1);
+  g.line(p, {0, 10}, {5, 5}, a.colour, 2, false);
+  g.line(p, {0, 10}, {5, 5}, b.colour, 2, false);
+  int hidden = 0;
+  const plot::Raster gr = g.raster();
+  for (double x = 0.5; x < 200; x += 1) hidden += close(gr.at(x, 50), a.colour, 0.08) ? 1 : 0;
+  EXPECT_EQ(hidden, 0);
+}
+
+// The SVG is the same drawing as the PNG: vectors, with the figure's logical size.
+TEST(ReportPlot, SvgBesideThePng) {
+  plot::Figure f(120, 80);
+  plot::Panel p;
+  p.x = 20;
+  p.y = 10;
+  p.w = 90;
+  p.h = 50;
+  p.xa = {0, 1, false, false, "time (days)"};
+  p.ya = {0, 1, false, false, "mg/mL"};
+  p.title = "Collagen I (mg/mL)";
+  f.line(p, {0, 1}, {0, 1}, plot::series_style(0));
+  f.axes(p);
+  const std::string svg = f.svg();
+  EXPECT_EQ(svg.rfind("<?xml", 0), 0u);
+  EXPECT_NE(svg.find("width=\"120px\" height=\"80px\""), std::string::npos) << svg.substr(0, 300);
+  EXPECT_NE(svg.find("<path"), std::string::npos);
+  const PngSize s = png_size(f.png());
+  EXPECT_EQ(s.w, 240u);
+  EXPECT_EQ(s.h, 160u);
+  // A heat map: an embedded image scaled without smoothing, as in the PNG. Drawn twice in one
+  // process (cairo's own ids count on), the SVG is the same bytes.
+  auto heat = [] {
+    plot::Figure h(100, 100);
+    plot::Panel q;
+    q.x = 10;
+    q.y = 10;
+    q.w = 80;
+    q.h = 80;
+    q.xa = {0, 2, false, false, "x (mm)"};
+    q.ya = {0, 2, false, true, "depth (\u00b5m)"};
+    h.heatmap(q, 2, 2, 0, 0, 1, 1, {0.0f, NAN, 1.0f, 0.5f}, 0, 1);
+    h.axes(q);
+    return h.svg();
+  };
+  const std::string h1 = heat();
+  EXPECT_NE(h1.find("<image image-rendering=\"optimizeSpeed\""), std::string::npos);
+  EXPECT_EQ(heat(), h1);
 }

@@ -32,6 +32,34 @@ inline ReportData sample_report_data() {
       "acne scars on the left cheek.",
       "Three sessions four weeks apart with a 1.5 mm roller (192 needles), four passes each.",
       "Follow-up 90 days after the last session. Notes: <b>bold?</b> & 'quoted' text stays text."};
+  d.numerics = {{"Grid", "100 x 80 x 40 cells (0.32 million)"},
+                {"Voxel size", "100 \u00b5m x 100 \u00b5m across, 5 to 60 \u00b5m in depth"}};
+  Consultation& c = d.consultation;
+  c.summary = {
+      "A 34-year-old woman with Fitzpatrick skin type III (medium skin that sometimes "
+      "burns and tans gradually), treated on the medial cheek.",
+      "Treatment with a roller with 192 needles 1.50 mm long, 4 passes over the skin per "
+      "session: 3 sessions 4 weeks apart. The outcome is assessed on day 146.",
+      "Notes stay text: <b>bold?</b> & 'quoted'."};
+  c.scars = {{"Boxcar scar 1 (punched-out acne scar), 1.4 mm wide", 280, 202},
+             {"Rolling scar 2 (broad rolling acne scar), 2.4 mm wide", 180, 117},
+             {"Icepick scar 3 (narrow deep acne scar), 0.4 mm wide", 600, 528},
+             {"Boxcar scar 4 (punched-out acne scar), 1.0 mm wide", 220, 154}};
+  c.scars_note = "Depth after: at the end of follow-up.";
+  c.grade_before = 3;
+  c.grade_after = 2;
+  c.score_before = 14;
+  c.score_after = 9;
+  c.graded_on = "the 4 simulated scars, on the scale used for a whole face";
+  c.erythema_days = 3.1;
+  c.barrier_hours = 31;
+  c.fitzpatrick = 3;
+  c.pih_risk = 0.012;
+  c.pih_limit = 0.05;
+  c.depth_reached_um = 900;
+  c.dermis_bottom_um = 1100;
+  c.past_dermis_fraction = 0.0;
+  c.uncertainty = {"Made-up sample: no band."};
   d.scenario_toml =
       "title = \"<script>alert(1)</script> & \\\"quotes\\\"\"\n"
       "seed = 42\n\n[patient]\nage = 34\nfitzpatrick = \"III\"\n\n[device]\n"
@@ -65,12 +93,12 @@ inline ReportData sample_report_data() {
 
   // Time courses: three quantities by layer, and one whole-patch quantity.
   d.session_days = {0, 28, 56};
-  const char* layers[] = {"epidermis", "papillary_dermis", "reticular_dermis"};
+  const char* layers[] = {"epidermis", "papillary dermis", "reticular dermis"};
   const double depth_factor[] = {0.6, 1.0, 0.7};
   for (int l = 0; l < 3; ++l) {
-    Series tgf{"TGF-beta1", layers[l], "ng/mL", {}, {}};
-    Series fib{"fibroblasts", layers[l], "cells/mm\u00b3", {}, {}};
-    Series col{"collagen I+III", layers[l], "mg/mL", {}, {}};
+    Series tgf{"TGF-\u03b21 (ng/mL)", layers[l], "ng/mL", {}, {}};
+    Series fib{"Fibroblasts (cells/mm\u00b3)", layers[l], "cells/mm\u00b3", {}, {}};
+    Series col{"Collagen I + III (mg/mL)", layers[l], "mg/mL", {}, {}};
     for (int k = 0; k <= 292; ++k) {
       const double t = 0.5 * k;
       double g = 0.01, f = 4000, c = 20 + 10 * l;
@@ -90,7 +118,7 @@ inline ReportData sample_report_data() {
     d.series.push_back(fib);
     d.series.push_back(col);
   }
-  Series open{"open wound area", "", "%", {}, {}};
+  Series open{"Open wound area (%)", "", "% of the area", {}, {}};
   for (int k = 0; k <= 292; ++k) {
     const double t = 0.5 * k;
     double a = 0;
@@ -109,9 +137,12 @@ inline ReportData sample_report_data() {
     c->dy = 25;
     c->x_label = "x (mm)";
     c->y_label = "depth (\u00b5m)";
-    c->value_label = "collagen I+III (mg/mL)";
+    c->value_label = "collagen I + III (mg/mL)";
     c->y_down = true;
     const bool after = c == &d.cross_section_after;
+    if (after)
+      for (int i = 0; i < c->nx; ++i)
+        c->outline.push_back(150 * std::exp(-std::pow(((i + 0.5) * c->dx - 5) / 1.2, 2)));
     for (int j = 0; j < c->ny; ++j)
       for (int i = 0; i < c->nx; ++i) {
         const double x = (i + 0.5) * c->dx, z = (j + 0.5) * c->dy;
@@ -160,10 +191,11 @@ inline ReportData sample_report_data() {
                 {"Epidermal thickness", "98 \u00b5m", "104 \u00b5m", ""},
                 {"Downtime (visible erythema)", "", "3.1 days per session", ""},
                 {"Post-inflammatory hyperpigmentation risk", "", "low", "Fitzpatrick III"}};
-  d.calendar = {{1, "2026-01-05", 0, "session 1: roller 1.5 mm, 4 passes"},
-                {2, "2026-02-02", 28, "session 2: roller 1.5 mm, 4 passes"},
-                {3, "2026-03-02", 56, "session 3: roller 1.5 mm, 4 passes"},
-                {0, "2026-05-31", 146, "follow-up & photographs <assessment>"}};
+  d.cross_section_where = "along x at y = 5.0 mm, across 1 of the 4 scars";
+  d.calendar = {{1, "2026-01-05", 0, "Microneedling, 4 passes"},
+                {2, "2026-02-02", 28, "Microneedling, 4 passes"},
+                {3, "2026-03-02", 56, "Microneedling, 4 passes"},
+                {0, "2026-05-31", 146.4, "follow-up & photographs <assessment>"}};
   return d;
 }
 

@@ -5,7 +5,17 @@
 //   - no <script> element at all; every <img> decoded and drawn (naturalWidth > 0, on screen,
 //     not blank: at least 3 distinct colours), one per PNG in figures/;
 //   - the hostile scenario title is shown as literal text containing "<script>";
-//   - a full-page screenshot is written to OUTDIR/report_screenshot.png.
+//   - words for a reader: no figure's description (alt text: its panels' titles and axes) holds a
+//     code name such as inflammatory_signal or an axis labelled "1"; one unit style in the text
+//     outside the scenario as written (<pre>): no "um", "cm^2", "mm^3";
+//   - the cross-section after the course follows the remodelled surface: when the scar table
+//     shows a scar whose depth changed, the deepest hollow (the longest vertical run of the
+//     no-tissue grey) of the right panel is shallower than the left one's;
+//   - print on A4 (page.pdf): the consultation part takes at most 3 pages (printed alone), the
+//     technical part starts on a new page, and no page holds only a figure smaller than half a
+//     page (the page of each block is measured by printing the page cut after that block);
+//   - a full-page screenshot and the A4 PDF are written to OUTDIR (report_screenshot.png,
+//     report.pdf).
 // Usage: node report_browser_test.mjs REPORT_HTML OUTDIR [EXPECTED_TITLE_SUBSTRING]
 // Environment: MNSIM_CHROMIUM overrides the browser (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
@@ -32,6 +42,15 @@ const pngCount = fs.existsSync(figureDir)
 const failures = [];
 const fail = (msg) => failures.push(msg);
 const started = Date.now();
+
+// Pages of a PDF written by Chromium (one /Type /Page object per page).
+const pdfPages = (buf) => (buf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) || []).length;
+// A4 less the report's @page margins (12 mm at the sides, 14 mm top and bottom), in CSS px.
+const mmPx = 96 / 25.4;
+const printWidth = Math.floor(186 * mmPx);
+const printHeight = Math.floor(269 * mmPx);
+// A word of letters joined by underscores: a code name.
+const codeName = /[A-Za-z]_[A-Za-z]/;
 
 fs.mkdirSync(outDir, { recursive: true });
 const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnsim-chromium-'));
@@ -135,6 +154,146 @@ try {
   const shot = path.join(outDir, 'report_screenshot.png');
   await page.screenshot({ path: shot, fullPage: true });
   if (!fs.existsSync(shot) || fs.statSync(shot).size === 0) fail('no screenshot written');
+
+  // Words for a reader and one unit style.
+  const words = await page.evaluate(() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll('pre').forEach((p) => p.remove());
+    return {
+      text: body.textContent,
+      alts: [...document.images].map((i) => i.alt),
+      captions: [...document.querySelectorAll('figcaption')].map((c) => c.textContent),
+    };
+  });
+  for (const a of [...words.alts, ...words.captions]) {
+    const m = a.match(/\S*[A-Za-z]_[A-Za-z]\S*/);
+    if (m) fail(`code name "${m[0]}" in a figure's description: ${a}`);
+    if (/[;(] ?1\)/.test(a)) fail(`an axis labelled "1" in: ${a}`);
+  }
+  for (const a of words.alts)
+    if (!a.includes('Panels: ')) fail(`figure description without its panels: ${a}`);
+  const asciiUnits = words.text.match(/.{0,12}(?<![A-Za-z])um(?![A-Za-z]).{0,4}|.{0,12}\^[23]/g);
+  if (asciiUnits) fail(`units not in the report's style: ${JSON.stringify(asciiUnits)}`);
+
+  // The cross-section: the hollow after is shallower when a scar got shallower.
+  const cross = await page.evaluate(async () => {
+    const rows = [...document.querySelectorAll('#scar-table tbody tr')];
+    const changed = rows.some((r) => r.cells[1].textContent !== r.cells[2].textContent);
+    const img = document.querySelector('#fig-cross_section img');
+    if (!img) return { changed, present: false };
+    await img.decode().catch(() => {});
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const px = g.getImageData(0, 0, c.width, c.height).data;
+    const grey = (x, y) => {
+      const k = 4 * (y * c.width + x);
+      return Math.abs(px[k] - 219) <= 3 && Math.abs(px[k + 1] - 219) <= 3 &&
+             Math.abs(px[k + 2] - 219) <= 3;
+    };
+    // The longest vertical run of no-tissue grey in the columns of each half.
+    const deepest = (x0, x1) => {
+      let best = 0;
+      for (let x = x0; x < x1; ++x) {
+        let run = 0;
+        for (let y = 0; y < c.height; ++y) {
+          run = grey(x, y) ? run + 1 : 0;
+          best = Math.max(best, run);
+        }
+      }
+      return best;
+    };
+    const half = Math.floor(c.width / 2);
+    return { changed, present: true, before: deepest(0, half), after: deepest(half, c.width) };
+  });
+  if (cross.present && cross.changed && !(cross.after < cross.before - 1))
+    fail(`a scar changed but the cross-section's hollow did not: deepest run ${cross.before} ` +
+         `px before, ${cross.after} px after`);
+
+  // Print on A4.
+  await page.emulateMedia({ media: 'print' });
+  await page.setViewportSize({ width: printWidth, height: 1000 });
+  const pdfPath = path.join(outDir, 'report.pdf');
+  const totalPages = pdfPages(await page.pdf({ path: pdfPath, preferCSSPageSize: true }));
+  // Blocks: the header, callouts and notes at the top, each child of a section, the technical
+  // part's title, the footer. Each block's page: print the page cut after it.
+  const blocks = await page.evaluate((pageHeight) => {
+    const els = [...document.querySelectorAll(
+      'body > header, body > p, section > *, #technical > h2, body > footer')];
+    els.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1));
+    return els.map((el, i) => {
+      el.setAttribute('data-block', String(i));
+      const r = el.getBoundingClientRect();
+      const name = el.id || el.querySelector('figure')?.id || el.tagName.toLowerCase();
+      return {
+        name: `${el.closest('section')?.id ?? 'top'}/${name}`,
+        heading: /^H[1-6]$/.test(el.tagName),
+        figure: el.tagName === 'FIGURE' || el.classList.contains('pair'),
+        small: r.height < 0.5 * pageHeight,
+        height: Math.round(r.height),
+        consultation: el.closest('#consultation') !== null || el.closest('header') !== null ||
+                      el.parentElement === document.body && el.tagName === 'P',
+      };
+    });
+  }, printHeight);
+  const pagesAfter = new Map();
+  const pageOf = async (k) => {
+    if (k < 0) return 0;
+    if (!pagesAfter.has(k)) {
+      await page.evaluate((last) => {
+        for (const el of document.querySelectorAll('[data-block]')) {
+          el.style.display = Number(el.getAttribute('data-block')) > last ? 'none' : '';
+        }
+        // A part or section with every block cut goes too (an empty part would still break
+        // the page before it).
+        for (const el of document.querySelectorAll('section, #consultation, #technical')) {
+          const inner = [...el.querySelectorAll('[data-block]')];
+          el.style.display = inner.length && inner.every((b) => b.style.display === 'none')
+            ? 'none' : '';
+        }
+      }, k);
+      pagesAfter.set(k, pdfPages(await page.pdf({ preferCSSPageSize: true })));
+    }
+    return pagesAfter.get(k);
+  };
+  const lastConsultation = blocks.map((b) => b.consultation).lastIndexOf(true);
+  const consultationPages = await pageOf(lastConsultation);
+  if (consultationPages > 3)
+    fail(`the consultation part prints on ${consultationPages} A4 pages (at most 3)`);
+  if (lastConsultation + 1 < blocks.length &&
+      (await pageOf(lastConsultation + 1)) !== consultationPages + 1)
+    fail('the technical part does not start on a new page');
+  // A figure alone on its page: the content before it ends on an earlier page, and the content
+  // after it (a heading goes with what follows it) starts on a later one.
+  const prevContent = (k) => { let j = k - 1; while (j >= 0 && blocks[j].heading) --j; return j; };
+  const nextContent = (k) => {
+    let j = k + 1;
+    while (j < blocks.length && blocks[j].heading) ++j;
+    return j < blocks.length ? j : -1;
+  };
+  const pageLog = [];
+  for (let k = 0; k < blocks.length; ++k) {
+    if (!blocks[k].figure) continue;
+    const p = await pageOf(k);
+    pageLog.push(`${blocks[k].name} p${p} (${blocks[k].height} px)`);
+    if (!blocks[k].small) continue;
+    const before = await pageOf(prevContent(k));
+    const n = nextContent(k);
+    const after = n < 0 ? p + 1 : await pageOf(n);
+    if (before < p && after > p)
+      fail(`page ${p} holds only the figure ${blocks[k].name} (${blocks[k].height} px high)`);
+  }
+  await page.evaluate(() => {
+    for (const el of document.querySelectorAll('[data-block], section, #consultation, #technical'))
+      el.style.display = '';
+  });
+  console.log(`report_browser_test: print: ${totalPages} A4 pages, the consultation part ` +
+              `${consultationPages}; figures: ${pageLog.join(', ')}; ${pagesAfter.size} cut ` +
+              `prints; PDF ${pdfPath}`);
+  console.log(`report_browser_test: cross-section deepest hollow ${cross.before} px before, ` +
+              `${cross.after} px after (scar changed: ${cross.changed})`);
 
   const foreign = requests.filter((u) => u !== reportUrl && !u.startsWith('data:'));
   for (const u of foreign) fail(`network request: ${u}`);
