@@ -15,6 +15,8 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <tuple>
+#include <utility>
 
 #include "catalog/catalog.hpp"
 #include "catalog/references.hpp"
@@ -157,8 +159,11 @@ struct Flags {
   std::string start_date;  // plan: --start-date as given
   bool progress = false;   // plan: progress lines on stderr even when it is not a terminal
   int export_rank = 0;     // plan: print ranked protocol N as a scenario (0: the table)
-  std::string jobs_text;   // sweep: --jobs as given
-  int jobs = 1;            // sweep: points run at once
+  std::string shard_text;  // cohort: --shard i/N as given
+  int shard = 0, shards = 0;
+  std::vector<std::string> shard_dirs;     // merge: the shards' folders
+  std::string jobs_text;                   // sweep: --jobs as given
+  int jobs = 1;                            // sweep: points run at once
   std::vector<std::string> set_text;       // --set KEY=VALUE as given
   std::vector<mnsim::Override> overrides;  // --set, once parsed
 };
@@ -316,9 +321,20 @@ int cmd_cohort(const Flags& f) {
   opt.out_dir = output_folder(f, f.file, "cohort", opt.resume);
   opt.threads = f.threads;
   opt.force = f.force;
+  opt.shard = f.shard;
+  opt.shards = f.shards;
   const std::filesystem::path out = opt.out_dir;
   const auto t0 = Clock::now();
   const auto run = mnsim::protocol::run_cohort(model, spec, opt);
+  if (opt.shards > 0) {
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::fprintf(stdout,
+                 "shard %d/%d: %zu of %lld patients in %.1f s; wrote %s/shard.json and "
+                 "shard.rec; join the shards with `mnsim merge %s SHARD_DIR... --out DIR`\n",
+                 opt.shard, opt.shards, run.shard_patients, spec.population.size, secs,
+                 out.string().c_str(), f.file.c_str());
+    return 0;
+  }
   const auto& r = run.result;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(r).c_str());
@@ -492,6 +508,38 @@ int cmd_dose_response(const Flags& f) {
   return 0;
 }
 
+/// --shard i/N: 1 <= i <= N <= 100000, whole numbers in decimal digits. InputError at the flag.
+std::pair<int, int> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  const std::string hint = "i/N with 1 <= i <= N <= 100000, e.g. --shard 3/8";
+  if (slash == std::string::npos) {
+    throw mnsim::InputError({"command line", 0, 0}, "--shard",
+                            fmt::format("'{}' is not i/N", mnsim::printable(text)), hint);
+  }
+  const auto n = mnsim::parse_whole_option(text.substr(slash + 1), "--shard", 1, 100000);
+  const auto i = mnsim::parse_whole_option(text.substr(0, slash), "--shard", 1, n);
+  return {static_cast<int>(i), static_cast<int>(n)};
+}
+
+int cmd_merge(const Flags& f) {
+  const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file, f.overrides);
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  if (f.out.empty()) {
+    throw mnsim::InputError({"command line", 0, 0}, "--out", "missing",
+                            "the folder for the joined cohort's results: --out DIR");
+  }
+  mnsim::protocol::CohortRunOptions opt;
+  opt.out_dir = f.out;
+  opt.threads = f.threads;
+  opt.force = f.force;
+  std::vector<std::filesystem::path> dirs(f.shard_dirs.begin(), f.shard_dirs.end());
+  const auto run = mnsim::protocol::merge_cohort(model, spec, dirs, opt);
+  std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(run.result).c_str());
+  std::fprintf(stdout, "joined %zu shards (%lld patients); wrote %s/cohort.json\n", dirs.size(),
+               spec.population.size, f.out.c_str());
+  return 0;
+}
+
 int cmd_sweep(const Flags& f) {
   const mnsim::SweepSpec spec = mnsim::load_sweep(f.file);
   mnsim::SweepOptions opt;
@@ -620,6 +668,23 @@ int main(int argc, char** argv) {
                    "in DIR/checkpoint are not simulated again")
       ->type_name("DIR");
 
+  cohort
+      ->add_option("--shard", f.shard_text,
+                   "Simulate only shard i of N (patients i, i + N, ...; 1 <= i <= N) and write "
+                   "their records; `mnsim merge` joins the shards (docs/cohort.md)")
+      ->type_name("i/N");
+
+  auto* merge = app.add_subcommand(
+      "merge", "Join the shards of a cohort (mnsim cohort --shard) into its results.");
+  merge->add_option("cohort", f.file, "The cohort file the shards ran (TOML)")->required();
+  merge->add_option("shards", f.shard_dirs, "Each shard's output folder, every shard once")
+      ->required();
+  merge->add_option("--out,-o", f.out, "Results folder of the joined cohort")->required();
+  CLI::Option* merge_threads =
+      merge->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+  merge->add_flag("--force", f.force,
+                  "Write into a non-empty folder that is not an earlier mnsim output");
+
   auto* validate = app.add_subcommand(
       "validate", "Run the shipped reference cases; print a pass/fail table (exit 1 on a fail).");
   validate->add_option("cases", f.file, "Reference cases (default: data/validation.toml)");
@@ -690,7 +755,7 @@ int main(int argc, char** argv) {
   const std::string set_help =
       "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
       "--set device.depth=\"1.5 mm\", --set lesions[0].depth=0.4mm (docs/cli.md)";
-  for (CLI::App* sub : {run, check, punct, cohort, plan}) {
+  for (CLI::App* sub : {run, check, punct, cohort, plan, merge}) {
     sub->add_option("--set", f.set_text, set_help)->type_name("KEY=VALUE")->allow_extra_args(false);
   }
 
@@ -753,7 +818,7 @@ int main(int argc, char** argv) {
     }
     // --threads: strictly 1 to 1024 in decimal digits.
     for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads,
-                                 dose_threads, sweep_threads}) {
+                                 dose_threads, sweep_threads, merge_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
@@ -762,7 +827,9 @@ int main(int argc, char** argv) {
     if (sweep_jobs->count() > 0) {
       f.jobs = static_cast<int>(mnsim::parse_whole_option(f.jobs_text, "--jobs", 1, 64));
     }
+    if (!f.shard_text.empty()) std::tie(f.shard, f.shards) = parse_shard(f.shard_text);
     if (run->parsed()) return cmd_run(f);
+    if (merge->parsed()) return cmd_merge(f);
     if (sweep->parsed()) return cmd_sweep(f);
     if (check->parsed()) return cmd_check(f);
     if (punct->parsed()) return cmd_punctures(f);

@@ -747,10 +747,13 @@ std::vector<VirtualPatient> draw_patients(const ReducedModel& m, const CohortSpe
 /// Simulates the `patients` (draw_patients) without a recorded outcome in `known` (may be null;
 /// indexed by patient * arms + arm); `record` (may be empty) is called for each simulated patient
 /// and arm, from the worker threads.
+/// With `selected` (a shard), only the patients it selects are simulated and the result is not
+/// summarised (its rows hold the selected patients only).
 CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
                              const std::vector<VirtualPatient>& patients, int threads,
                              const std::vector<std::optional<PatientRecord>>* known,
-                             const std::function<void(const PatientRecord&)>& record) {
+                             const std::function<void(const PatientRecord&)>& record,
+                             const std::function<bool(std::size_t)>& selected = {}) {
   CohortResult res;
   const std::size_t n = patients.size();
   const std::size_t na = c.arms.size();
@@ -771,6 +774,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nt)
   for (long long w = 0; w < work; ++w) {
     const auto i = static_cast<std::size_t>(w) / na, k = static_cast<std::size_t>(w) % na;
+    if (selected && !selected(i)) continue;
     try {
       PatientRow& row = res.arms[k].rows[i];
       row.patient = patients[i];
@@ -794,6 +798,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
     }
   }
   if (error) std::rethrow_exception(error);
+  if (selected) return res;
   for (std::size_t k = 0; k < na; ++k) {
     for (auto& r : res.arms[k].rows) {
       const PatientSpec& ps = r.patient.spec;
@@ -1101,7 +1106,14 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
   return simulate_cohort(m, c, draw_patients(m, c, threads), threads, nullptr, {});
 }
 
+bool in_shard(std::size_t patient, int shard, int shards) {
+  return shards <= 0 || static_cast<int>(patient % static_cast<std::size_t>(shards)) == shard - 1;
+}
+
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
+  if (o.shards < 0 || (o.shards > 0 && (o.shard < 1 || o.shard > o.shards))) {
+    throw std::invalid_argument("run_cohort: shard i of N needs 1 <= i <= N");
+  }
   // Every patient drawn before anything is written: a population whose inclusion criteria
   // cannot be met is an input error that leaves no output folder behind.
   const std::vector<VirtualPatient> patients = draw_patients(m, c, o.threads);
@@ -1139,10 +1151,140 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
   }
   io::remove_stale_temporaries(dir);
   RecordLog log(file, keep);
-  run.result = simulate_cohort(m, c, patients, o.threads, &known,
-                               [&](const PatientRecord& r) { log.add(r); });
+  const bool sharded = o.shards > 0;
+  std::function<bool(std::size_t)> selected;
+  if (sharded) {
+    selected = [&](std::size_t i) { return in_shard(i, o.shard, o.shards); };
+  }
+  run.result = simulate_cohort(
+      m, c, patients, o.threads, &known, [&](const PatientRecord& r) { log.add(r); }, selected);
   log.flush();
+  if (sharded) {
+    // A shard's results: its patients' records and what they are (mnsim merge reads both).
+    std::size_t in = 0;
+    for (std::size_t i = 0; i < patients.size(); ++i) in += selected(i) ? 1 : 0;
+    run.shard_patients = in;
+    io::write_file_atomic(folder.staging() / "shard.rec",
+                          io::open_input_file(file, "(checkpoint)", "an mnsim patient record file")
+                              .read_all(io::kMaxCheckpointBytes));
+    nlohmann::ordered_json j;
+    j["mnsim_cohort_shard"] = 1;
+    j["shard"] = o.shard;
+    j["shards"] = o.shards;
+    j["patients"] = c.population.size;
+    j["arms"] = c.arms.size();
+    j["patients_in_shard"] = in;
+    j["key"] = fmt::format("{:016x}", key);
+    io::write_file_atomic(folder.staging() / "shard.json", j.dump(2) + "\n");
+    folder.commit({"shard.json", "shard.rec"}, key);
+    return run;
+  }
   // The results replace the folder's earlier ones together; the record file has served.
+  io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
+  std::vector<std::string> files{"cohort.json"};
+  const std::vector<std::string> csv = patients_files(c);
+  for (std::size_t k = 0; k < csv.size(); ++k) {
+    io::write_file_atomic(folder.staging() / csv[k], patients_csv(run.result.arms[k]));
+    files.push_back(csv[k]);
+  }
+  folder.commit(files, key);
+  return run;
+}
+
+CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
+                       const std::vector<fs::path>& shard_dirs, const CohortRunOptions& o) {
+  const std::uint64_t key = cohort_checkpoint_key(c);
+  const auto n = static_cast<std::uint64_t>(c.population.size) * c.arms.size();
+  std::vector<std::optional<PatientRecord>> known(static_cast<std::size_t>(n));
+  int shards = 0;
+  std::vector<std::string> seen;  // by shard index - 1: the folder that holds it
+  const SourceLoc cli{"command line", 0, 0};
+  for (const fs::path& d : shard_dirs) {
+    const fs::path jf = d / "shard.json";
+    std::error_code ec;
+    if (!fs::is_regular_file(jf, ec)) {
+      throw InputError(cli, d.string(),
+                       "is not the output folder of a cohort shard (no shard.json)",
+                       "folders written by `mnsim cohort FILE --shard i/N --out DIR`");
+    }
+    const nlohmann::json j = nlohmann::json::parse(
+        io::read_text_file(jf, std::size_t{1} << 20, "a cohort shard description"), nullptr, false);
+    if (j.is_discarded() || !j.contains("mnsim_cohort_shard") || !j.contains("shard") ||
+        !j.contains("shards") || !j.contains("key") || !j["shard"].is_number_integer() ||
+        !j["shards"].is_number_integer() || !j["key"].is_string()) {
+      throw InputError({jf.string(), 1, 1}, "shard.json", "not a cohort shard description",
+                       "the shard.json that `mnsim cohort --shard` writes");
+    }
+    const int shard = j["shard"].get<int>(), count = j["shards"].get<int>();
+    if (j["key"].get<std::string>() != fmt::format("{:016x}", key)) {
+      throw InputError(cli, d.string(),
+                       "was written for another cohort file or by another mnsim build",
+                       "shards of this cohort file, run by this mnsim build");
+    }
+    if (count < 1 || shard < 1 || shard > count || (shards != 0 && count != shards)) {
+      throw InputError(cli, d.string(),
+                       fmt::format("holds shard {}/{}, but {} shards were expected", shard, count,
+                                   shards != 0 ? shards : count),
+                       "the shards of one split (the same N in --shard i/N)");
+    }
+    if (shards == 0) {
+      shards = count;
+      seen.assign(static_cast<std::size_t>(count), std::string());
+    }
+    std::string& first = seen[static_cast<std::size_t>(shard - 1)];
+    if (!first.empty()) {
+      throw InputError(cli, d.string(),
+                       fmt::format("holds shard {}/{}, as '{}' does", shard, count, first),
+                       "each shard once");
+    }
+    first = d.string();
+    const fs::path rf = d / "shard.rec";
+    const std::string bytes = io::open_input_file(rf, "(shard)", "an mnsim patient record file")
+                                  .read_all(io::kMaxCheckpointBytes);
+    std::size_t valid = 0;
+    for (auto& r : decode_patient_records(bytes, rf.string(), key, n, &valid)) {
+      const std::size_t patient = static_cast<std::size_t>(r.index) / c.arms.size();
+      if (!in_shard(patient, shard, count)) {
+        throw InputError(
+            {rf.string(), 1, 1}, "(shard)",
+            fmt::format("holds patient {}, who is not in shard {}/{}", patient + 1, shard, count),
+            "the records `mnsim cohort --shard` wrote");
+      }
+      known[static_cast<std::size_t>(r.index)] = std::move(r);
+    }
+    if (valid != bytes.size()) {
+      throw InputError({rf.string(), 1, 1}, "(shard)", "ends in a torn record",
+                       fmt::format("rerun shard {}/{}", shard, count));
+    }
+  }
+  std::string missing;
+  for (int s = 1; s <= shards; ++s) {
+    if (seen[static_cast<std::size_t>(s - 1)].empty()) {
+      missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", s, shards);
+    }
+  }
+  if (!missing.empty()) {
+    throw InputError(cli, "(shards)", "missing shard " + missing,
+                     "run each missing shard alone (`mnsim cohort FILE --shard i/N --out DIR`) "
+                     "and merge again with every shard's folder");
+  }
+  for (std::size_t slot = 0; slot < known.size(); ++slot) {
+    if (!known[slot]) {
+      const std::size_t patient = slot / c.arms.size();
+      const int s = static_cast<int>(patient % static_cast<std::size_t>(shards)) + 1;
+      throw InputError(
+          {seen[static_cast<std::size_t>(s - 1)], 0, 0}, "(shard)",
+          fmt::format("shard {}/{} lacks patient {}: it did not finish", s, shards, patient + 1),
+          fmt::format("rerun shard {}/{} (with --resume to keep what it has)", s, shards));
+    }
+  }
+  // Every outcome is known: the patients are drawn again (deterministic) only for their
+  // descriptions, nothing is simulated, and the summary is the unsharded run's.
+  const std::vector<VirtualPatient> patients = draw_patients(m, c, o.threads);
+  CohortRun run;
+  run.result = simulate_cohort(m, c, patients, o.threads, &known, {});
+  run.resumed_patients = static_cast<std::size_t>(n);
+  io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim merge");
   io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
   std::vector<std::string> files{"cohort.json"};
   const std::vector<std::string> csv = patients_files(c);

@@ -173,14 +173,29 @@ struct CohortRunOptions {
   std::filesystem::path out_dir;  // the output folder
   bool resume = false;            // keep the patients recorded there (none: start over)
   bool force = false;             // a foreign non-empty folder, or discard a checkpoint
+  /// Shard `shard` of `shards` (1-based; shards = 0: the whole cohort): only the patients p
+  /// with p mod shards = shard - 1 are simulated, and the folder holds shard.json and shard.rec
+  /// (their records) instead of the cohort's results; merge_cohort joins the shards.
+  int shard = 0, shards = 0;
 };
 struct CohortRun {
-  CohortResult result;
+  CohortResult result;               // empty for a shard
   std::size_t resumed_patients = 0;  // taken from the checkpoint, not simulated again
+  std::size_t shard_patients = 0;    // a shard: the patients it holds
 };
+/// Whether patient (0-based) belongs to shard `shard` (1-based) of `shards`.
+bool in_shard(std::size_t patient, int shard, int shards);
 /// Throws InputError for a damaged checkpoint or one of another cohort or build (exit 2), and
 /// for a checkpoint in OUT without `resume` or `force`.
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o);
+/// Joins the shards of a cohort (the folders of `run_cohort` with shard i of N, every i once):
+/// writes cohort.json and the patients CSVs into o.out_dir, byte for byte those of the run
+/// without shards. InputError (exit 2, nothing written) for a folder that is not a shard of this
+/// cohort file and build, a shard given twice, a missing or unfinished shard (named, with how to
+/// rerun it alone).
+CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
+                       const std::vector<std::filesystem::path>& shard_dirs,
+                       const CohortRunOptions& o);
 /// Key of a cohort's checkpoint: the cohort's settings and the mnsim build.
 std::uint64_t cohort_checkpoint_key(const CohortSpec& c);
 /// Parses a patients.rec file: the recorded outcomes by patient index (PIH draw included). A torn
