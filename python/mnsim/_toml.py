@@ -76,7 +76,8 @@ def value_text(v, where="", file="<dict>"):
     if hasattr(v, "item") and callable(v.item):  # a NumPy scalar
         return value_text(v.item(), where, file)
     if v is None:
-        raise input_error(file, where, "None has no TOML value", "leave the key out for its default")
+        raise input_error(file, where, "None has no TOML value",
+                          "leave the key out for its default")
     raise input_error(
         file, where, f"a {type(v).__name__} has no TOML value",
         "bool, int, float, str, date, a list or a dict")

@@ -80,7 +80,8 @@ def _check_complete(folder, what):
         raise FileNotFoundError(f"{what}: no folder {folder!r}")
     marker = os.path.join(folder, ".mnsim-output")
     if not os.path.isfile(marker):
-        raise FileNotFoundError(f"{what}: {folder!r} is not an mnsim results folder (no .mnsim-output)")
+        raise FileNotFoundError(
+            f"{what}: {folder!r} is not an mnsim results folder (no .mnsim-output)")
     state = _read_json(marker).get("state")
     if state != "complete":
         raise ValueError(f"{what}: the results in {folder!r} are not complete (state {state!r}): "
@@ -121,26 +122,40 @@ class Run:
         """summary.json's ``outcome``."""
         return self.summary["outcome"]
 
+    def _file(self, name, switch):
+        path = os.path.join(self.folder, name)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"{path}: not in the results (the run did not write it: [output] {switch}?)")
+        return path
+
     @property
     def timeseries(self):
         """timeseries.csv: one row per observation (time_s, time_days, quantity, layer, value)
-        and the value's ``unit``; ``attrs["units"]`` the units of the time columns and
+        and the value's ``unit`` (the file's unit column where it has one, else the healing
+        model's unit of the quantity); ``attrs["units"]`` the units of the time columns and
         ``attrs["quantity_units"]`` the unit of each quantity."""
         if self._timeseries is None:
-            df = pd.read_csv(os.path.join(self.folder, "timeseries.csv"),
+            df = pd.read_csv(self._file("timeseries.csv", "timeseries = false"),
                              keep_default_na=False, na_values=[""],
-                             dtype={"quantity": str, "layer": str})
-            units = _field_units()
-            qu = {}
-            for q in df["quantity"].unique():
-                u = units.get(q) or unit_of(q)
-                if u is not None:
-                    qu[q] = u
-            df["unit"] = df["quantity"].map(qu)
+                             dtype={"quantity": str, "layer": str, "unit": str})
+            if "unit" in df.columns:
+                qu = df.dropna(subset=["unit"]).groupby("quantity", sort=False)["unit"].first()
+                qu = qu.to_dict()
+            else:
+                units = _field_units()
+                qu = {}
+                for q in df["quantity"].unique():
+                    u = units.get(q) or unit_of(q)
+                    if u is not None:
+                        qu[q] = u
+                df["unit"] = df["quantity"].map(qu)
             df.attrs["units"] = {"time_s": "s", "time_days": "days"}
             df.attrs["quantity_units"] = qu
             self._timeseries = df
-        return self._timeseries.copy()
+        df = self._timeseries.copy()
+        df.attrs = {k: dict(v) for k, v in self._timeseries.attrs.items()}
+        return df
 
     def layer_means(self):
         """The healing fields' layer means as an xarray Dataset: one variable per field, dims
@@ -174,13 +189,20 @@ class Run:
 
     @property
     def scar_depths(self):
-        """The scar depths of timeseries.csv (quantity scar_depth_um): time_s, time_days, scar
-        (its index in summary.json's outcome.scars, in the order they appear), type, depth_um."""
+        """Each scar's depth over time: scars.csv where the run wrote it (time_s, time_days,
+        scar (its id, as summary.json's outcome.scars[].id), kind, depth_um, floor_rise_um,
+        rim_rise_um, band_intact); from a run whose timeseries.csv holds the scar depths
+        (quantity scar_depth_um, at the start and the end) those rows as time_s, time_days,
+        scar (its position in outcome.scars), kind, depth_um."""
+        path = os.path.join(self.folder, "scars.csv")
+        if os.path.isfile(path):
+            df = pd.read_csv(path, dtype={"scar": str, "kind": str})
+            return _with_units(df, {"time_s": "s", "time_days": "days", "band_intact": "1"})
         df = self.timeseries
         df = df[df["quantity"] == "scar_depth_um"].copy()
-        df = df.rename(columns={"layer": "type", "value": "depth_um"})
+        df = df.rename(columns={"layer": "kind", "value": "depth_um"})
         df["scar"] = df.groupby("time_s").cumcount()
-        df = df[["time_s", "time_days", "scar", "type", "depth_um"]].reset_index(drop=True)
+        df = df[["time_s", "time_days", "scar", "kind", "depth_um"]].reset_index(drop=True)
         df.attrs["units"] = {"time_s": "s", "time_days": "days", "depth_um": "um"}
         return df
 
@@ -203,7 +225,7 @@ class Run:
 
     def fields(self, fields=None, snapshots=None):
         """fields.h5 as an xarray Dataset (``load_fields``)."""
-        return load_fields(os.path.join(self.folder, "fields.h5"), fields=fields,
+        return load_fields(self._file("fields.h5", "snapshots = []"), fields=fields,
                            snapshots=snapshots)
 
 

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -155,6 +156,7 @@ def test_dataframes_carry_their_units(tiny_run):
     depths = tiny_run.scar_depths
     assert depths.attrs["units"]["depth_um"] == "um"
     assert depths["depth_um"].iloc[0] == pytest.approx(summary_scar["depth_um_before"], rel=1e-6)
+    assert depths["depth_um"].iloc[-1] == pytest.approx(summary_scar["depth_um_after"], rel=1e-6)
 
 
 def test_the_fields_dataset_round_trips_fields_h5(tiny_run):
@@ -191,6 +193,28 @@ def test_the_fields_dataset_round_trips_fields_h5(tiny_run):
     one = tiny_run.fields(fields="collagen1", snapshots=["end of follow-up"])
     assert list(one.data_vars) == ["collagen1", "layer"]
     np.testing.assert_array_equal(one["collagen1"].isel(time=0).to_numpy(), last)
+
+
+def test_scars_csv_and_a_unit_column_are_read_where_a_run_wrote_them(tiny_cli, tmp_path):
+    # Runs with per-scar ids write scars.csv and a unit column in timeseries.csv (issue 21,
+    # item 2): the loader takes both from the files.
+    folder = tmp_path / "run"
+    shutil.copytree(tiny_cli, folder)
+    (folder / "scars.csv").write_text(
+        "time_s,time_days,scar,kind,depth_um,floor_rise_um,rim_rise_um,band_intact\n"
+        "0,0,boxcar_1,boxcar,150,0,0,1\n"
+        "172800,2,boxcar_1,boxcar,141.5,9.5,1,1\n")
+    ts = pd.read_csv(folder / "timeseries.csv")
+    ts["unit"] = np.where(ts["quantity"] == "collagen1", "g/L", "1")
+    ts.to_csv(folder / "timeseries.csv", index=False)
+    run = mnsim.load_run(folder)
+    depths = run.scar_depths
+    assert list(depths["scar"]) == ["boxcar_1", "boxcar_1"]
+    assert list(depths["depth_um"]) == [150, 141.5]
+    assert depths.attrs["units"]["floor_rise_um"] == "um"
+    assert depths.attrs["units"]["band_intact"] == "1"
+    assert run.timeseries.attrs["quantity_units"]["collagen1"] == "g/L"
+    assert run.layer_means()["collagen1"].attrs["units"] == "g/L"
 
 
 def test_load_run_reads_a_folder_of_the_program_and_refuses_others(tiny_cli, tmp_path):
