@@ -12,11 +12,16 @@ packages=(
   clang clang-format libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-matplotlib python3-yaml
   python3-paraview xvfb
+  python3-dev pybind11-dev python3-pandas python3-xarray python3-pytest
+  jupyter-nbconvert python3-ipykernel python3-nbformat
 )
 # python3-paraview (ParaView 5.11 with pvpython) gives Debian's python3 `import vtk` with the Xdmf
 # readers (vtkXdmf3Reader) that the fields.xmf test uses; Debian's python3-vtk9 lacks them and
 # conflicts with it. xvfb (xvfb-run) lets pvpython render docs figures without a display
 # (scripts/gen-xdmf-figure.sh).
+# pybind11-dev and python3-dev build the Python module (python/, docs/python.md) for Debian's
+# python3; python3-pandas and python3-xarray are what it returns results as; python3-pytest runs
+# its tests, and jupyter-nbconvert with python3-ipykernel executes the example notebook (ctest).
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do

@@ -4,6 +4,7 @@
 #include <hdf5.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -137,7 +138,12 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
     if (fapl >= 0) H5Pclose(fapl);
     h5_fail(path_, "file access settings");
   }
-  file_ = H5Fcreate(path_.filename().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  // HDF5 refuses to create a file under the name of one it holds open, in memory too: every
+  // writer gets its own name, so that runs in one process (mnsim sweep --jobs N, the Python
+  // module) can each hold their fields.h5 at once.
+  static std::atomic<unsigned long long> writers{0};
+  const std::string name = fmt::format("{}#{}", path_.string(), writers.fetch_add(1));
+  file_ = H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
   if (file_ < 0) h5_fail(path_, "create");
   try {

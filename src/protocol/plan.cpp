@@ -157,8 +157,11 @@ const schema::Key& plan_schema() {
 }
 
 PlanPatient load_plan_patient(const std::string& path, const std::vector<Override>& overrides) {
-  const Table root =
-      io::load_toml_file(path, plan_schema(), "a TOML planner patient file", overrides);
+  return read_plan_patient(
+      io::load_toml_file(path, plan_schema(), "a TOML planner patient file", overrides));
+}
+
+PlanPatient read_plan_patient(const Table& root) {
   PlanPatient p;
   if (root.has("title")) p.title = root.str("title");
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));

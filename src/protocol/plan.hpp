@@ -50,6 +50,9 @@ struct PlanPatient {
 /// The schema of a planner patient file (docs/scenario.md, `mnsim catalog keys`).
 const schema::Key& plan_schema();
 PlanPatient load_plan_patient(const std::string& path, const std::vector<Override>& overrides = {});
+/// The patient of a planner patient file already parsed against plan_schema() (a file, or text
+/// such as the Python module's dicts).
+PlanPatient read_plan_patient(const Table& root);
 
 struct PlanEntry {
   ReducedProtocol protocol;  // protocol.device: the device and technique of every session

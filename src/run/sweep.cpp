@@ -143,7 +143,10 @@ const schema::Key& sweep_schema() {
 }
 
 SweepSpec load_sweep(const std::string& path) {
-  const Table root = io::load_toml_file(path, sweep_schema(), "a TOML sweep file");
+  return read_sweep(io::load_toml_file(path, sweep_schema(), "a TOML sweep file"), path);
+}
+
+SweepSpec read_sweep(const Table& root, const std::string& path) {
   SweepSpec s;
   s.file = path;
   s.resolved = root.to_toml();

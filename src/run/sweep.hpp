@@ -53,6 +53,10 @@ const schema::Key& sweep_schema();
 /// `mnsim check`) before anything runs: a bad value is an InputError at its place in the sweep
 /// file, with the scenario's own message.
 SweepSpec load_sweep(const std::string& path);
+/// The same for a sweep already parsed against sweep_schema(); `path` names it (SweepSpec::file)
+/// and its folder is where a relative `scenario` is found ("" or a name without a folder: the
+/// current directory).
+SweepSpec read_sweep(const Table& root, const std::string& path);
 
 struct SweepOptions {
   std::filesystem::path out_dir;

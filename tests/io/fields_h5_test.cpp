@@ -142,6 +142,32 @@ TEST(FieldsH5, XdmfTimesAreDistinctAndIncreasing) {
   EXPECT_DOUBLE_EQ(r[0], r[1] - min / day);
 }
 
+// Runs in one process (mnsim sweep --jobs 2, the Python module) each hold a fields.h5 open at
+// once: two writers of files with the same name in different folders both write theirs (HDF5
+// refused the second while it created both under the bare name "fields.h5").
+TEST(FieldsH5, WritersOfSameNamedFilesCoexist) {
+  const fs::path dir = fs::temp_directory_path() / ("mnsim_h5c_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "one");
+  fs::create_directories(dir / "two");
+  grid::Grid g = grid::Grid::uniform(2, 2, 2, 1e-5);
+  grid::FieldSet f(g);
+  const int a = f.add("a");
+  const CellLayers layers{std::vector<std::uint8_t>(8, 1), {"outside", "tissue"}};
+  {
+    FieldsWriter one(dir / "one" / "fields.h5", g, {{"a", "1"}}, layers);
+    FieldsWriter two(dir / "two" / "fields.h5", g, {{"a", "1"}}, layers);
+    f.view(a)(0, 0, 0) = 1.0f;
+    one.snapshot(0.0, "start", f);
+    f.view(a)(0, 0, 0) = 2.0f;
+    two.snapshot(0.0, "start", f);
+    two.close();
+    one.close();
+  }
+  EXPECT_EQ(read_snapshot_field(dir / "one" / "fields.h5", 0, "a")[4], 1.0f);
+  EXPECT_EQ(read_snapshot_field(dir / "two" / "fields.h5", 0, "a")[4], 2.0f);
+  fs::remove_all(dir);
+}
+
 TEST(FieldsH5, UnfinishedFileLeavesNothingBehind) {
   const fs::path dir = fs::temp_directory_path() / ("mnsim_h5b_" + std::to_string(::getpid()));
   fs::create_directories(dir);

@@ -3,9 +3,12 @@
 # prefix, checks what is installed, runs the installed mnsim (which must read the installed data
 # files), configures, builds and runs a consumer project out of tree with
 # find_package(mnsim VERSION EXACT) and mnsim::mnsim, and moves the installation.
-# usage: run.sh BUILD_DIR WORK_DIR VERSION
+# With PYTHON and PYTHON_DIR (the interpreter and the package folder under the prefix, when the
+# Python module is built), the installed Python module imports, runs and reads the installed data
+# files, before and after the move.
+# usage: run.sh BUILD_DIR WORK_DIR VERSION [PYTHON PYTHON_DIR]
 set -euo pipefail
-build=$1 work=$2 version=$3
+build=$1 work=$2 version=$3 python=${4:-} pydir=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"
 mkdir -p "$work"
@@ -33,6 +36,34 @@ esac
 env -u MNSIM_DATA_DIR "$prefix/bin/mnsim" catalog --bibtex >"$work/references.bib"
 grep -q '^@article{meng2022,$' "$work/references.bib"
 
+# The installed Python module: imported from the prefix alone (not the build tree), reading the
+# installed data files, and running the reduced model.
+check_python() {
+  local prefix=$1
+  [ -n "$python" ] || return 0
+  local out
+  out=$(cd "$work" && env -u MNSIM_DATA_DIR PYTHONPATH="$prefix/$pydir" "$python" -c '
+import mnsim, sys
+print(mnsim.__file__)
+print(mnsim.data_dir())
+r = mnsim.reduced({"patient": {"site": "medial_cheek"},
+                   "scars": [{"kind": "boxcar", "depth": "0.3 mm", "width": "2 mm"}]},
+                  {"needle_length": "1.0 mm", "passes": 8, "sessions": 1})
+print("reduction", round(r["scar_depth_reduction_pct"], 3))
+')
+  echo "$out"
+  grep -qx "$prefix/$pydir/mnsim/__init__.py" <<<"$out" || { echo "mnsim imported from elsewhere" >&2; exit 1; }
+  grep -qx "$prefix/share/mnsim/data" <<<"$out" || { echo "installed mnsim module reads other data" >&2; exit 1; }
+  grep -q "^reduction [0-9]" <<<"$out"
+}
+if [ -n "$python" ]; then
+  for f in "$pydir/mnsim/__init__.py" "$pydir/mnsim/results.py" "$pydir/mnsim/_install.py"; do
+    [ -f "$prefix/$f" ] || { echo "not installed: $f" >&2; exit 1; }
+  done
+  ls "$prefix/$pydir/mnsim/"_mnsim*.so >/dev/null
+fi
+check_python "$prefix"
+
 # A consumer project out of tree.
 cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release -DMNSIM_VERSION="$version" >"$work/consumer-configure.log"
@@ -55,4 +86,5 @@ case "$(head -n 1 "$work/sites-moved.txt")" in
   *"($work/moved/share/mnsim/data/sites.toml;"*) ;;
   *) echo "moved mnsim read its atlas elsewhere: $(head -n 1 "$work/sites-moved.txt")" >&2; exit 1 ;;
 esac
+check_python "$work/moved"
 echo "package: installed, consumer built and run, installation moved"
