@@ -98,6 +98,11 @@ std::string fmt_value(double v) {
   return fmt::format("{:.6g}", v);
 }
 
+// "[0.5, 2] 1/h"; a dimensionless range without its "1".
+std::string fmt_range(double lo, double hi, const std::string& unit) {
+  return fmt::format("[{}, {}]{}", fmt_value(lo), fmt_value(hi), unit == "1" ? "" : " " + unit);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading a sensitivity file
 
@@ -176,10 +181,10 @@ void resolve_range(SensitivityParameter& p, const Table& t, double default_facto
   if (lo < p.admissible_low - eps || hi > p.admissible_high + eps) {
     const std::string where = has_range ? "range" : has_factor ? "factor" : "key";
     t.fail(where,
-           fmt::format("{} is sampled over [{}, {}] {}, beyond what its data file accepts", p.key,
-                       fmt_value(p.low), fmt_value(p.high), p.unit),
-           fmt::format("a range within [{}, {}] {}", fmt_value(p.admissible_low / p.to_model),
-                       fmt_value(p.admissible_high / p.to_model), p.unit));
+           fmt::format("{} is sampled over {}, beyond what its data file accepts", p.key,
+                       fmt_range(p.low, p.high, p.unit)),
+           "a range within " +
+               fmt_range(p.admissible_low / p.to_model, p.admissible_high / p.to_model, p.unit));
   }
 }
 
@@ -347,8 +352,8 @@ std::map<std::string, CitedRange> load_cited_ranges(const std::string& path) {
       if (!(x[0] < x[1])) e.fail(k, "low is not below high", expected);
       if (x[0] * p.to_model < p.admissible_low || x[1] * p.to_model > p.admissible_high) {
         e.fail(k, "is beyond what the parameter's data file accepts",
-               fmt::format("within [{}, {}] {}", fmt_value(p.admissible_low / p.to_model),
-                           fmt_value(p.admissible_high / p.to_model), p.unit));
+               "within " + fmt_range(p.admissible_low / p.to_model, p.admissible_high / p.to_model,
+                                     p.unit));
       }
       out[key] = CitedRange{x[0], x[1], s.source};
     }
@@ -513,6 +518,9 @@ std::vector<double> evaluate(const ReducedModel& base, const SensitivitySpec& s,
 std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const SensitivitySpec& s,
                                                   std::size_t first, std::size_t count, int threads,
                                                   Progress* progress) {
+  if (first > sensitivity_evaluations(s) || count > sensitivity_evaluations(s) - first) {
+    throw std::invalid_argument("evaluate_indices: beyond the design's evaluations");
+  }
   std::vector<std::vector<double>> out(count);
   std::vector<std::string> errors(count);
   // The lowest failing index so far: later ones are not evaluated (they cannot be the first).

@@ -14,8 +14,8 @@ namespace mnsim::report {
 namespace {
 
 constexpr double kColumns = 2;
-constexpr double kPanelWidth = 620;  // a panel with its labels
-constexpr double kLabelWidth = 250;  // parameter names left of the bars
+constexpr double kPanelWidth = 660;  // a panel with its labels
+constexpr double kLabelWidth = 290;  // parameter names left of the bars
 constexpr double kRow = 20;          // one parameter
 constexpr double kPanelExtra = 92;   // title above, axis and its label below
 constexpr double kHeader = 58;       // the figure's title and legend

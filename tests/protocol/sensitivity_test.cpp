@@ -154,7 +154,7 @@ TEST(SensitivityFile, BadInputIsOneErrorAtTheKey) {
   // (matrix_loss = 1, at most 1).
   EXPECT_NE(error_of(base + "key = \"healing.injury.matrix_loss\"\n")
                 .find(":6:7: parameters[0].key: healing.injury.matrix_loss is sampled over [0.5, "
-                      "2] 1, beyond"),
+                      "2], beyond what its data file accepts (a range within [0, 1])"),
             std::string::npos);
   EXPECT_NE(error_of(base + "key = \"healing.barrier.seal_rate\"\nfactor = 2\nrange = [1, 2]\n")
                 .find("parameters[0].factor: is given with range"),
@@ -227,6 +227,7 @@ TEST(SensitivityModel, EvaluationsDoNotDependOnThreadsOrShards) {
   // Evaluations 2..4 alone (a shard) are the same rows.
   const auto part = mnsim::protocol::evaluate_indices(m, s, 2, 3, 2);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(part[i], one[2 + i]);
+  EXPECT_THROW(mnsim::protocol::evaluate_indices(m, s, 4, 3), std::invalid_argument);
   const auto r1 = mnsim::protocol::sensitivity_indices(s, one);
   const auto r3 = mnsim::protocol::sensitivity_indices(s, three);
   EXPECT_EQ(mnsim::protocol::sensitivity_csv(s, r1), mnsim::protocol::sensitivity_csv(s, r3));
