@@ -8,6 +8,7 @@
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
+#include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
 #include "run/sweep.hpp"
@@ -84,6 +85,8 @@ inline std::string scenario_reference_markdown() {
       {"Dose-response files (`mnsim dose-response`, docs/model.md)",
        protocol::dose_response_schema()},
       {"Sweep files (`mnsim sweep`, docs/sweep.md)", sweep_schema()},
+      {"Sensitivity files (`mnsim sensitivity`, docs/sensitivity.md)",
+       protocol::sensitivity_schema()},
   };
   for (const auto& o : others) {
     out += fmt::format("\n### {}\n", o.title);

@@ -32,11 +32,13 @@
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
+#include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
 #include "report/plan_page.hpp"
 #include "run/punctures.hpp"
 #include "run/run.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/sensitivity.hpp"
 #include "run/sweep.hpp"
 #include "skin/tissue.hpp"
 
@@ -271,6 +273,15 @@ int cmd_check(const Flags& f) {
           d.depths.size() * d.densities.size() * d.intervals.size() * d.fitzpatrick.size());
       return 0;
     }
+    case mnsim::io::InputKind::Sensitivity: {
+      const auto s = mnsim::protocol::load_sensitivity(f.scenario, f.overrides);
+      std::fprintf(stdout,
+                   "# %s: a valid sensitivity file (%zu parameters, %zu model evaluations); run "
+                   "it with `mnsim sensitivity`.\n",
+                   f.scenario.c_str(), s.parameters.size(),
+                   mnsim::protocol::sensitivity_evaluations(s));
+      return 0;
+    }
     case mnsim::io::InputKind::Sweep: {
       const auto s = mnsim::load_sweep(f.scenario);
       std::fprintf(stdout,
@@ -390,12 +401,14 @@ void check_output_file(const std::string& path, const char* flag, bool force) {
   }
 }
 
-/// Progress of `mnsim plan` on stderr ("plan: 120/441 protocols evaluated"), at most twice a
-/// second and at the end of each stage: redrawn in place on a terminal, one line per report
-/// otherwise. Never on stdout, which holds the table or the exported scenario.
-class PlanProgress final : public mnsim::Progress {
+/// Progress of `mnsim plan` and `mnsim sensitivity` on stderr ("plan: 120/441 protocols
+/// evaluated"), at most twice a second and at the end of each stage: redrawn in place on a
+/// terminal, one line per report otherwise. Never on stdout, which holds the table or the
+/// exported scenario.
+class CountProgress final : public mnsim::Progress {
  public:
-  explicit PlanProgress(bool terminal) : terminal_(terminal) {}
+  CountProgress(std::string command, bool terminal)
+      : command_(std::move(command)), terminal_(terminal) {}
   void stage(std::string_view name) override {
     finish_line();
     stage_ = std::string(name);
@@ -406,8 +419,8 @@ class PlanProgress final : public mnsim::Progress {
     const bool end = done >= total;
     if (!end && now - last_ < std::chrono::milliseconds(500)) return;
     last_ = now;
-    std::fprintf(stderr, "%splan: %.0f/%.0f %s%s", terminal_ ? "\r" : "", done, total,
-                 stage_.c_str(), terminal_ ? "\x1b[K" : "\n");
+    std::fprintf(stderr, "%s%s: %.0f/%.0f %s%s", terminal_ ? "\r" : "", command_.c_str(), done,
+                 total, stage_.c_str(), terminal_ ? "\x1b[K" : "\n");
     std::fflush(stderr);
     drawn_ = terminal_;
   }
@@ -415,13 +428,14 @@ class PlanProgress final : public mnsim::Progress {
     finish_line();
     std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
   }
-  ~PlanProgress() override { finish_line(); }
+  ~CountProgress() override { finish_line(); }
 
  private:
   void finish_line() {
     if (drawn_) std::fputc('\n', stderr);
     drawn_ = false;
   }
+  std::string command_;
   bool terminal_;
   std::string stage_;
   Clock::time_point last_{};
@@ -460,9 +474,9 @@ int cmd_plan(const Flags& f) {
   const auto model = mnsim::protocol::ReducedModel::load_default();
   const auto patient = mnsim::protocol::load_plan_patient(f.file, f.overrides);
   check_plan_outputs(f);
-  std::unique_ptr<PlanProgress> progress;
+  std::unique_ptr<CountProgress> progress;
   if (f.progress || isatty(fileno(stderr))) {
-    progress = std::make_unique<PlanProgress>(isatty(fileno(stderr)) != 0);
+    progress = std::make_unique<CountProgress>("plan", isatty(fileno(stderr)) != 0);
   }
   const auto plan = mnsim::protocol::make_plan(model, patient, f.threads, progress.get());
   progress.reset();
@@ -537,6 +551,32 @@ int cmd_merge(const Flags& f) {
   std::fprintf(stdout, "%s", mnsim::protocol::cohort_json(run.result).c_str());
   std::fprintf(stdout, "joined %zu shards (%lld patients); wrote %s/cohort.json\n", dirs.size(),
                spec.population.size, f.out.c_str());
+  return 0;
+}
+
+int cmd_sensitivity(const Flags& f) {
+  // Everything the file names is checked before the output folder is opened: bad input writes
+  // nothing.
+  const auto spec = mnsim::protocol::load_sensitivity(f.file, f.overrides);
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  mnsim::SensitivityOptions opt;
+  bool resume = false;
+  opt.out_dir = output_folder(f, f.file, "sensitivity analysis", resume);
+  opt.threads = f.threads;
+  opt.force = f.force;
+  std::unique_ptr<CountProgress> progress;
+  if (!f.quiet && (f.progress || isatty(fileno(stderr)))) {
+    progress = std::make_unique<CountProgress>("sensitivity", isatty(fileno(stderr)) != 0);
+  }
+  opt.progress = progress.get();
+  const mnsim::SensitivityRun run = mnsim::run_sensitivity_into(model, spec, opt);
+  progress.reset();
+  std::fputs(mnsim::protocol::sensitivity_table(spec, run.result).c_str(), stdout);
+  std::string files;
+  for (const auto& n : run.files) files += (files.empty() ? "" : ", ") + n;
+  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s; wrote %s to %s\n",
+               run.result.evaluations, run.info.wall_s, run.info.threads,
+               run.info.threads == 1 ? "" : "s", files.c_str(), opt.out_dir.string().c_str());
   return 0;
 }
 
@@ -751,11 +791,25 @@ int main(int argc, char** argv) {
                    "recorded in DIR/checkpoint are not run again")
       ->type_name("DIR");
 
+  auto* sens = app.add_subcommand(
+      "sensitivity",
+      "Morris screening or Sobol' indices of clinical outputs over model parameters (reduced "
+      "model); write sensitivity.json, sensitivity.csv and a figure.");
+  sens->add_option("file", f.file, "Sensitivity file (TOML, docs/sensitivity.md)")->required();
+  sens->add_option("--out,-o", f.out, "Results folder (default: results/<file name>)");
+  CLI::Option* sens_threads =
+      sens->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+  sens->add_flag("--quiet,-q", f.quiet, "Print no progress lines");
+  sens->add_flag("--progress", f.progress,
+                 "Report progress on stderr also when it is not a terminal");
+  sens->add_flag("--force", f.force,
+                 "Write into a non-empty folder that is not an earlier mnsim output");
+
   // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
   const std::string set_help =
       "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
       "--set device.depth=\"1.5 mm\", --set lesions[0].depth=0.4mm (docs/cli.md)";
-  for (CLI::App* sub : {run, check, punct, cohort, plan, merge}) {
+  for (CLI::App* sub : {run, check, punct, cohort, plan, merge, sens}) {
     sub->add_option("--set", f.set_text, set_help)->type_name("KEY=VALUE")->allow_extra_args(false);
   }
 
@@ -818,7 +872,7 @@ int main(int argc, char** argv) {
     }
     // --threads: strictly 1 to 1024 in decimal digits.
     for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads,
-                                 dose_threads, sweep_threads, merge_threads}) {
+                                 dose_threads, sweep_threads, merge_threads, sens_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
@@ -837,6 +891,7 @@ int main(int argc, char** argv) {
     if (validate->parsed()) return cmd_validate(f);
     if (plan->parsed()) return cmd_plan(f);
     if (dose->parsed()) return cmd_dose_response(f);
+    if (sens->parsed()) return cmd_sensitivity(f);
     if (catalog->parsed()) {
       const std::string text =
           f.bibtex ? mnsim::bibtex_text(mnsim::load_references(mnsim::default_references_path()))

@@ -15,6 +15,7 @@
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
+#include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
 #include "run/scenario_schema.hpp"
 #include "run/sweep.hpp"
@@ -52,6 +53,8 @@ std::string keys_text() {
   out += "\n\nDose-response file keys (mnsim dose-response):\n" +
          schema_keys_text(protocol::dose_response_schema());
   out += "\n\nSweep file keys (mnsim sweep):\n" + schema_keys_text(sweep_schema());
+  out += "\n\nSensitivity file keys (mnsim sensitivity):\n" +
+         schema_keys_text(protocol::sensitivity_schema());
   return out;
 }
 

@@ -54,6 +54,9 @@ enum RngStream : std::uint64_t {
   kStreamSessions = 6,      // the seed of each session's device stage: entity = session index
   kStreamPih = 7,           // a cohort patient's PIH outcome draw: entity = patient index
   kStreamSessionCount = 8,  // a cohort patient's number of sessions: entity = patient index
+  kStreamSaltelli = 9,      // a Saltelli sample's base rows: entity = row (core/sensitivity.hpp)
+  kStreamMorris = 10,       // a Morris design's trajectories: entity = trajectory
+  kStreamBootstrap = 11,    // bootstrap resamples of sensitivity indices: entity = resample
 };
 
 /// The seed of the device stage of session `session` (0-based) of a course, from the scenario's

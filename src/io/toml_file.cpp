@@ -28,6 +28,9 @@ InputKind detect_input_kind(const std::string& path) {
     const std::string_view line(text.data() + b, end - b);
     auto opens = [&](std::string_view header) { return line.rfind(header, 0) == 0; };
     if (opens("[grid]")) return InputKind::DoseResponse;
+    // A sensitivity file's tables win over the patient and scar tables it shares with planner
+    // files, wherever they stand.
+    if (opens("[sensitivity]") || opens("[[parameters]]")) return InputKind::Sensitivity;
     if (opens("[[axis]]")) return InputKind::Sweep;
     // A sweep file's base scenario, a top-level key no other kind of file has.
     if (!in_table && opens("scenario") && line.substr(8).find_first_not_of(" \t") != npos &&

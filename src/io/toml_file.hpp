@@ -19,12 +19,13 @@ Table load_toml_file(const std::string& path, const schema::Key& root,
                      const std::vector<Override>& overrides = {});
 
 /// The kinds of mnsim input files (`mnsim check` takes any of them).
-enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse, Sweep };
+enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse, Sweep, Sensitivity };
 /// Which kind a file is, from its top-level tables (a line opening [grid] anywhere: dose-response
-/// grid; otherwise the first of [population]: cohort; [[case]]: validation; [constraints],
-/// [search], [inventory] or [[scars]]: planner patient; anything else a scenario, whose reader
-/// then reports what is wrong). Reads the file as
-/// read_text_file does (regular files only, size-limited; InputError otherwise).
+/// grid; [sensitivity] or [[parameters]] anywhere: sensitivity analysis; a top-level `scenario =`
+/// or [[axis]]: sweep; otherwise the first of [population]: cohort; [[case]]: validation;
+/// [constraints], [search], [inventory] or [[scars]]: planner patient; anything else a scenario,
+/// whose reader then reports what is wrong). Reads the file as read_text_file does (regular files
+/// only, size-limited; InputError otherwise).
 InputKind detect_input_kind(const std::string& path);
 
 }  // namespace mnsim::io

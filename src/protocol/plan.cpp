@@ -106,6 +106,28 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
   return out;
 }
 
+schema::Key plan_patient_table() {
+  using namespace schema;
+  // Keys that mirror scenario keys take their range, unit and choices from them.
+  return table(
+      "patient", "The patient.",
+      {mirror_key("patient.site", "site", "medial_cheek", "site"),
+       mirror_key("patient.age", "age", "30 years", "age"),
+       mirror_key("patient.sex", "sex", "female", "sex"),
+       mirror_key("patient.fitzpatrick", "fitzpatrick", "3", "Fitzpatrick type I-VI as 1-6")});
+}
+
+PatientSpec read_patient_spec(const Table& root) {
+  const Table& pt = root.table("patient");
+  PatientSpec p;
+  p.site = pt.str("site");
+  p.age_years = pt.quantity("age") / kYear;
+  p.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
+  p.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
+  p.scars = read_scars(root, p);
+  return p;
+}
+
 const schema::Key& plan_schema() {
   static const schema::Key root = [] {
     using namespace schema;
@@ -113,13 +135,7 @@ const schema::Key& plan_schema() {
     root.children = {
         string("title", "", "Title."),
         mirror_key("seed", "seed", "1", "Seed of the uncertainty replicates."),
-        // Keys that mirror scenario keys take their range, unit and choices from them.
-        table("patient", "The patient.",
-              {mirror_key("patient.site", "site", "medial_cheek", "site"),
-               mirror_key("patient.age", "age", "30 years", "age"),
-               mirror_key("patient.sex", "sex", "female", "sex"),
-               mirror_key("patient.fitzpatrick", "fitzpatrick", "3",
-                          "Fitzpatrick type I-VI as 1-6")}),
+        plan_patient_table(),
         scar_keys()[0],
         scar_keys()[1],
         table("constraints", "Safety caps (defaults: data/outcomes.toml [planner]).",
@@ -165,12 +181,7 @@ PlanPatient read_plan_patient(const Table& root) {
   PlanPatient p;
   if (root.has("title")) p.title = root.str("title");
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));
-  const Table& pt = root.table("patient");
-  p.spec.site = pt.str("site");
-  p.spec.age_years = pt.quantity("age") / kYear;
-  p.spec.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
-  p.spec.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
-  p.spec.scars = read_scars(root, p.spec);
+  p.spec = read_patient_spec(root);
   const Table& c = root.table("constraints");
   p.pih_cap = c.number("pih_cap");
   p.erythema_cap = c.quantity("erythema_cap");

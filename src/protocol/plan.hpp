@@ -27,6 +27,12 @@ std::vector<schema::Key> scar_keys();
 /// The scars of a file with scar_keys() at its root, for the patient `pt` (a scar deeper than the
 /// patient's skin at the site, or no scar at all, is an InputError at the key).
 std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt);
+/// The [patient] table of a planner patient file (site, age, sex, Fitzpatrick type; shared by
+/// sensitivity files).
+schema::Key plan_patient_table();
+/// The patient of a file with plan_patient_table() and scar_keys() at its root: [patient] and
+/// its scars (read_scars).
+PatientSpec read_patient_spec(const Table& root);
 
 struct PlanPatient {
   std::string title;  // the file's title (untrusted text)

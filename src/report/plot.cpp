@@ -323,8 +323,12 @@ void Figure::text(double x, double y, std::string_view s, double size, HAlign ha
 void Figure::axes(const Panel& p) {
   constexpr double fs = 11.5;
   const bool xlog = p.xa.log, ylog = p.ya.log;
-  const auto xt = xlog ? log_ticks(p.xa.lo, p.xa.hi) : linear_ticks(p.xa.lo, p.xa.hi, 6);
-  const auto yt = ylog ? log_ticks(p.ya.lo, p.ya.hi) : linear_ticks(p.ya.lo, p.ya.hi, 5);
+  const auto xt = !p.xa.ticks ? std::vector<double>{}
+                  : xlog      ? log_ticks(p.xa.lo, p.xa.hi)
+                              : linear_ticks(p.xa.lo, p.xa.hi, 6);
+  const auto yt = !p.ya.ticks ? std::vector<double>{}
+                  : ylog      ? log_ticks(p.ya.lo, p.ya.hi)
+                              : linear_ticks(p.ya.lo, p.ya.hi, 5);
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
   cairo_set_line_width(cr_, 0.8);

@@ -69,6 +69,7 @@ struct Axis {
   bool log = false;       // logarithmic (lo, hi > 0)
   bool reversed = false;  // hi at the start (left for x, top for y): depth axes
   std::string label;
+  bool ticks = true;  // false: no ticks or tick labels (categories labelled by the caller)
 };
 
 /// A plotting area inside a figure (logical pixels, origin top left).

@@ -97,7 +97,9 @@ TEST(Cli, CheckTakesCohortPlanAndValidationFiles) {
   const std::vector<std::pair<std::string, std::string>> files = {
       {root + "/examples/02_cohort_acne.toml", "a valid cohort file (1000 patients)"},
       {root + "/examples/03_plan_patient.toml", "a valid planner patient file"},
-      {root + "/data/validation.toml", "a valid validation file (12 cases)"}};
+      {root + "/data/validation.toml", "a valid validation file (12 cases)"},
+      {root + "/examples/09_sensitivity_acne.toml",
+       "a valid sensitivity file (12 parameters, 1344 model evaluations)"}};
   for (const auto& [file, says] : files) {
     const auto r = run_cli({"check", file});
     EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
