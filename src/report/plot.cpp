@@ -272,6 +272,10 @@ Figure::Figure(double width, double height, double scale) : w_(width), h_(height
 
 Figure::~Figure() {
   cairo_destroy(cr_);
+  // Finished first: cairo 1.16's SVG surface keeps a reference to a recording surface painted
+  // into it (svg()) that it never drops, which would keep every recorded command and font face
+  // alive; finishing frees them, and only the surface's own struct remains (tests/lsan.supp).
+  cairo_surface_finish(surface_);
   cairo_surface_destroy(surface_);
 }
 

@@ -66,7 +66,9 @@ check_python "$prefix"
 
 # A consumer project out of tree.
 cmake -S "$here/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_BUILD_TYPE=Release -DMNSIM_VERSION="$version" >"$work/consumer-configure.log"
+  -DCMAKE_BUILD_TYPE=Release -DMNSIM_VERSION="$version" \
+  -DCMAKE_CXX_FLAGS="${MNSIM_CONSUMER_CXX_FLAGS:-}" \
+  -DCMAKE_EXE_LINKER_FLAGS="${MNSIM_CONSUMER_LINKER_FLAGS:-}" >"$work/consumer-configure.log"
 cmake --build "$work/consumer" >"$work/consumer-build.log"
 out=$(env -u MNSIM_DATA_DIR "$work/consumer/consumer")
 echo "$out"
