@@ -5,8 +5,8 @@
 //
 //   OMP_WAIT_POLICY=passive build/release/bench/engine_bench --benchmark_repetitions=5
 //
-// Two grids, each wounded by a 0.5 mm lattice of bleeding 1.2 mm channels and healed for 12 h
-// with the run's own step control, so that every process of the cascade is active:
+// Two grids, each wounded by a 0.5 mm lattice of bleeding 1.2 mm channels (wound_lattice) and
+// healed for 12 h with the run's own step control, so that every process of the cascade is active:
 //   * default: the tissue of examples/01 (1 x 1 cm medial cheek at 100 um, three scars);
 //   * fine: a 2 x 2 mm patch of the same cheek and scar kinds at 20 um (the resolution of a
 //     detailed run; per voxel the same work on a grid 125x finer per mm^3).
@@ -32,6 +32,7 @@
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "triad.hpp"
+#include "wounded.hpp"
 
 namespace {
 
@@ -76,19 +77,7 @@ struct Case {
       : tissue(skin::build_tissue(read_patch_spec(scenario))), p(healing::load_default_params().p) {
     healing::Engine heal(tissue, p);  // the run's own step control up to 12 h
     const grid::Grid& g = tissue.grid();
-    devices::Punctures session;
-    const double pitch = 0.5e-3;  // m
-    for (double x = 0.25e-3; x < g.nx * g.dx; x += pitch)
-      for (double y = 0.25e-3; y < g.ny * g.dx; y += pitch) {
-        devices::Puncture pu;
-        pu.x = x;
-        pu.y = y;
-        pu.depth = 1.2e-3;
-        pu.radius = 0.1e-3;
-        pu.bled = true;
-        session.push_back(pu);
-      }
-    heal.apply_session(session);
+    heal.apply_session(bench::wound_lattice(g));
     heal.stepper().advance_to(12.0 * 3600.0);
     // Fixed single steps: no error measure (Change with a tolerance no step reaches), one size.
     healing::EngineOptions o;
