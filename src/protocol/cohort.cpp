@@ -1106,6 +1106,21 @@ CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads)
   return simulate_cohort(m, c, draw_patients(m, c, threads), threads, nullptr, {});
 }
 
+namespace {
+/// cohort.json and the patients CSVs staged and committed as the folder's results.
+void commit_results(io::OutputFolder& folder, const CohortSpec& c, const CohortResult& r,
+                    std::uint64_t key) {
+  io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(r));
+  std::vector<std::string> files{"cohort.json"};
+  const std::vector<std::string> csv = patients_files(c);
+  for (std::size_t k = 0; k < csv.size(); ++k) {
+    io::write_file_atomic(folder.staging() / csv[k], patients_csv(r.arms[k]));
+    files.push_back(csv[k]);
+  }
+  folder.commit(files, key);
+}
+}  // namespace
+
 bool in_shard(std::size_t patient, int shard, int shards) {
   return shards <= 0 || static_cast<int>(patient % static_cast<std::size_t>(shards)) == shard - 1;
 }
@@ -1180,14 +1195,7 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
     return run;
   }
   // The results replace the folder's earlier ones together; the record file has served.
-  io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
-  std::vector<std::string> files{"cohort.json"};
-  const std::vector<std::string> csv = patients_files(c);
-  for (std::size_t k = 0; k < csv.size(); ++k) {
-    io::write_file_atomic(folder.staging() / csv[k], patients_csv(run.result.arms[k]));
-    files.push_back(csv[k]);
-  }
-  folder.commit(files, key);
+  commit_results(folder, c, run.result, key);
   return run;
 }
 
@@ -1285,14 +1293,7 @@ CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
   run.result = simulate_cohort(m, c, patients, o.threads, &known, {});
   run.resumed_patients = static_cast<std::size_t>(n);
   io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim merge");
-  io::write_file_atomic(folder.staging() / "cohort.json", cohort_json(run.result));
-  std::vector<std::string> files{"cohort.json"};
-  const std::vector<std::string> csv = patients_files(c);
-  for (std::size_t k = 0; k < csv.size(); ++k) {
-    io::write_file_atomic(folder.staging() / csv[k], patients_csv(run.result.arms[k]));
-    files.push_back(csv[k]);
-  }
-  folder.commit(files, key);
+  commit_results(folder, c, run.result, key);
   return run;
 }
 
