@@ -329,22 +329,30 @@ class Validator {
   }
 
   /// A list of quantities: each a string with a unit, in range, after the one before it.
-  void quantity_list(const toml::node& node, const Key& spec, const Table& out, Value& v) {
+  /// The array of a list key (EnumList, QuantityList, ValueList): not an array (`example` says
+  /// what is expected), an empty list the key does not allow (`at_least`) or more than max_items
+  /// items is an InputError at the key.
+  const toml::array& list_items(const toml::node& node, const Key& spec, const Table& out,
+                                const Value& v, const std::string& example,
+                                const std::string& at_least) {
     const std::string path = out.key_path(spec.name);
     const toml::array* a = node.as_array();
-    if (!a) {
-      wrong_type(node, spec, out,
-                 fmt::format("an array of {}s with units, e.g. [\"2 {}\", \"7 {}\"]",
-                             dim_name(spec.dim), spec.unit, spec.unit));
-    }
-    if (a->empty() && !spec.allow_empty) {
-      throw InputError(v.loc, path, "empty list",
-                       "at least one " + std::string(dim_name(spec.dim)));
-    }
+    if (!a) wrong_type(node, spec, out, example);
+    if (a->empty() && !spec.allow_empty) throw InputError(v.loc, path, "empty list", at_least);
     if (a->size() > spec.max_items) {
       throw InputError(v.loc, path, fmt::format("{} items", a->size()),
                        fmt::format("at most {}", spec.max_items));
     }
+    return *a;
+  }
+
+  void quantity_list(const toml::node& node, const Key& spec, const Table& out, Value& v) {
+    const std::string path = out.key_path(spec.name);
+    const toml::array* a =
+        &list_items(node, spec, out, v,
+                    fmt::format("an array of {}s with units, e.g. [\"2 {}\", \"7 {}\"]",
+                                dim_name(spec.dim), spec.unit, spec.unit),
+                    "at least one " + std::string(dim_name(spec.dim)));
     std::string text = "[";
     for (const toml::node& item : *a) {
       const SourceLoc iloc = loc_from(item.source(), file_);
@@ -489,15 +497,9 @@ class Validator {
         break;
       }
       case Type::EnumList: {
-        const toml::array* a = node->as_array();
-        if (!a) wrong_type(*node, spec, out, "an array of strings, e.g. [\"a\", \"b\"]");
-        if (a->empty() && !spec.allow_empty) {
-          throw InputError(v.loc, path, "empty list", "at least one of " + schema::type_name(spec));
-        }
-        if (a->size() > spec.max_items) {
-          throw InputError(v.loc, path, fmt::format("{} items", a->size()),
-                           fmt::format("at most {}", spec.max_items));
-        }
+        const toml::array* a =
+            &list_items(*node, spec, out, v, "an array of strings, e.g. [\"a\", \"b\"]",
+                        "at least one of " + schema::type_name(spec));
         std::string text = "[";
         for (const toml::node& item : *a) {
           const SourceLoc iloc = loc_from(item.source(), file_);
@@ -523,13 +525,9 @@ class Validator {
         break;
       }
       case Type::ValueList: {
-        const toml::array* a = node->as_array();
-        if (!a) wrong_type(*node, spec, out, "an array of values, e.g. [\"0.5 mm\", \"1 mm\"]");
-        if (a->empty()) throw InputError(v.loc, path, "empty list", "at least one value");
-        if (a->size() > spec.max_items) {
-          throw InputError(v.loc, path, fmt::format("{} items", a->size()),
-                           fmt::format("at most {}", spec.max_items));
-        }
+        const toml::array* a =
+            &list_items(*node, spec, out, v, "an array of values, e.g. [\"0.5 mm\", \"1 mm\"]",
+                        "at least one value");
         std::string text = "[";
         for (const toml::node& item : *a) {
           const SourceLoc iloc = loc_from(item.source(), file_);
