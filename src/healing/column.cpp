@@ -531,20 +531,24 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   // Areal mean of every field of every band, then the thickness-weighted mean of each layer
   // (layers without bands: their baseline).
   std::vector<State> band_mean(nb);
-  auto means = [&]() {
-    std::array<State, skin::kLayers> m{};
+  auto band_means = [&]() {
     for (std::size_t b = 0; b < nb; ++b) {
       if (na == 1) {
         band_mean[b] = cells[b];
       } else {
-        State s{};
+        State& s = band_mean[b];
+        s.fill(0.0);
         for (std::size_t a = 0; a < na; ++a) {
           for (std::size_t f = 0; f < nf; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
         }
         for (double& x : s) x /= total_area;
-        band_mean[b] = s;
       }
     }
+  };
+  // Into m: written in place (a sample's 1.3 kB are not copied through temporaries).
+  auto means_into = [&](std::array<State, skin::kLayers>& m) {
+    band_means();
+    for (State& x : m) x.fill(0.0);
     for (std::size_t k = 0; k < skin::kLayers; ++k) {
       if (!(layer_h[k] > 0.0)) m[k] = baseline_state(run.base[k]);
     }
@@ -555,20 +559,18 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
         m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
       }
     }
-    return m;
   };
 
   auto sample = [&](double t, double last_session) {
-    ColumnSample s;
+    ColumnSample& s = run.samples.emplace_back();
     s.t = t;
-    s.s = means();
+    means_into(s.s);
     s.erythema = erythema(p, run.base[pd], s.s[pd]);
     const double since = t - last_session;
     s.tewl_excess =
         since >= 0.0 && since <= heal_window
             ? tewl_excess_ratio(p, channels_um2, channel->radius, channel->open_at(since), since)
             : 0.0;
-    run.samples.push_back(s);
   };
 
   // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
@@ -589,7 +591,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
       // A new session's channels land at positions unrelated to the last session's: the cell
       // starts from the bands' areal means (nothing to do when well mixed), on the unit cell of
       // this session's lattice when its needles differ from the last session's.
-      if (na > 1 && next > 0) means();
+      if (na > 1 && next > 0) band_means();
       const SessionDose dose = session_dose(pr, next);
       if (next > 0 && !dose.same_wound(session_dose(pr, next - 1))) {
         take_dose(dose);

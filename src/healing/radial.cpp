@@ -136,7 +136,8 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
   const std::size_t n = m.size();
   if (n < 2 || !(dt > 0.0) || (!(D > 0.0) && (chi == 0.0 || attractant == nullptr))) return;
   constexpr std::size_t kMax = 64;
-  std::array<double, kMax> lo{}, di{}, up{}, rhs{};
+  // Every entry below n is written before it is read (no zeroing of the 4 x 64 values).
+  std::array<double, kMax> lo, di, up, rhs;
   std::vector<double> vlo, vdi, vup, vrhs;
   double *pl = lo.data(), *pd = di.data(), *pu = up.data(), *pr = rhs.data();
   if (n > kMax) {
