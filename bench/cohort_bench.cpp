@@ -1,13 +1,15 @@
 // 1000 virtual patients of examples/02_cohort_acne.toml with the reduced model, treated with its
 // roller protocol (issue 6) and with a pen (issue 18): each under 60 s on 2 cores. Reports patients
 // per second, and per GB/s of the machine's triad bandwidth measured in the same run
-// (bench/triad.hpp).
+// (bench/triad.hpp). Also the first evaluations of example 09's Sobol' design (issue 20: about 12k
+// reduced-model evaluations within 10 min on 2 cores), CPU time per evaluation.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <string>
 
 #include "protocol/cohort.hpp"
+#include "protocol/sensitivity.hpp"
 #include "triad.hpp"
 
 namespace {
@@ -59,6 +61,24 @@ void BM_CohortPen1000(benchmark::State& state) {
   time_cohort(state, spec);
 }
 BENCHMARK(BM_CohortPen1000)->Arg(2)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
+// The first 32 evaluations of example 09's Sobol' design on one thread, as `mnsim sensitivity`
+// runs them (one channel cache for every parameter set): CPU seconds per evaluation.
+void BM_SensitivityEval(benchmark::State& state) {
+  const auto spec = mnsim::protocol::load_sensitivity(std::string(MNSIM_SOURCE_DIR) +
+                                                      "/examples/09_sensitivity_acne.toml");
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  constexpr std::size_t kEvaluations = 32;
+  for (auto _ : state) {
+    const auto v = mnsim::protocol::evaluate_indices(model, spec, 0, kEvaluations, 1);
+    benchmark::DoNotOptimize(v.back().front());
+  }
+  const double n = static_cast<double>(kEvaluations) * static_cast<double>(state.iterations());
+  state.counters["evaluations_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  state.counters["cpu_s_per_evaluation"] =
+      benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_SensitivityEval)->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 BENCHMARK_MAIN();

@@ -72,7 +72,7 @@ std::vector<Band> make_bands(const Params& p, const skin::SkinProfile& prof, dou
 /// Scratch of the vertical exchange (one per run), with each field's factorised matrix and the
 /// step it was built for (kept while the step is unchanged: most steps run at max_dt).
 struct ExchangeScratch {
-  std::vector<double> g, lo, di, up, rhs;
+  std::vector<double> g, lo, di, up, rhs, many;
   std::vector<TridiagonalFactor> factor;
   std::vector<double> factor_dt;  // NaN: not built
   std::vector<char> moves;        // the field exchanges between some pair of bands
@@ -105,26 +105,31 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
     const auto f = static_cast<std::size_t>(sp.slot);
     const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
     // Backward Euler with the factorised matrix, annulus by annulus.
+    // (All annuli at once: band b of annulus a at many[b * na + a].)
     auto solve_annuli = [&](const TridiagonalFactor& factor) {
-      for (std::size_t a = 0; a < na; ++a) {
-        State* st = &cells[a * n];
-        for (std::size_t b = 0; b < n; ++b) {
-          const double hb = bands[b].h();
-          if (cap != nullptr) {
-            const double c = (*cap)[bands[b].layer];
-            w.rhs[b] = c > 0.0 ? hb * st[b][f] : 0.0;
-          } else {
-            w.rhs[b] = (hb > 0.0 ? hb : 1.0) * st[b][f];
-          }
+      if (w.many.size() < n * na) w.many.assign(n * na, 0.0);
+      double* many = w.many.data();
+      for (std::size_t b = 0; b < n; ++b) {
+        const double hb = bands[b].h();
+        double* row = many + b * na;
+        if (cap != nullptr) {
+          const double c = (*cap)[bands[b].layer];
+          for (std::size_t a = 0; a < na; ++a) row[a] = c > 0.0 ? hb * cells[a * n + b][f] : 0.0;
+        } else {
+          const double hw = hb > 0.0 ? hb : 1.0;
+          for (std::size_t a = 0; a < na; ++a) row[a] = hw * cells[a * n + b][f];
         }
-        factor.solve(std::span<double>(w.rhs.data(), n));
-        for (std::size_t b = 0; b < n; ++b) {
-          if (cap != nullptr) {
-            const double c = (*cap)[bands[b].layer];
-            if (c > 0.0) st[b][f] = std::max(0.0, w.rhs[b] * c);
-          } else {
-            st[b][f] = std::max(0.0, w.rhs[b]);
+      }
+      factor.solve_many(many, na);
+      for (std::size_t b = 0; b < n; ++b) {
+        const double* row = many + b * na;
+        if (cap != nullptr) {
+          const double c = (*cap)[bands[b].layer];
+          if (c > 0.0) {
+            for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a] * c);
           }
+        } else {
+          for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a]);
         }
       }
     };
@@ -514,7 +519,9 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   std::array<double, skin::kLayers> layer_h{};
   for (const Band& b : bands) layer_h[b.layer] += b.h();
   double total_area = resolved ? mesh.total_area() : 1.0;
-  std::vector<double> buf(na), attr(na);
+  std::vector<double> buf(na), attr(na), many(na * nb);
+  std::vector<std::size_t> group;  // bands diffusing together
+  std::vector<char> done(nb);
   // Per field and layer: the factorised radial diffusion step and the time it was built for.
   std::vector<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>>
       plain_steps(nf);
@@ -524,20 +531,24 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   // Areal mean of every field of every band, then the thickness-weighted mean of each layer
   // (layers without bands: their baseline).
   std::vector<State> band_mean(nb);
-  auto means = [&]() {
-    std::array<State, skin::kLayers> m{};
+  auto band_means = [&]() {
     for (std::size_t b = 0; b < nb; ++b) {
       if (na == 1) {
         band_mean[b] = cells[b];
       } else {
-        State s{};
+        State& s = band_mean[b];
+        s.fill(0.0);
         for (std::size_t a = 0; a < na; ++a) {
           for (std::size_t f = 0; f < nf; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
         }
         for (double& x : s) x /= total_area;
-        band_mean[b] = s;
       }
     }
+  };
+  // Into m: written in place (a sample's 1.3 kB are not copied through temporaries).
+  auto means_into = [&](std::array<State, skin::kLayers>& m) {
+    band_means();
+    for (State& x : m) x.fill(0.0);
     for (std::size_t k = 0; k < skin::kLayers; ++k) {
       if (!(layer_h[k] > 0.0)) m[k] = baseline_state(run.base[k]);
     }
@@ -548,20 +559,18 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
         m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
       }
     }
-    return m;
   };
 
   auto sample = [&](double t, double last_session) {
-    ColumnSample s;
+    ColumnSample& s = run.samples.emplace_back();
     s.t = t;
-    s.s = means();
+    means_into(s.s);
     s.erythema = erythema(p, run.base[pd], s.s[pd]);
     const double since = t - last_session;
     s.tewl_excess =
         since >= 0.0 && since <= heal_window
             ? tewl_excess_ratio(p, channels_um2, channel->radius, channel->open_at(since), since)
             : 0.0;
-    run.samples.push_back(s);
   };
 
   // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
@@ -582,7 +591,7 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
       // A new session's channels land at positions unrelated to the last session's: the cell
       // starts from the bands' areal means (nothing to do when well mixed), on the unit cell of
       // this session's lattice when its needles differ from the last session's.
-      if (na > 1 && next > 0) means();
+      if (na > 1 && next > 0) band_means();
       const SessionDose dose = session_dose(pr, next);
       if (next > 0 && !dose.same_wound(session_dose(pr, next - 1))) {
         take_dose(dose);
@@ -656,28 +665,52 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
           // Plain diffusion: one factorised matrix per layer for all its bands, kept while the
           // step is unchanged (most steps run at max_dt).
           auto& plain = plain_steps[f];
-          for (std::size_t b = 0; b < nb; ++b) {
+          auto moves = [&](std::size_t b) {
             const std::size_t k = bands[b].layer;
-            const double D = sp.diffusivity[k];
-            if (!(D > 0.0) || (k == ve && (f == s_keratinocytes || f == s_chemical))) {
-              continue;
-            }
-            for (std::size_t a = 0; a < na; ++a) buf[a] = cells[a * nb + b][f];
-            if (taxis) {
+            return sp.diffusivity[k] > 0.0 &&
+                   !(k == ve && (f == s_keratinocytes || f == s_chemical));
+          };
+          if (taxis) {
+            for (std::size_t b = 0; b < nb; ++b) {
+              if (!moves(b)) continue;
+              const double D = sp.diffusivity[bands[b].layer];
+              for (std::size_t a = 0; a < na; ++a) buf[a] = cells[a * nb + b][f];
               const auto c = static_cast<std::size_t>(sp.chemoattractant);
               for (std::size_t a = 0; a < na; ++a) attr[a] = cells[a * nb + b][c];
               radial_transport_implicit(mesh, buf.data(), D, step, attr.data(), sp.chemotaxis);
-            } else {
-              const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
-              if (!plain[k]) {
-                plain[k].emplace(tau, RadialDiffusionStep(mesh, D, tau));
-              } else if (plain[k]->first != tau) {
-                plain[k]->first = tau;
-                plain[k]->second.reset(mesh, D, tau);  // the storage reused
-              }
-              plain[k]->second.apply(buf.data());
+              for (std::size_t a = 0; a < na; ++a) cells[a * nb + b][f] = buf[a];
             }
-            for (std::size_t a = 0; a < na; ++a) cells[a * nb + b][f] = buf[a];
+            continue;
+          }
+          // The bands of one diffusivity (every layer's, as a rule) share their matrix: solved
+          // together (annulus a of the j-th band at many[a * m + j]).
+          const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
+          std::fill(done.begin(), done.end(), 0);
+          for (std::size_t b0 = 0; b0 < nb; ++b0) {
+            if (done[b0] != 0 || !moves(b0)) continue;
+            const std::size_t k = bands[b0].layer;
+            const double D = sp.diffusivity[k];
+            group.clear();
+            for (std::size_t b = b0; b < nb; ++b) {
+              if (done[b] == 0 && moves(b) && sp.diffusivity[bands[b].layer] == D) {
+                group.push_back(b);
+                done[b] = 1;
+              }
+            }
+            if (!plain[k]) {
+              plain[k].emplace(tau, RadialDiffusionStep(mesh, D, tau));
+            } else if (plain[k]->first != tau) {
+              plain[k]->first = tau;
+              plain[k]->second.reset(mesh, D, tau);  // the storage reused
+            }
+            const std::size_t m = group.size();
+            for (std::size_t a = 0; a < na; ++a) {
+              for (std::size_t j = 0; j < m; ++j) many[a * m + j] = cells[a * nb + group[j]][f];
+            }
+            plain[k]->second.apply_many(many.data(), m);
+            for (std::size_t a = 0; a < na; ++a) {
+              for (std::size_t j = 0; j < m; ++j) cells[a * nb + group[j]][f] = many[a * m + j];
+            }
           }
         }
       }

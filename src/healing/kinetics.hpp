@@ -62,6 +62,9 @@ void react_states(const Params& p, const Baselines& base, std::span<const std::s
 /// c' = lambda (f(n) - c); s(c) = 1 + (s_max - 1) x/(x + K_c), x = max(c - 1, 0);
 /// f(n) = n (1 + alpha^2)/(n^2 + alpha^2). Patankar / exponential, positive for any dt.
 void react_epidermis(const Params& p, double& n, double& c, double dt);
+/// react_epidermis for every cell i of n and c (the same size; std::invalid_argument otherwise),
+/// with the same results, its decay factor computed once.
+void react_epidermis(const Params& p, std::span<double> n, std::span<double> c, double dt);
 
 /// The healing model's reactions over a whole FieldSet (Reactor::react_fields). `layer_of` gives,
 /// for every padded cell index (grid.at), the skin::Layer value (0 = outside, skipped).

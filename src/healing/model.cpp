@@ -239,14 +239,11 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   // The states of one layer, kBlock at a time (cells are independent: the order does not matter).
   auto run = [&](const Baseline& b, std::size_t n) {
     const std::ptrdiff_t* idx = w.cell.data();
+    // Only the n lanes in use (the processes run over n cells), the start values with them (one
+    // pass: a copy per field was a library call per field for the reduced driver's few cells).
     for (std::size_t q = 0; q < n; ++q) {
       const State& s = states[static_cast<std::size_t>(idx[q])];
-      for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = s[f];
-    }
-    // Only the n lanes in use (the processes run over n cells).
-    for (std::size_t f = 0; f < nf; ++f) {
-      std::copy_n(w.now.begin() + static_cast<std::ptrdiff_t>(f * kBlock), n,
-                  w.start.begin() + static_cast<std::ptrdiff_t>(f * kBlock));
+      for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = w.start[f * kBlock + q] = s[f];
     }
     apply(w.cells(n, dt, b));
     for (std::size_t q = 0; q < n; ++q) {

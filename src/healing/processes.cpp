@@ -580,4 +580,13 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
   epidermis_step(p, Decay(p.chemical_decay, dt), n, c, dt);
 }
 
+void react_epidermis(const Params& p, std::span<double> n, std::span<double> c, double dt) {
+  if (n.size() != c.size()) throw std::invalid_argument("react_epidermis: one c per n");
+  const Decay chemical(p.chemical_decay, dt);
+  const std::size_t cells = n.size();
+  double* pn = n.data();
+  double* pc = c.data();
+  for (std::size_t i = 0; i < cells; ++i) epidermis_step(p, chemical, pn[i], pc[i], dt);
+}
+
 }  // namespace mnsim::healing

@@ -19,9 +19,13 @@ double area(std::size_t i, double dr) {  // annulus area / (2 pi)
 }  // namespace
 
 void radial_diffusion_implicit(std::vector<double>& u, double D, double dt, double dr) {
-  const std::size_t n = u.size();
-  if (D <= 0.0 || n < 2) return;
-  std::vector<double> a(n, 0.0), b(n, 0.0), c(n, 0.0), d(u);
+  RadialDiffusionFactor(u.size(), D, dt, dr).apply(u);
+}
+
+RadialDiffusionFactor::RadialDiffusionFactor(std::size_t n, double D, double dt, double dr) {
+  active_ = !(D <= 0.0) && n >= 2;  // as radial_diffusion_implicit: a NaN D computes
+  if (!active_) return;
+  std::vector<double> a(n, 0.0), b(n, 0.0), c(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
     const double rl = static_cast<double>(i) * dr;
     const double rr = static_cast<double>(i + 1) * dr;
@@ -32,8 +36,16 @@ void radial_diffusion_implicit(std::vector<double>& u, double D, double dt, doub
     c[i] = -kr;
     b[i] = 1.0 + kl + kr;
   }
-  solve_tridiagonal(a, b, c, d);
-  for (std::size_t i = 0; i < n; ++i) u[i] = std::max(d[i], 0.0);
+  factor_.factor(a, b, c);
+}
+
+void RadialDiffusionFactor::apply(std::vector<double>& u) const {
+  if (!active_) return;
+  if (u.size() != factor_.diag.size()) {
+    throw std::invalid_argument("RadialDiffusionFactor::apply: profile of another size");
+  }
+  factor_.solve(u);
+  for (double& x : u) x = std::max(x, 0.0);
 }
 
 int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, double chi, double dt,
@@ -124,7 +136,8 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
   const std::size_t n = m.size();
   if (n < 2 || !(dt > 0.0) || (!(D > 0.0) && (chi == 0.0 || attractant == nullptr))) return;
   constexpr std::size_t kMax = 64;
-  std::array<double, kMax> lo{}, di{}, up{}, rhs{};
+  // Every entry below n is written before it is read (no zeroing of the 4 x 64 values).
+  std::array<double, kMax> lo, di, up, rhs;
   std::vector<double> vlo, vdi, vup, vrhs;
   double *pl = lo.data(), *pd = di.data(), *pu = up.data(), *pr = rhs.data();
   if (n > kMax) {
@@ -188,6 +201,17 @@ void RadialDiffusionStep::reset(const RadialMesh& m, double D, double dt) {
   }
   factor_.factor(lo, di, up);
   rhs_.assign(n, 0.0);
+}
+
+void RadialDiffusionStep::apply_many(double* u, std::size_t m) const {
+  if (!active_) return;
+  const std::size_t n = mesh_->size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = mesh_->area[i];
+    for (std::size_t j = 0; j < m; ++j) u[i * m + j] = a * u[i * m + j];
+  }
+  factor_.solve_many(u, m);
+  for (std::size_t k = 0; k < n * m; ++k) u[k] = std::max(u[k], 0.0);
 }
 
 void RadialDiffusionStep::apply(double* u) const {

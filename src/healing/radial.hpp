@@ -12,6 +12,19 @@ namespace mnsim::healing {
 /// M-matrix, so u stays >= 0; the amount sum(u_i * area_i) is conserved.
 void radial_diffusion_implicit(std::vector<double>& u, double D, double dt, double dr);
 
+/// radial_diffusion_implicit on n annuli of width dr, factorised once for (D, dt) and applied
+/// to many profiles of size n (the same arithmetic: identical results).
+class RadialDiffusionFactor {
+ public:
+  RadialDiffusionFactor(std::size_t n, double D, double dt, double dr);
+  /// u.size() must be n.
+  void apply(std::vector<double>& u) const;
+
+ private:
+  bool active_ = false;
+  TridiagonalFactor factor_;
+};
+
 /// Conservative first-order upwind chemotaxis -d/dr-part of div(chi u grad c) on annuli,
 /// explicit with sub-cycling at half the positivity bound. Returns the number of sub-steps.
 int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, double chi, double dt,
@@ -56,6 +69,9 @@ class RadialDiffusionStep {
   /// new step: identical results).
   void reset(const RadialMesh& m, double D, double dt);
   void apply(double* u) const;
+  /// apply() to m profiles at once, interleaved: u[i * m + j] is annulus i of profile j
+  /// (identical results).
+  void apply_many(double* u, std::size_t m) const;
 
  private:
   const RadialMesh* mesh_;

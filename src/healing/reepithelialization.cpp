@@ -1,7 +1,10 @@
 #include "healing/reepithelialization.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <span>
 #include <stdexcept>
 
 #include "core/constants.hpp"
@@ -55,6 +58,30 @@ double barrier_recovery_time(const Params& p, const ChannelHealing& ch, double d
   return -1.0;
 }
 
+ChannelKey channel_key(const Params& p, double radius_um, double t_end_h, double dr_um, double dt_h,
+                       double cell_radius_um) {
+  // Everything heal_channel, damage_at and react_epidermis read (tests/healing_model/
+  // reepithelialization_test.cpp changes every parameter in turn to check that no other one
+  // changes the result).
+  const std::array<double, 14> v{radius_um,
+                                 t_end_h,
+                                 dr_um,
+                                 dt_h,
+                                 cell_radius_um,
+                                 p.keratinocyte_motility,
+                                 p.chemical_diffusivity,
+                                 p.keratinocyte_mitosis,
+                                 p.mitosis_max,
+                                 p.mitosis_half,
+                                 p.chemical_alpha,
+                                 p.chemical_decay,
+                                 p.halo_width,
+                                 p.halo_damage};
+  ChannelKey k;
+  for (std::size_t i = 0; i < v.size(); ++i) k.bits[i] = std::bit_cast<std::uint64_t>(v[i]);
+  return k;
+}
+
 ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, double dr_um,
                             double dt_h, double cell_radius_um) {
   if (!(radius_um > 0.0) || !(dr_um > 0.0) || !(dt_h > 0.0) || !(t_end_h > 0.0)) {
@@ -101,10 +128,17 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
   record(0.0);
   const int steps = static_cast<int>(std::ceil(t_end_h / dt_h));
   const double dt = t_end_h / steps;
+  out.t.reserve(static_cast<std::size_t>(steps) + 1);
+  out.open_fraction.reserve(static_cast<std::size_t>(steps) + 1);
+  out.damage.reserve(static_cast<std::size_t>(steps) + 1);
+  // Both diffusion matrices are the same at every step: factorised once
+  // (radial_diffusion_implicit's arithmetic, so the same results).
+  const RadialDiffusionFactor diffuse_n(nr, p.keratinocyte_motility, dt, dr_um);
+  const RadialDiffusionFactor diffuse_c(nr, p.chemical_diffusivity, dt, dr_um);
   for (int s = 1; s <= steps; ++s) {
-    radial_diffusion_implicit(n, p.keratinocyte_motility, dt, dr_um);
-    radial_diffusion_implicit(c, p.chemical_diffusivity, dt, dr_um);
-    for (std::size_t i = 0; i < nr; ++i) react_epidermis(p, n[i], c[i], dt);
+    diffuse_n.apply(n);
+    diffuse_c.apply(c);
+    react_epidermis(p, std::span<double>(n), std::span<double>(c), dt);
     record(s * dt);
   }
   return out;

@@ -25,6 +25,9 @@
 // below barrier_threshold x the baseline TEWL.
 #pragma once
 
+#include <array>
+#include <compare>
+#include <cstdint>
 #include <vector>
 
 #include "healing/params.hpp"
@@ -55,6 +58,17 @@ struct ChannelHealing {
 /// lattice, 1/sqrt(pi rho), bounds the domain (0: an isolated channel).
 ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h = 96.0,
                             double dr_um = 1.0, double dt_h = 0.01, double cell_radius_um = 0.0);
+
+/// What heal_channel's result depends on, bit for bit: its arguments and every parameter it
+/// reads (keratinocyte motility and mitosis, the mitosis chemical, the puncture's halo). Calls
+/// with equal keys give equal results, so it keys a cache of healings shared between parameter
+/// sets that differ elsewhere (the reduced model's cohorts and sensitivity analyses).
+struct ChannelKey {
+  std::array<std::uint64_t, 14> bits{};  // the values' bit patterns (NaN compares as itself)
+  auto operator<=>(const ChannelKey&) const = default;
+};
+ChannelKey channel_key(const Params& p, double radius_um, double t_end_h = 96.0, double dr_um = 1.0,
+                       double dt_h = 0.01, double cell_radius_um = 0.0);
 
 /// Unit-cell radius (um) of a lattice of `density` channels per um^2 (0 for no channels).
 double unit_cell_radius(double density);

@@ -43,6 +43,30 @@ struct TridiagonalFactor {
     rhs[n - 1] /= diag[n - 1];
     for (std::size_t i = n - 1; i-- > 0;) rhs[i] = (rhs[i] - upper[i] * rhs[i + 1]) / diag[i];
   }
+  /// solve() for m right-hand sides at once, interleaved: rhs[i * m + j] is row i of system j
+  /// (n * m values, n the factored size). Each system sees solve()'s arithmetic (identical
+  /// results); the independent systems fill the latency of the divisions.
+  void solve_many(double* rhs, std::size_t m) const {
+    const std::size_t n = diag.size();
+    if (n == 0 || m == 0) return;
+    for (std::size_t i = 1; i < n; ++i) {
+      const double f = mult[i];
+      double* r = rhs + i * m;
+      const double* q = r - m;
+      for (std::size_t j = 0; j < m; ++j) r[j] -= f * q[j];
+    }
+    {
+      const double d = diag[n - 1];
+      double* r = rhs + (n - 1) * m;
+      for (std::size_t j = 0; j < m; ++j) r[j] /= d;
+    }
+    for (std::size_t i = n - 1; i-- > 0;) {
+      const double u = upper[i], d = diag[i];
+      double* r = rhs + i * m;
+      const double* q = r + m;
+      for (std::size_t j = 0; j < m; ++j) r[j] = (r[j] - u * q[j]) / d;
+    }
+  }
 };
 
 }  // namespace mnsim::healing

@@ -82,7 +82,7 @@ std::string catalog_text(const std::string& path) {
   return out;
 }
 
-ScarGeometry scar_geometry(const lesions::Lesion& l) {
+ScarGeometry scar_outline(const lesions::Lesion& l) {
   ScarGeometry s;
   s.kind = std::string(l.kind());
   s.depth = l.max_depth();
@@ -94,6 +94,13 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
   s.tethered = kind.can_tether && l.tethered(0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1));
   s.volume = l.volume();
   s.deficit = std::clamp(l.effects().collagen_deficit, 0.0, 1.0);
+  return s;
+}
+
+ScarGeometry scar_geometry(const lesions::Lesion& l) {
+  ScarGeometry s = scar_outline(l);
+  const auto b = l.bounds();
+  const double bx = b.x1 - b.x0, by = b.y1 - b.y0;
   // Footprint depths sampled on a 96 x 96 grid over the bounds (cell centres), as the 3D engine
   // sees them on its voxel columns.
   constexpr int kSamples = 96;
@@ -105,15 +112,24 @@ ScarGeometry scar_geometry(const lesions::Lesion& l) {
       const double v = l.depression(x, y);
       if (v > 0.0) d.push_back(v);
     }
-  std::sort(d.begin(), d.end());
+  // The quantiles' order statistics, ascending: each selected among the values above the last
+  // (nth_element; the same values as a full sort at a fraction of its cost, ~20% of a cohort's
+  // patient drawing).
+  std::size_t above = 0;  // d[0, above) holds the `above` smallest values
   for (int q = 0; q < ScarGeometry::kFloorQuantiles; ++q) {
     if (d.empty()) {
       s.floor[static_cast<std::size_t>(q)] = s.depth;
       continue;
     }
-    const auto at = static_cast<std::size_t>((q + 0.5) / ScarGeometry::kFloorQuantiles *
-                                             static_cast<double>(d.size()));
-    s.floor[static_cast<std::size_t>(q)] = d[std::min(at, d.size() - 1)];
+    const auto at = std::min(static_cast<std::size_t>((q + 0.5) / ScarGeometry::kFloorQuantiles *
+                                                      static_cast<double>(d.size())),
+                             d.size() - 1);
+    if (at >= above) {
+      std::nth_element(d.begin() + static_cast<std::ptrdiff_t>(above),
+                       d.begin() + static_cast<std::ptrdiff_t>(at), d.end());
+      above = at + 1;
+    }
+    s.floor[static_cast<std::size_t>(q)] = d[at];
   }
   return s;
 }

@@ -68,6 +68,9 @@ struct ScarGeometry {
 /// bounding box, or the smaller for linear lesions), tethered when the kind can be and the lesion
 /// has a band (lesions/registry.hpp).
 ScarGeometry scar_geometry(const lesions::Lesion& l);
+/// scar_geometry without the floor depths (`floor` left at zero): the scar's kind, depth, width,
+/// band, volume and deficit, at a fraction of the cost (the floor depths sample the footprint).
+ScarGeometry scar_outline(const lesions::Lesion& l);
 
 /// Relative matrix gain of the two dermal layers: (C1 + C3 + E)/(C1 + C3 + E)_0 - 1.
 struct DermalGain {

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -452,17 +453,18 @@ RateFactors draw_rates(const Variability& v, std::uint64_t seed, std::uint64_t i
 
 namespace {
 
-std::vector<outcomes::ScarGeometry> draw_scars(Rng& r, const Population& pop, double skin_depth) {
+/// The lesions of one drawn inventory (scar_geometry's floor depths, most of a draw's cost, are
+/// computed only for the inventory that is kept).
+std::vector<lesions::LesionPtr> draw_scars(Rng& r, const Population& pop, double skin_depth) {
   const auto& data = lesions::default_lesion_data();
   const std::vector<std::string> classes = lesions::inventory_classes();
   lesions::DrawLimits caps;  // lengths are not capped: the reduced model has no patch
   caps.max_depth = 0.9 * skin_depth;
-  std::vector<outcomes::ScarGeometry> out;
+  std::vector<lesions::LesionPtr> out;
   for (std::size_t c = 0; c < classes.size() && c < pop.scar_means.size(); ++c) {
     const long long n = poisson(r, pop.scar_means[c]);
-    for (long long i = 0; i < n; ++i) {
-      out.push_back(outcomes::scar_geometry(*lesions::draw_lesion(classes[c], r, data, caps)));
-    }
+    for (long long i = 0; i < n; ++i)
+      out.push_back(lesions::draw_lesion(classes[c], r, data, caps));
   }
   return out;
 }
@@ -500,10 +502,14 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
   // Inclusion: the inventory is redrawn until its baseline grades are in range (up to 1000
   // times; a population that cannot meet it is an error, not a silently wrong cohort).
   bool included = false;
+  std::vector<lesions::LesionPtr> drawn;
   for (int k = 0; k < 1000 && !included; ++k) {
-    s.scars = draw_scars(r, pop, skin_depth);
+    drawn = draw_scars(r, pop, skin_depth);
     std::vector<outcomes::ScarState> st;
-    for (const auto& g : s.scars) st.push_back({g.kind, g.depth, g.width});
+    for (const auto& l : drawn) {
+      const outcomes::ScarGeometry g = outcomes::scar_outline(*l);
+      st.push_back({g.kind, g.depth, g.width});
+    }
     const int qual = outcomes::qualitative_grade(st, m.grading);
     const int quant = outcomes::quantitative_score(st, m.grading);
     included = qual >= pop.min_baseline_grade && qual <= pop.max_baseline_grade &&
@@ -517,6 +523,8 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
                                  pop.min_baseline_score, pop.max_baseline_score),
                      "inclusion ranges this population's scar counts can reach");
   }
+  s.scars.clear();
+  for (const auto& l : drawn) s.scars.push_back(outcomes::scar_geometry(*l));
   v.rates = draw_rates(c.variability, c.seed, index);
   // The session count: its own stream, one draw shared by every arm (a patient who stops early
   // stops on both sides of a split face).

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -114,21 +113,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   // and the radius: cached per radius for the model's parameter set.
   std::vector<std::shared_ptr<const healing::ChannelHealing>> held;
   auto cached_channel = [&](const healing::ColumnProtocol& c) -> const healing::ChannelHealing* {
-    const double r = healing::epidermal_channel_radius(p, prof, c);
-    std::lock_guard<std::mutex> lock(m.channels->mu);
-    ChannelCache& cache = *m.channels;
-    if (!cache.has_params) {
-      cache.params = m.params;
-      cache.has_params = true;
-    }
-    if (std::memcmp(&cache.params, &m.params, sizeof(healing::Params)) != 0) return nullptr;
-    auto& slot = cache.by_radius[r];
-    if (!slot) {
-      slot = std::make_shared<const healing::ChannelHealing>(
-          healing::heal_channel(p, r, healing::kChannelHealWindow));
-    }
-    held.push_back(slot);
-    return slot.get();  // nullptr: run_column computes it
+    held.push_back(m.channels->get(p, healing::epidermal_channel_radius(p, prof, c)));
+    return held.back().get();
   };
   double depth_sum = 0.0, density_sum = 0.0, deepest = 0.0;
   for (std::size_t i = 0; i < times_s.size(); ++i) {
@@ -398,6 +384,27 @@ SessionDevice roller_session(const std::string& model, double needle_length, int
   d.technique = devices::Technique::defaults();
   d.technique.passes = passes;
   return d;
+}
+
+std::shared_ptr<const healing::ChannelHealing> ChannelCache::get(const healing::Params& p,
+                                                                 double radius_um) {
+  const healing::ChannelKey key = healing::channel_key(p, radius_um, healing::kChannelHealWindow);
+  {
+    const std::lock_guard<std::mutex> lock(mu);
+    if (auto it = by_key.find(key); it != by_key.end()) return it->second;
+  }
+  auto h = std::make_shared<const healing::ChannelHealing>(
+      healing::heal_channel(p, radius_um, healing::kChannelHealWindow));
+  const std::lock_guard<std::mutex> lock(mu);
+  const auto [it, added] = by_key.emplace(key, std::move(h));  // another thread's, if first
+  if (added) {
+    order.push_back(key);
+    while (order.size() > kCapacity) {
+      by_key.erase(order.front());
+      order.pop_front();
+    }
+  }
+  return it->second;
 }
 
 void PatientOutcome::use_headline(std::size_t j) {

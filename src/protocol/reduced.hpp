@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -172,15 +173,18 @@ struct PatientOutcome {
   void use_headline(std::size_t j);
 };
 
-/// Epidermal channel healing by channel radius, shared between threads
-/// (heal_channel depends only on the keratinocyte parameters, which RateFactors do not vary, and on
-/// the radius). Valid for one parameter set: entries are used only while ReducedModel::params
-/// equals `params` (compared bytewise; a changed parameter set bypasses the cache).
+/// Epidermal channel healings shared between threads and parameter sets, by what each depends
+/// on (healing::channel_key: the radius and the keratinocyte parameters, which RateFactors and
+/// most sensitivity parameters do not vary). Holds the kCapacity most recently added; a pure
+/// function of its key, so hits and misses give the same results.
 struct ChannelCache {
+  static constexpr std::size_t kCapacity = 32;  // ~0.23 MB each (96 h at 0.01 h)
   std::mutex mu;
-  bool has_params = false;
-  healing::Params params{};
-  std::map<double, std::shared_ptr<const healing::ChannelHealing>> by_radius;
+  std::map<healing::ChannelKey, std::shared_ptr<const healing::ChannelHealing>> by_key;
+  std::deque<healing::ChannelKey> order;  // insertion order, oldest first
+  /// heal_channel(p, radius_um, healing::kChannelHealWindow's 96 h), from the cache or computed
+  /// (outside the lock) and added.
+  std::shared_ptr<const healing::ChannelHealing> get(const healing::Params& p, double radius_um);
 };
 
 /// Loaded data of the reduced model (share between threads: simulate is thread-safe).

@@ -491,7 +491,6 @@ ReducedModel with_values(const ReducedModel& base, const std::vector<Sensitivity
     throw std::invalid_argument("with_values: one value per parameter");
   }
   ReducedModel m = base;
-  m.channels = std::make_shared<ChannelCache>();
   const auto& reg = healing::param_registry();
   const auto& defs = outcome_param_defs();
   for (std::size_t i = 0; i < ps.size(); ++i) {

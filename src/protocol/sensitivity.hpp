@@ -114,7 +114,8 @@ std::vector<double> sensitivity_point(const SensitivitySpec& s, std::size_t e);
 /// The parameter values at a unit-cube point (one coordinate per parameter).
 std::vector<double> at_point(const std::vector<SensitivityParameter>& ps,
                              const std::vector<double>& u);
-/// `base` with the parameters set to `values` (data-file units), with its own channel cache.
+/// `base` with the parameters set to `values` (data-file units). It shares base's channel cache
+/// (keyed by the parameters the channel healing reads: ReducedModel::channels).
 ReducedModel with_values(const ReducedModel& base, const std::vector<SensitivityParameter>& ps,
                          const std::vector<double>& values);
 /// The spec's outputs for the patient and protocol with the parameters at unit-cube point `u`.

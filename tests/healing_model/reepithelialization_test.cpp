@@ -1,6 +1,10 @@
 // Per-channel re-epithelialisation (Sherratt & Murray 1990 style) and barrier recovery.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+#include <vector>
+
+#include "healing/radial.hpp"
 #include "healing/reepithelialization.hpp"
 
 namespace mnsim::healing {
@@ -100,6 +104,51 @@ TEST(HealingReepithelialization, GridConverged) {
   const double a = heal_channel(P(), 35.5, 48.0, 1.0, 0.01).closure_time;
   const double b = heal_channel(P(), 35.5, 48.0, 0.5, 0.005).closure_time;
   EXPECT_NEAR(a, b, 0.05 * b);
+}
+
+TEST(HealingReepithelialization, TheChannelKeyHoldsEveryParameterTheHealingReads) {
+  // Every parameter of the registry changed in turn (short healings: 3 h): a change the key does
+  // not see leaves the healing bit for bit as it was (caches keyed by channel_key are exact).
+  ASSERT_EQ(sizeof(Params), param_registry().size() * sizeof(double))
+      << "a parameter outside the registry would escape this test";
+  const ChannelHealing ref = heal_channel(P(), 40.0, 3.0);
+  const ChannelKey key = channel_key(P(), 40.0, 3.0);
+  int in_key = 0;
+  for (const ParamInfo& info : param_registry()) {
+    Params p = P();
+    p.*info.member = 1.5 * p.*info.member + 0.25;
+    if (channel_key(p, 40.0, 3.0) != key) {
+      ++in_key;
+      continue;
+    }
+    const ChannelHealing h = heal_channel(p, 40.0, 3.0);
+    EXPECT_EQ(h.t, ref.t) << info.key;
+    EXPECT_EQ(h.open_fraction, ref.open_fraction) << info.key;
+    EXPECT_EQ(h.damage, ref.damage) << info.key;
+    EXPECT_EQ(h.closure_time, ref.closure_time) << info.key;
+  }
+  EXPECT_EQ(in_key, 9);  // motility, mitosis (3), chemical (3), halo (2)
+  // The arguments are in the key.
+  EXPECT_NE(channel_key(P(), 40.0, 3.0), channel_key(P(), 41.0, 3.0));
+  EXPECT_NE(channel_key(P(), 40.0, 3.0), channel_key(P(), 40.0, 4.0));
+  EXPECT_NE(channel_key(P(), 40.0, 3.0), channel_key(P(), 40.0, 3.0, 0.5));
+  EXPECT_NE(channel_key(P(), 40.0, 3.0), channel_key(P(), 40.0, 3.0, 1.0, 0.02));
+  EXPECT_NE(channel_key(P(), 40.0, 3.0), channel_key(P(), 40.0, 3.0, 1.0, 0.01, 100.0));
+}
+
+TEST(HealingReepithelialization, FactorisedDiffusionEqualsTheDirectSolve) {
+  // RadialDiffusionFactor (heal_channel's steps) against radial_diffusion_implicit, bit for bit.
+  std::vector<double> a(50), b;
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = i < 20 ? 0.1 * static_cast<double>(i) : 1.0;
+  b = a;
+  const RadialDiffusionFactor f(a.size(), 80.0, 0.01, 1.0);
+  for (int s = 0; s < 5; ++s) {
+    radial_diffusion_implicit(a, 80.0, 0.01, 1.0);
+    f.apply(b);
+  }
+  EXPECT_EQ(a, b);
+  std::vector<double> wrong(49);
+  EXPECT_THROW(f.apply(wrong), std::invalid_argument);
 }
 
 }  // namespace
