@@ -541,8 +541,8 @@ int cmd_serve(const Flags& f) {
   watch.join();
   if (g_stop.requested() != 0) return 0;
   if (!ok) {
-    print_error(fmt::format("mnsim serve: the server stopped unexpectedly on {} port {}", f.host,
-                            port));
+    print_error(
+        fmt::format("mnsim serve: the server stopped unexpectedly on {} port {}", f.host, port));
     return 1;
   }
   return 0;
@@ -847,12 +847,10 @@ int main(int argc, char** argv) {
                  "Write into a non-empty folder that is not an earlier mnsim output");
 
   auto* serve = app.add_subcommand(
-      "serve",
-      "Serve the consultation web app (plan for a patient in a browser) on this machine.");
+      "serve", "Serve the consultation web app (plan for a patient in a browser) on this machine.");
   serve->add_option("--port,-p", f.port_text, "Port to listen on (default 8080; 0: any free port)")
       ->type_name("P");
-  serve->add_option("--host", f.host,
-                    "Address to listen on (default 127.0.0.1: this machine only)")
+  serve->add_option("--host", f.host, "Address to listen on (default 127.0.0.1: this machine only)")
       ->type_name("H");
   CLI::Option* serve_threads =
       serve->add_option("--threads,-j", f.threads_text, threads_help + " per consultation")
@@ -924,9 +922,9 @@ int main(int argc, char** argv) {
       if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
     }
     // --threads: strictly 1 to 1024 in decimal digits.
-    for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads,
-                                 dose_threads, sweep_threads, merge_threads, sens_threads,
-                                 serve_threads}) {
+    for (const CLI::Option* o :
+         {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads, sweep_threads,
+          merge_threads, sens_threads, serve_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));

@@ -90,7 +90,8 @@ function addScar() {
   const width = el('input', { id: `scar-${n}-width`, type: 'number', min: '0.1', max: '20',
                               step: '0.1', value: '2' });
   const tether = el('input', { id: `scar-${n}-tether`, type: 'checkbox' });
-  const remove = el('button', { type: 'button', 'aria-label': `Remove measured scar ${n}` }, 'Remove');
+  const remove = el('button', { type: 'button', id: `scar-${n}-remove`,
+                                 'aria-label': `Remove measured scar ${n}` }, 'Remove');
   remove.addEventListener('click', () => row.remove());
   row.append(el('label', { for: kind.id }, `Scar ${n} type`), kind,
              el('label', { for: depth.id }, 'depth (mm)'), depth,

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cmath>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include <nlohmann/json.hpp>
 
@@ -286,7 +286,8 @@ Consultation read_consultation(const std::string& body, const ConsultLimits& lim
   const auto& p = c.patient;
   auto bound = [](const char* key, int v, int max) {
     if (v > max) {
-      refuse(key, fmt::format("{} is more than this server runs", v), fmt::format("at most {}", max));
+      refuse(key, fmt::format("{} is more than this server runs", v),
+             fmt::format("at most {}", max));
     }
   };
   bound("search.replicates", p.replicates, limits.max_replicates);
@@ -317,9 +318,9 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
     if (e.feasible) plan.ranked.push_back(e);
   }
   // The protocol shown: the best ranked one, or the given one even when it is not advised.
-  const protocol::PlanEntry* shown = !plan.ranked.empty()    ? &plan.ranked.front()
+  const protocol::PlanEntry* shown = !plan.ranked.empty()   ? &plan.ranked.front()
                                      : c.mode == "protocol" ? &plan.evaluated.front()
-                                                             : nullptr;
+                                                            : nullptr;
   ordered_json j;
   j["mode"] = c.mode;
   j["title"] = p.title;
@@ -357,8 +358,9 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
     j["safety"] = safety_json(*shown, plan.dermis_bottom, plan.pih_cap, plan.erythema_cap);
   } else {
     j["shown"] = nullptr;
-    j["summary"] = "No protocol satisfies the constraints for this patient: every protocol "
-                   "searched was left out (see the counts of what was left out and why).";
+    j["summary"] =
+        "No protocol satisfies the constraints for this patient: every protocol "
+        "searched was left out (see the counts of what was left out and why).";
   }
   if (!plan.ranked.empty()) {
     r.scenario = protocol::plan_scenario(p, plan, 1, c.start_date, "mnsim serve");

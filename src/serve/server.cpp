@@ -51,7 +51,7 @@ struct Job {
   std::string id;
   Consultation request;
   StopToken stop;
-  std::mutex mu;  // guards everything below
+  std::mutex mu;                 // guards everything below
   std::string state = "queued";  // queued, running, done, failed
   std::string stage;
   int stage_index = -1;
@@ -223,9 +223,8 @@ struct Server::Impl {
       job.state = "running";
       job.started = Clock::now();
     }
-    const auto deadline =
-        job.started + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(opt.job_time_limit));
+    const auto deadline = job.started + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(opt.job_time_limit));
     JobProgress progress(job, deadline);
     std::string error;
     ConsultResult result;
@@ -233,9 +232,10 @@ struct Server::Impl {
       result = run_consultation(model, job.request, opt.threads, &progress, &job.stop);
     } catch (const Interrupted&) {
       std::lock_guard lock(job.mu);
-      error = job.timed_out ? fmt::format("the consultation took longer than this server's limit "
-                                          "of {:g} s and was stopped",
-                                          opt.job_time_limit)
+      error = job.timed_out ? fmt::format(
+                                  "the consultation took longer than this server's limit "
+                                  "of {:g} s and was stopped",
+                                  opt.job_time_limit)
                             : "the consultation was stopped: the server is shutting down";
     } catch (const InputError& e) {
       error = e.line();
@@ -297,8 +297,9 @@ struct Server::Impl {
   void status(const std::string& id, httplib::Response& res) {
     const auto job = find(id);
     if (!job) {
-      send_error(res, 404,
-                 fmt::format("no such consultation (this server keeps the last {})", opt.kept_jobs));
+      send_error(
+          res, 404,
+          fmt::format("no such consultation (this server keeps the last {})", opt.kept_jobs));
       return;
     }
     std::lock_guard lock(job->mu);
@@ -313,12 +314,8 @@ struct Server::Impl {
     const auto end = job->state == "done" || job->state == "failed" ? job->finished : Clock::now();
     const double elapsed =
         job->state == "queued" ? 0 : std::chrono::duration<double>(end - job->started).count();
-    ordered_json j = {{"job", job->id},
-                      {"state", job->state},
-                      {"stage", job->stage},
-                      {"done", job->done},
-                      {"total", job->total},
-                      {"fraction", fraction},
+    ordered_json j = {{"job", job->id},      {"state", job->state}, {"stage", job->stage},
+                      {"done", job->done},   {"total", job->total}, {"fraction", fraction},
                       {"elapsed_s", elapsed}};
     if (job->state == "failed") j["error"] = job->error;
     if (job->state == "done") {
@@ -424,24 +421,22 @@ struct Server::Impl {
                export_file(req.matches[1], false, res);
              }));
     // Errors without a body of their own (404, 405, 413 too large, 400 unreadable) as JSON.
-    http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&,
-                                                                       httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (res.status == 413) {
-        send_error(res, 413,
-                   fmt::format("request: -: the request is too large (at most {} bytes)",
-                               opt.max_body_bytes));
-      } else if (res.status == 404) {
-        send_error(res, 404, "not found");
-      } else {
-        send_error(res, res.status, fmt::format("HTTP error {}", res.status));
-      }
-      return httplib::Server::HandlerResponse::Handled;
-    }));
-    http.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-          send_error(res, 500, "internal error");
-        });
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request&, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          if (res.status == 413) {
+            send_error(res, 413,
+                       fmt::format("request: -: the request is too large (at most {} bytes)",
+                                   opt.max_body_bytes));
+          } else if (res.status == 404) {
+            send_error(res, 404, "not found");
+          } else {
+            send_error(res, res.status, fmt::format("HTTP error {}", res.status));
+          }
+          return httplib::Server::HandlerResponse::Handled;
+        }));
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                  std::exception_ptr) { send_error(res, 500, "internal error"); });
   }
 };
 

@@ -27,11 +27,11 @@ struct ServerOptions {
   int port = 8080;                 // 0: any free port (bind() returns it)
   int threads = 0;                 // OpenMP threads of a consultation (0: all)
   std::size_t max_body_bytes = 64 * 1024;
-  int max_pending_jobs = 4;   // queued and running; more: 503
-  int kept_jobs = 32;         // finished jobs kept for their results (oldest dropped)
+  int max_pending_jobs = 4;       // queued and running; more: 503
+  int kept_jobs = 32;             // finished jobs kept for their results (oldest dropped)
   double job_time_limit = 120.0;  // s of wall-clock time per job
-  int io_timeout_s = 10;      // socket read and write timeouts
-  int http_threads = 8;       // threads answering requests
+  int io_timeout_s = 10;          // socket read and write timeouts
+  int http_threads = 8;           // threads answering requests
   std::filesystem::path web_dir;  // the page's files; empty: data_dir()/web
   ConsultLimits limits;
 };

@@ -27,9 +27,9 @@
 
 namespace {
 
-using nlohmann::json;
 using mnsim::serve::Server;
 using mnsim::serve::ServerOptions;
+using nlohmann::json;
 
 /// A server on 127.0.0.1, any free port, serving from its own thread.
 class Running {
@@ -73,24 +73,26 @@ std::string raw(int port, const std::string& request) {
   shutdown(fd, SHUT_WR);
   std::string out;
   char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
   close(fd);
   return out;
 }
 
 /// A quick consultation: the given protocol with few replicates.
 json quick(const std::string& site = "medial_cheek", int age = 30) {
-  return {{"mode", "protocol"},
-          {"title", "quick"},
-          {"patient", {{"site", site}, {"age", std::to_string(age) + " years"}}},
-          {"inventory", {{"rolling", 2}, {"boxcar_shallow", 1}}},
-          {"search", {{"replicates", 3}, {"follow_up", "8 weeks"}}},
-          {"start_date", "2027-01-04"},
-          {"protocol",
-           {{"device", {{"kind", "roller"}, {"model", "roller_192_mf8"}, {"needle_length", "1 mm"}}},
-            {"technique", {{"passes", 4}}},
-            {"sessions", 2},
-            {"interval", "4 weeks"}}}};
+  return {
+      {"mode", "protocol"},
+      {"title", "quick"},
+      {"patient", {{"site", site}, {"age", std::to_string(age) + " years"}}},
+      {"inventory", {{"rolling", 2}, {"boxcar_shallow", 1}}},
+      {"search", {{"replicates", 3}, {"follow_up", "8 weeks"}}},
+      {"start_date", "2027-01-04"},
+      {"protocol",
+       {{"device", {{"kind", "roller"}, {"model", "roller_192_mf8"}, {"needle_length", "1 mm"}}},
+        {"technique", {{"passes", 4}}},
+        {"sessions", 2},
+        {"interval", "4 weeks"}}}};
 }
 
 /// Polls a job until it is done or failed (at most 120 s).
@@ -228,7 +230,8 @@ TEST(Serve, StaticPathsNeverReachTheFileSystem) {
         raw(s.port(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     ASSERT_FALSE(r.empty()) << path;
     const std::string status = r.substr(0, r.find("\r\n"));
-    EXPECT_TRUE(status.find(" 404 ") != std::string::npos || status.find(" 400 ") != std::string::npos)
+    EXPECT_TRUE(status.find(" 404 ") != std::string::npos ||
+                status.find(" 400 ") != std::string::npos)
         << path << ": " << status;
     EXPECT_EQ(r.find("root:"), std::string::npos) << path;
     EXPECT_EQ(r.find("cmake_minimum_required"), std::string::npos) << path;
@@ -240,7 +243,8 @@ TEST(Serve, StaticPathsNeverReachTheFileSystem) {
 
 TEST(Serve, ForeignHostAndOriginAreRefused) {
   Running s;
-  std::string r = raw(s.port(), "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  std::string r =
+      raw(s.port(), "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find(" 403 "), std::string::npos) << r.substr(0, 80);
   const std::string body = quick().dump();
   r = raw(s.port(), "POST /api/consult HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.port()) +
@@ -270,7 +274,8 @@ TEST(Serve, ConcurrentJobsAreKeptApart) {
     EXPECT_DOUBLE_EQ(p["age_years"].get<double>(), who[i].second);
   }
   // The same request answers the same result (reproducible, whatever ran beside it).
-  const json again = wait(s.port(), post_body(s.port(), quick("medial_cheek", 25).dump(), 202)["job"]);
+  const json again =
+      wait(s.port(), post_body(s.port(), quick("medial_cheek", 25).dump(), 202)["job"]);
   EXPECT_EQ(again["result"], out[0]["result"]);
 }
 
