@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -521,13 +522,14 @@ int cmd_serve(const Flags& f) {
   const int port = server.bind();
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  // The handler only sets the flag; this thread turns it into a stop of the server.
+  // The handler only sets the flag; this thread turns it into a stop of the server (again
+  // until run() returns, should the signal come before the server listens).
   std::atomic<bool> done{false};
   std::thread watch([&] {
-    while (!done.load() && g_stop.requested() == 0) {
+    while (!done.load()) {
+      if (g_stop.requested() != 0) server.stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    server.stop();
   });
   const std::string shown = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
   std::fprintf(stdout, "mnsim serve: http://%s:%d/ (Ctrl-C stops)\n", shown.c_str(), port);

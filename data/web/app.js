@@ -134,6 +134,9 @@ function request() {
   if (start) body.start_date = start;
   if (mode === 'plan') {
     body.search.sessions_max = number('sessions-max');
+    // Quick: a bounded search that answers in about 10 s on two cores (docs/serve.md, "Speed");
+    // full: the planner's defaults (`mnsim plan`).
+    if ($('search-size').value === 'quick') Object.assign(body.search, { expand: 2, top: 3, replicates: 10 });
     body.constraints = { erythema_cap: `${$('erythema-cap').value} days` };
     const pih = number('pih-cap');
     if (pih !== null) body.constraints.pih_cap = pih / 100;
@@ -397,6 +400,8 @@ async function start() {
     const res = await fetch('/api/options', { cache: 'no-store' });
     options = await res.json();
     buildForm();
+    // Time to interactive (ms since navigation start): read by the browser test.
+    document.body.dataset.readyMs = String(Math.round(performance.now()));
     document.body.dataset.ready = 'true';
   } catch (e) {
     showError(`The form could not be built: ${e.message}`);

@@ -272,6 +272,10 @@ Consultation read_consultation(const std::string& body, const ConsultLimits& lim
     c.mode = root.str("mode");
     if (root.has("start_date")) c.start_date = root.str("start_date");
     const Table& pr = root.table("protocol");
+    if (c.mode == "plan" && j.contains("protocol")) {
+      refuse("protocol", "is only read when mode is \"protocol\"",
+             "mode = \"protocol\", or no protocol with \"plan\"");
+    }
     if (c.mode == "protocol") {
       c.protocol = protocol::read_reduced_protocol(pr);
       if (!pr.tables("session_counts").empty()) {
