@@ -173,6 +173,7 @@ struct Flags {
   std::vector<mnsim::Override> overrides;  // --set, once parsed
   std::string host = "127.0.0.1";          // serve: address to listen on
   std::string port_text = "8080";          // serve: --port as given
+  std::string time_limit_text = "120";     // serve: --time-limit as given (s)
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -518,6 +519,8 @@ int cmd_serve(const Flags& f) {
   o.host = f.host;
   o.port = static_cast<int>(mnsim::parse_whole_option(f.port_text, "--port", 0, 65535));
   o.threads = f.threads;
+  o.job_time_limit =
+      static_cast<double>(mnsim::parse_whole_option(f.time_limit_text, "--time-limit", 1, 3600));
   mnsim::serve::Server server(o);
   const int port = server.bind();
   std::signal(SIGINT, on_stop_signal);
@@ -854,6 +857,10 @@ int main(int argc, char** argv) {
       ->type_name("P");
   serve->add_option("--host", f.host, "Address to listen on (default 127.0.0.1: this machine only)")
       ->type_name("H");
+  serve
+      ->add_option("--time-limit", f.time_limit_text,
+                   "Seconds one consultation may run before it is stopped (1 to 3600, default 120)")
+      ->type_name("S");
   CLI::Option* serve_threads =
       serve->add_option("--threads,-j", f.threads_text, threads_help + " per consultation")
           ->type_name("N");

@@ -331,7 +331,12 @@ function drawCourse(r) {
     if (!v.visit.startsWith('Session')) continue;
     svg.append(svgEl('path', { d: `M${x(v.day / 7)} ${H - B} l-5 9 h10 z`, fill: '#0b5cad' }));
   }
-  const line = [[0, 0], ...pts.map((p) => [p.weeks_after_first_session, p.scar_depth_reduction_pct])];
+  // From the first session to the first outcome time the model gives no values: a dashed line.
+  const first = pts[0];
+  svg.append(svgEl('line', { x1: x(0), y1: y(0), x2: x(first.weeks_after_first_session),
+                             y2: y(first.scar_depth_reduction_pct), stroke: '#0b5cad',
+                             'stroke-width': 1.5, 'stroke-dasharray': '4 4' }));
+  const line = pts.map((p) => [p.weeks_after_first_session, p.scar_depth_reduction_pct]);
   svg.append(svgEl('polyline', { points: line.map(([a, b]) => `${x(a)},${y(b)}`).join(' '),
                                  fill: 'none', stroke: '#0b5cad', 'stroke-width': 2.5 }));
   for (const p of pts) {
@@ -349,9 +354,10 @@ function drawCourse(r) {
                      `band ${fmt(r.shown.band_p10)}–${fmt(r.shown.band_p90)}%`));
   }
   $('course-caption').textContent =
-    `Predicted mean scar depth reduction (%) against weeks after the first session; triangles: ` +
-    `sessions; filled dot: the outcome assessment, ${fmt(r.follow_up_weeks)} weeks after the ` +
-    `last session, with the band of 8 in 10 patients like this one (orange).`;
+    `Predicted mean scar depth reduction (%) against weeks after the first session, from 2 to ` +
+    `52 weeks after the last session (dots; dashed: during the course, not computed); ` +
+    `triangles: sessions; filled dot: the outcome assessment, ${fmt(r.follow_up_weeks)} weeks ` +
+    `after the last session, with the band of 8 in 10 patients like this one (orange).`;
 }
 
 function drawScars(r) {
@@ -383,14 +389,15 @@ function drawScars(r) {
                                'stroke-width': 2, 'stroke-dasharray': '5 4' }),
                svgEl('path', { d: shape(s, s.depth_after_um, cx), fill: 'none', stroke: '#0b5cad',
                                'stroke-width': 2.5 }),
-               svgEl('text', { x: cx, y: 24, 'text-anchor': 'middle' }, `${s.kind}, ${fmt(s.width_mm, 1)} mm wide`),
-               svgEl('text', { x: cx, y: 185, 'text-anchor': 'middle' },
-                     `${fmt(s.depth_before_um)} → ${fmt(s.depth_after_um)} µm deep`));
+               svgEl('text', { x: cx, y: 20, 'text-anchor': 'middle' }, s.kind),
+               svgEl('text', { x: cx, y: 36, 'text-anchor': 'middle' }, `${fmt(s.width_mm, 1)} mm wide`),
+               svgEl('text', { x: cx, y: 180, 'text-anchor': 'middle' },
+                     `${fmt(s.depth_before_um)} → ${fmt(s.depth_after_um)} µm`));
   });
   $('illustration-caption').textContent =
     'Cross-sections of the scars (up to six): dashed grey before treatment, solid blue at the ' +
-    'outcome assessment. Depths are drawn to one scale (the deepest scar 90 px), widths are not ' +
-    'to scale.';
+    'outcome assessment, with their depth before → after. Depths are drawn to one scale (the ' +
+    'deepest scar 90 px), widths are not to scale.';
 }
 
 // ---------------------------------------------------------------- start

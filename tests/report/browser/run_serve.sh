@@ -13,7 +13,8 @@ root="$(cd "$here/../../.." && pwd)"
 "$root/scripts/install-browser-test-deps.sh"
 rm -rf "$2"
 mkdir -p "$2"
-"$1" serve --port 0 --threads 2 >"$2/serve.log" 2>&1 &
+# A generous time limit: a loaded CI machine may take minutes for what takes seconds alone.
+"$1" serve --port 0 --threads 2 --time-limit 900 >"$2/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 url=""

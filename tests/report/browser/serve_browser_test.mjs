@@ -93,8 +93,13 @@ try {
   await page.fill('#scar-1-width', '2.5');
 
   // Keyboard: Tab from the top reaches every field of the form and the run button.
-  await page.evaluate(() => document.activeElement?.blur());
-  await page.focus('body');
+  // The starting point of sequential navigation: the page's heading (focused by the test with
+  // tabindex -1, which keeps it out of the tab order).
+  await page.evaluate(() => {
+    const h = document.querySelector('h1');
+    h.setAttribute('tabindex', '-1');
+    h.focus();
+  });
   const reached = new Set();
   for (let i = 0; i < 80; ++i) {
     await page.keyboard.press('Tab');
@@ -141,7 +146,12 @@ try {
   } catch {
     // A quick answer may come before the bar is seen.
   }
-  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 180000 });
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'done' || !document.querySelector('#error').hidden, null,
+    { timeout: 900000 });
+  const failed = await page.evaluate(() => document.querySelector('#error').hidden ? '' :
+    document.querySelector('#error').textContent);
+  if (failed) throw new Error(`the plan failed: ${failed}`);
   const answerWall = (Date.now() - tRun) / 1000;
   const answerPage = await page.evaluate(() => document.body.dataset.answerSeconds);
 
@@ -232,7 +242,9 @@ try {
   const tMine = Date.now();
   await page.evaluate(() => { document.body.dataset.state = ''; });
   await page.click('#run');
-  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 120000 });
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'done' || !document.querySelector('#error').hidden, null,
+    { timeout: 900000 });
   const mineWall = (Date.now() - tMine) / 1000;
   const mine = await page.evaluate(() => document.querySelector('#summary').textContent);
   if (!mine.startsWith('Your protocol:')) fail(`my protocol's summary: ${mine}`);
