@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config
   libcli11-dev libfmt-dev libspdlog-dev libtomlplusplus-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpng-dev libhdf5-dev libcairo2-dev fonts-dejavu-core
+  libpng-dev libhdf5-dev libcairo2-dev fonts-dejavu-core libcpp-httplib-dev
   clang clang-format libclang-rt-14-dev
   python3 python3-numpy python3-h5py python3-matplotlib python3-yaml
   python3-paraview xvfb
@@ -22,6 +22,8 @@ packages=(
 # pybind11-dev and python3-dev build the Python module (python/, docs/python.md) for Debian's
 # python3; python3-pandas and python3-xarray are what it returns results as; python3-pytest runs
 # its tests, and jupyter-nbconvert with python3-ipykernel executes the example notebook (ctest).
+# libcpp-httplib-dev (cpp-httplib, with its OpenSSL, zlib and Brotli headers) is the HTTP server
+# of `mnsim serve` (src/serve, docs/serve.md).
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do

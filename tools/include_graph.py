@@ -33,6 +33,7 @@ LAYERS = [
     ["report"],     # the HTML report
     ["run"],        # the composing layer: scenario root, stages of `mnsim run`, writers
     ["catalog"],    # what the scenario language can name (reads every module)
+    ["serve"],      # `mnsim serve`: the consultation web app's server and requests
 ]
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/([^"]+)"')
 

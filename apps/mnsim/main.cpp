@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -40,6 +42,7 @@
 #include "run/scenario_schema.hpp"
 #include "run/sensitivity.hpp"
 #include "run/sweep.hpp"
+#include "serve/server.hpp"
 #include "skin/tissue.hpp"
 
 namespace {
@@ -168,6 +171,9 @@ struct Flags {
   int jobs = 1;                            // sweep: points run at once
   std::vector<std::string> set_text;       // --set KEY=VALUE as given
   std::vector<mnsim::Override> overrides;  // --set, once parsed
+  std::string host = "127.0.0.1";          // serve: address to listen on
+  std::string port_text = "8080";          // serve: --port as given
+  std::string time_limit_text = "120";     // serve: --time-limit as given (s)
 };
 
 /// --checkpoint-every: a time with its unit ("5 min", "30 s"); "0 s" turns interval checkpoints
@@ -507,6 +513,46 @@ int cmd_plan(const Flags& f) {
   return 0;
 }
 
+/// `mnsim serve`: the consultation web app until SIGINT or SIGTERM (docs/serve.md).
+int cmd_serve(const Flags& f) {
+  mnsim::serve::ServerOptions o;
+  o.host = f.host;
+  o.port = static_cast<int>(mnsim::parse_whole_option(f.port_text, "--port", 0, 65535));
+  o.threads = f.threads;
+  o.job_time_limit =
+      static_cast<double>(mnsim::parse_whole_option(f.time_limit_text, "--time-limit", 1, 3600));
+  mnsim::serve::Server server(o);
+  const int port = server.bind();
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  // The handler only sets the flag; this thread turns it into a stop of the server (again
+  // until run() returns, should the signal come before the server listens).
+  std::atomic<bool> done{false};
+  std::thread watch([&] {
+    while (!done.load()) {
+      if (g_stop.requested() != 0) server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  const std::string shown = f.host.find(':') != std::string::npos ? "[" + f.host + "]" : f.host;
+  std::fprintf(stdout, "mnsim serve: http://%s:%d/ (Ctrl-C stops)\n", shown.c_str(), port);
+  if (f.host != "127.0.0.1" && f.host != "localhost" && f.host != "::1") {
+    std::fprintf(stdout, "mnsim serve: listening on %s: other machines may reach it\n",
+                 f.host.c_str());
+  }
+  std::fflush(stdout);
+  const bool ok = server.run();
+  done = true;
+  watch.join();
+  if (g_stop.requested() != 0) return 0;
+  if (!ok) {
+    print_error(
+        fmt::format("mnsim serve: the server stopped unexpectedly on {} port {}", f.host, port));
+    return 1;
+  }
+  return 0;
+}
+
 int cmd_dose_response(const Flags& f) {
   const auto spec = mnsim::protocol::load_dose_response(f.file);
   check_output_file(f.csv, "--csv", f.force);
@@ -805,6 +851,20 @@ int main(int argc, char** argv) {
   sens->add_flag("--force", f.force,
                  "Write into a non-empty folder that is not an earlier mnsim output");
 
+  auto* serve = app.add_subcommand(
+      "serve", "Serve the consultation web app (plan for a patient in a browser) on this machine.");
+  serve->add_option("--port,-p", f.port_text, "Port to listen on (default 8080; 0: any free port)")
+      ->type_name("P");
+  serve->add_option("--host", f.host, "Address to listen on (default 127.0.0.1: this machine only)")
+      ->type_name("H");
+  serve
+      ->add_option("--time-limit", f.time_limit_text,
+                   "Seconds one consultation may run before it is stopped (1 to 3600, default 120)")
+      ->type_name("S");
+  CLI::Option* serve_threads =
+      serve->add_option("--threads,-j", f.threads_text, threads_help + " per consultation")
+          ->type_name("N");
+
   // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
   const std::string set_help =
       "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
@@ -871,8 +931,9 @@ int main(int argc, char** argv) {
       if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
     }
     // --threads: strictly 1 to 1024 in decimal digits.
-    for (const CLI::Option* o : {run_threads, cohort_threads, validate_threads, plan_threads,
-                                 dose_threads, sweep_threads, merge_threads, sens_threads}) {
+    for (const CLI::Option* o :
+         {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads, sweep_threads,
+          merge_threads, sens_threads, serve_threads}) {
       if (o->count() > 0) {
         f.threads = static_cast<int>(
             mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
@@ -892,6 +953,7 @@ int main(int argc, char** argv) {
     if (plan->parsed()) return cmd_plan(f);
     if (dose->parsed()) return cmd_dose_response(f);
     if (sens->parsed()) return cmd_sensitivity(f);
+    if (serve->parsed()) return cmd_serve(f);
     if (catalog->parsed()) {
       const std::string text =
           f.bibtex ? mnsim::bibtex_text(mnsim::load_references(mnsim::default_references_path()))

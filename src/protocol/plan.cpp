@@ -202,7 +202,8 @@ PlanPatient read_plan_patient(const Table& root) {
   return p;
 }
 
-Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress) {
+Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress,
+               const StopToken* stop) {
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
@@ -266,7 +267,9 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
 #endif
   // One protocol: excluded past the dermis (or not puncturing) without simulating it, else
   // simulated and checked against the caps.
+  auto stopped = [&] { return stop != nullptr && stop->requested() != 0; };
   auto evaluate = [&](PlanEntry& e) {
+    if (stopped()) return;  // skipped: make_plan throws at the end of the stage
     const SessionReach reach = session_reach(*e.protocol.device, prof, m.params);
     if (!reach.punctured) {
       e.feasible = false;
@@ -297,6 +300,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
       evaluate(v[i]);
       count.tick();
     }
+    if (stopped()) throw Interrupted(stop->requested(), "the plan was stopped");
   };
   run_all(devs, "device settings evaluated");
   // Stage 2: the best feasible device settings at the reference course, over every course.
@@ -358,11 +362,14 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
 #pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
     for (std::size_t k = 0; k < red.size(); ++k) {
       const std::size_t i = k / nr, r = k % nr;
-      const RateFactors rf = draw_rates(p.variability, p.seed, r);
-      red[k] = m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+      if (!stopped()) {
+        const RateFactors rf = draw_rates(p.variability, p.seed, r);
+        red[k] = m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+      }
       count.tick();
     }
   }
+  if (stopped()) throw Interrupted(stop->requested(), "the plan was stopped");
   for (std::size_t i = 0; i < ok.size(); ++i) {
     std::vector<double> x(red.begin() + static_cast<long>(i * nr),
                           red.begin() + static_cast<long>((i + 1) * nr));
@@ -371,6 +378,69 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   }
   plan.ranked = std::move(ok);
   return plan;
+}
+
+PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const ReducedProtocol& pr,
+                          double& pih_cap, double& erythema_cap, int threads, Progress* progress,
+                          const StopToken* stop) {
+  NullProgress silent;
+  Progress& report = progress != nullptr ? *progress : silent;
+  const skin::SkinProfile prof =
+      m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  pih_cap = p.pih_cap >= 0 ? p.pih_cap
+                           : m.outcome.pih_cap[static_cast<std::size_t>(p.spec.fitzpatrick - 1)];
+  erythema_cap = p.erythema_cap >= 0 ? p.erythema_cap : m.outcome.erythema_cap;
+  PlanEntry e;
+  e.protocol = pr;
+  e.protocol.time_step = p.time_step;
+  // The device of the first session names the entry (a course that changes devices is
+  // described session by session by ReducedProtocol::describe).
+  const SessionDevice d = pr.session_device(0);
+  e.kind = d.device.kind;
+  e.model = d.device.model.empty() ? pr.device_model : d.device.model;
+  e.setting_key = d.device.settings.has("depth") ? "depth" : "needle_length";
+  e.setting = devices::make_device(d.device, devices::DeviceCatalog::defaults())->needle().length;
+  e.passes = d.technique.passes;
+  e.home_use = e.kind == "roller" && e.setting <= m.outcome.home_use_max + 1e-12;
+  const SessionReach reach = session_reach(d, prof, m.params);
+  e.nominal = m.simulate(prof, p.spec.scars, e.protocol);
+  if (!reach.punctured) {
+    e.feasible = false;
+    e.excluded = "does not puncture";
+  } else if (skin::past_dermis(e.nominal.deepest, prof)) {  // the safety rule (skin/profile.hpp)
+    e.feasible = false;
+    e.excluded = "past the dermis";
+  } else if (e.nominal.pih_risk > pih_cap) {
+    e.feasible = false;
+    e.excluded = "PIH risk";
+  } else if (e.nominal.erythema_days * kDay > erythema_cap) {
+    e.feasible = false;
+    e.excluded = "erythema";
+  }
+#ifdef _OPENMP
+  const int nt = threads > 0 ? threads : omp_get_max_threads();
+#else
+  (void)threads;
+#endif
+  const auto nr = static_cast<std::size_t>(p.replicates);
+  std::vector<double> red(nr);
+  {
+    StageCounter count(report, "uncertainty replicates", nr);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (std::size_t r = 0; r < nr; ++r) {
+      if (stop == nullptr || stop->requested() == 0) {
+        red[r] = m.simulate(prof, p.spec.scars, e.protocol, draw_rates(p.variability, p.seed, r))
+                     .depth_reduction_pct;
+      }
+      count.tick();
+    }
+  }
+  if (stop != nullptr && stop->requested() != 0) {
+    throw Interrupted(stop->requested(), "the assessment was stopped");
+  }
+  e.reduction_p10 = stats::quantile(red, 0.1);
+  e.reduction_p90 = stats::quantile(red, 0.9);
+  return e;
 }
 
 std::string device_words(const PlanEntry& e) {
@@ -593,7 +663,7 @@ std::string plan_csv(const Plan& plan) {
 }
 
 std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
-                          const std::string& start_date) {
+                          const std::string& start_date, const std::string& exporter) {
   if (rank < 1 || static_cast<std::size_t>(rank) > plan.ranked.size()) {
     throw InputError(
         {"command line", 0, 0}, "--export",
@@ -638,11 +708,11 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   const double side = std::max(1e-2, cell * static_cast<double>(per_row));
   const double mm = 1e3;
   std::string s = fmt::format(
-      "# Exported by `mnsim plan` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
+      "# Exported by `{}` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
       "# The patch holds one of each distinct scar of the patient file ({} of {} scars), not the "
       "whole face;\n# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] "
       "(reduced model).\n",
-      rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
+      exporter, rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
       e.protocol.sessions > 1 ? "s" : "",
       e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
       distinct.size(), p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,

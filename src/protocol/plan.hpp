@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cancel.hpp"
 #include "core/constants.hpp"
 #include "core/progress.hpp"
 #include "core/schema.hpp"
@@ -93,8 +94,20 @@ struct Plan {
 /// (every protocol of the grid) and "uncertainty replicates" (the replicate simulations of the
 /// ranked protocols), each followed by advance(done, total) calls that count simulations, not
 /// seconds, from one thread at a time, the last with done == total. It prints nothing.
+/// `stop` (may be null): when a stop is requested, the simulations not yet started are skipped
+/// and make_plan throws Interrupted at the end of the stage (`mnsim serve`'s time limit).
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
-               Progress* progress = nullptr);
+               Progress* progress = nullptr, const StopToken* stop = nullptr);
+
+/// One given protocol for the patient of `p`, checked by the planner's rules: simulated (even
+/// past the dermis, so that the outcome can be shown beside the warning), then marked infeasible
+/// with the planner's reason ("does not puncture", "past the dermis" at the deepest session,
+/// "PIH risk", "erythema" over the caps in force, returned in `pih_cap` and `erythema_cap` (s)),
+/// with the band of make_plan (p.replicates virtual replicates, stream by replicate index).
+/// `progress` hears one stage, "uncertainty replicates"; `stop` as for make_plan.
+PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const ReducedProtocol& pr,
+                          double& pih_cap, double& erythema_cap, int threads = 0,
+                          Progress* progress = nullptr, const StopToken* stop = nullptr);
 
 /// One visit of a protocol's calendar.
 struct PlanVisit {
@@ -124,8 +137,9 @@ std::string plan_csv(const Plan& plan);
 /// Ranked protocol `rank` (1 = best) as a runnable scenario: the patient, one of each distinct
 /// scar of the patient file on a patch that fits them, the roller, passes and course (with
 /// `start_date`, the course's start_date). Throws InputError at `--export` when there is no such
-/// rank.
+/// rank. `exporter` names what exported it in the first comment line.
 std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
-                          const std::string& start_date = {});
+                          const std::string& start_date = {},
+                          const std::string& exporter = "mnsim plan");
 
 }  // namespace mnsim::protocol

@@ -1,0 +1,381 @@
+#include "serve/consult.hpp"
+
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/constants.hpp"
+#include "core/error.hpp"
+#include "core/scenario.hpp"
+#include "protocol/cohort.hpp"
+#include "report/plan_page.hpp"
+#include "report/words.hpp"
+#include "skin/atlas.hpp"
+#include "skin/profile.hpp"
+
+namespace mnsim::serve {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+constexpr int kMaxDepth = 8;
+
+[[noreturn]] void refuse(const std::string& key, const std::string& what,
+                         const std::string& expected = {}) {
+  throw InputError({"request", 0, 0}, key, what, expected);
+}
+
+std::string child_path(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+/// A JSON value as a TOML node (what the schema then checks); null and deep nesting refused.
+std::unique_ptr<toml::node> to_toml(const json& v, const std::string& path, int depth);
+
+std::unique_ptr<toml::table> to_toml_table(const json& v, const std::string& path, int depth) {
+  auto t = std::make_unique<toml::table>();
+  for (const auto& [k, item] : v.items()) {
+    const std::string p = child_path(path, k);
+    auto node = to_toml(item, p, depth + 1);
+    t->insert(k, std::move(*node));
+  }
+  return t;
+}
+
+std::unique_ptr<toml::node> to_toml(const json& v, const std::string& path, int depth) {
+  if (depth > kMaxDepth) refuse(path, "is nested too deeply", "at most 8 levels");
+  switch (v.type()) {
+    case json::value_t::object:
+      return to_toml_table(v, path, depth);
+    case json::value_t::array: {
+      auto a = std::make_unique<toml::array>();
+      std::size_t i = 0;
+      for (const auto& item : v) {
+        auto node = to_toml(item, fmt::format("{}[{}]", path, i++), depth + 1);
+        a->push_back(std::move(*node));
+      }
+      return a;
+    }
+    case json::value_t::string:
+      return std::make_unique<toml::value<std::string>>(v.get<std::string>());
+    case json::value_t::boolean:
+      return std::make_unique<toml::value<bool>>(v.get<bool>());
+    case json::value_t::number_integer:
+      return std::make_unique<toml::value<int64_t>>(v.get<std::int64_t>());
+    case json::value_t::number_unsigned: {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(INT64_MAX)) refuse(path, "is too large", "a number");
+      return std::make_unique<toml::value<int64_t>>(static_cast<std::int64_t>(u));
+    }
+    case json::value_t::number_float:
+      return std::make_unique<toml::value<double>>(v.get<double>());
+    default:
+      refuse(path, "has no value (null)", "a value, or leave the field out for its default");
+  }
+}
+
+std::string length_mm(double m) {
+  return fmt::format("{:.2f} mm", m / kMm);
+}
+
+std::string course_words(const protocol::PlanEntry& e) {
+  const auto& r = e.protocol;
+  return r.sessions > 1
+             ? fmt::format("{} sessions {:g} weeks apart", r.sessions, r.interval / kWeek)
+             : std::string("a single session");
+}
+
+ordered_json entry_json(const protocol::PlanEntry& e) {
+  const auto& o = e.nominal;
+  return {{"device", protocol::device_words(e)},
+          {"kind", e.kind},
+          {"model", e.model},
+          {"setting", e.setting_key},
+          {"setting_mm", e.setting / kMm},
+          {"passes", e.passes},
+          {"sessions", e.protocol.sessions},
+          {"interval_weeks",
+           e.protocol.sessions > 1 ? ordered_json(e.protocol.interval / kWeek) : ordered_json()},
+          {"course", course_words(e)},
+          {"depth_reached_mm", o.deepest / kMm},
+          {"punctures_per_cm2", o.density * 1e-4},
+          {"scar_depth_reduction_pct", o.depth_reduction_pct},
+          {"band_p10", e.reduction_p10},
+          {"band_p90", e.reduction_p90},
+          {"gb_qualitative_before", o.gb_qual_before},
+          {"gb_qualitative_after", o.gb_qual_after},
+          {"grade_before", report::grade_words(o.gb_qual_before)},
+          {"grade_after", report::grade_words(o.gb_qual_after)},
+          {"papillary_collagen_change_pct", 100.0 * o.papillary_collagen_change},
+          {"pih_risk_pct", 100.0 * o.pih_risk},
+          {"erythema", protocol::erythema_text(o.erythema_days, true)},
+          {"erythema_days", o.erythema_days},
+          {"barrier_hours", o.barrier_hours},
+          {"home_use_length", e.home_use},
+          {"feasible", e.feasible},
+          {"excluded", e.excluded.empty() ? ordered_json() : ordered_json(e.excluded)}};
+}
+
+/// The predicted course of the protocol: the nominal outcome at several times after the last
+/// session (the reduced model's outcome times; one simulation).
+ordered_json course_json(const protocol::ReducedModel& m, const protocol::PlanPatient& p,
+                         const protocol::PlanEntry& e) {
+  protocol::ReducedProtocol pr = e.protocol;
+  pr.also_at.clear();
+  for (double w : {2.0, 4.0, 8.0, 12.0, 26.0, 52.0}) {
+    if (std::abs(w * kWeek - pr.follow_up) > kDay) pr.also_at.push_back(w * kWeek);
+  }
+  const protocol::PatientOutcome o = m.simulate(p.spec, pr);
+  const double last = (std::max(1, pr.sessions) - 1) * pr.interval;
+  ordered_json pts = ordered_json::array();
+  for (const auto& t : o.at) {
+    pts.push_back({{"weeks_after_last_session", t.follow_up / kWeek},
+                   {"weeks_after_first_session", (last + t.follow_up) / kWeek},
+                   {"scar_depth_reduction_pct", t.depth_reduction_pct},
+                   {"gb_qualitative_after", t.gb_qual_after},
+                   {"dermal_collagen_change_pct", 100.0 * t.dermal_collagen_change},
+                   {"headline", std::abs(t.follow_up - pr.follow_up) < 1.0}});
+  }
+  return pts;
+}
+
+ordered_json scars_json(const protocol::PlanPatient& p, const protocol::PlanEntry& e) {
+  ordered_json a = ordered_json::array();
+  const auto& scars = p.spec.scars;
+  for (std::size_t i = 0; i < scars.size() && i < e.nominal.scars.size(); ++i) {
+    std::string kind = scars[i].kind;
+    std::replace(kind.begin(), kind.end(), '_', ' ');
+    a.push_back({{"kind", kind},
+                 {"width_mm", scars[i].width / kMm},
+                 {"tethered", scars[i].tethered},
+                 {"depth_before_um", e.nominal.scars[i].depth_before / kUm},
+                 {"depth_after_um", e.nominal.scars[i].depth_after / kUm}});
+  }
+  return a;
+}
+
+ordered_json calendar_json(const protocol::PlanEntry& e, const std::string& start) {
+  ordered_json a = ordered_json::array();
+  for (const auto& v : protocol::plan_calendar(e.protocol, start)) {
+    a.push_back({{"visit", v.session > 0 ? fmt::format("Session {}", v.session)
+                                         : std::string("Outcome assessment")},
+                 {"day", v.day},
+                 {"week", report::week_text(v.day)},
+                 {"date", v.date.empty() ? ordered_json() : ordered_json(v.date)}});
+  }
+  return a;
+}
+
+/// Safety flags of a protocol: level "stop" (not to be done), "warn", or "ok".
+ordered_json safety_json(const protocol::PlanEntry& e, double dermis_bottom, double pih_cap,
+                         double ery_cap) {
+  ordered_json a = ordered_json::array();
+  auto flag = [&](const char* level, const std::string& text) {
+    a.push_back({{"level", level}, {"text", text}});
+  };
+  const auto& o = e.nominal;
+  if (e.excluded == "does not puncture") {
+    flag("stop", "The needles do not puncture this skin: no treatment effect.");
+  } else if (e.excluded == "past the dermis") {
+    flag("stop", fmt::format("The needles reach {} deep, past the dermis (which ends at {} at this "
+                             "site) into the fat: not advised.",
+                             length_mm(o.deepest), length_mm(dermis_bottom)));
+  } else {
+    flag("ok", fmt::format("The needles reach {} deep; the dermis ends at {} at this site, so "
+                           "they stay within the skin.",
+                           length_mm(o.deepest), length_mm(dermis_bottom)));
+  }
+  if (o.bled) flag("ok", "Expect pinpoint bleeding: the needles reach the small blood vessels.");
+  flag(o.pih_risk > pih_cap ? "warn" : "ok",
+       fmt::format("Risk of dark marks after treatment (post-inflammatory hyperpigmentation): "
+                   "{:.1f}% (limit for this skin type {:.1f}%).",
+                   100.0 * o.pih_risk, 100.0 * pih_cap));
+  flag(o.erythema_days * kDay > ery_cap ? "warn" : "ok",
+       fmt::format("Visible redness after each session: {} on average (limit {}).",
+                   protocol::erythema_text(o.erythema_days, true),
+                   protocol::erythema_text(ery_cap / kDay, true)));
+  if (e.home_use) flag("ok", "Needles short enough for home-use rollers.");
+  return a;
+}
+
+std::string summary_text(const protocol::PlanPatient& p, const protocol::PlanEntry& e,
+                         const std::string& mode) {
+  const auto& o = e.nominal;
+  std::string s = fmt::format(
+      "{} {}, {} passes per session, {}: the scars are predicted to be on average {:.0f}% "
+      "shallower {:g} weeks after the last session (8 in 10 patients like this one: {:.0f}% to "
+      "{:.0f}%). The worst scar's grade goes from {} to {}. Expect redness for {} after each "
+      "session; the risk of dark marks is {:.1f}%.",
+      mode == "plan" ? "Best predicted protocol:" : "Your protocol:", protocol::device_words(e),
+      e.passes, course_words(e), o.depth_reduction_pct, p.follow_up / kWeek, e.reduction_p10,
+      e.reduction_p90, report::grade_words(o.gb_qual_before), report::grade_words(o.gb_qual_after),
+      protocol::erythema_text(o.erythema_days, true), 100.0 * o.pih_risk);
+  if (!e.feasible) s += fmt::format(" Not advised: {}.", e.excluded);
+  return s;
+}
+
+constexpr const char* kDisclaimer =
+    "A prediction of a research model (mnsim's reduced model), not a diagnosis or a medical "
+    "device. It has not been validated for individual treatment decisions: discuss any treatment "
+    "with a qualified clinician.";
+
+constexpr const char* kBands =
+    "The band is the spread from patient-to-patient variability of the healing rates (10th to "
+    "90th percentile over {} virtual patients like this one), at the outcome time only. The "
+    "uncertainty of the model's own parameters (a posterior from calibration) is not available "
+    "yet and is not included.";
+
+}  // namespace
+
+const schema::Key& consult_schema() {
+  static const schema::Key root = [] {
+    using namespace schema;
+    Key root = protocol::plan_schema();
+    root.doc = "a consultation request";
+    root.children.push_back(enumeration("mode", {"plan", "protocol"}, "plan",
+                                        "plan: search every catalog device; protocol: assess the "
+                                        "course in [protocol]"));
+    root.children.push_back(date("start_date", "Date of the first session: dates the calendar."));
+    root.children.push_back(protocol::reduced_protocol_schema());
+    return root;
+  }();
+  return root;
+}
+
+Consultation read_consultation(const std::string& body, const ConsultLimits& limits) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::exception& e) {
+    refuse("", fmt::format("not valid JSON ({})", e.what()), "a JSON object of the form's fields");
+  }
+  if (!j.is_object()) refuse("", "is not a JSON object", "a JSON object of the form's fields");
+  std::ostringstream text;
+  text << *to_toml_table(j, "", 0);
+  Table root;
+  try {
+    root = parse_scenario_text(text.str(), "request", consult_schema(), "a consultation request");
+  } catch (const InputError& e) {
+    // The TOML text is ours, not the client's: name the field, not a line of it.
+    refuse(e.key(), e.problem(), e.expected());
+  }
+  Consultation c;
+  try {
+    c.patient = protocol::read_plan_patient(root);
+    c.mode = root.str("mode");
+    if (root.has("start_date")) c.start_date = root.str("start_date");
+    const Table& pr = root.table("protocol");
+    if (c.mode == "plan" && j.contains("protocol")) {
+      refuse("protocol", "is only read when mode is \"protocol\"",
+             "mode = \"protocol\", or no protocol with \"plan\"");
+    }
+    if (c.mode == "protocol") {
+      c.protocol = protocol::read_reduced_protocol(pr);
+      if (!pr.tables("session_counts").empty()) {
+        pr.fail("session_counts", "is a cohort's key", "one course for one patient");
+      }
+      // The planner's outcome time is the consultation's.
+      c.protocol.follow_up = c.patient.follow_up;
+    }
+  } catch (const InputError& e) {
+    refuse(e.key(), e.problem(), e.expected());
+  }
+  const auto& p = c.patient;
+  auto bound = [](const char* key, int v, int max) {
+    if (v > max) {
+      refuse(key, fmt::format("{} is more than this server runs", v),
+             fmt::format("at most {}", max));
+    }
+  };
+  bound("search.replicates", p.replicates, limits.max_replicates);
+  bound("search.top", p.top, limits.max_top);
+  bound("search.expand", p.expand, limits.max_expand);
+  return c;
+}
+
+ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultation& c, int threads,
+                               Progress* progress, const StopToken* stop) {
+  const protocol::PlanPatient& p = c.patient;
+  protocol::Plan plan;
+  const skin::SkinProfile prof =
+      m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  if (c.mode == "plan") {
+    plan = protocol::make_plan(m, p, threads, progress, stop);
+  } else {
+    protocol::PlanEntry e = protocol::assess_protocol(m, p, c.protocol, plan.pih_cap,
+                                                      plan.erythema_cap, threads, progress, stop);
+    plan.dermis_bottom = prof.top_of(skin::Layer::Hypodermis);
+    plan.searched = 1;
+    plan.device_settings = 1;
+    if (e.excluded == "past the dermis") ++plan.excluded_depth;
+    if (e.excluded == "PIH risk") ++plan.excluded_pih;
+    if (e.excluded == "erythema") ++plan.excluded_erythema;
+    if (e.excluded == "does not puncture") ++plan.excluded_no_puncture;
+    plan.evaluated.push_back(e);
+    if (e.feasible) plan.ranked.push_back(e);
+  }
+  // The protocol shown: the best ranked one, or the given one even when it is not advised.
+  const protocol::PlanEntry* shown = !plan.ranked.empty()   ? &plan.ranked.front()
+                                     : c.mode == "protocol" ? &plan.evaluated.front()
+                                                            : nullptr;
+  ordered_json j;
+  j["mode"] = c.mode;
+  j["title"] = p.title;
+  j["patient"] = {{"site", p.spec.site},
+                  {"age_years", p.spec.age_years},
+                  {"sex", skin::sex_name(p.spec.sex)},
+                  {"fitzpatrick", p.spec.fitzpatrick},
+                  {"skin_type", report::fitzpatrick_words(p.spec.fitzpatrick)},
+                  {"scars", p.spec.scars.size()},
+                  {"dermis_bottom_mm", plan.dermis_bottom / kMm}};
+  j["follow_up_weeks"] = p.follow_up / kWeek;
+  j["search"] = {{"searched", plan.searched},
+                 {"device_settings", plan.device_settings},
+                 {"expand", p.expand},
+                 {"excluded_past_dermis", plan.excluded_depth},
+                 {"excluded_no_puncture", plan.excluded_no_puncture},
+                 {"excluded_pih", plan.excluded_pih},
+                 {"excluded_erythema", plan.excluded_erythema},
+                 {"pih_cap_pct", 100.0 * plan.pih_cap},
+                 {"erythema_cap", protocol::erythema_text(plan.erythema_cap / kDay, true)}};
+  j["bands"] = {{"available", fmt::format(kBands, p.replicates)},
+                {"replicates", p.replicates},
+                {"posterior", false}};
+  j["disclaimer"] = kDisclaimer;
+  ordered_json ranked = ordered_json::array();
+  for (const auto& e : plan.ranked) ranked.push_back(entry_json(e));
+  j["ranked"] = ranked;
+  ConsultResult r;
+  if (shown != nullptr) {
+    j["shown"] = entry_json(*shown);
+    j["summary"] = summary_text(p, *shown, c.mode);
+    j["course"] = course_json(m, p, *shown);
+    j["scars"] = scars_json(p, *shown);
+    j["calendar"] = calendar_json(*shown, c.start_date);
+    j["safety"] = safety_json(*shown, plan.dermis_bottom, plan.pih_cap, plan.erythema_cap);
+  } else {
+    j["shown"] = nullptr;
+    j["summary"] =
+        "No protocol satisfies the constraints for this patient: every protocol "
+        "searched was left out (see the counts of what was left out and why).";
+  }
+  if (!plan.ranked.empty()) {
+    r.scenario = protocol::plan_scenario(p, plan, 1, c.start_date, "mnsim serve");
+  } else {
+    r.scenario_note = c.mode == "plan" ? "no protocol satisfies the constraints"
+                                       : "the protocol is not advised: " + shown->excluded;
+  }
+  j["scenario_available"] = !r.scenario.empty();
+  r.json = j.dump();
+  r.html = report::plan_html(p, plan, c.start_date);
+  return r;
+}
+
+}  // namespace mnsim::serve

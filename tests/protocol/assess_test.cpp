@@ -1,0 +1,66 @@
+// protocol::assess_protocol (one given protocol checked by the planner's rules, with its band)
+// and make_plan's stop token (`mnsim serve`'s time limit).
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "core/cancel.hpp"
+#include "core/scenario.hpp"
+#include "protocol/plan.hpp"
+
+namespace {
+
+using namespace mnsim;
+
+protocol::PlanPatient patient() {
+  return protocol::read_plan_patient(parse_scenario_text(
+      "[patient]\nsite = \"medial_cheek\"\n[inventory]\nrolling = 2\n[search]\nreplicates = 5\n"
+      "follow_up = \"8 weeks\"\n",
+      "patient.toml", protocol::plan_schema(), "a TOML planner patient file"));
+}
+
+protocol::ReducedProtocol roller(double length) {
+  protocol::ReducedProtocol pr;
+  pr.needle_length = length;
+  pr.passes = 8;
+  pr.sessions = 2;
+  pr.follow_up = 8 * kWeek;
+  return pr;
+}
+
+TEST(AssessProtocol, FlagsNeedlesPastTheDermisYetShowsTheOutcome) {
+  const auto m = protocol::ReducedModel::load_default();
+  double pih = 0, ery = 0;
+  // 2.5 mm roller needles on the medial cheek reach past its dermis (0.94 mm).
+  const auto deep = protocol::assess_protocol(m, patient(), roller(2.5e-3), pih, ery, 2);
+  EXPECT_FALSE(deep.feasible);
+  EXPECT_EQ(deep.excluded, "past the dermis");
+  EXPECT_GT(deep.nominal.deepest, 0.9e-3);
+  EXPECT_EQ(deep.kind, "roller");
+  EXPECT_EQ(deep.model, "roller_192_mf8");
+  EXPECT_GT(pih, 0.0);
+  EXPECT_GT(ery, 0.0);
+  const auto ok = protocol::assess_protocol(m, patient(), roller(0.5e-3), pih, ery, 2);
+  EXPECT_TRUE(ok.feasible) << ok.excluded;
+  EXPECT_DOUBLE_EQ(ok.setting, 0.5e-3);
+  EXPECT_EQ(ok.passes, 8);
+  EXPECT_LE(ok.reduction_p10, ok.reduction_p90);
+  EXPECT_GT(ok.nominal.depth_reduction_pct, 0.0);
+  // The same assessment with one thread: the band does not depend on threads.
+  const auto one = protocol::assess_protocol(m, patient(), roller(0.5e-3), pih, ery, 1);
+  EXPECT_EQ(one.reduction_p10, ok.reduction_p10);
+  EXPECT_EQ(one.reduction_p90, ok.reduction_p90);
+}
+
+TEST(AssessProtocol, AStopRequestInterruptsPlanAndAssessment) {
+  const auto m = protocol::ReducedModel::load_default();
+  StopToken stop;
+  stop.request(SIGTERM);
+  EXPECT_THROW((void)protocol::make_plan(m, patient(), 2, nullptr, &stop), Interrupted);
+  double pih = 0, ery = 0;
+  EXPECT_THROW(
+      (void)protocol::assess_protocol(m, patient(), roller(0.5e-3), pih, ery, 2, nullptr, &stop),
+      Interrupted);
+}
+
+}  // namespace

@@ -1,0 +1,360 @@
+// `mnsim serve` over real HTTP on an ephemeral loopback port: the page and its options, requests
+// checked by the planner's schema (bad JSON, unknown fields, the schema's own messages), the
+// size limit, static paths that try to leave the page's files, a foreign Host, concurrent jobs
+// kept apart, a full queue, a job that fails (its time limit) while the server goes on, the
+// exports (printable page, a scenario the scenario schema accepts).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/scenario.hpp"
+#include "protocol/plan.hpp"
+#include "run/scenario_schema.hpp"
+#include "serve/server.hpp"
+
+namespace {
+
+using mnsim::serve::Server;
+using mnsim::serve::ServerOptions;
+using nlohmann::json;
+
+/// A server on 127.0.0.1, any free port, serving from its own thread.
+class Running {
+ public:
+  explicit Running(ServerOptions o = {}) {
+    o.port = 0;
+    o.threads = 2;
+    server_ = std::make_unique<Server>(o);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~Running() {
+    server_->stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+ private:
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+/// Sends `request` (with "Connection: close") as it is on a new connection; returns everything
+/// the server answered.
+std::string raw(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return {};
+  }
+  // The request asks the server to close the connection after its answer: read to the end.
+  (void)!write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  return out;
+}
+
+/// A quick consultation: the given protocol with few replicates.
+json quick(const std::string& site = "medial_cheek", int age = 30) {
+  return {
+      {"mode", "protocol"},
+      {"title", "quick"},
+      {"patient", {{"site", site}, {"age", std::to_string(age) + " years"}}},
+      {"inventory", {{"rolling", 2}, {"boxcar_shallow", 1}}},
+      {"search", {{"replicates", 3}, {"follow_up", "8 weeks"}}},
+      {"start_date", "2027-01-04"},
+      {"protocol",
+       {{"device", {{"kind", "roller"}, {"model", "roller_192_mf8"}, {"needle_length", "1 mm"}}},
+        {"technique", {{"passes", 4}}},
+        {"sessions", 2},
+        {"interval", "4 weeks"}}}};
+}
+
+/// Polls a job until it is done or failed (at most 120 s).
+json wait(int port, const std::string& id) {
+  httplib::Client c("127.0.0.1", port);
+  for (int i = 0; i < 1200; ++i) {
+    auto r = c.Get("/api/jobs/" + id);
+    if (!r) return {};
+    json j = json::parse(r->body);
+    if (j["state"] == "done" || j["state"] == "failed") return j;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return {};
+}
+
+json post_body(int port, const std::string& body, int expect) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Post("/api/consult", body, "application/json");
+  EXPECT_TRUE(r);
+  if (!r) return {};
+  EXPECT_EQ(r->status, expect) << r->body;
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  return json::parse(r->body);
+}
+
+TEST(Serve, PageAndOptions) {
+  Running s;
+  auto c = s.client();
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<form id=\"consult\""), std::string::npos);
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("script-src 'self'"),
+            std::string::npos);
+  for (const char* p : {"/app.js", "/app.css"}) {
+    auto r = c.Get(p);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << p;
+    EXPECT_FALSE(r->body.empty()) << p;
+  }
+  auto o = c.Get("/api/options");
+  ASSERT_TRUE(o);
+  const json j = json::parse(o->body);
+  EXPECT_FALSE(j["sites"].empty());
+  EXPECT_FALSE(j["devices"].empty());
+  EXPECT_FALSE(j["inventory_classes"].empty());
+}
+
+TEST(Serve, BadJsonIsA400WithOneLine) {
+  Running s;
+  for (const std::string body : {"{not json", "", "[1, 2]", "\"text\"", "{\"patient\": "}) {
+    const json j = post_body(s.port(), body, 400);
+    const std::string e = j.value("error", "");
+    EXPECT_EQ(e.rfind("request: -: ", 0), 0u) << body << " -> " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos);
+  }
+}
+
+TEST(Serve, UnknownFieldsAreRefusedByTheSchema) {
+  Running s;
+  json b = quick();
+  b["patient"]["colour"] = "red";
+  json j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "patient.colour") << j.dump();
+  EXPECT_NE(j["error"].get<std::string>().find("patient.colour"), std::string::npos);
+  b = quick();
+  b["shell"] = "rm -rf /";
+  j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "shell") << j.dump();
+  b = quick();
+  b["patient"]["age"] = nullptr;
+  j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "patient.age") << j.dump();
+  json deep = 1;
+  for (int i = 0; i < 12; ++i) deep = json{{"a", deep}};
+  j = post_body(s.port(), deep.dump(), 400);
+  EXPECT_NE(j["error"].get<std::string>().find("nested too deeply"), std::string::npos);
+}
+
+TEST(Serve, FieldMessagesAreThePlannerSchemasOwn) {
+  Running s;
+  // The same value in a planner patient file: the same key, problem and expectation.
+  const std::string toml = "[patient]\nage = \"300 years\"\n[inventory]\nrolling = 1\n";
+  std::string want;
+  try {
+    (void)mnsim::parse_scenario_text(toml, "request", mnsim::protocol::plan_schema(),
+                                     "a consultation request");
+  } catch (const mnsim::InputError& e) {
+    want = e.key() + ": " + e.problem();
+  }
+  ASSERT_FALSE(want.empty());
+  json b = quick();
+  b["patient"]["age"] = "300 years";
+  json j = post_body(s.port(), b.dump(), 400);
+  EXPECT_NE(j["error"].get<std::string>().find(want), std::string::npos)
+      << j["error"] << " vs " << want;
+  b = quick();
+  b["patient"]["site"] = "../../etc/passwd";
+  j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "patient.site");
+  b = quick();
+  b["search"]["replicates"] = 1000;  // within the schema's range, over the server's bound
+  j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "search.replicates");
+  b = quick();
+  b.erase("inventory");
+  j = post_body(s.port(), b.dump(), 400);
+  EXPECT_EQ(j["key"], "scars");  // the patient has no scars
+}
+
+TEST(Serve, OversizeBodyIs413) {
+  ServerOptions o;
+  o.max_body_bytes = 4096;
+  Running s(o);
+  json b = quick();
+  b["title"] = std::string(10000, 'x');
+  httplib::Client c("127.0.0.1", s.port());
+  auto r = c.Post("/api/consult", b.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("too large"), std::string::npos) << r->body;
+  auto ok = c.Get("/api/options");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST(Serve, StaticPathsNeverReachTheFileSystem) {
+  Running s;
+  for (const std::string path :
+       {"/../../CMakeLists.txt", "/..%2f..%2fCMakeLists.txt", "/%2e%2e/%2e%2e/etc/passwd",
+        "/app.js/../../../etc/passwd", "/web/index.html", "/index.html", "//etc/passwd",
+        "/data/sites.toml", "/sites.toml", "/app.css%00.toml", "/api/jobs/../../etc/passwd",
+        "/api/jobs/..%2f..%2fetc%2fpasswd/consultation.html"}) {
+    const std::string r =
+        raw(s.port(), "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    ASSERT_FALSE(r.empty()) << path;
+    const std::string status = r.substr(0, r.find("\r\n"));
+    EXPECT_TRUE(status.find(" 404 ") != std::string::npos ||
+                status.find(" 400 ") != std::string::npos)
+        << path << ": " << status;
+    EXPECT_EQ(r.find("root:"), std::string::npos) << path;
+    EXPECT_EQ(r.find("cmake_minimum_required"), std::string::npos) << path;
+    EXPECT_EQ(r.find("[meta]"), std::string::npos) << path;
+  }
+  // And the server still answers.
+  EXPECT_EQ(s.client().Get("/")->status, 200);
+}
+
+TEST(Serve, ForeignHostAndOriginAreRefused) {
+  Running s;
+  std::string r =
+      raw(s.port(), "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find(" 403 "), std::string::npos) << r.substr(0, 80);
+  const std::string body = quick().dump();
+  r = raw(s.port(), "POST /api/consult HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.port()) +
+                        "\r\nOrigin: http://evil.example\r\nContent-Type: application/json\r\n"
+                        "Content-Length: " +
+                        std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  EXPECT_NE(r.find(" 403 "), std::string::npos) << r.substr(0, 80);
+}
+
+TEST(Serve, ConcurrentJobsAreKeptApart) {
+  Running s;
+  const std::vector<std::pair<std::string, int>> who = {
+      {"medial_cheek", 25}, {"forehead", 40}, {"chin", 55}, {"medial_cheek", 70}};
+  std::vector<std::future<json>> f;
+  for (const auto& [site, age] : who) {
+    f.push_back(std::async(std::launch::async, [&s, site, age] {
+      const json j = post_body(s.port(), quick(site, age).dump(), 202);
+      return wait(s.port(), j.value("job", ""));
+    }));
+  }
+  std::vector<json> out;
+  for (auto& x : f) out.push_back(x.get());
+  for (std::size_t i = 0; i < who.size(); ++i) {
+    ASSERT_EQ(out[i]["state"], "done") << out[i].dump();
+    const json& p = out[i]["result"]["patient"];
+    EXPECT_EQ(p["site"], who[i].first);
+    EXPECT_DOUBLE_EQ(p["age_years"].get<double>(), who[i].second);
+  }
+  // The same request answers the same result (reproducible, whatever ran beside it).
+  const json again =
+      wait(s.port(), post_body(s.port(), quick("medial_cheek", 25).dump(), 202)["job"]);
+  EXPECT_EQ(again["result"], out[0]["result"]);
+}
+
+TEST(Serve, AFullQueueAnswers503) {
+  ServerOptions o;
+  o.max_pending_jobs = 1;
+  Running s(o);
+  json slow = quick();
+  slow["mode"] = "plan";
+  slow.erase("protocol");
+  slow["search"]["devices"] = {"roller_192_mf8"};
+  slow["search"]["expand"] = 1;
+  slow["search"]["sessions_max"] = 2;
+  const json first = post_body(s.port(), slow.dump(), 202);
+  const json busy = post_body(s.port(), quick().dump(), 503);
+  EXPECT_NE(busy["error"].get<std::string>().find("busy"), std::string::npos);
+  EXPECT_EQ(wait(s.port(), first["job"])["state"], "done");
+}
+
+TEST(Serve, AFailingJobLeavesTheServerRunning) {
+  ServerOptions o;
+  o.job_time_limit = 0.001;
+  Running s(o);
+  json b = quick();
+  b["search"]["replicates"] = 50;
+  const json j = wait(s.port(), post_body(s.port(), b.dump(), 202)["job"]);
+  EXPECT_EQ(j["state"], "failed");
+  EXPECT_NE(j["error"].get<std::string>().find("limit"), std::string::npos) << j.dump();
+  auto c = s.client();
+  EXPECT_EQ(c.Get("/api/options")->status, 200);
+  EXPECT_EQ(c.Get("/api/jobs/" + j["job"].get<std::string>() + "/consultation.html")->status, 409);
+  EXPECT_EQ(c.Get("/api/jobs/0123456789abcdef0123456789abcdef")->status, 404);
+}
+
+TEST(Serve, ExportsThePrintablePageAndAScenario) {
+  Running s;
+  const json j = wait(s.port(), post_body(s.port(), quick().dump(), 202)["job"]);
+  ASSERT_EQ(j["state"], "done") << j.dump();
+  const json& r = j["result"];
+  EXPECT_FALSE(r["summary"].get<std::string>().empty());
+  EXPECT_FALSE(r["disclaimer"].get<std::string>().empty());
+  EXPECT_EQ(r["calendar"].size(), 3u);  // two sessions and the outcome
+  EXPECT_EQ(r["calendar"][1]["date"], "2027-02-01");
+  EXPECT_FALSE(r["safety"].empty());
+  EXPECT_FALSE(r["course"].empty());
+  EXPECT_EQ(r["scars"].size(), 3u);
+  EXPECT_FALSE(r["bands"]["posterior"].get<bool>());
+  auto c = s.client();
+  auto html = c.Get(j["consultation_html"].get<std::string>());
+  ASSERT_TRUE(html);
+  EXPECT_EQ(html->status, 200);
+  EXPECT_NE(html->body.find("<html"), std::string::npos);
+  auto toml = c.Get(j["scenario_toml"].get<std::string>());
+  ASSERT_TRUE(toml);
+  ASSERT_EQ(toml->status, 200);
+  // A scenario `mnsim run` reads: the scenario schema accepts it.
+  EXPECT_NO_THROW((void)mnsim::parse_scenario_text(toml->body, "export", mnsim::scenario_schema()))
+      << toml->body;
+  EXPECT_NE(toml->body.find("start_date = 2027-01-04"), std::string::npos);
+}
+
+TEST(Serve, PlanForMeRanksProtocols) {
+  Running s;
+  json b = quick();
+  b["mode"] = "plan";
+  b.erase("protocol");
+  b["search"]["devices"] = {"roller_192_mf8"};
+  b["search"]["expand"] = 2;
+  b["search"]["sessions_max"] = 2;
+  const json j = wait(s.port(), post_body(s.port(), b.dump(), 202)["job"]);
+  ASSERT_EQ(j["state"], "done") << j.dump();
+  const json& r = j["result"];
+  ASSERT_FALSE(r["ranked"].empty());
+  EXPECT_GT(r["search"]["searched"].get<int>(), 1);
+  for (const auto& e : r["ranked"]) {
+    EXPECT_LE(e["band_p10"].get<double>(), e["band_p90"].get<double>());
+    EXPECT_TRUE(e["feasible"].get<bool>());
+  }
+}
+
+}  // namespace
