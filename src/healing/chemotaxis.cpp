@@ -125,7 +125,7 @@ constexpr double kUmPerM = 1e6;
 /// One thread's scratch: the Thomas arrays of a batch of lines (n cells x lanes), two rows of
 /// carried coefficients, and the transposed planes of the x sweep.
 struct Scratch {
-  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next;
+  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next, on, gm;
   grid::AlignedBuffer ut, ct;
   Scratch(std::size_t cells, std::size_t lanes, std::size_t plane)
       : di(new double[cells]),
@@ -134,6 +134,8 @@ struct Scratch {
         dn(new double[lanes]),
         lo(new double[lanes]),
         lo_next(new double[lanes]),
+        on(new double[lanes]),
+        gm(new double[lanes]),
         ut(plane),
         ct(plane) {}
 };
@@ -184,23 +186,36 @@ void solve_batch(const Batch& b, Scratch& s) {
       const float* c1 = Chemo ? c0 + b.cs : nullptr;
       const float* ca = Motile ? b.cap + m * b.caps : nullptr;
       const float* cb = Motile ? ca + b.caps : nullptr;
-      const std::uint8_t* on = b.on + o;
       const double id = Chemo ? b.inv_d[m] : 0.0, ka = b.k[m], kb = b.k[m + 1];
-      const double dmf = Motile ? b.dm[m] : 0.0;
+      // The row's face flags as doubles, and the motility coefficients D c_f / (dist c_a c_b),
+      // computed here rather than stored (8 bytes per face and direction); 0 where the face
+      // carries no flux. Separate loops, so that the main one stays in double vectors.
+      double* on = s.on.get();
+      double* gm = s.gm.get();
+      {
+        const std::uint8_t* ob = b.on + o;
+#pragma omp simd
+        for (int i = 0; i < L; ++i) on[i] = ob[i];
+      }
+      if constexpr (Motile) {
+        const double dmf = b.dm[m];
+#pragma omp simd
+        for (int i = 0; i < L; ++i) {
+          const double a = ca[i], bb = cb[i];
+          gm[i] = on[i] != 0.0 && a > 0.0 && bb > 0.0 ? dmf * 2.0 / (a + bb) : 0.0;
+        }
+      }
 #pragma omp simd
       for (int i = 0; i < L; ++i) {
         double wp = 0.0, wm = 0.0;
         if constexpr (Chemo) {
           const double dv = id * (static_cast<double>(c1[i]) - c0[i]);
-          const double v = on[i] != 0 ? dv : 0.0;
+          const double v = on[i] != 0.0 ? dv : 0.0;
           wp = v > 0.0 ? v : 0.0;
           wm = v < 0.0 ? -v : 0.0;
         }
         if constexpr (Motile) {
-          // D c_f / (dist c_a c_b), computed here rather than stored (it would be 8 bytes per
-          // face and direction); 0 where the face carries no flux.
-          const double a = ca[i], bb = cb[i];
-          const double g = on[i] != 0 && a > 0.0 && bb > 0.0 ? dmf * 2.0 / (a + bb) : 0.0;
+          const double g = gm[i];  // 0 where the face carries no flux
           wp += g * cb[i];
           wm += g * ca[i];
         }

@@ -58,9 +58,9 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView attractant
 /// chemotaxis_step_implicit for one field, with what does not change during a run computed once:
 /// which faces carry flux (both cells active, one byte per face) and the capacity in the
 /// transposed layout of the x sweep; the motility coefficient D c_f / (dist c_a c_b) of a face
-/// is computed from the capacities where it is used (storing it took 24 bytes per cell). Each direction's
-/// lines are solved together, one SIMD lane per line: x lines from a transposed copy of each
-/// plane (contiguous lanes, no strided gathers), y and z lines in place; assembly and forward
+/// is computed from the capacities where it is used (storing it took 24 bytes per cell). Each
+/// direction's lines are solved together, one SIMD lane per line: x lines from a transposed copy of
+/// each plane (contiguous lanes, no strided gathers), y and z lines in place; assembly and forward
 /// elimination run in one pass. Double precision, with the same operations in the same order as
 /// before the cache, so the result is bit for bit chemotaxis_step_implicit's.
 class ChemotaxisOperator {

@@ -333,19 +333,19 @@ enum class Role { Solo, Lead, Follow };
 
 /// One row of lanes of the forward elimination of the x or y sweep: ap = k f is the
 /// coefficient of the face after the row, A holds the one before (the previous row's ap).
-template <Role R>
+template <Role R, bool First>
 inline void eliminate_row(float* cur, const float* uprev, const float* f, float k, float* cp,
-                          const float* cprev, float* rr, float* A, bool first, int n) {
+                          const float* cprev, float* rr, float* A, int n) {
 #pragma omp simd
   for (int l = 0; l < n; ++l) {
     const float ap = k * f[l];
     const float a = A[l];
-    const float um = !first ? uprev[l] : 0.0f;
+    const float um = !First ? uprev[l] : 0.0f;
     float r;
     if constexpr (R == Role::Follow) {
       r = rr[l];
     } else {
-      const float cm = !first ? cprev[l] : 0.0f;
+      const float cm = !First ? cprev[l] : 0.0f;
       r = 1.0f / (1.0f + a + ap - a * cm);
       cp[l] = ap * r;
       if constexpr (R == Role::Lead) rr[l] = r;
@@ -365,11 +365,12 @@ inline void substitute_row(float* cur, const float* next, const float* cp, int n
 template <Role R>
 void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, int w, float kxy) {
   for (int l = 0; l < w; ++l) A[l] = 0.0f;
-  for (int i = 0; i < nx; ++i) {
+  eliminate_row<R, true>(U, U, fx, nx > 1 ? kxy : 0.0f, C, C, Rb, A, w);
+  for (int i = 1; i < nx; ++i) {
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
     float* cur = U + o;
-    eliminate_row<R>(cur, i > 0 ? cur - w : cur, fx + o, i + 1 < nx ? kxy : 0.0f, C + o,
-                     i > 0 ? C + o - w : C + o, Rb + o, A, i == 0, w);
+    eliminate_row<R, false>(cur, cur - w, fx + o, i + 1 < nx ? kxy : 0.0f, C + o, C + o - w, Rb + o,
+                            A, w);
   }
   for (int i = nx - 2; i >= 0; --i) {
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
@@ -382,12 +383,12 @@ template <Role R>
 void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, float* C, float* Rb, float* A,
              int nx, int ny, float kxy) {
   for (int i = 0; i < nx; ++i) A[i] = 0.0f;
-  for (int j = 0; j < ny; ++j) {
+  eliminate_row<R, true>(plane, plane, fy, ny > 1 ? kxy : 0.0f, C, C, Rb, A, nx);
+  for (int j = 1; j < ny; ++j) {
     float* cur = plane + j * sy;
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(j) * nx;
-    // prev: the ghost row at j = 0 (unused)
-    eliminate_row<R>(cur, cur - sy, fy + o, j + 1 < ny ? kxy : 0.0f, C + o,
-                     j > 0 ? C + o - nx : C + o, Rb + o, A, j == 0, nx);
+    eliminate_row<R, false>(cur, cur - sy, fy + o, j + 1 < ny ? kxy : 0.0f, C + o, C + o - nx,
+                            Rb + o, A, nx);
   }
   for (int j = ny - 2; j >= 0; --j) {
     substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * nx,
@@ -402,6 +403,42 @@ struct ZLine {
   float utop;
 };
 
+/// One row k of the z sweep's forward elimination (nx lanes): faces f below the row (ap = dtv f),
+/// A the face above (set by row k - 1 as f dtn); the first row may have the Dirichlet top, whose
+/// half cell has e = d1 p.
+template <Role R, bool First>
+inline void eliminate_z(float* cur, const float* prev, const float* f, float dtv, float dtn,
+                        float* cp, const float* cprev, float* rr, float* A, int nx,
+                        bool dirichlet = false, const float* pk = nullptr, float d1 = 0.0f,
+                        float h = 1.0f, float utop = 0.0f) {
+#pragma omp simd
+  for (int i = 0; i < nx; ++i) {
+    const float gp = f[i];
+    const float ap = dtv * gp;  // coefficient of the face below, seen from k
+    const float a = A[i];       // face above, seen from k (set by k - 1)
+    const float um = !First ? prev[i] : 0.0f;
+    float r, rhs = 0.0f;
+    if constexpr (R == Role::Follow) {  // (a follower has no Dirichlet top)
+      r = rr[i];
+    } else {
+      float extra = 0.0f;
+      if constexpr (First) {
+        if (dirichlet) {
+          extra = dtv * 2.0f * (d1 * pk[i]) / h;
+          rhs = extra * utop;
+        }
+      }
+      const float cm = !First ? cprev[i] : 0.0f;
+      r = 1.0f / (1.0f + a + ap + extra - a * cm);
+      cp[i] = ap * r;
+      if constexpr (R == Role::Lead) rr[i] = r;
+    }
+    cur[i] = (cur[i] + rhs + a * um) * r;
+    // The face below seen from cell k + 1 has the same conductance over dz(k + 1).
+    A[i] = gp * dtn;
+  }
+}
+
 /// The z sweep of the rows j (nz rows of nx lanes, plane stride sz), faces fz ((k) nx + i, the
 /// face below each cell), permeability pc of the same cells for a Dirichlet top.
 template <Role R>
@@ -411,45 +448,16 @@ void solve_z(const Grid& g, float* col, const float* pc, const float* fz, const 
   const std::ptrdiff_t sz = g.sz();
   for (int i = 0; i < nx; ++i) A[i] = 0.0f;
   for (int k = 0; k < nz; ++k) {
-    const auto kk = static_cast<std::size_t>(k);
-    const float h = static_cast<float>(g.dz(k));
     const float dtv = static_cast<float>(z.dt / g.dz(k));
-    const float d1 = static_cast<float>(dk[kk]);
     const float dtn = k + 1 < nz ? static_cast<float>(z.dt / g.dz(k + 1)) : 0.0f;
     float* cur = col + k * sz;
-    const float* prev = cur - sz;
-    const float* pk = pc + k * sz;
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(k) * nx;
     const float* f = fz + o;  // face below (0 at nz - 1)
-    float* cp = C + o;
-    const float* cprev = k > 0 ? cp - nx : cp;
-    float* rr = Rb + o;
-    const bool dirichlet = k == 0 && z.top;
-    const bool first = k == 0;
-    const float utop = z.utop;
-#pragma omp simd
-    for (int i = 0; i < nx; ++i) {
-      const float gp = f[i];
-      const float ap = dtv * gp;  // coefficient of the face below, seen from k
-      const float a = A[i];       // face above, seen from k (set by k - 1)
-      const float um = !first ? prev[i] : 0.0f;
-      float r, rhs = 0.0f;
-      if constexpr (R == Role::Follow) {  // (a follower has no Dirichlet top)
-        r = rr[i];
-      } else {
-        float extra = 0.0f;
-        if (dirichlet) {
-          extra = dtv * 2.0f * (d1 * pk[i]) / h;
-          rhs = extra * utop;
-        }
-        const float cm = !first ? cprev[i] : 0.0f;
-        r = 1.0f / (1.0f + a + ap + extra - a * cm);
-        cp[i] = ap * r;
-        if constexpr (R == Role::Lead) rr[i] = r;
-      }
-      cur[i] = (cur[i] + rhs + a * um) * r;
-      // The face below seen from cell k + 1 has the same conductance over dz(k + 1).
-      A[i] = gp * dtn;
+    if (k == 0) {
+      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, nx, z.top, pc,
+                           static_cast<float>(dk[0]), static_cast<float>(g.dz(0)), z.utop);
+    } else {
+      eliminate_z<R, false>(cur, cur - sz, f, dtv, dtn, C + o, C + o - nx, Rb + o, A, nx);
     }
   }
   for (int k = nz - 2; k >= 0; --k) {
@@ -461,7 +469,8 @@ void solve_z(const Grid& g, float* col, const float* pc, const float* fz, const 
 
 bool Diffusion::can_share(const Diffusion& other) const {
   return variable_path() && other.variable_path() && spec_.permeability_fixed &&
-         other.spec_.permeability_fixed && spec_.permeability.data == other.spec_.permeability.data &&
+         other.spec_.permeability_fixed &&
+         spec_.permeability.data == other.spec_.permeability.data &&
          g_->padded_size() == other.g_->padded_size() && g_->nx == other.g_->nx &&
          g_->ny == other.g_->ny && g_->nz == other.g_->nz && dk_ == other.dk_;
 }
@@ -534,9 +543,7 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
   }
   bool keep = false;
   for (std::size_t m = 0; m < nm; ++m) {
-    mb[m].role = follows[m]                            ? Role::Follow
-                 : m + 1 < nm && follows[m + 1] ? Role::Lead
-                                                        : Role::Solo;
+    mb[m].role = follows[m] ? Role::Follow : m + 1 < nm && follows[m + 1] ? Role::Lead : Role::Solo;
     keep = keep || follows[m];
   }
   bool zsolve = nz > 1 && d0.diffuses_;
@@ -561,9 +568,15 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
           float* plane = m.base + k * sz;
           load_plane_t(plane, sy, nx, ny, w, U);
           switch (m.role) {
-            case Role::Solo: solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy); break;
-            case Role::Lead: solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy); break;
-            case Role::Follow: solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy); break;
+            case Role::Solo:
+              solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
+            case Role::Lead:
+              solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
+            case Role::Follow:
+              solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
           }
           store_plane_t(U, nx, ny, w, plane, sy);
         }
@@ -573,8 +586,12 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
         for (const Member& m : mb) {
           float* plane = m.base + k * sz;
           switch (m.role) {
-            case Role::Solo: solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy); break;
-            case Role::Lead: solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy); break;
+            case Role::Solo:
+              solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+              break;
+            case Role::Lead:
+              solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+              break;
             case Role::Follow:
               solve_y<Role::Follow>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
               break;
@@ -591,8 +608,12 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
         for (const Member& m : mb) {
           float* col = m.base + j * sy;
           switch (m.role) {
-            case Role::Solo: solve_z<Role::Solo>(g, col, pc, fz, dk.data(), m.z, C, Rb, A); break;
-            case Role::Lead: solve_z<Role::Lead>(g, col, pc, fz, dk.data(), m.z, C, Rb, A); break;
+            case Role::Solo:
+              solve_z<Role::Solo>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
+              break;
+            case Role::Lead:
+              solve_z<Role::Lead>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
+              break;
             case Role::Follow:
               solve_z<Role::Follow>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
               break;

@@ -98,8 +98,8 @@ class Diffusion {
   void factorize(double dt);
   void implicit_uniform(grid::FieldView u, double dt);
   /// The permeability path for the fields u[m] of operators sharing conductances (ops[0]'s).
-  static void implicit_variable(std::span<Diffusion* const> ops,
-                                std::span<const grid::FieldView> u, std::span<const double> dt);
+  static void implicit_variable(std::span<Diffusion* const> ops, std::span<const grid::FieldView> u,
+                                std::span<const double> dt);
   bool variable_path() const { return spec_.permeability.data != nullptr && diffuses_; }
   /// Face conductances D p of the permeability path (harmonic means in x and y, series of half
   /// cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny + j) nx + i)
@@ -120,7 +120,7 @@ class Diffusion {
   Factor fx_, fy_, fz_;                  // fx_, fy_: nz lines of nx (ny) entries; fz_: nz entries
   float top_rhs_coef_ = 0.0f;            // dt * g_top / dz0 (Dirichlet contribution to cell k = 0)
   std::vector<double> work_a_, work_b_;  // explicit solver state (padded, double)
-  std::shared_ptr<Conductances> cond_;  // face conductances, maybe shared (face_conductances)
+  std::shared_ptr<Conductances> cond_;   // face conductances, maybe shared (face_conductances)
 };
 
 /// Diffusion time of a step dt for a field that a separate step decays exactly at rate `decay`

@@ -287,7 +287,7 @@ TEST(Diffusion, SharedConductancesGiveEachFieldsOwnStepBitForBit) {
     std::vector<grid::FieldView> views;
     for (int m = 0; m < 5; ++m) {
       oo[static_cast<std::size_t>(m)]->step_implicit(own.fs.view(uo[static_cast<std::size_t>(m)]),
-                                                      dts[static_cast<std::size_t>(m)]);
+                                                     dts[static_cast<std::size_t>(m)]);
       views.push_back(shared.fs.view(us[static_cast<std::size_t>(m)]));
     }
     Diffusion::step_implicit_shared(ops, views, dts);
