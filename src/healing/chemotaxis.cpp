@@ -125,7 +125,7 @@ constexpr double kUmPerM = 1e6;
 /// One thread's scratch: the Thomas arrays of a batch of lines (n cells x lanes), two rows of
 /// carried coefficients, and the transposed planes of the x sweep.
 struct Scratch {
-  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next;
+  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next, on, gm;
   grid::AlignedBuffer ut, ct;
   Scratch(std::size_t cells, std::size_t lanes, std::size_t plane)
       : di(new double[cells]),
@@ -134,14 +134,16 @@ struct Scratch {
         dn(new double[lanes]),
         lo(new double[lanes]),
         lo_next(new double[lanes]),
+        on(new double[lanes]),
+        gm(new double[lanes]),
         ut(plane),
         ct(plane) {}
 };
 
 /// A batch of `lanes` parallel lines of n cells: cell m of lane i is u[m * us + i] (likewise the
 /// attractant c and the capacity cap), face m (between cells m and m + 1) of lane i is
-/// on[m * lanes + i] and gm[m * lanes + i]. inv_d[m] = chi / distance of face m (um), k[m] = dt /
-/// width of cell m (h/um).
+/// on[m * lanes + i] (1: both cells active). inv_d[m] = chi / distance of face m (um), dm[m] =
+/// motility / distance of face m (um/h), k[m] = dt / width of cell m (h/um).
 struct Batch {
   float* u;
   std::ptrdiff_t us;
@@ -149,16 +151,17 @@ struct Batch {
   std::ptrdiff_t cs;
   const float* cap;
   std::ptrdiff_t caps;
-  const float* on;
-  const double* gm;
+  const std::uint8_t* on;
   int n, lanes;
   const double* inv_d;
+  const double* dm;
   const double* k;
 };
 
 /// Backward-Euler upwind fluxes of every line of the batch, solved in place (Thomas algorithm,
 /// double precision). Face m's flux F = w+ u_m - w- u_{m+1}: w+- from the chemotactic speed
-/// v = chi (c_{m+1} - c_m) / dist (upwind) and the capacity-form motility gm c_{m+1}, gm c_m.
+/// v = chi (c_{m+1} - c_m) / dist (upwind) and the capacity-form motility gm c_{m+1}, gm c_m with
+/// gm = 2 dm / (c_m + c_{m+1}) on faces between active cells of positive capacity (else 0).
 /// Assembly and forward elimination share one pass over the cells; the operations and their
 /// order per lane are those of the matrix assembled first and eliminated after.
 template <bool Chemo, bool Motile>
@@ -183,15 +186,31 @@ void solve_batch(const Batch& b, Scratch& s) {
       const float* c1 = Chemo ? c0 + b.cs : nullptr;
       const float* ca = Motile ? b.cap + m * b.caps : nullptr;
       const float* cb = Motile ? ca + b.caps : nullptr;
-      const float* on = b.on + o;
-      const double* gm = b.gm + o;
-      const double id = b.inv_d[m], ka = b.k[m], kb = b.k[m + 1];
+      const double id = Chemo ? b.inv_d[m] : 0.0, ka = b.k[m], kb = b.k[m + 1];
+      // The row's face flags as doubles, and the motility coefficients D c_f / (dist c_a c_b),
+      // computed here rather than stored (8 bytes per face and direction); 0 where the face
+      // carries no flux. Separate loops, so that the main one stays in double vectors.
+      double* on = s.on.get();
+      double* gm = s.gm.get();
+      {
+        const std::uint8_t* ob = b.on + o;
+#pragma omp simd
+        for (int i = 0; i < L; ++i) on[i] = ob[i];
+      }
+      if constexpr (Motile) {
+        const double dmf = b.dm[m];
+#pragma omp simd
+        for (int i = 0; i < L; ++i) {
+          const double a = ca[i], bb = cb[i];
+          gm[i] = on[i] != 0.0 && a > 0.0 && bb > 0.0 ? dmf * 2.0 / (a + bb) : 0.0;
+        }
+      }
 #pragma omp simd
       for (int i = 0; i < L; ++i) {
         double wp = 0.0, wm = 0.0;
         if constexpr (Chemo) {
           const double dv = id * (static_cast<double>(c1[i]) - c0[i]);
-          const double v = on[i] != 0.0f ? dv : 0.0;
+          const double v = on[i] != 0.0 ? dv : 0.0;
           wp = v > 0.0 ? v : 0.0;
           wm = v < 0.0 ? -v : 0.0;
         }
@@ -275,22 +294,15 @@ ChemotaxisOperator::ChemotaxisOperator(const grid::Grid& g, std::span<const std:
   const bool chemo = chi != 0.0, motile = mot_ > 0.0;
   for (int d = 0; d < 3; ++d) {
     const std::size_t size = d == 0 ? at(nx) * at(w) * at(nz) : cells;
-    if (chemo) on_[d].assign(size, 0.0f);
-    if (motile) gm_[d].assign(size, 0.0);
+    if (chemo || motile) on_[d].assign(size, 0);
   }
   if (motile) {
     cap_.assign(cap, cap + g.padded_size());
     capx_.assign(at(nx) * at(w) * at(nz), 0.0f);
   }
-  const double dx = g.dx * kUmPerM;
-  // Face from a to its + neighbour b (distance dist um) at index q of direction d.
-  const auto face = [&](int d, std::size_t q, std::ptrdiff_t a, std::ptrdiff_t b, double dist) {
-    const bool on = active[at(a)] && active[at(b)];
-    if (chemo) on_[d][q] = on ? 1.0f : 0.0f;
-    if (!motile || !on) return;
-    const double dm = mot_ / dist;  // um/h per unit of u / c
-    const double ca = cap[a], cb = cap[b];
-    if (dm > 0.0 && ca > 0.0 && cb > 0.0) gm_[d][q] = dm * 2.0 / (ca + cb);  // D c_f/dist/(ca cb)
+  // Face from a to its + neighbour b at index q of direction d.
+  const auto face = [&](int d, std::size_t q, std::ptrdiff_t a, std::ptrdiff_t b) {
+    on_[d][q] = active[at(a)] && active[at(b)] ? 1 : 0;
   };
   for (int k = 0; k < nz; ++k)
     for (int j = 0; j < ny; ++j)
@@ -298,12 +310,9 @@ ChemotaxisOperator::ChemotaxisOperator(const grid::Grid& g, std::span<const std:
         const std::ptrdiff_t a = g.at(i, j, k);
         const std::size_t qx = (at(k) * at(nx) + at(i)) * at(w) + at(j);
         if (motile) capx_[qx] = cap[a];
-        if (i + 1 < nx) face(0, qx, a, a + 1, dx);
-        if (j + 1 < ny) face(1, (at(k) * at(ny) + at(j)) * at(nx) + at(i), a, a + g.sy(), dx);
-        if (k + 1 < nz) {
-          face(2, (at(j) * at(nz) + at(k)) * at(nx) + at(i), a, a + g.sz(),
-               (g.zc(k + 1) - g.zc(k)) * kUmPerM);
-        }
+        if (i + 1 < nx) face(0, qx, a, a + 1);
+        if (j + 1 < ny) face(1, (at(k) * at(ny) + at(j)) * at(nx) + at(i), a, a + g.sy());
+        if (k + 1 < nz) face(2, (at(j) * at(nz) + at(k)) * at(nx) + at(i), a, a + g.sz());
       }
 }
 
@@ -332,16 +341,20 @@ void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldView c, double
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const double dx = g.dx * kUmPerM;
   // Per-face chi / distance and per-cell dt / width: uniform in x and y, by depth in z.
-  const std::vector<double> inv_dx(at(std::max(nx, ny)), chi_ / dx), k_dx(inv_dx.size(), dt / dx);
-  std::vector<double> inv_dz(at(nz), 0.0), k_dz(at(nz));
+  const std::vector<double> inv_dx(at(std::max(nx, ny)), chi_ / dx), k_dx(inv_dx.size(), dt / dx),
+      dm_dx(inv_dx.size(), mot_ / dx);
+  std::vector<double> inv_dz(at(nz), 0.0), k_dz(at(nz)), dm_dz(at(nz), 0.0);
   for (int k = 0; k < nz; ++k) {
-    if (k + 1 < nz) inv_dz[at(k)] = chi_ / ((g.zc(k + 1) - g.zc(k)) * kUmPerM);
+    if (k + 1 < nz) {
+      const double dist = (g.zc(k + 1) - g.zc(k)) * kUmPerM;
+      inv_dz[at(k)] = chi_ / dist;
+      dm_dz[at(k)] = mot_ / dist;  // um/h per unit of u / c
+    }
     k_dz[at(k)] = dt / (g.dz(k) * kUmPerM);
   }
   const float* cd = Chemo ? c.data : nullptr;
   const float* capd = Motile ? cap_.data() : nullptr;
-  const auto on = [&](int d, std::size_t q) { return Chemo ? on_[d].data() + q : nullptr; };
-  const auto gm = [&](int d, std::size_t q) { return Motile ? gm_[d].data() + q : nullptr; };
+  const auto on = [&](int d, std::size_t q) { return on_[d].data() + q; };
   const std::size_t most = at(std::max({nx, ny, nz}));
   const std::size_t plane = at(nx) * at(w);
 #pragma omp parallel if (g.cells() >= 32768)
@@ -356,21 +369,21 @@ void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldView c, double
       transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
       if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
       solve_batch<Chemo, Motile>(
-          {s.ut.data(), w, s.ct.data(), w, Motile ? capx_.data() + qx : nullptr, w, on(0, qx),
-           gm(0, qx), nx, w, inv_dx.data(), k_dx.data()},
+          {s.ut.data(), w, s.ct.data(), w, Motile ? capx_.data() + qx : nullptr, w, on(0, qx), nx,
+           w, inv_dx.data(), dm_dx.data(), k_dx.data()},
           s);
       transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
       const std::size_t qy = at(k) * at(ny) * at(nx);
       solve_batch<Chemo, Motile>({up, sy, cp, sy, Motile ? capd + g.at(0, 0, k) : nullptr, sy,
-                                  on(1, qy), gm(1, qy), ny, nx, inv_dx.data(), k_dx.data()},
+                                  on(1, qy), ny, nx, inv_dx.data(), dm_dx.data(), k_dx.data()},
                                  s);
     }
 #pragma omp for schedule(dynamic, 2)
     for (int j = 0; j < ny; ++j) {
       const std::size_t qz = at(j) * at(nz) * at(nx);
       solve_batch<Chemo, Motile>({u.data + g.at(0, j, 0), sz, Chemo ? cd + g.at(0, j, 0) : nullptr,
-                                  sz, Motile ? capd + g.at(0, j, 0) : nullptr, sz, on(2, qz),
-                                  gm(2, qz), nz, nx, inv_dz.data(), k_dz.data()},
+                                  sz, Motile ? capd + g.at(0, j, 0) : nullptr, sz, on(2, qz), nz,
+                                  nx, inv_dz.data(), dm_dz.data(), k_dz.data()},
                                  s);
     }
   }

@@ -56,10 +56,11 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView attractant
                               const Motility& motility = {});
 
 /// chemotaxis_step_implicit for one field, with what does not change during a run computed once:
-/// which faces carry flux (both cells active), the motility coefficient D c_f / (dist c_a c_b)
-/// of every face, and the capacity in the transposed layout of the x sweep. Each direction's
-/// lines are solved together, one SIMD lane per line: x lines from a transposed copy of each
-/// plane (contiguous lanes, no strided gathers), y and z lines in place; assembly and forward
+/// which faces carry flux (both cells active, one byte per face) and the capacity in the
+/// transposed layout of the x sweep; the motility coefficient D c_f / (dist c_a c_b) of a face
+/// is computed from the capacities where it is used (storing it took 24 bytes per cell). Each
+/// direction's lines are solved together, one SIMD lane per line: x lines from a transposed copy of
+/// each plane (contiguous lanes, no strided gathers), y and z lines in place; assembly and forward
 /// elimination run in one pass. Double precision, with the same operations in the same order as
 /// before the cache, so the result is bit for bit chemotaxis_step_implicit's.
 class ChemotaxisOperator {
@@ -79,10 +80,9 @@ class ChemotaxisOperator {
   double mot_;  // um^2/h, 0 = no motility
   int w_;       // lanes of a transposed plane (ny rounded up to 16)
   // Per face from a cell to its + neighbour, by direction (x, y, z): 1 where both cells are
-  // active (`on_`, chemotaxis) and the motility coefficient, 0 where no flux (`gm_`). Layouts:
-  // x (k nx + i) w + j, y (k ny + j) nx + i, z (j nz + k) nx + i.
-  std::vector<float> on_[3];
-  std::vector<double> gm_[3];
+  // active, 0 where no flux. Layouts: x (k nx + i) w + j, y (k ny + j) nx + i, z (j nz + k)
+  // nx + i. (The motility coefficient of a face is computed from the capacities where used.)
+  std::vector<std::uint8_t> on_[3];
   std::vector<float> cap_;   // capacity, padded (y and z sweeps)
   std::vector<float> capx_;  // capacity, transposed planes (x sweep)
 };

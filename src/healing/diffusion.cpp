@@ -163,7 +163,8 @@ void Diffusion::step_implicit(FieldView u, double dt) {
     decay_source(u, dt, spec_.decay, spec_.source);
   } else if (spec_.permeability.data) {
     decay_source(u, dt, spec_.decay, spec_.source);
-    implicit_variable(u, dt);
+    Diffusion* self = this;
+    implicit_variable({&self, 1}, {&u, 1}, {&dt, 1});
   } else {
     implicit_uniform(u, dt);  // decay/source fused into its first pass
   }
@@ -287,9 +288,11 @@ void Diffusion::face_conductances() {
   const int w = transpose::lanes_for(ny);
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const std::size_t cells = at(nx) * at(ny) * at(nz);
-  cx_.assign(at(nx) * at(w) * at(nz), 0.0f);
-  cy_.assign(cells, 0.0f);
-  cz_.assign(cells, 0.0f);
+  if (!cond_) cond_ = std::make_shared<Conductances>();
+  Conductances& cf = *cond_;
+  cf.x.assign(at(nx) * at(w) * at(nz), 0.0f);
+  cf.y.assign(cells, 0.0f);
+  cf.z.assign(cells, 0.0f);
 #pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int k = 0; k < nz; ++k) {
     const std::size_t kk = at(k);
@@ -300,9 +303,9 @@ void Diffusion::face_conductances() {
     const float h2 = k + 1 < nz ? static_cast<float>(g.dz(k + 1)) : 1.0f;
     for (int j = 0; j < ny; ++j) {
       const float* pc = pbase + k * sz + j * sy;
-      float* fx = cx_.data() + kk * at(nx) * at(w) + at(j);
-      float* fy = cy_.data() + (kk * at(ny) + at(j)) * at(nx);
-      float* fz = cz_.data() + (at(j) * at(nz) + kk) * at(nx);
+      float* fx = cf.x.data() + kk * at(nx) * at(w) + at(j);
+      float* fy = cf.y.data() + (kk * at(ny) + at(j)) * at(nx);
+      float* fz = cf.z.data() + (at(j) * at(nz) + kk) * at(nx);
       for (int i = 0; i + 1 < nx; ++i) fx[at(i) * at(w)] = harmonic(dk * pc[i], dk * pc[i + 1]);
       if (j + 1 < ny) {
         const float* pn = pc + sy;
@@ -320,18 +323,231 @@ void Diffusion::face_conductances() {
   }
 }
 
-void Diffusion::implicit_variable(FieldView u, double dt) {
-  if (!spec_.permeability_fixed || cx_.empty()) face_conductances();
-  const Grid& g = *g_;
+namespace {
+
+/// How one field of a shared-conductance pass takes part in the elimination: Solo computes its
+/// own pivots; Lead computes them and keeps their inverses in R for the field after it; Follow
+/// (the same step as the field before) takes the inverse pivots from R and the eliminated
+/// upper coefficients from C instead of computing them: the same numbers, so the same results.
+enum class Role { Solo, Lead, Follow };
+
+/// One row of lanes of the forward elimination of the x or y sweep: ap = k f is the
+/// coefficient of the face after the row, A holds the one before (the previous row's ap).
+template <Role R, bool First>
+inline void eliminate_row(float* cur, const float* uprev, const float* f, float k, float* cp,
+                          const float* cprev, float* rr, float* A, int n) {
+#pragma omp simd
+  for (int l = 0; l < n; ++l) {
+    const float ap = k * f[l];
+    const float a = A[l];
+    const float um = !First ? uprev[l] : 0.0f;
+    float r;
+    if constexpr (R == Role::Follow) {
+      r = rr[l];
+    } else {
+      const float cm = !First ? cprev[l] : 0.0f;
+      r = 1.0f / (1.0f + a + ap - a * cm);
+      cp[l] = ap * r;
+      if constexpr (R == Role::Lead) rr[l] = r;
+    }
+    cur[l] = (cur[l] + a * um) * r;
+    A[l] = ap;
+  }
+}
+
+/// One row of lanes of the back substitution: cur += cp next.
+inline void substitute_row(float* cur, const float* next, const float* cp, int n) {
+#pragma omp simd
+  for (int l = 0; l < n; ++l) cur[l] += cp[l] * next[l];
+}
+
+/// The x sweep of one transposed plane U (nx rows of w lanes), faces fx in the same layout.
+template <Role R>
+void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, int w, float kxy) {
+  for (int l = 0; l < w; ++l) A[l] = 0.0f;
+  eliminate_row<R, true>(U, U, fx, nx > 1 ? kxy : 0.0f, C, C, Rb, A, w);
+  for (int i = 1; i < nx; ++i) {
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
+    float* cur = U + o;
+    eliminate_row<R, false>(cur, cur - w, fx + o, i + 1 < nx ? kxy : 0.0f, C + o, C + o - w, Rb + o,
+                            A, w);
+  }
+  for (int i = nx - 2; i >= 0; --i) {
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
+    substitute_row(U + o, U + o + w, C + o, w);
+  }
+}
+
+/// The y sweep of one plane in place (ny rows of nx lanes, row stride sy), faces fy by row.
+template <Role R>
+void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, float* C, float* Rb, float* A,
+             int nx, int ny, float kxy) {
+  for (int i = 0; i < nx; ++i) A[i] = 0.0f;
+  eliminate_row<R, true>(plane, plane, fy, ny > 1 ? kxy : 0.0f, C, C, Rb, A, nx);
+  for (int j = 1; j < ny; ++j) {
+    float* cur = plane + j * sy;
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(j) * nx;
+    eliminate_row<R, false>(cur, cur - sy, fy + o, j + 1 < ny ? kxy : 0.0f, C + o, C + o - nx,
+                            Rb + o, A, nx);
+  }
+  for (int j = ny - 2; j >= 0; --j) {
+    substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * nx,
+                   nx);
+  }
+}
+
+/// What the z sweep of one field needs besides its column.
+struct ZLine {
+  double dt;
+  bool top;  // Dirichlet top value utop, through the half cell of e = d1 p at k = 0
+  float utop;
+};
+
+/// One row k of the z sweep's forward elimination (nx lanes): faces f below the row (ap = dtv f),
+/// A the face above (set by row k - 1 as f dtn); the first row may have the Dirichlet top, whose
+/// half cell has e = d1 p.
+template <Role R, bool First>
+inline void eliminate_z(float* cur, const float* prev, const float* f, float dtv, float dtn,
+                        float* cp, const float* cprev, float* rr, float* A, int nx,
+                        bool dirichlet = false, const float* pk = nullptr, float d1 = 0.0f,
+                        float h = 1.0f, float utop = 0.0f) {
+#pragma omp simd
+  for (int i = 0; i < nx; ++i) {
+    const float gp = f[i];
+    const float ap = dtv * gp;  // coefficient of the face below, seen from k
+    const float a = A[i];       // face above, seen from k (set by k - 1)
+    const float um = !First ? prev[i] : 0.0f;
+    float r, rhs = 0.0f;
+    if constexpr (R == Role::Follow) {  // (a follower has no Dirichlet top)
+      r = rr[i];
+    } else {
+      float extra = 0.0f;
+      if constexpr (First) {
+        if (dirichlet) {
+          extra = dtv * 2.0f * (d1 * pk[i]) / h;
+          rhs = extra * utop;
+        }
+      }
+      const float cm = !First ? cprev[i] : 0.0f;
+      r = 1.0f / (1.0f + a + ap + extra - a * cm);
+      cp[i] = ap * r;
+      if constexpr (R == Role::Lead) rr[i] = r;
+    }
+    cur[i] = (cur[i] + rhs + a * um) * r;
+    // The face below seen from cell k + 1 has the same conductance over dz(k + 1).
+    A[i] = gp * dtn;
+  }
+}
+
+/// The z sweep of the rows j (nz rows of nx lanes, plane stride sz), faces fz ((k) nx + i, the
+/// face below each cell), permeability pc of the same cells for a Dirichlet top.
+template <Role R>
+void solve_z(const Grid& g, float* col, const float* pc, const float* fz, const double* dk,
+             const ZLine& z, float* C, float* Rb, float* A) {
+  const int nx = g.nx, nz = g.nz;
+  const std::ptrdiff_t sz = g.sz();
+  for (int i = 0; i < nx; ++i) A[i] = 0.0f;
+  for (int k = 0; k < nz; ++k) {
+    const float dtv = static_cast<float>(z.dt / g.dz(k));
+    const float dtn = k + 1 < nz ? static_cast<float>(z.dt / g.dz(k + 1)) : 0.0f;
+    float* cur = col + k * sz;
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(k) * nx;
+    const float* f = fz + o;  // face below (0 at nz - 1)
+    if (k == 0) {
+      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, nx, z.top, pc,
+                           static_cast<float>(dk[0]), static_cast<float>(g.dz(0)), z.utop);
+    } else {
+      eliminate_z<R, false>(cur, cur - sz, f, dtv, dtn, C + o, C + o - nx, Rb + o, A, nx);
+    }
+  }
+  for (int k = nz - 2; k >= 0; --k) {
+    substitute_row(col + k * sz, col + (k + 1) * sz, C + static_cast<std::ptrdiff_t>(k) * nx, nx);
+  }
+}
+
+}  // namespace
+
+bool Diffusion::can_share(const Diffusion& other) const {
+  return variable_path() && other.variable_path() && spec_.permeability_fixed &&
+         other.spec_.permeability_fixed &&
+         spec_.permeability.data == other.spec_.permeability.data &&
+         g_->padded_size() == other.g_->padded_size() && g_->nx == other.g_->nx &&
+         g_->ny == other.g_->ny && g_->nz == other.g_->nz && dk_ == other.dk_;
+}
+
+void Diffusion::share_conductances(Diffusion& other) {
+  if (!can_share(other)) {
+    throw std::invalid_argument("internal: face conductances shared between different operators");
+  }
+  if (!other.cond_) other.cond_ = std::make_shared<Conductances>();
+  cond_ = other.cond_;
+}
+
+void Diffusion::step_implicit_shared(std::span<Diffusion* const> ops, std::span<const FieldView> u,
+                                     std::span<const double> dt) {
+  if (ops.empty()) return;
+  if (u.size() != ops.size() || dt.size() != ops.size()) {
+    throw std::invalid_argument("internal: step_implicit_shared needs one field and step per op");
+  }
+  for (std::size_t m = 0; m < ops.size(); ++m) {
+    if (m > 0 && !ops[m]->shares_with(*ops[0])) {
+      throw std::invalid_argument("internal: step_implicit_shared on operators not sharing");
+    }
+    if (!(dt[m] > 0.0)) throw std::invalid_argument("internal: implicit step needs dt > 0");
+    if (u[m].grid->padded_size() != ops[m]->g_->padded_size()) {
+      throw std::invalid_argument("internal: field is on a different grid");
+    }
+  }
+  if (ops.size() == 1 || !ops[0]->variable_path()) {  // (one field: its own step)
+    for (std::size_t m = 0; m < ops.size(); ++m) ops[m]->step_implicit(u[m], dt[m]);
+    return;
+  }
+  for (std::size_t m = 0; m < ops.size(); ++m) {
+    decay_source(u[m], dt[m], ops[m]->spec_.decay, ops[m]->spec_.source);
+  }
+  implicit_variable(ops, u, dt);
+}
+
+void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<const FieldView> us,
+                                  std::span<const double> dts) {
+  Diffusion& d0 = *ops[0];
+  if (!d0.cond_) d0.cond_ = std::make_shared<Conductances>();
+  if (!d0.spec_.permeability_fixed || d0.cond_->x.empty()) d0.face_conductances();
+  const Conductances& cf = *d0.cond_;
+  const Grid& g = *d0.g_;
+  const std::vector<double>& dk = d0.dk_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();
-  float* const base = u.data + g.at(0, 0, 0);
-  const float* const pbase = spec_.permeability.data + g.at(0, 0, 0);
-  const float kxy = static_cast<float>(dt / (g.dx * g.dx));
-  const bool top = spec_.top_value.has_value();
-  const float utop = static_cast<float>(spec_.top_value.value_or(0.0));
+  const float* const pbase = d0.spec_.permeability.data + g.at(0, 0, 0);
   const bool big = worth_threads(g);
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+
+  // Each field with its role: a field with the same step as the one before (and no Dirichlet
+  // top, for either) follows it and takes its pivots.
+  const std::size_t nm = ops.size();
+  struct Member {
+    float* base;
+    float kxy;
+    ZLine z;
+    Role role;
+  };
+  std::vector<Member> mb(nm);
+  std::vector<bool> follows(nm, false);
+  for (std::size_t m = 0; m < nm; ++m) {
+    const Diffusion& d = *ops[m];
+    mb[m].base = us[m].data + g.at(0, 0, 0);
+    mb[m].kxy = static_cast<float>(dts[m] / (g.dx * g.dx));
+    mb[m].z = {dts[m], d.spec_.top_value.has_value(),
+               static_cast<float>(d.spec_.top_value.value_or(0.0))};
+    follows[m] = m > 0 && dts[m] == dts[m - 1] && !mb[m].z.top && !mb[m - 1].z.top;
+  }
+  bool keep = false;
+  for (std::size_t m = 0; m < nm; ++m) {
+    mb[m].role = follows[m] ? Role::Follow : m + 1 < nm && follows[m + 1] ? Role::Lead : Role::Solo;
+    keep = keep || follows[m];
+  }
+  bool zsolve = nz > 1 && d0.diffuses_;
+  for (const Member& m : mb) zsolve = zsolve || m.z.top;
 
 #pragma omp parallel if (big)
   {
@@ -339,117 +555,69 @@ void Diffusion::implicit_variable(FieldView u, double dt) {
     const int w = transpose::lanes_for(ny);
     const std::size_t wx = at(nx) * at(w);
     const std::size_t wy = at(std::max(ny, nz)) * at(nx);
-    grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), am(std::max<std::size_t>(at(w), at(nx)));
-    float *U = ub.data(), *C = cb.data(), *A = am.data();
+    grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), rb(keep ? std::max(wx, wy) : 1),
+        am(std::max<std::size_t>(at(w), at(nx)));
+    float *U = ub.data(), *C = cb.data(), *Rb = rb.data(), *A = am.data();
 #pragma omp for schedule(dynamic, 2)
     for (int k = 0; k < nz; ++k) {
       const std::size_t kk = at(k);
-      const bool moves = static_cast<float>(dk_[kk]) > 0.0f;
-      float* plane = base + k * sz;
+      const bool moves = static_cast<float>(dk[kk]) > 0.0f;
       if (nx > 1 && moves) {
-        load_plane_t(plane, sy, nx, ny, w, U);
-        const float* fx = cx_.data() + kk * wx;   // face i of lane l at fx[i w + l]
-        for (int l = 0; l < w; ++l) A[l] = 0.0f;  // coefficient of the face below
-        for (int i = 0; i < nx; ++i) {
-          const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
-          float* cur = U + o;
-          const float* f = fx + o;
-          float* cp = C + o;
-          const float* cprev = i > 0 ? cp - w : cp;  // (unused at i = 0)
-          const float* uprev = i > 0 ? cur - w : cur;
-          const float kx = i + 1 < nx ? kxy : 0.0f;
-#pragma omp simd
-          for (int l = 0; l < w; ++l) {
-            const float ap = kx * f[l];
-            const float a = A[l];
-            const float cm = i > 0 ? cprev[l] : 0.0f;
-            const float um = i > 0 ? uprev[l] : 0.0f;
-            const float r = 1.0f / (1.0f + a + ap - a * cm);
-            cur[l] = (cur[l] + a * um) * r;
-            cp[l] = ap * r;
-            A[l] = ap;
+        const float* fx = cf.x.data() + kk * wx;  // face i of lane l at fx[i w + l]
+        for (const Member& m : mb) {
+          float* plane = m.base + k * sz;
+          load_plane_t(plane, sy, nx, ny, w, U);
+          switch (m.role) {
+            case Role::Solo:
+              solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
+            case Role::Lead:
+              solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
+            case Role::Follow:
+              solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy);
+              break;
           }
+          store_plane_t(U, nx, ny, w, plane, sy);
         }
-        for (int i = nx - 2; i >= 0; --i) {
-          float* cur = U + static_cast<std::ptrdiff_t>(i) * w;
-          const float* cp = C + static_cast<std::ptrdiff_t>(i) * w;
-#pragma omp simd
-          for (int l = 0; l < w; ++l) cur[l] += cp[l] * cur[l + w];
-        }
-        store_plane_t(U, nx, ny, w, plane, sy);
       }
       if (ny > 1 && moves) {
-        for (int i = 0; i < nx; ++i) A[i] = 0.0f;
-        for (int j = 0; j < ny; ++j) {
-          float* cur = plane + j * sy;
-          const float* prev = cur - sy;  // ghost row at j = 0 (unused)
-          const float* f = cy_.data() + (kk * at(ny) + at(j)) * at(nx);
-          float* cp = C + at(j) * at(nx);
-          const float* cprev = j > 0 ? cp - nx : cp;
-          const float ky = j + 1 < ny ? kxy : 0.0f;
-#pragma omp simd
-          for (int i = 0; i < nx; ++i) {
-            const float ap = ky * f[i];
-            const float a = A[i];
-            const float cm = j > 0 ? cprev[i] : 0.0f;
-            const float um = j > 0 ? prev[i] : 0.0f;
-            const float r = 1.0f / (1.0f + a + ap - a * cm);
-            cur[i] = (cur[i] + a * um) * r;
-            cp[i] = ap * r;
-            A[i] = ap;
+        const float* fy = cf.y.data() + kk * at(ny) * at(nx);
+        for (const Member& m : mb) {
+          float* plane = m.base + k * sz;
+          switch (m.role) {
+            case Role::Solo:
+              solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+              break;
+            case Role::Lead:
+              solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+              break;
+            case Role::Follow:
+              solve_y<Role::Follow>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+              break;
           }
-        }
-        for (int j = ny - 2; j >= 0; --j) {
-          float* cur = plane + j * sy;
-          const float* cp = C + at(j) * at(nx);
-#pragma omp simd
-          for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sy];
         }
       }
     }
 
-    if ((nz > 1 && diffuses_) || top) {
+    if (zsolve) {
 #pragma omp for schedule(dynamic, 2)
       for (int j = 0; j < ny; ++j) {
-        float* col = base + j * sy;
-        for (int i = 0; i < nx; ++i) A[i] = 0.0f;
-        for (int k = 0; k < nz; ++k) {
-          const std::size_t kk = at(k);
-          const float h = static_cast<float>(g.dz(k));
-          const float dtv = static_cast<float>(dt / g.dz(k));
-          const float d1 = static_cast<float>(dk_[kk]);
-          const float dtn = k + 1 < nz ? static_cast<float>(dt / g.dz(k + 1)) : 0.0f;
-          float* cur = col + k * sz;
-          const float* prev = cur - sz;
-          const float* pc = pbase + j * sy + k * sz;
-          const float* f = cz_.data() + (at(j) * at(nz) + kk) * at(nx);  // face below (0 at nz-1)
-          float* cp = C + kk * at(nx);
-          const float* cprev = k > 0 ? cp - nx : cp;
-          const bool dirichlet = k == 0 && top;
-#pragma omp simd
-          for (int i = 0; i < nx; ++i) {
-            const float gp = f[i];
-            const float ap = dtv * gp;  // coefficient of the face below, seen from k
-            const float a = A[i];       // face above, seen from k (set by k - 1)
-            float extra = 0.0f, rhs = 0.0f;
-            if (dirichlet) {
-              extra = dtv * 2.0f * (d1 * pc[i]) / h;
-              rhs = extra * utop;
-            }
-            const float cm = k > 0 ? cprev[i] : 0.0f;
-            const float um = k > 0 ? prev[i] : 0.0f;
-            const float r = 1.0f / (1.0f + a + ap + extra - a * cm);
-            cur[i] = (cur[i] + rhs + a * um) * r;
-            cp[i] = ap * r;
-            // The face below seen from cell k + 1 has the same conductance over dz(k + 1).
-            A[i] = gp * dtn;
+        const float* fz = cf.z.data() + at(j) * at(nz) * at(nx);
+        const float* pc = pbase + j * sy;
+        for (const Member& m : mb) {
+          float* col = m.base + j * sy;
+          switch (m.role) {
+            case Role::Solo:
+              solve_z<Role::Solo>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
+              break;
+            case Role::Lead:
+              solve_z<Role::Lead>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
+              break;
+            case Role::Follow:
+              solve_z<Role::Follow>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
+              break;
           }
-        }
-        for (int k = nz - 2; k >= 0; --k) {
-          float* cur = col + k * sz;
-          const float* cp = C + at(k) * at(nx);
-#pragma omp simd
-          for (int i = 0; i < nx; ++i) cur[i] += cp[i] * cur[i + sz];
         }
       }
     }

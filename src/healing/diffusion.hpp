@@ -24,7 +24,9 @@
 // Units: SI (m, s); field units are the caller's.
 #pragma once
 
+#include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "grid/grid.hpp"
@@ -62,6 +64,26 @@ class Diffusion {
   /// One backward-Euler LOD step of length dt (s) on the interior of u, after exact decay/source.
   void step_implicit(grid::FieldView u, double dt);
 
+  /// True when this operator's implicit step may use `other`'s face conductances: both take the
+  /// permeability path with the same fixed permeability field and the same diffusivities, so
+  /// the conductances are the same numbers.
+  bool can_share(const Diffusion& other) const;
+  /// Uses `other`'s face conductances from now on (can_share must hold): one table for both
+  /// (the memory of one field's worth of x, y and z faces saved).
+  void share_conductances(Diffusion& other);
+  /// True when both operators use one table of face conductances (share_conductances).
+  bool shares_with(const Diffusion& other) const {
+    return cond_ != nullptr && cond_ == other.cond_;
+  }
+  /// step_implicit of several fields, u[m] by ops[m] over dt[m] (s), whose operators share their
+  /// face conductances (shares_with ops[0]): one pass over the grid and the conductances for
+  /// all of them, each plane or row of every field solved while its conductances are in cache,
+  /// and fields with the same step (dt and no Dirichlet top) next to each other in the list
+  /// share the elimination itself (its pivots), computed once. Each field's result is bit for
+  /// bit what its own step_implicit gives.
+  static void step_implicit_shared(std::span<Diffusion* const> ops,
+                                   std::span<const grid::FieldView> u, std::span<const double> dt);
+
   /// Forward-Euler steps covering dt (s), sub-cycled into explicit_substeps(dt) equal sub-steps.
   void step_explicit(grid::FieldView u, double dt);
   /// Largest stable and positivity-preserving forward-Euler step (s); +inf when nothing diffuses.
@@ -75,11 +97,17 @@ class Diffusion {
   };
   void factorize(double dt);
   void implicit_uniform(grid::FieldView u, double dt);
-  void implicit_variable(grid::FieldView u, double dt);
+  /// The permeability path for the fields u[m] of operators sharing conductances (ops[0]'s).
+  static void implicit_variable(std::span<Diffusion* const> ops, std::span<const grid::FieldView> u,
+                                std::span<const double> dt);
+  bool variable_path() const { return spec_.permeability.data != nullptr && diffuses_; }
   /// Face conductances D p of the permeability path (harmonic means in x and y, series of half
-  /// cells in z) into cx_ (transposed planes, (k nx + i) w + j), cy_ ((k ny + j) nx + i) and cz_
-  /// ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line is 0.
+  /// cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny + j) nx + i)
+  /// and z ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line is 0.
   void face_conductances();
+  struct Conductances {
+    std::vector<float> x, y, z;
+  };
   void explicit_once(const double* old, double* out, double dt) const;
 
   const grid::Grid* g_;
@@ -92,7 +120,7 @@ class Diffusion {
   Factor fx_, fy_, fz_;                  // fx_, fy_: nz lines of nx (ny) entries; fz_: nz entries
   float top_rhs_coef_ = 0.0f;            // dt * g_top / dz0 (Dirichlet contribution to cell k = 0)
   std::vector<double> work_a_, work_b_;  // explicit solver state (padded, double)
-  std::vector<float> cx_, cy_, cz_;      // face conductances (face_conductances)
+  std::shared_ptr<Conductances> cond_;   // face conductances, maybe shared (face_conductances)
 };
 
 /// Diffusion time of a step dt for a field that a separate step decays exactly at rate `decay`

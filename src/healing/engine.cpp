@@ -34,8 +34,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       elastin_(model_.slot("elastin")),
       base_(baselines_from_profile(tissue.patch.profile())),
       fields_(tissue.grid()),
-      permeability_(tissue.grid()),
-      capacity_(tissue.grid()) {
+      permeability_(tissue.grid()) {
   const grid::Grid& g = tissue.grid();
   layer_of_.assign(g.padded_size(), 0);
   const grid::ConstFieldView lay = tissue.fields.view(skin::field::kLayer);
@@ -71,6 +70,9 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.ghosts = false;  // reactions are pointwise, the cell transport reads interiors only
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
   movers_.resize(specs_.size());
+  // Baselines of the fields with capacity-form motility: read by the movers' constructors, which
+  // keep what they need (the field set is dropped after construction).
+  grid::FieldSet capacity(g);
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -109,9 +111,9 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     const double mot = capacity_motility(s, base_, cap, model_);
     Motility motility;
     if (mot > 0.0) {
-      const int id = capacity_.add(s.name);
-      motility = {mot, capacity_.view(id)};
-      grid::FieldView cv = capacity_.view(id);
+      const int id = capacity.add(s.name);
+      motility = {mot, capacity.view(id)};
+      grid::FieldView cv = capacity.view(id);
       for (int k = 0; k < g.nz; ++k)
         for (int j = 0; j < g.ny; ++j)
           for (int i = 0; i < g.nx; ++i) {

@@ -104,7 +104,6 @@ class Engine {
   std::vector<std::unique_ptr<ChemotaxisOperator>> movers_;
   std::vector<FieldSpec> specs_;
   grid::FieldSet permeability_;  // transport masks, one per distinct pattern
-  grid::FieldSet capacity_;      // baselines of the fields with capacity-form motility
   std::unique_ptr<Stepper> stepper_;
 };
 

@@ -46,8 +46,17 @@ void Stepper::set_field(int id, TransportSpec spec) {
   }
   const auto k = static_cast<std::size_t>(id);
   ops_[k].reset();
+  grouped_ = false;
   if (spec.mode != TransportMode::None) {
     ops_[k] = std::make_unique<Diffusion>(fields_.grid(), spec.diffusion);
+    // One table of face conductances for the fields that have the same ones (the same fixed
+    // permeability and diffusivities).
+    for (std::size_t o = 0; o < ops_.size(); ++o) {
+      if (o != k && ops_[o] && ops_[k]->can_share(*ops_[o])) {
+        ops_[k]->share_conductances(*ops_[o]);
+        break;
+      }
+    }
   } else if (!(spec.diffusion.decay >= 0.0) || !std::isfinite(spec.diffusion.source)) {
     throw std::invalid_argument("internal: decay must be >= 0 and source finite");
   }
@@ -114,8 +123,49 @@ void Stepper::fill_ghosts() {
   for (int id = 0; id < fields_.size(); ++id) grid::fill_ghosts_neumann(fields_.view(id));
 }
 
-void Stepper::transport(double dt) {
+void Stepper::group_fields() {
+  groups_.clear();
   for (int id = 0; id < fields_.size(); ++id) {
+    const auto k = static_cast<std::size_t>(id);
+    bool joined = false;
+    if (specs_[k].mode == TransportMode::Implicit) {
+      for (auto& grp : groups_) {
+        const auto f = static_cast<std::size_t>(grp.front());
+        if (specs_[f].mode == TransportMode::Implicit && ops_[k]->shares_with(*ops_[f])) {
+          grp.push_back(id);
+          joined = true;
+          break;
+        }
+      }
+    }
+    if (!joined) groups_.push_back({id});
+  }
+  for (auto& grp : groups_) {
+    std::stable_sort(grp.begin(), grp.end(), [&](int a, int b) {
+      return specs_[static_cast<std::size_t>(a)].reaction_decay <
+             specs_[static_cast<std::size_t>(b)].reaction_decay;
+    });
+  }
+  grouped_ = true;
+}
+
+void Stepper::transport(double dt) {
+  if (!grouped_) group_fields();
+  for (const auto& grp : groups_) {
+    if (grp.size() > 1) {  // implicit fields sharing conductances: one pass
+      group_ops_.clear();
+      group_u_.clear();
+      group_dt_.clear();
+      for (int id : grp) {
+        const auto k = static_cast<std::size_t>(id);
+        group_ops_.push_back(ops_[k].get());
+        group_u_.push_back(fields_.view(id));
+        group_dt_.push_back(coupled_diffusion_time(dt, specs_[k].reaction_decay));
+      }
+      Diffusion::step_implicit_shared(group_ops_, group_u_, group_dt_);
+      continue;
+    }
+    const int id = grp.front();
     const auto k = static_cast<std::size_t>(id);
     const TransportSpec& s = specs_[k];
     const double dt_diff = coupled_diffusion_time(dt, s.reaction_decay);

@@ -184,6 +184,10 @@ class Stepper {
   /// Advances all fields by dt from t_ (no acceptance logic).
   void trial_step(double dt);
   void transport(double dt);
+  /// Groups the implicit fields whose operators share face conductances (transport solves each
+  /// group in one pass, Diffusion::step_implicit_shared); fields with the same reaction_decay
+  /// (hence the same diffusion time) next to each other.
+  void group_fields();
   void fill_ghosts();
   /// trial_step(h) from time t0; on an exception the fields are restored from the backup.
   /// `into`: the step's first reaction is written into the backup buffers, which are then
@@ -203,6 +207,12 @@ class Stepper {
   double dt_;
   std::vector<TransportSpec> specs_;
   std::vector<std::unique_ptr<Diffusion>> ops_;
+  /// Fields in transport order: groups of implicit fields sharing conductances (group_fields).
+  std::vector<std::vector<int>> groups_;
+  bool grouped_ = false;
+  std::vector<Diffusion*> group_ops_;  // scratch of transport()
+  std::vector<grid::FieldView> group_u_;
+  std::vector<double> group_dt_;
   std::vector<grid::AlignedBuffer> backup_;
   std::vector<grid::AlignedBuffer> full_;  // StepDoubling: the full step of controlled fields
   /// What one z plane of one field looks like after a trial step.

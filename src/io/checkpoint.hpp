@@ -49,6 +49,8 @@ class ByteWriter {
   /// u64 count, then the float32 values.
   void floats(std::span<const float> v);
   void f64s(std::span<const double> v);
+  /// Room for n more bytes (one allocation for a large payload written piece by piece).
+  void reserve(std::size_t n) { s_.reserve(s_.size() + n); }
   const std::string& bytes() const { return s_; }
   std::string take() { return std::move(s_); }
 

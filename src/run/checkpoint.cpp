@@ -89,6 +89,11 @@ io::CheckpointFile encode_run_state(const RunState& s,
   if (fields.size() != s.field_names.size()) {
     throw std::logic_error("internal: run state field names and buffers differ");
   }
+  std::size_t field_bytes = 4 * 3 + 8 + 8;
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    field_bytes += 8 + s.field_names[f].size() + 8 + 4 * fields[f].size();
+  }
+  w.reserve(field_bytes);  // one allocation for every field of the grid
   w.u32(static_cast<std::uint32_t>(s.nx));
   w.u32(static_cast<std::uint32_t>(s.ny));
   w.u32(static_cast<std::uint32_t>(s.nz));
@@ -214,6 +219,11 @@ io::CheckpointFile encode_snapshot(const StoredSnapshot& s, std::uint64_t key) {
   w.u32(static_cast<std::uint32_t>(s.nx));
   w.u32(static_cast<std::uint32_t>(s.ny));
   w.u32(static_cast<std::uint32_t>(s.nz));
+  std::size_t bytes = 8;
+  for (std::size_t f = 0; f < s.values.size(); ++f) {
+    bytes += 8 + s.field_names.at(f).size() + 8 + 4 * s.values[f].size();
+  }
+  w.reserve(bytes);
   w.u64(s.values.size());
   for (std::size_t f = 0; f < s.values.size(); ++f) {
     w.str(s.field_names.at(f));

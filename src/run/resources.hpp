@@ -18,9 +18,10 @@ struct MemoryEstimate {
   double resident() const { return engine + results + fixed; }
 };
 
-/// Peak resident bytes per grid cell of the 3D engine, measured (grids of 45 000 to 720 000
-/// cells, examples/01 settings: 450 to 520 bytes) with a margin.
-inline constexpr double kEngineBytesPerCell = 580.0;
+/// Peak resident bytes per grid cell of the 3D engine, measured with a margin: 459 bytes at
+/// 20 um (3 x 3 mm, 1.7 M cells; the checkpoint after a session, peak less this estimate's other
+/// terms), 200 at 100 um (examples/01's patch); docs/numerics.md, "Shared passes and memory".
+inline constexpr double kEngineBytesPerCell = 520.0;
 
 MemoryEstimate estimate_run_memory(double cells, int snapshots, int stored_fields);
 

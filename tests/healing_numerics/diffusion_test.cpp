@@ -1,11 +1,13 @@
 // Verification of the finite-volume diffusion-decay solvers against analytic solutions.
 #include "healing/diffusion.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "core/rng.hpp"
@@ -241,6 +243,69 @@ TEST(Diffusion, FixedPermeabilityGivesTheLivePathBitForBit) {
       for (int i = 0; i < g.nx; ++i)
         ASSERT_EQ(live.fs.view(live.u)(i, j, k), fixed.fs.view(fixed.u)(i, j, k))
             << i << " " << j << " " << k;
+}
+
+TEST(Diffusion, SharedConductancesGiveEachFieldsOwnStepBitForBit) {
+  // Five fields on one fixed permeability and per-layer D: solved one by one with their own
+  // operators, and in one shared pass (step_implicit_shared) where fields 1 and 2 have the same
+  // step (2 takes 1's pivots), field 3 a Dirichlet top and field 4 a decay.
+  MassCase own, shared;
+  const grid::Grid& g = own.fs.grid();
+  std::vector<int> uo{own.u}, us{shared.u};
+  for (int m = 1; m < 5; ++m) {
+    uo.push_back(own.fs.add(fmt::format("u{}", m)));
+    us.push_back(shared.fs.add(fmt::format("u{}", m)));
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const float v = own.fs.view(own.u)(i, j, k) * static_cast<float>(m + 1) +
+                          static_cast<float>((i * 7 + j * 3 + k * m) % 11);
+          own.fs.view(uo.back())(i, j, k) = v;
+          shared.fs.view(us.back())(i, j, k) = v;
+        }
+  }
+  auto spec_for = [&](MassCase& mc, int m) {
+    DiffusionSpec s{mc.layers(), mc.fs.view(mc.p), 0.0, 0.0, {}};
+    s.permeability_fixed = true;
+    if (m == 3) s.top_value = 2.0;
+    if (m == 4) s.decay = 1e-3;
+    return s;
+  };
+  std::vector<std::unique_ptr<Diffusion>> oo, os;
+  for (int m = 0; m < 5; ++m) {
+    oo.push_back(std::make_unique<Diffusion>(g, spec_for(own, m)));
+    os.push_back(std::make_unique<Diffusion>(g, spec_for(shared, m)));
+    ASSERT_TRUE(os.back()->can_share(*os.front()));
+    if (m > 0) os.back()->share_conductances(*os.front());
+  }
+  ASSERT_TRUE(os[4]->shares_with(*os[0]));
+  ASSERT_FALSE(oo[1]->shares_with(*oo[0]));
+  const std::vector<Diffusion*> ops{os[0].get(), os[1].get(), os[2].get(), os[3].get(),
+                                    os[4].get()};
+  for (double dt : {5.0, 20.0, 2.5}) {
+    const std::vector<double> dts{dt, 0.5 * dt, 0.5 * dt, 0.5 * dt, 2.0 * dt};
+    std::vector<grid::FieldView> views;
+    for (int m = 0; m < 5; ++m) {
+      oo[static_cast<std::size_t>(m)]->step_implicit(own.fs.view(uo[static_cast<std::size_t>(m)]),
+                                                     dts[static_cast<std::size_t>(m)]);
+      views.push_back(shared.fs.view(us[static_cast<std::size_t>(m)]));
+    }
+    Diffusion::step_implicit_shared(ops, views, dts);
+  }
+  for (int m = 0; m < 5; ++m)
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i)
+          ASSERT_EQ(own.fs.view(uo[static_cast<std::size_t>(m)])(i, j, k),
+                    shared.fs.view(us[static_cast<std::size_t>(m)])(i, j, k))
+              << "field " << m << " at " << i << " " << j << " " << k;
+  // Operators with other diffusivities or a live permeability do not share.
+  DiffusionSpec other = spec_for(shared, 0);
+  other.diffusivity = {1e-9};
+  EXPECT_FALSE(Diffusion(g, other).can_share(*os[0]));
+  DiffusionSpec live = spec_for(shared, 0);
+  live.permeability_fixed = false;
+  EXPECT_FALSE(Diffusion(g, live).can_share(*os[0]));
 }
 
 TEST(Diffusion, ZeroPermeabilityCellsExchangeNothing) {

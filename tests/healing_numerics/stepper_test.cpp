@@ -285,7 +285,8 @@ TEST(Stepper, CoupledDiffusionDecayReachesTheSteadyStateForAnyStep) {
   EXPECT_GT(steady_state_error(10.0 * 1e4, false), 0.5);
 }
 
-/// Two fields with each transport kind and a nonlinear reaction; result bytes.
+/// Fields with each transport kind (three implicit ones on one fixed permeability, solved in one
+/// shared pass, two of them with the same step) and a nonlinear reaction; result bytes.
 /// Padded fields after the run (interiors only with `interior`, without ghost fills with !ghosts).
 std::vector<float> mixed_run(int threads, bool ghosts = true, bool interior = false) {
   omp_set_num_threads(threads);
@@ -301,6 +302,18 @@ std::vector<float> mixed_run(int threads, bool ghosts = true, bool interior = fa
         fs.view(c)(i, j, k) = static_cast<float>(rng.uniform(0.0, 0.2));
         fs.view(p)(i, j, k) = static_cast<float>(rng.uniform());
       }
+  // Mediators sharing the fixed permeability q (one table of conductances, one pass).
+  const int q = fs.add("perm_fixed");
+  const int ma = fs.add("mediator_a"), mb = fs.add("mediator_b"), mc = fs.add("mediator_c");
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const float v = fs.view(s)(i, j, k);
+        fs.view(q)(i, j, k) = (i + 2 * j + k) % 7 == 0 ? 0.0f : 0.3f + 0.7f * v;
+        fs.view(ma)(i, j, k) = 0.5f * v;
+        fs.view(mb)(i, j, k) = 1.0f - v;
+        fs.view(mc)(i, j, k) = 0.25f * v + 0.1f;
+      }
   StepControl ctl;
   ctl.dt_initial = 5.0;
   ctl.ghosts = ghosts;
@@ -312,6 +325,13 @@ std::vector<float> mixed_run(int threads, bool ghosts = true, bool interior = fa
                                 1e-2, 1e-6, true});
   st.set_field(m, TransportSpec{TransportMode::Implicit, DiffusionSpec{{2e-10}, {}, 0.0, 0.0, {}},
                                 1e-2, 1e-6, true});
+  for (int id : {ma, mb, mc}) {
+    TransportSpec ts{TransportMode::Implicit, DiffusionSpec{{3e-10}, fs.view(q), 0.0, 0.0, {}},
+                     1e-2, 1e-6, true};
+    ts.diffusion.permeability_fixed = true;
+    ts.reaction_decay = id == mb ? 2e-3 : 0.0;  // a and c have the same step
+    st.set_field(id, ts);
+  }
   st.set_reaction([&](double, double dt, grid::FieldSet& f) {
     const grid::Grid& gg = f.grid();
     for (int k = 0; k < gg.nz; ++k)
@@ -325,7 +345,7 @@ std::vector<float> mixed_run(int threads, bool ghosts = true, bool interior = fa
   st.add_event(100.0, [&](double, grid::FieldSet& f) { f.view(s)(20, 18, 0) += 5.0f; });
   st.advance_to(400.0);
   std::vector<float> out;
-  for (int id : {s, c, m}) {
+  for (int id : {s, c, m, ma, mb, mc}) {
     const float* d = fs.view(id).data;
     if (!interior) {
       out.insert(out.end(), d, d + g.padded_size());
