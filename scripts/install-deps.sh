@@ -14,6 +14,7 @@ packages=(
   python3-paraview xvfb
   python3-dev pybind11-dev python3-pandas python3-xarray python3-pytest
   jupyter-nbconvert python3-ipykernel python3-nbformat
+  libopenmpi-dev openmpi-bin
 )
 # python3-paraview (ParaView 5.11 with pvpython) gives Debian's python3 `import vtk` with the Xdmf
 # readers (vtkXdmf3Reader) that the fields.xmf test uses; Debian's python3-vtk9 lacks them and
@@ -22,6 +23,9 @@ packages=(
 # pybind11-dev and python3-dev build the Python module (python/, docs/python.md) for Debian's
 # python3; python3-pandas and python3-xarray are what it returns results as; python3-pytest runs
 # its tests, and jupyter-nbconvert with python3-ipykernel executes the example notebook (ctest).
+# libopenmpi-dev and openmpi-bin (OpenMPI: mpicxx, mpirun) build and test the mpi preset
+# (`mpirun -n N mnsim cohort|sensitivity|plan`, docs/scaling.md); the default build does not use
+# them.
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do

@@ -17,6 +17,10 @@
 #include "protocol/cohort.hpp"
 #include "protocol/reduced.hpp"
 
+namespace mnsim {
+class Ranks;
+}
+
 namespace mnsim::protocol {
 
 struct PlanPatient;
@@ -93,8 +97,11 @@ struct Plan {
 /// (every protocol of the grid) and "uncertainty replicates" (the replicate simulations of the
 /// ranked protocols), each followed by advance(done, total) calls that count simulations, not
 /// seconds, from one thread at a time, the last with done == total. It prints nothing.
+/// With several `ranks` (core/ranks.hpp; every rank calls make_plan with the same patient), each
+/// stage's simulations are split over them (simulation i on rank i mod N) and every rank returns
+/// the same plan, the one a single process finds; `progress` then counts this rank's share.
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
-               Progress* progress = nullptr);
+               Progress* progress = nullptr, const Ranks* ranks = nullptr);
 
 /// One visit of a protocol's calendar.
 struct PlanVisit {
