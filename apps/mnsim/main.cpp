@@ -506,11 +506,16 @@ int cmd_plan(const Flags& f) {
   }
   const auto plan = mnsim::protocol::make_plan(*model, *patient, f.threads, progress.get(), &ranks);
   progress.reset();
-  if (!ranks.root()) return 0;
   // --export N: the scenario alone on stdout (redirect it to a file), checked before any file
-  // is written.
-  const std::string scenario =
-      f.export_rank > 0 ? mnsim::protocol::plan_scenario(*patient, plan, f.export_rank, start) : "";
+  // is written (on every rank: each holds the plan, and a rank N that does not exist is every
+  // rank's error).
+  std::string scenario;
+  mnsim::agree(ranks, [&] {
+    if (f.export_rank > 0) {
+      scenario = mnsim::protocol::plan_scenario(*patient, plan, f.export_rank, start);
+    }
+  });
+  if (!ranks.root()) return 0;
   if (!f.json.empty()) {
     mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(*patient, plan, start));
   }

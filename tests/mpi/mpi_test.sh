@@ -26,7 +26,7 @@ fail() {
 cohort_args=(cohort "$src/examples/06_split_face_pen_vs_roller.toml" --set population.size=12)
 sens_args=(sensitivity "$src/tests/mpi/sensitivity_small.toml" --quiet)
 plan_args=(plan "$src/examples/03_plan_patient.toml" --set 'search.devices=["roller_192_mf8","dermapen_2012"]'
-  --set search.sessions_max=3 --set search.replicates=6 --set search.top=4)
+  --set search.sessions_max=2 --set search.expand=2 --set search.replicates=4 --set search.top=3)
 
 mpi() {
   local n=$1
@@ -118,6 +118,8 @@ case "$what" in
         "$src/examples/04_single_session_pen.toml" --out "$d/o5"
       one_line 2 "--shard" "$d/o6" "$mnsim" "${cohort_args[@]}" --shard 1/2 --out "$d/o6"
       one_line 2 "--resume" "" "$mnsim" "${cohort_args[@]}" --resume "$d/o7"
+      # Found after the split work (every rank holds the plan): still one line from rank 0.
+      one_line 2 "--export" "" "$mnsim" "${plan_args[@]}" --export 99
       # A rank that fails outside the ranks' agreement (test hook: an exception on the last rank
       # in the middle of the work) ends the job with its message; the others do not wait.
       last=$((ranks - 1))
