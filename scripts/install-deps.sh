@@ -14,6 +14,7 @@ packages=(
   python3-paraview xvfb
   python3-dev pybind11-dev python3-pandas python3-xarray python3-pytest
   jupyter-nbconvert python3-ipykernel python3-nbformat
+  libopenmpi-dev openmpi-bin
 )
 # python3-paraview (ParaView 5.11 with pvpython) gives Debian's python3 `import vtk` with the Xdmf
 # readers (vtkXdmf3Reader) that the fields.xmf test uses; Debian's python3-vtk9 lacks them and
@@ -24,6 +25,9 @@ packages=(
 # its tests, and jupyter-nbconvert with python3-ipykernel executes the example notebook (ctest).
 # libcpp-httplib-dev (cpp-httplib, with its OpenSSL, zlib and Brotli headers) is the HTTP server
 # of `mnsim serve` (src/serve, docs/serve.md).
+# libopenmpi-dev and openmpi-bin (OpenMPI: mpicxx, mpirun) build and test the mpi preset
+# (`mpirun -n N mnsim cohort|sensitivity|plan`, docs/scaling.md); the default build does not use
+# them.
 # Node.js, npm packages and Chromium for the report's browser test: scripts/install-browser-test-deps.sh
 # (called by that test), which keeps an existing Node.js installation.
 for arg in "$@"; do

@@ -25,6 +25,7 @@
 #include "core/command_line.hpp"
 #include "core/error.hpp"
 #include "core/progress.hpp"
+#include "core/ranks.hpp"
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
 #include "core/units.hpp"
@@ -332,17 +333,37 @@ int cmd_punctures(const Flags& f) {
 }
 
 int cmd_cohort(const Flags& f) {
-  const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file, f.overrides);
-  const auto model = mnsim::protocol::ReducedModel::load_default();
+  // Under mpirun every rank reads and checks the input (core/ranks.hpp: an error is every
+  // rank's, printed once by the root).
+  const mnsim::Ranks& ranks = mnsim::Ranks::world();
+  mnsim::protocol::CohortSpec spec;
+  std::optional<mnsim::protocol::ReducedModel> model;
   mnsim::protocol::CohortRunOptions opt;
-  opt.out_dir = output_folder(f, f.file, "cohort", opt.resume);
+  mnsim::agree(ranks, [&] {
+    spec = mnsim::protocol::load_cohort(f.file, f.overrides);
+    model.emplace(mnsim::protocol::ReducedModel::load_default());
+    opt.out_dir = output_folder(f, f.file, "cohort", opt.resume);
+    if (ranks.several()) {
+      // The ranks split one cohort and keep no checkpoint (docs/scaling.md).
+      const auto refuse = [&](const char* flag, const char* what) {
+        throw mnsim::InputError(
+            {"command line", 0, 0}, flag,
+            fmt::format("{} does not combine with {} MPI ranks", what, ranks.size()),
+            fmt::format("{} without mpirun, or mpirun without {}", flag, flag));
+      };
+      if (opt.resume) refuse("--resume", "resuming a checkpoint");
+      if (f.shards > 0) refuse("--shard", "a shard of a job array");
+    }
+  });
   opt.threads = f.threads;
   opt.force = f.force;
   opt.shard = f.shard;
   opt.shards = f.shards;
+  opt.ranks = &ranks;
   const std::filesystem::path out = opt.out_dir;
   const auto t0 = Clock::now();
-  const auto run = mnsim::protocol::run_cohort(model, spec, opt);
+  const auto run = mnsim::protocol::run_cohort(*model, spec, opt);
+  if (!ranks.root()) return 0;
   if (opt.shards > 0) {
     const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     std::fprintf(stdout,
@@ -474,31 +495,43 @@ void check_plan_outputs(const Flags& f) {
 }
 
 int cmd_plan(const Flags& f) {
-  // Command-line values first: a bad --start-date is refused before anything is read or run.
-  const std::string start =
-      f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
-  const auto model = mnsim::protocol::ReducedModel::load_default();
-  const auto patient = mnsim::protocol::load_plan_patient(f.file, f.overrides);
-  check_plan_outputs(f);
+  const mnsim::Ranks& ranks = mnsim::Ranks::world();
+  std::string start;
+  std::optional<mnsim::protocol::ReducedModel> model;
+  std::optional<mnsim::protocol::PlanPatient> patient;
+  mnsim::agree(ranks, [&] {
+    // Command-line values first: a bad --start-date is refused before anything is read or run.
+    start = f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
+    model.emplace(mnsim::protocol::ReducedModel::load_default());
+    patient.emplace(mnsim::protocol::load_plan_patient(f.file, f.overrides));
+    if (ranks.root()) check_plan_outputs(f);  // the root writes them
+  });
   std::unique_ptr<CountProgress> progress;
-  if (f.progress || isatty(fileno(stderr))) {
+  if (ranks.root() && (f.progress || isatty(fileno(stderr)))) {
     progress = std::make_unique<CountProgress>("plan", isatty(fileno(stderr)) != 0);
   }
-  const auto plan = mnsim::protocol::make_plan(model, patient, f.threads, progress.get());
+  const auto plan =
+      mnsim::protocol::make_plan(*model, *patient, f.threads, progress.get(), nullptr, &ranks);
   progress.reset();
   // --export N: the scenario alone on stdout (redirect it to a file), checked before any file
-  // is written.
-  const std::string scenario =
-      f.export_rank > 0 ? mnsim::protocol::plan_scenario(patient, plan, f.export_rank, start) : "";
+  // is written (on every rank: each holds the plan, and a rank N that does not exist is every
+  // rank's error).
+  std::string scenario;
+  mnsim::agree(ranks, [&] {
+    if (f.export_rank > 0) {
+      scenario = mnsim::protocol::plan_scenario(*patient, plan, f.export_rank, start);
+    }
+  });
+  if (!ranks.root()) return 0;
   if (!f.json.empty()) {
-    mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(patient, plan, start));
+    mnsim::io::write_file_atomic(f.json, mnsim::protocol::plan_json(*patient, plan, start));
   }
   if (!f.csv.empty()) mnsim::io::write_file_atomic(f.csv, mnsim::protocol::plan_csv(plan));
   if (!f.html.empty()) {
-    mnsim::io::write_file_atomic(f.html, mnsim::report::plan_html(patient, plan, start));
+    mnsim::io::write_file_atomic(f.html, mnsim::report::plan_html(*patient, plan, start));
   }
   std::fputs(f.export_rank > 0 ? scenario.c_str()
-                               : mnsim::protocol::plan_table(patient, plan, start).c_str(),
+                               : mnsim::protocol::plan_table(*patient, plan, start).c_str(),
              stdout);
   for (const auto& [flag, path] : {std::pair{"--json", f.json}, std::pair{"--csv", f.csv}}) {
     if (!path.empty()) {
@@ -603,26 +636,36 @@ int cmd_merge(const Flags& f) {
 int cmd_sensitivity(const Flags& f) {
   // Everything the file names is checked before the output folder is opened: bad input writes
   // nothing.
-  const auto spec = mnsim::protocol::load_sensitivity(f.file, f.overrides);
-  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const mnsim::Ranks& ranks = mnsim::Ranks::world();
+  std::optional<mnsim::protocol::SensitivitySpec> spec_read;
+  std::optional<mnsim::protocol::ReducedModel> model;
   mnsim::SensitivityOptions opt;
-  bool resume = false;
-  opt.out_dir = output_folder(f, f.file, "sensitivity analysis", resume);
+  mnsim::agree(ranks, [&] {
+    spec_read.emplace(mnsim::protocol::load_sensitivity(f.file, f.overrides));
+    model.emplace(mnsim::protocol::ReducedModel::load_default());
+    bool resume = false;
+    opt.out_dir = output_folder(f, f.file, "sensitivity analysis", resume);
+  });
+  const mnsim::protocol::SensitivitySpec& spec = *spec_read;
   opt.threads = f.threads;
   opt.force = f.force;
+  opt.ranks = &ranks;
   std::unique_ptr<CountProgress> progress;
-  if (!f.quiet && (f.progress || isatty(fileno(stderr)))) {
+  if (ranks.root() && !f.quiet && (f.progress || isatty(fileno(stderr)))) {
     progress = std::make_unique<CountProgress>("sensitivity", isatty(fileno(stderr)) != 0);
   }
   opt.progress = progress.get();
-  const mnsim::SensitivityRun run = mnsim::run_sensitivity_into(model, spec, opt);
+  const mnsim::SensitivityRun run = mnsim::run_sensitivity_into(*model, spec, opt);
   progress.reset();
+  if (!ranks.root()) return 0;
   std::fputs(mnsim::protocol::sensitivity_table(spec, run.result).c_str(), stdout);
   std::string files;
   for (const auto& n : run.files) files += (files.empty() ? "" : ", ") + n;
-  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s; wrote %s to %s\n",
+  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s%s; wrote %s to %s\n",
                run.result.evaluations, run.info.wall_s, run.info.threads,
-               run.info.threads == 1 ? "" : "s", files.c_str(), opt.out_dir.string().c_str());
+               run.info.threads == 1 ? "" : "s",
+               run.info.ranks > 1 ? fmt::format(" x {} ranks", run.info.ranks).c_str() : "",
+               files.c_str(), opt.out_dir.string().c_str());
   return 0;
 }
 
@@ -676,6 +719,10 @@ int main(int argc, char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && ::setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
     ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with the default
   }
+  // Under mpirun in an MPI build: MPI_COMM_WORLD, finalised when main returns (core/ranks.hpp);
+  // otherwise one rank. Only the root (rank 0) prints.
+  const mnsim::RankSession mpi;
+  const mnsim::Ranks& ranks = mnsim::Ranks::world();
   CLI::App app{
       "mnsim: a simulator of microneedling, from needle device to micro-wounds, healing and "
       "clinical outcome.",
@@ -881,6 +928,7 @@ int main(int argc, char** argv) {
       const std::string guess = mnsim::schema::suggest(argv[1], names);
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      if (!ranks.root()) return 2;
       return fail_input(mnsim::InputError(
           {"command line", 0, 0}, argv[1], "unknown subcommand",
           guess.empty() ? "one of " + list
@@ -890,13 +938,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return ranks.root() ? app.exit(e) : 0;
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return ranks.root() ? app.exit(e) : 0;
   } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
+    return ranks.root() ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
-    print_error(fmt::format("command line: {} (see mnsim --help)", e.what()));
+    if (ranks.root()) print_error(fmt::format("command line: {} (see mnsim --help)", e.what()));
     return 2;
   }
 
@@ -906,43 +954,55 @@ int main(int argc, char** argv) {
   spdlog::set_level(f.quiet ? spdlog::level::warn : spdlog::level::from_str(f.log_level));
 
   try {
-    // An empty file or folder name ('') is an error, not the default.
-    for (const CLI::App* sub : app.get_subcommands()) {
-      for (const CLI::Option* o : sub->get_options()) {
-        const std::string name = o->get_name();
-        if (o->count() == 0 || name == "--seed" || name == "--threads" ||
-            name == "--checkpoint-every") {
-          continue;
-        }
-        for (const auto& r : o->results()) {
-          if (!r.empty()) continue;
-          const bool folder = name == "--out" || name == "--resume";
-          const bool file = o->get_positional() && name != "topic";
-          throw mnsim::InputError(
-              {"command line", 0, 0}, name,
-              folder ? "empty folder name" : (file ? "empty file name" : "empty value"),
-              folder ? "a folder" : o->get_description());
+    // The options are checked on every rank (the same error everywhere, printed by the root).
+    mnsim::agree(ranks, [&] {
+      // An empty file or folder name ('') is an error, not the default.
+      for (const CLI::App* sub : app.get_subcommands()) {
+        for (const CLI::Option* o : sub->get_options()) {
+          const std::string name = o->get_name();
+          if (o->count() == 0 || name == "--seed" || name == "--threads" ||
+              name == "--checkpoint-every") {
+            continue;
+          }
+          for (const auto& r : o->results()) {
+            if (!r.empty()) continue;
+            const bool folder = name == "--out" || name == "--resume";
+            const bool file = o->get_positional() && name != "topic";
+            throw mnsim::InputError(
+                {"command line", 0, 0}, name,
+                folder ? "empty folder name" : (file ? "empty file name" : "empty value"),
+                folder ? "a folder" : o->get_description());
+          }
         }
       }
-    }
-    for (const std::string& t : f.set_text) f.overrides.push_back(mnsim::parse_override(t));
-    // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
-    for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
-      if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
-    }
-    // --threads: strictly 1 to 1024 in decimal digits.
-    for (const CLI::Option* o :
-         {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads, sweep_threads,
-          merge_threads, sens_threads, serve_threads}) {
-      if (o->count() > 0) {
-        f.threads = static_cast<int>(
-            mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
+      for (const std::string& t : f.set_text) f.overrides.push_back(mnsim::parse_override(t));
+      // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
+      for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
+        if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);
       }
-    }
-    if (sweep_jobs->count() > 0) {
-      f.jobs = static_cast<int>(mnsim::parse_whole_option(f.jobs_text, "--jobs", 1, 64));
-    }
-    if (!f.shard_text.empty()) std::tie(f.shard, f.shards) = parse_shard(f.shard_text);
+      // --threads: strictly 1 to 1024 in decimal digits.
+      for (const CLI::Option* o :
+           {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads,
+            sweep_threads, merge_threads, sens_threads, serve_threads}) {
+        if (o->count() > 0) {
+          f.threads = static_cast<int>(
+              mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
+        }
+      }
+      if (sweep_jobs->count() > 0) {
+        f.jobs = static_cast<int>(mnsim::parse_whole_option(f.jobs_text, "--jobs", 1, 64));
+      }
+      if (!f.shard_text.empty()) std::tie(f.shard, f.shards) = parse_shard(f.shard_text);
+      // mpirun -n N splits the work of these commands only; each other command would run N times.
+      if (ranks.several() && !cohort->parsed() && !sens->parsed() && !plan->parsed()) {
+        const std::string name = app.get_subcommands().front()->get_name();
+        throw mnsim::InputError(
+            {"command line", 0, 0}, name,
+            fmt::format("does not split its work over MPI ranks ({} here)", ranks.size()),
+            "mnsim cohort, sensitivity or plan under mpirun; run mnsim " + name +
+                " without mpirun (or with -n 1)");
+      }
+    });
     if (run->parsed()) return cmd_run(f);
     if (merge->parsed()) return cmd_merge(f);
     if (sweep->parsed()) return cmd_sweep(f);
@@ -961,27 +1021,17 @@ int main(int argc, char** argv) {
       std::fputs(text.c_str(), stdout);
       return 0;
     }
-  } catch (const mnsim::InputError& e) {
-    return fail_input(e);
-  } catch (const mnsim::Interrupted& e) {
-    std::fprintf(stderr, "error: interrupted by %s: %s\n",
-                 e.signal() == SIGTERM ? "SIGTERM" : "SIGINT", e.what());
-    return e.signal() == SIGTERM ? 143 : 130;
-  } catch (const mnsim::NumericalError& e) {
-    print_error(fmt::format("numerical failure: {}", e.what()));
-    return 1;
-  } catch (const mnsim::OutputError& e) {
-    print_error(e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr,
-                 "error: out of memory: this process may not use as much memory as the run needs "
-                 "(`mnsim check` prints the estimate; a coarser resolution or a smaller patch "
-                 "needs less)\n");
-    return 1;
-  } catch (const std::exception& e) {
-    print_error(fmt::format("internal error: {} (please report this)", e.what()));
-    return 1;
+  } catch (const mnsim::RankError& e) {
+    // Every rank throws it together (core/ranks.hpp): the root prints it.
+    if (ranks.root()) std::fprintf(stderr, "error: %s\n", e.line().c_str());
+    return e.code();
+  } catch (...) {
+    const mnsim::ErrorExit x = mnsim::error_exit(std::current_exception());
+    // A failure on one rank of several that the others have not agreed on: they may be waiting
+    // for it, so the whole job ends here.
+    if (ranks.several()) ranks.abort(x.line, x.code);
+    std::fprintf(stderr, "error: %s\n", x.line.c_str());
+    return x.code;
   }
   return 1;
 }

@@ -27,6 +27,7 @@
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
+#include "core/ranks.hpp"
 #include "core/rng.hpp"
 #include "core/stats.hpp"
 #include "core/version.hpp"
@@ -752,6 +753,35 @@ std::vector<VirtualPatient> draw_patients(const ReducedModel& m, const CohortSpe
   return out;
 }
 
+/// Patient i (drawn as `v`) treated with arm k: the outcome and the PIH event.
+PatientRecord simulate_arm(const ReducedModel& m, const CohortSpec& c, const VirtualPatient& v,
+                           std::size_t i, std::size_t k) {
+  PatientRecord rec;
+  rec.index = i * c.arms.size() + k;
+  ReducedProtocol pr = c.arms[k].protocol;
+  pr.sessions = patient_sessions(pr, v.session_draw);
+  rec.outcome = m.simulate(v.spec, pr, v.rates);
+  // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn
+  // and shared by the arms (a paired comparison sees the risks, not two coin tosses).
+  Rng pr_rng(c.seed, kStreamPih, i);
+  rec.pih = pr_rng.uniform() < rec.outcome.pih_risk;
+  return rec;
+}
+
+/// Every row's past_dermis, the arms' summaries and the paired comparisons of a cohort whose
+/// rows hold every patient's outcome.
+void finish_cohort(const ReducedModel& m, const CohortSpec& c, CohortResult& res) {
+  for (std::size_t k = 0; k < res.arms.size(); ++k) {
+    for (auto& r : res.arms[k].rows) {
+      const PatientSpec& ps = r.patient.spec;
+      r.past_dermis = skin::past_dermis(
+          r.outcome.deepest, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
+    }
+    summarize_arm(m, res.arms[k], c.arms[k].protocol);
+  }
+  res.paired = compare_arms(res.arms);
+}
+
 /// Simulates the `patients` (draw_patients) without a recorded outcome in `known` (may be null;
 /// indexed by patient * arms + arm); `record` (may be empty) is called for each simulated patient
 /// and arm, from the worker threads.
@@ -792,14 +822,10 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
         row.pih = (*known)[slot]->pih;
         continue;
       }
-      ReducedProtocol pr = c.arms[k].protocol;
-      pr.sessions = patient_sessions(pr, row.patient.session_draw);
-      row.outcome = m.simulate(row.patient.spec, pr, row.patient.rates);
-      // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn
-      // and shared by the arms (a paired comparison sees the risks, not two coin tosses).
-      Rng pr_rng(c.seed, kStreamPih, i);
-      row.pih = pr_rng.uniform() < row.outcome.pih_risk;
-      if (record) record({slot, row.outcome, row.pih});
+      PatientRecord rec = simulate_arm(m, c, row.patient, i, k);
+      row.outcome = rec.outcome;
+      row.pih = rec.pih;
+      if (record) record(rec);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       if (!error) error = std::current_exception();
@@ -807,15 +833,7 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
   }
   if (error) std::rethrow_exception(error);
   if (selected) return res;
-  for (std::size_t k = 0; k < na; ++k) {
-    for (auto& r : res.arms[k].rows) {
-      const PatientSpec& ps = r.patient.spec;
-      r.past_dermis = skin::past_dermis(
-          r.outcome.deepest, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
-    }
-    summarize_arm(m, res.arms[k], c.arms[k].protocol);
-  }
-  res.paired = compare_arms(res.arms);
+  finish_cohort(m, c, res);
   return res;
 }
 
@@ -1129,11 +1147,135 @@ void commit_results(io::OutputFolder& folder, const CohortSpec& c, const CohortR
 }
 }  // namespace
 
+namespace {
+
+// A drawn patient as bytes (every field, doubles bit for bit): the split run sends each
+// patient's description with its outcomes to the root.
+void encode_patient(io::ByteWriter& w, const VirtualPatient& v) {
+  const PatientSpec& s = v.spec;
+  w.str(s.site);
+  w.f64(s.age_years);
+  w.u8(static_cast<std::uint8_t>(s.sex));
+  w.i64(s.fitzpatrick);
+  w.u64(s.scars.size());
+  for (const auto& g : s.scars) {
+    w.str(g.kind);
+    for (const double x : {g.depth, g.width, g.volume, g.deficit}) w.f64(x);
+    w.u8(g.tethered ? 1 : 0);
+    for (const double x : g.floor) w.f64(x);
+  }
+  const RateFactors& r = v.rates;
+  for (const double x : {r.collagen_synthesis, r.growth_factor_supply, r.fibroblast_proliferation,
+                         r.melanin_rate, v.session_draw}) {
+    w.f64(x);
+  }
+}
+
+VirtualPatient decode_patient(io::ByteReader& r) {
+  VirtualPatient v;
+  PatientSpec& s = v.spec;
+  s.site = r.str(1000);
+  s.age_years = r.f64();
+  s.sex = static_cast<skin::Sex>(r.u8());
+  s.fitzpatrick = static_cast<int>(r.i64());
+  const std::uint64_t scars = r.count(r.left() / 100, "scar count");
+  for (std::uint64_t k = 0; k < scars; ++k) {
+    outcomes::ScarGeometry g;
+    g.kind = r.str(1000);
+    for (double* x : {&g.depth, &g.width, &g.volume, &g.deficit}) *x = r.f64();
+    g.tethered = r.u8() != 0;
+    for (double& x : g.floor) x = r.f64();
+    s.scars.push_back(std::move(g));
+  }
+  RateFactors& f = v.rates;
+  for (double* x : {&f.collagen_synthesis, &f.growth_factor_supply, &f.fibroblast_proliferation,
+                    &f.melanin_rate, &v.session_draw}) {
+    *x = r.f64();
+  }
+  return v;
+}
+
+// run_cohort over several ranks (CohortRunOptions::ranks).
+CohortRun run_cohort_split(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
+  const Ranks& ranks = *o.ranks;
+  if (o.resume || o.shards > 0) {
+    throw std::invalid_argument("run_cohort: no resume or shards over several ranks");
+  }
+  const auto n = static_cast<std::size_t>(c.population.size);
+  const std::size_t na = c.arms.size();
+  // Each rank draws its own patients first: a population whose inclusion criteria cannot be met
+  // is the lowest patient's InputError on every rank, before the folder is opened.
+  std::vector<std::optional<VirtualPatient>> drawn(n);
+  (void)map_items(
+      ranks, n,
+      [&](std::size_t i) {
+        drawn[i] = draw_patient(m, c, i);
+        return std::string();
+      },
+      Deliver::Root, o.threads);
+  // The root opens the folder (a foreign folder, one another process writes, or a checkpoint
+  // without --force: an error on every rank, nothing simulated).
+  std::optional<io::OutputFolder> folder;
+  agree(ranks, [&] {
+    if (!ranks.root()) return;
+    folder.emplace(io::OutputFolder::open(o.out_dir, o.force, "mnsim cohort"));
+    std::error_code ec;
+    if (fs::exists(folder->checkpoints() / "patients.rec", ec) && !o.force) {
+      throw InputError(
+          {"command line", 0, 0}, "--out",
+          fmt::format("'{}' holds the checkpoint of an unfinished cohort", o.out_dir.string()),
+          "--force to start over, or continue it with --resume without mpirun");
+    }
+  });
+  // Each patient's description and the records of every arm.
+  const std::vector<std::string> parts = map_items(
+      ranks, n,
+      [&](std::size_t i) {
+        io::ByteWriter w;
+        encode_patient(w, *drawn[i]);
+        for (std::size_t k = 0; k < na; ++k)
+          w.str(encode_record(simulate_arm(m, c, *drawn[i], i, k)));
+        return w.take();
+      },
+      Deliver::Root, o.threads);
+  CohortRun run;
+  if (!ranks.root()) return run;
+  CohortResult& res = run.result;
+  res.arms.resize(na);
+  for (std::size_t k = 0; k < na; ++k) {
+    res.arms[k].name = c.arms[k].name;
+    res.arms[k].protocol = c.arms[k].protocol.describe();
+    res.arms[k].rows.resize(n);
+  }
+  const std::string from = "(rank results)";
+  for (std::size_t i = 0; i < n; ++i) {
+    io::ByteReader r(parts[i], from, "patient");
+    const VirtualPatient v = decode_patient(r);
+    for (std::size_t k = 0; k < na; ++k) {
+      // encode_record's framing (u32 length, u32 checksum), then the payload.
+      const std::string rec = r.str(parts[i].size());
+      if (rec.size() < 8) r.fail("a patient record of fewer than 8 bytes");
+      PatientRecord p = decode_record(std::string_view(rec).substr(8), from, n * na);
+      PatientRow& row = res.arms[k].rows[i];
+      row.patient = v;
+      row.outcome = std::move(p.outcome);
+      row.pih = p.pih;
+    }
+    r.expect_end();
+  }
+  finish_cohort(m, c, res);
+  commit_results(*folder, c, res, cohort_checkpoint_key(c));
+  return run;
+}
+
+}  // namespace
+
 bool in_shard(std::size_t patient, int shard, int shards) {
   return shards <= 0 || static_cast<int>(patient % static_cast<std::size_t>(shards)) == shard - 1;
 }
 
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
+  if (o.ranks != nullptr && o.ranks->several()) return run_cohort_split(m, c, o);
   if (o.shards < 0 || (o.shards > 0 && (o.shard < 1 || o.shard > o.shards))) {
     throw std::invalid_argument("run_cohort: shard i of N needs 1 <= i <= N");
   }

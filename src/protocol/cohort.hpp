@@ -16,6 +16,10 @@
 #include "lesions/registry.hpp"
 #include "protocol/reduced.hpp"
 
+namespace mnsim {
+class Ranks;
+}
+
 namespace mnsim::protocol {
 
 /// Root schema of a COHORT.toml file.
@@ -177,6 +181,12 @@ struct CohortRunOptions {
   /// with p mod shards = shard - 1 are simulated, and the folder holds shard.json and shard.rec
   /// (their records) instead of the cohort's results; merge_cohort joins the shards.
   int shard = 0, shards = 0;
+  /// The MPI ranks that share the patients (core/ranks.hpp; null or one rank: this process
+  /// alone). With several, every rank calls run_cohort with the same spec and options: each
+  /// draws and simulates patients p with p mod ranks = rank, the root opens the folder and
+  /// writes the results (the same bytes as one process), the others return an empty CohortRun.
+  /// No checkpoint is written: `resume` and `shards` must be off (std::invalid_argument).
+  const Ranks* ranks = nullptr;
 };
 struct CohortRun {
   CohortResult result;               // empty for a shard

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -14,9 +15,11 @@
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
+#include "core/ranks.hpp"
 #include "core/stats.hpp"
 #include "devices/catalog.hpp"
 #include "devices/registry.hpp"
+#include "io/checkpoint.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
@@ -203,7 +206,8 @@ PlanPatient read_plan_patient(const Table& root) {
 }
 
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress,
-               const StopToken* stop) {
+               const StopToken* stop, const Ranks* over) {
+  const Ranks& ranks = over != nullptr ? *over : Ranks::single();
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
@@ -294,11 +298,39 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
     }
   };
   auto run_all = [&](std::vector<PlanEntry>& v, const char* stage) {
-    StageCounter count(report, stage, v.size());
+    if (ranks.several()) {
+      // Protocol i on rank i mod N; every rank gets every protocol's result.
+      const std::vector<std::string> parts = map_items(
+          ranks, v.size(),
+          [&](std::size_t i) {
+            PlanEntry e = v[i];
+            evaluate(e);
+            io::ByteWriter w;
+            w.u8(e.feasible ? 1 : 0);
+            w.str(e.excluded);
+            w.f64(e.protocol.depth_reached);
+            w.f64(e.protocol.density);
+            encode_outcome(w, e.nominal);
+            return w.take();
+          },
+          Deliver::Everyone, threads, progress, stage);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        io::ByteReader r(parts[i], "(rank results)", "protocol");
+        PlanEntry& e = v[i];
+        e.feasible = r.u8() != 0;
+        e.excluded = r.str(1000);
+        e.protocol.depth_reached = r.f64();
+        e.protocol.density = r.f64();
+        e.nominal = decode_outcome(r);
+        r.expect_end();
+      }
+    } else {
+      StageCounter count(report, stage, v.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      evaluate(v[i]);
-      count.tick();
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        evaluate(v[i]);
+        count.tick();
+      }
     }
     if (stopped()) throw Interrupted(stop->requested(), "the plan was stopped");
   };
@@ -357,15 +389,29 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   // Uncertainty band of the ranked protocols.
   const auto nr = static_cast<std::size_t>(p.replicates);
   std::vector<double> red(ok.size() * nr);
-  {
+  auto replicate = [&](std::size_t k) {
+    if (stopped()) return 0.0;  // skipped: make_plan throws after the stage
+    const std::size_t i = k / nr, r = k % nr;
+    const RateFactors rf = draw_rates(p.variability, p.seed, r);
+    return m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+  };
+  if (ranks.several()) {
+    const std::vector<std::string> parts = map_items(
+        ranks, red.size(),
+        [&](std::size_t k) {
+          const double x = replicate(k);
+          std::string b(sizeof x, '\0');
+          std::memcpy(b.data(), &x, sizeof x);
+          return b;
+        },
+        Deliver::Everyone, threads, progress, "uncertainty replicates");
+    for (std::size_t k = 0; k < red.size(); ++k)
+      std::memcpy(&red[k], parts[k].data(), sizeof(double));
+  } else {
     StageCounter count(report, "uncertainty replicates", red.size());
 #pragma omp parallel for schedule(dynamic, 2) num_threads(nt)
     for (std::size_t k = 0; k < red.size(); ++k) {
-      const std::size_t i = k / nr, r = k % nr;
-      if (!stopped()) {
-        const RateFactors rf = draw_rates(p.variability, p.seed, r);
-        red[k] = m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
-      }
+      red[k] = replicate(k);
       count.tick();
     }
   }

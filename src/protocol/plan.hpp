@@ -18,6 +18,10 @@
 #include "protocol/cohort.hpp"
 #include "protocol/reduced.hpp"
 
+namespace mnsim {
+class Ranks;
+}
+
 namespace mnsim::protocol {
 
 struct PlanPatient;
@@ -96,8 +100,12 @@ struct Plan {
 /// seconds, from one thread at a time, the last with done == total. It prints nothing.
 /// `stop` (may be null): when a stop is requested, the simulations not yet started are skipped
 /// and make_plan throws Interrupted at the end of the stage (`mnsim serve`'s time limit).
+/// With several `ranks` (core/ranks.hpp; every rank calls make_plan with the same patient), each
+/// stage's simulations are split over them (simulation i on rank i mod N) and every rank returns
+/// the same plan, the one a single process finds; `progress` then counts this rank's share.
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
-               Progress* progress = nullptr, const StopToken* stop = nullptr);
+               Progress* progress = nullptr, const StopToken* stop = nullptr,
+               const Ranks* ranks = nullptr);
 
 /// One given protocol for the patient of `p`, checked by the planner's rules: simulated (even
 /// past the dermis, so that the outcome can be shown beside the warning), then marked infeasible

@@ -1,6 +1,7 @@
 #include "protocol/reduced.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -16,6 +17,7 @@
 #include "devices/registry.hpp"
 #include "healing/column.hpp"
 #include "healing/options.hpp"
+#include "io/checkpoint.hpp"
 #include "lesions/registry.hpp"
 #include "mechanics/penetration.hpp"
 #include "protocol/course.hpp"
@@ -540,6 +542,123 @@ ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& c
   out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
   out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;
   return out;
+}
+
+namespace {
+
+void encode_scar_results(io::ByteWriter& w, const std::vector<outcomes::RemodelResult>& scars) {
+  w.u64(scars.size());
+  for (const auto& sc : scars) {
+    for (const double v : {sc.depth_before, sc.depth_after, sc.volume_before, sc.volume_after,
+                           sc.fill, sc.release}) {
+      w.f64(v);
+    }
+    w.u8(sc.band_failed ? 1 : 0);
+  }
+}
+
+std::vector<outcomes::RemodelResult> decode_scar_results(io::ByteReader& r) {
+  std::vector<outcomes::RemodelResult> out(r.count(r.left() / 49, "scar count"));
+  for (auto& sc : out) {
+    for (double* v : {&sc.depth_before, &sc.depth_after, &sc.volume_before, &sc.volume_after,
+                      &sc.fill, &sc.release}) {
+      *v = r.f64();
+    }
+    sc.band_failed = r.u8() != 0;
+  }
+  return out;
+}
+
+// The doubles of an outcome time, in codec order.
+template <class T>
+auto timed_fields(T& t) {
+  return std::array{&t.follow_up,
+                    &t.gain.papillary,
+                    &t.gain.reticular,
+                    &t.papillary_collagen_change,
+                    &t.reticular_collagen_change,
+                    &t.dermal_collagen_change,
+                    &t.papillary_elastin_change,
+                    &t.reticular_elastin_change,
+                    &t.epidermal_thickness_change,
+                    &t.dermal_thickness_change,
+                    &t.depth_reduction_pct};
+}
+
+// The doubles of a whole outcome, in codec order.
+template <class T>
+auto outcome_fields(T& o) {
+  return std::array{&o.depth_reached,
+                    &o.deepest,
+                    &o.density,
+                    &o.gain.papillary,
+                    &o.gain.reticular,
+                    &o.papillary_collagen_change,
+                    &o.reticular_collagen_change,
+                    &o.epidermal_thickness_change,
+                    &o.collagen1_share,
+                    &o.melanin_peak,
+                    &o.pih_risk,
+                    &o.erythema_days,
+                    &o.barrier_hours,
+                    &o.channel_closure_hours,
+                    &o.neutrophil_peak_h,
+                    &o.macrophage_peak_h,
+                    &o.collagen3_peak_h,
+                    &o.collagen1_peak_h,
+                    &o.depth_reduction_pct,
+                    &o.dermal_collagen_change,
+                    &o.papillary_elastin_change,
+                    &o.reticular_elastin_change,
+                    &o.dermal_thickness_change};
+}
+
+}  // namespace
+
+void encode_outcome(io::ByteWriter& w, const PatientOutcome& o) {
+  w.i64(o.sessions);
+  w.u8(o.bled ? 1 : 0);
+  for (const double* v : outcome_fields(o)) w.f64(*v);
+  w.u64(o.channel_course.size());
+  for (const auto& c : o.channel_course) {
+    for (const double v : c) w.f64(v);
+  }
+  encode_scar_results(w, o.scars);
+  for (const int v : {o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after}) {
+    w.i64(v);
+  }
+  w.u64(o.at.size());
+  for (const TimedOutcome& t : o.at) {
+    for (const double* v : timed_fields(t)) w.f64(*v);
+    encode_scar_results(w, t.scars);
+    w.i64(t.gb_quant_after);
+    w.i64(t.gb_qual_after);
+  }
+  w.u64(o.headline);
+}
+
+PatientOutcome decode_outcome(io::ByteReader& r) {
+  PatientOutcome o;
+  o.sessions = static_cast<int>(r.i64());
+  o.bled = r.u8() != 0;
+  for (double* v : outcome_fields(o)) *v = r.f64();
+  o.channel_course.resize(r.count(r.left() / 24, "channel course"));
+  for (auto& c : o.channel_course) {
+    for (double& v : c) v = r.f64();
+  }
+  o.scars = decode_scar_results(r);
+  for (int* v : {&o.gb_quant_before, &o.gb_quant_after, &o.gb_qual_before, &o.gb_qual_after}) {
+    *v = static_cast<int>(r.i64());
+  }
+  o.at.resize(r.count(r.left() / 100, "outcome times"));
+  for (TimedOutcome& t : o.at) {
+    for (double* v : timed_fields(t)) *v = r.f64();
+    t.scars = decode_scar_results(r);
+    t.gb_quant_after = static_cast<int>(r.i64());
+    t.gb_qual_after = static_cast<int>(r.i64());
+  }
+  o.headline = r.u64();
+  return o;
 }
 
 }  // namespace mnsim::protocol

@@ -27,6 +27,11 @@
 #include "skin/atlas.hpp"
 #include "skin/tissue.hpp"
 
+namespace mnsim::io {
+class ByteWriter;
+class ByteReader;
+}  // namespace mnsim::io
+
 namespace mnsim::protocol {
 
 /// Annuli of the unit cell around each channel that the reduced model resolves every layer on
@@ -172,6 +177,12 @@ struct PatientOutcome {
   /// Makes at[j] the headline: sets `headline` and copies its values into the fields above.
   void use_headline(std::size_t j);
 };
+
+/// Every field of an outcome as bytes, doubles bit for bit (a field added above must be added
+/// to both): what MPI ranks send each other (core/ranks.hpp, make_plan over ranks).
+void encode_outcome(io::ByteWriter& w, const PatientOutcome& o);
+/// What encode_outcome wrote (InputError naming the reader's file when it is damaged).
+PatientOutcome decode_outcome(io::ByteReader& r);
 
 /// Epidermal channel healings shared between threads and parameter sets, by what each depends
 /// on (healing::channel_key: the radius and the keratinocyte parameters, which RateFactors and

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
+#include "core/ranks.hpp"
 #include "core/version.hpp"
 #include "healing/params.hpp"
 #include "io/sourced.hpp"
@@ -514,6 +516,20 @@ std::vector<double> evaluate(const ReducedModel& base, const SensitivitySpec& s,
   return y;
 }
 
+namespace {
+
+// The error of evaluation e: its index and parameter values, and what failed.
+NumericalError evaluation_failed(const SensitivitySpec& s, std::size_t e, const std::string& why) {
+  const std::vector<double> v = at_point(s.parameters, sensitivity_point(s, e));
+  std::string at;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    at += fmt::format("{}{} = {}", i ? ", " : "", s.parameters[i].key, fmt_value(v[i]));
+  }
+  return NumericalError(fmt::format("model evaluation {} ({}) failed: {}", e, at, why));
+}
+
+}  // namespace
+
 std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const SensitivitySpec& s,
                                                   std::size_t first, std::size_t count, int threads,
                                                   Progress* progress) {
@@ -553,13 +569,40 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
     report.advance(static_cast<double>(done.load()), static_cast<double>(count));
   }
   if (const std::size_t f = first_failure.load(); f < count) {
-    const std::vector<double> v = at_point(s.parameters, sensitivity_point(s, first + f));
-    std::string at;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      at += fmt::format("{}{} = {}", i ? ", " : "", s.parameters[i].key, fmt_value(v[i]));
-    }
-    throw NumericalError(
-        fmt::format("model evaluation {} ({}) failed: {}", first + f, at, errors[f]));
+    throw evaluation_failed(s, first + f, errors[f]);
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> evaluate_split(const ReducedModel& m, const SensitivitySpec& s,
+                                                const Ranks& ranks, int threads,
+                                                Progress* progress) {
+  const std::size_t n = sensitivity_evaluations(s);
+  const std::size_t k = s.outputs.size();
+  const std::vector<std::string> parts = map_items(
+      ranks, n,
+      [&](std::size_t e) {
+        std::vector<double> y;
+        try {
+          y = evaluate(m, s, sensitivity_point(s, e));
+          if (std::any_of(y.begin(), y.end(), [](double v) { return !std::isfinite(v); })) {
+            throw NumericalError("an output is not a finite number");
+          }
+        } catch (const std::exception& x) {
+          throw evaluation_failed(s, e, x.what());
+        }
+        std::string b(k * sizeof(double), '\0');
+        std::memcpy(b.data(), y.data(), b.size());
+        return b;
+      },
+      Deliver::Root, threads, progress, "model evaluations");
+  std::vector<std::vector<double>> out;
+  out.reserve(parts.size());
+  for (const std::string& b : parts) {
+    std::vector<double> y(k);
+    if (b.size() != k * sizeof(double)) throw std::logic_error("evaluate_split: a short result");
+    std::memcpy(y.data(), b.data(), b.size());
+    out.push_back(std::move(y));
   }
   return out;
 }
@@ -639,6 +682,7 @@ std::string sensitivity_json(const SensitivitySpec& s, const SensitivityResult& 
                     {"interval", "percentile"}};
   j["run"] = {{"wall_s", info.wall_s},
               {"threads", info.threads},
+              {"ranks", info.ranks},
               {"load_average_1min_start", num(info.load_start)},
               {"load_average_1min_end", num(info.load_end)}};
   J pt;

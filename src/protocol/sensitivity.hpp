@@ -23,6 +23,10 @@
 #include "core/sensitivity.hpp"
 #include "protocol/reduced.hpp"
 
+namespace mnsim {
+class Ranks;
+}
+
 namespace mnsim::protocol {
 
 /// The schema of a sensitivity file (docs/scenario.md and `mnsim catalog keys` are generated
@@ -131,6 +135,15 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
                                                   std::size_t first, std::size_t count,
                                                   int threads = 0, Progress* progress = nullptr);
 
+/// Every evaluation of the spec's design split over `ranks` (core/ranks.hpp: evaluation e on
+/// rank e mod N, `threads` OpenMP threads in each): the outputs row by row on the root (the
+/// same values as evaluate_indices), an empty vector on the other ranks. A failing evaluation is
+/// the error evaluate_indices gives (the first failing index), on every rank (RankError).
+/// `progress` hears this rank's evaluations.
+std::vector<std::vector<double>> evaluate_split(const ReducedModel& m, const SensitivitySpec& s,
+                                                const Ranks& ranks, int threads = 0,
+                                                Progress* progress = nullptr);
+
 /// The indices of one output.
 struct OutputSensitivity {
   std::string output;
@@ -155,7 +168,8 @@ SensitivityResult run_sensitivity(const ReducedModel& m, const SensitivitySpec& 
 /// How a run went, for the JSON.
 struct SensitivityRunInfo {
   double wall_s = 0;
-  int threads = 0;
+  int threads = 0;                        // OpenMP threads of each rank
+  int ranks = 1;                          // MPI ranks (core/ranks.hpp)
   double load_start = -1, load_end = -1;  // 1-minute load average (-1: unknown)
 };
 /// sensitivity.json: the spec (parameters with their ranges, outputs, method and sample size),

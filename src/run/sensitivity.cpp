@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "core/ranks.hpp"
 #include "core/version.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
@@ -32,27 +34,40 @@ const std::vector<std::string>& sensitivity_files() {
 SensitivityRun run_sensitivity_into(const protocol::ReducedModel& m,
                                     const protocol::SensitivitySpec& spec,
                                     const SensitivityOptions& o) {
-  io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim sensitivity");
+  const Ranks& ranks = o.ranks != nullptr ? *o.ranks : Ranks::single();
+  // Only the root opens the folder; any rank's failure is every rank's (core/ranks.hpp).
+  std::optional<io::OutputFolder> folder;
+  agree(ranks, [&] {
+    if (ranks.root())
+      folder.emplace(io::OutputFolder::open(o.out_dir, o.force, "mnsim sensitivity"));
+  });
   SensitivityRun run;
 #ifdef _OPENMP
   run.info.threads = o.threads > 0 ? o.threads : omp_get_max_threads();
 #else
   run.info.threads = 1;
 #endif
+  run.info.ranks = ranks.size();
   run.info.load_start = load_average();
   const auto t0 = std::chrono::steady_clock::now();
-  run.result = protocol::run_sensitivity(m, spec, o.threads, o.progress);
+  const std::vector<std::vector<double>> values =
+      ranks.several()
+          ? protocol::evaluate_split(m, spec, ranks, o.threads, o.progress)
+          : protocol::evaluate_indices(m, spec, 0, protocol::sensitivity_evaluations(spec),
+                                       o.threads, o.progress);
+  if (!ranks.root()) return run;
+  run.result = protocol::sensitivity_indices(spec, values);
   run.info.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.info.load_end = load_average();
   const auto& files = sensitivity_files();
-  io::write_file_atomic(folder.staging() / files[0],
+  io::write_file_atomic(folder->staging() / files[0],
                         protocol::sensitivity_json(spec, run.result, run.info));
-  io::write_file_atomic(folder.staging() / files[1], protocol::sensitivity_csv(spec, run.result));
-  io::write_file_atomic(folder.staging() / files[2], report::sensitivity_png(spec, run.result));
+  io::write_file_atomic(folder->staging() / files[1], protocol::sensitivity_csv(spec, run.result));
+  io::write_file_atomic(folder->staging() / files[2], report::sensitivity_png(spec, run.result));
   // What was computed: the resolved file and the build.
   const std::uint64_t key =
       io::fnv1a64(spec.resolved.to_toml() + version() + git_commit() + build_type());
-  folder.commit(files, key);
+  folder->commit(files, key);
   run.files = files;
   return run;
 }

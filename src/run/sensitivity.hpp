@@ -18,6 +18,10 @@ struct SensitivityOptions {
   int threads = 0;     // <= 0: the default
   bool force = false;  // write into a non-empty folder that is not an mnsim output
   Progress* progress = nullptr;
+  /// The MPI ranks that share the evaluations (core/ranks.hpp; null: this process alone). Every
+  /// rank calls run_sensitivity_into with the same spec and options; the root opens the folder
+  /// and writes the results, the other ranks return an empty SensitivityRun.
+  const Ranks* ranks = nullptr;
 };
 
 struct SensitivityRun {
