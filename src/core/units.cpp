@@ -240,8 +240,11 @@ std::string expected_units(Dim d) {
     if (!units.empty()) units += ", ";
     units += u.symbol;
   }
-  if (units.empty()) return fmt::format("a {} such as {}", dim_name(d), example(d));
-  return fmt::format("a {} such as {}; units: {}", dim_name(d), example(d), units);
+  const std::string_view name = dim_name(d);
+  const char* a =
+      std::string_view("aeiou").find(name.front()) != std::string_view::npos ? "an" : "a";
+  if (units.empty()) return fmt::format("{} {} such as {}", a, name, example(d));
+  return fmt::format("{} {} such as {}; units: {}", a, name, example(d), units);
 }
 
 ParsedQuantity parse_quantity(std::string_view text, Dim d) {
@@ -326,6 +329,8 @@ std::string format_nice(double si, Dim d) {
                              a < 60 ? "s" : (a < 3600 ? "min" : (a < 2 * kDay ? "h" : "days")));
     case Dim::Force:
       return format_quantity(si, d, a < 0.1 ? "mN" : "N");
+    case Dim::Frequency:
+      return format_quantity(si, d, a >= 1e6 ? "MHz" : "Hz");
     case Dim::Energy:
       return format_quantity(si, d, a < 1e-3 ? "uJ" : (a < 1.0 ? "mJ" : "J"));
     case Dim::Power:

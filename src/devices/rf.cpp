@@ -18,7 +18,7 @@ namespace {
 
 class RfNeedles final : public Stamping {
  public:
-  explicit RfNeedles(const Resolver& r) : origin_(r.settings()) {
+  explicit RfNeedles(const Resolver& r) {
     model_ = r.entry().id();
     r.common_needle(needle_, material_);
     rows_ = static_cast<int>(r.integer("rows"));
@@ -92,12 +92,10 @@ class RfNeedles final : public Stamping {
 
   void complete(Punctures& out, const skin::SkinProfile& skin,
                 const mechanics::PenetrationResult& nominal) const override {
+    // Needles that do not reach past their insulation have no electrode in the skin: no current
+    // flows and they deposit no heat (docs/rf.md); their punctures are mechanical only.
     if (!nominal.punctured || nominal.depth < insulated_ + thermal::RfTissue::defaults().cell) {
-      origin_.fail(origin_.has("insulated_length") ? "insulated_length" : "needle_length",
-                   fmt::format("the needles reach {} at this force, so their {} insulated "
-                               "length leaves no electrode in the skin",
-                               mm(nominal.depth), mm(insulated_)),
-                   "an insulated length shorter than the depth reached");
+      return;
     }
     thermal::RfPulse p;
     p.needle_radius = 0.5 * needle_.diameter;
@@ -117,7 +115,6 @@ class RfNeedles final : public Stamping {
   }
 
  private:
-  Settings origin_;
   int rows_ = 0, cols_ = 0;
   double pitch_ = 0.0, press_rate_ = 0.0, insulated_ = 0.0, pulse_ = 0.0, frequency_ = 0.0;
   double energy_ = 0.0;
