@@ -25,7 +25,7 @@ LAYERS = [
     ["io"],         # files, output folders, checkpoints, cited data files, HDF5
     ["lesions"],    # scar and lesion shapes
     ["skin"],       # site atlas, layered skin profile, voxel tissue
-    ["mechanics"],  # needle penetration
+    ["mechanics", "thermal"],  # needle penetration; RF heating and thermal damage
     ["devices"],    # rollers, pens, stamps, technique, punctures
     ["healing"],    # the healing model and its numerics
     ["outcomes"],   # scar remodelling, grading

@@ -61,7 +61,7 @@ std::string keys_text() {
 std::string units_text() {
   std::string out = "Units accepted in quantities (a number, a space, a unit):\n";
   for (Dim d : {Dim::Length, Dim::Time, Dim::Frequency, Dim::Force, Dim::Velocity, Dim::AreaDensity,
-                Dim::Angle, Dim::Pressure, Dim::Tension, Dim::Fraction}) {
+                Dim::Angle, Dim::Pressure, Dim::Tension, Dim::Fraction, Dim::Energy, Dim::Power}) {
     std::string units;
     for (const auto& u : units_for(d)) {
       if (u.symbol.empty()) continue;

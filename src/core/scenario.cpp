@@ -160,6 +160,13 @@ nlohmann::json Table::to_json() const {
 
 namespace {
 
+/// "a" or "an" before a dimension's name ("an energy").
+const char* article(std::string_view name) {
+  return !name.empty() && std::string_view("aeiou").find(name.front()) != std::string_view::npos
+             ? "an"
+             : "a";
+}
+
 using schema::Key;
 using schema::Type;
 
@@ -361,7 +368,8 @@ class Validator {
                                               : item.as_floating_point()->get();
         throw InputError(
             iloc, path, fmt::format("bare number {:g} has no unit", bare),
-            fmt::format("a {} with a unit, e.g. \"{:g} {}\"", dim_name(spec.dim), bare, spec.unit));
+            fmt::format("{} {} with a unit, e.g. \"{:g} {}\"", article(dim_name(spec.dim)),
+                        dim_name(spec.dim), bare, spec.unit));
       }
       if (!item.is_string()) {
         throw InputError(iloc, path, fmt::format("list item is {}", node_kind(item)),
@@ -596,9 +604,10 @@ class Validator {
         if (node->is_integer() || node->is_floating_point()) {
           const double bare = node->is_integer() ? static_cast<double>(node->as_integer()->get())
                                                  : node->as_floating_point()->get();
-          throw InputError(v.loc, path, fmt::format("bare number {:g} has no unit", bare),
-                           fmt::format("a {} with a unit, e.g. \"{:g} {}\"", dim_name(spec.dim),
-                                       bare, spec.unit));
+          throw InputError(
+              v.loc, path, fmt::format("bare number {:g} has no unit", bare),
+              fmt::format("{} {} with a unit, e.g. \"{:g} {}\"", article(dim_name(spec.dim)),
+                          dim_name(spec.dim), bare, spec.unit));
         }
         if (!node->is_string()) wrong_type(*node, spec, out, expected_units(spec.dim));
         v.str = node->as_string()->get();

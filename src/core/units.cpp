@@ -19,7 +19,7 @@ const std::vector<UnitInfo> kTime = {
     {"day", kDay},      {"days", kDay},  {"week", 7 * kDay}, {"weeks", 7 * kDay}, {"month", kMonth},
     {"months", kMonth}, {"year", kYear}, {"years", kYear}};
 const std::vector<UnitInfo> kFrequency = {
-    {"Hz", 1.0}, {"kHz", 1e3}, {"/s", 1.0}, {"/min", 1.0 / 60}};
+    {"Hz", 1.0}, {"kHz", 1e3}, {"MHz", 1e6}, {"/s", 1.0}, {"/min", 1.0 / 60}};
 const std::vector<UnitInfo> kForce = {{"mN", 1e-3}, {"N", 1.0}};
 const std::vector<UnitInfo> kVelocity = {
     {"um/s", 1e-6}, {"µm/s", 1e-6}, {"mm/s", 1e-3}, {"cm/s", 1e-2}, {"m/s", 1.0}};
@@ -34,6 +34,14 @@ const std::vector<UnitInfo> kConcentration = {
     {"kg/m^3", 1.0}, {"mg/mL", 1.0}, {"mg/ml", 1.0}, {"g/L", 1.0}, {"ug/mL", 1e-3}};
 const std::vector<UnitInfo> kVolumeDensity = {
     {"/mm^3", 1e9}, {"cells/mm^3", 1e9}, {"/mL", 1e6}, {"cells/mL", 1e6}, {"/m^3", 1.0}};
+const std::vector<UnitInfo> kEnergy = {{"uJ", 1e-6}, {"µJ", 1e-6}, {"mJ", 1e-3}, {"J", 1.0}};
+const std::vector<UnitInfo> kPower = {{"mW", 1e-3}, {"W", 1.0}};
+const std::vector<UnitInfo> kTemperature = {{"K", 1.0}};
+const std::vector<UnitInfo> kElectricalConductivity = {
+    {"S/m", 1.0}, {"mS/m", 1e-3}, {"mS/cm", 0.1}};
+const std::vector<UnitInfo> kThermalConductivity = {{"W/m/K", 1.0}};
+const std::vector<UnitInfo> kSpecificHeat = {{"J/kg/K", 1.0}, {"kJ/kg/K", 1e3}};
+const std::vector<UnitInfo> kMolarEnergy = {{"J/mol", 1.0}, {"kJ/mol", 1e3}};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -69,6 +77,20 @@ std::string example(Dim d) {
       return "\"250 mg/mL\"";
     case Dim::VolumeDensity:
       return "\"8000 /mm^3\"";
+    case Dim::Energy:
+      return "\"10 mJ\"";
+    case Dim::Power:
+      return "\"2 W\"";
+    case Dim::Temperature:
+      return "\"310.15 K\"";
+    case Dim::ElectricalConductivity:
+      return "\"0.22 S/m\"";
+    case Dim::ThermalConductivity:
+      return "\"0.37 W/m/K\"";
+    case Dim::SpecificHeat:
+      return "\"3391 J/kg/K\"";
+    case Dim::MolarEnergy:
+      return "\"628 kJ/mol\"";
   }
   return "";
 }
@@ -102,6 +124,20 @@ std::string_view dim_name(Dim d) {
       return "concentration";
     case Dim::VolumeDensity:
       return "number per volume";
+    case Dim::Energy:
+      return "energy";
+    case Dim::Power:
+      return "power";
+    case Dim::Temperature:
+      return "temperature";
+    case Dim::ElectricalConductivity:
+      return "electrical conductivity";
+    case Dim::ThermalConductivity:
+      return "thermal conductivity";
+    case Dim::SpecificHeat:
+      return "specific heat";
+    case Dim::MolarEnergy:
+      return "molar energy";
   }
   return "?";
 }
@@ -133,6 +169,20 @@ std::string_view si_unit(Dim d) {
       return "kg/m^3";
     case Dim::VolumeDensity:
       return "/m^3";
+    case Dim::Energy:
+      return "J";
+    case Dim::Power:
+      return "W";
+    case Dim::Temperature:
+      return "K";
+    case Dim::ElectricalConductivity:
+      return "S/m";
+    case Dim::ThermalConductivity:
+      return "W/m/K";
+    case Dim::SpecificHeat:
+      return "J/kg/K";
+    case Dim::MolarEnergy:
+      return "J/mol";
   }
   return "";
 }
@@ -165,6 +215,20 @@ const std::vector<UnitInfo>& units_for(Dim d) {
       return kConcentration;
     case Dim::VolumeDensity:
       return kVolumeDensity;
+    case Dim::Energy:
+      return kEnergy;
+    case Dim::Power:
+      return kPower;
+    case Dim::Temperature:
+      return kTemperature;
+    case Dim::ElectricalConductivity:
+      return kElectricalConductivity;
+    case Dim::ThermalConductivity:
+      return kThermalConductivity;
+    case Dim::SpecificHeat:
+      return kSpecificHeat;
+    case Dim::MolarEnergy:
+      return kMolarEnergy;
   }
   return kFraction;
 }
@@ -176,8 +240,11 @@ std::string expected_units(Dim d) {
     if (!units.empty()) units += ", ";
     units += u.symbol;
   }
-  if (units.empty()) return fmt::format("a {} such as {}", dim_name(d), example(d));
-  return fmt::format("a {} such as {}; units: {}", dim_name(d), example(d), units);
+  const std::string_view name = dim_name(d);
+  const char* a =
+      std::string_view("aeiou").find(name.front()) != std::string_view::npos ? "an" : "a";
+  if (units.empty()) return fmt::format("{} {} such as {}", a, name, example(d));
+  return fmt::format("{} {} such as {}; units: {}", a, name, example(d), units);
 }
 
 ParsedQuantity parse_quantity(std::string_view text, Dim d) {
@@ -262,6 +329,12 @@ std::string format_nice(double si, Dim d) {
                              a < 60 ? "s" : (a < 3600 ? "min" : (a < 2 * kDay ? "h" : "days")));
     case Dim::Force:
       return format_quantity(si, d, a < 0.1 ? "mN" : "N");
+    case Dim::Frequency:
+      return format_quantity(si, d, a >= 1e6 ? "MHz" : "Hz");
+    case Dim::Energy:
+      return format_quantity(si, d, a < 1e-3 ? "uJ" : (a < 1.0 ? "mJ" : "J"));
+    case Dim::Power:
+      return format_quantity(si, d, a < 1.0 ? "mW" : "W");
     case Dim::Pressure:
       return format_quantity(si, d, a < 1e3 ? "Pa" : (a < 1e6 ? "kPa" : "MPa"));
     case Dim::Velocity:

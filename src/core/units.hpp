@@ -1,9 +1,10 @@
 // Physical quantities in scenario files: "1.5 mm", "4 weeks", "90 Hz", "2 N", "250 /cm^2".
 //
 // Internally every quantity is a double in SI base units (m, s, Hz, N, m/s, 1/m^2, rad, Pa, N/m,
-// kg/m^3, 1/m^3); dimensionless fractions are plain ratios (so "50 %" is 0.5). Scenario files and
-// the parameter data files (data/*.toml) share these dimensions and units. The healing grid later
-// converts to documented working units (um, hours) in one place.
+// kg/m^3, 1/m^3, J, W, K, S/m, W/(m K), J/(kg K), J/mol); dimensionless fractions are plain ratios
+// (so "50 %" is 0.5). Scenario files and the parameter data files (data/*.toml) share these
+// dimensions and units. The healing grid later converts to documented working units (um, hours) in
+// one place.
 #pragma once
 
 #include <optional>
@@ -22,11 +23,18 @@ enum class Dim {
   AreaDensity,  // per area, e.g. punctures per cm^2
   Angle,
   Pressure,
-  Tension,        // force per length
-  Fraction,       // dimensionless, "%" allowed
-  Number,         // a plain factor, no unit
-  Concentration,  // mass per volume, kg/m^3 (mg/mL is the same number)
-  VolumeDensity,  // per volume, e.g. cells per mm^3
+  Tension,                 // force per length
+  Fraction,                // dimensionless, "%" allowed
+  Number,                  // a plain factor, no unit
+  Concentration,           // mass per volume, kg/m^3 (mg/mL is the same number)
+  VolumeDensity,           // per volume, e.g. cells per mm^3
+  Energy,                  // J
+  Power,                   // W
+  Temperature,             // K (absolute; no offset units)
+  ElectricalConductivity,  // S/m
+  ThermalConductivity,     // W/(m K)
+  SpecificHeat,            // J/(kg K)
+  MolarEnergy,             // J/mol (activation energies)
 };
 
 struct UnitInfo {

@@ -188,6 +188,8 @@ Punctures Device::generate(const Technique& tq, const Rect& area, const skin::Sk
   Punctures out;
   out.reserve(total);
   for (const auto& v : per) out.insert(out.end(), v.begin(), v.end());
+  if (!out.empty())
+    complete(out, skin, mechanics::penetrate(needle_, tq.force / loaded, skin, mech));
   return out;
 }
 

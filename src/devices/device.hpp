@@ -113,6 +113,11 @@ class Device {
   virtual void stroke_punctures(const Stroke& s, const Technique& tq,
                                 const mechanics::PenetrationResult& pen, const Rect& area,
                                 Punctures& out) const = 0;
+  /// Adds what the kind deposits beyond the channel to every puncture of a session (the RF
+  /// kind's coagulation zone); `nominal` is the penetration at the technique's force. Default:
+  /// nothing.
+  virtual void complete(Punctures& /*out*/, const skin::SkinProfile& /*skin*/,
+                        const mechanics::PenetrationResult& /*nominal*/) const {}
 
   std::string model_;
   std::string material_;

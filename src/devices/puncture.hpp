@@ -23,6 +23,13 @@ struct Puncture {
   std::uint32_t pass = 0;                    // stroke pass index within the session
   std::uint32_t needle = 0;                  // needle index on the device
   std::uint32_t stroke = 0;                  // stroke index within the pass
+  // The thermal coagulation zone of a radio-frequency needle (thermal/rf.hpp; docs/rf.md): a
+  // spheroid on the channel's axis from coag_top to coag_bottom below the local surface, of
+  // radius coag_radius; all 0 for a mechanical needle.
+  double coag_radius = 0.0;  // m
+  double coag_top = 0.0;     // m below the local surface
+  double coag_bottom = 0.0;  // m below the local surface
+  bool coagulated() const { return coag_radius > 0.0 && coag_bottom > coag_top; }
 };
 
 using Punctures = std::vector<Puncture>;

@@ -354,6 +354,40 @@ TEST(HealingKinetics, TiltedChannelKeepsItsVolume) {
   EXPECT_NEAR(tally.lumen_volume, lumen, 0.04 * lumen);
 }
 
+TEST(HealingKinetics, RfCoagulationZoneIsDepositedAsInjury) {
+  // An RF needle's zone (Puncture::coag_*, docs/rf.md): a spheroid of radius 150 um from 300 to
+  // 700 um below the surface, on the axis of a channel 600 um deep.
+  Tissue t = make_tissue(50, 10e-6, 90, 10e-6);  // 500 x 500 x 900 um
+  devices::Puncture pu;
+  pu.x = pu.y = 250e-6;
+  pu.depth = 600e-6;
+  pu.radius = 50e-6;
+  pu.coag_radius = 150e-6;
+  pu.coag_top = 300e-6;
+  pu.coag_bottom = 700e-6;
+  InjuryTally tally;
+  apply_puncture(P(), pu, t.layer, {}, t.fs, &tally);
+  const double zone = 4.0 / 3.0 * 3.14159265358979 * 150e-6 * 150e-6 * 200e-6;
+  EXPECT_NEAR(tally.coag_volume, zone, 0.03 * zone);
+  const grid::Grid& g = t.fs.grid();
+  const auto D = t.fs.view("damage");
+  // Inside the zone beside the channel (100 um off the axis, 500 um deep): destroyed, its
+  // matrix lost as in the lumen; outside it (below the zone, 800 um deep): untouched.
+  const int k = g.k_of_depth(500e-6);
+  EXPECT_NEAR(D(35, 25, k), 1.0, 1e-6);
+  EXPECT_NEAR(t.fs.view("fibroblasts")(35, 25, k), 0.0, 1e-3);
+  Tissue ref = make_tissue(50, 10e-6, 90, 10e-6);
+  EXPECT_NEAR(t.fs.view("collagen1")(35, 25, k),
+              ref.fs.view("collagen1")(35, 25, k) * (1.0 - P().matrix_loss), 1e-4);
+  EXPECT_EQ(D(25, 25, g.k_of_depth(800e-6)), 0.0f);
+  EXPECT_EQ(D(2, 2, k), 0.0f);
+  // A mechanical puncture deposits no zone.
+  InjuryTally mech;
+  pu.coag_radius = 0.0;
+  apply_puncture(P(), pu, ref.layer, {}, ref.fs, &mech);
+  EXPECT_EQ(mech.coag_volume, 0.0);
+}
+
 TEST(HealingKinetics, FieldSetReactionMatchesPointwiseAndIgnoresThreads) {
   auto run = [&](int threads) {
     Tissue t = make_tissue(20, 10e-6, 40, 10e-6);

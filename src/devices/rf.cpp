@@ -1,0 +1,173 @@
+// The radio-frequency (RF) microneedle device: a flat array of needles, insulated from the hub
+// down to `insulated_length`, pressed along the stroke like a stamp; at each press every needle
+// delivers `energy` (or `power` x `pulse_duration`) at `frequency` through its uninsulated tip.
+// Each puncture carries the coagulation zone of one needle's pulse (thermal/rf.hpp), solved once
+// per session in the session's skin at the depth the needles reach (docs/rf.md).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <stdexcept>
+
+#include "devices/registry.hpp"
+#include "devices/stamping.hpp"
+#include "thermal/rf.hpp"
+
+namespace mnsim::devices {
+
+namespace {
+
+class RfNeedles final : public Stamping {
+ public:
+  explicit RfNeedles(const Resolver& r) {
+    model_ = r.entry().id();
+    r.common_needle(needle_, material_);
+    rows_ = static_cast<int>(r.integer("rows"));
+    cols_ = static_cast<int>(r.integer("columns"));
+    pitch_ = r.quantity("pitch", Dim::Length);
+    needle_.length = r.quantity("needle_length", Dim::Length);
+    insulated_ = r.quantity("insulated_length", Dim::Length);
+    press_rate_ = r.quantity("press_rate", Dim::Frequency);
+    pulse_ = r.quantity("pulse_duration", Dim::Time);
+    frequency_ = r.quantity("frequency", Dim::Frequency);
+    const Settings& s = r.settings();
+    if (s.has("power")) {
+      if (s.has("energy")) {
+        s.fail("power", "both energy and power are given",
+               "energy per needle or power per needle, not both");
+      }
+      energy_ = s.quantity("power") * pulse_;
+    } else {
+      energy_ = r.quantity("energy", Dim::Energy);
+    }
+    const std::string where = s.has("insulated_length") ? "insulated_length" : "";
+    const double cell = thermal::RfTissue::defaults().cell;
+    if (insulated_ + cell > needle_.length) {
+      s.fail(where.empty() ? "needle_length" : where,
+             fmt::format("the insulation ({}) leaves less than {} of the {} needle exposed",
+                         mm(insulated_), mm(cell), mm(needle_.length)),
+             "an insulated length shorter than the needle by at least the model's cell");
+    }
+    if (pulse_ * press_rate_ >= 1.0) {
+      s.fail(s.has("pulse_duration") ? "pulse_duration" : "press_rate",
+             fmt::format("a pulse of {} does not fit between presses at {:g} per second",
+                         format_nice(pulse_, Dim::Time), press_rate_),
+             "pulse_duration x press_rate below 1");
+    }
+    for (int i = 0; i < rows_; ++i) {
+      for (int j = 0; j < cols_; ++j) {
+        offsets_.emplace_back((j - 0.5 * (cols_ - 1)) * pitch_, (i - 0.5 * (rows_ - 1)) * pitch_);
+      }
+    }
+    set_spacing_from_offsets();
+  }
+  std::string_view kind() const override { return "rf"; }
+  std::size_t needle_count() const override {
+    return static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
+  }
+  double swath() const override { return rows_ * pitch_; }
+  double density_per_pass(const Technique& tq) const override {
+    const double f = 1.0 - tq.overlap;
+    return 1.0 / (pitch_ * pitch_ * f * f);
+  }
+  double needles_loaded(const Technique&) const override {
+    return static_cast<double>(needle_count());
+  }
+  double stroke_duration(const Stroke& s, const Technique& tq) const override {
+    return s.length / step(s, tq) / press_rate_;
+  }
+  std::string describe() const override {
+    return fmt::format(
+        "RF microneedles '{}': {} x {} needles at {} pitch, {} long ({} insulated), {:g} mJ per "
+        "needle in {}, {:g} MHz, {:g} presses/s",
+        model_, rows_, cols_, mm(pitch_), mm(needle_.length), mm(insulated_), energy_ * 1e3,
+        format_nice(pulse_, Dim::Time), frequency_ * 1e-6, press_rate_);
+  }
+
+ protected:
+  double step(const Stroke&, const Technique& tq) const override {
+    return cols_ * pitch_ * (1.0 - tq.overlap);
+  }
+  double rate() const override { return press_rate_; }
+  double contact_fraction(double) const override { return 0.0; }
+
+  void complete(Punctures& out, const skin::SkinProfile& skin,
+                const mechanics::PenetrationResult& nominal) const override {
+    // Needles that do not reach past their insulation have no electrode in the skin: no current
+    // flows and they deposit no heat (docs/rf.md); their punctures are mechanical only.
+    if (!nominal.punctured || nominal.depth < insulated_ + thermal::RfTissue::defaults().cell) {
+      return;
+    }
+    thermal::RfPulse p;
+    p.needle_radius = 0.5 * needle_.diameter;
+    p.depth = nominal.depth;
+    p.insulated_length = insulated_;
+    p.energy = energy_;
+    p.duration = pulse_;
+    const thermal::CoagulationZone z = thermal::coagulation_zone(p, skin);
+    if (!z.coagulated()) return;
+    // The zone moves with each needle's depth (the hand's force varies per stroke).
+    for (Puncture& q : out) {
+      const double shift = q.depth - nominal.depth;
+      q.coag_radius = z.radius;
+      q.coag_top = std::max(0.0, z.top + shift);
+      q.coag_bottom = std::max(q.coag_top, z.bottom + shift);
+    }
+  }
+
+ private:
+  int rows_ = 0, cols_ = 0;
+  double pitch_ = 0.0, press_rate_ = 0.0, insulated_ = 0.0, pulse_ = 0.0, frequency_ = 0.0;
+  double energy_ = 0.0;
+};
+
+std::unique_ptr<Device> make_rf(const Resolver& r) {
+  return std::make_unique<RfNeedles>(r);
+}
+
+}  // namespace
+
+DeviceKind rf_kind() {
+  using namespace schema;
+  using T = CatalogKey::Type;
+  DeviceKind k;
+  k.name = "rf";
+  k.doc =
+      "RF microneedles: an insulated needle array pressed along the stroke, each needle "
+      "heating the dermis around its tip with a radio-frequency pulse";
+  k.keys = {
+      integer("rows", "", "Needle rows across the stroke.", 1, 100),
+      integer("columns", "", "Needle columns along the stroke.", 1, 100),
+      quantity("pitch", Dim::Length, "mm", "", "Needle spacing.", 1e-4, 0.01),
+      quantity("needle_length", Dim::Length, "mm", "", "Needle length (depth setting).", 1e-4,
+               5e-3),
+      quantity("insulated_length", Dim::Length, "mm", "",
+               "Insulated part of each needle from the hub; only the tip below it conducts.", 0.0,
+               5e-3),
+      quantity("energy", Dim::Energy, "mJ", "", "Energy delivered per needle per pulse.", 1e-5,
+               0.1),
+      quantity("power", Dim::Power, "W", "",
+               "Power per needle during the pulse (instead of energy: energy = power x pulse).",
+               1e-3, 10.0),
+      quantity("pulse_duration", Dim::Time, "ms", "", "RF pulse duration.", 1e-3, 1.0),
+      quantity("frequency", Dim::Frequency, "MHz", "",
+               "RF carrier frequency (the model's conductivities are for 1-2 MHz).", 1e6, 2e6),
+      quantity("press_rate", Dim::Frequency, "Hz", "", "Presses (pulses) per second.", 0.01, 10.0),
+  };
+  k.catalog_keys = {{"rows", T::Integer},
+                    {"columns", T::Integer},
+                    {"pitch", T::Quantity, Dim::Length},
+                    {"needle_length", T::Quantity, Dim::Length},
+                    {"insulated_length", T::Quantity, Dim::Length},
+                    {"energy", T::Quantity, Dim::Energy},
+                    {"pulse_duration", T::Quantity, Dim::Time},
+                    {"frequency", T::Quantity, Dim::Frequency},
+                    {"press_rate", T::Quantity, Dim::Frequency}};
+  k.default_model = "rf_7x7_insulated";
+  k.make = make_rf;
+  // The planner's reduced model has no thermal injury: it would rate an RF device as a
+  // mechanical one, so `mnsim plan` does not search this kind (docs/rf.md, "What is left").
+  k.search_passes = {};
+  return k;
+}
+
+}  // namespace mnsim::devices

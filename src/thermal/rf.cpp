@@ -1,0 +1,239 @@
+#include "thermal/rf.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "core/data_dir.hpp"
+#include "io/data_file.hpp"
+
+namespace mnsim::thermal {
+
+namespace {
+
+constexpr const char* kLayerTables[skin::kLayers] = {
+    "stratum_corneum", "viable_epidermis", "papillary_dermis", "reticular_dermis", "hypodermis"};
+
+}  // namespace
+
+RfTissue RfTissue::load(const std::filesystem::path& path) {
+  const io::DataFile f(path.string());
+  RfTissue t;
+  for (int l = 0; l < skin::kLayers; ++l) {
+    const std::string where = kLayerTables[l];
+    const toml::table& tb = f.table(f.root(), "", where);
+    f.check_keys(tb, where,
+                 {"sigma", "thermal_conductivity", "density", "specific_heat", "perfusion"});
+    LayerProperties& p = t.layer[static_cast<std::size_t>(l)];
+    p.sigma = f.value(tb, where, "sigma", Dim::ElectricalConductivity, 1e-5, 10.0).si;
+    p.k = f.value(tb, where, "thermal_conductivity", Dim::ThermalConductivity, 0.01, 5.0).si;
+    p.rho = f.value(tb, where, "density", Dim::Concentration, 100.0, 5000.0).si;
+    p.c = f.value(tb, where, "specific_heat", Dim::SpecificHeat, 100.0, 10000.0).si;
+    p.perfusion = f.value(tb, where, "perfusion", Dim::Frequency, 0.0, 0.1).si;
+  }
+  const toml::table& b = f.table(f.root(), "", "tissue");
+  f.check_keys(b, "tissue",
+               {"sigma_temp_coeff", "blood_density", "blood_specific_heat", "body_temperature",
+                "arrhenius_a", "arrhenius_ea"});
+  t.sigma_temp_coeff = f.value(b, "tissue", "sigma_temp_coeff", Dim::Number, 0.0, 0.1).si;
+  t.blood_density = f.value(b, "tissue", "blood_density", Dim::Concentration, 500.0, 2000.0).si;
+  t.blood_heat = f.value(b, "tissue", "blood_specific_heat", Dim::SpecificHeat, 1000.0, 10000.0).si;
+  t.body_temperature = f.value(b, "tissue", "body_temperature", Dim::Temperature, 290.0, 320.0).si;
+  t.arrhenius_a = f.value(b, "tissue", "arrhenius_a", Dim::Frequency, 1.0, 1e300).si;
+  t.arrhenius_ea = f.value(b, "tissue", "arrhenius_ea", Dim::MolarEnergy, 1e4, 5e6).si;
+  const toml::table& n = f.table(f.root(), "", "numerics");
+  f.check_keys(n, "numerics",
+               {"cell", "domain_radius", "depth_below_tip", "steps_per_pulse", "cooling_time"});
+  t.cell = f.value(n, "numerics", "cell", Dim::Length, 1e-6, 1e-4).si;
+  t.domain_radius = f.value(n, "numerics", "domain_radius", Dim::Length, 1e-4, 0.02).si;
+  t.depth_below_tip = f.value(n, "numerics", "depth_below_tip", Dim::Length, 1e-4, 0.02).si;
+  t.steps_per_pulse =
+      static_cast<int>(f.value(n, "numerics", "steps_per_pulse", Dim::Number, 4, 10000).si);
+  t.cooling_time = f.value(n, "numerics", "cooling_time", Dim::Time, 0.0, 100.0).si;
+  return t;
+}
+
+const RfTissue& RfTissue::defaults() {
+  static const RfTissue t = load(data_file("rf.toml"));
+  return t;
+}
+
+double arrhenius_rate(double temperature, double a, double ea) {
+  // A exp(-Ea/RT) with A up to 1e98: in logarithms.
+  return std::exp(std::log(a) - ea / (kGasConstant * temperature));
+}
+
+std::vector<LayerProperties> layer_cells(const AxiGrid& g, const skin::SkinProfile& skin,
+                                         const RfTissue& t) {
+  std::vector<LayerProperties> out(g.size());
+  for (int j = 0; j < g.nz; ++j) {
+    const skin::Layer l = skin.layer_at(g.zc(j));
+    const int li = l == skin::Layer::Outside ? 0 : skin::layer_index(l);
+    for (int i = 0; i < g.nr; ++i) out[g.at(i, j)] = t.layer[static_cast<std::size_t>(li)];
+  }
+  return out;
+}
+
+namespace {
+
+/// Crossing of Omega = 1 between a cell centre at x0 (Omega a >= 1) and its neighbour at
+/// x0 + h (Omega b < 1), linear in log Omega.
+double crossing(double x0, double h, double a, double b) {
+  if (b <= 0.0) return x0 + 0.5 * h;
+  const double la = std::log(a), lb = std::log(b);
+  return x0 + h * std::clamp(la / (la - lb), 0.0, 1.0);
+}
+
+CoagulationZone zone_of(const AxiGrid& g, const std::vector<double>& omega,
+                        const std::vector<std::uint8_t>& needle) {
+  CoagulationZone z;
+  double top = 1e300, bottom = -1e300;
+  auto om = [&](int i, int j) {
+    const std::size_t c = g.at(i, j);
+    return needle[c] ? 0.0 : omega[c];
+  };
+  for (int j = 0; j < g.nz; ++j) {
+    for (int i = 0; i < g.nr; ++i) {
+      const double o = om(i, j);
+      if (o < 1.0) continue;
+      z.volume += g.volume(i);
+      const double r = i + 1 < g.nr ? crossing(g.rc(i), g.dr, o, om(i + 1, j)) : g.nr * g.dr;
+      z.radius = std::max(z.radius, r);
+      const double up = j > 0 ? crossing(g.zc(j), -g.dz, o, om(i, j - 1)) : 0.0;
+      const double dn = j + 1 < g.nz ? crossing(g.zc(j), g.dz, o, om(i, j + 1)) : g.nz * g.dz;
+      top = std::min(top, up);
+      bottom = std::max(bottom, dn);
+    }
+  }
+  if (z.volume > 0.0) {
+    z.top = top;
+    z.bottom = bottom;
+  } else {
+    z.radius = 0.0;
+  }
+  return z;
+}
+
+}  // namespace
+
+CoagulationZone coagulation_zone(const RfPulse& pulse, const skin::SkinProfile& skin,
+                                 const RfTissue& t) {
+  if (!(pulse.needle_radius > 0.0) || !(pulse.depth > 0.0) || !(pulse.energy > 0.0) ||
+      !(pulse.duration > 0.0) || !(pulse.insulated_length >= 0.0)) {
+    throw std::invalid_argument("coagulation_zone: radius, depth, energy and duration must be > 0");
+  }
+  if (pulse.insulated_length >= pulse.depth) {
+    throw std::invalid_argument("coagulation_zone: the insulation covers the whole needle");
+  }
+  AxiGrid g;
+  g.dr = g.dz = t.cell;
+  // Cell counts and the needle's cells do not depend on the last bit of a length: a boundary
+  // that falls on a cell centre (within 1e-6 cells) counts as below it.
+  const double eps = 1e-6 * t.cell;
+  g.nr = std::max(4, static_cast<int>(std::ceil(t.domain_radius / t.cell - 1e-6)));
+  g.nz =
+      std::max(4, static_cast<int>(std::ceil((pulse.depth + t.depth_below_tip) / t.cell - 1e-6)));
+  const std::size_t n = g.size();
+  const std::vector<LayerProperties> props = layer_cells(g, skin, t);
+  // The needle: cells whose centre lies inside its cylinder; the part below the insulation is
+  // the electrode. A needle narrower than a cell still holds the column on the axis.
+  std::vector<std::uint8_t> needle(n, 0), electrode(n, 0);
+  for (int j = 0; j < g.nz; ++j) {
+    const double z = g.zc(j);
+    if (z >= pulse.depth - eps) break;
+    for (int i = 0; i < g.nr; ++i) {
+      if (i > 0 && g.rc(i) >= pulse.needle_radius - eps) break;
+      needle[g.at(i, j)] = 1;
+      if (z >= pulse.insulated_length - eps) electrode[g.at(i, j)] = 1;
+    }
+  }
+  if (std::count(electrode.begin(), electrode.end(), std::uint8_t{1}) == 0) {
+    throw std::invalid_argument("coagulation_zone: the exposed tip is shorter than one cell");
+  }
+  const double T0 = t.body_temperature;
+  // Heat: tissue properties in every cell (the needle's own heat capacity and conduction are
+  // not modelled), skin surface insulated, body temperature at the domain's edge and floor.
+  AxiBoundaries tb;
+  tb.bottom = {true, [T0](double, double) { return T0; }};
+  tb.outer = tb.bottom;
+  std::vector<double> kth(n), cap(n), perf(n);
+  for (int j = 0; j < g.nz; ++j) {
+    for (int i = 0; i < g.nr; ++i) {
+      const std::size_t c = g.at(i, j);
+      const LayerProperties& p = props[c];
+      kth[c] = p.k;
+      cap[c] = p.rho * p.c * g.volume(i);
+      perf[c] = p.perfusion * t.blood_density * t.blood_heat * g.volume(i);
+    }
+  }
+  const AxiOperator heat(g, kth, std::vector<std::uint8_t>(n, 0), tb);
+  // Potential: electrode held at 1 V, the insulated shaft excluded, return at the edge.
+  AxiBoundaries eb;
+  eb.bottom = {true, [](double, double) { return 0.0; }};
+  eb.outer = eb.bottom;
+  std::vector<double> V(n, 0.0), T(n, T0), omega(n, 0.0), sigma(n, 0.0);
+  for (std::size_t c = 0; c < n; ++c) V[c] = electrode[c] ? 1.0 : 0.0;
+  const std::vector<double> zero(n, 0.0);
+  const double power = pulse.energy / pulse.duration;
+  CoagulationZone out;
+  std::vector<double> rate_old(n, arrhenius_rate(T0, t.arrhenius_a, t.arrhenius_ea));
+  std::vector<double> diag(n), rhs(n);
+  const double dt_pulse = pulse.duration / t.steps_per_pulse;
+  double time = 0.0, dt = dt_pulse, peak = T0, delivered = 0.0;
+  const double t_end = pulse.duration + t.cooling_time;
+  int steps = 0;
+  while (time < t_end - 1e-12) {
+    const bool on = time < pulse.duration - 1e-12;
+    if (on) {
+      dt = std::min(dt_pulse, pulse.duration - time);
+    } else {
+      dt = std::min(dt * 1.3, t_end - time);
+    }
+    std::vector<double> Q(n, 0.0);
+    if (on) {
+      for (std::size_t c = 0; c < n; ++c) {
+        const double f = std::max(0.1, 1.0 + t.sigma_temp_coeff * (T[c] - T0));
+        sigma[c] = needle[c] && !electrode[c] ? 0.0 : props[c].sigma * f;
+      }
+      const AxiOperator el(g, sigma, needle, eb);
+      el.solve(zero, zero, V, 1e-7);
+      Q = el.dissipation(V);
+      double p1 = 0.0;
+      for (double q : Q) p1 += q;
+      if (!(p1 > 0.0)) throw std::invalid_argument("coagulation_zone: no current flows");
+      if (steps == 0) out.impedance = 1.0 / p1;
+      const double s = power / p1;
+      for (double& q : Q) q *= s;
+      delivered += power * dt;
+    }
+    for (std::size_t c = 0; c < n; ++c) {
+      diag[c] = cap[c] / dt + perf[c];
+      rhs[c] = cap[c] / dt * T[c] + Q[c] + perf[c] * T0;
+    }
+    heat.solve(diag, rhs, T, 1e-9);
+    double hottest = T0;
+    for (std::size_t c = 0; c < n; ++c) {
+      const double r = arrhenius_rate(T[c], t.arrhenius_a, t.arrhenius_ea);
+      omega[c] += 0.5 * (rate_old[c] + r) * dt;  // trapezoid in time
+      rate_old[c] = r;
+      if (!needle[c]) hottest = std::max(hottest, T[c]);
+    }
+    peak = std::max(peak, hottest);
+    time += dt;
+    ++steps;
+    // After the pulse, stop once the tissue is back within 5 K of body temperature: the
+    // Arrhenius rate there is negligible (docs/rf.md).
+    if (!on && hottest < T0 + 5.0) break;
+  }
+  CoagulationZone z = zone_of(g, omega, needle);
+  z.peak_temperature = peak;
+  z.delivered_energy = delivered;
+  z.impedance = out.impedance;
+  z.steps = steps;
+  return z;
+}
+
+}  // namespace mnsim::thermal

@@ -1,0 +1,204 @@
+// The RF needle model (thermal/rf.hpp) and the RF device kind (devices/rf.cpp; docs/rf.md):
+// the Arrhenius integral at constant temperature, the coagulation zone's response to energy,
+// pulse and insulation, the energy delivered, and the device's scenario keys and their errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/scenario.hpp"
+#include "devices/registry.hpp"
+#include "devices/stage.hpp"
+#include "run/scenario_schema.hpp"
+#include "support/skin.hpp"
+#include "thermal/rf.hpp"
+
+namespace {
+
+using namespace mnsim;
+using namespace mnsim::thermal;
+
+RfPulse pulse(double energy, double duration, double insulated = 0.7e-3, double depth = 1.0e-3) {
+  RfPulse p;
+  p.needle_radius = 0.1e-3;
+  p.depth = depth;
+  p.insulated_length = insulated;
+  p.energy = energy;
+  p.duration = duration;
+  return p;
+}
+
+TEST(RfModel, ArrheniusIntegralAtConstantTemperature) {
+  // Omega(t) = A exp(-Ea / (R T)) t at constant T; Henriques' skin coefficients (data/rf.toml).
+  const RfTissue& t = RfTissue::defaults();
+  EXPECT_DOUBLE_EQ(t.arrhenius_a, 3.1e98);
+  EXPECT_DOUBLE_EQ(t.arrhenius_ea, 6.28e5);
+  for (double T : {323.15, 333.15, 343.15, 353.15}) {
+    const double k = arrhenius_rate(T, t.arrhenius_a, t.arrhenius_ea);
+    const double direct = 3.1e98 * std::exp(-6.28e5 / (kGasConstant * T));
+    EXPECT_NEAR(k / direct, 1.0, 1e-12) << T;
+  }
+  // Time to Omega = 1: about 1.1 s at 60 C, about 1 ms at 70 C (a 10 K rise speeds it up
+  // about 700-fold near 65 C with this activation energy).
+  const double t60 = 1.0 / arrhenius_rate(333.15, t.arrhenius_a, t.arrhenius_ea);
+  const double t70 = 1.0 / arrhenius_rate(343.15, t.arrhenius_a, t.arrhenius_ea);
+  EXPECT_GT(t60, 0.5);
+  EXPECT_LT(t60, 3.0);
+  EXPECT_GT(t60 / t70, 300.0);
+}
+
+TEST(RfModel, DeliversTheSetEnergyAndCoagulatesAroundTheTip) {
+  const auto skin = test::cheek_profile();
+  const CoagulationZone z = coagulation_zone(pulse(20e-3, 0.05), skin);
+  EXPECT_NEAR(z.delivered_energy, 20e-3, 1e-12);
+  ASSERT_TRUE(z.coagulated());
+  // Around the 0.3 mm bare tip (0.7-1.0 mm), sparing the epidermis.
+  EXPECT_GT(z.top, 0.3e-3) << z.top;
+  EXPECT_LT(z.top, 0.75e-3);
+  EXPECT_GT(z.bottom, 1.0e-3);
+  EXPECT_GT(z.radius, 0.1e-3);  // wider than the needle
+  EXPECT_LT(z.radius, 0.6e-3);
+  EXPECT_GT(z.peak_temperature, 273.15 + 60.0);
+  EXPECT_GT(z.impedance, 100.0);
+  RecordProperty("radius_um", std::to_string(z.radius * 1e6));
+  RecordProperty("top_um", std::to_string(z.top * 1e6));
+  RecordProperty("bottom_um", std::to_string(z.bottom * 1e6));
+  RecordProperty("peak_C", std::to_string(z.peak_temperature - 273.15));
+  RecordProperty("impedance_ohm", std::to_string(z.impedance));
+}
+
+TEST(RfModel, ZoneGrowsWithEnergyAndNeedsEnough) {
+  const auto skin = test::cheek_profile();
+  const CoagulationZone none = coagulation_zone(pulse(2e-3, 0.05), skin);
+  EXPECT_FALSE(none.coagulated()) << "2 mJ in 50 ms heats a 0.2 mm needle's tip by under 10 K";
+  EXPECT_LT(none.peak_temperature, 273.15 + 50.0);
+  double prev = 0.0;
+  for (double e : {12e-3, 20e-3, 30e-3, 40e-3}) {
+    const CoagulationZone z = coagulation_zone(pulse(e, 0.05), skin);
+    ASSERT_TRUE(z.coagulated()) << e;
+    EXPECT_GT(z.volume, prev) << e;
+    prev = z.volume;
+  }
+}
+
+TEST(RfModel, LongerPulseOfTheSameEnergyHeatsLess) {
+  const auto skin = test::cheek_profile();
+  const CoagulationZone s = coagulation_zone(pulse(20e-3, 0.02), skin);
+  const CoagulationZone l = coagulation_zone(pulse(20e-3, 0.4), skin);
+  EXPECT_GT(s.peak_temperature, l.peak_temperature);
+}
+
+TEST(RfModel, ABareNeedleCoagulatesUpToTheSurface) {
+  const auto skin = test::cheek_profile();
+  const CoagulationZone bare = coagulation_zone(pulse(60e-3, 0.05, 0.0), skin);
+  const CoagulationZone ins = coagulation_zone(pulse(60e-3, 0.05, 0.7e-3), skin);
+  ASSERT_TRUE(bare.coagulated());
+  // A bare needle heats all along its shaft: its zone reaches the papillary dermis and the
+  // epidermis (62 um thick here).
+  EXPECT_LT(bare.top, 100e-6) << "a non-insulated needle heats the upper dermis too";
+  EXPECT_GT(ins.top, bare.top + 0.3e-3);
+}
+
+TEST(RfModel, ZoneConvergesWithTheGrid) {
+  // The 20 mJ, 50 ms zone on 40, 20 (the default) and 10 um cells: the radius converges, and
+  // the default cell is within 3 % of the finer one (docs/rf.md, "Verification").
+  const auto skin = test::cheek_profile();
+  RfTissue t = RfTissue::defaults();
+  std::vector<double> r;
+  for (double h : {40e-6, 20e-6, 10e-6}) {
+    t.cell = h;
+    r.push_back(coagulation_zone(pulse(20e-3, 0.05), skin, t).radius);
+    RecordProperty("radius_um_" + std::to_string(static_cast<int>(h * 1e6)),
+                   std::to_string(r.back() * 1e6));
+  }
+  EXPECT_LT(std::abs(r[2] - r[1]), std::abs(r[1] - r[0]));
+  EXPECT_LT(std::abs(r[1] - r[2]) / r[2], 0.03);
+}
+
+TEST(RfModel, RefusesAPulseThatDoesNotFit) {
+  const auto skin = test::cheek_profile();
+  EXPECT_THROW(coagulation_zone(pulse(1e-3, 0.05, 1.0e-3), skin), std::invalid_argument);
+  EXPECT_THROW(coagulation_zone(pulse(0.0, 0.05), skin), std::invalid_argument);
+  EXPECT_THROW(coagulation_zone(pulse(1e-3, 0.0), skin), std::invalid_argument);
+}
+
+// --- The device kind ------------------------------------------------------------------------
+
+Table scenario(const std::string& device) {
+  return parse_scenario_text("seed = 1\n[device]\nkind = \"rf\"\n" + device +
+                                 "\n[technique]\npasses = 1\njitter_position = \"0 mm\"\n"
+                                 "jitter_angle = \"0 deg\"\njitter_force = \"0 %\"\n",
+                             "rf.toml", scenario_schema());
+}
+
+devices::StageResult stage(const std::string& device) {
+  const Table sc = scenario(device);
+  const auto spec = devices::device_spec(sc.table("device"));
+  const auto tq = devices::Technique::from_table(sc.table("technique"));
+  return devices::run_device_stage(spec, tq, test::cheek_profile(), {0, 0, 0.01, 0.01}, 3);
+}
+
+std::string error_of(const std::string& device) {
+  try {
+    stage(device);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(RfDevice, IsARegisteredKindWhosePuncturesCarryTheZone) {
+  const auto names = devices::device_kind_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "rf"), names.end());
+  const auto r = stage("");
+  ASSERT_FALSE(r.punctures.empty());
+  EXPECT_EQ(r.stats["device"]["kind"], "rf");
+  ASSERT_TRUE(r.stats.contains("coagulation_zone_um"));
+  EXPECT_EQ(r.stats["coagulation_zone_um"]["punctures"], r.punctures.size());
+  for (const auto& p : r.punctures) {
+    ASSERT_TRUE(p.coagulated());
+    EXPECT_GT(p.coag_bottom, p.depth - 1e-9);
+  }
+}
+
+TEST(RfDevice, PowerTimesPulseIsTheEnergy) {
+  const auto a = stage("energy = \"20 mJ\"\npulse_duration = \"50 ms\"");
+  const auto b = stage("power = \"400 mW\"\npulse_duration = \"50 ms\"");
+  ASSERT_FALSE(a.punctures.empty());
+  ASSERT_EQ(a.punctures.size(), b.punctures.size());
+  EXPECT_DOUBLE_EQ(a.punctures[0].coag_radius, b.punctures[0].coag_radius);
+  EXPECT_DOUBLE_EQ(a.punctures[0].coag_bottom, b.punctures[0].coag_bottom);
+}
+
+TEST(RfDevice, BadSettingsNameTheirKey) {
+  const auto has = [](const std::string& e, const std::string& s) {
+    return e.find(s) != std::string::npos;
+  };
+  std::string e = error_of("energy = \"2 mJ\"\npower = \"1 W\"");
+  EXPECT_TRUE(has(e, "rf.toml:5:")) << e;
+  EXPECT_TRUE(has(e, "device.power")) << e;
+  e = error_of("energy = \"2 J\"");
+  EXPECT_TRUE(has(e, "device.energy")) << e;
+  EXPECT_TRUE(has(e, "out of range")) << e;
+  e = error_of("energy = \"2 mm\"");
+  EXPECT_TRUE(has(e, "device.energy")) << e;
+  e = error_of("frequency = \"5 MHz\"");
+  EXPECT_TRUE(has(e, "device.frequency")) << e;
+  e = error_of("pulse_duration = \"0.5 s\"\npress_rate = \"4 Hz\"");
+  EXPECT_TRUE(has(e, "device.pulse_duration")) << e;
+  e = error_of("insulated_length = \"1.5 mm\"");
+  EXPECT_TRUE(has(e, "device.insulated_length")) << e;
+}
+
+TEST(RfDevice, NeedlesThatStopAboveTheirInsulationDepositNoHeat) {
+  // 1.0 mm needles reach about 0.69 mm on the cheek: a 0.95 mm insulation leaves no electrode
+  // in the skin, so no current flows and the punctures are mechanical only.
+  const auto r = stage("needle_length = \"1.0 mm\"\ninsulated_length = \"0.95 mm\"");
+  ASSERT_FALSE(r.punctures.empty());
+  for (const auto& p : r.punctures) EXPECT_FALSE(p.coagulated());
+  EXPECT_FALSE(r.stats.contains("coagulation_zone_um"));
+}
+
+}  // namespace
