@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/kernel.hpp"
 #include "healing/transpose.hpp"
 
 namespace mnsim::healing {
@@ -172,7 +173,7 @@ void Diffusion::step_implicit(FieldView u, double dt) {
 // ---------------------------------------------------------------------------------------------
 // Implicit LOD, uniform permeability: precomputed Thomas factors, lines solved as SIMD lanes.
 
-void Diffusion::implicit_uniform(FieldView u, double dt) {
+MNSIM_KERNEL void Diffusion::implicit_uniform(FieldView u, double dt) {
   factorize(dt);
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
@@ -320,7 +321,7 @@ void Diffusion::face_conductances() {
   }
 }
 
-void Diffusion::implicit_variable(FieldView u, double dt) {
+MNSIM_KERNEL void Diffusion::implicit_variable(FieldView u, double dt) {
   if (!spec_.permeability_fixed || cx_.empty()) face_conductances();
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
@@ -503,7 +504,7 @@ void Diffusion::step_explicit(FieldView u, double dt) {
   }
 }
 
-void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) const {
+MNSIM_KERNEL void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) const {
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();
@@ -600,7 +601,7 @@ double coupled_diffusion_time(double dt, double decay) {
   return -std::expm1(-x) / decay;
 }
 
-void decay_source(FieldView u, double dt, double decay, double source) {
+MNSIM_KERNEL void decay_source(FieldView u, double dt, double decay, double source) {
   if (decay == 0.0 && source == 0.0) return;
   float ff = 1.0f, sf = 0.0f;
   decay_factors(dt, decay, source, ff, sf);
@@ -616,7 +617,7 @@ void decay_source(FieldView u, double dt, double decay, double source) {
   }
 }
 
-double integral(ConstFieldView u) {
+MNSIM_KERNEL double integral(ConstFieldView u) {
   const Grid& g = *u.grid;
   std::vector<double> plane(static_cast<std::size_t>(g.nz), 0.0);
   const bool big = worth_threads(g);
