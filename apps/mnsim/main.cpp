@@ -728,8 +728,10 @@ int main(int argc, char** argv) {
       "clinical outcome.",
       "mnsim"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", fmt::format("mnsim {} (commit {}, {} build)", mnsim::version(),
-                                                mnsim::git_commit(), mnsim::build_type()));
+  app.set_version_flag(
+      "--version",
+      fmt::format("mnsim {} (commit {}, {} build, instruction set {})", mnsim::version(),
+                  mnsim::git_commit(), mnsim::build_type(), mnsim::instruction_set()));
   app.footer(
       "Run 'mnsim SUBCOMMAND --help' for the options of each subcommand.\n"
       "Documentation: docs/cli.md, docs/scenario.md, docs/model.md, docs/outputs.md");

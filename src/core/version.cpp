@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "core/kernel.hpp"
 #include "mnsim/version_info.hpp"
 
 namespace mnsim {
@@ -16,6 +17,15 @@ std::string build_type() {
   return MNSIM_BUILD_TYPE;
 }
 
+std::string instruction_set() {
+  std::string isa = MNSIM_ARCH_NAME[0] != '\0' ? MNSIM_ARCH_NAME : "compiler default";
+#if defined(MNSIM_KERNEL_CLONES) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  // The condition the kernels' resolver tests (target_clones "arch=x86-64-v3").
+  isa += __builtin_cpu_supports("x86-64-v3") ? " (kernels: x86-64-v3)" : " (kernels: baseline)";
+#endif
+  return isa;
+}
+
 std::string utc_now_iso() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -27,9 +37,13 @@ std::string utc_now_iso() {
 
 nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
                             double wall_s) {
-  return {{"mnsim_version", version()}, {"git_commit", git_commit()},
-          {"build_type", build_type()}, {"seed", seed},
-          {"threads", threads},         {"started_utc", started_utc},
+  return {{"mnsim_version", version()},
+          {"git_commit", git_commit()},
+          {"build_type", build_type()},
+          {"instruction_set", instruction_set()},
+          {"seed", seed},
+          {"threads", threads},
+          {"started_utc", started_utc},
           {"wall_time_s", wall_s}};
 }
 

@@ -15,6 +15,10 @@ std::string git_commit();
 /// CMake build type ("Release", "Debug", "RelWithDebInfo").
 std::string build_type();
 
+/// The instruction set of this build and, where the hot kernels are multiversioned
+/// (core/kernel.hpp), the version this CPU runs: "x86-64-v2 (kernels: x86-64-v3)", "native".
+std::string instruction_set();
+
 /// Metadata written into every output: version, commit, build type, seed, threads, start time,
 /// wall time.
 nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,

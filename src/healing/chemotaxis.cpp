@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/kernel.hpp"
 #include "healing/transpose.hpp"
 
 namespace mnsim::healing {
@@ -165,7 +166,7 @@ struct Batch {
 /// Assembly and forward elimination share one pass over the cells; the operations and their
 /// order per lane are those of the matrix assembled first and eliminated after.
 template <bool Chemo, bool Motile>
-void solve_batch(const Batch& b, Scratch& s) {
+MNSIM_KERNEL void solve_batch(const Batch& b, Scratch& s) {
   const int n = b.n, L = b.lanes;
   double* dn = s.dn.get();  // diagonal of the next cell, from the face below it
   double* lo = s.lo.get();  // sub-diagonal of this cell, from the face below it
@@ -334,7 +335,8 @@ void ChemotaxisOperator::step(grid::FieldView u, grid::ConstFieldView c, double 
 }
 
 template <bool Chemo, bool Motile>
-void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldView c, double dt) const {
+MNSIM_KERNEL void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldView c,
+                                            double dt) const {
   const grid::Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz, w = w_;
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();

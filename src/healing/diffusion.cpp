@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/kernel.hpp"
 #include "healing/transpose.hpp"
 
 namespace mnsim::healing {
@@ -173,7 +174,7 @@ void Diffusion::step_implicit(FieldView u, double dt) {
 // ---------------------------------------------------------------------------------------------
 // Implicit LOD, uniform permeability: precomputed Thomas factors, lines solved as SIMD lanes.
 
-void Diffusion::implicit_uniform(FieldView u, double dt) {
+MNSIM_KERNEL void Diffusion::implicit_uniform(FieldView u, double dt) {
   factorize(dt);
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
@@ -363,7 +364,8 @@ inline void substitute_row(float* cur, const float* next, const float* cp, int n
 
 /// The x sweep of one transposed plane U (nx rows of w lanes), faces fx in the same layout.
 template <Role R>
-void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, int w, float kxy) {
+MNSIM_KERNEL void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, int w,
+                          float kxy) {
   for (int l = 0; l < w; ++l) A[l] = 0.0f;
   eliminate_row<R, true>(U, U, fx, nx > 1 ? kxy : 0.0f, C, C, Rb, A, w);
   for (int i = 1; i < nx; ++i) {
@@ -380,8 +382,8 @@ void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, i
 
 /// The y sweep of one plane in place (ny rows of nx lanes, row stride sy), faces fy by row.
 template <Role R>
-void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, float* C, float* Rb, float* A,
-             int nx, int ny, float kxy) {
+MNSIM_KERNEL void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, float* C, float* Rb,
+                          float* A, int nx, int ny, float kxy) {
   for (int i = 0; i < nx; ++i) A[i] = 0.0f;
   eliminate_row<R, true>(plane, plane, fy, ny > 1 ? kxy : 0.0f, C, C, Rb, A, nx);
   for (int j = 1; j < ny; ++j) {
@@ -442,8 +444,8 @@ inline void eliminate_z(float* cur, const float* prev, const float* f, float dtv
 /// The z sweep of the rows j (nz rows of nx lanes, plane stride sz), faces fz ((k) nx + i, the
 /// face below each cell), permeability pc of the same cells for a Dirichlet top.
 template <Role R>
-void solve_z(const Grid& g, float* col, const float* pc, const float* fz, const double* dk,
-             const ZLine& z, float* C, float* Rb, float* A) {
+MNSIM_KERNEL void solve_z(const Grid& g, float* col, const float* pc, const float* fz,
+                          const double* dk, const ZLine& z, float* C, float* Rb, float* A) {
   const int nx = g.nx, nz = g.nz;
   const std::ptrdiff_t sz = g.sz();
   for (int i = 0; i < nx; ++i) A[i] = 0.0f;
@@ -508,8 +510,9 @@ void Diffusion::step_implicit_shared(std::span<Diffusion* const> ops, std::span<
   implicit_variable(ops, u, dt);
 }
 
-void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<const FieldView> us,
-                                  std::span<const double> dts) {
+MNSIM_KERNEL void Diffusion::implicit_variable(std::span<Diffusion* const> ops,
+                                               std::span<const FieldView> us,
+                                               std::span<const double> dts) {
   Diffusion& d0 = *ops[0];
   if (!d0.cond_) d0.cond_ = std::make_shared<Conductances>();
   if (!d0.spec_.permeability_fixed || d0.cond_->x.empty()) d0.face_conductances();
@@ -671,7 +674,7 @@ void Diffusion::step_explicit(FieldView u, double dt) {
   }
 }
 
-void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) const {
+MNSIM_KERNEL void Diffusion::explicit_once(const double* old_p, double* out_p, double dt) const {
   const Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
   const std::ptrdiff_t sy = g.sy(), sz = g.sz();
@@ -768,7 +771,7 @@ double coupled_diffusion_time(double dt, double decay) {
   return -std::expm1(-x) / decay;
 }
 
-void decay_source(FieldView u, double dt, double decay, double source) {
+MNSIM_KERNEL void decay_source(FieldView u, double dt, double decay, double source) {
   if (decay == 0.0 && source == 0.0) return;
   float ff = 1.0f, sf = 0.0f;
   decay_factors(dt, decay, source, ff, sf);
@@ -784,7 +787,7 @@ void decay_source(FieldView u, double dt, double decay, double source) {
   }
 }
 
-double integral(ConstFieldView u) {
+MNSIM_KERNEL double integral(ConstFieldView u) {
   const Grid& g = *u.grid;
   std::vector<double> plane(static_cast<std::size_t>(g.nz), 0.0);
   const bool big = worth_threads(g);

@@ -8,12 +8,15 @@
 // glibc 2.36 has it: argument reduction by k ln2, the rational approximation of its Estrin-form
 // polynomial, the fix-up for k), every branch of it evaluated and the result selected, so that
 // the compiler vectorises a loop that calls it. For x <= 0 (and NaN) the result is bit for bit
-// glibc's (tests/healing_model/expm1_test.cpp compares them on 4e6 arguments and on every range
-// boundary), so the error is glibc's: below 1 ulp. On a CPU with FMA glibc runs its FMA build of
-// expm1, in which the compiler fused some multiply-adds: the same ones are fused here, explicitly
-// (std::fma where the target has a fast fma: -march=native). The one other product that feeds
-// only additions, k ln2_lo, gives the same results fused (g++ contracts by default) or not on
-// every argument tested.
+// that of the glibc build it transcribes (tests/healing_model/expm1_test.cpp compares them on 4e6
+// arguments and on every range boundary), so the error is glibc's: below 1 ulp. glibc has two
+// builds of expm1 and picks one when a program starts: on a CPU with FMA and AVX2 its FMA build, in
+// which the compiler fused some multiply-adds, on others its plain build.
+// expm1_nonpositive_as<kFused> transcribes either (the fused multiply-adds explicit, std::fma); the
+// library uses the plain one, expm1_nonpositive, on every CPU and in every version of a
+// multiversioned kernel (core/kernel.hpp), so that results do not depend on the instruction set:
+// bit for bit glibc's plain build, and within 1 ulp of its FMA build. The one other product that
+// feeds only additions, k ln2_lo, gives the same results fused or not on every argument tested.
 //
 // The algorithm and its constants (ln2 split, Q1-Q5) are those of fdlibm's s_expm1.c, whose
 // notice is kept as it asks:
@@ -29,19 +32,22 @@
 
 namespace mnsim::healing {
 
-/// a b + c: fused where the target has a fast fma (glibc's FMA build of expm1 fuses these),
-/// two roundings otherwise (its plain build).
+/// a b + c: fused (one rounding) as glibc's FMA build of expm1 computes it, or two roundings as
+/// its plain build does (the library is compiled with -ffp-contract=off: no implicit fusion).
+template <bool kFused>
 inline double expm1_madd(double a, double b, double c) {
-#ifdef FP_FAST_FMA
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
+  if constexpr (kFused) {
+    return std::fma(a, b, c);
+  } else {
+    return a * b + c;
+  }
 }
 
-/// e^x - 1 for x <= 0 (NaN gives NaN); unspecified (but no undefined behaviour) for x > 0.
-/// Branch-free: inlined in a loop it vectorises.
-inline double expm1_nonpositive(double x) {
+/// e^x - 1 for x <= 0 (NaN gives NaN); unspecified (but no undefined behaviour) for x > 0, as
+/// glibc's FMA build (kFused) or plain build computes it. Branch-free: inlined in a loop it
+/// vectorises.
+template <bool kFused>
+inline double expm1_nonpositive_as(double x) {
   constexpr double kLn2Hi = 6.93147180369123816490e-01;  // 0x3fe62e42 fee00000
   constexpr double kLn2Lo = 1.90821492927058770002e-10;  // 0x3dea39ef 35793c76
   constexpr double kInvLn2 = 1.44269504088896338700e+00;
@@ -58,25 +64,25 @@ inline double expm1_nonpositive(double x) {
   const double ax = std::fabs(x);
   // k as a double: 0, -1, or fdlibm's int conversion of x / ln2 - 1/2 (negative: truncation is
   // rounding up), rounded by the shift (exact for |kx| < 2^51; larger ones saturate below).
-  const double kx = expm1_madd(kInvLn2, x, -0.5);
+  const double kx = expm1_madd<kFused>(kInvLn2, x, -0.5);
   const double nearest = (kx + kShift) - kShift;
   const double k_far = nearest < kx ? nearest + 1.0 : nearest;
   const double k = ax >= kReduce ? (ax < kOneLn2 ? -1.0 : k_far) : 0.0;
-  const double hi = expm1_madd(-k, kLn2Hi, x);  // x when k = 0; x + ln2_hi when k = -1
+  const double hi = expm1_madd<kFused>(-k, kLn2Hi, x);  // x when k = 0; x + ln2_hi when k = -1
   const double lo = k * kLn2Lo;
   const double r = hi - lo;
   const double c = (hi - r) - lo;
   const double hfx = 0.5 * r;
   const double hxs = r * hfx;
   const double h2 = hxs * hxs;
-  const double r1 =
-      expm1_madd(h2 * h2, expm1_madd(hxs, kQ5, kQ4),
-                 expm1_madd(h2, expm1_madd(hxs, kQ3, kQ2), expm1_madd(hxs, kQ1, 1.0)));
-  const double t = expm1_madd(-r1, hfx, 3.0);
-  const double e = hxs * ((r1 - t) / expm1_madd(-r, t, 6.0));
-  const double e_k = expm1_madd(r, e - c, -c) - hxs;
-  const double k0 = r - expm1_madd(r, e, -hxs);
-  const double k_minus1 = expm1_madd(0.5, r - e_k, -0.5);
+  const double r1 = expm1_madd<kFused>(
+      h2 * h2, expm1_madd<kFused>(hxs, kQ5, kQ4),
+      expm1_madd<kFused>(h2, expm1_madd<kFused>(hxs, kQ3, kQ2), expm1_madd<kFused>(hxs, kQ1, 1.0)));
+  const double t = expm1_madd<kFused>(-r1, hfx, 3.0);
+  const double e = hxs * ((r1 - t) / expm1_madd<kFused>(-r, t, 6.0));
+  const double e_k = expm1_madd<kFused>(r, e - c, -c) - hxs;
+  const double k0 = r - expm1_madd<kFused>(r, e, -hxs);
+  const double k_minus1 = expm1_madd<kFused>(0.5, r - e_k, -0.5);
   // k <= -2: (1 - (e_k - r)) 2^k - 1, k added to the exponent as fdlibm does (the result is
   // normal for k >= -56), an integer addition: no multiply for a compiler to fuse.
   const auto k_bits =
@@ -87,6 +93,11 @@ inline double expm1_nonpositive(double x) {
   double y = k == 0.0 ? k0 : (k == -1.0 ? k_minus1 : k_far_result);
   y = ax < kTiny ? x : y;
   return ax >= kSaturate ? -1.0 : y;
+}
+
+/// The library's expm1 for x <= 0: glibc's plain build, bit for bit, on every CPU.
+inline double expm1_nonpositive(double x) {
+  return expm1_nonpositive_as<false>(x);
 }
 
 }  // namespace mnsim::healing

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "core/kernel.hpp"
+
 namespace mnsim::healing {
 
 Baseline Baseline::from_profile(const skin::SkinProfile& prof, skin::Layer l) {
@@ -265,8 +267,9 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   }
 }
 
-void Reactor::react_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
-                           grid::FieldSet& fs, double dt, std::span<float* const> out) {
+MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
+                                        std::span<const std::uint8_t> layer_of, grid::FieldSet& fs,
+                                        double dt, std::span<float* const> out) {
   const std::size_t nf = names_.size();
   std::vector<float*> ptr(nf), dst(nf);
   for (std::size_t f = 0; f < nf; ++f) {

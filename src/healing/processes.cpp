@@ -6,13 +6,14 @@
 // I, N, M, G, V, m, F, C3, C1, E, v, (n, c, D_VE), K_g, h, mu (Gauss-Seidel), every one by the
 // same operations as when the reaction step was one function (before the registry). Each process
 // loops over a run of one layer's cells without branches (the layer's are taken once per run),
-// so that the loop vectorises; the exponentials come from expm1_nonpositive (healing/expm1.hpp),
-// bit for bit std::expm1. Where the compiler fuses a multiply-add differently in the vector loop
-// than it did in the scalar one, a result can differ in the last bit of its double
-// (docs/numerics.md, "Performance of the reaction step").
+// so that the loop vectorises; the exponentials come from expm1_nonpositive (healing/expm1.hpp).
+// The library is compiled without implicit multiply-add fusion, so a cell's result is the same
+// in a vector lane or alone, and in either version of the multiversioned loops (core/kernel.hpp;
+// docs/numerics.md, "Performance of the reaction step", "Portable builds").
 #include <algorithm>
 #include <cmath>
 
+#include "core/kernel.hpp"
 #include "healing/expm1.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/model.hpp"
@@ -32,30 +33,30 @@ inline double clamp_of(double v, double lo, double hi) {
 }
 
 // Exact solution of y' = a - b y (a, b >= 0 frozen) over a step: y e^{-b dt} + a dt phi1(b dt),
-// phi1(x) = (1 - e^{-x}) / x, with one transcendental call (expm1). Constructed once per step
+// phi1(x) = (1 - e^{-x}) / x, with one expm1 (healing/expm1.hpp). Constructed once per step
 // where the rate is the same for every cell (BoundProcess::prepare); a rate that differs from
 // cell to cell takes exp_step, the same operations without branches.
 struct Decay {
-  bool tiny = true;
+  // x = b dt; below 1e-12 the linear step. Tested as a double comparison where it is used: a
+  // vector loop selects on it without a vector of bools, which only AVX-512 has.
+  double x = 0.0;
   double dt = 0.0, e = 1.0, q = 0.0;  // e = e^{-b dt}, q = dt phi1(b dt)
   Decay() = default;
-  Decay(double b, double step) : dt(step) {
-    const double x = b * step;
-    tiny = x < 1e-12;
-    if (tiny) return;
-    const double em = std::expm1(-x);
+  Decay(double b, double step) : x(b * step), dt(step) {
+    if (x < 1e-12) return;
+    const double em = expm1_nonpositive(-x);  // as ExpStep's: the same on every CPU
     e = 1.0 + em;
     q = step * (x < 1e-8 ? 1.0 - 0.5 * x : -em / x);
   }
   double operator()(double y, double a) const {
     const double linear = y + a * dt;
     const double exact = max_of(0.0, y * e + a * q);  // written to stay non-negative
-    return tiny ? linear : exact;
+    return x < 1e-12 ? linear : exact;
   }
 };
 
 // Decay(b, dt)(y, a) for a rate b of the cell's own (one exact step), every branch evaluated and
-// the result selected, with the vectorisable expm1 (healing/expm1.hpp, bit for bit std::expm1):
+// the result selected, with the vectorisable expm1 (healing/expm1.hpp, as Decay's):
 // the same value as the scalar Decay, in a loop the compiler vectorises. Also writes the
 // integral of y over the step to `integral` (Decay's integral: a/b dt + (y - a/b) q).
 struct ExpStep {
@@ -141,6 +142,8 @@ class Inflammation final : public HealingProcess {
     platelet_ = Decay(p_.platelet_release, dt);
     macrophage_ = Decay(p_.macrophage_clearance, dt);
   }
+  // Dispatches to run, the loops over the run's cells, multiversioned (core/kernel.hpp; apply is
+  // virtual).
   void apply(const Cells& c) const override {
     const Baseline& b = *c.baseline;
     if (b.cornified()) {
@@ -155,7 +158,7 @@ class Inflammation final : public HealingProcess {
  private:
   enum class Layer { Cornified, Epidermal, Other };
   template <Layer kLayer>
-  void run(const Cells& c) const {
+  MNSIM_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double bv = c.baseline->vascular;
@@ -216,7 +219,9 @@ class GrowthFactors final : public HealingProcess {
     vegf_ = Decay(p_.vegf_decay, dt);
     mmp_ = Decay(p_.mmp_decay, dt);
   }
-  void apply(const Cells& c) const override {
+  void apply(const Cells& c) const override { run_cells(c); }
+  // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
+  MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -255,7 +260,9 @@ class Fibroblasts final : public HealingProcess {
   explicit Fibroblasts(const Binding& b)
       : HealingProcess(b), G_(b.slot("growth_factor")), F_(b.slot("fibroblasts")) {}
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
-  void apply(const Cells& c) const override {
+  void apply(const Cells& c) const override { run_cells(c); }
+  // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
+  MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* G_start = c.start[G_];
@@ -300,6 +307,8 @@ class Matrix final : public HealingProcess {
         C1_(b.slot("collagen1")),
         E_(b.slot("elastin")),
         S_(b.slot("scar_matrix")) {}
+  // Dispatches to run, the loops over the run's cells, multiversioned (core/kernel.hpp; apply is
+  // virtual).
   void apply(const Cells& c) const override {
     const Baseline& b = *c.baseline;
     if (b.collagen1 + b.collagen3 > 0.0) {
@@ -311,7 +320,7 @@ class Matrix final : public HealingProcess {
 
  private:
   template <bool kCollagen>
-  void run(const Cells& c) const {
+  MNSIM_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -371,7 +380,9 @@ class Vessels final : public HealingProcess {
   explicit Vessels(const Binding& b)
       : HealingProcess(b), V_(b.slot("vegf")), v_(b.slot("vascular")) {}
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
-  void apply(const Cells& c) const override {
+  void apply(const Cells& c) const override { run_cells(c); }
+  // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
+  MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* V_start = c.start[V_];
@@ -419,6 +430,8 @@ class Epidermis final : public HealingProcess {
     kgf_ = Decay(p_.kgf_decay, dt);
     turnover_ = Decay(1.0 / p_.epidermal_turnover, dt);
   }
+  // Dispatches to run, the loops over the run's cells, multiversioned (core/kernel.hpp; apply is
+  // virtual).
   void apply(const Cells& c) const override {
     if (c.baseline->epidermal()) {
       run<true>(c);
@@ -429,7 +442,7 @@ class Epidermis final : public HealingProcess {
 
  private:
   template <bool kViable>
-  void run(const Cells& c) const {
+  MNSIM_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "core/error.hpp"
+#include "core/kernel.hpp"
 
 namespace mnsim::healing {
 
@@ -269,7 +270,7 @@ void Stepper::guarded_step(double t0, double h, bool into) {
   t_ = keep;
 }
 
-Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controlled) {
+MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controlled) {
   const grid::Grid& g = fields_.grid();
   const auto fk = static_cast<std::size_t>(id);
   const TransportSpec& s = specs_[fk];
