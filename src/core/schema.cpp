@@ -264,7 +264,8 @@ std::string suggest(const std::string& word, const std::vector<std::string>& can
     }
   }
   const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  if (best_d <= limit) return best;
+  // Not a candidate that shares nothing with the word ('' is 2 edits from "rf").
+  if (best_d <= limit && best_d < best.size()) return best;
   // A prefix match also counts ("needle" -> "needle_length").
   for (const auto& c : candidates) {
     if (word.size() >= 4 && c.rfind(word, 0) == 0) return c;
