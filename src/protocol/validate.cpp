@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
@@ -73,6 +74,29 @@ void collect_calibrated(const toml::table& t, const std::string& prefix,
   }
 }
 
+CaseTarget read_target(const Table& c, bool calibration) {
+  const Table& t = c.table("target");
+  if (!calibration) {
+    c.fail("target", "a check has no target: no parameter is fitted to it",
+           "role = \"calibration\", or no target");
+  }
+  CaseTarget g;
+  const bool value = t.has("value"), low = t.has("low"), high = t.has("high");
+  if (value && (low || high)) {
+    t.fail("value", "is given with low or high", "either value or low and/or high");
+  }
+  if (!value && !low && !high) {
+    c.fail("target", "names no figure", "value = V, or low = L and/or high = H");
+  }
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  g.low = value ? t.number("value") : low ? t.number("low") : -inf;
+  g.high = value ? t.number("value") : high ? t.number("high") : inf;
+  if (g.high < g.low) t.fail("high", "is below low", "high >= low");
+  g.sd = t.number("sd");
+  g.basis = t.str("basis");
+  return g;
+}
+
 bool cohort_metric(const std::string& m) {
   return m == "improved_1_grade_pct" || m == "gb_quantitative_change" || m == "pih_incidence_pct";
 }
@@ -130,6 +154,17 @@ const schema::Key& validation_schema() {
                     }(),
                     "", "calibration cases: the data entries fitted to this figure"),
                 string("note", "", "a caveat printed under the table"),
+                table("target",
+                      "calibration cases: the published figure as the likelihood of mnsim "
+                      "calibrate (docs/calibration.md)",
+                      {number("value", "", "the published value (metric units)"),
+                       number("low", "", "lower end of a published interval or bound"),
+                       number("high", "", "upper end of a published interval or bound"),
+                       number("sd", "", "scale of a prediction's distance from the figure")
+                           .range(0.0, std::nullopt, true)
+                           .must(),
+                       string("basis", "", "where the figure and its scale come from").must()},
+                      false),
                 enumeration("metric", metrics(), "", "predicted quantity").must(),
                 number("low", "", "lowest passing value").must(),
                 number("high", "", "highest passing value").must(),
@@ -189,6 +224,7 @@ ValidationSet load_validation(const std::string& path) {
       }
     }
     if (t.has("note")) c.note = t.str("note");
+    if (t.has_table("target")) c.target = read_target(t, c.calibration);
     c.metric = t.str("metric");
     c.low = t.number("low");
     c.high = t.number("high");
@@ -209,6 +245,11 @@ ValidationSet load_validation(const std::string& path) {
     set.cases.push_back(std::move(c));
   }
   return set;
+}
+
+double CaseTarget::z(double p) const {
+  const double out = p < low ? low - p : p > high ? p - high : 0.0;
+  return out / sd;
 }
 
 outcomes::ScarGeometry mid_range_scar(const std::string& cls) {
