@@ -154,17 +154,6 @@ const schema::Key& validation_schema() {
                     }(),
                     "", "calibration cases: the data entries fitted to this figure"),
                 string("note", "", "a caveat printed under the table"),
-                table("target",
-                      "calibration cases: the published figure as the likelihood of mnsim "
-                      "calibrate (docs/calibration.md)",
-                      {number("value", "", "the published value (metric units)"),
-                       number("low", "", "lower end of a published interval or bound"),
-                       number("high", "", "upper end of a published interval or bound"),
-                       number("sd", "", "scale of a prediction's distance from the figure")
-                           .range(0.0, std::nullopt, true)
-                           .must(),
-                       string("basis", "", "where the figure and its scale come from").must()},
-                      false),
                 enumeration("metric", metrics(), "", "predicted quantity").must(),
                 number("low", "", "lowest passing value").must(),
                 number("high", "", "highest passing value").must(),
@@ -184,6 +173,17 @@ const schema::Key& validation_schema() {
                        "file; default: the file's top-level cohort)")
                     .path(),
                 protocol,
+                table("target",
+                      "calibration cases: the published figure as the likelihood of mnsim "
+                      "calibrate (docs/calibration.md)",
+                      {number("value", "", "the published value (metric units)"),
+                       number("low", "", "lower end of a published interval or bound"),
+                       number("high", "", "upper end of a published interval or bound"),
+                       number("sd", "", "scale of a prediction's distance from the figure")
+                           .range(0.0, std::nullopt, true)
+                           .must(),
+                       string("basis", "", "where the figure and its scale come from").must()},
+                      false),
             },
             1000),
     };
