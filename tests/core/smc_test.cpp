@@ -107,8 +107,8 @@ TEST(Smc, RecoversAKnownGaussianPosterior) {
   EXPECT_NEAR(std::sqrt(v[1]), 1.0, 0.1);
   EXPECT_NEAR(c / std::sqrt(v[0] * v[1]), 0.8, 0.05);
   // The evidence: the Gaussian's integral over the prior box's area, 2 pi s1 s2 sqrt(1 - rho^2)
-  // / 400.
-  EXPECT_NEAR(r.log_evidence, std::log(2 * std::numbers::pi * 0.5 * 0.6 / 400.0), 0.1);
+  // / 400. Over seeds 1-20 the estimate's error had mean 0.004 and RMS 0.074: 0.25 is 3.4 RMS.
+  EXPECT_NEAR(r.log_evidence, std::log(2 * std::numbers::pi * 0.5 * 0.6 / 400.0), 0.25);
   for (std::size_t g = 1; g < r.generations.size(); ++g) {
     EXPECT_GT(r.generations[g].acceptance, 0.05);
     EXPECT_GT(r.generations[g].temperature, r.generations[g - 1].temperature);

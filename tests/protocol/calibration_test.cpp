@@ -76,7 +76,7 @@ TEST(Calibration, RefusesChecksAndUncalibratedParameters) {
                 .find("is calibrated (not assumed)"),
             std::string::npos);
   EXPECT_NE(error_of("cases = [\"erythema\", \"erythema\"]\n[calibration]\n" + params)
-                .find("'erythema' is named twice"),
+                .find("1:22: cases: 'erythema' is listed twice"),
             std::string::npos);
   EXPECT_NE(error_of("[calibration]\nparticles = 5\n" + params).find("calibration.particles"),
             std::string::npos);
