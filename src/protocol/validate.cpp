@@ -93,6 +93,9 @@ CaseTarget read_target(const Table& c, bool calibration) {
   g.high = value ? t.number("value") : high ? t.number("high") : inf;
   if (g.high < g.low) t.fail("high", "is below low", "high >= low");
   g.sd = t.number("sd");
+  if (!(g.sd > 0.0)) {
+    t.fail("sd", fmt::format("{:g} is not above 0", g.sd), "a scale above 0, in the metric's unit");
+  }
   g.basis = t.str("basis");
   return g;
 }
@@ -173,17 +176,17 @@ const schema::Key& validation_schema() {
                        "file; default: the file's top-level cohort)")
                     .path(),
                 protocol,
-                table("target",
-                      "calibration cases: the published figure as the likelihood of mnsim "
-                      "calibrate (docs/calibration.md)",
-                      {number("value", "", "the published value (metric units)"),
-                       number("low", "", "lower end of a published interval or bound"),
-                       number("high", "", "upper end of a published interval or bound"),
-                       number("sd", "", "scale of a prediction's distance from the figure")
-                           .range(0.0, std::nullopt, true)
-                           .must(),
-                       string("basis", "", "where the figure and its scale come from").must()},
-                      false),
+                table(
+                    "target",
+                    "calibration cases: the published figure as the likelihood of mnsim "
+                    "calibrate (docs/calibration.md)",
+                    {number("value", "", "the published value (metric units)"),
+                     number("low", "", "lower end of a published interval or bound"),
+                     number("high", "", "upper end of a published interval or bound"),
+                     number("sd", "", "scale of a prediction's distance from the figure (above 0)")
+                         .must(),
+                     string("basis", "", "where the figure and its scale come from").must()},
+                    false),
             },
             1000),
     };
