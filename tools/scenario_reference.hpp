@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "protocol/calibration.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
@@ -87,6 +88,8 @@ inline std::string scenario_reference_markdown() {
       {"Sweep files (`mnsim sweep`, docs/sweep.md)", sweep_schema()},
       {"Sensitivity files (`mnsim sensitivity`, docs/sensitivity.md)",
        protocol::sensitivity_schema()},
+      {"Calibration files (`mnsim calibrate`, docs/calibration.md)",
+       protocol::calibration_schema()},
   };
   for (const auto& o : others) {
     out += fmt::format("\n### {}\n", o.title);

@@ -32,12 +32,14 @@
 #include "core/version.hpp"
 #include "io/files.hpp"
 #include "io/toml_file.hpp"
+#include "protocol/calibration.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
 #include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
 #include "report/plan_page.hpp"
+#include "run/calibration.hpp"
 #include "run/punctures.hpp"
 #include "run/run.hpp"
 #include "run/scenario_schema.hpp"
@@ -287,6 +289,15 @@ int cmd_check(const Flags& f) {
                    "it with `mnsim sensitivity`.\n",
                    f.scenario.c_str(), s.parameters.size(),
                    mnsim::protocol::sensitivity_evaluations(s));
+      return 0;
+    }
+    case mnsim::io::InputKind::Calibration: {
+      const auto s = mnsim::protocol::load_calibration(f.scenario, f.overrides);
+      std::fprintf(stdout,
+                   "# %s: a valid calibration file (%zu parameters, %zu calibration cases, at "
+                   "most %zu model evaluations); run it with `mnsim calibrate`.\n",
+                   f.scenario.c_str(), s.parameters.size(), s.cases.size(),
+                   mnsim::protocol::calibration_max_evaluations(s));
       return 0;
     }
     case mnsim::io::InputKind::Sweep: {
@@ -669,6 +680,32 @@ int cmd_sensitivity(const Flags& f) {
   return 0;
 }
 
+int cmd_calibrate(const Flags& f) {
+  // Everything the file names is checked before the output folder is opened: bad input writes
+  // nothing.
+  const auto spec = mnsim::protocol::load_calibration(f.file, f.overrides);
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  mnsim::CalibrationOptions opt;
+  bool resume = false;
+  opt.out_dir = output_folder(f, f.file, "calibration", resume);
+  opt.threads = f.threads;
+  opt.force = f.force;
+  std::unique_ptr<CountProgress> progress;
+  if (!f.quiet && (f.progress || isatty(fileno(stderr)))) {
+    progress = std::make_unique<CountProgress>("calibrate", isatty(fileno(stderr)) != 0);
+  }
+  opt.progress = progress.get();
+  const mnsim::CalibrationRun run = mnsim::run_calibration_into(model, spec, opt);
+  progress.reset();
+  std::fputs(mnsim::protocol::calibration_table(spec, run.result).c_str(), stdout);
+  std::string files;
+  for (const auto& n : run.files) files += (files.empty() ? "" : ", ") + n;
+  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s; wrote %s to %s\n",
+               run.result.smc.evaluations, run.info.wall_s, run.info.threads,
+               run.info.threads == 1 ? "" : "s", files.c_str(), opt.out_dir.string().c_str());
+  return 0;
+}
+
 int cmd_sweep(const Flags& f) {
   const mnsim::SweepSpec spec = mnsim::load_sweep(f.file);
   mnsim::SweepOptions opt;
@@ -914,11 +951,25 @@ int main(int argc, char** argv) {
       serve->add_option("--threads,-j", f.threads_text, threads_help + " per consultation")
           ->type_name("N");
 
+  auto* calib = app.add_subcommand(
+      "calibrate",
+      "Posterior sample of calibrated parameters given the calibration cases (reduced model, "
+      "sequential Monte Carlo); write calibration.json, posterior.csv and a figure.");
+  calib->add_option("file", f.file, "Calibration file (TOML, docs/calibration.md)")->required();
+  calib->add_option("--out,-o", f.out, "Results folder (default: results/<file name>)");
+  CLI::Option* calib_threads =
+      calib->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
+  calib->add_flag("--quiet,-q", f.quiet, "Print no progress lines");
+  calib->add_flag("--progress", f.progress,
+                  "Report progress on stderr also when it is not a terminal");
+  calib->add_flag("--force", f.force,
+                  "Write into a non-empty folder that is not an earlier mnsim output");
+
   // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
   const std::string set_help =
       "Set a key of the file, checked like the file (repeatable): --set technique.passes=8, "
       "--set device.depth=\"1.5 mm\", --set lesions[0].depth=0.4mm (docs/cli.md)";
-  for (CLI::App* sub : {run, check, punct, cohort, plan, merge, sens}) {
+  for (CLI::App* sub : {run, check, punct, cohort, plan, merge, sens, calib}) {
     sub->add_option("--set", f.set_text, set_help)->type_name("KEY=VALUE")->allow_extra_args(false);
   }
 
@@ -985,7 +1036,7 @@ int main(int argc, char** argv) {
       // --threads: strictly 1 to 1024 in decimal digits.
       for (const CLI::Option* o :
            {run_threads, cohort_threads, validate_threads, plan_threads, dose_threads,
-            sweep_threads, merge_threads, sens_threads, serve_threads}) {
+            sweep_threads, merge_threads, sens_threads, serve_threads, calib_threads}) {
         if (o->count() > 0) {
           f.threads = static_cast<int>(
               mnsim::parse_whole_option(f.threads_text, "--threads", 1, kMaxThreads));
@@ -1016,6 +1067,7 @@ int main(int argc, char** argv) {
     if (dose->parsed()) return cmd_dose_response(f);
     if (sens->parsed()) return cmd_sensitivity(f);
     if (serve->parsed()) return cmd_serve(f);
+    if (calib->parsed()) return cmd_calibrate(f);
     if (catalog->parsed()) {
       const std::string text =
           f.bibtex ? mnsim::bibtex_text(mnsim::load_references(mnsim::default_references_path()))

@@ -12,6 +12,7 @@
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "protocol/calibration.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/dose_response.hpp"
 #include "protocol/plan.hpp"
@@ -55,6 +56,8 @@ std::string keys_text() {
   out += "\n\nSweep file keys (mnsim sweep):\n" + schema_keys_text(sweep_schema());
   out += "\n\nSensitivity file keys (mnsim sensitivity):\n" +
          schema_keys_text(protocol::sensitivity_schema());
+  out += "\n\nCalibration file keys (mnsim calibrate):\n" +
+         schema_keys_text(protocol::calibration_schema());
   return out;
 }
 

@@ -57,6 +57,7 @@ enum RngStream : std::uint64_t {
   kStreamSaltelli = 9,      // a Saltelli sample's base rows: entity = row (core/sensitivity.hpp)
   kStreamMorris = 10,       // a Morris design's trajectories: entity = trajectory
   kStreamBootstrap = 11,    // bootstrap resamples of sensitivity indices: entity = resample
+  // 12: the calibration sampler's draws (smc::kStreamSmc, core/smc.hpp)
 };
 
 /// The seed of the device stage of session `session` (0-based) of a course, from the scenario's

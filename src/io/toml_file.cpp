@@ -19,6 +19,18 @@ InputKind detect_input_kind(const std::string& path) {
   // tables it shares with planner files, wherever it stands.
   bool plan = false, in_table = false;
   constexpr auto npos = std::string_view::npos;
+  // A calibration file's [calibration] wins over the [[parameters]] it shares with sensitivity
+  // files, wherever it stands.
+  for (std::size_t at = 0; at < text.size();) {
+    std::size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    std::size_t b = at;
+    while (b < end && (text[b] == ' ' || text[b] == '\t')) ++b;
+    if (std::string_view(text.data() + b, end - b).rfind("[calibration]", 0) == 0) {
+      return InputKind::Calibration;
+    }
+    at = end + 1;
+  }
   std::size_t at = 0;
   while (at < text.size()) {
     std::size_t end = text.find('\n', at);

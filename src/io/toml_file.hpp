@@ -19,7 +19,16 @@ Table load_toml_file(const std::string& path, const schema::Key& root,
                      const std::vector<Override>& overrides = {});
 
 /// The kinds of mnsim input files (`mnsim check` takes any of them).
-enum class InputKind { Scenario, Cohort, Plan, Validation, DoseResponse, Sweep, Sensitivity };
+enum class InputKind {
+  Scenario,
+  Cohort,
+  Plan,
+  Validation,
+  DoseResponse,
+  Sweep,
+  Sensitivity,
+  Calibration
+};
 /// Which kind a file is, from its top-level tables (a line opening [grid] anywhere: dose-response
 /// grid; [sensitivity] or [[parameters]] anywhere: sensitivity analysis; a top-level `scenario =`
 /// or [[axis]]: sweep; otherwise the first of [population]: cohort; [[case]]: validation;

@@ -190,7 +190,29 @@ void resolve_range(SensitivityParameter& p, const Table& t, double default_facto
   }
 }
 
-std::vector<SensitivityParameter> read_parameters(const Table& root, double default_factor) {
+// The [sensitivity] settings of the other method may not be written (they would do nothing).
+void check_method_keys(const Table& s, SensitivityMethod m) {
+  const char* sobol_only[] = {"samples"};
+  const char* morris_only[] = {"trajectories", "levels"};
+  if (m == SensitivityMethod::Sobol) {
+    for (const char* k : morris_only) {
+      if (written(s, k))
+        s.fail(k, "is a Morris setting, but method is sobol", "method = \"morris\"");
+    }
+  } else {
+    for (const char* k : sobol_only) {
+      if (written(s, k))
+        s.fail(k, "is a Sobol' setting, but method is morris", "method = \"sobol\"");
+    }
+  }
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------------------
+
+std::vector<SensitivityParameter> read_sampled_parameters(const Table& root,
+                                                          double default_factor) {
   const auto& known = sensitivity_parameters();
   const auto& cited = default_cited_ranges();
   std::vector<std::string> names;
@@ -217,27 +239,6 @@ std::vector<SensitivityParameter> read_parameters(const Table& root, double defa
   }
   return out;
 }
-
-// The [sensitivity] settings of the other method may not be written (they would do nothing).
-void check_method_keys(const Table& s, SensitivityMethod m) {
-  const char* sobol_only[] = {"samples"};
-  const char* morris_only[] = {"trajectories", "levels"};
-  if (m == SensitivityMethod::Sobol) {
-    for (const char* k : morris_only) {
-      if (written(s, k))
-        s.fail(k, "is a Morris setting, but method is sobol", "method = \"morris\"");
-    }
-  } else {
-    for (const char* k : sobol_only) {
-      if (written(s, k))
-        s.fail(k, "is a Sobol' setting, but method is morris", "method = \"sobol\"");
-    }
-  }
-}
-
-}  // namespace
-
-// -----------------------------------------------------------------------------------------------
 
 const std::vector<SensitivityOutputDef>& sensitivity_outputs() {
   static const std::vector<SensitivityOutputDef> d = {
@@ -369,6 +370,18 @@ const std::map<std::string, CitedRange>& default_cited_ranges() {
   return r;
 }
 
+schema::Key sampled_parameters_key(std::string doc) {
+  using namespace schema;
+  return table_array(
+      "parameters", std::move(doc),
+      {string("key", "", "the parameter: healing.<section>.<key> or outcomes.<section>.<key>")
+           .must(),
+       number("factor", "", "sampled log-uniformly on [v/F, vF] around the data file's value v",
+              1.0001, 1000.0),
+       value_list("range", "sampled uniformly on [low, high], numbers in the data file's unit", 2)},
+      200);
+}
+
 const schema::Key& sensitivity_schema() {
   static const schema::Key root = [] {
     using namespace schema;
@@ -416,18 +429,9 @@ const schema::Key& sensitivity_schema() {
                          "log-uniformly on [v/F, vF] with this F",
                          1.0001, 1000.0),
               }),
-        table_array(
-            "parameters",
+        sampled_parameters_key(
             "The parameters varied: each a key of data/healing.toml or data/outcomes.toml, with "
-            "its range (docs/sensitivity.md, \"Ranges\").",
-            {string("key", "", "the parameter: healing.<section>.<key> or outcomes.<section>.<key>")
-                 .must(),
-             number("factor", "",
-                    "sampled log-uniformly on [v/F, vF] around the data file's value v", 1.0001,
-                    1000.0),
-             value_list("range",
-                        "sampled uniformly on [low, high], numbers in the data file's unit", 2)},
-            200),
+            "its range (docs/sensitivity.md, \"Ranges\")."),
     };
     return root;
   }();
@@ -461,7 +465,7 @@ SensitivitySpec load_sensitivity(const std::string& path, const std::vector<Over
   s.bootstrap.confidence = a.number("confidence");
   s.bootstrap.seed = s.seed;
   s.default_factor = a.number("default_factor");
-  s.parameters = read_parameters(root, s.default_factor);
+  s.parameters = read_sampled_parameters(root, s.default_factor);
   s.resolved = root;
   return s;
 }

@@ -87,6 +87,15 @@ std::map<std::string, CitedRange> load_cited_ranges(const std::string& path);
 /// The shipped ranges (data/ranges.toml), read once.
 const std::map<std::string, CitedRange>& default_cited_ranges();
 
+/// The `[[parameters]]` table array of a file that samples parameters (sensitivity and
+/// calibration files): entries with `key` and either `factor` or `range`.
+schema::Key sampled_parameters_key(std::string doc);
+/// The parameters of the `[[parameters]]` entries of `root` with their ranges: the stated range,
+/// [v/F, vF] for a stated factor F, the cited range of data/ranges.toml, or `default_factor` for
+/// an assumed value (InputError at the entry: an unknown or repeated key, no range for a cited
+/// or calibrated value, a range beyond what the data file's reader accepts, no entries).
+std::vector<SensitivityParameter> read_sampled_parameters(const Table& root, double default_factor);
+
 enum class SensitivityMethod { Morris, Sobol };
 
 struct SensitivitySpec {

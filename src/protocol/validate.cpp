@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
@@ -71,6 +72,32 @@ void collect_calibrated(const toml::table& t, const std::string& prefix,
       collect_calibrated(*sub, path, out);
     }
   }
+}
+
+CaseTarget read_target(const Table& c, bool calibration) {
+  const Table& t = c.table("target");
+  if (!calibration) {
+    c.fail("target", "a check has no target: no parameter is fitted to it",
+           "role = \"calibration\", or no target");
+  }
+  CaseTarget g;
+  const bool value = t.has("value"), low = t.has("low"), high = t.has("high");
+  if (value && (low || high)) {
+    t.fail("value", "is given with low or high", "either value or low and/or high");
+  }
+  if (!value && !low && !high) {
+    c.fail("target", "names no figure", "value = V, or low = L and/or high = H");
+  }
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  g.low = value ? t.number("value") : low ? t.number("low") : -inf;
+  g.high = value ? t.number("value") : high ? t.number("high") : inf;
+  if (g.high < g.low) t.fail("high", "is below low", "high >= low");
+  g.sd = t.number("sd");
+  if (!(g.sd > 0.0)) {
+    t.fail("sd", fmt::format("{:g} is not above 0", g.sd), "a scale above 0, in the metric's unit");
+  }
+  g.basis = t.str("basis");
+  return g;
 }
 
 bool cohort_metric(const std::string& m) {
@@ -149,6 +176,17 @@ const schema::Key& validation_schema() {
                        "file; default: the file's top-level cohort)")
                     .path(),
                 protocol,
+                table(
+                    "target",
+                    "calibration cases: the published figure as the likelihood of mnsim "
+                    "calibrate (docs/calibration.md)",
+                    {number("value", "", "the published value (metric units)"),
+                     number("low", "", "lower end of a published interval or bound"),
+                     number("high", "", "upper end of a published interval or bound"),
+                     number("sd", "", "scale of a prediction's distance from the figure (above 0)")
+                         .must(),
+                     string("basis", "", "where the figure and its scale come from").must()},
+                    false),
             },
             1000),
     };
@@ -189,6 +227,7 @@ ValidationSet load_validation(const std::string& path) {
       }
     }
     if (t.has("note")) c.note = t.str("note");
+    if (t.has_table("target")) c.target = read_target(t, c.calibration);
     c.metric = t.str("metric");
     c.low = t.number("low");
     c.high = t.number("high");
@@ -209,6 +248,11 @@ ValidationSet load_validation(const std::string& path) {
     set.cases.push_back(std::move(c));
   }
   return set;
+}
+
+double CaseTarget::z(double p) const {
+  const double out = p < low ? low - p : p > high ? p - high : 0.0;
+  return out / sd;
 }
 
 outcomes::ScarGeometry mid_range_scar(const std::string& cls) {

@@ -19,6 +19,17 @@ namespace mnsim::protocol {
 /// Root schema of a validation file.
 const schema::Key& validation_schema();
 
+/// The published figure of a calibration case as the likelihood of `mnsim calibrate` reads it
+/// (docs/calibration.md, "Likelihood"): an interval [low, high] of the metric (low = high: one
+/// value; an infinite bound: a one-sided figure) and a scale `sd` (the study's SD or CI, or a
+/// stated one; `basis` says which). A prediction p scores z = (how far p lies outside the
+/// interval) / sd and adds -z^2 / 2 to the log-likelihood.
+struct CaseTarget {
+  double low = 0, high = 0, sd = 1;
+  std::string basis;
+  double z(double predicted) const;
+};
+
 struct ValidationCase {
   std::string id, reference, published, tolerance, metric;
   /// A calibration case: parameters were fitted to it (`fitted`: data entries "file:path", each
@@ -26,8 +37,9 @@ struct ValidationCase {
   /// no parameter was fitted to it.
   bool calibration = false;
   std::vector<std::string> fitted;
-  std::string note;          // caveat printed under the table
-  double low = 0, high = 0;  // pass window of the predicted value (metric units)
+  std::optional<CaseTarget> target;  // calibration cases: the figure as a likelihood
+  std::string note;                  // caveat printed under the table
+  double low = 0, high = 0;          // pass window of the predicted value (metric units)
   ReducedProtocol protocol;
   PatientSpec patient;                    // single-patient metrics
   std::vector<std::string> scar_classes;  // depth_reduction_pct: one scar of each (mid-range)

@@ -99,7 +99,10 @@ TEST(Cli, CheckTakesCohortPlanAndValidationFiles) {
       {root + "/examples/03_plan_patient.toml", "a valid planner patient file"},
       {root + "/data/validation.toml", "a valid validation file (12 cases)"},
       {root + "/examples/09_sensitivity_acne.toml",
-       "a valid sensitivity file (12 parameters, 1344 model evaluations)"}};
+       "a valid sensitivity file (12 parameters, 1344 model evaluations)"},
+      {root + "/examples/11_calibrate.toml",
+       "a valid calibration file (5 parameters, 5 calibration cases, at most 15488 model "
+       "evaluations)"}};
   for (const auto& [file, says] : files) {
     const auto r = run_cli({"check", file});
     EXPECT_EQ(r.exit_code, 0) << file << ": " << r.err;
