@@ -114,7 +114,9 @@ class CraterEnvironment : public ::testing::Environment {
     dir_ = fs::temp_directory_path() / fmt::format("mnsim_lesion_kind_{}", ::getpid());
     fs::create_directories(dir_);
     for (const auto& e : fs::directory_iterator(fs::path(MNSIM_TEST_DIR) / ".." / "data")) {
-      fs::copy_file(e.path(), dir_ / e.path().filename(), fs::copy_options::overwrite_existing);
+      // Folders too (data/web, the consultation app's page).
+      fs::copy(e.path(), dir_ / e.path().filename(),
+               fs::copy_options::overwrite_existing | fs::copy_options::recursive);
     }
     std::ofstream(dir_ / "lesions.toml", std::ios::app) << kCraterData;
     ::setenv("MNSIM_DATA_DIR", dir_.c_str(), 1);
