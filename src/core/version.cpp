@@ -1,5 +1,6 @@
 #include "core/version.hpp"
 
+#include <cstdlib>
 #include <ctime>
 
 #include "core/kernel.hpp"
@@ -24,6 +25,11 @@ std::string instruction_set() {
   isa += __builtin_cpu_supports("x86-64-v3") ? " (kernels: x86-64-v3)" : " (kernels: baseline)";
 #endif
   return isa;
+}
+
+double load_average() {
+  double l[1] = {-1.0};
+  return ::getloadavg(l, 1) == 1 ? l[0] : -1.0;
 }
 
 std::string utc_now_iso() {

@@ -24,6 +24,10 @@ std::string instruction_set();
 nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
                             double wall_s);
 
+/// The machine's 1-minute load average, or -1 where it cannot be read (recorded beside wall
+/// times: sensitivity and calibration runs).
+double load_average();
+
 /// Current UTC time as ISO 8601 ("2026-11-22T21:15:30Z").
 std::string utc_now_iso();
 

@@ -1,7 +1,6 @@
 #include "run/calibration.hpp"
 
 #include <chrono>
-#include <cstdlib>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -14,15 +13,6 @@
 #include "report/calibration_figure.hpp"
 
 namespace mnsim {
-
-namespace {
-
-double load_average() {
-  double l[1] = {-1.0};
-  return ::getloadavg(l, 1) == 1 ? l[0] : -1.0;
-}
-
-}  // namespace
 
 const std::vector<std::string>& calibration_files() {
   static const std::vector<std::string> f{"calibration.json", "posterior.csv", "calibration.png"};

@@ -1,7 +1,6 @@
 #include "run/sensitivity.hpp"
 
 #include <chrono>
-#include <cstdlib>
 #include <optional>
 
 #ifdef _OPENMP
@@ -16,15 +15,6 @@
 #include "report/sensitivity_figure.hpp"
 
 namespace mnsim {
-
-namespace {
-
-double load_average() {
-  double l[1] = {-1.0};
-  return ::getloadavg(l, 1) == 1 ? l[0] : -1.0;
-}
-
-}  // namespace
 
 const std::vector<std::string>& sensitivity_files() {
   static const std::vector<std::string> f{"sensitivity.json", "sensitivity.csv", "sensitivity.png"};
