@@ -170,15 +170,21 @@ LesionPtr import_surface(const SurfaceSpec& spec, const LesionData& data, const 
                        mm_text(lim.width), mm_text(lim.length)),
            "a map at least as large as [tissue] width x length");
   }
+  return measured_surface(map, pixel, spec.height_scale, data, lim.skin_depth, s, file.string());
+}
+
+LesionPtr measured_surface(const HeightMap& map, double pixel_size, double height_scale,
+                           const LesionData& data, double skin_depth, const Settings& s,
+                           const std::string& name) {
   const KindData& k = data.get("measured");
-  auto m = std::make_shared<Measured>(map, pixel, spec.height_scale, k.deficit_threshold.si,
-                                      k.effects(), file.string());
-  if (m->max_depth() >= lim.skin_depth) {
+  auto m = std::make_shared<Measured>(map, pixel_size, height_scale, k.deficit_threshold.si,
+                                      k.effects(), name);
+  if (m->max_depth() >= skin_depth) {
     s.fail("height_scale",
            fmt::format("the measured relief is {} deep, deeper than the skin",
                        mm_text(m->max_depth())),
            fmt::format("relief shallower than the {} of epidermis and dermis",
-                       mm_text(lim.skin_depth)));
+                       mm_text(skin_depth)));
   }
   return m;
 }

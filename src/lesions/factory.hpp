@@ -10,6 +10,7 @@
 
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
+#include "lesions/heightmap.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
@@ -39,6 +40,14 @@ Lesions generate_inventory(const InventorySpec& inventory, const LesionData& dat
 /// deeper than the skin.
 LesionPtr import_surface(const SurfaceSpec& surface, const LesionData& data,
                          const PatchLimits& lim);
+
+/// A height map already read as the lesion [surface] makes of it (kind "measured", the
+/// "measured" data of `data`; `name` names its source in describe()): InputError at `s`'s
+/// height_scale when the relief is as deep as the skin (`skin_depth`, m). The consultation app's
+/// uploaded height maps (serve/consult.hpp) are made so too.
+LesionPtr measured_surface(const HeightMap& map, double pixel_size, double height_scale,
+                           const LesionData& data, double skin_depth, const Settings& s,
+                           const std::string& name);
 
 /// All lesions of a scenario: [surface] (if any), [[lesions]], then [inventory].
 Lesions make_lesions(const LesionsSpec& spec, const LesionData& data, const PatchLimits& lim);

@@ -64,8 +64,9 @@ void png_warning_fn(png_structp, png_const_charp) {}
 enum class PngStatus { Ok, Error, WrongFormat, BadSize };
 
 // Header pass and pixel pass; only trivially destructible locals live across setjmp.
-PngStatus read_png_core(PngReader& rd, png_uint_32& w, png_uint_32& h, int& depth, int& color,
-                        std::vector<unsigned char>& pixels, std::vector<png_bytep>& rows) {
+PngStatus read_png_core(PngReader& rd, std::size_t max_pixels, png_uint_32& w, png_uint_32& h,
+                        int& depth, int& color, std::vector<unsigned char>& pixels,
+                        std::vector<png_bytep>& rows) {
   png_structp png =
       png_create_read_struct(PNG_LIBPNG_VER_STRING, &rd, png_error_fn, png_warning_fn);
   if (!png) return PngStatus::Error;
@@ -89,7 +90,7 @@ PngStatus read_png_core(PngReader& rd, png_uint_32& w, png_uint_32& h, int& dept
   color = png_get_color_type(png, info);
   if (color != PNG_COLOR_TYPE_GRAY || depth != 16) {
     status = PngStatus::WrongFormat;
-  } else if (w < 2 || h < 2 || static_cast<std::size_t>(w) * h > kMaxMapPixels) {
+  } else if (w < 2 || h < 2 || static_cast<std::size_t>(w) * h > max_pixels) {
     status = PngStatus::BadSize;
   } else {
     png_set_interlace_handling(png);
@@ -122,7 +123,8 @@ HeightMap read_png_height_map(const std::string& path, const std::string& key) {
 }
 
 HeightMap parse_png_height_map(const std::string& bytes, const std::string& path,
-                               const std::string& key) {
+                               const std::string& key, std::size_t max_pixels) {
+  max_pixels = std::min(max_pixels, kMaxMapPixels);
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), sig, 8) != 0) {
     bad(path, key, "not a PNG file (bad signature)", kPngExpected);
@@ -133,7 +135,7 @@ HeightMap parse_png_height_map(const std::string& bytes, const std::string& path
   int depth = 0, color = 0;
   std::vector<unsigned char> pixels;
   std::vector<png_bytep> rows;
-  switch (read_png_core(rd, w, h, depth, color, pixels, rows)) {
+  switch (read_png_core(rd, max_pixels, w, h, depth, color, pixels, rows)) {
     case PngStatus::Ok:
       break;
     case PngStatus::Error:
@@ -149,7 +151,7 @@ HeightMap parse_png_height_map(const std::string& bytes, const std::string& path
     }
     case PngStatus::BadSize:
       bad(path, key, fmt::format("PNG is {} x {} pixels", w, h),
-          fmt::format("at least 2 x 2 and at most {} pixels", kMaxMapPixels));
+          fmt::format("at least 2 x 2 and at most {} pixels", max_pixels));
   }
   HeightMap m;
   m.cols = static_cast<int>(w);
@@ -170,7 +172,8 @@ HeightMap read_csv_height_map(const std::string& path, const std::string& key) {
 }
 
 HeightMap parse_csv_height_map(const std::string& text, const std::string& path,
-                               const std::string& key) {
+                               const std::string& key, std::size_t max_pixels) {
+  max_pixels = std::min(max_pixels, kMaxMapPixels);
   const std::string expected = "a CSV of finite numbers, every row the same length";
   HeightMap m;
   int line = 0;
@@ -233,8 +236,8 @@ HeightMap parse_csv_height_map(const std::string& text, const std::string& path,
           expected, line, 1);
     }
     ++m.rows;
-    if (m.rows > kMaxMapSide || m.values.size() > kMaxMapPixels) {
-      bad(path, key, fmt::format("more than {} rows or {} values", kMaxMapSide, kMaxMapPixels),
+    if (m.rows > kMaxMapSide || m.values.size() > max_pixels) {
+      bad(path, key, fmt::format("more than {} rows or {} values", kMaxMapSide, max_pixels),
           expected, line, 1);
     }
   }

@@ -35,11 +35,13 @@ HeightMap read_png_height_map(const std::string& path, const std::string& key);
 /// Reads a CSV of finite numbers (comma, semicolon or whitespace separated; '#' comments), every
 /// row the same length. NaN, inf, text, ragged rows: InputError at file:line:col.
 HeightMap read_csv_height_map(const std::string& path, const std::string& key);
-/// The same readers on bytes already in memory (`path` names the source in errors; fuzzing).
+/// The same readers on bytes already in memory (`path` names the source in errors; fuzzing,
+/// the consultation app's uploads). `max_pixels` lowers the limit on the map's pixels (a PNG's
+/// size is checked before its pixels are decompressed).
 HeightMap parse_png_height_map(const std::string& bytes, const std::string& path,
-                               const std::string& key);
+                               const std::string& key, std::size_t max_pixels = kMaxMapPixels);
 HeightMap parse_csv_height_map(const std::string& text, const std::string& path,
-                               const std::string& key);
+                               const std::string& key, std::size_t max_pixels = kMaxMapPixels);
 /// By extension: .png or .csv/.txt (case-insensitive); anything else is an InputError.
 HeightMap read_height_map(const std::string& path, const std::string& key);
 

@@ -72,12 +72,13 @@ std::vector<schema::Key> scar_keys() {
           table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts)};
 }
 
-std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt) {
+std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt,
+                                               std::vector<outcomes::ScarGeometry> first) {
   // As for a scenario's lesions: a scar deeper than the patient's skin at the site is refused.
   const double skin_depth = skin::default_atlas()
                                 .make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick)
                                 .top_of(skin::Layer::Hypodermis);
-  std::vector<outcomes::ScarGeometry> out;
+  std::vector<outcomes::ScarGeometry> out = std::move(first);
   for (const auto& s : root.tables("scars")) {
     const lesions::LesionKind& kind = lesions::lesion_kind(s.str("kind"));
     lesions::LesionShape shape;  // a scar measured on the patient: only width and depth known
@@ -120,14 +121,14 @@ schema::Key plan_patient_table() {
        mirror_key("patient.fitzpatrick", "fitzpatrick", "3", "Fitzpatrick type I-VI as 1-6")});
 }
 
-PatientSpec read_patient_spec(const Table& root) {
+PatientSpec read_patient_spec(const Table& root, const MoreScars& more) {
   const Table& pt = root.table("patient");
   PatientSpec p;
   p.site = pt.str("site");
   p.age_years = pt.quantity("age") / kYear;
   p.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
   p.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
-  p.scars = read_scars(root, p);
+  p.scars = read_scars(root, p, more ? more(p) : std::vector<outcomes::ScarGeometry>{});
   return p;
 }
 
@@ -180,11 +181,11 @@ PlanPatient load_plan_patient(const std::string& path, const std::vector<Overrid
       io::load_toml_file(path, plan_schema(), "a TOML planner patient file", overrides));
 }
 
-PlanPatient read_plan_patient(const Table& root) {
+PlanPatient read_plan_patient(const Table& root, const MoreScars& more) {
   PlanPatient p;
   if (root.has("title")) p.title = root.str("title");
   p.seed = static_cast<std::uint64_t>(root.integer("seed"));
-  p.spec = read_patient_spec(root);
+  p.spec = read_patient_spec(root, more);
   const Table& c = root.table("constraints");
   p.pih_cap = c.number("pih_cap");
   p.erythema_cap = c.quantity("erythema_cap");
@@ -709,7 +710,8 @@ std::string plan_csv(const Plan& plan) {
 }
 
 std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
-                          const std::string& start_date, const std::string& exporter) {
+                          const std::string& start_date, const std::string& exporter,
+                          const SurfaceExport* surface) {
   if (rank < 1 || static_cast<std::size_t>(rank) > plan.ranked.size()) {
     throw InputError(
         {"command line", 0, 0}, "--export",
@@ -729,7 +731,16 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
       left_out.push_back(why);
     }
   };
+  std::size_t on_patch = 0;  // scars the scenario holds
   for (const auto& g : p.spec.scars) {
+    if (surface != nullptr) {
+      if (g.kind == "measured") {
+        ++on_patch;
+      } else {
+        leave_out("other scars (the patch is the height map of [surface])");
+      }
+      continue;
+    }
     if (std::find(kinds.begin(), kinds.end(), g.kind) == kinds.end()) {
       leave_out(g.kind + " scars (not placed from a width and depth)");
       continue;
@@ -747,21 +758,34 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
     }
     if (!seen) distinct.push_back(&g);
   }
+  if (surface == nullptr) on_patch = distinct.size();
   double widest = 0.0;
   for (const auto* d : distinct) widest = std::max(widest, d->width);
   const double cell = std::ceil((widest + 1e-3) / 1e-4) * 1e-4;  // whole 100 um
   const auto per_row = static_cast<std::size_t>(std::ceil(std::sqrt(distinct.size())));
-  const double side = std::max(1e-2, cell * static_cast<double>(per_row));
+  double width = std::max(1e-2, cell * static_cast<double>(per_row)), length = width;
+  double resolution = 1e-4;
+  if (surface != nullptr) {
+    // The map's extent in whole micrometres (a patch no larger than the map, up to rounding the
+    // scenario's reader allows), at most 100 mm.
+    const auto whole_um = [](double m) { return std::floor(m / 1e-6 + 1e-6) * 1e-6; };
+    width = std::min(1e-1, whole_um(surface->cols * surface->pixel_size));
+    length = std::min(1e-1, whole_um(surface->rows * surface->pixel_size));
+    // 100 um voxels, finer for a patch under 2 mm (at least 20 across).
+    resolution = std::min(1e-4, std::max(1e-6, std::floor(std::min(width, length) / 20 / 1e-6) *
+                                                   1e-6));
+  }
   const double mm = 1e3;
   std::string s = fmt::format(
       "# Exported by `{}` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
-      "# The patch holds one of each distinct scar of the patient file ({} of {} scars), not the "
-      "whole face;\n# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] "
-      "(reduced model).\n",
+      "# The patch holds {} ({} of {} scars), not the whole face;\n"
+      "# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] (reduced model).\n",
       exporter, rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
       e.protocol.sessions > 1 ? "s" : "",
       e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
-      distinct.size(), p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
+      surface != nullptr ? "the measured surface of the height map"
+                         : "one of each distinct scar of the patient file",
+      on_patch, p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
       e.reduction_p90);
   for (const auto& k : left_out) {
     s += fmt::format("# Left out: the patient's {}.\n", k);
@@ -771,8 +795,15 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   s += fmt::format(
       "[patient]\nsite = \"{}\"\nage = \"{:g} years\"\nsex = \"{}\"\nfitzpatrick = {}\n\n",
       p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick);
-  s += fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"100 um\"\n",
-                   side * mm, side * mm);
+  s += fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"{:g} um\"\n",
+                   width * mm, length * mm, resolution * 1e6);
+  if (surface != nullptr) {
+    s += fmt::format(
+        "\n# The height map ({} x {} pixels) must lie beside this file.\n[surface]\nfile = "
+        "\"{}\"\npixel_size = \"{:.12g} um\"\nheight_scale = \"{:.12g} um\"\n",
+        surface->cols, surface->rows, surface->file, surface->pixel_size * 1e6,
+        surface->height_scale * 1e6);
+  }
   for (std::size_t i = 0; i < distinct.size(); ++i) {
     const auto* d = distinct[i];
     const double x = (static_cast<double>(i % per_row) + 0.5) * cell;

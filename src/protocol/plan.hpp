@@ -8,6 +8,7 @@
 // report::plan_html (report/plan_page.hpp).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,15 +30,19 @@ const schema::Key& plan_schema();
 
 /// The [[scars]] and [inventory] keys of a planner patient file (shared by dose-response files).
 std::vector<schema::Key> scar_keys();
-/// The scars of a file with scar_keys() at its root, for the patient `pt` (a scar deeper than the
-/// patient's skin at the site, or no scar at all, is an InputError at the key).
-std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt);
+/// The scars of a file with scar_keys() at its root, for the patient `pt`, after `first` (a scar
+/// deeper than the patient's skin at the site, or no scar at all, is an InputError at the key).
+std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt,
+                                               std::vector<outcomes::ScarGeometry> first = {});
 /// The [patient] table of a planner patient file (site, age, sex, Fitzpatrick type; shared by
 /// sensitivity files).
 schema::Key plan_patient_table();
+/// Scars that come from elsewhere than the file's keys, made for the patient read from it (its
+/// site, age, sex and type set, no scars yet): the consultation app's uploaded height map.
+using MoreScars = std::function<std::vector<outcomes::ScarGeometry>(const PatientSpec&)>;
 /// The patient of a file with plan_patient_table() and scar_keys() at its root: [patient] and
-/// its scars (read_scars).
-PatientSpec read_patient_spec(const Table& root);
+/// its scars (`more`'s first, then read_scars).
+PatientSpec read_patient_spec(const Table& root, const MoreScars& more = {});
 
 struct PlanPatient {
   std::string title;  // the file's title (untrusted text)
@@ -63,7 +68,7 @@ const schema::Key& plan_schema();
 PlanPatient load_plan_patient(const std::string& path, const std::vector<Override>& overrides = {});
 /// The patient of a planner patient file already parsed against plan_schema() (a file, or text
 /// such as the Python module's dicts).
-PlanPatient read_plan_patient(const Table& root);
+PlanPatient read_plan_patient(const Table& root, const MoreScars& more = {});
 
 struct PlanEntry {
   ReducedProtocol protocol;  // protocol.device: the device and technique of every session
@@ -142,12 +147,23 @@ std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string
 std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string& start_date = {});
 /// Every evaluated protocol as CSV (rank empty when not ranked; units in the header).
 std::string plan_csv(const Plan& plan);
+/// A measured surface among the patient's scars (kind "measured", made from a height map as a
+/// scenario's [surface] makes it): what the exported scenario's [surface] says.
+struct SurfaceExport {
+  std::string file;          // the height map's file name, beside the scenario file
+  double pixel_size = 0.0;   // m
+  double height_scale = 0.0; // m per map unit
+  int cols = 0, rows = 0;    // the map's size in pixels
+};
 /// Ranked protocol `rank` (1 = best) as a runnable scenario: the patient, one of each distinct
 /// scar of the patient file on a patch that fits them, the roller, passes and course (with
-/// `start_date`, the course's start_date). Throws InputError at `--export` when there is no such
-/// rank. `exporter` names what exported it in the first comment line.
+/// `start_date`, the course's start_date). With a `surface`, the patch is the height map instead
+/// (its extent, at most the largest patch; [surface] names the file) and the other scars are left
+/// out (said in a comment). Throws InputError at `--export` when there is no such rank.
+/// `exporter` names what exported it in the first comment line.
 std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
                           const std::string& start_date = {},
-                          const std::string& exporter = "mnsim plan");
+                          const std::string& exporter = "mnsim plan",
+                          const SurfaceExport* surface = nullptr);
 
 }  // namespace mnsim::protocol

@@ -4,7 +4,9 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +14,11 @@
 #include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/scenario.hpp"
+#include "core/settings.hpp"
+#include "lesions/factory.hpp"
+#include "lesions/heightmap.hpp"
+#include "lesions/lesion_data.hpp"
+#include "outcomes/scar_remodel.hpp"
 #include "protocol/cohort.hpp"
 #include "report/plan_page.hpp"
 #include "report/words.hpp"
@@ -26,6 +33,10 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 constexpr int kMaxDepth = 8;
+
+// Where an uploaded height map's messages point (its reader's file:line:col), and their key.
+constexpr const char* kUploadName = "uploaded height map";
+constexpr const char* kUploadKey = "heightmap";
 
 [[noreturn]] void refuse(const std::string& key, const std::string& what,
                          const std::string& expected = {}) {
@@ -232,6 +243,22 @@ constexpr const char* kBands =
     "uncertainty of the model's own parameters (a posterior from calibration) is not available "
     "yet and is not included.";
 
+/// An uploaded height map, read by the scenario's readers (PNG or CSV, as the file name says or
+/// else by the PNG signature), at most `max_pixels`. `png` says which it was.
+lesions::HeightMap read_upload(const HeightMapUpload& u, std::size_t max_pixels, bool& png) {
+  std::string ext = std::filesystem::path(u.filename).extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static constexpr char kSignature[] = "\x89PNG\r\n\x1a\n";
+  png = ext == ".png" ||
+        (ext != ".csv" && ext != ".txt" && u.bytes.compare(0, 8, kSignature, 8) == 0);
+  if (u.bytes.empty()) {
+    throw InputError({kUploadName, 1, 1}, kUploadKey, "the file is empty",
+                     "a 16-bit grayscale PNG or CSV height map");
+  }
+  return png ? lesions::parse_png_height_map(u.bytes, kUploadName, kUploadKey, max_pixels)
+             : lesions::parse_csv_height_map(u.bytes, kUploadName, kUploadKey, max_pixels);
+}
+
 }  // namespace
 
 const schema::Key& consult_schema() {
@@ -244,12 +271,18 @@ const schema::Key& consult_schema() {
                                         "course in [protocol]"));
     root.children.push_back(date("start_date", "Date of the first session: dates the calendar."));
     root.children.push_back(protocol::reduced_protocol_schema());
+    // An uploaded height map's scale: a scenario's [surface] keys, but the file (the upload).
+    Key surface = lesions::surface_schema();
+    std::erase_if(surface.children, [](const Key& k) { return k.name == "file"; });
+    surface.doc = "the uploaded height map's pixel size and height scale (as a scenario's [surface])";
+    root.children.push_back(surface);
     return root;
   }();
   return root;
 }
 
-Consultation read_consultation(const std::string& body, const ConsultLimits& limits) {
+Consultation read_consultation(const std::string& body, const ConsultLimits& limits,
+                               const HeightMapUpload* upload) {
   json j;
   try {
     j = json::parse(body);
@@ -266,9 +299,48 @@ Consultation read_consultation(const std::string& body, const ConsultLimits& lim
     // The TOML text is ours, not the client's: name the field, not a line of it.
     refuse(e.key(), e.problem(), e.expected());
   }
+  // An uploaded height map: the readers' own messages, at their line and column.
+  lesions::HeightMap map;
+  bool png = false;
+  if (upload != nullptr) {
+    if (!root.has_table("surface")) {
+      refuse("surface.pixel_size", "is needed with an uploaded height map",
+             "the size of one pixel on the skin and the height of one unit of the map");
+    }
+    map = read_upload(*upload, limits.max_map_pixels, png);
+  } else if (root.has_table("surface")) {
+    refuse("surface", "is only read with an uploaded height map", "a height map, or no surface");
+  }
   Consultation c;
   try {
-    c.patient = protocol::read_plan_patient(root);
+    protocol::MoreScars more;
+    if (upload != nullptr) {
+      const Table& st = root.table("surface");
+      c.heightmap = upload->bytes;
+      c.surface = {png ? "consultation_heightmap.png" : "consultation_heightmap.csv",
+                   st.quantity("pixel_size"), st.quantity("height_scale"), map.cols, map.rows};
+      // The measured surface a scenario's [surface] makes of the map, for this patient's skin.
+      more = [&](const protocol::PatientSpec& pt) {
+        const double skin_depth = skin::default_atlas()
+                                      .make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick)
+                                      .top_of(skin::Layer::Hypodermis);
+        const auto& data = lesions::default_lesion_data();
+        const auto m =
+            lesions::measured_surface(map, c.surface.pixel_size, c.surface.height_scale, data,
+                                      skin_depth, Settings::from_table(st), kUploadName);
+        const double texture = data.get("measured").deficit_threshold.si;
+        if (m->max_depth() <= texture) {
+          st.fail("height_scale",
+                  fmt::format("the height map's relief is {:.3g} mm deep, no deeper than the "
+                              "{:.3g} mm taken as skin texture",
+                              m->max_depth() / kMm, texture / kMm),
+                  "the map of a depressed scar (its highest point the surrounding skin) and "
+                  "the height of one unit of it");
+        }
+        return std::vector<outcomes::ScarGeometry>{outcomes::scar_geometry(*m)};
+      };
+    }
+    c.patient = protocol::read_plan_patient(root, more);
     c.mode = root.str("mode");
     if (root.has("start_date")) c.start_date = root.str("start_date");
     const Table& pr = root.table("protocol");
@@ -367,12 +439,15 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
         "searched was left out (see the counts of what was left out and why).";
   }
   if (!plan.ranked.empty()) {
-    r.scenario = protocol::plan_scenario(p, plan, 1, c.start_date, "mnsim serve");
+    r.scenario = protocol::plan_scenario(p, plan, 1, c.start_date, "mnsim serve",
+                                         c.heightmap.empty() ? nullptr : &c.surface);
   } else {
     r.scenario_note = c.mode == "plan" ? "no protocol satisfies the constraints"
                                        : "the protocol is not advised: " + shown->excluded;
   }
   j["scenario_available"] = !r.scenario.empty();
+  r.heightmap = r.scenario.empty() ? std::string() : c.heightmap;
+  j["heightmap_available"] = !r.heightmap.empty();
   r.json = j.dump();
   r.html = report::plan_html(p, plan, c.start_date);
   return r;

@@ -7,10 +7,12 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -92,6 +94,67 @@ class JobProgress final : public Progress {
  private:
   Job& job_;
   Clock::time_point deadline_;
+};
+
+/// cpp-httplib's task queue, bounded: `threads` workers answer connections and at most
+/// `max_queued` accepted connections wait for one (cpp-httplib's own ThreadPool queues without
+/// bound). When the queue is full the accepting thread waits for room, so further connections
+/// wait in the kernel's listen backlog (and past it are refused by the kernel): a flood of
+/// connections costs bounded memory and threads, and each connection is answered in turn.
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~BoundedPool() override = default;
+  BoundedPool(const BoundedPool&) = delete;
+  BoundedPool& operator=(const BoundedPool&) = delete;
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return tasks_.size() < max_queued_ || shutdown_; });
+    if (shutdown_) {
+      // Not queued: run here, so that the connection is closed all the same.
+      lock.unlock();
+      fn();
+      return;
+    }
+    tasks_.push_back(std::move(fn));
+    ready_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      shutdown_ = true;
+    }
+    ready_.notify_all();
+    room_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return shutdown_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;  // shutting down, nothing left
+        fn = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      room_.notify_one();
+      fn();
+    }
+  }
+
+  std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable ready_, room_;
+  std::deque<std::function<void()>> tasks_;
+  std::vector<std::thread> workers_;
+  bool shutdown_ = false;
 };
 
 std::string new_job_id() {
@@ -261,10 +324,50 @@ struct Server::Impl {
     return it == jobs.end() ? nullptr : it->second;
   }
 
+  void too_large(httplib::Response& res, const std::string& what, std::size_t size,
+                 std::size_t max) {
+    send_error(res, 413,
+               fmt::format("request: -: {} is too large ({} bytes; at most {})", what, size, max));
+  }
+
   void consult(const httplib::Request& req, httplib::Response& res) {
+    // A JSON body, or a multipart form of the JSON ("request") and a height map ("heightmap").
+    std::string body;
+    HeightMapUpload upload;
+    bool with_map = false;
+    if (req.is_multipart_form_data()) {
+      for (const auto& [name, part] : req.files) {
+        if (name != "request" && name != "heightmap") {
+          send_error(res, 400,
+                     fmt::format("request: -: unknown part '{}' of the form", printable(name)),
+                     "request");
+          return;
+        }
+      }
+      if (!req.has_file("request")) {
+        send_error(res, 400, "request: -: the form has no 'request' part (the JSON request)");
+        return;
+      }
+      body = req.get_file_value("request").content;
+      if (req.has_file("heightmap")) {
+        auto f = req.get_file_value("heightmap");
+        upload = {std::move(f.content), std::move(f.filename)};
+        with_map = true;
+        if (upload.bytes.size() > opt.max_upload_bytes) {
+          too_large(res, "the height map", upload.bytes.size(), opt.max_upload_bytes);
+          return;
+        }
+      }
+    } else {
+      body = req.body;
+    }
+    if (body.size() > opt.max_body_bytes) {
+      too_large(res, "the request", body.size(), opt.max_body_bytes);
+      return;
+    }
     Consultation c;
     try {
-      c = read_consultation(req.body, opt.limits);
+      c = read_consultation(body, opt.limits, with_map ? &upload : nullptr);
     } catch (const InputError& e) {
       send_error(res, 400, e.line(), e.key());
       return;
@@ -324,11 +427,16 @@ struct Server::Impl {
       if (!job->result.scenario.empty()) {
         j["scenario_toml"] = "/api/jobs/" + job->id + "/scenario.toml";
       }
+      if (!job->result.heightmap.empty()) {
+        j["heightmap_file"] = "/api/jobs/" + job->id + "/" + job->request.surface.file;
+      }
     }
     send_json(res, 200, j);
   }
 
-  void export_file(const std::string& id, bool html, httplib::Response& res) {
+  enum class Export { Html, Scenario, HeightMap };
+
+  void export_file(const std::string& id, Export what, httplib::Response& res) {
     const auto job = find(id);
     if (!job) {
       send_error(res, 404, "no such consultation");
@@ -339,9 +447,21 @@ struct Server::Impl {
       send_error(res, 409, fmt::format("the consultation is {}, not done", job->state));
       return;
     }
-    if (html) {
+    if (what == Export::Html) {
       res.set_header("Content-Security-Policy", kPrintCsp);
       res.set_content(job->result.html, "text/html; charset=utf-8");
+      return;
+    }
+    if (what == Export::HeightMap) {
+      // The uploaded map as it came, under the name the exported scenario gives it.
+      if (job->result.heightmap.empty()) {
+        send_error(res, 409, "there is no height map to export");
+        return;
+      }
+      const std::string& name = job->request.surface.file;
+      const bool png = name.ends_with(".png");
+      res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+      res.set_content(job->result.heightmap, png ? "image/png" : "text/csv; charset=utf-8");
       return;
     }
     if (job->result.scenario.empty()) {
@@ -367,12 +487,15 @@ struct Server::Impl {
   }
 
   void routes() {
-    http.set_payload_max_length(opt.max_body_bytes);
+    // The body of the largest request: the JSON and a height map, with the form's overhead.
+    http.set_payload_max_length(opt.max_body_bytes + opt.max_upload_bytes + 64 * 1024);
     http.set_read_timeout(opt.io_timeout_s, 0);
     http.set_write_timeout(opt.io_timeout_s, 0);
-    http.set_keep_alive_timeout(std::min(opt.io_timeout_s, 5));
-    const int pool = std::max(1, opt.http_threads);
-    http.new_task_queue = [pool] { return new httplib::ThreadPool(static_cast<size_t>(pool)); };
+    http.set_keep_alive_timeout(std::max(1, opt.keep_alive_s));
+    http.set_keep_alive_max_count(100);
+    const auto pool = static_cast<std::size_t>(std::max(1, opt.http_threads));
+    const auto queued = static_cast<std::size_t>(std::max(1, opt.max_queued_connections));
+    http.new_task_queue = [pool, queued] { return new BoundedPool(pool, queued); };
     http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "no-referrer"},
                               {"X-Frame-Options", "DENY"}});
@@ -414,11 +537,21 @@ struct Server::Impl {
              }));
     http.Get("/api/jobs/([0-9a-f]{32})/consultation\\.html",
              guarded([this](const httplib::Request& req, httplib::Response& res) {
-               export_file(req.matches[1], true, res);
+               export_file(req.matches[1], Export::Html, res);
              }));
     http.Get("/api/jobs/([0-9a-f]{32})/scenario\\.toml",
              guarded([this](const httplib::Request& req, httplib::Response& res) {
-               export_file(req.matches[1], false, res);
+               export_file(req.matches[1], Export::Scenario, res);
+             }));
+    http.Get("/api/jobs/([0-9a-f]{32})/consultation_heightmap\\.(png|csv)",
+             guarded([this](const httplib::Request& req, httplib::Response& res) {
+               const auto job = find(req.matches[1]);
+               if (job && job->request.surface.file != "consultation_heightmap." +
+                                                           std::string(req.matches[2])) {
+                 send_error(res, 404, "not found");
+                 return;
+               }
+               export_file(req.matches[1], Export::HeightMap, res);
              }));
     // Errors without a body of their own (404, 405, 413 too large, 400 unreadable) as JSON.
     http.set_error_handler(httplib::Server::HandlerWithResponse(
@@ -426,8 +559,9 @@ struct Server::Impl {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
           if (res.status == 413) {
             send_error(res, 413,
-                       fmt::format("request: -: the request is too large (at most {} bytes)",
-                                   opt.max_body_bytes));
+                       fmt::format("request: -: the request is too large (at most {} bytes, and "
+                                   "{} bytes for a height map)",
+                                   opt.max_body_bytes, opt.max_upload_bytes));
           } else if (res.status == 404) {
             send_error(res, 404, "not found");
           } else {

@@ -17,6 +17,7 @@
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
+#include "support/png.hpp"
 
 using namespace mnsim;
 using namespace mnsim::lesions;
@@ -32,38 +33,10 @@ fs::path tmp_dir() {
   return d;
 }
 
-// Writes a PNG with libpng: `depth` bits, `color` type, values row-major (16-bit samples).
+// Writes a PNG (support/png.hpp): `depth` bits, `color` type, values row-major (16-bit samples).
 void write_png(const fs::path& path, int w, int h, int depth, int color,
                const std::vector<unsigned>& values) {
-  FILE* fp = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(fp, nullptr);
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
-  png_infop info = png_create_info_struct(png);
-  png_init_io(png, fp);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), depth, color,
-               PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(png, info);
-  const int channels = color == PNG_COLOR_TYPE_RGB ? 3 : 1;
-  const int bytes = depth / 8;
-  std::vector<unsigned char> row(static_cast<std::size_t>(w * channels * bytes));
-  for (int r = 0; r < h; ++r) {
-    for (int c = 0; c < w; ++c) {
-      const unsigned v = values[static_cast<std::size_t>(r * w + c)];
-      for (int ch = 0; ch < channels; ++ch) {
-        unsigned char* p = &row[static_cast<std::size_t>((c * channels + ch) * bytes)];
-        if (bytes == 2) {
-          p[0] = static_cast<unsigned char>(v >> 8);
-          p[1] = static_cast<unsigned char>(v & 0xff);
-        } else {
-          p[0] = static_cast<unsigned char>(v & 0xff);
-        }
-      }
-    }
-    png_write_row(png, row.data());
-  }
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  std::fclose(fp);
+  std::ofstream(path, std::ios::binary) << test::png_bytes(w, h, depth, color, values);
 }
 
 std::string error_of(const std::string& path) {

@@ -2,8 +2,11 @@
 // checked by the planner's schema (bad JSON, unknown fields, the schema's own messages), the
 // size limit, static paths that try to leave the page's files, a foreign Host, concurrent jobs
 // kept apart, a full queue, a job that fails (its time limit) while the server goes on, the
-// exports (printable page, a scenario the scenario schema accepts).
+// exports (printable page, a scenario the scenario schema accepts), height-map uploads (good PNG
+// and CSV maps become a scar, in a plan and in the scenario export; bad ones are the readers'
+// one-line messages), a flood of connections the server outlives.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -11,6 +14,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <string>
@@ -23,7 +28,11 @@
 #include "core/scenario.hpp"
 #include "protocol/plan.hpp"
 #include "run/scenario_schema.hpp"
+#include "run/specs.hpp"
 #include "serve/server.hpp"
+#include "skin/tissue.hpp"
+#include "support/files.hpp"
+#include "support/png.hpp"
 
 namespace {
 
@@ -355,6 +364,210 @@ TEST(Serve, PlanForMeRanksProtocols) {
     EXPECT_LE(e["band_p10"].get<double>(), e["band_p90"].get<double>());
     EXPECT_TRUE(e["feasible"].get<bool>());
   }
+}
+
+/// A 16-bit grayscale height map: `side` x `side` pixels at 5000, a square pit of side / 3
+/// pixels in the middle at 2000 (3000 levels deep).
+std::string pit_png(int side = 60) {
+  std::vector<unsigned> v(static_cast<std::size_t>(side * side), 5000);
+  for (int r = side / 3; r < 2 * side / 3; ++r)
+    for (int c = side / 3; c < 2 * side / 3; ++c) v[static_cast<std::size_t>(r * side + c)] = 2000;
+  return mnsim::test::png_bytes(side, side, 16, PNG_COLOR_TYPE_GRAY, v);
+}
+
+/// The quick consultation with a height map: 50 um pixels, 0.1 um per level (a pit 0.3 mm deep).
+json with_surface(json b) {
+  b["surface"] = {{"pixel_size", "50 um"}, {"height_scale", "0.1 um"}};
+  return b;
+}
+
+/// POST /api/consult as a multipart form: the JSON ("request") and a file ("heightmap").
+httplib::Result post_map(int port, const std::string& request, const std::string& map,
+                         const std::string& filename) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(30, 0);
+  httplib::MultipartFormDataItems items = {{"request", request, "", "application/json"},
+                                           {"heightmap", map, filename, "application/octet-stream"}};
+  return c.Post("/api/consult", items);
+}
+
+TEST(Serve, AnUploadedHeightMapIsTheFirstScar) {
+  Running s;
+  const std::string png = pit_png();
+  auto r = post_map(s.port(), with_surface(quick()).dump(), png, "my scan.PNG");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  const json j = wait(s.port(), json::parse(r->body)["job"]);
+  ASSERT_EQ(j["state"], "done") << j.dump();
+  const json& res = j["result"];
+  EXPECT_EQ(res["patient"]["scars"], 4);  // the map and the 3 scars by count
+  ASSERT_EQ(res["scars"][0]["kind"], "measured");
+  EXPECT_NEAR(res["scars"][0]["depth_before_um"].get<double>(), 300.0, 1e-6);
+  EXPECT_NEAR(res["scars"][0]["width_mm"].get<double>(), 3.0, 1e-9);  // the map's larger side
+  EXPECT_LT(res["scars"][0]["depth_after_um"].get<double>(), 300.0);
+  EXPECT_TRUE(res["heightmap_available"].get<bool>());
+
+  // The scenario export names the map beside it; the map comes back as it was sent; together
+  // they are a scenario whose patch has the pit (the scenario's own height-map import).
+  auto c = s.client();
+  auto toml = c.Get(j["scenario_toml"].get<std::string>());
+  ASSERT_TRUE(toml);
+  ASSERT_EQ(toml->status, 200);
+  EXPECT_NE(toml->body.find("[surface]\nfile = \"consultation_heightmap.png\"\npixel_size = "
+                            "\"50 um\"\nheight_scale = \"0.1 um\""),
+            std::string::npos)
+      << toml->body;
+  EXPECT_NE(toml->body.find("width = \"3 mm\""), std::string::npos) << toml->body;
+  EXPECT_EQ(toml->body.find("[[lesions]]"), std::string::npos) << toml->body;
+  ASSERT_EQ(j["heightmap_file"], "/api/jobs/" + j["job"].get<std::string>() +
+                                     "/consultation_heightmap.png");
+  auto map = c.Get(j["heightmap_file"].get<std::string>());
+  ASSERT_TRUE(map);
+  ASSERT_EQ(map->status, 200);
+  EXPECT_EQ(map->body, png);
+  EXPECT_EQ(c.Get("/api/jobs/" + j["job"].get<std::string>() + "/consultation_heightmap.csv")
+                ->status,
+            404);
+  const auto dir = std::filesystem::temp_directory_path() / "mnsim_serve_heightmap_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "scenario.toml") << toml->body;
+  std::ofstream(dir / "consultation_heightmap.png", std::ios::binary) << map->body;
+  const mnsim::Table sc = mnsim::load_scenario((dir / "scenario.toml").string());
+  const mnsim::skin::Tissue t = mnsim::skin::build_tissue(mnsim::read_patch_spec(sc));
+  int outside = 0;
+  const auto& g = t.grid();
+  for (int k = 0; k < g.nz; ++k)
+    for (int jj = 0; jj < g.ny; ++jj)
+      for (int i = 0; i < g.nx; ++i) outside += t.layer(i, jj, k) == mnsim::skin::Layer::Outside;
+  EXPECT_GT(outside, 0);  // the pit is in the patch
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Serve, PlanForMeUsesAnUploadedCsvMap) {
+  Running s;
+  // The same pit as CSV text (values in 0.1 um), by name; a client path is only a name.
+  std::string csv;
+  for (int r = 0; r < 12; ++r) {
+    for (int c = 0; c < 12; ++c) {
+      if (c > 0) csv += ',';
+      csv += r / 4 == 1 && c / 4 == 1 ? "2000" : "5000";
+    }
+    csv += '\n';
+  }
+  json b = with_surface(quick());
+  b["surface"]["pixel_size"] = "250 um";
+  b["mode"] = "plan";
+  b.erase("protocol");
+  b.erase("inventory");  // the map is the only scar
+  b["search"]["devices"] = {"roller_192_mf8"};
+  b["search"]["expand"] = 1;
+  b["search"]["sessions_max"] = 2;
+  auto r = post_map(s.port(), b.dump(), csv, "../../mnsim_serve_evil.csv");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  const json j = wait(s.port(), json::parse(r->body)["job"]);
+  ASSERT_EQ(j["state"], "done") << j.dump();
+  EXPECT_EQ(j["result"]["patient"]["scars"], 1);
+  EXPECT_EQ(j["result"]["scars"][0]["kind"], "measured");
+  EXPECT_FALSE(j["result"]["ranked"].empty());
+  EXPECT_EQ(j["heightmap_file"], "/api/jobs/" + j["job"].get<std::string>() +
+                                     "/consultation_heightmap.csv");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::temp_directory_path() / ".." /
+                                       "mnsim_serve_evil.csv"));
+}
+
+TEST(Serve, BadHeightMapsAreTheReadersOneLineMessages) {
+  ServerOptions o;
+  o.max_upload_bytes = 64 * 1024;
+  o.limits.max_map_pixels = 100 * 100;
+  Running s(o);
+  const std::string request = with_surface(quick()).dump();
+  // Each bad map: the status, the message's start (the readers' words, at file:line:col) and key.
+  auto refused = [&](const std::string& map, const std::string& name, int status,
+                     const std::string& error, const std::string& key,
+                     const std::string& body = {}) {
+    auto r = post_map(s.port(), body.empty() ? request : body, map, name);
+    ASSERT_TRUE(r) << name;
+    ASSERT_EQ(r->status, status) << name << ": " << r->body;
+    const json j = json::parse(r->body);
+    const std::string e = j["error"];
+    EXPECT_NE(e.find(error), std::string::npos) << name << ": " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_EQ(j["key"], key) << name;
+  };
+  const std::string png = pit_png();
+  refused(png.substr(0, png.size() / 2), "scan.png", 400,
+          "uploaded height map:1:1: heightmap: corrupt PNG", "heightmap");
+  refused(mnsim::test::png_bytes(8, 8, 8, PNG_COLOR_TYPE_GRAY, std::vector<unsigned>(64, 3)),
+          "scan.png", 400,
+          "uploaded height map:1:1: heightmap: PNG is 8-bit grayscale (a 16-bit grayscale PNG "
+          "height map)",
+          "heightmap");
+  refused("1, 2, 3\n4, five, 6\n", "scan.csv", 400,
+          "uploaded height map:2:4: heightmap: 'five' is not a number", "heightmap");
+  refused("\x01\x02garbage", "scan", 400, "uploaded height map:1:1: heightmap: '", "heightmap");
+  refused("", "scan.csv", 400, "heightmap: the file is empty", "heightmap");
+  refused(pit_png(120), "big.png", 400, "PNG is 120 x 120 pixels (at least 2 x 2 and at most 10000",
+          "heightmap");
+  refused(std::string(70 * 1024, '1'), "huge.csv", 413, "the height map is too large", "");
+  // The map's scale: needed with a map, refused without; a flat map; relief deeper than the skin.
+  refused(png, "scan.png", 400, "surface.pixel_size: is needed", "surface.pixel_size",
+          quick().dump());
+  json deep = with_surface(quick());
+  deep["surface"]["height_scale"] = "1 um";  // 3 mm deep
+  refused(png, "scan.png", 400, "deeper than the skin", "surface.height_scale", deep.dump());
+  refused(mnsim::test::png_bytes(4, 4, 16, PNG_COLOR_TYPE_GRAY, std::vector<unsigned>(16, 9)),
+          "flat.png", 400, "no deeper than the 0.05 mm taken as skin texture",
+          "surface.height_scale");
+  EXPECT_EQ(post_body(s.port(), with_surface(quick()).dump(), 400)["key"], "surface");
+  // A part the form does not have.
+  httplib::Client c("127.0.0.1", s.port());
+  auto r = c.Post("/api/consult", httplib::MultipartFormDataItems{{"request", request, "", ""},
+                                                                  {"path", "/etc/passwd", "", ""}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  // And the server goes on.
+  EXPECT_EQ(s.client().Get("/api/options")->status, 200);
+}
+
+TEST(Serve, AFloodOfConnectionsDoesNotTakeItDown) {
+  ServerOptions o;
+  o.io_timeout_s = 2;
+  o.keep_alive_s = 1;
+  Running s(o);
+  // Connections opened and left idle, half-sent requests, garbage: more than the threads and
+  // the queue hold (non-blocking connects: those the kernel's backlog cannot take wait there).
+  std::vector<int> fds;
+  auto open_one = [&](const std::string& send) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (!send.empty()) (void)!write(fd, send.data(), send.size());
+    fds.push_back(fd);
+  };
+  for (int i = 0; i < 200; ++i) {
+    open_one(i % 4 == 0   ? "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+             : i % 4 == 1 ? "\x16\x03\x01garbage\r\n\r\n"
+                          : "");
+  }
+  // A request during the flood is answered (after the connections ahead of it).
+  httplib::Client c("127.0.0.1", s.port());
+  c.set_connection_timeout(120, 0);
+  c.set_read_timeout(120, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto during = c.Get("/api/options");
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(during) << httplib::to_string(during.error());
+  EXPECT_EQ(during->status, 200);
+  std::printf("a request during a flood of 200 connections was answered in %.1f s\n", waited);
+  for (int fd : fds) close(fd);
+  // And after it, at once.
+  EXPECT_EQ(s.client().Get("/api/options")->status, 200);
+  EXPECT_EQ(post_body(s.port(), "{", 400)["key"], "");
 }
 
 }  // namespace
