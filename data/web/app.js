@@ -101,6 +101,12 @@ function addScar() {
   kind.focus();
 }
 
+// The chosen height map file, or null.
+function heightMap() {
+  const f = $('heightmap').files;
+  return f && f.length ? f[0] : null;
+}
+
 function number(id) {
   const v = $(id).value.trim();
   return v === '' ? null : Number(v);
@@ -130,6 +136,9 @@ function request() {
     scars.push(s);
   }
   if (scars.length) body.scars = scars;
+  if (heightMap()) {
+    body.surface = { pixel_size: `${$('hm-pixel').value} um`, height_scale: `${$('hm-scale').value} um` };
+  }
   const start = $('start-date').value;
   if (start) body.start_date = start;
   if (mode === 'plan') {
@@ -157,7 +166,8 @@ function fieldOf(key) {
                    'search.sessions_max': 'sessions-max', 'constraints.erythema_cap': 'erythema-cap',
                    'constraints.pih_cap': 'pih-cap', 'protocol.technique.passes': 'passes',
                    'protocol.sessions': 'sessions', 'protocol.interval': 'interval',
-                   start_date: 'start-date' };
+                   start_date: 'start-date', heightmap: 'heightmap', surface: 'heightmap',
+                   'surface.pixel_size': 'hm-pixel', 'surface.height_scale': 'hm-scale' };
   if (direct[key]) return $(direct[key]);
   let m = key.match(/^inventory\.(\w+)$/);
   if (m) return $(`inv-${m[1]}`);
@@ -196,10 +206,19 @@ async function submit() {
   $('run').disabled = true;
   submittedAt = performance.now();
   try {
-    const res = await fetch('/api/consult', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(request()),
-    });
+    // With a height map: a multipart form of the request and the file; else the JSON alone.
+    const map = heightMap();
+    let init;
+    if (map) {
+      const form = new FormData();
+      form.append('request', JSON.stringify(request()));
+      form.append('heightmap', map, map.name);
+      init = { method: 'POST', body: form };
+    } else {
+      init = { method: 'POST', headers: { 'Content-Type': 'application/json' },
+               body: JSON.stringify(request()) };
+    }
+    const res = await fetch('/api/consult', init);
     const j = await res.json();
     if (res.status !== 202) {
       showError(j.error || `error ${res.status}`, j.key);
@@ -255,6 +274,9 @@ function show(job, seconds) {
   if (job.scenario_toml) toml.href = job.scenario_toml;
   $('export-note').textContent = job.scenario_toml ? ''
     : 'No scenario to export: no protocol is advised.';
+  const map = $('export-map');
+  map.hidden = !job.heightmap_file;
+  if (job.heightmap_file) map.href = job.heightmap_file;
   const safety = $('safety');
   safety.replaceChildren();
   for (const f of r.safety ?? []) safety.append(el('li', { class: f.level }, f.text));
@@ -374,6 +396,13 @@ function drawScars(r) {
   const shape = (s, depth, cx) => {
     const half = Math.min(cell * 0.42, 18 + 8 * s.width_mm);
     const d = depth * scale;
+    if (s.profile_before_um) {
+      // An uploaded height map: its measured row, scaled to the depth drawn.
+      const p = s.profile_before_um, k = s.depth_before_um > 0 ? depth / s.depth_before_um : 0;
+      const x = (i) => cx - half + (2 * half * (i + 0.5)) / p.length;
+      return `M${cx - cell / 2} ${top} H${x(0)} ` +
+             p.map((v, i) => `L${x(i)} ${top + v * k * scale}`).join(' ') + ` L${x(p.length - 1)} ${top} H${cx + cell / 2}`;
+    }
     if (s.kind === 'icepick') {
       return `M${cx - cell / 2} ${top} H${cx - half * 0.35} L${cx} ${top + d} L${cx + half * 0.35} ${top} H${cx + cell / 2}`;
     }
@@ -389,7 +418,8 @@ function drawScars(r) {
                                'stroke-width': 2, 'stroke-dasharray': '5 4' }),
                svgEl('path', { d: shape(s, s.depth_after_um, cx), fill: 'none', stroke: '#0b5cad',
                                'stroke-width': 2.5 }),
-               svgEl('text', { x: cx, y: 20, 'text-anchor': 'middle' }, s.kind),
+               svgEl('text', { x: cx, y: 20, 'text-anchor': 'middle' },
+                     s.kind === 'measured' ? 'height map' : s.kind),
                svgEl('text', { x: cx, y: 36, 'text-anchor': 'middle' }, `${fmt(s.width_mm, 1)} mm wide`),
                svgEl('text', { x: cx, y: 180, 'text-anchor': 'middle' },
                      `${fmt(s.depth_before_um)} → ${fmt(s.depth_after_um)} µm`));
@@ -397,7 +427,11 @@ function drawScars(r) {
   $('illustration-caption').textContent =
     'Cross-sections of the scars (up to six): dashed grey before treatment, solid blue at the ' +
     'outcome assessment, with their depth before → after. Depths are drawn to one scale (the ' +
-    'deepest scar 90 px), widths are not to scale.';
+    'deepest scar 90 px), widths are not to scale.' +
+    (scars.some((s) => s.profile_before_um)
+      ? ' The height map is drawn as its row through its deepest point; after treatment, that ' +
+        'row scaled to the predicted depth (the model predicts the depth, not the shape).'
+      : '');
 }
 
 // ---------------------------------------------------------------- start

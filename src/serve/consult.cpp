@@ -157,17 +157,24 @@ ordered_json course_json(const protocol::ReducedModel& m, const protocol::PlanPa
   return pts;
 }
 
-ordered_json scars_json(const protocol::PlanPatient& p, const protocol::PlanEntry& e) {
+ordered_json scars_json(const Consultation& c, const protocol::PlanEntry& e) {
   ordered_json a = ordered_json::array();
-  const auto& scars = p.spec.scars;
+  const auto& scars = c.patient.spec.scars;
   for (std::size_t i = 0; i < scars.size() && i < e.nominal.scars.size(); ++i) {
     std::string kind = scars[i].kind;
     std::replace(kind.begin(), kind.end(), '_', ' ');
-    a.push_back({{"kind", kind},
-                 {"width_mm", scars[i].width / kMm},
-                 {"tethered", scars[i].tethered},
-                 {"depth_before_um", e.nominal.scars[i].depth_before / kUm},
-                 {"depth_after_um", e.nominal.scars[i].depth_after / kUm}});
+    ordered_json s = {{"kind", kind},
+                      {"width_mm", scars[i].width / kMm},
+                      {"tethered", scars[i].tethered},
+                      {"depth_before_um", e.nominal.scars[i].depth_before / kUm},
+                      {"depth_after_um", e.nominal.scars[i].depth_after / kUm}};
+    if (i == 0 && !c.surface_profile.empty()) {
+      // The uploaded map (the first scar): its measured cross-section.
+      ordered_json pr = ordered_json::array();
+      for (double d : c.surface_profile) pr.push_back(d / kUm);
+      s["profile_before_um"] = pr;
+    }
+    a.push_back(s);
   }
   return a;
 }
@@ -337,6 +344,14 @@ Consultation read_consultation(const std::string& body, const ConsultLimits& lim
                   "the map of a depressed scar (its highest point the surrounding skin) and "
                   "the height of one unit of it");
         }
+        // For the illustration: the row through the deepest pixel, at most 64 points across.
+        const auto deepest = std::min_element(map.values.begin(), map.values.end());
+        const int row = static_cast<int>((deepest - map.values.begin()) / map.cols);
+        const int n = std::min(map.cols, 64);
+        for (int i = 0; i < n; ++i) {
+          const double x = (i + 0.5) / n * map.cols * c.surface.pixel_size;
+          c.surface_profile.push_back(m->depression(x, (row + 0.5) * c.surface.pixel_size));
+        }
         return std::vector<outcomes::ScarGeometry>{outcomes::scar_geometry(*m)};
       };
     }
@@ -429,7 +444,7 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
     j["shown"] = entry_json(*shown);
     j["summary"] = summary_text(p, *shown, c.mode);
     j["course"] = course_json(m, p, *shown);
-    j["scars"] = scars_json(p, *shown);
+    j["scars"] = scars_json(c, *shown);
     j["calendar"] = calendar_json(*shown, c.start_date);
     j["safety"] = safety_json(*shown, plan.dermis_bottom, plan.pih_cap, plan.erythema_cap);
   } else {

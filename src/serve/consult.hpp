@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/cancel.hpp"
 #include "core/progress.hpp"
@@ -49,6 +50,7 @@ struct Consultation {
   // it, and its [surface]. Its measured surface is the patient's first scar.
   std::string heightmap;
   protocol::SurfaceExport surface;
+  std::vector<double> surface_profile;  // m: its depression across the row of its deepest point
 };
 
 /// Reads a request body (JSON text). Every mistake is an InputError located at "request" and

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <future>
 #include <memory>
 #include <string>
@@ -30,6 +31,7 @@
 #include "run/scenario_schema.hpp"
 #include "run/specs.hpp"
 #include "serve/server.hpp"
+#include "serve/task_queue.hpp"
 #include "skin/tissue.hpp"
 #include "support/files.hpp"
 #include "support/png.hpp"
@@ -568,6 +570,27 @@ TEST(Serve, AFloodOfConnectionsDoesNotTakeItDown) {
   // And after it, at once.
   EXPECT_EQ(s.client().Get("/api/options")->status, 200);
   EXPECT_EQ(post_body(s.port(), "{", 400)["key"], "");
+}
+
+TEST(Serve, TheConnectionQueueIsBounded) {
+  // One thread, at most 2 waiting: with the thread busy and 2 waiting, a fourth waits for room.
+  mnsim::serve::BoundedPool pool(1, 2);
+  std::promise<void> started, release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::atomic<int> ran{0};
+  pool.enqueue([&] {
+    started.set_value();
+    gate.wait();
+    ++ran;
+  });
+  started.get_future().wait();
+  for (int i = 0; i < 2; ++i) pool.enqueue([&] { ++ran; });
+  auto fourth = std::async(std::launch::async, [&] { pool.enqueue([&] { ++ran; }); });
+  EXPECT_EQ(fourth.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  release.set_value();
+  fourth.get();
+  pool.shutdown();
+  EXPECT_EQ(ran.load(), 4);
 }
 
 }  // namespace

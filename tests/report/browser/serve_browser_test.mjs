@@ -13,7 +13,9 @@
 //   - print: the consultation prints on at most 3 A4 pages (the form is left out in print); the
 //     printable page (the export) prints too and its page count is printed; the scenario export
 //     is a scenario with a [device] table;
-//   - "My protocol" with a chosen pen answers too.
+//   - "My protocol" with a chosen pen and an uploaded height map: a CSV that is not numbers shows
+//     the reader's one-line message and marks the file field; a good map is one more scar, drawn
+//     in the illustration, and exported beside the scenario (whose [surface] names it).
 // Usage: node serve_browser_test.mjs URL OUTDIR
 // Environment: MNSIM_CHROMIUM overrides the browser (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
@@ -249,8 +251,51 @@ try {
   const mine = await page.evaluate(() => document.querySelector('#summary').textContent);
   if (!mine.startsWith('Your protocol:')) fail(`my protocol's summary: ${mine}`);
 
+  // My protocol with a roller (advised for this patient, so exported) and an uploaded height map.
+  await page.selectOption('#device', 'roller_192_mf8');
+  await page.selectOption('#setting', '1');
+  await page.fill('#passes', '4');
+  await page.fill('#sessions', '2');
+  // A height map that is not numbers: the reader's message, the file field marked.
+  await page.setInputFiles('#heightmap', { name: 'scan.csv', mimeType: 'text/csv',
+                                           buffer: Buffer.from('1, 2, 3\n4, five, 6\n') });
+  await page.fill('#hm-pixel', '250');
+  await page.fill('#hm-scale', '0.1');
+  await page.click('#run');
+  await page.waitForSelector('#error:not([hidden])', { timeout: 30000 });
+  const badMap = await page.evaluate(() => ({
+    text: document.querySelector('#error').textContent,
+    invalid: document.querySelector('#heightmap').getAttribute('aria-invalid'),
+  }));
+  if (!badMap.text.includes('uploaded height map:2:4: heightmap:') || badMap.invalid !== 'true')
+    fail(`a bad height map: ${JSON.stringify(badMap)}`);
+  // A good one: a 12 x 12 CSV map, a 1 mm pit 0.3 mm deep (levels of 0.1 um).
+  const rows = [];
+  for (let r = 0; r < 12; ++r) {
+    rows.push(Array.from({ length: 12 }, (_, c) => (Math.floor(r / 4) === 1 && Math.floor(c / 4) === 1 ? 2000 : 5000)).join(','));
+  }
+  const mapCsv = `${rows.join('\n')}\n`;
+  await page.setInputFiles('#heightmap', { name: 'scan.csv', mimeType: 'text/csv', buffer: Buffer.from(mapCsv) });
+  await page.evaluate(() => { document.body.dataset.state = ''; });
+  await page.click('#run');
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'done' || !document.querySelector('#error').hidden, null,
+    { timeout: 900000 });
+  const withMap = await page.evaluate(async () => {
+    const a = document.querySelector('#export-map');
+    const toml = await (await fetch(document.querySelector('#export-toml').href)).text();
+    return { drawn: document.querySelector('#illustration').textContent.includes('height map'),
+             visible: !a.hidden, map: a.hidden ? '' : await (await fetch(a.href)).text(), toml };
+  });
+  if (!withMap.drawn) fail('the illustration does not draw the height map');
+  if (!withMap.visible || withMap.map !== mapCsv) fail('the height map is not exported as uploaded');
+  if (!withMap.toml.includes('[surface]\nfile = "consultation_heightmap.csv"'))
+    fail(`the scenario with a height map: ${withMap.toml.slice(0, 300)}`);
+  await page.locator('#illustration').screenshot({ path: path.join(outDir, 'serve_heightmap.png') });
+
   for (const u of foreign) fail(`request outside the server: ${u}`);
-  if (refused.length > 1) fail(`${refused.length} refused requests: ${refused.join(' | ')}`);
+  // Two refused on purpose: age 300, the height map that is not numbers.
+  if (refused.length > 2) fail(`${refused.length} refused requests: ${refused.join(' | ')}`);
   console.log(`serve_browser_test: time to interactive ${ttiPage} ms (page clock), ${ttiWall} ms ` +
               `(test clock); plan answer ${answerPage} s (page), ${answerWall.toFixed(2)} s (test ` +
               `clock), progress bar seen: ${sawProgress}; my protocol answered in ` +
