@@ -461,8 +461,8 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
                                        : "the protocol is not advised: " + shown->excluded;
   }
   j["scenario_available"] = !r.scenario.empty();
-  r.heightmap = r.scenario.empty() ? std::string() : c.heightmap;
-  j["heightmap_available"] = !r.heightmap.empty();
+  r.heightmap = !r.scenario.empty() && !c.heightmap.empty();
+  j["heightmap_available"] = r.heightmap;
   r.json = j.dump();
   r.html = report::plan_html(p, plan, c.start_date);
   return r;

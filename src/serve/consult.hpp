@@ -69,7 +69,7 @@ struct ConsultResult {
   std::string html;      // the printable page (report::plan_html)
   std::string scenario;  // the recommended protocol as a scenario for `mnsim run`; empty if none
   std::string scenario_note;  // why there is no scenario, when there is none
-  std::string heightmap;      // the uploaded height map, to lie beside the scenario (or empty)
+  bool heightmap = false;     // the scenario needs the uploaded height map beside it
 };
 
 /// Runs a consultation. `progress` hears the planner's stages; `stop` as for make_plan (throws

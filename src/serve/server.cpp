@@ -367,7 +367,7 @@ struct Server::Impl {
       if (!job->result.scenario.empty()) {
         j["scenario_toml"] = "/api/jobs/" + job->id + "/scenario.toml";
       }
-      if (!job->result.heightmap.empty()) {
+      if (job->result.heightmap) {
         j["heightmap_file"] = "/api/jobs/" + job->id + "/" + job->request.surface.file;
       }
     }
@@ -394,14 +394,14 @@ struct Server::Impl {
     }
     if (what == Export::HeightMap) {
       // The uploaded map as it came, under the name the exported scenario gives it.
-      if (job->result.heightmap.empty()) {
+      if (!job->result.heightmap) {
         send_error(res, 409, "there is no height map to export");
         return;
       }
       const std::string& name = job->request.surface.file;
       const bool png = name.ends_with(".png");
       res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
-      res.set_content(job->result.heightmap, png ? "image/png" : "text/csv; charset=utf-8");
+      res.set_content(job->request.heightmap, png ? "image/png" : "text/csv; charset=utf-8");
       return;
     }
     if (job->result.scenario.empty()) {
