@@ -180,11 +180,11 @@ LesionPtr measured_surface(const HeightMap& map, double pixel_size, double heigh
   auto m = std::make_shared<Measured>(map, pixel_size, height_scale, k.deficit_threshold.si,
                                       k.effects(), name);
   if (m->max_depth() >= skin_depth) {
-    s.fail("height_scale",
-           fmt::format("the measured relief is {} deep, deeper than the skin",
-                       mm_text(m->max_depth())),
-           fmt::format("relief shallower than the {} of epidermis and dermis",
-                       mm_text(skin_depth)));
+    s.fail(
+        "height_scale",
+        fmt::format("the measured relief is {} deep, deeper than the skin",
+                    mm_text(m->max_depth())),
+        fmt::format("relief shallower than the {} of epidermis and dermis", mm_text(skin_depth)));
   }
   return m;
 }

@@ -772,8 +772,8 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
     width = std::min(1e-1, whole_um(surface->cols * surface->pixel_size));
     length = std::min(1e-1, whole_um(surface->rows * surface->pixel_size));
     // 100 um voxels, finer for a patch under 2 mm (at least 20 across).
-    resolution = std::min(1e-4, std::max(1e-6, std::floor(std::min(width, length) / 20 / 1e-6) *
-                                                   1e-6));
+    resolution =
+        std::min(1e-4, std::max(1e-6, std::floor(std::min(width, length) / 20 / 1e-6) * 1e-6));
   }
   const double mm = 1e3;
   std::string s = fmt::format(
@@ -795,8 +795,9 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   s += fmt::format(
       "[patient]\nsite = \"{}\"\nage = \"{:g} years\"\nsex = \"{}\"\nfitzpatrick = {}\n\n",
       p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick);
-  s += fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"{:g} um\"\n",
-                   width * mm, length * mm, resolution * 1e6);
+  s +=
+      fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"{:g} um\"\n",
+                  width * mm, length * mm, resolution * 1e6);
   if (surface != nullptr) {
     s += fmt::format(
         "\n# The height map ({} x {} pixels) must lie beside this file.\n[surface]\nfile = "

@@ -150,10 +150,10 @@ std::string plan_csv(const Plan& plan);
 /// A measured surface among the patient's scars (kind "measured", made from a height map as a
 /// scenario's [surface] makes it): what the exported scenario's [surface] says.
 struct SurfaceExport {
-  std::string file;          // the height map's file name, beside the scenario file
-  double pixel_size = 0.0;   // m
-  double height_scale = 0.0; // m per map unit
-  int cols = 0, rows = 0;    // the map's size in pixels
+  std::string file;           // the height map's file name, beside the scenario file
+  double pixel_size = 0.0;    // m
+  double height_scale = 0.0;  // m per map unit
+  int cols = 0, rows = 0;     // the map's size in pixels
 };
 /// Ranked protocol `rank` (1 = best) as a runnable scenario: the patient, one of each distinct
 /// scar of the patient file on a patch that fits them, the roller, passes and course (with

@@ -281,7 +281,8 @@ const schema::Key& consult_schema() {
     // An uploaded height map's scale: a scenario's [surface] keys, but the file (the upload).
     Key surface = lesions::surface_schema();
     std::erase_if(surface.children, [](const Key& k) { return k.name == "file"; });
-    surface.doc = "the uploaded height map's pixel size and height scale (as a scenario's [surface])";
+    surface.doc =
+        "the uploaded height map's pixel size and height scale (as a scenario's [surface])";
     root.children.push_back(surface);
     return root;
   }();

@@ -486,8 +486,8 @@ struct Server::Impl {
     http.Get("/api/jobs/([0-9a-f]{32})/consultation_heightmap\\.(png|csv)",
              guarded([this](const httplib::Request& req, httplib::Response& res) {
                const auto job = find(req.matches[1]);
-               if (job && job->request.surface.file != "consultation_heightmap." +
-                                                           std::string(req.matches[2])) {
+               if (job && job->request.surface.file !=
+                              "consultation_heightmap." + std::string(req.matches[2])) {
                  send_error(res, 404, "not found");
                  return;
                }

@@ -26,19 +26,19 @@
 namespace mnsim::serve {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // loopback unless told otherwise
-  int port = 8080;                 // 0: any free port (bind() returns it)
-  int threads = 0;                 // OpenMP threads of a consultation (0: all)
-  std::size_t max_body_bytes = 64 * 1024;         // the JSON request
+  std::string host = "127.0.0.1";                  // loopback unless told otherwise
+  int port = 8080;                                 // 0: any free port (bind() returns it)
+  int threads = 0;                                 // OpenMP threads of a consultation (0: all)
+  std::size_t max_body_bytes = 64 * 1024;          // the JSON request
   std::size_t max_upload_bytes = 4 * 1024 * 1024;  // an uploaded height map
   int max_pending_jobs = 4;                        // queued and running; more: 503
-  int kept_jobs = 32;             // finished jobs kept for their results (oldest dropped)
-  double job_time_limit = 120.0;  // s of wall-clock time per job
-  int io_timeout_s = 5;           // socket read and write timeouts
-  int keep_alive_s = 2;           // an idle connection is closed after this
-  int http_threads = 16;          // threads answering connections
+  int kept_jobs = 32;               // finished jobs kept for their results (oldest dropped)
+  double job_time_limit = 120.0;    // s of wall-clock time per job
+  int io_timeout_s = 5;             // socket read and write timeouts
+  int keep_alive_s = 2;             // an idle connection is closed after this
+  int http_threads = 16;            // threads answering connections
   int max_queued_connections = 64;  // accepted connections waiting for a thread; more wait
-  std::filesystem::path web_dir;  // the page's files; empty: data_dir()/web
+  std::filesystem::path web_dir;    // the page's files; empty: data_dir()/web
   ConsultLimits limits;
 };
 

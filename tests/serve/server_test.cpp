@@ -13,10 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <future>
 #include <memory>
 #include <string>
@@ -388,8 +388,9 @@ httplib::Result post_map(int port, const std::string& request, const std::string
                          const std::string& filename) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(30, 0);
-  httplib::MultipartFormDataItems items = {{"request", request, "", "application/json"},
-                                           {"heightmap", map, filename, "application/octet-stream"}};
+  httplib::MultipartFormDataItems items = {
+      {"request", request, "", "application/json"},
+      {"heightmap", map, filename, "application/octet-stream"}};
   return c.Post("/api/consult", items);
 }
 
@@ -421,15 +422,15 @@ TEST(Serve, AnUploadedHeightMapIsTheFirstScar) {
       << toml->body;
   EXPECT_NE(toml->body.find("width = \"3 mm\""), std::string::npos) << toml->body;
   EXPECT_EQ(toml->body.find("[[lesions]]"), std::string::npos) << toml->body;
-  ASSERT_EQ(j["heightmap_file"], "/api/jobs/" + j["job"].get<std::string>() +
-                                     "/consultation_heightmap.png");
+  ASSERT_EQ(j["heightmap_file"],
+            "/api/jobs/" + j["job"].get<std::string>() + "/consultation_heightmap.png");
   auto map = c.Get(j["heightmap_file"].get<std::string>());
   ASSERT_TRUE(map);
   ASSERT_EQ(map->status, 200);
   EXPECT_EQ(map->body, png);
-  EXPECT_EQ(c.Get("/api/jobs/" + j["job"].get<std::string>() + "/consultation_heightmap.csv")
-                ->status,
-            404);
+  EXPECT_EQ(
+      c.Get("/api/jobs/" + j["job"].get<std::string>() + "/consultation_heightmap.csv")->status,
+      404);
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_serve_heightmap_test";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "scenario.toml") << toml->body;
@@ -472,8 +473,8 @@ TEST(Serve, PlanForMeUsesAnUploadedCsvMap) {
   EXPECT_EQ(j["result"]["patient"]["scars"], 1);
   EXPECT_EQ(j["result"]["scars"][0]["kind"], "measured");
   EXPECT_FALSE(j["result"]["ranked"].empty());
-  EXPECT_EQ(j["heightmap_file"], "/api/jobs/" + j["job"].get<std::string>() +
-                                     "/consultation_heightmap.csv");
+  EXPECT_EQ(j["heightmap_file"],
+            "/api/jobs/" + j["job"].get<std::string>() + "/consultation_heightmap.csv");
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::temp_directory_path() / ".." /
                                        "mnsim_serve_evil.csv"));
 }
