@@ -68,6 +68,7 @@ std::string scars_words(const std::string& kind, int n) {
   if (kind == "icepick") what += " (narrow and deep)";
   if (kind == "boxcar") what += " (flat floor, steep edges)";
   if (kind == "rolling") what += " (shallow, sloping edges)";
+  if (kind == "measured") what += " (a surface from a height map)";
   return what;
 }
 

@@ -413,6 +413,9 @@ TEST(Serve, AnUploadedHeightMapIsTheFirstScar) {
   // The scenario export names the map beside it; the map comes back as it was sent; together
   // they are a scenario whose patch has the pit (the scenario's own height-map import).
   auto c = s.client();
+  auto page = c.Get(j["consultation_html"].get<std::string>());
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("1 measured scar (a surface from a height map)"), std::string::npos);
   auto toml = c.Get(j["scenario_toml"].get<std::string>());
   ASSERT_TRUE(toml);
   ASSERT_EQ(toml->status, 200);
