@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/kernel.hpp"
 #include "healing/diffusion.hpp"
 #include "healing/radial.hpp"
 #include "healing/tridiagonal.hpp"
@@ -77,6 +78,23 @@ struct ExchangeScratch {
   std::vector<TridiagonalFactor> factor;
   std::vector<double> factor_dt;  // NaN: not built
   std::vector<char> moves;        // the field exchanges between some pair of bands
+  // Per field: the first field with the same matrix (the same diffusivities, capacity form and,
+  // unless in capacity form, decay), whose factorisation it takes (the same arithmetic on the
+  // same numbers); itself if none.
+  std::vector<std::size_t> same_as;
+  void share(const std::vector<FieldSpec>& specs, const Capacities& capacity) {
+    same_as.resize(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      same_as[i] = i;
+      for (std::size_t j = 0; j < i; ++j) {
+        if (specs[j].diffusivity == specs[i].diffusivity && capacity[j] == capacity[i] &&
+            (capacity[i].has_value() || specs[j].decay == specs[i].decay)) {
+          same_as[i] = j;
+          break;
+        }
+      }
+    }
+  }
   void resize(std::size_t n, std::size_t fields) {
     g.assign(n, 0.0);
     lo.assign(n, 0.0);
@@ -96,7 +114,7 @@ struct ExchangeScratch {
 /// Fields with capacity-form motility (`capacity`) exchange toward a uniform ratio to their layer
 /// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
 /// as in the 3D engine, so the baseline is at rest.
-void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
+MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
                     const std::vector<Band>& bands, std::vector<State>& cells, std::size_t na,
                     double dt, ExchangeScratch& w) {
   const std::size_t n = bands.size();
@@ -140,6 +158,12 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
       continue;
     }
     w.factor_dt[i] = dt;
+    if (const std::size_t j = w.same_as[i]; j < i && w.factor_dt[j] == dt) {
+      w.moves[i] = w.moves[j];
+      factor = w.factor[j];  // built for this dt on the same matrix
+      if (w.moves[i] != 0) solve_annuli(factor);
+      continue;
+    }
     bool any = false;
     for (std::size_t b = 0; b + 1 < n; ++b) {
       const Band &x = bands[b], &y = bands[b + 1];
@@ -459,12 +483,14 @@ struct Column {
   ExchangeScratch scratch;
   // Areal mean of every field of every band.
   std::vector<State> band_mean;
+  std::array<State, skin::kLayers> base_state{};  // baseline_state of each layer
 
   Column(const Params& p_, const skin::SkinProfile& prof_, const ColumnProtocol& pr_)
       : p(p_), prof(prof_), pr(pr_), cur(pr_) {
     bool any_density = false;
     check_protocol(pr, any_density);
     run.base = baselines_from_profile(prof);
+    for (std::size_t k = 0; k < skin::kLayers; ++k) base_state[k] = baseline_state(run.base[k]);
     take_dose(session_dose(pr, 0));
     {
       const auto [m_damage, m_lumen] = set_fractions();
@@ -532,13 +558,8 @@ struct Column {
     total_area = resolved ? mesh.total_area() : 1.0;
     plain_steps.resize(nf);
     scratch.resize(nb, specs.size());
+    scratch.share(specs, capacity);
     band_mean.resize(nb);
-    // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
-    // max_dt (an upper bound, so the samples are not moved as they grow).
-    const double ramp = std::ceil(std::log(std::max(pr.max_dt / 0.01, 1.0)) / std::log(1.1)) + 2.0;
-    const double n = static_cast<double>(pr.session_times.size()) * (ramp + 1.0) +
-                     (pr.end_time - pr.session_times.front()) / pr.max_dt + 2.0;
-    run.samples.reserve(static_cast<std::size_t>(std::clamp(n, 0.0, 1e6)));
   }
   Column(const Column&) = delete;
   Column& operator=(const Column&) = delete;
@@ -569,34 +590,45 @@ struct Column {
     return radial_mesh(c.radius, 1.0 / std::sqrt(kPi * c.density * 1e-8), pr.annuli);
   }
 
-  // Areal mean of every field of every band.
-  void band_means() {
+  // Areal mean of every field of every band (accumulated in a local array, which the compiler
+  // keeps in vector registers: the same operations in the same order per field).
+  MNSIM_KERNEL void band_means() {
     for (std::size_t b = 0; b < nb; ++b) {
       if (na == 1) {
         band_mean[b] = cells[b];
       } else {
-        State& s = band_mean[b];
-        s.fill(0.0);
+        State acc{};
         for (std::size_t a = 0; a < na; ++a) {
-          for (std::size_t f = 0; f < nf; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
+          const double ar = mesh.area[a];
+          const double* c = cells[a * nb + b].data();
+          for (std::size_t f = 0; f < nf; ++f) acc[f] += ar * c[f];
         }
-        for (double& x : s) x /= total_area;
+        const double ta = total_area;
+        State& s = band_mean[b];
+        for (std::size_t f = 0; f < kMaxFields; ++f) s[f] = acc[f] / ta;
       }
     }
   }
   // Then the thickness-weighted mean of each layer (layers without bands: their baseline), into
   // m: written in place (a sample's 1.3 kB are not copied through temporaries).
-  void means_into(std::array<State, skin::kLayers>& m) {
+  MNSIM_KERNEL void means_into(std::array<State, skin::kLayers>& m) {
     band_means();
-    for (State& x : m) x.fill(0.0);
     for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      if (!(layer_h[k] > 0.0)) m[k] = baseline_state(run.base[k]);
+      if (layer_h[k] > 0.0) {
+        m[k].fill(0.0);
+      } else {
+        m[k] = base_state[k];
+      }
     }
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t k = bands[b].layer;
       const double w = bands[b].h() / layer_h[k];
-      for (std::size_t f = 0; f < nf; ++f) {
-        m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
+      double* __restrict mk = m[k].data();
+      const double* __restrict bm = band_mean[b].data();
+      if (w == 1.0) {
+        for (std::size_t f = 0; f < nf; ++f) mk[f] += bm[f];
+      } else {
+        for (std::size_t f = 0; f < nf; ++f) mk[f] += w * bm[f];
       }
     }
   }
@@ -729,7 +761,7 @@ struct LateralScratch {
 /// motility and chemotaxis up the transported attractants (as the 3D engine; cells in capacity
 /// form move by plain diffusion inside a layer). The bands of every column that diffuse alike are
 /// solved together (each as alone: identical results).
-void lateral(std::span<Column* const> cols, double step, LateralScratch& w) {
+MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScratch& w) {
   Column& c0 = *cols.front();
   const std::size_t na = c0.na;
   for (int pass = 0; pass < 2; ++pass) {
@@ -815,6 +847,35 @@ void lateral(std::span<Column* const> cols, double step, LateralScratch& w) {
   }
 }
 
+/// The driver's time steps: steps restart at 0.01 h after each session and grow by 1.1 up to the
+/// age-limited largest step (age_limited_step); a step never passes a session or the end.
+struct CourseClock {
+  const ColumnProtocol& pr;
+  double t, last;  // h: now, and the start of the last session
+  double dt = 0.01;
+  std::size_t next = 0;  // the next session
+  explicit CourseClock(const ColumnProtocol& p) : pr(p), t(p.session_times.front()), last(t) {}
+  bool running() const { return t < pr.end_time; }
+  bool session_due() const {
+    return next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9;
+  }
+  void start_session() {
+    last = pr.session_times[next];
+    ++next;
+    dt = 0.01;
+  }
+  double step() const {
+    double step = std::min(dt, pr.end_time - t);
+    if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
+    if (step <= 0.0) step = 1e-9;
+    return step;
+  }
+  void advance(double step) {
+    t += step;
+    dt = std::min(age_limited_step(pr.max_dt, t - last), dt * 1.1);
+  }
+};
+
 bool same_course(const ColumnProtocol& a, const ColumnProtocol& b) {
   return a.session_times == b.session_times && a.end_time == b.end_time && a.max_dt == b.max_dt;
 }
@@ -850,22 +911,22 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::vector<Column*> lat;
   LateralScratch lw;
 
-  double t = pr.session_times.front();
-  double last = t;
-  for (auto& c : cols) c->sample(t, last);
-  std::size_t next = 0;
-  double dt = 0.01;
-  while (t < pr.end_time) {
-    if (next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9) {
-      for (auto& c : cols) c->start_session(next);
-      last = pr.session_times[next];
-      ++next;
-      dt = 0.01;
+  // One sample per step: the samples are reserved for the course's steps, counted first.
+  std::size_t steps = 1;
+  for (CourseClock k(pr); k.running(); ++steps) {
+    if (k.session_due()) k.start_session();
+    k.advance(k.step());
+  }
+  for (auto& c : cols) c->run.samples.reserve(steps);
+  CourseClock clock(pr);
+  for (auto& c : cols) c->sample(clock.t, clock.last);
+  while (clock.running()) {
+    if (clock.session_due()) {
+      for (auto& c : cols) c->start_session(clock.next);
+      clock.start_session();
     }
-    double step = std::min(dt, pr.end_time - t);
-    if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
-    if (step <= 0.0) step = 1e-9;
-    const double since = t + step - last;
+    const double step = clock.step();
+    const double since = clock.t + step - clock.last;
     // The reactions of every column at once.
     for (std::size_t i = 0; i < cols.size(); ++i) {
       groups[i] = {&cols[i]->run.base, cols[i]->state_layer, cols[i]->cells};
@@ -892,9 +953,8 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
         exchange_bands(c->specs, c->capacity, c->bands, c->cells, c->na, step, c->scratch);
       }
     }
-    t += step;
-    for (auto& c : cols) c->sample(t, last);
-    dt = std::min(age_limited_step(pr.max_dt, t - last), dt * 1.1);
+    clock.advance(step);
+    for (auto& c : cols) c->sample(clock.t, clock.last);
   }
   for (auto& c : cols) out.push_back(c->finish());
   return out;

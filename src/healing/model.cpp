@@ -233,7 +233,7 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   react_groups(std::span<const StateGroup>(&one, 1), dt);
 }
 
-void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
+MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
   for (const StateGroup& g : groups) {
     if (g.layer.size() != g.states.size()) {
       throw std::invalid_argument("react_states: one layer per state");
@@ -251,14 +251,17 @@ void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
   auto run = [&](const Baseline& b, std::size_t n) {
     // Only the n lanes in use (the processes run over n cells), the start values with them (one
     // pass: a copy per field was a library call per field for the reduced driver's few cells).
-    for (std::size_t q = 0; q < n; ++q) {
-      const State& s = *w.state[q];
-      for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = w.start[f * kBlock + q] = s[f];
+    // Field by field: contiguous writes, the states' rows read in step.
+    State* const* st = w.state.data();
+    for (std::size_t f = 0; f < nf; ++f) {
+      double* __restrict now = w.now.data() + f * kBlock;
+      double* __restrict start = w.start.data() + f * kBlock;
+      for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = (*st[q])[f];
     }
     apply(w.cells(n, dt, b));
-    for (std::size_t q = 0; q < n; ++q) {
-      State& s = *w.state[q];
-      for (std::size_t f = 0; f < nf; ++f) s[f] = w.now[f * kBlock + q];
+    for (std::size_t f = 0; f < nf; ++f) {
+      const double* __restrict now = w.now.data() + f * kBlock;
+      for (std::size_t q = 0; q < n; ++q) (*st[q])[f] = now[q];
     }
   };
   for (std::size_t l = 0; l < kLayerCount; ++l) {

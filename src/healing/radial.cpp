@@ -284,7 +284,7 @@ void RadialDiffusionStep::reset(const RadialMesh& m, double D, double dt) {
   rhs_.assign(n, 0.0);
 }
 
-void RadialDiffusionStep::apply_many(double* u, std::size_t m) const {
+MNSIM_KERNEL void RadialDiffusionStep::apply_many(double* u, std::size_t m) const {
   if (!active_) return;
   const std::size_t n = mesh_->size();
   for (std::size_t i = 0; i < n; ++i) {
