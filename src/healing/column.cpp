@@ -115,8 +115,9 @@ struct ExchangeScratch {
 /// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
 /// as in the 3D engine, so the baseline is at rest.
 MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
-                    const std::vector<Band>& bands, std::vector<State>& cells, std::size_t na,
-                    double dt, ExchangeScratch& w) {
+                    const std::vector<Band>& bands, const std::vector<double*>& band_ptr,
+                    const std::vector<std::size_t>& band_stride, std::size_t na, double dt,
+                    ExchangeScratch& w) {
   const std::size_t n = bands.size();
   if (n < 2) return;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -131,24 +132,26 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
       for (std::size_t b = 0; b < n; ++b) {
         const double hb = bands[b].h();
         double* row = many + b * na;
+        const double* x = band_ptr[b] + f * band_stride[b];
         if (cap != nullptr) {
           const double c = (*cap)[bands[b].layer];
-          for (std::size_t a = 0; a < na; ++a) row[a] = c > 0.0 ? hb * cells[a * n + b][f] : 0.0;
+          for (std::size_t a = 0; a < na; ++a) row[a] = c > 0.0 ? hb * x[a] : 0.0;
         } else {
           const double hw = hb > 0.0 ? hb : 1.0;
-          for (std::size_t a = 0; a < na; ++a) row[a] = hw * cells[a * n + b][f];
+          for (std::size_t a = 0; a < na; ++a) row[a] = hw * x[a];
         }
       }
       factor.solve_many(many, na);
       for (std::size_t b = 0; b < n; ++b) {
         const double* row = many + b * na;
+        double* x = band_ptr[b] + f * band_stride[b];
         if (cap != nullptr) {
           const double c = (*cap)[bands[b].layer];
           if (c > 0.0) {
-            for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a] * c);
+            for (std::size_t a = 0; a < na; ++a) x[a] = std::max(0.0, row[a] * c);
           }
         } else {
-          for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a]);
+          for (std::size_t a = 0; a < na; ++a) x[a] = std::max(0.0, row[a]);
         }
       }
     };
@@ -465,8 +468,14 @@ struct Column {
   bool resolved = false;
   RadialMesh mesh;
   CellInjury injury;
-  std::vector<State> cells;  // [annulus * nb + band]
+  std::vector<State> cells;  // the start values [annulus * nb + band], until laid out below
   std::vector<std::size_t> state_layer;
+  // The compartments' values, field by field, in run_columns's storage (one array per layer for
+  // the batch): the annuli of band b are contiguous, field f of band b at field(b, f)[a].
+  std::vector<double*> band_ptr;
+  std::vector<std::size_t> band_stride;
+  std::array<std::size_t, skin::kLayers> layer_count{};  // compartments per layer
+  double* field(std::size_t b, std::size_t f) const { return band_ptr[b] + f * band_stride[b]; }
   const std::size_t ve = li(skin::Layer::ViableEpidermis), sc = li(skin::Layer::StratumCorneum),
                     pd = li(skin::Layer::PapillaryDermis);
   // The healing model's fields, by slot (resolved here once).
@@ -593,19 +602,19 @@ struct Column {
   // Areal mean of every field of every band (accumulated in a local array, which the compiler
   // keeps in vector registers: the same operations in the same order per field).
   MNSIM_KERNEL void band_means() {
+    const double* area = mesh.area.data();
     for (std::size_t b = 0; b < nb; ++b) {
+      State& s = band_mean[b];  // slots past nf stay 0, as every compartment's
       if (na == 1) {
-        band_mean[b] = cells[b];
+        for (std::size_t f = 0; f < nf; ++f) s[f] = field(b, f)[0];
       } else {
-        State acc{};
-        for (std::size_t a = 0; a < na; ++a) {
-          const double ar = mesh.area[a];
-          const double* c = cells[a * nb + b].data();
-          for (std::size_t f = 0; f < nf; ++f) acc[f] += ar * c[f];
-        }
         const double ta = total_area;
-        State& s = band_mean[b];
-        for (std::size_t f = 0; f < kMaxFields; ++f) s[f] = acc[f] / ta;
+        for (std::size_t f = 0; f < nf; ++f) {
+          const double* x = field(b, f);
+          double acc = 0.0;
+          for (std::size_t a = 0; a < na; ++a) acc += area[a] * x[a];
+          s[f] = acc / ta;
+        }
       }
     }
   }
@@ -666,7 +675,9 @@ struct Column {
     }
     if (na > 1 && next > 0) {
       for (std::size_t a = 0; a < na; ++a) {
-        for (std::size_t b = 0; b < nb; ++b) cells[a * nb + b] = band_mean[b];
+        for (std::size_t b = 0; b < nb; ++b) {
+          for (std::size_t f = 0; f < nf; ++f) field(b, f)[a] = band_mean[b][f];
+        }
       }
     }
     session_channel.push_back(channel);
@@ -675,15 +686,15 @@ struct Column {
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {
         const std::size_t k = bands[b].layer, at = a * nb + b;
-        State& s = cells[at];
+        auto s = [&](std::size_t f) -> double& { return field(b, f)[a]; };
         const double d = injury.damage[at], lu = injury.blood[at];
         if (!(damage_fraction[k] > 0.0) || !(cur.density > 0.0)) continue;
-        s[s_damage] = 1.0 - (1.0 - s[s_damage]) * (1.0 - d);
-        for (std::size_t f : cell_fields) s[f] *= 1.0 - d;
-        for (std::size_t f : matrix_fields) s[f] *= injury.keep[at];
+        s(s_damage) = 1.0 - (1.0 - s(s_damage)) * (1.0 - d);
+        for (std::size_t f : cell_fields) s(f) *= 1.0 - d;
+        for (std::size_t f : matrix_fields) s(f) *= injury.keep[at];
         if (cur.bled && k != sc) {
-          s[s_platelets] = std::min(1.0, s[s_platelets] + p.blood_fill * lu);
-          s[s_clot] = std::min(1.0, s[s_clot] + p.blood_fill * lu);
+          s(s_platelets) = std::min(1.0, s(s_platelets) + p.blood_fill * lu);
+          s(s_clot) = std::min(1.0, s(s_clot) + p.blood_fill * lu);
         }
       }
     }
@@ -700,10 +711,9 @@ struct Column {
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {
         if (bands[b].layer != ve) continue;
-        State& st = cells[a * nb + b];
-        st[s_keratinocytes] = 1.0 - phi_ve * open;
-        st[s_chemical] = 1.0;
-        st[s_damage] = phi_ve * open;
+        field(b, s_keratinocytes)[a] = 1.0 - phi_ve * open;
+        field(b, s_chemical)[a] = 1.0;
+        field(b, s_damage)[a] = phi_ve * open;
       }
     }
   }
@@ -725,7 +735,7 @@ struct Column {
       for (std::size_t b = 0; b < nb; ++b) {
         const double w = bands[b].h() / layer_h[bands[b].layer];
         for (std::size_t f = 0; f < nf; ++f) {
-          run.final_cell[a][bands[b].layer][f] += w * cells[a * nb + b][f];
+          run.final_cell[a][bands[b].layer][f] += w * field(b, f)[a];
         }
       }
     }
@@ -787,17 +797,19 @@ MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScr
         for (std::size_t j = 0; j < m; ++j) {
           const auto [c, b] = w.lanes[j];
           w.D[j] = sp.diffusivity[c->bands[b].layer];
+          const double* x = c->field(b, f);
+          const double* y = c->field(b, ca);
           for (std::size_t a = 0; a < na; ++a) {
-            const State& s = c->cells[a * c->nb + b];
-            w.u[a * m + j] = s[f];
-            w.attr[a * m + j] = s[ca];
+            w.u[a * m + j] = x[a];
+            w.attr[a * m + j] = y[a];
           }
         }
         radial_transport_implicit_many(c0.mesh, w.u.data(), m, w.D.data(), step, w.attr.data(),
                                        sp.chemotaxis);
         for (std::size_t j = 0; j < m; ++j) {
           const auto [c, b] = w.lanes[j];
-          for (std::size_t a = 0; a < na; ++a) c->cells[a * c->nb + b][f] = w.u[a * m + j];
+          double* x = c->field(b, f);
+          for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + j];
         }
         continue;
       }
@@ -830,7 +842,8 @@ MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScr
         for (std::size_t j = j0; j < w.lanes.size(); ++j) {
           if (w.done[j] != 2) continue;
           const auto [c, b] = w.lanes[j];
-          for (std::size_t a = 0; a < na; ++a) w.u[a * m + q] = c->cells[a * c->nb + b][f];
+          const double* x = c->field(b, f);
+          for (std::size_t a = 0; a < na; ++a) w.u[a * m + q] = x[a];
           ++q;
         }
         plain[k]->second.apply_many(w.u.data(), m);
@@ -838,7 +851,8 @@ MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScr
         for (std::size_t j = j0; j < w.lanes.size(); ++j) {
           if (w.done[j] != 2) continue;
           const auto [c, b] = w.lanes[j];
-          for (std::size_t a = 0; a < na; ++a) c->cells[a * c->nb + b][f] = w.u[a * m + q];
+          double* x = c->field(b, f);
+          for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + q];
           w.done[j] = 1;
           ++q;
         }
@@ -907,7 +921,35 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   }
   const ColumnProtocol& pr = prs.front();
   Reactor reactor(cols.front()->model, p);
-  std::vector<Reactor::StateGroup> groups(cols.size());
+  // The compartments' values: per layer, field by field, every column's bands of that layer in
+  // turn (each band's annuli contiguous).
+  const std::size_t nf = cols.front()->nf;
+  struct LayerStore {
+    std::vector<double> data;  // field f at data[f * n ...]
+    std::size_t n = 0;
+  };
+  std::array<LayerStore, skin::kLayers> store;
+  for (auto& c : cols) {
+    for (std::size_t b = 0; b < c->nb; ++b) store[c->bands[b].layer].n += c->na;
+  }
+  for (LayerStore& st : store) st.data.assign(nf * st.n, 0.0);
+  std::array<std::size_t, skin::kLayers> used{};
+  for (auto& c : cols) {
+    c->band_ptr.resize(c->nb);
+    c->band_stride.resize(c->nb);
+    for (std::size_t b = 0; b < c->nb; ++b) {
+      const std::size_t l = c->bands[b].layer;
+      c->band_ptr[b] = store[l].data.data() + used[l];
+      c->band_stride[b] = store[l].n;
+      used[l] += c->na;
+      c->layer_count[l] += c->na;
+      for (std::size_t a = 0; a < c->na; ++a) {
+        for (std::size_t f = 0; f < nf; ++f) c->field(b, f)[a] = c->cells[a * c->nb + b][f];
+      }
+    }
+    c->cells = {};
+  }
+  std::vector<double*> ptrs(nf);
   std::vector<Column*> lat;
   LateralScratch lw;
 
@@ -927,11 +969,27 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     }
     const double step = clock.step();
     const double since = clock.t + step - clock.last;
-    // The reactions of every column at once.
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-      groups[i] = {&cols[i]->run.base, cols[i]->state_layer, cols[i]->cells};
+    // The reactions of every column at once: per layer, the columns with its baseline in one
+    // call over their compartments (contiguous in the layer's storage).
+    for (std::size_t l = 0; l < skin::kLayers; ++l) {
+      std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
+      const Baseline* b = nullptr;
+      auto flush = [&]() {
+        if (n == 0) return;
+        for (std::size_t f = 0; f < nf; ++f) ptrs[f] = store[l].data.data() + f * store[l].n + from;
+        reactor.react_soa(*b, ptrs, n, step);
+        from += n;
+        n = 0;
+      };
+      for (const auto& c : cols) {
+        const std::size_t k = c->layer_count[l];
+        if (k == 0) continue;
+        if (n > 0 && !(*b == c->run.base[l])) flush();
+        b = &c->run.base[l];
+        n += k;
+      }
+      flush();
     }
-    reactor.react_groups(groups, step);
     for (auto& c : cols) c->set_epidermis(since);
     // Lateral transport: the columns on one mesh together.
     lat.clear();
@@ -950,7 +1008,8 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     // dermis.
     for (auto& c : cols) {
       if (c->pr.exchange) {
-        exchange_bands(c->specs, c->capacity, c->bands, c->cells, c->na, step, c->scratch);
+        exchange_bands(c->specs, c->capacity, c->bands, c->band_ptr, c->band_stride, c->na, step,
+                       c->scratch);
       }
     }
     clock.advance(step);

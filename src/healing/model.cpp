@@ -181,8 +181,14 @@ struct Reactor::Scratch {
   std::vector<std::ptrdiff_t> cell;  // kBlock per layer: the block's cells of that layer
   std::array<std::size_t, skin::kLayers> count{};
   std::array<State*, kBlock> state{};  // react_groups: the run's states
+  std::vector<double*> ext;            // react_soa: the run's cells in the caller's storage
   explicit Scratch(std::size_t nf)
-      : now(nf * kBlock), start(nf * kBlock), now_p(nf), start_p(nf), cell(kLayerCount * kBlock) {
+      : now(nf * kBlock),
+        start(nf * kBlock),
+        now_p(nf),
+        start_p(nf),
+        cell(kLayerCount * kBlock),
+        ext(nf) {
     for (std::size_t f = 0; f < nf; ++f) {
       now_p[f] = now.data() + f * kBlock;
       start_p[f] = start.data() + f * kBlock;
@@ -284,6 +290,24 @@ MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, doub
       }
     }
     if (n > 0) run(*block, n);
+  }
+}
+
+MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
+                                     std::size_t n, double dt) {
+  const std::size_t nf = names_.size();
+  if (fields.size() != nf) throw std::invalid_argument("react_soa: one pointer per field");
+  if (!(dt > 0.0) || n == 0) return;
+  prepare(dt);
+  Scratch& w = *scratch_;
+  // The processes work on the cells in place, kBlock at a time, with the start values copied.
+  for (std::size_t q0 = 0; q0 < n; q0 += kBlock) {
+    const std::size_t m = std::min(kBlock, n - q0);
+    for (std::size_t f = 0; f < nf; ++f) {
+      w.ext[f] = fields[f] + q0;
+      std::memcpy(w.start.data() + f * kBlock, w.ext[f], m * sizeof(double));
+    }
+    apply(Cells{m, dt, w.ext.data(), w.start_p.data(), &b});
   }
 }
 

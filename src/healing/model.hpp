@@ -231,6 +231,10 @@ class Reactor {
     std::span<State> states;
   };
   void react_groups(std::span<const StateGroup> groups, double dt);
+  /// n cells of one layer (baseline b) stored field by field: fields[slot][i] is cell i's value
+  /// of that field (one pointer per field of the model, in slot order), advanced by dt (h) in
+  /// place, each cell exactly as react_states would advance it.
+  void react_soa(const Baseline& b, std::span<double* const> fields, std::size_t n, double dt);
   /// Advances every skin voxel of a FieldSet (fields found by name) by dt (h). `layer_of` gives,
   /// for every padded cell index (grid.at), the skin::Layer value (0 = outside, skipped).
   /// Deterministic and independent of the thread count (cells are independent).
