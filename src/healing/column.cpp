@@ -126,7 +126,7 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
     const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
     // Backward Euler with the factorised matrix, annulus by annulus.
     // (All annuli at once: band b of annulus a at many[b * na + a].)
-    auto solve_annuli = [&](const TridiagonalFactor& factor) {
+    auto solve_annuli = [&](const TridiagonalFactor& factor) __attribute__((always_inline)) {
       if (w.many.size() < n * na) w.many.assign(n * na, 0.0);
       double* many = w.many.data();
       for (std::size_t b = 0; b < n; ++b) {
