@@ -115,9 +115,10 @@ struct ExchangeScratch {
 /// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
 /// as in the 3D engine, so the baseline is at rest.
 MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
-                    const std::vector<Band>& bands, const std::vector<double*>& band_ptr,
-                    const std::vector<std::size_t>& band_stride, std::size_t na, double dt,
-                    ExchangeScratch& w) {
+                                 const std::vector<Band>& bands,
+                                 const std::vector<double*>& band_ptr,
+                                 const std::vector<std::size_t>& band_stride, std::size_t na,
+                                 double dt, ExchangeScratch& w) {
   const std::size_t n = bands.size();
   if (n < 2) return;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -750,10 +751,8 @@ struct Column {
         if (s.t < t0 || s.t > t1) continue;
         if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
       }
-      ss.neutrophil_peak =
-          run.peak_time(skin::Layer::PapillaryDermis, "neutrophils", t0, t1) - t0;
-      ss.macrophage_peak =
-          run.peak_time(skin::Layer::PapillaryDermis, "macrophages", t0, t1) - t0;
+      ss.neutrophil_peak = run.peak_time(skin::Layer::PapillaryDermis, "neutrophils", t0, t1) - t0;
+      ss.macrophage_peak = run.peak_time(skin::Layer::PapillaryDermis, "macrophages", t0, t1) - t0;
     }
     return std::move(run);
   }

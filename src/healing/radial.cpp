@@ -177,8 +177,8 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
   for (std::size_t i = 0; i < n; ++i) u[i] = std::max(pr[i], 0.0);
 }
 
-MNSIM_KERNEL void radial_transport_implicit_many(const RadialMesh& m, double* u,
-                                                 std::size_t lanes, const double* D, double dt,
+MNSIM_KERNEL void radial_transport_implicit_many(const RadialMesh& m, double* u, std::size_t lanes,
+                                                 const double* D, double dt,
                                                  const double* attractant, double chi) {
   const std::size_t n = m.size();
   if (n < 2 || !(dt > 0.0) || lanes == 0) return;
@@ -212,8 +212,8 @@ MNSIM_KERNEL void radial_transport_implicit_many(const RadialMesh& m, double* u,
       double vp = 0.0, vm = 0.0;
       if (taxis) {
         const double v = g * chi * (c0[j + lanes] - c0[j]);
-        vp = v < 0.0 ? 0.0 : v;     // std::max(v, 0.0)
-        vm = -v < 0.0 ? 0.0 : -v;   // std::max(-v, 0.0)
+        vp = v < 0.0 ? 0.0 : v;    // std::max(v, 0.0)
+        vm = -v < 0.0 ? 0.0 : -v;  // std::max(-v, 0.0)
       }
       const double a = dt * (g * D[j] + vp), b = dt * (g * D[j] + vm);
       d0[j] += a;

@@ -151,7 +151,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   // The column of node k (floor depth k / kFloorNodes of the dermis) and deficit.
   auto floor_column = [&](int k, double deficit, skin::SkinProfile& below,
                           healing::ColumnProtocol& cs) {
-    below = k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
+    below =
+        k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
     cs = cp;
     for (auto& d : cs.doses) d.bled = d.depth * 1e-6 > below.plexus_depth;
     cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = deficit;

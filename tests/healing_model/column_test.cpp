@@ -250,16 +250,19 @@ TEST(HealingColumn, ColumnsSteppedTogetherGiveEachColumnItsOwnRunBitForBit) {
   base.end_time = 30 * kDay;
   base.annuli = 6;
   const skin::SkinProfile cheek = testing::cheek_profile();
-  std::vector<skin::SkinProfile> profs = {cheek, skin::profile_below(cheek, 200e-6),
+  std::vector<skin::SkinProfile> profs = {cheek,
+                                          skin::profile_below(cheek, 200e-6),
                                           skin::profile_below(cheek, 900e-6),
-                                          testing::cheek_profile(1.3, 0.8), cheek, cheek};
+                                          testing::cheek_profile(1.3, 0.8),
+                                          cheek,
+                                          cheek};
   std::vector<ColumnProtocol> prs(profs.size(), base);
   prs[1].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = 0.3;
   prs[1].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.3;
   prs[2].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.4;
   prs[2].doses.assign(2, SessionDose{base.density, base.depth, base.radius, false, nullptr});
-  prs[4].annuli = 0;             // well mixed
-  prs[5].end_time = 20 * kDay;   // another course
+  prs[4].annuli = 0;            // well mixed
+  prs[5].end_time = 20 * kDay;  // another course
   const std::vector<ColumnRun> together = run_columns(P(), profs, prs);
   ASSERT_EQ(together.size(), profs.size());
   for (std::size_t i = 0; i < profs.size(); ++i) {
