@@ -760,10 +760,81 @@ struct Column {
 
 /// Scratch of the lateral transport of a batch of columns.
 struct LateralScratch {
-  std::vector<double> u, attr, D;
-  std::vector<std::pair<Column*, std::size_t>> lanes;  // (column, band) of each lane
-  std::vector<char> done;
+  std::vector<double> u, attr;
+  // What moves in the batch `key`, built on its first step (the compartments' storage and the
+  // bands do not change during a run): per field, in the order of the passes, its lanes (a
+  // band of a column: pointers to its annuli's values of the field and of the attractant) and,
+  // for plain diffusion, the groups of lanes of one diffusivity (contiguous, in the order of their
+  // first lane).
+  struct Group {
+    std::size_t layer = 0;  // of the group's first lane: the key of the field's factorisation
+    double D = 0.0;
+    std::size_t begin = 0, end = 0;
+  };
+  struct FieldPlan {
+    const FieldSpec* spec = nullptr;
+    bool taxis = false, cell = false;
+    std::vector<double*> x;        // per lane: the field's values on the annuli
+    std::vector<const double*> y;  // per lane: the attractant's (taxis)
+    std::vector<double> D;         // per lane (taxis)
+    std::vector<Group> groups;     // plain diffusion
+  };
+  std::vector<Column*> key;
+  std::vector<FieldPlan> plan;
 };
+
+/// The lateral plan (LateralScratch) of a batch of columns.
+void plan_lateral(std::span<Column* const> cols, LateralScratch& w) {
+  w.key.assign(cols.begin(), cols.end());
+  w.plan.clear();
+  const Column& c0 = *cols.front();
+  std::vector<std::pair<Column*, std::size_t>> lanes;  // (column, band)
+  std::vector<char> done;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const FieldSpec& sp : c0.specs) {
+      const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
+      const bool cell = taxis || c0.capacity[static_cast<std::size_t>(sp.slot)].has_value();
+      if ((pass == 0) == cell) continue;
+      const auto f = static_cast<std::size_t>(sp.slot);
+      LateralScratch::FieldPlan& fp = w.plan.emplace_back();
+      fp.spec = &sp;
+      fp.taxis = taxis;
+      fp.cell = cell;
+      lanes.clear();
+      for (Column* c : cols) {
+        for (std::size_t b = 0; b < c->nb; ++b) {
+          if (c->moves(sp, b)) lanes.emplace_back(c, b);
+        }
+      }
+      if (taxis) {
+        const auto ca = static_cast<std::size_t>(sp.chemoattractant);
+        for (const auto& [c, b] : lanes) {
+          fp.x.push_back(c->field(b, f));
+          fp.y.push_back(c->field(b, ca));
+          fp.D.push_back(sp.diffusivity[c->bands[b].layer]);
+        }
+        continue;
+      }
+      done.assign(lanes.size(), 0);
+      for (std::size_t j0 = 0; j0 < lanes.size(); ++j0) {
+        if (done[j0] != 0) continue;
+        LateralScratch::Group g;
+        g.layer = lanes[j0].first->bands[lanes[j0].second].layer;
+        g.D = sp.diffusivity[g.layer];
+        g.begin = fp.x.size();
+        for (std::size_t j = j0; j < lanes.size(); ++j) {
+          const auto [c, b] = lanes[j];
+          if (done[j] == 0 && sp.diffusivity[c->bands[b].layer] == g.D) {
+            done[j] = 1;
+            fp.x.push_back(c->field(b, f));
+          }
+        }
+        g.end = fp.x.size();
+        fp.groups.push_back(g);
+      }
+    }
+  }
+}
 
 /// Lateral transport in the unit cell over dt, band by band, of columns on the same mesh with the
 /// same baselines (one column, or a patient's): the mediators' diffusion first, then the cells'
@@ -773,88 +844,54 @@ struct LateralScratch {
 MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScratch& w) {
   Column& c0 = *cols.front();
   const std::size_t na = c0.na;
-  for (int pass = 0; pass < 2; ++pass) {
-    for (const FieldSpec& sp : c0.specs) {
-      const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
-      const bool cell = taxis || c0.capacity[static_cast<std::size_t>(sp.slot)].has_value();
-      if ((pass == 0) == cell) continue;
-      const auto f = static_cast<std::size_t>(sp.slot);
-      w.lanes.clear();
-      for (Column* c : cols) {
-        for (std::size_t b = 0; b < c->nb; ++b) {
-          if (c->moves(sp, b)) w.lanes.emplace_back(c, b);
+  if (!std::equal(cols.begin(), cols.end(), w.key.begin(), w.key.end())) plan_lateral(cols, w);
+  for (const LateralScratch::FieldPlan& fp : w.plan) {
+    const FieldSpec& sp = *fp.spec;
+    if (fp.taxis) {
+      // Every band up its own attractant (annulus a of lane j at u[a * m + j]).
+      const std::size_t m = fp.x.size();
+      if (m == 0) continue;
+      w.u.resize(na * m);
+      w.attr.resize(na * m);
+      for (std::size_t j = 0; j < m; ++j) {
+        const double* x = fp.x[j];
+        const double* y = fp.y[j];
+        for (std::size_t a = 0; a < na; ++a) {
+          w.u[a * m + j] = x[a];
+          w.attr[a * m + j] = y[a];
         }
       }
-      if (taxis) {
-        // Every band up its own attractant (annulus a of lane j at u[a * m + j]).
-        const std::size_t m = w.lanes.size();
-        if (m == 0) continue;
-        const auto ca = static_cast<std::size_t>(sp.chemoattractant);
-        w.u.resize(na * m);
-        w.attr.resize(na * m);
-        w.D.resize(m);
-        for (std::size_t j = 0; j < m; ++j) {
-          const auto [c, b] = w.lanes[j];
-          w.D[j] = sp.diffusivity[c->bands[b].layer];
-          const double* x = c->field(b, f);
-          const double* y = c->field(b, ca);
-          for (std::size_t a = 0; a < na; ++a) {
-            w.u[a * m + j] = x[a];
-            w.attr[a * m + j] = y[a];
-          }
-        }
-        radial_transport_implicit_many(c0.mesh, w.u.data(), m, w.D.data(), step, w.attr.data(),
-                                       sp.chemotaxis);
-        for (std::size_t j = 0; j < m; ++j) {
-          const auto [c, b] = w.lanes[j];
-          double* x = c->field(b, f);
-          for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + j];
-        }
-        continue;
+      radial_transport_implicit_many(c0.mesh, w.u.data(), m, fp.D.data(), step, w.attr.data(),
+                                     sp.chemotaxis);
+      for (std::size_t j = 0; j < m; ++j) {
+        double* x = fp.x[j];
+        for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + j];
       }
-      // Plain diffusion: one factorised matrix per diffusivity for all its bands (every layer's,
-      // as a rule), kept while the step is unchanged (most steps run at max_dt); the bands of
-      // one diffusivity are solved together (annulus a of the j-th band at u[a * m + j]).
-      const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
-      auto& plain = c0.plain_steps[f];
-      w.done.assign(w.lanes.size(), 0);
-      for (std::size_t j0 = 0; j0 < w.lanes.size(); ++j0) {
-        if (w.done[j0] != 0) continue;
-        const std::size_t k = w.lanes[j0].first->bands[w.lanes[j0].second].layer;
-        const double D = sp.diffusivity[k];
-        std::size_t m = 0;
-        for (std::size_t j = j0; j < w.lanes.size(); ++j) {
-          const auto [c, b] = w.lanes[j];
-          if (w.done[j] == 0 && sp.diffusivity[c->bands[b].layer] == D) {
-            w.done[j] = 2;  // in this group
-            ++m;
-          }
-        }
-        if (!plain[k]) {
-          plain[k].emplace(tau, RadialDiffusionStep(c0.mesh, D, tau));
-        } else if (plain[k]->first != tau) {
-          plain[k]->first = tau;
-          plain[k]->second.reset(c0.mesh, D, tau);  // the storage reused
-        }
-        w.u.resize(na * m);
-        std::size_t q = 0;
-        for (std::size_t j = j0; j < w.lanes.size(); ++j) {
-          if (w.done[j] != 2) continue;
-          const auto [c, b] = w.lanes[j];
-          const double* x = c->field(b, f);
-          for (std::size_t a = 0; a < na; ++a) w.u[a * m + q] = x[a];
-          ++q;
-        }
-        plain[k]->second.apply_many(w.u.data(), m);
-        q = 0;
-        for (std::size_t j = j0; j < w.lanes.size(); ++j) {
-          if (w.done[j] != 2) continue;
-          const auto [c, b] = w.lanes[j];
-          double* x = c->field(b, f);
-          for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + q];
-          w.done[j] = 1;
-          ++q;
-        }
+      continue;
+    }
+    // Plain diffusion: one factorised matrix per diffusivity for all its bands (every layer's,
+    // as a rule), kept while the step is unchanged (most steps run at max_dt); the bands of
+    // one diffusivity are solved together (annulus a of the j-th band at u[a * m + j]).
+    const double tau = fp.cell ? step : coupled_diffusion_time(step, sp.decay);
+    auto& plain = c0.plain_steps[static_cast<std::size_t>(sp.slot)];
+    for (const LateralScratch::Group& g : fp.groups) {
+      const std::size_t k = g.layer;
+      if (!plain[k]) {
+        plain[k].emplace(tau, RadialDiffusionStep(c0.mesh, g.D, tau));
+      } else if (plain[k]->first != tau) {
+        plain[k]->first = tau;
+        plain[k]->second.reset(c0.mesh, g.D, tau);  // the storage reused
+      }
+      const std::size_t m = g.end - g.begin;
+      w.u.resize(na * m);
+      for (std::size_t q = 0; q < m; ++q) {
+        const double* x = fp.x[g.begin + q];
+        for (std::size_t a = 0; a < na; ++a) w.u[a * m + q] = x[a];
+      }
+      plain[k]->second.apply_many(w.u.data(), m);
+      for (std::size_t q = 0; q < m; ++q) {
+        double* x = fp.x[g.begin + q];
+        for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + q];
       }
     }
   }
