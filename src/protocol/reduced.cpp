@@ -9,6 +9,9 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
@@ -384,6 +387,13 @@ std::unique_ptr<devices::Device> reduced_roller(const std::string& model, double
   return dev;
 }
 }  // namespace
+
+void keep_memory_for_patients() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 void check_roller_length(const std::string& model, double needle_length) {
   (void)reduced_roller(model, needle_length);
