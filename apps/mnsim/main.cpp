@@ -344,6 +344,7 @@ int cmd_punctures(const Flags& f) {
 }
 
 int cmd_cohort(const Flags& f) {
+  mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   // Under mpirun every rank reads and checks the input (core/ranks.hpp: an error is every
   // rank's, printed once by the root).
   const mnsim::Ranks& ranks = mnsim::Ranks::world();
@@ -412,6 +413,7 @@ int cmd_cohort(const Flags& f) {
 }
 
 int cmd_validate(const Flags& f) {
+  mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   const auto model = mnsim::protocol::ReducedModel::load_default();
   const auto cases = mnsim::protocol::load_validation(
       f.file.empty() ? mnsim::protocol::default_validation_path() : f.file);
@@ -506,6 +508,7 @@ void check_plan_outputs(const Flags& f) {
 }
 
 int cmd_plan(const Flags& f) {
+  mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   const mnsim::Ranks& ranks = mnsim::Ranks::world();
   std::string start;
   std::optional<mnsim::protocol::ReducedModel> model;
@@ -645,6 +648,7 @@ int cmd_merge(const Flags& f) {
 }
 
 int cmd_sensitivity(const Flags& f) {
+  mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   // Everything the file names is checked before the output folder is opened: bad input writes
   // nothing.
   const mnsim::Ranks& ranks = mnsim::Ranks::world();
@@ -681,6 +685,7 @@ int cmd_sensitivity(const Flags& f) {
 }
 
 int cmd_calibrate(const Flags& f) {
+  mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   // Everything the file names is checked before the output folder is opened: bad input writes
   // nothing.
   const auto spec = mnsim::protocol::load_calibration(f.file, f.overrides);

@@ -6,10 +6,12 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
+#include "core/kernel.hpp"
 #include "healing/diffusion.hpp"
 #include "healing/radial.hpp"
 #include "healing/tridiagonal.hpp"
@@ -76,6 +78,23 @@ struct ExchangeScratch {
   std::vector<TridiagonalFactor> factor;
   std::vector<double> factor_dt;  // NaN: not built
   std::vector<char> moves;        // the field exchanges between some pair of bands
+  // Per field: the first field with the same matrix (the same diffusivities, capacity form and,
+  // unless in capacity form, decay), whose factorisation it takes (the same arithmetic on the
+  // same numbers); itself if none.
+  std::vector<std::size_t> same_as;
+  void share(const std::vector<FieldSpec>& specs, const Capacities& capacity) {
+    same_as.resize(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      same_as[i] = i;
+      for (std::size_t j = 0; j < i; ++j) {
+        if (specs[j].diffusivity == specs[i].diffusivity && capacity[j] == capacity[i] &&
+            (capacity[i].has_value() || specs[j].decay == specs[i].decay)) {
+          same_as[i] = j;
+          break;
+        }
+      }
+    }
+  }
   void resize(std::size_t n, std::size_t fields) {
     g.assign(n, 0.0);
     lo.assign(n, 0.0);
@@ -95,9 +114,11 @@ struct ExchangeScratch {
 /// Fields with capacity-form motility (`capacity`) exchange toward a uniform ratio to their layer
 /// baselines c: the face flux is g c_f (u_a / c_a - u_b / c_b) with c_f = 2 c_a c_b / (c_a + c_b),
 /// as in the 3D engine, so the baseline is at rest.
-void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
-                    const std::vector<Band>& bands, std::vector<State>& cells, std::size_t na,
-                    double dt, ExchangeScratch& w) {
+MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capacity,
+                                 const std::vector<Band>& bands,
+                                 const std::vector<double*>& band_ptr,
+                                 const std::vector<std::size_t>& band_stride, std::size_t na,
+                                 double dt, ExchangeScratch& w) {
   const std::size_t n = bands.size();
   if (n < 2) return;
   for (std::size_t i = 0; i < specs.size(); ++i) {
@@ -106,30 +127,32 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
     const std::array<double, skin::kLayers>* cap = capacity[i] ? &*capacity[i] : nullptr;
     // Backward Euler with the factorised matrix, annulus by annulus.
     // (All annuli at once: band b of annulus a at many[b * na + a].)
-    auto solve_annuli = [&](const TridiagonalFactor& factor) {
+    auto solve_annuli = [&](const TridiagonalFactor& factor) __attribute__((always_inline)) {
       if (w.many.size() < n * na) w.many.assign(n * na, 0.0);
       double* many = w.many.data();
       for (std::size_t b = 0; b < n; ++b) {
         const double hb = bands[b].h();
         double* row = many + b * na;
+        const double* x = band_ptr[b] + f * band_stride[b];
         if (cap != nullptr) {
           const double c = (*cap)[bands[b].layer];
-          for (std::size_t a = 0; a < na; ++a) row[a] = c > 0.0 ? hb * cells[a * n + b][f] : 0.0;
+          for (std::size_t a = 0; a < na; ++a) row[a] = c > 0.0 ? hb * x[a] : 0.0;
         } else {
           const double hw = hb > 0.0 ? hb : 1.0;
-          for (std::size_t a = 0; a < na; ++a) row[a] = hw * cells[a * n + b][f];
+          for (std::size_t a = 0; a < na; ++a) row[a] = hw * x[a];
         }
       }
       factor.solve_many(many, na);
       for (std::size_t b = 0; b < n; ++b) {
         const double* row = many + b * na;
+        double* x = band_ptr[b] + f * band_stride[b];
         if (cap != nullptr) {
           const double c = (*cap)[bands[b].layer];
           if (c > 0.0) {
-            for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a] * c);
+            for (std::size_t a = 0; a < na; ++a) x[a] = std::max(0.0, row[a] * c);
           }
         } else {
-          for (std::size_t a = 0; a < na; ++a) cells[a * n + b][f] = std::max(0.0, row[a]);
+          for (std::size_t a = 0; a < na; ++a) x[a] = std::max(0.0, row[a]);
         }
       }
     };
@@ -139,6 +162,12 @@ void exchange_bands(const std::vector<FieldSpec>& specs, const Capacities& capac
       continue;
     }
     w.factor_dt[i] = dt;
+    if (const std::size_t j = w.same_as[i]; j < i && w.factor_dt[j] == dt) {
+      w.moves[i] = w.moves[j];
+      factor = w.factor[j];  // built for this dt on the same matrix
+      if (w.moves[i] != 0) solve_annuli(factor);
+      continue;
+    }
     bool any = false;
     for (std::size_t b = 0; b + 1 < n; ++b) {
       const Band &x = bands[b], &y = bands[b + 1];
@@ -379,9 +408,12 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
 
 }  // namespace
 
-ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
+namespace {
+
+void check_protocol(const ColumnProtocol& pr, bool& any_density) {
   const bool doses_ok = pr.doses.empty() || pr.doses.size() == pr.session_times.size();
-  bool dose_values_ok = true, one_depth = true, any_density = false;
+  bool dose_values_ok = true, one_depth = true;
+  any_density = false;
   for (std::size_t i = 0; i < pr.session_times.size(); ++i) {
     const SessionDose d = session_dose(pr, i);
     dose_values_ok = dose_values_ok && d.density >= 0.0 && d.depth > 0.0 && d.radius > 0.0;
@@ -398,38 +430,25 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   if (!std::is_sorted(pr.session_times.begin(), pr.session_times.end())) {
     throw std::invalid_argument("run_column: session times must be increasing");
   }
-  using skin::Layer;
+}
+
+/// Per field and layer: the factorised radial diffusion step and the time it was built for.
+using PlainSteps =
+    std::vector<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>>;
+
+/// One column of the driver: its compartments, its course of injuries and its samples. The time
+/// loop is run_columns's, which steps columns on the same course together (they are independent:
+/// each gets what it would get alone).
+struct Column {
+  const Params& p;
+  const skin::SkinProfile& prof;
+  const ColumnProtocol& pr;
   ColumnRun run;
-  run.base = baselines_from_profile(prof);
   // The session being run: the protocol with that session's dose (the first session's until the
   // first session starts).
-  ColumnProtocol cur = pr;
-  auto take_dose = [&](const SessionDose& d) {
-    cur.density = d.density;
-    cur.depth = d.depth;
-    cur.radius = d.radius;
-    cur.bled = d.bled;
-    cur.channel = d.channel;
-  };
-  take_dose(session_dose(pr, 0));
+  ColumnProtocol cur;
   // Per layer, the current session's areal injury (ColumnRun keeps the first session's).
   std::array<double, skin::kLayers> damage_fraction{};
-  auto set_fractions = [&]() {
-    std::array<double, skin::kLayers> m_damage{}, m_lumen{};
-    session_fractions(p, prof, cur, m_damage, m_lumen);
-    for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
-    }
-    return std::make_pair(m_damage, m_lumen);
-  };
-  {
-    const auto [m_damage, m_lumen] = set_fractions();
-    for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      run.damage_fraction[k] = damage_fraction[k];
-      run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
-      run.lumen_fraction[k] = m_lumen[k];
-    }
-  }
   // Epidermal channel radius: at the middle of the viable epidermis.
   const double heal_window = kChannelHealWindow;
   // Channels per um^2. Each heals as an isolated channel: bounding its domain by the session's
@@ -437,131 +456,194 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
   // model 11% from the 3D engine on example 04 (docs/model.md section 6), so it is not used.
   // Healing of each distinct epidermal channel radius the course makes (given, or computed once).
   std::map<double, ChannelHealing> healed;
-  auto channel_of = [&](const ColumnProtocol& c) -> const ChannelHealing* {
+  double channels_um2 = 0.0;
+  const ChannelHealing* channel = nullptr;
+  // Per session: its channel healing and channel density (session summaries).
+  std::vector<const ChannelHealing*> session_channel;
+  std::vector<double> session_rho;
+  // Compartments: depth bands (one per layer, or resolved in depth) x annuli of the unit cell
+  // (one, well mixed, or the mesh around one channel of the session's lattice, cell radius
+  // 1 / sqrt(pi rho)).
+  std::vector<Band> bands;
+  std::size_t nb = 0, na = 1;
+  bool resolved = false;
+  RadialMesh mesh;
+  CellInjury injury;
+  std::vector<State> cells;  // the start values [annulus * nb + band], until laid out below
+  std::vector<std::size_t> state_layer;
+  // The compartments' values, field by field, in run_columns's storage (one array per layer for
+  // the batch): the annuli of band b are contiguous, field f of band b at field(b, f)[a].
+  std::vector<double*> band_ptr;
+  std::vector<std::size_t> band_stride;
+  std::array<std::size_t, skin::kLayers> layer_count{};  // compartments per layer
+  double* field(std::size_t b, std::size_t f) const { return band_ptr[b] + f * band_stride[b]; }
+  const std::size_t ve = li(skin::Layer::ViableEpidermis), sc = li(skin::Layer::StratumCorneum),
+                    pd = li(skin::Layer::PapillaryDermis);
+  // The healing model's fields, by slot (resolved here once).
+  const Model& model = healing_model();
+  const std::size_t nf = model.size();
+  std::size_t s_damage = 0, s_platelets = 0, s_clot = 0, s_keratinocytes = 0, s_chemical = 0;
+  std::array<std::size_t, 5> cell_fields{};
+  std::array<std::size_t, 4> matrix_fields{};
+  std::vector<FieldSpec> specs;
+  Capacities capacity;
+  std::array<double, skin::kLayers> layer_h{};
+  double total_area = 1.0;
+  PlainSteps plain_steps;
+  ExchangeScratch scratch;
+  // Areal mean of every field of every band.
+  std::vector<State> band_mean;
+  std::array<State, skin::kLayers> base_state{};  // baseline_state of each layer
+
+  Column(const Params& p_, const skin::SkinProfile& prof_, const ColumnProtocol& pr_)
+      : p(p_), prof(prof_), pr(pr_), cur(pr_) {
+    bool any_density = false;
+    check_protocol(pr, any_density);
+    run.base = baselines_from_profile(prof);
+    for (std::size_t k = 0; k < skin::kLayers; ++k) base_state[k] = baseline_state(run.base[k]);
+    take_dose(session_dose(pr, 0));
+    {
+      const auto [m_damage, m_lumen] = set_fractions();
+      for (std::size_t k = 0; k < skin::kLayers; ++k) {
+        run.damage_fraction[k] = damage_fraction[k];
+        run.matrix_keep[k] = std::exp(-p.matrix_loss * m_lumen[k]);
+        run.lumen_fraction[k] = m_lumen[k];
+      }
+    }
+    channels_um2 = cur.density * 1e-8;
+    channel = channel_of(cur);
+    run.channel = *channel;
+    bands = make_bands(p, prof, cur.depth, pr.band);
+    nb = bands.size();
+    resolved = pr.annuli > 1 && any_density;
+    // The unit cell of the lattice of the first session that punctures.
+    if (resolved) {
+      for (std::size_t i = 0; i < pr.session_times.size(); ++i) {
+        const SessionDose d = session_dose(pr, i);
+        if (!(d.density > 0.0)) continue;
+        ColumnProtocol c = pr;
+        c.density = d.density;
+        c.radius = d.radius;
+        mesh = make_mesh(c);
+        break;
+      }
+    }
+    injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
+    na = resolved ? mesh.size() : 1;
+    run.annulus_area = resolved ? mesh.area : std::vector<double>{1.0};
+    run.annulus_mid = resolved ? mesh.mid : std::vector<double>{0.0};
+    for (const Band& b : bands) {
+      run.band_layer.push_back(b.layer);
+      run.band_top.push_back(b.top);
+      run.band_bottom.push_back(b.bot);
+    }
+    cells.resize(na * nb);
+    state_layer.resize(na * nb);
+    for (std::size_t a = 0; a < na; ++a) {
+      for (std::size_t b = 0; b < nb; ++b) state_layer[a * nb + b] = bands[b].layer;
+    }
+    for (std::size_t a = 0; a < na; ++a) {
+      for (std::size_t b = 0; b < nb; ++b)
+        cells[a * nb + b] = baseline_state(run.base[bands[b].layer]);
+    }
+    auto slot = [&](const char* name) { return static_cast<std::size_t>(model.slot(name)); };
+    s_damage = slot("damage");
+    s_platelets = slot("platelets");
+    s_clot = slot("clot");
+    s_keratinocytes = slot("keratinocytes");
+    s_chemical = slot("mitosis_chemical");
+    cell_fields = {slot("fibroblasts"), slot("neutrophils"), slot("macrophages"), slot("vascular"),
+                   s_keratinocytes};
+    matrix_fields = {slot("collagen1"), slot("collagen3"), slot("elastin"), slot("scar_matrix")};
+    // An atrophic scar's deficit, held by its scar matrix.
+    for (std::size_t at = 0; at < cells.size(); ++at) {
+      const double d = std::clamp(pr.scar_deficit[state_layer[at]], 0.0, 1.0);
+      if (!(d > 0.0)) continue;
+      for (std::size_t f : matrix_fields) cells[at][f] *= 1.0 - d;
+      cells[at][matrix_fields[3]] = d;
+    }
+    specs = field_specs(model, p);
+    capacity = capacity_form(specs, run.base);
+    for (const Band& b : bands) layer_h[b.layer] += b.h();
+    total_area = resolved ? mesh.total_area() : 1.0;
+    plain_steps.resize(nf);
+    scratch.resize(nb, specs.size());
+    scratch.share(specs, capacity);
+    band_mean.resize(nb);
+  }
+  Column(const Column&) = delete;
+  Column& operator=(const Column&) = delete;
+
+  void take_dose(const SessionDose& d) {
+    cur.density = d.density;
+    cur.depth = d.depth;
+    cur.radius = d.radius;
+    cur.bled = d.bled;
+    cur.channel = d.channel;
+  }
+  std::pair<std::array<double, skin::kLayers>, std::array<double, skin::kLayers>> set_fractions() {
+    std::array<double, skin::kLayers> m_damage{}, m_lumen{};
+    session_fractions(p, prof, cur, m_damage, m_lumen);
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      damage_fraction[k] = 1.0 - std::exp(-m_damage[k]);
+    }
+    return std::make_pair(m_damage, m_lumen);
+  }
+  const ChannelHealing* channel_of(const ColumnProtocol& c) {
     if (c.channel) return c.channel;
     const double r = epidermal_channel_radius(p, prof, c);
     auto it = healed.find(r);
     if (it == healed.end()) it = healed.emplace(r, heal_channel(p, r, heal_window)).first;
     return &it->second;
-  };
-  double channels_um2 = cur.density * 1e-8;
-  const ChannelHealing* channel = channel_of(cur);
-  run.channel = *channel;
-  // Per session: its channel healing and channel density (session summaries).
-  std::vector<const ChannelHealing*> session_channel;
-  std::vector<double> session_rho;
-
-  // Compartments: depth bands (one per layer, or resolved in depth) x annuli of the unit cell
-  // (one, well mixed, or the mesh around one channel of the session's lattice, cell radius
-  // 1 / sqrt(pi rho)).
-  const std::vector<Band> bands = make_bands(p, prof, cur.depth, pr.band);
-  const std::size_t nb = bands.size();
-  const bool resolved = pr.annuli > 1 && any_density;
-  RadialMesh mesh;
-  // The unit cell of the lattice of the first session that punctures.
-  auto make_mesh = [&](const ColumnProtocol& c) {
+  }
+  RadialMesh make_mesh(const ColumnProtocol& c) const {
     return radial_mesh(c.radius, 1.0 / std::sqrt(kPi * c.density * 1e-8), pr.annuli);
-  };
-  if (resolved) {
-    for (std::size_t i = 0; i < pr.session_times.size(); ++i) {
-      const SessionDose d = session_dose(pr, i);
-      if (!(d.density > 0.0)) continue;
-      ColumnProtocol c = pr;
-      c.density = d.density;
-      c.radius = d.radius;
-      mesh = make_mesh(c);
-      break;
-    }
-  }
-  CellInjury injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
-  const std::size_t na = resolved ? mesh.size() : 1;
-  run.annulus_area = resolved ? mesh.area : std::vector<double>{1.0};
-  run.annulus_mid = resolved ? mesh.mid : std::vector<double>{0.0};
-  for (const Band& b : bands) {
-    run.band_layer.push_back(b.layer);
-    run.band_top.push_back(b.top);
-    run.band_bottom.push_back(b.bot);
   }
 
-  std::vector<State> cells(na * nb);  // [annulus * nb + band]
-  std::vector<std::size_t> state_layer(na * nb);
-  for (std::size_t a = 0; a < na; ++a) {
-    for (std::size_t b = 0; b < nb; ++b) state_layer[a * nb + b] = bands[b].layer;
-  }
-  for (std::size_t a = 0; a < na; ++a) {
-    for (std::size_t b = 0; b < nb; ++b)
-      cells[a * nb + b] = baseline_state(run.base[bands[b].layer]);
-  }
-  const std::size_t ve = li(Layer::ViableEpidermis), sc = li(Layer::StratumCorneum),
-                    pd = li(Layer::PapillaryDermis);
-  // The healing model's fields, by slot (resolved here once).
-  const Model& model = healing_model();
-  const std::size_t nf = model.size();
-  auto slot = [&](const char* name) { return static_cast<std::size_t>(model.slot(name)); };
-  const std::size_t s_damage = slot("damage"), s_platelets = slot("platelets"),
-                    s_clot = slot("clot"), s_keratinocytes = slot("keratinocytes"),
-                    s_chemical = slot("mitosis_chemical");
-  const std::array<std::size_t, 5> cell_fields = {slot("fibroblasts"), slot("neutrophils"),
-                                                  slot("macrophages"), slot("vascular"),
-                                                  s_keratinocytes};
-  const std::array<std::size_t, 4> matrix_fields = {slot("collagen1"), slot("collagen3"),
-                                                    slot("elastin"), slot("scar_matrix")};
-  // An atrophic scar's deficit, held by its scar matrix.
-  for (std::size_t at = 0; at < cells.size(); ++at) {
-    const double d = std::clamp(pr.scar_deficit[state_layer[at]], 0.0, 1.0);
-    if (!(d > 0.0)) continue;
-    for (std::size_t f : matrix_fields) cells[at][f] *= 1.0 - d;
-    cells[at][matrix_fields[3]] = d;
-  }
-  Reactor reactor(model, p);
-  const std::vector<FieldSpec> specs = field_specs(model, p);
-  const Capacities capacity = capacity_form(specs, run.base);
-  std::array<double, skin::kLayers> layer_h{};
-  for (const Band& b : bands) layer_h[b.layer] += b.h();
-  double total_area = resolved ? mesh.total_area() : 1.0;
-  std::vector<double> buf(na), attr(na), many(na * nb);
-  std::vector<std::size_t> group;  // bands diffusing together
-  std::vector<char> done(nb);
-  // Per field and layer: the factorised radial diffusion step and the time it was built for.
-  std::vector<std::array<std::optional<std::pair<double, RadialDiffusionStep>>, skin::kLayers>>
-      plain_steps(nf);
-  ExchangeScratch scratch;
-  scratch.resize(nb, specs.size());
-
-  // Areal mean of every field of every band, then the thickness-weighted mean of each layer
-  // (layers without bands: their baseline).
-  std::vector<State> band_mean(nb);
-  auto band_means = [&]() {
+  // Areal mean of every field of every band (accumulated in a local array, which the compiler
+  // keeps in vector registers: the same operations in the same order per field).
+  MNSIM_KERNEL void band_means() {
+    const double* area = mesh.area.data();
     for (std::size_t b = 0; b < nb; ++b) {
+      State& s = band_mean[b];  // slots past nf stay 0, as every compartment's
       if (na == 1) {
-        band_mean[b] = cells[b];
+        for (std::size_t f = 0; f < nf; ++f) s[f] = field(b, f)[0];
       } else {
-        State& s = band_mean[b];
-        s.fill(0.0);
-        for (std::size_t a = 0; a < na; ++a) {
-          for (std::size_t f = 0; f < nf; ++f) s[f] += mesh.area[a] * cells[a * nb + b][f];
+        const double ta = total_area;
+        for (std::size_t f = 0; f < nf; ++f) {
+          const double* x = field(b, f);
+          double acc = 0.0;
+          for (std::size_t a = 0; a < na; ++a) acc += area[a] * x[a];
+          s[f] = acc / ta;
         }
-        for (double& x : s) x /= total_area;
       }
     }
-  };
-  // Into m: written in place (a sample's 1.3 kB are not copied through temporaries).
-  auto means_into = [&](std::array<State, skin::kLayers>& m) {
+  }
+  // Then the thickness-weighted mean of each layer (layers without bands: their baseline), into
+  // m: written in place (a sample's 1.3 kB are not copied through temporaries).
+  MNSIM_KERNEL void means_into(std::array<State, skin::kLayers>& m) {
     band_means();
-    for (State& x : m) x.fill(0.0);
     for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      if (!(layer_h[k] > 0.0)) m[k] = baseline_state(run.base[k]);
+      if (layer_h[k] > 0.0) {
+        m[k].fill(0.0);
+      } else {
+        m[k] = base_state[k];
+      }
     }
     for (std::size_t b = 0; b < nb; ++b) {
       const std::size_t k = bands[b].layer;
       const double w = bands[b].h() / layer_h[k];
-      for (std::size_t f = 0; f < nf; ++f) {
-        m[k][f] += (w == 1.0 ? band_mean[b][f] : w * band_mean[b][f]);
+      double* __restrict mk = m[k].data();
+      const double* __restrict bm = band_mean[b].data();
+      if (w == 1.0) {
+        for (std::size_t f = 0; f < nf; ++f) mk[f] += bm[f];
+      } else {
+        for (std::size_t f = 0; f < nf; ++f) mk[f] += w * bm[f];
       }
     }
-  };
+  }
 
-  auto sample = [&](double t, double last_session) {
+  void sample(double t, double last_session) {
     ColumnSample& s = run.samples.emplace_back();
     s.t = t;
     means_into(s.s);
@@ -571,186 +653,412 @@ ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const Colum
         since >= 0.0 && since <= heal_window
             ? tewl_excess_ratio(p, channels_um2, channel->radius, channel->open_at(since), since)
             : 0.0;
-  };
-
-  // One sample per step: steps restart at 0.01 h after each session and grow by 1.1 up to
-  // max_dt (an upper bound, so the samples are not moved as they grow).
-  {
-    const double ramp = std::ceil(std::log(std::max(pr.max_dt / 0.01, 1.0)) / std::log(1.1)) + 2.0;
-    const double n = static_cast<double>(pr.session_times.size()) * (ramp + 1.0) +
-                     (pr.end_time - pr.session_times.front()) / pr.max_dt + 2.0;
-    run.samples.reserve(static_cast<std::size_t>(std::clamp(n, 0.0, 1e6)));
   }
-  double t = pr.session_times.front();
-  double last = t;
-  sample(t, last);
-  std::size_t next = 0;
-  double dt = 0.01;
-  while (t < pr.end_time) {
-    if (next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9) {
-      // A new session's channels land at positions unrelated to the last session's: the cell
-      // starts from the bands' areal means (nothing to do when well mixed), on the unit cell of
-      // this session's lattice when its needles differ from the last session's.
-      if (na > 1 && next > 0) band_means();
-      const SessionDose dose = session_dose(pr, next);
-      if (next > 0 && !dose.same_wound(session_dose(pr, next - 1))) {
-        take_dose(dose);
-        set_fractions();
-        channel = channel_of(cur);
-        channels_um2 = cur.density * 1e-8;
-        if (resolved && cur.density > 0.0) {
-          mesh = make_mesh(cur);
-          total_area = mesh.total_area();
-          for (auto& f : plain_steps) f = {};  // built for the old mesh
-        }
-        injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
+
+  /// Session `next` starts.
+  void start_session(std::size_t next) {
+    // A new session's channels land at positions unrelated to the last session's: the cell
+    // starts from the bands' areal means (nothing to do when well mixed), on the unit cell of
+    // this session's lattice when its needles differ from the last session's.
+    if (na > 1 && next > 0) band_means();
+    const SessionDose dose = session_dose(pr, next);
+    if (next > 0 && !dose.same_wound(session_dose(pr, next - 1))) {
+      take_dose(dose);
+      set_fractions();
+      channel = channel_of(cur);
+      channels_um2 = cur.density * 1e-8;
+      if (resolved && cur.density > 0.0) {
+        mesh = make_mesh(cur);
+        total_area = mesh.total_area();
+        for (auto& f : plain_steps) f = {};  // built for the old mesh
       }
-      if (na > 1 && next > 0) {
-        for (std::size_t a = 0; a < na; ++a) {
-          for (std::size_t b = 0; b < nb; ++b) cells[a * nb + b] = band_mean[b];
-        }
-      }
-      session_channel.push_back(channel);
-      session_rho.push_back(channels_um2);
-      // Injury of one session, compartment by compartment.
+      injury = make_injury(p, cur, bands, resolved ? &mesh : nullptr);
+    }
+    if (na > 1 && next > 0) {
       for (std::size_t a = 0; a < na; ++a) {
         for (std::size_t b = 0; b < nb; ++b) {
-          const std::size_t k = bands[b].layer, at = a * nb + b;
-          State& s = cells[at];
-          const double d = injury.damage[at], lu = injury.blood[at];
-          if (!(damage_fraction[k] > 0.0) || !(cur.density > 0.0)) continue;
-          s[s_damage] = 1.0 - (1.0 - s[s_damage]) * (1.0 - d);
-          for (std::size_t f : cell_fields) s[f] *= 1.0 - d;
-          for (std::size_t f : matrix_fields) s[f] *= injury.keep[at];
-          if (cur.bled && k != sc) {
-            s[s_platelets] = std::min(1.0, s[s_platelets] + p.blood_fill * lu);
-            s[s_clot] = std::min(1.0, s[s_clot] + p.blood_fill * lu);
-          }
+          for (std::size_t f = 0; f < nf; ++f) field(b, f)[a] = band_mean[b][f];
         }
       }
-      SessionSummary ss;
-      ss.start = pr.session_times[next];
-      run.sessions.push_back(ss);
-      last = pr.session_times[next];
-      ++next;
-      dt = 0.01;
     }
-    double step = std::min(dt, pr.end_time - t);
-    if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
-    if (step <= 0.0) step = 1e-9;
-    // Viable epidermis: cell density from the per-channel model; KGF from the papillary dermis.
-    const double since = t + step - last;
+    session_channel.push_back(channel);
+    session_rho.push_back(channels_um2);
+    // Injury of one session, compartment by compartment.
+    for (std::size_t a = 0; a < na; ++a) {
+      for (std::size_t b = 0; b < nb; ++b) {
+        const std::size_t k = bands[b].layer, at = a * nb + b;
+        auto s = [&](std::size_t f) -> double& { return field(b, f)[a]; };
+        const double d = injury.damage[at], lu = injury.blood[at];
+        if (!(damage_fraction[k] > 0.0) || !(cur.density > 0.0)) continue;
+        s(s_damage) = 1.0 - (1.0 - s(s_damage)) * (1.0 - d);
+        for (std::size_t f : cell_fields) s(f) *= 1.0 - d;
+        for (std::size_t f : matrix_fields) s(f) *= injury.keep[at];
+        if (cur.bled && k != sc) {
+          s(s_platelets) = std::min(1.0, s(s_platelets) + p.blood_fill * lu);
+          s(s_clot) = std::min(1.0, s(s_clot) + p.blood_fill * lu);
+        }
+      }
+    }
+    SessionSummary ss;
+    ss.start = pr.session_times[next];
+    run.sessions.push_back(ss);
+  }
+
+  /// Viable epidermis after the reactions: cell density from the per-channel model; KGF from the
+  /// papillary dermis. `since`: h from the last session to the end of the step.
+  void set_epidermis(double since) {
     const double open = since <= heal_window ? channel->damage_at(since) : 0.0;
     const double phi_ve = damage_fraction[ve];
-    reactor.react_states(run.base, state_layer, cells, step);
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {
         if (bands[b].layer != ve) continue;
-        State& st = cells[a * nb + b];
-        st[s_keratinocytes] = 1.0 - phi_ve * open;
-        st[s_chemical] = 1.0;
-        st[s_damage] = phi_ve * open;
+        field(b, s_keratinocytes)[a] = 1.0 - phi_ve * open;
+        field(b, s_chemical)[a] = 1.0;
+        field(b, s_damage)[a] = phi_ve * open;
       }
     }
-    // Lateral transport in the unit cell, band by band: the mediators' diffusion first, then the
-    // cells' motility and chemotaxis up the transported attractants (as the 3D engine; cells in
-    // capacity form move by plain diffusion inside a layer).
-    if (na > 1) {
-      for (int pass = 0; pass < 2; ++pass) {
-        for (const FieldSpec& sp : specs) {
-          const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
-          const bool cell = taxis || capacity[static_cast<std::size_t>(sp.slot)].has_value();
-          if ((pass == 0) == cell) continue;
-          const auto f = static_cast<std::size_t>(sp.slot);
-          // Plain diffusion: one factorised matrix per layer for all its bands, kept while the
-          // step is unchanged (most steps run at max_dt).
-          auto& plain = plain_steps[f];
-          auto moves = [&](std::size_t b) {
-            const std::size_t k = bands[b].layer;
-            return sp.diffusivity[k] > 0.0 &&
-                   !(k == ve && (f == s_keratinocytes || f == s_chemical));
-          };
-          if (taxis) {
-            for (std::size_t b = 0; b < nb; ++b) {
-              if (!moves(b)) continue;
-              const double D = sp.diffusivity[bands[b].layer];
-              for (std::size_t a = 0; a < na; ++a) buf[a] = cells[a * nb + b][f];
-              const auto c = static_cast<std::size_t>(sp.chemoattractant);
-              for (std::size_t a = 0; a < na; ++a) attr[a] = cells[a * nb + b][c];
-              radial_transport_implicit(mesh, buf.data(), D, step, attr.data(), sp.chemotaxis);
-              for (std::size_t a = 0; a < na; ++a) cells[a * nb + b][f] = buf[a];
-            }
-            continue;
-          }
-          // The bands of one diffusivity (every layer's, as a rule) share their matrix: solved
-          // together (annulus a of the j-th band at many[a * m + j]).
-          const double tau = cell ? step : coupled_diffusion_time(step, sp.decay);
-          std::fill(done.begin(), done.end(), 0);
-          for (std::size_t b0 = 0; b0 < nb; ++b0) {
-            if (done[b0] != 0 || !moves(b0)) continue;
-            const std::size_t k = bands[b0].layer;
-            const double D = sp.diffusivity[k];
-            group.clear();
-            for (std::size_t b = b0; b < nb; ++b) {
-              if (done[b] == 0 && moves(b) && sp.diffusivity[bands[b].layer] == D) {
-                group.push_back(b);
-                done[b] = 1;
-              }
-            }
-            if (!plain[k]) {
-              plain[k].emplace(tau, RadialDiffusionStep(mesh, D, tau));
-            } else if (plain[k]->first != tau) {
-              plain[k]->first = tau;
-              plain[k]->second.reset(mesh, D, tau);  // the storage reused
-            }
-            const std::size_t m = group.size();
-            for (std::size_t a = 0; a < na; ++a) {
-              for (std::size_t j = 0; j < m; ++j) many[a * m + j] = cells[a * nb + group[j]][f];
-            }
-            plain[k]->second.apply_many(many.data(), m);
-            for (std::size_t a = 0; a < na; ++a) {
-              for (std::size_t j = 0; j < m; ++j) cells[a * nb + group[j]][f] = many[a * m + j];
-            }
-          }
+  }
+
+  /// The field moves laterally in band b (its layer holds it, and the viable epidermis's cells
+  /// and chemical are the per-channel model's).
+  bool moves(const FieldSpec& sp, std::size_t b) const {
+    const std::size_t k = bands[b].layer;
+    const auto f = static_cast<std::size_t>(sp.slot);
+    return sp.diffusivity[k] > 0.0 && !(k == ve && (f == s_keratinocytes || f == s_chemical));
+  }
+
+  ColumnRun finish() {
+    run.final_cell.assign(na, {});
+    for (std::size_t a = 0; a < na; ++a) {
+      for (std::size_t k = 0; k < skin::kLayers; ++k) {
+        if (!(layer_h[k] > 0.0)) run.final_cell[a][k] = baseline_state(run.base[k]);
+      }
+      for (std::size_t b = 0; b < nb; ++b) {
+        const double w = bands[b].h() / layer_h[bands[b].layer];
+        for (std::size_t f = 0; f < nf; ++f) {
+          run.final_cell[a][bands[b].layer][f] += w * field(b, f)[a];
         }
       }
     }
+    // Session summaries.
+    for (std::size_t q = 0; q < run.sessions.size(); ++q) {
+      SessionSummary& ss = run.sessions[q];
+      const double t0 = ss.start;
+      const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
+      ss.barrier_time = barrier_recovery_time(p, *session_channel[q], session_rho[q]);
+      ss.closure_time = session_channel[q]->closure_time;
+      for (const auto& s : run.samples) {
+        if (s.t < t0 || s.t > t1) continue;
+        if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
+      }
+      ss.neutrophil_peak = run.peak_time(skin::Layer::PapillaryDermis, "neutrophils", t0, t1) - t0;
+      ss.macrophage_peak = run.peak_time(skin::Layer::PapillaryDermis, "macrophages", t0, t1) - t0;
+    }
+    return std::move(run);
+  }
+};
+
+/// Scratch of the lateral transport of a batch of columns.
+struct LateralScratch {
+  std::vector<double> u, attr;
+  // What moves in the batch `key`, built on its first step (the compartments' storage and the
+  // bands do not change during a run): per field, in the order of the passes, its lanes (a
+  // band of a column: pointers to its annuli's values of the field and of the attractant) and,
+  // for plain diffusion, the groups of lanes of one diffusivity (contiguous, in the order of their
+  // first lane).
+  struct Group {
+    std::size_t layer = 0;  // of the group's first lane: the key of the field's factorisation
+    double D = 0.0;
+    std::size_t begin = 0, end = 0;
+  };
+  struct FieldPlan {
+    const FieldSpec* spec = nullptr;
+    bool taxis = false, cell = false;
+    std::vector<double*> x;        // per lane: the field's values on the annuli
+    std::vector<const double*> y;  // per lane: the attractant's (taxis)
+    std::vector<double> D;         // per lane (taxis)
+    std::vector<Group> groups;     // plain diffusion
+  };
+  std::vector<Column*> key;
+  std::vector<FieldPlan> plan;
+};
+
+/// The lateral plan (LateralScratch) of a batch of columns.
+void plan_lateral(std::span<Column* const> cols, LateralScratch& w) {
+  w.key.assign(cols.begin(), cols.end());
+  w.plan.clear();
+  const Column& c0 = *cols.front();
+  std::vector<std::pair<Column*, std::size_t>> lanes;  // (column, band)
+  std::vector<char> done;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const FieldSpec& sp : c0.specs) {
+      const bool taxis = sp.chemoattractant >= 0 && sp.chemotaxis != 0.0;
+      const bool cell = taxis || c0.capacity[static_cast<std::size_t>(sp.slot)].has_value();
+      if ((pass == 0) == cell) continue;
+      const auto f = static_cast<std::size_t>(sp.slot);
+      LateralScratch::FieldPlan& fp = w.plan.emplace_back();
+      fp.spec = &sp;
+      fp.taxis = taxis;
+      fp.cell = cell;
+      lanes.clear();
+      for (Column* c : cols) {
+        for (std::size_t b = 0; b < c->nb; ++b) {
+          if (c->moves(sp, b)) lanes.emplace_back(c, b);
+        }
+      }
+      if (taxis) {
+        const auto ca = static_cast<std::size_t>(sp.chemoattractant);
+        for (const auto& [c, b] : lanes) {
+          fp.x.push_back(c->field(b, f));
+          fp.y.push_back(c->field(b, ca));
+          fp.D.push_back(sp.diffusivity[c->bands[b].layer]);
+        }
+        continue;
+      }
+      done.assign(lanes.size(), 0);
+      for (std::size_t j0 = 0; j0 < lanes.size(); ++j0) {
+        if (done[j0] != 0) continue;
+        LateralScratch::Group g;
+        g.layer = lanes[j0].first->bands[lanes[j0].second].layer;
+        g.D = sp.diffusivity[g.layer];
+        g.begin = fp.x.size();
+        for (std::size_t j = j0; j < lanes.size(); ++j) {
+          const auto [c, b] = lanes[j];
+          if (done[j] == 0 && sp.diffusivity[c->bands[b].layer] == g.D) {
+            done[j] = 1;
+            fp.x.push_back(c->field(b, f));
+          }
+        }
+        g.end = fp.x.size();
+        fp.groups.push_back(g);
+      }
+    }
+  }
+}
+
+/// Lateral transport in the unit cell over dt, band by band, of columns on the same mesh with the
+/// same baselines (one column, or a patient's): the mediators' diffusion first, then the cells'
+/// motility and chemotaxis up the transported attractants (as the 3D engine; cells in capacity
+/// form move by plain diffusion inside a layer). The bands of every column that diffuse alike are
+/// solved together (each as alone: identical results).
+MNSIM_KERNEL void lateral(std::span<Column* const> cols, double step, LateralScratch& w) {
+  Column& c0 = *cols.front();
+  const std::size_t na = c0.na;
+  if (!std::equal(cols.begin(), cols.end(), w.key.begin(), w.key.end())) plan_lateral(cols, w);
+  for (const LateralScratch::FieldPlan& fp : w.plan) {
+    const FieldSpec& sp = *fp.spec;
+    if (fp.taxis) {
+      // Every band up its own attractant (annulus a of lane j at u[a * m + j]).
+      const std::size_t m = fp.x.size();
+      if (m == 0) continue;
+      w.u.resize(na * m);
+      w.attr.resize(na * m);
+      for (std::size_t j = 0; j < m; ++j) {
+        const double* x = fp.x[j];
+        const double* y = fp.y[j];
+        for (std::size_t a = 0; a < na; ++a) {
+          w.u[a * m + j] = x[a];
+          w.attr[a * m + j] = y[a];
+        }
+      }
+      radial_transport_implicit_many(c0.mesh, w.u.data(), m, fp.D.data(), step, w.attr.data(),
+                                     sp.chemotaxis);
+      for (std::size_t j = 0; j < m; ++j) {
+        double* x = fp.x[j];
+        for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + j];
+      }
+      continue;
+    }
+    // Plain diffusion: one factorised matrix per diffusivity for all its bands (every layer's,
+    // as a rule), kept while the step is unchanged (most steps run at max_dt); the bands of
+    // one diffusivity are solved together (annulus a of the j-th band at u[a * m + j]).
+    const double tau = fp.cell ? step : coupled_diffusion_time(step, sp.decay);
+    auto& plain = c0.plain_steps[static_cast<std::size_t>(sp.slot)];
+    for (const LateralScratch::Group& g : fp.groups) {
+      const std::size_t k = g.layer;
+      if (!plain[k]) {
+        plain[k].emplace(tau, RadialDiffusionStep(c0.mesh, g.D, tau));
+      } else if (plain[k]->first != tau) {
+        plain[k]->first = tau;
+        plain[k]->second.reset(c0.mesh, g.D, tau);  // the storage reused
+      }
+      const std::size_t m = g.end - g.begin;
+      w.u.resize(na * m);
+      for (std::size_t q = 0; q < m; ++q) {
+        const double* x = fp.x[g.begin + q];
+        for (std::size_t a = 0; a < na; ++a) w.u[a * m + q] = x[a];
+      }
+      plain[k]->second.apply_many(w.u.data(), m);
+      for (std::size_t q = 0; q < m; ++q) {
+        double* x = fp.x[g.begin + q];
+        for (std::size_t a = 0; a < na; ++a) x[a] = w.u[a * m + q];
+      }
+    }
+  }
+}
+
+/// The driver's time steps: steps restart at 0.01 h after each session and grow by 1.1 up to the
+/// age-limited largest step (age_limited_step); a step never passes a session or the end.
+struct CourseClock {
+  const ColumnProtocol& pr;
+  double t, last;  // h: now, and the start of the last session
+  double dt = 0.01;
+  std::size_t next = 0;  // the next session
+  explicit CourseClock(const ColumnProtocol& p) : pr(p), t(p.session_times.front()), last(t) {}
+  bool running() const { return t < pr.end_time; }
+  bool session_due() const {
+    return next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9;
+  }
+  void start_session() {
+    last = pr.session_times[next];
+    ++next;
+    dt = 0.01;
+  }
+  double step() const {
+    double step = std::min(dt, pr.end_time - t);
+    if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
+    if (step <= 0.0) step = 1e-9;
+    return step;
+  }
+  void advance(double step) {
+    t += step;
+    dt = std::min(age_limited_step(pr.max_dt, t - last), dt * 1.1);
+  }
+};
+
+bool same_course(const ColumnProtocol& a, const ColumnProtocol& b) {
+  return a.session_times == b.session_times && a.end_time == b.end_time && a.max_dt == b.max_dt;
+}
+
+bool same_mesh(const Column& a, const Column& b) {
+  return a.na == b.na && a.mesh.edge == b.mesh.edge && a.mesh.area == b.mesh.area &&
+         a.mesh.face == b.mesh.face && a.run.base == b.run.base;
+}
+
+}  // namespace
+
+std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinProfile> profs,
+                                   std::span<const ColumnProtocol> prs) {
+  if (profs.size() != prs.size()) {
+    throw std::invalid_argument("run_columns: one profile per protocol");
+  }
+  std::vector<ColumnRun> out;
+  if (prs.empty()) return out;
+  if (!std::all_of(prs.begin(), prs.end(),
+                   [&](const ColumnProtocol& c) { return same_course(c, prs.front()); })) {
+    for (std::size_t i = 0; i < prs.size(); ++i) {
+      out.push_back(std::move(run_columns(p, profs.subspan(i, 1), prs.subspan(i, 1)).front()));
+    }
+    return out;
+  }
+  std::vector<std::unique_ptr<Column>> cols;
+  for (std::size_t i = 0; i < prs.size(); ++i) {
+    cols.push_back(std::make_unique<Column>(p, profs[i], prs[i]));
+  }
+  const ColumnProtocol& pr = prs.front();
+  Reactor reactor(cols.front()->model, p);
+  // The compartments' values: per layer, field by field, every column's bands of that layer in
+  // turn (each band's annuli contiguous).
+  const std::size_t nf = cols.front()->nf;
+  struct LayerStore {
+    std::vector<double> data;  // field f at data[f * n ...]
+    std::size_t n = 0;
+  };
+  std::array<LayerStore, skin::kLayers> store;
+  for (auto& c : cols) {
+    for (std::size_t b = 0; b < c->nb; ++b) store[c->bands[b].layer].n += c->na;
+  }
+  for (LayerStore& st : store) st.data.assign(nf * st.n, 0.0);
+  std::array<std::size_t, skin::kLayers> used{};
+  for (auto& c : cols) {
+    c->band_ptr.resize(c->nb);
+    c->band_stride.resize(c->nb);
+    for (std::size_t b = 0; b < c->nb; ++b) {
+      const std::size_t l = c->bands[b].layer;
+      c->band_ptr[b] = store[l].data.data() + used[l];
+      c->band_stride[b] = store[l].n;
+      used[l] += c->na;
+      c->layer_count[l] += c->na;
+      for (std::size_t a = 0; a < c->na; ++a) {
+        for (std::size_t f = 0; f < nf; ++f) c->field(b, f)[a] = c->cells[a * c->nb + b][f];
+      }
+    }
+    c->cells = {};
+  }
+  std::vector<double*> ptrs(nf);
+  std::vector<Column*> lat;
+  LateralScratch lw;
+
+  // One sample per step: the samples are reserved for the course's steps, counted first.
+  std::size_t steps = 1;
+  for (CourseClock k(pr); k.running(); ++steps) {
+    if (k.session_due()) k.start_session();
+    k.advance(k.step());
+  }
+  for (auto& c : cols) c->run.samples.reserve(steps);
+  CourseClock clock(pr);
+  for (auto& c : cols) c->sample(clock.t, clock.last);
+  while (clock.running()) {
+    if (clock.session_due()) {
+      for (auto& c : cols) c->start_session(clock.next);
+      clock.start_session();
+    }
+    const double step = clock.step();
+    const double since = clock.t + step - clock.last;
+    // The reactions of every column at once: per layer, the columns with its baseline in one
+    // call over their compartments (contiguous in the layer's storage).
+    for (std::size_t l = 0; l < skin::kLayers; ++l) {
+      std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
+      const Baseline* b = nullptr;
+      auto flush = [&]() {
+        if (n == 0) return;
+        for (std::size_t f = 0; f < nf; ++f) ptrs[f] = store[l].data.data() + f * store[l].n + from;
+        reactor.react_soa(*b, ptrs, n, step);
+        from += n;
+        n = 0;
+      };
+      for (const auto& c : cols) {
+        const std::size_t k = c->layer_count[l];
+        if (k == 0) continue;
+        if (n > 0 && !(*b == c->run.base[l])) flush();
+        b = &c->run.base[l];
+        n += k;
+      }
+      flush();
+    }
+    for (auto& c : cols) c->set_epidermis(since);
+    // Lateral transport: the columns on one mesh together.
+    lat.clear();
+    for (auto& c : cols) {
+      if (c->na < 2) continue;
+      if (!lat.empty() && !same_mesh(*lat.front(), *c)) {
+        lateral(lat, step, lw);
+        lat.clear();
+      }
+      lat.push_back(c.get());
+    }
+    if (!lat.empty()) lateral(lat, step, lw);
     // Then vertical exchange between the bands, annulus by annulus (the 3D engine's diffusion,
     // averaged over the area): growth factors spread over about a millimetre before they decay,
     // so the thin papillary dermis shares its mediators with the epidermis and the reticular
     // dermis.
-    if (pr.exchange) exchange_bands(specs, capacity, bands, cells, na, step, scratch);
-    t += step;
-    sample(t, last);
-    dt = std::min(age_limited_step(pr.max_dt, t - last), dt * 1.1);
-  }
-  run.final_cell.assign(na, {});
-  for (std::size_t a = 0; a < na; ++a) {
-    for (std::size_t k = 0; k < skin::kLayers; ++k) {
-      if (!(layer_h[k] > 0.0)) run.final_cell[a][k] = baseline_state(run.base[k]);
-    }
-    for (std::size_t b = 0; b < nb; ++b) {
-      const double w = bands[b].h() / layer_h[bands[b].layer];
-      for (std::size_t f = 0; f < nf; ++f) {
-        run.final_cell[a][bands[b].layer][f] += w * cells[a * nb + b][f];
+    for (auto& c : cols) {
+      if (c->pr.exchange) {
+        exchange_bands(c->specs, c->capacity, c->bands, c->band_ptr, c->band_stride, c->na, step,
+                       c->scratch);
       }
     }
+    clock.advance(step);
+    for (auto& c : cols) c->sample(clock.t, clock.last);
   }
-  // Session summaries.
-  for (std::size_t q = 0; q < run.sessions.size(); ++q) {
-    SessionSummary& ss = run.sessions[q];
-    const double t0 = ss.start;
-    const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
-    ss.barrier_time = barrier_recovery_time(p, *session_channel[q], session_rho[q]);
-    ss.closure_time = session_channel[q]->closure_time;
-    for (const auto& s : run.samples) {
-      if (s.t < t0 || s.t > t1) continue;
-      if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
-    }
-    ss.neutrophil_peak = run.peak_time(Layer::PapillaryDermis, "neutrophils", t0, t1) - t0;
-    ss.macrophage_peak = run.peak_time(Layer::PapillaryDermis, "macrophages", t0, t1) - t0;
-  }
-  return run;
+  for (auto& c : cols) out.push_back(c->finish());
+  return out;
+}
+
+ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr) {
+  return std::move(run_columns(p, std::span<const skin::SkinProfile>(&prof, 1),
+                               std::span<const ColumnProtocol>(&pr, 1))
+                       .front());
 }
 
 }  // namespace mnsim::healing

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -144,5 +145,12 @@ SessionDose session_dose(const ColumnProtocol& pr, std::size_t i);
 
 /// Runs the reduced driver. Throws std::invalid_argument on an inconsistent protocol.
 ColumnRun run_column(const Params& p, const skin::SkinProfile& prof, const ColumnProtocol& pr);
+
+/// run_column for several columns (profs[i] with prs[i]), each result identical bit for bit to
+/// run_column's. Columns on the same course (session times, end time, largest step) are stepped
+/// together: the reactions of all in one batch, the lateral transport of the columns on one unit
+/// cell in one batch (a patient's columns under its scar floors; docs/cohort.md, "Cost").
+std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinProfile> profs,
+                                   std::span<const ColumnProtocol> prs);
 
 }  // namespace mnsim::healing

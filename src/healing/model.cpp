@@ -180,8 +180,15 @@ struct Reactor::Scratch {
   std::vector<const double*> start_p;
   std::vector<std::ptrdiff_t> cell;  // kBlock per layer: the block's cells of that layer
   std::array<std::size_t, skin::kLayers> count{};
+  std::array<State*, kBlock> state{};  // react_groups: the run's states
+  std::vector<double*> ext;            // react_soa: the run's cells in the caller's storage
   explicit Scratch(std::size_t nf)
-      : now(nf * kBlock), start(nf * kBlock), now_p(nf), start_p(nf), cell(kLayerCount * kBlock) {
+      : now(nf * kBlock),
+        start(nf * kBlock),
+        now_p(nf),
+        start_p(nf),
+        cell(kLayerCount * kBlock),
+        ext(nf) {
     for (std::size_t f = 0; f < nf; ++f) {
       now_p[f] = now.data() + f * kBlock;
       start_p[f] = start.data() + f * kBlock;
@@ -228,11 +235,19 @@ void Reactor::react(const Baseline& b, State& s, double dt) {
 
 void Reactor::react_states(const Baselines& base, std::span<const std::size_t> layer,
                            std::span<State> states, double dt) {
-  if (layer.size() != states.size()) {
-    throw std::invalid_argument("react_states: one layer per state");
-  }
-  if (std::any_of(layer.begin(), layer.end(), [](std::size_t l) { return l >= kLayerCount; })) {
-    throw std::invalid_argument("react_states: layer index out of range");
+  const StateGroup one{&base, layer, states};
+  react_groups(std::span<const StateGroup>(&one, 1), dt);
+}
+
+MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
+  for (const StateGroup& g : groups) {
+    if (g.layer.size() != g.states.size()) {
+      throw std::invalid_argument("react_states: one layer per state");
+    }
+    if (std::any_of(g.layer.begin(), g.layer.end(),
+                    [](std::size_t l) { return l >= kLayerCount; })) {
+      throw std::invalid_argument("react_states: layer index out of range");
+    }
   }
   if (!(dt > 0.0)) return;
   prepare(dt);
@@ -240,30 +255,59 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   Scratch& w = *scratch_;
   // The states of one layer, kBlock at a time (cells are independent: the order does not matter).
   auto run = [&](const Baseline& b, std::size_t n) {
-    const std::ptrdiff_t* idx = w.cell.data();
     // Only the n lanes in use (the processes run over n cells), the start values with them (one
     // pass: a copy per field was a library call per field for the reduced driver's few cells).
-    for (std::size_t q = 0; q < n; ++q) {
-      const State& s = states[static_cast<std::size_t>(idx[q])];
-      for (std::size_t f = 0; f < nf; ++f) w.now[f * kBlock + q] = w.start[f * kBlock + q] = s[f];
+    // Field by field: contiguous writes, the states' rows read in step.
+    State* const* st = w.state.data();
+    for (std::size_t f = 0; f < nf; ++f) {
+      double* __restrict now = w.now.data() + f * kBlock;
+      double* __restrict start = w.start.data() + f * kBlock;
+      for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = (*st[q])[f];
     }
     apply(w.cells(n, dt, b));
-    for (std::size_t q = 0; q < n; ++q) {
-      State& s = states[static_cast<std::size_t>(idx[q])];
-      for (std::size_t f = 0; f < nf; ++f) s[f] = w.now[f * kBlock + q];
+    for (std::size_t f = 0; f < nf; ++f) {
+      const double* __restrict now = w.now.data() + f * kBlock;
+      for (std::size_t q = 0; q < n; ++q) (*st[q])[f] = now[q];
     }
   };
   for (std::size_t l = 0; l < kLayerCount; ++l) {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < states.size(); ++i) {
-      if (layer[i] != l) continue;
-      w.cell[n++] = static_cast<std::ptrdiff_t>(i);
-      if (n == kBlock) {
-        run(base[l], n);
-        n = 0;
+    const Baseline* block = nullptr;  // the baseline of the run being filled
+    for (const StateGroup& g : groups) {
+      const Baseline& b = (*g.base)[l];
+      for (std::size_t i = 0; i < g.states.size(); ++i) {
+        if (g.layer[i] != l) continue;
+        if (n > 0 && !(*block == b)) {  // another baseline: a run of its own
+          run(*block, n);
+          n = 0;
+        }
+        block = &b;
+        w.state[n++] = &g.states[i];
+        if (n == kBlock) {
+          run(b, n);
+          n = 0;
+        }
       }
     }
-    if (n > 0) run(base[l], n);
+    if (n > 0) run(*block, n);
+  }
+}
+
+MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
+                                     std::size_t n, double dt) {
+  const std::size_t nf = names_.size();
+  if (fields.size() != nf) throw std::invalid_argument("react_soa: one pointer per field");
+  if (!(dt > 0.0) || n == 0) return;
+  prepare(dt);
+  Scratch& w = *scratch_;
+  // The processes work on the cells in place, kBlock at a time, with the start values copied.
+  for (std::size_t q0 = 0; q0 < n; q0 += kBlock) {
+    const std::size_t m = std::min(kBlock, n - q0);
+    for (std::size_t f = 0; f < nf; ++f) {
+      w.ext[f] = fields[f] + q0;
+      std::memcpy(w.start.data() + f * kBlock, w.ext[f], m * sizeof(double));
+    }
+    apply(Cells{m, dt, w.ext.data(), w.start_p.data(), &b});
   }
 }
 

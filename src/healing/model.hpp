@@ -44,6 +44,7 @@ struct Baseline {
 
   /// From a skin profile layer (converts kg/m^3 -> mg/mL (same), cells/m^3 -> cells/mm^3).
   static Baseline from_profile(const skin::SkinProfile& prof, skin::Layer l);
+  bool operator==(const Baseline&) const = default;
 };
 using Baselines = std::array<Baseline, skin::kLayers>;
 Baselines baselines_from_profile(const skin::SkinProfile& prof);
@@ -220,6 +221,20 @@ class Reactor {
   /// Throws std::invalid_argument for a layer index out of range.
   void react_states(const Baselines& base, std::span<const std::size_t> layer,
                     std::span<State> states, double dt);
+  /// Several groups of states, each with its own baselines (the reduced model's columns of one
+  /// patient), advanced by dt (h) together: each state gets exactly what react_states on its
+  /// group gives (cells are independent), but the cells of every group whose baseline of a layer
+  /// is the same share the runs of that layer, so a process's loop runs over more cells at once.
+  struct StateGroup {
+    const Baselines* base = nullptr;
+    std::span<const std::size_t> layer;
+    std::span<State> states;
+  };
+  void react_groups(std::span<const StateGroup> groups, double dt);
+  /// n cells of one layer (baseline b) stored field by field: fields[slot][i] is cell i's value
+  /// of that field (one pointer per field of the model, in slot order), advanced by dt (h) in
+  /// place, each cell exactly as react_states would advance it.
+  void react_soa(const Baseline& b, std::span<double* const> fields, std::size_t n, double dt);
   /// Advances every skin voxel of a FieldSet (fields found by name) by dt (h). `layer_of` gives,
   /// for every padded cell index (grid.at), the skin::Layer value (0 = outside, skipped).
   /// Deterministic and independent of the thread count (cells are independent).

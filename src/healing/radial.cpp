@@ -7,6 +7,7 @@
 #include <span>
 #include <stdexcept>
 
+#include "core/kernel.hpp"
 #include "healing/tridiagonal.hpp"
 
 namespace mnsim::healing {
@@ -176,6 +177,86 @@ void radial_transport_implicit(const RadialMesh& m, double* u, double D, double 
   for (std::size_t i = 0; i < n; ++i) u[i] = std::max(pr[i], 0.0);
 }
 
+MNSIM_KERNEL void radial_transport_implicit_many(const RadialMesh& m, double* u, std::size_t lanes,
+                                                 const double* D, double dt,
+                                                 const double* attractant, double chi) {
+  const std::size_t n = m.size();
+  if (n < 2 || !(dt > 0.0) || lanes == 0) return;
+  const bool taxis = attractant != nullptr && chi != 0.0;
+  // The lanes that radial_transport_implicit would leave alone keep their values.
+  std::vector<char> skip(lanes, 0);
+  for (std::size_t j = 0; j < lanes; ++j) skip[j] = !(D[j] > 0.0) && !taxis ? 1 : 0;
+  // Row i of lane j at [i * lanes + j], as radial_transport_implicit builds and solves it.
+  std::vector<double> lo(n * lanes), di(n * lanes), up(n * lanes), rhs(n * lanes);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double ar = m.area[i];
+    double* d = di.data() + i * lanes;
+    double* r = rhs.data() + i * lanes;
+    const double* x = u + i * lanes;
+    for (std::size_t j = 0; j < lanes; ++j) {
+      d[j] = ar;
+      r[j] = ar * x[j];
+    }
+  }
+  std::fill(lo.begin(), lo.begin() + static_cast<std::ptrdiff_t>(lanes), 0.0);
+  std::fill(up.end() - static_cast<std::ptrdiff_t>(lanes), up.end(), 0.0);
+  for (std::size_t f = 0; f + 1 < n; ++f) {
+    // Flux from annulus f to f + 1: a u_f - b u_{f+1}.
+    const double g = m.face[f];
+    double* d0 = di.data() + f * lanes;
+    double* d1 = d0 + lanes;
+    double* uf = up.data() + f * lanes;
+    double* lf = lo.data() + (f + 1) * lanes;
+    const double* c0 = taxis ? attractant + f * lanes : nullptr;
+    for (std::size_t j = 0; j < lanes; ++j) {
+      double vp = 0.0, vm = 0.0;
+      if (taxis) {
+        const double v = g * chi * (c0[j + lanes] - c0[j]);
+        vp = v < 0.0 ? 0.0 : v;    // std::max(v, 0.0)
+        vm = -v < 0.0 ? 0.0 : -v;  // std::max(-v, 0.0)
+      }
+      const double a = dt * (g * D[j] + vp), b = dt * (g * D[j] + vm);
+      d0[j] += a;
+      uf[j] = -b;
+      d1[j] += b;
+      lf[j] = -a;
+    }
+  }
+  // solve_tridiagonal, lane by lane.
+  for (std::size_t i = 1; i < n; ++i) {
+    double* d = di.data() + i * lanes;
+    double* r = rhs.data() + i * lanes;
+    const double* l = lo.data() + i * lanes;
+    const double* dp = d - lanes;
+    const double* upp = up.data() + (i - 1) * lanes;
+    const double* rp = r - lanes;
+    for (std::size_t j = 0; j < lanes; ++j) {
+      const double q = l[j] / dp[j];
+      d[j] -= q * upp[j];
+      r[j] -= q * rp[j];
+    }
+  }
+  {
+    double* r = rhs.data() + (n - 1) * lanes;
+    const double* d = di.data() + (n - 1) * lanes;
+    for (std::size_t j = 0; j < lanes; ++j) r[j] /= d[j];
+  }
+  for (std::size_t i = n - 1; i-- > 0;) {
+    double* r = rhs.data() + i * lanes;
+    const double* rn = r + lanes;
+    const double* upi = up.data() + i * lanes;
+    const double* d = di.data() + i * lanes;
+    for (std::size_t j = 0; j < lanes; ++j) r[j] = (r[j] - upi[j] * rn[j]) / d[j];
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* r = rhs.data() + i * lanes;
+    double* x = u + i * lanes;
+    for (std::size_t j = 0; j < lanes; ++j) {
+      if (skip[j] == 0) x[j] = r[j] < 0.0 ? 0.0 : r[j];  // std::max(r, 0.0)
+    }
+  }
+}
+
 RadialDiffusionStep::RadialDiffusionStep(const RadialMesh& m, double D, double dt) : mesh_(&m) {
   reset(m, D, dt);
 }
@@ -203,7 +284,7 @@ void RadialDiffusionStep::reset(const RadialMesh& m, double D, double dt) {
   rhs_.assign(n, 0.0);
 }
 
-void RadialDiffusionStep::apply_many(double* u, std::size_t m) const {
+MNSIM_KERNEL void RadialDiffusionStep::apply_many(double* u, std::size_t m) const {
   if (!active_) return;
   const std::size_t n = mesh_->size();
   for (std::size_t i = 0; i < n; ++i) {

@@ -60,6 +60,14 @@ RadialMesh radial_mesh(double r_in, double R, int n);
 void radial_transport_implicit(const RadialMesh& m, double* u, double D, double dt,
                                const double* attractant = nullptr, double chi = 0.0);
 
+/// radial_transport_implicit on m profiles at once, interleaved: u[i * m + j] and
+/// attractant[i * m + j] are annulus i of profile j, D[j] its diffusivity; dt and chi are shared.
+/// Each profile gets what radial_transport_implicit gives it alone (the same operations: identical
+/// results); the independent systems fill the latency of the divisions.
+void radial_transport_implicit_many(const RadialMesh& m, double* u, std::size_t lanes,
+                                    const double* D, double dt, const double* attractant,
+                                    double chi);
+
 /// radial_transport_implicit without chemotaxis, factorised once for (mesh, D, dt) and applied
 /// to many profiles (identical results).
 class RadialDiffusionStep {

@@ -45,8 +45,9 @@ struct TridiagonalFactor {
   }
   /// solve() for m right-hand sides at once, interleaved: rhs[i * m + j] is row i of system j
   /// (n * m values, n the factored size). Each system sees solve()'s arithmetic (identical
-  /// results); the independent systems fill the latency of the divisions.
-  void solve_many(double* rhs, std::size_t m) const {
+  /// results); the independent systems fill the latency of the divisions. Always inlined, so that
+  /// a multiversioned caller (core/kernel.hpp) gets it in its own instruction set.
+  __attribute__((always_inline)) void solve_many(double* rhs, std::size_t m) const {
     const std::size_t n = diag.size();
     if (n == 0 || m == 0) return;
     for (std::size_t i = 1; i < n; ++i) {

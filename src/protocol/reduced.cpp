@@ -9,6 +9,9 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "core/constants.hpp"
 #include "core/data_dir.hpp"
@@ -142,7 +145,43 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   cp.max_dt = time_step / kHour;
   // Each wound resolved on the unit cell around its channel (healing::ColumnProtocol::annuli).
   cp.annuli = kReducedAnnuli;
-  const healing::ColumnRun run = healing::run_column(p, prof, cp);
+
+  // The columns under the scar floors (below) that the scars need, known before the run so that
+  // they run together with the treated skin's column (healing::run_columns: the same course, so
+  // one batch; each column's results are those of its own run_column).
+  constexpr int kFloorNodes = 8;
+  const double bottom = prof.top_of(Layer::Hypodermis);
+  // The column of node k (floor depth k / kFloorNodes of the dermis) and deficit.
+  auto floor_column = [&](int k, double deficit, skin::SkinProfile& below,
+                          healing::ColumnProtocol& cs) {
+    below =
+        k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
+    cs = cp;
+    for (auto& d : cs.doses) d.bled = d.depth * 1e-6 > below.plexus_depth;
+    cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = deficit;
+    cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = deficit;
+  };
+  std::vector<std::pair<int, double>> keys;  // (node, deficit) of the columns run with `run`
+  std::vector<skin::SkinProfile> profs{prof};
+  std::vector<healing::ColumnProtocol> protos{cp};
+  auto need = [&](int k, double deficit) {
+    if (k == kFloorNodes || (k == 0 && !(deficit > 0.0))) return;
+    const auto key = std::make_pair(k, deficit);
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) return;
+    keys.push_back(key);
+    floor_column(k, deficit, profs.emplace_back(), protos.emplace_back());
+  };
+  for (const auto& s : scars) {
+    for (double f : s.floor) {  // as under_floor below
+      if (!(bottom > 0.0) || f >= bottom) continue;
+      const double u = std::max(0.0, f) / bottom * kFloorNodes;
+      const int k = std::min(static_cast<int>(u), kFloorNodes - 1);
+      need(k, s.deficit);
+      if (u - static_cast<double>(k) > 0.0) need(k + 1, s.deficit);
+    }
+  }
+  std::vector<healing::ColumnRun> runs = healing::run_columns(p, profs, protos);
+  const healing::ColumnRun run = std::move(runs.front());
 
   PatientOutcome o;
   const auto n_sessions = static_cast<double>(times_s.size());
@@ -191,8 +230,6 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   // floor depths and per deficit, interpolated in depth (docs/model.md, "Scar remodelling"); a
   // node's column is run only when a floor needs it. Each node holds its values at every outcome
   // time.
-  constexpr int kFloorNodes = 8;
-  const double bottom = prof.top_of(Layer::Hypodermis);
   const std::size_t nt = outcome_s.size();
   // Per (node, deficit) and outcome time: the rise and the share of the scar matrix left in the
   // reticular dermis (what is left of a tethering band's matrix).
@@ -201,6 +238,20 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   };
   using Floors = std::vector<Floor>;
   std::map<std::pair<int, double>, Floors> floors;
+  auto floors_of = [&](const healing::ColumnRun& sr, const skin::SkinProfile& below,
+                       double deficit) {
+    Floors fl(nt);
+    for (std::size_t j = 0; j < nt; ++j) {
+      const double t = outcome_s[j] / kHour;
+      fl[j].rise = column_rise(sr, p, below, t);
+      if (deficit > 0.0) fl[j].left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
+    }
+    return fl;
+  };
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    floors.emplace(keys[i], floors_of(runs[i + 1], profs[i + 1], keys[i].second));
+  }
+  runs.clear();
   auto node = [&](int k, double deficit) -> Floors {
     if (k == kFloorNodes) return Floors(nt);  // no dermis left under the floor
     const auto key = std::make_pair(k, deficit);
@@ -210,21 +261,11 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
       for (std::size_t j = 0; j < nt; ++j) {
         fl[j].rise = column_rise(run, p, prof, outcome_s[j] / kHour);
       }
-    } else {
-      const skin::SkinProfile below =
-          k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
-      healing::ColumnProtocol cs = cp;
-      for (auto& d : cs.doses) d.bled = d.depth * 1e-6 > below.plexus_depth;
-      cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] =
-          deficit;
-      cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] =
-          deficit;
-      const healing::ColumnRun sr = healing::run_column(p, below, cs);
-      for (std::size_t j = 0; j < nt; ++j) {
-        const double t = outcome_s[j] / kHour;
-        fl[j].rise = column_rise(sr, p, below, t);
-        if (deficit > 0.0) fl[j].left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
-      }
+    } else {  // a column not foreseen above (none, as the floors are enumerated): run alone
+      skin::SkinProfile below;
+      healing::ColumnProtocol cs;
+      floor_column(k, deficit, below, cs);
+      fl = floors_of(healing::run_column(p, below, cs), below, deficit);
     }
     floors.emplace(key, fl);
     return fl;
@@ -346,6 +387,13 @@ std::unique_ptr<devices::Device> reduced_roller(const std::string& model, double
   return dev;
 }
 }  // namespace
+
+void keep_memory_for_patients() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
 
 void check_roller_length(const std::string& model, double needle_length) {
   (void)reduced_roller(model, needle_length);

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <span>
+#include <vector>
 
 #include "healing/column.hpp"
 #include "skin/atlas.hpp"
@@ -235,6 +237,70 @@ TEST(HealingColumn, PerSessionDosesMatchTheOneDoseProtocolAndOrderTheResponse) {
   ColumnProtocol bad = listed;
   bad.doses.pop_back();
   EXPECT_THROW(run_column(P(), testing::cheek_profile(), bad), std::invalid_argument);
+}
+
+// Columns stepped together (run_columns: a patient's treated skin and the columns under its scar
+// floors, reacted and transported in batches) give each column what run_column gives it alone,
+// bit for bit: on one course with different profiles and deficits (one batch), with a column of
+// other baselines (its own runs of cells), one well mixed (no lateral transport) and one on
+// another course (run alone).
+TEST(HealingColumn, ColumnsSteppedTogetherGiveEachColumnItsOwnRunBitForBit) {
+  ColumnProtocol base = lotfi();
+  base.session_times = {0.0, 14 * kDay};
+  base.end_time = 30 * kDay;
+  base.annuli = 6;
+  const skin::SkinProfile cheek = testing::cheek_profile();
+  std::vector<skin::SkinProfile> profs = {cheek,
+                                          skin::profile_below(cheek, 200e-6),
+                                          skin::profile_below(cheek, 900e-6),
+                                          testing::cheek_profile(1.3, 0.8),
+                                          cheek,
+                                          cheek};
+  std::vector<ColumnProtocol> prs(profs.size(), base);
+  prs[1].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = 0.3;
+  prs[1].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.3;
+  prs[2].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.4;
+  prs[2].doses.assign(2, SessionDose{base.density, base.depth, base.radius, false, nullptr});
+  prs[4].annuli = 0;            // well mixed
+  prs[5].end_time = 20 * kDay;  // another course
+  const std::vector<ColumnRun> together = run_columns(P(), profs, prs);
+  ASSERT_EQ(together.size(), profs.size());
+  for (std::size_t i = 0; i < profs.size(); ++i) {
+    SCOPED_TRACE(i);
+    const ColumnRun alone = run_column(P(), profs[i], prs[i]);
+    const ColumnRun& t = together[i];
+    ASSERT_EQ(alone.samples.size(), t.samples.size());
+    for (std::size_t q = 0; q < t.samples.size(); ++q) {
+      const ColumnSample &x = alone.samples[q], &y = t.samples[q];
+      ASSERT_EQ(x.t, y.t);
+      ASSERT_EQ(x.erythema, y.erythema);
+      ASSERT_EQ(x.tewl_excess, y.tewl_excess);
+      for (std::size_t k = 0; k < skin::kLayers; ++k) {
+        for (std::size_t f = 0; f < kMaxFields; ++f) ASSERT_EQ(x.s[k][f], y.s[k][f]) << q;
+      }
+    }
+    ASSERT_EQ(alone.final_cell.size(), t.final_cell.size());
+    for (std::size_t a = 0; a < t.final_cell.size(); ++a) {
+      for (std::size_t k = 0; k < skin::kLayers; ++k) {
+        for (std::size_t f = 0; f < kMaxFields; ++f) {
+          EXPECT_EQ(alone.final_cell[a][k][f], t.final_cell[a][k][f]);
+        }
+      }
+    }
+    ASSERT_EQ(alone.sessions.size(), t.sessions.size());
+    for (std::size_t q = 0; q < t.sessions.size(); ++q) {
+      EXPECT_EQ(alone.sessions[q].barrier_time, t.sessions[q].barrier_time);
+      EXPECT_EQ(alone.sessions[q].erythema_time, t.sessions[q].erythema_time);
+      EXPECT_EQ(alone.sessions[q].neutrophil_peak, t.sessions[q].neutrophil_peak);
+      EXPECT_EQ(alone.sessions[q].macrophage_peak, t.sessions[q].macrophage_peak);
+    }
+  }
+  // The batch is not a no-op: the columns differ from each other.
+  EXPECT_NE(together[0].collagen_change(Layer::ReticularDermis, base.end_time),
+            together[1].collagen_change(Layer::ReticularDermis, base.end_time));
+  EXPECT_THROW(run_columns(P(), std::span<const skin::SkinProfile>(profs).first(2),
+                           std::span<const ColumnProtocol>(prs).first(1)),
+               std::invalid_argument);
 }
 
 }  // namespace
