@@ -145,6 +145,9 @@ TEST(ReducedRf, CohortSimulationDepositsTheHeat) {
   const PatientOutcome with = M().simulate(pt, pr);
   pr.zone_reached = devices::ThermalZone{};
   const PatientOutcome without = M().simulate(pt, pr);
+  RecordProperty("reticular_collagen_change_with", std::to_string(with.reticular_collagen_change));
+  RecordProperty("reticular_collagen_change_without",
+                 std::to_string(without.reticular_collagen_change));
   EXPECT_EQ(with.depth_reached, without.depth_reached);
   EXPECT_LT(with.reticular_collagen_change, without.reticular_collagen_change - 0.005);
 }
@@ -165,6 +168,8 @@ TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {
   ASSERT_EQ(plan.device_settings, 3);  // the catalogued cartridge at 1, 2 and 3 passes
   ASSERT_FALSE(plan.evaluated.empty());
   for (const PlanEntry& e : plan.evaluated) {
+    RecordProperty("entry_" + std::to_string(e.passes) + "_" + std::to_string(e.protocol.sessions),
+                   e.excluded.empty() ? std::to_string(e.nominal.depth_reduction_pct) : e.excluded);
     EXPECT_EQ(e.kind, "rf");
     if (e.excluded == "does not puncture") continue;
     ASSERT_TRUE(e.protocol.zone_reached.has_value());
