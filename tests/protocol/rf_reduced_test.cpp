@@ -153,7 +153,9 @@ TEST(ReducedRf, CohortSimulationDepositsTheHeat) {
 }
 
 TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {
+  // The abdomen (dermis 1.5 mm in women): the catalogued 1.5 mm cartridge stays in the dermis.
   PlanPatient p;
+  p.spec.site = "abdomen";
   p.spec.age_years = 28;
   p.spec.scars.push_back(outcomes::scar_geometry(
       *lesions::mid_range_lesion("rolling", lesions::default_lesion_data())));
@@ -167,6 +169,7 @@ TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {
   const Plan plan = make_plan(M(), p, 2);
   ASSERT_EQ(plan.device_settings, 3);  // the catalogued cartridge at 1, 2 and 3 passes
   ASSERT_FALSE(plan.evaluated.empty());
+  const PlanEntry* simulated = nullptr;
   for (const PlanEntry& e : plan.evaluated) {
     RecordProperty("entry_" + std::to_string(e.passes) + "_" + std::to_string(e.protocol.sessions),
                    e.excluded.empty() ? std::to_string(e.nominal.depth_reduction_pct) : e.excluded);
@@ -174,7 +177,16 @@ TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {
     if (e.excluded == "does not puncture") continue;
     ASSERT_TRUE(e.protocol.zone_reached.has_value());
     EXPECT_TRUE(e.protocol.zone_reached->coagulated());
+    if (e.excluded != "past the dermis") simulated = &e;
   }
+  // A protocol the planner simulated did so with its heat: without the zone it differs.
+  ASSERT_NE(simulated, nullptr);
+  ReducedProtocol cold = simulated->protocol;
+  cold.zone_reached = devices::ThermalZone{};
+  const skin::SkinProfile prof = skin::default_atlas().make_profile(
+      p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  const PatientOutcome o = M().simulate(prof, p.spec.scars, cold);
+  EXPECT_NE(o.reticular_collagen_change, simulated->nominal.reticular_collagen_change);
 }
 
 }  // namespace
