@@ -5,10 +5,11 @@
 //   OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1 build/release/bench/rf_bench
 //       --benchmark_repetitions=3   (one command line)
 //
-// BM_Session/{0,1}: one session of the RF cartridge on the tissue of examples/01 (the default
+// BM_Session/{0,1}/{hours}: one session of the RF cartridge on the tissue of examples/01 (the default
 // 1 x 1 cm cheek patch at 100 um with its three scars), as `mnsim run` does it: the device stage
 // (punctures, and for RF the needle's thermal solve), the injury deposited into a fresh engine,
-// and the healing followed for `hours` with the run's own step control. Arg 0: the same needles
+// and the healing followed for `hours` (48 h; 672 h = the 4 weeks to the next session of a
+// monthly course) with the run's own step control. Arg 0: the same needles
 // insulated past the depth they reach (no electrode in the skin: a mechanical session with the
 // same punctures); 1: RF, 20 mJ in 50 ms (each iteration a new energy by 1 nJ so that the
 // thermal solve is not answered from thermal::coagulation_zone's memo). Compare the CPU column.
@@ -34,8 +35,6 @@
 namespace {
 
 using namespace mnsim;
-
-constexpr double kFollowUpH = 48.0;
 
 struct Patch {
   Table scenario;
@@ -63,6 +62,7 @@ devices::DeviceSpec rf_spec(double insulated, double energy) {
 void BM_Session(benchmark::State& state) {
   static Patch patch;
   const bool rf = state.range(0) != 0;
+  const auto hours = static_cast<double>(state.range(1));
   devices::Technique tq = devices::Technique::defaults();
   tq.passes = 1;
   const grid::Grid& g = patch.tissue.grid();
@@ -75,16 +75,19 @@ void BM_Session(benchmark::State& state) {
     energy += 1e-9;
     healing::Engine engine(patch.tissue, patch.p);
     const healing::InjuryTally tally = engine.apply_session(st.punctures);
-    engine.stepper().advance_to(kFollowUpH * 3600.0);
+    engine.stepper().advance_to(hours * 3600.0);
     coag = tally.coag_volume * 1e9;
     punctures = static_cast<double>(st.punctures.size());
     benchmark::ClobberMemory();
   }
   state.counters["punctures"] = punctures;
   state.counters["coag_volume_mm3"] = coag;
-  state.counters["follow_up_h"] = kFollowUpH;
+  state.counters["follow_up_h"] = hours;
 }
-BENCHMARK(BM_Session)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK(BM_Session)
+    ->ArgsProduct({{0, 1}, {48, 672}})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 void BM_Zone(benchmark::State& state) {
   // The test cheek profile of tests/support/skin.hpp: epidermis 62 um, dermis to 1.062 mm.
