@@ -5,10 +5,10 @@
 //   OMP_WAIT_POLICY=passive OMP_NUM_THREADS=1 build/release/bench/rf_bench
 //       --benchmark_repetitions=3   (one command line)
 //
-// BM_Session/{0,1}/{hours}: one session of the RF cartridge on the tissue of examples/01 (the default
-// 1 x 1 cm cheek patch at 100 um with its three scars), as `mnsim run` does it: the device stage
-// (punctures, and for RF the needle's thermal solve), the injury deposited into a fresh engine,
-// and the healing followed for `hours` (48 h; 672 h = the 4 weeks to the next session of a
+// BM_Session/{0,1}/{hours}: one session of the RF cartridge on the tissue of examples/01 (the
+// default 1 x 1 cm cheek patch at 100 um with its three scars), as `mnsim run` does it: the device
+// stage (punctures, and for RF the needle's thermal solve), the injury deposited into a fresh
+// engine, and the healing followed for `hours` (48 h; 672 h = the 4 weeks to the next session of a
 // monthly course) with the run's own step control. Arg 0: the same needles
 // insulated past the depth they reach (no electrode in the skin: a mechanical session with the
 // same punctures); 1: RF, 20 mJ in 50 ms (each iteration a new energy by 1 nJ so that the
@@ -84,10 +84,7 @@ void BM_Session(benchmark::State& state) {
   state.counters["coag_volume_mm3"] = coag;
   state.counters["follow_up_h"] = hours;
 }
-BENCHMARK(BM_Session)
-    ->ArgsProduct({{0, 1}, {48, 672}})
-    ->Iterations(1)
-    ->Unit(benchmark::kSecond);
+BENCHMARK(BM_Session)->ArgsProduct({{0, 1}, {48, 672}})->Iterations(1)->Unit(benchmark::kSecond);
 
 void BM_Zone(benchmark::State& state) {
   // The test cheek profile of tests/support/skin.hpp: epidermis 62 um, dermis to 1.062 mm.

@@ -40,8 +40,7 @@ struct SessionDose {
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
   bool same_wound(const SessionDose& o) const {
     return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled &&
-           coag_radius == o.coag_radius && coag_top == o.coag_top &&
-           coag_bottom == o.coag_bottom;
+           coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom;
   }
 };
 

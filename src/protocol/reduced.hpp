@@ -64,10 +64,6 @@ struct ReducedProtocol {
   std::vector<SessionDevice> listed;            // session i < listed.size() uses listed[i]
   double density = 0.0;                         // punctures/m^2 per session; 0 = from the device
   double depth_reached = 0.0;                   // m; 0 = from the device and penetration model
-  // Each needle's coagulation zone (RF devices, Device::thermal_zone), given with depth_reached
-  // and density by a caller that asked the device already (the planner); nullopt: from the
-  // device when depth_reached or density is, else none.
-  std::optional<devices::ThermalZone> zone_reached;
   int sessions = 3;                             // sessions (a cohort may draw them per patient)
   // Per-patient distribution of the number of sessions (cohorts): (sessions, weight) pairs;
   // empty: every patient has `sessions`.
@@ -76,6 +72,11 @@ struct ReducedProtocol {
   double follow_up = 56 * kDay;  // s after the last session (the headline outcome time)
   std::vector<double> also_at;   // s after the last session: further outcome times
   double time_step = 6 * kHour;  // s, largest reaction step of the column driver
+
+  // Each needle's coagulation zone (RF devices, Device::thermal_zone), given with depth_reached
+  // and density by a caller that asked the device already (the planner); nullopt: from the
+  // device when depth_reached or density is, else none.
+  std::optional<devices::ThermalZone> zone_reached;
 
   /// The device and technique of session i (0-based).
   SessionDevice session_device(int i) const;
@@ -234,7 +235,8 @@ std::string default_grading_path();
 /// scenario). The device is given by what it delivers: `depth_reached` (m), `density`
 /// (punctures/m^2 per session), `wound_radius` (m, the needle track after recoil; 0: the
 /// roller's of data/outcomes.toml) and `zone` (each needle's coagulation zone, RF devices), e.g.
-/// from the device model, so its spec and technique are not inputs. The outcome time is the course's end_time.
+/// from the device model, so its spec and technique are not inputs. The outcome time is the
+/// course's end_time.
 struct ScenarioPrediction {
   double scar_depth_reduction_pct = 0.0;  // mean over the scenario's graded lesions
   double collagen_change_pct = 0.0;       // papillary dermis, (C1 + C3) at the end of the course

@@ -308,9 +308,8 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
   // with what the device delivered in this run.
-  const protocol::ScenarioPrediction side =
-      protocol::predict_scenario(patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius,
-                                 6 * kHour, o.zone);
+  const protocol::ScenarioPrediction side = protocol::predict_scenario(
+      patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius, 6 * kHour, o.zone);
   o.barrier_recovery_hours = side.outcome.barrier_hours;
   o.channel_closure_hours = side.outcome.channel_closure_hours;
   o.channel_course = side.outcome.channel_course;

@@ -204,7 +204,8 @@ CoagulationZone coagulation_zone(const RfPulse& pulse, const skin::SkinProfile& 
     key.rows.reserve(static_cast<std::size_t>(g.nz) * 2);
     for (int j = 0; j < g.nz; ++j) {
       const skin::Layer l = skin.layer_at(g.zc(j));
-      key.rows.push_back(static_cast<std::int8_t>(l == skin::Layer::Outside ? 0 : skin::layer_index(l)));
+      key.rows.push_back(
+          static_cast<std::int8_t>(l == skin::Layer::Outside ? 0 : skin::layer_index(l)));
       int nn = 0, ne = 0;
       for (int i = 0; i < g.nr; ++i) {
         nn += needle[g.at(i, j)];

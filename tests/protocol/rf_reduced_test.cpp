@@ -183,8 +183,8 @@ TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {
   ASSERT_NE(simulated, nullptr);
   ReducedProtocol cold = simulated->protocol;
   cold.zone_reached = devices::ThermalZone{};
-  const skin::SkinProfile prof = skin::default_atlas().make_profile(
-      p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  const skin::SkinProfile prof = skin::default_atlas().make_profile(p.spec.site, p.spec.age_years,
+                                                                    p.spec.sex, p.spec.fitzpatrick);
   const PatientOutcome o = M().simulate(prof, p.spec.scars, cold);
   EXPECT_NE(o.reticular_collagen_change, simulated->nominal.reticular_collagen_change);
 }
