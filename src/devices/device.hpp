@@ -103,6 +103,14 @@ class Device {
   /// Time the device spends on one stroke, s (default: length / speed).
   virtual double stroke_duration(const Stroke& s, const Technique& tq) const;
 
+  /// The thermal coagulation zone of one needle whose penetration at the technique's nominal
+  /// force is `nominal`, in `skin` (the RF kind's; docs/rf.md). Default: none (mechanical). What
+  /// `generate` attaches to each puncture and what the reduced model deposits as thermal injury.
+  virtual ThermalZone thermal_zone(const skin::SkinProfile& /*skin*/,
+                                   const mechanics::PenetrationResult& /*nominal*/) const {
+    return {};
+  }
+
   /// Every puncture of the technique inside `area`, ordered by (pass, stroke, time, needle).
   Punctures generate(const Technique& tq, const Rect& area, const skin::SkinProfile& skin,
                      const mechanics::PenetrationParams& mech, std::uint64_t seed) const;

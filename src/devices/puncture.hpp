@@ -34,4 +34,14 @@ struct Puncture {
 
 using Punctures = std::vector<Puncture>;
 
+/// The thermal coagulation zone one needle of a session deposits (an RF needle's, docs/rf.md):
+/// a spheroid on the channel's axis, `top` to `bottom` below the surface at the depth the
+/// needles reach under the technique's nominal force; all 0 for a mechanical needle.
+struct ThermalZone {
+  double radius = 0.0;  // m
+  double top = 0.0;     // m below the surface
+  double bottom = 0.0;  // m below the surface
+  bool coagulated() const { return radius > 0.0 && bottom > top; }
+};
+
 }  // namespace mnsim::devices

@@ -5,6 +5,7 @@
 // per session in the session's skin at the depth the needles reach (docs/rf.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -16,17 +17,11 @@ namespace mnsim::devices {
 
 namespace {
 
-class RfNeedles final : public Stamping {
+class RfNeedles final : public GridStamping {
  public:
   explicit RfNeedles(const Resolver& r) {
-    model_ = r.entry().id();
-    r.common_needle(needle_, material_);
-    rows_ = static_cast<int>(r.integer("rows"));
-    cols_ = static_cast<int>(r.integer("columns"));
-    pitch_ = r.quantity("pitch", Dim::Length);
-    needle_.length = r.quantity("needle_length", Dim::Length);
+    read_grid(r);
     insulated_ = r.quantity("insulated_length", Dim::Length);
-    press_rate_ = r.quantity("press_rate", Dim::Frequency);
     pulse_ = r.quantity("pulse_duration", Dim::Time);
     frequency_ = r.quantity("frequency", Dim::Frequency);
     const Settings& s = r.settings();
@@ -53,28 +48,8 @@ class RfNeedles final : public Stamping {
                          format_nice(pulse_, Dim::Time), press_rate_),
              "pulse_duration x press_rate below 1");
     }
-    for (int i = 0; i < rows_; ++i) {
-      for (int j = 0; j < cols_; ++j) {
-        offsets_.emplace_back((j - 0.5 * (cols_ - 1)) * pitch_, (i - 0.5 * (rows_ - 1)) * pitch_);
-      }
-    }
-    set_spacing_from_offsets();
   }
   std::string_view kind() const override { return "rf"; }
-  std::size_t needle_count() const override {
-    return static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-  }
-  double swath() const override { return rows_ * pitch_; }
-  double density_per_pass(const Technique& tq) const override {
-    const double f = 1.0 - tq.overlap;
-    return 1.0 / (pitch_ * pitch_ * f * f);
-  }
-  double needles_loaded(const Technique&) const override {
-    return static_cast<double>(needle_count());
-  }
-  double stroke_duration(const Stroke& s, const Technique& tq) const override {
-    return s.length / step(s, tq) / press_rate_;
-  }
   std::string describe() const override {
     return fmt::format(
         "RF microneedles '{}': {} x {} needles at {} pitch, {} long ({} insulated), {:g} mJ per "
@@ -83,19 +58,12 @@ class RfNeedles final : public Stamping {
         format_nice(pulse_, Dim::Time), frequency_ * 1e-6, press_rate_);
   }
 
- protected:
-  double step(const Stroke&, const Technique& tq) const override {
-    return cols_ * pitch_ * (1.0 - tq.overlap);
-  }
-  double rate() const override { return press_rate_; }
-  double contact_fraction(double) const override { return 0.0; }
-
-  void complete(Punctures& out, const skin::SkinProfile& skin,
-                const mechanics::PenetrationResult& nominal) const override {
+  ThermalZone thermal_zone(const skin::SkinProfile& skin,
+                           const mechanics::PenetrationResult& nominal) const override {
     // Needles that do not reach past their insulation have no electrode in the skin: no current
     // flows and they deposit no heat (docs/rf.md); their punctures are mechanical only.
     if (!nominal.punctured || nominal.depth < insulated_ + thermal::RfTissue::defaults().cell) {
-      return;
+      return {};
     }
     thermal::RfPulse p;
     p.needle_radius = 0.5 * needle_.diameter;
@@ -104,6 +72,14 @@ class RfNeedles final : public Stamping {
     p.energy = energy_;
     p.duration = pulse_;
     const thermal::CoagulationZone z = thermal::coagulation_zone(p, skin);
+    if (!z.coagulated()) return {};
+    return {z.radius, z.top, z.bottom};
+  }
+
+ protected:
+  void complete(Punctures& out, const skin::SkinProfile& skin,
+                const mechanics::PenetrationResult& nominal) const override {
+    const ThermalZone z = thermal_zone(skin, nominal);
     if (!z.coagulated()) return;
     // The zone moves with each needle's depth (the hand's force varies per stroke).
     for (Puncture& q : out) {
@@ -115,8 +91,7 @@ class RfNeedles final : public Stamping {
   }
 
  private:
-  int rows_ = 0, cols_ = 0;
-  double pitch_ = 0.0, press_rate_ = 0.0, insulated_ = 0.0, pulse_ = 0.0, frequency_ = 0.0;
+  double insulated_ = 0.0, pulse_ = 0.0, frequency_ = 0.0;
   double energy_ = 0.0;
 };
 
@@ -164,9 +139,9 @@ DeviceKind rf_kind() {
                     {"press_rate", T::Quantity, Dim::Frequency}};
   k.default_model = "rf_7x7_insulated";
   k.make = make_rf;
-  // The planner's reduced model has no thermal injury: it would rate an RF device as a
-  // mechanical one, so `mnsim plan` does not search this kind (docs/rf.md, "What is left").
-  k.search_passes = {};
+  // The planner searches the catalogued cartridge at 1, 2 and 3 passes; the reduced model
+  // deposits each needle's coagulation zone (Device::thermal_zone) as thermal injury.
+  k.search_passes = {1, 2, 3};
   return k;
 }
 

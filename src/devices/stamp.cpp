@@ -13,53 +13,14 @@ namespace mnsim::devices {
 
 namespace {
 
-class Stamp final : public Stamping {
+class Stamp final : public GridStamping {
  public:
-  explicit Stamp(const Resolver& r) {
-    model_ = r.entry().id();
-    r.common_needle(needle_, material_);
-    rows_ = static_cast<int>(r.integer("rows"));
-    cols_ = static_cast<int>(r.integer("columns"));
-    pitch_ = r.quantity("pitch", Dim::Length);
-    needle_.length = r.quantity("needle_length", Dim::Length);
-    press_rate_ = r.quantity("press_rate", Dim::Frequency);
-    for (int i = 0; i < rows_; ++i) {
-      for (int j = 0; j < cols_; ++j) {
-        offsets_.emplace_back((j - 0.5 * (cols_ - 1)) * pitch_, (i - 0.5 * (rows_ - 1)) * pitch_);
-      }
-    }
-    set_spacing_from_offsets();
-  }
+  explicit Stamp(const Resolver& r) { read_grid(r); }
   std::string_view kind() const override { return "stamp"; }
-  std::size_t needle_count() const override {
-    return static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-  }
-  double swath() const override { return rows_ * pitch_; }
-  double density_per_pass(const Technique& tq) const override {
-    const double f = 1.0 - tq.overlap;
-    return 1.0 / (pitch_ * pitch_ * f * f);
-  }
-  double needles_loaded(const Technique&) const override {
-    return static_cast<double>(needle_count());
-  }
-  double stroke_duration(const Stroke& s, const Technique& tq) const override {
-    return s.length / step(s, tq) / press_rate_;
-  }
   std::string describe() const override {
     return fmt::format("stamp '{}': {} x {} needles at {} pitch, {} long, {:g} presses/s", model_,
                        rows_, cols_, mm(pitch_), mm(needle_.length), press_rate_);
   }
-
- protected:
-  double step(const Stroke&, const Technique& tq) const override {
-    return cols_ * pitch_ * (1.0 - tq.overlap);
-  }
-  double rate() const override { return press_rate_; }
-  double contact_fraction(double) const override { return 0.0; }
-
- private:
-  int rows_ = 0, cols_ = 0;
-  double pitch_ = 0.0, press_rate_ = 0.0;
 };
 
 std::unique_ptr<Device> make_stamp(const Resolver& r) {

@@ -1,5 +1,6 @@
 // The base of devices that press a flat array of needles at discrete points along a stroke (the
-// automated pen and the stamp): the punctures of one stroke from the needles' offsets.
+// automated pen, the stamp and the RF cartridge): the punctures of one stroke from the needles'
+// offsets; GridStamping, the rows x columns grid the stamp and the RF cartridge share.
 #pragma once
 
 #include <cmath>
@@ -68,6 +69,56 @@ class Stamping : public Device {
 
   std::vector<std::pair<double, double>> offsets_;  // (along, across) the stroke, m
   double reach_ = 0.0;                              // largest needle distance from the centre
+};
+
+/// A flat rows x columns grid of needles at `pitch`, pressed `press_rate` times per second and
+/// moved one array length (less the technique's overlap) between presses: the stamp and the RF
+/// cartridge (docs/devices.md, "Stamp"; docs/rf.md).
+class GridStamping : public Stamping {
+ public:
+  std::size_t needle_count() const override {
+    return static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
+  }
+  double swath() const override { return rows_ * pitch_; }
+  double density_per_pass(const Technique& tq) const override {
+    const double f = 1.0 - tq.overlap;
+    return 1.0 / (pitch_ * pitch_ * f * f);
+  }
+  double needles_loaded(const Technique&) const override {
+    return static_cast<double>(needle_count());
+  }
+  double stroke_duration(const Stroke& s, const Technique& tq) const override {
+    return s.length / step(s, tq) / press_rate_;
+  }
+
+ protected:
+  /// Reads rows, columns, pitch, needle_length and press_rate (scenario key or catalog entry),
+  /// and lays out the grid.
+  template <class SettingsResolver>
+  void read_grid(const SettingsResolver& r) {
+    model_ = r.entry().id();
+    r.common_needle(needle_, material_);
+    rows_ = static_cast<int>(r.integer("rows"));
+    cols_ = static_cast<int>(r.integer("columns"));
+    pitch_ = r.quantity("pitch", Dim::Length);
+    needle_.length = r.quantity("needle_length", Dim::Length);
+    press_rate_ = r.quantity("press_rate", Dim::Frequency);
+    offsets_.clear();
+    for (int i = 0; i < rows_; ++i) {
+      for (int j = 0; j < cols_; ++j) {
+        offsets_.emplace_back((j - 0.5 * (cols_ - 1)) * pitch_, (i - 0.5 * (rows_ - 1)) * pitch_);
+      }
+    }
+    set_spacing_from_offsets();
+  }
+  double step(const Stroke&, const Technique& tq) const override {
+    return cols_ * pitch_ * (1.0 - tq.overlap);
+  }
+  double rate() const override { return press_rate_; }
+  double contact_fraction(double) const override { return 0.0; }
+
+  int rows_ = 0, cols_ = 0;
+  double pitch_ = 0.0, press_rate_ = 0.0;
 };
 
 }  // namespace mnsim::devices

@@ -239,6 +239,23 @@ void session_fractions(const Params& p, const skin::SkinProfile& prof, const Col
 }
 
 namespace {
+double zone_volume(const Params& p, const ColumnProtocol& pr, double a, double b);
+}  // namespace
+
+std::array<double, skin::kLayers> zone_fractions(const Params& p, const skin::SkinProfile& prof,
+                                                 const ColumnProtocol& pr) {
+  std::array<double, skin::kLayers> out{};
+  const double rho = pr.density * 1e-8;  // per um^2
+  for (int i = 0; i < skin::kLayers; ++i) {
+    const skin::Layer l = skin::layer_from_index(i);
+    const double top = prof.top_of(l) * 1e6, bot = prof.bottom_of(l) * 1e6;
+    if (!(bot > top)) continue;
+    out[static_cast<std::size_t>(i)] = rho * zone_volume(p, pr, top, bot) / (bot - top);
+  }
+  return out;
+}
+
+namespace {
 /// Slot of one of the healing model's fields (resolved once per name by the callers' statics).
 std::size_t slot_of(std::string_view name) {
   return static_cast<std::size_t>(healing_model().slot(name));
@@ -247,7 +264,8 @@ std::size_t slot_of(std::string_view name) {
 
 SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
   if (i < pr.doses.size()) return pr.doses[i];
-  return SessionDose{pr.density, pr.depth, pr.radius, pr.bled, pr.channel};
+  return SessionDose{pr.density, pr.depth,       pr.radius,   pr.bled,
+                     pr.channel, pr.coag_radius, pr.coag_top, pr.coag_bottom};
 }
 
 double age_limited_step(double max_dt, double age) {
@@ -314,10 +332,37 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
 
 namespace {
 
-/// Per annulus and band, what one session deposits ([annulus * bands + band]).
+/// Per annulus and band, what one session deposits ([annulus * bands + band]); `zone`: the share
+/// of it from the thermal coagulation zone (> 0 where the zone reaches).
 struct CellInjury {
-  std::vector<double> damage, keep, blood;
+  std::vector<double> damage, keep, blood, zone;
 };
+
+/// Squared radius (um^2) of the coagulation zone's cross-section at depth z (um), 0 outside it.
+double zone_radius2(const ColumnProtocol& pr, double z) {
+  const double c = 0.5 * (pr.coag_bottom - pr.coag_top);
+  if (!(pr.coag_radius > 0.0) || !(c > 0.0)) return 0.0;
+  const double u = (z - 0.5 * (pr.coag_top + pr.coag_bottom)) / c;
+  return u * u < 1.0 ? pr.coag_radius * pr.coag_radius * (1.0 - u * u) : 0.0;
+}
+
+/// Lumen radius (um) at depth z (um): the channel's above the depth reached, 0 below it.
+double lumen_radius(const Params& p, const ColumnProtocol& pr, double z) {
+  return z < pr.depth ? channel_radius(p, pr.radius, z, pr.depth) : 0.0;
+}
+
+/// Volume (um^3) of one zone between depths a and b (um) outside its channel's lumen (midpoint
+/// rule, 0.5 um steps, as session_fractions).
+double zone_volume(const Params& p, const ColumnProtocol& pr, double a, double b) {
+  const double lo = std::max(a, pr.coag_top), hi = std::min(b, pr.coag_bottom);
+  if (!(pr.coag_radius > 0.0) || !(hi > lo)) return 0.0;
+  double v = 0.0;
+  for (double z = lo + 0.25; z < hi; z += 0.5) {
+    const double r = lumen_radius(p, pr, z);
+    v += kPi * std::max(0.0, zone_radius2(pr, z) - r * r) * 0.5;
+  }
+  return v;
+}
 
 /// Annulus integral (um^2) of damage_at(p, r, .) over [a, b]: the lumen disc plus the halo's
 /// exponential tail, exactly.
@@ -348,8 +393,9 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
   c.damage.assign(na * nb, 0.0);
   c.keep.assign(na * nb, 1.0);
   c.blood.assign(na * nb, 0.0);
+  c.zone.assign(na * nb, 0.0);
   const double rho = pr.density * 1e-8;  // per um^2
-  std::vector<double> d_own(na), l_own(na), d_r(na), l_r(na), d_r0(na), l_r0(na);
+  std::vector<double> d_own(na), l_own(na), d_r(na), l_r(na), d_r0(na), l_r0(na), z_own(na);
   auto fill = [&](double r, std::vector<double>& d, std::vector<double>& l) {
     for (std::size_t i = 0; i < na; ++i) {
       const double a = mesh->edge[i], b = mesh->edge[i + 1];
@@ -363,7 +409,9 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
     const Band& band = bands[b];
     const double h = band.h();
     const double end = std::min(band.bot, pr.depth);
-    if (!(h > 0.0) || !(end > band.top) || !(rho > 0.0)) continue;
+    // The thermal zone's mean count outside the lumen (0 without a zone).
+    const double mz = h > 0.0 && rho > 0.0 ? rho * zone_volume(p, pr, band.top, band.bot) / h : 0.0;
+    if (!(h > 0.0) || !(end > band.top || mz > 0.0) || !(rho > 0.0)) continue;
     // Mean channel counts (as session_fractions, 0.5 um steps).
     double dsum = 0.0, lsum = 0.0;
     for (double z = band.top + 0.25; z < end; z += 0.5) {
@@ -372,17 +420,40 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
       lsum += kPi * r * r * 0.5;
     }
     const double m = rho * dsum / h, ml = rho * lsum / h;
-    const double dmean = 1.0 - std::exp(-m), keep_mean = std::exp(-p.matrix_loss * ml);
+    // The zone kills and denatures as the lumen does (healing::apply_puncture), without blood.
+    const double dmean = 1.0 - std::exp(-(m + mz)),
+                 keep_mean = std::exp(-p.matrix_loss * (ml + mz));
     if (!mesh) {
       c.damage[b] = dmean;
       c.keep[b] = keep_mean;
       c.blood[b] = ml;
+      c.zone[b] = mz;
       continue;
     }
     std::fill(d_own.begin(), d_own.end(), 0.0);
     std::fill(l_own.begin(), l_own.end(), 0.0);
+    std::fill(z_own.begin(), z_own.end(), 0.0);
+    // The own zone's ring between the lumen and the zone's edge, annulus by annulus, averaged
+    // over the band's depth.
+    if (mz > 0.0) {
+      const double lo = std::max(band.top, pr.coag_top), hi = std::min(band.bot, pr.coag_bottom);
+      const double dzz = std::min(1.0, 0.25 * (hi - lo));
+      for (double z = lo + 0.5 * dzz; z < hi; z += dzz) {
+        const double a2 = zone_radius2(pr, z), r = lumen_radius(p, pr, z);
+        if (!(a2 > r * r)) continue;
+        const double a = std::sqrt(a2);
+        for (std::size_t i = 0; i < na; ++i) {
+          const double e0 = mesh->edge[i], e1 = mesh->edge[i + 1];
+          auto disc = [&](double x) {
+            const double hi_ = std::min(e1, x), lo_ = std::min(e0, x);
+            return hi_ * hi_ - lo_ * lo_;
+          };
+          z_own[i] += kPi * (disc(a) - disc(r)) / mesh->area[i] * dzz / h;
+        }
+      }
+    }
     const double dz = std::min(1.0, 0.25 * (end - band.top));
-    for (double z = band.top + 0.5 * dz; z < end; z += dz) {
+    for (double z = band.top + 0.5 * dz; end > band.top && z < end; z += dz) {
       const double r = channel_radius(p, pr.radius, z, pr.depth);
       const bool same = r == pr.radius;
       if (!same) fill(r, d_r, l_r);
@@ -393,14 +464,25 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
         l_own[i] += ll[i] * dz / h;
       }
     }
-    const double md = mesh->mean(d_own.data()), mlum = mesh->mean(l_own.data());
+    if (mz > 0.0) {
+      // Channel and zone together (the zone's ring lies outside the lumen).
+      for (std::size_t i = 0; i < na; ++i) {
+        d_r[i] = d_own[i] + z_own[i];
+        l_r[i] = l_own[i] + z_own[i];
+      }
+    }
+    const std::vector<double>& dd = mz > 0.0 ? d_r : d_own;
+    const std::vector<double>& mm = mz > 0.0 ? l_r : l_own;
+    const double md = mesh->mean(dd.data()), mlum = mesh->mean(l_own.data());
+    const double mmat = mesh->mean(mm.data());
     const double sd = md > 0.0 ? dmean / md : 0.0;
-    const double sm = mlum > 0.0 ? (1.0 - keep_mean) / (p.matrix_loss * mlum) : 0.0;
+    const double sm = mmat > 0.0 ? (1.0 - keep_mean) / (p.matrix_loss * mmat) : 0.0;
     const double sb = mlum > 0.0 ? ml / mlum : 0.0;
     for (std::size_t i = 0; i < na; ++i) {
-      c.damage[i * nb + b] = std::min(1.0, d_own[i] * sd);
-      c.keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * l_own[i] * sm);
+      c.damage[i * nb + b] = std::min(1.0, dd[i] * sd);
+      c.keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * mm[i] * sm);
       c.blood[i * nb + b] = l_own[i] * sb;
+      c.zone[i * nb + b] = z_own[i];
     }
   }
   return c;
@@ -580,6 +662,9 @@ struct Column {
     cur.radius = d.radius;
     cur.bled = d.bled;
     cur.channel = d.channel;
+    cur.coag_radius = d.coag_radius;
+    cur.coag_top = d.coag_top;
+    cur.coag_bottom = d.coag_bottom;
   }
   std::pair<std::array<double, skin::kLayers>, std::array<double, skin::kLayers>> set_fractions() {
     std::array<double, skin::kLayers> m_damage{}, m_lumen{};
@@ -689,7 +774,9 @@ struct Column {
         const std::size_t k = bands[b].layer, at = a * nb + b;
         auto s = [&](std::size_t f) -> double& { return field(b, f)[a]; };
         const double d = injury.damage[at], lu = injury.blood[at];
-        if (!(damage_fraction[k] > 0.0) || !(cur.density > 0.0)) continue;
+        if (!(damage_fraction[k] > 0.0 || injury.zone[at] > 0.0) || !(cur.density > 0.0)) {
+          continue;
+        }
         s(s_damage) = 1.0 - (1.0 - s(s_damage)) * (1.0 - d);
         for (std::size_t f : cell_fields) s(f) *= 1.0 - d;
         for (std::size_t f : matrix_fields) s(f) *= injury.keep[at];

@@ -35,8 +35,13 @@ struct SessionDose {
   bool bled = true;        // the punctures reached the superficial plexus
   // Optional precomputed epidermal channel healing for this radius (as ColumnProtocol::channel).
   const ChannelHealing* channel = nullptr;
+  // Each needle's thermal coagulation zone (an RF needle's, docs/rf.md; 0: mechanical): a
+  // spheroid on the channel's axis of radius coag_radius from coag_top to coag_bottom (um below
+  // the surface), deposited as thermal injury (ColumnProtocol::coag_radius).
+  double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
   bool same_wound(const SessionDose& o) const {
-    return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled;
+    return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled &&
+           coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom;
   }
 };
 
@@ -76,7 +81,19 @@ struct ColumnProtocol {
   // (collagen I + III and elastin start at (1 - d) of the baseline, the field scar_matrix at d;
   // docs/model.md, "Scar remodelling"). Zero: normal skin.
   std::array<double, skin::kLayers> scar_deficit{};
+  // Each needle's thermal coagulation zone (an RF needle's; docs/rf.md, "In the reduced model"):
+  // a spheroid on the channel's axis of radius coag_radius (um) from coag_top to coag_bottom (um
+  // below the surface); 0: mechanical needles. Inside it, outside the lumen, the cells are killed
+  // and the matrix denatured as in the lumen (the 3D engine's healing::apply_puncture), and
+  // nothing bleeds. Unused when `doses` is given (each dose carries its own).
+  double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
 };
+
+/// Per-layer mean number of coagulation zones covering a point, outside the channels' lumen
+/// (rho times the zone's volume outside the lumen in the layer, over its thickness): what one
+/// session of ColumnProtocol's zones deposits (0 without a zone).
+std::array<double, skin::kLayers> zone_fractions(const Params& p, const skin::SkinProfile& prof,
+                                                 const ColumnProtocol& pr);
 
 struct ColumnSample {
   double t = 0;  // h since the first session

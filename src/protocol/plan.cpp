@@ -284,6 +284,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
     // What the device delivers, for this and every replicate simulation.
     e.protocol.depth_reached = reach.depth;
     e.protocol.density = reach.density;
+    e.protocol.zone_reached = reach.zone;
     if (skin::past_dermis(reach.depth, prof)) {  // the safety rule (skin/profile.hpp)
       e.feasible = false;
       e.excluded = "past the dermis";
@@ -311,6 +312,8 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
             w.str(e.excluded);
             w.f64(e.protocol.depth_reached);
             w.f64(e.protocol.density);
+            const devices::ThermalZone z = e.protocol.zone_reached.value_or(devices::ThermalZone{});
+            for (double v : {z.radius, z.top, z.bottom}) w.f64(v);
             encode_outcome(w, e.nominal);
             return w.take();
           },
@@ -322,6 +325,11 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
         e.excluded = r.str(1000);
         e.protocol.depth_reached = r.f64();
         e.protocol.density = r.f64();
+        devices::ThermalZone z;
+        z.radius = r.f64();
+        z.top = r.f64();
+        z.bottom = r.f64();
+        e.protocol.zone_reached = z;
         e.nominal = decode_outcome(r);
         r.expect_end();
       }

@@ -76,6 +76,7 @@ double column_rise(const healing::ColumnRun& run, const healing::Params& p,
 // One session's needles as the reduced model sees them (SI).
 struct Dose {
   double depth = 0.0, density = 0.0, radius = 0.0;
+  devices::ThermalZone zone{};  // each needle's coagulation zone (RF), m
 };
 
 // Thickness-weighted relative change of a field summed over the papillary and reticular dermis.
@@ -131,6 +132,11 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     sd.depth = std::max(d.depth * 1e6, 1e-3);  // um
     sd.radius = d.radius * 1e6;
     sd.bled = d.depth > prof.plexus_depth;
+    if (d.zone.coagulated() && d.density > 0.0) {
+      sd.coag_radius = d.zone.radius * 1e6;
+      sd.coag_top = d.zone.top * 1e6;
+      sd.coag_bottom = d.zone.bottom * 1e6;
+    }
     healing::ColumnProtocol one;
     one.depth = sd.depth;
     one.radius = sd.radius;
@@ -535,6 +541,7 @@ SessionReach session_reach(const SessionDevice& d, const skin::SkinProfile& prof
   // The wound after elastic recoil, as the 3D engine sizes it (run/assess.cpp).
   r.radius = p.channel_recoil * pen.channel_radius;
   r.density = tq.passes * dev->density_per_pass(tq);
+  r.zone = dev->thermal_zone(prof, pen);
   return r;
 }
 
@@ -554,7 +561,15 @@ PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
       if (!(d.depth > 0)) d.depth = reach.depth;
       if (!(d.density > 0)) d.density = reach.punctured ? reach.density : 0.0;
       if (reach.punctured) d.radius = reach.radius;
+      // The zone as the device makes it at the depth its needles reach on this skin.
+      if (reach.punctured && reach.zone.coagulated()) {
+        d.zone = reach.zone;
+        const double shift = d.depth - reach.depth;
+        d.zone.top = std::max(0.0, d.zone.top + shift);
+        d.zone.bottom = std::max(d.zone.top, d.zone.bottom + shift);
+      }
     }
+    if (pr.zone_reached) d.zone = *pr.zone_reached;
     doses.push_back(d);
   }
   std::vector<double> at;
@@ -574,7 +589,7 @@ PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtoc
 
 ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& course,
                                     double depth_reached, double density, double wound_radius,
-                                    double time_step) {
+                                    double time_step, const devices::ThermalZone& zone) {
   const ReducedModel m = ReducedModel::load_default();
   const skin::SkinPatch patch = skin::make_patch(spec);
   std::vector<double> times;
@@ -583,7 +598,7 @@ ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& c
   for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
   ScenarioPrediction out;
   const Dose dose{depth_reached, density,
-                  wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius};
+                  wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius, zone};
   out.outcome = simulate_times(m, patch.profile(), scars, times, {dose}, {course.end_time}, 0,
                                time_step, RateFactors{});
   out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;

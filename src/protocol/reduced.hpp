@@ -73,6 +73,11 @@ struct ReducedProtocol {
   std::vector<double> also_at;   // s after the last session: further outcome times
   double time_step = 6 * kHour;  // s, largest reaction step of the column driver
 
+  // Each needle's coagulation zone (RF devices, Device::thermal_zone), given with depth_reached
+  // and density by a caller that asked the device already (the planner); nullopt: from the
+  // device when depth_reached or density is, else none.
+  std::optional<devices::ThermalZone> zone_reached;
+
   /// The device and technique of session i (0-based).
   SessionDevice session_device(int i) const;
   /// Every outcome time (s after the last session), ascending, follow_up among them.
@@ -89,6 +94,9 @@ struct SessionReach {
   double depth = 0.0;    // m below the surface (0 when the needles do not puncture)
   double radius = 0.0;   // m, the wound's radius after elastic recoil
   double density = 0.0;  // punctures/m^2 in the session (passes x density per pass)
+  // Each needle's thermal coagulation zone (an RF device's, Device::thermal_zone; docs/rf.md):
+  // none for a mechanical device.
+  devices::ThermalZone zone;
 };
 /// Throws InputError (at the device's keys) for a device the catalog cannot build.
 SessionReach session_reach(const SessionDevice& d, const skin::SkinProfile& prof,
@@ -225,9 +233,10 @@ std::string default_grading_path();
 /// Reduced-model predictions for a scenario's patch (its patient, tissue and lesion specs) treated
 /// over its course, for the cross-check against the 3D engine (run/specs.hpp reads both from a
 /// scenario). The device is given by what it delivers: `depth_reached` (m), `density`
-/// (punctures/m^2 per session) and `wound_radius` (m, the needle track after recoil; 0: the
-/// roller's of data/outcomes.toml), e.g. from the device model, so its spec and technique are not
-/// inputs. The outcome time is the course's end_time.
+/// (punctures/m^2 per session), `wound_radius` (m, the needle track after recoil; 0: the
+/// roller's of data/outcomes.toml) and `zone` (each needle's coagulation zone, RF devices), e.g.
+/// from the device model, so its spec and technique are not inputs. The outcome time is the
+/// course's end_time.
 struct ScenarioPrediction {
   double scar_depth_reduction_pct = 0.0;  // mean over the scenario's graded lesions
   double collagen_change_pct = 0.0;       // papillary dermis, (C1 + C3) at the end of the course
@@ -236,7 +245,8 @@ struct ScenarioPrediction {
 };
 ScenarioPrediction predict_scenario(const skin::PatchSpec& patch, const Course& course,
                                     double depth_reached, double density, double wound_radius = 0.0,
-                                    double time_step = 6 * kHour);
+                                    double time_step = 6 * kHour,
+                                    const devices::ThermalZone& zone = {});
 
 /// Allocator settings for a process that runs many reduced-model patients (cohort, plan,
 /// sensitivity, calibration, validation; called by their commands): a patient holds its columns'

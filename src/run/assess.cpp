@@ -202,6 +202,21 @@ Delivered delivered(const RunRecord& rec, const devices::Rect& area,
     for (const auto& pu : rec.first_punctures) sum += pu.radius;
     d.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
   }
+  // RF needles: the mean coagulation zone of those that carry one (the reduced model's thermal
+  // injury in the cross-check).
+  double n = 0.0;
+  for (const auto& pu : rec.first_punctures) {
+    if (!pu.coagulated()) continue;
+    d.zone.radius += pu.coag_radius;
+    d.zone.top += pu.coag_top;
+    d.zone.bottom += pu.coag_bottom;
+    n += 1.0;
+  }
+  if (n > 0.0) {
+    d.zone.radius /= n;
+    d.zone.top /= n;
+    d.zone.bottom /= n;
+  }
   return d;
 }
 
@@ -269,6 +284,7 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   o.density_mean = d.density_mean;
   o.depth_mean = d.depth_mean;
   o.wound_radius = d.wound_radius;
+  o.zone = d.zone;
 
   // Scars: the rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::GradingRules grading =
@@ -292,8 +308,8 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   // Barrier, erythema and pigmentation are properties of single channels (sub-voxel): they come
   // from the per-channel and column models of the same equations (protocol/reduced.hpp), fed
   // with what the device delivered in this run.
-  const protocol::ScenarioPrediction side =
-      protocol::predict_scenario(patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius);
+  const protocol::ScenarioPrediction side = protocol::predict_scenario(
+      patch_spec, course, o.depth_mean, o.density_mean, o.wound_radius, 6 * kHour, o.zone);
   o.barrier_recovery_hours = side.outcome.barrier_hours;
   o.channel_closure_hours = side.outcome.channel_closure_hours;
   o.channel_course = side.outcome.channel_course;

@@ -71,6 +71,7 @@ struct Outcome {
   double density_mean = 0.0;  // punctures per m^2 per session
   double depth_mean = 0.0;    // m, mean depth reached in session 1
   double wound_radius = 0.0;  // m, a needle track after elastic recoil
+  devices::ThermalZone zone;  // mean coagulation zone of session 1's RF needles (none: mechanical)
 };
 
 /// The safety rule's warning (one sentence), or "" when no puncture reached past the dermis.
@@ -86,6 +87,7 @@ struct Delivered {
   double density_mean = 0.0;  // punctures per m^2 per session
   double depth_mean = 0.0;    // m, mean depth reached in session 1
   double wound_radius = 0.0;  // m, a needle track after elastic recoil
+  devices::ThermalZone zone;  // mean coagulation zone of session 1's RF needles (none: mechanical)
 };
 Delivered delivered(const RunRecord& rec, const devices::Rect& area, const healing::Params& params);
 

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "core/data_dir.hpp"
 #include "io/data_file.hpp"
@@ -78,6 +82,42 @@ std::vector<LayerProperties> layer_cells(const AxiGrid& g, const skin::SkinProfi
 }
 
 namespace {
+
+/// What the solve's result depends on, besides the shipped tissue (coagulation_zone).
+struct ZoneKey {
+  int nr = 0, nz = 0;
+  std::vector<std::int8_t> rows;  // per grid row: its layer, then its needle and electrode cells
+  double energy = 0.0, duration = 0.0;
+  bool operator<(const ZoneKey& o) const {
+    return std::tie(nr, nz, energy, duration, rows) <
+           std::tie(o.nr, o.nz, o.energy, o.duration, o.rows);
+  }
+};
+
+/// Zones solved with the shipped tissue, by problem (at most kCapacity; a pure function of the
+/// key, so hits and misses give the same zone and results do not depend on threads or order).
+class ZoneMemo {
+ public:
+  static constexpr std::size_t kCapacity = 4096;
+  std::optional<CoagulationZone> find(const ZoneKey& k) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = zones_.find(k); it != zones_.end()) return it->second;
+    return std::nullopt;
+  }
+  void add(const ZoneKey& k, const CoagulationZone& z) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    if (zones_.size() < kCapacity) zones_.emplace(k, z);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<ZoneKey, CoagulationZone> zones_;
+};
+
+ZoneMemo& zone_memo() {
+  static ZoneMemo m;
+  return m;
+}
 
 /// Crossing of Omega = 1 between a cell centre at x0 (Omega a >= 1) and its neighbour at
 /// x0 + h (Omega b < 1), linear in log Omega.
@@ -152,6 +192,30 @@ CoagulationZone coagulation_zone(const RfPulse& pulse, const skin::SkinProfile& 
   }
   if (std::count(electrode.begin(), electrode.end(), std::uint8_t{1}) == 0) {
     throw std::invalid_argument("coagulation_zone: the exposed tip is shorter than one cell");
+  }
+  // The solve is a pure function of the discretised problem: with the shipped tissue, a problem
+  // solved before (the same grid, layer of every row, needle and electrode cells, energy and
+  // duration) is answered from the memo (patients and sessions of a cohort or plan share them).
+  const bool memo = &t == &RfTissue::defaults();
+  ZoneKey key;
+  if (memo) {
+    key.nr = g.nr;
+    key.nz = g.nz;
+    key.rows.reserve(static_cast<std::size_t>(g.nz) * 2);
+    for (int j = 0; j < g.nz; ++j) {
+      const skin::Layer l = skin.layer_at(g.zc(j));
+      key.rows.push_back(
+          static_cast<std::int8_t>(l == skin::Layer::Outside ? 0 : skin::layer_index(l)));
+      int nn = 0, ne = 0;
+      for (int i = 0; i < g.nr; ++i) {
+        nn += needle[g.at(i, j)];
+        ne += electrode[g.at(i, j)];
+      }
+      key.rows.push_back(static_cast<std::int8_t>(std::min(nn, 100) + (ne > 0 ? 101 : 0)));
+    }
+    key.energy = pulse.energy;
+    key.duration = pulse.duration;
+    if (std::optional<CoagulationZone> hit = zone_memo().find(key)) return *hit;
   }
   const double T0 = t.body_temperature;
   // Heat: tissue properties in every cell (the needle's own heat capacity and conduction are
@@ -233,6 +297,7 @@ CoagulationZone coagulation_zone(const RfPulse& pulse, const skin::SkinProfile& 
   z.delivered_energy = delivered;
   z.impedance = out.impedance;
   z.steps = steps;
+  if (memo) zone_memo().add(key, z);
   return z;
 }
 
