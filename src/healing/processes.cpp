@@ -354,11 +354,11 @@ class Matrix final : public HealingProcess {
       // by the fibroblasts of the normal phenotype (fr (1 - q) of the baseline density) at the
       // remodelling rate; the scar phenotype maintains (re-cross-links) it.
       const double normal = fr * max_of(0.0, 1.0 - q[i]);
-      const double s = exp_step(S[i], 0.0,
-                                p.collagen_turnover +
-                                    p.scar_susceptibility * p.collagen_mmp * m[i] +
-                                    p.collagen_remodelling * normal,
-                                dt);
+      const double s =
+          exp_step(S[i], 0.0,
+                   p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
+                       p.collagen_remodelling * normal,
+                   dt);
       S[i] = s;
       const double hold = 1.0 - s;  // set point / normal content
       if constexpr (kCollagen) {
@@ -595,8 +595,8 @@ Model make_healing_model() {
   m.add_process(process<GrowthFactors>("growth_factors",
                                        {"platelets", "macrophages", "fibroblasts", "vascular"},
                                        {"growth_factor", "vegf", "mmp"}));
-  m.add_process(process<Fibroblasts>("fibroblasts", {"growth_factor"},
-                                     {"fibroblasts", "scar_fibroblasts"}));
+  m.add_process(
+      process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts", "scar_fibroblasts"}));
   m.add_process(process<Matrix>("matrix",
                                 {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts"},
                                 {"collagen3", "collagen1", "elastin", "scar_matrix"}));
