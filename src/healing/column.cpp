@@ -637,12 +637,15 @@ struct Column {
     cell_fields = {slot("fibroblasts"), slot("neutrophils"), slot("macrophages"), slot("vascular"),
                    s_keratinocytes};
     matrix_fields = {slot("collagen1"), slot("collagen3"), slot("elastin"), slot("scar_matrix")};
-    // An atrophic scar's deficit, held by its scar matrix.
+    // An atrophic scar's deficit, held by its scar matrix and maintained by its fibroblasts of
+    // the scar phenotype (as Engine::seed_lesions).
+    const std::size_t s_phenotype = slot("scar_fibroblasts");
     for (std::size_t at = 0; at < cells.size(); ++at) {
       const double d = std::clamp(pr.scar_deficit[state_layer[at]], 0.0, 1.0);
       if (!(d > 0.0)) continue;
       for (std::size_t f : matrix_fields) cells[at][f] *= 1.0 - d;
       cells[at][matrix_fields[3]] = d;
+      cells[at][s_phenotype] = p.scar_phenotype_share;
     }
     specs = field_specs(model, p);
     capacity = capacity_form(specs, run.base);

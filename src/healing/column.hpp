@@ -78,8 +78,9 @@ struct ColumnProtocol {
   double band = 0.0;
   // Atrophic scar under the column (a scar floor's column, skin::profile_below): per layer, the
   // share of the normal matrix content missing at the start and held there by scar matrix
-  // (collagen I + III and elastin start at (1 - d) of the baseline, the field scar_matrix at d;
-  // docs/model.md, "Scar remodelling"). Zero: normal skin.
+  // (collagen I + III and elastin start at (1 - d) of the baseline, the field scar_matrix at d,
+  // scar_fibroblasts at Params::scar_phenotype_share; docs/model.md, "Scar remodelling"). Zero:
+  // normal skin.
   std::array<double, skin::kLayers> scar_deficit{};
   // Each needle's thermal coagulation zone (an RF needle's; docs/rf.md, "In the reduced model"):
   // a spheroid on the channel's axis of radius coag_radius (um) from coag_top to coag_bottom (um

@@ -219,10 +219,13 @@ void Engine::seed_lesions() {
       for (const auto& l : patch.lesions())
         if (l->covers(g.xc(i), g.yc(j))) normal_[static_cast<std::size_t>(i + j * g.nx)] = 0;
   const int scar = model_.find("scar_matrix");
+  const int phenotype = model_.find("scar_fibroblasts");
   float* c1 = fields_.view(collagen1_).data;
   float* c3 = fields_.view(collagen3_).data;
   float* e = fields_.view(elastin_).data;
   float* s = scar >= 0 ? fields_.view(scar).data : nullptr;
+  float* q = phenotype >= 0 ? fields_.view(phenotype).data : nullptr;
+  const auto q0 = static_cast<float>(p_.scar_phenotype_share);
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   for (int j = 0; j < g.ny; ++j)
@@ -238,6 +241,7 @@ void Engine::seed_lesions() {
         c3[at] *= keep;
         e[at] *= keep;
         if (s) s[at] = static_cast<float>(d);
+        if (q) q[at] = q0;
       }
     }
 }

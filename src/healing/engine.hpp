@@ -44,7 +44,8 @@ class Engine {
   /// The tissue must outlive the engine. Fields start at the homeostatic baseline of each layer,
   /// except under lesions: there the dermis starts with the lesion's collagen deficit (collagen
   /// I + III and elastin at 1 - d of the baseline), held by scar matrix (field scar_matrix = d,
-  /// when the model has it).
+  /// when the model has it) and maintained by fibroblasts of the scar phenotype (field
+  /// scar_fibroblasts = Params::scar_phenotype_share).
   /// The model gives the fields (FieldSet index = slot) and the reaction processes: the healing
   /// model, or a copy to which another module added its own (docs/extending.md).
   Engine(const skin::Tissue& tissue, const Params& params, EngineOptions opt = {},

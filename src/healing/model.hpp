@@ -179,7 +179,7 @@ class Model {
   std::vector<ProcessDef> processes_;
 };
 
-/// The healing cascade: 19 fields (damage ... melanin_excess, docs/model.md section 2) and six
+/// The healing cascade: 21 fields (damage ... scar_fibroblasts, docs/model.md section 2) and six
 /// processes: inflammation, growth_factors, fibroblasts, matrix, vessels, epidermis.
 const Model& healing_model();
 

@@ -159,6 +159,8 @@ const std::vector<ParamInfo>& param_registry() {
        "return of excess collagen to the set point"},
       {"matrix", "scar_susceptibility", "1", 0, 1e3, &P::scar_susceptibility,
        "MMP degradation of scar matrix relative to normal collagen"},
+      {"matrix", "scar_phenotype_share", "1", 0, 1, &P::scar_phenotype_share,
+       "share of an untreated scar's fibroblasts in the scar phenotype (seeded under lesions)"},
       {"matrix", "packing_density", "mg/mL", 1, 1e4, &P::packing_density,
        "densest dermal matrix (collagen I + III + elastin) before new matrix swells the dermis"},
       {"matrix", "elastin_synthesis", "1/h", 0, 10, &P::elastin_synthesis,

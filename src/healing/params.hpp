@@ -98,6 +98,7 @@ struct Params {
   double collagen_mmp = 0;          // 1/h per unit MMP level
   double collagen_remodelling = 0;  // 1/h, return of excess collagen to the set point
   double scar_susceptibility = 0;   // 1, MMP susceptibility of scar matrix / normal collagen
+  double scar_phenotype_share = 0;  // 1, scar-phenotype share of an untreated scar's fibroblasts
   double packing_density = 0;       // mg/mL, densest dermal matrix before new matrix swells it
   double elastin_synthesis = 0;     // 1/h, fraction of baseline elastin per h at full activation
   double elastin_turnover = 0;      // 1/h

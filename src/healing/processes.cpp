@@ -254,11 +254,18 @@ class GrowthFactors final : public HealingProcess {
 };
 
 // 10. Fibroblasts: logistic proliferation when activated, return to baseline (Patankar-Euler:
-// positive production explicit, losses implicit).
+// positive production explicit, losses implicit). The share q of them in the scar phenotype (an
+// atrophic scar's resident fibroblasts, which maintain its cross-linked matrix) is diluted by
+// every net gain of cells: the cells a wound response adds take the normal phenotype, and the
+// return to baseline (apoptosis) and the injury remove both phenotypes alike, so q only falls,
+// by the ratio of the density before to after a rise (docs/model.md, "Scar remodelling").
 class Fibroblasts final : public HealingProcess {
  public:
   explicit Fibroblasts(const Binding& b)
-      : HealingProcess(b), G_(b.slot("growth_factor")), F_(b.slot("fibroblasts")) {}
+      : HealingProcess(b),
+        G_(b.slot("growth_factor")),
+        F_(b.slot("fibroblasts")),
+        q_(b.slot("scar_fibroblasts")) {}
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
@@ -267,6 +274,7 @@ class Fibroblasts final : public HealingProcess {
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* G_start = c.start[G_];
     double* F = c.now[F_];
+    double* q = c.now[q_];
     const auto n = static_cast<std::ptrdiff_t>(c.n);
     const double F0 = c.baseline->fibroblasts;
     if (!(F0 > 0.0)) {
@@ -280,12 +288,16 @@ class Fibroblasts final : public HealingProcess {
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double rA = p.fibroblast_proliferation * A;
+      const double before = F[i];
       F[i] = logistic_return_step(F[i], F0, p.fibroblast_return, rA, Fmax, dt);
+      // Dilution by the new (normal) cells: q before / after = F after / before on a rise.
+      const double kept = F[i] > before ? before / F[i] : 1.0;
+      q[i] = q[i] * kept;
     }
   }
 
  private:
-  int G_, F_;
+  int G_, F_, q_;
   Decay fibro_return_;
 };
 
@@ -306,7 +318,8 @@ class Matrix final : public HealingProcess {
         C3_(b.slot("collagen3")),
         C1_(b.slot("collagen1")),
         E_(b.slot("elastin")),
-        S_(b.slot("scar_matrix")) {}
+        S_(b.slot("scar_matrix")),
+        q_(b.slot("scar_fibroblasts")) {}
   // Dispatches to run, the loops over the run's cells, multiversioned (core/kernel.hpp; apply is
   // virtual).
   void apply(const Cells& c) const override {
@@ -331,14 +344,21 @@ class Matrix final : public HealingProcess {
     double* C1 = c.now[C1_];
     double* E = c.now[E_];
     double* S = c.now[S_];
+    const double* q = c.now[q_];
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double fr = relative(F[i], b.fibroblasts);
-      // Scar matrix: first-order degradation by MMPs at its own susceptibility.
-      const double s = exp_step(
-          S[i], 0.0, p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i], dt);
+      // Scar matrix: basal turnover, MMP degradation at its own susceptibility, and replacement
+      // by the fibroblasts of the normal phenotype (fr (1 - q) of the baseline density) at the
+      // remodelling rate; the scar phenotype maintains (re-cross-links) it.
+      const double normal = fr * max_of(0.0, 1.0 - q[i]);
+      const double s =
+          exp_step(S[i], 0.0,
+                   p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
+                       p.collagen_remodelling * normal,
+                   dt);
       S[i] = s;
       const double hold = 1.0 - s;  // set point / normal content
       if constexpr (kCollagen) {
@@ -371,7 +391,7 @@ class Matrix final : public HealingProcess {
     }
   }
 
-  int G_, F_, m_, C3_, C1_, E_, S_;
+  int G_, F_, m_, C3_, C1_, E_, S_, q_;
 };
 
 // 13. Vascular density: VEGF-driven logistic growth, regression to baseline (Patankar-Euler).
@@ -565,6 +585,9 @@ Model make_healing_model() {
   m.add_field(chemical);
   m.add_field(slow(fixed("epidermal_thickness", "1"), epidermal));  // h: / baseline
   m.add_field(slow(fixed("melanin_excess", "1"), nullptr));         // mu: PIH index
+  // q: share of the fibroblasts in the scar phenotype (0 in normal skin). Not followed by the
+  // step control: it changes only with the fibroblasts, which are.
+  m.add_field(fixed("scar_fibroblasts", "1"));
 
   m.add_process(process<Inflammation>(
       "inflammation", {"vascular"},
@@ -572,8 +595,10 @@ Model make_healing_model() {
   m.add_process(process<GrowthFactors>("growth_factors",
                                        {"platelets", "macrophages", "fibroblasts", "vascular"},
                                        {"growth_factor", "vegf", "mmp"}));
-  m.add_process(process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts"}));
-  m.add_process(process<Matrix>("matrix", {"growth_factor", "fibroblasts", "mmp"},
+  m.add_process(
+      process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts", "scar_fibroblasts"}));
+  m.add_process(process<Matrix>("matrix",
+                                {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts"},
                                 {"collagen3", "collagen1", "elastin", "scar_matrix"}));
   m.add_process(process<Vessels>("vessels", {"vegf"}, {"vascular"}));
   m.add_process(process<Epidermis>("epidermis", {"inflammatory_signal", "fibroblasts"},

@@ -101,7 +101,7 @@ TEST(Cli, CheckTakesCohortPlanAndValidationFiles) {
       {root + "/examples/09_sensitivity_acne.toml",
        "a valid sensitivity file (12 parameters, 1344 model evaluations)"},
       {root + "/examples/11_calibrate.toml",
-       "a valid calibration file (5 parameters, 5 calibration cases, at most 15488 model "
+       "a valid calibration file (4 parameters, 4 calibration cases, at most 15488 model "
        "evaluations)"}};
   for (const auto& [file, says] : files) {
     const auto r = run_cli({"check", file});

@@ -303,5 +303,39 @@ TEST(HealingColumn, ColumnsSteppedTogetherGiveEachColumnItsOwnRunBitForBit) {
                std::invalid_argument);
 }
 
+TEST(HealingColumn, ScarPhenotypeIsSeededHeldAndDilutedByASession) {
+  // A scar floor's column (deficit 0.3 in the dermis): the fibroblasts start in the scar
+  // phenotype (scar_phenotype_share) and, untreated, stay in it and hold the scar matrix (only
+  // the basal turnover wears it). One session's wound response multiplies the fibroblasts, whose
+  // new cells dilute the phenotype, and the normal cells then replace the scar matrix.
+  ColumnProtocol scar = lotfi();
+  scar.session_times = {0.0};
+  scar.end_time = 365 * kDay;
+  scar.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = 0.3;
+  scar.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.3;
+  ColumnProtocol untreated = scar;
+  untreated.doses = {SessionDose{}};
+  untreated.doses[0].density = 0.0;
+  const ColumnRun a = run_column(P(), testing::cheek_profile(), scar);
+  const ColumnRun b = run_column(P(), testing::cheek_profile(), untreated);
+  const double q0 = P().scar_phenotype_share;
+  const double t = 365 * kDay;
+  for (Layer l : {Layer::PapillaryDermis, Layer::ReticularDermis}) {
+    EXPECT_DOUBLE_EQ(a.value(l, "scar_fibroblasts", 0.0), q0);
+    EXPECT_NEAR(b.value(l, "scar_fibroblasts", t), q0, 1e-9);
+    EXPECT_NEAR(b.value(l, "scar_matrix", t), 0.3 * std::exp(-P().collagen_turnover * t), 1e-6);
+    // The phenotype falls about as the fibroblasts rose (q F kept while F rises; the reduced
+    // model mixes the annuli at each session, and immigrant cells are not counted).
+    double peak = 0.0;
+    for (const auto& smp : a.samples) peak = std::max(peak, a.value(l, "fibroblasts", smp.t));
+    const double rise = peak / a.base[static_cast<std::size_t>(skin::layer_index(l))].fibroblasts;
+    const double q = a.value(l, "scar_fibroblasts", t);
+    EXPECT_GT(rise, 1.5) << static_cast<int>(l);
+    EXPECT_LT(q, 0.8 * q0) << static_cast<int>(l);
+    EXPECT_NEAR(q * rise, q0, 0.35 * q0) << "q " << q << " rise " << rise;
+    EXPECT_LT(a.value(l, "scar_matrix", t), 0.8 * b.value(l, "scar_matrix", t));
+  }
+}
+
 }  // namespace
 }  // namespace mnsim::healing

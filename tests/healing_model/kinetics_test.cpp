@@ -30,7 +30,7 @@ const int kFields = static_cast<int>(healing_model().size());
 TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   const auto specs = field_specs(P());
   ASSERT_EQ(static_cast<int>(specs.size()), kFields);
-  ASSERT_EQ(kFields, 20);
+  ASSERT_EQ(kFields, 21);
   for (int i = 0; i < kFields; ++i) {
     EXPECT_EQ(specs[static_cast<std::size_t>(i)].slot, i);
     EXPECT_FALSE(specs[static_cast<std::size_t>(i)].name.empty());
@@ -39,7 +39,7 @@ TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   // The FieldSet order of fields.h5 and timeseries.csv (docs/model.md section 2).
   EXPECT_EQ(specs.front().name, "damage");
   EXPECT_EQ(specs[S("fibroblasts")].slot, 10);
-  EXPECT_EQ(specs.back().name, "melanin_excess");
+  EXPECT_EQ(specs.back().name, "scar_fibroblasts");
   EXPECT_EQ(specs[S("fibroblasts")].chemoattractant, static_cast<int>(S("growth_factor")));
   EXPECT_DOUBLE_EQ(specs[S("fibroblasts")].chemotaxis, P().fibroblast_chemotaxis);
   EXPECT_EQ(specs[S("neutrophils")].chemoattractant, static_cast<int>(S("inflammatory_signal")));
@@ -128,12 +128,60 @@ TEST(ScarMatrix, AnUntreatedScarHoldsItsDeficit) {
     State s = baseline_state(b);
     for (const char* f : {"collagen1", "collagen3", "elastin"}) s[S(f)] *= 1.0 - d;
     s[S("scar_matrix")] = d;
+    s[S("scar_fibroblasts")] = P().scar_phenotype_share;
     for (int day = 0; day < 365; ++day) react(P(), b, s, 24.0);
     const double S1 = s[S("scar_matrix")];
     EXPECT_NEAR(S1, d * std::exp(-P().collagen_turnover * 365 * 24.0), 1e-9);
     EXPECT_LT(d - S1, 0.05 * d);
     EXPECT_NEAR(s[S("collagen1")] / b.collagen1, 1.0 - S1, 0.01);
     EXPECT_NEAR(s[S("collagen3")] / b.collagen3, 1.0 - S1, 0.01);
+  }
+}
+
+TEST(ScarPhenotype, DilutedByTheNewCellsOfAWoundResponseExactly) {
+  // Growth factor held: the fibroblasts proliferate, and the cells they add take the normal
+  // phenotype, so the scar-phenotype cells q F keep their number while F rises (q = q0 F0 / F,
+  // exactly, for any steps); on the return to baseline (apoptosis of both phenotypes alike) q
+  // stays.
+  for (std::size_t l : {std::size_t{2}, std::size_t{3}}) {
+    const Baseline b = base()[l];
+    State s = baseline_state(b);
+    s[S("scar_fibroblasts")] = 0.8;
+    const double scar_cells = 0.8 * b.fibroblasts;
+    double prev = s[S("fibroblasts")];
+    for (double dt : {0.5, 3.0, 7.0, 24.0, 1.0, 48.0}) {
+      s[S("growth_factor")] = 3.0;
+      react(P(), b, s, dt);
+      EXPECT_GT(s[S("fibroblasts")], prev);
+      prev = s[S("fibroblasts")];
+      EXPECT_NEAR(s[S("scar_fibroblasts")] * s[S("fibroblasts")], scar_cells, 1e-9 * scar_cells);
+    }
+    const double q_peak = s[S("scar_fibroblasts")];
+    EXPECT_LT(q_peak, 0.8 / 1.5);
+    for (int day = 0; day < 60; ++day) {
+      s[S("growth_factor")] = 0.0;
+      react(P(), b, s, 24.0);
+    }
+    EXPECT_LT(s[S("fibroblasts")], prev);
+    EXPECT_DOUBLE_EQ(s[S("scar_fibroblasts")], q_peak);
+  }
+}
+
+TEST(ScarPhenotype, NormalFibroblastsReplaceScarMatrixAtTheRemodellingRate) {
+  // No wound (no growth factor, no MMP, fibroblasts at baseline): the scar matrix decays as
+  // S0 e^{-(k_t + k_rem (1 - q)) t}, exactly: the normal phenotype replaces it at the
+  // remodelling rate, the scar phenotype maintains it.
+  const Baseline b = base()[3];
+  for (double q : {0.0, 0.25, 1.0}) {
+    State s = baseline_state(b);
+    for (const char* f : {"collagen1", "collagen3", "elastin"}) s[S(f)] *= 0.7;
+    s[S("scar_matrix")] = 0.3;
+    s[S("scar_fibroblasts")] = q;
+    const double t = 3000.0;
+    for (int i = 0; i < 3; ++i) react(P(), b, s, t / 3);
+    const double k = P().collagen_turnover + P().collagen_remodelling * (1.0 - q);
+    EXPECT_NEAR(s[S("scar_matrix")], 0.3 * std::exp(-k * t), 1e-12) << q;
+    EXPECT_DOUBLE_EQ(s[S("scar_fibroblasts")], q);
   }
 }
 
@@ -221,8 +269,10 @@ TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {
       for (int q = 0; q < 40; ++q) react(P(), b, s, 1e8);
       const State s0 = baseline_state(b);
       for (int f = 0; f < kFields; ++f) {
-        // Epidermal fields are not evolved outside the viable epidermis.
+        // Epidermal fields are not evolved outside the viable epidermis; the scar-phenotype share
+        // is a memory with no homeostatic value (only new cells dilute it).
         if (f >= static_cast<int>(S("keratinocytes")) && !b.epidermal()) continue;
+        if (f == static_cast<int>(S("scar_fibroblasts"))) continue;
         ASSERT_NEAR(s[static_cast<std::size_t>(f)], s0[static_cast<std::size_t>(f)],
                     1e-3 * (1 + s0[static_cast<std::size_t>(f)]))
             << "field " << f;

@@ -195,11 +195,15 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
     (c.calibration ? calibration : checks) += 1;
     EXPECT_EQ(c.calibration, !c.fitted.empty()) << c.id;
   }
-  EXPECT_EQ(calibration, 6);
-  EXPECT_EQ(checks, 6);
-  // No grading rule or study population is fitted to a case (issue 17, item 6).
+  EXPECT_EQ(calibration, 5);
+  EXPECT_EQ(checks, 7);
+  // No grading rule or study population is fitted to a case (issue 17, item 6), nor the scar
+  // remodelling (issue 17, items 1-2: the scar fibroblast phenotype replaced scar_susceptibility).
   ASSERT_TRUE(by_id.count("majid_grades"));
   EXPECT_FALSE(by_id.at("majid_grades")->calibration);
+  ASSERT_TRUE(by_id.count("lotfi_boxcar_rolling"));
+  EXPECT_FALSE(by_id.at("lotfi_boxcar_rolling")->calibration);
+  EXPECT_FALSE(calibrated_entries().count("healing.toml:matrix.scar_susceptibility"));
   for (const auto& c : set.cases) {
     for (const auto& f : c.fitted) EXPECT_EQ(f.rfind("grading.toml:", 0), std::string::npos) << f;
   }
@@ -213,7 +217,7 @@ TEST(Validation, CalibrationCasesAndFittedEntriesNameEachOther) {
           << entry << " names " << id << ", which does not list it";
     }
   }
-  EXPECT_EQ(named, 6);  // collagen, epidermis, scar volume, PIH, erythema, barrier
+  EXPECT_EQ(named, 5);  // collagen, epidermis, PIH, erythema, barrier
   // Calibrated entries fitted to figures outside mnsim validate (penetration, channel closure)
   // name their reference instead.
   for (const char* e : {"mechanics.toml:penetration.modulus_factor",
