@@ -33,9 +33,9 @@ struct ClosureParams {
 
 /// One session's channels, as the closure sees them.
 struct ChannelGeometry {
-  double radius_um = 0.0;   // mouth radius at the middle of the viable epidermis (after recoil)
-  double density = 0.0;     // channels per um^2 (0: an isolated channel)
-  bool bled = false;        // reached the superficial plexus: a clot plugs the mouth
+  double radius_um = 0.0;  // mouth radius at the middle of the viable epidermis (after recoil)
+  double density = 0.0;    // channels per um^2 (0: an isolated channel)
+  bool bled = false;       // reached the superficial plexus: a clot plugs the mouth
 };
 
 /// The parameters heal_channel runs with for these channels (keratinocyte motility through the

@@ -161,7 +161,7 @@ std::vector<Application> read_applications(const Table& scenario, int sessions) 
     if (solute) {
       if (!t.has("concentration") || t.value("concentration").defaulted) {
         t.fail("concentration", fmt::format("{} needs its concentration in the film", a.agent),
-                "a concentration, e.g. \"50 mg/mL\"");
+               "a concentration, e.g. \"50 mg/mL\"");
       }
       a.concentration = t.quantity("concentration");
     } else if (t.has("concentration") && !t.value("concentration").defaulted) {
@@ -172,8 +172,8 @@ std::vector<Application> read_applications(const Table& scenario, int sessions) 
              "no concentration key");
     }
     if (a.session > sessions) {
-      t.fail("session", fmt::format("session {} is past the course's {} sessions", a.session,
-                                    sessions),
+      t.fail("session",
+             fmt::format("session {} is past the course's {} sessions", a.session, sessions),
              fmt::format("0 (every session) or 1 to {}", sessions));
     }
     if (solute) {

@@ -37,9 +37,9 @@ enum class AgentKind { Solute, Platelets };
 struct Agent {
   std::string name;
   AgentKind kind = AgentKind::Solute;
-  double molecular_weight = 0.0;  // g/mol (solutes)
-  double log_p = 0.0;             // log10 octanol-water partition (solutes)
-  double plasmin_share = 0.0;     // share of the melanogenic stimulus it can block (0: none)
+  double molecular_weight = 0.0;    // g/mol (solutes)
+  double log_p = 0.0;               // log10 octanol-water partition (solutes)
+  double plasmin_share = 0.0;       // share of the melanogenic stimulus it can block (0: none)
   double half_inhibition_um = 0.0;  // uM, half occupancy of the plasminogen binding site
   double growth_factor = 0.0;       // ng/mL (platelets)
 };
@@ -82,15 +82,15 @@ const std::vector<std::string>& vehicle_names();
 
 /// One [[application]] of a scenario.
 struct Application {
-  std::string agent;            // agent_names()
-  std::string vehicle;          // vehicle_names()
-  double concentration = 0.0;   // kg/m^3 (= mg/mL) in the film (solutes)
-  double film = 0.0;            // m, volume applied per area (1 uL/cm^2 = 10 um)
-  bool occluded = false;        // covered: the film does not dry
-  double delay = 0.0;           // s after the session's needling
-  double contact = 0.0;         // s on the skin at most (then washed off)
-  int session = 0;              // 1-based; 0: after every session
-  std::size_t index = 0;        // its place in [[application]]
+  std::string agent;           // agent_names()
+  std::string vehicle;         // vehicle_names()
+  double concentration = 0.0;  // kg/m^3 (= mg/mL) in the film (solutes)
+  double film = 0.0;           // m, volume applied per area (1 uL/cm^2 = 10 um)
+  bool occluded = false;       // covered: the film does not dry
+  double delay = 0.0;          // s after the session's needling
+  double contact = 0.0;        // s on the skin at most (then washed off)
+  int session = 0;             // 1-based; 0: after every session
+  std::size_t index = 0;       // its place in [[application]]
 };
 
 /// The scenario's [[application]] key.
@@ -102,8 +102,8 @@ std::vector<Application> read_applications(const Table& scenario, int sessions);
 /// What the driver changes between engine steps and the processes read (one per run, shared).
 struct SubstanceDrive {
   static constexpr std::size_t kMaxAgents = 2;
-  double open = 0.0;                   // open fraction of the current session's channels
-  double vehicle[kMaxAgents] = {};     // ug/mL of each solute in the film on the skin (0: none)
+  double open = 0.0;                // open fraction of the current session's channels
+  double vehicle[kMaxAgents] = {};  // ug/mL of each solute in the film on the skin (0: none)
 };
 
 /// The fields and processes of the applied agents, added to a model.

@@ -404,14 +404,14 @@ SessionDevice roller_session(const std::string& model, double needle_length, int
 std::shared_ptr<const healing::ChannelHealing> ChannelCache::get(const healing::Params& p,
                                                                  double radius_um,
                                                                  double cell_radius_um) {
-  const healing::ChannelKey key = healing::channel_key(p, radius_um, healing::kChannelHealWindow,
-                                                       1.0, 0.01, cell_radius_um);
+  const healing::ChannelKey key =
+      healing::channel_key(p, radius_um, healing::kChannelHealWindow, 1.0, 0.01, cell_radius_um);
   {
     const std::lock_guard<std::mutex> lock(mu);
     if (auto it = by_key.find(key); it != by_key.end()) return it->second;
   }
-  auto h = std::make_shared<const healing::ChannelHealing>(healing::heal_channel(
-      p, radius_um, healing::kChannelHealWindow, 1.0, 0.01, cell_radius_um));
+  auto h = std::make_shared<const healing::ChannelHealing>(
+      healing::heal_channel(p, radius_um, healing::kChannelHealWindow, 1.0, 0.01, cell_radius_um));
   const std::lock_guard<std::mutex> lock(mu);
   const auto [it, added] = by_key.emplace(key, std::move(h));  // another thread's, if first
   if (added) {

@@ -53,8 +53,7 @@ void ApplicationDriver::attach(healing::Engine& engine) {
   }
 }
 
-std::size_t ApplicationDriver::schedule(healing::Stepper& stepper,
-                                        const protocol::Course& course) {
+std::size_t ApplicationDriver::schedule(healing::Stepper& stepper, const protocol::Course& course) {
   std::size_t added = 0;
   for (std::size_t k = 0; k < apps_.size(); ++k) {
     const healing::Application& a = apps_[k];
@@ -72,11 +71,10 @@ std::size_t ApplicationDriver::schedule(healing::Stepper& stepper,
   }
   for (std::size_t i = 0; i < applied_.size(); ++i) {
     const Applied& ap = applied_[i];
-    stepper.add_event(ap.t,
-                      [this, i](double t, grid::FieldSet& f) { apply(applied_[i], t, f); });
+    stepper.add_event(ap.t, [this, i](double t, grid::FieldSet& f) { apply(applied_[i], t, f); });
     ++added;
-    const bool solute = apps_[ap.app].agent == "tranexamic_acid" ||
-                        apps_[ap.app].agent == "minoxidil";
+    const bool solute =
+        apps_[ap.app].agent == "tranexamic_acid" || apps_[ap.app].agent == "minoxidil";
     if (!solute) continue;
     for (int u = 1; u <= kFilmUpdates; ++u) {
       const double t = ap.t + ap.wet * u / kFilmUpdates;
@@ -307,8 +305,7 @@ void ApplicationDriver::update(double t) {
       const double c_film = drive_->vehicle[s];
       a.skin_route += kp_[s] * c_film * (until - a.last) / kHour * 1e-4;
       a.last = until;
-      const double left =
-          a.on_skin > 0.0 ? std::max(0.0, 1.0 - a.skin_route / a.on_skin) : 0.0;
+      const double left = a.on_skin > 0.0 ? std::max(0.0, 1.0 - a.skin_route / a.on_skin) : 0.0;
       if (until < a.t + a.wet) c = app.concentration * 1e3 * left;
     }
     drive_->vehicle[s] = c;

@@ -44,23 +44,23 @@ class ApplicationDriver {
 
  private:
   struct Record {
-    double hours = 0.0;                     // after the application
+    double hours = 0.0;                                 // after the application
     double entered = 0.0, tissue = 0.0, cleared = 0.0;  // ug/cm^2 (ng/cm^2 for prp)
-    double lumen = 0.0;                     // ug/cm^2 still in the lumen's liquid
-    double skin_route = 0.0;                // ug/cm^2 in through the stratum corneum
-    std::array<double, skin::kLayers> by_layer{};        // ug/cm^2 in each layer
-    std::vector<double> profile;            // ug/mL per z plane (empty: not kept)
+    double lumen = 0.0;                                 // ug/cm^2 still in the lumen's liquid
+    double skin_route = 0.0;                            // ug/cm^2 in through the stratum corneum
+    std::array<double, skin::kLayers> by_layer{};       // ug/cm^2 in each layer
+    std::vector<double> profile;                        // ug/mL per z plane (empty: not kept)
   };
   struct Applied {
-    std::size_t app = 0;  // index into apps_
-    int session = 0;      // 0-based
-    double t = 0.0;       // s, applied
-    double wet = 0.0;     // s on the skin, wet
-    double applied = 0.0;  // ug/cm^2 (ng/cm^2 growth factors for prp)
-    double base = 0.0;      // ug/cm^2 of the agent in tissue, lumen and cleared before it
-    double fill = 0.0;      // share of the open lumen the film fills
-    double drained = 0.0;   // ug/cm^2 of the agent that drained into the open lumen
-    double on_skin = 0.0;   // ug/cm^2 left on the skin as a film
+    std::size_t app = 0;      // index into apps_
+    int session = 0;          // 0-based
+    double t = 0.0;           // s, applied
+    double wet = 0.0;         // s on the skin, wet
+    double applied = 0.0;     // ug/cm^2 (ng/cm^2 growth factors for prp)
+    double base = 0.0;        // ug/cm^2 of the agent in tissue, lumen and cleared before it
+    double fill = 0.0;        // share of the open lumen the film fills
+    double drained = 0.0;     // ug/cm^2 of the agent that drained into the open lumen
+    double on_skin = 0.0;     // ug/cm^2 left on the skin as a film
     double skin_route = 0.0;  // ug/cm^2 taken up through the stratum corneum so far
     double last = 0.0;        // s, the film's last update
     std::vector<Record> records;

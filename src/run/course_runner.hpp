@@ -35,8 +35,8 @@ struct CourseInputs {
   const skin::SkinProfile& profile;
   devices::Rect area;
   std::uint64_t seed = 0;
-  const skin::SkinPatch& patch;   // its lesions are sampled (scars.csv)
-  const healing::Params& params;  // the wound radius of the scar link
+  const skin::SkinPatch& patch;               // its lesions are sampled (scars.csv)
+  const healing::Params& params;              // the wound radius of the scar link
   ApplicationDriver* applications = nullptr;  // the [[application]]s (null or empty: none)
 };
 

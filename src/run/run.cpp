@@ -1,8 +1,8 @@
 #include "run/run.hpp"
 
 #include "core/constants.hpp"
-#include "run/assess.hpp"
 #include "run/applications.hpp"
+#include "run/assess.hpp"
 #include "run/checkpoint.hpp"
 #include "run/course_runner.hpp"
 #include "run/output.hpp"

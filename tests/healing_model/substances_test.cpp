@@ -40,8 +40,8 @@ TEST(Substances, DataGiveStokesEinsteinPottsGuyAndFlowLimitedClearance) {
   const Agent& t = d.agents.at("tranexamic_acid");
   const Agent& m = d.agents.at("minoxidil");
   // kT / (6 pi eta r) with r from the molecular volume.
-  const double r = std::cbrt(3.0 * t.molecular_weight * 1e-3 / 6.02214076e23 * d.specific_volume /
-                             (4.0 * kPi));
+  const double r =
+      std::cbrt(3.0 * t.molecular_weight * 1e-3 / 6.02214076e23 * d.specific_volume / (4.0 * kPi));
   EXPECT_NEAR(d.free_diffusivity(t), 1.380649e-23 * d.temperature / (6 * kPi * d.viscosity * r),
               1e-20);
   // A small solute in water: of order 1e-9 m^2/s; heavier molecules diffuse more slowly.
@@ -226,8 +226,8 @@ TEST(Substances, DeliveredDoseBalancesLumenTissueAndClearance) {
     return s;
   };
   const double lumen = total(o.S), tissue_amount = total(o.C), cleared = total(o.cleared);
-  EXPECT_GT(cleared, 0.1 * put);     // the blood took some
-  EXPECT_GT(tissue_amount, 0.0);     // some is still in the tissue
+  EXPECT_GT(cleared, 0.1 * put);  // the blood took some
+  EXPECT_GT(tissue_amount, 0.0);  // some is still in the tissue
   EXPECT_NEAR(lumen + tissue_amount + cleared, put, 1e-4 * put);
   EXPECT_NEAR(total(o.entered), tissue_amount + cleared, 1e-4 * put);
 }
