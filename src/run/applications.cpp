@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "core/constants.hpp"
 #include "healing/column.hpp"
 #include "healing/kinetics.hpp"
@@ -417,6 +419,53 @@ nlohmann::json ApplicationDriver::summary() const {
   j["depth_um"] = depth;
   j["applications"] = list;
   return j;
+}
+
+std::vector<report::OutcomeRow> ApplicationDriver::report_rows() const {
+  std::vector<report::OutcomeRow> rows;
+  for (const auto& c : channels_) {
+    rows.push_back({fmt::format("Channels of session {} open at 24 h", c.session + 1), "",
+                    fmt::format("{:.0f} %", 100.0 * c.closure.open_at(24.0)),
+                    c.closure.closure_time >= 0.0
+                        ? fmt::format("closed at {:.1f} h{}", c.closure.closure_time,
+                                      c.geometry.bled ? "; clot in the mouth (they bled)" : "")
+                        : std::string("not closed within 96 h")});
+  }
+  for (const auto& a : applied_) {
+    const healing::Application& app = apps_[a.app];
+    std::string agent = app.agent;
+    std::replace(agent.begin(), agent.end(), '_', ' ');
+    if (app.agent == "saline") {
+      rows.push_back({fmt::format("Saline after session {}", a.session + 1), "", "vehicle only",
+                      "control: no agent"});
+      continue;
+    }
+    if (app.agent == "prp") {
+      const double d = a.records.empty() ? 0.0 : a.records.front().entered;
+      rows.push_back({fmt::format("PRP after session {}", a.session + 1),
+                      fmt::format("{:.2f} ng/cm\u00b2", a.applied),
+                      fmt::format("{:.2f} ng/cm\u00b2", d),
+                      fmt::format("growth factors into the open channels ({:.0f} % of the lumen "
+                                  "filled)",
+                                  100.0 * a.fill)});
+      continue;
+    }
+    const double delivered = a.records.empty() ? 0.0 : a.records.back().entered;
+    std::string at1;
+    for (const auto& r : a.records) {
+      if (std::fabs(r.hours - 1.0) < 1e-6) {
+        at1 = fmt::format("; {:.2g} \u00b5g/cm\u00b2 in the tissue 1 h after", r.tissue);
+      }
+    }
+    rows.push_back(
+        {fmt::format("{} after session {}", agent, a.session + 1),
+         fmt::format("{:.3g} \u00b5g/cm\u00b2", a.applied),
+         fmt::format("{:.3g} \u00b5g/cm\u00b2", delivered),
+         fmt::format("applied, delivered: {:.3g} into the channels, {:.2g} through "
+                     "the stratum corneum{}",
+                     a.drained, a.records.empty() ? 0.0 : a.records.back().skin_route, at1)});
+  }
+  return rows;
 }
 
 }  // namespace mnsim

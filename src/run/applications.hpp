@@ -18,6 +18,7 @@
 #include "healing/engine.hpp"
 #include "healing/substances.hpp"
 #include "protocol/course.hpp"
+#include "report/report.hpp"
 #include "skin/profile.hpp"
 
 namespace mnsim {
@@ -41,6 +42,8 @@ class ApplicationDriver {
                double fraction_bleeding, grid::FieldSet& fields);
   /// summary.json "substances".
   nlohmann::json summary() const;
+  /// The report's rows: each application's delivered dose, and each session's channel closure.
+  std::vector<report::OutcomeRow> report_rows() const;
 
  private:
   struct Record {

@@ -201,9 +201,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   text.patient = specs.patch.patient;
   text.scenario_toml = resolved;
   text.run_metadata = run_metadata(seed, threads, started, wall_now()).dump(2);
-  const report::ReportData rd =
-      plan.report ? make_report_data(text, tissue, engine, rec, outcome, course, area)
-                  : report::ReportData{};
+  report::ReportData rd = plan.report
+                              ? make_report_data(text, tissue, engine, rec, outcome, course, area)
+                              : report::ReportData{};
+  if (plan.report) {
+    for (auto& row : applications.report_rows()) rd.outcomes.push_back(std::move(row));
+  }
 
   // 6. Writers: every result staged, then committed in one step.
   const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
