@@ -223,7 +223,7 @@ class SoluteTransport final : public BoundProcess {
         C_(b.slot(r.name)),
         S_(b.slot(r.name + "_lumen")),
         liquid_(b.slot(r.name + "_liquid")),
-        entered_(b.slot(r.name + "_entered")),
+        permeated_(b.slot(r.name + "_permeated")),
         cleared_(b.slot(r.name + "_cleared")),
         r_(std::move(r)),
         drive_(std::move(drive)) {}
@@ -235,7 +235,7 @@ class SoluteTransport final : public BoundProcess {
     const double* v = c.now[vascular_];
     double* C = c.now[C_];
     double* S = c.now[S_];
-    double* in = c.now[entered_];
+    double* in = c.now[permeated_];
     double* out = c.now[cleared_];
     const double k_wall = 8.0 * r_.diffusivity / (r_.dx * r_.dx);
     const double sc_add =
@@ -255,7 +255,6 @@ class SoluteTransport final : public BoundProcess {
         const double lambda = k_wall * phi * (1.0 / phi + 1.0 / (1.0 - phi));
         const double s_new = s_eq + (S[i] - s_eq) * std::exp(-lambda * dt);
         const double y = total - s_new;
-        in[i] += y - x;
         S[i] = std::max(s_new, 0.0);
         x = y;
       }
@@ -275,7 +274,7 @@ class SoluteTransport final : public BoundProcess {
 
  private:
   static constexpr double kMaxLiquid = 0.95;  // the tissue keeps some of the voxel
-  int vascular_, C_, S_, liquid_, entered_, cleared_;
+  int vascular_, C_, S_, liquid_, permeated_, cleared_;
   Rates r_;
   std::shared_ptr<const SubstanceDrive> drive_;
 };
@@ -343,11 +342,11 @@ SubstanceFields add_substances(Model& m, const SubstanceData& d,
                                  .source = src + " (Stokes-Einstein x hindrance)"}});
     m.add_field({.name = a.agent + "_lumen", .unit = "ug/mL"});
     m.add_field({.name = a.agent + "_liquid", .unit = "1"});
-    m.add_field({.name = a.agent + "_entered", .unit = "ug/mL"});
+    m.add_field({.name = a.agent + "_permeated", .unit = "ug/mL"});
     m.add_field({.name = a.agent + "_cleared", .unit = "ug/mL"});
     m.add_process({a.agent + "_transport",
                    {a.agent + "_liquid", "vascular"},
-                   {a.agent, a.agent + "_lumen", a.agent + "_entered", a.agent + "_cleared"},
+                   {a.agent, a.agent + "_lumen", a.agent + "_permeated", a.agent + "_cleared"},
                    [r, drive](const Binding& b) -> std::unique_ptr<BoundProcess> {
                      return std::make_unique<SoluteTransport>(b, r, drive);
                    }});

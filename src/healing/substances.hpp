@@ -102,7 +102,6 @@ std::vector<Application> read_applications(const Table& scenario, int sessions);
 /// What the driver changes between engine steps and the processes read (one per run, shared).
 struct SubstanceDrive {
   static constexpr std::size_t kMaxAgents = 2;
-  double open = 0.0;                // open fraction of the current session's channels
   double vehicle[kMaxAgents] = {};  // ug/mL of each solute in the film on the skin (0: none)
 };
 
@@ -115,8 +114,8 @@ struct SubstanceFields {
 /// Adds channel_lumen (the lumen the session's channels opened, volume fraction) and, per solute
 /// agent applied, its concentration field `agent` (ug/mL of tissue, diffusing in every skin
 /// layer), `agent_lumen` (ug/mL, the agent in the lumen's liquid), `agent_liquid` (the
-/// formulation's volume fraction in the lumen), `agent_entered` and `agent_cleared` (ug/mL, the
-/// amounts that entered the tissue and were cleared there), and
+/// formulation's volume fraction in the lumen), `agent_permeated` and `agent_cleared` (ug/mL, the
+/// amounts that came in through the stratum corneum there and that the blood cleared there), and
 /// for PRP `prp_growth_factor` (ng/mL of tissue delivered). Processes: per solute
 /// `agent_transport` (entry, clearance) and, for tranexamic acid, `agent_melanogenesis`.
 /// `dx_um`: the lateral voxel size; `sc_thickness_um`: the stratum corneum's thickness.

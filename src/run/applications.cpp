@@ -43,14 +43,14 @@ void ApplicationDriver::attach(healing::Engine& engine) {
   platelets_ = m.slot("platelets");
   prp_ = m.find("prp_growth_factor");
   for (const auto& a : apps_) {
-    if (m.find(a.agent) < 0 || m.find(a.agent + "_entered") < 0) continue;
+    if (m.find(a.agent) < 0 || m.find(a.agent + "_permeated") < 0) continue;
     if (std::find(solutes_.begin(), solutes_.end(), a.agent) != solutes_.end()) continue;
     solutes_.push_back(a.agent);
     conc_.push_back(m.slot(a.agent));
     lumen_agent_.push_back(m.slot(a.agent + "_lumen"));
     liquid_.push_back(m.slot(a.agent + "_liquid"));
     kp_.push_back(data_.sc_permeability(data_.agents.at(a.agent)));
-    entered_.push_back(m.slot(a.agent + "_entered"));
+    entered_.push_back(m.slot(a.agent + "_permeated"));
     cleared_.push_back(m.slot(a.agent + "_cleared"));
   }
 }
@@ -91,7 +91,8 @@ std::size_t ApplicationDriver::schedule(healing::Stepper& stepper, const protoco
     }
     for (const double h : kRecordHours) {
       const double t = ap.t + h * kHour;
-      if (t >= course.end_time) continue;
+      // The end of the wet period has its own record (with a depth profile).
+      if (t >= course.end_time || std::fabs(t - (ap.t + ap.wet)) < 1.0) continue;
       stepper.add_stop(t, [this, i, h](double te, grid::FieldSet&) {
         update(te);
         record(applied_[i], te, h == 0.25 || h == 1.0 || h == 4.0);
@@ -283,7 +284,6 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   a.on_skin = a.applied * (1.0 - drained_share);
   a.last = t;
   drive_->vehicle[s] = a.on_skin > 0.0 ? c0 : 0.0;
-  drive_->open = open;
 }
 
 double ApplicationDriver::accounted(std::size_t s) const {
@@ -295,7 +295,6 @@ double ApplicationDriver::accounted(std::size_t s) const {
 }
 
 void ApplicationDriver::update(double t) {
-  drive_->open = open_at(t);
   for (std::size_t s = 0; s < solutes_.size(); ++s) {
     double c = 0.0;
     for (Applied& a : applied_) {
