@@ -219,15 +219,28 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     o.erythema_days = ery / static_cast<double>(run.sessions.size());
     o.barrier_hours = bar / static_cast<double>(run.sessions.size());
     o.neutrophil_peak_h = run.sessions[0].neutrophil_peak;
-    o.channel_closure_hours = run.sessions[0].closure_time;
     o.macrophage_peak_h = run.sessions[0].macrophage_peak;
   }
 
-  for (double h : kChannelCourseHours) {
-    const double open = run.channel.open_at(h);
-    o.channel_course.push_back(
-        {h, open,
-         healing::tewl_excess_ratio(p, cp.doses[0].density * 1e-8, run.channel.radius, open, h)});
+  // The channels as a path (healing/channel_closure.hpp): the first session's mouth radius,
+  // lattice and clot. The closure time and the open fraction over time are theirs.
+  {
+    const healing::SessionDose& d0 = cp.doses[0];
+    healing::ChannelGeometry geo;
+    healing::ColumnProtocol one;
+    one.depth = d0.depth;
+    one.radius = d0.radius;
+    geo.radius_um = healing::epidermal_channel_radius(p, prof, one);
+    geo.density = d0.density * 1e-8;  // per cm^2 -> per um^2
+    geo.bled = d0.bled && d0.density > 0.0;
+    const auto path = m.channels->get(healing::closure_params(p, m.closure, geo), geo.radius_um,
+                                      healing::closure_cell_radius(geo));
+    o.channel_closure_hours = d0.density > 0.0 ? path->closure_time : -1.0;
+    for (double h : kChannelCourseHours) {
+      const double open = d0.density > 0.0 ? path->open_at(h) : 0.0;
+      o.channel_course.push_back(
+          {h, open, healing::tewl_excess_ratio(p, geo.density, geo.radius_um, open, h)});
+    }
   }
 
   // Rise of a scar floor at depth f: the column under the floor, laid out as the tissue builder
@@ -443,14 +456,16 @@ SessionDevice roller_session(const std::string& model, double needle_length, int
 }
 
 std::shared_ptr<const healing::ChannelHealing> ChannelCache::get(const healing::Params& p,
-                                                                 double radius_um) {
-  const healing::ChannelKey key = healing::channel_key(p, radius_um, healing::kChannelHealWindow);
+                                                                 double radius_um,
+                                                                 double cell_radius_um) {
+  const healing::ChannelKey key =
+      healing::channel_key(p, radius_um, healing::kChannelHealWindow, 1.0, 0.01, cell_radius_um);
   {
     const std::lock_guard<std::mutex> lock(mu);
     if (auto it = by_key.find(key); it != by_key.end()) return it->second;
   }
   auto h = std::make_shared<const healing::ChannelHealing>(
-      healing::heal_channel(p, radius_um, healing::kChannelHealWindow));
+      healing::heal_channel(p, radius_um, healing::kChannelHealWindow, 1.0, 0.01, cell_radius_um));
   const std::lock_guard<std::mutex> lock(mu);
   const auto [it, added] = by_key.emplace(key, std::move(h));  // another thread's, if first
   if (added) {

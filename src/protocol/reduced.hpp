@@ -19,6 +19,7 @@
 #include "core/scenario.hpp"
 #include "devices/device.hpp"
 #include "devices/spec.hpp"
+#include "healing/channel_closure.hpp"
 #include "healing/params.hpp"
 #include "healing/reepithelialization.hpp"
 #include "outcomes/goodman_baron.hpp"
@@ -201,9 +202,10 @@ struct ChannelCache {
   std::mutex mu;
   std::map<healing::ChannelKey, std::shared_ptr<const healing::ChannelHealing>> by_key;
   std::deque<healing::ChannelKey> order;  // insertion order, oldest first
-  /// heal_channel(p, radius_um, healing::kChannelHealWindow's 96 h), from the cache or computed
-  /// (outside the lock) and added.
-  std::shared_ptr<const healing::ChannelHealing> get(const healing::Params& p, double radius_um);
+  /// heal_channel(p, radius_um, healing::kChannelHealWindow's 96 h, cell_radius_um), from the
+  /// cache or computed (outside the lock) and added.
+  std::shared_ptr<const healing::ChannelHealing> get(const healing::Params& p, double radius_um,
+                                                     double cell_radius_um = 0.0);
 };
 
 /// Loaded data of the reduced model (share between threads: simulate is thread-safe).
@@ -213,6 +215,8 @@ struct ReducedModel {
   outcomes::GradingRules grading;
   const skin::Atlas* atlas = nullptr;
   std::shared_ptr<ChannelCache> channels = std::make_shared<ChannelCache>();
+  /// Closure of the channels as a path (data/substances.toml [channels]).
+  healing::ClosureParams closure = healing::ClosureParams::defaults();
 
   /// The shipped data (data/healing.toml, outcomes.toml, grading.toml, sites.toml).
   static ReducedModel load_default();

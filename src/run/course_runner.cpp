@@ -80,6 +80,10 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
     rec_.first_punctures = st.punctures;
   }
   const double bleeding = st.stats["fraction_bleeding"].get<double>();
+  if (in_.applications) {
+    in_.applications->session(s.index, t, st.punctures,
+                              st.stats["density_per_cm2"]["mean"].get<double>(), bleeding, fields);
+  }
   rec_.bleeding_sum += bleeding * static_cast<double>(st.punctures.size());
   rec_.puncture_total += st.punctures.size();
   SessionRecord r;
@@ -110,6 +114,9 @@ void CourseRunner::schedule() {
     stepper.add_event(s.time,
                       [this, s](double t, grid::FieldSet& fields) { session(s, t, fields); });
   }
+  // The applications after the sessions (events at equal times run in insertion order: after
+  // the session's).
+  if (in_.applications) events_total_ += in_.applications->schedule(stepper, in_.course);
   const double every = in_.plan.every;
   if (every > 0.0) {
     for (double t = every; t < in_.course.end_time - 1e-6; t += every) {

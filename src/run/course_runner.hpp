@@ -17,6 +17,7 @@
 #include "healing/engine.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
+#include "run/applications.hpp"
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
@@ -34,8 +35,9 @@ struct CourseInputs {
   const skin::SkinProfile& profile;
   devices::Rect area;
   std::uint64_t seed = 0;
-  const skin::SkinPatch& patch;   // its lesions are sampled (scars.csv)
-  const healing::Params& params;  // the wound radius of the scar link
+  const skin::SkinPatch& patch;               // its lesions are sampled (scars.csv)
+  const healing::Params& params;              // the wound radius of the scar link
+  ApplicationDriver* applications = nullptr;  // the [[application]]s (null or empty: none)
 };
 
 /// Where and how often the loop saves its state.

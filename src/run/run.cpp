@@ -1,6 +1,7 @@
 #include "run/run.hpp"
 
 #include "core/constants.hpp"
+#include "run/applications.hpp"
 #include "run/assess.hpp"
 #include "run/checkpoint.hpp"
 #include "run/course_runner.hpp"
@@ -33,6 +34,7 @@
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
 #include "healing/options.hpp"
+#include "healing/substances.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
@@ -70,6 +72,8 @@ MemoryEstimate validate_semantics(const Table& scenario) {
   lesions::lesion_ids(patch_spec.lesions, patch.lesions());
   // The face inventory lists at least one scar.
   read_face_spec(scenario);
+  // The topical applications (agents, sessions, concentrations; docs/substances.md).
+  healing::read_applications(scenario, static_cast<int>(course.sessions.size()));
   // Resources, refused up front: the memory the 3D engine would need, against the limits that
   // apply to this process (docs/reliability.md, "Memory").
   const Table& t = scenario.table("tissue");
@@ -144,7 +148,19 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   progress.stage("tissue");
   const skin::Tissue tissue = skin::build_tissue(specs.patch);
   const healing::ParamSet params = healing::load_default_params();
-  healing::Engine engine(tissue, params.p, specs.engine);
+  // Topical applications: their agents' fields and processes join the healing model.
+  ApplicationDriver applications(
+      healing::read_applications(scenario, static_cast<int>(course.sessions.size())),
+      healing::SubstanceData::defaults(), params.p, tissue.patch.profile());
+  if (!applications.empty() && resumed) {
+    throw InputError(scenario.loc_of("application"), "application",
+                     "--resume is not available for a scenario with [[application]] (the film "
+                     "on the skin is not in the checkpoint)",
+                     "the run again without --resume");
+  }
+  const healing::Model model = applications.model(tissue.grid().dx);
+  healing::Engine engine(tissue, params.p, specs.engine, model);
+  applications.attach(engine);
   const devices::Rect area = devices::treatment_area(specs.patch.tissue);
   const grid::Grid& g = engine.grid();
   progress.note(fmt::format("grid {} x {} x {} cells ({:.1f} M), {} fields, {:.0f} MiB", g.nx, g.ny,
@@ -160,7 +176,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   CourseRunner runner(
       engine,
       CourseInputs{course, plan, specs.device, specs.technique, tissue.patch.profile(), area, seed,
-                   tissue.patch, params.p},
+                   tissue.patch, params.p, &applications},
       CourseCheckpoints{opts.out_dir, key, started, wall_now, opts.checkpoint_every, opts.stop},
       rec, progress);
   if (restored) {
@@ -185,14 +201,18 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   text.patient = specs.patch.patient;
   text.scenario_toml = resolved;
   text.run_metadata = run_metadata(seed, threads, started, wall_now()).dump(2);
-  const report::ReportData rd =
-      plan.report ? make_report_data(text, tissue, engine, rec, outcome, course, area)
-                  : report::ReportData{};
+  report::ReportData rd = plan.report
+                              ? make_report_data(text, tissue, engine, rec, outcome, course, area)
+                              : report::ReportData{};
+  if (plan.report) {
+    for (auto& row : applications.report_rows()) rd.outcomes.push_back(std::move(row));
+  }
 
   // 6. Writers: every result staged, then committed in one step.
   const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
   res.summary = summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(),
                              outcome, result_entries(plan));
+  if (!applications.empty()) res.summary["substances"] = applications.summary();
   write_results(
       folder,
       RunResults{rd, res.summary, outcome, rec, g, tissue, plan, opts.out_dir, key, resolved,

@@ -2,6 +2,7 @@
 
 #include "devices/schema.hpp"
 #include "healing/options.hpp"
+#include "healing/substances.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/factory.hpp"
 #include "outcomes/face_inventory.hpp"
@@ -29,6 +30,7 @@ schema::Key build() {
       protocol::course_schema(),
       output_schema(),
       healing::numerics_schema(),
+      healing::application_schema(),
       outcomes::face_schema(),  // last: the root's key list in messages stays as it was
   };
   return root;

@@ -1,0 +1,470 @@
+#include "run/applications.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/constants.hpp"
+#include "healing/column.hpp"
+#include "healing/kinetics.hpp"
+
+namespace mnsim {
+
+namespace {
+// Film updates per wet period (the film's concentration is held over each; docs/substances.md).
+constexpr int kFilmUpdates = 24;
+// Records after each application (h), besides the end of the wet period (depth profiles at
+// 0.25, 1 and 4 h and at the end of the wet period).
+constexpr std::array<double, 9> kRecordHours{1.0 / 12.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 48.0};
+// Field x volume / area (working units x m) -> per cm^2 (ug/mL -> ug/cm^2, ng/mL -> ng/cm^2).
+constexpr double kPerCm2 = 100.0;
+}  // namespace
+
+ApplicationDriver::ApplicationDriver(std::vector<healing::Application> apps,
+                                     const healing::SubstanceData& data, const healing::Params& p,
+                                     const skin::SkinProfile& profile)
+    : apps_(std::move(apps)), data_(data), p_(p), profile_(profile) {}
+
+healing::Model ApplicationDriver::model(double dx) const {
+  healing::Model m = healing::healing_model();
+  const double sc = (profile_.bottom_of(skin::Layer::StratumCorneum) -
+                     profile_.top_of(skin::Layer::StratumCorneum)) *
+                    1e6;
+  healing::add_substances(m, data_, apps_, drive_, dx * 1e6, sc);
+  return m;
+}
+
+void ApplicationDriver::attach(healing::Engine& engine) {
+  engine_ = &engine;
+  if (apps_.empty()) return;
+  const healing::Model& m = engine.model();
+  lumen_ = m.slot("channel_lumen");
+  platelets_ = m.slot("platelets");
+  prp_ = m.find("prp_growth_factor");
+  for (const auto& a : apps_) {
+    if (m.find(a.agent) < 0 || m.find(a.agent + "_permeated") < 0) continue;
+    if (std::find(solutes_.begin(), solutes_.end(), a.agent) != solutes_.end()) continue;
+    solutes_.push_back(a.agent);
+    conc_.push_back(m.slot(a.agent));
+    lumen_agent_.push_back(m.slot(a.agent + "_lumen"));
+    liquid_.push_back(m.slot(a.agent + "_liquid"));
+    kp_.push_back(data_.sc_permeability(data_.agents.at(a.agent)));
+    entered_.push_back(m.slot(a.agent + "_permeated"));
+    cleared_.push_back(m.slot(a.agent + "_cleared"));
+  }
+}
+
+std::size_t ApplicationDriver::schedule(healing::Stepper& stepper, const protocol::Course& course) {
+  std::size_t added = 0;
+  for (std::size_t k = 0; k < apps_.size(); ++k) {
+    const healing::Application& a = apps_[k];
+    for (const auto& s : course.sessions) {
+      if (a.session != 0 && a.session != s.index + 1) continue;
+      const double t = s.time + a.delay;
+      if (t >= course.end_time) continue;
+      Applied ap;
+      ap.app = k;
+      ap.session = s.index;
+      ap.t = t;
+      ap.wet = healing::wet_time(data_, a);
+      applied_.push_back(ap);
+    }
+  }
+  for (std::size_t i = 0; i < applied_.size(); ++i) {
+    const Applied& ap = applied_[i];
+    stepper.add_event(ap.t, [this, i](double t, grid::FieldSet& f) { apply(applied_[i], t, f); });
+    ++added;
+    const bool solute =
+        apps_[ap.app].agent == "tranexamic_acid" || apps_[ap.app].agent == "minoxidil";
+    if (!solute) continue;
+    for (int u = 1; u <= kFilmUpdates; ++u) {
+      const double t = ap.t + ap.wet * u / kFilmUpdates;
+      if (t < course.end_time) {
+        const bool last = u == kFilmUpdates;
+        stepper.add_stop(t, [this, i, last](double te, grid::FieldSet&) {
+          update(te);
+          if (last) record(applied_[i], te, true);
+        });
+        ++added;
+      }
+    }
+    for (const double h : kRecordHours) {
+      const double t = ap.t + h * kHour;
+      // The end of the wet period has its own record (with a depth profile).
+      if (t >= course.end_time || std::fabs(t - (ap.t + ap.wet)) < 1.0) continue;
+      stepper.add_stop(t, [this, i, h](double te, grid::FieldSet&) {
+        update(te);
+        record(applied_[i], te, h == 0.25 || h == 1.0 || h == 4.0);
+      });
+      ++added;
+    }
+  }
+  return added;
+}
+
+double ApplicationDriver::open_at(double t) const {
+  const SessionChannels* last = nullptr;
+  for (const auto& c : channels_) {
+    if (c.t <= t) last = &c;
+  }
+  return last ? last->closure.open_at((t - last->t) / kHour) : 0.0;
+}
+
+std::array<double, skin::kLayers> ApplicationDriver::per_area(const grid::FieldSet& fields,
+                                                              int f) const {
+  const grid::Grid& g = fields.grid();
+  const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+  const float* u = fields.view(f).data;
+  std::array<double, skin::kLayers> s{};
+  for (int k = 0; k < g.nz; ++k) {
+    const double dv = g.dx * g.dx * g.dz(k);
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const std::ptrdiff_t c = g.at(i, j, k);
+        const int l = layer_of[static_cast<std::size_t>(c)];
+        if (l >= 1 && l <= skin::kLayers) s[static_cast<std::size_t>(l - 1)] += dv * u[c];
+      }
+  }
+  const double area = g.dx * g.dx * g.nx * g.ny;
+  for (double& x : s) x = x / area * kPerCm2;
+  return s;
+}
+
+void ApplicationDriver::session(int index, double t, const devices::Punctures& punctures,
+                                double density_per_cm2, double fraction_bleeding,
+                                grid::FieldSet& fields) {
+  if (apps_.empty()) return;
+  const grid::Grid& g = fields.grid();
+  const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+  float* lumen = fields.view(lumen_).data;
+  // The earlier sessions' channels are closed (sessions are days to weeks apart, channels close
+  // within hours to days): the lumen is this session's.
+  for (std::size_t c = 0; c < g.padded_size(); ++c) lumen[c] = 0.0f;
+  // The top skin cell of each column.
+  std::vector<int> top(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), g.nz);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i)
+      for (int k = 0; k < g.nz; ++k)
+        if (layer_of[static_cast<std::size_t>(g.at(i, j, k))] != 0) {
+          top[static_cast<std::size_t>(i + j * g.nx)] = k;
+          break;
+        }
+  constexpr int S = 4;  // sub-samples per axis of a column's area
+  double radius_sum = 0.0, lumen_volume = 0.0;
+  const double ve_mid = 0.5e6 * (profile_.top_of(skin::Layer::ViableEpidermis) +
+                                 profile_.bottom_of(skin::Layer::ViableEpidermis));
+  for (const auto& pu : punctures) {
+    const double r0 = p_.channel_recoil * pu.radius;  // m
+    if (!(r0 > 0.0) || !(pu.depth > 0.0)) continue;
+    radius_sum += std::max(1.0, healing::channel_radius(p_, r0 * 1e6, ve_mid, pu.depth * 1e6));
+    const int i_lo = std::max(0, static_cast<int>(std::floor((pu.x - r0) / g.dx)) - g.i0);
+    const int i_hi = std::min(g.nx - 1, static_cast<int>(std::floor((pu.x + r0) / g.dx)) - g.i0);
+    const int j_lo = std::max(0, static_cast<int>(std::floor((pu.y - r0) / g.dx)) - g.j0);
+    const int j_hi = std::min(g.ny - 1, static_cast<int>(std::floor((pu.y + r0) / g.dx)) - g.j0);
+    for (int j = j_lo; j <= j_hi; ++j)
+      for (int i = i_lo; i <= i_hi; ++i) {
+        int in = 0;
+        for (int a = 0; a < S; ++a)
+          for (int b = 0; b < S; ++b) {
+            const double x = (g.i0 + i + (a + 0.5) / S) * g.dx - pu.x;
+            const double y = (g.j0 + j + (b + 0.5) / S) * g.dx - pu.y;
+            if (x * x + y * y <= r0 * r0) ++in;
+          }
+        if (in == 0) continue;
+        const double f = static_cast<double>(in) / (S * S);
+        const int k0 = top[static_cast<std::size_t>(i + j * g.nx)];
+        if (k0 >= g.nz) continue;
+        const double z0 = g.zf[static_cast<std::size_t>(k0)];
+        for (int k = k0; k < g.nz; ++k) {
+          const double z_top = g.zf[static_cast<std::size_t>(k)] - z0;
+          if (z_top >= pu.depth) break;
+          const double part = std::min(1.0, (pu.depth - z_top) / g.dz(k));
+          const std::ptrdiff_t c = g.at(i, j, k);
+          const double before = lumen[c];
+          lumen[c] = static_cast<float>(std::min(1.0, before + f * part));
+          lumen_volume += (lumen[c] - before) * g.dx * g.dx * g.dz(k);
+        }
+      }
+  }
+  SessionChannels sc;
+  sc.session = index;
+  sc.t = t;
+  sc.geometry.radius_um =
+      punctures.empty() ? 0.0 : radius_sum / static_cast<double>(punctures.size());
+  sc.geometry.density = density_per_cm2 * 1e-8;
+  sc.geometry.bled = fraction_bleeding >= 0.5;
+  sc.lumen_mm3_per_cm2 = lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4;
+  if (sc.geometry.radius_um > 0.0) {
+    sc.closure = healing::close_channels(p_, healing::ClosureParams::defaults(), sc.geometry,
+                                         healing::kChannelHealWindow);
+  }
+  channels_.push_back(std::move(sc));
+}
+
+void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
+  const healing::Application& app = apps_[a.app];
+  const grid::Grid& g = fields.grid();
+  const double area = g.dx * g.dx * g.nx * g.ny;
+  const double open = open_at(t);
+  if (app.agent == "prp") {
+    // The film fills the open lumen (as far as its volume goes); its platelets are the healing
+    // engine's (growth factors released as from the blood's, blood_growth_factor per platelet
+    // volume fraction of whole blood).
+    const healing::Agent& prp = data_.agents.at("prp");
+    a.applied = prp.growth_factor * app.film * kPerCm2;
+    const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+    const float* lumen = fields.view(lumen_).data;
+    double open_volume = 0.0;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const std::ptrdiff_t c = g.at(i, j, k);
+          if (layer_of[static_cast<std::size_t>(c)] > 1)
+            open_volume += lumen[c] * open * g.dx * g.dx * g.dz(k);
+        }
+    a.fill = open_volume > 0.0 ? std::min(1.0, app.film * area / open_volume) : 0.0;
+    double before = 0.0;
+    for (double x : per_area(fields, prp_)) before += x;
+    float* P = fields.view(platelets_).data;
+    float* gf = fields.view(prp_).data;
+    const double per_blood = p_.blood_growth_factor > 0.0 ? 1.0 / p_.blood_growth_factor : 0.0;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const std::ptrdiff_t c = g.at(i, j, k);
+          // Below the stratum corneum (layer 1): the wound bed.
+          if (layer_of[static_cast<std::size_t>(c)] <= 1) continue;
+          const double phi = lumen[c] * open * a.fill;
+          if (!(phi > 0.0)) continue;
+          gf[c] = static_cast<float>(gf[c] + phi * prp.growth_factor);
+          P[c] = static_cast<float>(P[c] + phi * prp.growth_factor * per_blood);
+        }
+    Record r;
+    r.hours = 0.0;
+    const auto by = per_area(fields, prp_);
+    r.by_layer = by;
+    for (double x : by) r.entered += x;
+    r.entered -= before;  // this application's (the field keeps every application's)
+    r.tissue = r.entered;
+    a.records.push_back(r);
+    return;
+  }
+  if (app.agent == "saline") return;  // the vehicle alone
+  const auto it = std::find(solutes_.begin(), solutes_.end(), app.agent);
+  const std::size_t s = static_cast<std::size_t>(it - solutes_.begin());
+  a.applied = app.concentration * app.film * 1e5;  // kg/m^3 x m -> ug/cm^2
+  a.base = accounted(s);
+  // The film drains into the open lumen as far as its volume goes; the rest stays on the skin.
+  const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+  const float* lumen = fields.view(lumen_).data;
+  double open_volume = 0.0;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const std::ptrdiff_t c = g.at(i, j, k);
+        if (layer_of[static_cast<std::size_t>(c)] != 0)
+          open_volume += lumen[c] * open * g.dx * g.dx * g.dz(k);
+      }
+  const double film_volume = app.film * area;
+  a.fill = open_volume > 0.0 ? std::min(1.0, film_volume / open_volume) : 0.0;
+  const double drained_share = film_volume > 0.0 ? a.fill * open_volume / film_volume : 0.0;
+  double lumen_before = 0.0;
+  for (double x : per_area(fields, lumen_agent_[s])) lumen_before += x;
+  float* liquid = fields.view(liquid_[s]).data;
+  float* S = fields.view(lumen_agent_[s]).data;
+  const double c0 = app.concentration * 1e3;  // mg/mL -> ug/mL
+  for (std::size_t c = 0; c < g.padded_size(); ++c) {
+    const double phi = lumen[c] * open * a.fill;
+    liquid[c] = static_cast<float>(phi);
+    if (phi > 0.0 && layer_of[c] != 0) S[c] = static_cast<float>(S[c] + phi * c0);
+  }
+  for (double x : per_area(fields, lumen_agent_[s])) a.drained += x;
+  a.drained -= lumen_before;
+  a.on_skin = a.applied * (1.0 - drained_share);
+  a.last = t;
+  drive_->vehicle[s] = a.on_skin > 0.0 ? c0 : 0.0;
+}
+
+double ApplicationDriver::accounted(std::size_t s) const {
+  const grid::FieldSet& f = engine_->fields();
+  double x = 0.0;
+  for (const int id : {conc_[s], lumen_agent_[s], cleared_[s]})
+    for (double v : per_area(f, id)) x += v;
+  return x;
+}
+
+void ApplicationDriver::update(double t) {
+  for (std::size_t s = 0; s < solutes_.size(); ++s) {
+    double c = 0.0;
+    for (Applied& a : applied_) {
+      const healing::Application& app = apps_[a.app];
+      if (app.agent != solutes_[s] || t < a.t || a.last >= a.t + a.wet) continue;
+      // The stratum-corneum route over the last interval took kp C_film per area (ug/mL x um =
+      // 1e-4 ug/cm^2); the film on the skin loses it (its volume held while wet).
+      const double until = std::min(t, a.t + a.wet);
+      const double c_film = drive_->vehicle[s];
+      a.skin_route += kp_[s] * c_film * (until - a.last) / kHour * 1e-4;
+      a.last = until;
+      const double left = a.on_skin > 0.0 ? std::max(0.0, 1.0 - a.skin_route / a.on_skin) : 0.0;
+      if (until < a.t + a.wet) c = app.concentration * 1e3 * left;
+    }
+    drive_->vehicle[s] = c;
+  }
+}
+
+void ApplicationDriver::record(Applied& a, double t, bool profile) {
+  const healing::Application& app = apps_[a.app];
+  const auto it = std::find(solutes_.begin(), solutes_.end(), app.agent);
+  if (it == solutes_.end()) return;
+  const std::size_t s = static_cast<std::size_t>(it - solutes_.begin());
+  const grid::FieldSet& f = engine_->fields();
+  Record r;
+  r.hours = (t - a.t) / kHour;
+  r.by_layer = per_area(f, conc_[s]);
+  for (double x : r.by_layer) r.tissue += x;
+  for (double x : per_area(f, lumen_agent_[s])) r.lumen += x;
+  for (double x : per_area(f, cleared_[s])) r.cleared += x;
+  // What entered the skin by this application: into the lumen and through the stratum corneum.
+  r.skin_route = a.skin_route;
+  r.entered = a.drained + a.skin_route;
+  if (profile) {
+    const grid::Grid& g = f.grid();
+    const float* u = f.view(conc_[s]).data;
+    const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+    r.profile.assign(static_cast<std::size_t>(g.nz), 0.0);
+    for (int k = 0; k < g.nz; ++k) {
+      double sum = 0.0;
+      int n = 0;
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const std::ptrdiff_t c = g.at(i, j, k);
+          if (layer_of[static_cast<std::size_t>(c)] == 0) continue;
+          sum += u[c];
+          ++n;
+        }
+      r.profile[static_cast<std::size_t>(k)] = n > 0 ? sum / n : 0.0;
+    }
+  }
+  a.records.push_back(std::move(r));
+}
+
+nlohmann::json ApplicationDriver::summary() const {
+  nlohmann::json j;
+  if (apps_.empty()) return j;
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : channels_) {
+    nlohmann::json course = nlohmann::json::array();
+    for (const double h : {0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0}) {
+      course.push_back({{"hours", h}, {"open_fraction", c.closure.open_at(h)}});
+    }
+    channels.push_back(
+        {{"session", c.session + 1},
+         {"mouth_radius_um", c.geometry.radius_um},
+         {"density_per_cm2", c.geometry.density * 1e8},
+         {"clot_plugged", c.geometry.bled},
+         {"lumen_mm3_per_cm2", c.lumen_mm3_per_cm2},
+         {"closure_hours",
+          c.closure.closure_time >= 0.0 ? nlohmann::json(c.closure.closure_time) : nullptr},
+         {"course", course}});
+  }
+  const grid::Grid& g = engine_->grid();
+  nlohmann::json depth = nlohmann::json::array();
+  for (int k = 0; k < g.nz; ++k) depth.push_back(g.zc(k) * 1e6);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& a : applied_) {
+    const healing::Application& app = apps_[a.app];
+    const bool prp = app.agent == "prp";
+    const std::string unit = prp ? "ng/cm^2" : "ug/cm^2";
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& r : a.records) {
+      nlohmann::json layers;
+      for (int l = 0; l < skin::kLayers; ++l) {
+        layers[std::string(skin::layer_name(skin::layer_from_index(l)))] =
+            r.by_layer[static_cast<std::size_t>(l)];
+      }
+      nlohmann::json e = {{"hours_after", r.hours},
+                          {"entered", r.entered},
+                          {"through_stratum_corneum", r.skin_route},
+                          {"in_lumen", r.lumen},
+                          {"in_tissue", r.tissue},
+                          {"cleared", r.cleared},
+                          {"in_tissue_by_layer", layers}};
+      if (!r.profile.empty()) e["profile_ug_per_ml"] = r.profile;
+      records.push_back(e);
+    }
+    nlohmann::json e = {{"agent", app.agent},
+                        {"vehicle", app.vehicle},
+                        {"application", app.index + 1},
+                        {"session", a.session + 1},
+                        {"day", a.t / kDay},
+                        {"occluded", app.occluded},
+                        {"wet_hours", a.wet / kHour},
+                        {"unit", unit},
+                        {"applied", prp || app.agent != "saline" ? a.applied : 0.0},
+                        {"records", records}};
+    e["lumen_filled_fraction"] = a.fill;
+    if (!prp && app.agent != "saline") {
+      e["into_channels"] = a.drained;
+      e["left_on_skin"] = a.on_skin;
+      if (!a.records.empty()) {
+        e["delivered_fraction"] = a.applied > 0.0 ? a.records.back().entered / a.applied : 0.0;
+      }
+      e["accounted_before"] = a.base;
+    }
+    list.push_back(e);
+  }
+  j["channels"] = channels;
+  j["depth_um"] = depth;
+  j["applications"] = list;
+  return j;
+}
+
+std::vector<report::OutcomeRow> ApplicationDriver::report_rows() const {
+  std::vector<report::OutcomeRow> rows;
+  for (const auto& c : channels_) {
+    rows.push_back({fmt::format("Channels of session {} open at 24 h", c.session + 1), "",
+                    fmt::format("{:.0f} %", 100.0 * c.closure.open_at(24.0)),
+                    c.closure.closure_time >= 0.0
+                        ? fmt::format("closed at {:.1f} h{}", c.closure.closure_time,
+                                      c.geometry.bled ? "; clot in the mouth (they bled)" : "")
+                        : std::string("not closed within 96 h")});
+  }
+  for (const auto& a : applied_) {
+    const healing::Application& app = apps_[a.app];
+    std::string agent = app.agent;
+    std::replace(agent.begin(), agent.end(), '_', ' ');
+    if (app.agent == "saline") {
+      rows.push_back({fmt::format("Saline after session {}", a.session + 1), "", "vehicle only",
+                      "control: no agent"});
+      continue;
+    }
+    if (app.agent == "prp") {
+      const double d = a.records.empty() ? 0.0 : a.records.front().entered;
+      rows.push_back({fmt::format("PRP after session {}", a.session + 1),
+                      fmt::format("{:.2f} ng/cm\u00b2", a.applied),
+                      fmt::format("{:.2f} ng/cm\u00b2", d),
+                      fmt::format("growth factors into the open channels ({:.0f} % of the lumen "
+                                  "filled)",
+                                  100.0 * a.fill)});
+      continue;
+    }
+    const double delivered = a.records.empty() ? 0.0 : a.records.back().entered;
+    std::string at1;
+    for (const auto& r : a.records) {
+      if (std::fabs(r.hours - 1.0) < 1e-6) {
+        at1 = fmt::format("; {:.2g} \u00b5g/cm\u00b2 in the tissue 1 h after", r.tissue);
+      }
+    }
+    rows.push_back(
+        {fmt::format("{} after session {}", agent, a.session + 1),
+         fmt::format("{:.3g} \u00b5g/cm\u00b2", a.applied),
+         fmt::format("{:.3g} \u00b5g/cm\u00b2", delivered),
+         fmt::format("applied, delivered: {:.3g} into the channels, {:.2g} through "
+                     "the stratum corneum{}",
+                     a.drained, a.records.empty() ? 0.0 : a.records.back().skin_route, at1)});
+  }
+  return rows;
+}
+
+}  // namespace mnsim

@@ -1,0 +1,101 @@
+// The [[application]]s of `mnsim run` (docs/substances.md): the channel lumen each session opens,
+// the film on the skin after it (its concentration falling as the agent enters, drying when
+// unoccluded), platelet-rich plasma filling the open channels, and the record of the delivered
+// dose by depth and time (summary.json "substances"). The agents' fields and processes are the
+// healing engine's (healing/substances.hpp); this drives them from the course's events.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "devices/device.hpp"
+#include "devices/puncture.hpp"
+#include "healing/channel_closure.hpp"
+#include "healing/engine.hpp"
+#include "healing/substances.hpp"
+#include "protocol/course.hpp"
+#include "report/report.hpp"
+#include "skin/profile.hpp"
+
+namespace mnsim {
+
+class ApplicationDriver {
+ public:
+  ApplicationDriver(std::vector<healing::Application> apps, const healing::SubstanceData& data,
+                    const healing::Params& p, const skin::SkinProfile& profile);
+
+  bool empty() const { return apps_.empty(); }
+  /// The healing model with the applied agents' fields and processes (the healing model alone
+  /// without applications). `dx` the lateral voxel size (m).
+  healing::Model model(double dx) const;
+  /// Finds the fields on the engine built with model().
+  void attach(healing::Engine& engine);
+  /// Schedules each application (an event after its session) and the film updates and records
+  /// after it (stops). Returns the number of events and stops added.
+  std::size_t schedule(healing::Stepper& stepper, const protocol::Course& course);
+  /// After a session's punctures are deposited: the lumen they opened and their closure.
+  void session(int index, double t, const devices::Punctures& punctures, double density_per_cm2,
+               double fraction_bleeding, grid::FieldSet& fields);
+  /// summary.json "substances".
+  nlohmann::json summary() const;
+  /// The report's rows: each application's delivered dose, and each session's channel closure.
+  std::vector<report::OutcomeRow> report_rows() const;
+
+ private:
+  struct Record {
+    double hours = 0.0;                                 // after the application
+    double entered = 0.0, tissue = 0.0, cleared = 0.0;  // ug/cm^2 (ng/cm^2 for prp)
+    double lumen = 0.0;                                 // ug/cm^2 still in the lumen's liquid
+    double skin_route = 0.0;                            // ug/cm^2 in through the stratum corneum
+    std::array<double, skin::kLayers> by_layer{};       // ug/cm^2 in each layer
+    std::vector<double> profile;                        // ug/mL per z plane (empty: not kept)
+  };
+  struct Applied {
+    std::size_t app = 0;      // index into apps_
+    int session = 0;          // 0-based
+    double t = 0.0;           // s, applied
+    double wet = 0.0;         // s on the skin, wet
+    double applied = 0.0;     // ug/cm^2 (ng/cm^2 growth factors for prp)
+    double base = 0.0;        // ug/cm^2 of the agent in tissue, lumen and cleared before it
+    double fill = 0.0;        // share of the open lumen the film fills
+    double drained = 0.0;     // ug/cm^2 of the agent that drained into the open lumen
+    double on_skin = 0.0;     // ug/cm^2 left on the skin as a film
+    double skin_route = 0.0;  // ug/cm^2 taken up through the stratum corneum so far
+    double last = 0.0;        // s, the film's last update
+    std::vector<Record> records;
+  };
+  struct SessionChannels {
+    int session = 0;
+    double t = 0.0;
+    healing::ChannelGeometry geometry;
+    healing::ChannelHealing closure;
+    double lumen_mm3_per_cm2 = 0.0;
+  };
+  void apply(Applied& a, double t, grid::FieldSet& fields);
+  void update(double t);
+  /// Agent s in tissue + lumen + cleared, ug/cm^2.
+  double accounted(std::size_t s) const;
+  void record(Applied& a, double t, bool profile);
+  double open_at(double t) const;
+  /// Sum over the grid of field f x cell volume, per layer, in per-area units (x / cm^2).
+  std::array<double, skin::kLayers> per_area(const grid::FieldSet& fields, int f) const;
+
+  std::vector<healing::Application> apps_;
+  const healing::SubstanceData& data_;
+  healing::Params p_;
+  const skin::SkinProfile& profile_;
+  std::shared_ptr<healing::SubstanceDrive> drive_ = std::make_shared<healing::SubstanceDrive>();
+  std::vector<std::string> solutes_;
+  healing::Engine* engine_ = nullptr;
+  int lumen_ = -1, platelets_ = -1, prp_ = -1;
+  std::vector<int> conc_, lumen_agent_, liquid_, entered_, cleared_;  // per solute
+  std::vector<double> kp_;                                            // um/h per solute
+  std::vector<Applied> applied_;
+  std::vector<SessionChannels> channels_;
+};
+
+}  // namespace mnsim
