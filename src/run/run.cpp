@@ -6,6 +6,7 @@
 #include "run/course_runner.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
+#include "run/bands.hpp"
 #include "run/report_data.hpp"
 #include "run/resources.hpp"
 #include "run/run_state.hpp"
@@ -171,8 +172,14 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   runner.run(resumed);
 
   // 4. Assess: the outcome at the end of follow-up.
-  const Outcome outcome =
+  Outcome outcome =
       assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, ids, specs.face);
+  if (plan.band_draws > 0) {
+    // The predictive bands around the point prediction (reduced model, run/bands.hpp).
+    progress.note(fmt::format("predictive bands: {} reduced-model evaluations",
+                              2 * plan.band_draws));
+    outcome.bands = run_bands(outcome, specs.patch, course, plan.band_draws, seed, threads);
+  }
   if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
     spdlog::warn("warning: {}", w);
   }

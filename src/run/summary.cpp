@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "outcomes/face_inventory.hpp"
+#include "run/bands.hpp"
 
 namespace mnsim {
 
@@ -44,7 +45,7 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
 nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
                             const Outcome& outcome, const std::vector<std::string>& outputs) {
-  return {{"schema_version", 1},
+  nlohmann::json j = {{"schema_version", 1},
           {"run", std::move(run)},
           {"outputs", outputs},
           {"scenario", std::move(scenario)},
@@ -57,6 +58,8 @@ nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const R
             {"dt_smallest_s", steps.dt_smallest},
             {"dt_largest_s", steps.dt_largest}}},
           {"outcome", to_json(outcome)}};
+  if (outcome.bands) j["bands"] = to_json(*outcome.bands);
+  return j;
 }
 
 std::string summary_text(const nlohmann::json& summary, const std::filesystem::path& out) {

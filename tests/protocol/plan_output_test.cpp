@@ -93,8 +93,8 @@ struct HandPlan {
     a.nominal.erythema_days = 0.2;
     a.nominal.gb_qual_before = 3;
     a.nominal.gb_qual_after = 2;
-    a.reduction_p10 = 38.0;
-    a.reduction_p90 = 46.0;
+    a.variability_band = {20, 38.0, 42.0, 46.0};
+    a.parameter_band = {20, 35.0, 41.0, 49.0};
     a.kind = "roller";
     a.model = "roller_192_mf8";
     a.setting_key = "needle_length";
