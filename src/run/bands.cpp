@@ -140,10 +140,7 @@ nlohmann::json to_json(const OutcomeBands& b) {
           {"parameter_uncertainty", param},
           {"patient_variability", var},
           {"posterior_sample", {{"file", b.posterior_file}, {"command", b.posterior_command}}},
-          {"cost",
-           {{"evaluations", b.evaluations},
-            {"cpu_seconds", b.cpu_seconds},
-            {"wall_seconds", b.wall_seconds}}}};
+          {"evaluations", b.evaluations}};
 }
 
 }  // namespace mnsim

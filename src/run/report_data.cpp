@@ -607,6 +607,14 @@ report::ReportData make_report_data(const ReportText& text, const skin::Tissue& 
   rd.consultation = consultation(text, rec, course, tissue.patch, outcome);
   rd.scenario_in_words = in_words(text, engine.grid(), tissue.patch, rec, outcome, course);
   rd.numerics = numerics_rows(engine);
+  if (outcome.bands) {
+    rd.numerics.emplace_back(
+        "Predictive bands",
+        fmt::format("{} reduced-model evaluations ({} posterior draws, {} patient-variability "
+                    "draws), {:.2f} s of CPU",
+                    outcome.bands->evaluations, outcome.bands->posterior_draws,
+                    outcome.bands->variability_draws, outcome.bands->cpu_seconds));
+  }
   rd.scenario_toml = text.scenario_toml;
   rd.run_metadata = text.run_metadata;
   punctures_of_session_one(rec, area, rd);

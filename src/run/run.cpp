@@ -176,9 +176,9 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
       assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, ids, specs.face);
   if (plan.band_draws > 0) {
     // The predictive bands around the point prediction (reduced model, run/bands.hpp).
-    progress.note(fmt::format("predictive bands: {} reduced-model evaluations",
-                              2 * plan.band_draws));
     outcome.bands = run_bands(outcome, specs.patch, course, plan.band_draws, seed, threads);
+    progress.note(fmt::format("predictive bands: {} reduced-model evaluations, {:.2f} s of CPU",
+                              outcome.bands->evaluations, outcome.bands->cpu_seconds));
   }
   if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
     spdlog::warn("warning: {}", w);

@@ -138,19 +138,40 @@ ordered_json entry_json(const protocol::PlanEntry& e) {
 /// The predicted course of the protocol: the nominal outcome at several times after the last
 /// session (the reduced model's outcome times; one simulation).
 ordered_json course_json(const protocol::ReducedModel& m, const protocol::PlanPatient& p,
-                         const protocol::PlanEntry& e) {
+                         const protocol::PlanEntry& e, int threads) {
   protocol::ReducedProtocol pr = e.protocol;
   pr.also_at.clear();
   for (double w : {2.0, 4.0, 8.0, 12.0, 26.0, 52.0}) {
     if (std::abs(w * kWeek - pr.follow_up) > kDay) pr.also_at.push_back(w * kWeek);
   }
   const protocol::PatientOutcome o = m.simulate(p.spec, pr);
+  // Both predictive bands of the depth reduction at every time of the course (the planner's
+  // settings: posterior_draws and replicates; protocol/bands.hpp).
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < o.at.size(); ++j) names.push_back(fmt::format("t{}", j));
+  const protocol::BandDesign design(m, protocol::default_posterior_sample(),
+                                    protocol::band_settings(p));
+  const protocol::PredictiveBands bands = protocol::predictive_bands(
+      design, names,
+      [&](const protocol::ReducedModel& model, const protocol::RateFactors& rf) {
+        const protocol::PatientOutcome d = model.simulate(p.spec, pr, rf);
+        std::vector<double> y;
+        for (const auto& t : d.at) y.push_back(t.depth_reduction_pct);
+        return y;
+      },
+      threads);
+  auto band = [](const protocol::Band& b) {
+    return b.computed() ? ordered_json{{"p10", b.p10}, {"p90", b.p90}} : ordered_json();
+  };
   const double last = (std::max(1, pr.sessions) - 1) * pr.interval;
   ordered_json pts = ordered_json::array();
-  for (const auto& t : o.at) {
+  for (std::size_t j = 0; j < o.at.size(); ++j) {
+    const auto& t = o.at[j];
     pts.push_back({{"weeks_after_last_session", t.follow_up / kWeek},
                    {"weeks_after_first_session", (last + t.follow_up) / kWeek},
                    {"scar_depth_reduction_pct", t.depth_reduction_pct},
+                   {"parameter_band", band(bands.parameter[j])},
+                   {"variability_band", band(bands.variability[j])},
                    {"gb_qualitative_after", t.gb_qual_after},
                    {"dermal_collagen_change_pct", 100.0 * t.dermal_collagen_change},
                    {"headline", std::abs(t.follow_up - pr.follow_up) < 1.0}});
@@ -374,7 +395,7 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
   if (shown != nullptr) {
     j["shown"] = entry_json(*shown);
     j["summary"] = summary_text(p, *shown, c.mode);
-    j["course"] = course_json(m, p, *shown);
+    j["course"] = course_json(m, p, *shown, threads);
     j["scars"] = scars_json(p, *shown);
     j["calendar"] = calendar_json(*shown, c.start_date);
     j["safety"] = safety_json(*shown, plan.dermis_bottom, plan.pih_cap, plan.erythema_cap);

@@ -200,7 +200,7 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
   const std::string path = mnsim::test::write_temp_file(
       "mnsim_plan_progress_" + std::to_string(::getpid()) + ".toml",
       "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
-      "[search]\nsessions_max = 2\nreplicates = 2\ntop = 2\nexpand = 2\n"
+      "[search]\nsessions_max = 2\nreplicates = 2\nposterior_draws = 3\ntop = 2\nexpand = 2\n"
       "devices = [\"stamp_35\", \"dermapen_12\"]\n");
   const PlanPatient p = load_plan_patient(path);
   std::filesystem::remove(path);
@@ -229,7 +229,7 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
     last = c.done;
     const double total = stage == "device settings evaluated" ? plan.device_settings
                          : stage == "uncertainty replicates"
-                             ? static_cast<double>(plan.ranked.size() * 2)
+                             ? static_cast<double>(plan.ranked.size() * (2 + 3))
                              : plan.searched - plan.device_settings;
     EXPECT_EQ(c.total, total) << stage;
   }
