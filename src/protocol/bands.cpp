@@ -89,16 +89,15 @@ PosteriorSample load_posterior_sample(const std::string& path) {
     s.parameters.push_back(it->second);
   }
   if (units.size() != keys.size()) {
-    f.fail(units, "sample.units", fmt::format("has {} entries for {} parameters", units.size(),
-                                              keys.size()),
+    f.fail(units, "sample.units",
+           fmt::format("has {} entries for {} parameters", units.size(), keys.size()),
            "one unit per parameter");
   }
   for (std::size_t i = 0; i < units.size(); ++i) {
     const std::string u = string_of(f, *units.get(i), "sample.units");
     if (u != s.parameters[i].unit) {
       f.fail(*units.get(i), "sample.units",
-             fmt::format("\"{}\" is not the unit of {} in its data file", u,
-                         s.parameters[i].key),
+             fmt::format("\"{}\" is not the unit of {} in its data file", u, s.parameters[i].key),
              fmt::format("\"{}\"", s.parameters[i].unit));
     }
   }
@@ -175,8 +174,7 @@ Band band_of(const std::vector<double>& values) {
   return b;
 }
 
-BandDesign::BandDesign(const ReducedModel& base, const PosteriorSample& post,
-                       const BandSettings& s)
+BandDesign::BandDesign(const ReducedModel& base, const PosteriorSample& post, const BandSettings& s)
     : base_(&base),
       posterior_(static_cast<std::size_t>(std::max(0, s.posterior_draws))),
       variability_(static_cast<std::size_t>(std::max(0, s.variability_draws))) {
@@ -203,8 +201,8 @@ RateFactors BandDesign::rates(std::size_t k) const {
 }
 
 Band BandDesign::parameter_band(const std::vector<double>& values) const {
-  return band_of(std::vector<double>(values.begin(),
-                                     values.begin() + static_cast<long>(posterior_)));
+  return band_of(
+      std::vector<double>(values.begin(), values.begin() + static_cast<long>(posterior_)));
 }
 
 Band BandDesign::variability_band(const std::vector<double>& values) const {

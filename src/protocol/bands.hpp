@@ -28,8 +28,8 @@ namespace mnsim::protocol {
 
 /// A weighted sample of the posterior of calibrated parameters (a data file: load_posterior).
 struct PosteriorSample {
-  std::string path;     // the file it was read from
-  std::string command;  // how it was made (the file's `command`)
+  std::string path;       // the file it was read from
+  std::string command;    // how it was made (the file's `command`)
   std::string made_with;  // the mnsim version and commit that made it (the file's `made_with`)
   std::vector<SensitivityParameter> parameters;  // sensitivity_parameters() entries
   std::vector<std::vector<double>> particles;    // one row per particle, data-file units
@@ -97,7 +97,7 @@ class BandDesign {
 
 /// Both bands of several outputs, with what they cost.
 struct PredictiveBands {
-  std::vector<std::string> outputs;  // the names the caller gave
+  std::vector<std::string> outputs;          // the names the caller gave
   std::vector<Band> parameter, variability;  // one per output
   std::size_t evaluations = 0;
   double cpu_seconds = 0;  // process CPU time of the evaluations (every thread)

@@ -1586,8 +1586,8 @@ nlohmann::ordered_json arm_json(const ArmResult& r) {
     const auto stats = cohort_band_statistics(r);
     for (std::size_t i = 0; i < stats.size() && i < r.parameter_bands.size(); ++i) {
       const Band& b = r.parameter_bands[i];
-      pb[stats[i].first] = {{"value", stats[i].second}, {"p10", b.p10}, {"p50", b.p50},
-                            {"p90", b.p90}};
+      pb[stats[i].first] = {
+          {"value", stats[i].second}, {"p10", b.p10}, {"p50", b.p50}, {"p90", b.p90}};
     }
     j["parameter_uncertainty"] = pb;
   }

@@ -568,12 +568,11 @@ std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string
       p.spec.scars.size(), plan.dermis_bottom * 1e3, plan.searched, plan.device_settings, p.expand,
       plan.excluded_depth, plan.excluded_no_puncture, plan.excluded_pih, plan.excluded_erythema,
       p.follow_up / kWeek, p.follow_up / (30.44 * kDay), p.posterior_draws, p.replicates);
-  s +=
-      fmt::format("{:>4} {:<20} {:>7} {:>6} {:>8} {:>9} {:>8} {:>6} {:>11} {:>11} {:>7} {:>8} "
-                  "{:>7} {:>9}  {}\n",
-                  "rank", "device", "setting", "passes", "sessions", "interval", "reached",
-                  "red. %", "param.", "patients", "G&B q", "collagen", "PIH %", "erythema",
-                  "note");
+  s += fmt::format(
+      "{:>4} {:<20} {:>7} {:>6} {:>8} {:>9} {:>8} {:>6} {:>11} {:>11} {:>7} {:>8} "
+      "{:>7} {:>9}  {}\n",
+      "rank", "device", "setting", "passes", "sessions", "interval", "reached", "red. %", "param.",
+      "patients", "G&B q", "collagen", "PIH %", "erythema", "note");
   int rank = 0;
   for (const auto& e : plan.ranked) {
     const auto& o = e.nominal;
@@ -585,8 +584,9 @@ std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string
         e.protocol.sessions,
         e.protocol.sessions > 1 ? fmt::format("{:.0f} wk", e.protocol.interval / kWeek) : "-",
         o.depth_reached * 1e3, o.depth_reduction_pct, band_text(e.parameter_band),
-        band_text(e.variability_band), o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk,
-        erythema_text(o.erythema_days), e.home_use ? "home-use length" : "");
+        band_text(e.variability_band), o.gb_qual_before, o.gb_qual_after,
+        100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk, erythema_text(o.erythema_days),
+        e.home_use ? "home-use length" : "");
   }
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
   if (!start_date.empty() && !plan.ranked.empty()) {
@@ -664,9 +664,8 @@ std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string&
   for (const auto& e : plan.ranked) {
     nlohmann::json j = entry_json(e);
     j["rank"] = ++rank;
-    j["scar_depth_reduction_pct_bands"] = {
-        {"parameter_uncertainty", band_json(e.parameter_band)},
-        {"patient_variability", band_json(e.variability_band)}};
+    j["scar_depth_reduction_pct_bands"] = {{"parameter_uncertainty", band_json(e.parameter_band)},
+                                           {"patient_variability", band_json(e.variability_band)}};
     nlohmann::json cal = nlohmann::json::array();
     for (const auto& v : plan_calendar(e.protocol, start_date)) {
       cal.push_back({{"visit", v.session > 0 ? "session" : "outcome assessment"},
@@ -741,15 +740,14 @@ std::string plan_csv(const Plan& plan) {
       auto q = [&](const Band& b, double v) {
         return r && b.computed() ? fmt::format("{:.3f}", v) : std::string();
       };
-      s += fmt::format("{:.3f},{},{},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n",
-                       o.depth_reduction_pct, q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p10 : 0),
-                       q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p90 : 0),
-                       q(r ? r->variability_band : Band{}, r ? r->variability_band.p10 : 0),
-                       q(r ? r->variability_band : Band{}, r ? r->variability_band.p90 : 0),
-                       o.gb_qual_before,
-                       o.gb_qual_after, o.gb_quant_before, o.gb_quant_after,
-                       100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk, o.erythema_days,
-                       o.barrier_hours);
+      s += fmt::format(
+          "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n", o.depth_reduction_pct,
+          q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p10 : 0),
+          q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p90 : 0),
+          q(r ? r->variability_band : Band{}, r ? r->variability_band.p10 : 0),
+          q(r ? r->variability_band : Band{}, r ? r->variability_band.p90 : 0), o.gb_qual_before,
+          o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
+          100.0 * o.pih_risk, o.erythema_days, o.barrier_hours);
     } else {
       s += ",,,,,,,,,,,,\n";
     }

@@ -106,13 +106,14 @@ BandSettings band_settings(const PlanPatient& p);
 
 /// Searches the grid of `p`. `progress` (may be null) hears two stages, "protocols evaluated"
 /// (every protocol of the grid) and "uncertainty replicates" (the simulations of both bands of
-/// the ranked protocols: p.posterior_draws + p.replicates each), each followed by advance(done, total) calls that count simulations, not
-/// seconds, from one thread at a time, the last with done == total. It prints nothing.
-/// `stop` (may be null): when a stop is requested, the simulations not yet started are skipped
-/// and make_plan throws Interrupted at the end of the stage (`mnsim serve`'s time limit).
-/// With several `ranks` (core/ranks.hpp; every rank calls make_plan with the same patient), each
-/// stage's simulations are split over them (simulation i on rank i mod N) and every rank returns
-/// the same plan, the one a single process finds; `progress` then counts this rank's share.
+/// the ranked protocols: p.posterior_draws + p.replicates each), each followed by advance(done,
+/// total) calls that count simulations, not seconds, from one thread at a time, the last with done
+/// == total. It prints nothing. `stop` (may be null): when a stop is requested, the simulations not
+/// yet started are skipped and make_plan throws Interrupted at the end of the stage (`mnsim
+/// serve`'s time limit). With several `ranks` (core/ranks.hpp; every rank calls make_plan with the
+/// same patient), each stage's simulations are split over them (simulation i on rank i mod N) and
+/// every rank returns the same plan, the one a single process finds; `progress` then counts this
+/// rank's share.
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
                Progress* progress = nullptr, const StopToken* stop = nullptr,
                const Ranks* ranks = nullptr);

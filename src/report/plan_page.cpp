@@ -178,21 +178,22 @@ std::string range_text(const protocol::Band& b) {
 }
 
 std::string ranked_table(const Plan& plan) {
-  static const char* const heads[] = {"Rank",
-                                      "Device",
-                                      "Passes per session",
-                                      "Sessions",
-                                      "Weeks between sessions",
-                                      "Depth the needles reach",
-                                      "Predicted reduction of mean scar depth",
-                                      "Range if the model's fitted values are off (10\u201390 %)",
-                                      "Range over patients who heal faster or slower (10\u201390 %)",
-                                      "Worst scar grade, before \u2192 after",
-                                      "Scar score, before \u2192 after",
-                                      "Upper-dermis collagen change",
-                                      "PIH risk",
-                                      "Redness per session",
-                                      "Note"};
+  static const char* const heads[] = {
+      "Rank",
+      "Device",
+      "Passes per session",
+      "Sessions",
+      "Weeks between sessions",
+      "Depth the needles reach",
+      "Predicted reduction of mean scar depth",
+      "Range if the model's fitted values are off (10\u201390 %)",
+      "Range over patients who heal faster or slower (10\u201390 %)",
+      "Worst scar grade, before \u2192 after",
+      "Scar score, before \u2192 after",
+      "Upper-dermis collagen change",
+      "PIH risk",
+      "Redness per session",
+      "Note"};
   std::string h = "<div class=\"wide\">\n<table class=\"plan\">\n<thead><tr>";
   const bool notes = any_home_use(plan);  // the Note column only when it says something
   for (const char* c : heads) {

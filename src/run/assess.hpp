@@ -52,11 +52,11 @@ struct GoodmanBaron {
 /// is the reduced model's quantile shifted by (point - reduced), the 3D run's value less the
 /// reduced model's at the shipped parameters and nominal rates, clamped to the output's range.
 struct OutcomeBand {
-  std::string name;  // summary.json key, e.g. "scar_depth_reduction_pct"
-  std::string unit;  // "%", "points", "grade", "days", "fraction", "h"
-  double point = 0.0;    // the run's value (3D engine, or the side-effect models)
-  double reduced = 0.0;  // the reduced model's value at the shipped parameters
-  double low = 0.0, high = 0.0;  // the output's range (clamp)
+  std::string name;                       // summary.json key, e.g. "scar_depth_reduction_pct"
+  std::string unit;                       // "%", "points", "grade", "days", "fraction", "h"
+  double point = 0.0;                     // the run's value (3D engine, or the side-effect models)
+  double reduced = 0.0;                   // the reduced model's value at the shipped parameters
+  double low = 0.0, high = 0.0;           // the output's range (clamp)
   protocol::Band parameter, variability;  // reduced-model quantiles (not shifted)
   /// A reduced-model quantile moved onto the run's point and clamped.
   double around_point(double q) const;

@@ -28,8 +28,7 @@ std::optional<double> graded_depth_reduction_pct(const Outcome& o) {
 }
 
 OutcomeBands run_bands(const Outcome& o, const skin::PatchSpec& patch_spec,
-                       const protocol::Course& course, int draws, std::uint64_t seed,
-                       int threads) {
+                       const protocol::Course& course, int draws, std::uint64_t seed, int threads) {
   using protocol::PatientOutcome;
   const protocol::ReducedModel m = protocol::ReducedModel::load_default();
   const skin::SkinPatch patch = skin::make_patch(patch_spec);
@@ -51,8 +50,9 @@ OutcomeBands run_bands(const Outcome& o, const skin::PatchSpec& patch_spec,
   const GoodmanBaron& gb = o.goodman_baron;
   std::vector<Def> defs;
   if (depth) {
-    defs.push_back({"scar_depth_reduction_pct", "%", *depth, -1e9, 100.0,
-                    [](const protocol::ScenarioPrediction& p) { return p.scar_depth_reduction_pct; }});
+    defs.push_back(
+        {"scar_depth_reduction_pct", "%", *depth, -1e9, 100.0,
+         [](const protocol::ScenarioPrediction& p) { return p.scar_depth_reduction_pct; }});
     defs.push_back({"goodman_baron_quantitative_after", "points",
                     static_cast<double>(gb.quantitative_after), 0.0, 1e9,
                     [](const protocol::ScenarioPrediction& p) {
@@ -65,7 +65,8 @@ OutcomeBands run_bands(const Outcome& o, const skin::PatchSpec& patch_spec,
                     }});
   }
   defs.push_back({"collagen_change_pct_papillary", "%", o.collagen_change_pct_papillary, -100.0,
-                  1e9, [](const protocol::ScenarioPrediction& p) { return p.collagen_change_pct; }});
+                  1e9,
+                  [](const protocol::ScenarioPrediction& p) { return p.collagen_change_pct; }});
   defs.push_back({"erythema_days", "days", o.erythema_days, 0.0, 1e9,
                   [](const protocol::ScenarioPrediction& p) { return p.outcome.erythema_days; }});
   defs.push_back({"pih_risk", "fraction", o.pih_risk, 0.0, 1.0,

@@ -479,17 +479,17 @@ void band_sentences(const OutcomeBands& b, report::Consultation& c) {
                        fmt_value(o, o.around_point(q.p90)));
   };
   for (const OutcomeBand& o : b.outputs) {
-    const char* what = o.name == "scar_depth_reduction_pct"              ? "Scars shallower by"
-                       : o.name == "goodman_baron_quantitative_after"    ? "Scar score after"
-                       : o.name == "goodman_baron_qualitative_after"     ? "Scar grade after"
-                       : o.name == "collagen_change_pct_papillary"       ? "More collagen under the skin"
-                       : o.name == "erythema_days"                       ? "Redness after each session"
-                       : o.name == "pih_risk"                            ? "Risk of dark marks (PIH)"
-                       : o.name == "barrier_recovery_hours"              ? "Skin barrier closed after"
-                                                                         : nullptr;
+    const char* what = o.name == "scar_depth_reduction_pct"           ? "Scars shallower by"
+                       : o.name == "goodman_baron_quantitative_after" ? "Scar score after"
+                       : o.name == "goodman_baron_qualitative_after"  ? "Scar grade after"
+                       : o.name == "collagen_change_pct_papillary" ? "More collagen under the skin"
+                       : o.name == "erythema_days"                 ? "Redness after each session"
+                       : o.name == "pih_risk"                      ? "Risk of dark marks (PIH)"
+                       : o.name == "barrier_recovery_hours"        ? "Skin barrier closed after"
+                                                                   : nullptr;
     if (what == nullptr) continue;
-    c.bands.push_back({what, fmt_value(o, o.point), range(o, o.parameter),
-                       range(o, o.variability)});
+    c.bands.push_back(
+        {what, fmt_value(o, o.point), range(o, o.parameter), range(o, o.variability)});
   }
 }
 

@@ -2,11 +2,11 @@
 
 #include "core/constants.hpp"
 #include "run/assess.hpp"
+#include "run/bands.hpp"
 #include "run/checkpoint.hpp"
 #include "run/course_runner.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
-#include "run/bands.hpp"
 #include "run/report_data.hpp"
 #include "run/resources.hpp"
 #include "run/run_state.hpp"

@@ -46,18 +46,18 @@ nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const R
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
                             const Outcome& outcome, const std::vector<std::string>& outputs) {
   nlohmann::json j = {{"schema_version", 1},
-          {"run", std::move(run)},
-          {"outputs", outputs},
-          {"scenario", std::move(scenario)},
-          {"sessions", sessions_json(rec.sessions)},
-          {"punctures_first_session", rec.first_stats},
-          {"numerics",
-           {{"max_step_s", engine.dt_max},
-            {"steps_accepted", steps.accepted},
-            {"steps_rejected", steps.rejected},
-            {"dt_smallest_s", steps.dt_smallest},
-            {"dt_largest_s", steps.dt_largest}}},
-          {"outcome", to_json(outcome)}};
+                      {"run", std::move(run)},
+                      {"outputs", outputs},
+                      {"scenario", std::move(scenario)},
+                      {"sessions", sessions_json(rec.sessions)},
+                      {"punctures_first_session", rec.first_stats},
+                      {"numerics",
+                       {{"max_step_s", engine.dt_max},
+                        {"steps_accepted", steps.accepted},
+                        {"steps_rejected", steps.rejected},
+                        {"dt_smallest_s", steps.dt_smallest},
+                        {"dt_largest_s", steps.dt_largest}}},
+                      {"outcome", to_json(outcome)}};
   if (outcome.bands) j["bands"] = to_json(*outcome.bands);
   return j;
 }

@@ -249,7 +249,8 @@ std::string summary_text(const protocol::PlanPatient& p, const protocol::PlanEnt
       "{:.1f}%.",
       mode == "plan" ? "Best predicted protocol:" : "Your protocol:", protocol::device_words(e),
       e.passes, course_words(e), o.depth_reduction_pct, p.follow_up / kWeek,
-      range_words(e.variability_band), range_words(e.parameter_band), report::grade_words(o.gb_qual_before), report::grade_words(o.gb_qual_after),
+      range_words(e.variability_band), range_words(e.parameter_band),
+      report::grade_words(o.gb_qual_before), report::grade_words(o.gb_qual_after),
       protocol::erythema_text(o.erythema_days, true), 100.0 * o.pih_risk);
   if (!e.feasible) s += fmt::format(" Not advised: {}.", e.excluded);
   return s;
@@ -267,7 +268,6 @@ constexpr const char* kBands =
     "(parameter_band_p10, parameter_band_p90) is the spread from the model's own calibrated "
     "parameters (10th to 90th percentile over {} draws from the posterior of mnsim calibrate, "
     "data/posterior_sample.toml), for this patient at typical healing rates.";
-
 
 }  // namespace
 

@@ -25,8 +25,8 @@ TEST(Determinism, ThreadCountAndRepeatGiveIdenticalResults) {
   for (const auto& [name, threads, seed] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"t1", "1", "7"}, {"t2", "2", "7"}, {"t2b", "2", "7"}, {"s8", "2", "8"}}) {
-    std::vector<std::string> args{"run",    ex,   "--out", (dir / name).string(), "--threads",
-                                  threads, "--seed", seed,  "--quiet"};
+    std::vector<std::string> args{
+        "run", ex, "--out", (dir / name).string(), "--threads", threads, "--seed", seed, "--quiet"};
     if (name == "s8") args.push_back("--no-bands");  // and no bands: none in summary.json
     const auto r = run_cli(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -68,10 +68,9 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
     const auto& band = b[src];
     EXPECT_EQ(band["draws"], 16) << src;
     EXPECT_FALSE(band["what"].get<std::string>().empty()) << src;
-    for (const char* k :
-         {"scar_depth_reduction_pct", "goodman_baron_quantitative_after",
-          "goodman_baron_qualitative_after", "collagen_change_pct_papillary", "erythema_days",
-          "pih_risk", "barrier_recovery_hours"}) {
+    for (const char* k : {"scar_depth_reduction_pct", "goodman_baron_quantitative_after",
+                          "goodman_baron_qualitative_after", "collagen_change_pct_papillary",
+                          "erythema_days", "pih_risk", "barrier_recovery_hours"}) {
       ASSERT_TRUE(band.contains(k)) << src << " " << k;
       const double lo = band[k]["p10"], mid = band[k]["p50"], hi = band[k]["p90"];
       EXPECT_LE(lo, mid) << src << " " << k;
@@ -82,8 +81,7 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
     const double shift = b["point"]["collagen_change_pct_papillary"].get<double>() -
                          b["reduced_model_point"]["collagen_change_pct_papillary"].get<double>();
     EXPECT_NEAR(band["collagen_change_pct_papillary"]["p90"].get<double>(),
-                band["collagen_change_pct_papillary"]["reduced_model"]["p90"].get<double>() +
-                    shift,
+                band["collagen_change_pct_papillary"]["reduced_model"]["p90"].get<double>() + shift,
                 1e-9);
   }
   EXPECT_DOUBLE_EQ(b["point"]["collagen_change_pct_papillary"].get<double>(),

@@ -52,12 +52,13 @@ TEST(Bands, QuantilesOfAKnownWeightedSample) {
 
 /// A posterior sample file with the given body after its [sample] header lines.
 fs::path sample_file(const std::string& name, const std::string& rows,
-                     const std::string& params = "\"healing.matrix.collagen_synthesis\", "
-                                                 "\"healing.barrier.seal_rate\"",
+                     const std::string& params =
+                         "\"healing.matrix.collagen_synthesis\", "
+                         "\"healing.barrier.seal_rate\"",
                      const std::string& units = "\"1/h\", \"1/h\"") {
   const fs::path p = fs::temp_directory_path() / ("mnsim_bands_" + name + ".toml");
-  std::ofstream(p) << "[sample]\ncommand = \"test\"\nmade_with = \"test\"\nparameters = ["
-                   << params << "]\nunits = [" << units << "]\nparticles = [\n"
+  std::ofstream(p) << "[sample]\ncommand = \"test\"\nmade_with = \"test\"\nparameters = [" << params
+                   << "]\nunits = [" << units << "]\nparticles = [\n"
                    << rows << "]\n";
   return p;
 }
@@ -162,8 +163,7 @@ TEST(Bands, BothBandsKeptApartAndIndependentOfThreads) {
   EXPECT_EQ(d.rates(0).collagen_synthesis, 1.0);
   EXPECT_NE(d.model(0).params.collagen_synthesis, m.params.collagen_synthesis);
   EXPECT_EQ(&d.model(7), &m);
-  EXPECT_EQ(d.rates(7).collagen_synthesis,
-            draw_rates(s.variability, 3, 1).collagen_synthesis);
+  EXPECT_EQ(d.rates(7).collagen_synthesis, draw_rates(s.variability, 3, 1).collagen_synthesis);
   const auto f = [&](const ReducedModel& model, const RateFactors& rf) {
     const PatientOutcome o = model.simulate(patient(), course(), rf);
     return std::vector<double>{o.depth_reduction_pct, 100.0 * o.papillary_collagen_change};
@@ -189,8 +189,9 @@ TEST(Bands, BothBandsKeptApartAndIndependentOfThreads) {
   // The variability band is the one the planner's replicates gave: the same draws.
   std::vector<double> rep;
   for (std::uint64_t r = 0; r < 6; ++r) {
-    rep.push_back(100.0 * m.simulate(patient(), course(), draw_rates(s.variability, 3, r))
-                              .papillary_collagen_change);
+    rep.push_back(
+        100.0 *
+        m.simulate(patient(), course(), draw_rates(s.variability, 3, r)).papillary_collagen_change);
   }
   EXPECT_EQ(band_of(rep).p90, one.variability[1].p90);
   // No draws: no band.

@@ -90,12 +90,12 @@ TEST(PlanCli, RanksTheShippedExample) {
 
 TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   // A small search (one session) so the test is quick.
-  const std::string f =
-      write_temp_file("mnsim_cli_plan_out.toml",
-                      "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
-                      "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
-                      "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
-                      "replicates = 3\nposterior_draws = 3\ntop = 3\ndevices = [\"roller_192_mf8\"]\n");
+  const std::string f = write_temp_file(
+      "mnsim_cli_plan_out.toml",
+      "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
+      "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
+      "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
+      "replicates = 3\nposterior_draws = 3\ntop = 3\ndevices = [\"roller_192_mf8\"]\n");
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_plan_files";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -174,12 +174,12 @@ std::filesystem::path fresh_dir(const std::string& name) {
 /// A quick plan file (one or two sessions, few replicates) whose title holds markup.
 std::string quick_plan(const std::filesystem::path& dir, int sessions_max) {
   const auto f = dir / "patient.toml";
-  std::ofstream(f)
-      << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
-         "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
-         "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
-      << sessions_max
-      << "\nreplicates = 2\nposterior_draws = 2\ntop = 3\ndevices = [\"roller_192_mf8\", \"dermapen_2012\"]\n";
+  std::ofstream(f) << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
+                      "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
+                      "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
+                   << sessions_max
+                   << "\nreplicates = 2\nposterior_draws = 2\ntop = 3\ndevices = "
+                      "[\"roller_192_mf8\", \"dermapen_2012\"]\n";
   return f.string();
 }
 
@@ -268,10 +268,11 @@ TEST(PlanCli, ExportCountsTheFollowUpFromTheLastSessionAndCarriesTheStartDate) {
   // first session (a scenario's default) the follow-up would end before the last session.
   const auto dir = fresh_dir("plan_export_course");
   const auto f = dir / "patient.toml";
-  std::ofstream(f) << "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
-                      "[search]\nsessions_min = 3\nsessions_max = 3\nreplicates = 1\nposterior_draws = 1\n"
-                      "top = 1\n"
-                      "follow_up = \"2 weeks\"\n";
+  std::ofstream(f)
+      << "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
+         "[search]\nsessions_min = 3\nsessions_max = 3\nreplicates = 1\nposterior_draws = 1\n"
+         "top = 1\n"
+         "follow_up = \"2 weeks\"\n";
   const auto ex =
       run_cli({"plan", f.string(), "--export", "1", "--start-date", "2026-03-02", "-j", "2"});
   ASSERT_EQ(ex.exit_code, 0) << ex.err;
