@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "outcomes/face_inventory.hpp"
 #include "run/bands.hpp"
 
@@ -38,6 +40,25 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
       "Goodman & Baron on the face inventory ({} scars, depth changes mapped from the patch): "
       "{}\nface inventory: {}\n",
       scars, grades, classes);
+}
+
+/// The predictive bands' line (summary.json `bands`): the headline output's two bands, or "" when
+/// the run computed none.
+std::string bands_text(const nlohmann::json& summary) {
+  if (!summary.contains("bands")) return {};
+  const auto& b = summary["bands"];
+  const char* key = b["point"].contains("scar_depth_reduction_pct") ? "scar_depth_reduction_pct"
+                                                                    : "collagen_change_pct_papillary";
+  auto range = [&](const char* src) {
+    const auto& q = b[src][key];
+    return fmt::format("{:.1f} to {:.1f} %", q["p10"].get<double>(), q["p90"].get<double>());
+  };
+  return fmt::format(
+      "bands (10-90 %, reduced model around this run): {} {} (parameter uncertainty), {} "
+      "(patient variability)\n",
+      std::string_view(key) == "scar_depth_reduction_pct" ? "scar depth reduction"
+                                                          : "papillary collagen change",
+      range("parameter_uncertainty"), range("patient_variability"));
 }
 
 }  // namespace
@@ -91,6 +112,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
       "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
       "bled\n"
+      "{}"
       "results: {} ({})",
       sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
       goodman_baron_text(outcome),
@@ -100,7 +122,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       outcome["epidermal_thickness_change_pct"].get<double>(),
       outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
       100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
-      out.string(), files);
+      bands_text(summary), out.string(), files);
 }
 
 }  // namespace mnsim

@@ -27,6 +27,9 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("results: " + out.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bands (10-90 %, reduced model around this run): scar depth reduction "),
+            std::string::npos)
+      << r.out;
   for (const char* f : {"summary.json", "scenario.resolved.toml", "timeseries.csv", "fields.h5",
                         "fields.xmf", "punctures.csv", "report.html", "figures/time_courses.png"}) {
     EXPECT_TRUE(fs::exists(out / f)) << f;

@@ -130,7 +130,8 @@ TEST(PlanText, TableHasTheCalendarWithAStartDateAndASingleSessionHasNoInterval) 
   EXPECT_NE(t.find("5 h"), std::string::npos) << t;  // rank 1: 0.2 days
   EXPECT_EQ(t.find("0.00 d"), std::string::npos) << t;
   // The legend explains the terse headings.
-  for (const char* term : {"depth red. %:", "G&B q:", "PIH %:", "erythema:", "interval:"}) {
+  for (const char* term :
+       {"red. %:", "param.:", "patients:", "G&B q:", "PIH %:", "erythema:", "interval:"}) {
     EXPECT_NE(t.find(term), std::string::npos) << term;
   }
 }
