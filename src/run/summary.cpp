@@ -47,8 +47,9 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
 std::string bands_text(const nlohmann::json& summary) {
   if (!summary.contains("bands")) return {};
   const auto& b = summary["bands"];
-  const char* key = b["point"].contains("scar_depth_reduction_pct") ? "scar_depth_reduction_pct"
-                                                                    : "collagen_change_pct_papillary";
+  const char* key = b["point"].contains("scar_depth_reduction_pct")
+                        ? "scar_depth_reduction_pct"
+                        : "collagen_change_pct_papillary";
   auto range = [&](const char* src) {
     const auto& q = b[src][key];
     return fmt::format("{:.1f} to {:.1f} %", q["p10"].get<double>(), q["p90"].get<double>());
