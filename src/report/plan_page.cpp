@@ -171,29 +171,28 @@ bool any_home_use(const Plan& plan) {
                      [](const PlanEntry& e) { return e.home_use; });
 }
 
-/// A band as "38.0 \u2013 46.0 %", or a dash when it was not computed.
+/// A band as "38\u201346 %", or a dash when it was not computed.
 std::string range_text(const protocol::Band& b) {
   if (!b.computed()) return "\u2014";
-  return fmt::format("{:.1f} \u2013 {:.1f} %", b.p10, b.p90);
+  return fmt::format("{:.0f}\u2013{:.0f} %", b.p10, b.p90);
 }
 
 std::string ranked_table(const Plan& plan) {
-  static const char* const heads[] = {
-      "Rank",
-      "Device",
-      "Passes per session",
-      "Sessions",
-      "Weeks between sessions",
-      "Depth the needles reach",
-      "Predicted reduction of mean scar depth",
-      "Range if the model's fitted values are off (10\u201390 %)",
-      "Range over patients who heal faster or slower (10\u201390 %)",
-      "Worst scar grade, before \u2192 after",
-      "Scar score, before \u2192 after",
-      "Upper-dermis collagen change",
-      "PIH risk",
-      "Redness per session",
-      "Note"};
+  static const char* const heads[] = {"Rank",
+                                      "Device",
+                                      "Passes per session",
+                                      "Sessions",
+                                      "Weeks between sessions",
+                                      "Depth the needles reach",
+                                      "Predicted reduction of mean scar depth",
+                                      "Model uncertainty (10\u201390 %)",
+                                      "Between patients (10\u201390 %)",
+                                      "Worst scar grade, before \u2192 after",
+                                      "Scar score, before \u2192 after",
+                                      "Upper-dermis collagen change",
+                                      "PIH risk",
+                                      "Redness per session",
+                                      "Note"};
   std::string h = "<div class=\"wide\">\n<table class=\"plan\">\n<thead><tr>";
   const bool notes = any_home_use(plan);  // the Note column only when it says something
   for (const char* c : heads) {
@@ -249,14 +248,14 @@ std::string legend(const PlanPatient& p, const Plan& plan) {
                    "last session, in percent of their depth before treatment, averaged over the "
                    "scars (100 % would mean the scars are filled level with the skin).",
                    p.follow_up / kWeek)},
-      {"Range if the model's fitted values are off (10\u201390 %)",
+      {"Model uncertainty (10\u201390 %)",
        fmt::format("What the model does not know. Its fitted healing rates are known only "
                    "within a range from the published studies they were fitted to (the "
                    "posterior of mnsim calibrate, data/posterior_sample.toml). The prediction "
                    "was repeated with {} sets of values drawn from that range, for this "
                    "patient at typical healing speed: 8 in 10 of them fall inside this range.",
                    p.posterior_draws)},
-      {"Range over patients who heal faster or slower (10\u201390 %)",
+      {"Between patients (10\u201390 %)",
        fmt::format("How people differ. The prediction was repeated for {} virtual patients "
                    "like this one, their healing rates drawn from a spread between people "
                    "(assumed, data/outcomes.toml), with the model's fitted values as shipped: "
