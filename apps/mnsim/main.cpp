@@ -174,6 +174,7 @@ struct Flags {
   int jobs = 1;                            // sweep: points run at once
   std::vector<std::string> set_text;       // --set KEY=VALUE as given
   std::vector<mnsim::Override> overrides;  // --set, once parsed
+  bool no_bands = false;                   // run, cohort, merge, plan: --no-bands
   std::string host = "127.0.0.1";          // serve: address to listen on
   std::string port_text = "8080";          // serve: --port as given
   std::string time_limit_text = "120";     // serve: --time-limit as given (s)
@@ -409,6 +410,11 @@ int cmd_cohort(const Flags& f) {
   std::fprintf(stdout, "%zu patients%s in %.1f s; wrote %s/cohort.json and %s\n", patients,
                r.arms.size() > 1 ? fmt::format(" x {} arms", r.arms.size()).c_str() : "", secs,
                out.string().c_str(), files.c_str());
+  if (r.posterior_draws > 0) {
+    std::fprintf(stdout,
+                 "parameter-uncertainty band: %d posterior draws x %zu patients, %.1f s of CPU\n",
+                 r.posterior_draws, patients, r.band_cpu_seconds);
+  }
   return 0;
 }
 
@@ -977,6 +983,12 @@ int main(int argc, char** argv) {
   for (CLI::App* sub : {run, check, punct, cohort, plan, merge, sens, calib}) {
     sub->add_option("--set", f.set_text, set_help)->type_name("KEY=VALUE")->allow_extra_args(false);
   }
+  // --no-bands: no predictive bands (docs/outputs.md, "Predictive bands"), as the keys set to 0.
+  for (CLI::App* sub : {run, cohort, plan, merge}) {
+    sub->add_flag("--no-bands", f.no_bands,
+                  "Compute no predictive band (parameter uncertainty, patient variability): "
+                  "the file's band keys set to 0");
+  }
 
   // An unknown subcommand: named, with the known ones (CLI11 would only say one is required).
   if (argc > 1 && argv[1][0] != '-') {
@@ -1034,6 +1046,16 @@ int main(int argc, char** argv) {
         }
       }
       for (const std::string& t : f.set_text) f.overrides.push_back(mnsim::parse_override(t));
+      if (f.no_bands) {
+        if (run->parsed()) f.overrides.push_back({"output.band_draws", "0"});
+        if (cohort->parsed() || merge->parsed()) {
+          f.overrides.push_back({"bands.posterior_draws", "0"});
+        }
+        if (plan->parsed()) {
+          f.overrides.push_back({"search.posterior_draws", "0"});
+          f.overrides.push_back({"search.replicates", "0"});
+        }
+      }
       // --seed: strictly 0 to 2^53 - 1 in decimal digits (the scenario's seed range).
       for (const CLI::Option* o : {run_seed, check_seed, punct_seed}) {
         if (o->count() > 0) f.seed = mnsim::parse_seed_option(f.seed_text);

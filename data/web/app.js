@@ -330,7 +330,9 @@ function drawCourse(r) {
   }
   const W = 640, H = 260, L = 56, R = 16, T = 16, B = 44;
   const xmax = Math.max(...pts.map((p) => p.weeks_after_first_session)) * 1.05;
-  const ymax = Math.max(10, r.shown.band_p90, ...pts.map((p) => p.scar_depth_reduction_pct)) * 1.15;
+  const highs = pts.flatMap((p) => [p.parameter_band?.p90 ?? 0, p.variability_band?.p90 ?? 0]);
+  const ymax = Math.max(10, r.shown.band_p90 ?? 0, ...highs,
+                        ...pts.map((p) => p.scar_depth_reduction_pct)) * 1.15;
   const x = (w) => L + (W - L - R) * (w / xmax);
   const y = (v) => H - B - (H - T - B) * (v / ymax);
   svg.append(svgEl('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, stroke: '#555' }),
@@ -358,6 +360,18 @@ function drawCourse(r) {
   svg.append(svgEl('line', { x1: x(0), y1: y(0), x2: x(first.weeks_after_first_session),
                              y2: y(first.scar_depth_reduction_pct), stroke: '#0b5cad',
                              'stroke-width': 1.5, 'stroke-dasharray': '4 4' }));
+  // The two predictive bands over the course, kept apart: parameter uncertainty (blue, hatched
+  // by its outline) and patient variability (orange).
+  const area = (key, fill, stroke) => {
+    const b = pts.filter((p) => p[key]);
+    if (b.length < 2) return;
+    const up = b.map((p) => `${x(p.weeks_after_first_session)},${y(p[key].p90)}`);
+    const down = b.map((p) => `${x(p.weeks_after_first_session)},${y(p[key].p10)}`).reverse();
+    svg.append(svgEl('polygon', { points: [...up, ...down].join(' '), fill, stroke,
+                                  'fill-opacity': 0.22, 'stroke-dasharray': '3 3' }));
+  };
+  area('parameter_band', '#0b5cad', '#0b5cad');
+  area('variability_band', '#f08c00', '#b86600');
   const line = pts.map((p) => [p.weeks_after_first_session, p.scar_depth_reduction_pct]);
   svg.append(svgEl('polyline', { points: line.map(([a, b]) => `${x(a)},${y(b)}`).join(' '),
                                  fill: 'none', stroke: '#0b5cad', 'stroke-width': 2.5 }));
@@ -367,19 +381,21 @@ function drawCourse(r) {
                                  stroke: '#0b5cad', 'stroke-width': 2 }));
   }
   const h = pts.find((p) => p.headline);
-  if (h) {
+  if (h && r.shown.band_p10 != null) {
     const cx = x(h.weeks_after_first_session);
     svg.append(svgEl('line', { x1: cx, y1: y(r.shown.band_p10), x2: cx, y2: y(r.shown.band_p90),
                                stroke: '#f08c00', 'stroke-width': 4, 'stroke-linecap': 'round',
                                opacity: 0.8 }),
                svgEl('text', { x: Math.min(cx + 8, W - 150), y: y(r.shown.band_p90) - 6 },
-                     `band ${fmt(r.shown.band_p10)}–${fmt(r.shown.band_p90)}%`));
+                     `patients ${fmt(r.shown.band_p10)}–${fmt(r.shown.band_p90)}%`));
   }
   $('course-caption').textContent =
     `Predicted mean scar depth reduction (%) against weeks after the first session, from 2 to ` +
     `52 weeks after the last session (dots; dashed: during the course, not computed); ` +
     `triangles: sessions; filled dot: the outcome assessment, ${fmt(r.follow_up_weeks)} weeks ` +
-    `after the last session, with the band of 8 in 10 patients like this one (orange).`;
+    `after the last session. Two ranges, 8 in 10 of the repeats inside each: orange, patients ` +
+    `like this one who heal faster or slower; blue, the model's fitted values drawn from what ` +
+    `the published studies leave open (the model's own uncertainty).`;
 }
 
 function drawScars(r) {

@@ -58,6 +58,7 @@ enum RngStream : std::uint64_t {
   kStreamMorris = 10,       // a Morris design's trajectories: entity = trajectory
   kStreamBootstrap = 11,    // bootstrap resamples of sensitivity indices: entity = resample
   // 12: the calibration sampler's draws (smc::kStreamSmc, core/smc.hpp)
+  kStreamPosterior = 13,  // predictive bands' posterior draws: entity 0 = the resampling uniform
 };
 
 /// The seed of the device stage of session `session` (0-based) of a course, from the scenario's

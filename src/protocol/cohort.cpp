@@ -41,6 +41,7 @@
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
 #include "outcomes/goodman_baron.hpp"
+#include "protocol/bands.hpp"
 #include "protocol/mirror.hpp"
 
 namespace mnsim::protocol {
@@ -325,6 +326,15 @@ const schema::Key& cohort_schema() {
                     {string("name", "", "name of the arm (letters, digits, _ and -)").must(),
                      reduced_protocol_schema()},
                     8),
+        table("bands",
+              "Predictive bands of the cohort's summary statistics (docs/cohort.md, "
+              "\"Parameter uncertainty\"); patient variability is the cohort itself.",
+              {integer("posterior_draws", "0",
+                       "posterior draws of the calibrated parameters "
+                       "(data/posterior_sample.toml): every patient is simulated again at each "
+                       "draw for the parameter-uncertainty band of each arm's summary "
+                       "statistics; 0: no band",
+                       0, kMaxBandDraws)}),
     };
     return root;
   }();
@@ -400,6 +410,7 @@ CohortSpec read_cohort(const Table& root) {
   c.variability.growth_factor_supply = v.number("growth_factor_supply");
   c.variability.fibroblast_proliferation = v.number("fibroblast_proliferation");
   c.variability.melanin_rate = v.number("melanin_rate");
+  c.posterior_draws = static_cast<int>(root.table("bands").integer("posterior_draws"));
   const auto& arms = root.tables("arms");
   if (arms.empty()) {
     c.arms = {Arm{"protocol", read_reduced_protocol(root.table("protocol"))}};
@@ -770,6 +781,11 @@ PatientRecord simulate_arm(const ReducedModel& m, const CohortSpec& c, const Vir
 
 /// Every row's past_dermis, the arms' summaries and the paired comparisons of a cohort whose
 /// rows hold every patient's outcome.
+/// The parameter-uncertainty band of every arm's summary statistics when c.posterior_draws > 0
+/// (CohortSpec::posterior_draws): the cohort's patients simulated again at each posterior draw.
+void add_parameter_bands(const ReducedModel& m, const CohortSpec& c, CohortResult& res,
+                         int threads);
+
 void finish_cohort(const ReducedModel& m, const CohortSpec& c, CohortResult& res) {
   for (std::size_t k = 0; k < res.arms.size(); ++k) {
     for (auto& r : res.arms[k].rows) {
@@ -834,7 +850,39 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
   if (error) std::rethrow_exception(error);
   if (selected) return res;
   finish_cohort(m, c, res);
+  add_parameter_bands(m, c, res, threads);
   return res;
+}
+
+void add_parameter_bands(const ReducedModel& m, const CohortSpec& c, CohortResult& res,
+                         int threads) {
+  if (c.posterior_draws <= 0 || res.arms.empty()) return;
+  const double cpu0 = process_cpu_seconds();
+  BandSettings s;
+  s.posterior_draws = c.posterior_draws;
+  s.variability_draws = 0;
+  s.seed = c.seed;
+  const BandDesign design(m, default_posterior_sample(), s);
+  // The same patients (common random numbers): only the parameters change from draw to draw.
+  std::vector<VirtualPatient> patients;
+  for (const PatientRow& r : res.arms.front().rows) patients.push_back(r.patient);
+  CohortSpec once = c;
+  once.posterior_draws = 0;
+  std::vector<std::vector<std::vector<double>>> values(res.arms.size());  // [arm][stat][draw]
+  for (std::size_t k = 0; k < design.size(); ++k) {
+    const CohortResult r = simulate_cohort(design.model(k), once, patients, threads, nullptr, {});
+    for (std::size_t a = 0; a < r.arms.size(); ++a) {
+      const auto stats = cohort_band_statistics(r.arms[a]);
+      values[a].resize(stats.size());
+      for (std::size_t j = 0; j < stats.size(); ++j) values[a][j].push_back(stats[j].second);
+    }
+  }
+  for (std::size_t a = 0; a < res.arms.size(); ++a) {
+    res.arms[a].parameter_bands.clear();
+    for (const auto& v : values[a]) res.arms[a].parameter_bands.push_back(band_of(v));
+  }
+  res.posterior_draws = c.posterior_draws;
+  res.band_cpu_seconds = process_cpu_seconds() - cpu0;
 }
 
 // ---- the per-patient record file -------------------------------------------------------------
@@ -1264,6 +1312,7 @@ CohortRun run_cohort_split(const ReducedModel& m, const CohortSpec& c, const Coh
     r.expect_end();
   }
   finish_cohort(m, c, res);
+  add_parameter_bands(m, c, res, o.threads);  // on the root alone: the same bands as one process
   commit_results(*folder, c, res, cohort_checkpoint_key(c));
   return run;
 }
@@ -1527,10 +1576,38 @@ nlohmann::ordered_json arm_json(const ArmResult& r) {
   nlohmann::ordered_json times = nlohmann::ordered_json::array();
   for (const auto& t : r.times) times.push_back(time_json(t, r));
   j["times"] = times;
+  if (!r.parameter_bands.empty()) {
+    nlohmann::ordered_json pb;
+    pb["what"] =
+        "parameter uncertainty: 10-90% of each statistic over posterior draws of the calibrated "
+        "parameters (data/posterior_sample.toml), the same patients simulated at each draw; the "
+        "spread between patients is the cohort itself";
+    pb["draws"] = r.parameter_bands.front().draws;
+    const auto stats = cohort_band_statistics(r);
+    for (std::size_t i = 0; i < stats.size() && i < r.parameter_bands.size(); ++i) {
+      const Band& b = r.parameter_bands[i];
+      pb[stats[i].first] = {
+          {"value", stats[i].second}, {"p10", b.p10}, {"p50", b.p50}, {"p90", b.p90}};
+    }
+    j["parameter_uncertainty"] = pb;
+  }
   return j;
 }
 
 }  // namespace
+
+std::vector<std::pair<std::string, double>> cohort_band_statistics(const ArmResult& a) {
+  if (a.times.empty()) return {};
+  const TimeSummary& t = a.times[a.headline];
+  return {{"scar_depth_reduction_pct_mean", t.scar_depth_reduction_pct.mean},
+          {"responder_fraction", t.responder_fraction},
+          {"improved_1_grade_fraction", t.improved_1_grade_fraction},
+          {"gb_quantitative_after_mean", t.quant_after.mean},
+          {"gb_qualitative_after_mean", t.qual_after.mean},
+          {"dermal_collagen_change_pct_mean", t.dermal_collagen_change_pct.mean},
+          {"erythema_days_mean", a.erythema_days_mean},
+          {"pih_incidence", a.pih_incidence}};
+}
 
 std::string cohort_json(const CohortResult& r) {
   if (r.arms.size() == 1) return arm_json(r.arms.front()).dump(2) + "\n";

@@ -65,6 +65,9 @@ struct CohortSpec {
   Population population;
   Variability variability;
   std::vector<Arm> arms{Arm{}};  // [protocol] (one arm), or [[arms]]
+  /// [bands] posterior_draws: the parameter-uncertainty band of each arm's summary statistics
+  /// (every patient simulated again at each posterior draw; 0: no band).
+  int posterior_draws = 0;
 };
 
 /// The schema of a cohort file (docs/scenario.md and `mnsim catalog keys` are generated from it).
@@ -95,6 +98,13 @@ struct PatientRow {
 
 struct Summary {
   double mean = 0, sd = 0;
+};
+/// One predictive band of one output (protocol/bands.hpp): the 10th, 50th and 90th percentiles
+/// over `draws` evaluations.
+struct Band {
+  int draws = 0;  // evaluations it is made of; 0: not computed
+  double p10 = 0, p50 = 0, p90 = 0;
+  bool computed() const { return draws > 0; }
 };
 /// Improvement categories of the mean scar depth reduction (%): < 25, 25-50, 50-75, >= 75
 /// (the quartile scale of scar trials).
@@ -143,7 +153,14 @@ struct ArmResult {
   double erythema_days_mean = 0;
   std::size_t past_dermis_patients = 0;  // patients with PatientRow::past_dermis
   double past_dermis_fraction = 0;       // their share
+  /// The parameter-uncertainty band of the headline summary statistics (cohort_band_statistics
+  /// order), when CohortSpec::posterior_draws > 0: each statistic over the same patients
+  /// simulated at each posterior draw.
+  std::vector<Band> parameter_bands;
 };
+
+/// The summary statistics of an arm that carry a parameter-uncertainty band: name and value.
+std::vector<std::pair<std::string, double>> cohort_band_statistics(const ArmResult& a);
 
 /// A paired difference (arm minus the reference arm, patient by patient).
 struct PairedDifference {
@@ -162,6 +179,8 @@ struct PairedComparison {
 struct CohortResult {
   std::vector<ArmResult> arms;
   std::vector<PairedComparison> paired;  // every arm after the first against the first, per time
+  int posterior_draws = 0;               // of ArmResult::parameter_bands; 0: none
+  double band_cpu_seconds = 0;           // what the band cost (process CPU time; not in JSON)
 };
 
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).

@@ -138,7 +138,7 @@ const schema::Key& plan_schema() {
     Key root = table("", "a planner patient", {}, true);
     root.children = {
         string("title", "", "Title."),
-        mirror_key("seed", "seed", "1", "Seed of the uncertainty replicates."),
+        mirror_key("seed", "seed", "1", "Seed of the draws of both predictive bands."),
         plan_patient_table(),
         scar_keys()[0],
         scar_keys()[1],
@@ -164,7 +164,15 @@ const schema::Key& plan_schema() {
                        "device settings (best at the reference course) searched over every "
                        "number of sessions and interval",
                        1, 1000),
-               integer("replicates", "20", "virtual replicates for the uncertainty band", 1, 1000),
+               integer("replicates", "20",
+                       "virtual patients (healing-rate draws) for the patient-variability band "
+                       "of each ranked protocol; 0: no band",
+                       0, kMaxBandDraws),
+               integer("posterior_draws", "20",
+                       "posterior draws of the calibrated parameters "
+                       "(data/posterior_sample.toml) for the parameter-uncertainty band of each "
+                       "ranked protocol; 0: no band",
+                       0, kMaxBandDraws),
                integer("top", "10", "protocols printed", 1, 1000),
                mirror_key("course.sessions", "sessions_min", "1", "fewest sessions"),
                mirror_key("course.sessions", "sessions_max", "6", "most sessions"),
@@ -192,6 +200,7 @@ PlanPatient read_plan_patient(const Table& root, const MoreScars& more) {
   const Table& s = root.table("search");
   p.follow_up = s.quantity("follow_up");
   p.replicates = static_cast<int>(s.integer("replicates"));
+  p.posterior_draws = static_cast<int>(s.integer("posterior_draws"));
   p.top = static_cast<int>(s.integer("top"));
   p.sessions_min = static_cast<int>(s.integer("sessions_min"));
   p.sessions_max = static_cast<int>(s.integer("sessions_max"));
@@ -200,10 +209,17 @@ PlanPatient read_plan_patient(const Table& root, const MoreScars& more) {
   p.devices = s.list("devices");
   p.expand = static_cast<int>(s.integer("expand"));
   p.intervals = {2 * kWeek, 4 * kWeek, 6 * kWeek, 8 * kWeek};
-  const auto& op = outcomes::default_outcome_params();
-  p.variability = {op.var_collagen_synthesis, op.var_growth_factor_supply,
-                   op.var_fibroblast_proliferation, op.var_melanin_rate};
+  p.variability = default_variability();
   return p;
+}
+
+BandSettings band_settings(const PlanPatient& p) {
+  BandSettings s;
+  s.posterior_draws = p.posterior_draws;
+  s.variability_draws = p.replicates;
+  s.seed = p.seed;
+  s.variability = p.variability;
+  return s;
 }
 
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress,
@@ -395,14 +411,17 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
     return a.passes < b.passes;
   });
   if (ok.size() > static_cast<std::size_t>(p.top)) ok.resize(static_cast<std::size_t>(p.top));
-  // Uncertainty band of the ranked protocols.
-  const auto nr = static_cast<std::size_t>(p.replicates);
-  std::vector<double> red(ok.size() * nr);
+  // Both predictive bands of the ranked protocols (protocol/bands.hpp): evaluation k of
+  // protocol i is simulation i * per + k.
+  const BandDesign design(m, default_posterior_sample(), band_settings(p));
+  const std::size_t per = design.size();
+  std::vector<double> red(ok.size() * per);
   auto replicate = [&](std::size_t k) {
     if (stopped()) return 0.0;  // skipped: make_plan throws after the stage
-    const std::size_t i = k / nr, r = k % nr;
-    const RateFactors rf = draw_rates(p.variability, p.seed, r);
-    return m.simulate(prof, p.spec.scars, ok[i].protocol, rf).depth_reduction_pct;
+    const std::size_t i = k / per, r = k % per;
+    return design.model(r)
+        .simulate(prof, p.spec.scars, ok[i].protocol, design.rates(r))
+        .depth_reduction_pct;
   };
   if (ranks.several()) {
     const std::vector<std::string> parts = map_items(
@@ -426,10 +445,10 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   }
   if (stopped()) throw Interrupted(stop->requested(), "the plan was stopped");
   for (std::size_t i = 0; i < ok.size(); ++i) {
-    std::vector<double> x(red.begin() + static_cast<long>(i * nr),
-                          red.begin() + static_cast<long>((i + 1) * nr));
-    ok[i].reduction_p10 = stats::quantile(x, 0.1);
-    ok[i].reduction_p90 = stats::quantile(x, 0.9);
+    const std::vector<double> x(red.begin() + static_cast<long>(i * per),
+                                red.begin() + static_cast<long>((i + 1) * per));
+    ok[i].parameter_band = design.parameter_band(x);
+    ok[i].variability_band = design.variability_band(x);
   }
   plan.ranked = std::move(ok);
   return plan;
@@ -477,14 +496,15 @@ PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const Red
 #else
   (void)threads;
 #endif
-  const auto nr = static_cast<std::size_t>(p.replicates);
-  std::vector<double> red(nr);
+  const BandDesign design(m, default_posterior_sample(), band_settings(p));
+  std::vector<double> red(design.size());
   {
-    StageCounter count(report, "uncertainty replicates", nr);
+    StageCounter count(report, "uncertainty replicates", red.size());
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (std::size_t r = 0; r < nr; ++r) {
+    for (std::size_t r = 0; r < red.size(); ++r) {
       if (stop == nullptr || stop->requested() == 0) {
-        red[r] = m.simulate(prof, p.spec.scars, e.protocol, draw_rates(p.variability, p.seed, r))
+        red[r] = design.model(r)
+                     .simulate(prof, p.spec.scars, e.protocol, design.rates(r))
                      .depth_reduction_pct;
       }
       count.tick();
@@ -493,8 +513,8 @@ PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const Red
   if (stop != nullptr && stop->requested() != 0) {
     throw Interrupted(stop->requested(), "the assessment was stopped");
   }
-  e.reduction_p10 = stats::quantile(red, 0.1);
-  e.reduction_p90 = stats::quantile(red, 0.9);
+  e.parameter_band = design.parameter_band(red);
+  e.variability_band = design.variability_band(red);
   return e;
 }
 
@@ -529,35 +549,53 @@ std::string erythema_text(double days, bool words) {
   return fmt::format("{} {}", h, words ? (h == 1 ? "hour" : "hours") : "h");
 }
 
+namespace {
+
+std::string band_text(const Band& b) {
+  if (!b.computed()) return "-";
+  return fmt::format("[{:.1f},{:.1f}]", b.p10, b.p90);
+}
+
+nlohmann::json band_json(const Band& b) {
+  if (!b.computed()) return nullptr;
+  return {{"draws", b.draws}, {"p10", b.p10}, {"p50", b.p50}, {"p90", b.p90}};
+}
+
+}  // namespace
+
 std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string& start_date) {
   std::string s = fmt::format(
       "patient: {}, {:.0f} years, {}, Fitzpatrick {}; {} scars; dermis bottom {:.2f} mm\n"
       "searched {} protocols ({} device settings at 3 sessions 4 weeks apart, then the {} best "
       "over "
       "every course):\n  {} past the dermis, {} not puncturing, {} over the PIH cap, {} over the "
-      "erythema cap\noutcome {:.0f} weeks ({:.1f} months) after the last session; band = 10th-90th "
-      "percentile over {} replicates\n\n",
+      "erythema cap\noutcome {:.0f} weeks ({:.1f} months) after the last session; bands of the "
+      "depth reduction, 10th-90th percentile:\n  param. = parameter uncertainty ({} posterior "
+      "draws of the calibrated parameters, the patient at nominal rates)\n  patients = patient "
+      "variability ({} virtual patients with drawn healing rates, the shipped parameters)\n\n",
       p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
       p.spec.scars.size(), plan.dermis_bottom * 1e3, plan.searched, plan.device_settings, p.expand,
       plan.excluded_depth, plan.excluded_no_puncture, plan.excluded_pih, plan.excluded_erythema,
-      p.follow_up / kWeek, p.follow_up / (30.44 * kDay), p.replicates);
-  s +=
-      fmt::format("{:>4} {:<20} {:>7} {:>6} {:>8} {:>9} {:>8} {:>16} {:>7} {:>8} {:>7} {:>9}  {}\n",
-                  "rank", "device", "setting", "passes", "sessions", "interval", "reached",
-                  "depth red. %", "G&B q", "collagen", "PIH %", "erythema", "note");
+      p.follow_up / kWeek, p.follow_up / (30.44 * kDay), p.posterior_draws, p.replicates);
+  s += fmt::format(
+      "{:>4} {:<20} {:>7} {:>6} {:>8} {:>9} {:>8} {:>6} {:>11} {:>11} {:>7} {:>8} "
+      "{:>7} {:>9}  {}\n",
+      "rank", "device", "setting", "passes", "sessions", "interval", "reached", "red. %", "param.",
+      "patients", "G&B q", "collagen", "PIH %", "erythema", "note");
   int rank = 0;
   for (const auto& e : plan.ranked) {
     const auto& o = e.nominal;
     s += fmt::format(
-        "{:>4} {:<20} {:>5.2f}{} {:>6} {:>8} {:>9} {:>6.2f}mm {:>5.1f} [{:>4.1f},{:>4.1f}] "
+        "{:>4} {:<20} {:>5.2f}{} {:>6} {:>8} {:>9} {:>6.2f}mm {:>6.1f} {:>11} {:>11} "
         "{:>3}->{:<3} "
         "{:>+7.1f}% {:>7.2f} {:>9}  {}\n",
         ++rank, e.model, e.setting * 1e3, e.setting_key == "depth" ? "d " : "mm", e.passes,
         e.protocol.sessions,
         e.protocol.sessions > 1 ? fmt::format("{:.0f} wk", e.protocol.interval / kWeek) : "-",
-        o.depth_reached * 1e3, o.depth_reduction_pct, e.reduction_p10, e.reduction_p90,
-        o.gb_qual_before, o.gb_qual_after, 100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk,
-        erythema_text(o.erythema_days), e.home_use ? "home-use length" : "");
+        o.depth_reached * 1e3, o.depth_reduction_pct, band_text(e.parameter_band),
+        band_text(e.variability_band), o.gb_qual_before, o.gb_qual_after,
+        100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk, erythema_text(o.erythema_days),
+        e.home_use ? "home-use length" : "");
   }
   if (plan.ranked.empty()) s += "no protocol satisfies the constraints\n";
   if (!start_date.empty() && !plan.ranked.empty()) {
@@ -580,9 +618,12 @@ std::string plan_table(const PlanPatient& p, const Plan& plan, const std::string
        "passes)\ndevice: catalog model (`mnsim catalog devices`); setting: needle length (mm), or "
        "a pen's depth\n  setting (d); passes: passes per session; interval: weeks "
        "between sessions\n  (\"-\": a single session); reached: how deep the needles reach in "
-       "this patient's skin\ndepth red. %: predicted reduction of the mean scar depth at the "
-       "outcome, in % of the depth\n  before, [10th, 90th percentile]: 8 in 10 virtual patients "
-       "like this one fall in the band\nG&B q: Goodman & Baron grade of the worst scar, before -> "
+       "this patient's skin\nred. %: predicted reduction of the mean scar depth at the outcome, in "
+       "% of the depth before\nparam.: [10th, 90th percentile] over draws of the model's "
+       "calibrated parameters (what the\n  calibration leaves open), the patient at nominal "
+       "rates; \"-\": not computed\npatients: [10th, 90th percentile] over virtual patients "
+       "like this one (8 in 10 fall in\n  the band), the shipped parameters; \"-\": not "
+       "computed\nG&B q: Goodman & Baron grade of the worst scar, before -> "
        "after: 0 no scar seen, 2 mild (not\n  obvious at 50 cm), 3 moderate (obvious at 50 cm, "
        "flattens when the skin is stretched),\n  4 severe (does not flatten); 1 (macular: colour "
        "only) is not modelled\ncollagen: change of the collagen of the upper (papillary) dermis; "
@@ -635,8 +676,8 @@ std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string&
   for (const auto& e : plan.ranked) {
     nlohmann::json j = entry_json(e);
     j["rank"] = ++rank;
-    j["scar_depth_reduction_pct_p10"] = e.reduction_p10;
-    j["scar_depth_reduction_pct_p90"] = e.reduction_p90;
+    j["scar_depth_reduction_pct_bands"] = {{"parameter_uncertainty", band_json(e.parameter_band)},
+                                           {"patient_variability", band_json(e.variability_band)}};
     nlohmann::json cal = nlohmann::json::array();
     for (const auto& v : plan_calendar(e.protocol, start_date)) {
       cal.push_back({{"visit", v.session > 0 ? "session" : "outcome assessment"},
@@ -662,7 +703,10 @@ std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string&
       {"pih_cap", plan.pih_cap},
       {"erythema_cap_days", plan.erythema_cap / kDay},
       {"replicates", p.replicates},
-      {"band", "10th-90th percentile over the replicates"},
+      {"posterior_draws", p.posterior_draws},
+      {"bands",
+       {{"parameter_uncertainty", kParameterBandWords},
+        {"patient_variability", kVariabilityBandWords}}},
       {"searched", plan.searched},
       {"excluded",
        {{"past the dermis", plan.excluded_depth},
@@ -676,9 +720,10 @@ std::string plan_json(const PlanPatient& p, const Plan& plan, const std::string&
 std::string plan_csv(const Plan& plan) {
   std::string s =
       "rank,kind,model,setting,setting_mm,passes,sessions,interval_weeks,depth_reached_mm,"
-      "punctures_per_cm2,home_use_length,stage,feasible,excluded,scar_depth_reduction_pct,scar_"
-      "depth_reduction_pct_p10,"
-      "scar_depth_reduction_pct_p90,gb_qualitative_before,gb_qualitative_after,"
+      "punctures_per_cm2,home_use_length,stage,feasible,excluded,scar_depth_reduction_pct,"
+      "scar_depth_reduction_pct_parameter_p10,scar_depth_reduction_pct_parameter_p90,"
+      "scar_depth_reduction_pct_variability_p10,scar_depth_reduction_pct_variability_p90,"
+      "gb_qualitative_before,gb_qualitative_after,"
       "gb_quantitative_before,gb_quantitative_after,papillary_collagen_change_pct,pih_risk_pct,"
       "erythema_days,barrier_hours\n";
   for (const auto& e : plan.evaluated) {
@@ -704,14 +749,19 @@ std::string plan_csv(const Plan& plan) {
                     e.protocol.depth_reached * 1e3, e.protocol.density * 1e-4, e.home_use ? 1 : 0,
                     e.stage, e.feasible ? 1 : 0, e.excluded);
     if (simulated) {
-      s += fmt::format("{:.3f},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n",
-                       o.depth_reduction_pct, r ? fmt::format("{:.3f}", r->reduction_p10) : "",
-                       r ? fmt::format("{:.3f}", r->reduction_p90) : "", o.gb_qual_before,
-                       o.gb_qual_after, o.gb_quant_before, o.gb_quant_after,
-                       100.0 * o.papillary_collagen_change, 100.0 * o.pih_risk, o.erythema_days,
-                       o.barrier_hours);
+      auto q = [&](const Band& b, double v) {
+        return r && b.computed() ? fmt::format("{:.3f}", v) : std::string();
+      };
+      s += fmt::format(
+          "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n", o.depth_reduction_pct,
+          q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p10 : 0),
+          q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p90 : 0),
+          q(r ? r->variability_band : Band{}, r ? r->variability_band.p10 : 0),
+          q(r ? r->variability_band : Band{}, r ? r->variability_band.p90 : 0), o.gb_qual_before,
+          o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
+          100.0 * o.pih_risk, o.erythema_days, o.barrier_hours);
     } else {
-      s += ",,,,,,,,,,\n";
+      s += ",,,,,,,,,,,,\n";
     }
   }
   return s;
@@ -786,15 +836,18 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   const double mm = 1e3;
   std::string s = fmt::format(
       "# Exported by `{}` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
-      "# The patch holds {} ({} of {} scars), not the whole face;\n"
-      "# the predicted mean scar depth reduction was {:.1f}% [{:.1f}, {:.1f}] (reduced model).\n",
+      "# The patch holds {} ({} of {} scars), not the whole face;
+"
+      "# the predicted mean scar depth reduction was {:.1f}% (reduced model; 10-90%: "
+      "parameter uncertainty {}, patient variability {}).
+",
       exporter, rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
       e.protocol.sessions > 1 ? "s" : "",
       e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
       surface != nullptr ? "the measured surface of the height map"
                          : "one of each distinct scar of the patient file",
-      on_patch, p.spec.scars.size(), e.nominal.depth_reduction_pct, e.reduction_p10,
-      e.reduction_p90);
+      on_patch, p.spec.scars.size(), e.nominal.depth_reduction_pct, band_text(e.parameter_band),
+      band_text(e.variability_band));
   for (const auto& k : left_out) {
     s += fmt::format("# Left out: the patient's {}.\n", k);
   }

@@ -2,8 +2,10 @@
 // search settings and passes, then sessions and interval for the leading device settings) for
 // one patient with the reduced model, under safety constraints (depth reached never
 // past the dermis of the site, PIH risk cap by Fitzpatrick type, erythema (downtime) cap; home-use
-// lengths flagged), ranked by predicted mean scar depth reduction, with an uncertainty band
-// (10th-90th percentile over virtual replicates drawn with the biological variability).
+// lengths flagged), ranked by predicted mean scar depth reduction, with two predictive bands
+// (protocol/bands.hpp; 10th-90th percentiles): parameter uncertainty (posterior draws of the
+// calibrated parameters) and patient variability (virtual replicates drawn with the biological
+// variability), kept apart.
 // Outputs: a text table, JSON, CSV, a runnable scenario; the printable HTML page is
 // report::plan_html (report/plan_page.hpp).
 #pragma once
@@ -16,6 +18,7 @@
 #include "core/constants.hpp"
 #include "core/progress.hpp"
 #include "core/schema.hpp"
+#include "protocol/bands.hpp"
 #include "protocol/cohort.hpp"
 #include "protocol/reduced.hpp"
 
@@ -50,7 +53,8 @@ struct PlanPatient {
   double pih_cap = -1;       // fraction; < 0: data/outcomes.toml [planner] by type
   double erythema_cap = -1;  // s; < 0: data default
   double follow_up = 0;      // s after the last session (outcome time)
-  int replicates = 20;
+  int replicates = 20;       // patient-variability draws per ranked protocol (0: no band)
+  int posterior_draws = 20;  // posterior draws per ranked protocol (0: no band)
   int top = 10;
   std::uint64_t seed = 1;
   Variability variability;
@@ -78,7 +82,9 @@ struct PlanEntry {
   int passes = 0;            // passes per session
   int stage = 1;             // 1: the reference course; 2: the course grid of a leading device
   PatientOutcome nominal;
-  double reduction_p10 = 0, reduction_p90 = 0;  // % (replicates)
+  // Bands of the scar depth reduction (%, ranked protocols and assess_protocol only).
+  Band parameter_band;    // parameter uncertainty: posterior draws, the patient at nominal rates
+  Band variability_band;  // patient variability: replicates, the shipped parameters
   bool feasible = true;
   bool home_use = false;
   std::string excluded;  // why infeasible
@@ -99,15 +105,20 @@ struct Plan {
   double erythema_cap = 0;   // s: the erythema cap in force
 };
 
+/// The predictive bands' settings of a planner patient: p.posterior_draws, p.replicates (the
+/// variability draws), p.seed and p.variability.
+BandSettings band_settings(const PlanPatient& p);
+
 /// Searches the grid of `p`. `progress` (may be null) hears two stages, "protocols evaluated"
-/// (every protocol of the grid) and "uncertainty replicates" (the replicate simulations of the
-/// ranked protocols), each followed by advance(done, total) calls that count simulations, not
-/// seconds, from one thread at a time, the last with done == total. It prints nothing.
-/// `stop` (may be null): when a stop is requested, the simulations not yet started are skipped
-/// and make_plan throws Interrupted at the end of the stage (`mnsim serve`'s time limit).
-/// With several `ranks` (core/ranks.hpp; every rank calls make_plan with the same patient), each
-/// stage's simulations are split over them (simulation i on rank i mod N) and every rank returns
-/// the same plan, the one a single process finds; `progress` then counts this rank's share.
+/// (every protocol of the grid) and "uncertainty replicates" (the simulations of both bands of
+/// the ranked protocols: p.posterior_draws + p.replicates each), each followed by advance(done,
+/// total) calls that count simulations, not seconds, from one thread at a time, the last with done
+/// == total. It prints nothing. `stop` (may be null): when a stop is requested, the simulations not
+/// yet started are skipped and make_plan throws Interrupted at the end of the stage (`mnsim
+/// serve`'s time limit). With several `ranks` (core/ranks.hpp; every rank calls make_plan with the
+/// same patient), each stage's simulations are split over them (simulation i on rank i mod N) and
+/// every rank returns the same plan, the one a single process finds; `progress` then counts this
+/// rank's share.
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
                Progress* progress = nullptr, const StopToken* stop = nullptr,
                const Ranks* ranks = nullptr);
@@ -116,7 +127,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
 /// past the dermis, so that the outcome can be shown beside the warning), then marked infeasible
 /// with the planner's reason ("does not puncture", "past the dermis" at the deepest session,
 /// "PIH risk", "erythema" over the caps in force, returned in `pih_cap` and `erythema_cap` (s)),
-/// with the band of make_plan (p.replicates virtual replicates, stream by replicate index).
+/// with the bands of make_plan (p.posterior_draws and p.replicates, protocol/bands.hpp).
 /// `progress` hears one stage, "uncertainty replicates"; `stop` as for make_plan.
 PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const ReducedProtocol& pr,
                           double& pih_cap, double& erythema_cap, int threads = 0,

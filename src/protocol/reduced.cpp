@@ -602,24 +602,36 @@ PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtoc
   return simulate(prof, pt.scars, pr, rf);
 }
 
+ScenarioPrediction predict_scenario(const ReducedModel& m, const skin::SkinProfile& prof,
+                                    const std::vector<outcomes::ScarGeometry>& scars,
+                                    const Course& course, double depth_reached, double density,
+                                    double wound_radius, double time_step, const RateFactors& rf,
+                                    const devices::ThermalZone& zone) {
+  std::vector<double> times;
+  for (const auto& s : course.sessions) times.push_back(s.time);
+  ScenarioPrediction out;
+  const Dose dose{depth_reached, density,
+                  wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius, zone};
+  out.outcome = simulate_times(m, prof, scars, times, {dose}, {course.end_time}, 0, time_step, rf);
+  out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;
+  out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
+  out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;
+  return out;
+}
+
+std::vector<outcomes::ScarGeometry> patch_scars(const skin::SkinPatch& patch) {
+  std::vector<outcomes::ScarGeometry> scars;
+  for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
+  return scars;
+}
+
 ScenarioPrediction predict_scenario(const skin::PatchSpec& spec, const Course& course,
                                     double depth_reached, double density, double wound_radius,
                                     double time_step, const devices::ThermalZone& zone) {
   const ReducedModel m = ReducedModel::load_default();
   const skin::SkinPatch patch = skin::make_patch(spec);
-  std::vector<double> times;
-  for (const auto& s : course.sessions) times.push_back(s.time);
-  std::vector<outcomes::ScarGeometry> scars;
-  for (const auto& l : patch.lesions()) scars.push_back(outcomes::scar_geometry(*l));
-  ScenarioPrediction out;
-  const Dose dose{depth_reached, density,
-                  wound_radius > 0.0 ? wound_radius : m.outcome.channel_radius, zone};
-  out.outcome = simulate_times(m, patch.profile(), scars, times, {dose}, {course.end_time}, 0,
-                               time_step, RateFactors{});
-  out.scar_depth_reduction_pct = out.outcome.depth_reduction_pct;
-  out.collagen_change_pct = 100.0 * out.outcome.papillary_collagen_change;
-  out.reticular_collagen_change_pct = 100.0 * out.outcome.reticular_collagen_change;
-  return out;
+  return predict_scenario(m, patch.profile(), patch_scars(patch), course, depth_reached, density,
+                          wound_radius, time_step, RateFactors{}, zone);
 }
 
 namespace {

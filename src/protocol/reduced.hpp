@@ -251,6 +251,15 @@ ScenarioPrediction predict_scenario(const skin::PatchSpec& patch, const Course& 
                                     double depth_reached, double density, double wound_radius = 0.0,
                                     double time_step = 6 * kHour,
                                     const devices::ThermalZone& zone = {});
+/// The same with a given model (a posterior draw: protocol/bands.hpp), the patch's profile and
+/// scars (patch_scars) already built, and the patient's rate multipliers.
+ScenarioPrediction predict_scenario(const ReducedModel& m, const skin::SkinProfile& prof,
+                                    const std::vector<outcomes::ScarGeometry>& scars,
+                                    const Course& course, double depth_reached, double density,
+                                    double wound_radius, double time_step, const RateFactors& rf,
+                                    const devices::ThermalZone& zone = {});
+/// The geometry of every lesion of a patch, in order (outcomes::scar_geometry).
+std::vector<outcomes::ScarGeometry> patch_scars(const skin::SkinPatch& patch);
 
 /// Allocator settings for a process that runs many reduced-model patients (cohort, plan,
 /// sensitivity, calibration, validation; called by their commands): a patient holds its columns'

@@ -172,6 +172,12 @@ bool any_home_use(const Plan& plan) {
                      [](const PlanEntry& e) { return e.home_use; });
 }
 
+/// A band as "38\u201346 %", or a dash when it was not computed.
+std::string range_text(const protocol::Band& b) {
+  if (!b.computed()) return "\u2014";
+  return fmt::format("{:.0f}\u2013{:.0f} %", b.p10, b.p90);
+}
+
 std::string ranked_table(const Plan& plan) {
   static const char* const heads[] = {"Rank",
                                       "Device",
@@ -180,7 +186,8 @@ std::string ranked_table(const Plan& plan) {
                                       "Weeks between sessions",
                                       "Depth the needles reach",
                                       "Predicted reduction of mean scar depth",
-                                      "Likely range (10\u201390 %)",
+                                      "Model uncertainty (10\u201390 %)",
+                                      "Between patients (10\u201390 %)",
                                       "Worst scar grade, before \u2192 after",
                                       "Scar score, before \u2192 after",
                                       "Upper-dermis collagen change",
@@ -209,7 +216,7 @@ std::string ranked_table(const Plan& plan) {
          (r.sessions > 1 ? num(fmt::format("{:.0f}", r.interval / kWeek))
                          : "<td class=\"num\">" + dash() + " (single session)</td>") +
          num(length_text(o.depth_reached)) + num(fmt::format("{:.1f} %", o.depth_reduction_pct)) +
-         num(fmt::format("{:.1f} \u2013 {:.1f} %", e.reduction_p10, e.reduction_p90)) +
+         num(range_text(e.parameter_band)) + num(range_text(e.variability_band)) +
          num(fmt::format("{} \u2192 {}", o.gb_qual_before, o.gb_qual_after)) +
          num(fmt::format("{} \u2192 {}", o.gb_quant_before, o.gb_quant_after)) +
          num(fmt::format("{:+.1f} %", 100.0 * o.papillary_collagen_change)) +
@@ -242,11 +249,19 @@ std::string legend(const PlanPatient& p, const Plan& plan) {
                    "last session, in percent of their depth before treatment, averaged over the "
                    "scars (100 % would mean the scars are filled level with the skin).",
                    p.follow_up / kWeek)},
-      {"Likely range (10\u201390 %)",
-       fmt::format("People heal at different speeds. The prediction was repeated for {} "
-                   "virtual patients like this one, their healing rates drawn from a spread "
-                   "between people (assumed, data/outcomes.toml): 8 in 10 of them fall inside "
-                   "this range, 1 in 10 below it and 1 in 10 above it.",
+      {"Model uncertainty (10\u201390 %)",
+       fmt::format("What the model does not know. Its fitted healing rates are known only "
+                   "within a range from the published studies they were fitted to (the "
+                   "posterior of mnsim calibrate, data/posterior_sample.toml). The prediction "
+                   "was repeated with {} sets of values drawn from that range, for this "
+                   "patient at typical healing speed: 8 in 10 of them fall inside this range.",
+                   p.posterior_draws)},
+      {"Between patients (10\u201390 %)",
+       fmt::format("How people differ. The prediction was repeated for {} virtual patients "
+                   "like this one, their healing rates drawn from a spread between people "
+                   "(assumed, data/outcomes.toml), with the model's fitted values as shipped: "
+                   "8 in 10 of them fall inside this range, 1 in 10 below it and 1 in 10 above "
+                   "it.",
                    p.replicates)},
       {"Worst scar grade (Goodman & Baron)",
        "The qualitative acne scar grade of Goodman and Baron, taken from the worst scar: 0 no "

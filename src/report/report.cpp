@@ -736,7 +736,19 @@ std::string uncertainty_section(const Consultation& c) {
                  "No uncertainty band was computed for this prediction: it is a single value, and "
                  "the real outcome may be better or worse.")
            : sentences(c.uncertainty);
-  h += "</p>\n</section>\n";
+  h += "</p>\n";
+  if (!c.bands.empty()) {
+    h += "<table id=\"band-table\">\n<thead><tr><th>What</th><th>This simulation</th>"
+         "<th>If the model's fitted values are off (10th to 90th percentile)</th>"
+         "<th>Patients who heal faster or slower (10th to 90th percentile)</th></tr></thead>"
+         "\n<tbody>\n";
+    for (const BandRow& b : c.bands) {
+      h += "<tr><td>" + html_escape(b.what) + "</td><td>" + html_escape(b.point) + "</td><td>" +
+           html_escape(b.parameter) + "</td><td>" + html_escape(b.variability) + "</td></tr>\n";
+    }
+    h += "</tbody>\n</table>\n";
+  }
+  h += "</section>\n";
   return h;
 }
 

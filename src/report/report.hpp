@@ -69,6 +69,15 @@ struct ScarChange {
   double after_um = std::numeric_limits<double>::quiet_NaN();
 };
 
+/// One row of the consultation's band table: an outcome with its two 10-90% ranges, already
+/// formatted ("31 % to 48 %").
+struct BandRow {
+  std::string what;         // plain words, e.g. "Scars shallower by"
+  std::string point;        // this simulation's value
+  std::string parameter;    // range from the model's uncertain fitted values
+  std::string variability;  // range over patients who heal faster or slower
+};
+
 /// The consultation part: what a patient and a clinician read first, in plain words. Numbers are
 /// in the report's units (µm, days, h; fractions 0..1); NaN or -1 means "not known" and the
 /// sentence is left out.
@@ -91,6 +100,8 @@ struct Consultation {
   /// What is known of the spread of the prediction (plain sentences). Empty: the report says
   /// that no uncertainty band was computed (it never invents one).
   std::vector<std::string> uncertainty;
+  /// The predictive bands as a table under the sentences (empty: no table).
+  std::vector<BandRow> bands;
 };
 
 struct ReportData {

@@ -221,9 +221,7 @@ Delivered delivered(const RunRecord& rec, const devices::Rect& area,
 }
 
 std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch) {
-  std::vector<outcomes::ScarGeometry> out;
-  for (const auto& l : patch.lesions()) out.push_back(outcomes::scar_geometry(*l));
-  return out;
+  return protocol::patch_scars(patch);
 }
 
 std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,

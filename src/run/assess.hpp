@@ -18,6 +18,7 @@
 #include "healing/params.hpp"
 #include "outcomes/face_inventory.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "protocol/bands.hpp"
 #include "protocol/course.hpp"
 #include "run/record.hpp"
 #include "skin/tissue.hpp"
@@ -47,6 +48,28 @@ struct GoodmanBaron {
   const char* graded_on() const { return face_inventory ? "face inventory" : "patch scars"; }
 };
 
+/// One output's predictive bands around the run's point prediction (run/bands.hpp): each band
+/// is the reduced model's quantile shifted by (point - reduced), the 3D run's value less the
+/// reduced model's at the shipped parameters and nominal rates, clamped to the output's range.
+struct OutcomeBand {
+  std::string name;                       // summary.json key, e.g. "scar_depth_reduction_pct"
+  std::string unit;                       // "%", "points", "grade", "days", "fraction", "h"
+  double point = 0.0;                     // the run's value (3D engine, or the side-effect models)
+  double reduced = 0.0;                   // the reduced model's value at the shipped parameters
+  double low = 0.0, high = 0.0;           // the output's range (clamp)
+  protocol::Band parameter, variability;  // reduced-model quantiles (not shifted)
+  /// A reduced-model quantile moved onto the run's point and clamped.
+  double around_point(double q) const;
+};
+/// The predictive bands of a run (none when [output] band_draws is 0).
+struct OutcomeBands {
+  std::vector<OutcomeBand> outputs;
+  int posterior_draws = 0, variability_draws = 0;
+  std::size_t evaluations = 0;
+  double cpu_seconds = 0.0, wall_seconds = 0.0;
+  std::string posterior_file, posterior_command;
+};
+
 struct Outcome {
   double collagen_change_pct_papillary = 0.0;
   double collagen_change_pct_reticular = 0.0;
@@ -72,6 +95,8 @@ struct Outcome {
   double depth_mean = 0.0;    // m, mean depth reached in session 1
   double wound_radius = 0.0;  // m, a needle track after elastic recoil
   devices::ThermalZone zone;  // mean coagulation zone of session 1's RF needles (none: mechanical)
+  /// Predictive bands from the reduced model (run/bands.hpp), when computed.
+  std::optional<OutcomeBands> bands;
 };
 
 /// The safety rule's warning (one sentence), or "" when no puncture reached past the dermis.

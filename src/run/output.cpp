@@ -60,6 +60,12 @@ schema::Key output_schema() {
           boolean("timeseries", "true", "Write timeseries.csv (layer means over time)."),
           boolean("scars", "true", "Write scars.csv (each scar's depth over time)."),
           boolean("punctures", "true", "Write punctures.csv (every puncture of every session)."),
+          integer("band_draws", "16",
+                  "Reduced-model evaluations of each predictive band in summary.json and the "
+                  "report: posterior draws of the calibrated parameters, and as many draws of "
+                  "the patient's healing rates (docs/outputs.md, \"Predictive bands\"); 0 for "
+                  "no bands (mnsim run --no-bands).",
+                  0, 1000),
           quantity("timeseries_every", Dim::Time, "days", "",
                    "Sample timeseries.csv and scars.csv at every multiple of this time instead of "
                    "the default grid (optional; with timeseries_times, at both).",
@@ -108,6 +114,7 @@ OutputPlan make_output_plan(const Table& t, const protocol::Course& course) {
   p.timeseries = t.flag("timeseries");
   p.scars = t.flag("scars");
   p.punctures = t.flag("punctures");
+  p.band_draws = static_cast<int>(t.integer("band_draws"));
   const bool every = t.has("timeseries_every");
   const bool listed = t.has("timeseries_times");
   if (!every && !listed) {

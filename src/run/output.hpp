@@ -26,6 +26,8 @@ struct OutputPlan {
   bool timeseries = true;  // timeseries.csv
   bool scars = true;       // scars.csv
   bool punctures = true;   // punctures.csv
+  /// Reduced-model evaluations of each predictive band of summary.json (run/bands.hpp); 0: none.
+  int band_draws = 16;
   /// Times (s, ascending, inside the follow-up and apart from the sessions) at which the layer
   /// means and the scars are sampled besides the start, before and after each session and the
   /// end of follow-up: the stepper stops there (healing::Stepper::add_stop).

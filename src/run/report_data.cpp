@@ -12,6 +12,7 @@
 #include "devices/stage.hpp"
 #include "lesions/registry.hpp"
 #include "outcomes/scar_remodel.hpp"
+#include "protocol/plan.hpp"
 #include "report/words.hpp"
 #include "skin/atlas.hpp"
 
@@ -451,6 +452,47 @@ std::vector<std::string> summary_sentences(const ReportText& text, const RunReco
   return w;
 }
 
+/// The predictive bands in plain words: what each of the two ranges means, and a table row per
+/// outcome with its point and both ranges.
+void band_sentences(const OutcomeBands& b, report::Consultation& c) {
+  c.uncertainty.push_back(
+      "Two different things make the real result uncertain, and they are shown apart below. "
+      "First, what the model does not know: its fitted healing rates are known only within a "
+      "range from the published studies it was fitted to, and repeating the prediction with "
+      "values drawn from that range gives the first range. Second, how people differ: patients "
+      "like this one heal faster or slower, and repeating the prediction for such patients "
+      "gives the second range.");
+  c.uncertainty.push_back(fmt::format(
+      "Each range runs from the 10th to the 90th percentile of {} repeats; both come from the "
+      "model's simpler reduced form, placed around this simulation's result, so they show the "
+      "spread, not a guarantee.",
+      b.posterior_draws));
+  auto fmt_value = [](const OutcomeBand& o, double v) {
+    if (o.unit == "%") return fmt::format("{:.0f} %", v);
+    if (o.unit == "fraction") return fmt::format("{:.1f} %", 100.0 * v);
+    if (o.unit == "days") return protocol::erythema_text(v, true);
+    if (o.unit == "h") return fmt::format("{:.1f} hours", v);
+    return fmt::format("{:.0f}", v);
+  };
+  auto range = [&](const OutcomeBand& o, const protocol::Band& q) {
+    return fmt::format("{} to {}", fmt_value(o, o.around_point(q.p10)),
+                       fmt_value(o, o.around_point(q.p90)));
+  };
+  for (const OutcomeBand& o : b.outputs) {
+    const char* what = o.name == "scar_depth_reduction_pct"           ? "Scars shallower by"
+                       : o.name == "goodman_baron_quantitative_after" ? "Scar score after"
+                       : o.name == "goodman_baron_qualitative_after"  ? "Scar grade after"
+                       : o.name == "collagen_change_pct_papillary" ? "More collagen under the skin"
+                       : o.name == "erythema_days"                 ? "Redness after each session"
+                       : o.name == "pih_risk"                      ? "Risk of dark marks (PIH)"
+                       : o.name == "barrier_recovery_hours"        ? "Skin barrier closed after"
+                                                                   : nullptr;
+    if (what == nullptr) continue;
+    c.bands.push_back(
+        {what, fmt_value(o, o.point), range(o, o.parameter), range(o, o.variability)});
+  }
+}
+
 /// The consultation part: summary, each scar, grades, side effects, safety, uncertainty.
 report::Consultation consultation(const ReportText& text, const RunRecord& rec,
                                   const protocol::Course& course, const skin::SkinPatch& patch,
@@ -506,11 +548,16 @@ report::Consultation consultation(const ReportText& text, const RunRecord& rec,
   if (!rec.first_stats.is_null()) c.depth_reached_um = o.depth_mean * 1e6;
   c.dermis_bottom_um = o.dermis_bottom * 1e6;
   c.past_dermis_fraction = o.past_dermis_fraction;
-  c.uncertainty.push_back(
-      "This run simulates a typical patient with these characteristics once: it has no "
-      "uncertainty band. People heal at different speeds, so the real change may be larger or "
-      "smaller; mnsim plan and mnsim cohort repeat the prediction for many virtual patients and "
-      "give a likely range (10th to 90th percentile).");
+  if (o.bands) {
+    band_sentences(*o.bands, c);
+  } else {
+    c.uncertainty.push_back(
+        "This run simulates a typical patient with these characteristics once: no uncertainty "
+        "band was computed ([output] band_draws = 0). People heal at different speeds, so the "
+        "real change may be larger or smaller; mnsim plan and mnsim cohort repeat the "
+        "prediction for many virtual patients and give a likely range (10th to 90th "
+        "percentile).");
+  }
   if (graded > 0) {
     c.uncertainty.push_back(fmt::format(
         "As a check of the model itself, its simpler reduced form predicts the scars {:.0f} % "
@@ -560,6 +607,14 @@ report::ReportData make_report_data(const ReportText& text, const skin::Tissue& 
   rd.consultation = consultation(text, rec, course, tissue.patch, outcome);
   rd.scenario_in_words = in_words(text, engine.grid(), tissue.patch, rec, outcome, course);
   rd.numerics = numerics_rows(engine);
+  if (outcome.bands) {
+    rd.numerics.emplace_back(
+        "Predictive bands",
+        fmt::format("{} reduced-model evaluations ({} posterior draws, {} patient-variability "
+                    "draws), {:.2f} s of CPU",
+                    outcome.bands->evaluations, outcome.bands->posterior_draws,
+                    outcome.bands->variability_draws, outcome.bands->cpu_seconds));
+  }
   rd.scenario_toml = text.scenario_toml;
   rd.run_metadata = text.run_metadata;
   punctures_of_session_one(rec, area, rd);

@@ -3,6 +3,7 @@
 #include "core/constants.hpp"
 #include "run/applications.hpp"
 #include "run/assess.hpp"
+#include "run/bands.hpp"
 #include "run/checkpoint.hpp"
 #include "run/course_runner.hpp"
 #include "run/output.hpp"
@@ -187,8 +188,14 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   runner.run(resumed);
 
   // 4. Assess: the outcome at the end of follow-up.
-  const Outcome outcome =
+  Outcome outcome =
       assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, ids, specs.face);
+  if (plan.band_draws > 0) {
+    // The predictive bands around the point prediction (reduced model, run/bands.hpp).
+    outcome.bands = run_bands(outcome, specs.patch, course, plan.band_draws, seed, threads);
+    progress.note(fmt::format("predictive bands: {} reduced-model evaluations, {:.2f} s of CPU",
+                              outcome.bands->evaluations, outcome.bands->cpu_seconds));
+  }
   if (const std::string w = safety_warning(outcome, specs.patch.patient.site); !w.empty()) {
     spdlog::warn("warning: {}", w);
   }

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "outcomes/face_inventory.hpp"
+#include "run/bands.hpp"
 
 namespace mnsim {
 
@@ -39,24 +42,46 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
       scars, grades, classes);
 }
 
+/// The predictive bands' line (summary.json `bands`): the headline output's two bands, or "" when
+/// the run computed none.
+std::string bands_text(const nlohmann::json& summary) {
+  if (!summary.contains("bands")) return {};
+  const auto& b = summary["bands"];
+  const char* key = b["point"].contains("scar_depth_reduction_pct")
+                        ? "scar_depth_reduction_pct"
+                        : "collagen_change_pct_papillary";
+  auto range = [&](const char* src) {
+    const auto& q = b[src][key];
+    return fmt::format("{:.1f} to {:.1f} %", q["p10"].get<double>(), q["p90"].get<double>());
+  };
+  return fmt::format(
+      "bands (10-90 %, reduced model around this run): {} {} (parameter uncertainty), {} "
+      "(patient variability)\n",
+      std::string_view(key) == "scar_depth_reduction_pct" ? "scar depth reduction"
+                                                          : "papillary collagen change",
+      range("parameter_uncertainty"), range("patient_variability"));
+}
+
 }  // namespace
 
 nlohmann::json summary_json(nlohmann::json run, nlohmann::json scenario, const RunRecord& rec,
                             const healing::EngineOptions& engine, const healing::StepStats& steps,
                             const Outcome& outcome, const std::vector<std::string>& outputs) {
-  return {{"schema_version", 1},
-          {"run", std::move(run)},
-          {"outputs", outputs},
-          {"scenario", std::move(scenario)},
-          {"sessions", sessions_json(rec.sessions)},
-          {"punctures_first_session", rec.first_stats},
-          {"numerics",
-           {{"max_step_s", engine.dt_max},
-            {"steps_accepted", steps.accepted},
-            {"steps_rejected", steps.rejected},
-            {"dt_smallest_s", steps.dt_smallest},
-            {"dt_largest_s", steps.dt_largest}}},
-          {"outcome", to_json(outcome)}};
+  nlohmann::json j = {{"schema_version", 1},
+                      {"run", std::move(run)},
+                      {"outputs", outputs},
+                      {"scenario", std::move(scenario)},
+                      {"sessions", sessions_json(rec.sessions)},
+                      {"punctures_first_session", rec.first_stats},
+                      {"numerics",
+                       {{"max_step_s", engine.dt_max},
+                        {"steps_accepted", steps.accepted},
+                        {"steps_rejected", steps.rejected},
+                        {"dt_smallest_s", steps.dt_smallest},
+                        {"dt_largest_s", steps.dt_largest}}},
+                      {"outcome", to_json(outcome)}};
+  if (outcome.bands) j["bands"] = to_json(*outcome.bands);
+  return j;
 }
 
 std::string summary_text(const nlohmann::json& summary, const std::filesystem::path& out) {
@@ -88,6 +113,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
       "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
       "bled\n"
+      "{}"
       "results: {} ({})",
       sc.contains("title") ? sc["title"].get<std::string>() : std::string("mnsim run"),
       goodman_baron_text(outcome),
@@ -97,7 +123,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       outcome["epidermal_thickness_change_pct"].get<double>(),
       outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
       100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
-      out.string(), files);
+      bands_text(summary), out.string(), files);
 }
 
 }  // namespace mnsim

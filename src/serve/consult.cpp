@@ -103,6 +103,16 @@ std::string course_words(const protocol::PlanEntry& e) {
              : std::string("a single session");
 }
 
+/// A band's quantile, or null when the band was not computed (0 draws).
+ordered_json band_value(const protocol::Band& b, double v) {
+  return b.computed() ? ordered_json(v) : ordered_json();
+}
+
+/// A band in words: "31% to 48%", or "not computed".
+std::string range_words(const protocol::Band& b) {
+  return b.computed() ? fmt::format("{:.0f}% to {:.0f}%", b.p10, b.p90) : "not computed";
+}
+
 ordered_json entry_json(const protocol::PlanEntry& e) {
   const auto& o = e.nominal;
   return {{"device", protocol::device_words(e)},
@@ -118,8 +128,10 @@ ordered_json entry_json(const protocol::PlanEntry& e) {
           {"depth_reached_mm", o.deepest / kMm},
           {"punctures_per_cm2", o.density * 1e-4},
           {"scar_depth_reduction_pct", o.depth_reduction_pct},
-          {"band_p10", e.reduction_p10},
-          {"band_p90", e.reduction_p90},
+          {"band_p10", band_value(e.variability_band, e.variability_band.p10)},
+          {"band_p90", band_value(e.variability_band, e.variability_band.p90)},
+          {"parameter_band_p10", band_value(e.parameter_band, e.parameter_band.p10)},
+          {"parameter_band_p90", band_value(e.parameter_band, e.parameter_band.p90)},
           {"gb_qualitative_before", o.gb_qual_before},
           {"gb_qualitative_after", o.gb_qual_after},
           {"grade_before", report::grade_words(o.gb_qual_before)},
@@ -137,19 +149,40 @@ ordered_json entry_json(const protocol::PlanEntry& e) {
 /// The predicted course of the protocol: the nominal outcome at several times after the last
 /// session (the reduced model's outcome times; one simulation).
 ordered_json course_json(const protocol::ReducedModel& m, const protocol::PlanPatient& p,
-                         const protocol::PlanEntry& e) {
+                         const protocol::PlanEntry& e, int threads) {
   protocol::ReducedProtocol pr = e.protocol;
   pr.also_at.clear();
   for (double w : {2.0, 4.0, 8.0, 12.0, 26.0, 52.0}) {
     if (std::abs(w * kWeek - pr.follow_up) > kDay) pr.also_at.push_back(w * kWeek);
   }
   const protocol::PatientOutcome o = m.simulate(p.spec, pr);
+  // Both predictive bands of the depth reduction at every time of the course (the planner's
+  // settings: posterior_draws and replicates; protocol/bands.hpp).
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < o.at.size(); ++j) names.push_back(fmt::format("t{}", j));
+  const protocol::BandDesign design(m, protocol::default_posterior_sample(),
+                                    protocol::band_settings(p));
+  const protocol::PredictiveBands bands = protocol::predictive_bands(
+      design, names,
+      [&](const protocol::ReducedModel& model, const protocol::RateFactors& rf) {
+        const protocol::PatientOutcome d = model.simulate(p.spec, pr, rf);
+        std::vector<double> y;
+        for (const auto& t : d.at) y.push_back(t.depth_reduction_pct);
+        return y;
+      },
+      threads);
+  auto band = [](const protocol::Band& b) {
+    return b.computed() ? ordered_json{{"p10", b.p10}, {"p90", b.p90}} : ordered_json();
+  };
   const double last = (std::max(1, pr.sessions) - 1) * pr.interval;
   ordered_json pts = ordered_json::array();
-  for (const auto& t : o.at) {
+  for (std::size_t j = 0; j < o.at.size(); ++j) {
+    const auto& t = o.at[j];
     pts.push_back({{"weeks_after_last_session", t.follow_up / kWeek},
                    {"weeks_after_first_session", (last + t.follow_up) / kWeek},
                    {"scar_depth_reduction_pct", t.depth_reduction_pct},
+                   {"parameter_band", band(bands.parameter[j])},
+                   {"variability_band", band(bands.variability[j])},
                    {"gb_qualitative_after", t.gb_qual_after},
                    {"dermal_collagen_change_pct", 100.0 * t.dermal_collagen_change},
                    {"headline", std::abs(t.follow_up - pr.follow_up) < 1.0}});
@@ -228,12 +261,14 @@ std::string summary_text(const protocol::PlanPatient& p, const protocol::PlanEnt
   const auto& o = e.nominal;
   std::string s = fmt::format(
       "{} {}, {} passes per session, {}: the scars are predicted to be on average {:.0f}% "
-      "shallower {:g} weeks after the last session (8 in 10 patients like this one: {:.0f}% to "
-      "{:.0f}%). The worst scar's grade goes from {} to {}. Expect redness for {} after each "
-      "session; the risk of dark marks is {:.1f}%.",
+      "shallower {:g} weeks after the last session (8 in 10 patients like this one: {}; if the "
+      "model's fitted values are off, within its uncertainty: {}). The worst scar's grade goes "
+      "from {} to {}. Expect redness for {} after each session; the risk of dark marks is "
+      "{:.1f}%.",
       mode == "plan" ? "Best predicted protocol:" : "Your protocol:", protocol::device_words(e),
-      e.passes, course_words(e), o.depth_reduction_pct, p.follow_up / kWeek, e.reduction_p10,
-      e.reduction_p90, report::grade_words(o.gb_qual_before), report::grade_words(o.gb_qual_after),
+      e.passes, course_words(e), o.depth_reduction_pct, p.follow_up / kWeek,
+      range_words(e.variability_band), range_words(e.parameter_band),
+      report::grade_words(o.gb_qual_before), report::grade_words(o.gb_qual_after),
       protocol::erythema_text(o.erythema_days, true), 100.0 * o.pih_risk);
   if (!e.feasible) s += fmt::format(" Not advised: {}.", e.excluded);
   return s;
@@ -245,10 +280,12 @@ constexpr const char* kDisclaimer =
     "with a qualified clinician.";
 
 constexpr const char* kBands =
-    "The band is the spread from patient-to-patient variability of the healing rates (10th to "
-    "90th percentile over {} virtual patients like this one), at the outcome time only. The "
-    "uncertainty of the model's own parameters (a posterior from calibration) is not available "
-    "yet and is not included.";
+    "Two bands, kept apart, at the outcome time only: the patient-variability band (band_p10, "
+    "band_p90) is the spread from patient-to-patient variability of the healing rates (10th to "
+    "90th percentile over {} virtual patients like this one); the parameter-uncertainty band "
+    "(parameter_band_p10, parameter_band_p90) is the spread from the model's own calibrated "
+    "parameters (10th to 90th percentile over {} draws from the posterior of mnsim calibrate, "
+    "data/posterior_sample.toml), for this patient at typical healing rates.";
 
 /// An uploaded height map, read by the scenario's readers (PNG or CSV, as the file name says or
 /// else by the PNG signature), at most `max_pixels`. `png` says which it was.
@@ -383,6 +420,7 @@ Consultation read_consultation(const std::string& body, const ConsultLimits& lim
     }
   };
   bound("search.replicates", p.replicates, limits.max_replicates);
+  bound("search.posterior_draws", p.posterior_draws, limits.max_replicates);
   bound("search.top", p.top, limits.max_top);
   bound("search.expand", p.expand, limits.max_expand);
   return c;
@@ -433,9 +471,10 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
                  {"excluded_erythema", plan.excluded_erythema},
                  {"pih_cap_pct", 100.0 * plan.pih_cap},
                  {"erythema_cap", protocol::erythema_text(plan.erythema_cap / kDay, true)}};
-  j["bands"] = {{"available", fmt::format(kBands, p.replicates)},
+  j["bands"] = {{"available", fmt::format(kBands, p.replicates, p.posterior_draws)},
                 {"replicates", p.replicates},
-                {"posterior", false}};
+                {"posterior_draws", p.posterior_draws},
+                {"posterior", p.posterior_draws > 0}};
   j["disclaimer"] = kDisclaimer;
   ordered_json ranked = ordered_json::array();
   for (const auto& e : plan.ranked) ranked.push_back(entry_json(e));
@@ -444,7 +483,7 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
   if (shown != nullptr) {
     j["shown"] = entry_json(*shown);
     j["summary"] = summary_text(p, *shown, c.mode);
-    j["course"] = course_json(m, p, *shown);
+    j["course"] = course_json(m, p, *shown, threads);
     j["scars"] = scars_json(c, *shown);
     j["calendar"] = calendar_json(*shown, c.start_date);
     j["safety"] = safety_json(*shown, plan.dermis_bottom, plan.pih_cap, plan.erythema_cap);

@@ -2,6 +2,8 @@
 // different seed gives different punctures.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,8 +25,10 @@ TEST(Determinism, ThreadCountAndRepeatGiveIdenticalResults) {
   for (const auto& [name, threads, seed] :
        std::vector<std::tuple<std::string, std::string, std::string>>{
            {"t1", "1", "7"}, {"t2", "2", "7"}, {"t2b", "2", "7"}, {"s8", "2", "8"}}) {
-    const auto r = run_cli({"run", ex, "--out", (dir / name).string(), "--threads", threads,
-                            "--seed", seed, "--quiet"});
+    std::vector<std::string> args{
+        "run", ex, "--out", (dir / name).string(), "--threads", threads, "--seed", seed, "--quiet"};
+    if (name == "s8") args.push_back("--no-bands");  // and no bands: none in summary.json
+    const auto r = run_cli(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const std::string a = slurp(dir / "t1" / "timeseries.csv");
@@ -32,6 +36,15 @@ TEST(Determinism, ThreadCountAndRepeatGiveIdenticalResults) {
   EXPECT_EQ(a, slurp(dir / "t2" / "timeseries.csv")) << "1 vs 2 threads differ";
   EXPECT_EQ(a, slurp(dir / "t2b" / "timeseries.csv")) << "two runs differ";
   EXPECT_NE(a, slurp(dir / "s8" / "timeseries.csv")) << "the seed has no effect";
+  // The predictive bands do not depend on the thread count either.
+  const auto bands = [&](const char* name) {
+    return nlohmann::json::parse(slurp(dir / name / "summary.json"))["bands"];
+  };
+  const auto b1 = bands("t1");
+  ASSERT_TRUE(b1.contains("parameter_uncertainty"));
+  EXPECT_EQ(b1["parameter_uncertainty"], bands("t2")["parameter_uncertainty"]);
+  EXPECT_EQ(b1["patient_variability"], bands("t2")["patient_variability"]);
+  EXPECT_TRUE(bands("s8").is_null()) << "--no-bands still wrote bands";
   fs::remove_all(dir);
 }
 

@@ -27,6 +27,9 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("results: " + out.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bands (10-90 %, reduced model around this run): scar depth reduction "),
+            std::string::npos)
+      << r.out;
   for (const char* f : {"summary.json", "scenario.resolved.toml", "timeseries.csv", "fields.h5",
                         "fields.xmf", "punctures.csv", "report.html", "figures/time_courses.png"}) {
     EXPECT_TRUE(fs::exists(out / f)) << f;
@@ -60,6 +63,44 @@ TEST(Outputs, RunWritesEveryDocumentedOutput) {
   const double pih = o["pih_risk"].get<double>();
   EXPECT_GE(pih, 0.0);
   EXPECT_LE(pih, 1.0);
+  // Predictive bands (docs/outputs.md): both sources, kept apart, around the run's point.
+  ASSERT_TRUE(j.contains("bands"));
+  const auto& b = j["bands"];
+  EXPECT_NE(b["method"].get<std::string>().find("reduced model"), std::string::npos);
+  for (const char* src : {"parameter_uncertainty", "patient_variability"}) {
+    const auto& band = b[src];
+    EXPECT_EQ(band["draws"], 16) << src;
+    EXPECT_FALSE(band["what"].get<std::string>().empty()) << src;
+    for (const char* k : {"scar_depth_reduction_pct", "goodman_baron_quantitative_after",
+                          "goodman_baron_qualitative_after", "collagen_change_pct_papillary",
+                          "erythema_days", "pih_risk", "barrier_recovery_hours"}) {
+      ASSERT_TRUE(band.contains(k)) << src << " " << k;
+      const double lo = band[k]["p10"], mid = band[k]["p50"], hi = band[k]["p90"];
+      EXPECT_LE(lo, mid) << src << " " << k;
+      EXPECT_LE(mid, hi) << src << " " << k;
+    }
+    // The band of the papillary collagen change is the 3D point moved by the reduced model's
+    // spread: point + (quantile - reduced point).
+    const double shift = b["point"]["collagen_change_pct_papillary"].get<double>() -
+                         b["reduced_model_point"]["collagen_change_pct_papillary"].get<double>();
+    EXPECT_NEAR(band["collagen_change_pct_papillary"]["p90"].get<double>(),
+                band["collagen_change_pct_papillary"]["reduced_model"]["p90"].get<double>() + shift,
+                1e-9);
+  }
+  EXPECT_DOUBLE_EQ(b["point"]["collagen_change_pct_papillary"].get<double>(),
+                   o["collagen_change_pct"]["papillary"].get<double>());
+  // The two bands differ: they are not one band written twice.
+  EXPECT_NE(b["parameter_uncertainty"]["collagen_change_pct_papillary"]["p90"],
+            b["patient_variability"]["collagen_change_pct_papillary"]["p90"]);
+  EXPECT_EQ(b["evaluations"], 32);
+  {
+    std::ifstream html(out / "report.html");
+    std::stringstream hs;
+    hs << html.rdbuf();
+    EXPECT_NE(hs.str().find("id=\"band-table\""), std::string::npos);
+    EXPECT_NE(hs.str().find("Patients who heal faster or slower"), std::string::npos);
+    EXPECT_NE(hs.str().find("32 reduced-model evaluations"), std::string::npos);
+  }
   // Snapshots: before and after the session, weekly (example 04 asks for it), the end.
   std::ifstream xmf(out / "fields.xmf");
   std::stringstream ss;

@@ -103,3 +103,44 @@ TEST(CohortShards, MissingRepeatedOrForeignShardsAreRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// The parameter-uncertainty band of a cohort ([bands] posterior_draws; docs/cohort.md) is the
+// same run whole on one or two threads and joined from shards.
+TEST(CohortShards, ParameterBandIsTheSameWholeOnAnyThreadsAndMerged) {
+  const fs::path d = fresh("mnsim_shards_band");
+  auto banded = [](std::vector<std::string> args) {
+    args = small(std::move(args));
+    args.push_back("--set");
+    args.push_back("bands.posterior_draws=3");
+    return args;
+  };
+  const auto one = run_cli(banded({"cohort", kCohort, "--out", (d / "one").string(), "-j", "1"}));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("parameter-uncertainty band: 3 posterior draws x 7 patients"),
+            std::string::npos)
+      << one.out;
+  const auto two = run_cli(banded({"cohort", kCohort, "--out", (d / "two").string(), "-j", "2"}));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  for (int i = 1; i <= 2; ++i) {
+    const auto s = run_cli(banded({"cohort", kCohort, "--shard", fmt::format("{}/2", i), "--out",
+                                   (d / fmt::format("s{}", i)).string()}));
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+  }
+  const auto m = run_cli(banded({"merge", kCohort, (d / "s1").string(), (d / "s2").string(),
+                                 "--out", (d / "merged").string()}));
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const std::string a = slurp(d / "one" / "cohort.json");
+  EXPECT_NE(a.find("\"parameter_uncertainty\""), std::string::npos) << a;
+  EXPECT_NE(a.find("\"scar_depth_reduction_pct_mean\": {"), std::string::npos) << a;
+  EXPECT_EQ(a, slurp(d / "two" / "cohort.json"));
+  EXPECT_EQ(a, slurp(d / "merged" / "cohort.json"));
+  // Without the key, no band (the default).
+  const auto none = run_cli(small({"cohort", kCohort, "--out", (d / "none").string()}));
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(slurp(d / "none" / "cohort.json").find("parameter_uncertainty"), std::string::npos);
+  fs::remove_all(d);
+}
+
+}  // namespace

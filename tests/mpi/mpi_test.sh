@@ -23,10 +23,11 @@ fail() {
   exit 1
 }
 
-cohort_args=(cohort "$src/examples/06_split_face_pen_vs_roller.toml" --set population.size=12)
+cohort_args=(cohort "$src/examples/06_split_face_pen_vs_roller.toml" --set population.size=12
+  --set bands.posterior_draws=2)
 sens_args=(sensitivity "$src/tests/mpi/sensitivity_small.toml" --quiet)
 plan_args=(plan "$src/examples/03_plan_patient.toml" --set 'search.devices=["roller_192_mf8","dermapen_2012"]'
-  --set search.sessions_max=2 --set search.expand=2 --set search.replicates=4 --set search.top=3)
+  --set search.sessions_max=2 --set search.expand=2 --set search.replicates=4 --set search.posterior_draws=4 --set search.top=3)
 
 mpi() {
   local n=$1

@@ -15,6 +15,7 @@ using namespace mnsim;
 protocol::PlanPatient patient() {
   return protocol::read_plan_patient(parse_scenario_text(
       "[patient]\nsite = \"medial_cheek\"\n[inventory]\nrolling = 2\n[search]\nreplicates = 5\n"
+      "posterior_draws = 5\n"
       "follow_up = \"8 weeks\"\n",
       "patient.toml", protocol::plan_schema(), "a TOML planner patient file"));
 }
@@ -44,12 +45,15 @@ TEST(AssessProtocol, FlagsNeedlesPastTheDermisYetShowsTheOutcome) {
   EXPECT_TRUE(ok.feasible) << ok.excluded;
   EXPECT_DOUBLE_EQ(ok.setting, 0.5e-3);
   EXPECT_EQ(ok.passes, 8);
-  EXPECT_LE(ok.reduction_p10, ok.reduction_p90);
+  EXPECT_LE(ok.variability_band.p10, ok.variability_band.p90);
+  EXPECT_LE(ok.parameter_band.p10, ok.parameter_band.p90);
   EXPECT_GT(ok.nominal.depth_reduction_pct, 0.0);
   // The same assessment with one thread: the band does not depend on threads.
   const auto one = protocol::assess_protocol(m, patient(), roller(0.5e-3), pih, ery, 1);
-  EXPECT_EQ(one.reduction_p10, ok.reduction_p10);
-  EXPECT_EQ(one.reduction_p90, ok.reduction_p90);
+  EXPECT_EQ(one.variability_band.p10, ok.variability_band.p10);
+  EXPECT_EQ(one.variability_band.p90, ok.variability_band.p90);
+  EXPECT_EQ(one.parameter_band.p10, ok.parameter_band.p10);
+  EXPECT_EQ(one.parameter_band.p90, ok.parameter_band.p90);
 }
 
 TEST(AssessProtocol, AStopRequestInterruptsPlanAndAssessment) {

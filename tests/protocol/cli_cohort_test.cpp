@@ -90,12 +90,12 @@ TEST(PlanCli, RanksTheShippedExample) {
 
 TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   // A small search (one session) so the test is quick.
-  const std::string f =
-      write_temp_file("mnsim_cli_plan_out.toml",
-                      "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
-                      "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
-                      "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
-                      "replicates = 3\ntop = 3\ndevices = [\"roller_192_mf8\"]\n");
+  const std::string f = write_temp_file(
+      "mnsim_cli_plan_out.toml",
+      "[patient]\nfitzpatrick = 2\n[[scars]]\nkind = \"rolling\"\n"
+      "depth = \"0.3 mm\"\nwidth = \"4 mm\"\ntether = true\n"
+      "[inventory]\nicepick = 1\n[search]\nsessions_max = 1\n"
+      "replicates = 3\nposterior_draws = 3\ntop = 3\ndevices = [\"roller_192_mf8\"]\n");
   const auto dir = std::filesystem::temp_directory_path() / "mnsim_cli_plan_files";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
@@ -110,6 +110,33 @@ TEST(PlanCli, WritesJsonCsvAndExportsARunnableScenario) {
   const std::string jtext = mnsim::test::slurp(json);
   EXPECT_NE(jtext.find("\"evaluated\""), std::string::npos);
   EXPECT_NE(jtext.find("\"rank\": 1"), std::string::npos) << jtext;
+  // Both bands of each ranked protocol, kept apart and labelled (docs/cohort.md).
+  const auto pj = nlohmann::json::parse(jtext);
+  EXPECT_NE(pj["bands"]["parameter_uncertainty"].get<std::string>().find("posterior"),
+            std::string::npos);
+  EXPECT_NE(pj["bands"]["patient_variability"].get<std::string>().find("healing-rate"),
+            std::string::npos);
+  for (const auto& e : pj["ranked"]) {
+    const auto& b = e["scar_depth_reduction_pct_bands"];
+    EXPECT_EQ(b["parameter_uncertainty"]["draws"], 3);
+    EXPECT_EQ(b["patient_variability"]["draws"], 3);
+    EXPECT_LE(b["parameter_uncertainty"]["p10"].get<double>(),
+              b["parameter_uncertainty"]["p90"].get<double>());
+  }
+  EXPECT_NE(text.find("scar_depth_reduction_pct_parameter_p10,scar_depth_reduction_pct_parameter_"
+                      "p90,scar_depth_reduction_pct_variability_p10"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(r.out.find("param. = parameter uncertainty (3 posterior draws"), std::string::npos)
+      << r.out;
+  // --no-bands: no band anywhere (null in the JSON, "-" in the table).
+  const std::string json0 = (dir / "plan0.json").string();
+  const auto none = run_cli({"plan", f, "--json", json0, "--no-bands", "-j", "2"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto nj = nlohmann::json::parse(mnsim::test::slurp(json0));
+  EXPECT_TRUE(nj["ranked"][0]["scar_depth_reduction_pct_bands"]["parameter_uncertainty"].is_null());
+  EXPECT_TRUE(nj["ranked"][0]["scar_depth_reduction_pct_bands"]["patient_variability"].is_null());
+  EXPECT_EQ(nj["posterior_draws"], 0);
   // Existing files are not replaced without --force; nothing is written on refusal.
   const auto again = run_cli({"plan", f, "--csv", csv});
   EXPECT_EQ(again.exit_code, 2);
@@ -147,12 +174,12 @@ std::filesystem::path fresh_dir(const std::string& name) {
 /// A quick plan file (one or two sessions, few replicates) whose title holds markup.
 std::string quick_plan(const std::filesystem::path& dir, int sessions_max) {
   const auto f = dir / "patient.toml";
-  std::ofstream(f)
-      << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
-         "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
-         "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
-      << sessions_max
-      << "\nreplicates = 2\ntop = 3\ndevices = [\"roller_192_mf8\", \"dermapen_2012\"]\n";
+  std::ofstream(f) << "title = \"<script>alert(1)</script> & <b>\\\"Ann's\\\"</b>\"\n"
+                      "[patient]\nfitzpatrick = 3\n[[scars]]\nkind = \"boxcar\"\n"
+                      "depth = \"0.3 mm\"\nwidth = \"2 mm\"\n[search]\nsessions_max = "
+                   << sessions_max
+                   << "\nreplicates = 2\nposterior_draws = 2\ntop = 3\ndevices = "
+                      "[\"roller_192_mf8\", \"dermapen_2012\"]\n";
   return f.string();
 }
 
@@ -231,7 +258,7 @@ TEST(PlanCli, ProgressGoesToStderrAndLeavesStdoutAlone) {
   // roller_192_mf8: 9 lengths x 3 passes; dermapen_2012: 10 depths x 3 passes.
   EXPECT_NE(loud.err.find("plan: 57/57 device settings evaluated\n"), std::string::npos)
       << loud.err;
-  EXPECT_NE(loud.err.find("plan: 6/6 uncertainty replicates\n"), std::string::npos) << loud.err;
+  EXPECT_NE(loud.err.find("plan: 12/12 uncertainty replicates\n"), std::string::npos) << loud.err;
   EXPECT_EQ(loud.err.find('\r'), std::string::npos) << loud.err;
   std::filesystem::remove_all(dir);
 }
@@ -241,9 +268,11 @@ TEST(PlanCli, ExportCountsTheFollowUpFromTheLastSessionAndCarriesTheStartDate) {
   // first session (a scenario's default) the follow-up would end before the last session.
   const auto dir = fresh_dir("plan_export_course");
   const auto f = dir / "patient.toml";
-  std::ofstream(f) << "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
-                      "[search]\nsessions_min = 3\nsessions_max = 3\nreplicates = 1\ntop = 1\n"
-                      "follow_up = \"2 weeks\"\n";
+  std::ofstream(f)
+      << "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
+         "[search]\nsessions_min = 3\nsessions_max = 3\nreplicates = 1\nposterior_draws = 1\n"
+         "top = 1\n"
+         "follow_up = \"2 weeks\"\n";
   const auto ex =
       run_cli({"plan", f.string(), "--export", "1", "--start-date", "2026-03-02", "-j", "2"});
   ASSERT_EQ(ex.exit_code, 0) << ex.err;

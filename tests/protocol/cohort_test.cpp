@@ -150,7 +150,10 @@ sessions_max = 3
     EXPECT_LE(e.nominal.depth_reached, plan.dermis_bottom);
     EXPECT_LE(e.nominal.pih_risk, cap);
     EXPECT_LE(e.nominal.erythema_days, 3.0);
-    EXPECT_LE(e.reduction_p10, e.reduction_p90);
+    EXPECT_LE(e.variability_band.p10, e.variability_band.p90);
+    EXPECT_LE(e.parameter_band.p10, e.parameter_band.p90);
+    EXPECT_EQ(e.variability_band.draws, 5);
+    EXPECT_EQ(e.parameter_band.draws, 20);  // the default posterior_draws
     if (i > 0) {
       EXPECT_LE(e.nominal.depth_reduction_pct, plan.ranked[i - 1].nominal.depth_reduction_pct);
     }

@@ -93,8 +93,8 @@ struct HandPlan {
     a.nominal.erythema_days = 0.2;
     a.nominal.gb_qual_before = 3;
     a.nominal.gb_qual_after = 2;
-    a.reduction_p10 = 38.0;
-    a.reduction_p90 = 46.0;
+    a.variability_band = {20, 38.0, 42.0, 46.0};
+    a.parameter_band = {20, 35.0, 41.0, 49.0};
     a.kind = "roller";
     a.model = "roller_192_mf8";
     a.setting_key = "needle_length";
@@ -130,7 +130,8 @@ TEST(PlanText, TableHasTheCalendarWithAStartDateAndASingleSessionHasNoInterval) 
   EXPECT_NE(t.find("5 h"), std::string::npos) << t;  // rank 1: 0.2 days
   EXPECT_EQ(t.find("0.00 d"), std::string::npos) << t;
   // The legend explains the terse headings.
-  for (const char* term : {"depth red. %:", "G&B q:", "PIH %:", "erythema:", "interval:"}) {
+  for (const char* term :
+       {"red. %:", "param.:", "patients:", "G&B q:", "PIH %:", "erythema:", "interval:"}) {
     EXPECT_NE(t.find(term), std::string::npos) << term;
   }
 }
@@ -200,7 +201,7 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
   const std::string path = mnsim::test::write_temp_file(
       "mnsim_plan_progress_" + std::to_string(::getpid()) + ".toml",
       "[[scars]]\nkind = \"boxcar\"\ndepth = \"0.3 mm\"\nwidth = \"2 mm\"\n"
-      "[search]\nsessions_max = 2\nreplicates = 2\ntop = 2\nexpand = 2\n"
+      "[search]\nsessions_max = 2\nreplicates = 2\nposterior_draws = 3\ntop = 2\nexpand = 2\n"
       "devices = [\"stamp_35\", \"dermapen_12\"]\n");
   const PlanPatient p = load_plan_patient(path);
   std::filesystem::remove(path);
@@ -229,7 +230,7 @@ TEST(PlanProgress, CountsEveryProtocolThenEveryReplicate) {
     last = c.done;
     const double total = stage == "device settings evaluated" ? plan.device_settings
                          : stage == "uncertainty replicates"
-                             ? static_cast<double>(plan.ranked.size() * 2)
+                             ? static_cast<double>(plan.ranked.size() * (2 + 3))
                              : plan.searched - plan.device_settings;
     EXPECT_EQ(c.total, total) << stage;
   }

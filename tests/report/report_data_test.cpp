@@ -178,7 +178,9 @@ TEST(ReportData, WordsAndUnitsForAReader) {
   EXPECT_NEAR(c.pih_limit, 0.03, 1e-12);  // type IV
   EXPECT_NEAR(c.dermis_bottom_um, 940, 1e-9);
   ASSERT_FALSE(c.uncertainty.empty());
-  EXPECT_NE(c.uncertainty[0].find("it has no uncertainty band"), std::string::npos);
+  // No bands computed (the outcome has none): the report says so, never invents one.
+  EXPECT_NE(c.uncertainty[0].find("no uncertainty band was computed"), std::string::npos);
+  EXPECT_TRUE(c.bands.empty());
   // One unit style in every sentence and table cell.
   std::vector<std::string> texts = d.scenario_in_words;
   for (const auto& [k, v] : d.numerics) texts.push_back(k + ": " + v);

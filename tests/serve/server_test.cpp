@@ -98,7 +98,7 @@ json quick(const std::string& site = "medial_cheek", int age = 30) {
       {"title", "quick"},
       {"patient", {{"site", site}, {"age", std::to_string(age) + " years"}}},
       {"inventory", {{"rolling", 2}, {"boxcar_shallow", 1}}},
-      {"search", {{"replicates", 3}, {"follow_up", "8 weeks"}}},
+      {"search", {{"replicates", 3}, {"posterior_draws", 3}, {"follow_up", "8 weeks"}}},
       {"start_date", "2027-01-04"},
       {"protocol",
        {{"device", {{"kind", "roller"}, {"model", "roller_192_mf8"}, {"needle_length", "1 mm"}}},
@@ -334,7 +334,16 @@ TEST(Serve, ExportsThePrintablePageAndAScenario) {
   EXPECT_FALSE(r["safety"].empty());
   EXPECT_FALSE(r["course"].empty());
   EXPECT_EQ(r["scars"].size(), 3u);
-  EXPECT_FALSE(r["bands"]["posterior"].get<bool>());
+  // Both bands, kept apart: patient variability (band_*) and parameter uncertainty.
+  EXPECT_TRUE(r["bands"]["posterior"].get<bool>());
+  EXPECT_EQ(r["bands"]["posterior_draws"], 3);
+  EXPECT_LE(r["shown"]["parameter_band_p10"].get<double>(),
+            r["shown"]["parameter_band_p90"].get<double>());
+  for (const auto& pt : r["course"]) {  // both bands over the predicted course
+    for (const char* k : {"parameter_band", "variability_band"}) {
+      EXPECT_LE(pt[k]["p10"].get<double>(), pt[k]["p90"].get<double>()) << k;
+    }
+  }
   auto c = s.client();
   auto html = c.Get(j["consultation_html"].get<std::string>());
   ASSERT_TRUE(html);
