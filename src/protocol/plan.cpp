@@ -836,11 +836,9 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   const double mm = 1e3;
   std::string s = fmt::format(
       "# Exported by `{}` (rank {} of {}): {}, {} passes, {} session{}{}.\n"
-      "# The patch holds {} ({} of {} scars), not the whole face;
-"
+      "# The patch holds {} ({} of {} scars), not the whole face;\n"
       "# the predicted mean scar depth reduction was {:.1f}% (reduced model; 10-90%: "
-      "parameter uncertainty {}, patient variability {}).
-",
+      "parameter uncertainty {}, patient variability {}).\n",
       exporter, rank, plan.ranked.size(), device_words(e), e.passes, e.protocol.sessions,
       e.protocol.sessions > 1 ? "s" : "",
       e.protocol.sessions > 1 ? fmt::format(" every {:g} weeks", e.protocol.interval / kWeek) : "",
