@@ -80,7 +80,10 @@ double quantile(std::vector<double> x, double q) {
   const double h = std::clamp(q, 0.0, 1.0) * static_cast<double>(x.size() - 1);
   const auto i = static_cast<std::size_t>(h);
   const double w = h - static_cast<double>(i);
-  return i + 1 < x.size() ? (1 - w) * x[i] + w * x[i + 1] : x[i];
+  // Equal neighbours give their value exactly ((1 - w) x + w x can miss it by an ulp, which put
+  // a degenerate band's 10% above its 90%).
+  if (i + 1 >= x.size() || x[i + 1] == x[i]) return x[i];
+  return (1 - w) * x[i] + w * x[i + 1];
 }
 
 PairedT paired_t(const std::vector<double>& d) {
