@@ -465,7 +465,9 @@ void band_sentences(const OutcomeBands& b, report::Consultation& c) {
   c.uncertainty.push_back(fmt::format(
       "Each range runs from the 10th to the 90th percentile of {} repeats; both come from the "
       "model's simpler reduced form, placed around this simulation's result, so they show the "
-      "spread, not a guarantee.",
+      "spread, not a guarantee. The first range covers only the fitted rates: values the model "
+      "assumes without a study to fit them to (for example how scar tissue is remodelled) are "
+      "not varied, so a range that does not move is not a certainty.",
       b.posterior_draws));
   auto fmt_value = [](const OutcomeBand& o, double v) {
     if (o.unit == "%") return fmt::format("{:.0f} %", v);
