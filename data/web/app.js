@@ -145,7 +145,7 @@ function request() {
     body.search.sessions_max = number('sessions-max');
     // Quick: a bounded search that answers in about 10 s on two cores (docs/serve.md, "Speed");
     // full: the planner's defaults (`mnsim plan`).
-    if ($('search-size').value === 'quick') Object.assign(body.search, { expand: 2, top: 3, replicates: 10 });
+    if ($('search-size').value === 'quick') Object.assign(body.search, { expand: 2, top: 3, replicates: 10, posterior_draws: 10 });
     body.constraints = { erythema_cap: `${$('erythema-cap').value} days` };
     const pih = number('pih-cap');
     if (pih !== null) body.constraints.pih_cap = pih / 100;

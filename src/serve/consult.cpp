@@ -280,12 +280,15 @@ constexpr const char* kDisclaimer =
     "with a qualified clinician.";
 
 constexpr const char* kBands =
-    "Two bands, kept apart, at the outcome time only: the patient-variability band (band_p10, "
-    "band_p90) is the spread from patient-to-patient variability of the healing rates (10th to "
+    "Two bands, kept apart, for each ranked protocol at the outcome time and for the shown "
+    "protocol over its whole course (course[].variability_band, course[].parameter_band): the "
+    "patient-variability band (band_p10, band_p90) is the spread from patient-to-patient "
+    "variability of the healing rates (10th to "
     "90th percentile over {} virtual patients like this one); the parameter-uncertainty band "
     "(parameter_band_p10, parameter_band_p90) is the spread from the model's own calibrated "
     "parameters (10th to 90th percentile over {} draws from the posterior of mnsim calibrate, "
-    "data/posterior_sample.toml), for this patient at typical healing rates.";
+    "data/posterior_sample.toml), for this patient at typical healing rates. Values the model "
+    "assumes without a study to fit them to are not varied by either band.";
 
 /// An uploaded height map, read by the scenario's readers (PNG or CSV, as the file name says or
 /// else by the PNG signature), at most `max_pixels`. `png` says which it was.

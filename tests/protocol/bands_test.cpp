@@ -123,7 +123,7 @@ TEST(Bands, BadPosteriorSampleLinesNameFileLineAndKey) {
 TEST(Bands, ShippedPosteriorSampleIsTheCalibratedParameters) {
   const PosteriorSample& s = default_posterior_sample();
   EXPECT_EQ(s.particles.size(), 128u);  // example 11's particles
-  ASSERT_EQ(s.parameters.size(), 4u);  // its four calibrated parameters
+  ASSERT_EQ(s.parameters.size(), 4u);   // its four calibrated parameters
   for (const auto& p : s.parameters) {
     EXPECT_EQ(p.value_source.rfind("calibrated", 0), 0u) << p.key;
   }

@@ -164,7 +164,7 @@ try {
     calendar: document.querySelector('#calendar').textContent,
     ranked: document.querySelectorAll('#ranked tbody tr').length,
     polyline: document.querySelectorAll('#course-chart polyline').length,
-    band: document.querySelector('#course-chart').textContent.includes('band'),
+    band: document.querySelectorAll('#course-chart polygon').length,
     scars: document.querySelectorAll('#illustration path').length,
     bands: document.querySelector('#bands').textContent,
     html: document.querySelector('#export-html').href,
@@ -177,9 +177,10 @@ try {
     fail(`safety flags: ${JSON.stringify(res.safety)}`);
   if (!res.calendar.includes('2027-01-04')) fail('the calendar does not show 2027-01-04');
   if (res.ranked === 0) fail('no ranked protocols');
-  if (res.polyline !== 1 || !res.band) fail('the course chart has no line or no band');
+  if (res.polyline !== 1 || res.band !== 2) fail(`the course chart: ${res.polyline} line(s), ${res.band} band(s) (want 1 and 2)`);
   if (res.scars < 4) fail(`the illustration draws ${res.scars} paths`);
-  if (!res.bands.includes('not available')) fail(`the bands' statement: ${res.bands}`);
+  if (!res.bands.includes('parameter-uncertainty band') || !res.bands.includes('patient-variability band'))
+    fail(`the bands' statement: ${res.bands}`);
   if (res.focused !== 'result') fail(`focus after the answer: ${res.focused}`);
 
   // Screenshots: key elements visible and not empty; figures drawn.
