@@ -694,26 +694,36 @@ int cmd_calibrate(const Flags& f) {
   mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   // Everything the file names is checked before the output folder is opened: bad input writes
   // nothing.
-  const auto spec = mnsim::protocol::load_calibration(f.file, f.overrides);
-  const auto model = mnsim::protocol::ReducedModel::load_default();
+  const mnsim::Ranks& ranks = mnsim::Ranks::world();
+  std::optional<mnsim::protocol::CalibrationSpec> spec_read;
+  std::optional<mnsim::protocol::ReducedModel> model;
   mnsim::CalibrationOptions opt;
-  bool resume = false;
-  opt.out_dir = output_folder(f, f.file, "calibration", resume);
+  mnsim::agree(ranks, [&] {
+    spec_read.emplace(mnsim::protocol::load_calibration(f.file, f.overrides));
+    model.emplace(mnsim::protocol::ReducedModel::load_default());
+    bool resume = false;
+    opt.out_dir = output_folder(f, f.file, "calibration", resume);
+  });
+  const mnsim::protocol::CalibrationSpec& spec = *spec_read;
   opt.threads = f.threads;
   opt.force = f.force;
+  opt.ranks = &ranks;
   std::unique_ptr<CountProgress> progress;
-  if (!f.quiet && (f.progress || isatty(fileno(stderr)))) {
+  if (ranks.root() && !f.quiet && (f.progress || isatty(fileno(stderr)))) {
     progress = std::make_unique<CountProgress>("calibrate", isatty(fileno(stderr)) != 0);
   }
   opt.progress = progress.get();
-  const mnsim::CalibrationRun run = mnsim::run_calibration_into(model, spec, opt);
+  const mnsim::CalibrationRun run = mnsim::run_calibration_into(*model, spec, opt);
   progress.reset();
+  if (!ranks.root()) return 0;
   std::fputs(mnsim::protocol::calibration_table(spec, run.result).c_str(), stdout);
   std::string files;
   for (const auto& n : run.files) files += (files.empty() ? "" : ", ") + n;
-  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s; wrote %s to %s\n",
+  std::fprintf(stdout, "\n%zu model evaluations in %.1f s on %d thread%s%s; wrote %s to %s\n",
                run.result.smc.evaluations, run.info.wall_s, run.info.threads,
-               run.info.threads == 1 ? "" : "s", files.c_str(), opt.out_dir.string().c_str());
+               run.info.threads == 1 ? "" : "s",
+               run.info.ranks > 1 ? fmt::format(" x {} ranks", run.info.ranks).c_str() : "",
+               files.c_str(), opt.out_dir.string().c_str());
   return 0;
 }
 
@@ -1074,12 +1084,13 @@ int main(int argc, char** argv) {
       }
       if (!f.shard_text.empty()) std::tie(f.shard, f.shards) = parse_shard(f.shard_text);
       // mpirun -n N splits the work of these commands only; each other command would run N times.
-      if (ranks.several() && !cohort->parsed() && !sens->parsed() && !plan->parsed()) {
+      if (ranks.several() && !cohort->parsed() && !sens->parsed() && !calib->parsed() &&
+          !plan->parsed()) {
         const std::string name = app.get_subcommands().front()->get_name();
         throw mnsim::InputError(
             {"command line", 0, 0}, name,
             fmt::format("does not split its work over MPI ranks ({} here)", ranks.size()),
-            "mnsim cohort, sensitivity or plan under mpirun; run mnsim " + name +
+            "mnsim cohort, sensitivity, calibrate or plan under mpirun; run mnsim " + name +
                 " without mpirun (or with -n 1)");
       }
     });

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstring>
+#include <exception>
 #include <limits>
 #include <stdexcept>
 
@@ -15,6 +17,7 @@
 #endif
 
 #include "core/error.hpp"
+#include "core/ranks.hpp"
 #include "core/stats.hpp"
 #include "core/version.hpp"
 #include "io/toml_file.hpp"
@@ -191,18 +194,45 @@ double calibration_log_likelihood(const CalibrationSpec& s,
   return ll;
 }
 
+namespace {
+
+/// The parameter values of a point (sampled coordinates to data-file units).
+std::vector<double> values_of(const CalibrationSpec& s, const std::vector<double>& x) {
+  std::vector<double> v(x.size());
+  for (std::size_t k = 0; k < x.size(); ++k) v[k] = from_coordinate(s.parameters.at(k), x[k]);
+  return v;
+}
+
+/// One point's evaluation; throws the error that names its parameter values.
+smc::Evaluation evaluate_point(const ReducedModel& m, const CalibrationSpec& s,
+                               const std::vector<double>& x) {
+  smc::Evaluation e;
+  try {
+    e.outputs = calibration_predictions(m, s, values_of(s, x));
+    for (double v : e.outputs) {
+      if (!std::isfinite(v)) throw NumericalError("a prediction is not a finite number");
+    }
+    e.log_likelihood = calibration_log_likelihood(s, e.outputs);
+  } catch (const std::exception& err) {
+    const std::vector<double> v = values_of(s, x);
+    std::string at;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      at += fmt::format("{}{} = {}", k ? ", " : "", s.parameters[k].key, fmt_value(v[k]));
+    }
+    throw NumericalError(fmt::format("model evaluation at {} failed: {}", at, err.what()));
+  }
+  return e;
+}
+
+}  // namespace
+
 std::vector<smc::Evaluation> evaluate_calibration_batch(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
     int threads) {
   const std::size_t count = points.size();
   std::vector<smc::Evaluation> out(count);
-  std::vector<std::string> errors(count);
+  std::vector<std::exception_ptr> errors(count);
   std::atomic<std::size_t> first_failure{count};
-  auto values_of = [&](const std::vector<double>& x) {
-    std::vector<double> v(x.size());
-    for (std::size_t k = 0; k < x.size(); ++k) v[k] = from_coordinate(s.parameters.at(k), x[k]);
-    return v;
-  };
 #ifdef _OPENMP
   const int nt = threads > 0 ? threads : omp_get_max_threads();
 #else
@@ -212,25 +242,41 @@ std::vector<smc::Evaluation> evaluate_calibration_batch(
   for (std::size_t i = 0; i < count; ++i) {
     if (i > first_failure.load()) continue;
     try {
-      out[i].outputs = calibration_predictions(m, s, values_of(points[i]));
-      for (double v : out[i].outputs) {
-        if (!std::isfinite(v)) throw NumericalError("a prediction is not a finite number");
-      }
-      out[i].log_likelihood = calibration_log_likelihood(s, out[i].outputs);
-    } catch (const std::exception& e) {
-      errors[i] = e.what();
+      out[i] = evaluate_point(m, s, points[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
       std::size_t cur = first_failure.load();
       while (i < cur && !first_failure.compare_exchange_weak(cur, i)) {
       }
     }
   }
-  if (const std::size_t f = first_failure.load(); f < count) {
-    const std::vector<double> v = values_of(points[f]);
-    std::string at;
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      at += fmt::format("{}{} = {}", k ? ", " : "", s.parameters[k].key, fmt_value(v[k]));
+  if (const std::size_t f = first_failure.load(); f < count) std::rethrow_exception(errors[f]);
+  return out;
+}
+
+std::vector<smc::Evaluation> evaluate_calibration_split(
+    const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
+    const Ranks& ranks, int threads) {
+  const std::size_t k = s.cases.size();
+  // Each evaluation as bytes: the log-likelihood, then the k predictions (bit for bit).
+  const std::vector<std::string> parts = map_items(
+      ranks, points.size(),
+      [&](std::size_t i) {
+        const smc::Evaluation e = evaluate_point(m, s, points[i]);
+        std::string b((1 + k) * sizeof(double), '\0');
+        std::memcpy(b.data(), &e.log_likelihood, sizeof(double));
+        std::memcpy(b.data() + sizeof(double), e.outputs.data(), k * sizeof(double));
+        return b;
+      },
+      Deliver::Everyone, threads);
+  std::vector<smc::Evaluation> out(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].size() != (1 + k) * sizeof(double)) {
+      throw std::logic_error("evaluate_calibration_split: a short result");
     }
-    throw NumericalError(fmt::format("model evaluation at {} failed: {}", at, errors[f]));
+    std::memcpy(&out[i].log_likelihood, parts[i].data(), sizeof(double));
+    out[i].outputs.resize(k);
+    std::memcpy(out[i].outputs.data(), parts[i].data() + sizeof(double), k * sizeof(double));
   }
   return out;
 }
@@ -253,12 +299,14 @@ SampleSummary summarise(const std::vector<double>& x) {
 }
 
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads,
-                                  Progress* progress) {
+                                  Progress* progress, const Ranks* ranks) {
   CalibrationResult r;
   r.smc = smc::run(
       calibration_prior(s),
       [&](const std::vector<std::vector<double>>& pts) {
-        return evaluate_calibration_batch(m, s, pts, threads);
+        return ranks != nullptr && ranks->several()
+                   ? evaluate_calibration_split(m, s, pts, *ranks, threads)
+                   : evaluate_calibration_batch(m, s, pts, threads);
       },
       s.smc, progress);
   const std::size_t n = r.smc.particles.size(), k = s.parameters.size();
@@ -313,6 +361,7 @@ std::string calibration_json(const CalibrationSpec& s, const CalibrationResult& 
   j["log_evidence"] = num(r.smc.log_evidence);
   j["run"] = {{"wall_s", info.wall_s},
               {"threads", info.threads},
+              {"ranks", info.ranks},
               {"load_average_1min_start", num(info.load_start)},
               {"load_average_1min_end", num(info.load_end)}};
   J cases = J::array();

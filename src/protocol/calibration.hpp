@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/progress.hpp"
+#include "core/ranks.hpp"
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
 #include "core/smc.hpp"
@@ -70,6 +71,12 @@ double calibration_log_likelihood(const CalibrationSpec& s, const std::vector<do
 std::vector<smc::Evaluation> evaluate_calibration_batch(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
     int threads = 0);
+/// The same split over MPI ranks (core/ranks.hpp): point i on rank i mod N, OpenMP inside each,
+/// every rank receiving every evaluation (each rank runs the same sampler on them), bit for bit
+/// what evaluate_calibration_batch gives; a failing point is the same error on every rank.
+std::vector<smc::Evaluation> evaluate_calibration_split(
+    const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
+    const Ranks& ranks, int threads = 0);
 
 /// Summary of a sample of one quantity.
 struct SampleSummary {
@@ -86,14 +93,16 @@ struct CalibrationResult {
   std::vector<double> shipped_predictions;       // the cases at the data files' values
   std::vector<SampleSummary> predictions;        // the cases over the sample
 };
-/// The whole run: the sampler with evaluate_calibration_batch, then the summaries.
+/// The whole run: the sampler with evaluate_calibration_batch (evaluate_calibration_split when
+/// `ranks` has several; every rank then returns the same result), then the summaries.
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads = 0,
-                                  Progress* progress = nullptr);
+                                  Progress* progress = nullptr, const Ranks* ranks = nullptr);
 
 /// How a run went, for the JSON.
 struct CalibrationRunInfo {
   double wall_s = 0;
   int threads = 0;
+  int ranks = 1;                          // MPI ranks (core/ranks.hpp)
   double load_start = -1, load_end = -1;  // 1-minute load average (-1: unknown)
 };
 /// calibration.json: settings, cases with their targets, parameters with prior and posterior,

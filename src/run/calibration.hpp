@@ -18,6 +18,7 @@ struct CalibrationOptions {
   int threads = 0;     // <= 0: the default
   bool force = false;  // write into a non-empty folder that is not an mnsim output
   Progress* progress = nullptr;
+  const Ranks* ranks = nullptr;  // MPI ranks (null: one); only the root writes the folder
 };
 
 struct CalibrationRun {

@@ -8,7 +8,8 @@
 #                                                      fails mid-run ends the job (no hang)
 #
 # Small inputs (a few seconds each): a 2-arm cohort of 12 patients, a Sobol' analysis of 3
-# parameters, a plan over two catalog devices. mpirun runs with --oversubscribe (CI has 2 cores)
+# parameters, a 16-particle calibration of 2 parameters, a plan over two catalog devices.
+# mpirun runs with --oversubscribe (CI has 2 cores)
 # and -q (no banner of its own); as root it needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM), which the
 # mpi test preset sets.
 set -euo pipefail
@@ -26,6 +27,7 @@ fail() {
 cohort_args=(cohort "$src/examples/06_split_face_pen_vs_roller.toml" --set population.size=12
   --set bands.posterior_draws=2)
 sens_args=(sensitivity "$src/tests/mpi/sensitivity_small.toml" --quiet)
+cal_args=(calibrate "$src/tests/mpi/calibrate_small.toml" --quiet)
 plan_args=(plan "$src/examples/03_plan_patient.toml" --set 'search.devices=["roller_192_mf8","dermapen_2012"]'
   --set search.sessions_max=2 --set search.expand=2 --set search.replicates=4 --set search.posterior_draws=4 --set search.top=3)
 
@@ -45,6 +47,9 @@ run_all() {
   # The run's wall time, threads and ranks differ by design: compare the rest.
   /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j.pop("run"); print(json.dumps(j, indent=1))' \
     "$out/sens/sensitivity.json" >"$out/sens/sensitivity.norun.json"
+  "$@" "$mnsim" "${cal_args[@]}" --out "$out/cal" >/dev/null
+  /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); j.pop("run"); print(json.dumps(j, indent=1))' \
+    "$out/cal/calibration.json" >"$out/cal/calibration.norun.json"
   "$@" "$mnsim" "${plan_args[@]}" --json "$out/plan.json" --csv "$out/plan.csv" --html "$out/plan.html" \
     >"$out/plan.stdout"
   "$@" "$mnsim" "${plan_args[@]}" --export 1 >"$out/plan_export.toml"
@@ -54,6 +59,7 @@ compare() {
   local a=$1 b=$2
   for f in cohort/cohort.json cohort/patients_roller.csv cohort/patients_pen.csv \
     sens/sensitivity.csv sens/sensitivity.png sens/sensitivity.norun.json \
+    cal/posterior.csv cal/calibration.png cal/calibration.norun.json \
     plan.json plan.csv plan.html plan.stdout plan_export.toml; do
     [ -s "$a/$f" ] || fail "$a/$f is missing or empty"
     cmp -s "$a/$f" "$b/$f" || fail "$b/$f differs from the one-process $a/$f"
@@ -100,6 +106,7 @@ case "$what" in
     printf 'seed = 1\n[population]\nsize = "many"\n' >"$d/bad.toml"
     one_line 2 "bad.toml:3:" "$d/o1" "$mnsim" cohort "$d/bad.toml" --out "$d/o1"
     one_line 2 "sensitivity" "$d/o2" "$mnsim" sensitivity "$d/bad.toml" --out "$d/o2"
+    one_line 2 "bad.toml" "$d/o2c" "$mnsim" calibrate "$d/bad.toml" --out "$d/o2c"
     one_line 2 "bad.toml" "" "$mnsim" plan "$d/bad.toml"
     # A bad flag value.
     one_line 2 "--threads" "$d/o3" "$mnsim" "${cohort_args[@]}" --threads 0 --out "$d/o3"
