@@ -202,6 +202,22 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
   channels_.push_back(std::move(sc));
 }
 
+double ApplicationDriver::open_lumen_volume(const grid::FieldSet& fields, double open,
+                                            int first_layer) const {
+  const grid::Grid& g = fields.grid();
+  const std::span<const std::uint8_t> layer_of = engine_->layer_of();
+  const float* lumen = fields.view(lumen_).data;
+  double v = 0.0;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const std::ptrdiff_t c = g.at(i, j, k);
+        if (layer_of[static_cast<std::size_t>(c)] >= first_layer)
+          v += lumen[c] * open * g.dx * g.dx * g.dz(k);
+      }
+  return v;
+}
+
 void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   const healing::Application& app = apps_[a.app];
   const grid::Grid& g = fields.grid();
@@ -215,14 +231,7 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
     a.applied = prp.growth_factor * app.film * kPerCm2;
     const std::span<const std::uint8_t> layer_of = engine_->layer_of();
     const float* lumen = fields.view(lumen_).data;
-    double open_volume = 0.0;
-    for (int k = 0; k < g.nz; ++k)
-      for (int j = 0; j < g.ny; ++j)
-        for (int i = 0; i < g.nx; ++i) {
-          const std::ptrdiff_t c = g.at(i, j, k);
-          if (layer_of[static_cast<std::size_t>(c)] > 1)
-            open_volume += lumen[c] * open * g.dx * g.dx * g.dz(k);
-        }
+    const double open_volume = open_lumen_volume(fields, open, 2);  // below the stratum corneum
     a.fill = open_volume > 0.0 ? std::min(1.0, app.film * area / open_volume) : 0.0;
     double before = 0.0;
     for (double x : per_area(fields, prp_)) before += x;
@@ -258,14 +267,7 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   // The film drains into the open lumen as far as its volume goes; the rest stays on the skin.
   const std::span<const std::uint8_t> layer_of = engine_->layer_of();
   const float* lumen = fields.view(lumen_).data;
-  double open_volume = 0.0;
-  for (int k = 0; k < g.nz; ++k)
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) {
-        const std::ptrdiff_t c = g.at(i, j, k);
-        if (layer_of[static_cast<std::size_t>(c)] != 0)
-          open_volume += lumen[c] * open * g.dx * g.dx * g.dz(k);
-      }
+  const double open_volume = open_lumen_volume(fields, open, 1);
   const double film_volume = app.film * area;
   a.fill = open_volume > 0.0 ? std::min(1.0, film_volume / open_volume) : 0.0;
   const double drained_share = film_volume > 0.0 ? a.fill * open_volume / film_volume : 0.0;

@@ -83,6 +83,9 @@ class ApplicationDriver {
   double open_at(double t) const;
   /// Sum over the grid of field f x cell volume, per layer, in per-area units (x / cm^2).
   std::array<double, skin::kLayers> per_area(const grid::FieldSet& fields, int f) const;
+  /// Volume (m^3) of the open channel lumen (`open` of it) in the voxels of layer index
+  /// `first_layer` and deeper.
+  double open_lumen_volume(const grid::FieldSet& fields, double open, int first_layer) const;
 
   std::vector<healing::Application> apps_;
   const healing::SubstanceData& data_;
