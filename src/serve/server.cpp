@@ -22,6 +22,7 @@
 #include "devices/registry.hpp"
 #include "io/files.hpp"
 #include "lesions/registry.hpp"
+#include "serve/connection_reaper.hpp"
 #include "serve/task_queue.hpp"
 #include "skin/atlas.hpp"
 
@@ -197,6 +198,7 @@ struct Server::Impl {
   int running = 0;
   bool stopping = false;
   std::thread worker;
+  std::unique_ptr<ConnectionReaper> reaper;  // from bind(), when the port is known
 
   void work() {
     for (;;) {
@@ -531,6 +533,11 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
 Server::~Server() {
   stop();
   if (impl_->worker.joinable()) impl_->worker.join();
+  impl_->reaper.reset();
+}
+
+std::size_t Server::connections_reaped() const {
+  return impl_->reaper ? impl_->reaper->reaped() : 0;
 }
 
 int Server::bind() {
@@ -542,6 +549,10 @@ int Server::bind() {
     ok = port > 0;
   } else {
     ok = impl_->http.bind_to_port(o.host, o.port);
+  }
+  if (ok) {
+    impl_->reaper = std::make_unique<ConnectionReaper>(
+        port, std::chrono::milliseconds(static_cast<long long>(o.connection_limit_s * 1000)));
   }
   if (!ok) {
     throw InputError({"command line", 0, 0}, "--host",

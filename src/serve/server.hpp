@@ -11,9 +11,10 @@
 //   GET  /api/jobs/ID/scenario.toml      the recommended protocol as a scenario for `mnsim run`
 //   GET  /api/jobs/ID/consultation_heightmap.png|csv  an uploaded height map, for the scenario
 // Limits: request body size (JSON, height map), socket read/write and keep-alive timeouts, a
-// bounded pool of connection threads and queue of connections, a bounded job queue run one job
-// at a time, a time limit per job (the job stops and fails), the finished jobs kept. Every
-// handler catches what it throws: a failing request answers an error and the server goes on.
+// bounded pool of connection threads and queue of connections, a lifetime limit per connection, a
+// bounded job queue run one job at a time, a time limit per job (the job stops and fails), the
+// finished jobs kept. Every handler catches what it throws: a failing request answers an error and
+// the server goes on.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +39,7 @@ struct ServerOptions {
   int keep_alive_s = 2;             // an idle connection is closed after this
   int http_threads = 16;            // threads answering connections
   int max_queued_connections = 64;  // accepted connections waiting for a thread; more wait
+  double connection_limit_s = 60;   // a connection open longer is shut down (ConnectionReaper)
   std::filesystem::path web_dir;    // the page's files; empty: data_dir()/web
   ConsultLimits limits;
 };
@@ -58,6 +60,8 @@ class Server {
   bool run();
   /// Stops serving (from any thread): running jobs are asked to stop, run() returns.
   void stop();
+  /// Connections shut down for outliving ServerOptions::connection_limit_s.
+  std::size_t connections_reaped() const;
 
  private:
   struct Impl;

@@ -57,6 +57,7 @@ class Running {
     thread_.join();
   }
   int port() const { return port_; }
+  const Server& server() const { return *server_; }
   httplib::Client client() const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
@@ -583,6 +584,42 @@ TEST(Serve, AFloodOfConnectionsDoesNotTakeItDown) {
   // And after it, at once.
   EXPECT_EQ(s.client().Get("/api/options")->status, 200);
   EXPECT_EQ(post_body(s.port(), "{", 400)["key"], "");
+}
+
+TEST(Serve, AClientThatTricklesBytesIsCutOffAtTheConnectionLimit) {
+  // A byte every 0.5 s never trips the 5 s read timeout, so only the connection limit ends it.
+  ServerOptions o;
+  o.connection_limit_s = 2;
+  Running s(o);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(s.port()));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string head = "GET /api/options HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
+  (void)!write(fd, head.data(), head.size());
+  const auto t0 = std::chrono::steady_clock::now();
+  double cut = -1;
+  for (int i = 0; i < 40; ++i) {  // at most 20 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Writing to a connection the server has shut down fails (EPIPE, or ECONNRESET after the
+    // first write meets the closed socket); MSG_NOSIGNAL keeps SIGPIPE away.
+    if (send(fd, "a", 1, MSG_NOSIGNAL) != 1) {
+      cut = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      break;
+    }
+  }
+  close(fd);
+  ASSERT_GE(cut, 0) << "the trickling connection was still open after 20 s";
+  // Limit 2 s, looked at every 0.5 s; the write that notices comes up to 1 s later.
+  EXPECT_GE(cut, 1.5);
+  EXPECT_LE(cut, 5.0);
+  EXPECT_EQ(s.server().connections_reaped(), 1u);
+  std::printf("a client sending a byte every 0.5 s was cut off after %.1f s\n", cut);
+  // Ordinary requests go on, and are not cut off.
+  EXPECT_EQ(s.client().Get("/api/options")->status, 200);
+  EXPECT_EQ(s.server().connections_reaped(), 1u);
 }
 
 TEST(Serve, TheConnectionQueueIsBounded) {
