@@ -683,8 +683,8 @@ int cmd_merge_sensitivity(const Flags& f) {
   std::vector<std::filesystem::path> dirs(f.shard_dirs.begin(), f.shard_dirs.end());
   const mnsim::SensitivityRun run = mnsim::merge_sensitivity_into(model, spec, dirs, opt);
   std::fputs(mnsim::protocol::sensitivity_table(spec, run.result).c_str(), stdout);
-  std::fprintf(stdout, "\njoined %zu shards (%zu model evaluations); wrote %s to %s\n",
-               dirs.size(), run.result.evaluations, "sensitivity.json, sensitivity.csv, sensitivity.png",
+  std::fprintf(stdout, "\njoined %zu shards (%zu model evaluations); wrote %s to %s\n", dirs.size(),
+               run.result.evaluations, "sensitivity.json, sensitivity.csv, sensitivity.png",
                f.out.c_str());
   return 0;
 }

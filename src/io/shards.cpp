@@ -18,13 +18,15 @@ namespace {
 constexpr std::string_view kMagic = "MNSIMSHD";
 constexpr std::uint32_t kFormat = 1;
 
-std::string hex(std::uint64_t key) { return fmt::format("{:016x}", key); }
+std::string hex(std::uint64_t key) {
+  return fmt::format("{:016x}", key);
+}
 
 }  // namespace
 
 bool in_shard(std::uint64_t item, int shard, int shards) {
-  return shards <= 0 || item % static_cast<std::uint64_t>(shards) ==
-                            static_cast<std::uint64_t>(shard - 1);
+  return shards <= 0 ||
+         item % static_cast<std::uint64_t>(shards) == static_cast<std::uint64_t>(shard - 1);
 }
 
 std::uint64_t items_in_shard(std::uint64_t items, int shard, int shards) {
@@ -104,10 +106,10 @@ std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::str
   for (const fs::path& d : dirs) {
     const nlohmann::json j = shard_json(d);
     if (j.is_null() || j["mnsim_shard"].get<std::string>() != kind) {
-      throw InputError(cli, d.string(),
-                       fmt::format("is not the output folder of a {} shard (no shard.json of one)",
-                                   kind),
-                       fmt::format("folders written by `{}`", rerun));
+      throw InputError(
+          cli, d.string(),
+          fmt::format("is not the output folder of a {} shard (no shard.json of one)", kind),
+          fmt::format("folders written by `{}`", rerun));
     }
     const int shard = j["shard"].get<int>(), count = j["shards"].get<int>();
     if (j["key"].get<std::string>() != hex(key)) {
@@ -152,18 +154,18 @@ std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::str
     }
     const std::uint64_t n = r.u64();
     if (n != items_in_shard(items, shard, count)) {
-      throw InputError({rf.string(), 1, 1}, "(shard)",
-                       fmt::format("holds {} of the shard's {} items", n,
-                                   items_in_shard(items, shard, count)),
-                       again);
+      throw InputError(
+          {rf.string(), 1, 1}, "(shard)",
+          fmt::format("holds {} of the shard's {} items", n, items_in_shard(items, shard, count)),
+          again);
     }
     for (std::uint64_t k = 0; k < n; ++k) {
       const std::uint64_t item = r.u64();
       if (item >= items || !in_shard(item, shard, count)) {
-        throw InputError({rf.string(), 1, 1}, "(shard)",
-                         fmt::format("holds item {}, which is not in shard {}/{}", item + 1,
-                                     shard, count),
-                         again);
+        throw InputError(
+            {rf.string(), 1, 1}, "(shard)",
+            fmt::format("holds item {}, which is not in shard {}/{}", item + 1, shard, count),
+            again);
       }
       out[static_cast<std::size_t>(item)] = r.str(r.left());
     }

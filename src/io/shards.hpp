@@ -55,7 +55,7 @@ std::string shard_kind(const std::filesystem::path& dir);
 /// given twice, a missing shard, a torn or corrupt shard.rec. `rerun` is how to rerun a shard,
 /// e.g. "mnsim sensitivity FILE --shard i/N --out DIR".
 std::vector<std::string> read_shards(const std::vector<std::filesystem::path>& dirs,
-                                     std::string_view kind, std::uint64_t key,
-                                     std::uint64_t items, std::string_view rerun);
+                                     std::string_view kind, std::uint64_t key, std::uint64_t items,
+                                     std::string_view rerun);
 
 }  // namespace mnsim::io

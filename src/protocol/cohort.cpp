@@ -896,8 +896,7 @@ void add_parameter_bands(const ReducedModel& m, const CohortSpec& c, CohortResul
   once.posterior_draws = 0;
   BandValues values;
   for (std::size_t k = 0; k < design.size(); ++k) {
-    add_band_values(simulate_cohort(design.model(k), once, patients, threads, nullptr, {}),
-                    values);
+    add_band_values(simulate_cohort(design.model(k), once, patients, threads, nullptr, {}), values);
   }
   set_parameter_bands(c, values, res, cpu0);
 }

@@ -63,7 +63,9 @@ void write_results(io::OutputFolder& folder, const protocol::SensitivitySpec& sp
   run.files = files;
 }
 
-std::string rerun_hint() { return "mnsim sensitivity FILE --shard i/N --out DIR"; }
+std::string rerun_hint() {
+  return "mnsim sensitivity FILE --shard i/N --out DIR";
+}
 
 }  // namespace
 
@@ -123,8 +125,7 @@ SensitivityRun merge_sensitivity_into(const protocol::ReducedModel& m,
   std::vector<std::vector<double>> values;
   values.reserve(n);
   for (std::size_t e = 0; e < n; ++e) {
-    values.push_back(
-        protocol::outputs_from_bytes(bytes[e], spec.outputs.size(), "(shards)", e));
+    values.push_back(protocol::outputs_from_bytes(bytes[e], spec.outputs.size(), "(shards)", e));
   }
   // Everything is read and checked before the folder is opened: a bad shard writes nothing.
   io::OutputFolder folder = io::OutputFolder::open(o.out_dir, o.force, "mnsim merge");

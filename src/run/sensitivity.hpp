@@ -33,7 +33,7 @@ struct SensitivityOptions {
 struct SensitivityRun {
   protocol::SensitivityResult result;
   protocol::SensitivityRunInfo info;
-  std::vector<std::string> files;  // written into the folder, in commit order
+  std::vector<std::string> files;     // written into the folder, in commit order
   std::size_t shard_evaluations = 0;  // a shard: the evaluations it ran
 };
 

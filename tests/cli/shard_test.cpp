@@ -178,12 +178,13 @@ TEST(SensitivityShards, ThreeShardsJoinedEqualTheWholeRunAndALostShardRerunsAlon
   const auto whole = run_cli({"sensitivity", kSens, "-q", "--out", (d / "whole").string()});
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
   for (int i = 1; i <= 3; ++i) {
-    const auto s = run_cli({"sensitivity", kSens, "-q", "--shard", fmt::format("{}/3", i),
-                            "--out", (d / fmt::format("s{}", i)).string()});
+    const auto s = run_cli({"sensitivity", kSens, "-q", "--shard", fmt::format("{}/3", i), "--out",
+                            (d / fmt::format("s{}", i)).string()});
     ASSERT_EQ(s.exit_code, 0) << s.err;
     // 40 evaluations: 14, 13, 13.
-    EXPECT_NE(s.out.find(fmt::format("shard {}/3: {} of 40 model evaluations", i, i == 1 ? 14 : 13)),
-              std::string::npos)
+    EXPECT_NE(
+        s.out.find(fmt::format("shard {}/3: {} of 40 model evaluations", i, i == 1 ? 14 : 13)),
+        std::string::npos)
         << s.out;
     EXPECT_FALSE(fs::exists(d / fmt::format("s{}", i) / "sensitivity.json"));
   }
@@ -196,8 +197,8 @@ TEST(SensitivityShards, ThreeShardsJoinedEqualTheWholeRunAndALostShardRerunsAlon
             std::string::npos);
   // Shard 2 lost: it alone is run again, and the merge gives the same files.
   fs::remove_all(d / "s2");
-  const auto again = run_cli({"sensitivity", kSens, "-q", "--shard", "2/3", "--out",
-                              (d / "s2").string()});
+  const auto again =
+      run_cli({"sensitivity", kSens, "-q", "--shard", "2/3", "--out", (d / "s2").string()});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   const auto m2 = run_cli({"merge", kSens, (d / "s1").string(), (d / "s2").string(),
                            (d / "s3").string(), "--out", (d / "merged2").string()});
@@ -209,8 +210,8 @@ TEST(SensitivityShards, ThreeShardsJoinedEqualTheWholeRunAndALostShardRerunsAlon
 TEST(SensitivityShards, MissingRepeatedForeignOrTornShardsAreRefused) {
   const fs::path d = fresh("mnsim_sens_shards_bad");
   for (int i = 1; i <= 2; ++i) {
-    const auto s = run_cli({"sensitivity", kSens, "-q", "--shard", fmt::format("{}/2", i),
-                            "--out", (d / fmt::format("s{}", i)).string()});
+    const auto s = run_cli({"sensitivity", kSens, "-q", "--shard", fmt::format("{}/2", i), "--out",
+                            (d / fmt::format("s{}", i)).string()});
     ASSERT_EQ(s.exit_code, 0) << s.err;
   }
   const std::string s1 = (d / "s1").string(), s2 = (d / "s2").string(), out = (d / "m").string();
@@ -224,8 +225,8 @@ TEST(SensitivityShards, MissingRepeatedForeignOrTornShardsAreRefused) {
     std::fwrite(rec.data(), 1, rec.size() - 1, f);
     std::fclose(f);
   }
-  const auto other = run_cli({"sensitivity", kSens, "-q", "--shard", "1/3", "--out",
-                              (d / "other").string()});
+  const auto other =
+      run_cli({"sensitivity", kSens, "-q", "--shard", "1/3", "--out", (d / "other").string()});
   ASSERT_EQ(other.exit_code, 0) << other.err;
   struct Case {
     std::vector<std::string> args;
