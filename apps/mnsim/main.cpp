@@ -674,7 +674,12 @@ int cmd_merge(const Flags& f) {
 }
 
 int cmd_merge_sensitivity(const Flags& f) {
-  const auto spec = mnsim::protocol::load_sensitivity(f.file, f.overrides);
+  // --no-bands means nothing to a sensitivity analysis (it has no bands): its cohort key goes.
+  std::vector<mnsim::Override> overrides;
+  for (const auto& o : f.overrides) {
+    if (!(f.no_bands && o.key == "bands.posterior_draws")) overrides.push_back(o);
+  }
+  const auto spec = mnsim::protocol::load_sensitivity(f.file, overrides);
   const auto model = mnsim::protocol::ReducedModel::load_default();
   mnsim::SensitivityOptions opt;
   opt.out_dir = f.out;
