@@ -31,6 +31,7 @@
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/files.hpp"
+#include "io/shards.hpp"
 #include "io/toml_file.hpp"
 #include "protocol/calibration.hpp"
 #include "protocol/cohort.hpp"
@@ -513,6 +514,16 @@ void check_plan_outputs(const Flags& f) {
   }
 }
 
+/// `--shard` on a command that cannot run as shards: the reason, at the flag.
+void refuse_shard(const Flags& f, const char* command, const char* why) {
+  if (f.shards == 0) return;
+  throw mnsim::InputError(
+      {"command line", 0, 0}, "--shard",
+      fmt::format("mnsim {} does not run as shards: {} (docs/scaling.md, \"Shards\")", command,
+                  why),
+      fmt::format("mpirun -n N mnsim {} to split its work, or no --shard", command));
+}
+
 int cmd_plan(const Flags& f) {
   mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   const mnsim::Ranks& ranks = mnsim::Ranks::world();
@@ -520,6 +531,9 @@ int cmd_plan(const Flags& f) {
   std::optional<mnsim::protocol::ReducedModel> model;
   std::optional<mnsim::protocol::PlanPatient> patient;
   mnsim::agree(ranks, [&] {
+    refuse_shard(f, "plan",
+                 "its second stage searches around the first stage's best devices and its bands "
+                 "follow the ranking, so no stage's items are known before the last one ends");
     // Command-line values first: a bad --start-date is refused before anything is read or run.
     start = f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
     model.emplace(mnsim::protocol::ReducedModel::load_default());
@@ -634,7 +648,13 @@ std::pair<int, int> parse_shard(const std::string& text) {
   return {static_cast<int>(i), static_cast<int>(n)};
 }
 
+int cmd_merge_sensitivity(const Flags& f);
+
 int cmd_merge(const Flags& f) {
+  // The file says what the shards ran: a sensitivity analysis, else a cohort.
+  if (mnsim::io::detect_input_kind(f.file) == mnsim::io::InputKind::Sensitivity) {
+    return cmd_merge_sensitivity(f);
+  }
   const mnsim::protocol::CohortSpec spec = mnsim::protocol::load_cohort(f.file, f.overrides);
   const auto model = mnsim::protocol::ReducedModel::load_default();
   if (f.out.empty()) {
@@ -653,6 +673,27 @@ int cmd_merge(const Flags& f) {
   return 0;
 }
 
+int cmd_merge_sensitivity(const Flags& f) {
+  // --no-bands means nothing to a sensitivity analysis (it has no bands): its cohort key goes.
+  std::vector<mnsim::Override> overrides;
+  for (const auto& o : f.overrides) {
+    if (!(f.no_bands && o.key == "bands.posterior_draws")) overrides.push_back(o);
+  }
+  const auto spec = mnsim::protocol::load_sensitivity(f.file, overrides);
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  mnsim::SensitivityOptions opt;
+  opt.out_dir = f.out;
+  opt.threads = f.threads;
+  opt.force = f.force;
+  std::vector<std::filesystem::path> dirs(f.shard_dirs.begin(), f.shard_dirs.end());
+  const mnsim::SensitivityRun run = mnsim::merge_sensitivity_into(model, spec, dirs, opt);
+  std::fputs(mnsim::protocol::sensitivity_table(spec, run.result).c_str(), stdout);
+  std::fprintf(stdout, "\njoined %zu shards (%zu model evaluations); wrote %s to %s\n", dirs.size(),
+               run.result.evaluations, "sensitivity.json, sensitivity.csv, sensitivity.png",
+               f.out.c_str());
+  return 0;
+}
+
 int cmd_sensitivity(const Flags& f) {
   mnsim::protocol::keep_memory_for_patients();  // many reduced-model patients
   // Everything the file names is checked before the output folder is opened: bad input writes
@@ -666,6 +707,12 @@ int cmd_sensitivity(const Flags& f) {
     model.emplace(mnsim::protocol::ReducedModel::load_default());
     bool resume = false;
     opt.out_dir = output_folder(f, f.file, "sensitivity analysis", resume);
+    if (ranks.several() && f.shards > 0) {
+      throw mnsim::InputError(
+          {"command line", 0, 0}, "--shard",
+          fmt::format("a shard of a job array does not combine with {} MPI ranks", ranks.size()),
+          "--shard without mpirun, or mpirun without --shard");
+    }
   });
   const mnsim::protocol::SensitivitySpec& spec = *spec_read;
   opt.threads = f.threads;
@@ -676,9 +723,20 @@ int cmd_sensitivity(const Flags& f) {
     progress = std::make_unique<CountProgress>("sensitivity", isatty(fileno(stderr)) != 0);
   }
   opt.progress = progress.get();
+  opt.shard = f.shard;
+  opt.shards = f.shards;
   const mnsim::SensitivityRun run = mnsim::run_sensitivity_into(*model, spec, opt);
   progress.reset();
   if (!ranks.root()) return 0;
+  if (opt.shards > 0) {
+    std::fprintf(stdout,
+                 "shard %d/%d: %zu of %zu model evaluations in %.1f s; wrote %s/shard.json and "
+                 "shard.rec; join the shards with `mnsim merge %s SHARD_DIR... --out DIR`\n",
+                 opt.shard, opt.shards, run.shard_evaluations,
+                 mnsim::protocol::sensitivity_evaluations(spec), run.info.wall_s,
+                 opt.out_dir.string().c_str(), f.file.c_str());
+    return 0;
+  }
   std::fputs(mnsim::protocol::sensitivity_table(spec, run.result).c_str(), stdout);
   std::string files;
   for (const auto& n : run.files) files += (files.empty() ? "" : ", ") + n;
@@ -699,6 +757,8 @@ int cmd_calibrate(const Flags& f) {
   std::optional<mnsim::protocol::ReducedModel> model;
   mnsim::CalibrationOptions opt;
   mnsim::agree(ranks, [&] {
+    refuse_shard(f, "calibrate",
+                 "each generation of the sampler starts from the particles the last one moved");
     spec_read.emplace(mnsim::protocol::load_calibration(f.file, f.overrides));
     model.emplace(mnsim::protocol::ReducedModel::load_default());
     bool resume = false;
@@ -868,11 +928,13 @@ int main(int argc, char** argv) {
       ->type_name("i/N");
 
   auto* merge = app.add_subcommand(
-      "merge", "Join the shards of a cohort (mnsim cohort --shard) into its results.");
-  merge->add_option("cohort", f.file, "The cohort file the shards ran (TOML)")->required();
+      "merge",
+      "Join the shards of a cohort or a sensitivity analysis (--shard i/N) into its results.");
+  merge->add_option("file", f.file, "The cohort or sensitivity file the shards ran (TOML)")
+      ->required();
   merge->add_option("shards", f.shard_dirs, "Each shard's output folder, every shard once")
       ->required();
-  merge->add_option("--out,-o", f.out, "Results folder of the joined cohort")->required();
+  merge->add_option("--out,-o", f.out, "Results folder of the joined run")->required();
   CLI::Option* merge_threads =
       merge->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
   merge->add_flag("--force", f.force,
@@ -957,6 +1019,10 @@ int main(int argc, char** argv) {
                  "Report progress on stderr also when it is not a terminal");
   sens->add_flag("--force", f.force,
                  "Write into a non-empty folder that is not an earlier mnsim output");
+  sens->add_option("--shard", f.shard_text,
+                   "Run only shard i of N of the design's evaluations (i, i + N, ...; 1 <= i <= "
+                   "N) and write them; `mnsim merge` joins the shards (docs/scaling.md)")
+      ->type_name("i/N");
 
   auto* serve = app.add_subcommand(
       "serve", "Serve the consultation web app (plan for a patient in a browser) on this machine.");
@@ -985,6 +1051,15 @@ int main(int argc, char** argv) {
                   "Report progress on stderr also when it is not a terminal");
   calib->add_flag("--force", f.force,
                   "Write into a non-empty folder that is not an earlier mnsim output");
+
+  // --shard on the commands whose stages depend on each other: refused with the reason
+  // (cmd_plan, cmd_calibrate; docs/scaling.md, "Shards").
+  for (CLI::App* sub : {plan, calib}) {
+    sub->add_option("--shard", f.shard_text,
+                    "Not available: the stages depend on each other; use mpirun to split the "
+                    "work (docs/scaling.md, \"Shards\")")
+        ->type_name("i/N");
+  }
 
   // --set KEY=VALUE (repeatable) on the commands that read a scenario, cohort or planner file.
   const std::string set_help =

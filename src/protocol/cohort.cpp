@@ -854,35 +854,51 @@ CohortResult simulate_cohort(const ReducedModel& m, const CohortSpec& c,
   return res;
 }
 
-void add_parameter_bands(const ReducedModel& m, const CohortSpec& c, CohortResult& res,
-                         int threads) {
-  if (c.posterior_draws <= 0 || res.arms.empty()) return;
-  const double cpu0 = process_cpu_seconds();
+// The design of a cohort's parameter-uncertainty band: its posterior draws only.
+BandDesign parameter_band_design(const ReducedModel& m, const CohortSpec& c) {
   BandSettings s;
   s.posterior_draws = c.posterior_draws;
   s.variability_draws = 0;
   s.seed = c.seed;
-  const BandDesign design(m, default_posterior_sample(), s);
+  return BandDesign(m, default_posterior_sample(), s);
+}
+
+// The cohort's statistics at each posterior draw, [arm][statistic][draw]: draw() gives the whole
+// cohort simulated at draw k (summarised, as simulate_cohort gives it).
+using BandValues = std::vector<std::vector<std::vector<double>>>;
+void add_band_values(const CohortResult& r, BandValues& values) {
+  values.resize(r.arms.size());
+  for (std::size_t a = 0; a < r.arms.size(); ++a) {
+    const auto stats = cohort_band_statistics(r.arms[a]);
+    values[a].resize(stats.size());
+    for (std::size_t j = 0; j < stats.size(); ++j) values[a][j].push_back(stats[j].second);
+  }
+}
+void set_parameter_bands(const CohortSpec& c, const BandValues& values, CohortResult& res,
+                         double cpu0) {
+  for (std::size_t a = 0; a < res.arms.size(); ++a) {
+    res.arms[a].parameter_bands.clear();
+    for (const auto& v : values.at(a)) res.arms[a].parameter_bands.push_back(band_of(v));
+  }
+  res.posterior_draws = c.posterior_draws;
+  res.band_cpu_seconds = process_cpu_seconds() - cpu0;
+}
+
+void add_parameter_bands(const ReducedModel& m, const CohortSpec& c, CohortResult& res,
+                         int threads) {
+  if (c.posterior_draws <= 0 || res.arms.empty()) return;
+  const double cpu0 = process_cpu_seconds();
+  const BandDesign design = parameter_band_design(m, c);
   // The same patients (common random numbers): only the parameters change from draw to draw.
   std::vector<VirtualPatient> patients;
   for (const PatientRow& r : res.arms.front().rows) patients.push_back(r.patient);
   CohortSpec once = c;
   once.posterior_draws = 0;
-  std::vector<std::vector<std::vector<double>>> values(res.arms.size());  // [arm][stat][draw]
+  BandValues values;
   for (std::size_t k = 0; k < design.size(); ++k) {
-    const CohortResult r = simulate_cohort(design.model(k), once, patients, threads, nullptr, {});
-    for (std::size_t a = 0; a < r.arms.size(); ++a) {
-      const auto stats = cohort_band_statistics(r.arms[a]);
-      values[a].resize(stats.size());
-      for (std::size_t j = 0; j < stats.size(); ++j) values[a][j].push_back(stats[j].second);
-    }
+    add_band_values(simulate_cohort(design.model(k), once, patients, threads, nullptr, {}), values);
   }
-  for (std::size_t a = 0; a < res.arms.size(); ++a) {
-    res.arms[a].parameter_bands.clear();
-    for (const auto& v : values[a]) res.arms[a].parameter_bands.push_back(band_of(v));
-  }
-  res.posterior_draws = c.posterior_draws;
-  res.band_cpu_seconds = process_cpu_seconds() - cpu0;
+  set_parameter_bands(c, values, res, cpu0);
 }
 
 // ---- the per-patient record file -------------------------------------------------------------
@@ -1286,6 +1302,27 @@ CohortRun run_cohort_split(const ReducedModel& m, const CohortSpec& c, const Coh
         return w.take();
       },
       Deliver::Root, o.threads);
+  // The parameter-uncertainty band ([bands] posterior_draws): patient i simulated at every
+  // posterior draw on the rank that drew it, every arm (the simulations add_parameter_bands
+  // runs in one process, in the same order).
+  const double band_cpu0 = process_cpu_seconds();
+  std::vector<std::string> band;
+  if (c.posterior_draws > 0 && na > 0) {
+    CohortSpec once = c;
+    once.posterior_draws = 0;
+    const BandDesign design = parameter_band_design(m, c);
+    band = map_items(
+        ranks, n,
+        [&](std::size_t i) {
+          io::ByteWriter w;
+          for (std::size_t k = 0; k < design.size(); ++k) {
+            for (std::size_t a = 0; a < na; ++a)
+              w.str(encode_record(simulate_arm(design.model(k), once, *drawn[i], i, a)));
+          }
+          return w.take();
+        },
+        Deliver::Root, o.threads);
+  }
   CohortRun run;
   if (!ranks.root()) return run;
   CohortResult& res = run.result;
@@ -1312,7 +1349,41 @@ CohortRun run_cohort_split(const ReducedModel& m, const CohortSpec& c, const Coh
     r.expect_end();
   }
   finish_cohort(m, c, res);
-  add_parameter_bands(m, c, res, o.threads);  // on the root alone: the same bands as one process
+  if (!band.empty()) {
+    // The parameter-uncertainty band: the cohort at each posterior draw, put together from
+    // every rank's patients and summarised as one process does (add_parameter_bands).
+    CohortSpec once = c;
+    once.posterior_draws = 0;
+    const BandDesign design = parameter_band_design(m, c);
+    std::vector<io::ByteReader> readers;
+    readers.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) readers.emplace_back(band[i], from, "band patient");
+    BandValues values;
+    for (std::size_t k = 0; k < design.size(); ++k) {
+      CohortResult r;
+      r.arms.resize(na);
+      for (std::size_t a = 0; a < na; ++a) {
+        r.arms[a].name = c.arms[a].name;
+        r.arms[a].protocol = c.arms[a].protocol.describe();
+        r.arms[a].rows.resize(n);
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t a = 0; a < na; ++a) {
+          const std::string rec = readers[i].str(band[i].size());
+          if (rec.size() < 8) readers[i].fail("a patient record of fewer than 8 bytes");
+          PatientRecord p = decode_record(std::string_view(rec).substr(8), from, n * na);
+          PatientRow& row = r.arms[a].rows[i];
+          row.patient = res.arms[a].rows[i].patient;
+          row.outcome = std::move(p.outcome);
+          row.pih = p.pih;
+        }
+      }
+      finish_cohort(design.model(k), once, r);
+      add_band_values(r, values);
+    }
+    for (auto& rd : readers) rd.expect_end();
+    set_parameter_bands(c, values, res, band_cpu0);
+  }
   commit_results(*folder, c, res, cohort_checkpoint_key(c));
   return run;
 }

@@ -540,9 +540,23 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
   if (first > sensitivity_evaluations(s) || count > sensitivity_evaluations(s) - first) {
     throw std::invalid_argument("evaluate_indices: beyond the design's evaluations");
   }
+  std::vector<std::size_t> indices(count);
+  for (std::size_t i = 0; i < count; ++i) indices[i] = first + i;
+  return evaluate_selected(m, s, indices, threads, progress);
+}
+
+std::vector<std::vector<double>> evaluate_selected(const ReducedModel& m, const SensitivitySpec& s,
+                                                   const std::vector<std::size_t>& indices,
+                                                   int threads, Progress* progress) {
+  const std::size_t count = indices.size();
+  for (const std::size_t e : indices) {
+    if (e >= sensitivity_evaluations(s)) {
+      throw std::invalid_argument("evaluate_selected: beyond the design's evaluations");
+    }
+  }
   std::vector<std::vector<double>> out(count);
   std::vector<std::string> errors(count);
-  // The lowest failing index so far: later ones are not evaluated (they cannot be the first).
+  // The lowest failing position so far: later ones are not evaluated (they cannot be the first).
   std::atomic<std::size_t> first_failure{count};
   std::atomic<std::size_t> done{0};
   NullProgress silent;
@@ -558,7 +572,7 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
   for (std::size_t i = 0; i < count; ++i) {
     if (i > first_failure.load()) continue;
     try {
-      out[i] = evaluate(m, s, sensitivity_point(s, first + i));
+      out[i] = evaluate(m, s, sensitivity_point(s, indices[i]));
       if (std::any_of(out[i].begin(), out[i].end(), [](double v) { return !std::isfinite(v); })) {
         throw NumericalError("an output is not a finite number");
       }
@@ -573,9 +587,35 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
     report.advance(static_cast<double>(done.load()), static_cast<double>(count));
   }
   if (const std::size_t f = first_failure.load(); f < count) {
-    throw evaluation_failed(s, first + f, errors[f]);
+    throw evaluation_failed(s, indices[f], errors[f]);
   }
   return out;
+}
+
+std::string outputs_bytes(const std::vector<double>& y) {
+  std::string b(y.size() * sizeof(double), '\0');
+  if (!b.empty()) std::memcpy(b.data(), y.data(), b.size());
+  return b;
+}
+
+std::vector<double> outputs_from_bytes(std::string_view b, std::size_t outputs,
+                                       const std::string& from, std::size_t e) {
+  if (b.size() != outputs * sizeof(double)) {
+    throw InputError({from, 1, 1}, "(shard)",
+                     fmt::format("evaluation {} has {} bytes, not the {} of {} outputs", e + 1,
+                                 b.size(), outputs * sizeof(double), outputs),
+                     "the results of this sensitivity file");
+  }
+  std::vector<double> y(outputs);
+  if (!b.empty()) std::memcpy(y.data(), b.data(), b.size());
+  for (const double v : y) {
+    if (!std::isfinite(v)) {
+      throw InputError({from, 1, 1}, "(shard)",
+                       fmt::format("evaluation {} has an output that is not finite", e + 1),
+                       "the results of this sensitivity file");
+    }
+  }
+  return y;
 }
 
 std::vector<std::vector<double>> evaluate_split(const ReducedModel& m, const SensitivitySpec& s,
@@ -595,18 +635,13 @@ std::vector<std::vector<double>> evaluate_split(const ReducedModel& m, const Sen
         } catch (const std::exception& x) {
           throw evaluation_failed(s, e, x.what());
         }
-        std::string b(k * sizeof(double), '\0');
-        std::memcpy(b.data(), y.data(), b.size());
-        return b;
+        return outputs_bytes(y);
       },
       Deliver::Root, threads, progress, "model evaluations");
   std::vector<std::vector<double>> out;
   out.reserve(parts.size());
-  for (const std::string& b : parts) {
-    std::vector<double> y(k);
-    if (b.size() != k * sizeof(double)) throw std::logic_error("evaluate_split: a short result");
-    std::memcpy(y.data(), b.data(), b.size());
-    out.push_back(std::move(y));
+  for (std::size_t e = 0; e < parts.size(); ++e) {
+    out.push_back(outputs_from_bytes(parts[e], k, "(rank results)", e));
   }
   return out;
 }
@@ -689,6 +724,7 @@ std::string sensitivity_json(const SensitivitySpec& s, const SensitivityResult& 
               {"ranks", info.ranks},
               {"load_average_1min_start", num(info.load_start)},
               {"load_average_1min_end", num(info.load_end)}};
+  if (info.shards > 0) j["run"]["merged_shards"] = info.shards;
   J pt;
   pt["site"] = s.patient.site;
   pt["age_years"] = s.patient.age_years;

@@ -144,6 +144,19 @@ std::vector<std::vector<double>> evaluate_indices(const ReducedModel& m, const S
                                                   std::size_t first, std::size_t count,
                                                   int threads = 0, Progress* progress = nullptr);
 
+/// The outputs of the evaluations `indices` (ascending or not; each < sensitivity_evaluations),
+/// in the order given: evaluate_indices over any subset of the design (a shard's).
+std::vector<std::vector<double>> evaluate_selected(const ReducedModel& m, const SensitivitySpec& s,
+                                                   const std::vector<std::size_t>& indices,
+                                                   int threads = 0, Progress* progress = nullptr);
+
+/// One evaluation's outputs as bytes (the doubles bit for bit), as ranks and shards send them.
+std::string outputs_bytes(const std::vector<double>& y);
+/// The outputs back from outputs_bytes; InputError naming `from` and evaluation `e` (1-based in
+/// the message) for the wrong size or a value that is not finite.
+std::vector<double> outputs_from_bytes(std::string_view b, std::size_t outputs,
+                                       const std::string& from, std::size_t e);
+
 /// Every evaluation of the spec's design split over `ranks` (core/ranks.hpp: evaluation e on
 /// rank e mod N, `threads` OpenMP threads in each): the outputs row by row on the root (the
 /// same values as evaluate_indices), an empty vector on the other ranks. A failing evaluation is
@@ -179,6 +192,7 @@ struct SensitivityRunInfo {
   double wall_s = 0;
   int threads = 0;                        // OpenMP threads of each rank
   int ranks = 1;                          // MPI ranks (core/ranks.hpp)
+  int shards = 0;                         // > 0: joined from this many shards (mnsim merge)
   double load_start = -1, load_end = -1;  // 1-minute load average (-1: unknown)
 };
 /// sensitivity.json: the spec (parameters with their ranges, outputs, method and sample size),

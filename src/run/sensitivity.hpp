@@ -4,6 +4,7 @@
 // sensitivity.png (report/sensitivity_figure.hpp).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,12 +23,18 @@ struct SensitivityOptions {
   /// rank calls run_sensitivity_into with the same spec and options; the root opens the folder
   /// and writes the results, the other ranks return an empty SensitivityRun.
   const Ranks* ranks = nullptr;
+  /// Shard `shard` of `shards` of a job array (1-based; shards = 0: the whole design): only the
+  /// evaluations e with e mod shards = shard - 1 are run, and the folder holds shard.json and
+  /// shard.rec (io/shards.hpp) instead of the results; merge_sensitivity_into joins the shards.
+  /// Not with several ranks (std::invalid_argument).
+  int shard = 0, shards = 0;
 };
 
 struct SensitivityRun {
   protocol::SensitivityResult result;
   protocol::SensitivityRunInfo info;
-  std::vector<std::string> files;  // written into the folder, in commit order
+  std::vector<std::string> files;     // written into the folder, in commit order
+  std::size_t shard_evaluations = 0;  // a shard: the evaluations it ran
 };
 
 /// The files of the folder, in the order they are committed.
@@ -38,5 +45,18 @@ const std::vector<std::string>& sensitivity_files();
 SensitivityRun run_sensitivity_into(const protocol::ReducedModel& m,
                                     const protocol::SensitivitySpec& spec,
                                     const SensitivityOptions& o);
+
+/// The key of a sensitivity file's design: the resolved file, the parameters' nominal values
+/// and ranges, and the build. Shards with another key do not join.
+std::uint64_t sensitivity_key(const protocol::SensitivitySpec& spec);
+
+/// `mnsim merge FILE SHARD_DIR... --out DIR` for a sensitivity file: joins the folders of
+/// run_sensitivity_into with shard i of N (every i once, io::read_shards: InputError, nothing
+/// written, for a missing, repeated, foreign or torn shard) and writes into `o.out_dir` what the
+/// whole run writes (the same files; sensitivity.json's "run" says how it was merged).
+SensitivityRun merge_sensitivity_into(const protocol::ReducedModel& m,
+                                      const protocol::SensitivitySpec& spec,
+                                      const std::vector<std::filesystem::path>& shard_dirs,
+                                      const SensitivityOptions& o);
 
 }  // namespace mnsim

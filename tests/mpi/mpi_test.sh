@@ -7,7 +7,8 @@
 #                                                      rank 0, exit 2, nothing written; a rank that
 #                                                      fails mid-run ends the job (no hang)
 #
-# Small inputs (a few seconds each): a 2-arm cohort of 12 patients, a Sobol' analysis of 3
+# Small inputs (a few seconds each): a 2-arm cohort of 12 patients with a 2-draw parameter band
+# (split over the ranks as the patients are), a Sobol' analysis of 3
 # parameters, a 16-particle calibration of 2 parameters, a plan over two catalog devices.
 # mpirun runs with --oversubscribe (CI has 2 cores)
 # and -q (no banner of its own); as root it needs OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM), which the
@@ -88,6 +89,9 @@ case "$what" in
   reference)
     rm -rf "$work/ref"
     run_all "$work/ref" env OMP_NUM_THREADS=2
+    # The cohort carries its parameter-uncertainty band, which the ranks split too.
+    grep -q '"parameter_uncertainty"' "$work/ref/cohort/cohort.json" ||
+      fail "no parameter-uncertainty band in the reference cohort.json"
     ;;
   ranks)
     [ -d "$work/ref" ] || fail "no reference (the mpi_reference test)"
