@@ -1,6 +1,7 @@
 #include "healing/channel_closure.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/data_dir.hpp"
 #include "io/data_file.hpp"
@@ -52,12 +53,17 @@ ChannelHealing delayed(const ChannelHealing& h, double delay) {
   d.radius = h.radius;
   d.cell_radius = h.cell_radius;
   d.closure_time = h.closure_time < 0.0 ? -1.0 : h.closure_time + delay;
-  d.t.reserve(h.t.size() + 1);
-  d.open_fraction.reserve(h.t.size() + 1);
-  d.damage.reserve(h.t.size() + 1);
-  d.t.push_back(0.0);
-  d.open_fraction.push_back(1.0);
-  d.damage.push_back(1.0);
+  // The wait sampled at the healing's own step (the barrier reads the water loss at the samples).
+  const double step = h.t.size() > 1 ? h.t[1] - h.t[0] : delay;
+  const auto waits = static_cast<std::size_t>(std::ceil(delay / step - 1e-9));
+  d.t.reserve(waits + h.t.size());
+  d.open_fraction.reserve(waits + h.t.size());
+  d.damage.reserve(waits + h.t.size());
+  for (std::size_t i = 0; i < waits; ++i) {
+    d.t.push_back(delay * static_cast<double>(i) / static_cast<double>(waits));
+    d.open_fraction.push_back(1.0);
+    d.damage.push_back(1.0);
+  }
   for (std::size_t i = 0; i < h.t.size(); ++i) {
     d.t.push_back(h.t[i] + delay);
     d.open_fraction.push_back(h.open_fraction[i]);

@@ -293,6 +293,11 @@ TEST(ChannelClosure, UnbledLumenDelaysClosureByItsFillTime) {
     EXPECT_NEAR(h.open_at(wait + 2.0), h0.open_at(2.0), 1e-12);
     EXPECT_NEAR(h.damage_at(wait + 2.0), h0.damage_at(2.0), 1e-12);
   }
+  // The barrier is read at the samples: the wait is sampled as finely as the healing, so the
+  // barrier (set by the sealing of the opening, hours) is not pushed to the end of the wait.
+  const ChannelHealing waiting = heal(400.0, false);
+  EXPECT_LE(waiting.t[1] - waiting.t[0], h0.t[1] - h0.t[0] + 1e-12);
+  EXPECT_LT(barrier_recovery_time(p, waiting, 300e-8), 0.5 * 400.0 / c.fill_speed);
   // Bled: the lumen's length does not matter.
   EXPECT_EQ(heal(400.0, true).closure_time, heal(0.0, true).closure_time);
   // The geometry from a skin profile: the lumen is what lies below the viable epidermis; past
