@@ -230,8 +230,8 @@ void channels(const ReducedModel& m, const std::filesystem::path& dir) {
     f.line(by_depth, depths, closure, plot::line_colour(k), 2.0, false);
     f.line(by_depth, depths, barrier, plot::line_colour(k), 2.0, true);
     f.legend_entry(80 + 95.0 * static_cast<double>(k), 368,
-                   std::to_string(static_cast<int>(densities[k])) + " /cm²",
-                   plot::line_colour(k), false);
+                   std::to_string(static_cast<int>(densities[k])) + " /cm²", plot::line_colour(k),
+                   false);
   }
   const std::vector<double> shallow = {0.1e-3, 0.2e-3, 0.5e-3};
   for (std::size_t k = 0; k < shallow.size(); ++k) {

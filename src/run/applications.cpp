@@ -192,8 +192,8 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
   sc.session = index;
   sc.t = t;
   const double n = static_cast<double>(std::max<std::size_t>(1, punctures.size()));
-  sc.geometry = healing::channel_geometry(profile_, radius_sum / n, depth_sum / n,
-                                          density_per_cm2 * 1e-8);
+  sc.geometry =
+      healing::channel_geometry(profile_, radius_sum / n, depth_sum / n, density_per_cm2 * 1e-8);
   sc.geometry.bled = fraction_bleeding >= 0.5;
   sc.lumen_mm3_per_cm2 = lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4;
   if (sc.geometry.radius_um > 0.0) {
