@@ -1,7 +1,8 @@
 // Developer tool: draws the figures of docs/model.md, "Scar remodelling" (scripts/gen-figures.sh)
 // from the reduced model through the library API: how scars of each kind change after a course,
 // what the change is made of (floor rise against the rim, tether release) by number of sessions,
-// and the dose dependence of the depth reduction and of the PIH risk. Presentation only: every
+// and the dose dependence of the depth reduction and of the PIH risk; the channels' closure and
+// barrier by depth (docs/model.md §6). Presentation only: every
 // number comes from protocol::ReducedModel with the shipped data.
 #include <cmath>
 #include <cstdio>
@@ -188,6 +189,66 @@ void dose(const ReducedModel& m, const std::filesystem::path& dir) {
   save(f, dir / "dose_response_curves.png");
 }
 
+/// Figure 4: the channels' closure and the barrier against the depth reached, one session on the
+/// medial cheek at three densities, and the open fraction over time at three depths (issue 17,
+/// item 4: healing::close_channels).
+void channels(const ReducedModel& m, const std::filesystem::path& dir) {
+  plot::Figure f(760, 380);
+  plot::Panel by_depth{70,
+                       40,
+                       280,
+                       250,
+                       {0.05, 1.5, false, false, "depth reached (mm)"},
+                       {0, 60, false, false, "hours after the session"},
+                       ""};
+  by_depth.title = "Closure (solid), barrier (dashed)";
+  plot::Panel course = by_depth;
+  course.x = 450;
+  course.xa = {0, 96, false, false, "hours after the session"};
+  course.ya = {0, 1, false, false, "open fraction of each channel"};
+  course.title = "Open fraction (300 /cm\u00b2)";
+  f.axes(by_depth);
+  f.axes(course);
+  auto one = [&](double depth_m, double per_cm2) {
+    ReducedProtocol pr;
+    pr.sessions = 1;
+    pr.follow_up = 1 * kWeek;
+    pr.density = per_cm2 * 1e4;
+    pr.depth_reached = depth_m;
+    return m.simulate(PatientSpec{}, pr);
+  };
+  std::vector<double> depths;
+  for (double d = 0.05; d <= 1.5001; d += 0.025) depths.push_back(d);
+  const std::vector<double> densities = {100, 300, 1000};
+  for (std::size_t k = 0; k < densities.size(); ++k) {
+    std::vector<double> closure, barrier;
+    for (double d : depths) {
+      const PatientOutcome o = one(d * 1e-3, densities[k]);
+      closure.push_back(o.channel_closure_hours);
+      barrier.push_back(o.barrier_hours);
+    }
+    f.line(by_depth, depths, closure, plot::line_colour(k), 2.0, false);
+    f.line(by_depth, depths, barrier, plot::line_colour(k), 2.0, true);
+    f.legend_entry(80 + 95.0 * static_cast<double>(k), 368,
+                   std::to_string(static_cast<int>(densities[k])) + " /cm²", plot::line_colour(k),
+                   false);
+  }
+  const std::vector<double> shallow = {0.1e-3, 0.2e-3, 0.5e-3};
+  for (std::size_t k = 0; k < shallow.size(); ++k) {
+    const PatientOutcome o = one(shallow[k], 300);
+    std::vector<double> h, open;
+    for (const auto& c : o.channel_course) {
+      h.push_back(c[0]);
+      open.push_back(c[1]);
+    }
+    f.line(course, h, open, plot::line_colour(k + 3), 2.0, false);
+    f.legend_entry(460 + 95.0 * static_cast<double>(k), 368,
+                   std::to_string(shallow[k] * 1e3).substr(0, 3) + " mm", plot::line_colour(k + 3),
+                   false);
+  }
+  save(f, dir / "channels_by_depth.png");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,5 +258,6 @@ int main(int argc, char** argv) {
   after_course(m, dir);
   by_sessions(m, dir);
   dose(m, dir);
+  channels(m, dir);
   return 0;
 }

@@ -264,8 +264,16 @@ std::size_t slot_of(std::string_view name) {
 
 SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
   if (i < pr.doses.size()) return pr.doses[i];
-  return SessionDose{pr.density, pr.depth,       pr.radius,   pr.bled,
-                     pr.channel, pr.coag_radius, pr.coag_top, pr.coag_bottom};
+  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,   pr.channel,
+                     pr.coag_radius, pr.coag_top, pr.coag_bottom, pr.closure};
+}
+
+ChannelGeometry session_geometry(const Params& p, const skin::SkinProfile& prof,
+                                 const ColumnProtocol& pr) {
+  ChannelGeometry g =
+      channel_geometry(prof, epidermal_channel_radius(p, prof, pr), pr.depth, pr.density * 1e-8);
+  g.bled = pr.bled && pr.density > 0.0;
+  return g;
 }
 
 double age_limited_step(double max_dt, double age) {
@@ -543,6 +551,11 @@ struct Column {
   // Per session: its channel healing and channel density (session summaries).
   std::vector<const ChannelHealing*> session_channel;
   std::vector<double> session_rho;
+  // The channels' closure (healing/channel_closure.hpp), per distinct geometry, the current
+  // session's and each session's: barrier, closure and excess water loss.
+  std::map<std::array<double, 4>, ChannelHealing> closed;
+  const ChannelHealing* closure = nullptr;
+  std::vector<const ChannelHealing*> session_closure;
   // Compartments: depth bands (one per layer, or resolved in depth) x annuli of the unit cell
   // (one, well mixed, or the mesh around one channel of the session's lattice, cell radius
   // 1 / sqrt(pi rho)).
@@ -594,6 +607,7 @@ struct Column {
     }
     channels_um2 = cur.density * 1e-8;
     channel = channel_of(cur);
+    closure = closure_of(cur);
     run.channel = *channel;
     bands = make_bands(p, prof, cur.depth, pr.band);
     nb = bands.size();
@@ -665,6 +679,7 @@ struct Column {
     cur.radius = d.radius;
     cur.bled = d.bled;
     cur.channel = d.channel;
+    cur.closure = d.closure;
     cur.coag_radius = d.coag_radius;
     cur.coag_top = d.coag_top;
     cur.coag_bottom = d.coag_bottom;
@@ -682,6 +697,16 @@ struct Column {
     const double r = epidermal_channel_radius(p, prof, c);
     auto it = healed.find(r);
     if (it == healed.end()) it = healed.emplace(r, heal_channel(p, r, heal_window)).first;
+    return &it->second;
+  }
+  const ChannelHealing* closure_of(const ColumnProtocol& c) {
+    if (c.closure) return c.closure;
+    const ChannelGeometry g = session_geometry(p, prof, c);
+    const std::array<double, 4> key{g.radius_um, g.density, g.bled ? 1.0 : 0.0, g.lumen_um};
+    auto it = closed.find(key);
+    if (it == closed.end()) {
+      it = closed.emplace(key, close_channels(p, ClosureParams::defaults(), g, heal_window)).first;
+    }
     return &it->second;
   }
   RadialMesh make_mesh(const ColumnProtocol& c) const {
@@ -739,7 +764,7 @@ struct Column {
     const double since = t - last_session;
     s.tewl_excess =
         since >= 0.0 && since <= heal_window
-            ? tewl_excess_ratio(p, channels_um2, channel->radius, channel->open_at(since), since)
+            ? tewl_excess_ratio(p, channels_um2, closure->radius, closure->open_at(since), since)
             : 0.0;
   }
 
@@ -754,6 +779,7 @@ struct Column {
       take_dose(dose);
       set_fractions();
       channel = channel_of(cur);
+      closure = closure_of(cur);
       channels_um2 = cur.density * 1e-8;
       if (resolved && cur.density > 0.0) {
         mesh = make_mesh(cur);
@@ -770,6 +796,7 @@ struct Column {
       }
     }
     session_channel.push_back(channel);
+    session_closure.push_back(closure);
     session_rho.push_back(channels_um2);
     // Injury of one session, compartment by compartment.
     for (std::size_t a = 0; a < na; ++a) {
@@ -835,8 +862,8 @@ struct Column {
       SessionSummary& ss = run.sessions[q];
       const double t0 = ss.start;
       const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
-      ss.barrier_time = barrier_recovery_time(p, *session_channel[q], session_rho[q]);
-      ss.closure_time = session_channel[q]->closure_time;
+      ss.barrier_time = barrier_recovery_time(p, *session_closure[q], session_rho[q]);
+      ss.closure_time = session_rho[q] > 0.0 ? session_closure[q]->closure_time : -1.0;
       for (const auto& s : run.samples) {
         if (s.t < t0 || s.t > t1) continue;
         if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;

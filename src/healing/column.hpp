@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "healing/channel_closure.hpp"
 #include "healing/kinetics.hpp"
 #include "healing/reepithelialization.hpp"
 #include "skin/profile.hpp"
@@ -39,6 +40,8 @@ struct SessionDose {
   // spheroid on the channel's axis of radius coag_radius from coag_top to coag_bottom (um below
   // the surface), deposited as thermal injury (ColumnProtocol::coag_radius).
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
+  // Optional precomputed closure of this session's channels (as ColumnProtocol::closure).
+  const ChannelHealing* closure = nullptr;
   bool same_wound(const SessionDose& o) const {
     return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled &&
            coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom;
@@ -64,6 +67,11 @@ struct ColumnProtocol {
   // keratinocyte parameters and radius (cohorts: it is ~90% of a run's cost). nullptr: computed by
   // run_column.
   const ChannelHealing* channel = nullptr;
+  // Optional precomputed closure of the channels, close_channels(p, ClosureParams::defaults(),
+  // session_geometry(p, prof, *this), 96 h) (healing/channel_closure.hpp: the mouth on the
+  // session's lattice, its clot, its lumen's fill): what the session summaries' barrier and
+  // closure and the samples' excess water loss come from. nullptr: computed by run_column.
+  const ChannelHealing* closure = nullptr;
   // Lateral resolution of the treated patch: 0 or 1, every layer well mixed (one compartment);
   // n > 1, every layer resolved on n annuli of the axisymmetric unit cell around one channel of
   // the session's lattice (cell radius 1/sqrt(pi density); healing/radial.hpp, radial_mesh), with
@@ -106,7 +114,7 @@ struct ColumnSample {
 struct SessionSummary {
   double start = 0;             // h
   double barrier_time = -1;     // h after the session, TEWL excess <= barrier_threshold
-  double closure_time = -1;     // h after the session, epidermal channels re-epithelialised
+  double closure_time = -1;     // h after the session, channel mouths closed (close_channels)
   double erythema_time = -1;    // h after the session, last time erythema >= visible threshold
   double neutrophil_peak = -1;  // h after the session (papillary dermis)
   double macrophage_peak = -1;  // h after the session (papillary dermis)
@@ -155,6 +163,10 @@ void session_fractions(const Params& p, const skin::SkinProfile& prof, const Col
 /// Radius (um) of the epidermal channel the driver heals: the channel at mid viable epidermis.
 double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
                                 const ColumnProtocol& pr);
+/// The channels of a protocol's (current) dose as the closure sees them
+/// (healing::channel_geometry, bled as the protocol says).
+ChannelGeometry session_geometry(const Params& p, const skin::SkinProfile& prof,
+                                 const ColumnProtocol& pr);
 /// Length of the healing window run_column uses for the channel (h).
 inline constexpr double kChannelHealWindow = 96.0;
 

@@ -122,6 +122,17 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     held.push_back(m.channels->get(p, healing::epidermal_channel_radius(p, prof, c)));
     return held.back().get();
   };
+  // The channels' closure (healing/channel_closure.hpp): the mouth on the session's lattice,
+  // clot-plugged when it bled, after its lumen fills; the healing from the cache, its delay
+  // applied here. What the sessions' barrier and closure and the outcome's channel course use.
+  auto cached_closure = [&](const healing::ColumnProtocol& c) -> const healing::ChannelHealing* {
+    const healing::ChannelGeometry geo = healing::session_geometry(p, prof, c);
+    const auto path = m.channels->get(healing::closure_params(p, m.closure, geo), geo.radius_um,
+                                      healing::closure_cell_radius(geo));
+    held.push_back(std::make_shared<const healing::ChannelHealing>(
+        healing::delayed(*path, healing::fill_time(m.closure, geo))));
+    return held.back().get();
+  };
   double depth_sum = 0.0, density_sum = 0.0, deepest = 0.0;
   for (std::size_t i = 0; i < times_s.size(); ++i) {
     Dose d = doses[std::min(i, doses.size() - 1)];
@@ -140,7 +151,10 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     healing::ColumnProtocol one;
     one.depth = sd.depth;
     one.radius = sd.radius;
+    one.density = sd.density;
+    one.bled = sd.bled;
     sd.channel = cached_channel(one);
+    sd.closure = cached_closure(one);
     cp.doses.push_back(sd);
     depth_sum += d.depth;
     density_sum += d.density;
@@ -222,24 +236,17 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     o.macrophage_peak_h = run.sessions[0].macrophage_peak;
   }
 
-  // The channels as a path (healing/channel_closure.hpp): the first session's mouth radius,
-  // lattice and clot. The closure time and the open fraction over time are theirs.
+  // The channels as a path (healing/channel_closure.hpp): the first session's closure, the one
+  // its barrier time came from. The closure time and the open fraction over time are its.
   {
     const healing::SessionDose& d0 = cp.doses[0];
-    healing::ChannelGeometry geo;
-    healing::ColumnProtocol one;
-    one.depth = d0.depth;
-    one.radius = d0.radius;
-    geo.radius_um = healing::epidermal_channel_radius(p, prof, one);
-    geo.density = d0.density * 1e-8;  // per cm^2 -> per um^2
-    geo.bled = d0.bled && d0.density > 0.0;
-    const auto path = m.channels->get(healing::closure_params(p, m.closure, geo), geo.radius_um,
-                                      healing::closure_cell_radius(geo));
-    o.channel_closure_hours = d0.density > 0.0 ? path->closure_time : -1.0;
+    const healing::ChannelHealing& path = *d0.closure;
+    const double rho = d0.density * 1e-8;  // per cm^2 -> per um^2
+    o.channel_closure_hours = d0.density > 0.0 ? path.closure_time : -1.0;
     for (double h : kChannelCourseHours) {
-      const double open = d0.density > 0.0 ? path->open_at(h) : 0.0;
+      const double open = d0.density > 0.0 ? path.open_at(h) : 0.0;
       o.channel_course.push_back(
-          {h, open, healing::tewl_excess_ratio(p, geo.density, geo.radius_um, open, h)});
+          {h, open, healing::tewl_excess_ratio(p, rho, path.radius, open, h)});
     }
   }
 

@@ -151,13 +151,14 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
           break;
         }
   constexpr int S = 4;  // sub-samples per axis of a column's area
-  double radius_sum = 0.0, lumen_volume = 0.0;
+  double radius_sum = 0.0, depth_sum = 0.0, lumen_volume = 0.0;
   const double ve_mid = 0.5e6 * (profile_.top_of(skin::Layer::ViableEpidermis) +
                                  profile_.bottom_of(skin::Layer::ViableEpidermis));
   for (const auto& pu : punctures) {
     const double r0 = p_.channel_recoil * pu.radius;  // m
     if (!(r0 > 0.0) || !(pu.depth > 0.0)) continue;
     radius_sum += std::max(1.0, healing::channel_radius(p_, r0 * 1e6, ve_mid, pu.depth * 1e6));
+    depth_sum += pu.depth * 1e6;
     const int i_lo = std::max(0, static_cast<int>(std::floor((pu.x - r0) / g.dx)) - g.i0);
     const int i_hi = std::min(g.nx - 1, static_cast<int>(std::floor((pu.x + r0) / g.dx)) - g.i0);
     const int j_lo = std::max(0, static_cast<int>(std::floor((pu.y - r0) / g.dx)) - g.j0);
@@ -190,9 +191,9 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
   SessionChannels sc;
   sc.session = index;
   sc.t = t;
-  sc.geometry.radius_um =
-      punctures.empty() ? 0.0 : radius_sum / static_cast<double>(punctures.size());
-  sc.geometry.density = density_per_cm2 * 1e-8;
+  const double n = static_cast<double>(std::max<std::size_t>(1, punctures.size()));
+  sc.geometry =
+      healing::channel_geometry(profile_, radius_sum / n, depth_sum / n, density_per_cm2 * 1e-8);
   sc.geometry.bled = fraction_bleeding >= 0.5;
   sc.lumen_mm3_per_cm2 = lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4;
   if (sc.geometry.radius_um > 0.0) {

@@ -13,6 +13,7 @@
 #include "healing/engine.hpp"
 #include "healing/substances.hpp"
 #include "healing_model/test_tissue.hpp"
+#include "skin/atlas.hpp"
 
 namespace mnsim::healing {
 namespace {
@@ -255,7 +256,7 @@ TEST(ChannelClosure, WiderBleedingAndIsolatedChannelsCloseLater) {
   const Params p = load_default_params().p;
   const ClosureParams& c = ClosureParams::defaults();
   auto closure = [&](double r, double density, bool bled) {
-    ChannelGeometry g{r, density, bled};
+    ChannelGeometry g{r, density, bled, 0.0};
     return close_channels(p, c, g, 96.0).closure_time;
   };
   const double base = closure(35.0, 0.0, false);
@@ -266,10 +267,54 @@ TEST(ChannelClosure, WiderBleedingAndIsolatedChannelsCloseLater) {
   // domain) and closes them at another time than an isolated channel.
   EXPECT_NE(closure(35.0, 3000e-8, false), base);
   // Clot-free channels run with the calibrated keratinocyte motility.
-  EXPECT_EQ(closure_params(p, c, {35.0, 0.0, false}).keratinocyte_motility,
+  EXPECT_EQ(closure_params(p, c, {35.0, 0.0, false, 0.0}).keratinocyte_motility,
             p.keratinocyte_motility);
-  EXPECT_EQ(closure_params(p, c, {35.0, 0.0, true}).keratinocyte_motility,
+  EXPECT_EQ(closure_params(p, c, {35.0, 0.0, true, 0.0}).keratinocyte_motility,
             p.keratinocyte_motility * c.clot_motility);
+}
+
+// Depth: a channel that did not bleed waits for its lumen to fill from the base before the
+// epidermis bridges its mouth. Closed form: closure(L) = closure(0) + L / fill_speed, the open
+// fraction 1 until then; a channel that bled is filled by its clot at once (no wait).
+TEST(ChannelClosure, UnbledLumenDelaysClosureByItsFillTime) {
+  const Params p = load_default_params().p;
+  const ClosureParams& c = ClosureParams::defaults();
+  ASSERT_GT(c.fill_speed, 0.0);
+  auto heal = [&](double lumen, bool bled) {
+    return close_channels(p, c, {35.0, 300e-8, bled, lumen}, 96.0);
+  };
+  const ChannelHealing h0 = heal(0.0, false);
+  ASSERT_GT(h0.closure_time, 0.0);
+  for (double lumen : {50.0, 150.0, 400.0}) {
+    const ChannelHealing h = heal(lumen, false);
+    const double wait = lumen / c.fill_speed;
+    EXPECT_NEAR(h.closure_time, h0.closure_time + wait, 1e-9) << lumen;
+    EXPECT_EQ(h.open_at(0.5 * wait), 1.0);
+    EXPECT_NEAR(h.open_at(wait + 2.0), h0.open_at(2.0), 1e-12);
+    EXPECT_NEAR(h.damage_at(wait + 2.0), h0.damage_at(2.0), 1e-12);
+  }
+  // The barrier is read at the samples: the wait is sampled as finely as the healing, so the
+  // barrier (set by the sealing of the opening, hours) is not pushed to the end of the wait.
+  const ChannelHealing waiting = heal(400.0, false);
+  EXPECT_LE(waiting.t[1] - waiting.t[0], h0.t[1] - h0.t[0] + 1e-12);
+  EXPECT_LT(barrier_recovery_time(p, waiting, 300e-8), 0.5 * 400.0 / c.fill_speed);
+  // Bled: the lumen's length does not matter.
+  EXPECT_EQ(heal(400.0, true).closure_time, heal(0.0, true).closure_time);
+  // The geometry from a skin profile: the lumen is what lies below the viable epidermis; past
+  // the superficial plexus the channel bleeds.
+  const skin::SkinProfile prof =
+      skin::default_atlas().make_profile("medial_cheek", 35.0, skin::Sex::Female, 3);
+  const double ve_bottom = 1e6 * prof.bottom_of(skin::Layer::ViableEpidermis);
+  const ChannelGeometry shallow = channel_geometry(prof, 35.0, 0.5 * ve_bottom, 0.0);
+  EXPECT_EQ(shallow.lumen_um, 0.0);
+  const double z = 0.5 * (ve_bottom + 1e6 * prof.plexus_depth);
+  const ChannelGeometry mid = channel_geometry(prof, 35.0, z, 0.0);
+  EXPECT_FALSE(mid.bled);
+  EXPECT_NEAR(mid.lumen_um, z - ve_bottom, 1e-9);
+  EXPECT_NEAR(fill_time(c, mid), (z - ve_bottom) / c.fill_speed, 1e-12);
+  const ChannelGeometry deep = channel_geometry(prof, 35.0, 1.1e6 * prof.plexus_depth, 0.0);
+  EXPECT_TRUE(deep.bled);
+  EXPECT_EQ(fill_time(c, deep), 0.0);
 }
 
 }  // namespace
