@@ -25,8 +25,8 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <map>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 

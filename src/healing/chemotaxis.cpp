@@ -281,9 +281,9 @@ struct SweepPass {
   const grid::Grid* g;
   int w;
   float* u;
-  const float* c;        // attractant (Chemo)
-  const float* cap;      // capacity, padded (Motile)
-  const float* capx;     // capacity, transposed planes (Motile)
+  const float* c;     // attractant (Chemo)
+  const float* cap;   // capacity, padded (Motile)
+  const float* capx;  // capacity, transposed planes (Motile)
   const std::uint8_t* on[3];
   const double* inv_dx;  // per-face chi / distance, motility / distance, dt / width
   const double* dm_dx;
@@ -312,8 +312,8 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
     const std::size_t qx = at(k) * plane;
     transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
     if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
-    solve_batch<Chemo, Motile>({s.ut.data(), w, s.ct.data(), w, Motile ? p.capx + qx : nullptr,
-                                w, p.on[0] + qx, nx, w, p.inv_dx, p.dm_dx, p.k_dx},
+    solve_batch<Chemo, Motile>({s.ut.data(), w, s.ct.data(), w, Motile ? p.capx + qx : nullptr, w,
+                                p.on[0] + qx, nx, w, p.inv_dx, p.dm_dx, p.k_dx},
                                s);
     transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
     const std::size_t qy = at(k) * at(ny) * at(nx);
@@ -324,9 +324,9 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
 #pragma omp for schedule(dynamic, 2)
   for (int j = 0; j < ny; ++j) {
     const std::size_t qz = at(j) * at(nz) * at(nx);
-    solve_batch<Chemo, Motile>({p.u + g.at(0, j, 0), sz, Chemo ? p.c + g.at(0, j, 0) : nullptr,
-                                sz, Motile ? p.cap + g.at(0, j, 0) : nullptr, sz, p.on[2] + qz, nz,
-                                nx, p.inv_dz, p.dm_dz, p.k_dz},
+    solve_batch<Chemo, Motile>({p.u + g.at(0, j, 0), sz, Chemo ? p.c + g.at(0, j, 0) : nullptr, sz,
+                                Motile ? p.cap + g.at(0, j, 0) : nullptr, sz, p.on[2] + qz, nz, nx,
+                                p.inv_dz, p.dm_dz, p.k_dz},
                                s);
   }
 }

@@ -652,15 +652,9 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
   }
   bool zsolve = g.nz > 1 && d0.diffuses_;
   for (const Member& m : mb) zsolve = zsolve || m.z.top;
-  const VariablePass vp{&g,
-                        cf.x.data(),
-                        cf.y.data(),
-                        cf.z.data(),
-                        d0.dk_.data(),
-                        d0.spec_.permeability.data + g.at(0, 0, 0),
-                        &mb,
-                        keep,
-                        zsolve};
+  const VariablePass vp{&g,          cf.x.data(),   cf.y.data(),
+                        cf.z.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
+                        &mb,         keep,          zsolve};
   if (team) {
     variable_sweeps(vp);  // the sweeps' loops are the team's
   } else {
