@@ -168,11 +168,19 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
   // emptied, closed and removed (abandon).
   tmp_ = temporary_name(path_);
   fail_after_ = injected_write_limit(path_);
-  file_ = H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
+  // No file locks: the temporary file is this writer's alone, and HDF5's flock fails on some
+  // network file systems.
+  const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_file_locking(fapl, false, true) < 0) {
+    if (fapl >= 0) H5Pclose(fapl);
+    h5_fail(path_, "file access settings");
+  }
+  file_ = H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  const int create_err = file_ < 0 ? h5_errno() : 0;
+  H5Pclose(fapl);
   if (file_ < 0) {
-    const int err = h5_errno();
     ::unlink(tmp_.c_str());
-    h5_fail(path_, "create", err);
+    h5_fail(path_, "create", create_err);
   }
   try {
     write_header();
