@@ -213,19 +213,29 @@ void Stepper::transport(double dt) {
   }
   // The cell transport reads the transported fields: on the team only when every field is
   // transported there before it, and when no ghost cells need filling.
-  const bool cell_team = cell_transport_ && cell_team_ && all_team && !control_.ghosts;
-  // One parallel region for the stage (healing/team.hpp): the kernels share their loops with
-  // the team, every member calling them in the same order.
-#pragma omp parallel if (threads_pay(fields_.grid()))
-  {
-    const TeamMember member;
-    for (std::size_t q = 0; q < groups_.size(); ++q) {
-      if (team_groups_[q]) transport_group(q, dt);
+  const bool cell_team =
+      cell_transport_ && cell_team_ && all_team && !control_.ghosts && !groups_.empty();
+  // Groups in their order: each run of groups the team kernels handle in one parallel region
+  // (healing/team.hpp; the kernels share their loops with the team, every member calling them
+  // in the same order), the others alone. In the engine that is one region for the stage.
+  const std::size_t n = groups_.size();
+  const bool threads = threads_pay(fields_.grid());
+  for (std::size_t q = 0; q < n;) {
+    if (!team_groups_[q]) {
+      transport_group(q, dt);
+      ++q;
+      continue;
     }
-    if (cell_team) cell_transport_(dt, fields_);
-  }
-  for (std::size_t q = 0; q < groups_.size(); ++q) {
-    if (!team_groups_[q]) transport_group(q, dt);
+    std::size_t end = q;
+    while (end < n && team_groups_[end]) ++end;
+    const bool with_cells = cell_team && end == n;
+#pragma omp parallel if (threads)
+    {
+      const TeamMember member;
+      for (std::size_t r = q; r < end; ++r) transport_group(r, dt);
+      if (with_cells) cell_transport_(dt, fields_);
+    }
+    q = end;
   }
   if (cell_transport_ && !cell_team) {
     fill_ghosts();

@@ -193,8 +193,9 @@ class Stepper {
   void trial_step(double dt);
   /// The transport stage over dt: every field's transport (decay/source, diffusion) and the cell
   /// transport. The fields the team kernels handle (decay/source, the permeability path) and a
-  /// team-member cell transport run in one parallel region (healing/team.hpp); the others
-  /// (uniform implicit, explicit diffusion) each open their own, as before.
+  /// team-member cell transport run in one parallel region (healing/team.hpp) per run of such
+  /// fields in transport order; the others (uniform implicit, explicit diffusion) each open
+  /// their own, as before.
   void transport(double dt);
   /// One group's transport over dt (on a team member or alone).
   void transport_group(std::size_t group, double dt);
