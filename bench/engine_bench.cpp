@@ -10,6 +10,9 @@
 //   * default: the tissue of examples/01 (1 x 1 cm medial cheek at 100 um, three scars);
 //   * fine: a 2 x 2 mm patch of the same cheek and scar kinds at 20 um (the resolution of a
 //     detailed run; per voxel the same work on a grid 125x finer per mm^3).
+//   * small: square patches of the same cheek at 100 um, 2 to 6 mm wide (7 200 to 64 800 cells),
+//     with threads allowed on any grid (healing::set_thread_min_cells(0)): where two threads
+//     start to beat one (the threshold healing::threads_pay applies, healing/team.hpp).
 // The timed steps are single steps of 0.05 h (the unmeasured steps that make up most of a run;
 // a step of the run's step doubling costs three of them).
 // Reported: voxel_field_steps_per_s (cells x fields per second), voxels_per_s, and each of them
@@ -19,8 +22,11 @@
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -28,6 +34,7 @@
 #include "devices/puncture.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
+#include "healing/team.hpp"
 #include "run/scenario_schema.hpp"
 #include "run/specs.hpp"
 #include "skin/tissue.hpp"
@@ -66,6 +73,30 @@ width = "0.4 mm"
 depth = "0.6 mm"
 )",
                              "engine_bench_fine.toml", scenario_schema());
+}
+
+/// A square patch of the default cheek at 100 um, `mm` wide, with one boxcar scar.
+mnsim::Table small_scenario(int mm) {
+  return parse_scenario_text(fmt::format(R"(
+seed = 42
+[patient]
+site = "medial_cheek"
+age = "35 years"
+sex = "female"
+fitzpatrick = 3
+[tissue]
+width = "{0} mm"
+length = "{0} mm"
+resolution = "100 um"
+[[lesions]]
+kind = "boxcar"
+x = "{1} mm"
+y = "{1} mm"
+width = "1 mm"
+depth = "0.35 mm"
+)",
+                                         mm, 0.5 * mm),
+                             "engine_bench_small.toml", scenario_schema());
 }
 
 /// A wounded tissue and an engine taking fixed single steps from its 12 h state.
@@ -135,6 +166,22 @@ void BM_EngineStepFine(benchmark::State& state) {
 BENCHMARK(BM_EngineStepFine)
     ->Arg(1)
     ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
+
+void BM_EngineStepSmall(benchmark::State& state) {
+  static std::map<int, std::unique_ptr<Case>> cases;
+  const int mm = static_cast<int>(state.range(1));
+  auto& c = cases[mm];
+  if (!c) c = std::make_unique<Case>(small_scenario(mm));
+  healing::set_thread_min_cells(0);  // threads on any grid: the crossover is what is measured
+  run_steps(state, *c);
+  healing::set_thread_min_cells(healing::kThreadMinCellsDefault);
+}
+BENCHMARK(BM_EngineStepSmall)
+    ->ArgsProduct({{1, 2}, {2, 3, 4, 6}})
+    ->ArgNames({"threads", "mm"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->ComputeStatistics("max", mnsim::bench::stat_max);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/kernel.hpp"
+#include "healing/team.hpp"
 #include "healing/transpose.hpp"
 
 namespace mnsim::healing {
@@ -275,6 +276,61 @@ MNSIM_KERNEL void solve_batch(const Batch& b, Scratch& s) {
   }
 }
 
+/// What the sweeps of one cell-transport step read (ChemotaxisOperator::sweep).
+struct SweepPass {
+  const grid::Grid* g;
+  int w;
+  float* u;
+  const float* c;     // attractant (Chemo)
+  const float* cap;   // capacity, padded (Motile)
+  const float* capx;  // capacity, transposed planes (Motile)
+  const std::uint8_t* on[3];
+  const double* inv_dx;  // per-face chi / distance, motility / distance, dt / width
+  const double* dm_dx;
+  const double* k_dx;
+  const double* inv_dz;
+  const double* dm_dz;
+  const double* k_dz;
+};
+
+/// The x and y lines of every plane, then the z lines, as worksharing loops of the calling team
+/// (an enclosing parallel region: each member calls this once).
+template <bool Chemo, bool Motile>
+MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
+  const grid::Grid& g = *p.g;
+  const int nx = g.nx, ny = g.ny, nz = g.nz, w = p.w;
+  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+  const std::size_t most = at(std::max({nx, ny, nz}));
+  const std::size_t plane = at(nx) * at(w);
+  Scratch s(std::max(plane, most * at(nx)), std::max(at(w), at(nx)), plane);
+  // x lines, then y lines of each plane (each pass reads the previous pass's result).
+#pragma omp for schedule(dynamic, 2)
+  for (int k = 0; k < nz; ++k) {
+    float* up = p.u + g.at(0, 0, k);
+    const float* cp = Chemo ? p.c + g.at(0, 0, k) : nullptr;
+    const std::size_t qx = at(k) * plane;
+    transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
+    if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
+    solve_batch<Chemo, Motile>({s.ut.data(), w, s.ct.data(), w, Motile ? p.capx + qx : nullptr, w,
+                                p.on[0] + qx, nx, w, p.inv_dx, p.dm_dx, p.k_dx},
+                               s);
+    transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
+    const std::size_t qy = at(k) * at(ny) * at(nx);
+    solve_batch<Chemo, Motile>({up, sy, cp, sy, Motile ? p.cap + g.at(0, 0, k) : nullptr, sy,
+                                p.on[1] + qy, ny, nx, p.inv_dx, p.dm_dx, p.k_dx},
+                               s);
+  }
+#pragma omp for schedule(dynamic, 2)
+  for (int j = 0; j < ny; ++j) {
+    const std::size_t qz = at(j) * at(nz) * at(nx);
+    solve_batch<Chemo, Motile>({p.u + g.at(0, j, 0), sz, Chemo ? p.c + g.at(0, j, 0) : nullptr, sz,
+                                Motile ? p.cap + g.at(0, j, 0) : nullptr, sz, p.on[2] + qz, nz, nx,
+                                p.inv_dz, p.dm_dz, p.k_dz},
+                               s);
+  }
+}
+
 }  // namespace
 
 ChemotaxisOperator::ChemotaxisOperator(const grid::Grid& g, std::span<const std::uint8_t> active,
@@ -339,7 +395,6 @@ MNSIM_KERNEL void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldV
                                             double dt) const {
   const grid::Grid& g = *g_;
   const int nx = g.nx, ny = g.ny, nz = g.nz, w = w_;
-  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const double dx = g.dx * kUmPerM;
   // Per-face chi / distance and per-cell dt / width: uniform in x and y, by depth in z.
@@ -356,38 +411,24 @@ MNSIM_KERNEL void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldV
   }
   const float* cd = Chemo ? c.data : nullptr;
   const float* capd = Motile ? cap_.data() : nullptr;
-  const auto on = [&](int d, std::size_t q) { return on_[d].data() + q; };
-  const std::size_t most = at(std::max({nx, ny, nz}));
-  const std::size_t plane = at(nx) * at(w);
-#pragma omp parallel if (g.cells() >= 32768)
-  {
-    Scratch s(std::max(plane, most * at(nx)), std::max(at(w), at(nx)), plane);
-    // x lines, then y lines of each plane (each pass reads the previous pass's result).
-#pragma omp for schedule(dynamic, 2)
-    for (int k = 0; k < nz; ++k) {
-      float* up = u.data + g.at(0, 0, k);
-      const float* cp = Chemo ? cd + g.at(0, 0, k) : nullptr;
-      const std::size_t qx = at(k) * plane;
-      transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
-      if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
-      solve_batch<Chemo, Motile>(
-          {s.ut.data(), w, s.ct.data(), w, Motile ? capx_.data() + qx : nullptr, w, on(0, qx), nx,
-           w, inv_dx.data(), dm_dx.data(), k_dx.data()},
-          s);
-      transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
-      const std::size_t qy = at(k) * at(ny) * at(nx);
-      solve_batch<Chemo, Motile>({up, sy, cp, sy, Motile ? capd + g.at(0, 0, k) : nullptr, sy,
-                                  on(1, qy), ny, nx, inv_dx.data(), dm_dx.data(), k_dx.data()},
-                                 s);
-    }
-#pragma omp for schedule(dynamic, 2)
-    for (int j = 0; j < ny; ++j) {
-      const std::size_t qz = at(j) * at(nz) * at(nx);
-      solve_batch<Chemo, Motile>({u.data + g.at(0, j, 0), sz, Chemo ? cd + g.at(0, j, 0) : nullptr,
-                                  sz, Motile ? capd + g.at(0, j, 0) : nullptr, sz, on(2, qz), nz,
-                                  nx, inv_dz.data(), dm_dz.data(), k_dz.data()},
-                                 s);
-    }
+  const SweepPass pass{&g,
+                       w,
+                       u.data,
+                       cd,
+                       capd,
+                       Motile ? capx_.data() : nullptr,
+                       {on_[0].data(), on_[1].data(), on_[2].data()},
+                       inv_dx.data(),
+                       dm_dx.data(),
+                       k_dx.data(),
+                       inv_dz.data(),
+                       dm_dz.data(),
+                       k_dz.data()};
+  if (in_team()) {
+    sweep_lines<Chemo, Motile>(pass);  // the team's loops (healing/team.hpp)
+  } else {
+#pragma omp parallel if (threads_pay(g))
+    sweep_lines<Chemo, Motile>(pass);
   }
 }
 

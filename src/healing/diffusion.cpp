@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/kernel.hpp"
+#include "healing/team.hpp"
 #include "healing/transpose.hpp"
 
 namespace mnsim::healing {
@@ -23,10 +24,10 @@ using transpose::store_plane_t;
 /// Heavy loops use dynamic scheduling over planes/rows: on a shared machine a thread that is
 /// descheduled does not hold the others at the barrier. Every plane/row is computed by the same
 /// code whichever thread takes it, so results do not depend on the schedule.
-/// Small grids run serially: thread start-up and barriers would cost more than the work (the
-/// arithmetic per cell is the same either way).
+/// Small grids run serially (threads_pay, healing/team.hpp): thread start-up and barriers would
+/// cost more than the work (the arithmetic per cell is the same either way).
 inline bool worth_threads(const Grid& g) {
-  return g.cells() >= 32768;
+  return threads_pay(g);
 }
 
 /// u <- u f + s is the exact solution of u' = -decay u + source over dt.
@@ -467,6 +468,108 @@ MNSIM_KERNEL void solve_z(const Grid& g, float* col, const float* pc, const floa
   }
 }
 
+/// One field of a pass of the permeability path.
+struct Member {
+  float* base;
+  float kxy;
+  ZLine z;
+  Role role;
+};
+
+/// Everything the sweeps of one permeability pass read (Diffusion::implicit_variable).
+struct VariablePass {
+  const Grid* g;
+  const float* cx;  // face conductances (Diffusion::Conductances)
+  const float* cy;
+  const float* cz;
+  const double* dk;
+  const float* pbase;
+  const std::vector<Member>* mb;
+  bool keep;    // some field follows another (pivot buffers needed)
+  bool zsolve;  // the z sweep runs
+};
+
+/// The x, y and z sweeps of a permeability pass as worksharing loops of the calling team (an
+/// enclosing parallel region: each member calls this once).
+MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
+  const Grid& g = *vp.g;
+  const int nx = g.nx, ny = g.ny, nz = g.nz;
+  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
+  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
+  const std::vector<Member>& mb = *vp.mb;
+  const double* dk = vp.dk;
+  // x sweep: the whole plane transposed, one SIMD lane per line (see implicit_uniform).
+  const int w = transpose::lanes_for(ny);
+  const std::size_t wx = at(nx) * at(w);
+  const std::size_t wy = at(std::max(ny, nz)) * at(nx);
+  grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), rb(vp.keep ? std::max(wx, wy) : 1),
+      am(std::max<std::size_t>(at(w), at(nx)));
+  float *U = ub.data(), *C = cb.data(), *Rb = rb.data(), *A = am.data();
+#pragma omp for schedule(dynamic, 2)
+  for (int k = 0; k < nz; ++k) {
+    const std::size_t kk = at(k);
+    const bool moves = static_cast<float>(dk[kk]) > 0.0f;
+    if (nx > 1 && moves) {
+      const float* fx = vp.cx + kk * wx;  // face i of lane l at fx[i w + l]
+      for (const Member& m : mb) {
+        float* plane = m.base + k * sz;
+        load_plane_t(plane, sy, nx, ny, w, U);
+        switch (m.role) {
+          case Role::Solo:
+            solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy);
+            break;
+          case Role::Lead:
+            solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy);
+            break;
+          case Role::Follow:
+            solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy);
+            break;
+        }
+        store_plane_t(U, nx, ny, w, plane, sy);
+      }
+    }
+    if (ny > 1 && moves) {
+      const float* fy = vp.cy + kk * at(ny) * at(nx);
+      for (const Member& m : mb) {
+        float* plane = m.base + k * sz;
+        switch (m.role) {
+          case Role::Solo:
+            solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            break;
+          case Role::Lead:
+            solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            break;
+          case Role::Follow:
+            solve_y<Role::Follow>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            break;
+        }
+      }
+    }
+  }
+
+  if (vp.zsolve) {
+#pragma omp for schedule(dynamic, 2)
+    for (int j = 0; j < ny; ++j) {
+      const float* fz = vp.cz + at(j) * at(nz) * at(nx);
+      const float* pc = vp.pbase + j * sy;
+      for (const Member& m : mb) {
+        float* col = m.base + j * sy;
+        switch (m.role) {
+          case Role::Solo:
+            solve_z<Role::Solo>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            break;
+          case Role::Lead:
+            solve_z<Role::Lead>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            break;
+          case Role::Follow:
+            solve_z<Role::Follow>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            break;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool Diffusion::can_share(const Diffusion& other) const {
@@ -510,30 +613,28 @@ void Diffusion::step_implicit_shared(std::span<Diffusion* const> ops, std::span<
   implicit_variable(ops, u, dt);
 }
 
-MNSIM_KERNEL void Diffusion::implicit_variable(std::span<Diffusion* const> ops,
-                                               std::span<const FieldView> us,
-                                               std::span<const double> dts) {
+void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<const FieldView> us,
+                                  std::span<const double> dts) {
   Diffusion& d0 = *ops[0];
-  if (!d0.cond_) d0.cond_ = std::make_shared<Conductances>();
-  if (!d0.spec_.permeability_fixed || d0.cond_->x.empty()) d0.face_conductances();
+  const bool team = in_team();
+  // The face conductances (once when the permeability is fixed): on a team one member looks and
+  // computes them while the others wait at the end of the single.
+  const auto conductances = [&d0] {
+    if (!d0.cond_) d0.cond_ = std::make_shared<Conductances>();
+    if (!d0.spec_.permeability_fixed || d0.cond_->x.empty()) d0.face_conductances();
+  };
+  if (team) {
+#pragma omp single
+    conductances();
+  } else {
+    conductances();
+  }
   const Conductances& cf = *d0.cond_;
   const Grid& g = *d0.g_;
-  const std::vector<double>& dk = d0.dk_;
-  const int nx = g.nx, ny = g.ny, nz = g.nz;
-  const std::ptrdiff_t sy = g.sy(), sz = g.sz();
-  const float* const pbase = d0.spec_.permeability.data + g.at(0, 0, 0);
-  const bool big = worth_threads(g);
-  const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
 
   // Each field with its role: a field with the same step as the one before (and no Dirichlet
   // top, for either) follows it and takes its pivots.
   const std::size_t nm = ops.size();
-  struct Member {
-    float* base;
-    float kxy;
-    ZLine z;
-    Role role;
-  };
   std::vector<Member> mb(nm);
   std::vector<bool> follows(nm, false);
   for (std::size_t m = 0; m < nm; ++m) {
@@ -549,81 +650,16 @@ MNSIM_KERNEL void Diffusion::implicit_variable(std::span<Diffusion* const> ops,
     mb[m].role = follows[m] ? Role::Follow : m + 1 < nm && follows[m + 1] ? Role::Lead : Role::Solo;
     keep = keep || follows[m];
   }
-  bool zsolve = nz > 1 && d0.diffuses_;
+  bool zsolve = g.nz > 1 && d0.diffuses_;
   for (const Member& m : mb) zsolve = zsolve || m.z.top;
-
-#pragma omp parallel if (big)
-  {
-    // x sweep: the whole plane transposed, one SIMD lane per line (see implicit_uniform).
-    const int w = transpose::lanes_for(ny);
-    const std::size_t wx = at(nx) * at(w);
-    const std::size_t wy = at(std::max(ny, nz)) * at(nx);
-    grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), rb(keep ? std::max(wx, wy) : 1),
-        am(std::max<std::size_t>(at(w), at(nx)));
-    float *U = ub.data(), *C = cb.data(), *Rb = rb.data(), *A = am.data();
-#pragma omp for schedule(dynamic, 2)
-    for (int k = 0; k < nz; ++k) {
-      const std::size_t kk = at(k);
-      const bool moves = static_cast<float>(dk[kk]) > 0.0f;
-      if (nx > 1 && moves) {
-        const float* fx = cf.x.data() + kk * wx;  // face i of lane l at fx[i w + l]
-        for (const Member& m : mb) {
-          float* plane = m.base + k * sz;
-          load_plane_t(plane, sy, nx, ny, w, U);
-          switch (m.role) {
-            case Role::Solo:
-              solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy);
-              break;
-            case Role::Lead:
-              solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy);
-              break;
-            case Role::Follow:
-              solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy);
-              break;
-          }
-          store_plane_t(U, nx, ny, w, plane, sy);
-        }
-      }
-      if (ny > 1 && moves) {
-        const float* fy = cf.y.data() + kk * at(ny) * at(nx);
-        for (const Member& m : mb) {
-          float* plane = m.base + k * sz;
-          switch (m.role) {
-            case Role::Solo:
-              solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
-              break;
-            case Role::Lead:
-              solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
-              break;
-            case Role::Follow:
-              solve_y<Role::Follow>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
-              break;
-          }
-        }
-      }
-    }
-
-    if (zsolve) {
-#pragma omp for schedule(dynamic, 2)
-      for (int j = 0; j < ny; ++j) {
-        const float* fz = cf.z.data() + at(j) * at(nz) * at(nx);
-        const float* pc = pbase + j * sy;
-        for (const Member& m : mb) {
-          float* col = m.base + j * sy;
-          switch (m.role) {
-            case Role::Solo:
-              solve_z<Role::Solo>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
-              break;
-            case Role::Lead:
-              solve_z<Role::Lead>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
-              break;
-            case Role::Follow:
-              solve_z<Role::Follow>(g, col, pc, fz, dk.data(), m.z, C, Rb, A);
-              break;
-          }
-        }
-      }
-    }
+  const VariablePass vp{&g,          cf.x.data(),   cf.y.data(),
+                        cf.z.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
+                        &mb,         keep,          zsolve};
+  if (team) {
+    variable_sweeps(vp);  // the sweeps' loops are the team's
+  } else {
+#pragma omp parallel if (worth_threads(g))
+    variable_sweeps(vp);
   }
 }
 
@@ -771,19 +807,32 @@ double coupled_diffusion_time(double dt, double decay) {
   return -std::expm1(-x) / decay;
 }
 
-MNSIM_KERNEL void decay_source(FieldView u, double dt, double decay, double source) {
-  if (decay == 0.0 && source == 0.0) return;
-  float ff = 1.0f, sf = 0.0f;
-  decay_factors(dt, decay, source, ff, sf);
+namespace {
+
+/// u <- u ff + sf on every interior cell, as a worksharing loop of the calling team.
+MNSIM_KERNEL void scale_shift(FieldView u, float ff, float sf) {
   const Grid& g = *u.grid;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
-  const bool big = worth_threads(g);
-#pragma omp parallel for schedule(static) if (big)
+#pragma omp for schedule(static)
   for (int k = 0; k < nz; ++k) {
     for (int j = 0; j < ny; ++j) {
       float* row = u.data + g.at(0, j, k);
       for (int i = 0; i < nx; ++i) row[i] = row[i] * ff + sf;
     }
+  }
+}
+
+}  // namespace
+
+void decay_source(FieldView u, double dt, double decay, double source) {
+  if (decay == 0.0 && source == 0.0) return;
+  float ff = 1.0f, sf = 0.0f;
+  decay_factors(dt, decay, source, ff, sf);
+  if (in_team()) {
+    scale_shift(u, ff, sf);  // the team's loop (healing/team.hpp)
+  } else {
+#pragma omp parallel if (worth_threads(*u.grid))
+    scale_shift(u, ff, sf);
   }
 }
 

@@ -90,6 +90,10 @@ class Diffusion {
   double explicit_dt_limit() const { return dt_explicit_; }
   /// Number of equal sub-steps step_explicit uses for dt.
   int explicit_substeps(double dt) const;
+  /// Whether step_implicit and step_implicit_shared may be called by every member of a team at
+  /// once, sharing their loops (healing/team.hpp): the permeability path and decay/source alone;
+  /// the uniform path (its factors cached per step) opens its own region.
+  bool team_kernels() const { return variable_path() || (!diffuses_ && !spec_.top_value); }
 
  private:
   struct Factor {  // precomputed Thomas factors of one line family: y_l = p d_l + q y_{l-1},

@@ -1,5 +1,6 @@
 #include "healing/engine.hpp"
 #include "core/constants.hpp"
+#include "healing/team.hpp"
 
 #include <fmt/format.h>
 
@@ -136,7 +137,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       [this](double, double dt, grid::FieldSet&, std::span<float* const> out) {
         reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out);
       });
-  stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); });
+  // The movers' kernels share their loops with the transport stage's team (healing/team.hpp).
+  stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); }, true);
 }
 
 void Engine::react(double dt_s) {
@@ -183,7 +185,7 @@ LayerMeans Engine::layer_means(bool outside_lesions) const {
   }
   // One field at a time (contiguous reads), each sum over the cells in the fixed order (k, j, i):
   // the same additions in the same order as cell by cell, and independent of threads.
-#pragma omp parallel for schedule(dynamic, 1) if (g.cells() >= 32768)
+#pragma omp parallel for schedule(dynamic, 1) if (threads_pay(g))
   for (int f = 0; f < nf; ++f) {
     const float* u = fields_.view(f).data;
     std::array<double, skin::kLayers> s{};

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/kernel.hpp"
+#include "healing/team.hpp"
 
 namespace mnsim::healing {
 
@@ -150,39 +151,93 @@ void Stepper::group_fields() {
   grouped_ = true;
 }
 
-void Stepper::transport(double dt) {
-  if (!grouped_) group_fields();
-  for (const auto& grp : groups_) {
-    if (grp.size() > 1) {  // implicit fields sharing conductances: one pass
-      group_ops_.clear();
-      group_u_.clear();
-      group_dt_.clear();
-      for (int id : grp) {
-        const auto k = static_cast<std::size_t>(id);
-        group_ops_.push_back(ops_[k].get());
-        group_u_.push_back(fields_.view(id));
-        group_dt_.push_back(coupled_diffusion_time(dt, specs_[k].reaction_decay));
-      }
-      Diffusion::step_implicit_shared(group_ops_, group_u_, group_dt_);
-      continue;
-    }
-    const int id = grp.front();
+bool Stepper::team_group(const std::vector<int>& grp) const {
+  for (int id : grp) {
     const auto k = static_cast<std::size_t>(id);
-    const TransportSpec& s = specs_[k];
-    const double dt_diff = coupled_diffusion_time(dt, s.reaction_decay);
-    switch (s.mode) {
+    switch (specs_[k].mode) {
       case TransportMode::None:
-        decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
-        break;
+        break;  // decay_source
       case TransportMode::Implicit:
-        ops_[k]->step_implicit(fields_.view(id), dt_diff);
+        if (!ops_[k]->team_kernels()) return false;
         break;
       case TransportMode::Explicit:
-        ops_[k]->step_explicit(fields_.view(id), dt_diff);
-        break;
+        return false;
     }
   }
-  if (cell_transport_) {
+  return true;
+}
+
+void Stepper::transport_group(std::size_t group, double dt) {
+  const std::vector<int>& grp = groups_[group];
+  const GroupStep& gs = group_steps_[group];
+  if (grp.size() > 1) {  // implicit fields sharing conductances: one pass
+    Diffusion::step_implicit_shared(gs.ops, gs.u, gs.dt);
+    return;
+  }
+  const int id = grp.front();
+  const TransportSpec& s = specs_[static_cast<std::size_t>(id)];
+  switch (s.mode) {
+    case TransportMode::None:
+      decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
+      break;
+    case TransportMode::Implicit:
+      gs.ops.front()->step_implicit(gs.u.front(), gs.dt.front());
+      break;
+    case TransportMode::Explicit:
+      gs.ops.front()->step_explicit(gs.u.front(), gs.dt.front());
+      break;
+  }
+}
+
+void Stepper::transport(double dt) {
+  if (!grouped_) {
+    group_fields();
+    group_steps_.assign(groups_.size(), {});
+    team_groups_.assign(groups_.size(), 0);
+    for (std::size_t q = 0; q < groups_.size(); ++q) team_groups_[q] = team_group(groups_[q]);
+  }
+  // What each group takes this step, prepared before the team starts (the members only read).
+  bool all_team = true;
+  for (std::size_t q = 0; q < groups_.size(); ++q) {
+    GroupStep& gs = group_steps_[q];
+    gs.ops.clear();
+    gs.u.clear();
+    gs.dt.clear();
+    for (int id : groups_[q]) {
+      const auto k = static_cast<std::size_t>(id);
+      gs.ops.push_back(ops_[k].get());
+      gs.u.push_back(fields_.view(id));
+      gs.dt.push_back(coupled_diffusion_time(dt, specs_[k].reaction_decay));
+    }
+    all_team = all_team && team_groups_[q];
+  }
+  // The cell transport reads the transported fields: on the team only when every field is
+  // transported there before it, and when no ghost cells need filling.
+  const bool cell_team =
+      cell_transport_ && cell_team_ && all_team && !control_.ghosts && !groups_.empty();
+  // Groups in their order: each run of groups the team kernels handle in one parallel region
+  // (healing/team.hpp; the kernels share their loops with the team, every member calling them
+  // in the same order), the others alone. In the engine that is one region for the stage.
+  const std::size_t n = groups_.size();
+  const bool threads = threads_pay(fields_.grid());
+  for (std::size_t q = 0; q < n;) {
+    if (!team_groups_[q]) {
+      transport_group(q, dt);
+      ++q;
+      continue;
+    }
+    std::size_t end = q;
+    while (end < n && team_groups_[end]) ++end;
+    const bool with_cells = cell_team && end == n;
+#pragma omp parallel if (threads)
+    {
+      const TeamMember member;
+      for (std::size_t r = q; r < end; ++r) transport_group(r, dt);
+      if (with_cells) cell_transport_(dt, fields_);
+    }
+    q = end;
+  }
+  if (cell_transport_ && !cell_team) {
     fill_ghosts();
     cell_transport_(dt, fields_);
   }
@@ -218,7 +273,7 @@ void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields
   const auto pz = static_cast<int>(g.pz());
   const auto plane = static_cast<std::size_t>(g.sz());
   const std::size_t bytes = plane * sizeof(float);
-  const bool big = g.cells() >= 32768;
+  const bool big = threads_pay(g);
   // Whole padded planes (ghosts included), every field in one parallel region.
 #pragma omp parallel for schedule(static) if (big)
   for (int q = 0; q < nf * pz; ++q) {
@@ -349,7 +404,7 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
 Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
   const grid::Grid& g = fields_.grid();
   const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
-  const bool big = g.cells() >= 32768;  // below this, threads cost more than they save
+  const bool big = threads_pay(g);  // below this, threads cost more than they save
   checks_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(nz));
   // Every plane of every field in one parallel region; the results are then taken in field and
   // plane order, as a field-by-field scan would (a failure restores every field anyway).

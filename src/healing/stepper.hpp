@@ -105,7 +105,10 @@ using ReactionInto =
     std::function<void(double t, double dt, grid::FieldSet& fields, std::span<float* const> out)>;
 /// Transport that needs the other fields transported first (chemotaxis up an attractant that
 /// diffuses): runs at the end of every transport stage over dt (s), after the fields' own
-/// transport. Must be deterministic and independent of the thread count.
+/// transport. Must be deterministic and independent of the thread count. A cell transport set
+/// as a team member (Stepper::set_cell_transport) is called by every thread of the stage's team
+/// at once, and must leave all shared work to kernels that share their loops with the team
+/// (healing/team.hpp; the engine's ChemotaxisOperator).
 using CellTransport = std::function<void(double dt, grid::FieldSet& fields)>;
 /// Event (session, puncture batch...) at time t: may modify fields and transport specs.
 using EventAction = std::function<void(double t, grid::FieldSet& fields)>;
@@ -133,7 +136,12 @@ class Stepper {
   /// copy of every field (results identical). Needs set_reaction too.
   void set_reaction_into(ReactionInto r) { reaction_into_ = std::move(r); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
-  void set_cell_transport(CellTransport c) { cell_transport_ = std::move(c); }
+  /// `team`: c is a team member (CellTransport): it then runs in the transport stage's parallel
+  /// region with the fields' transport instead of after it in regions of its own.
+  void set_cell_transport(CellTransport c, bool team = false) {
+    cell_transport_ = std::move(c);
+    cell_team_ = team;
+  }
   /// Schedules an event at time t >= time(); events at equal times run in insertion order.
   void add_event(double t, EventAction action);
   /// Schedules a stop: like an event (a step lands exactly on t and the action runs there), but
@@ -183,7 +191,16 @@ class Stepper {
   void run_due_events();
   /// Advances all fields by dt from t_ (no acceptance logic).
   void trial_step(double dt);
+  /// The transport stage over dt: every field's transport (decay/source, diffusion) and the cell
+  /// transport. The fields the team kernels handle (decay/source, the permeability path) and a
+  /// team-member cell transport run in one parallel region (healing/team.hpp) per run of such
+  /// fields in transport order; the others (uniform implicit, explicit diffusion) each open
+  /// their own, as before.
   void transport(double dt);
+  /// One group's transport over dt (on a team member or alone).
+  void transport_group(std::size_t group, double dt);
+  /// Whether every field of a group can be transported by a member of a team.
+  bool team_group(const std::vector<int>& grp) const;
   /// Groups the implicit fields whose operators share face conductances (transport solves each
   /// group in one pass, Diffusion::step_implicit_shared); fields with the same reaction_decay
   /// (hence the same diffusion time) next to each other.
@@ -210,9 +227,15 @@ class Stepper {
   /// Fields in transport order: groups of implicit fields sharing conductances (group_fields).
   std::vector<std::vector<int>> groups_;
   bool grouped_ = false;
-  std::vector<Diffusion*> group_ops_;  // scratch of transport()
-  std::vector<grid::FieldView> group_u_;
-  std::vector<double> group_dt_;
+  /// Per group (groups_): its operators, fields and diffusion times for the step (transport()
+  /// fills them before the team starts; the members only read them).
+  struct GroupStep {
+    std::vector<Diffusion*> ops;
+    std::vector<grid::FieldView> u;
+    std::vector<double> dt;
+  };
+  std::vector<GroupStep> group_steps_;
+  std::vector<char> team_groups_;  // per group: transported on the team (team_group)
   std::vector<grid::AlignedBuffer> backup_;
   std::vector<grid::AlignedBuffer> full_;  // StepDoubling: the full step of controlled fields
   /// What one z plane of one field looks like after a trial step.
@@ -234,6 +257,7 @@ class Stepper {
   ReactionInto reaction_into_;
   std::vector<float*> out_ptrs_;  // the backup buffers, as ReactionInto's `out`
   CellTransport cell_transport_;
+  bool cell_team_ = false;  // cell_transport_ is a team member (set_cell_transport)
   StepObserver observer_;
   StepStats stats_;
 };

@@ -3,9 +3,14 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -22,7 +27,29 @@ namespace {
 constexpr int kFormatVersion = 2;
 constexpr double kSameTime = 1e-3;  // s: snapshots this close share a time
 
-[[noreturn]] void h5_fail(const fs::path& p, const std::string& what) {
+/// The system error (errno) behind the HDF5 call that just failed, 0 if none: the file driver
+/// records it in the error stack's description ("... errno = 28, error message = ..."). Must be
+/// called before the next HDF5 call, which clears the stack.
+int h5_errno() {
+  int found = 0;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        const char* at = e->desc ? std::strstr(e->desc, "errno = ") : nullptr;
+        if (at && *static_cast<int*>(out) == 0) {
+          *static_cast<int*>(out) = static_cast<int>(std::strtol(at + 8, nullptr, 10));
+        }
+        return 0;
+      },
+      &found);
+  return found;
+}
+
+/// OutputError for a failed HDF5 call: the system error behind it when there is one (`err`:
+/// h5_errno() taken right after the call), as every writer reports it ("cannot write FILE: write
+/// (No space left on device)", io::fail_write), else the HDF5 operation.
+[[noreturn]] void h5_fail(const fs::path& p, const std::string& what, int err = 0) {
+  if (err > 0) fail_write(p, "write", err);
   throw OutputError(fmt::format("cannot write {}: HDF5 {} failed", p.string(), what));
 }
 
@@ -34,10 +61,11 @@ void string_attr(hid_t obj, const std::string& name, const std::string& value, c
   const hid_t a = H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT);
   const std::string v = value.empty() ? std::string(1, '\0') : value;
   const herr_t st = a < 0 ? -1 : H5Awrite(a, type, v.data());
+  const int err = st < 0 ? h5_errno() : 0;
   if (a >= 0) H5Aclose(a);
   H5Sclose(space);
   H5Tclose(type);
-  if (st < 0) h5_fail(p, "attribute " + name);
+  if (st < 0) h5_fail(p, "attribute " + name, err);
 }
 
 /// A numeric attribute: one value (n = 1, scalar) or a vector of n.
@@ -46,9 +74,10 @@ void number_attr(hid_t obj, const char* name, hid_t type, const void* values, hs
   const hid_t space = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr);
   const hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
   const herr_t st = a < 0 ? -1 : H5Awrite(a, type, values);
+  const int err = st < 0 ? h5_errno() : 0;
   if (a >= 0) H5Aclose(a);
   H5Sclose(space);
-  if (st < 0) h5_fail(p, std::string("attribute ") + name);
+  if (st < 0) h5_fail(p, std::string("attribute ") + name, err);
 }
 
 /// Closes a dataset when it goes out of scope.
@@ -72,11 +101,12 @@ hid_t write_dataset(hid_t loc, const std::string& name, hid_t type, int rank, co
   }
   const hid_t ds = H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   const herr_t st = ds < 0 ? -1 : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  const int err = st < 0 ? h5_errno() : 0;
   H5Pclose(dcpl);
   H5Sclose(space);
   if (st < 0) {
     if (ds >= 0) H5Dclose(ds);
-    h5_fail(p, "writing " + name);
+    h5_fail(p, "writing " + name, err);
   }
   try {
     string_attr(ds, "units", units, p);
@@ -130,29 +160,58 @@ FieldsWriter::FieldsWriter(const fs::path& path, const grid::Grid& grid,
   }
   stored_layer_ = upward(layers_.value, grid_);
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as OutputError
-  // The file is built in memory (HDF5's core driver, no backing store) and written to disk by
-  // close() through write_file_atomic, the one writer every output shares: a full disk is one
-  // OutputError there, never a failure inside HDF5's own file handling (which crashed at exit).
+  // The file is written to disk as it is built (HDF5's default driver, sec2) under a temporary
+  // name beside `path` (io::temporary_name: unique, so runs in one process can each write their
+  // fields.h5 at once) and renamed into place by close() (io::install_temporary, as every output
+  // is written), so a reader never sees a half-written file and memory holds one snapshot, not
+  // the whole file. A failed write (a full disk) is one OutputError; the temporary file is then
+  // emptied, closed and removed (abandon).
+  tmp_ = temporary_name(path_);
+  fail_after_ = injected_write_limit(path_);
+  // No file locks: the temporary file is this writer's alone, and HDF5's flock fails on some
+  // network file systems.
   const hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl < 0 || H5Pset_fapl_core(fapl, std::size_t{4} << 20, 0) < 0) {
+  if (fapl < 0 || H5Pset_file_locking(fapl, false, true) < 0) {
     if (fapl >= 0) H5Pclose(fapl);
     h5_fail(path_, "file access settings");
   }
-  // HDF5 refuses to create a file under the name of one it holds open, in memory too: every
-  // writer gets its own name, so that runs in one process (mnsim sweep --jobs N, the Python
-  // module) can each hold their fields.h5 at once.
-  static std::atomic<unsigned long long> writers{0};
-  const std::string name = fmt::format("{}#{}", path_.string(), writers.fetch_add(1));
-  file_ = H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  file_ = H5Fcreate(tmp_.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+  const int create_err = file_ < 0 ? h5_errno() : 0;
   H5Pclose(fapl);
-  if (file_ < 0) h5_fail(path_, "create");
+  if (file_ < 0) {
+    ::unlink(tmp_.c_str());
+    h5_fail(path_, "create", create_err);
+  }
   try {
     write_header();
+    check_injected_limit();
   } catch (...) {
-    H5Fclose(static_cast<hid_t>(file_));
-    file_ = -1;
+    abandon();
     throw;
   }
+}
+
+void FieldsWriter::check_injected_limit() const {
+  hsize_t size = 0;
+  if (fail_after_ != std::numeric_limits<std::size_t>::max() &&
+      H5Fget_filesize(static_cast<hid_t>(file_), &size) >= 0 && size >= fail_after_) {
+    fail_write(path_, "write", ENOSPC);
+  }
+}
+
+void FieldsWriter::abandon() noexcept {
+  if (file_ < 0) return;
+  // Empty the file first: on a full disk its space comes back, so that HDF5 can write what it
+  // still holds when it closes the file (an unwritable file left open crashed HDF5 at exit).
+  hid_t fapl = H5Fget_access_plist(static_cast<hid_t>(file_));
+  void* handle = nullptr;
+  if (fapl >= 0 && H5Fget_vfd_handle(static_cast<hid_t>(file_), fapl, &handle) >= 0 && handle) {
+    (void)!::ftruncate(*static_cast<int*>(handle), 0);
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  H5Fclose(static_cast<hid_t>(file_));
+  file_ = -1;
+  ::unlink(tmp_.c_str());
 }
 
 void FieldsWriter::write_header() {
@@ -202,7 +261,7 @@ void FieldsWriter::write_header() {
 }
 
 FieldsWriter::~FieldsWriter() {
-  if (file_ >= 0) H5Fclose(file_);  // in memory: nothing was written to disk
+  abandon();  // not closed (a failure mid-run): the temporary file is removed
 }
 
 void FieldsWriter::attribute(const std::string& name, const std::string& value) {
@@ -241,9 +300,10 @@ void FieldsWriter::snapshot_values(double time_s, const std::string& label,
   if (!times_.empty() && time_s < times_.back()) {
     throw std::logic_error("internal: snapshots out of time order");
   }
+  if (file_ < 0) throw std::logic_error("internal: snapshot of a closed or failed fields file");
   const std::string gname = fmt::format("snapshots/{:06}", times_.size());
   const hid_t g = H5Gcreate2(file_, gname.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) h5_fail(path_, "snapshot group");
+  if (g < 0) h5_fail(path_, "snapshot group", h5_errno());
   try {
     number_attr(g, "time_s", H5T_NATIVE_DOUBLE, &time_s, 1, path_);
     const double days = time_s / kDay;
@@ -261,24 +321,43 @@ void FieldsWriter::snapshot_values(double time_s, const std::string& label,
     }
   } catch (...) {
     H5Gclose(g);
+    abandon();
     throw;
   }
   H5Gclose(g);
   times_.push_back(time_s);
   labels_.push_back(label);
+  try {
+    check_injected_limit();
+  } catch (...) {
+    abandon();
+    throw;
+  }
 }
 
 void FieldsWriter::close() {
   if (closed_) return;
-  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) h5_fail(path_, "flush");
-  const ssize_t size = H5Fget_file_image(file_, nullptr, 0);
-  if (size < 0) h5_fail(path_, "file image");
-  std::string image(static_cast<std::size_t>(size), '\0');
-  if (H5Fget_file_image(file_, image.data(), image.size()) != size) h5_fail(path_, "file image");
-  H5Fclose(file_);
+  if (file_ < 0) throw std::logic_error("internal: closing a failed fields file");
+  if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0) {
+    const int err = h5_errno();
+    abandon();
+    h5_fail(path_, "flush", err);
+  }
+  try {
+    check_injected_limit();
+  } catch (...) {
+    abandon();
+    throw;
+  }
+  if (H5Fclose(file_) < 0) {
+    const int err = h5_errno();
+    file_ = -1;
+    ::unlink(tmp_.c_str());
+    h5_fail(path_, "close", err);
+  }
   file_ = -1;
   closed_ = true;
-  write_file_atomic(path_, image);
+  install_temporary(tmp_, path_);  // fsync, rename, fsync of the folder
   write_xdmf();
 }
 

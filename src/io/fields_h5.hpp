@@ -16,9 +16,11 @@
 //                    mnsim_fields
 // The sidecar FILE.xmf gives each snapshot a distinct time in days (xdmf_times); every grid
 // carries the field arrays, `layer`, and field data time_days and snapshot.
-// The file is assembled in memory and written by close() with io::write_file_atomic (temporary
-// name, fsync, rename), so a reader never sees a half-written file and a full disk is one
-// OutputError; FILE.xmf is written the same way.
+// The file is written to disk as it is built, under a temporary name in the same folder
+// (io::temporary_name), and renamed into place by close() (io::install_temporary: fsync,
+// rename), so a reader never sees a half-written file, a writer that fails or is destroyed
+// unclosed leaves nothing behind, and memory holds one snapshot rather than the whole file; a
+// full disk is one OutputError. FILE.xmf is written with io::write_file_atomic.
 #pragma once
 
 #include <cstdint>
@@ -53,8 +55,8 @@ std::vector<double> xdmf_times(const std::vector<double>& times_s);
 
 class FieldsWriter {
  public:
-  /// Starts DIR/name.h5 (in memory until close()) for the given fields of a grid and its cells'
-  /// tissue layers (grid.cells() values).
+  /// Starts DIR/name.h5 (under a temporary name until close()) for the given fields of a grid
+  /// and its cells' tissue layers (grid.cells() values).
   FieldsWriter(const std::filesystem::path& path, const grid::Grid& grid,
                std::vector<StoredField> fields, CellLayers layers);
   ~FieldsWriter();
@@ -79,8 +81,14 @@ class FieldsWriter {
  private:
   void write_header();
   void write_xdmf() const;
+  /// Test hook (io::injected_write_limit): ENOSPC once the file has that many bytes.
+  void check_injected_limit() const;
+  /// Closes and removes the temporary file (after a failure, or destroyed unclosed).
+  void abandon() noexcept;
 
   std::filesystem::path path_;
+  std::filesystem::path tmp_;  // the file being written (renamed to path_ by close())
+  std::size_t fail_after_ = 0;
   grid::Grid grid_;
   std::vector<StoredField> fields_;
   CellLayers layers_;

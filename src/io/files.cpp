@@ -22,26 +22,69 @@ namespace mnsim::io {
 
 namespace fs = std::filesystem;
 
-namespace {
-[[noreturn]] void fail_write(const fs::path& path, const char* what, int err) {
+void fail_write(const fs::path& path, const char* what, int err) {
   throw OutputError(
       fmt::format("cannot write {}: {} ({})", path.string(), what, std::strerror(err)));
 }
-}  // namespace
 
-void write_file_atomic(const fs::path& path, std::string_view content, double pause_mid_write_s) {
+fs::path temporary_name(const fs::path& path) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::size_t fail_after = std::numeric_limits<std::size_t>::max();
+  // Unique temporary name in the same folder (same file system, so rename is atomic).
+  std::random_device rd;
+  return dir / fmt::format(".{}.tmp.{:08x}", path.filename().string(), rd());
+}
+
+std::size_t injected_write_limit(const fs::path& path) {
   if (const char* e = std::getenv("MNSIM_TEST_FAIL_WRITE_AFTER_BYTES"); e && *e) {
     const char* only = std::getenv("MNSIM_TEST_FAIL_WRITE_NAME");
     if (!only || !*only || path.filename() == only) {
-      fail_after = static_cast<std::size_t>(std::strtoull(e, nullptr, 10));
+      return static_cast<std::size_t>(std::strtoull(e, nullptr, 10));
     }
   }
+  return std::numeric_limits<std::size_t>::max();
+}
+
+namespace {
+
+/// Renames the complete, synced temporary file into place and syncs the folder.
+void rename_into_place(const fs::path& tmp, const fs::path& path) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_write(path, "rename", err);
+  }
+  // The rename itself is durable once the folder is synced.
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
+void install_temporary(const fs::path& tmp, const fs::path& path) {
+  const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail_write(path, "open", err);
+  }
+  if (::fsync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail_write(path, "fsync", err);
+  }
+  ::close(fd);
+  rename_into_place(tmp, path);
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content, double pause_mid_write_s) {
+  const std::size_t fail_after = injected_write_limit(path);
   const std::size_t pause_at = pause_mid_write_s > 0.0 ? content.size() / 2 : content.size() + 1;
-  // Unique temporary name in the same folder (same file system, so rename is atomic).
-  std::random_device rd;
-  const fs::path tmp = dir / fmt::format(".{}.tmp.{:08x}", path.filename().string(), rd());
+  const fs::path tmp = temporary_name(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) fail_write(path, "open", errno);
   std::size_t done = 0;
@@ -78,17 +121,7 @@ void write_file_atomic(const fs::path& path, std::string_view content, double pa
     ::unlink(tmp.c_str());
     fail_write(path, "close", err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    fail_write(path, "rename", err);
-  }
-  // The rename itself is durable once the folder is synced.
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  rename_into_place(tmp, path);
 }
 
 void remove_stale_temporaries(const fs::path& dir) {

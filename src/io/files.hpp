@@ -22,6 +22,21 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 /// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
 
+// The pieces of write_file_atomic, for writers that write a file through another library (the
+// HDF5 fields file): a temporary name beside `path`, the test hook's byte limit, the same
+// one-line OutputError, and the installation of the finished temporary file.
+/// A unique temporary name in the folder of `path` (".NAME.tmp.XXXXXXXX"; remove_stale_temporaries
+/// removes it after a killed writer).
+std::filesystem::path temporary_name(const std::filesystem::path& path);
+/// The number of bytes after which writes of `path` fail with ENOSPC
+/// (MNSIM_TEST_FAIL_WRITE_AFTER_BYTES, MNSIM_TEST_FAIL_WRITE_NAME); SIZE_MAX when none.
+std::size_t injected_write_limit(const std::filesystem::path& path);
+/// Throws OutputError "cannot write PATH: WHAT (strerror(err))".
+[[noreturn]] void fail_write(const std::filesystem::path& path, const char* what, int err);
+/// Flushes the complete temporary file `tmp` to disk (fsync) and renames it to `path`, then
+/// syncs the folder; on failure removes `tmp` and throws OutputError naming `path`.
+void install_temporary(const std::filesystem::path& tmp, const std::filesystem::path& path);
+
 /// An input file open for reading (the descriptor is closed by the destructor).
 class InputFile {
  public:

@@ -67,7 +67,9 @@ MemoryEstimate estimate_run_memory(double cells, int snapshots, int stored_field
   MemoryEstimate m;
   m.engine = kEngineBytesPerCell * cells;
   const double snapshot = 4.0 * cells * stored_fields;
-  m.results = snapshot + 0.5 * snapshot * std::max(snapshots, 0);
+  // fields.h5 is written to disk snapshot by snapshot (io::FieldsWriter), so the results hold one
+  // snapshot at a time: read back from its checkpoint file (the file's bytes and the values).
+  m.results = snapshots > 0 ? 2.0 * snapshot : snapshot;
   m.fixed = 64.0 * (1 << 20);
   // An OpenMP worker's stack (8 MiB) and as much again for its share of the malloc arenas
   // (glibc falls back to a shared arena when the limit refuses a thread its own).

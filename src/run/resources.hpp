@@ -8,11 +8,12 @@
 namespace mnsim {
 
 /// The memory a 3D run needs at its peak (bytes): the engine per cell (measured), one field
-/// snapshot being assembled, fields.h5 being built in memory (compressed: assumed at most half
-/// of the raw values), and a fixed part (libraries, data, report). docs/reliability.md.
+/// snapshot twice (a stored snapshot read back for fields.h5: the checkpoint file's bytes and its
+/// values; fields.h5 itself is written to disk as it is built), and a fixed part (libraries,
+/// data, report). docs/reliability.md.
 struct MemoryEstimate {
   double engine = 0.0;      // fields, operators and tissue: kEngineBytesPerCell per cell
-  double results = 0.0;     // one snapshot + fields.h5 in memory
+  double results = 0.0;     // one snapshot, twice (read back from its checkpoint file)
   double fixed = 0.0;       // libraries, data tables, report figures
   double per_thread = 0.0;  // address space each worker thread reserves (stack, arena share)
   double resident() const { return engine + results + fixed; }

@@ -12,6 +12,8 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "healing/chemotaxis.hpp"
+#include "healing/team.hpp"
 #include "healing/tridiagonal.hpp"
 
 namespace mnsim::healing {
@@ -366,6 +368,103 @@ TEST(Stepper, OneAndTwoThreadsGiveIdenticalBits) {
   EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)), 0);
   const std::vector<float> again = mixed_run(2);  // same inputs, same results
   EXPECT_EQ(std::memcmp(two.data(), again.data(), two.size() * sizeof(float)), 0);
+}
+
+/// The engine's kind of transport stage, all of it on one team (healing/team.hpp): fields on a
+/// fixed permeability (three sharing one pass, one alone), a field with decay and source only,
+/// and a cell transport (motility and chemotaxis up a diffusing attractant) as a team member or
+/// not (`team`). Padded fields after the run.
+std::vector<float> team_run(int threads, bool team, bool move = true) {
+  omp_set_num_threads(threads);
+  grid::Grid g = grid::Grid::uniform(26, 22, 14, 1e-5);  // 8008 cells: below the default threshold
+  for (int k = 0; k <= g.nz; ++k) g.zf[static_cast<std::size_t>(k)] = 1e-5 * k * (1 + 0.03 * k);
+  grid::FieldSet fs(g);
+  const int q = fs.add("perm_fixed"), cap = fs.add("capacity");
+  const int ma = fs.add("attractant"), mb = fs.add("mediator_b"), mc = fs.add("mediator_c");
+  const int solo = fs.add("solo"), decays = fs.add("decays"), cells = fs.add("cells");
+  Rng rng(11, 5);
+  std::vector<std::uint8_t> active(g.padded_size(), 0);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const float v = static_cast<float>(rng.uniform());
+        fs.view(q)(i, j, k) = (i + 3 * j + k) % 9 == 0 ? 0.0f : 0.2f + 0.8f * v;
+        fs.view(cap)(i, j, k) = k < 5 ? 1.0f : 2.5f;
+        fs.view(ma)(i, j, k) = v;
+        fs.view(mb)(i, j, k) = 1.0f - v;
+        fs.view(mc)(i, j, k) = 0.5f * v + 0.2f;
+        fs.view(solo)(i, j, k) = v * v;
+        fs.view(decays)(i, j, k) = 2.0f * v;
+        fs.view(cells)(i, j, k) = 0.5f + 0.5f * static_cast<float>(rng.uniform());
+        active[static_cast<std::size_t>(g.at(i, j, k))] = (i * j + k) % 11 == 0 ? 0 : 1;
+      }
+  StepControl ctl;
+  ctl.dt_initial = 20.0;
+  ctl.splitting = Splitting::Lie;
+  ctl.ghosts = false;
+  Stepper st(fs, ctl);
+  for (int id : {ma, mb, mc}) {
+    TransportSpec ts{TransportMode::Implicit, DiffusionSpec{{3e-10}, fs.view(q), 0.0, 0.0, {}},
+                     1e-2, 1e-6, true};
+    ts.diffusion.permeability_fixed = true;
+    ts.reaction_decay = id == mb ? 1e-3 : 0.0;
+    st.set_field(id, ts);
+  }
+  TransportSpec ts{TransportMode::Implicit, DiffusionSpec{{1e-10}, fs.view(q), 2e-4, 1e-4, {}},
+                   1e-2, 1e-6, true};
+  ts.diffusion.permeability_fixed = true;
+  st.set_field(solo, ts);
+  st.set_field(decays, TransportSpec{TransportMode::None, DiffusionSpec{{}, {}, 1e-3, 2e-4, {}},
+                                     1e-2, 1e-6, true});
+  const ChemotaxisOperator mover(g, active, 2e3, Motility{50.0, fs.view(cap)});
+  if (move) {
+    st.set_cell_transport(
+        [&](double dt, grid::FieldSet& f) { mover.step(f.view(cells), f.view(ma), dt / 3600.0); },
+        team);
+  }
+  st.set_reaction([&](double, double dt, grid::FieldSet& f) {
+    const grid::Grid& gg = f.grid();
+    for (int k = 0; k < gg.nz; ++k)
+      for (int j = 0; j < gg.ny; ++j)
+        for (int i = 0; i < gg.nx; ++i) {
+          const double a = f.view(ma)(i, j, k), c = f.view(cells)(i, j, k);
+          f.view(ma)(i, j, k) = static_cast<float>(a + dt * 1e-4 * c * (1.0 - a));
+        }
+  });
+  st.add_event(300.0, [&](double, grid::FieldSet& f) { f.view(ma)(13, 11, 2) += 4.0f; });
+  st.advance_to(1500.0);
+  std::vector<float> out;
+  for (int id = 0; id < fs.size(); ++id) {
+    const float* d = fs.view(id).data;
+    out.insert(out.end(), d, d + g.padded_size());
+  }
+  return out;
+}
+
+// The transport stage on one team (every field's transport and the cell transport in one
+// parallel region, the kernels sharing their loops) gives the bits of one region per kernel, on
+// 1 and 2 threads, with threads allowed on this small grid and without (the default threshold).
+TEST(Stepper, OneTeamPerTransportStageGivesTheBitsOfARegionPerKernel) {
+  const int saved = omp_get_max_threads();
+  const std::vector<float> serial = team_run(1, false);
+  std::vector<std::vector<float>> runs;
+  set_thread_min_cells(0);  // threads on any grid
+  runs.push_back(team_run(1, true));
+  runs.push_back(team_run(2, true));
+  runs.push_back(team_run(2, false));
+  set_thread_min_cells(kThreadMinCellsDefault);
+  runs.push_back(team_run(2, true));  // this grid is below the threshold: serial team
+  omp_set_num_threads(saved);
+  for (const auto& r : runs) {
+    ASSERT_EQ(r.size(), serial.size());
+    EXPECT_EQ(std::memcmp(r.data(), serial.data(), r.size() * sizeof(float)), 0);
+  }
+  // Not a trivial comparison: the cell transport moves the cells.
+  const std::vector<float> still = team_run(1, false, false);
+  omp_set_num_threads(saved);
+  const std::size_t field = serial.size() / 8;  // the cells are the last of 8 fields
+  EXPECT_NE(std::memcmp(still.data() + 7 * field, serial.data() + 7 * field, field * sizeof(float)),
+            0);
 }
 
 TEST(Stepper, GhostFillsChangeNoInteriorValue) {
