@@ -39,6 +39,8 @@ struct RunState {
   std::uint64_t puncture_total = 0;
   std::string first_stats_json = "null";
   std::string session_log_json = "[]";
+  /// The topical applications' films, records and channels (ApplicationDriver::state), JSON.
+  std::string applications_json = "null";
   std::string punctures_csv;
   std::vector<io::TimeSeries::Row> timeseries;
   /// One scar at one sample time (scars.csv; run/assess.hpp ScarNow).
