@@ -15,9 +15,9 @@ namespace {
 // little, kCoarseCell).
 constexpr double kCell = 5.0;
 constexpr double kCoarseCell = 20.0;
-// Time steps (h): from kFirstStep after each application growing x kGrowth to kWetStep while a
-// record is due within 48 h, kDryStep after.
-constexpr double kFirstStep = 1e-3, kGrowth = 1.2, kWetStep = 0.02, kDryStep = 0.5;
+// Time steps (h): from kFirstStep after each application growing x kGrowth, at most the time
+// since the last application over kStepsPerAge, and at most kLongestStep.
+constexpr double kFirstStep = 1e-3, kGrowth = 1.2, kStepsPerAge = 20.0, kLongestStep = 2.0;
 
 // The session whose channels are open at t (s): the last at or before t.
 std::size_t session_at(const std::vector<AppliedSession>& ss, double t) {
@@ -161,8 +161,11 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
       return s;
     };
     std::vector<double> lo(n), di(n), up(n), rhs(n);
-    auto step_to = [&](double t1, double max_step) {
+    double poured_at = t;  // s, the last application
+    auto step_to = [&](double t1) {
       while (t < t1) {
+        const double age = (t - poured_at) / kHour;
+        const double max_step = std::clamp(age / kStepsPerAge, kFirstStep, kLongestStep);
         const double step = std::min({dt, max_step, (t1 - t) / kHour});
         const double th = (t / kHour) + step;
         for (std::size_t i = 0; i < n; ++i) {
@@ -208,9 +211,7 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
       if (put > 0.0) ca.balance_error = std::max(ca.balance_error, std::fabs(put - have) / put);
     };
     for (const Stop& st : stops) {
-      // A record due within 48 h steps finely; otherwise coarsely.
-      const bool near = st.t - t < 49.0 * kHour;
-      step_to(st.t, near ? kWetStep : kDryStep);
+      step_to(st.t);
       AppliedDose& ad = ca.doses[st.dose];
       Film& f = ad.film;
       const Application& app = ca.apps[f.app];
@@ -242,6 +243,7 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
         k_wall = r_um > 0.0 ? 8.0 * D / (4.0 * r_um * r_um) : 0.0;
         vehicle = f.on_skin > 0.0 ? c0 : 0.0;
         dt = kFirstStep;
+        poured_at = t;
         continue;
       }
       double c = 0.0;
