@@ -1022,12 +1022,11 @@ struct CourseClock {
   const ColumnProtocol& pr;
   double t, last;  // h: now, and the start of the last session
   double dt = 0.01;
-  std::size_t next = 0;  // the next session
+  std::size_t next = 0;   // the next session
   std::size_t added = 0;  // the next addition
   explicit CourseClock(const ColumnProtocol& p) : pr(p), t(p.session_times.front()), last(t) {}
   bool addition_due() const {
-    return added < pr.additions.size() && t >= pr.additions[added].t - 1e-9 &&
-           !session_due();
+    return added < pr.additions.size() && t >= pr.additions[added].t - 1e-9 && !session_due();
   }
   bool running() const { return t < pr.end_time; }
   bool session_due() const {

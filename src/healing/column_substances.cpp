@@ -45,7 +45,8 @@ ColumnApplications column_applications(const Params& p, const SubstanceData& d,
     times.push_back(s.t);
     double lumen = 0.0;
     for (double v : lumen_by_layer(prof, s.density, s.radius, s.depth)) lumen += v;
-    ca.channels.add(static_cast<int>(i), s.t, s.geometry, s.closure, lumen * 1e5);  // m -> mm^3/cm^2
+    ca.channels.add(static_cast<int>(i), s.t, s.geometry, s.closure,
+                    lumen * 1e5);  // m -> mm^3/cm^2
   }
   for (const Film& f : schedule_films(apps, d, times, end_s)) {
     AppliedDose ad;
@@ -68,8 +69,8 @@ ColumnApplications column_applications(const Params& p, const SubstanceData& d,
         const double phi = open * ad.film.fill * lum[k];  // m^3 per m^2 of skin
         r.by_layer[k] = phi * gf * kPerCm2;
         r.entered += r.by_layer[k];
-        const double h = prof.bottom_of(skin::layer_from_index(l)) -
-                         prof.top_of(skin::layer_from_index(l));
+        const double h =
+            prof.bottom_of(skin::layer_from_index(l)) - prof.top_of(skin::layer_from_index(l));
         if (h > 0.0) add.platelets[k] = phi / h * gf * per_blood;
       }
       r.tissue = r.entered;
@@ -78,9 +79,8 @@ ColumnApplications column_applications(const Params& p, const SubstanceData& d,
     }
     ca.doses.push_back(std::move(ad));
   }
-  std::stable_sort(
-      ca.additions.begin(), ca.additions.end(),
-      [](const ColumnAddition& a, const ColumnAddition& b) { return a.t < b.t; });
+  std::stable_sort(ca.additions.begin(), ca.additions.end(),
+                   [](const ColumnAddition& a, const ColumnAddition& b) { return a.t < b.t; });
   return ca;
 }
 
@@ -106,11 +106,10 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
   }
   ca.depth_um = mid;
   const std::size_t n = h.size();
-  const double sc_thickness =
-      std::max((prof.bottom_of(skin::Layer::StratumCorneum) -
-                prof.top_of(skin::Layer::StratumCorneum)) *
-                   1e6,
-               1e-3);
+  const double sc_thickness = std::max(
+      (prof.bottom_of(skin::Layer::StratumCorneum) - prof.top_of(skin::Layer::StratumCorneum)) *
+          1e6,
+      1e-3);
   const auto sc = static_cast<std::size_t>(skin::layer_index(skin::Layer::StratumCorneum));
   const double per_um = 1e-4;  // ug/mL x um -> ug/cm^2
 
@@ -169,8 +168,8 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
         const double step = std::min({dt, max_step, (t1 - t) / kHour});
         const double th = (t / kHour) + step;
         for (std::size_t i = 0; i < n; ++i) {
-          const double sc_add = layer[i] == sc && vehicle > 0.0 ? kp * vehicle * step / sc_thickness
-                                                                : 0.0;
+          const double sc_add =
+              layer[i] == sc && vehicle > 0.0 ? kp * vehicle * step / sc_thickness : 0.0;
           double kc = 0.0;
           if (clears_solutes(skin::layer_from_index(static_cast<int>(layer[i])))) {
             kc = k_clear0 * (vascular ? vascular(layer[i], th) : 1.0);

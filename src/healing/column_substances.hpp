@@ -37,11 +37,11 @@ struct AppliedSession {
 
 /// An application's dose at one time.
 struct DoseRecord {
-  double hours = 0.0;                                 // after the application
-  double entered = 0.0;                               // ug/cm^2 (ng/cm^2 for prp)
-  double skin_route = 0.0;                            // ug/cm^2 through the stratum corneum
-  double lumen = 0.0, tissue = 0.0, cleared = 0.0;    // ug/cm^2
-  std::array<double, skin::kLayers> by_layer{};       // ug/cm^2 in the tissue of each layer
+  double hours = 0.0;                               // after the application
+  double entered = 0.0;                             // ug/cm^2 (ng/cm^2 for prp)
+  double skin_route = 0.0;                          // ug/cm^2 through the stratum corneum
+  double lumen = 0.0, tissue = 0.0, cleared = 0.0;  // ug/cm^2
+  std::array<double, skin::kLayers> by_layer{};     // ug/cm^2 in the tissue of each layer
 };
 
 struct AppliedDose {
@@ -55,7 +55,7 @@ struct ColumnApplications {
   double end_s = 0.0;              // s, the end of the course
   std::vector<AppliedDose> doses;  // one per film (schedule_films' order)
   ChannelBook channels;
-  std::vector<double> depth_um;    // the solute cells' mid-depths
+  std::vector<double> depth_um;  // the solute cells' mid-depths
   /// Largest relative mass-balance error of a solute over its records: |applied agent in
   /// (drained + through the stratum corneum) - (tissue + lumen + cleared)| / in.
   double balance_error = 0.0;

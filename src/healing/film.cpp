@@ -44,8 +44,7 @@ double pour(Film& f, const Application& a, const SubstanceData& d, double t, dou
   return drained;
 }
 
-void advance_film(Film& f, const Application& app, double kp, double c_film, double t,
-                  double& c) {
+void advance_film(Film& f, const Application& app, double kp, double c_film, double t, double& c) {
   if (t < f.t || f.last >= f.t + f.wet) return;
   // The stratum-corneum route over the last interval took kp C_film per area (ug/mL x um =
   // 1e-4 ug/cm^2); the film on the skin loses it (its volume held while wet).

@@ -24,7 +24,7 @@ namespace mnsim::healing {
 inline constexpr int kFilmUpdates = 24;
 /// Records after each application (h), besides the end of the wet period (depth profiles at
 /// 0.25, 1 and 4 h and at the end of the wet period).
-inline constexpr std::array<double, 9> kRecordHours{1.0 / 12.0, 0.25, 0.5, 1.0, 2.0,
+inline constexpr std::array<double, 9> kRecordHours{1.0 / 12.0, 0.25, 0.5,  1.0, 2.0,
                                                     4.0,        8.0,  24.0, 48.0};
 /// Field x volume / area (working units x m) -> per cm^2 (ug/mL -> ug/cm^2, ng/mL -> ng/cm^2).
 inline constexpr double kPerCm2 = 100.0;

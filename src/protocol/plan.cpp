@@ -745,9 +745,9 @@ std::string plan_csv(const Plan& plan) {
       "gb_quantitative_before,gb_quantitative_after,papillary_collagen_change_pct,pih_risk_pct,"
       "erythema_days,barrier_hours";
   // One column per application given with every candidate: its dose delivered over the course.
-  const std::vector<healing::Application> apps =
-      plan.evaluated.empty() ? std::vector<healing::Application>{}
-                             : plan.evaluated.front().protocol.applications;
+  const std::vector<healing::Application> apps = plan.evaluated.empty()
+                                                     ? std::vector<healing::Application>{}
+                                                     : plan.evaluated.front().protocol.applications;
   for (const auto& a : apps) s += fmt::format(",{}_delivered", a.agent);
   s += "\n";
   for (const auto& e : plan.evaluated) {
@@ -922,10 +922,10 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
     if (a.agent == "tranexamic_acid" || a.agent == "minoxidil") {
       s += fmt::format("concentration = \"{:.17g} mg/mL\"\n", a.concentration);
     }
-    s += fmt::format("film = \"{:.17g} um\"\nocclusion = {}\ndelay = \"{:.17g} min\"\n"
-                     "contact = \"{:.17g} hours\"\nsession = {}\n",
-                     a.film * 1e6, a.occluded ? "true" : "false", a.delay / 60.0,
-                     a.contact / kHour, a.session);
+    s += fmt::format(
+        "film = \"{:.17g} um\"\nocclusion = {}\ndelay = \"{:.17g} min\"\n"
+        "contact = \"{:.17g} hours\"\nsession = {}\n",
+        a.film * 1e6, a.occluded ? "true" : "false", a.delay / 60.0, a.contact / kHour, a.session);
   }
   return s;
 }

@@ -169,8 +169,9 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
       a.geometry.density = d.density * 1e-8;  // per cm^2 -> per um^2
       a.geometry.bled = d.bled && d.density > 0.0;
       if (d.density > 0.0) {
-        a.closure = *m.channels->get(healing::closure_params(p, m.closure, a.geometry),
-                                     a.geometry.radius_um, healing::closure_cell_radius(a.geometry));
+        a.closure =
+            *m.channels->get(healing::closure_params(p, m.closure, a.geometry),
+                             a.geometry.radius_um, healing::closure_cell_radius(a.geometry));
       }
       a.density = d.density * 1e4;  // per m^2
       a.radius = d.radius * 1e-6;

@@ -316,17 +316,17 @@ nlohmann::json ApplicationDriver::state() const {
   for (const auto& a : applied_) {
     nlohmann::json records = nlohmann::json::array();
     for (const auto& r : a.records) {
-      records.push_back({r.hours, r.entered, r.tissue, r.cleared, r.lumen, r.skin_route,
-                         r.by_layer, r.profile});
+      records.push_back(
+          {r.hours, r.entered, r.tissue, r.cleared, r.lumen, r.skin_route, r.by_layer, r.profile});
     }
-    films.push_back({{"film",
-                      {a.applied, a.base, a.fill, a.drained, a.on_skin, a.skin_route, a.last}},
-                     {"records", records}});
+    films.push_back(
+        {{"film", {a.applied, a.base, a.fill, a.drained, a.on_skin, a.skin_route, a.last}},
+         {"records", records}});
   }
   nlohmann::json channels = nlohmann::json::array();
   for (const auto& c : channels_.entries()) {
-    channels.push_back({c.session, c.t, c.geometry.radius_um, c.geometry.density,
-                        c.geometry.bled, c.lumen_mm3_per_cm2});
+    channels.push_back({c.session, c.t, c.geometry.radius_um, c.geometry.density, c.geometry.bled,
+                        c.lumen_mm3_per_cm2});
   }
   std::vector<double> vehicle(std::begin(drive_->vehicle), std::end(drive_->vehicle));
   return {{"films", films}, {"channels", channels}, {"vehicle", vehicle}};

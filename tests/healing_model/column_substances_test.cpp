@@ -43,8 +43,8 @@ Compared compare(const Application& app) {
   drv.attach(e);
   // 3 x 3 channels, 0.4 mm apart (625 /cm^2), 0.6 mm deep, 50 um needle radius.
   const double depth = 0.6e-3, radius = 50e-6;
-  devices::Punctures pu = testing::bleeding_channels({0.2e-3, 0.6e-3, 1.0e-3}, 0.2e-3, depth,
-                                                     radius);
+  devices::Punctures pu =
+      testing::bleeding_channels({0.2e-3, 0.6e-3, 1.0e-3}, 0.2e-3, depth, radius);
   for (double y : {0.6e-3, 1.0e-3}) {
     for (auto c : testing::bleeding_channels({0.2e-3, 0.6e-3, 1.0e-3}, y, depth, radius)) {
       pu.push_back(c);
@@ -100,8 +100,8 @@ TEST(ColumnSubstances, DoseByDepthAgreesWithThe3DDriver) {
     const auto& q = r3[i];
     ASSERT_NEAR(r.hours, q["hours_after"].get<double>(), 1e-6);
     const double tissue3 = q["in_tissue"].get<double>();
-    std::printf("%6.2f h: entered %.4g vs %.4g, tissue %.4g vs %.4g, cleared %.4g vs %.4g |", r.hours,
-                r.entered, q["entered"].get<double>(), r.tissue, tissue3, r.cleared,
+    std::printf("%6.2f h: entered %.4g vs %.4g, tissue %.4g vs %.4g, cleared %.4g vs %.4g |",
+                r.hours, r.entered, q["entered"].get<double>(), r.tissue, tissue3, r.cleared,
                 q["cleared"].get<double>());
     for (int l = 0; l < skin::kLayers; ++l) {
       const std::string name(skin::layer_name(skin::layer_from_index(l)));

@@ -120,8 +120,8 @@ passes = 2
 )";
 
 TEST(ReducedApplications, CohortArmsCarryApplicationsWhateverTheThreads) {
-  const std::string path = mnsim::test::write_temp_file("mnsim_apps_cohort.toml",
-                                                        std::string(kCohort) + R"(
+  const std::string path =
+      mnsim::test::write_temp_file("mnsim_apps_cohort.toml", std::string(kCohort) + R"(
 [[protocol.application]]
 agent = "prp"
 vehicle = "plasma"
@@ -166,12 +166,11 @@ TEST(ReducedApplications, BadApplicationsAreOneLineErrorsAtTheKey) {
   EXPECT_NE(cohort_error("mnsim_apps_bad1.toml", c + "[[protocol.application]]\nagent = \"txa\"\n")
                 .find("protocol.application[0].agent"),
             std::string::npos);
-  EXPECT_NE(cohort_error("mnsim_apps_bad2.toml",
-                         c + "[[protocol.application]]\nagent = \"minoxidil\"\n")
-                .find("protocol.application[0].concentration: minoxidil needs its concentration"),
-            std::string::npos);
-  EXPECT_NE(cohort_error("mnsim_apps_bad3.toml", c +
-                                                     "[[protocol.application]]\nagent = "
+  EXPECT_NE(
+      cohort_error("mnsim_apps_bad2.toml", c + "[[protocol.application]]\nagent = \"minoxidil\"\n")
+          .find("protocol.application[0].concentration: minoxidil needs its concentration"),
+      std::string::npos);
+  EXPECT_NE(cohort_error("mnsim_apps_bad3.toml", c + "[[protocol.application]]\nagent = "
                                                      "\"prp\"\nsession = 3\n")
                 .find("protocol.application[0].session: session 3 is past the course's 2"),
             std::string::npos);
