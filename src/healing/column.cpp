@@ -520,6 +520,10 @@ void check_protocol(const ColumnProtocol& pr, bool& any_density) {
   if (!std::is_sorted(pr.session_times.begin(), pr.session_times.end())) {
     throw std::invalid_argument("run_column: session times must be increasing");
   }
+  if (!std::is_sorted(pr.additions.begin(), pr.additions.end(),
+                      [](const ColumnAddition& a, const ColumnAddition& b) { return a.t < b.t; })) {
+    throw std::invalid_argument("run_column: additions must be in time order");
+  }
 }
 
 /// Per field and layer: the factorised radial diffusion step and the time it was built for.
@@ -821,6 +825,31 @@ struct Column {
     run.sessions.push_back(ss);
   }
 
+  /// Addition `add` (after the session at its time): each layer's platelets into its
+  /// compartments in proportion to the lumen each holds (uniformly without a lumen).
+  void add_platelets(const ColumnAddition& add) {
+    const double* area = mesh.area.data();
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      const double x = add.platelets[k];
+      if (!(x > 0.0) || !(layer_h[k] > 0.0)) continue;
+      double w = 0.0;  // the layer's mean lumen (area and thickness weighted)
+      for (std::size_t a = 0; a < na; ++a) {
+        for (std::size_t b = 0; b < nb; ++b) {
+          if (bands[b].layer != k) continue;
+          w += (na == 1 ? 1.0 : area[a] / total_area) * bands[b].h() / layer_h[k] *
+               injury.blood[a * nb + b];
+        }
+      }
+      for (std::size_t a = 0; a < na; ++a) {
+        for (std::size_t b = 0; b < nb; ++b) {
+          if (bands[b].layer != k) continue;
+          const double share = w > 0.0 ? injury.blood[a * nb + b] / w : 1.0;
+          field(b, s_platelets)[a] += x * share;
+        }
+      }
+    }
+  }
+
   /// Viable epidermis after the reactions: cell density from the per-channel model; KGF from the
   /// papillary dermis. `since`: h from the last session to the end of the step.
   void set_epidermis(double since) {
@@ -1020,8 +1049,12 @@ struct CourseClock {
   const ColumnProtocol& pr;
   double t, last;  // h: now, and the start of the last session
   double dt = 0.01;
-  std::size_t next = 0;  // the next session
+  std::size_t next = 0;   // the next session
+  std::size_t added = 0;  // the next addition
   explicit CourseClock(const ColumnProtocol& p) : pr(p), t(p.session_times.front()), last(t) {}
+  bool addition_due() const {
+    return added < pr.additions.size() && t >= pr.additions[added].t - 1e-9 && !session_due();
+  }
   bool running() const { return t < pr.end_time; }
   bool session_due() const {
     return next < pr.session_times.size() && t >= pr.session_times[next] - 1e-9;
@@ -1034,6 +1067,9 @@ struct CourseClock {
   double step() const {
     double step = std::min(dt, pr.end_time - t);
     if (next < pr.session_times.size()) step = std::min(step, pr.session_times[next] - t);
+    if (added < pr.additions.size() && pr.additions[added].t > t) {
+      step = std::min(step, pr.additions[added].t - t);
+    }
     if (step <= 0.0) step = 1e-9;
     return step;
   }
@@ -1044,7 +1080,13 @@ struct CourseClock {
 };
 
 bool same_course(const ColumnProtocol& a, const ColumnProtocol& b) {
-  return a.session_times == b.session_times && a.end_time == b.end_time && a.max_dt == b.max_dt;
+  auto times = [](const ColumnProtocol& c) {
+    std::vector<double> t;
+    for (const auto& x : c.additions) t.push_back(x.t);
+    return t;
+  };
+  return a.session_times == b.session_times && a.end_time == b.end_time && a.max_dt == b.max_dt &&
+         times(a) == times(b);
 }
 
 bool same_mesh(const Column& a, const Column& b) {
@@ -1110,6 +1152,7 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::size_t steps = 1;
   for (CourseClock k(pr); k.running(); ++steps) {
     if (k.session_due()) k.start_session();
+    while (k.addition_due()) ++k.added;
     k.advance(k.step());
   }
   for (auto& c : cols) c->run.samples.reserve(steps);
@@ -1119,6 +1162,10 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     if (clock.session_due()) {
       for (auto& c : cols) c->start_session(clock.next);
       clock.start_session();
+    }
+    while (clock.addition_due()) {
+      for (auto& c : cols) c->add_platelets(c->pr.additions[clock.added]);
+      ++clock.added;
     }
     const double step = clock.step();
     const double since = clock.t + step - clock.last;

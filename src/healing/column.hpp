@@ -48,6 +48,13 @@ struct SessionDose {
   }
 };
 
+/// Platelets put into the compartments at a time after a session (PRP filling the open channels;
+/// healing/column_substances.hpp).
+struct ColumnAddition {
+  double t = 0.0;                                 // h since the first session
+  std::array<double, skin::kLayers> platelets{};  // areal mean volume fraction added per layer
+};
+
 struct ColumnProtocol {
   std::vector<double> session_times;  // h, start of each session (one puncture wave each)
   // Per session, what its needles deliver (a course that changes device or settings between
@@ -96,6 +103,10 @@ struct ColumnProtocol {
   // and the matrix denatured as in the lumen (the 3D engine's healing::apply_puncture), and
   // nothing bleeds. Unused when `doses` is given (each dose carries its own).
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
+  // Platelets added after sessions (PRP), ascending in time: each layer's amount goes into its
+  // compartments as the session's blood does (in proportion to the lumen each holds), after the
+  // session at the same time. The steps stop at each.
+  std::vector<ColumnAddition> additions;
 };
 
 /// Per-layer mean number of coagulation zones covering a point, outside the channels' lumen

@@ -17,12 +17,12 @@ namespace {
 constexpr double kBoltzmann = 1.380649e-23;  // J/K (SI exact)
 constexpr double kAvogadro = 6.02214076e23;  // 1/mol (SI exact)
 
-bool dermal(skin::Layer l) {
+}  // namespace
+
+bool clears_solutes(skin::Layer l) {
   return l == skin::Layer::PapillaryDermis || l == skin::Layer::ReticularDermis ||
          l == skin::Layer::Hypodermis;
 }
-
-}  // namespace
 
 const std::vector<std::string>& agent_names() {
   static const std::vector<std::string> names = {"tranexamic_acid", "minoxidil", "prp", "saline"};
@@ -240,40 +240,16 @@ class SoluteTransport final : public BoundProcess {
     const double k_wall = 8.0 * r_.diffusivity / (r_.dx * r_.dx);
     const double sc_add =
         layer == skin::Layer::StratumCorneum && Cv > 0.0 ? r_.kp * Cv * dt / r_.sc_thickness : 0.0;
-    const bool clears = dermal(layer) && r_.clearance > 0.0;
+    const bool clears = clears_solutes(layer) && r_.clearance > 0.0;
     const double v0 = c.baseline->vascular;
     for (std::size_t i = 0; i < c.n; ++i) {
-      double x = C[i];
-      const double phi = std::clamp(liquid[i], 0.0, kMaxLiquid);
-      if (phi > 0.0) {
-        // Two compartments, the lumen's liquid (fraction phi of the voxel) and the tissue, at
-        // equilibrium when their concentrations are equal: S/phi = C/(1 - phi). The amount
-        // S + C is kept; the difference decays at k (1/phi + 1/(1 - phi)), k = 8 D phi / dx^2
-        // (exact for the step).
-        const double total = S[i] + x;
-        const double s_eq = phi * total;
-        const double lambda = k_wall * phi * (1.0 / phi + 1.0 / (1.0 - phi));
-        const double s_new = s_eq + (S[i] - s_eq) * std::exp(-lambda * dt);
-        const double y = total - s_new;
-        S[i] = std::max(s_new, 0.0);
-        x = y;
-      }
-      if (sc_add > 0.0) {
-        x += sc_add;
-        in[i] += sc_add;
-      }
-      if (clears) {
-        const double rel = v0 > 0.0 ? std::max(v[i], 0.0) / v0 : 1.0;
-        const double y = x * std::exp(-r_.clearance * rel * dt);
-        out[i] += x - y;
-        x = y;
-      }
-      C[i] = std::max(x, 0.0);
+      const double k_clear =
+          clears ? r_.clearance * (v0 > 0.0 ? std::max(v[i], 0.0) / v0 : 1.0) : 0.0;
+      solute_step(k_wall, liquid[i], sc_add, k_clear, dt, C[i], S[i], in[i], out[i]);
     }
   }
 
  private:
-  static constexpr double kMaxLiquid = 0.95;  // the tissue keeps some of the voxel
   int vascular_, C_, S_, liquid_, permeated_, cleared_;
   Rates r_;
   std::shared_ptr<const SubstanceDrive> drive_;

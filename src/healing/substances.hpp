@@ -20,6 +20,8 @@
 // growth factors ng/mL.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -123,6 +125,43 @@ SubstanceFields add_substances(Model& m, const SubstanceData& d,
                                const std::vector<Application>& apps,
                                std::shared_ptr<const SubstanceDrive> drive, double dx_um,
                                double sc_thickness_um);
+
+/// The layers whose blood clears a solute (papillary and reticular dermis, hypodermis).
+bool clears_solutes(skin::Layer l);
+
+/// Largest liquid fraction of a voxel (the tissue keeps some of it).
+inline constexpr double kMaxLumenLiquid = 0.95;
+
+/// One voxel's (or one well-mixed compartment's) solute over dt (h), as agent_transport steps it
+/// (the 3D engine's process and the reduced model's compartments): the lumen's liquid (volume
+/// fraction phi, amount S) and the tissue (amount C) exchange towards S/phi = C/(1 - phi) at
+/// k_wall (1/h) x phi (1/phi + 1/(1 - phi)), exactly for the step; `sc_add` (ug/mL) comes in
+/// through the stratum corneum (added to `in`); the blood clears the tissue at `k_clear` (1/h;
+/// 0: none), the amount added to `out`.
+inline void solute_step(double k_wall, double phi, double sc_add, double k_clear, double dt,
+                        double& C, double& S, double& in, double& out) {
+  double x = C;
+  phi = std::clamp(phi, 0.0, kMaxLumenLiquid);
+  if (phi > 0.0) {
+    const double total = S + x;
+    const double s_eq = phi * total;
+    const double lambda = k_wall * phi * (1.0 / phi + 1.0 / (1.0 - phi));
+    const double s_new = s_eq + (S - s_eq) * std::exp(-lambda * dt);
+    const double y = total - s_new;
+    S = std::max(s_new, 0.0);
+    x = y;
+  }
+  if (sc_add > 0.0) {
+    x += sc_add;
+    in += sc_add;
+  }
+  if (k_clear > 0.0) {
+    const double y = x * std::exp(-k_clear * dt);
+    out += x - y;
+    x = y;
+  }
+  C = std::max(x, 0.0);
+}
 
 /// Time (s) an application's film stays wet on the skin: its contact time, or, unoccluded, the
 /// time it takes to dry if shorter (water fraction x film / evaporation).

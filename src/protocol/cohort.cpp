@@ -33,6 +33,7 @@
 #include "core/version.hpp"
 #include "devices/registry.hpp"
 #include "devices/schema.hpp"
+#include "healing/substances.hpp"
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
@@ -195,6 +196,8 @@ schema::Key reduced_protocol_schema() {
               {mirror_key("course.follow_up", "follow_up", "", "time after the last session")
                    .must()},
               12),
+          // The scenario's [[application]] keys (docs/substances.md, "In the reduced model").
+          healing::application_schema(),
       });
 }
 
@@ -262,6 +265,9 @@ ReducedProtocol read_reduced_protocol(const Table& t) {
     }
   }
   for (const Table& o : t.tables("outcome_times")) p.also_at.push_back(o.quantity("follow_up"));
+  int most = p.sessions;
+  for (const auto& [n, wt] : p.session_counts) most = std::max(most, n);
+  p.applications = healing::read_applications(t, most);
   return p;
 }
 
@@ -664,6 +670,30 @@ void summarize_arm(const ReducedModel& m, ArmResult& res, const ReducedProtocol&
   res.improved_2_grades_fraction = h.improved_2_grades_fraction;
   res.scar_depth_reduction_pct_mean = h.scar_depth_reduction_pct.mean;
   res.collagen_change_pct_mean = h.papillary_collagen_change_pct.mean;
+  res.applications.clear();
+  for (std::size_t k = 0; k < pr.applications.size(); ++k) {
+    ArmResult::Applied a;
+    a.agent = pr.applications[k].agent;
+    a.unit = a.agent == "prp" ? "ng/cm^2" : "ug/cm^2";
+    auto dose = [k](const PatientRow& r) -> const PatientOutcome::AppliedDose* {
+      return k < r.outcome.applications.size() ? &r.outcome.applications[k] : nullptr;
+    };
+    a.applied = summarize_rows(rows, [&](const PatientRow& r) {
+      const auto* d = dose(r);
+      return d ? d->applied : 0.0;
+    });
+    a.delivered = summarize_rows(rows, [&](const PatientRow& r) {
+      const auto* d = dose(r);
+      return d ? d->delivered : 0.0;
+    });
+    for (std::size_t l = 0; l < skin::kLayers; ++l) {
+      a.by_layer[l] = summarize_rows(rows, [&](const PatientRow& r) {
+        const auto* d = dose(r);
+        return d ? d->by_layer[l] : 0.0;
+      });
+    }
+    res.applications.push_back(std::move(a));
+  }
   (void)m;
 }
 
@@ -1647,6 +1677,26 @@ nlohmann::ordered_json arm_json(const ArmResult& r) {
   nlohmann::ordered_json times = nlohmann::ordered_json::array();
   for (const auto& t : r.times) times.push_back(time_json(t, r));
   j["times"] = times;
+  if (!r.applications.empty()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& a : r.applications) {
+      nlohmann::ordered_json e;
+      e["agent"] = a.agent;
+      e["unit"] = a.unit;
+      e["applied"] = summary_json(a.applied);
+      e["delivered"] = summary_json(a.delivered);
+      nlohmann::ordered_json layers;
+      for (int l = 0; l < skin::kLayers; ++l) {
+        layers[std::string(skin::layer_name(skin::layer_from_index(l)))] =
+            summary_json(a.by_layer[static_cast<std::size_t>(l)]);
+      }
+      e["in_tissue_by_layer"] = layers;
+      e["by_layer_when"] =
+          a.agent == "prp" ? "as applied (first session)" : "1 h after the first application";
+      list.push_back(e);
+    }
+    j["applications"] = list;
+  }
   if (!r.parameter_bands.empty()) {
     nlohmann::ordered_json pb;
     pb["what"] =
@@ -1722,6 +1772,8 @@ std::string patients_csv(const ArmResult& r) {
       "reticular_collagen_change_pct,dermal_collagen_change_pct,papillary_elastin_change_pct,"
       "reticular_elastin_change_pct,dermal_thickness_change_um,epidermal_thickness_change_pct,"
       "erythema_days,barrier_hours,pih_risk,pih,past_dermis";
+  // Each application's dose delivered over the course.
+  for (const auto& a : r.applications) s += fmt::format(",{}_delivered", a.agent);
   // Every further outcome time: its own columns, named by the weeks after the last session.
   std::vector<std::size_t> extra;
   if (!r.rows.empty()) {
@@ -1752,6 +1804,9 @@ std::string patients_csv(const ArmResult& r) {
         100.0 * o.papillary_elastin_change, 100.0 * o.reticular_elastin_change,
         1e6 * o.dermal_thickness_change, 100.0 * o.epidermal_thickness_change, o.erythema_days,
         o.barrier_hours, o.pih_risk, r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
+    for (std::size_t k = 0; k < r.applications.size(); ++k) {
+      s += fmt::format(",{:.6g}", k < o.applications.size() ? o.applications[k].delivered : 0.0);
+    }
     for (std::size_t j : extra) {
       const TimedOutcome& t = o.at[j];
       s += fmt::format(",{},{},{:.3f},{:.3f}", t.gb_quant_after, t.gb_qual_after,

@@ -157,6 +157,15 @@ struct ArmResult {
   /// order), when CohortSpec::posterior_draws > 0: each statistic over the same patients
   /// simulated at each posterior draw.
   std::vector<Band> parameter_bands;
+  /// Per [[protocol.application]] (in order): the agent, the dose applied and delivered over the
+  /// course per patient (ug/cm^2, PRP ng/cm^2 of growth factors) and by layer (PatientOutcome::
+  /// applications).
+  struct Applied {
+    std::string agent, unit;
+    Summary applied, delivered;
+    std::array<Summary, skin::kLayers> by_layer{};
+  };
+  std::vector<Applied> applications;
 };
 
 /// The summary statistics of an arm that carry a parameter-uncertainty band: name and value.

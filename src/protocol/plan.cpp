@@ -178,6 +178,9 @@ const schema::Key& plan_schema() {
                mirror_key("course.sessions", "sessions_max", "6", "most sessions"),
                quantity("time_step", Dim::Time, "h", "6 h", "largest reaction step", 60.0,
                         48 * kHour)}),
+        // A topical agent given with every candidate (the scenario's [[application]] keys;
+        // docs/substances.md, "In the reduced model").
+        healing::application_schema(),
     };
     return root;
   }();
@@ -210,6 +213,7 @@ PlanPatient read_plan_patient(const Table& root, const MoreScars& more) {
   p.expand = static_cast<int>(s.integer("expand"));
   p.intervals = {2 * kWeek, 4 * kWeek, 6 * kWeek, 8 * kWeek};
   p.variability = default_variability();
+  p.applications = healing::read_applications(root, p.sessions_max);
   return p;
 }
 
@@ -273,6 +277,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
         e.protocol.interval = ref_interval;
         e.protocol.follow_up = p.follow_up;
         e.protocol.time_step = p.time_step;
+        e.protocol.applications = p.applications;
         e.home_use = kind == "roller" && e.setting <= m.outcome.home_use_max + 1e-12;
         devs.push_back(std::move(e));
       }
@@ -664,6 +669,19 @@ nlohmann::json entry_json(const PlanEntry& e) {
                     {"pih_risk", o.pih_risk},
                     {"erythema_days", o.erythema_days},
                     {"barrier_hours", o.barrier_hours}};
+    if (!o.applications.empty()) {
+      nlohmann::json apps = nlohmann::json::array();
+      for (std::size_t k = 0; k < o.applications.size(); ++k) {
+        const auto& a = o.applications[k];
+        const std::string agent =
+            k < e.protocol.applications.size() ? e.protocol.applications[k].agent : "";
+        apps.push_back({{"agent", agent},
+                        {"unit", agent == "prp" ? "ng/cm^2" : "ug/cm^2"},
+                        {"applied", a.applied},
+                        {"delivered", a.delivered}});
+      }
+      j["outcome"]["applications"] = apps;
+    }
   }
   return j;
 }
@@ -725,7 +743,13 @@ std::string plan_csv(const Plan& plan) {
       "scar_depth_reduction_pct_variability_p10,scar_depth_reduction_pct_variability_p90,"
       "gb_qualitative_before,gb_qualitative_after,"
       "gb_quantitative_before,gb_quantitative_after,papillary_collagen_change_pct,pih_risk_pct,"
-      "erythema_days,barrier_hours\n";
+      "erythema_days,barrier_hours";
+  // One column per application given with every candidate: its dose delivered over the course.
+  const std::vector<healing::Application> apps = plan.evaluated.empty()
+                                                     ? std::vector<healing::Application>{}
+                                                     : plan.evaluated.front().protocol.applications;
+  for (const auto& a : apps) s += fmt::format(",{}_delivered", a.agent);
+  s += "\n";
   for (const auto& e : plan.evaluated) {
     // The ranked entry of the same protocol (its band), if any.
     int rank = 0;
@@ -753,15 +777,19 @@ std::string plan_csv(const Plan& plan) {
         return r && b.computed() ? fmt::format("{:.3f}", v) : std::string();
       };
       s += fmt::format(
-          "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}\n", o.depth_reduction_pct,
+          "{:.3f},{},{},{},{},{},{},{},{},{:.3f},{:.4f},{:.3f},{:.3f}", o.depth_reduction_pct,
           q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p10 : 0),
           q(r ? r->parameter_band : Band{}, r ? r->parameter_band.p90 : 0),
           q(r ? r->variability_band : Band{}, r ? r->variability_band.p10 : 0),
           q(r ? r->variability_band : Band{}, r ? r->variability_band.p90 : 0), o.gb_qual_before,
           o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
           100.0 * o.pih_risk, o.erythema_days, o.barrier_hours);
+      for (std::size_t k = 0; k < apps.size(); ++k) {
+        s += fmt::format(",{:.6g}", k < o.applications.size() ? o.applications[k].delivered : 0.0);
+      }
+      s += "\n";
     } else {
-      s += ",,,,,,,,,,,,\n";
+      s += ",,,,,,,,,,,," + std::string(apps.size(), ',') + "\n";
     }
   }
   return s;
@@ -888,6 +916,17 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   // unless told).
   s += fmt::format("follow_up = \"{:g} weeks\"\nfollow_up_from = \"last\"\n",
                    e.protocol.follow_up / kWeek);
+  // The applications given with every candidate, as the scenario's (exact values: {:.17g}).
+  for (const healing::Application& a : e.protocol.applications) {
+    s += fmt::format("\n[[application]]\nagent = \"{}\"\nvehicle = \"{}\"\n", a.agent, a.vehicle);
+    if (a.agent == "tranexamic_acid" || a.agent == "minoxidil") {
+      s += fmt::format("concentration = \"{:.17g} mg/mL\"\n", a.concentration);
+    }
+    s += fmt::format(
+        "film = \"{:.17g} um\"\nocclusion = {}\ndelay = \"{:.17g} min\"\n"
+        "contact = \"{:.17g} hours\"\nsession = {}\n",
+        a.film * 1e6, a.occluded ? "true" : "false", a.delay / 60.0, a.contact / kHour, a.session);
+  }
   return s;
 }
 

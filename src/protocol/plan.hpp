@@ -65,6 +65,8 @@ struct PlanPatient {
   int sessions_min = 1, sessions_max = 6;
   std::vector<double> intervals;  // s
   double time_step = 6 * kHour;   // s
+  // Topical agents applied with every candidate ([[application]]; healing/column_substances.hpp).
+  std::vector<healing::Application> applications;
 };
 
 /// The schema of a planner patient file (docs/scenario.md, `mnsim catalog keys`).

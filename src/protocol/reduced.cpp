@@ -19,6 +19,7 @@
 #include "devices/device.hpp"
 #include "devices/registry.hpp"
 #include "healing/column.hpp"
+#include "healing/column_substances.hpp"
 #include "healing/options.hpp"
 #include "io/checkpoint.hpp"
 #include "lesions/registry.hpp"
@@ -103,7 +104,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
                               const std::vector<outcomes::ScarGeometry>& scars,
                               const std::vector<double>& times_s, const std::vector<Dose>& doses,
                               const std::vector<double>& outcome_s, std::size_t headline,
-                              double time_step, const RateFactors& rf) {
+                              double time_step, const RateFactors& rf,
+                              const std::vector<healing::Application>& apps = {}) {
   using skin::Layer;
   healing::Params p = m.params;
   p.collagen_synthesis *= rf.collagen_synthesis;
@@ -165,6 +167,35 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   cp.max_dt = time_step / kHour;
   // Each wound resolved on the unit cell around its channel (healing::ColumnProtocol::annuli).
   cp.annuli = kReducedAnnuli;
+  // Topical applications (healing/column_substances.hpp): each session's channels as paths,
+  // PRP's platelets into the column, the solutes' transport after the run.
+  healing::ColumnApplications applied;
+  if (!apps.empty()) {
+    std::vector<healing::AppliedSession> ss;
+    for (std::size_t i = 0; i < cp.doses.size(); ++i) {
+      const healing::SessionDose& d = cp.doses[i];
+      healing::AppliedSession a;
+      a.t = times_s[i];
+      healing::ColumnProtocol one;
+      one.depth = d.depth;
+      one.radius = d.radius;
+      a.geometry.radius_um = healing::epidermal_channel_radius(p, prof, one);
+      a.geometry.density = d.density * 1e-8;  // per cm^2 -> per um^2
+      a.geometry.bled = d.bled && d.density > 0.0;
+      if (d.density > 0.0) {
+        a.closure =
+            *m.channels->get(healing::closure_params(p, m.closure, a.geometry),
+                             a.geometry.radius_um, healing::closure_cell_radius(a.geometry));
+      }
+      a.density = d.density * 1e4;  // per m^2
+      a.radius = d.radius * 1e-6;
+      a.depth = d.density > 0.0 ? d.depth * 1e-6 : 0.0;
+      ss.push_back(std::move(a));
+    }
+    applied = healing::column_applications(p, healing::SubstanceData::defaults(), prof, apps, ss,
+                                           outcome_s.back());
+    cp.additions = applied.additions;
+  }
 
   // The columns under the scar floors (below) that the scars need, known before the run so that
   // they run together with the treated skin's column (healing::run_columns: the same course, so
@@ -202,6 +233,18 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   }
   std::vector<healing::ColumnRun> runs = healing::run_columns(p, profs, protos);
   const healing::ColumnRun run = std::move(runs.front());
+  if (!apps.empty()) {
+    static const int vasc = healing::healing_model().slot("vascular");
+    healing::column_solutes(
+        applied, p, healing::SubstanceData::defaults(), prof, [&](std::size_t l, double t_h) {
+          const double v0 = run.base[l].vascular;
+          return v0 > 0.0 ? std::max(run.value(skin::layer_from_index(static_cast<int>(l)), vasc,
+                                               std::min(t_h, cp.end_time)),
+                                     0.0) /
+                                v0
+                          : 1.0;
+        });
+  }
 
   PatientOutcome o;
   const auto n_sessions = static_cast<double>(times_s.size());
@@ -211,6 +254,21 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   o.deepest = deepest;
   o.bled = false;
   for (const auto& d : cp.doses) o.bled = o.bled || (d.bled && d.density > 0.0);
+  for (std::size_t k = 0; k < apps.size(); ++k) {
+    PatientOutcome::AppliedDose a;
+    a.delivered = healing::delivered_dose(applied, k);
+    bool first = true;
+    for (const auto& ad : applied.doses) {
+      if (ad.film.app != k) continue;
+      a.applied += ad.film.applied;
+      if (!first) continue;
+      first = false;
+      for (const auto& r : ad.records) {
+        if (r.hours == 0.0 || std::fabs(r.hours - 1.0) < 1e-9) a.by_layer = r.by_layer;
+      }
+    }
+    o.applications.push_back(a);
+  }
   {
     static const int s1 = healing::healing_model().slot("collagen1");
     static const int s3 = healing::healing_model().slot("collagen3");
@@ -600,7 +658,8 @@ PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
     if (f == pr.follow_up) headline = at.size();
     at.push_back(times.back() + std::max(f, kHour));
   }
-  return simulate_times(*this, prof, scars, times, doses, at, headline, pr.time_step, rf);
+  return simulate_times(*this, prof, scars, times, doses, at, headline, pr.time_step, rf,
+                        pr.applications);
 }
 
 PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtocol& pr,
@@ -732,6 +791,12 @@ void encode_outcome(io::ByteWriter& w, const PatientOutcome& o) {
     w.i64(t.gb_qual_after);
   }
   w.u64(o.headline);
+  w.u64(o.applications.size());
+  for (const auto& a : o.applications) {
+    w.f64(a.applied);
+    w.f64(a.delivered);
+    for (const double v : a.by_layer) w.f64(v);
+  }
 }
 
 PatientOutcome decode_outcome(io::ByteReader& r) {
@@ -755,6 +820,12 @@ PatientOutcome decode_outcome(io::ByteReader& r) {
     t.gb_qual_after = static_cast<int>(r.i64());
   }
   o.headline = r.u64();
+  o.applications.resize(r.count(r.left() / 56, "applications"));
+  for (auto& a : o.applications) {
+    a.applied = r.f64();
+    a.delivered = r.f64();
+    for (double& v : a.by_layer) v = r.f64();
+  }
   return o;
 }
 

@@ -22,6 +22,7 @@
 #include "healing/channel_closure.hpp"
 #include "healing/params.hpp"
 #include "healing/reepithelialization.hpp"
+#include "healing/substances.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
@@ -73,6 +74,9 @@ struct ReducedProtocol {
   double follow_up = 56 * kDay;  // s after the last session (the headline outcome time)
   std::vector<double> also_at;   // s after the last session: further outcome times
   double time_step = 6 * kHour;  // s, largest reaction step of the column driver
+  // Topical agents applied after the sessions ([[protocol.application]], the scenario's
+  // [[application]] keys; docs/substances.md, "In the reduced model").
+  std::vector<healing::Application> applications;
 
   // Each needle's coagulation zone (RF devices, Device::thermal_zone), given with depth_reached
   // and density by a caller that asked the device already (the planner); nullopt: from the
@@ -182,6 +186,15 @@ struct PatientOutcome {
          reticular_elastin_change = 0.0, dermal_thickness_change = 0.0;  // at follow_up
   std::vector<TimedOutcome> at;  // at every outcome time (ReducedProtocol::outcome_times)
   std::size_t headline = 0;      // index in `at` of the headline time (follow_up)
+  // Per [[protocol.application]] (ReducedProtocol::applications, in order; empty without): the
+  // dose applied and delivered over the course (ug/cm^2 of a solute, ng/cm^2 of PRP's growth
+  // factors; saline 0), and by layer the dose in the tissue 1 h after its first application
+  // (PRP: as it is applied), healing/column_substances.hpp.
+  struct AppliedDose {
+    double applied = 0.0, delivered = 0.0;
+    std::array<double, skin::kLayers> by_layer{};
+  };
+  std::vector<AppliedDose> applications;
 
   /// Makes at[j] the headline: sets `headline` and copies its values into the fields above.
   void use_headline(std::size_t j);

@@ -11,15 +11,9 @@
 
 namespace mnsim {
 
-namespace {
-// Film updates per wet period (the film's concentration is held over each; docs/substances.md).
-constexpr int kFilmUpdates = 24;
-// Records after each application (h), besides the end of the wet period (depth profiles at
-// 0.25, 1 and 4 h and at the end of the wet period).
-constexpr std::array<double, 9> kRecordHours{1.0 / 12.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 24.0, 48.0};
-// Field x volume / area (working units x m) -> per cm^2 (ug/mL -> ug/cm^2, ng/mL -> ng/cm^2).
-constexpr double kPerCm2 = 100.0;
-}  // namespace
+using healing::kFilmUpdates;
+using healing::kPerCm2;
+using healing::kRecordHours;
 
 ApplicationDriver::ApplicationDriver(std::vector<healing::Application> apps,
                                      const healing::SubstanceData& data, const healing::Params& p,
@@ -57,27 +51,18 @@ void ApplicationDriver::attach(healing::Engine& engine) {
 
 std::size_t ApplicationDriver::schedule(healing::Stepper& stepper, const protocol::Course& course) {
   std::size_t added = 0;
-  for (std::size_t k = 0; k < apps_.size(); ++k) {
-    const healing::Application& a = apps_[k];
-    for (const auto& s : course.sessions) {
-      if (a.session != 0 && a.session != s.index + 1) continue;
-      const double t = s.time + a.delay;
-      if (t >= course.end_time) continue;
-      Applied ap;
-      ap.app = k;
-      ap.session = s.index;
-      ap.t = t;
-      ap.wet = healing::wet_time(data_, a);
-      applied_.push_back(ap);
-    }
+  std::vector<double> times;
+  for (const auto& s : course.sessions) times.push_back(s.time);
+  for (const healing::Film& f : healing::schedule_films(apps_, data_, times, course.end_time)) {
+    Applied ap;
+    static_cast<healing::Film&>(ap) = f;
+    applied_.push_back(std::move(ap));
   }
   for (std::size_t i = 0; i < applied_.size(); ++i) {
     const Applied& ap = applied_[i];
     stepper.add_event(ap.t, [this, i](double t, grid::FieldSet& f) { apply(applied_[i], t, f); });
     ++added;
-    const bool solute =
-        apps_[ap.app].agent == "tranexamic_acid" || apps_[ap.app].agent == "minoxidil";
-    if (!solute) continue;
+    if (!healing::is_solute(apps_[ap.app].agent)) continue;
     for (int u = 1; u <= kFilmUpdates; ++u) {
       const double t = ap.t + ap.wet * u / kFilmUpdates;
       if (t < course.end_time) {
@@ -101,14 +86,6 @@ std::size_t ApplicationDriver::schedule(healing::Stepper& stepper, const protoco
     }
   }
   return added;
-}
-
-double ApplicationDriver::open_at(double t) const {
-  const SessionChannels* last = nullptr;
-  for (const auto& c : channels_) {
-    if (c.t <= t) last = &c;
-  }
-  return last ? last->closure.open_at((t - last->t) / kHour) : 0.0;
 }
 
 std::array<double, skin::kLayers> ApplicationDriver::per_area(const grid::FieldSet& fields,
@@ -188,19 +165,17 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
         }
       }
   }
-  SessionChannels sc;
-  sc.session = index;
-  sc.t = t;
   const double n = static_cast<double>(std::max<std::size_t>(1, punctures.size()));
-  sc.geometry =
+  healing::ChannelGeometry geo =
       healing::channel_geometry(profile_, radius_sum / n, depth_sum / n, density_per_cm2 * 1e-8);
-  sc.geometry.bled = fraction_bleeding >= 0.5;
-  sc.lumen_mm3_per_cm2 = lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4;
-  if (sc.geometry.radius_um > 0.0) {
-    sc.closure = healing::close_channels(p_, healing::ClosureParams::defaults(), sc.geometry,
-                                         healing::kChannelHealWindow);
+  geo.bled = fraction_bleeding >= 0.5;
+  healing::ChannelHealing closure;
+  if (geo.radius_um > 0.0) {
+    closure = healing::close_channels(p_, healing::ClosureParams::defaults(), geo,
+                                      healing::kChannelHealWindow);
   }
-  channels_.push_back(std::move(sc));
+  channels_.add(index, t, geo, std::move(closure),
+                lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4);
 }
 
 double ApplicationDriver::open_lumen_volume(const grid::FieldSet& fields, double open,
@@ -223,17 +198,16 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   const healing::Application& app = apps_[a.app];
   const grid::Grid& g = fields.grid();
   const double area = g.dx * g.dx * g.nx * g.ny;
-  const double open = open_at(t);
+  const double open = channels_.open_at(t);
   if (app.agent == "prp") {
     // The film fills the open lumen (as far as its volume goes); its platelets are the healing
     // engine's (growth factors released as from the blood's, blood_growth_factor per platelet
     // volume fraction of whole blood).
     const healing::Agent& prp = data_.agents.at("prp");
-    a.applied = prp.growth_factor * app.film * kPerCm2;
     const std::span<const std::uint8_t> layer_of = engine_->layer_of();
     const float* lumen = fields.view(lumen_).data;
-    const double open_volume = open_lumen_volume(fields, open, 2);  // below the stratum corneum
-    a.fill = open_volume > 0.0 ? std::min(1.0, app.film * area / open_volume) : 0.0;
+    // Below the stratum corneum.
+    healing::pour(a, app, data_, t, open_lumen_volume(fields, open, 2) / area);
     double before = 0.0;
     for (double x : per_area(fields, prp_)) before += x;
     float* P = fields.view(platelets_).data;
@@ -263,15 +237,11 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   if (app.agent == "saline") return;  // the vehicle alone
   const auto it = std::find(solutes_.begin(), solutes_.end(), app.agent);
   const std::size_t s = static_cast<std::size_t>(it - solutes_.begin());
-  a.applied = app.concentration * app.film * 1e5;  // kg/m^3 x m -> ug/cm^2
   a.base = accounted(s);
   // The film drains into the open lumen as far as its volume goes; the rest stays on the skin.
   const std::span<const std::uint8_t> layer_of = engine_->layer_of();
   const float* lumen = fields.view(lumen_).data;
-  const double open_volume = open_lumen_volume(fields, open, 1);
-  const double film_volume = app.film * area;
-  a.fill = open_volume > 0.0 ? std::min(1.0, film_volume / open_volume) : 0.0;
-  const double drained_share = film_volume > 0.0 ? a.fill * open_volume / film_volume : 0.0;
+  healing::pour(a, app, data_, t, open_lumen_volume(fields, open, 1) / area);
   double lumen_before = 0.0;
   for (double x : per_area(fields, lumen_agent_[s])) lumen_before += x;
   float* liquid = fields.view(liquid_[s]).data;
@@ -284,8 +254,6 @@ void ApplicationDriver::apply(Applied& a, double t, grid::FieldSet& fields) {
   }
   for (double x : per_area(fields, lumen_agent_[s])) a.drained += x;
   a.drained -= lumen_before;
-  a.on_skin = a.applied * (1.0 - drained_share);
-  a.last = t;
   drive_->vehicle[s] = a.on_skin > 0.0 ? c0 : 0.0;
 }
 
@@ -302,15 +270,7 @@ void ApplicationDriver::update(double t) {
     double c = 0.0;
     for (Applied& a : applied_) {
       const healing::Application& app = apps_[a.app];
-      if (app.agent != solutes_[s] || t < a.t || a.last >= a.t + a.wet) continue;
-      // The stratum-corneum route over the last interval took kp C_film per area (ug/mL x um =
-      // 1e-4 ug/cm^2); the film on the skin loses it (its volume held while wet).
-      const double until = std::min(t, a.t + a.wet);
-      const double c_film = drive_->vehicle[s];
-      a.skin_route += kp_[s] * c_film * (until - a.last) / kHour * 1e-4;
-      a.last = until;
-      const double left = a.on_skin > 0.0 ? std::max(0.0, 1.0 - a.skin_route / a.on_skin) : 0.0;
-      if (until < a.t + a.wet) c = app.concentration * 1e3 * left;
+      if (app.agent == solutes_[s]) healing::advance_film(a, app, kp_[s], drive_->vehicle[s], t, c);
     }
     drive_->vehicle[s] = c;
   }
@@ -352,25 +312,78 @@ void ApplicationDriver::record(Applied& a, double t, bool profile) {
   a.records.push_back(std::move(r));
 }
 
+nlohmann::json ApplicationDriver::state() const {
+  nlohmann::json films = nlohmann::json::array();
+  for (const auto& a : applied_) {
+    nlohmann::json records = nlohmann::json::array();
+    for (const auto& r : a.records) {
+      records.push_back(
+          {r.hours, r.entered, r.tissue, r.cleared, r.lumen, r.skin_route, r.by_layer, r.profile});
+    }
+    films.push_back(
+        {{"film", {a.applied, a.base, a.fill, a.drained, a.on_skin, a.skin_route, a.last}},
+         {"records", records}});
+  }
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : channels_.entries()) {
+    channels.push_back({c.session, c.t, c.geometry.radius_um, c.geometry.density, c.geometry.bled,
+                        c.lumen_mm3_per_cm2});
+  }
+  std::vector<double> vehicle(std::begin(drive_->vehicle), std::end(drive_->vehicle));
+  return {{"films", films}, {"channels", channels}, {"vehicle", vehicle}};
+}
+
+void ApplicationDriver::restore(const nlohmann::json& j) {
+  const auto& films = j.at("films");
+  if (films.size() != applied_.size()) throw std::runtime_error("another schedule");
+  for (std::size_t i = 0; i < applied_.size(); ++i) {
+    Applied& a = applied_[i];
+    const auto& f = films[i].at("film");
+    a.applied = f.at(0);
+    a.base = f.at(1);
+    a.fill = f.at(2);
+    a.drained = f.at(3);
+    a.on_skin = f.at(4);
+    a.skin_route = f.at(5);
+    a.last = f.at(6);
+    a.records.clear();
+    for (const auto& r : films[i].at("records")) {
+      Record x;
+      x.hours = r.at(0);
+      x.entered = r.at(1);
+      x.tissue = r.at(2);
+      x.cleared = r.at(3);
+      x.lumen = r.at(4);
+      x.skin_route = r.at(5);
+      x.by_layer = r.at(6).get<std::array<double, skin::kLayers>>();
+      x.profile = r.at(7).get<std::vector<double>>();
+      a.records.push_back(std::move(x));
+    }
+  }
+  channels_ = {};
+  for (const auto& c : j.at("channels")) {
+    healing::ChannelGeometry geo;
+    geo.radius_um = c.at(2);
+    geo.density = c.at(3);
+    geo.bled = c.at(4);
+    healing::ChannelHealing closure;
+    if (geo.radius_um > 0.0) {
+      closure = healing::close_channels(p_, healing::ClosureParams::defaults(), geo,
+                                        healing::kChannelHealWindow);
+    }
+    channels_.add(c.at(0).get<int>(), c.at(1).get<double>(), geo, std::move(closure),
+                  c.at(5).get<double>());
+  }
+  const auto v = j.at("vehicle").get<std::vector<double>>();
+  for (std::size_t s = 0; s < v.size() && s < healing::SubstanceDrive::kMaxAgents; ++s) {
+    drive_->vehicle[s] = v[s];
+  }
+}
+
 nlohmann::json ApplicationDriver::summary() const {
   nlohmann::json j;
   if (apps_.empty()) return j;
-  nlohmann::json channels = nlohmann::json::array();
-  for (const auto& c : channels_) {
-    nlohmann::json course = nlohmann::json::array();
-    for (const double h : {0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 36.0, 48.0, 72.0, 96.0}) {
-      course.push_back({{"hours", h}, {"open_fraction", c.closure.open_at(h)}});
-    }
-    channels.push_back(
-        {{"session", c.session + 1},
-         {"mouth_radius_um", c.geometry.radius_um},
-         {"density_per_cm2", c.geometry.density * 1e8},
-         {"clot_plugged", c.geometry.bled},
-         {"lumen_mm3_per_cm2", c.lumen_mm3_per_cm2},
-         {"closure_hours",
-          c.closure.closure_time >= 0.0 ? nlohmann::json(c.closure.closure_time) : nullptr},
-         {"course", course}});
-  }
+  const nlohmann::json channels = channels_.summary();
   const grid::Grid& g = engine_->grid();
   nlohmann::json depth = nlohmann::json::array();
   for (int k = 0; k < g.nz; ++k) depth.push_back(g.zc(k) * 1e6);
@@ -425,7 +438,7 @@ nlohmann::json ApplicationDriver::summary() const {
 
 std::vector<report::OutcomeRow> ApplicationDriver::report_rows() const {
   std::vector<report::OutcomeRow> rows;
-  for (const auto& c : channels_) {
+  for (const auto& c : channels_.entries()) {
     rows.push_back({fmt::format("Channels of session {} open at 24 h", c.session + 1), "",
                     fmt::format("{:.0f} %", 100.0 * c.closure.open_at(24.0)),
                     c.closure.closure_time >= 0.0

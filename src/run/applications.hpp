@@ -16,6 +16,7 @@
 #include "devices/puncture.hpp"
 #include "healing/channel_closure.hpp"
 #include "healing/engine.hpp"
+#include "healing/film.hpp"
 #include "healing/substances.hpp"
 #include "protocol/course.hpp"
 #include "report/report.hpp"
@@ -40,6 +41,12 @@ class ApplicationDriver {
   /// After a session's punctures are deposited: the lumen they opened and their closure.
   void session(int index, double t, const devices::Punctures& punctures, double density_per_cm2,
                double fraction_bleeding, grid::FieldSet& fields);
+  /// What a checkpoint keeps (run/checkpoint.hpp): every film, its records and the channels
+  /// (their closure is computed again from their geometry). JSON numbers round-trip exactly.
+  nlohmann::json state() const;
+  /// Restores state() on a driver scheduled on the same course (throws std::exception when it
+  /// does not fit).
+  void restore(const nlohmann::json& j);
   /// summary.json "substances".
   nlohmann::json summary() const;
   /// The report's rows: each application's delivered dose, and each session's channel closure.
@@ -54,33 +61,15 @@ class ApplicationDriver {
     std::array<double, skin::kLayers> by_layer{};       // ug/cm^2 in each layer
     std::vector<double> profile;                        // ug/mL per z plane (empty: not kept)
   };
-  struct Applied {
-    std::size_t app = 0;      // index into apps_
-    int session = 0;          // 0-based
-    double t = 0.0;           // s, applied
-    double wet = 0.0;         // s on the skin, wet
-    double applied = 0.0;     // ug/cm^2 (ng/cm^2 growth factors for prp)
-    double base = 0.0;        // ug/cm^2 of the agent in tissue, lumen and cleared before it
-    double fill = 0.0;        // share of the open lumen the film fills
-    double drained = 0.0;     // ug/cm^2 of the agent that drained into the open lumen
-    double on_skin = 0.0;     // ug/cm^2 left on the skin as a film
-    double skin_route = 0.0;  // ug/cm^2 taken up through the stratum corneum so far
-    double last = 0.0;        // s, the film's last update
+  // The film's course (healing/film.hpp, shared with the reduced model) and its records.
+  struct Applied : healing::Film {
     std::vector<Record> records;
-  };
-  struct SessionChannels {
-    int session = 0;
-    double t = 0.0;
-    healing::ChannelGeometry geometry;
-    healing::ChannelHealing closure;
-    double lumen_mm3_per_cm2 = 0.0;
   };
   void apply(Applied& a, double t, grid::FieldSet& fields);
   void update(double t);
   /// Agent s in tissue + lumen + cleared, ug/cm^2.
   double accounted(std::size_t s) const;
   void record(Applied& a, double t, bool profile);
-  double open_at(double t) const;
   /// Sum over the grid of field f x cell volume, per layer, in per-area units (x / cm^2).
   std::array<double, skin::kLayers> per_area(const grid::FieldSet& fields, int f) const;
   /// Volume (m^3) of the open channel lumen (`open` of it) in the voxels of layer index
@@ -98,7 +87,7 @@ class ApplicationDriver {
   std::vector<int> conc_, lumen_agent_, liquid_, entered_, cleared_;  // per solute
   std::vector<double> kp_;                                            // um/h per solute
   std::vector<Applied> applied_;
-  std::vector<SessionChannels> channels_;
+  healing::ChannelBook channels_;
 };
 
 }  // namespace mnsim

@@ -61,6 +61,7 @@ io::CheckpointFile encode_run_state(const RunState& s,
   w.str(s.first_stats_json);
   w.str(s.session_log_json);
   w.str(s.punctures_csv);
+  w.str(s.applications_json);
   c.sections.emplace_back("log", w.take());
   w.u64(s.timeseries.size());
   for (const auto& r : s.timeseries) {
@@ -141,6 +142,7 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
     s.first_stats_json = r.str(kMaxText);
     s.session_log_json = r.str(kMaxText);
     s.punctures_csv = r.str(kMaxText);
+    s.applications_json = r.str(kMaxText);
     r.expect_end();
   }
   {

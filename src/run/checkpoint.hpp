@@ -4,7 +4,9 @@
 //                                step and statistics, how many scheduled events have run, every
 //                                healing field (padded buffers, ghost layers included), the time
 //                                series rows and scar samples, the session log, the punctures
-//                                CSV so far, the list of snapshots taken and the wall time.
+//                                CSV so far, the applications' films, records and channels
+//                                (ApplicationDriver::state), the list of snapshots taken and
+//                                the wall time.
 // OUT/checkpoint/snapshot-NNNNNN.ckpt   one field snapshot each (kind "snapshot"), written when
 //                                it is taken; fields.h5 is assembled from them at the end.
 // Both are io/checkpoint.hpp containers keyed by run_checkpoint_key(), so a checkpoint of another
@@ -39,6 +41,8 @@ struct RunState {
   std::uint64_t puncture_total = 0;
   std::string first_stats_json = "null";
   std::string session_log_json = "[]";
+  /// The topical applications' films, records and channels (ApplicationDriver::state), JSON.
+  std::string applications_json = "null";
   std::string punctures_csv;
   std::vector<io::TimeSeries::Row> timeseries;
   /// One scar at one sample time (scars.csv; run/assess.hpp ScarNow).

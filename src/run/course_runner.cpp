@@ -134,6 +134,9 @@ void CourseRunner::schedule() {
 }
 
 void CourseRunner::save() {
+  if (in_.applications && !in_.applications->empty()) {
+    rec_.applications_state = in_.applications->state();
+  }
   save_run_state(ck_.out, ck_.key, engine_, rec_,
                  events_total_ - engine_.stepper().pending_events(), ck_.started, ck_.wall());
   last_checkpoint_ = std::chrono::steady_clock::now();
@@ -141,6 +144,14 @@ void CourseRunner::save() {
 
 void CourseRunner::restore(const RunState& r) {
   restore_run_state(ck_.out, ck_.key, r, in_.course, engine_, rec_);
+  if (in_.applications && !in_.applications->empty()) {
+    try {
+      in_.applications->restore(rec_.applications_state);
+    } catch (const std::exception&) {
+      checkpoint_mismatch(run_checkpoint_path(ck_.out),
+                          "holds no readable state of the [[application]]s");
+    }
+  }
   // The first session's punctures feed the report's density map: drawn again (same seed).
   if (!rec_.first_stats.is_null() && !in_.course.sessions.empty()) {
     rec_.first_punctures = device_stage(in_.course.sessions[0].index).punctures;

@@ -43,6 +43,8 @@ struct RunRecord {
   std::vector<SessionRecord> sessions;
   /// The device stage's statistics of session 1 (devices::puncture_stats); null before it.
   nlohmann::json first_stats;
+  /// The applications' state (ApplicationDriver::state) at the last checkpoint; null: none.
+  nlohmann::json applications_state;
   /// Session 1's punctures (the report's density map; drawn again on resume, same seed).
   devices::Punctures first_punctures;
   double bleeding_sum = 0.0;  // punctures that bled, over all sessions

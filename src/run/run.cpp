@@ -153,12 +153,6 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
   ApplicationDriver applications(
       healing::read_applications(scenario, static_cast<int>(course.sessions.size())),
       healing::SubstanceData::defaults(), params.p, tissue.patch.profile());
-  if (!applications.empty() && resumed) {
-    throw InputError(scenario.loc_of("application"), "application",
-                     "--resume is not available for a scenario with [[application]] (the film "
-                     "on the skin is not in the checkpoint)",
-                     "the run again without --resume");
-  }
   const healing::Model model = applications.model(tissue.grid().dx);
   healing::Engine engine(tissue, params.p, specs.engine, model);
   applications.attach(engine);

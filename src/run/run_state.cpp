@@ -96,6 +96,7 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.puncture_total = rec.puncture_total;
   s.first_stats_json = rec.first_stats.dump();
   s.session_log_json = sessions_json(rec.sessions).dump();
+  s.applications_json = rec.applications_state.dump();
   s.punctures_csv = rec.punctures_csv;
   s.timeseries = rec.ts.rows();
   s.scars = rec.scars;
@@ -156,6 +157,7 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
     for (const auto& j : nlohmann::json::parse(r.session_log_json)) {
       rec.sessions.push_back(session_from_json(j));
     }
+    rec.applications_state = nlohmann::json::parse(r.applications_json);
   } catch (const nlohmann::json::exception&) {
     checkpoint_mismatch(ck_file, "holds an unreadable session log");
   }

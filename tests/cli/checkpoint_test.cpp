@@ -34,7 +34,9 @@ namespace {
 
 // Two pen sessions three weeks apart on a 3 mm x 3 mm patch with a boxcar and an icepick scar,
 // 150 um voxels, followed for four months (about 2 s in release): the scars' matrix is degraded
-// and their deficit filled over the course, all of it state the checkpoint must carry. Snapshots
+// and their deficit filled over the course, all of it state the checkpoint must carry; tranexamic
+// acid and PRP after each session (the films on the skin, their records and the channels are
+// state too: a kill in the hours after a session lands while the film is wet). Snapshots
 // before and after each session, every four weeks and at the end: 9.
 const char* kScenario =
     "title = \"kill and resume\"\nseed = 11\n"
@@ -47,6 +49,9 @@ const char* kScenario =
     "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.5 mm\"\n"
     "[technique]\npasses = 2\n"
     "[course]\nsessions = 2\ninterval = \"3 weeks\"\nfollow_up = \"4 months\"\n"
+    "[[application]]\nagent = \"tranexamic_acid\"\nconcentration = \"50 mg/mL\"\n"
+    "contact = \"12 hours\"\n"
+    "[[application]]\nagent = \"prp\"\nvehicle = \"plasma\"\ndelay = \"30 min\"\n"
     "[output]\nsnapshot_every = \"4 weeks\"\n";
 constexpr int kSnapshots = 9;
 
