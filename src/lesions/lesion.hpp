@@ -49,6 +49,8 @@ class Lesion {
   virtual bool covers(double x, double y) const { return depression(x, y) > 0.0; }
   /// Whether (x, y) lies in a tethering band.
   virtual bool tethered(double /*x*/, double /*y*/) const { return false; }
+  /// The width across the axis of a linear lesion, m (0: not linear; the footprint gives it).
+  virtual double width_across() const { return 0.0; }
 
   const Effects& effects() const { return effects_; }
 
@@ -135,6 +137,7 @@ class Linear final : public Lesion {
   double volume() const override;
   double max_depth() const override { return d_; }
   Box bounds() const override;
+  double width_across() const override { return w_; }
 
  private:
   Profile profile_;

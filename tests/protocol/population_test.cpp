@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <string>
 
@@ -87,9 +89,9 @@ TEST(Population, VaricellaScarsAreBoxcarLikeWithTheirOwnCountAndGeometry) {
 }
 
 TEST(Population, SurgicalScarsAreLinearTroughsThatGoodmanBaronGrades) {
-  const CohortSpec c =
-      cohort("mnsim_pop_surg.toml", with("min_baseline_grade = 1\n[population.cause]\n"
-                                         "surgical = 1\n"));
+  const CohortSpec c = cohort("mnsim_pop_surg.toml",
+                              "[population]\nmin_baseline_grade = 1\n[population.cause]\n"
+                              "surgical = 1\n");
   const Range r = range_of("linear_scar");
   for (std::uint64_t i = 0; i < 50; ++i) {
     const VirtualPatient p = draw_patient(M(), c, i);
@@ -221,6 +223,9 @@ TEST(Population, PhotoageingReachesTheHealingModelThroughTheBaselineDermis) {
   EXPECT_GT(b.papillary_collagen_change, 0.0);
   EXPECT_GT(std::abs(b.papillary_collagen_change / a.papillary_collagen_change - 1.0), 0.01)
       << a.papillary_collagen_change << " vs " << b.papillary_collagen_change;
+  std::printf("papillary collagen change: Glogau none %.4f, IV %.4f; reticular %.4f, %.4f\n",
+              a.papillary_collagen_change, b.papillary_collagen_change,
+              a.reticular_collagen_change, b.reticular_collagen_change);
 }
 
 void expect_error(const std::string& name, const std::string& text, const std::string& line_col,
