@@ -191,7 +191,8 @@ LesionKind linear_scar_kind() {
   // A depressed surgical or traumatic scar: the raised-cosine trough of striae, but an atrophic
   // scar that Goodman & Baron grading counts (as atrophy of its width across and its depth).
   LesionKind k = linear_kind<Linear::Profile::LinearScar>(
-      "linear_scar", "depressed linear scar after surgery or trauma: a raised cosine across a band");
+      "linear_scar",
+      "depressed linear scar after surgery or trauma: a raised cosine across a band");
   k.grading = GradingClass::Atrophic;
   return k;
 }

@@ -286,13 +286,13 @@ const schema::Key& cohort_schema() {
     }
     std::vector<Key> causes;
     for (const auto& n : lesions::scar_cause_names()) {
-      causes.push_back(number(
-          n, "0",
-          n == lesions::kAcneCause
-              ? std::string("share of patients with acne scars ([population.scars])")
-              : fmt::format("share of patients with {} scars ({})", n,
-                            lesions::default_scar_causes().find(n)->description),
-          0.0, 1.0));
+      causes.push_back(
+          number(n, "0",
+                 n == lesions::kAcneCause
+                     ? std::string("share of patients with acne scars ([population.scars])")
+                     : fmt::format("share of patients with {} scars ({})", n,
+                                   lesions::default_scar_causes().find(n)->description),
+                 0.0, 1.0));
     }
     std::vector<Key> glogau;
     for (int i = 1; i <= skin::kGlogauTypes; ++i) {
@@ -875,8 +875,7 @@ void finish_cohort(const ReducedModel& m, const CohortSpec& c, CohortResult& res
   for (std::size_t k = 0; k < res.arms.size(); ++k) {
     for (auto& r : res.arms[k].rows) {
       const PatientSpec& ps = r.patient.spec;
-      r.past_dermis = skin::past_dermis(
-          r.outcome.deepest, patient_profile(*m.atlas, ps));
+      r.past_dermis = skin::past_dermis(r.outcome.deepest, patient_profile(*m.atlas, ps));
     }
     summarize_arm(m, res.arms[k], c.arms[k].protocol);
   }

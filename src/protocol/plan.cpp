@@ -231,8 +231,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
-  const skin::SkinProfile prof =
-      patient_profile(*m.atlas, p.spec);
+  const skin::SkinProfile prof = patient_profile(*m.atlas, p.spec);
   plan.dermis_bottom = prof.top_of(skin::Layer::Hypodermis);
   const double pih_cap = p.pih_cap >= 0
                              ? p.pih_cap
@@ -462,8 +461,7 @@ PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const Red
                           const StopToken* stop) {
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
-  const skin::SkinProfile prof =
-      patient_profile(*m.atlas, p.spec);
+  const skin::SkinProfile prof = patient_profile(*m.atlas, p.spec);
   pih_cap = p.pih_cap >= 0 ? p.pih_cap
                            : m.outcome.pih_cap[static_cast<std::size_t>(p.spec.fitzpatrick - 1)];
   erythema_cap = p.erythema_cap >= 0 ? p.erythema_cap : m.outcome.erythema_cap;

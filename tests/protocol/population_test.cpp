@@ -3,10 +3,10 @@
 // dermis of each Glogau type, determinism, the default unchanged, bad input at file:line:col.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -104,9 +104,9 @@ TEST(Population, SurgicalScarsAreLinearTroughsThatGoodmanBaronGrades) {
 }
 
 TEST(Population, CauseSharesSplitThePatients) {
-  const CohortSpec c = cohort("mnsim_pop_mix.toml",
-                              with("[population.cause]\nacne = 0.5\nvaricella = 0.3\n"
-                                   "surgical = 0.2\n"));
+  const CohortSpec c =
+      cohort("mnsim_pop_mix.toml", with("[population.cause]\nacne = 0.5\nvaricella = 0.3\n"
+                                        "surgical = 0.2\n"));
   std::map<std::string, int> count;
   std::map<std::string, std::map<std::string, int>> kinds;
   const std::size_t n = 400;
@@ -133,8 +133,9 @@ TEST(Population, CauseSharesSplitThePatients) {
 }
 
 TEST(Population, DrawsAreFixedBySeed) {
-  const std::string text = with("[population.cause]\nacne = 0.6\nvaricella = 0.4\n"
-                                "[population.glogau]\ntype_2 = 1\ntype_4 = 1\n");
+  const std::string text = with(
+      "[population.cause]\nacne = 0.6\nvaricella = 0.4\n"
+      "[population.glogau]\ntype_2 = 1\ntype_4 = 1\n");
   const CohortSpec a = cohort("mnsim_pop_seed.toml", text);
   CohortSpec b = a;
   b.seed = a.seed + 1;
@@ -159,8 +160,8 @@ TEST(Population, WithoutCauseOrGlogauTheDrawsAreTheAcneMixAsBefore) {
   // Empty [population.cause] and all-zero [population.glogau] tables draw nothing: the same
   // patients as a file without them, every one of cause acne without photoageing.
   const CohortSpec a = cohort("mnsim_pop_plain.toml", kAcne);
-  const CohortSpec b = cohort("mnsim_pop_zero.toml",
-                              with("[population.cause]\n[population.glogau]\ntype_3 = 0\n"));
+  const CohortSpec b =
+      cohort("mnsim_pop_zero.toml", with("[population.cause]\n[population.glogau]\ntype_3 = 0\n"));
   EXPECT_TRUE(a.population.cause_shares.empty());
   EXPECT_TRUE(b.population.cause_shares.empty());
   for (std::uint64_t i = 0; i < 30; ++i) {
@@ -192,10 +193,10 @@ TEST(Population, GlogauSetsTheDermisAndTheWrinklesAtRest) {
   }
   EXPECT_EQ(p4.thickness, p0.thickness);
   // Types I and II: no wrinkles at rest; III and IV: the population's wrinkles.
-  const CohortSpec mild = cohort("mnsim_pop_g12.toml",
-                                 with("[population.glogau]\ntype_1 = 1\ntype_2 = 1\n"));
-  const CohortSpec severe = cohort("mnsim_pop_g34.toml",
-                                   with("[population.glogau]\ntype_3 = 1\ntype_4 = 1\n"));
+  const CohortSpec mild =
+      cohort("mnsim_pop_g12.toml", with("[population.glogau]\ntype_1 = 1\ntype_2 = 1\n"));
+  const CohortSpec severe =
+      cohort("mnsim_pop_g34.toml", with("[population.glogau]\ntype_3 = 1\ntype_4 = 1\n"));
   int wrinkles_mild = 0, wrinkles_severe = 0;
   for (std::uint64_t i = 0; i < 40; ++i) {
     const VirtualPatient a = draw_patient(M(), mild, i), b = draw_patient(M(), severe, i);
@@ -224,8 +225,8 @@ TEST(Population, PhotoageingReachesTheHealingModelThroughTheBaselineDermis) {
   EXPECT_GT(std::abs(b.papillary_collagen_change / a.papillary_collagen_change - 1.0), 0.01)
       << a.papillary_collagen_change << " vs " << b.papillary_collagen_change;
   std::printf("papillary collagen change: Glogau none %.4f, IV %.4f; reticular %.4f, %.4f\n",
-              a.papillary_collagen_change, b.papillary_collagen_change,
-              a.reticular_collagen_change, b.reticular_collagen_change);
+              a.papillary_collagen_change, b.papillary_collagen_change, a.reticular_collagen_change,
+              b.reticular_collagen_change);
 }
 
 void expect_error(const std::string& name, const std::string& text, const std::string& line_col,
@@ -242,20 +243,19 @@ void expect_error(const std::string& name, const std::string& text, const std::s
 
 TEST(Population, BadCausesAndGlogauAreOneLineErrorsAtTheKey) {
   // kAcne has 8 lines; the cause table starts on line 9.
-  expect_error("mnsim_pop_bad_sum.toml",
-               with("[population.cause]\nacne = 0.5\nvaricella = 0.4\n"), "10:",
-               "population.cause.acne");
-  expect_error("mnsim_pop_bad_name.toml", with("[population.cause]\nsmallpox = 1\n"), "10:",
-               "smallpox");
-  expect_error("mnsim_pop_bad_share.toml", with("[population.cause]\nvaricella = 1.5\n"), "10:",
-               "population.cause.varicella");
+  expect_error("mnsim_pop_bad_sum.toml", with("[population.cause]\nacne = 0.5\nvaricella = 0.4\n"),
+               "10:", "population.cause.acne");
+  expect_error("mnsim_pop_bad_name.toml", with("[population.cause]\nsmallpox = 1\n"),
+               "10:", "smallpox");
+  expect_error("mnsim_pop_bad_share.toml", with("[population.cause]\nvaricella = 1.5\n"),
+               "10:", "population.cause.varicella");
   expect_error("mnsim_pop_no_acne_scars.toml",
-               "[population]\n[population.cause]\nacne = 0.5\nsurgical = 0.5\n", "3:",
-               "population.cause.acne");
-  expect_error("mnsim_pop_bad_glogau.toml", with("[population.glogau]\ntype_5 = 1\n"), "10:",
-               "type_5");
-  expect_error("mnsim_pop_bad_glogau_w.toml", with("[population.glogau]\ntype_2 = -1\n"), "10:",
-               "population.glogau.type_2");
+               "[population]\n[population.cause]\nacne = 0.5\nsurgical = 0.5\n",
+               "3:", "population.cause.acne");
+  expect_error("mnsim_pop_bad_glogau.toml", with("[population.glogau]\ntype_5 = 1\n"),
+               "10:", "type_5");
+  expect_error("mnsim_pop_bad_glogau_w.toml", with("[population.glogau]\ntype_2 = -1\n"),
+               "10:", "population.glogau.type_2");
 }
 
 TEST(Population, ScenarioPatientTakesTheGlogauType) {
