@@ -1292,6 +1292,7 @@ void encode_patient(io::ByteWriter& w, const VirtualPatient& v) {
   w.u8(static_cast<std::uint8_t>(s.sex));
   w.i64(s.fitzpatrick);
   w.i64(s.glogau);
+  w.i64(v.cause);
   w.u64(s.scars.size());
   for (const auto& g : s.scars) {
     w.str(g.kind);
@@ -1314,6 +1315,7 @@ VirtualPatient decode_patient(io::ByteReader& r) {
   s.sex = static_cast<skin::Sex>(r.u8());
   s.fitzpatrick = static_cast<int>(r.i64());
   s.glogau = static_cast<int>(r.i64());
+  v.cause = static_cast<int>(r.i64());
   const std::uint64_t scars = r.count(r.left() / 100, "scar count");
   for (std::uint64_t k = 0; k < scars; ++k) {
     outcomes::ScarGeometry g;
