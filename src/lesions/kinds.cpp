@@ -147,9 +147,11 @@ LesionKind boxcar_kind() {
                                         "wall angle from the vertical (default: middle of the "
                                         "data/lesions.toml range)",
                                         0.0, 88.2 * kDeg)});
-  k.data_keys = {"boxcar_shallow", "boxcar_deep"};
+  // Post-varicella scars are boxcar-like ("similar to varicella scars", Jacob 2001): a class of
+  // this kind with its own ranges (data/lesions.toml [varicella]).
+  k.data_keys = {"boxcar_shallow", "boxcar_deep", "varicella"};
   k.data_fields.wall_angle = true;
-  k.inventory_classes = {"boxcar_shallow", "boxcar_deep"};
+  k.inventory_classes = {"boxcar_shallow", "boxcar_deep", "varicella"};
   k.make = boxcar_make;
   k.draw = boxcar_draw;
   k.shape = boxcar_shape;
@@ -183,6 +185,16 @@ LesionKind striae_kind() {
 
 LesionKind wrinkle_kind() {
   return linear_kind<Linear::Profile::Wrinkle>("wrinkle", "fine wrinkle: a V across a band");
+}
+
+LesionKind linear_scar_kind() {
+  // A depressed surgical or traumatic scar: the raised-cosine trough of striae, but an atrophic
+  // scar that Goodman & Baron grading counts (as atrophy of its width across and its depth).
+  LesionKind k = linear_kind<Linear::Profile::LinearScar>(
+      "linear_scar",
+      "depressed linear scar after surgery or trauma: a raised cosine across a band");
+  k.grading = GradingClass::Atrophic;
+  return k;
 }
 
 LesionKind measured_kind() {

@@ -49,6 +49,8 @@ class Lesion {
   virtual bool covers(double x, double y) const { return depression(x, y) > 0.0; }
   /// Whether (x, y) lies in a tethering band.
   virtual bool tethered(double /*x*/, double /*y*/) const { return false; }
+  /// The width across the axis of a linear lesion, m (0: not linear; the footprint gives it).
+  virtual double width_across() const { return 0.0; }
 
   const Effects& effects() const { return effects_; }
 
@@ -113,19 +115,29 @@ class Rolling final : public Lesion {
 /// Linear lesions: centre (x, y), length L along direction `angle` (rad from +x), width W across.
 /// Striae: raised cosine across, d (1 + cos(2 pi u / W)) / 2, uniform along; volume L W d / 2.
 /// Wrinkle: V across, d (1 - 2|u| / W); volume L W d / 2.
+/// Linear scar (surgical or traumatic): the raised cosine of striae.
 class Linear final : public Lesion {
  public:
-  enum class Profile { Striae, Wrinkle };
+  enum class Profile { Striae, Wrinkle, LinearScar };
   Linear(Profile p, double x, double y, double length, double width, double depth, double angle,
          Effects e);
   std::string_view kind() const override {
-    return profile_ == Profile::Striae ? "striae" : "wrinkle";
+    switch (profile_) {
+      case Profile::Striae:
+        return "striae";
+      case Profile::Wrinkle:
+        return "wrinkle";
+      case Profile::LinearScar:
+        break;
+    }
+    return "linear_scar";
   }
   std::string describe() const override;
   double depression(double x, double y) const override;
   double volume() const override;
   double max_depth() const override { return d_; }
   Box bounds() const override;
+  double width_across() const override { return w_; }
 
  private:
   Profile profile_;

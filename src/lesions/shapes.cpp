@@ -120,7 +120,7 @@ double Linear::depression(double x, double y) const {
   const double v = dx * c_ + dy * s_;   // along
   const double u = -dx * s_ + dy * c_;  // across
   if (std::abs(v) >= 0.5 * len_ || std::abs(u) >= 0.5 * w_) return 0.0;
-  if (profile_ == Profile::Striae) return 0.5 * d_ * (1.0 + std::cos(2.0 * kPi * u / w_));
+  if (profile_ != Profile::Wrinkle) return 0.5 * d_ * (1.0 + std::cos(2.0 * kPi * u / w_));
   return d_ * (1.0 - 2.0 * std::abs(u) / w_);
 }
 

@@ -89,7 +89,11 @@ ScarGeometry scar_outline(const lesions::Lesion& l) {
   const auto b = l.bounds();
   const double bx = b.x1 - b.x0, by = b.y1 - b.y0;
   const lesions::LesionKind& kind = lesions::lesion_kind(s.kind);
-  s.width = kind.width == lesions::WidthRule::Across ? std::min(bx, by) : std::max(bx, by);
+  // Across a linear lesion: its own width (the footprint's smaller side is that only when the
+  // axis lies along x or y).
+  s.width = kind.width != lesions::WidthRule::Across ? std::max(bx, by)
+            : l.width_across() > 0.0                 ? l.width_across()
+                                                     : std::min(bx, by);
   // The lesion's own band (a scenario's `tether = false` has none), found at its centre.
   s.tethered = kind.can_tether && l.tethered(0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1));
   s.volume = l.volume();

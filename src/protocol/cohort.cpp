@@ -2,6 +2,7 @@
 #include "skin/profile.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
 #include "io/toml_file.hpp"
+#include "lesions/causes.hpp"
 #include "lesions/lesion.hpp"
 #include "lesions/lesion_data.hpp"
 #include "lesions/registry.hpp"
@@ -76,16 +78,17 @@ long long poisson(Rng& r, double mean) {
   return k;
 }
 
-template <std::size_t N>
-int categorical(Rng& r, const std::array<double, N>& w) {
+template <class Weights>
+int categorical(Rng& r, const Weights& w) {
   double sum = 0;
   for (double x : w) sum += x;
   double u = r.uniform() * sum;
-  for (std::size_t i = 0; i < N; ++i) {
+  const std::size_t n = w.size();
+  for (std::size_t i = 0; i < n; ++i) {
     if (u < w[i]) return static_cast<int>(i);
     u -= w[i];
   }
-  for (std::size_t i = N; i-- > 0;) {
+  for (std::size_t i = n; i-- > 0;) {
     if (w[i] > 0) return static_cast<int>(i);
   }
   return 0;
@@ -287,6 +290,22 @@ const schema::Key& cohort_schema() {
       scars.push_back(
           number(c, "0", fmt::format("mean number (Poisson) of {} scars", c), 0.0, 1000.0));
     }
+    std::vector<Key> causes;
+    for (const auto& n : lesions::scar_cause_names()) {
+      causes.push_back(
+          number(n, "0",
+                 n == lesions::kAcneCause
+                     ? std::string("share of patients with acne scars ([population.scars])")
+                     : fmt::format("share of patients with {} scars ({})", n,
+                                   lesions::default_scar_causes().find(n)->description),
+                 0.0, 1.0));
+    }
+    std::vector<Key> glogau;
+    for (int i = 1; i <= skin::kGlogauTypes; ++i) {
+      glogau.push_back(number(fmt::format("type_{}", i), "0",
+                              fmt::format("relative weight of Glogau type {} (all 0: none)", i),
+                              0.0, 1e6));
+    }
     Key root = table("", "a virtual cohort", {}, true);
     root.children = {
         string("title", "", "Title of the cohort."),
@@ -315,7 +334,22 @@ const schema::Key& cohort_schema() {
                             {mirror_key("patient.site", "site", "", "atlas site").must(),
                              number("weight", "1", "relative weight", 0.0, 1e6)},
                             100),
-                table("scars", "Scar inventory: mean count per class.", scars),
+                table("scars",
+                      "Scar inventory: mean count per class (with [population.cause]: of the "
+                      "patients whose scars are from acne).",
+                      scars),
+                table("cause",
+                      "Shares of the patients by the cause of their scars (summing to 1; none "
+                      "given: every patient's scars are [population.scars]). Acne: "
+                      "[population.scars]; other causes: their number and classes in "
+                      "data/causes.toml (docs/cohort.md, \"Scar causes\").",
+                      causes),
+                table("glogau",
+                      "Relative weights of the Glogau photoageing types (all 0: no photoageing "
+                      "baseline). A patient's type sets the dermal collagen I and III and elastin "
+                      "(data/sites.toml [modifiers.photoageing]); types 1 and 2 have no wrinkles "
+                      "at rest (their wrinkle mean is 0).",
+                      glogau),
             }),
         table("variability", "Between-patient variability: SD of ln(rate multiplier).",
               {
@@ -405,6 +439,35 @@ CohortSpec read_cohort(const Table& root) {
     pop.scar_means[i] = s.number(classes[i]);
     ssum += pop.scar_means[i];
   }
+  const Table& ct = p.table("cause");
+  const std::vector<std::string> causes = lesions::scar_cause_names();
+  double csum = 0.0;
+  std::string first_cause;
+  for (const auto& n : causes) {
+    if (!ct.value(n).defaulted && first_cause.empty()) first_cause = n;
+    csum += ct.number(n);
+  }
+  if (!first_cause.empty()) {
+    if (std::abs(csum - 1.0) > 1e-6) {
+      ct.fail(first_cause, fmt::format("the cause shares sum to {:g}", csum),
+              fmt::format("shares of {} that sum to 1", fmt::join(causes, ", ")));
+    }
+    for (const auto& n : causes) pop.cause_shares.push_back(ct.number(n));
+    if (pop.cause_shares.front() > 0 && !(ssum > 0)) {
+      ct.fail(lesions::kAcneCause, "is given, but every [population.scars] count is zero",
+              "acne = 0, or mean counts in [population.scars]");
+    }
+    // The inclusion check below needs scars of some cause given a share.
+    double any = pop.cause_shares.front() > 0 ? ssum : 0.0;
+    for (std::size_t i = 1; i < causes.size(); ++i) {
+      if (pop.cause_shares[i] > 0) any += lesions::default_scar_causes().causes()[i - 1].scars.si;
+    }
+    ssum = any;
+  }
+  const Table& gt = p.table("glogau");
+  for (int i = 0; i < skin::kGlogauTypes; ++i) {
+    pop.glogau_weights[static_cast<std::size_t>(i)] = gt.number(fmt::format("type_{}", i + 1));
+  }
   for (const char* k : {"min_baseline_grade", "min_baseline_score"}) {
     if (p.integer(k) > 0 && !(ssum > 0)) {
       p.fail(k, "needs scars, but every scar count is zero",
@@ -473,14 +536,15 @@ namespace {
 
 /// The lesions of one drawn inventory (scar_geometry's floor depths, most of a draw's cost, are
 /// computed only for the inventory that is kept).
-std::vector<lesions::LesionPtr> draw_scars(Rng& r, const Population& pop, double skin_depth) {
+std::vector<lesions::LesionPtr> draw_scars(Rng& r, const std::vector<double>& means,
+                                           double skin_depth) {
   const auto& data = lesions::default_lesion_data();
   const std::vector<std::string> classes = lesions::inventory_classes();
   lesions::DrawLimits caps;  // lengths are not capped: the reduced model has no patch
   caps.max_depth = 0.9 * skin_depth;
   std::vector<lesions::LesionPtr> out;
-  for (std::size_t c = 0; c < classes.size() && c < pop.scar_means.size(); ++c) {
-    const long long n = poisson(r, pop.scar_means[c]);
+  for (std::size_t c = 0; c < classes.size() && c < means.size(); ++c) {
+    const long long n = poisson(r, means[c]);
     for (long long i = 0; i < n; ++i)
       out.push_back(lesions::draw_lesion(classes[c], r, data, caps));
   }
@@ -515,14 +579,35 @@ VirtualPatient draw_patient(const ReducedModel& m, const CohortSpec& c, std::uin
       u -= w;
     }
   }
-  const skin::SkinProfile prof = m.atlas->make_profile(s.site, s.age_years, s.sex, s.fitzpatrick);
+  // The cause of the scars and the photoageing type: drawn only when the population gives them
+  // (a population without them draws as before, bit for bit).
+  std::vector<double> means = pop.scar_means;
+  if (!pop.cause_shares.empty()) {
+    v.cause = categorical(r, pop.cause_shares);
+    if (v.cause > 0) {
+      means = lesions::default_scar_causes()
+                  .causes()[static_cast<std::size_t>(v.cause - 1)]
+                  .class_means();
+    }
+  }
+  if (std::any_of(pop.glogau_weights.begin(), pop.glogau_weights.end(),
+                  [](double w) { return w > 0; })) {
+    s.glogau = 1 + categorical(r, pop.glogau_weights);
+    if (s.glogau <= 2) {  // no wrinkles at rest (Glogau 1996: none; wrinkles in motion only)
+      const std::vector<std::string> classes = lesions::inventory_classes();
+      for (std::size_t i = 0; i < classes.size(); ++i) {
+        if (lesions::kind_of_class(classes[i]).name == "wrinkle") means[i] = 0.0;
+      }
+    }
+  }
+  const skin::SkinProfile prof = patient_profile(*m.atlas, s);
   const double skin_depth = prof.top_of(skin::Layer::Hypodermis);
   // Inclusion: the inventory is redrawn until its baseline grades are in range (up to 1000
   // times; a population that cannot meet it is an error, not a silently wrong cohort).
   bool included = false;
   std::vector<lesions::LesionPtr> drawn;
   for (int k = 0; k < 1000 && !included; ++k) {
-    drawn = draw_scars(r, pop, skin_depth);
+    drawn = draw_scars(r, means, skin_depth);
     std::vector<outcomes::ScarState> st;
     for (const auto& l : drawn) {
       const outcomes::ScarGeometry g = outcomes::scar_outline(*l);
@@ -820,8 +905,7 @@ void finish_cohort(const ReducedModel& m, const CohortSpec& c, CohortResult& res
   for (std::size_t k = 0; k < res.arms.size(); ++k) {
     for (auto& r : res.arms[k].rows) {
       const PatientSpec& ps = r.patient.spec;
-      r.past_dermis = skin::past_dermis(
-          r.outcome.deepest, m.atlas->make_profile(ps.site, ps.age_years, ps.sex, ps.fitzpatrick));
+      r.past_dermis = skin::past_dermis(r.outcome.deepest, patient_profile(*m.atlas, ps));
     }
     summarize_arm(m, res.arms[k], c.arms[k].protocol);
   }
@@ -1131,6 +1215,8 @@ std::uint64_t cohort_checkpoint_key(const CohortSpec& c) {
     w.f64(weight);
   }
   for (const double v : p.scar_means) w.f64(v);
+  for (const double v : p.cause_shares) w.f64(v);
+  for (const double v : p.glogau_weights) w.f64(v);
   for (const int x :
        {p.min_baseline_grade, p.max_baseline_grade, p.min_baseline_score, p.max_baseline_score}) {
     w.i64(x);
@@ -1251,6 +1337,8 @@ void encode_patient(io::ByteWriter& w, const VirtualPatient& v) {
   w.f64(s.age_years);
   w.u8(static_cast<std::uint8_t>(s.sex));
   w.i64(s.fitzpatrick);
+  w.i64(s.glogau);
+  w.i64(v.cause);
   w.u64(s.scars.size());
   for (const auto& g : s.scars) {
     w.str(g.kind);
@@ -1272,6 +1360,8 @@ VirtualPatient decode_patient(io::ByteReader& r) {
   s.age_years = r.f64();
   s.sex = static_cast<skin::Sex>(r.u8());
   s.fitzpatrick = static_cast<int>(r.i64());
+  s.glogau = static_cast<int>(r.i64());
+  v.cause = static_cast<int>(r.i64());
   const std::uint64_t scars = r.count(r.left() / 100, "scar count");
   for (std::uint64_t k = 0; k < scars; ++k) {
     outcomes::ScarGeometry g;

@@ -39,6 +39,13 @@ struct Population {
   std::array<double, 6> fitzpatrick_weights{0, 0, 1, 0, 0, 0};
   std::vector<std::pair<std::string, double>> sites{{"medial_cheek", 1.0}};
   std::vector<double> scar_means = std::vector<double>(lesions::inventory_classes().size());
+  /// Shares of the patients by the cause of their scars, in lesions::scar_cause_names() order
+  /// (acne first: scar_means; the others: data/causes.toml). Empty: every patient's scars are
+  /// scar_means (no [population.cause]).
+  std::vector<double> cause_shares;
+  /// Relative weights of Glogau photoageing types 1..4 (all 0: no photoageing baseline, nothing
+  /// drawn). Types 1 and 2 have no wrinkles at rest (Glogau 1996): their wrinkle means are 0.
+  std::array<double, 4> glogau_weights{};
   // Inclusion criteria on the baseline Goodman & Baron grades (inventory redrawn until met).
   int min_baseline_grade = 0, max_baseline_grade = 4;     // qualitative grade
   int min_baseline_score = 0, max_baseline_score = 1000;  // quantitative score
@@ -78,6 +85,7 @@ CohortSpec load_cohort(const std::string& path, const std::vector<Override>& ove
 /// One virtual patient as drawn (before simulation).
 struct VirtualPatient {
   PatientSpec spec;
+  int cause = 0;  // index in lesions::scar_cause_names() of the cause of the scars (0: acne)
   RateFactors rates;
   double session_draw = 0.0;  // uniform [0, 1): picks the session count of every arm
 };

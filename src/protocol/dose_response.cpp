@@ -172,8 +172,7 @@ DoseResponse run_dose_response(const ReducedModel& m, const DoseResponseSpec& s,
     DoseResponsePoint& p = r.points[i];
     PatientSpec pt = s.patient;
     pt.fitzpatrick = p.fitzpatrick;
-    const skin::SkinProfile prof =
-        m.atlas->make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick);
+    const skin::SkinProfile prof = patient_profile(*m.atlas, pt);
     ReducedProtocol pr;
     pr.depth_reached = p.depth;
     pr.density = p.density;

@@ -118,7 +118,9 @@ schema::Key plan_patient_table() {
       {mirror_key("patient.site", "site", "medial_cheek", "site"),
        mirror_key("patient.age", "age", "30 years", "age"),
        mirror_key("patient.sex", "sex", "female", "sex"),
-       mirror_key("patient.fitzpatrick", "fitzpatrick", "3", "Fitzpatrick type I-VI as 1-6")});
+       mirror_key("patient.fitzpatrick", "fitzpatrick", "3", "Fitzpatrick type I-VI as 1-6"),
+       mirror_key("patient.glogau", "glogau", "0",
+                  "photoageing baseline: Glogau type I-IV as 1-4 (0: none)")});
 }
 
 PatientSpec read_patient_spec(const Table& root, const MoreScars& more) {
@@ -128,6 +130,7 @@ PatientSpec read_patient_spec(const Table& root, const MoreScars& more) {
   p.age_years = pt.quantity("age") / kYear;
   p.sex = pt.str("sex") == "male" ? skin::Sex::Male : skin::Sex::Female;
   p.fitzpatrick = static_cast<int>(pt.integer("fitzpatrick"));
+  p.glogau = static_cast<int>(pt.integer("glogau"));
   p.scars = read_scars(root, p, more ? more(p) : std::vector<outcomes::ScarGeometry>{});
   return p;
 }
@@ -232,8 +235,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
-  const skin::SkinProfile prof =
-      m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  const skin::SkinProfile prof = patient_profile(*m.atlas, p.spec);
   plan.dermis_bottom = prof.top_of(skin::Layer::Hypodermis);
   const double pih_cap = p.pih_cap >= 0
                              ? p.pih_cap
@@ -464,8 +466,7 @@ PlanEntry assess_protocol(const ReducedModel& m, const PlanPatient& p, const Red
                           const StopToken* stop) {
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
-  const skin::SkinProfile prof =
-      m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  const skin::SkinProfile prof = patient_profile(*m.atlas, p.spec);
   pih_cap = p.pih_cap >= 0 ? p.pih_cap
                            : m.outcome.pih_cap[static_cast<std::size_t>(p.spec.fitzpatrick - 1)];
   erythema_cap = p.erythema_cap >= 0 ? p.erythema_cap : m.outcome.erythema_cap;
@@ -880,8 +881,9 @@ std::string plan_scenario(const PlanPatient& p, const Plan& plan, int rank,
   s += fmt::format("title = \"Plan rank {} for a {} patient, Fitzpatrick {}\"\nseed = {}\n\n", rank,
                    p.spec.site, p.spec.fitzpatrick, p.seed);
   s += fmt::format(
-      "[patient]\nsite = \"{}\"\nage = \"{:g} years\"\nsex = \"{}\"\nfitzpatrick = {}\n\n",
-      p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick);
+      "[patient]\nsite = \"{}\"\nage = \"{:g} years\"\nsex = \"{}\"\nfitzpatrick = {}\n{}\n",
+      p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
+      p.spec.glogau > 0 ? fmt::format("glogau = {}\n", p.spec.glogau) : std::string());
   s +=
       fmt::format("[tissue]\nwidth = \"{:g} mm\"\nlength = \"{:g} mm\"\nresolution = \"{:g} um\"\n",
                   width * mm, length * mm, resolution * 1e6);

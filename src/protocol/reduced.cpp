@@ -662,10 +662,13 @@ PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,
                         pr.applications);
 }
 
+skin::SkinProfile patient_profile(const skin::Atlas& atlas, const PatientSpec& pt) {
+  return atlas.make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick, 0.5e-3, pt.glogau);
+}
+
 PatientOutcome ReducedModel::simulate(const PatientSpec& pt, const ReducedProtocol& pr,
                                       const RateFactors& rf) const {
-  const skin::SkinProfile prof = atlas->make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick);
-  return simulate(prof, pt.scars, pr, rf);
+  return simulate(patient_profile(*atlas, pt), pt.scars, pr, rf);
 }
 
 ScenarioPrediction predict_scenario(const ReducedModel& m, const skin::SkinProfile& prof,

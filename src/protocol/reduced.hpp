@@ -131,8 +131,11 @@ struct PatientSpec {
   double age_years = 30.0;
   skin::Sex sex = skin::Sex::Female;
   int fitzpatrick = 3;
+  int glogau = 0;  // photoageing baseline, Glogau type 1..4 (0: none; skin::Atlas::photoage)
   std::vector<outcomes::ScarGeometry> scars;
 };
+/// The patient's skin at the site: age, sex, Fitzpatrick type and photoageing baseline.
+skin::SkinProfile patient_profile(const skin::Atlas& atlas, const PatientSpec& pt);
 
 /// Between-patient multipliers of key biological rates (1 = the calibrated value).
 struct RateFactors {

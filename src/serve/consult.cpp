@@ -433,8 +433,7 @@ ConsultResult run_consultation(const protocol::ReducedModel& m, const Consultati
                                Progress* progress, const StopToken* stop) {
   const protocol::PlanPatient& p = c.patient;
   protocol::Plan plan;
-  const skin::SkinProfile prof =
-      m.atlas->make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick);
+  const skin::SkinProfile prof = protocol::patient_profile(*m.atlas, p.spec);
   if (c.mode == "plan") {
     plan = protocol::make_plan(m, p, threads, progress, stop);
   } else {

@@ -49,7 +49,7 @@ Atlas Atlas::load(const std::string& path) {
 
   // Modifiers.
   const toml::table& mods = f.table(root, "", "modifiers");
-  f.check_keys(mods, "modifiers", {"age", "sex", "fitzpatrick"});
+  f.check_keys(mods, "modifiers", {"age", "sex", "fitzpatrick", "photoageing"});
   const toml::table& age = f.table(mods, "modifiers", "age");
   f.check_keys(age, "modifiers.age",
                {"reference_age", "epidermis_loss_per_decade_male",
@@ -72,6 +72,19 @@ Atlas Atlas::load(const std::string& path) {
   for (int t = 1; t <= 6; ++t) {
     a.fitz_[static_cast<std::size_t>(t - 1)] =
         f.value(fitz, "modifiers.fitzpatrick", fmt::format("type_{}", t), Dim::Number, 0.1, 20.0);
+  }
+  const toml::table& photo = f.table(mods, "modifiers", "photoageing");
+  std::vector<std::string> glogau_keys;
+  for (int t = 1; t <= kGlogauTypes; ++t) glogau_keys.push_back(fmt::format("type_{}", t));
+  f.check_keys(photo, "modifiers.photoageing", glogau_keys);
+  for (int t = 1; t <= kGlogauTypes; ++t) {
+    const std::string where = fmt::format("modifiers.photoageing.type_{}", t);
+    const toml::table& g = f.table(photo, "modifiers.photoageing", fmt::format("type_{}", t));
+    f.check_keys(g, where, {"collagen1", "collagen3", "elastin"});
+    PhotoageingModifier& m = a.photo_[static_cast<std::size_t>(t - 1)];
+    m.collagen1 = f.value(g, where, "collagen1", Dim::Fraction, 0.05, 2.0);
+    m.collagen3 = f.value(g, where, "collagen3", Dim::Fraction, 0.05, 2.0);
+    m.elastin = f.value(g, where, "elastin", Dim::Fraction, 0.05, 5.0);
   }
 
   // Defaults.
@@ -164,6 +177,22 @@ const io::DataValue& Atlas::fitzpatrick_activity(int type) const {
   return fitz_[static_cast<std::size_t>(type - 1)];
 }
 
+const PhotoageingModifier& Atlas::photoageing(int glogau) const {
+  if (glogau < 1 || glogau > kGlogauTypes) throw std::out_of_range("Glogau type must be 1..4");
+  return photo_[static_cast<std::size_t>(glogau - 1)];
+}
+
+void Atlas::photoage(SkinProfile& p, int glogau) const {
+  if (glogau == 0) return;
+  const PhotoageingModifier& m = photoageing(glogau);
+  for (const Layer l : {Layer::PapillaryDermis, Layer::ReticularDermis}) {
+    Composition& c = p.composition[static_cast<std::size_t>(layer_index(l))];
+    c.collagen1 *= m.collagen1.si;
+    c.collagen3 *= m.collagen3.si;
+    c.elastin *= m.elastin.si;
+  }
+}
+
 double Atlas::age_factor(double age_years, Sex sex, bool epidermis) const {
   const double ref = age_.reference_age.si / kYear;
   if (age_years <= ref) return 1.0;
@@ -174,7 +203,7 @@ double Atlas::age_factor(double age_years, Sex sex, bool epidermis) const {
 }
 
 SkinProfile Atlas::make_profile(const std::string& site, double age_years, Sex sex, int fitzpatrick,
-                                double hypodermis) const {
+                                double hypodermis, int glogau) const {
   const SiteEntry* e = find(site);
   if (!e) throw std::out_of_range("internal: unknown site '" + site + "'");
   SkinProfile p;
@@ -200,6 +229,7 @@ SkinProfile Atlas::make_profile(const std::string& site, double age_years, Sex s
   p.melanocyte_density = e->melanocyte_density.si;
   p.melanocyte_activity = fitzpatrick_activity(fitzpatrick).si;
   p.fitzpatrick = fitzpatrick;
+  photoage(p, glogau);
   return p;
 }
 

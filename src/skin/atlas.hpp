@@ -38,6 +38,14 @@ struct SiteEntry {
 inline constexpr std::array<const char*, 5> kCompositionKeys = {"collagen1", "collagen3", "elastin",
                                                                 "fibroblasts", "vascular"};
 
+/// Photoageing baseline of one Glogau type: factors on the dermal collagen I, collagen III and
+/// elastin content ([modifiers.photoageing] of the atlas).
+struct PhotoageingModifier {
+  io::DataValue collagen1, collagen3, elastin;
+};
+/// Glogau photoageing types are 1..4; 0 stands for "not given" (the site's composition).
+inline constexpr int kGlogauTypes = 4;
+
 struct AgeModifier {
   io::DataValue reference_age;          // s
   io::DataValue epidermis_loss_male;    // fraction per decade
@@ -62,6 +70,10 @@ class Atlas {
   const io::DataValue& epidermis_male_factor() const { return male_epidermis_; }
   /// Relative melanocyte activity of Fitzpatrick type 1..6.
   const io::DataValue& fitzpatrick_activity(int type) const;
+  /// The photoageing factors of Glogau type 1..4 (std::out_of_range otherwise).
+  const PhotoageingModifier& photoageing(int glogau) const;
+  /// Applies Glogau type `glogau` (1..4; 0: nothing) to the papillary and reticular dermis of `p`.
+  void photoage(SkinProfile& p, int glogau) const;
 
   /// Thickness factor for age (years) applied to the viable epidermis (epidermis = true) or the
   /// dermis: max(minimum, 1 - loss_per_decade * (age - reference) / 10) for ages above the
@@ -69,9 +81,10 @@ class Atlas {
   double age_factor(double age_years, Sex sex, bool epidermis) const;
 
   /// The skin at a site for a patient. `hypodermis` is the modelled hypodermis thickness (m).
+  /// `glogau`: the photoageing baseline (photoage; 0: none).
   /// Throws std::out_of_range for an unknown site (scenario validation names sites first).
   SkinProfile make_profile(const std::string& site, double age_years, Sex sex, int fitzpatrick,
-                           double hypodermis = 0.5e-3) const;
+                           double hypodermis = 0.5e-3, int glogau = 0) const;
 
  private:
   std::string path_;
@@ -79,6 +92,7 @@ class Atlas {
   AgeModifier age_;
   io::DataValue male_epidermis_;
   std::array<io::DataValue, 6> fitz_{};
+  std::array<PhotoageingModifier, kGlogauTypes> photo_{};
 };
 
 /// Path of the atlas shipped with mnsim: sites.toml in the data folder (core/data_dir.hpp).

@@ -23,8 +23,11 @@ schema::Key patient_schema() {
                 "age; epidermis and dermis thin per decade above the atlas reference age",
                 12 * kYear, 110 * kYear),
        enumeration("sex", {"female", "male"}, "female", "sex (site dermis and epidermis by sex)"),
-       integer("fitzpatrick", "3", "Fitzpatrick skin type I-VI as 1-6 (melanocyte activity)", 1,
-               6)});
+       integer("fitzpatrick", "3", "Fitzpatrick skin type I-VI as 1-6 (melanocyte activity)", 1, 6),
+       integer("glogau", "0",
+               "photoageing baseline: Glogau type I-IV as 1-4 (dermal collagen I and III and "
+               "elastin, data/sites.toml [modifiers.photoageing]); 0: none, the site's own skin",
+               0, kGlogauTypes)});
 }
 
 schema::Key tissue_schema() {
@@ -49,6 +52,7 @@ PatientSpec read_patient(const Table& p) {
   out.age_years = p.quantity("age") / kYear;
   out.sex = p.str("sex") == "male" ? Sex::Male : Sex::Female;
   out.fitzpatrick = static_cast<int>(p.integer("fitzpatrick"));
+  out.glogau = static_cast<int>(p.integer("glogau"));
   return out;
 }
 
@@ -129,8 +133,8 @@ const lesions::Lesion* SkinPatch::tether_at(double x, double y) const {
 SkinPatch make_patch(const PatchSpec& spec) {
   const PatientSpec& pt = spec.patient;
   const TissueSpec& t = spec.tissue;
-  const SkinProfile prof =
-      default_atlas().make_profile(pt.site, pt.age_years, pt.sex, pt.fitzpatrick, t.hypodermis);
+  const SkinProfile prof = default_atlas().make_profile(pt.site, pt.age_years, pt.sex,
+                                                        pt.fitzpatrick, t.hypodermis, pt.glogau);
   lesions::PatchLimits lim;
   lim.width = t.width;
   lim.length = t.length;

@@ -36,6 +36,7 @@ struct PatientSpec {
   double age_years = 35.0;
   Sex sex = Sex::Female;
   int fitzpatrick = 3;
+  int glogau = 0;  // photoageing baseline, Glogau type 1..4 (0: none)
 };
 /// From the scenario's [patient] section (validated against patient_schema()).
 PatientSpec read_patient(const Table& patient);

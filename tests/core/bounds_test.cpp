@@ -283,6 +283,7 @@ TEST(Bounds, MirroredKeysHaveTheScenarioKeysRangesAndChoices) {
       {&pl, "patient.age", "patient.age"},
       {&pl, "patient.sex", "patient.sex"},
       {&pl, "patient.fitzpatrick", "patient.fitzpatrick"},
+      {&pl, "patient.glogau", "patient.glogau"},
       {&pl, "scars[].depth", "lesions.depth@icepick"},
       {&pl, "scars[].width", "lesions.width@icepick"},
       {&pl, "search.follow_up", "course.follow_up"},

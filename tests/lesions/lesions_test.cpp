@@ -75,7 +75,7 @@ TEST(LesionData, ReproducesTheDataFileWithSources) {
   const std::string path = std::string(MNSIM_SOURCE_DIR) + "/data/lesions.toml";
   const LesionData d = LesionData::load(path);
   const toml::table doc = toml::parse_file(path);
-  ASSERT_EQ(d.kinds().size(), 7u);
+  ASSERT_EQ(d.kinds().size(), 9u);  // + varicella, linear_scar
   const std::regex cite("^assumed(: .{2,})?$|^[A-Z][a-z]+.* (19|20)[0-9]{2}");
   for (const KindData& k : d.kinds()) {
     const toml::table& t = *doc[k.key].as_table();

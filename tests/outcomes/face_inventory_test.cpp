@@ -16,8 +16,8 @@ Table face_table(const std::string& text) {
 }
 
 TEST(FaceInventory, ClassesAreTheGradedInventoryClasses) {
-  EXPECT_EQ(face_classes(),
-            (std::vector<std::string>{"icepick", "boxcar_shallow", "boxcar_deep", "rolling"}));
+  EXPECT_EQ(face_classes(), (std::vector<std::string>{"icepick", "boxcar_shallow", "boxcar_deep",
+                                                      "varicella", "rolling", "linear_scar"}));
 }
 
 TEST(FaceInventory, MidRangeScarUnlessDepthOrWidthGiven) {

@@ -38,6 +38,17 @@ TEST(GoodmanBaron, ClassifiesByKindDepthWidth) {
   EXPECT_EQ(classify({"striae", 300e-6, 3e-3}, r), GbRow::NotGraded);
 }
 
+TEST(GoodmanBaron, LinearScarsAreGradedAsAtrophyOfTheirWidthAcross) {
+  // A depressed surgical or traumatic scar: dish-like atrophy by depth and width across; it
+  // flattens on stretch (no fibrotic base, no steep walls), so grade 3 at most.
+  const GradingRules r = rules();
+  EXPECT_EQ(classify({"linear_scar", 300e-6, 3e-3}, r), GbRow::ModerateAtrophic);
+  EXPECT_EQ(classify({"linear_scar", 100e-6, 3e-3}, r), GbRow::MildDish);
+  EXPECT_EQ(classify({"linear_scar", 300e-6, 6e-3}, r), GbRow::ShallowBroad);
+  EXPECT_EQ(qualitative_grade({{"linear_scar", 800e-6, 3e-3}}, r), 3);
+  EXPECT_EQ(qualitative_grade({{"linear_scar", 100e-6, 3e-3}}, r), 2);
+}
+
 TEST(GoodmanBaron, QuantitativeScoreByHand) {
   const GradingRules r = rules();
   // 12 deep icepicks (3 points x multiplier 2 = 6) + 3 shallow boxcars (2 x 1 = 2)
@@ -163,7 +174,7 @@ TEST(GoodmanBaron, PatientGradeIsTheWorstScar) {
 TEST(GoodmanBaron, NeverMacular) {
   const GradingRules r = rules();
   for (double d = 0.0; d < 1.2e-3; d += 10e-6) {
-    for (const char* kind : {"icepick", "boxcar", "rolling", "striae", "wrinkle"}) {
+    for (const char* kind : {"icepick", "boxcar", "rolling", "striae", "wrinkle", "linear_scar"}) {
       EXPECT_NE(qualitative_grade({{kind, d, 3e-3}}, r), 1) << kind << " " << d;
     }
   }
