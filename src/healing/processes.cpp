@@ -405,7 +405,8 @@ class Matrix final : public HealingProcess {
 
 // 19. Thermal injury (an RF needle's coagulation zone, docs/rf.md): the collagen the heat
 // denatured (deposited by apply_puncture and the column driver) is degraded by MMPs (gelatinases)
-// and cleared by macrophages, first order in each: dDc/dt = -(k_m m + k_M M) Dc. It fills its
+// and cleared by macrophages, first order in each, and turns over at least as fast as native
+// collagen: dDc/dt = -(k_t + k_m m + k_M M) Dc. It fills its
 // place in the matrix until removed (Matrix's room) and draws monocytes while it lasts
 // (Inflammation's stimulus).
 class ThermalInjury final : public HealingProcess {
@@ -419,14 +420,14 @@ class ThermalInjury final : public HealingProcess {
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
-    const double km = p_.denatured_mmp, kM = p_.denatured_macrophage;
+    const double kt = p_.collagen_turnover, km = p_.denatured_mmp, kM = p_.denatured_macrophage;
     const double* M = c.now[M_];
     const double* m = c.now[m_];
     double* Dc = c.now[Dc_];
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-      Dc[i] = exp_step(Dc[i], 0.0, km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
+      Dc[i] = exp_step(Dc[i], 0.0, kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
     }
   }
 

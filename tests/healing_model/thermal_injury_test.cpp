@@ -34,8 +34,8 @@ Model thermal_only() {
 }
 
 TEST(ThermalInjury, DenaturedCollagenClearsAtItsClosedForm) {
-  // dDc/dt = -(k_m m + k_M M) Dc with m, M held: Dc(t) = Dc0 exp(-(k_m m + k_M M) t), whatever
-  // the step.
+  // dDc/dt = -(k_t + k_m m + k_M M) Dc with m, M held: Dc(t) = Dc0 exp(-(k_t + k_m m + k_M M) t),
+  // whatever the step.
   const Model m = thermal_only();
   ASSERT_EQ(m.processes().size(), 1u);
   Reactor r(m, P());
@@ -53,7 +53,8 @@ TEST(ThermalInjury, DenaturedCollagenClearsAtItsClosedForm) {
           r.react(pd, s, dt);
           t += dt;
         }
-        const double k = P().denatured_mmp * mmp + P().denatured_macrophage * M;
+        const double k =
+            P().collagen_turnover + P().denatured_mmp * mmp + P().denatured_macrophage * M;
         EXPECT_NEAR(s[2], 80.0 * std::exp(-k * t), 1e-11 * 80.0) << M << " " << mmp << " " << dt;
         EXPECT_EQ(s[0], M);
         EXPECT_EQ(s[1], mmp);
@@ -80,7 +81,9 @@ TEST(ThermalInjury, DenaturedCollagenDrawsMonocytes) {
     const double expected = P().macrophage_recruitment * stim / (stim + P().macrophage_half) *
                             -std::expm1(-d * dt) / d;
     EXPECT_NEAR(s[S("macrophages")], expected, 1e-12 + 1e-9 * expected) << share;
-    if (share > 0.0) EXPECT_GT(s[S("macrophages")], 0.0);
+    if (share > 0.0) {
+      EXPECT_GT(s[S("macrophages")], 0.0);
+    }
   }
 }
 
