@@ -264,7 +264,7 @@ std::size_t slot_of(std::string_view name) {
 
 SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
   if (i < pr.doses.size()) return pr.doses[i];
-  return SessionDose{pr.density,  pr.depth,    pr.radius,      pr.bled,          pr.channel,
+  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,          pr.channel,
                      pr.coag_radius, pr.coag_top, pr.coag_bottom, pr.coag_denatured};
 }
 
@@ -335,7 +335,8 @@ namespace {
 /// Per annulus and band, what one session deposits ([annulus * bands + band]); `zone`: the share
 /// of it from the thermal coagulation zone (> 0 where the zone reaches). `keep`: the elastin kept
 /// (lumen and zone); `lumen_keep`: the matrix the lumen leaves (collagen, scar matrix, denatured
-/// collagen); `denature`: the share of the collagen left that the zone denatures.
+/// collagen); `denature`: the share of the collagen (before the lumen's cut) that the zone
+/// denatures, at most lumen_keep.
 struct CellInjury {
   std::vector<double> damage, keep, blood, zone, lumen_keep, denature;
 };
@@ -441,7 +442,7 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
       c.blood[b] = mb;
       c.zone[b] = mz;
       c.lumen_keep[b] = lumen_keep_mean;
-      c.denature[b] = denature_mean;
+      c.denature[b] = lumen_keep_mean * denature_mean;
       continue;
     }
     std::fill(d_own.begin(), d_own.end(), 0.0);
@@ -501,7 +502,8 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
       c.blood[i * nb + b] = l_own[i] * sb;
       c.zone[i * nb + b] = z_own[i];
       c.lumen_keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * l_own[i] * sl);
-      c.denature[i * nb + b] = std::min(1.0, phi * z_own[i] * sz);
+      // The own zone's ring lies outside the own lumen: disjoint shares of the annulus.
+      c.denature[i * nb + b] = std::min(c.lumen_keep[i * nb + b], phi * z_own[i] * sz);
     }
   }
   return c;
@@ -804,17 +806,16 @@ struct Column {
         }
         s(s_damage) = 1.0 - (1.0 - s(s_damage)) * (1.0 - d);
         for (std::size_t f : cell_fields) s(f) *= 1.0 - d;
-        // The lumen cuts the matrix; then the zone denatures a share of the collagen left
-        // (moved to the denatured pool) and releases as much of the scar matrix's hold.
+        // The lumen cuts the matrix and the zone denatures a share of the collagen (moved to the
+        // denatured pool), releasing as much of the scar matrix's hold.
         const double lk = injury.lumen_keep[at], den = injury.denature[at];
         double moved = 0.0;
         for (std::size_t f : {matrix_fields[0], matrix_fields[1]}) {
-          const double left = s(f) * lk;
-          moved += left * den;
-          s(f) = left * (1.0 - den);
+          moved += s(f) * den;
+          s(f) = std::max(0.0, s(f) * lk - s(f) * den);
         }
         s(matrix_fields[2]) *= injury.keep[at];
-        s(matrix_fields[3]) *= lk * (1.0 - den);
+        s(matrix_fields[3]) *= std::max(0.0, lk - den);
         s(s_denatured) = s(s_denatured) * lk + moved;
         if (cur.bled && k != sc) {
           s(s_platelets) = std::min(1.0, s(s_platelets) + p.blood_fill * lu);

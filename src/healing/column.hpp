@@ -43,8 +43,8 @@ struct SessionDose {
   double coag_denatured = 0.0;
   bool same_wound(const SessionDose& o) const {
     return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled &&
-           coag_radius == o.coag_radius && coag_top == o.coag_top &&
-           coag_bottom == o.coag_bottom && coag_denatured == o.coag_denatured;
+           coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom &&
+           coag_denatured == o.coag_denatured;
   }
 };
 

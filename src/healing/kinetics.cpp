@@ -310,8 +310,8 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
                 const bool lumen_here = r > 0.0 && d <= r;
                 lsum += lumen_here ? 1.0 : 0.0;
                 // Heat seals the vessels of the coagulated tissue: no blood from there.
-                bsum += lumen_here && !(near_zone && in_zone(px + ex, py + ey, pz + ez)) ? 1.0
-                                                                                        : 0.0;
+                bsum +=
+                    lumen_here && !(near_zone && in_zone(px + ex, py + ey, pz + ez)) ? 1.0 : 0.0;
               }
             }
           }

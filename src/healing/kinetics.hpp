@@ -89,10 +89,10 @@ double damage_area(const Params& p, double r);
 
 /// What a set of punctures deposited (for logs and tests).
 struct InjuryTally {
-  double lumen_volume = 0;   // m^3
-  double blood_volume = 0;   // m^3
-  double damage_volume = 0;  // m^3, integral of added damage
-  double coag_volume = 0;    // m^3, thermal coagulation zones (RF needles) deposited
+  double lumen_volume = 0;        // m^3
+  double blood_volume = 0;        // m^3
+  double damage_volume = 0;       // m^3, integral of added damage
+  double coag_volume = 0;         // m^3, thermal coagulation zones (RF needles) deposited
   double denatured_collagen = 0;  // mg/mL x m^3, collagen the zones denatured
   int punctures = 0;
 };

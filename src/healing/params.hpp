@@ -67,7 +67,7 @@ struct Params {
   double macrophage_motility = 0;           // um^2/h
   double damage_clearance = 0;              // 1/h, basal
   double damage_clearance_macrophage = 0;   // 1/h per unit macrophage level
-  double denatured_recruitment = 0;  // 1, monocyte stimulus of fully denatured collagen
+  double denatured_recruitment = 0;         // 1, monocyte stimulus of fully denatured collagen
   double erythema_half = 0;                 // 1
   double erythema_visible = 0;              // 1
   // [growth_factors]

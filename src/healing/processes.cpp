@@ -640,16 +640,15 @@ Model make_healing_model() {
                                        {"growth_factor", "vegf", "mmp"}));
   m.add_process(
       process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts", "scar_fibroblasts"}));
-  m.add_process(process<Matrix>("matrix",
-                                {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts",
-                                 "denatured_collagen"},
-                                {"collagen3", "collagen1", "elastin", "scar_matrix"}));
+  m.add_process(process<Matrix>(
+      "matrix", {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts", "denatured_collagen"},
+      {"collagen3", "collagen1", "elastin", "scar_matrix"}));
   m.add_process(process<Vessels>("vessels", {"vegf"}, {"vascular"}));
   m.add_process(process<Epidermis>("epidermis", {"inflammatory_signal", "fibroblasts"},
                                    {"keratinocytes", "mitosis_chemical", "damage", "kgf",
                                     "epidermal_thickness", "melanin_excess"}));
-  m.add_process(process<ThermalInjury>("thermal_injury", {"macrophages", "mmp"},
-                                       {"denatured_collagen"}));
+  m.add_process(
+      process<ThermalInjury>("thermal_injury", {"macrophages", "mmp"}, {"denatured_collagen"}));
   return m;
 }
 

@@ -101,10 +101,10 @@ struct CoagulationZone {
   // Mean fraction of the collagen denatured inside the zone: the volume mean over the cells
   // with Omega >= 1 of 1 - exp(-Omega_c), Omega_c the collagen's damage integral (0..1).
   double denatured = 0.0;
-  double peak_temperature = 0.0;   // highest tissue temperature, K
-  double delivered_energy = 0.0;   // Joule heat deposited in the tissue, J (= energy)
-  double impedance = 0.0;          // needle-to-return resistance at the start, ohm
-  int steps = 0;                   // time steps taken
+  double peak_temperature = 0.0;  // highest tissue temperature, K
+  double delivered_energy = 0.0;  // Joule heat deposited in the tissue, J (= energy)
+  double impedance = 0.0;         // needle-to-return resistance at the start, ohm
+  int steps = 0;                  // time steps taken
   bool coagulated() const { return radius > 0.0 && bottom > top; }
 };
 

@@ -78,8 +78,8 @@ TEST(ThermalInjury, DenaturedCollagenDrawsMonocytes) {
     react(P(), pd, s, dt);
     const double stim = P().denatured_recruitment * share;
     const double d = P().macrophage_clearance;
-    const double expected = P().macrophage_recruitment * stim / (stim + P().macrophage_half) *
-                            -std::expm1(-d * dt) / d;
+    const double expected =
+        P().macrophage_recruitment * stim / (stim + P().macrophage_half) * -std::expm1(-d * dt) / d;
     EXPECT_NEAR(s[S("macrophages")], expected, 1e-12 + 1e-9 * expected) << share;
     if (share > 0.0) {
       EXPECT_GT(s[S("macrophages")], 0.0);

@@ -139,18 +139,18 @@ TEST(ReducedRf, TheZoneKillsAndDenaturesWithoutBleeding) {
     const auto mz = healing::zone_fractions(p, prof, pr);
     const auto k = static_cast<std::size_t>(skin::layer_index(rd));
     const healing::Baseline& b = heat.base[k];
-    const double expected = (b.collagen1 + b.collagen3) * std::exp(-p.matrix_loss * ml[k]) *
-                            -std::expm1(-0.7 * mz[k]);
+    const double expected =
+        (b.collagen1 + b.collagen3) * std::exp(-p.matrix_loss * ml[k]) * -std::expm1(-0.7 * mz[k]);
     if (annuli == 0) {
       EXPECT_NEAR(heat.value(rd, "denatured_collagen", t1), expected, 2e-3 * expected);
     } else {  // the own channel's ring, scaled to the same Poisson mean (lumen and ring overlap)
       EXPECT_NEAR(heat.value(rd, "denatured_collagen", t1), expected, 0.05 * expected);
     }
     // The collagen moved is the collagen lost (the lumen's share aside).
-    EXPECT_NEAR(heat.value(rd, "denatured_collagen", t1),
-                (mech.collagen_change(rd, t1) - heat.collagen_change(rd, t1)) *
-                    (b.collagen1 + b.collagen3),
-                3e-3 * expected)
+    EXPECT_NEAR(
+        heat.value(rd, "denatured_collagen", t1),
+        (mech.collagen_change(rd, t1) - heat.collagen_change(rd, t1)) * (b.collagen1 + b.collagen3),
+        3e-3 * expected)
         << annuli;
     // The dead tissue and its denatured collagen call in more inflammatory cells.
     EXPECT_GT(heat.value(rd, "macrophages", 48.0), mech.value(rd, "macrophages", 48.0)) << annuli;
