@@ -14,9 +14,10 @@
 // same punctures); 1: RF, 20 mJ in 50 ms (each iteration a new energy by 1 nJ so that the
 // thermal solve is not answered from thermal::coagulation_zone's memo). Compare the CPU column.
 //
-// BM_Zone/{energy uJ}/{pulse ms}/{bare um}: one needle's solve (0.2 mm needle, tip 1.0 mm deep,
-// the bare tip's length, the test cheek profile) with the zone as counters (radius_um, top_um,
-// bottom_um, height_um, peak_C).
+// BM_Zone/{energy uJ}/{pulse ms}/{bare um}/{frequency kHz}: one needle's solve (0.2 mm needle,
+// tip 1.0 mm deep, the bare tip's length, the test cheek profile) with the zone as counters
+// (radius_um, top_um, bottom_um, height_um, peak_C, denatured: the share of its collagen
+// denatured).
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -100,6 +101,7 @@ void BM_Zone(benchmark::State& state) {
   p.insulated_length = p.depth - static_cast<double>(state.range(2)) * 1e-6;
   p.energy = static_cast<double>(state.range(0)) * 1e-6;
   p.duration = static_cast<double>(state.range(1)) * 1e-3;
+  p.frequency = static_cast<double>(state.range(3)) * 1e3;
   const thermal::RfTissue tissue = thermal::RfTissue::defaults();  // a copy: no memo
   thermal::CoagulationZone z;
   for (auto _ : state) {
@@ -111,10 +113,12 @@ void BM_Zone(benchmark::State& state) {
   state.counters["bottom_um"] = z.bottom * 1e6;
   state.counters["height_um"] = (z.bottom - z.top) * 1e6;
   state.counters["peak_C"] = z.peak_temperature - 273.15;
+  state.counters["denatured"] = z.denatured;
 }
 BENCHMARK(BM_Zone)
-    ->ArgsProduct({{5000, 10000, 20000, 40000, 60000}, {20, 50, 200}, {300}})
-    ->ArgsProduct({{5000, 10000, 20000}, {50}, {100, 200}})
+    ->ArgsProduct({{5000, 10000, 20000, 40000, 60000}, {20, 50, 200}, {300}, {1000}})
+    ->ArgsProduct({{5000, 10000, 20000}, {50}, {100, 200}, {1000}})
+    ->ArgsProduct({{10000, 20000}, {50}, {300}, {100, 500, 2000, 10000}})
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 

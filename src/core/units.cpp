@@ -330,7 +330,7 @@ std::string format_nice(double si, Dim d) {
     case Dim::Force:
       return format_quantity(si, d, a < 0.1 ? "mN" : "N");
     case Dim::Frequency:
-      return format_quantity(si, d, a >= 1e6 ? "MHz" : "Hz");
+      return format_quantity(si, d, a >= 1e6 ? "MHz" : (a >= 1e3 ? "kHz" : "Hz"));
     case Dim::Energy:
       return format_quantity(si, d, a < 1e-3 ? "uJ" : (a < 1.0 ? "mJ" : "J"));
     case Dim::Power:

@@ -26,9 +26,10 @@ struct Puncture {
   // The thermal coagulation zone of a radio-frequency needle (thermal/rf.hpp; docs/rf.md): a
   // spheroid on the channel's axis from coag_top to coag_bottom below the local surface, of
   // radius coag_radius; all 0 for a mechanical needle.
-  double coag_radius = 0.0;  // m
-  double coag_top = 0.0;     // m below the local surface
-  double coag_bottom = 0.0;  // m below the local surface
+  double coag_radius = 0.0;     // m
+  double coag_top = 0.0;        // m below the local surface
+  double coag_bottom = 0.0;     // m below the local surface
+  double coag_denatured = 0.0;  // mean share of the zone's collagen denatured (0..1)
   bool coagulated() const { return coag_radius > 0.0 && coag_bottom > coag_top; }
 };
 
@@ -41,6 +42,8 @@ struct ThermalZone {
   double radius = 0.0;  // m
   double top = 0.0;     // m below the surface
   double bottom = 0.0;  // m below the surface
+  // Mean share of the collagen inside the zone denatured, 1 - exp(-Omega_c) (thermal/rf.hpp).
+  double denatured = 0.0;
   bool coagulated() const { return radius > 0.0 && bottom > top; }
 };
 

@@ -71,9 +71,10 @@ class RfNeedles final : public GridStamping {
     p.insulated_length = insulated_;
     p.energy = energy_;
     p.duration = pulse_;
+    p.frequency = frequency_;
     const thermal::CoagulationZone z = thermal::coagulation_zone(p, skin);
     if (!z.coagulated()) return {};
-    return {z.radius, z.top, z.bottom};
+    return {z.radius, z.top, z.bottom, z.denatured};
   }
 
  protected:
@@ -87,6 +88,7 @@ class RfNeedles final : public GridStamping {
       q.coag_radius = z.radius;
       q.coag_top = std::max(0.0, z.top + shift);
       q.coag_bottom = std::max(q.coag_top, z.bottom + shift);
+      q.coag_denatured = z.denatured;
     }
   }
 
@@ -125,7 +127,9 @@ DeviceKind rf_kind() {
                1e-3, 10.0),
       quantity("pulse_duration", Dim::Time, "ms", "", "RF pulse duration.", 1e-3, 1.0),
       quantity("frequency", Dim::Frequency, "MHz", "",
-               "RF carrier frequency (the model's conductivities are for 1-2 MHz).", 1e6, 2e6),
+               "RF carrier frequency: each layer's conductivity is Gabriel's Cole-Cole model of "
+               "its tissue at this frequency.",
+               thermal::kRfFrequencyMin, thermal::kRfFrequencyMax),
       quantity("press_rate", Dim::Frequency, "Hz", "", "Presses (pulses) per second.", 0.01, 10.0),
   };
   k.catalog_keys = {{"rows", T::Integer},

@@ -143,10 +143,11 @@ nlohmann::json puncture_stats(const Punctures& p, const Rect& area, const Device
       {"mean", n > 0 ? fsum / n : 0.0}, {"min", n > 0 ? fmin : 0.0}, {"max", fmax}};
   // RF needles: the thermal coagulation zone per needle (thermal/rf.hpp; docs/rf.md).
   std::size_t coag = 0;
-  double cr = 0.0, ct = 0.0, cb = 0.0;
+  double cr = 0.0, ct = 0.0, cb = 0.0, cd = 0.0;
   for (const auto& q : p) {
     if (!q.coagulated()) continue;
     ++coag;
+    cd += q.coag_denatured;
     cr += q.coag_radius;
     ct += q.coag_top;
     cb += q.coag_bottom;
@@ -158,7 +159,8 @@ nlohmann::json puncture_stats(const Punctures& p, const Rect& area, const Device
                                 {"top_mean", ct / c * 1e6},
                                 {"bottom_mean", cb / c * 1e6},
                                 {"width_mean", 2.0 * cr / c * 1e6},
-                                {"height_mean", (cb - ct) / c * 1e6}};
+                                {"height_mean", (cb - ct) / c * 1e6},
+                                {"collagen_denatured_mean", cd / c}};
   }
   return j;
 }

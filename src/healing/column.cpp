@@ -264,8 +264,8 @@ std::size_t slot_of(std::string_view name) {
 
 SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
   if (i < pr.doses.size()) return pr.doses[i];
-  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,   pr.channel,
-                     pr.coag_radius, pr.coag_top, pr.coag_bottom, pr.closure};
+  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,          pr.channel,
+                     pr.coag_radius, pr.coag_top, pr.coag_bottom, pr.coag_denatured, pr.closure};
 }
 
 ChannelGeometry session_geometry(const Params& p, const skin::SkinProfile& prof,
@@ -341,9 +341,12 @@ double epidermal_channel_radius(const Params& p, const skin::SkinProfile& prof,
 namespace {
 
 /// Per annulus and band, what one session deposits ([annulus * bands + band]); `zone`: the share
-/// of it from the thermal coagulation zone (> 0 where the zone reaches).
+/// of it from the thermal coagulation zone (> 0 where the zone reaches). `keep`: the elastin kept
+/// (lumen and zone); `lumen_keep`: the matrix the lumen leaves (collagen, scar matrix, denatured
+/// collagen); `denature`: the share of the collagen (before the lumen's cut) that the zone
+/// denatures, at most lumen_keep.
 struct CellInjury {
-  std::vector<double> damage, keep, blood, zone;
+  std::vector<double> damage, keep, blood, zone, lumen_keep, denature;
 };
 
 /// Squared radius (um^2) of the coagulation zone's cross-section at depth z (um), 0 outside it.
@@ -402,6 +405,9 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
   c.keep.assign(na * nb, 1.0);
   c.blood.assign(na * nb, 0.0);
   c.zone.assign(na * nb, 0.0);
+  c.lumen_keep.assign(na * nb, 1.0);
+  c.denature.assign(na * nb, 0.0);
+  const double phi = std::clamp(pr.coag_denatured, 0.0, 1.0);
   const double rho = pr.density * 1e-8;  // per um^2
   std::vector<double> d_own(na), l_own(na), d_r(na), l_r(na), d_r0(na), l_r0(na), z_own(na);
   auto fill = [&](double r, std::vector<double>& d, std::vector<double>& l) {
@@ -421,21 +427,30 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
     const double mz = h > 0.0 && rho > 0.0 ? rho * zone_volume(p, pr, band.top, band.bot) / h : 0.0;
     if (!(h > 0.0) || !(end > band.top || mz > 0.0) || !(rho > 0.0)) continue;
     // Mean channel counts (as session_fractions, 0.5 um steps).
-    double dsum = 0.0, lsum = 0.0;
+    // bsum: the lumen outside the zone (the heat seals the vessels inside it: no blood there).
+    double dsum = 0.0, lsum = 0.0, bsum = 0.0;
     for (double z = band.top + 0.25; z < end; z += 0.5) {
       const double r = channel_radius(p, pr.radius, z, pr.depth);
       dsum += damage_area(p, r) * 0.5;
       lsum += kPi * r * r * 0.5;
+      const double a2 = zone_radius2(pr, z);
+      bsum += a2 > 0.0 ? kPi * std::max(0.0, r * r - a2) * 0.5 : kPi * r * r * 0.5;
     }
-    const double m = rho * dsum / h, ml = rho * lsum / h;
-    // The zone kills and denatures as the lumen does (healing::apply_puncture), without blood.
+    const double m = rho * dsum / h, ml = rho * lsum / h, mb = rho * bsum / h;
+    // The zone kills as the lumen does (healing::apply_puncture); a point in k zones keeps
+    // (1 - phi)^k of its collagen native: on average e^{-phi m_z} (Poisson), the matrix the
+    // lumen leaves e^{-matrix_loss m_l}; elastin is lost in both.
     const double dmean = 1.0 - std::exp(-(m + mz)),
-                 keep_mean = std::exp(-p.matrix_loss * (ml + mz));
+                 keep_mean = std::exp(-p.matrix_loss * (ml + mz)),
+                 lumen_keep_mean = std::exp(-p.matrix_loss * ml),
+                 denature_mean = -std::expm1(-phi * mz);
     if (!mesh) {
       c.damage[b] = dmean;
       c.keep[b] = keep_mean;
-      c.blood[b] = ml;
+      c.blood[b] = mb;
       c.zone[b] = mz;
+      c.lumen_keep[b] = lumen_keep_mean;
+      c.denature[b] = lumen_keep_mean * denature_mean;
       continue;
     }
     std::fill(d_own.begin(), d_own.end(), 0.0);
@@ -485,12 +500,18 @@ CellInjury make_injury(const Params& p, const ColumnProtocol& pr, const std::vec
     const double mmat = mesh->mean(mm.data());
     const double sd = md > 0.0 ? dmean / md : 0.0;
     const double sm = mmat > 0.0 ? (1.0 - keep_mean) / (p.matrix_loss * mmat) : 0.0;
-    const double sb = mlum > 0.0 ? ml / mlum : 0.0;
+    const double sb = mlum > 0.0 ? mb / mlum : 0.0;
+    const double sl = mlum > 0.0 ? (1.0 - lumen_keep_mean) / (p.matrix_loss * mlum) : 0.0;
+    const double mzo = mesh->mean(z_own.data());
+    const double sz = mzo > 0.0 && phi > 0.0 ? denature_mean / (phi * mzo) : 0.0;
     for (std::size_t i = 0; i < na; ++i) {
       c.damage[i * nb + b] = std::min(1.0, dd[i] * sd);
       c.keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * mm[i] * sm);
       c.blood[i * nb + b] = l_own[i] * sb;
       c.zone[i * nb + b] = z_own[i];
+      c.lumen_keep[i * nb + b] = std::max(0.0, 1.0 - p.matrix_loss * l_own[i] * sl);
+      // The own zone's ring lies outside the own lumen: disjoint shares of the annulus.
+      c.denature[i * nb + b] = std::min(c.lumen_keep[i * nb + b], phi * z_own[i] * sz);
     }
   }
   return c;
@@ -582,8 +603,9 @@ struct Column {
   const Model& model = healing_model();
   const std::size_t nf = model.size();
   std::size_t s_damage = 0, s_platelets = 0, s_clot = 0, s_keratinocytes = 0, s_chemical = 0;
+  std::size_t s_denatured = 0;
   std::array<std::size_t, 5> cell_fields{};
-  std::array<std::size_t, 4> matrix_fields{};
+  std::array<std::size_t, 4> matrix_fields{};  // collagen I, III, elastin, scar matrix
   std::vector<FieldSpec> specs;
   Capacities capacity;
   std::array<double, skin::kLayers> layer_h{};
@@ -655,6 +677,7 @@ struct Column {
     cell_fields = {slot("fibroblasts"), slot("neutrophils"), slot("macrophages"), slot("vascular"),
                    s_keratinocytes};
     matrix_fields = {slot("collagen1"), slot("collagen3"), slot("elastin"), slot("scar_matrix")};
+    s_denatured = slot("denatured_collagen");
     // An atrophic scar's deficit, held by its scar matrix and maintained by its fibroblasts of
     // the scar phenotype (as Engine::seed_lesions).
     const std::size_t s_phenotype = slot("scar_fibroblasts");
@@ -687,6 +710,7 @@ struct Column {
     cur.coag_radius = d.coag_radius;
     cur.coag_top = d.coag_top;
     cur.coag_bottom = d.coag_bottom;
+    cur.coag_denatured = d.coag_denatured;
   }
   std::pair<std::array<double, skin::kLayers>, std::array<double, skin::kLayers>> set_fractions() {
     std::array<double, skin::kLayers> m_damage{}, m_lumen{};
@@ -813,7 +837,17 @@ struct Column {
         }
         s(s_damage) = 1.0 - (1.0 - s(s_damage)) * (1.0 - d);
         for (std::size_t f : cell_fields) s(f) *= 1.0 - d;
-        for (std::size_t f : matrix_fields) s(f) *= injury.keep[at];
+        // The lumen cuts the matrix and the zone denatures a share of the collagen (moved to the
+        // denatured pool), releasing as much of the scar matrix's hold.
+        const double lk = injury.lumen_keep[at], den = injury.denature[at];
+        double moved = 0.0;
+        for (std::size_t f : {matrix_fields[0], matrix_fields[1]}) {
+          moved += s(f) * den;
+          s(f) = std::max(0.0, s(f) * lk - s(f) * den);
+        }
+        s(matrix_fields[2]) *= injury.keep[at];
+        s(matrix_fields[3]) *= std::max(0.0, lk - den);
+        s(s_denatured) = s(s_denatured) * lk + moved;
         if (cur.bled && k != sc) {
           s(s_platelets) = std::min(1.0, s(s_platelets) + p.blood_fill * lu);
           s(s_clot) = std::min(1.0, s(s_clot) + p.blood_fill * lu);

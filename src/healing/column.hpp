@@ -38,13 +38,16 @@ struct SessionDose {
   const ChannelHealing* channel = nullptr;
   // Each needle's thermal coagulation zone (an RF needle's, docs/rf.md; 0: mechanical): a
   // spheroid on the channel's axis of radius coag_radius from coag_top to coag_bottom (um below
-  // the surface), deposited as thermal injury (ColumnProtocol::coag_radius).
+  // the surface), deposited as thermal injury (ColumnProtocol::coag_radius); coag_denatured: the
+  // share of its collagen denatured (ColumnProtocol::coag_denatured).
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
+  double coag_denatured = 0.0;
   // Optional precomputed closure of this session's channels (as ColumnProtocol::closure).
   const ChannelHealing* closure = nullptr;
   bool same_wound(const SessionDose& o) const {
     return density == o.density && depth == o.depth && radius == o.radius && bled == o.bled &&
-           coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom;
+           coag_radius == o.coag_radius && coag_top == o.coag_top && coag_bottom == o.coag_bottom &&
+           coag_denatured == o.coag_denatured;
   }
 };
 
@@ -99,10 +102,13 @@ struct ColumnProtocol {
   std::array<double, skin::kLayers> scar_deficit{};
   // Each needle's thermal coagulation zone (an RF needle's; docs/rf.md, "In the reduced model"):
   // a spheroid on the channel's axis of radius coag_radius (um) from coag_top to coag_bottom (um
-  // below the surface); 0: mechanical needles. Inside it, outside the lumen, the cells are killed
-  // and the matrix denatured as in the lumen (the 3D engine's healing::apply_puncture), and
-  // nothing bleeds. Unused when `doses` is given (each dose carries its own).
+  // below the surface); 0: mechanical needles. Inside it, outside the lumen, the cells are killed,
+  // the share coag_denatured of the collagen is moved to denatured_collagen (and as much of the
+  // scar matrix's hold released), the elastin is lost (matrix_loss), and nothing bleeds, the
+  // lumen inside the zone included (the 3D engine's healing::apply_puncture). Unused when
+  // `doses` is given (each dose carries its own).
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
+  double coag_denatured = 0.0;
   // Platelets added after sessions (PRP), ascending in time: each layer's amount goes into its
   // compartments as the session's blood does (in proportion to the lumen each holds), after the
   // session at the same time. The steps stop at each.

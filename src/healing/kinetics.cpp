@@ -209,9 +209,11 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const std::array<float*, 6> cells = {field("fibroblasts"),   field("neutrophils"),
                                        field("macrophages"),   field("vascular"),
                                        field("keratinocytes"), field("mitosis_chemical")};
-  // Matrix in the lumen is cut and removed; cutting the scar matrix releases its hold.
-  const std::array<float*, 4> matrix = {field("collagen1"), field("collagen3"), field("elastin"),
-                                        field("scar_matrix")};
+  // Matrix in the lumen is cut and removed (denatured collagen too); cutting the scar matrix
+  // releases its hold.
+  float* const denatured = field("denatured_collagen");
+  const std::array<float*, 5> matrix = {field("collagen1"), field("collagen3"), field("elastin"),
+                                        field("scar_matrix"), denatured};
   float* const platelets = field("platelets");
   float* const clot = field("clot");
   auto surf_at = [&](double x, double y) {
@@ -245,6 +247,21 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
   const int j_lo = std::max(0, static_cast<int>(std::floor(ymin / dxu)) - g.j0);
   const int j_hi = std::min(g.ny - 1, static_cast<int>(std::floor(ymax / dxu)) - g.j0);
   const int k_hi = g.k_of_depth(zmax / um);
+  // The thermal coagulation zone of an RF needle (Puncture::coag_*): a spheroid on the channel's
+  // axis, semi-axes a across and c along it, centred at (cx, cy, cz) (um).
+  const bool coag = pu.coagulated();
+  const double za = pu.coag_radius * um;
+  const double zc = 0.5 * (pu.coag_bottom - pu.coag_top) * um;
+  const double zs = 0.5 * (pu.coag_top + pu.coag_bottom) * um / std::max(ct, 1e-6);
+  const double cx = ex + zs * ux, cy = ey + zs * uy, cz = ez + zs * uz;
+  // Whether the point (x, y, z) (um) lies in the zone.
+  auto in_zone = [&](double x, double y, double z) {
+    const double px = x - cx, py = y - cy, pz = z - cz;
+    const double s = px * ux + py * uy + pz * uz;  // along the axis
+    const double q2 = px * px + py * py + pz * pz - s * s;
+    return q2 / (za * za) + s * s / (zc * zc) <= 1.0;
+  };
+  const double zext = coag ? std::max(za, zc) : 0.0;
   InjuryTally t;
   for (int k = 0; k <= k_hi; ++k) {
     const double z0 = g.zf[static_cast<std::size_t>(k)] * um, dz = g.dz(k) * um;
@@ -269,11 +286,14 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
         if (dcen - hd > r0 + halo_reach) continue;
         // Sub-samples per axis: 4 where the lumen wall may cross the voxel, 2 in the smooth halo.
         const int S = dcen - hd > r0 ? 2 : 4;
-        double dsum = 0.0, lsum = 0.0;
-        const bool inside =
-            dcen + hd < r0 && scen - hd >= 0.0 && scen + hd <= L - std::min(p.tip_length, L);
+        double dsum = 0.0, lsum = 0.0, bsum = 0.0;  // bsum: lumen that bleeds (not coagulated)
+        // Whether the voxel may reach into the coagulation zone.
+        const double vx = x0 + 0.5 * dxu - cx, vy = y0 + 0.5 * dxu - cy, vz = z0 + 0.5 * dz - cz;
+        const bool near_zone = coag && vx * vx + vy * vy + vz * vz < (zext + hd) * (zext + hd);
+        const bool inside = !near_zone && dcen + hd < r0 && scen - hd >= 0.0 &&
+                            scen + hd <= L - std::min(p.tip_length, L);
         if (inside) {
-          dsum = lsum = static_cast<double>(S * S * S);
+          dsum = lsum = bsum = static_cast<double>(S * S * S);
         } else {
           for (int a = 0; a < S; ++a) {
             for (int bb = 0; bb < S; ++bb) {
@@ -287,7 +307,11 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
                 const double d = std::sqrt(qx * qx + qy * qy + qz * qz);
                 const double r = channel_radius(p, r0, s, L);
                 dsum += damage_at(p, r, d);
-                lsum += (r > 0.0 && d <= r) ? 1.0 : 0.0;
+                const bool lumen_here = r > 0.0 && d <= r;
+                lsum += lumen_here ? 1.0 : 0.0;
+                // Heat seals the vessels of the coagulated tissue: no blood from there.
+                bsum +=
+                    lumen_here && !(near_zone && in_zone(px + ex, py + ey, pz + ez)) ? 1.0 : 0.0;
               }
             }
           }
@@ -295,7 +319,7 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
         if (dsum <= 0.0) continue;
         const double inv = 1.0 / (S * S * S);
         const double dadd = std::min(1.0, dsum * inv);
-        const double lumen = lsum * inv;
+        const double lumen = lsum * inv, bleeding = bsum * inv;
         const double vol = g.dx * g.dx * g.dz(k);
         const double keep = 1.0 - dadd;
         damage[cidx] = static_cast<float>(1.0 - (1.0 - damage[cidx]) * keep);
@@ -303,7 +327,7 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
         const double mkeep = 1.0 - p.matrix_loss * lumen;
         for (float* f : matrix) f[cidx] = static_cast<float>(f[cidx] * mkeep);
         if (pu.bled) {
-          const double blood = p.blood_fill * lumen;
+          const double blood = p.blood_fill * bleeding;
           platelets[cidx] = static_cast<float>(std::min(1.0, platelets[cidx] + blood));
           clot[cidx] = static_cast<float>(std::min(1.0, clot[cidx] + blood));
           t.blood_volume += blood * vol;
@@ -313,24 +337,25 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
       }
     }
   }
-  if (pu.coagulated()) {
-    // The thermal coagulation zone of an RF needle (Puncture::coag_*): a spheroid on the
-    // channel's axis in which the tissue is killed and its matrix denatured (Omega >= 1): the
-    // damage, cell loss and matrix loss of the lumen, voxel-averaged by 3^3 sub-samples.
-    const double a = pu.coag_radius * um;
-    const double c = 0.5 * (pu.coag_bottom - pu.coag_top) * um;
-    const double sc = 0.5 * (pu.coag_top + pu.coag_bottom) * um / std::max(ct, 1e-6);
-    const double cx = ex + sc * ux, cy = ey + sc * uy, cz = ez + sc * uz;
-    const double ext = std::max(a, c);
-    const int ci_lo = std::max(0, static_cast<int>(std::floor((cx - ext) / dxu)) - g.i0);
-    const int ci_hi = std::min(g.nx - 1, static_cast<int>(std::floor((cx + ext) / dxu)) - g.i0);
-    const int cj_lo = std::max(0, static_cast<int>(std::floor((cy - ext) / dxu)) - g.j0);
-    const int cj_hi = std::min(g.ny - 1, static_cast<int>(std::floor((cy + ext) / dxu)) - g.j0);
-    const int ck_hi = g.k_of_depth((cz + ext) / um);
+  if (coag) {
+    // The coagulation zone: the cells in it are killed (damage, cell loss as in the lumen); a
+    // share coag_denatured of its collagen (and of the scar matrix's hold) is denatured and
+    // moved to the denatured_collagen pool, left in place until cleared; its elastin is lost
+    // (matrix_loss); voxel-averaged by 3^3 sub-samples.
+    const double phi = std::clamp(pu.coag_denatured, 0.0, 1.0);
+    float* const c1 = field("collagen1");
+    float* const c3 = field("collagen3");
+    float* const elastin = field("elastin");
+    float* const scar = field("scar_matrix");
+    const int ci_lo = std::max(0, static_cast<int>(std::floor((cx - zext) / dxu)) - g.i0);
+    const int ci_hi = std::min(g.nx - 1, static_cast<int>(std::floor((cx + zext) / dxu)) - g.i0);
+    const int cj_lo = std::max(0, static_cast<int>(std::floor((cy - zext) / dxu)) - g.j0);
+    const int cj_hi = std::min(g.ny - 1, static_cast<int>(std::floor((cy + zext) / dxu)) - g.j0);
+    const int ck_hi = g.k_of_depth((cz + zext) / um);
     constexpr int S = 3;
     for (int k = 0; k <= ck_hi; ++k) {
       const double z0 = g.zf[static_cast<std::size_t>(k)] * um, dz = g.dz(k) * um;
-      if (z0 + dz < cz - ext) continue;
+      if (z0 + dz < cz - zext) continue;
       for (int j = cj_lo; j <= cj_hi; ++j) {
         for (int i = ci_lo; i <= ci_hi; ++i) {
           const std::ptrdiff_t cidx = g.at(i, j, k);
@@ -341,12 +366,10 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
           for (int aa = 0; aa < S; ++aa) {
             for (int bb = 0; bb < S; ++bb) {
               for (int cc = 0; cc < S; ++cc) {
-                const double px = x0 + (aa + 0.5) * dxu / S - cx;
-                const double py = y0 + (bb + 0.5) * dxu / S - cy;
-                const double pz = z0 + (cc + 0.5) * dz / S - cz;
-                const double s = px * ux + py * uy + pz * uz;  // along the axis
-                const double q2 = px * px + py * py + pz * pz - s * s;
-                in += q2 / (a * a) + s * s / (c * c) <= 1.0 ? 1 : 0;
+                in += in_zone(x0 + (aa + 0.5) * dxu / S, y0 + (bb + 0.5) * dxu / S,
+                              z0 + (cc + 0.5) * dz / S)
+                          ? 1
+                          : 0;
               }
             }
           }
@@ -355,15 +378,22 @@ void apply_puncture(const Params& p, const devices::Puncture& pu,
           const double keep = 1.0 - f;
           damage[cidx] = static_cast<float>(1.0 - (1.0 - damage[cidx]) * keep);
           for (float* fl : cells) fl[cidx] = static_cast<float>(fl[cidx] * keep);
-          const double mkeep = 1.0 - p.matrix_loss * f;
-          for (float* fl : matrix) fl[cidx] = static_cast<float>(fl[cidx] * mkeep);
+          const double den = f * phi;
+          const double moved = (static_cast<double>(c1[cidx]) + c3[cidx]) * den;
+          c1[cidx] = static_cast<float>(c1[cidx] * (1.0 - den));
+          c3[cidx] = static_cast<float>(c3[cidx] * (1.0 - den));
+          denatured[cidx] = static_cast<float>(denatured[cidx] + moved);
+          scar[cidx] = static_cast<float>(scar[cidx] * (1.0 - den));
+          elastin[cidx] = static_cast<float>(elastin[cidx] * (1.0 - p.matrix_loss * f));
           t.coag_volume += f * g.dx * g.dx * g.dz(k);
+          t.denatured_collagen += moved * g.dx * g.dx * g.dz(k);
         }
       }
     }
   }
   if (tally) {
     tally->coag_volume += t.coag_volume;
+    tally->denatured_collagen += t.denatured_collagen;
     tally->lumen_volume += t.lumen_volume;
     tally->blood_volume += t.blood_volume;
     tally->damage_volume += t.damage_volume;

@@ -89,19 +89,22 @@ double damage_area(const Params& p, double r);
 
 /// What a set of punctures deposited (for logs and tests).
 struct InjuryTally {
-  double lumen_volume = 0;   // m^3
-  double blood_volume = 0;   // m^3
-  double damage_volume = 0;  // m^3, integral of added damage
-  double coag_volume = 0;    // m^3, thermal coagulation zones (RF needles) deposited
+  double lumen_volume = 0;        // m^3
+  double blood_volume = 0;        // m^3
+  double damage_volume = 0;       // m^3, integral of added damage
+  double coag_volume = 0;         // m^3, thermal coagulation zones (RF needles) deposited
+  double denatured_collagen = 0;  // mg/mL x m^3, collagen the zones denatured
   int punctures = 0;
 };
 
 /// Applies one puncture to the fields: lumen and halo damage (voxel-averaged by sub-sampling,
 /// 4^3 near the lumen wall and 2^3 in the halo, of the tilted, tapered channel, widened along its
 /// azimuth to the surface_length slot of roller arcs), loss of cells/matrix/vessels in proportion,
-/// and, if the puncture bled, blood in the lumen (platelets and clot); an RF needle's coagulation
-/// zone (Puncture::coagulated) kills the cells and denatures the matrix inside it as the lumen
-/// does (damage 1, matrix_loss), sub-sampled 3^3 per voxel. `surface` holds the depth
+/// and, if the puncture bled, blood in the lumen (platelets and clot) outside an RF needle's
+/// coagulation zone (Puncture::coagulated: the heat seals its vessels); the zone kills the cells
+/// inside it (damage 1), moves the share Puncture::coag_denatured of its collagen I and III to
+/// denatured_collagen (releasing as much of the scar matrix's hold), and removes its elastin
+/// (matrix_loss), sub-sampled 3^3 per voxel. `surface` holds the depth
 /// (m) of the local skin surface for each (i, j) column (nx*ny, x fastest), or is empty for a flat
 /// surface at z = 0.
 void apply_puncture(const Params& p, const devices::Puncture& pu,

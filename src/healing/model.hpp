@@ -9,7 +9,7 @@
 // and the fields it updates; bound to a parameter set, it advances a run of cells by one step.
 // The reaction step applies the processes one after the other in registration order.
 //
-// healing_model() registers the healing cascade's 19 fields and six processes (in
+// healing_model() registers the healing cascade's 22 fields and seven processes (in
 // healing/processes.cpp). Another module copies it and adds its own fields and processes; the
 // 3D engine (healing/engine.hpp) takes any such model. Field slots (the index of a field in the
 // model, its FieldSet index in the engine, its index in a State) are resolved by name once at
@@ -179,8 +179,9 @@ class Model {
   std::vector<ProcessDef> processes_;
 };
 
-/// The healing cascade: 21 fields (damage ... scar_fibroblasts, docs/model.md section 2) and six
-/// processes: inflammation, growth_factors, fibroblasts, matrix, vessels, epidermis.
+/// The healing cascade: 22 fields (damage ... scar_fibroblasts, denatured_collagen, docs/model.md
+/// section 2) and seven processes: inflammation, growth_factors, fibroblasts, matrix, vessels,
+/// epidermis, thermal_injury.
 const Model& healing_model();
 
 /// A field's transport, resolved for a parameter set. Diffusivity per tissue layer (index

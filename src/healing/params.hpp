@@ -67,6 +67,7 @@ struct Params {
   double macrophage_motility = 0;           // um^2/h
   double damage_clearance = 0;              // 1/h, basal
   double damage_clearance_macrophage = 0;   // 1/h per unit macrophage level
+  double denatured_recruitment = 0;         // 1, monocyte stimulus of fully denatured collagen
   double erythema_half = 0;                 // 1
   double erythema_visible = 0;              // 1
   // [growth_factors]
@@ -103,6 +104,8 @@ struct Params {
   double elastin_synthesis = 0;     // 1/h, fraction of baseline elastin per h at full activation
   double elastin_turnover = 0;      // 1/h
   double elastin_mmp = 0;           // 1/h per unit MMP level
+  double denatured_mmp = 0;         // 1/h per unit MMP level: gelatinolysis of denatured collagen
+  double denatured_macrophage = 0;  // 1/h per unit macrophage level: its phagocytosis
   // [angiogenesis]
   double vascular_growth = 0;      // 1/h
   double vegf_half = 0;            // ng/mL

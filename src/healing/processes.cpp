@@ -108,7 +108,7 @@ void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c
   c = chemical(c, p.chemical_decay * f);
 }
 
-/// Base of the six processes: the parameters, kept by value. Every cell of a run lies in one
+/// Base of the seven processes: the parameters, kept by value. Every cell of a run lies in one
 /// layer (Cells::baseline): the processes branch on the layer once per run, outside the loop
 /// over its cells, which the compiler vectorises (`omp simd`: a cell's values are independent of
 /// every other cell's).
@@ -136,7 +136,8 @@ class Inflammation final : public HealingProcess {
         I_(b.slot("inflammatory_signal")),
         N_(b.slot("neutrophils")),
         M_(b.slot("macrophages")),
-        v_(b.slot("vascular")) {}
+        v_(b.slot("vascular")),
+        Dc_(b.slot("denatured_collagen")) {}
   void prepare(double dt) override {
     seal_ = Decay(p_.seal_rate, dt);
     platelet_ = Decay(p_.platelet_release, dt);
@@ -162,6 +163,10 @@ class Inflammation final : public HealingProcess {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double bv = c.baseline->vascular;
+    // Thermally denatured collagen over the layer's normal collagen (0 without collagen).
+    const double c0 = c.baseline->collagen1 + c.baseline->collagen3;
+    const double dc_gain = c0 > 0.0 ? p.denatured_recruitment / c0 : 0.0;
+    const double* Dc = c.now[Dc_];
     double* D = c.now[D_];
     double* P = c.now[P_];
     double* K = c.now[K_];
@@ -192,12 +197,13 @@ class Inflammation final : public HealingProcess {
       const double vr = relative(v[i], bv);
       N[i] = exp_step(N[i], p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
                       p.neutrophil_death + p.efferocytosis * M[i], dt);
-      const double stim = I0 + p.macrophage_neutrophil_signal * N[i];
+      // Monocytes are also drawn by denatured collagen's peptides (Postlethwaite & Kang 1976).
+      const double stim = I0 + p.macrophage_neutrophil_signal * N[i] + dc_gain * Dc[i];
       M[i] = macrophage(M[i], p.macrophage_recruitment * vr * stim / (stim + p.macrophage_half));
     }
   }
 
-  int D_, P_, K_, I_, N_, M_, v_;
+  int D_, P_, K_, I_, N_, M_, v_, Dc_;
   Decay seal_, platelet_, macrophage_;
 };
 
@@ -319,7 +325,8 @@ class Matrix final : public HealingProcess {
         C1_(b.slot("collagen1")),
         E_(b.slot("elastin")),
         S_(b.slot("scar_matrix")),
-        q_(b.slot("scar_fibroblasts")) {}
+        q_(b.slot("scar_fibroblasts")),
+        Dc_(b.slot("denatured_collagen")) {}
   // Dispatches to run, the loops over the run's cells, multiversioned (core/kernel.hpp; apply is
   // virtual).
   void apply(const Cells& c) const override {
@@ -345,6 +352,7 @@ class Matrix final : public HealingProcess {
     double* E = c.now[E_];
     double* S = c.now[S_];
     const double* q = c.now[q_];
+    const double* Dc = c.now[Dc_];
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
@@ -370,7 +378,8 @@ class Matrix final : public HealingProcess {
         // Activated fibroblasts deposit into the room the matrix leaves below the packing
         // density (lumens, a released scar deficit and the loose papillary dermis have the most),
         // frozen over the step.
-        const double room = max_of(0.0, p.packing_density - C1[i] - C3[i] - E[i]);
+        // Denatured collagen fills its place until it is cleared (ThermalInjury).
+        const double room = max_of(0.0, p.packing_density - C1[i] - C3[i] - E[i] - Dc[i]);
         const double dep = fr * p.collagen_synthesis * A * room;
         const double a3 = fr * p.collagen_turnover * b.collagen3 * hold +
                           (1.0 - p.collagen1_share) * dep + kmat * b.collagen3 +
@@ -391,7 +400,39 @@ class Matrix final : public HealingProcess {
     }
   }
 
-  int G_, F_, m_, C3_, C1_, E_, S_, q_;
+  int G_, F_, m_, C3_, C1_, E_, S_, q_, Dc_;
+};
+
+// 19. Thermal injury (an RF needle's coagulation zone, docs/rf.md): the collagen the heat
+// denatured (deposited by apply_puncture and the column driver) is degraded by MMPs (gelatinases)
+// and cleared by macrophages, first order in each, and turns over at least as fast as native
+// collagen: dDc/dt = -(k_t + k_m m + k_M M) Dc. It fills its
+// place in the matrix until removed (Matrix's room) and draws monocytes while it lasts
+// (Inflammation's stimulus).
+class ThermalInjury final : public HealingProcess {
+ public:
+  explicit ThermalInjury(const Binding& b)
+      : HealingProcess(b),
+        M_(b.slot("macrophages")),
+        m_(b.slot("mmp")),
+        Dc_(b.slot("denatured_collagen")) {}
+  void apply(const Cells& c) const override { run_cells(c); }
+  // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
+  MNSIM_KERNEL void run_cells(const Cells& c) const {
+    const double dt = c.dt;
+    const double kt = p_.collagen_turnover, km = p_.denatured_mmp, kM = p_.denatured_macrophage;
+    const double* M = c.now[M_];
+    const double* m = c.now[m_];
+    double* Dc = c.now[Dc_];
+    const auto n = static_cast<std::ptrdiff_t>(c.n);
+#pragma omp simd
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      Dc[i] = exp_step(Dc[i], 0.0, kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
+    }
+  }
+
+ private:
+  int M_, m_, Dc_;
 };
 
 // 13. Vascular density: VEGF-driven logistic growth, regression to baseline (Patankar-Euler).
@@ -588,22 +629,26 @@ Model make_healing_model() {
   // q: share of the fibroblasts in the scar phenotype (0 in normal skin). Not followed by the
   // step control: it changes only with the fibroblasts, which are.
   m.add_field(fixed("scar_fibroblasts", "1"));
+  // Dc: collagen denatured by an RF needle's heat, left in place until cleared (docs/rf.md).
+  m.add_field(slow(fixed("denatured_collagen", "mg/mL"), nullptr));
 
   m.add_process(process<Inflammation>(
-      "inflammation", {"vascular"},
+      "inflammation", {"vascular", "denatured_collagen"},
       {"damage", "platelets", "clot", "inflammatory_signal", "neutrophils", "macrophages"}));
   m.add_process(process<GrowthFactors>("growth_factors",
                                        {"platelets", "macrophages", "fibroblasts", "vascular"},
                                        {"growth_factor", "vegf", "mmp"}));
   m.add_process(
       process<Fibroblasts>("fibroblasts", {"growth_factor"}, {"fibroblasts", "scar_fibroblasts"}));
-  m.add_process(process<Matrix>("matrix",
-                                {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts"},
-                                {"collagen3", "collagen1", "elastin", "scar_matrix"}));
+  m.add_process(process<Matrix>(
+      "matrix", {"growth_factor", "fibroblasts", "mmp", "scar_fibroblasts", "denatured_collagen"},
+      {"collagen3", "collagen1", "elastin", "scar_matrix"}));
   m.add_process(process<Vessels>("vessels", {"vegf"}, {"vascular"}));
   m.add_process(process<Epidermis>("epidermis", {"inflammatory_signal", "fibroblasts"},
                                    {"keratinocytes", "mitosis_chemical", "damage", "kgf",
                                     "epidermal_thickness", "melanin_excess"}));
+  m.add_process(
+      process<ThermalInjury>("thermal_injury", {"macrophages", "mmp"}, {"denatured_collagen"}));
   return m;
 }
 

@@ -336,7 +336,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
             w.f64(e.protocol.depth_reached);
             w.f64(e.protocol.density);
             const devices::ThermalZone z = e.protocol.zone_reached.value_or(devices::ThermalZone{});
-            for (double v : {z.radius, z.top, z.bottom}) w.f64(v);
+            for (double v : {z.radius, z.top, z.bottom, z.denatured}) w.f64(v);
             encode_outcome(w, e.nominal);
             return w.take();
           },
@@ -352,6 +352,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
         z.radius = r.f64();
         z.top = r.f64();
         z.bottom = r.f64();
+        z.denatured = r.f64();
         e.protocol.zone_reached = z;
         e.nominal = decode_outcome(r);
         r.expect_end();

@@ -149,6 +149,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
       sd.coag_radius = d.zone.radius * 1e6;
       sd.coag_top = d.zone.top * 1e6;
       sd.coag_bottom = d.zone.bottom * 1e6;
+      sd.coag_denatured = d.zone.denatured;
     }
     healing::ColumnProtocol one;
     one.depth = sd.depth;

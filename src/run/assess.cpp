@@ -210,12 +210,14 @@ Delivered delivered(const RunRecord& rec, const devices::Rect& area,
     d.zone.radius += pu.coag_radius;
     d.zone.top += pu.coag_top;
     d.zone.bottom += pu.coag_bottom;
+    d.zone.denatured += pu.coag_denatured;
     n += 1.0;
   }
   if (n > 0.0) {
     d.zone.radius /= n;
     d.zone.top /= n;
     d.zone.bottom /= n;
+    d.zone.denatured /= n;
   }
   return d;
 }

@@ -169,7 +169,7 @@ TEST(OutputOptions, TheTimeSeriesIsSampledAtExactlyTheGridTimesWithUnits) {
     unit[ts[i][2]] = ts[i][5];
     EXPECT_DOUBLE_EQ(std::stod(ts[i][1]) * mnsim::kDay, std::stod(ts[i][0])) << i;
   }
-  EXPECT_EQ(per_series.size(), 21u * 5u);
+  EXPECT_EQ(per_series.size(), 22u * 5u);  // the healing model's fields x layers
   for (const auto& [series, n] : per_series) {
     EXPECT_EQ(n, static_cast<int>(expected.size()) + 2) << series;
   }

@@ -30,7 +30,7 @@ const int kFields = static_cast<int>(healing_model().size());
 TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   const auto specs = field_specs(P());
   ASSERT_EQ(static_cast<int>(specs.size()), kFields);
-  ASSERT_EQ(kFields, 21);
+  ASSERT_EQ(kFields, 22);
   for (int i = 0; i < kFields; ++i) {
     EXPECT_EQ(specs[static_cast<std::size_t>(i)].slot, i);
     EXPECT_FALSE(specs[static_cast<std::size_t>(i)].name.empty());
@@ -39,7 +39,7 @@ TEST(HealingKinetics, FieldListIsCompleteAndConsistent) {
   // The FieldSet order of fields.h5 and timeseries.csv (docs/model.md section 2).
   EXPECT_EQ(specs.front().name, "damage");
   EXPECT_EQ(specs[S("fibroblasts")].slot, 10);
-  EXPECT_EQ(specs.back().name, "scar_fibroblasts");
+  EXPECT_EQ(specs.back().name, "denatured_collagen");
   EXPECT_EQ(specs[S("fibroblasts")].chemoattractant, static_cast<int>(S("growth_factor")));
   EXPECT_DOUBLE_EQ(specs[S("fibroblasts")].chemotaxis, P().fibroblast_chemotaxis);
   EXPECT_EQ(specs[S("neutrophils")].chemoattractant, static_cast<int>(S("inflammatory_signal")));
@@ -404,38 +404,55 @@ TEST(HealingKinetics, TiltedChannelKeepsItsVolume) {
   EXPECT_NEAR(tally.lumen_volume, lumen, 0.04 * lumen);
 }
 
-TEST(HealingKinetics, RfCoagulationZoneIsDepositedAsInjury) {
+TEST(HealingKinetics, RfCoagulationZoneIsDepositedAsThermalInjury) {
   // An RF needle's zone (Puncture::coag_*, docs/rf.md): a spheroid of radius 150 um from 300 to
-  // 700 um below the surface, on the axis of a channel 600 um deep.
+  // 700 um below the surface, on the axis of a channel 600 um deep that bled; 60 % of the
+  // collagen inside it denatured.
   Tissue t = make_tissue(50, 10e-6, 90, 10e-6);  // 500 x 500 x 900 um
   devices::Puncture pu;
   pu.x = pu.y = 250e-6;
   pu.depth = 600e-6;
   pu.radius = 50e-6;
+  pu.bled = true;
   pu.coag_radius = 150e-6;
   pu.coag_top = 300e-6;
   pu.coag_bottom = 700e-6;
+  pu.coag_denatured = 0.6;
   InjuryTally tally;
   apply_puncture(P(), pu, t.layer, {}, t.fs, &tally);
   const double zone = 4.0 / 3.0 * 3.14159265358979 * 150e-6 * 150e-6 * 200e-6;
   EXPECT_NEAR(tally.coag_volume, zone, 0.03 * zone);
   const grid::Grid& g = t.fs.grid();
   const auto D = t.fs.view("damage");
-  // Inside the zone beside the channel (100 um off the axis, 500 um deep): destroyed, its
-  // matrix lost as in the lumen; outside it (below the zone, 800 um deep): untouched.
+  // Inside the zone beside the channel (100 um off the axis, 500 um deep): the cells killed,
+  // 60 % of the collagen moved to the denatured pool, the elastin lost (matrix_loss); outside
+  // it (below the zone, 800 um deep): untouched.
   const int k = g.k_of_depth(500e-6);
   EXPECT_NEAR(D(35, 25, k), 1.0, 1e-6);
   EXPECT_NEAR(t.fs.view("fibroblasts")(35, 25, k), 0.0, 1e-3);
   Tissue ref = make_tissue(50, 10e-6, 90, 10e-6);
-  EXPECT_NEAR(t.fs.view("collagen1")(35, 25, k),
-              ref.fs.view("collagen1")(35, 25, k) * (1.0 - P().matrix_loss), 1e-4);
+  const double c1 = ref.fs.view("collagen1")(35, 25, k), c3 = ref.fs.view("collagen3")(35, 25, k);
+  EXPECT_NEAR(t.fs.view("collagen1")(35, 25, k), c1 * 0.4, 1e-3 * c1);
+  EXPECT_NEAR(t.fs.view("collagen3")(35, 25, k), c3 * 0.4, 1e-3 * c3);
+  EXPECT_NEAR(t.fs.view("denatured_collagen")(35, 25, k), 0.6 * (c1 + c3), 1e-3 * (c1 + c3));
+  EXPECT_NEAR(t.fs.view("elastin")(35, 25, k),
+              ref.fs.view("elastin")(35, 25, k) * (1.0 - P().matrix_loss), 1e-4);
+  EXPECT_GT(tally.denatured_collagen, 0.0);
   EXPECT_EQ(D(25, 25, g.k_of_depth(800e-6)), 0.0f);
   EXPECT_EQ(D(2, 2, k), 0.0f);
-  // A mechanical puncture deposits no zone.
+  EXPECT_EQ(t.fs.view("denatured_collagen")(25, 25, g.k_of_depth(800e-6)), 0.0f);
+  // The heat seals the vessels: no blood in the lumen inside the zone (on the axis, 500 um
+  // deep), blood in the lumen above it (150 um).
+  EXPECT_EQ(t.fs.view("platelets")(25, 25, k), 0.0f);
+  EXPECT_GT(t.fs.view("platelets")(25, 25, g.k_of_depth(150e-6)), 0.5f);
+  // The same channel without its zone bleeds along its whole lumen.
   InjuryTally mech;
   pu.coag_radius = 0.0;
   apply_puncture(P(), pu, ref.layer, {}, ref.fs, &mech);
   EXPECT_EQ(mech.coag_volume, 0.0);
+  EXPECT_EQ(mech.denatured_collagen, 0.0);
+  EXPECT_GT(ref.fs.view("platelets")(25, 25, k), 0.5f);
+  EXPECT_GT(mech.blood_volume, tally.blood_volume * 1.5);
 }
 
 TEST(HealingKinetics, FieldSetReactionMatchesPointwiseAndIgnoresThreads) {

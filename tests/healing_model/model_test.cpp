@@ -119,7 +119,7 @@ TEST(HealingModel, HealingProcessesInTheirOrder) {
   std::vector<std::string> names;
   for (const auto& p : m.processes()) names.push_back(p.name);
   EXPECT_EQ(names, (std::vector<std::string>{"inflammation", "growth_factors", "fibroblasts",
-                                             "matrix", "vessels", "epidermis"}));
+                                             "matrix", "vessels", "epidermis", "thermal_injury"}));
   // Every field is updated by some process.
   for (const FieldDef& f : m.fields()) {
     bool updated = false;

@@ -3,6 +3,8 @@
 // ColumnProtocol::coag_*), so cohorts and the planner treat RF devices with their heat.
 #include <gtest/gtest.h>
 
+#include <array>
+
 #include <cmath>
 
 #include "core/constants.hpp"
@@ -100,8 +102,9 @@ TEST(ReducedRf, ZoneFractionsAreTheSpheroidsVolumeOutsideTheLumen) {
 }
 
 TEST(ReducedRf, TheZoneKillsAndDenaturesWithoutBleeding) {
-  // The same punctures with and without a zone in the reticular dermis, in the well-mixed and
-  // in the resolved (annuli) driver: the zone adds damage and removes matrix there, adds no blood,
+  // The same punctures with and without a zone in the reticular dermis (70 % of its collagen
+  // denatured), in the well-mixed and in the resolved (annuli) driver: the zone adds damage,
+  // moves collagen to the denatured pool, seals the vessels of the lumen inside it (less blood),
   // and leaves the papillary dermis (above the zone) as it was.
   const skin::SkinProfile prof = cheek();
   const healing::Params& p = M().params;
@@ -117,25 +120,46 @@ TEST(ReducedRf, TheZoneKillsAndDenaturesWithoutBleeding) {
     pr.coag_radius = 150.0;
     pr.coag_top = 500.0;
     pr.coag_bottom = 900.0;
+    pr.coag_denatured = 0.7;
     const healing::ColumnRun heat = healing::run_column(p, prof, pr);
     const skin::Layer rd = skin::Layer::ReticularDermis, pd = skin::Layer::PapillaryDermis;
     const double t1 = heat.samples[1].t;  // the first step after the session
     EXPECT_GT(heat.value(rd, "damage", t1), mech.value(rd, "damage", t1) + 1e-3) << annuli;
     EXPECT_LT(heat.collagen_change(rd, t1), mech.collagen_change(rd, t1) - 1e-3) << annuli;
-    EXPECT_NEAR(heat.value(rd, "platelets", t1), mech.value(rd, "platelets", t1),
-                1e-3 * mech.value(rd, "platelets", t1) + 1e-12)
-        << annuli;
+    EXPECT_EQ(mech.value(rd, "denatured_collagen", t1), 0.0);
+    EXPECT_LT(heat.value(rd, "platelets", t1), mech.value(rd, "platelets", t1)) << annuli;
     EXPECT_NEAR(heat.value(pd, "collagen1", t1), mech.value(pd, "collagen1", t1),
                 2e-3 * mech.value(pd, "collagen1", t1))
         << annuli;
-    // The dead tissue calls in more inflammatory cells.
+    // The layer's mean denatured collagen: its collagen, less what the lumen removed
+    // (e^{-matrix_loss m_l}), times 1 - e^{-phi m_z} (a point in k zones keeps (1 - phi)^k,
+    // Poisson with mean m_z), within the clearance of one 0.01 h step.
+    std::array<double, skin::kLayers> md{}, ml{};
+    healing::session_fractions(p, prof, pr, md, ml);
+    const auto mz = healing::zone_fractions(p, prof, pr);
+    const auto k = static_cast<std::size_t>(skin::layer_index(rd));
+    const healing::Baseline& b = heat.base[k];
+    const double expected =
+        (b.collagen1 + b.collagen3) * std::exp(-p.matrix_loss * ml[k]) * -std::expm1(-0.7 * mz[k]);
+    if (annuli == 0) {
+      EXPECT_NEAR(heat.value(rd, "denatured_collagen", t1), expected, 2e-3 * expected);
+    } else {  // the own channel's ring, scaled to the same Poisson mean (lumen and ring overlap)
+      EXPECT_NEAR(heat.value(rd, "denatured_collagen", t1), expected, 0.05 * expected);
+    }
+    // The collagen moved is the collagen lost (the lumen's share aside).
+    EXPECT_NEAR(
+        heat.value(rd, "denatured_collagen", t1),
+        (mech.collagen_change(rd, t1) - heat.collagen_change(rd, t1)) * (b.collagen1 + b.collagen3),
+        3e-3 * expected)
+        << annuli;
+    // The dead tissue and its denatured collagen call in more inflammatory cells.
     EXPECT_GT(heat.value(rd, "macrophages", 48.0), mech.value(rd, "macrophages", 48.0)) << annuli;
   }
 }
 
 TEST(ReducedRf, CohortSimulationDepositsTheHeat) {
   // The RF cartridge in a reduced-model course against the same course with its zone taken away
-  // (zone_reached: none): the heat denatures reticular collagen, seen a day after the session.
+  // (zone_reached: none): the heat changes the reticular dermis, seen a day after the session.
   PatientSpec pt;
   pt.age_years = 28;
   ReducedProtocol pr;
@@ -149,7 +173,12 @@ TEST(ReducedRf, CohortSimulationDepositsTheHeat) {
   RecordProperty("reticular_collagen_change_without",
                  std::to_string(without.reticular_collagen_change));
   EXPECT_EQ(with.depth_reached, without.depth_reached);
-  EXPECT_LT(with.reticular_collagen_change, without.reticular_collagen_change - 0.005);
+  // A day after the session the heat's two effects on the native reticular collagen oppose each
+  // other: the zone denatures a share of it (less), and the lumen inside the zone does not bleed,
+  // so less platelet growth factor drives the fibroblasts' MMPs (more). Measured: -0.51 % with
+  // the zone, -0.71 % without; before the thermal injury terms (the whole zone's matrix removed)
+  // the zone lowered it.
+  EXPECT_GT(std::abs(with.reticular_collagen_change - without.reticular_collagen_change), 1e-3);
 }
 
 TEST(ReducedRf, ThePlannerSearchesTheRfCartridge) {

@@ -210,7 +210,7 @@ TEST(RfDevice, BadSettingsNameTheirKey) {
   EXPECT_TRUE(has(e, "out of range")) << e;
   e = error_of("energy = \"2 mm\"");
   EXPECT_TRUE(has(e, "device.energy")) << e;
-  e = error_of("frequency = \"5 MHz\"");
+  e = error_of("frequency = \"20 MHz\"");
   EXPECT_TRUE(has(e, "device.frequency")) << e;
   e = error_of("pulse_duration = \"0.5 s\"\npress_rate = \"4 Hz\"");
   EXPECT_TRUE(has(e, "device.pulse_duration")) << e;
@@ -225,6 +225,98 @@ TEST(RfDevice, NeedlesThatStopAboveTheirInsulationDepositNoHeat) {
   ASSERT_FALSE(r.punctures.empty());
   for (const auto& p : r.punctures) EXPECT_FALSE(p.coagulated());
   EXPECT_FALSE(r.stats.contains("coagulation_zone_um"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RfFrequency, ColeColeReproducesTheOneMegahertzConductivities) {
+  // Gabriel, Lau & Gabriel 1996 (Table 1) at 1 MHz: dry skin 0.0132, wet skin 0.2216, fat 0.0251
+  // S/m (the values this model used before the conductivity followed the frequency).
+  const RfTissue& t = RfTissue::defaults();
+  const double expected[skin::kLayers] = {0.0132, 0.221, 0.221, 0.221, 0.0251};
+  for (int l = 0; l < skin::kLayers; ++l) {
+    const LayerProperties& p = t.layer[static_cast<std::size_t>(l)];
+    EXPECT_NEAR(p.dielectric.conductivity(1e6), expected[l], 0.005 * expected[l]) << l;
+    EXPECT_DOUBLE_EQ(p.sigma, p.dielectric.conductivity(1e6)) << l;
+  }
+}
+
+TEST(RfFrequency, ConductivityFollowsTheParametricModel) {
+  // The 4-Cole-Cole model evaluated independently (docs/rf.md, "Frequency": complex arithmetic
+  // in Python from the Table 1 parameters) at 0.1, 0.5, 2 and 10 MHz, and the trend: the
+  // conductivity rises with frequency in every tissue, steeply in dry skin (its beta dispersion),
+  // barely in fat.
+  const RfTissue& t = RfTissue::defaults();
+  const ColeCole& dry = t.layer[0].dielectric;
+  const ColeCole& wet = t.layer[3].dielectric;
+  const ColeCole& fat = t.layer[4].dielectric;
+  struct Row {
+    double f, dry, wet, fat;
+  };
+  for (const Row& r :
+       {Row{1e5, 0.000451289, 0.0658374, 0.0244142}, Row{5e5, 0.00436467, 0.177984, 0.0248336},
+        Row{2e6, 0.0371026, 0.266495, 0.0255016}, Row{1e7, 0.197321, 0.366013, 0.0291526}}) {
+    EXPECT_NEAR(dry.conductivity(r.f), r.dry, 1e-5 * r.dry) << r.f;
+    EXPECT_NEAR(wet.conductivity(r.f), r.wet, 1e-5 * r.wet) << r.f;
+    EXPECT_NEAR(fat.conductivity(r.f), r.fat, 1e-5 * r.fat) << r.f;
+  }
+  double last_dry = 0.0, last_wet = 0.0, last_fat = 0.0;
+  for (double f = 1e5; f <= 1e7 * 1.0001; f *= 1.25) {
+    EXPECT_GT(dry.conductivity(f), last_dry);
+    EXPECT_GT(wet.conductivity(f), last_wet);
+    EXPECT_GT(fat.conductivity(f), last_fat);
+    last_dry = dry.conductivity(f);
+    last_wet = wet.conductivity(f);
+    last_fat = fat.conductivity(f);
+  }
+  // The permittivity falls with frequency (dispersion).
+  EXPECT_GT(wet.permittivity(1e5), wet.permittivity(1e6));
+  EXPECT_GT(wet.permittivity(1e6), wet.permittivity(1e7));
+  EXPECT_NEAR(wet.permittivity(1e6), 1833.0, 20.0);
+}
+
+TEST(RfFrequency, TheZoneFollowsTheFrequencyAndBadFrequenciesAreRefused) {
+  const auto skin = test::cheek_profile();
+  RfPulse p = pulse(20e-3, 0.05);
+  p.frequency = 1e6;
+  const CoagulationZone at1 = coagulation_zone(p, skin);
+  p.frequency = 1e7;
+  const CoagulationZone at10 = coagulation_zone(p, skin);
+  // The power is set, so only the ratios between layers move the zone: at 10 MHz the dermis
+  // conducts 1.7 times more, the fat 1.2 times: a different zone, the same energy.
+  ASSERT_TRUE(at1.coagulated());
+  ASSERT_TRUE(at10.coagulated());
+  EXPECT_NE(at1.radius, at10.radius);
+  EXPECT_NEAR(at10.delivered_energy, 20e-3, 1e-12);
+  EXPECT_LT(at10.impedance, at1.impedance);  // the tissue conducts better
+  for (double f : {5e4, 2e7, 0.0}) {
+    p.frequency = f;
+    EXPECT_THROW(coagulation_zone(p, skin), std::invalid_argument) << f;
+  }
+}
+
+TEST(RfCollagen, DenaturationFollowsItsOwnKinetics) {
+  // Maitland & Walsh 1997: Omega_c = A_c exp(-Ea_c / (R T)) t; 1 after 42 ms at 80 C.
+  const RfTissue& t = RfTissue::defaults();
+  const double k80 = arrhenius_rate(353.15, t.collagen_a, t.collagen_ea);
+  EXPECT_NEAR(1.0 / k80, 0.0416, 0.002);
+  // Slower than the cells' injury above about 45 C: the collagen zone lies inside the zone of
+  // cell death.
+  for (double T : {323.15, 343.15, 373.15}) {
+    EXPECT_LT(arrhenius_rate(T, t.collagen_a, t.collagen_ea),
+              arrhenius_rate(T, t.arrhenius_a, t.arrhenius_ea))
+        << T;
+  }
+  // The share of the zone's collagen denatured: between 0 and 1, rising with the energy.
+  const auto skin = test::cheek_profile();
+  const CoagulationZone z20 = coagulation_zone(pulse(20e-3, 0.05), skin);
+  const CoagulationZone z40 = coagulation_zone(pulse(40e-3, 0.05), skin);
+  ASSERT_TRUE(z20.coagulated());
+  EXPECT_GT(z20.denatured, 0.0);
+  EXPECT_LE(z40.denatured, 1.0);
+  EXPECT_GT(z40.denatured, z20.denatured);
 }
 
 }  // namespace
