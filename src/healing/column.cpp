@@ -837,6 +837,7 @@ struct Column {
       const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
       ss.barrier_time = barrier_recovery_time(p, *session_channel[q], session_rho[q]);
       ss.closure_time = session_channel[q]->closure_time;
+      if (!pr.sample_at.empty()) continue;  // not every sample kept: not computed
       for (const auto& s : run.samples) {
         if (s.t < t0 || s.t > t1) continue;
         if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
@@ -1079,15 +1080,45 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::vector<Column*> lat;
   LateralScratch lw;
 
-  // One sample per step: the samples are reserved for the course's steps, counted first.
-  std::size_t steps = 1;
-  for (CourseClock k(pr); k.running(); ++steps) {
+  // One sample per step (or those ColumnProtocol::sample_at keeps): the samples are reserved for
+  // the course's steps, whose times are found first (the same clock).
+  std::vector<double> times;
+  for (CourseClock k(pr);; k.advance(k.step())) {
+    times.push_back(k.t);
+    if (!k.running()) break;
     if (k.session_due()) k.start_session();
-    k.advance(k.step());
   }
-  for (auto& c : cols) c->run.samples.reserve(steps);
+  // Per column, the steps whose sample it keeps (empty: all).
+  std::vector<std::vector<char>> keep(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const std::vector<double>& at = cols[i]->pr.sample_at;
+    if (at.empty()) {
+      cols[i]->run.samples.reserve(times.size());
+      continue;
+    }
+    std::vector<char>& k = keep[i];
+    k.assign(times.size(), 0);
+    k.front() = 1;
+    k.back() = 1;
+    for (double t : at) {
+      // ColumnRun::value's pair: the last step at or before t and the one after it.
+      const auto it = std::upper_bound(times.begin(), times.end(), t);
+      if (it == times.end()) continue;  // past the end: the last sample
+      const auto j = static_cast<std::size_t>(it - times.begin());
+      k[j] = 1;
+      if (j > 0) k[j - 1] = 1;
+    }
+    cols[i]->run.samples.reserve(static_cast<std::size_t>(std::count(k.begin(), k.end(), 1)));
+  }
+  std::size_t step_no = 0;
+  auto sample_all = [&](double t, double last) {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (keep[i].empty() || keep[i][step_no] != 0) cols[i]->sample(t, last);
+    }
+    ++step_no;
+  };
   CourseClock clock(pr);
-  for (auto& c : cols) c->sample(clock.t, clock.last);
+  sample_all(clock.t, clock.last);
   while (clock.running()) {
     if (clock.session_due()) {
       for (auto& c : cols) c->start_session(clock.next);
@@ -1139,7 +1170,7 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
       }
     }
     clock.advance(step);
-    for (auto& c : cols) c->sample(clock.t, clock.last);
+    sample_all(clock.t, clock.last);
   }
   for (auto& c : cols) out.push_back(c->finish());
   return out;

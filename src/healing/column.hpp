@@ -88,6 +88,12 @@ struct ColumnProtocol {
   // and the matrix denatured as in the lumen (the 3D engine's healing::apply_puncture), and
   // nothing bleeds. Unused when `doses` is given (each dose carries its own).
   double coag_radius = 0.0, coag_top = 0.0, coag_bottom = 0.0;
+  // Times (h) at which the caller reads the run (ColumnRun::value): empty, a sample at every step;
+  // else only the first sample and, for each time, the two steps around it, which is all that
+  // ColumnRun::value interpolates between (the same values as with every sample). The session
+  // summaries' erythema and peak times, which scan every sample, are then not computed (-1).
+  // A scar floor's column (its rise at the outcome times) keeps about 1 sample in 100.
+  std::vector<double> sample_at;
 };
 
 /// Per-layer mean number of coagulation zones covering a point, outside the channels' lumen
@@ -129,7 +135,7 @@ struct ColumnRun {
   std::vector<double> band_top, band_bottom;  // per depth band: depth range (um)
   // State of every annulus at end_time, per layer (the bands' thickness-weighted mean).
   std::vector<std::array<State, skin::kLayers>> final_cell;
-  std::vector<ColumnSample> samples;  // every step
+  std::vector<ColumnSample> samples;  // every step (ColumnProtocol::sample_at: those kept)
   std::vector<SessionSummary> sessions;
 
   /// Linear interpolation of one field (a healing_model() slot, or its name) of one layer at
