@@ -272,27 +272,25 @@ struct ExchangeGroup {
       double* __restrict mult = m.mult.data();
       double* __restrict diag = m.diag.data();
       double* __restrict up = m.upper.data();
-      // exchange_bands's matrix and TridiagonalFactor::factor, lane by lane.
-      for (std::size_t r = 0; r < n; ++r) {
+      // exchange_bands's matrix and TridiagonalFactor::factor, lane by lane (written without
+      // branches in the lane loops, so that they vectorise).
+      for (std::size_t j = 0; j < wd; ++j) {  // the first band
+        up[j] = -(dt_eff * g[j]);
+        mult[j] = 0.0;
+        diag[j] = d0[j] + dt_eff * g[j];
+      }
+      for (std::size_t r = 1; r < n; ++r) {
+        const std::size_t o = r * wd, oq = o - wd;
+        // None below the last band: mb = +0, and d0 + ma + 0 is d0 + ma exactly (d0 > 0).
+        const double below = r + 1 < n ? dt_eff : 0.0;
+#pragma omp simd
         for (std::size_t j = 0; j < wd; ++j) {
-          const std::size_t q = r * wd + j;
-          double di = d0[q], lo = 0.0;
-          up[q] = 0.0;
-          if (r > 0) {
-            di += dt_eff * g[q - wd];
-            lo = -dt_eff * g[q - wd];
-          }
-          if (r + 1 < n) {
-            di += dt_eff * g[q];
-            up[q] = -dt_eff * g[q];
-          }
-          if (r == 0) {
-            mult[q] = 0.0;
-            diag[q] = di;
-          } else {
-            mult[q] = lo / diag[q - wd];
-            diag[q] = di - mult[q] * up[q - wd];
-          }
+          const double ma = dt_eff * g[oq + j], mb = below * g[o + j];
+          const double di = d0[o + j] + ma + mb;
+          const double mq = -ma / diag[oq + j];
+          up[o + j] = -mb;
+          mult[o + j] = mq;
+          diag[o + j] = di - mq * up[oq + j];
         }
       }
     }
@@ -309,7 +307,10 @@ struct ExchangeGroup {
         const double* __restrict x = row[r] + f.slot * stride[r];
         double* __restrict ur = u + r * wd;
         const double* __restrict in_r = in + r * wd;
-        for (std::size_t j = 0; j < wd; ++j) ur[j] = in_r[j] > 0.0 ? in_r[j] * x[j] : 0.0;
+        // (exchange_bands sets the lanes with in = 0 to +0.0; 0 x gives them a zero of x's sign,
+        // which only those lanes see and which leaves no trace: they are not written back, and
+        // where the lane moves elsewhere the band is uncoupled, g = 0 on both of its faces.)
+        for (std::size_t j = 0; j < wd; ++j) ur[j] = in_r[j] * x[j];
         if (r == 0) continue;
         const double* __restrict mr = mult + r * wd;
         const double* __restrict uq = u + (r - 1) * wd;
@@ -330,7 +331,9 @@ struct ExchangeGroup {
           for (std::size_t j = 0; j < wd; ++j) ur[j] = (ur[j] - upr[j] * uq[j]) / dr[j];
         }
         for (std::size_t j = 0; j < wd; ++j) {
-          x[j] = in_r[j] > 0.0 ? std::max(0.0, ur[j] * out_r[j]) : x[j];
+          const double v = ur[j] * out_r[j];
+          const double y = 0.0 < v ? v : 0.0;  // std::max(0.0, v)
+          x[j] = in_r[j] > 0.0 ? y : x[j];
         }
       }
     }
