@@ -1154,10 +1154,10 @@ bool same_mesh(const Column& a, const Column& b) {
 }
 
 /// A column's key for the batched exchange (ExchangeGroup): columns with the same key form a
-/// group (their bands on the same layers, one per layer; the same annuli; each field in capacity
-/// form or not alike). Empty: exchanged alone (exchange_bands).
+/// group (one band per layer, ColumnProtocol::band = 0, on the same layers; the same annuli; each
+/// field in capacity form or not alike). Empty: exchanged alone (exchange_bands).
 std::string exchange_key(const Column& c) {
-  if (!c.pr.exchange || c.nb < 2) return {};
+  if (!c.pr.exchange || c.nb < 2 || c.pr.band > 0.0) return {};
   std::string key;
   for (std::size_t b = 0; b < c.nb; ++b) {
     if (b > 0 && c.bands[b].layer == c.bands[b - 1].layer) return {};  // bands within a layer
