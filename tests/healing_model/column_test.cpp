@@ -305,16 +305,19 @@ TEST(HealingColumn, ColumnsSteppedTogetherGiveEachColumnItsOwnRunBitForBit) {
 
 // Two columns with the same bands, one per layer: one exchanged in a group of the batch
 // (ExchangeGroup, band = 0), the other alone (exchange_bands, band > 0 made to cut nothing: the
-// needle ends on a layer boundary and its tip tapers from the surface). Bit for bit the same.
+// needle ends on a layer boundary and its tip starts to taper on another). Bit for bit the same.
 TEST(HealingColumn, BatchedVerticalExchangeGivesTheColumnsOwnExchangeBitForBit) {
-  Params q = P();
-  q.tip_length = 1e6;  // um: the taper's start (depth - min(tip, depth)) at the surface
-  const skin::SkinProfile cheek = testing::cheek_profile();
+  const Params& q = P();
+  skin::SkinProfile cheek = testing::cheek_profile();
+  // The papillary dermis as thick as the tip: the tip starts at its top, the needle ends at its
+  // bottom.
+  cheek.thickness[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] =
+      q.tip_length * 1e-6;
   ColumnProtocol grouped = lotfi();
   grouped.session_times = {0.0, 10 * kDay};
   grouped.end_time = 24 * kDay;
   grouped.annuli = 6;
-  grouped.depth = cheek.bottom_of(Layer::PapillaryDermis) * 1e6;  // on the boundary: no cut
+  grouped.depth = cheek.bottom_of(Layer::PapillaryDermis) * 1e6;
   ColumnProtocol alone = grouped;
   alone.band = 1e9;  // no split: one band per layer, as band = 0
   const std::vector<skin::SkinProfile> profs = {cheek, cheek, skin::profile_below(cheek, 300e-6)};
@@ -323,6 +326,7 @@ TEST(HealingColumn, BatchedVerticalExchangeGivesTheColumnsOwnExchangeBitForBit) 
   const std::vector<ColumnRun> runs = run_columns(q, profs, prs);
   ASSERT_EQ(runs[0].band_top, runs[1].band_top);
   ASSERT_EQ(runs[0].band_bottom, runs[1].band_bottom);
+  ASSERT_EQ(runs[1].band_layer.size(), 5u);  // one band per layer
   ASSERT_EQ(runs[0].samples.size(), runs[1].samples.size());
   for (std::size_t s = 0; s < runs[0].samples.size(); ++s) {
     for (std::size_t k = 0; k < skin::kLayers; ++k) {
