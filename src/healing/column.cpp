@@ -1309,6 +1309,32 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::vector<double*> ptrs(nf);
   std::vector<Column*> lat;
   LateralScratch lw;
+  // The reactions' runs, planned once: per layer, the columns with its baseline in one call over
+  // their compartments (contiguous in the layer's storage).
+  struct ReactionRun {
+    const Baseline* base = nullptr;
+    double* field0 = nullptr;  // field 0 of the run's first compartment
+    std::size_t stride = 0, n = 0;
+  };
+  std::vector<ReactionRun> reaction_runs;
+  for (std::size_t l = 0; l < skin::kLayers; ++l) {
+    std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
+    const Baseline* b = nullptr;
+    auto flush = [&]() {
+      if (n == 0) return;
+      reaction_runs.push_back({b, store[l].data.data() + from, store[l].n, n});
+      from += n;
+      n = 0;
+    };
+    for (const auto& c : cols) {
+      const std::size_t k = c->layer_count[l];
+      if (k == 0) continue;
+      if (n > 0 && !(*b == c->run.base[l])) flush();
+      b = &c->run.base[l];
+      n += k;
+    }
+    flush();
+  }
   // The exchange groups (ExchangeGroup); the columns in none are exchanged alone.
   std::vector<ExchangeGroup> groups;
   std::vector<Column*> alone;
@@ -1372,26 +1398,10 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     }
     const double step = clock.step();
     const double since = clock.t + step - clock.last;
-    // The reactions of every column at once: per layer, the columns with its baseline in one
-    // call over their compartments (contiguous in the layer's storage).
-    for (std::size_t l = 0; l < skin::kLayers; ++l) {
-      std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
-      const Baseline* b = nullptr;
-      auto flush = [&]() {
-        if (n == 0) return;
-        for (std::size_t f = 0; f < nf; ++f) ptrs[f] = store[l].data.data() + f * store[l].n + from;
-        reactor.react_soa(*b, ptrs, n, step);
-        from += n;
-        n = 0;
-      };
-      for (const auto& c : cols) {
-        const std::size_t k = c->layer_count[l];
-        if (k == 0) continue;
-        if (n > 0 && !(*b == c->run.base[l])) flush();
-        b = &c->run.base[l];
-        n += k;
-      }
-      flush();
+    // The reactions of every column at once (the runs planned above).
+    for (const ReactionRun& r : reaction_runs) {
+      for (std::size_t f = 0; f < nf; ++f) ptrs[f] = r.field0 + f * r.stride;
+      reactor.react_soa(*r.base, ptrs, r.n, step);
     }
     for (auto& c : cols) c->set_epidermis(since);
     // Lateral transport: the columns on one mesh together.
