@@ -8,8 +8,8 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "core/kernel.hpp"
@@ -235,12 +235,12 @@ double band_conductance(const FieldSpec& sp, const std::array<double, skin::kLay
 /// diagonal's capacities, the scalings in and out) is computed once per run; the factorisations
 /// once per step size, for every lane at once, and shared by the fields with the same matrix.
 struct ExchangeGroup {
-  std::size_t rows = 0, width = 0;       // bands per column; columns x annuli
-  std::vector<double*> row;              // per band: field 0 of the group's first lane
-  std::vector<std::size_t> stride;       // per band: the layer storage's field stride
-  struct Matrix {                        // [r * width + j]: band r, lane j
-    std::vector<double> g, dbase;        // face conductance below band r; diagonal's capacity
-    bool cap = false;                    // capacity form (steps of dt; else coupled to decay)
+  std::size_t rows = 0, width = 0;  // bands per column; columns x annuli
+  std::vector<double*> row;         // per band: field 0 of the group's first lane
+  std::vector<std::size_t> stride;  // per band: the layer storage's field stride
+  struct Matrix {                   // [r * width + j]: band r, lane j
+    std::vector<double> g, dbase;   // face conductance below band r; diagonal's capacity
+    bool cap = false;               // capacity form (steps of dt; else coupled to decay)
     double decay = 0.0;
     std::vector<double> mult, diag, upper;  // factorised for dt_built
     double dt_built = std::numeric_limits<double>::quiet_NaN();

@@ -361,7 +361,8 @@ TEST(HealingColumn, SampleAtKeepsWhatValueReadsAtThoseTimes) {
   const std::vector<double> at = {0.0, 3.3, 7 * kDay, 14 * kDay, 20.5 * kDay, pr.end_time};
   sparse.sample_at = at;
   const std::vector<skin::SkinProfile> profs(2, testing::cheek_profile());
-  const std::vector<ColumnRun> runs = run_columns(P(), profs, std::vector<ColumnProtocol>{pr, sparse});
+  const std::vector<ColumnRun> runs =
+      run_columns(P(), profs, std::vector<ColumnProtocol>{pr, sparse});
   const ColumnRun &all = runs[0], &some = runs[1];
   EXPECT_LT(some.samples.size(), all.samples.size() / 10);
   EXPECT_EQ(some.samples.front().t, all.samples.front().t);
