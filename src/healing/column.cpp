@@ -108,6 +108,18 @@ struct ExchangeScratch {
   }
 };
 
+/// Band pair b's face conductance for one field (exchange_bands; 0: no exchange across it).
+double band_conductance(const FieldSpec& sp, const std::array<double, skin::kLayers>* cap,
+                        const Band& x, const Band& y) {
+  const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
+  if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) return 0.0;
+  const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
+  if (cap == nullptr) return cond;
+  const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
+  if (!(ca > 0.0) || !(cb > 0.0)) return 0.0;
+  return cond * 2.0 * ca * cb / (ca + cb);
+}
+
 /// Diffusive exchange between the stacked band compartments of one column over dt (h): for every
 /// field that moves, backward Euler on the bands of thickness h (um) with the finite-volume face
 /// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either band's layer holds the field
@@ -171,19 +183,8 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
     }
     bool any = false;
     for (std::size_t b = 0; b + 1 < n; ++b) {
-      const Band &x = bands[b], &y = bands[b + 1];
-      const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
-      w.g[b] = 0.0;
-      if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) continue;
-      const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
-      if (cap != nullptr) {
-        const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
-        if (!(ca > 0.0) || !(cb > 0.0)) continue;
-        w.g[b] = cond * 2.0 * ca * cb / (ca + cb);
-      } else {
-        w.g[b] = cond;
-      }
-      any = true;
+      w.g[b] = band_conductance(sp, cap, bands[b], bands[b + 1]);
+      any = any || w.g[b] > 0.0;
     }
     w.moves[i] = any ? 1 : 0;
     if (!any) continue;
@@ -212,18 +213,6 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
                   std::span<const double>(w.up.data(), n));
     solve_annuli(factor);
   }
-}
-
-/// Band pair b's face conductance for one field (exchange_bands; 0: no exchange across it).
-double band_conductance(const FieldSpec& sp, const std::array<double, skin::kLayers>* cap,
-                        const Band& x, const Band& y) {
-  const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
-  if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) return 0.0;
-  const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
-  if (cap == nullptr) return cond;
-  const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
-  if (!(ca > 0.0) || !(cb > 0.0)) return 0.0;
-  return cond * 2.0 * ca * cb / (ca + cb);
 }
 
 /// exchange_bands for a group of columns with the same bands' layers (one band per layer) and
