@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "core/kernel.hpp"
@@ -107,6 +108,18 @@ struct ExchangeScratch {
   }
 };
 
+/// Band pair b's face conductance for one field (exchange_bands; 0: no exchange across it).
+double band_conductance(const FieldSpec& sp, const std::array<double, skin::kLayers>* cap,
+                        const Band& x, const Band& y) {
+  const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
+  if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) return 0.0;
+  const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
+  if (cap == nullptr) return cond;
+  const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
+  if (!(ca > 0.0) || !(cb > 0.0)) return 0.0;
+  return cond * 2.0 * ca * cb / (ca + cb);
+}
+
 /// Diffusive exchange between the stacked band compartments of one column over dt (h): for every
 /// field that moves, backward Euler on the bands of thickness h (um) with the finite-volume face
 /// conductance 1 / (h_a / 2 D_a + h_b / 2 D_b) (none where either band's layer holds the field
@@ -170,19 +183,8 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
     }
     bool any = false;
     for (std::size_t b = 0; b + 1 < n; ++b) {
-      const Band &x = bands[b], &y = bands[b + 1];
-      const double da = sp.diffusivity[x.layer], db = sp.diffusivity[y.layer];
-      w.g[b] = 0.0;
-      if (!(da > 0.0) || !(db > 0.0) || !(x.h() > 0.0) || !(y.h() > 0.0)) continue;
-      const double cond = 1.0 / (0.5 * x.h() / da + 0.5 * y.h() / db);
-      if (cap != nullptr) {
-        const double ca = (*cap)[x.layer], cb = (*cap)[y.layer];
-        if (!(ca > 0.0) || !(cb > 0.0)) continue;
-        w.g[b] = cond * 2.0 * ca * cb / (ca + cb);
-      } else {
-        w.g[b] = cond;
-      }
-      any = true;
+      w.g[b] = band_conductance(sp, cap, bands[b], bands[b + 1]);
+      any = any || w.g[b] > 0.0;
     }
     w.moves[i] = any ? 1 : 0;
     if (!any) continue;
@@ -212,6 +214,120 @@ MNSIM_KERNEL void exchange_bands(const std::vector<FieldSpec>& specs, const Capa
     solve_annuli(factor);
   }
 }
+
+/// exchange_bands for a group of columns with the same bands' layers (one band per layer) and
+/// annuli, whose compartments lie side by side in the layer storage (run_columns lays them out
+/// so): band r of every column of the group is one run of `width` values per field, so each
+/// field's systems of all the group's columns and annuli are solved together, in place, lane by
+/// lane with the lane's own coefficients. Each lane sees exchange_bands's operations in its
+/// order (results bit for bit). What does not change between steps (the face conductances, the
+/// diagonal's capacities, the scalings in and out) is computed once per run; the factorisations
+/// once per step size, for every lane at once, and shared by the fields with the same matrix.
+struct ExchangeGroup {
+  std::size_t rows = 0, width = 0;  // bands per column; columns x annuli
+  std::vector<double*> row;         // per band: field 0 of the group's first lane
+  std::vector<std::size_t> stride;  // per band: the layer storage's field stride
+  struct Matrix {                   // [r * width + j]: band r, lane j
+    std::vector<double> g, dbase;   // face conductance below band r; diagonal's capacity
+    bool cap = false;               // capacity form (steps of dt; else coupled to decay)
+    double decay = 0.0;
+    std::vector<double> mult, diag, upper;  // factorised for dt_built
+    double dt_built = std::numeric_limits<double>::quiet_NaN();
+  };
+  struct Scaling {
+    std::vector<double> in, out;  // rhs = in x (lanes with in = 0 do not move); x = max(0, out u)
+  };
+  std::vector<Matrix> matrix;
+  std::vector<Scaling> scaling;
+  struct Field {
+    std::size_t slot = 0, matrix = 0, scaling = 0;
+  };
+  std::vector<Field> fields;  // those that move in some column
+  std::vector<double> many;
+
+  MNSIM_KERNEL void solve(double dt) {
+    const std::size_t n = rows, wd = width;
+    many.resize(n * wd);
+    double* __restrict u = many.data();
+    for (Matrix& m : matrix) {
+      if (m.dt_built == dt) continue;
+      m.dt_built = dt;
+      const double dt_eff = m.cap ? dt : coupled_diffusion_time(dt, m.decay);
+      m.mult.resize(n * wd);
+      m.diag.resize(n * wd);
+      m.upper.resize(n * wd);
+      const double* __restrict g = m.g.data();
+      const double* __restrict d0 = m.dbase.data();
+      double* __restrict mult = m.mult.data();
+      double* __restrict diag = m.diag.data();
+      double* __restrict up = m.upper.data();
+      // exchange_bands's matrix and TridiagonalFactor::factor, lane by lane (written without
+      // branches in the lane loops, so that they vectorise).
+      for (std::size_t j = 0; j < wd; ++j) {  // the first band
+        up[j] = -(dt_eff * g[j]);
+        mult[j] = 0.0;
+        diag[j] = d0[j] + dt_eff * g[j];
+      }
+      for (std::size_t r = 1; r < n; ++r) {
+        const std::size_t o = r * wd, oq = o - wd;
+        // None below the last band: mb = +0, and d0 + ma + 0 is d0 + ma exactly (d0 > 0).
+        const double below = r + 1 < n ? dt_eff : 0.0;
+#pragma omp simd
+        for (std::size_t j = 0; j < wd; ++j) {
+          const double ma = dt_eff * g[oq + j], mb = below * g[o + j];
+          const double di = d0[o + j] + ma + mb;
+          const double mq = -ma / diag[oq + j];
+          up[o + j] = -mb;
+          mult[o + j] = mq;
+          diag[o + j] = di - mq * up[oq + j];
+        }
+      }
+    }
+    for (const Field& f : fields) {
+      const Matrix& m = matrix[f.matrix];
+      const Scaling& sc = scaling[f.scaling];
+      const double* __restrict mult = m.mult.data();
+      const double* __restrict diag = m.diag.data();
+      const double* __restrict up = m.upper.data();
+      const double* __restrict in = sc.in.data();
+      const double* __restrict out = sc.out.data();
+      // TridiagonalFactor::solve_many's elimination, with the scaling in.
+      for (std::size_t r = 0; r < n; ++r) {
+        const double* __restrict x = row[r] + f.slot * stride[r];
+        double* __restrict ur = u + r * wd;
+        const double* __restrict in_r = in + r * wd;
+        // (exchange_bands sets the lanes with in = 0 to +0.0; 0 x gives them a zero of x's sign,
+        // which only those lanes see and which leaves no trace: they are not written back, and
+        // where the lane moves elsewhere the band is uncoupled, g = 0 on both of its faces.)
+        for (std::size_t j = 0; j < wd; ++j) ur[j] = in_r[j] * x[j];
+        if (r == 0) continue;
+        const double* __restrict mr = mult + r * wd;
+        const double* __restrict uq = u + (r - 1) * wd;
+        for (std::size_t j = 0; j < wd; ++j) ur[j] -= mr[j] * uq[j];
+      }
+      // The back substitution, with the scaling out.
+      for (std::size_t r = n; r-- > 0;) {
+        double* __restrict x = row[r] + f.slot * stride[r];
+        double* __restrict ur = u + r * wd;
+        const double* __restrict dr = diag + r * wd;
+        const double* __restrict in_r = in + r * wd;
+        const double* __restrict out_r = out + r * wd;
+        if (r + 1 == n) {
+          for (std::size_t j = 0; j < wd; ++j) ur[j] /= dr[j];
+        } else {
+          const double* __restrict upr = up + r * wd;
+          const double* __restrict uq = u + (r + 1) * wd;
+          for (std::size_t j = 0; j < wd; ++j) ur[j] = (ur[j] - upr[j] * uq[j]) / dr[j];
+        }
+        for (std::size_t j = 0; j < wd; ++j) {
+          const double v = ur[j] * out_r[j];
+          const double y = 0.0 < v ? v : 0.0;  // std::max(0.0, v)
+          x[j] = in_r[j] > 0.0 ? y : x[j];
+        }
+      }
+    }
+  }
+};
 
 }  // namespace
 
@@ -927,6 +1043,7 @@ struct Column {
       const double t1 = q + 1 < run.sessions.size() ? run.sessions[q + 1].start : pr.end_time;
       ss.barrier_time = barrier_recovery_time(p, *session_closure[q], session_rho[q]);
       ss.closure_time = session_rho[q] > 0.0 ? session_closure[q]->closure_time : -1.0;
+      if (!pr.sample_at.empty()) continue;  // not every sample kept: not computed
       for (const auto& s : run.samples) {
         if (s.t < t0 || s.t > t1) continue;
         if (s.erythema >= p.erythema_visible) ss.erythema_time = s.t - t0;
@@ -1128,6 +1245,93 @@ bool same_mesh(const Column& a, const Column& b) {
          a.mesh.face == b.mesh.face && a.run.base == b.run.base;
 }
 
+/// A column's key for the batched exchange (ExchangeGroup): columns with the same key form a
+/// group (one band per layer, ColumnProtocol::band = 0, on the same layers; the same annuli; each
+/// field in capacity form or not alike). Empty: exchanged alone (exchange_bands).
+std::string exchange_key(const Column& c) {
+  if (!c.pr.exchange || c.nb < 2 || c.pr.band > 0.0) return {};
+  std::string key;
+  for (std::size_t b = 0; b < c.nb; ++b) {
+    if (b > 0 && c.bands[b].layer == c.bands[b - 1].layer) return {};  // bands within a layer
+    key.push_back(static_cast<char>('0' + c.bands[b].layer));
+  }
+  key += ':' + std::to_string(c.na) + ':';
+  for (const auto& cap : c.capacity) key.push_back(cap ? 'c' : 'd');
+  return key;
+}
+
+/// The batched exchange of a group of columns with one exchange_key, laid out side by side in
+/// the layer storage, built once per run: exchange_bands's conductances, capacities and scalings
+/// lane by lane (the same arithmetic).
+ExchangeGroup make_exchange_group(std::span<Column* const> cols) {
+  const Column& c0 = *cols.front();
+  ExchangeGroup e;
+  e.rows = c0.nb;
+  e.width = c0.na * cols.size();
+  e.row = c0.band_ptr;
+  e.stride = c0.band_stride;
+  const std::size_t n = e.rows, wd = e.width, na = c0.na;
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    for (std::size_t b = 0; b < n; ++b) {
+      if (cols[i]->band_ptr[b] != e.row[b] + i * na || cols[i]->band_stride[b] != e.stride[b]) {
+        throw std::logic_error("run_columns: an exchange group not laid out side by side");
+      }
+    }
+  }
+  for (std::size_t i = 0; i < c0.specs.size(); ++i) {
+    const FieldSpec& sp = c0.specs[i];
+    ExchangeGroup::Matrix m;
+    m.cap = c0.capacity[i].has_value();
+    m.decay = m.cap ? 0.0 : sp.decay;
+    m.g.assign(n * wd, 0.0);
+    m.dbase.assign(n * wd, 0.0);
+    ExchangeGroup::Scaling sc;
+    sc.in.assign(n * wd, 0.0);
+    sc.out.assign(n * wd, 1.0);
+    bool any = false;
+    for (std::size_t k = 0; k < cols.size(); ++k) {
+      const Column& c = *cols[k];
+      const std::array<double, skin::kLayers>* cap = c.capacity[i] ? &*c.capacity[i] : nullptr;
+      std::vector<double> g(n, 0.0);
+      bool moves = false;
+      for (std::size_t b = 0; b + 1 < n; ++b) {
+        g[b] = band_conductance(sp, cap, c.bands[b], c.bands[b + 1]);
+        moves = moves || g[b] > 0.0;
+      }
+      any = any || moves;
+      for (std::size_t b = 0; b < n; ++b) {
+        const double hb = c.bands[b].h();
+        const double cb = cap != nullptr ? (*cap)[c.bands[b].layer] : 1.0;
+        const double d0 = cap != nullptr ? (cb > 0.0 ? hb * cb : 1.0) : (hb > 0.0 ? hb : 1.0);
+        const double in = !moves ? 0.0 : cap != nullptr ? (cb > 0.0 ? hb : 0.0) : d0;
+        for (std::size_t a = 0; a < na; ++a) {
+          const std::size_t q = b * wd + k * na + a;
+          m.g[q] = g[b];
+          m.dbase[q] = d0;
+          sc.in[q] = in;
+          sc.out[q] = cb;
+        }
+      }
+    }
+    if (!any) continue;
+    ExchangeGroup::Field f;
+    f.slot = static_cast<std::size_t>(sp.slot);
+    f.matrix = e.matrix.size();
+    for (std::size_t j = 0; j < e.matrix.size(); ++j) {
+      const ExchangeGroup::Matrix& o = e.matrix[j];
+      if (o.cap == m.cap && o.decay == m.decay && o.g == m.g && o.dbase == m.dbase) f.matrix = j;
+    }
+    if (f.matrix == e.matrix.size()) e.matrix.push_back(std::move(m));
+    f.scaling = e.scaling.size();
+    for (std::size_t j = 0; j < e.scaling.size(); ++j) {
+      if (e.scaling[j].in == sc.in && e.scaling[j].out == sc.out) f.scaling = j;
+    }
+    if (f.scaling == e.scaling.size()) e.scaling.push_back(std::move(sc));
+    e.fields.push_back(f);
+  }
+  return e;
+}
+
 }  // namespace
 
 std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinProfile> profs,
@@ -1147,6 +1351,22 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::vector<std::unique_ptr<Column>> cols;
   for (std::size_t i = 0; i < prs.size(); ++i) {
     cols.push_back(std::make_unique<Column>(p, profs[i], prs[i]));
+  }
+  // The columns of one exchange group side by side (in every layer's storage below), the groups
+  // in turn; origin: each column's place in the caller's order.
+  std::vector<std::string> keys(cols.size());
+  std::vector<std::size_t> origin(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    keys[i] = exchange_key(*cols[i]);
+    origin[i] = i;
+  }
+  std::stable_sort(origin.begin(), origin.end(), [&](std::size_t a, std::size_t b) {
+    return std::make_pair(keys[a].empty(), keys[a]) < std::make_pair(keys[b].empty(), keys[b]);
+  });
+  {
+    std::vector<std::unique_ptr<Column>> sorted;
+    for (std::size_t i : origin) sorted.push_back(std::move(cols[i]));
+    cols = std::move(sorted);
   }
   const ColumnProtocol& pr = prs.front();
   Reactor reactor(cols.front()->model, p);
@@ -1181,17 +1401,89 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
   std::vector<double*> ptrs(nf);
   std::vector<Column*> lat;
   LateralScratch lw;
+  // The reactions' runs, planned once: per layer, the columns with its baseline in one call over
+  // their compartments (contiguous in the layer's storage).
+  struct ReactionRun {
+    const Baseline* base = nullptr;
+    double* field0 = nullptr;  // field 0 of the run's first compartment
+    std::size_t stride = 0, n = 0;
+  };
+  std::vector<ReactionRun> reaction_runs;
+  for (std::size_t l = 0; l < skin::kLayers; ++l) {
+    std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
+    const Baseline* b = nullptr;
+    auto flush = [&]() {
+      if (n == 0) return;
+      reaction_runs.push_back({b, store[l].data.data() + from, store[l].n, n});
+      from += n;
+      n = 0;
+    };
+    for (const auto& c : cols) {
+      const std::size_t k = c->layer_count[l];
+      if (k == 0) continue;
+      if (n > 0 && !(*b == c->run.base[l])) flush();
+      b = &c->run.base[l];
+      n += k;
+    }
+    flush();
+  }
+  // The exchange groups (ExchangeGroup); the columns in none are exchanged alone.
+  std::vector<ExchangeGroup> groups;
+  std::vector<Column*> alone;
+  for (std::size_t i = 0; i < cols.size();) {
+    const std::string& k = keys[origin[i]];
+    std::size_t j = i + 1;
+    while (!k.empty() && j < cols.size() && keys[origin[j]] == k) ++j;
+    if (k.empty()) {
+      if (cols[i]->pr.exchange) alone.push_back(cols[i].get());
+    } else {
+      std::vector<Column*> g;
+      for (std::size_t q = i; q < j; ++q) g.push_back(cols[q].get());
+      groups.push_back(make_exchange_group(g));
+    }
+    i = j;
+  }
 
-  // One sample per step: the samples are reserved for the course's steps, counted first.
-  std::size_t steps = 1;
-  for (CourseClock k(pr); k.running(); ++steps) {
+  // One sample per step (or those ColumnProtocol::sample_at keeps): the samples are reserved for
+  // the course's steps, whose times are found first (the same clock).
+  std::vector<double> times;
+  for (CourseClock k(pr);; k.advance(k.step())) {
+    times.push_back(k.t);
+    if (!k.running()) break;
     if (k.session_due()) k.start_session();
     while (k.addition_due()) ++k.added;
-    k.advance(k.step());
   }
-  for (auto& c : cols) c->run.samples.reserve(steps);
+  // Per column, the steps whose sample it keeps (empty: all).
+  std::vector<std::vector<char>> keep(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    const std::vector<double>& at = cols[i]->pr.sample_at;
+    if (at.empty()) {
+      cols[i]->run.samples.reserve(times.size());
+      continue;
+    }
+    std::vector<char>& k = keep[i];
+    k.assign(times.size(), 0);
+    k.front() = 1;
+    k.back() = 1;
+    for (double t : at) {
+      // ColumnRun::value's pair: the last step at or before t and the one after it.
+      const auto it = std::upper_bound(times.begin(), times.end(), t);
+      if (it == times.end()) continue;  // past the end: the last sample
+      const auto j = static_cast<std::size_t>(it - times.begin());
+      k[j] = 1;
+      if (j > 0) k[j - 1] = 1;
+    }
+    cols[i]->run.samples.reserve(static_cast<std::size_t>(std::count(k.begin(), k.end(), 1)));
+  }
+  std::size_t step_no = 0;
+  auto sample_all = [&](double t, double last) {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (keep[i].empty() || keep[i][step_no] != 0) cols[i]->sample(t, last);
+    }
+    ++step_no;
+  };
   CourseClock clock(pr);
-  for (auto& c : cols) c->sample(clock.t, clock.last);
+  sample_all(clock.t, clock.last);
   while (clock.running()) {
     if (clock.session_due()) {
       for (auto& c : cols) c->start_session(clock.next);
@@ -1203,26 +1495,10 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     }
     const double step = clock.step();
     const double since = clock.t + step - clock.last;
-    // The reactions of every column at once: per layer, the columns with its baseline in one
-    // call over their compartments (contiguous in the layer's storage).
-    for (std::size_t l = 0; l < skin::kLayers; ++l) {
-      std::size_t from = 0, n = 0;  // the run of compartments [from, from + n)
-      const Baseline* b = nullptr;
-      auto flush = [&]() {
-        if (n == 0) return;
-        for (std::size_t f = 0; f < nf; ++f) ptrs[f] = store[l].data.data() + f * store[l].n + from;
-        reactor.react_soa(*b, ptrs, n, step);
-        from += n;
-        n = 0;
-      };
-      for (const auto& c : cols) {
-        const std::size_t k = c->layer_count[l];
-        if (k == 0) continue;
-        if (n > 0 && !(*b == c->run.base[l])) flush();
-        b = &c->run.base[l];
-        n += k;
-      }
-      flush();
+    // The reactions of every column at once (the runs planned above).
+    for (const ReactionRun& r : reaction_runs) {
+      for (std::size_t f = 0; f < nf; ++f) ptrs[f] = r.field0 + f * r.stride;
+      reactor.react_soa(*r.base, ptrs, r.n, step);
     }
     for (auto& c : cols) c->set_epidermis(since);
     // Lateral transport: the columns on one mesh together.
@@ -1240,16 +1516,16 @@ std::vector<ColumnRun> run_columns(const Params& p, std::span<const skin::SkinPr
     // averaged over the area): growth factors spread over about a millimetre before they decay,
     // so the thin papillary dermis shares its mediators with the epidermis and the reticular
     // dermis.
-    for (auto& c : cols) {
-      if (c->pr.exchange) {
-        exchange_bands(c->specs, c->capacity, c->bands, c->band_ptr, c->band_stride, c->na, step,
-                       c->scratch);
-      }
+    for (ExchangeGroup& g : groups) g.solve(step);
+    for (Column* c : alone) {
+      exchange_bands(c->specs, c->capacity, c->bands, c->band_ptr, c->band_stride, c->na, step,
+                     c->scratch);
     }
     clock.advance(step);
-    for (auto& c : cols) c->sample(clock.t, clock.last);
+    sample_all(clock.t, clock.last);
   }
-  for (auto& c : cols) out.push_back(c->finish());
+  out.resize(cols.size());
+  for (std::size_t i = 0; i < cols.size(); ++i) out[origin[i]] = cols[i]->finish();
   return out;
 }
 

@@ -113,6 +113,12 @@ struct ColumnProtocol {
   // compartments as the session's blood does (in proportion to the lumen each holds), after the
   // session at the same time. The steps stop at each.
   std::vector<ColumnAddition> additions;
+  // Times (h) at which the caller reads the run (ColumnRun::value): empty, a sample at every step;
+  // else only the first sample and, for each time, the two steps around it, which is all that
+  // ColumnRun::value interpolates between (the same values as with every sample). The session
+  // summaries' erythema and peak times, which scan every sample, are then not computed (-1).
+  // A scar floor's column (its rise at the outcome times) keeps about 1 sample in 100.
+  std::vector<double> sample_at;
 };
 
 /// Per-layer mean number of coagulation zones covering a point, outside the channels' lumen
@@ -154,7 +160,7 @@ struct ColumnRun {
   std::vector<double> band_top, band_bottom;  // per depth band: depth range (um)
   // State of every annulus at end_time, per layer (the bands' thickness-weighted mean).
   std::vector<std::array<State, skin::kLayers>> final_cell;
-  std::vector<ColumnSample> samples;  // every step
+  std::vector<ColumnSample> samples;  // every step (ColumnProtocol::sample_at: those kept)
   std::vector<SessionSummary> sessions;
 
   /// Linear interpolation of one field (a healing_model() slot, or its name) of one layer at

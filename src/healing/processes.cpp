@@ -333,9 +333,12 @@ class Matrix final : public HealingProcess {
     const Baseline& b = *c.baseline;
     if (b.collagen1 + b.collagen3 > 0.0) {
       run<true>(c);
-    } else {
+    } else if (b.elastin > 0.0 || !none(c)) {
       run<false>(c);
     }
+    // Else a layer without matrix (the epidermis) that holds none: every step of run<false>
+    // would be exp_step(0, 0, ...) = +0 (sources scale with the baseline's elastin), so the
+    // cells are left as they are (the same values, bit for bit).
   }
 
  private:
@@ -398,6 +401,17 @@ class Matrix final : public HealingProcess {
       E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover * hold + p.elastin_synthesis * A),
                       p.elastin_turnover + p.elastin_mmp * m[i], dt);
     }
+  }
+
+  /// No matrix at all in the run's cells (every value +0).
+  bool none(const Cells& c) const {
+    for (const int f : {C3_, C1_, E_, S_, Dc_}) {
+      const double* x = c.now[f];
+      for (std::size_t i = 0; i < c.n; ++i) {
+        if (x[i] != 0.0 || std::signbit(x[i])) return false;
+      }
+    }
+    return true;
   }
 
   int G_, F_, m_, C3_, C1_, E_, S_, q_, Dc_;

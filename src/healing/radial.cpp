@@ -49,6 +49,21 @@ void RadialDiffusionFactor::apply(std::vector<double>& u) const {
   for (double& x : u) x = std::max(x, 0.0);
 }
 
+void RadialDiffusionFactor::apply_pair(std::vector<double>& u, const RadialDiffusionFactor& other,
+                                       std::vector<double>& v) const {
+  if (!active_ || !other.active_ || u.size() != v.size()) {
+    apply(u);
+    other.apply(v);
+    return;
+  }
+  if (u.size() != factor_.diag.size() || v.size() != other.factor_.diag.size()) {
+    throw std::invalid_argument("RadialDiffusionFactor::apply_pair: profile of another size");
+  }
+  factor_.solve_pair(u, other.factor_, v);
+  for (double& x : u) x = std::max(x, 0.0);
+  for (double& x : v) x = std::max(x, 0.0);
+}
+
 int radial_chemotaxis(std::vector<double>& u, const std::vector<double>& c, double chi, double dt,
                       double dr) {
   const std::size_t n = u.size();

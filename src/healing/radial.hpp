@@ -19,6 +19,9 @@ class RadialDiffusionFactor {
   RadialDiffusionFactor(std::size_t n, double D, double dt, double dr);
   /// u.size() must be n.
   void apply(std::vector<double>& u) const;
+  /// apply(u) and other.apply(v) in one pass (the same results; heal_channel's two fields).
+  void apply_pair(std::vector<double>& u, const RadialDiffusionFactor& other,
+                  std::vector<double>& v) const;
 
  private:
   bool active_ = false;

@@ -136,8 +136,7 @@ ChannelHealing heal_channel(const Params& p, double radius_um, double t_end_h, d
   const RadialDiffusionFactor diffuse_n(nr, p.keratinocyte_motility, dt, dr_um);
   const RadialDiffusionFactor diffuse_c(nr, p.chemical_diffusivity, dt, dr_um);
   for (int s = 1; s <= steps; ++s) {
-    diffuse_n.apply(n);
-    diffuse_c.apply(c);
+    diffuse_n.apply_pair(n, diffuse_c, c);  // diffuse_n.apply(n), diffuse_c.apply(c)
     react_epidermis(p, std::span<double>(n), std::span<double>(c), dt);
     record(s * dt);
   }

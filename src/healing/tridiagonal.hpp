@@ -43,6 +43,22 @@ struct TridiagonalFactor {
     rhs[n - 1] /= diag[n - 1];
     for (std::size_t i = n - 1; i-- > 0;) rhs[i] = (rhs[i] - upper[i] * rhs[i + 1]) / diag[i];
   }
+  /// solve() of this system on x and of `other` (of the same size) on y, in one pass: each sees
+  /// solve()'s arithmetic (identical results), and the two chains of divisions overlap.
+  void solve_pair(std::span<double> x, const TridiagonalFactor& other, std::span<double> y) const {
+    const std::size_t n = x.size();
+    const double *m0 = mult.data(), *m1 = other.mult.data();
+    for (std::size_t i = 1; i < n; ++i) {
+      x[i] -= m0[i] * x[i - 1];
+      y[i] -= m1[i] * y[i - 1];
+    }
+    x[n - 1] /= diag[n - 1];
+    y[n - 1] /= other.diag[n - 1];
+    for (std::size_t i = n - 1; i-- > 0;) {
+      x[i] = (x[i] - upper[i] * x[i + 1]) / diag[i];
+      y[i] = (y[i] - other.upper[i] * y[i + 1]) / other.diag[i];
+    }
+  }
   /// solve() for m right-hand sides at once, interleaved: rhs[i * m + j] is row i of system j
   /// (n * m values, n the factored size). Each system sees solve()'s arithmetic (identical
   /// results); the independent systems fill the latency of the divisions. Always inlined, so that

@@ -210,6 +210,8 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
         k == 0 ? prof : skin::profile_below(prof, bottom * static_cast<double>(k) / kFloorNodes);
     cs = cp;
     for (auto& d : cs.doses) d.bled = d.depth * 1e-6 > below.plexus_depth;
+    // Read only at the outcome times (floors_of): the samples around them.
+    for (double t : outcome_s) cs.sample_at.push_back(t / kHour);
     cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] = deficit;
     cs.scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = deficit;
   };

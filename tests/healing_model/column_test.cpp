@@ -303,6 +303,85 @@ TEST(HealingColumn, ColumnsSteppedTogetherGiveEachColumnItsOwnRunBitForBit) {
                std::invalid_argument);
 }
 
+// Two columns with the same bands, one per layer: one exchanged in a group of the batch
+// (ExchangeGroup, band = 0), the other alone (exchange_bands, band > 0 made to cut nothing: the
+// needle ends on a layer boundary and its tip starts to taper on another). Bit for bit the same.
+TEST(HealingColumn, BatchedVerticalExchangeGivesTheColumnsOwnExchangeBitForBit) {
+  const Params& q = P();
+  skin::SkinProfile cheek = testing::cheek_profile();
+  // The papillary dermis as thick as the tip: the tip starts at its top, the needle ends at its
+  // bottom.
+  cheek.thickness[static_cast<std::size_t>(skin::layer_index(Layer::PapillaryDermis))] =
+      q.tip_length * 1e-6;
+  ColumnProtocol grouped = lotfi();
+  grouped.session_times = {0.0, 10 * kDay};
+  grouped.end_time = 24 * kDay;
+  grouped.annuli = 6;
+  grouped.depth = cheek.bottom_of(Layer::PapillaryDermis) * 1e6;
+  ColumnProtocol alone = grouped;
+  alone.band = 1e9;  // no split: one band per layer, as band = 0
+  const std::vector<skin::SkinProfile> profs = {cheek, cheek, skin::profile_below(cheek, 300e-6)};
+  std::vector<ColumnProtocol> prs = {grouped, alone, grouped};
+  prs[2].scar_deficit[static_cast<std::size_t>(skin::layer_index(Layer::ReticularDermis))] = 0.3;
+  const std::vector<ColumnRun> runs = run_columns(q, profs, prs);
+  ASSERT_EQ(runs[0].band_top, runs[1].band_top);
+  ASSERT_EQ(runs[0].band_bottom, runs[1].band_bottom);
+  ASSERT_EQ(runs[1].band_layer.size(), 5u);  // one band per layer
+  ASSERT_EQ(runs[0].samples.size(), runs[1].samples.size());
+  for (std::size_t s = 0; s < runs[0].samples.size(); ++s) {
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      for (std::size_t f = 0; f < kMaxFields; ++f) {
+        ASSERT_EQ(runs[0].samples[s].s[k][f], runs[1].samples[s].s[k][f]) << s << " " << k;
+      }
+    }
+  }
+  for (std::size_t a = 0; a < runs[0].final_cell.size(); ++a) {
+    for (std::size_t k = 0; k < skin::kLayers; ++k) {
+      for (std::size_t f = 0; f < kMaxFields; ++f) {
+        EXPECT_EQ(runs[0].final_cell[a][k][f], runs[1].final_cell[a][k][f]);
+      }
+    }
+  }
+  // The exchange acts: without it the dermis ends elsewhere.
+  ColumnProtocol isolated = grouped;
+  isolated.exchange = false;
+  const ColumnRun none = run_column(q, cheek, isolated);
+  EXPECT_NE(none.value(Layer::PapillaryDermis, "growth_factor", 2.0),
+            runs[0].value(Layer::PapillaryDermis, "growth_factor", 2.0));
+}
+
+// ColumnProtocol::sample_at: only the samples around the asked times are kept, and
+// ColumnRun::value reads the same values there as from every sample.
+TEST(HealingColumn, SampleAtKeepsWhatValueReadsAtThoseTimes) {
+  ColumnProtocol pr = lotfi();
+  pr.session_times = {0.0, 14 * kDay};
+  pr.end_time = 30 * kDay;
+  pr.annuli = 6;
+  ColumnProtocol sparse = pr;
+  const std::vector<double> at = {0.0, 3.3, 7 * kDay, 14 * kDay, 20.5 * kDay, pr.end_time};
+  sparse.sample_at = at;
+  const std::vector<skin::SkinProfile> profs(2, testing::cheek_profile());
+  const std::vector<ColumnRun> runs =
+      run_columns(P(), profs, std::vector<ColumnProtocol>{pr, sparse});
+  const ColumnRun &all = runs[0], &some = runs[1];
+  EXPECT_LT(some.samples.size(), all.samples.size() / 10);
+  EXPECT_EQ(some.samples.front().t, all.samples.front().t);
+  EXPECT_EQ(some.samples.back().t, all.samples.back().t);
+  for (double t : at) {
+    for (Layer l : {Layer::ViableEpidermis, Layer::PapillaryDermis, Layer::ReticularDermis}) {
+      for (const char* f : {"collagen1", "growth_factor", "scar_matrix", "macrophages"}) {
+        EXPECT_EQ(all.value(l, f, t), some.value(l, f, t)) << t << " " << f;
+      }
+    }
+  }
+  // Not every sample: the summaries that scan them all are not computed.
+  ASSERT_EQ(some.sessions.size(), 2u);
+  EXPECT_EQ(some.sessions[0].erythema_time, -1.0);
+  EXPECT_EQ(some.sessions[0].neutrophil_peak, -1.0);
+  EXPECT_GT(all.sessions[0].neutrophil_peak, 0.0);
+  EXPECT_EQ(some.sessions[1].barrier_time, all.sessions[1].barrier_time);
+}
+
 TEST(HealingColumn, ScarPhenotypeIsSeededHeldAndDilutedByASession) {
   // A scar floor's column (deficit 0.3 in the dermis): the fibroblasts start in the scar
   // phenotype (scar_phenotype_share) and, untreated, stay in it and hold the scar matrix (only

@@ -147,6 +147,19 @@ TEST(HealingReepithelialization, FactorisedDiffusionEqualsTheDirectSolve) {
     f.apply(b);
   }
   EXPECT_EQ(a, b);
+  // Two profiles in one pass (apply_pair): each as by its own apply.
+  const RadialDiffusionFactor g(a.size(), 3.0, 0.01, 1.0);
+  std::vector<double> c = a, d = b, e(a.size(), 0.0), h;
+  e[0] = 1.0;
+  h = e;
+  for (int s = 0; s < 5; ++s) {
+    f.apply(c);
+    g.apply(e);
+    f.apply_pair(d, g, h);
+  }
+  EXPECT_EQ(c, d);
+  EXPECT_EQ(e, h);
+  EXPECT_NE(c, e);
   std::vector<double> wrong(49);
   EXPECT_THROW(f.apply(wrong), std::invalid_argument);
 }
