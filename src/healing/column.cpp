@@ -380,7 +380,7 @@ std::size_t slot_of(std::string_view name) {
 
 SessionDose session_dose(const ColumnProtocol& pr, std::size_t i) {
   if (i < pr.doses.size()) return pr.doses[i];
-  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,          pr.channel,
+  return SessionDose{pr.density,     pr.depth,    pr.radius,      pr.bled,           pr.channel,
                      pr.coag_radius, pr.coag_top, pr.coag_bottom, pr.coag_denatured, pr.closure};
 }
 
