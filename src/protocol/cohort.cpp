@@ -1855,7 +1855,7 @@ std::vector<std::string> patients_files(const CohortSpec& c) {
 
 std::string patients_csv(const ArmResult& r) {
   std::string s =
-      "patient,site,age_years,sex,fitzpatrick,scars,collagen_synthesis_factor,"
+      "patient,site,age_years,sex,fitzpatrick,glogau,cause,scars,collagen_synthesis_factor,"
       "growth_factor_supply_factor,fibroblast_proliferation_factor,melanin_rate_factor,sessions,"
       "depth_reached_mm,gb_quantitative_before,gb_quantitative_after,gb_qualitative_before,"
       "gb_qualitative_after,scar_depth_reduction_pct,papillary_collagen_change_pct,"
@@ -1879,21 +1879,24 @@ std::string patients_csv(const ArmResult& r) {
     }
   }
   s += "\n";
+  const std::vector<std::string> causes = lesions::scar_cause_names();
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const auto& p = r.rows[i].patient;
     const auto& o = r.rows[i].outcome;
     s += fmt::format(
-        "{},{},{:.2f},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{},{:.4f},{},{},{},{},{:.3f},{:.3f},"
+        "{},{},{:.2f},{},{},{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{},{:.4f},{},{},{},{},{:.3f},{:."
+        "3f},"
         "{:.3f},{:.3f},{:.3f},{:.3f},{:.2f},{:.3f},{:.3f},{:.3f},{:.5f},{},{}",
         i, p.spec.site, p.spec.age_years, skin::sex_name(p.spec.sex), p.spec.fitzpatrick,
-        p.spec.scars.size(), p.rates.collagen_synthesis, p.rates.growth_factor_supply,
-        p.rates.fibroblast_proliferation, p.rates.melanin_rate, o.sessions, o.depth_reached * 1e3,
-        o.gb_quant_before, o.gb_quant_after, o.gb_qual_before, o.gb_qual_after,
-        o.depth_reduction_pct, 100.0 * o.papillary_collagen_change,
-        100.0 * o.reticular_collagen_change, 100.0 * o.dermal_collagen_change,
-        100.0 * o.papillary_elastin_change, 100.0 * o.reticular_elastin_change,
-        1e6 * o.dermal_thickness_change, 100.0 * o.epidermal_thickness_change, o.erythema_days,
-        o.barrier_hours, o.pih_risk, r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
+        p.spec.glogau, causes.at(static_cast<std::size_t>(p.cause)), p.spec.scars.size(),
+        p.rates.collagen_synthesis, p.rates.growth_factor_supply, p.rates.fibroblast_proliferation,
+        p.rates.melanin_rate, o.sessions, o.depth_reached * 1e3, o.gb_quant_before,
+        o.gb_quant_after, o.gb_qual_before, o.gb_qual_after, o.depth_reduction_pct,
+        100.0 * o.papillary_collagen_change, 100.0 * o.reticular_collagen_change,
+        100.0 * o.dermal_collagen_change, 100.0 * o.papillary_elastin_change,
+        100.0 * o.reticular_elastin_change, 1e6 * o.dermal_thickness_change,
+        100.0 * o.epidermal_thickness_change, o.erythema_days, o.barrier_hours, o.pih_risk,
+        r.rows[i].pih ? 1 : 0, r.rows[i].past_dermis ? 1 : 0);
     for (std::size_t k = 0; k < r.applications.size(); ++k) {
       s += fmt::format(",{:.6g}", k < o.applications.size() ? o.applications[k].delivered : 0.0);
     }

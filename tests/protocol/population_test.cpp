@@ -3,12 +3,14 @@
 // dermis of each Glogau type, determinism, the default unchanged, bad input at file:line:col.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/constants.hpp"
 #include "core/error.hpp"
@@ -130,6 +132,31 @@ TEST(Population, CauseSharesSplitThePatients) {
   EXPECT_GT(kinds["varicella"]["boxcar"], 0);
   EXPECT_EQ(kinds["surgical"].size(), 1u);
   EXPECT_GT(kinds["surgical"]["linear_scar"], 0);
+}
+
+TEST(Population, PatientsCsvNamesEachPatientsCauseAndGlogauType) {
+  CohortSpec c =
+      cohort("mnsim_pop_csv.toml", with("[population.cause]\nacne = 0.5\nvaricella = 0.5\n"
+                                        "[population.glogau]\ntype_3 = 1\n"));
+  c.population.size = 12;
+  const CohortResult r = run_cohort(M(), c, 1);
+  const std::string csv = patients_csv(r.arms.at(0));
+  ASSERT_EQ(csv.rfind("patient,site,age_years,sex,fitzpatrick,glogau,cause,scars,", 0), 0u);
+  // Row i: the cause and type its patient was drawn with.
+  std::size_t at = csv.find('\n') + 1;
+  for (std::size_t i = 0; i < r.arms[0].rows.size(); ++i) {
+    const std::size_t end = csv.find('\n', at);
+    std::vector<std::string> cells;
+    for (std::size_t a = at, b; a <= end; a = b + 1) {
+      b = std::min(csv.find(',', a), end);
+      cells.push_back(csv.substr(a, b - a));
+    }
+    const VirtualPatient& p = r.arms[0].rows[i].patient;
+    EXPECT_EQ(cells.at(5), "3");
+    EXPECT_EQ(cells.at(6), lesions::scar_cause_names()[static_cast<std::size_t>(p.cause)]);
+    EXPECT_EQ(cells.at(7), std::to_string(p.spec.scars.size()));
+    at = end + 1;
+  }
 }
 
 TEST(Population, DrawsAreFixedBySeed) {
