@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 #include "core/constants.hpp"
@@ -160,7 +161,8 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
       return s;
     };
     std::vector<double> lo(n), di(n), up(n), rhs(n);
-    double poured_at = t;  // s, the last application
+    double poured_at = t;           // s, the last application
+    std::function<void()> on_step;  // after each step (the epidermis trace, below)
     auto step_to = [&](double t1) {
       while (t < t1) {
         const double age = (t - poured_at) / kHour;
@@ -189,12 +191,31 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
         for (std::size_t i = 0; i < n; ++i) C[i] = std::max(rhs[i], 0.0);
         t = (t1 - th * kHour < 1e-6) ? t1 : th * kHour;
         dt = std::min(dt * kGrowth, max_step);
+        if (on_step) on_step();
       }
+    };
+    // The viable epidermis's mean concentration after every step (melanin_with_block).
+    const auto ve = static_cast<std::size_t>(skin::layer_index(skin::Layer::ViableEpidermis));
+    ColumnApplications::EpidermisTrace& trace = ca.epidermis.emplace_back();
+    trace.agent = agent;
+    auto trace_now = [&]() {
+      double amount = 0.0, thick = 0.0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (layer[i] != ve) continue;
+        amount += C[i] * h[i];
+        thick += h[i];
+      }
+      const double th = t / kHour;
+      if (!trace.t_h.empty() && th <= trace.t_h.back()) return;
+      trace.t_h.push_back(th);
+      trace.ug_ml.push_back(thick > 0.0 ? amount / thick : 0.0);
     };
     std::vector<Film*> films;
     for (auto& ad : ca.doses) {
       if (ca.apps[ad.film.app].agent == agent) films.push_back(&ad.film);
     }
+    trace_now();
+    on_step = trace_now;
     auto record = [&](AppliedDose& ad, double hours) {
       DoseRecord r;
       r.hours = hours;
@@ -251,6 +272,49 @@ void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData
       if (st.kind == 2 || st.last_update) record(ad, (st.t - f.t) / kHour);
     }
   }
+}
+
+std::vector<double> melanin_with_block(const ColumnApplications& ca, const SubstanceData& d,
+                                       double epidermal_turnover_h, const std::vector<double>& t_h,
+                                       const std::vector<double>& melanin) {
+  std::vector<double> out = melanin;
+  if (t_h.size() != melanin.size() || t_h.size() < 2 || !(epidermal_turnover_h > 0.0)) return out;
+  // Each blocking agent's share x occupancy at time t (its trace, linear between the steps; 0
+  // outside it: before the first application and after the last record nothing is left).
+  struct Block {
+    const ColumnApplications::EpidermisTrace* trace;
+    double share, half;  // half: ug/mL
+  };
+  std::vector<Block> blocks;
+  for (const auto& tr : ca.epidermis) {
+    const auto it = d.agents.find(tr.agent);
+    if (it == d.agents.end() || !(it->second.plasmin_share > 0.0) || tr.t_h.size() < 2) continue;
+    const Agent& g = it->second;
+    blocks.push_back({&tr, g.plasmin_share, g.half_inhibition_um * g.molecular_weight * 1e-3});
+  }
+  if (blocks.empty()) return out;
+  auto block_at = [&](double t) {
+    double b = 0.0;
+    for (const Block& k : blocks) {
+      const auto& T = k.trace->t_h;
+      if (t < T.front() || t > T.back()) continue;
+      const auto hi = static_cast<std::size_t>(std::upper_bound(T.begin(), T.end(), t) - T.begin());
+      const std::size_t j = std::min(hi, T.size() - 1), i0 = j > 0 ? j - 1 : 0;
+      const double w = T[j] > T[i0] ? (t - T[i0]) / (T[j] - T[i0]) : 0.0;
+      const double x = std::max(0.0, (1.0 - w) * k.trace->ug_ml[i0] + w * k.trace->ug_ml[j]);
+      b += k.share * x / (x + k.half);
+    }
+    return std::min(b, 1.0);
+  };
+  double removed = 0.0;  // melanin excess removed so far (decaying as the excess does)
+  for (std::size_t n = 0; n + 1 < t_h.size(); ++n) {
+    const double decay = std::exp(-(t_h[n + 1] - t_h[n]) / epidermal_turnover_h);
+    const double produced = melanin[n + 1] - melanin[n] * decay;
+    removed *= decay;
+    if (produced > 0.0) removed += block_at(t_h[n]) * produced;
+    out[n + 1] = melanin[n + 1] - removed;
+  }
+  return out;
 }
 
 double delivered_dose(const ColumnApplications& ca, std::size_t k) {

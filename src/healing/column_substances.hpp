@@ -16,6 +16,7 @@
 
 #include <array>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "healing/column.hpp"
@@ -61,6 +62,14 @@ struct ColumnApplications {
   double balance_error = 0.0;
   /// The platelets PRP adds for the column driver (ColumnProtocol::additions).
   std::vector<ColumnAddition> additions;
+  /// Each solute's mean concentration in the viable epidermis over time (column_solutes): what
+  /// tranexamic acid's melanogenic block reads (melanin_without_block).
+  struct EpidermisTrace {
+    std::string agent;
+    std::vector<double> t_h;    // h since the first session, ascending
+    std::vector<double> ug_ml;  // ug/mL at t_h
+  };
+  std::vector<EpidermisTrace> epidermis;
 };
 
 /// Relative vascular fraction (over the layer's baseline) of layer index l at t (h since the
@@ -79,6 +88,18 @@ ColumnApplications column_applications(const Params& p, const SubstanceData& d,
 /// (vascular: from the column run; empty: the baseline).
 void column_solutes(ColumnApplications& ca, const Params& p, const SubstanceData& d,
                     const skin::SkinProfile& prof, const VascularTrace& vascular = {});
+
+/// Tranexamic acid's melanogenic block in the reduced model, as the 3D process
+/// `<agent>_melanogenesis` (healing/substances.cpp) takes it: of each step's melanin production
+/// in the viable epidermis (melanin[n+1] - melanin[n] e^(-dt/tau), tau the epidermal turnover;
+/// production does not depend on the melanin excess, so it is the same with and without the
+/// block), the share plasmin_share x C/(C + K_d) is removed, C the layer's mean concentration at
+/// the start of the step (ca.epidermis). t_h, melanin: the column's samples (h; the viable
+/// epidermis's melanin_excess). Returns the melanin excess with the block (melanin itself when no
+/// agent has a plasmin share).
+std::vector<double> melanin_with_block(const ColumnApplications& ca, const SubstanceData& d,
+                                       double epidermal_turnover_h, const std::vector<double>& t_h,
+                                       const std::vector<double>& melanin);
 
 /// The delivered dose of application k (an index into ca.apps) summed over its films: the last
 /// record's `entered` of each (ng/cm^2 of growth factors for prp, ug/cm^2 for a solute).

@@ -278,9 +278,17 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     static const auto smu =
         static_cast<std::size_t>(healing::healing_model().slot("melanin_excess"));
     const double t = cp.end_time;
+    std::vector<double> mel_t, mel;
     for (const auto& s : run.samples) {
-      o.melanin_peak = std::max(o.melanin_peak, s.s[1][smu]);
+      mel_t.push_back(s.t);
+      mel.push_back(s.s[1][smu]);
     }
+    // Tranexamic acid's melanogenic block (healing::melanin_with_block: the 3D process's).
+    if (!apps.empty()) {
+      mel = healing::melanin_with_block(applied, healing::SubstanceData::defaults(),
+                                        p.epidermal_turnover, mel_t, mel);
+    }
+    for (double x : mel) o.melanin_peak = std::max(o.melanin_peak, x);
     o.collagen3_peak_h = run.peak_time(Layer::PapillaryDermis, s3, 0.0, t);
     o.collagen1_peak_h = run.peak_time(Layer::PapillaryDermis, s1, 0.0, t);
   }
