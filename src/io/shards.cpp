@@ -93,6 +93,41 @@ std::string shard_kind(const fs::path& dir) {
   return j.is_null() ? std::string() : j["mnsim_shard"].get<std::string>();
 }
 
+void ShardSplit::take(const fs::path& dir, int shard, int count) {
+  const SourceLoc cli{"command line", 0, 0};
+  if (count < 1 || shard < 1 || shard > count || (shards_ != 0 && count != shards_)) {
+    throw InputError(cli, dir.string(),
+                     fmt::format("holds shard {}/{}, but {} shards were expected", shard, count,
+                                 shards_ != 0 ? shards_ : count),
+                     "the shards of one split (the same N in --shard i/N)");
+  }
+  if (shards_ == 0) {
+    shards_ = count;
+    seen_.assign(static_cast<std::size_t>(count), std::string());
+  }
+  std::string& first = seen_[static_cast<std::size_t>(shard - 1)];
+  if (!first.empty()) {
+    throw InputError(cli, dir.string(),
+                     fmt::format("holds shard {}/{}, as '{}' does", shard, count, first),
+                     "each shard once");
+  }
+  first = dir.string();
+}
+
+void ShardSplit::require_all(std::string_view rerun) const {
+  std::string missing;
+  for (int s = 1; s <= shards_; ++s) {
+    if (folder(s).empty())
+      missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", s, shards_);
+  }
+  if (!missing.empty()) {
+    throw InputError({"command line", 0, 0}, "(shards)", "missing shard " + missing,
+                     fmt::format("run each missing shard alone (`{}`) and merge again with "
+                                 "every shard's folder",
+                                 rerun));
+  }
+}
+
 std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::string_view kind,
                                      std::uint64_t key, std::uint64_t items,
                                      std::string_view rerun) {
@@ -100,8 +135,7 @@ std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::str
   if (dirs.empty()) {
     throw InputError(cli, "(shards)", "no shard folder given", "every shard's output folder");
   }
-  int shards = 0;
-  std::vector<std::string> seen;  // by shard index - 1: the folder that holds it
+  ShardSplit split;
   std::vector<std::string> out(static_cast<std::size_t>(items));
   for (const fs::path& d : dirs) {
     const nlohmann::json j = shard_json(d);
@@ -117,23 +151,7 @@ std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::str
                        "was written for another input file or by another mnsim build",
                        fmt::format("shards of this {} file, run by this mnsim build", kind));
     }
-    if (count < 1 || shard < 1 || shard > count || (shards != 0 && count != shards)) {
-      throw InputError(cli, d.string(),
-                       fmt::format("holds shard {}/{}, but {} shards were expected", shard, count,
-                                   shards != 0 ? shards : count),
-                       "the shards of one split (the same N in --shard i/N)");
-    }
-    if (shards == 0) {
-      shards = count;
-      seen.assign(static_cast<std::size_t>(count), std::string());
-    }
-    std::string& first = seen[static_cast<std::size_t>(shard - 1)];
-    if (!first.empty()) {
-      throw InputError(cli, d.string(),
-                       fmt::format("holds shard {}/{}, as '{}' does", shard, count, first),
-                       "each shard once");
-    }
-    first = d.string();
+    split.take(d, shard, count);
     const fs::path rf = d / "shard.rec";
     const std::string bytes =
         open_input_file(rf, "(shard)", "an mnsim shard file").read_all(kMaxCheckpointBytes);
@@ -171,18 +189,7 @@ std::vector<std::string> read_shards(const std::vector<fs::path>& dirs, std::str
     }
     r.expect_end();
   }
-  std::string missing;
-  for (int s = 1; s <= shards; ++s) {
-    if (seen[static_cast<std::size_t>(s - 1)].empty()) {
-      missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", s, shards);
-    }
-  }
-  if (!missing.empty()) {
-    throw InputError(cli, "(shards)", "missing shard " + missing,
-                     fmt::format("run each missing shard alone (`{}`) and merge again with "
-                                 "every shard's folder",
-                                 rerun));
-  }
+  split.require_all(rerun);
   return out;
 }
 

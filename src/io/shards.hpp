@@ -48,6 +48,26 @@ std::vector<std::string> write_shard(const std::filesystem::path& dir, const Sha
 /// readable shard.json of this format.
 std::string shard_kind(const std::filesystem::path& dir);
 
+/// The shards a merge has been given so far, by index: every one of one split (the same N),
+/// none twice. Shared by every merge (cohort records, read_shards).
+class ShardSplit {
+ public:
+  /// Takes shard `shard`/`count` from folder `dir`; InputError at the command line naming the
+  /// folder for a shard of another split or one already taken.
+  void take(const std::filesystem::path& dir, int shard, int count);
+  /// N of the split (0 before the first shard).
+  int shards() const { return shards_; }
+  /// The folder that held shard `shard` (1-based).
+  const std::string& folder(int shard) const { return seen_[static_cast<std::size_t>(shard - 1)]; }
+  /// InputError at the command line listing the missing shards, if any; `rerun` is how to run
+  /// one (e.g. "mnsim cohort FILE --shard i/N --out DIR").
+  void require_all(std::string_view rerun) const;
+
+ private:
+  int shards_ = 0;
+  std::vector<std::string> seen_;  // by shard index - 1: the folder that holds it
+};
+
 /// Joins the shards of a KIND run with `key` and `items` items from `dirs` (every shard of one
 /// split once, in any order): every item's bytes in index order. InputError at the command line
 /// (or the folder's file) naming the folder for: a folder that is not a KIND shard, another key

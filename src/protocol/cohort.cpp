@@ -38,6 +38,7 @@
 #include "io/checkpoint.hpp"
 #include "io/files.hpp"
 #include "io/output_folder.hpp"
+#include "io/shards.hpp"
 #include "io/toml_file.hpp"
 #include "lesions/causes.hpp"
 #include "lesions/lesion.hpp"
@@ -1510,10 +1511,6 @@ CohortRun run_cohort_split(const ReducedModel& m, const CohortSpec& c, const Coh
 
 }  // namespace
 
-bool in_shard(std::size_t patient, int shard, int shards) {
-  return shards <= 0 || static_cast<int>(patient % static_cast<std::size_t>(shards)) == shard - 1;
-}
-
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o) {
   if (o.ranks != nullptr && o.ranks->several()) return run_cohort_split(m, c, o);
   if (o.shards < 0 || (o.shards > 0 && (o.shard < 1 || o.shard > o.shards))) {
@@ -1559,7 +1556,7 @@ CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRun
   const bool sharded = o.shards > 0;
   std::function<bool(std::size_t)> selected;
   if (sharded) {
-    selected = [&](std::size_t i) { return in_shard(i, o.shard, o.shards); };
+    selected = [&](std::size_t i) { return io::in_shard(i, o.shard, o.shards); };
   }
   run.result = simulate_cohort(
       m, c, patients, o.threads, &known, [&](const PatientRecord& r) { log.add(r); }, selected);
@@ -1594,8 +1591,7 @@ CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
   const std::uint64_t key = cohort_checkpoint_key(c);
   const auto n = static_cast<std::uint64_t>(c.population.size) * c.arms.size();
   std::vector<std::optional<PatientRecord>> known(static_cast<std::size_t>(n));
-  int shards = 0;
-  std::vector<std::string> seen;  // by shard index - 1: the folder that holds it
+  io::ShardSplit split;
   const SourceLoc cli{"command line", 0, 0};
   for (const fs::path& d : shard_dirs) {
     const fs::path jf = d / "shard.json";
@@ -1619,30 +1615,14 @@ CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
                        "was written for another cohort file or by another mnsim build",
                        "shards of this cohort file, run by this mnsim build");
     }
-    if (count < 1 || shard < 1 || shard > count || (shards != 0 && count != shards)) {
-      throw InputError(cli, d.string(),
-                       fmt::format("holds shard {}/{}, but {} shards were expected", shard, count,
-                                   shards != 0 ? shards : count),
-                       "the shards of one split (the same N in --shard i/N)");
-    }
-    if (shards == 0) {
-      shards = count;
-      seen.assign(static_cast<std::size_t>(count), std::string());
-    }
-    std::string& first = seen[static_cast<std::size_t>(shard - 1)];
-    if (!first.empty()) {
-      throw InputError(cli, d.string(),
-                       fmt::format("holds shard {}/{}, as '{}' does", shard, count, first),
-                       "each shard once");
-    }
-    first = d.string();
+    split.take(d, shard, count);
     const fs::path rf = d / "shard.rec";
     const std::string bytes = io::open_input_file(rf, "(shard)", "an mnsim patient record file")
                                   .read_all(io::kMaxCheckpointBytes);
     std::size_t valid = 0;
     for (auto& r : decode_patient_records(bytes, rf.string(), key, n, &valid)) {
       const std::size_t patient = static_cast<std::size_t>(r.index) / c.arms.size();
-      if (!in_shard(patient, shard, count)) {
+      if (!io::in_shard(patient, shard, count)) {
         throw InputError(
             {rf.string(), 1, 1}, "(shard)",
             fmt::format("holds patient {}, who is not in shard {}/{}", patient + 1, shard, count),
@@ -1655,23 +1635,14 @@ CohortRun merge_cohort(const ReducedModel& m, const CohortSpec& c,
                        fmt::format("rerun shard {}/{}", shard, count));
     }
   }
-  std::string missing;
-  for (int s = 1; s <= shards; ++s) {
-    if (seen[static_cast<std::size_t>(s - 1)].empty()) {
-      missing += fmt::format("{}{}/{}", missing.empty() ? "" : ", ", s, shards);
-    }
-  }
-  if (!missing.empty()) {
-    throw InputError(cli, "(shards)", "missing shard " + missing,
-                     "run each missing shard alone (`mnsim cohort FILE --shard i/N --out DIR`) "
-                     "and merge again with every shard's folder");
-  }
+  split.require_all("mnsim cohort FILE --shard i/N --out DIR");
+  const int shards = split.shards();
   for (std::size_t slot = 0; slot < known.size(); ++slot) {
     if (!known[slot]) {
       const std::size_t patient = slot / c.arms.size();
       const int s = static_cast<int>(patient % static_cast<std::size_t>(shards)) + 1;
       throw InputError(
-          {seen[static_cast<std::size_t>(s - 1)], 0, 0}, "(shard)",
+          {split.folder(s), 0, 0}, "(shard)",
           fmt::format("shard {}/{} lacks patient {}: it did not finish", s, shards, patient + 1),
           fmt::format("rerun shard {}/{} (with --resume to keep what it has)", s, shards));
     }

@@ -229,8 +229,6 @@ struct CohortRun {
   std::size_t resumed_patients = 0;  // taken from the checkpoint, not simulated again
   std::size_t shard_patients = 0;    // a shard: the patients it holds
 };
-/// Whether patient (0-based) belongs to shard `shard` (1-based) of `shards`.
-bool in_shard(std::size_t patient, int shard, int shards);
 /// Throws InputError for a damaged checkpoint or one of another cohort or build (exit 2), and
 /// for a checkpoint in OUT without `resume` or `force`.
 CohortRun run_cohort(const ReducedModel& m, const CohortSpec& c, const CohortRunOptions& o);
