@@ -169,13 +169,14 @@ void ApplicationDriver::session(int index, double t, const devices::Punctures& p
   healing::ChannelGeometry geo =
       healing::channel_geometry(profile_, radius_sum / n, depth_sum / n, density_per_cm2 * 1e-8);
   geo.bled = fraction_bleeding >= 0.5;
-  healing::ChannelHealing closure;
-  if (geo.radius_um > 0.0) {
-    closure = healing::close_channels(p_, healing::ClosureParams::defaults(), geo,
-                                      healing::kChannelHealWindow);
-  }
-  channels_.add(index, t, geo, std::move(closure),
+  channels_.add(index, t, geo, closure_of(geo),
                 lumen_volume * 1e9 / (g.dx * g.dx * g.nx * g.ny) * 1e-4);
+}
+
+healing::ChannelHealing ApplicationDriver::closure_of(const healing::ChannelGeometry& geo) const {
+  if (!(geo.radius_um > 0.0)) return {};
+  return healing::close_channels(p_, healing::ClosureParams::defaults(), geo,
+                                 healing::kChannelHealWindow);
 }
 
 double ApplicationDriver::open_lumen_volume(const grid::FieldSet& fields, double open,
@@ -327,7 +328,7 @@ nlohmann::json ApplicationDriver::state() const {
   nlohmann::json channels = nlohmann::json::array();
   for (const auto& c : channels_.entries()) {
     channels.push_back({c.session, c.t, c.geometry.radius_um, c.geometry.density, c.geometry.bled,
-                        c.lumen_mm3_per_cm2});
+                        c.lumen_mm3_per_cm2, c.geometry.lumen_um});
   }
   std::vector<double> vehicle(std::begin(drive_->vehicle), std::end(drive_->vehicle));
   return {{"films", films}, {"channels", channels}, {"vehicle", vehicle}};
@@ -366,12 +367,8 @@ void ApplicationDriver::restore(const nlohmann::json& j) {
     geo.radius_um = c.at(2);
     geo.density = c.at(3);
     geo.bled = c.at(4);
-    healing::ChannelHealing closure;
-    if (geo.radius_um > 0.0) {
-      closure = healing::close_channels(p_, healing::ClosureParams::defaults(), geo,
-                                        healing::kChannelHealWindow);
-    }
-    channels_.add(c.at(0).get<int>(), c.at(1).get<double>(), geo, std::move(closure),
+    geo.lumen_um = c.at(6);  // the lumen the closure waits to fill when the channel did not bleed
+    channels_.add(c.at(0).get<int>(), c.at(1).get<double>(), geo, closure_of(geo),
                   c.at(5).get<double>());
   }
   const auto v = j.at("vehicle").get<std::vector<double>>();

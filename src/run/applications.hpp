@@ -75,6 +75,9 @@ class ApplicationDriver {
   /// Volume (m^3) of the open channel lumen (`open` of it) in the voxels of layer index
   /// `first_layer` and deeper.
   double open_lumen_volume(const grid::FieldSet& fields, double open, int first_layer) const;
+  /// The closure of a session's channels (healing::close_channels; none without a mouth): the
+  /// same for a session and for one restored from a checkpoint.
+  healing::ChannelHealing closure_of(const healing::ChannelGeometry& geo) const;
 
   std::vector<healing::Application> apps_;
   const healing::SubstanceData& data_;
