@@ -53,6 +53,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   specs_ = field_specs(model_, p_);
   init_fields(base_, layer_of_, fields_, model_);
   seed_lesions();
+  index_layer_runs();
   start_matrix_ = column_matrix();
 
   // Transport: per field, D_max over layers times a per-voxel permeability D_layer / D_max.
@@ -165,49 +166,96 @@ InjuryTally Engine::apply_session(const devices::Punctures& punctures) {
   return tally;
 }
 
-LayerMeans Engine::layer_means(bool outside_lesions) const {
+void Engine::index_layer_runs() {
   const grid::Grid& g = grid();
-  const int nf = static_cast<int>(model_.size());
-  const bool masked = outside_lesions && !normal_.empty() &&
-                      std::find(normal_.begin(), normal_.end(), 1) != normal_.end();
-  auto counted = [&](int i, int j) {
-    return !masked || normal_[static_cast<std::size_t>(i + j * g.nx)] != 0;
-  };
-  LayerMeans sum{};
-  std::array<double, skin::kLayers> vol{};
-  for (int k = 0; k < g.nz; ++k) {
-    const double dv = g.dx * g.dx * g.dz(k);
-    for (int j = 0; j < g.ny; ++j)
-      for (int i = 0; i < g.nx; ++i) {
-        const int l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
-        if (l != 0 && counted(i, j)) vol[static_cast<std::size_t>(l - 1)] += dv;
-      }
-  }
-  // One field at a time (contiguous reads), each sum over the cells in the fixed order (k, j, i):
-  // the same additions in the same order as cell by cell, and independent of threads.
-#pragma omp parallel for schedule(dynamic, 1) if (threads_pay(g))
-  for (int f = 0; f < nf; ++f) {
-    const float* u = fields_.view(f).data;
-    std::array<double, skin::kLayers> s{};
+  for (int masked = 0; masked < 2; ++masked) {
+    LayerRuns& lr = layer_runs_[static_cast<std::size_t>(masked)];
+    lr.runs.clear();
+    lr.vol = {};
     for (int k = 0; k < g.nz; ++k) {
       const double dv = g.dx * g.dx * g.dz(k);
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
         for (int i = 0; i < g.nx; ++i) {
           const int l = layer_of_[static_cast<std::size_t>(row + i)];
-          if (l != 0 && counted(i, j)) s[static_cast<std::size_t>(l - 1)] += dv * u[row + i];
+          const bool counted = !masked || normal_[static_cast<std::size_t>(i + j * g.nx)] != 0;
+          if (l == 0 || !counted) continue;
+          lr.vol[static_cast<std::size_t>(l - 1)] += dv;  // cell by cell, as the sums below
+          LayerRun* last = lr.runs.empty() ? nullptr : &lr.runs.back();
+          if (last && last->layer == l - 1 && last->at + last->n == row + i && last->dv == dv) {
+            ++last->n;
+          } else {
+            lr.runs.push_back({row + i, 1, l - 1, dv});
+          }
         }
       }
     }
-    for (int l = 0; l < skin::kLayers; ++l)
-      sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] =
-          s[static_cast<std::size_t>(l)];
+  }
+}
+
+namespace {
+
+/// Adds dv u over the runs to s, for B fields at once: each field's sums take its cells in the
+/// runs' order (that of the cells), one addition at a time, as a cell-by-cell loop would; the B
+/// fields' additions are independent, so they overlap instead of waiting for each other.
+template <int B>
+void sum_runs(std::span<const Engine::LayerRun> runs, const float* const* u,
+              std::array<double, skin::kLayers>* s) {
+  for (const Engine::LayerRun& r : runs) {
+    double acc[B];
+    for (int b = 0; b < B; ++b) acc[b] = s[b][static_cast<std::size_t>(r.layer)];
+    const double dv = r.dv;
+    for (int i = 0; i < r.n; ++i) {
+      for (int b = 0; b < B; ++b) acc[b] += dv * u[b][r.at + i];
+    }
+    for (int b = 0; b < B; ++b) s[b][static_cast<std::size_t>(r.layer)] = acc[b];
+  }
+}
+
+}  // namespace
+
+LayerMeans Engine::layer_means(bool outside_lesions) const {
+  const grid::Grid& g = grid();
+  const int nf = static_cast<int>(model_.size());
+  const bool masked = outside_lesions && !normal_.empty() &&
+                      std::find(normal_.begin(), normal_.end(), 1) != normal_.end();
+  const LayerRuns& lr = layer_runs_[masked ? 1 : 0];
+  // Fields in blocks of up to kBlock, each block summed in one pass over the runs of cells of
+  // one layer (index_layer_runs): every sum takes the cells in the fixed order (k, j, i), one
+  // addition at a time, so the result is the cell-by-cell loop's, bit for bit, whatever the
+  // threads.
+  constexpr int kBlock = 4;
+  const int blocks = (nf + kBlock - 1) / kBlock;
+  LayerMeans sum{};
+  std::vector<std::array<double, skin::kLayers>> s(static_cast<std::size_t>(nf));
+#pragma omp parallel for schedule(dynamic, 1) if (threads_pay(g))
+  for (int b = 0; b < blocks; ++b) {
+    const int f0 = b * kBlock;
+    const int n = std::min(kBlock, nf - f0);
+    const float* u[kBlock];
+    for (int q = 0; q < n; ++q) u[q] = fields_.view(f0 + q).data;
+    auto* out = s.data() + f0;
+    switch (n) {
+      case 4:
+        sum_runs<4>(lr.runs, u, out);
+        break;
+      case 3:
+        sum_runs<3>(lr.runs, u, out);
+        break;
+      case 2:
+        sum_runs<2>(lr.runs, u, out);
+        break;
+      default:
+        sum_runs<1>(lr.runs, u, out);
+        break;
+    }
   }
   for (int l = 0; l < skin::kLayers; ++l)
-    for (int f = 0; f < nf; ++f)
-      if (vol[static_cast<std::size_t>(l)] > 0)
-        sum[static_cast<std::size_t>(l)][static_cast<std::size_t>(f)] /=
-            vol[static_cast<std::size_t>(l)];
+    for (int f = 0; f < nf; ++f) {
+      const auto lu = static_cast<std::size_t>(l);
+      sum[lu][static_cast<std::size_t>(f)] = s[static_cast<std::size_t>(f)][lu];
+      if (lr.vol[lu] > 0) sum[lu][static_cast<std::size_t>(f)] /= lr.vol[lu];
+    }
   return sum;
 }
 

@@ -78,6 +78,15 @@ class Engine {
   /// remodelling").
   std::vector<double> column_rise() const;
 
+  /// A run of cells of one layer along x (layer_means): first padded index, length, layer index
+  /// (skin::layer_index) and cell volume (m^3).
+  struct LayerRun {
+    std::ptrdiff_t at = 0;
+    int n = 0;
+    int layer = 0;
+    double dv = 0.0;
+  };
+
  private:
   void react(double dt_s);
   /// The dermis under each lesion: its collagen deficit, held by scar matrix.
@@ -97,6 +106,14 @@ class Engine {
   std::vector<double> surface_;         // local surface depth per column, m
   std::vector<double> start_matrix_;    // column matrix integral at the start (column_rise)
   std::vector<std::uint8_t> normal_;    // per column: 1 outside every lesion's footprint
+  /// The skin cells in (k, j, i) order as runs of one layer, and each layer's volume (m^3): of
+  /// all columns ([0]) and of the columns outside every lesion ([1]); layer_means sums over them.
+  struct LayerRuns {
+    std::vector<LayerRun> runs;
+    std::array<double, skin::kLayers> vol{};
+  };
+  std::array<LayerRuns, 2> layer_runs_;
+  void index_layer_runs();
   /// The column integral over the dermis of the matrix volume less the reference volume,
   /// sum (matrix_volume - 1) dz.
   std::vector<double> column_matrix() const;

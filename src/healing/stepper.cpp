@@ -190,6 +190,7 @@ void Stepper::transport_group(std::size_t group, double dt) {
 }
 
 void Stepper::transport(double dt) {
+  const PhaseClock clock(times_.transport);
   if (!grouped_) {
     group_fields();
     group_steps_.assign(groups_.size(), {});
@@ -245,20 +246,20 @@ void Stepper::transport(double dt) {
 
 void Stepper::trial_step(double dt) {
   const bool react = static_cast<bool>(reaction_);
+  auto reaction = [&](double t, double h) {
+    const PhaseClock clock(times_.reaction);
+    fill_ghosts();
+    reaction_(t, h, fields_);
+  };
   if (control_.splitting == Splitting::Strang && react) {
-    fill_ghosts();
-    reaction_(t_, 0.5 * dt, fields_);
+    reaction(t_, 0.5 * dt);
     transport(dt);
-    fill_ghosts();
-    reaction_(t_ + 0.5 * dt, 0.5 * dt, fields_);
+    reaction(t_ + 0.5 * dt, 0.5 * dt);
   } else {
     // Reaction first: cells act on the mediator values the previous transport left (for a field
     // with reaction_decay, the steady state of its diffusion-decay balance), and the stored state
     // after every step is the transported one.
-    if (react) {
-      fill_ghosts();
-      reaction_(t_, dt, fields_);
-    }
+    if (react) reaction(t_, dt);
     transport(dt);
   }
 }
@@ -268,6 +269,7 @@ void Stepper::restore_backup() {
 }
 
 void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields) {
+  const PhaseClock clock(times_.copies);
   const grid::Grid& g = fields_.grid();
   const int nf = fields_.size();
   const auto pz = static_cast<int>(g.pz());
@@ -292,11 +294,13 @@ void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields
 void Stepper::guarded_step(double t0, double h, bool into) {
   const double keep = t_;
   t_ = t0;
+  ++times_.solves;
   if (into) {
     // Lie splitting: R(h) into the backup buffers (the fields are not touched, so a throwing
     // reaction leaves them as they were), then swapped: the fields hold the reacted state, the
     // backup the start of the step.
     try {
+      const PhaseClock clock(times_.reaction);
       fill_ghosts();
       out_ptrs_.resize(static_cast<std::size_t>(fields_.size()));
       for (int id = 0; id < fields_.size(); ++id) {
@@ -402,6 +406,7 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
 }
 
 Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
+  const PhaseClock clock(times_.checks);
   const grid::Grid& g = fields_.grid();
   const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
   const bool big = threads_pay(g);  // below this, threads cost more than they save
@@ -497,11 +502,15 @@ void Stepper::advance_to(double t_end) {
     } else if (doubling) {
       // One full step (kept for the controlled fields), then two half steps from the same start;
       // the half steps are the result, their difference from the full step the error.
+      ++times_.measured;
       guarded_step(t_, h, into);
       (void)check_fields(t_, h, false);
-      for (int id = 0; id < nf; ++id) {
-        const auto f = static_cast<std::size_t>(id);
-        if (specs_[f].controlled) std::memcpy(full_[f].data(), fields_.view(id).data, bytes);
+      {
+        const PhaseClock clock(times_.copies);
+        for (int id = 0; id < nf; ++id) {
+          const auto f = static_cast<std::size_t>(id);
+          if (specs_[f].controlled) std::memcpy(full_[f].data(), fields_.view(id).data, bytes);
+        }
       }
       restore_backup();
       guarded_step(t_, 0.5 * h);

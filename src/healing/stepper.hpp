@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "core/phase_clock.hpp"
 #include "grid/grid.hpp"
 #include "healing/diffusion.hpp"
 
@@ -122,6 +123,17 @@ struct StepStats {
   double dt_largest = 0.0;   // largest accepted step (s)
 };
 
+/// Where the steps' time goes (wall and process CPU, all threads; core/phase_clock.hpp), and how
+/// many solves they took. Not part of a checkpoint: a resumed run counts from its resumption.
+struct StepTimes {
+  PhaseTime reaction;   // reaction stages
+  PhaseTime transport;  // transport stages (the fields' transport and the cell transport)
+  PhaseTime checks;     // health checks and the error measure
+  PhaseTime copies;     // the start of the step kept, restored, and the full step kept
+  long solves = 0;      // trial steps over the whole step or a half of it
+  long measured = 0;    // steps whose error was measured (step doubling: three solves each)
+};
+
 class Stepper {
  public:
   /// The FieldSet must outlive the stepper. All fields start with TransportMode::None.
@@ -156,6 +168,7 @@ class Stepper {
   /// The next trial step (s).
   double dt() const { return dt_; }
   const StepStats& stats() const { return stats_; }
+  const StepTimes& times() const { return times_; }
   const StepControl& control() const { return control_; }
 
   // Checkpoint/restart (run/checkpoint.hpp): the stepper's own state besides the fields. Events
@@ -260,6 +273,7 @@ class Stepper {
   bool cell_team_ = false;  // cell_transport_ is a team member (set_cell_transport)
   StepObserver observer_;
   StepStats stats_;
+  StepTimes times_;
 };
 
 }  // namespace mnsim::healing

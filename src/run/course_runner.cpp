@@ -34,6 +34,7 @@ devices::StageResult CourseRunner::device_stage(int session_index) const {
 
 // The layer means of every field and the state of every scar at time t.
 void CourseRunner::sample(double t) {
+  const PhaseClock clock(times_.samples);
   const healing::LayerMeans m = engine_.layer_means();
   for (int l = 0; l < skin::kLayers; ++l) {
     const std::string layer(skin::layer_name(skin::layer_from_index(l)));
@@ -73,8 +74,13 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
   sample(t);
   session_ran_ = true;
   if (in_.plan.before_sessions) snapshot(t, fmt::format("before session {}", s.index + 1), fields);
-  const devices::StageResult st = device_stage(s.index);
-  const healing::InjuryTally tally = engine_.apply_session(st.punctures);
+  devices::StageResult st;
+  healing::InjuryTally tally;
+  {
+    const PhaseClock clock(times_.sessions);
+    st = device_stage(s.index);
+    tally = engine_.apply_session(st.punctures);
+  }
   if (s.index == 0) {
     rec_.first_stats = st.stats;
     rec_.first_punctures = st.punctures;
@@ -134,6 +140,7 @@ void CourseRunner::schedule() {
 }
 
 void CourseRunner::save() {
+  const PhaseClock clock(times_.checkpoints);
   if (in_.applications && !in_.applications->empty()) {
     rec_.applications_state = in_.applications->state();
   }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/cancel.hpp"
+#include "core/phase_clock.hpp"
 #include "core/progress.hpp"
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
@@ -50,6 +51,14 @@ struct CourseCheckpoints {
   const StopToken* stop = nullptr;
 };
 
+/// Where the course loop's time goes besides the engine's steps (core/phase_clock.hpp).
+struct CourseTimes {
+  PhaseTime sessions;     // device stages and punctures deposited
+  PhaseTime samples;      // layer means and scars (timeseries.csv, scars.csv)
+  PhaseTime snapshots;    // field snapshots stored
+  PhaseTime checkpoints;  // run state saved
+};
+
 class CourseRunner {
  public:
   CourseRunner(healing::Engine& engine, CourseInputs in, CourseCheckpoints ck, RunRecord& rec,
@@ -63,6 +72,7 @@ class CourseRunner {
   void run(bool resumed);
   /// Session `s` draws its punctures from this seed (core/rng.hpp session_seed).
   devices::StageResult device_stage(int session_index) const;
+  const CourseTimes& times() const { return times_; }
 
  private:
   void schedule();
@@ -81,6 +91,7 @@ class CourseRunner {
   std::uint64_t events_total_ = 0;  // events scheduled (checkpoints count those that ran)
   bool session_ran_ = false;        // a session since the last checkpoint
   std::chrono::steady_clock::time_point last_checkpoint_;
+  CourseTimes times_;
 };
 
 }  // namespace mnsim

@@ -1,6 +1,7 @@
 #include "run/run.hpp"
 
 #include "core/constants.hpp"
+#include "core/phase_clock.hpp"
 #include "run/applications.hpp"
 #include "run/assess.hpp"
 #include "run/bands.hpp"
@@ -25,8 +26,10 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "core/rng.hpp"
 #include "core/version.hpp"
@@ -107,6 +110,50 @@ MemoryEstimate validate_semantics(const Table& scenario) {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The time per phase of a run (--log-level debug; docs/numerics.md, "Where the default course's
+// time goes"): wall and process CPU seconds (all threads). The course's engine steps are the
+// course less what its events and observer did (sessions, samples, snapshots, checkpoints).
+void log_phase_times(const healing::Stepper& stepper, const CourseTimes& ct,
+                     const PhaseTime& course,
+                     std::initializer_list<std::pair<const char*, PhaseTime>> after) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  const healing::StepTimes& st = stepper.times();
+  PhaseTime steps = course;
+  for (const PhaseTime* p : {&ct.sessions, &ct.samples, &ct.snapshots, &ct.checkpoints}) {
+    steps.wall -= p->wall;
+    steps.cpu -= p->cpu;
+  }
+  PhaseTime other = steps;
+  for (const PhaseTime* p : {&st.reaction, &st.transport, &st.checks, &st.copies}) {
+    other.wall -= p->wall;
+    other.cpu -= p->cpu;
+  }
+  std::string text = fmt::format(
+      "time per phase (wall s, CPU s of all threads, calls); {} steps accepted, {} rejected, "
+      "{} solves, {} measured by step doubling",
+      stepper.stats().accepted, stepper.stats().rejected, st.solves, st.measured);
+  auto line = [&](const char* name, const PhaseTime& p) {
+    text += fmt::format("\n  {:<28} {:8.2f} {:8.2f} {:8}", name, p.wall, p.cpu, p.calls);
+  };
+  line("course", course);
+  line("  engine steps", steps);
+  line("    reactions", st.reaction);
+  line("    transport", st.transport);
+  line("    health checks, error", st.checks);
+  line("    copies (backup, restore)", st.copies);
+  line("    rest of the stepper", other);
+  line("  sessions (punctures)", ct.sessions);
+  line("  samples (layer means, scars)", ct.samples);
+  line("  snapshots", ct.snapshots);
+  line("  checkpoints", ct.checkpoints);
+  for (const auto& [name, p] : after) line(name, p);
+  spdlog::debug("{}", text);
+}
+
+}  // namespace
+
 RunResult run_scenario(Table scenario, const RunOptions& opts) {
   NullProgress quiet;
   Progress& progress = opts.progress ? *opts.progress : quiet;
@@ -179,13 +226,20 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     restored.reset();  // the fields' copy is no longer needed
   }
   progress.stage("healing");
-  runner.run(resumed);
+  PhaseTime course_time, assess_time, bands_time, report_time, write_time;
+  {
+    const PhaseClock clock(course_time);
+    runner.run(resumed);
+  }
 
   // 4. Assess: the outcome at the end of follow-up.
+  std::optional<PhaseClock> assess_clock(std::in_place, assess_time);
   Outcome outcome =
       assess(engine, tissue.patch, rec, course, area, params.p, specs.patch, ids, specs.face);
+  assess_clock.reset();
   if (plan.band_draws > 0) {
     // The predictive bands around the point prediction (reduced model, run/bands.hpp).
+    const PhaseClock clock(bands_time);
     outcome.bands = run_bands(outcome, specs.patch, course, plan.band_draws, seed, threads);
     progress.note(fmt::format("predictive bands: {} reduced-model evaluations, {:.2f} s of CPU",
                               outcome.bands->evaluations, outcome.bands->cpu_seconds));
@@ -196,6 +250,7 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
 
   // 5. Report data: what a person looks at.
   progress.stage("report");
+  std::optional<PhaseClock> report_clock(std::in_place, report_time);
   ReportText text;
   text.title = scenario.has("title") ? scenario.str("title") : std::string("mnsim run");
   if (scenario.has("notes")) text.notes = scenario.str("notes");
@@ -209,7 +264,10 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
     for (auto& row : applications.report_rows()) rd.outcomes.push_back(std::move(row));
   }
 
+  report_clock.reset();
+
   // 6. Writers: every result staged, then committed in one step.
+  std::optional<PhaseClock> write_clock(std::in_place, write_time);
   const nlohmann::json meta = run_metadata(seed, threads, started, wall_now());
   res.summary = summary_json(meta, scenario.to_json(), rec, specs.engine, engine.stepper().stats(),
                              outcome, result_entries(plan));
@@ -220,6 +278,12 @@ RunResult run_scenario(Table scenario, const RunOptions& opts) {
                  fmt::format("# mnsim {} ({}) resolved scenario, seed {}, started {}", version(),
                              git_commit(), seed, started),
                  meta.dump()});
+  write_clock.reset();
+  log_phase_times(engine.stepper(), runner.times(), course_time,
+                  {{"assessment", assess_time},
+                   {"predictive bands", bands_time},
+                   {"report data", report_time},
+                   {"results written", write_time}});
   res.summary_text = summary_text(res.summary, opts.out_dir);
   return res;
 }
