@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <zlib.h>
+
 #include "core/error.hpp"
 #include "io/files.hpp"
 
@@ -24,17 +26,6 @@ constexpr std::size_t kMaxKind = 32;
 constexpr std::size_t kMaxName = 64;
 const char* kExpected = "an intact mnsim checkpoint";
 
-constexpr std::array<std::uint32_t, 256> make_crc_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
-
 [[noreturn]] void damaged(const std::string& file, const std::string& what) {
   throw InputError({file, 1, 1}, "(checkpoint)", what, kExpected);
 }
@@ -42,11 +33,10 @@ constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
 }  // namespace
 
 std::uint32_t crc32(std::string_view data, std::uint32_t crc) {
-  crc = ~crc;
-  for (const char ch : data) {
-    crc = kCrcTable[(crc ^ static_cast<unsigned char>(ch)) & 0xFFu] ^ (crc >> 8);
-  }
-  return ~crc;
+  // zlib's: several bytes per step, where a byte-at-a-time table took 30 ms of CPU per 15 MB
+  // (zlib 2.3 ms); a checkpoint of the default course (about 17 MB) is checksummed twice.
+  return static_cast<std::uint32_t>(
+      ::crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
 std::uint64_t fnv1a64(std::string_view data, std::uint64_t h) {
