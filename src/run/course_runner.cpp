@@ -56,6 +56,7 @@ void CourseRunner::sample(double t) {
 // Snapshots go to OUT/checkpoint as they are taken; fields.h5 is assembled from them at the end,
 // so a killed and resumed run neither loses nor repeats one.
 void CourseRunner::snapshot(double t, const std::string& label, const grid::FieldSet& fields) {
+  const PhaseClock clock(times_.snapshots);
   const grid::Grid& g = engine_.grid();
   StoredSnapshot s;
   s.t = t;

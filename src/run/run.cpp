@@ -135,7 +135,7 @@ void log_phase_times(const healing::Stepper& stepper, const CourseTimes& ct,
       "{} solves, {} measured by step doubling",
       stepper.stats().accepted, stepper.stats().rejected, st.solves, st.measured);
   auto line = [&](const char* name, const PhaseTime& p) {
-    text += fmt::format("\n  {:<28} {:8.2f} {:8.2f} {:8}", name, p.wall, p.cpu, p.calls);
+    text += fmt::format("\n  {:<32} {:8.2f} {:8.2f} {:8}", name, p.wall, p.cpu, p.calls);
   };
   line("course", course);
   line("  engine steps", steps);

@@ -1,11 +1,13 @@
 #include "run/writers.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "core/constants.hpp"
+#include "core/phase_clock.hpp"
 #include "core/error.hpp"
 #include "healing/model.hpp"
 #include "io/fields_h5.hpp"
@@ -169,7 +171,9 @@ void write_results(io::OutputFolder& folder, const RunResults& r) {
   const fs::path stage = folder.staging();
   for (const auto& w : result_writers()) {
     if (!wanted(w, r.plan)) continue;
+    PhaseTime took;
     try {
+      const PhaseClock clock(took);
       w.write(r, stage);
     } catch (const OutputError& e) {
       throw OutputError(fmt::format(
@@ -177,6 +181,7 @@ void write_results(io::OutputFolder& folder, const RunResults& r) {
           "once the cause is fixed",
           e.what(), r.out.string(), r.out.string()));
     }
+    spdlog::debug("{} written: {:.2f} s wall, {:.2f} s CPU", w.name, took.wall, took.cpu);
     io::output_test_pause();
   }
   // Every result is staged: they replace the folder's earlier results in one commit (the summary
