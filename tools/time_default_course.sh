@@ -11,6 +11,7 @@
 #               per phase (wall and CPU seconds of reactions, transport, checks, samples, bands...)
 #   BINARY      mnsim binaries to compare (default build/release/mnsim); DATA_DIR sets
 #               MNSIM_DATA_DIR for that binary (a baseline built elsewhere: /tmp/base/mnsim=/tmp/base/data)
+# A failed run stops the script (its messages are in the temporary folder's err, printed).
 # Prints one line per run (binary, wall s, user s, sys s, peak RSS MiB, steps accepted) and the
 # median wall and CPU (user + sys) per binary. OMP_WAIT_POLICY is left as the caller has it.
 set -euo pipefail
@@ -30,7 +31,7 @@ shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- build/release/mnsim
 scenario="$PWD/examples/01_default_cheek.toml"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'rc=$?; [ $rc -ne 0 ] && [ -s "$work/err" ] && cat "$work/err" >&2; rm -rf "$work"' EXIT
 declare -A walls cpus
 
 one_run() {  # binary data_dir out -> prints "wall user sys rss_kib"
@@ -38,10 +39,10 @@ one_run() {  # binary data_dir out -> prints "wall user sys rss_kib"
   rm -rf "$out"
   if [ -n "$data" ]; then
     MNSIM_DATA_DIR="$data" /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-      "$bin" run "$scenario" --out "$out" --threads "$threads" -q > /dev/null
+      "$bin" run "$scenario" --out "$out" --threads "$threads" -q > /dev/null 2> "$work/err"
   else
     /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-      "$bin" run "$scenario" --out "$out" --threads "$threads" -q > /dev/null
+      "$bin" run "$scenario" --out "$out" --threads "$threads" -q > /dev/null 2> "$work/err"
   fi
   tail -1 "$work/time"
 }
@@ -55,14 +56,14 @@ for ((r = 0; r < runs; r++)); do
     [ "$spec" != "$bin" ] && data="${spec#*=}"
     read -r wall user sys rss < <(one_run "$bin" "$data" "$work/out")
     steps=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['numerics']['steps_accepted'])" "$work/out/summary.json")
-    printf "%s %s %s %s %d %s\n" "$bin" "$wall" "$user" "$sys" $((rss / 1024)) "$steps"
+    printf "%s %s %s %s %d %s\n" "$spec" "$wall" "$user" "$sys" $((rss / 1024)) "$steps"
     walls[$spec]+="$wall "
     cpus[$spec]+="$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}') "
   done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 for spec in "$@"; do
-  echo "median of $runs: ${spec%%=*}: wall $(echo "${walls[$spec]}" | median) s, CPU $(echo "${cpus[$spec]}" | median) s"
+  echo "median of $runs: $spec: wall $(echo "${walls[$spec]}" | median) s, CPU $(echo "${cpus[$spec]}" | median) s"
 done
 if [ "$phases" = 1 ]; then
   spec="$1"
