@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "core/constants.hpp"
-#include "core/phase_clock.hpp"
 #include "core/error.hpp"
+#include "core/phase_clock.hpp"
 #include "healing/model.hpp"
 #include "io/fields_h5.hpp"
 #include "io/files.hpp"
