@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <exception>
 #include <limits>
 #include <stdexcept>
@@ -18,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/ranks.hpp"
+#include "core/stages.hpp"
 #include "core/stats.hpp"
 #include "core/version.hpp"
 #include "io/toml_file.hpp"
@@ -254,21 +256,22 @@ std::vector<smc::Evaluation> evaluate_calibration_batch(
   return out;
 }
 
-std::vector<smc::Evaluation> evaluate_calibration_split(
+namespace {
+
+/// The evaluations of a batch with each point's as bytes (the log-likelihood, then the k
+/// predictions, bit for bit), computed by `map` (over ranks, or by a stage runner).
+std::vector<smc::Evaluation> evaluate_mapped(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
-    const Ranks& ranks, int threads) {
+    const std::function<std::vector<std::string>(
+        std::size_t, const std::function<std::string(std::size_t)>&)>& map) {
   const std::size_t k = s.cases.size();
-  // Each evaluation as bytes: the log-likelihood, then the k predictions (bit for bit).
-  const std::vector<std::string> parts = map_items(
-      ranks, points.size(),
-      [&](std::size_t i) {
-        const smc::Evaluation e = evaluate_point(m, s, points[i]);
-        std::string b((1 + k) * sizeof(double), '\0');
-        std::memcpy(b.data(), &e.log_likelihood, sizeof(double));
-        std::memcpy(b.data() + sizeof(double), e.outputs.data(), k * sizeof(double));
-        return b;
-      },
-      Deliver::Everyone, threads);
+  const std::vector<std::string> parts = map(points.size(), [&](std::size_t i) {
+    const smc::Evaluation e = evaluate_point(m, s, points[i]);
+    std::string b((1 + k) * sizeof(double), '\0');
+    std::memcpy(b.data(), &e.log_likelihood, sizeof(double));
+    std::memcpy(b.data() + sizeof(double), e.outputs.data(), k * sizeof(double));
+    return b;
+  });
   std::vector<smc::Evaluation> out(parts.size());
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].size() != (1 + k) * sizeof(double)) {
@@ -279,6 +282,16 @@ std::vector<smc::Evaluation> evaluate_calibration_split(
     std::memcpy(out[i].outputs.data(), parts[i].data() + sizeof(double), k * sizeof(double));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<smc::Evaluation> evaluate_calibration_split(
+    const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
+    const Ranks& ranks, int threads) {
+  return evaluate_mapped(m, s, points, [&](std::size_t n, const auto& item) {
+    return map_items(ranks, n, item, Deliver::Everyone, threads);
+  });
 }
 
 SampleSummary summarise(const std::vector<double>& x) {
@@ -299,11 +312,17 @@ SampleSummary summarise(const std::vector<double>& x) {
 }
 
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads,
-                                  Progress* progress, const Ranks* ranks) {
+                                  Progress* progress, const Ranks* ranks,
+                                  StageRunner* stages) {
   CalibrationResult r;
   r.smc = smc::run(
       calibration_prior(s),
       [&](const std::vector<std::vector<double>>& pts) {
+        if (stages != nullptr) {
+          return evaluate_mapped(m, s, pts, [&](std::size_t n, const auto& item) {
+            return stages->run(n, item, threads, nullptr, "model evaluations");
+          });
+        }
         return ranks != nullptr && ranks->several()
                    ? evaluate_calibration_split(m, s, pts, *ranks, threads)
                    : evaluate_calibration_batch(m, s, pts, threads);
@@ -364,6 +383,7 @@ std::string calibration_json(const CalibrationSpec& s, const CalibrationResult& 
               {"ranks", info.ranks},
               {"load_average_1min_start", num(info.load_start)},
               {"load_average_1min_end", num(info.load_end)}};
+  if (info.state_stages > 0) j["run"]["state_stages"] = info.state_stages;
   J cases = J::array();
   for (std::size_t jc = 0; jc < s.cases.size(); ++jc) {
     const ValidationCase& c = s.validation.cases[s.cases[jc]];

@@ -24,6 +24,7 @@
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
 #include "core/smc.hpp"
+#include "core/stages.hpp"
 #include "protocol/reduced.hpp"
 #include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
@@ -95,14 +96,18 @@ struct CalibrationResult {
 };
 /// The whole run: the sampler with evaluate_calibration_batch (evaluate_calibration_split when
 /// `ranks` has several; every rank then returns the same result), then the summaries.
+/// With `stages` (core/stages.hpp: a state folder of a job array), each batch of evaluations is
+/// a stage handed to it instead (it may end the call with StagePending).
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads = 0,
-                                  Progress* progress = nullptr, const Ranks* ranks = nullptr);
+                                  Progress* progress = nullptr, const Ranks* ranks = nullptr,
+                                  StageRunner* stages = nullptr);
 
 /// How a run went, for the JSON.
 struct CalibrationRunInfo {
   double wall_s = 0;
   int threads = 0;
   int ranks = 1;                          // MPI ranks (core/ranks.hpp)
+  int state_stages = 0;                   // stages read from a state folder (0: none)
   double load_start = -1, load_end = -1;  // 1-minute load average (-1: unknown)
 };
 /// calibration.json: settings, cases with their targets, parameters with prior and posterior,
