@@ -28,9 +28,9 @@
 #include "core/error.hpp"
 #include "core/progress.hpp"
 #include "core/ranks.hpp"
-#include "core/stages.hpp"
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
+#include "core/stages.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/files.hpp"
@@ -758,7 +758,8 @@ int cmd_merge_state(const Flags& f) {
       (void)mnsim::protocol::run_calibration(model, spec, f.threads, nullptr, nullptr, &state);
     });
   }
-  throw mnsim::InputError(cli, "--state", "joins the stages of a planner patient or calibration file",
+  throw mnsim::InputError(cli, "--state",
+                          "joins the stages of a planner patient or calibration file",
                           fmt::format("{} is not one: merge its shards' folders with --out DIR",
                                       mnsim::printable(f.file)));
 }
@@ -772,7 +773,8 @@ int cmd_merge(const Flags& f) {
                             "calibration");
   }
   if (f.out.empty()) {
-    throw mnsim::InputError(cli, "--out", "missing", "the folder for the joined results: --out DIR");
+    throw mnsim::InputError(cli, "--out", "missing",
+                            "the folder for the joined results: --out DIR");
   }
   // The file says what the shards ran: a sensitivity analysis, else a cohort.
   if (mnsim::io::detect_input_kind(f.file) == mnsim::io::InputKind::Sensitivity) {
@@ -1067,16 +1069,18 @@ int main(int argc, char** argv) {
       "merge",
       "Join the shards of a cohort or a sensitivity analysis (--shard i/N) into its results, or "
       "close a stage of a plan's or a calibration's state folder (--state DIR).");
-  merge->add_option("file", f.file,
-                    "The cohort, sensitivity, planner patient or calibration file the shards ran "
-                    "(TOML)")
+  merge
+      ->add_option("file", f.file,
+                   "The cohort, sensitivity, planner patient or calibration file the shards ran "
+                   "(TOML)")
       ->required();
   merge->add_option("shards", f.shard_dirs,
                     "Each shard's output folder, every shard once (cohort, sensitivity)");
   merge->add_option("--out,-o", f.out, "Results folder of the joined run (cohort, sensitivity)");
-  merge->add_option("--state", f.state,
-                    "Close the open stage of this state folder of `mnsim plan` or `mnsim "
-                    "calibrate` from its shards (docs/scaling.md, \"State folders\")")
+  merge
+      ->add_option("--state", f.state,
+                   "Close the open stage of this state folder of `mnsim plan` or `mnsim "
+                   "calibrate` from its shards (docs/scaling.md, \"State folders\")")
       ->type_name("DIR");
   CLI::Option* merge_threads =
       merge->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");

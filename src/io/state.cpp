@@ -74,17 +74,17 @@ StateFolder::StateFolder(fs::path dir, std::string command, std::string file, st
     if (j.is_discarded() || !j.is_object() || !j.contains("mnsim_state") ||
         !j["mnsim_state"].is_string() || !j.contains("key") || !j["key"].is_string() ||
         !j.contains("finished") || !j["finished"].is_boolean()) {
-      throw InputError(kCli, "--state",
-                       fmt::format("'{}' holds a state.json that mnsim did not write",
-                                   printable(where)),
-                       "a state folder written by mnsim --state");
+      throw InputError(
+          kCli, "--state",
+          fmt::format("'{}' holds a state.json that mnsim did not write", printable(where)),
+          "a state folder written by mnsim --state");
     }
     if (j["mnsim_state"].get<std::string>() != command_) {
-      throw InputError(kCli, "--state",
-                       fmt::format("'{}' holds the state of `mnsim {}`, not of `mnsim {}`",
-                                   printable(where), printable(j["mnsim_state"].get<std::string>()),
-                                   command_),
-                       "one state folder per run");
+      throw InputError(
+          kCli, "--state",
+          fmt::format("'{}' holds the state of `mnsim {}`, not of `mnsim {}`", printable(where),
+                      printable(j["mnsim_state"].get<std::string>()), command_),
+          "one state folder per run");
     }
     if (j["key"].get<std::string>() != hex(key_)) {
       throw InputError(kCli, "--state",
@@ -101,8 +101,8 @@ StateFolder::StateFolder(fs::path dir, std::string command, std::string file, st
       const std::string name = e.path().filename().string();
       if (!is_stage_name(name) && name.rfind(".state.json.tmp.", 0) != 0) {
         throw InputError(kCli, "--state",
-                         fmt::format("'{}' is not a state folder (it holds '{}')",
-                                     printable(where), printable(name)),
+                         fmt::format("'{}' is not a state folder (it holds '{}')", printable(where),
+                                     printable(name)),
                          "a new or empty folder, or a state folder written by mnsim --state");
       }
     }
@@ -110,8 +110,8 @@ StateFolder::StateFolder(fs::path dir, std::string command, std::string file, st
   if (mode_ == Mode::Shard) {
     fs::create_directories(dir_, ec);
     if (ec) {
-      throw OutputError(fmt::format("cannot create the state folder '{}': {}", printable(where),
-                                    ec.message()));
+      throw OutputError(
+          fmt::format("cannot create the state folder '{}': {}", printable(where), ec.message()));
     }
     if (!fs::exists(sj, ec)) write_state(0, false);
   } else if (!fs::is_regular_file(sj, ec)) {
@@ -157,9 +157,9 @@ std::vector<std::string> StateFolder::run(std::size_t n,
     return bytes;
   };
   if (fs::is_directory(closed, ec)) {
-    return advance(read_shards({closed}, command_, key, n,
-                               fmt::format("remove {} and run `{}` again", closed.string(),
-                                           merge_hint())));
+    return advance(
+        read_shards({closed}, command_, key, n,
+                    fmt::format("remove {} and run `{}` again", closed.string(), merge_hint())));
   }
   const std::string what = fmt::format("stage {} ({} {})", k, n, stage);
   if (mode_ == Mode::Replay) {
@@ -171,8 +171,8 @@ std::vector<std::string> StateFolder::run(std::size_t n,
     const auto N = static_cast<std::size_t>(shards_), i = static_cast<std::size_t>(shard_ - 1);
     const std::size_t m = items_in_shard(n, shard_, shards_);
     const std::vector<std::string> mine = map_items(
-        Ranks::single(), m, [&](std::size_t j) { return item(j * N + i); }, Deliver::Root,
-        threads, progress, stage);
+        Ranks::single(), m, [&](std::size_t j) { return item(j * N + i); }, Deliver::Root, threads,
+        progress, stage);
     // Written beside, then renamed into place: a shard folder is whole or absent.
     const fs::path target = sd / fmt::format("shard-{}-of-{}", shard_, shards_);
     const fs::path tmp = sd / fmt::format(".shard-{}-of-{}.tmp", shard_, shards_);
@@ -185,8 +185,8 @@ std::vector<std::string> StateFolder::run(std::size_t n,
     fs::remove_all(target, ec);
     fs::rename(tmp, target, ec);
     if (ec) {
-      throw OutputError(fmt::format("cannot rename '{}' to '{}': {}", tmp.string(),
-                                    target.string(), ec.message()));
+      throw OutputError(fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), target.string(),
+                                    ec.message()));
     }
     throw StagePending(fmt::format(
         "{}: shard {}/{}: wrote {} of its {} items to {}; once every shard of stage {} is "
@@ -195,9 +195,10 @@ std::vector<std::string> StateFolder::run(std::size_t n,
   }
   // Close: the stage's shards, joined; one stage per merge.
   if (closed_now_ > 0) {
-    throw StagePending(fmt::format("closed stage {} of '{}'; next: {}: run its shards (`{}`), "
-                                   "then `{}`",
-                                   closed_now_, dir_.string(), what, shard_hint(), merge_hint()));
+    throw StagePending(
+        fmt::format("closed stage {} of '{}'; next: {}: run its shards (`{}`), "
+                    "then `{}`",
+                    closed_now_, dir_.string(), what, shard_hint(), merge_hint()));
   }
   std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(sd, ec)) {
@@ -211,8 +212,8 @@ std::vector<std::string> StateFolder::run(std::size_t n,
                      fmt::format("run its shards first (`{}`)", shard_hint()));
   }
   const std::vector<std::string> bytes = read_shards(
-      dirs, command_, key, n, fmt::format("mnsim {} {} --state {} --shard i/N", command_, file_,
-                                          dir_.string()));
+      dirs, command_, key, n,
+      fmt::format("mnsim {} {} --state {} --shard i/N", command_, file_, dir_.string()));
   const fs::path tmp = sd / ".closed.tmp";
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
@@ -220,8 +221,8 @@ std::vector<std::string> StateFolder::run(std::size_t n,
   write_shard(tmp, ShardId{command_, 1, 1, key, n}, bytes);
   fs::rename(tmp, closed, ec);
   if (ec) {
-    throw OutputError(fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), closed.string(),
-                                  ec.message()));
+    throw OutputError(
+        fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), closed.string(), ec.message()));
   }
   for (const fs::path& d : dirs) fs::remove_all(d, ec);  // joined: kept in `closed`
   write_state(k, false);
@@ -234,9 +235,10 @@ std::vector<std::string> StateFolder::run(std::size_t n,
 std::string StateFolder::finish() {
   if (mode_ == Mode::Close) write_state(stage_, true);
   finished_ = true;
-  return fmt::format("every stage of '{}' is closed ({} stages): write the results with "
-                     "`mnsim {} {} --state {}` and the command's output options",
-                     dir_.string(), stage_, command_, file_, dir_.string());
+  return fmt::format(
+      "every stage of '{}' is closed ({} stages): write the results with "
+      "`mnsim {} {} --state {}` and the command's output options",
+      dir_.string(), stage_, command_, file_, dir_.string());
 }
 
 void StateFolder::require_finished() const {

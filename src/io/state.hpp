@@ -72,7 +72,7 @@ class StateFolder final : public StageRunner {
   int shard_ = 0, shards_ = 0;
   std::size_t stage_ = 0;
   std::size_t closed_now_ = 0;  // Close: the stage this merge closed (0: none yet)
-  bool finished_ = false;  // state.json says so
+  bool finished_ = false;       // state.json says so
 };
 
 }  // namespace mnsim::io

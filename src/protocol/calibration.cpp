@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -335,8 +335,7 @@ SampleSummary summarise(const std::vector<double>& x) {
 }
 
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads,
-                                  Progress* progress, const Ranks* ranks,
-                                  StageRunner* stages) {
+                                  Progress* progress, const Ranks* ranks, StageRunner* stages) {
   CalibrationResult r;
   // A calibration of the PIH threshold alone: its cases' cohorts once (every rank and shard
   // simulates them itself: the same bytes).

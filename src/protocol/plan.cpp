@@ -238,9 +238,9 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
   const bool as_bytes = stages != nullptr || ranks.several();
   auto map_stage = [&](std::size_t n, const std::function<std::string(std::size_t)>& item,
                        const char* stage) {
-    return stages != nullptr ? stages->run(n, item, threads, progress, stage)
-                             : map_items(ranks, n, item, Deliver::Everyone, threads, progress,
-                                         stage);
+    return stages != nullptr
+               ? stages->run(n, item, threads, progress, stage)
+               : map_items(ranks, n, item, Deliver::Everyone, threads, progress, stage);
   };
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;

@@ -25,7 +25,7 @@
 namespace mnsim {
 class Ranks;
 class StageRunner;
-}
+}  // namespace mnsim
 
 namespace mnsim::protocol {
 

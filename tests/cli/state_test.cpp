@@ -64,8 +64,8 @@ int run_stages(const std::string& command, const std::string& file, const fs::pa
       EXPECT_EQ(m.exit_code, 2) << m.out;
       EXPECT_NE(m.err.find(fmt::format("missing shard {}/{}", lose, n)), std::string::npos)
           << m.err;
-      const auto again = run_cli({command, file, "--state", st.string(), "--shard",
-                                  fmt::format("{}/{}", lose, n)});
+      const auto again = run_cli(
+          {command, file, "--state", st.string(), "--shard", fmt::format("{}/{}", lose, n)});
       EXPECT_EQ(again.exit_code, 0) << again.err;
     }
     const auto m = run_cli({"merge", file, "--state", st.string()});
@@ -147,15 +147,13 @@ TEST(StateFolders, BadStatesAndShardsAreOneLineExitTwo) {
     ASSERT_EQ(run_cli({"calibrate", f, "--state", st, "--shard", fmt::format("{}/2", i)}).exit_code,
               0);
   }
-  ASSERT_EQ(run_cli({"calibrate", f, "--state", other, "--shard", "2/2", "--set", "seed=7"})
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run_cli({"calibrate", f, "--state", other, "--shard", "2/2", "--set", "seed=7"}).exit_code,
+      0);
   const fs::path s1 = d / "st" / "stage-0001" / "shard-1-of-2";
   const fs::path s2 = d / "st" / "stage-0001" / "shard-2-of-2";
   fs::create_directories(d / "plain");
-  {
-    std::ofstream(d / "plain" / "notes.txt") << "mine\n";
-  }
+  { std::ofstream(d / "plain" / "notes.txt") << "mine\n"; }
   struct Case {
     Case(std::vector<std::string> a, std::string w, std::function<void()> b = {},
          std::function<void()> c = {})

@@ -71,9 +71,8 @@ void expect_same_rows(const CohortResult& a, const CohortResult& b, const std::s
 
 TEST(PihThreshold, CohortCaseIgnoresTheOtherCalibratedParameters) {
   const PihCase s = make_setup();
-  const CohortResult base =
-      run_case_cohort(with_values(s.model, s.spec.parameters, s.nominal), s.spec.validation,
-                      s.pih_case(), 2);
+  const CohortResult base = run_case_cohort(with_values(s.model, s.spec.parameters, s.nominal),
+                                            s.spec.validation, s.pih_case(), 2);
   ASSERT_EQ(base.arms.front().rows.size(), kPatients);
   for (std::size_t a = 0; a < s.spec.parameters.size(); ++a) {
     if (a == s.mu) continue;
@@ -106,8 +105,8 @@ TEST(PihThreshold, SinglePatientCasesIgnoreTheThreshold) {
   for (std::size_t j = 0; j < s.spec.cases.size(); ++j) {
     if (j == s.pih) continue;
     const ValidationCase& c = s.spec.validation.cases[s.spec.cases[j]];
-    const double at = evaluate_case(with_values(s.model, s.spec.parameters, s.nominal),
-                                    s.spec.validation, c, 1);
+    const double at =
+        evaluate_case(with_values(s.model, s.spec.parameters, s.nominal), s.spec.validation, c, 1);
     for (double v : {mu.low, mu.high}) {
       std::vector<double> x = s.nominal;
       x[s.mu] = v;
