@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <iostream>
 #include <new>
 #include <optional>
@@ -28,10 +30,12 @@
 #include "core/ranks.hpp"
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
+#include "core/stages.hpp"
 #include "core/units.hpp"
 #include "core/version.hpp"
 #include "io/files.hpp"
 #include "io/shards.hpp"
+#include "io/state.hpp"
 #include "io/toml_file.hpp"
 #include "protocol/calibration.hpp"
 #include "protocol/cohort.hpp"
@@ -171,6 +175,7 @@ struct Flags {
   std::string shard_text;  // cohort: --shard i/N as given
   int shard = 0, shards = 0;
   std::vector<std::string> shard_dirs;     // merge: the shards' folders
+  std::string state;                       // plan, calibrate, merge: --state DIR
   std::string jobs_text;                   // sweep: --jobs as given
   int jobs = 1;                            // sweep: points run at once
   std::vector<std::string> set_text;       // --set KEY=VALUE as given
@@ -514,14 +519,60 @@ void check_plan_outputs(const Flags& f) {
   }
 }
 
-/// `--shard` on a command that cannot run as shards: the reason, at the flag.
-void refuse_shard(const Flags& f, const char* command, const char* why) {
-  if (f.shards == 0) return;
-  throw mnsim::InputError(
-      {"command line", 0, 0}, "--shard",
-      fmt::format("mnsim {} does not run as shards: {} (docs/scaling.md, \"Shards\")", command,
-                  why),
-      fmt::format("mpirun -n N mnsim {} to split its work, or no --shard", command));
+/// --shard and --state of `plan` and `calibrate` (docs/scaling.md, "State folders"): --shard
+/// needs --state (the stages depend on each other), neither runs under mpirun, and a shard
+/// writes none of the command's outputs (`outputs`: flag and value). InputError at the flag.
+void check_state_flags(const Flags& f, const mnsim::Ranks& ranks, const char* command,
+                       std::initializer_list<std::pair<const char*, bool>> outputs) {
+  const mnsim::SourceLoc cli{"command line", 0, 0};
+  if (f.shards > 0 && f.state.empty()) {
+    throw mnsim::InputError(
+        cli, "--shard",
+        fmt::format("mnsim {} runs as shards only with a state folder: each stage's items "
+                    "follow from the stages before it (docs/scaling.md, \"State folders\")",
+                    command),
+        fmt::format("mnsim {} FILE --state DIR --shard i/N, or mpirun -n N mnsim {}", command,
+                    command));
+  }
+  if (!f.state.empty() && ranks.several()) {
+    throw mnsim::InputError(
+        cli, "--state",
+        fmt::format("a state folder of a job array does not combine with {} MPI ranks",
+                    ranks.size()),
+        "--state without mpirun, or mpirun without --state");
+  }
+  if (f.shards > 0) {
+    for (const auto& [flag, given] : outputs) {
+      if (given) {
+        throw mnsim::InputError(
+            cli, flag, "a shard writes only into its state folder",
+            fmt::format("{} on `mnsim {} FILE --state DIR` once every stage is closed", flag,
+                        command));
+      }
+    }
+  }
+}
+
+/// The key of a state folder's input (io::state_input_key): the file, the --set overrides (and
+/// those --no-bands adds) and the data and build.
+std::uint64_t state_key(const char* command, const std::string& file,
+                        const std::vector<mnsim::Override>& overrides) {
+  std::string extra;
+  for (const auto& o : overrides) extra += o.key + "=" + o.value + "\n";
+  return mnsim::io::state_input_key(command, file, extra);
+}
+
+/// A shard or a merge of a state folder: runs `command_run` (the command's stages through
+/// `state`) and prints where it stopped: the shard written, the stage closed, or that every
+/// stage is closed.
+int run_state_step(mnsim::io::StateFolder& state, const std::function<void()>& command_run) {
+  try {
+    command_run();
+    std::fprintf(stdout, "%s\n", state.finish().c_str());
+  } catch (const mnsim::StagePending& p) {
+    std::fprintf(stdout, "%s\n", p.what());
+  }
+  return 0;
 }
 
 int cmd_plan(const Flags& f) {
@@ -530,22 +581,37 @@ int cmd_plan(const Flags& f) {
   std::string start;
   std::optional<mnsim::protocol::ReducedModel> model;
   std::optional<mnsim::protocol::PlanPatient> patient;
+  std::optional<mnsim::io::StateFolder> state;
   mnsim::agree(ranks, [&] {
-    refuse_shard(f, "plan",
-                 "its second stage searches around the first stage's best devices and its bands "
-                 "follow the ranking, so no stage's items are known before the last one ends");
+    check_state_flags(f, ranks, "plan",
+                      {{"--json", !f.json.empty()},
+                       {"--csv", !f.csv.empty()},
+                       {"--html", !f.html.empty()},
+                       {"--export", f.export_rank > 0}});
     // Command-line values first: a bad --start-date is refused before anything is read or run.
     start = f.start_date.empty() ? "" : mnsim::parse_date_option(f.start_date, "--start-date");
     model.emplace(mnsim::protocol::ReducedModel::load_default());
     patient.emplace(mnsim::protocol::load_plan_patient(f.file, f.overrides));
-    if (ranks.root()) check_plan_outputs(f);  // the root writes them
+    if (!f.state.empty()) {
+      using Mode = mnsim::io::StateFolder::Mode;
+      state.emplace(f.state, "plan", f.file, state_key("plan", f.file, f.overrides),
+                    f.shards > 0 ? Mode::Shard : Mode::Replay, f.shard, f.shards);
+      if (f.shards == 0) state->require_finished();
+    }
+    if (ranks.root() && f.shards == 0) check_plan_outputs(f);  // the root writes them
   });
+  if (f.shards > 0) {
+    return run_state_step(*state, [&] {
+      (void)mnsim::protocol::make_plan(*model, *patient, f.threads, nullptr, nullptr, &ranks,
+                                       &*state);
+    });
+  }
   std::unique_ptr<CountProgress> progress;
   if (ranks.root() && (f.progress || isatty(fileno(stderr)))) {
     progress = std::make_unique<CountProgress>("plan", isatty(fileno(stderr)) != 0);
   }
-  const auto plan =
-      mnsim::protocol::make_plan(*model, *patient, f.threads, progress.get(), nullptr, &ranks);
+  const auto plan = mnsim::protocol::make_plan(*model, *patient, f.threads, progress.get(), nullptr,
+                                               &ranks, state ? &*state : nullptr);
   progress.reset();
   // --export N: the scenario alone on stdout (redirect it to a file), checked before any file
   // is written (on every rank: each holds the plan, and a rank N that does not exist is every
@@ -650,7 +716,66 @@ std::pair<int, int> parse_shard(const std::string& text) {
 
 int cmd_merge_sensitivity(const Flags& f);
 
+/// `mnsim merge FILE --state DIR`: closes the open stage of a plan's or a calibration's state
+/// folder from its shards (docs/scaling.md, "State folders").
+int cmd_merge_state(const Flags& f) {
+  const mnsim::SourceLoc cli{"command line", 0, 0};
+  if (!f.shard_dirs.empty()) {
+    throw mnsim::InputError(cli, f.shard_dirs.front(),
+                            "a merge of a state folder takes no shard folders",
+                            "mnsim merge FILE --state DIR (the shards are in DIR)");
+  }
+  if (!f.out.empty()) {
+    throw mnsim::InputError(cli, "--out", "a merge of a state folder writes no results",
+                            "--out on the command with --state DIR once every stage is closed");
+  }
+  const auto kind = mnsim::io::detect_input_kind(f.file);
+  using Mode = mnsim::io::StateFolder::Mode;
+  // --no-bands: the keys the command itself sets for it (a calibration has no bands).
+  std::vector<mnsim::Override> overrides;
+  for (const auto& o : f.overrides) {
+    if (!(f.no_bands && o.key == "bands.posterior_draws")) overrides.push_back(o);
+  }
+  const auto model = mnsim::protocol::ReducedModel::load_default();
+  if (kind == mnsim::io::InputKind::Plan) {
+    if (f.no_bands) {
+      overrides.push_back({"search.posterior_draws", "0"});
+      overrides.push_back({"search.replicates", "0"});
+    }
+    const auto patient = mnsim::protocol::load_plan_patient(f.file, overrides);
+    mnsim::io::StateFolder state(f.state, "plan", f.file, state_key("plan", f.file, overrides),
+                                 Mode::Close);
+    return run_state_step(state, [&] {
+      (void)mnsim::protocol::make_plan(model, patient, f.threads, nullptr, nullptr, nullptr,
+                                       &state);
+    });
+  }
+  if (kind == mnsim::io::InputKind::Calibration) {
+    const auto spec = mnsim::protocol::load_calibration(f.file, overrides);
+    mnsim::io::StateFolder state(f.state, "calibrate", f.file,
+                                 state_key("calibrate", f.file, overrides), Mode::Close);
+    return run_state_step(state, [&] {
+      (void)mnsim::protocol::run_calibration(model, spec, f.threads, nullptr, nullptr, &state);
+    });
+  }
+  throw mnsim::InputError(cli, "--state",
+                          "joins the stages of a planner patient or calibration file",
+                          fmt::format("{} is not one: merge its shards' folders with --out DIR",
+                                      mnsim::printable(f.file)));
+}
+
 int cmd_merge(const Flags& f) {
+  if (!f.state.empty()) return cmd_merge_state(f);
+  const mnsim::SourceLoc cli{"command line", 0, 0};
+  if (f.shard_dirs.empty()) {
+    throw mnsim::InputError(cli, "shards", "missing",
+                            "each shard's output folder, or --state DIR for a plan or "
+                            "calibration");
+  }
+  if (f.out.empty()) {
+    throw mnsim::InputError(cli, "--out", "missing",
+                            "the folder for the joined results: --out DIR");
+  }
   // The file says what the shards ran: a sensitivity analysis, else a cohort.
   if (mnsim::io::detect_input_kind(f.file) == mnsim::io::InputKind::Sensitivity) {
     return cmd_merge_sensitivity(f);
@@ -756,15 +881,28 @@ int cmd_calibrate(const Flags& f) {
   std::optional<mnsim::protocol::CalibrationSpec> spec_read;
   std::optional<mnsim::protocol::ReducedModel> model;
   mnsim::CalibrationOptions opt;
+  std::optional<mnsim::io::StateFolder> state;
   mnsim::agree(ranks, [&] {
-    refuse_shard(f, "calibrate",
-                 "each generation of the sampler starts from the particles the last one moved");
+    check_state_flags(f, ranks, "calibrate", {{"--out", !f.out.empty()}});
     spec_read.emplace(mnsim::protocol::load_calibration(f.file, f.overrides));
     model.emplace(mnsim::protocol::ReducedModel::load_default());
-    bool resume = false;
-    opt.out_dir = output_folder(f, f.file, "calibration", resume);
+    if (!f.state.empty()) {
+      using Mode = mnsim::io::StateFolder::Mode;
+      state.emplace(f.state, "calibrate", f.file, state_key("calibrate", f.file, f.overrides),
+                    f.shards > 0 ? Mode::Shard : Mode::Replay, f.shard, f.shards);
+    }
+    if (f.shards == 0) {
+      bool resume = false;
+      opt.out_dir = output_folder(f, f.file, "calibration", resume);
+    }
   });
   const mnsim::protocol::CalibrationSpec& spec = *spec_read;
+  if (f.shards > 0) {
+    return run_state_step(*state, [&] {
+      (void)mnsim::protocol::run_calibration(*model, spec, f.threads, nullptr, &ranks, &*state);
+    });
+  }
+  opt.state = state ? &*state : nullptr;
   opt.threads = f.threads;
   opt.force = f.force;
   opt.ranks = &ranks;
@@ -929,12 +1067,21 @@ int main(int argc, char** argv) {
 
   auto* merge = app.add_subcommand(
       "merge",
-      "Join the shards of a cohort or a sensitivity analysis (--shard i/N) into its results.");
-  merge->add_option("file", f.file, "The cohort or sensitivity file the shards ran (TOML)")
+      "Join the shards of a cohort or a sensitivity analysis (--shard i/N) into its results, or "
+      "close a stage of a plan's or a calibration's state folder (--state DIR).");
+  merge
+      ->add_option("file", f.file,
+                   "The cohort, sensitivity, planner patient or calibration file the shards ran "
+                   "(TOML)")
       ->required();
-  merge->add_option("shards", f.shard_dirs, "Each shard's output folder, every shard once")
-      ->required();
-  merge->add_option("--out,-o", f.out, "Results folder of the joined run")->required();
+  merge->add_option("shards", f.shard_dirs,
+                    "Each shard's output folder, every shard once (cohort, sensitivity)");
+  merge->add_option("--out,-o", f.out, "Results folder of the joined run (cohort, sensitivity)");
+  merge
+      ->add_option("--state", f.state,
+                   "Close the open stage of this state folder of `mnsim plan` or `mnsim "
+                   "calibrate` from its shards (docs/scaling.md, \"State folders\")")
+      ->type_name("DIR");
   CLI::Option* merge_threads =
       merge->add_option("--threads,-j", f.threads_text, threads_help)->type_name("N");
   merge->add_flag("--force", f.force,
@@ -1052,12 +1199,17 @@ int main(int argc, char** argv) {
   calib->add_flag("--force", f.force,
                   "Write into a non-empty folder that is not an earlier mnsim output");
 
-  // --shard on the commands whose stages depend on each other: refused with the reason
-  // (cmd_plan, cmd_calibrate; docs/scaling.md, "Shards").
+  // --state and --shard on the commands whose stages depend on each other (cmd_plan,
+  // cmd_calibrate; docs/scaling.md, "State folders").
   for (CLI::App* sub : {plan, calib}) {
+    sub->add_option("--state", f.state,
+                    "State folder of a job array: with --shard, compute one shard of the first "
+                    "open stage; without, write the results once `mnsim merge FILE --state DIR` "
+                    "has closed every stage (docs/scaling.md, \"State folders\")")
+        ->type_name("DIR");
     sub->add_option("--shard", f.shard_text,
-                    "Not available: the stages depend on each other; use mpirun to split the "
-                    "work (docs/scaling.md, \"Shards\")")
+                    "With --state DIR: compute only shard i of N of the first open stage (its "
+                    "items i, i + N, ...; 1 <= i <= N) and write it into DIR")
         ->type_name("i/N");
   }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -18,6 +19,7 @@
 
 #include "core/error.hpp"
 #include "core/ranks.hpp"
+#include "core/stages.hpp"
 #include "core/stats.hpp"
 #include "core/version.hpp"
 #include "io/toml_file.hpp"
@@ -174,13 +176,35 @@ smc::Box calibration_prior(const CalibrationSpec& s) {
   return b;
 }
 
+CaseCohorts threshold_case_cohorts(const ReducedModel& m, const CalibrationSpec& s, int threads) {
+  CaseCohorts out;
+  for (const auto& p : s.parameters) {
+    if (p.key != "outcomes.pih.mu_threshold") return out;
+  }
+  out.by_case.resize(s.cases.size());
+  for (std::size_t j = 0; j < s.cases.size(); ++j) {
+    const ValidationCase& c = s.validation.cases[s.cases[j]];
+    if (c.metric == "pih_incidence_pct") {
+      out.by_case[j] = run_case_cohort(m, s.validation, c, threads);
+    }
+  }
+  return out;
+}
+
 std::vector<double> calibration_predictions(const ReducedModel& base, const CalibrationSpec& s,
-                                            const std::vector<double>& values) {
+                                            const std::vector<double>& values,
+                                            const CaseCohorts* cohorts) {
   const ReducedModel m = with_values(base, s.parameters, values);
   std::vector<double> out;
   out.reserve(s.cases.size());
-  for (std::size_t i : s.cases)
-    out.push_back(evaluate_case(m, s.validation, s.validation.cases[i], 1));
+  for (std::size_t j = 0; j < s.cases.size(); ++j) {
+    const ValidationCase& c = s.validation.cases[s.cases[j]];
+    if (cohorts != nullptr && j < cohorts->by_case.size() && cohorts->by_case[j]) {
+      out.push_back(pih_incidence_with(m, s.validation, c, *cohorts->by_case[j]));
+    } else {
+      out.push_back(evaluate_case(m, s.validation, c, 1));
+    }
+  }
   return out;
 }
 
@@ -205,10 +229,10 @@ std::vector<double> values_of(const CalibrationSpec& s, const std::vector<double
 
 /// One point's evaluation; throws the error that names its parameter values.
 smc::Evaluation evaluate_point(const ReducedModel& m, const CalibrationSpec& s,
-                               const std::vector<double>& x) {
+                               const std::vector<double>& x, const CaseCohorts* cohorts) {
   smc::Evaluation e;
   try {
-    e.outputs = calibration_predictions(m, s, values_of(s, x));
+    e.outputs = calibration_predictions(m, s, values_of(s, x), cohorts);
     for (double v : e.outputs) {
       if (!std::isfinite(v)) throw NumericalError("a prediction is not a finite number");
     }
@@ -228,7 +252,7 @@ smc::Evaluation evaluate_point(const ReducedModel& m, const CalibrationSpec& s,
 
 std::vector<smc::Evaluation> evaluate_calibration_batch(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
-    int threads) {
+    int threads, const CaseCohorts* cohorts) {
   const std::size_t count = points.size();
   std::vector<smc::Evaluation> out(count);
   std::vector<std::exception_ptr> errors(count);
@@ -242,7 +266,7 @@ std::vector<smc::Evaluation> evaluate_calibration_batch(
   for (std::size_t i = 0; i < count; ++i) {
     if (i > first_failure.load()) continue;
     try {
-      out[i] = evaluate_point(m, s, points[i]);
+      out[i] = evaluate_point(m, s, points[i], cohorts);
     } catch (...) {
       errors[i] = std::current_exception();
       std::size_t cur = first_failure.load();
@@ -254,21 +278,23 @@ std::vector<smc::Evaluation> evaluate_calibration_batch(
   return out;
 }
 
-std::vector<smc::Evaluation> evaluate_calibration_split(
+namespace {
+
+/// The evaluations of a batch with each point's as bytes (the log-likelihood, then the k
+/// predictions, bit for bit), computed by `map` (over ranks, or by a stage runner).
+std::vector<smc::Evaluation> evaluate_mapped(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
-    const Ranks& ranks, int threads) {
+    const CaseCohorts* cohorts,
+    const std::function<std::vector<std::string>(
+        std::size_t, const std::function<std::string(std::size_t)>&)>& map) {
   const std::size_t k = s.cases.size();
-  // Each evaluation as bytes: the log-likelihood, then the k predictions (bit for bit).
-  const std::vector<std::string> parts = map_items(
-      ranks, points.size(),
-      [&](std::size_t i) {
-        const smc::Evaluation e = evaluate_point(m, s, points[i]);
-        std::string b((1 + k) * sizeof(double), '\0');
-        std::memcpy(b.data(), &e.log_likelihood, sizeof(double));
-        std::memcpy(b.data() + sizeof(double), e.outputs.data(), k * sizeof(double));
-        return b;
-      },
-      Deliver::Everyone, threads);
+  const std::vector<std::string> parts = map(points.size(), [&](std::size_t i) {
+    const smc::Evaluation e = evaluate_point(m, s, points[i], cohorts);
+    std::string b((1 + k) * sizeof(double), '\0');
+    std::memcpy(b.data(), &e.log_likelihood, sizeof(double));
+    std::memcpy(b.data() + sizeof(double), e.outputs.data(), k * sizeof(double));
+    return b;
+  });
   std::vector<smc::Evaluation> out(parts.size());
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (parts[i].size() != (1 + k) * sizeof(double)) {
@@ -279,6 +305,16 @@ std::vector<smc::Evaluation> evaluate_calibration_split(
     std::memcpy(out[i].outputs.data(), parts[i].data() + sizeof(double), k * sizeof(double));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<smc::Evaluation> evaluate_calibration_split(
+    const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
+    const Ranks& ranks, int threads, const CaseCohorts* cohorts) {
+  return evaluate_mapped(m, s, points, cohorts, [&](std::size_t n, const auto& item) {
+    return map_items(ranks, n, item, Deliver::Everyone, threads);
+  });
 }
 
 SampleSummary summarise(const std::vector<double>& x) {
@@ -299,14 +335,22 @@ SampleSummary summarise(const std::vector<double>& x) {
 }
 
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads,
-                                  Progress* progress, const Ranks* ranks) {
+                                  Progress* progress, const Ranks* ranks, StageRunner* stages) {
   CalibrationResult r;
+  // A calibration of the PIH threshold alone: its cases' cohorts once (every rank and shard
+  // simulates them itself: the same bytes).
+  const CaseCohorts cohorts = threshold_case_cohorts(m, s, threads);
   r.smc = smc::run(
       calibration_prior(s),
       [&](const std::vector<std::vector<double>>& pts) {
+        if (stages != nullptr) {
+          return evaluate_mapped(m, s, pts, &cohorts, [&](std::size_t n, const auto& item) {
+            return stages->run(n, item, threads, nullptr, "model evaluations");
+          });
+        }
         return ranks != nullptr && ranks->several()
-                   ? evaluate_calibration_split(m, s, pts, *ranks, threads)
-                   : evaluate_calibration_batch(m, s, pts, threads);
+                   ? evaluate_calibration_split(m, s, pts, *ranks, threads, &cohorts)
+                   : evaluate_calibration_batch(m, s, pts, threads, &cohorts);
       },
       s.smc, progress);
   const std::size_t n = r.smc.particles.size(), k = s.parameters.size();
@@ -333,7 +377,7 @@ CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& 
   }
   std::vector<double> shipped;
   for (const auto& p : s.parameters) shipped.push_back(p.nominal);
-  r.shipped_predictions = calibration_predictions(m, s, shipped);
+  r.shipped_predictions = calibration_predictions(m, s, shipped, &cohorts);
   for (std::size_t j = 0; j < s.cases.size(); ++j) {
     std::vector<double> col(n);
     for (std::size_t i = 0; i < n; ++i) col[i] = r.smc.evaluated[i].outputs.at(j);
@@ -364,6 +408,7 @@ std::string calibration_json(const CalibrationSpec& s, const CalibrationResult& 
               {"ranks", info.ranks},
               {"load_average_1min_start", num(info.load_start)},
               {"load_average_1min_end", num(info.load_end)}};
+  if (info.state_stages > 0) j["run"]["state_stages"] = info.state_stages;
   J cases = J::array();
   for (std::size_t jc = 0; jc < s.cases.size(); ++jc) {
     const ValidationCase& c = s.validation.cases[s.cases[jc]];

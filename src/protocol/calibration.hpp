@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "core/scenario.hpp"
 #include "core/schema.hpp"
 #include "core/smc.hpp"
+#include "core/stages.hpp"
 #include "protocol/reduced.hpp"
 #include "protocol/sensitivity.hpp"
 #include "protocol/validate.hpp"
@@ -58,10 +60,25 @@ double from_coordinate(const SensitivityParameter& p, double x);
 /// The prior box of the sampled coordinates.
 smc::Box calibration_prior(const CalibrationSpec& s);
 
+/// The simulated cohorts of the spec's pih_incidence_pct cases when every sampled parameter is
+/// one that only outcomes::pih_risk reads (outcomes.pih.mu_threshold): the melanin peaks and the
+/// event draws do not depend on it, so each case's cohort is simulated once, at the data files'
+/// values, and every evaluation recomputes the incidence from it (pih_incidence_with: bit for
+/// bit the full evaluation, docs/calibration.md, "The PIH threshold"). By s.cases; empty when
+/// the spec samples anything else.
+struct CaseCohorts {
+  std::vector<std::optional<CohortResult>> by_case;
+};
+/// Simulates them (OpenMP over the patients; `threads` <= 0: the default).
+CaseCohorts threshold_case_cohorts(const ReducedModel& m, const CalibrationSpec& s,
+                                   int threads = 0);
+
 /// The predictions of the spec's cases (metric units, in the order of s.cases) with the
-/// parameters at `values` (data-file units); cohort cases run on one thread.
+/// parameters at `values` (data-file units); cohort cases run on one thread, or are read from
+/// `cohorts` (threshold_case_cohorts) where it holds theirs.
 std::vector<double> calibration_predictions(const ReducedModel& base, const CalibrationSpec& s,
-                                            const std::vector<double>& values);
+                                            const std::vector<double>& values,
+                                            const CaseCohorts* cohorts = nullptr);
 /// The log-likelihood of the predictions: -sum z^2 / 2 over the cases.
 double calibration_log_likelihood(const CalibrationSpec& s, const std::vector<double>& predictions);
 /// The evaluations of a batch of points (sampled coordinates): log-likelihood, with the cases'
@@ -70,13 +87,13 @@ double calibration_log_likelihood(const CalibrationSpec& s, const std::vector<do
 /// parameter values (the first failing point).
 std::vector<smc::Evaluation> evaluate_calibration_batch(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
-    int threads = 0);
+    int threads = 0, const CaseCohorts* cohorts = nullptr);
 /// The same split over MPI ranks (core/ranks.hpp): point i on rank i mod N, OpenMP inside each,
 /// every rank receiving every evaluation (each rank runs the same sampler on them), bit for bit
 /// what evaluate_calibration_batch gives; a failing point is the same error on every rank.
 std::vector<smc::Evaluation> evaluate_calibration_split(
     const ReducedModel& m, const CalibrationSpec& s, const std::vector<std::vector<double>>& points,
-    const Ranks& ranks, int threads = 0);
+    const Ranks& ranks, int threads = 0, const CaseCohorts* cohorts = nullptr);
 
 /// Summary of a sample of one quantity.
 struct SampleSummary {
@@ -95,14 +112,18 @@ struct CalibrationResult {
 };
 /// The whole run: the sampler with evaluate_calibration_batch (evaluate_calibration_split when
 /// `ranks` has several; every rank then returns the same result), then the summaries.
+/// With `stages` (core/stages.hpp: a state folder of a job array), each batch of evaluations is
+/// a stage handed to it instead (it may end the call with StagePending).
 CalibrationResult run_calibration(const ReducedModel& m, const CalibrationSpec& s, int threads = 0,
-                                  Progress* progress = nullptr, const Ranks* ranks = nullptr);
+                                  Progress* progress = nullptr, const Ranks* ranks = nullptr,
+                                  StageRunner* stages = nullptr);
 
 /// How a run went, for the JSON.
 struct CalibrationRunInfo {
   double wall_s = 0;
   int threads = 0;
   int ranks = 1;                          // MPI ranks (core/ranks.hpp)
+  int state_stages = 0;                   // stages read from a state folder (0: none)
   double load_start = -1, load_end = -1;  // 1-minute load average (-1: unknown)
 };
 /// calibration.json: settings, cases with their targets, parameters with prior and posterior,

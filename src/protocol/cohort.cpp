@@ -880,6 +880,15 @@ std::vector<VirtualPatient> draw_patients(const ReducedModel& m, const CohortSpe
   return out;
 }
 
+}  // namespace
+
+bool cohort_pih_event(std::uint64_t seed, std::uint64_t patient, double risk) {
+  Rng pr_rng(seed, kStreamPih, patient);
+  return pr_rng.uniform() < risk;
+}
+
+namespace {
+
 /// Patient i (drawn as `v`) treated with arm k: the outcome and the PIH event.
 PatientRecord simulate_arm(const ReducedModel& m, const CohortSpec& c, const VirtualPatient& v,
                            std::size_t i, std::size_t k) {
@@ -888,10 +897,7 @@ PatientRecord simulate_arm(const ReducedModel& m, const CohortSpec& c, const Vir
   ReducedProtocol pr = c.arms[k].protocol;
   pr.sessions = patient_sessions(pr, v.session_draw);
   rec.outcome = m.simulate(v.spec, pr, v.rates);
-  // PIH event: its own draw (stream kStreamPih, entity i), independent of the scars drawn
-  // and shared by the arms (a paired comparison sees the risks, not two coin tosses).
-  Rng pr_rng(c.seed, kStreamPih, i);
-  rec.pih = pr_rng.uniform() < rec.outcome.pih_risk;
+  rec.pih = cohort_pih_event(c.seed, i, rec.outcome.pih_risk);
   return rec;
 }
 

@@ -200,6 +200,11 @@ struct CohortResult {
   double band_cpu_seconds = 0;           // what the band cost (process CPU time; not in JSON)
 };
 
+/// The PIH event of cohort patient `patient` (0-based) with PIH risk `risk`: a uniform draw of
+/// its own stream (seed, core/rng.hpp kStreamPih, patient) below the risk, independent of the
+/// scars drawn and shared by the arms (a paired comparison sees the risks, not two coin tosses).
+bool cohort_pih_event(std::uint64_t seed, std::uint64_t patient, double risk);
+
 /// Simulates every patient (OpenMP over patients; `threads` <= 0: the default).
 CohortResult run_cohort(const ReducedModel& m, const CohortSpec& c, int threads = 0);
 

@@ -16,6 +16,7 @@
 #include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/ranks.hpp"
+#include "core/stages.hpp"
 #include "core/stats.hpp"
 #include "devices/catalog.hpp"
 #include "devices/registry.hpp"
@@ -230,8 +231,17 @@ BandSettings band_settings(const PlanPatient& p) {
 }
 
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progress* progress,
-               const StopToken* stop, const Ranks* over) {
+               const StopToken* stop, const Ranks* over, StageRunner* stages) {
   const Ranks& ranks = over != nullptr ? *over : Ranks::single();
+  // A stage's items as bytes, computed by the stage runner (a state folder) or over the ranks;
+  // every rank gets every item's result.
+  const bool as_bytes = stages != nullptr || ranks.several();
+  auto map_stage = [&](std::size_t n, const std::function<std::string(std::size_t)>& item,
+                       const char* stage) {
+    return stages != nullptr
+               ? stages->run(n, item, threads, progress, stage)
+               : map_items(ranks, n, item, Deliver::Everyone, threads, progress, stage);
+  };
   NullProgress silent;
   Progress& report = progress != nullptr ? *progress : silent;
   Plan plan;
@@ -323,10 +333,11 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
     }
   };
   auto run_all = [&](std::vector<PlanEntry>& v, const char* stage) {
-    if (ranks.several()) {
-      // Protocol i on rank i mod N; every rank gets every protocol's result.
-      const std::vector<std::string> parts = map_items(
-          ranks, v.size(),
+    if (as_bytes) {
+      // Protocol i on rank i mod N (or in shard i mod N); every rank gets every protocol's
+      // result.
+      const std::vector<std::string> parts = map_stage(
+          v.size(),
           [&](std::size_t i) {
             PlanEntry e = v[i];
             evaluate(e);
@@ -340,7 +351,7 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
             encode_outcome(w, e.nominal);
             return w.take();
           },
-          Deliver::Everyone, threads, progress, stage);
+          stage);
       for (std::size_t i = 0; i < v.size(); ++i) {
         io::ByteReader r(parts[i], "(rank results)", "protocol");
         PlanEntry& e = v[i];
@@ -431,16 +442,16 @@ Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads, Progres
         .simulate(prof, p.spec.scars, ok[i].protocol, design.rates(r))
         .depth_reduction_pct;
   };
-  if (ranks.several()) {
-    const std::vector<std::string> parts = map_items(
-        ranks, red.size(),
+  if (as_bytes) {
+    const std::vector<std::string> parts = map_stage(
+        red.size(),
         [&](std::size_t k) {
           const double x = replicate(k);
           std::string b(sizeof x, '\0');
           std::memcpy(b.data(), &x, sizeof x);
           return b;
         },
-        Deliver::Everyone, threads, progress, "uncertainty replicates");
+        "uncertainty replicates");
     for (std::size_t k = 0; k < red.size(); ++k)
       std::memcpy(&red[k], parts[k].data(), sizeof(double));
   } else {

@@ -24,7 +24,8 @@
 
 namespace mnsim {
 class Ranks;
-}
+class StageRunner;
+}  // namespace mnsim
 
 namespace mnsim::protocol {
 
@@ -120,10 +121,12 @@ BandSettings band_settings(const PlanPatient& p);
 /// serve`'s time limit). With several `ranks` (core/ranks.hpp; every rank calls make_plan with the
 /// same patient), each stage's simulations are split over them (simulation i on rank i mod N) and
 /// every rank returns the same plan, the one a single process finds; `progress` then counts this
-/// rank's share.
+/// rank's share. With `stages` (core/stages.hpp: a state folder of a job array), each of the
+/// three stages (device settings, courses, band replicates) is handed to it instead, in that
+/// order; it may end the call with StagePending.
 Plan make_plan(const ReducedModel& m, const PlanPatient& p, int threads = 0,
                Progress* progress = nullptr, const StopToken* stop = nullptr,
-               const Ranks* ranks = nullptr);
+               const Ranks* ranks = nullptr, StageRunner* stages = nullptr);
 
 /// One given protocol for the patient of `p`, checked by the planner's rules: simulated (even
 /// past the dermis, so that the outcome can be shown beside the warning), then marked infeasible

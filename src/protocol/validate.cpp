@@ -259,24 +259,52 @@ outcomes::ScarGeometry mid_range_scar(const std::string& cls) {
   return outcomes::scar_geometry(*lesions::mid_range_lesion(cls, lesions::default_lesion_data()));
 }
 
+namespace {
+
+CohortSpec case_cohort(const ValidationSet& set, const ValidationCase& c) {
+  CohortSpec spec = c.cohort ? *c.cohort : set.cohort;
+  spec.population.size = c.cohort_size;
+  spec.arms = {Arm{"protocol", c.protocol}};
+  return spec;
+}
+
+/// pih_incidence_pct over the patients of Fitzpatrick <= fitzpatrick_max; `event(i, row)`: the
+/// PIH event of patient i.
+template <class Event>
+double pih_incidence(const ValidationCase& c, const ArmResult& r, Event event) {
+  double n = 0, k = 0;
+  for (std::size_t i = 0; i < r.rows.size(); ++i) {
+    const PatientRow& row = r.rows[i];
+    if (row.patient.spec.fitzpatrick > c.fitzpatrick_max) continue;
+    n += 1;
+    k += event(i, row) ? 1 : 0;
+  }
+  return n > 0 ? 100.0 * k / n : 0.0;
+}
+
+}  // namespace
+
+CohortResult run_case_cohort(const ReducedModel& m, const ValidationSet& set,
+                             const ValidationCase& c, int threads) {
+  return run_cohort(m, case_cohort(set, c), threads);
+}
+
+double pih_incidence_with(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
+                          const CohortResult& cr) {
+  const std::uint64_t seed = case_cohort(set, c).seed;
+  return pih_incidence(c, cr.arms.front(), [&](std::size_t i, const PatientRow& row) {
+    return cohort_pih_event(seed, i, outcomes::pih_risk(m.outcome, row.outcome.melanin_peak));
+  });
+}
+
 double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
                      int threads) {
   if (cohort_metric(c.metric)) {
-    CohortSpec spec = c.cohort ? *c.cohort : set.cohort;
-    spec.population.size = c.cohort_size;
-    spec.arms = {Arm{"protocol", c.protocol}};
-    const CohortResult cr = run_cohort(m, spec, threads);
+    const CohortResult cr = run_case_cohort(m, set, c, threads);
     const ArmResult& r = cr.arms.front();
     if (c.metric == "improved_1_grade_pct") return 100.0 * r.improved_1_grade_fraction;
     if (c.metric == "gb_quantitative_change") return r.quant_after.mean - r.quant_before.mean;
-    // pih_incidence_pct over the patients of Fitzpatrick <= fitzpatrick_max
-    double n = 0, k = 0;
-    for (const auto& row : r.rows) {
-      if (row.patient.spec.fitzpatrick > c.fitzpatrick_max) continue;
-      n += 1;
-      k += row.pih ? 1 : 0;
-    }
-    return n > 0 ? 100.0 * k / n : 0.0;
+    return pih_incidence(c, r, [](std::size_t, const PatientRow& row) { return row.pih; });
   }
   const PatientOutcome o = m.simulate(c.patient, c.protocol);
   if (c.metric == "papillary_collagen_change_pct") return 100.0 * o.papillary_collagen_change;

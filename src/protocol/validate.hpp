@@ -74,6 +74,17 @@ struct ValidationRow {
 /// Evaluates a single case.
 double evaluate_case(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
                      int threads = 0);
+/// The simulated cohort of a cohort case (cohort_size patients of its population, its protocol
+/// as the one arm): what evaluate_case reads its metric from.
+CohortResult run_case_cohort(const ReducedModel& m, const ValidationSet& set,
+                             const ValidationCase& c, int threads = 0);
+/// A pih_incidence_pct case's prediction from its simulated cohort `cr` (run_case_cohort, with
+/// any model) as the model `m` gives it: each patient's PIH risk recomputed with m's PIH
+/// threshold and spread from its melanin peak (outcomes::pih_risk) and its event drawn again
+/// from its own stream (cohort_pih_event). The threshold and spread are read only there, so this
+/// is bit for bit evaluate_case(m, ...) whenever the cohort was run with m's other values.
+double pih_incidence_with(const ReducedModel& m, const ValidationSet& set, const ValidationCase& c,
+                          const CohortResult& cr);
 std::vector<ValidationRow> run_validation(const ReducedModel& m, const ValidationSet& set,
                                           int threads = 0);
 /// The printed table: reference, published, predicted, tolerance, pass/fail.

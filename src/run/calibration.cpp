@@ -28,6 +28,7 @@ CalibrationRun run_calibration_into(const protocol::ReducedModel& m,
   // Only the root opens the folder; any rank's failure is every rank's (core/ranks.hpp).
   std::optional<io::OutputFolder> folder;
   agree(ranks, [&] {
+    if (o.state != nullptr) o.state->require_finished();
     if (ranks.root()) folder.emplace(io::OutputFolder::open(o.out_dir, o.force, "mnsim calibrate"));
   });
   CalibrationRun run;
@@ -39,7 +40,8 @@ CalibrationRun run_calibration_into(const protocol::ReducedModel& m,
   run.info.ranks = ranks.size();
   run.info.load_start = load_average();
   const auto t0 = std::chrono::steady_clock::now();
-  run.result = protocol::run_calibration(m, spec, o.threads, o.progress, &ranks);
+  run.result = protocol::run_calibration(m, spec, o.threads, o.progress, &ranks, o.state);
+  if (o.state != nullptr) run.info.state_stages = static_cast<int>(o.state->stages());
   if (!ranks.root()) return run;
   run.info.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.info.load_end = load_average();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/progress.hpp"
+#include "io/state.hpp"
 #include "protocol/calibration.hpp"
 
 namespace mnsim {
@@ -19,6 +20,9 @@ struct CalibrationOptions {
   bool force = false;  // write into a non-empty folder that is not an mnsim output
   Progress* progress = nullptr;
   const Ranks* ranks = nullptr;  // MPI ranks (null: one); only the root writes the folder
+  // A state folder of a job array, every stage closed (io::StateFolder, Mode::Replay): the
+  // sampler's batches are read from it instead of computed (docs/scaling.md, "State folders").
+  io::StateFolder* state = nullptr;
 };
 
 struct CalibrationRun {

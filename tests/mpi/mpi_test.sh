@@ -131,6 +131,9 @@ case "$what" in
         "$src/examples/04_single_session_pen.toml" --out "$d/o5"
       one_line 2 "--shard" "$d/o6" "$mnsim" "${cohort_args[@]}" --shard 1/2 --out "$d/o6"
       one_line 2 "--resume" "" "$mnsim" "${cohort_args[@]}" --resume "$d/o7"
+      # A state folder of a job array is for tasks without mpirun (docs/scaling.md).
+      one_line 2 "--state: a state folder of a job array does not combine with" "$d/st" \
+        "$mnsim" "${plan_args[@]}" --state "$d/st" --shard 1/2
       # Found after the split work (every rank holds the plan): still one line from rank 0.
       one_line 2 "--export" "" "$mnsim" "${plan_args[@]}" --export 99
       # A rank that fails outside the ranks' agreement (test hook: an exception on the last rank
