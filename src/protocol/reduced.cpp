@@ -397,7 +397,7 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     const outcomes::BandMechanics bm = band_mechanics(m.outcome, prof, s);
     outcomes::TetherState st;
     for (std::size_t i = 0; i < times_s.size(); ++i) {
-      const Dose& d = doses[std::min(i, doses.size() - 1)];
+      const healing::SessionDose& d = cp.doses[i];  // per cm^2, um
       const double cut = outcomes::band_cut_fraction(d.density * 1e4, d.radius * 1e-6, 1,
                                                      d.depth * 1e-6 > epi && d.density > 0.0);
       st = outcomes::tether_session(m.outcome, st, times_s[i], cut, matrix_left(s, nt + i), bm);
