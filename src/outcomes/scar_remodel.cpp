@@ -195,7 +195,8 @@ TetherState tether_at(const OutcomeParams& p, TetherState s, double t) {
   if (!(t > s.t)) return s;
   if (!s.failed) {
     const double full = 1.0 - s.uncut;  // the cut share heals back toward full strength
-    s.reformed = full - (full - s.reformed) * std::exp(-std::log(2.0) * (t - s.t) / p.band_reform_half_time);
+    s.reformed =
+        full - (full - s.reformed) * std::exp(-std::log(2.0) * (t - s.t) / p.band_reform_half_time);
   }
   s.t = t;
   return s;

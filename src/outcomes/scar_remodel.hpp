@@ -25,8 +25,8 @@ namespace mnsim::outcomes {
 
 struct OutcomeParams {
   // [remodel]
-  double tether_share = 0.5;          // share of a tethered rolling scar's depth held by the band
-  double band_strength = 21.6e6;      // Pa, tensile strength of tissue at the dermis's collagen
+  double tether_share = 0.5;      // share of a tethered rolling scar's depth held by the band
+  double band_strength = 21.6e6;  // Pa, tensile strength of tissue at the dermis's collagen
   double band_reform_half_time = 40 * kDay;  // s, half-time of a cut band's strength recovery
   // [pih]
   double pih_mu_threshold = 0.23;  // melanin-excess index of visible PIH (median responder)
@@ -59,10 +59,10 @@ struct ScarGeometry {
   double depth = 0.0;
   double width = 0.0;
   bool tethered = false;
-  double volume = 0.0;   // m^3, depression volume (0: not needed)
-  double deficit = 0.0;  // share of the normal matrix missing under the floor (lesion kind)
-  double band_radius = 0.0;        // m, radius of the tethering band (tethered scars)
-  double band_collagen = 1.0;      // band collagen relative to the reticular dermis's
+  double volume = 0.0;         // m^3, depression volume (0: not needed)
+  double deficit = 0.0;        // share of the normal matrix missing under the floor (lesion kind)
+  double band_radius = 0.0;    // m, radius of the tethering band (tethered scars)
+  double band_collagen = 1.0;  // band collagen relative to the reticular dermis's
   /// Floor depths over the footprint (where the depression is > 0): the midpoints of
   /// kFloorQuantiles equal-area quantiles, ascending, m. The 3D engine averages the new matrix
   /// over the footprint's columns; the reduced model averages over these depths.
@@ -121,8 +121,8 @@ RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const 
 /// The mechanics of a tethering band (N): the load it carries holding the floor down and the
 /// load at which it breaks while intact.
 struct BandMechanics {
-  double load = 0.0;      // N: skin stiffness k_s x the depth held (tether_share d)
-  double capacity = 0.0;  // N: band_strength x band_collagen x pi band_radius^2
+  double load = 0.0;       // N: skin stiffness k_s x the depth held (tether_share d)
+  double capacity = 0.0;   // N: band_strength x band_collagen x pi band_radius^2
   double stiffness = 0.0;  // N/m: k_s
   /// capacity / load (infinite with no load).
   double safety() const;

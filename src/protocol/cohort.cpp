@@ -1369,7 +1369,8 @@ VirtualPatient decode_patient(io::ByteReader& r) {
   for (std::uint64_t k = 0; k < scars; ++k) {
     outcomes::ScarGeometry g;
     g.kind = r.str(1000);
-    for (double* x : {&g.depth, &g.width, &g.volume, &g.deficit, &g.band_radius, &g.band_collagen}) {
+    for (double* x :
+         {&g.depth, &g.width, &g.volume, &g.deficit, &g.band_radius, &g.band_collagen}) {
       *x = r.f64();
     }
     g.tethered = r.u8() != 0;

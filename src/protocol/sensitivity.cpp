@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "core/constants.hpp"
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -19,6 +17,7 @@
 #include <omp.h>
 #endif
 
+#include "core/constants.hpp"
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
 #include "core/ranks.hpp"

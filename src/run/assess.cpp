@@ -263,8 +263,9 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPa
   for (const auto& l : patch.lesions()) {
     ScarNow s;
     s.in = rise_near(*l, patch, engine.grid(), rise);
-    const outcomes::TetherState band =
-        index < tethers.size() ? outcomes::tether_at(op, tethers[index], t) : outcomes::TetherState{};
+    const outcomes::TetherState band = index < tethers.size()
+                                           ? outcomes::tether_at(op, tethers[index], t)
+                                           : outcomes::TetherState{};
     s.in.band_intact = band.strength() * scar_matrix_left(*l, engine);
     s.in.band_failed = band.failed;
     s.r = outcomes::remodel_scar(op, geometry.at(index++), s.in);

@@ -197,7 +197,8 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
       if (failed > 1) r.fail(fmt::format("band failed flag {}", failed));
       b.failed = failed == 1;
       b.t = r.finite("band time");
-      if (b.uncut < 0.0 || b.uncut > 1.0 || b.reformed < 0.0 || b.uncut + b.reformed > 1.0 + 1e-12) {
+      if (b.uncut < 0.0 || b.uncut > 1.0 || b.reformed < 0.0 ||
+          b.uncut + b.reformed > 1.0 + 1e-12) {
         r.fail("band shares outside 0..1");
       }
       s.tethers.push_back(b);
