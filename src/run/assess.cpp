@@ -266,9 +266,11 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPa
     const outcomes::TetherState band = index < tethers.size()
                                            ? outcomes::tether_at(op, tethers[index], t)
                                            : outcomes::TetherState{};
-    s.in.band_intact = band.strength() * scar_matrix_left(*l, engine);
+    const outcomes::ScarGeometry& geo = geometry.at(index);
+    s.in.band_intact = geo.tethered ? band.strength() * scar_matrix_left(*l, engine) : 1.0;
     s.in.band_failed = band.failed;
-    s.r = outcomes::remodel_scar(op, geometry.at(index++), s.in);
+    s.r = outcomes::remodel_scar(op, geo, s.in);
+    ++index;
     out.push_back(s);
   }
   return out;
