@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <vector>
 
 #include "core/constants.hpp"
@@ -19,9 +20,11 @@ OutcomeParams load_outcome_params(const std::string& path) {
   OutcomeParams p;
   p.file = path;
   const auto& r = f.table(root, "", "remodel");
-  f.check_keys(r, "remodel", {"tether_share", "band_safety_factor"});
+  f.check_keys(r, "remodel", {"tether_share", "band_strength", "band_reform_half_time"});
   p.tether_share = f.value(r, "remodel", "tether_share", Dim::Fraction, 0.0, 1.0).si;
-  p.band_safety_factor = f.value(r, "remodel", "band_safety_factor", Dim::Number, 1.0, 100.0).si;
+  p.band_strength = f.value(r, "remodel", "band_strength", Dim::Pressure, 1e5, 1e9).si;
+  p.band_reform_half_time =
+      f.value(r, "remodel", "band_reform_half_time", Dim::Time, kHour, 10 * 365 * kDay).si;
   const auto& h = f.table(root, "", "pih");
   f.check_keys(h, "pih", {"mu_threshold", "response_spread"});
   p.pih_mu_threshold = f.value(h, "pih", "mu_threshold", Dim::Number, 1e-6, 10.0).si;
@@ -96,6 +99,10 @@ ScarGeometry scar_outline(const lesions::Lesion& l) {
                                                      : std::min(bx, by);
   // The lesion's own band (a scenario's `tether = false` has none), found at its centre.
   s.tethered = kind.can_tether && l.tethered(0.5 * (b.x0 + b.x1), 0.5 * (b.y0 + b.y1));
+  if (s.tethered) {
+    s.band_radius = l.effects().tether_radius;
+    s.band_collagen = l.effects().tether_collagen_factor;
+  }
   s.volume = l.volume();
   s.deficit = std::clamp(l.effects().collagen_deficit, 0.0, 1.0);
   return s;
@@ -153,7 +160,7 @@ RemodelResult remodel_scar(const OutcomeParams& p, const ScarGeometry& s, const 
   r.depth_before = s.depth;
   r.volume_before = s.volume;
   r.fill = in.rise_under - in.rise_around;
-  r.band_failed = s.tethered && in.band_intact * p.band_safety_factor < 1.0;
+  r.band_failed = s.tethered && in.band_failed;
   r.release = r.band_failed ? p.tether_share * s.depth : 0.0;
   r.depth_after = std::max(0.0, s.depth - r.fill - r.release);
   r.volume_after = s.depth > 0 ? s.volume * r.depth_after / s.depth : 0.0;
@@ -164,6 +171,46 @@ double band_cut_fraction(double density, double radius, int sessions, bool reach
   if (!reach_band || sessions <= 0) return 0.0;
   const double a = std::min(1.0, density * kPi * radius * radius);
   return 1.0 - std::pow(1.0 - a, sessions);
+}
+
+double BandMechanics::safety() const {
+  return load > 0.0 ? capacity / load : std::numeric_limits<double>::infinity();
+}
+
+BandMechanics band_mechanics(const OutcomeParams& p, const skin::SkinProfile& prof,
+                             double dermis_modulus, double poisson, const ScarGeometry& s) {
+  BandMechanics m;
+  const double b = s.band_radius, R = 0.5 * s.width;
+  if (!s.tethered || !(b > 0.0) || !(R > b)) return m;
+  // Dermis left under the floor: the tissue builder keeps the dermis bottom where it is.
+  const double t = std::max(0.0, prof.top_of(skin::Layer::Hypodermis) - s.depth);
+  const double D = dermis_modulus * t * t * t / (12.0 * (1.0 - poisson * poisson));
+  m.stiffness = 2.0 * kPi * prof.tension / std::log(R / b) + 16.0 * kPi * D / (R * R);
+  m.load = m.stiffness * p.tether_share * s.depth;
+  m.capacity = p.band_strength * s.band_collagen * kPi * b * b;
+  return m;
+}
+
+TetherState tether_at(const OutcomeParams& p, TetherState s, double t) {
+  if (!(t > s.t)) return s;
+  if (!s.failed) {
+    const double full = 1.0 - s.uncut;  // the cut share heals back toward full strength
+    s.reformed =
+        full - (full - s.reformed) * std::exp(-std::log(2.0) * (t - s.t) / p.band_reform_half_time);
+  }
+  s.t = t;
+  return s;
+}
+
+TetherState tether_session(const OutcomeParams& p, TetherState s, double t, double cut,
+                           double matrix_left, const BandMechanics& m) {
+  s = tether_at(p, s, t);
+  if (s.failed) return s;
+  const double keep = 1.0 - std::clamp(cut, 0.0, 1.0);
+  s.uncut *= keep;
+  s.reformed *= keep;
+  s.failed = s.strength() * std::clamp(matrix_left, 0.0, 1.0) * m.capacity < m.load;
+  return s;
 }
 
 double pih_risk(const OutcomeParams& p, double melanin_peak) {

@@ -1349,7 +1349,9 @@ void encode_patient(io::ByteWriter& w, const VirtualPatient& v) {
   w.u64(s.scars.size());
   for (const auto& g : s.scars) {
     w.str(g.kind);
-    for (const double x : {g.depth, g.width, g.volume, g.deficit}) w.f64(x);
+    for (const double x : {g.depth, g.width, g.volume, g.deficit, g.band_radius, g.band_collagen}) {
+      w.f64(x);
+    }
     w.u8(g.tethered ? 1 : 0);
     for (const double x : g.floor) w.f64(x);
   }
@@ -1373,7 +1375,10 @@ VirtualPatient decode_patient(io::ByteReader& r) {
   for (std::uint64_t k = 0; k < scars; ++k) {
     outcomes::ScarGeometry g;
     g.kind = r.str(1000);
-    for (double* x : {&g.depth, &g.width, &g.volume, &g.deficit}) *x = r.f64();
+    for (double* x :
+         {&g.depth, &g.width, &g.volume, &g.deficit, &g.band_radius, &g.band_collagen}) {
+      *x = r.f64();
+    }
     g.tethered = r.u8() != 0;
     for (double& x : g.floor) x = r.f64();
     s.scars.push_back(std::move(g));

@@ -93,12 +93,12 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
                          skin_depth / kMm));
     }
     // The dermal changes of the scar's depth class (outcomes::depth_class, as the face
-    // inventory picks it: boxcar shallow or deep), else the kind's first data table; a band (of
-    // nominal radius) when tethered.
+    // inventory picks it: boxcar shallow or deep), else the kind's first data table; the band of
+    // the kind's data (tether_radius) when tethered, none otherwise.
     const std::string cls = outcomes::depth_class(kind.name, d);
     lesions::Effects e =
         lesions::default_lesion_data().get(cls.empty() ? kind.data_keys.front() : cls).effects();
-    e.tether_radius = shape.tether ? 1.0 : 0.0;
+    if (!shape.tether) e.tether_radius = 0.0;
     out.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
   }
   const Table& inv = root.table("inventory");

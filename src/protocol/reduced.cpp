@@ -326,6 +326,11 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   // node's column is run only when a floor needs it. Each node holds its values at every outcome
   // time.
   const std::size_t nt = outcome_s.size();
+  // The times the floors are read at: the outcome times, then the session times (the tethering
+  // bands' matrix when each session's needles reach them).
+  std::vector<double> read_s = outcome_s;
+  read_s.insert(read_s.end(), times_s.begin(), times_s.end());
+  const std::size_t nr = read_s.size();
   // Per (node, deficit) and outcome time: the rise and the share of the scar matrix left in the
   // reticular dermis (what is left of a tethering band's matrix).
   struct Floor {
@@ -335,9 +340,9 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   std::map<std::pair<int, double>, Floors> floors;
   auto floors_of = [&](const healing::ColumnRun& sr, const skin::SkinProfile& below,
                        double deficit) {
-    Floors fl(nt);
-    for (std::size_t j = 0; j < nt; ++j) {
-      const double t = outcome_s[j] / kHour;
+    Floors fl(nr);
+    for (std::size_t j = 0; j < nr; ++j) {
+      const double t = read_s[j] / kHour;
       fl[j].rise = column_rise(sr, p, below, t);
       if (deficit > 0.0) fl[j].left = sr.value(Layer::ReticularDermis, scar_slot(), t) / deficit;
     }
@@ -348,13 +353,13 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   }
   runs.clear();
   auto node = [&](int k, double deficit) -> Floors {
-    if (k == kFloorNodes) return Floors(nt);  // no dermis left under the floor
+    if (k == kFloorNodes) return Floors(nr);  // no dermis left under the floor
     const auto key = std::make_pair(k, deficit);
     if (auto it = floors.find(key); it != floors.end()) return it->second;
-    Floors fl(nt);
+    Floors fl(nr);
     if (k == 0 && !(deficit > 0.0)) {
-      for (std::size_t j = 0; j < nt; ++j) {
-        fl[j].rise = column_rise(run, p, prof, outcome_s[j] / kHour);
+      for (std::size_t j = 0; j < nr; ++j) {
+        fl[j].rise = column_rise(run, p, prof, read_s[j] / kHour);
       }
     } else {  // a column not foreseen above (none, as the floors are enumerated): run alone
       skin::SkinProfile below;
@@ -376,6 +381,29 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
   };
 
   const double epi = prof.top_of(Layer::PapillaryDermis);
+  // Share of a scar's scar matrix left (mean over its floor depths) at read time j.
+  auto matrix_left = [&](const outcomes::ScarGeometry& s, std::size_t j) {
+    double left = 0.0;
+    for (double f : s.floor) left += under_floor(f, s.deficit, j).left;
+    return std::clamp(left / static_cast<double>(s.floor.size()), 0.0, 1.0);
+  };
+  // Each tethered scar's band through the sessions (outcomes::TetherState): cut by the needles
+  // that reach it below the floor's epidermis, re-formed between sessions, failed when what is
+  // left cannot carry its load.
+  std::vector<std::vector<outcomes::TetherState>> bands(scars.size());
+  for (std::size_t k = 0; k < scars.size(); ++k) {
+    const outcomes::ScarGeometry& s = scars[k];
+    if (!s.tethered) continue;
+    const outcomes::BandMechanics bm = band_mechanics(m.outcome, prof, s);
+    outcomes::TetherState st;
+    for (std::size_t i = 0; i < times_s.size(); ++i) {
+      const healing::SessionDose& d = cp.doses[i];  // per cm^2, um
+      const double cut = outcomes::band_cut_fraction(d.density * 1e4, d.radius * 1e-6, 1,
+                                                     d.depth * 1e-6 > epi && d.density > 0.0);
+      st = outcomes::tether_session(m.outcome, st, times_s[i], cut, matrix_left(s, nt + i), bm);
+      bands[k].push_back(st);
+    }
+  }
   std::vector<outcomes::ScarState> before;
   for (const auto& s : scars) before.push_back({s.kind, s.depth, s.width});
   o.gb_quant_before = outcomes::quantitative_score(before, m.grading);
@@ -404,30 +432,26 @@ PatientOutcome simulate_times(const ReducedModel& m, const skin::SkinProfile& pr
     // Scar remodelling, scar by scar: the floor's rise against the rim's.
     const double around = node(0, 0.0)[j].rise;
     to.dermal_thickness_change = around;
-    // Tethering bands cut by the sessions given by then (needles enter at the scar floor and
-    // reach the band below the floor's epidermis).
-    double uncut = 1.0;
-    for (std::size_t i = 0; i < times_s.size() && times_s[i] <= outcome_s[j]; ++i) {
-      const auto& d = cp.doses[i];
-      uncut *= 1.0 - outcomes::band_cut_fraction(d.density * 1e4, d.radius * 1e-6, 1,
-                                                 d.depth * 1e-6 > epi && d.density > 0.0);
-    }
+    // The sessions given by then (the bands' state after the last of them).
+    std::size_t given = 0;
+    while (given < times_s.size() && times_s[given] <= outcome_s[j]) ++given;
     std::vector<outcomes::ScarState> after;
     double red = 0.0;
     int n_graded = 0;
-    for (const auto& s : scars) {
+    for (std::size_t k = 0; k < scars.size(); ++k) {
+      const outcomes::ScarGeometry& s = scars[k];
       outcomes::RemodelInput in;
       in.rise_around = around;
       // Averaged over the footprint's floor depths, as the 3D engine averages its columns.
-      double under = 0.0, left = 0.0;
-      for (double f : s.floor) {
-        const Floor fl = under_floor(f, s.deficit, j);
-        under += fl.rise;
-        left += fl.left;
-      }
-      const double nf = static_cast<double>(s.floor.size());
-      in.rise_under = under / nf;
-      in.band_intact = uncut * std::clamp(left / nf, 0.0, 1.0);
+      double under = 0.0;
+      for (double f : s.floor) under += under_floor(f, s.deficit, j).rise;
+      in.rise_under = under / static_cast<double>(s.floor.size());
+      const outcomes::TetherState band =
+          s.tethered && given > 0
+              ? outcomes::tether_at(m.outcome, bands[k][given - 1], outcome_s[j])
+              : outcomes::TetherState{};
+      in.band_intact = band.strength() * matrix_left(s, j);
+      in.band_failed = band.failed;
       const outcomes::RemodelResult r = outcomes::remodel_scar(m.outcome, s, in);
       to.scars.push_back(r);
       after.push_back({s.kind, r.depth_after, s.width});
@@ -634,6 +658,16 @@ SessionReach session_reach(const SessionDevice& d, const skin::SkinProfile& prof
   r.density = tq.passes * dev->density_per_pass(tq);
   r.zone = dev->thermal_zone(prof, pen);
   return r;
+}
+
+outcomes::BandMechanics band_mechanics(const outcomes::OutcomeParams& p,
+                                       const skin::SkinProfile& prof,
+                                       const outcomes::ScarGeometry& s) {
+  const mechanics::PenetrationParams& pen = mechanics::PenetrationParams::defaults();
+  const double e = prof.youngs_modulus[static_cast<std::size_t>(
+                       skin::layer_index(skin::Layer::ReticularDermis))] *
+                   pen.modulus_factor;
+  return outcomes::band_mechanics(p, prof, e, pen.poisson, s);
 }
 
 PatientOutcome ReducedModel::simulate(const skin::SkinProfile& prof,

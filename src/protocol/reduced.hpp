@@ -277,6 +277,13 @@ ScenarioPrediction predict_scenario(const ReducedModel& m, const skin::SkinProfi
 /// The geometry of every lesion of a patch, in order (outcomes::scar_geometry).
 std::vector<outcomes::ScarGeometry> patch_scars(const skin::SkinPatch& patch);
 
+/// The tethering band of scar `s` on skin `prof` (outcomes::band_mechanics with the reticular
+/// dermis's small-strain modulus, youngs_modulus x modulus_factor, and the Poisson ratio of the
+/// penetration model, data/mechanics.toml).
+outcomes::BandMechanics band_mechanics(const outcomes::OutcomeParams& p,
+                                       const skin::SkinProfile& prof,
+                                       const outcomes::ScarGeometry& s);
+
 /// Allocator settings for a process that runs many reduced-model patients (cohort, plan,
 /// sensitivity, calibration, validation; called by their commands): a patient holds its columns'
 /// samples (about 20 MB) at once, and with glibc's defaults each patient's blocks were mapped,

@@ -17,6 +17,7 @@
 #include <omp.h>
 #endif
 
+#include "core/constants.hpp"
 #include "core/data_dir.hpp"
 #include "core/error.hpp"
 #include "core/ranks.hpp"
@@ -58,7 +59,9 @@ const std::vector<OutcomeParamDef>& outcome_param_defs() {
   using O = outcomes::OutcomeParams;
   static const std::vector<OutcomeParamDef> d = {
       {"remodel", "tether_share", "%", 0.01, 0.0, 1.0, &O::tether_share},
-      {"remodel", "band_safety_factor", "1", 1.0, 1.0, 100.0, &O::band_safety_factor},
+      {"remodel", "band_strength", "MPa", 1e6, 1e5, 1e9, &O::band_strength},
+      {"remodel", "band_reform_half_time", "days", kDay, kHour, 10 * 365 * kDay,
+       &O::band_reform_half_time},
       {"pih", "mu_threshold", "1", 1.0, 1e-6, 10.0, &O::pih_mu_threshold},
       {"pih", "response_spread", "1", 1.0, 1e-3, 3.0, &O::pih_spread},
   };
@@ -74,7 +77,8 @@ std::string kind_of_source(const std::string& source) {
 std::string all_parameter_keys_hint() {
   return "a parameter of data/healing.toml as healing.<section>.<key> (e.g. "
          "healing.matrix.collagen_synthesis) or outcomes.remodel.tether_share, "
-         "outcomes.remodel.band_safety_factor, outcomes.pih.mu_threshold, "
+         "outcomes.remodel.band_strength, outcomes.remodel.band_reform_half_time, "
+         "outcomes.pih.mu_threshold, "
          "outcomes.pih.response_spread (`mnsim catalog healing`, docs/model.md)";
 }
 

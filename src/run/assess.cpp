@@ -134,29 +134,6 @@ outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch
   return in;
 }
 
-/// Share of a scar's scar matrix left in the reticular dermis under its footprint (1 when it had
-/// none).
-double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine) {
-  const int slot = engine.model().find("scar_matrix");
-  const double d0 = l.effects().collagen_deficit;
-  if (slot < 0 || !(d0 > 0.0)) return 1.0;
-  const grid::Grid& g = engine.grid();
-  const float* s = engine.fields().view(slot).data;
-  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
-  double sum = 0.0, n = 0.0;
-  for (int j = 0; j < g.ny; ++j)
-    for (int i = 0; i < g.nx; ++i) {
-      if (!(l.depression(g.xc(i), g.yc(j)) > 0.0)) continue;
-      for (int k = 0; k < g.nz; ++k) {
-        const std::ptrdiff_t at = g.at(i, j, k);
-        if (engine.layer_of()[static_cast<std::size_t>(at)] != rd) continue;
-        sum += s[at];
-        n += d0;
-      }
-    }
-  return n > 0.0 ? std::clamp(sum / n, 0.0, 1.0) : 1.0;
-}
-
 /// Goodman & Baron before and after: on the face inventory, each class mapped from the patch's
 /// scars, when the scenario has one; else on the patch's scars.
 GoodmanBaron goodman_baron(const std::vector<ScarOutcome>& scars,
@@ -226,22 +203,74 @@ std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch
   return protocol::patch_scars(patch);
 }
 
+double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine) {
+  const int slot = engine.model().find("scar_matrix");
+  const double d0 = l.effects().collagen_deficit;
+  if (slot < 0 || !(d0 > 0.0)) return 1.0;
+  const grid::Grid& g = engine.grid();
+  const float* s = engine.fields().view(slot).data;
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  double sum = 0.0, n = 0.0;
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      if (!(l.depression(g.xc(i), g.yc(j)) > 0.0)) continue;
+      for (int k = 0; k < g.nz; ++k) {
+        const std::ptrdiff_t at = g.at(i, j, k);
+        if (engine.layer_of()[static_cast<std::size_t>(at)] != rd) continue;
+        sum += s[at];
+        n += d0;
+      }
+    }
+  return n > 0.0 ? std::clamp(sum / n, 0.0, 1.0) : 1.0;
+}
+
+void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
+                  const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
+                  const devices::Punctures& punctures, const devices::Rect& area,
+                  const healing::Params& params, double t) {
+  const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
+  tethers.resize(geometry.size());
+  if (punctures.empty()) return;
+  // This session's density, mean wound radius after recoil and mean depth reached (the reduced
+  // model's dose of one session).
+  double radius = 0.0, depth = 0.0;
+  for (const auto& pu : punctures) {
+    radius += pu.radius;
+    depth += pu.depth;
+  }
+  const double n = static_cast<double>(punctures.size());
+  radius *= params.channel_recoil / n;
+  depth /= n;
+  const double density = n / area.area();
+  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
+  const double cut = outcomes::band_cut_fraction(density, radius, 1, depth > epi);
+  for (std::size_t i = 0; i < geometry.size(); ++i) {
+    if (!geometry[i].tethered) continue;
+    tethers[i] = outcomes::tether_session(
+        op, tethers[i], t, cut, scar_matrix_left(*patch.lesions()[i], engine),
+        protocol::band_mechanics(op, patch.profile(), geometry[i]));
+  }
+}
+
 std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
                                const std::vector<outcomes::ScarGeometry>& geometry,
-                               const Delivered& d) {
+                               const std::vector<outcomes::TetherState>& tethers, double t) {
   // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
   const std::vector<double> rise = engine.column_rise();
-  const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
   std::vector<ScarNow> out;
   std::size_t index = 0;
   for (const auto& l : patch.lesions()) {
     ScarNow s;
     s.in = rise_near(*l, patch, engine.grid(), rise);
-    s.in.band_intact = (1.0 - outcomes::band_cut_fraction(d.density_mean, d.wound_radius,
-                                                          d.sessions, d.depth_mean > epi)) *
-                       scar_matrix_left(*l, engine);
-    s.r = outcomes::remodel_scar(op, geometry.at(index++), s.in);
+    const outcomes::TetherState band = index < tethers.size()
+                                           ? outcomes::tether_at(op, tethers[index], t)
+                                           : outcomes::TetherState{};
+    const outcomes::ScarGeometry& geo = geometry.at(index);
+    s.in.band_intact = geo.tethered ? band.strength() * scar_matrix_left(*l, engine) : 1.0;
+    s.in.band_failed = band.failed;
+    s.r = outcomes::remodel_scar(op, geo, s.in);
+    ++index;
     out.push_back(s);
   }
   return out;
@@ -290,7 +319,7 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   const outcomes::GradingRules grading =
       outcomes::load_grading_rules(protocol::default_grading_path());
   const std::vector<outcomes::ScarGeometry> geometry = scar_geometries(patch);
-  const std::vector<ScarNow> now = scars_now(engine, patch, geometry, d);
+  const std::vector<ScarNow> now = scars_now(engine, patch, geometry, rec.tethers, course.end_time);
   std::vector<outcomes::ScarState> gb_before, gb_after;
   for (std::size_t i = 0; i < now.size(); ++i) {
     const outcomes::ScarGeometry& geo = geometry[i];

@@ -34,7 +34,7 @@ struct ScarOutcome {
   double volume_before = 0.0, volume_after = 0.0;  // m^3
   double rise_under = 0.0;   // m, rise of the scar floor since the start (footprint mean)
   double rise_around = 0.0;  // m, rise of the skin around it
-  double band_intact = 1.0;  // intact share of a tethering band's cross-section
+  double band_intact = 1.0;  // load-bearing share of a tethering band's cross-section
   bool band_failed = false;
 };
 
@@ -124,11 +124,22 @@ struct ScarNow {
 /// The geometry of every lesion of the patch, in order.
 std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch);
 /// Every lesion of the patch remodelled by the matrix laid down so far (Engine::column_rise) and
-/// the sessions delivered so far: what the outcome takes at the end of follow-up and scars.csv
-/// at each sample time.
+/// its tethering band's state (`tethers`, one per lesion, RunRecord::tethers) at time t: what the
+/// outcome takes at the end of follow-up and scars.csv at each sample time.
 std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
                                const std::vector<outcomes::ScarGeometry>& geometry,
-                               const Delivered& d);
+                               const std::vector<outcomes::TetherState>& tethers, double t);
+/// Share of a lesion's scar matrix left in the reticular dermis under its footprint (1 when it
+/// had none): what is left of a tethering band's matrix.
+double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine);
+/// Each lesion's tethering band after a session at time t of `punctures` on `area` (their wound
+/// after elastic recoil, params.channel_recoil): cut where the needles reach below the floor's
+/// epidermis, failed by the mechanical criterion (outcomes::tether_session). Untethered lesions
+/// keep their state.
+void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
+                  const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
+                  const devices::Punctures& punctures, const devices::Rect& area,
+                  const healing::Params& params, double t);
 
 /// Assesses the run at the end of follow-up (the engine's state) from its record; `ids` names
 /// the patch's lesions (lesions::lesion_ids). Goodman & Baron grade `face` when given (each class

@@ -81,6 +81,14 @@ io::CheckpointFile encode_run_state(const RunState& s,
     w.f64(sc.band_intact);
   }
   c.sections.emplace_back("scars", w.take());
+  w.u64(s.tethers.size());
+  for (const auto& b : s.tethers) {
+    w.f64(b.uncut);
+    w.f64(b.reformed);
+    w.u8(b.failed ? 1 : 0);
+    w.f64(b.t);
+  }
+  c.sections.emplace_back("tethers", w.take());
   w.u64(s.snapshots.size());
   for (const auto& sn : s.snapshots) {
     w.f64(sn.t);
@@ -174,6 +182,26 @@ RunState decode_run_state(const io::CheckpointFile& c, const std::string& file) 
       sc.rise_around = r.finite("scar rim rise");
       sc.band_intact = r.finite("scar band");
       s.scars.push_back(sc);
+    }
+    r.expect_end();
+  }
+  {
+    io::ByteReader r(c.section("tethers", file), file, "tethers");
+    // Each band takes 25 bytes (three doubles and a flag).
+    const std::uint64_t n = r.count(r.left() / 25, "tether count");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      outcomes::TetherState b;
+      b.uncut = r.finite("band uncut share");
+      b.reformed = r.finite("band re-formed share");
+      const std::uint8_t failed = r.u8();
+      if (failed > 1) r.fail(fmt::format("band failed flag {}", failed));
+      b.failed = failed == 1;
+      b.t = r.finite("band time");
+      if (b.uncut < 0.0 || b.uncut > 1.0 || b.reformed < 0.0 ||
+          b.uncut + b.reformed > 1.0 + 1e-12) {
+        r.fail("band shares outside 0..1");
+      }
+      s.tethers.push_back(b);
     }
     r.expect_end();
   }

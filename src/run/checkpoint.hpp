@@ -3,7 +3,8 @@
 // OUT/checkpoint/run.ckpt        the run state (kind "run"): simulated time, the stepper's next
 //                                step and statistics, how many scheduled events have run, every
 //                                healing field (padded buffers, ghost layers included), the time
-//                                series rows and scar samples, the session log, the punctures
+//                                series rows and scar samples, the tethering bands' state
+//                                (outcomes::TetherState), the session log, the punctures
 //                                CSV so far, the applications' films, records and channels
 //                                (ApplicationDriver::state), the list of snapshots taken and
 //                                the wall time.
@@ -22,6 +23,7 @@
 #include "healing/stepper.hpp"
 #include "io/checkpoint.hpp"
 #include "io/timeseries.hpp"
+#include "outcomes/scar_remodel.hpp"
 
 namespace mnsim {
 
@@ -54,6 +56,8 @@ struct RunState {
     double band_intact = 1.0;
   };
   std::vector<ScarSample> scars;
+  /// Each lesion's tethering band (course state: cut by sessions, re-formed, failed).
+  std::vector<outcomes::TetherState> tethers;
   struct Snapshot {
     double t = 0.0;
     std::string label;

@@ -44,8 +44,7 @@ void CourseRunner::sample(double t) {
     }
   }
   if (geometry_.empty()) return;
-  const std::vector<ScarNow> scars =
-      scars_now(engine_, in_.patch, geometry_, delivered(rec_, in_.area, in_.params));
+  const std::vector<ScarNow> scars = scars_now(engine_, in_.patch, geometry_, rec_.tethers, t);
   for (std::size_t i = 0; i < scars.size(); ++i) {
     rec_.scars.push_back({t, static_cast<std::uint32_t>(i), scars[i].r.depth_after,
                           scars[i].in.rise_under, scars[i].in.rise_around,
@@ -81,6 +80,10 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
     const PhaseClock clock(times_.sessions);
     st = device_stage(s.index);
     tally = engine_.apply_session(st.punctures);
+    // The tethering bands: cut by this session's needles, failed when what is left cannot carry
+    // their load (course state, checkpointed with the record).
+    band_session(rec_.tethers, engine_, in_.patch, geometry_, st.punctures, in_.area, in_.params,
+                 t);
   }
   if (s.index == 0) {
     rec_.first_stats = st.stats;

@@ -40,6 +40,8 @@ struct RunRecord {
   io::TimeSeries ts;
   /// Each scar at each sample time (scars.csv).
   std::vector<RunState::ScarSample> scars;
+  /// Each lesion's tethering band after the sessions so far (untethered lesions: untouched).
+  std::vector<outcomes::TetherState> tethers;
   std::vector<SessionRecord> sessions;
   /// The device stage's statistics of session 1 (devices::puncture_stats); null before it.
   nlohmann::json first_stats;

@@ -100,6 +100,7 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
   s.punctures_csv = rec.punctures_csv;
   s.timeseries = rec.ts.rows();
   s.scars = rec.scars;
+  s.tethers = rec.tethers;
   s.snapshots = rec.snapshots;
   s.started_utc = started;
   s.wall_s = wall_s;
@@ -164,6 +165,7 @@ void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r
   rec.punctures_csv = r.punctures_csv;
   rec.snapshots = r.snapshots;
   rec.scars = r.scars;
+  rec.tethers = r.tethers;
   for (const auto& row : r.timeseries) rec.ts.add(row.t, row.quantity, row.layer, row.value);
 }
 

@@ -32,9 +32,11 @@ using mnsim::test::slurp;
 
 namespace {
 
-// Two pen sessions three weeks apart on a 3 mm x 3 mm patch with a boxcar and an icepick scar,
-// 150 um voxels, followed for four months (about 2 s in release): the scars' matrix is degraded
-// and their deficit filled over the course, all of it state the checkpoint must carry; tranexamic
+// Two pen sessions three weeks apart on a 3 mm x 3 mm patch with a boxcar, an icepick and a
+// tethered rolling scar, 150 um voxels, followed for four months (about 2 s in release): the
+// scars' matrix is degraded and their deficit filled over the course, the rolling scar's band cut
+// by each session and re-formed between them (scars.csv band_intact), all of it state the
+// checkpoint must carry; tranexamic
 // acid and PRP after each session (the films on the skin, their records and the channels are
 // state too: a kill in the hours after a session lands while the film is wet). Snapshots
 // before and after each session, every four weeks and at the end: 9.
@@ -46,6 +48,8 @@ const char* kScenario =
     "depth = \"0.25 mm\"\n"
     "[[lesions]]\nkind = \"icepick\"\nx = \"2.2 mm\"\ny = \"1.5 mm\"\nwidth = \"0.6 mm\"\n"
     "depth = \"0.5 mm\"\n"
+    "[[lesions]]\nkind = \"rolling\"\nx = \"2.4 mm\"\ny = \"0.5 mm\"\nwidth = \"0.8 mm\"\n"
+    "depth = \"0.1 mm\"\n"
     "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.5 mm\"\n"
     "[technique]\npasses = 2\n"
     "[course]\nsessions = 2\ninterval = \"3 weeks\"\nfollow_up = \"4 months\"\n"

@@ -122,6 +122,9 @@ TEST(RunState, RoundTripKeepsEveryBit) {
   s.nz = 1;
   s.padded = 3;
   s.field_names = {"damage"};
+  // Tethering bands: an untouched one and one cut, partly re-formed and failed.
+  s.tethers = {mnsim::outcomes::TetherState{},
+               mnsim::outcomes::TetherState{0.6, 1.0 / 3.0 * 0.4, true, 30 * 86400.0}};
   const std::vector<float> f{1.0f, 2.0f, 3.0f};
   const std::vector<std::span<const float>> views{f};
   const CheckpointFile c = mnsim::encode_run_state(s, views, 42);
@@ -146,6 +149,7 @@ TEST(RunState, RoundTripKeepsEveryBit) {
   EXPECT_EQ(d.scars[0].rise_under, -2e-6);
   EXPECT_EQ(d.scars[0].rise_around, 1e-300);
   EXPECT_EQ(d.scars[0].band_intact, 0.25);
+  EXPECT_EQ(d.tethers, s.tethers);  // bit for bit: a resumed band goes on as it was
   EXPECT_EQ(d.started_utc, s.started_utc);
   ASSERT_EQ(d.fields.size(), 1u);
   EXPECT_EQ(d.fields[0], f);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "support/files.hpp"
 
@@ -37,7 +38,6 @@ TEST(ScarRemodel, NewMatrixThicknessBelowTheFloor) {
 TEST(ScarRemodel, DepthFollowsTheFloorAgainstTheRim) {
   OutcomeParams p;
   p.tether_share = 0.5;
-  p.band_safety_factor = 2.0;
   ScarGeometry s{"rolling", 300e-6, 5e-3, true, 2e-9};
   // Floor up 200 um, rim up 120 um: 80 um shallower; the band is intact (no release).
   RemodelInput in{200e-6, 120e-6, 1.0};
@@ -47,10 +47,11 @@ TEST(ScarRemodel, DepthFollowsTheFloorAgainstTheRim) {
   EXPECT_EQ(r.release, 0.0);
   EXPECT_NEAR(r.depth_after, 220e-6, 1e-12);
   EXPECT_NEAR(r.volume_after, 2e-9 * 220.0 / 300.0, 1e-20);
-  // The band holds while more than 1/2 of it is intact (safety factor 2), fails below.
-  in.band_intact = 0.51;
+  // As long as the band holds it pulls the floor down by its share of the depth; once it has
+  // failed (TetherState) that share is released.
+  in.band_intact = 0.1;
   EXPECT_FALSE(remodel_scar(p, s, in).band_failed);
-  in.band_intact = 0.49;
+  in.band_failed = true;
   r = remodel_scar(p, s, in);
   EXPECT_TRUE(r.band_failed);
   EXPECT_NEAR(r.release, 150e-6, 1e-12);
@@ -89,6 +90,72 @@ TEST(ScarRemodel, BandCutFraction) {
   EXPECT_EQ(band_cut_fraction(1e12, 62.5e-6, 1, true), 1.0);
 }
 
+TEST(TetherBand, LoadFromTheSkinCapacityFromCollagenStrength) {
+  // Rolling scar 300 um deep, 5 mm wide, band radius 0.15 mm at 1.5 x the dermis's collagen, on
+  // skin under 8.5 N/m with a dermis of small-strain modulus 62.5 kPa (nu 0.49) 1280 um deep.
+  OutcomeParams p;
+  p.tether_share = 0.5;
+  p.band_strength = 21.6e6;
+  skin::SkinProfile prof = profile();
+  prof.tension = 8.5;
+  ScarGeometry s{"rolling", 300e-6, 5e-3, true, 0.0};
+  s.band_radius = 0.15e-3;
+  s.band_collagen = 1.5;
+  const BandMechanics m = band_mechanics(p, prof, 62.5e3, 0.49, s);
+  const double t = 980e-6, R = 2.5e-3;
+  const double D = 62.5e3 * t * t * t / (12 * (1 - 0.49 * 0.49));
+  const double k = 2 * M_PI * 8.5 / std::log(R / 0.15e-3) + 16 * M_PI * D / (R * R);
+  EXPECT_NEAR(m.stiffness, k, 1e-9 * k);
+  EXPECT_NEAR(m.load, k * 150e-6, 1e-12);
+  EXPECT_NEAR(m.capacity, 21.6e6 * 1.5 * M_PI * 0.15e-3 * 0.15e-3, 1e-9);
+  // A band of measured strength is far stronger than its load: a needle course cannot release
+  // it (docs/model.md "Scar remodelling").
+  EXPECT_GT(m.safety(), 50.0);
+  // No band: nothing carried, nothing to break.
+  s.tethered = false;
+  EXPECT_EQ(band_mechanics(p, prof, 62.5e3, 0.49, s).load, 0.0);
+}
+
+TEST(TetherBand, FailsWhenWhatIsLeftCannotCarryTheLoad) {
+  OutcomeParams p;
+  p.band_reform_half_time = 40 * kDay;
+  const BandMechanics m{1.0, 10.0, 0.0};  // intact: 10 x the load
+  // One session cutting 89% leaves 0.11 x 10 = 1.1 >= 1: holds; 91% leaves 0.9 < 1: fails.
+  TetherState held = tether_session(p, {}, 0.0, 0.89, 1.0, m);
+  EXPECT_FALSE(held.failed);
+  EXPECT_NEAR(held.strength(), 0.11, 1e-12);
+  TetherState broke = tether_session(p, {}, 0.0, 0.91, 1.0, m);
+  EXPECT_TRUE(broke.failed);
+  // Matrix degradation counts with the cut: 85% cut and half the scar matrix left fails.
+  EXPECT_TRUE(tether_session(p, {}, 0.0, 0.85, 0.5, m).failed);
+  EXPECT_FALSE(tether_session(p, {}, 0.0, 0.85, 1.0, m).failed);
+  // A failed band stays failed, however long it heals or lightly the next session cuts.
+  broke = tether_session(p, broke, 365 * kDay, 0.0, 1.0, m);
+  EXPECT_TRUE(broke.failed);
+}
+
+TEST(TetherBand, CutsHealBetweenSessions) {
+  OutcomeParams p;
+  p.band_reform_half_time = 40 * kDay;
+  // Half cut; one half-time later half of the cut share has re-formed: 0.5 + 0.25.
+  TetherState s = tether_session(p, {}, 0.0, 0.5, 1.0, BandMechanics{0.0, 1.0, 0.0});
+  EXPECT_NEAR(s.strength(), 0.5, 1e-12);
+  EXPECT_NEAR(tether_at(p, s, 40 * kDay).strength(), 0.75, 1e-12);
+  EXPECT_NEAR(tether_at(p, s, 80 * kDay).strength(), 0.875, 1e-12);
+  EXPECT_EQ(tether_at(p, s, 40 * kDay).uncut, 0.5);  // the cut fibres themselves stay cut
+  // The state carries across sessions: two sessions cutting half each, against a load that
+  // needs 30% of the band. A day apart the second leaves 0.254: fails; 80 days apart the band
+  // has healed to 0.875 and keeps 0.4375: holds.
+  const BandMechanics m{3.0, 10.0, 0.0};
+  TetherState close = tether_session(p, {}, 0.0, 0.5, 1.0, m);
+  close = tether_session(p, close, 1 * kDay, 0.5, 1.0, m);
+  EXPECT_TRUE(close.failed);
+  TetherState apart = tether_session(p, {}, 0.0, 0.5, 1.0, m);
+  apart = tether_session(p, apart, 80 * kDay, 0.5, 1.0, m);
+  EXPECT_FALSE(apart.failed);
+  EXPECT_NEAR(apart.strength(), 0.4375, 1e-12);
+}
+
 TEST(PihRisk, ThresholdOverALognormalResponse) {
   const OutcomeParams& p = default_outcome_params();
   // Half of the patients respond above the threshold; one SD of ln response: 84.13%.
@@ -107,21 +174,21 @@ namespace {
 
 TEST(OutcomeParams, MalformedDataIsAnInputErrorAtTheKey) {
   const std::string text = mnsim::test::slurp(default_outcome_params_path());
-  const std::string key = "band_safety_factor = { value = \"";
+  const std::string key = "band_strength = { value = \"";
   const auto pos = text.find(key);
   ASSERT_NE(pos, std::string::npos);
   const auto end = text.find('"', pos + key.size());
   ASSERT_NE(end, std::string::npos);
   std::string bad = text;
-  bad.replace(pos, end + 1 - pos, "band_safety_factor = { value = \"0.7\"");
+  bad.replace(pos, end + 1 - pos, "band_strength = { value = \"0.7 N\"");
   const auto path = std::filesystem::temp_directory_path() / "mnsim_bad_outcomes.toml";
   std::ofstream(path) << bad;
   try {
     load_outcome_params(path.string());
-    FAIL() << "accepted a safety factor of 0.7";
+    FAIL() << "accepted a band strength in newtons";
   } catch (const InputError& e) {
     EXPECT_NE(e.line().find(path.string() + ":"), std::string::npos) << e.line();
-    EXPECT_NE(e.line().find("remodel.band_safety_factor"), std::string::npos) << e.line();
+    EXPECT_NE(e.line().find("remodel.band_strength"), std::string::npos) << e.line();
   }
 }
 

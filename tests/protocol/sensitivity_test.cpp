@@ -46,7 +46,7 @@ std::string error_of(const std::string& text) {
 
 TEST(SensitivityFile, ParametersCoverHealingAndOutcomeKeys) {
   const auto& all = mnsim::protocol::sensitivity_parameters();
-  EXPECT_EQ(all.size(), mnsim::healing::param_registry().size() + 4);
+  EXPECT_EQ(all.size(), mnsim::healing::param_registry().size() + 5);
   const auto& c = all.at("healing.matrix.collagen_synthesis");
   EXPECT_DOUBLE_EQ(c.nominal, 8.7e-4);
   EXPECT_EQ(c.unit, "1/h");
@@ -55,6 +55,10 @@ TEST(SensitivityFile, ParametersCoverHealingAndOutcomeKeys) {
   EXPECT_DOUBLE_EQ(t.nominal, 50.0);  // "50 %" in data/outcomes.toml
   EXPECT_EQ(t.unit, "%");
   EXPECT_DOUBLE_EQ(t.to_model, 0.01);
+  const auto& b = all.at("outcomes.remodel.band_strength");
+  EXPECT_DOUBLE_EQ(b.nominal, 21.6);  // "21.6 MPa"
+  EXPECT_EQ(b.unit, "MPa");
+  EXPECT_DOUBLE_EQ(all.at("outcomes.remodel.band_reform_half_time").nominal, 40.0);  // days
   EXPECT_EQ(all.count("outcomes.planner.erythema_cap"), 0u);  // not an input of the outputs
 }
 
