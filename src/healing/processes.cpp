@@ -12,6 +12,7 @@
 // docs/numerics.md, "Performance of the reaction step", "Portable builds").
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "core/kernel.hpp"
 #include "healing/expm1.hpp"
@@ -93,6 +94,17 @@ inline double logistic_return_step(double x, double x0, double k, double r, doub
   return (x + dt * (k * x0 + r * x)) / (1.0 + dt * (k + r * x / xmax));
 }
 
+/// Whether every cell of the run holds +0 in every one of the fields (slots).
+inline bool all_positive_zero(const Cells& c, std::initializer_list<int> fields) {
+  for (const int f : fields) {
+    const double* x = c.now[f];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      if (x[i] != 0.0 || std::signbit(x[i])) return false;
+    }
+  }
+  return true;
+}
+
 /// x / x0, 0 where the layer has none (relative densities phi, nu).
 inline double relative(double x, double x0) {
   return x0 > 0.0 ? x / x0 : 0.0;
@@ -133,7 +145,7 @@ class Inflammation final : public HealingProcess {
         D_(b.slot("damage")),
         P_(b.slot("platelets")),
         K_(b.slot("clot")),
-        I_(b.slot("inflammatory_signal")),
+        I_(b.start_slot("inflammatory_signal")),
         N_(b.slot("neutrophils")),
         M_(b.slot("macrophages")),
         v_(b.slot("vascular")),
@@ -213,11 +225,11 @@ class GrowthFactors final : public HealingProcess {
  public:
   explicit GrowthFactors(const Binding& b)
       : HealingProcess(b),
-        P_(b.slot("platelets")),
+        P_(b.start_slot("platelets")),
         M_(b.slot("macrophages")),
         F_(b.slot("fibroblasts")),
         v_(b.slot("vascular")),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         V_(b.slot("vegf")),
         m_(b.slot("mmp")) {}
   void prepare(double dt) override {
@@ -269,7 +281,7 @@ class Fibroblasts final : public HealingProcess {
  public:
   explicit Fibroblasts(const Binding& b)
       : HealingProcess(b),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         F_(b.slot("fibroblasts")),
         q_(b.slot("scar_fibroblasts")) {}
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
@@ -318,7 +330,7 @@ class Matrix final : public HealingProcess {
  public:
   explicit Matrix(const Binding& b)
       : HealingProcess(b),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         F_(b.slot("fibroblasts")),
         m_(b.slot("mmp")),
         C3_(b.slot("collagen3")),
@@ -403,16 +415,8 @@ class Matrix final : public HealingProcess {
     }
   }
 
-  /// No matrix at all in the run's cells (every value +0).
-  bool none(const Cells& c) const {
-    for (const int f : {C3_, C1_, E_, S_, Dc_}) {
-      const double* x = c.now[f];
-      for (std::size_t i = 0; i < c.n; ++i) {
-        if (x[i] != 0.0 || std::signbit(x[i])) return false;
-      }
-    }
-    return true;
-  }
+  /// No matrix at all in the run's cells.
+  bool none(const Cells& c) const { return all_positive_zero(c, {C3_, C1_, E_, S_, Dc_}); }
 
   int G_, F_, m_, C3_, C1_, E_, S_, q_, Dc_;
 };
@@ -430,7 +434,11 @@ class ThermalInjury final : public HealingProcess {
         M_(b.slot("macrophages")),
         m_(b.slot("mmp")),
         Dc_(b.slot("denatured_collagen")) {}
-  void apply(const Cells& c) const override { run_cells(c); }
+  // Without denatured collagen in the run (every run but near an RF needle's zone) every step
+  // would be exp_step(+0, 0, ...) = +0: the cells are left as they are (the same values).
+  void apply(const Cells& c) const override {
+    if (!all_positive_zero(c, {Dc_})) run_cells(c);
+  }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
@@ -453,7 +461,7 @@ class ThermalInjury final : public HealingProcess {
 class Vessels final : public HealingProcess {
  public:
   explicit Vessels(const Binding& b)
-      : HealingProcess(b), V_(b.slot("vegf")), v_(b.slot("vascular")) {}
+      : HealingProcess(b), V_(b.start_slot("vegf")), v_(b.slot("vascular")) {}
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
@@ -492,12 +500,12 @@ class Epidermis final : public HealingProcess {
  public:
   explicit Epidermis(const Binding& b)
       : HealingProcess(b),
-        I_(b.slot("inflammatory_signal")),
+        I_(b.start_slot("inflammatory_signal")),
         F_(b.slot("fibroblasts")),
         n_(b.slot("keratinocytes")),
         c_(b.slot("mitosis_chemical")),
         D_(b.slot("damage")),
-        Kg_(b.slot("kgf")),
+        Kg_(b.start_slot("kgf")),
         h_(b.slot("epidermal_thickness")),
         mu_(b.slot("melanin_excess")) {}
   void prepare(double dt) override {
