@@ -177,25 +177,6 @@ State baseline_state(const Baseline& b, const Model& m) {
 namespace {
 constexpr std::size_t kBlock = 64;  // cells per run: 2 x 19 x 64 doubles stay in L1
 constexpr auto kLayerCount = static_cast<std::size_t>(skin::kLayers);
-
-/// Asks for a row of every field (nx floats from `row`), to be read from `src` and written to
-/// `dst`, ahead of its use: a row's reactions take long enough (about 100 ns of arithmetic per
-/// cell) to hide the memory's latency, which the hardware prefetcher does not for 2 x 22 short
-/// streams. Only a hint: the values are not changed.
-inline void prefetch_row(const std::vector<float*>& src, const std::vector<float*>& dst,
-                         std::ptrdiff_t row, int nx) {
-  constexpr int kLine = 64 / sizeof(float);
-  for (std::size_t f = 0; f < src.size(); ++f) {
-    // Every line of the row: one per 16 floats from its first, and its last (rows are not
-    // aligned to lines).
-    for (int i = 0; i < nx; i += kLine) __builtin_prefetch(src[f] + row + i, 0, 3);
-    __builtin_prefetch(src[f] + row + nx - 1, 0, 3);
-    if (dst[f] != src[f]) {
-      for (int i = 0; i < nx; i += kLine) __builtin_prefetch(dst[f] + row + i, 1, 3);
-      __builtin_prefetch(dst[f] + row + nx - 1, 1, 3);
-    }
-  }
-}
 }  // namespace
 
 /// Scratch of one run of cells (one per thread), and the cells of a block grouped by layer.
@@ -382,9 +363,6 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
-        // The next row's values (j + 1: a ghost row after the last, inside the padded grid),
-        // prefetched while this row reacts.
-        prefetch_row(ptr, dst, g.at(0, j + 1, k), g.nx);
         // Written into other buffers: the fields the model does not have are copied whole, the
         // model's fields block by block where a block has cells that do not react (air).
         for (int id : others) {

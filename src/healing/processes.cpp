@@ -86,6 +86,17 @@ inline double exp_step(double y, double a, double b, double dt) {
   return ExpStep(b, dt)(y, a, dt);
 }
 
+/// exp_step(y, 0, b, dt), the same value without the source's factor q (a division): with
+/// a = 0, y e + a q is y e (+ +0, which only turns -0 into +0, as the max with 0 does) wherever q
+/// is finite, and where it is not (b NaN) so is e, and both give 0.
+inline double exp_decay(double y, double b, double dt) {
+  const double x = b * dt;
+  const double e = 1.0 + expm1_nonpositive(-x);
+  const double linear = y + 0.0;
+  const double exact = max_of(0.0, y * e);
+  return x < 1e-12 ? linear : exact;
+}
+
 /// One Patankar-Euler step of logistic growth at rate r up to the capacity xmax with return to
 /// x0 at rate k, dx/dt = k (x0 - x) + r x (1 - x / xmax): positive for any step (fibroblasts,
 /// vessels).
@@ -199,10 +210,10 @@ class Inflammation final : public HealingProcess {
       if constexpr (kLayer == Layer::Cornified) {
         D[i] = seal(D[i], 0.0);
       } else if constexpr (kLayer == Layer::Other) {
-        D[i] = exp_step(D[i], 0.0, p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
+        D[i] = exp_decay(D[i], p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
       }
       P[i] = platelet(P[i], 0.0);
-      K[i] = exp_step(K[i], 0.0, p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
+      K[i] = exp_decay(K[i], p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
       const double d_src = kLayer == Layer::Cornified ? 0.0 : D[i];
       I[i] = exp_step(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
                       p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
@@ -378,7 +389,7 @@ class Matrix final : public HealingProcess {
       // remodelling rate; the scar phenotype maintains (re-cross-links) it.
       const double normal = fr * max_of(0.0, 1.0 - q[i]);
       const double s =
-          exp_step(S[i], 0.0,
+          exp_decay(S[i],
                    p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
                        p.collagen_remodelling * normal,
                    dt);
@@ -407,8 +418,8 @@ class Matrix final : public HealingProcess {
                           krem * b.collagen1 * hold + converted / dt;
         C1[i] = exp_step(C1[i], a1, deg, dt);
       } else {
-        C3[i] = exp_step(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
-        C1[i] = exp_step(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C3[i] = exp_decay(C3[i], p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C1[i] = exp_decay(C1[i], p.collagen_turnover + p.collagen_mmp * m[i], dt);
       }
       E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover * hold + p.elastin_synthesis * A),
                       p.elastin_turnover + p.elastin_mmp * m[i], dt);
@@ -449,7 +460,7 @@ class ThermalInjury final : public HealingProcess {
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-      Dc[i] = exp_step(Dc[i], 0.0, kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
+      Dc[i] = exp_decay(Dc[i], kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
     }
   }
 
