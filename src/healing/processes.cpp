@@ -121,7 +121,8 @@ inline double relative(double x, double x0) {
   return x0 > 0.0 ? x / x0 : 0.0;
 }
 
-void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c, double dt) {
+inline void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c,
+                           double dt) {
   const double x = max_of(c - 1.0, 0.0);
   const double s = 1.0 + (p.mitosis_max - 1.0) * x / (x + p.mitosis_half);
   n = (n + dt * p.keratinocyte_mitosis * 2.0 * s * n) /
@@ -696,13 +697,21 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
   epidermis_step(p, Decay(p.chemical_decay, dt), n, c, dt);
 }
 
+namespace {
+// The loop of react_epidermis, vectorised (cells are independent), multiversioned
+// (core/kernel.hpp).
+MNSIM_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
+                                  double dt) {
+  const Decay chemical(p.chemical_decay, dt);
+  const Params q = p;  // a local copy: its loads are invariant in the vector loop
+#pragma omp simd
+  for (std::ptrdiff_t i = 0; i < cells; ++i) epidermis_step(q, chemical, n[i], c[i], dt);
+}
+}  // namespace
+
 void react_epidermis(const Params& p, std::span<double> n, std::span<double> c, double dt) {
   if (n.size() != c.size()) throw std::invalid_argument("react_epidermis: one c per n");
-  const Decay chemical(p.chemical_decay, dt);
-  const std::size_t cells = n.size();
-  double* pn = n.data();
-  double* pc = c.data();
-  for (std::size_t i = 0; i < cells; ++i) epidermis_step(p, chemical, pn[i], pc[i], dt);
+  epidermis_cells(p, n.data(), c.data(), static_cast<std::ptrdiff_t>(n.size()), dt);
 }
 
 }  // namespace mnsim::healing
