@@ -106,12 +106,12 @@ struct FieldDef {
 /// process branches on the layer once per run and its loop over the cells vectorises.
 struct Cells {
   std::size_t n = 0;
-  double dt = 0.0;                       // h
+  double dt = 0.0;               // h
   double* const* now = nullptr;  // now[slot][i]
   /// start[slot][i], for the fields some process of the model reads at the start of the step
   /// (Binding::start_slot); nullptr for every other slot.
   const double* const* start = nullptr;
-  const Baseline* baseline = nullptr;    // the baseline of the run's layer
+  const Baseline* baseline = nullptr;  // the baseline of the run's layer
   /// Volume of each cell of the run (m^3; the 3D engine's runs lie in one z plane), 0 where the
   /// driver has no volume (reduced drivers, single states). For budgets (mass-balance tests).
   double volume = 0.0;

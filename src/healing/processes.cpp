@@ -391,9 +391,9 @@ class Matrix final : public HealingProcess {
       const double normal = fr * max_of(0.0, 1.0 - q[i]);
       const double s =
           exp_decay(S[i],
-                   p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
-                       p.collagen_remodelling * normal,
-                   dt);
+                    p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
+                        p.collagen_remodelling * normal,
+                    dt);
       S[i] = s;
       const double hold = 1.0 - s;  // set point / normal content
       if constexpr (kCollagen) {
@@ -428,7 +428,9 @@ class Matrix final : public HealingProcess {
   }
 
   /// No matrix at all in the run's cells.
-  bool none(const Cells& c) const { return all_positive_zero(c, {C3_, C1_, E_, S_, Dc_}); }
+  bool none(const Cells& c) const {
+    return all_positive_zero(c, {C3_, C1_, E_, S_, Dc_});
+  }
 
   int G_, F_, m_, C3_, C1_, E_, S_, q_, Dc_;
 };

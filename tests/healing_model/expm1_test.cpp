@@ -78,9 +78,10 @@ Comparison compare(const std::vector<double>& x, std::vector<double>& y) {
       c.worst_ulp = std::max(c.worst_ulp, static_cast<double>(std::fabs(y[i] - exact) / ulp));
     }
   }
-  std::printf("  %zu arguments: %zu differ from std::expm1 (by at most %.3f ulp); worst error "
-              "%.3f ulp\n",
-              x.size(), c.differ, c.worst_vs_libm, c.worst_ulp);
+  std::printf(
+      "  %zu arguments: %zu differ from std::expm1 (by at most %.3f ulp); worst error "
+      "%.3f ulp\n",
+      x.size(), c.differ, c.worst_vs_libm, c.worst_ulp);
   return c;
 }
 
