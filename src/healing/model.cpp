@@ -124,6 +124,12 @@ int Binding::slot(std::string_view field) const {
   return model_.slot(field);
 }
 
+int Binding::start_slot(std::string_view field) const {
+  const int s = slot(field);
+  if (start_fields_ != nullptr) (*start_fields_)[static_cast<std::size_t>(s)] = 1;
+  return s;
+}
+
 std::vector<FieldSpec> field_specs(const Model& m, const Params& p) {
   std::vector<FieldSpec> out;
   out.reserve(m.size());
@@ -182,17 +188,16 @@ struct Reactor::Scratch {
   std::array<std::size_t, skin::kLayers> count{};
   std::array<State*, kBlock> state{};  // react_groups: the run's states
   std::vector<double*> ext;            // react_soa: the run's cells in the caller's storage
-  explicit Scratch(std::size_t nf)
+  /// start: kBlock values for each field of `starts` (slots), the others without (nullptr).
+  Scratch(std::size_t nf, const std::vector<std::size_t>& starts)
       : now(nf * kBlock),
         start(nf * kBlock),
         now_p(nf),
-        start_p(nf),
+        start_p(nf, nullptr),
         cell(kLayerCount * kBlock),
         ext(nf) {
-    for (std::size_t f = 0; f < nf; ++f) {
-      now_p[f] = now.data() + f * kBlock;
-      start_p[f] = start.data() + f * kBlock;
-    }
+    for (std::size_t f = 0; f < nf; ++f) now_p[f] = now.data() + f * kBlock;
+    for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
   }
   Cells cells(std::size_t n, double dt, const Baseline& b) const {
     return Cells{n, dt, now_p.data(), start_p.data(), &b};
@@ -202,8 +207,9 @@ struct Reactor::Scratch {
 
 Reactor::Reactor(const Model& m, const Params& p) {
   for (const FieldDef& f : m.fields()) names_.push_back(f.name);
+  std::vector<std::uint8_t> starts(names_.size(), 0);
   for (std::size_t i = 0; i < m.processes().size(); ++i) {
-    const Binding binding(m, i, p);
+    const Binding binding(m, i, p, &starts);
     std::unique_ptr<BoundProcess> r = m.processes()[i].bind(binding);
     if (!r) {
       throw std::invalid_argument("healing model: process '" + m.processes()[i].name +
@@ -211,7 +217,10 @@ Reactor::Reactor(const Model& m, const Params& p) {
     }
     reactions_.push_back(std::move(r));
   }
-  scratch_ = std::make_unique<Scratch>(names_.size());
+  for (std::size_t f = 0; f < starts.size(); ++f) {
+    if (starts[f] != 0) start_fields_.push_back(f);
+  }
+  scratch_ = std::make_unique<Scratch>(names_.size(), start_fields_);
 }
 
 Reactor::~Reactor() = default;
@@ -261,8 +270,11 @@ MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, doub
     State* const* st = w.state.data();
     for (std::size_t f = 0; f < nf; ++f) {
       double* __restrict now = w.now.data() + f * kBlock;
+      for (std::size_t q = 0; q < n; ++q) now[q] = (*st[q])[f];
+    }
+    for (const std::size_t f : start_fields_) {
       double* __restrict start = w.start.data() + f * kBlock;
-      for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = (*st[q])[f];
+      for (std::size_t q = 0; q < n; ++q) start[q] = (*st[q])[f];
     }
     apply(w.cells(n, dt, b));
     for (std::size_t f = 0; f < nf; ++f) {
@@ -303,8 +315,8 @@ MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const>
   // The processes work on the cells in place, kBlock at a time, with the start values copied.
   for (std::size_t q0 = 0; q0 < n; q0 += kBlock) {
     const std::size_t m = std::min(kBlock, n - q0);
-    for (std::size_t f = 0; f < nf; ++f) {
-      w.ext[f] = fields[f] + q0;
+    for (std::size_t f = 0; f < nf; ++f) w.ext[f] = fields[f] + q0;
+    for (const std::size_t f : start_fields_) {
       // A plain loop, not memcpy (inlined as `rep movsq`, whose start-up cost dominated these
       // copies of a few dozen values: 70% of react_soa's time).
       const double* __restrict from = w.ext[f];
@@ -346,7 +358,7 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
   }
 #pragma omp parallel
   {
-    Scratch w(nf);
+    Scratch w(nf, start_fields_);
 #pragma omp for collapse(2) schedule(static)
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
@@ -387,13 +399,17 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
             for (std::size_t f = 0; f < nf; ++f) {
               const float* src = ptr[f];
               double* now = w.now_p[f];
-              double* start = w.start.data() + f * kBlock;
               if (consecutive) {
                 const float* row = src + cell[0];
-                for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = row[q];
+                for (std::size_t q = 0; q < n; ++q) now[q] = row[q];
               } else {
-                for (std::size_t q = 0; q < n; ++q) now[q] = start[q] = src[cell[q]];
+                for (std::size_t q = 0; q < n; ++q) now[q] = src[cell[q]];
               }
+            }
+            for (const std::size_t f : start_fields_) {  // the start values, where read
+              const double* now = w.now_p[f];
+              double* start = w.start.data() + f * kBlock;
+              for (std::size_t q = 0; q < n; ++q) start[q] = now[q];
             }
             Cells cells = w.cells(n, dt, base[li]);
             cells.volume = g.dx * g.dx * g.dz(k);

@@ -106,10 +106,12 @@ struct FieldDef {
 /// process branches on the layer once per run and its loop over the cells vectorises.
 struct Cells {
   std::size_t n = 0;
-  double dt = 0.0;                       // h
-  double* const* now = nullptr;          // now[slot][i]
-  const double* const* start = nullptr;  // start[slot][i]
-  const Baseline* baseline = nullptr;    // the baseline of the run's layer
+  double dt = 0.0;               // h
+  double* const* now = nullptr;  // now[slot][i]
+  /// start[slot][i], for the fields some process of the model reads at the start of the step
+  /// (Binding::start_slot); nullptr for every other slot.
+  const double* const* start = nullptr;
+  const Baseline* baseline = nullptr;  // the baseline of the run's layer
   /// Volume of each cell of the run (m^3; the 3D engine's runs lie in one z plane), 0 where the
   /// driver has no volume (reduced drivers, single states). For budgets (mass-balance tests).
   double volume = 0.0;
@@ -132,11 +134,17 @@ class Model;
 /// What a process binds to: the slots of the fields it declared, and the parameters.
 class Binding {
  public:
-  Binding(const Model& model, std::size_t process, const Params& p)
-      : model_(model), process_(process), p_(p) {}
+  /// `start_fields` (one flag per field of the model, or nullptr): where start_slot records the
+  /// fields whose start values the process reads.
+  Binding(const Model& model, std::size_t process, const Params& p,
+          std::vector<std::uint8_t>* start_fields = nullptr)
+      : model_(model), process_(process), p_(p), start_fields_(start_fields) {}
   /// Slot of a field the process declared (reads or updates); throws std::invalid_argument for
   /// a field it did not declare.
   int slot(std::string_view field) const;
+  /// slot(field), for a field whose values at the start of the step the process reads
+  /// (Cells::start[slot]): only such fields are kept at their start values, a copy per cell.
+  int start_slot(std::string_view field) const;
   /// The parameters, valid while binding (a process keeps a copy of what it uses).
   const Params& params() const { return p_; }
 
@@ -144,6 +152,7 @@ class Binding {
   const Model& model_;
   std::size_t process_;
   const Params& p_;
+  std::vector<std::uint8_t>* start_fields_;
 };
 
 /// A group of reaction terms.
@@ -252,6 +261,7 @@ class Reactor {
   void apply(const Cells& c) const;
 
   std::vector<std::string> names_;
+  std::vector<std::size_t> start_fields_;  // the slots some process reads at their start values
   std::vector<std::unique_ptr<BoundProcess>> reactions_;
   double prepared_dt_ = -1.0;
   std::unique_ptr<Scratch> scratch_;  // of react_states

@@ -12,6 +12,7 @@
 // docs/numerics.md, "Performance of the reaction step", "Portable builds").
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 
 #include "core/kernel.hpp"
 #include "healing/expm1.hpp"
@@ -85,6 +86,17 @@ inline double exp_step(double y, double a, double b, double dt) {
   return ExpStep(b, dt)(y, a, dt);
 }
 
+/// exp_step(y, 0, b, dt), the same value without the source's factor q (a division): with
+/// a = 0, y e + a q is y e (+ +0, which only turns -0 into +0, as the max with 0 does) wherever q
+/// is finite, and where it is not (b NaN) so is e, and both give 0.
+inline double exp_decay(double y, double b, double dt) {
+  const double x = b * dt;
+  const double e = 1.0 + expm1_nonpositive(-x);
+  const double linear = y + 0.0;
+  const double exact = max_of(0.0, y * e);
+  return x < 1e-12 ? linear : exact;
+}
+
 /// One Patankar-Euler step of logistic growth at rate r up to the capacity xmax with return to
 /// x0 at rate k, dx/dt = k (x0 - x) + r x (1 - x / xmax): positive for any step (fibroblasts,
 /// vessels).
@@ -93,12 +105,24 @@ inline double logistic_return_step(double x, double x0, double k, double r, doub
   return (x + dt * (k * x0 + r * x)) / (1.0 + dt * (k + r * x / xmax));
 }
 
+/// Whether every cell of the run holds +0 in every one of the fields (slots).
+inline bool all_positive_zero(const Cells& c, std::initializer_list<int> fields) {
+  for (const int f : fields) {
+    const double* x = c.now[f];
+    for (std::size_t i = 0; i < c.n; ++i) {
+      if (x[i] != 0.0 || std::signbit(x[i])) return false;
+    }
+  }
+  return true;
+}
+
 /// x / x0, 0 where the layer has none (relative densities phi, nu).
 inline double relative(double x, double x0) {
   return x0 > 0.0 ? x / x0 : 0.0;
 }
 
-void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c, double dt) {
+inline void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c,
+                           double dt) {
   const double x = max_of(c - 1.0, 0.0);
   const double s = 1.0 + (p.mitosis_max - 1.0) * x / (x + p.mitosis_half);
   n = (n + dt * p.keratinocyte_mitosis * 2.0 * s * n) /
@@ -133,7 +157,7 @@ class Inflammation final : public HealingProcess {
         D_(b.slot("damage")),
         P_(b.slot("platelets")),
         K_(b.slot("clot")),
-        I_(b.slot("inflammatory_signal")),
+        I_(b.start_slot("inflammatory_signal")),
         N_(b.slot("neutrophils")),
         M_(b.slot("macrophages")),
         v_(b.slot("vascular")),
@@ -187,10 +211,10 @@ class Inflammation final : public HealingProcess {
       if constexpr (kLayer == Layer::Cornified) {
         D[i] = seal(D[i], 0.0);
       } else if constexpr (kLayer == Layer::Other) {
-        D[i] = exp_step(D[i], 0.0, p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
+        D[i] = exp_decay(D[i], p.damage_clearance + p.damage_clearance_macrophage * M[i], dt);
       }
       P[i] = platelet(P[i], 0.0);
-      K[i] = exp_step(K[i], 0.0, p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
+      K[i] = exp_decay(K[i], p.clot_lysis + p.clot_lysis_macrophage * M[i], dt);
       const double d_src = kLayer == Layer::Cornified ? 0.0 : D[i];
       I[i] = exp_step(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
                       p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
@@ -213,11 +237,11 @@ class GrowthFactors final : public HealingProcess {
  public:
   explicit GrowthFactors(const Binding& b)
       : HealingProcess(b),
-        P_(b.slot("platelets")),
+        P_(b.start_slot("platelets")),
         M_(b.slot("macrophages")),
         F_(b.slot("fibroblasts")),
         v_(b.slot("vascular")),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         V_(b.slot("vegf")),
         m_(b.slot("mmp")) {}
   void prepare(double dt) override {
@@ -269,7 +293,7 @@ class Fibroblasts final : public HealingProcess {
  public:
   explicit Fibroblasts(const Binding& b)
       : HealingProcess(b),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         F_(b.slot("fibroblasts")),
         q_(b.slot("scar_fibroblasts")) {}
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
@@ -318,7 +342,7 @@ class Matrix final : public HealingProcess {
  public:
   explicit Matrix(const Binding& b)
       : HealingProcess(b),
-        G_(b.slot("growth_factor")),
+        G_(b.start_slot("growth_factor")),
         F_(b.slot("fibroblasts")),
         m_(b.slot("mmp")),
         C3_(b.slot("collagen3")),
@@ -366,10 +390,10 @@ class Matrix final : public HealingProcess {
       // remodelling rate; the scar phenotype maintains (re-cross-links) it.
       const double normal = fr * max_of(0.0, 1.0 - q[i]);
       const double s =
-          exp_step(S[i], 0.0,
-                   p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
-                       p.collagen_remodelling * normal,
-                   dt);
+          exp_decay(S[i],
+                    p.collagen_turnover + p.scar_susceptibility * p.collagen_mmp * m[i] +
+                        p.collagen_remodelling * normal,
+                    dt);
       S[i] = s;
       const double hold = 1.0 - s;  // set point / normal content
       if constexpr (kCollagen) {
@@ -395,23 +419,17 @@ class Matrix final : public HealingProcess {
                           krem * b.collagen1 * hold + converted / dt;
         C1[i] = exp_step(C1[i], a1, deg, dt);
       } else {
-        C3[i] = exp_step(C3[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
-        C1[i] = exp_step(C1[i], 0.0, p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C3[i] = exp_decay(C3[i], p.collagen_turnover + p.collagen_mmp * m[i], dt);
+        C1[i] = exp_decay(C1[i], p.collagen_turnover + p.collagen_mmp * m[i], dt);
       }
       E[i] = exp_step(E[i], fr * b.elastin * (p.elastin_turnover * hold + p.elastin_synthesis * A),
                       p.elastin_turnover + p.elastin_mmp * m[i], dt);
     }
   }
 
-  /// No matrix at all in the run's cells (every value +0).
+  /// No matrix at all in the run's cells.
   bool none(const Cells& c) const {
-    for (const int f : {C3_, C1_, E_, S_, Dc_}) {
-      const double* x = c.now[f];
-      for (std::size_t i = 0; i < c.n; ++i) {
-        if (x[i] != 0.0 || std::signbit(x[i])) return false;
-      }
-    }
-    return true;
+    return all_positive_zero(c, {C3_, C1_, E_, S_, Dc_});
   }
 
   int G_, F_, m_, C3_, C1_, E_, S_, q_, Dc_;
@@ -430,7 +448,11 @@ class ThermalInjury final : public HealingProcess {
         M_(b.slot("macrophages")),
         m_(b.slot("mmp")),
         Dc_(b.slot("denatured_collagen")) {}
-  void apply(const Cells& c) const override { run_cells(c); }
+  // Without denatured collagen in the run (every run but near an RF needle's zone) every step
+  // would be exp_step(+0, 0, ...) = +0: the cells are left as they are (the same values).
+  void apply(const Cells& c) const override {
+    if (!all_positive_zero(c, {Dc_})) run_cells(c);
+  }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
@@ -441,7 +463,7 @@ class ThermalInjury final : public HealingProcess {
     const auto n = static_cast<std::ptrdiff_t>(c.n);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
-      Dc[i] = exp_step(Dc[i], 0.0, kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
+      Dc[i] = exp_decay(Dc[i], kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
     }
   }
 
@@ -453,7 +475,7 @@ class ThermalInjury final : public HealingProcess {
 class Vessels final : public HealingProcess {
  public:
   explicit Vessels(const Binding& b)
-      : HealingProcess(b), V_(b.slot("vegf")), v_(b.slot("vascular")) {}
+      : HealingProcess(b), V_(b.start_slot("vegf")), v_(b.slot("vascular")) {}
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
@@ -492,12 +514,12 @@ class Epidermis final : public HealingProcess {
  public:
   explicit Epidermis(const Binding& b)
       : HealingProcess(b),
-        I_(b.slot("inflammatory_signal")),
+        I_(b.start_slot("inflammatory_signal")),
         F_(b.slot("fibroblasts")),
         n_(b.slot("keratinocytes")),
         c_(b.slot("mitosis_chemical")),
         D_(b.slot("damage")),
-        Kg_(b.slot("kgf")),
+        Kg_(b.start_slot("kgf")),
         h_(b.slot("epidermal_thickness")),
         mu_(b.slot("melanin_excess")) {}
   void prepare(double dt) override {
@@ -677,13 +699,21 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
   epidermis_step(p, Decay(p.chemical_decay, dt), n, c, dt);
 }
 
+namespace {
+// The loop of react_epidermis, vectorised (cells are independent), multiversioned
+// (core/kernel.hpp).
+MNSIM_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
+                                  double dt) {
+  const Decay chemical(p.chemical_decay, dt);
+  const Params q = p;  // a local copy: its loads are invariant in the vector loop
+#pragma omp simd
+  for (std::ptrdiff_t i = 0; i < cells; ++i) epidermis_step(q, chemical, n[i], c[i], dt);
+}
+}  // namespace
+
 void react_epidermis(const Params& p, std::span<double> n, std::span<double> c, double dt) {
   if (n.size() != c.size()) throw std::invalid_argument("react_epidermis: one c per n");
-  const Decay chemical(p.chemical_decay, dt);
-  const std::size_t cells = n.size();
-  double* pn = n.data();
-  double* pc = c.data();
-  for (std::size_t i = 0; i < cells; ++i) epidermis_step(p, chemical, pn[i], pc[i], dt);
+  epidermis_cells(p, n.data(), c.data(), static_cast<std::ptrdiff_t>(n.size()), dt);
 }
 
 }  // namespace mnsim::healing

@@ -261,8 +261,8 @@ class SoluteTransport final : public BoundProcess {
 class Melanogenesis final : public BoundProcess {
  public:
   Melanogenesis(const Binding& b, const std::string& agent, double share, double half_ug_ml)
-      : C_(b.slot(agent)),
-        mu_(b.slot("melanin_excess")),
+      : C_(b.start_slot(agent)),
+        mu_(b.start_slot("melanin_excess")),
         share_(share),
         half_(half_ug_ml),
         turnover_(b.params().epidermal_turnover) {}

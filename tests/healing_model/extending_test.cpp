@@ -28,7 +28,7 @@ constexpr double kDecay = 0.25;   // 1/h
 class TracerRelease final : public BoundProcess {
  public:
   explicit TracerRelease(const Binding& b)
-      : damage_(b.slot("damage")), tracer_(b.slot("test_tracer")) {}
+      : damage_(b.start_slot("damage")), tracer_(b.slot("test_tracer")) {}
   void prepare(double dt) override { e_ = std::exp(-kDecay * dt); }
   void apply(const Cells& c) const override {
     const double* D = c.start[damage_];

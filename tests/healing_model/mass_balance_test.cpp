@@ -42,7 +42,7 @@ struct Books {
 class Ledger final : public BoundProcess {
  public:
   Ledger(const Binding& b, Books* books) : books_(books) {
-    for (const auto& n : kTracked) slots_.push_back(b.slot(n));
+    for (const auto& n : kTracked) slots_.push_back(b.start_slot(n));
   }
   void apply(const Cells& c) const override {
     std::vector<double> net(slots_.size(), 0.0), gross(slots_.size(), 0.0);
