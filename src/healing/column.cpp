@@ -725,6 +725,7 @@ struct Column {
   std::vector<FieldSpec> specs;
   Capacities capacity;
   std::array<double, skin::kLayers> layer_h{};
+  std::array<double, skin::kLayers> thickness_um{};  // the layers' thicknesses (erythema_seen)
   double total_area = 1.0;
   PlainSteps plain_steps;
   ExchangeScratch scratch;
@@ -807,6 +808,7 @@ struct Column {
     specs = field_specs(model, p);
     capacity = capacity_form(specs, run.base);
     for (const Band& b : bands) layer_h[b.layer] += b.h();
+    for (std::size_t k = 0; k < skin::kLayers; ++k) thickness_um[k] = prof.thickness[k] * 1e6;
     total_area = resolved ? mesh.total_area() : 1.0;
     plain_steps.resize(nf);
     scratch.resize(nb, specs.size());
@@ -904,7 +906,7 @@ struct Column {
     ColumnSample& s = run.samples.emplace_back();
     s.t = t;
     means_into(s.s);
-    s.erythema = erythema(p, run.base[pd], s.s[pd]);
+    s.erythema = erythema_seen(p, run.base, s.s, thickness_um);
     const double since = t - last_session;
     s.tewl_excess =
         since >= 0.0 && since <= heal_window

@@ -130,7 +130,7 @@ std::array<double, skin::kLayers> zone_fractions(const Params& p, const skin::Sk
 struct ColumnSample {
   double t = 0;  // h since the first session
   std::array<State, skin::kLayers> s{};
-  double erythema = 0;     // papillary-dermis vasodilation, 0..1
+  double erythema = 0;     // redness seen from above (erythema_seen), 0..1
   double tewl_excess = 0;  // excess water loss of the treated area over the baseline TEWL
 };
 

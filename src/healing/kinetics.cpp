@@ -121,6 +121,34 @@ double erythema(const Params& p, const Baseline& b, const State& s) {
   return std::max(dilation, extravasated);
 }
 
+double redness_weight(const Params& p, double top_um, double bottom_um) {
+  const double L = p.redness_depth;
+  if (!(L > 0.0) || !(bottom_um > top_um)) return 0.0;
+  return std::exp(-std::max(top_um, 0.0) / L) - std::exp(-std::max(bottom_um, 0.0) / L);
+}
+
+double erythema_seen(const Params& p, const Baselines& base,
+                     const std::array<State, skin::kLayers>& layers,
+                     const std::array<double, skin::kLayers>& thickness_um) {
+  // Depth below the top of the first vascularised layer (the papillary dermis): the epidermis
+  // above attenuates every dermal layer alike.
+  double z = 0.0, seen = 0.0, total = 0.0;
+  bool dermis = false;
+  for (std::size_t k = 0; k < skin::kLayers; ++k) {
+    const double h = std::max(thickness_um[k], 0.0);
+    if (!(base[k].vascular > 0.0)) {
+      if (dermis) z += h;
+      continue;
+    }
+    dermis = true;
+    const double w = redness_weight(p, z, z + h);
+    seen += w * erythema(p, base[k], layers[k]);
+    total += w;
+    z += h;
+  }
+  return total > 0.0 ? seen / total : 0.0;
+}
+
 void react(const Params& p, const Baseline& b, State& s, double dt) {
   if (!(dt > 0.0)) return;
   Reactor(healing_model(), p).react(b, s, dt);

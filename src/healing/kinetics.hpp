@@ -129,5 +129,17 @@ double fibroblast_activation(const Params& p, double growth_factor);  // G/(G+K_
 /// Visible redness of a vascularised layer: the larger of the vasodilation I/(I + erythema_half)
 /// (0..1) and the extravasated blood (clot) over the layer's normal blood volume fraction.
 double erythema(const Params& p, const Baseline& b, const State& s);
+/// Share of what is seen from above that comes from depths [top, bottom] (um below the top of
+/// the dermis): exp(-top/L) - exp(-bottom/L), L = Params::redness_depth (the depth over which
+/// a change of blood absorption changes the diffuse reflectance, light going in and coming
+/// back).
+double redness_weight(const Params& p, double top_um, double bottom_um);
+/// Redness of a skin column as an observer sees it from above: the erythema of each
+/// vascularised layer (its layer mean) weighted by redness_weight over the layer's depth below
+/// the top of the dermis, over the weights of all of them (a uniform redness e is seen as e).
+/// Layers without a normal blood volume (epidermis) add nothing. Thicknesses in um.
+double erythema_seen(const Params& p, const Baselines& base,
+                     const std::array<State, skin::kLayers>& layers,
+                     const std::array<double, skin::kLayers>& thickness_um);
 
 }  // namespace mnsim::healing

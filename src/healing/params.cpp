@@ -114,6 +114,8 @@ const std::vector<ParamInfo>& param_registry() {
        "signal for half-maximal vasodilation"},
       {"inflammation", "erythema_visible", "1", 1e-6, 1, &P::erythema_visible,
        "vasodilation visible as erythema"},
+      {"inflammation", "redness_depth", "um", 1, 1e5, &P::redness_depth,
+       "depth scale over which dermal redness is seen from above"},
       {"growth_factors", "gf_diffusivity", "um^2/h", 0, 1e8, &P::gf_diffusivity,
        "TGF-b/PDGF diffusivity"},
       {"growth_factors", "gf_decay", "1/h", 1e-6, 1e3, &P::gf_decay, "TGF-b/PDGF decay"},

@@ -70,6 +70,7 @@ struct Params {
   double denatured_recruitment = 0;         // 1, monocyte stimulus of fully denatured collagen
   double erythema_half = 0;                 // 1
   double erythema_visible = 0;              // 1
+  double redness_depth = 0;                 // um, depth scale of the redness seen from above
   // [growth_factors]
   double gf_diffusivity = 0;    // um^2/h, TGF-b/PDGF
   double gf_decay = 0;          // 1/h

@@ -245,6 +245,49 @@ TEST(GrowthLaw, RestoresUpToTheSetPointThenPacksThenSwells) {
     for (double set : {0.5, 0.8, 1.0}) EXPECT_LE(m / matrix_volume(m, set, P), P + 1e-12);
 }
 
+// Redness seen from above (docs/model.md, "Side effects"): each vascularised layer's erythema
+// weighted by exp(-top/L) - exp(-bottom/L) of its depth below the top of the dermis.
+TEST(Erythema, SeenFromAboveWeighsEachLayerByItsOpticalDepth) {
+  Params p = P();
+  const Baselines b = base();
+  const double L = p.redness_depth;
+  ASSERT_GT(L, 0.0);
+  // Closed form of the weight; it adds over adjacent depth ranges.
+  EXPECT_NEAR(redness_weight(p, 0.0, L), 1.0 - std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(redness_weight(p, 0.0, 100.0) + redness_weight(p, 100.0, 300.0),
+              redness_weight(p, 0.0, 300.0), 1e-12);
+  EXPECT_EQ(redness_weight(p, 200.0, 200.0), 0.0);
+  std::array<double, skin::kLayers> h{};
+  h.fill(0.0);
+  const auto pd = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const auto rd = static_cast<std::size_t>(skin::layer_index(skin::Layer::ReticularDermis));
+  const auto ve = static_cast<std::size_t>(skin::layer_index(skin::Layer::ViableEpidermis));
+  h[ve] = 80.0;
+  h[pd] = 150.0;
+  h[rd] = 800.0;
+  std::array<State, skin::kLayers> s{};
+  for (std::size_t k = 0; k < skin::kLayers; ++k) s[k] = baseline_state(b[k]);
+  EXPECT_EQ(erythema_seen(p, b, s, h), 0.0);  // no injury: no redness
+  // Blood out of the vessels (clot) in one layer: seen with the layer's share of the weight,
+  // exactly, and the same blood deeper is seen less.
+  const double wp = redness_weight(p, 0.0, 150.0), wr = redness_weight(p, 150.0, 950.0);
+  const double wtot = wp + wr;  // the hypodermis has no thickness here: no weight
+  auto papillary = s, reticular = s;
+  papillary[pd][S("clot")] = 0.5 * b[pd].vascular;
+  reticular[rd][S("clot")] = 0.5 * b[rd].vascular;
+  EXPECT_NEAR(erythema_seen(p, b, papillary, h), 0.5 * wp / wtot, 1e-12);
+  EXPECT_NEAR(erythema_seen(p, b, reticular, h), 0.5 * wr / wtot, 1e-12);
+  EXPECT_GT(erythema_seen(p, b, papillary, h), erythema_seen(p, b, reticular, h));
+  // A uniform redness is seen as itself; the epidermis (no blood) adds nothing.
+  auto both = s;
+  both[pd][S("clot")] = 0.3 * b[pd].vascular;
+  both[rd][S("clot")] = 0.3 * b[rd].vascular;
+  EXPECT_NEAR(erythema_seen(p, b, both, h), 0.3, 1e-12);
+  // A deeper scale sees more of the reticular blood.
+  p.redness_depth = 4.0 * L;
+  EXPECT_GT(erythema_seen(p, b, reticular, h), 0.5 * wr / wtot);
+}
+
 TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> u(0.0, 1.0);
