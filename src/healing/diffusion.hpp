@@ -107,8 +107,9 @@ class Diffusion {
                                 std::span<const double> dt);
   bool variable_path() const { return spec_.permeability.data != nullptr && diffuses_; }
   /// Face conductances D p / cond_scale() of the permeability path (harmonic means in x and y,
-  /// series of half cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny + j) nx + i)
-  /// and z ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line is 0.
+  /// series of half cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny +
+  /// j) nx + i) and z ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line
+  /// is 0.
   void face_conductances();
   struct Conductances {
     std::vector<float> x, y, z;
