@@ -126,6 +126,7 @@ void BM_DiffusionDecay100PermeabilityFixed(benchmark::State& state) {
   diffusion_step(state, Kind::ImplicitPermeabilityFixed);
 }
 BENCHMARK(BM_DiffusionDecay100PermeabilityFixed)
+    ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()

@@ -124,20 +124,21 @@ namespace {
 
 constexpr double kUmPerM = 1e6;
 
-/// One thread's scratch: the Thomas arrays of a batch of lines (n cells x lanes), two rows of
-/// carried coefficients, and the transposed planes of the x sweep.
+/// One thread's scratch: the Thomas arrays of a batch of lines (n cells x lanes: inverse pivots,
+/// upper coefficients, eliminated right-hand sides), rows of carried coefficients, and the
+/// transposed planes of the x sweep.
 struct Scratch {
-  std::unique_ptr<double[]> di, up, r, dn, lo, lo_next, on, gm;
+  grid::AlignedBuffer iv, up, r, ex, cw, cp, on, gm;
   grid::AlignedBuffer ut, ct;
   Scratch(std::size_t cells, std::size_t lanes, std::size_t plane)
-      : di(new double[cells]),
-        up(new double[cells]),
-        r(new double[cells]),
-        dn(new double[lanes]),
-        lo(new double[lanes]),
-        lo_next(new double[lanes]),
-        on(new double[lanes]),
-        gm(new double[lanes]),
+      : iv(cells),
+        up(cells),
+        r(cells),
+        ex(lanes),
+        cw(lanes),
+        cp(lanes),
+        on(lanes),
+        gm(lanes),
         ut(plane),
         ct(plane) {}
 };
@@ -155,123 +156,126 @@ struct Batch {
   std::ptrdiff_t caps;
   const std::uint8_t* on;
   int n, lanes;
-  const double* inv_d;
-  const double* dm;
-  const double* k;
+  const float* inv_d;
+  const float* dm;
+  const float* k;
 };
 
-/// Backward-Euler upwind fluxes of every line of the batch, solved in place (Thomas algorithm,
-/// double precision). Face m's flux F = w+ u_m - w- u_{m+1}: w+- from the chemotactic speed
-/// v = chi (c_{m+1} - c_m) / dist (upwind) and the capacity-form motility gm c_{m+1}, gm c_m with
-/// gm = 2 dm / (c_m + c_{m+1}) on faces between active cells of positive capacity (else 0).
-/// Assembly and forward elimination share one pass over the cells; the operations and their
-/// order per lane are those of the matrix assembled first and eliminated after.
+/// Backward-Euler upwind fluxes of every line of the batch, solved in place. Face m's flux
+/// F = w+ u_m - w- u_{m+1}: w+- from the chemotactic speed v = chi (c_{m+1} - c_m) / dist
+/// (upwind) and the capacity-form motility gm c_{m+1}, gm c_m with gm = 2 dm / (c_m + c_{m+1}) on
+/// faces between active cells of positive capacity (else 0). Row m of the system is
+///     -k_m w+_{m-1} x_{m-1} + (1 + k_m w+_m + k_m w-_{m-1}) x_m - k_m w-_m x_{m+1} = u_m.
+/// Thomas algorithm in single precision without subtractions (the elimination of an M-matrix
+/// whose columns, weighted by the cell widths, sum to the widths; as in the
+/// Grassmann-Taksar-Heyman algorithm): the pivot is D_m = E_m + k_m w+_m with
+///     E_0 = 1,  E_m = 1 + k_m w-_{m-1} E_{m-1} / D_{m-1},
+/// the eliminated right-hand side r_m = u_m + k_m w+_{m-1} r_{m-1} / D_{m-1} and the solution
+/// x_m = (r_m + k_m w-_m x_{m+1}) / D_m: sums and products of non-negative numbers, so every
+/// value is accurate to a few float roundings for any dt (the textbook pivot, a difference of
+/// large terms at long steps, lost digits in single precision), positive where u is, and a line
+/// with no flux returns u unchanged. One division per cell (the inverse pivot). Assembly and
+/// forward elimination share one pass over the cells.
 template <bool Chemo, bool Motile>
 MNSIM_KERNEL void solve_batch(const Batch& b, Scratch& s) {
   const int n = b.n, L = b.lanes;
-  double* dn = s.dn.get();  // diagonal of the next cell, from the face below it
-  double* lo = s.lo.get();  // sub-diagonal of this cell, from the face below it
-  double* lo_next = s.lo_next.get();
+  float* ex = s.ex.data();  // E_m: the pivot without the face below
+  float* cw = s.cw.data();  // k_m w-_{m-1}: the face above, seen from this cell (0 in the first)
+  float* cp = s.cp.data();  // k_m w+_{m-1}
+  float* on = s.on.data();
+  float* gm = s.gm.data();
 #pragma omp simd
   for (int i = 0; i < L; ++i) {
-    dn[i] = 1.0;
-    lo[i] = 0.0;
+    ex[i] = 1.0f;
+    cw[i] = 0.0f;
+    cp[i] = 0.0f;
   }
   for (int m = 0; m < n; ++m) {
     const std::size_t o = static_cast<std::size_t>(m) * static_cast<std::size_t>(L);
     const float* um = b.u + m * b.us;
-    double* di = s.di.get() + o;
-    double* up = s.up.get() + o;
-    double* r = s.r.get() + o;
+    float* iv = s.iv.data() + o;
+    float* up = s.up.data() + o;
+    float* r = s.r.data() + o;
+    // The previous cell's inverse pivot and right-hand side; for the first cell the zero row
+    // cw (nothing to eliminate).
+    const float* ivp = m > 0 ? iv - L : cw;
+    const float* rp = m > 0 ? r - L : cw;
     if (m + 1 < n) {
       const float* c0 = Chemo ? b.c + m * b.cs : nullptr;
       const float* c1 = Chemo ? c0 + b.cs : nullptr;
       const float* ca = Motile ? b.cap + m * b.caps : nullptr;
       const float* cb = Motile ? ca + b.caps : nullptr;
-      const double id = Chemo ? b.inv_d[m] : 0.0, ka = b.k[m], kb = b.k[m + 1];
-      // The row's face flags as doubles, and the motility coefficients D c_f / (dist c_a c_b),
-      // computed here rather than stored (8 bytes per face and direction); 0 where the face
-      // carries no flux. Separate loops, so that the main one stays in double vectors.
-      double* on = s.on.get();
-      double* gm = s.gm.get();
+      const float id = Chemo ? b.inv_d[m] : 0.0f, ka = b.k[m], kb = b.k[m + 1];
       {
         const std::uint8_t* ob = b.on + o;
 #pragma omp simd
         for (int i = 0; i < L; ++i) on[i] = ob[i];
       }
-      if constexpr (Motile) {
-        const double dmf = b.dm[m];
+      if constexpr (Motile) {  // the motility coefficient D c_f / (dist c_a c_b) of the face
+        const float dmf = b.dm[m];
 #pragma omp simd
         for (int i = 0; i < L; ++i) {
-          const double a = ca[i], bb = cb[i];
-          gm[i] = on[i] != 0.0 && a > 0.0 && bb > 0.0 ? dmf * 2.0 / (a + bb) : 0.0;
+          const float a = ca[i], bb = cb[i];
+          gm[i] = on[i] != 0.0f && a > 0.0f && bb > 0.0f ? dmf * 2.0f / (a + bb) : 0.0f;
         }
       }
 #pragma omp simd
       for (int i = 0; i < L; ++i) {
-        double wp = 0.0, wm = 0.0;
+        float wp = 0.0f, wm = 0.0f;
         if constexpr (Chemo) {
-          const double dv = id * (static_cast<double>(c1[i]) - c0[i]);
-          const double v = on[i] != 0.0 ? dv : 0.0;
-          wp = v > 0.0 ? v : 0.0;
-          wm = v < 0.0 ? -v : 0.0;
+          const float dv = id * (c1[i] - c0[i]);
+          const float v = on[i] != 0.0f ? dv : 0.0f;
+          wp = v > 0.0f ? v : 0.0f;
+          wm = v < 0.0f ? -v : 0.0f;
         }
         if constexpr (Motile) {
-          const double g = gm[i];  // 0 where the face carries no flux
+          const float g = gm[i];  // 0 where the face carries no flux
           wp += g * cb[i];
           wm += g * ca[i];
         }
-        di[i] = dn[i] + ka * wp;
-        up[i] = 0.0 - ka * wm;
-        dn[i] = 1.0 + kb * wm;
-        lo_next[i] = 0.0 - kb * wp;
+        const float q = ivp[i];
+        const float e = m > 0 ? 1.0f + cw[i] * ex[i] * q : 1.0f;
+        r[i] = um[i] + cp[i] * rp[i] * q;
+        iv[i] = 1.0f / (e + ka * wp);
+        up[i] = ka * wm;
+        ex[i] = e;
+        cw[i] = kb * wm;
+        cp[i] = kb * wp;
       }
     } else {
 #pragma omp simd
       for (int i = 0; i < L; ++i) {
-        di[i] = dn[i];
-        up[i] = 0.0;
+        const float q = ivp[i];
+        const float e = m > 0 ? 1.0f + cw[i] * ex[i] * q : 1.0f;
+        r[i] = um[i] + cp[i] * rp[i] * q;
+        iv[i] = 1.0f / e;
+        up[i] = 0.0f;
       }
     }
-    if (m == 0) {
-#pragma omp simd
-      for (int i = 0; i < L; ++i) r[i] = um[i];
-    } else {
-      const double* dp = di - L;
-      const double* upp = up - L;
-      const double* rp = r - L;
-#pragma omp simd
-      for (int i = 0; i < L; ++i) {
-        const double f = lo[i] / dp[i];
-        di[i] -= f * upp[i];
-        r[i] = um[i] - f * rp[i];
-      }
-    }
-    std::swap(lo, lo_next);
   }
   {
     const std::size_t o = static_cast<std::size_t>(n - 1) * static_cast<std::size_t>(L);
-    double* r = s.r.get() + o;
-    const double* di = s.di.get() + o;
+    float* r = s.r.data() + o;
+    const float* iv = s.iv.data() + o;
     float* um = b.u + (n - 1) * b.us;
 #pragma omp simd
     for (int i = 0; i < L; ++i) {
-      const double x = r[i] / di[i];
+      const float x = r[i] * iv[i];
       r[i] = x;
-      um[i] = static_cast<float>(x > 0.0 ? x : 0.0);
+      um[i] = x > 0.0f ? x : 0.0f;
     }
   }
   for (int m = n - 2; m >= 0; --m) {
     const std::size_t o = static_cast<std::size_t>(m) * static_cast<std::size_t>(L);
-    double* r = s.r.get() + o;
-    const double* di = s.di.get() + o;
-    const double* up = s.up.get() + o;
+    float* r = s.r.data() + o;
+    const float* iv = s.iv.data() + o;
+    const float* up = s.up.data() + o;
     float* um = b.u + m * b.us;
 #pragma omp simd
     for (int i = 0; i < L; ++i) {
-      const double x = (r[i] - up[i] * r[i + L]) / di[i];
+      const float x = (r[i] + up[i] * r[i + L]) * iv[i];
       r[i] = x;
-      um[i] = static_cast<float>(x > 0.0 ? x : 0.0);
+      um[i] = x > 0.0f ? x : 0.0f;
     }
   }
 }
@@ -285,12 +289,12 @@ struct SweepPass {
   const float* cap;   // capacity, padded (Motile)
   const float* capx;  // capacity, transposed planes (Motile)
   const std::uint8_t* on[3];
-  const double* inv_dx;  // per-face chi / distance, motility / distance, dt / width
-  const double* dm_dx;
-  const double* k_dx;
-  const double* inv_dz;
-  const double* dm_dz;
-  const double* k_dz;
+  const float* inv_dx;  // per-face chi / distance, motility / distance, dt / width
+  const float* dm_dx;
+  const float* k_dx;
+  const float* inv_dz;
+  const float* dm_dz;
+  const float* k_dz;
 };
 
 /// The x and y lines of every plane, then the z lines, as worksharing loops of the calling team
@@ -398,16 +402,17 @@ MNSIM_KERNEL void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldV
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const double dx = g.dx * kUmPerM;
   // Per-face chi / distance and per-cell dt / width: uniform in x and y, by depth in z.
-  const std::vector<double> inv_dx(at(std::max(nx, ny)), chi_ / dx), k_dx(inv_dx.size(), dt / dx),
-      dm_dx(inv_dx.size(), mot_ / dx);
-  std::vector<double> inv_dz(at(nz), 0.0), k_dz(at(nz)), dm_dz(at(nz), 0.0);
+  const auto f = [](double v) { return static_cast<float>(v); };
+  const std::vector<float> inv_dx(at(std::max(nx, ny)), f(chi_ / dx)),
+      k_dx(inv_dx.size(), f(dt / dx)), dm_dx(inv_dx.size(), f(mot_ / dx));
+  std::vector<float> inv_dz(at(nz), 0.0f), k_dz(at(nz)), dm_dz(at(nz), 0.0f);
   for (int k = 0; k < nz; ++k) {
     if (k + 1 < nz) {
       const double dist = (g.zc(k + 1) - g.zc(k)) * kUmPerM;
-      inv_dz[at(k)] = chi_ / dist;
-      dm_dz[at(k)] = mot_ / dist;  // um/h per unit of u / c
+      inv_dz[at(k)] = f(chi_ / dist);
+      dm_dz[at(k)] = f(mot_ / dist);  // um/h per unit of u / c
     }
-    k_dz[at(k)] = dt / (g.dz(k) * kUmPerM);
+    k_dz[at(k)] = f(dt / (g.dz(k) * kUmPerM));
   }
   const float* cd = Chemo ? c.data : nullptr;
   const float* capd = Motile ? cap_.data() : nullptr;

@@ -35,7 +35,8 @@ int chemotaxis_step(grid::FieldView u, grid::ConstFieldView attractant, double c
 /// with the same face speeds w as chemotaxis_step. The matrix is an M-matrix whose columns,
 /// weighted by the cell widths L_m, sum to L_m: the update is positive and conserves the amount
 /// sum(u * volume) exactly for any dt (no stability limit, no sub-cycling), first order in dt.
-/// Lines are solved independently (Thomas algorithm, double precision), so the result does not
+/// Lines are solved independently (Thomas algorithm in single precision without subtractions,
+/// accurate to a few float roundings for any dt: healing/chemotaxis.cpp), so the result does not
 /// depend on threads. This is the operator of the 3D engine; chemotaxis_step (explicit,
 /// sub-cycled) is its reference for small steps.
 ///
@@ -61,8 +62,8 @@ void chemotaxis_step_implicit(grid::FieldView u, grid::ConstFieldView attractant
 /// is computed from the capacities where it is used (storing it took 24 bytes per cell). Each
 /// direction's lines are solved together, one SIMD lane per line: x lines from a transposed copy of
 /// each plane (contiguous lanes, no strided gathers), y and z lines in place; assembly and forward
-/// elimination run in one pass. Double precision, with the same operations in the same order as
-/// before the cache, so the result is bit for bit chemotaxis_step_implicit's.
+/// elimination run in one pass. The same operations in the same order as
+/// chemotaxis_step_implicit, so the result is bit for bit its result.
 class ChemotaxisOperator {
  public:
   /// The grid must outlive the operator; `active` and the motility's capacity are copied.

@@ -78,6 +78,10 @@ Diffusion::Diffusion(const Grid& g, DiffusionSpec spec) : g_(&g), spec_(std::mov
     }
     diffuses_ = diffuses_ || d > 0.0;
   }
+  // One diffusivity on every layer: the permeability path keeps its face conductances without
+  // it (of p alone, shared by every field on the same permeability) and multiplies it into the
+  // step's coefficients.
+  d_free_ = diffuses_ && std::all_of(dk_.begin(), dk_.end(), [&](double d) { return d == dk_[0]; });
   if (!(spec_.decay >= 0.0) || !std::isfinite(spec_.decay) || !std::isfinite(spec_.source)) {
     throw std::invalid_argument("internal: decay must be finite and >= 0, source finite");
   }
@@ -298,10 +302,10 @@ void Diffusion::face_conductances() {
 #pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int k = 0; k < nz; ++k) {
     const std::size_t kk = at(k);
-    const float dk = static_cast<float>(dk_[kk]);
+    const float dk = static_cast<float>(dk_[kk] / cond_scale());
     // z faces: the series of the two half cells, D_k p_k and D_{k+1} p_{k+1} over dz_k, dz_{k+1}.
     const float h = static_cast<float>(g.dz(k));
-    const float d2 = k + 1 < nz ? static_cast<float>(dk_[kk + 1]) : 0.0f;
+    const float d2 = k + 1 < nz ? static_cast<float>(dk_[kk + 1] / cond_scale()) : 0.0f;
     const float h2 = k + 1 < nz ? static_cast<float>(g.dz(k + 1)) : 1.0f;
     for (int j = 0; j < ny; ++j) {
       const float* pc = pbase + k * sz + j * sy;
@@ -401,9 +405,10 @@ MNSIM_KERNEL void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, floa
 
 /// What the z sweep of one field needs besides its column.
 struct ZLine {
-  double dt;
-  bool top;  // Dirichlet top value utop, through the half cell of e = d1 p at k = 0
+  double dt;  // the step times the conductances' scale (Diffusion::cond_scale)
+  bool top;   // Dirichlet top value utop, through the half cell of e = d1 p at k = 0
   float utop;
+  float d1;  // the top layer's diffusivity over the conductances' scale
 };
 
 /// One row k of the z sweep's forward elimination (nx lanes): faces f below the row (ap = dtv f),
@@ -446,7 +451,7 @@ inline void eliminate_z(float* cur, const float* prev, const float* f, float dtv
 /// face below each cell), permeability pc of the same cells for a Dirichlet top.
 template <Role R>
 MNSIM_KERNEL void solve_z(const Grid& g, float* col, const float* pc, const float* fz,
-                          const double* dk, const ZLine& z, float* C, float* Rb, float* A) {
+                          const ZLine& z, float* C, float* Rb, float* A) {
   const int nx = g.nx, nz = g.nz;
   const std::ptrdiff_t sz = g.sz();
   for (int i = 0; i < nx; ++i) A[i] = 0.0f;
@@ -457,8 +462,8 @@ MNSIM_KERNEL void solve_z(const Grid& g, float* col, const float* pc, const floa
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(k) * nx;
     const float* f = fz + o;  // face below (0 at nz - 1)
     if (k == 0) {
-      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, nx, z.top, pc,
-                           static_cast<float>(dk[0]), static_cast<float>(g.dz(0)), z.utop);
+      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, nx, z.top, pc, z.d1,
+                           static_cast<float>(g.dz(0)), z.utop);
     } else {
       eliminate_z<R, false>(cur, cur - sz, f, dtv, dtn, C + o, C + o - nx, Rb + o, A, nx);
     }
@@ -556,13 +561,13 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
         float* col = m.base + j * sy;
         switch (m.role) {
           case Role::Solo:
-            solve_z<Role::Solo>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            solve_z<Role::Solo>(g, col, pc, fz, m.z, C, Rb, A);
             break;
           case Role::Lead:
-            solve_z<Role::Lead>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            solve_z<Role::Lead>(g, col, pc, fz, m.z, C, Rb, A);
             break;
           case Role::Follow:
-            solve_z<Role::Follow>(g, col, pc, fz, dk, m.z, C, Rb, A);
+            solve_z<Role::Follow>(g, col, pc, fz, m.z, C, Rb, A);
             break;
         }
       }
@@ -577,7 +582,8 @@ bool Diffusion::can_share(const Diffusion& other) const {
          other.spec_.permeability_fixed &&
          spec_.permeability.data == other.spec_.permeability.data &&
          g_->padded_size() == other.g_->padded_size() && g_->nx == other.g_->nx &&
-         g_->ny == other.g_->ny && g_->nz == other.g_->nz && dk_ == other.dk_;
+         g_->ny == other.g_->ny && g_->nz == other.g_->nz &&
+         (dk_ == other.dk_ || (d_free_ && other.d_free_));
 }
 
 void Diffusion::share_conductances(Diffusion& other) {
@@ -640,10 +646,12 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
   for (std::size_t m = 0; m < nm; ++m) {
     const Diffusion& d = *ops[m];
     mb[m].base = us[m].data + g.at(0, 0, 0);
-    mb[m].kxy = static_cast<float>(dts[m] / (g.dx * g.dx));
-    mb[m].z = {dts[m], d.spec_.top_value.has_value(),
-               static_cast<float>(d.spec_.top_value.value_or(0.0))};
-    follows[m] = m > 0 && dts[m] == dts[m - 1] && !mb[m].z.top && !mb[m - 1].z.top;
+    const double sdt = dts[m] * d.cond_scale();  // the step in the conductances' unit
+    mb[m].kxy = static_cast<float>(sdt / (g.dx * g.dx));
+    mb[m].z = {sdt, d.spec_.top_value.has_value(),
+               static_cast<float>(d.spec_.top_value.value_or(0.0)),
+               static_cast<float>(d.dk_[0] / d.cond_scale())};
+    follows[m] = m > 0 && sdt == mb[m - 1].z.dt && !mb[m].z.top && !mb[m - 1].z.top;
   }
   bool keep = false;
   for (std::size_t m = 0; m < nm; ++m) {

@@ -65,8 +65,9 @@ class Diffusion {
   void step_implicit(grid::FieldView u, double dt);
 
   /// True when this operator's implicit step may use `other`'s face conductances: both take the
-  /// permeability path with the same fixed permeability field and the same diffusivities, so
-  /// the conductances are the same numbers.
+  /// permeability path with the same fixed permeability field and either the same diffusivities
+  /// or each one diffusivity on every layer (their conductances are then kept without it, of the
+  /// permeability alone), so the conductances are the same numbers.
   bool can_share(const Diffusion& other) const;
   /// Uses `other`'s face conductances from now on (can_share must hold): one table for both
   /// (the memory of one field's worth of x, y and z faces saved).
@@ -105,20 +106,25 @@ class Diffusion {
   static void implicit_variable(std::span<Diffusion* const> ops, std::span<const grid::FieldView> u,
                                 std::span<const double> dt);
   bool variable_path() const { return spec_.permeability.data != nullptr && diffuses_; }
-  /// Face conductances D p of the permeability path (harmonic means in x and y, series of half
-  /// cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny + j) nx + i)
-  /// and z ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line is 0.
+  /// Face conductances D p / cond_scale() of the permeability path (harmonic means in x and y,
+  /// series of half cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny +
+  /// j) nx + i) and z ((j nz + k) nx + i); face i joins cells i and i + 1, the last face of a line
+  /// is 0.
   void face_conductances();
   struct Conductances {
     std::vector<float> x, y, z;
   };
   void explicit_once(const double* old, double* out, double dt) const;
+  /// The factor of the conductances that the permeability path keeps out of its table: the
+  /// diffusivity when it is the same on every layer (d_free_), else 1 (D in every face).
+  double cond_scale() const { return d_free_ ? dk_[0] : 1.0; }
 
   const grid::Grid* g_;
   DiffusionSpec spec_;
   std::vector<double> dk_;  // D per z cell
   std::vector<double> gz_;  // z-face conductances (size nz+1) with p = 1, gz_[0] = top (Dirichlet)
   bool diffuses_ = false;
+  bool d_free_ = false;  // one positive diffusivity on every layer (cond_scale)
   double dt_explicit_ = 0.0;
   double factored_dt_ = -1.0;
   Factor fx_, fy_, fz_;                  // fx_, fy_: nz lines of nx (ny) entries; fz_: nz entries

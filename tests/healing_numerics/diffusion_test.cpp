@@ -308,6 +308,65 @@ TEST(Diffusion, SharedConductancesGiveEachFieldsOwnStepBitForBit) {
   EXPECT_FALSE(Diffusion(g, live).can_share(*os[0]));
 }
 
+TEST(Diffusion, FieldsOfOnePermeabilityWithDifferentDiffusivitiesShareOneTable) {
+  // Four fields on one fixed permeability, each with one diffusivity on every layer (as the
+  // healing engine's): their face conductances are kept without D (of the permeability alone), so
+  // all four share one table and one pass, and each field's result is still its own step bit for
+  // bit; fields 2 and 3 have the same product of step and diffusivity (1e-9 x 5 s, 2e-9 x 2.5 s:
+  // the same coefficients), so 3 takes 2's pivots.
+  MassCase own, shared;
+  const grid::Grid& g = own.fs.grid();
+  const std::vector<double> ds{1e-10, 3e-9, 1e-9, 2e-9}, dts{10.0, 10.0, 5.0, 2.5};
+  std::vector<int> uo{own.u}, us{shared.u};
+  for (int m = 1; m < 4; ++m) {
+    uo.push_back(own.fs.add(fmt::format("u{}", m)));
+    us.push_back(shared.fs.add(fmt::format("u{}", m)));
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const float v = own.fs.view(own.u)(i, j, k) + static_cast<float>((i + 5 * j + k * m) % 7);
+          own.fs.view(uo.back())(i, j, k) = v;
+          shared.fs.view(us.back())(i, j, k) = v;
+        }
+  }
+  std::vector<std::unique_ptr<Diffusion>> oo, os;
+  for (std::size_t m = 0; m < 4; ++m) {
+    DiffusionSpec so{{ds[m]}, own.fs.view(own.p), 0.0, 0.0, {}}, ss = so;
+    so.permeability_fixed = ss.permeability_fixed = true;
+    ss.permeability = shared.fs.view(shared.p);
+    oo.push_back(std::make_unique<Diffusion>(g, so));
+    os.push_back(std::make_unique<Diffusion>(g, ss));
+    ASSERT_TRUE(os.back()->can_share(*os.front()));
+    if (m > 0) os.back()->share_conductances(*os.front());
+  }
+  ASSERT_TRUE(os[3]->shares_with(*os[0]));
+  const std::vector<Diffusion*> ops{os[0].get(), os[1].get(), os[2].get(), os[3].get()};
+  std::vector<grid::FieldView> views;
+  for (std::size_t m = 0; m < 4; ++m) views.push_back(shared.fs.view(us[m]));
+  for (int s = 0; s < 3; ++s) {
+    for (std::size_t m = 0; m < 4; ++m) oo[m]->step_implicit(own.fs.view(uo[m]), dts[m]);
+    Diffusion::step_implicit_shared(ops, views, dts);
+  }
+  double moved = 0.0;
+  const MassCase start;
+  for (std::size_t m = 0; m < 4; ++m)
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          ASSERT_EQ(own.fs.view(uo[m])(i, j, k), shared.fs.view(us[m])(i, j, k))
+              << "field " << m << " at " << i << " " << j << " " << k;
+          if (m == 0) {
+            moved = std::max(moved, std::fabs(double(own.fs.view(uo[0])(i, j, k)) -
+                                              start.fs.view(start.u)(i, j, k)));
+          }
+        }
+  EXPECT_GT(moved, 0.1);
+  // Per-layer diffusivities keep D in the table: such an operator shares only with its equal.
+  DiffusionSpec layered{own.layers(), shared.fs.view(shared.p), 0.0, 0.0, {}};
+  layered.permeability_fixed = true;
+  EXPECT_FALSE(Diffusion(g, layered).can_share(*os[0]));
+}
+
 TEST(Diffusion, ZeroPermeabilityCellsExchangeNothing) {
   for (bool implicit : {true, false}) {
     MassCase mc;
