@@ -355,7 +355,7 @@ TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
 
 // Channels that did not bleed close only once their lumen has filled (healing::channel_closure:
 // the wait is the lumen's length below the viable epidermis over the fill speed), so each
-// session's lumen length is state the checkpoint must keep (src/run/applications.cpp). A 0.15 mm
+// session's lumen length is state the checkpoint must keep (src/run/applications.cpp). A 0.25 mm
 // pen reaches below the epidermis but no channel reaches the papillary plexus; the film on the
 // skin enters through the channels while they are open. Interrupted right after the first
 // session, while its channels are open, and resumed, the run ends byte for byte as the
@@ -370,21 +370,27 @@ TEST(CheckpointUnbledChannels, ResumedRunKeepsTheLumenTheClosureWaitsFor) {
       << "title = \"unbled channels\"\nseed = 5\n"
          "[patient]\nsite = \"forehead\"\n"
          "[tissue]\nwidth = \"3 mm\"\nlength = \"3 mm\"\nresolution = \"150 um\"\n"
-         "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.15 mm\"\n"
+         "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.25 mm\"\n"
          "[course]\nsessions = 2\ninterval = \"3 weeks\"\nfollow_up = \"6 weeks\"\n"
          "[[application]]\nagent = \"tranexamic_acid\"\nconcentration = \"50 mg/mL\"\n"
          "contact = \"12 hours\"\n"
          "[output]\nsnapshot_every = \"4 weeks\"\n";
-  constexpr int snapshots = 7;  // before and after each session, weeks 4 and 8, the end
+  constexpr int snapshots = 6;  // before and after each session, day 28, the end
   auto r = mnsim::test::run_cli(
       {"run", scenario, "--out", (dir / "ref").string(), "--quiet", "--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // The premise: no channel bled, and the channels have a lumen below the epidermis to fill.
+  // The premise: no channel bled (none is clot-plugged), and each session's channels have a
+  // lumen below the epidermis to fill.
   const auto summary = nlohmann::json::parse(slurp(dir / "ref" / "summary.json"));
-  ASSERT_TRUE(summary.contains("sessions")) << summary.dump(1);
+  ASSERT_EQ(summary["sessions"].size(), 2u) << summary.dump(1);
   for (const auto& s : summary["sessions"]) {
     EXPECT_EQ(s["fraction_bleeding"].get<double>(), 0.0) << s.dump();
     EXPECT_GT(s["lumen_volume_mm3"].get<double>(), 0.0) << s.dump();
+  }
+  ASSERT_EQ(summary["substances"]["channels"].size(), 2u) << summary["substances"].dump(1);
+  for (const auto& c : summary["substances"]["channels"]) {
+    EXPECT_FALSE(c["clot_plugged"].get<bool>()) << c.dump();
+    EXPECT_GT(c["lumen_mm3_per_cm2"].get<double>(), 0.0) << c.dump();
   }
   const std::string reference = results(dir / "ref", snapshots);
 
