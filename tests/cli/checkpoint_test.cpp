@@ -112,8 +112,8 @@ bool has_temporary(const fs::path& dir, const std::string& prefix) {
 /// wall-clock metadata (run.started_utc, run.wall_time_s,
 /// punctures_first_session.generation_wall_s), timeseries.csv, scars.csv, punctures.csv, the
 /// snapshot list (fields.xmf: times, labels, fields) and every stored value of every field of
-/// fields.h5.
-std::string results(const fs::path& out) {
+/// fields.h5 (`snapshots` of them).
+std::string results(const fs::path& out, int expected_snapshots = kSnapshots) {
   std::string r;
   auto summary = nlohmann::json::parse(slurp(out / "summary.json"));
   summary["run"].erase("started_utc");
@@ -130,7 +130,7 @@ std::string results(const fs::path& out) {
        at = xmf.find("<Time ", at + 1)) {
     ++snapshots;
   }
-  EXPECT_EQ(snapshots, kSnapshots) << out;
+  EXPECT_EQ(snapshots, expected_snapshots) << out;
   // The fields of the first snapshot (every snapshot holds the same ones): its attributes that
   // point into /snapshots (not the layer mask in /grid, nor the field data).
   std::vector<std::string> fields;
@@ -176,6 +176,27 @@ std::string fmt_name(int round, char kind) {
   return "round" + std::to_string(round) + "_" + kind + ".err";
 }
 
+/// Runs `scenario` until SIGTERM right after its first session: leaves a checkpoint in `out`.
+void interrupt_after_first_session(const std::string& scenario, const fs::path& out) {
+  const fs::path err = out.string() + ".err";
+  const Child c = spawn({"run", scenario, "--out", out.string(), "--threads", "2"}, err);
+  for (int i = 0; i < 3000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (slurp(err).find("session 1 of") != std::string::npos) break;
+  }
+  ::kill(c.pid, SIGTERM);
+  const int code = wait_for(c.pid);
+  const std::string msg = slurp(err);
+  ASSERT_EQ(code, 143) << msg;
+  EXPECT_NE(msg.find("error: interrupted by SIGTERM: stopped at simulated day "), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("resume with: mnsim run " + scenario + " --resume " + out.string()),
+            std::string::npos)
+      << msg;
+  ASSERT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+}
+
 class Checkpoint : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -196,24 +217,7 @@ class Checkpoint : public ::testing::Test {
 
   /// Runs until SIGTERM after the first session: leaves a checkpoint in `out`.
   static void interrupted_run(const fs::path& out) {
-    const fs::path err = out.string() + ".err";
-    const Child c = spawn({"run", scenario_, "--out", out.string(), "--threads", "2"}, err);
-    for (int i = 0; i < 3000; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      if (slurp(err).find("session 1 of") != std::string::npos) break;
-    }
-    ::kill(c.pid, SIGTERM);
-    const int code = wait_for(c.pid);
-    const std::string msg = slurp(err);
-    ASSERT_EQ(code, 143) << msg;
-    EXPECT_NE(msg.find("error: interrupted by SIGTERM: stopped at simulated day "),
-              std::string::npos)
-        << msg;
-    EXPECT_NE(msg.find("resume with: mnsim run " + scenario_ + " --resume " + out.string()),
-              std::string::npos)
-        << msg;
-    ASSERT_TRUE(fs::exists(out / "checkpoint" / "run.ckpt"));
-    EXPECT_FALSE(fs::exists(out / "summary.json"));
+    interrupt_after_first_session(scenario_, out);
   }
 
   static inline fs::path dir_;
@@ -351,6 +355,59 @@ TEST_F(Checkpoint, KilledAtRandomMomentsAndResumedGivesIdenticalResults) {
   EXPECT_GE(staging_kills, 2);
   EXPECT_GE(install_kills, 2);
   EXPECT_GE(resumed, 10);
+}
+
+// Channels that did not bleed close only once their lumen has filled (healing::channel_closure:
+// the wait is the lumen's length below the viable epidermis over the fill speed), so each
+// session's lumen length is state the checkpoint must keep (src/run/applications.cpp). A 0.25 mm
+// pen reaches below the epidermis but no channel reaches the papillary plexus; the film on the
+// skin enters through the channels while they are open. Interrupted right after the first
+// session, while its channels are open, and resumed, the run ends byte for byte as the
+// uninterrupted one (about 1 s in release).
+TEST(CheckpointUnbledChannels, ResumedRunKeepsTheLumenTheClosureWaitsFor) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("mnsim_ckpt_lumen_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string scenario = (dir / "s.toml").string();
+  std::ofstream(scenario)
+      << "title = \"unbled channels\"\nseed = 5\n"
+         "[patient]\nsite = \"forehead\"\n"
+         "[tissue]\nwidth = \"3 mm\"\nlength = \"3 mm\"\nresolution = \"150 um\"\n"
+         "[device]\nkind = \"pen\"\nmodel = \"dermapen_2012\"\ndepth = \"0.25 mm\"\n"
+         "[course]\nsessions = 2\ninterval = \"3 weeks\"\nfollow_up = \"6 weeks\"\n"
+         "[[application]]\nagent = \"tranexamic_acid\"\nconcentration = \"50 mg/mL\"\n"
+         "contact = \"12 hours\"\n"
+         "[output]\nsnapshot_every = \"4 weeks\"\n";
+  constexpr int snapshots = 6;  // before and after each session, day 28, the end
+  auto r = mnsim::test::run_cli(
+      {"run", scenario, "--out", (dir / "ref").string(), "--quiet", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The premise: no channel bled (none is clot-plugged), and each session's channels have a
+  // lumen below the epidermis to fill.
+  const auto summary = nlohmann::json::parse(slurp(dir / "ref" / "summary.json"));
+  ASSERT_EQ(summary["sessions"].size(), 2u) << summary.dump(1);
+  for (const auto& s : summary["sessions"]) {
+    EXPECT_EQ(s["fraction_bleeding"].get<double>(), 0.0) << s.dump();
+    EXPECT_GT(s["lumen_volume_mm3"].get<double>(), 0.0) << s.dump();
+  }
+  ASSERT_EQ(summary["substances"]["channels"].size(), 2u) << summary["substances"].dump(1);
+  for (const auto& c : summary["substances"]["channels"]) {
+    EXPECT_FALSE(c["clot_plugged"].get<bool>()) << c.dump();
+    EXPECT_GT(c["lumen_mm3_per_cm2"].get<double>(), 0.0) << c.dump();
+  }
+  const std::string reference = results(dir / "ref", snapshots);
+
+  const fs::path out = dir / "interrupted";
+  interrupt_after_first_session(scenario, out);
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  r = mnsim::test::run_cli(
+      {"run", scenario, "--resume", out.string(), "--quiet", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(out / "checkpoint"));
+  EXPECT_TRUE(results(out, snapshots) == reference)
+      << "the resumed run differs from the uninterrupted one";
+  fs::remove_all(dir);
 }
 
 TEST_F(Checkpoint, FullDiskIsAOneLineErrorAndKeepsThePreviousCheckpoint) {
