@@ -167,8 +167,8 @@ namespace {
 
 /// The skin surface is epidermis (docs/numerics.md, "Convergence of example 01"): a dermal or
 /// hypodermal cell with a face on the air (above it or beside it: a scar wall steeper than the
-/// grid's aspect ratio, or an epidermis thinner than the cells it falls in under a scar floor)
-/// becomes viable epidermis, with that layer's composition. Without this lining the epidermis on
+/// grid's aspect ratio, or an epidermis thinner than the cells it falls in under a scar floor),
+/// or beside a cell with air above it, becomes viable epidermis, with that layer's composition. Without this lining the epidermis on
 /// a steep wall breaks into cells that touch no other epidermal cell; a puncture that empties
 /// one leaves it empty for good (keratinocytes move only between epidermal cells) and it stays a
 /// source of inflammatory signal for the rest of the run (measured: 50 um grid of a 0.6 mm
@@ -191,9 +191,13 @@ void line_exposed_tissue(Tissue& t) {
         const Layer l = at(i, j, k);
         if (l == Layer::Outside || l == Layer::StratumCorneum || l == Layer::ViableEpidermis)
           continue;
-        if (open(i, j, k - 1) || open(i - 1, j, k) || open(i + 1, j, k) || open(i, j - 1, k) ||
-            open(i, j + 1, k))
-          lined.push_back({i, j, k});
+        // Air above, beside, or above a neighbour (the step down to the neighbour's first cell:
+        // the lining then shares a face with it, not an edge).
+        bool air = open(i, j, k - 1);
+        for (int up = 0; up <= 1 && !air; ++up)
+          air = open(i - 1, j, k - up) || open(i + 1, j, k - up) || open(i, j - 1, k - up) ||
+                open(i, j + 1, k - up);
+        if (air) lined.push_back({i, j, k});
       }
   if (lined.empty()) return;
   const Composition& c =
