@@ -278,6 +278,39 @@ std::vector<double> Engine::column_matrix() const {
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   const std::size_t top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
   const std::size_t bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
+  // The growth law holds for an area that contains a channel and the matrix that can close it
+  // (Params::growth_law_width, a square): the matrix and the scar set point are averaged over it
+  // (cells of the same layer, each weighted by its overlap with the square) before the law
+  // turns them into volume. Voxel by voxel, an unfilled lumen resolved by fine cells lowered the
+  // surface while the packed matrix beside it added nothing, and the rise of normal skin fell
+  // with every refinement (docs/numerics.md, "Convergence of example 01").
+  const double half = 0.5 * p_.growth_law_width * 1e-6 / g.dx;  // in cells
+  const int reach = static_cast<int>(std::ceil(half - 0.5));
+  std::vector<double> w(static_cast<std::size_t>(2 * reach + 1), 0.0);
+  for (int d = -reach; d <= reach; ++d)
+    w[static_cast<std::size_t>(d + reach)] =
+        std::max(0.0, std::min(d + 0.5, half) - std::max(d - 0.5, -half));
+  if (reach == 0) w[0] = 1.0;
+  auto mean_at = [&](int i, int j, int k, std::uint8_t l, double& m, double& set) {
+    double sw = 0.0, sm_sum = 0.0, ss = 0.0;
+    for (int b = -reach; b <= reach; ++b) {
+      const int jj = j + b;
+      if (jj < 0 || jj >= g.ny) continue;
+      for (int a = -reach; a <= reach; ++a) {
+        const int ii = i + a;
+        if (ii < 0 || ii >= g.nx) continue;
+        const std::ptrdiff_t at = g.at(ii, jj, k);
+        if (layer_of_[static_cast<std::size_t>(at)] != l) continue;
+        const double wt =
+            w[static_cast<std::size_t>(a + reach)] * w[static_cast<std::size_t>(b + reach)];
+        sw += wt;
+        sm_sum += wt * (static_cast<double>(c1[at]) + c3[at] + e[at]);
+        ss += wt * (sm ? static_cast<double>(sm[at]) : 0.0);
+      }
+    }
+    m = sm_sum / sw;
+    set = 1.0 - ss / sw;
+  };
   std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
   std::vector<int> dermal;  // the column's dermal cells, top down
   for (int j = 0; j < g.ny; ++j)
@@ -305,14 +338,13 @@ std::vector<double> Engine::column_matrix() const {
         int from = dermal.front();
         for (const int kd : dermal)
           if (std::abs(kd - k) < std::abs(from - k)) from = kd;
-        const std::ptrdiff_t at = g.at(i, j, from);
-        const std::uint8_t l = layer_of_[static_cast<std::size_t>(at)];
+        const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, from))];
         const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
         const double m0 = b.collagen1 + b.collagen3 + b.elastin;
         if (!(m0 > 0.0)) continue;
-        const double m = (static_cast<double>(c1[at]) + c3[at] + e[at]) / m0;
-        const double set = 1.0 - (sm ? static_cast<double>(sm[at]) : 0.0);
-        s += (matrix_volume(m, set, p_.packing_density / m0) - 1.0) * len;
+        double m = 0.0, set = 1.0;
+        mean_at(i, j, from, l, m, set);
+        s += (matrix_volume(m / m0, set, p_.packing_density / m0) - 1.0) * len;
       }
       out[static_cast<std::size_t>(i + j * g.nx)] = s;
     }
