@@ -168,12 +168,12 @@ namespace {
 /// The skin surface is epidermis (docs/numerics.md, "Convergence of example 01"): a dermal or
 /// hypodermal cell with a face on the air (above it or beside it: a scar wall steeper than the
 /// grid's aspect ratio, or an epidermis thinner than the cells it falls in under a scar floor),
-/// or beside a cell with air above it, becomes viable epidermis, with that layer's composition. Without this lining the epidermis on
-/// a steep wall breaks into cells that touch no other epidermal cell; a puncture that empties
-/// one leaves it empty for good (keratinocytes move only between epidermal cells) and it stays a
-/// source of inflammatory signal for the rest of the run (measured: 50 um grid of a 0.6 mm
-/// icepick, damage 1 in three such cells six months on). The lining's volume is one cell wide
-/// and vanishes as the grid is refined.
+/// or beside a cell with air above it, becomes viable epidermis, with that layer's composition.
+/// Without this lining the epidermis on a steep wall breaks into cells that touch no other
+/// epidermal cell; a puncture that empties one leaves it empty for good (keratinocytes move only
+/// between epidermal cells) and it stays a source of inflammatory signal for the rest of the run
+/// (measured: 50 um grid of a 0.6 mm icepick, damage 1 in three such cells six months on). The
+/// lining's volume is one cell wide and vanishes as the grid is refined.
 void line_exposed_tissue(Tissue& t) {
   grid::FieldSet& fs = t.fields;
   const grid::Grid& g = fs.grid();

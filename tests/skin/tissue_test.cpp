@@ -271,7 +271,9 @@ TEST(Tissue, EpidermisLinesTheAirAndIsOneSheet) {
     };
     const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
     std::vector<char> seen(static_cast<std::size_t>(g.nx * g.ny * g.nz), 0);
-    auto id = [&](int i, int j, int k) { return static_cast<std::size_t>(i + g.nx * (j + g.ny * k)); };
+    auto id = [&](int i, int j, int k) {
+      return static_cast<std::size_t>(i + g.nx * (j + g.ny * k));
+    };
     int epi = 0, exposed_dermis = 0;
     std::vector<std::array<int, 3>> stack;
     for (int k = 0; k < g.nz; ++k)
