@@ -15,14 +15,24 @@ tolerances come from the reduction's own discretisation errors, not from a fixed
   errors act on R (steps, annuli, scar walls: 0.90 points at seed 7, R = 11.47, so
   e_R = 7.9%); on M the two models agree to 0.6% (e_M). Per seed: |gap| <= e_R R + e_M M.
 * Scar depth reduction of an untethered scar is fill / depth with fill = U - A, the rise of the
-  floor less the rise of the rim (outcomes/scar_remodel.cpp): a relative error e_R on the rises
-  (reticular regrowth; the reticular removal is < 0.5%) gives a relative error
-  e_R (U + A) / |U - A| on the reduction.
+  floor less the rise of the rim (outcomes/scar_remodel.cpp). Three things the reduction leaves
+  out, each estimated from the run itself, never from the gap (docs/cohort.md, "Over seeds"):
+  - discretisation: a relative error e_R on the rises gives e_R (|U| + |A|) / |U - A| of the
+    reduction;
+  - the scar's edge: the reduced model has one floor column, the 3D footprint mean (each column
+    weighted by its area under the scar) includes the columns cut by the wall, which hold rim
+    and floor together: a band one column (dx) wide round a disc of radius R, weighted by the
+    half of it inside, is dx / R of the footprint, and its rise is about (U + A) / 2, so the
+    mean falls short of U by dx (U - A) / (2 R): dx / (2 R) of the reduction;
+  - puncture placement: the 3D floor loses matrix to the N punctures that land in its footprint,
+    the reduced floor column to the patch mean. A column of normal skin at the patch density
+    rises by A (the rim: the lumens' loss net of two weeks' regrowth, proportional to the
+    density to first order), so the floor differs by A (rho_local / rho_patch - 1), in points
+    of the scar's depth.
+  Required per seed: |gap| <= the sum of the three.
 
-Checked: collagen per seed and its mean over seeds; scar depth reduction on the mean over seeds
-(within the budget plus two standard errors of the seed scatter). Scar depth per seed is reported,
-not required: the 3D scar sees the punctures that land in its footprint, the reduced model the
-patch mean (docs/cohort.md). Exit 0 when the checked criteria hold, 1 otherwise."""
+Checked: collagen and scar depth per seed, and each on the mean over seeds (within the mean
+budget plus two standard errors of the seed scatter). Exit 0 when they hold, 1 otherwise."""
 import argparse
 import csv
 import json
@@ -54,6 +64,25 @@ def removal_regrowth(run_dir):
     after = [v for t, v in tot if t == 0.0][-1]
     end = tot[-1][1]
     return 100.0 * (1.0 - after / before), 100.0 * (end - after) / before
+
+
+def length_m(text):
+    """A scenario length ("1.5 mm", "100 um") in metres."""
+    value, unit = text.split()
+    return float(value) * {"m": 1.0, "cm": 1e-2, "mm": 1e-3, "um": 1e-6}[unit]
+
+
+def placement(run_dir, scenario, scar):
+    """Punctures per area in a scar's footprint (a disc of half its width) over the patch's."""
+    les = [x for x in scenario["lesions"] if x["kind"] == scar["type"]][0]
+    x0, y0, r = length_m(les["x"]), length_m(les["y"]), 0.5 * length_m(les["width"])
+    area = length_m(scenario["tissue"]["width"]) * length_m(scenario["tissue"]["length"])
+    n = n_in = 0
+    with open(f"{run_dir}/punctures.csv", encoding="utf-8") as f:
+        for p in csv.DictReader(f):
+            n += 1
+            n_in += math.hypot(float(p["x_mm"]) * 1e-3 - x0, float(p["y_mm"]) * 1e-3 - y0) < r
+    return (n_in / (math.pi * r * r)) / (n / area) if n else 1.0, r
 
 
 def mean_sd(xs):
@@ -88,16 +117,29 @@ def main():
         row = {"seed": s, "M": m, "R": r, "c3": c3, "cr": cr, "ctol": a.e_regrowth * r +
                a.e_removal * m}
         if graded:
+            with open(f"{d}/summary.json", encoding="utf-8") as f:
+                scen = json.load(f)["scenario"]
+            dx = length_m(scen["tissue"]["resolution"])
             d3 = sum(100.0 * (1.0 - x["depth_um_after"] / x["depth_um_before"]) for x in graded)
             amp = [(abs(x["floor_rise_um"]) + abs(x["rim_rise_um"])) /
                    max(1e-9, abs(x["floor_rise_um"] - x["rim_rise_um"])) for x in graded]
-            row.update(s3=d3 / len(graded), sr=red["scar_depth_reduction_pct"],
-                       srel=a.e_regrowth * sum(amp) / len(amp))
+            ratio, edge, place = [], [], []
+            for x in graded:
+                q, rad = placement(d, scen, x)
+                ratio.append(q)
+                edge.append(0.5 * dx / rad)
+                place.append(100.0 * abs(x["rim_rise_um"]) * abs(q - 1.0) / x["depth_um_before"])
+            k = len(graded)
+            row.update(s3=d3 / k, sr=red["scar_depth_reduction_pct"],
+                       srel=a.e_regrowth * sum(amp) / k, sedge=sum(edge) / k,
+                       splace=sum(place) / k, sratio=sum(ratio) / k)
+            row["stol"] = (row["srel"] + row["sedge"]) * abs(row["s3"]) + row["splace"]
         rows.append(row)
 
     print("| seed | removal / regrowth (pts) | papillary 3D / reduced | gap (tol) | "
-          "scar depth red. 3D / reduced | gap (tol) |")
-    print("|---|---|---|---|---|---|")
+          "scar depth red. 3D / reduced | punctures in scar / patch mean | gap (tol: disc. + "
+          "edge + placement) |")
+    print("|---|---|---|---|---|---|---|")
     ok = True
     for w in rows:
         cg = w["cr"] - w["c3"]
@@ -108,9 +150,12 @@ def main():
                 f"{'' if cin else ', OUTSIDE'}) |")
         if "s3" in w:
             sg = w["sr"] - w["s3"]
-            sin = abs(sg) <= w["srel"] * abs(w["s3"])
-            line += (f" {w['s3']:.2f} / {w['sr']:.2f} | {sg:+.2f} pts, {100 * sg / w['s3']:+.1f}% "
-                     f"({100 * w['srel']:.1f}%{'' if sin else ', outside'}) |")
+            sin = abs(sg) <= w["stol"]
+            ok &= sin
+            line += (f" {w['s3']:.2f} / {w['sr']:.2f} | {w['sratio']:.2f} | {sg:+.2f} pts "
+                     f"({w['stol']:.2f}: {w['srel'] * abs(w['s3']):.2f} + "
+                     f"{w['sedge'] * abs(w['s3']):.2f} + {w['splace']:.2f}"
+                     f"{'' if sin else ', OUTSIDE'}) |")
         print(line)
 
     def mean_check(name, gaps, tols):
@@ -129,12 +174,12 @@ def main():
                      [w["ctol"] for w in rows])
     scar = [w for w in rows if "s3" in w]
     if scar:
-        s_in = sum(abs(w["sr"] - w["s3"]) <= w["srel"] * abs(w["s3"]) for w in scar)
-        print(f"scar depth reduction: {s_in}/{len(scar)} seeds within the discretisation budget "
-              f"[reported, not required]")
+        s_in = sum(abs(w["sr"] - w["s3"]) <= w["stol"] for w in scar)
+        print(f"scar depth reduction: {s_in}/{len(scar)} seeds within discretisation + edge + "
+              f"placement [required: all]")
         ok &= mean_check("scar depth reduction (mean over seeds)",
                          [w["sr"] - w["s3"] for w in scar],
-                         [w["srel"] * abs(w["s3"]) for w in scar])
+                         [(w["srel"] + w["sedge"]) * abs(w["s3"]) for w in scar])
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

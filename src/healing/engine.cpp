@@ -264,10 +264,23 @@ void Engine::seed_lesions() {
   const skin::SkinPatch& patch = tissue_.patch;
   normal_.assign(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 1);
   if (patch.lesions().empty()) return;
+  // A column beside a step of the surface carries the epidermal lining of the scar's wall
+  // (skin::build_tissue): part of the scar, not of the normal skin.
+  const std::vector<int>& top = tissue_.surface_k;
+  auto step_beside = [&](int i, int j) {
+    const int k = top[static_cast<std::size_t>(i + j * g.nx)];
+    auto differs = [&](int a, int b) {
+      return a >= 0 && a < g.nx && b >= 0 && b < g.ny &&
+             top[static_cast<std::size_t>(a + b * g.nx)] != k;
+    };
+    return differs(i - 1, j) || differs(i + 1, j) || differs(i, j - 1) || differs(i, j + 1);
+  };
   for (int j = 0; j < g.ny; ++j)
-    for (int i = 0; i < g.nx; ++i)
-      for (const auto& l : patch.lesions())
-        if (l->covers(g.xc(i), g.yc(j))) normal_[static_cast<std::size_t>(i + j * g.nx)] = 0;
+    for (int i = 0; i < g.nx; ++i) {
+      bool covered = step_beside(i, j);
+      for (const auto& l : patch.lesions()) covered = covered || l->covers(g.xc(i), g.yc(j));
+      if (covered) normal_[static_cast<std::size_t>(i + j * g.nx)] = 0;
+    }
   const int scar = model_.find("scar_matrix");
   const int phenotype = model_.find("scar_fibroblasts");
   float* c1 = fields_.view(collagen1_).data;
@@ -311,20 +324,75 @@ std::vector<double> Engine::column_matrix() const {
   const float* sm = scar >= 0 ? fields_.view(scar).data : nullptr;
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  const std::size_t top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const std::size_t bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
+  // The growth law holds for an area that contains a channel and the matrix that can close it
+  // (Params::growth_law_width, a square): the matrix and the scar set point are averaged over it
+  // (cells of the same layer, each weighted by its overlap with the square) before the law
+  // turns them into volume. Voxel by voxel, an unfilled lumen resolved by fine cells lowered the
+  // surface while the packed matrix beside it added nothing, and the rise of normal skin fell
+  // with every refinement (docs/numerics.md, "Convergence of example 01").
+  const double half = 0.5 * p_.growth_law_width * 1e-6 / g.dx;  // in cells
+  const int reach = static_cast<int>(std::ceil(half - 0.5));
+  std::vector<double> w(static_cast<std::size_t>(2 * reach + 1), 0.0);
+  for (int d = -reach; d <= reach; ++d)
+    w[static_cast<std::size_t>(d + reach)] =
+        std::max(0.0, std::min(d + 0.5, half) - std::max(d - 0.5, -half));
+  if (reach == 0) w[0] = 1.0;
+  auto mean_at = [&](int i, int j, int k, std::uint8_t l, double& m, double& set) {
+    double sw = 0.0, sm_sum = 0.0, ss = 0.0;
+    for (int b = -reach; b <= reach; ++b) {
+      const int jj = j + b;
+      if (jj < 0 || jj >= g.ny) continue;
+      for (int a = -reach; a <= reach; ++a) {
+        const int ii = i + a;
+        if (ii < 0 || ii >= g.nx) continue;
+        const std::ptrdiff_t at = g.at(ii, jj, k);
+        if (layer_of_[static_cast<std::size_t>(at)] != l) continue;
+        const double wt =
+            w[static_cast<std::size_t>(a + reach)] * w[static_cast<std::size_t>(b + reach)];
+        sw += wt;
+        sm_sum += wt * (static_cast<double>(c1[at]) + c3[at] + e[at]);
+        ss += wt * (sm ? static_cast<double>(sm[at]) : 0.0);
+      }
+    }
+    m = sm_sum / sw;
+    set = 1.0 - ss / sw;
+  };
   std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
+  std::vector<int> dermal;  // the column's dermal cells, top down
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
+      dermal.clear();
+      for (int k = 0; k < g.nz; ++k) {
+        const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+        if (l == pd || l == rd) dermal.push_back(k);
+      }
+      if (dermal.empty()) continue;
+      // The dermis of this column lies between these depths (under a scar they fall inside
+      // cells): each cell counts with the length of the dermis inside it, so the column holds
+      // its true dermal thickness at any grid; a cell of another layer (an epidermis thicker
+      // than the cells it falls in, the lining of a wall) takes the matrix of the nearest
+      // dermal cell.
+      const auto z = tissue_.patch.interfaces(g.xc(i), g.yc(j));
+      const double z0 = z[top], z1 = z[bottom];
       double s = 0.0;
       for (int k = 0; k < g.nz; ++k) {
-        const std::ptrdiff_t at = g.at(i, j, k);
-        const std::uint8_t l = layer_of_[static_cast<std::size_t>(at)];
-        if (l != pd && l != rd) continue;
+        const double dz = g.dz(k);
+        double len = std::min(z1, g.zf[static_cast<std::size_t>(k) + 1]) -
+                     std::max(z0, g.zf[static_cast<std::size_t>(k)]);
+        if (len < 1e-9 * dz) continue;
+        if (len > (1.0 - 1e-9) * dz) len = dz;
+        int from = dermal.front();
+        for (const int kd : dermal)
+          if (std::abs(kd - k) < std::abs(from - k)) from = kd;
+        const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, from))];
         const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
         const double m0 = b.collagen1 + b.collagen3 + b.elastin;
         if (!(m0 > 0.0)) continue;
-        const double m = (static_cast<double>(c1[at]) + c3[at] + e[at]) / m0;
-        const double set = 1.0 - (sm ? static_cast<double>(sm[at]) : 0.0);
-        s += (matrix_volume(m, set, p_.packing_density / m0) - 1.0) * g.dz(k);
+        double m = 0.0, set = 1.0;
+        mean_at(i, j, from, l, m, set);
+        s += (matrix_volume(m / m0, set, p_.packing_density / m0) - 1.0) * len;
       }
       out[static_cast<std::size_t>(i + j * g.nx)] = s;
     }

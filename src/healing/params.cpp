@@ -167,6 +167,8 @@ const std::vector<ParamInfo>& param_registry() {
        "share of an untreated scar's fibroblasts in the scar phenotype (seeded under lesions)"},
       {"matrix", "packing_density", "mg/mL", 1, 1e4, &P::packing_density,
        "densest dermal matrix (collagen I + III + elastin) before new matrix swells the dermis"},
+      {"matrix", "growth_law_width", "um", 0, 1e4, &P::growth_law_width,
+       "side of the square over which the growth law averages the matrix (column rise)"},
       {"matrix", "elastin_synthesis", "1/h", 0, 10, &P::elastin_synthesis,
        "activated elastin synthesis"},
       {"matrix", "elastin_turnover", "1/h", 0, 10, &P::elastin_turnover,

@@ -102,6 +102,7 @@ struct Params {
   double scar_susceptibility = 0;   // 1, MMP susceptibility of scar matrix / normal collagen
   double scar_phenotype_share = 0;  // 1, scar-phenotype share of an untreated scar's fibroblasts
   double packing_density = 0;       // mg/mL, densest dermal matrix before new matrix swells it
+  double growth_law_width = 0;      // um, side of the area the growth law averages the matrix over
   double elastin_synthesis = 0;     // 1/h, fraction of baseline elastin per h at full activation
   double elastin_turnover = 0;      // 1/h
   double elastin_mmp = 0;           // 1/h per unit MMP level

@@ -108,29 +108,42 @@ double pct(double now, double before) {
 }
 
 /// Mean rise of the columns under a scar and of the skin around it (a ring half the scar's size
-/// wide, outside every depression).
+/// wide, outside every depression), each column weighted by the share of its area under the scar
+/// or in the ring (4 x 4 samples per column): the footprint's area does not depend on where its
+/// edge falls between column centres.
 outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
                                  const grid::Grid& g, const std::vector<double>& rise) {
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
-  double under = 0, around = 0;
-  int n_under = 0, n_around = 0;
+  constexpr int kSamples = 4;
+  double under = 0, around = 0, w_under = 0, w_around = 0;
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
-      const double x = g.xc(i), y = g.yc(j);
+      const double x0 = g.xc(i) - 0.5 * g.dx, y0 = g.yc(j) - 0.5 * g.dx;
+      if (x0 + g.dx < b.x0 - grow || x0 > b.x1 + grow || y0 + g.dx < b.y0 - grow ||
+          y0 > b.y1 + grow)
+        continue;
+      int n_u = 0, n_a = 0;
+      for (int a = 0; a < kSamples; ++a)
+        for (int c = 0; c < kSamples; ++c) {
+          const double x = x0 + (a + 0.5) * g.dx / kSamples;
+          const double y = y0 + (c + 0.5) * g.dx / kSamples;
+          if (l.depression(x, y) > 0.0) {
+            ++n_u;
+          } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
+                     patch.surface_depth(x, y) <= 0.0) {
+            ++n_a;
+          }
+        }
       const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
-      if (l.depression(x, y) > 0.0) {
-        under += rise[c];
-        ++n_under;
-      } else if (x > b.x0 - grow && x < b.x1 + grow && y > b.y0 - grow && y < b.y1 + grow &&
-                 patch.surface_depth(x, y) <= 0.0) {
-        around += rise[c];
-        ++n_around;
-      }
+      under += n_u * rise[c];
+      w_under += n_u;
+      around += n_a * rise[c];
+      w_around += n_a;
     }
   outcomes::RemodelInput in;
-  in.rise_under = n_under > 0 ? under / n_under : 0.0;
-  in.rise_around = n_around > 0 ? around / n_around : 0.0;
+  in.rise_under = w_under > 0 ? under / w_under : 0.0;
+  in.rise_around = w_around > 0 ? around / w_around : 0.0;
   return in;
 }
 

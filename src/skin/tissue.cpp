@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "core/constants.hpp"
 #include "lesions/factory.hpp"
@@ -160,6 +163,62 @@ std::vector<double> layer_faces(const SkinProfile& p, double resolution, int z_m
   return zf;
 }
 
+namespace {
+
+/// The skin surface is epidermis (docs/numerics.md, "Convergence of example 01"): a dermal or
+/// hypodermal cell with a face on the air (above it or beside it: a scar wall steeper than the
+/// grid's aspect ratio, or an epidermis thinner than the cells it falls in under a scar floor),
+/// or beside a cell with air above it, becomes viable epidermis, with that layer's composition.
+/// Without this lining the epidermis on a steep wall breaks into cells that touch no other
+/// epidermal cell; a puncture that empties one leaves it empty for good (keratinocytes move only
+/// between epidermal cells) and it stays a source of inflammatory signal for the rest of the run
+/// (measured: 50 um grid of a 0.6 mm icepick, damage 1 in three such cells six months on). The
+/// lining's volume is one cell wide and vanishes as the grid is refined.
+void line_exposed_tissue(Tissue& t) {
+  grid::FieldSet& fs = t.fields;
+  const grid::Grid& g = fs.grid();
+  const auto layer = fs.view(fs.index(field::kLayer));
+  const auto at = [&](int i, int j, int k) {
+    return static_cast<Layer>(static_cast<int>(layer(i, j, k)));
+  };
+  const auto open = [&](int i, int j, int k) {
+    return i >= 0 && i < g.nx && j >= 0 && j < g.ny && k >= 0 && at(i, j, k) == Layer::Outside;
+  };
+  std::vector<std::array<int, 3>> lined;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const Layer l = at(i, j, k);
+        if (l == Layer::Outside || l == Layer::StratumCorneum || l == Layer::ViableEpidermis)
+          continue;
+        // Air above, beside, or above a neighbour (the step down to the neighbour's first cell:
+        // the lining then shares a face with it, not an edge).
+        bool air = open(i, j, k - 1);
+        for (int up = 0; up <= 1 && !air; ++up)
+          air = open(i - 1, j, k - up) || open(i + 1, j, k - up) || open(i, j - 1, k - up) ||
+                open(i, j + 1, k - up);
+        if (air) lined.push_back({i, j, k});
+      }
+  if (lined.empty()) return;
+  const Composition& c =
+      t.patch.profile().composition[static_cast<std::size_t>(layer_index(Layer::ViableEpidermis))];
+  const std::array<std::pair<const char*, double>, 8> values = {
+      {{field::kLayer, static_cast<double>(static_cast<int>(Layer::ViableEpidermis))},
+       {field::kCollagen1, c.collagen1},
+       {field::kCollagen3, c.collagen3},
+       {field::kElastin, c.elastin},
+       {field::kFibroblasts, c.fibroblasts},
+       {field::kVascular, c.vascular},
+       {field::kCollagenOrder, 1.0},
+       {field::kTether, 0.0}}};
+  for (const auto& [name, v] : values) {
+    const auto f = fs.view(fs.index(name));
+    for (const auto& [i, j, k] : lined) f(i, j, k) = static_cast<float>(v);
+  }
+}
+
+}  // namespace
+
 Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells) {
   grid::Grid g;
   g.nx = std::max(1, static_cast<int>(std::lround(patch.width() / resolution)));
@@ -244,6 +303,7 @@ Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells) 
                        static_cast<std::size_t>(j) * static_cast<std::size_t>(gr.nx)] = first;
     }
   }
+  line_exposed_tissue(tissue);
   for (int f = 0; f < fs.size(); ++f) grid::fill_ghosts_neumann(fs.view(f));
   return tissue;
 }

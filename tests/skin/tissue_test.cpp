@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <numbers>
+#include <vector>
 
 #include "core/scenario.hpp"
 #include "run/scenario_schema.hpp"
@@ -211,6 +213,103 @@ depth = "0.3 mm"
   bool tether_flag = false;
   for (int k = 0; k < g.nz; ++k) tether_flag = tether_flag || teth(79 + 10, 79, k) > 0;
   EXPECT_FALSE(tether_flag);  // 0.5 mm from the centre: outside the 0.15 mm band
+}
+
+namespace {
+
+// Volume of the viable epidermis that lies outside the epidermis of its column's own profile:
+// the lining of scar walls and floors (build_tissue).
+double lining_volume(const Tissue& t) {
+  const grid::Grid& g = t.grid();
+  double v = 0.0;
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        if (t.layer(i, j, k) == Layer::ViableEpidermis &&
+            t.patch.layer_at(g.xc(i), g.yc(j), g.zc(k)) != Layer::ViableEpidermis)
+          v += g.dx * g.dx * g.dz(k);
+  return v;
+}
+
+Tissue icepick_tissue(const std::string& resolution) {
+  return build_tissue(read_patch_spec(scenario(R"(
+[patient]
+site = "medial_cheek"
+age = "30 years"
+sex = "female"
+[tissue]
+width = "2 mm"
+length = "2 mm"
+resolution = ")" + resolution + R"("
+[[lesions]]
+kind = "icepick"
+x = "1 mm"
+y = "1 mm"
+width = "0.6 mm"
+depth = "0.8 mm"
+)")));
+}
+
+}  // namespace
+
+// The steep wall of an icepick (0.8 mm over 0.3 mm) puts the epidermis of neighbouring columns
+// several cells apart: every tissue cell with a face on the air is epidermis, the epidermis is
+// one face-connected sheet (keratinocytes can reach every epidermal cell), and the lining that
+// this takes shrinks with the cells.
+TEST(Tissue, EpidermisLinesTheAirAndIsOneSheet) {
+  double lined[2] = {0, 0};
+  int n = 0;
+  for (const char* res : {"100 um", "50 um"}) {
+    const Tissue t = icepick_tissue(res);
+    const grid::Grid& g = t.grid();
+    auto layer = [&](int i, int j, int k) {
+      if (i < 0 || i >= g.nx || j < 0 || j >= g.ny || k < 0 || k >= g.nz) return Layer::Hypodermis;
+      return t.layer(i, j, k);
+    };
+    auto epidermal = [](Layer l) {
+      return l == Layer::StratumCorneum || l == Layer::ViableEpidermis;
+    };
+    const int nb[6][3] = {{-1, 0, 0}, {1, 0, 0}, {0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}};
+    std::vector<char> seen(static_cast<std::size_t>(g.nx * g.ny * g.nz), 0);
+    auto id = [&](int i, int j, int k) {
+      return static_cast<std::size_t>(i + g.nx * (j + g.ny * k));
+    };
+    int epi = 0, exposed_dermis = 0;
+    std::vector<std::array<int, 3>> stack;
+    for (int k = 0; k < g.nz; ++k)
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          const Layer l = t.layer(i, j, k);
+          if (epidermal(l)) {
+            ++epi;
+            if (stack.empty()) {
+              stack.push_back({i, j, k});
+              seen[id(i, j, k)] = 1;
+            }
+          } else if (l != Layer::Outside) {
+            for (const auto& d : nb)
+              if (d[2] != 1 && layer(i + d[0], j + d[1], k + d[2]) == Layer::Outside)
+                ++exposed_dermis;
+          }
+        }
+    EXPECT_EQ(exposed_dermis, 0) << res;
+    int reached = 0;
+    while (!stack.empty()) {
+      const auto [i, j, k] = stack.back();
+      stack.pop_back();
+      ++reached;
+      for (const auto& d : nb) {
+        const int a = i + d[0], b = j + d[1], c = k + d[2];
+        if (!epidermal(layer(a, b, c)) || seen[id(a, b, c)]) continue;
+        seen[id(a, b, c)] = 1;
+        stack.push_back({a, b, c});
+      }
+    }
+    EXPECT_EQ(reached, epi) << res << ": epidermal cells not connected to the sheet";
+    lined[n++] = lining_volume(t);
+  }
+  EXPECT_GT(lined[0], 0.0);
+  EXPECT_LT(lined[1], 0.6 * lined[0]) << lined[1] << " m^3 at 50 um, " << lined[0] << " at 100 um";
 }
 
 TEST(Tissue, AgeAndSexFromThePatientTable) {
