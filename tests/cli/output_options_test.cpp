@@ -252,11 +252,17 @@ TEST(OutputOptions, SamplingMovesTheResultsByLessThanTheTimeStepError) {
   // The scar depths carry the scar fibroblast phenotype, whose dilution is counted per reaction
   // step and so also carries the splitting of the cells' reaction and motility: the grid moves
   // them by up to 58% of the tighter tolerance's move (0.004 um of 484), the matrix by less.
+  // Since the columns beside a scar's wall count as scar (docs/numerics.md, "Why space did not
+  // converge") the normal skin of this 3 x 3 mm patch is small and its papillary change is
+  // +7%, so the grid's move, 0.08 points, is 1.2% of the change (and half the tighter
+  // tolerance's move): the bound is 2% of the change. Scar depths move by about 1e-3 um either
+  // way (2.5e-6 of the depth), below what the step control resolves, hence their floor of
+  // 0.01 um.
   const auto check = [&](const std::string& what, double g, double n, double fi,
-                         double share = 0.5) {
-    EXPECT_LE(std::fabs(g - n), share * std::fabs(fi - n) + 1e-9)
+                         double share = 0.5, double floor = 1e-9) {
+    EXPECT_LE(std::fabs(g - n), share * std::fabs(fi - n) + floor)
         << what << ": " << g << " " << n << " " << fi;
-    EXPECT_LE(std::fabs(g - n), 0.01 * std::fabs(n)) << what << ": " << g << " " << n;
+    EXPECT_LE(std::fabs(g - n), 0.02 * std::fabs(n)) << what << ": " << g << " " << n;
   };
   const auto& go = grid["outcome"];
   const auto& no = none["outcome"];
@@ -270,7 +276,7 @@ TEST(OutputOptions, SamplingMovesTheResultsByLessThanTheTimeStepError) {
   for (std::size_t i = 0; i < 3; ++i) {
     check("scar depth " + std::to_string(i), go["scars"][i]["depth_um_after"].get<double>(),
           no["scars"][i]["depth_um_after"].get<double>(),
-          fo["scars"][i]["depth_um_after"].get<double>(), 0.75);
+          fo["scars"][i]["depth_um_after"].get<double>(), 0.75, 0.01);
   }
 }
 
