@@ -5,7 +5,13 @@ of each sampled parameter in its data file's unit]. The final particles of the s
 equally weighted (docs/calibration.md, "Method"), so every weight is 1.
 
     tools/posterior_sample.py RESULTS_DIR "mnsim calibrate examples/11_calibrate.toml -j 2" \
-        COMMIT > data/posterior_sample.toml
+        COMMIT [RESULTS_DIR2 "mnsim calibrate examples/14_calibrate_pih.toml -j 2"] \
+        > data/posterior_sample.toml
+
+With a second run (a factor of the posterior independent of the first: docs/calibration.md,
+"The PIH threshold") particle i of the first run is paired with particle i of the second: two
+independent, equally weighted samples of the two factors, so each pair is a draw of their
+product, the joint posterior. Both runs must have the same number of particles.
 """
 import csv
 import json
@@ -18,7 +24,7 @@ def cal_version(folder: Path) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 6):
         print(__doc__, file=sys.stderr)
         return 2
     folder, command, commit = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -28,11 +34,27 @@ def main() -> int:
     units = [p["unit"] for p in cal["parameters"]]
     with open(folder / "posterior.csv", newline="") as f:
         rows = list(csv.DictReader(f))
+    evaluations = cal["model_evaluations"]
+    if len(sys.argv) == 6:
+        folder2, command2 = Path(sys.argv[4]), sys.argv[5]
+        cal2 = json.loads((folder2 / "calibration.json").read_text())
+        keys2 = [p["key"] for p in cal2["parameters"]]
+        with open(folder2 / "posterior.csv", newline="") as f:
+            rows2 = list(csv.DictReader(f))
+        if len(rows2) != len(rows) or set(keys) & set(keys2):
+            print("posterior_sample.py: the two runs need as many particles and other parameters",
+                  file=sys.stderr)
+            return 2
+        keys += keys2
+        units += [p["unit"] for p in cal2["parameters"]]
+        rows = [{**a, **b} for a, b in zip(rows, rows2)]
+        command = f"{command}; {command2} (particle i with particle i)"
+        evaluations = f"{evaluations} + {cal2['model_evaluations']}"
     out = [
         "# Posterior sample of the calibrated parameters (docs/calibration.md, \"Example 11\"), read by",
-        "# the predictive bands (docs/outputs.md, \"Predictive bands\"): the final particles of one run of",
+        "# the predictive bands (docs/outputs.md, \"Predictive bands\"): the final particles of the run(s)",
         f"#   {command}",
-        f"# ({made_with}; {cal['model_evaluations']} model evaluations; "
+        f"# ({made_with}; {evaluations} model evaluations; "
         f"{len(rows)} particles, equally weighted).",
         "# data/posterior.toml holds the summary of the same run. Written by tools/posterior_sample.py.",
         "# Each particle: [weight, then the value of each parameter in its data file's unit].",
