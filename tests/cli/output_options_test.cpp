@@ -258,8 +258,8 @@ TEST(OutputOptions, SamplingMovesTheResultsByLessThanTheTimeStepError) {
   // tolerance's move): the bound is 2% of the change. Scar depths move by about 1e-3 um either
   // way (2.5e-6 of the depth), below what the step control resolves, hence their floor of
   // 0.01 um.
-  const auto check = [&](const std::string& what, double g, double n, double fi,
-                         double share = 0.5, double floor = 1e-9) {
+  const auto check = [&](const std::string& what, double g, double n, double fi, double share = 0.5,
+                         double floor = 1e-9) {
     EXPECT_LE(std::fabs(g - n), share * std::fabs(fi - n) + floor)
         << what << ": " << g << " " << n << " " << fi;
     EXPECT_LE(std::fabs(g - n), 0.02 * std::fabs(n)) << what << ": " << g << " " << n;
