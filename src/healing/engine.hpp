@@ -55,6 +55,9 @@ class Engine {
   const grid::FieldSet& fields() const { return fields_; }
   const grid::Grid& grid() const { return fields_.grid(); }
   std::span<const std::uint8_t> layer_of() const { return layer_of_; }
+  /// Per column (i + j nx): 1 for normal skin, 0 under a lesion's footprint or beside a step of
+  /// the surface (a scar's wall); layer_means(true) sums the columns marked 1.
+  std::span<const std::uint8_t> normal_columns() const { return normal_; }
   const Baselines& baselines() const { return base_; }
   const Model& model() const { return model_; }
   /// The transport of every field, in slot order.
@@ -105,7 +108,7 @@ class Engine {
   std::vector<std::uint8_t> layer_of_;  // padded, skin::Layer per cell
   std::vector<double> surface_;         // local surface depth per column, m
   std::vector<double> start_matrix_;    // column matrix integral at the start (column_rise)
-  std::vector<std::uint8_t> normal_;    // per column: 1 outside every lesion's footprint
+  std::vector<std::uint8_t> normal_;    // per column: 1 normal skin (normal_columns)
   /// The skin cells in (k, j, i) order as runs of one layer, and each layer's volume (m^3): of
   /// all columns ([0]) and of the columns outside every lesion ([1]); layer_means sums over them.
   struct LayerRuns {

@@ -22,14 +22,13 @@ namespace mnsim::healing {
 namespace {
 
 /// The cell-by-cell loop layer_means replaced (its code before the runs).
-LayerMeans reference_means(const Engine& e, const skin::Tissue& t, bool outside_lesions) {
+LayerMeans reference_means(const Engine& e, bool outside_lesions) {
   const grid::Grid& g = e.grid();
   const int nf = static_cast<int>(e.model().size());
-  std::vector<std::uint8_t> normal(static_cast<std::size_t>(g.nx) * g.ny, 1);
-  for (int j = 0; j < g.ny; ++j)
-    for (int i = 0; i < g.nx; ++i)
-      for (const auto& l : t.patch.lesions())
-        if (l->covers(g.xc(i), g.yc(j))) normal[static_cast<std::size_t>(i + j * g.nx)] = 0;
+  // The engine's own mask of normal-skin columns (lesion footprints and the columns beside a
+  // scar's wall excluded, Engine::seed_lesions): this test is of the sums, not of the mask.
+  const auto mask = e.normal_columns();
+  const std::vector<std::uint8_t> normal(mask.begin(), mask.end());
   bool any = false;
   for (auto n : normal) any = any || n != 0;
   const bool masked = outside_lesions && any;
@@ -92,7 +91,7 @@ depth = "0.3 mm"
   const std::size_t keep = thread_min_cells();
   set_thread_min_cells(1);  // threads on this small grid too
   for (const bool outside : {false, true}) {
-    const LayerMeans ref = reference_means(e, t, outside);
+    const LayerMeans ref = reference_means(e, outside);
     for (const int threads : {1, 2}) {
       omp_set_num_threads(threads);
       const LayerMeans m = e.layer_means(outside);

@@ -122,12 +122,16 @@ TEST(Bands, BadPosteriorSampleLinesNameFileLineAndKey) {
 
 TEST(Bands, ShippedPosteriorSampleIsTheCalibratedParameters) {
   const PosteriorSample& s = default_posterior_sample();
-  EXPECT_EQ(s.particles.size(), 128u);  // example 11's particles
-  ASSERT_EQ(s.parameters.size(), 4u);   // its four calibrated parameters
+  EXPECT_EQ(s.particles.size(), 128u);  // example 11's particles, each with one of example 14's
+  // Example 11's four calibrated parameters and example 14's PIH threshold, the posterior's
+  // independent factor (docs/calibration.md, "The PIH threshold").
+  ASSERT_EQ(s.parameters.size(), 5u);
   for (const auto& p : s.parameters) {
     EXPECT_EQ(p.value_source.rfind("calibrated", 0), 0u) << p.key;
   }
+  EXPECT_EQ(s.parameters.back().key, "outcomes.pih.mu_threshold");
   EXPECT_NE(s.command.find("examples/11_calibrate.toml"), std::string::npos);
+  EXPECT_NE(s.command.find("examples/14_calibrate_pih.toml"), std::string::npos);
 }
 
 /// A cheap course: one 0.5 mm roller session, one week of follow-up, one rolling scar.
