@@ -4,8 +4,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,19 +13,13 @@
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
+using mnsim::test::fresh_temp_dir;
 using mnsim::test::run_cli;
 using mnsim::test::slurp;
 
 namespace {
 
 const std::string kCohort = std::string(MNSIM_SOURCE_DIR) + "/examples/02_cohort_acne.toml";
-
-fs::path fresh(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 std::vector<std::string> small(std::vector<std::string> args) {
   for (const char* s : {"population.size=7", "protocol.sessions=1"}) {
@@ -38,7 +30,7 @@ std::vector<std::string> small(std::vector<std::string> args) {
 }
 
 TEST(CohortShards, JoinedShardsEqualTheWholeRunByteForByte) {
-  const fs::path d = fresh("mnsim_shards");
+  const fs::path d = fresh_temp_dir("mnsim_shards");
   const auto whole = run_cli(small({"cohort", kCohort, "--out", (d / "whole").string()}));
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
   for (int i = 1; i <= 3; ++i) {
@@ -64,7 +56,7 @@ TEST(CohortShards, JoinedShardsEqualTheWholeRunByteForByte) {
 }
 
 TEST(CohortShards, MissingRepeatedOrForeignShardsAreRefused) {
-  const fs::path d = fresh("mnsim_shards_bad");
+  const fs::path d = fresh_temp_dir("mnsim_shards_bad");
   for (int i = 1; i <= 2; ++i) {
     const auto s = run_cli(small({"cohort", kCohort, "--shard", fmt::format("{}/2", i), "--out",
                                   (d / fmt::format("s{}", i)).string()}));
@@ -110,7 +102,7 @@ namespace {
 // The parameter-uncertainty band of a cohort ([bands] posterior_draws; docs/cohort.md) is the
 // same run whole on one or two threads and joined from shards.
 TEST(CohortShards, ParameterBandIsTheSameWholeOnAnyThreadsAndMerged) {
-  const fs::path d = fresh("mnsim_shards_band");
+  const fs::path d = fresh_temp_dir("mnsim_shards_band");
   auto banded = [](std::vector<std::string> args) {
     args = small(std::move(args));
     args.push_back("--set");
@@ -174,7 +166,7 @@ void expect_same_analysis(const fs::path& a, const fs::path& b) {
 }
 
 TEST(SensitivityShards, ThreeShardsJoinedEqualTheWholeRunAndALostShardRerunsAlone) {
-  const fs::path d = fresh("mnsim_sens_shards");
+  const fs::path d = fresh_temp_dir("mnsim_sens_shards");
   const auto whole = run_cli({"sensitivity", kSens, "-q", "--out", (d / "whole").string()});
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
   for (int i = 1; i <= 3; ++i) {
@@ -208,7 +200,7 @@ TEST(SensitivityShards, ThreeShardsJoinedEqualTheWholeRunAndALostShardRerunsAlon
 }
 
 TEST(SensitivityShards, MissingRepeatedForeignOrTornShardsAreRefused) {
-  const fs::path d = fresh("mnsim_sens_shards_bad");
+  const fs::path d = fresh_temp_dir("mnsim_sens_shards_bad");
   for (int i = 1; i <= 2; ++i) {
     const auto s = run_cli({"sensitivity", kSens, "-q", "--shard", fmt::format("{}/2", i), "--out",
                             (d / fmt::format("s{}", i)).string()});

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +18,7 @@
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
+using mnsim::test::fresh_temp_dir;
 using mnsim::test::run_cli;
 using mnsim::test::slurp;
 using mnsim::test::write_temp_file;
@@ -38,13 +37,6 @@ const std::string kPlan =
     "width = \"4 mm\"\ntether = true\n[inventory]\nicepick = 1\n[search]\nsessions_max = 2\n"
     "expand = 2\nreplicates = 2\nposterior_draws = 2\ntop = 3\n"
     "devices = [\"roller_192_mf8\"]\n";
-
-fs::path fresh(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 /// Runs every stage of `command` FILE in state folder `st` as `n` shards and a merge each, until
 /// the merge says every stage is closed; `lose` > 0 deletes that shard of stage 2 before its
@@ -78,7 +70,7 @@ int run_stages(const std::string& command, const std::string& file, const fs::pa
 }
 
 TEST(StateFolders, CalibrationAsShardsEqualsTheWholeRunByteForByte) {
-  const fs::path d = fresh("mnsim_state_calib");
+  const fs::path d = fresh_temp_dir("mnsim_state_calib");
   const std::string f = write_temp_file("mnsim_state_calib.toml", kCalib);
   const auto whole = run_cli({"calibrate", f, "--out", (d / "whole").string(), "-q"});
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
@@ -107,7 +99,7 @@ TEST(StateFolders, CalibrationAsShardsEqualsTheWholeRunByteForByte) {
 }
 
 TEST(StateFolders, PlanAsShardsEqualsTheWholeRunByteForByte) {
-  const fs::path d = fresh("mnsim_state_plan");
+  const fs::path d = fresh_temp_dir("mnsim_state_plan");
   const std::string f = write_temp_file("mnsim_state_plan.toml", kPlan);
   auto outputs = [&](const std::string& tag) {
     std::vector<std::string> a;
@@ -140,7 +132,7 @@ TEST(StateFolders, PlanAsShardsEqualsTheWholeRunByteForByte) {
 }
 
 TEST(StateFolders, BadStatesAndShardsAreOneLineExitTwo) {
-  const fs::path d = fresh("mnsim_state_bad");
+  const fs::path d = fresh_temp_dir("mnsim_state_bad");
   const std::string f = write_temp_file("mnsim_state_bad.toml", kCalib);
   const std::string st = (d / "st").string(), other = (d / "other").string();
   for (int i = 1; i <= 2; ++i) {

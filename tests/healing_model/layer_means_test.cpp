@@ -9,12 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/scenario.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
 #include "healing/team.hpp"
-#include "run/scenario_schema.hpp"
-#include "run/specs.hpp"
 #include "skin/tissue.hpp"
 #include "test_tissue.hpp"
 
@@ -68,23 +65,14 @@ LayerMeans reference_means(const Engine& e, bool outside_lesions) {
 }
 
 TEST(LayerMeans, RunsGiveTheBitsOfTheCellByCellSum) {
-  const Table sc = parse_scenario_text(R"(
-seed = 3
-[patient]
-site = "medial_cheek"
-[tissue]
-width = "1.2 mm"
-length = "1.2 mm"
-resolution = "60 um"
+  const skin::Tissue t = testing::small_cheek_tissue("layer_means_test.toml", R"(
 [[lesions]]
 kind = "boxcar"
 x = "0.4 mm"
 y = "0.5 mm"
 width = "0.5 mm"
 depth = "0.3 mm"
-)",
-                                       "layer_means_test.toml", scenario_schema());
-  const skin::Tissue t = skin::build_tissue(read_patch_spec(sc));
+)");
   Engine e(t, load_default_params().p);
   e.apply_session(testing::bleeding_channels({0.3e-3, 0.7e-3, 1.0e-3}, 0.5e-3, 0.8e-3, 0.08e-3));
   e.stepper().advance_to(6.0 * 3600.0);  // every field away from its layer's baseline

@@ -13,9 +13,10 @@
 
 namespace mnsim::healing::testing {
 
-/// A 1.2 mm x 1.2 mm medial-cheek patch at 60 um; `file` names it in messages.
-inline skin::Tissue small_cheek_tissue(const std::string& file) {
-  const Table sc = parse_scenario_text(R"(
+/// A 1.2 mm x 1.2 mm medial-cheek patch at 60 um; `file` names it in messages; `extra` is
+/// appended to the scenario (e.g. its [[lesions]]).
+inline skin::Tissue small_cheek_tissue(const std::string& file, const std::string& extra = "") {
+  const std::string text = R"(
 seed = 3
 [patient]
 site = "medial_cheek"
@@ -23,8 +24,8 @@ site = "medial_cheek"
 width = "1.2 mm"
 length = "1.2 mm"
 resolution = "60 um"
-)",
-                                       file, scenario_schema());
+)";
+  const Table sc = parse_scenario_text(text + extra, file, scenario_schema());
   return skin::build_tissue(read_patch_spec(sc));
 }
 

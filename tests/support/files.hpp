@@ -6,6 +6,8 @@
 #include <iterator>
 #include <string>
 
+#include <unistd.h>
+
 namespace mnsim::test {
 
 /// The whole file as bytes; empty when it cannot be opened.
@@ -19,6 +21,14 @@ inline std::string write_temp_file(const std::string& name, const std::string& t
   const auto p = std::filesystem::temp_directory_path() / name;
   std::ofstream(p) << text;
   return p.string();
+}
+
+/// An empty folder `name`_<pid> in the temporary folder (removed first if it exists).
+inline std::filesystem::path fresh_temp_dir(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
 }
 
 }  // namespace mnsim::test
