@@ -25,6 +25,23 @@ std::string hex(std::uint64_t key) {
   return fmt::format("{:016x}", key);
 }
 
+/// Writes `bytes` as the shard `id` into `target` through a temporary folder `tmp` beside it,
+/// renamed into place: the folder is whole or absent.
+void install_shard(const fs::path& tmp, const fs::path& target, const ShardId& id,
+                   const std::vector<std::string>& bytes) {
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw OutputError(fmt::format("cannot create '{}': {}", tmp.string(), ec.message()));
+  write_shard(tmp, id, bytes);
+  fs::remove_all(target, ec);
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    throw OutputError(
+        fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), target.string(), ec.message()));
+  }
+}
+
 bool is_stage_name(const std::string& name) {
   return name.size() == 10 && name.rfind("stage-", 0) == 0 &&
          std::all_of(name.begin() + 6, name.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -173,21 +190,9 @@ std::vector<std::string> StateFolder::run(std::size_t n,
     const std::vector<std::string> mine = map_items(
         Ranks::single(), m, [&](std::size_t j) { return item(j * N + i); }, Deliver::Root, threads,
         progress, stage);
-    // Written beside, then renamed into place: a shard folder is whole or absent.
     const fs::path target = sd / fmt::format("shard-{}-of-{}", shard_, shards_);
-    const fs::path tmp = sd / fmt::format(".shard-{}-of-{}.tmp", shard_, shards_);
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp, ec);
-    if (ec) {
-      throw OutputError(fmt::format("cannot create '{}': {}", tmp.string(), ec.message()));
-    }
-    write_shard(tmp, ShardId{command_, shard_, shards_, key, n}, mine);
-    fs::remove_all(target, ec);
-    fs::rename(tmp, target, ec);
-    if (ec) {
-      throw OutputError(fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), target.string(),
-                                    ec.message()));
-    }
+    install_shard(sd / fmt::format(".shard-{}-of-{}.tmp", shard_, shards_), target,
+                  ShardId{command_, shard_, shards_, key, n}, mine);
     throw StagePending(fmt::format(
         "{}: shard {}/{}: wrote {} of its {} items to {}; once every shard of stage {} is "
         "written, close the stage with `{}`",
@@ -211,19 +216,8 @@ std::vector<std::string> StateFolder::run(std::size_t n,
                      fmt::format("{} of '{}' has no shards", what, printable(dir_.string())),
                      fmt::format("run its shards first (`{}`)", shard_hint()));
   }
-  const std::vector<std::string> bytes = read_shards(
-      dirs, command_, key, n,
-      fmt::format("mnsim {} {} --state {} --shard i/N", command_, file_, dir_.string()));
-  const fs::path tmp = sd / ".closed.tmp";
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) throw OutputError(fmt::format("cannot create '{}': {}", tmp.string(), ec.message()));
-  write_shard(tmp, ShardId{command_, 1, 1, key, n}, bytes);
-  fs::rename(tmp, closed, ec);
-  if (ec) {
-    throw OutputError(
-        fmt::format("cannot rename '{}' to '{}': {}", tmp.string(), closed.string(), ec.message()));
-  }
+  const std::vector<std::string> bytes = read_shards(dirs, command_, key, n, shard_hint());
+  install_shard(sd / ".closed.tmp", closed, ShardId{command_, 1, 1, key, n}, bytes);
   for (const fs::path& d : dirs) fs::remove_all(d, ec);  // joined: kept in `closed`
   write_state(k, false);
   // The command goes on: its next stage, if any, is open (StagePending), else finish().
