@@ -174,6 +174,14 @@ GoodmanBaron goodman_baron(const std::vector<ScarOutcome>& scars,
   return gb;
 }
 
+/// The wound of one needle of a non-empty session: the mean track radius after elastic recoil
+/// (healing::apply_puncture).
+double recoiled_radius(const devices::Punctures& punctures, const healing::Params& params) {
+  double sum = 0.0;
+  for (const auto& pu : punctures) sum += pu.radius;
+  return params.channel_recoil * sum / static_cast<double>(punctures.size());
+}
+
 }  // namespace
 
 Delivered delivered(const RunRecord& rec, const devices::Rect& area,
@@ -186,12 +194,8 @@ Delivered delivered(const RunRecord& rec, const devices::Rect& area,
                              static_cast<double>(rec.sessions.size()) / area.area();
   d.depth_mean = rec.sessions.empty() ? 0.0 : rec.sessions.front().depth_um_mean * 1e-6;
   // The wound of one needle: its track after elastic recoil (healing::apply_puncture).
-  d.wound_radius = outcomes::default_outcome_params().channel_radius;
-  if (!rec.first_punctures.empty()) {
-    double sum = 0.0;
-    for (const auto& pu : rec.first_punctures) sum += pu.radius;
-    d.wound_radius = params.channel_recoil * sum / static_cast<double>(rec.first_punctures.size());
-  }
+  d.wound_radius = rec.first_punctures.empty() ? outcomes::default_outcome_params().channel_radius
+                                               : recoiled_radius(rec.first_punctures, params);
   // RF needles: the mean coagulation zone of those that carry one (the reduced model's thermal
   // injury in the cross-check).
   double n = 0.0;
@@ -246,13 +250,10 @@ void band_session(std::vector<outcomes::TetherState>& tethers, const healing::En
   if (punctures.empty()) return;
   // This session's density, mean wound radius after recoil and mean depth reached (the reduced
   // model's dose of one session).
-  double radius = 0.0, depth = 0.0;
-  for (const auto& pu : punctures) {
-    radius += pu.radius;
-    depth += pu.depth;
-  }
+  const double radius = recoiled_radius(punctures, params);
+  double depth = 0.0;
+  for (const auto& pu : punctures) depth += pu.depth;
   const double n = static_cast<double>(punctures.size());
-  radius *= params.channel_recoil / n;
   depth /= n;
   const double density = n / area.area();
   const double epi = patch.profile().top_of(skin::Layer::PapillaryDermis);
