@@ -558,8 +558,12 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
       const int nj = bx.lane_hi + 1 - j0, wj = transpose::lanes_for(nj);
       const int i0 = bx.face_lo, ni = bx.cells();
       const float* fx = vp.cx + kk * wx + at(i0) * at(w) + at(j0);  // face i, lane l: i w + l
-      for (const Member& m : mb) {
-        float* plane = m.base + k * sz + j0 * sy + i0;
+      for (std::size_t mi = 0; mi < mb.size(); ++mi) {
+        const Member& m = mb[mi];
+        const std::ptrdiff_t at_box = k * sz + j0 * sy + i0;
+        float* plane = m.base + at_box;
+        // The next field's plane while this one is solved (its first touch in the step).
+        if (mi + 1 < mb.size()) transpose::prefetch_rows(mb[mi + 1].base + at_box, sy, ni, nj);
         load_plane_t(plane, sy, ni, nj, wj, U);
         switch (m.role) {
           case Role::Solo:
@@ -605,8 +609,12 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
       const int i0 = bz.lane_lo, ni = bz.lanes(), k0 = bz.face_lo, nk = bz.cells();
       const float* fz = vp.cz + at(j) * at(nz) * at(nx) + at(i0);
       const float* pc = vp.pbase + j * sy + i0;
-      for (const Member& m : mb) {
+      for (std::size_t mi = 0; mi < mb.size(); ++mi) {
+        const Member& m = mb[mi];
         float* col = m.base + j * sy + i0;
+        if (mi + 1 < mb.size()) {
+          transpose::prefetch_rows(mb[mi + 1].base + j * sy + i0 + k0 * sz, sz, ni, nk);
+        }
         switch (m.role) {
           case Role::Solo:
             solve_z<Role::Solo>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
