@@ -16,10 +16,11 @@
 // The timed steps are single steps of 0.05 h (the unmeasured steps that make up most of a run;
 // a step of the run's step doubling costs three of them).
 // Reported: transport_cpu_ms and reaction_cpu_ms (CPU time of all threads per step in those
-// stages, Stepper::times), voxel_field_steps_per_s (cells x fields per second), voxels_per_s, and each of them
-// over the triad bandwidth measured in the same run (bench/triad.hpp); bytes_per_voxel_field is
-// the least traffic of a step (every field read and written once by each of: the backup, the
-// reactions, the transport, the checks: 32 bytes) and bw_of_triad that traffic over the triad.
+// stages, Stepper::times), voxel_field_steps_per_s (cells x fields per second), voxels_per_s, and
+// each of them over the triad bandwidth measured in the same run (bench/triad.hpp);
+// bytes_per_voxel_field is the least traffic of a step (every field read and written once by each
+// of: the backup, the reactions, the transport, the checks: 32 bytes) and bw_of_triad that traffic
+// over the triad.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 

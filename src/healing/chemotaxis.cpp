@@ -293,7 +293,7 @@ struct SweepPass {
   const float* capx;  // capacity, transposed planes (Motile)
   const std::uint8_t* on[3];
   const FaceBox* box[3];  // where faces carry flux: x and y per plane, z per row of columns
-  const float* inv_dx;  // per-face chi / distance, motility / distance, dt / width
+  const float* inv_dx;    // per-face chi / distance, motility / distance, dt / width
   const float* dm_dx;
   const float* k_dx;
   const float* inv_dz;
@@ -331,10 +331,10 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
       const std::size_t qx = at(k) * plane + at(i0) * at(w) + at(j0);
       transpose::load_plane_t(up, sy, ni, nj, wj, s.ut.data());
       if (Chemo) transpose::load_plane_t(cp, sy, ni, nj, wj, s.ct.data());
-      solve_batch<Chemo, Motile>({s.ut.data(), wj, s.ct.data(), wj,
-                                  Motile ? p.capx + qx : nullptr, w, p.on[0] + qx, w, ni, wj,
-                                  p.inv_dx + i0, p.dm_dx + i0, p.k_dx + i0},
-                                 s);
+      solve_batch<Chemo, Motile>(
+          {s.ut.data(), wj, s.ct.data(), wj, Motile ? p.capx + qx : nullptr, w, p.on[0] + qx, w, ni,
+           wj, p.inv_dx + i0, p.dm_dx + i0, p.k_dx + i0},
+          s);
       transpose::store_plane_t(s.ut.data(), ni, nj, wj, up, sy);
     }
     const FaceBox& by = p.box[1][at(k)];
@@ -342,10 +342,10 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
       const int i0 = by.lane_lo, j0 = by.face_lo;
       const std::ptrdiff_t a = g.at(i0, j0, k);
       const std::size_t qy = (at(k) * at(ny) + at(j0)) * at(nx) + at(i0);
-      solve_batch<Chemo, Motile>({p.u + a, sy, Chemo ? p.c + a : nullptr, sy,
-                                  Motile ? p.cap + a : nullptr, sy, p.on[1] + qy, nx, by.cells(),
-                                  by.lanes(), p.inv_dx + j0, p.dm_dx + j0, p.k_dx + j0},
-                                 s);
+      solve_batch<Chemo, Motile>(
+          {p.u + a, sy, Chemo ? p.c + a : nullptr, sy, Motile ? p.cap + a : nullptr, sy,
+           p.on[1] + qy, nx, by.cells(), by.lanes(), p.inv_dx + j0, p.dm_dx + j0, p.k_dx + j0},
+          s);
     }
   }
 #pragma omp for schedule(dynamic, 2)
@@ -355,10 +355,10 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
     const int i0 = bz.lane_lo, k0 = bz.face_lo;
     const std::ptrdiff_t a = g.at(i0, j, k0);
     const std::size_t qz = (at(j) * at(nz) + at(k0)) * at(nx) + at(i0);
-    solve_batch<Chemo, Motile>({p.u + a, sz, Chemo ? p.c + a : nullptr, sz,
-                                Motile ? p.cap + a : nullptr, sz, p.on[2] + qz, nx, bz.cells(),
-                                bz.lanes(), p.inv_dz + k0, p.dm_dz + k0, p.k_dz + k0},
-                               s);
+    solve_batch<Chemo, Motile>(
+        {p.u + a, sz, Chemo ? p.c + a : nullptr, sz, Motile ? p.cap + a : nullptr, sz, p.on[2] + qz,
+         nx, bz.cells(), bz.lanes(), p.inv_dz + k0, p.dm_dz + k0, p.k_dz + k0},
+        s);
   }
 }
 

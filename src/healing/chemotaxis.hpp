@@ -86,8 +86,8 @@ class ChemotaxisOperator {
   // nx + i. (The motility coefficient of a face is computed from the capacities where used.)
   std::vector<std::uint8_t> on_[3];
   std::vector<FaceBox> box_[3];  // where faces carry flux: x, y per plane k, z per row j
-  std::vector<float> cap_;   // capacity, padded (y and z sweeps)
-  std::vector<float> capx_;  // capacity, transposed planes (x sweep)
+  std::vector<float> cap_;       // capacity, padded (y and z sweeps)
+  std::vector<float> capx_;      // capacity, transposed planes (x sweep)
 };
 
 }  // namespace mnsim::healing

@@ -409,8 +409,7 @@ MNSIM_KERNEL void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, std:
                             Rb + o, A, w);
   }
   for (int j = n - 2; j >= 0; --j) {
-    substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * w,
-                   w);
+    substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * w, w);
   }
 }
 
@@ -717,18 +716,10 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
   bool top = false;
   for (const Member& m : mb) top = top || m.z.top;
   const bool zsolve = (g.nz > 1 && d0.diffuses_) || top;
-  const VariablePass vp{&g,
-                        cf.x.data(),
-                        cf.y.data(),
-                        cf.z.data(),
-                        cf.bx.data(),
-                        cf.by.data(),
-                        cf.bz.data(),
-                        d0.dk_.data(),
-                        d0.spec_.permeability.data + g.at(0, 0, 0),
-                        &mb,
-                        keep,
-                        zsolve,
+  const VariablePass vp{&g,           cf.x.data(),   cf.y.data(),
+                        cf.z.data(),  cf.bx.data(),  cf.by.data(),
+                        cf.bz.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
+                        &mb,          keep,          zsolve,
                         top};
   if (team) {
     variable_sweeps(vp);  // the sweeps' loops are the team's
