@@ -15,10 +15,12 @@
 //     start to beat one (the threshold healing::threads_pay applies, healing/team.hpp).
 // The timed steps are single steps of 0.05 h (the unmeasured steps that make up most of a run;
 // a step of the run's step doubling costs three of them).
-// Reported: voxel_field_steps_per_s (cells x fields per second), voxels_per_s, and each of them
-// over the triad bandwidth measured in the same run (bench/triad.hpp); bytes_per_voxel_field is
-// the least traffic of a step (every field read and written once by each of: the backup, the
-// reactions, the transport, the checks: 32 bytes) and bw_of_triad that traffic over the triad.
+// Reported: transport_cpu_ms and reaction_cpu_ms (CPU time of all threads per step in those
+// stages, Stepper::times), voxel_field_steps_per_s (cells x fields per second), voxels_per_s, and
+// each of them over the triad bandwidth measured in the same run (bench/triad.hpp);
+// bytes_per_voxel_field is the least traffic of a step (every field read and written once by each
+// of: the backup, the reactions, the transport, the checks: 32 bytes) and bw_of_triad that traffic
+// over the triad.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -130,6 +132,7 @@ void run_steps(benchmark::State& state, Case& c) {
   const auto cells = static_cast<double>(g.cells());
   const auto nf = static_cast<double>(c.engine->fields().size());
   double steps = 0.0;
+  const healing::StepTimes times0 = c.engine->stepper().times();
   const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     c.engine->stepper().advance_to(c.engine->time() + kStepS);
@@ -137,6 +140,11 @@ void run_steps(benchmark::State& state, Case& c) {
     steps += 1.0;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // CPU time (all threads) of the step's stages per step (Stepper::times).
+  const healing::StepTimes& times = c.engine->stepper().times();
+  const double per = steps > 0.0 ? 1e3 / steps : 0.0;
+  state.counters["transport_cpu_ms"] = (times.transport.cpu - times0.transport.cpu) * per;
+  state.counters["reaction_cpu_ms"] = (times.reaction.cpu - times0.reaction.cpu) * per;
   state.counters["cells"] = cells;
   state.counters["fields"] = nf;
   state.counters["voxels_per_s"] = benchmark::Counter(steps * cells, benchmark::Counter::kIsRate);

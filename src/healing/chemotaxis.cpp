@@ -130,22 +130,24 @@ constexpr double kUmPerM = 1e6;
 struct Scratch {
   grid::AlignedBuffer iv, up, r, ex, cw, cp, on, gm;
   grid::AlignedBuffer ut, ct;
-  Scratch(std::size_t cells, std::size_t lanes, std::size_t plane)
-      : iv(cells),
-        up(cells),
-        r(cells),
-        ex(lanes),
-        cw(lanes),
-        cp(lanes),
-        on(lanes),
-        gm(lanes),
-        ut(plane),
-        ct(plane) {}
+  /// Grows the buffers to these sizes (each value is written before it is read).
+  void reserve(std::size_t cells, std::size_t lanes, std::size_t plane) {
+    for (grid::AlignedBuffer* b : {&iv, &up, &r}) grow(*b, cells);
+    for (grid::AlignedBuffer* b : {&ex, &cw, &cp, &on, &gm}) grow(*b, lanes);
+    for (grid::AlignedBuffer* b : {&ut, &ct}) grow(*b, plane);
+  }
+
+ private:
+  static void grow(grid::AlignedBuffer& b, std::size_t n) {
+    if (b.size() < n) b = grid::AlignedBuffer(n);
+  }
 };
+/// Each thread's scratch, kept from one step to the next.
+thread_local Scratch thread_scratch;
 
 /// A batch of `lanes` parallel lines of n cells: cell m of lane i is u[m * us + i] (likewise the
 /// attractant c and the capacity cap), face m (between cells m and m + 1) of lane i is
-/// on[m * lanes + i] (1: both cells active). inv_d[m] = chi / distance of face m (um), dm[m] =
+/// on[m * os + i] (1: both cells active). inv_d[m] = chi / distance of face m (um), dm[m] =
 /// motility / distance of face m (um/h), k[m] = dt / width of cell m (h/um).
 struct Batch {
   float* u;
@@ -155,6 +157,7 @@ struct Batch {
   const float* cap;
   std::ptrdiff_t caps;
   const std::uint8_t* on;
+  std::ptrdiff_t os;
   int n, lanes;
   const float* inv_d;
   const float* dm;
@@ -207,7 +210,7 @@ MNSIM_KERNEL void solve_batch(const Batch& b, Scratch& s) {
       const float* cb = Motile ? ca + b.caps : nullptr;
       const float id = Chemo ? b.inv_d[m] : 0.0f, ka = b.k[m], kb = b.k[m + 1];
       {
-        const std::uint8_t* ob = b.on + o;
+        const std::uint8_t* ob = b.on + m * b.os;
 #pragma omp simd
         for (int i = 0; i < L; ++i) on[i] = ob[i];
       }
@@ -289,7 +292,8 @@ struct SweepPass {
   const float* cap;   // capacity, padded (Motile)
   const float* capx;  // capacity, transposed planes (Motile)
   const std::uint8_t* on[3];
-  const float* inv_dx;  // per-face chi / distance, motility / distance, dt / width
+  const FaceBox* box[3];  // where faces carry flux: x and y per plane, z per row of columns
+  const float* inv_dx;    // per-face chi / distance, motility / distance, dt / width
   const float* dm_dx;
   const float* k_dx;
   const float* inv_dz;
@@ -298,7 +302,10 @@ struct SweepPass {
 };
 
 /// The x and y lines of every plane, then the z lines, as worksharing loops of the calling team
-/// (an enclosing parallel region: each member calls this once).
+/// (an enclosing parallel region: each member calls this once). Each direction takes only the
+/// lanes and cells of its slab's FaceBox: lines and cells outside have no flux, and the solve
+/// returns them as they are (but for the clamp of negative values to 0, which they do not hold:
+/// docs/numerics.md, "Transport kernels").
 template <bool Chemo, bool Motile>
 MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
   const grid::Grid& g = *p.g;
@@ -307,31 +314,51 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const std::size_t most = at(std::max({nx, ny, nz}));
   const std::size_t plane = at(nx) * at(w);
-  Scratch s(std::max(plane, most * at(nx)), std::max(at(w), at(nx)), plane);
+  Scratch& s = thread_scratch;
+  s.reserve(std::max(plane, most * at(nx)), std::max(at(w), at(nx)), plane);
   // x lines, then y lines of each plane (each pass reads the previous pass's result).
 #pragma omp for schedule(dynamic, 2)
   for (int k = 0; k < nz; ++k) {
-    float* up = p.u + g.at(0, 0, k);
-    const float* cp = Chemo ? p.c + g.at(0, 0, k) : nullptr;
-    const std::size_t qx = at(k) * plane;
-    transpose::load_plane_t(up, sy, nx, ny, w, s.ut.data());
-    if (Chemo) transpose::load_plane_t(cp, sy, nx, ny, w, s.ct.data());
-    solve_batch<Chemo, Motile>({s.ut.data(), w, s.ct.data(), w, Motile ? p.capx + qx : nullptr, w,
-                                p.on[0] + qx, nx, w, p.inv_dx, p.dm_dx, p.k_dx},
-                               s);
-    transpose::store_plane_t(s.ut.data(), nx, ny, w, up, sy);
-    const std::size_t qy = at(k) * at(ny) * at(nx);
-    solve_batch<Chemo, Motile>({up, sy, cp, sy, Motile ? p.cap + g.at(0, 0, k) : nullptr, sy,
-                                p.on[1] + qy, ny, nx, p.inv_dx, p.dm_dx, p.k_dx},
-                               s);
+    const FaceBox& bx = p.box[0][at(k)];
+    if (!bx.empty()) {
+      // Lanes from a multiple of 16 (the last within the tables' w), the cells of the faces
+      // with flux.
+      const int j0 = bx.lane_lo / transpose::kLanes * transpose::kLanes;
+      const int nj = bx.lane_hi + 1 - j0, wj = transpose::lanes_for(nj);
+      const int i0 = bx.face_lo, ni = bx.cells();
+      float* up = p.u + g.at(i0, j0, k);
+      const float* cp = Chemo ? p.c + g.at(i0, j0, k) : nullptr;
+      const std::size_t qx = at(k) * plane + at(i0) * at(w) + at(j0);
+      transpose::load_plane_t(up, sy, ni, nj, wj, s.ut.data());
+      if (Chemo) transpose::load_plane_t(cp, sy, ni, nj, wj, s.ct.data());
+      solve_batch<Chemo, Motile>(
+          {s.ut.data(), wj, s.ct.data(), wj, Motile ? p.capx + qx : nullptr, w, p.on[0] + qx, w, ni,
+           wj, p.inv_dx + i0, p.dm_dx + i0, p.k_dx + i0},
+          s);
+      transpose::store_plane_t(s.ut.data(), ni, nj, wj, up, sy);
+    }
+    const FaceBox& by = p.box[1][at(k)];
+    if (!by.empty()) {
+      const int i0 = by.lane_lo, j0 = by.face_lo;
+      const std::ptrdiff_t a = g.at(i0, j0, k);
+      const std::size_t qy = (at(k) * at(ny) + at(j0)) * at(nx) + at(i0);
+      solve_batch<Chemo, Motile>(
+          {p.u + a, sy, Chemo ? p.c + a : nullptr, sy, Motile ? p.cap + a : nullptr, sy,
+           p.on[1] + qy, nx, by.cells(), by.lanes(), p.inv_dx + j0, p.dm_dx + j0, p.k_dx + j0},
+          s);
+    }
   }
 #pragma omp for schedule(dynamic, 2)
   for (int j = 0; j < ny; ++j) {
-    const std::size_t qz = at(j) * at(nz) * at(nx);
-    solve_batch<Chemo, Motile>({p.u + g.at(0, j, 0), sz, Chemo ? p.c + g.at(0, j, 0) : nullptr, sz,
-                                Motile ? p.cap + g.at(0, j, 0) : nullptr, sz, p.on[2] + qz, nz, nx,
-                                p.inv_dz, p.dm_dz, p.k_dz},
-                               s);
+    const FaceBox& bz = p.box[2][at(j)];
+    if (bz.empty()) continue;
+    const int i0 = bz.lane_lo, k0 = bz.face_lo;
+    const std::ptrdiff_t a = g.at(i0, j, k0);
+    const std::size_t qz = (at(j) * at(nz) + at(k0)) * at(nx) + at(i0);
+    solve_batch<Chemo, Motile>(
+        {p.u + a, sz, Chemo ? p.c + a : nullptr, sz, Motile ? p.cap + a : nullptr, sz, p.on[2] + qz,
+         nx, bz.cells(), bz.lanes(), p.inv_dz + k0, p.dm_dz + k0, p.k_dz + k0},
+        s);
   }
 }
 
@@ -375,6 +402,17 @@ ChemotaxisOperator::ChemotaxisOperator(const grid::Grid& g, std::span<const std:
         if (j + 1 < ny) face(1, (at(k) * at(ny) + at(j)) * at(nx) + at(i), a, a + g.sy());
         if (k + 1 < nz) face(2, (at(j) * at(nz) + at(k)) * at(nx) + at(i), a, a + g.sz());
       }
+  if (!chemo && !motile) return;
+  box_[0].resize(at(nz));
+  box_[1].resize(at(nz));
+  box_[2].resize(at(ny));
+  for (int k = 0; k < nz; ++k) {
+    box_[0][at(k)] = face_box(on_[0].data() + at(k) * at(nx) * at(w), w, nx, ny);
+    box_[1][at(k)] = face_box(on_[1].data() + at(k) * at(ny) * at(nx), nx, ny, nx);
+  }
+  for (int j = 0; j < ny; ++j) {
+    box_[2][at(j)] = face_box(on_[2].data() + at(j) * at(nz) * at(nx), nx, nz, nx);
+  }
 }
 
 void ChemotaxisOperator::step(grid::FieldView u, grid::ConstFieldView c, double dt) const {
@@ -423,6 +461,7 @@ MNSIM_KERNEL void ChemotaxisOperator::sweep(grid::FieldView u, grid::ConstFieldV
                        capd,
                        Motile ? capx_.data() : nullptr,
                        {on_[0].data(), on_[1].data(), on_[2].data()},
+                       {box_[0].data(), box_[1].data(), box_[2].data()},
                        inv_dx.data(),
                        dm_dx.data(),
                        k_dx.data(),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "grid/grid.hpp"
+#include "healing/face_box.hpp"
 
 namespace mnsim::healing {
 
@@ -84,8 +85,9 @@ class ChemotaxisOperator {
   // active, 0 where no flux. Layouts: x (k nx + i) w + j, y (k ny + j) nx + i, z (j nz + k)
   // nx + i. (The motility coefficient of a face is computed from the capacities where used.)
   std::vector<std::uint8_t> on_[3];
-  std::vector<float> cap_;   // capacity, padded (y and z sweeps)
-  std::vector<float> capx_;  // capacity, transposed planes (x sweep)
+  std::vector<FaceBox> box_[3];  // where faces carry flux: x, y per plane k, z per row j
+  std::vector<float> cap_;       // capacity, padded (y and z sweeps)
+  std::vector<float> capx_;      // capacity, transposed planes (x sweep)
 };
 
 }  // namespace mnsim::healing

@@ -299,7 +299,11 @@ void Diffusion::face_conductances() {
   cf.x.assign(at(nx) * at(w) * at(nz), 0.0f);
   cf.y.assign(cells, 0.0f);
   cf.z.assign(cells, 0.0f);
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+  cf.bx.assign(at(nz), FaceBox{});
+  cf.by.assign(at(nz), FaceBox{});
+  cf.bz.assign(at(ny), FaceBox{});
+  const bool big = worth_threads(g);
+#pragma omp parallel for schedule(static) if (big)
   for (int k = 0; k < nz; ++k) {
     const std::size_t kk = at(k);
     const float dk = static_cast<float>(dk_[kk] / cond_scale());
@@ -326,6 +330,12 @@ void Diffusion::face_conductances() {
         }
       }
     }
+    cf.bx[kk] = face_box(cf.x.data() + kk * at(nx) * at(w), w, nx, ny);
+    cf.by[kk] = face_box(cf.y.data() + kk * at(ny) * at(nx), nx, ny, nx);
+  }
+#pragma omp parallel for schedule(static) if (big)
+  for (int j = 0; j < ny; ++j) {
+    cf.bz[at(j)] = face_box(cf.z.data() + at(j) * at(nz) * at(nx), nx, nz, nx);
   }
 }
 
@@ -367,39 +377,39 @@ inline void substitute_row(float* cur, const float* next, const float* cp, int n
   for (int l = 0; l < n; ++l) cur[l] += cp[l] * next[l];
 }
 
-/// The x sweep of one transposed plane U (nx rows of w lanes), faces fx in the same layout.
+/// The x sweep of one transposed plane U (n rows of w lanes), faces fx with row stride fs.
 template <Role R>
-MNSIM_KERNEL void solve_x(float* U, const float* fx, float* C, float* Rb, float* A, int nx, int w,
-                          float kxy) {
+MNSIM_KERNEL void solve_x(float* U, int w, const float* fx, std::ptrdiff_t fs, float* C, float* Rb,
+                          float* A, int n, float kxy) {
   for (int l = 0; l < w; ++l) A[l] = 0.0f;
-  eliminate_row<R, true>(U, U, fx, nx > 1 ? kxy : 0.0f, C, C, Rb, A, w);
-  for (int i = 1; i < nx; ++i) {
+  eliminate_row<R, true>(U, U, fx, n > 1 ? kxy : 0.0f, C, C, Rb, A, w);
+  for (int i = 1; i < n; ++i) {
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
     float* cur = U + o;
-    eliminate_row<R, false>(cur, cur - w, fx + o, i + 1 < nx ? kxy : 0.0f, C + o, C + o - w, Rb + o,
-                            A, w);
+    eliminate_row<R, false>(cur, cur - w, fx + i * fs, i + 1 < n ? kxy : 0.0f, C + o, C + o - w,
+                            Rb + o, A, w);
   }
-  for (int i = nx - 2; i >= 0; --i) {
+  for (int i = n - 2; i >= 0; --i) {
     const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(i) * w;
     substitute_row(U + o, U + o + w, C + o, w);
   }
 }
 
-/// The y sweep of one plane in place (ny rows of nx lanes, row stride sy), faces fy by row.
+/// The y sweep of a plane in place (n rows of w lanes, row stride sy), faces fy with row stride
+/// fs.
 template <Role R>
-MNSIM_KERNEL void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, float* C, float* Rb,
-                          float* A, int nx, int ny, float kxy) {
-  for (int i = 0; i < nx; ++i) A[i] = 0.0f;
-  eliminate_row<R, true>(plane, plane, fy, ny > 1 ? kxy : 0.0f, C, C, Rb, A, nx);
-  for (int j = 1; j < ny; ++j) {
+MNSIM_KERNEL void solve_y(float* plane, std::ptrdiff_t sy, const float* fy, std::ptrdiff_t fs,
+                          float* C, float* Rb, float* A, int w, int n, float kxy) {
+  for (int i = 0; i < w; ++i) A[i] = 0.0f;
+  eliminate_row<R, true>(plane, plane, fy, n > 1 ? kxy : 0.0f, C, C, Rb, A, w);
+  for (int j = 1; j < n; ++j) {
     float* cur = plane + j * sy;
-    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(j) * nx;
-    eliminate_row<R, false>(cur, cur - sy, fy + o, j + 1 < ny ? kxy : 0.0f, C + o, C + o - nx,
-                            Rb + o, A, nx);
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(j) * w;
+    eliminate_row<R, false>(cur, cur - sy, fy + j * fs, j + 1 < n ? kxy : 0.0f, C + o, C + o - w,
+                            Rb + o, A, w);
   }
-  for (int j = ny - 2; j >= 0; --j) {
-    substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * nx,
-                   nx);
+  for (int j = n - 2; j >= 0; --j) {
+    substitute_row(plane + j * sy, plane + (j + 1) * sy, C + static_cast<std::ptrdiff_t>(j) * w, w);
   }
 }
 
@@ -447,29 +457,33 @@ inline void eliminate_z(float* cur, const float* prev, const float* f, float dtv
   }
 }
 
-/// The z sweep of the rows j (nz rows of nx lanes, plane stride sz), faces fz ((k) nx + i, the
-/// face below each cell), permeability pc of the same cells for a Dirichlet top.
+/// The z sweep of cells k0..k0 + n - 1 of the w lanes of a row of columns (plane stride sz) that
+/// start at col, faces fz ((k) fs + i, the face below each cell), permeability pc of the same
+/// cells for a Dirichlet top (k0 = 0).
 template <Role R>
 MNSIM_KERNEL void solve_z(const Grid& g, float* col, const float* pc, const float* fz,
-                          const ZLine& z, float* C, float* Rb, float* A) {
-  const int nx = g.nx, nz = g.nz;
+                          std::ptrdiff_t fs, int k0, int n, int w, const ZLine& z, float* C,
+                          float* Rb, float* A) {
+  const int nz = g.nz;
   const std::ptrdiff_t sz = g.sz();
-  for (int i = 0; i < nx; ++i) A[i] = 0.0f;
-  for (int k = 0; k < nz; ++k) {
+  for (int i = 0; i < w; ++i) A[i] = 0.0f;
+  for (int m = 0; m < n; ++m) {
+    const int k = k0 + m;
     const float dtv = static_cast<float>(z.dt / g.dz(k));
     const float dtn = k + 1 < nz ? static_cast<float>(z.dt / g.dz(k + 1)) : 0.0f;
     float* cur = col + k * sz;
-    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(k) * nx;
-    const float* f = fz + o;  // face below (0 at nz - 1)
-    if (k == 0) {
-      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, nx, z.top, pc, z.d1,
+    const std::ptrdiff_t o = static_cast<std::ptrdiff_t>(m) * w;
+    const float* f = fz + k * fs;  // face below (0 at nz - 1)
+    if (m == 0) {
+      eliminate_z<R, true>(cur, cur, f, dtv, dtn, C, C, Rb, A, w, z.top && k == 0, pc, z.d1,
                            static_cast<float>(g.dz(0)), z.utop);
     } else {
-      eliminate_z<R, false>(cur, cur - sz, f, dtv, dtn, C + o, C + o - nx, Rb + o, A, nx);
+      eliminate_z<R, false>(cur, cur - sz, f, dtv, dtn, C + o, C + o - w, Rb + o, A, w);
     }
   }
-  for (int k = nz - 2; k >= 0; --k) {
-    substitute_row(col + k * sz, col + (k + 1) * sz, C + static_cast<std::ptrdiff_t>(k) * nx, nx);
+  for (int m = n - 2; m >= 0; --m) {
+    const int k = k0 + m;
+    substitute_row(col + k * sz, col + (k + 1) * sz, C + static_cast<std::ptrdiff_t>(m) * w, w);
   }
 }
 
@@ -487,15 +501,34 @@ struct VariablePass {
   const float* cx;  // face conductances (Diffusion::Conductances)
   const float* cy;
   const float* cz;
+  const FaceBox* bx;  // where they carry flux
+  const FaceBox* by;
+  const FaceBox* bz;
   const double* dk;
   const float* pbase;
   const std::vector<Member>* mb;
   bool keep;    // some field follows another (pivot buffers needed)
   bool zsolve;  // the z sweep runs
+  bool top;     // some field has a Dirichlet top (the z sweep takes every cell)
 };
 
+/// A thread's scratch buffer of at least n floats, kept from one call to the next (its values
+/// are written before they are read).
+float* scratch(grid::AlignedBuffer& b, std::size_t n) {
+  if (b.size() < n) b = grid::AlignedBuffer(n);
+  return b.data();
+}
+
+/// The sweeps' scratch of one thread: the transposed plane, the eliminated upper coefficients,
+/// the inverse pivots shared with a follower, a row of carried coefficients.
+struct SweepScratch {
+  grid::AlignedBuffer u, c, r, a;
+};
+thread_local SweepScratch sweep_scratch;
+
 /// The x, y and z sweeps of a permeability pass as worksharing loops of the calling team (an
-/// enclosing parallel region: each member calls this once).
+/// enclosing parallel region: each member calls this once). Each sweep takes only the lanes and
+/// cells of its slab's FaceBox (the rest is the identity), and no plane without flux is copied.
 MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
   const Grid& g = *vp.g;
   const int nx = g.nx, ny = g.ny, nz = g.nz;
@@ -503,49 +536,63 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
   const auto at = [](std::ptrdiff_t v) { return static_cast<std::size_t>(v); };
   const std::vector<Member>& mb = *vp.mb;
   const double* dk = vp.dk;
-  // x sweep: the whole plane transposed, one SIMD lane per line (see implicit_uniform).
+  // x sweep: the plane transposed, one SIMD lane per line (see implicit_uniform).
   const int w = transpose::lanes_for(ny);
   const std::size_t wx = at(nx) * at(w);
   const std::size_t wy = at(std::max(ny, nz)) * at(nx);
-  grid::AlignedBuffer ub(wx), cb(std::max(wx, wy)), rb(vp.keep ? std::max(wx, wy) : 1),
-      am(std::max<std::size_t>(at(w), at(nx)));
-  float *U = ub.data(), *C = cb.data(), *Rb = rb.data(), *A = am.data();
+  SweepScratch& ss = sweep_scratch;
+  float* U = scratch(ss.u, wx);
+  float* C = scratch(ss.c, std::max(wx, wy));
+  float* Rb = scratch(ss.r, vp.keep ? std::max(wx, wy) : 1);
+  float* A = scratch(ss.a, std::max<std::size_t>(at(w), at(nx)));
 #pragma omp for schedule(dynamic, 2)
   for (int k = 0; k < nz; ++k) {
     const std::size_t kk = at(k);
     const bool moves = static_cast<float>(dk[kk]) > 0.0f;
-    if (nx > 1 && moves) {
-      const float* fx = vp.cx + kk * wx;  // face i of lane l at fx[i w + l]
-      for (const Member& m : mb) {
-        float* plane = m.base + k * sz;
-        load_plane_t(plane, sy, nx, ny, w, U);
+    const FaceBox& bx = vp.bx[kk];
+    if (nx > 1 && moves && !bx.empty()) {
+      // Lanes from a multiple of 16 (so that the last stays within the table's w), cells of
+      // the faces with flux.
+      const int j0 = bx.lane_lo / transpose::kLanes * transpose::kLanes;
+      const int nj = bx.lane_hi + 1 - j0, wj = transpose::lanes_for(nj);
+      const int i0 = bx.face_lo, ni = bx.cells();
+      const float* fx = vp.cx + kk * wx + at(i0) * at(w) + at(j0);  // face i, lane l: i w + l
+      for (std::size_t mi = 0; mi < mb.size(); ++mi) {
+        const Member& m = mb[mi];
+        const std::ptrdiff_t at_box = k * sz + j0 * sy + i0;
+        float* plane = m.base + at_box;
+        // The next field's plane while this one is solved (its first touch in the step).
+        if (mi + 1 < mb.size()) transpose::prefetch_rows(mb[mi + 1].base + at_box, sy, ni, nj);
+        load_plane_t(plane, sy, ni, nj, wj, U);
         switch (m.role) {
           case Role::Solo:
-            solve_x<Role::Solo>(U, fx, C, Rb, A, nx, w, m.kxy);
+            solve_x<Role::Solo>(U, wj, fx, w, C, Rb, A, ni, m.kxy);
             break;
           case Role::Lead:
-            solve_x<Role::Lead>(U, fx, C, Rb, A, nx, w, m.kxy);
+            solve_x<Role::Lead>(U, wj, fx, w, C, Rb, A, ni, m.kxy);
             break;
           case Role::Follow:
-            solve_x<Role::Follow>(U, fx, C, Rb, A, nx, w, m.kxy);
+            solve_x<Role::Follow>(U, wj, fx, w, C, Rb, A, ni, m.kxy);
             break;
         }
-        store_plane_t(U, nx, ny, w, plane, sy);
+        store_plane_t(U, ni, nj, wj, plane, sy);
       }
     }
-    if (ny > 1 && moves) {
-      const float* fy = vp.cy + kk * at(ny) * at(nx);
+    const FaceBox& by = vp.by[kk];
+    if (ny > 1 && moves && !by.empty()) {
+      const int i0 = by.lane_lo, ni = by.lanes(), j0 = by.face_lo, nj = by.cells();
+      const float* fy = vp.cy + (kk * at(ny) + at(j0)) * at(nx) + at(i0);
       for (const Member& m : mb) {
-        float* plane = m.base + k * sz;
+        float* plane = m.base + k * sz + j0 * sy + i0;
         switch (m.role) {
           case Role::Solo:
-            solve_y<Role::Solo>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            solve_y<Role::Solo>(plane, sy, fy, nx, C, Rb, A, ni, nj, m.kxy);
             break;
           case Role::Lead:
-            solve_y<Role::Lead>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            solve_y<Role::Lead>(plane, sy, fy, nx, C, Rb, A, ni, nj, m.kxy);
             break;
           case Role::Follow:
-            solve_y<Role::Follow>(plane, sy, fy, C, Rb, A, nx, ny, m.kxy);
+            solve_y<Role::Follow>(plane, sy, fy, nx, C, Rb, A, ni, nj, m.kxy);
             break;
         }
       }
@@ -555,19 +602,27 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
   if (vp.zsolve) {
 #pragma omp for schedule(dynamic, 2)
     for (int j = 0; j < ny; ++j) {
-      const float* fz = vp.cz + at(j) * at(nz) * at(nx);
-      const float* pc = vp.pbase + j * sy;
-      for (const Member& m : mb) {
-        float* col = m.base + j * sy;
+      // With a Dirichlet top every cell of the row (the top cells exchange with the boundary).
+      const FaceBox bz = vp.top ? FaceBox{0, nx - 1, 0, nz - 2} : vp.bz[at(j)];
+      if (bz.empty()) continue;
+      const int i0 = bz.lane_lo, ni = bz.lanes(), k0 = bz.face_lo, nk = bz.cells();
+      const float* fz = vp.cz + at(j) * at(nz) * at(nx) + at(i0);
+      const float* pc = vp.pbase + j * sy + i0;
+      for (std::size_t mi = 0; mi < mb.size(); ++mi) {
+        const Member& m = mb[mi];
+        float* col = m.base + j * sy + i0;
+        if (mi + 1 < mb.size()) {
+          transpose::prefetch_rows(mb[mi + 1].base + j * sy + i0 + k0 * sz, sz, ni, nk);
+        }
         switch (m.role) {
           case Role::Solo:
-            solve_z<Role::Solo>(g, col, pc, fz, m.z, C, Rb, A);
+            solve_z<Role::Solo>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
             break;
           case Role::Lead:
-            solve_z<Role::Lead>(g, col, pc, fz, m.z, C, Rb, A);
+            solve_z<Role::Lead>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
             break;
           case Role::Follow:
-            solve_z<Role::Follow>(g, col, pc, fz, m.z, C, Rb, A);
+            solve_z<Role::Follow>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
             break;
         }
       }
@@ -658,11 +713,14 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
     mb[m].role = follows[m] ? Role::Follow : m + 1 < nm && follows[m + 1] ? Role::Lead : Role::Solo;
     keep = keep || follows[m];
   }
-  bool zsolve = g.nz > 1 && d0.diffuses_;
-  for (const Member& m : mb) zsolve = zsolve || m.z.top;
-  const VariablePass vp{&g,          cf.x.data(),   cf.y.data(),
-                        cf.z.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
-                        &mb,         keep,          zsolve};
+  bool top = false;
+  for (const Member& m : mb) top = top || m.z.top;
+  const bool zsolve = (g.nz > 1 && d0.diffuses_) || top;
+  const VariablePass vp{&g,           cf.x.data(),   cf.y.data(),
+                        cf.z.data(),  cf.bx.data(),  cf.by.data(),
+                        cf.bz.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
+                        &mb,          keep,          zsolve,
+                        top};
   if (team) {
     variable_sweeps(vp);  // the sweeps' loops are the team's
   } else {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "grid/grid.hpp"
+#include "healing/face_box.hpp"
 
 namespace mnsim::healing {
 
@@ -113,6 +114,9 @@ class Diffusion {
   void face_conductances();
   struct Conductances {
     std::vector<float> x, y, z;
+    /// Where faces carry flux (healing/face_box.hpp): x and y per plane k, z per row of
+    /// columns j; the sweeps leave out the lines and cells outside (the identity).
+    std::vector<FaceBox> bx, by, bz;
   };
   void explicit_once(const double* old, double* out, double dt) const;
   /// The factor of the conductances that the permeability path keeps out of its table: the

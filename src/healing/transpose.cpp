@@ -151,6 +151,15 @@ bool transpose16_with(const char* isa, const float* src, std::ptrdiff_t sstride,
   return true;
 }
 
+void prefetch_rows(const float* plane, std::ptrdiff_t sy, int m, int n) {
+  constexpr std::ptrdiff_t kLine = 64 / sizeof(float);
+  for (int j = 0; j < n; ++j) {
+    const float* row = plane + j * sy;
+    for (std::ptrdiff_t i = 0; i < m; i += kLine) __builtin_prefetch(row + i, 0, 2);
+    __builtin_prefetch(row + m - 1, 0, 2);  // (a row need not start on a line)
+  }
+}
+
 void load_plane_t(const float* plane, std::ptrdiff_t sy, int nx, int ny, int w, float* buf) {
   const Block block = best().block;
   const int jfull = ny / kLanes * kLanes, ifull = nx / kLanes * kLanes;

@@ -24,6 +24,10 @@ void load_plane_t(const float* plane, std::ptrdiff_t sy, int nx, int ny, int w, 
 /// Inverse of load_plane_t.
 void store_plane_t(const float* buf, int nx, int ny, int w, float* plane, std::ptrdiff_t sy);
 
+/// Asks the CPU to bring rows [0, n) of a plane (row stride sy, m values each) into its cache
+/// ahead of a sweep (software prefetch; no value changes).
+void prefetch_rows(const float* plane, std::ptrdiff_t sy, int m, int n);
+
 /// The instruction set of the 16 x 16 block copies this process uses: "avx512f", "avx2", "sse"
 /// or "scalar".
 const char* block_isa();
