@@ -61,9 +61,9 @@ std::vector<schema::Key> scar_keys() {
   using namespace schema;
   std::vector<Key> counts;
   for (const auto& c : lesions::inventory_classes()) {
-    counts.push_back(integer(
-        c, "0", fmt::format("number of {} scars, spread over the class's depth range", c), 0,
-        1000));
+    counts.push_back(
+        integer(c, "0", fmt::format("number of {} scars, spread over the class's depth range", c),
+                0, 1000));
   }
   return {table_array("scars", "Scars measured on the patient.",
                       {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),

@@ -41,10 +41,10 @@ TEST(PlanPatient, InventoryScarsAreSpreadOverTheirDepthRange) {
       "patient.toml", protocol::plan_schema(), "a TOML planner patient file"));
   const auto& scars = p.spec.scars;
   ASSERT_EQ(scars.size(), 8u);
-  const double skin = skin::default_atlas()
-                          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex,
-                                        p.spec.fitzpatrick)
-                          .top_of(skin::Layer::Hypodermis);
+  const double skin =
+      skin::default_atlas()
+          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
+          .top_of(skin::Layer::Hypodermis);
   ASSERT_LT(0.9 * skin, 1.35e-3);  // the deepest icepick is capped
   const double icepick[] = {0.75e-3, 1.05e-3, 1.35e-3};
   for (std::size_t i = 0; i < 3; ++i) {
