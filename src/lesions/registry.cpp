@@ -185,4 +185,16 @@ LesionPtr mid_range_lesion(const std::string& cls, const LesionData& data) {
   return kind_of_class(cls).shape(0.0, 0.0, mid_range_shape(k), k.effects());
 }
 
+double spread_depth(double lo, double hi, long long i, long long n) {
+  return lo + (hi - lo) * (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+}
+
+LesionPtr spread_lesion(const std::string& cls, long long i, long long n, const LesionData& data,
+                        const DrawLimits& lim) {
+  const KindData& k = data.get(cls);
+  LesionShape s = mid_range_shape(k);
+  s.depth = std::min(spread_depth(k.depth_min.si, k.depth_max.si, i, n), lim.max_depth);
+  return kind_of_class(cls).shape(0.0, 0.0, s, k.effects());
+}
+
 }  // namespace mnsim::lesions

@@ -136,4 +136,14 @@ LesionPtr draw_lesion(const std::string& cls, Rng& r, const LesionData& data, co
 /// The mid-range lesion of an inventory class at the origin.
 LesionPtr mid_range_lesion(const std::string& cls, const LesionData& data);
 
+/// The depth of the i-th of n scars of a class whose depths are spread over [lo, hi]: the
+/// quantile (i + 1/2) / n of the uniform distribution on it (the distribution draw_size draws a
+/// cohort's scars from; docs/model.md "Goodman & Baron grading", "A spread inventory"). n = 1
+/// gives the middle. 0 <= i < n.
+double spread_depth(double lo, double hi, long long i, long long n);
+/// The i-th of n scars of an inventory class counted in an [inventory]: mid-range in every size
+/// but its depth, spread_depth over the class's depth range, no deeper than lim.max_depth.
+LesionPtr spread_lesion(const std::string& cls, long long i, long long n, const LesionData& data,
+                        const DrawLimits& lim);
+
 }  // namespace mnsim::lesions

@@ -12,6 +12,10 @@
 
 namespace mnsim::outcomes {
 
+double FaceClass::depth_of(long long i) const {
+  return lesions::spread_depth(depth_min, depth_max, i, count);
+}
+
 long long FaceSpec::scars() const {
   long long n = 0;
   for (const auto& c : classes) n += c.count;
@@ -37,8 +41,8 @@ schema::Key face_schema() {
         cls, fmt::format("The patient's {} scars (a class of [inventory]).", cls),
         {integer("count", "", fmt::format("number of {} scars on the face", cls), 0, 10000).must(),
          quantity("depth", Dim::Length, "mm", "",
-                  fmt::format("depth of each (default: the middle of the {} depth range of "
-                              "data/lesions.toml)",
+                  fmt::format("depth of each (default: the scars spread evenly over the {} "
+                              "depth range of data/lesions.toml, at its quantiles (i + 1/2)/count)",
                               cls),
                   1 * kUm, 10 * kMm),
          quantity("width", Dim::Length, "mm", "",
@@ -69,7 +73,10 @@ FaceSpec read_face(const Table& face) {
     const ScarGeometry mid = scar_geometry(*lesions::mid_range_lesion(cls, data));
     c.depth_given = t.has("depth");
     c.width_given = t.has("width");
+    const lesions::KindData& range = data.get(cls);
     c.depth = c.depth_given ? t.quantity("depth") : mid.depth;
+    c.depth_min = c.depth_given ? c.depth : range.depth_min.si;
+    c.depth_max = c.depth_given ? c.depth : range.depth_max.si;
     c.width = c.width_given ? t.quantity("width") : mid.width;
     spec.classes.push_back(c);
   }
@@ -152,8 +159,9 @@ FaceMapping map_onto_face(const FaceSpec& face, const std::vector<PatchScar>& pa
   for (const auto& c : face.classes) {
     FaceClassOutcome o = map_class(c, patch);
     for (long long i = 0; i < c.count; ++i) {
-      m.before.push_back({c.kind, c.depth, c.width});
-      m.after.push_back({c.kind, o.depth_after, c.width});
+      const double d = c.depth_of(i);
+      m.before.push_back({c.kind, d, c.width});
+      m.after.push_back({c.kind, std::max(0.0, d * (1.0 + o.relative_change)), c.width});
     }
     m.classes.push_back(std::move(o));
   }

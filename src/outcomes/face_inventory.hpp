@@ -5,7 +5,9 @@
 // boxcar: the patch scars of the same depth class if there are any, else all of the kind), and
 // both grades are computed on the face inventory with the functions of
 // outcomes/goodman_baron.hpp. A face class with no patch scar of its kind keeps its depth and is
-// reported as not simulated.
+// reported as not simulated. A class given without a depth has its scars spread over its depth
+// range (lesions::spread_depth), as a real face has scars of many depths: with every scar of a
+// class at one depth, a change that moves none of them across a grading limit moves no score.
 #pragma once
 
 #include <string>
@@ -22,9 +24,13 @@ struct FaceClass {
   std::string cls;   // inventory class: icepick, boxcar_shallow, boxcar_deep, rolling
   std::string kind;  // the lesion kind that draws it (lesions::kind_of_class): icepick, boxcar, ...
   long long count = 0;
-  double depth = 0.0;                             // m
-  double width = 0.0;                             // m
-  bool depth_given = false, width_given = false;  // from [face.<class>]; else the mid-range scar
+  double depth = 0.0;  // m, the mean depth of its scars (the middle of depth_min..depth_max)
+  double depth_min = 0.0, depth_max = 0.0;  // m, their range: the class's, or depth when given
+  double width = 0.0;                       // m
+  bool depth_given = false, width_given = false;  // from [face.<class>]; else the mid-range
+                                                  // width and depths spread over the range
+  /// The depth of its i-th scar (0 <= i < count): lesions::spread_depth over its range.
+  double depth_of(long long i) const;
 };
 
 /// The [face] section: the classes given with a count of at least 1, in inventory order.
@@ -38,7 +44,8 @@ struct FaceSpec {
 std::vector<std::string> face_classes();
 
 /// The [face] section of the scenario schema: a table [face.<class>] per face class, with
-/// `count` (required), `depth` and `width` (default: the class's mid-range scar).
+/// `count` (required), `depth` (default: spread over the class's depth range) and `width`
+/// (default: the class's mid-range width).
 schema::Key face_schema();
 
 /// Reads a validated [face] table. InputError at `face` when no class has a scar.
@@ -67,8 +74,8 @@ struct FaceClassOutcome {
   bool simulated() const { return patch_scars > 0; }
 };
 
-/// The face inventory mapped from the patch, and its scars before and after (count copies per
-/// class) for the grading functions.
+/// The face inventory mapped from the patch, and its scars before and after (count per class,
+/// each at its own depth_of) for the grading functions.
 struct FaceMapping {
   std::vector<FaceClassOutcome> classes;
   std::vector<ScarState> before, after;

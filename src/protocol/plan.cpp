@@ -61,7 +61,9 @@ std::vector<schema::Key> scar_keys() {
   using namespace schema;
   std::vector<Key> counts;
   for (const auto& c : lesions::inventory_classes()) {
-    counts.push_back(integer(c, "0", fmt::format("number of mid-range {} scars", c), 0, 1000));
+    counts.push_back(
+        integer(c, "0", fmt::format("number of {} scars, spread over the class's depth range", c),
+                0, 1000));
   }
   return {table_array("scars", "Scars measured on the patient.",
                       {enumeration("kind", lesions::plan_scar_kinds(), "", "scar kind").must(),
@@ -70,7 +72,10 @@ std::vector<schema::Key> scar_keys() {
                        mirror_key("lesions.tether@rolling", "tether", "true",
                                   "rolling: tethered by a fibrous band (as in a scenario)")},
                       1000),
-          table("inventory", "Scars by count (mid-range geometry of data/lesions.toml).", counts)};
+          table("inventory",
+                "Scars by count: mid-range widths of data/lesions.toml, the n scars of a class "
+                "at the depth quantiles (i + 1/2)/n of its range.",
+                counts)};
 }
 
 std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientSpec& pt,
@@ -101,9 +106,17 @@ std::vector<outcomes::ScarGeometry> read_scars(const Table& root, const PatientS
     if (!shape.tether) e.tether_radius = 0.0;
     out.push_back(outcomes::scar_geometry(*kind.shape(0, 0, shape, e)));
   }
+  // Counted scars are spread over their class's depth range (lesions::spread_lesion), no deeper
+  // than a cohort's drawn scars may be (90% of the skin, protocol/cohort.cpp).
   const Table& inv = root.table("inventory");
+  lesions::DrawLimits caps;
+  caps.max_depth = 0.9 * skin_depth;
   for (const auto& c : lesions::inventory_classes()) {
-    for (long long i = 0; i < inv.integer(c); ++i) out.push_back(mid_range_scar(c));
+    const long long n = inv.integer(c);
+    for (long long i = 0; i < n; ++i) {
+      out.push_back(outcomes::scar_geometry(
+          *lesions::spread_lesion(c, i, n, lesions::default_lesion_data(), caps)));
+    }
   }
   if (out.empty()) {
     root.fail("scars", "the patient has no scars", "[[scars]] entries or [inventory] counts");

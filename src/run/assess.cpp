@@ -17,8 +17,8 @@ namespace {
 std::string geometry_source(const outcomes::FaceClass& c) {
   if (c.depth_given && c.width_given) return "given";
   if (c.depth_given) return "depth given, width mid-range";
-  if (c.width_given) return "width given, depth mid-range";
-  return "mid-range";
+  if (c.width_given) return "width given, depths spread over the class range";
+  return "width mid-range, depths spread over the class range";
 }
 
 /// summary.json `outcome.goodman_baron`: the grades, the inventory they are on and, on a face

@@ -156,15 +156,25 @@ TEST(FaceInventoryRun, GradesTheFaceInventoryMappedFromThePatch) {
     EXPECT_EQ(c["patch_scars"], e.patch_scars);
     EXPECT_EQ(c["simulated"], e.patch_scars > 0);
     EXPECT_EQ(c["change"], e.change);
-    for (auto [rows, depth] : {std::pair{&rows_before, e.before_um}, {&rows_after, e.after_um}}) {
-      const auto [name, points] = row(e.kind, depth);
-      (*rows)[name].first += e.count;
-      (*rows)[name].second = points;
+    // A class given without a depth has its scars spread over its range (data/lesions.toml:
+    // icepick 600-1500 um, boxcar_deep 500-1000 um) at the quantiles (i + 1/2)/count, each
+    // changed by the class's relative change; a given depth is every scar's.
+    const bool spread = c["geometry"] != "given";
+    const double lo = !spread ? e.before_um : e.kind == std::string("icepick") ? 600.0 : 500.0;
+    const double hi = !spread ? e.before_um : e.kind == std::string("icepick") ? 1500.0 : 1000.0;
+    for (int i = 0; i < e.count; ++i) {
+      const double d = lo + (hi - lo) * (i + 0.5) / e.count;
+      const double ratio = e.after_um / e.before_um;
+      for (auto [rows, depth] : {std::pair{&rows_before, d}, {&rows_after, d * ratio}}) {
+        const auto [name, points] = row(e.kind, depth);
+        (*rows)[name].first += 1;
+        (*rows)[name].second = points;
+      }
+      g_before = std::max(g_before, grade(e.kind, d));
+      g_after = std::max(g_after, grade(e.kind, d * ratio));
     }
-    g_before = std::max(g_before, grade(e.kind, e.before_um));
-    g_after = std::max(g_after, grade(e.kind, e.after_um));
   }
-  EXPECT_EQ(face["icepick"]["geometry"], "mid-range");
+  EXPECT_EQ(face["icepick"]["geometry"], "width mid-range, depths spread over the class range");
   EXPECT_EQ(face["boxcar_shallow"]["geometry"], "given");
   // The patch scars got shallower, the face scars mapped from them too.
   EXPECT_LT(ice_ratio, 1.0);

@@ -378,11 +378,14 @@ snapshots = ["end"]
   ASSERT_EQ(p.spec.scars.size(), 3u);
   for (const auto& sc : p.spec.scars) EXPECT_EQ(sc.kind, "test_crater");
   EXPECT_DOUBLE_EQ(p.spec.scars[0].width, 1e-3);
-  // Validation's (and the planner's inventory's) mid-range scar of the class.
+  // Validation's mid-range scar of the class; the planner's two inventory scars of it at the
+  // quartiles of its 0.2-0.4 mm depth range, mid-range wide.
   const outcomes::ScarGeometry mid = protocol::mid_range_scar("test_crater");
   EXPECT_DOUBLE_EQ(mid.width, 0.8e-3);
   EXPECT_DOUBLE_EQ(mid.depth, 0.3e-3);
-  EXPECT_EQ(p.spec.scars[1].depth, mid.depth);
+  EXPECT_NEAR(p.spec.scars[1].depth, 0.25e-3, 1e-12);
+  EXPECT_NEAR(p.spec.scars[2].depth, 0.35e-3, 1e-12);
+  EXPECT_DOUBLE_EQ(p.spec.scars[1].width, mid.width);
 }
 
 }  // namespace

@@ -2,11 +2,13 @@
 // and make_plan's stop token (`mnsim serve`'s time limit).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/cancel.hpp"
 #include "core/scenario.hpp"
 #include "protocol/plan.hpp"
+#include "skin/atlas.hpp"
 
 namespace {
 
@@ -27,6 +29,35 @@ protocol::ReducedProtocol roller(double length) {
   pr.sessions = 2;
   pr.follow_up = 8 * kWeek;
   return pr;
+}
+
+// [inventory] counts: the n scars of a class spread over its depth range at the quantiles
+// (i + 1/2)/n (data/lesions.toml rolling 0.1-0.5 mm), no deeper than 90% of the skin (icepick
+// 0.6-1.5 mm on the medial cheek's 0.94 mm of epidermis and dermis); one scar: the mid-range one.
+TEST(PlanPatient, InventoryScarsAreSpreadOverTheirDepthRange) {
+  const auto p = protocol::read_plan_patient(parse_scenario_text(
+      "[patient]\nsite = \"medial_cheek\"\n[inventory]\nicepick = 3\nboxcar_shallow = 1\n"
+      "rolling = 4\n",
+      "patient.toml", protocol::plan_schema(), "a TOML planner patient file"));
+  const auto& scars = p.spec.scars;
+  ASSERT_EQ(scars.size(), 8u);
+  const double skin =
+      skin::default_atlas()
+          .make_profile(p.spec.site, p.spec.age_years, p.spec.sex, p.spec.fitzpatrick)
+          .top_of(skin::Layer::Hypodermis);
+  ASSERT_LT(0.9 * skin, 1.35e-3);  // the deepest icepick is capped
+  const double icepick[] = {0.75e-3, 1.05e-3, 1.35e-3};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(scars[i].kind, "icepick");
+    EXPECT_NEAR(scars[i].depth, std::min(icepick[i], 0.9 * skin), 1e-9);
+  }
+  EXPECT_NEAR(scars[3].depth, 0.3e-3, 1e-9);  // the one shallow boxcar: mid-range
+  const double rolling[] = {0.15e-3, 0.25e-3, 0.35e-3, 0.45e-3};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(scars[4 + i].kind, "rolling");
+    EXPECT_NEAR(scars[4 + i].depth, rolling[i], 1e-9);
+    EXPECT_NEAR(scars[4 + i].width, 5e-3, 1e-9);  // mid-range width
+  }
 }
 
 TEST(AssessProtocol, FlagsNeedlesPastTheDermisYetShowsTheOutcome) {
