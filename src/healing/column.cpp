@@ -956,8 +956,8 @@ struct Column {
       // down to the depth reached.
       const double top = prof.top_of(skin::Layer::PapillaryDermis) * 1e6;
       const double bot = prof.bottom_of(skin::Layer::PapillaryDermis) * 1e6;
-      const double crossing = bot > top ? std::clamp((cur.depth - top) / (bot - top), 0.0, 1.0)
-                                        : 0.0;
+      const double crossing =
+          bot > top ? std::clamp((cur.depth - top) / (bot - top), 0.0, 1.0) : 0.0;
       session_flare.push_back(flare_cover(p, channels_um2, crossing));
     }
     // Injury of one session, compartment by compartment.

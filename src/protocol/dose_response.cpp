@@ -234,7 +234,8 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
         // Under a tenth of a day (the neurogenic flare alone), in hours.
         o.erythema_days < 0.1 ? fmt::format("{:.1f} h", 24.0 * o.erythema_days)
                               : fmt::format("{:.2f} days", o.erythema_days),
-        o.barrier_hours, o.channel_closure_hours >= 0.0 ? fmt::format("{:.1f} h", o.channel_closure_hours)
+        o.barrier_hours,
+        o.channel_closure_hours >= 0.0 ? fmt::format("{:.1f} h", o.channel_closure_hours)
                                        : std::string("> 96 h"),
         100.0 * o.pih_risk);
   };
