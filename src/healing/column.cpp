@@ -692,6 +692,7 @@ struct Column {
   // Per session: its channel healing and channel density (session summaries).
   std::vector<const ChannelHealing*> session_channel;
   std::vector<double> session_rho;
+  std::vector<double> session_flare;  // per session started: its flare's cover (flare_cover)
   // The channels' closure (healing/channel_closure.hpp), per distinct geometry, the current
   // session's and each session's: barrier, closure and excess water loss.
   std::map<std::array<double, 4>, ChannelHealing> closed;
@@ -906,7 +907,13 @@ struct Column {
     ColumnSample& s = run.samples.emplace_back();
     s.t = t;
     means_into(s.s);
-    s.erythema = erythema_seen(p, run.base, s.s, thickness_um);
+    // The neurogenic flare of every session so far (halos of sessions weeks apart never meet
+    // in time, but nothing here assumes it): the union of their vasodilations.
+    double clear = 1.0;
+    for (std::size_t q = 0; q < session_flare.size(); ++q) {
+      clear *= 1.0 - flare_at(p, session_flare[q], t - pr.session_times[q]);
+    }
+    s.erythema = erythema_seen(p, run.base, s.s, thickness_um, 1.0 - clear);
     const double since = t - last_session;
     s.tewl_excess =
         since >= 0.0 && since <= heal_window
@@ -944,6 +951,15 @@ struct Column {
     session_channel.push_back(channel);
     session_closure.push_back(closure);
     session_rho.push_back(channels_um2);
+    {
+      // The channels' flare: each crosses the share of the papillary dermis (its nerve plexus)
+      // down to the depth reached.
+      const double top = prof.top_of(skin::Layer::PapillaryDermis) * 1e6;
+      const double bot = prof.bottom_of(skin::Layer::PapillaryDermis) * 1e6;
+      const double crossing =
+          bot > top ? std::clamp((cur.depth - top) / (bot - top), 0.0, 1.0) : 0.0;
+      session_flare.push_back(flare_cover(p, channels_um2, crossing));
+    }
     // Injury of one session, compartment by compartment.
     for (std::size_t a = 0; a < na; ++a) {
       for (std::size_t b = 0; b < nb; ++b) {

@@ -129,24 +129,41 @@ double redness_weight(const Params& p, double top_um, double bottom_um) {
 
 double erythema_seen(const Params& p, const Baselines& base,
                      const std::array<State, skin::kLayers>& layers,
-                     const std::array<double, skin::kLayers>& thickness_um) {
+                     const std::array<double, skin::kLayers>& thickness_um, double flare) {
   // Depth below the top of the first vascularised layer (the papillary dermis): the epidermis
   // above attenuates every dermal layer alike.
   double z = 0.0, seen = 0.0, total = 0.0;
   bool dermis = false;
+  const double f = std::clamp(flare, 0.0, 1.0);
   for (std::size_t k = 0; k < skin::kLayers; ++k) {
     const double h = std::max(thickness_um[k], 0.0);
     if (!(base[k].vascular > 0.0)) {
       if (dermis) z += h;
       continue;
     }
+    double e = erythema(p, base[k], layers[k]);
+    // The flare dilates the top of the dermis: its redness and the mediators' or the
+    // extravasated blood's, where either is (independent areas: the union).
+    if (!dermis) e = 1.0 - (1.0 - e) * (1.0 - f);
     dermis = true;
     const double w = redness_weight(p, z, z + h);
-    seen += w * erythema(p, base[k], layers[k]);
+    seen += w * e;
     total += w;
     z += h;
   }
   return total > 0.0 ? seen / total : 0.0;
+}
+
+double flare_cover(const Params& p, double density, double crossing) {
+  const double c = std::clamp(crossing, 0.0, 1.0);
+  const double R = std::max(p.flare_radius, 0.0);
+  if (!(density > 0.0) || !(c > 0.0) || !(R > 0.0)) return 0.0;
+  return 1.0 - std::exp(-density * kPi * R * R * c);
+}
+
+double flare_at(const Params& p, double cover, double age) {
+  if (!(age >= 0.0) || !(cover > 0.0) || !(p.flare_decay > 0.0)) return 0.0;
+  return cover * std::exp(-age / p.flare_decay);
 }
 
 void react(const Params& p, const Baseline& b, State& s, double dt) {

@@ -137,9 +137,21 @@ double redness_weight(const Params& p, double top_um, double bottom_um);
 /// Redness of a skin column as an observer sees it from above: the erythema of each
 /// vascularised layer (its layer mean) weighted by redness_weight over the layer's depth below
 /// the top of the dermis, over the weights of all of them (a uniform redness e is seen as e).
-/// Layers without a normal blood volume (epidermis) add nothing. Thicknesses in um.
+/// Layers without a normal blood volume (epidermis) add nothing. Thicknesses in um. `flare`
+/// (0..1): the areal vasodilation of the neurogenic flare around the channels (flare_cover),
+/// which dilates the vessels of the top of the dermis (the superficial plexus and its capillary
+/// loops): the first vascularised layer's erythema e becomes 1 - (1 - e)(1 - flare).
 double erythema_seen(const Params& p, const Baselines& base,
                      const std::array<State, skin::kLayers>& layers,
-                     const std::array<double, skin::kLayers>& thickness_um);
+                     const std::array<double, skin::kLayers>& thickness_um, double flare = 0.0);
+/// Share of the skin's area inside the neurogenic flare of a session's channels right after the
+/// session (docs/model.md, "Side effects"): each channel reddens a halo of radius
+/// Params::flare_radius, scaled in area by `crossing`, the share of the papillary dermis (its
+/// nerve plexus) the channel crosses (0..1); halos at random positions overlap, so the union
+/// covers 1 - exp(-rho pi R^2 crossing). `density`: channels per um^2.
+double flare_cover(const Params& p, double density, double crossing);
+/// The flare's areal vasodilation `age` h after a session whose halos cover `cover`: cover
+/// exp(-age / Params::flare_decay) (0 before the session).
+double flare_at(const Params& p, double cover, double age);
 
 }  // namespace mnsim::healing

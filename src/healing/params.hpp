@@ -71,6 +71,8 @@ struct Params {
   double erythema_half = 0;                 // 1
   double erythema_visible = 0;              // 1
   double redness_depth = 0;                 // um, depth scale of the redness seen from above
+  double flare_radius = 0;                  // um, neurogenic flare (halo) around one channel
+  double flare_decay = 0;                   // h, time constant of the flare's vasodilation
   // [growth_factors]
   double gf_diffusivity = 0;    // um^2/h, TGF-b/PDGF
   double gf_decay = 0;          // 1/h

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/constants.hpp"
 #include "healing/kinetics.hpp"
 #include "test_profile.hpp"
 
@@ -286,6 +287,36 @@ TEST(Erythema, SeenFromAboveWeighsEachLayerByItsOpticalDepth) {
   // A deeper scale sees more of the reticular blood.
   p.redness_depth = 4.0 * L;
   EXPECT_GT(erythema_seen(p, b, reticular, h), 0.5 * wr / wtot);
+  p.redness_depth = L;
+  // The neurogenic flare dilates the top of the dermis: a flare f alone is seen as f with the
+  // papillary dermis's share of the weight; with blood out of the vessels there, the union.
+  EXPECT_NEAR(erythema_seen(p, b, s, h, 0.6), 0.6 * wp / wtot, 1e-12);
+  EXPECT_NEAR(erythema_seen(p, b, papillary, h, 0.6), (1.0 - 0.4 * 0.5) * wp / wtot, 1e-12);
+  EXPECT_NEAR(erythema_seen(p, b, reticular, h, 0.6), (0.6 * wp + 0.5 * wr) / wtot, 1e-12);
+  EXPECT_EQ(erythema_seen(p, b, s, h, 0.0), 0.0);
+}
+
+// The flare's reddened area is the union of the channels' halos at random positions (Poisson
+// overlap) and fades exponentially.
+TEST(Erythema, FlareCoverIsTheUnionOfTheHalosAndFades) {
+  Params p = P();
+  const double R = p.flare_radius, tau = p.flare_decay;
+  ASSERT_GT(R, 0.0);
+  ASSERT_GT(tau, 0.0);
+  const double rho = 100.0 * 1e-8;  // 100 /cm^2 in /um^2
+  EXPECT_NEAR(flare_cover(p, rho, 1.0), 1.0 - std::exp(-rho * kPi * R * R), 1e-12);
+  // Sparse halos barely overlap: the cover is about rho pi R^2; a half crossing, half the area.
+  const double sparse = 1e-3 / (kPi * R * R);
+  EXPECT_NEAR(flare_cover(p, sparse, 1.0), 1e-3, 1e-6);
+  EXPECT_NEAR(flare_cover(p, sparse, 0.5), 5e-4, 1e-6);
+  // More channels, or channels crossing more of the papillary dermis, redden more; never > 1.
+  EXPECT_GT(flare_cover(p, 3.0 * rho, 1.0), flare_cover(p, rho, 1.0));
+  EXPECT_GT(flare_cover(p, rho, 1.0), flare_cover(p, rho, 0.3));
+  EXPECT_LE(flare_cover(p, 1e3 * rho, 1.0), 1.0);
+  EXPECT_EQ(flare_cover(p, rho, 0.0), 0.0);  // a channel that does not reach the dermis
+  EXPECT_EQ(flare_cover(p, 0.0, 1.0), 0.0);
+  EXPECT_NEAR(flare_at(p, 0.8, tau), 0.8 * std::exp(-1.0), 1e-12);
+  EXPECT_EQ(flare_at(p, 0.8, -1.0), 0.0);  // before the session
 }
 
 TEST(HealingKinetics, PositiveAndFiniteForHugeSteps) {

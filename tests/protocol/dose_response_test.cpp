@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -76,6 +77,41 @@ TEST(DoseResponse, DeeperBleedingTracksReddenLonger) {
           << r.points[i].depth;
     }
   }
+}
+
+TEST(DoseResponse, ShallowAndSparseSessionsReddenBrieflyThroughTheFlare) {
+  // Needles that stop above the superficial plexus (0.25 mm) or sparse sessions (100 /cm^2)
+  // raise the mediators below half-maximal vasodilation and bleed little or not at all: their
+  // redness is the neurogenic flare around each channel (healing::flare_cover), which fades
+  // with a time constant of under an hour. Without the flare (flare_radius 0) they were 0 days.
+  const auto spec = mnsim::protocol::load_dose_response(write_temp_file(
+      "mnsim_dr_flare.toml",
+      "[inventory]\nboxcar_shallow = 1\n[course]\nsessions = 1\nfollow_up = \"2 weeks\"\n"
+      "[grid]\ndepth = \"0.25 mm, 0.75 mm\"\npunctures = \"100 /cm^2, 300 /cm^2\"\n"
+      "interval = \"4 weeks\"\nfitzpatrick = \"3\"\n"
+      "[reference]\ndepth = \"0.75 mm\"\npunctures = \"300 /cm^2\"\nfitzpatrick = 3\n"));
+  auto model = mnsim::protocol::ReducedModel::load_default();
+  // depth in mm, density per cm^2
+  auto days = [&](const mnsim::protocol::DoseResponse& r, double depth, double density) {
+    for (const auto& pt : r.points) {
+      if (std::abs(pt.depth * 1e3 - depth) < 1e-9 && std::abs(pt.density * 1e-4 - density) < 1e-6) {
+        return pt.outcome.erythema_days;
+      }
+    }
+    ADD_FAILURE() << depth << " " << density;
+    return -1.0;
+  };
+  const auto r = mnsim::protocol::run_dose_response(model, spec, 2);
+  const double shallow = days(r, 0.25, 300.0), sparse = days(r, 0.75, 100.0);
+  const double reference = days(r, 0.75, 300.0);
+  EXPECT_GT(shallow, 0.0);
+  EXPECT_GT(sparse, 0.0);
+  EXPECT_LT(shallow, 2.0 / 24.0);  // the flare alone: visible well under its 2 h fade
+  EXPECT_GT(reference, shallow);   // bleeding and the mediators add
+  model.params.flare_radius = 0.0;
+  const auto none = mnsim::protocol::run_dose_response(model, spec, 2);
+  EXPECT_EQ(days(none, 0.25, 300.0), 0.0);
+  EXPECT_LT(days(none, 0.75, 100.0), sparse);
 }
 
 TEST(DoseResponseCli, WritesTheCsvAndRefusesToReplaceIt) {

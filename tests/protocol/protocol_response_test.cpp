@@ -154,13 +154,13 @@ TEST(ProtocolResponse, DarkerSkinRaisesPigmentationRisk) {
   }
   // The melanin stimulus is the melanocyte activity of the type times the inflammation
   // (docs/model.md, "Side effects"), so the course's peak melanin excess scales with the
-  // activity exactly (data/sites.toml: type II 1.2, type VI 2.0); the risk then follows through
+  // activity exactly (data/sites.toml: type II 0.71, type VI 2.0); the risk then follows through
   // the patients' spread of susceptibility.
   PatientSpec light = acne_patient(), dark = acne_patient();
   light.fitzpatrick = 2;
   dark.fitzpatrick = 6;
   const auto rl = M().simulate(light, pr), rd = M().simulate(dark, pr);
-  EXPECT_NEAR(rd.melanin_peak / rl.melanin_peak, 2.0 / 1.2, 1e-9);
+  EXPECT_NEAR(rd.melanin_peak / rl.melanin_peak, 2.0 / 0.71, 1e-9);
   EXPECT_GT(rd.pih_risk, rl.pih_risk);
 }
 

@@ -149,7 +149,7 @@ TEST(Atlas, ProfileAtReferenceAgeIsTheAtlas) {
   EXPECT_DOUBLE_EQ(p.thickness[2] + p.thickness[3], 0.98e-3);
   EXPECT_DOUBLE_EQ(p.thickness[2], 0.98e-3 * 0.2);
   EXPECT_DOUBLE_EQ(p.thickness[4], 0.4e-3);
-  EXPECT_DOUBLE_EQ(p.melanocyte_activity, 1.2);
+  EXPECT_DOUBLE_EQ(p.melanocyte_activity, 0.71);
   EXPECT_DOUBLE_EQ(p.melanocyte_density, 955e6);
   EXPECT_DOUBLE_EQ(p.tension, 8.5);
   EXPECT_DOUBLE_EQ(p.youngs_modulus[4], 2520.0);
@@ -172,7 +172,7 @@ TEST(Atlas, WorkedExampleWoman55) {
   EXPECT_NEAR(p.thickness[3], 0.60544e-3, 1e-15);
   EXPECT_NEAR(p.melanocyte_depth, 61.1e-6, 1e-15);
   EXPECT_NEAR(p.plexus_depth, 212.46e-6, 1e-15);
-  EXPECT_DOUBLE_EQ(p.melanocyte_activity, 1.6);
+  EXPECT_DOUBLE_EQ(p.melanocyte_activity, 1.07);
   EXPECT_EQ(p.fitzpatrick, 4);
   EXPECT_EQ(p.site, "forehead");
 }

@@ -326,7 +326,7 @@ length = "1 mm"
   // Worked example 1 of atlas_test.cpp through the scenario.
   EXPECT_NEAR(t.patch.profile().thickness[1], 44.3e-6, 1e-15);
   EXPECT_NEAR(t.patch.profile().plexus_depth, 212.46e-6, 1e-15);
-  EXPECT_DOUBLE_EQ(t.patch.profile().melanocyte_activity, 1.6);
+  EXPECT_DOUBLE_EQ(t.patch.profile().melanocyte_activity, 1.07);
 }
 
 TEST(Tissue, ScenarioErrorsPointAtTheKey) {
