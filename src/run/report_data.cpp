@@ -392,7 +392,7 @@ std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
       {"Channel closure", "",
        o.channel_closure_hours >= 0.0 ? num(o.channel_closure_hours, 1) + " h" : "> 96 h",
        "epidermis re-grown over the channels"},
-      {"Erythema (downtime)", "", num(o.erythema_days, 1) + " days", "per session"},
+      {"Erythema (downtime)", "", protocol::erythema_text(o.erythema_days, true), "per session"},
       {"Post-inflammatory hyperpigmentation risk", "", num(100.0 * o.pih_risk, 1) + " %", ""},
       {"Punctures that bled", "", num(100.0 * o.bleeding_fraction, 0) + " %",
        "pinpoint bleeding endpoint"},

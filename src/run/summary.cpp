@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "outcomes/face_inventory.hpp"
+#include "protocol/plan.hpp"
 #include "run/bands.hpp"
 
 namespace mnsim {
@@ -111,7 +112,7 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       "{}"
       "scar depth: {}\n"
       "collagen: papillary {:+.1f} %, reticular {:+.1f} %; epidermis {:+.1f} %\n"
-      "downtime: barrier {:.1f} h, erythema {:.1f} days; PIH risk {:.1f} %; {:.0f} % of punctures "
+      "downtime: barrier {:.1f} h, erythema {}; PIH risk {:.1f} %; {:.0f} % of punctures "
       "bled\n"
       "{}"
       "results: {} ({})",
@@ -121,7 +122,8 @@ std::string summary_text(const nlohmann::json& summary, const std::filesystem::p
       outcome["collagen_change_pct"]["papillary"].get<double>(),
       outcome["collagen_change_pct"]["reticular"].get<double>(),
       outcome["epidermal_thickness_change_pct"].get<double>(),
-      outcome["barrier_recovery_hours"].get<double>(), outcome["erythema_days"].get<double>(),
+      outcome["barrier_recovery_hours"].get<double>(),
+      protocol::erythema_text(outcome["erythema_days"].get<double>(), true),
       100.0 * outcome["pih_risk"].get<double>(), 100.0 * outcome["bleeding_fraction"].get<double>(),
       bands_text(summary), out.string(), files);
 }
