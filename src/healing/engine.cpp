@@ -133,12 +133,14 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     }
     stepper_->set_field(s.slot, std::move(ts));
   }
-  stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
+  // The reactions and the movers' kernels share their loops with the step's team
+  // (healing/team.hpp): a trial step runs in one parallel region.
+  stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); }, true);
   stepper_->set_reaction_into(
       [this](double, double dt, grid::FieldSet&, std::span<float* const> out) {
         reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out);
-      });
-  // The movers' kernels share their loops with the transport stage's team (healing/team.hpp).
+      },
+      true);
   stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); }, true);
 }
 
