@@ -325,7 +325,9 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
                                 p.on[1] + qy, ny, nx, p.inv_dx, p.dm_dx, p.k_dx},
                                s);
   }
-#pragma omp for schedule(dynamic, 2)
+  // No barrier at the end: on a team whoever reads this field waits at a barrier of its own
+  // (healing/team.hpp).
+#pragma omp for schedule(dynamic, 2) nowait
   for (int j = 0; j < ny; ++j) {
     const std::size_t qz = at(j) * at(nz) * at(nx);
     solve_batch<Chemo, Motile>({p.u + g.at(0, j, 0), sz, Chemo ? p.c + g.at(0, j, 0) : nullptr, sz,

@@ -151,10 +151,17 @@ void Engine::react(double dt_s) {
 
 void Engine::move_cells(double dt_s) {
   const double dt_h = dt_s / kHour;
+  // On the step's team a mover's last loop ends without a barrier (healing/team.hpp): one before
+  // a mover whose attractant an earlier mover moved (outside a parallel region: nothing).
+  std::vector<char> moved(specs_.size(), 0);
   for (const FieldSpec& s : specs_) {
     const ChemotaxisOperator* mover = movers_[static_cast<std::size_t>(s.slot)].get();
     if (!mover) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    if (chemo && moved[static_cast<std::size_t>(s.chemoattractant)] != 0) {
+#pragma omp barrier
+    }
+    moved[static_cast<std::size_t>(s.slot)] = 1;
     mover->step(
         fields_.view(s.slot),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},

@@ -366,8 +366,9 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
     }
   }
   // Rows taken a few at a time as threads come free: the cost of a row depends on its layers
-  // (air, epidermis, dermis), so equal shares of the planes were unequal work.
-  const auto rows = [&] {
+  // (air, epidermis, dermis), so equal shares of the planes were unequal work. Inlined into both
+  // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
+  const auto rows = [&]() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
 #pragma omp for collapse(2) schedule(dynamic, 4)
     for (int k = 0; k < g.nz; ++k) {

@@ -369,11 +369,18 @@ Stepper::Check Stepper::solve_on_team(double t0, double h, bool into, bool contr
   t_ = t0;
   ++times_.solves;
   const int nf = fields_.size();
+  const auto swap = [this, nf] {
+    for (int id = 0; id < nf; ++id) fields_.swap_buffer(id, backup_[static_cast<std::size_t>(id)]);
+  };
   if (into) {
     out_ptrs_.resize(static_cast<std::size_t>(nf));
     for (int id = 0; id < nf; ++id) {
       out_ptrs_[static_cast<std::size_t>(id)] = backup_[static_cast<std::size_t>(id)].data();
     }
+    // The transport's fields as they will be after the reaction's swap (below).
+    swap();
+    (void)prepare_transport(h);
+    swap();
   } else {
     (void)prepare_transport(h);
   }
@@ -396,14 +403,13 @@ Stepper::Check Stepper::solve_on_team(double t0, double h, bool into, bool contr
       if (first) clock.emplace(times_.reaction);
       if (into) {
         reaction_into_(t_, h, fields_, out_ptrs_);
-        // (the reaction's loop ended with a barrier: every cell is written)
-#pragma omp single
-        {
-          for (int id = 0; id < nf; ++id) {
-            fields_.swap_buffer(id, backup_[static_cast<std::size_t>(id)]);
-          }
+        // The reaction's loop ended with a barrier: every cell is written. The first member swaps
+        // the buffers while the others go on: the transport's kernels work on the views prepared
+        // above, and what reads the FieldSet (the cell transport, the checks) comes after a
+        // barrier.
+        if (first) {
+          swap();
           swapped = true;
-          (void)prepare_transport(h);
         }
       } else if (reaction_) {
         reaction_(t_, strang ? 0.5 * h : h, fields_);
