@@ -301,6 +301,7 @@ void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields
 #pragma omp parallel for schedule(static) if (big)
   for (int q = 0; q < nf * pz; ++q) {
     const std::size_t f = static_cast<std::size_t>(q / pz);
+    if (bufs[f].size() == 0) continue;  // a field not kept there
     const std::size_t at = static_cast<std::size_t>(q % pz) * plane;
     float* field = fields_.view(static_cast<int>(f)).data + at;
     float* buf = bufs[f].data() + at;
@@ -584,7 +585,6 @@ void Stepper::advance_to(double t_end) {
       full_[f] = grid::AlignedBuffer(g.padded_size());
     }
   }
-  const std::size_t bytes = g.padded_size() * sizeof(float);
   // Step factor for a scaled error e: a change grows as h; the difference between one step and
   // two half steps of a first-order scheme (its local error) as h^2.
   const double order = doubling ? 0.5 : 1.0;
@@ -621,13 +621,7 @@ void Stepper::advance_to(double t_end) {
       // the half steps are the result, their difference from the full step the error.
       ++times_.measured;
       (void)solve(t_, h, into, false);
-      {
-        const PhaseClock clock(times_.copies);
-        for (int id = 0; id < nf; ++id) {
-          const auto f = static_cast<std::size_t>(id);
-          if (specs_[f].controlled) std::memcpy(full_[f].data(), fields_.view(id).data, bytes);
-        }
-      }
+      copy_fields(full_, false);  // the controlled fields (the others have no buffer there)
       restore_backup();
       (void)solve(t_, 0.5 * h, false, false);
       c = solve(t_ + 0.5 * h, 0.5 * h, false, true);

@@ -260,8 +260,8 @@ class Stepper {
   /// and throws); with `control`, the error measure of the controlled fields.
   Check check_fields(double t0, double h, bool control);
   void restore_backup();
-  /// Copies every field (ghosts included) into `to` (to_fields false) or back (true), all fields
-  /// in one parallel region.
+  /// Copies every field (ghosts included) into `bufs` (to_fields false) or back (true), all
+  /// fields in one parallel region; a field whose buffer is empty is skipped.
   void copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields);
 
   grid::FieldSet& fields_;
