@@ -303,7 +303,7 @@ class Stepper {
   ReactionInto reaction_into_;
   bool reaction_team_ = false;       // reaction_ is a team member (set_reaction)
   bool reaction_into_team_ = false;  // reaction_into_ is a team member (set_reaction_into)
-  std::vector<float*> out_ptrs_;  // the backup buffers, as ReactionInto's `out`
+  std::vector<float*> out_ptrs_;     // the backup buffers, as ReactionInto's `out`
   CellTransport cell_transport_;
   bool cell_team_ = false;  // cell_transport_ is a team member (set_cell_transport)
   StepObserver observer_;

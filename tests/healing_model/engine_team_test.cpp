@@ -57,9 +57,9 @@ TEST(EngineTeam, OneTeamPerStepGivesTheSerialBits) {
     EXPECT_EQ(team.rejected, serial.rejected) << threads << " threads";
     EXPECT_EQ(team.solves, serial.solves) << threads << " threads";
     ASSERT_EQ(team.fields.size(), serial.fields.size());
-    EXPECT_EQ(std::memcmp(team.fields.data(), serial.fields.data(),
-                          serial.fields.size() * sizeof(float)),
-              0)
+    EXPECT_EQ(
+        std::memcmp(team.fields.data(), serial.fields.data(), serial.fields.size() * sizeof(float)),
+        0)
         << threads << " threads";
   }
   omp_set_num_threads(saved);

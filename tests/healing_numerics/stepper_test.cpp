@@ -447,11 +447,9 @@ std::vector<float> team_run(int threads, bool team, bool move = true,
   };
   st.set_reaction([&](double, double dt, grid::FieldSet& f) { react(dt, f, {}); }, team);
   if (into) {
-    st.set_reaction_into(
-        [&](double, double dt, grid::FieldSet& f, std::span<float* const> out) {
-          react(dt, f, out);
-        },
-        team);
+    st.set_reaction_into([&](double, double dt, grid::FieldSet& f,
+                             std::span<float* const> out) { react(dt, f, out); },
+                         team);
   }
   st.add_event(300.0, [&](double, grid::FieldSet& f) { f.view(ma)(13, 11, 2) += 4.0f; });
   st.advance_to(1500.0);
