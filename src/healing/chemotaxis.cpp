@@ -348,7 +348,9 @@ MNSIM_KERNEL void sweep_lines(const SweepPass& p) {
           s);
     }
   }
-#pragma omp for schedule(dynamic, 2)
+  // No barrier at the end: on a team whoever reads this field waits at a barrier of its own
+  // (healing/team.hpp).
+#pragma omp for schedule(dynamic, 2) nowait
   for (int j = 0; j < ny; ++j) {
     const FaceBox& bz = p.box[2][at(j)];
     if (bz.empty()) continue;

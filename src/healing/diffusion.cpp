@@ -600,7 +600,9 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
   }
 
   if (vp.zsolve) {
-#pragma omp for schedule(dynamic, 2)
+    // No barrier at the end: on a team the next kernel works on other fields, and whoever reads
+    // these waits at the team's next barrier (Stepper::transport_members).
+#pragma omp for schedule(dynamic, 2) nowait
     for (int j = 0; j < ny; ++j) {
       // With a Dirichlet top every cell of the row (the top cells exchange with the boundary).
       const FaceBox bz = vp.top ? FaceBox{0, nx - 1, 0, nz - 2} : vp.bz[at(j)];
@@ -678,13 +680,18 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
                                   std::span<const double> dts) {
   Diffusion& d0 = *ops[0];
   const bool team = in_team();
-  // The face conductances (once when the permeability is fixed): on a team one member looks and
-  // computes them while the others wait at the end of the single.
+  // The face conductances (once when the permeability is fixed): on a team, once computed, each
+  // member finds them in a critical section instead of waiting for the others at a barrier
+  // (the first to come computes them); computed at every step, one member computes them while
+  // the others wait at the end of the single.
   const auto conductances = [&d0] {
     if (!d0.cond_) d0.cond_ = std::make_shared<Conductances>();
     if (!d0.spec_.permeability_fixed || d0.cond_->x.empty()) d0.face_conductances();
   };
-  if (team) {
+  if (team && d0.spec_.permeability_fixed) {
+#pragma omp critical(mnsim_diffusion_conductances)
+    conductances();
+  } else if (team) {
 #pragma omp single
     conductances();
   } else {

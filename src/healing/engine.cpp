@@ -133,12 +133,14 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
     }
     stepper_->set_field(s.slot, std::move(ts));
   }
-  stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); });
+  // The reactions and the movers' kernels share their loops with the step's team
+  // (healing/team.hpp): a trial step runs in one parallel region.
+  stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); }, true);
   stepper_->set_reaction_into(
       [this](double, double dt, grid::FieldSet&, std::span<float* const> out) {
         reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out);
-      });
-  // The movers' kernels share their loops with the transport stage's team (healing/team.hpp).
+      },
+      true);
   stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); }, true);
 }
 
@@ -149,10 +151,17 @@ void Engine::react(double dt_s) {
 
 void Engine::move_cells(double dt_s) {
   const double dt_h = dt_s / kHour;
+  // On the step's team a mover's last loop ends without a barrier (healing/team.hpp): one before
+  // a mover whose attractant an earlier mover moved (outside a parallel region: nothing).
+  std::vector<char> moved(specs_.size(), 0);
   for (const FieldSpec& s : specs_) {
     const ChemotaxisOperator* mover = movers_[static_cast<std::size_t>(s.slot)].get();
     if (!mover) continue;
     const bool chemo = s.chemoattractant >= 0 && s.chemotaxis > 0.0;
+    if (chemo && moved[static_cast<std::size_t>(s.chemoattractant)] != 0) {
+#pragma omp barrier
+    }
+    moved[static_cast<std::size_t>(s.slot)] = 1;
     mover->step(
         fields_.view(s.slot),
         chemo ? grid::ConstFieldView(fields_.view(s.chemoattractant)) : grid::ConstFieldView{},

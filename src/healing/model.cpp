@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/kernel.hpp"
+#include "healing/team.hpp"
 
 namespace mnsim::healing {
 
@@ -347,7 +348,15 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
   }
   const bool react = dt > 0.0;
   if (!react && out.empty()) return;
-  if (react) prepare(dt);
+  // On a team (healing/team.hpp) every member calls this: the first to come prepares the
+  // processes for dt, the others find them prepared (no barrier).
+  const bool team = in_team();
+  if (react && team) {
+#pragma omp critical(mnsim_reactor_prepare)
+    prepare(dt);
+  } else if (react) {
+    prepare(dt);
+  }
   std::vector<int> others;  // fields of fs the model does not have (copied when out is given)
   if (!out.empty()) {
     for (int id = 0; id < fs.size(); ++id) {
@@ -356,10 +365,12 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
       }
     }
   }
-#pragma omp parallel
-  {
+  // Rows taken a few at a time as threads come free: the cost of a row depends on its layers
+  // (air, epidermis, dermis), so equal shares of the planes were unequal work. Inlined into both
+  // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
+  const auto rows = [&]() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
-#pragma omp for collapse(2) schedule(static)
+#pragma omp for collapse(2) schedule(dynamic, 4)
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
@@ -428,6 +439,12 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
         }
       }
     }
+  };
+  if (team) {
+    rows();  // the team's loop, with its barrier
+  } else {
+#pragma omp parallel
+    rows();
   }
 }
 

@@ -251,7 +251,8 @@ class Reactor {
   /// With `out` (one pointer per field of fs, by FieldSet index, each to a buffer of the padded
   /// size): the result is written there instead, every interior cell of every field (reacted, or
   /// copied when it is not a skin voxel or not a model field), and fs is left as it was
-  /// (Stepper::set_reaction_into).
+  /// (Stepper::set_reaction_into). Called by every member of a team (healing/team.hpp), its
+  /// loop over the rows is the team's (ending with a barrier).
   void react_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
                     grid::FieldSet& fs, double dt, std::span<float* const> out = {});
 

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include "core/error.hpp"
@@ -178,7 +182,7 @@ void Stepper::transport_group(std::size_t group, double dt) {
   const TransportSpec& s = specs_[static_cast<std::size_t>(id)];
   switch (s.mode) {
     case TransportMode::None:
-      decay_source(fields_.view(id), dt, s.diffusion.decay, s.diffusion.source);
+      decay_source(gs.u.front(), dt, s.diffusion.decay, s.diffusion.source);
       break;
     case TransportMode::Implicit:
       gs.ops.front()->step_implicit(gs.u.front(), gs.dt.front());
@@ -189,15 +193,13 @@ void Stepper::transport_group(std::size_t group, double dt) {
   }
 }
 
-void Stepper::transport(double dt) {
-  const PhaseClock clock(times_.transport);
+bool Stepper::prepare_transport(double dt) {
   if (!grouped_) {
     group_fields();
     group_steps_.assign(groups_.size(), {});
     team_groups_.assign(groups_.size(), 0);
     for (std::size_t q = 0; q < groups_.size(); ++q) team_groups_[q] = team_group(groups_[q]);
   }
-  // What each group takes this step, prepared before the team starts (the members only read).
   bool all_team = true;
   for (std::size_t q = 0; q < groups_.size(); ++q) {
     GroupStep& gs = group_steps_[q];
@@ -212,13 +214,20 @@ void Stepper::transport(double dt) {
     }
     all_team = all_team && team_groups_[q];
   }
+  return all_team;
+}
+
+void Stepper::transport(double dt) {
+  const PhaseClock clock(times_.transport);
+  // What each group takes this step, prepared before the team starts (the members only read).
+  const bool all_team = prepare_transport(dt);
   // The cell transport reads the transported fields: on the team only when every field is
   // transported there before it, and when no ghost cells need filling.
   const bool cell_team =
       cell_transport_ && cell_team_ && all_team && !control_.ghosts && !groups_.empty();
   // Groups in their order: each run of groups the team kernels handle in one parallel region
   // (healing/team.hpp; the kernels share their loops with the team, every member calling them
-  // in the same order), the others alone. In the engine that is one region for the stage.
+  // in the same order), the others alone.
   const std::size_t n = groups_.size();
   const bool threads = threads_pay(fields_.grid());
   for (std::size_t q = 0; q < n;) {
@@ -234,12 +243,24 @@ void Stepper::transport(double dt) {
     {
       const TeamMember member;
       for (std::size_t r = q; r < end; ++r) transport_group(r, dt);
-      if (with_cells) cell_transport_(dt, fields_);
+      if (with_cells) {
+#pragma omp barrier
+        cell_transport_(dt, fields_);
+      }
     }
     q = end;
   }
   if (cell_transport_ && !cell_team) {
     fill_ghosts();
+    cell_transport_(dt, fields_);
+  }
+}
+
+void Stepper::transport_members(double dt) {
+  for (std::size_t q = 0; q < groups_.size(); ++q) transport_group(q, dt);
+  if (cell_transport_) {
+    // The fields' transport complete (a team kernel's last loop may end without a barrier).
+#pragma omp barrier
     cell_transport_(dt, fields_);
   }
 }
@@ -280,6 +301,7 @@ void Stepper::copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields
 #pragma omp parallel for schedule(static) if (big)
   for (int q = 0; q < nf * pz; ++q) {
     const std::size_t f = static_cast<std::size_t>(q / pz);
+    if (bufs[f].size() == 0) continue;  // a field not kept there
     const std::size_t at = static_cast<std::size_t>(q % pz) * plane;
     float* field = fields_.view(static_cast<int>(f)).data + at;
     float* buf = bufs[f].data() + at;
@@ -327,6 +349,93 @@ void Stepper::guarded_step(double t0, double h, bool into) {
     throw;
   }
   t_ = keep;
+}
+
+bool Stepper::team_solve(bool into) {
+  if (!threads_pay(fields_.grid()) || control_.ghosts) return false;
+  if (cell_transport_ && !cell_team_) return false;
+  if (reaction_ && !(into ? reaction_into_team_ : reaction_team_)) return false;
+  if (!grouped_) (void)prepare_transport(dt_);  // groups the fields (team_groups_)
+  return std::all_of(team_groups_.begin(), team_groups_.end(), [](char t) { return t != 0; });
+}
+
+Stepper::Check Stepper::solve(double t0, double h, bool into, bool control) {
+  if (team_solve(into)) return solve_on_team(t0, h, into, control);
+  guarded_step(t0, h, into);
+  return check_fields(t0, h, control);
+}
+
+Stepper::Check Stepper::solve_on_team(double t0, double h, bool into, bool control) {
+  const double keep = t_;
+  t_ = t0;
+  ++times_.solves;
+  const int nf = fields_.size();
+  const auto swap = [this, nf] {
+    for (int id = 0; id < nf; ++id) fields_.swap_buffer(id, backup_[static_cast<std::size_t>(id)]);
+  };
+  if (into) {
+    out_ptrs_.resize(static_cast<std::size_t>(nf));
+    for (int id = 0; id < nf; ++id) {
+      out_ptrs_[static_cast<std::size_t>(id)] = backup_[static_cast<std::size_t>(id)].data();
+    }
+    // The transport's fields as they will be after the reaction's swap (below).
+    swap();
+    (void)prepare_transport(h);
+    swap();
+  } else {
+    (void)prepare_transport(h);
+  }
+  checks_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(fields_.grid().nz));
+  const bool strang = control_.splitting == Splitting::Strang && reaction_;
+  bool swapped = false;
+  std::exception_ptr error;
+  std::optional<PhaseClock> clock;  // the first member's phase, from barrier to barrier
+  // One parallel region for the whole trial step (healing/team.hpp): the reactions, the
+  // transport stage and the health checks' scan are the team's loops, every member calling them
+  // in the same order; a barrier wherever a stage reads what the one before wrote. The phase
+  // clocks run on the first member, from barrier to barrier (the checks' to their results).
+#pragma omp parallel
+  {
+    const TeamMember member;
+    const bool first = omp_get_thread_num() == 0;
+    // A team-member callback throws on every member at once (its argument checks), before its
+    // first worksharing loop, so the members skip the same barriers.
+    try {
+      if (first) clock.emplace(times_.reaction);
+      if (into) {
+        reaction_into_(t_, h, fields_, out_ptrs_);
+        // The reaction's loop ended with a barrier: every cell is written. The first member swaps
+        // the buffers while the others go on: the transport's kernels work on the views prepared
+        // above, and what reads the FieldSet (the cell transport, the checks) comes after a
+        // barrier.
+        if (first) {
+          swap();
+          swapped = true;
+        }
+      } else if (reaction_) {
+        reaction_(t_, strang ? 0.5 * h : h, fields_);
+      }
+      if (first) clock.emplace(times_.transport);
+      transport_members(h);
+#pragma omp barrier
+      if (strang) {
+        if (first) clock.emplace(times_.reaction);
+        reaction_(t_ + 0.5 * h, 0.5 * h, fields_);
+      }
+      if (first) clock.emplace(times_.checks);
+      scan_planes(control);
+    } catch (...) {
+#pragma omp critical(mnsim_stepper_team_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) {
+    t_ = keep;
+    if (swapped || !into) restore_backup();
+    std::rethrow_exception(error);
+  }
+  t_ = keep;
+  return take_checks(t0, h);  // (the checks' clock still running)
 }
 
 MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controlled) {
@@ -405,20 +514,30 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
   return pc;
 }
 
-Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
-  const PhaseClock clock(times_.checks);
-  const grid::Grid& g = fields_.grid();
-  const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
-  const bool big = threads_pay(g);  // below this, threads cost more than they save
-  checks_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(nz));
-  // Every plane of every field in one parallel region; the results are then taken in field and
-  // plane order, as a field-by-field scan would (a failure restores every field anyway).
-#pragma omp parallel for schedule(dynamic, 4) if (big)
+void Stepper::scan_planes(bool control) {
+  const int nf = fields_.size(), nz = fields_.grid().nz;
+#pragma omp for schedule(dynamic, 4) nowait
   for (int q = 0; q < nf * nz; ++q) {
     const int id = q / nz;
     checks_[static_cast<std::size_t>(q)] =
         scan_plane(id, q % nz, control && specs_[static_cast<std::size_t>(id)].controlled);
   }
+}
+
+Stepper::Check Stepper::check_fields(double t0, double h, bool control) {
+  const PhaseClock clock(times_.checks);
+  const grid::Grid& g = fields_.grid();
+  checks_.resize(static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(g.nz));
+  // Every plane of every field in one parallel region; the results are then taken in field and
+  // plane order, as a field-by-field scan would (a failure restores every field anyway).
+#pragma omp parallel if (threads_pay(g))  // below this, threads cost more than they save
+  scan_planes(control);
+  return take_checks(t0, h);
+}
+
+Stepper::Check Stepper::take_checks(double t0, double h) {
+  const grid::Grid& g = fields_.grid();
+  const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
   Check out;
   for (int id = 0; id < nf; ++id) {
     for (int k = 0; k < nz; ++k) {
@@ -466,7 +585,6 @@ void Stepper::advance_to(double t_end) {
       full_[f] = grid::AlignedBuffer(g.padded_size());
     }
   }
-  const std::size_t bytes = g.padded_size() * sizeof(float);
   // Step factor for a scaled error e: a change grows as h; the difference between one step and
   // two half steps of a first-order scheme (its local error) as h^2.
   const double order = doubling ? 0.5 : 1.0;
@@ -497,29 +615,18 @@ void Stepper::advance_to(double t_end) {
     const bool checked =
         !doubling || since_check_ + 1 >= control_.check_every || h > h_checked_ * (1.0 + 1e-12);
     if (!checked) {
-      guarded_step(t_, h, into);
-      c = check_fields(t_, h, false);
+      c = solve(t_, h, into, false);
     } else if (doubling) {
       // One full step (kept for the controlled fields), then two half steps from the same start;
       // the half steps are the result, their difference from the full step the error.
       ++times_.measured;
-      guarded_step(t_, h, into);
-      (void)check_fields(t_, h, false);
-      {
-        const PhaseClock clock(times_.copies);
-        for (int id = 0; id < nf; ++id) {
-          const auto f = static_cast<std::size_t>(id);
-          if (specs_[f].controlled) std::memcpy(full_[f].data(), fields_.view(id).data, bytes);
-        }
-      }
+      (void)solve(t_, h, into, false);
+      copy_fields(full_, false);  // the controlled fields (the others have no buffer there)
       restore_backup();
-      guarded_step(t_, 0.5 * h);
-      (void)check_fields(t_, 0.5 * h, false);
-      guarded_step(t_ + 0.5 * h, 0.5 * h);
-      c = check_fields(t_ + 0.5 * h, 0.5 * h, true);
+      (void)solve(t_, 0.5 * h, false, false);
+      c = solve(t_ + 0.5 * h, 0.5 * h, false, true);
     } else {
-      guarded_step(t_, h, into);
-      c = check_fields(t_, h, true);
+      c = solve(t_, h, into, true);
     }
     const double err = c.err;
 

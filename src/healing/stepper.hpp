@@ -95,7 +95,9 @@ struct StepControl {
 
 /// Pointwise reactions over dt starting at time t (s): update the fields in place. Must be
 /// deterministic and independent of the thread count. Ghost cells hold zero-flux copies (unless
-/// StepControl::ghosts is false).
+/// StepControl::ghosts is false). A reaction set as a team member (Stepper::set_reaction) is
+/// called by every thread of the step's team at once and shares its work with the team
+/// (healing/team.hpp; the engine's Reactor::react_fields).
 using Reaction = std::function<void(double t, double dt, grid::FieldSet& fields)>;
 /// A reaction over dt from t written into other buffers: reads the fields and writes every
 /// interior cell of every field, reacted or copied, into out[id] (padded layout, as the field);
@@ -142,11 +144,20 @@ class Stepper {
   /// Sets how field `id` is transported (replaces the previous spec).
   void set_field(int id, TransportSpec spec);
   const TransportSpec& field(int id) const { return specs_[static_cast<std::size_t>(id)]; }
-  void set_reaction(Reaction r) { reaction_ = std::move(r); }
+  /// `team`: r is a team member (Reaction): with a team-member cell transport (or none), no
+  /// ghost fills and fields the team kernels transport, a whole trial step (reactions,
+  /// transport, health checks) then runs in one parallel region (healing/team.hpp).
+  void set_reaction(Reaction r, bool team = false) {
+    reaction_ = std::move(r);
+    reaction_team_ = team;
+  }
   /// The same reaction written into other buffers (ReactionInto): with Lie splitting, the first
   /// reaction of every step then keeps the start of the step in the backup buffers instead of a
-  /// copy of every field (results identical). Needs set_reaction too.
-  void set_reaction_into(ReactionInto r) { reaction_into_ = std::move(r); }
+  /// copy of every field (results identical). Needs set_reaction too. `team` as for set_reaction.
+  void set_reaction_into(ReactionInto r, bool team = false) {
+    reaction_into_ = std::move(r);
+    reaction_into_team_ = team;
+  }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
   /// `team`: c is a team member (CellTransport): it then runs in the transport stage's parallel
   /// region with the fields' transport instead of after it in regions of its own.
@@ -210,6 +221,13 @@ class Stepper {
   /// fields in transport order; the others (uniform implicit, explicit diffusion) each open
   /// their own, as before.
   void transport(double dt);
+  /// What each group takes over dt (group_steps_), with the fields as they are now; prepared
+  /// before a team starts (the members only read it). Returns whether every group is
+  /// transported on the team.
+  bool prepare_transport(double dt);
+  /// The transport stage over dt on a member of a step's team (solve): every group, then the
+  /// cell transport after a barrier; the results are complete after the team's next barrier.
+  void transport_members(double dt);
   /// One group's transport over dt (on a team member or alone).
   void transport_group(std::size_t group, double dt);
   /// Whether every field of a group can be transported by a member of a team.
@@ -223,12 +241,27 @@ class Stepper {
   /// `into`: the step's first reaction is written into the backup buffers, which are then
   /// swapped with the fields (the backup is the start of the step without a copy).
   void guarded_step(double t0, double h, bool into = false);
+  /// A trial step of h from t0 (guarded_step) and its health checks (check_fields), in one
+  /// parallel region when every part can run on a team (team_solve), else one after the other.
+  Check solve(double t0, double h, bool into, bool control);
+  /// Whether solve runs the whole trial step on one team: threads pay for the grid, the
+  /// reaction and the cell transport are team members, every field's transport runs on the team
+  /// and no ghost cells are filled.
+  bool team_solve(bool into);
+  /// solve on one team (team_solve).
+  Check solve_on_team(double t0, double h, bool into, bool control);
+  /// The health checks' scan of every plane of every field, as a worksharing loop of the calling
+  /// team without a barrier at its end (inside a parallel region), into checks_.
+  void scan_planes(bool control);
+  /// The checks' results (checks_) in field and plane order: a failure restores the backup and
+  /// throws; else the largest scaled error.
+  Check take_checks(double t0, double h);
   /// Health checks of every field after a (sub)step of h from t0 (a failure restores the backup
   /// and throws); with `control`, the error measure of the controlled fields.
   Check check_fields(double t0, double h, bool control);
   void restore_backup();
-  /// Copies every field (ghosts included) into `to` (to_fields false) or back (true), all fields
-  /// in one parallel region.
+  /// Copies every field (ghosts included) into `bufs` (to_fields false) or back (true), all
+  /// fields in one parallel region; a field whose buffer is empty is skipped.
   void copy_fields(std::vector<grid::AlignedBuffer>& bufs, bool to_fields);
 
   grid::FieldSet& fields_;
@@ -268,7 +301,9 @@ class Stepper {
   long event_counter_ = 0;
   Reaction reaction_;
   ReactionInto reaction_into_;
-  std::vector<float*> out_ptrs_;  // the backup buffers, as ReactionInto's `out`
+  bool reaction_team_ = false;       // reaction_ is a team member (set_reaction)
+  bool reaction_into_team_ = false;  // reaction_into_ is a team member (set_reaction_into)
+  std::vector<float*> out_ptrs_;     // the backup buffers, as ReactionInto's `out`
   CellTransport cell_transport_;
   bool cell_team_ = false;  // cell_transport_ is a team member (set_cell_transport)
   StepObserver observer_;

@@ -1,14 +1,20 @@
-// Threads of the healing engine's step: when threads pay for a grid, and one OpenMP team for the
-// whole transport stage (docs/numerics.md, "One team per transport stage").
+// Threads of the healing engine's step: when threads pay for a grid, and one OpenMP team for a
+// whole trial step (docs/numerics.md, "One team per step").
 //
-// Stepper::transport opens one parallel region for every field's transport and the cell
-// transport of a step, where each field's kernel used to open its own (a fork and a join per
-// field and per moving cell population). Its threads are members of the team (TeamMember): the
-// kernels called on them (decay_source, the permeability path of Diffusion, the cell transport's
-// ChemotaxisOperator) see in_team() and run their loops as worksharing loops of that team
-// (orphaned `omp for`, with their barriers), every member calling the same kernels in the same
-// order; called anywhere else they open a region of their own, as before. Every line of a field
-// is computed by the same code whichever thread takes it, so results do not depend on the team.
+// Stepper::solve opens one parallel region for a trial step of the engine: the reactions
+// (Reactor::react_fields), every field's transport, the cell transport and the health checks'
+// scan, where each used to open its own (and before that each field's kernel). Its threads are
+// members of the team (TeamMember): the kernels called on them (Reactor::react_fields,
+// decay_source, the permeability path of Diffusion, the cell transport's ChemotaxisOperator) see
+// in_team() and run their loops as worksharing loops of that team (orphaned `omp for`), every
+// member calling the same kernels in the same order; called anywhere else they open a region of
+// their own, as before. A kernel's loops end with a barrier where the kernel itself reads what
+// they wrote; its last loop may end without one (the permeability path's z sweep), so what
+// reads a kernel's results waits at a barrier of the caller's (Stepper::transport_members). What
+// is computed once for the run (the reactions' coefficients for a step size, fixed face
+// conductances) is done by the first member to come, in a critical section, not behind a
+// barrier. Every line of a field is computed by the same code whichever thread takes it, so
+// results do not depend on the team.
 #pragma once
 
 #include <cstddef>

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "core/error.hpp"
@@ -374,7 +376,8 @@ TEST(Stepper, OneAndTwoThreadsGiveIdenticalBits) {
 /// fixed permeability (three sharing one pass, one alone), a field with decay and source only,
 /// and a cell transport (motility and chemotaxis up a diffusing attractant) as a team member or
 /// not (`team`). Padded fields after the run.
-std::vector<float> team_run(int threads, bool team, bool move = true) {
+std::vector<float> team_run(int threads, bool team, bool move = true,
+                            Splitting split = Splitting::Lie, bool into = false) {
   omp_set_num_threads(threads);
   grid::Grid g = grid::Grid::uniform(26, 22, 14, 1e-5);  // 8008 cells: below the default threshold
   for (int k = 0; k <= g.nz; ++k) g.zf[static_cast<std::size_t>(k)] = 1e-5 * k * (1 + 0.03 * k);
@@ -400,7 +403,7 @@ std::vector<float> team_run(int threads, bool team, bool move = true) {
       }
   StepControl ctl;
   ctl.dt_initial = 20.0;
-  ctl.splitting = Splitting::Lie;
+  ctl.splitting = split;
   ctl.ghosts = false;
   Stepper st(fs, ctl);
   for (int id : {ma, mb, mc}) {
@@ -422,15 +425,32 @@ std::vector<float> team_run(int threads, bool team, bool move = true) {
         [&](double dt, grid::FieldSet& f) { mover.step(f.view(cells), f.view(ma), dt / 3600.0); },
         team);
   }
-  st.set_reaction([&](double, double dt, grid::FieldSet& f) {
+  // The reaction's planes as a worksharing loop: the team's on a team member, else serial (an
+  // orphaned loop outside a parallel region). `into`: written into other buffers, every
+  // interior cell of every field.
+  auto react = [&](double dt, grid::FieldSet& f, std::span<float* const> out) {
     const grid::Grid& gg = f.grid();
+#pragma omp for schedule(dynamic, 1)
     for (int k = 0; k < gg.nz; ++k)
       for (int j = 0; j < gg.ny; ++j)
         for (int i = 0; i < gg.nx; ++i) {
-          const double a = f.view(ma)(i, j, k), c = f.view(cells)(i, j, k);
-          f.view(ma)(i, j, k) = static_cast<float>(a + dt * 1e-4 * c * (1.0 - a));
+          const std::ptrdiff_t at = gg.at(i, j, k);
+          if (!out.empty()) {
+            for (int id = 0; id < f.size(); ++id) {
+              out[static_cast<std::size_t>(id)][at] = f.view(id).data[at];
+            }
+          }
+          const double a = f.view(ma).data[at], c = f.view(cells).data[at];
+          float* to = out.empty() ? f.view(ma).data : out[static_cast<std::size_t>(ma)];
+          to[at] = static_cast<float>(a + dt * 1e-4 * c * (1.0 - a));
         }
-  });
+  };
+  st.set_reaction([&](double, double dt, grid::FieldSet& f) { react(dt, f, {}); }, team);
+  if (into) {
+    st.set_reaction_into([&](double, double dt, grid::FieldSet& f,
+                             std::span<float* const> out) { react(dt, f, out); },
+                         team);
+  }
   st.add_event(300.0, [&](double, grid::FieldSet& f) { f.view(ma)(13, 11, 2) += 4.0f; });
   st.advance_to(1500.0);
   std::vector<float> out;
@@ -442,8 +462,9 @@ std::vector<float> team_run(int threads, bool team, bool move = true) {
 }
 
 // The transport stage on one team (every field's transport and the cell transport in one
-// parallel region, the kernels sharing their loops) gives the bits of one region per kernel, on
-// 1 and 2 threads, with threads allowed on this small grid and without (the default threshold).
+// parallel region, the kernels sharing their loops), and with the reaction a team member the
+// whole trial step on one team (Stepper::solve), give the bits of one region per kernel, on 1
+// and 2 threads, with threads allowed on this small grid and without (the default threshold).
 TEST(Stepper, OneTeamPerTransportStageGivesTheBitsOfARegionPerKernel) {
   const int saved = omp_get_max_threads();
   const std::vector<float> serial = team_run(1, false);
@@ -465,6 +486,31 @@ TEST(Stepper, OneTeamPerTransportStageGivesTheBitsOfARegionPerKernel) {
   const std::size_t field = serial.size() / 8;  // the cells are the last of 8 fields
   EXPECT_NE(std::memcmp(still.data() + 7 * field, serial.data() + 7 * field, field * sizeof(float)),
             0);
+}
+
+// The whole trial step on one team with Strang splitting (two reactions around the transport)
+// and with the reaction written into the backup buffers (Lie, Stepper::set_reaction_into, as
+// the engine steps): the bits of the serial step, on 1 and 2 threads.
+TEST(Stepper, OneTeamPerStepGivesTheSerialBitsWithStrangAndReactionInto) {
+  const int saved = omp_get_max_threads();
+  for (const auto& [split, into] :
+       {std::pair{Splitting::Strang, false}, std::pair{Splitting::Lie, true}}) {
+    const std::vector<float> serial = team_run(1, false, true, split, into);
+    std::vector<std::vector<float>> runs;
+    set_thread_min_cells(0);  // threads on any grid: the whole step on one team
+    runs.push_back(team_run(1, true, true, split, into));
+    runs.push_back(team_run(2, true, true, split, into));
+    set_thread_min_cells(kThreadMinCellsDefault);
+    runs.push_back(team_run(2, true, true, split, into));
+    omp_set_num_threads(saved);
+    for (const auto& r : runs) {
+      ASSERT_EQ(r.size(), serial.size());
+      EXPECT_EQ(std::memcmp(r.data(), serial.data(), r.size() * sizeof(float)), 0);
+    }
+  }
+  // Not a trivial comparison: Strang and Lie differ.
+  EXPECT_NE(team_run(1, false, true, Splitting::Strang), team_run(1, false, true, Splitting::Lie));
+  omp_set_num_threads(saved);
 }
 
 TEST(Stepper, GhostFillsChangeNoInteriorValue) {
