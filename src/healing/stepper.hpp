@@ -21,7 +21,8 @@
 //     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
 //     check_every the steps between measured ones are single steps of the predicted size.
 //     Steps then depend only on the solution, never on how far away the end of the run is.
-// Steps stay within [dt_min, dt_max]. After an event dt restarts from dt_after_event, so steps are
+// Steps stay within [dt_min, dt_max] (the long step of a measurement, which is not kept, may
+// be up to 2 dt_max). After an event dt restarts from dt_after_event, so steps are
 // small right after a session and grow during quiet remodelling. A step is cut to land exactly on
 // the next event time, stop time or end time; a stop (add_stop) keeps the step size, so a run
 // observed at a stop follows the same steps as one that is not (but for the cut step).
