@@ -29,7 +29,7 @@ struct EngineOptions {
   /// Local error tolerance of the slow fields (step doubling, relative to |u| + 2% of the
   /// field's scale); docs/numerics.md, "Step control".
   double rtol = 5e-3;
-  int check_every = 8;  // the error is measured on every 8th step (and whenever steps grow)
+  int check_every = 16;  // the error is measured on every 16th step (and whenever steps grow)
   /// false: the change-based measure instead of step doubling (budget tests: every trial step
   /// is then one reaction call, and with a large rtol none is rejected).
   bool step_doubling = true;

@@ -15,9 +15,9 @@ schema::Key numerics_schema() {
       {
           number("rtol", "0.005",
                  "Local error tolerance per step of the slow fields (cells, matrix, vessels, "
-                 "epidermis, pigment), relative to their value: each step is compared with two "
-                 "half steps (on the first step after a session, every 8th step and whenever "
-                 "steps grow). Steps do not depend on how long the follow-up is.",
+                 "epidermis, pigment), relative to their value: two steps are compared with one "
+                 "step twice as long (after a session, on every 16th step and whenever steps "
+                 "grow). Steps do not depend on how long the follow-up is.",
                  1e-6, 0.5),
           quantity("max_step", Dim::Time, "hours", "6 hours",
                    "Largest time step, reached during quiet remodelling.", 60.0, kWeek),

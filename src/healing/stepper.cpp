@@ -594,13 +594,21 @@ void Stepper::advance_to(double t_end) {
     double target = t_end;
     if (!events_.empty() && events_.front().t < target) target = events_.front().t;
     double h = std::min(dt_, control_.dt_max);
+    // StepDoubling measures the error on the first step after an event or a rejection, on every
+    // check_every-th step and on every step longer than the last one measured; the steps between
+    // are single steps of the measured size. A measured step is two steps of h (the result)
+    // checked against one step of 2h from the same start, so every step of the result has the
+    // controller's size and the measure costs one solve.
+    const bool checked =
+        doubling && (since_check_ + 1 >= control_.check_every || h > h_checked_ * (1.0 + 1e-12));
+    const double steps = checked ? 2.0 : 1.0;  // steps of h this trial takes
     bool land = false;
     const double left = target - t_;
-    if (left <= h * (1.0 + 1e-9)) {
-      h = left;
+    if (left <= steps * h * (1.0 + 1e-9)) {
+      h = left / steps;
       land = true;
-    } else if (left < 2.0 * h) {
-      h = 0.5 * left;  // two equal steps instead of one full step and a sliver
+    } else if (left < (steps + 1.0) * h) {
+      h = left / (steps + 1.0);  // equal steps instead of full ones and a sliver
     }
 
     // The start of the step, kept for a rejection or a failure: by the first reaction written
@@ -609,41 +617,39 @@ void Stepper::advance_to(double t_end) {
                       control_.splitting == Splitting::Lie;
     if (!into) copy_fields(backup_, false);
     Check c;
-    // StepDoubling measures the error on the first step after an event, on every
-    // check_every-th step and on every step longer than the last one measured; the steps between
-    // are single steps of the measured size.
-    const bool checked =
-        !doubling || since_check_ + 1 >= control_.check_every || h > h_checked_ * (1.0 + 1e-12);
+    double err = 0.0;
     if (!checked) {
-      c = solve(t_, h, into, false);
-    } else if (doubling) {
-      // One full step (kept for the controlled fields), then two half steps from the same start;
-      // the half steps are the result, their difference from the full step the error.
+      c = solve(t_, h, into, !doubling);
+      if (!doubling) err = c.err;
+    } else {
+      // One step of 2h (kept for the controlled fields), then two steps of h from the same start:
+      // they are the result, their difference from the long step the error.
       ++times_.measured;
-      (void)solve(t_, h, into, false);
+      (void)solve(t_, 2.0 * h, into, false);
       copy_fields(full_, false);  // the controlled fields (the others have no buffer there)
       restore_backup();
-      (void)solve(t_, 0.5 * h, false, false);
-      c = solve(t_ + 0.5 * h, 0.5 * h, false, true);
-    } else {
-      c = solve(t_, h, into, true);
+      (void)solve(t_, h, false, false);
+      c = solve(t_ + h, h, false, true);
+      // Scaled as the difference one step of h would show against two of h/2 (rtol keeps its
+      // meaning): the difference grows as h^2, so a quarter of the pair's.
+      err = 0.25 * c.err;
     }
-    const double err = c.err;
 
     if (err <= 1.0) {
-      ++stats_.accepted;
-      stats_.dt_smallest = stats_.accepted == 1 ? h : std::min(stats_.dt_smallest, h);
+      const bool first = stats_.accepted == 0;
+      stats_.accepted += checked ? 2 : 1;
+      stats_.dt_smallest = first ? h : std::min(stats_.dt_smallest, h);
       stats_.dt_largest = std::max(stats_.dt_largest, h);
-      t_ = land ? target : t_ + h;
+      t_ = land ? target : t_ + steps * h;
       const double factor = err > 0.0 ? std::clamp(control_.safety * std::pow(err, -order),
                                                    control_.min_shrink, control_.max_growth)
                                       : control_.max_growth;
-      double next = checked ? h * factor : dt_;
+      double next = checked || !doubling ? h * factor : dt_;
       if (land && h < dt_) next = factor >= 1.0 ? dt_ : std::min(dt_, next);
       dt_ = std::clamp(next, control_.dt_min, control_.dt_max);
       // The size the controller predicts from a measured error may be used unmeasured.
       if (checked) {
-        since_check_ = 0;
+        since_check_ = 1;  // the measured pair's second step
         h_checked_ = dt_;
       } else {
         ++since_check_;
@@ -665,6 +671,7 @@ void Stepper::advance_to(double t_end) {
       }
       dt_ = std::max(control_.dt_min,
                      h * std::max(control_.min_shrink, control_.safety * std::pow(err, -order)));
+      h_checked_ = 0.0;  // the retry is measured too
     }
   }
 }

@@ -12,14 +12,17 @@
 // rejected, fields restored and dt reduced. Two measures (StepControl::estimate):
 //   * Change: err = max over controlled fields and cells |u_new - u_old| / (rtol |u_old| + atol);
 //     next step dt * clamp(safety / err, min_shrink, max_growth).
-//   * StepDoubling (an estimate of the local error): each step is taken once with h and again as
-//     two steps of h/2 from the same start; the two half steps are kept, and
-//         err = max |u_half - u_full| / (rtol (|u_old| + atol))
-//     over the controlled fields, the local error of the first-order split scheme (splitting
-//     and lag errors included, which an extrapolation of the solution's own curvature misses);
-//     next step dt * clamp(safety / sqrt(err), ...). Three solves per step.
+//   * StepDoubling (an estimate of the local error): a measured step is two steps of h from the
+//     same start checked against one step of 2h; the two steps of h are kept, and
+//         err = max |u_pair - u_long| / (4 rtol (|u_old| + atol))
+//     over the controlled fields: the local error of the first-order split scheme (splitting
+//     and lag errors included, which an extrapolation of the solution's own curvature misses),
+//     scaled as one step of h against two of h/2 would show it (the difference grows as h^2);
+//     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
+//     check_every the steps between measured ones are single steps of the predicted size.
 //     Steps then depend only on the solution, never on how far away the end of the run is.
-// Steps stay within [dt_min, dt_max]. After an event dt restarts from dt_after_event, so steps are
+// Steps stay within [dt_min, dt_max] (the long step of a measurement, which is not kept, may
+// be up to 2 dt_max). After an event dt restarts from dt_after_event, so steps are
 // small right after a session and grow during quiet remodelling. A step is cut to land exactly on
 // the next event time, stop time or end time; a stop (add_stop) keeps the step size, so a run
 // observed at a stop follows the same steps as one that is not (but for the cut step).
@@ -83,9 +86,10 @@ struct StepControl {
   double min_shrink = 0.2;
   Splitting splitting = Splitting::Strang;
   ErrorEstimate estimate = ErrorEstimate::Change;
-  /// StepDoubling: the error is measured on the first step after an event, on every
-  /// check_every-th step and whenever a step is longer than the controller's last measured
-  /// prediction; the steps between are single steps (one solve) of that predicted size.
+  /// StepDoubling: the error is measured on the first step after an event or a rejection, on
+  /// every check_every-th step and whenever a step is longer than the controller's last measured
+  /// prediction (a measured step is two steps of h against one of 2h: three solves); the steps
+  /// between are single steps (one solve) of that predicted size.
   int check_every = 1;
   /// Fill every field's ghost cells (zero-flux copies) before the reaction and the cell transport.
   /// false when neither reads them (the healing engine: pointwise reactions, cell transport on
@@ -133,7 +137,7 @@ struct StepTimes {
   PhaseTime checks;     // health checks and the error measure
   PhaseTime copies;     // the start of the step kept, restored, and the full step kept
   long solves = 0;      // trial steps over the whole step or a half of it
-  long measured = 0;    // steps whose error was measured (step doubling: three solves each)
+  long measured = 0;    // measured pairs of steps (step doubling: three solves for two steps)
 };
 
 class Stepper {

@@ -161,13 +161,17 @@ TEST(Stepper, StepDoublingErrorFallsWithTheToleranceAndIgnoresTheHorizon) {
     const AdaptiveRun a = adaptive_run(ctl);
     err.push_back(max_difference(a.u, ref));
     steps.push_back(a.steps);
-    EXPECT_EQ(a.solves, 3 * a.steps);  // every step measured (check_every = 1)
+    // Every step measured (check_every = 1): each pair of steps is checked against one step
+    // twice as long, three solves per two steps.
+    EXPECT_EQ(2 * a.solves, 3 * a.steps);
   }
   std::printf("  rtol 1e-3: error %.3e in %ld steps; rtol 6.25e-5: %.3e in %ld steps\n", err[0],
               steps[0], err[1], steps[1]);
   EXPECT_GT(err[0] / err[1], 2.5);
   EXPECT_LT(err[0] / err[1], 8.0);
-  EXPECT_LT(err[1], 5e-3);  // of a field of order 1 (measured 3.5e-3)
+  // Of a field of order 1 (measured 6.6e-3 in 110 steps, 165 solves; 3.5e-3 before, when the
+  // result of every step here was two half steps).
+  EXPECT_LT(err[1], 1e-2);
 
   // Measuring every 8th step: fewer solves, about the same error.
   ctl.rtol = 1e-3;
