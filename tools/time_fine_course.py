@@ -3,9 +3,13 @@
 grid (18.5 million cells), issue 19's target of <= 20 minutes and <= 10 GiB for the five-session
 course (docs/numerics.md, "1 cm² at 20 µm: measured").
 
-usage: tools/time_fine_course.py [-s STEPS] [-j THREADS] [--data DIR] [BINARY]
+usage: tools/time_fine_course.py [-s STEPS] [--one-session FOLLOW_UP] [-j THREADS] [--data DIR]
+                                [BINARY]
   -s STEPS    stop after this many accepted steps (the process is killed: no results); 0 runs
               the whole course into a temporary folder (default 0)
+  --one-session FOLLOW_UP
+              one session followed for FOLLOW_UP (e.g. "10 minutes") instead of the course: the
+              whole run, results included, at the grid of the course (its peak after the steps)
   -j THREADS  mnsim run --threads (default 2)
   --data DIR  MNSIM_DATA_DIR for BINARY (a build elsewhere)
   BINARY      default build/release/mnsim
@@ -45,6 +49,7 @@ def peak_mib(pid):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-s", "--steps", type=int, default=0)
+    ap.add_argument("--one-session")
     ap.add_argument("-j", "--threads", type=int, default=2)
     ap.add_argument("--data")
     ap.add_argument("binary", nargs="?", default="build/release/mnsim")
@@ -55,6 +60,11 @@ def main():
     if 'resolution = "100 um"' not in text:
         sys.exit("examples/01_default_cheek.toml no longer says resolution = \"100 um\"")
     text = text.replace('resolution = "100 um"', 'resolution = "20 um"')
+    if a.one_session:
+        if "sessions = 5" not in text or 'follow_up = "6 months"' not in text:
+            sys.exit("examples/01_default_cheek.toml no longer has sessions = 5, follow_up = \"6 months\"")
+        text = text.replace("sessions = 5", "sessions = 1").replace(
+            'follow_up = "6 months"', f'follow_up = "{a.one_session}"')
     env = dict(os.environ)
     if a.data:
         env["MNSIM_DATA_DIR"] = a.data
