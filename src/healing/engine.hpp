@@ -112,7 +112,7 @@ class Engine {
   /// (SkinPatch::interfaces), [2 c] and [2 c + 1]; static, read by column_matrix.
   std::vector<double> dermis_z_;
   void index_dermis();
-  std::vector<std::uint8_t> normal_;    // per column: 1 normal skin (normal_columns)
+  std::vector<std::uint8_t> normal_;  // per column: 1 normal skin (normal_columns)
   /// The skin cells in (k, j, i) order as runs of one layer, and each layer's volume (m^3): of
   /// all columns ([0]) and of the columns outside every lesion ([1]); layer_means sums over them.
   struct LayerRuns {

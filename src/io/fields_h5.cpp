@@ -170,9 +170,9 @@ hid_t write_dataset(hid_t loc, const std::string& name, hid_t type, int rank, co
     H5Pset_deflate(dcpl, kDeflateLevel);
   }
   const hid_t ds = H5Dcreate2(loc, name.c_str(), type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  const herr_t st = ds < 0                    ? -1
-                    : rank == 3               ? write_chunked(ds, type, dims, chunk, data)
-                                              : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  const herr_t st = ds < 0      ? -1
+                    : rank == 3 ? write_chunked(ds, type, dims, chunk, data)
+                                : H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
   const int err = st < 0 ? h5_errno() : 0;
   H5Pclose(dcpl);
   H5Sclose(space);

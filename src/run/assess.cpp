@@ -110,8 +110,7 @@ double pct(double now, double before) {
 /// The columns of a scar's footprint and of the ring around it (half the scar's size wide,
 /// outside every depression), with their samples in each (ScarFootprint).
 std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
-                                                const skin::SkinPatch& patch,
-                                                const grid::Grid& g) {
+                                                const skin::SkinPatch& patch, const grid::Grid& g) {
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
   constexpr int kSamples = 4;
@@ -267,9 +266,8 @@ double scar_matrix_left(const ScarFootprint& f, const healing::Engine& engine) {
 
 void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
                   const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
-                  const std::vector<ScarFootprint>& footprints,
-                  const devices::Punctures& punctures, const devices::Rect& area,
-                  const healing::Params& params, double t) {
+                  const std::vector<ScarFootprint>& footprints, const devices::Punctures& punctures,
+                  const devices::Rect& area, const healing::Params& params, double t) {
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
   tethers.resize(geometry.size());
   if (punctures.empty()) return;
@@ -285,9 +283,9 @@ void band_session(std::vector<outcomes::TetherState>& tethers, const healing::En
   const double cut = outcomes::band_cut_fraction(density, radius, 1, depth > epi);
   for (std::size_t i = 0; i < geometry.size(); ++i) {
     if (!geometry[i].tethered) continue;
-    tethers[i] = outcomes::tether_session(
-        op, tethers[i], t, cut, scar_matrix_left(footprints.at(i), engine),
-        protocol::band_mechanics(op, patch.profile(), geometry[i]));
+    tethers[i] =
+        outcomes::tether_session(op, tethers[i], t, cut, scar_matrix_left(footprints.at(i), engine),
+                                 protocol::band_mechanics(op, patch.profile(), geometry[i]));
   }
 }
 

@@ -133,7 +133,7 @@ struct ScarFootprint {
     std::size_t at = 0;  // i + j nx
     int under = 0, around = 0;
   };
-  std::vector<Column> columns;           // row by row; columns with no sample left out
+  std::vector<Column> columns;            // row by row; columns with no sample left out
   std::vector<std::ptrdiff_t> reticular;  // padded indices, (j, i, k) order
   double reticular_deficit = 0.0;         // the lesion's collagen deficit summed over them
   bool scar_matrix = false;               // the lesion starts with scar matrix to read
@@ -157,9 +157,8 @@ double scar_matrix_left(const ScarFootprint& f, const healing::Engine& engine);
 /// keep their state.
 void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
                   const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
-                  const std::vector<ScarFootprint>& footprints,
-                  const devices::Punctures& punctures, const devices::Rect& area,
-                  const healing::Params& params, double t);
+                  const std::vector<ScarFootprint>& footprints, const devices::Punctures& punctures,
+                  const devices::Rect& area, const healing::Params& params, double t);
 
 /// Assesses the run at the end of follow-up (the engine's state) from its record; `ids` names
 /// the patch's lesions (lesions::lesion_ids). Goodman & Baron grade `face` when given (each class

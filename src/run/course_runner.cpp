@@ -178,9 +178,8 @@ void CourseRunner::observe(double t, double dt) {
   const double end = in_.course.end_time;
   progress_.advance(t, end);
   const healing::Stepper& stepper = engine_.stepper();
-  spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected, {} solves",
-                t / kHour, dt, stepper.stats().accepted, stepper.stats().rejected,
-                stepper.times().solves);
+  spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected, {} solves", t / kHour,
+                dt, stepper.stats().accepted, stepper.stats().rejected, stepper.times().solves);
   const int sig = ck_.stop ? ck_.stop->requested() : 0;
   const bool due =
       ck_.every > 0.0 &&
