@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <stdexcept>
 
 #include "core/constants.hpp"
@@ -103,11 +104,18 @@ std::vector<std::vector<unsigned char>> filtered_chunks(const hsize_t* dims, con
   std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(total));
   const auto* src = static_cast<const unsigned char*>(data);
   bool failed = false;
-#pragma omp parallel
+#pragma omp parallel reduction(|| : failed)
   {
-    std::vector<unsigned char> raw(n * size), shuffled(n * size);
-#pragma omp for schedule(dynamic, 1) reduction(|| : failed)
+    std::vector<unsigned char> raw, shuffled;
+    try {  // no exception may leave the region: a failure falls back to H5Dwrite
+      raw.resize(n * size);
+      shuffled.resize(n * size);
+    } catch (const std::bad_alloc&) {
+      failed = true;
+    }
+#pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t q = 0; q < total; ++q) {
+      if (failed) continue;
       const auto uq = static_cast<hsize_t>(q);
       const hsize_t c0 = uq / (count[1] * count[2]), c1 = uq / count[2] % count[1],
                     c2 = uq % count[2];
@@ -126,11 +134,16 @@ std::vector<std::vector<unsigned char>> filtered_chunks(const hsize_t* dims, con
         in = shuffled.data();
       }
       std::vector<unsigned char>& z = out[static_cast<std::size_t>(q)];
-      uLongf len = compressBound(static_cast<uLong>(n * size));
-      z.resize(len);
-      failed = failed ||
-               compress2(z.data(), &len, in, static_cast<uLong>(n * size), kDeflateLevel) != Z_OK;
-      z.resize(len);
+      try {
+        uLongf len = compressBound(static_cast<uLong>(n * size));
+        z.resize(len);
+        failed = failed ||
+                 compress2(z.data(), &len, in, static_cast<uLong>(n * size), kDeflateLevel) != Z_OK;
+        z.resize(len);
+        z.shrink_to_fit();  // a dataset's chunks are held until written: their size, no more
+      } catch (const std::bad_alloc&) {
+        failed = true;
+      }
     }
   }
   if (failed) out.clear();
