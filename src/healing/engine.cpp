@@ -54,6 +54,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   init_fields(base_, layer_of_, fields_, model_);
   seed_lesions();
   index_layer_runs();
+  index_dermis();
   start_matrix_ = column_matrix();
 
   // Transport: per field, D_max over layers times a per-voxel permeability D_layer / D_max.
@@ -333,8 +334,6 @@ std::vector<double> Engine::column_matrix() const {
   const float* sm = scar >= 0 ? fields_.view(scar).data : nullptr;
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
-  const std::size_t top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
-  const std::size_t bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
   // The growth law holds for an area that contains a channel and the matrix that can close it
   // (Params::growth_law_width, a square): the matrix and the scar set point are averaged over it
   // (cells of the same layer, each weighted by its overlap with the square) before the law
@@ -368,10 +367,15 @@ std::vector<double> Engine::column_matrix() const {
     m = sm_sum / sw;
     set = 1.0 - ss / sw;
   };
-  std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
-  std::vector<int> dermal;  // the column's dermal cells, top down
-  for (int j = 0; j < g.ny; ++j)
-    for (int i = 0; i < g.nx; ++i) {
+  const int nx = g.nx, columns = g.nx * g.ny;
+  std::vector<double> out(static_cast<std::size_t>(columns), 0.0);
+  // Columns are independent (each writes its own value): shared among threads on a large grid.
+#pragma omp parallel if (threads_pay(g))
+  {
+    std::vector<int> dermal;  // the column's dermal cells, top down
+#pragma omp for schedule(static)
+    for (int c = 0; c < columns; ++c) {
+      const int i = c % nx, j = c / nx;
       dermal.clear();
       for (int k = 0; k < g.nz; ++k) {
         const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
@@ -379,22 +383,25 @@ std::vector<double> Engine::column_matrix() const {
       }
       if (dermal.empty()) continue;
       // The dermis of this column lies between these depths (under a scar they fall inside
-      // cells): each cell counts with the length of the dermis inside it, so the column holds
-      // its true dermal thickness at any grid; a cell of another layer (an epidermis thicker
-      // than the cells it falls in, the lining of a wall) takes the matrix of the nearest
-      // dermal cell.
-      const auto z = tissue_.patch.interfaces(g.xc(i), g.yc(j));
-      const double z0 = z[top], z1 = z[bottom];
+      // cells; SkinPatch::interfaces, kept by index_dermis): each cell counts with the length
+      // of the dermis inside it, so the column holds its true dermal thickness at any grid; a
+      // cell of another layer (an epidermis thicker than the cells it falls in, the lining of a
+      // wall) takes the matrix of the nearest dermal cell (the upper one of two as near).
+      const double z0 = dermis_z_[2 * static_cast<std::size_t>(c)];
+      const double z1 = dermis_z_[2 * static_cast<std::size_t>(c) + 1];
       double s = 0.0;
+      std::size_t near = 0;  // the nearest dermal cell to k: never moves up as k goes down
       for (int k = 0; k < g.nz; ++k) {
         const double dz = g.dz(k);
         double len = std::min(z1, g.zf[static_cast<std::size_t>(k) + 1]) -
                      std::max(z0, g.zf[static_cast<std::size_t>(k)]);
         if (len < 1e-9 * dz) continue;
         if (len > (1.0 - 1e-9) * dz) len = dz;
-        int from = dermal.front();
-        for (const int kd : dermal)
-          if (std::abs(kd - k) < std::abs(from - k)) from = kd;
+        while (near + 1 < dermal.size() &&
+               std::abs(dermal[near + 1] - k) < std::abs(dermal[near] - k)) {
+          ++near;
+        }
+        const int from = dermal[near];
         const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, from))];
         const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
         const double m0 = b.collagen1 + b.collagen3 + b.elastin;
@@ -403,9 +410,24 @@ std::vector<double> Engine::column_matrix() const {
         mean_at(i, j, from, l, m, set);
         s += (matrix_volume(m / m0, set, p_.packing_density / m0) - 1.0) * len;
       }
-      out[static_cast<std::size_t>(i + j * g.nx)] = s;
+      out[static_cast<std::size_t>(c)] = s;
     }
+  }
   return out;
+}
+
+void Engine::index_dermis() {
+  const grid::Grid& g = grid();
+  const std::size_t top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const std::size_t bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
+  dermis_z_.assign(2 * static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      const auto z = tissue_.patch.interfaces(g.xc(i), g.yc(j));
+      const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
+      dermis_z_[2 * c] = z[top];
+      dermis_z_[2 * c + 1] = z[bottom];
+    }
 }
 
 }  // namespace mnsim::healing

@@ -108,7 +108,11 @@ class Engine {
   std::vector<std::uint8_t> layer_of_;  // padded, skin::Layer per cell
   std::vector<double> surface_;         // local surface depth per column, m
   std::vector<double> start_matrix_;    // column matrix integral at the start (column_rise)
-  std::vector<std::uint8_t> normal_;    // per column: 1 normal skin (normal_columns)
+  /// Per column (i + j nx): the depths (m) of the top and the bottom of its dermis
+  /// (SkinPatch::interfaces), [2 c] and [2 c + 1]; static, read by column_matrix.
+  std::vector<double> dermis_z_;
+  void index_dermis();
+  std::vector<std::uint8_t> normal_;  // per column: 1 normal skin (normal_columns)
   /// The skin cells in (k, j, i) order as runs of one layer, and each layer's volume (m^3): of
   /// all columns ([0]) and of the columns outside every lesion ([1]); layer_means sums over them.
   struct LayerRuns {

@@ -459,6 +459,20 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
   const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
   const int nx = g.nx, ny = g.ny;
   PlaneScan pc;
+  if (!controlled) {
+    // Health checks only: one screen of the plane's rows and the ghost cells between them as
+    // one run (no loop per row). A plane with no bad and no negative value (the common case)
+    // is done; any other is scanned row by row below (a flagged ghost cell then finds nothing).
+    const float* first = u + g.at(0, 0, k);
+    const std::ptrdiff_t n = g.at(nx - 1, ny - 1, k) - g.at(0, 0, k) + 1;
+    int flags = 0;
+#pragma omp simd reduction(| : flags)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const float v = first[i];
+      flags |= static_cast<int>(!(v >= 0.0f)) | static_cast<int>(std::fabs(v) > fmax);
+    }
+    if (flags == 0) return pc;
+  }
   for (int j = 0; j < ny; ++j) {
     float* ur = u + g.at(0, j, k);
     const float* orow = old + g.at(0, j, k);

@@ -107,16 +107,14 @@ double pct(double now, double before) {
   return before > 0 ? 100.0 * (now / before - 1.0) : 0.0;
 }
 
-/// Mean rise of the columns under a scar and of the skin around it (a ring half the scar's size
-/// wide, outside every depression), each column weighted by the share of its area under the scar
-/// or in the ring (4 x 4 samples per column): the footprint's area does not depend on where its
-/// edge falls between column centres.
-outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
-                                 const grid::Grid& g, const std::vector<double>& rise) {
+/// The columns of a scar's footprint and of the ring around it (half the scar's size wide,
+/// outside every depression), with their samples in each (ScarFootprint).
+std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
+                                                const skin::SkinPatch& patch, const grid::Grid& g) {
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
   constexpr int kSamples = 4;
-  double under = 0, around = 0, w_under = 0, w_around = 0;
+  std::vector<ScarFootprint::Column> out;
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
       const double x0 = g.xc(i) - 0.5 * g.dx, y0 = g.yc(j) - 0.5 * g.dx;
@@ -135,12 +133,21 @@ outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch
             ++n_a;
           }
         }
-      const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
-      under += n_u * rise[c];
-      w_under += n_u;
-      around += n_a * rise[c];
-      w_around += n_a;
+      if (n_u > 0 || n_a > 0) out.push_back({static_cast<std::size_t>(i + j * g.nx), n_u, n_a});
     }
+  return out;
+}
+
+/// Mean rise of the columns under a scar and of the skin around it, each column weighted by its
+/// samples there (rise_columns). A column with no sample adds nothing (0 times a finite rise).
+outcomes::RemodelInput rise_near(const ScarFootprint& f, const std::vector<double>& rise) {
+  double under = 0, around = 0, w_under = 0, w_around = 0;
+  for (const ScarFootprint::Column& c : f.columns) {
+    under += c.under * rise[c.at];
+    w_under += c.under;
+    around += c.around * rise[c.at];
+    w_around += c.around;
+  }
   outcomes::RemodelInput in;
   in.rise_under = w_under > 0 ? under / w_under : 0.0;
   in.rise_around = w_around > 0 ? around / w_around : 0.0;
@@ -220,31 +227,47 @@ std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch
   return protocol::patch_scars(patch);
 }
 
-double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine) {
-  const int slot = engine.model().find("scar_matrix");
-  const double d0 = l.effects().collagen_deficit;
-  if (slot < 0 || !(d0 > 0.0)) return 1.0;
+std::vector<ScarFootprint> scar_footprints(const healing::Engine& engine,
+                                           const skin::SkinPatch& patch) {
   const grid::Grid& g = engine.grid();
-  const float* s = engine.fields().view(slot).data;
+  const bool scar_field = engine.model().find("scar_matrix") >= 0;
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
-  double sum = 0.0, n = 0.0;
-  for (int j = 0; j < g.ny; ++j)
-    for (int i = 0; i < g.nx; ++i) {
-      if (!(l.depression(g.xc(i), g.yc(j)) > 0.0)) continue;
-      for (int k = 0; k < g.nz; ++k) {
-        const std::ptrdiff_t at = g.at(i, j, k);
-        if (engine.layer_of()[static_cast<std::size_t>(at)] != rd) continue;
-        sum += s[at];
-        n += d0;
-      }
+  std::vector<ScarFootprint> out;
+  for (const auto& l : patch.lesions()) {
+    ScarFootprint f;
+    f.columns = rise_columns(*l, patch, g);
+    const double d0 = l->effects().collagen_deficit;
+    f.scar_matrix = scar_field && d0 > 0.0;
+    if (f.scar_matrix) {
+      for (int j = 0; j < g.ny; ++j)
+        for (int i = 0; i < g.nx; ++i) {
+          if (!(l->depression(g.xc(i), g.yc(j)) > 0.0)) continue;
+          for (int k = 0; k < g.nz; ++k) {
+            const std::ptrdiff_t at = g.at(i, j, k);
+            if (engine.layer_of()[static_cast<std::size_t>(at)] != rd) continue;
+            f.reticular.push_back(at);
+            f.reticular_deficit += d0;
+          }
+        }
     }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+double scar_matrix_left(const ScarFootprint& f, const healing::Engine& engine) {
+  if (!f.scar_matrix) return 1.0;
+  const float* s = engine.fields().view(engine.model().find("scar_matrix")).data;
+  double sum = 0.0;
+  for (const std::ptrdiff_t at : f.reticular) sum += s[at];
+  const double n = f.reticular_deficit;
   return n > 0.0 ? std::clamp(sum / n, 0.0, 1.0) : 1.0;
 }
 
 void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
                   const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
-                  const devices::Punctures& punctures, const devices::Rect& area,
-                  const healing::Params& params, double t) {
+                  const std::vector<ScarFootprint>& footprints, const devices::Punctures& punctures,
+                  const devices::Rect& area, const healing::Params& params, double t) {
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
   tethers.resize(geometry.size());
   if (punctures.empty()) return;
@@ -260,31 +283,31 @@ void band_session(std::vector<outcomes::TetherState>& tethers, const healing::En
   const double cut = outcomes::band_cut_fraction(density, radius, 1, depth > epi);
   for (std::size_t i = 0; i < geometry.size(); ++i) {
     if (!geometry[i].tethered) continue;
-    tethers[i] = outcomes::tether_session(
-        op, tethers[i], t, cut, scar_matrix_left(*patch.lesions()[i], engine),
-        protocol::band_mechanics(op, patch.profile(), geometry[i]));
+    tethers[i] =
+        outcomes::tether_session(op, tethers[i], t, cut, scar_matrix_left(footprints.at(i), engine),
+                                 protocol::band_mechanics(op, patch.profile(), geometry[i]));
   }
 }
 
-std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
+std::vector<ScarNow> scars_now(const healing::Engine& engine,
                                const std::vector<outcomes::ScarGeometry>& geometry,
+                               const std::vector<ScarFootprint>& footprints,
                                const std::vector<outcomes::TetherState>& tethers, double t) {
   // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
   const std::vector<double> rise = engine.column_rise();
   std::vector<ScarNow> out;
-  std::size_t index = 0;
-  for (const auto& l : patch.lesions()) {
+  for (std::size_t index = 0; index < footprints.size(); ++index) {
     ScarNow s;
-    s.in = rise_near(*l, patch, engine.grid(), rise);
+    s.in = rise_near(footprints[index], rise);
     const outcomes::TetherState band = index < tethers.size()
                                            ? outcomes::tether_at(op, tethers[index], t)
                                            : outcomes::TetherState{};
     const outcomes::ScarGeometry& geo = geometry.at(index);
-    s.in.band_intact = geo.tethered ? band.strength() * scar_matrix_left(*l, engine) : 1.0;
+    s.in.band_intact =
+        geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;
     s.in.band_failed = band.failed;
     s.r = outcomes::remodel_scar(op, geo, s.in);
-    ++index;
     out.push_back(s);
   }
   return out;
@@ -333,7 +356,8 @@ Outcome assess(const healing::Engine& engine, const skin::SkinPatch& patch, cons
   const outcomes::GradingRules grading =
       outcomes::load_grading_rules(protocol::default_grading_path());
   const std::vector<outcomes::ScarGeometry> geometry = scar_geometries(patch);
-  const std::vector<ScarNow> now = scars_now(engine, patch, geometry, rec.tethers, course.end_time);
+  const std::vector<ScarNow> now =
+      scars_now(engine, geometry, scar_footprints(engine, patch), rec.tethers, course.end_time);
   std::vector<outcomes::ScarState> gb_before, gb_after;
   for (std::size_t i = 0; i < now.size(); ++i) {
     const outcomes::ScarGeometry& geo = geometry[i];

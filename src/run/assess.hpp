@@ -123,23 +123,42 @@ struct ScarNow {
 };
 /// The geometry of every lesion of the patch, in order.
 std::vector<outcomes::ScarGeometry> scar_geometries(const skin::SkinPatch& patch);
+/// Where one lesion's outcome reads the engine's fields: the columns under the scar and in the
+/// ring around it, each with the number of its 4 x 4 samples that fall there (the footprint's
+/// area does not depend on where its edge falls between column centres), and the reticular
+/// dermis cells under its depression (scar_matrix_left). The lesions do not move: computed once
+/// per run (scar_footprints) instead of at every sample.
+struct ScarFootprint {
+  struct Column {
+    std::size_t at = 0;  // i + j nx
+    int under = 0, around = 0;
+  };
+  std::vector<Column> columns;            // row by row; columns with no sample left out
+  std::vector<std::ptrdiff_t> reticular;  // padded indices, (j, i, k) order
+  double reticular_deficit = 0.0;         // the lesion's collagen deficit summed over them
+  bool scar_matrix = false;               // the lesion starts with scar matrix to read
+};
+/// The footprint of every lesion of the patch on the engine's grid, in order.
+std::vector<ScarFootprint> scar_footprints(const healing::Engine& engine,
+                                           const skin::SkinPatch& patch);
 /// Every lesion of the patch remodelled by the matrix laid down so far (Engine::column_rise) and
 /// its tethering band's state (`tethers`, one per lesion, RunRecord::tethers) at time t: what the
 /// outcome takes at the end of follow-up and scars.csv at each sample time.
-std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPatch& patch,
+std::vector<ScarNow> scars_now(const healing::Engine& engine,
                                const std::vector<outcomes::ScarGeometry>& geometry,
+                               const std::vector<ScarFootprint>& footprints,
                                const std::vector<outcomes::TetherState>& tethers, double t);
 /// Share of a lesion's scar matrix left in the reticular dermis under its footprint (1 when it
 /// had none): what is left of a tethering band's matrix.
-double scar_matrix_left(const lesions::Lesion& l, const healing::Engine& engine);
+double scar_matrix_left(const ScarFootprint& f, const healing::Engine& engine);
 /// Each lesion's tethering band after a session at time t of `punctures` on `area` (their wound
 /// after elastic recoil, params.channel_recoil): cut where the needles reach below the floor's
 /// epidermis, failed by the mechanical criterion (outcomes::tether_session). Untethered lesions
 /// keep their state.
 void band_session(std::vector<outcomes::TetherState>& tethers, const healing::Engine& engine,
                   const skin::SkinPatch& patch, const std::vector<outcomes::ScarGeometry>& geometry,
-                  const devices::Punctures& punctures, const devices::Rect& area,
-                  const healing::Params& params, double t);
+                  const std::vector<ScarFootprint>& footprints, const devices::Punctures& punctures,
+                  const devices::Rect& area, const healing::Params& params, double t);
 
 /// Assesses the run at the end of follow-up (the engine's state) from its record; `ids` names
 /// the patch's lesions (lesions::lesion_ids). Goodman & Baron grade `face` when given (each class

@@ -23,6 +23,7 @@ CourseRunner::CourseRunner(healing::Engine& engine, CourseInputs in, CourseCheck
       last_checkpoint_(std::chrono::steady_clock::now()) {
   for (const auto& f : engine_.specs()) rec_.ts.set_unit(f.name, f.unit);
   geometry_ = scar_geometries(in_.patch);
+  footprints_ = scar_footprints(engine_, in_.patch);
   schedule();
 }
 
@@ -44,7 +45,7 @@ void CourseRunner::sample(double t) {
     }
   }
   if (geometry_.empty()) return;
-  const std::vector<ScarNow> scars = scars_now(engine_, in_.patch, geometry_, rec_.tethers, t);
+  const std::vector<ScarNow> scars = scars_now(engine_, geometry_, footprints_, rec_.tethers, t);
   for (std::size_t i = 0; i < scars.size(); ++i) {
     rec_.scars.push_back({t, static_cast<std::uint32_t>(i), scars[i].r.depth_after,
                           scars[i].in.rise_under, scars[i].in.rise_around,
@@ -82,8 +83,8 @@ void CourseRunner::session(const protocol::Session& s, double t, grid::FieldSet&
     tally = engine_.apply_session(st.punctures);
     // The tethering bands: cut by this session's needles, failed when what is left cannot carry
     // their load (course state, checkpointed with the record).
-    band_session(rec_.tethers, engine_, in_.patch, geometry_, st.punctures, in_.area, in_.params,
-                 t);
+    band_session(rec_.tethers, engine_, in_.patch, geometry_, footprints_, st.punctures, in_.area,
+                 in_.params, t);
   }
   if (s.index == 0) {
     rec_.first_stats = st.stats;
@@ -177,8 +178,8 @@ void CourseRunner::observe(double t, double dt) {
   const double end = in_.course.end_time;
   progress_.advance(t, end);
   const healing::Stepper& stepper = engine_.stepper();
-  spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected", t / kHour, dt,
-                stepper.stats().accepted, stepper.stats().rejected);
+  spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected, {} solves", t / kHour,
+                dt, stepper.stats().accepted, stepper.stats().rejected, stepper.times().solves);
   const int sig = ck_.stop ? ck_.stop->requested() : 0;
   const bool due =
       ck_.every > 0.0 &&

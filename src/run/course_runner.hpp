@@ -19,6 +19,7 @@
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
 #include "run/applications.hpp"
+#include "run/assess.hpp"
 #include "run/checkpoint.hpp"
 #include "run/output.hpp"
 #include "run/record.hpp"
@@ -88,6 +89,7 @@ class CourseRunner {
   RunRecord& rec_;
   Progress& progress_;
   std::vector<outcomes::ScarGeometry> geometry_;  // of the patch's lesions (run/assess.hpp)
+  std::vector<ScarFootprint> footprints_;         // where their outcomes read the fields
   std::uint64_t events_total_ = 0;  // events scheduled (checkpoints count those that ran)
   bool session_ran_ = false;        // a session since the last checkpoint
   std::chrono::steady_clock::time_point last_checkpoint_;
