@@ -107,16 +107,20 @@ double pct(double now, double before) {
   return before > 0 ? 100.0 * (now / before - 1.0) : 0.0;
 }
 
-/// Mean rise of the columns under a scar and of the skin around it (a ring half the scar's size
+/// Mean rise of the footprint under a scar and of the skin around it (a ring half the scar's size
 /// wide, outside every depression), each column weighted by the share of its area under the scar
 /// or in the ring (4 x 4 samples per column): the footprint's area does not depend on where its
-/// edge falls between column centres.
+/// edge falls between column centres. Each region's rise is its matrix volume
+/// (Engine::region_rise): the growth law on the region's mean matrix per cell level and layer.
 outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch& patch,
-                                 const grid::Grid& g, const std::vector<double>& rise) {
+                                 const healing::Engine& engine) {
+  const grid::Grid& g = engine.grid();
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
   constexpr int kSamples = 4;
-  double under = 0, around = 0, w_under = 0, w_around = 0;
+  const std::size_t columns = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
+  std::vector<double> under(columns, 0.0), around(columns, 0.0);
+  double footprint = 0.0;  // columns
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
       const double x0 = g.xc(i) - 0.5 * g.dx, y0 = g.yc(j) - 0.5 * g.dx;
@@ -136,14 +140,16 @@ outcomes::RemodelInput rise_near(const lesions::Lesion& l, const skin::SkinPatch
           }
         }
       const std::size_t c = static_cast<std::size_t>(i + j * g.nx);
-      under += n_u * rise[c];
-      w_under += n_u;
-      around += n_a * rise[c];
-      w_around += n_a;
+      // A column the scar touches holds its deficit over the share it covers (Engine::
+      // seed_lesions): the whole column counts in the footprint's amount, over the footprint's
+      // area, and not in the rim.
+      under[c] = n_u > 0 ? 1.0 : 0.0;
+      around[c] = n_u > 0 ? 0.0 : n_a;
+      footprint += static_cast<double>(n_u) / (kSamples * kSamples);
     }
   outcomes::RemodelInput in;
-  in.rise_under = w_under > 0 ? under / w_under : 0.0;
-  in.rise_around = w_around > 0 ? around / w_around : 0.0;
+  in.rise_under = engine.region_rise(under, footprint);
+  in.rise_around = engine.region_rise(around);
   return in;
 }
 
@@ -271,12 +277,11 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine, const skin::SkinPa
                                const std::vector<outcomes::TetherState>& tethers, double t) {
   // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
-  const std::vector<double> rise = engine.column_rise();
   std::vector<ScarNow> out;
   std::size_t index = 0;
   for (const auto& l : patch.lesions()) {
     ScarNow s;
-    s.in = rise_near(*l, patch, engine.grid(), rise);
+    s.in = rise_near(*l, patch, engine);
     const outcomes::TetherState band = index < tethers.size()
                                            ? outcomes::tether_at(op, tethers[index], t)
                                            : outcomes::TetherState{};
