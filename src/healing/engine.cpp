@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
+#include <stdexcept>
 
 namespace mnsim::healing {
 
@@ -301,9 +303,34 @@ void Engine::seed_lesions() {
   const auto q0 = static_cast<float>(p_.scar_phenotype_share);
   const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
   const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  // Each column holds the deficit the scar puts under its area (kSub x kSub samples, each with
+  // the dermis under its own surface), spread over the dermis the column's cells hold: the
+  // deficit, the scar matrix and the scar-phenotype share are amounts over the column, so the
+  // matrix the scar lacks does not depend on where its edge or its wall falls between column
+  // centres (docs/model.md, "Scar remodelling" 1; docs/numerics.md, "Convergence of example 01").
+  constexpr int kSub = 4;  // as the scars' read-out (run/assess.cpp, rise_near)
+  const auto pd_top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const auto pd_bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
+  auto dermis = [&](double x, double y) {
+    const auto z = patch.interfaces(x, y);
+    return std::max(0.0, z[pd_bottom] - z[pd_top]);
+  };
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
-      const double d = std::clamp(patch.collagen_deficit(g.xc(i), g.yc(j)), 0.0, 1.0);
+      double lacking = 0.0, covered = 0.0;
+      for (int b = 0; b < kSub; ++b)
+        for (int a = 0; a < kSub; ++a) {
+          const double x = g.xc(i) + ((a + 0.5) / kSub - 0.5) * g.dx;
+          const double y = g.yc(j) + ((b + 0.5) / kSub - 0.5) * g.dx;
+          const double here = std::clamp(patch.collagen_deficit(x, y), 0.0, 1.0);
+          if (!(here > 0.0)) continue;
+          lacking += here * dermis(x, y);
+          covered += 1.0;
+        }
+      const double column = dermis(g.xc(i), g.yc(j));
+      if (!(lacking > 0.0) || !(column > 0.0)) continue;
+      const double d = std::min(1.0, lacking / (kSub * kSub) / column);
+      covered /= kSub * kSub;
       if (!(d > 0.0)) continue;
       const auto keep = static_cast<float>(1.0 - d);
       for (int k = 0; k < g.nz; ++k) {
@@ -314,7 +341,7 @@ void Engine::seed_lesions() {
         c3[at] *= keep;
         e[at] *= keep;
         if (s) s[at] = static_cast<float>(d);
-        if (q) q[at] = q0;
+        if (q) q[at] = static_cast<float>(q0 * covered);
       }
     }
 }
@@ -325,7 +352,9 @@ std::vector<double> Engine::column_rise() const {
   return out;
 }
 
-std::vector<double> Engine::column_matrix() const {
+void Engine::for_each_dermal_part(
+    const std::function<void(std::size_t column, const DermalPart&)>& visit,
+    std::span<const double> only) const {
   const grid::Grid& g = grid();
   const float* c1 = fields_.view(collagen1_).data;
   const float* c3 = fields_.view(collagen3_).data;
@@ -367,15 +396,10 @@ std::vector<double> Engine::column_matrix() const {
     m = sm_sum / sw;
     set = 1.0 - ss / sw;
   };
-  const int nx = g.nx, columns = g.nx * g.ny;
-  std::vector<double> out(static_cast<std::size_t>(columns), 0.0);
-  // Columns are independent (each writes its own value): shared among threads on a large grid.
-#pragma omp parallel if (threads_pay(g))
-  {
-    std::vector<int> dermal;  // the column's dermal cells, top down
-#pragma omp for schedule(static)
-    for (int c = 0; c < columns; ++c) {
-      const int i = c % nx, j = c / nx;
+  std::vector<int> dermal;  // the column's dermal cells, top down
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      if (!only.empty() && !(only[static_cast<std::size_t>(i + j * g.nx)] > 0.0)) continue;
       dermal.clear();
       for (int k = 0; k < g.nz; ++k) {
         const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
@@ -387,9 +411,8 @@ std::vector<double> Engine::column_matrix() const {
       // of the dermis inside it, so the column holds its true dermal thickness at any grid; a
       // cell of another layer (an epidermis thicker than the cells it falls in, the lining of a
       // wall) takes the matrix of the nearest dermal cell (the upper one of two as near).
-      const double z0 = dermis_z_[2 * static_cast<std::size_t>(c)];
-      const double z1 = dermis_z_[2 * static_cast<std::size_t>(c) + 1];
-      double s = 0.0;
+      const std::size_t column = static_cast<std::size_t>(i + j * g.nx);
+      const double z0 = dermis_z_[2 * column], z1 = dermis_z_[2 * column + 1];
       std::size_t near = 0;  // the nearest dermal cell to k: never moves up as k goes down
       for (int k = 0; k < g.nz; ++k) {
         const double dz = g.dz(k);
@@ -406,14 +429,59 @@ std::vector<double> Engine::column_matrix() const {
         const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
         const double m0 = b.collagen1 + b.collagen3 + b.elastin;
         if (!(m0 > 0.0)) continue;
-        double m = 0.0, set = 1.0;
-        mean_at(i, j, from, l, m, set);
-        s += (matrix_volume(m / m0, set, p_.packing_density / m0) - 1.0) * len;
+        DermalPart part;
+        part.k = from;
+        part.layer = l;
+        part.length = len;
+        part.packing = p_.packing_density / m0;
+        mean_at(i, j, from, l, part.matrix, part.set);
+        part.matrix /= m0;
+        visit(column, part);
       }
-      out[static_cast<std::size_t>(c)] = s;
     }
-  }
+}
+
+std::vector<double> Engine::column_matrix() const {
+  const grid::Grid& g = grid();
+  std::vector<double> out(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0.0);
+  for_each_dermal_part([&](std::size_t column, const DermalPart& p) {
+    out[column] += (matrix_volume(p.matrix, p.set, p.packing) - 1.0) * p.length;
+  });
   return out;
+}
+
+double Engine::region_rise(std::span<const double> weight, double area) const {
+  const grid::Grid& g = grid();
+  if (weight.size() != static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny))
+    throw std::invalid_argument("Engine::region_rise: one weight per column");
+  // Sums per (cell level, layer) of the dermis the region's columns hold there: length, matrix
+  // and set point, each weighted by the column's share of the region and the length.
+  struct Sum {
+    double length = 0.0, matrix = 0.0, set = 0.0, packing = 0.0;
+  };
+  std::vector<Sum> sums(static_cast<std::size_t>(g.nz) * skin::kLayers);
+  double total = 0.0, start = 0.0;
+  for (std::size_t c = 0; c < weight.size(); ++c) {
+    total += weight[c];
+    start += weight[c] * start_matrix_[c];
+  }
+  if (!(area > 0.0)) area = total;
+  if (!(area > 0.0)) return 0.0;
+  for_each_dermal_part(
+      [&](std::size_t column, const DermalPart& p) {
+        const double w = weight[column] * p.length;
+        Sum& s = sums[static_cast<std::size_t>(p.k) * skin::kLayers + (p.layer - 1u)];
+        s.length += w;
+        s.matrix += w * p.matrix;
+        s.set += w * p.set;
+        s.packing = p.packing;
+      },
+      weight);
+  double volume = 0.0;
+  for (const Sum& s : sums)
+    if (s.length > 0.0)
+      volume += (matrix_volume(s.matrix / s.length, s.set / s.length, s.packing) - 1.0) * s.length;
+  return (volume - start) / area;
 }
 
 void Engine::index_dermis() {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -80,6 +81,17 @@ class Engine {
   /// point); the 3D counterpart of the reduced model's column rise (docs/model.md, "Scar
   /// remodelling").
   std::vector<double> column_rise() const;
+  /// Mean rise (m) since the start of a region of columns, each weighted by `weight` (one per
+  /// column, i + j nx: its area share in the region): the growth law applied to the region's
+  /// mean matrix and set point at each cell level and layer, not cell by cell. A scar's depth
+  /// is a mean over its footprint and its rim, regions much wider than a needle channel, whose
+  /// packed matrix closes the channels' deficits there (docs/model.md, "Scar remodelling" 4);
+  /// cell by cell the reading fell as the grid resolved the channels better (docs/numerics.md,
+  /// "Convergence of example 01"). Equal to the weighted mean of column_rise() wherever the law
+  /// is linear over the region (every cell below its set point, or none above it and none below).
+  /// With `area` > 0 the region's volume change is divided by it instead of the sum of the
+  /// weights (the columns' amounts over the area they belong to: a scar's footprint).
+  double region_rise(std::span<const double> weight, double area = 0.0) const;
 
   /// A run of cells of one layer along x (layer_means): first padded index, length, layer index
   /// (skin::layer_index) and cell volume (m^3).
@@ -124,6 +136,18 @@ class Engine {
   /// The column integral over the dermis of the matrix volume less the reference volume,
   /// sum (matrix_volume - 1) dz.
   std::vector<double> column_matrix() const;
+  /// A length of a column's dermis and the cell whose matrix it takes (column_matrix): matrix
+  /// and set point over the layer's baseline (averaged over growth_law_width), the packing
+  /// limit over the baseline.
+  struct DermalPart {
+    int k = 0;
+    std::uint8_t layer = 0;  // skin::layer_index + 1
+    double length = 0.0;     // m
+    double matrix = 0.0, set = 1.0, packing = 1.0;
+  };
+  /// Every dermal part of every column (of the columns with `only` > 0 when it is given).
+  void for_each_dermal_part(const std::function<void(std::size_t column, const DermalPart&)>& visit,
+                            std::span<const double> only = {}) const;
   /// Cell motility and chemotaxis per field (null: the field does not move that way), with
   /// their static terms computed once.
   std::vector<std::unique_ptr<ChemotaxisOperator>> movers_;

@@ -107,13 +107,16 @@ double pct(double now, double before) {
   return before > 0 ? 100.0 * (now / before - 1.0) : 0.0;
 }
 
+/// Samples per column along x and y when a footprint is found (rise_columns).
+constexpr int kFootprintSamples = 4;
+
 /// The columns of a scar's footprint and of the ring around it (half the scar's size wide,
 /// outside every depression), with their samples in each (ScarFootprint).
 std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
                                                 const skin::SkinPatch& patch, const grid::Grid& g) {
   const lesions::Box b = l.bounds();
   const double grow = 0.5 * std::max(b.x1 - b.x0, b.y1 - b.y0);
-  constexpr int kSamples = 4;
+  constexpr int kSamples = kFootprintSamples;
   std::vector<ScarFootprint::Column> out;
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
@@ -138,19 +141,25 @@ std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
   return out;
 }
 
-/// Mean rise of the columns under a scar and of the skin around it, each column weighted by its
-/// samples there (rise_columns). A column with no sample adds nothing (0 times a finite rise).
-outcomes::RemodelInput rise_near(const ScarFootprint& f, const std::vector<double>& rise) {
-  double under = 0, around = 0, w_under = 0, w_around = 0;
+/// Mean rise of the footprint under a scar and of the skin around it (rise_columns), each region's
+/// rise its matrix volume (Engine::region_rise): the growth law on the region's mean matrix per
+/// cell level and layer. A column the scar touches holds its deficit over the share it covers
+/// (Engine::seed_lesions): the whole column counts in the footprint's amount, over the
+/// footprint's area (its samples under the scar), and not in the rim; the rim's columns count
+/// with their samples in the ring.
+outcomes::RemodelInput rise_near(const ScarFootprint& f, const healing::Engine& engine) {
+  const grid::Grid& g = engine.grid();
+  const std::size_t columns = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
+  std::vector<double> under(columns, 0.0), around(columns, 0.0);
+  double footprint = 0.0;  // columns
   for (const ScarFootprint::Column& c : f.columns) {
-    under += c.under * rise[c.at];
-    w_under += c.under;
-    around += c.around * rise[c.at];
-    w_around += c.around;
+    under[c.at] = c.under > 0 ? 1.0 : 0.0;
+    around[c.at] = c.under > 0 ? 0.0 : c.around;
+    footprint += static_cast<double>(c.under) / (kFootprintSamples * kFootprintSamples);
   }
   outcomes::RemodelInput in;
-  in.rise_under = w_under > 0 ? under / w_under : 0.0;
-  in.rise_around = w_around > 0 ? around / w_around : 0.0;
+  in.rise_under = engine.region_rise(under, footprint);
+  in.rise_around = engine.region_rise(around);
   return in;
 }
 
@@ -295,11 +304,10 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine,
                                const std::vector<outcomes::TetherState>& tethers, double t) {
   // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
-  const std::vector<double> rise = engine.column_rise();
   std::vector<ScarNow> out;
   for (std::size_t index = 0; index < footprints.size(); ++index) {
     ScarNow s;
-    s.in = rise_near(footprints[index], rise);
+    s.in = rise_near(footprints[index], engine);
     const outcomes::TetherState band = index < tethers.size()
                                            ? outcomes::tether_at(op, tethers[index], t)
                                            : outcomes::TetherState{};
