@@ -248,7 +248,7 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   react_groups(std::span<const StateGroup>(&one, 1), dt);
 }
 
-MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
+MNSIM_REACTION_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
   for (const StateGroup& g : groups) {
     if (g.layer.size() != g.states.size()) {
       throw std::invalid_argument("react_states: one layer per state");
@@ -305,7 +305,7 @@ MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, doub
   }
 }
 
-MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
+MNSIM_REACTION_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
                                      std::size_t n, double dt) {
   const std::size_t nf = names_.size();
   if (fields.size() != nf) throw std::invalid_argument("react_soa: one pointer per field");
@@ -327,7 +327,7 @@ MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const>
   }
 }
 
-MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
+MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
                                         std::span<const std::uint8_t> layer_of, grid::FieldSet& fs,
                                         double dt, std::span<float* const> out) {
   const std::size_t nf = names_.size();

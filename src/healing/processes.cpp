@@ -183,7 +183,7 @@ class Inflammation final : public HealingProcess {
  private:
   enum class Layer { Cornified, Epidermal, Other };
   template <Layer kLayer>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double bv = c.baseline->vascular;
@@ -251,7 +251,7 @@ class GrowthFactors final : public HealingProcess {
   }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -299,7 +299,7 @@ class Fibroblasts final : public HealingProcess {
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* G_start = c.start[G_];
@@ -367,7 +367,7 @@ class Matrix final : public HealingProcess {
 
  private:
   template <bool kCollagen>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -454,7 +454,7 @@ class ThermalInjury final : public HealingProcess {
     if (!all_positive_zero(c, {Dc_})) run_cells(c);
   }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const double kt = p_.collagen_turnover, km = p_.denatured_mmp, kM = p_.denatured_macrophage;
     const double* M = c.now[M_];
@@ -479,7 +479,7 @@ class Vessels final : public HealingProcess {
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* V_start = c.start[V_];
@@ -539,7 +539,7 @@ class Epidermis final : public HealingProcess {
 
  private:
   template <bool kViable>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -702,7 +702,7 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
 namespace {
 // The loop of react_epidermis, vectorised (cells are independent), multiversioned
 // (core/kernel.hpp).
-MNSIM_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
+MNSIM_REACTION_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
                                   double dt) {
   const Decay chemical(p.chemical_decay, dt);
   const Params q = p;  // a local copy: its loads are invariant in the vector loop
