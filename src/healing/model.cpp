@@ -176,6 +176,7 @@ State baseline_state(const Baseline& b, const Model& m) {
 
 namespace {
 constexpr std::size_t kBlock = 64;  // cells per run: 2 x 19 x 64 doubles stay in L1
+constexpr std::size_t kFloatsPerLine = 16;  // a 64-byte cache line
 constexpr auto kLayerCount = static_cast<std::size_t>(skin::kLayers);
 }  // namespace
 
@@ -184,8 +185,14 @@ struct Reactor::Scratch {
   std::vector<double> now, start;
   std::vector<double*> now_p;
   std::vector<const double*> start_p;
-  std::vector<std::ptrdiff_t> cell;  // kBlock per layer: the block's cells of that layer
-  std::array<std::size_t, skin::kLayers> count{};
+  /// react_fields: the block's cells of each layer as segments of consecutive cells (kBlock per
+  /// layer: the first cell's padded index and the length), in x order.
+  struct Segment {
+    std::ptrdiff_t cell = 0;
+    std::size_t n = 0;
+  };
+  std::vector<Segment> segment;
+  std::array<std::size_t, skin::kLayers> segments{}, count{};
   std::array<State*, kBlock> state{};  // react_groups: the run's states
   std::vector<double*> ext;            // react_soa: the run's cells in the caller's storage
   /// start: kBlock values for each field of `starts` (slots), the others without (nullptr).
@@ -194,7 +201,7 @@ struct Reactor::Scratch {
         start(nf * kBlock),
         now_p(nf),
         start_p(nf, nullptr),
-        cell(kLayerCount * kBlock),
+        segment(kLayerCount * kBlock),
         ext(nf) {
     for (std::size_t f = 0; f < nf; ++f) now_p[f] = now.data() + f * kBlock;
     for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
@@ -202,7 +209,7 @@ struct Reactor::Scratch {
   Cells cells(std::size_t n, double dt, const Baseline& b) const {
     return Cells{n, dt, now_p.data(), start_p.data(), &b};
   }
-  const std::ptrdiff_t* cells_of(std::size_t layer) const { return cell.data() + layer * kBlock; }
+  const Segment* segments_of(std::size_t layer) const { return segment.data() + layer * kBlock; }
 };
 
 Reactor::Reactor(const Model& m, const Params& p) {
@@ -356,6 +363,9 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
       }
     }
   }
+  // The last cell a block's prefetch may start from (its kBlock cells inside the buffer).
+  const auto prefetch_end = static_cast<std::ptrdiff_t>(g.padded_size()) -
+                            static_cast<std::ptrdiff_t>(kBlock);
 #pragma omp parallel
   {
     Scratch w(nf, start_fields_);
@@ -371,16 +381,25 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
         }
         for (int i0 = 0; i0 < g.nx; i0 += static_cast<int>(kBlock)) {
           const int i1 = std::min(g.nx, i0 + static_cast<int>(kBlock));
-          // The block's skin cells, grouped by layer (in x order within a layer).
+          // The block's skin cells, grouped by layer (in x order within a layer), as segments of
+          // consecutive cells of one layer: mostly a row's cells of one layer are consecutive
+          // (one segment); where layers alternate along the row, each segment is still copied
+          // with plain (vectorised) loops instead of a gather and a scatter per cell.
           w.count.fill(0);
+          w.segments.fill(0);
           std::size_t skin = 0;
-          for (int i = i0; i < i1; ++i) {
-            const std::ptrdiff_t c = row + i;
-            const int l = layer_of[static_cast<std::size_t>(c)];
-            if (l < 1 || l > skin::kLayers) continue;
-            const auto li = static_cast<std::size_t>(l - 1);
-            w.cell[li * kBlock + w.count[li]++] = c;
-            ++skin;
+          for (int i = i0; i < i1;) {
+            const int l = layer_of[static_cast<std::size_t>(row + i)];
+            int e = i + 1;
+            while (e < i1 && layer_of[static_cast<std::size_t>(row + e)] == l) ++e;
+            if (l >= 1 && l <= skin::kLayers) {
+              const auto li = static_cast<std::size_t>(l - 1);
+              const auto len = static_cast<std::size_t>(e - i);
+              w.segment[li * kBlock + w.segments[li]++] = {row + i, len};
+              w.count[li] += len;
+              skin += len;
+            }
+            i = e;
           }
           if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
@@ -389,21 +408,31 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             }
           }
           if (!react) continue;
+          // The next block's cells (the rest of the row, or the next row's first cells): asked
+          // for while this block reacts, so that its copy finds them in the cache. In the engine
+          // the transport between two reaction steps has evicted the fields, and without it the
+          // copies waited on memory (engine_bench: about 1.5 ms of a 13 ms step; docs/numerics.md,
+          // "Reactions in AVX-512, prefetched").
+          if (row + i1 <= prefetch_end) {
+            for (std::size_t f = 0; f < nf; ++f) {
+              const float* next = ptr[f] + row + i1;
+              for (std::size_t line = 0; line < kBlock; line += kFloatsPerLine) {
+                __builtin_prefetch(next + line, 0, 3);
+              }
+            }
+          }
           for (std::size_t li = 0; li < kLayerCount; ++li) {
             const std::size_t n = w.count[li];
             if (n == 0) continue;
-            const std::ptrdiff_t* cell = w.cells_of(li);
-            // Mostly a row's cells of one layer are consecutive: then plain (vectorised) copies,
-            // else gathers and scatters.
-            const bool consecutive = cell[n - 1] - cell[0] == static_cast<std::ptrdiff_t>(n - 1);
+            const Scratch::Segment* seg = w.segments_of(li);
+            const std::size_t segs = w.segments[li];
             for (std::size_t f = 0; f < nf; ++f) {
               const float* src = ptr[f];
               double* now = w.now_p[f];
-              if (consecutive) {
-                const float* row = src + cell[0];
-                for (std::size_t q = 0; q < n; ++q) now[q] = row[q];
-              } else {
-                for (std::size_t q = 0; q < n; ++q) now[q] = src[cell[q]];
+              for (std::size_t s = 0; s < segs; ++s) {
+                const float* from = src + seg[s].cell;
+                for (std::size_t q = 0; q < seg[s].n; ++q) now[q] = from[q];
+                now += seg[s].n;
               }
             }
             for (const std::size_t f : start_fields_) {  // the start values, where read
@@ -417,11 +446,10 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
               const double* now = w.now_p[f];
-              if (consecutive) {
-                float* row = to + cell[0];
-                for (std::size_t q = 0; q < n; ++q) row[q] = static_cast<float>(now[q]);
-              } else {
-                for (std::size_t q = 0; q < n; ++q) to[cell[q]] = static_cast<float>(now[q]);
+              for (std::size_t s = 0; s < segs; ++s) {
+                float* into = to + seg[s].cell;
+                for (std::size_t q = 0; q < seg[s].n; ++q) into[q] = static_cast<float>(now[q]);
+                now += seg[s].n;
               }
             }
           }
