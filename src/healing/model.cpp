@@ -176,6 +176,7 @@ State baseline_state(const Baseline& b, const Model& m) {
 
 namespace {
 constexpr std::size_t kBlock = 64;  // cells per run: 2 x 19 x 64 doubles stay in L1
+static_assert(kBlock % kCellLanes == 0, "a run padded to kCellLanes fits the block");
 constexpr std::size_t kFloatsPerLine = 16;  // a 64-byte cache line
 constexpr auto kLayerCount = static_cast<std::size_t>(skin::kLayers);
 }  // namespace
@@ -206,8 +207,21 @@ struct Reactor::Scratch {
     for (std::size_t f = 0; f < nf; ++f) now_p[f] = now.data() + f * kBlock;
     for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
   }
-  Cells cells(std::size_t n, double dt, const Baseline& b) const {
-    return Cells{n, dt, now_p.data(), start_p.data(), &b};
+  /// The run of the first n lanes, padded to a multiple of kCellLanes (Cells::padded) with
+  /// copies of the last cell (now and start values; n > 0).
+  Cells cells(std::size_t n, double dt, const Baseline& b) {
+    const std::size_t padded = (n + kCellLanes - 1) / kCellLanes * kCellLanes;
+    for (double* x : now_p) {
+      for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
+    }
+    for (std::size_t f = 0; f < start_p.size(); ++f) {
+      if (start_p[f] == nullptr) continue;
+      double* x = start.data() + f * kBlock;
+      for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
+    }
+    Cells c{n, dt, now_p.data(), start_p.data(), &b};
+    c.padded = padded;
+    return c;
   }
   const Segment* segments_of(std::size_t layer) const { return segment.data() + layer * kBlock; }
 };
