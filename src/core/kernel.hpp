@@ -21,7 +21,7 @@
 // The reaction step's kernels (healing/processes.cpp, healing/model.cpp) are compute bound (the
 // exponentials and divisions of every cell): they have a third version for x86-64-v4 (AVX-512),
 // which on a CPU with full-width AVX-512 units (AMD Zen 5) runs them about 1.3x faster than the
-// AVX2 version (docs/numerics.md, "Reactions in AVX-512 and fewer copies"). The same IEEE
+// AVX2 version (docs/numerics.md, "Reactions in AVX-512, prefetched"). The same IEEE
 // operations on every value, so the same bits.
 #define MNSIM_REACTION_KERNEL \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))

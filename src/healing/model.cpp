@@ -327,7 +327,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_groups(std::span<const StateGroup> gro
 }
 
 MNSIM_REACTION_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
-                                     std::size_t n, double dt) {
+                                              std::size_t n, double dt) {
   const std::size_t nf = names_.size();
   if (fields.size() != nf) throw std::invalid_argument("react_soa: one pointer per field");
   if (!(dt > 0.0) || n == 0) return;
@@ -349,8 +349,9 @@ MNSIM_REACTION_KERNEL void Reactor::react_soa(const Baseline& b, std::span<doubl
 }
 
 MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
-                                        std::span<const std::uint8_t> layer_of, grid::FieldSet& fs,
-                                        double dt, std::span<float* const> out) {
+                                                 std::span<const std::uint8_t> layer_of,
+                                                 grid::FieldSet& fs, double dt,
+                                                 std::span<float* const> out) {
   const std::size_t nf = names_.size();
   std::vector<float*> ptr(nf), dst(nf);
   for (std::size_t f = 0; f < nf; ++f) {
@@ -378,8 +379,8 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     }
   }
   // The last cell a block's prefetch may start from (its kBlock cells inside the buffer).
-  const auto prefetch_end = static_cast<std::ptrdiff_t>(g.padded_size()) -
-                            static_cast<std::ptrdiff_t>(kBlock);
+  const auto prefetch_end =
+      static_cast<std::ptrdiff_t>(g.padded_size()) - static_cast<std::ptrdiff_t>(kBlock);
 #pragma omp parallel
   {
     Scratch w(nf, start_fields_);

@@ -714,8 +714,8 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
 namespace {
 // The loop of react_epidermis, vectorised (cells are independent), multiversioned
 // (core/kernel.hpp).
-MNSIM_REACTION_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
-                                  double dt) {
+MNSIM_REACTION_KERNEL void epidermis_cells(const Params& p, double* n, double* c,
+                                           std::ptrdiff_t cells, double dt) {
   const Decay chemical(p.chemical_decay, dt);
   const Params q = p;  // a local copy: its loads are invariant in the vector loop
 #pragma omp simd
