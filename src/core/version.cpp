@@ -21,8 +21,13 @@ std::string build_type() {
 std::string instruction_set() {
   std::string isa = MNSIM_ARCH_NAME[0] != '\0' ? MNSIM_ARCH_NAME : "compiler default";
 #if defined(MNSIM_KERNEL_CLONES) && defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-  // The condition the kernels' resolver tests (target_clones "arch=x86-64-v3").
-  isa += __builtin_cpu_supports("x86-64-v3") ? " (kernels: x86-64-v3)" : " (kernels: baseline)";
+  // The conditions the kernels' resolvers test (target_clones "arch=x86-64-v3", and
+  // "arch=x86-64-v4" for the reaction kernels: MNSIM_REACTION_KERNEL).
+  if (__builtin_cpu_supports("x86-64-v4")) {
+    isa += " (kernels: x86-64-v3, reactions x86-64-v4)";
+  } else {
+    isa += __builtin_cpu_supports("x86-64-v3") ? " (kernels: x86-64-v3)" : " (kernels: baseline)";
+  }
 #endif
   return isa;
 }

@@ -16,7 +16,8 @@ std::string git_commit();
 std::string build_type();
 
 /// The instruction set of this build and, where the hot kernels are multiversioned
-/// (core/kernel.hpp), the version this CPU runs: "x86-64-v2 (kernels: x86-64-v3)", "native".
+/// (core/kernel.hpp), the version this CPU runs: "x86-64-v2 (kernels: x86-64-v3)", "x86-64-v2
+/// (kernels: x86-64-v3, reactions x86-64-v4)", "native".
 std::string instruction_set();
 
 /// Metadata written into every output: version, commit, build type, seed, threads, start time,

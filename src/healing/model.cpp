@@ -177,6 +177,8 @@ State baseline_state(const Baseline& b, const Model& m) {
 
 namespace {
 constexpr std::size_t kBlock = 64;  // cells per run: 2 x 19 x 64 doubles stay in L1
+static_assert(kBlock % kCellLanes == 0, "a run padded to kCellLanes fits the block");
+constexpr std::size_t kFloatsPerLine = 16;  // a 64-byte cache line
 constexpr auto kLayerCount = static_cast<std::size_t>(skin::kLayers);
 }  // namespace
 
@@ -185,8 +187,14 @@ struct Reactor::Scratch {
   std::vector<double> now, start;
   std::vector<double*> now_p;
   std::vector<const double*> start_p;
-  std::vector<std::ptrdiff_t> cell;  // kBlock per layer: the block's cells of that layer
-  std::array<std::size_t, skin::kLayers> count{};
+  /// react_fields: the block's cells of each layer as segments of consecutive cells (kBlock per
+  /// layer: the first cell's padded index and the length), in x order.
+  struct Segment {
+    std::ptrdiff_t cell = 0;
+    std::size_t n = 0;
+  };
+  std::vector<Segment> segment;
+  std::array<std::size_t, skin::kLayers> segments{}, count{};
   std::array<State*, kBlock> state{};  // react_groups: the run's states
   std::vector<double*> ext;            // react_soa: the run's cells in the caller's storage
   /// start: kBlock values for each field of `starts` (slots), the others without (nullptr).
@@ -195,15 +203,28 @@ struct Reactor::Scratch {
         start(nf * kBlock),
         now_p(nf),
         start_p(nf, nullptr),
-        cell(kLayerCount * kBlock),
+        segment(kLayerCount * kBlock),
         ext(nf) {
     for (std::size_t f = 0; f < nf; ++f) now_p[f] = now.data() + f * kBlock;
     for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
   }
-  Cells cells(std::size_t n, double dt, const Baseline& b) const {
-    return Cells{n, dt, now_p.data(), start_p.data(), &b};
+  /// The run of the first n lanes, padded to a multiple of kCellLanes (Cells::padded) with
+  /// copies of the last cell (now and start values; n > 0).
+  Cells cells(std::size_t n, double dt, const Baseline& b) {
+    const std::size_t padded = (n + kCellLanes - 1) / kCellLanes * kCellLanes;
+    for (double* x : now_p) {
+      for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
+    }
+    for (std::size_t f = 0; f < start_p.size(); ++f) {
+      if (start_p[f] == nullptr) continue;
+      double* x = start.data() + f * kBlock;
+      for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
+    }
+    Cells c{n, dt, now_p.data(), start_p.data(), &b};
+    c.padded = padded;
+    return c;
   }
-  const std::ptrdiff_t* cells_of(std::size_t layer) const { return cell.data() + layer * kBlock; }
+  const Segment* segments_of(std::size_t layer) const { return segment.data() + layer * kBlock; }
 };
 
 Reactor::Reactor(const Model& m, const Params& p) {
@@ -249,7 +270,7 @@ void Reactor::react_states(const Baselines& base, std::span<const std::size_t> l
   react_groups(std::span<const StateGroup>(&one, 1), dt);
 }
 
-MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
+MNSIM_REACTION_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, double dt) {
   for (const StateGroup& g : groups) {
     if (g.layer.size() != g.states.size()) {
       throw std::invalid_argument("react_states: one layer per state");
@@ -306,8 +327,8 @@ MNSIM_KERNEL void Reactor::react_groups(std::span<const StateGroup> groups, doub
   }
 }
 
-MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
-                                     std::size_t n, double dt) {
+MNSIM_REACTION_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const> fields,
+                                              std::size_t n, double dt) {
   const std::size_t nf = names_.size();
   if (fields.size() != nf) throw std::invalid_argument("react_soa: one pointer per field");
   if (!(dt > 0.0) || n == 0) return;
@@ -328,9 +349,10 @@ MNSIM_KERNEL void Reactor::react_soa(const Baseline& b, std::span<double* const>
   }
 }
 
-MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
-                                        std::span<const std::uint8_t> layer_of, grid::FieldSet& fs,
-                                        double dt, std::span<float* const> out) {
+MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
+                                                 std::span<const std::uint8_t> layer_of,
+                                                 grid::FieldSet& fs, double dt,
+                                                 std::span<float* const> out) {
   const std::size_t nf = names_.size();
   std::vector<float*> ptr(nf), dst(nf);
   for (std::size_t f = 0; f < nf; ++f) {
@@ -365,6 +387,9 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
       }
     }
   }
+  // The last cell a block's prefetch may start from (its kBlock cells inside the buffer).
+  const auto prefetch_end =
+      static_cast<std::ptrdiff_t>(g.padded_size()) - static_cast<std::ptrdiff_t>(kBlock);
   // Rows taken a few at a time as threads come free: the cost of a row depends on its layers
   // (air, epidermis, dermis), so equal shares of the planes were unequal work. Inlined into both
   // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
@@ -382,16 +407,25 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
         }
         for (int i0 = 0; i0 < g.nx; i0 += static_cast<int>(kBlock)) {
           const int i1 = std::min(g.nx, i0 + static_cast<int>(kBlock));
-          // The block's skin cells, grouped by layer (in x order within a layer).
+          // The block's skin cells, grouped by layer (in x order within a layer), as segments of
+          // consecutive cells of one layer: mostly a row's cells of one layer are consecutive
+          // (one segment); where layers alternate along the row, each segment is still copied
+          // with plain (vectorised) loops instead of a gather and a scatter per cell.
           w.count.fill(0);
+          w.segments.fill(0);
           std::size_t skin = 0;
-          for (int i = i0; i < i1; ++i) {
-            const std::ptrdiff_t c = row + i;
-            const int l = layer_of[static_cast<std::size_t>(c)];
-            if (l < 1 || l > skin::kLayers) continue;
-            const auto li = static_cast<std::size_t>(l - 1);
-            w.cell[li * kBlock + w.count[li]++] = c;
-            ++skin;
+          for (int i = i0; i < i1;) {
+            const int l = layer_of[static_cast<std::size_t>(row + i)];
+            int e = i + 1;
+            while (e < i1 && layer_of[static_cast<std::size_t>(row + e)] == l) ++e;
+            if (l >= 1 && l <= skin::kLayers) {
+              const auto li = static_cast<std::size_t>(l - 1);
+              const auto len = static_cast<std::size_t>(e - i);
+              w.segment[li * kBlock + w.segments[li]++] = {row + i, len};
+              w.count[li] += len;
+              skin += len;
+            }
+            i = e;
           }
           if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
@@ -400,21 +434,31 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
             }
           }
           if (!react) continue;
+          // The next block's cells (the rest of the row, or the next row's first cells): asked
+          // for while this block reacts, so that its copy finds them in the cache. In the engine
+          // the transport between two reaction steps has evicted the fields, and without it the
+          // copies waited on memory (engine_bench: about 1.5 ms of a 13 ms step; docs/numerics.md,
+          // "Reactions in AVX-512, prefetched").
+          if (row + i1 <= prefetch_end) {
+            for (std::size_t f = 0; f < nf; ++f) {
+              const float* next = ptr[f] + row + i1;
+              for (std::size_t line = 0; line < kBlock; line += kFloatsPerLine) {
+                __builtin_prefetch(next + line, 0, 3);
+              }
+            }
+          }
           for (std::size_t li = 0; li < kLayerCount; ++li) {
             const std::size_t n = w.count[li];
             if (n == 0) continue;
-            const std::ptrdiff_t* cell = w.cells_of(li);
-            // Mostly a row's cells of one layer are consecutive: then plain (vectorised) copies,
-            // else gathers and scatters.
-            const bool consecutive = cell[n - 1] - cell[0] == static_cast<std::ptrdiff_t>(n - 1);
+            const Scratch::Segment* seg = w.segments_of(li);
+            const std::size_t segs = w.segments[li];
             for (std::size_t f = 0; f < nf; ++f) {
               const float* src = ptr[f];
               double* now = w.now_p[f];
-              if (consecutive) {
-                const float* row = src + cell[0];
-                for (std::size_t q = 0; q < n; ++q) now[q] = row[q];
-              } else {
-                for (std::size_t q = 0; q < n; ++q) now[q] = src[cell[q]];
+              for (std::size_t s = 0; s < segs; ++s) {
+                const float* from = src + seg[s].cell;
+                for (std::size_t q = 0; q < seg[s].n; ++q) now[q] = from[q];
+                now += seg[s].n;
               }
             }
             for (const std::size_t f : start_fields_) {  // the start values, where read
@@ -428,11 +472,10 @@ MNSIM_KERNEL void Reactor::react_fields(const Baselines& base,
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
               const double* now = w.now_p[f];
-              if (consecutive) {
-                float* row = to + cell[0];
-                for (std::size_t q = 0; q < n; ++q) row[q] = static_cast<float>(now[q]);
-              } else {
-                for (std::size_t q = 0; q < n; ++q) to[cell[q]] = static_cast<float>(now[q]);
+              for (std::size_t s = 0; s < segs; ++s) {
+                float* into = to + seg[s].cell;
+                for (std::size_t q = 0; q < seg[s].n; ++q) into[q] = static_cast<float>(now[q]);
+                now += seg[s].n;
               }
             }
           }

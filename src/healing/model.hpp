@@ -115,7 +115,15 @@ struct Cells {
   /// Volume of each cell of the run (m^3; the 3D engine's runs lie in one z plane), 0 where the
   /// driver has no volume (reduced drivers, single states). For budgets (mass-balance tests).
   double volume = 0.0;
+  /// Cells a process may advance: n, or more where the driver's per-slot arrays hold padding
+  /// past the run (the Reactor's runs: n rounded up to a multiple of kCellLanes, the padding
+  /// a copy of the last cell, its results discarded), so that a vector loop over lanes() has no
+  /// scalar remainder. Budgets and tests of the run's contents take n.
+  std::size_t padded = 0;
+  std::size_t lanes() const { return padded > n ? padded : n; }
 };
+/// The multiple the Reactor pads its runs to (Cells::padded): 8 doubles, one AVX-512 vector.
+inline constexpr std::size_t kCellLanes = 8;
 
 /// A process bound to a model's slots and a parameter set.
 class BoundProcess {

@@ -99,10 +99,10 @@ inline double exp_decay(double y, double b, double dt) {
 
 /// One Patankar-Euler step of logistic growth at rate r up to the capacity xmax with return to
 /// x0 at rate k, dx/dt = k (x0 - x) + r x (1 - x / xmax): positive for any step (fibroblasts,
-/// vessels).
-inline double logistic_return_step(double x, double x0, double k, double r, double xmax,
+/// vessels). Takes 1 / xmax (a constant of the run: a multiplication per cell, not a division).
+inline double logistic_return_step(double x, double x0, double k, double r, double inv_xmax,
                                    double dt) {
-  return (x + dt * (k * x0 + r * x)) / (1.0 + dt * (k + r * x / xmax));
+  return (x + dt * (k * x0 + r * x)) / (1.0 + dt * (k + r * x * inv_xmax));
 }
 
 /// Whether every cell of the run holds +0 in every one of the fields (slots).
@@ -116,9 +116,15 @@ inline bool all_positive_zero(const Cells& c, std::initializer_list<int> fields)
   return true;
 }
 
-/// x / x0, 0 where the layer has none (relative densities phi, nu).
-inline double relative(double x, double x0) {
-  return x0 > 0.0 ? x / x0 : 0.0;
+/// 1 / x0 of a layer's baseline x0 (a constant of a run of cells), 0 where the layer has none.
+inline double inverse(double x0) {
+  return x0 > 0.0 ? 1.0 / x0 : 0.0;
+}
+
+/// x / x0 as x times inverse(x0) (relative densities phi, nu): a multiplication per cell, not a
+/// division (within 1.5 ulp of x / x0 where it was within 0.5); 0 where the layer has none.
+inline double relative(double x, double inv_x0) {
+  return inv_x0 > 0.0 ? x * inv_x0 : 0.0;
 }
 
 inline void epidermis_step(const Params& p, const Decay& chemical, double& n, double& c,
@@ -183,10 +189,10 @@ class Inflammation final : public HealingProcess {
  private:
   enum class Layer { Cornified, Epidermal, Other };
   template <Layer kLayer>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
-    const double bv = c.baseline->vascular;
+    const double inv_bv = inverse(c.baseline->vascular);
     // Thermally denatured collagen over the layer's normal collagen (0 without collagen).
     const double c0 = c.baseline->collagen1 + c.baseline->collagen3;
     const double dc_gain = c0 > 0.0 ? p.denatured_recruitment / c0 : 0.0;
@@ -200,7 +206,7 @@ class Inflammation final : public HealingProcess {
     const double* v = c.now[v_];
     const double* I_start = c.start[I_];
     const Decay seal = seal_, platelet = platelet_, macrophage = macrophage_;  // invariant
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       // The mediators act on cells with their values at the start of the step: the values the
@@ -218,7 +224,7 @@ class Inflammation final : public HealingProcess {
       const double d_src = kLayer == Layer::Cornified ? 0.0 : D[i];
       I[i] = exp_step(I[i], p.signal_decay * (d_src + p.signal_neutrophil_gain * N[i]),
                       p.signal_decay + p.signal_macrophage_clearance * M[i], dt);
-      const double vr = relative(v[i], bv);
+      const double vr = relative(v[i], inv_bv);
       N[i] = exp_step(N[i], p.neutrophil_recruitment * vr * I0 / (I0 + p.neutrophil_half),
                       p.neutrophil_death + p.efferocytosis * M[i], dt);
       // Monocytes are also drawn by denatured collagen's peptides (Postlethwaite & Kang 1976).
@@ -251,7 +257,7 @@ class GrowthFactors final : public HealingProcess {
   }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -265,15 +271,19 @@ class GrowthFactors final : public HealingProcess {
     double* V = c.now[V_];
     double* m = c.now[m_];
     const Decay gf = gf_, vegf = vegf_, mmp = mmp_;  // invariant in the loop
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    // The run's constants: the platelets' releasate per unit of blood degranulated over the
+    // step, the inverse baselines.
+    const double release_rate = p.blood_growth_factor / dt;
+    const double inv_bv = inverse(b.vascular), inv_F0 = inverse(b.fibroblasts);
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double released = max_of(0.0, P_start[i] - P[i]);  // blood degranulated this step
-      G[i] = gf(G[i], p.blood_growth_factor * released / dt + p.gf_macrophage * M[i]);
-      const double hyp = b.vascular > 0.0 ? max_of(0.0, 1.0 - v[i] / b.vascular) : 0.0;
+      G[i] = gf(G[i], release_rate * released + p.gf_macrophage * M[i]);
+      const double hyp = inv_bv > 0.0 ? max_of(0.0, 1.0 - v[i] * inv_bv) : 0.0;
       V[i] = vegf(V[i], p.vegf_macrophage * M[i] + p.vegf_hypoxia * hyp);
-      const double fr = relative(F[i], b.fibroblasts);
+      const double fr = relative(F[i], inv_F0);
       m[i] = mmp(m[i], p.mmp_macrophage * M[i] + p.mmp_fibroblast * fr * A);
     }
   }
@@ -299,13 +309,13 @@ class Fibroblasts final : public HealingProcess {
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* G_start = c.start[G_];
     double* F = c.now[F_];
     double* q = c.now[q_];
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
     const double F0 = c.baseline->fibroblasts;
     if (!(F0 > 0.0)) {
       const Decay fibro_return = fibro_return_;
@@ -313,13 +323,13 @@ class Fibroblasts final : public HealingProcess {
       for (std::ptrdiff_t i = 0; i < n; ++i) F[i] = fibro_return(F[i], 0.0);
       return;
     }
-    const double Fmax = p.fibroblast_capacity * F0;
+    const double inv_Fmax = 1.0 / (p.fibroblast_capacity * F0);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
       const double rA = p.fibroblast_proliferation * A;
       const double before = F[i];
-      F[i] = logistic_return_step(F[i], F0, p.fibroblast_return, rA, Fmax, dt);
+      F[i] = logistic_return_step(F[i], F0, p.fibroblast_return, rA, inv_Fmax, dt);
       // Dilution by the new (normal) cells: q before / after = F after / before on a rise.
       const double kept = F[i] > before ? before / F[i] : 1.0;
       q[i] = q[i] * kept;
@@ -367,7 +377,7 @@ class Matrix final : public HealingProcess {
 
  private:
   template <bool kCollagen>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -380,11 +390,12 @@ class Matrix final : public HealingProcess {
     double* S = c.now[S_];
     const double* q = c.now[q_];
     const double* Dc = c.now[Dc_];
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const double inv_F0 = inverse(b.fibroblasts), inv_dt = 1.0 / dt;  // the run's constants
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double A = activation(max_of(G_start[i], 0.0));
-      const double fr = relative(F[i], b.fibroblasts);
+      const double fr = relative(F[i], inv_F0);
       // Scar matrix: basal turnover, MMP degradation at its own susceptibility, and replacement
       // by the fibroblasts of the normal phenotype (fr (1 - q) of the baseline density) at the
       // remodelling rate; the scar phenotype maintains (re-cross-links) it.
@@ -416,7 +427,7 @@ class Matrix final : public HealingProcess {
         C3[i] = s3(C3[i], a3, dt);
         const double converted = kmat * max_of(0.0, int3 - b.collagen3 * dt);
         const double a1 = fr * p.collagen_turnover * b.collagen1 * hold + p.collagen1_share * dep +
-                          krem * b.collagen1 * hold + converted / dt;
+                          krem * b.collagen1 * hold + converted * inv_dt;
         C1[i] = exp_step(C1[i], a1, deg, dt);
       } else {
         C3[i] = exp_decay(C3[i], p.collagen_turnover + p.collagen_mmp * m[i], dt);
@@ -454,13 +465,13 @@ class ThermalInjury final : public HealingProcess {
     if (!all_positive_zero(c, {Dc_})) run_cells(c);
   }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const double kt = p_.collagen_turnover, km = p_.denatured_mmp, kM = p_.denatured_macrophage;
     const double* M = c.now[M_];
     const double* m = c.now[m_];
     double* Dc = c.now[Dc_];
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       Dc[i] = exp_decay(Dc[i], kt + km * max_of(m[i], 0.0) + kM * max_of(M[i], 0.0), dt);
@@ -479,12 +490,12 @@ class Vessels final : public HealingProcess {
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
-  MNSIM_KERNEL void run_cells(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;  // a local copy: its loads are invariant in the vector loop
     const double* V_start = c.start[V_];
     double* v = c.now[v_];
-    const auto n = static_cast<std::ptrdiff_t>(c.n);
+    const auto n = static_cast<std::ptrdiff_t>(c.lanes());
     const double v0 = c.baseline->vascular;
     if (!(v0 > 0.0)) {
       const Decay vasc_return = vasc_return_;
@@ -492,12 +503,12 @@ class Vessels final : public HealingProcess {
       for (std::ptrdiff_t i = 0; i < n; ++i) v[i] = vasc_return(v[i], 0.0);
       return;
     }
-    const double vmax = p.vascular_capacity * v0;
+    const double inv_vmax = 1.0 / (p.vascular_capacity * v0);
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < n; ++i) {
       const double V0 = max_of(V_start[i], 0.0);
       const double rS = p.vascular_growth * V0 / (V0 + p.vegf_half);
-      v[i] = logistic_return_step(v[i], v0, p.vascular_regression, rS, vmax, dt);
+      v[i] = logistic_return_step(v[i], v0, p.vascular_regression, rS, inv_vmax, dt);
     }
   }
 
@@ -539,7 +550,7 @@ class Epidermis final : public HealingProcess {
 
  private:
   template <bool kViable>
-  MNSIM_KERNEL void run(const Cells& c) const {
+  MNSIM_REACTION_KERNEL void run(const Cells& c) const {
     const double dt = c.dt;
     const Params p = p_;             // a local copy: its loads are invariant in the vector loop
     const Baseline b = *c.baseline;  // a local copy, as p
@@ -553,7 +564,8 @@ class Epidermis final : public HealingProcess {
     double* h = c.now[h_];
     double* mu = c.now[mu_];
     const Decay chemical = chemical_, kgf = kgf_, turnover = turnover_;  // invariant in the loop
-    const auto cells = static_cast<std::ptrdiff_t>(c.n);
+    const double inv_F0 = inverse(b.fibroblasts);                        // the run's constant
+    const auto cells = static_cast<std::ptrdiff_t>(c.lanes());
 #pragma omp simd
     for (std::ptrdiff_t i = 0; i < cells; ++i) {
       // n' = r_n [s(c) n (2 - n) - n], c' = lambda (f(n) - c).
@@ -561,7 +573,7 @@ class Epidermis final : public HealingProcess {
         epidermis_step(p, chemical, n[i], ch[i], dt);
         D[i] = clamp_of(1.0 - n[i], 0.0, 1.0);
       }
-      const double fr = relative(F[i], b.fibroblasts);
+      const double fr = relative(F[i], inv_F0);
       Kg[i] = kgf(Kg[i], p.kgf_fibroblast * max_of(fr - 1.0, 0.0));
       if constexpr (kViable) {
         const double I0 = max_of(I_start[i], 0.0), Kg0 = max_of(Kg_start[i], 0.0);
@@ -702,8 +714,8 @@ void react_epidermis(const Params& p, double& n, double& c, double dt) {
 namespace {
 // The loop of react_epidermis, vectorised (cells are independent), multiversioned
 // (core/kernel.hpp).
-MNSIM_KERNEL void epidermis_cells(const Params& p, double* n, double* c, std::ptrdiff_t cells,
-                                  double dt) {
+MNSIM_REACTION_KERNEL void epidermis_cells(const Params& p, double* n, double* c,
+                                           std::ptrdiff_t cells, double dt) {
   const Decay chemical(p.chemical_decay, dt);
   const Params q = p;  // a local copy: its loads are invariant in the vector loop
 #pragma omp simd
