@@ -24,11 +24,14 @@ tolerances come from the reduction's own discretisation errors, not from a fixed
     and floor together: a band one column (dx) wide round a disc of radius R, weighted by the
     half of it inside, is dx / R of the footprint, and its rise is about (U + A) / 2, so the
     mean falls short of U by dx (U - A) / (2 R): dx / (2 R) of the reduction;
-  - puncture placement: the 3D floor loses matrix to the N punctures that land in its footprint,
-    the reduced floor column to the patch mean. A column of normal skin at the patch density
-    rises by A (the rim: the lumens' loss net of two weeks' regrowth, proportional to the
-    density to first order), so the floor differs by A (rho_local / rho_patch - 1), in points
-    of the scar's depth.
+  - puncture placement: the 3D floor is wounded by the N punctures that land in its footprint,
+    the reduced floor column at the patch mean. The floor's rise U is the matrix those wounds
+    leave net of what they cut; if it were made by the floor's own punctures alone it would
+    scale with their number, so the floor differs by at most U (rho_local / rho_patch - 1), in
+    points of the scar's depth: an upper bound, as the growth factors of the punctures around
+    the scar (they spread about a millimetre) also feed the floor. (Until the rises were read
+    as region means, Engine::region_rise, the term was A (rho_local / rho_patch - 1): the rim's
+    cell-by-cell sink, which the region mean no longer shows.)
   Required per seed: |gap| <= the sum of the three.
 
 Checked: collagen and scar depth per seed, and each on the mean over seeds (within the mean
@@ -128,7 +131,7 @@ def main():
                 q, rad = placement(d, scen, x)
                 ratio.append(q)
                 edge.append(0.5 * dx / rad)
-                place.append(100.0 * abs(x["rim_rise_um"]) * abs(q - 1.0) / x["depth_um_before"])
+                place.append(100.0 * abs(x["floor_rise_um"]) * abs(q - 1.0) / x["depth_um_before"])
             k = len(graded)
             row.update(s3=d3 / k, sr=red["scar_depth_reduction_pct"],
                        srel=a.e_regrowth * sum(amp) / k, sedge=sum(edge) / k,
