@@ -175,9 +175,12 @@ hid_t write_dataset(hid_t loc, const std::string& name, hid_t type, int rank, co
                     const void* data, const std::string& units, const fs::path& p) {
   const hid_t space = H5Screate_simple(rank, dims, nullptr);
   const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  const hsize_t chunk[3] = {std::min<hsize_t>(dims[0], 16), std::min<hsize_t>(dims[1], 64),
-                            std::min<hsize_t>(dims[2], 64)};
+  // The chunk shape of a rank-3 dataset (dims has `rank` entries: a rank-1 one has no chunks).
+  hsize_t chunk[3] = {1, 1, 1};
   if (rank == 3) {
+    chunk[0] = std::min<hsize_t>(dims[0], 16);
+    chunk[1] = std::min<hsize_t>(dims[1], 64);
+    chunk[2] = std::min<hsize_t>(dims[2], 64);
     H5Pset_chunk(dcpl, 3, chunk);
     H5Pset_shuffle(dcpl);
     H5Pset_deflate(dcpl, kDeflateLevel);
