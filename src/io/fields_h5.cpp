@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -90,6 +91,18 @@ struct OpenDataset {
 
 constexpr int kDeflateLevel = 4;
 
+/// Chunks of a rank-3 dataset along each dimension (`dims` and `chunk` in elements).
+std::array<hsize_t, 3> chunk_counts(const hsize_t* dims, const hsize_t* chunk) {
+  std::array<hsize_t, 3> count{};
+  for (int d = 0; d < 3; ++d) count[d] = (dims[d] + chunk[d] - 1) / chunk[d];
+  return count;
+}
+
+/// Chunk q's index along each dimension, chunks in row-major order.
+std::array<hsize_t, 3> chunk_index(hsize_t q, const std::array<hsize_t, 3>& count) {
+  return {q / (count[1] * count[2]), q / count[2] % count[1], q % count[2]};
+}
+
 /// The chunks of a rank-3 dataset of `size`-byte elements (row-major, `dims` and `chunk` in
 /// elements) as the dataset's filters store them: each chunk's elements (an edge chunk padded
 /// with the fill value 0), shuffled (byte j of element i at j n + i, HDF5's shuffle filter) and
@@ -97,8 +110,7 @@ constexpr int kDeflateLevel = 4;
 /// threads (deflate is most of writing fields.h5), one chunk per task; empty on a zlib failure.
 std::vector<std::vector<unsigned char>> filtered_chunks(const hsize_t* dims, const hsize_t* chunk,
                                                         std::size_t size, const void* data) {
-  hsize_t count[3];
-  for (int d = 0; d < 3; ++d) count[d] = (dims[d] + chunk[d] - 1) / chunk[d];
+  const std::array<hsize_t, 3> count = chunk_counts(dims, chunk);
   const auto total = static_cast<std::ptrdiff_t>(count[0] * count[1] * count[2]);
   const std::size_t n = chunk[0] * chunk[1] * chunk[2];
   std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(total));
@@ -116,9 +128,7 @@ std::vector<std::vector<unsigned char>> filtered_chunks(const hsize_t* dims, con
 #pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t q = 0; q < total; ++q) {
       if (failed) continue;
-      const auto uq = static_cast<hsize_t>(q);
-      const hsize_t c0 = uq / (count[1] * count[2]), c1 = uq / count[2] % count[1],
-                    c2 = uq % count[2];
+      const auto [c0, c1, c2] = chunk_index(static_cast<hsize_t>(q), count);
       std::fill(raw.begin(), raw.end(), static_cast<unsigned char>(0));
       const hsize_t row = std::min(chunk[2], dims[2] - c2 * chunk[2]) * size;
       for (hsize_t a = 0; a < chunk[0] && c0 * chunk[0] + a < dims[0]; ++a)
@@ -158,12 +168,10 @@ herr_t write_chunked(hid_t ds, hid_t type, const hsize_t* dims, const hsize_t* c
   const std::size_t size = H5Tget_size(type);
   const std::vector<std::vector<unsigned char>> z = filtered_chunks(dims, chunk, size, data);
   if (z.empty()) return H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
-  hsize_t count[3];
-  for (int d = 0; d < 3; ++d) count[d] = (dims[d] + chunk[d] - 1) / chunk[d];
+  const std::array<hsize_t, 3> count = chunk_counts(dims, chunk);
   for (std::size_t q = 0; q < z.size(); ++q) {
-    const hsize_t uq = q;
-    const hsize_t offset[3] = {uq / (count[1] * count[2]) * chunk[0],
-                               uq / count[2] % count[1] * chunk[1], uq % count[2] * chunk[2]};
+    const std::array<hsize_t, 3> c = chunk_index(q, count);
+    const hsize_t offset[3] = {c[0] * chunk[0], c[1] * chunk[1], c[2] * chunk[2]};
     if (H5Dwrite_chunk(ds, H5P_DEFAULT, 0, offset, z[q].size(), z[q].data()) < 0) return -1;
   }
   return 0;
