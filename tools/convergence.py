@@ -29,6 +29,15 @@ import re
 import subprocess
 import sys
 
+def _open_fraction_at(o, hours):
+    """The channels' open fraction at `hours` after the first session (the course's sample at or
+    just after it; the course is sampled at fixed times after each session)."""
+    for c in o["channels"]["course"]:
+        if c["hours"] >= hours - 1e-9:
+            return c["open_fraction"]
+    return o["channels"]["course"][-1]["open_fraction"]
+
+
 OUTCOMES = [
     ("papillary collagen change, %", lambda o: o["collagen_change_pct"]["papillary"]),
     ("reticular collagen change, %", lambda o: o["collagen_change_pct"]["reticular"]),
@@ -36,16 +45,54 @@ OUTCOMES = [
     ("elastin change, %", lambda o: o["elastin_change_pct"]),
 ]
 
+SIDE_EFFECTS = [
+    ("erythema, h", lambda o: 24.0 * o["erythema_days"]),
+    ("PIH risk, %", lambda o: 100.0 * o["pih_risk"]),
+    ("barrier recovery, h", lambda o: o["barrier_recovery_hours"]),
+    ("channel closure, h", lambda o: o["channels"]["closure_hours"]),
+    ("channels open at 6 h", lambda o: _open_fraction_at(o, 6.0)),
+    ("channels open at 24 h", lambda o: _open_fraction_at(o, 24.0)),
+    ("bleeding punctures, share", lambda o: o["bleeding_fraction"]),
+    ("reduced model: papillary collagen, % (bands)",
+     lambda o: o["reduced_model"]["collagen_change_pct_papillary"]),
+    ("reduced model: scar depth reduction, % (bands)",
+     lambda o: o["reduced_model"]["scar_depth_reduction_pct"]),
+]
+
+GRADES = [
+    ("G&B qualitative before", lambda o: o["goodman_baron"]["qualitative_before"]),
+    ("G&B qualitative after", lambda o: o["goodman_baron"]["qualitative_after"]),
+    ("G&B quantitative before", lambda o: o["goodman_baron"]["quantitative_before"]),
+    ("G&B quantitative after", lambda o: o["goodman_baron"]["quantitative_after"]),
+]
+
 
 def scar_outcomes(o):
+    """Per scar: its depth after, its depth change (before - after) in um and in % of the depth
+    before, the rises it is read from (floor / rim, for the record) and, tethered, the share of the
+    band left intact."""
     out = []
     for i, s in enumerate(o.get("scars", [])):
-        out.append((f"scar {i + 1} ({s['type']}) depth after, um",
-                    lambda o, i=i: o["scars"][i]["depth_um_after"]))
+        name = f"scar {i + 1} ({s['type']})"
+        out.append((f"{name} depth after, um", lambda o, i=i: o["scars"][i]["depth_um_after"]))
+        out.append((f"{name} depth change, um",
+                    lambda o, i=i: o["scars"][i]["depth_um_before"] - o["scars"][i]["depth_um_after"]))
+        out.append((f"{name} depth change, %",
+                    lambda o, i=i: 100.0 * (1.0 - o["scars"][i]["depth_um_after"]
+                                            / o["scars"][i]["depth_um_before"])))
     for i, s in enumerate(o.get("scars", [])):
         out.append((f"scar {i + 1} floor rise / rim rise, um",
                     lambda o, i=i: (o["scars"][i]["floor_rise_um"], o["scars"][i]["rim_rise_um"])))
-    out.append(("G&B quantitative after", lambda o: o["goodman_baron"]["quantitative_after"]))
+        if s["band_intact_fraction"] < 1.0:
+            out.append((f"scar {i + 1} ({s['type']}) band intact, share",
+                        lambda o, i=i: o["scars"][i]["band_intact_fraction"]))
+    return out
+
+
+def all_outcomes(o):
+    out = OUTCOMES + scar_outcomes(o) + GRADES + SIDE_EFFECTS
+    if o["channels"]["closure_hours"] is None:
+        out = [x for x in out if x[0] != "channel closure, h"]
     return out
 
 
@@ -75,56 +122,127 @@ def load(out):
         return json.load(f)
 
 
-def gci(phi):
-    """phi = (fine, medium, coarse), r = 2."""
-    f1, f2, f3 = phi
+def gci(phi, r21=2.0, r32=2.0, fs=1.25):
+    """Celik et al. (2008, J Fluids Eng 130:078001) on phi = (fine, medium, coarse) with
+    refinement ratios r21 = h2/h1 and r32 = h3/h2. Returns a dict:
+      kind   'monotone', 'oscillatory', 'not asymptotic', 'converged' (the two finest equal)
+             or 'constant' (all three equal)
+      p      the observed order (Celik's eq. 5a-c, fixed-point iteration when r21 != r32;
+             for an oscillatory triplet the same formula with s = -1, shown, not used)
+      ext    the Richardson extrapolation phi_ext^21 (monotone only)
+      gci    GCI_fine^21 = fs e_a^21 / (r21^p - 1), relative to phi1 (monotone only)
+      u      the uncertainty of phi1, absolute: |phi1| gci when monotone; half the band
+             (max - min) / 2 of the three values when oscillatory (Stern et al. 2001, J Fluids
+             Eng 123:793, for oscillatory convergence; Celik's procedure does not apply); the
+             whole band when not asymptotic (p outside 0.5-4, or diverging)
+    The uncertainty of another value phi of the series (the default's) is |phi - phi_ext| + u
+    when monotone, else u (uncertainty_of).
+    """
+    f1, f2, f3 = (float(x) for x in phi)
     e21, e32 = f2 - f1, f3 - f2
+    band = max(f1, f2, f3) - min(f1, f2, f3)
+    out = {"kind": "", "p": None, "ext": None, "gci": None, "u": band}
+    if band == 0.0:
+        out.update(kind="constant", u=0.0)
+        return out
     if e21 == 0.0:
-        return None, f1, 0.0, "identical on the two finest"
-    if e32 == 0.0 or e21 * e32 < 0.0:
-        return None, None, None, "oscillatory"
-    p = math.log(abs(e32 / e21)) / math.log(2.0)
+        out.update(kind="converged", u=abs(e32))
+        return out
+    if e32 == 0.0:
+        out.update(kind="not asymptotic")
+        return out
+    ratio = e32 / e21
+    s = 1.0 if ratio > 0 else -1.0
+    p = math.log(abs(ratio)) / math.log(r21)
+    if s > 0 and p <= 0.0:  # the differences grow with refinement (Celik's |.| would hide it)
+        out.update(kind="not asymptotic", p=p)
+        return out
+    for _ in range(200):
+        try:
+            q = math.log((r21 ** p - s) / (r32 ** p - s))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            break
+        p_new = abs(math.log(abs(ratio)) + q) / math.log(r21)
+        if abs(p_new - p) < 1e-12:
+            p = p_new
+            break
+        p = p_new
+    out["p"] = p
+    if s < 0:
+        out.update(kind="oscillatory", u=0.5 * band)
+        return out
     if not 0.5 <= p <= 4.0:
-        return p, None, None, "order outside 0.5-4"
-    rp = 2.0 ** p
+        out.update(kind="not asymptotic")
+        return out
+    rp = r21 ** p
     ext = (rp * f1 - f2) / (rp - 1.0)
-    g = 1.25 * abs(e21 / f1) / (rp - 1.0) if f1 != 0.0 else float("nan")
-    return p, ext, g, ""
+    g = fs * abs(e21 / f1) / (rp - 1.0) if f1 != 0.0 else float("nan")
+    out.update(kind="monotone", ext=ext, gci=g, u=abs(f1) * g)
+    return out
 
 
-def table(title, labels, summaries, outcomes):
+def uncertainty_of(value, res):
+    """The uncertainty of one value of the series from gci()'s result: its distance from the
+    extrapolation plus the finest's GCI band when monotone, else the series' own band."""
+    if res["ext"] is not None:
+        return abs(value - res["ext"]) + res["u"]
+    return res["u"]
+
+
+def _fmt(v):
+    return f"{v:.4g}"
+
+
+def table(title, labels, summaries, outcomes, ratios=(2.0, 2.0), default=1):
+    """A markdown table: the three values (coarse to fine), Celik's p, phi_ext, GCI_fine, the
+    uncertainty of the finest and of the default value (labels[default]). ratios: (r32, r21)."""
     print(f"\n{title}\n")
-    print(f"| outcome | {' | '.join(labels)} | order p | extrapolated | GCI (finest) |")
-    print("|---|" + "---|" * (len(labels) + 3))
+    print(f"| outcome | {' | '.join(labels)} | kind | order p | extrapolated | GCI (finest) | "
+          f"U finest | U {labels[default]} |")
+    print("|---|" + "---|" * (len(labels) + 6))
+    r32, r21 = ratios
     for name, get in outcomes:
         vals = [get(s["outcome"]) for s in summaries]
         if isinstance(vals[0], tuple):  # a pair shown for the record, not a convergence study
             cells = " | ".join(f"{a:.4g} / {b:.4g}" for a, b in vals)
-            print(f"| {name} | {cells} | | | |")
+            print(f"| {name} | {cells} | | | | | | |")
             continue
-        p, ext, g, note = gci((vals[2], vals[1], vals[0]))
-        cells = " | ".join(f"{v:.4g}" for v in vals)
-        if note:
-            spread = max(vals) - min(vals)
-            tail = f"{'' if p is None else f'{p:.2f}'} | {note}; spread {spread:.3g} | -"
-        else:
-            tail = f"{p:.2f} | {ext:.4g} | {100 * g:.2f}%"
-        print(f"| {name} | {cells} | {tail} |")
+        res = gci((vals[2], vals[1], vals[0]), r21=r21, r32=r32)
+        cells = " | ".join(_fmt(v) for v in vals)
+        p = "" if res["p"] is None else f"{res['p']:.2f}"
+        ext = "" if res["ext"] is None else _fmt(res["ext"])
+        g = "" if res["gci"] is None else f"{100 * res['gci']:.2f}%"
+        ud = uncertainty_of(vals[default], res)
+        print(f"| {name} | {cells} | {res['kind']} | {p} | {ext} | {g} | {res['u']:.3g} | "
+              f"{ud:.3g} |")
     steps = [s["numerics"]["steps_accepted"] for s in summaries]
     print(f"\nsteps accepted: {' / '.join(str(x) for x in steps)}")
 
 
 def self_test():
-    """gci() on phi(h) = 3 + 0.5 h^p (h = 1, 2, 4): the order, the limit and Celik's GCI."""
-    for p in (1.0, 2.0):
-        phi = tuple(3.0 + 0.5 * h ** p for h in (1.0, 2.0, 4.0))
-        got_p, ext, g, note = gci(phi)
-        want_g = 1.25 * abs((phi[1] - phi[0]) / phi[0]) / (2.0 ** p - 1.0)
-        if note or abs(got_p - p) > 1e-12 or abs(ext - 3.0) > 1e-12 or abs(g - want_g) > 1e-15:
-            print(f"self-test failed for p = {p}: {got_p}, {ext}, {g}, {note}")
-            return 1
-    if gci((1.0, 2.0, 1.5))[3] != "oscillatory" or gci((1.0, 1.4, 1.5))[3] == "":
-        print("self-test failed: oscillatory or divergent sequences not recognised")
+    """gci() on phi(h) = 3 + 0.5 h^p (h = 1, 2, 4, and h = 1, 1.5, 3 for unequal ratios): the
+    order, the limit and Celik's GCI; oscillatory, diverging and flat triplets."""
+    for p in (1.0, 2.0, 1.6):
+        for hs in ((1.0, 2.0, 4.0), (1.0, 1.5, 3.0)):
+            phi = tuple(3.0 + 0.5 * h ** p for h in hs)
+            r21, r32 = hs[1] / hs[0], hs[2] / hs[1]
+            res = gci(phi, r21=r21, r32=r32)
+            want_g = 1.25 * abs((phi[1] - phi[0]) / phi[0]) / (r21 ** p - 1.0)
+            if (res["kind"] != "monotone" or abs(res["p"] - p) > 1e-9
+                    or abs(res["ext"] - 3.0) > 1e-9 or abs(res["gci"] - want_g) > 1e-12
+                    or abs(uncertainty_of(phi[2], res) - (phi[2] - 3.0 + phi[0] * want_g)) > 1e-9):
+                print(f"self-test failed for p = {p}, h = {hs}: {res}")
+                return 1
+    osc = gci((1.0, 2.0, 1.5))
+    if (osc["kind"] != "oscillatory" or osc["u"] != 0.5 or osc["ext"] is not None
+            or uncertainty_of(1.5, osc) != 0.5):
+        print(f"self-test failed: oscillatory triplet {osc}")
+        return 1
+    if gci((1.0, 1.4, 1.5))["kind"] != "not asymptotic":  # differences growing: p < 0
+        print("self-test failed: a diverging triplet passed as converging")
+        return 1
+    if gci((2.0, 2.0, 2.0))["kind"] != "constant" or gci((2.0, 2.0, 3.0))["kind"] != "converged":
+        print("self-test failed: flat triplets")
         return 1
     print("self-test passed")
     return 0
@@ -156,12 +274,20 @@ def main():
         if not a.no_run:
             run(a.mnsim, t, os.path.join(a.out, name), a.jobs)
     summ = {name: load(os.path.join(a.out, name)) for name, _ in runs}
-    outs = OUTCOMES + scar_outcomes(summ[runs[0][0]]["outcome"])
+    outs = all_outcomes(summ[runs[0][0]]["outcome"])
+    res = re.search(r'(?m)^resolution\s*=\s*"([0-9.]+)\s*um"', text)
+    default_grid = grids.index(float(res.group(1))) if res and float(res.group(1)) in grids else 1
     table("Grid (resolution " + " / ".join(f"{g:g}" for g in grids) + " um, default rtol)",
-          [f"{g:g} um" for g in grids], [summ[f"grid_{g:g}"] for g in grids], outs)
+          [f"{g:g} um" for g in grids], [summ[f"grid_{g:g}"] for g in grids], outs,
+          ratios=(grids[0] / grids[1], grids[1] / grids[2]), default=default_grid)
     if not a.grid_only:
-        table("Time step (rtol " + " / ".join(f"{t:g}" for t in rtols) + ", default grid)",
-              [f"rtol {t:g}" for t in rtols], [summ[f"rtol_{t:g}"] for t in rtols], outs)
+        # The step's refinement ratio is measured: the ratio of the accepted steps (the mean step
+        # over the course is its length over their number).
+        n = [summ[f"rtol_{t:g}"]["numerics"]["steps_accepted"] for t in rtols]
+        table("Time step (rtol " + " / ".join(f"{t:g}" for t in rtols) + ", default grid; "
+              f"step ratios from the accepted steps: {n[1] / n[0]:.2f}, {n[2] / n[1]:.2f})",
+              [f"rtol {t:g}" for t in rtols], [summ[f"rtol_{t:g}"] for t in rtols], outs,
+              ratios=(n[1] / n[0], n[2] / n[1]), default=0)
     return 0
 
 

@@ -165,6 +165,24 @@ std::vector<double> layer_faces(const SkinProfile& p, double resolution, int z_m
 
 namespace {
 
+/// Makes cell (i, j, k) of layer `l` with the layer's composition (its dermal matrix short by
+/// `deficit`, its collagen order 1 - `disorder`, as build_tissue makes a scar's dermis).
+void set_layer(Tissue& t, int i, int j, int k, Layer l, double deficit, double disorder) {
+  grid::FieldSet& fs = t.fields;
+  const Composition& c = t.patch.profile().composition[static_cast<std::size_t>(layer_index(l))];
+  const double keep = 1.0 - deficit;
+  const std::array<std::pair<const char*, double>, 8> values = {
+      {{field::kLayer, static_cast<double>(static_cast<int>(l))},
+       {field::kCollagen1, c.collagen1 * keep},
+       {field::kCollagen3, c.collagen3 * keep},
+       {field::kElastin, c.elastin * keep},
+       {field::kFibroblasts, c.fibroblasts},
+       {field::kVascular, c.vascular},
+       {field::kCollagenOrder, 1.0 - disorder},
+       {field::kTether, 0.0}}};
+  for (const auto& [name, v] : values) fs.view(fs.index(name))(i, j, k) = static_cast<float>(v);
+}
+
 /// The skin surface is epidermis (docs/numerics.md, "Convergence of example 01"): a dermal or
 /// hypodermal cell with a face on the air (above it or beside it: a scar wall steeper than the
 /// grid's aspect ratio, or an epidermis thinner than the cells it falls in under a scar floor),
@@ -200,21 +218,45 @@ void line_exposed_tissue(Tissue& t) {
         if (air) lined.push_back({i, j, k});
       }
   if (lined.empty()) return;
-  const Composition& c =
-      t.patch.profile().composition[static_cast<std::size_t>(layer_index(Layer::ViableEpidermis))];
-  const std::array<std::pair<const char*, double>, 8> values = {
-      {{field::kLayer, static_cast<double>(static_cast<int>(Layer::ViableEpidermis))},
-       {field::kCollagen1, c.collagen1},
-       {field::kCollagen3, c.collagen3},
-       {field::kElastin, c.elastin},
-       {field::kFibroblasts, c.fibroblasts},
-       {field::kVascular, c.vascular},
-       {field::kCollagenOrder, 1.0},
-       {field::kTether, 0.0}}};
-  for (const auto& [name, v] : values) {
-    const auto f = fs.view(fs.index(name));
-    for (const auto& [i, j, k] : lined) f(i, j, k) = static_cast<float>(v);
-  }
+  for (const auto& [i, j, k] : lined) set_layer(t, i, j, k, Layer::ViableEpidermis, 0.0, 0.0);
+}
+
+/// Every column whose dermis is not empty holds a dermal cell (docs/numerics.md, "The icepick").
+/// Layers go by cell centre and the lining (line_exposed_tissue) takes the tissue cells that face
+/// the air, so under a deep narrow floor (an icepick's tip: 0.14 mm of dermis left under 0.8 mm)
+/// a column could hold its dermis only inside cells of other layers. Such a column had no matter
+/// for the scar's deficit and no matrix to grow: the deficit it should hold was dropped and its
+/// rise read 0, a quarter of a 1 mm icepick's footprint at 200 um with its tip on a column centre
+/// and none with the tip 75 um away. The first cell under the lining (hypodermis by its centre,
+/// never exposed: an exposed one is lining) becomes dermis of the deepest dermal layer the column
+/// has; the read-out counts the column's true dermal length (Engine::for_each_dermal_part).
+void keep_dermis_in_every_column(Tissue& t) {
+  grid::FieldSet& fs = t.fields;
+  const grid::Grid& g = fs.grid();
+  const auto layer = fs.view(fs.index(field::kLayer));
+  const auto pd = static_cast<std::size_t>(layer_index(Layer::PapillaryDermis));
+  const auto rd = static_cast<std::size_t>(layer_index(Layer::ReticularDermis));
+  const auto hd = static_cast<std::size_t>(layer_index(Layer::Hypodermis));
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      const double x = g.xc(i), y = g.yc(j);
+      const auto z = t.patch.interfaces(x, y);
+      if (!(z[hd] > z[pd])) continue;
+      int below = -1;
+      bool dermal = false;
+      for (int k = 0; k < g.nz && !dermal; ++k) {
+        const auto l = static_cast<Layer>(static_cast<int>(layer(i, j, k)));
+        dermal = l == Layer::PapillaryDermis || l == Layer::ReticularDermis;
+        if (l == Layer::Hypodermis && below < 0) below = k;
+      }
+      if (dermal || below < 0) continue;
+      const Layer l = z[hd] > z[rd] ? Layer::ReticularDermis : Layer::PapillaryDermis;
+      if (fs.view(fs.index(field::kTether))(i, j, below) > 0.0f) {
+        layer(i, j, below) = static_cast<float>(static_cast<int>(l));  // a band cell stays a band
+      } else {
+        set_layer(t, i, j, below, l, t.patch.collagen_deficit(x, y), t.patch.disorder(x, y));
+      }
+    }
 }
 
 }  // namespace
@@ -304,6 +346,7 @@ Tissue build_tissue(const SkinPatch& patch, double resolution, int z_min_cells) 
     }
   }
   line_exposed_tissue(tissue);
+  keep_dermis_in_every_column(tissue);
   for (int f = 0; f < fs.size(); ++f) grid::fill_ghosts_neumann(fs.view(f));
   return tissue;
 }

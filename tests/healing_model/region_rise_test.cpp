@@ -85,27 +85,12 @@ TEST(RegionRise, WantsOneWeightPerColumn) {
 namespace mnsim::healing {
 namespace {
 
-// The deficit a scar puts into the engine is the deficit its footprint holds, d times the dermis
-// under each point, whatever the grid (Engine::seed_lesions): with every cell then restored to
-// its baseline, the footprint (every column the scar touches, over the footprint's area) rises
-// by that amount. Until 2026-12-07 each column took d or nothing by its centre and the amount
-// was off by up to 6% (docs/numerics.md, "Scar depths").
-TEST(ScarSeeding, TheDeficitIsTheFootprintsAtEveryGrid) {
-  const skin::Tissue fine = testing::small_cheek_tissue("scar_seeding.toml", R"(
-[[lesions]]
-kind = "boxcar"
-x = "0.6 mm"
-y = "0.55 mm"
-width = "0.8 mm"
-depth = "0.2 mm"
-wall_angle = "10 deg"
-)");
-  const skin::SkinPatch& patch = fine.patch;
-  const lesions::Lesion& scar = *patch.lesions().front();
+/// The deficit a scar's footprint holds per area, d times the dermis under each point, on a
+/// 400 x 400 lattice over its bounds.
+double footprint_deficit(const skin::SkinPatch& patch, const lesions::Lesion& scar) {
   const double d = scar.effects().collagen_deficit;
   const auto top = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
   const auto bottom = static_cast<std::size_t>(skin::layer_index(skin::Layer::Hypodermis));
-  // The footprint's deficit per area, on a 400 x 400 lattice over its bounds.
   const lesions::Box b = scar.bounds();
   double lacking = 0.0, inside = 0.0;
   constexpr int kLattice = 400;
@@ -118,43 +103,89 @@ wall_angle = "10 deg"
       lacking += d * (z[bottom] - z[top]);
       inside += 1.0;
     }
-  const double exact = lacking / inside;
-  ASSERT_GT(exact, 100e-6);
-  for (const double res : {60e-6, 75e-6, 90e-6, 110e-6, 130e-6}) {
-    const skin::Tissue t = skin::build_tissue(patch, res, 2);
-    Engine e(t, load_default_params().p);
-    const grid::Grid& g = e.grid();
-    // Restore every dermal cell to its baseline, with no scar matrix left.
-    const int s = e.model().slot("scar_matrix");
-    for (int k = 0; k < g.nz; ++k)
-      for (int j = 0; j < g.ny; ++j)
-        for (int i = 0; i < g.nx; ++i) {
-          const auto at = g.at(i, j, k);
-          const int l = e.layer_of()[static_cast<std::size_t>(at)];
-          if (l == 0) continue;
-          const Baseline& base = e.baselines()[static_cast<std::size_t>(l - 1)];
-          e.fields().view(e.model().slot("collagen1")).data[at] =
-              static_cast<float>(base.collagen1);
-          e.fields().view(e.model().slot("collagen3")).data[at] =
-              static_cast<float>(base.collagen3);
-          e.fields().view(e.model().slot("elastin")).data[at] = static_cast<float>(base.elastin);
-          e.fields().view(s).data[at] = 0.0f;
-        }
-    // The footprint as the scars' read-out takes it (run/assess.cpp): the columns it touches,
-    // over its area, 4 x 4 samples per column.
-    std::vector<double> touched(static_cast<std::size_t>(g.nx * g.ny), 0.0);
-    double area = 0.0;
+  return lacking / inside;
+}
+
+/// The deficit the engine holds under the scar on a grid of `res`: the rise of the footprint
+/// (every column the scar touches, over the footprint's area, 4 x 4 samples per column, as the
+/// scars' read-out takes it, run/assess.cpp) with every cell restored to its baseline.
+double held_deficit(const skin::SkinPatch& patch, const lesions::Lesion& scar, double res) {
+  const skin::Tissue t = skin::build_tissue(patch, res, 2);
+  Engine e(t, load_default_params().p);
+  const grid::Grid& g = e.grid();
+  // Restore every cell to its baseline, with no scar matrix left.
+  const int s = e.model().slot("scar_matrix");
+  for (int k = 0; k < g.nz; ++k)
     for (int j = 0; j < g.ny; ++j)
       for (int i = 0; i < g.nx; ++i) {
-        int n = 0;
-        for (int c = 0; c < 4; ++c)
-          for (int a = 0; a < 4; ++a)
-            n += scar.depression(g.xc(i) + ((a + 0.5) / 4 - 0.5) * g.dx,
-                                 g.yc(j) + ((c + 0.5) / 4 - 0.5) * g.dx) > 0.0;
-        touched[static_cast<std::size_t>(i + j * g.nx)] = n > 0 ? 1.0 : 0.0;
-        area += n / 16.0;
+        const auto at = g.at(i, j, k);
+        const int l = e.layer_of()[static_cast<std::size_t>(at)];
+        if (l == 0) continue;
+        const Baseline& base = e.baselines()[static_cast<std::size_t>(l - 1)];
+        e.fields().view(e.model().slot("collagen1")).data[at] = static_cast<float>(base.collagen1);
+        e.fields().view(e.model().slot("collagen3")).data[at] = static_cast<float>(base.collagen3);
+        e.fields().view(e.model().slot("elastin")).data[at] = static_cast<float>(base.elastin);
+        e.fields().view(s).data[at] = 0.0f;
       }
-    EXPECT_NEAR(e.region_rise(touched, area), exact, 0.01 * exact) << "resolution " << res;
+  std::vector<double> touched(static_cast<std::size_t>(g.nx * g.ny), 0.0);
+  double area = 0.0;
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      int n = 0;
+      for (int c = 0; c < 4; ++c)
+        for (int a = 0; a < 4; ++a)
+          n += scar.depression(g.xc(i) + ((a + 0.5) / 4 - 0.5) * g.dx,
+                               g.yc(j) + ((c + 0.5) / 4 - 0.5) * g.dx) > 0.0;
+      touched[static_cast<std::size_t>(i + j * g.nx)] = n > 0 ? 1.0 : 0.0;
+      area += n / 16.0;
+    }
+  return e.region_rise(touched, area);
+}
+
+// The deficit a scar puts into the engine is the deficit its footprint holds, d times the dermis
+// under each point, whatever the grid (Engine::seed_lesions): with every cell then restored to
+// its baseline, the footprint rises by that amount. Until 2026-12-07 each column took d or
+// nothing by its centre and the amount was off by up to 6% (docs/numerics.md, "Scar depths").
+TEST(ScarSeeding, TheDeficitIsTheFootprintsAtEveryGrid) {
+  const skin::Tissue fine = testing::small_cheek_tissue("scar_seeding.toml", R"(
+[[lesions]]
+kind = "boxcar"
+x = "0.6 mm"
+y = "0.55 mm"
+width = "0.8 mm"
+depth = "0.2 mm"
+wall_angle = "10 deg"
+)");
+  const skin::SkinPatch& patch = fine.patch;
+  const lesions::Lesion& scar = *patch.lesions().front();
+  const double exact = footprint_deficit(patch, scar);
+  ASSERT_GT(exact, 100e-6);
+  for (const double res : {60e-6, 75e-6, 90e-6, 110e-6, 130e-6}) {
+    EXPECT_NEAR(held_deficit(patch, scar, res), exact, 0.01 * exact) << "resolution " << res;
+  }
+}
+
+// Example 01's icepick (1 mm wide, 0.8 mm deep: 0.14 mm of dermis left under its tip). With the
+// tip on a column centre at 200 um, the five columns round it held their dermis only inside the
+// lining and the hypodermis cell below it, so they had no dermal cell: their deficit was dropped
+// (and their rise read 0), and the icepick's depth at 200 um depended on where its tip fell
+// between column centres by 24 um (docs/numerics.md, "The icepick"). Every column with dermis
+// now holds a dermal cell (skin::build_tissue).
+TEST(ScarSeeding, AnIcepicksDeficitIsHeldUnderItsTipAtEveryGrid) {
+  const skin::Tissue fine = testing::small_cheek_tissue("scar_seeding_icepick.toml", R"(
+[[lesions]]
+kind = "icepick"
+x = "0.7 mm"
+y = "0.7 mm"
+width = "1 mm"
+depth = "0.8 mm"
+)");
+  const skin::SkinPatch& patch = fine.patch;
+  const lesions::Lesion& scar = *patch.lesions().front();
+  const double exact = footprint_deficit(patch, scar);
+  ASSERT_GT(exact, 50e-6);
+  for (const double res : {200e-6, 171.43e-6, 150e-6, 100e-6}) {
+    EXPECT_NEAR(held_deficit(patch, scar, res), exact, 0.01 * exact) << "resolution " << res;
   }
 }
 
