@@ -3,24 +3,32 @@
 docs/numerics.md, "Convergence of example 01").
 
 usage: convergence.py MNSIM SCENARIO OUT_DIR [--grids 200,100,50] [--rtols 5e-3,1.25e-3,3.125e-4]
-                      [--grid-only] [--jobs 2] [--no-run]
+                      [--grid-only] [--jobs 2] [--no-run] [--require-monotone OUTCOME ...]
        convergence.py --self-test
 
-Runs SCENARIO three times on grids refined by 2 ([tissue] resolution, default rtol) and three
-times with the error tolerance divided by 4 (the step of a first-order scheme halves when its
-local-error tolerance, which grows as h^2, is divided by 4), at the scenario's own resolution
-(--grid-only: the three grids alone). For each outcome it reports the Richardson extrapolation and the grid convergence index of
-Roache (1994, J Fluids Eng 116:405) in the form of Celik et al. (2008, J Fluids Eng 130:078001):
-with phi1 the finest, r = 2,
+Runs SCENARIO on three grids ([tissue] resolution, default rtol) and, unless --grid-only, with
+three error tolerances at the scenario's own resolution (rtol divided by 4: the local error of
+the first-order step grows as dt^2, so its step about halves; the step's refinement ratio used is
+the measured ratio of the accepted steps). --no-run reads OUT_DIR/grid_G/run and OUT_DIR/rtol_T/run
+of an earlier call. Every outcome of summary.json is tabulated: the layer changes, each scar's
+depth after and its change (um and %), the Goodman & Baron grades, erythema, PIH, barrier
+recovery, channel closure and the channels' open share at 6 and 24 h, bleeding and the reduced
+model's bands. Per outcome, with phi1 the finest and r21, r32 the ratios, the procedure of
+Celik et al. (2008, J Fluids Eng 130:078001) for the grid convergence index of Roache (1994,
+J Fluids Eng 116:405):
 
-    p = ln|(phi3 - phi2) / (phi2 - phi1)| / ln r        (observed order)
-    phi_ext = (r^p phi1 - phi2) / (r^p - 1)
-    GCI_fine = 1.25 |(phi1 - phi2) / phi1| / (r^p - 1)
+    p = |ln|e32 / e21| + q(p)| / ln r21,  q(p) = ln((r21^p - s) / (r32^p - s)),  s = sign(e32 / e21)
+    phi_ext = (r21^p phi1 - phi2) / (r21^p - 1)
+    GCI_fine = 1.25 |(phi1 - phi2) / phi1| / (r21^p - 1)
 
-Where the differences change sign (oscillatory convergence) or p is not between 0.5 and 4, the
-GCI is not defined and the table says so, giving the spread of the three values instead.
-Markdown on stdout. tools/convergence_patch.toml is example 01 on a 4 x 3 mm patch, the scenario
-of the study in docs/numerics.md ("Why space did not converge")."""
+An oscillating triplet (e32 / e21 < 0) has no Richardson extrapolation; its uncertainty is half
+the band of the three values (Stern et al. 2001, J Fluids Eng 123:793). A triplet whose
+differences grow, or whose order falls outside 0.5-4, is "not asymptotic": its uncertainty is the
+whole band. The table gives the uncertainty of the finest value and of the scenario's default
+(its own resolution; the loosest, default tolerance): |phi - phi_ext| + U_finest when monotone.
+Markdown on stdout. --require-monotone exits 1 unless the named outcomes converge monotonically
+on the grids (tests/convergence_small.toml). tools/convergence_patch.toml is example 01 on a
+7 x 4.5 mm patch (docs/numerics.md, "Scar depths")."""
 import argparse
 import json
 import math
@@ -260,6 +268,9 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--grid-only", action="store_true", help="the three grid runs alone")
     ap.add_argument("--no-run", action="store_true")
+    ap.add_argument("--require-monotone", action="append", default=[], metavar="OUTCOME",
+                    help="exit 1 unless this outcome (a row name) converges monotonically on the "
+                         "grids at an order between 0.5 and 4 (repeatable; a test's check)")
     a = ap.parse_args()
     with open(a.scenario, encoding="utf-8") as f:
         text = f.read()
@@ -277,9 +288,19 @@ def main():
     outs = all_outcomes(summ[runs[0][0]]["outcome"])
     res = re.search(r'(?m)^resolution\s*=\s*"([0-9.]+)\s*um"', text)
     default_grid = grids.index(float(res.group(1))) if res and float(res.group(1)) in grids else 1
+    grid_runs = [summ[f"grid_{g:g}"] for g in grids]
     table("Grid (resolution " + " / ".join(f"{g:g}" for g in grids) + " um, default rtol)",
-          [f"{g:g} um" for g in grids], [summ[f"grid_{g:g}"] for g in grids], outs,
+          [f"{g:g} um" for g in grids], grid_runs, outs,
           ratios=(grids[0] / grids[1], grids[1] / grids[2]), default=default_grid)
+    failed = []
+    for name in a.require_monotone:
+        get = dict(outs).get(name)
+        if get is None:
+            sys.exit(f"convergence.py: --require-monotone: no outcome named {name!r}")
+        v = [get(s["outcome"]) for s in grid_runs]
+        res = gci((v[2], v[1], v[0]), r21=grids[1] / grids[2], r32=grids[0] / grids[1])
+        if res["kind"] != "monotone":
+            failed.append(f"{name}: {' / '.join(f'{x:.6g}' for x in v)} is {res['kind']}")
     if not a.grid_only:
         # The step's refinement ratio is measured: the ratio of the accepted steps (the mean step
         # over the course is its length over their number).
@@ -288,7 +309,9 @@ def main():
               f"step ratios from the accepted steps: {n[1] / n[0]:.2f}, {n[2] / n[1]:.2f})",
               [f"rtol {t:g}" for t in rtols], [summ[f"rtol_{t:g}"] for t in rtols], outs,
               ratios=(n[1] / n[0], n[2] / n[1]), default=0)
-    return 0
+    for f in failed:
+        print(f"convergence.py: {f}, not monotone at an order of 0.5-4", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
