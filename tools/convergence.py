@@ -23,8 +23,9 @@ J Fluids Eng 116:405):
 
 An oscillating triplet (e32 / e21 < 0) has no Richardson extrapolation; its uncertainty is half
 the band of the three values (Stern et al. 2001, J Fluids Eng 123:793). A triplet whose
-differences grow, or whose order falls outside 0.5-4, is "not asymptotic": its uncertainty is the
-whole band. The table gives the uncertainty of the finest value and of the scenario's default
+differences grow, or whose order is below 0.5, is "not asymptotic": its uncertainty is the whole
+band. An order above 4 (the two differences nearly cancel) is not the scheme's: the GCI then
+takes the formal order 1 with the safety factor 3 (Roache 1994's GCI of two grids). The table gives the uncertainty of the finest value and of the scenario's default
 (its own resolution; the loosest, default tolerance): |phi - phi_ext| + U_finest when monotone.
 Markdown on stdout. --require-monotone exits 1 unless the named outcomes converge monotonically
 on the grids (tests/convergence_small.toml). tools/convergence_patch.toml is example 01 on a
@@ -130,11 +131,11 @@ def load(out):
         return json.load(f)
 
 
-def gci(phi, r21=2.0, r32=2.0, fs=1.25):
+def gci(phi, r21=2.0, r32=2.0, fs=1.25, formal=1.0):
     """Celik et al. (2008, J Fluids Eng 130:078001) on phi = (fine, medium, coarse) with
     refinement ratios r21 = h2/h1 and r32 = h3/h2. Returns a dict:
-      kind   'monotone', 'oscillatory', 'not asymptotic', 'converged' (the two finest equal)
-             or 'constant' (all three equal)
+      kind   'monotone', 'monotone, p > 4', 'oscillatory', 'not asymptotic', 'converged' (the
+             two finest equal) or 'constant' (all three equal)
       p      the observed order (Celik's eq. 5a-c, fixed-point iteration when r21 != r32;
              for an oscillatory triplet the same formula with s = -1, shown, not used)
       ext    the Richardson extrapolation phi_ext^21 (monotone only)
@@ -142,7 +143,10 @@ def gci(phi, r21=2.0, r32=2.0, fs=1.25):
       u      the uncertainty of phi1, absolute: |phi1| gci when monotone; half the band
              (max - min) / 2 of the three values when oscillatory (Stern et al. 2001, J Fluids
              Eng 123:793, for oscillatory convergence; Celik's procedure does not apply); the
-             whole band when not asymptotic (p outside 0.5-4, or diverging)
+             whole band when not asymptotic (p below 0.5, or diverging). An order above 4 is
+             not the scheme's (the two differences nearly cancel): the GCI then takes the
+             formal order `formal` with the safety factor 3, Roache's (1994) GCI of two grids,
+             and its Richardson extrapolation.
     The uncertainty of another value phi of the series (the default's) is |phi - phi_ext| + u
     when monotone, else u (uncertainty_of).
     """
@@ -179,13 +183,18 @@ def gci(phi, r21=2.0, r32=2.0, fs=1.25):
     if s < 0:
         out.update(kind="oscillatory", u=0.5 * band)
         return out
-    if not 0.5 <= p <= 4.0:
+    if p < 0.5:
         out.update(kind="not asymptotic")
         return out
-    rp = r21 ** p
+    kind = "monotone"
+    if p > 4.0:
+        kind, fs = "monotone, p > 4", 3.0
+        rp = r21 ** formal
+    else:
+        rp = r21 ** p
     ext = (rp * f1 - f2) / (rp - 1.0)
     g = fs * abs(e21 / f1) / (rp - 1.0) if f1 != 0.0 else float("nan")
-    out.update(kind="monotone", ext=ext, gci=g, u=abs(f1) * g)
+    out.update(kind=kind, ext=ext, gci=g, u=abs(f1) * g)
     return out
 
 
@@ -249,6 +258,11 @@ def self_test():
     if gci((1.0, 1.4, 1.5))["kind"] != "not asymptotic":  # differences growing: p < 0
         print("self-test failed: a diverging triplet passed as converging")
         return 1
+    hi = gci((1.0, 1.001, 1.5))  # p = ln 500 / ln 2 = 9: two grids, formal order 1, Fs = 3
+    if hi["kind"] != "monotone, p > 4" or abs(hi["gci"] - 3.0 * 0.001) > 1e-12 or abs(
+            hi["ext"] - 0.999) > 1e-12:
+        print(f"self-test failed: an order above 4 {hi}")
+        return 1
     if gci((2.0, 2.0, 2.0))["kind"] != "constant" or gci((2.0, 2.0, 3.0))["kind"] != "converged":
         print("self-test failed: flat triplets")
         return 1
@@ -299,7 +313,7 @@ def main():
             sys.exit(f"convergence.py: --require-monotone: no outcome named {name!r}")
         v = [get(s["outcome"]) for s in grid_runs]
         res = gci((v[2], v[1], v[0]), r21=grids[1] / grids[2], r32=grids[0] / grids[1])
-        if res["kind"] != "monotone":
+        if res["kind"] != "monotone":  # p > 4 is not the scheme's order either
             failed.append(f"{name}: {' / '.join(f'{x:.6g}' for x in v)} is {res['kind']}")
     if not a.grid_only:
         # The step's refinement ratio is measured: the ratio of the accepted steps (the mean step
