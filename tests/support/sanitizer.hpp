@@ -1,5 +1,5 @@
 // Whether the tests are compiled for a sanitizer build (the asan preset: AddressSanitizer and
-// UndefinedBehaviorSanitizer at -O1; the engine runs 8-19 times slower than in release).
+// UndefinedBehaviorSanitizer at -O1; whole-run tests take 8-19 times their release time).
 //
 // A few whole-run tests repeat one code path many times to check a numerical or statistical
 // property (convergence under a tighter tolerance, 25 kills at random moments, a race tried three
