@@ -72,16 +72,17 @@ compare() {
 }
 
 # Runs "$@" under mpirun -n $ranks and checks: exit code $1, exactly one line on stderr that
-# contains $2, nothing on stdout, no folder $3.
+# contains $2, nothing on stdout, no folder $3. Its files are in the test's own folder $d (ctest
+# runs the errors tests of 1, 2 and 3 ranks at once).
 one_line() {
   local code=$1 text=$2 folder=$3
   shift 3
   local rc=0
-  timeout 120 mpirun -q --oversubscribe -n "$ranks" "$@" >"$work/out.txt" 2>"$work/err.txt" || rc=$?
-  [ "$rc" -eq "$code" ] || fail "exit $rc (expected $code) from: $* ; stderr: $(cat "$work/err.txt")"
-  [ "$(wc -l <"$work/err.txt")" -eq 1 ] || fail "not one line on stderr from: $* : $(cat "$work/err.txt")"
-  grep -qF -- "$text" "$work/err.txt" || fail "'$text' not in: $(cat "$work/err.txt")"
-  [ ! -s "$work/out.txt" ] || fail "standard output from: $*"
+  timeout 120 mpirun -q --oversubscribe -n "$ranks" "$@" >"$d/out.txt" 2>"$d/err.txt" || rc=$?
+  [ "$rc" -eq "$code" ] || fail "exit $rc (expected $code) from: $* ; stderr: $(cat "$d/err.txt")"
+  [ "$(wc -l <"$d/err.txt")" -eq 1 ] || fail "not one line on stderr from: $* : $(cat "$d/err.txt")"
+  grep -qF -- "$text" "$d/err.txt" || fail "'$text' not in: $(cat "$d/err.txt")"
+  [ ! -s "$d/out.txt" ] || fail "standard output from: $*"
   [ -z "$folder" ] || [ ! -e "$folder" ] || fail "$folder was written"
 }
 
