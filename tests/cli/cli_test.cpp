@@ -177,7 +177,8 @@ TEST(Cli, BoundedSpinUnlessTheUserChoosesHowThreadsWait) {
       {{"OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT"}, "OMP_WAIT_POLICY=passive"},
       {{"OMP_WAIT_POLICY=active", "GOMP_SPINCOUNT"}, "OMP_WAIT_POLICY=active"},
       {{"OMP_WAIT_POLICY", "GOMP_SPINCOUNT=20000"}, "GOMP_SPINCOUNT=20000"},
-      {{"OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT=5"}, "OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=5"},
+      {{"OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT=5"},
+       "OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=5"},
   };
   int n = 0;
   for (const auto& [env, recorded] : cases) {
