@@ -26,6 +26,7 @@
 #include "catalog/references.hpp"
 #include "core/command_line.hpp"
 #include "core/error.hpp"
+#include "core/openmp_wait.hpp"
 #include "core/progress.hpp"
 #include "core/ranks.hpp"
 #include "core/scenario.hpp"
@@ -969,10 +970,12 @@ int cmd_sweep(const Flags& f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // OpenMP threads that spin while they wait cost 3x the wall time on a shared or oversubscribed
-  // machine (measured: default scenario 193 s vs 58 s under load 7 on 2 cores). libgomp reads its
-  // settings before main, so set the passive policy and start again, unless the user chose one.
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr && ::setenv("OMP_WAIT_POLICY", "passive", 1) == 0) {
+  // OpenMP threads that spin without bound while they wait cost 3x the wall time on a shared or
+  // oversubscribed machine (measured: default scenario 193 s vs 58 s under load 7 on 2 cores);
+  // threads that sleep at once pay a wake-up at each of a step's barriers. Unless the user chose
+  // a policy, waiting threads spin for about 70 us, then sleep (core/openmp_wait.hpp). libgomp
+  // reads its settings before main, so set it and start again.
+  if (mnsim::set_default_openmp_wait()) {
     ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with the default
   }
   // Under mpirun in an MPI build: MPI_COMM_WORLD, finalised when main returns (core/ranks.hpp);

@@ -32,13 +32,15 @@ if not _os.environ.get("MNSIM_DATA_DIR"):
     if _d:
         _os.environ["MNSIM_DATA_DIR"] = _d
 
-# OpenMP threads that spin while they wait cost the program 3x its wall time on a busy machine
-# (apps/mnsim/main.cpp); libgomp reads its policy when it loads, with the extension below, so the
-# package asks for the passive policy as the program does, unless the user chose one (or
-# libgomp was loaded before, by another module).
-_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+# OpenMP threads that spin without bound while they wait cost the program 3x its wall time on a
+# busy machine, and threads that sleep at once pay a wake-up at each barrier (apps/mnsim/main.cpp,
+# core/openmp_wait.hpp); libgomp reads its settings when it loads, with the extension below, so
+# the package asks for the program's bounded spin (GOMP_SPINCOUNT, the same count), unless the
+# user chose a policy or a spin count (or libgomp was loaded before, by another module).
+if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ["GOMP_SPINCOUNT"] = "3000"
 
-from . import _mnsim  # noqa: E402  (after MNSIM_DATA_DIR and OMP_WAIT_POLICY)
+from . import _mnsim  # noqa: E402  (after MNSIM_DATA_DIR and GOMP_SPINCOUNT)
 from .results import (  # noqa: E402
     Cohort,
     Plan,

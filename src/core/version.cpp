@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "core/kernel.hpp"
+#include "core/openmp_wait.hpp"
 #include "mnsim/version_info.hpp"
 
 namespace mnsim {
@@ -54,6 +55,7 @@ nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& 
           {"instruction_set", instruction_set()},
           {"seed", seed},
           {"threads", threads},
+          {"openmp_wait", openmp_wait()},
           {"started_utc", started_utc},
           {"wall_time_s", wall_s}};
 }

@@ -20,8 +20,8 @@ std::string build_type();
 /// (kernels: x86-64-v3, reactions x86-64-v4)", "native".
 std::string instruction_set();
 
-/// Metadata written into every output: version, commit, build type, seed, threads, start time,
-/// wall time.
+/// Metadata written into every output: version, commit, build type, seed, threads, how the
+/// threads wait (core/openmp_wait.hpp), start time, wall time.
 nlohmann::json run_metadata(std::uint64_t seed, int threads, const std::string& started_utc,
                             double wall_s);
 

@@ -352,9 +352,8 @@ std::vector<double> Engine::column_rise() const {
   return out;
 }
 
-void Engine::for_each_dermal_part(
-    const std::function<void(std::size_t column, const DermalPart&)>& visit,
-    std::span<const double> only) const {
+template <class Visit>
+void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) const {
   const grid::Grid& g = grid();
   const float* c1 = fields_.view(collagen1_).data;
   const float* c3 = fields_.view(collagen3_).data;
@@ -377,6 +376,14 @@ void Engine::for_each_dermal_part(
         std::max(0.0, std::min(d + 0.5, half) - std::max(d - 0.5, -half));
   if (reach == 0) w[0] = 1.0;
   auto mean_at = [&](int i, int j, int k, std::uint8_t l, double& m, double& set) {
+    if (reach == 0) {
+      // The cell alone (its layer is l), weight 1: the same arithmetic as the loop below, whose
+      // products by 1 and divisions by 1 are exact.
+      const std::ptrdiff_t at = g.at(i, j, k);
+      m = static_cast<double>(c1[at]) + c3[at] + e[at];
+      set = 1.0 - (sm ? static_cast<double>(sm[at]) : 0.0);
+      return;
+    }
     double sw = 0.0, sm_sum = 0.0, ss = 0.0;
     for (int b = -reach; b <= reach; ++b) {
       const int jj = j + b;

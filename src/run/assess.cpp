@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <stdexcept>
 
+#include "healing/team.hpp"
 #include "outcomes/goodman_baron.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/reduced.hpp"
@@ -304,20 +307,33 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine,
                                const std::vector<outcomes::TetherState>& tethers, double t) {
   // The rise of each scar's floor against its rim (3D columns; outcomes/scar_remodel).
   const outcomes::OutcomeParams& op = outcomes::default_outcome_params();
-  std::vector<ScarNow> out;
-  for (std::size_t index = 0; index < footprints.size(); ++index) {
-    ScarNow s;
-    s.in = rise_near(footprints[index], engine);
-    const outcomes::TetherState band = index < tethers.size()
-                                           ? outcomes::tether_at(op, tethers[index], t)
-                                           : outcomes::TetherState{};
-    const outcomes::ScarGeometry& geo = geometry.at(index);
-    s.in.band_intact =
-        geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;
-    s.in.band_failed = band.failed;
-    s.r = outcomes::remodel_scar(op, geo, s.in);
-    out.push_back(s);
+  if (geometry.size() < footprints.size()) {
+    throw std::logic_error("internal: scars_now needs a geometry per footprint");
   }
+  // One scar per task (each reads the fields only): the samples' scars on the run's threads.
+  const auto n = static_cast<std::ptrdiff_t>(footprints.size());
+  std::vector<ScarNow> out(footprints.size());
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1 && healing::threads_pay(engine.grid()))
+  for (std::ptrdiff_t q = 0; q < n; ++q) {
+    try {
+      const auto index = static_cast<std::size_t>(q);
+      ScarNow& s = out[index];
+      s.in = rise_near(footprints[index], engine);
+      const outcomes::TetherState band = index < tethers.size()
+                                             ? outcomes::tether_at(op, tethers[index], t)
+                                             : outcomes::TetherState{};
+      const outcomes::ScarGeometry& geo = geometry[index];
+      s.in.band_intact =
+          geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;
+      s.in.band_failed = band.failed;
+      s.r = outcomes::remodel_scar(op, geo, s.in);
+    } catch (...) {
+#pragma omp critical(mnsim_scars_now_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
   return out;
 }
 

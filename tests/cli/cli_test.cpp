@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/openmp_wait.hpp"
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
@@ -161,6 +162,35 @@ TEST(Cli, RunWritesMetadataAndRefusesForeignFolders) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(mine / "summary.json"));
   EXPECT_TRUE(fs::exists(mine / "thesis.docx"));
+  fs::remove_all(dir);
+}
+
+// How the threads wait (core/openmp_wait.hpp): with no setting of the user's, mnsim restarts
+// itself with a bounded spin (GOMP_SPINCOUNT) and records it; a policy or spin count the user
+// sets is kept as it is, and recorded.
+TEST(Cli, BoundedSpinUnlessTheUserChoosesHowThreadsWait) {
+  const fs::path dir = fresh_dir("wait");
+  const auto sc = write_scenario(dir, "s.toml", kMinimal);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"},
+       std::string("GOMP_SPINCOUNT=") + mnsim::kDefaultSpinCount},
+      {{"OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT"}, "OMP_WAIT_POLICY=passive"},
+      {{"OMP_WAIT_POLICY=active", "GOMP_SPINCOUNT"}, "OMP_WAIT_POLICY=active"},
+      {{"OMP_WAIT_POLICY", "GOMP_SPINCOUNT=20000"}, "GOMP_SPINCOUNT=20000"},
+      {{"OMP_WAIT_POLICY=passive", "GOMP_SPINCOUNT=5"},
+       "OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=5"},
+  };
+  int n = 0;
+  for (const auto& [env, recorded] : cases) {
+    mnsim::test::CliOptions o;
+    o.env = env;
+    const fs::path out = dir / ("out" + std::to_string(n++));
+    const auto r = run_cli({"punctures", sc, "--out", out.string()}, o);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.err.empty()) << r.err;  // libgomp accepted the setting
+    const auto j = nlohmann::json::parse(std::ifstream(out / "punctures.json"));
+    EXPECT_EQ(j["run"]["openmp_wait"], recorded) << env[0] << " " << env[1];
+  }
   fs::remove_all(dir);
 }
 

@@ -119,6 +119,55 @@ TEST(FieldsH5, StoresUpwardWithAirMaskUnitsAndDistinctTimes) {
   fs::remove_all(dir);
 }
 
+// A field's chunks are as even as each dimension allows under 16 x 64 x 64 (no edge chunk that
+// is mostly fill value: 18 planes are 2 chunks of 9, 100 cells 2 of 50, 130 cells 3 of 44), and
+// every value reads back.
+TEST(FieldsH5, ChunksAreEvenAndHoldEveryValue) {
+  const fs::path dir = fs::temp_directory_path() / ("mnsim_h5c_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const grid::Grid g = grid::Grid::uniform(130, 100, 18, 10e-6);
+  grid::FieldSet f(g);
+  const int a = f.add("a");
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        f.view(a)(i, j, k) = static_cast<float>(10000 * k + 100 * j + i) * 0.5f;
+  CellLayers layers;
+  layers.value.assign(g.cells(), 1);
+  layers.names = {"outside", "skin"};
+  {
+    FieldsWriter w(dir / "fields.h5", g, {{"a", "1"}}, layers);
+    w.snapshot(0.0, "start", f);
+    w.close();
+  }
+  const hid_t file = H5Fopen((dir / "fields.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t ds = H5Dopen2(file, "snapshots/000000/a", H5P_DEFAULT);
+  ASSERT_GE(ds, 0);
+  const hid_t dcpl = H5Dget_create_plist(ds);
+  hsize_t chunk[3] = {0, 0, 0};
+  ASSERT_EQ(H5Pget_chunk(dcpl, 3, chunk), 3);
+  EXPECT_EQ(chunk[0], 9u);  // [k][j][i]
+  EXPECT_EQ(chunk[1], 50u);
+  EXPECT_EQ(chunk[2], 44u);
+  H5Pclose(dcpl);
+  H5Dclose(ds);
+  H5Fclose(file);
+  const auto v = read_snapshot_field(dir / "fields.h5", 0, "a");
+  ASSERT_EQ(v.size(), g.cells());
+  for (int k = 0; k < g.nz; ++k)  // stored upward: simulation plane k at nz - 1 - k
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        const std::size_t at =
+            (static_cast<std::size_t>(g.nz - 1 - k) * static_cast<std::size_t>(g.ny) +
+             static_cast<std::size_t>(j)) *
+                static_cast<std::size_t>(g.nx) +
+            static_cast<std::size_t>(i);
+        ASSERT_EQ(v[at], static_cast<float>(10000 * k + 100 * j + i) * 0.5f) << i << " " << j;
+      }
+  fs::remove_all(dir);
+}
+
 TEST(FieldsH5, XdmfTimesAreDistinctAndIncreasing) {
   const double day = 86400.0, min = 60.0;
   // Before/after a session at day 28, a periodic snapshot at the same time, then the end.

@@ -223,3 +223,26 @@ def test_load_run_reads_a_folder_of_the_program_and_refuses_others(tiny_cli, tmp
     assert run.scenario["tissue"]["width"] == "1 mm"
     with pytest.raises(FileNotFoundError):
         mnsim.load_run(tmp_path)
+
+
+def test_import_sets_the_programs_bounded_spin_unless_the_user_chose_how_threads_wait():
+    """`import mnsim` asks libgomp for the spin count the program sets (core/openmp_wait.hpp),
+    and keeps a policy or a spin count of the user's (docs/python.md)."""
+    import os
+    import pathlib
+    import re
+    import subprocess
+    import sys
+
+    header = pathlib.Path(__file__).resolve().parents[2] / "src/core/openmp_wait.hpp"
+    count = re.search(r'kDefaultSpinCount = "(\d+)"', header.read_text()).group(1)
+    probe = ("import os, mnsim; print(os.environ.get('OMP_WAIT_POLICY'), "
+             "os.environ.get('GOMP_SPINCOUNT'))")
+    for env, want in [({}, f"None {count}"),
+                      ({"OMP_WAIT_POLICY": "passive"}, "passive None"),
+                      ({"GOMP_SPINCOUNT": "20000"}, "None 20000")]:
+        e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+        e.update(env)
+        r = subprocess.run([sys.executable, "-c", probe], env=e, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == want, (env, r.stdout)
