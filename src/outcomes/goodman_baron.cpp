@@ -137,7 +137,9 @@ int score_of(const std::array<int, kRows>& counts) {
   return score;
 }
 
-std::string scars_word(int n) { return fmt::format("{} scar{}", n, n == 1 ? "" : "s"); }
+std::string scars_word(int n) {
+  return fmt::format("{} scar{}", n, n == 1 ? "" : "s");
+}
 
 }  // namespace
 
@@ -190,9 +192,9 @@ bool GbScoreChange::rose_with_milder_scars() const {
 std::vector<std::string> GbScoreChange::row_lines() const {
   std::vector<std::string> out;
   for (const auto& x : rows) {
-    out.push_back(fmt::format("{} ({} point{}): {} -> {} scars, {} -> {} points",
-                              row_name(x.row), row_points(x.row), row_points(x.row) == 1 ? "" : "s",
-                              x.count_before, x.count_after, x.points_before, x.points_after));
+    out.push_back(fmt::format("{} ({} point{}): {} -> {} scars, {} -> {} points", row_name(x.row),
+                              row_points(x.row), row_points(x.row) == 1 ? "" : "s", x.count_before,
+                              x.count_after, x.points_before, x.points_after));
   }
   return out;
 }
@@ -200,10 +202,10 @@ std::vector<std::string> GbScoreChange::row_lines() const {
 std::vector<std::string> GbScoreChange::move_lines() const {
   std::vector<std::string> out;
   for (const auto& m : moved) {
-    out.push_back(fmt::format("{} {:.0f} -> {:.0f} um: {} -> {}", m.kind, m.depth_before * 1e6,
-                              m.depth_after * 1e6, row_name(m.row_before),
-                              m.row_after == GbRow::NotGraded ? "lost in the skin texture"
-                                                              : row_name(m.row_after)));
+    out.push_back(fmt::format(
+        "{} {:.0f} -> {:.0f} um: {} -> {}", m.kind, m.depth_before * 1e6, m.depth_after * 1e6,
+        row_name(m.row_before),
+        m.row_after == GbRow::NotGraded ? "lost in the skin texture" : row_name(m.row_after)));
   }
   return out;
 }
@@ -218,16 +220,18 @@ std::string GbScoreChange::explanation() const {
                             row_name(x.row), x.count_before, x.count_after, x.points_before,
                             x.points_after);
     } else if (x.count_after < x.count_before && x.points_after == x.points_before) {
-      kept += fmt::format("{}{} ({} -> {} scars, still x{})", kept.empty() ? "" : "; ",
-                          row_name(x.row), x.count_before, x.count_after,
-                          count_multiplier(x.count_after));
+      kept +=
+          fmt::format("{}{} ({} -> {} scars, still x{})", kept.empty() ? "" : "; ", row_name(x.row),
+                      x.count_before, x.count_after, count_multiplier(x.count_after));
     }
   }
-  const std::string moves = fmt::format("{} changed row", scars_word(static_cast<int>(moved.size())));
+  const std::string moves =
+      fmt::format("{} changed row", scars_word(static_cast<int>(moved.size())));
   if (after > before && rose_with_milder_scars()) {
     return fmt::format(
         "The score rose from {} to {} although no scar got deeper ({}): {}, each to a row of "
-        "fewer points or out of the score. Goodman & Baron's score adds, row by row, the row's points times a multiplier "
+        "fewer points or out of the score. Goodman & Baron's score adds, row by row, the row's "
+        "points times a multiplier "
         "of the row's count (1-10 scars x1, 11-20 x2, more than 20 x3), so a row that gains "
         "scars adds points ({}) while a row the scars left keeps its multiplier{}. The rise is a "
         "property of the published scale: the scars are milder, not worse.",
@@ -247,9 +251,10 @@ std::string GbScoreChange::explanation() const {
                             x.points_after);
       }
     }
-    return fmt::format("The score fell from {} to {} ({}; {}): rows that lost points: {}{}.",
-                       before, after, depths, moves, lost,
-                       gained.empty() ? std::string() : fmt::format("; rows that gained points: {}", gained));
+    return fmt::format(
+        "The score fell from {} to {} ({}; {}): rows that lost points: {}{}.", before, after,
+        depths, moves, lost,
+        gained.empty() ? std::string() : fmt::format("; rows that gained points: {}", gained));
   }
   return fmt::format(
       "The score is unchanged at {} ({}; {}){}.", before, depths, moves,

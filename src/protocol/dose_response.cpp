@@ -229,8 +229,9 @@ std::string score_note(const DoseResponseSpec& s, const DoseResponse& r,
                        const DoseResponsePoint& ref) {
   const outcomes::GradingRules& rules = r.grading;
   const outcomes::GbScoreChange c = point_score_change(s, ref, rules);
-  std::string out = "\nG&B score at the reference point, row by row (points per row times the "
-                    "multiplier of its count):\n\n";
+  std::string out =
+      "\nG&B score at the reference point, row by row (points per row times the "
+      "multiplier of its count):\n\n";
   for (const auto& line : c.row_lines()) out += fmt::format("- {}\n", line);
   for (const auto& line : c.move_lines()) out += fmt::format("- scar changing row: {}\n", line);
   out += fmt::format("\n{}\n", c.explanation());

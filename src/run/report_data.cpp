@@ -405,21 +405,22 @@ std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
   const std::ptrdiff_t score_rows_at = 1;  // under the score
   std::vector<report::OutcomeRow> by_row;
   for (const auto& r : gb.change.rows) {
-    by_row.push_back({fmt::format("  score row: {} ({} point{})", outcomes::row_name(r.row),
-                                  outcomes::row_points(r.row), outcomes::row_points(r.row) == 1 ? "" : "s"),
-                      fmt::format("{} scars, {} pts", r.count_before, r.points_before),
-                      fmt::format("{} scars, {} pts", r.count_after, r.points_after),
-                      fmt::format("x{} -> x{} for the count", outcomes::count_multiplier(r.count_before),
-                                  outcomes::count_multiplier(r.count_after))});
+    by_row.push_back(
+        {fmt::format("  score row: {} ({} point{})", outcomes::row_name(r.row),
+                     outcomes::row_points(r.row), outcomes::row_points(r.row) == 1 ? "" : "s"),
+         fmt::format("{} scars, {} pts", r.count_before, r.points_before),
+         fmt::format("{} scars, {} pts", r.count_after, r.points_after),
+         fmt::format("x{} -> x{} for the count", outcomes::count_multiplier(r.count_before),
+                     outcomes::count_multiplier(r.count_after))});
   }
   rows.insert(rows.begin() + score_rows_at, by_row.begin(), by_row.end());
   for (const auto& m : gb.change.moved) {
-    rows.push_back({fmt::format("Scar changing score row: {}", m.kind),
-                    num(m.depth_before * 1e6, 0) + " \u00b5m", num(m.depth_after * 1e6, 0) + " \u00b5m",
-                    fmt::format("{} -> {}", outcomes::row_name(m.row_before),
-                                m.row_after == outcomes::GbRow::NotGraded
-                                    ? "lost in the skin texture"
-                                    : outcomes::row_name(m.row_after))});
+    rows.push_back(
+        {fmt::format("Scar changing score row: {}", m.kind),
+         num(m.depth_before * 1e6, 0) + " \u00b5m", num(m.depth_after * 1e6, 0) + " \u00b5m",
+         fmt::format("{} -> {}", outcomes::row_name(m.row_before),
+                     m.row_after == outcomes::GbRow::NotGraded ? "lost in the skin texture"
+                                                               : outcomes::row_name(m.row_after))});
   }
   for (const auto& s : o.scars) {
     rows.push_back({fmt::format("Scar depth: {}", s.type),

@@ -38,9 +38,8 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
       gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
       rows.empty() ? std::string() : fmt::format("score by row (points per row): {}\n", rows),
       moved.empty() ? std::string() : fmt::format("scars that changed row: {}\n", moved),
-      gbo.contains("score_change")
-          ? fmt::format("{}\n", gbo["score_change"].get<std::string>())
-          : std::string());
+      gbo.contains("score_change") ? fmt::format("{}\n", gbo["score_change"].get<std::string>())
+                                   : std::string());
   if (!gbo.contains("face")) {
     const std::size_t n = outcome["scars"].size();
     return fmt::format(

@@ -93,11 +93,11 @@ TEST(GoodmanBaron, ScoreThatRisesWithMilderScarsIsExplained) {
   ASSERT_EQ(rows.size(), 3u);  // dish-like, moderately atrophic, icepick: table order
   EXPECT_EQ(rows[0], "mildly atrophic dish-like (1 point): 0 -> 1 scars, 0 -> 1 points");
   EXPECT_EQ(rows[1], "moderately atrophic (2 points): 4 -> 3 scars, 2 -> 2 points");
-  EXPECT_EQ(rows[2],
-            "punched-out, deep abnormal base (3 points): 14 -> 14 scars, 6 -> 6 points");
+  EXPECT_EQ(rows[2], "punched-out, deep abnormal base (3 points): 14 -> 14 scars, 6 -> 6 points");
   ASSERT_EQ(c.move_lines().size(), 1u);
-  EXPECT_EQ(c.move_lines()[0], "rolling 160 -> 128 um: moderately atrophic -> mildly atrophic "
-                               "dish-like");
+  EXPECT_EQ(c.move_lines()[0],
+            "rolling 160 -> 128 um: moderately atrophic -> mildly atrophic "
+            "dish-like");
   const std::string e = c.explanation();
   EXPECT_NE(e.find("The score rose from 8 to 9 although no scar got deeper"), std::string::npos)
       << e;
@@ -124,8 +124,9 @@ TEST(GoodmanBaron, ScoreThatFallsIsExplainedWithoutTheRiseNote) {
   EXPECT_NE(e.find("punched-out, shallow base (11 -> 9 scars, 4 -> 2 points)"), std::string::npos)
       << e;
   EXPECT_EQ(e.find("property of the published scale"), std::string::npos) << e;
-  EXPECT_EQ(c.move_lines()[0], "boxcar 300 -> 40 um: punched-out, shallow base -> lost in the "
-                               "skin texture");
+  EXPECT_EQ(c.move_lines()[0],
+            "boxcar 300 -> 40 um: punched-out, shallow base -> lost in the "
+            "skin texture");
   // A scar that deepens is not passed off as the scale's arithmetic.
   std::vector<ScarState> worse = before;
   worse[0] = {"boxcar", 600e-6, 3e-3};
