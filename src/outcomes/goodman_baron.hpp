@@ -93,4 +93,51 @@ int quantitative_score(const std::vector<ScarState>& scars, const GradingRules& 
 /// 0 when no scar is seen (never 1: no colour in the model).
 int qualitative_grade(const std::vector<ScarState>& scars, const GradingRules& r);
 
+/// The count multiplier of a row holding `count` scars: 1-10 x1, 11-20 x2, more than 20 x3
+/// (0 for an empty row).
+int count_multiplier(int count);
+
+/// One row of the quantitative table of an inventory before and after a course.
+struct GbRowChange {
+  GbRow row = GbRow::NotGraded;
+  int count_before = 0, count_after = 0;
+  int points_before = 0, points_after = 0;  // row_points x count_multiplier of the count
+};
+
+/// A scar whose row changed: its index in the inventory, kind, depths (m) and rows.
+struct GbScarMove {
+  std::size_t index = 0;
+  std::string kind;
+  double depth_before = 0.0, depth_after = 0.0;
+  GbRow row_before = GbRow::NotGraded, row_after = GbRow::NotGraded;
+};
+
+/// The quantitative score's change read row by row (docs/model.md "Goodman & Baron grading",
+/// "Reading a change of the score"). The published score is a sum over rows of the row's points
+/// times a multiplier of the row's count, so a scar that moves to a row of fewer points can raise
+/// the score: the row it enters gains points while the row it left keeps its multiplier. This
+/// keeps the published score and says why it moved.
+struct GbScoreChange {
+  int before = 0, after = 0;
+  std::vector<GbRowChange> rows;  // every row with a scar before or after, in table order
+  std::vector<GbScarMove> moved;  // the scars whose row changed, in inventory order
+  int shallower = 0, deeper = 0, unchanged = 0;  // scars by their depth change
+  /// The score rose although no scar got deeper and every scar that changed row moved to one of
+  /// fewer points (or out of the score): the rise is the scale's arithmetic.
+  bool rose_with_milder_scars() const;
+  /// One line per row: "moderately atrophic (2 points): 4 -> 3 scars, 2 -> 2 points".
+  std::vector<std::string> row_lines() const;
+  /// One line per moved scar: "rolling 152 -> 118 um: moderately atrophic -> mildly atrophic
+  /// dish-like".
+  std::vector<std::string> move_lines() const;
+  /// Plain sentences: how the score changed and why (always says when a rise comes from scars
+  /// that moved to rows of fewer points).
+  std::string explanation() const;
+};
+
+/// Compares the inventory before and after (the same scars in the same order: scar i of `after`
+/// is scar i of `before`). std::invalid_argument when the sizes differ.
+GbScoreChange score_change(const std::vector<ScarState>& before,
+                           const std::vector<ScarState>& after, const GradingRules& r);
+
 }  // namespace mnsim::outcomes

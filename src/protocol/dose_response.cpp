@@ -152,6 +152,7 @@ DoseResponseSpec load_dose_response(const std::string& path) {
 
 DoseResponse run_dose_response(const ReducedModel& m, const DoseResponseSpec& s, int threads) {
   DoseResponse r;
+  r.grading = m.grading;
   for (double d : s.depths) {
     for (double n : s.densities) {
       for (double iv : s.intervals) {
@@ -206,6 +207,48 @@ std::string dose_response_csv(const DoseResponse& r) {
   }
   return s;
 }
+
+namespace {
+
+/// The patient's scars before and after one point's course, for the grading.
+outcomes::GbScoreChange point_score_change(const DoseResponseSpec& s, const DoseResponsePoint& p,
+                                           const outcomes::GradingRules& rules) {
+  std::vector<outcomes::ScarState> before, after;
+  for (std::size_t k = 0; k < s.patient.scars.size(); ++k) {
+    const outcomes::ScarGeometry& g = s.patient.scars[k];
+    before.push_back({g.kind, g.depth, g.width});
+    after.push_back({g.kind, p.outcome.scars.at(k).depth_after, g.width});
+  }
+  return outcomes::score_change(before, after, rules);
+}
+
+/// Under the tables: the G&B score at the reference point row by row, why it moved, and at how
+/// many grid points it rose with every scar milder (the published score's arithmetic,
+/// docs/model.md "Goodman & Baron grading").
+std::string score_note(const DoseResponseSpec& s, const DoseResponse& r,
+                       const DoseResponsePoint& ref) {
+  const outcomes::GradingRules& rules = r.grading;
+  const outcomes::GbScoreChange c = point_score_change(s, ref, rules);
+  std::string out =
+      "\nG&B score at the reference point, row by row (points per row times the "
+      "multiplier of its count):\n\n";
+  for (const auto& line : c.row_lines()) out += fmt::format("- {}\n", line);
+  for (const auto& line : c.move_lines()) out += fmt::format("- scar changing row: {}\n", line);
+  out += fmt::format("\n{}\n", c.explanation());
+  int rose = 0, milder = 0;
+  for (const auto& p : r.points) {
+    if (p.outcome.gb_quant_after <= p.outcome.gb_quant_before) continue;
+    ++rose;
+    if (point_score_change(s, p, rules).rose_with_milder_scars()) ++milder;
+  }
+  out += fmt::format(
+      "\nThe score rose at {} of the {} grid points; at {} of them no scar got deeper and every "
+      "scar that changed row moved to one of fewer points.\n",
+      rose, r.points.size(), milder);
+  return out;
+}
+
+}  // namespace
 
 std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse& r) {
   auto at = [&](double d, double n, double iv, int ft) -> const DoseResponsePoint& {
@@ -265,6 +308,7 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
   for (int ft : s.fitzpatrick) {
     out += row(fmt::format("{}", ft), at(s.ref_depth, s.ref_density, s.ref_interval, ft));
   }
+  out += score_note(s, r, at(s.ref_depth, s.ref_density, s.ref_interval, s.ref_fitzpatrick));
   return out;
 }
 

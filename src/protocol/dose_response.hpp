@@ -45,6 +45,7 @@ struct DoseResponsePoint {
 struct DoseResponse {
   double dermis_bottom = 0;               // m, at the site for the reference type
   std::vector<DoseResponsePoint> points;  // depth-major, then density, interval, type
+  outcomes::GradingRules grading;         // the model's, for the score's row-by-row note
 };
 
 /// Simulates every grid point (OpenMP, `threads` <= 0: all cores); the result does not depend on
@@ -53,7 +54,8 @@ DoseResponse run_dose_response(const ReducedModel& m, const DoseResponseSpec& s,
 
 /// Every point as CSV (one row per point, units in the header).
 std::string dose_response_csv(const DoseResponse& r);
-/// Markdown: one table per axis, the other axes at the reference point.
+/// Markdown: one table per axis, the other axes at the reference point; then the G&B score at the
+/// reference point row by row, why it moved, and at how many points it rose with milder scars.
 std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse& r);
 
 }  // namespace mnsim::protocol

@@ -657,6 +657,14 @@ std::string outcome_section(const Consultation& c, const Fig* profiles) {
     g += ".";
     if (!c.graded_on.empty()) g += " Graded on " + c.graded_on + ".";
     h += "<p id=\"grades\">" + html_escape(g) + "</p>\n";
+    if (!c.score_rows.empty()) {
+      h += "<ul id=\"score-rows\">\n";
+      for (const auto& r : c.score_rows) h += fmt::format("<li>{}</li>\n", html_escape(r));
+      h += "</ul>\n";
+    }
+    if (!c.score_note.empty()) {
+      h += fmt::format("<p id=\"score-change\" class=\"note\">{}</p>\n", html_escape(c.score_note));
+    }
   }
   if (profiles) h += figure_html(*profiles);
   h += "</section>\n";

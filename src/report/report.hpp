@@ -89,6 +89,10 @@ struct Consultation {
   /// Goodman & Baron: qualitative grade (0 none, 1 macular .. 4 severe) and quantitative score.
   int grade_before = -1, grade_after = -1, score_before = -1, score_after = -1;
   std::string graded_on;  // e.g. "the patient's whole face (24 scars)"
+  /// The quantitative score row by row ("moderately atrophic (2 points): 4 -> 3 scars, 2 -> 2
+  /// points") and why it moved (plain sentences; says when a rise comes from milder scars).
+  std::vector<std::string> score_rows;
+  std::string score_note;
   double erythema_days = std::numeric_limits<double>::quiet_NaN();  // visible redness/session
   double barrier_hours = std::numeric_limits<double>::quiet_NaN();  // barrier recovery/session
   int fitzpatrick = 0;                                              // skin type 1..6; 0 unknown

@@ -32,6 +32,32 @@ nlohmann::json to_json(const GoodmanBaron& gb) {
                       {"quantitative_before", gb.quantitative_before},
                       {"quantitative_after", gb.quantitative_after},
                       {"graded_on", gb.graded_on()}};
+  // The score row by row (points per row times the multiplier of its count), the scars that
+  // changed row, and why the score moved (a rise with milder scars is the published arithmetic).
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : gb.change.rows) {
+    rows.push_back({{"row", outcomes::row_name(r.row)},
+                    {"row_points", outcomes::row_points(r.row)},
+                    {"count_before", r.count_before},
+                    {"count_after", r.count_after},
+                    {"points_before", r.points_before},
+                    {"points_after", r.points_after}});
+  }
+  nlohmann::json moved = nlohmann::json::array();
+  for (const auto& m : gb.change.moved) {
+    moved.push_back({{"scar", m.index},
+                     {"kind", m.kind},
+                     {"depth_um_before", m.depth_before * 1e6},
+                     {"depth_um_after", m.depth_after * 1e6},
+                     {"row_before", outcomes::row_name(m.row_before)},
+                     {"row_after", outcomes::row_name(m.row_after)}});
+  }
+  j["quantitative_rows"] = std::move(rows);
+  j["scars_changing_row"] = std::move(moved);
+  j["scars_shallower"] = gb.change.shallower;
+  j["scars_deeper"] = gb.change.deeper;
+  j["score_rose_with_milder_scars"] = gb.change.rose_with_milder_scars();
+  j["score_change"] = gb.change.explanation();
   if (!gb.face_inventory) return j;
   nlohmann::json face = nlohmann::json::object();
   for (const auto& c : gb.face) {
@@ -190,6 +216,7 @@ GoodmanBaron goodman_baron(const std::vector<ScarOutcome>& scars,
   gb.qualitative_after = outcomes::qualitative_grade(*after, grading);
   gb.quantitative_before = outcomes::quantitative_score(*before, grading);
   gb.quantitative_after = outcomes::quantitative_score(*after, grading);
+  gb.change = outcomes::score_change(*before, *after, grading);
   return gb;
 }
 

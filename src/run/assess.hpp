@@ -44,6 +44,9 @@ struct GoodmanBaron {
   int quantitative_before = 0, quantitative_after = 0;
   bool face_inventory = false;  // graded on [face], mapped from the patch; else the patch's scars
   std::vector<outcomes::FaceClassOutcome> face;  // the face classes (face_inventory only)
+  /// The quantitative score's change row by row and scar by scar, with its explanation (a score
+  /// can rise when scars move to rows of fewer points: docs/model.md "Goodman & Baron grading").
+  outcomes::GbScoreChange change;
   /// "face inventory" or "patch scars" (summary.json `graded_on`).
   const char* graded_on() const { return face_inventory ? "face inventory" : "patch scars"; }
 };

@@ -400,6 +400,28 @@ std::vector<report::OutcomeRow> outcome_rows(const Outcome& o) {
        "into the hypodermis (fat)"},
       {"Scar depth reduction, reduced model", "", num(o.reduced_scar_depth_reduction_pct, 1) + " %",
        "cross-check of the 3D result"}};
+  // The score row by row: scars in the row and the row's points (its points times the
+  // multiplier of its count), before and after; then why the score moved.
+  const std::ptrdiff_t score_rows_at = 1;  // under the score
+  std::vector<report::OutcomeRow> by_row;
+  for (const auto& r : gb.change.rows) {
+    by_row.push_back(
+        {fmt::format("  score row: {} ({} point{})", outcomes::row_name(r.row),
+                     outcomes::row_points(r.row), outcomes::row_points(r.row) == 1 ? "" : "s"),
+         fmt::format("{} scars, {} pts", r.count_before, r.points_before),
+         fmt::format("{} scars, {} pts", r.count_after, r.points_after),
+         fmt::format("x{} -> x{} for the count", outcomes::count_multiplier(r.count_before),
+                     outcomes::count_multiplier(r.count_after))});
+  }
+  rows.insert(rows.begin() + score_rows_at, by_row.begin(), by_row.end());
+  for (const auto& m : gb.change.moved) {
+    rows.push_back(
+        {fmt::format("Scar changing score row: {}", m.kind),
+         num(m.depth_before * 1e6, 0) + " \u00b5m", num(m.depth_after * 1e6, 0) + " \u00b5m",
+         fmt::format("{} -> {}", outcomes::row_name(m.row_before),
+                     m.row_after == outcomes::GbRow::NotGraded ? "lost in the skin texture"
+                                                               : outcomes::row_name(m.row_after))});
+  }
   for (const auto& s : o.scars) {
     rows.push_back({fmt::format("Scar depth: {}", s.type),
                     num(s.depth_before * 1e6, 0) + " \u00b5m",
@@ -528,6 +550,8 @@ report::Consultation consultation(const ReportText& text, const RunRecord& rec,
   c.grade_after = gb.qualitative_after;
   c.score_before = gb.quantitative_before;
   c.score_after = gb.quantitative_after;
+  c.score_rows = gb.change.row_lines();
+  c.score_note = gb.change.explanation();
   if (gb.face_inventory) {
     long long scars = 0;
     for (const auto& k : gb.face) scars += k.face.count;

@@ -16,15 +16,35 @@ namespace {
 /// `outcome.goodman_baron`); with a face inventory, a line of its classes.
 std::string goodman_baron_text(const nlohmann::json& outcome) {
   const auto& gbo = outcome["goodman_baron"];
-  const std::string grades =
-      fmt::format("quantitative {} -> {}, qualitative grade {} -> {}",
-                  gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
-                  gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>());
+  // (A summary.json written before the rows were recorded has none: then only the scores.)
+  const nlohmann::json none = nlohmann::json::array();
+  std::string rows;  // the score row by row, before -> after
+  for (const auto& r : gbo.contains("quantitative_rows") ? gbo["quantitative_rows"] : none) {
+    rows += fmt::format("{}{} ({}) {} -> {} scars, {} -> {} points", rows.empty() ? "" : "; ",
+                        r["row"].get<std::string>(), r["row_points"].get<int>(),
+                        r["count_before"].get<int>(), r["count_after"].get<int>(),
+                        r["points_before"].get<int>(), r["points_after"].get<int>());
+  }
+  std::string moved;  // the scars that changed row, each with its depth change
+  for (const auto& m : gbo.contains("scars_changing_row") ? gbo["scars_changing_row"] : none) {
+    moved += fmt::format("{}{} {:.0f} -> {:.0f} um ({} -> {})", moved.empty() ? "" : "; ",
+                         m["kind"].get<std::string>(), m["depth_um_before"].get<double>(),
+                         m["depth_um_after"].get<double>(), m["row_before"].get<std::string>(),
+                         m["row_after"].get<std::string>());
+  }
+  const std::string grades = fmt::format(
+      "quantitative {} -> {}, qualitative grade {} -> {}\n{}{}{}",
+      gbo["quantitative_before"].get<int>(), gbo["quantitative_after"].get<int>(),
+      gbo["qualitative_before"].get<int>(), gbo["qualitative_after"].get<int>(),
+      rows.empty() ? std::string() : fmt::format("score by row (points per row): {}\n", rows),
+      moved.empty() ? std::string() : fmt::format("scars that changed row: {}\n", moved),
+      gbo.contains("score_change") ? fmt::format("{}\n", gbo["score_change"].get<std::string>())
+                                   : std::string());
   if (!gbo.contains("face")) {
     const std::size_t n = outcome["scars"].size();
     return fmt::format(
         "Goodman & Baron on the patch scars ({} lesion{} of the simulated patch graded on a "
-        "whole-face scale; [face] grades a face inventory): {}\n",
+        "whole-face scale; [face] grades a face inventory): {}",
         n, n == 1 ? "" : "s", grades);
   }
   long long scars = 0;
@@ -39,7 +59,7 @@ std::string goodman_baron_text(const nlohmann::json& outcome) {
   }
   return fmt::format(
       "Goodman & Baron on the face inventory ({} scars, depth changes mapped from the patch): "
-      "{}\nface inventory: {}\n",
+      "{}face inventory: {}\n",
       scars, grades, classes);
 }
 

@@ -2,12 +2,14 @@
 // Goodman & Baron grades are those of the face inventory, each class's depth mapped from the
 // patch's scars of its kind and checked here by hand from the depths summary.json reports for
 // them; a class with no patch scar of its kind is reported as not simulated.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 #include "support/files.hpp"
@@ -187,7 +189,38 @@ TEST(FaceInventoryRun, GradesTheFaceInventoryMappedFromThePatch) {
   EXPECT_EQ(gb["qualitative_after"], g_after);
   EXPECT_EQ(g_before, 4);  // icepicks do not flatten on stretch
 
-  // The text summary and the report say which inventory is graded.
+  // The score row by row (summary.json `quantitative_rows`): the rows counted by hand above,
+  // before and after, each with its points times the multiplier of its count, adding up to the
+  // score; and the sentence that says how it moved.
+  for (const bool after : {false, true}) {
+    SCOPED_TRACE(after ? "after" : "before");
+    const auto& hand = after ? rows_after : rows_before;
+    std::multiset<std::pair<int, int>> want, got;  // (scars in the row, the row's points)
+    for (const auto& [name, rp] : hand)
+      if (name != "not seen") want.insert(rp);
+    int total = 0;
+    for (const auto& x : gb["quantitative_rows"]) {
+      const int n = x[after ? "count_after" : "count_before"].get<int>();
+      const int pts = x[after ? "points_after" : "points_before"].get<int>();
+      const int row_points = x["row_points"].get<int>();
+      if (n > 0) got.insert({n, row_points});
+      EXPECT_EQ(pts, n == 0 ? 0 : row_points * (n <= 10 ? 1 : n <= 20 ? 2 : 3)) << x.dump();
+      total += pts;
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(total, gb[after ? "quantitative_after" : "quantitative_before"].get<int>());
+  }
+  const std::string how = gb["score_change"].get<std::string>();
+  const int q0 = gb["quantitative_before"].get<int>(), q1 = gb["quantitative_after"].get<int>();
+  const std::string says_what =
+      q0 == q1 ? fmt::format("unchanged at {}", q0) : fmt::format("from {} to {}", q0, q1);
+  const bool says = how.find(says_what) != std::string::npos;
+  EXPECT_TRUE(says) << how;
+  EXPECT_EQ(gb["scars_deeper"], 0);
+
+  // The text summary and the report say which inventory is graded, and the score row by row.
+  EXPECT_NE(r.out.find("score by row (points per row): "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(how), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Goodman & Baron on the face inventory (24 scars"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("rolling 4 x 300 -> 300 um (not simulated: no patch scar of this kind)"),

@@ -67,6 +67,76 @@ TEST(GoodmanBaron, QuantitativeScoreByHand) {
   EXPECT_EQ(quantitative_score(eleven, r), 2);
 }
 
+// Every scar shallower and the score higher: 14 icepicks (x2 of 3 points), 4 rolling scars of
+// which one leaves the moderately atrophic row for the empty dish-like row. The moderately
+// atrophic row keeps its x1 (3 scars) and the dish-like row adds its point: 8 -> 9. The change
+// says so, row by row and scar by scar.
+TEST(GoodmanBaron, ScoreThatRisesWithMilderScarsIsExplained) {
+  const GradingRules r = rules();
+  std::vector<ScarState> before, after;
+  for (int i = 0; i < 14; ++i) before.push_back({"icepick", 700e-6 + 10e-6 * i, 1e-3});
+  for (const double d : {160e-6, 250e-6, 350e-6, 450e-6}) before.push_back({"rolling", d, 4e-3});
+  for (const auto& s : before) after.push_back({s.kind, 0.8 * s.depth, s.width});
+  const GbScoreChange c = score_change(before, after, r);
+  EXPECT_EQ(c.before, quantitative_score(before, r));
+  EXPECT_EQ(c.after, quantitative_score(after, r));
+  EXPECT_EQ(c.before, 8);
+  EXPECT_EQ(c.after, 9);
+  EXPECT_EQ(c.shallower, 18);
+  EXPECT_EQ(c.deeper, 0);
+  EXPECT_TRUE(c.rose_with_milder_scars());
+  ASSERT_EQ(c.moved.size(), 1u);
+  EXPECT_EQ(c.moved[0].index, 14u);
+  EXPECT_EQ(c.moved[0].row_before, GbRow::ModerateAtrophic);
+  EXPECT_EQ(c.moved[0].row_after, GbRow::MildDish);
+  const std::vector<std::string> rows = c.row_lines();
+  ASSERT_EQ(rows.size(), 3u);  // dish-like, moderately atrophic, icepick: table order
+  EXPECT_EQ(rows[0], "mildly atrophic dish-like (1 point): 0 -> 1 scars, 0 -> 1 points");
+  EXPECT_EQ(rows[1], "moderately atrophic (2 points): 4 -> 3 scars, 2 -> 2 points");
+  EXPECT_EQ(rows[2], "punched-out, deep abnormal base (3 points): 14 -> 14 scars, 6 -> 6 points");
+  ASSERT_EQ(c.move_lines().size(), 1u);
+  EXPECT_EQ(c.move_lines()[0],
+            "rolling 160 -> 128 um: moderately atrophic -> mildly atrophic "
+            "dish-like");
+  const std::string e = c.explanation();
+  EXPECT_NE(e.find("The score rose from 8 to 9 although no scar got deeper"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("moderately atrophic (4 -> 3 scars, still x1)"), std::string::npos) << e;
+  EXPECT_NE(e.find("mildly atrophic dish-like (0 -> 1 scars, 0 -> 1 points)"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("property of the published scale"), std::string::npos) << e;
+}
+
+// A score that falls: 11 shallow boxcars, two filled below the texture, leave the x2 band.
+TEST(GoodmanBaron, ScoreThatFallsIsExplainedWithoutTheRiseNote) {
+  const GradingRules r = rules();
+  std::vector<ScarState> before(11, ScarState{"boxcar", 300e-6, 3e-3});
+  std::vector<ScarState> after = before;
+  after[0].depth = 40e-6;
+  after[1].depth = 120e-6;
+  const GbScoreChange c = score_change(before, after, r);
+  EXPECT_EQ(c.before, 4);
+  EXPECT_EQ(c.after, 3);  // 9 shallow boxcars (2 x1) + 1 dish-like (1 x1); one not seen
+  EXPECT_FALSE(c.rose_with_milder_scars());
+  EXPECT_EQ(c.moved.size(), 2u);
+  const std::string e = c.explanation();
+  EXPECT_NE(e.find("The score fell from 4 to 3"), std::string::npos) << e;
+  EXPECT_NE(e.find("punched-out, shallow base (11 -> 9 scars, 4 -> 2 points)"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find("property of the published scale"), std::string::npos) << e;
+  EXPECT_EQ(c.move_lines()[0],
+            "boxcar 300 -> 40 um: punched-out, shallow base -> lost in the "
+            "skin texture");
+  // A scar that deepens is not passed off as the scale's arithmetic.
+  std::vector<ScarState> worse = before;
+  worse[0] = {"boxcar", 600e-6, 3e-3};
+  const GbScoreChange w = score_change(before, worse, r);
+  EXPECT_GT(w.after, w.before);
+  EXPECT_FALSE(w.rose_with_milder_scars());
+  EXPECT_NE(w.explanation().find("1 scar deeper"), std::string::npos) << w.explanation();
+  EXPECT_THROW(score_change(before, {}, r), std::invalid_argument);
+}
+
 // Goodman & Baron 2006 (J Cosmet Dermatol 5:48): lesions of a row 1-10 x1, 11-20 x2, > 20 x3,
 // for each row's points (A 1, B 2, C 3).
 TEST(GoodmanBaron, QuantitativeMultipliersAtTheBandLimits) {

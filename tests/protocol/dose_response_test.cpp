@@ -54,6 +54,14 @@ TEST(DoseResponse, EveryGridPointOnceAndTheSameForAnyThreadCount) {
     EXPECT_NE(md.find(fmt::format("| {}", p.fitzpatrick)), std::string::npos) << md;
     EXPECT_NE(md.find(tail), std::string::npos) << tail << md;
   }
+  // Under the tables, the reference point's score row by row and why it moved, and how often
+  // the score rose over the grid.
+  int rose = 0;
+  for (const auto& p : one.points) rose += p.outcome.gb_quant_after > p.outcome.gb_quant_before;
+  EXPECT_NE(md.find("G&B score at the reference point, row by row"), std::string::npos) << md;
+  EXPECT_NE(md.find(fmt::format("The score rose at {} of the 8 grid points", rose)),
+            std::string::npos)
+      << md;
 }
 
 TEST(DoseResponse, DeeperBleedingTracksReddenLonger) {

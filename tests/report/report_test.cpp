@@ -270,6 +270,13 @@ TEST(Report, WritesFullReport) {
             std::string::npos);
   EXPECT_NE(html.find("3 (moderate) before, 2 (mild) after; scar score 14 before, 9 after"),
             std::string::npos);
+  // Next to the score: its rows before and after, and why it moved.
+  EXPECT_NE(html.find("<ul id=\"score-rows\">\n<li>punched-out, shallow base (2 points): 2 -&gt; 1 "
+                      "scars, 2 -&gt; 2 points</li>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<p id=\"score-change\" class=\"note\">The score fell from 14 to 9 (4 "
+                      "scars shallower"),
+            std::string::npos);
   EXPECT_NE(html.find("<td>Visible redness (erythema) after each session</td><td>3.1 days</td>"),
             std::string::npos);
   EXPECT_NE(html.find("<td>Skin barrier closed again after each session</td><td>31 h</td>"),

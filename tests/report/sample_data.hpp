@@ -51,6 +51,8 @@ inline ReportData sample_report_data() {
   c.score_before = 14;
   c.score_after = 9;
   c.graded_on = "the 4 simulated scars, on the scale used for a whole face";
+  c.score_rows = {"punched-out, shallow base (2 points): 2 -> 1 scars, 2 -> 2 points"};
+  c.score_note = "The score fell from 14 to 9 (4 scars shallower, 0 scars deeper, 0 unchanged).";
   c.erythema_days = 3.1;
   c.barrier_hours = 31;
   c.fitzpatrick = 3;
