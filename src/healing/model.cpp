@@ -411,7 +411,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     // screens a plane (NaN, infinite or negative), read back from the cache right after the
     // block is written: the stepper then scans only the planes flagged (ReactionScreen).
     const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
-                                  __attribute__((always_inline)) {
+        __attribute__((always_inline)) {
       const float fmax = std::numeric_limits<float>::max();
       for (std::size_t s = 0; s < screened.size(); ++s) {
         const float* v = screened[s] + row;
@@ -421,8 +421,9 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           flags |= static_cast<int>(!(v[i] >= 0.0f)) | static_cast<int>(std::fabs(v[i]) > fmax);
         }
         if (flags != 0) {
-          const auto at = static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
-                          static_cast<std::size_t>(k);
+          const auto at =
+              static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
+              static_cast<std::size_t>(k);
           std::atomic_ref<std::uint8_t>(screen.flags[at]).store(1, std::memory_order_relaxed);
         }
       }

@@ -79,9 +79,8 @@ void Stepper::set_screened(std::vector<int> ids) {
 void Stepper::clear_screen() {
   screen_valid_ = !screened_.empty() && static_cast<bool>(reaction_);
   if (screened_.empty()) return;
-  screen_.assign(static_cast<std::size_t>(fields_.size()) *
-                     static_cast<std::size_t>(fields_.grid().nz),
-                 0);
+  screen_.assign(
+      static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
 }
 
 void Stepper::add_event(double t, EventAction action) {

@@ -309,7 +309,7 @@ class Stepper {
   /// Health check of plane k of field id after a trial step (small negatives clamped), with the
   /// error measure when `controlled` (check_fields).
   PlaneScan scan_plane(int id, int k, bool controlled);
-  std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
+  std::vector<PlaneScan> checks_;     // per field and plane: id * nz + k
   std::vector<int> screened_;         // set_screened
   std::vector<std::uint8_t> screen_;  // per field and plane: id * nz + k (set_screened)
   bool screen_valid_ = false;         // the trial step's reaction set screen_
