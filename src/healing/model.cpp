@@ -412,19 +412,24 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     // block is written: the stepper then scans only the planes flagged (ReactionScreen).
     const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
         __attribute__((always_inline)) {
-      const float fmax = std::numeric_limits<float>::max();
       for (std::size_t s = 0; s < screened.size(); ++s) {
         const float* v = screened[s] + row;
-        int flags = 0;
-#pragma omp simd reduction(| : flags)
+        // Two float reductions (an int one of flags went through the stack): the least value
+        // (a negative one, or minus infinity), and the sum of v * 0, NaN for a NaN or an
+        // infinite value and +-0 otherwise.
+        float lo = 0.0f, z = 0.0f;
+#pragma omp simd reduction(min : lo) reduction(+ : z)
         for (int i = i0; i < i1; ++i) {
-          flags |= static_cast<int>(!(v[i] >= 0.0f)) | static_cast<int>(std::fabs(v[i]) > fmax);
+          const float x = v[i];
+          lo = x < lo ? x : lo;
+          z += x * 0.0f;
         }
-        if (flags != 0) {
+        if (lo < 0.0f || z != z) {
           const auto at =
               static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
               static_cast<std::size_t>(k);
-          std::atomic_ref<std::uint8_t>(screen.flags[at]).store(1, std::memory_order_relaxed);
+          std::atomic_ref<std::uint8_t> flag(screen.flags[at]);
+          if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
         }
       }
     };
