@@ -78,6 +78,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   // Baselines of the fields with capacity-form motility: read by the movers' constructors, which
   // keep what they need (the field set is dropped after construction).
   grid::FieldSet capacity(g);
+  std::vector<int> screened;
   for (const FieldSpec& s : specs_) {
     const double dmax = *std::max_element(s.diffusivity.begin(), s.diffusivity.end());
     TransportSpec ts;
@@ -134,22 +135,32 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       movers_[static_cast<std::size_t>(s.slot)] = std::make_unique<ChemotaxisOperator>(
           g, transport_mask(s, layer_of_), chemo ? s.chemotaxis : 0.0, motility);
     }
+    // A field neither transported nor moved is written last by the reaction, which screens its
+    // health as it writes it (Stepper::set_screened).
+    if (ts.mode == TransportMode::None && !movers_[static_cast<std::size_t>(s.slot)]) {
+      screened.push_back(s.slot);
+    }
     stepper_->set_field(s.slot, std::move(ts));
   }
+  stepper_->set_screened(std::move(screened));
   // The reactions and the movers' kernels share their loops with the step's team
   // (healing/team.hpp): a trial step runs in one parallel region.
   stepper_->set_reaction([this](double, double dt, grid::FieldSet&) { react(dt); }, true);
   stepper_->set_reaction_into(
       [this](double, double dt, grid::FieldSet&, std::span<float* const> out) {
-        reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out);
+        reactor_.react_fields(base_, layer_of_, fields_, dt / kHour, out, screen());
       },
       true);
   stepper_->set_cell_transport([this](double dt, grid::FieldSet&) { move_cells(dt); }, true);
 }
 
+ReactionScreen Engine::screen() {
+  return {stepper_->screened(), stepper_->screen_flags()};
+}
+
 void Engine::react(double dt_s) {
   const double dt_h = dt_s / kHour;
-  reactor_.react_fields(base_, layer_of_, fields_, dt_h);
+  reactor_.react_fields(base_, layer_of_, fields_, dt_h, {}, screen());
 }
 
 void Engine::move_cells(double dt_s) {

@@ -104,6 +104,8 @@ class Engine {
 
  private:
   void react(double dt_s);
+  /// What the reactions screen for the stepper's health checks (Stepper::set_screened).
+  ReactionScreen screen();
   /// The dermis under each lesion: its collagen deficit, held by scar matrix.
   void seed_lesions();
   /// Cell motility and chemotaxis over dt (s), after the mediators' own transport: cells climb

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "core/kernel.hpp"
@@ -352,7 +355,8 @@ MNSIM_REACTION_KERNEL void Reactor::react_soa(const Baseline& b, std::span<doubl
 MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
                                                  std::span<const std::uint8_t> layer_of,
                                                  grid::FieldSet& fs, double dt,
-                                                 std::span<float* const> out) {
+                                                 std::span<float* const> out,
+                                                 const ReactionScreen& screen) {
   const std::size_t nf = names_.size();
   std::vector<float*> ptr(nf), dst(nf);
   for (std::size_t f = 0; f < nf; ++f) {
@@ -368,8 +372,16 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   if (!out.empty() && out.size() != static_cast<std::size_t>(fs.size())) {
     throw std::invalid_argument("react_fields: one output buffer per field");
   }
+  // The screened fields where this call leaves them (ReactionScreen).
+  std::vector<const float*> screened;
+  for (const int id : screen.fields) {
+    if (id < 0 || id >= fs.size() || screen.flags == nullptr) {
+      throw std::invalid_argument("react_fields: screen of a field not in the set");
+    }
+    screened.push_back(out.empty() ? fs.view(id).data : out[static_cast<std::size_t>(id)]);
+  }
   const bool react = dt > 0.0;
-  if (!react && out.empty()) return;
+  if (!react && out.empty() && screened.empty()) return;
   // On a team (healing/team.hpp) every member calls this: the first to come prepares the
   // processes for dt, the others find them prepared (no barrier).
   const bool team = in_team();
@@ -395,6 +407,32 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
   const auto rows = [&]() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
+    // The health screen of the block's cells [i0, i1) of a row of plane k, as Stepper::scan_plane
+    // screens a plane (NaN, infinite or negative), read back from the cache right after the
+    // block is written: the stepper then scans only the planes flagged (ReactionScreen).
+    const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
+        __attribute__((always_inline)) {
+      for (std::size_t s = 0; s < screened.size(); ++s) {
+        const float* v = screened[s] + row;
+        // Two float reductions (an int one of flags went through the stack): the least value
+        // (a negative one, or minus infinity), and the sum of v * 0, NaN for a NaN or an
+        // infinite value and +-0 otherwise.
+        float lo = 0.0f, z = 0.0f;
+#pragma omp simd reduction(min : lo) reduction(+ : z)
+        for (int i = i0; i < i1; ++i) {
+          const float x = v[i];
+          lo = x < lo ? x : lo;
+          z += x * 0.0f;
+        }
+        if (lo < 0.0f || z != z) {
+          const auto at =
+              static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
+              static_cast<std::size_t>(k);
+          std::atomic_ref<std::uint8_t> flag(screen.flags[at]);
+          if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
+        }
+      }
+    };
 #pragma omp for collapse(2) schedule(dynamic, 4)
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
@@ -433,7 +471,10 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
             }
           }
-          if (!react) continue;
+          if (!react) {
+            screen_block(row, i0, i1, k);
+            continue;
+          }
           // The next block's cells (the rest of the row, or the next row's first cells): asked
           // for while this block reacts, so that its copy finds them in the cache. In the engine
           // the transport between two reaction steps has evicted the fields, and without it the
@@ -479,6 +520,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
               }
             }
           }
+          screen_block(row, i0, i1, k);
         }
       }
     }

@@ -222,6 +222,15 @@ std::vector<FieldSpec> field_specs(const Params& p);
 /// Homeostatic state of a layer: every process is at rest there.
 State baseline_state(const Baseline& b, const Model& m = healing_model());
 
+/// The health screen a reaction fuses into its writes (Reactor::react_fields,
+/// Stepper::set_screened): for each listed field (FieldSet id) of a grid with nz planes, the flag
+/// flags[id * nz + k] is set (non-zero) when some interior cell of plane k holds a NaN, an
+/// infinite or a negative value after the call; flags of clean planes are left as they were.
+struct ReactionScreen {
+  std::span<const int> fields;
+  std::uint8_t* flags = nullptr;
+};
+
 /// A model's processes bound to a parameter set: the reaction step. Not thread-safe (one per
 /// driver); react_fields parallelises over the grid itself.
 class Reactor {
@@ -261,8 +270,11 @@ class Reactor {
   /// copied when it is not a skin voxel or not a model field), and fs is left as it was
   /// (Stepper::set_reaction_into). Called by every member of a team (healing/team.hpp), its
   /// loop over the rows is the team's (ending with a barrier).
+  /// With `screen`, every interior cell of its fields is screened where the call writes it (or
+  /// leaves it, outside the skin), from the cache (ReactionScreen), also when dt is 0.
   void react_fields(const Baselines& base, std::span<const std::uint8_t> layer_of,
-                    grid::FieldSet& fs, double dt, std::span<float* const> out = {});
+                    grid::FieldSet& fs, double dt, std::span<float* const> out = {},
+                    const ReactionScreen& screen = {});
 
  private:
   struct Scratch;

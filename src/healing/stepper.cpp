@@ -69,6 +69,20 @@ void Stepper::set_field(int id, TransportSpec spec) {
   specs_[k] = std::move(spec);
 }
 
+void Stepper::set_screened(std::vector<int> ids) {
+  for (const int id : ids) {
+    if (id < 0 || id >= fields_.size()) throw std::out_of_range("internal: no field id");
+  }
+  screened_ = std::move(ids);
+}
+
+void Stepper::clear_screen() {
+  screen_valid_ = !screened_.empty() && static_cast<bool>(reaction_);
+  if (screened_.empty()) return;
+  screen_.assign(
+      static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
+}
+
 void Stepper::add_event(double t, EventAction action) {
   schedule(t, std::move(action), true);
 }
@@ -360,6 +374,7 @@ bool Stepper::team_solve(bool into) {
 }
 
 Stepper::Check Stepper::solve(double t0, double h, bool into, bool control) {
+  clear_screen();
   if (team_solve(into)) return solve_on_team(t0, h, into, control);
   guarded_step(t0, h, into);
   return check_fields(t0, h, control);
@@ -459,6 +474,13 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
   const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
   const int nx = g.nx, ny = g.ny;
   PlaneScan pc;
+  // A field the reaction wrote last and screened (set_screened): only its flagged planes.
+  if (!controlled && screen_valid_ && s.mode == TransportMode::None && s.diffusion.decay == 0.0 &&
+      s.diffusion.source == 0.0 &&
+      std::find(screened_.begin(), screened_.end(), id) != screened_.end() &&
+      screen_[fk * static_cast<std::size_t>(g.nz) + static_cast<std::size_t>(k)] == 0) {
+    return pc;
+  }
   if (!controlled) {
     // Health checks only: one screen of the plane's rows and the ghost cells between them as
     // one run (no loop per row). A plane with no bad and no negative value (the common case)

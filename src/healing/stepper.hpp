@@ -162,6 +162,17 @@ class Stepper {
     reaction_into_ = std::move(r);
     reaction_into_team_ = team;
   }
+  /// Fields whose health the reaction screens as it writes them: fields with TransportMode::None
+  /// and no decay or source, which the cell transport does not touch either, so that the
+  /// reaction is the last to write them in a trial step. Both reaction callbacks then set
+  /// screen_flags()[id * nz + k] (non-zero) for every plane k of such a field that holds a NaN,
+  /// an infinite or a negative interior value after them (healing::ReactionScreen), and the
+  /// health checks of an unmeasured step (no error measure) scan only those planes of these
+  /// fields: the same failures, messages and clamping, without reading the clean planes again.
+  void set_screened(std::vector<int> ids);
+  std::span<const int> screened() const { return screened_; }
+  /// The flags the reaction sets (set_screened), zeroed by the stepper before each trial step.
+  std::uint8_t* screen_flags() { return screen_.data(); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
   /// `team`: c is a team member (CellTransport): it then runs in the transport stage's parallel
   /// region with the fields' transport instead of after it in regions of its own.
@@ -298,7 +309,12 @@ class Stepper {
   /// Health check of plane k of field id after a trial step (small negatives clamped), with the
   /// error measure when `controlled` (check_fields).
   PlaneScan scan_plane(int id, int k, bool controlled);
-  std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
+  std::vector<PlaneScan> checks_;     // per field and plane: id * nz + k
+  std::vector<int> screened_;         // set_screened
+  std::vector<std::uint8_t> screen_;  // per field and plane: id * nz + k (set_screened)
+  bool screen_valid_ = false;         // the trial step's reaction set screen_
+  /// Zeroes the screen flags before a trial step (set_screened).
+  void clear_screen();
   long since_check_ = 0;
   double h_checked_ = 0.0;     // 0: the next step is measured
   std::vector<Event> events_;  // sorted by (t, order)

@@ -7,7 +7,12 @@
 
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
 #include <vector>
+
+#include "core/error.hpp"
 
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
@@ -61,6 +66,118 @@ TEST(EngineTeam, OneTeamPerStepGivesTheSerialBits) {
         std::memcmp(team.fields.data(), serial.fields.data(), serial.fields.size() * sizeof(float)),
         0)
         << threads << " threads";
+  }
+  omp_set_num_threads(saved);
+}
+
+/// A wounded patch healed for 2 h on `threads` threads (every step on one team), with the
+/// reactions' health screen (Stepper::set_screened) or without it (every plane of every field
+/// scanned after every solve), after `poke` has written into the fields. The fields, or the
+/// failure's message.
+struct Screened {
+  Result r;
+  std::string error;
+};
+Screened heal_screened(const skin::Tissue& t, int threads, bool screen,
+                       const std::function<void(Engine&)>& poke) {
+  omp_set_num_threads(threads);
+  set_thread_min_cells(0);
+  Engine e(t, load_default_params().p);
+  EXPECT_FALSE(e.stepper().screened().empty());
+  if (!screen) e.stepper().set_screened({});
+  e.apply_session(testing::bleeding_channels({0.3e-3, 0.7e-3, 1.0e-3}, 0.5e-3, 0.8e-3, 0.08e-3));
+  poke(e);
+  Screened out;
+  try {
+    e.stepper().advance_to(2.0 * 3600.0);
+  } catch (const NumericalError& x) {
+    out.error = x.what();
+  }
+  set_thread_min_cells(kThreadMinCellsDefault);
+  for (int id = 0; id < e.fields().size(); ++id) {
+    const float* d = e.fields().view(id).data;
+    out.r.fields.insert(out.r.fields.end(), d, d + e.grid().padded_size());
+  }
+  out.r.accepted = e.stepper().stats().accepted;
+  out.r.solves = e.stepper().times().solves;
+  return out;
+}
+
+/// The first interior cell (padded index) of layer `layer` (skin::Layer + 1; 0 outside the skin).
+std::ptrdiff_t first_cell(const Engine& e, int layer) {
+  const grid::Grid& g = e.grid();
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i) {
+        if (e.layer_of()[static_cast<std::size_t>(g.at(i, j, k))] == layer) return g.at(i, j, k);
+      }
+  return -1;
+}
+
+void set_cell(Engine& e, const char* field, int layer, float v) {
+  const std::ptrdiff_t at = first_cell(e, layer);
+  ASSERT_GE(at, 0) << "no cell of layer " << layer;
+  e.fields().view(e.model().slot(field)).data[at] = v;
+}
+
+// The fields the reactions write last are screened as the reactions write them, and the checks
+// scan only the planes flagged: the same bits, the same clamping of small negatives and the same
+// failures (message, field, cell) as a scan of every plane, inside the skin and outside it (cells
+// the reactions copy or leave), on 1 and 2 threads.
+TEST(EngineTeam, ReactionScreenGivesTheBitsAndFailuresOfAFullScan) {
+  // A boxcar scar: cells above its floor lie outside the skin.
+  const skin::Tissue t = testing::small_cheek_tissue("engine_screen_test.toml", R"(
+[[lesions]]
+kind = "boxcar"
+x = "0.6 mm"
+y = "0.6 mm"
+width = "0.6 mm"
+depth = "0.3 mm"
+)");
+  const int saved = omp_get_max_threads();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int dermis = skin::layer_index(skin::Layer::ReticularDermis) + 1;
+  const std::vector<std::pair<std::string, std::function<void(Engine&)>>> pokes = {
+      {"nothing", [](Engine&) {}},
+      {"small negatives",
+       [&](Engine& e) {
+         set_cell(e, "clot", dermis, -1e-9f);
+         set_cell(e, "elastin", 0, -1e-9f);
+         set_cell(e, "mmp", 0, -1e-12f);
+       }},
+      {"NaN outside the skin", [&](Engine& e) { set_cell(e, "collagen1", 0, nan); }},
+      {"negative outside the skin", [&](Engine& e) { set_cell(e, "scar_matrix", 0, -1.0f); }},
+      // (inside the skin the reactions' own arithmetic clears some of these: either way the
+      // same as the full scan; the infinite damage stays)
+      {"NaN in the dermis", [&](Engine& e) { set_cell(e, "collagen1", dermis, nan); }},
+      {"negative in the dermis", [&](Engine& e) { set_cell(e, "elastin", dermis, -1.0f); }},
+      {"NaN scar matrix in the dermis",
+       [&](Engine& e) { set_cell(e, "scar_matrix", dermis, nan); }},
+      {"NaN denatured collagen in the dermis",
+       [&](Engine& e) { set_cell(e, "denatured_collagen", dermis, nan); }},
+      {"infinite damage in the dermis",
+       [&](Engine& e) { set_cell(e, "damage", dermis, std::numeric_limits<float>::infinity()); }},
+  };
+  for (const auto& [what, poke] : pokes) {
+    const Screened full = heal_screened(t, 1, false, poke);
+    if (what == "nothing" || what == "small negatives") {
+      EXPECT_TRUE(full.error.empty()) << what << ": " << full.error;
+      EXPECT_GT(full.r.accepted, 10) << what;
+    } else if (what.find("outside") != std::string::npos || what.find("infinite") == 0) {
+      EXPECT_NE(full.error.find("numerical failure"), std::string::npos) << what;
+    }
+    for (const int threads : {1, 2}) {
+      const Screened s = heal_screened(t, threads, true, poke);
+      EXPECT_EQ(s.error, full.error) << what << ", " << threads << " threads";
+      EXPECT_EQ(s.r.accepted, full.r.accepted) << what << ", " << threads << " threads";
+      EXPECT_EQ(s.r.solves, full.r.solves) << what << ", " << threads << " threads";
+      ASSERT_EQ(s.r.fields.size(), full.r.fields.size());
+      // (NaN compares unequal: the bytes are compared)
+      EXPECT_EQ(std::memcmp(s.r.fields.data(), full.r.fields.data(),
+                            full.r.fields.size() * sizeof(float)),
+                0)
+          << what << ", " << threads << " threads";
+    }
   }
   omp_set_num_threads(saved);
 }
