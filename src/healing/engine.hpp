@@ -35,6 +35,11 @@ struct EngineOptions {
   /// is then one reaction call, and with a large rtol none is rejected).
   bool step_doubling = true;
   double max_growth = 2.0;  // largest step growth factor
+  /// How the cells' errors make the step's error (StepControl::norm): root mean squares per
+  /// field over each lesion's footprint and the normal skin, layer by layer, with the worst cell
+  /// allowed cell_factor times the tolerance (docs/numerics.md, "The error norm").
+  ErrorNorm norm = ErrorNorm::Rms;
+  double cell_factor = 10.0;
 };
 
 /// Per-layer means of every field (cell-volume weighted, by slot), working units.
@@ -104,6 +109,9 @@ class Engine {
 
  private:
   void react(double dt_s);
+  /// The regions of the step control's root mean squares (Stepper::set_norm_regions): each
+  /// lesion's footprint and the normal skin, each tissue layer apart; not the air.
+  std::vector<std::uint16_t> norm_regions() const;
   /// The dermis under each lesion: its collagen deficit, held by scar matrix.
   void seed_lesions();
   /// Cell motility and chemotaxis over dt (s), after the mediators' own transport: cells climb
