@@ -21,6 +21,12 @@
 //     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
 //     check_every the steps between measured ones are single steps of the predicted size.
 //     Steps then depend only on the solution, never on how far away the end of the run is.
+//   The max over cells above is ErrorNorm::Max. ErrorNorm::Rms (the healing engine) takes
+//   instead, per controlled field and region (set_norm_regions), the volume-weighted root mean
+//   square of the same scaled errors, the largest of them, and with cell_factor > 0 the worst
+//   cell over cell_factor if larger: a local error confined to ever thinner layers round steep
+//   fronts (which fine grids resolve) no longer sets the step (docs/numerics.md, "The error
+//   norm").
 // Steps stay within [dt_min, dt_max] (the long step of a measurement, which is not kept, may
 // be up to 2 dt_max). After an event dt restarts from dt_after_event, so steps are
 // small right after a session and grow during quiet remodelling. A step is cut to land exactly on
