@@ -28,8 +28,8 @@ struct EngineOptions {
   double dt_after_event = 60.0;  // s, first step after a session
   double dt_max = 6 * 3600.0;    // s, largest step during remodelling
   /// Local error tolerance of the slow fields (step doubling, relative to |u| + 2% of the
-  /// field's scale); docs/numerics.md, "Step control".
-  double rtol = 5e-3;
+  /// field's scale, in the norm below); docs/numerics.md, "Step control" and "The error norm".
+  double rtol = 1e-3;
   int check_every = 16;  // the error is measured on every 16th step (and whenever steps grow)
   /// false: the change-based measure instead of step doubling (budget tests: every trial step
   /// is then one reaction call, and with a large rtol none is rejected).

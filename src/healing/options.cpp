@@ -13,11 +13,12 @@ schema::Key numerics_schema() {
       "Step control of the 3D healing engine (docs/numerics.md). The defaults are the settings "
       "the model was calibrated with; tighten them for convergence studies.",
       {
-          number("rtol", "0.005",
+          number("rtol", "0.001",
                  "Local error tolerance per step of the slow fields (cells, matrix, vessels, "
                  "epidermis, pigment), relative to their value: two steps are compared with one "
                  "step twice as long (after a session, on every 16th step and whenever steps "
-                 "grow). Steps do not depend on how long the follow-up is.",
+                 "grow), the error taken as error_norm says. Steps do not depend on how long the "
+                 "follow-up is.",
                  1e-6, 0.5),
           enumeration("error_norm", {"rms", "max"}, "rms",
                       "How the cells' errors make a step's error: rms, the root mean square over "
