@@ -75,7 +75,8 @@ void Stepper::set_norm_regions(std::vector<std::uint16_t> regions) {
     throw std::invalid_argument("internal: norm regions need one value per padded cell");
   }
   regions_ = std::move(regions);
-  n_regions_ = regions_.empty() ? 1 : std::max(1, int{*std::max_element(regions_.begin(), regions_.end())});
+  n_regions_ =
+      regions_.empty() ? 1 : std::max(1, int{*std::max_element(regions_.begin(), regions_.end())});
 }
 
 void Stepper::add_event(double t, EventAction action) {
@@ -630,8 +631,8 @@ Stepper::Check Stepper::take_checks(double t0, double h) {
   if (control_.norm == ErrorNorm::Max) {
     out.err = out.cell;
   } else {
-    out.err = control_.cell_factor > 0.0 ? std::max(out.rms, out.cell / control_.cell_factor)
-                                          : out.rms;
+    out.err =
+        control_.cell_factor > 0.0 ? std::max(out.rms, out.cell / control_.cell_factor) : out.rms;
   }
   return out;
 }

@@ -347,7 +347,8 @@ class Stepper {
   /// error measure when `controlled` (check_fields).
   PlaneScan scan_plane(int id, int k, bool controlled);
   std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
-  std::vector<std::uint16_t> regions_;  // set_norm_regions (advance_to: one region if empty)
+  /// set_norm_regions (advance_to: one region if empty).
+  std::vector<std::uint16_t> regions_;
   int n_regions_ = 1;
   /// Per field, plane and region (id * nz + k) * n_regions_ + r - 1: the sum of the counted
   /// cells' squared scaled errors and their number (scan_plane, controlled planes).

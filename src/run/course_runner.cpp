@@ -188,11 +188,12 @@ void CourseRunner::observe(double t, double dt) {
     const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(g.nx) * g.ny;
     const std::ptrdiff_t at = std::max<std::ptrdiff_t>(m.cell_at, 0);
     spdlog::debug(
-        "measured at t = {:.6g} h, h = {:.4g} s: err {:.4g}, rms {:.4g} ({}, region {}), worst cell {:.4g} "
+        "measured at t = {:.6g} h, h = {:.4g} s: err {:.4g}, rms {:.4g} ({}, region {}), worst "
+        "cell {:.4g} "
         "({}, cell {} {} {})",
-        m.t / kHour, m.h, m.err, m.rms, m.rms_field >= 0 ? names.name(m.rms_field) : "-", m.rms_region, m.cell,
-        m.cell_field >= 0 ? names.name(m.cell_field) : "-", at % g.nx, (at % plane) / g.nx,
-        at / plane);
+        m.t / kHour, m.h, m.err, m.rms, m.rms_field >= 0 ? names.name(m.rms_field) : "-",
+        m.rms_region, m.cell, m.cell_field >= 0 ? names.name(m.cell_field) : "-", at % g.nx,
+        (at % plane) / g.nx, at / plane);
   }
   const int sig = ck_.stop ? ck_.stop->requested() : 0;
   const bool due =

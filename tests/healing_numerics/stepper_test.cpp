@@ -198,10 +198,10 @@ TEST(Stepper, StepDoublingErrorFallsWithTheToleranceAndIgnoresTheHorizon) {
   EXPECT_EQ(std::memcmp(seen.data(), rms_ended.u.data(), seen.size() * sizeof(float)), 0);
 }
 
-/// One step of 1 s of a field at 1 whose cells gain 0.02, 0.04, `edge` and `outlier` (below) on a 4 x 4 x 2 grid of
-/// planes 10 and 20 um thick, under the change measure (tolerance rtol * 1 + atol per cell);
-/// regions: 2 for the cells with i == 0, 1 for the others but cell (3, 3, 1), which no region
-/// counts. Returns the stepper's measure of that step.
+/// One step of 1 s of a field at 1 whose cells gain 0.02, 0.04, `edge` and `outlier` (below) on a 4
+/// x 4 x 2 grid of planes 10 and 20 um thick, under the change measure (tolerance rtol * 1 + atol
+/// per cell); regions: 2 for the cells with i == 0, 1 for the others but cell (3, 3, 1), which no
+/// region counts. Returns the stepper's measure of that step.
 ErrorMeasure one_measured_step(StepControl ctl, double outlier, double edge = 0.1) {
   grid::Grid g = grid::Grid::uniform(4, 4, 2, 1e-5);
   g.zf = {0.0, 1e-5, 3e-5};
@@ -214,8 +214,7 @@ ErrorMeasure one_measured_step(StepControl ctl, double outlier, double edge = 0.
   std::vector<std::uint16_t> regions(g.padded_size(), 0);
   for (int k = 0; k < 2; ++k)
     for (int j = 0; j < 4; ++j)
-      for (int i = 0; i < 4; ++i)
-        regions[static_cast<std::size_t>(g.at(i, j, k))] = i == 0 ? 2 : 1;
+      for (int i = 0; i < 4; ++i) regions[static_cast<std::size_t>(g.at(i, j, k))] = i == 0 ? 2 : 1;
   regions[static_cast<std::size_t>(g.at(3, 3, 1))] = 0;
   st.set_norm_regions(regions);
   st.set_reaction([&](double, double dt, grid::FieldSet& f) {
@@ -240,7 +239,8 @@ TEST(Stepper, RmsNormIsTheVolumeWeightedRootMeanSquareOfTheWorstRegion) {
   ctl.rtol = 0.1;
   ctl.norm = ErrorNorm::Rms;
   ctl.cell_factor = 4.0;
-  const double rms2 = std::sqrt(10 * 0.25 / 120.0), rms1 = std::sqrt((10 * 0.01 + 20 * 0.04) / 340.0);
+  const double rms2 = std::sqrt(10 * 0.25 / 120.0),
+               rms1 = std::sqrt((10 * 0.01 + 20 * 0.04) / 340.0);
   ErrorMeasure m = one_measured_step(ctl, 0.3);
   EXPECT_NEAR(m.rms, rms2, 1e-5 * rms2);
   EXPECT_EQ(m.rms_region, 2);
