@@ -21,11 +21,12 @@ schema::Key numerics_schema() {
                  "follow-up is.",
                  1e-6, 0.5),
           enumeration("error_norm", {"rms", "max"}, "rms",
-                      "How the cells' errors make a step's error: rms, the root mean square over "
-                      "the tissue of each slow field, with no cell allowed more than "
-                      "cell_tolerance times the tolerance (steps then hardly depend on the grid); "
-                      "max, the worst cell's (steps shrink as the grid resolves steeper fronts "
-                      "round the channels)."),
+                      "How the cells' errors make a step's error: rms, per slow field the root "
+                      "mean square over each lesion's footprint and over the normal skin, layer "
+                      "by layer, the largest of them, with no cell allowed more than "
+                      "cell_tolerance times the tolerance (steps depend less on the grid); max, "
+                      "the worst cell's (steps shrink as the grid resolves steeper fronts round "
+                      "the channels and on the scars' walls)."),
           number("cell_tolerance", "10",
                  "With error_norm = \"rms\": the error any one cell may have, in units of the "
                  "tolerance (0: no bound beyond the root mean square).",
