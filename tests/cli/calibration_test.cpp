@@ -46,8 +46,9 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
 
   // Converged in time: a quarter of the error tolerance moves the results by less than 3%
   // (measured 0.4% and 0.1%, 1661 steps against 1169; before the mediators were coupled to their
-  // decay, a change-based rtol 0.1 -> 0.05 moved the epidermis from +51% to +96%).
-  const nlohmann::json b = run("fine", "\n[numerics]\nrtol = 1.25e-3\n");
+  // decay, a change-based rtol 0.1 -> 0.05 moved the epidermis from +51% to +96%; the quarter
+  // is 2.5e-4 since the default is 1e-3 in the root-mean-square norm).
+  const nlohmann::json b = run("fine", "\n[numerics]\nrtol = 2.5e-4\n");
   const double pd_fine = b["outcome"]["collagen_change_pct"]["papillary"].get<double>();
   const double epi_fine = b["outcome"]["epidermal_thickness_change_pct"].get<double>();
   EXPECT_GT(b["numerics"]["steps_accepted"].get<double>(),
