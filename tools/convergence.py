@@ -2,7 +2,7 @@
 """Grid and time-step convergence study of a scenario's outcomes (issue 17, item 5;
 docs/numerics.md, "Convergence of example 01").
 
-usage: convergence.py MNSIM SCENARIO OUT_DIR [--grids 200,100,50] [--rtols 5e-3,1.25e-3,3.125e-4]
+usage: convergence.py MNSIM SCENARIO OUT_DIR [--grids 200,100,50] [--rtols 1e-3,2.5e-4,6.25e-5]
                       [--grid-only] [--jobs 2] [--no-run] [--require-monotone OUTCOME ...]
        convergence.py --self-test
 
@@ -278,7 +278,7 @@ def main():
     ap.add_argument("scenario")
     ap.add_argument("out")
     ap.add_argument("--grids", default="200,100,50", help="resolutions in um, coarse to fine")
-    ap.add_argument("--rtols", default="5e-3,1.25e-3,3.125e-4", help="loose to tight")
+    ap.add_argument("--rtols", default="1e-3,2.5e-4,6.25e-5", help="loose to tight")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--grid-only", action="store_true", help="the three grid runs alone")
     ap.add_argument("--no-run", action="store_true")

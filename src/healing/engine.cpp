@@ -72,8 +72,11 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
+  control.norm = opt.norm;
+  control.cell_factor = opt.cell_factor;
   control.ghosts = false;  // reactions are pointwise, the cell transport reads interiors only
   stepper_ = std::make_unique<Stepper>(fields_, control, 0.0);
+  stepper_->set_norm_regions(norm_regions());
   movers_.resize(specs_.size());
   // Baselines of the fields with capacity-form motility: read by the movers' constructors, which
   // keep what they need (the field set is dropped after construction).
@@ -156,6 +159,24 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
 
 ReactionScreen Engine::screen() {
   return {stepper_->screened(), stepper_->screen_flags()};
+std::vector<std::uint16_t> Engine::norm_regions() const {
+  // Region of a column: the first lesion whose footprint holds its centre, else the normal
+  // skin (after the lesions); a cell's region: its column's and its layer's. Air counts not.
+  const grid::Grid& g = grid();
+  const auto& lesions = tissue_.patch.lesions();
+  const int columns = std::min<int>(static_cast<int>(lesions.size()), 65535 / skin::kLayers - 1);
+  std::vector<std::uint16_t> region(layer_of_.size(), 0);
+  for (int j = 0; j < g.ny; ++j)
+    for (int i = 0; i < g.nx; ++i) {
+      int c = 0;
+      while (c < columns && !lesions[static_cast<std::size_t>(c)]->covers(g.xc(i), g.yc(j))) ++c;
+      for (int k = 0; k < g.nz; ++k) {
+        const auto at = static_cast<std::size_t>(g.at(i, j, k));
+        const int l = layer_of_[at];
+        if (l != 0) region[at] = static_cast<std::uint16_t>(1 + c * skin::kLayers + (l - 1));
+      }
+    }
+  return region;
 }
 
 void Engine::react(double dt_s) {

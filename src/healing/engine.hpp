@@ -28,13 +28,18 @@ struct EngineOptions {
   double dt_after_event = 60.0;  // s, first step after a session
   double dt_max = 6 * 3600.0;    // s, largest step during remodelling
   /// Local error tolerance of the slow fields (step doubling, relative to |u| + 2% of the
-  /// field's scale); docs/numerics.md, "Step control".
-  double rtol = 5e-3;
+  /// field's scale, in the norm below); docs/numerics.md, "Step control" and "The error norm".
+  double rtol = 1e-3;
   int check_every = 16;  // the error is measured on every 16th step (and whenever steps grow)
   /// false: the change-based measure instead of step doubling (budget tests: every trial step
   /// is then one reaction call, and with a large rtol none is rejected).
   bool step_doubling = true;
   double max_growth = 2.0;  // largest step growth factor
+  /// How the cells' errors make the step's error (StepControl::norm): root mean squares per
+  /// field over each lesion's footprint and the normal skin, layer by layer, with the worst cell
+  /// allowed cell_factor times the tolerance (docs/numerics.md, "The error norm").
+  ErrorNorm norm = ErrorNorm::Rms;
+  double cell_factor = 10.0;
 };
 
 /// Per-layer means of every field (cell-volume weighted, by slot), working units.
@@ -106,6 +111,9 @@ class Engine {
   void react(double dt_s);
   /// What the reactions screen for the stepper's health checks (Stepper::set_screened).
   ReactionScreen screen();
+  /// The regions of the step control's root mean squares (Stepper::set_norm_regions): each
+  /// lesion's footprint and the normal skin, each tissue layer apart; not the air.
+  std::vector<std::uint16_t> norm_regions() const;
   /// The dermis under each lesion: its collagen deficit, held by scar matrix.
   void seed_lesions();
   /// Cell motility and chemotaxis over dt (s), after the mediators' own transport: cells climb

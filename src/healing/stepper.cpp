@@ -32,7 +32,8 @@ Stepper::Stepper(grid::FieldSet& fields, StepControl control, double t0)
   const StepControl& c = control_;
   if (!(c.dt_min > 0.0) || !(c.dt_max >= c.dt_min) || !(c.dt_initial > 0.0) ||
       !(c.dt_after_event > 0.0) || !(c.rtol > 0.0) || !(c.safety > 0.0 && c.safety <= 1.0) ||
-      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0) || c.check_every < 1) {
+      !(c.max_growth >= 1.0) || !(c.min_shrink > 0.0 && c.min_shrink < 1.0) || c.check_every < 1 ||
+      !(c.cell_factor >= 0.0) || !std::isfinite(c.cell_factor)) {
     throw std::invalid_argument("internal: inconsistent StepControl");
   }
   dt_ = std::clamp(dt_, c.dt_min, c.dt_max);
@@ -81,6 +82,13 @@ void Stepper::clear_screen() {
   if (screened_.empty()) return;
   screen_.assign(
       static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
+void Stepper::set_norm_regions(std::vector<std::uint16_t> regions) {
+  if (!regions.empty() && regions.size() != fields_.grid().padded_size()) {
+    throw std::invalid_argument("internal: norm regions need one value per padded cell");
+  }
+  regions_ = std::move(regions);
+  n_regions_ =
+      regions_.empty() ? 1 : std::max(1, int{*std::max_element(regions_.begin(), regions_.end())});
 }
 
 void Stepper::add_event(double t, EventAction action) {
@@ -473,6 +481,13 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
   const float fmax = std::numeric_limits<float>::max();
   const float floor_v = nonneg ? 0.0f : -fmax;  // clamp of small negatives (densities)
   const int nx = g.nx, ny = g.ny;
+  const std::uint16_t* region = regions_.data();  // advance_to sized it
+  // This plane's sums per region (ErrorNorm::Rms), written by this call only.
+  std::array<double, 2>* sums =
+      region_sums_.data() + (static_cast<std::size_t>(id) * static_cast<std::size_t>(g.nz) +
+                             static_cast<std::size_t>(k)) *
+                                static_cast<std::size_t>(n_regions_);
+  std::fill(sums, sums + n_regions_, std::array<double, 2>{0.0, 0.0});
   PlaneScan pc;
   // A field the reaction wrote last and screened (set_screened): only its flagged planes.
   if (!controlled && screen_valid_ && s.mode == TransportMode::None && s.diffusion.decay == 0.0 &&
@@ -535,6 +550,18 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
     if ((flags & 2) && nonneg) {
       for (int i = 0; i < nx; ++i) ur[i] = ur[i] < 0.0f ? 0.0f : ur[i];
     }
+    if (controlled) {
+      // The squared errors summed per region (ErrorNorm::Rms), in cell order: measured solves
+      // only, one in check_every steps.
+      const std::uint16_t* rrg = region + g.at(0, j, k);
+      for (int i = 0; i < nx; ++i) {
+        if (rrg[i] == 0) continue;
+        const double r = std::fabs(ur[i] - rrow[i]) / (rtol * std::fabs(orow[i]) + atol);
+        std::array<double, 2>& acc = sums[rrg[i] - 1];
+        acc[0] += r * r;
+        acc[1] += 1.0;
+      }
+    }
     if (controlled && rmax > pc.err) {
       // Where the row's largest error is (the scalar loop may round differently from the
       // vector one: the largest value found here is the one kept).
@@ -575,7 +602,10 @@ Stepper::Check Stepper::take_checks(double t0, double h) {
   const grid::Grid& g = fields_.grid();
   const int nf = fields_.size(), nz = g.nz, nx = g.nx, ny = g.ny;
   Check out;
+  const auto nr = static_cast<std::size_t>(n_regions_);
+  std::vector<std::array<double, 2>> field_sums(nr);  // per region: by volume (dz)
   for (int id = 0; id < nf; ++id) {
+    std::fill(field_sums.begin(), field_sums.end(), std::array<double, 2>{0.0, 0.0});
     for (int k = 0; k < nz; ++k) {
       const PlaneScan& pc = checks_[static_cast<std::size_t>(id) * static_cast<std::size_t>(nz) +
                                     static_cast<std::size_t>(k)];
@@ -594,12 +624,35 @@ Stepper::Check Stepper::take_checks(double t0, double h) {
                         "of {:.6g} s from {:.9g} s)",
                         fields_.name(id), what, cell_text(g, i, j, k), t0 + h, h, t0));
       }
-      if (pc.err > out.err) {
-        out.err = pc.err;
+      if (pc.err > out.cell) {
+        out.cell = pc.err;
         out.field = id;
         out.at = pc.err_at + static_cast<std::ptrdiff_t>(k) * nx * ny;
       }
+      const std::array<double, 2>* sums =
+          region_sums_.data() + (static_cast<std::size_t>(id) * static_cast<std::size_t>(nz) +
+                                 static_cast<std::size_t>(k)) *
+                                    nr;
+      for (std::size_t r = 0; r < nr; ++r) {
+        field_sums[r][0] += g.dz(k) * sums[r][0];
+        field_sums[r][1] += g.dz(k) * sums[r][1];
+      }
     }
+    for (std::size_t r = 0; r < nr; ++r) {
+      if (!(field_sums[r][1] > 0.0)) continue;
+      const double rms = std::sqrt(field_sums[r][0] / field_sums[r][1]);
+      if (rms > out.rms) {
+        out.rms = rms;
+        out.rms_field = id;
+        out.rms_region = static_cast<int>(r) + 1;
+      }
+    }
+  }
+  if (control_.norm == ErrorNorm::Max) {
+    out.err = out.cell;
+  } else {
+    out.err =
+        control_.cell_factor > 0.0 ? std::max(out.rms, out.cell / control_.cell_factor) : out.rms;
   }
   return out;
 }
@@ -621,6 +674,12 @@ void Stepper::advance_to(double t_end) {
       full_[f] = grid::AlignedBuffer(g.padded_size());
     }
   }
+  if (regions_.size() != g.padded_size()) {
+    regions_.assign(g.padded_size(), 1);
+    n_regions_ = 1;
+  }
+  region_sums_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(g.nz) *
+                      static_cast<std::size_t>(n_regions_));
   // Step factor for a scaled error e: a change grows as h; the difference between one step and
   // two half steps of a first-order scheme (its local error) as h^2.
   const double order = doubling ? 0.5 : 1.0;
@@ -654,6 +713,7 @@ void Stepper::advance_to(double t_end) {
     if (!into) copy_fields(backup_, false);
     Check c;
     double err = 0.0;
+    double scale = 1.0;  // of the check's errors to the controller's
     if (!checked) {
       c = solve(t_, h, into, !doubling);
       if (!doubling) err = c.err;
@@ -668,7 +728,20 @@ void Stepper::advance_to(double t_end) {
       c = solve(t_ + h, h, false, true);
       // Scaled as the difference one step of h would show against two of h/2 (rtol keeps its
       // meaning): the difference grows as h^2, so a quarter of the pair's.
-      err = 0.25 * c.err;
+      scale = 0.25;
+      err = scale * c.err;
+    }
+    if (checked || !doubling) {
+      measure_.t = t_;
+      measure_.h = h;
+      measure_.err = err;
+      measure_.cell = scale * c.cell;
+      measure_.cell_field = c.field;
+      measure_.cell_at = c.at;
+      measure_.rms = scale * c.rms;
+      measure_.rms_field = c.rms_field;
+      measure_.rms_region = c.rms_region;
+      ++measure_.count;
     }
 
     if (err <= 1.0) {

@@ -21,6 +21,12 @@
 //     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
 //     check_every the steps between measured ones are single steps of the predicted size.
 //     Steps then depend only on the solution, never on how far away the end of the run is.
+//   The max over cells above is ErrorNorm::Max. ErrorNorm::Rms (the healing engine) takes
+//   instead, per controlled field and region (set_norm_regions), the volume-weighted root mean
+//   square of the same scaled errors, the largest of them, and with cell_factor > 0 the worst
+//   cell over cell_factor if larger: a local error confined to ever thinner layers round steep
+//   fronts (which fine grids resolve) no longer sets the step (docs/numerics.md, "The error
+//   norm").
 // Steps stay within [dt_min, dt_max] (the long step of a measurement, which is not kept, may
 // be up to 2 dt_max). After an event dt restarts from dt_after_event, so steps are
 // small right after a session and grow during quiet remodelling. A step is cut to land exactly on
@@ -36,6 +42,8 @@
 // callback throws).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -74,6 +82,13 @@ struct TransportSpec {
 
 enum class Splitting { Lie, Strang };
 enum class ErrorEstimate { Change, StepDoubling };
+/// How the scaled errors of the cells make one error (StepControl::norm).
+enum class ErrorNorm {
+  Max,  // the worst cell of any controlled field
+  Rms,  // the largest over controlled fields and regions (Stepper::set_norm_regions) of the
+        // volume-weighted root mean square; with StepControl::cell_factor > 0 also the worst
+        // cell over cell_factor (no cell may err more than cell_factor times the tolerance)
+};
 
 struct StepControl {
   double dt_initial = 1.0;      // s
@@ -91,6 +106,11 @@ struct StepControl {
   /// prediction (a measured step is two steps of h against one of 2h: three solves); the steps
   /// between are single steps (one solve) of that predicted size.
   int check_every = 1;
+  /// How the cells' scaled errors make the step's error (ErrorNorm): the worst cell's (Max) or
+  /// the largest root mean square of a field over a region (Rms; CVODE's weighted RMS norm, per
+  /// region), err = max(rms, worst / cell_factor) with cell_factor > 0 (0: the RMS alone).
+  ErrorNorm norm = ErrorNorm::Max;
+  double cell_factor = 0.0;
   /// Fill every field's ghost cells (zero-flux copies) before the reaction and the cell transport.
   /// false when neither reads them (the healing engine: pointwise reactions, cell transport on
   /// interiors); the transport's own solvers never read ghosts.
@@ -131,6 +151,23 @@ struct StepStats {
 
 /// Where the steps' time goes (wall and process CPU, all threads; core/phase_clock.hpp), and how
 /// many solves they took. Not part of a checkpoint: a resumed run counts from its resumption.
+/// The error of the last trial step that measured one (step doubling: the last measured pair;
+/// Change: the last trial step), scaled as the controller reads it (<= 1 accepts): the
+/// controlling value, the worst cell's (field, padded-free cell index) and the largest root
+/// mean square of a field (ErrorNorm::Rms; computed with either norm).
+struct ErrorMeasure {
+  double t = 0.0;  // start of the measured step (s)
+  double h = 0.0;  // its step (s)
+  double err = 0.0;
+  double cell = 0.0;
+  int cell_field = -1;
+  std::ptrdiff_t cell_at = -1;
+  double rms = 0.0;
+  int rms_field = -1;
+  int rms_region = -1;  // 1-based (set_norm_regions)
+  long count = 0;       // measurements so far
+};
+
 struct StepTimes {
   PhaseTime reaction;   // reaction stages
   PhaseTime transport;  // transport stages (the fields' transport and the cell transport)
@@ -174,6 +211,13 @@ class Stepper {
   /// The flags the reaction sets (set_screened), zeroed by the stepper before each trial step.
   std::uint8_t* screen_flags() { return screen_.data(); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
+  /// The regions over which ErrorNorm::Rms takes its root mean squares: one value per padded
+  /// cell, 0 for a cell not counted, r >= 1 for region r (the healing engine: each lesion's
+  /// footprint and the normal skin, each tissue layer apart; not the air). Each cell counts
+  /// with its volume (its plane's dz). Empty (the default): every interior cell, one region.
+  void set_norm_regions(std::vector<std::uint16_t> regions);
+  /// The last error measured (ErrorMeasure).
+  const ErrorMeasure& last_measure() const { return measure_; }
   /// `team`: c is a team member (CellTransport): it then runs in the transport stage's parallel
   /// region with the fields' transport instead of after it in regions of its own.
   void set_cell_transport(CellTransport c, bool team = false) {
@@ -221,9 +265,13 @@ class Stepper {
   };
   /// The largest scaled error of a trial step: value, field and padded-free cell index.
   struct Check {
-    double err = 0.0;
-    int field = -1;
+    double err = 0.0;  // the controlling value (StepControl::norm)
+    int field = -1;    // the worst cell: field, index, scaled error
     std::ptrdiff_t at = -1;
+    double cell = 0.0;
+    double rms = 0.0;  // the largest root mean square of a controlled field over a region
+    int rms_field = -1;
+    int rms_region = -1;
   };
   /// Inserts an event (restart = true) or a stop in (t, insertion) order.
   void schedule(double t, EventAction action, bool restart);
@@ -315,6 +363,14 @@ class Stepper {
   bool screen_valid_ = false;         // the trial step's reaction set screen_
   /// Zeroes the screen flags before a trial step (set_screened).
   void clear_screen();
+  std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
+  /// set_norm_regions (advance_to: one region if empty).
+  std::vector<std::uint16_t> regions_;
+  int n_regions_ = 1;
+  /// Per field, plane and region (id * nz + k) * n_regions_ + r - 1: the sum of the counted
+  /// cells' squared scaled errors and their number (scan_plane, controlled planes).
+  std::vector<std::array<double, 2>> region_sums_;
+  ErrorMeasure measure_;
   long since_check_ = 0;
   double h_checked_ = 0.0;     // 0: the next step is measured
   std::vector<Event> events_;  // sorted by (t, order)

@@ -180,6 +180,21 @@ void CourseRunner::observe(double t, double dt) {
   const healing::Stepper& stepper = engine_.stepper();
   spdlog::debug("t = {:.4g} h, dt = {:.3g} s, steps {} accepted, {} rejected, {} solves", t / kHour,
                 dt, stepper.stats().accepted, stepper.stats().rejected, stepper.times().solves);
+  const healing::ErrorMeasure& m = stepper.last_measure();
+  if (m.count != measures_logged_) {
+    measures_logged_ = m.count;
+    const auto& names = engine_.fields();
+    const grid::Grid& g = engine_.grid();
+    const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(g.nx) * g.ny;
+    const std::ptrdiff_t at = std::max<std::ptrdiff_t>(m.cell_at, 0);
+    spdlog::debug(
+        "measured at t = {:.6g} h, h = {:.4g} s: err {:.4g}, rms {:.4g} ({}, region {}), worst "
+        "cell {:.4g} "
+        "({}, cell {} {} {})",
+        m.t / kHour, m.h, m.err, m.rms, m.rms_field >= 0 ? names.name(m.rms_field) : "-",
+        m.rms_region, m.cell, m.cell_field >= 0 ? names.name(m.cell_field) : "-", at % g.nx,
+        (at % plane) / g.nx, at / plane);
+  }
   const int sig = ck_.stop ? ck_.stop->requested() : 0;
   const bool due =
       ck_.every > 0.0 &&

@@ -92,6 +92,7 @@ class CourseRunner {
   std::vector<ScarFootprint> footprints_;         // where their outcomes read the fields
   std::uint64_t events_total_ = 0;  // events scheduled (checkpoints count those that ran)
   bool session_ran_ = false;        // a session since the last checkpoint
+  long measures_logged_ = 0;        // the stepper's error measures logged (observe, debug)
   std::chrono::steady_clock::time_point last_checkpoint_;
   CourseTimes times_;
 };

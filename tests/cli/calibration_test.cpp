@@ -47,14 +47,17 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
 
   // Converged in time: a quarter of the error tolerance moves the results by less than 3%
   // (measured 0.4% and 0.1%, 1661 steps against 1169; before the mediators were coupled to their
-  // decay, a change-based rtol 0.1 -> 0.05 moved the epidermis from +51% to +96%). The same run
-  // with more steps: a numerical check, made by the release run (support/sanitizer.hpp).
+  // decay, a change-based rtol 0.1 -> 0.05 moved the epidermis from +51% to +96%; the quarter
+  // is 2.5e-4 since the default is 1e-3 in the root-mean-square norm). The same run with more
+  // steps: a numerical check, made by the release run (support/sanitizer.hpp).
   if (!mnsim::test::kSanitizerBuild) {
-    const nlohmann::json b = run("fine", "\n[numerics]\nrtol = 1.25e-3\n");
+    const nlohmann::json b = run("fine", "\n[numerics]\nrtol = 2.5e-4\n");
     const double pd_fine = b["outcome"]["collagen_change_pct"]["papillary"].get<double>();
     const double epi_fine = b["outcome"]["epidermal_thickness_change_pct"].get<double>();
+    // (In the root-mean-square norm the default's steps are set by the growth limit and the
+    // samples over much of the run: a quarter of the tolerance took 1834 steps against 1443.)
     EXPECT_GT(b["numerics"]["steps_accepted"].get<double>(),
-              1.3 * a["numerics"]["steps_accepted"].get<double>());
+              1.2 * a["numerics"]["steps_accepted"].get<double>());
     EXPECT_NEAR(pd / pd_fine, 1.0, 0.03) << pd << " vs " << pd_fine;
     EXPECT_NEAR(epi / epi_fine, 1.0, 0.03) << epi << " vs " << epi_fine;
   }
@@ -70,7 +73,9 @@ TEST(Calibration, LotfiOnTheThreeDEngineConvergedAndMatchedByTheReducedModel) {
 // on to day 180 (a snapshot, which does not restart the step control) is the state of a run that
 // ends at day 14, bit for bit. And a short follow-up, judged mid-transient, converges as the
 // error tolerance tightens (docs/numerics.md, "Step control": measured +3.78 / +3.70 / +3.58 /
-// +3.51% for rtol 5e-3 / 3e-3 / 1e-3 / 3e-4, converged about +3.40%).
+// +3.51% for rtol 5e-3 / 3e-3 / 1e-3 / 3e-4 in the worst cell's norm, converged about +3.40%;
+// the tight run is 16x the default tolerance, 6.25e-5 since the default is 1e-3 in the
+// root-mean-square norm, "The error norm").
 TEST(Calibration, StateAtDay14DoesNotDependOnTheEndOfFollowUpAndConverges) {
   const std::string ex04 = std::string(MNSIM_TEST_DIR) + "/../examples/04_single_session_pen.toml";
   const fs::path dir = fs::temp_directory_path() / ("mnsim_horizon_" + std::to_string(::getpid()));
@@ -112,7 +117,7 @@ TEST(Calibration, StateAtDay14DoesNotDependOnTheEndOfFollowUpAndConverges) {
   // Convergence: the same run with 3 times the steps, a numerical check made by the release run
   // (support/sanitizer.hpp).
   if (mnsim::test::kSanitizerBuild) return;
-  const nlohmann::json t = run("tail_tight", "\n[numerics]\nrtol = 3e-4\n", ex04);
+  const nlohmann::json t = run("tail_tight", "\n[numerics]\nrtol = 6.25e-5\n", ex04);
   EXPECT_GT(t["numerics"]["steps_accepted"].get<double>(),
             3.0 * d["numerics"]["steps_accepted"].get<double>());
   for (const char* q : {"papillary", "reticular"}) {
