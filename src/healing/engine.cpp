@@ -159,6 +159,8 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
 
 ReactionScreen Engine::screen() {
   return {stepper_->screened(), stepper_->screen_flags()};
+}
+
 std::vector<std::uint16_t> Engine::norm_regions() const {
   // Region of a column: the first lesion whose footprint holds its centre, else the normal
   // skin (after the lesions); a cell's region: its column's and its layer's. Air counts not.

@@ -82,6 +82,8 @@ void Stepper::clear_screen() {
   if (screened_.empty()) return;
   screen_.assign(
       static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
+}
+
 void Stepper::set_norm_regions(std::vector<std::uint16_t> regions) {
   if (!regions.empty() && regions.size() != fields_.grid().padded_size()) {
     throw std::invalid_argument("internal: norm regions need one value per padded cell");

@@ -363,7 +363,6 @@ class Stepper {
   bool screen_valid_ = false;         // the trial step's reaction set screen_
   /// Zeroes the screen flags before a trial step (set_screened).
   void clear_screen();
-  std::vector<PlaneScan> checks_;  // per field and plane: id * nz + k
   /// set_norm_regions (advance_to: one region if empty).
   std::vector<std::uint16_t> regions_;
   int n_regions_ = 1;
