@@ -28,7 +28,10 @@ band. An order above 4 (the two differences nearly cancel) is not the scheme's: 
 takes the formal order 1 with the safety factor 3 (Roache 1994's GCI of two grids). The table gives the uncertainty of the finest value and of the scenario's default
 (its own resolution; the loosest, default tolerance): |phi - phi_ext| + U_finest when monotone.
 Markdown on stdout. --require-monotone exits 1 unless the named outcomes converge monotonically
-on the grids (tests/convergence_small.toml). tools/convergence_patch.toml is example 01 on a
+on the grids; --require-convergent unless the finer pair differs by at most half as much as the
+coarser pair (|phi1 - phi2| <= |phi2 - phi3| / 2: at least first order at r = 2, of either sign:
+where the grid error falls below the time-step error the last difference's sign is the step's)
+(tests/convergence_small.toml). tools/convergence_patch.toml is example 01 on a
 7 x 4.5 mm patch (docs/numerics.md, "Scar depths")."""
 import argparse
 import json
@@ -285,6 +288,9 @@ def main():
     ap.add_argument("--require-monotone", action="append", default=[], metavar="OUTCOME",
                     help="exit 1 unless this outcome (a row name) converges monotonically on the "
                          "grids at an order between 0.5 and 4 (repeatable; a test's check)")
+    ap.add_argument("--require-convergent", action="append", default=[], metavar="OUTCOME",
+                    help="exit 1 unless this outcome's finer grid pair differs by at most half "
+                         "as much as the coarser pair, of either sign (repeatable)")
     a = ap.parse_args()
     with open(a.scenario, encoding="utf-8") as f:
         text = f.read()
@@ -315,6 +321,14 @@ def main():
         res = gci((v[2], v[1], v[0]), r21=grids[1] / grids[2], r32=grids[0] / grids[1])
         if res["kind"] != "monotone":  # p > 4 is not the scheme's order either
             failed.append(f"{name}: {' / '.join(f'{x:.6g}' for x in v)} is {res['kind']}")
+    for name in a.require_convergent:
+        get = dict(outs).get(name)
+        if get is None:
+            sys.exit(f"convergence.py: --require-convergent: no outcome named {name!r}")
+        v = [get(s["outcome"]) for s in grid_runs]
+        if not abs(v[2] - v[1]) <= 0.5 * abs(v[1] - v[0]):
+            failed.append(f"{name}: {' / '.join(f'{x:.6g}' for x in v)}: the finer pair differs "
+                          "by more than half the coarser pair")
     if not a.grid_only:
         # The step's refinement ratio is measured: the ratio of the accepted steps (the mean step
         # over the course is its length over their number).
