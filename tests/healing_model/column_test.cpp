@@ -61,7 +61,7 @@ TEST(HealingColumn, ErythemaLastsAboutOneToThreeDays) {
 // (docs/model.md, "Dose and response"): depth x density, one session each.
 TEST(HealingColumn, ErythemaRisesWithDepthAndDensity) {
   const std::vector<double> depths = {200.0, 350.0, 750.0, 1500.0};  // um; the plexus at 300
-  const std::vector<double> densities = {100.0, 300.0, 1000.0};     // per cm^2
+  const std::vector<double> densities = {100.0, 300.0, 1000.0};      // per cm^2
   std::vector<std::vector<double>> hours(depths.size());
   for (std::size_t i = 0; i < depths.size(); ++i) {
     for (double rho : densities) {
@@ -71,7 +71,8 @@ TEST(HealingColumn, ErythemaRisesWithDepthAndDensity) {
       pr.depth = depths[i];
       pr.density = rho;
       pr.bled = depths[i] * 1e-6 > testing::cheek_profile().plexus_depth;
-      hours[i].push_back(run_column(P(), testing::cheek_profile(), pr).sessions.at(0).erythema_time);
+      hours[i].push_back(
+          run_column(P(), testing::cheek_profile(), pr).sessions.at(0).erythema_time);
     }
   }
   for (std::size_t i = 0; i < depths.size(); ++i) {
