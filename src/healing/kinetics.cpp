@@ -128,8 +128,8 @@ double erythema(const Params& p, const Baseline& b, const State& s) {
   // Redness seen from above is the haemoglobin over the layer's normal amount, in units of its
   // normal blood volume: the dilated vessels' extra blood (maximal dilation adds the normal
   // volume, so the share of the maximal dilation is the blood added) plus the blood out of the
-  // vessels. Both absorb the same green light, so they add (until issue 17's slow phase the
-  // larger of the two was taken, and neither counted while the other was there).
+  // vessels. Both absorb the same green light, so they add (until issue 17's slow phase only the
+  // larger of the two counted).
   return mediator_dilation(p, s) + extravasated_blood(b, s);
 }
 
