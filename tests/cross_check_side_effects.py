@@ -8,15 +8,18 @@ one-patient cohort without variability. Exit 0 when erythema, barrier and PIH ri
 the tolerance below, 1 otherwise.
 
 Both commands compute the side effects with the same code (protocol::simulate_times: the column's
-vasodilation and extravasated blood for erythema, its melanin excess for PIH, the channels'
+vasodilation plus extravasated blood for erythema, its melanin excess for PIH, the channels'
 closure and water loss, healing::close_channels, for the barrier). They differ only in the dose:
 the run feeds what its device delivered on the patch (N punctures at their positions and depths),
 the cohort the device's expected dose. A patch of N channels measures the density to about
 1/sqrt(N) and the mean depth better, so the dose of the two differs by up to ~2/sqrt(N) (two
 standard errors), and a side effect moves by its elasticity to the dose times that. The
-elasticities are at most 1 on the dose-response table (docs/model.md: erythema 0.7 and barrier
-0.15 per relative change of density, less per depth): tolerance 2/sqrt(N) relative, for PIH risk
-the same relative plus 0.1 percentage point absolute (a risk near zero)."""
+elasticities are at most 1 on the dose-response table where the redness lasts days, as at
+this run's dose (docs/model.md: erythema 0.35 and barrier 0.15 per relative change of density
+between 300 and 1000 /cm^2, less per depth; erythema 1.6 between 100 and 300 /cm^2, where the
+mediators' dilation plus the extravasated blood crosses the visible threshold and the redness
+goes from hours to days): tolerance 2/sqrt(N) relative, for PIH risk the same relative plus 0.1
+percentage point absolute (a risk near zero)."""
 import csv
 import json
 import math

@@ -108,17 +108,29 @@ double fibroblast_activation(const Params& p, double g) {
   return g / (g + p.gf_half);
 }
 
-double erythema(const Params& p, const Baseline& b, const State& s) {
+namespace {
+/// The vessels' dilation by the mediators, as a share of the maximal (0..1).
+double mediator_dilation(const Params& p, const State& s) {
   static const auto kSignal = static_cast<std::size_t>(healing_model().slot("inflammatory_signal"));
-  static const auto kClot = static_cast<std::size_t>(healing_model().slot("clot"));
-  if (b.vascular <= 0.0) return 0.0;
   const double i = std::max(s[kSignal], 0.0);
-  // Redness seen from above: dilated vessels (the mediators' half-maximal vasodilation), or blood
-  // out of the vessels (pinpoint bleeding, until the clot is lysed) as a share of the layer's
-  // normal blood volume, whichever is larger.
-  const double dilation = i / (i + p.erythema_half);
-  const double extravasated = std::max(s[kClot], 0.0) / b.vascular;
-  return std::max(dilation, extravasated);
+  return i / (i + p.erythema_half);
+}
+/// Blood out of the vessels (pinpoint bleeding, until the clot is lysed) over the layer's normal
+/// blood volume fraction.
+double extravasated_blood(const Baseline& b, const State& s) {
+  static const auto kClot = static_cast<std::size_t>(healing_model().slot("clot"));
+  return std::max(s[kClot], 0.0) / b.vascular;
+}
+}  // namespace
+
+double erythema(const Params& p, const Baseline& b, const State& s) {
+  if (b.vascular <= 0.0) return 0.0;
+  // Redness seen from above is the haemoglobin over the layer's normal amount, in units of its
+  // normal blood volume: the dilated vessels' extra blood (maximal dilation adds the normal
+  // volume, so the share of the maximal dilation is the blood added) plus the blood out of the
+  // vessels. Both absorb the same green light, so they add (until issue 17's slow phase only the
+  // larger of the two counted).
+  return mediator_dilation(p, s) + extravasated_blood(b, s);
 }
 
 double redness_weight(const Params& p, double top_um, double bottom_um) {
@@ -141,10 +153,12 @@ double erythema_seen(const Params& p, const Baselines& base,
       if (dermis) z += h;
       continue;
     }
-    double e = erythema(p, base[k], layers[k]);
-    // The flare dilates the top of the dermis: its redness and the mediators' or the
-    // extravasated blood's, where either is (independent areas: the union).
-    if (!dermis) e = 1.0 - (1.0 - e) * (1.0 - f);
+    // The flare dilates the vessels of the top of the dermis fully in its halos, the mediators
+    // dilate them everywhere by their share (independent areas: the union of the dilations);
+    // the extravasated blood adds to the blood of the dilated vessels.
+    double dilation = mediator_dilation(p, layers[k]);
+    if (!dermis) dilation = 1.0 - (1.0 - dilation) * (1.0 - f);
+    const double e = dilation + extravasated_blood(base[k], layers[k]);
     dermis = true;
     const double w = redness_weight(p, z, z + h);
     seen += w * e;

@@ -126,8 +126,10 @@ inline double matrix_volume(double m, double set, double packing) {
 
 /// Derived outputs at one voxel.
 double fibroblast_activation(const Params& p, double growth_factor);  // G/(G+K_G)
-/// Visible redness of a vascularised layer: the larger of the vasodilation I/(I + erythema_half)
-/// (0..1) and the extravasated blood (clot) over the layer's normal blood volume fraction.
+/// Redness of a vascularised layer: its blood over the normal amount, in units of the layer's
+/// normal blood volume fraction: the vasodilation by the mediators I/(I + erythema_half) (the
+/// share of the maximal dilation, which adds the normal blood volume) plus the extravasated blood
+/// (clot) over the normal blood volume fraction; 0 in layers without vessels.
 double erythema(const Params& p, const Baseline& b, const State& s);
 /// Share of what is seen from above that comes from depths [top, bottom] (um below the top of
 /// the dermis): exp(-top/L) - exp(-bottom/L), L = Params::redness_depth (the depth over which
@@ -140,7 +142,8 @@ double redness_weight(const Params& p, double top_um, double bottom_um);
 /// Layers without a normal blood volume (epidermis) add nothing. Thicknesses in um. `flare`
 /// (0..1): the areal vasodilation of the neurogenic flare around the channels (flare_cover),
 /// which dilates the vessels of the top of the dermis (the superficial plexus and its capillary
-/// loops): the first vascularised layer's erythema e becomes 1 - (1 - e)(1 - flare).
+/// loops): the first vascularised layer's mediator dilation d becomes 1 - (1 - d)(1 - flare)
+/// (the union of the dilated areas), to which its extravasated blood adds.
 double erythema_seen(const Params& p, const Baselines& base,
                      const std::array<State, skin::kLayers>& layers,
                      const std::array<double, skin::kLayers>& thickness_um, double flare = 0.0);

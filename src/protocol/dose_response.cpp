@@ -274,8 +274,8 @@ std::string dose_response_markdown(const DoseResponseSpec& s, const DoseResponse
         label, p.past_dermis ? " (past the dermis)" : "", o.depth_reduction_pct, o.gb_qual_before,
         o.gb_qual_after, o.gb_quant_before, o.gb_quant_after, 100.0 * o.papillary_collagen_change,
         100.0 * o.reticular_collagen_change,
-        // Under a tenth of a day (the neurogenic flare alone), in hours.
-        o.erythema_days < 0.1 ? fmt::format("{:.1f} h", 24.0 * o.erythema_days)
+        // Under a day in hours (as protocol::erythema_text).
+        o.erythema_days < 1.0 ? fmt::format("{:.1f} h", 24.0 * o.erythema_days)
                               : fmt::format("{:.2f} days", o.erythema_days),
         o.barrier_hours,
         o.channel_closure_hours >= 0.0 ? fmt::format("{:.1f} h", o.channel_closure_hours)

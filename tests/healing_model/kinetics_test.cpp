@@ -289,11 +289,89 @@ TEST(Erythema, SeenFromAboveWeighsEachLayerByItsOpticalDepth) {
   EXPECT_GT(erythema_seen(p, b, reticular, h), 0.5 * wr / wtot);
   p.redness_depth = L;
   // The neurogenic flare dilates the top of the dermis: a flare f alone is seen as f with the
-  // papillary dermis's share of the weight; with blood out of the vessels there, the union.
+  // papillary dermis's share of the weight; blood out of the vessels there adds to it.
   EXPECT_NEAR(erythema_seen(p, b, s, h, 0.6), 0.6 * wp / wtot, 1e-12);
-  EXPECT_NEAR(erythema_seen(p, b, papillary, h, 0.6), (1.0 - 0.4 * 0.5) * wp / wtot, 1e-12);
+  EXPECT_NEAR(erythema_seen(p, b, papillary, h, 0.6), (0.6 + 0.5) * wp / wtot, 1e-12);
   EXPECT_NEAR(erythema_seen(p, b, reticular, h, 0.6), (0.6 * wp + 0.5 * wr) / wtot, 1e-12);
   EXPECT_EQ(erythema_seen(p, b, s, h, 0.0), 0.0);
+}
+
+// The redness of a layer is its blood over the normal amount (docs/model.md, "Side effects"):
+// the mediators' dilation (the share of the maximal, which adds the normal blood volume) plus the
+// blood out of the vessels; the flare's halos dilate fully, the rest by the mediators' share.
+TEST(Erythema, DilationAndExtravasatedBloodAdd) {
+  const Params& p = P();
+  const Baselines b = base();
+  const auto pd = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const auto ve = static_cast<std::size_t>(skin::layer_index(skin::Layer::ViableEpidermis));
+  const double K = p.erythema_half;
+  ASSERT_GT(K, 0.0);
+  State s = baseline_state(b[pd]);
+  EXPECT_EQ(erythema(p, b[pd], s), 0.0);
+  s[S("inflammatory_signal")] = K / 3.0;  // a quarter of the maximal dilation
+  EXPECT_NEAR(erythema(p, b[pd], s), 0.25, 1e-12);
+  s[S("clot")] = 0.35 * b[pd].vascular;  // and a third of the normal blood volume outside
+  EXPECT_NEAR(erythema(p, b[pd], s), 0.25 + 0.35, 1e-12);
+  // Each alone below erythema_visible (0.5), together above it: the redness of a session
+  // whose mediators and pinpoint bleeding are both modest (issue 17's slow phase).
+  ASSERT_DOUBLE_EQ(p.erythema_visible, 0.5);
+  EXPECT_GE(erythema(p, b[pd], s), p.erythema_visible);
+  State e = baseline_state(b[ve]);  // no vessels: no redness, whatever the mediators
+  e[S("inflammatory_signal")] = 10.0 * K;
+  EXPECT_EQ(erythema(p, b[ve], e), 0.0);
+  // Seen from above with one vascularised layer of any thickness: the layer's redness; the
+  // flare's halos (f of the area) dilate fully, the rest by the mediators: d' = 1 - (1-d)(1-f).
+  std::array<State, skin::kLayers> layers{};
+  for (std::size_t k = 0; k < skin::kLayers; ++k) layers[k] = baseline_state(b[k]);
+  layers[pd] = s;
+  std::array<double, skin::kLayers> h{};
+  h[pd] = 150.0;
+  EXPECT_NEAR(erythema_seen(p, b, layers, h), 0.6, 1e-12);
+  EXPECT_NEAR(erythema_seen(p, b, layers, h, 0.2), 1.0 - 0.75 * 0.8 + 0.35, 1e-12);
+}
+
+// The duration of the mediators' redness when they fall as I0 exp(-k t) with no blood out of
+// the vessels: visible while I/(I + K_E) >= e_vis, i.e. until
+// t = ln(I0 (1 - e_vis) / (e_vis K_E)) / k; extravasated blood B0 exp(-l t) prolongs it to the root
+// of I/(I + K_E) + B = e_vis, past both durations alone.
+TEST(Erythema, AnalyticMediatorDecayGivesTheDurationFormula) {
+  const Params& p = P();
+  const Baselines b = base();
+  const auto pd = static_cast<std::size_t>(skin::layer_index(skin::Layer::PapillaryDermis));
+  const double K = p.erythema_half, ev = p.erythema_visible;
+  // Mediators visible alone at first (2/3 of the maximal dilation), the blood never (0.3).
+  const double I0 = 2.0 * K, k = 0.05, l = 0.03, B0 = 0.3;  // k, l in 1/h
+  auto seen = [&](double t, double blood) {
+    std::array<State, skin::kLayers> layers{};
+    for (std::size_t q = 0; q < skin::kLayers; ++q) layers[q] = baseline_state(b[q]);
+    layers[pd][S("inflammatory_signal")] = I0 * std::exp(-k * t);
+    layers[pd][S("clot")] = blood * std::exp(-l * t) * b[pd].vascular;
+    std::array<double, skin::kLayers> h{};
+    h[pd] = 150.0;
+    return erythema_seen(p, b, layers, h);
+  };
+  // Last time of a 0.01 h scan at which the redness is visible (the column driver's rule).
+  auto last_visible = [&](double blood) {
+    double last = -1.0;
+    for (int i = 0; i <= 20000; ++i) {
+      const double t = 0.01 * i;
+      if (seen(t, blood) >= ev) last = t;
+    }
+    return last;
+  };
+  const double formula = std::log(I0 * (1.0 - ev) / (ev * K)) / k;
+  EXPECT_NEAR(last_visible(0.0), formula, 0.011);
+  // With the blood: the root of the sum, by bisection on the analytic curves.
+  double lo = formula, hi = 200.0;
+  auto f = [&](double t) {
+    const double i = I0 * std::exp(-k * t);
+    return i / (i + K) + B0 * std::exp(-l * t) - ev;
+  };
+  ASSERT_GT(f(lo), 0.0);
+  ASSERT_LT(f(hi), 0.0);
+  for (int it = 0; it < 60; ++it) (f(0.5 * (lo + hi)) > 0.0 ? lo : hi) = 0.5 * (lo + hi);
+  EXPECT_NEAR(last_visible(B0), lo, 0.011);
+  EXPECT_GT(lo, formula);  // the blood alone (0.3 < 0.5) is never visible
 }
 
 // The flare's reddened area is the union of the channels' halos at random positions (Poisson
