@@ -366,6 +366,17 @@ class Stepper {
   /// set_norm_regions (advance_to: one region if empty).
   std::vector<std::uint16_t> regions_;
   int n_regions_ = 1;
+  /// regions_ as runs of one region along each interior row (region 0, the air, left out):
+  /// the runs of row (j, k) are runs_[row_runs_[k * ny + j] .. row_runs_[k * ny + j + 1]).
+  struct RegionRun {
+    int begin, end;
+    std::uint16_t region;
+  };
+  std::vector<RegionRun> runs_;
+  std::vector<std::size_t> row_runs_;
+  bool runs_stale_ = true;
+  /// Builds runs_ and row_runs_ from regions_ (advance_to, when runs_stale_).
+  void build_runs();
   /// Per field, plane and region (id * nz + k) * n_regions_ + r - 1: the sum of the counted
   /// cells' squared scaled errors and their number (scan_plane, controlled planes).
   std::vector<std::array<double, 2>> region_sums_;
