@@ -158,7 +158,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
 }
 
 ReactionScreen Engine::screen() {
-  return {stepper_->screened(), stepper_->screen_flags()};
+  return {stepper_->screen_fields(), stepper_->screen_flags()};
 }
 
 std::vector<std::uint16_t> Engine::norm_regions() const {

@@ -77,41 +77,39 @@ void Stepper::set_screened(std::vector<int> ids) {
   screened_ = std::move(ids);
 }
 
-void Stepper::clear_screen() {
-  screen_valid_ = !screened_.empty() && static_cast<bool>(reaction_);
-  if (screened_.empty()) return;
+void Stepper::clear_screen(bool control) {
+  screen_valid_ = !control && !screened_.empty() && static_cast<bool>(reaction_);
+  if (!screen_valid_) return;
   screen_.assign(
       static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
 }
 
-void Stepper::set_norm_regions(std::vector<std::uint16_t> regions) {
-  if (!regions.empty() && regions.size() != fields_.grid().padded_size()) {
+void Stepper::set_norm_regions(std::span<const std::uint16_t> regions) {
+  const grid::Grid& g = fields_.grid();
+  if (!regions.empty() && regions.size() != g.padded_size()) {
     throw std::invalid_argument("internal: norm regions need one value per padded cell");
   }
-  regions_ = std::move(regions);
-  runs_stale_ = true;
-  n_regions_ =
-      regions_.empty() ? 1 : std::max(1, int{*std::max_element(regions_.begin(), regions_.end())});
-}
-
-void Stepper::build_runs() {
-  const grid::Grid& g = fields_.grid();
   runs_.clear();
   row_runs_.assign(static_cast<std::size_t>(g.ny) * static_cast<std::size_t>(g.nz) + 1, 0);
+  n_regions_ = 1;
   for (int k = 0; k < g.nz; ++k) {
     for (int j = 0; j < g.ny; ++j) {
-      const std::uint16_t* rrg = regions_.data() + g.at(0, j, k);
-      for (int i = 0; i < g.nx;) {
-        int e = i + 1;
-        while (e < g.nx && rrg[e] == rrg[i]) ++e;
-        if (rrg[i] != 0) runs_.push_back({i, e, rrg[i]});
-        i = e;
+      if (regions.empty()) {
+        runs_.push_back({0, g.nx, 1});
+      } else {
+        const std::uint16_t* rrg = regions.data() + g.at(0, j, k);
+        for (int i = 0; i < g.nx;) {
+          int e = i + 1;
+          while (e < g.nx && rrg[e] == rrg[i]) ++e;
+          if (rrg[i] != 0) runs_.push_back({i, e, rrg[i]});
+          n_regions_ = std::max<int>(n_regions_, rrg[i]);
+          i = e;
+        }
       }
       row_runs_[static_cast<std::size_t>(k) * static_cast<std::size_t>(g.ny) +
                 static_cast<std::size_t>(j) + 1] = runs_.size();
     }
   }
-  runs_stale_ = false;
 }
 
 void Stepper::add_event(double t, EventAction action) {
@@ -405,7 +403,7 @@ bool Stepper::team_solve(bool into) {
 }
 
 Stepper::Check Stepper::solve(double t0, double h, bool into, bool control) {
-  clear_screen();
+  clear_screen(control);
   if (team_solve(into)) return solve_on_team(t0, h, into, control);
   guarded_step(t0, h, into);
   return check_fields(t0, h, control);
@@ -718,12 +716,7 @@ void Stepper::advance_to(double t_end) {
       full_[f] = grid::AlignedBuffer(g.padded_size());
     }
   }
-  if (regions_.size() != g.padded_size()) {
-    regions_.assign(g.padded_size(), 1);
-    n_regions_ = 1;
-    runs_stale_ = true;
-  }
-  if (runs_stale_) build_runs();
+  if (row_runs_.empty()) set_norm_regions({});
   region_sums_.resize(static_cast<std::size_t>(nf) * static_cast<std::size_t>(g.nz) *
                       static_cast<std::size_t>(n_regions_));
   // Step factor for a scaled error e: a change grows as h; the difference between one step and

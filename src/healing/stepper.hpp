@@ -149,8 +149,6 @@ struct StepStats {
   double dt_largest = 0.0;   // largest accepted step (s)
 };
 
-/// Where the steps' time goes (wall and process CPU, all threads; core/phase_clock.hpp), and how
-/// many solves they took. Not part of a checkpoint: a resumed run counts from its resumption.
 /// The error of the last trial step that measured one (step doubling: the last measured pair;
 /// Change: the last trial step), scaled as the controller reads it (<= 1 accepts): the
 /// controlling value, the worst cell's (field, padded-free cell index) and the largest root
@@ -168,6 +166,8 @@ struct ErrorMeasure {
   long count = 0;       // measurements so far
 };
 
+/// Where the steps' time goes (wall and process CPU, all threads; core/phase_clock.hpp), and how
+/// many solves they took. Not part of a checkpoint: a resumed run counts from its resumption.
 struct StepTimes {
   PhaseTime reaction;   // reaction stages
   PhaseTime transport;  // transport stages (the fields' transport and the cell transport)
@@ -208,6 +208,11 @@ class Stepper {
   /// fields: the same failures, messages and clamping, without reading the clean planes again.
   void set_screened(std::vector<int> ids);
   std::span<const int> screened() const { return screened_; }
+  /// The fields the reaction of the trial step now running is to screen: screened(), or none
+  /// in a solve that measures the error (its checks scan the controlled fields whole anyway).
+  std::span<const int> screen_fields() const {
+    return screen_valid_ ? std::span<const int>(screened_) : std::span<const int>();
+  }
   /// The flags the reaction sets (set_screened), zeroed by the stepper before each trial step.
   std::uint8_t* screen_flags() { return screen_.data(); }
   void set_observer(StepObserver o) { observer_ = std::move(o); }
@@ -215,7 +220,7 @@ class Stepper {
   /// cell, 0 for a cell not counted, r >= 1 for region r (the healing engine: each lesion's
   /// footprint and the normal skin, each tissue layer apart; not the air). Each cell counts
   /// with its volume (its plane's dz). Empty (the default): every interior cell, one region.
-  void set_norm_regions(std::vector<std::uint16_t> regions);
+  void set_norm_regions(std::span<const std::uint16_t> regions);
   /// The last error measured (ErrorMeasure).
   const ErrorMeasure& last_measure() const { return measure_; }
   /// `team`: c is a team member (CellTransport): it then runs in the transport stage's parallel
@@ -361,22 +366,19 @@ class Stepper {
   std::vector<int> screened_;         // set_screened
   std::vector<std::uint8_t> screen_;  // per field and plane: id * nz + k (set_screened)
   bool screen_valid_ = false;         // the trial step's reaction set screen_
-  /// Zeroes the screen flags before a trial step (set_screened).
-  void clear_screen();
-  /// set_norm_regions (advance_to: one region if empty).
-  std::vector<std::uint16_t> regions_;
-  int n_regions_ = 1;
-  /// regions_ as runs of one region along each interior row (region 0, the air, left out):
-  /// the runs of row (j, k) are runs_[row_runs_[k * ny + j] .. row_runs_[k * ny + j + 1]).
+  /// Zeroes the screen flags before a trial step (set_screened); a solve that measures the
+  /// error (`control`) has no screen.
+  void clear_screen(bool control);
+  /// The regions of set_norm_regions (empty: every interior cell, region 1) as runs of one
+  /// region along each interior row (region 0, the air, left out): the runs of row (j, k) are
+  /// runs_[row_runs_[k * ny + j] .. row_runs_[k * ny + j + 1]).
   struct RegionRun {
     int begin, end;
     std::uint16_t region;
   };
   std::vector<RegionRun> runs_;
   std::vector<std::size_t> row_runs_;
-  bool runs_stale_ = true;
-  /// Builds runs_ and row_runs_ from regions_ (advance_to, when runs_stale_).
-  void build_runs();
+  int n_regions_ = 1;
   /// Per field, plane and region (id * nz + k) * n_regions_ + r - 1: the sum of the counted
   /// cells' squared scaled errors and their number (scan_plane, controlled planes).
   std::vector<std::array<double, 2>> region_sums_;
