@@ -31,13 +31,14 @@ schema::Key numerics_schema() {
                  "With error_norm = \"rms\": the error any one cell may have, in units of the "
                  "tolerance (0: no bound beyond the root mean square).",
                  0.0, 1000.0),
-          quantity("max_step", Dim::Time, "hours", "6 hours",
-                   "Largest time step, reached during quiet remodelling. The error control does not "
-                   "see what this step adds to a slow drift (the epidermis thinning after the last "
-                   "session): at 12 h example 01 takes 7% fewer solves and its epidermal "
-                   "thickness's time error grows from 0.35 to 0.63 point (docs/numerics.md, \"The "
-                   "largest step\").",
-                   60.0, kWeek),
+          quantity(
+              "max_step", Dim::Time, "hours", "6 hours",
+              "Largest time step, reached during quiet remodelling. The error control does not "
+              "see what this step adds to a slow drift (the epidermis thinning after the last "
+              "session): at 12 h example 01 takes 7% fewer solves and its epidermal "
+              "thickness's time error grows from 0.35 to 0.63 point (docs/numerics.md, \"The "
+              "largest step\").",
+              60.0, kWeek),
           quantity("first_step", Dim::Time, "seconds", "60 s",
                    "First time step after a session (steps then grow by at most 2x).", 1.0, kHour),
       });
