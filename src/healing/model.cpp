@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "core/kernel.hpp"
+#include "healing/screen.hpp"
+#include "healing/stream.hpp"
 #include "healing/team.hpp"
 
 namespace mnsim::healing {
@@ -372,15 +373,23 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   if (!out.empty() && out.size() != static_cast<std::size_t>(fs.size())) {
     throw std::invalid_argument("react_fields: one output buffer per field");
   }
-  // The screened fields where this call leaves them (ReactionScreen).
+  // The screened fields where this call leaves them (ReactionScreen), and which of the model's
+  // fields each is (-1: not one).
   std::vector<const float*> screened;
+  std::vector<std::ptrdiff_t> screened_f;
   for (const int id : screen.fields) {
     if (id < 0 || id >= fs.size() || screen.flags == nullptr) {
       throw std::invalid_argument("react_fields: screen of a field not in the set");
     }
     screened.push_back(out.empty() ? fs.view(id).data : out[static_cast<std::size_t>(id)]);
+    const auto f = std::find(names_.begin(), names_.end(), fs.name(id));
+    screened_f.push_back(f == names_.end() ? -1 : f - names_.begin());
   }
   const bool react = dt > 0.0;
+  // Written into other buffers on a grid far larger than the cache (healing/stream.hpp): each
+  // row is made in a row buffer and streamed out at its end, so that the output's lines are not
+  // read from memory before they are written (write-allocate).
+  const bool stream = react && !out.empty() && stream_pays(nf * g.padded_size() * sizeof(float));
   if (!react && out.empty() && screened.empty()) return;
   // On a team (healing/team.hpp) every member calls this: the first to come prepares the
   // processes for dt, the others find them prepared (no barrier).
@@ -407,29 +416,22 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
   const auto rows = [&]() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
+    // Where a row's cells of the model's field f go, cell i of the row at orow[f][i]: the
+    // output itself, or the row buffer when streaming; the screened fields' rows likewise.
+    const auto rstride = static_cast<std::size_t>((g.nx + 15) / 16 * 16);
+    grid::AlignedBuffer rowbuf(stream ? nf * rstride : 0);
+    std::vector<float*> orow(nf);
+    std::vector<const float*> srow(screened.size());
     // The health screen of the block's cells [i0, i1) of a row of plane k, as Stepper::scan_plane
     // screens a plane (NaN, infinite or negative), read back from the cache right after the
     // block is written: the stepper then scans only the planes flagged (ReactionScreen).
-    const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
+    const auto screen_block = [&](std::ptrdiff_t /*row: srow*/, int i0, int i1, int k)
         __attribute__((always_inline)) {
       for (std::size_t s = 0; s < screened.size(); ++s) {
-        const float* v = screened[s] + row;
-        // Two float reductions (an int one of flags went through the stack): the least value
-        // (a negative one, or minus infinity), and the sum of v * 0, NaN for a NaN or an
-        // infinite value and +-0 otherwise.
-        float lo = 0.0f, z = 0.0f;
-#pragma omp simd reduction(min : lo) reduction(+ : z)
-        for (int i = i0; i < i1; ++i) {
-          const float x = v[i];
-          lo = x < lo ? x : lo;
-          z += x * 0.0f;
-        }
-        if (lo < 0.0f || z != z) {
-          const auto at =
-              static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
-              static_cast<std::size_t>(k);
-          std::atomic_ref<std::uint8_t> flag(screen.flags[at]);
-          if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
+        if (screen_finds(srow[s], i0, i1)) {
+          screen_flag(screen.flags[static_cast<std::size_t>(screen.fields[s]) *
+                                       static_cast<std::size_t>(g.nz) +
+                                   static_cast<std::size_t>(k)]);
         }
       }
     };
@@ -437,6 +439,13 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
+        for (std::size_t f = 0; f < nf; ++f) {
+          orow[f] = stream ? rowbuf.data() + f * rstride : dst[f] + row;
+        }
+        for (std::size_t s = 0; s < screened.size(); ++s) {
+          srow[s] = stream && screened_f[s] >= 0 ? orow[static_cast<std::size_t>(screened_f[s])]
+                                                 : screened[s] + row;
+        }
         // Written into other buffers: the fields the model does not have are copied whole, the
         // model's fields block by block where a block has cells that do not react (air).
         for (int id : others) {
@@ -467,7 +476,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           }
           if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
-              std::memcpy(dst[f] + row + i0, ptr[f] + row + i0,
+              std::memcpy(orow[f] + i0, ptr[f] + row + i0,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
             }
           }
@@ -511,16 +520,22 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             cells.volume = g.dx * g.dx * g.dz(k);
             apply(cells);
             for (std::size_t f = 0; f < nf; ++f) {
-              float* to = dst[f];
+              float* to = orow[f];
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
-                float* into = to + seg[s].cell;
+                float* into = to + (seg[s].cell - row);
                 for (std::size_t q = 0; q < seg[s].n; ++q) into[q] = static_cast<float>(now[q]);
                 now += seg[s].n;
               }
             }
           }
           screen_block(row, i0, i1, k);
+        }
+        if (stream) {
+          for (std::size_t f = 0; f < nf; ++f) {
+            stream_copy(orow[f], dst[f] + row, static_cast<std::size_t>(g.nx));
+          }
+          stream_fence();  // before the loop's barrier, after which others read the output
         }
       }
     }
