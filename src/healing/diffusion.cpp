@@ -607,14 +607,12 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
     // these waits at the team's next barrier (Stepper::transport_members).
 #pragma omp for schedule(dynamic, 2) nowait
     for (int j = 0; j < ny; ++j) {
-      // The health screen of the screened fields' row of columns j, every cell of it, after its
-      // z sweep (read back from the cache; the cells outside the sweep's box as they are).
-      const auto screen_row = [&] {
-        for (const Member& m : mb) {
-          if (m.flags == nullptr) continue;
-          for (int k = 0; k < nz; ++k) {
-            if (screen_finds(m.base + k * sz + j * sy, 0, nx)) screen_flag(m.flags[k]);
-          }
+      // The health screen of a screened field's row of columns j, every cell of it, right after
+      // its z sweep (read back from the cache; the cells outside the sweep's box as they are).
+      const auto screen_row = [&](const Member& m) {
+        if (m.flags == nullptr) return;
+        for (int k = 0; k < nz; ++k) {
+          if (screen_finds(m.base + k * sz + j * sy, 0, nx)) screen_flag(m.flags[k]);
         }
       };
       // With a Dirichlet top every cell of the row (the top cells exchange with the boundary).
@@ -622,7 +620,7 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
                          : vp.top   ? FaceBox{0, nx - 1, 0, nz - 2}
                                     : vp.bz[at(j)];
       if (bz.empty()) {
-        if (vp.screen) screen_row();
+        for (const Member& m : mb) screen_row(m);
         continue;
       }
       const int i0 = bz.lane_lo, ni = bz.lanes(), k0 = bz.face_lo, nk = bz.cells();
@@ -645,8 +643,8 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
             solve_z<Role::Follow>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
             break;
         }
+        screen_row(m);
       }
-      if (vp.screen) screen_row();
     }
   }
 }
