@@ -184,8 +184,8 @@ BENCHMARK(BM_EngineStepFine)
     ->ComputeStatistics("max", mnsim::bench::stat_max);
 
 // The fine grid with the reactions' output streamed (healing/stream.hpp) although it writes
-// less than the threshold: whether streaming pays at its size (docs/numerics.md, "Streaming the
-// reactions' output").
+// less than the threshold: whether streaming pays at its size (docs/numerics.md, "The
+// reactions' output streamed, and the checks of the diffused fields fused into the z sweep").
 void BM_EngineStepFineStreamed(benchmark::State& state) {
   healing::set_stream_min_bytes(0);
   run_steps(state, fine_case());

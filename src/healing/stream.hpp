@@ -1,6 +1,6 @@
 // Non-temporal (streaming) stores for a pass that writes a whole field into another buffer on a
-// grid far larger than the last-level cache (docs/numerics.md, "Streaming the reactions'
-// output"). An ordinary store first reads the cache line it writes into (write-allocate), so
+// grid far larger than the last-level cache (docs/numerics.md, "The reactions' output
+// streamed, ..."). An ordinary store first reads the cache line it writes into (write-allocate), so
 // such a pass moves each written byte twice; a streaming store writes the line to memory without
 // reading it. On a grid whose fields fit the cache the next pass would find the written lines
 // there, and streaming them out would cost more than it saves: stream_pays chooses by size.
