@@ -414,21 +414,22 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // Rows taken a few at a time as threads come free: the cost of a row depends on its layers
   // (air, epidermis, dermis), so equal shares of the planes were unequal work. Inlined into both
   // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
-  const auto rows = [&]() __attribute__((always_inline)) {
+  // Stream: the output streamed (a version of its own, so that the other is the code it was).
+  const auto rows = [&]<bool Stream>() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
-    // Where a row's cells of the model's field f go, cell i of the row at orow[f][i]: the
-    // output itself, or the row buffer when streaming; the screened fields' rows likewise.
+    // Streaming: cell i of a row of the model's field f is made at orow[f][i] in the row
+    // buffer, and the screened fields' rows read there (srow).
     const auto rstride = static_cast<std::size_t>((g.nx + 15) / 16 * 16);
-    grid::AlignedBuffer rowbuf(stream ? nf * rstride : 0);
-    std::vector<float*> orow(nf);
-    std::vector<const float*> srow(screened.size());
+    grid::AlignedBuffer rowbuf(Stream ? nf * rstride : 0);
+    std::vector<float*> orow(Stream ? nf : 0);
+    std::vector<const float*> srow(Stream ? screened.size() : 0);
     // The health screen of the block's cells [i0, i1) of a row of plane k, as Stepper::scan_plane
     // screens a plane (NaN, infinite or negative), read back from the cache right after the
     // block is written: the stepper then scans only the planes flagged (ReactionScreen).
-    const auto screen_block = [&](std::ptrdiff_t /*row: srow*/, int i0, int i1, int k)
+    const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
         __attribute__((always_inline)) {
       for (std::size_t s = 0; s < screened.size(); ++s) {
-        if (screen_finds(srow[s], i0, i1)) {
+        if (screen_finds(Stream ? srow[s] : screened[s] + row, i0, i1)) {
           screen_flag(screen.flags[static_cast<std::size_t>(screen.fields[s]) *
                                        static_cast<std::size_t>(g.nz) +
                                    static_cast<std::size_t>(k)]);
@@ -439,12 +440,12 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
-        for (std::size_t f = 0; f < nf; ++f) {
-          orow[f] = stream ? rowbuf.data() + f * rstride : dst[f] + row;
-        }
-        for (std::size_t s = 0; s < screened.size(); ++s) {
-          srow[s] = stream && screened_f[s] >= 0 ? orow[static_cast<std::size_t>(screened_f[s])]
-                                                 : screened[s] + row;
+        if constexpr (Stream) {
+          for (std::size_t f = 0; f < nf; ++f) orow[f] = rowbuf.data() + f * rstride;
+          for (std::size_t s = 0; s < screened.size(); ++s) {
+            srow[s] = screened_f[s] >= 0 ? orow[static_cast<std::size_t>(screened_f[s])]
+                                         : screened[s] + row;
+          }
         }
         // Written into other buffers: the fields the model does not have are copied whole, the
         // model's fields block by block where a block has cells that do not react (air).
@@ -476,7 +477,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           }
           if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
-              std::memcpy(orow[f] + i0, ptr[f] + row + i0,
+              std::memcpy((Stream ? orow[f] : dst[f] + row) + i0, ptr[f] + row + i0,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
             }
           }
@@ -520,10 +521,10 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             cells.volume = g.dx * g.dx * g.dz(k);
             apply(cells);
             for (std::size_t f = 0; f < nf; ++f) {
-              float* to = orow[f];
+              float* to = dst[f];
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
-                float* into = to + (seg[s].cell - row);
+                float* into = Stream ? orow[f] + (seg[s].cell - row) : to + seg[s].cell;
                 for (std::size_t q = 0; q < seg[s].n; ++q) into[q] = static_cast<float>(now[q]);
                 now += seg[s].n;
               }
@@ -531,7 +532,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           }
           screen_block(row, i0, i1, k);
         }
-        if (stream) {
+        if constexpr (Stream) {
           for (std::size_t f = 0; f < nf; ++f) {
             stream_copy(orow[f], dst[f] + row, static_cast<std::size_t>(g.nx));
           }
@@ -540,11 +541,18 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
       }
     }
   };
+  const auto run_rows = [&]() __attribute__((always_inline)) {
+    if (stream) {
+      rows.template operator()<true>();
+    } else {
+      rows.template operator()<false>();
+    }
+  };
   if (team) {
-    rows();  // the team's loop, with its barrier
+    run_rows();  // the team's loop, with its barrier
   } else {
 #pragma omp parallel
-    rows();
+    run_rows();
   }
 }
 
