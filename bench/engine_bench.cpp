@@ -36,6 +36,7 @@
 #include "devices/puncture.hpp"
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
+#include "healing/stream.hpp"
 #include "healing/team.hpp"
 #include "run/scenario_schema.hpp"
 #include "run/specs.hpp"
@@ -167,11 +168,30 @@ BENCHMARK(BM_EngineStepDefault)
     ->UseRealTime()
     ->ComputeStatistics("max", mnsim::bench::stat_max);
 
-void BM_EngineStepFine(benchmark::State& state) {
+Case& fine_case() {
   static Case c(fine_scenario());
-  run_steps(state, c);
+  return c;
+}
+
+void BM_EngineStepFine(benchmark::State& state) {
+  run_steps(state, fine_case());
 }
 BENCHMARK(BM_EngineStepFine)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->ComputeStatistics("max", mnsim::bench::stat_max);
+
+// The fine grid with the reactions' output streamed (healing/stream.hpp) although it writes
+// less than the threshold: whether streaming pays at its size (docs/numerics.md, "The
+// reactions' output streamed, and the checks of the diffused fields fused into the z sweep").
+void BM_EngineStepFineStreamed(benchmark::State& state) {
+  healing::set_stream_min_bytes(0);
+  run_steps(state, fine_case());
+  healing::set_stream_min_bytes(healing::kStreamMinBytesDefault);
+}
+BENCHMARK(BM_EngineStepFineStreamed)
     ->Arg(1)
     ->Arg(2)
     ->Unit(benchmark::kMillisecond)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/kernel.hpp"
+#include "healing/screen.hpp"
 #include "healing/team.hpp"
 #include "healing/transpose.hpp"
 
@@ -493,6 +494,7 @@ struct Member {
   float kxy;
   ZLine z;
   Role role;
+  std::uint8_t* flags;  // the field's health screen, one per plane (null: none)
 };
 
 /// Everything the sweeps of one permeability pass read (Diffusion::implicit_variable).
@@ -510,6 +512,7 @@ struct VariablePass {
   bool keep;    // some field follows another (pivot buffers needed)
   bool zsolve;  // the z sweep runs
   bool top;     // some field has a Dirichlet top (the z sweep takes every cell)
+  bool screen;  // some field has flags (Member::flags)
 };
 
 /// A thread's scratch buffer of at least n floats, kept from one call to the next (its values
@@ -599,14 +602,27 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
     }
   }
 
-  if (vp.zsolve) {
+  if (vp.zsolve || vp.screen) {
     // No barrier at the end: on a team the next kernel works on other fields, and whoever reads
     // these waits at the team's next barrier (Stepper::transport_members).
 #pragma omp for schedule(dynamic, 2) nowait
     for (int j = 0; j < ny; ++j) {
+      // The health screen of a screened field's row of columns j, every cell of it, right after
+      // its z sweep (read back from the cache; the cells outside the sweep's box as they are).
+      const auto screen_row = [&](const Member& m) {
+        if (m.flags == nullptr) return;
+        for (int k = 0; k < nz; ++k) {
+          if (screen_finds(m.base + k * sz + j * sy, 0, nx)) screen_flag(m.flags[k]);
+        }
+      };
       // With a Dirichlet top every cell of the row (the top cells exchange with the boundary).
-      const FaceBox bz = vp.top ? FaceBox{0, nx - 1, 0, nz - 2} : vp.bz[at(j)];
-      if (bz.empty()) continue;
+      const FaceBox bz = !vp.zsolve ? FaceBox{}
+                         : vp.top   ? FaceBox{0, nx - 1, 0, nz - 2}
+                                    : vp.bz[at(j)];
+      if (bz.empty()) {
+        for (const Member& m : mb) screen_row(m);
+        continue;
+      }
       const int i0 = bz.lane_lo, ni = bz.lanes(), k0 = bz.face_lo, nk = bz.cells();
       const float* fz = vp.cz + at(j) * at(nz) * at(nx) + at(i0);
       const float* pc = vp.pbase + j * sy + i0;
@@ -627,6 +643,7 @@ MNSIM_KERNEL void variable_sweeps(const VariablePass& vp) {
             solve_z<Role::Follow>(g, col, pc, fz, nx, k0, nk, ni, m.z, C, Rb, A);
             break;
         }
+        screen_row(m);
       }
     }
   }
@@ -652,10 +669,17 @@ void Diffusion::share_conductances(Diffusion& other) {
 }
 
 void Diffusion::step_implicit_shared(std::span<Diffusion* const> ops, std::span<const FieldView> u,
-                                     std::span<const double> dt) {
+                                     std::span<const double> dt,
+                                     std::span<std::uint8_t* const> flags) {
   if (ops.empty()) return;
-  if (u.size() != ops.size() || dt.size() != ops.size()) {
+  if (u.size() != ops.size() || dt.size() != ops.size() ||
+      (!flags.empty() && flags.size() != ops.size())) {
     throw std::invalid_argument("internal: step_implicit_shared needs one field and step per op");
+  }
+  for (std::size_t m = 0; m < flags.size(); ++m) {
+    if (flags[m] != nullptr && !ops[m]->screens()) {
+      throw std::invalid_argument("internal: health screen of a field off the permeability path");
+    }
   }
   for (std::size_t m = 0; m < ops.size(); ++m) {
     if (m > 0 && !ops[m]->shares_with(*ops[0])) {
@@ -666,18 +690,19 @@ void Diffusion::step_implicit_shared(std::span<Diffusion* const> ops, std::span<
       throw std::invalid_argument("internal: field is on a different grid");
     }
   }
-  if (ops.size() == 1 || !ops[0]->variable_path()) {  // (one field: its own step)
+  if (!ops[0]->variable_path()) {  // (one field: its own step)
     for (std::size_t m = 0; m < ops.size(); ++m) ops[m]->step_implicit(u[m], dt[m]);
     return;
   }
   for (std::size_t m = 0; m < ops.size(); ++m) {
     decay_source(u[m], dt[m], ops[m]->spec_.decay, ops[m]->spec_.source);
   }
-  implicit_variable(ops, u, dt);
+  implicit_variable(ops, u, dt, flags);
 }
 
 void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<const FieldView> us,
-                                  std::span<const double> dts) {
+                                  std::span<const double> dts,
+                                  std::span<std::uint8_t* const> flags) {
   Diffusion& d0 = *ops[0];
   const bool team = in_team();
   // The face conductances (once when the permeability is fixed): on a team, once computed, each
@@ -714,20 +739,24 @@ void Diffusion::implicit_variable(std::span<Diffusion* const> ops, std::span<con
                static_cast<float>(d.spec_.top_value.value_or(0.0)),
                static_cast<float>(d.dk_[0] / d.cond_scale())};
     follows[m] = m > 0 && sdt == mb[m - 1].z.dt && !mb[m].z.top && !mb[m - 1].z.top;
+    mb[m].flags = flags.empty() ? nullptr : flags[m];
   }
   bool keep = false;
   for (std::size_t m = 0; m < nm; ++m) {
     mb[m].role = follows[m] ? Role::Follow : m + 1 < nm && follows[m + 1] ? Role::Lead : Role::Solo;
     keep = keep || follows[m];
   }
-  bool top = false;
-  for (const Member& m : mb) top = top || m.z.top;
+  bool top = false, screen = false;
+  for (const Member& m : mb) {
+    top = top || m.z.top;
+    screen = screen || m.flags != nullptr;
+  }
   const bool zsolve = (g.nz > 1 && d0.diffuses_) || top;
   const VariablePass vp{&g,           cf.x.data(),   cf.y.data(),
                         cf.z.data(),  cf.bx.data(),  cf.by.data(),
                         cf.bz.data(), d0.dk_.data(), d0.spec_.permeability.data + g.at(0, 0, 0),
                         &mb,          keep,          zsolve,
-                        top};
+                        top,          screen};
   if (team) {
     variable_sweeps(vp);  // the sweeps' loops are the team's
   } else {

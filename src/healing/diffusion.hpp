@@ -24,6 +24,7 @@
 // Units: SI (m, s); field units are the caller's.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -82,9 +83,17 @@ class Diffusion {
   /// all of them, each plane or row of every field solved while its conductances are in cache,
   /// and fields with the same step (dt and no Dirichlet top) next to each other in the list
   /// share the elimination itself (its pivots), computed once. Each field's result is bit for
-  /// bit what its own step_implicit gives.
+  /// bit what its own step_implicit gives. `flags` (empty, or one per field; a null one for a
+  /// field not screened): the health screen of u[m] after its step, for operators that
+  /// screens(): flags[m][k] is set (non-zero) for every plane k of u[m] holding a NaN, an
+  /// infinite or a negative interior value (Stepper::set_screened); the flags of clean planes
+  /// are left as they were.
   static void step_implicit_shared(std::span<Diffusion* const> ops,
-                                   std::span<const grid::FieldView> u, std::span<const double> dt);
+                                   std::span<const grid::FieldView> u, std::span<const double> dt,
+                                   std::span<std::uint8_t* const> flags = {});
+  /// Whether step_implicit_shared screens this operator's field (the permeability path: its z
+  /// sweep reads every row of columns back while it is in the cache).
+  bool screens() const { return variable_path(); }
 
   /// Forward-Euler steps covering dt (s), sub-cycled into explicit_substeps(dt) equal sub-steps.
   void step_explicit(grid::FieldView u, double dt);
@@ -105,7 +114,8 @@ class Diffusion {
   void implicit_uniform(grid::FieldView u, double dt);
   /// The permeability path for the fields u[m] of operators sharing conductances (ops[0]'s).
   static void implicit_variable(std::span<Diffusion* const> ops, std::span<const grid::FieldView> u,
-                                std::span<const double> dt);
+                                std::span<const double> dt,
+                                std::span<std::uint8_t* const> flags = {});
   bool variable_path() const { return spec_.permeability.data != nullptr && diffuses_; }
   /// Face conductances D p / cond_scale() of the permeability path (harmonic means in x and y,
   /// series of half cells in z) into cond_: x in transposed planes ((k nx + i) w + j), y ((k ny +

@@ -138,11 +138,10 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
       movers_[static_cast<std::size_t>(s.slot)] = std::make_unique<ChemotaxisOperator>(
           g, transport_mask(s, layer_of_), chemo ? s.chemotaxis : 0.0, motility);
     }
-    // A field neither transported nor moved is written last by the reaction, which screens its
-    // health as it writes it (Stepper::set_screened).
-    if (ts.mode == TransportMode::None && !movers_[static_cast<std::size_t>(s.slot)]) {
-      screened.push_back(s.slot);
-    }
+    // A field not moved is written last by the reaction (neither transported) or by its
+    // transport (the permeability path), which screens its health as it writes it
+    // (Stepper::set_screened).
+    if (!movers_[static_cast<std::size_t>(s.slot)]) screened.push_back(s.slot);
     stepper_->set_field(s.slot, std::move(ts));
   }
   stepper_->set_screened(std::move(screened));

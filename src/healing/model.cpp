@@ -4,13 +4,14 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "core/kernel.hpp"
+#include "healing/screen.hpp"
+#include "healing/stream.hpp"
 #include "healing/team.hpp"
 
 namespace mnsim::healing {
@@ -372,15 +373,23 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   if (!out.empty() && out.size() != static_cast<std::size_t>(fs.size())) {
     throw std::invalid_argument("react_fields: one output buffer per field");
   }
-  // The screened fields where this call leaves them (ReactionScreen).
+  // The screened fields where this call leaves them (ReactionScreen), and which of the model's
+  // fields each is (-1: not one).
   std::vector<const float*> screened;
+  std::vector<std::ptrdiff_t> screened_f;
   for (const int id : screen.fields) {
     if (id < 0 || id >= fs.size() || screen.flags == nullptr) {
       throw std::invalid_argument("react_fields: screen of a field not in the set");
     }
     screened.push_back(out.empty() ? fs.view(id).data : out[static_cast<std::size_t>(id)]);
+    const auto f = std::find(names_.begin(), names_.end(), fs.name(id));
+    screened_f.push_back(f == names_.end() ? -1 : f - names_.begin());
   }
   const bool react = dt > 0.0;
+  // Written into other buffers on a grid far larger than the cache (healing/stream.hpp): each
+  // row is made in a row buffer and streamed out at its end, so that the output's lines are not
+  // read from memory before they are written (write-allocate).
+  const bool stream = react && !out.empty() && stream_pays(nf * g.padded_size() * sizeof(float));
   if (!react && out.empty() && screened.empty()) return;
   // On a team (healing/team.hpp) every member calls this: the first to come prepares the
   // processes for dt, the others find them prepared (no barrier).
@@ -405,31 +414,25 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // Rows taken a few at a time as threads come free: the cost of a row depends on its layers
   // (air, epidermis, dermis), so equal shares of the planes were unequal work. Inlined into both
   // callers below, so that it is compiled into each version of this kernel (core/kernel.hpp).
-  const auto rows = [&]() __attribute__((always_inline)) {
+  // Stream: the output streamed (a version of its own, so that the other is the code it was).
+  const auto rows = [&]<bool Stream>() __attribute__((always_inline)) {
     Scratch w(nf, start_fields_);
+    // Streaming: cell i of a row of the model's field f is made at orow[f][i] in the row
+    // buffer, and the screened fields' rows read there (srow).
+    const auto rstride = static_cast<std::size_t>((g.nx + 15) / 16 * 16);
+    grid::AlignedBuffer rowbuf(Stream ? nf * rstride : 0);
+    std::vector<float*> orow(Stream ? nf : 0);
+    std::vector<const float*> srow(Stream ? screened.size() : 0);
     // The health screen of the block's cells [i0, i1) of a row of plane k, as Stepper::scan_plane
     // screens a plane (NaN, infinite or negative), read back from the cache right after the
     // block is written: the stepper then scans only the planes flagged (ReactionScreen).
     const auto screen_block = [&](std::ptrdiff_t row, int i0, int i1, int k)
         __attribute__((always_inline)) {
       for (std::size_t s = 0; s < screened.size(); ++s) {
-        const float* v = screened[s] + row;
-        // Two float reductions (an int one of flags went through the stack): the least value
-        // (a negative one, or minus infinity), and the sum of v * 0, NaN for a NaN or an
-        // infinite value and +-0 otherwise.
-        float lo = 0.0f, z = 0.0f;
-#pragma omp simd reduction(min : lo) reduction(+ : z)
-        for (int i = i0; i < i1; ++i) {
-          const float x = v[i];
-          lo = x < lo ? x : lo;
-          z += x * 0.0f;
-        }
-        if (lo < 0.0f || z != z) {
-          const auto at =
-              static_cast<std::size_t>(screen.fields[s]) * static_cast<std::size_t>(g.nz) +
-              static_cast<std::size_t>(k);
-          std::atomic_ref<std::uint8_t> flag(screen.flags[at]);
-          if (flag.load(std::memory_order_relaxed) == 0) flag.store(1, std::memory_order_relaxed);
+        if (screen_finds(Stream ? srow[s] : screened[s] + row, i0, i1)) {
+          screen_flag(screen.flags[static_cast<std::size_t>(screen.fields[s]) *
+                                       static_cast<std::size_t>(g.nz) +
+                                   static_cast<std::size_t>(k)]);
         }
       }
     };
@@ -437,6 +440,13 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
     for (int k = 0; k < g.nz; ++k) {
       for (int j = 0; j < g.ny; ++j) {
         const std::ptrdiff_t row = g.at(0, j, k);
+        if constexpr (Stream) {
+          for (std::size_t f = 0; f < nf; ++f) orow[f] = rowbuf.data() + f * rstride;
+          for (std::size_t s = 0; s < screened.size(); ++s) {
+            srow[s] = screened_f[s] >= 0 ? orow[static_cast<std::size_t>(screened_f[s])]
+                                         : screened[s] + row;
+          }
+        }
         // Written into other buffers: the fields the model does not have are copied whole, the
         // model's fields block by block where a block has cells that do not react (air).
         for (int id : others) {
@@ -467,7 +477,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           }
           if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
-              std::memcpy(dst[f] + row + i0, ptr[f] + row + i0,
+              std::memcpy((Stream ? orow[f] : dst[f] + row) + i0, ptr[f] + row + i0,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
             }
           }
@@ -514,7 +524,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
               float* to = dst[f];
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
-                float* into = to + seg[s].cell;
+                float* into = Stream ? orow[f] + (seg[s].cell - row) : to + seg[s].cell;
                 for (std::size_t q = 0; q < seg[s].n; ++q) into[q] = static_cast<float>(now[q]);
                 now += seg[s].n;
               }
@@ -522,14 +532,27 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
           }
           screen_block(row, i0, i1, k);
         }
+        if constexpr (Stream) {
+          for (std::size_t f = 0; f < nf; ++f) {
+            stream_copy(orow[f], dst[f] + row, static_cast<std::size_t>(g.nx));
+          }
+          stream_fence();  // before the loop's barrier, after which others read the output
+        }
       }
     }
   };
+  const auto run_rows = [&]() __attribute__((always_inline)) {
+    if (stream) {
+      rows.template operator()<true>();
+    } else {
+      rows.template operator()<false>();
+    }
+  };
   if (team) {
-    rows();  // the team's loop, with its barrier
+    run_rows();  // the team's loop, with its barrier
   } else {
 #pragma omp parallel
-    rows();
+    run_rows();
   }
 }
 

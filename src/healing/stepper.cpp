@@ -77,9 +77,28 @@ void Stepper::set_screened(std::vector<int> ids) {
   screened_ = std::move(ids);
 }
 
+bool Stepper::screened_by_reaction(int id) const {
+  const TransportSpec& s = specs_[static_cast<std::size_t>(id)];
+  return static_cast<bool>(reaction_) && s.mode == TransportMode::None &&
+         s.diffusion.decay == 0.0 && s.diffusion.source == 0.0 &&
+         std::find(screened_.begin(), screened_.end(), id) != screened_.end();
+}
+
+bool Stepper::screened_by_transport(int id) const {
+  const auto f = static_cast<std::size_t>(id);
+  // (Strang splitting: the second reaction writes after the transport)
+  const bool last = control_.splitting == Splitting::Lie || !reaction_;
+  return last && specs_[f].mode == TransportMode::Implicit && ops_[f] && ops_[f]->screens() &&
+         std::find(screened_.begin(), screened_.end(), id) != screened_.end();
+}
+
 void Stepper::clear_screen(bool control) {
-  screen_valid_ = !control && !screened_.empty() && static_cast<bool>(reaction_);
+  screen_valid_ = !control && !screened_.empty();
+  reaction_screened_.clear();
   if (!screen_valid_) return;
+  for (const int id : screened_) {
+    if (screened_by_reaction(id)) reaction_screened_.push_back(id);
+  }
   screen_.assign(
       static_cast<std::size_t>(fields_.size()) * static_cast<std::size_t>(fields_.grid().nz), 0);
 }
@@ -218,7 +237,7 @@ void Stepper::transport_group(std::size_t group, double dt) {
   const std::vector<int>& grp = groups_[group];
   const GroupStep& gs = group_steps_[group];
   if (grp.size() > 1) {  // implicit fields sharing conductances: one pass
-    Diffusion::step_implicit_shared(gs.ops, gs.u, gs.dt);
+    Diffusion::step_implicit_shared(gs.ops, gs.u, gs.dt, gs.flags);
     return;
   }
   const int id = grp.front();
@@ -227,8 +246,8 @@ void Stepper::transport_group(std::size_t group, double dt) {
     case TransportMode::None:
       decay_source(gs.u.front(), dt, s.diffusion.decay, s.diffusion.source);
       break;
-    case TransportMode::Implicit:
-      gs.ops.front()->step_implicit(gs.u.front(), gs.dt.front());
+    case TransportMode::Implicit:  // (with the health screen of set_screened)
+      Diffusion::step_implicit_shared(gs.ops, gs.u, gs.dt, gs.flags);
       break;
     case TransportMode::Explicit:
       gs.ops.front()->step_explicit(gs.u.front(), gs.dt.front());
@@ -249,11 +268,15 @@ bool Stepper::prepare_transport(double dt) {
     gs.ops.clear();
     gs.u.clear();
     gs.dt.clear();
+    gs.flags.clear();
     for (int id : groups_[q]) {
       const auto k = static_cast<std::size_t>(id);
       gs.ops.push_back(ops_[k].get());
       gs.u.push_back(fields_.view(id));
       gs.dt.push_back(coupled_diffusion_time(dt, specs_[k].reaction_decay));
+      gs.flags.push_back(screen_valid_ && screened_by_transport(id)
+                             ? screen_.data() + k * static_cast<std::size_t>(fields_.grid().nz)
+                             : nullptr);
     }
     all_team = all_team && team_groups_[q];
   }
@@ -509,11 +532,11 @@ MNSIM_KERNEL Stepper::PlaneScan Stepper::scan_plane(int id, int k, bool controll
                                 static_cast<std::size_t>(n_regions_);
   std::fill(sums, sums + n_regions_, std::array<double, 2>{0.0, 0.0});
   PlaneScan pc;
-  // A field the reaction wrote last and screened (set_screened): only its flagged planes.
-  if (!controlled && screen_valid_ && s.mode == TransportMode::None && s.diffusion.decay == 0.0 &&
-      s.diffusion.source == 0.0 &&
-      std::find(screened_.begin(), screened_.end(), id) != screened_.end() &&
-      screen_[fk * static_cast<std::size_t>(g.nz) + static_cast<std::size_t>(k)] == 0) {
+  // A field the reaction or its transport wrote last and screened (set_screened): only its
+  // flagged planes.
+  if (!controlled && screen_valid_ &&
+      screen_[fk * static_cast<std::size_t>(g.nz) + static_cast<std::size_t>(k)] == 0 &&
+      (screened_by_reaction(id) || screened_by_transport(id))) {
     return pc;
   }
   if (!controlled) {

@@ -199,19 +199,22 @@ class Stepper {
     reaction_into_ = std::move(r);
     reaction_into_team_ = team;
   }
-  /// Fields whose health the reaction screens as it writes them: fields with TransportMode::None
-  /// and no decay or source, which the cell transport does not touch either, so that the
-  /// reaction is the last to write them in a trial step. Both reaction callbacks then set
-  /// screen_flags()[id * nz + k] (non-zero) for every plane k of such a field that holds a NaN,
-  /// an infinite or a negative interior value after them (healing::ReactionScreen), and the
-  /// health checks of an unmeasured step (no error measure) scan only those planes of these
-  /// fields: the same failures, messages and clamping, without reading the clean planes again.
+  /// Fields whose health the pass that writes them last screens as it writes them, fields the
+  /// cell transport does not touch: with TransportMode::None and no decay or source, the
+  /// reaction; with TransportMode::Implicit on the permeability path (Diffusion::screens), the
+  /// transport (Diffusion::step_implicit_shared's flags); any other listed field is scanned
+  /// whole. Those passes then set screen_flags()[id * nz + k] (non-zero) for every plane k of
+  /// such a field that holds a NaN, an infinite or a negative interior value after them
+  /// (healing::ReactionScreen, healing/screen.hpp), and the health checks of an unmeasured step
+  /// (no error measure) scan only those planes of these fields: the same failures, messages and
+  /// clamping, without reading the clean planes again.
   void set_screened(std::vector<int> ids);
   std::span<const int> screened() const { return screened_; }
-  /// The fields the reaction of the trial step now running is to screen: screened(), or none
-  /// in a solve that measures the error (its checks scan the controlled fields whole anyway).
+  /// The fields the reaction of the trial step now running is to screen: those of screened()
+  /// that the reaction writes last, or none in a solve that measures the error (its checks
+  /// scan the controlled fields whole anyway).
   std::span<const int> screen_fields() const {
-    return screen_valid_ ? std::span<const int>(screened_) : std::span<const int>();
+    return screen_valid_ ? std::span<const int>(reaction_screened_) : std::span<const int>();
   }
   /// The flags the reaction sets (set_screened), zeroed by the stepper before each trial step.
   std::uint8_t* screen_flags() { return screen_.data(); }
@@ -347,6 +350,7 @@ class Stepper {
     std::vector<Diffusion*> ops;
     std::vector<grid::FieldView> u;
     std::vector<double> dt;
+    std::vector<std::uint8_t*> flags;  // the health screen of each field (null: none)
   };
   std::vector<GroupStep> group_steps_;
   std::vector<char> team_groups_;  // per group: transported on the team (team_group)
@@ -362,8 +366,13 @@ class Stepper {
   /// Health check of plane k of field id after a trial step (small negatives clamped), with the
   /// error measure when `controlled` (check_fields).
   PlaneScan scan_plane(int id, int k, bool controlled);
-  std::vector<PlaneScan> checks_;     // per field and plane: id * nz + k
-  std::vector<int> screened_;         // set_screened
+  std::vector<PlaneScan> checks_;       // per field and plane: id * nz + k
+  std::vector<int> screened_;           // set_screened
+  std::vector<int> reaction_screened_;  // of those, the ones the reaction screens (now)
+  /// Whether field id is screened (set_screened) by the reaction or by its transport: the pass
+  /// that writes it last screens it.
+  bool screened_by_reaction(int id) const;
+  bool screened_by_transport(int id) const;
   std::vector<std::uint8_t> screen_;  // per field and plane: id * nz + k (set_screened)
   bool screen_valid_ = false;         // the trial step's reaction set screen_
   /// Zeroes the screen flags before a trial step (set_screened); a solve that measures the

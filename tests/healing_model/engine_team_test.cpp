@@ -1,7 +1,8 @@
 // The engine's trial steps on one team (Stepper::solve: the reactions, the transport stage and
 // the health checks' scan in one parallel region, healing/team.hpp) give the bits of the serial
 // step: step doubling's full steps (the reaction written into the backup buffers) and half steps
-// (the reaction in place), on 1 and 2 threads.
+// (the reaction in place), on 1 and 2 threads, with the reactions' output streamed
+// (healing/stream.hpp) or not.
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -10,12 +11,14 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/error.hpp"
 
 #include "healing/engine.hpp"
 #include "healing/params.hpp"
+#include "healing/stream.hpp"
 #include "healing/team.hpp"
 #include "skin/tissue.hpp"
 #include "test_tissue.hpp"
@@ -30,14 +33,16 @@ struct Result {
 
 /// A wounded patch healed for 2 h on `threads` threads with threads used from `min_cells` cells
 /// (the grid is below the default threshold, so the default runs serially, and 0 puts every
-/// step on one team).
-Result heal(const skin::Tissue& t, int threads, std::size_t min_cells) {
+/// step on one team); with `stream`, the reactions' output streamed whatever its size.
+Result heal(const skin::Tissue& t, int threads, std::size_t min_cells, bool stream = false) {
   omp_set_num_threads(threads);
   set_thread_min_cells(min_cells);
+  set_stream_min_bytes(stream ? 0 : kStreamMinBytesDefault);
   Engine e(t, load_default_params().p);
   e.apply_session(testing::bleeding_channels({0.3e-3, 0.7e-3, 1.0e-3}, 0.5e-3, 0.8e-3, 0.08e-3));
   e.stepper().advance_to(2.0 * 3600.0);
   set_thread_min_cells(kThreadMinCellsDefault);
+  set_stream_min_bytes(kStreamMinBytesDefault);
   Result r;
   for (int id = 0; id < e.fields().size(); ++id) {
     const float* d = e.fields().view(id).data;
@@ -56,16 +61,23 @@ TEST(EngineTeam, OneTeamPerStepGivesTheSerialBits) {
   const Result serial = heal(t, 1, kThreadMinCellsDefault);
   ASSERT_GT(serial.accepted, 10);
   ASSERT_GT(serial.solves, serial.accepted);  // step doubling: full and half steps
-  for (const int threads : {1, 2}) {
-    const Result team = heal(t, threads, 0);
-    EXPECT_EQ(team.accepted, serial.accepted) << threads << " threads";
-    EXPECT_EQ(team.rejected, serial.rejected) << threads << " threads";
-    EXPECT_EQ(team.solves, serial.solves) << threads << " threads";
+  // (streamed: serially, then on a team of 1 and 2)
+  for (const auto& [threads, min_cells, stream] :
+       {std::tuple{1, std::size_t{0}, false}, std::tuple{2, std::size_t{0}, false},
+        std::tuple{1, kThreadMinCellsDefault, true}, std::tuple{1, std::size_t{0}, true},
+        std::tuple{2, std::size_t{0}, true}}) {
+    const std::string what = std::to_string(threads) + " threads" +
+                             (min_cells == 0 ? ", one team" : ", serial") +
+                             (stream ? ", streamed" : "");
+    const Result team = heal(t, threads, min_cells, stream);
+    EXPECT_EQ(team.accepted, serial.accepted) << what;
+    EXPECT_EQ(team.rejected, serial.rejected) << what;
+    EXPECT_EQ(team.solves, serial.solves) << what;
     ASSERT_EQ(team.fields.size(), serial.fields.size());
     EXPECT_EQ(
         std::memcmp(team.fields.data(), serial.fields.data(), serial.fields.size() * sizeof(float)),
         0)
-        << threads << " threads";
+        << what;
   }
   omp_set_num_threads(saved);
 }
@@ -79,9 +91,10 @@ struct Screened {
   std::string error;
 };
 Screened heal_screened(const skin::Tissue& t, int threads, bool screen,
-                       const std::function<void(Engine&)>& poke) {
+                       const std::function<void(Engine&)>& poke, bool stream = false) {
   omp_set_num_threads(threads);
   set_thread_min_cells(0);
+  set_stream_min_bytes(stream ? 0 : kStreamMinBytesDefault);
   Engine e(t, load_default_params().p);
   EXPECT_FALSE(e.stepper().screened().empty());
   if (!screen) e.stepper().set_screened({});
@@ -94,6 +107,7 @@ Screened heal_screened(const skin::Tissue& t, int threads, bool screen,
     out.error = x.what();
   }
   set_thread_min_cells(kThreadMinCellsDefault);
+  set_stream_min_bytes(kStreamMinBytesDefault);
   for (int id = 0; id < e.fields().size(); ++id) {
     const float* d = e.fields().view(id).data;
     out.r.fields.insert(out.r.fields.end(), d, d + e.grid().padded_size());
@@ -120,10 +134,12 @@ void set_cell(Engine& e, const char* field, int layer, float v) {
   e.fields().view(e.model().slot(field)).data[at] = v;
 }
 
-// The fields the reactions write last are screened as the reactions write them, and the checks
-// scan only the planes flagged: the same bits, the same clamping of small negatives and the same
+// The fields the reactions write last are screened as the reactions write them, the fields the
+// permeability path writes last as its z sweep writes them, and the checks scan only the planes
+// flagged: the same bits, the same clamping of small negatives and the same
 // failures (message, field, cell) as a scan of every plane, inside the skin and outside it (cells
-// the reactions copy or leave), on 1 and 2 threads.
+// the reactions copy or leave), on 1 and 2 threads, and on 2 with the reactions' output streamed
+// (healing/stream.hpp: the screen then reads the row buffer).
 TEST(EngineTeam, ReactionScreenGivesTheBitsAndFailuresOfAFullScan) {
   // A boxcar scar: cells above its floor lie outside the skin.
   const skin::Tissue t = testing::small_cheek_tissue("engine_screen_test.toml", R"(
@@ -144,6 +160,8 @@ depth = "0.3 mm"
          set_cell(e, "clot", dermis, -1e-9f);
          set_cell(e, "elastin", 0, -1e-9f);
          set_cell(e, "mmp", 0, -1e-12f);
+         set_cell(e, "vegf", 0, -1e-12f);
+         set_cell(e, "kgf", dermis, -1e-12f);
        }},
       {"NaN outside the skin", [&](Engine& e) { set_cell(e, "collagen1", 0, nan); }},
       {"negative outside the skin", [&](Engine& e) { set_cell(e, "scar_matrix", 0, -1.0f); }},
@@ -155,6 +173,13 @@ depth = "0.3 mm"
        [&](Engine& e) { set_cell(e, "scar_matrix", dermis, nan); }},
       {"NaN denatured collagen in the dermis",
        [&](Engine& e) { set_cell(e, "denatured_collagen", dermis, nan); }},
+      // (fields the transport writes last and screens: the permeability path's z sweep)
+      {"NaN growth factor in the dermis",
+       [&](Engine& e) { set_cell(e, "growth_factor", dermis, nan); }},
+      {"negative signal outside the skin",
+       [&](Engine& e) { set_cell(e, "inflammatory_signal", 0, -1.0f); }},
+      {"infinite vegf outside the skin",
+       [&](Engine& e) { set_cell(e, "vegf", 0, std::numeric_limits<float>::infinity()); }},
       {"infinite damage in the dermis",
        [&](Engine& e) { set_cell(e, "damage", dermis, std::numeric_limits<float>::infinity()); }},
   };
@@ -166,17 +191,20 @@ depth = "0.3 mm"
     } else if (what.find("outside") != std::string::npos || what.find("infinite") == 0) {
       EXPECT_NE(full.error.find("numerical failure"), std::string::npos) << what;
     }
-    for (const int threads : {1, 2}) {
-      const Screened s = heal_screened(t, threads, true, poke);
-      EXPECT_EQ(s.error, full.error) << what << ", " << threads << " threads";
-      EXPECT_EQ(s.r.accepted, full.r.accepted) << what << ", " << threads << " threads";
-      EXPECT_EQ(s.r.solves, full.r.solves) << what << ", " << threads << " threads";
+    for (const auto& [threads, stream] :
+         {std::pair{1, false}, std::pair{2, false}, std::pair{2, true}}) {
+      const std::string how =
+          what + ", " + std::to_string(threads) + " threads" + (stream ? ", streamed" : "");
+      const Screened s = heal_screened(t, threads, true, poke, stream);
+      EXPECT_EQ(s.error, full.error) << how;
+      EXPECT_EQ(s.r.accepted, full.r.accepted) << how;
+      EXPECT_EQ(s.r.solves, full.r.solves) << how;
       ASSERT_EQ(s.r.fields.size(), full.r.fields.size());
       // (NaN compares unequal: the bytes are compared)
       EXPECT_EQ(std::memcmp(s.r.fields.data(), full.r.fields.data(),
                             full.r.fields.size() * sizeof(float)),
                 0)
-          << what << ", " << threads << " threads";
+          << how;
     }
   }
   omp_set_num_threads(saved);
