@@ -212,14 +212,16 @@ struct Reactor::Scratch {
     for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
   }
   /// The run of the first n lanes, padded to a multiple of kCellLanes (Cells::padded) with
-  /// copies of the last cell (now and start values; n > 0).
-  Cells cells(std::size_t n, double dt, const Baseline& b) {
+  /// copies of the last cell (now and start values of the fields in `fields`; n > 0).
+  Cells cells(std::size_t n, double dt, const Baseline& b, FieldMask fields = ~FieldMask{0}) {
     const std::size_t padded = (n + kCellLanes - 1) / kCellLanes * kCellLanes;
-    for (double* x : now_p) {
+    for (std::size_t f = 0; f < now_p.size(); ++f) {
+      if ((fields & field_bit(static_cast<int>(f))) == 0) continue;
+      double* x = now_p[f];
       for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
     }
     for (std::size_t f = 0; f < start_p.size(); ++f) {
-      if (start_p[f] == nullptr) continue;
+      if (start_p[f] == nullptr || (fields & field_bit(static_cast<int>(f))) == 0) continue;
       double* x = start.data() + f * kBlock;
       for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
     }
@@ -234,6 +236,12 @@ Reactor::Reactor(const Model& m, const Params& p) {
   for (const FieldDef& f : m.fields()) names_.push_back(f.name);
   std::vector<std::uint8_t> starts(names_.size(), 0);
   for (std::size_t i = 0; i < m.processes().size(); ++i) {
+    const ProcessDef& def = m.processes()[i];
+    FieldUse use;
+    for (const std::string& f : def.reads) use.reads |= field_bit(m.slot(f));
+    for (const std::string& f : def.updates) use.writes |= field_bit(m.slot(f));
+    use.reads |= use.writes;
+    declared_.push_back(use);
     const Binding binding(m, i, p, &starts);
     std::unique_ptr<BoundProcess> r = m.processes()[i].bind(binding);
     if (!r) {
@@ -256,8 +264,15 @@ void Reactor::prepare(double dt) {
   prepared_dt_ = dt;
 }
 
-void Reactor::apply(const Cells& c) const {
-  for (const auto& r : reactions_) r->apply(c);
+FieldMask Reactor::apply(const Cells& c, std::span<const FieldMask> writes) const {
+  FieldMask written = 0;
+  for (std::size_t i = 0; i < reactions_.size(); ++i) {
+    const BoundProcess& r = *reactions_[i];
+    if (r.idle(c)) continue;
+    r.apply(c);
+    if (!writes.empty()) written |= writes[i];
+  }
+  return written;
 }
 
 void Reactor::react(const Baseline& b, State& s, double dt) {
@@ -391,6 +406,26 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   } else if (react) {
     prepare(dt);
   }
+  // The fields the runs of each layer use (BoundProcess::narrow): copied into a run where some
+  // process reads or writes them there, back where a process that was not idle on the run
+  // writes them; the others are left in place, or copied as floats into `out`. A field no
+  // process writes keeps its float value exactly (float -> double -> float is the identity), so
+  // the results are the same bits as with every field copied both ways.
+  const std::size_t np = reactions_.size();
+  const FieldMask model_fields =
+      nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
+  std::array<FieldMask, kLayerCount> used{};
+  std::vector<FieldMask> writes(kLayerCount * np);
+  for (std::size_t l = 0; l < kLayerCount; ++l) {
+    for (std::size_t r = 0; r < np; ++r) {
+      FieldUse u = declared_[r];
+      reactions_[r]->narrow(base[l], u);
+      u.writes &= model_fields;
+      u.reads = (u.reads | u.writes) & model_fields;
+      used[l] |= u.reads;
+      writes[l * np + r] = u.writes;
+    }
+  }
   std::vector<int> others;  // fields of fs the model does not have (copied when out is given)
   if (!out.empty()) {
     for (int id = 0; id < fs.size(); ++id) {
@@ -465,7 +500,10 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             }
             i = e;
           }
-          if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
+          // Every field of the block copied whole into `out` (the fields a run writes are
+          // written over it below).
+          const bool whole = !out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0));
+          if (whole) {
             for (std::size_t f = 0; f < nf; ++f) {
               std::memcpy(dst[f] + row + i0, ptr[f] + row + i0,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
@@ -493,25 +531,46 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             if (n == 0) continue;
             const Scratch::Segment* seg = w.segments_of(li);
             const std::size_t segs = w.segments[li];
+            const FieldMask in = used[li];
+            // The fields the layer's processes use, with the start values where some process
+            // reads them, in one pass over each segment.
             for (std::size_t f = 0; f < nf; ++f) {
+              if ((in & field_bit(static_cast<int>(f))) == 0) continue;
               const float* src = ptr[f];
               double* now = w.now_p[f];
+              double* start = w.start_p[f] != nullptr ? w.start.data() + f * kBlock : nullptr;
               for (std::size_t s = 0; s < segs; ++s) {
                 const float* from = src + seg[s].cell;
-                for (std::size_t q = 0; q < seg[s].n; ++q) now[q] = from[q];
-                now += seg[s].n;
+                const std::size_t len = seg[s].n;
+                if (start != nullptr) {
+                  for (std::size_t q = 0; q < len; ++q) {
+                    const double x = from[q];
+                    now[q] = x;
+                    start[q] = x;
+                  }
+                  start += len;
+                } else {
+                  for (std::size_t q = 0; q < len; ++q) now[q] = from[q];
+                }
+                now += len;
               }
             }
-            for (const std::size_t f : start_fields_) {  // the start values, where read
-              const double* now = w.now_p[f];
-              double* start = w.start.data() + f * kBlock;
-              for (std::size_t q = 0; q < n; ++q) start[q] = now[q];
-            }
-            Cells cells = w.cells(n, dt, base[li]);
+            Cells cells = w.cells(n, dt, base[li], in);
             cells.volume = g.dx * g.dx * g.dz(k);
-            apply(cells);
+            const FieldMask written =
+                apply(cells, std::span<const FieldMask>(writes.data() + li * np, np));
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
+              if ((written & field_bit(static_cast<int>(f))) == 0) {
+                // Unchanged: in place, nothing; into `out`, the float values.
+                if (out.empty() || whole) continue;
+                const float* from = ptr[f];
+                for (std::size_t s = 0; s < segs; ++s) {
+                  const std::ptrdiff_t at = seg[s].cell;
+                  for (std::size_t q = 0; q < seg[s].n; ++q) to[at + q] = from[at + q];
+                }
+                continue;
+              }
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
                 float* into = to + seg[s].cell;
