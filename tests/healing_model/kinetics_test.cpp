@@ -686,8 +686,8 @@ TEST(HealingKinetics, ReactFieldsUsesOnlyTheLayersFields) {
     const float* x0 = t.fs.view(f).data;
     for (std::size_t c = 0; c < cells; ++c) {
       ASSERT_EQ(std::memcmp(&x[c], &y[c], sizeof(float)), 0) << a.name(f) << " cell " << c;
-      ASSERT_EQ(std::memcmp(&oa[static_cast<std::size_t>(f)][c], &ob[static_cast<std::size_t>(f)][c],
-                            sizeof(float)),
+      ASSERT_EQ(std::memcmp(&oa[static_cast<std::size_t>(f)][c],
+                            &ob[static_cast<std::size_t>(f)][c], sizeof(float)),
                 0)
           << a.name(f) << " cell " << c << " (into)";
       changed += x[c] != x0[c] ? 1 : 0;
