@@ -406,11 +406,11 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   } else if (react) {
     prepare(dt);
   }
-  // The fields the runs of each layer use (BoundProcess::narrow): copied into a run where some
-  // process reads or writes them there, back where a process that was not idle on the run
-  // writes them; the others are left in place, or copied as floats into `out`. A field no
-  // process writes keeps its float value exactly (float -> double -> float is the identity), so
-  // the results are the same bits as with every field copied both ways.
+  // The fields the runs of each layer use (BoundProcess::narrow). In place, a run copies in the
+  // fields some process reads or writes in its layer and back those that a process that was
+  // not idle on the run writes; the others are left as they are. A field no process writes
+  // keeps its float value exactly (float -> double -> float is the identity), so the results
+  // are the same bits as with every field copied both ways.
   const std::size_t np = reactions_.size();
   const FieldMask model_fields =
       nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
@@ -531,9 +531,12 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             if (n == 0) continue;
             const Scratch::Segment* seg = w.segments_of(li);
             const std::size_t segs = w.segments[li];
-            const FieldMask in = used[li];
-            // The fields the layer's processes use, with the start values where some process
-            // reads them, in one pass over each segment.
+            // In place, the fields the layer's processes use; into `out`, every field (copying
+            // the unused ones as floats instead measured 3-5% slower in engine_bench: docs/
+            // numerics.md, "Reactions: only the fields a layer uses").
+            const FieldMask in = out.empty() ? used[li] : model_fields;
+            // With the start values where some process reads them, in one pass over each
+            // segment.
             for (std::size_t f = 0; f < nf; ++f) {
               if ((in & field_bit(static_cast<int>(f))) == 0) continue;
               const float* src = ptr[f];
@@ -557,20 +560,13 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             }
             Cells cells = w.cells(n, dt, base[li], in);
             cells.volume = g.dx * g.dx * g.dz(k);
+            // Back: in place, the fields written; into `out`, every field.
             const FieldMask written =
-                apply(cells, std::span<const FieldMask>(writes.data() + li * np, np));
+                apply(cells, std::span<const FieldMask>(writes.data() + li * np, np)) |
+                (out.empty() ? FieldMask{0} : model_fields);
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
-              if ((written & field_bit(static_cast<int>(f))) == 0) {
-                // Unchanged: in place, nothing; into `out`, the float values.
-                if (out.empty() || whole) continue;
-                const float* from = ptr[f];
-                for (std::size_t s = 0; s < segs; ++s) {
-                  const std::ptrdiff_t at = seg[s].cell;
-                  for (std::size_t q = 0; q < seg[s].n; ++q) to[at + q] = from[at + q];
-                }
-                continue;
-              }
+              if ((written & field_bit(static_cast<int>(f))) == 0) continue;
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
                 float* into = to + seg[s].cell;
