@@ -265,6 +265,10 @@ void Reactor::prepare(double dt) {
 }
 
 FieldMask Reactor::apply(const Cells& c, std::span<const FieldMask> writes) const {
+  if (writes.empty()) {  // every process (an idle one changes nothing)
+    for (const auto& r : reactions_) r->apply(c);
+    return 0;
+  }
   FieldMask written = 0;
   for (std::size_t i = 0; i < reactions_.size(); ++i) {
     const BoundProcess& r = *reactions_[i];
@@ -562,8 +566,8 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             cells.volume = g.dx * g.dx * g.dz(k);
             // Back: in place, the fields written; into `out`, every field.
             const FieldMask written =
-                apply(cells, std::span<const FieldMask>(writes.data() + li * np, np)) |
-                (out.empty() ? FieldMask{0} : model_fields);
+                out.empty() ? apply(cells, std::span<const FieldMask>(writes.data() + li * np, np))
+                            : (apply(cells), model_fields);
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
               if ((written & field_bit(static_cast<int>(f))) == 0) continue;

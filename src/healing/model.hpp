@@ -151,9 +151,9 @@ class BoundProcess {
   /// The fields the process touches in runs of the layer of `b`: `use` comes filled with every
   /// field it declared (ProcessDef: reads and updates read, updates written); a process clears
   /// the bits of those that apply() neither reads (no value of the field changes its results)
-  /// nor writes in that layer. The Reactor copies into a run only the fields some process reads
-  /// or writes there and back only those written (docs/numerics.md, issue 19, "Reactions: only
-  /// the fields a layer uses"). Default: every declared field.
+  /// nor writes in that layer. Reacting in place, the Reactor copies into a run only the fields
+  /// some process reads or writes there and back only those written (docs/numerics.md,
+  /// "Reactions: only the fields a layer uses"). Default: every declared field.
   virtual void narrow(const Baseline& b, FieldUse& use) const {
     (void)b;
     (void)use;
@@ -309,8 +309,8 @@ class Reactor {
  private:
   struct Scratch;
   void prepare(double dt);
-  /// Applies every process that is not idle on the run; returns the fields they may have
-  /// written, by `writes` (one mask per process, for the run's layer; empty: returns 0).
+  /// Applies every process; with `writes` (one mask per process, for the run's layer), only
+  /// those not idle on the run, and returns the fields they may have written (without: 0).
   FieldMask apply(const Cells& c, std::span<const FieldMask> writes = {}) const;
 
   std::vector<std::string> names_;

@@ -375,13 +375,13 @@ class Matrix final : public HealingProcess {
     const Baseline& b = *c.baseline;
     if (b.collagen1 + b.collagen3 > 0.0) {
       run<true>(c);
-    } else {
+    } else if (!idle(c)) {
       run<false>(c);
     }
   }
   // A layer without matrix (the epidermis) that holds none: every step of run<false> would be
   // exp_step(0, 0, ...) = +0 (sources scale with the baseline's elastin), so the cells are left
-  // as they are (the same values, bit for bit) and the Reactor skips the process.
+  // as they are (the same values, bit for bit).
   bool idle(const Cells& c) const override {
     const Baseline& b = *c.baseline;
     return !(b.collagen1 + b.collagen3 > 0.0) && !(b.elastin > 0.0) && none(c);
@@ -473,7 +473,9 @@ class ThermalInjury final : public HealingProcess {
         Dc_(b.slot("denatured_collagen")) {}
   // Without denatured collagen in the run (every run but near an RF needle's zone) every step
   // would be exp_step(+0, 0, ...) = +0: the cells are left as they are (the same values).
-  void apply(const Cells& c) const override { run_cells(c); }
+  void apply(const Cells& c) const override {
+    if (!idle(c)) run_cells(c);
+  }
   bool idle(const Cells& c) const override { return all_positive_zero(c, {Dc_}); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
