@@ -279,6 +279,32 @@ FieldMask Reactor::apply(const Cells& c, std::span<const FieldMask> writes) cons
   return written;
 }
 
+void Reactor::narrow_to(const Baselines& base) {
+  if (narrowed_ && base == narrowed_for_) return;
+  // In place, a run copies in the fields some process reads or writes in its layer and back
+  // those that a process that was not idle on the run writes; the others are left as they are.
+  // A field no process writes keeps its float value exactly (float -> double -> float is the
+  // identity), so the results are the same bits as with every field copied both ways.
+  const std::size_t np = reactions_.size();
+  const std::size_t nf = names_.size();
+  const FieldMask model_fields =
+      nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
+  used_.fill(0);
+  writes_.assign(kLayerCount * np, 0);
+  for (std::size_t l = 0; l < kLayerCount; ++l) {
+    for (std::size_t r = 0; r < np; ++r) {
+      FieldUse u = declared_[r];
+      reactions_[r]->narrow(base[l], u);
+      u.writes &= model_fields;
+      u.reads = (u.reads | u.writes) & model_fields;
+      used_[l] |= u.reads;
+      writes_[l * np + r] = u.writes;
+    }
+  }
+  narrowed_for_ = base;
+  narrowed_ = true;
+}
+
 void Reactor::react(const Baseline& b, State& s, double dt) {
   const std::size_t layer = 0;
   Baselines base{};
@@ -404,32 +430,21 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // On a team (healing/team.hpp) every member calls this: the first to come prepares the
   // processes for dt, the others find them prepared (no barrier).
   const bool team = in_team();
+  // In place, the fields each layer's runs use (narrow_to), found by the same member.
+  const bool narrowed = react && out.empty();
   if (react && team) {
 #pragma omp critical(mnsim_reactor_prepare)
-    prepare(dt);
+    {
+      prepare(dt);
+      if (narrowed) narrow_to(base);
+    }
   } else if (react) {
     prepare(dt);
+    if (narrowed) narrow_to(base);
   }
-  // The fields the runs of each layer use (BoundProcess::narrow). In place, a run copies in the
-  // fields some process reads or writes in its layer and back those that a process that was
-  // not idle on the run writes; the others are left as they are. A field no process writes
-  // keeps its float value exactly (float -> double -> float is the identity), so the results
-  // are the same bits as with every field copied both ways.
   const std::size_t np = reactions_.size();
   const FieldMask model_fields =
       nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
-  std::array<FieldMask, kLayerCount> used{};
-  std::vector<FieldMask> writes(kLayerCount * np);
-  for (std::size_t l = 0; l < kLayerCount; ++l) {
-    for (std::size_t r = 0; r < np; ++r) {
-      FieldUse u = declared_[r];
-      reactions_[r]->narrow(base[l], u);
-      u.writes &= model_fields;
-      u.reads = (u.reads | u.writes) & model_fields;
-      used[l] |= u.reads;
-      writes[l * np + r] = u.writes;
-    }
-  }
   std::vector<int> others;  // fields of fs the model does not have (copied when out is given)
   if (!out.empty()) {
     for (int id = 0; id < fs.size(); ++id) {
@@ -538,7 +553,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             // In place, the fields the layer's processes use; into `out`, every field (copying
             // the unused ones as floats instead measured 3-5% slower in engine_bench: docs/
             // numerics.md, "Reactions: only the fields a layer uses").
-            const FieldMask in = out.empty() ? used[li] : model_fields;
+            const FieldMask in = narrowed ? used_[li] : model_fields;
             // With the start values where some process reads them, in one pass over each
             // segment.
             for (std::size_t f = 0; f < nf; ++f) {
@@ -566,8 +581,8 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             cells.volume = g.dx * g.dx * g.dz(k);
             // Back: in place, the fields written; into `out`, every field.
             const FieldMask written =
-                out.empty() ? apply(cells, std::span<const FieldMask>(writes.data() + li * np, np))
-                            : (apply(cells), model_fields);
+                narrowed ? apply(cells, std::span<const FieldMask>(writes_.data() + li * np, np))
+                         : (apply(cells), model_fields);
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
               if ((written & field_bit(static_cast<int>(f))) == 0) continue;

@@ -317,6 +317,13 @@ class Reactor {
   std::vector<std::size_t> start_fields_;  // the slots some process reads at their start values
   std::vector<std::unique_ptr<BoundProcess>> reactions_;
   std::vector<FieldUse> declared_;  // per process: its declared fields (ProcessDef)
+  /// react_fields in place: for the baselines narrowed_for_, the fields each layer's runs use
+  /// (used_) and each process writes there (writes_, layer by layer), found once (narrow_to).
+  void narrow_to(const Baselines& base);
+  bool narrowed_ = false;
+  Baselines narrowed_for_{};
+  std::array<FieldMask, skin::kLayers> used_{};
+  std::vector<FieldMask> writes_;
   double prepared_dt_ = -1.0;
   std::unique_ptr<Scratch> scratch_;  // of react_states
 };
