@@ -212,16 +212,14 @@ struct Reactor::Scratch {
     for (const std::size_t f : starts) start_p[f] = start.data() + f * kBlock;
   }
   /// The run of the first n lanes, padded to a multiple of kCellLanes (Cells::padded) with
-  /// copies of the last cell (now and start values of the fields in `fields`; n > 0).
-  Cells cells(std::size_t n, double dt, const Baseline& b, FieldMask fields = ~FieldMask{0}) {
+  /// copies of the last cell (now and start values; n > 0).
+  Cells cells(std::size_t n, double dt, const Baseline& b) {
     const std::size_t padded = (n + kCellLanes - 1) / kCellLanes * kCellLanes;
-    for (std::size_t f = 0; f < now_p.size(); ++f) {
-      if ((fields & field_bit(static_cast<int>(f))) == 0) continue;
-      double* x = now_p[f];
+    for (double* x : now_p) {
       for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
     }
     for (std::size_t f = 0; f < start_p.size(); ++f) {
-      if (start_p[f] == nullptr || (fields & field_bit(static_cast<int>(f))) == 0) continue;
+      if (start_p[f] == nullptr) continue;
       double* x = start.data() + f * kBlock;
       for (std::size_t q = n; q < padded; ++q) x[q] = x[n - 1];
     }
@@ -236,12 +234,6 @@ Reactor::Reactor(const Model& m, const Params& p) {
   for (const FieldDef& f : m.fields()) names_.push_back(f.name);
   std::vector<std::uint8_t> starts(names_.size(), 0);
   for (std::size_t i = 0; i < m.processes().size(); ++i) {
-    const ProcessDef& def = m.processes()[i];
-    FieldUse use;
-    for (const std::string& f : def.reads) use.reads |= field_bit(m.slot(f));
-    for (const std::string& f : def.updates) use.writes |= field_bit(m.slot(f));
-    use.reads |= use.writes;
-    declared_.push_back(use);
     const Binding binding(m, i, p, &starts);
     std::unique_ptr<BoundProcess> r = m.processes()[i].bind(binding);
     if (!r) {
@@ -264,45 +256,8 @@ void Reactor::prepare(double dt) {
   prepared_dt_ = dt;
 }
 
-FieldMask Reactor::apply(const Cells& c, std::span<const FieldMask> writes) const {
-  if (writes.empty()) {  // every process (an idle one changes nothing)
-    for (const auto& r : reactions_) r->apply(c);
-    return 0;
-  }
-  FieldMask written = 0;
-  for (std::size_t i = 0; i < reactions_.size(); ++i) {
-    const BoundProcess& r = *reactions_[i];
-    if (r.idle(c)) continue;
-    r.apply(c);
-    if (!writes.empty()) written |= writes[i];
-  }
-  return written;
-}
-
-void Reactor::narrow_to(const Baselines& base) {
-  if (narrowed_ && base == narrowed_for_) return;
-  // In place, a run copies in the fields some process reads or writes in its layer and back
-  // those that a process that was not idle on the run writes; the others are left as they are.
-  // A field no process writes keeps its float value exactly (float -> double -> float is the
-  // identity), so the results are the same bits as with every field copied both ways.
-  const std::size_t np = reactions_.size();
-  const std::size_t nf = names_.size();
-  const FieldMask model_fields =
-      nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
-  used_.fill(0);
-  writes_.assign(kLayerCount * np, 0);
-  for (std::size_t l = 0; l < kLayerCount; ++l) {
-    for (std::size_t r = 0; r < np; ++r) {
-      FieldUse u = declared_[r];
-      reactions_[r]->narrow(base[l], u);
-      u.writes &= model_fields;
-      u.reads = (u.reads | u.writes) & model_fields;
-      used_[l] |= u.reads;
-      writes_[l * np + r] = u.writes;
-    }
-  }
-  narrowed_for_ = base;
-  narrowed_ = true;
+void Reactor::apply(const Cells& c) const {
+  for (const auto& r : reactions_) r->apply(c);
 }
 
 void Reactor::react(const Baseline& b, State& s, double dt) {
@@ -430,21 +385,12 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
   // On a team (healing/team.hpp) every member calls this: the first to come prepares the
   // processes for dt, the others find them prepared (no barrier).
   const bool team = in_team();
-  // In place, the fields each layer's runs use (narrow_to), found by the same member.
-  const bool narrowed = react && out.empty();
   if (react && team) {
 #pragma omp critical(mnsim_reactor_prepare)
-    {
-      prepare(dt);
-      if (narrowed) narrow_to(base);
-    }
+    prepare(dt);
   } else if (react) {
     prepare(dt);
-    if (narrowed) narrow_to(base);
   }
-  const std::size_t np = reactions_.size();
-  const FieldMask model_fields =
-      nf >= 32 ? ~FieldMask{0} : (field_bit(static_cast<int>(nf)) - FieldMask{1});
   std::vector<int> others;  // fields of fs the model does not have (copied when out is given)
   if (!out.empty()) {
     for (int id = 0; id < fs.size(); ++id) {
@@ -519,10 +465,7 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             }
             i = e;
           }
-          // Every field of the block copied whole into `out` (the fields a run writes are
-          // written over it below).
-          const bool whole = !out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0));
-          if (whole) {
+          if (!out.empty() && (!react || skin < static_cast<std::size_t>(i1 - i0))) {
             for (std::size_t f = 0; f < nf; ++f) {
               std::memcpy(dst[f] + row + i0, ptr[f] + row + i0,
                           static_cast<std::size_t>(i1 - i0) * sizeof(float));
@@ -550,42 +493,25 @@ MNSIM_REACTION_KERNEL void Reactor::react_fields(const Baselines& base,
             if (n == 0) continue;
             const Scratch::Segment* seg = w.segments_of(li);
             const std::size_t segs = w.segments[li];
-            // In place, the fields the layer's processes use; into `out`, every field (copying
-            // the unused ones as floats instead measured 3-5% slower in engine_bench: docs/
-            // numerics.md, "Reactions: only the fields a layer uses").
-            const FieldMask in = narrowed ? used_[li] : model_fields;
-            // With the start values where some process reads them, in one pass over each
-            // segment.
             for (std::size_t f = 0; f < nf; ++f) {
-              if ((in & field_bit(static_cast<int>(f))) == 0) continue;
               const float* src = ptr[f];
               double* now = w.now_p[f];
-              double* start = w.start_p[f] != nullptr ? w.start.data() + f * kBlock : nullptr;
               for (std::size_t s = 0; s < segs; ++s) {
                 const float* from = src + seg[s].cell;
-                const std::size_t len = seg[s].n;
-                if (start != nullptr) {
-                  for (std::size_t q = 0; q < len; ++q) {
-                    const double x = from[q];
-                    now[q] = x;
-                    start[q] = x;
-                  }
-                  start += len;
-                } else {
-                  for (std::size_t q = 0; q < len; ++q) now[q] = from[q];
-                }
-                now += len;
+                for (std::size_t q = 0; q < seg[s].n; ++q) now[q] = from[q];
+                now += seg[s].n;
               }
             }
-            Cells cells = w.cells(n, dt, base[li], in);
+            for (const std::size_t f : start_fields_) {  // the start values, where read
+              const double* now = w.now_p[f];
+              double* start = w.start.data() + f * kBlock;
+              for (std::size_t q = 0; q < n; ++q) start[q] = now[q];
+            }
+            Cells cells = w.cells(n, dt, base[li]);
             cells.volume = g.dx * g.dx * g.dz(k);
-            // Back: in place, the fields written; into `out`, every field.
-            const FieldMask written =
-                narrowed ? apply(cells, std::span<const FieldMask>(writes_.data() + li * np, np))
-                         : (apply(cells), model_fields);
+            apply(cells);
             for (std::size_t f = 0; f < nf; ++f) {
               float* to = dst[f];
-              if ((written & field_bit(static_cast<int>(f))) == 0) continue;
               const double* now = w.now_p[f];
               for (std::size_t s = 0; s < segs; ++s) {
                 float* into = to + seg[s].cell;

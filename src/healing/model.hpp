@@ -125,19 +125,6 @@ struct Cells {
 /// The multiple the Reactor pads its runs to (Cells::padded): 8 doubles, one AVX-512 vector.
 inline constexpr std::size_t kCellLanes = 8;
 
-/// Fields by slot, one bit each (a model has at most kMaxFields = 32).
-using FieldMask = std::uint32_t;
-static_assert(kMaxFields <= 32, "a FieldMask holds a bit per field");
-inline constexpr FieldMask field_bit(int slot) {
-  return FieldMask{1} << static_cast<unsigned>(slot);
-}
-
-/// What a process does with the model's fields in the runs of one layer (BoundProcess::narrow).
-struct FieldUse {
-  FieldMask reads = 0;   // fields whose values (now or at the start of the step) it reads
-  FieldMask writes = 0;  // fields it may change
-};
-
 /// A process bound to a model's slots and a parameter set.
 class BoundProcess {
  public:
@@ -148,23 +135,6 @@ class BoundProcess {
   /// non-negative and finite for any dt and leave the baseline state at rest. Called from several
   /// threads at once (on different cells), inside a parallel loop: it must not throw.
   virtual void apply(const Cells& cells) const = 0;
-  /// The fields the process touches in runs of the layer of `b`: `use` comes filled with every
-  /// field it declared (ProcessDef: reads and updates read, updates written); a process clears
-  /// the bits of those that apply() neither reads (no value of the field changes its results)
-  /// nor writes in that layer. Reacting in place, the Reactor copies into a run only the fields
-  /// some process reads or writes there and back only those written (docs/numerics.md,
-  /// "Reactions: only the fields a layer uses"). Default: every declared field.
-  virtual void narrow(const Baseline& b, FieldUse& use) const {
-    (void)b;
-    (void)use;
-  }
-  /// True when apply(cells) would leave every field of every cell as it is, bit for bit: the
-  /// Reactor then skips the process for the run (and copies back none of the fields only it
-  /// writes). May read only fields narrow() leaves in `reads`. Default: false.
-  virtual bool idle(const Cells& cells) const {
-    (void)cells;
-    return false;
-  }
 };
 
 class Model;
@@ -309,21 +279,11 @@ class Reactor {
  private:
   struct Scratch;
   void prepare(double dt);
-  /// Applies every process; with `writes` (one mask per process, for the run's layer), only
-  /// those not idle on the run, and returns the fields they may have written (without: 0).
-  FieldMask apply(const Cells& c, std::span<const FieldMask> writes = {}) const;
+  void apply(const Cells& c) const;
 
   std::vector<std::string> names_;
   std::vector<std::size_t> start_fields_;  // the slots some process reads at their start values
   std::vector<std::unique_ptr<BoundProcess>> reactions_;
-  std::vector<FieldUse> declared_;  // per process: its declared fields (ProcessDef)
-  /// react_fields in place: for the baselines narrowed_for_, the fields each layer's runs use
-  /// (used_) and each process writes there (writes_, layer by layer), found once (narrow_to).
-  void narrow_to(const Baselines& base);
-  bool narrowed_ = false;
-  Baselines narrowed_for_{};
-  std::array<FieldMask, skin::kLayers> used_{};
-  std::vector<FieldMask> writes_;
   double prepared_dt_ = -1.0;
   std::unique_ptr<Scratch> scratch_;  // of react_states
 };

@@ -185,10 +185,6 @@ class Inflammation final : public HealingProcess {
       run<Layer::Other>(c);
     }
   }
-  // The viable epidermis's damage is the epidermis process's (it is read here, not written).
-  void narrow(const Baseline& b, FieldUse& use) const override {
-    if (b.epidermal() && !b.cornified()) use.writes &= ~field_bit(D_);
-  }
 
  private:
   enum class Layer { Cornified, Epidermal, Other };
@@ -312,10 +308,6 @@ class Fibroblasts final : public HealingProcess {
         q_(b.slot("scar_fibroblasts")) {}
   void prepare(double dt) override { fibro_return_ = Decay(p_.fibroblast_return, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
-  // A layer without fibroblasts (F0 = 0) only lets them return: F alone.
-  void narrow(const Baseline& b, FieldUse& use) const override {
-    if (!(b.fibroblasts > 0.0)) use.reads = use.writes = field_bit(F_);
-  }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
@@ -375,16 +367,12 @@ class Matrix final : public HealingProcess {
     const Baseline& b = *c.baseline;
     if (b.collagen1 + b.collagen3 > 0.0) {
       run<true>(c);
-    } else if (!idle(c)) {
+    } else if (b.elastin > 0.0 || !none(c)) {
       run<false>(c);
     }
-  }
-  // A layer without matrix (the epidermis) that holds none: every step of run<false> would be
-  // exp_step(0, 0, ...) = +0 (sources scale with the baseline's elastin), so the cells are left
-  // as they are (the same values, bit for bit).
-  bool idle(const Cells& c) const override {
-    const Baseline& b = *c.baseline;
-    return !(b.collagen1 + b.collagen3 > 0.0) && !(b.elastin > 0.0) && none(c);
+    // Else a layer without matrix (the epidermis) that holds none: every step of run<false>
+    // would be exp_step(0, 0, ...) = +0 (sources scale with the baseline's elastin), so the
+    // cells are left as they are (the same values, bit for bit).
   }
 
  private:
@@ -474,9 +462,8 @@ class ThermalInjury final : public HealingProcess {
   // Without denatured collagen in the run (every run but near an RF needle's zone) every step
   // would be exp_step(+0, 0, ...) = +0: the cells are left as they are (the same values).
   void apply(const Cells& c) const override {
-    if (!idle(c)) run_cells(c);
+    if (!all_positive_zero(c, {Dc_})) run_cells(c);
   }
-  bool idle(const Cells& c) const override { return all_positive_zero(c, {Dc_}); }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
@@ -502,10 +489,6 @@ class Vessels final : public HealingProcess {
       : HealingProcess(b), V_(b.start_slot("vegf")), v_(b.slot("vascular")) {}
   void prepare(double dt) override { vasc_return_ = Decay(p_.vascular_regression, dt); }
   void apply(const Cells& c) const override { run_cells(c); }
-  // A layer without vessels (v0 = 0) only lets them regress: v alone.
-  void narrow(const Baseline& b, FieldUse& use) const override {
-    if (!(b.vascular > 0.0)) use.reads = use.writes = field_bit(v_);
-  }
   // The loops over the run's cells, multiversioned (core/kernel.hpp; apply is virtual).
   MNSIM_REACTION_KERNEL void run_cells(const Cells& c) const {
     const double dt = c.dt;
@@ -563,12 +546,6 @@ class Epidermis final : public HealingProcess {
     } else {
       run<false>(c);
     }
-  }
-  // Outside the viable epidermis only KGF, from the fibroblasts.
-  void narrow(const Baseline& b, FieldUse& use) const override {
-    if (b.epidermal()) return;
-    use.reads = field_bit(F_) | field_bit(Kg_);
-    use.writes = field_bit(Kg_);
   }
 
  private:

@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <cmath>
-#include <cstring>
 #include <random>
 
 #include "core/constants.hpp"
@@ -606,104 +605,6 @@ TEST(HealingKinetics, RfCoagulationZoneIsDepositedAsThermalInjury) {
   EXPECT_EQ(mech.denatured_collagen, 0.0);
   EXPECT_GT(ref.fs.view("platelets")(25, 25, k), 0.5f);
   EXPECT_GT(mech.blood_volume, tally.blood_volume * 1.5);
-}
-
-/// A process of the healing model as the Reactor saw it before BoundProcess::narrow and idle:
-/// every declared field copied into each run and back, every process applied.
-class Unnarrowed final : public BoundProcess {
- public:
-  explicit Unnarrowed(std::unique_ptr<BoundProcess> p) : p_(std::move(p)) {}
-  void prepare(double dt) override { p_->prepare(dt); }
-  void apply(const Cells& c) const override { p_->apply(c); }
-
- private:
-  std::unique_ptr<BoundProcess> p_;
-};
-
-TEST(HealingKinetics, ReactFieldsUsesOnlyTheLayersFields) {
-  Model plain;
-  for (const FieldDef& f : healing_model().fields()) plain.add_field(f);
-  for (const ProcessDef& d : healing_model().processes()) {
-    plain.add_process({d.name, d.reads, d.updates,
-                       [bind = d.bind](const Binding& b) -> std::unique_ptr<BoundProcess> {
-                         return std::make_unique<Unnarrowed>(bind(b));
-                       }});
-  }
-  // A bleeding channel with an RF needle's zone (denatured collagen: the thermal process runs
-  // near it, is idle elsewhere), every layer from the stratum corneum down; in planes 20-29 the
-  // layers alternate cell by cell along the rows, cells outside the skin among them (many short
-  // segments, blocks copied whole into `out`).
-  const auto setup = [] {
-    Tissue t = make_tissue(40, 10e-6, 60, 10e-6);
-    devices::Puncture pu;
-    pu.x = pu.y = 200e-6;
-    pu.depth = 500e-6;
-    pu.radius = 50e-6;
-    pu.bled = true;
-    pu.coag_radius = 100e-6;
-    pu.coag_top = 150e-6;
-    pu.coag_bottom = 450e-6;
-    pu.coag_denatured = 0.5;
-    apply_puncture(P(), pu, t.layer, {}, t.fs);
-    const grid::Grid& g = t.fs.grid();
-    std::mt19937 rng(19);
-    std::uniform_int_distribution<int> pick(0, skin::kLayers);
-    for (int k = 20; k < 30; ++k) {
-      for (int j = 0; j < g.ny; ++j) {
-        for (int i = 0; i < g.nx; ++i) {
-          t.layer[static_cast<std::size_t>(g.at(i, j, k))] = static_cast<std::uint8_t>(pick(rng));
-        }
-      }
-    }
-    return t;
-  };
-  Tissue t = setup(), ta = setup(), tb = setup();
-  const grid::Grid& g = t.fs.grid();
-  grid::FieldSet& a = ta.fs;
-  grid::FieldSet& b = tb.fs;
-  Reactor narrowed(healing_model(), P()), every(plain, P());
-  // In place, three steps.
-  for (int s = 0; s < 3; ++s) {
-    narrowed.react_fields(t.b, t.layer, a, 1.5);
-    every.react_fields(t.b, t.layer, b, 1.5);
-  }
-  // Into other buffers (the stepper's backup), which start with other values than the fields.
-  const std::size_t cells = g.padded_size();
-  std::vector<std::vector<float>> oa(static_cast<std::size_t>(a.size()),
-                                     std::vector<float>(cells, -7.0f));
-  std::vector<std::vector<float>> ob = oa;
-  std::vector<float*> pa, pb;
-  for (std::size_t f = 0; f < oa.size(); ++f) {
-    pa.push_back(oa[f].data());
-    pb.push_back(ob[f].data());
-  }
-  narrowed.react_fields(t.b, t.layer, a, 0.7, pa);
-  every.react_fields(t.b, t.layer, b, 0.7, pb);
-  int changed = 0;
-  for (int f = 0; f < a.size(); ++f) {
-    const float* x = a.view(f).data;
-    const float* y = b.view(f).data;
-    const float* x0 = t.fs.view(f).data;
-    for (std::size_t c = 0; c < cells; ++c) {
-      ASSERT_EQ(std::memcmp(&x[c], &y[c], sizeof(float)), 0) << a.name(f) << " cell " << c;
-      ASSERT_EQ(std::memcmp(&oa[static_cast<std::size_t>(f)][c],
-                            &ob[static_cast<std::size_t>(f)][c], sizeof(float)),
-                0)
-          << a.name(f) << " cell " << c << " (into)";
-      changed += x[c] != x0[c] ? 1 : 0;
-    }
-  }
-  EXPECT_GT(changed, 1000);  // the steps did something
-  // The thermal process ran: denatured collagen was cleared.
-  double dc0 = 0.0, dc = 0.0;
-  const float* Dc0 = t.fs.view("denatured_collagen").data;
-  const float* Dc = a.view("denatured_collagen").data;
-  for (std::size_t c = 0; c < cells; ++c) {
-    dc0 += Dc0[c];
-    dc += Dc[c];
-  }
-  EXPECT_GT(dc0, 0.0);
-  EXPECT_LT(dc, dc0);
 }
 
 TEST(HealingKinetics, FieldSetReactionMatchesPointwiseAndIgnoresThreads) {
