@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +123,26 @@ void write_file_atomic(const fs::path& path, std::string_view content, double pa
     fail_write(path, "close", err);
   }
   rename_into_place(tmp, path);
+}
+
+BackgroundWrites::~BackgroundWrites() {
+  if (!pending_.valid()) return;
+  try {
+    pending_.get();
+  } catch (const std::exception& e) {
+    spdlog::warn("a file written in the background failed as well: {}", e.what());
+  }
+}
+
+void BackgroundWrites::start(std::function<void()> job) {
+  wait();
+  pending_ = std::async(std::launch::async, std::move(job));
+}
+
+void BackgroundWrites::wait() {
+  if (!pending_.valid()) return;
+  std::future<void> f = std::move(pending_);
+  f.get();
 }
 
 void remove_stale_temporaries(const fs::path& dir) {
