@@ -175,21 +175,19 @@ std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
 /// cell level and layer. A column the scar touches holds its deficit over the share it covers
 /// (Engine::seed_lesions): the whole column counts in the footprint's amount, over the
 /// footprint's area (its samples under the scar), and not in the rim; the rim's columns count
-/// with their samples in the ring. `which`: 0 the footprint under the scar, 1 the skin around it.
-double rise_near(const ScarFootprint& f, const healing::Engine& engine, int which) {
+/// with their samples in the ring. The regions are prepared once (ScarFootprint::under, around).
+void prepare_rise_regions(ScarFootprint& f, const healing::Engine& engine) {
   const grid::Grid& g = engine.grid();
   const std::size_t columns = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
-  std::vector<double> weight(columns, 0.0);
+  std::vector<double> under(columns, 0.0), around(columns, 0.0);
   double footprint = 0.0;  // columns
   for (const ScarFootprint::Column& c : f.columns) {
-    if (which == 0) {
-      weight[c.at] = c.under > 0 ? 1.0 : 0.0;
-      footprint += static_cast<double>(c.under) / (kFootprintSamples * kFootprintSamples);
-    } else {
-      weight[c.at] = c.under > 0 ? 0.0 : c.around;
-    }
+    under[c.at] = c.under > 0 ? 1.0 : 0.0;
+    around[c.at] = c.under > 0 ? 0.0 : c.around;
+    footprint += static_cast<double>(c.under) / (kFootprintSamples * kFootprintSamples);
   }
-  return which == 0 ? engine.region_rise(weight, footprint) : engine.region_rise(weight);
+  f.under = engine.rise_region(under, footprint);
+  f.around = engine.rise_region(around);
 }
 
 /// Goodman & Baron before and after: on the face inventory, each class mapped from the patch's
@@ -275,6 +273,7 @@ std::vector<ScarFootprint> scar_footprints(const healing::Engine& engine,
   for (const auto& l : patch.lesions()) {
     ScarFootprint f;
     f.columns = rise_columns(*l, patch, g);
+    prepare_rise_regions(f, engine);
     const double d0 = l->effects().collagen_deficit;
     f.scar_matrix = scar_field && d0 > 0.0;
     if (f.scar_matrix) {
@@ -345,8 +344,8 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine,
 #pragma omp parallel for schedule(dynamic, 1) if (n > 0 && healing::threads_pay(engine.grid()))
   for (std::ptrdiff_t q = 0; q < 2 * n; ++q) {
     try {
-      rise[static_cast<std::size_t>(q)] =
-          rise_near(footprints[static_cast<std::size_t>(q / 2)], engine, static_cast<int>(q % 2));
+      const ScarFootprint& f = footprints[static_cast<std::size_t>(q / 2)];
+      rise[static_cast<std::size_t>(q)] = engine.region_rise(q % 2 == 0 ? f.under : f.around);
     } catch (...) {
 #pragma omp critical(mnsim_scars_now_error)
       if (!error) error = std::current_exception();
