@@ -102,10 +102,10 @@ class Engine {
   /// sums. A run's scars read the same two regions at every sample (run/assess.hpp).
   struct RiseRegion {
     struct Source {
-      int i = 0, j = 0, k = 0;  // the cell whose matrix its lengths take
-      std::uint8_t layer = 0;   // its layer (skin::layer_index + 1)
-      double m0 = 0.0;          // the layer's baseline matrix
-      double weight = 0.0;      // its column's weight
+      int i = 0, j = 0, k = 0;            // the cell whose matrix its lengths take
+      std::uint8_t layer = 0;             // its layer (skin::layer_index + 1)
+      double m0 = 0.0;                    // the layer's baseline matrix
+      double weight = 0.0;                // its column's weight
       std::uint32_t first = 0, last = 0;  // its lengths, lengths[first] to lengths[last - 1]
     };
     std::vector<Source> sources;

@@ -357,8 +357,9 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine,
     ScarNow& s = out[index];
     s.in.rise_under = rise[2 * index];
     s.in.rise_around = rise[2 * index + 1];
-    const outcomes::TetherState band =
-        index < tethers.size() ? outcomes::tether_at(op, tethers[index], t) : outcomes::TetherState{};
+    const outcomes::TetherState band = index < tethers.size()
+                                           ? outcomes::tether_at(op, tethers[index], t)
+                                           : outcomes::TetherState{};
     const outcomes::ScarGeometry& geo = geometry[index];
     s.in.band_intact =
         geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;

@@ -232,7 +232,8 @@ TEST(BackgroundWrites, WritesInOrderAndIsDurableOnceWaitReturns) {
   }
   w.wait();
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(slurp(d / fmt::format("f{}", i)), fmt::format("file {}", i));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(slurp(d / fmt::format("f{}", i)), fmt::format("file {}", i));
   w.wait();  // nothing pending: returns at once
   fs::remove_all(d);
 }
