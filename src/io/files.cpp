@@ -1,6 +1,9 @@
 #include "io/files.hpp"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -136,7 +139,18 @@ BackgroundWrites::~BackgroundWrites() {
 
 void BackgroundWrites::start(std::function<void()> job) {
   wait();
-  pending_ = std::async(std::launch::async, std::move(job));
+  pending_ = std::async(std::launch::async, [job = std::move(job)] {
+    job();
+    // What the job allocated here (a checkpoint's encoded bytes) came from this thread's malloc
+    // arena, which keeps freed pages.
+    release_free_memory();
+  });
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
 }
 
 void BackgroundWrites::wait() {

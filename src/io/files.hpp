@@ -44,6 +44,11 @@ class BackgroundWrites {
   std::future<void> pending_;
 };
 
+/// Gives the pages of freed memory back to the system (glibc's malloc_trim; nothing elsewhere):
+/// called by a thread that has freed large buffers in its own malloc arena, which would keep
+/// them (the peak resident memory of a run counted them twice).
+void release_free_memory();
+
 /// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);
 
