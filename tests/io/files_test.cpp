@@ -215,6 +215,21 @@ TEST(OutputFolder, ASecondWriterIsRefusedWithTheFirstOnesPid) {
   fs::remove_all(d);
 }
 
+// A writer refused because another holds the folder leaves the holder's lock file and its
+// staging folder, still empty while the holder simulates, alone: the refused writer's cleanup
+// once removed both (a run then found no staging folder for its fields.h5).
+TEST(OutputFolder, ARefusedWriterLeavesTheHoldersLockAndStagingAlone) {
+  const fs::path d = fresh_dir("refused");
+  {
+    OutputFolder held = OutputFolder::open(d, false, "mnsim run first.toml");
+    ASSERT_TRUE(fs::is_directory(held.staging()));
+    EXPECT_THROW((void)OutputFolder::open(d, false, "mnsim run second.toml"), mnsim::InputError);
+    EXPECT_TRUE(fs::is_directory(held.staging()));
+    EXPECT_TRUE(fs::exists(d / mnsim::io::kOutputLock));
+  }
+  fs::remove_all(d);
+}
+
 // Files written in the background (io::BackgroundWrites, the checkpoints of `mnsim run`): in
 // the order given, one at a time; a file is in place once wait() returns; a failure is thrown by
 // the next start() or wait(), never lost, and nothing handed over after it is written.
