@@ -385,35 +385,35 @@ std::vector<double> Engine::column_rise() const {
   return out;
 }
 
-template <class Visit>
-void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) const {
-  const grid::Grid& g = grid();
-  const float* c1 = fields_.view(collagen1_).data;
-  const float* c3 = fields_.view(collagen3_).data;
-  const float* e = fields_.view(elastin_).data;
-  const int scar = model_.find("scar_matrix");
-  const float* sm = scar >= 0 ? fields_.view(scar).data : nullptr;
-  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
-  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
-  // The growth law holds for an area that contains a channel and the matrix that can close it
-  // (Params::growth_law_width, a square): the matrix and the scar set point are averaged over it
-  // (cells of the same layer, each weighted by its overlap with the square) before the law
-  // turns them into volume. Voxel by voxel, an unfilled lumen resolved by fine cells lowered the
-  // surface while the packed matrix beside it added nothing, and the rise of normal skin fell
-  // with every refinement (docs/numerics.md, "Convergence of example 01").
-  const double half = 0.5 * p_.growth_law_width * 1e-6 / g.dx;  // in cells
-  const int reach = static_cast<int>(std::ceil(half - 0.5));
-  std::vector<double> w(static_cast<std::size_t>(2 * reach + 1), 0.0);
-  for (int d = -reach; d <= reach; ++d)
-    w[static_cast<std::size_t>(d + reach)] =
-        std::max(0.0, std::min(d + 0.5, half) - std::max(d - 0.5, -half));
-  if (reach == 0) w[0] = 1.0;
-  auto mean_at = [&](int i, int j, int k, std::uint8_t l, double& m, double& set) {
+// A cell's matrix and set point for a DermalPart (for_each_dermal_part, region_rise).
+struct Engine::DermalMatrix {
+  explicit DermalMatrix(const Engine& en) : e(en), g(en.grid()) {
+    c1 = e.fields_.view(e.collagen1_).data;
+    c3 = e.fields_.view(e.collagen3_).data;
+    el = e.fields_.view(e.elastin_).data;
+    const int scar = e.model_.find("scar_matrix");
+    sm = scar >= 0 ? e.fields_.view(scar).data : nullptr;
+    // The growth law holds for an area that contains a channel and the matrix that can close it
+    // (Params::growth_law_width, a square): the matrix and the scar set point are averaged over
+    // it (cells of the same layer, each weighted by its overlap with the square) before the law
+    // turns them into volume. Voxel by voxel, an unfilled lumen resolved by fine cells lowered
+    // the surface while the packed matrix beside it added nothing, and the rise of normal skin
+    // fell with every refinement (docs/numerics.md, "Convergence of example 01").
+    half = 0.5 * e.p_.growth_law_width * 1e-6 / g.dx;  // in cells
+    reach = static_cast<int>(std::ceil(half - 0.5));
+    w.assign(static_cast<std::size_t>(2 * reach + 1), 0.0);
+    for (int d = -reach; d <= reach; ++d)
+      w[static_cast<std::size_t>(d + reach)] =
+          std::max(0.0, std::min(d + 0.5, half) - std::max(d - 0.5, -half));
+    if (reach == 0) w[0] = 1.0;
+  }
+
+  void mean_at(int i, int j, int k, std::uint8_t l, double& m, double& set) const {
     if (reach == 0) {
       // The cell alone (its layer is l), weight 1: the same arithmetic as the loop below, whose
       // products by 1 and divisions by 1 are exact.
       const std::ptrdiff_t at = g.at(i, j, k);
-      m = static_cast<double>(c1[at]) + c3[at] + e[at];
+      m = static_cast<double>(c1[at]) + c3[at] + el[at];
       set = 1.0 - (sm ? static_cast<double>(sm[at]) : 0.0);
       return;
     }
@@ -425,17 +425,72 @@ void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) c
         const int ii = i + a;
         if (ii < 0 || ii >= g.nx) continue;
         const std::ptrdiff_t at = g.at(ii, jj, k);
-        if (layer_of_[static_cast<std::size_t>(at)] != l) continue;
+        if (e.layer_of_[static_cast<std::size_t>(at)] != l) continue;
         const double wt =
             w[static_cast<std::size_t>(a + reach)] * w[static_cast<std::size_t>(b + reach)];
         sw += wt;
-        sm_sum += wt * (static_cast<double>(c1[at]) + c3[at] + e[at]);
+        sm_sum += wt * (static_cast<double>(c1[at]) + c3[at] + el[at]);
         ss += wt * (sm ? static_cast<double>(sm[at]) : 0.0);
       }
     }
     m = sm_sum / sw;
     set = 1.0 - ss / sw;
-  };
+  }
+
+  /// The part taking its matrix from cell (i, j, from) without its length; false where that
+  /// cell's layer has no matrix at the baseline (no part).
+  bool part(int i, int j, int from, DermalPart& part) const {
+    const std::uint8_t l = e.layer_of_[static_cast<std::size_t>(g.at(i, j, from))];
+    const Baseline& b = e.base_[static_cast<std::size_t>(l - 1)];
+    const double m0 = b.collagen1 + b.collagen3 + b.elastin;
+    if (!(m0 > 0.0)) return false;
+    part.k = from;
+    part.layer = l;
+    part.packing = e.p_.packing_density / m0;
+    mean_at(i, j, from, l, part.matrix, part.set);
+    part.matrix /= m0;
+    return true;
+  }
+
+  const Engine& e;
+  const grid::Grid& g;
+  const float *c1 = nullptr, *c3 = nullptr, *el = nullptr, *sm = nullptr;
+  double half = 0.0;
+  int reach = 0;
+  std::vector<double> w;
+};
+
+template <class Length>
+void Engine::dermal_lengths(std::size_t column, const std::vector<int>& dermal,
+                            Length&& length) const {
+  const grid::Grid& g = grid();
+  // The dermis of this column lies between these depths (under a scar they fall inside cells;
+  // SkinPatch::interfaces, kept by index_dermis): each cell counts with the length of the dermis
+  // inside it, so the column holds its true dermal thickness at any grid; a cell of another
+  // layer (an epidermis thicker than the cells it falls in, the lining of a wall) takes the
+  // matrix of the nearest dermal cell (the upper one of two as near).
+  const double z0 = dermis_z_[2 * column], z1 = dermis_z_[2 * column + 1];
+  std::size_t near = 0;  // the nearest dermal cell to k: never moves up as k goes down
+  for (int k = 0; k < g.nz; ++k) {
+    const double dz = g.dz(k);
+    double len = std::min(z1, g.zf[static_cast<std::size_t>(k) + 1]) -
+                 std::max(z0, g.zf[static_cast<std::size_t>(k)]);
+    if (len < 1e-9 * dz) continue;
+    if (len > (1.0 - 1e-9) * dz) len = dz;
+    while (near + 1 < dermal.size() &&
+           std::abs(dermal[near + 1] - k) < std::abs(dermal[near] - k)) {
+      ++near;
+    }
+    length(dermal[near], len);
+  }
+}
+
+template <class Visit>
+void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) const {
+  const grid::Grid& g = grid();
+  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  const DermalMatrix dm(*this);
   std::vector<int> dermal;  // the column's dermal cells, top down
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
@@ -446,38 +501,13 @@ void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) c
         if (l == pd || l == rd) dermal.push_back(k);
       }
       if (dermal.empty()) continue;
-      // The dermis of this column lies between these depths (under a scar they fall inside
-      // cells; SkinPatch::interfaces, kept by index_dermis): each cell counts with the length
-      // of the dermis inside it, so the column holds its true dermal thickness at any grid; a
-      // cell of another layer (an epidermis thicker than the cells it falls in, the lining of a
-      // wall) takes the matrix of the nearest dermal cell (the upper one of two as near).
       const std::size_t column = static_cast<std::size_t>(i + j * g.nx);
-      const double z0 = dermis_z_[2 * column], z1 = dermis_z_[2 * column + 1];
-      std::size_t near = 0;  // the nearest dermal cell to k: never moves up as k goes down
-      for (int k = 0; k < g.nz; ++k) {
-        const double dz = g.dz(k);
-        double len = std::min(z1, g.zf[static_cast<std::size_t>(k) + 1]) -
-                     std::max(z0, g.zf[static_cast<std::size_t>(k)]);
-        if (len < 1e-9 * dz) continue;
-        if (len > (1.0 - 1e-9) * dz) len = dz;
-        while (near + 1 < dermal.size() &&
-               std::abs(dermal[near + 1] - k) < std::abs(dermal[near] - k)) {
-          ++near;
-        }
-        const int from = dermal[near];
-        const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, from))];
-        const Baseline& b = base_[static_cast<std::size_t>(l - 1)];
-        const double m0 = b.collagen1 + b.collagen3 + b.elastin;
-        if (!(m0 > 0.0)) continue;
+      dermal_lengths(column, dermal, [&](int from, double len) {
         DermalPart part;
-        part.k = from;
-        part.layer = l;
+        if (!dm.part(i, j, from, part)) return;
         part.length = len;
-        part.packing = p_.packing_density / m0;
-        mean_at(i, j, from, l, part.matrix, part.set);
-        part.matrix /= m0;
         visit(column, part);
-      }
+      });
     }
 }
 
@@ -491,37 +521,107 @@ std::vector<double> Engine::column_matrix() const {
 }
 
 double Engine::region_rise(std::span<const double> weight, double area) const {
+  return region_rise(rise_region(weight, area));
+}
+
+Engine::RiseRegion Engine::rise_region(std::span<const double> weight, double area) const {
   const grid::Grid& g = grid();
   if (weight.size() != static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny))
     throw std::invalid_argument("Engine::region_rise: one weight per column");
+  RiseRegion r;
+  double total = 0.0;
+  std::vector<std::size_t> cols;  // the region's columns, in order
+  for (std::size_t c = 0; c < weight.size(); ++c) {
+    total += weight[c];
+    r.start += weight[c] * start_matrix_[c];
+    if (weight[c] > 0.0) cols.push_back(c);
+  }
+  if (!(area > 0.0)) area = total;
+  if (!(area > 0.0)) return r;
+  r.area = area;
+  // The parts for_each_dermal_part visits, in the order that fills each sum as it does: a sum
+  // (the level a part takes its matrix from, its layer) takes its parts column by column and,
+  // within a column, top down; here the levels go outermost, so that the fields are read a
+  // plane at a time (row after row) rather than down each column.
+  const auto nz = static_cast<std::size_t>(g.nz);
+  const auto nx = static_cast<std::size_t>(g.nx);
+  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  // Per column and source level `from`: the lengths taking their matrix from it, top down
+  // (dermal_lengths gives them top down, `from` never moving up): lengths[first[q nz + f]] up to
+  // lengths[first[q nz + f + 1]].
+  std::vector<std::uint32_t> first(cols.size() * nz + 1, 0);
+  std::vector<int> dermal;
+  for (std::size_t q = 0; q < cols.size(); ++q) {
+    const int i = static_cast<int>(cols[q] % nx), j = static_cast<int>(cols[q] / nx);
+    dermal.clear();
+    for (int k = 0; k < g.nz; ++k) {
+      const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
+      if (l == pd || l == rd) dermal.push_back(k);
+    }
+    std::size_t opened = 0;  // the levels whose first entry is set
+    auto open_to = [&](std::size_t f) {
+      for (; opened <= f; ++opened)
+        first[q * nz + opened] = static_cast<std::uint32_t>(r.lengths.size());
+    };
+    if (!dermal.empty()) {
+      dermal_lengths(cols[q], dermal, [&](int from, double len) {
+        open_to(static_cast<std::size_t>(from));
+        r.lengths.push_back(len);
+      });
+    }
+    open_to(nz - 1);
+  }
+  first[cols.size() * nz] = static_cast<std::uint32_t>(r.lengths.size());
+  for (std::size_t f = 0; f < nz; ++f)
+    for (std::size_t q = 0; q < cols.size(); ++q) {
+      const std::uint32_t a = first[q * nz + f], b = first[q * nz + f + 1];
+      if (a == b) continue;
+      RiseRegion::Source src;
+      src.i = static_cast<int>(cols[q] % nx);
+      src.j = static_cast<int>(cols[q] / nx);
+      src.k = static_cast<int>(f);
+      src.layer = layer_of_[static_cast<std::size_t>(g.at(src.i, src.j, src.k))];
+      const Baseline& base = base_[static_cast<std::size_t>(src.layer - 1)];
+      src.m0 = base.collagen1 + base.collagen3 + base.elastin;
+      if (!(src.m0 > 0.0)) continue;
+      src.weight = weight[cols[q]];
+      src.first = a;
+      src.last = b;
+      r.sources.push_back(src);
+    }
+  return r;
+}
+
+double Engine::region_rise(const RiseRegion& r) const {
+  if (!(r.area > 0.0)) return 0.0;
+  const grid::Grid& g = grid();
   // Sums per (cell level, layer) of the dermis the region's columns hold there: length, matrix
   // and set point, each weighted by the column's share of the region and the length.
   struct Sum {
     double length = 0.0, matrix = 0.0, set = 0.0, packing = 0.0;
   };
   std::vector<Sum> sums(static_cast<std::size_t>(g.nz) * skin::kLayers);
-  double total = 0.0, start = 0.0;
-  for (std::size_t c = 0; c < weight.size(); ++c) {
-    total += weight[c];
-    start += weight[c] * start_matrix_[c];
+  const DermalMatrix dm(*this);
+  for (const RiseRegion::Source& src : r.sources) {
+    double matrix = 0.0, set = 1.0;
+    dm.mean_at(src.i, src.j, src.k, src.layer, matrix, set);
+    matrix /= src.m0;
+    const double packing = p_.packing_density / src.m0;
+    Sum& s = sums[static_cast<std::size_t>(src.k) * skin::kLayers + (src.layer - 1u)];
+    for (std::uint32_t e = src.first; e < src.last; ++e) {
+      const double w = src.weight * r.lengths[e];
+      s.length += w;
+      s.matrix += w * matrix;
+      s.set += w * set;
+      s.packing = packing;
+    }
   }
-  if (!(area > 0.0)) area = total;
-  if (!(area > 0.0)) return 0.0;
-  for_each_dermal_part(
-      [&](std::size_t column, const DermalPart& p) {
-        const double w = weight[column] * p.length;
-        Sum& s = sums[static_cast<std::size_t>(p.k) * skin::kLayers + (p.layer - 1u)];
-        s.length += w;
-        s.matrix += w * p.matrix;
-        s.set += w * p.set;
-        s.packing = p.packing;
-      },
-      weight);
   double volume = 0.0;
   for (const Sum& s : sums)
     if (s.length > 0.0)
       volume += (matrix_volume(s.matrix / s.length, s.set / s.length, s.packing) - 1.0) * s.length;
-  return (volume - start) / area;
+  return (volume - r.start) / r.area;
 }
 
 void Engine::index_dermis() {

@@ -97,6 +97,25 @@ class Engine {
   /// With `area` > 0 the region's volume change is divided by it instead of the sum of the
   /// weights (the columns' amounts over the area they belong to: a scar's footprint).
   double region_rise(std::span<const double> weight, double area = 0.0) const;
+  /// A region of region_rise with its dermal parts found once (the cells' layers never change):
+  /// the cells whose matrix it reads and the lengths that take it, in the order that fills its
+  /// sums. A run's scars read the same two regions at every sample (run/assess.hpp).
+  struct RiseRegion {
+    struct Source {
+      int i = 0, j = 0, k = 0;            // the cell whose matrix its lengths take
+      std::uint8_t layer = 0;             // its layer (skin::layer_index + 1)
+      double m0 = 0.0;                    // the layer's baseline matrix
+      double weight = 0.0;                // its column's weight
+      std::uint32_t first = 0, last = 0;  // its lengths, lengths[first] to lengths[last - 1]
+    };
+    std::vector<Source> sources;
+    std::vector<double> lengths;  // m
+    double start = 0.0;           // the weighted start matrix integral
+    double area = 0.0;            // what the volume change is divided by; 0: no region
+  };
+  RiseRegion rise_region(std::span<const double> weight, double area = 0.0) const;
+  /// The same as region_rise(weight, area) for the region prepared from them.
+  double region_rise(const RiseRegion& r) const;
 
   /// A run of cells of one layer along x (layer_means): first padded index, length, layer index
   /// (skin::layer_index) and cell volume (m^3).
@@ -160,6 +179,13 @@ class Engine {
   /// the visit is inlined, where a std::function call per part was most of a scar's sample.
   template <class Visit>
   void for_each_dermal_part(Visit&& visit, std::span<const double> only = {}) const;
+  /// Column `column`'s dermal lengths top down, given its dermal cell levels (`dermal`, top
+  /// down): length(from, m) per level with dermis in it, `from` the level whose matrix it takes
+  /// (never moving up). Defined in engine.cpp.
+  template <class Length>
+  void dermal_lengths(std::size_t column, const std::vector<int>& dermal, Length&& length) const;
+  /// Reads a cell's matrix and set point into a DermalPart (engine.cpp).
+  struct DermalMatrix;
   /// Cell motility and chemotaxis per field (null: the field does not move that way), with
   /// their static terms computed once.
   std::vector<std::unique_ptr<ChemotaxisOperator>> movers_;

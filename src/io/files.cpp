@@ -1,7 +1,11 @@
 #include "io/files.hpp"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +126,37 @@ void write_file_atomic(const fs::path& path, std::string_view content, double pa
     fail_write(path, "close", err);
   }
   rename_into_place(tmp, path);
+}
+
+BackgroundWrites::~BackgroundWrites() {
+  if (!pending_.valid()) return;
+  try {
+    pending_.get();
+  } catch (const std::exception& e) {
+    spdlog::warn("a file written in the background failed as well: {}", e.what());
+  }
+}
+
+void BackgroundWrites::start(std::function<void()> job) {
+  wait();
+  pending_ = std::async(std::launch::async, [job = std::move(job)] {
+    job();
+    // What the job allocated here (a checkpoint's encoded bytes) came from this thread's malloc
+    // arena, which keeps freed pages.
+    release_free_memory();
+  });
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
+void BackgroundWrites::wait() {
+  if (!pending_.valid()) return;
+  std::future<void> f = std::move(pending_);
+  f.get();
 }
 
 void remove_stale_temporaries(const fs::path& dir) {

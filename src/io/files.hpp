@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <string>
 #include <string_view>
 
@@ -18,6 +20,34 @@ namespace mnsim::io {
 /// after half of the bytes (tests that kill the writer mid-write).
 void write_file_atomic(const std::filesystem::path& path, std::string_view content,
                        double pause_mid_write_s = 0.0);
+
+/// Writes files one at a time on a thread of its own, so the caller goes on while a file is
+/// written, synced and renamed into place (the checkpoints and snapshots of `mnsim run`: their
+/// fsync waits off the engine's path). A job (a call of write_file_atomic, say) starts only once
+/// the one before it has finished; its error is kept and thrown by the next start() or wait(),
+/// so a failure is never lost and nothing handed over after a failed file is written. A file is
+/// done (durable and in place) only once wait() has returned.
+class BackgroundWrites {
+ public:
+  BackgroundWrites() = default;
+  BackgroundWrites(const BackgroundWrites&) = delete;
+  BackgroundWrites& operator=(const BackgroundWrites&) = delete;
+  /// Waits for the job in hand; its error, if any, cannot be thrown here (the caller is leaving
+  /// on another error) and is logged instead.
+  ~BackgroundWrites();
+  /// Waits for the job before (throwing its error), then starts `job` on the writing thread.
+  void start(std::function<void()> job);
+  /// Returns once the last job has finished; throws its error (OutputError, say) if it failed.
+  void wait();
+
+ private:
+  std::future<void> pending_;
+};
+
+/// Gives the pages of freed memory back to the system (glibc's malloc_trim; nothing elsewhere):
+/// called by a thread that has freed large buffers in its own malloc arena, which would keep
+/// them (the peak resident memory of a run counted them twice).
+void release_free_memory();
 
 /// Removes temporary files left by writers that were killed (".NAME.tmp.XXXXXXXX") in `dir`.
 void remove_stale_temporaries(const std::filesystem::path& dir);

@@ -215,8 +215,12 @@ OutputFolder OutputFolder::open(const fs::path& dir, bool force, std::string_vie
     if (f.lock_fd_ < 0) fail(lock, "create", errno);
     if (::flock(f.lock_fd_, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
+      // Not ours: closed here, so that the destructor leaves the holder's lock file and its
+      // (still empty) staging folder alone.
+      const std::string holder = err == EWOULDBLOCK ? lock_holder(f.lock_fd_) : std::string();
+      ::close(f.lock_fd_);
+      f.lock_fd_ = -1;
       if (err != EWOULDBLOCK) fail(lock, "lock", err);
-      const std::string holder = lock_holder(f.lock_fd_);
       throw InputError(
           kCli, "--out",
           fmt::format("'{}' is being written by another mnsim process: {}", dir.string(), holder),

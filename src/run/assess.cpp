@@ -175,8 +175,8 @@ std::vector<ScarFootprint::Column> rise_columns(const lesions::Lesion& l,
 /// cell level and layer. A column the scar touches holds its deficit over the share it covers
 /// (Engine::seed_lesions): the whole column counts in the footprint's amount, over the
 /// footprint's area (its samples under the scar), and not in the rim; the rim's columns count
-/// with their samples in the ring.
-outcomes::RemodelInput rise_near(const ScarFootprint& f, const healing::Engine& engine) {
+/// with their samples in the ring. The regions are prepared once (ScarFootprint::under, around).
+void prepare_rise_regions(ScarFootprint& f, const healing::Engine& engine) {
   const grid::Grid& g = engine.grid();
   const std::size_t columns = static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny);
   std::vector<double> under(columns, 0.0), around(columns, 0.0);
@@ -186,10 +186,8 @@ outcomes::RemodelInput rise_near(const ScarFootprint& f, const healing::Engine& 
     around[c.at] = c.under > 0 ? 0.0 : c.around;
     footprint += static_cast<double>(c.under) / (kFootprintSamples * kFootprintSamples);
   }
-  outcomes::RemodelInput in;
-  in.rise_under = engine.region_rise(under, footprint);
-  in.rise_around = engine.region_rise(around);
-  return in;
+  f.under = engine.rise_region(under, footprint);
+  f.around = engine.rise_region(around);
 }
 
 /// Goodman & Baron before and after: on the face inventory, each class mapped from the patch's
@@ -275,6 +273,7 @@ std::vector<ScarFootprint> scar_footprints(const healing::Engine& engine,
   for (const auto& l : patch.lesions()) {
     ScarFootprint f;
     f.columns = rise_columns(*l, patch, g);
+    prepare_rise_regions(f, engine);
     const double d0 = l->effects().collagen_deficit;
     f.scar_matrix = scar_field && d0 > 0.0;
     if (f.scar_matrix) {
@@ -337,30 +336,36 @@ std::vector<ScarNow> scars_now(const healing::Engine& engine,
   if (geometry.size() < footprints.size()) {
     throw std::logic_error("internal: scars_now needs a geometry per footprint");
   }
-  // One scar per task (each reads the fields only): the samples' scars on the run's threads.
+  // The rise under each scar and around it, one region per task (each reads the fields only),
+  // on the run's threads; then each scar's remodelling.
   const auto n = static_cast<std::ptrdiff_t>(footprints.size());
-  std::vector<ScarNow> out(footprints.size());
+  std::vector<double> rise(2 * footprints.size());
   std::exception_ptr error;
-#pragma omp parallel for schedule(dynamic, 1) if (n > 1 && healing::threads_pay(engine.grid()))
-  for (std::ptrdiff_t q = 0; q < n; ++q) {
+#pragma omp parallel for schedule(dynamic, 1) if (n > 0 && healing::threads_pay(engine.grid()))
+  for (std::ptrdiff_t q = 0; q < 2 * n; ++q) {
     try {
-      const auto index = static_cast<std::size_t>(q);
-      ScarNow& s = out[index];
-      s.in = rise_near(footprints[index], engine);
-      const outcomes::TetherState band = index < tethers.size()
-                                             ? outcomes::tether_at(op, tethers[index], t)
-                                             : outcomes::TetherState{};
-      const outcomes::ScarGeometry& geo = geometry[index];
-      s.in.band_intact =
-          geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;
-      s.in.band_failed = band.failed;
-      s.r = outcomes::remodel_scar(op, geo, s.in);
+      const ScarFootprint& f = footprints[static_cast<std::size_t>(q / 2)];
+      rise[static_cast<std::size_t>(q)] = engine.region_rise(q % 2 == 0 ? f.under : f.around);
     } catch (...) {
 #pragma omp critical(mnsim_scars_now_error)
       if (!error) error = std::current_exception();
     }
   }
   if (error) std::rethrow_exception(error);
+  std::vector<ScarNow> out(footprints.size());
+  for (std::size_t index = 0; index < footprints.size(); ++index) {
+    ScarNow& s = out[index];
+    s.in.rise_under = rise[2 * index];
+    s.in.rise_around = rise[2 * index + 1];
+    const outcomes::TetherState band = index < tethers.size()
+                                           ? outcomes::tether_at(op, tethers[index], t)
+                                           : outcomes::TetherState{};
+    const outcomes::ScarGeometry& geo = geometry[index];
+    s.in.band_intact =
+        geo.tethered ? band.strength() * scar_matrix_left(footprints[index], engine) : 1.0;
+    s.in.band_failed = band.failed;
+    s.r = outcomes::remodel_scar(op, geo, s.in);
+  }
   return out;
 }
 

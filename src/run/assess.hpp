@@ -136,7 +136,9 @@ struct ScarFootprint {
     std::size_t at = 0;  // i + j nx
     int under = 0, around = 0;
   };
-  std::vector<Column> columns;            // row by row; columns with no sample left out
+  std::vector<Column> columns;  // row by row; columns with no sample left out
+  /// The footprint under the scar and the ring around it, prepared for Engine::region_rise.
+  healing::Engine::RiseRegion under, around;
   std::vector<std::ptrdiff_t> reticular;  // padded indices, (j, i, k) order
   double reticular_deficit = 0.0;         // the lesion's collagen deficit summed over them
   bool scar_matrix = false;               // the lesion starts with scar matrix to read

@@ -53,8 +53,9 @@ void CourseRunner::sample(double t) {
   }
 }
 
-// Snapshots go to OUT/checkpoint as they are taken; fields.h5 is assembled from them at the end,
-// so a killed and resumed run neither loses nor repeats one.
+// Snapshots go to OUT/checkpoint as they are taken (written on writes_' thread, before the next
+// checkpoint, which lists them); fields.h5 is assembled from them at the end, so a killed and
+// resumed run neither loses nor repeats one.
 void CourseRunner::snapshot(double t, const std::string& label, const grid::FieldSet& fields) {
   const PhaseClock clock(times_.snapshots);
   const grid::Grid& g = engine_.grid();
@@ -65,8 +66,11 @@ void CourseRunner::snapshot(double t, const std::string& label, const grid::Fiel
   s.ny = g.ny;
   s.nz = g.nz;
   s.field_names = in_.plan.fields;
+  // The file before is finished first (its error thrown), so one encoded file is held at a time.
+  writes_.wait();
   s.values = io::gather_interior(fields, in_.plan.fields);
-  io::write_checkpoint(snapshot_path(ck_.out, rec_.snapshots.size()), encode_snapshot(s, ck_.key));
+  writes_.start([file = snapshot_path(ck_.out, rec_.snapshots.size()),
+                 c = encode_snapshot(s, ck_.key)] { io::write_checkpoint(file, c); });
   rec_.snapshots.push_back({t, label});
 }
 
@@ -144,14 +148,16 @@ void CourseRunner::schedule() {
   }
 }
 
-void CourseRunner::save() {
+void CourseRunner::save(bool durable) {
   const PhaseClock clock(times_.checkpoints);
   if (in_.applications && !in_.applications->empty()) {
     rec_.applications_state = in_.applications->state();
   }
   save_run_state(ck_.out, ck_.key, engine_, rec_,
-                 events_total_ - engine_.stepper().pending_events(), ck_.started, ck_.wall());
+                 events_total_ - engine_.stepper().pending_events(), ck_.started, ck_.wall(),
+                 writes_);
   last_checkpoint_ = std::chrono::steady_clock::now();
+  if (durable) writes_.wait();
 }
 
 void CourseRunner::restore(const RunState& r) {
@@ -201,7 +207,7 @@ void CourseRunner::observe(double t, double dt) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint_).count() >=
           ck_.every;
   if (sig != 0 || session_ran_ || due) {
-    save();
+    save(sig != 0);
     session_ran_ = false;
   }
   if (sig != 0) {
@@ -222,7 +228,7 @@ void CourseRunner::run(bool resumed) {
     // What remains is quick to redo: a run killed while it writes its results, or stopped by a
     // full disk there, resumes from here.
     rec_.finished = true;
-    save();
+    save(true);
   }
   progress_.advance(in_.course.end_time, in_.course.end_time);
 }

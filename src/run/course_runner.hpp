@@ -16,6 +16,7 @@
 #include "core/progress.hpp"
 #include "devices/stage.hpp"
 #include "healing/engine.hpp"
+#include "io/files.hpp"
 #include "outcomes/scar_remodel.hpp"
 #include "protocol/course.hpp"
 #include "run/applications.hpp"
@@ -81,7 +82,10 @@ class CourseRunner {
   void snapshot(double t, const std::string& label, const grid::FieldSet& fields);
   void session(const protocol::Session& s, double t, grid::FieldSet& fields);
   void observe(double t, double dt);
-  void save();
+  /// Captures the run state; its file is written on writes_' thread. `durable`: returns only once
+  /// it (and every snapshot before it) is synced and in place (a stop request, the end of
+  /// follow-up, whose results read the snapshots).
+  void save(bool durable = false);
 
   healing::Engine& engine_;
   CourseInputs in_;
@@ -95,6 +99,9 @@ class CourseRunner {
   long measures_logged_ = 0;        // the stepper's error measures logged (observe, debug)
   std::chrono::steady_clock::time_point last_checkpoint_;
   CourseTimes times_;
+  /// The snapshots' and checkpoints' files, written, synced and renamed on a thread of their
+  /// own while the engine steps on (one at a time, in order; a failure is thrown by the next).
+  io::BackgroundWrites writes_;
 };
 
 }  // namespace mnsim

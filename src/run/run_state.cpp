@@ -81,7 +81,8 @@ StoredSnapshot load_snapshot(const fs::path& out, std::size_t index, std::uint64
 
 void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engine& engine,
                     const RunRecord& rec, std::uint64_t events_done, const std::string& started,
-                    double wall_s) {
+                    double wall_s, io::BackgroundWrites& writes) {
+  writes.wait();
   const healing::Stepper& stepper = engine.stepper();
   const grid::Grid& g = engine.grid();
   RunState s;
@@ -113,14 +114,16 @@ void save_run_state(const fs::path& out, std::uint64_t key, const healing::Engin
     s.field_names.push_back(engine.fields().name(f));
     views.emplace_back(engine.fields().view(f).data, g.padded_size());
   }
-  const auto w0 = std::chrono::steady_clock::now();
-  try {
-    io::write_checkpoint(run_checkpoint_path(out), encode_run_state(s, views, key));
-  } catch (const OutputError& e) {
-    throw OutputError(fmt::format("{}; the previous checkpoint is intact", e.what()));
-  }
-  spdlog::debug("checkpoint at simulated day {:.3f} written in {:.3f} s", s.t / kDay,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+  writes.start([file = run_checkpoint_path(out), c = encode_run_state(s, views, key), t = s.t] {
+    const auto w0 = std::chrono::steady_clock::now();
+    try {
+      io::write_checkpoint(file, c);
+    } catch (const OutputError& e) {
+      throw OutputError(fmt::format("{}; the previous checkpoint is intact", e.what()));
+    }
+    spdlog::debug("checkpoint at simulated day {:.3f} written in {:.3f} s", t / kDay,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+  });
 }
 
 void restore_run_state(const fs::path& out, std::uint64_t key, const RunState& r,

@@ -10,6 +10,7 @@
 
 #include "core/progress.hpp"
 #include "healing/engine.hpp"
+#include "io/files.hpp"
 #include "io/output_folder.hpp"
 #include "protocol/course.hpp"
 #include "run/checkpoint.hpp"
@@ -30,10 +31,13 @@ StoredSnapshot load_snapshot(const std::filesystem::path& out, std::size_t index
                              const RunState::Snapshot& expected);
 
 /// Writes OUT/checkpoint/run.ckpt from the engine (fields, stepper) and the record. `events_done`
-/// counts the scheduled events that ran; `started` and `wall_s` are metadata.
+/// counts the scheduled events that ran; `started` and `wall_s` are metadata. The state is
+/// captured here, after the file handed to `writes` before has finished (its error thrown: one
+/// encoded file held at a time); the file is checksummed, written, synced and renamed into place
+/// on `writes`' thread: the checkpoint is saved once `writes.wait()` returns.
 void save_run_state(const std::filesystem::path& out, std::uint64_t key,
                     const healing::Engine& engine, const RunRecord& rec, std::uint64_t events_done,
-                    const std::string& started, double wall_s);
+                    const std::string& started, double wall_s, io::BackgroundWrites& writes);
 
 /// Puts a checkpoint back into the engine (fields, stepper time, step, statistics, events that
 /// ran) and the record, after checking it fits this run (InputError naming the file if not).

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
+#include <future>
 #include <stdexcept>
 
 #include "core/constants.hpp"
@@ -108,7 +110,8 @@ std::vector<ResultWriter>& registry() {
        {"fields.h5", "fields.xmf"},
        I::Between,
        write_fields,
-       [](const OutputPlan& p) { return p.snapshots(); }},
+       [](const OutputPlan& p) { return p.snapshots(); },
+       true},
       {"time series",
        {"timeseries.csv"},
        I::Between,
@@ -167,22 +170,53 @@ std::vector<std::string> result_entries(const OutputPlan& plan) {
   return entries;
 }
 
-void write_results(io::OutputFolder& folder, const RunResults& r) {
-  const fs::path stage = folder.staging();
-  for (const auto& w : result_writers()) {
-    if (!wanted(w, r.plan)) continue;
-    PhaseTime took;
-    try {
+namespace {
+
+/// Runs one writer into `stage`: its time logged (debug), its error kept with how to resume.
+std::exception_ptr run_writer(const ResultWriter& w, const RunResults& r, const fs::path& stage) {
+  PhaseTime took;
+  try {
+    {
       const PhaseClock clock(took);
       w.write(r, stage);
-    } catch (const OutputError& e) {
-      throw OutputError(fmt::format(
-          "{}; the checkpoint and any earlier results in {} are intact: resume with --resume {} "
-          "once the cause is fixed",
-          e.what(), r.out.string(), r.out.string()));
     }
-    spdlog::debug("{} written: {:.2f} s wall, {:.2f} s CPU", w.name, took.wall, took.cpu);
+    spdlog::debug("{} written: {:.2f} s wall, {:.2f} s CPU (the process's)", w.name, took.wall,
+                  took.cpu);
     io::output_test_pause();
+  } catch (const OutputError& e) {
+    return std::make_exception_ptr(OutputError(fmt::format(
+        "{}; the checkpoint and any earlier results in {} are intact: resume with --resume {} "
+        "once the cause is fixed",
+        e.what(), r.out.string(), r.out.string())));
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void write_results(io::OutputFolder& folder, const RunResults& r) {
+  const fs::path stage = folder.staging();
+  const std::vector<ResultWriter>& writers = result_writers();
+  std::vector<std::exception_ptr> failed(writers.size());
+  // The writers that are not parallel, in order on a thread of their own, beside the parallel
+  // ones here; each writes its own entries, so they share nothing but the staging folder.
+  std::future<void> beside = std::async(std::launch::async, [&] {
+    for (std::size_t i = 0; i < writers.size(); ++i) {
+      if (!writers[i].parallel && wanted(writers[i], r.plan)) {
+        failed[i] = run_writer(writers[i], r, stage);
+      }
+    }
+  });
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    if (writers[i].parallel && wanted(writers[i], r.plan)) {
+      failed[i] = run_writer(writers[i], r, stage);
+    }
+  }
+  beside.get();
+  for (const std::exception_ptr& e : failed) {
+    if (e) std::rethrow_exception(e);
   }
   // Every result is staged: they replace the folder's earlier results in one commit (the summary
   // first, the report last), and the checkpoint has served.

@@ -51,6 +51,9 @@ struct ResultWriter {
   void (*write)(const RunResults& r, const std::filesystem::path& stage) = nullptr;
   /// Whether the scenario's [output] asks for its entries; null: always.
   bool (*wanted)(const OutputPlan& plan) = nullptr;
+  /// It works on the run's OpenMP threads (fields.h5's compression): written on the calling
+  /// thread, while the others are written one after another on a thread beside it.
+  bool parallel = false;
 };
 
 /// The registered writers, in the order they run (the built-in ones first).
@@ -65,6 +68,9 @@ std::vector<std::string> result_entries(const OutputPlan& plan);
 
 /// Runs every writer the plan wants into the folder's staging area, then commits all their
 /// entries (the folder's earlier results, those of skipped writers included, are replaced).
+/// The parallel writers run on the calling thread and the others beside them on a second thread
+/// (the report's figures and their fsync waits beside fields.h5's compression); once all have
+/// finished, the first to fail in the registry's order is thrown and nothing is committed.
 void write_results(io::OutputFolder& folder, const RunResults& r);
 
 }  // namespace mnsim

@@ -23,6 +23,7 @@
 #include "io/checkpoint.hpp"
 #include "io/fields_h5.hpp"
 #include "io/output_folder.hpp"
+#include "run/checkpoint.hpp"
 #include "support/files.hpp"
 #include "support/run_cli.hpp"
 #include "support/sanitizer.hpp"
@@ -486,6 +487,42 @@ TEST_F(Checkpoint, UnwritableCheckpointFolderIsAOneLineError) {
   EXPECT_EQ(msg.rfind("error: cannot write " + (out / "checkpoint").string(), 0), 0u) << msg;
   EXPECT_NE(msg.find("Permission denied"), std::string::npos) << msg;
   EXPECT_EQ(slurp(out / "checkpoint" / "run.ckpt"), before);
+}
+
+// The snapshots and checkpoints are written on a thread of their own while the engine steps on
+// (io::BackgroundWrites): a snapshot that fails there (an injected ENOSPC on the third) is still
+// a one-line error, exit 1; no checkpoint written after it lists it, and none is left half
+// written; with space again the run resumes to the same results.
+TEST_F(Checkpoint, ASnapshotFailingInTheBackgroundIsOneLineAndNoCheckpointListsIt) {
+  const fs::path out = dir_ / "snapshot_fails";
+  const fs::path err = dir_ / "snapshot_fails.err";
+  const Child c = spawn({"run", scenario_, "--out", out.string(), "--threads", "2"}, err,
+                        {{"MNSIM_TEST_FAIL_WRITE_AFTER_BYTES", "10"},
+                         {"MNSIM_TEST_FAIL_WRITE_NAME", "snapshot-000002.ckpt"}});
+  const int code = wait_for(c.pid);
+  const std::string msg = slurp(err);
+  EXPECT_EQ(code, 1) << msg;
+  const std::size_t at = msg.find("error: ");
+  ASSERT_NE(at, std::string::npos) << msg;
+  const std::string line = msg.substr(at);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << msg;
+  EXPECT_NE(line.find("cannot write " + (out / "checkpoint" / "snapshot-000002.ckpt").string() +
+                      ": write (No space left on device)"),
+            std::string::npos)
+      << msg;
+  EXPECT_FALSE(fs::exists(out / "checkpoint" / "snapshot-000002.ckpt"));
+  EXPECT_FALSE(has_temporary(out / "checkpoint", "."));
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  // The checkpoint after the first session (two snapshots) is the last one written.
+  const fs::path ckpt = out / "checkpoint" / "run.ckpt";
+  ASSERT_TRUE(fs::exists(ckpt)) << msg;
+  const mnsim::RunState state =
+      mnsim::decode_run_state(mnsim::io::read_checkpoint(ckpt), ckpt.string());
+  EXPECT_EQ(state.snapshots.size(), 2u);
+  const auto r = mnsim::test::run_cli(
+      {"run", scenario_, "--resume", out.string(), "--quiet", "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(results(out) == reference());
 }
 
 // Every writer of the results, failing in turn (an injected ENOSPC on that one file): one line,

@@ -74,6 +74,30 @@ TEST(RegionRise, PackedMatrixBesideAChannelClosesItsDeficit) {
   EXPECT_NEAR(p.engine.region_rise(p.weights({{3, 3}})), p.column(3, 3), 1e-12);
 }
 
+// A scar's regions are prepared once per run (Engine::rise_region) and read at every sample:
+// the preparation holds only what does not change (the cells' layers and the dermis depths), so
+// a region prepared before the fields change reads them, after, as one prepared then does.
+TEST(RegionRise, APreparedRegionReadsTheFieldsAsTheyAreNow) {
+  Patch p;
+  std::vector<double> w(static_cast<std::size_t>(p.g().nx * p.g().ny), 0.0);
+  for (int j = 1; j < 6; ++j)
+    for (int i = 2; i < 7; ++i) w[static_cast<std::size_t>(i + j * p.g().nx)] = 0.25 * (i % 4);
+  const Engine::RiseRegion early = p.engine.rise_region(w, 7.5);
+  EXPECT_FALSE(early.sources.empty());
+  const double before = p.engine.region_rise(early);
+  EXPECT_EQ(before, p.engine.region_rise(w, 7.5));
+  p.scale_reticular(3, 3, 0.8f);
+  p.scale_reticular(4, 2, 1.2f);
+  p.scale_reticular(5, 4, 0.95f);
+  const double now = p.engine.region_rise(w, 7.5);
+  EXPECT_GT(std::abs(now - before), 1e-9);  // the fields changed the rise
+  EXPECT_EQ(p.engine.region_rise(early), now);
+  // No column with a weight: no region, no rise.
+  const Engine::RiseRegion none = p.engine.rise_region(std::vector<double>(w.size(), 0.0));
+  EXPECT_TRUE(none.sources.empty());
+  EXPECT_EQ(p.engine.region_rise(none), 0.0);
+}
+
 TEST(RegionRise, WantsOneWeightPerColumn) {
   Patch p;
   EXPECT_THROW(p.engine.region_rise(std::vector<double>(3, 1.0)), std::invalid_argument);

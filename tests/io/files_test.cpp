@@ -7,8 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "io/files.hpp"
@@ -209,6 +212,78 @@ TEST(OutputFolder, ASecondWriterIsRefusedWithTheFirstOnesPid) {
             std::string::npos)
       << msg;
   EXPECT_NE(msg.find("(wait until it has finished, or another folder)"), std::string::npos) << msg;
+  fs::remove_all(d);
+}
+
+// A writer refused because another holds the folder leaves the holder's lock file and its
+// staging folder, still empty while the holder simulates, alone: the refused writer's cleanup
+// once removed both (a run then found no staging folder for its fields.h5).
+TEST(OutputFolder, ARefusedWriterLeavesTheHoldersLockAndStagingAlone) {
+  const fs::path d = fresh_dir("refused");
+  {
+    OutputFolder held = OutputFolder::open(d, false, "mnsim run first.toml");
+    ASSERT_TRUE(fs::is_directory(held.staging()));
+    EXPECT_THROW((void)OutputFolder::open(d, false, "mnsim run second.toml"), mnsim::InputError);
+    EXPECT_TRUE(fs::is_directory(held.staging()));
+    EXPECT_TRUE(fs::exists(d / mnsim::io::kOutputLock));
+  }
+  fs::remove_all(d);
+}
+
+// Files written in the background (io::BackgroundWrites, the checkpoints of `mnsim run`): in
+// the order given, one at a time; a file is in place once wait() returns; a failure is thrown by
+// the next start() or wait(), never lost, and nothing handed over after it is written.
+TEST(BackgroundWrites, WritesInOrderAndIsDurableOnceWaitReturns) {
+  const fs::path d = fresh_dir("background");
+  mnsim::io::BackgroundWrites w;
+  std::vector<int> order;
+  for (int i = 0; i < 5; ++i) {
+    w.start([&order, i, f = d / fmt::format("f{}", i)] {
+      // A slow first file: the later ones still wait for it.
+      if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      mnsim::io::write_file_atomic(f, fmt::format("file {}", i));
+      order.push_back(i);
+    });
+  }
+  w.wait();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(slurp(d / fmt::format("f{}", i)), fmt::format("file {}", i));
+  w.wait();  // nothing pending: returns at once
+  fs::remove_all(d);
+}
+
+TEST(BackgroundWrites, AFailureIsThrownByTheNextStartAndWhatFollowsIsNotWritten) {
+  const fs::path d = fresh_dir("background_fail");
+  mnsim::io::BackgroundWrites w;
+  // Unwritable: the folder does not exist.
+  w.start([f = d / "missing" / "a.ckpt"] { mnsim::io::write_file_atomic(f, "a"); });
+  bool ran = false;
+  std::string msg;
+  try {
+    w.start([&ran] { ran = true; });
+  } catch (const mnsim::OutputError& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("cannot write " + (d / "missing" / "a.ckpt").string() + ": open"),
+            std::string::npos)
+      << msg;
+  w.wait();
+  EXPECT_FALSE(ran);
+  // The error was thrown once; the writer goes on with the next file.
+  w.start([f = d / "b"] { mnsim::io::write_file_atomic(f, "b"); });
+  w.wait();
+  EXPECT_EQ(slurp(d / "b"), "b");
+  fs::remove_all(d);
+}
+
+TEST(BackgroundWrites, AFailureIsThrownByWait) {
+  const fs::path d = fresh_dir("background_wait");
+  mnsim::io::BackgroundWrites w;
+  w.start([f = d / "missing" / "a"] { mnsim::io::write_file_atomic(f, "a"); });
+  EXPECT_THROW(w.wait(), mnsim::OutputError);
+  EXPECT_NO_THROW(w.wait());
+  EXPECT_TRUE(fs::is_empty(d));  // no temporary left behind
   fs::remove_all(d);
 }
 
