@@ -104,8 +104,15 @@ struct StepControl {
   /// StepDoubling: the error is measured on the first step after an event or a rejection, on
   /// every check_every-th step and whenever a step is longer than the controller's last measured
   /// prediction (a measured step is two steps of h against one of 2h: three solves); the steps
-  /// between are single steps (one solve) of that predicted size.
+  /// between are single steps (one solve) of that predicted size (but see grow_measured).
   int check_every = 1;
+  /// StepDoubling with check_every > 1: a measured step whose controller factor (the next
+  /// step over this one, safety / sqrt(err) clamped to [min_shrink, max_growth]) is at least
+  /// grow_measured has its grown successor measured too, so that steps grow by what each
+  /// measurement allows (up to max_growth per measured pair) instead of once per check_every
+  /// steps; a smaller factor lets the steps up to its prediction run unmeasured, as before.
+  /// 0 (the default): never; the predicted size is used unmeasured.
+  double grow_measured = 0.0;
   /// How the cells' scaled errors make the step's error (ErrorNorm): the worst cell's (Max) or
   /// the largest root mean square of a field over a region (Rms; CVODE's weighted RMS norm, per
   /// region), err = max(rms, worst / cell_factor) with cell_factor > 0 (0: the RMS alone).
