@@ -19,7 +19,9 @@
 //     and lag errors included, which an extrapolation of the solution's own curvature misses),
 //     scaled as one step of h against two of h/2 would show it (the difference grows as h^2);
 //     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
-//     check_every the steps between measured ones are single steps of the predicted size.
+//     check_every the steps between measured ones are single steps of the predicted size, and
+//     with grow_measured a measured step allowing that much growth has its grown successor
+//     measured too (steps grow only on measured errors, never by extrapolation).
 //     Steps then depend only on the solution, never on how far away the end of the run is.
 //   The max over cells above is ErrorNorm::Max. ErrorNorm::Rms (the healing engine) takes
 //   instead, per controlled field and region (set_norm_regions), the volume-weighted root mean

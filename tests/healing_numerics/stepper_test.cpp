@@ -230,7 +230,8 @@ GrowthRun growth_run(double grow_measured, double t_end, double stop = -1.0, dou
   GrowthRun out;
   st.set_reaction([&](double, double h, grid::FieldSet& f) {
     ++out.solves;
-    for (int i = 0; i < 4; ++i) f.view(b)(i, 0, 0) += static_cast<float>(k * f.view(a)(i, 0, 0) * h);
+    for (int i = 0; i < 4; ++i)
+      f.view(b)(i, 0, 0) += static_cast<float>(k * f.view(a)(i, 0, 0) * h);
   });
   st.add_event(t_event, [&](double, grid::FieldSet& f) {
     for (int i = 0; i < 4; ++i) f.view(a)(i, 0, 0) = 1.0f;
@@ -248,7 +249,8 @@ GrowthRun growth_run(double grow_measured, double t_end, double stop = -1.0, dou
       if (h < 128.0) out.solves_to_128 = out.solves - solves_at_event;
     }
   });
-  if (stop >= 0.0) st.add_stop(stop, [&](double, grid::FieldSet& f) { out.b = f.view(b)(0, 0, 0); });
+  if (stop >= 0.0)
+    st.add_stop(stop, [&](double, grid::FieldSet& f) { out.b = f.view(b)(0, 0, 0); });
   st.advance_to(t_end);
   out.measured = st.last_measure().count - measured_at_event;
   if (stop < 0.0) out.b = fs.view(b)(0, 0, 0);
@@ -257,8 +259,8 @@ GrowthRun growth_run(double grow_measured, double t_end, double stop = -1.0, dou
 
 TEST(Stepper, MeasuredGrowthLetsStepsGrowAsTheErrorAllowsAfterAnEvent) {
   const double t_end = 3600.0 + 86400.0;
-  // grow_measured = max_growth (the engine's): a measured step whose growth is clamped has its
-  // grown successor measured too.
+  // grow_measured = max_growth: a measured step whose growth is clamped has its grown successor
+  // measured too.
   const GrowthRun before = growth_run(0.0, t_end), now = growth_run(2.0, t_end);
   const GrowthRun tight = growth_run(2.0, t_end, -1.0, 2.5e-4);
   // b exactly: 1 + k/lambda (1 - e^{-lambda t_event}) + k/lambda (1 - e^{-lambda (t - t_event)}).
