@@ -72,6 +72,7 @@ Engine::Engine(const skin::Tissue& tissue, const Params& params, EngineOptions o
   control.splitting = Splitting::Lie;
   control.estimate = opt.step_doubling ? ErrorEstimate::StepDoubling : ErrorEstimate::Change;
   control.check_every = opt.check_every;
+  control.grow_measured = opt.grow_measured;
   control.norm = opt.norm;
   control.cell_factor = opt.cell_factor;
   control.ghosts = false;  // reactions are pointwise, the cell transport reads interiors only

@@ -818,10 +818,14 @@ void Stepper::advance_to(double t_end) {
       double next = checked || !doubling ? h * factor : dt_;
       if (land && h < dt_) next = factor >= 1.0 ? dt_ : std::min(dt_, next);
       dt_ = std::clamp(next, control_.dt_min, control_.dt_max);
-      // The size the controller predicts from a measured error may be used unmeasured.
+      // The size the controller predicts from a measured error may be used unmeasured, unless
+      // it grows by grow_measured or more: then the grown step is measured too (h_checked_ is
+      // the step just measured, and the next is longer), so steps grow as fast as the measured
+      // errors allow and never by extrapolation.
       if (checked) {
         since_check_ = 1;  // the measured pair's second step
-        h_checked_ = dt_;
+        const bool grow = control_.grow_measured > 0.0 && factor >= control_.grow_measured;
+        h_checked_ = grow ? std::min(h, dt_) : dt_;
       } else {
         ++since_check_;
       }

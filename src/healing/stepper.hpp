@@ -19,7 +19,9 @@
 //     and lag errors included, which an extrapolation of the solution's own curvature misses),
 //     scaled as one step of h against two of h/2 would show it (the difference grows as h^2);
 //     next step dt * clamp(safety / sqrt(err), ...). Three solves per two steps; with
-//     check_every the steps between measured ones are single steps of the predicted size.
+//     check_every the steps between measured ones are single steps of the predicted size, and
+//     with grow_measured a measured step allowing that much growth has its grown successor
+//     measured too (steps grow only on measured errors, never by extrapolation).
 //     Steps then depend only on the solution, never on how far away the end of the run is.
 //   The max over cells above is ErrorNorm::Max. ErrorNorm::Rms (the healing engine) takes
 //   instead, per controlled field and region (set_norm_regions), the volume-weighted root mean
@@ -104,8 +106,15 @@ struct StepControl {
   /// StepDoubling: the error is measured on the first step after an event or a rejection, on
   /// every check_every-th step and whenever a step is longer than the controller's last measured
   /// prediction (a measured step is two steps of h against one of 2h: three solves); the steps
-  /// between are single steps (one solve) of that predicted size.
+  /// between are single steps (one solve) of that predicted size (but see grow_measured).
   int check_every = 1;
+  /// StepDoubling with check_every > 1: a measured step whose controller factor (the next
+  /// step over this one, safety / sqrt(err) clamped to [min_shrink, max_growth]) is at least
+  /// grow_measured has its grown successor measured too, so that steps grow by what each
+  /// measurement allows (up to max_growth per measured pair) instead of once per check_every
+  /// steps; a smaller factor lets the steps up to its prediction run unmeasured, as before.
+  /// 0 (the default): never; the predicted size is used unmeasured.
+  double grow_measured = 0.0;
   /// How the cells' scaled errors make the step's error (ErrorNorm): the worst cell's (Max) or
   /// the largest root mean square of a field over a region (Rms; CVODE's weighted RMS norm, per
   /// region), err = max(rms, worst / cell_factor) with cell_factor > 0 (0: the RMS alone).

@@ -198,6 +198,106 @@ TEST(Stepper, StepDoublingErrorFallsWithTheToleranceAndIgnoresTheHorizon) {
   EXPECT_EQ(std::memcmp(seen.data(), rms_ended.u.data(), seen.size() * sizeof(float)), 0);
 }
 
+/// A mediator a (exact decay at 1e-4 /s, not controlled) drives a controlled field b (b' = 1e-3 a,
+/// the reaction taking a at the step's start: a splitting error of 1e-3 a 1e-4 h^2 per step,
+/// scaled err = 1.25e-5 a h^2 at b = 1, rtol = atol = 1e-3) under the healing engine's control
+/// (Lie, step doubling every 16th step); an event at 1 h sets a back to 1 (a session). Steps start
+/// at 1 s after the event; the error allows 226 s at a = 1. Records the steps after the event.
+struct GrowthRun {
+  std::vector<double> steps;  // accepted steps after the event (s)
+  long solves_to_128 = 0;     // solves after the event until a step of 128 s or more
+  long measured = 0;          // measurements after the event
+  double b = 0.0;             // b at the end (or at the stop)
+  long solves = 0;
+};
+GrowthRun growth_run(double grow_measured, double t_end, double stop = -1.0, double rtol = 1e-3) {
+  const double lambda = 1e-4, k = 1e-3, t_event = 3600.0;
+  grid::FieldSet fs(grid::Grid::uniform(4, 1, 1, 1e-5));
+  const int a = fs.add("a", 1.0f), b = fs.add("b", 1.0f);
+  StepControl ctl;
+  ctl.dt_initial = ctl.dt_after_event = 1.0;
+  ctl.dt_max = 3600.0;
+  ctl.rtol = rtol;
+  ctl.estimate = ErrorEstimate::StepDoubling;
+  ctl.splitting = Splitting::Lie;
+  ctl.check_every = 16;
+  ctl.grow_measured = grow_measured;
+  Stepper st(fs, ctl);
+  TransportSpec ma{TransportMode::None, DiffusionSpec{{0.0}, {}, lambda, 0.0, {}}, 1e-3};
+  ma.controlled = false;
+  st.set_field(a, ma);
+  st.set_field(b, TransportSpec{TransportMode::None, {}, 1e-6});
+  GrowthRun out;
+  st.set_reaction([&](double, double h, grid::FieldSet& f) {
+    ++out.solves;
+    for (int i = 0; i < 4; ++i)
+      f.view(b)(i, 0, 0) += static_cast<float>(k * f.view(a)(i, 0, 0) * h);
+  });
+  st.add_event(t_event, [&](double, grid::FieldSet& f) {
+    for (int i = 0; i < 4; ++i) f.view(a)(i, 0, 0) = 1.0f;
+  });
+  long measured_at_event = 0, solves_at_event = 0;
+  bool after = false;
+  st.set_observer([&](double t, double h) {
+    if (t > t_event) {
+      if (!after) {
+        measured_at_event = st.last_measure().count - 1;
+        solves_at_event = out.solves - 3;  // the first step after the event is measured
+      }
+      after = true;
+      out.steps.push_back(h);
+      if (h < 128.0) out.solves_to_128 = out.solves - solves_at_event;
+    }
+  });
+  if (stop >= 0.0)
+    st.add_stop(stop, [&](double, grid::FieldSet& f) { out.b = f.view(b)(0, 0, 0); });
+  st.advance_to(t_end);
+  out.measured = st.last_measure().count - measured_at_event;
+  if (stop < 0.0) out.b = fs.view(b)(0, 0, 0);
+  return out;
+}
+
+TEST(Stepper, MeasuredGrowthLetsStepsGrowAsTheErrorAllowsAfterAnEvent) {
+  const double t_end = 3600.0 + 86400.0;
+  // grow_measured = max_growth: a measured step whose growth is clamped has its grown successor
+  // measured too.
+  const GrowthRun before = growth_run(0.0, t_end), now = growth_run(2.0, t_end);
+  const GrowthRun tight = growth_run(2.0, t_end, -1.0, 2.5e-4);
+  // b exactly: 1 + k/lambda (1 - e^{-lambda t_event}) + k/lambda (1 - e^{-lambda (t - t_event)}).
+  const double exact = 1.0 + 10.0 * (1.0 - std::exp(-0.36)) + 10.0 * (1.0 - std::exp(-8.64));
+  const double e_before = std::fabs(before.b - exact), e_now = std::fabs(now.b - exact),
+               e_tight = std::fabs(tight.b - exact);
+  std::printf(
+      "  to a step of 128 s after the event: %ld solves (grow_measured 2), %ld (0); whole run "
+      "%ld / %ld solves, %zu / %zu steps after the event, %ld / %ld measured; error of b %.3e / "
+      "%.3e; grow_measured 2 at rtol / 4: %ld solves, error %.3e\n",
+      now.solves_to_128, before.solves_to_128, now.solves, before.solves, now.steps.size(),
+      before.steps.size(), now.measured, before.measured, e_now, e_before, tight.solves, e_tight);
+  // From 1 s to 128 s is seven doublings. Measured once per 16 steps, each takes a
+  // measurement and 15 steps of the grown size (measured: 105 solves); measured as they grow,
+  // seven measured pairs and the first step of the eighth (measured: 21).
+  EXPECT_GT(before.solves_to_128, 100);
+  EXPECT_LE(now.solves_to_128, 7 * 3 + 3);
+  EXPECT_LT(now.solves, before.solves);
+  // Once the error sets the step (a factor near 1), one step in 16 is measured again: runs of
+  // at least 14 equal steps after the growth (measured: 14 and 15).
+  int run = 1, longest = 1;
+  for (std::size_t i = 10; i < now.steps.size(); ++i) {
+    run = now.steps[i] == now.steps[i - 1] ? run + 1 : 1;
+    longest = std::max(longest, run);
+  }
+  EXPECT_GE(longest, 14);
+  // Steps at the tolerance instead of below it: at the same rtol the error is larger (measured
+  // 0.35 against 0.24, b ~ 14), so the tolerance, not the growth limit, sets the accuracy; at a
+  // quarter of it the error is smaller than before, in fewer solves (measured 0.205 in 192).
+  EXPECT_LT(e_tight, e_before);
+  EXPECT_LT(tight.solves, before.solves);
+  // The state at a given time does not depend on where the run ends (a stop there).
+  const GrowthRun ended = growth_run(2.0, 3600.0 + 43200.0);
+  const GrowthRun observed = growth_run(2.0, t_end, 3600.0 + 43200.0);
+  EXPECT_EQ(ended.b, observed.b);
+}
+
 /// One step of 1 s of a field at 1 whose cells gain 0.02, 0.04, `edge` and `outlier` (below) on a 4
 /// x 4 x 2 grid of planes 10 and 20 um thick, under the change measure (tolerance rtol * 1 + atol
 /// per cell); regions: 2 for the cells with i == 0, 1 for the others but cell (3, 3, 1), which no
