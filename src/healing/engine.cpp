@@ -462,9 +462,18 @@ struct Engine::DermalMatrix {
 };
 
 template <class Length>
-void Engine::dermal_lengths(std::size_t column, const std::vector<int>& dermal,
-                            Length&& length) const {
+void Engine::dermal_lengths(std::size_t column, std::vector<int>& dermal, Length&& length) const {
   const grid::Grid& g = grid();
+  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
+  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
+  const std::ptrdiff_t top = g.at(static_cast<int>(column % static_cast<std::size_t>(g.nx)),
+                                  static_cast<int>(column / static_cast<std::size_t>(g.nx)), 0);
+  dermal.clear();
+  for (int k = 0; k < g.nz; ++k) {
+    const std::uint8_t l = layer_of_[static_cast<std::size_t>(top + k * g.sz())];
+    if (l == pd || l == rd) dermal.push_back(k);
+  }
+  if (dermal.empty()) return;
   // The dermis of this column lies between these depths (under a scar they fall inside cells;
   // SkinPatch::interfaces, kept by index_dermis): each cell counts with the length of the dermis
   // inside it, so the column holds its true dermal thickness at any grid; a cell of another
@@ -489,19 +498,11 @@ void Engine::dermal_lengths(std::size_t column, const std::vector<int>& dermal,
 template <class Visit>
 void Engine::for_each_dermal_part(Visit&& visit, std::span<const double> only) const {
   const grid::Grid& g = grid();
-  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
-  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   const DermalMatrix dm(*this);
-  std::vector<int> dermal;  // the column's dermal cells, top down
+  std::vector<int> dermal;  // scratch of dermal_lengths
   for (int j = 0; j < g.ny; ++j)
     for (int i = 0; i < g.nx; ++i) {
       if (!only.empty() && !(only[static_cast<std::size_t>(i + j * g.nx)] > 0.0)) continue;
-      dermal.clear();
-      for (int k = 0; k < g.nz; ++k) {
-        const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
-        if (l == pd || l == rd) dermal.push_back(k);
-      }
-      if (dermal.empty()) continue;
       const std::size_t column = static_cast<std::size_t>(i + j * g.nx);
       dermal_lengths(column, dermal, [&](int from, double len) {
         DermalPart part;
@@ -546,31 +547,21 @@ Engine::RiseRegion Engine::rise_region(std::span<const double> weight, double ar
   // plane at a time (row after row) rather than down each column.
   const auto nz = static_cast<std::size_t>(g.nz);
   const auto nx = static_cast<std::size_t>(g.nx);
-  const auto pd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::PapillaryDermis) + 1);
-  const auto rd = static_cast<std::uint8_t>(skin::layer_index(skin::Layer::ReticularDermis) + 1);
   // Per column and source level `from`: the lengths taking their matrix from it, top down
   // (dermal_lengths gives them top down, `from` never moving up): lengths[first[q nz + f]] up to
   // lengths[first[q nz + f + 1]].
   std::vector<std::uint32_t> first(cols.size() * nz + 1, 0);
-  std::vector<int> dermal;
+  std::vector<int> dermal;  // scratch of dermal_lengths
   for (std::size_t q = 0; q < cols.size(); ++q) {
-    const int i = static_cast<int>(cols[q] % nx), j = static_cast<int>(cols[q] / nx);
-    dermal.clear();
-    for (int k = 0; k < g.nz; ++k) {
-      const std::uint8_t l = layer_of_[static_cast<std::size_t>(g.at(i, j, k))];
-      if (l == pd || l == rd) dermal.push_back(k);
-    }
     std::size_t opened = 0;  // the levels whose first entry is set
     auto open_to = [&](std::size_t f) {
       for (; opened <= f; ++opened)
         first[q * nz + opened] = static_cast<std::uint32_t>(r.lengths.size());
     };
-    if (!dermal.empty()) {
-      dermal_lengths(cols[q], dermal, [&](int from, double len) {
-        open_to(static_cast<std::size_t>(from));
-        r.lengths.push_back(len);
-      });
-    }
+    dermal_lengths(cols[q], dermal, [&](int from, double len) {
+      open_to(static_cast<std::size_t>(from));
+      r.lengths.push_back(len);
+    });
     open_to(nz - 1);
   }
   first[cols.size() * nz] = static_cast<std::uint32_t>(r.lengths.size());

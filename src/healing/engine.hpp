@@ -184,11 +184,12 @@ class Engine {
   /// the visit is inlined, where a std::function call per part was most of a scar's sample.
   template <class Visit>
   void for_each_dermal_part(Visit&& visit, std::span<const double> only = {}) const;
-  /// Column `column`'s dermal lengths top down, given its dermal cell levels (`dermal`, top
-  /// down): length(from, m) per level with dermis in it, `from` the level whose matrix it takes
-  /// (never moving up). Defined in engine.cpp.
+  /// Column `column`'s dermal lengths top down: length(from, m) per level with dermis in it,
+  /// `from` the dermal cell level whose matrix it takes (never moving up); nothing for a column
+  /// without a dermal cell. `dermal` is scratch (the column's dermal cell levels, top down).
+  /// Defined in engine.cpp.
   template <class Length>
-  void dermal_lengths(std::size_t column, const std::vector<int>& dermal, Length&& length) const;
+  void dermal_lengths(std::size_t column, std::vector<int>& dermal, Length&& length) const;
   /// Reads a cell's matrix and set point into a DermalPart (engine.cpp).
   struct DermalMatrix;
   /// Cell motility and chemotaxis per field (null: the field does not move that way), with

@@ -103,6 +103,13 @@ int wait_for(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/// A run's stderr from its "error: " on (empty when it has none): what the one-line checks read,
+/// past the progress lines a run may print before failing.
+std::string error_line(const std::string& msg) {
+  const std::size_t at = msg.find("error: ");
+  return at == std::string::npos ? std::string() : msg.substr(at);
+}
+
 bool has_temporary(const fs::path& dir, const std::string& prefix) {
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -447,9 +454,8 @@ TEST_F(Checkpoint, FullDiskIsAOneLineErrorAndKeepsThePreviousCheckpoint) {
   const int code = wait_for(c.pid);
   const std::string msg = slurp(err);
   EXPECT_EQ(code, 1) << msg;
-  const std::size_t at = msg.find("error: ");
-  ASSERT_NE(at, std::string::npos) << msg;
-  const std::string line = msg.substr(at);
+  const std::string line = error_line(msg);
+  ASSERT_FALSE(line.empty()) << msg;
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << msg;
   EXPECT_NE(line.find("cannot write " + (out / "checkpoint").string()), std::string::npos) << msg;
   EXPECT_NE(line.find("No space left on device"), std::string::npos) << msg;
@@ -502,9 +508,8 @@ TEST_F(Checkpoint, ASnapshotFailingInTheBackgroundIsOneLineAndNoCheckpointListsI
   const int code = wait_for(c.pid);
   const std::string msg = slurp(err);
   EXPECT_EQ(code, 1) << msg;
-  const std::size_t at = msg.find("error: ");
-  ASSERT_NE(at, std::string::npos) << msg;
-  const std::string line = msg.substr(at);
+  const std::string line = error_line(msg);
+  ASSERT_FALSE(line.empty()) << msg;
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << msg;
   EXPECT_NE(line.find("cannot write " + (out / "checkpoint" / "snapshot-000002.ckpt").string() +
                       ": write (No space left on device)"),
@@ -554,9 +559,8 @@ TEST_F(Checkpoint, EveryResultWriterFailingIsOneLineAndKeepsCheckpointAndEarlier
     const int code = wait_for(c.pid);
     const std::string msg = slurp(err);
     EXPECT_EQ(code, 1) << name << ": " << msg;
-    const std::size_t at = msg.find("error: ");
-    ASSERT_NE(at, std::string::npos) << msg;
-    const std::string line = msg.substr(at);
+    const std::string line = error_line(msg);
+    ASSERT_FALSE(line.empty()) << msg;
     EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << name << ": " << line;
     EXPECT_NE(line.find(std::string("/") + name + ": write (No space left on device)"),
               std::string::npos)
@@ -621,9 +625,8 @@ TEST_F(Checkpoint, DiskFullWhileResultsAreWrittenOnATmpfs) {
   const int code = wait_for(c.pid);
   const std::string msg = slurp(err);
   EXPECT_EQ(code, 1) << msg;
-  const std::size_t at = msg.find("error: ");
-  ASSERT_NE(at, std::string::npos) << msg;
-  const std::string line = msg.substr(at);
+  const std::string line = error_line(msg);
+  ASSERT_FALSE(line.empty()) << msg;
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
   EXPECT_NE(line.find("No space left on device"), std::string::npos) << line;
   EXPECT_FALSE(fs::exists(out / "report.html"));
